@@ -1,0 +1,115 @@
+//! The answer document: `{"slots": [...]}` with ids and local times, as `openslot
+//! slots` prints it.
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Model;
+use crate::search::Slot;
+
+/// An answer, as JSON values: what `openslot slots --scenario` prints.
+///
+/// ```
+/// use slot_engine::{Answer, Model};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let answer = Answer::new(&model, &model.open_slots(model.query().unwrap()));
+/// assert_eq!(answer.slots[0].start, "2026-03-02T10:00:00-05:00");
+/// assert_eq!(answer.slots[0].practitioner, "christine");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// The open slots, in answer order.
+    pub slots: Vec<AnswerSlot>,
+}
+
+/// One slot of an [`Answer`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct AnswerSlot {
+    pub practitioner: String,
+    pub clinic: String,
+    pub schedule_type: String,
+    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the clinic's offset.
+    pub start: String,
+    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the clinic's offset.
+    pub end: String,
+}
+
+impl Answer {
+    /// The answer for `slots` of `model`.
+    pub fn new(model: &Model, slots: &[Slot]) -> Answer {
+        Answer {
+            slots: slots
+                .iter()
+                .map(|s| AnswerSlot {
+                    practitioner: model.practitioner(s.practitioner).id.to_string(),
+                    clinic: model.clinic(s.clinic).id.to_string(),
+                    schedule_type: model.schedule_type(s.schedule_type).id.to_string(),
+                    start: s.start_text(),
+                    end: s.end_text(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Writes the answer for `slots` as compact JSON, without building it in memory first
+/// (an answer can hold hundreds of thousands of slots).
+///
+/// ```
+/// use slot_engine::{Model, write_answer_json};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let mut out = Vec::new();
+/// write_answer_json(&model, &model.open_slots(model.query().unwrap())[..1], &mut out).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), concat!(
+///     r#"{"slots":[{"practitioner":"christine","clinic":"toronto","schedule_type":"physio","#,
+///     r#""start":"2026-03-02T10:00:00-05:00","end":"2026-03-02T10:45:00-05:00"}]}"#));
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+pub fn write_answer_json(
+    model: &Model,
+    slots: &[Slot],
+    out: &mut impl io::Write,
+) -> io::Result<()> {
+    let quoted = |s: &str| serde_json::to_string(s).expect("strings serialize");
+    let practitioners: Vec<String> = model
+        .practitioners()
+        .iter()
+        .map(|p| quoted(p.id.as_str()))
+        .collect();
+    let clinics: Vec<String> = model
+        .clinics()
+        .iter()
+        .map(|c| quoted(c.id.as_str()))
+        .collect();
+    let types: Vec<String> = model
+        .schedule_types()
+        .iter()
+        .map(|t| quoted(t.id.as_str()))
+        .collect();
+    out.write_all(b"{\"slots\":[")?;
+    let mut line = String::with_capacity(256);
+    for (i, s) in slots.iter().enumerate() {
+        line.clear();
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str("{\"practitioner\":");
+        line.push_str(&practitioners[s.practitioner.index()]);
+        line.push_str(",\"clinic\":");
+        line.push_str(&clinics[s.clinic.index()]);
+        line.push_str(",\"schedule_type\":");
+        line.push_str(&types[s.schedule_type.index()]);
+        line.push_str(",\"start\":\"");
+        s.write_start(&mut line).expect("writing to a String");
+        line.push_str("\",\"end\":\"");
+        s.write_end(&mut line).expect("writing to a String");
+        line.push_str("\"}");
+        out.write_all(line.as_bytes())?;
+    }
+    out.write_all(b"]}")
+}

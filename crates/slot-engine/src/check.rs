@@ -1,0 +1,782 @@
+//! Booking checks: may this one booking go in, and if not, why not?
+//!
+//! [`Model::check`] answers a proposed *portal* booking exactly as the search would
+//! (it is bookable when the search, over that day, offers a slot of that practitioner
+//! starting at that instant) and, when it is not, names the first rule that excludes
+//! it — in the order 3, 4, 2, 5, 6, …, 12 — with a reason a clinic admin understands.
+//! The store calls it inside its booking transaction; the admin "why is this time not
+//! offered?" page shows its reason.
+//!
+//! [`Model::check_staff`] answers a front-desk booking (the spec's *Staff bookings*):
+//! it fits, or here is every reason it needs an explicit override.
+
+use std::fmt;
+
+use crate::availability::AvailabilityRecord;
+use crate::calendar::{self, Date, Instant, MINUTES_PER_DAY};
+use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, ServiceIx};
+use crate::occupancy::CellSpan;
+use crate::search::{PortalQuery, Slot, practitioner_offered};
+use crate::zone::{LocalTime, Zone};
+
+/// A rule of the scenario spec, by its number.
+///
+/// ```
+/// use slot_engine::Rule;
+/// assert_eq!(Rule::PortalOverlay.number(), 7);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// 2: the start is on the record's slot step and the slot ends by midnight.
+    Candidates,
+    /// 3: the practitioner is active, bookable in the portal, visible to the patient,
+    /// of the service's type and assigned one of its schedule types.
+    Who,
+    /// 4: an availability record covers the date.
+    Record,
+    /// 5: every cell is covered by blocks of one schedule type of the service.
+    OneScheduleType,
+    /// 6: the clinic is open that date.
+    Clinic,
+    /// 7: the portal overlay covers every cell.
+    PortalOverlay,
+    /// 8: telehealth was asked for and the schedule type offers it.
+    Telehealth,
+    /// 9: the wall-clock times exist and the slot lasts the service's duration.
+    DaylightSaving,
+    /// 10: no time off.
+    TimeOff,
+    /// 11: a place is free in every cell.
+    Conflicts,
+    /// 12: minimum notice and how far ahead.
+    BookingWindow,
+}
+
+impl Rule {
+    /// The rule's number in the spec.
+    pub fn number(self) -> u8 {
+        match self {
+            Rule::Candidates => 2,
+            Rule::Who => 3,
+            Rule::Record => 4,
+            Rule::OneScheduleType => 5,
+            Rule::Clinic => 6,
+            Rule::PortalOverlay => 7,
+            Rule::Telehealth => 8,
+            Rule::DaylightSaving => 9,
+            Rule::TimeOff => 10,
+            Rule::Conflicts => 11,
+            Rule::BookingWindow => 12,
+        }
+    }
+
+    /// Position in the order checks report rules: 3, 4, 2, 5, 6, …, 12.
+    fn rank(self) -> u8 {
+        match self {
+            Rule::Who => 0,
+            Rule::Record => 1,
+            Rule::Candidates => 2,
+            other => other.number(),
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule {}", self.number())
+    }
+}
+
+/// Why a portal booking is refused: the rule, and a reason in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// The first rule (in the order 3, 4, 2, 5, …, 12) that excludes the booking.
+    pub rule: Rule,
+    /// What a clinic admin would want to read, naming the date, time, schedule type or
+    /// count involved.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.reason, self.rule)
+    }
+}
+
+fn reject<T>(rule: Rule, reason: String) -> Result<T, Rejection> {
+    Err(Rejection { rule, reason })
+}
+
+/// What a staff booking is for: a service, a schedule type, or neither.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A service: its schedule types are the ones that may hold the booking.
+    Service(ServiceIx),
+    /// A schedule type chosen directly.
+    ScheduleType(ScheduleTypeIx),
+    /// Any of the practitioner's schedule types.
+    Unspecified,
+}
+
+/// A booking made by front-desk staff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaffBooking {
+    /// With whom.
+    pub practitioner: PractitionerIx,
+    /// When it starts.
+    pub start: Instant,
+    /// How long it lasts, as staff chose (1 ..= 1440 minutes).
+    pub duration_minutes: u32,
+    /// What it is for.
+    pub purpose: Purpose,
+}
+
+/// Where a staff booking fits without an override.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaffFit {
+    /// The schedule type whose blocks hold it.
+    pub schedule_type: ScheduleTypeIx,
+    /// That schedule type's clinic in the record.
+    pub clinic: ClinicIx,
+}
+
+/// The kind of an [`OverrideReason`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum OverrideKind {
+    Inactive,
+    NoRecord,
+    SpansDays,
+    OutsideAvailability,
+    Holiday,
+    TimeOff,
+    Conflict,
+}
+
+/// One reason a staff booking needs an explicit override.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideReason {
+    /// What kind of reason.
+    pub kind: OverrideKind,
+    /// In words, naming the date, time, schedule type or count.
+    pub message: String,
+}
+
+impl fmt::Display for OverrideReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+fn hhmm(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// `09:30 on 2026-03-02`.
+fn time_on_date(seconds: i64, offset: i32) -> String {
+    let text = calendar::format_with_offset(seconds, offset);
+    format!("{} on {}", &text[11..16], &text[..10])
+}
+
+/// `2026-03-02 09:30`.
+fn local_text(seconds: i64, offset: i32) -> String {
+    let mut text = calendar::format_with_offset(seconds, offset);
+    text.replace_range(10..11, " ");
+    text.truncate(16);
+    text
+}
+
+impl Model {
+    /// Answers one proposed portal booking: the slot it would take, or the rule that
+    /// rejects it and why.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery, Rule};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let q = &model.query().unwrap().portal;
+    /// let christine = model.practitioner_ix("christine").unwrap();
+    /// assert!(model.check(q, christine, "2026-03-02T10:00:00-05:00".parse().unwrap()).is_ok());
+    /// let no = model.check(q, christine, "2026-03-02T09:15:00-05:00".parse().unwrap()).unwrap_err();
+    /// assert_eq!(no.rule, Rule::Conflicts);
+    /// assert_eq!(no.reason, "1 of 1 places taken at 09:30 on 2026-03-02");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn check(
+        &self,
+        query: &PortalQuery,
+        practitioner: PractitionerIx,
+        start: Instant,
+    ) -> Result<Slot, Rejection> {
+        self.check_who(query, practitioner)?;
+        let p = self.practitioner(practitioner);
+        let mut clinics = vec![p.home_clinic];
+        for record in p.records() {
+            for g in record.grids() {
+                if !clinics.contains(&g.clinic) {
+                    clinics.push(g.clinic);
+                }
+            }
+        }
+        let mut best: Option<Rejection> = None;
+        for clinic in clinics {
+            match self.check_at(query, practitioner, start, clinic) {
+                Ok(slot) => return Ok(slot),
+                Err(r) => {
+                    if best.as_ref().is_none_or(|b| r.rule.rank() > b.rule.rank()) {
+                        best = Some(r);
+                    }
+                }
+            }
+        }
+        Err(best.expect("the home clinic is always tried"))
+    }
+
+    /// Rule 3, with the reason.
+    fn check_who(&self, query: &PortalQuery, ix: PractitionerIx) -> Result<(), Rejection> {
+        let service = self.service(query.service());
+        if practitioner_offered(self, service, query, ix) {
+            return Ok(());
+        }
+        let p = self.practitioner(ix);
+        let name = &p.name;
+        let reason = if !p.active {
+            format!("{name} is not active")
+        } else if !p.bookable_in_portal {
+            format!("{name} is not bookable in the portal")
+        } else if !query.allows(ix) {
+            format!("{name} is not among the practitioners this patient may book")
+        } else if let Some(kind) = service.practitioner_type.as_ref().filter(|k| **k != p.kind) {
+            format!(
+                "{} is for {kind} practitioners; {name} is a {}",
+                service.name, p.kind
+            )
+        } else {
+            let types: Vec<&str> = service
+                .schedule_types
+                .iter()
+                .map(|&t| self.schedule_type(t).name.as_str())
+                .collect();
+            format!(
+                "{name} is not assigned any schedule type of {} ({})",
+                service.name,
+                if types.is_empty() {
+                    "it has none".to_owned()
+                } else {
+                    types.join(", ")
+                }
+            )
+        };
+        reject(Rule::Who, reason)
+    }
+
+    /// Rules 4, 2, 5–12 for the reading of `start` at one clinic.
+    fn check_at(
+        &self,
+        query: &PortalQuery,
+        ix: PractitionerIx,
+        start: Instant,
+        clinic_ix: ClinicIx,
+    ) -> Result<Slot, Rejection> {
+        let p = self.practitioner(ix);
+        let service = self.service(query.service());
+        let clinic = self.clinic(clinic_ix);
+        let zone = clinic.zone;
+        let seconds = start.unix_seconds();
+        let reading = zone.reading(seconds);
+        let date = reading.date();
+        let Some((date, record)) = date.and_then(|d| p.record_on(d).map(|r| (d, r))) else {
+            let day = date.map_or_else(|| "that date".to_owned(), |d| d.to_string());
+            return reject(
+                Rule::Record,
+                format!("{} has no availability record covering {day}", p.name),
+            );
+        };
+
+        // Rule 2.
+        let step = record.slot_step();
+        let whole_minute =
+            start.unix_nanos() % 1_000_000_000 == 0 && reading.second_of_day.is_multiple_of(60);
+        let t = reading.second_of_day / 60;
+        if !whole_minute || !t.is_multiple_of(step) {
+            return reject(
+                Rule::Candidates,
+                format!(
+                    "{} is not on the {step}-minute scheduling interval of the availability record {}",
+                    local_text(seconds, reading.offset).split_at(11).1,
+                    record.dates()
+                ),
+            );
+        }
+        let d = service.duration_minutes;
+        if t + d > MINUTES_PER_DAY {
+            return reject(
+                Rule::Candidates,
+                format!(
+                    "a {d}-minute {} starting at {} on {date} would end after midnight",
+                    service.name,
+                    hhmm(t)
+                ),
+            );
+        }
+
+        // Rule 5.
+        let weekday = date.weekday();
+        let Some(g) = record.type_at(weekday, t) else {
+            return reject(
+                Rule::OneScheduleType,
+                format!(
+                    "{} is not available at {} on {} (availability record {})",
+                    p.name,
+                    hhmm(t),
+                    weekday.plural(),
+                    record.dates()
+                ),
+            );
+        };
+        let type_name = &self.schedule_type(g.schedule_type).name;
+        if !g.grid.covers(weekday, t, t + d) {
+            let gap = (t..t + d)
+                .find(|&m| !g.grid.is_set(weekday, m))
+                .unwrap_or(t + d);
+            let next = record.type_at(weekday, gap).map_or_else(
+                || "no availability".to_owned(),
+                |o| format!("{}", self.schedule_type(o.schedule_type).name),
+            );
+            return reject(
+                Rule::OneScheduleType,
+                format!(
+                    "{type_name} on {} ends at {}, before the {d}-minute {} would end at {} ({next} from then)",
+                    weekday.plural(),
+                    hhmm(gap - gap % self.settings().resolution.minutes()),
+                    service.name,
+                    hhmm(t + d)
+                ),
+            );
+        }
+        if !service.applies_to(g.schedule_type) {
+            return reject(
+                Rule::OneScheduleType,
+                format!(
+                    "{} at {} on {} is {type_name}, not a schedule type of {}",
+                    p.name,
+                    hhmm(t),
+                    weekday.plural(),
+                    service.name
+                ),
+            );
+        }
+        if g.clinic != clinic_ix {
+            return reject(
+                Rule::OneScheduleType,
+                format!(
+                    "at {} on {date} ({}) {} works at {}, not {}",
+                    hhmm(t),
+                    zone.name(),
+                    p.name,
+                    self.clinic(g.clinic).name,
+                    clinic.name
+                ),
+            );
+        }
+
+        // Rule 6.
+        if clinic.is_holiday(date) {
+            return reject(Rule::Clinic, format!("{} is closed on {date}", clinic.name));
+        }
+
+        // Rule 7.
+        if let Some(overlay) = record.portal()
+            && !overlay.covers(weekday, t, t + d)
+        {
+            return reject(
+                Rule::PortalOverlay,
+                format!(
+                    "{}–{} is outside Customize Portal Availability on {}",
+                    hhmm(t),
+                    hhmm(t + d),
+                    weekday.plural()
+                ),
+            );
+        }
+
+        // Rule 8.
+        let schedule_type = self.schedule_type(g.schedule_type);
+        if query.telehealth() && !schedule_type.telehealth {
+            return reject(
+                Rule::Telehealth,
+                format!("{type_name} does not offer telehealth appointments"),
+            );
+        }
+
+        // Rule 9.
+        let (start_seconds, start_offset) = match zone.resolve(date, t) {
+            LocalTime::Ambiguous { earlier, .. } if earlier.0 != seconds => {
+                return reject(
+                    Rule::DaylightSaving,
+                    format!(
+                        "{} happens twice on {date} (clocks go back); the portal offers only the first, at {}",
+                        hhmm(t),
+                        calendar::format_with_offset(earlier.0, earlier.1)
+                    ),
+                );
+            }
+            other => other.earliest().unwrap_or((seconds, reading.offset)),
+        };
+        let Some((end_seconds, end_offset)) = zone.resolve(date, t + d).earliest() else {
+            return reject(
+                Rule::DaylightSaving,
+                format!(
+                    "it would end at {} on {date}, a time that does not exist there (clocks go forward)",
+                    hhmm(t + d)
+                ),
+            );
+        };
+        let lasts = end_seconds - start_seconds;
+        if lasts != i64::from(d) * 60 {
+            return reject(
+                Rule::DaylightSaving,
+                format!(
+                    "{}–{} on {date} lasts {} minutes across the clock change, not {d}",
+                    hhmm(t),
+                    hhmm(t + d),
+                    lasts / 60
+                ),
+            );
+        }
+
+        // Rule 10.
+        let cell_seconds = i64::from(self.settings().resolution.minutes()) * 60;
+        let span = CellSpan::of_seconds(cell_seconds, start_seconds, end_seconds);
+        if p.occupancy().time_off_touches(span) {
+            return reject(Rule::TimeOff, self.time_off_reason(p, span, zone));
+        }
+
+        // Rule 11.
+        let capacity = if schedule_type.allow_conflicts {
+            service.portal_conflicts
+        } else {
+            1
+        };
+        if let Some((cell, count)) = p.occupancy().busiest_cell(span)
+            && count >= capacity
+        {
+            let at = cell * cell_seconds;
+            return reject(
+                Rule::Conflicts,
+                format!(
+                    "{count} of {capacity} places taken at {}",
+                    time_on_date(at, zone.offset_at(at))
+                ),
+            );
+        }
+
+        // Rule 12.
+        let notice = i64::from(self.settings().min_notice_minutes) * 60_000_000_000;
+        let earliest_nanos = query.now().unix_nanos() + notice;
+        if i128::from(start_seconds) * 1_000_000_000 < i128::from(earliest_nanos) {
+            let earliest = earliest_nanos.div_euclid(1_000_000_000)
+                + i64::from(earliest_nanos % 1_000_000_000 != 0);
+            return reject(
+                Rule::BookingWindow,
+                format!(
+                    "too soon: with {} minutes' notice the earliest bookable start is {}",
+                    self.settings().min_notice_minutes,
+                    local_text(earliest, zone.offset_at(earliest))
+                ),
+            );
+        }
+        let today = zone.reading(query.now().unix_seconds()).date();
+        let max_days = i64::from(self.settings().max_days_ahead);
+        if let Some(today) = today
+            && date.days_since(today) > max_days
+        {
+            return reject(
+                Rule::BookingWindow,
+                format!(
+                    "{date} is more than {max_days} days ahead of {today}, the furthest patients may book"
+                ),
+            );
+        }
+
+        Ok(Slot::new(
+            ix,
+            g.schedule_type,
+            clinic_ix,
+            (start_seconds, start_offset),
+            (end_seconds, end_offset),
+        ))
+    }
+
+    fn time_off_reason(&self, p: &Practitioner, span: CellSpan, zone: Zone) -> String {
+        let r = self.settings().resolution;
+        let hit = p
+            .time_off()
+            .iter()
+            .find(|(a, b)| CellSpan::touched_by(r, *a, *b).overlaps(span));
+        match hit {
+            Some((a, b)) => {
+                let (a, b) = (a.unix_seconds(), b.unix_seconds());
+                format!(
+                    "{} has time off from {} to {}",
+                    p.name,
+                    local_text(a, zone.offset_at(a)),
+                    local_text(b, zone.offset_at(b))
+                )
+            }
+            None => format!("{} has time off then", p.name),
+        }
+    }
+
+    /// Answers a staff booking: where it fits without an override, or every reason it
+    /// needs one.
+    ///
+    /// ```
+    /// use slot_engine::{Model, Purpose, StaffBooking};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let booking = StaffBooking {
+    ///     practitioner: model.practitioner_ix("christine").unwrap(),
+    ///     start: "2026-03-02T09:30:00-05:00".parse().unwrap(),
+    ///     duration_minutes: 30,
+    ///     purpose: Purpose::ScheduleType(model.schedule_type_ix("physio").unwrap()),
+    /// };
+    /// let reasons = model.check_staff(&booking).unwrap_err();
+    /// assert_eq!(reasons[0].message, "1 appointment already at 09:30 on 2026-03-02 (Physiotherapy does not allow conflicts)");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn check_staff(&self, booking: &StaffBooking) -> Result<StaffFit, Vec<OverrideReason>> {
+        let p = self.practitioner(booking.practitioner);
+        let mut general = Vec::new();
+        if !p.active {
+            general.push(OverrideReason {
+                kind: OverrideKind::Inactive,
+                message: format!("{} is not active", p.name),
+            });
+        }
+        let allowed: Vec<ScheduleTypeIx> = match booking.purpose {
+            Purpose::ScheduleType(t) => vec![t],
+            Purpose::Service(s) => self.service(s).schedule_types.clone(),
+            Purpose::Unspecified => p.schedule_types.clone(),
+        };
+        let d = i64::from(booking.duration_minutes.max(1));
+        let start = booking.start;
+        let end = Instant::from_unix_nanos(start.unix_nanos().saturating_add(d * 60_000_000_000))
+            .unwrap_or(start);
+        let r = self.settings().resolution;
+        let utc_span = CellSpan::touched_by(r, start, end);
+
+        let mut best: Option<Vec<OverrideReason>> = None;
+        for record in p.records() {
+            for g in record.grids() {
+                if !allowed.contains(&g.schedule_type) {
+                    continue;
+                }
+                let Some(reasons) =
+                    self.staff_fit(p, record, g.schedule_type, g.clinic, start, end, utc_span)
+                else {
+                    continue;
+                };
+                if reasons.is_empty() && general.is_empty() {
+                    return Ok(StaffFit {
+                        schedule_type: g.schedule_type,
+                        clinic: g.clinic,
+                    });
+                }
+                if best.as_ref().is_none_or(|b| reasons.len() < b.len()) {
+                    best = Some(reasons);
+                }
+            }
+        }
+        let specific = best.unwrap_or_else(|| self.staff_no_fit(p, &allowed, start, utc_span));
+        general.extend(specific);
+        Err(general)
+    }
+
+    /// The reasons the booking does not fit one record's blocks of one schedule type,
+    /// or `None` when the record is not in force on the booking's date.
+    #[allow(clippy::too_many_arguments)]
+    fn staff_fit(
+        &self,
+        p: &Practitioner,
+        record: &AvailabilityRecord,
+        t: ScheduleTypeIx,
+        clinic_ix: ClinicIx,
+        start: Instant,
+        end: Instant,
+        utc_span: CellSpan,
+    ) -> Option<Vec<OverrideReason>> {
+        let clinic = self.clinic(clinic_ix);
+        let zone = clinic.zone;
+        let start_reading = zone.reading(start.unix_seconds());
+        let date = start_reading.date()?;
+        if !record.dates().contains(date) {
+            return None;
+        }
+        let schedule_type = self.schedule_type(t);
+        let mut reasons = Vec::new();
+        let end_seconds = -((-end.unix_nanos()).div_euclid(1_000_000_000));
+        let end_reading = zone.reading(end_seconds);
+        let same_day = end_reading.days == start_reading.days
+            || (end_reading.days == start_reading.days + 1 && end_reading.second_of_day == 0);
+        if !same_day {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::SpansDays,
+                message: format!(
+                    "it runs past midnight at the end of {date} ({})",
+                    clinic.name
+                ),
+            });
+        }
+        // The wall-clock cells the booking's instants read as, on this date.
+        let covered = wall_segments(zone, start, end, date).iter().all(|&(a, b)| {
+            let grid = &record.grid_of(t).expect("record has blocks of t").grid;
+            grid.covers(date.weekday(), a, b)
+        });
+        if !covered {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::OutsideAvailability,
+                message: format!(
+                    "{} from {} on {date} is outside {}'s {} availability",
+                    duration_text(start, end),
+                    hhmm(start_reading.second_of_day / 60),
+                    p.name,
+                    schedule_type.name
+                ),
+            });
+        }
+        if clinic.is_holiday(date) {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::Holiday,
+                message: format!("{} is closed on {date}", clinic.name),
+            });
+        }
+        reasons.extend(self.staff_time_reasons(p, utc_span, zone, Some(t)));
+        Some(reasons)
+    }
+
+    /// Reasons when no record and schedule type applies at all.
+    fn staff_no_fit(
+        &self,
+        p: &Practitioner,
+        allowed: &[ScheduleTypeIx],
+        start: Instant,
+        utc_span: CellSpan,
+    ) -> Vec<OverrideReason> {
+        let zone = self.clinic(p.home_clinic).zone;
+        let date = zone.reading(start.unix_seconds()).date();
+        let mut reasons = Vec::new();
+        let has_record = date.is_some_and(|d| p.record_on(d).is_some());
+        if !has_record {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::NoRecord,
+                message: format!(
+                    "{} has no availability record covering {}",
+                    p.name,
+                    date.map_or_else(|| "that date".to_owned(), |d| d.to_string())
+                ),
+            });
+        } else {
+            let names: Vec<&str> = allowed
+                .iter()
+                .map(|&t| self.schedule_type(t).name.as_str())
+                .collect();
+            reasons.push(OverrideReason {
+                kind: OverrideKind::OutsideAvailability,
+                message: format!(
+                    "{} has no {} availability then",
+                    p.name,
+                    if names.is_empty() {
+                        "matching".to_owned()
+                    } else {
+                        names.join(" or ")
+                    }
+                ),
+            });
+        }
+        let strict = allowed
+            .iter()
+            .find(|&&t| !self.schedule_type(t).allow_conflicts)
+            .copied();
+        reasons.extend(self.staff_time_reasons(
+            p,
+            utc_span,
+            zone,
+            strict.or(allowed.first().copied()),
+        ));
+        reasons
+    }
+
+    /// Time off, and conflicts when the schedule type does not allow them.
+    fn staff_time_reasons(
+        &self,
+        p: &Practitioner,
+        span: CellSpan,
+        zone: Zone,
+        t: Option<ScheduleTypeIx>,
+    ) -> Vec<OverrideReason> {
+        let mut reasons = Vec::new();
+        if p.occupancy().time_off_touches(span) {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::TimeOff,
+                message: self.time_off_reason(p, span, zone),
+            });
+        }
+        let strict = t.is_none_or(|t| !self.schedule_type(t).allow_conflicts);
+        if strict && let Some((cell, count)) = p.occupancy().busiest_cell(span) {
+            let at = cell * i64::from(self.settings().resolution.minutes()) * 60;
+            let name = t.map_or("the schedule type", |t| self.schedule_type(t).name.as_str());
+            reasons.push(OverrideReason {
+                kind: OverrideKind::Conflict,
+                message: format!(
+                    "{count} appointment{} already at {} ({name} does not allow conflicts)",
+                    if count == 1 { "" } else { "s" },
+                    time_on_date(at, zone.offset_at(at))
+                ),
+            });
+        }
+        reasons
+    }
+}
+
+fn duration_text(start: Instant, end: Instant) -> String {
+    let minutes = (end.unix_nanos() - start.unix_nanos()) / 60_000_000_000;
+    format!("{minutes} minutes")
+}
+
+/// The wall-clock stretches (minutes after `date`'s midnight, possibly past 1440) that
+/// the instants `[start, end)` read as in `zone`: one stretch, or two when the offset
+/// changes in between.
+fn wall_segments(zone: Zone, start: Instant, end: Instant, date: Date) -> Vec<(u32, u32)> {
+    let base = date.midnight_seconds();
+    let a = start.unix_seconds();
+    let b = -((-end.unix_nanos()).div_euclid(1_000_000_000));
+    let to_minutes = |seconds: i64, offset: i32, round_up: bool| -> u32 {
+        let local = seconds + i64::from(offset) - base;
+        let minutes = if round_up {
+            -((-local).div_euclid(60))
+        } else {
+            local.div_euclid(60)
+        };
+        minutes.clamp(0, i64::from(MINUTES_PER_DAY) + 1) as u32
+    };
+    let (o1, o2) = (zone.offset_at(a), zone.offset_at(b - 1));
+    if o1 == o2 || b - a <= 1 {
+        return vec![(to_minutes(a, o1, false), to_minutes(b, o1, true))];
+    }
+    // Find the transition: the first second at which the offset is o2.
+    let (mut lo, mut hi) = (a, b - 1);
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        if zone.offset_at(mid) == o1 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    vec![
+        (to_minutes(a, o1, false), to_minutes(hi, o1, true)),
+        (to_minutes(hi, o2, false), to_minutes(b, o2, true)),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,249 @@
+//! Appointment occupancy as per-cell conflict counts, and time off (rules 10 and 11).
+//!
+//! Time here is UTC cells: `[k·r, (k+1)·r)` minutes after the Unix epoch. An
+//! appointment occupies every cell it touches, so an off-grid 14:07–14:09 appointment
+//! takes the whole 14:05 cell. [`Occupancy`] keeps, per practitioner, the piecewise
+//! constant count of appointments per cell and the cells touched by time off; the
+//! search asks it for the cells that are *blocked* at a given capacity.
+
+use std::borrow::Cow;
+
+use crate::calendar::Instant;
+use crate::grid::Resolution;
+
+/// A half-open range of UTC cells `[start, end)`.
+///
+/// ```
+/// use slot_engine::{CellSpan, Instant, Resolution};
+/// let r = Resolution::new(5).unwrap();
+/// let a: Instant = "2026-09-03T14:07:00-07:00".parse().unwrap();
+/// let b: Instant = "2026-09-03T14:09:00-07:00".parse().unwrap();
+/// let span = CellSpan::touched_by(r, a, b);
+/// assert_eq!(span.end - span.start, 1); // one cell: 14:05–14:10
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CellSpan {
+    /// First cell.
+    pub start: i64,
+    /// One past the last cell.
+    pub end: i64,
+}
+
+impl CellSpan {
+    /// The cells touched by the instants `[start, end)`: those sharing a stretch of
+    /// positive length with it.
+    pub fn touched_by(resolution: Resolution, start: Instant, end: Instant) -> CellSpan {
+        let cell = i64::from(resolution.minutes()) * 60_000_000_000;
+        CellSpan {
+            start: start.unix_nanos().div_euclid(cell),
+            end: ceil_div(end.unix_nanos(), cell),
+        }
+    }
+
+    /// The cells touched by `[start, end)` given in whole seconds.
+    pub(crate) fn of_seconds(cell_seconds: i64, start: i64, end: i64) -> CellSpan {
+        CellSpan {
+            start: start.div_euclid(cell_seconds),
+            end: ceil_div(end, cell_seconds),
+        }
+    }
+
+    /// Whether the two spans share a cell.
+    pub fn overlaps(self, other: CellSpan) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+
+    fn is_empty(self) -> bool {
+        self.start >= self.end
+    }
+}
+
+fn ceil_div(a: i64, b: i64) -> i64 {
+    -((-a).div_euclid(b))
+}
+
+/// How many appointments occupy each UTC cell of one practitioner, and which cells
+/// their time off touches.
+///
+/// ```
+/// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+/// let r = Resolution::new(15).unwrap();
+/// let at = |s: &str| s.parse::<Instant>().unwrap();
+/// let nine = at("2026-09-03T09:00:00Z");
+/// let ten = at("2026-09-03T10:00:00Z");
+/// let occ = Occupancy::new(r, [(nine, ten), (nine, ten)], []);
+/// let hour = CellSpan::touched_by(r, nine, ten);
+/// assert_eq!(occ.max_count(hour), 2);
+/// assert!(occ.is_free(hour, 3));
+/// assert!(!occ.is_free(hour, 2));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Occupancy {
+    /// Disjoint spans with their appointment count (≥ 1), earliest first.
+    counts: Vec<(CellSpan, u32)>,
+    /// Disjoint, merged spans touched by time off.
+    time_off: Vec<CellSpan>,
+    /// Cells blocked at capacity 1: the union of `counts` and `time_off`.
+    blocked_any: Vec<CellSpan>,
+}
+
+impl Occupancy {
+    /// The occupancy of a practitioner's (not cancelled) appointments and time off,
+    /// each given as `[start, end)` instants.
+    pub fn new(
+        resolution: Resolution,
+        appointments: impl IntoIterator<Item = (Instant, Instant)>,
+        time_off: impl IntoIterator<Item = (Instant, Instant)>,
+    ) -> Self {
+        let mut events: Vec<(i64, i32)> = Vec::new();
+        for (a, b) in appointments {
+            let span = CellSpan::touched_by(resolution, a, b);
+            if !span.is_empty() {
+                events.push((span.start, 1));
+                events.push((span.end, -1));
+            }
+        }
+        events.sort_unstable();
+        let mut counts: Vec<(CellSpan, u32)> = Vec::new();
+        let mut level: i64 = 0;
+        let mut i = 0;
+        while i < events.len() {
+            let at = events[i].0;
+            let before = level;
+            while i < events.len() && events[i].0 == at {
+                level += i64::from(events[i].1);
+                i += 1;
+            }
+            if before > 0
+                && let Some(last) = counts.last_mut()
+            {
+                last.0.end = at;
+            }
+            if level > 0 {
+                counts.push((CellSpan { start: at, end: at }, level as u32));
+            }
+        }
+        let time_off = merge(
+            time_off
+                .into_iter()
+                .map(|(a, b)| CellSpan::touched_by(resolution, a, b))
+                .collect(),
+        );
+        let blocked_any = merge(
+            counts
+                .iter()
+                .map(|(s, _)| *s)
+                .chain(time_off.iter().copied())
+                .collect(),
+        );
+        Occupancy {
+            counts,
+            time_off,
+            blocked_any,
+        }
+    }
+
+    /// The most appointments sharing one cell of `span`.
+    pub fn max_count(&self, span: CellSpan) -> u32 {
+        let first = self.counts.partition_point(|(s, _)| s.end <= span.start);
+        self.counts[first..]
+            .iter()
+            .take_while(|(s, _)| s.start < span.end)
+            .map(|(_, n)| *n)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The first cell of `span` holding the most appointments, with that count.
+    pub fn busiest_cell(&self, span: CellSpan) -> Option<(i64, u32)> {
+        let first = self.counts.partition_point(|(s, _)| s.end <= span.start);
+        let mut best: Option<(i64, u32)> = None;
+        for (s, n) in self.counts[first..]
+            .iter()
+            .take_while(|(s, _)| s.start < span.end)
+        {
+            if best.is_none_or(|(_, m)| *n > m) {
+                best = Some((s.start.max(span.start), *n));
+            }
+        }
+        best
+    }
+
+    /// Whether any cell of `span` is touched by time off.
+    pub fn time_off_touches(&self, span: CellSpan) -> bool {
+        let i = self.time_off.partition_point(|s| s.end <= span.start);
+        self.time_off.get(i).is_some_and(|s| s.start < span.end)
+    }
+
+    /// Whether `span` is free of time off and every cell holds fewer than `capacity`
+    /// appointments.
+    pub fn is_free(&self, span: CellSpan, capacity: u32) -> bool {
+        !self.time_off_touches(span) && self.max_count(span) < capacity
+    }
+
+    /// The cells blocked at capacity 1: any appointment or time off.
+    pub(crate) fn blocked_any(&self) -> &[CellSpan] {
+        &self.blocked_any
+    }
+
+    /// The cells where a booking needing `capacity` places does not fit: time off, and
+    /// cells holding `capacity` or more appointments. Disjoint, merged, earliest first.
+    pub fn blocked(&self, capacity: u32) -> Cow<'_, [CellSpan]> {
+        if capacity <= 1 {
+            return Cow::Borrowed(&self.blocked_any);
+        }
+        Cow::Owned(merge(
+            self.counts
+                .iter()
+                .filter(|(_, n)| *n >= capacity)
+                .map(|(s, _)| *s)
+                .chain(self.time_off.iter().copied())
+                .collect(),
+        ))
+    }
+}
+
+/// Sorts spans and merges those that overlap or touch.
+fn merge(mut spans: Vec<CellSpan>) -> Vec<CellSpan> {
+    spans.retain(|s| !s.is_empty());
+    spans.sort_unstable();
+    let mut out: Vec<CellSpan> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// Walks a list of blocked spans alongside candidates that come in increasing order.
+#[derive(Debug)]
+pub(crate) struct BlockedCursor<'a> {
+    spans: &'a [CellSpan],
+}
+
+impl<'a> BlockedCursor<'a> {
+    /// A cursor positioned for candidates starting at or after cell `first`.
+    pub(crate) fn new(spans: &'a [CellSpan], first: i64) -> Self {
+        let i = spans.partition_point(|s| s.end <= first);
+        Self { spans: &spans[i..] }
+    }
+
+    /// Whether `span` misses every blocked span. Spans passed must not start before
+    /// the previous one.
+    #[inline]
+    pub(crate) fn is_free(&mut self, span: CellSpan) -> bool {
+        while let Some(first) = self.spans.first() {
+            if first.end <= span.start {
+                self.spans = &self.spans[1..];
+            } else {
+                return first.start >= span.end;
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests;

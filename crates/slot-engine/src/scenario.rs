@@ -1,0 +1,545 @@
+//! The scenario document (format v1): the serde shape of `scenario.md`.
+//!
+//! These types accept exactly the JSON the format allows: an unknown field, a key given
+//! twice, a missing required field, a `null` where the default is not null, or a value
+//! of the wrong form is refused by [`Scenario::from_json`] with the path of the
+//! offending value. Rules that relate several values (ranges, references, overlaps)
+//! are checked when the scenario becomes a [`Model`](crate::Model).
+//!
+//! The same types serialize back, so a scenario is also the import/export format of an
+//! organisation's whole setup.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::calendar::{Date, Instant, WallTime, Weekday};
+use crate::error::{Error, ValueError};
+use crate::zone::Zone;
+
+/// The largest document accepted, in bytes (64 MiB).
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// A whole scenario document.
+///
+/// ```
+/// use slot_engine::Scenario;
+/// let s = Scenario::from_json(br#"{"version": 1, "clinics": [{"id": "c", "timezone": "Europe/London"}]}"#)?;
+/// assert_eq!(s.clinics[0].timezone.name(), "Europe/London");
+/// assert!(Scenario::from_json(br#"{"version": 1, "clincs": []}"#).is_err());
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Scenario {
+    /// The format version; only `1` is valid.
+    pub version: u32,
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default)]
+    pub clinics: Vec<Clinic>,
+    #[serde(default)]
+    pub schedule_types: Vec<ScheduleType>,
+    #[serde(default)]
+    pub practitioners: Vec<Practitioner>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub patients: Vec<Patient>,
+    #[serde(default)]
+    pub appointments: Vec<Appointment>,
+    /// The question asked of the scenario; required by `slots` and `check`, omitted by
+    /// `export`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<Query>,
+}
+
+impl Scenario {
+    /// Parses a scenario document, refusing anything the format does not allow.
+    pub fn from_json(bytes: &[u8]) -> Result<Scenario, Error> {
+        if bytes.len() > MAX_DOCUMENT_BYTES {
+            return Err(Error::TooLarge {
+                bytes: bytes.len(),
+                limit: MAX_DOCUMENT_BYTES,
+            });
+        }
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let scenario: Scenario = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            Error::Json {
+                path,
+                message: e.into_inner().to_string(),
+            }
+        })?;
+        de.end().map_err(|e| Error::Json {
+            path: ".".to_owned(),
+            message: e.to_string(),
+        })?;
+        Ok(scenario)
+    }
+
+    /// The document as pretty-printed JSON.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario always serializes")
+    }
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            version: 1,
+            settings: Settings::default(),
+            clinics: Vec::new(),
+            schedule_types: Vec::new(),
+            practitioners: Vec::new(),
+            services: Vec::new(),
+            patients: Vec::new(),
+            appointments: Vec::new(),
+            query: None,
+        }
+    }
+}
+
+/// Organisation-wide scheduling settings.
+///
+/// ```
+/// let s = slot_engine::scenario::Settings::default();
+/// assert_eq!((s.resolution_minutes, s.slot_step_minutes, s.max_days_ahead), (5, 15, 365));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Cell size `r`: 1, 5 or 15.
+    #[serde(default = "default_resolution")]
+    pub resolution_minutes: u32,
+    /// Default slot step: a positive multiple of `r`, at most 1440.
+    #[serde(default = "default_slot_step")]
+    pub slot_step_minutes: u32,
+    /// Minimum notice before a portal booking, 0 ..= 525600.
+    #[serde(default)]
+    pub min_notice_minutes: u32,
+    /// How far ahead patients may book, 0 ..= 3660 days.
+    #[serde(default = "default_max_days_ahead")]
+    pub max_days_ahead: u32,
+}
+
+fn default_resolution() -> u32 {
+    5
+}
+fn default_slot_step() -> u32 {
+    15
+}
+fn default_max_days_ahead() -> u32 {
+    365
+}
+fn default_duration() -> u32 {
+    30
+}
+fn default_true() -> bool {
+    true
+}
+fn default_portal_conflicts() -> u32 {
+    1
+}
+fn default_background() -> Color {
+    Color([0xff, 0xff, 0xff])
+}
+fn default_font() -> Color {
+    Color([0, 0, 0])
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            resolution_minutes: default_resolution(),
+            slot_step_minutes: default_slot_step(),
+            min_notice_minutes: 0,
+            max_days_ahead: default_max_days_ahead(),
+        }
+    }
+}
+
+/// A clinic (location).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Clinic {
+    pub id: Text,
+    /// Defaults to the id.
+    #[serde(default)]
+    pub name: Option<Text>,
+    pub timezone: Zone,
+    /// Dates on which the clinic takes no bookings.
+    #[serde(default)]
+    pub holidays: Vec<Date>,
+}
+
+/// A schedule type: what a block of availability is for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct ScheduleType {
+    pub id: Text,
+    #[serde(default)]
+    pub code: Option<Text>,
+    #[serde(default)]
+    pub name: Option<Text>,
+    /// `None` = usable at any clinic (rule 6).
+    #[serde(default)]
+    pub clinic: Option<Text>,
+    #[serde(default = "default_duration")]
+    pub default_duration_minutes: u32,
+    #[serde(default)]
+    pub allow_conflicts: bool,
+    #[serde(default)]
+    pub telehealth: bool,
+    #[serde(default = "default_background")]
+    pub background_color: Color,
+    #[serde(default = "default_font")]
+    pub font_color: Color,
+}
+
+/// A practitioner with their availability records and time off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Practitioner {
+    pub id: Text,
+    #[serde(default)]
+    pub name: Option<Text>,
+    /// A free label such as `physiotherapist`.
+    #[serde(rename = "type")]
+    pub kind: Text,
+    pub home_clinic: Text,
+    #[serde(default)]
+    pub email: Option<Text>,
+    #[serde(default = "default_true")]
+    pub active: bool,
+    #[serde(default = "default_true")]
+    pub bookable_in_portal: bool,
+    /// Assigned schedule types.
+    #[serde(default)]
+    pub schedule_types: Vec<Text>,
+    #[serde(default)]
+    pub availability: Vec<AvailabilityRecord>,
+    #[serde(default)]
+    pub time_off: Vec<TimeOff>,
+}
+
+/// A dated availability record: a weekly grid of blocks in force between two dates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct AvailabilityRecord {
+    pub start_date: Date,
+    /// Inclusive; `None` = open-ended.
+    #[serde(default)]
+    pub end_date: Option<Date>,
+    /// Clinic of blocks whose schedule type has none; `None` = the home clinic.
+    #[serde(default)]
+    pub clinic: Option<Text>,
+    /// This record's slot step; `None` = the setting. `null` is not accepted.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub slot_step_minutes: Option<u32>,
+    pub blocks: Vec<Block>,
+    /// Customize Portal Availability: `None` = not customised, `Some([])` = nothing
+    /// online.
+    #[serde(default)]
+    pub portal_blocks: Option<Vec<PortalBlock>>,
+}
+
+/// Deserializes a field that may be omitted but not given as `null`.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(de).map(Some)
+}
+
+/// Blocks of availability of one schedule type on some weekdays.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Block {
+    pub days: Vec<Weekday>,
+    pub start: WallTime,
+    pub end: WallTime,
+    pub schedule_type: Text,
+}
+
+/// Part of the portal overlay of a record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct PortalBlock {
+    pub days: Vec<Weekday>,
+    pub start: WallTime,
+    pub end: WallTime,
+}
+
+/// A stretch of time a practitioner is away.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct TimeOff {
+    pub start: Instant,
+    pub end: Instant,
+}
+
+/// A product or service patients (or staff) book.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Service {
+    pub id: Text,
+    #[serde(default)]
+    pub code: Option<Text>,
+    #[serde(default)]
+    pub name: Option<Text>,
+    #[serde(default)]
+    pub description: Option<Text>,
+    pub duration_minutes: u32,
+    #[serde(default)]
+    pub book_from_portal: bool,
+    #[serde(default = "default_portal_conflicts")]
+    pub portal_conflicts: u32,
+    /// `None` = any practitioner type.
+    #[serde(default)]
+    pub practitioner_type: Option<Text>,
+    #[serde(default)]
+    pub schedule_types: Vec<Text>,
+}
+
+/// A patient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Patient {
+    pub id: Text,
+    pub first_name: Text,
+    pub last_name: Text,
+    pub email: Text,
+    /// The practitioners this patient may book online; `None` = all bookable ones.
+    #[serde(default)]
+    pub available_practitioners: Option<Vec<Text>>,
+}
+
+/// An appointment that occupies (or, cancelled, no longer occupies) time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Appointment {
+    #[serde(default)]
+    pub id: Option<Text>,
+    pub practitioner: Text,
+    #[serde(default)]
+    pub patient: Option<Text>,
+    #[serde(default)]
+    pub service: Option<Text>,
+    #[serde(default)]
+    pub schedule_type: Option<Text>,
+    pub start: Instant,
+    pub end: Instant,
+    #[serde(default)]
+    pub status: Status,
+}
+
+/// An appointment's status; every status but `Cancelled` occupies time.
+///
+/// ```
+/// use slot_engine::scenario::Status;
+/// assert!(Status::Pending.occupies_time());
+/// assert!(!Status::Cancelled.occupies_time());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum Status {
+    #[default]
+    Booked,
+    Pending,
+    Cancelled,
+    Completed,
+    NoShow,
+}
+
+impl Status {
+    /// Whether an appointment in this status takes up the practitioner's time.
+    pub fn occupies_time(self) -> bool {
+        self != Status::Cancelled
+    }
+
+    /// The scenario spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Booked => "booked",
+            Status::Pending => "pending",
+            Status::Cancelled => "cancelled",
+            Status::Completed => "completed",
+            Status::NoShow => "no_show",
+        }
+    }
+}
+
+/// The question a scenario asks: which slots of `service` are open between `from` and
+/// `to`, as seen at `now`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct Query {
+    pub service: Text,
+    pub from: Date,
+    pub to: Date,
+    /// `None` = every practitioner; a list limits the search.
+    #[serde(default)]
+    pub practitioners: Option<Vec<Text>>,
+    pub now: Instant,
+    #[serde(default)]
+    pub telehealth: bool,
+}
+
+/// A non-empty string: ids, names, codes, emails, descriptions, types.
+///
+/// ```
+/// use slot_engine::Text;
+/// assert_eq!(Text::new("physio").unwrap().as_str(), "physio");
+/// assert!(Text::new("").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Text(String);
+
+impl Text {
+    /// The text, if it is not empty.
+    pub fn new(text: impl Into<String>) -> Result<Self, ValueError> {
+        let text = text.into();
+        if text.is_empty() {
+            Err(ValueError::new("expected a non-empty string".to_owned()))
+        } else {
+            Ok(Text(text))
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Text::new(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A colour written `#rrggbb`.
+///
+/// ```
+/// use slot_engine::Color;
+/// let c: Color = "#CFE8FF".parse().unwrap();
+/// assert_eq!(c.to_string(), "#cfe8ff");
+/// assert!("#cfe8f".parse::<Color>().is_err());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Color(pub [u8; 3]);
+
+impl Color {
+    /// The WCAG 2 relative luminance, 0 (black) ..= 1 (white).
+    pub fn relative_luminance(self) -> f64 {
+        let channel = |c: u8| {
+            let c = f64::from(c) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let [r, g, b] = self.0;
+        0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    }
+
+    /// The WCAG 2 contrast ratio of two colours, 1 ..= 21; text needs at least 4.5.
+    ///
+    /// ```
+    /// use slot_engine::Color;
+    /// let white: Color = "#ffffff".parse().unwrap();
+    /// let black: Color = "#000000".parse().unwrap();
+    /// assert!((white.contrast_ratio(black) - 21.0).abs() < 1e-9);
+    /// ```
+    pub fn contrast_ratio(self, other: Color) -> f64 {
+        let (a, b) = (self.relative_luminance(), other.relative_luminance());
+        let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
+        (hi + 0.05) / (lo + 0.05)
+    }
+}
+
+impl std::str::FromStr for Color {
+    type Err = ValueError;
+
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let b = s.as_bytes();
+        if b.len() != 7 || b[0] != b'#' || !b[1..].iter().all(u8::is_ascii_hexdigit) {
+            return Err(ValueError::new(format!(
+                "invalid colour {s:?}: expected #rrggbb"
+            )));
+        }
+        let byte = |i: usize| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digits");
+        Ok(Color([byte(1), byte(3), byte(5)]))
+    }
+}
+
+impl fmt::Display for Color {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [r, g, b] = self.0;
+        write!(f, "#{r:02x}{g:02x}{b:02x}")
+    }
+}
+
+impl fmt::Debug for Color {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for Color {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Color {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests;

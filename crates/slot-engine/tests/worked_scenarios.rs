@@ -1,0 +1,122 @@
+//! The worked scenarios of `shared/scenarios/` (copied into `tests/data/scenarios/`):
+//! every one gives its expected answer, every `invalid-*` is refused, and every staff
+//! booking of `staff-checks.json` gets its listed answer.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use slot_engine::{Answer, Error, Model, Purpose, StaffBooking};
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios")
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(data_dir())
+        .expect("test data directory")
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.ends_with(".json") && !name.ends_with(".expected.json") && name != "staff-checks.json"
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_worked_scenario_gives_its_expected_answer() {
+    let mut checked = 0;
+    for path in scenario_files() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("invalid-") {
+            continue;
+        }
+        let model = Model::from_json(&fs::read(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: refused: {e}"));
+        let slots = model.open_slots(model.query().expect("worked scenarios have a query"));
+        let got = Answer::new(&model, &slots);
+        let expected: Answer = serde_json::from_slice(
+            &fs::read(path.with_file_name(format!("{name}.expected.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(got, expected, "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} worked scenarios found");
+}
+
+#[test]
+fn every_invalid_scenario_is_refused_naming_the_item() {
+    let mut checked = 0;
+    for path in scenario_files() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if !name.starts_with("invalid-") {
+            continue;
+        }
+        let err = Model::from_json(&fs::read(&path).unwrap()).expect_err(&name);
+        assert!(matches!(err, Error::Invalid { .. } | Error::Json { .. }), "{name}: {err}");
+        assert!(!err.to_string().contains('\n'), "{name}: one line: {err}");
+        checked += 1;
+    }
+    assert!(checked >= 1);
+}
+
+#[test]
+fn overlapping_records_name_both() {
+    let err = Model::from_json(&fs::read(data_dir().join("invalid-overlapping-records.json")).unwrap())
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.starts_with("practitioner \""), "{text}");
+    assert!(text.contains(" and ") && text.ends_with("overlap"), "{text}");
+}
+
+#[derive(serde::Deserialize)]
+struct StaffChecks {
+    checks: Vec<StaffCheck>,
+}
+
+#[derive(serde::Deserialize)]
+struct StaffCheck {
+    scenario: String,
+    practitioner: String,
+    start: String,
+    duration_minutes: u32,
+    service: Option<String>,
+    schedule_type: Option<String>,
+    ok: bool,
+}
+
+#[test]
+fn staff_checks_get_their_listed_answers() {
+    let checks: StaffChecks =
+        serde_json::from_slice(&fs::read(data_dir().join("staff-checks.json")).unwrap()).unwrap();
+    assert!(checks.checks.len() >= 10);
+    for c in &checks.checks {
+        let model = Model::from_json(&fs::read(data_dir().join(&c.scenario)).unwrap()).unwrap();
+        let purpose = match (&c.service, &c.schedule_type) {
+            (Some(s), _) => Purpose::Service(model.service_ix(s).unwrap()),
+            (None, Some(t)) => Purpose::ScheduleType(model.schedule_type_ix(t).unwrap()),
+            (None, None) => Purpose::Unspecified,
+        };
+        let booking = StaffBooking {
+            practitioner: model.practitioner_ix(&c.practitioner).unwrap(),
+            start: c.start.parse().unwrap(),
+            duration_minutes: c.duration_minutes,
+            purpose,
+        };
+        let result = model.check_staff(&booking);
+        assert_eq!(
+            result.is_ok(),
+            c.ok,
+            "{} {} {}: {:?}",
+            c.scenario,
+            c.practitioner,
+            c.start,
+            result
+        );
+        if let Err(reasons) = result {
+            assert!(!reasons.is_empty());
+        }
+    }
+}
