@@ -130,14 +130,17 @@ impl AvailabilityRecord {
     ) -> Self {
         grids.sort_by_key(|g| g.schedule_type);
         let runs_of = |with_overlay: bool| {
+            let bookable: Vec<WeekGrid> = grids
+                .iter()
+                .map(|g| match (&portal, with_overlay) {
+                    (Some(overlay), true) => g.grid.intersection(overlay),
+                    _ => g.grid.clone(),
+                })
+                .collect();
             Weekday::ALL.map(|day| {
                 let mut runs: Vec<Run> = Vec::new();
-                for g in &grids {
-                    let bookable = match (&portal, with_overlay) {
-                        (Some(overlay), true) => g.grid.intersection(overlay),
-                        _ => g.grid.clone(),
-                    };
-                    runs.extend(bookable.runs(day).map(|(start, end)| Run {
+                for (g, cells) in grids.iter().zip(&bookable) {
+                    runs.extend(cells.runs(day).map(|(start, end)| Run {
                         schedule_type: g.schedule_type,
                         clinic: g.clinic,
                         start: start as u16,

@@ -5,8 +5,9 @@
 //! by id (bytewise), so an index order *is* the answer's tie-break order, and they are
 //! referred to by small copyable indices ([`ClinicIx`], [`PractitionerIx`], …).
 
-use std::collections::HashMap;
 use std::fmt;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use crate::availability::{AvailabilityRecord, RecordDates, TypeGrid};
 use crate::calendar::{Date, Instant, MINUTES_PER_DAY, Weekday};
@@ -186,11 +187,11 @@ pub struct Patient {
     pub available_practitioners: Option<Vec<PractitionerIx>>,
 }
 
-/// An appointment.
+/// An appointment. [`Model::appointments`] keeps the document's order, so the `i`-th
+/// is the scenario's `appointments[i]` (whose id, if any, is there).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Appointment {
-    pub id: Option<Text>,
     pub practitioner: PractitionerIx,
     pub patient: Option<PatientIx>,
     pub service: Option<ServiceIx>,
@@ -392,7 +393,7 @@ fn sort_ids<'a>(
     let ids: Vec<&Text> = ids.collect();
     let mut order: Vec<usize> = (0..ids.len()).collect();
     order.sort_by(|&a, &b| ids[a].as_str().cmp(ids[b].as_str()));
-    let mut map = HashMap::with_capacity(ids.len());
+    let mut map = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
     for (rank, &i) in order.iter().enumerate() {
         if map
             .insert(ids[i].as_str().to_owned(), rank as u32)
@@ -435,7 +436,8 @@ impl<'s> Builder<'s> {
             sort_ids("practitioner", s.practitioners.iter().map(|p| &p.id))?;
         let (service_order, service_ids) = sort_ids("service", s.services.iter().map(|v| &v.id))?;
         let (patient_order, patient_ids) = sort_ids("patient", s.patients.iter().map(|p| &p.id))?;
-        let mut appointment_ids = std::collections::HashSet::new();
+        let mut appointment_ids =
+            FxHashSet::with_capacity_and_hasher(s.appointments.len(), Default::default());
         for a in &s.appointments {
             if let Some(id) = &a.id
                 && !appointment_ids.insert(id.as_str())
@@ -488,13 +490,6 @@ impl<'s> Builder<'s> {
             .get(id.as_str())
             .map(|&i| ServiceIx(i))
             .ok_or_else(|| Error::invalid(item, format!("unknown service {:?}", id.as_str())))
-    }
-
-    fn patient(&self, item: &dyn fmt::Display, id: &Text) -> Result<PatientIx, Error> {
-        self.patient_ids
-            .get(id.as_str())
-            .map(|&i| PatientIx(i))
-            .ok_or_else(|| Error::invalid(item, format!("unknown patient {:?}", id.as_str())))
     }
 
     fn schedule_type_list(
@@ -578,14 +573,33 @@ impl<'s> Builder<'s> {
 
         // Appointments are validated before practitioners so their occupancy can be
         // built along with each practitioner.
-        let appointments = s
-            .appointments
-            .iter()
-            .enumerate()
-            .map(|(n, a)| self.appointment(n, a))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let mut appointments = Vec::with_capacity(s.appointments.len());
+        // Appointments usually come grouped by practitioner: remember the last lookup.
+        let mut last: Option<(&Text, PractitionerIx)> = None;
+        for (n, a) in s.appointments.iter().enumerate() {
+            let practitioner = match last {
+                Some((id, ix)) if *id == a.practitioner => ix,
+                _ => {
+                    let ix = self
+                        .practitioner(&format_args!("appointment #{}", n + 1), &a.practitioner)
+                        .map_err(|_| {
+                            Error::invalid(
+                                appointment_label(n, a),
+                                format!("unknown practitioner {:?}", a.practitioner.as_str()),
+                            )
+                        })?;
+                    last = Some((&a.practitioner, ix));
+                    ix
+                }
+            };
+            appointments.push(self.appointment(n, a, practitioner)?);
+        }
+        let mut counts = vec![0usize; s.practitioners.len()];
+        for a in &appointments {
+            counts[a.practitioner.index()] += usize::from(a.status.occupies_time());
+        }
         let mut by_practitioner: Vec<Vec<(Instant, Instant)>> =
-            vec![Vec::new(); s.practitioners.len()];
+            counts.into_iter().map(Vec::with_capacity).collect();
         for a in &appointments {
             if a.status.occupies_time() {
                 by_practitioner[a.practitioner.index()].push((a.start, a.end));
@@ -683,35 +697,43 @@ impl<'s> Builder<'s> {
         })
     }
 
-    fn appointment(&self, n: usize, a: &scenario::Appointment) -> Result<Appointment, Error> {
-        let label = match &a.id {
-            Some(id) => Item("appointment", id.as_str()).to_string(),
-            None => format!("appointment #{}", n + 1),
+    fn appointment(
+        &self,
+        n: usize,
+        a: &scenario::Appointment,
+        practitioner: PractitionerIx,
+    ) -> Result<Appointment, Error> {
+        // The label is only built when something is wrong: there can be millions.
+        let lookup = |kind: &str, map: &HashMap<String, u32>, id: &Text| {
+            map.get(id.as_str()).copied().ok_or_else(|| {
+                Error::invalid(
+                    appointment_label(n, a),
+                    format!("unknown {kind} {:?}", id.as_str()),
+                )
+            })
         };
-        let item: &dyn fmt::Display = &label;
         if a.end <= a.start {
             return Err(Error::invalid(
-                item,
+                appointment_label(n, a),
                 format!("end {} is not after start {}", a.end, a.start),
             ));
         }
         Ok(Appointment {
-            id: a.id.clone(),
-            practitioner: self.practitioner(item, &a.practitioner)?,
+            practitioner,
             patient: a
                 .patient
                 .as_ref()
-                .map(|p| self.patient(item, p))
+                .map(|p| lookup("patient", &self.patient_ids, p).map(PatientIx))
                 .transpose()?,
             service: a
                 .service
                 .as_ref()
-                .map(|v| self.service(item, v))
+                .map(|v| lookup("service", &self.service_ids, v).map(ServiceIx))
                 .transpose()?,
             schedule_type: a
                 .schedule_type
                 .as_ref()
-                .map(|t| self.schedule_type(item, t))
+                .map(|t| lookup("schedule type", &self.type_ids, t).map(ScheduleTypeIx))
                 .transpose()?,
             start: a.start,
             end: a.end,
@@ -906,6 +928,14 @@ impl<'s> Builder<'s> {
             },
             dates,
         })
+    }
+}
+
+/// `appointment "a-1"`, or `appointment #3` (its position) when it has no id.
+fn appointment_label(n: usize, a: &scenario::Appointment) -> String {
+    match &a.id {
+        Some(id) => Item("appointment", id.as_str()).to_string(),
+        None => format!("appointment #{}", n + 1),
     }
 }
 

@@ -95,7 +95,8 @@ impl Occupancy {
         appointments: impl IntoIterator<Item = (Instant, Instant)>,
         time_off: impl IntoIterator<Item = (Instant, Instant)>,
     ) -> Self {
-        let mut events: Vec<(i64, i32)> = Vec::new();
+        let appointments = appointments.into_iter();
+        let mut events: Vec<(i64, i32)> = Vec::with_capacity(2 * appointments.size_hint().0);
         for (a, b) in appointments {
             let span = CellSpan::touched_by(resolution, a, b);
             if !span.is_empty() {
@@ -104,7 +105,7 @@ impl Occupancy {
             }
         }
         events.sort_unstable();
-        let mut counts: Vec<(CellSpan, u32)> = Vec::new();
+        let mut counts: Vec<(CellSpan, u32)> = Vec::with_capacity(events.len() / 2);
         let mut level: i64 = 0;
         let mut i = 0;
         while i < events.len() {
@@ -217,23 +218,46 @@ fn merge(mut spans: Vec<CellSpan>) -> Vec<CellSpan> {
     out
 }
 
-/// Walks a list of blocked spans alongside candidates that come in increasing order.
+/// Answers "is this span free?" for candidates that come in increasing order.
+pub(crate) trait FreeCells {
+    /// Whether `span` is free; spans passed must not start before the previous one.
+    fn is_free(&mut self, span: CellSpan) -> bool;
+}
+
+/// Skips the spans that end at or before `first`, from `position` on, and records
+/// where it stopped (callers pass a `first` that never decreases).
+fn resume_at<'a, T>(
+    spans: &'a [T],
+    position: &mut usize,
+    first: i64,
+    end: impl Fn(&T) -> i64,
+) -> &'a [T] {
+    let mut i = (*position).min(spans.len());
+    while i < spans.len() && end(&spans[i]) <= first {
+        i += 1;
+    }
+    *position = i;
+    &spans[i..]
+}
+
+/// Walks merged blocked spans (capacity 1: any appointment or time off).
 #[derive(Debug)]
 pub(crate) struct BlockedCursor<'a> {
     spans: &'a [CellSpan],
 }
 
 impl<'a> BlockedCursor<'a> {
-    /// A cursor positioned for candidates starting at or after cell `first`.
-    pub(crate) fn new(spans: &'a [CellSpan], first: i64) -> Self {
-        let i = spans.partition_point(|s| s.end <= first);
-        Self { spans: &spans[i..] }
+    /// A cursor for candidates starting at or after cell `first`.
+    pub(crate) fn resume(spans: &'a [CellSpan], position: &mut usize, first: i64) -> Self {
+        Self {
+            spans: resume_at(spans, position, first, |s| s.end),
+        }
     }
+}
 
-    /// Whether `span` misses every blocked span. Spans passed must not start before
-    /// the previous one.
+impl FreeCells for BlockedCursor<'_> {
     #[inline]
-    pub(crate) fn is_free(&mut self, span: CellSpan) -> bool {
+    fn is_free(&mut self, span: CellSpan) -> bool {
         while let Some(first) = self.spans.first() {
             if first.end <= span.start {
                 self.spans = &self.spans[1..];
@@ -242,6 +266,53 @@ impl<'a> BlockedCursor<'a> {
             }
         }
         true
+    }
+}
+
+/// Walks appointment counts and time off for a capacity above 1.
+#[derive(Debug)]
+pub(crate) struct CapacityCursor<'a> {
+    counts: &'a [(CellSpan, u32)],
+    time_off: &'a [CellSpan],
+    capacity: u32,
+}
+
+impl<'a> CapacityCursor<'a> {
+    /// A cursor for candidates starting at or after cell `first`.
+    pub(crate) fn resume(
+        occupancy: &'a Occupancy,
+        capacity: u32,
+        (counts, time_off): (&mut usize, &mut usize),
+        first: i64,
+    ) -> Self {
+        Self {
+            counts: resume_at(&occupancy.counts, counts, first, |(s, _)| s.end),
+            time_off: resume_at(&occupancy.time_off, time_off, first, |s| s.end),
+            capacity,
+        }
+    }
+}
+
+impl FreeCells for CapacityCursor<'_> {
+    #[inline]
+    fn is_free(&mut self, span: CellSpan) -> bool {
+        while self.time_off.first().is_some_and(|t| t.end <= span.start) {
+            self.time_off = &self.time_off[1..];
+        }
+        if self.time_off.first().is_some_and(|t| t.start < span.end) {
+            return false;
+        }
+        while self
+            .counts
+            .first()
+            .is_some_and(|(s, _)| s.end <= span.start)
+        {
+            self.counts = &self.counts[1..];
+        }
+        self.counts
+            .iter()
+            .take_while(|(s, _)| s.start < span.end)
+            .all(|(_, n)| *n < self.capacity)
     }
 }
 

@@ -13,7 +13,6 @@
 //! a date and zone), dates follow each other, and the streams of different clinics are
 //! merged at the end.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
@@ -25,7 +24,7 @@ use crate::error::{Error, ValueError};
 use crate::model::{
     ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, Service, ServiceIx,
 };
-use crate::occupancy::{BlockedCursor, CellSpan};
+use crate::occupancy::{BlockedCursor, CapacityCursor, CellSpan, FreeCells};
 use crate::zone::DayZone;
 
 /// The most days one search may cover (`(to − from) + 1`).
@@ -221,8 +220,10 @@ pub struct Slot {
     pub schedule_type: ScheduleTypeIx,
     /// Where (the schedule type's clinic, rule 6).
     pub clinic: ClinicIx,
+    /// Seconds since the Unix epoch.
     start: i64,
-    end: i64,
+    /// Seconds from start to end: the service's duration (rule 9 makes it exact).
+    length: u32,
     start_offset: i32,
     end_offset: i32,
 }
@@ -240,7 +241,7 @@ impl Slot {
             schedule_type,
             clinic,
             start,
-            end,
+            length: (end - start) as u32,
             start_offset,
             end_offset,
         }
@@ -253,7 +254,7 @@ impl Slot {
 
     /// The end, in the clinic's offset at that instant.
     pub fn end(&self) -> DateTime<FixedOffset> {
-        at_offset(self.end, self.end_offset)
+        at_offset(self.end_seconds(), self.end_offset)
     }
 
     /// The start instant.
@@ -263,12 +264,17 @@ impl Slot {
 
     /// The end instant.
     pub fn end_instant(&self) -> Instant {
-        Instant::from_unix_seconds(self.end).expect("slot instants are in range")
+        Instant::from_unix_seconds(self.end_seconds()).expect("slot instants are in range")
     }
 
     /// Seconds since the Unix epoch at the start.
     pub fn start_seconds(&self) -> i64 {
         self.start
+    }
+
+    /// Seconds since the Unix epoch at the end.
+    pub fn end_seconds(&self) -> i64 {
+        self.start + i64::from(self.length)
     }
 
     /// `start` written as the answer writes it: `2026-03-02T09:00:00-05:00`.
@@ -278,7 +284,7 @@ impl Slot {
 
     /// `end` written as the answer writes it.
     pub fn end_text(&self) -> String {
-        calendar::format_with_offset(self.end, self.end_offset)
+        calendar::format_with_offset(self.end_seconds(), self.end_offset)
     }
 
     pub(crate) fn write_start(&self, out: &mut impl fmt::Write) -> fmt::Result {
@@ -286,7 +292,7 @@ impl Slot {
     }
 
     pub(crate) fn write_end(&self, out: &mut impl fmt::Write) -> fmt::Result {
-        calendar::write_local(out, self.end, self.end_offset, true)
+        calendar::write_local(out, self.end_seconds(), self.end_offset, true)
     }
 }
 
@@ -325,9 +331,18 @@ impl Model {
     pub fn open_slots(&self, query: &SlotQuery) -> Vec<Slot> {
         let mut search = Search::new(self, &query.portal);
         let mut streams: Vec<Vec<Slot>> = vec![Vec::new(); self.clinics().len()];
-        for date in query.dates.dates() {
+        let days = query.dates.len();
+        for (done, date) in query.dates.dates().enumerate() {
             search.date(date);
-            search.flush_into(&mut streams);
+            search.flush_into(date, &mut streams);
+            // After a day and after a week, size the answer from what came so far
+            // rather than grow it by doubling.
+            if done == 0 || done == 6 {
+                for stream in &mut streams {
+                    let expected = stream.len() / (done + 1) * days + 16;
+                    stream.reserve(expected.saturating_sub(stream.len()));
+                }
+            }
         }
         merge_streams(streams)
     }
@@ -356,7 +371,7 @@ impl Model {
         let mut date = from;
         while date <= last {
             search.date(date);
-            search.flush_into(&mut streams);
+            search.flush_into(date, &mut streams);
             for s in &mut streams {
                 found.append(s);
             }
@@ -376,18 +391,39 @@ impl Model {
     }
 }
 
+/// Merges the clinics' sorted streams into one sorted answer.
 fn merge_streams(mut streams: Vec<Vec<Slot>>) -> Vec<Slot> {
     streams.retain(|s| !s.is_empty());
-    match streams.len() {
-        0 => Vec::new(),
-        1 => streams.pop().expect("one stream"),
-        _ => {
-            // Each stream is sorted; the stable sort finds them as runs and merges.
-            let mut all = streams.concat();
-            all.sort();
-            all
+    // Pairwise, like a merge sort's last passes: each pass is a tight two-way merge.
+    while streams.len() > 1 {
+        let mut merged = Vec::with_capacity(streams.len().div_ceil(2));
+        let mut pairs = streams.into_iter();
+        while let Some(a) = pairs.next() {
+            match pairs.next() {
+                Some(b) => merged.push(merge_two(&a, &b)),
+                None => merged.push(a),
+            }
+        }
+        streams = merged;
+    }
+    streams.pop().unwrap_or_default()
+}
+
+fn merge_two(a: &[Slot], b: &[Slot]) -> Vec<Slot> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
         }
     }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Per-clinic facts for the date being searched.
@@ -404,7 +440,31 @@ struct ClinicDay {
 struct Eligible<'m> {
     ix: PractitionerIx,
     practitioner: &'m Practitioner,
-    blocked_shared: Cow<'m, [crate::occupancy::CellSpan]>,
+    /// Where the searched dates have got to in the practitioner's blocked cells at
+    /// capacity 1, and in their counts and time off (capacity above 1): dates come in
+    /// order, so these only move forward.
+    any: usize,
+    counts: usize,
+    time_off: usize,
+}
+
+/// What the slots of one run on one date share.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    schedule_type: ScheduleTypeIx,
+    clinic: ClinicIx,
+    length: u32,
+    start_offset: i32,
+    end_offset: i32,
+}
+
+/// A slot waiting in its clinic's bucket for the date to be ordered: half the size of
+/// a [`Slot`], which it becomes with its [`Shape`].
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    start: i64,
+    practitioner: PractitionerIx,
+    shape: u32,
 }
 
 /// The state of one search.
@@ -423,8 +483,13 @@ pub(crate) struct Search<'m> {
     earliest_start: i64,
     cell_seconds: i64,
     days: Vec<ClinicDay>,
-    buckets: Vec<Vec<(u16, Slot)>>,
+    buckets: Vec<Vec<Pending>>,
+    shapes: Vec<Shape>,
+    /// Counting-sort counters, one per minute of the 50 hours a date's slots can
+    /// start in; all zero between flushes.
     counts: Vec<u32>,
+    /// Counting-sort output: bucket positions in answer order.
+    order: Vec<u32>,
 }
 
 impl<'m> Search<'m> {
@@ -441,24 +506,15 @@ impl<'m> Search<'m> {
             .iter()
             .map(|t| t.allow_conflicts && service.portal_conflicts > 1)
             .collect();
-        let any_shared = model
-            .schedule_type_indices()
-            .any(|t| type_usable[t.index()] && type_shared[t.index()]);
         let eligible = model
             .practitioner_indices()
             .filter(|&p| practitioner_offered(model, service, query, p))
-            .map(|ix| {
-                let practitioner = model.practitioner(ix);
-                let blocked_shared = if any_shared {
-                    practitioner.occupancy().blocked(service.portal_conflicts)
-                } else {
-                    Cow::Borrowed(&[][..])
-                };
-                Eligible {
-                    ix,
-                    practitioner,
-                    blocked_shared,
-                }
+            .map(|ix| Eligible {
+                ix,
+                practitioner: model.practitioner(ix),
+                any: 0,
+                counts: 0,
+                time_off: 0,
             })
             .collect();
         let settings = model.settings();
@@ -500,7 +556,9 @@ impl<'m> Search<'m> {
                 model.clinics().len()
             ],
             buckets: vec![Vec::new(); model.clinics().len()],
-            counts: vec![0; MINUTES_PER_DAY as usize + 1],
+            shapes: Vec::new(),
+            counts: vec![0; 50 * 60 + 2],
+            order: Vec::new(),
         }
     }
 
@@ -569,6 +627,38 @@ impl<'m> Search<'m> {
     }
 
     fn run(&mut self, e: usize, date: Date, zone: &DayZone, run: &Run, step: u32, duration: u32) {
+        // No candidate of `date` starts before its midnight read at UTC+14:00.
+        let first_cell = (date.midnight_seconds() - 14 * 3600).div_euclid(self.cell_seconds);
+        let eligible = &mut self.eligible[e];
+        let occupancy = eligible.practitioner.occupancy();
+        if self.type_shared[run.schedule_type.index()] {
+            let capacity = self.service.portal_conflicts;
+            let cursor = CapacityCursor::resume(
+                occupancy,
+                capacity,
+                (&mut eligible.counts, &mut eligible.time_off),
+                first_cell,
+            );
+            self.candidates(e, cursor, date, zone, run, step, duration);
+        } else {
+            let cursor =
+                BlockedCursor::resume(occupancy.blocked_any(), &mut eligible.any, first_cell);
+            self.candidates(e, cursor, date, zone, run, step, duration);
+        }
+    }
+
+    /// Steps candidates through one run, keeping those `cursor` finds free.
+    #[allow(clippy::too_many_arguments)]
+    fn candidates(
+        &mut self,
+        e: usize,
+        mut cursor: impl FreeCells,
+        date: Date,
+        zone: &DayZone,
+        run: &Run,
+        step: u32,
+        duration: u32,
+    ) {
         let end = u32::from(run.end);
         if end < duration {
             return;
@@ -578,73 +668,132 @@ impl<'m> Search<'m> {
         if t > last {
             return;
         }
-        let eligible = &self.eligible[e];
-        let blocked: &[CellSpan] = if self.type_shared[run.schedule_type.index()] {
-            &eligible.blocked_shared
-        } else {
-            eligible.practitioner.occupancy().blocked_any()
-        };
         let cell = self.cell_seconds;
-        // No candidate of `date` starts before its midnight read at UTC+14:00.
-        let mut cursor = BlockedCursor::new(
-            blocked,
-            (date.midnight_seconds() - 14 * 3600).div_euclid(cell),
-        );
+        let ix = self.eligible[e].ix;
         let bucket = &mut self.buckets[run.clinic.index()];
-        let d = i64::from(duration) * 60;
-        while t <= last {
-            let instants = if zone.uniform && t + duration < MINUTES_PER_DAY {
-                let start = zone.midnight + i64::from(t) * 60;
-                Some((start, start + d, zone.offset, zone.offset))
-            } else {
-                exact_instants(self.model, run.clinic, date, t, duration)
-            };
-            if let Some((start, end, start_offset, end_offset)) = instants
-                && start >= self.earliest_start
-                && cursor.is_free(CellSpan::of_seconds(cell, start, end))
-            {
-                bucket.push((
-                    t as u16,
-                    Slot {
-                        practitioner: eligible.ix,
-                        schedule_type: run.schedule_type,
-                        clinic: run.clinic,
-                        start,
-                        end,
-                        start_offset,
-                        end_offset,
-                    },
-                ));
+        let shapes = &mut self.shapes;
+        let mut shape = |length: i64, start_offset, end_offset| {
+            shapes.push(Shape {
+                schedule_type: run.schedule_type,
+                clinic: run.clinic,
+                length: length as u32,
+                start_offset,
+                end_offset,
+            });
+            shapes.len() as u32 - 1
+        };
+        // The ordinary day: one offset from midnight to midnight, and midnight on a UTC
+        // cell boundary (the offset is a multiple of the resolution), so instants and
+        // cells advance by constants.
+        if zone.uniform && zone.midnight % cell == 0 {
+            let r = cell as u32 / 60;
+            let fast_last = last.min(MINUTES_PER_DAY - 1 - duration.min(MINUTES_PER_DAY - 1));
+            if t <= fast_last && t + duration < MINUTES_PER_DAY {
+                let d_cells = i64::from(duration.div_ceil(r));
+                let step_seconds = i64::from(step) * 60;
+                let step_cells = i64::from(step / r);
+                let mut start = zone.midnight + i64::from(t) * 60;
+                let mut first_cell = zone.midnight / cell + i64::from(t / r);
+                let pending = Pending {
+                    start: 0,
+                    practitioner: ix,
+                    shape: shape(i64::from(duration) * 60, zone.offset, zone.offset),
+                };
+                // Whether a candidate is free is data, not a pattern: write every
+                // candidate and advance the length only past free ones, so the loop has
+                // no branch to mispredict.
+                let count = ((fast_last - t) / step + 1) as usize;
+                let mut len = bucket.len();
+                bucket.resize(len + count, pending);
+                for _ in 0..count {
+                    let free = (start >= self.earliest_start)
+                        & cursor.is_free(CellSpan {
+                            start: first_cell,
+                            end: first_cell + d_cells,
+                        });
+                    bucket[len] = Pending { start, ..pending };
+                    len += usize::from(free);
+                    start += step_seconds;
+                    first_cell += step_cells;
+                }
+                bucket.truncate(len);
+                t += count as u32 * step;
             }
+        }
+        // Days with a clock change, odd offsets, and slots ending at 24:00: each
+        // candidate through the timezone rules.
+        while t <= last {
+            if let Some((start, end, start_offset, end_offset)) =
+                exact_instants(self.model, run.clinic, date, t, duration)
+                && start >= self.earliest_start
+                    && cursor.is_free(CellSpan::of_seconds(cell, start, end))
+                {
+                    bucket.push(Pending {
+                        start,
+                        practitioner: ix,
+                        shape: shape(end - start, start_offset, end_offset),
+                    });
+                }
             t += step;
         }
     }
 
-    /// Moves each clinic's bucket, ordered, onto the end of that clinic's stream.
-    pub(crate) fn flush_into(&mut self, streams: &mut [Vec<Slot>]) {
+    /// Moves each clinic's bucket of `date`, ordered, onto the end of that clinic's
+    /// stream.
+    pub(crate) fn flush_into(&mut self, date: Date, streams: &mut [Vec<Slot>]) {
+        let shapes = &self.shapes;
+        let finish = |p: &Pending| {
+            let shape = shapes[p.shape as usize];
+            Slot {
+                practitioner: p.practitioner,
+                schedule_type: shape.schedule_type,
+                clinic: shape.clinic,
+                start: p.start,
+                length: shape.length,
+                start_offset: shape.start_offset,
+                end_offset: shape.end_offset,
+            }
+        };
+        // Slots of `date` start within 50 hours of its midnight read at UTC+14:00
+        // (offsets span −12:00 ..= +14:00), on whole minutes: the key of a stable
+        // counting sort. Practitioners were visited in id order, so equal starts stay
+        // in answer order.
+        let base = date.midnight_seconds() - 14 * 3600;
+        let key = |p: &Pending| ((p.start - base) / 60) as usize;
+        let counts = &mut self.counts;
         for (bucket, stream) in self.buckets.iter_mut().zip(streams.iter_mut()) {
-            if bucket.windows(2).all(|w| w[0].0 <= w[1].0) {
-                stream.extend(bucket.drain(..).map(|(_, s)| s));
+            if bucket.is_empty() {
                 continue;
             }
-            // A stable counting sort on the wall-clock minute: practitioners were
-            // visited in id order, so equal starts stay in answer order.
-            let counts = &mut self.counts;
-            counts.fill(0);
-            for (t, _) in bucket.iter() {
-                counts[usize::from(*t) + 1] += 1;
+            let (mut low, mut high, mut sorted, mut previous) = (usize::MAX, 0, true, i64::MIN);
+            for p in bucket.iter() {
+                let k = key(p);
+                counts[k + 1] += 1;
+                low = low.min(k);
+                high = high.max(k);
+                sorted &= previous <= p.start;
+                previous = p.start;
             }
-            for i in 1..counts.len() {
-                counts[i] += counts[i - 1];
+            if sorted {
+                stream.extend(bucket.iter().map(finish));
+            } else {
+                for i in low + 1..=high + 1 {
+                    counts[i] += counts[i - 1];
+                }
+                let order = &mut self.order;
+                order.clear();
+                order.resize(bucket.len(), 0);
+                for (i, p) in bucket.iter().enumerate() {
+                    let at = &mut counts[key(p)];
+                    order[*at as usize] = i as u32;
+                    *at += 1;
+                }
+                stream.extend(order.iter().map(|&i| finish(&bucket[i as usize])));
             }
-            let base = stream.len();
-            stream.resize(base + bucket.len(), bucket[0].1);
-            for (t, slot) in bucket.drain(..) {
-                let at = &mut counts[usize::from(t)];
-                stream[base + *at as usize] = slot;
-                *at += 1;
-            }
+            counts[low..=high + 1].fill(0);
+            bucket.clear();
         }
+        self.shapes.clear();
     }
 }
 

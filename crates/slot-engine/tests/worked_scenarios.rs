@@ -17,7 +17,9 @@ fn scenario_files() -> Vec<PathBuf> {
         .map(|e| e.expect("directory entry").path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.ends_with(".json") && !name.ends_with(".expected.json") && name != "staff-checks.json"
+            name.ends_with(".json")
+                && !name.ends_with(".expected.json")
+                && name != "staff-checks.json"
         })
         .collect();
     files.sort();
@@ -55,7 +57,10 @@ fn every_invalid_scenario_is_refused_naming_the_item() {
             continue;
         }
         let err = Model::from_json(&fs::read(&path).unwrap()).expect_err(&name);
-        assert!(matches!(err, Error::Invalid { .. } | Error::Json { .. }), "{name}: {err}");
+        assert!(
+            matches!(err, Error::Invalid { .. } | Error::Json { .. }),
+            "{name}: {err}"
+        );
         assert!(!err.to_string().contains('\n'), "{name}: one line: {err}");
         checked += 1;
     }
@@ -64,11 +69,15 @@ fn every_invalid_scenario_is_refused_naming_the_item() {
 
 #[test]
 fn overlapping_records_name_both() {
-    let err = Model::from_json(&fs::read(data_dir().join("invalid-overlapping-records.json")).unwrap())
-        .unwrap_err();
+    let err =
+        Model::from_json(&fs::read(data_dir().join("invalid-overlapping-records.json")).unwrap())
+            .unwrap_err();
     let text = err.to_string();
     assert!(text.starts_with("practitioner \""), "{text}");
-    assert!(text.contains(" and ") && text.ends_with("overlap"), "{text}");
+    assert!(
+        text.contains(" and ") && text.ends_with("overlap"),
+        "{text}"
+    );
 }
 
 #[derive(serde::Deserialize)]

@@ -1,0 +1,97 @@
+//! Engine benchmarks. Each asserts its result before it is timed.
+//!
+//! - `search/clinic-200x90`: all open slots of the `gen-clinic` clinic, 200
+//!   practitioners × 90 days, fill 0.5 (target ≤ 250 ns per practitioner-day).
+//! - `search/mixed-200x90`: the `gen-clinic --mixed` clinic of the same size (target
+//!   ≤ 500 ns per practitioner-day).
+//! - `first_available/clinic-200x90`: the earliest open slot, which is on the first
+//!   day (target < 100 µs).
+//! - `first_available/full-200x90`: the clinic fully booked but for one slot on the
+//!   last day (target: no slower than `search/clinic-200x90`).
+//! - `validate/clinic-200x90`, `validate/mixed-200x90`: building the model from the
+//!   parsed scenario (validation, grids, occupancy).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::hint::black_box;
+
+use benches::{mixed, model, plain};
+use slot_engine::Model;
+
+const PRACTITIONERS: u32 = 200;
+const DAYS: u32 = 90;
+
+fn practitioner_days(model: &Model) -> u64 {
+    (model.practitioners().len() * model.query().unwrap().dates.len()) as u64
+}
+
+fn search(c: &mut Criterion) {
+    let mut group = c.benchmark_group("search");
+    let clinic = model(&plain(PRACTITIONERS, DAYS, 0.5));
+    let query = clinic.query().unwrap();
+    // 200 practitioners × 65 weekdays × 10 free slots of 20.
+    assert_eq!(clinic.open_slots(query).len(), 200 * 65 * 10);
+    group.throughput(Throughput::Elements(practitioner_days(&clinic)));
+    group.bench_function("clinic-200x90", |b| {
+        b.iter(|| black_box(clinic.open_slots(black_box(query))))
+    });
+
+    let mixed = model(&mixed(PRACTITIONERS, DAYS));
+    let query = mixed.query().unwrap();
+    let slots = mixed.open_slots(query);
+    assert!(slots.len() > 50_000, "{}", slots.len());
+    assert!(slots.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(mixed.clinics().len(), 3);
+    group.throughput(Throughput::Elements(practitioner_days(&mixed)));
+    group.bench_function("mixed-200x90", |b| {
+        b.iter(|| black_box(mixed.open_slots(black_box(query))))
+    });
+    group.finish();
+}
+
+fn first_available(c: &mut Criterion) {
+    let mut group = c.benchmark_group("first_available");
+    let clinic = model(&plain(PRACTITIONERS, DAYS, 0.5));
+    let query = clinic.query().unwrap();
+    let from = query.dates.from();
+    let first = clinic.first_available(&query.portal, from, 1);
+    assert_eq!(first[0].start_text(), "2030-01-07T08:00:00-05:00");
+    group.bench_function("clinic-200x90", |b| {
+        b.iter(|| black_box(clinic.first_available(black_box(&query.portal), from, 1)))
+    });
+
+    // Fully booked, but for the last slot of the last day (Friday 2030-04-05 17:30).
+    let mut scenario = plain(PRACTITIONERS, DAYS, 1.0);
+    let last_day = scenario
+        .appointments
+        .iter()
+        .rposition(|a| a.start.to_string() == "2030-04-05T21:30:00Z")
+        .expect("the last slot is booked");
+    scenario.appointments.remove(last_day);
+    let full = model(&scenario);
+    let query = full.query().unwrap();
+    let first = full.first_available(&query.portal, from, 1);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].start_text(), "2030-04-05T17:30:00-04:00");
+    group.throughput(Throughput::Elements(practitioner_days(&full)));
+    group.bench_function("full-200x90", |b| {
+        b.iter(|| black_box(full.first_available(black_box(&query.portal), from, 1)))
+    });
+    group.finish();
+}
+
+fn validate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("validate");
+    group.sample_size(20);
+    let scenario = plain(PRACTITIONERS, DAYS, 0.5);
+    group.bench_function("clinic-200x90", |b| {
+        b.iter(|| black_box(model(black_box(&scenario))))
+    });
+    let scenario = mixed(PRACTITIONERS, DAYS);
+    group.bench_function("mixed-200x90", |b| {
+        b.iter(|| black_box(model(black_box(&scenario))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, search, first_available, validate);
+criterion_main!(benches);

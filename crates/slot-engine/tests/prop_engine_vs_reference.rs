@@ -1,0 +1,116 @@
+//! Laws: on random scenarios (DST zones, off-grid appointments, overlays, several
+//! records, capacities above one), the engine answers exactly as the naive model of
+//! `slot-reference`, written minute by minute from the spec.
+
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use slot_engine::{Answer, AnswerSlot, Instant, Model, Purpose, Scenario, StaffBooking};
+use slot_reference::random::{self, Bytes};
+
+fn generated(bytes: &[u8]) -> (Scenario, Model) {
+    let scenario = random::scenario(&mut Bytes::new(bytes));
+    let model = Model::new(&scenario).unwrap_or_else(|e| panic!("generated scenario refused: {e}"));
+    (scenario, model)
+}
+
+fn reference_answer(scenario: &Scenario) -> Vec<AnswerSlot> {
+    slot_reference::open_slots(scenario)
+        .into_iter()
+        .map(|s| AnswerSlot {
+            practitioner: s.practitioner,
+            clinic: s.clinic,
+            schedule_type: s.schedule_type,
+            start: s.start,
+            end: s.end,
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/prop_engine_vs_reference.proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn prop_search_equals_reference(bytes in vec(any::<u8>(), 32..700)) {
+        let (scenario, model) = generated(&bytes);
+        let got = Answer::new(&model, &model.open_slots(model.query().unwrap())).slots;
+        prop_assert_eq!(got, reference_answer(&scenario));
+    }
+
+    #[test]
+    fn prop_check_equals_reference(bytes in vec(any::<u8>(), 32..700), picks in vec((any::<u16>(), 0i64..5 * 1440, 0i64..4), 1..24)) {
+        let (scenario, model) = generated(&bytes);
+        let query = model.query().unwrap();
+        let from = query.dates.from().naive().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() - 86_400;
+        // Every slot the search offers is bookable…
+        for slot in model.open_slots(query) {
+            prop_assert!(model.check(&query.portal, slot.practitioner, slot.start_instant()).is_ok());
+        }
+        // …and random instants (mostly on whole minutes) agree with the model.
+        for (p, minute, odd) in picks {
+            let ix = model.practitioner_indices().nth(usize::from(p) % model.practitioners().len()).unwrap();
+            let seconds = from + minute * 60 + if odd == 0 { 30 } else { 0 };
+            let start = Instant::from_unix_seconds(seconds).unwrap();
+            let id = model.practitioner(ix).id.as_str();
+            let got = model.check(&query.portal, ix, start);
+            let want = slot_reference::portal_bookable(&scenario, id, start.unix_nanos());
+            prop_assert_eq!(got.is_ok(), want, "{} at {}: {:?}", id, start, got);
+        }
+    }
+
+    #[test]
+    fn prop_staff_check_equals_reference(bytes in vec(any::<u8>(), 32..700), picks in vec((any::<u16>(), 0i64..5 * 1440, 1u32..180, 0u8..3, any::<u8>()), 1..16)) {
+        let (scenario, model) = generated(&bytes);
+        let from = model.query().unwrap().dates.from().naive().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() - 86_400;
+        for (p, minute, duration, what, which) in picks {
+            let ix = model.practitioner_indices().nth(usize::from(p) % model.practitioners().len()).unwrap();
+            let start = Instant::from_unix_seconds(from + minute * 60).unwrap();
+            let (purpose, service, schedule_type) = match what {
+                0 => (Purpose::Unspecified, None, None),
+                1 => {
+                    let s = model.services()[0].id.as_str();
+                    (Purpose::Service(model.service_ix(s).unwrap()), Some(s), None)
+                }
+                _ => {
+                    let t = &model.schedule_types()[usize::from(which) % model.schedule_types().len()];
+                    (Purpose::ScheduleType(model.schedule_type_ix(t.id.as_str()).unwrap()), None, Some(t.id.as_str()))
+                }
+            };
+            let booking = StaffBooking { practitioner: ix, start, duration_minutes: duration, purpose };
+            let got = model.check_staff(&booking);
+            let id = model.practitioner(ix).id.as_str();
+            let want = slot_reference::staff_ok(&scenario, id, start.unix_seconds(), duration, service, schedule_type);
+            prop_assert_eq!(got.is_ok(), want, "{} at {} for {} min: {:?}", id, start, duration, got);
+            if let Err(reasons) = got {
+                prop_assert!(!reasons.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn prop_first_available_is_the_start_of_the_answer(bytes in vec(any::<u8>(), 32..700), limit in 1usize..6) {
+        let (_, model) = generated(&bytes);
+        let query = model.query().unwrap();
+        let all = model.open_slots(query);
+        let first = model.first_available(&query.portal, query.dates.from(), limit);
+        // first_available looks beyond `to`, so it agrees with the answer on the slots
+        // the answer has before its last day.
+        let n = first.len().min(all.len());
+        prop_assert_eq!(&first[..n], &all[..n]);
+        prop_assert!(first.len() <= limit);
+        if all.len() >= limit { prop_assert_eq!(first.len(), limit); }
+    }
+
+    #[test]
+    fn prop_scenario_print_then_parse_is_identity(bytes in vec(any::<u8>(), 32..700)) {
+        let (scenario, _) = generated(&bytes);
+        let text = serde_json::to_string(&scenario).unwrap();
+        prop_assert_eq!(Scenario::from_json(text.as_bytes()).unwrap(), scenario);
+    }
+}

@@ -1,0 +1,67 @@
+//! `openslot check --scenario FILE --practitioner ID --start RFC3339 [--staff …]`.
+
+use serde_json::json;
+use slot_engine::{Instant, Model, Purpose, StaffBooking};
+
+use crate::cli::{CheckArgs, Failure};
+use crate::commands::read_input;
+
+/// Prints whether the booking may go in.
+pub fn run(args: &CheckArgs) -> Result<(), Failure> {
+    let bad = |message: String| Failure::BadInput(message);
+    let model = Model::from_json(&read_input(&args.scenario)?).map_err(|e| bad(e.to_string()))?;
+    let practitioner = model.practitioner_ix(&args.practitioner).ok_or_else(|| {
+        bad(format!(
+            "--practitioner: unknown practitioner {:?}",
+            args.practitioner
+        ))
+    })?;
+    let start: Instant = args
+        .start
+        .parse()
+        .map_err(|e| bad(format!("--start: {e}")))?;
+    let answer = if args.staff {
+        let purpose = match (&args.service, &args.schedule_type) {
+            (Some(id), _) => Purpose::Service(
+                model
+                    .service_ix(id)
+                    .ok_or_else(|| bad(format!("--service: unknown service {id:?}")))?,
+            ),
+            (None, Some(id)) => Purpose::ScheduleType(
+                model
+                    .schedule_type_ix(id)
+                    .ok_or_else(|| bad(format!("--schedule-type: unknown schedule type {id:?}")))?,
+            ),
+            (None, None) => Purpose::Unspecified,
+        };
+        let booking = StaffBooking {
+            practitioner,
+            start,
+            duration_minutes: args
+                .duration
+                .expect("clap requires --duration with --staff"),
+            purpose,
+        };
+        match model.check_staff(&booking) {
+            Ok(_) => json!({"ok": true}),
+            Err(reasons) => json!({
+                "ok": false,
+                "needs_override": reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(),
+            }),
+        }
+    } else {
+        let query = model
+            .query()
+            .ok_or_else(|| bad("scenario: a query is required".to_owned()))?;
+        match model.check(&query.portal, practitioner, start) {
+            Ok(_) => json!({"bookable": true}),
+            Err(rejection) => json!({
+                "bookable": false,
+                "rule": rejection.rule.number(),
+                "reason": rejection.reason,
+            }),
+        }
+    };
+    println!("{answer}");
+    Ok(())
+}
