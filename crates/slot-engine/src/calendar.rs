@@ -515,26 +515,33 @@ pub(crate) fn write_local(
 ) -> fmt::Result {
     let local = seconds + i64::from(offset_seconds);
     let days = local.div_euclid(SECONDS_PER_DAY);
-    let second_of_day = local.rem_euclid(SECONDS_PER_DAY);
+    let second_of_day = local.rem_euclid(SECONDS_PER_DAY) as u32;
     let (year, month, day) = civil_from_days(days);
-    write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        second_of_day / 3600,
-        second_of_day / 60 % 60,
-        second_of_day % 60
-    )?;
-    if with_offset {
-        let sign = if offset_seconds < 0 { '-' } else { '+' };
+    // Written digit by digit: answers hold hundreds of thousands of these.
+    let mut text = *b"0000-00-00T00:00:00+00:00";
+    let put = |text: &mut [u8; 25], at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (at..at + width).rev() {
+            text[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut text, 0, year.clamp(0, 9999) as u32, 4);
+    put(&mut text, 5, month, 2);
+    put(&mut text, 8, day, 2);
+    put(&mut text, 11, second_of_day / 3600, 2);
+    put(&mut text, 14, second_of_day / 60 % 60, 2);
+    put(&mut text, 17, second_of_day % 60, 2);
+    let len = if with_offset {
+        text[19] = if offset_seconds < 0 { b'-' } else { b'+' };
         let magnitude = offset_seconds.unsigned_abs();
-        write!(
-            out,
-            "{sign}{:02}:{:02}",
-            magnitude / 3600,
-            magnitude / 60 % 60
-        )?;
-    }
-    Ok(())
+        put(&mut text, 20, magnitude / 3600, 2);
+        put(&mut text, 23, magnitude / 60 % 60, 2);
+        25
+    } else {
+        19
+    };
+    out.write_str(std::str::from_utf8(&text[..len]).expect("ASCII digits"))
 }
 
 /// Formats a UTC instant (whole seconds) in a fixed offset as

@@ -726,14 +726,14 @@ impl<'m> Search<'m> {
             if let Some((start, end, start_offset, end_offset)) =
                 exact_instants(self.model, run.clinic, date, t, duration)
                 && start >= self.earliest_start
-                    && cursor.is_free(CellSpan::of_seconds(cell, start, end))
-                {
-                    bucket.push(Pending {
-                        start,
-                        practitioner: ix,
-                        shape: shape(end - start, start_offset, end_offset),
-                    });
-                }
+                && cursor.is_free(CellSpan::of_seconds(cell, start, end))
+            {
+                bucket.push(Pending {
+                    start,
+                    practitioner: ix,
+                    shape: shape(end - start, start_offset, end_offset),
+                });
+            }
             t += step;
         }
     }

@@ -114,3 +114,33 @@ proptest! {
         prop_assert_eq!(Scenario::from_json(text.as_bytes()).unwrap(), scenario);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/prop_engine_vs_reference.proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    /// The `scenario_bytes` fuzz target's laws, on valid scenarios printed as JSON and
+    /// then cut or bit-flipped, so that parsing meets both good and broken documents.
+    #[test]
+    fn prop_fuzz_scenario_bytes(bytes in vec(any::<u8>(), 32..700), cut in any::<u16>(), flip in any::<(u16, u8)>()) {
+        let (scenario, _) = generated(&bytes);
+        let mut text = serde_json::to_vec(&scenario).unwrap();
+        slot_reference::laws::scenario_bytes(&text);
+        let i = usize::from(flip.0) % text.len();
+        text[i] ^= flip.1;
+        slot_reference::laws::scenario_bytes(&text);
+        text.truncate(usize::from(cut) % text.len());
+        slot_reference::laws::scenario_bytes(&text);
+    }
+
+    /// The `engine_vs_model` fuzz target's laws on random bytes.
+    #[test]
+    fn prop_fuzz_engine_vs_model(bytes in vec(any::<u8>(), 0..900)) {
+        slot_reference::laws::engine_vs_model(&bytes);
+    }
+}

@@ -6,6 +6,7 @@
 //! scenario document (whose values the engine's own unit tests check against chrono).
 //! Inputs must already be valid (`slot_engine::Model::new` accepted them).
 
+pub mod laws;
 pub mod random;
 
 use std::collections::BTreeSet;
@@ -56,12 +57,7 @@ fn weekday_name(date: NaiveDate) -> &'static str {
 
 /// The schedule type of the block of `record` covering wall-clock cell `cell` on
 /// `date`'s weekday, if any.
-fn block_type_at(
-    record: &AvailabilityRecord,
-    date: NaiveDate,
-    cell: u32,
-    r: u32,
-) -> Option<&str> {
+fn block_type_at(record: &AvailabilityRecord, date: NaiveDate, cell: u32, r: u32) -> Option<&str> {
     let day = weekday_name(date);
     record
         .blocks

@@ -1,0 +1,333 @@
+//! The command line, run as a user would: the worked scenarios, exit statuses, stdin,
+//! `--stats`, `check` and `gen-clinic`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn openslot(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_openslot"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn scenarios() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../slot-engine/tests/data/scenarios")
+}
+
+fn scenario(name: &str) -> String {
+    scenarios().join(name).to_string_lossy().into_owned()
+}
+
+fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+fn stderr_line(out: &Output) -> String {
+    let text = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(
+        text.trim_end().lines().count(),
+        1,
+        "one line on stderr: {text:?}"
+    );
+    text
+}
+
+#[test]
+fn slots_prints_the_expected_answer_of_every_worked_scenario() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(scenarios()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
+        let expected = scenarios().join(format!("{stem}.expected.json"));
+        if !expected.exists() {
+            continue;
+        }
+        let out = openslot(&["slots", "--scenario", path.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{stem}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            json(&out.stdout),
+            json(&std::fs::read(expected).unwrap()),
+            "{stem}"
+        );
+        n += 1;
+    }
+    assert!(n >= 8);
+}
+
+#[test]
+fn an_invalid_scenario_exits_2_with_one_line_naming_the_item_and_nothing_on_stdout() {
+    let out = openslot(&[
+        "slots",
+        "--scenario",
+        &scenario("invalid-overlapping-records.json"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let line = stderr_line(&out);
+    assert!(
+        line.contains("practitioner \"christine\"") && line.contains("overlap"),
+        "{line}"
+    );
+}
+
+#[test]
+fn bad_input_of_every_kind_exits_2() {
+    for args in [
+        vec!["slots", "--scenario", "/no/such/file.json"],
+        vec!["slots"],
+        vec!["slots", "--scenario"],
+        vec!["no-such-command"],
+        vec!["check", "--scenario", "x.json"],
+        vec![
+            "gen-clinic",
+            "--practitioners",
+            "0",
+            "--days",
+            "1",
+            "--fill",
+            "0.5",
+            "--seed",
+            "1",
+        ],
+        vec![
+            "gen-clinic",
+            "--practitioners",
+            "1",
+            "--days",
+            "1",
+            "--fill",
+            "1.5",
+            "--seed",
+            "1",
+        ],
+    ] {
+        let out = openslot(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn slots_reads_standard_input_and_refuses_a_scenario_without_query() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openslot"))
+        .args(["slots", "--scenario", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&std::fs::read(scenario("basic.json")).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(json(&out.stdout)["slots"].as_array().unwrap().len(), 16);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openslot"))
+        .args(["slots", "--scenario", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"version": 1}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr_line(&out).contains("query"));
+}
+
+#[test]
+fn stats_adds_one_json_line_on_stderr() {
+    let out = openslot(&[
+        "slots",
+        "--scenario",
+        &scenario("two-clinics.json"),
+        "--stats",
+    ]);
+    assert!(out.status.success());
+    let stats = json(stderr_line(&out).as_bytes());
+    assert!(stats["compute_seconds"].as_f64().unwrap() >= 0.0);
+    // Two practitioners over 2026-05-11..=2026-05-18.
+    assert_eq!(stats["practitioner_days"], 16);
+    assert_eq!(
+        stats["slots"],
+        json(&out.stdout)["slots"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn check_answers_a_portal_booking() {
+    let basic = scenario("basic.json");
+    let ok = openslot(&[
+        "check",
+        "--scenario",
+        &basic,
+        "--practitioner",
+        "christine",
+        "--start",
+        "2026-03-02T10:00:00-05:00",
+    ]);
+    assert!(ok.status.success());
+    assert_eq!(json(&ok.stdout), serde_json::json!({"bookable": true}));
+    let no = openslot(&[
+        "check",
+        "--scenario",
+        &basic,
+        "--practitioner",
+        "christine",
+        "--start",
+        "2026-03-02T09:15:00-05:00",
+    ]);
+    let answer = json(&no.stdout);
+    assert_eq!(answer["bookable"], false);
+    assert_eq!(answer["rule"], 11);
+    assert!(answer["reason"].as_str().unwrap().contains("09:30"));
+    let unknown = openslot(&[
+        "check",
+        "--scenario",
+        &basic,
+        "--practitioner",
+        "nobody",
+        "--start",
+        "2026-03-02T10:00:00-05:00",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+}
+
+#[test]
+fn check_staff_answers_every_listed_staff_booking() {
+    let checks = json(&std::fs::read(scenarios().join("staff-checks.json")).unwrap());
+    for c in checks["checks"].as_array().unwrap() {
+        let duration = c["duration_minutes"].to_string();
+        let mut args = vec![
+            "check".to_owned(),
+            "--scenario".to_owned(),
+            scenario(c["scenario"].as_str().unwrap()),
+            "--practitioner".to_owned(),
+            c["practitioner"].as_str().unwrap().to_owned(),
+            "--start".to_owned(),
+            c["start"].as_str().unwrap().to_owned(),
+            "--staff".to_owned(),
+            "--duration".to_owned(),
+            duration,
+        ];
+        if let Some(s) = c["service"].as_str() {
+            args.extend(["--service".to_owned(), s.to_owned()]);
+        } else if let Some(t) = c["schedule_type"].as_str() {
+            args.extend(["--schedule-type".to_owned(), t.to_owned()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = openslot(&args);
+        assert!(out.status.success(), "{args:?}");
+        let answer = json(&out.stdout);
+        assert_eq!(answer["ok"], c["ok"], "{args:?}: {answer}");
+        if answer["ok"] == false {
+            assert!(!answer["needs_override"].as_array().unwrap().is_empty());
+        }
+    }
+}
+
+#[test]
+fn gen_clinic_is_deterministic_and_shaped_like_the_peer_harness_expects() {
+    let args = [
+        "gen-clinic",
+        "--practitioners",
+        "3",
+        "--days",
+        "14",
+        "--fill",
+        "0.5",
+        "--seed",
+        "7",
+    ];
+    let a = openslot(&args);
+    let b = openslot(&args);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    let doc = json(&a.stdout);
+    assert_eq!(doc["clinics"][0]["timezone"], "America/Toronto");
+    assert_eq!(doc["practitioners"].as_array().unwrap().len(), 3);
+    // Ten weekdays, ten of twenty slots booked each.
+    assert_eq!(doc["appointments"].as_array().unwrap().len(), 3 * 10 * 10);
+    assert_eq!(doc["query"]["from"], "2030-01-07");
+    assert_eq!(doc["query"]["to"], "2030-01-20");
+    let other_seed = openslot(&[
+        "gen-clinic",
+        "--practitioners",
+        "3",
+        "--days",
+        "14",
+        "--fill",
+        "0.5",
+        "--seed",
+        "8",
+    ]);
+    assert_ne!(a.stdout, other_seed.stdout);
+
+    let dir = std::env::temp_dir().join(format!("openslot-gen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("mixed.json");
+    let out = openslot(&[
+        "gen-clinic",
+        "--mixed",
+        "--practitioners",
+        "9",
+        "--days",
+        "90",
+        "--fill",
+        "0.5",
+        "--seed",
+        "1",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let answer = openslot(&["slots", "--scenario", file.to_str().unwrap()]);
+    assert!(
+        answer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&answer.stderr)
+    );
+    let slots = json(&answer.stdout);
+    let zones: std::collections::BTreeSet<&str> = slots["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["start"].as_str().unwrap()[19..])
+        .collect();
+    // Toronto in winter and summer time, Kolkata, Kathmandu.
+    assert!(
+        zones.is_superset(
+            &["-05:00", "-04:00", "+05:30", "+05:45"]
+                .into_iter()
+                .collect()
+        ),
+        "{zones:?}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,0 +1,3 @@
+//! Integration tests of the `openslot` binary and (later) the server.
+
+mod cli;
