@@ -313,7 +313,8 @@ impl fmt::Debug for WallTime {
 }
 
 /// A point in time with nanosecond precision whose UTC date lies between 2000-01-01
-/// and 2199-12-31.
+/// and 2199-12-31 (instants the engine computes from those, such as the end of a slot
+/// on 2199-12-31, may reach a day further).
 ///
 /// Scenario text is RFC 3339 with an explicit offset; digits past the ninth
 /// fractional digit are ignored.
@@ -344,6 +345,15 @@ impl Instant {
                 "instant is outside the years 2000..=2199 (UTC)".to_owned(),
             ))
         }
+    }
+
+    /// An instant the engine computed from valid input — a slot's start or end, a staff
+    /// booking's end — which may lie up to a day past the input range (a slot on
+    /// 2199-12-31 in the Americas ends on 2200-01-01 in UTC).
+    pub(crate) fn computed(nanos: i64) -> Self {
+        let day = nanos.div_euclid(NANOS_PER_SECOND * SECONDS_PER_DAY);
+        debug_assert!((i64::from(FIRST_DAY) - 2..=i64::from(LAST_DAY) + 2).contains(&day));
+        Self(nanos)
     }
 
     /// The instant `seconds` after the Unix epoch, if in range.
@@ -550,6 +560,12 @@ pub(crate) fn format_with_offset(seconds: i64, offset_seconds: i32) -> String {
     let mut out = String::with_capacity(25);
     write_local(&mut out, seconds, offset_seconds, true).expect("writing to a String");
     out
+}
+
+/// `YYYY-MM-DD` of the `days`-th day after 1970-01-01, in or out of the `Date` range.
+pub(crate) fn day_text(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Year, month, day of the `days`-th day after 1970-01-01 (Howard Hinnant's algorithm).

@@ -172,6 +172,20 @@ fn hhmm(minute: u32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
+/// `09:00`, or `09:00:30` / `09:00:00.5` when not on a whole minute.
+fn clock_text(second_of_day: u32, nanos: i64) -> String {
+    let mut text = hhmm(second_of_day / 60);
+    if second_of_day % 60 != 0 || nanos != 0 {
+        text.push_str(&format!(":{:02}", second_of_day % 60));
+    }
+    if nanos != 0 {
+        let fraction = format!("{nanos:09}");
+        text.push('.');
+        text.push_str(fraction.trim_end_matches('0'));
+    }
+    text
+}
+
 /// `09:30 on 2026-03-02`.
 fn time_on_date(seconds: i64, offset: i32) -> String {
     let text = calendar::format_with_offset(seconds, offset);
@@ -302,7 +316,7 @@ impl Model {
                 Rule::Candidates,
                 format!(
                     "{} is not on the {step}-minute scheduling interval of the availability record {}",
-                    local_text(seconds, reading.offset).split_at(11).1,
+                    clock_text(reading.second_of_day, start.unix_nanos().rem_euclid(1_000_000_000)),
                     record.dates()
                 ),
             );
@@ -474,8 +488,9 @@ impl Model {
         let notice = i64::from(self.settings().min_notice_minutes) * 60_000_000_000;
         let earliest_nanos = query.now().unix_nanos() + notice;
         if i128::from(start_seconds) * 1_000_000_000 < i128::from(earliest_nanos) {
-            let earliest = earliest_nanos.div_euclid(1_000_000_000)
-                + i64::from(earliest_nanos % 1_000_000_000 != 0);
+            // Slots start on whole minutes: name the first one not refused.
+            let earliest = earliest_nanos.div_euclid(60_000_000_000) * 60
+                + 60 * i64::from(earliest_nanos % 60_000_000_000 != 0);
             return reject(
                 Rule::BookingWindow,
                 format!(
@@ -485,15 +500,15 @@ impl Model {
                 ),
             );
         }
-        let today = zone.reading(query.now().unix_seconds()).date();
+        // Today may read 1999-12-31 in the clinic's zone: count days as numbers.
+        let today = zone.reading(query.now().unix_seconds()).days;
         let max_days = i64::from(self.settings().max_days_ahead);
-        if let Some(today) = today
-            && date.days_since(today) > max_days
-        {
+        if i64::from(date.days()) > today + max_days {
             return reject(
                 Rule::BookingWindow,
                 format!(
-                    "{date} is more than {max_days} days ahead of {today}, the furthest patients may book"
+                    "{date} is more than {max_days} days ahead of {}, the furthest patients may book",
+                    calendar::day_text(today)
                 ),
             );
         }
@@ -559,8 +574,7 @@ impl Model {
         };
         let d = i64::from(booking.duration_minutes.max(1));
         let start = booking.start;
-        let end = Instant::from_unix_nanos(start.unix_nanos().saturating_add(d * 60_000_000_000))
-            .unwrap_or(start);
+        let end = Instant::computed(start.unix_nanos() + d * 60_000_000_000);
         let r = self.settings().resolution;
         let utc_span = CellSpan::touched_by(r, start, end);
 

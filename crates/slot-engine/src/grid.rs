@@ -60,6 +60,10 @@ impl Resolution {
     /// The cells touched by the wall-clock minutes `[start, end)`: from the cell holding
     /// `start` up to, not including, the first cell at or after `end`.
     pub(crate) fn cells_touched(self, start_minute: u32, end_minute: u32) -> (usize, usize) {
+        if end_minute <= start_minute {
+            // An empty interval touches nothing (it shares no stretch of positive length).
+            return (0, 0);
+        }
         let r = self.minutes();
         ((start_minute / r) as usize, end_minute.div_ceil(r) as usize)
     }

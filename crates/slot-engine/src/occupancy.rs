@@ -53,7 +53,8 @@ impl CellSpan {
         self.start < other.end && other.start < self.end
     }
 
-    fn is_empty(self) -> bool {
+    /// Whether the span holds no cell.
+    pub fn is_empty(self) -> bool {
         self.start >= self.end
     }
 }
@@ -144,8 +145,11 @@ impl Occupancy {
         }
     }
 
-    /// The most appointments sharing one cell of `span`.
+    /// The most appointments sharing one cell of `span` (0 for an empty span).
     pub fn max_count(&self, span: CellSpan) -> u32 {
+        if span.is_empty() {
+            return 0;
+        }
         let first = self.counts.partition_point(|(s, _)| s.end <= span.start);
         self.counts[first..]
             .iter()
@@ -157,6 +161,9 @@ impl Occupancy {
 
     /// The first cell of `span` holding the most appointments, with that count.
     pub fn busiest_cell(&self, span: CellSpan) -> Option<(i64, u32)> {
+        if span.is_empty() {
+            return None;
+        }
         let first = self.counts.partition_point(|(s, _)| s.end <= span.start);
         let mut best: Option<(i64, u32)> = None;
         for (s, n) in self.counts[first..]
@@ -172,6 +179,9 @@ impl Occupancy {
 
     /// Whether any cell of `span` is touched by time off.
     pub fn time_off_touches(&self, span: CellSpan) -> bool {
+        if span.is_empty() {
+            return false;
+        }
         let i = self.time_off.partition_point(|s| s.end <= span.start);
         self.time_off.get(i).is_some_and(|s| s.start < span.end)
     }

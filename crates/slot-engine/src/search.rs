@@ -259,12 +259,12 @@ impl Slot {
 
     /// The start instant.
     pub fn start_instant(&self) -> Instant {
-        Instant::from_unix_seconds(self.start).expect("slot instants are in range")
+        Instant::computed(self.start * 1_000_000_000)
     }
 
     /// The end instant.
     pub fn end_instant(&self) -> Instant {
-        Instant::from_unix_seconds(self.end_seconds()).expect("slot instants are in range")
+        Instant::computed(self.end_seconds() * 1_000_000_000)
     }
 
     /// Seconds since the Unix epoch at the start.
@@ -478,8 +478,9 @@ pub(crate) struct Search<'m> {
     /// Per schedule type: whether appointments may share its cells up to
     /// `portal_conflicts` (rule 11).
     type_shared: Vec<bool>,
-    /// Per clinic: the last bookable date (rule 12).
-    last_date: Vec<Option<Date>>,
+    /// Per clinic: the last bookable date (rule 12), as days since 1970-01-01 (today
+    /// may read 1999-12-31 in a clinic's zone, before the first date a `Date` holds).
+    last_day: Vec<i64>,
     earliest_start: i64,
     cell_seconds: i64,
     days: Vec<ClinicDay>,
@@ -520,15 +521,10 @@ impl<'m> Search<'m> {
         let settings = model.settings();
         let max_days = i64::from(settings.max_days_ahead);
         let now_seconds = query.now.unix_nanos().div_euclid(1_000_000_000);
-        let last_date = model
+        let last_day = model
             .clinics()
             .iter()
-            .map(|c| {
-                c.zone
-                    .reading(now_seconds)
-                    .date()
-                    .and_then(|d| d.add_days(max_days).or(Some(Date::MAX)))
-            })
+            .map(|c| c.zone.reading(now_seconds).days + max_days)
             .collect();
         let notice = i64::from(settings.min_notice_minutes) * 60_000_000_000;
         let earliest_start =
@@ -539,7 +535,7 @@ impl<'m> Search<'m> {
             eligible,
             type_usable,
             type_shared,
-            last_date,
+            last_day,
             earliest_start,
             cell_seconds: i64::from(settings.resolution.minutes()) * 60,
             days: vec![
@@ -567,7 +563,8 @@ impl<'m> Search<'m> {
         if self.eligible.is_empty() {
             return None;
         }
-        self.last_date.iter().flatten().max().copied()
+        let last = self.last_day.iter().max().copied()?;
+        Date::from_days(i32::try_from(last.min(i64::from(Date::MAX.days()))).ok()?)
     }
 
     /// A lower bound of the start instants of slots on `date` in any clinic.
@@ -592,8 +589,7 @@ impl<'m> Search<'m> {
         let day = &mut self.days[clinic.index()];
         if day.date != Some(date) {
             let c = self.model.clinic(clinic);
-            let closed =
-                c.is_holiday(date) || self.last_date[clinic.index()].is_none_or(|last| date > last);
+            let closed = c.is_holiday(date) || i64::from(date.days()) > self.last_day[clinic.index()];
             *day = ClinicDay {
                 date: Some(date),
                 zone: c.zone.day(date),

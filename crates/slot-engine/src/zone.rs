@@ -84,18 +84,20 @@ impl Zone {
     /// Reads `minute` minutes after midnight (up to 1440, meaning 00:00 the next day)
     /// on `date` in this zone.
     pub fn resolve(self, date: Date, minute: u32) -> LocalTime {
-        let (date, minute) = if minute >= MINUTES_PER_DAY {
-            match date.add_days(1) {
-                Some(next) => (next, minute - MINUTES_PER_DAY),
+        // 24:00 is the next day's 00:00, which may be 2200-01-01: step with chrono.
+        let mut day = date.naive();
+        let mut minute = minute;
+        while minute >= MINUTES_PER_DAY {
+            match day.succ_opt() {
+                Some(next) => day = next,
                 None => return LocalTime::Missing,
             }
-        } else {
-            (date, minute)
-        };
-        let time =
-            NaiveTime::from_num_seconds_from_midnight_opt(minute * 60, 0).expect("minute < 1440");
+            minute -= MINUTES_PER_DAY;
+        }
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(minute * 60, 0)
+            .expect("minute < 1440");
         let read = |dt: DateTime<Tz>| (dt.timestamp(), dt.offset().fix().local_minus_utc());
-        match self.0.from_local_datetime(&date.naive().and_time(time)) {
+        match self.0.from_local_datetime(&day.and_time(time)) {
             LocalResult::Single(dt) => {
                 let (seconds, offset) = read(dt);
                 LocalTime::Unique { seconds, offset }

@@ -1,0 +1,1001 @@
+//! Appointments: booking that never overbooks, cancelling, moving, accepting.
+//!
+//! Every change runs in one transaction that first takes the practitioner's lock
+//! (PostgreSQL: a row lock on the practitioner; SQLite: the write lock of `BEGIN
+//! IMMEDIATE`), then reloads that practitioner's window from the database, asks the
+//! engine, and writes or refuses. Two bookings of one practitioner therefore never
+//! decide on the same state, however many requests race on however many servers.
+
+use serde::Serialize;
+use slot_engine::{Date, Instant, Purpose, StaffBooking as EngineStaffBooking};
+
+use crate::db::{Backend, Db, Exec, Tx, execute, rows, scalar, scalar_optional};
+use crate::error::{Conflict, Error, Result};
+use crate::organisation::{self, Organisation};
+use crate::time::Clock;
+use crate::window::{self, Window};
+
+/// An appointment row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Appointment {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id, when it has one.
+    pub key: Option<String>,
+    /// The practitioner.
+    pub practitioner_id: i64,
+    /// The patient.
+    pub patient_id: Option<i64>,
+    /// The service.
+    pub service_id: Option<i64>,
+    /// The schedule type whose blocks hold it.
+    pub schedule_type_id: Option<i64>,
+    /// The clinic.
+    pub clinic_id: Option<i64>,
+    /// Start, ns since the Unix epoch.
+    pub start_ns: i64,
+    /// End, ns since the Unix epoch.
+    pub end_ns: i64,
+    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
+    pub status: String,
+    /// `portal`, `staff` or `import`.
+    pub channel: String,
+    /// Why staff overrode a conflict, if they did.
+    pub override_reason: Option<String>,
+    /// Which staff user overrode.
+    pub override_by: Option<i64>,
+    /// The note given when accepting or declining.
+    pub status_note: String,
+    /// Who created it (`staff:3`, `patient:12`, `import`).
+    pub created_by: String,
+    /// When.
+    pub created_at_ns: i64,
+    /// Who changed it last.
+    pub updated_by: String,
+    /// When.
+    pub updated_at_ns: i64,
+}
+
+const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
+    start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
+    created_at_ns, updated_by, updated_at_ns";
+
+/// Who is acting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A staff user.
+    Staff(i64),
+    /// A patient in the portal.
+    Patient(i64),
+}
+
+impl Actor {
+    /// `staff:3`, `patient:12`.
+    pub fn label(self) -> String {
+        match self {
+            Actor::Staff(id) => format!("staff:{id}"),
+            Actor::Patient(id) => format!("patient:{id}"),
+        }
+    }
+}
+
+/// A row to insert.
+#[derive(Clone, Debug)]
+pub(crate) struct NewRow {
+    pub(crate) key: Option<String>,
+    pub(crate) practitioner_id: i64,
+    pub(crate) patient_id: Option<i64>,
+    pub(crate) service_id: Option<i64>,
+    pub(crate) schedule_type_id: Option<i64>,
+    pub(crate) clinic_id: Option<i64>,
+    pub(crate) start_ns: i64,
+    pub(crate) end_ns: i64,
+    pub(crate) status: String,
+    pub(crate) channel: String,
+    pub(crate) override_reason: Option<String>,
+    pub(crate) override_by: Option<i64>,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) actor: String,
+}
+
+const INSERT_COLUMNS: &str = "org_id, key, practitioner_id, patient_id, service_id, schedule_type_id, \
+    clinic_id, start_ns, end_ns, status, channel, override_reason, override_by, idempotency_key, \
+    created_by, created_at_ns, updated_by, updated_at_ns";
+
+macro_rules! insert_chunk {
+    ($conn:expr, $db:ty, $org:expr, $chunk:expr, $now:expr) => {{
+        let mut builder =
+            sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO appointments ({INSERT_COLUMNS}) "));
+        builder.push_values($chunk, |mut b, r: &NewRow| {
+            b.push_bind($org)
+                .push_bind(r.key.clone())
+                .push_bind(r.practitioner_id)
+                .push_bind(r.patient_id)
+                .push_bind(r.service_id)
+                .push_bind(r.schedule_type_id)
+                .push_bind(r.clinic_id)
+                .push_bind(r.start_ns)
+                .push_bind(r.end_ns)
+                .push_bind(r.status.clone())
+                .push_bind(r.channel.clone())
+                .push_bind(r.override_reason.clone())
+                .push_bind(r.override_by)
+                .push_bind(r.idempotency_key.clone())
+                .push_bind(r.actor.clone())
+                .push_bind($now)
+                .push_bind(r.actor.clone())
+                .push_bind($now);
+        });
+        builder.build().execute(&mut *$conn).await?;
+    }};
+}
+
+/// Inserts many rows in few statements (imports).
+pub(crate) async fn insert_many(tx: &mut Tx, org: i64, rows: &[NewRow], now: i64) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        match tx.exec() {
+            Exec::Sqlite(c) => insert_chunk!(c, sqlx::Sqlite, org, chunk, now),
+            Exec::Postgres(c) => insert_chunk!(c, sqlx::Postgres, org, chunk, now),
+        }
+    }
+    Ok(())
+}
+
+async fn insert_one(tx: &mut Tx, org: i64, r: &NewRow, now: i64) -> Result<Appointment> {
+    let sql = format!(
+        "INSERT INTO appointments ({INSERT_COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16) \
+         RETURNING {COLUMNS}"
+    );
+    let appointment = rows!(
+        tx.exec(),
+        fetch_one,
+        Appointment,
+        &sql,
+        org,
+        &r.key,
+        r.practitioner_id,
+        r.patient_id,
+        r.service_id,
+        r.schedule_type_id,
+        r.clinic_id,
+        r.start_ns,
+        r.end_ns,
+        &r.status,
+        &r.channel,
+        &r.override_reason,
+        r.override_by,
+        &r.idempotency_key,
+        &r.actor,
+        now
+    )?;
+    organisation::note_appointment_length(tx, org, r.end_ns - r.start_ns).await?;
+    Ok(appointment)
+}
+
+/// One appointment of the organisation.
+pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Appointment> {
+    let sql = format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND id = $2");
+    rows!(exec, fetch_optional, Appointment, &sql, org, id)?.ok_or(Error::NotFound("appointment"))
+}
+
+/// Appointments overlapping `[from_ns, to_ns)`, optionally of one practitioner, by start.
+pub async fn in_range(
+    exec: Exec<'_>,
+    org: &Organisation,
+    from_ns: i64,
+    to_ns: i64,
+    practitioner: Option<i64>,
+) -> Result<Vec<Appointment>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND start_ns >= $2 AND start_ns < $3 \
+         AND end_ns > $4 AND ($5 = -1 OR practitioner_id = $5) ORDER BY start_ns, practitioner_id, id"
+    );
+    Ok(rows!(
+        exec,
+        fetch_all,
+        Appointment,
+        &sql,
+        org.id,
+        from_ns.saturating_sub(org.max_appointment_ns),
+        to_ns,
+        from_ns,
+        practitioner.unwrap_or(-1)
+    )?)
+}
+
+/// A patient's appointments, latest first.
+pub async fn of_patient(exec: Exec<'_>, org: i64, patient: i64) -> Result<Vec<Appointment>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND patient_id = $2 ORDER BY start_ns DESC, id DESC"
+    );
+    Ok(rows!(exec, fetch_all, Appointment, &sql, org, patient)?)
+}
+
+/// Pending portal bookings waiting for staff, earliest first.
+pub async fn pending(exec: Exec<'_>, org: i64) -> Result<Vec<Appointment>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND status = 'pending' ORDER BY start_ns, id"
+    );
+    Ok(rows!(exec, fetch_all, Appointment, &sql, org)?)
+}
+
+/// Takes the practitioner's booking lock for the rest of the transaction, and checks
+/// the practitioner belongs to the organisation.
+async fn lock_practitioner(tx: &mut Tx, org: i64, practitioner: i64) -> Result<()> {
+    let sql = match tx.backend() {
+        // The transaction began with BEGIN IMMEDIATE and so already excludes every
+        // other writer.
+        Backend::Sqlite => "SELECT id FROM practitioners WHERE org_id = $1 AND id = $2",
+        Backend::Postgres => {
+            "SELECT id FROM practitioners WHERE org_id = $1 AND id = $2 FOR UPDATE"
+        }
+    };
+    scalar_optional!(tx.exec(), i64, sql, org, practitioner)?
+        .ok_or(Error::NotFound("practitioner"))?;
+    Ok(())
+}
+
+/// Locks several practitioners in id order (no deadlocks between two movers).
+async fn lock_practitioners(tx: &mut Tx, org: i64, mut practitioners: Vec<i64>) -> Result<()> {
+    practitioners.sort_unstable();
+    practitioners.dedup();
+    for p in practitioners {
+        lock_practitioner(tx, org, p).await?;
+    }
+    Ok(())
+}
+
+async fn by_idempotency_key(tx: &mut Tx, org: i64, key: &str) -> Result<Option<Appointment>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND idempotency_key = $2");
+    Ok(rows!(
+        tx.exec(),
+        fetch_optional,
+        Appointment,
+        &sql,
+        org,
+        key
+    )?)
+}
+
+fn check_idempotency_key(key: &Option<String>) -> Result<()> {
+    match key {
+        Some(k) if k.is_empty() || k.len() > 200 => Err(Error::invalid(
+            "idempotency_key",
+            "must be 1-200 characters",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The result of a booking request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Booked {
+    /// The appointment.
+    pub appointment: Appointment,
+    /// True when the idempotency key had been used: this is the first request's
+    /// appointment, and nothing new was booked.
+    pub replayed: bool,
+}
+
+/// A booking made by a patient in the portal.
+#[derive(Clone, Debug)]
+pub struct PortalBooking {
+    /// The patient booking.
+    pub patient: i64,
+    /// The service.
+    pub service: i64,
+    /// The practitioner.
+    pub practitioner: i64,
+    /// The start the patient chose.
+    pub start: Instant,
+    /// A client-chosen key that makes a retried request return the first result.
+    pub idempotency_key: Option<String>,
+}
+
+/// The dates around an instant that any clinic could read it as.
+fn dates_around(at: Instant) -> (Date, Date) {
+    let day = Date::try_from(at.to_utc().date_naive()).unwrap_or(Date::MIN);
+    (
+        day.add_days(-1).unwrap_or(day),
+        day.add_days(1).unwrap_or(day),
+    )
+}
+
+/// The practitioners a patient may book in the portal: `None` for all.
+pub async fn patient_practitioners(
+    exec: &mut Exec<'_>,
+    org: i64,
+    patient: i64,
+) -> Result<Option<Vec<i64>>> {
+    let restricted = scalar_optional!(
+        exec.reborrow(),
+        bool,
+        "SELECT practitioners_restricted FROM patients WHERE org_id = $1 AND id = $2",
+        org,
+        patient
+    )?
+    .ok_or(Error::NotFound("patient"))?;
+    if !restricted {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows!(
+            exec.reborrow(),
+            fetch_all,
+            (i64,),
+            "SELECT practitioner_id FROM patient_practitioners WHERE org_id = $1 AND patient_id = $2 \
+             ORDER BY practitioner_id",
+            org,
+            patient
+        )?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect(),
+    ))
+}
+
+/// Books a portal appointment: the portal rules (overlay, capacity by
+/// `portal_conflicts`, booking window, the patient's practitioners) decide, checked
+/// under the practitioner's lock. Pending (when the organisation does not auto-accept)
+/// holds the slot like booked.
+pub async fn book_portal(
+    db: &Db,
+    org: &Organisation,
+    b: &PortalBooking,
+    clock: &dyn Clock,
+) -> Result<Booked> {
+    check_idempotency_key(&b.idempotency_key)?;
+    let mut tx = db.begin().await?;
+    lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    if let Some(key) = &b.idempotency_key {
+        if let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await? {
+            return replay(existing, Actor::Patient(b.patient));
+        }
+    }
+    let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
+    if allowed
+        .as_ref()
+        .is_some_and(|list| !list.contains(&b.practitioner))
+    {
+        return Err(Error::Forbidden(
+            "this practitioner is not available to you",
+        ));
+    }
+    let (from, to) = dates_around(b.start);
+    let input = window::load(
+        &mut tx.exec(),
+        org,
+        &Window {
+            service: Some(b.service),
+            practitioners: Some(vec![b.practitioner]),
+            from,
+            to,
+            skip_appointment: None,
+        },
+    )
+    .await?;
+    let now = clock.now();
+    let query = window::portal_query(&input, b.service, allowed.as_deref(), now, false)?;
+    let practitioner = input
+        .practitioner_ix(b.practitioner)
+        .ok_or(Error::NotFound("practitioner"))?;
+    let slot = input
+        .model
+        .check(&query, practitioner, b.start)
+        .map_err(|r| {
+            Error::Conflict(Conflict::Portal {
+                rule: r.rule.number(),
+                reason: r.reason,
+            })
+        })?;
+    let row = NewRow {
+        key: None,
+        practitioner_id: b.practitioner,
+        patient_id: Some(b.patient),
+        service_id: Some(b.service),
+        schedule_type_id: Some(input.schedule_type_id(slot.schedule_type)),
+        clinic_id: Some(input.clinic_id(slot.clinic)),
+        start_ns: slot.start_instant().unix_nanos(),
+        end_ns: slot.end_instant().unix_nanos(),
+        status: if org.auto_accept_portal_bookings {
+            "booked"
+        } else {
+            "pending"
+        }
+        .to_owned(),
+        channel: "portal".to_owned(),
+        override_reason: None,
+        override_by: None,
+        idempotency_key: b.idempotency_key.clone(),
+        actor: Actor::Patient(b.patient).label(),
+    };
+    finish_insert(
+        db,
+        tx,
+        org.id,
+        row,
+        Actor::Patient(b.patient),
+        clock,
+        serde_json::json!({}),
+    )
+    .await
+}
+
+fn replay(existing: Appointment, actor: Actor) -> Result<Booked> {
+    let same_owner = match actor {
+        Actor::Patient(p) => existing.patient_id == Some(p),
+        Actor::Staff(s) => existing.created_by == Actor::Staff(s).label(),
+    };
+    if !same_owner {
+        return Err(Error::invalid(
+            "idempotency_key",
+            "this key was already used for another booking",
+        ));
+    }
+    Ok(Booked {
+        appointment: existing,
+        replayed: true,
+    })
+}
+
+/// Inserts, audits and commits; a concurrent request that used the same idempotency
+/// key first wins, and this one returns its appointment.
+async fn finish_insert(
+    db: &Db,
+    mut tx: Tx,
+    org: i64,
+    row: NewRow,
+    actor: Actor,
+    clock: &dyn Clock,
+    details: serde_json::Value,
+) -> Result<Booked> {
+    let now = clock.now_ns();
+    let appointment = match insert_one(&mut tx, org, &row, now).await {
+        Ok(a) => a,
+        Err(Error::Database(sqlx::Error::Database(e)))
+            if e.is_unique_violation() && row.idempotency_key.is_some() =>
+        {
+            drop(tx);
+            let mut tx = db.begin().await?;
+            let key = row.idempotency_key.as_deref().unwrap_or_default();
+            let existing = by_idempotency_key(&mut tx, org, key)
+                .await?
+                .ok_or(Error::NotFound("appointment"))?;
+            return replay(existing, actor);
+        }
+        Err(e) => return Err(e),
+    };
+    let action = if row.override_reason.is_some() {
+        "appointment.book_override"
+    } else {
+        "appointment.book"
+    };
+    let mut details = details;
+    details["start_ns"] = appointment.start_ns.into();
+    details["end_ns"] = appointment.end_ns.into();
+    details["practitioner_id"] = appointment.practitioner_id.into();
+    details["status"] = appointment.status.clone().into();
+    details["channel"] = appointment.channel.clone().into();
+    crate::audit::record(
+        &mut tx,
+        org,
+        &actor.label(),
+        action,
+        "appointment",
+        Some(appointment.id),
+        details,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Booked {
+        appointment,
+        replayed: false,
+    })
+}
+
+/// A booking made by front-desk staff.
+#[derive(Clone, Debug)]
+pub struct StaffBooking {
+    /// The staff user booking.
+    pub staff: i64,
+    /// The practitioner.
+    pub practitioner: i64,
+    /// The patient, if any.
+    pub patient: Option<i64>,
+    /// The service, if any.
+    pub service: Option<i64>,
+    /// The schedule type, if booking without a service.
+    pub schedule_type: Option<i64>,
+    /// The start.
+    pub start: Instant,
+    /// The length staff chose; default the service's duration, else the schedule
+    /// type's default duration.
+    pub duration_minutes: Option<u32>,
+    /// Set to book despite the engine's reasons (double-booking, outside
+    /// availability…): why, recorded with who.
+    pub override_reason: Option<String>,
+    /// A client-chosen key that makes a retried request return the first result.
+    pub idempotency_key: Option<String>,
+}
+
+async fn default_duration(tx: &mut Tx, org: i64, b: &StaffBooking) -> Result<u32> {
+    if let Some(d) = b.duration_minutes {
+        return Ok(d);
+    }
+    let minutes = if let Some(service) = b.service {
+        scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT duration_minutes FROM services WHERE org_id = $1 AND id = $2",
+            org,
+            service
+        )?
+        .ok_or(Error::NotFound("service"))?
+    } else if let Some(t) = b.schedule_type {
+        scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT default_duration_minutes FROM schedule_types WHERE org_id = $1 AND id = $2",
+            org,
+            t
+        )?
+        .ok_or(Error::NotFound("schedule type"))?
+    } else {
+        return Err(Error::invalid(
+            "duration_minutes",
+            "choose a service, a schedule type or a duration",
+        ));
+    };
+    Ok(u32::try_from(minutes).unwrap_or(30))
+}
+
+/// Checks and books a staff appointment: it goes in when it fits the schedule type's
+/// blocks and allowed-conflicts rule, or with an explicit override reason; otherwise
+/// [`Conflict::NeedsOverride`] lists every reason.
+pub async fn book_staff(
+    db: &Db,
+    org: &Organisation,
+    b: &StaffBooking,
+    clock: &dyn Clock,
+) -> Result<Booked> {
+    check_idempotency_key(&b.idempotency_key)?;
+    let reason = override_reason(&b.override_reason)?;
+    let mut tx = db.begin().await?;
+    lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    if let Some(key) = &b.idempotency_key {
+        if let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await? {
+            return replay(existing, Actor::Staff(b.staff));
+        }
+    }
+    if let Some(patient) = b.patient {
+        scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT id FROM patients WHERE org_id = $1 AND id = $2",
+            org.id,
+            patient
+        )?
+        .ok_or(Error::NotFound("patient"))?;
+    }
+    let duration = default_duration(&mut tx, org.id, b).await?;
+    if !(1..=1440).contains(&duration) {
+        return Err(Error::invalid(
+            "duration_minutes",
+            "must be between 1 and 1440",
+        ));
+    }
+    let (fit, reasons) = staff_fit(
+        &mut tx,
+        org,
+        b.practitioner,
+        b.service,
+        b.schedule_type,
+        b.start,
+        duration,
+        None,
+    )
+    .await?;
+    if !reasons.is_empty() && reason.is_none() {
+        return Err(Error::Conflict(Conflict::NeedsOverride { reasons }));
+    }
+    let row = NewRow {
+        key: None,
+        practitioner_id: b.practitioner,
+        patient_id: b.patient,
+        service_id: b.service,
+        schedule_type_id: fit.map(|f| f.0).or(b.schedule_type),
+        clinic_id: fit.map(|f| f.1),
+        start_ns: b.start.unix_nanos(),
+        end_ns: b.start.unix_nanos() + i64::from(duration) * 60_000_000_000,
+        status: "booked".to_owned(),
+        channel: "staff".to_owned(),
+        override_reason: if reasons.is_empty() {
+            None
+        } else {
+            reason.clone()
+        },
+        override_by: if reasons.is_empty() {
+            None
+        } else {
+            Some(b.staff)
+        },
+        idempotency_key: b.idempotency_key.clone(),
+        actor: Actor::Staff(b.staff).label(),
+    };
+    let details = if reasons.is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({ "override_reason": reason, "overridden": reasons })
+    };
+    finish_insert(db, tx, org.id, row, Actor::Staff(b.staff), clock, details).await
+}
+
+fn override_reason(reason: &Option<String>) -> Result<Option<String>> {
+    match reason.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(Error::invalid(
+            "override_reason",
+            "say why the conflict is overridden",
+        )),
+        Some(r) if r.len() > 500 => Err(Error::invalid(
+            "override_reason",
+            "must be at most 500 characters",
+        )),
+        Some(r) => Ok(Some(r.to_owned())),
+    }
+}
+
+/// Where a staff booking fits (schedule type, clinic), and the reasons it needs an
+/// override (empty when it fits).
+#[allow(clippy::too_many_arguments)]
+async fn staff_fit(
+    tx: &mut Tx,
+    org: &Organisation,
+    practitioner: i64,
+    service: Option<i64>,
+    schedule_type: Option<i64>,
+    start: Instant,
+    duration: u32,
+    skip: Option<i64>,
+) -> Result<(Option<(i64, i64)>, Vec<String>)> {
+    let (from, to) = dates_around(start);
+    let input = window::load(
+        &mut tx.exec(),
+        org,
+        &Window {
+            service,
+            practitioners: Some(vec![practitioner]),
+            from,
+            to,
+            skip_appointment: skip,
+        },
+    )
+    .await?;
+    let purpose = match (service, schedule_type) {
+        (Some(s), _) => Purpose::Service(input.service_ix(s).ok_or(Error::NotFound("service"))?),
+        (None, Some(t)) => Purpose::ScheduleType(
+            input
+                .schedule_type_ix(t)
+                .ok_or(Error::NotFound("schedule type"))?,
+        ),
+        (None, None) => Purpose::Unspecified,
+    };
+    let booking = EngineStaffBooking {
+        practitioner: input
+            .practitioner_ix(practitioner)
+            .ok_or(Error::NotFound("practitioner"))?,
+        start,
+        duration_minutes: duration,
+        purpose,
+    };
+    Ok(match input.model.check_staff(&booking) {
+        Ok(fit) => (
+            Some((
+                input.schedule_type_id(fit.schedule_type),
+                input.clinic_id(fit.clinic),
+            )),
+            Vec::new(),
+        ),
+        Err(reasons) => (None, reasons.into_iter().map(|r| r.message).collect()),
+    })
+}
+
+async fn set_status(
+    tx: &mut Tx,
+    org: i64,
+    id: i64,
+    status: &str,
+    note: &str,
+    actor: Actor,
+    now: i64,
+) -> Result<()> {
+    execute!(
+        tx.exec(),
+        "UPDATE appointments SET status = $3, status_note = $4, updated_by = $5, updated_at_ns = $6 \
+         WHERE org_id = $1 AND id = $2",
+        org,
+        id,
+        status,
+        note,
+        actor.label(),
+        now
+    )?;
+    Ok(())
+}
+
+/// Cancels an appointment. A patient may cancel only their own, and only until the
+/// organisation's cancellation notice before the start ([`Error::TooLate`]).
+pub async fn cancel(
+    db: &Db,
+    org: &Organisation,
+    id: i64,
+    actor: Actor,
+    clock: &dyn Clock,
+) -> Result<Appointment> {
+    let mut tx = db.begin().await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
+    if let Actor::Patient(p) = actor {
+        if appointment.patient_id != Some(p) {
+            return Err(Error::NotFound("appointment"));
+        }
+    }
+    lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
+    if !matches!(appointment.status.as_str(), "booked" | "pending") {
+        return Err(Error::invalid(
+            "status",
+            format!("a {} appointment cannot be cancelled", appointment.status),
+        ));
+    }
+    let now = clock.now_ns();
+    if let Actor::Patient(_) = actor {
+        let until_ns = appointment.start_ns - org.cancellation_notice_minutes * 60_000_000_000;
+        if now > until_ns {
+            return Err(Error::TooLate { until_ns });
+        }
+    }
+    set_status(&mut tx, org.id, id, "cancelled", "", actor, now).await?;
+    crate::audit::record(
+        &mut tx,
+        org.id,
+        &actor.label(),
+        "appointment.cancel",
+        "appointment",
+        Some(id),
+        serde_json::json!({ "previous_status": appointment.status }),
+        now,
+    )
+    .await?;
+    let updated = get(tx.exec(), org.id, id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Staff's answer to a pending portal booking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Book it.
+    Accept,
+    /// Decline it (cancels it), with a note for the patient.
+    Decline,
+}
+
+/// Accepts or declines a pending booking.
+pub async fn decide(
+    db: &Db,
+    org: &Organisation,
+    id: i64,
+    decision: Decision,
+    note: &str,
+    staff: i64,
+    clock: &dyn Clock,
+) -> Result<Appointment> {
+    if note.len() > 1000 {
+        return Err(Error::invalid("note", "must be at most 1000 characters"));
+    }
+    let mut tx = db.begin().await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
+    lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
+    if appointment.status != "pending" {
+        return Err(Error::invalid(
+            "status",
+            format!("this appointment is {}, not pending", appointment.status),
+        ));
+    }
+    let (status, action) = match decision {
+        Decision::Accept => ("booked", "appointment.accept"),
+        Decision::Decline => ("cancelled", "appointment.decline"),
+    };
+    let now = clock.now_ns();
+    set_status(
+        &mut tx,
+        org.id,
+        id,
+        status,
+        note.trim(),
+        Actor::Staff(staff),
+        now,
+    )
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        org.id,
+        &Actor::Staff(staff).label(),
+        action,
+        "appointment",
+        Some(id),
+        serde_json::json!({ "note": note.trim() }),
+        now,
+    )
+    .await?;
+    let updated = get(tx.exec(), org.id, id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Moving an appointment (staff).
+#[derive(Clone, Debug)]
+pub struct Move {
+    /// The staff user moving it.
+    pub staff: i64,
+    /// The appointment.
+    pub appointment: i64,
+    /// Its new start.
+    pub start: Instant,
+    /// Its new practitioner (default: the same).
+    pub practitioner: Option<i64>,
+    /// Its new length (default: the same).
+    pub duration_minutes: Option<u32>,
+    /// Set to move despite the engine's reasons.
+    pub override_reason: Option<String>,
+}
+
+/// Moves an appointment as one atomic change: checked at its new place as if it were
+/// not at its old one, under both practitioners' locks.
+pub async fn reschedule(
+    db: &Db,
+    org: &Organisation,
+    m: &Move,
+    clock: &dyn Clock,
+) -> Result<Appointment> {
+    let reason = override_reason(&m.override_reason)?;
+    let mut tx = db.begin().await?;
+    let old = get(tx.exec(), org.id, m.appointment).await?;
+    let practitioner = m.practitioner.unwrap_or(old.practitioner_id);
+    lock_practitioners(&mut tx, org.id, vec![old.practitioner_id, practitioner]).await?;
+    let old = get(tx.exec(), org.id, m.appointment).await?;
+    if !matches!(old.status.as_str(), "booked" | "pending") {
+        return Err(Error::invalid(
+            "status",
+            format!("a {} appointment cannot be moved", old.status),
+        ));
+    }
+    let duration = match m.duration_minutes {
+        Some(d) => d,
+        None => u32::try_from((old.end_ns - old.start_ns).div_euclid(60_000_000_000)).unwrap_or(0),
+    };
+    if !(1..=1440).contains(&duration) {
+        return Err(Error::invalid(
+            "duration_minutes",
+            "must be between 1 and 1440",
+        ));
+    }
+    let (fit, reasons) = staff_fit(
+        &mut tx,
+        org,
+        practitioner,
+        old.service_id,
+        if old.service_id.is_none() {
+            old.schedule_type_id
+        } else {
+            None
+        },
+        m.start,
+        duration,
+        Some(old.id),
+    )
+    .await?;
+    if !reasons.is_empty() && reason.is_none() {
+        return Err(Error::Conflict(Conflict::NeedsOverride { reasons }));
+    }
+    let now = clock.now_ns();
+    let start_ns = m.start.unix_nanos();
+    let end_ns = start_ns + i64::from(duration) * 60_000_000_000;
+    let overridden = !reasons.is_empty();
+    execute!(
+        tx.exec(),
+        "UPDATE appointments SET practitioner_id = $3, start_ns = $4, end_ns = $5, \
+         schedule_type_id = COALESCE($6, schedule_type_id), clinic_id = COALESCE($7, clinic_id), \
+         override_reason = $8, override_by = $9, updated_by = $10, updated_at_ns = $11 \
+         WHERE org_id = $1 AND id = $2",
+        org.id,
+        old.id,
+        practitioner,
+        start_ns,
+        end_ns,
+        fit.map(|f| f.0),
+        fit.map(|f| f.1),
+        if overridden { reason.clone() } else { None },
+        if overridden { Some(m.staff) } else { None },
+        Actor::Staff(m.staff).label(),
+        now
+    )?;
+    organisation::note_appointment_length(&mut tx, org.id, end_ns - start_ns).await?;
+    crate::audit::record(
+        &mut tx,
+        org.id,
+        &Actor::Staff(m.staff).label(),
+        if overridden { "appointment.reschedule_override" } else { "appointment.reschedule" },
+        "appointment",
+        Some(old.id),
+        serde_json::json!({
+            "from": { "practitioner_id": old.practitioner_id, "start_ns": old.start_ns, "end_ns": old.end_ns },
+            "to": { "practitioner_id": practitioner, "start_ns": start_ns, "end_ns": end_ns },
+            "override_reason": if overridden { reason } else { None },
+            "overridden": reasons,
+        }),
+        now,
+    )
+    .await?;
+    let updated = get(tx.exec(), org.id, old.id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Marks a past appointment completed or a no-show (staff).
+pub async fn mark(
+    db: &Db,
+    org: &Organisation,
+    id: i64,
+    status: &str,
+    staff: i64,
+    clock: &dyn Clock,
+) -> Result<Appointment> {
+    if !matches!(status, "completed" | "no_show" | "booked") {
+        return Err(Error::invalid(
+            "status",
+            "must be completed, no_show or booked",
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
+    if appointment.status == "cancelled" || appointment.status == "pending" {
+        return Err(Error::invalid(
+            "status",
+            format!(
+                "a {} appointment cannot be marked {status}",
+                appointment.status
+            ),
+        ));
+    }
+    let now = clock.now_ns();
+    set_status(&mut tx, org.id, id, status, "", Actor::Staff(staff), now).await?;
+    crate::audit::record(
+        &mut tx,
+        org.id,
+        &Actor::Staff(staff).label(),
+        "appointment.mark",
+        "appointment",
+        Some(id),
+        serde_json::json!({ "status": status, "previous_status": appointment.status }),
+        now,
+    )
+    .await?;
+    let updated = get(tx.exec(), org.id, id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// How many appointments the organisation has (for tests and the status page).
+pub async fn count(exec: Exec<'_>, org: i64) -> Result<i64> {
+    Ok(scalar!(
+        exec,
+        i64,
+        "SELECT COUNT(*) FROM appointments WHERE org_id = $1",
+        org
+    )?)
+}

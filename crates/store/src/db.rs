@@ -1,0 +1,300 @@
+//! Connections to SQLite or PostgreSQL, transactions, and the macros that run one SQL
+//! text on either backend.
+//!
+//! SQL is written once with `$1, $2, …` placeholders (which sqlx's SQLite driver binds
+//! by number too) in the dialect both databases share; the few statements that differ
+//! branch on [`Backend`]. Rows decode into `#[derive(FromRow)]` structs of `i64`,
+//! `String`, `bool` and `Option`s of those, which both drivers understand.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use crate::error::Result;
+
+/// Runs `sqlx::query_as::<_, $ty>($sql).bind(…)…` with `$method` (`fetch_all`,
+/// `fetch_one`, `fetch_optional`) on an [`Exec`].
+macro_rules! rows {
+    ($exec:expr, $method:ident, $ty:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        match $exec {
+            $crate::db::Exec::Sqlite(c) => {
+                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(&mut *c).await
+            }
+            $crate::db::Exec::Postgres(c) => {
+                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(&mut *c).await
+            }
+        }
+    };
+}
+
+/// Runs a statement on an [`Exec`] and returns the number of rows it affected.
+macro_rules! execute {
+    ($exec:expr, $sql:expr $(, $bind:expr)* $(,)?) => {
+        match $exec {
+            $crate::db::Exec::Sqlite(c) => {
+                sqlx::query($sql)$(.bind($bind))*.execute(&mut *c).await.map(|r| r.rows_affected())
+            }
+            $crate::db::Exec::Postgres(c) => {
+                sqlx::query($sql)$(.bind($bind))*.execute(&mut *c).await.map(|r| r.rows_affected())
+            }
+        }
+    };
+}
+
+/// Runs a query returning one value of type `$ty` on an [`Exec`].
+macro_rules! scalar {
+    ($exec:expr, $ty:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        match $exec {
+            $crate::db::Exec::Sqlite(c) => {
+                sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_one(&mut *c).await
+            }
+            $crate::db::Exec::Postgres(c) => {
+                sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_one(&mut *c).await
+            }
+        }
+    };
+}
+
+/// Like [`scalar!`], for a query that may return no row.
+macro_rules! scalar_optional {
+    ($exec:expr, $ty:ty, $sql:expr $(, $bind:expr)* $(,)?) => {
+        match $exec {
+            $crate::db::Exec::Sqlite(c) => {
+                sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_optional(&mut *c).await
+            }
+            $crate::db::Exec::Postgres(c) => {
+                sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_optional(&mut *c).await
+            }
+        }
+    };
+}
+
+pub(crate) use {execute, rows, scalar, scalar_optional};
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file (the default): one server instance.
+    Sqlite,
+    /// PostgreSQL: any number of server instances.
+    Postgres,
+}
+
+/// A connection pool to the database, with the schema migrated.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pools: Pools,
+}
+
+#[derive(Clone, Debug)]
+enum Pools {
+    /// SQLite allows one writer at a time, so writes go through a one-connection pool:
+    /// they queue fairly in the pool instead of spinning on the database lock.
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// An open transaction on either backend; dropped without [`Tx::commit`], it rolls
+/// back.
+#[derive(Debug)]
+pub enum Tx {
+    #[allow(missing_docs)]
+    Sqlite(Transaction<'static, Sqlite>),
+    #[allow(missing_docs)]
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A pooled connection for reads.
+#[derive(Debug)]
+pub enum Conn {
+    #[allow(missing_docs)]
+    Sqlite(PoolConnection<Sqlite>),
+    #[allow(missing_docs)]
+    Postgres(PoolConnection<Postgres>),
+}
+
+/// Something to run a statement on: a transaction's or a pooled connection.
+#[derive(Debug)]
+pub enum Exec<'a> {
+    #[allow(missing_docs)]
+    Sqlite(&'a mut SqliteConnection),
+    #[allow(missing_docs)]
+    Postgres(&'a mut PgConnection),
+}
+
+impl Exec<'_> {
+    /// The same connection, borrowed again for one more statement.
+    pub fn reborrow(&mut self) -> Exec<'_> {
+        match self {
+            Exec::Sqlite(c) => Exec::Sqlite(&mut **c),
+            Exec::Postgres(c) => Exec::Postgres(&mut **c),
+        }
+    }
+
+    /// `column IN (…the JSON array of ids bound at $param…)` in this backend's dialect.
+    pub(crate) fn in_json_list(&self, column: &str, param: usize) -> String {
+        match self {
+            Exec::Sqlite(_) => format!("{column} IN (SELECT value FROM json_each(${param}))"),
+            Exec::Postgres(_) => {
+                format!("{column} IN (SELECT jsonb_array_elements_text(${param}::jsonb)::bigint)")
+            }
+        }
+    }
+
+    /// The backend behind it.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Exec::Sqlite(_) => Backend::Sqlite,
+            Exec::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl Tx {
+    /// The transaction's connection.
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Tx::Sqlite(tx) => Exec::Sqlite(&mut *tx),
+            Tx::Postgres(tx) => Exec::Postgres(&mut *tx),
+        }
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+impl Conn {
+    /// The connection.
+    pub fn exec(&mut self) -> Exec<'_> {
+        match self {
+            Conn::Sqlite(c) => Exec::Sqlite(&mut *c),
+            Conn::Postgres(c) => Exec::Postgres(&mut *c),
+        }
+    }
+}
+
+/// The default database: an SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://openslot.db";
+
+impl Db {
+    /// Connects to `url` (`sqlite://FILE`, `sqlite::memory:`, or `postgres://…`),
+    /// creating an SQLite file if it does not exist, and migrates the schema.
+    pub async fn connect(url: &str) -> Result<Db> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options)
+                .await?;
+            Db {
+                pools: Pools::Postgres(pool),
+            }
+        } else {
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .journal_mode(if memory {
+                    SqliteJournalMode::Memory
+                } else {
+                    SqliteJournalMode::Wal
+                })
+                .synchronous(SqliteSynchronous::Normal);
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_with(options.clone())
+                .await?;
+            // An in-memory database exists only on its one connection.
+            let read = if memory {
+                write.clone()
+            } else {
+                SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options.read_only(false))
+                    .await?
+            };
+            Db {
+                pools: Pools::Sqlite { read, write },
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.pools {
+            Pools::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await?,
+            Pools::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Begins a transaction that will write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so its reads and writes see one state and nothing else
+    /// writes in between; on PostgreSQL callers lock the rows they depend on.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.pools {
+            Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Pools::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A connection for reads.
+    pub async fn conn(&self) -> Result<Conn> {
+        Ok(match &self.pools {
+            Pools::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
+            Pools::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+        })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.conn().await?;
+        scalar!(conn.exec(), i64, "SELECT 1")?;
+        Ok(())
+    }
+}

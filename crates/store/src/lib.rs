@@ -1,0 +1,39 @@
+//! Openslot's persistence: an SQLite file by default, PostgreSQL when a clinic group
+//! runs several server instances, with the same behaviour on both. This is the only
+//! crate that names sqlx.
+//!
+//! # A tour, in reading order
+//!
+//! - [`db`]: [`Db`] (pools, migrations), [`Tx`], and the macros that run one SQL text
+//!   on either backend.
+//! - [`error`]: [`Error`], with [`Conflict`] for bookings the engine refuses.
+//! - [`time`]: the [`Clock`], and instants stored as nanoseconds.
+//! - [`organisation`]: tenants and their settings.
+//! - [`transfer`]: the scenario document as import/export format, and the loader that
+//!   rebuilds a scenario from rows.
+//! - [`window`]: engine input for a window of dates, in a fixed number of queries.
+//! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
+//! - [`audit`]: the append-only audit log.
+//! - [`keys`]: readable scenario ids for rows created in the admin pages.
+//! - [`staff`]: staff accounts and roles.
+//! - [`patient`]: patients and the practitioners each may book.
+//!
+//! Writes take a [`Tx`] and the caller commits, except the booking operations, which
+//! own their transaction because its locking is the point.
+
+pub mod appointment;
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod keys;
+pub mod organisation;
+pub mod patient;
+pub mod staff;
+pub mod time;
+pub mod transfer;
+pub mod window;
+
+pub use db::{Backend, Conn, DEFAULT_DATABASE_URL, Db, Exec, Tx};
+pub use error::{Conflict, Error, Result};
+pub use organisation::Organisation;
+pub use time::{Clock, FixedClock, SystemClock};

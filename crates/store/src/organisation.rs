@@ -1,0 +1,244 @@
+//! Organisations (tenants) and their settings.
+
+use serde::Serialize;
+
+use crate::db::{Exec, Tx, execute, rows, scalar};
+use crate::error::{Error, Result, unique_as};
+use crate::time::Clock;
+
+/// An organisation: one tenant, with its own clinics, people and portal address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Organisation {
+    /// Row id.
+    pub id: i64,
+    /// Its address: `/o/{slug}/portal/…`.
+    pub slug: String,
+    /// Its name, shown in the portal.
+    pub name: String,
+    /// Grid cell size in minutes (1, 5 or 15).
+    pub resolution_minutes: i64,
+    /// Default slot step of availability records.
+    pub slot_step_minutes: i64,
+    /// Minimum notice for portal bookings, minutes.
+    pub min_notice_minutes: i64,
+    /// How many days ahead patients may book.
+    pub max_days_ahead: i64,
+    /// Whether new patients may sign up in the portal.
+    pub allow_public_signup: bool,
+    /// Whether portal bookings are booked at once (else pending until staff accept).
+    pub auto_accept_portal_bookings: bool,
+    /// How long before the start patients may still cancel, minutes.
+    pub cancellation_notice_minutes: i64,
+    /// The portal's welcome text.
+    pub portal_welcome: String,
+    /// The longest appointment stored, nanoseconds (bounds window queries).
+    pub max_appointment_ns: i64,
+    /// When it was created (ns since the Unix epoch).
+    pub created_at_ns: i64,
+}
+
+/// The settings an admin edits.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
+pub struct Settings {
+    /// The organisation's name.
+    pub name: String,
+    /// Grid cell size: 1, 5 or 15 minutes.
+    pub resolution_minutes: i64,
+    /// Default slot step: a positive multiple of the resolution, at most 1440.
+    pub slot_step_minutes: i64,
+    /// Minimum notice, 0 ..= 525600 minutes.
+    pub min_notice_minutes: i64,
+    /// How far ahead, 0 ..= 3660 days.
+    pub max_days_ahead: i64,
+    /// Allow public sign-up in the portal.
+    pub allow_public_signup: bool,
+    /// Auto-accept portal bookings.
+    pub auto_accept_portal_bookings: bool,
+    /// Cancellation notice, 0 ..= 525600 minutes.
+    pub cancellation_notice_minutes: i64,
+    /// Welcome text shown in the portal.
+    pub portal_welcome: String,
+}
+
+impl Organisation {
+    /// Its settings.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            name: self.name.clone(),
+            resolution_minutes: self.resolution_minutes,
+            slot_step_minutes: self.slot_step_minutes,
+            min_notice_minutes: self.min_notice_minutes,
+            max_days_ahead: self.max_days_ahead,
+            allow_public_signup: self.allow_public_signup,
+            auto_accept_portal_bookings: self.auto_accept_portal_bookings,
+            cancellation_notice_minutes: self.cancellation_notice_minutes,
+            portal_welcome: self.portal_welcome.clone(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, slug, name, resolution_minutes, slot_step_minutes, min_notice_minutes, \
+    max_days_ahead, allow_public_signup, auto_accept_portal_bookings, cancellation_notice_minutes, \
+    portal_welcome, max_appointment_ns, created_at_ns";
+
+/// Checks a slug: 1–63 lower-case letters, digits and single hyphens.
+pub fn check_slug(slug: &str) -> Result<()> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 63
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--");
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "slug",
+            format!("{slug:?} must be 1-63 lower-case letters, digits and single hyphens"),
+        ))
+    }
+}
+
+/// Creates an organisation with default settings.
+pub async fn create(
+    tx: &mut Tx,
+    slug: &str,
+    name: &str,
+    clock: &dyn Clock,
+) -> Result<Organisation> {
+    check_slug(slug)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("name", "is required"));
+    }
+    let sql = format!(
+        "INSERT INTO organisations (slug, name, created_at_ns) VALUES ($1, $2, $3) RETURNING {COLUMNS}"
+    );
+    rows!(
+        tx.exec(),
+        fetch_one,
+        Organisation,
+        &sql,
+        slug,
+        name,
+        clock.now_ns()
+    )
+    .map_err(unique_as(
+        "slug",
+        "an organisation with this slug already exists",
+    ))
+}
+
+/// The organisation with this slug.
+pub async fn by_slug(exec: Exec<'_>, slug: &str) -> Result<Option<Organisation>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE slug = $1");
+    Ok(rows!(exec, fetch_optional, Organisation, &sql, slug)?)
+}
+
+/// The organisation with this id.
+pub async fn by_id(exec: Exec<'_>, id: i64) -> Result<Organisation> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
+    rows!(exec, fetch_optional, Organisation, &sql, id)?.ok_or(Error::NotFound("organisation"))
+}
+
+/// Every organisation, by slug.
+pub async fn all(exec: Exec<'_>) -> Result<Vec<Organisation>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY slug");
+    Ok(rows!(exec, fetch_all, Organisation, &sql)?)
+}
+
+fn check_range(field: &str, value: i64, min: i64, max: i64) -> Result<()> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("must be between {min} and {max}"),
+        ))
+    }
+}
+
+/// Checks settings on their own (the whole setup is checked again after saving).
+pub fn check_settings(s: &Settings) -> Result<()> {
+    if s.name.trim().is_empty() {
+        return Err(Error::invalid("name", "is required"));
+    }
+    if ![1, 5, 15].contains(&s.resolution_minutes) {
+        return Err(Error::invalid("resolution_minutes", "must be 1, 5 or 15"));
+    }
+    check_range("slot_step_minutes", s.slot_step_minutes, 1, 1440)?;
+    if s.slot_step_minutes % s.resolution_minutes != 0 {
+        return Err(Error::invalid(
+            "slot_step_minutes",
+            format!(
+                "must be a multiple of the {}-minute resolution",
+                s.resolution_minutes
+            ),
+        ));
+    }
+    check_range("min_notice_minutes", s.min_notice_minutes, 0, 525_600)?;
+    check_range("max_days_ahead", s.max_days_ahead, 0, 3_660)?;
+    check_range(
+        "cancellation_notice_minutes",
+        s.cancellation_notice_minutes,
+        0,
+        525_600,
+    )?;
+    if s.portal_welcome.len() > 4_000 {
+        return Err(Error::invalid(
+            "portal_welcome",
+            "must be at most 4000 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Saves settings.
+pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> {
+    check_settings(s)?;
+    execute!(
+        tx.exec(),
+        "UPDATE organisations SET name = $2, resolution_minutes = $3, slot_step_minutes = $4, \
+         min_notice_minutes = $5, max_days_ahead = $6, allow_public_signup = $7, \
+         auto_accept_portal_bookings = $8, cancellation_notice_minutes = $9, portal_welcome = $10 \
+         WHERE id = $1",
+        org,
+        s.name.trim(),
+        s.resolution_minutes,
+        s.slot_step_minutes,
+        s.min_notice_minutes,
+        s.max_days_ahead,
+        s.allow_public_signup,
+        s.auto_accept_portal_bookings,
+        s.cancellation_notice_minutes,
+        &s.portal_welcome,
+    )?;
+    Ok(())
+}
+
+/// Raises the organisation's longest-appointment mark to `length_ns` if it is longer.
+pub(crate) async fn note_appointment_length(tx: &mut Tx, org: i64, length_ns: i64) -> Result<()> {
+    execute!(
+        tx.exec(),
+        "UPDATE organisations SET max_appointment_ns = $2 WHERE id = $1 AND max_appointment_ns < $2",
+        org,
+        length_ns
+    )?;
+    Ok(())
+}
+
+/// Whether the organisation has any setup yet (clinics, practitioners, patients…).
+pub async fn is_empty(exec: Exec<'_>, org: i64) -> Result<bool> {
+    let n = scalar!(
+        exec,
+        i64,
+        "SELECT (SELECT COUNT(*) FROM clinics WHERE org_id = $1) \
+              + (SELECT COUNT(*) FROM practitioners WHERE org_id = $1) \
+              + (SELECT COUNT(*) FROM patients WHERE org_id = $1) \
+              + (SELECT COUNT(*) FROM schedule_types WHERE org_id = $1)",
+        org
+    )?;
+    Ok(n == 0)
+}

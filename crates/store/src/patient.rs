@@ -1,0 +1,188 @@
+//! Patients and the practitioners each may book in the portal.
+
+use serde::Serialize;
+
+use crate::db::{Exec, Tx, execute, rows};
+use crate::error::{Error, Result};
+use crate::keys::{self, Kind};
+use crate::staff::normalise_email;
+
+/// A patient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Patient {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email: confirmations go there; the portal username by default.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// False: every practitioner bookable in the portal; true: only the chosen ones.
+    pub practitioners_restricted: bool,
+}
+
+impl Patient {
+    /// `First Last`.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+const COLUMNS: &str = "id, key, first_name, last_name, email, phone, practitioners_restricted";
+
+/// What staff (or sign-up) enter for a patient.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct PatientInput {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone (optional).
+    #[serde(default)]
+    pub phone: String,
+}
+
+fn check(input: &PatientInput) -> Result<(String, String, String, String)> {
+    let first = input.first_name.trim();
+    let last = input.last_name.trim();
+    if first.is_empty() || first.len() > 100 {
+        return Err(Error::invalid(
+            "first_name",
+            "is required (at most 100 characters)",
+        ));
+    }
+    if last.is_empty() || last.len() > 100 {
+        return Err(Error::invalid(
+            "last_name",
+            "is required (at most 100 characters)",
+        ));
+    }
+    let email = normalise_email(&input.email)?;
+    let phone = input.phone.trim();
+    if phone.len() > 40 {
+        return Err(Error::invalid("phone", "must be at most 40 characters"));
+    }
+    Ok((first.to_owned(), last.to_owned(), email, phone.to_owned()))
+}
+
+/// Creates a patient.
+pub async fn create(tx: &mut Tx, org: i64, input: &PatientInput) -> Result<Patient> {
+    let (first, last, email, phone) = check(input)?;
+    let key = keys::unique(tx.exec(), Kind::Patient, org, &format!("{first} {last}")).await?;
+    let sql = format!(
+        "INSERT INTO patients (org_id, key, first_name, last_name, email, phone) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+    );
+    Ok(rows!(
+        tx.exec(),
+        fetch_one,
+        Patient,
+        &sql,
+        org,
+        &key,
+        &first,
+        &last,
+        &email,
+        &phone
+    )?)
+}
+
+/// Updates a patient's details.
+pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &PatientInput) -> Result<Patient> {
+    let (first, last, email, phone) = check(input)?;
+    let sql = format!(
+        "UPDATE patients SET first_name = $3, last_name = $4, email = $5, phone = $6 \
+         WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    rows!(
+        tx.exec(),
+        fetch_optional,
+        Patient,
+        &sql,
+        org,
+        id,
+        &first,
+        &last,
+        &email,
+        &phone
+    )?
+    .ok_or(Error::NotFound("patient"))
+}
+
+/// One patient.
+pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Patient> {
+    let sql = format!("SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND id = $2");
+    rows!(exec, fetch_optional, Patient, &sql, org, id)?.ok_or(Error::NotFound("patient"))
+}
+
+/// Patients whose name or email contains `search` (all when empty), by name.
+pub async fn search(exec: Exec<'_>, org: i64, search: &str, limit: i64) -> Result<Vec<Patient>> {
+    let pattern = format!("%{}%", search.trim().to_lowercase().replace(['%', '_'], ""));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND \
+         (LOWER(first_name || ' ' || last_name) LIKE $2 OR LOWER(email) LIKE $2) \
+         ORDER BY last_name, first_name, id LIMIT $3"
+    );
+    Ok(rows!(exec, fetch_all, Patient, &sql, org, &pattern, limit)?)
+}
+
+/// Patients with this email address.
+pub async fn by_email(exec: Exec<'_>, org: i64, email: &str) -> Result<Vec<Patient>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND email = $2 ORDER BY id");
+    Ok(rows!(
+        exec,
+        fetch_all,
+        Patient,
+        &sql,
+        org,
+        email.trim().to_lowercase()
+    )?)
+}
+
+/// Sets which practitioners the patient may see and book in the portal: `None` (or an
+/// empty choice in the page) = every practitioner bookable in the portal.
+pub async fn set_available_practitioners(
+    tx: &mut Tx,
+    org: i64,
+    patient: i64,
+    list: Option<&[i64]>,
+) -> Result<()> {
+    get(tx.exec(), org, patient).await?;
+    execute!(
+        tx.exec(),
+        "DELETE FROM patient_practitioners WHERE org_id = $1 AND patient_id = $2",
+        org,
+        patient
+    )?;
+    if let Some(list) = list {
+        for &practitioner in list {
+            let n = execute!(
+                tx.exec(),
+                "INSERT INTO patient_practitioners (org_id, patient_id, practitioner_id) \
+                 SELECT $1, $2, id FROM practitioners WHERE org_id = $1 AND id = $3",
+                org,
+                patient,
+                practitioner
+            )?;
+            if n == 0 {
+                return Err(Error::invalid("practitioners", "unknown practitioner"));
+            }
+        }
+    }
+    execute!(
+        tx.exec(),
+        "UPDATE patients SET practitioners_restricted = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        patient,
+        list.is_some()
+    )?;
+    Ok(())
+}

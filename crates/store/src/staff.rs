@@ -1,0 +1,189 @@
+//! Staff accounts: admins, front desk, practitioners. Passwords arrive hashed
+//! (Argon2id, in the web crate); the store keeps the PHC string.
+
+use serde::Serialize;
+
+use crate::db::{Exec, Tx, execute, rows};
+use crate::error::{Error, Result, unique_as};
+
+/// A staff role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sets the clinic up.
+    Admin,
+    /// Runs the day: bookings, portal access.
+    FrontDesk,
+    /// Sees their own schedule.
+    Practitioner,
+}
+
+impl Role {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::FrontDesk => "front_desk",
+            Role::Practitioner => "practitioner",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Result<Role> {
+        match s {
+            "admin" => Ok(Role::Admin),
+            "front_desk" => Ok(Role::FrontDesk),
+            "practitioner" => Ok(Role::Practitioner),
+            _ => Err(Error::invalid(
+                "role",
+                "must be admin, front_desk or practitioner",
+            )),
+        }
+    }
+
+    /// What people call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::FrontDesk => "Front desk",
+            Role::Practitioner => "Practitioner",
+        }
+    }
+}
+
+/// A staff user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct StaffUser {
+    /// Row id.
+    pub id: i64,
+    /// The organisation.
+    pub org_id: i64,
+    /// Sign-in address (unique in the organisation, stored lower-case).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `admin`, `front_desk` or `practitioner`.
+    pub role: String,
+    /// For the practitioner role: whose schedule they see.
+    pub practitioner_id: Option<i64>,
+    /// Argon2id PHC string.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// Whether they may sign in.
+    pub active: bool,
+    /// When created.
+    pub created_at_ns: i64,
+}
+
+impl StaffUser {
+    /// The role.
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Practitioner)
+    }
+}
+
+const COLUMNS: &str =
+    "id, org_id, email, name, role, practitioner_id, password_hash, active, created_at_ns";
+
+/// A new staff user.
+#[derive(Clone, Debug)]
+pub struct NewStaff<'a> {
+    /// Sign-in address.
+    pub email: &'a str,
+    /// Display name.
+    pub name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// For the practitioner role.
+    pub practitioner_id: Option<i64>,
+    /// Argon2id PHC string.
+    pub password_hash: &'a str,
+}
+
+/// Normalises and checks an email address (a light check: it has one `@` with text on
+/// both sides and no spaces).
+pub fn normalise_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email.split('@').count() == 2
+        && email.split('@').all(|part| !part.is_empty())
+        && email
+            .rsplit('@')
+            .next()
+            .is_some_and(|domain| domain.contains('.') || domain == "localhost");
+    if ok {
+        Ok(email)
+    } else {
+        Err(Error::invalid("email", "is not an email address"))
+    }
+}
+
+/// Creates a staff user.
+pub async fn create(tx: &mut Tx, org: i64, new: &NewStaff<'_>, now_ns: i64) -> Result<StaffUser> {
+    let email = normalise_email(new.email)?;
+    if new.name.trim().is_empty() {
+        return Err(Error::invalid("name", "is required"));
+    }
+    let sql = format!(
+        "INSERT INTO staff_users (org_id, email, name, role, practitioner_id, password_hash, created_at_ns) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    );
+    rows!(
+        tx.exec(),
+        fetch_one,
+        StaffUser,
+        &sql,
+        org,
+        &email,
+        new.name.trim(),
+        new.role.as_str(),
+        new.practitioner_id,
+        new.password_hash,
+        now_ns
+    )
+    .map_err(unique_as(
+        "email",
+        "a staff user with this email already exists",
+    ))
+}
+
+/// The staff user with this email in the organisation.
+pub async fn by_email(exec: Exec<'_>, org: i64, email: &str) -> Result<Option<StaffUser>> {
+    let sql = format!("SELECT {COLUMNS} FROM staff_users WHERE org_id = $1 AND email = $2");
+    Ok(rows!(
+        exec,
+        fetch_optional,
+        StaffUser,
+        &sql,
+        org,
+        email.trim().to_lowercase()
+    )?)
+}
+
+/// The staff user with this id in the organisation.
+pub async fn by_id(exec: Exec<'_>, org: i64, id: i64) -> Result<StaffUser> {
+    let sql = format!("SELECT {COLUMNS} FROM staff_users WHERE org_id = $1 AND id = $2");
+    rows!(exec, fetch_optional, StaffUser, &sql, org, id)?.ok_or(Error::NotFound("staff user"))
+}
+
+/// Every staff user of the organisation, by name.
+pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<StaffUser>> {
+    let sql = format!("SELECT {COLUMNS} FROM staff_users WHERE org_id = $1 ORDER BY name, id");
+    Ok(rows!(exec, fetch_all, StaffUser, &sql, org)?)
+}
+
+/// Replaces a staff user's password hash.
+pub async fn set_password(tx: &mut Tx, org: i64, id: i64, password_hash: &str) -> Result<()> {
+    let n = execute!(
+        tx.exec(),
+        "UPDATE staff_users SET password_hash = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        id,
+        password_hash
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound("staff user"));
+    }
+    Ok(())
+}

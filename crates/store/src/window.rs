@@ -1,0 +1,222 @@
+//! Engine input for a window: one service, some practitioners, a range of dates, built
+//! from a fixed number of queries whatever their number.
+
+use slot_engine::{Date, DateRange, Instant, Model, PortalQuery, PractitionerIx, Slot, SlotQuery};
+
+use crate::db::Exec;
+use crate::error::{Error, Result};
+use crate::organisation::Organisation;
+use crate::transfer::{self, Appointments, Ids, Selection, Services, day_start_ns};
+
+/// What to load.
+#[derive(Clone, Debug)]
+pub struct Window {
+    /// The service (`None`: no service, e.g. a staff booking by schedule type).
+    pub service: Option<i64>,
+    /// The practitioners (`None`: all).
+    pub practitioners: Option<Vec<i64>>,
+    /// The first date.
+    pub from: Date,
+    /// The last date.
+    pub to: Date,
+    /// An appointment to leave out (the one being moved).
+    pub skip_appointment: Option<i64>,
+}
+
+/// A model of the window, with the row ids of what it names.
+#[derive(Debug)]
+pub struct EngineInput {
+    /// The validated model.
+    pub model: Model,
+    pub(crate) ids: Ids,
+}
+
+impl EngineInput {
+    /// The model index of a practitioner row.
+    pub fn practitioner_ix(&self, id: i64) -> Option<PractitionerIx> {
+        self.ids
+            .practitioners
+            .iter()
+            .find(|(_, v)| **v == id)
+            .and_then(|(k, _)| self.model.practitioner_ix(k))
+    }
+
+    /// The row id of a model practitioner.
+    pub fn practitioner_id(&self, ix: PractitionerIx) -> i64 {
+        self.ids.practitioners[self.model.practitioner(ix).id.as_str()]
+    }
+
+    /// The row id of a model schedule type.
+    pub fn schedule_type_id(&self, ix: slot_engine::ScheduleTypeIx) -> i64 {
+        self.ids.schedule_types[self.model.schedule_type(ix).id.as_str()]
+    }
+
+    /// The row id of a model clinic.
+    pub fn clinic_id(&self, ix: slot_engine::ClinicIx) -> i64 {
+        self.ids.clinics[self.model.clinic(ix).id.as_str()]
+    }
+
+    /// The model index of a schedule type row.
+    pub fn schedule_type_ix(&self, id: i64) -> Option<slot_engine::ScheduleTypeIx> {
+        self.ids
+            .schedule_types
+            .iter()
+            .find(|(_, v)| **v == id)
+            .and_then(|(k, _)| self.model.schedule_type_ix(k))
+    }
+
+    /// The model index of the service row, if loaded.
+    pub fn service_ix(&self, id: i64) -> Option<slot_engine::ServiceIx> {
+        self.ids
+            .services
+            .iter()
+            .find(|(_, v)| **v == id)
+            .and_then(|(k, _)| self.model.service_ix(k))
+    }
+}
+
+/// Loads the window and builds its model.
+pub async fn load(exec: &mut Exec<'_>, org: &Organisation, window: &Window) -> Result<EngineInput> {
+    let (scenario, ids) = transfer::load(
+        exec,
+        org,
+        &Selection {
+            practitioners: window.practitioners.clone(),
+            dates: Some((window.from, window.to)),
+            services: window.service.map_or(Services::None, Services::One),
+            patients: false,
+            appointments: Appointments::Window {
+                from_ns: day_start_ns(window.from) - 2 * 86_400_000_000_000,
+                to_ns: day_start_ns(window.to) + 3 * 86_400_000_000_000,
+                skip: window.skip_appointment,
+            },
+        },
+    )
+    .await?;
+    let model = Model::new(&scenario)?;
+    Ok(EngineInput { model, ids })
+}
+
+/// A question for open slots, in row ids.
+#[derive(Clone, Debug)]
+pub struct SlotRequest {
+    /// The service row.
+    pub service: i64,
+    /// Limit to these practitioner rows (a patient's available practitioners).
+    pub practitioners: Option<Vec<i64>>,
+    /// The dates.
+    pub from: Date,
+    /// The last date.
+    pub to: Date,
+    /// Now.
+    pub now: Instant,
+    /// Only telehealth.
+    pub telehealth: bool,
+}
+
+/// The open slots of a service over dates, exactly as `openslot slots --scenario` on
+/// the organisation's export would answer.
+pub async fn open_slots(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    req: &SlotRequest,
+) -> Result<(EngineInput, Vec<Slot>)> {
+    let dates =
+        DateRange::new(req.from, req.to).map_err(|e| Error::invalid("to", e.to_string()))?;
+    let input = load(
+        exec,
+        org,
+        &Window {
+            service: Some(req.service),
+            practitioners: req.practitioners.clone(),
+            from: req.from,
+            to: req.to,
+            skip_appointment: None,
+        },
+    )
+    .await?;
+    let portal = portal_query(
+        &input,
+        req.service,
+        req.practitioners.as_deref(),
+        req.now,
+        req.telehealth,
+    )?;
+    let slots = input.model.open_slots(&SlotQuery { portal, dates });
+    Ok((input, slots))
+}
+
+/// A question for open slots, in scenario ids (the command line's `slots --org`).
+#[derive(Clone, Debug)]
+pub struct KeyedSlotRequest {
+    /// The service's id.
+    pub service: String,
+    /// Limit to these practitioners' ids.
+    pub practitioners: Option<Vec<String>>,
+    /// The first date.
+    pub from: Date,
+    /// The last date.
+    pub to: Date,
+    /// Now.
+    pub now: Instant,
+    /// Only telehealth.
+    pub telehealth: bool,
+}
+
+/// The answer document for a keyed request: what `openslot slots --scenario` prints
+/// for the organisation's export with the same query.
+pub async fn answer(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    req: &KeyedSlotRequest,
+) -> Result<slot_engine::Answer> {
+    use crate::keys::{Kind, id_of};
+    let service = id_of(exec.reborrow(), Kind::Service, org.id, &req.service).await?;
+    let practitioners = match &req.practitioners {
+        None => None,
+        Some(keys) => {
+            let mut ids = Vec::with_capacity(keys.len());
+            for key in keys {
+                ids.push(id_of(exec.reborrow(), Kind::Practitioner, org.id, key).await?);
+            }
+            Some(ids)
+        }
+    };
+    let (input, slots) = open_slots(
+        exec,
+        org,
+        &SlotRequest {
+            service,
+            practitioners,
+            from: req.from,
+            to: req.to,
+            now: req.now,
+            telehealth: req.telehealth,
+        },
+    )
+    .await?;
+    Ok(slot_engine::Answer::new(&input.model, &slots))
+}
+
+/// The portal query of a loaded window.
+pub(crate) fn portal_query(
+    input: &EngineInput,
+    service: i64,
+    practitioners: Option<&[i64]>,
+    now: Instant,
+    telehealth: bool,
+) -> Result<PortalQuery> {
+    let ix = input
+        .service_ix(service)
+        .ok_or(Error::NotFound("service"))?;
+    let query = PortalQuery::for_service(&input.model, ix, now)
+        .map_err(|_| Error::invalid("service", "this service is not bookable from the portal"))?;
+    let list = practitioners.map(|ids| {
+        ids.iter()
+            .filter_map(|&id| input.practitioner_ix(id))
+            .collect()
+    });
+    Ok(query
+        .with_practitioner_indices(list)
+        .with_telehealth(telehealth))
+}

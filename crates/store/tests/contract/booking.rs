@@ -1,0 +1,514 @@
+//! Booking rules through the store: portal and staff, idempotency, pending, cancel,
+//! move, accept/decline, tenant isolation, the audit trail.
+
+use store::appointment::{self, Actor, Decision, Move, PortalBooking, StaffBooking};
+use store::keys::Kind;
+use store::{Conflict, Error};
+
+use crate::{TestDb, at, booking_clinic, both, clock, id};
+
+const MONDAY_9: &str = "2026-03-02T09:00:00-05:00";
+
+async fn portal(
+    t: &TestDb,
+    org: &store::Organisation,
+    patient: &str,
+    practitioner: &str,
+    service: &str,
+    start: &str,
+    key: Option<&str>,
+) -> Result<appointment::Booked, Error> {
+    let now = clock("2026-03-01T00:00:00Z");
+    appointment::book_portal(
+        &t.db,
+        org,
+        &PortalBooking {
+            patient: id(&t.db, Kind::Patient, org, patient).await,
+            service: id(&t.db, Kind::Service, org, service).await,
+            practitioner: id(&t.db, Kind::Practitioner, org, practitioner).await,
+            start: at(start),
+            idempotency_key: key.map(str::to_owned),
+        },
+        &now,
+    )
+    .await
+}
+
+async fn a_portal_booking_takes_the_slot_and_a_second_is_refused_with_the_engines_reason(
+    t: &TestDb,
+) {
+    let (org, _) = booking_clinic(&t.db, 1, 3).await;
+    let first = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.appointment.status, "booked");
+    assert_eq!(first.appointment.channel, "portal");
+    assert_eq!(
+        first.appointment.end_ns - first.appointment.start_ns,
+        3_600_000_000_000
+    );
+    match portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await {
+        Err(Error::Conflict(Conflict::Portal { rule, reason })) => {
+            assert_eq!(rule, 11);
+            assert!(
+                reason.contains("1 of 1 places taken at 09:00 on 2026-03-02"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Off the step, on a holiday, and outside availability: refused by their rules.
+    let rule = |r: Result<appointment::Booked, Error>| match r {
+        Err(Error::Conflict(Conflict::Portal { rule, .. })) => rule,
+        other => panic!("expected a conflict, got {other:?}"),
+    };
+    assert_eq!(
+        rule(
+            portal(
+                t,
+                &org,
+                "p02",
+                "lee",
+                "visit",
+                "2026-03-02T09:15:00-05:00",
+                None
+            )
+            .await
+        ),
+        2
+    );
+    assert_eq!(
+        rule(
+            portal(
+                t,
+                &org,
+                "p02",
+                "lee",
+                "visit",
+                "2026-03-09T09:00:00-04:00",
+                None
+            )
+            .await
+        ),
+        6
+    );
+    assert_eq!(
+        rule(
+            portal(
+                t,
+                &org,
+                "p02",
+                "lee",
+                "visit",
+                "2026-03-04T09:00:00-05:00",
+                None
+            )
+            .await
+        ),
+        5
+    );
+}
+
+async fn a_retried_request_with_the_same_idempotency_key_returns_the_first_booking(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 1, 3).await;
+    let first = portal(t, &org, "p01", "lee", "visit", MONDAY_9, Some("k-1"))
+        .await
+        .unwrap();
+    let again = portal(t, &org, "p01", "lee", "visit", MONDAY_9, Some("k-1"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.appointment.id, first.appointment.id);
+    // Another patient cannot reuse the key to see the booking.
+    assert!(matches!(
+        portal(
+            t,
+            &org,
+            "p02",
+            "lee",
+            "visit",
+            "2026-03-02T10:00:00-05:00",
+            Some("k-1")
+        )
+        .await,
+        Err(Error::Invalid { .. })
+    ));
+    let mut conn = t.db.conn().await.unwrap();
+    assert_eq!(appointment::count(conn.exec(), org.id).await.unwrap(), 1);
+}
+
+async fn concurrent_retries_with_one_key_book_once(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 3, 2).await;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (db, org) = (t.db.clone(), org.clone());
+        let patient = id(&t.db, Kind::Patient, &org, "p01").await;
+        let service = id(&t.db, Kind::Service, &org, "class").await;
+        let practitioner = id(&t.db, Kind::Practitioner, &org, "kim").await;
+        tasks.push(tokio::spawn(async move {
+            let now = clock("2026-03-01T00:00:00Z");
+            appointment::book_portal(
+                &db,
+                &org,
+                &PortalBooking {
+                    patient,
+                    service,
+                    practitioner,
+                    start: at(MONDAY_9),
+                    idempotency_key: Some("same".into()),
+                },
+                &now,
+            )
+            .await
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap().unwrap().appointment.id);
+    }
+    assert_eq!(ids.len(), 1);
+    let mut conn = t.db.conn().await.unwrap();
+    assert_eq!(appointment::count(conn.exec(), org.id).await.unwrap(), 1);
+}
+
+async fn a_practitioner_outside_the_patients_list_is_forbidden(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 3, 2).await;
+    let patient = id(&t.db, Kind::Patient, &org, "p01").await;
+    let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
+    let mut tx = t.db.begin().await.unwrap();
+    sqlx_restrict(&mut tx, org.id, patient, kim).await;
+    tx.commit().await.unwrap();
+    assert!(matches!(
+        portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await,
+        Err(Error::Forbidden(_))
+    ));
+    assert!(
+        portal(t, &org, "p01", "kim", "class", MONDAY_9, None)
+            .await
+            .is_ok()
+    );
+}
+
+/// Limits a patient to one practitioner (what the portal-access page does).
+async fn sqlx_restrict(tx: &mut store::Tx, org: i64, patient: i64, practitioner: i64) {
+    store::patient::set_available_practitioners(tx, org, patient, Some(&[practitioner]))
+        .await
+        .unwrap();
+}
+
+async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
+    let (mut org, staff) = booking_clinic(&t.db, 1, 3).await;
+    org.auto_accept_portal_bookings = false;
+    let first = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap();
+    assert_eq!(first.appointment.status, "pending");
+    assert!(matches!(
+        portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await,
+        Err(Error::Conflict(_))
+    ));
+    let now = clock("2026-03-01T01:00:00Z");
+    let declined = appointment::decide(
+        &t.db,
+        &org,
+        first.appointment.id,
+        Decision::Decline,
+        "The clinic is closed that morning",
+        staff,
+        &now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(declined.status, "cancelled");
+    assert_eq!(declined.status_note, "The clinic is closed that morning");
+    let second = portal(t, &org, "p02", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap();
+    let accepted = appointment::decide(
+        &t.db,
+        &org,
+        second.appointment.id,
+        Decision::Accept,
+        "",
+        staff,
+        &now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(accepted.status, "booked");
+    // Deciding twice is refused.
+    assert!(matches!(
+        appointment::decide(
+            &t.db,
+            &org,
+            second.appointment.id,
+            Decision::Accept,
+            "",
+            staff,
+            &now
+        )
+        .await,
+        Err(Error::Invalid { .. })
+    ));
+}
+
+async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &TestDb) {
+    let (org, staff) = booking_clinic(&t.db, 1, 3).await;
+    portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap();
+    let now = clock("2026-03-01T00:00:00Z");
+    let lee = id(&t.db, Kind::Practitioner, &org, "lee").await;
+    let private = id(&t.db, Kind::ScheduleType, &org, "private").await;
+    let booking = |reason: Option<&str>| StaffBooking {
+        staff,
+        practitioner: lee,
+        patient: None,
+        service: None,
+        schedule_type: Some(private),
+        start: at("2026-03-02T09:30:00-05:00"),
+        duration_minutes: None,
+        override_reason: reason.map(str::to_owned),
+        idempotency_key: None,
+    };
+    match appointment::book_staff(&t.db, &org, &booking(None), &now).await {
+        Err(Error::Conflict(Conflict::NeedsOverride { reasons })) => {
+            assert_eq!(reasons.len(), 1, "{reasons:?}");
+            assert!(
+                reasons[0].contains("already at 09:30 on 2026-03-02"),
+                "{reasons:?}"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(matches!(
+        appointment::book_staff(&t.db, &org, &booking(Some("  ")), &now).await,
+        Err(Error::Invalid { .. })
+    ));
+    let booked = appointment::book_staff(
+        &t.db,
+        &org,
+        &booking(Some("Patient in pain, squeezed in")),
+        &now,
+    )
+    .await
+    .unwrap()
+    .appointment;
+    assert_eq!(
+        booked.override_reason.as_deref(),
+        Some("Patient in pain, squeezed in")
+    );
+    assert_eq!(booked.override_by, Some(staff));
+    // The schedule type's default duration applies.
+    assert_eq!(booked.end_ns - booked.start_ns, 30 * 60_000_000_000);
+    let mut conn = t.db.conn().await.unwrap();
+    let audit = store::audit::recent(conn.exec(), org.id, Some(("appointment", booked.id)), 10)
+        .await
+        .unwrap();
+    assert_eq!(audit[0].action, "appointment.book_override");
+    assert_eq!(audit[0].actor, format!("staff:{staff}"));
+    assert!(
+        audit[0].details.contains("Patient in pain"),
+        "{}",
+        audit[0].details
+    );
+    // A schedule type that allows conflicts takes any number without an override.
+    let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
+    let group = id(&t.db, Kind::ScheduleType, &org, "group").await;
+    for _ in 0..5 {
+        let b = StaffBooking {
+            practitioner: kim,
+            schedule_type: Some(group),
+            start: at(MONDAY_9),
+            ..booking(None)
+        };
+        assert!(appointment::book_staff(&t.db, &org, &b, &now).await.is_ok());
+    }
+}
+
+async fn patients_cancel_their_own_appointments_until_the_notice(t: &TestDb) {
+    let (mut org, staff) = booking_clinic(&t.db, 1, 3).await;
+    org.cancellation_notice_minutes = 24 * 60;
+    let booked = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap()
+        .appointment;
+    let p01 = id(&t.db, Kind::Patient, &org, "p01").await;
+    let p02 = id(&t.db, Kind::Patient, &org, "p02").await;
+    let early = clock("2026-02-28T12:00:00Z");
+    // Another patient's appointment does not exist for them.
+    assert!(matches!(
+        appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p02), &early).await,
+        Err(Error::NotFound(_))
+    ));
+    // Inside the notice: too late, saying until when.
+    let late = clock("2026-03-01T15:00:00Z");
+    match appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p01), &late).await {
+        Err(Error::TooLate { until_ns }) => {
+            assert_eq!(until_ns, at("2026-03-01T09:00:00-05:00").unix_nanos())
+        }
+        other => panic!("expected too late, got {other:?}"),
+    }
+    // Staff may still cancel; then the slot is free again.
+    let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), &late)
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+    assert!(
+        portal(t, &org, "p02", "lee", "visit", MONDAY_9, None)
+            .await
+            .is_ok()
+    );
+}
+
+async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
+    let (org, staff) = booking_clinic(&t.db, 1, 3).await;
+    let a = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap()
+        .appointment;
+    let b = portal(
+        t,
+        &org,
+        "p02",
+        "lee",
+        "visit",
+        "2026-03-02T11:00:00-05:00",
+        None,
+    )
+    .await
+    .unwrap()
+    .appointment;
+    let now = clock("2026-03-01T00:00:00Z");
+    let m = |start: &str, reason: Option<&str>| Move {
+        staff,
+        appointment: a.id,
+        start: at(start),
+        practitioner: None,
+        duration_minutes: None,
+        override_reason: reason.map(str::to_owned),
+    };
+    // Onto b: refused, and nothing changes.
+    assert!(matches!(
+        appointment::reschedule(&t.db, &org, &m("2026-03-02T10:30:00-05:00", None), &now).await,
+        Err(Error::Conflict(Conflict::NeedsOverride { .. }))
+    ));
+    let mut conn = t.db.conn().await.unwrap();
+    assert_eq!(
+        appointment::get(conn.exec(), org.id, a.id)
+            .await
+            .unwrap()
+            .start_ns,
+        a.start_ns
+    );
+    drop(conn);
+    // Half an hour later overlaps only itself: fine.
+    let moved = appointment::reschedule(&t.db, &org, &m("2026-03-02T09:30:00-05:00", None), &now)
+        .await
+        .unwrap();
+    assert_eq!(moved.start_ns, at("2026-03-02T09:30:00-05:00").unix_nanos());
+    assert_eq!(moved.end_ns - moved.start_ns, 3_600_000_000_000);
+    // To another practitioner on another day.
+    let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
+    let to_kim = Move {
+        practitioner: Some(kim),
+        ..m("2026-03-03T10:00:00-05:00", Some("Lee is away"))
+    };
+    let moved = appointment::reschedule(&t.db, &org, &to_kim, &now)
+        .await
+        .unwrap();
+    assert_eq!(moved.practitioner_id, kim);
+    let mut conn = t.db.conn().await.unwrap();
+    let audit = store::audit::recent(conn.exec(), org.id, Some(("appointment", a.id)), 10)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions[..2],
+        ["appointment.reschedule_override", "appointment.reschedule"]
+    );
+    let _ = b;
+}
+
+async fn another_organisations_ids_are_not_found(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 1, 3).await;
+    let a = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap()
+        .appointment;
+    let other = crate::import(&t.db, "other", &crate::worked("basic.json")).await;
+    let mut conn = t.db.conn().await.unwrap();
+    assert!(matches!(
+        appointment::get(conn.exec(), other.id, a.id).await,
+        Err(Error::NotFound(_))
+    ));
+    drop(conn);
+    // Booking another organisation's practitioner, service or patient fails too.
+    let now = clock("2026-03-01T00:00:00Z");
+    let christine = id(&t.db, Kind::Practitioner, &other, "christine").await;
+    let r = appointment::book_portal(
+        &t.db,
+        &org,
+        &PortalBooking {
+            patient: id(&t.db, Kind::Patient, &org, "p01").await,
+            service: id(&t.db, Kind::Service, &org, "visit").await,
+            practitioner: christine,
+            start: at(MONDAY_9),
+            idempotency_key: None,
+        },
+        &now,
+    )
+    .await;
+    assert!(matches!(r, Err(Error::NotFound(_))), "{r:?}");
+    let now = clock("2026-03-01T00:00:00Z");
+    assert!(matches!(
+        appointment::cancel(&t.db, &other, a.id, Actor::Staff(1), &now).await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+async fn the_audit_log_is_append_only(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 1, 3).await;
+    portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
+        .await
+        .unwrap();
+    let mut tx = t.db.begin().await.unwrap();
+    let update = match tx.exec() {
+        store::Exec::Sqlite(c) => sqlx::query("UPDATE audit_log SET actor = 'someone else'")
+            .execute(c)
+            .await
+            .map(|_| ()),
+        store::Exec::Postgres(c) => sqlx::query("UPDATE audit_log SET actor = 'someone else'")
+            .execute(c)
+            .await
+            .map(|_| ()),
+    };
+    assert!(update.is_err(), "audit rows cannot be changed");
+    drop(tx);
+    let mut tx = t.db.begin().await.unwrap();
+    let delete = match tx.exec() {
+        store::Exec::Sqlite(c) => sqlx::query("DELETE FROM audit_log")
+            .execute(c)
+            .await
+            .map(|_| ()),
+        store::Exec::Postgres(c) => sqlx::query("DELETE FROM audit_log")
+            .execute(c)
+            .await
+            .map(|_| ()),
+    };
+    assert!(delete.is_err(), "audit rows cannot be deleted");
+}
+
+both!(
+    a_portal_booking_takes_the_slot_and_a_second_is_refused_with_the_engines_reason,
+    a_retried_request_with_the_same_idempotency_key_returns_the_first_booking,
+    concurrent_retries_with_one_key_book_once,
+    a_practitioner_outside_the_patients_list_is_forbidden,
+    pending_bookings_hold_their_slot_until_declined,
+    staff_double_booking_needs_an_override_recorded_with_who_and_why,
+    patients_cancel_their_own_appointments_until_the_notice,
+    moving_is_checked_at_the_new_place_and_atomic,
+    another_organisations_ids_are_not_found,
+    the_audit_log_is_append_only,
+);

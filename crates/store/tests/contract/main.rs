@@ -1,0 +1,14 @@
+//! The store's contract: one suite, run against SQLite (always) and PostgreSQL
+//! (`OPENSLOT_TEST_POSTGRES_URL`; each test creates its own database).
+//!
+//! Each `async fn` test below takes a fresh [`TestDb`]; `both!` turns it into a
+//! `sqlite::name` test and a `postgres::name` test (ignored unless run with
+//! `--include-ignored`, and then failing loudly if PostgreSQL is not configured).
+
+mod support;
+
+mod booking;
+mod concurrency;
+mod transfer;
+
+pub(crate) use support::*;
