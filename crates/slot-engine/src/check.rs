@@ -175,7 +175,7 @@ fn hhmm(minute: u32) -> String {
 /// `09:00`, or `09:00:30` / `09:00:00.5` when not on a whole minute.
 fn clock_text(second_of_day: u32, nanos: i64) -> String {
     let mut text = hhmm(second_of_day / 60);
-    if second_of_day % 60 != 0 || nanos != 0 {
+    if !second_of_day.is_multiple_of(60) || nanos != 0 {
         text.push_str(&format!(":{:02}", second_of_day % 60));
     }
     if nanos != 0 {
@@ -316,7 +316,10 @@ impl Model {
                 Rule::Candidates,
                 format!(
                     "{} is not on the {step}-minute scheduling interval of the availability record {}",
-                    clock_text(reading.second_of_day, start.unix_nanos().rem_euclid(1_000_000_000)),
+                    clock_text(
+                        reading.second_of_day,
+                        start.unix_nanos().rem_euclid(1_000_000_000)
+                    ),
                     record.dates()
                 ),
             );

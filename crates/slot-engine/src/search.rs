@@ -589,7 +589,8 @@ impl<'m> Search<'m> {
         let day = &mut self.days[clinic.index()];
         if day.date != Some(date) {
             let c = self.model.clinic(clinic);
-            let closed = c.is_holiday(date) || i64::from(date.days()) > self.last_day[clinic.index()];
+            let closed =
+                c.is_holiday(date) || i64::from(date.days()) > self.last_day[clinic.index()];
             *day = ClinicDay {
                 date: Some(date),
                 zone: c.zone.day(date),

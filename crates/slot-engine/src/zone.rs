@@ -2,7 +2,7 @@
 //!
 //! Every local-to-UTC conversion of the engine goes through [`Zone::resolve`], which
 //! says explicitly whether a wall-clock time exists once, twice (fall-back) or not at
-//! all (spring-forward). The search precomputes a [`DayZone`] per clinic and date so
+//! all (spring-forward). The search precomputes a `DayZone` per clinic and date so
 //! that the ordinary day, with one offset from midnight to midnight, needs no timezone
 //! lookup per candidate.
 
@@ -94,8 +94,8 @@ impl Zone {
             }
             minute -= MINUTES_PER_DAY;
         }
-        let time = NaiveTime::from_num_seconds_from_midnight_opt(minute * 60, 0)
-            .expect("minute < 1440");
+        let time =
+            NaiveTime::from_num_seconds_from_midnight_opt(minute * 60, 0).expect("minute < 1440");
         let read = |dt: DateTime<Tz>| (dt.timestamp(), dt.offset().fix().local_minus_utc());
         match self.0.from_local_datetime(&day.and_time(time)) {
             LocalResult::Single(dt) => {

@@ -349,10 +349,10 @@ pub async fn book_portal(
     check_idempotency_key(&b.idempotency_key)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
-    if let Some(key) = &b.idempotency_key {
-        if let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await? {
-            return replay(existing, Actor::Patient(b.patient));
-        }
+    if let Some(key) = &b.idempotency_key
+        && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
+    {
+        return replay(existing, Actor::Patient(b.patient));
     }
     let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
     if allowed
@@ -565,10 +565,10 @@ pub async fn book_staff(
     let reason = override_reason(&b.override_reason)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
-    if let Some(key) = &b.idempotency_key {
-        if let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await? {
-            return replay(existing, Actor::Staff(b.staff));
-        }
+    if let Some(key) = &b.idempotency_key
+        && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
+    {
+        return replay(existing, Actor::Staff(b.staff));
     }
     if let Some(patient) = b.patient {
         scalar_optional!(
@@ -737,10 +737,10 @@ pub async fn cancel(
 ) -> Result<Appointment> {
     let mut tx = db.begin().await?;
     let appointment = get(tx.exec(), org.id, id).await?;
-    if let Actor::Patient(p) = actor {
-        if appointment.patient_id != Some(p) {
-            return Err(Error::NotFound("appointment"));
-        }
+    if let Actor::Patient(p) = actor
+        && appointment.patient_id != Some(p)
+    {
+        return Err(Error::NotFound("appointment"));
     }
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;

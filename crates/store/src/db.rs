@@ -133,8 +133,8 @@ impl Exec<'_> {
     /// The same connection, borrowed again for one more statement.
     pub fn reborrow(&mut self) -> Exec<'_> {
         match self {
-            Exec::Sqlite(c) => Exec::Sqlite(&mut **c),
-            Exec::Postgres(c) => Exec::Postgres(&mut **c),
+            Exec::Sqlite(c) => Exec::Sqlite(c),
+            Exec::Postgres(c) => Exec::Postgres(c),
         }
     }
 

@@ -219,10 +219,25 @@ pub(crate) async fn load(
     sel: &Selection,
 ) -> Result<(Scenario, Ids)> {
     let o = org.id;
-    let (all_practitioners, practitioner_list) = match &sel.practitioners {
-        None => (1_i64, "[]".to_owned()),
-        Some(list) => (0, serde_json::to_string(list).expect("ids serialize")),
+    // Every query below names its practitioners by an explicit list, which both
+    // databases answer with index lookups (an `OR` with "all" would scan the table).
+    let ids = match &sel.practitioners {
+        Some(list) => list.clone(),
+        None => rows!(
+            exec.reborrow(),
+            fetch_all,
+            (i64,),
+            "SELECT id FROM practitioners WHERE org_id = $1",
+            o
+        )?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect(),
     };
+    let practitioner_list = serde_json::to_string(&ids).expect("ids serialize");
+    // `$2` is bound but only compared with itself, so that every query keeps the same
+    // parameter numbers.
+    let all_practitioners = 0_i64;
     let (from_day, to_day) = match sel.dates {
         // Records in force a day either side: a slot's date depends on its clinic's zone.
         Some((from, to)) => (
@@ -240,7 +255,7 @@ pub(crate) async fn load(
         None => (i64::MIN, i64::MAX),
     };
     let in_practitioners =
-        |exec: &Exec<'_>, column: &str| format!("($2 = 1 OR {})", exec.in_json_list(column, 3));
+        |exec: &Exec<'_>, column: &str| format!("({} AND $2 = 0)", exec.in_json_list(column, 3));
 
     let clinic_rows = rows!(
         exec.reborrow(),
@@ -443,21 +458,26 @@ pub(crate) async fn load(
             skip,
         } => {
             // Bounded below by the longest appointment, so the index on
-            // (org, practitioner, start) is scanned only over the window.
+            // (org, practitioner, start) is scanned only over the window. Each
+            // practitioner's intervals come packed in one row ("start:end,…"): thousands
+            // of single rows would cost more to ferry from the database than to use.
             let earliest_start = from_ns.saturating_sub(org.max_appointment_ns);
+            let packed = match exec {
+                Exec::Sqlite(_) => "group_concat(start_ns || ':' || end_ns, ',')",
+                Exec::Postgres(_) => "string_agg(start_ns::text || ':' || end_ns::text, ',')",
+            };
             let sql = format!(
-                "SELECT NULL AS key, practitioner_id, NULL AS patient_key, NULL AS service_key, \
-                        NULL AS schedule_type_key, start_ns, end_ns, status \
+                "SELECT practitioner_id AS owner_id, {packed} AS key \
                  FROM appointments \
                  WHERE org_id = $1 AND {} AND start_ns >= $4 AND start_ns < $5 AND end_ns > $6 \
                        AND status <> 'cancelled' AND id <> $7 \
-                 ORDER BY practitioner_id, start_ns",
+                 GROUP BY practitioner_id",
                 in_practitioners(exec, "practitioner_id")
             );
-            rows!(
+            let groups = rows!(
                 exec.reborrow(),
                 fetch_all,
-                AppointmentRow,
+                OwnerKeyRow,
                 &sql,
                 o,
                 all_practitioners,
@@ -466,7 +486,28 @@ pub(crate) async fn load(
                 to_ns,
                 from_ns,
                 skip.unwrap_or(-1)
-            )?
+            )?;
+            let mut rows = Vec::new();
+            for group in groups {
+                for pair in group.key.split(',') {
+                    let parsed = pair
+                        .split_once(':')
+                        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)));
+                    let (start_ns, end_ns) = parsed
+                        .ok_or_else(|| Error::invalid("stored appointment", pair.to_owned()))?;
+                    rows.push(AppointmentRow {
+                        key: None,
+                        practitioner_id: group.owner_id,
+                        patient_key: None,
+                        service_key: None,
+                        schedule_type_key: None,
+                        start_ns,
+                        end_ns,
+                        status: String::new(),
+                    });
+                }
+            }
+            rows
         }
     };
 
@@ -639,7 +680,12 @@ pub(crate) async fn load(
             schedule_type: opt_text("schedule type", a.schedule_type_key)?,
             start: instant(a.start_ns)?,
             end: instant(a.end_ns)?,
-            status: status_of(&a.status)?,
+            // Window rows leave the status out: all of them occupy time.
+            status: if a.status.is_empty() {
+                Status::Booked
+            } else {
+                status_of(&a.status)?
+            },
         });
     }
     let scenario = Scenario {

@@ -21,8 +21,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Print the open slots of a scenario's query as answer JSON.
+    /// Print open slots as answer JSON: of a scenario's query (--scenario), or of an
+    /// organisation in the database (--org).
     Slots(SlotsArgs),
+    /// Import a scenario's whole setup and appointments into an organisation.
+    Import(ImportArgs),
+    /// Print an organisation's setup, patients and appointments as a scenario.
+    Export(ExportArgs),
     /// Check one proposed booking against a scenario: a portal booking by default,
     /// a front-desk booking with --staff.
     Check(CheckArgs),
@@ -30,15 +35,77 @@ enum Command {
     GenClinic(GenClinicArgs),
 }
 
+/// Where the database is: every command that uses it takes this.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE` (created and migrated on first use) or `postgres://…`.
+    #[arg(long, env = "OPENSLOT_DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL, value_name = "URL")]
+    pub database_url: String,
+}
+
 /// Arguments of `openslot slots`.
 #[derive(Debug, Args)]
 pub struct SlotsArgs {
     /// The scenario file, or `-` for standard input.
-    #[arg(long, value_name = "FILE")]
-    pub scenario: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "org",
+        required_unless_present = "org"
+    )]
+    pub scenario: Option<PathBuf>,
     /// Also print one JSON line of timings on stderr.
     #[arg(long)]
     pub stats: bool,
+    /// The organisation's slug (answers from the database).
+    #[arg(long, value_name = "SLUG", requires_all = ["service", "from", "to"])]
+    pub org: Option<String>,
+    /// The service's id (with --org).
+    #[arg(long, value_name = "ID", requires = "org")]
+    pub service: Option<String>,
+    /// The first date, YYYY-MM-DD (with --org).
+    #[arg(long, value_name = "DATE", requires = "org")]
+    pub from: Option<String>,
+    /// The last date, YYYY-MM-DD (with --org).
+    #[arg(long, value_name = "DATE", requires = "org")]
+    pub to: Option<String>,
+    /// Only these practitioners' ids, comma-separated (with --org).
+    #[arg(long, value_name = "A,B", requires = "org", value_delimiter = ',')]
+    pub practitioners: Option<Vec<String>>,
+    /// "Now", RFC 3339 (with --org; default: the current time).
+    #[arg(long, value_name = "RFC3339", requires = "org")]
+    pub now: Option<String>,
+    /// Only telehealth slots (with --org).
+    #[arg(long, requires = "org")]
+    pub telehealth: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Arguments of `openslot import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The scenario file, or `-` for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// The organisation's slug (created if missing).
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+    /// Replace the organisation's existing setup, patients and appointments.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Arguments of `openslot export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The organisation's slug.
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 /// Arguments of `openslot check`.
@@ -107,6 +174,15 @@ pub enum Failure {
     Other(anyhow::Error),
 }
 
+impl From<store::Error> for Failure {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::Database(_) | store::Error::Migrate(_) => Failure::Other(e.into()),
+            other => Failure::BadInput(other.to_string()),
+        }
+    }
+}
+
 impl From<std::io::Error> for Failure {
     fn from(e: std::io::Error) -> Self {
         Failure::Other(e.into())
@@ -118,6 +194,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Slots(args) => commands::slots::run(&args),
+        Command::Import(args) => commands::transfer::import(&args),
+        Command::Export(args) => commands::transfer::export(&args),
         Command::Check(args) => commands::check::run(&args),
         Command::GenClinic(args) => commands::gen_clinic::run(&args),
     };

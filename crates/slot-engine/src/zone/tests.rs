@@ -190,7 +190,10 @@ fn resolve_24_00_is_the_next_midnight() {
         z.resolve(date("2026-07-02"), 0)
     );
     // 24:00 on the last date is 2200-01-01 00:00, which exists.
-    assert!(matches!(z.resolve(Date::MAX, 1440), LocalTime::Unique { .. }));
+    assert!(matches!(
+        z.resolve(Date::MAX, 1440),
+        LocalTime::Unique { .. }
+    ));
     assert!(matches!(
         z.resolve(Date::MAX, 1439),
         LocalTime::Unique { .. }

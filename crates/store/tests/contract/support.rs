@@ -53,14 +53,13 @@ impl TestDb {
 
     pub(crate) async fn cleanup(self) {
         self.db.close().await;
-        if let Cleanup::Postgres { admin_url, name } = self.cleanup {
-            if let Ok(mut admin) =
+        if let Cleanup::Postgres { admin_url, name } = self.cleanup
+            && let Ok(mut admin) =
                 <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await
-            {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin)
-                    .await;
-            }
+        {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin)
+                .await;
         }
     }
 }

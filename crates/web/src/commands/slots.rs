@@ -6,11 +6,66 @@ use std::time::Instant;
 use slot_engine::{Model, Scenario, write_answer_json};
 
 use crate::cli::{Failure, SlotsArgs};
-use crate::commands::read_input;
+use crate::commands::{block_on, connect, organisation, read_input};
 
-/// Prints the answer of the scenario's query.
+/// Prints the answer of the scenario's query, or of the organisation's data.
 pub fn run(args: &SlotsArgs) -> Result<(), Failure> {
-    let bytes = read_input(&args.scenario)?;
+    match &args.scenario {
+        Some(path) => from_scenario(args, path),
+        None => from_database(args),
+    }
+}
+
+fn from_database(args: &SlotsArgs) -> Result<(), Failure> {
+    let bad = |field: &str, e: &dyn std::fmt::Display| Failure::BadInput(format!("--{field}: {e}"));
+    let date = |field: &str, value: &Option<String>| -> Result<slot_engine::Date, Failure> {
+        value
+            .as_deref()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| bad(field, &e))
+    };
+    let request = store::window::KeyedSlotRequest {
+        service: args.service.clone().unwrap_or_default(),
+        practitioners: args.practitioners.clone(),
+        from: date("from", &args.from)?,
+        to: date("to", &args.to)?,
+        now: match &args.now {
+            Some(now) => now.parse().map_err(|e| bad("now", &e))?,
+            None => store::Clock::now(&store::SystemClock),
+        },
+        telehealth: args.telehealth,
+    };
+    let slug = args.org.clone().unwrap_or_default();
+    let (answer, compute_seconds, practitioner_days) = block_on(async {
+        let db = connect(&args.database.database_url).await?;
+        let org = organisation(&db, &slug).await?;
+        let started = Instant::now();
+        let mut conn = db.conn().await?;
+        let answer = store::window::answer(&mut conn.exec(), &org, &request).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        let days = request.to.days_since(request.from) + 1;
+        drop(conn);
+        db.close().await;
+        Ok((answer, seconds, days))
+    })?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    serde_json::to_writer(&mut out, &answer).map_err(|e| Failure::Other(e.into()))?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    if args.stats {
+        // Compute time here includes loading the window from the database.
+        eprintln!(
+            "{}",
+            serde_json::json!({"compute_seconds": compute_seconds, "days": practitioner_days, "slots": answer.slots.len()})
+        );
+    }
+    Ok(())
+}
+
+fn from_scenario(args: &SlotsArgs, path: &std::path::Path) -> Result<(), Failure> {
+    let bytes = read_input(path)?;
     let scenario = Scenario::from_json(&bytes).map_err(|e| Failure::BadInput(e.to_string()))?;
     drop(bytes);
     // Compute time: everything after the text is deserialized.

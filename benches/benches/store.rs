@@ -1,0 +1,183 @@
+//! Store benchmarks: reading engine input for a window and answering from it.
+//!
+//! - `store/window-20x30`: a database of 50 practitioners with a year of appointments
+//!   at 12 per working day each (≈ 156,000 rows); the window is 20 practitioners × 30
+//!   days (≈ 5,000 appointments in range); load + compute, on SQLite (target < 10 ms).
+//! - `store/book`: one portal booking and its cancellation, each in its own
+//!   transaction with the practitioner's lock, on SQLite.
+//!
+//! Set `OPENSLOT_BENCH_POSTGRES_URL` to a fresh database to measure PostgreSQL too.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use slot_engine::synthetic::{ClinicSpec, clinic};
+use slot_engine::{Date, Instant};
+use store::appointment::{self, Actor, PortalBooking};
+use store::keys::Kind;
+use store::transfer::{self, ImportMode};
+use store::window::{self, SlotRequest};
+use store::{Db, FixedClock, Organisation};
+
+struct Fixture {
+    db: Db,
+    org: Organisation,
+    request: SlotRequest,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn fixture(url: Option<String>) -> Fixture {
+    let (url, dir) = match url {
+        Some(url) => (url, None),
+        None => {
+            let dir = tempfile::tempdir().unwrap();
+            (
+                format!("sqlite://{}", dir.path().join("bench.db").display()),
+                Some(dir),
+            )
+        }
+    };
+    let db = Db::connect(&url).await.unwrap();
+    let mut scenario = clinic(ClinicSpec {
+        practitioners: 50,
+        days: 365,
+        fill: 0.6,
+        seed: 1,
+    })
+    .unwrap();
+    scenario.query = None;
+    let clock = FixedClock::new("2030-01-01T00:00:00Z".parse().unwrap());
+    let mut tx = db.begin().await.unwrap();
+    let org = transfer::import(&mut tx, "bench", &scenario, ImportMode::Replace, &clock)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(scenario.appointments.len(), 50 * 261 * 12);
+    let service = id(&db, Kind::Service, &org, "consult").await;
+    let mut practitioners = Vec::new();
+    for n in 0..20 {
+        practitioners.push(id(&db, Kind::Practitioner, &org, &format!("p{n:05}")).await);
+    }
+    let request = SlotRequest {
+        service,
+        practitioners: Some(practitioners),
+        from: "2030-06-03".parse::<Date>().unwrap(),
+        to: "2030-07-02".parse::<Date>().unwrap(),
+        now: "2030-01-01T00:00:00Z".parse::<Instant>().unwrap(),
+        telehealth: false,
+    };
+    Fixture {
+        db,
+        org,
+        request,
+        _dir: dir,
+    }
+}
+
+async fn id(db: &Db, kind: Kind, org: &Organisation, key: &str) -> i64 {
+    let mut conn = db.conn().await.unwrap();
+    store::keys::id_of(conn.exec(), kind, org.id, key)
+        .await
+        .unwrap()
+}
+
+async fn window_slots(f: &Fixture) -> usize {
+    let mut conn = f.db.conn().await.unwrap();
+    let (input, slots) = window::open_slots(&mut conn.exec(), &f.org, &f.request)
+        .await
+        .unwrap();
+    assert!(
+        input.model.appointments().len() >= 5_000,
+        "{}",
+        input.model.appointments().len()
+    );
+    slots.len()
+}
+
+fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let f = runtime.block_on(fixture(url));
+    // 20 practitioners × 22 weekdays × 8 free slots (of 20, 12 booked).
+    assert_eq!(runtime.block_on(window_slots(&f)), 20 * 22 * 8);
+    let mut group = c.benchmark_group(format!("store-{name}"));
+    group.bench_function("window-20x30", |b| {
+        b.iter(|| black_box(runtime.block_on(window_slots(&f))))
+    });
+
+    let patient = runtime.block_on(async {
+        let mut tx = f.db.begin().await.unwrap();
+        let p = store::patient::create(
+            &mut tx,
+            f.org.id,
+            &store::patient::PatientInput {
+                first_name: "Bench".into(),
+                last_name: "Mark".into(),
+                email: "bench@example.com".into(),
+                phone: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        p.id
+    });
+    let clock = FixedClock::new("2030-01-01T00:00:00Z".parse().unwrap());
+    let practitioner = f.request.practitioners.as_ref().unwrap()[0];
+    // Saturday is free of appointments but has no availability: use a Monday slot the
+    // generator left free.
+    let start: Instant = runtime.block_on(async {
+        let mut conn = f.db.conn().await.unwrap();
+        let (input, slots) = window::open_slots(&mut conn.exec(), &f.org, &f.request)
+            .await
+            .unwrap();
+        let slot = slots
+            .iter()
+            .find(|s| input.practitioner_id(s.practitioner) == practitioner)
+            .unwrap();
+        slot.start_instant()
+    });
+    group.bench_function("book+cancel", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let booked = appointment::book_portal(
+                    &f.db,
+                    &f.org,
+                    &PortalBooking {
+                        patient,
+                        service: f.request.service,
+                        practitioner,
+                        start,
+                        idempotency_key: None,
+                    },
+                    &clock,
+                )
+                .await
+                .unwrap();
+                appointment::cancel(
+                    &f.db,
+                    &f.org,
+                    booked.appointment.id,
+                    Actor::Staff(0),
+                    &clock,
+                )
+                .await
+                .unwrap();
+            })
+        })
+    });
+    group.finish();
+}
+
+fn store(c: &mut Criterion) {
+    bench_backend(c, "sqlite", None);
+    if let Ok(url) = std::env::var("OPENSLOT_BENCH_POSTGRES_URL") {
+        bench_backend(c, "postgres", Some(url));
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30);
+    targets = store
+}
+criterion_main!(benches);

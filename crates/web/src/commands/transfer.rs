@@ -1,0 +1,54 @@
+//! `openslot import` and `openslot export`.
+
+use std::io::Write;
+
+use slot_engine::Scenario;
+use store::SystemClock;
+use store::transfer::{self, ImportMode};
+
+use crate::cli::{ExportArgs, Failure, ImportArgs};
+use crate::commands::{block_on, connect, organisation, read_input};
+
+/// Imports a scenario into an organisation, in one transaction.
+pub fn import(args: &ImportArgs) -> Result<(), Failure> {
+    let bytes = read_input(&args.scenario)?;
+    let scenario = Scenario::from_json(&bytes).map_err(|e| Failure::BadInput(e.to_string()))?;
+    block_on(async {
+        let db = connect(&args.database.database_url).await?;
+        let mode = if args.replace {
+            ImportMode::Replace
+        } else {
+            ImportMode::IntoEmpty
+        };
+        let mut tx = db.begin().await?;
+        let org = transfer::import(&mut tx, &args.org, &scenario, mode, &SystemClock).await?;
+        tx.commit().await?;
+        eprintln!(
+            "imported {} clinics, {} practitioners, {} patients, {} appointments into {:?}",
+            scenario.clinics.len(),
+            scenario.practitioners.len(),
+            scenario.patients.len(),
+            scenario.appointments.len(),
+            org.slug
+        );
+        db.close().await;
+        Ok(())
+    })
+}
+
+/// Prints an organisation as a scenario.
+pub fn export(args: &ExportArgs) -> Result<(), Failure> {
+    let scenario = block_on(async {
+        let db = connect(&args.database.database_url).await?;
+        let org = organisation(&db, &args.org).await?;
+        let mut conn = db.conn().await?;
+        let scenario = transfer::export(&mut conn.exec(), &org).await?;
+        drop(conn);
+        db.close().await;
+        Ok(scenario)
+    })?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(scenario.to_json_pretty().as_bytes())?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
