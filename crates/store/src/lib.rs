@@ -12,22 +12,26 @@
 //! - [`transfer`]: the scenario document as import/export format, and the loader that
 //!   rebuilds a scenario from rows.
 //! - [`window`]: engine input for a window of dates, in a fixed number of queries.
+//! - [`clinic`]: clinics and holidays.
 //! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
 //! - [`audit`]: the append-only audit log.
 //! - [`keys`]: readable scenario ids for rows created in the admin pages.
 //! - [`staff`]: staff accounts and roles.
 //! - [`patient`]: patients and the practitioners each may book.
+//! - [`session`]: server-side sessions, keyed by the hash of their id.
 //!
 //! Writes take a [`Tx`] and the caller commits, except the booking operations, which
 //! own their transaction because its locking is the point.
 
 pub mod appointment;
 pub mod audit;
+pub mod clinic;
 pub mod db;
 pub mod error;
 pub mod keys;
 pub mod organisation;
 pub mod patient;
+pub mod session;
 pub mod staff;
 pub mod time;
 pub mod transfer;

@@ -28,6 +28,11 @@ enum Command {
     Import(ImportArgs),
     /// Print an organisation's setup, patients and appointments as a scenario.
     Export(ExportArgs),
+    /// Run the web server.
+    Serve(ServeArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Check one proposed booking against a scenario: a portal booking by default,
     /// a front-desk booking with --staff.
     Check(CheckArgs),
@@ -104,6 +109,61 @@ pub struct ExportArgs {
     /// The organisation's slug.
     #[arg(long, value_name = "SLUG")]
     pub org: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Arguments of `openslot serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(
+        long,
+        env = "OPENSLOT_BIND",
+        default_value = "127.0.0.1:3000",
+        value_name = "ADDR"
+    )]
+    pub bind: String,
+    /// The address people reach the server at (links in emails); default http://BIND.
+    #[arg(long, env = "OPENSLOT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Import the demo organisation (slug `demo`) if it is not there yet, and print how
+    /// to sign in.
+    #[arg(long)]
+    pub demo: bool,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "OPENSLOT_LOG_JSON")]
+    pub log_json: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// `openslot admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a staff account (the first admin of an organisation, for instance); the
+    /// organisation is created if it does not exist.
+    Create(AdminCreateArgs),
+}
+
+/// Arguments of `openslot admin create`.
+#[derive(Debug, Args)]
+pub struct AdminCreateArgs {
+    /// The organisation's slug.
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+    /// The sign-in email.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+    /// The person's name (default: the email's local part).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The role: admin, front_desk or practitioner.
+    #[arg(long, default_value = "admin", value_name = "ROLE")]
+    pub role: String,
+    /// Read the password from standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }
@@ -196,6 +256,8 @@ pub fn main() -> ExitCode {
         Command::Slots(args) => commands::slots::run(&args),
         Command::Import(args) => commands::transfer::import(&args),
         Command::Export(args) => commands::transfer::export(&args),
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Admin(AdminCommand::Create(args)) => commands::admin::create(&args),
         Command::Check(args) => commands::check::run(&args),
         Command::GenClinic(args) => commands::gen_clinic::run(&args),
     };

@@ -1,7 +1,9 @@
 //! One module per `openslot` command.
 
+pub mod admin;
 pub mod check;
 pub mod gen_clinic;
+pub mod serve;
 pub mod slots;
 pub mod transfer;
 

@@ -1,7 +1,31 @@
-//! Openslot's server and command line.
+//! Openslot's server and command line: the only crate that knows HTTP, HTML, cookies
+//! and configuration.
 //!
-//! - [`cli`]: the `openslot` command line (clap), one module per command under
-//!   [`commands`].
+//! # A tour, in reading order
+//!
+//! - [`cli`]: the `openslot` command line; [`commands`] has one module per command.
+//! - [`config`], [`state`]: how the server is configured, and what handlers share.
+//! - [`app`]: the router, its middleware (sessions, CSRF, security headers, limits,
+//!   tracing, metrics), and [`app::serve`].
+//! - [`error`]: [`error::AppError`] (JSON) and [`error::PageError`] (HTML).
+//! - [`auth`]: passwords (Argon2id), database-backed sessions, CSRF tokens, and the
+//!   extractors for the signed-in staff user.
+//! - [`routes`]: one module per resource, each with its pages and its API.
+//! - [`pages`], [`form`]: page layout and form handling shared by the routes.
+//! - [`changes`]: setup changes, checked against the scenario rules and audited.
+//! - [`metrics`]: the counters at `/metrics`.
+//! - [`demo`]: the demo organisation of `openslot serve --demo`.
 
+pub mod app;
+pub mod auth;
+pub mod changes;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod form;
+pub mod metrics;
+pub mod pages;
+pub mod routes;
+pub mod state;

@@ -1,0 +1,185 @@
+//! Clinics (locations) and their holidays.
+
+use serde::Serialize;
+use slot_engine::{Date, Zone};
+
+use crate::db::{Exec, Tx, execute, rows};
+use crate::error::{Error, Result};
+use crate::keys::{self, Kind};
+
+/// A clinic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Clinic {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// IANA timezone.
+    pub timezone: String,
+}
+
+impl Clinic {
+    /// The clinic's zone (stored names are valid).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.timezone
+            .parse::<Zone>()
+            .map(Zone::tz)
+            .unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// What an admin enters for a clinic.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct ClinicInput {
+    /// Name.
+    pub name: String,
+    /// IANA timezone, e.g. `America/Toronto`.
+    pub timezone: String,
+}
+
+const COLUMNS: &str = "id, key, name, timezone";
+
+fn check(input: &ClinicInput) -> Result<(String, String)> {
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(Error::invalid(
+            "name",
+            "is required (at most 100 characters)",
+        ));
+    }
+    let zone: Zone = input.timezone.trim().parse().map_err(|_| {
+        Error::invalid(
+            "timezone",
+            format!(
+                "{:?} is not an IANA timezone such as America/Toronto",
+                input.timezone.trim()
+            ),
+        )
+    })?;
+    Ok((name.to_owned(), zone.name().to_owned()))
+}
+
+/// Every clinic, by name.
+pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<Clinic>> {
+    let sql = format!("SELECT {COLUMNS} FROM clinics WHERE org_id = $1 ORDER BY name, id");
+    Ok(rows!(exec, fetch_all, Clinic, &sql, org)?)
+}
+
+/// One clinic.
+pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Clinic> {
+    let sql = format!("SELECT {COLUMNS} FROM clinics WHERE org_id = $1 AND id = $2");
+    rows!(exec, fetch_optional, Clinic, &sql, org, id)?.ok_or(Error::NotFound("clinic"))
+}
+
+/// Creates a clinic.
+pub async fn create(tx: &mut Tx, org: i64, input: &ClinicInput) -> Result<Clinic> {
+    let (name, timezone) = check(input)?;
+    let key = keys::unique(tx.exec(), Kind::Clinic, org, &name).await?;
+    let sql = format!(
+        "INSERT INTO clinics (org_id, key, name, timezone) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+    );
+    Ok(rows!(
+        tx.exec(),
+        fetch_one,
+        Clinic,
+        &sql,
+        org,
+        &key,
+        &name,
+        &timezone
+    )?)
+}
+
+/// Updates a clinic.
+pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &ClinicInput) -> Result<Clinic> {
+    let (name, timezone) = check(input)?;
+    let sql = format!(
+        "UPDATE clinics SET name = $3, timezone = $4 WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    rows!(
+        tx.exec(),
+        fetch_optional,
+        Clinic,
+        &sql,
+        org,
+        id,
+        &name,
+        &timezone
+    )?
+    .ok_or(Error::NotFound("clinic"))
+}
+
+/// Deletes a clinic that nothing refers to.
+pub async fn delete(tx: &mut Tx, org: i64, id: i64) -> Result<()> {
+    get(tx.exec(), org, id).await?;
+    execute!(
+        tx.exec(),
+        "DELETE FROM clinic_holidays WHERE org_id = $1 AND clinic_id = $2",
+        org,
+        id
+    )?;
+    match execute!(
+        tx.exec(),
+        "DELETE FROM clinics WHERE org_id = $1 AND id = $2",
+        org,
+        id
+    ) {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(Error::invalid(
+            "clinic",
+            "is still used by practitioners, schedule types, availability records or appointments",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A clinic's holidays, in date order.
+pub async fn holidays(exec: Exec<'_>, org: i64, clinic: i64) -> Result<Vec<Date>> {
+    let days = rows!(
+        exec,
+        fetch_all,
+        (String,),
+        "SELECT day FROM clinic_holidays WHERE org_id = $1 AND clinic_id = $2 ORDER BY day",
+        org,
+        clinic
+    )?;
+    days.into_iter()
+        .map(|(d,)| {
+            d.parse().map_err(|e: slot_engine::ValueError| {
+                Error::invalid("stored holiday", e.to_string())
+            })
+        })
+        .collect()
+}
+
+/// Adds a holiday (a date the clinic takes no bookings).
+pub async fn add_holiday(tx: &mut Tx, org: i64, clinic: i64, day: &str) -> Result<Date> {
+    get(tx.exec(), org, clinic).await?;
+    let date: Date = day
+        .trim()
+        .parse()
+        .map_err(|e: slot_engine::ValueError| Error::invalid("date", e.to_string()))?;
+    execute!(
+        tx.exec(),
+        "INSERT INTO clinic_holidays (org_id, clinic_id, day) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        org,
+        clinic,
+        date.to_string()
+    )?;
+    Ok(date)
+}
+
+/// Removes a holiday.
+pub async fn remove_holiday(tx: &mut Tx, org: i64, clinic: i64, day: &str) -> Result<()> {
+    get(tx.exec(), org, clinic).await?;
+    execute!(
+        tx.exec(),
+        "DELETE FROM clinic_holidays WHERE org_id = $1 AND clinic_id = $2 AND day = $3",
+        org,
+        clinic,
+        day.trim()
+    )?;
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Who is signed in, and how: passwords, sessions, CSRF, and the extractors that give
+//! handlers the signed-in staff user (or patient).
+
+pub mod csrf;
+pub mod password;
+pub mod sessions;
+pub mod staff;

@@ -1,0 +1,192 @@
+//! The organisation of a request, and the staff user signed in to it.
+//!
+//! [`Org`] comes from the `{slug}` in the path: every organisation-scoped route names
+//! its organisation there, and every store call passes `org.id`. [`StaffPage`] and
+//! [`StaffApi`] give the signed-in staff user of that organisation — a page redirects
+//! to the sign-in page when there is none, the API answers 401.
+
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use store::Organisation;
+use store::staff::{Role, StaffUser};
+use tower_sessions::Session;
+
+use crate::error::{AppError, PageError};
+use crate::state::AppState;
+
+/// The organisation named by the path's `{slug}`.
+#[derive(Clone, Debug)]
+pub struct Org(pub Organisation);
+
+impl FromRequestParts<AppState> for Org {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(org) = parts.extensions.get::<Org>() {
+            return Ok(org.clone());
+        }
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound("organisation".into()))?;
+        let slug = params
+            .iter()
+            .find(|(name, _)| *name == "slug")
+            .map(|(_, value)| value.to_owned())
+            .ok_or_else(|| AppError::NotFound("organisation".into()))?;
+        let mut conn = state.db.conn().await?;
+        let org = store::organisation::by_slug(conn.exec(), &slug)
+            .await?
+            .ok_or_else(|| AppError::NotFound("organisation".into()))?;
+        let org = Org(org);
+        parts.extensions.insert(org.clone());
+        Ok(org)
+    }
+}
+
+/// What the session remembers of a signed-in staff user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSession {
+    /// The organisation signed in to.
+    pub org_id: i64,
+    /// The staff user.
+    pub staff_id: i64,
+}
+
+/// The session key of [`StaffSession`].
+pub const STAFF_KEY: &str = "staff";
+
+/// The signed-in staff user of the request's organisation, with the organisation.
+#[derive(Clone, Debug)]
+pub struct Staff {
+    /// The organisation.
+    pub org: Organisation,
+    /// The staff user.
+    pub user: StaffUser,
+    /// The session (for CSRF tokens and signing out).
+    pub session: Session,
+}
+
+impl Staff {
+    /// Refuses unless the user has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if roles.contains(&self.user.role()) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "this needs the {} role",
+                roles
+                    .iter()
+                    .map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    }
+
+    /// Refuses unless the user is an admin.
+    pub fn admin(&self) -> Result<(), AppError> {
+        self.require(&[Role::Admin])
+    }
+
+    /// Refuses unless the user runs the front desk (admins do too).
+    pub fn front_desk(&self) -> Result<(), AppError> {
+        self.require(&[Role::Admin, Role::FrontDesk])
+    }
+
+    /// `staff:ID`, for the audit log.
+    pub fn actor(&self) -> String {
+        format!("staff:{}", self.user.id)
+    }
+}
+
+async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Staff>, AppError> {
+    let Org(org) = Org::from_request_parts(parts, state).await?;
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, e)| AppError::internal(e))?;
+    let Some(who) = session
+        .get::<StaffSession>(STAFF_KEY)
+        .await
+        .map_err(AppError::internal)?
+    else {
+        return Ok(None);
+    };
+    if who.org_id != org.id {
+        return Ok(None);
+    }
+    let mut conn = state.db.conn().await?;
+    let user = match store::staff::by_id(conn.exec(), org.id, who.staff_id).await {
+        Ok(user) if user.active => user,
+        Ok(_) | Err(store::Error::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(Staff { org, user, session }))
+}
+
+/// A staff user for a page: redirects to the sign-in page when nobody is signed in.
+#[derive(Clone, Debug)]
+pub struct StaffPage(pub Staff);
+
+/// Why a page could not get its staff user.
+#[derive(Debug)]
+pub enum StaffPageRejection {
+    /// Go and sign in, then come back.
+    SignIn(String),
+    /// Something else went wrong.
+    Error(PageError),
+}
+
+impl IntoResponse for StaffPageRejection {
+    fn into_response(self) -> Response {
+        match self {
+            StaffPageRejection::SignIn(to) => Redirect::to(&to).into_response(),
+            StaffPageRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for StaffPage {
+    type Rejection = StaffPageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match signed_in(parts, state).await {
+            Ok(Some(staff)) => Ok(StaffPage(staff)),
+            Ok(None) => {
+                let slug = Org::from_request_parts(parts, state)
+                    .await
+                    .map(|o| o.0.slug)
+                    .unwrap_or_default();
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                Err(StaffPageRejection::SignIn(format!(
+                    "/o/{slug}/admin/signin?next={}",
+                    crate::pages::url_encode(next)
+                )))
+            }
+            Err(e) => Err(StaffPageRejection::Error(PageError(e))),
+        }
+    }
+}
+
+/// A staff user for the JSON API: 401 when nobody is signed in.
+#[derive(Clone, Debug)]
+pub struct StaffApi(pub Staff);
+
+impl FromRequestParts<AppState> for StaffApi {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        signed_in(parts, state)
+            .await?
+            .map(StaffApi)
+            .ok_or(AppError::Unauthorized)
+    }
+}

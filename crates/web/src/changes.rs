@@ -1,0 +1,56 @@
+//! Setup changes made by staff: one transaction that applies the change, checks the
+//! organisation's whole setup against the scenario rules (so an invalid setup is never
+//! saved, and the error names the item), records who did it, and commits.
+
+use serde_json::Value;
+use store::Tx;
+
+use crate::auth::staff::Staff;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// What was changed, for the audit log.
+#[derive(Debug)]
+pub struct Change<'a> {
+    /// E.g. `clinic.update`.
+    pub action: &'a str,
+    /// E.g. `clinic`.
+    pub entity: &'a str,
+}
+
+/// Applies a setup change made by `staff`; returns what `apply` returned.
+pub async fn setup<T>(
+    state: &AppState,
+    staff: &Staff,
+    change: Change<'_>,
+    apply: impl AsyncFnOnce(&mut Tx) -> store::Result<(T, Option<i64>, Value)>,
+) -> Result<T, store::Error> {
+    let mut tx = state.db.begin().await?;
+    let (value, id, details) = apply(&mut tx).await?;
+    store::transfer::check_setup(&mut tx, staff.org.id).await?;
+    store::audit::record(
+        &mut tx,
+        staff.org.id,
+        &staff.actor(),
+        change.action,
+        change.entity,
+        id,
+        details,
+        state.clock.now_ns(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(value)
+}
+
+/// Like [`setup`], for handlers that answer [`AppError`].
+pub async fn setup_api<T>(
+    state: &AppState,
+    staff: &Staff,
+    change: Change<'_>,
+    apply: impl AsyncFnOnce(&mut Tx) -> store::Result<(T, Option<i64>, Value)>,
+) -> Result<T, AppError> {
+    setup(state, staff, change, apply)
+        .await
+        .map_err(AppError::from)
+}

@@ -1,0 +1,81 @@
+//! `openslot admin create`: a staff account from the command line.
+
+use std::io::Read;
+
+use store::staff::{NewStaff, Role};
+use store::{Clock, SystemClock};
+
+use crate::auth::{csrf, password};
+use crate::cli::{AdminCreateArgs, Failure};
+use crate::commands::{block_on, connect};
+
+/// Creates the account and prints its password when one was generated.
+pub fn create(args: &AdminCreateArgs) -> Result<(), Failure> {
+    let role = Role::parse(&args.role).map_err(|e| Failure::BadInput(format!("--role: {e}")))?;
+    let email = store::staff::normalise_email(&args.email)
+        .map_err(|e| Failure::BadInput(format!("--email: {e}")))?;
+    let (secret, generated) = if args.password_stdin {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        let text = text.trim_end_matches(['\n', '\r']).to_owned();
+        password::check_new(&text, &[&email])
+            .map_err(|e| Failure::BadInput(format!("password: {e}")))?;
+        (text, false)
+    } else {
+        (csrf::random_token()[..20].to_owned(), true)
+    };
+    let hash = password::hash(&secret);
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| email.split('@').next().unwrap_or("admin").to_owned());
+    block_on(async {
+        let db = connect(&args.database.database_url).await?;
+        let mut conn = db.conn().await?;
+        let existing = store::organisation::by_slug(conn.exec(), &args.org).await?;
+        drop(conn);
+        let mut tx = db.begin().await?;
+        let org = match existing {
+            Some(org) => org,
+            None => {
+                store::organisation::create(&mut tx, &args.org, &args.org, &SystemClock).await?
+            }
+        };
+        let user = store::staff::create(
+            &mut tx,
+            org.id,
+            &NewStaff {
+                email: &email,
+                name: &name,
+                role,
+                practitioner_id: None,
+                password_hash: &hash,
+            },
+            SystemClock.now_ns(),
+        )
+        .await?;
+        store::audit::record(
+            &mut tx,
+            org.id,
+            "system",
+            "staff.create",
+            "staff",
+            Some(user.id),
+            serde_json::json!({"email": email, "role": role.as_str()}),
+            SystemClock.now_ns(),
+        )
+        .await?;
+        tx.commit().await?;
+        db.close().await;
+        println!(
+            "created {} {} in {:?}",
+            role.label().to_lowercase(),
+            email,
+            org.slug
+        );
+        if generated {
+            println!("password: {secret}");
+        }
+        Ok(())
+    })
+}

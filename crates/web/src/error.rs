@@ -1,0 +1,220 @@
+//! Errors of the web layer. API handlers return [`AppError`], which answers JSON
+//! (`{"error": {"code", "message", "field"}}`); page handlers return [`PageError`],
+//! which answers an HTML page. 5xx bodies are generic; the cause is logged.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error an API handler returns.
+#[derive(Debug)]
+pub enum AppError {
+    /// No such thing here (also: another organisation's or patient's).
+    NotFound(String),
+    /// Not signed in.
+    Unauthorized,
+    /// Signed in, but not allowed.
+    Forbidden(String),
+    /// Bad input, naming the field; nothing changed.
+    Invalid {
+        /// The field.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The booking does not fit (the engine's reason), or the state changed.
+    Conflict {
+        /// Why.
+        message: String,
+        /// Machine-readable details (rule, reasons, next slots…).
+        details: serde_json::Value,
+    },
+    /// Too many attempts; try again after this many seconds.
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// Anything else: logged, answered with a generic 500.
+    Internal(String),
+}
+
+impl AppError {
+    /// An internal error from anything displayable (logged, never shown).
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
+    /// Bad input naming `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Invalid { .. } => "invalid",
+            AppError::Conflict { .. } => "conflict",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// The message shown to people.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::NotFound(what) => format!("{what} not found"),
+            AppError::Unauthorized => "sign in first".to_owned(),
+            AppError::Forbidden(why) => why.clone(),
+            AppError::Invalid { field, message } => format!("{field}: {message}"),
+            AppError::Conflict { message, .. } => message.clone(),
+            AppError::TooManyRequests { retry_after } => {
+                format!("too many attempts; try again in {retry_after} seconds")
+            }
+            AppError::Internal(_) => {
+                "something went wrong on our side; please try again".to_owned()
+            }
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(%cause, "internal error");
+        }
+    }
+
+    fn retry_after(&self, response: &mut Response) {
+        if let AppError::TooManyRequests { retry_after } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+}
+
+impl From<store::Error> for AppError {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::NotFound(what) => AppError::NotFound(what.to_owned()),
+            store::Error::Invalid { field, message } => AppError::Invalid { field, message },
+            store::Error::Forbidden(why) => AppError::Forbidden(why.to_owned()),
+            store::Error::Conflict(c) => {
+                let details = match &c {
+                    store::Conflict::Portal { rule, reason } => {
+                        serde_json::json!({"rule": rule, "reason": reason})
+                    }
+                    store::Conflict::NeedsOverride { reasons } => {
+                        serde_json::json!({"needs_override": reasons})
+                    }
+                };
+                AppError::Conflict {
+                    message: c.to_string(),
+                    details,
+                }
+            }
+            store::Error::TooLate { until_ns } => AppError::Conflict {
+                message: "it is too late to do this online; please call the clinic".to_owned(),
+                details: serde_json::json!({"until_ns": until_ns}),
+            },
+            e @ (store::Error::Database(_) | store::Error::Migrate(_)) => {
+                AppError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: String,
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'a serde_json::Value>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let field = match &self {
+            AppError::Invalid { field, .. } => Some(field.as_str()),
+            _ => None,
+        };
+        let details = match &self {
+            AppError::Conflict { details, .. } => Some(details),
+            _ => None,
+        };
+        let body = Body {
+            error: Inner {
+                code: self.code(),
+                message: match &self {
+                    AppError::Invalid { message, .. } => message.clone(),
+                    other => other.message(),
+                },
+                field,
+                details,
+            },
+        };
+        let mut response = (self.status(), Json(body)).into_response();
+        self.retry_after(&mut response);
+        response
+    }
+}
+
+/// An error a page handler returns: the same errors, answered as an HTML page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<store::Error> for PageError {
+    fn from(e: store::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let error = self.0;
+        error.log();
+        let page = crate::pages::ErrorPage {
+            status: error.status().as_u16(),
+            title: error
+                .status()
+                .canonical_reason()
+                .unwrap_or("Error")
+                .to_owned(),
+            message: error.message(),
+        };
+        let mut response = (error.status(), page).into_response();
+        error.retry_after(&mut response);
+        response
+    }
+}

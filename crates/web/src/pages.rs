@@ -1,0 +1,104 @@
+//! What every page shares: the layout (title, who is signed in, the navigation, the
+//! CSRF token), the error page, and small formatting helpers for templates.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use store::staff::Role;
+
+use crate::auth::staff::Staff;
+use crate::error::AppError;
+
+/// The frame of every page.
+#[derive(Clone, Debug, Default)]
+pub struct Layout {
+    /// The page's title.
+    pub title: String,
+    /// The organisation's slug (empty outside one).
+    pub org_slug: String,
+    /// The organisation's name.
+    pub org_name: String,
+    /// The signed-in staff user's name (empty when none).
+    pub staff_name: String,
+    /// Whether the signed-in staff user is an admin (shows the setup menu).
+    pub is_admin: bool,
+    /// Whether they run the front desk (shows the appointment book and patients).
+    pub is_front_desk: bool,
+    /// The session's CSRF token, for forms.
+    pub csrf: String,
+    /// Which menu entry is current.
+    pub active: &'static str,
+}
+
+impl Layout {
+    /// The layout of a staff page.
+    pub async fn staff(
+        staff: &Staff,
+        title: impl Into<String>,
+        active: &'static str,
+    ) -> Result<Layout, AppError> {
+        let role = staff.user.role();
+        Ok(Layout {
+            title: title.into(),
+            org_slug: staff.org.slug.clone(),
+            org_name: staff.org.name.clone(),
+            staff_name: staff.user.name.clone(),
+            is_admin: role == Role::Admin,
+            is_front_desk: matches!(role, Role::Admin | Role::FrontDesk),
+            csrf: crate::auth::csrf::token(&staff.session).await?,
+            active,
+        })
+    }
+
+    /// Whether `entry` is the current menu entry (for `aria-current`).
+    pub fn is(&self, entry: &str) -> bool {
+        self.active == entry
+    }
+}
+
+/// The error page.
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// HTTP status.
+    pub status: u16,
+    /// Its name.
+    pub title: String,
+    /// What to tell the person.
+    pub message: String,
+}
+
+/// Percent-encodes a string for a URL query value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A stored instant in a zone: `Mon 2 Mar 2026, 09:30`.
+pub fn local_datetime(ns: i64, tz: Tz) -> String {
+    let utc: DateTime<Utc> = DateTime::from_timestamp_nanos(ns);
+    tz.from_utc_datetime(&utc.naive_utc())
+        .format("%a %-d %b %Y, %H:%M")
+        .to_string()
+}
+
+/// A stored instant's wall-clock time in a zone: `09:30`.
+pub fn local_time(ns: i64, tz: Tz) -> String {
+    let utc: DateTime<Utc> = DateTime::from_timestamp_nanos(ns);
+    tz.from_utc_datetime(&utc.naive_utc())
+        .format("%H:%M")
+        .to_string()
+}
+
+/// Minutes after midnight as `HH:MM`.
+pub fn hhmm(minutes: i64) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}

@@ -1,0 +1,35 @@
+//! Static files, compiled into the binary so a release is one file.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::state::AppState;
+
+/// `(name, content type, bytes)` of every static file.
+const FILES: &[(&str, &str, &[u8])] = &[(
+    "app.css",
+    "text/css; charset=utf-8",
+    include_bytes!("../../static/app.css"),
+)];
+
+/// The routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/static/{file}", get(file))
+}
+
+async fn file(Path(name): Path<String>) -> Response {
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            *bytes,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

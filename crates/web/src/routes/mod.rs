@@ -1,0 +1,62 @@
+//! One module per resource, each with its pages and its JSON API.
+//!
+//! - [`public_router`]: what needs no organisation (`/`, `/healthz`, `/metrics`,
+//!   `/static/…`).
+//! - [`page_router`]: server-rendered pages under `/o/{slug}/…`.
+//! - [`api_router`]: the JSON API under `/api/v1/orgs/{slug}/…`, described by the
+//!   OpenAPI document at `/api/openapi.json`.
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+
+pub mod assets;
+pub mod clinics;
+pub mod health;
+pub mod home;
+pub mod session;
+pub mod setup;
+pub mod staff_auth;
+
+/// The OpenAPI document's fixed parts.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Openslot API",
+        version = "1",
+        description = "Clinic setup, appointments and the patient portal. Sign in with \
+            `POST /api/v1/orgs/{slug}/session` (staff) after `GET /api/v1/orgs/{slug}/session` \
+            gave you a CSRF token; send it as `X-CSRF-Token` on every call that changes state. \
+            Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."
+    ),
+    tags(
+        (name = "session", description = "Signing in and out"),
+        (name = "setup", description = "Organisation, clinics, practitioners, schedule types, availability, services"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Routes that need no organisation.
+pub fn public_router() -> Router<AppState> {
+    Router::new()
+        .merge(home::router())
+        .merge(health::router())
+        .merge(assets::router())
+}
+
+/// The staff and patient pages.
+pub fn page_router() -> Router<AppState> {
+    Router::new()
+        .merge(staff_auth::pages())
+        .merge(setup::pages())
+        .merge(clinics::pages())
+}
+
+/// The JSON API with its OpenAPI description.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(session::api())
+        .merge(clinics::api())
+}

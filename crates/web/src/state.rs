@@ -1,0 +1,46 @@
+//! What every handler shares: the database, the clock, the configuration, metrics.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use store::{Clock, Db};
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// The application's shared state (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The parts of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// The database.
+    pub db: Db,
+    /// Where "now" comes from (a fixed clock in tests).
+    pub clock: Arc<dyn Clock>,
+    /// How the server was configured.
+    pub config: Config,
+    /// Request and booking counters for `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// State over a database, a clock and a configuration.
+    pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> Self {
+        AppState(Arc::new(Inner {
+            db,
+            clock,
+            config,
+            metrics: Metrics::default(),
+        }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
