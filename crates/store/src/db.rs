@@ -294,7 +294,7 @@ impl Db {
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<()> {
         let mut conn = self.conn().await?;
-        scalar!(conn.exec(), i64, "SELECT 1")?;
+        scalar!(conn.exec(), i64, "SELECT CAST(1 AS BIGINT)")?;
         Ok(())
     }
 }

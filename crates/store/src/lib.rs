@@ -13,6 +13,8 @@
 //!   rebuilds a scenario from rows.
 //! - [`window`]: engine input for a window of dates, in a fixed number of queries.
 //! - [`clinic`]: clinics and holidays.
+//! - [`practitioner_type`], [`practitioner`], [`schedule_type`], [`service`]: the
+//!   rest of the setup; [`availability`]: dated availability records and their grids.
 //! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
 //! - [`audit`]: the append-only audit log.
 //! - [`keys`]: readable scenario ids for rows created in the admin pages.
@@ -25,12 +27,17 @@
 
 pub mod appointment;
 pub mod audit;
+pub mod availability;
 pub mod clinic;
 pub mod db;
 pub mod error;
 pub mod keys;
 pub mod organisation;
 pub mod patient;
+pub mod practitioner;
+pub mod practitioner_type;
+pub mod schedule_type;
+pub mod service;
 pub mod session;
 pub mod staff;
 pub mod time;

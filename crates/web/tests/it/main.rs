@@ -1,3 +1,7 @@
-//! Integration tests of the `openslot` binary and (later) the server.
+//! Integration tests of the `openslot` binary and of the server over HTTP.
 
+mod support;
+
+mod auth;
 mod cli;
+mod clinics;

@@ -1,0 +1,346 @@
+//! `spawn_app()`: the real server on `127.0.0.1:0` over a fresh database (SQLite file,
+//! or a fresh PostgreSQL database), with a fixed clock; and a client with a cookie jar
+//! that knows how to sign in and send CSRF tokens.
+
+use std::sync::Arc;
+
+use openslot_web::config::Config;
+use openslot_web::state::AppState;
+use reqwest::StatusCode;
+use serde_json::Value;
+use slot_engine::Scenario;
+use store::staff::{NewStaff, Role};
+use store::transfer::{self, ImportMode};
+use store::{Db, FixedClock, Organisation};
+
+pub(crate) const POSTGRES_ENV: &str = "OPENSLOT_TEST_POSTGRES_URL";
+
+/// The backend a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server for one test.
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<FixedClock>,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    pub(crate) async fn spawn(backend: Backend) -> TestApp {
+        let (url, dir, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                (
+                    format!("sqlite://{}", dir.path().join("web.db").display()),
+                    Some(dir),
+                    None,
+                )
+            }
+            Backend::Postgres => {
+                let admin = std::env::var(POSTGRES_ENV)
+                    .unwrap_or_else(|_| panic!("needs PostgreSQL: set {POSTGRES_ENV}"));
+                let name = format!(
+                    "openslot_web_{}_{}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_nanos()
+                        % 1_000_000_000_000
+                );
+                let mut conn = <sqlx_pg::PgConnection as sqlx_pg::Connection>::connect(&admin)
+                    .await
+                    .unwrap();
+                sqlx_pg::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                let base = admin.rsplit_once('/').unwrap().0.to_owned();
+                (format!("{base}/{name}"), None, Some((admin, name)))
+            }
+        };
+        let db = Db::connect(&url).await.unwrap();
+        let clock = Arc::new(FixedClock::new("2026-03-01T12:00:00Z".parse().unwrap()));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let state = AppState::new(db.clone(), clock.clone(), Config::local(base.clone()));
+        let server = tokio::spawn(async move {
+            openslot_web::app::serve(listener, state, std::future::pending())
+                .await
+                .unwrap();
+        });
+        TestApp {
+            base,
+            db,
+            clock,
+            cleanup,
+            _dir: dir,
+            server,
+        }
+    }
+
+    pub(crate) async fn stop(self) {
+        self.server.abort();
+        self.db.close().await;
+        if let Some((admin, name)) = &self.cleanup {
+            if let Ok(mut conn) =
+                <sqlx_pg::PgConnection as sqlx_pg::Connection>::connect(admin).await
+            {
+                let _ = sqlx_pg::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        }
+    }
+
+    /// Imports a scenario as organisation `slug`.
+    pub(crate) async fn import(&self, slug: &str, scenario: &Scenario) -> Organisation {
+        let mut tx = self.db.begin().await.unwrap();
+        let org = transfer::import(
+            &mut tx,
+            slug,
+            scenario,
+            ImportMode::IntoEmpty,
+            self.clock.as_ref(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        org
+    }
+
+    /// An empty organisation.
+    pub(crate) async fn org(&self, slug: &str) -> Organisation {
+        let mut tx = self.db.begin().await.unwrap();
+        let org = store::organisation::create(
+            &mut tx,
+            slug,
+            &format!("{slug} clinic"),
+            self.clock.as_ref(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        org
+    }
+
+    /// A staff account in `org` with [`PASSWORD`].
+    pub(crate) async fn staff(&self, org: &Organisation, email: &str, role: Role) -> i64 {
+        let hash = openslot_web::auth::password::hash(PASSWORD);
+        let mut tx = self.db.begin().await.unwrap();
+        let user = store::staff::create(
+            &mut tx,
+            org.id,
+            &NewStaff {
+                email,
+                name: email.split('@').next().unwrap(),
+                role,
+                practitioner_id: None,
+                password_hash: &hash,
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        user.id
+    }
+
+    /// A client with its own cookie jar.
+    pub(crate) fn client(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A client signed in as a new staff user of `org` with `role`.
+    pub(crate) async fn signed_in(&self, org: &Organisation, role: Role) -> Client {
+        let email = format!("{}-{}@example.com", role.as_str(), org.slug);
+        self.staff(org, &email, role).await;
+        let client = self.client();
+        let response = client.sign_in(&org.slug, &email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "sign-in failed");
+        client
+    }
+}
+
+/// An HTTP client with a cookie jar.
+#[derive(Clone)]
+pub(crate) struct Client {
+    pub(crate) base: String,
+    pub(crate) http: reqwest::Client,
+}
+
+/// A response, read.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Page {
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    pub(crate) fn location(&self) -> String {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The first form's CSRF token on the page.
+    pub(crate) fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"_csrf\" value=\"")
+            .expect("a form with a CSRF token");
+        let rest = &self.body[at + 20..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+
+    pub(crate) fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+}
+
+impl Client {
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn read(response: reqwest::Response) -> Page {
+        Page {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Page {
+        Self::read(self.http.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    /// Posts a form with the session's CSRF token (taken from the API session).
+    pub(crate) async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf_token(path).await;
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        Self::read(
+            self.http
+                .post(self.url(path))
+                .form(&all)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form exactly as given (no token added).
+    pub(crate) async fn post_raw(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let mut request = self.http.post(self.url(path)).form(fields);
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        Self::read(request.send().await.unwrap()).await
+    }
+
+    /// The session's CSRF token, for the organisation in `path` (`/o/SLUG/…` or
+    /// `/api/v1/orgs/SLUG/…`).
+    pub(crate) async fn csrf_token(&self, path: &str) -> String {
+        let slug = path
+            .strip_prefix("/o/")
+            .or_else(|| path.strip_prefix("/api/v1/orgs/"))
+            .and_then(|rest| rest.split('/').next())
+            .expect("an organisation path");
+        self.get(&format!("/api/v1/orgs/{slug}/session"))
+            .await
+            .json()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub(crate) async fn sign_in(
+        &self,
+        slug: &str,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = self.get(&format!("/o/{slug}/admin/signin")).await;
+        self.http
+            .post(self.url(&format!("/o/{slug}/admin/signin")))
+            .form(&[
+                ("_csrf", page.csrf().as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A JSON API call; state-changing methods send the CSRF token.
+    pub(crate) async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Page {
+        let mut request = self.http.request(method.clone(), self.url(path));
+        if method != reqwest::Method::GET {
+            request = request.header("x-csrf-token", self.csrf_token(path).await);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::read(request.send().await.unwrap()).await
+    }
+}
+
+/// Generates `sqlite::$name` and `postgres::$name` tests from `async fn $name(Backend)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[ignore = "needs PostgreSQL: set OPENSLOT_TEST_POSTGRES_URL"]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
