@@ -21,6 +21,8 @@
 //! - [`staff`]: staff accounts and roles.
 //! - [`patient`]: patients and the practitioners each may book.
 //! - [`session`]: server-side sessions, keyed by the hash of their id.
+//! - [`portal_access`]: patients' portal accounts, invitation and reset links.
+//! - [`outbox`]: the email outbox the background sender delivers.
 //!
 //! Writes take a [`Tx`] and the caller commits, except the booking operations, which
 //! own their transaction because its locking is the point.
@@ -33,7 +35,9 @@ pub mod db;
 pub mod error;
 pub mod keys;
 pub mod organisation;
+pub mod outbox;
 pub mod patient;
+pub mod portal_access;
 pub mod practitioner;
 pub mod practitioner_type;
 pub mod schedule_type;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use store::{Clock, Db};
 
 use crate::config::Config;
+use crate::limits::Limits;
 use crate::metrics::Metrics;
 
 /// The application's shared state (cheap to clone).
@@ -23,6 +24,8 @@ pub struct Inner {
     pub config: Config,
     /// Request and booking counters for `/metrics`.
     pub metrics: Metrics,
+    /// Rate limits on sign-in, sign-up and forgot-password.
+    pub limits: Limits,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
             clock,
             config,
             metrics: Metrics::default(),
+            limits: Limits::default(),
         }))
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod csrf;
 pub mod password;
+pub mod patient;
 pub mod sessions;
 pub mod staff;

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::auth::csrf;
 use crate::auth::staff::{Org, STAFF_KEY, StaffSession};
 use crate::error::AppError;
+use crate::limits::ClientAddress;
 use crate::routes::staff_auth::{authenticate, start_session};
 use crate::state::AppState;
 
@@ -98,14 +99,16 @@ async fn get_session(
     params(("slug" = String, Path, description = "The organisation")),
     request_body = SignInRequest,
     responses((status = 200, body = SessionDto), (status = 401, description = "The email or password is not right"),
-              (status = 403, description = "Missing or wrong CSRF token")))]
+              (status = 403, description = "Missing or wrong CSRF token"),
+              (status = 429, description = "Too many attempts; see Retry-After")))]
 async fn sign_in(
     State(state): State<AppState>,
     Org(org): Org,
+    address: ClientAddress,
     session: Session,
     Json(body): Json<SignInRequest>,
 ) -> Result<Json<SessionDto>, AppError> {
-    let user = authenticate(&state, org.id, &body.email, &body.password)
+    let user = authenticate(&state, address, org.id, &body.email, &body.password)
         .await?
         .ok_or(AppError::Unauthorized)?;
     start_session(&session, org.id, user.id).await?;

@@ -14,6 +14,7 @@ use crate::auth::staff::{Org, STAFF_KEY, StaffSession};
 use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
 use crate::form::FormData;
+use crate::limits::ClientAddress;
 use crate::pages::Layout;
 use crate::state::AppState;
 
@@ -80,12 +81,23 @@ async fn form(Org(org): Org, session: Session, Query(q): Query<Next>) -> Result<
 }
 
 /// Checks staff credentials, doing the same work whether or not the account exists.
+///
+/// Every attempt counts against the rate limits of the client's address and of the
+/// account.
 pub async fn authenticate(
     state: &AppState,
+    address: ClientAddress,
     org: i64,
     email: &str,
     password: &str,
 ) -> Result<Option<StaffUser>, AppError> {
+    if let Err(e) = state.limits.attempt(
+        address.0,
+        Some(&format!("staff:{org}:{}", email.trim().to_lowercase())),
+    ) {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        return Err(e);
+    }
     let mut conn = state.db.conn().await?;
     let user = store::staff::by_email(conn.exec(), org, email).await?;
     drop(conn);
@@ -128,12 +140,13 @@ pub async fn start_session(session: &Session, org: i64, staff: i64) -> Result<()
 async fn submit(
     State(state): State<AppState>,
     Org(org): Org,
+    address: ClientAddress,
     session: Session,
     form: FormData,
 ) -> Result<Response, PageError> {
     let email = form.get("email");
     let next = safe_next(&org.slug, form.optional("next").as_deref());
-    match authenticate(&state, org.id, &email, &form.get("password")).await? {
+    match authenticate(&state, address, org.id, &email, &form.get("password")).await? {
         Some(user) => {
             start_session(&session, org.id, user.id).await?;
             Ok(Redirect::to(&next).into_response())

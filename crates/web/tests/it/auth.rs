@@ -269,7 +269,56 @@ async fn api_sign_in_and_roles(backend: Backend) {
     app.stop().await;
 }
 
+async fn sign_in_attempts_are_rate_limited_per_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.org("acme").await;
+    app.staff(&org, "amy@example.com", Role::Admin).await;
+    let client = app.client();
+    for _ in 0..8 {
+        assert_eq!(
+            client
+                .sign_in("acme", "amy@example.com", "wrong")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let limited = client.sign_in("acme", "amy@example.com", PASSWORD).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited
+        .headers()
+        .get("retry-after")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=30).contains(&retry), "{retry}");
+    // The same through the API, which answers JSON.
+    let api = client
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/session",
+            Some(serde_json::json!({"email": "AMY@example.com", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(api.json()["error"]["code"], "too_many_requests");
+    assert!(api.headers.get("retry-after").is_some());
+    // Another account is not affected.
+    app.staff(&org, "bob@example.com", Role::Admin).await;
+    assert_eq!(
+        client
+            .sign_in("acme", "bob@example.com", PASSWORD)
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    app.stop().await;
+}
+
 both!(
+    sign_in_attempts_are_rate_limited_per_account,
     sign_in_redirects_and_a_wrong_password_gets_a_generic_message,
     the_session_id_changes_at_sign_in,
     forms_without_a_token_or_from_another_site_are_refused,

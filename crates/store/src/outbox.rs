@@ -1,0 +1,163 @@
+//! The email outbox: messages are written in the same transaction as the change they
+//! announce (so a booking and its confirmation commit together), and a background
+//! sender delivers them, retrying with backoff.
+
+use serde::Serialize;
+
+use crate::db::{Backend, Db, Exec, Tx, execute, rows};
+use crate::error::Result;
+
+/// A message waiting or sent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Message {
+    /// Row id.
+    pub id: i64,
+    /// The organisation (none for system mail).
+    pub org_id: Option<i64>,
+    /// Recipient address.
+    pub to_address: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body_text: String,
+    /// An iCalendar attachment (`METHOD:REQUEST` or `CANCEL`), if any.
+    pub ics: Option<String>,
+    /// `pending`, `sending`, `sent` or `failed`.
+    pub status: String,
+    /// Delivery attempts so far.
+    pub attempts: i64,
+    /// When to try next.
+    pub next_attempt_at_ns: i64,
+    /// The last delivery error.
+    pub last_error: Option<String>,
+    /// When queued.
+    pub created_at_ns: i64,
+    /// When delivered.
+    pub sent_at_ns: Option<i64>,
+}
+
+const COLUMNS: &str = "id, org_id, to_address, subject, body_text, ics, status, attempts, next_attempt_at_ns, \
+    last_error, created_at_ns, sent_at_ns";
+
+/// A message to queue.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// An iCalendar attachment.
+    pub ics: Option<String>,
+}
+
+/// The most delivery attempts before a message is marked failed.
+pub const MAX_ATTEMPTS: i64 = 8;
+
+/// Queues a message in the caller's transaction.
+pub async fn enqueue(
+    tx: &mut Tx,
+    org: Option<i64>,
+    message: &NewMessage,
+    now_ns: i64,
+) -> Result<i64> {
+    let id = crate::db::scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO email_outbox (org_id, to_address, subject, body_text, ics, next_attempt_at_ns, created_at_ns) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        org,
+        message.to.trim().to_lowercase(),
+        &message.subject,
+        &message.body,
+        &message.ics,
+        now_ns
+    )?;
+    Ok(id)
+}
+
+/// Claims up to `limit` messages due at `now_ns` for sending (marks them `sending`).
+/// On PostgreSQL several servers may run senders: `SKIP LOCKED` gives each its own.
+/// A message left `sending` by a crashed sender for ten minutes is claimed again.
+pub async fn claim_due(db: &Db, now_ns: i64, limit: i64) -> Result<Vec<Message>> {
+    let stale = now_ns - 600 * 1_000_000_000;
+    let mut tx = db.begin().await?;
+    let lock = match tx.backend() {
+        Backend::Sqlite => "",
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM email_outbox \
+         WHERE (status = 'pending' AND next_attempt_at_ns <= $1) OR (status = 'sending' AND next_attempt_at_ns <= $2) \
+         ORDER BY next_attempt_at_ns, id LIMIT $3 {lock}"
+    );
+    let messages = rows!(tx.exec(), fetch_all, Message, &sql, now_ns, stale, limit)?;
+    for m in &messages {
+        execute!(
+            tx.exec(),
+            "UPDATE email_outbox SET status = 'sending', next_attempt_at_ns = $2 WHERE id = $1",
+            m.id,
+            now_ns
+        )?;
+    }
+    tx.commit().await?;
+    Ok(messages)
+}
+
+/// Marks a message delivered.
+pub async fn mark_sent(db: &Db, id: i64, now_ns: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    execute!(
+        tx.exec(),
+        "UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at_ns = $2, last_error = NULL WHERE id = $1",
+        id,
+        now_ns
+    )?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a failed attempt: retried after an exponential backoff (30 s, 1 min, 2 min,
+/// … capped at an hour), or marked failed after [`MAX_ATTEMPTS`].
+pub async fn mark_failed(db: &Db, id: i64, error: &str, now_ns: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let attempts = crate::db::scalar!(
+        tx.exec(),
+        i64,
+        "SELECT attempts FROM email_outbox WHERE id = $1",
+        id
+    )? + 1;
+    let backoff_s = (30_i64 << (attempts - 1).min(7)).min(3_600);
+    let status = if attempts >= MAX_ATTEMPTS {
+        "failed"
+    } else {
+        "pending"
+    };
+    execute!(
+        tx.exec(),
+        "UPDATE email_outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at_ns = $5 WHERE id = $1",
+        id,
+        status,
+        attempts,
+        error.chars().take(1000).collect::<String>(),
+        now_ns + backoff_s * 1_000_000_000
+    )?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The latest messages to an address, newest first (staff pages, tests).
+pub async fn to_address(exec: Exec<'_>, address: &str, limit: i64) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM email_outbox WHERE to_address = $1 ORDER BY id DESC LIMIT $2"
+    );
+    Ok(rows!(
+        exec,
+        fetch_all,
+        Message,
+        &sql,
+        address.trim().to_lowercase(),
+        limit
+    )?)
+}

@@ -1,0 +1,352 @@
+//! Patients' portal accounts, and the single-use links that let them in: invitations
+//! (3 days) and password resets (1 hour).
+//!
+//! A link's token is 32 random bytes from the operating system; only its SHA-256 is
+//! stored, so a copy of the database holds no usable link. Redeeming a token marks it
+//! used in the same transaction that uses it, so it works once.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::{Exec, Tx, execute, rows, scalar_optional};
+use crate::error::{Error, Result};
+
+/// How long an invitation link works: exactly three days after sending.
+pub const INVITATION_NS: i64 = 3 * 86_400 * 1_000_000_000;
+/// How long a password-reset link works: one hour.
+pub const RESET_NS: i64 = 3_600 * 1_000_000_000;
+
+/// A patient's portal account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PortalAccount {
+    /// Row id.
+    pub id: i64,
+    /// The patient.
+    pub patient_id: i64,
+    /// Sign-in name (the email address by default), stored lower-case.
+    pub username: String,
+    /// Argon2id PHC string; `None` until the patient sets a password.
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    /// When created.
+    pub created_at_ns: i64,
+}
+
+const COLUMNS: &str = "id, patient_id, username, password_hash, created_at_ns";
+
+/// What a link is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Set a first password (sent by staff).
+    Invitation,
+    /// Set a new password (asked for by the patient).
+    PasswordReset,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Invitation => "invitation",
+            Purpose::PasswordReset => "password_reset",
+        }
+    }
+
+    /// How long a link of this purpose works, in nanoseconds.
+    pub fn lifetime_ns(self) -> i64 {
+        match self {
+            Purpose::Invitation => INVITATION_NS,
+            Purpose::PasswordReset => RESET_NS,
+        }
+    }
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The patient's account, if any.
+pub async fn of_patient(exec: Exec<'_>, org: i64, patient: i64) -> Result<Option<PortalAccount>> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM portal_accounts WHERE org_id = $1 AND patient_id = $2");
+    Ok(rows!(
+        exec,
+        fetch_optional,
+        PortalAccount,
+        &sql,
+        org,
+        patient
+    )?)
+}
+
+/// The account with this username.
+pub async fn by_username(
+    exec: Exec<'_>,
+    org: i64,
+    username: &str,
+) -> Result<Option<PortalAccount>> {
+    let sql = format!("SELECT {COLUMNS} FROM portal_accounts WHERE org_id = $1 AND username = $2");
+    Ok(rows!(
+        exec,
+        fetch_optional,
+        PortalAccount,
+        &sql,
+        org,
+        username.trim().to_lowercase()
+    )?)
+}
+
+/// One account.
+pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<PortalAccount> {
+    let sql = format!("SELECT {COLUMNS} FROM portal_accounts WHERE org_id = $1 AND id = $2");
+    rows!(exec, fetch_optional, PortalAccount, &sql, org, id)?
+        .ok_or(Error::NotFound("portal account"))
+}
+
+fn check_username(username: &str) -> Result<String> {
+    let username = username.trim().to_lowercase();
+    if username.is_empty() || username.len() > 254 || username.contains(char::is_whitespace) {
+        return Err(Error::invalid(
+            "username",
+            "use 1-254 characters without spaces (the email address works well)",
+        ));
+    }
+    Ok(username)
+}
+
+/// Creates the patient's account, or changes its username if it exists; `password_hash`
+/// replaces the password when given.
+pub async fn upsert(
+    tx: &mut Tx,
+    org: i64,
+    patient: i64,
+    username: &str,
+    password_hash: Option<&str>,
+    now_ns: i64,
+) -> Result<PortalAccount> {
+    let username = check_username(username)?;
+    crate::patient::get(tx.exec(), org, patient).await?;
+    let taken = by_username(tx.exec(), org, &username).await?;
+    if taken.as_ref().is_some_and(|a| a.patient_id != patient) {
+        return Err(Error::invalid(
+            "username",
+            "another patient already uses this username",
+        ));
+    }
+    match of_patient(tx.exec(), org, patient).await? {
+        Some(_) => {
+            let sql = format!(
+                "UPDATE portal_accounts SET username = $3, password_hash = COALESCE($4, password_hash) \
+                 WHERE org_id = $1 AND patient_id = $2 RETURNING {COLUMNS}"
+            );
+            Ok(rows!(
+                tx.exec(),
+                fetch_one,
+                PortalAccount,
+                &sql,
+                org,
+                patient,
+                &username,
+                password_hash
+            )?)
+        }
+        None => {
+            let sql = format!(
+                "INSERT INTO portal_accounts (org_id, patient_id, username, password_hash, created_at_ns) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+            );
+            Ok(rows!(
+                tx.exec(),
+                fetch_one,
+                PortalAccount,
+                &sql,
+                org,
+                patient,
+                &username,
+                password_hash,
+                now_ns
+            )?)
+        }
+    }
+}
+
+/// Sets an account's password.
+pub async fn set_password(tx: &mut Tx, org: i64, account: i64, password_hash: &str) -> Result<()> {
+    let n = execute!(
+        tx.exec(),
+        "UPDATE portal_accounts SET password_hash = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        account,
+        password_hash
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound("portal account"));
+    }
+    Ok(())
+}
+
+/// Issues a link for an account: the plain token, to put in the email. Earlier unused
+/// links of the same purpose stop working (sending again invalidates the previous link).
+pub async fn issue_token(
+    tx: &mut Tx,
+    org: i64,
+    account: i64,
+    purpose: Purpose,
+    token: &str,
+    now_ns: i64,
+) -> Result<()> {
+    execute!(
+        tx.exec(),
+        "UPDATE auth_tokens SET used_at_ns = $4 WHERE org_id = $1 AND account_kind = 'portal' \
+         AND account_id = $2 AND purpose = $3 AND used_at_ns IS NULL",
+        org,
+        account,
+        purpose.as_str(),
+        now_ns
+    )?;
+    execute!(
+        tx.exec(),
+        "INSERT INTO auth_tokens (org_id, purpose, account_kind, account_id, token_hash, created_at_ns, expires_at_ns) \
+         VALUES ($1, $2, 'portal', $3, $4, $5, $6)",
+        org,
+        purpose.as_str(),
+        account,
+        token_hash(token),
+        now_ns,
+        now_ns + purpose.lifetime_ns()
+    )?;
+    Ok(())
+}
+
+/// What a link turned out to be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenState {
+    /// It works: the account it opens.
+    Valid(PortalAccount),
+    /// It worked once and was used (or replaced by a newer link).
+    Used,
+    /// Its time is up.
+    Expired,
+    /// No such link.
+    Unknown,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    account_id: i64,
+    expires_at_ns: i64,
+    used_at_ns: Option<i64>,
+}
+
+async fn find(
+    exec: &mut Exec<'_>,
+    org: i64,
+    purpose: Purpose,
+    token: &str,
+) -> Result<Option<TokenRow>> {
+    Ok(rows!(
+        exec.reborrow(),
+        fetch_optional,
+        TokenRow,
+        "SELECT account_id, expires_at_ns, used_at_ns FROM auth_tokens \
+         WHERE org_id = $1 AND purpose = $2 AND account_kind = 'portal' AND token_hash = $3",
+        org,
+        purpose.as_str(),
+        token_hash(token)
+    )?)
+}
+
+/// Looks a link up without using it (to show the right page). A link works while
+/// `now < expires`: at exactly the expiry instant it has expired.
+pub async fn inspect(
+    exec: &mut Exec<'_>,
+    org: i64,
+    purpose: Purpose,
+    token: &str,
+    now_ns: i64,
+) -> Result<TokenState> {
+    let Some(row) = find(exec, org, purpose, token).await? else {
+        return Ok(TokenState::Unknown);
+    };
+    if row.used_at_ns.is_some() {
+        return Ok(TokenState::Used);
+    }
+    if now_ns >= row.expires_at_ns {
+        return Ok(TokenState::Expired);
+    }
+    Ok(TokenState::Valid(
+        get(exec.reborrow(), org, row.account_id).await?,
+    ))
+}
+
+/// Uses a link: checks it and marks it used, in the caller's transaction.
+pub async fn redeem(
+    tx: &mut Tx,
+    org: i64,
+    purpose: Purpose,
+    token: &str,
+    now_ns: i64,
+) -> Result<TokenState> {
+    let state = inspect(&mut tx.exec(), org, purpose, token, now_ns).await?;
+    if let TokenState::Valid(_) = &state {
+        let n = execute!(
+            tx.exec(),
+            "UPDATE auth_tokens SET used_at_ns = $3 WHERE org_id = $1 AND token_hash = $2 AND used_at_ns IS NULL",
+            org,
+            token_hash(token),
+            now_ns
+        )?;
+        if n == 0 {
+            return Ok(TokenState::Used);
+        }
+    }
+    Ok(state)
+}
+
+/// When the patient's latest invitation was sent and until when it works, if any.
+pub async fn latest_invitation(
+    exec: Exec<'_>,
+    org: i64,
+    account: i64,
+) -> Result<Option<(i64, i64, bool)>> {
+    Ok(rows!(
+        exec,
+        fetch_optional,
+        (i64, i64, bool),
+        "SELECT created_at_ns, expires_at_ns, used_at_ns IS NOT NULL FROM auth_tokens \
+         WHERE org_id = $1 AND account_kind = 'portal' AND account_id = $2 AND purpose = 'invitation' \
+         ORDER BY created_at_ns DESC, id DESC LIMIT 1",
+        org,
+        account
+    )?)
+}
+
+/// Records a proof-of-work CAPTCHA solution as used; `false` when it already was.
+pub async fn use_captcha(
+    tx: &mut Tx,
+    signature_hash: &[u8],
+    expires_at_ns: i64,
+    now_ns: i64,
+) -> Result<bool> {
+    execute!(
+        tx.exec(),
+        "DELETE FROM captcha_uses WHERE expires_at_ns < $1",
+        now_ns
+    )?;
+    let seen = scalar_optional!(
+        tx.exec(),
+        i64,
+        "SELECT CAST(1 AS BIGINT) FROM captcha_uses WHERE signature_hash = $1",
+        signature_hash
+    )?;
+    if seen.is_some() {
+        return Ok(false);
+    }
+    execute!(
+        tx.exec(),
+        "INSERT INTO captcha_uses (signature_hash, expires_at_ns) VALUES ($1, $2)",
+        signature_hash,
+        expires_at_ns
+    )?;
+    Ok(true)
+}

@@ -1,0 +1,161 @@
+//! The patient signed in to an organisation's portal.
+//!
+//! [`PatientPage`] redirects to the portal's sign-in page when nobody is signed in;
+//! [`PatientApi`] answers 401. A staff session and a patient session are separate keys
+//! of the same session cookie, each bound to one organisation.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use store::Organisation;
+use store::patient::Patient as PatientRow;
+use tower_sessions::Session;
+
+use crate::auth::staff::Org;
+use crate::error::{AppError, PageError};
+use crate::state::AppState;
+
+/// What the session remembers of a signed-in patient.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientSession {
+    /// The organisation signed in to.
+    pub org_id: i64,
+    /// The patient.
+    pub patient_id: i64,
+    /// Their portal account.
+    pub account_id: i64,
+}
+
+/// The session key of [`PatientSession`].
+pub const PATIENT_KEY: &str = "patient";
+
+/// The signed-in patient of the request's organisation.
+#[derive(Clone, Debug)]
+pub struct Patient {
+    /// The organisation.
+    pub org: Organisation,
+    /// The patient.
+    pub patient: PatientRow,
+    /// Their portal account id.
+    pub account_id: i64,
+    /// The session.
+    pub session: Session,
+}
+
+impl Patient {
+    /// `patient:ID`, for the audit log.
+    pub fn actor(&self) -> String {
+        format!("patient:{}", self.patient.id)
+    }
+}
+
+/// Signs a patient in: a new session id (no fixation), then who they are.
+pub async fn start_session(session: &Session, who: PatientSession) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(AppError::internal)?;
+    session
+        .insert(PATIENT_KEY, who)
+        .await
+        .map_err(AppError::internal)?;
+    session
+        .remove::<String>("csrf")
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}
+
+async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Patient>, AppError> {
+    let Org(org) = Org::from_request_parts(parts, state).await?;
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, e)| AppError::internal(e))?;
+    let Some(who) = session
+        .get::<PatientSession>(PATIENT_KEY)
+        .await
+        .map_err(AppError::internal)?
+    else {
+        return Ok(None);
+    };
+    if who.org_id != org.id {
+        return Ok(None);
+    }
+    let mut conn = state.db.conn().await?;
+    let patient = match store::patient::get(conn.exec(), org.id, who.patient_id).await {
+        Ok(p) => p,
+        Err(store::Error::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(Some(Patient {
+        org,
+        patient,
+        account_id: who.account_id,
+        session,
+    }))
+}
+
+/// A patient for a portal page: redirects to the portal's sign-in page when nobody is
+/// signed in.
+#[derive(Clone, Debug)]
+pub struct PatientPage(pub Patient);
+
+/// Why a portal page could not get its patient.
+#[derive(Debug)]
+pub enum PatientPageRejection {
+    /// Go and sign in, then come back.
+    SignIn(String),
+    /// Something else went wrong.
+    Error(PageError),
+}
+
+impl IntoResponse for PatientPageRejection {
+    fn into_response(self) -> Response {
+        match self {
+            PatientPageRejection::SignIn(to) => Redirect::to(&to).into_response(),
+            PatientPageRejection::Error(e) => e.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for PatientPage {
+    type Rejection = PatientPageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match signed_in(parts, state).await {
+            Ok(Some(patient)) => Ok(PatientPage(patient)),
+            Ok(None) => {
+                let slug = Org::from_request_parts(parts, state)
+                    .await
+                    .map(|o| o.0.slug)
+                    .unwrap_or_default();
+                let next = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/");
+                Err(PatientPageRejection::SignIn(format!(
+                    "/o/{slug}/portal/signin?next={}",
+                    crate::pages::url_encode(next)
+                )))
+            }
+            Err(e) => Err(PatientPageRejection::Error(PageError(e))),
+        }
+    }
+}
+
+/// A patient for the JSON API: 401 when nobody is signed in.
+#[derive(Clone, Debug)]
+pub struct PatientApi(pub Patient);
+
+impl FromRequestParts<AppState> for PatientApi {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        signed_in(parts, state)
+            .await?
+            .map(PatientApi)
+            .ok_or(AppError::Unauthorized)
+    }
+}

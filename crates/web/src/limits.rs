@@ -1,0 +1,92 @@
+//! Rate limits on the doors people could try to force: staff and patient sign-in,
+//! sign-up and forgot-password, per client address and per account. Over the limit a
+//! request gets 429 with `Retry-After`.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::error::AppError;
+
+/// The limiters of one server instance.
+#[derive(Debug)]
+pub struct Limits {
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    per_account: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+fn quota(burst: u32, every: Duration) -> Quota {
+    Quota::with_period(every)
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::new(burst).expect("a positive burst"))
+}
+
+impl Default for Limits {
+    /// Per address: 30 attempts, then one every 2 seconds. Per account: 8 attempts,
+    /// then one every 30 seconds.
+    fn default() -> Self {
+        Limits::new(30, Duration::from_secs(2), 8, Duration::from_secs(30))
+    }
+}
+
+impl Limits {
+    /// Limits with the given bursts and refill periods.
+    pub fn new(
+        address_burst: u32,
+        address_every: Duration,
+        account_burst: u32,
+        account_every: Duration,
+    ) -> Self {
+        Limits {
+            per_address: RateLimiter::keyed(quota(address_burst, address_every)),
+            per_account: RateLimiter::keyed(quota(account_burst, account_every)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one attempt from `address` on `account` (an email, lower-cased, with the
+    /// organisation), or refuses it with the seconds to wait.
+    pub fn attempt(&self, address: IpAddr, account: Option<&str>) -> Result<(), AppError> {
+        let wait = |not_until: governor::NotUntil<_>| AppError::TooManyRequests {
+            retry_after: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
+        };
+        self.per_address.check_key(&address).map_err(wait)?;
+        if let Some(account) = account {
+            self.per_account
+                .check_key(&account.trim().to_lowercase())
+                .map_err(wait)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets keys that have refilled (call now and then).
+    pub fn tidy(&self) {
+        self.per_address.retain_recent();
+        self.per_account.retain_recent();
+    }
+}
+
+/// The client's address (the TCP peer; put a trusted proxy's own limits in front when
+/// there is one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(ClientAddress(address))
+    }
+}
