@@ -23,6 +23,7 @@
 //! - [`session`]: server-side sessions, keyed by the hash of their id.
 //! - [`portal_access`]: patients' portal accounts, invitation and reset links.
 //! - [`outbox`]: the email outbox the background sender delivers.
+//! - [`secrets`]: secrets shared by every server instance.
 //!
 //! Writes take a [`Tx`] and the caller commits, except the booking operations, which
 //! own their transaction because its locking is the point.
@@ -41,6 +42,7 @@ pub mod portal_access;
 pub mod practitioner;
 pub mod practitioner_type;
 pub mod schedule_type;
+pub mod secrets;
 pub mod service;
 pub mod session;
 pub mod staff;

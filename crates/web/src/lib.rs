@@ -13,12 +13,14 @@
 //! - [`routes`]: one module per resource, each with its pages and its API.
 //! - [`pages`], [`form`]: page layout and form handling shared by the routes.
 //! - [`changes`]: setup changes, checked against the scenario rules and audited.
+//! - [`captcha`]: the proof-of-work CAPTCHA of the portal sign-up.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
 //! - [`metrics`]: the counters at `/metrics`.
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
 
 pub mod app;
 pub mod auth;
+pub mod captcha;
 pub mod changes;
 pub mod cli;
 pub mod commands;

@@ -3,5 +3,6 @@
 mod support;
 
 mod auth;
+mod captcha;
 mod cli;
 mod clinics;
