@@ -150,6 +150,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
                         idempotency_key: None,
                     },
                     &clock,
+                    None,
                 )
                 .await
                 .unwrap();

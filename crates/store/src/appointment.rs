@@ -269,6 +269,26 @@ fn check_idempotency_key(key: &Option<String>) -> Result<()> {
     }
 }
 
+/// Composes the emails announcing a change, from the changed appointment. The web
+/// crate knows the words and calendars; the store queues what it returns in the same
+/// transaction as the change, so the change and its emails commit together.
+pub type Notify<'a> = &'a (dyn Fn(&Appointment) -> Vec<crate::outbox::NewMessage> + Send + Sync);
+
+async fn queue_notices(
+    tx: &mut Tx,
+    org: i64,
+    notify: Option<Notify<'_>>,
+    appointment: &Appointment,
+    now: i64,
+) -> Result<()> {
+    if let Some(notify) = notify {
+        for message in notify(appointment) {
+            crate::outbox::enqueue(tx, Some(org), &message, now).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The result of a booking request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Booked {
@@ -345,6 +365,7 @@ pub async fn book_portal(
     org: &Organisation,
     b: &PortalBooking,
     clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
 ) -> Result<Booked> {
     check_idempotency_key(&b.idempotency_key)?;
     let mut tx = db.begin().await?;
@@ -419,6 +440,7 @@ pub async fn book_portal(
         Actor::Patient(b.patient),
         clock,
         serde_json::json!({}),
+        notify,
     )
     .await
 }
@@ -442,6 +464,7 @@ fn replay(existing: Appointment, actor: Actor) -> Result<Booked> {
 
 /// Inserts, audits and commits; a concurrent request that used the same idempotency
 /// key first wins, and this one returns its appointment.
+#[allow(clippy::too_many_arguments)]
 async fn finish_insert(
     db: &Db,
     mut tx: Tx,
@@ -450,6 +473,7 @@ async fn finish_insert(
     actor: Actor,
     clock: &dyn Clock,
     details: serde_json::Value,
+    notify: Option<Notify<'_>>,
 ) -> Result<Booked> {
     let now = clock.now_ns();
     let appointment = match insert_one(&mut tx, org, &row, now).await {
@@ -489,6 +513,7 @@ async fn finish_insert(
         now,
     )
     .await?;
+    queue_notices(&mut tx, org, notify, &appointment, now).await?;
     tx.commit().await?;
     Ok(Booked {
         appointment,
@@ -630,7 +655,17 @@ pub async fn book_staff(
     } else {
         serde_json::json!({ "override_reason": reason, "overridden": reasons })
     };
-    finish_insert(db, tx, org.id, row, Actor::Staff(b.staff), clock, details).await
+    finish_insert(
+        db,
+        tx,
+        org.id,
+        row,
+        Actor::Staff(b.staff),
+        clock,
+        details,
+        None,
+    )
+    .await
 }
 
 fn override_reason(reason: &Option<String>) -> Result<Option<String>> {
@@ -735,6 +770,18 @@ pub async fn cancel(
     actor: Actor,
     clock: &dyn Clock,
 ) -> Result<Appointment> {
+    cancel_notify(db, org, id, actor, clock, None).await
+}
+
+/// Like [`cancel`], queueing the emails `notify` composes with the change.
+pub async fn cancel_notify(
+    db: &Db,
+    org: &Organisation,
+    id: i64,
+    actor: Actor,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<Appointment> {
     let mut tx = db.begin().await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     if let Actor::Patient(p) = actor
@@ -770,6 +817,7 @@ pub async fn cancel(
     )
     .await?;
     let updated = get(tx.exec(), org.id, id).await?;
+    queue_notices(&mut tx, org.id, notify, &updated, now).await?;
     tx.commit().await?;
     Ok(updated)
 }
@@ -792,6 +840,21 @@ pub async fn decide(
     note: &str,
     staff: i64,
     clock: &dyn Clock,
+) -> Result<Appointment> {
+    decide_notify(db, org, id, decision, note, staff, clock, None).await
+}
+
+/// Like [`decide`], queueing the emails `notify` composes with the change.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide_notify(
+    db: &Db,
+    org: &Organisation,
+    id: i64,
+    decision: Decision,
+    note: &str,
+    staff: i64,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
     if note.len() > 1000 {
         return Err(Error::invalid("note", "must be at most 1000 characters"));
@@ -833,6 +896,7 @@ pub async fn decide(
     )
     .await?;
     let updated = get(tx.exec(), org.id, id).await?;
+    queue_notices(&mut tx, org.id, notify, &updated, now).await?;
     tx.commit().await?;
     Ok(updated)
 }

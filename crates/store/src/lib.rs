@@ -22,6 +22,7 @@
 //! - [`patient`]: patients and the practitioners each may book.
 //! - [`session`]: server-side sessions, keyed by the hash of their id.
 //! - [`portal_access`]: patients' portal accounts, invitation and reset links.
+//! - [`portal`]: what the patient portal reads (services, practitioners, appointments).
 //! - [`outbox`]: the email outbox the background sender delivers.
 //! - [`secrets`]: secrets shared by every server instance.
 //!
@@ -38,6 +39,7 @@ pub mod keys;
 pub mod organisation;
 pub mod outbox;
 pub mod patient;
+pub mod portal;
 pub mod portal_access;
 pub mod practitioner;
 pub mod practitioner_type;

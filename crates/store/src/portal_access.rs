@@ -30,9 +30,18 @@ pub struct PortalAccount {
     pub password_hash: Option<String>,
     /// When created.
     pub created_at_ns: i64,
+    /// When the account was confirmed (it can sign in only then).
+    pub confirmed_at_ns: Option<i64>,
 }
 
-const COLUMNS: &str = "id, patient_id, username, password_hash, created_at_ns";
+impl PortalAccount {
+    /// Whether the account can sign in with a password.
+    pub fn can_sign_in(&self) -> bool {
+        self.confirmed_at_ns.is_some() && self.password_hash.is_some()
+    }
+}
+
+const COLUMNS: &str = "id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns";
 
 /// What a link is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,13 +124,15 @@ fn check_username(username: &str) -> Result<String> {
 }
 
 /// Creates the patient's account, or changes its username if it exists; `password_hash`
-/// replaces the password when given.
+/// replaces the password when given. `confirmed` marks it able to sign in now (staff
+/// set the password); otherwise it waits for the emailed link.
 pub async fn upsert(
     tx: &mut Tx,
     org: i64,
     patient: i64,
     username: &str,
     password_hash: Option<&str>,
+    confirmed: bool,
     now_ns: i64,
 ) -> Result<PortalAccount> {
     let username = check_username(username)?;
@@ -136,7 +147,8 @@ pub async fn upsert(
     match of_patient(tx.exec(), org, patient).await? {
         Some(_) => {
             let sql = format!(
-                "UPDATE portal_accounts SET username = $3, password_hash = COALESCE($4, password_hash) \
+                "UPDATE portal_accounts SET username = $3, password_hash = COALESCE($4, password_hash), \
+                 confirmed_at_ns = CASE WHEN $5 THEN COALESCE(confirmed_at_ns, $6) ELSE confirmed_at_ns END \
                  WHERE org_id = $1 AND patient_id = $2 RETURNING {COLUMNS}"
             );
             Ok(rows!(
@@ -147,13 +159,15 @@ pub async fn upsert(
                 org,
                 patient,
                 &username,
-                password_hash
+                password_hash,
+                confirmed,
+                now_ns
             )?)
         }
         None => {
             let sql = format!(
-                "INSERT INTO portal_accounts (org_id, patient_id, username, password_hash, created_at_ns) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+                "INSERT INTO portal_accounts (org_id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns) \
+                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 ELSE NULL END) RETURNING {COLUMNS}"
             );
             Ok(rows!(
                 tx.exec(),
@@ -164,24 +178,46 @@ pub async fn upsert(
                 patient,
                 &username,
                 password_hash,
-                now_ns
+                now_ns,
+                confirmed
             )?)
         }
     }
 }
 
-/// Sets an account's password.
-pub async fn set_password(tx: &mut Tx, org: i64, account: i64, password_hash: &str) -> Result<()> {
+/// Sets an account's password and confirms it (the patient proved the address by
+/// following a link, or staff set it).
+pub async fn set_password(
+    tx: &mut Tx,
+    org: i64,
+    account: i64,
+    password_hash: &str,
+    now_ns: i64,
+) -> Result<()> {
     let n = execute!(
         tx.exec(),
-        "UPDATE portal_accounts SET password_hash = $3 WHERE org_id = $1 AND id = $2",
+        "UPDATE portal_accounts SET password_hash = $3, confirmed_at_ns = COALESCE(confirmed_at_ns, $4) \
+         WHERE org_id = $1 AND id = $2",
         org,
         account,
-        password_hash
+        password_hash,
+        now_ns
     )?;
     if n == 0 {
         return Err(Error::NotFound("portal account"));
     }
+    Ok(())
+}
+
+/// Confirms an account (its emailed link was followed).
+pub async fn confirm(tx: &mut Tx, org: i64, account: i64, now_ns: i64) -> Result<()> {
+    execute!(
+        tx.exec(),
+        "UPDATE portal_accounts SET confirmed_at_ns = COALESCE(confirmed_at_ns, $3) WHERE org_id = $1 AND id = $2",
+        org,
+        account,
+        now_ns
+    )?;
     Ok(())
 }
 
@@ -349,4 +385,16 @@ pub async fn use_captcha(
         expires_at_ns
     )?;
     Ok(true)
+}
+
+/// Every practitioner of the organisation as `(id, name, bookable in the portal)`, by
+/// name: the choices for a patient's available practitioners.
+pub async fn practitioner_choices(exec: Exec<'_>, org: i64) -> Result<Vec<(i64, String, bool)>> {
+    Ok(rows!(
+        exec,
+        fetch_all,
+        (i64, String, bool),
+        "SELECT id, name, active AND bookable_in_portal FROM practitioners WHERE org_id = $1 ORDER BY name, id",
+        org
+    )?)
 }

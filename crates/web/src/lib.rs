@@ -16,6 +16,7 @@
 //! - [`captcha`]: the proof-of-work CAPTCHA of the portal sign-up.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
 //! - [`metrics`]: the counters at `/metrics`.
+//! - [`notices`]: the emails patients receive.
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
 
 pub mod app;
@@ -30,6 +31,7 @@ pub mod error;
 pub mod form;
 pub mod limits;
 pub mod metrics;
+pub mod notices;
 pub mod pages;
 pub mod routes;
 pub mod state;

@@ -102,3 +102,45 @@ pub fn local_time(ns: i64, tz: Tz) -> String {
 pub fn hhmm(minutes: i64) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
+
+/// The frame of every portal page.
+#[derive(Clone, Debug, Default)]
+pub struct PortalLayout {
+    /// The page's title.
+    pub title: String,
+    /// The organisation's slug.
+    pub org_slug: String,
+    /// The organisation's name.
+    pub org_name: String,
+    /// The signed-in patient's first name (empty when nobody is signed in).
+    pub patient_name: String,
+    /// The session's CSRF token, for forms.
+    pub csrf: String,
+    /// Which menu entry is current.
+    pub active: &'static str,
+}
+
+impl PortalLayout {
+    /// The layout of a portal page, for whoever is signed in (if anyone).
+    pub async fn new(
+        org: &store::Organisation,
+        session: &tower_sessions::Session,
+        patient_name: Option<&str>,
+        title: impl Into<String>,
+        active: &'static str,
+    ) -> Result<PortalLayout, AppError> {
+        Ok(PortalLayout {
+            title: title.into(),
+            org_slug: org.slug.clone(),
+            org_name: org.name.clone(),
+            patient_name: patient_name.unwrap_or_default().to_owned(),
+            csrf: crate::auth::csrf::token(session).await?,
+            active,
+        })
+    }
+
+    /// Whether `entry` is the current menu entry.
+    pub fn is(&self, entry: &str) -> bool {
+        self.active == entry
+    }
+}

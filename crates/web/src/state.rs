@@ -26,6 +26,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Rate limits on sign-in, sign-up and forgot-password.
     pub limits: Limits,
+    /// Wakes the email sender when a message was queued.
+    pub mail_wakeup: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -37,7 +39,13 @@ impl AppState {
             config,
             metrics: Metrics::default(),
             limits: Limits::default(),
+            mail_wakeup: tokio::sync::Notify::new(),
         }))
+    }
+
+    /// Tells the email sender that messages were queued (after the commit).
+    pub fn mail_notify(&self) {
+        self.mail_wakeup.notify_one();
     }
 }
 

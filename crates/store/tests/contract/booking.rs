@@ -30,6 +30,7 @@ async fn portal(
             idempotency_key: key.map(str::to_owned),
         },
         &now,
+        None,
     )
     .await
 }
@@ -159,6 +160,7 @@ async fn concurrent_retries_with_one_key_book_once(t: &TestDb) {
                     idempotency_key: Some("same".into()),
                 },
                 &now,
+                None,
             )
             .await
         }));
@@ -458,6 +460,7 @@ async fn another_organisations_ids_are_not_found(t: &TestDb) {
             idempotency_key: None,
         },
         &now,
+        None,
     )
     .await;
     assert!(matches!(r, Err(Error::NotFound(_))), "{r:?}");

@@ -37,6 +37,7 @@ async fn race_one_slot(t: &TestDb, practitioner: &str, service: &str, capacity: 
                         idempotency_key: None,
                     },
                     &now,
+                    None,
                 )
                 .await
             })
@@ -117,7 +118,7 @@ async fn storm_task(
                     start: at(starts[next(starts.len())]),
                     idempotency_key: None,
                 };
-                match appointment::book_portal(&db, &org, &booking, &now).await {
+                match appointment::book_portal(&db, &org, &booking, &now, None).await {
                     Ok(b) => {
                         tally.booked.fetch_add(1, Ordering::SeqCst);
                         mine.push((b.appointment.id, practitioner == ids.lee));

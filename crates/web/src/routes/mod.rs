@@ -20,6 +20,8 @@ pub mod health;
 pub mod home;
 pub mod patients;
 pub mod pending;
+pub mod portal;
+pub mod portal_access;
 pub mod practitioner_types;
 pub mod practitioners;
 pub mod schedule_types;
@@ -77,6 +79,8 @@ pub fn page_router() -> Router<AppState> {
         .merge(pending::pages())
         .merge(patients::pages())
         .merge(setup_check::pages())
+        .merge(portal::pages())
+        .merge(portal_access::pages())
 }
 
 /// The JSON API with its OpenAPI description.
@@ -95,4 +99,6 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(pending::api())
         .merge(patients::api())
         .merge(setup_check::api())
+        .merge(portal::api())
+        .merge(portal_access::api())
 }

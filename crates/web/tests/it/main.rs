@@ -6,3 +6,4 @@ mod auth;
 mod captcha;
 mod cli;
 mod clinics;
+mod portal;

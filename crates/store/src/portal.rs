@@ -1,0 +1,178 @@
+//! What the patient portal reads: the services offered online, the practitioners a
+//! patient may book for one, and a patient's appointments with their names and places.
+
+use serde::Serialize;
+
+use crate::db::{Exec, rows};
+use crate::error::{Error, Result};
+
+/// A service patients can book online.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PortalService {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// What it is, shown to patients.
+    pub description: Option<String>,
+    /// Minutes.
+    pub duration_minutes: i64,
+}
+
+/// The services with "book from portal" on, by name.
+pub async fn services(exec: Exec<'_>, org: i64) -> Result<Vec<PortalService>> {
+    Ok(rows!(
+        exec,
+        fetch_all,
+        PortalService,
+        "SELECT id, key, name, description, duration_minutes FROM services \
+         WHERE org_id = $1 AND book_from_portal ORDER BY name, id",
+        org
+    )?)
+}
+
+/// One service patients can book online.
+pub async fn service(exec: Exec<'_>, org: i64, id: i64) -> Result<PortalService> {
+    rows!(
+        exec,
+        fetch_optional,
+        PortalService,
+        "SELECT id, key, name, description, duration_minutes FROM services \
+         WHERE org_id = $1 AND id = $2 AND book_from_portal",
+        org,
+        id
+    )?
+    .ok_or(Error::NotFound("service"))
+}
+
+/// A practitioner a patient may choose for a service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PortalPractitioner {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Their type's name (e.g. Physiotherapist).
+    pub type_name: String,
+    /// Their home clinic's name.
+    pub clinic_name: String,
+}
+
+/// The practitioners offered for `service`: active, bookable in the portal, of the
+/// service's type, assigned one of its schedule types, and — when `allowed` is given
+/// (the patient's available practitioners) — among those.
+pub async fn practitioners(
+    exec: Exec<'_>,
+    org: i64,
+    service: i64,
+    allowed: Option<&[i64]>,
+) -> Result<Vec<PortalPractitioner>> {
+    let list = rows!(
+        exec,
+        fetch_all,
+        PortalPractitioner,
+        "SELECT p.id, p.name, t.name AS type_name, c.name AS clinic_name \
+         FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
+              JOIN clinics c ON c.id = p.home_clinic_id \
+              JOIN services s ON s.org_id = p.org_id AND s.id = $2 \
+         WHERE p.org_id = $1 AND p.active AND p.bookable_in_portal \
+           AND (s.practitioner_type_id IS NULL OR s.practitioner_type_id = p.type_id) \
+           AND EXISTS (SELECT 1 FROM practitioner_schedule_types pst \
+                       JOIN service_schedule_types sst ON sst.schedule_type_id = pst.schedule_type_id \
+                       WHERE pst.practitioner_id = p.id AND sst.service_id = s.id) \
+         ORDER BY p.name, p.id",
+        org,
+        service
+    )?;
+    Ok(match allowed {
+        None => list,
+        Some(allowed) => list
+            .into_iter()
+            .filter(|p| allowed.contains(&p.id))
+            .collect(),
+    })
+}
+
+/// An appointment as a patient (or staff) reads it: with names and the clinic's zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AppointmentView {
+    /// Row id.
+    pub id: i64,
+    /// The practitioner.
+    pub practitioner_id: i64,
+    /// Their name.
+    pub practitioner_name: String,
+    /// The patient.
+    pub patient_id: Option<i64>,
+    /// The service's name, if any.
+    pub service_name: Option<String>,
+    /// The clinic's name, if known.
+    pub clinic_name: Option<String>,
+    /// The clinic's timezone (the practitioner's home clinic when the appointment names
+    /// none).
+    pub timezone: String,
+    /// Start, ns since the Unix epoch.
+    pub start_ns: i64,
+    /// End, ns since the Unix epoch.
+    pub end_ns: i64,
+    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
+    pub status: String,
+    /// The note staff gave when accepting or declining.
+    pub status_note: String,
+}
+
+const VIEW: &str = "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
+        s.name AS service_name, COALESCE(c.name, hc.name) AS clinic_name, \
+        COALESCE(c.timezone, hc.timezone) AS timezone, a.start_ns, a.end_ns, a.status, a.status_note \
+    FROM appointments a JOIN practitioners p ON p.id = a.practitioner_id \
+         JOIN clinics hc ON hc.id = p.home_clinic_id \
+         LEFT JOIN clinics c ON c.id = a.clinic_id \
+         LEFT JOIN services s ON s.id = a.service_id";
+
+/// A patient's appointments, latest first.
+pub async fn appointments_of(
+    exec: Exec<'_>,
+    org: i64,
+    patient: i64,
+) -> Result<Vec<AppointmentView>> {
+    let sql = format!(
+        "{VIEW} WHERE a.org_id = $1 AND a.patient_id = $2 ORDER BY a.start_ns DESC, a.id DESC"
+    );
+    Ok(rows!(exec, fetch_all, AppointmentView, &sql, org, patient)?)
+}
+
+/// One appointment, with names.
+pub async fn appointment(exec: Exec<'_>, org: i64, id: i64) -> Result<AppointmentView> {
+    let sql = format!("{VIEW} WHERE a.org_id = $1 AND a.id = $2");
+    rows!(exec, fetch_optional, AppointmentView, &sql, org, id)?
+        .ok_or(Error::NotFound("appointment"))
+}
+
+/// A practitioner's name and home clinic.
+pub async fn practitioner_brief(exec: Exec<'_>, org: i64, id: i64) -> Result<(String, i64)> {
+    rows!(
+        exec,
+        fetch_optional,
+        (String, i64),
+        "SELECT name, home_clinic_id FROM practitioners WHERE org_id = $1 AND id = $2",
+        org,
+        id
+    )?
+    .ok_or(Error::NotFound("practitioner"))
+}
+
+/// A service's name.
+pub async fn service_name(exec: Exec<'_>, org: i64, id: i64) -> Result<String> {
+    Ok(rows!(
+        exec,
+        fetch_optional,
+        (String,),
+        "SELECT name FROM services WHERE org_id = $1 AND id = $2",
+        org,
+        id
+    )?
+    .ok_or(Error::NotFound("service"))?
+    .0)
+}

@@ -1,0 +1,239 @@
+//! The emails patients receive: what they say. They are queued in the same transaction
+//! as the change they announce (through `store::appointment::Notify` or directly with
+//! `store::outbox::enqueue`), and the background sender delivers them.
+
+use chrono_tz::Tz;
+use store::appointment::Appointment;
+use store::clinic::Clinic;
+use store::outbox::NewMessage;
+
+use crate::pages::local_datetime;
+use crate::state::AppState;
+
+/// What the appointment emails of one patient, practitioner and service need to know.
+#[derive(Clone, Debug)]
+pub struct AppointmentContext {
+    /// The organisation's name (the sender people recognise).
+    pub org_name: String,
+    /// The organisation's slug.
+    pub org_slug: String,
+    /// The portal's address.
+    pub portal_url: String,
+    /// The patient's email.
+    pub patient_email: String,
+    /// The patient's first name.
+    pub patient_first_name: String,
+    /// The practitioner's name.
+    pub practitioner_name: String,
+    /// The service's name, if any.
+    pub service_name: Option<String>,
+    /// Every clinic of the organisation (the appointment names its clinic).
+    pub clinics: Vec<Clinic>,
+    /// The practitioner's home clinic (when the appointment names none).
+    pub home_clinic: Option<i64>,
+}
+
+impl AppointmentContext {
+    /// Loads the context for an appointment of `patient` with `practitioner`.
+    pub async fn load(
+        state: &AppState,
+        org: &store::Organisation,
+        patient: i64,
+        practitioner: i64,
+        service: Option<i64>,
+    ) -> store::Result<AppointmentContext> {
+        let mut conn = state.db.conn().await?;
+        let p = store::patient::get(conn.exec(), org.id, patient).await?;
+        let clinics = store::clinic::all(conn.exec(), org.id).await?;
+        let names = store::portal::practitioner_brief(conn.exec(), org.id, practitioner).await?;
+        let service_name = match service {
+            Some(id) => Some(store::portal::service_name(conn.exec(), org.id, id).await?),
+            None => None,
+        };
+        Ok(AppointmentContext {
+            org_name: org.name.clone(),
+            org_slug: org.slug.clone(),
+            portal_url: format!("{}/o/{}/portal", state.config.public_url, org.slug),
+            patient_email: p.email,
+            patient_first_name: p.first_name,
+            practitioner_name: names.0,
+            service_name,
+            clinics,
+            home_clinic: Some(names.1),
+        })
+    }
+
+    fn clinic(&self, a: &Appointment) -> Option<&Clinic> {
+        let id = a.clinic_id.or(self.home_clinic)?;
+        self.clinics.iter().find(|c| c.id == id)
+    }
+
+    fn zone(&self, a: &Appointment) -> Tz {
+        self.clinic(a).map_or(chrono_tz::UTC, Clinic::zone)
+    }
+
+    fn what(&self) -> String {
+        match &self.service_name {
+            Some(service) => format!("{service} with {}", self.practitioner_name),
+            None => format!("appointment with {}", self.practitioner_name),
+        }
+    }
+
+    fn when_where(&self, a: &Appointment) -> String {
+        let when = local_datetime(a.start_ns, self.zone(a));
+        match self.clinic(a) {
+            Some(c) => format!("{when} ({}) at {}", c.timezone, c.name),
+            None => when,
+        }
+    }
+
+    fn link(&self, a: &Appointment) -> String {
+        format!("{}/appointments/{}", self.portal_url, a.id)
+    }
+
+    fn message(&self, subject: String, body: String) -> NewMessage {
+        NewMessage {
+            to: self.patient_email.clone(),
+            subject,
+            body,
+            ics: None,
+        }
+    }
+
+    /// "Your appointment is booked" (or "requested", when it waits for the clinic).
+    pub fn booked(&self, a: &Appointment) -> NewMessage {
+        let pending = a.status == "pending";
+        let subject = if pending {
+            format!("Appointment requested: {}", self.what())
+        } else {
+            format!("Appointment confirmed: {}", self.what())
+        };
+        let next = if pending {
+            "The clinic will confirm it soon; we will email you either way.".to_owned()
+        } else {
+            "The attached calendar invitation adds it to your calendar.".to_owned()
+        };
+        self.message(
+            subject,
+            format!(
+                "Hello {},\n\nYour {} is {} for {}.\n{next}\n\nSee or cancel it here: {}\n\n{}\n",
+                self.patient_first_name,
+                self.what(),
+                if pending { "requested" } else { "booked" },
+                self.when_where(a),
+                self.link(a),
+                self.org_name
+            ),
+        )
+    }
+
+    /// "The clinic accepted your request."
+    pub fn accepted(&self, a: &Appointment) -> NewMessage {
+        self.message(
+            format!("Appointment confirmed: {}", self.what()),
+            format!(
+                "Hello {},\n\nThe clinic confirmed your {} for {}.{}\n\nSee or cancel it here: {}\n\n{}\n",
+                self.patient_first_name,
+                self.what(),
+                self.when_where(a),
+                note(&a.status_note),
+                self.link(a),
+                self.org_name
+            ),
+        )
+    }
+
+    /// "The clinic declined your request."
+    pub fn declined(&self, a: &Appointment) -> NewMessage {
+        self.message(
+            format!("Appointment request declined: {}", self.what()),
+            format!(
+                "Hello {},\n\nThe clinic could not accept your request for a {} on {}.{}\n\nBook another time here: {}\n\n{}\n",
+                self.patient_first_name,
+                self.what(),
+                self.when_where(a),
+                note(&a.status_note),
+                self.portal_url,
+                self.org_name
+            ),
+        )
+    }
+
+    /// "Your appointment is cancelled."
+    pub fn cancelled(&self, a: &Appointment) -> NewMessage {
+        self.message(
+            format!("Appointment cancelled: {}", self.what()),
+            format!(
+                "Hello {},\n\nYour {} on {} is cancelled.\n\nBook another time here: {}\n\n{}\n",
+                self.patient_first_name,
+                self.what(),
+                self.when_where(a),
+                self.portal_url,
+                self.org_name
+            ),
+        )
+    }
+}
+
+fn note(note: &str) -> String {
+    if note.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\n\nA note from the clinic: {}", note.trim())
+    }
+}
+
+/// The invitation to the portal: a link to set a password, valid for three days.
+pub fn invitation(org_name: &str, to: &str, first_name: &str, link: &str) -> NewMessage {
+    NewMessage {
+        to: to.to_owned(),
+        subject: format!("Your {org_name} patient portal invitation"),
+        body: format!(
+            "Hello {first_name},\n\n{org_name} invites you to its patient portal, where you can book and see your \
+             appointments.\n\nChoose your password here (this link works once, for 3 days):\n{link}\n\n\
+             Your username is your email address: {to}\n\n{org_name}\n"
+        ),
+        ics: None,
+    }
+}
+
+/// The link to confirm a public sign-up.
+pub fn signup_confirm(org_name: &str, to: &str, first_name: &str, link: &str) -> NewMessage {
+    NewMessage {
+        to: to.to_owned(),
+        subject: format!("Confirm your {org_name} patient portal account"),
+        body: format!(
+            "Hello {first_name},\n\nThank you for signing up. Confirm your email address to start booking \
+             (this link works once, for 3 days):\n{link}\n\nIf you did not sign up, ignore this message.\n\n{org_name}\n"
+        ),
+        ics: None,
+    }
+}
+
+/// Someone tried to sign up with an address that already has an account.
+pub fn signup_exists(org_name: &str, to: &str, portal_url: &str) -> NewMessage {
+    NewMessage {
+        to: to.to_owned(),
+        subject: format!("Someone tried to register with your email at {org_name}"),
+        body: format!(
+            "Hello,\n\nSomeone (perhaps you) tried to create a {org_name} patient portal account with this email \
+             address, which already has one. Nothing was changed.\n\nIf it was you, sign in here: {portal_url}/signin\n\
+             If you forgot your password, reset it here: {portal_url}/forgot\n\n{org_name}\n"
+        ),
+        ics: None,
+    }
+}
+
+/// The link to reset a forgotten password.
+pub fn reset(org_name: &str, to: &str, link: &str) -> NewMessage {
+    NewMessage {
+        to: to.to_owned(),
+        subject: format!("Reset your {org_name} portal password"),
+        body: format!(
+            "Hello,\n\nSomeone asked to reset the password of your {org_name} patient portal account. If it was \
+             you, choose a new password here (this link works once, for 1 hour):\n{link}\n\nIf it was not you, \
+             ignore this message: your password stays as it is.\n\n{org_name}\n"
+        ),
+        ics: None,
+    }
+}

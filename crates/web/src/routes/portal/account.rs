@@ -1,0 +1,1129 @@
+//! The portal's doors: sign in and out, sign up (with the proof-of-work CAPTCHA),
+//! forgot password, and the emailed links (invitation, sign-up confirmation, reset).
+//!
+//! None of them tells whether an email address has an account: sign-in fails with one
+//! message, sign-up and forgot-password answer the same page either way and do the same
+//! work (a password hash, a lookup), and the owner of an existing address gets an email
+//! instead.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use store::Organisation;
+use store::patient::PatientInput;
+use store::portal_access::{self, PortalAccount, Purpose, TokenState};
+use tower_sessions::Session;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::patient::{PATIENT_KEY, PatientSession, start_session};
+use crate::auth::staff::Org;
+use crate::auth::{csrf, password};
+use crate::error::{AppError, PageError};
+use crate::form::{FieldErrors, FormData};
+use crate::limits::ClientAddress;
+use crate::notices;
+use crate::pages::PortalLayout;
+use crate::state::AppState;
+
+/// The pages.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/o/{slug}/portal/signin",
+            get(signin_form).post(signin_submit),
+        )
+        .route("/o/{slug}/portal/signout", post(signout))
+        .route(
+            "/o/{slug}/portal/signup",
+            get(signup_form).post(signup_submit),
+        )
+        .route("/o/{slug}/portal/captcha", get(captcha_page))
+        .route(
+            "/o/{slug}/portal/forgot",
+            get(forgot_form).post(forgot_submit),
+        )
+        .route(
+            "/o/{slug}/portal/reset/{token}",
+            get(reset_form).post(reset_submit),
+        )
+        .route(
+            "/o/{slug}/portal/invitation/{token}",
+            get(invitation_form).post(invitation_submit),
+        )
+}
+
+/// The API.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_session, api_signin, api_signout))
+        .routes(routes!(api_captcha))
+        .routes(routes!(api_signup))
+        .routes(routes!(api_forgot))
+        .routes(routes!(api_reset))
+        .routes(routes!(api_invitation_state, api_invitation_accept))
+}
+
+async fn layout(
+    org: &Organisation,
+    session: &Session,
+    title: &str,
+    active: &'static str,
+) -> Result<PortalLayout, AppError> {
+    PortalLayout::new(org, session, None, title, active).await
+}
+
+/// Only paths inside this organisation's portal: never an open redirect.
+fn safe_next(slug: &str, next: Option<&str>) -> String {
+    let prefix = format!("/o/{slug}/portal/");
+    match next {
+        Some(n) if n.starts_with(&prefix) && !n.contains("//") && !n.contains('\\') => n.to_owned(),
+        _ => format!("/o/{slug}/portal/appointments"),
+    }
+}
+
+/// Checks portal credentials, doing the same work whether or not the account exists
+/// or can sign in, within the rate limits of the client's address and the account.
+pub async fn authenticate(
+    state: &AppState,
+    address: ClientAddress,
+    org: i64,
+    username: &str,
+    secret: &str,
+) -> Result<Option<PortalAccount>, AppError> {
+    let username = username.trim().to_lowercase();
+    if let Err(e) = state
+        .limits
+        .attempt(address.0, Some(&format!("portal:{org}:{username}")))
+    {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        return Err(e);
+    }
+    let mut conn = state.db.conn().await?;
+    let account = portal_access::by_username(conn.exec(), org, &username).await?;
+    drop(conn);
+    let secret = secret.to_owned();
+    tokio::task::spawn_blocking(move || match account {
+        Some(a) if a.can_sign_in() => {
+            let hash = a.password_hash.clone().unwrap_or_default();
+            password::verify(&secret, &hash).then_some(a)
+        }
+        _ => {
+            password::verify_dummy(&secret);
+            None
+        }
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
+async fn sign_in_account(
+    session: &Session,
+    org: i64,
+    account: &PortalAccount,
+) -> Result<(), AppError> {
+    start_session(
+        session,
+        PatientSession {
+            org_id: org,
+            patient_id: account.patient_id,
+            account_id: account.id,
+        },
+    )
+    .await
+}
+
+// Sign in and out.
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/signin.html")]
+struct SignIn {
+    layout: PortalLayout,
+    username: String,
+    next: String,
+    failed: bool,
+    signup: bool,
+}
+
+#[derive(Deserialize)]
+struct Next {
+    next: Option<String>,
+}
+
+async fn signin_form(
+    Org(org): Org,
+    session: Session,
+    Query(q): Query<Next>,
+) -> Result<SignIn, PageError> {
+    Ok(SignIn {
+        layout: layout(&org, &session, "Sign in", "signin").await?,
+        username: String::new(),
+        next: safe_next(&org.slug, q.next.as_deref()),
+        failed: false,
+        signup: org.allow_public_signup,
+    })
+}
+
+async fn signin_submit(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    session: Session,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let username = form.get("username");
+    let next = safe_next(&org.slug, form.optional("next").as_deref());
+    match authenticate(&state, address, org.id, &username, &form.get("password")).await? {
+        Some(account) => {
+            sign_in_account(&session, org.id, &account).await?;
+            Ok(Redirect::to(&next).into_response())
+        }
+        None => {
+            let page = SignIn {
+                layout: layout(&org, &session, "Sign in", "signin").await?,
+                username,
+                next,
+                failed: true,
+                signup: org.allow_public_signup,
+            };
+            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        }
+    }
+}
+
+async fn signout(Org(org): Org, session: Session) -> Result<Redirect, PageError> {
+    session.flush().await.map_err(AppError::internal)?;
+    Ok(Redirect::to(&format!("/o/{}/portal", org.slug)))
+}
+
+// Sign up.
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/signup.html")]
+struct SignUp {
+    layout: PortalLayout,
+    errors: FieldErrors,
+    first_name: String,
+    last_name: String,
+    email: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/message.html")]
+struct Message {
+    layout: PortalLayout,
+    heading: String,
+    paragraphs: Vec<String>,
+    link: Option<(String, String)>,
+}
+
+fn signup_closed() -> AppError {
+    AppError::NotFound("public sign-up (ask the clinic for an invitation)".into())
+}
+
+async fn signup_form(Org(org): Org, session: Session) -> Result<SignUp, PageError> {
+    if !org.allow_public_signup {
+        return Err(signup_closed().into());
+    }
+    Ok(SignUp {
+        layout: layout(&org, &session, "Create an account", "signin").await?,
+        errors: FieldErrors::new(),
+        first_name: String::new(),
+        last_name: String::new(),
+        email: String::new(),
+    })
+}
+
+async fn captcha_page(
+    State(state): State<AppState>,
+    Org(_org): Org,
+) -> Result<Json<altcha::Challenge>, AppError> {
+    Ok(Json(crate::captcha::issue(&state).await?))
+}
+
+/// What a sign-up request carries.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignUpRequest {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email: the username and the address for confirmations.
+    pub email: String,
+    /// At least 10 characters, not easy to guess.
+    pub password: String,
+    /// The solved proof-of-work challenge (see `GET …/portal/captcha` and docs/api.md).
+    pub captcha: String,
+}
+
+/// Registers a patient, answering the same whether or not the address has an account.
+/// Field errors (names, email form, password strength, CAPTCHA) come back before
+/// anything is looked up, so they say nothing about existing accounts.
+async fn sign_up(
+    state: &AppState,
+    org: &Organisation,
+    address: ClientAddress,
+    req: &SignUpRequest,
+) -> Result<(), FieldErrors> {
+    let mut errors = FieldErrors::new();
+    if let Err(e) = state.limits.attempt(address.0, None) {
+        errors.add("form", e.message());
+        return Err(errors);
+    }
+    let input = PatientInput {
+        first_name: req.first_name.clone(),
+        last_name: req.last_name.clone(),
+        email: req.email.clone(),
+        phone: String::new(),
+    };
+    let email = match store::staff::normalise_email(&req.email) {
+        Ok(e) => e,
+        Err(e) => {
+            let _ = errors.absorb(e);
+            String::new()
+        }
+    };
+    if req.first_name.trim().is_empty() {
+        errors.add("first_name", "is required");
+    }
+    if req.last_name.trim().is_empty() {
+        errors.add("last_name", "is required");
+    }
+    if let Err(message) = password::check_new(
+        &req.password,
+        &[&email, req.first_name.trim(), req.last_name.trim()],
+    ) {
+        errors.add("password", message);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    if let Err(e) = crate::captcha::verify(state, &req.captcha).await {
+        errors.add(
+            "captcha",
+            e.message().trim_start_matches("captcha: ").to_owned(),
+        );
+        return Err(errors);
+    }
+    // The password is hashed whether or not the address has an account: the same work.
+    let secret = req.password.clone();
+    let hash = match tokio::task::spawn_blocking(move || password::hash(&secret)).await {
+        Ok(hash) => hash,
+        Err(e) => return Err(internal(e)),
+    };
+    register(state, org, &input, &email, &hash)
+        .await
+        .map_err(internal)
+}
+
+fn internal(e: impl std::fmt::Display) -> FieldErrors {
+    tracing::error!(error = %e, "sign-up failed");
+    let mut errors = FieldErrors::new();
+    errors.add("form", "something went wrong on our side; please try again");
+    errors
+}
+
+async fn register(
+    state: &AppState,
+    org: &Organisation,
+    input: &PatientInput,
+    email: &str,
+    hash: &str,
+) -> store::Result<()> {
+    let now = state.clock.now_ns();
+    let portal_url = format!("{}/o/{}/portal", state.config.public_url, org.slug);
+    let mut tx = state.db.begin().await?;
+    if portal_access::by_username(tx.exec(), org.id, email)
+        .await?
+        .is_some()
+    {
+        // The address has an account: tell its owner, change nothing.
+        store::outbox::enqueue(
+            &mut tx,
+            Some(org.id),
+            &notices::signup_exists(&org.name, email, &portal_url),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    // A patient the clinic already knows by this address (without an account) gets the
+    // account; it works only once the emailed link proves the address.
+    let existing = store::patient::by_email(tx.exec(), org.id, email).await?;
+    let patient = match existing.into_iter().next() {
+        Some(p) => p,
+        None => store::patient::create(&mut tx, org.id, input).await?,
+    };
+    let account =
+        portal_access::upsert(&mut tx, org.id, patient.id, email, Some(hash), false, now).await?;
+    let token = csrf::random_token();
+    portal_access::issue_token(
+        &mut tx,
+        org.id,
+        account.id,
+        Purpose::Invitation,
+        &token,
+        now,
+    )
+    .await?;
+    let link = format!("{portal_url}/invitation/{token}");
+    store::outbox::enqueue(
+        &mut tx,
+        Some(org.id),
+        &notices::signup_confirm(&org.name, email, &patient.first_name, &link),
+        now,
+    )
+    .await?;
+    store::audit::record(
+        &mut tx,
+        org.id,
+        &format!("patient:{}", patient.id),
+        "portal.signup",
+        "patient",
+        Some(patient.id),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.mail_notify();
+    Ok(())
+}
+
+fn signup_done(email: &str) -> Vec<String> {
+    vec![
+        format!("We sent a message to {email}."),
+        "Follow the link in it to confirm your address; it signs you in. The link works for 3 days.".to_owned(),
+        "If you do not see it, check your spam folder.".to_owned(),
+    ]
+}
+
+async fn signup_submit(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    session: Session,
+    form: FormData,
+) -> Result<Response, PageError> {
+    if !org.allow_public_signup {
+        return Err(signup_closed().into());
+    }
+    let req = SignUpRequest {
+        first_name: form.get("first_name"),
+        last_name: form.get("last_name"),
+        email: form.get("email"),
+        password: form.get("password"),
+        captcha: form.get("captcha"),
+    };
+    match sign_up(&state, &org, address, &req).await {
+        Ok(()) => Ok(Message {
+            layout: layout(&org, &session, "Check your email", "signin").await?,
+            heading: "Check your email".into(),
+            paragraphs: signup_done(req.email.trim()),
+            link: None,
+        }
+        .into_response()),
+        Err(errors) => {
+            let status = if errors.has("form")
+                && errors.get("form").is_some_and(|m| m.contains("too many"))
+            {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page = SignUp {
+                layout: layout(&org, &session, "Create an account", "signin").await?,
+                errors,
+                first_name: req.first_name,
+                last_name: req.last_name,
+                email: req.email,
+            };
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+// Forgot password.
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/forgot.html")]
+struct Forgot {
+    layout: PortalLayout,
+}
+
+async fn forgot_form(Org(org): Org, session: Session) -> Result<Forgot, PageError> {
+    Ok(Forgot {
+        layout: layout(&org, &session, "Forgot password", "signin").await?,
+    })
+}
+
+/// Sends a reset link if the address has an account; the caller answers the same
+/// either way.
+async fn forgot(
+    state: &AppState,
+    org: &Organisation,
+    address: ClientAddress,
+    email: &str,
+) -> Result<(), AppError> {
+    let email = email.trim().to_lowercase();
+    state
+        .limits
+        .attempt(address.0, Some(&format!("reset:{}:{email}", org.id)))?;
+    let now = state.clock.now_ns();
+    let token = csrf::random_token();
+    let mut tx = state.db.begin().await?;
+    if let Some(account) = portal_access::by_username(tx.exec(), org.id, &email).await? {
+        portal_access::issue_token(
+            &mut tx,
+            org.id,
+            account.id,
+            Purpose::PasswordReset,
+            &token,
+            now,
+        )
+        .await?;
+        let patient = store::patient::get(tx.exec(), org.id, account.patient_id).await?;
+        let link = format!(
+            "{}/o/{}/portal/reset/{token}",
+            state.config.public_url, org.slug
+        );
+        store::outbox::enqueue(
+            &mut tx,
+            Some(org.id),
+            &notices::reset(&org.name, &patient.email, &link),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.mail_notify();
+    Ok(())
+}
+
+fn forgot_done(email: &str) -> Vec<String> {
+    vec![
+        format!("If an account uses {email}, we sent it a link to choose a new password."),
+        "The link works once, for 1 hour.".to_owned(),
+    ]
+}
+
+async fn forgot_submit(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    session: Session,
+    form: FormData,
+) -> Result<Message, PageError> {
+    let email = form.get("email");
+    forgot(&state, &org, address, &email).await?;
+    Ok(Message {
+        layout: layout(&org, &session, "Check your email", "signin").await?,
+        heading: "Check your email".into(),
+        paragraphs: forgot_done(&email),
+        link: Some((
+            format!("/o/{}/portal/signin", org.slug),
+            "Back to sign in".into(),
+        )),
+    })
+}
+
+// Emailed links.
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/set_password.html")]
+struct SetPassword {
+    layout: PortalLayout,
+    action: String,
+    heading: String,
+    username: String,
+    needs_password: bool,
+    errors: FieldErrors,
+}
+
+/// The page for a link that does not work.
+fn dead_link(
+    state: &TokenState,
+    purpose: Purpose,
+    slug: &str,
+) -> (String, Vec<String>, Option<(String, String)>) {
+    match (purpose, state) {
+        (Purpose::Invitation, TokenState::Expired) => (
+            "This invitation has expired".into(),
+            vec!["This invitation has expired — ask the clinic to send a new one.".into()],
+            None,
+        ),
+        (Purpose::Invitation, _) => (
+            "This invitation is no longer valid".into(),
+            vec![
+                "This invitation link was already used, or a newer one was sent.".into(),
+                "Sign in if you have set your password, or ask the clinic to send a new invitation.".into(),
+            ],
+            Some((format!("/o/{slug}/portal/signin"), "Sign in".into())),
+        ),
+        (Purpose::PasswordReset, TokenState::Expired) => (
+            "This link has expired".into(),
+            vec!["Password-reset links work for 1 hour. Ask for a new one.".into()],
+            Some((format!("/o/{slug}/portal/forgot"), "Ask for a new link".into())),
+        ),
+        (Purpose::PasswordReset, _) => (
+            "This link is no longer valid".into(),
+            vec!["This password-reset link was already used, or a newer one was sent.".into()],
+            Some((format!("/o/{slug}/portal/forgot"), "Ask for a new link".into())),
+        ),
+    }
+}
+
+async fn link_page(
+    state: &AppState,
+    org: &Organisation,
+    session: &Session,
+    purpose: Purpose,
+    token: &str,
+    errors: FieldErrors,
+) -> Result<Response, PageError> {
+    let now = state.clock.now_ns();
+    let mut conn = state.db.conn().await?;
+    let found = portal_access::inspect(&mut conn.exec(), org.id, purpose, token, now).await?;
+    drop(conn);
+    let (path, title) = match purpose {
+        Purpose::Invitation => ("invitation", "Welcome"),
+        Purpose::PasswordReset => ("reset", "Choose a new password"),
+    };
+    match found {
+        TokenState::Valid(account) => {
+            let needs_password =
+                purpose == Purpose::PasswordReset || account.password_hash.is_none();
+            let heading = match (purpose, needs_password) {
+                (Purpose::PasswordReset, _) => "Choose a new password".to_owned(),
+                (Purpose::Invitation, true) => {
+                    format!("Welcome to {}: choose your password", org.name)
+                }
+                (Purpose::Invitation, false) => format!("Confirm your {} account", org.name),
+            };
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok((
+                status,
+                SetPassword {
+                    layout: layout(org, session, title, "signin").await?,
+                    action: format!("/o/{}/portal/{path}/{token}", org.slug),
+                    heading,
+                    username: account.username,
+                    needs_password,
+                    errors,
+                },
+            )
+                .into_response())
+        }
+        other => {
+            let (heading, paragraphs, link) = dead_link(&other, purpose, &org.slug);
+            let status = if other == TokenState::Expired {
+                StatusCode::GONE
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            Ok((
+                status,
+                Message {
+                    layout: layout(org, session, &heading, "signin").await?,
+                    heading,
+                    paragraphs,
+                    link,
+                },
+            )
+                .into_response())
+        }
+    }
+}
+
+/// Uses a link: sets the password when one is given (and needed), confirms the
+/// account, and signs the patient in. `Err` carries field errors or the dead link's
+/// state, and nothing is changed then.
+async fn use_link(
+    state: &AppState,
+    org: &Organisation,
+    session: &Session,
+    purpose: Purpose,
+    token: &str,
+    new_password: Option<&str>,
+) -> Result<Result<PortalAccount, Result<FieldErrors, TokenState>>, AppError> {
+    let now = state.clock.now_ns();
+    let mut conn = state.db.conn().await?;
+    let found = portal_access::inspect(&mut conn.exec(), org.id, purpose, token, now).await?;
+    drop(conn);
+    let account = match found {
+        TokenState::Valid(account) => account,
+        other => return Ok(Err(Err(other))),
+    };
+    let needs_password = purpose == Purpose::PasswordReset || account.password_hash.is_none();
+    let hash = if needs_password {
+        let secret = new_password.unwrap_or_default().to_owned();
+        let patient = {
+            let mut conn = state.db.conn().await?;
+            store::patient::get(conn.exec(), org.id, account.patient_id).await?
+        };
+        if let Err(message) = password::check_new(
+            &secret,
+            &[&account.username, &patient.first_name, &patient.last_name],
+        ) {
+            let mut errors = FieldErrors::new();
+            errors.add("password", message);
+            return Ok(Err(Ok(errors)));
+        }
+        Some(
+            tokio::task::spawn_blocking(move || password::hash(&secret))
+                .await
+                .map_err(AppError::internal)?,
+        )
+    } else {
+        None
+    };
+    let mut tx = state.db.begin().await?;
+    match portal_access::redeem(&mut tx, org.id, purpose, token, now).await? {
+        TokenState::Valid(_) => {}
+        other => return Ok(Err(Err(other))),
+    }
+    match &hash {
+        Some(hash) => portal_access::set_password(&mut tx, org.id, account.id, hash, now).await?,
+        None => portal_access::confirm(&mut tx, org.id, account.id, now).await?,
+    }
+    let action = match purpose {
+        Purpose::Invitation => "portal.accept_invitation",
+        Purpose::PasswordReset => "portal.reset_password",
+    };
+    store::audit::record(
+        &mut tx,
+        org.id,
+        &format!("patient:{}", account.patient_id),
+        action,
+        "patient",
+        Some(account.patient_id),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    sign_in_account(session, org.id, &account).await?;
+    Ok(Ok(account))
+}
+
+async fn link_submit(
+    state: AppState,
+    org: Organisation,
+    session: Session,
+    purpose: Purpose,
+    token: String,
+    form: FormData,
+) -> Result<Response, PageError> {
+    let password = form.get("password");
+    let confirm = form.get("password_confirmation");
+    if form.optional("password").is_some() && password != confirm {
+        let mut errors = FieldErrors::new();
+        errors.add("password_confirmation", "the two passwords differ");
+        return link_page(&state, &org, &session, purpose, &token, errors).await;
+    }
+    match use_link(
+        &state,
+        &org,
+        &session,
+        purpose,
+        &token,
+        form.optional("password").as_deref(),
+    )
+    .await?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/o/{}/portal/appointments", org.slug)).into_response()),
+        Err(Ok(errors)) => link_page(&state, &org, &session, purpose, &token, errors).await,
+        Err(Err(_)) => link_page(&state, &org, &session, purpose, &token, FieldErrors::new()).await,
+    }
+}
+
+async fn invitation_form(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+    Path((_, token)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    link_page(
+        &state,
+        &org,
+        &session,
+        Purpose::Invitation,
+        &token,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+async fn invitation_submit(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+    Path((_, token)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    link_submit(state, org, session, Purpose::Invitation, token, form).await
+}
+
+async fn reset_form(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+    Path((_, token)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    link_page(
+        &state,
+        &org,
+        &session,
+        Purpose::PasswordReset,
+        &token,
+        FieldErrors::new(),
+    )
+    .await
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+    Path((_, token)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    link_submit(state, org, session, Purpose::PasswordReset, token, form).await
+}
+
+// The API.
+
+/// A patient, as the portal API shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientDto {
+    /// Row id.
+    pub id: i64,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+}
+
+/// The portal session: its CSRF token and the signed-in patient.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PortalSessionDto {
+    /// Send as `X-CSRF-Token` on every call that changes state.
+    pub csrf_token: String,
+    /// The signed-in patient, if any.
+    pub patient: Option<PatientDto>,
+}
+
+/// Portal credentials.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PortalSignIn {
+    /// Username (the email address by default).
+    pub username: String,
+    /// Password.
+    pub password: String,
+}
+
+/// An email address (forgot password).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailBody {
+    /// The address.
+    pub email: String,
+}
+
+/// A new password (reset link or invitation).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordBody {
+    /// The new password; may be omitted to confirm a sign-up whose password is set.
+    pub password: Option<String>,
+}
+
+/// What an emailed link is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkStateDto {
+    /// `valid`, `expired`, `used` or `unknown`.
+    pub state: String,
+    /// Whether using it needs a new password.
+    pub needs_password: bool,
+}
+
+/// A message for the person (the answer of sign-up and forgot-password, the same
+/// whether or not the address has an account).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeDto {
+    /// What to tell the person.
+    pub message: String,
+}
+
+async fn patient_dto(state: &AppState, org: i64, patient: i64) -> Result<PatientDto, AppError> {
+    let mut conn = state.db.conn().await?;
+    let p = store::patient::get(conn.exec(), org, patient).await?;
+    Ok(PatientDto {
+        id: p.id,
+        first_name: p.first_name,
+        last_name: p.last_name,
+        email: p.email,
+    })
+}
+
+async fn session_dto(
+    state: &AppState,
+    org: i64,
+    session: &Session,
+) -> Result<PortalSessionDto, AppError> {
+    let who = session
+        .get::<PatientSession>(PATIENT_KEY)
+        .await
+        .map_err(AppError::internal)?;
+    let patient = match who {
+        Some(w) if w.org_id == org => Some(patient_dto(state, org, w.patient_id).await?),
+        _ => None,
+    };
+    Ok(PortalSessionDto {
+        csrf_token: csrf::token(session).await?,
+        patient,
+    })
+}
+
+/// The portal session's CSRF token and the signed-in patient.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/session", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 200, body = PortalSessionDto)))]
+async fn api_session(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+) -> Result<Json<PortalSessionDto>, AppError> {
+    Ok(Json(session_dto(&state, org.id, &session).await?))
+}
+
+/// Signs a patient in (a new session id).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/session", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = PortalSignIn,
+    responses((status = 200, body = PortalSessionDto), (status = 401, description = "The username or password is not right"),
+              (status = 429, description = "Too many attempts; see Retry-After")))]
+async fn api_signin(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    session: Session,
+    Json(body): Json<PortalSignIn>,
+) -> Result<Json<PortalSessionDto>, AppError> {
+    let account = authenticate(&state, address, org.id, &body.username, &body.password)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    sign_in_account(&session, org.id, &account).await?;
+    Ok(Json(session_dto(&state, org.id, &session).await?))
+}
+
+/// Signs out.
+#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/portal/session", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 204, description = "Signed out")))]
+async fn api_signout(Org(_org): Org, session: Session) -> Result<StatusCode, AppError> {
+    session.flush().await.map_err(AppError::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A proof-of-work challenge for sign-up (see docs/api.md for how to solve it).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/captcha", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 200, description = "An ALTCHA v2 challenge: {parameters: {algorithm, cost, keyLength, keyPrefix, nonce, salt, data}, signature}")))]
+async fn api_captcha(
+    State(state): State<AppState>,
+    Org(_org): Org,
+) -> Result<Json<altcha::Challenge>, AppError> {
+    Ok(Json(crate::captcha::issue(&state).await?))
+}
+
+/// Signs up as a new patient (when the organisation allows it). The answer is the same
+/// whether or not the address already has an account; the emailed link confirms it.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/signup", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = SignUpRequest,
+    responses((status = 202, body = NoticeDto), (status = 422, description = "A field is invalid (names, email, password, captcha)"),
+              (status = 404, description = "Public sign-up is not offered"), (status = 429, description = "Too many attempts")))]
+async fn api_signup(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    Json(body): Json<SignUpRequest>,
+) -> Result<(StatusCode, Json<NoticeDto>), AppError> {
+    if !org.allow_public_signup {
+        return Err(signup_closed());
+    }
+    match sign_up(&state, &org, address, &body).await {
+        Ok(()) => Ok((
+            StatusCode::ACCEPTED,
+            Json(NoticeDto {
+                message: signup_done(body.email.trim()).join(" "),
+            }),
+        )),
+        Err(errors) => {
+            let (field, message) = errors
+                .iter()
+                .next()
+                .map(|(f, m)| (f.to_owned(), m.to_owned()))
+                .unwrap_or_default();
+            if message.contains("too many") {
+                return Err(AppError::TooManyRequests { retry_after: 30 });
+            }
+            Err(AppError::invalid(field, message))
+        }
+    }
+}
+
+/// Asks for a password-reset link. The answer is the same whether or not the address
+/// has an account.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/password-reset", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = EmailBody,
+    responses((status = 202, body = NoticeDto), (status = 429, description = "Too many attempts")))]
+async fn api_forgot(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    Json(body): Json<EmailBody>,
+) -> Result<(StatusCode, Json<NoticeDto>), AppError> {
+    forgot(&state, &org, address, &body.email).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(NoticeDto {
+            message: forgot_done(body.email.trim()).join(" "),
+        }),
+    ))
+}
+
+fn link_error(state: TokenState) -> AppError {
+    match state {
+        TokenState::Expired => AppError::Conflict {
+            message: "this link has expired".into(),
+            details: serde_json::json!({"state": "expired"}),
+        },
+        TokenState::Used => AppError::Conflict {
+            message: "this link was already used".into(),
+            details: serde_json::json!({"state": "used"}),
+        },
+        _ => AppError::NotFound("link".into()),
+    }
+}
+
+async fn api_use_link(
+    state: AppState,
+    org: Organisation,
+    session: Session,
+    purpose: Purpose,
+    token: &str,
+    password: Option<&str>,
+) -> Result<Json<PortalSessionDto>, AppError> {
+    match use_link(&state, &org, &session, purpose, token, password).await? {
+        Ok(_) => Ok(Json(session_dto(&state, org.id, &session).await?)),
+        Err(Ok(errors)) => {
+            let (field, message) = errors
+                .iter()
+                .next()
+                .map(|(f, m)| (f.to_owned(), m.to_owned()))
+                .unwrap_or_default();
+            Err(AppError::invalid(field, message))
+        }
+        Err(Err(dead)) => Err(link_error(dead)),
+    }
+}
+
+/// Sets a new password with a reset link, and signs in.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/password-reset/{token}", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The emailed token")),
+    request_body = PasswordBody,
+    responses((status = 200, body = PortalSessionDto), (status = 409, description = "The link expired or was used"),
+              (status = 404, description = "No such link"), (status = 422, description = "The password is too weak")))]
+async fn api_reset(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+    Path(path): Path<(String, String)>,
+    Json(body): Json<PasswordBody>,
+) -> Result<Json<PortalSessionDto>, AppError> {
+    api_use_link(
+        state,
+        org,
+        session,
+        Purpose::PasswordReset,
+        &path.1,
+        Some(body.password.as_deref().unwrap_or_default()),
+    )
+    .await
+}
+
+/// What an invitation (or sign-up confirmation) link is.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/invitations/{token}", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The emailed token")),
+    responses((status = 200, body = LinkStateDto)))]
+async fn api_invitation_state(
+    State(state): State<AppState>,
+    Org(org): Org,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<LinkStateDto>, AppError> {
+    let mut conn = state.db.conn().await?;
+    let found = portal_access::inspect(
+        &mut conn.exec(),
+        org.id,
+        Purpose::Invitation,
+        &path.1,
+        state.clock.now_ns(),
+    )
+    .await?;
+    Ok(Json(match found {
+        TokenState::Valid(a) => LinkStateDto {
+            state: "valid".into(),
+            needs_password: a.password_hash.is_none(),
+        },
+        TokenState::Expired => LinkStateDto {
+            state: "expired".into(),
+            needs_password: false,
+        },
+        TokenState::Used => LinkStateDto {
+            state: "used".into(),
+            needs_password: false,
+        },
+        TokenState::Unknown => LinkStateDto {
+            state: "unknown".into(),
+            needs_password: false,
+        },
+    }))
+}
+
+/// Accepts an invitation (setting the password) or confirms a sign-up, and signs in.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/invitations/{token}", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The emailed token")),
+    request_body = PasswordBody,
+    responses((status = 200, body = PortalSessionDto), (status = 409, description = "The link expired or was used"),
+              (status = 404, description = "No such link"), (status = 422, description = "The password is too weak")))]
+async fn api_invitation_accept(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+    Path(path): Path<(String, String)>,
+    Json(body): Json<PasswordBody>,
+) -> Result<Json<PortalSessionDto>, AppError> {
+    api_use_link(
+        state,
+        org,
+        session,
+        Purpose::Invitation,
+        &path.1,
+        body.password.as_deref(),
+    )
+    .await
+}
