@@ -13,7 +13,8 @@
 //! - [`routes`]: one module per resource, each with its pages and its API.
 //! - [`pages`], [`form`]: page layout and form handling shared by the routes.
 //! - [`changes`]: setup changes, checked against the scenario rules and audited.
-//! - [`ics`]: the calendar invitations emails carry.
+//! - [`mail`]: the background sender of the email outbox, over SMTP or into a
+//!   mailbox folder; [`ics`]: the calendar invitations emails carry.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
 //! - [`metrics`]: the counters at `/metrics`.
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod form;
 pub mod ics;
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod pages;
 pub mod routes;

@@ -1,4 +1,5 @@
-//! What every handler shares: the database, the clock, the configuration, metrics.
+//! What every handler shares: the database, the clock, the configuration, metrics, and
+//! the email sender's wake-up.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use store::{Clock, Db};
 
 use crate::config::Config;
 use crate::limits::Limits;
+use crate::mail::MailHandle;
 use crate::metrics::Metrics;
 
 /// The application's shared state (cheap to clone).
@@ -26,6 +28,9 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Rate limits on sign-in, sign-up and forgot-password.
     pub limits: Limits,
+    /// Wakes the background email sender: call [`MailHandle::notify`] after committing
+    /// a transaction that queued email with [`store::outbox::enqueue`].
+    pub mail: MailHandle,
 }
 
 impl AppState {
@@ -37,6 +42,7 @@ impl AppState {
             config,
             metrics: Metrics::default(),
             limits: Limits::default(),
+            mail: MailHandle::default(),
         }))
     }
 }
