@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use lettre::message::Mailbox;
 
 use crate::commands;
+use crate::config::{self, SmtpSecurity};
 
 /// Openslot: clinic scheduling engine and patient portal.
 #[derive(Debug, Parser)]
@@ -134,6 +136,60 @@ pub struct ServeArgs {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "OPENSLOT_LOG_JSON")]
     pub log_json: bool,
+    /// The sender of every email, e.g. `Lakeshore Physio <bookings@example.com>`.
+    #[arg(
+        long,
+        env = "OPENSLOT_MAIL_FROM",
+        default_value = config::DEFAULT_MAIL_FROM,
+        value_name = "MAILBOX"
+    )]
+    pub mail_from: Mailbox,
+    /// Send email through this SMTP server; without it, email is written to --mailbox.
+    #[arg(long, env = "OPENSLOT_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// The SMTP port (default: 587 for starttls, 465 for tls, 25 for none).
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_PORT",
+        value_name = "PORT",
+        requires = "smtp_host"
+    )]
+    pub smtp_port: Option<u16>,
+    /// How the SMTP connection is protected.
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_SECURITY",
+        value_enum,
+        default_value_t = SmtpSecurity::Starttls,
+        value_name = "MODE"
+    )]
+    pub smtp_security: SmtpSecurity,
+    /// The SMTP user name, if the server wants one.
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_USERNAME",
+        value_name = "USER",
+        requires_all = ["smtp_host", "smtp_password"]
+    )]
+    pub smtp_username: Option<String>,
+    /// The SMTP password (better given in the environment than on the command line).
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD",
+        requires = "smtp_username"
+    )]
+    pub smtp_password: Option<String>,
+    /// Without --smtp-host, write each email as an `.eml` file into this folder and log
+    /// its links.
+    #[arg(
+        long,
+        env = "OPENSLOT_MAILBOX",
+        default_value = config::DEFAULT_MAILBOX,
+        value_name = "DIR"
+    )]
+    pub mailbox: PathBuf,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }

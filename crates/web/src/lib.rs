@@ -14,6 +14,8 @@
 //! - [`pages`], [`form`]: page layout and form handling shared by the routes.
 //! - [`changes`]: setup changes, checked against the scenario rules and audited.
 //! - [`captcha`]: the proof-of-work CAPTCHA of the portal sign-up.
+//! - [`mail`]: the background sender of the email outbox, over SMTP or into a
+//!   mailbox folder; [`ics`]: the calendar invitations emails carry.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
 //! - [`metrics`]: the counters at `/metrics`.
 //! - [`notices`]: the emails patients receive.
@@ -29,7 +31,9 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod form;
+pub mod ics;
 pub mod limits;
+pub mod mail;
 pub mod metrics;
 pub mod notices;
 pub mod pages;

@@ -7,6 +7,7 @@ use store::appointment::Appointment;
 use store::clinic::Clinic;
 use store::outbox::NewMessage;
 
+use crate::ics::{self, IcsAppointment, IcsMethod};
 use crate::pages::local_datetime;
 use crate::state::AppState;
 
@@ -23,6 +24,12 @@ pub struct AppointmentContext {
     pub patient_email: String,
     /// The patient's first name.
     pub patient_first_name: String,
+    /// The patient's full name (the calendar invitation's attendee).
+    pub patient_name: String,
+    /// The address emails come from: the organiser of calendar invitations.
+    pub organiser_email: String,
+    /// The server's public URL (the domain of calendar event ids).
+    pub public_url: String,
     /// The practitioner's name.
     pub practitioner_name: String,
     /// The service's name, if any.
@@ -54,8 +61,11 @@ impl AppointmentContext {
             org_name: org.name.clone(),
             org_slug: org.slug.clone(),
             portal_url: format!("{}/o/{}/portal", state.config.public_url, org.slug),
+            patient_name: p.full_name(),
             patient_email: p.email,
             patient_first_name: p.first_name,
+            organiser_email: state.config.mail.from.email.to_string(),
+            public_url: state.config.public_url.clone(),
             practitioner_name: names.0,
             service_name,
             clinics,
@@ -100,6 +110,44 @@ impl AppointmentContext {
         }
     }
 
+    /// The appointment as a calendar event (what the emails attach and the portal's
+    /// "Add to calendar" link downloads).
+    pub fn calendar_event(&self, a: &Appointment) -> IcsAppointment {
+        IcsAppointment {
+            appointment_id: a.id,
+            start_ns: a.start_ns,
+            end_ns: a.end_ns,
+            zone: self.zone(a),
+            clinic_name: self
+                .clinic(a)
+                .map_or_else(|| self.org_name.clone(), |c| c.name.clone()),
+            practitioner_name: self.practitioner_name.clone(),
+            service_name: self
+                .service_name
+                .clone()
+                .unwrap_or_else(|| "Appointment".to_owned()),
+            patient_name: self.patient_name.clone(),
+            patient_email: self.patient_email.clone(),
+            organiser_name: self.org_name.clone(),
+            organiser_email: self.organiser_email.clone(),
+            public_url: self.public_url.clone(),
+            sequence: sequence(a),
+            stamp_ns: a.updated_at_ns,
+        }
+    }
+
+    fn with_invitation(
+        &self,
+        message: NewMessage,
+        a: &Appointment,
+        method: IcsMethod,
+    ) -> NewMessage {
+        NewMessage {
+            ics: Some(ics::appointment(&self.calendar_event(a), method)),
+            ..message
+        }
+    }
+
     /// "Your appointment is booked" (or "requested", when it waits for the clinic).
     pub fn booked(&self, a: &Appointment) -> NewMessage {
         let pending = a.status == "pending";
@@ -113,7 +161,7 @@ impl AppointmentContext {
         } else {
             "The attached calendar invitation adds it to your calendar.".to_owned()
         };
-        self.message(
+        let message = self.message(
             subject,
             format!(
                 "Hello {},\n\nYour {} is {} for {}.\n{next}\n\nSee or cancel it here: {}\n\n{}\n",
@@ -124,15 +172,21 @@ impl AppointmentContext {
                 self.link(a),
                 self.org_name
             ),
-        )
+        );
+        if pending {
+            // Nothing goes in the calendar until the clinic accepts.
+            message
+        } else {
+            self.with_invitation(message, a, IcsMethod::Request)
+        }
     }
 
     /// "The clinic accepted your request."
     pub fn accepted(&self, a: &Appointment) -> NewMessage {
-        self.message(
+        let message = self.message(
             format!("Appointment confirmed: {}", self.what()),
             format!(
-                "Hello {},\n\nThe clinic confirmed your {} for {}.{}\n\nSee or cancel it here: {}\n\n{}\n",
+                "Hello {},\n\nThe clinic confirmed your {} for {}.{}\nThe attached calendar invitation adds it to your calendar.\n\nSee or cancel it here: {}\n\n{}\n",
                 self.patient_first_name,
                 self.what(),
                 self.when_where(a),
@@ -140,7 +194,8 @@ impl AppointmentContext {
                 self.link(a),
                 self.org_name
             ),
-        )
+        );
+        self.with_invitation(message, a, IcsMethod::Request)
     }
 
     /// "The clinic declined your request."
@@ -161,7 +216,7 @@ impl AppointmentContext {
 
     /// "Your appointment is cancelled."
     pub fn cancelled(&self, a: &Appointment) -> NewMessage {
-        self.message(
+        let message = self.message(
             format!("Appointment cancelled: {}", self.what()),
             format!(
                 "Hello {},\n\nYour {} on {} is cancelled.\n\nBook another time here: {}\n\n{}\n",
@@ -171,8 +226,17 @@ impl AppointmentContext {
                 self.portal_url,
                 self.org_name
             ),
-        )
+        );
+        self.with_invitation(message, a, IcsMethod::Cancel)
     }
+}
+
+/// The invitation's `SEQUENCE`: whole seconds between booking and the last change, so
+/// each later change (a move, a cancellation) carries a larger number than the ones
+/// before it and calendars take the newest; 0 for a fresh booking.
+fn sequence(a: &Appointment) -> u32 {
+    let seconds = (a.updated_at_ns - a.created_at_ns).div_euclid(1_000_000_000);
+    u32::try_from(seconds.max(0)).unwrap_or(u32::MAX - 1)
 }
 
 fn note(note: &str) -> String {

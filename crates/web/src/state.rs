@@ -1,4 +1,5 @@
-//! What every handler shares: the database, the clock, the configuration, metrics.
+//! What every handler shares: the database, the clock, the configuration, metrics, and
+//! the email sender's wake-up.
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use store::{Clock, Db};
 
 use crate::config::Config;
 use crate::limits::Limits;
+use crate::mail::MailHandle;
 use crate::metrics::Metrics;
 
 /// The application's shared state (cheap to clone).
@@ -26,8 +28,9 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Rate limits on sign-in, sign-up and forgot-password.
     pub limits: Limits,
-    /// Wakes the email sender when a message was queued.
-    pub mail_wakeup: tokio::sync::Notify,
+    /// Wakes the background email sender: call [`MailHandle::notify`] after committing
+    /// a transaction that queued email with [`store::outbox::enqueue`].
+    pub mail: MailHandle,
 }
 
 impl AppState {
@@ -39,13 +42,8 @@ impl AppState {
             config,
             metrics: Metrics::default(),
             limits: Limits::default(),
-            mail_wakeup: tokio::sync::Notify::new(),
+            mail: MailHandle::default(),
         }))
-    }
-
-    /// Tells the email sender that messages were queued (after the commit).
-    pub fn mail_notify(&self) {
-        self.mail_wakeup.notify_one();
     }
 }
 

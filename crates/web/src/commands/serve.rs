@@ -8,7 +8,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Failure, ServeArgs};
 use crate::commands::{block_on, connect};
-use crate::config::Config;
+use crate::config::{Config, MailConfig, MailTransport, SmtpConfig};
+use crate::mail::{self, Mailer};
 use crate::state::AppState;
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -34,7 +35,14 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
-        let config = Config::local(public_url.clone());
+        let config = Config::local(public_url.clone()).with_mail(mail_config(args));
+        let mailer = Mailer::new(&config.mail).map_err(|e| {
+            let flag = match config.mail.transport {
+                MailTransport::Smtp(_) => "--smtp-host",
+                MailTransport::Mailbox(_) => "--mailbox",
+            };
+            Failure::BadInput(format!("{flag}: {e}"))
+        })?;
         if args.demo {
             let org = crate::demo::ensure(&db, clock.as_ref()).await?;
             println!("Openslot demo: {} ({})", org.name, org.slug);
@@ -51,16 +59,49 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
                 crate::demo::FRONT_DESK.1
             );
             println!("  Patient portal: {public_url}/o/{}/portal", org.slug);
+            match mailer.mailbox() {
+                Some(folder) => println!(
+                    "  Email:          written to {} (links are logged)",
+                    folder.display()
+                ),
+                None => println!("  Email:          sent through {}", mailer.describe()),
+            }
             println!();
         }
         let state = AppState::new(db.clone(), clock.clone(), config);
         tokio::spawn(purge_sessions(db.clone(), clock.clone()));
+        let sender = mail::sender::spawn(state.clone(), mailer);
         tracing::info!(%address, %public_url, "listening");
         crate::app::serve(listener, state, shutdown_signal()).await?;
+        sender.stop(MAIL_GRACE).await;
         tracing::info!("stopped");
         db.close().await;
         Ok(())
     })
+}
+
+/// How long a message being sent at shutdown may take to finish.
+const MAIL_GRACE: Duration = Duration::from_secs(10);
+
+/// The mail set-up the flags describe: SMTP when a host is given, else the mailbox
+/// folder.
+fn mail_config(args: &ServeArgs) -> MailConfig {
+    let transport = match &args.smtp_host {
+        Some(host) => MailTransport::Smtp(SmtpConfig {
+            host: host.clone(),
+            port: args.smtp_port,
+            security: args.smtp_security,
+            credentials: args
+                .smtp_username
+                .clone()
+                .map(|user| (user, args.smtp_password.clone().unwrap_or_default())),
+        }),
+        None => MailTransport::Mailbox(args.mailbox.clone()),
+    };
+    MailConfig {
+        from: args.mail_from.clone(),
+        transport,
+    }
 }
 
 /// Deletes expired sessions every hour.

@@ -143,7 +143,7 @@ async fn invite(state: &AppState, staff: &Staff, patient: i64) -> Result<(), App
     )
     .await?;
     tx.commit().await?;
-    state.mail_notify();
+    state.mail.notify();
     Ok(())
 }
 

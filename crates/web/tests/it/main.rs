@@ -6,4 +6,5 @@ mod auth;
 mod captcha;
 mod cli;
 mod clinics;
+mod mail;
 mod portal;

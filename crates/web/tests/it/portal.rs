@@ -485,6 +485,31 @@ async fn booking_confirms_emails_and_loses_races_politely(backend: Backend) {
             .subject
             .starts_with("Appointment confirmed: Physio visit with Christine Roy")
     );
+    // The confirmation carries the calendar invitation, in the clinic's local time; the
+    // page offers the same event as a file.
+    let invitation = confirmation.ics.as_deref().expect("an invitation");
+    assert!(
+        invitation.contains("METHOD:REQUEST\r\n")
+            && invitation.contains("DTSTART;TZID=America/Toronto:20260302T090000\r\n")
+            && invitation.contains("BEGIN:VTIMEZONE\r\n"),
+        "{invitation}"
+    );
+    assert!(page.contains("calendar.ics"));
+    let file = ada
+        .get(&format!("{}/calendar.ics", booked.location()))
+        .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.contains("DTSTART;TZID=America/Toronto:20260302T090000"));
+    let uid_line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("UID:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        uid_line(&file.body),
+        uid_line(invitation),
+        "one event, not two"
+    );
     // The same request again (a double click): the same appointment, not a second.
     let again = ada
         .post_form(
@@ -581,6 +606,36 @@ async fn booking_confirms_emails_and_loses_races_politely(backend: Backend) {
         .status,
         StatusCode::NOT_FOUND
     );
+    assert_eq!(
+        ben.get(&format!(
+            "/o/clinic/portal/appointments/{appointment_id}/calendar.ics"
+        ))
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    // Ada cancels: the email takes the event out of her calendar.
+    let cancelled = ada
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/clinic/portal/appointments/{appointment_id}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    let emails = mail(&app, "ada@example.com").await;
+    let cancellation = emails
+        .iter()
+        .find(|m| m.subject.starts_with("Appointment cancelled"))
+        .expect("a cancellation email");
+    let cancel_ics = cancellation
+        .ics
+        .as_deref()
+        .expect("a cancellation invitation");
+    assert!(
+        cancel_ics.contains("METHOD:CANCEL\r\n") && cancel_ics.contains("STATUS:CANCELLED\r\n")
+    );
+    assert_eq!(uid_line(cancel_ics), uid_line(invitation));
     app.stop().await;
 }
 

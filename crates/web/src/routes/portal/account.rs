@@ -393,7 +393,7 @@ async fn register(
     )
     .await?;
     tx.commit().await?;
-    state.mail_notify();
+    state.mail.notify();
     Ok(())
 }
 
@@ -503,7 +503,7 @@ async fn forgot(
         .await?;
     }
     tx.commit().await?;
-    state.mail_notify();
+    state.mail.notify();
     Ok(())
 }
 

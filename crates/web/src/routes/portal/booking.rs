@@ -47,6 +47,10 @@ pub fn pages() -> Router<AppState> {
             "/o/{slug}/portal/appointments/{id}/cancel",
             post(cancel_page),
         )
+        .route(
+            "/o/{slug}/portal/appointments/{id}/calendar.ics",
+            get(calendar_file),
+        )
 }
 
 /// The API.
@@ -217,7 +221,7 @@ async fn book(
         Ok(booked) => {
             if !booked.replayed {
                 crate::metrics::Metrics::inc(&state.metrics.bookings);
-                state.mail_notify();
+                state.mail.notify();
             }
             Ok(booked)
         }
@@ -653,6 +657,45 @@ async fn own(state: &AppState, p: &Patient, id: i64) -> Result<AppointmentView, 
     Ok(a)
 }
 
+/// "Add to calendar": a booked appointment as an iCalendar file, the same event the
+/// confirmation email carries (so importing both leaves one event).
+async fn calendar_file(
+    State(state): State<AppState>,
+    PatientPage(p): PatientPage,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    let a = {
+        let mut conn = state.db.conn().await?;
+        appointment::get(conn.exec(), p.org.id, id).await?
+    };
+    if a.patient_id != Some(p.patient.id) || a.status != "booked" {
+        return Err(AppError::NotFound("appointment".into()).into());
+    }
+    let context = AppointmentContext::load(
+        &state,
+        &p.org,
+        p.patient.id,
+        a.practitioner_id,
+        a.service_id,
+    )
+    .await?;
+    let text = crate::ics::appointment(&context.calendar_event(&a), crate::ics::IcsMethod::Request);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"appointment-{}.ics\"", a.id),
+            ),
+        ],
+        text,
+    )
+        .into_response())
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "portal/appointment.html")]
 struct AppointmentPage {
@@ -703,7 +746,7 @@ async fn cancel(state: &AppState, p: &Patient, id: i64) -> Result<AppointmentVie
     .await
     {
         Ok(_) => {
-            state.mail_notify();
+            state.mail.notify();
             own(state, p, id).await
         }
         Err(store::Error::TooLate { until_ns }) => {
