@@ -3,5 +3,6 @@
 mod support;
 
 mod auth;
+mod availability;
 mod cli;
 mod clinics;
