@@ -1250,11 +1250,38 @@ async fn save_grid_page(
     form: FormData,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let mut painting = Painting::new(resolution_of(&staff.org)?);
+    let resolution = resolution_of(&staff.org)?;
+    let mut conn = state.db.conn().await?;
+    let assigned: Vec<i64> =
+        availability::assigned_schedule_types(conn.exec(), staff.org.id, practitioner)
+            .await?
+            .iter()
+            .map(|t| t.id)
+            .collect();
+    drop(conn);
+    let mut painting = Painting::new(resolution);
     let mut errors = FieldErrors::new();
-    for value in form.all("cell") {
-        let painted =
-            parse_cell(&value).and_then(|(layer, day, a, b)| painting.paint(layer, day, a, b));
+    let cells = form.all("cell");
+    // Each layer of a week holds at most this many runs; a larger form is not the
+    // editor's, and is refused before it costs any work.
+    let limit = 7 * resolution.cells_per_day() * (assigned.len() + 2);
+    if cells.len() > limit {
+        errors.add("cells", "the form holds more cells than a week has");
+    }
+    let mut stray: Option<i64> = None;
+    for value in cells.iter().take(limit) {
+        let painted = parse_cell(value).and_then(|(layer, day, a, b)| {
+            if let Layer::ScheduleType(t) = layer
+                && !assigned.contains(&t)
+                && *stray.get_or_insert(t) != t
+            {
+                // Only the first schedule type the practitioner may not paint with is
+                // kept, for the store to refuse by name; more would only make the same
+                // refusal slower.
+                return Ok(());
+            }
+            painting.paint(layer, day, a, b)
+        });
         if let Err(e) = painted {
             errors.absorb(e)?;
         }

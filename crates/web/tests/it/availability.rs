@@ -484,6 +484,10 @@ async fn blocks_that_break_the_rules_are_refused_and_nothing_is_saved(backend: B
     );
     let refused = post_grid(&client, &s, record, &["garbage".to_owned()], &[]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let flood = vec!["p/mon/09:00-09:05".to_owned(); 7 * 288 * 3 + 1];
+    let refused = post_grid(&client, &s, record, &flood, &[]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("the form holds more cells than a week has"));
 
     // Two blocks on one cell, through the API, and a cell of two schedule types through
     // the form.
