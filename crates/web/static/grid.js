@@ -63,6 +63,21 @@
     return day * perDay + Math.floor(minute / res);
   }
 
+  // The grid, as rows of cells with their day and minutes.
+  const grid = Array.from(table.tBodies[0].rows).map(function (tr) {
+    return Array.from(tr.querySelectorAll('td[role="gridcell"]')).map(function (td) {
+      return {
+        td: td,
+        day: DAYS.indexOf(td.dataset.day),
+        start: Number(td.dataset.start),
+        end: Number(td.dataset.end),
+      };
+    });
+  });
+  if (grid.length === 0) {
+    return;
+  }
+
   // Read what the server rendered: ticked checkboxes and hidden inputs.
   form.querySelectorAll('input[name="cell"]').forEach(function (input) {
     if (input.type === "checkbox" && !input.checked) {
@@ -89,21 +104,6 @@
     const box = input.closest("label.cellbox");
     (box || input).remove();
   });
-
-  // The grid, as rows of cells with their day and minutes.
-  const grid = Array.from(table.tBodies[0].rows).map(function (tr) {
-    return Array.from(tr.querySelectorAll('td[role="gridcell"]')).map(function (td) {
-      return {
-        td: td,
-        day: DAYS.indexOf(td.dataset.day),
-        start: Number(td.dataset.start),
-        end: Number(td.dataset.end),
-      };
-    });
-  });
-  if (grid.length === 0) {
-    return;
-  }
 
   function isOnline(i) {
     return owner[i] !== null && (!customised || online[i] === 1);
