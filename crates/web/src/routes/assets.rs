@@ -9,11 +9,18 @@ use axum::routing::get;
 use crate::state::AppState;
 
 /// `(name, content type, bytes)` of every static file.
-const FILES: &[(&str, &str, &[u8])] = &[(
-    "app.css",
-    "text/css; charset=utf-8",
-    include_bytes!("../../static/app.css"),
-)];
+const FILES: &[(&str, &str, &[u8])] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/app.css"),
+    ),
+    (
+        "grid.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/grid.js"),
+    ),
+];
 
 /// The routes.
 pub fn router() -> Router<AppState> {

@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod availability;
 mod captcha;
 mod cli;
 mod clinics;
