@@ -16,6 +16,8 @@
 //! - [`practitioner_type`], [`practitioner`], [`schedule_type`], [`service`]: the
 //!   rest of the setup; [`availability`]: dated availability records and their grids.
 //! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
+//! - [`book`]: the appointment book: appointments with their names and colours, and
+//!   the availability drawn behind them.
 //! - [`audit`]: the append-only audit log.
 //! - [`keys`]: readable scenario ids for rows created in the admin pages.
 //! - [`staff`]: staff accounts and roles.
@@ -28,6 +30,7 @@
 pub mod appointment;
 pub mod audit;
 pub mod availability;
+pub mod book;
 pub mod clinic;
 pub mod db;
 pub mod error;
