@@ -18,6 +18,8 @@
 //! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
 //! - [`book`]: the appointment book: appointments with their names and colours, and
 //!   the availability drawn behind them.
+//! - [`setup_check`]: what keeps each service and practitioner from the portal, and
+//!   which rule rejects one time.
 //! - [`audit`]: the append-only audit log.
 //! - [`keys`]: readable scenario ids for rows created in the admin pages.
 //! - [`staff`]: staff accounts and roles.
@@ -42,6 +44,7 @@ pub mod practitioner_type;
 pub mod schedule_type;
 pub mod service;
 pub mod session;
+pub mod setup_check;
 pub mod staff;
 pub mod time;
 pub mod transfer;
