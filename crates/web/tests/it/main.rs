@@ -3,5 +3,9 @@
 mod support;
 
 mod auth;
+mod book;
 mod cli;
 mod clinics;
+mod patients;
+mod pending;
+mod setup_check;
