@@ -54,11 +54,14 @@ pub struct Appointment {
     pub updated_by: String,
     /// When.
     pub updated_at_ns: i64,
+    /// How many times it has moved since it was booked (the calendar invitations'
+    /// `SEQUENCE`).
+    pub sequence: i64,
 }
 
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
     start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
-    created_at_ns, updated_by, updated_at_ns";
+    created_at_ns, updated_by, updated_at_ns, sequence";
 
 /// Who is acting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -586,6 +589,18 @@ pub async fn book_staff(
     b: &StaffBooking,
     clock: &dyn Clock,
 ) -> Result<Booked> {
+    book_staff_notify(db, org, b, clock, None).await
+}
+
+/// Like [`book_staff`], queueing the emails `notify` composes with the booking (not
+/// on a replay).
+pub async fn book_staff_notify(
+    db: &Db,
+    org: &Organisation,
+    b: &StaffBooking,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<Booked> {
     check_idempotency_key(&b.idempotency_key)?;
     let reason = override_reason(&b.override_reason)?;
     let mut tx = db.begin().await?;
@@ -663,7 +678,7 @@ pub async fn book_staff(
         Actor::Staff(b.staff),
         clock,
         details,
-        None,
+        notify,
     )
     .await
 }
@@ -926,6 +941,17 @@ pub async fn reschedule(
     m: &Move,
     clock: &dyn Clock,
 ) -> Result<Appointment> {
+    reschedule_notify(db, org, m, clock, None).await
+}
+
+/// Like [`reschedule`], queueing the emails `notify` composes with the move.
+pub async fn reschedule_notify(
+    db: &Db,
+    org: &Organisation,
+    m: &Move,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<Appointment> {
     let reason = override_reason(&m.override_reason)?;
     let mut tx = db.begin().await?;
     let old = get(tx.exec(), org.id, m.appointment).await?;
@@ -974,7 +1000,8 @@ pub async fn reschedule(
         tx.exec(),
         "UPDATE appointments SET practitioner_id = $3, start_ns = $4, end_ns = $5, \
          schedule_type_id = COALESCE($6, schedule_type_id), clinic_id = COALESCE($7, clinic_id), \
-         override_reason = $8, override_by = $9, updated_by = $10, updated_at_ns = $11 \
+         override_reason = $8, override_by = $9, updated_by = $10, updated_at_ns = $11, \
+         sequence = sequence + 1 \
          WHERE org_id = $1 AND id = $2",
         org.id,
         old.id,
@@ -1006,6 +1033,7 @@ pub async fn reschedule(
     )
     .await?;
     let updated = get(tx.exec(), org.id, old.id).await?;
+    queue_notices(&mut tx, org.id, notify, &updated, now).await?;
     tx.commit().await?;
     Ok(updated)
 }

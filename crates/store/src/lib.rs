@@ -16,6 +16,10 @@
 //! - [`practitioner_type`], [`practitioner`], [`schedule_type`], [`service`]: the
 //!   rest of the setup; [`availability`]: dated availability records and their grids.
 //! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
+//! - [`book`]: the appointment book: appointments with their names and colours, and
+//!   the availability drawn behind them.
+//! - [`setup_check`]: what keeps each service and practitioner from the portal, and
+//!   which rule rejects one time.
 //! - [`audit`]: the append-only audit log.
 //! - [`keys`]: readable scenario ids for rows created in the admin pages.
 //! - [`staff`]: staff accounts and roles.
@@ -32,6 +36,7 @@
 pub mod appointment;
 pub mod audit;
 pub mod availability;
+pub mod book;
 pub mod clinic;
 pub mod db;
 pub mod error;
@@ -47,6 +52,7 @@ pub mod schedule_type;
 pub mod secrets;
 pub mod service;
 pub mod session;
+pub mod setup_check;
 pub mod staff;
 pub mod time;
 pub mod transfer;

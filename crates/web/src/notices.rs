@@ -73,6 +73,45 @@ impl AppointmentContext {
         })
     }
 
+    /// The context for what staff do to one of `patient`'s appointments: `None` when
+    /// the appointment has no patient, or the patient no email address, so there is
+    /// nobody to tell.
+    pub async fn for_patient(
+        state: &AppState,
+        org: &store::Organisation,
+        patient: Option<i64>,
+        practitioner: i64,
+        service: Option<i64>,
+    ) -> store::Result<Option<AppointmentContext>> {
+        let Some(patient) = patient else {
+            return Ok(None);
+        };
+        let context = AppointmentContext::load(state, org, patient, practitioner, service).await?;
+        Ok((!context.patient_email.trim().is_empty()).then_some(context))
+    }
+
+    /// [`AppointmentContext::for_patient`] for an existing appointment, seen with
+    /// `practitioner` (a move's new practitioner) or its own.
+    pub async fn for_appointment(
+        state: &AppState,
+        org: &store::Organisation,
+        id: i64,
+        practitioner: Option<i64>,
+    ) -> store::Result<Option<AppointmentContext>> {
+        let a = {
+            let mut conn = state.db.conn().await?;
+            store::appointment::get(conn.exec(), org.id, id).await?
+        };
+        Self::for_patient(
+            state,
+            org,
+            a.patient_id,
+            practitioner.unwrap_or(a.practitioner_id),
+            a.service_id,
+        )
+        .await
+    }
+
     fn clinic(&self, a: &Appointment) -> Option<&Clinic> {
         let id = a.clinic_id.or(self.home_clinic)?;
         self.clinics.iter().find(|c| c.id == id)
@@ -131,7 +170,7 @@ impl AppointmentContext {
             organiser_name: self.org_name.clone(),
             organiser_email: self.organiser_email.clone(),
             public_url: self.public_url.clone(),
-            sequence: sequence(a),
+            sequence: u32::try_from(a.sequence).unwrap_or(u32::MAX - 1),
             stamp_ns: a.updated_at_ns,
         }
     }
@@ -198,6 +237,32 @@ impl AppointmentContext {
         self.with_invitation(message, a, IcsMethod::Request)
     }
 
+    /// "Your appointment has moved": the calendar invitation replaces the old event.
+    pub fn moved(&self, a: &Appointment) -> NewMessage {
+        let pending = a.status == "pending";
+        let message = self.message(
+            format!(
+                "Appointment {}moved: {}",
+                if pending { "request " } else { "" },
+                self.what()
+            ),
+            format!(
+                "Hello {},\n\nThe clinic moved your {}{} to {}.\n\nSee or cancel it here: {}\n\n{}\n",
+                self.patient_first_name,
+                self.what(),
+                if pending { " request" } else { "" },
+                self.when_where(a),
+                self.link(a),
+                self.org_name
+            ),
+        );
+        if pending {
+            message
+        } else {
+            self.with_invitation(message, a, IcsMethod::Request)
+        }
+    }
+
     /// "The clinic declined your request."
     pub fn declined(&self, a: &Appointment) -> NewMessage {
         self.message(
@@ -229,14 +294,6 @@ impl AppointmentContext {
         );
         self.with_invitation(message, a, IcsMethod::Cancel)
     }
-}
-
-/// The invitation's `SEQUENCE`: whole seconds between booking and the last change, so
-/// each later change (a move, a cancellation) carries a larger number than the ones
-/// before it and calendars take the newest; 0 for a fresh booking.
-fn sequence(a: &Appointment) -> u32 {
-    let seconds = (a.updated_at_ns - a.created_at_ns).div_euclid(1_000_000_000);
-    u32::try_from(seconds.max(0)).unwrap_or(u32::MAX - 1)
 }
 
 fn note(note: &str) -> String {

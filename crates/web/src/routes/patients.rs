@@ -1,16 +1,486 @@
-//! (to be written)
+//! Patients: the front desk searches, adds and edits them; a patient's page shows their
+//! appointments and their portal access. The pages and the API.
 
-use axum::Router;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::book;
+use store::patient::{self, Patient, PatientInput};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::error::{AppError, PageError};
+use crate::form::{FieldErrors, FormData};
+use crate::pages::Layout;
+use crate::routes::book::{AppointmentDto, local, time_span};
 use crate::state::AppState;
 
 /// The pages.
 pub fn pages() -> Router<AppState> {
     Router::new()
+        .route("/o/{slug}/admin/patients", get(list_page).post(create_page))
+        .route(
+            "/o/{slug}/admin/patients/{id}",
+            get(patient_page).post(update_page),
+        )
 }
 
 /// The API.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update))
+}
+
+/// A patient, as the API shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientDto {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email: confirmations go there.
+    pub email: String,
+    /// Phone.
+    pub phone: String,
+    /// Whether only some practitioners are available to them in the portal.
+    pub practitioners_restricted: bool,
+}
+
+impl From<Patient> for PatientDto {
+    fn from(p: Patient) -> Self {
+        PatientDto {
+            id: p.id,
+            key: p.key,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            email: p.email,
+            phone: p.phone,
+            practitioners_restricted: p.practitioners_restricted,
+        }
+    }
+}
+
+/// A patient with their appointments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientDetailDto {
+    /// The patient.
+    pub patient: PatientDto,
+    /// The practitioners they may book in the portal (`null`: every practitioner
+    /// bookable in the portal).
+    pub available_practitioners: Option<Vec<i64>>,
+    /// Their appointments, latest first.
+    pub appointments: Vec<AppointmentDto>,
+}
+
+/// A patient to create or save.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PatientBody {
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Email.
+    pub email: String,
+    /// Phone (optional).
+    #[serde(default)]
+    pub phone: String,
+}
+
+impl From<PatientBody> for PatientInput {
+    fn from(b: PatientBody) -> Self {
+        PatientInput {
+            first_name: b.first_name,
+            last_name: b.last_name,
+            email: b.email,
+            phone: b.phone,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+/// What the audit log keeps of a patient change: which fields, not their values, so
+/// the log holds no more personal data than it needs.
+fn audit_details(input: &PatientInput) -> serde_json::Value {
+    json!({ "fields": ["first_name", "last_name", "email", "phone"], "has_phone": !input.phone.trim().is_empty() })
+}
+
+/// Creates a patient and records who did, in one transaction.
+async fn create_patient(
+    state: &AppState,
+    staff: &Staff,
+    input: &PatientInput,
+) -> Result<Patient, store::Error> {
+    let mut tx = state.db.begin().await?;
+    let created = patient::create(&mut tx, staff.org.id, input).await?;
+    store::audit::record(
+        &mut tx,
+        staff.org.id,
+        &staff.actor(),
+        "patient.create",
+        "patient",
+        Some(created.id),
+        audit_details(input),
+        state.clock.now_ns(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Saves a patient and records who did, in one transaction.
+async fn update_patient(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    input: &PatientInput,
+) -> Result<Patient, store::Error> {
+    let mut tx = state.db.begin().await?;
+    let saved = patient::update(&mut tx, staff.org.id, id, input).await?;
+    store::audit::record(
+        &mut tx,
+        staff.org.id,
+        &staff.actor(),
+        "patient.update",
+        "patient",
+        Some(id),
+        audit_details(input),
+        state.clock.now_ns(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Patients whose name or email contains `q` (all when empty), by name (front desk).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/patients", tag = "patients",
+    params(("slug" = String, Path, description = "The organisation"),
+           ("q" = Option<String>, Query, description = "Part of the name or email"),
+           ("limit" = Option<i64>, Query, description = "At most this many, 1-500 (default 100)")),
+    responses((status = 200, body = [PatientDto]), (status = 401, description = "Not signed in"),
+              (status = 403, description = "Not front desk"), (status = 422, description = "Invalid limit")))]
+async fn list(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Query(q): Query<SearchParams>,
+) -> Result<Json<Vec<PatientDto>>, AppError> {
+    staff.front_desk()?;
+    let limit = match q.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        None => 100,
+        Some(l) => match l.parse::<i64>() {
+            Ok(n) if (1..=500).contains(&n) => n,
+            _ => {
+                return Err(AppError::invalid(
+                    "limit",
+                    "must be a whole number from 1 to 500",
+                ));
+            }
+        },
+    };
+    let mut conn = state.db.conn().await?;
+    let found = patient::search(
+        conn.exec(),
+        staff.org.id,
+        q.q.as_deref().unwrap_or(""),
+        limit,
+    )
+    .await?;
+    Ok(Json(found.into_iter().map(PatientDto::from).collect()))
+}
+
+/// Adds a patient (front desk).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/patients", tag = "patients",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = PatientBody,
+    responses((status = 201, body = PatientDto), (status = 422, description = "Invalid field"),
+              (status = 403, description = "Not front desk, or missing CSRF token")))]
+async fn create(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Json(body): Json<PatientBody>,
+) -> Result<(StatusCode, Json<PatientDto>), AppError> {
+    staff.front_desk()?;
+    let created = create_patient(&state, &staff, &body.into()).await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// One patient with their appointments (front desk).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/patients/{id}", tag = "patients",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The patient")),
+    responses((status = 200, body = PatientDetailDto), (status = 404, description = "No such patient in this organisation")))]
+async fn get_one(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<PatientDetailDto>, AppError> {
+    staff.front_desk()?;
+    let id = path.1;
+    let mut conn = state.db.conn().await?;
+    let p = patient::get(conn.exec(), staff.org.id, id).await?;
+    let available =
+        store::appointment::patient_practitioners(&mut conn.exec(), staff.org.id, id).await?;
+    let appointments = book::of_patient(conn.exec(), staff.org.id, id).await?;
+    Ok(Json(PatientDetailDto {
+        patient: p.into(),
+        available_practitioners: available,
+        appointments: appointments.into_iter().map(AppointmentDto::from).collect(),
+    }))
+}
+
+/// Saves a patient's details (front desk).
+#[utoipa::path(put, path = "/api/v1/orgs/{slug}/patients/{id}", tag = "patients",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The patient")),
+    request_body = PatientBody,
+    responses((status = 200, body = PatientDto), (status = 404, description = "No such patient in this organisation"),
+              (status = 422, description = "Invalid field")))]
+async fn update(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+    Json(body): Json<PatientBody>,
+) -> Result<Json<PatientDto>, AppError> {
+    staff.front_desk()?;
+    let saved = update_patient(&state, &staff, path.1, &body.into()).await?;
+    Ok(Json(saved.into()))
+}
+
+// Pages.
+
+fn input_of(form: &FormData) -> PatientInput {
+    PatientInput {
+        first_name: form.get("first_name"),
+        last_name: form.get("last_name"),
+        email: form.get("email"),
+        phone: form.get("phone"),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/patients.html")]
+struct ListPage {
+    layout: Layout,
+    q: String,
+    patients: Vec<Patient>,
+    limited: bool,
+    errors: FieldErrors,
+    values: PatientInput,
+}
+
+/// How many patients the list shows at once; a search narrows it.
+const PAGE_SIZE: i64 = 100;
+
+async fn list_view(
+    state: &AppState,
+    staff: &Staff,
+    q: String,
+    errors: FieldErrors,
+    values: PatientInput,
+) -> Result<ListPage, PageError> {
+    let mut conn = state.db.conn().await?;
+    let patients = patient::search(conn.exec(), staff.org.id, &q, PAGE_SIZE + 1).await?;
+    let limited = patients.len() as i64 > PAGE_SIZE;
+    Ok(ListPage {
+        layout: Layout::staff(staff, "Patients", "patients").await?,
+        q,
+        patients: patients.into_iter().take(PAGE_SIZE as usize).collect(),
+        limited,
+        errors,
+        values,
+    })
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Query(q): Query<SearchParams>,
+) -> Result<ListPage, PageError> {
+    staff.front_desk()?;
+    list_view(
+        &state,
+        &staff,
+        q.q.unwrap_or_default().trim().to_owned(),
+        FieldErrors::new(),
+        PatientInput::default(),
+    )
+    .await
+}
+
+async fn create_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.front_desk()?;
+    let input = input_of(&form);
+    match create_patient(&state, &staff, &input).await {
+        Ok(p) => Ok(
+            Redirect::to(&format!("/o/{}/admin/patients/{}", staff.org.slug, p.id)).into_response(),
+        ),
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.absorb(e)?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                list_view(&state, &staff, String::new(), errors, input).await?,
+            )
+                .into_response())
+        }
+    }
+}
+
+/// An appointment on the patient's page.
+#[derive(Debug)]
+struct AppointmentLine {
+    id: i64,
+    date: String,
+    time: String,
+    practitioner: String,
+    what: String,
+    status: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/patient.html")]
+struct PatientPage {
+    layout: Layout,
+    patient: Patient,
+    values: PatientInput,
+    errors: FieldErrors,
+    saved: bool,
+    upcoming: Vec<AppointmentLine>,
+    past: Vec<AppointmentLine>,
+    available_practitioners: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Saved {
+    saved: Option<String>,
+}
+
+async fn patient_view(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    values: Option<PatientInput>,
+    errors: FieldErrors,
+    saved: bool,
+) -> Result<PatientPage, PageError> {
+    let mut conn = state.db.conn().await?;
+    let p = patient::get(conn.exec(), staff.org.id, id).await?;
+    let entries = book::of_patient(conn.exec(), staff.org.id, id).await?;
+    let available =
+        store::appointment::patient_practitioners(&mut conn.exec(), staff.org.id, id).await?;
+    let available_practitioners = match available {
+        None => None,
+        Some(ids) => {
+            let choices = book::choices(conn.exec(), staff.org.id).await?;
+            Some(
+                ids.iter()
+                    .filter_map(|&pid| choices.practitioner(pid).map(|c| c.name.clone()))
+                    .collect(),
+            )
+        }
+    };
+    let now = state.clock.now_ns();
+    let (mut upcoming, mut past) = (Vec::new(), Vec::new());
+    for e in &entries {
+        let line = AppointmentLine {
+            id: e.id,
+            date: local(e.start_ns, e.zone())
+                .format("%a %-d %b %Y")
+                .to_string(),
+            time: time_span(e),
+            practitioner: e.practitioner_name.clone(),
+            what: e
+                .service_name
+                .clone()
+                .or_else(|| e.schedule_type_name.clone())
+                .unwrap_or_default(),
+            status: e.status.replace('_', " "),
+        };
+        if e.end_ns > now {
+            upcoming.push(line);
+        } else {
+            past.push(line);
+        }
+    }
+    // Latest first from the store; the coming ones read best soonest first.
+    upcoming.reverse();
+    let values = values.unwrap_or_else(|| PatientInput {
+        first_name: p.first_name.clone(),
+        last_name: p.last_name.clone(),
+        email: p.email.clone(),
+        phone: p.phone.clone(),
+    });
+    Ok(PatientPage {
+        layout: Layout::staff(staff, p.full_name(), "patients").await?,
+        patient: p,
+        values,
+        errors,
+        saved,
+        upcoming,
+        past,
+        available_practitioners,
+    })
+}
+
+async fn patient_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+    Query(saved): Query<Saved>,
+) -> Result<PatientPage, PageError> {
+    staff.front_desk()?;
+    patient_view(
+        &state,
+        &staff,
+        id,
+        None,
+        FieldErrors::new(),
+        saved.saved.is_some(),
+    )
+    .await
+}
+
+async fn update_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.front_desk()?;
+    let input = input_of(&form);
+    match update_patient(&state, &staff, id, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/o/{}/admin/patients/{id}?saved=1",
+            staff.org.slug
+        ))
+        .into_response()),
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.absorb(e)?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                patient_view(&state, &staff, id, Some(input), errors, false).await?,
+            )
+                .into_response())
+        }
+    }
 }

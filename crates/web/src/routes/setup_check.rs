@@ -1,16 +1,465 @@
-//! (to be written)
+//! The setup check ("why can't my patients book X?"): what keeps each service and
+//! practitioner from the portal, each with a link to the page that fixes it; and "why
+//! is this time not offered?", answered by the engine's check with the rule and reason.
+//! The page and the API.
 
-use axum::Router;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use store::book;
+use store::setup_check::{self, Explanation, Fix, Problem, Question, Report};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::error::{AppError, PageError};
+use crate::form::FieldErrors;
+use crate::pages::Layout;
+use crate::routes::book::{parse_date, parse_time};
 use crate::state::AppState;
 
 /// The pages.
 pub fn pages() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/o/{slug}/admin/setup-check", get(page))
 }
 
 /// The API.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(report))
+        .routes(routes!(explain))
+}
+
+/// The page that fixes a problem, and what to call the link.
+fn fix_link(slug: &str, fix: Fix) -> (String, &'static str) {
+    match fix {
+        Fix::Service(id) => (format!("/o/{slug}/admin/services/{id}"), "Edit the service"),
+        Fix::Practitioner(id) => (
+            format!("/o/{slug}/admin/practitioners/{id}"),
+            "Edit the practitioner",
+        ),
+        Fix::Availability(id) => (
+            format!("/o/{slug}/admin/practitioners/{id}/availability"),
+            "Edit availability",
+        ),
+        Fix::Clinic(id) => (
+            format!("/o/{slug}/admin/clinics/{id}"),
+            "Edit the clinic's holidays",
+        ),
+        Fix::Patient(id) => (format!("/o/{slug}/admin/patients/{id}"), "Open the patient"),
+        Fix::Patients => (format!("/o/{slug}/admin/patients"), "Open the patients"),
+        Fix::Settings => (format!("/o/{slug}/admin/settings"), "Edit the settings"),
+    }
+}
+
+/// One problem, as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemDto {
+    /// `not_bookable_online`, `no_schedule_types`, `no_practitioner`, `type_mismatch`,
+    /// `inactive`, `not_bookable_in_portal`, `no_record`, `no_blocks`, `overlay_empty`,
+    /// `holiday`, `fully_booked`, `hidden_from_patients`, `no_online_service` or
+    /// `no_open_slots`.
+    pub kind: String,
+    /// What keeps it from the portal, in words.
+    pub message: String,
+    /// The page that fixes it: `service`, `practitioner`, `availability`, `clinic`,
+    /// `patient`, `patients` or `settings`.
+    pub fix_page: String,
+    /// The id of what that page edits, when it edits one thing.
+    pub fix_id: Option<i64>,
+    /// That page's address.
+    pub fix_url: String,
+}
+
+fn problem_dto(slug: &str, p: &Problem) -> ProblemDto {
+    let (fix_page, fix_id) = match serde_json::to_value(p.fix) {
+        Ok(v) => (
+            v["page"].as_str().unwrap_or_default().to_owned(),
+            v["id"].as_i64(),
+        ),
+        Err(_) => (String::new(), None),
+    };
+    ProblemDto {
+        kind: serde_json::to_value(p.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        message: p.message.clone(),
+        fix_page,
+        fix_id,
+        fix_url: fix_link(slug, p.fix).0,
+    }
+}
+
+/// A service's check.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceCheckDto {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Whether "Book from portal" is on.
+    pub book_from_portal: bool,
+    /// Open slots in the coming weeks.
+    pub open_slots: usize,
+    /// What keeps it (or some of its practitioners) from the portal; empty when nothing.
+    pub problems: Vec<ProblemDto>,
+}
+
+/// A practitioner's check.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PractitionerCheckDto {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Open slots in the coming weeks, all their online services together.
+    pub open_slots: usize,
+    /// What keeps them from the portal; empty when nothing.
+    pub problems: Vec<ProblemDto>,
+}
+
+/// The setup check.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportDto {
+    /// The first date looked at.
+    pub from: String,
+    /// The last date looked at.
+    pub to: String,
+    /// Every service, by name.
+    pub services: Vec<ServiceCheckDto>,
+    /// Every practitioner, by name.
+    pub practitioners: Vec<PractitionerCheckDto>,
+}
+
+fn report_dto(slug: &str, r: Report) -> ReportDto {
+    ReportDto {
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        services: r
+            .services
+            .iter()
+            .map(|s| ServiceCheckDto {
+                id: s.id,
+                name: s.name.clone(),
+                book_from_portal: s.book_from_portal,
+                open_slots: s.open_slots,
+                problems: s.problems.iter().map(|p| problem_dto(slug, p)).collect(),
+            })
+            .collect(),
+        practitioners: r
+            .practitioners
+            .iter()
+            .map(|p| PractitionerCheckDto {
+                id: p.id,
+                name: p.name.clone(),
+                open_slots: p.open_slots,
+                problems: p.problems.iter().map(|x| problem_dto(slug, x)).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// "Why is this time not offered?"
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExplainBody {
+    /// The service.
+    pub service: i64,
+    /// The practitioner.
+    pub practitioner: i64,
+    /// The date, `YYYY-MM-DD`, in the clinic's timezone.
+    pub date: String,
+    /// The start, `HH:MM`, in the clinic's timezone.
+    pub time: String,
+    /// Ask as this patient: their available practitioners apply.
+    #[serde(default)]
+    pub patient: Option<i64>,
+}
+
+/// The engine's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExplanationDto {
+    /// Whether the portal offers this slot.
+    pub bookable: bool,
+    /// The number of the rule that rejects it (the scenario spec's *Rules*), when one
+    /// does; `null` when offered, or when the service is not bookable online at all.
+    pub rule: Option<u8>,
+    /// Why, in words; or the slot offered.
+    pub reason: String,
+    /// The slot's start when offered, RFC 3339 in the clinic's offset.
+    pub start: Option<String>,
+    /// The slot's end when offered.
+    pub end: Option<String>,
+    /// The timezone the date and time were read in.
+    pub timezone: String,
+}
+
+impl From<Explanation> for ExplanationDto {
+    fn from(e: Explanation) -> Self {
+        ExplanationDto {
+            bookable: e.bookable,
+            rule: e.rule,
+            reason: e.reason,
+            start: e.start,
+            end: e.end,
+            timezone: e.timezone,
+        }
+    }
+}
+
+async fn run_report(state: &AppState, staff: &Staff) -> Result<Report, store::Error> {
+    let mut conn = state.db.conn().await?;
+    setup_check::report(&mut conn.exec(), &staff.org, state.clock.now()).await
+}
+
+/// What keeps each service and practitioner from the portal in the coming weeks
+/// (admins and front desk).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/setup-check", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 200, body = ReportDto), (status = 401, description = "Not signed in"),
+              (status = 403, description = "Not an admin or front desk")))]
+async fn report(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+) -> Result<Json<ReportDto>, AppError> {
+    staff.front_desk()?;
+    let r = run_report(&state, &staff).await?;
+    Ok(Json(report_dto(&staff.org.slug, r)))
+}
+
+/// Checks one service, practitioner, date and time as a portal booking now: bookable,
+/// or the rule that rejects it and why.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/setup-check/explain", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = ExplainBody,
+    responses((status = 200, body = ExplanationDto), (status = 404, description = "No such service, practitioner or patient in this organisation"),
+              (status = 422, description = "Invalid date or time")))]
+async fn explain(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Json(body): Json<ExplainBody>,
+) -> Result<Json<ExplanationDto>, AppError> {
+    staff.front_desk()?;
+    let date = parse_date(&body.date).map_err(|m| AppError::invalid("date", m))?;
+    let time = parse_time(&body.time).map_err(|m| AppError::invalid("time", m))?;
+    let question = Question {
+        service: body.service,
+        practitioner: body.practitioner,
+        date: slot_engine::Date::try_from(date)
+            .map_err(|e| AppError::invalid("date", e.to_string()))?,
+        time: slot_engine::WallTime::from_minutes(time)
+            .map_err(|e| AppError::invalid("time", e.to_string()))?,
+        patient: body.patient,
+    };
+    let mut conn = state.db.conn().await?;
+    let answer =
+        setup_check::explain(&mut conn.exec(), &staff.org, &question, state.clock.now()).await?;
+    Ok(Json(answer.into()))
+}
+
+// The page.
+
+/// A problem on the page.
+#[derive(Debug)]
+struct ProblemLine {
+    message: String,
+    url: String,
+    label: &'static str,
+}
+
+/// A service or practitioner on the page.
+#[derive(Debug)]
+struct Section {
+    name: String,
+    summary: String,
+    problems: Vec<ProblemLine>,
+}
+
+/// An option of a select.
+#[derive(Debug)]
+struct Choice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/setup_check.html")]
+struct Page {
+    layout: Layout,
+    from: String,
+    to: String,
+    services: Vec<Section>,
+    practitioners: Vec<Section>,
+    service_choices: Vec<Choice>,
+    practitioner_choices: Vec<Choice>,
+    date: String,
+    time: String,
+    errors: FieldErrors,
+    answer: Option<ExplanationDto>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ExplainParams {
+    service: Option<String>,
+    practitioner: Option<String>,
+    date: Option<String>,
+    time: Option<String>,
+}
+
+fn section(slug: &str, name: &str, summary: String, problems: &[Problem]) -> Section {
+    Section {
+        name: name.to_owned(),
+        summary,
+        problems: problems
+            .iter()
+            .map(|p| {
+                let (url, label) = fix_link(slug, p.fix);
+                ProblemLine {
+                    message: p.message.clone(),
+                    url,
+                    label,
+                }
+            })
+            .collect(),
+    }
+}
+
+fn slots_text(n: usize) -> String {
+    match n {
+        0 => "no open slot".to_owned(),
+        1 => "1 open slot".to_owned(),
+        n => format!("{n} open slots"),
+    }
+}
+
+async fn page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Query(q): Query<ExplainParams>,
+) -> Result<Page, PageError> {
+    staff.front_desk()?;
+    let slug = staff.org.slug.clone();
+    let r = run_report(&state, &staff).await?;
+    let mut conn = state.db.conn().await?;
+    let choices = book::choices(conn.exec(), staff.org.id).await?;
+    let value = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_owned();
+    let (service, practitioner, date, time) = (
+        value(&q.service),
+        value(&q.practitioner),
+        value(&q.date),
+        value(&q.time),
+    );
+    // The question is asked once every field is there; until then the form just waits.
+    let mut errors = FieldErrors::new();
+    let mut answer = None;
+    let asked =
+        !(service.is_empty() && practitioner.is_empty() && date.is_empty() && time.is_empty());
+    if asked {
+        let id = |errors: &mut FieldErrors, v: &str, field: &str| match v.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.add(field, "choose one from the list");
+                None
+            }
+        };
+        let s = id(&mut errors, &service, "service");
+        let p = id(&mut errors, &practitioner, "practitioner");
+        let d = parse_date(&date)
+            .map_err(|m| errors.add("date", m))
+            .ok()
+            .and_then(|d| slot_engine::Date::try_from(d).ok());
+        let t = parse_time(&time)
+            .map_err(|m| errors.add("time", m))
+            .ok()
+            .and_then(|t| slot_engine::WallTime::from_minutes(t).ok());
+        if let (Some(service), Some(practitioner), Some(date), Some(time)) = (s, p, d, t) {
+            let question = Question {
+                service,
+                practitioner,
+                date,
+                time,
+                patient: None,
+            };
+            match setup_check::explain(&mut conn.exec(), &staff.org, &question, state.clock.now())
+                .await
+            {
+                Ok(a) => answer = Some(a.into()),
+                Err(store::Error::NotFound(what)) => errors.add(
+                    if what == "service" {
+                        "service"
+                    } else {
+                        "practitioner"
+                    },
+                    format!("no such {what} here"),
+                ),
+                Err(e) => errors.absorb(e)?,
+            }
+        }
+    }
+    let services = r
+        .services
+        .iter()
+        .map(|s| {
+            let summary = if s.book_from_portal {
+                format!("{} in the coming weeks", slots_text(s.open_slots))
+            } else {
+                "not bookable online".to_owned()
+            };
+            section(&slug, &s.name, summary, &s.problems)
+        })
+        .collect();
+    let practitioners = r
+        .practitioners
+        .iter()
+        .map(|p| {
+            section(
+                &slug,
+                &p.name,
+                format!("{} in the coming weeks", slots_text(p.open_slots)),
+                &p.problems,
+            )
+        })
+        .collect();
+    let options = |items: Vec<(i64, String)>, selected: &str| -> Vec<Choice> {
+        items
+            .into_iter()
+            .map(|(id, label)| Choice {
+                selected: id.to_string() == selected,
+                value: id.to_string(),
+                label,
+            })
+            .collect()
+    };
+    Ok(Page {
+        layout: Layout::staff(&staff, "Setup check", "setup-check").await?,
+        from: r.from.to_string(),
+        to: r.to.to_string(),
+        services,
+        practitioners,
+        service_choices: options(
+            choices
+                .services
+                .iter()
+                .map(|s| (s.id, s.name.clone()))
+                .collect(),
+            &service,
+        ),
+        practitioner_choices: options(
+            choices
+                .practitioners
+                .iter()
+                .map(|p| (p.id, p.name.clone()))
+                .collect(),
+            &practitioner,
+        ),
+        date,
+        time,
+        errors,
+        answer,
+    })
 }

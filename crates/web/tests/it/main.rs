@@ -4,8 +4,12 @@ mod support;
 
 mod auth;
 mod availability;
+mod book;
 mod captcha;
 mod cli;
 mod clinics;
 mod mail;
+mod patients;
+mod pending;
 mod portal;
+mod setup_check;

@@ -727,14 +727,9 @@ async fn appointment_page(
 /// Cancels one of the patient's own appointments, within the cancellation notice.
 async fn cancel(state: &AppState, p: &Patient, id: i64) -> Result<AppointmentView, AppError> {
     let before = own(state, p, id).await?;
-    let context =
-        AppointmentContext::load(state, &p.org, p.patient.id, before.practitioner_id, None).await?;
-    let service_name = before.service_name.clone();
-    let notify = move |a: &store::appointment::Appointment| {
-        let mut context = context.clone();
-        context.service_name = service_name.clone();
-        vec![context.cancelled(a)]
-    };
+    let context = AppointmentContext::for_appointment(state, &p.org, id, None).await?;
+    let notify =
+        |a: &store::appointment::Appointment| context.iter().map(|c| c.cancelled(a)).collect();
     match appointment::cancel_notify(
         &state.db,
         &p.org,

@@ -1,0 +1,433 @@
+//! The appointment book: appointments over a range of time joined with the names and
+//! colours the front desk reads, the choices of the staff booking form, and the
+//! availability, time off and holidays drawn behind the appointments.
+//!
+//! Every listing of appointments is one query: the book of a busy week is read in one
+//! round trip, whatever the number of practitioners.
+
+use serde::Serialize;
+use slot_engine::{Date, LocalTime, Zone};
+
+use crate::clinic::{self, Clinic};
+use crate::db::{Exec, rows};
+use crate::error::{Error, Result};
+use crate::organisation::Organisation;
+use crate::window::{self, Window};
+
+/// An appointment as the book shows it: with its practitioner's, patient's, service's
+/// and schedule type's names, the schedule type's colours, and the clinic it is at.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    /// Row id.
+    pub id: i64,
+    /// The practitioner.
+    pub practitioner_id: i64,
+    /// Their name.
+    pub practitioner_name: String,
+    /// The patient, if any.
+    pub patient_id: Option<i64>,
+    /// The patient's first name.
+    pub patient_first_name: Option<String>,
+    /// The patient's last name.
+    pub patient_last_name: Option<String>,
+    /// The service, if any.
+    pub service_id: Option<i64>,
+    /// Its name.
+    pub service_name: Option<String>,
+    /// The schedule type whose blocks hold it, when known.
+    pub schedule_type_id: Option<i64>,
+    /// Its name.
+    pub schedule_type_name: Option<String>,
+    /// Its background colour (`#rrggbb`).
+    pub background_color: Option<String>,
+    /// Its font colour (`#rrggbb`).
+    pub font_color: Option<String>,
+    /// The clinic: the appointment's own, else its schedule type's, else the
+    /// practitioner's home clinic (the scenario's rule 6).
+    pub clinic_id: i64,
+    /// The clinic's name.
+    pub clinic_name: String,
+    /// The clinic's IANA timezone: the appointment's times are read there.
+    pub clinic_timezone: String,
+    /// Start, ns since the Unix epoch.
+    pub start_ns: i64,
+    /// End, ns since the Unix epoch.
+    pub end_ns: i64,
+    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
+    pub status: String,
+    /// `portal`, `staff` or `import`.
+    pub channel: String,
+    /// Why staff overrode a conflict, if they did.
+    pub override_reason: Option<String>,
+    /// Which staff user overrode.
+    pub override_by: Option<i64>,
+    /// The note given when accepting or declining.
+    pub status_note: String,
+    /// Who created it (`staff:3`, `patient:12`, `import`).
+    pub created_by: String,
+    /// When.
+    pub created_at_ns: i64,
+    /// Who changed it last.
+    pub updated_by: String,
+    /// When.
+    pub updated_at_ns: i64,
+}
+
+impl Entry {
+    /// `First Last`, when there is a patient.
+    pub fn patient_name(&self) -> Option<String> {
+        match (&self.patient_first_name, &self.patient_last_name) {
+            (Some(first), Some(last)) => Some(format!("{first} {last}")),
+            _ => None,
+        }
+    }
+
+    /// The clinic's zone (stored names are valid).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.clinic_timezone
+            .parse::<Zone>()
+            .map(Zone::tz)
+            .unwrap_or(chrono_tz::UTC)
+    }
+
+    /// Its length in whole minutes.
+    pub fn duration_minutes(&self) -> i64 {
+        (self.end_ns - self.start_ns).div_euclid(60_000_000_000)
+    }
+
+    /// Whether it still occupies time (everything but cancelled).
+    pub fn is_active(&self) -> bool {
+        self.status != "cancelled"
+    }
+}
+
+/// The `SELECT … FROM … JOIN …` every listing shares; callers add `WHERE` and
+/// `ORDER BY`. The clinic falls back the way the scenario's rule 6 places a slot, so an
+/// imported appointment without a clinic still reads in the right timezone.
+const SELECT: &str = "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
+        pa.first_name AS patient_first_name, pa.last_name AS patient_last_name, \
+        a.service_id, s.name AS service_name, a.schedule_type_id, st.name AS schedule_type_name, \
+        st.background_color, st.font_color, c.id AS clinic_id, c.name AS clinic_name, \
+        c.timezone AS clinic_timezone, a.start_ns, a.end_ns, a.status, a.channel, \
+        a.override_reason, a.override_by, a.status_note, a.created_by, a.created_at_ns, \
+        a.updated_by, a.updated_at_ns \
+    FROM appointments a \
+    JOIN practitioners p ON p.id = a.practitioner_id \
+    LEFT JOIN patients pa ON pa.id = a.patient_id \
+    LEFT JOIN services s ON s.id = a.service_id \
+    LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
+    JOIN clinics c ON c.id = COALESCE(a.clinic_id, st.clinic_id, p.home_clinic_id)";
+
+/// Which appointments to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Range {
+    /// Appointments ending after this instant (ns since the Unix epoch)…
+    pub from_ns: i64,
+    /// …and starting before this one.
+    pub to_ns: i64,
+    /// Only this practitioner's.
+    pub practitioner: Option<i64>,
+    /// Only those at this clinic.
+    pub clinic: Option<i64>,
+    /// Cancelled ones too.
+    pub include_cancelled: bool,
+}
+
+/// The appointments overlapping a range, by start, then practitioner.
+pub async fn in_range(exec: Exec<'_>, org: &Organisation, range: &Range) -> Result<Vec<Entry>> {
+    // The lower bound on the start lets the (org, practitioner, start) index bound the
+    // scan: nothing starts earlier than the longest appointment before `from`.
+    let sql = format!(
+        "{SELECT} WHERE a.org_id = $1 AND a.start_ns >= $2 AND a.start_ns < $3 AND a.end_ns > $4 \
+         AND ($5 = -1 OR a.practitioner_id = $5) AND ($6 = -1 OR c.id = $6) \
+         AND ($7 OR a.status <> 'cancelled') \
+         ORDER BY a.start_ns, a.practitioner_id, a.id"
+    );
+    Ok(rows!(
+        exec,
+        fetch_all,
+        Entry,
+        &sql,
+        org.id,
+        range.from_ns.saturating_sub(org.max_appointment_ns),
+        range.to_ns,
+        range.from_ns,
+        range.practitioner.unwrap_or(-1),
+        range.clinic.unwrap_or(-1),
+        range.include_cancelled
+    )?)
+}
+
+/// One appointment of the organisation.
+pub async fn entry(exec: Exec<'_>, org: i64, id: i64) -> Result<Entry> {
+    let sql = format!("{SELECT} WHERE a.org_id = $1 AND a.id = $2");
+    rows!(exec, fetch_optional, Entry, &sql, org, id)?.ok_or(Error::NotFound("appointment"))
+}
+
+/// A patient's appointments, latest first.
+pub async fn of_patient(exec: Exec<'_>, org: i64, patient: i64) -> Result<Vec<Entry>> {
+    let sql = format!(
+        "{SELECT} WHERE a.org_id = $1 AND a.patient_id = $2 ORDER BY a.start_ns DESC, a.id DESC"
+    );
+    Ok(rows!(exec, fetch_all, Entry, &sql, org, patient)?)
+}
+
+/// Pending portal bookings waiting for staff, earliest first.
+pub async fn pending(exec: Exec<'_>, org: i64) -> Result<Vec<Entry>> {
+    let sql =
+        format!("{SELECT} WHERE a.org_id = $1 AND a.status = 'pending' ORDER BY a.start_ns, a.id");
+    Ok(rows!(exec, fetch_all, Entry, &sql, org)?)
+}
+
+/// A practitioner in the booking form's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PractitionerChoice {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Home clinic: booking times are read in its timezone unless the schedule type
+    /// names another clinic.
+    pub home_clinic_id: i64,
+    /// Whether active (staff may still book an inactive one, with an override).
+    pub active: bool,
+}
+
+/// A service in the booking form's list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ServiceChoice {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Default length of a booking.
+    pub duration_minutes: i64,
+}
+
+/// A schedule type in the booking form's list and the book's legend.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ScheduleTypeChoice {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Its clinic (`None`: usable at any clinic).
+    pub clinic_id: Option<i64>,
+    /// Length of a booking made without a service.
+    pub default_duration_minutes: i64,
+    /// Background colour (`#rrggbb`).
+    pub background_color: String,
+    /// Font colour (`#rrggbb`).
+    pub font_color: String,
+}
+
+/// Everything the book's filters and the booking form offer, each list by name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Choices {
+    /// The clinics.
+    pub clinics: Vec<Clinic>,
+    /// The practitioners.
+    pub practitioners: Vec<PractitionerChoice>,
+    /// The services.
+    pub services: Vec<ServiceChoice>,
+    /// The schedule types.
+    pub schedule_types: Vec<ScheduleTypeChoice>,
+}
+
+impl Choices {
+    /// The practitioner with this id, if it is one of the organisation's.
+    pub fn practitioner(&self, id: i64) -> Option<&PractitionerChoice> {
+        self.practitioners.iter().find(|p| p.id == id)
+    }
+
+    /// The service with this id.
+    pub fn service(&self, id: i64) -> Option<&ServiceChoice> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
+    /// The schedule type with this id.
+    pub fn schedule_type(&self, id: i64) -> Option<&ScheduleTypeChoice> {
+        self.schedule_types.iter().find(|t| t.id == id)
+    }
+
+    /// The clinic with this id.
+    pub fn clinic(&self, id: i64) -> Option<&Clinic> {
+        self.clinics.iter().find(|c| c.id == id)
+    }
+}
+
+/// The organisation's clinics, practitioners, services and schedule types for the book.
+pub async fn choices(mut exec: Exec<'_>, org: i64) -> Result<Choices> {
+    Ok(Choices {
+        clinics: clinic::all(exec.reborrow(), org).await?,
+        practitioners: rows!(
+            exec.reborrow(),
+            fetch_all,
+            PractitionerChoice,
+            "SELECT id, name, home_clinic_id, active FROM practitioners WHERE org_id = $1 \
+             ORDER BY name, id",
+            org
+        )?,
+        services: rows!(
+            exec.reborrow(),
+            fetch_all,
+            ServiceChoice,
+            "SELECT id, name, duration_minutes FROM services WHERE org_id = $1 ORDER BY name, id",
+            org
+        )?,
+        schedule_types: rows!(
+            exec.reborrow(),
+            fetch_all,
+            ScheduleTypeChoice,
+            "SELECT id, name, clinic_id, default_duration_minutes, background_color, font_color \
+             FROM schedule_types WHERE org_id = $1 ORDER BY name, id",
+            org
+        )?,
+    })
+}
+
+/// A stretch of one practitioner's availability of one schedule type, as instants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Block {
+    /// The practitioner.
+    pub practitioner_id: i64,
+    /// The clinic the blocks place slots at.
+    pub clinic_id: i64,
+    /// The schedule type.
+    pub schedule_type_id: i64,
+    /// Start, ns since the Unix epoch.
+    pub start_ns: i64,
+    /// End, ns since the Unix epoch.
+    pub end_ns: i64,
+    /// True for the part patients may book online (inside Customize Portal Availability,
+    /// of a practitioner active and bookable in the portal).
+    pub online: bool,
+}
+
+/// A practitioner's time off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TimeOff {
+    /// The practitioner.
+    pub practitioner_id: i64,
+    /// Start, ns since the Unix epoch.
+    pub start_ns: i64,
+    /// End, ns since the Unix epoch.
+    pub end_ns: i64,
+}
+
+/// A date a clinic takes no bookings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Holiday {
+    /// The clinic.
+    pub clinic_id: i64,
+    /// The date.
+    pub date: Date,
+}
+
+/// What the book draws behind the appointments.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Backdrop {
+    /// Availability: every stretch in the clinic, and again the stretches bookable online.
+    pub blocks: Vec<Block>,
+    /// Time off.
+    pub time_off: Vec<TimeOff>,
+    /// Holidays.
+    pub holidays: Vec<Holiday>,
+}
+
+/// The instant a wall-clock minute of `date` reads as in `zone`: the earlier one when it
+/// happens twice, and the first existing minute after it when clocks skip it.
+fn wall_ns(zone: Zone, date: Date, minute: u32) -> Option<i64> {
+    // A spring-forward gap is at most a few hours wide; a quarter-hour stride finds the
+    // end of any gap the IANA database holds.
+    (0..=16)
+        .map(|k| minute + 15 * k)
+        .find_map(|m| match zone.resolve(date, m) {
+            LocalTime::Missing => None,
+            other => other.earliest(),
+        })
+        .map(|(seconds, _)| seconds * 1_000_000_000)
+}
+
+/// The availability, time off and holidays of the practitioners (`None`: all) on the
+/// dates `from..=to`, with a day's margin either side for clinics in other zones.
+pub async fn backdrop(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    practitioners: Option<Vec<i64>>,
+    from: Date,
+    to: Date,
+) -> Result<Backdrop> {
+    let first = from.add_days(-1).unwrap_or(from);
+    let last = to.add_days(1).unwrap_or(to);
+    // The engine's model already knows, per record, the stretches of each schedule type
+    // with and without the portal overlay: the book draws exactly what the search uses.
+    let input = window::load(
+        exec,
+        org,
+        &Window {
+            service: None,
+            practitioners,
+            from: first,
+            to: last,
+            skip_appointment: None,
+        },
+    )
+    .await?;
+    let model = &input.model;
+    let mut out = Backdrop::default();
+    for ix in model.practitioner_indices() {
+        let p = model.practitioner(ix);
+        let practitioner_id = input.practitioner_id(ix);
+        let mut date = first;
+        while date <= last {
+            if let Some(record) = p.record_on(date) {
+                for online in [false, true] {
+                    if online && !(p.active && p.bookable_in_portal) {
+                        continue;
+                    }
+                    for run in record.runs(date.weekday(), online) {
+                        let zone = model.clinic(run.clinic).zone;
+                        let start = wall_ns(zone, date, u32::from(run.start));
+                        let end = wall_ns(zone, date, u32::from(run.end));
+                        if let (Some(start_ns), Some(end_ns)) = (start, end)
+                            && end_ns > start_ns
+                        {
+                            out.blocks.push(Block {
+                                practitioner_id,
+                                clinic_id: input.clinic_id(run.clinic),
+                                schedule_type_id: input.schedule_type_id(run.schedule_type),
+                                start_ns,
+                                end_ns,
+                                online,
+                            });
+                        }
+                    }
+                }
+            }
+            match date.add_days(1) {
+                Some(next) => date = next,
+                None => break,
+            }
+        }
+        for (start, end) in p.time_off() {
+            out.time_off.push(TimeOff {
+                practitioner_id,
+                start_ns: start.unix_nanos(),
+                end_ns: end.unix_nanos(),
+            });
+        }
+    }
+    for c in model.clinics() {
+        let Some(ix) = model.clinic_ix(c.id.as_str()) else {
+            continue;
+        };
+        for &date in c.holidays.iter().filter(|d| (first..=last).contains(d)) {
+            out.holidays.push(Holiday {
+                clinic_id: input.clinic_id(ix),
+                date,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,925 @@
+//! The setup check ("why can't my patients book X?"): for every service and every
+//! practitioner, what keeps it from the portal over the coming weeks, each with the
+//! page that fixes it; and, for one service, practitioner, date and time, the rule that
+//! rejects that slot.
+//!
+//! Everything is read from the engine's own model of the organisation, so the check
+//! never disagrees with what the portal offers: "fully booked" is the search finding no
+//! slot where it would find some if the appointments were not there, and an unexplained
+//! gap is explained by [`Model::check`] on a concrete time.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use slot_engine::{
+    ClinicIx, Date, DateRange, Instant, LocalTime, Model, PortalQuery, PractitionerIx, Rejection,
+    Rule, Scenario, ServiceIx, SlotQuery, WallTime, WeekGrid,
+};
+
+use crate::db::{Exec, rows};
+use crate::error::{Error, Result};
+use crate::organisation::Organisation;
+use crate::transfer::{self, Appointments, Ids, Selection, Services, day_start_ns};
+use crate::window::{self, Window};
+
+/// How many days ahead the check looks, today included: "the coming weeks".
+pub const HORIZON_DAYS: i64 = 28;
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// What kind of problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The service's "Book from portal" is off.
+    NotBookableOnline,
+    /// A service that applies to no schedule type, or a practitioner assigned none.
+    NoScheduleTypes,
+    /// No practitioner is assigned any of the service's schedule types.
+    NoPractitioner,
+    /// A practitioner has the service's schedule types but not its practitioner type.
+    TypeMismatch,
+    /// The practitioner is not active.
+    Inactive,
+    /// The practitioner is not bookable in the portal.
+    NotBookableInPortal,
+    /// No availability record covers (part of) the coming weeks.
+    NoRecord,
+    /// Availability records cover the dates but have no blocks the service can use.
+    NoBlocks,
+    /// Customize Portal Availability leaves nothing (of the service's blocks) online.
+    OverlayEmpty,
+    /// A clinic holiday on a day the practitioner works there.
+    Holiday,
+    /// The search finds no open slot, but would without the appointments.
+    FullyBooked,
+    /// Some patients' available practitioners leave the practitioner out.
+    HiddenFromPatients,
+    /// No service bookable online uses the practitioner's schedule types.
+    NoOnlineService,
+    /// No open slot, for the reason the engine gives on the first candidate time.
+    NoOpenSlots,
+}
+
+/// The page that fixes a problem.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "page", content = "id", rename_all = "snake_case")]
+pub enum Fix {
+    /// The service's page.
+    Service(i64),
+    /// The practitioner's page.
+    Practitioner(i64),
+    /// The practitioner's availability records.
+    Availability(i64),
+    /// The clinic's page (holidays).
+    Clinic(i64),
+    /// The patient's page (portal access).
+    Patient(i64),
+    /// The list of patients.
+    Patients,
+    /// The organisation's settings (notice, how far ahead).
+    Settings,
+}
+
+/// One thing that keeps a service or practitioner from the portal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What kind.
+    pub kind: Kind,
+    /// In words a clinic admin understands, naming what is involved.
+    pub message: String,
+    /// Where to fix it.
+    pub fix: Fix,
+}
+
+/// A service's check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServiceCheck {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// Whether "Book from portal" is on.
+    pub book_from_portal: bool,
+    /// Open slots in the coming weeks, all practitioners together.
+    pub open_slots: usize,
+    /// What keeps it (or some of its practitioners) from the portal.
+    pub problems: Vec<Problem>,
+}
+
+/// A practitioner's check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PractitionerCheck {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// Name.
+    pub name: String,
+    /// Open slots in the coming weeks, all their online services together.
+    pub open_slots: usize,
+    /// What keeps them from the portal.
+    pub problems: Vec<Problem>,
+}
+
+/// The whole check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The first date looked at (today, in the first clinic's timezone).
+    pub from: Date,
+    /// The last date looked at.
+    pub to: Date,
+    /// Every service, by name.
+    pub services: Vec<ServiceCheck>,
+    /// Every practitioner, by name.
+    pub practitioners: Vec<PractitionerCheck>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RestrictedRow {
+    id: i64,
+    first_name: String,
+    last_name: String,
+    practitioner_id: Option<i64>,
+}
+
+/// A patient who may book only some practitioners.
+struct Restricted {
+    id: i64,
+    name: String,
+    practitioners: Vec<i64>,
+}
+
+async fn restricted_patients(exec: &mut Exec<'_>, org: i64) -> Result<Vec<Restricted>> {
+    let rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        RestrictedRow,
+        "SELECT pa.id, pa.first_name, pa.last_name, pp.practitioner_id \
+         FROM patients pa LEFT JOIN patient_practitioners pp ON pp.patient_id = pa.id \
+         WHERE pa.org_id = $1 AND pa.practitioners_restricted \
+         ORDER BY pa.last_name, pa.first_name, pa.id",
+        org
+    )?;
+    let mut out: Vec<Restricted> = Vec::new();
+    for row in rows {
+        if out.last().is_none_or(|r| r.id != row.id) {
+            out.push(Restricted {
+                id: row.id,
+                name: format!("{} {}", row.first_name, row.last_name),
+                practitioners: Vec::new(),
+            });
+        }
+        if let (Some(last), Some(p)) = (out.last_mut(), row.practitioner_id) {
+            last.practitioners.push(p);
+        }
+    }
+    Ok(out)
+}
+
+/// `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// `Physiotherapy or Massage`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// `2026-03-02` or `2026-03-02 to 2026-03-08`.
+fn span_text(a: Date, b: Date) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a} to {b}")
+    }
+}
+
+/// Each date of `from..=to`.
+fn each_date(from: Date, to: Date) -> impl Iterator<Item = Date> {
+    std::iter::successors(Some(from), move |d| d.add_days(1).filter(|n| *n <= to))
+}
+
+/// Whether the problems found already say why a practitioner has no slot at all, so
+/// that "fully booked" or the engine's reason would only repeat them.
+fn explained(problems: &[Problem]) -> bool {
+    problems.iter().any(|p| {
+        matches!(
+            p.kind,
+            Kind::Inactive
+                | Kind::NotBookableInPortal
+                | Kind::NoScheduleTypes
+                | Kind::NoBlocks
+                | Kind::OverlayEmpty
+        )
+    })
+}
+
+/// What one check needs at hand.
+struct Ctx<'a> {
+    model: &'a Model,
+    ids: &'a Ids,
+    from: Date,
+    to: Date,
+    now: Instant,
+    /// Open slots per service and practitioner: with the appointments, and without.
+    open: HashMap<(ServiceIx, PractitionerIx), (usize, usize)>,
+}
+
+impl Ctx<'_> {
+    fn practitioner_id(&self, p: PractitionerIx) -> i64 {
+        self.ids.practitioners[self.model.practitioner(p).id.as_str()]
+    }
+
+    fn service_id(&self, s: ServiceIx) -> i64 {
+        self.ids.services[self.model.service(s).id.as_str()]
+    }
+
+    fn clinic_id(&self, c: ClinicIx) -> i64 {
+        self.ids.clinics[self.model.clinic(c).id.as_str()]
+    }
+
+    fn open(&self, s: ServiceIx, p: PractitionerIx) -> (usize, usize) {
+        self.open.get(&(s, p)).copied().unwrap_or((0, 0))
+    }
+
+    /// The practitioner's records in force on some date of the horizon.
+    fn records(
+        &self,
+        p: PractitionerIx,
+    ) -> impl Iterator<Item = &slot_engine::AvailabilityRecord> + '_ {
+        let (from, to) = (self.from, self.to);
+        self.model
+            .practitioner(p)
+            .records()
+            .iter()
+            .filter(move |r| r.dates().start() <= to && r.dates().end().is_none_or(|e| e >= from))
+    }
+
+    /// The stretches of the horizon that no record of the practitioner covers.
+    fn gaps(&self, p: PractitionerIx) -> Vec<(Date, Date)> {
+        let practitioner = self.model.practitioner(p);
+        let mut gaps: Vec<(Date, Date)> = Vec::new();
+        for d in each_date(self.from, self.to) {
+            if practitioner.record_on(d).is_some() {
+                continue;
+            }
+            match gaps.last_mut() {
+                Some((_, end)) if end.add_days(1) == Some(d) => *end = d,
+                _ => gaps.push((d, d)),
+            }
+        }
+        gaps
+    }
+
+    /// The cells of the service's schedule types in a record, and whether any of them
+    /// is online.
+    fn service_cells(
+        &self,
+        s: ServiceIx,
+        record: &slot_engine::AvailabilityRecord,
+    ) -> (bool, bool) {
+        let service = self.model.service(s);
+        let mut cells: Option<WeekGrid> = None;
+        for &t in &service.schedule_types {
+            if let Some(g) = record.grid_of(t) {
+                cells = Some(match cells {
+                    None => g.grid.clone(),
+                    Some(c) => c.union(&g.grid),
+                });
+            }
+        }
+        match cells {
+            None => (false, false),
+            Some(c) if c.is_empty() => (false, false),
+            Some(c) => (
+                true,
+                record
+                    .portal()
+                    .is_none_or(|overlay| !overlay.intersection(&c).is_empty()),
+            ),
+        }
+    }
+
+    fn type_names(&self, s: ServiceIx) -> String {
+        let names: Vec<String> = self
+            .model
+            .service(s)
+            .schedule_types
+            .iter()
+            .map(|&t| self.model.schedule_type(t).name.to_string())
+            .collect();
+        or_list(&names)
+    }
+
+    /// The engine's answer on the first candidate times of the horizon that fall in the
+    /// service's blocks: why the portal does not offer them.
+    fn first_rejection(&self, s: ServiceIx, p: PractitionerIx) -> Option<(Rejection, ClinicIx)> {
+        let query = PortalQuery::for_service(self.model, s, self.now).ok()?;
+        let service = self.model.service(s);
+        let practitioner = self.model.practitioner(p);
+        let mut tried = 0;
+        for d in each_date(self.from, self.to) {
+            let Some(record) = practitioner.record_on(d) else {
+                continue;
+            };
+            let step = record.slot_step().max(1);
+            for run in record.runs(d.weekday(), false) {
+                if !service.applies_to(run.schedule_type) {
+                    continue;
+                }
+                let t = u32::from(run.start).div_ceil(step) * step;
+                if t >= u32::from(run.end) {
+                    continue;
+                }
+                let zone = self.model.clinic(run.clinic).zone;
+                let Some((seconds, _)) = zone.resolve(d, t).earliest() else {
+                    continue;
+                };
+                let Ok(start) = Instant::from_unix_seconds(seconds) else {
+                    continue;
+                };
+                if let Err(rejection) = self.model.check(&query, p, start) {
+                    return Some((rejection, run.clinic));
+                }
+                tried += 1;
+                if tried >= 16 {
+                    return None;
+                }
+            }
+        }
+        None
+    }
+
+    /// The problem explaining why the service offers no slot with the practitioner.
+    fn pair_problem(&self, s: ServiceIx, p: PractitionerIx) -> Option<Problem> {
+        let practitioner = self.model.practitioner(p);
+        let service = self.model.service(s);
+        let pid = self.practitioner_id(p);
+        let name = &practitioner.name;
+        let (booked, free) = self.open(s, p);
+        if booked > 0 {
+            return None;
+        }
+        if !practitioner.active {
+            return Some(Problem {
+                kind: Kind::Inactive,
+                message: format!("{name} is not active"),
+                fix: Fix::Practitioner(pid),
+            });
+        }
+        if !practitioner.bookable_in_portal {
+            return Some(Problem {
+                kind: Kind::NotBookableInPortal,
+                message: format!("{name} is not bookable in the portal"),
+                fix: Fix::Practitioner(pid),
+            });
+        }
+        if self.records(p).next().is_none() {
+            return Some(Problem {
+                kind: Kind::NoRecord,
+                message: format!(
+                    "{name} has no availability record covering {}",
+                    span_text(self.from, self.to)
+                ),
+                fix: Fix::Availability(pid),
+            });
+        }
+        let cells: Vec<(bool, bool)> = self.records(p).map(|r| self.service_cells(s, r)).collect();
+        if cells.iter().all(|(any, _)| !any) {
+            return Some(Problem {
+                kind: Kind::NoBlocks,
+                message: format!(
+                    "{name}'s availability from {} has no {} blocks",
+                    span_text(self.from, self.to),
+                    self.type_names(s)
+                ),
+                fix: Fix::Availability(pid),
+            });
+        }
+        if cells.iter().all(|(_, online)| !online) {
+            return Some(Problem {
+                kind: Kind::OverlayEmpty,
+                message: format!(
+                    "Customize Portal Availability leaves out every {} block of {name}",
+                    self.type_names(s)
+                ),
+                fix: Fix::Availability(pid),
+            });
+        }
+        if free > 0 {
+            return Some(Problem {
+                kind: Kind::FullyBooked,
+                message: format!(
+                    "{name} is fully booked for {} from {}",
+                    service.name,
+                    span_text(self.from, self.to)
+                ),
+                fix: Fix::Availability(pid),
+            });
+        }
+        Some(self.no_slots(s, p))
+    }
+
+    /// No open slot for a reason none of the checks above names: the engine's own.
+    fn no_slots(&self, s: ServiceIx, p: PractitionerIx) -> Problem {
+        let pid = self.practitioner_id(p);
+        let name = &self.model.practitioner(p).name;
+        let service = &self.model.service(s).name;
+        match self.first_rejection(s, p) {
+            Some((r, clinic)) => Problem {
+                kind: Kind::NoOpenSlots,
+                message: format!(
+                    "no open slot for {service} with {name} from {}: {} (rule {})",
+                    span_text(self.from, self.to),
+                    r.reason,
+                    r.rule.number()
+                ),
+                fix: match r.rule {
+                    Rule::Who => Fix::Practitioner(pid),
+                    Rule::Clinic => Fix::Clinic(self.clinic_id(clinic)),
+                    Rule::Telehealth => Fix::Service(self.service_id(s)),
+                    Rule::BookingWindow => Fix::Settings,
+                    _ => Fix::Availability(pid),
+                },
+            },
+            None => Problem {
+                kind: Kind::NoOpenSlots,
+                message: format!(
+                    "no open slot for {service} with {name} from {}",
+                    span_text(self.from, self.to)
+                ),
+                fix: Fix::Availability(pid),
+            },
+        }
+    }
+
+    /// Whether the practitioner may be offered a service at all (rule 3 without the
+    /// patient's list).
+    fn eligible(&self, s: ServiceIx, p: PractitionerIx) -> bool {
+        let service = self.model.service(s);
+        let practitioner = self.model.practitioner(p);
+        service
+            .schedule_types
+            .iter()
+            .any(|&t| practitioner.has_schedule_type(t))
+            && service
+                .practitioner_type
+                .as_ref()
+                .is_none_or(|k| *k == practitioner.kind)
+    }
+
+    fn service_check(&self, s: ServiceIx) -> ServiceCheck {
+        let service = self.model.service(s);
+        let id = self.service_id(s);
+        let mut problems = Vec::new();
+        if !service.book_from_portal {
+            problems.push(Problem {
+                kind: Kind::NotBookableOnline,
+                message: format!(
+                    "{} is not bookable online: Book from portal is off",
+                    service.name
+                ),
+                fix: Fix::Service(id),
+            });
+        }
+        if service.schedule_types.is_empty() {
+            problems.push(Problem {
+                kind: Kind::NoScheduleTypes,
+                message: format!("{} applies to no schedule type", service.name),
+                fix: Fix::Service(id),
+            });
+        }
+        let holders: Vec<PractitionerIx> = self
+            .model
+            .practitioner_indices()
+            .filter(|&p| {
+                service
+                    .schedule_types
+                    .iter()
+                    .any(|&t| self.model.practitioner(p).has_schedule_type(t))
+            })
+            .collect();
+        if holders.is_empty() && !service.schedule_types.is_empty() {
+            problems.push(Problem {
+                kind: Kind::NoPractitioner,
+                message: format!(
+                    "no practitioner is assigned any of its schedule types ({})",
+                    self.type_names(s)
+                ),
+                fix: Fix::Service(id),
+            });
+        }
+        if let Some(kind) = &service.practitioner_type {
+            for &p in &holders {
+                let practitioner = self.model.practitioner(p);
+                if practitioner.kind != *kind {
+                    problems.push(Problem {
+                        kind: Kind::TypeMismatch,
+                        message: format!(
+                            "{} has its schedule types but is a {}; {} is for {kind} practitioners",
+                            practitioner.name, practitioner.kind, service.name
+                        ),
+                        fix: Fix::Practitioner(self.practitioner_id(p)),
+                    });
+                }
+            }
+        }
+        let mut open_slots = 0;
+        if service.book_from_portal {
+            for &p in holders.iter().filter(|&&p| self.eligible(s, p)) {
+                open_slots += self.open(s, p).0;
+                problems.extend(self.pair_problem(s, p));
+            }
+        }
+        ServiceCheck {
+            id,
+            key: service.id.to_string(),
+            name: service.name.to_string(),
+            book_from_portal: service.book_from_portal,
+            open_slots,
+            problems,
+        }
+    }
+
+    fn practitioner_check(
+        &self,
+        p: PractitionerIx,
+        restricted: &[Restricted],
+    ) -> PractitionerCheck {
+        let practitioner = self.model.practitioner(p);
+        let id = self.practitioner_id(p);
+        let name = &practitioner.name;
+        let mut problems = Vec::new();
+        if !practitioner.active {
+            problems.push(Problem {
+                kind: Kind::Inactive,
+                message: format!("{name} is not active"),
+                fix: Fix::Practitioner(id),
+            });
+        }
+        if !practitioner.bookable_in_portal {
+            problems.push(Problem {
+                kind: Kind::NotBookableInPortal,
+                message: format!("{name} is not bookable in the portal"),
+                fix: Fix::Practitioner(id),
+            });
+        }
+        if practitioner.schedule_types.is_empty() {
+            problems.push(Problem {
+                kind: Kind::NoScheduleTypes,
+                message: format!("{name} is assigned no schedule type"),
+                fix: Fix::Practitioner(id),
+            });
+        }
+        for (a, b) in self.gaps(p) {
+            problems.push(Problem {
+                kind: Kind::NoRecord,
+                message: format!("no availability record covers {}", span_text(a, b)),
+                fix: Fix::Availability(id),
+            });
+        }
+        for record in self.records(p) {
+            let any_block = record.grids().iter().any(|g| !g.grid.is_empty());
+            let online = match record.portal() {
+                None => any_block,
+                Some(overlay) => record
+                    .grids()
+                    .iter()
+                    .any(|g| !g.grid.intersection(overlay).is_empty()),
+            };
+            let dates = record.dates();
+            let span = match dates.end() {
+                Some(end) => format!("{} to {end}", dates.start()),
+                None => format!("from {}", dates.start()),
+            };
+            if !any_block {
+                problems.push(Problem {
+                    kind: Kind::NoBlocks,
+                    message: format!("the availability record {span} has no blocks"),
+                    fix: Fix::Availability(id),
+                });
+            } else if !online {
+                problems.push(Problem {
+                    kind: Kind::OverlayEmpty,
+                    message: format!(
+                        "Customize Portal Availability of the record {span} is empty: nothing is offered online"
+                    ),
+                    fix: Fix::Availability(id),
+                });
+            }
+        }
+        // Holidays on days the practitioner works at that clinic, by clinic.
+        let mut holidays: BTreeMap<ClinicIx, Vec<String>> = BTreeMap::new();
+        for d in each_date(self.from, self.to) {
+            let Some(record) = practitioner.record_on(d) else {
+                continue;
+            };
+            for g in record.grids() {
+                let clinic = self.model.clinic(g.clinic);
+                let works = g.grid.runs(d.weekday()).next().is_some();
+                if works && clinic.is_holiday(d) {
+                    let days = holidays.entry(g.clinic).or_default();
+                    if !days.contains(&d.to_string()) {
+                        days.push(d.to_string());
+                    }
+                }
+            }
+        }
+        for (clinic, days) in holidays {
+            problems.push(Problem {
+                kind: Kind::Holiday,
+                message: format!(
+                    "{} is closed on {} (holiday), when {name} works there",
+                    self.model.clinic(clinic).name,
+                    and_list(&days)
+                ),
+                fix: Fix::Clinic(self.clinic_id(clinic)),
+            });
+        }
+        let hidden: Vec<&Restricted> = restricted
+            .iter()
+            .filter(|r| !r.practitioners.contains(&id))
+            .collect();
+        if !hidden.is_empty() {
+            let mut names: Vec<String> = hidden.iter().take(3).map(|r| r.name.clone()).collect();
+            if hidden.len() > 3 {
+                names.push(format!("{} more", hidden.len() - 3));
+            }
+            problems.push(Problem {
+                kind: Kind::HiddenFromPatients,
+                message: format!(
+                    "hidden from {} patient{} whose available practitioners leave {name} out: {}",
+                    hidden.len(),
+                    if hidden.len() == 1 { "" } else { "s" },
+                    and_list(&names)
+                ),
+                fix: match hidden.as_slice() {
+                    [only] => Fix::Patient(only.id),
+                    _ => Fix::Patients,
+                },
+            });
+        }
+        let offered: Vec<ServiceIx> = self
+            .model
+            .services()
+            .iter()
+            .filter_map(|service| self.model.service_ix(service.id.as_str()))
+            .filter(|&s| self.model.service(s).book_from_portal && self.eligible(s, p))
+            .collect();
+        let (booked, free) = offered.iter().fold((0, 0), |(b, f), &s| {
+            let (sb, sf) = self.open(s, p);
+            (b + sb, f + sf)
+        });
+        if offered.is_empty() {
+            if !practitioner.schedule_types.is_empty() {
+                problems.push(Problem {
+                    kind: Kind::NoOnlineService,
+                    message: format!(
+                        "no service bookable online is offered with {name}: none matches both their schedule types and their practitioner type"
+                    ),
+                    fix: Fix::Practitioner(id),
+                });
+            }
+        } else if booked == 0 && !explained(&problems) && self.records(p).next().is_some() {
+            if free > 0 {
+                problems.push(Problem {
+                    kind: Kind::FullyBooked,
+                    message: format!(
+                        "{name} is fully booked from {}",
+                        span_text(self.from, self.to)
+                    ),
+                    fix: Fix::Availability(id),
+                });
+            } else {
+                problems.push(self.no_slots(offered[0], p));
+            }
+        }
+        PractitionerCheck {
+            id,
+            key: practitioner.id.to_string(),
+            name: name.to_string(),
+            open_slots: booked,
+            problems,
+        }
+    }
+}
+
+/// Checks the whole setup over the coming [`HORIZON_DAYS`] days from `now`.
+pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Result<Report> {
+    // "Today" is read in the first clinic's timezone: a group's clinics share a day
+    // closely enough for a four-week look ahead, and the search itself applies each
+    // clinic's own zone.
+    let clinics = crate::clinic::all(exec.reborrow(), org.id).await?;
+    let zone = clinics
+        .first()
+        .map_or(chrono_tz::UTC, crate::clinic::Clinic::zone);
+    let today = Date::try_from(now.to_utc().with_timezone(&zone).date_naive())
+        .map_err(|e| Error::invalid("now", e.to_string()))?;
+    let to = today.add_days(HORIZON_DAYS - 1).unwrap_or(Date::MAX);
+    let (scenario, ids) = transfer::load(
+        exec,
+        org,
+        &Selection {
+            practitioners: None,
+            dates: Some((today, to)),
+            services: Services::All,
+            patients: false,
+            appointments: Appointments::Window {
+                from_ns: day_start_ns(today) - 2 * DAY_NS,
+                to_ns: day_start_ns(to) + 3 * DAY_NS,
+                skip: None,
+            },
+        },
+    )
+    .await?;
+    let booked = Model::new(&scenario)?;
+    // The same setup without its appointments: entities keep their indices, so counts
+    // of the two searches compare slot for slot.
+    let free = Model::new(&Scenario {
+        appointments: Vec::new(),
+        ..scenario
+    })?;
+    let restricted = restricted_patients(exec, org.id).await?;
+    let dates = DateRange::new(today, to).map_err(|e| Error::invalid("to", e.to_string()))?;
+    let mut open: HashMap<(ServiceIx, PractitionerIx), (usize, usize)> = HashMap::new();
+    for service in booked.services().iter().filter(|s| s.book_from_portal) {
+        let Some(s) = booked.service_ix(service.id.as_str()) else {
+            continue;
+        };
+        let portal = PortalQuery::for_service(&booked, s, now)?;
+        for slot in booked.open_slots(&SlotQuery {
+            portal: portal.clone(),
+            dates,
+        }) {
+            open.entry((s, slot.practitioner)).or_default().0 += 1;
+        }
+        for slot in free.open_slots(&SlotQuery { portal, dates }) {
+            open.entry((s, slot.practitioner)).or_default().1 += 1;
+        }
+    }
+    let ctx = Ctx {
+        model: &booked,
+        ids: &ids,
+        from: today,
+        to,
+        now,
+        open,
+    };
+    let mut services: Vec<ServiceCheck> = booked
+        .services()
+        .iter()
+        .filter_map(|s| booked.service_ix(s.id.as_str()))
+        .map(|s| ctx.service_check(s))
+        .collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let mut practitioners: Vec<PractitionerCheck> = booked
+        .practitioner_indices()
+        .map(|p| ctx.practitioner_check(p, &restricted))
+        .collect();
+    practitioners.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(Report {
+        from: today,
+        to,
+        services,
+        practitioners,
+    })
+}
+
+/// "Why is this time not offered?": one portal booking, in row ids and the clinic's
+/// wall-clock time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// The service.
+    pub service: i64,
+    /// The practitioner.
+    pub practitioner: i64,
+    /// The date, in the clinic's timezone.
+    pub date: Date,
+    /// The start, wall-clock time in the clinic's timezone.
+    pub time: WallTime,
+    /// Ask as this patient (their available practitioners apply).
+    pub patient: Option<i64>,
+}
+
+/// The engine's answer to a [`Question`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// Whether the portal offers this slot.
+    pub bookable: bool,
+    /// The rule that rejects it (scenario spec numbering), when one does.
+    pub rule: Option<u8>,
+    /// Why, in words; or the slot offered.
+    pub reason: String,
+    /// The slot's start, in the clinic's offset, when offered.
+    pub start: Option<String>,
+    /// The slot's end, when offered.
+    pub end: Option<String>,
+    /// The timezone the date and time were read in.
+    pub timezone: String,
+}
+
+/// Answers a [`Question`] exactly as a portal booking at `now` would be checked.
+pub async fn explain(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    q: &Question,
+    now: Instant,
+) -> Result<Explanation> {
+    if q.time.minutes() >= 24 * 60 {
+        return Err(Error::invalid("time", "must be before 24:00"));
+    }
+    let input = window::load(
+        exec,
+        org,
+        &Window {
+            service: Some(q.service),
+            practitioners: Some(vec![q.practitioner]),
+            from: q.date.add_days(-1).unwrap_or(q.date),
+            to: q.date.add_days(1).unwrap_or(q.date),
+            skip_appointment: None,
+        },
+    )
+    .await?;
+    let model = &input.model;
+    let s = input
+        .service_ix(q.service)
+        .ok_or(Error::NotFound("service"))?;
+    let p = input
+        .practitioner_ix(q.practitioner)
+        .ok_or(Error::NotFound("practitioner"))?;
+    let practitioner = model.practitioner(p);
+    // The clinic whose blocks hold that time decides the timezone (rule 6); with no
+    // block there, the home clinic's.
+    let clinic = practitioner
+        .record_on(q.date)
+        .and_then(|r| r.type_at(q.date.weekday(), q.time.minutes()))
+        .map_or(practitioner.home_clinic, |g| g.clinic);
+    let zone = model.clinic(clinic).zone;
+    let timezone = zone.name().to_owned();
+    let no = |rule: Option<u8>, reason: String| Explanation {
+        bookable: false,
+        rule,
+        reason,
+        start: None,
+        end: None,
+        timezone: timezone.clone(),
+    };
+    let service = model.service(s);
+    if !service.book_from_portal {
+        return Ok(no(
+            None,
+            format!(
+                "{} is not bookable online: Book from portal is off",
+                service.name
+            ),
+        ));
+    }
+    let allowed = match q.patient {
+        Some(patient) => crate::appointment::patient_practitioners(exec, org.id, patient).await?,
+        None => None,
+    };
+    let query = window::portal_query(&input, q.service, allowed.as_deref(), now, false)?;
+    let seconds = match zone.resolve(q.date, q.time.minutes()) {
+        LocalTime::Missing => {
+            return Ok(no(
+                Some(Rule::DaylightSaving.number()),
+                format!(
+                    "{} does not exist on {} in {timezone} (clocks go forward)",
+                    q.time, q.date
+                ),
+            ));
+        }
+        other => other.earliest().map_or(0, |(seconds, _)| seconds),
+    };
+    let start =
+        Instant::from_unix_seconds(seconds).map_err(|e| Error::invalid("date", e.to_string()))?;
+    Ok(match model.check(&query, p, start) {
+        Ok(slot) => Explanation {
+            bookable: true,
+            rule: None,
+            reason: format!(
+                "the portal offers {} with {} from {} to {}",
+                service.name,
+                practitioner.name,
+                slot.start_text(),
+                slot.end_text()
+            ),
+            start: Some(slot.start_text()),
+            end: Some(slot.end_text()),
+            timezone: zone.name().to_owned(),
+        },
+        Err(r) => no(Some(r.rule.number()), r.reason),
+    })
+}
