@@ -91,14 +91,13 @@ impl TestApp {
     pub(crate) async fn stop(self) {
         self.server.abort();
         self.db.close().await;
-        if let Some((admin, name)) = &self.cleanup {
-            if let Ok(mut conn) =
+        if let Some((admin, name)) = &self.cleanup
+            && let Ok(mut conn) =
                 <sqlx_pg::PgConnection as sqlx_pg::Connection>::connect(admin).await
-            {
-                let _ = sqlx_pg::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await;
-            }
+        {
+            let _ = sqlx_pg::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
         }
     }
 
