@@ -5,4 +5,5 @@ mod support;
 mod auth;
 mod cli;
 mod clinics;
+mod schedule_types;
 mod settings;
