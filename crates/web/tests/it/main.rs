@@ -5,5 +5,6 @@ mod support;
 mod auth;
 mod cli;
 mod clinics;
+mod practitioners;
 mod schedule_types;
 mod settings;
