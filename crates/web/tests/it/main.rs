@@ -7,4 +7,5 @@ mod cli;
 mod clinics;
 mod practitioners;
 mod schedule_types;
+mod services;
 mod settings;
