@@ -12,7 +12,12 @@ use crate::support::{Backend, Client, TestApp};
 /// Creates with the API and returns the created object.
 async fn post(client: &Client, path: &str, body: Value) -> Value {
     let created = client.api(Method::POST, path, Some(body)).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{path}: {}", created.body);
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "{path}: {}",
+        created.body
+    );
     created.json()
 }
 
@@ -161,7 +166,10 @@ async fn a_practitioner_type_in_use_cannot_be_deleted(backend: Backend) {
         "\"Physiotherapist\" is still used by 1 practitioner and 1 service: give them another type first"
     );
     let page = client
-        .post_form(&format!("/o/acme/admin/practitioner-types/{id}/delete"), &[])
+        .post_form(
+            &format!("/o/acme/admin/practitioner-types/{id}/delete"),
+            &[],
+        )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("is still used by 1 practitioner and 1 service"));
@@ -246,7 +254,11 @@ async fn admins_set_practitioners_up_through_the_pages(backend: Backend) {
     let no_type = client
         .post_form(
             "/o/acme/admin/practitioners",
-            &[("name", "Ana"), ("type_id", ""), ("home_clinic_id", &clinic.to_string())],
+            &[
+                ("name", "Ana"),
+                ("type_id", ""),
+                ("home_clinic_id", &clinic.to_string()),
+            ],
         )
         .await;
     assert_eq!(no_type.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -292,7 +304,9 @@ async fn admins_set_practitioners_up_through_the_pages(backend: Backend) {
 
 /// The text of `body` from `from` up to `to`.
 fn section<'a>(body: &'a str, from: &str, to: &str) -> &'a str {
-    let start = body.find(from).unwrap_or_else(|| panic!("{from} in {body}"));
+    let start = body
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} in {body}"));
     let end = body[start..].find(to).map_or(body.len(), |n| start + n);
     &body[start..end]
 }
@@ -321,11 +335,26 @@ async fn the_api_creates_updates_and_assigns_schedule_types(backend: Backend) {
     let id = created["id"].as_i64().unwrap();
     for (body, field) in [
         (json!({"name": "Ana", "home_clinic_id": clinic}), "type_id"),
-        (json!({"name": "Ana", "type_id": their_kind, "home_clinic_id": clinic}), "type_id"),
-        (json!({"name": "Ana", "type_id": kind, "home_clinic_id": their_clinic}), "home_clinic_id"),
-        (json!({"name": "", "type_id": kind, "home_clinic_id": clinic}), "name"),
-        (json!({"name": "Ana", "type_id": kind, "home_clinic_id": clinic, "email": "nope"}), "email"),
-        (json!({"name": "Ana", "type_id": "physio", "home_clinic_id": clinic}), "type_id"),
+        (
+            json!({"name": "Ana", "type_id": their_kind, "home_clinic_id": clinic}),
+            "type_id",
+        ),
+        (
+            json!({"name": "Ana", "type_id": kind, "home_clinic_id": their_clinic}),
+            "home_clinic_id",
+        ),
+        (
+            json!({"name": "", "type_id": kind, "home_clinic_id": clinic}),
+            "name",
+        ),
+        (
+            json!({"name": "Ana", "type_id": kind, "home_clinic_id": clinic, "email": "nope"}),
+            "email",
+        ),
+        (
+            json!({"name": "Ana", "type_id": "physio", "home_clinic_id": clinic}),
+            "type_id",
+        ),
     ] {
         let refused = client
             .api(Method::POST, "/api/v1/orgs/acme/practitioners", Some(body))
@@ -337,8 +366,10 @@ async fn the_api_creates_updates_and_assigns_schedule_types(backend: Backend) {
         .api(
             Method::PUT,
             &format!("/api/v1/orgs/acme/practitioners/{id}"),
-            Some(json!({"name": "Christine Roy", "type_id": kind, "home_clinic_id": clinic,
-                        "email": "christine@example.com", "bookable_in_portal": false})),
+            Some(
+                json!({"name": "Christine Roy", "type_id": kind, "home_clinic_id": clinic,
+                        "email": "christine@example.com", "bookable_in_portal": false}),
+            ),
         )
         .await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
@@ -430,7 +461,11 @@ async fn a_schedule_type_used_by_blocks_cannot_be_removed(backend: Backend) {
         )
         .await
         .json();
-    assert_eq!(after["schedule_type_ids"], json!([physio]), "nothing changed");
+    assert_eq!(
+        after["schedule_type_ids"],
+        json!([physio]),
+        "nothing changed"
+    );
     app.stop().await;
 }
 
@@ -454,12 +489,16 @@ async fn front_desk_reads_practitioners_and_only_admins_write(backend: Backend) 
         (
             Method::POST,
             "/api/v1/orgs/acme/practitioners".to_owned(),
-            Some(json!({"name": "Mine", "type_id": kind, "home_clinic_id": practitioner["home_clinic_id"]})),
+            Some(
+                json!({"name": "Mine", "type_id": kind, "home_clinic_id": practitioner["home_clinic_id"]}),
+            ),
         ),
         (
             Method::PUT,
             format!("/api/v1/orgs/acme/practitioners/{id}"),
-            Some(json!({"name": "Mine", "type_id": kind, "home_clinic_id": practitioner["home_clinic_id"]})),
+            Some(
+                json!({"name": "Mine", "type_id": kind, "home_clinic_id": practitioner["home_clinic_id"]}),
+            ),
         ),
         (
             Method::DELETE,
@@ -537,8 +576,16 @@ async fn another_organisations_practitioners_and_types_are_not_found(backend: Ba
         .unwrap();
     let body = json!({"name": "Mine", "type_id": kind, "home_clinic_id": clinic});
     for (method, path, body) in [
-        (Method::GET, format!("/api/v1/orgs/acme/practitioners/{theirs}"), None),
-        (Method::PUT, format!("/api/v1/orgs/acme/practitioners/{theirs}"), Some(body)),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/acme/practitioners/{theirs}"),
+            None,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/orgs/acme/practitioners/{theirs}"),
+            Some(body),
+        ),
         (
             Method::PUT,
             format!("/api/v1/orgs/acme/practitioners/{theirs}/schedule-types/{physio}"),
@@ -555,17 +602,28 @@ async fn another_organisations_practitioners_and_types_are_not_found(backend: Ba
             format!("/api/v1/orgs/acme/practitioners/{mine}/schedule-types/{their_type}"),
             None,
         ),
-        (Method::GET, format!("/api/v1/orgs/acme/practitioner-types/{their_kind}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/acme/practitioner-types/{their_kind}"),
+            None,
+        ),
         (
             Method::PUT,
             format!("/api/v1/orgs/acme/practitioner-types/{their_kind}"),
             Some(json!({"name": "Mine"})),
         ),
-        (Method::DELETE, format!("/api/v1/orgs/acme/practitioner-types/{their_kind}"), None),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/acme/practitioner-types/{their_kind}"),
+            None,
+        ),
     ] {
         let page = acme_admin.api(method, &path, body).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}: {}", page.body);
-        assert!(!page.contains("Secret") && !page.contains("secret@"), "{path}");
+        assert!(
+            !page.contains("Secret") && !page.contains("secret@"),
+            "{path}"
+        );
     }
     for page in [
         acme_admin

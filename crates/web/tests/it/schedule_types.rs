@@ -64,9 +64,14 @@ async fn the_form_saves_every_field_and_warns_about_low_contrast(backend: Backen
     assert!(edit.contains("Schedule type saved."));
     assert!(edit.contains("id=\"contrast-warning\""), "{}", edit.body);
     assert!(edit.contains("contrast ratio of 1.61:1"));
-    assert!(edit.contains("value=\"#ffffff\""), "colours are stored in lower case");
+    assert!(
+        edit.contains("value=\"#ffffff\""),
+        "colours are stored in lower case"
+    );
     assert!(edit.contains("value=\"MT\""));
-    assert!(edit.contains(&format!("<option value=\"{toronto}\" selected>Toronto</option>")));
+    assert!(edit.contains(&format!(
+        "<option value=\"{toronto}\" selected>Toronto</option>"
+    )));
     let list = client
         .api(Method::GET, "/api/v1/orgs/acme/schedule-types", None)
         .await
@@ -148,10 +153,19 @@ async fn the_form_saves_every_field_and_warns_about_low_contrast(backend: Backen
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.contains("id=\"default_duration_minutes-error\""), "{}", bad.body);
-    assert!(bad.contains("aria-describedby=\"default_duration_minutes-hint default_duration_minutes-error\""));
+    assert!(
+        bad.contains("id=\"default_duration_minutes-error\""),
+        "{}",
+        bad.body
+    );
+    assert!(bad.contains(
+        "aria-describedby=\"default_duration_minutes-hint default_duration_minutes-error\""
+    ));
     assert!(bad.contains("value=\"Renamed\""));
-    assert!(bad.contains("id=\"contrast-warning\""), "the typed colours are checked too");
+    assert!(
+        bad.contains("id=\"contrast-warning\""),
+        "the typed colours are checked too"
+    );
     let after = client
         .api(
             Method::GET,
@@ -185,11 +199,23 @@ async fn the_api_checks_codes_colours_clinics_and_durations(backend: Backend) {
     for (body, field) in [
         (json!({"name": "Again", "code": "INIT"}), "code"),
         (json!({"name": ""}), "name"),
-        (json!({"name": "Long", "default_duration_minutes": 1441}), "default_duration_minutes"),
-        (json!({"name": "Blue", "background_color": "blue"}), "background_color"),
+        (
+            json!({"name": "Long", "default_duration_minutes": 1441}),
+            "default_duration_minutes",
+        ),
+        (
+            json!({"name": "Blue", "background_color": "blue"}),
+            "background_color",
+        ),
         (json!({"name": "Short", "font_color": "#abc"}), "font_color"),
-        (json!({"name": "Theirs", "clinic_id": their_clinic}), "clinic_id"),
-        (json!({"name": "Typo", "alow_conflicts": true}), "alow_conflicts"),
+        (
+            json!({"name": "Theirs", "clinic_id": their_clinic}),
+            "clinic_id",
+        ),
+        (
+            json!({"name": "Typo", "alow_conflicts": true}),
+            "alow_conflicts",
+        ),
         (json!({"name": "Typed", "telehealth": "yes"}), "telehealth"),
     ] {
         let refused = client
@@ -202,7 +228,11 @@ async fn the_api_checks_codes_colours_clinics_and_durations(backend: Backend) {
         .api(Method::GET, "/api/v1/orgs/acme/schedule-types", None)
         .await
         .json();
-    assert_eq!(all.as_array().unwrap().len(), 3, "nothing refused was saved");
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        3,
+        "nothing refused was saved"
+    );
     // The same code on another organisation is fine.
     create(&theirs, "other", json!({"name": "Initial", "code": "INIT"})).await;
     // Saving a type keeps its own code.
@@ -280,7 +310,10 @@ async fn a_schedule_type_in_use_cannot_be_deleted(backend: Backend) {
         "{message}"
     );
     let page = client
-        .post_form(&format!("/o/acme/admin/schedule-types/{physio}/delete"), &[])
+        .post_form(
+            &format!("/o/acme/admin/schedule-types/{physio}/delete"),
+            &[],
+        )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("is still used by 1 practitioner"));

@@ -10,7 +10,12 @@ use crate::support::{Backend, Client, TestApp};
 
 async fn post(client: &Client, path: &str, body: Value) -> Value {
     let created = client.api(Method::POST, path, Some(body)).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{path}: {}", created.body);
+    assert_eq!(
+        created.status,
+        StatusCode::CREATED,
+        "{path}: {}",
+        created.body
+    );
     created.json()
 }
 
@@ -48,9 +53,7 @@ async fn admins_create_and_edit_services_through_the_pages(backend: Backend) {
     let (kind, physio, group) = basics(&client, "acme").await;
     let page = client.get("/o/acme/admin/services").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.contains(&format!(
-        "name=\"schedule_type_ids\" value=\"{physio}\""
-    )));
+    assert!(page.contains(&format!("name=\"schedule_type_ids\" value=\"{physio}\"")));
     let created = client
         .post_form(
             "/o/acme/admin/services",
@@ -78,7 +81,10 @@ async fn admins_create_and_edit_services_through_the_pages(backend: Backend) {
     let s = &services[0];
     assert_eq!(s["key"], "initial-assessment");
     assert_eq!(s["code"], "IA");
-    assert_eq!(s["description"], "A first visit: history, tests and a plan.");
+    assert_eq!(
+        s["description"],
+        "A first visit: history, tests and a plan."
+    );
     assert_eq!(s["duration_minutes"], 45);
     assert_eq!(s["book_from_portal"], true);
     assert_eq!(s["portal_conflicts"], 1);
@@ -108,7 +114,11 @@ async fn admins_create_and_edit_services_through_the_pages(backend: Backend) {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.contains("id=\"portal_conflicts-error\""), "{}", bad.body);
+    assert!(
+        bad.contains("id=\"portal_conflicts-error\""),
+        "{}",
+        bad.body
+    );
     assert!(bad.contains("value=\"Renamed\"") && bad.contains("value=\"10001\""));
     assert!(!bad.contains(&format!(
         "name=\"schedule_type_ids\" value=\"{group}\" checked"
@@ -128,7 +138,11 @@ async fn admins_create_and_edit_services_through_the_pages(backend: Backend) {
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let one = client
-        .api(Method::GET, &format!("/api/v1/orgs/acme/services/{id}"), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/services/{id}"),
+            None,
+        )
         .await
         .json();
     assert_eq!(one["code"], Value::Null);
@@ -181,17 +195,44 @@ async fn the_api_checks_every_field(backend: Backend) {
     )
     .await;
     for (body, field) in [
-        (json!({"name": "X", "duration_minutes": 0}), "duration_minutes"),
-        (json!({"name": "X", "duration_minutes": 1441}), "duration_minutes"),
+        (
+            json!({"name": "X", "duration_minutes": 0}),
+            "duration_minutes",
+        ),
+        (
+            json!({"name": "X", "duration_minutes": 1441}),
+            "duration_minutes",
+        ),
         (json!({"name": "X"}), "duration_minutes"),
-        (json!({"name": "X", "duration_minutes": 30, "portal_conflicts": 0}), "portal_conflicts"),
-        (json!({"name": "X", "duration_minutes": 30, "portal_conflicts": 10001}), "portal_conflicts"),
+        (
+            json!({"name": "X", "duration_minutes": 30, "portal_conflicts": 0}),
+            "portal_conflicts",
+        ),
+        (
+            json!({"name": "X", "duration_minutes": 30, "portal_conflicts": 10001}),
+            "portal_conflicts",
+        ),
         (json!({"name": " ", "duration_minutes": 30}), "name"),
-        (json!({"name": "X", "duration_minutes": 30, "code": "CL"}), "code"),
-        (json!({"name": "X", "duration_minutes": 30, "practitioner_type_id": their_kind}), "practitioner_type_id"),
-        (json!({"name": "X", "duration_minutes": 30, "schedule_type_ids": [physio, their_type]}), "schedule_type_ids"),
-        (json!({"name": "X", "duration_minutes": 30, "schedule_type_ids": [physio, "x"]}), "schedule_type_ids[1]"),
-        (json!({"name": "X", "duration_minutes": 30, "description": "x".repeat(2001)}), "description"),
+        (
+            json!({"name": "X", "duration_minutes": 30, "code": "CL"}),
+            "code",
+        ),
+        (
+            json!({"name": "X", "duration_minutes": 30, "practitioner_type_id": their_kind}),
+            "practitioner_type_id",
+        ),
+        (
+            json!({"name": "X", "duration_minutes": 30, "schedule_type_ids": [physio, their_type]}),
+            "schedule_type_ids",
+        ),
+        (
+            json!({"name": "X", "duration_minutes": 30, "schedule_type_ids": [physio, "x"]}),
+            "schedule_type_ids[1]",
+        ),
+        (
+            json!({"name": "X", "duration_minutes": 30, "description": "x".repeat(2001)}),
+            "description",
+        ),
     ] {
         let refused = client
             .api(Method::POST, "/api/v1/orgs/acme/services", Some(body))
@@ -203,7 +244,11 @@ async fn the_api_checks_every_field(backend: Backend) {
         .api(Method::GET, "/api/v1/orgs/acme/services", None)
         .await
         .json();
-    assert_eq!(all.as_array().unwrap().len(), 2, "nothing refused was saved");
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        2,
+        "nothing refused was saved"
+    );
     // A failed update leaves the schedule types as they were.
     let id = minimal["id"].as_i64().unwrap();
     let refused = client
@@ -218,7 +263,9 @@ async fn the_api_checks_every_field(backend: Backend) {
         .api(
             Method::PUT,
             &format!("/api/v1/orgs/acme/services/{id}"),
-            Some(json!({"name": "Follow-up", "duration_minutes": 20, "schedule_type_ids": [physio]})),
+            Some(
+                json!({"name": "Follow-up", "duration_minutes": 20, "schedule_type_ids": [physio]}),
+            ),
         )
         .await;
     assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
@@ -242,7 +289,11 @@ async fn a_service_appointments_name_cannot_be_deleted(backend: Backend) {
         .json();
     let id = services[0]["id"].as_i64().unwrap();
     let refused = client
-        .api(Method::DELETE, &format!("/api/v1/orgs/acme/services/{id}"), None)
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/services/{id}"),
+            None,
+        )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
@@ -258,7 +309,11 @@ async fn a_service_appointments_name_cannot_be_deleted(backend: Backend) {
     assert!(page.contains("is named by 1 appointment"));
     assert_eq!(
         client
-            .api(Method::GET, &format!("/api/v1/orgs/acme/services/{id}"), None)
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/acme/services/{id}"),
+                None
+            )
             .await
             .status,
         StatusCode::OK
@@ -279,7 +334,11 @@ async fn front_desk_reads_services_and_only_admins_write(backend: Backend) {
     let id = service["id"].as_i64().unwrap();
     let front = app.signed_in(&org, Role::FrontDesk).await;
     let read = front
-        .api(Method::GET, &format!("/api/v1/orgs/acme/services/{id}"), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/services/{id}"),
+            None,
+        )
         .await;
     assert_eq!(read.status, StatusCode::OK);
     for (method, path, body) in [
@@ -293,7 +352,11 @@ async fn front_desk_reads_services_and_only_admins_write(backend: Backend) {
             format!("/api/v1/orgs/acme/services/{id}"),
             Some(json!({"name": "Mine", "duration_minutes": 30})),
         ),
-        (Method::DELETE, format!("/api/v1/orgs/acme/services/{id}"), None),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/acme/services/{id}"),
+            None,
+        ),
     ] {
         assert_eq!(
             front.api(method, &path, body).await.status,
@@ -306,7 +369,11 @@ async fn front_desk_reads_services_and_only_admins_write(backend: Backend) {
         .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     let after = admin
-        .api(Method::GET, &format!("/api/v1/orgs/acme/services/{id}"), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/services/{id}"),
+            None,
+        )
         .await
         .json();
     assert_eq!(after, service);
@@ -327,24 +394,38 @@ async fn another_organisations_service_is_not_found(backend: Backend) {
     .await;
     let id = secret["id"].as_i64().unwrap();
     for (method, path, body) in [
-        (Method::GET, format!("/api/v1/orgs/acme/services/{id}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/acme/services/{id}"),
+            None,
+        ),
         (
             Method::PUT,
             format!("/api/v1/orgs/acme/services/{id}"),
             Some(json!({"name": "Mine", "duration_minutes": 30})),
         ),
-        (Method::DELETE, format!("/api/v1/orgs/acme/services/{id}"), None),
+        (
+            Method::DELETE,
+            format!("/api/v1/orgs/acme/services/{id}"),
+            None,
+        ),
     ] {
         let page = acme_admin.api(method, &path, body).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
         assert!(!page.contains("Secret") && !page.contains("classified"));
     }
     for page in [
-        acme_admin.get(&format!("/o/acme/admin/services/{id}")).await,
+        acme_admin
+            .get(&format!("/o/acme/admin/services/{id}"))
+            .await,
         acme_admin
             .post_form(
                 &format!("/o/acme/admin/services/{id}"),
-                &[("name", "Mine"), ("duration_minutes", "30"), ("portal_conflicts", "1")],
+                &[
+                    ("name", "Mine"),
+                    ("duration_minutes", "30"),
+                    ("portal_conflicts", "1"),
+                ],
             )
             .await,
         acme_admin
@@ -355,7 +436,11 @@ async fn another_organisations_service_is_not_found(backend: Backend) {
         assert!(!page.contains("Secret") && !page.contains("classified"));
     }
     let still = other_admin
-        .api(Method::GET, &format!("/api/v1/orgs/other/services/{id}"), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/other/services/{id}"),
+            None,
+        )
         .await
         .json();
     assert_eq!(still, secret, "unchanged");

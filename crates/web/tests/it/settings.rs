@@ -97,7 +97,11 @@ async fn admins_edit_every_setting_through_the_page(backend: Backend) {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.contains("id=\"slot_step_minutes-error\""), "{}", bad.body);
+    assert!(
+        bad.contains("id=\"slot_step_minutes-error\""),
+        "{}",
+        bad.body
+    );
     assert!(bad.contains("aria-invalid=\"true\""));
     assert!(bad.contains("value=\"ten\"") && bad.contains("value=\"Renamed\""));
     // A step that is not a multiple of the resolution: the store's rule, same place.
@@ -136,7 +140,11 @@ async fn the_api_saves_settings_and_names_the_bad_field(backend: Backend) {
     assert_eq!(defaults["slot_step_minutes"], 15);
     let body = settings("Acme Physio", 5, 10);
     let saved = client
-        .api(Method::PUT, "/api/v1/orgs/acme/settings", Some(body.clone()))
+        .api(
+            Method::PUT,
+            "/api/v1/orgs/acme/settings",
+            Some(body.clone()),
+        )
         .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     assert_eq!(saved.json(), body);
@@ -272,7 +280,11 @@ async fn a_resolution_that_leaves_blocks_off_its_grid_is_refused_naming_the_bloc
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("12:10 is not on the 15-minute grid"), "{}", page.body);
+    assert!(
+        page.contains("12:10 is not on the 15-minute grid"),
+        "{}",
+        page.body
+    );
     let after = client
         .api(Method::GET, "/api/v1/orgs/acme/settings", None)
         .await
