@@ -9,3 +9,4 @@ mod practitioners;
 mod schedule_types;
 mod services;
 mod settings;
+mod staff_users;
