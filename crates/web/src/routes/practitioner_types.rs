@@ -140,7 +140,7 @@ async fn delete_type(state: &AppState, staff: &Staff, id: i64) -> store::Result<
 }
 
 /// Every practitioner type (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/practitioner-types", tag = "setup",
+#[utoipa::path(get, operation_id = "list_practitioner_types", path = "/api/v1/orgs/{slug}/practitioner-types", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     responses((status = 200, body = [PractitionerTypeDto]), (status = 401, description = "Not signed in"),
         (status = 403, description = "Neither admin nor front desk")))]
@@ -155,7 +155,7 @@ async fn list(
 }
 
 /// Creates a practitioner type (admins).
-#[utoipa::path(post, path = "/api/v1/orgs/{slug}/practitioner-types", tag = "setup",
+#[utoipa::path(post, operation_id = "create_practitioner_type", path = "/api/v1/orgs/{slug}/practitioner-types", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = PractitionerTypeBody,
     responses((status = 201, body = PractitionerTypeDto), (status = 403, description = "Not an admin"),
@@ -172,7 +172,7 @@ async fn create(
 }
 
 /// One practitioner type (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/practitioner-types/{id}", tag = "setup",
+#[utoipa::path(get, operation_id = "get_practitioner_type", path = "/api/v1/orgs/{slug}/practitioner-types/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The practitioner type")),
     responses((status = 200, body = PractitionerTypeDto),
@@ -190,7 +190,7 @@ async fn get_one(
 }
 
 /// Renames a practitioner type (admins); its key stays.
-#[utoipa::path(put, path = "/api/v1/orgs/{slug}/practitioner-types/{id}", tag = "setup",
+#[utoipa::path(put, operation_id = "rename_practitioner_type", path = "/api/v1/orgs/{slug}/practitioner-types/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The practitioner type")),
     request_body = PractitionerTypeBody,
@@ -209,7 +209,7 @@ async fn rename(
 }
 
 /// Deletes a practitioner type (admins); refused while practitioners or services use it.
-#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/practitioner-types/{id}", tag = "setup",
+#[utoipa::path(delete, operation_id = "delete_practitioner_type", path = "/api/v1/orgs/{slug}/practitioner-types/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The practitioner type")),
     responses((status = 204, description = "Deleted"), (status = 403, description = "Not an admin"),

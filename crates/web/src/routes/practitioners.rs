@@ -265,7 +265,7 @@ async fn dto(state: &AppState, org: i64, id: i64) -> Result<PractitionerDto, App
 }
 
 /// Every practitioner (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/practitioners", tag = "setup",
+#[utoipa::path(get, operation_id = "list_practitioners", path = "/api/v1/orgs/{slug}/practitioners", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     responses((status = 200, body = [PractitionerDto]), (status = 401, description = "Not signed in"),
         (status = 403, description = "Neither admin nor front desk")))]
@@ -291,7 +291,7 @@ async fn list(
 }
 
 /// Creates a practitioner (admins), with no schedule types yet.
-#[utoipa::path(post, path = "/api/v1/orgs/{slug}/practitioners", tag = "setup",
+#[utoipa::path(post, operation_id = "create_practitioner", path = "/api/v1/orgs/{slug}/practitioners", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = PractitionerBody,
     responses((status = 201, body = PractitionerDto), (status = 403, description = "Not an admin"),
@@ -310,7 +310,7 @@ async fn create(
 }
 
 /// One practitioner (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/practitioners/{id}", tag = "setup",
+#[utoipa::path(get, operation_id = "get_practitioner", path = "/api/v1/orgs/{slug}/practitioners/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The practitioner")),
     responses((status = 200, body = PractitionerDto),
@@ -326,7 +326,7 @@ async fn get_one(
 }
 
 /// Saves a practitioner (admins); `"active": false` deactivates them.
-#[utoipa::path(put, path = "/api/v1/orgs/{slug}/practitioners/{id}", tag = "setup",
+#[utoipa::path(put, operation_id = "update_practitioner", path = "/api/v1/orgs/{slug}/practitioners/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The practitioner")),
     request_body = PractitionerBody,
@@ -346,7 +346,7 @@ async fn update(
 
 /// Adds a schedule type to the practitioner's list (admins); adding one already
 /// there changes nothing.
-#[utoipa::path(put, path = "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}",
+#[utoipa::path(put, operation_id = "add_practitioner_schedule_type", path = "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}",
     tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The practitioner"),
@@ -367,7 +367,7 @@ async fn add_schedule_type(
 /// Removes a schedule type from the practitioner's list (admins). Refused (422) while
 /// blocks of the practitioner's availability records use it; the message names the
 /// schedule type and the records.
-#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}",
+#[utoipa::path(delete, operation_id = "remove_practitioner_schedule_type", path = "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}",
     tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The practitioner"),

@@ -110,40 +110,46 @@ impl From<ScheduleType> for ScheduleTypeDto {
 /// A schedule type to create or save. Fields left out take the scenario format's
 /// defaults (any clinic, 30 minutes, no conflicts, no telehealth, black on white).
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct ScheduleTypeBody {
     /// Optional short code, unique in the organisation.
+    #[serde(default)]
     pub code: Option<String>,
-    /// Name (required).
+    /// Name.
     pub name: String,
-    /// A clinic of the organisation, or `null` for any clinic.
+    /// A clinic of the organisation, or `null` (default) for any clinic.
+    #[serde(default)]
     pub clinic_id: Option<i64>,
-    /// 1 ..= 1440 minutes.
+    /// 1 ..= 1440 minutes (default 30).
+    #[serde(default = "default_duration")]
+    #[schema(default = 30)]
     pub default_duration_minutes: i64,
-    /// Allow conflicts.
+    /// Allow conflicts (default false).
+    #[serde(default)]
     pub allow_conflicts: bool,
-    /// Allow telehealth appointments.
+    /// Allow telehealth appointments (default false).
+    #[serde(default)]
     pub telehealth: bool,
-    /// `#rrggbb`.
+    /// `#rrggbb` (default white).
+    #[serde(default = "default_background")]
+    #[schema(default = "#ffffff")]
     pub background_color: String,
-    /// `#rrggbb`.
+    /// `#rrggbb` (default black).
+    #[serde(default = "default_font")]
+    #[schema(default = "#000000")]
     pub font_color: String,
 }
 
-impl Default for ScheduleTypeBody {
-    fn default() -> Self {
-        let d = ScheduleTypeInput::default();
-        ScheduleTypeBody {
-            code: d.code,
-            name: d.name,
-            clinic_id: d.clinic_id,
-            default_duration_minutes: d.default_duration_minutes,
-            allow_conflicts: d.allow_conflicts,
-            telehealth: d.telehealth,
-            background_color: d.background_color,
-            font_color: d.font_color,
-        }
-    }
+fn default_duration() -> i64 {
+    ScheduleTypeInput::default().default_duration_minutes
+}
+
+fn default_background() -> String {
+    ScheduleTypeInput::default().background_color
+}
+
+fn default_font() -> String {
+    ScheduleTypeInput::default().font_color
 }
 
 impl From<ScheduleTypeBody> for ScheduleTypeInput {
@@ -233,7 +239,7 @@ async fn delete_type(state: &AppState, staff: &Staff, id: i64) -> store::Result<
 }
 
 /// Every schedule type (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/schedule-types", tag = "setup",
+#[utoipa::path(get, operation_id = "list_schedule_types", path = "/api/v1/orgs/{slug}/schedule-types", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     responses((status = 200, body = [ScheduleTypeDto]), (status = 401, description = "Not signed in"),
         (status = 403, description = "Neither admin nor front desk")))]
@@ -249,7 +255,7 @@ async fn list(
 
 /// Creates a schedule type (admins). Colours with a contrast ratio below 4.5:1 are
 /// saved, with `contrast_warning` set.
-#[utoipa::path(post, path = "/api/v1/orgs/{slug}/schedule-types", tag = "setup",
+#[utoipa::path(post, operation_id = "create_schedule_type", path = "/api/v1/orgs/{slug}/schedule-types", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = ScheduleTypeBody,
     responses((status = 201, body = ScheduleTypeDto), (status = 403, description = "Not an admin"),
@@ -265,7 +271,7 @@ async fn create(
 }
 
 /// One schedule type (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/schedule-types/{id}", tag = "setup",
+#[utoipa::path(get, operation_id = "get_schedule_type", path = "/api/v1/orgs/{slug}/schedule-types/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The schedule type")),
     responses((status = 200, body = ScheduleTypeDto),
@@ -286,7 +292,7 @@ async fn get_one(
 }
 
 /// Saves a schedule type (admins).
-#[utoipa::path(put, path = "/api/v1/orgs/{slug}/schedule-types/{id}", tag = "setup",
+#[utoipa::path(put, operation_id = "update_schedule_type", path = "/api/v1/orgs/{slug}/schedule-types/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The schedule type")),
     request_body = ScheduleTypeBody,
@@ -307,7 +313,7 @@ async fn update(
 
 /// Deletes a schedule type (admins); refused while practitioners, services or
 /// appointments use it.
-#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/schedule-types/{id}", tag = "setup",
+#[utoipa::path(delete, operation_id = "delete_schedule_type", path = "/api/v1/orgs/{slug}/schedule-types/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The schedule type")),
     responses((status = 204, description = "Deleted"), (status = 403, description = "Not an admin"),

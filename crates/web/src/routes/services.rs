@@ -219,7 +219,7 @@ async fn dto(state: &AppState, org: i64, id: i64) -> Result<ServiceDto, AppError
 }
 
 /// Every product and service (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/services", tag = "setup",
+#[utoipa::path(get, operation_id = "list_services", path = "/api/v1/orgs/{slug}/services", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     responses((status = 200, body = [ServiceDto]), (status = 401, description = "Not signed in"),
         (status = 403, description = "Neither admin nor front desk")))]
@@ -251,7 +251,7 @@ fn links_by_service(links: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
 }
 
 /// Creates a product or service (admins).
-#[utoipa::path(post, path = "/api/v1/orgs/{slug}/services", tag = "setup",
+#[utoipa::path(post, operation_id = "create_service", path = "/api/v1/orgs/{slug}/services", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = ServiceBody,
     responses((status = 201, body = ServiceDto), (status = 403, description = "Not an admin"),
@@ -270,7 +270,7 @@ async fn create(
 }
 
 /// One product or service (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
+#[utoipa::path(get, operation_id = "get_service", path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The service")),
     responses((status = 200, body = ServiceDto),
@@ -286,7 +286,7 @@ async fn get_one(
 }
 
 /// Saves a product or service, with the schedule types it applies to (admins).
-#[utoipa::path(put, path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
+#[utoipa::path(put, operation_id = "update_service", path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The service")),
     request_body = ServiceBody,
@@ -305,7 +305,7 @@ async fn update(
 }
 
 /// Deletes a product or service no appointment names (admins).
-#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
+#[utoipa::path(delete, operation_id = "delete_service", path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The service")),
     responses((status = 204, description = "Deleted"), (status = 403, description = "Not an admin"),

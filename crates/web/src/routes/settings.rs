@@ -110,7 +110,7 @@ async fn save(state: &AppState, staff: &Staff, settings: &Settings) -> store::Re
 }
 
 /// The settings (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/settings", tag = "setup",
+#[utoipa::path(get, operation_id = "get_settings", path = "/api/v1/orgs/{slug}/settings", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     responses((status = 200, body = SettingsDto), (status = 401, description = "Not signed in"),
         (status = 403, description = "Neither admin nor front desk")))]
@@ -121,7 +121,7 @@ async fn get_settings(StaffApi(staff): StaffApi) -> Result<Json<SettingsDto>, Ap
 
 /// Saves every setting (admins). A resolution that leaves existing availability blocks
 /// off its grid is refused, naming the block.
-#[utoipa::path(put, path = "/api/v1/orgs/{slug}/settings", tag = "setup",
+#[utoipa::path(put, operation_id = "put_settings", path = "/api/v1/orgs/{slug}/settings", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = SettingsDto,
     responses((status = 200, body = SettingsDto), (status = 403, description = "Not an admin"),

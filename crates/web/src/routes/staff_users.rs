@@ -190,7 +190,7 @@ async fn change_active(
 }
 
 /// Every staff account (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/staff", tag = "setup",
+#[utoipa::path(get, operation_id = "list_staff_users", path = "/api/v1/orgs/{slug}/staff", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     responses((status = 200, body = [StaffUserDto]), (status = 401, description = "Not signed in"),
         (status = 403, description = "Neither admin nor front desk")))]
@@ -205,7 +205,7 @@ async fn list(
 }
 
 /// Creates a staff account with its first password (admins).
-#[utoipa::path(post, path = "/api/v1/orgs/{slug}/staff", tag = "setup",
+#[utoipa::path(post, operation_id = "create_staff_user", path = "/api/v1/orgs/{slug}/staff", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = StaffUserBody,
     responses((status = 201, body = StaffUserDto), (status = 403, description = "Not an admin"),
@@ -228,7 +228,7 @@ async fn create(
 }
 
 /// One staff account (admins and front desk).
-#[utoipa::path(get, path = "/api/v1/orgs/{slug}/staff/{id}", tag = "setup",
+#[utoipa::path(get, operation_id = "get_staff_user", path = "/api/v1/orgs/{slug}/staff/{id}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The staff account")),
     responses((status = 200, body = StaffUserDto),
@@ -247,7 +247,7 @@ async fn get_one(
 }
 
 /// Stops (`false`) or restores (`true`) a staff account (admins; not their own).
-#[utoipa::path(put, path = "/api/v1/orgs/{slug}/staff/{id}/active", tag = "setup",
+#[utoipa::path(put, operation_id = "set_staff_user_active", path = "/api/v1/orgs/{slug}/staff/{id}/active", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
         ("id" = i64, Path, description = "The staff account")),
     request_body = ActiveBody,

@@ -351,7 +351,59 @@ async fn only_admins_change_settings_and_front_desk_reads_them(backend: Backend)
     app.stop().await;
 }
 
+async fn the_openapi_document_describes_the_setup_api(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let doc = app.client().get("/api/openapi.json").await.json();
+    let paths = &doc["paths"];
+    let mut ids = Vec::new();
+    for (path, methods) in [
+        ("/api/v1/orgs/{slug}/settings", &["get", "put"][..]),
+        ("/api/v1/orgs/{slug}/practitioner-types", &["get", "post"]),
+        (
+            "/api/v1/orgs/{slug}/practitioner-types/{id}",
+            &["get", "put", "delete"],
+        ),
+        ("/api/v1/orgs/{slug}/practitioners", &["get", "post"]),
+        ("/api/v1/orgs/{slug}/practitioners/{id}", &["get", "put"]),
+        (
+            "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}",
+            &["put", "delete"],
+        ),
+        ("/api/v1/orgs/{slug}/schedule-types", &["get", "post"]),
+        (
+            "/api/v1/orgs/{slug}/schedule-types/{id}",
+            &["get", "put", "delete"],
+        ),
+        ("/api/v1/orgs/{slug}/services", &["get", "post"]),
+        (
+            "/api/v1/orgs/{slug}/services/{id}",
+            &["get", "put", "delete"],
+        ),
+        ("/api/v1/orgs/{slug}/staff", &["get", "post"]),
+        ("/api/v1/orgs/{slug}/staff/{id}", &["get"]),
+        ("/api/v1/orgs/{slug}/staff/{id}/active", &["put"]),
+    ] {
+        for method in methods {
+            let operation = &paths[path][method];
+            assert_eq!(operation["tags"], json!(["setup"]), "{method} {path}");
+            ids.push(operation["operationId"].as_str().unwrap().to_owned());
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "operation ids are unique: {ids:?}");
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["ScheduleTypeDto"]["properties"]["contrast_warning"].is_object());
+    assert_eq!(
+        schemas["PractitionerBody"]["required"],
+        json!(["name", "type_id", "home_clinic_id"])
+    );
+    app.stop().await;
+}
+
 both!(
+    the_openapi_document_describes_the_setup_api,
     admins_edit_every_setting_through_the_page,
     the_api_saves_settings_and_names_the_bad_field,
     a_resolution_that_leaves_blocks_off_its_grid_is_refused_naming_the_block,
