@@ -1,1 +1,399 @@
-//! (filled in by the setup pages work)
+//! Schedule types: what a block of a practitioner's time is for, where, how long an
+//! appointment without a service lasts, whether appointments may share a time, and
+//! the colours the calendars show it in.
+
+use serde::Serialize;
+use slot_engine::Color;
+
+use crate::db::{Exec, Tx, execute, rows, scalar};
+use crate::error::{Error, Result, unique_as};
+use crate::keys::{self, Kind};
+use crate::practitioner_type::count;
+
+/// The lowest contrast ratio between a schedule type's font and background colours
+/// that WCAG 2 accepts for normal text (level AA). Lower pairs are allowed, with a
+/// warning: the clinic may have reasons, but should know the text is hard to read.
+pub const MIN_CONTRAST_RATIO: f64 = 4.5;
+
+/// A schedule type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ScheduleType {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// Optional short code, unique in the organisation.
+    pub code: Option<String>,
+    /// Name.
+    pub name: String,
+    /// The one clinic it is for, or `None`: any clinic (the availability record's
+    /// clinic, else the practitioner's home clinic).
+    pub clinic_id: Option<i64>,
+    /// That clinic's name.
+    pub clinic_name: Option<String>,
+    /// Length of an appointment booked without a service, minutes.
+    pub default_duration_minutes: i64,
+    /// Whether several appointments may share a time without an override.
+    pub allow_conflicts: bool,
+    /// Whether telehealth appointments may be booked in it.
+    pub telehealth: bool,
+    /// Background colour, `#rrggbb`.
+    pub background_color: String,
+    /// Font colour, `#rrggbb`.
+    pub font_color: String,
+}
+
+impl ScheduleType {
+    /// The WCAG 2 contrast ratio of its font colour on its background colour.
+    pub fn contrast_ratio(&self) -> f64 {
+        contrast_ratio(&self.background_color, &self.font_color).unwrap_or(1.0)
+    }
+
+    /// Whether its colours are below [`MIN_CONTRAST_RATIO`].
+    pub fn low_contrast(&self) -> bool {
+        self.contrast_ratio() < MIN_CONTRAST_RATIO
+    }
+}
+
+/// The WCAG 2 contrast ratio of two `#rrggbb` colours (1 ..= 21), or `None` when one
+/// of them is not such a colour.
+pub fn contrast_ratio(background: &str, font: &str) -> Option<f64> {
+    let background: Color = background.trim().parse().ok()?;
+    let font: Color = font.trim().parse().ok()?;
+    Some(background.contrast_ratio(font))
+}
+
+/// What an admin enters for a schedule type.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct ScheduleTypeInput {
+    /// Optional short code (blank = none).
+    pub code: Option<String>,
+    /// Name.
+    pub name: String,
+    /// A clinic of the organisation, or `None` for any clinic.
+    pub clinic_id: Option<i64>,
+    /// 1 ..= 1440 minutes.
+    pub default_duration_minutes: i64,
+    /// Allow conflicts.
+    pub allow_conflicts: bool,
+    /// Allow telehealth appointments.
+    pub telehealth: bool,
+    /// `#rrggbb`.
+    pub background_color: String,
+    /// `#rrggbb`.
+    pub font_color: String,
+}
+
+impl Default for ScheduleTypeInput {
+    /// The scenario format's defaults: 30 minutes, black on white.
+    fn default() -> Self {
+        ScheduleTypeInput {
+            code: None,
+            name: String::new(),
+            clinic_id: None,
+            default_duration_minutes: 30,
+            allow_conflicts: false,
+            telehealth: false,
+            background_color: "#ffffff".to_owned(),
+            font_color: "#000000".to_owned(),
+        }
+    }
+}
+
+impl From<&ScheduleType> for ScheduleTypeInput {
+    fn from(t: &ScheduleType) -> Self {
+        ScheduleTypeInput {
+            code: t.code.clone(),
+            name: t.name.clone(),
+            clinic_id: t.clinic_id,
+            default_duration_minutes: t.default_duration_minutes,
+            allow_conflicts: t.allow_conflicts,
+            telehealth: t.telehealth,
+            background_color: t.background_color.clone(),
+            font_color: t.font_color.clone(),
+        }
+    }
+}
+
+/// A checked [`ScheduleTypeInput`]: trimmed, colours in lower case.
+#[derive(Debug)]
+struct Checked {
+    code: Option<String>,
+    name: String,
+    background_color: String,
+    font_color: String,
+}
+
+/// The columns of [`ScheduleType`] over `schedule_types st` joined with its clinic `c`.
+pub(crate) const SELECT: &str = "SELECT st.id, st.key, st.code, st.name, st.clinic_id, \
+    c.name AS clinic_name, st.default_duration_minutes, st.allow_conflicts, st.telehealth, \
+    st.background_color, st.font_color \
+    FROM schedule_types st LEFT JOIN clinics c ON c.id = st.clinic_id";
+
+fn color(field: &str, value: &str) -> Result<String> {
+    value
+        .trim()
+        .parse::<Color>()
+        .map(|c| c.to_string())
+        .map_err(|_| Error::invalid(field, "must be a colour written #rrggbb"))
+}
+
+fn check(input: &ScheduleTypeInput) -> Result<Checked> {
+    let code = input
+        .code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    if code.is_some_and(|c| c.chars().count() > 32) {
+        return Err(Error::invalid("code", "must be at most 32 characters"));
+    }
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid(
+            "name",
+            "is required (at most 100 characters)",
+        ));
+    }
+    if !(1..=1440).contains(&input.default_duration_minutes) {
+        return Err(Error::invalid(
+            "default_duration_minutes",
+            "must be between 1 and 1440 minutes",
+        ));
+    }
+    Ok(Checked {
+        code: code.map(str::to_owned),
+        name: name.to_owned(),
+        background_color: color("background_color", &input.background_color)?,
+        font_color: color("font_color", &input.font_color)?,
+    })
+}
+
+/// Refuses a clinic id that is not one of the organisation's clinics.
+pub(crate) async fn check_clinic(exec: Exec<'_>, org: i64, field: &str, clinic: i64) -> Result<()> {
+    let found = scalar!(
+        exec,
+        i64,
+        "SELECT COUNT(*) FROM clinics WHERE org_id = $1 AND id = $2",
+        org,
+        clinic
+    )?;
+    if found == 0 {
+        return Err(Error::invalid(
+            field,
+            "choose one of the organisation's clinics",
+        ));
+    }
+    Ok(())
+}
+
+async fn check_code_free(exec: Exec<'_>, org: i64, code: Option<&str>, except: i64) -> Result<()> {
+    let Some(code) = code else { return Ok(()) };
+    let taken = scalar!(
+        exec,
+        i64,
+        "SELECT COUNT(*) FROM schedule_types WHERE org_id = $1 AND code = $2 AND id <> $3",
+        org,
+        code,
+        except
+    )?;
+    if taken > 0 {
+        return Err(Error::invalid(
+            "code",
+            format!("another schedule type has the code {code:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Every schedule type, by name.
+pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<ScheduleType>> {
+    let sql = format!("{SELECT} WHERE st.org_id = $1 ORDER BY st.name, st.id");
+    Ok(rows!(exec, fetch_all, ScheduleType, &sql, org)?)
+}
+
+/// One schedule type.
+pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<ScheduleType> {
+    let sql = format!("{SELECT} WHERE st.org_id = $1 AND st.id = $2");
+    rows!(exec, fetch_optional, ScheduleType, &sql, org, id)?
+        .ok_or(Error::NotFound("schedule type"))
+}
+
+/// Creates a schedule type.
+pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<ScheduleType> {
+    let c = check(input)?;
+    if let Some(clinic) = input.clinic_id {
+        check_clinic(tx.exec(), org, "clinic_id", clinic).await?;
+    }
+    check_code_free(tx.exec(), org, c.code.as_deref(), -1).await?;
+    let key = keys::unique(tx.exec(), Kind::ScheduleType, org, &c.name).await?;
+    let id = scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO schedule_types (org_id, key, code, name, clinic_id, default_duration_minutes, \
+         allow_conflicts, telehealth, background_color, font_color) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        org,
+        &key,
+        c.code.as_deref(),
+        &c.name,
+        input.clinic_id,
+        input.default_duration_minutes,
+        input.allow_conflicts,
+        input.telehealth,
+        &c.background_color,
+        &c.font_color
+    )
+    .map_err(unique_as("code", "another schedule type has this code"))?;
+    get(tx.exec(), org, id).await
+}
+
+/// Saves a schedule type.
+pub async fn update(
+    tx: &mut Tx,
+    org: i64,
+    id: i64,
+    input: &ScheduleTypeInput,
+) -> Result<ScheduleType> {
+    get(tx.exec(), org, id).await?;
+    let c = check(input)?;
+    if let Some(clinic) = input.clinic_id {
+        check_clinic(tx.exec(), org, "clinic_id", clinic).await?;
+    }
+    check_code_free(tx.exec(), org, c.code.as_deref(), id).await?;
+    execute!(
+        tx.exec(),
+        "UPDATE schedule_types SET code = $3, name = $4, clinic_id = $5, default_duration_minutes = $6, \
+         allow_conflicts = $7, telehealth = $8, background_color = $9, font_color = $10 \
+         WHERE org_id = $1 AND id = $2",
+        org,
+        id,
+        c.code.as_deref(),
+        &c.name,
+        input.clinic_id,
+        input.default_duration_minutes,
+        input.allow_conflicts,
+        input.telehealth,
+        &c.background_color,
+        &c.font_color
+    )
+    .map_err(unique_as("code", "another schedule type has this code"))?;
+    get(tx.exec(), org, id).await
+}
+
+#[derive(sqlx::FromRow)]
+struct Usage {
+    practitioners: i64,
+    services: i64,
+    appointments: i64,
+}
+
+/// Deletes a schedule type that no practitioner has, no service applies to and no
+/// appointment names. Assignments would otherwise vanish with it (the schema cascades
+/// them), silently changing what patients can book.
+pub async fn delete(tx: &mut Tx, org: i64, id: i64) -> Result<()> {
+    let t = get(tx.exec(), org, id).await?;
+    let usage = rows!(
+        tx.exec(),
+        fetch_one,
+        Usage,
+        "SELECT (SELECT COUNT(*) FROM practitioner_schedule_types WHERE org_id = $1 AND schedule_type_id = $2) AS practitioners, \
+                (SELECT COUNT(*) FROM service_schedule_types WHERE org_id = $1 AND schedule_type_id = $2) AS services, \
+                (SELECT COUNT(*) FROM appointments WHERE org_id = $1 AND schedule_type_id = $2) AS appointments",
+        org,
+        id
+    )?;
+    let users = [
+        (usage.practitioners, "practitioner"),
+        (usage.services, "service"),
+        (usage.appointments, "appointment"),
+    ]
+    .into_iter()
+    .filter(|&(n, _)| n > 0)
+    .map(|(n, noun)| count(n, noun))
+    .collect::<Vec<_>>();
+    if !users.is_empty() {
+        return Err(Error::invalid(
+            "schedule_type",
+            format!(
+                "{:?} is still used by {}: remove it from them first",
+                t.name,
+                users.join(", ")
+            ),
+        ));
+    }
+    execute!(
+        tx.exec(),
+        "DELETE FROM schedule_types WHERE org_id = $1 AND id = $2",
+        org,
+        id
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ScheduleTypeInput {
+        ScheduleTypeInput {
+            name: "Physiotherapy".into(),
+            ..ScheduleTypeInput::default()
+        }
+    }
+
+    fn field_of(r: Result<Checked>) -> String {
+        match r {
+            Err(Error::Invalid { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn inputs_are_trimmed_and_colours_normalised() {
+        let c = check(&ScheduleTypeInput {
+            code: Some("  ".into()),
+            name: " Physio ".into(),
+            background_color: "#CFE8FF".into(),
+            ..input()
+        })
+        .unwrap();
+        assert_eq!(c.code, None, "a blank code is no code");
+        assert_eq!(c.name, "Physio");
+        assert_eq!(c.background_color, "#cfe8ff");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let bad_name = ScheduleTypeInput {
+            name: " ".into(),
+            ..input()
+        };
+        assert_eq!(field_of(check(&bad_name)), "name");
+        for minutes in [0, 1441] {
+            let bad = ScheduleTypeInput {
+                default_duration_minutes: minutes,
+                ..input()
+            };
+            assert_eq!(field_of(check(&bad)), "default_duration_minutes");
+        }
+        let bad_colour = ScheduleTypeInput {
+            font_color: "blue".into(),
+            ..input()
+        };
+        assert_eq!(field_of(check(&bad_colour)), "font_color");
+        let long_code = ScheduleTypeInput {
+            code: Some("x".repeat(33)),
+            ..input()
+        };
+        assert_eq!(field_of(check(&long_code)), "code");
+    }
+
+    #[test]
+    fn contrast_follows_wcag() {
+        let black_on_white = contrast_ratio("#ffffff", "#000000").unwrap();
+        assert!((black_on_white - 21.0).abs() < 1e-9);
+        let pale = contrast_ratio("#ffffff", "#cccccc").unwrap();
+        assert!(pale < MIN_CONTRAST_RATIO);
+        assert_eq!(contrast_ratio("#fff", "#000000"), None);
+    }
+}

@@ -187,3 +187,64 @@ pub async fn set_password(tx: &mut Tx, org: i64, id: i64, password_hash: &str) -
     }
     Ok(())
 }
+
+/// Creates a staff user after checking the role's link to a practitioner: a
+/// practitioner account names one of the organisation's practitioners (whose schedule
+/// it sees), and other roles name none.
+pub async fn create_account(
+    tx: &mut Tx,
+    org: i64,
+    new: &NewStaff<'_>,
+    now_ns: i64,
+) -> Result<StaffUser> {
+    normalise_email(new.email)?;
+    if new.name.trim().is_empty() || new.name.trim().chars().count() > 100 {
+        return Err(Error::invalid(
+            "name",
+            "is required (at most 100 characters)",
+        ));
+    }
+    match (new.role, new.practitioner_id) {
+        (Role::Practitioner, None) => {
+            return Err(Error::invalid(
+                "practitioner_id",
+                "choose whose schedule a practitioner account sees",
+            ));
+        }
+        (Role::Practitioner, Some(practitioner)) => {
+            crate::practitioner::get(tx.exec(), org, practitioner)
+                .await
+                .map_err(|e| match e {
+                    Error::NotFound(_) => Error::invalid(
+                        "practitioner_id",
+                        "choose one of the organisation's practitioners",
+                    ),
+                    other => other,
+                })?;
+        }
+        (Role::Admin | Role::FrontDesk, Some(_)) => {
+            return Err(Error::invalid(
+                "practitioner_id",
+                "only practitioner accounts are linked to a practitioner",
+            ));
+        }
+        (Role::Admin | Role::FrontDesk, None) => {}
+    }
+    create(tx, org, new, now_ns).await
+}
+
+/// Lets a staff user sign in again, or stops them: an inactive account's sessions
+/// stop working at their next request, as the sign-in check reads `active`.
+pub async fn set_active(tx: &mut Tx, org: i64, id: i64, active: bool) -> Result<StaffUser> {
+    let n = execute!(
+        tx.exec(),
+        "UPDATE staff_users SET active = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        id,
+        active
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound("staff user"));
+    }
+    by_id(tx.exec(), org, id).await
+}

@@ -1,4 +1,5 @@
-//! HTML form bodies, read as name/value pairs, and errors shown next to their fields.
+//! HTML form bodies, read as name/value pairs, and errors shown next to their fields;
+//! and JSON bodies of the API, whose errors name their field too.
 //!
 //! Form fields are strings, checked by the handler, so a bad value gets a message that
 //! names its field instead of a generic 400.
@@ -7,6 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, PageError};
 
@@ -128,5 +130,56 @@ pub fn number(errors: &mut FieldErrors, form: &FormData, name: &str, label: &str
             errors.add(name, format!("{label} must be a whole number"));
             None
         }
+    }
+}
+
+/// A JSON request body of the API. Unlike axum's `Json`, whose rejections are plain
+/// text, a body that is not JSON or does not fit `T` is refused like any other bad
+/// input: 422 with `{"error": {"code", "message", "field"}}`, naming the field (its
+/// path, e.g. `schedule_type_ids[1]`), and nothing is changed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::invalid("body", e.body_text()))?;
+        let mut json = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut json).map_err(json_error)?;
+        json.end()
+            .map_err(|e| AppError::invalid("body", without_position(&e)))?;
+        Ok(JsonBody(value))
+    }
+}
+
+/// The field a JSON error is about, and what is wrong, in the API's error shape.
+fn json_error(e: serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = e.path().to_string();
+    let message = without_position(e.inner());
+    // A missing field is reported at the object that lacks it, so its name is taken
+    // from serde's message ("missing field `name`").
+    let named = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    // The path is "." at the top of the body, and "?" where the JSON itself is broken.
+    let field = match (named, path.as_str()) {
+        (Some(name), ".") => name.to_owned(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, "." | "?") => "body".to_owned(),
+        (None, _) => path,
+    };
+    AppError::invalid(field, message)
+}
+
+/// serde_json's message without its " at line 1 column 7", which means nothing to a
+/// person reading the error of one field.
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_owned(),
+        None => text,
     }
 }

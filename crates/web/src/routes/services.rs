@@ -1,16 +1,618 @@
-//! (to be written)
+//! Products and services: the admin pages and the API.
 
-use axum::Router;
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::practitioner_type::{self, PractitionerType};
+use store::schedule_type::{self, ScheduleType};
+use store::service::{self, Service, ServiceInput};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::changes::{self, Change};
+use crate::error::{AppError, PageError};
+use crate::form::{self, FieldErrors, FormData, JsonBody};
+use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
 pub fn pages() -> Router<AppState> {
     Router::new()
+        .route("/o/{slug}/admin/services", get(list_page).post(create_page))
+        .route(
+            "/o/{slug}/admin/services/{id}",
+            get(edit_page).post(update_page),
+        )
+        .route("/o/{slug}/admin/services/{id}/delete", post(delete_page))
 }
 
 /// The API.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update, delete))
+}
+
+/// A product or service, as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceDto {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id.
+    pub key: String,
+    /// Optional short code, unique in the organisation.
+    pub code: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Shown to patients in the portal.
+    pub description: Option<String>,
+    /// Default length in minutes (staff may change it when booking, patients may not).
+    pub duration_minutes: i64,
+    /// Whether patients may book it in the portal.
+    pub book_from_portal: bool,
+    /// How many appointments may share a slot when patients book it online, in a
+    /// schedule type that allows conflicts (1 ..= 10000).
+    pub portal_conflicts: i64,
+    /// The practitioner type that gives it; `null`: any type.
+    pub practitioner_type_id: Option<i64>,
+    /// That type's name.
+    pub practitioner_type_name: Option<String>,
+    /// The schedule types it applies to.
+    pub schedule_type_ids: Vec<i64>,
+}
+
+impl ServiceDto {
+    fn new(s: Service, schedule_type_ids: Vec<i64>) -> Self {
+        ServiceDto {
+            id: s.id,
+            key: s.key,
+            code: s.code,
+            name: s.name,
+            description: s.description,
+            duration_minutes: s.duration_minutes,
+            book_from_portal: s.book_from_portal,
+            portal_conflicts: s.portal_conflicts,
+            practitioner_type_id: s.practitioner_type_id,
+            practitioner_type_name: s.practitioner_type_name,
+            schedule_type_ids,
+        }
+    }
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// A product or service to create or save. Optional fields left out take the
+/// scenario format's defaults.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBody {
+    /// Optional short code, unique in the organisation.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Name.
+    pub name: String,
+    /// Shown to patients in the portal (optional).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// 1 ..= 1440 minutes.
+    pub duration_minutes: i64,
+    /// Book from portal (default false).
+    #[serde(default)]
+    pub book_from_portal: bool,
+    /// Portal conflicts, 1 ..= 10000 (default 1).
+    #[serde(default = "one")]
+    pub portal_conflicts: i64,
+    /// A practitioner type of the organisation; `null` (default): any type.
+    #[serde(default)]
+    pub practitioner_type_id: Option<i64>,
+    /// Schedule types of the organisation it applies to (default none).
+    #[serde(default)]
+    pub schedule_type_ids: Vec<i64>,
+}
+
+impl From<ServiceBody> for ServiceInput {
+    fn from(b: ServiceBody) -> Self {
+        ServiceInput {
+            code: b.code,
+            name: b.name,
+            description: b.description,
+            duration_minutes: b.duration_minutes,
+            book_from_portal: b.book_from_portal,
+            portal_conflicts: b.portal_conflicts,
+            practitioner_type_id: b.practitioner_type_id,
+            schedule_type_ids: b.schedule_type_ids,
+        }
+    }
+}
+
+fn details(input: &ServiceInput) -> serde_json::Value {
+    json!({
+        "code": input.code,
+        "name": input.name,
+        "description": input.description,
+        "duration_minutes": input.duration_minutes,
+        "book_from_portal": input.book_from_portal,
+        "portal_conflicts": input.portal_conflicts,
+        "practitioner_type_id": input.practitioner_type_id,
+        "schedule_type_ids": input.schedule_type_ids,
+    })
+}
+
+async fn create_service(
+    state: &AppState,
+    staff: &Staff,
+    input: &ServiceInput,
+) -> store::Result<Service> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "service.create",
+            entity: "service",
+        },
+        async |tx| {
+            let s = service::create(tx, staff.org.id, input).await?;
+            let id = s.id;
+            Ok((s, Some(id), details(input)))
+        },
+    )
+    .await
+}
+
+async fn update_service(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    input: &ServiceInput,
+) -> store::Result<Service> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "service.update",
+            entity: "service",
+        },
+        async |tx| {
+            let s = service::update(tx, staff.org.id, id, input).await?;
+            Ok((s, Some(id), details(input)))
+        },
+    )
+    .await
+}
+
+async fn delete_service(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "service.delete",
+            entity: "service",
+        },
+        async |tx| {
+            service::delete(tx, staff.org.id, id).await?;
+            Ok(((), Some(id), json!({})))
+        },
+    )
+    .await
+}
+
+async fn dto(state: &AppState, org: i64, id: i64) -> Result<ServiceDto, AppError> {
+    let mut conn = state.db.conn().await?;
+    let s = service::get(conn.exec(), org, id).await?;
+    let types = service::schedule_types(conn.exec(), org, id).await?;
+    Ok(ServiceDto::new(
+        s,
+        types.into_iter().map(|t| t.id).collect(),
+    ))
+}
+
+/// Every product and service (admins and front desk).
+#[utoipa::path(get, operation_id = "list_services", path = "/api/v1/orgs/{slug}/services", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 200, body = [ServiceDto]), (status = 401, description = "Not signed in"),
+        (status = 403, description = "Neither admin nor front desk")))]
+async fn list(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+) -> Result<Json<Vec<ServiceDto>>, AppError> {
+    staff.front_desk()?;
+    let mut conn = state.db.conn().await?;
+    let all = service::all(conn.exec(), staff.org.id).await?;
+    let mut links =
+        links_by_service(service::schedule_type_links(conn.exec(), staff.org.id).await?);
+    Ok(Json(
+        all.into_iter()
+            .map(|s| {
+                let types = links.remove(&s.id).unwrap_or_default();
+                ServiceDto::new(s, types)
+            })
+            .collect(),
+    ))
+}
+
+fn links_by_service(links: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
+    let mut by_service: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (s, t) in links {
+        by_service.entry(s).or_default().push(t);
+    }
+    by_service
+}
+
+/// Creates a product or service (admins).
+#[utoipa::path(post, operation_id = "create_service", path = "/api/v1/orgs/{slug}/services", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = ServiceBody,
+    responses((status = 201, body = ServiceDto), (status = 403, description = "Not an admin"),
+        (status = 422, description = "Invalid field; nothing saved")))]
+async fn create(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    JsonBody(body): JsonBody<ServiceBody>,
+) -> Result<(StatusCode, Json<ServiceDto>), AppError> {
+    staff.admin()?;
+    let s = create_service(&state, &staff, &body.into()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(dto(&state, staff.org.id, s.id).await?),
+    ))
+}
+
+/// One product or service (admins and front desk).
+#[utoipa::path(get, operation_id = "get_service", path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation"),
+        ("id" = i64, Path, description = "The service")),
+    responses((status = 200, body = ServiceDto),
+        (status = 404, description = "No such service in this organisation")))]
+async fn get_one(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<ServiceDto>, AppError> {
+    let id = path.1;
+    staff.front_desk()?;
+    Ok(Json(dto(&state, staff.org.id, id).await?))
+}
+
+/// Saves a product or service, with the schedule types it applies to (admins).
+#[utoipa::path(put, operation_id = "update_service", path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation"),
+        ("id" = i64, Path, description = "The service")),
+    request_body = ServiceBody,
+    responses((status = 200, body = ServiceDto), (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such service"), (status = 422, description = "Invalid field")))]
+async fn update(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+    JsonBody(body): JsonBody<ServiceBody>,
+) -> Result<Json<ServiceDto>, AppError> {
+    let id = path.1;
+    staff.admin()?;
+    update_service(&state, &staff, id, &body.into()).await?;
+    Ok(Json(dto(&state, staff.org.id, id).await?))
+}
+
+/// Deletes a product or service no appointment names (admins).
+#[utoipa::path(delete, operation_id = "delete_service", path = "/api/v1/orgs/{slug}/services/{id}", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation"),
+        ("id" = i64, Path, description = "The service")),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Not an admin"),
+        (status = 404, description = "No such service"), (status = 422, description = "Appointments name it")))]
+async fn delete(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<StatusCode, AppError> {
+    let id = path.1;
+    staff.admin()?;
+    delete_service(&state, &staff, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// Pages.
+
+/// The form's values as typed, so that a refused form shows them again.
+#[derive(Debug)]
+struct Values {
+    code: String,
+    name: String,
+    description: String,
+    duration_minutes: String,
+    book_from_portal: bool,
+    portal_conflicts: String,
+    /// A practitioner type id, or "" for any type.
+    practitioner_type_id: String,
+    schedule_type_ids: Vec<String>,
+}
+
+impl Values {
+    fn of(input: &ServiceInput) -> Self {
+        Values {
+            code: input.code.clone().unwrap_or_default(),
+            name: input.name.clone(),
+            description: input.description.clone().unwrap_or_default(),
+            duration_minutes: input.duration_minutes.to_string(),
+            book_from_portal: input.book_from_portal,
+            portal_conflicts: input.portal_conflicts.to_string(),
+            practitioner_type_id: input
+                .practitioner_type_id
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            schedule_type_ids: input
+                .schedule_type_ids
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+        }
+    }
+
+    fn read(form: &FormData) -> Self {
+        Values {
+            code: form.get("code"),
+            name: form.get("name"),
+            description: form.get("description"),
+            duration_minutes: form.get("duration_minutes"),
+            book_from_portal: form.checked("book_from_portal"),
+            portal_conflicts: form.get("portal_conflicts"),
+            practitioner_type_id: form.get("practitioner_type_id"),
+            schedule_type_ids: form.all("schedule_type_ids"),
+        }
+    }
+}
+
+/// Reads the form into an input, or records why it cannot.
+fn parse(form: &FormData, values: &Values, errors: &mut FieldErrors) -> Option<ServiceInput> {
+    let duration = form::number(errors, form, "duration_minutes", "The duration");
+    let conflicts = form::number(errors, form, "portal_conflicts", "Portal conflicts");
+    let practitioner_type_id = match values.practitioner_type_id.as_str() {
+        "" => Some(None),
+        id => match id.parse::<i64>() {
+            Ok(id) => Some(Some(id)),
+            Err(_) => {
+                errors.add(
+                    "practitioner_type_id",
+                    "choose a practitioner type, or any type",
+                );
+                None
+            }
+        },
+    };
+    let schedule_type_ids: Result<Vec<i64>, _> = values
+        .schedule_type_ids
+        .iter()
+        .map(|id| id.parse::<i64>())
+        .collect();
+    if schedule_type_ids.is_err() {
+        errors.add("schedule_type_ids", "choose from the schedule types listed");
+    }
+    Some(ServiceInput {
+        code: Some(values.code.clone()),
+        name: values.name.clone(),
+        description: Some(values.description.clone()),
+        duration_minutes: duration?,
+        book_from_portal: values.book_from_portal,
+        portal_conflicts: conflicts?,
+        practitioner_type_id: practitioner_type_id?,
+        schedule_type_ids: schedule_type_ids.ok()?,
+    })
+}
+
+/// A schedule type of the form's checkbox list.
+#[derive(Debug)]
+struct TypeOption {
+    t: ScheduleType,
+    checked: bool,
+}
+
+fn options(types: Vec<ScheduleType>, values: &Values) -> Vec<TypeOption> {
+    types
+        .into_iter()
+        .map(|t| TypeOption {
+            checked: values.schedule_type_ids.contains(&t.id.to_string()),
+            t,
+        })
+        .collect()
+}
+
+/// A row of the list: the service and the names of its schedule types.
+#[derive(Debug)]
+struct Row {
+    s: Service,
+    types: Vec<ScheduleType>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/services.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    kinds: Vec<PractitionerType>,
+    type_options: Vec<TypeOption>,
+    errors: FieldErrors,
+    values: Values,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/service.html")]
+struct EditPage {
+    layout: Layout,
+    s: Service,
+    kinds: Vec<PractitionerType>,
+    type_options: Vec<TypeOption>,
+    errors: FieldErrors,
+    values: Values,
+}
+
+async fn list_view(
+    state: &AppState,
+    staff: &Staff,
+    errors: FieldErrors,
+    values: Values,
+) -> Result<ListPage, PageError> {
+    let mut conn = state.db.conn().await?;
+    let types = schedule_type::all(conn.exec(), staff.org.id).await?;
+    let mut links =
+        links_by_service(service::schedule_type_links(conn.exec(), staff.org.id).await?);
+    let rows = service::all(conn.exec(), staff.org.id)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let ids = links.remove(&s.id).unwrap_or_default();
+            Row {
+                types: types
+                    .iter()
+                    .filter(|t| ids.contains(&t.id))
+                    .cloned()
+                    .collect(),
+                s,
+            }
+        })
+        .collect();
+    Ok(ListPage {
+        layout: Layout::staff(staff, "Products & services", "setup").await?,
+        rows,
+        kinds: practitioner_type::all(conn.exec(), staff.org.id).await?,
+        type_options: options(types, &values),
+        errors,
+        values,
+    })
+}
+
+async fn edit_view(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    errors: FieldErrors,
+    values: Option<Values>,
+) -> Result<EditPage, PageError> {
+    let mut conn = state.db.conn().await?;
+    let s = service::get(conn.exec(), staff.org.id, id).await?;
+    let values = match values {
+        Some(values) => values,
+        None => {
+            let applied = service::schedule_types(conn.exec(), staff.org.id, id).await?;
+            Values::of(&ServiceInput {
+                code: s.code.clone(),
+                name: s.name.clone(),
+                description: s.description.clone(),
+                duration_minutes: s.duration_minutes,
+                book_from_portal: s.book_from_portal,
+                portal_conflicts: s.portal_conflicts,
+                practitioner_type_id: s.practitioner_type_id,
+                schedule_type_ids: applied.iter().map(|t| t.id).collect(),
+            })
+        }
+    };
+    let types = schedule_type::all(conn.exec(), staff.org.id).await?;
+    Ok(EditPage {
+        layout: Layout::staff(staff, format!("Service {}", s.name), "setup").await?,
+        kinds: practitioner_type::all(conn.exec(), staff.org.id).await?,
+        type_options: options(types, &values),
+        s,
+        errors,
+        values,
+    })
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+) -> Result<ListPage, PageError> {
+    staff.admin()?;
+    let values = Values::of(&ServiceInput::default());
+    list_view(&state, &staff, FieldErrors::new(), values).await
+}
+
+async fn create_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.admin()?;
+    let values = Values::read(&form);
+    let mut errors = FieldErrors::new();
+    if let Some(input) = parse(&form, &values, &mut errors) {
+        match create_service(&state, &staff, &input).await {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/o/{}/admin/services", staff.org.slug)).into_response(),
+                );
+            }
+            Err(e) => errors.absorb(e)?,
+        }
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        list_view(&state, &staff, errors, values).await?,
+    )
+        .into_response())
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<EditPage, PageError> {
+    staff.admin()?;
+    edit_view(&state, &staff, id, FieldErrors::new(), None).await
+}
+
+async fn update_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.admin()?;
+    let values = Values::read(&form);
+    let mut errors = FieldErrors::new();
+    if let Some(input) = parse(&form, &values, &mut errors) {
+        match update_service(&state, &staff, id, &input).await {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/o/{}/admin/services", staff.org.slug)).into_response(),
+                );
+            }
+            Err(e) => errors.absorb(e)?,
+        }
+    }
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        edit_view(&state, &staff, id, errors, Some(values)).await?,
+    )
+        .into_response())
+}
+
+async fn delete_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    staff.admin()?;
+    match delete_service(&state, &staff, id).await {
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/o/{}/admin/services", staff.org.slug)).into_response())
+        }
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.absorb(e)?;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                edit_view(&state, &staff, id, errors, None).await?,
+            )
+                .into_response())
+        }
+    }
 }

@@ -1,16 +1,295 @@
-//! (to be written)
+//! Organisation settings: the admin page and the API.
+//!
+//! Saving goes through [`changes::setup`], so a resolution that leaves existing blocks
+//! off the grid is refused with the engine's message naming the block.
 
-use axum::Router;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use store::organisation::{self, Settings};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::changes::{self, Change};
+use crate::error::{AppError, PageError};
+use crate::form::{self, FieldErrors, FormData, JsonBody};
+use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
 pub fn pages() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/o/{slug}/admin/settings", get(page).post(save_page))
 }
 
 /// The API.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(get_settings, put_settings))
+}
+
+/// The organisation's settings, as the API shows and takes them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsDto {
+    /// The organisation's name, shown in the portal.
+    pub name: String,
+    /// Grid cell size: 1, 5 or 15 minutes.
+    pub resolution_minutes: i64,
+    /// Default slot step of availability records: a positive multiple of the
+    /// resolution, at most 1440.
+    pub slot_step_minutes: i64,
+    /// How long before its start a portal booking must be made, 0 ..= 525600 minutes.
+    pub min_notice_minutes: i64,
+    /// How many days ahead patients may book, 0 ..= 3660.
+    pub max_days_ahead: i64,
+    /// Whether new patients may sign up in the portal.
+    pub allow_public_signup: bool,
+    /// Whether portal bookings are booked at once (otherwise pending until staff accept).
+    pub auto_accept_portal_bookings: bool,
+    /// How long before the start patients may still cancel, 0 ..= 525600 minutes.
+    pub cancellation_notice_minutes: i64,
+    /// The portal's welcome text.
+    pub portal_welcome: String,
+}
+
+impl From<Settings> for SettingsDto {
+    fn from(s: Settings) -> Self {
+        SettingsDto {
+            name: s.name,
+            resolution_minutes: s.resolution_minutes,
+            slot_step_minutes: s.slot_step_minutes,
+            min_notice_minutes: s.min_notice_minutes,
+            max_days_ahead: s.max_days_ahead,
+            allow_public_signup: s.allow_public_signup,
+            auto_accept_portal_bookings: s.auto_accept_portal_bookings,
+            cancellation_notice_minutes: s.cancellation_notice_minutes,
+            portal_welcome: s.portal_welcome,
+        }
+    }
+}
+
+impl From<SettingsDto> for Settings {
+    fn from(s: SettingsDto) -> Self {
+        Settings {
+            name: s.name,
+            resolution_minutes: s.resolution_minutes,
+            slot_step_minutes: s.slot_step_minutes,
+            min_notice_minutes: s.min_notice_minutes,
+            max_days_ahead: s.max_days_ahead,
+            allow_public_signup: s.allow_public_signup,
+            auto_accept_portal_bookings: s.auto_accept_portal_bookings,
+            cancellation_notice_minutes: s.cancellation_notice_minutes,
+            portal_welcome: s.portal_welcome,
+        }
+    }
+}
+
+/// Saves the settings in one checked, audited transaction.
+async fn save(state: &AppState, staff: &Staff, settings: &Settings) -> store::Result<Settings> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "organisation.update_settings",
+            entity: "organisation",
+        },
+        async |tx| {
+            organisation::update_settings(tx, staff.org.id, settings).await?;
+            let saved = organisation::by_id(tx.exec(), staff.org.id).await?;
+            Ok((saved.settings(), Some(staff.org.id), json!(settings)))
+        },
+    )
+    .await
+}
+
+/// The settings (admins and front desk).
+#[utoipa::path(get, operation_id = "get_settings", path = "/api/v1/orgs/{slug}/settings", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 200, body = SettingsDto), (status = 401, description = "Not signed in"),
+        (status = 403, description = "Neither admin nor front desk")))]
+async fn get_settings(StaffApi(staff): StaffApi) -> Result<Json<SettingsDto>, AppError> {
+    staff.front_desk()?;
+    Ok(Json(staff.org.settings().into()))
+}
+
+/// Saves every setting (admins). A resolution that leaves existing availability blocks
+/// off its grid is refused, naming the block.
+#[utoipa::path(put, operation_id = "put_settings", path = "/api/v1/orgs/{slug}/settings", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = SettingsDto,
+    responses((status = 200, body = SettingsDto), (status = 403, description = "Not an admin"),
+        (status = 422, description = "Invalid field, or the setup would become invalid; nothing saved")))]
+async fn put_settings(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    JsonBody(body): JsonBody<SettingsDto>,
+) -> Result<Json<SettingsDto>, AppError> {
+    staff.admin()?;
+    let saved = save(&state, &staff, &body.into()).await?;
+    Ok(Json(saved.into()))
+}
+
+// Pages.
+
+/// The form's values as typed, so that a refused form shows them again.
+#[derive(Debug)]
+struct Values {
+    name: String,
+    resolution_minutes: String,
+    slot_step_minutes: String,
+    min_notice_minutes: String,
+    max_days_ahead: String,
+    allow_public_signup: bool,
+    auto_accept_portal_bookings: bool,
+    cancellation_notice_minutes: String,
+    portal_welcome: String,
+}
+
+impl From<&Settings> for Values {
+    fn from(s: &Settings) -> Self {
+        Values {
+            name: s.name.clone(),
+            resolution_minutes: s.resolution_minutes.to_string(),
+            slot_step_minutes: s.slot_step_minutes.to_string(),
+            min_notice_minutes: s.min_notice_minutes.to_string(),
+            max_days_ahead: s.max_days_ahead.to_string(),
+            allow_public_signup: s.allow_public_signup,
+            auto_accept_portal_bookings: s.auto_accept_portal_bookings,
+            cancellation_notice_minutes: s.cancellation_notice_minutes.to_string(),
+            portal_welcome: s.portal_welcome.clone(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    errors: FieldErrors,
+    values: Values,
+    saved: bool,
+    resolutions: Vec<Resolution>,
+}
+
+/// One choice of the resolution list.
+#[derive(Debug)]
+struct Resolution {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Notice {
+    saved: Option<String>,
+}
+
+async fn view(
+    staff: &Staff,
+    errors: FieldErrors,
+    values: Values,
+    saved: bool,
+) -> Result<SettingsPage, PageError> {
+    let resolutions = [("1", "1 minute"), ("5", "5 minutes"), ("15", "15 minutes")]
+        .into_iter()
+        .map(|(value, label)| Resolution {
+            value,
+            label,
+            selected: values.resolution_minutes == value,
+        })
+        .collect();
+    Ok(SettingsPage {
+        layout: Layout::staff(staff, "Organisation settings", "setup").await?,
+        errors,
+        values,
+        saved,
+        resolutions,
+    })
+}
+
+async fn page(
+    StaffPage(staff): StaffPage,
+    Query(notice): Query<Notice>,
+) -> Result<SettingsPage, PageError> {
+    staff.admin()?;
+    let values = Values::from(&staff.org.settings());
+    view(&staff, FieldErrors::new(), values, notice.saved.is_some()).await
+}
+
+async fn save_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.admin()?;
+    let values = Values {
+        name: form.get("name"),
+        resolution_minutes: form.get("resolution_minutes"),
+        slot_step_minutes: form.get("slot_step_minutes"),
+        min_notice_minutes: form.get("min_notice_minutes"),
+        max_days_ahead: form.get("max_days_ahead"),
+        allow_public_signup: form.checked("allow_public_signup"),
+        auto_accept_portal_bookings: form.checked("auto_accept_portal_bookings"),
+        cancellation_notice_minutes: form.get("cancellation_notice_minutes"),
+        portal_welcome: form.get("portal_welcome"),
+    };
+    let mut errors = FieldErrors::new();
+    let mut number = |name: &str, label: &str| form::number(&mut errors, &form, name, label);
+    let numbers = (
+        number("resolution_minutes", "The resolution"),
+        number("slot_step_minutes", "The slot step"),
+        number("min_notice_minutes", "The minimum notice"),
+        number("max_days_ahead", "How far ahead"),
+        number("cancellation_notice_minutes", "The cancellation notice"),
+    );
+    let (
+        Some(resolution_minutes),
+        Some(slot_step_minutes),
+        Some(min_notice_minutes),
+        Some(max_days_ahead),
+        Some(cancellation_notice_minutes),
+    ) = numbers
+    else {
+        return refused(&staff, errors, values).await;
+    };
+    let settings = Settings {
+        name: values.name.clone(),
+        resolution_minutes,
+        slot_step_minutes,
+        min_notice_minutes,
+        max_days_ahead,
+        allow_public_signup: values.allow_public_signup,
+        auto_accept_portal_bookings: values.auto_accept_portal_bookings,
+        cancellation_notice_minutes,
+        portal_welcome: values.portal_welcome.clone(),
+    };
+    match save(&state, &staff, &settings).await {
+        Ok(_) => Ok(
+            Redirect::to(&format!("/o/{}/admin/settings?saved=1", staff.org.slug)).into_response(),
+        ),
+        Err(e) => {
+            errors.absorb(e)?;
+            refused(&staff, errors, values).await
+        }
+    }
+}
+
+/// The form again with its errors and what was typed: 422, nothing saved.
+async fn refused(
+    staff: &Staff,
+    errors: FieldErrors,
+    values: Values,
+) -> Result<Response, PageError> {
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        view(staff, errors, values, false).await?,
+    )
+        .into_response())
 }
