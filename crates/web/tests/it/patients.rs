@@ -48,6 +48,14 @@ async fn the_front_desk_adds_finds_and_edits_patients_through_the_pages(backend:
     assert!(page.contains("value=\"cleo@example.com\""));
     assert!(page.contains("id=\"portal-access\""));
     assert!(page.contains("Every practitioner bookable in the portal."));
+    // The section leads to the portal access page, which answers.
+    let access = format!("{}/portal-access", created.location());
+    assert!(
+        page.contains(&format!("href=\"{access}\"")),
+        "{}",
+        page.body
+    );
+    assert_eq!(client.get(&access).await.status, StatusCode::OK);
     assert!(page.contains("No appointments yet."));
     // Search.
     let found = client.get("/o/acme/admin/patients?q=park").await;
