@@ -34,10 +34,7 @@ fn take_turn() -> Turn {
     let limit = concurrent_limit();
     let mut running = TURNS.running.lock().unwrap_or_else(|e| e.into_inner());
     while *running >= limit {
-        running = TURNS
-            .freed
-            .wait(running)
-            .unwrap_or_else(|e| e.into_inner());
+        running = TURNS.freed.wait(running).unwrap_or_else(|e| e.into_inner());
     }
     *running += 1;
     Turn(&TURNS)

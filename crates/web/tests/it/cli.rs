@@ -7,6 +7,9 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+use crate::database::TestDatabase;
+use crate::support::Backend;
+
 fn openslot(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_openslot"))
         .args(args)
@@ -332,63 +335,7 @@ fn gen_clinic_is_deterministic_and_shaped_like_the_peer_harness_expects() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// A database URL for CLI tests: a fresh SQLite file, or a fresh PostgreSQL database.
-struct CliDb {
-    url: String,
-    _dir: Option<tempfile::TempDir>,
-    /// PostgreSQL: the admin URL and the database to drop afterwards.
-    drop: Option<(String, String)>,
-}
-
-impl Drop for CliDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.drop {
-            let _ = Command::new("psql")
-                .args([
-                    admin.as_str(),
-                    "-qc",
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                ])
-                .status();
-        }
-    }
-}
-
-fn sqlite_db() -> CliDb {
-    let dir = tempfile::tempdir().unwrap();
-    CliDb {
-        url: format!("sqlite://{}", dir.path().join("cli.db").display()),
-        _dir: Some(dir),
-        drop: None,
-    }
-}
-
-fn postgres_db() -> CliDb {
-    let admin = std::env::var("OPENSLOT_TEST_POSTGRES_URL")
-        .expect("needs PostgreSQL: set OPENSLOT_TEST_POSTGRES_URL");
-    let name = format!(
-        "openslot_cli_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-            % 1_000_000_000
-    );
-    let status = Command::new("psql")
-        .args([admin.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
-        .status()
-        .expect("psql runs");
-    assert!(status.success());
-    let base = admin.rsplit_once('/').unwrap().0;
-    CliDb {
-        url: format!("{base}/{name}"),
-        _dir: None,
-        drop: Some((admin.clone(), name)),
-    }
-}
-
-fn import_export_slots_agree_with_the_scenario_cli(db: &CliDb) {
+fn import_export_slots_agree_with_the_scenario_cli(db: &TestDatabase) {
     let mut n = 0;
     for entry in std::fs::read_dir(scenarios()).unwrap() {
         let path = entry.unwrap().path();
@@ -519,13 +466,13 @@ fn import_export_slots_agree_with_the_scenario_cli(db: &CliDb) {
 
 #[test]
 fn import_export_and_slots_from_the_database_on_sqlite() {
-    import_export_slots_agree_with_the_scenario_cli(&sqlite_db());
+    import_export_slots_agree_with_the_scenario_cli(&TestDatabase::fresh(Backend::Sqlite, "cli"));
 }
 
 #[test]
 #[ignore = "needs PostgreSQL: set OPENSLOT_TEST_POSTGRES_URL"]
 fn import_export_and_slots_from_the_database_on_postgres() {
-    import_export_slots_agree_with_the_scenario_cli(&postgres_db());
+    import_export_slots_agree_with_the_scenario_cli(&TestDatabase::fresh(Backend::Postgres, "cli"));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use store::staff::{NewStaff, Role};
 use store::transfer::{self, ImportMode};
 use store::{Db, FixedClock, Organisation};
 
-pub(crate) const POSTGRES_ENV: &str = "OPENSLOT_TEST_POSTGRES_URL";
+use crate::database::TestDatabase;
 
 /// The backend a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,8 +27,7 @@ pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) db: Db,
     pub(crate) clock: Arc<FixedClock>,
-    cleanup: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
+    database: TestDatabase,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -36,38 +35,8 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 
 impl TestApp {
     pub(crate) async fn spawn(backend: Backend) -> TestApp {
-        let (url, dir, cleanup) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                (
-                    format!("sqlite://{}", dir.path().join("web.db").display()),
-                    Some(dir),
-                    None,
-                )
-            }
-            Backend::Postgres => {
-                let admin = std::env::var(POSTGRES_ENV)
-                    .unwrap_or_else(|_| panic!("needs PostgreSQL: set {POSTGRES_ENV}"));
-                let name = format!(
-                    "openslot_web_{}_{}",
-                    std::process::id(),
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_nanos()
-                        % 1_000_000_000_000
-                );
-                let mut conn = <sqlx_pg::PgConnection as sqlx_pg::Connection>::connect(&admin)
-                    .await
-                    .unwrap();
-                sqlx_pg::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .unwrap();
-                let base = admin.rsplit_once('/').unwrap().0.to_owned();
-                (format!("{base}/{name}"), None, Some((admin, name)))
-            }
-        };
+        let database = TestDatabase::fresh(backend, "web");
+        let url = database.url.clone();
         let db = Db::connect(&url).await.unwrap();
         let clock = Arc::new(FixedClock::new("2026-03-01T12:00:00Z".parse().unwrap()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -82,23 +51,17 @@ impl TestApp {
             base,
             db,
             clock,
-            cleanup,
-            _dir: dir,
+            database,
             server,
         }
     }
 
+    /// Stops the server and closes the pool; the database goes when the value does
+    /// (also when a test fails before calling this).
     pub(crate) async fn stop(self) {
         self.server.abort();
         self.db.close().await;
-        if let Some((admin, name)) = &self.cleanup
-            && let Ok(mut conn) =
-                <sqlx_pg::PgConnection as sqlx_pg::Connection>::connect(admin).await
-        {
-            let _ = sqlx_pg::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await;
-        }
+        drop(self.database);
     }
 
     /// Imports a scenario as organisation `slug`.
