@@ -19,13 +19,12 @@ use slot_engine::{
 use crate::db::{Exec, rows};
 use crate::error::{Error, Result};
 use crate::organisation::Organisation;
-use crate::transfer::{self, Appointments, Ids, Selection, Services, day_start_ns};
+use crate::setup_cache::Services;
+use crate::transfer::Ids;
 use crate::window::{self, Window};
 
 /// How many days ahead the check looks, today included: "the coming weeks".
 pub const HORIZON_DAYS: i64 = 28;
-
-const DAY_NS: i64 = 86_400_000_000_000;
 
 /// What kind of problem.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -728,22 +727,8 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
     let today = Date::try_from(now.to_utc().with_timezone(&zone).date_naive())
         .map_err(|e| Error::invalid("now", e.to_string()))?;
     let to = today.add_days(HORIZON_DAYS - 1).unwrap_or(Date::MAX);
-    let (scenario, ids) = transfer::load(
-        exec,
-        org,
-        &Selection {
-            practitioners: None,
-            dates: Some((today, to)),
-            services: Services::All,
-            patients: false,
-            appointments: Appointments::Window {
-                from_ns: day_start_ns(today) - 2 * DAY_NS,
-                to_ns: day_start_ns(to) + 3 * DAY_NS,
-                skip: None,
-            },
-        },
-    )
-    .await?;
+    let (scenario, ids) =
+        crate::window::scenario(exec, org, None, (today, to), Services::All, None).await?;
     let booked = Model::new(&scenario)?;
     // The same setup without its appointments: entities keep their indices, so counts
     // of the two searches compare slot for slot.

@@ -1,6 +1,7 @@
 //! The scenario document as an organisation's import/export format, and the loader
-//! that turns rows back into a scenario — the whole organisation for `export`, or a
-//! window of it for the engine.
+//! that turns rows back into a scenario — the whole organisation for `export`, its
+//! setup for the engine (kept in memory by `setup_cache`), and the time appointments
+//! take in a window of dates.
 //!
 //! The loader runs a fixed number of queries (about a dozen) whatever the number of
 //! practitioners, days or appointments: no N+1.
@@ -19,43 +20,13 @@ use crate::error::{Error, Result};
 use crate::organisation::{self, Organisation};
 use crate::time::{Clock, instant};
 
-/// Which appointments to load.
+/// What to load besides the setup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Appointments {
-    /// None.
-    None,
-    /// Every one, cancelled included, with all their references (export).
-    All,
-    /// Those occupying time and overlapping `[from_ns, to_ns)`, but `skip` (engine
-    /// input; references other than the practitioner are left out).
-    Window {
-        from_ns: i64,
-        to_ns: i64,
-        skip: Option<i64>,
-    },
-}
-
-/// What part of the organisation to load.
-#[derive(Clone, Debug)]
 pub(crate) struct Selection {
-    /// Only these practitioners (`None`: all).
-    pub(crate) practitioners: Option<Vec<i64>>,
-    /// Only records, holidays and time off around these dates (`None`: all).
-    pub(crate) dates: Option<(Date, Date)>,
-    /// Which services.
-    pub(crate) services: Services,
-    /// Load patients.
+    /// The patients.
     pub(crate) patients: bool,
-    /// Which appointments.
-    pub(crate) appointments: Appointments,
-}
-
-/// Which services to load.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Services {
-    All,
-    One(i64),
-    None,
+    /// Every appointment, cancelled included, with all their references.
+    pub(crate) appointments: bool,
 }
 
 /// Row ids by scenario id, for what a loaded scenario names.
@@ -216,47 +187,9 @@ pub(crate) fn mask_of(days: &[Weekday]) -> i64 {
 pub(crate) async fn load(
     exec: &mut Exec<'_>,
     org: &Organisation,
-    sel: &Selection,
+    sel: Selection,
 ) -> Result<(Scenario, Ids)> {
     let o = org.id;
-    // Every query below names its practitioners by an explicit list, which both
-    // databases answer with index lookups (an `OR` with "all" would scan the table).
-    let ids = match &sel.practitioners {
-        Some(list) => list.clone(),
-        None => rows!(
-            exec.reborrow(),
-            fetch_all,
-            (i64,),
-            "SELECT id FROM practitioners WHERE org_id = $1",
-            o
-        )?
-        .into_iter()
-        .map(|(id,)| id)
-        .collect(),
-    };
-    let practitioner_list = serde_json::to_string(&ids).expect("ids serialize");
-    // `$2` is bound but only compared with itself, so that every query keeps the same
-    // parameter numbers.
-    let all_practitioners = 0_i64;
-    let (from_day, to_day) = match sel.dates {
-        // Records in force a day either side: a slot's date depends on its clinic's zone.
-        Some((from, to)) => (
-            from.add_days(-1).unwrap_or(from).to_string(),
-            to.add_days(1).unwrap_or(to).to_string(),
-        ),
-        None => ("0000-00-00".to_owned(), "9999-99-99".to_owned()),
-    };
-    let (from_ns, to_ns) = match sel.dates {
-        // Instants of those dates in any zone, with room for zones up to 14 hours out.
-        Some((from, to)) => (
-            day_start_ns(from) - 2 * DAY_NS,
-            day_start_ns(to) + 3 * DAY_NS,
-        ),
-        None => (i64::MIN, i64::MAX),
-    };
-    let in_practitioners =
-        |exec: &Exec<'_>, column: &str| format!("({} AND $2 = 0)", exec.in_json_list(column, 3));
-
     let clinic_rows = rows!(
         exec.reborrow(),
         fetch_all,
@@ -268,11 +201,8 @@ pub(crate) async fn load(
         exec.reborrow(),
         fetch_all,
         HolidayRow,
-        "SELECT clinic_id, day FROM clinic_holidays WHERE org_id = $1 AND day >= $2 AND day <= $3 \
-         ORDER BY clinic_id, day",
-        o,
-        &from_day,
-        &to_day
+        "SELECT clinic_id, day FROM clinic_holidays WHERE org_id = $1 ORDER BY clinic_id, day",
+        o
     )?;
     let type_rows = rows!(
         exec.reborrow(),
@@ -284,114 +214,61 @@ pub(crate) async fn load(
          WHERE st.org_id = $1 ORDER BY st.key",
         o
     )?;
-    let sql = format!(
-        "SELECT p.id, p.key, p.name, t.key AS type_key, c.key AS home_clinic_key, p.email, p.active, \
-                p.bookable_in_portal \
-         FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
-              JOIN clinics c ON c.id = p.home_clinic_id \
-         WHERE p.org_id = $1 AND {} ORDER BY p.key",
-        in_practitioners(exec, "p.id")
-    );
     let practitioner_rows = rows!(
         exec.reborrow(),
         fetch_all,
         PractitionerRow,
-        &sql,
-        o,
-        all_practitioners,
-        &practitioner_list
+        "SELECT p.id, p.key, p.name, t.key AS type_key, c.key AS home_clinic_key, p.email, p.active, \
+                p.bookable_in_portal \
+         FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
+              JOIN clinics c ON c.id = p.home_clinic_id \
+         WHERE p.org_id = $1 ORDER BY p.key",
+        o
     )?;
-    let sql = format!(
-        "SELECT pst.practitioner_id AS owner_id, st.key FROM practitioner_schedule_types pst \
-         JOIN schedule_types st ON st.id = pst.schedule_type_id \
-         WHERE pst.org_id = $1 AND {} ORDER BY pst.practitioner_id, st.key",
-        in_practitioners(exec, "pst.practitioner_id")
-    );
     let assignment_rows = rows!(
         exec.reborrow(),
         fetch_all,
         OwnerKeyRow,
-        &sql,
-        o,
-        all_practitioners,
-        &practitioner_list
+        "SELECT pst.practitioner_id AS owner_id, st.key FROM practitioner_schedule_types pst \
+         JOIN schedule_types st ON st.id = pst.schedule_type_id \
+         WHERE pst.org_id = $1 ORDER BY pst.practitioner_id, st.key",
+        o
     )?;
-    let record_filter = format!(
-        "r.org_id = $1 AND {} AND r.start_date <= $5 AND (r.end_date IS NULL OR r.end_date >= $4)",
-        in_practitioners(exec, "r.practitioner_id")
-    );
-    let sql = format!(
-        "SELECT r.id, r.practitioner_id, r.start_date, r.end_date, c.key AS clinic_key, \
-                r.slot_step_minutes, r.portal_customised \
-         FROM availability_records r LEFT JOIN clinics c ON c.id = r.clinic_id \
-         WHERE {record_filter} ORDER BY r.practitioner_id, r.start_date"
-    );
     let record_rows = rows!(
         exec.reborrow(),
         fetch_all,
         RecordRow,
-        &sql,
-        o,
-        all_practitioners,
-        &practitioner_list,
-        &from_day,
-        &to_day
+        "SELECT r.id, r.practitioner_id, r.start_date, r.end_date, c.key AS clinic_key, \
+                r.slot_step_minutes, r.portal_customised \
+         FROM availability_records r LEFT JOIN clinics c ON c.id = r.clinic_id \
+         WHERE r.org_id = $1 ORDER BY r.practitioner_id, r.start_date",
+        o
     )?;
-    let sql = format!(
-        "SELECT b.record_id, b.days, b.start_minute, b.end_minute, st.key AS schedule_type_key \
-         FROM availability_blocks b JOIN availability_records r ON r.id = b.record_id \
-              JOIN schedule_types st ON st.id = b.schedule_type_id \
-         WHERE {record_filter} ORDER BY b.record_id, b.position"
-    );
     let block_rows = rows!(
         exec.reborrow(),
         fetch_all,
         BlockRow,
-        &sql,
-        o,
-        all_practitioners,
-        &practitioner_list,
-        &from_day,
-        &to_day
+        "SELECT b.record_id, b.days, b.start_minute, b.end_minute, st.key AS schedule_type_key \
+         FROM availability_blocks b JOIN schedule_types st ON st.id = b.schedule_type_id \
+         WHERE b.org_id = $1 ORDER BY b.record_id, b.position",
+        o
     )?;
-    let sql = format!(
-        "SELECT b.record_id, b.days, b.start_minute, b.end_minute, NULL AS schedule_type_key \
-         FROM portal_blocks b JOIN availability_records r ON r.id = b.record_id \
-         WHERE {record_filter} ORDER BY b.record_id, b.position"
-    );
     let portal_rows = rows!(
         exec.reborrow(),
         fetch_all,
         BlockRow,
-        &sql,
-        o,
-        all_practitioners,
-        &practitioner_list,
-        &from_day,
-        &to_day
+        "SELECT record_id, days, start_minute, end_minute, NULL AS schedule_type_key \
+         FROM portal_blocks WHERE org_id = $1 ORDER BY record_id, position",
+        o
     )?;
-    let sql = format!(
-        "SELECT practitioner_id, start_ns, end_ns FROM time_off \
-         WHERE org_id = $1 AND {} AND start_ns < $5 AND end_ns > $4 \
-         ORDER BY practitioner_id, start_ns, end_ns",
-        in_practitioners(exec, "practitioner_id")
-    );
     let time_off_rows = rows!(
         exec.reborrow(),
         fetch_all,
         TimeOffRow,
-        &sql,
-        o,
-        all_practitioners,
-        &practitioner_list,
-        from_ns,
-        to_ns
+        "SELECT practitioner_id, start_ns, end_ns FROM time_off WHERE org_id = $1 \
+         ORDER BY practitioner_id, start_ns, end_ns",
+        o
     )?;
-    let (all_services, service_id) = match sel.services {
-        Services::All => (1_i64, 0_i64),
-        Services::One(id) => (0, id),
-        Services::None => (0, -1),
-    };
     let service_rows = rows!(
         exec.reborrow(),
         fetch_all,
@@ -399,10 +276,8 @@ pub(crate) async fn load(
         "SELECT s.id, s.key, s.code, s.name, s.description, s.duration_minutes, s.book_from_portal, \
                 s.portal_conflicts, t.key AS practitioner_type_key \
          FROM services s LEFT JOIN practitioner_types t ON t.id = s.practitioner_type_id \
-         WHERE s.org_id = $1 AND ($2 = 1 OR s.id = $3) ORDER BY s.key",
-        o,
-        all_services,
-        service_id
+         WHERE s.org_id = $1 ORDER BY s.key",
+        o
     )?;
     let service_type_rows = rows!(
         exec.reborrow(),
@@ -410,10 +285,8 @@ pub(crate) async fn load(
         OwnerKeyRow,
         "SELECT sst.service_id AS owner_id, st.key FROM service_schedule_types sst \
          JOIN schedule_types st ON st.id = sst.schedule_type_id \
-         WHERE sst.org_id = $1 AND ($2 = 1 OR sst.service_id = $3) ORDER BY sst.service_id, st.key",
-        o,
-        all_services,
-        service_id
+         WHERE sst.org_id = $1 ORDER BY sst.service_id, st.key",
+        o
     )?;
     let (patient_rows, patient_practitioner_rows) = if sel.patients {
         (
@@ -438,9 +311,8 @@ pub(crate) async fn load(
     } else {
         (Vec::new(), Vec::new())
     };
-    let appointment_rows = match sel.appointments {
-        Appointments::None => Vec::new(),
-        Appointments::All => rows!(
+    let appointment_rows = if sel.appointments {
+        rows!(
             exec.reborrow(),
             fetch_all,
             AppointmentRow,
@@ -451,64 +323,9 @@ pub(crate) async fn load(
                   LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
              WHERE a.org_id = $1 ORDER BY a.practitioner_id, a.start_ns, a.id",
             o
-        )?,
-        Appointments::Window {
-            from_ns,
-            to_ns,
-            skip,
-        } => {
-            // Bounded below by the longest appointment, so the index on
-            // (org, practitioner, start) is scanned only over the window. Each
-            // practitioner's intervals come packed in one row ("start:end,…"): thousands
-            // of single rows would cost more to ferry from the database than to use.
-            let earliest_start = from_ns.saturating_sub(org.max_appointment_ns);
-            let packed = match exec {
-                Exec::Sqlite(_) => "group_concat(start_ns || ':' || end_ns, ',')",
-                Exec::Postgres(_) => "string_agg(start_ns::text || ':' || end_ns::text, ',')",
-            };
-            let sql = format!(
-                "SELECT practitioner_id AS owner_id, {packed} AS key \
-                 FROM appointments \
-                 WHERE org_id = $1 AND {} AND start_ns >= $4 AND start_ns < $5 AND end_ns > $6 \
-                       AND status <> 'cancelled' AND id <> $7 \
-                 GROUP BY practitioner_id",
-                in_practitioners(exec, "practitioner_id")
-            );
-            let groups = rows!(
-                exec.reborrow(),
-                fetch_all,
-                OwnerKeyRow,
-                &sql,
-                o,
-                all_practitioners,
-                &practitioner_list,
-                earliest_start,
-                to_ns,
-                from_ns,
-                skip.unwrap_or(-1)
-            )?;
-            let mut rows = Vec::new();
-            for group in groups {
-                for pair in group.key.split(',') {
-                    let parsed = pair
-                        .split_once(':')
-                        .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)));
-                    let (start_ns, end_ns) = parsed
-                        .ok_or_else(|| Error::invalid("stored appointment", pair.to_owned()))?;
-                    rows.push(AppointmentRow {
-                        key: None,
-                        practitioner_id: group.owner_id,
-                        patient_key: None,
-                        service_key: None,
-                        schedule_type_key: None,
-                        start_ns,
-                        end_ns,
-                        status: String::new(),
-                    });
-                }
-            }
-            rows
-        }
+        )?
+    } else {
+        Vec::new()
     };
 
     // Assemble.
@@ -680,22 +497,12 @@ pub(crate) async fn load(
             schedule_type: opt_text("schedule type", a.schedule_type_key)?,
             start: instant(a.start_ns)?,
             end: instant(a.end_ns)?,
-            // Window rows leave the status out: all of them occupy time.
-            status: if a.status.is_empty() {
-                Status::Booked
-            } else {
-                status_of(&a.status)?
-            },
+            status: status_of(&a.status)?,
         });
     }
     let scenario = Scenario {
         version: 1,
-        settings: Settings {
-            resolution_minutes: u32::try_from(org.resolution_minutes).unwrap_or(0),
-            slot_step_minutes: u32::try_from(org.slot_step_minutes).unwrap_or(0),
-            min_notice_minutes: u32::try_from(org.min_notice_minutes).unwrap_or(0),
-            max_days_ahead: u32::try_from(org.max_days_ahead).unwrap_or(0),
-        },
+        settings: settings_of(org),
         clinics,
         schedule_types,
         practitioners,
@@ -707,7 +514,73 @@ pub(crate) async fn load(
     Ok((scenario, ids))
 }
 
-const DAY_NS: i64 = 86_400_000_000_000;
+/// The time taken by `practitioners`' appointments that overlap `[from_ns, to_ns)`,
+/// but `skip` and cancelled ones, as (practitioner row, start, end): what the engine
+/// counts against capacity.
+pub(crate) async fn window_appointments(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    practitioners: &[i64],
+    from_ns: i64,
+    to_ns: i64,
+    skip: Option<i64>,
+) -> Result<Vec<(i64, i64, i64)>> {
+    let practitioner_list = serde_json::to_string(practitioners).expect("ids serialize");
+    // Bounded below by the longest appointment, so the index on (org, practitioner,
+    // start) is scanned only over the window. Each practitioner's intervals come packed
+    // in one row ("start:end,…"): thousands of single rows would cost more to ferry from
+    // the database than to use.
+    let earliest_start = from_ns.saturating_sub(org.max_appointment_ns);
+    let packed = match exec {
+        Exec::Sqlite(_) => "group_concat(start_ns || ':' || end_ns, ',')",
+        Exec::Postgres(_) => "string_agg(start_ns::text || ':' || end_ns::text, ',')",
+    };
+    let sql = format!(
+        "SELECT practitioner_id AS owner_id, {packed} AS key \
+         FROM appointments \
+         WHERE org_id = $1 AND {} AND start_ns >= $3 AND start_ns < $4 AND end_ns > $5 \
+               AND status <> 'cancelled' AND id <> $6 \
+         GROUP BY practitioner_id",
+        exec.in_json_list("practitioner_id", 2)
+    );
+    let groups = rows!(
+        exec.reborrow(),
+        fetch_all,
+        OwnerKeyRow,
+        &sql,
+        org.id,
+        &practitioner_list,
+        earliest_start,
+        to_ns,
+        from_ns,
+        skip.unwrap_or(-1)
+    )?;
+    let mut intervals = Vec::new();
+    for group in groups {
+        for pair in group.key.split(',') {
+            let parsed = pair
+                .split_once(':')
+                .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)));
+            let (start_ns, end_ns) =
+                parsed.ok_or_else(|| Error::invalid("stored appointment", pair.to_owned()))?;
+            intervals.push((group.owner_id, start_ns, end_ns));
+        }
+    }
+    Ok(intervals)
+}
+
+/// The organisation's settings, as a scenario writes them.
+pub(crate) fn settings_of(org: &Organisation) -> Settings {
+    Settings {
+        resolution_minutes: u32::try_from(org.resolution_minutes).unwrap_or(0),
+        slot_step_minutes: u32::try_from(org.slot_step_minutes).unwrap_or(0),
+        min_notice_minutes: u32::try_from(org.min_notice_minutes).unwrap_or(0),
+        max_days_ahead: u32::try_from(org.max_days_ahead).unwrap_or(0),
+    }
+}
+
+/// Nanoseconds in a day.
+pub(crate) const DAY_NS: i64 = 86_400_000_000_000;
 
 /// Nanoseconds from the Unix epoch to `date`'s midnight, read as UTC.
 pub(crate) fn day_start_ns(date: Date) -> i64 {
@@ -737,12 +610,9 @@ pub async fn export(exec: &mut Exec<'_>, org: &Organisation) -> Result<Scenario>
     let (scenario, _) = load(
         exec,
         org,
-        &Selection {
-            practitioners: None,
-            dates: None,
-            services: Services::All,
+        Selection {
             patients: true,
-            appointments: Appointments::All,
+            appointments: true,
         },
     )
     .await?;
@@ -757,12 +627,9 @@ pub async fn check_setup(tx: &mut Tx, org: i64) -> Result<()> {
     let (scenario, _) = load(
         &mut tx.exec(),
         &org,
-        &Selection {
-            practitioners: None,
-            dates: None,
-            services: Services::All,
+        Selection {
             patients: true,
-            appointments: Appointments::None,
+            appointments: false,
         },
     )
     .await?;

@@ -1,12 +1,19 @@
 //! Engine input for a window: one service, some practitioners, a range of dates, built
 //! from a fixed number of queries whatever their number.
 
+use std::sync::Arc;
+
 use slot_engine::{Date, DateRange, Instant, Model, PortalQuery, PractitionerIx, Slot, SlotQuery};
 
 use crate::db::Exec;
 use crate::error::{Error, Result};
 use crate::organisation::Organisation;
-use crate::transfer::{self, Appointments, Ids, Selection, Services, day_start_ns};
+use slot_engine::scenario::{Appointment, Scenario, Status};
+
+use crate::setup_cache;
+use crate::setup_cache::Services;
+use crate::time::instant;
+use crate::transfer::{self, DAY_NS, Ids, day_start_ns};
 
 /// What to load.
 #[derive(Clone, Debug)]
@@ -28,7 +35,7 @@ pub struct Window {
 pub struct EngineInput {
     /// The validated model.
     pub model: Model,
-    pub(crate) ids: Ids,
+    pub(crate) ids: Arc<Ids>,
 }
 
 impl EngineInput {
@@ -75,26 +82,65 @@ impl EngineInput {
     }
 }
 
-/// Loads the window and builds its model.
+/// Loads the window and builds its model: the setup from memory while the
+/// organisation's setup is unchanged (see `setup_cache`), the appointments from the
+/// database.
 pub async fn load(exec: &mut Exec<'_>, org: &Organisation, window: &Window) -> Result<EngineInput> {
-    let (scenario, ids) = transfer::load(
+    let (scenario, ids) = scenario(
         exec,
         org,
-        &Selection {
-            practitioners: window.practitioners.clone(),
-            dates: Some((window.from, window.to)),
-            services: window.service.map_or(Services::None, Services::One),
-            patients: false,
-            appointments: Appointments::Window {
-                from_ns: day_start_ns(window.from) - 2 * 86_400_000_000_000,
-                to_ns: day_start_ns(window.to) + 3 * 86_400_000_000_000,
-                skip: window.skip_appointment,
-            },
-        },
+        window.practitioners.as_deref(),
+        (window.from, window.to),
+        window.service.map_or(Services::None, Services::One),
+        window.skip_appointment,
     )
     .await?;
-    let model = Model::new(&scenario)?;
-    Ok(EngineInput { model, ids })
+    Ok(EngineInput {
+        model: Model::new(&scenario)?,
+        ids,
+    })
+}
+
+/// The engine's input for `practitioners` (`None`: all) and `services` over the dates:
+/// their setup, and the time their appointments take but `skip`'s; with the row ids of
+/// what it names.
+pub(crate) async fn scenario(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    practitioners: Option<&[i64]>,
+    dates: (Date, Date),
+    services: Services,
+    skip: Option<i64>,
+) -> Result<(Scenario, Arc<Ids>)> {
+    let setup = setup_cache::current(exec, org).await?;
+    let practitioners = setup.practitioner_rows(practitioners);
+    let mut scenario = setup.select(org, &practitioners, dates, services);
+    let taken = transfer::window_appointments(
+        exec,
+        org,
+        &practitioners,
+        day_start_ns(dates.0) - 2 * DAY_NS,
+        day_start_ns(dates.1) + 3 * DAY_NS,
+        skip,
+    )
+    .await?;
+    scenario.appointments.reserve(taken.len());
+    for (practitioner, start_ns, end_ns) in taken {
+        let Some(key) = setup.practitioner_key(practitioner) else {
+            continue;
+        };
+        scenario.appointments.push(Appointment {
+            id: None,
+            practitioner: key.clone(),
+            patient: None,
+            service: None,
+            schedule_type: None,
+            start: instant(start_ns)?,
+            end: instant(end_ns)?,
+            status: Status::Booked,
+        });
+    }
+    Ok((scenario, setup.ids()))
 }
 
 /// A question for open slots, in row ids.

@@ -6,7 +6,9 @@ use slot_reference::random::{self, Bytes};
 use store::transfer::{self, ImportMode};
 use store::window::{self, KeyedSlotRequest};
 
-use crate::{TestDb, both, clock, export, import, worked, worked_names};
+use store::keys::Kind;
+
+use crate::{TestDb, both, clock, export, id, import, worked, worked_names};
 
 fn engine_answer(scenario: &Scenario) -> Answer {
     let model = Model::new(scenario).unwrap();
@@ -94,11 +96,58 @@ async fn random_scenarios_answer_the_same_through_the_store(t: &TestDb) {
             expected,
             "random scenario {n}: export"
         );
+        // The same organisation, its setup replaced each time: the setup the store keeps
+        // in memory between requests follows every replacement.
+        let mut tx = t.db.begin().await.unwrap();
+        let replaced = transfer::import(
+            &mut tx,
+            "random-replaced",
+            &scenario,
+            ImportMode::Replace,
+            &clock("2026-01-01T00:00:00Z"),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            store_answer(t, &replaced, &scenario).await,
+            expected,
+            "random scenario {n}, replacing the last"
+        );
     }
     assert!(
         nonempty >= 5,
         "too few random scenarios had slots: {nonempty}"
     );
+}
+
+async fn a_setup_change_shows_in_the_next_window(t: &TestDb) {
+    let mut scenario = worked("basic.json");
+    let org = import(&t.db, "changing", &scenario).await;
+    let before = engine_answer(&scenario);
+    assert!(!before.slots.is_empty());
+    assert_eq!(store_answer(t, &org, &scenario).await, before);
+    // A holiday on the first day (a clinic's row elsewhere than the practitioner's).
+    let toronto = id(&t.db, Kind::Clinic, &org, "toronto").await;
+    let mut tx = t.db.begin().await.unwrap();
+    store::clinic::add_holiday(&mut tx, org.id, toronto, "2026-03-02")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    scenario.clinics[0]
+        .holidays
+        .push("2026-03-02".parse().unwrap());
+    let holiday = engine_answer(&scenario);
+    assert_ne!(holiday, before, "the holiday takes slots away");
+    assert_eq!(store_answer(t, &org, &scenario).await, holiday);
+    // The practitioner made inactive: no slots at all.
+    let christine = id(&t.db, Kind::Practitioner, &org, "christine").await;
+    let mut tx = t.db.begin().await.unwrap();
+    store::practitioner::set_active(&mut tx, org.id, christine, false)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(store_answer(t, &org, &scenario).await.slots.is_empty());
 }
 
 async fn an_invalid_scenario_is_refused_and_changes_nothing(t: &TestDb) {
@@ -142,6 +191,7 @@ async fn importing_into_an_organisation_with_data_needs_replace(t: &TestDb) {
 
 both!(
     import_export_and_window_agree_with_the_engine_on_worked_scenarios,
+    a_setup_change_shows_in_the_next_window,
     random_scenarios_answer_the_same_through_the_store,
     an_invalid_scenario_is_refused_and_changes_nothing,
     importing_into_an_organisation_with_data_needs_replace,
