@@ -1,0 +1,433 @@
+//! A load generator for a running `openslot serve --demo`: the patient portal's 30-day
+//! slot query at a fixed request rate, then bookings as fast as the server takes them,
+//! then a check through the staff API that no booking went over its capacity.
+//!
+//! ```text
+//! target/release/openslot serve --demo --database-url sqlite:///tmp/load.db &
+//! cargo run --release -p openslot-web --example load -- --base http://127.0.0.1:3000
+//! ```
+//!
+//! `scripts/load` does both and keeps the figures. The slot query is driven open-loop:
+//! request `n` is due at `start + n / rate`, and its latency counts from when it was
+//! due, so a slow server cannot hide its queue by slowing the generator down.
+//! Latencies include the HTTP round trip on loopback; the generator, the server and
+//! the database share the machine.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Days, Utc};
+use clap::Parser;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+/// What to load and how hard.
+#[derive(Debug, Parser)]
+struct Args {
+    /// The server.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    base: String,
+    /// The organisation.
+    #[arg(long, default_value = "demo")]
+    slug: String,
+    /// A staff admin's email (the demo's by default).
+    #[arg(long, default_value = "admin@demo.example")]
+    admin_email: String,
+    /// Their password.
+    #[arg(long, default_value = "open-slot-demo-admin")]
+    admin_password: String,
+    /// Slot queries per second.
+    #[arg(long, default_value_t = 500)]
+    rate: u32,
+    /// How long to query slots, in seconds.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Bookings in flight at once.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Skip the slot-query phase.
+    #[arg(long)]
+    bookings_only: bool,
+}
+
+/// A password every demo patient gets for the run.
+const PATIENT_PASSWORD: &str = "load-test: lemon harbour violet tundra 42";
+
+/// A signed-in person: cookie jar and CSRF token.
+#[derive(Clone)]
+struct Session {
+    http: reqwest::Client,
+    api: String,
+    csrf: String,
+}
+
+impl Session {
+    async fn sign_in(base: &str, slug: &str, path: &str, credentials: Value) -> Session {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .pool_max_idle_per_host(256)
+            .build()
+            .expect("an HTTP client");
+        let api = format!("{base}/api/v1/orgs/{slug}");
+        let url = format!("{api}/{path}");
+        let session: Value = http.get(&url).send().await.unwrap().json().await.unwrap();
+        let response = http
+            .post(&url)
+            .header("x-csrf-token", session["csrf_token"].as_str().unwrap())
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "sign-in at {url}");
+        let session: Value = response.json().await.unwrap();
+        Session {
+            http,
+            api,
+            csrf: session["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}/{path}", self.api))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .request(method, format!("{}/{path}", self.api))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Latency figures of one phase.
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.0.clone();
+        sorted.sort_unstable();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+
+    fn summary(&self) -> String {
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        format!(
+            "p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            ms(self.percentile(50.0)),
+            ms(self.percentile(90.0)),
+            ms(self.percentile(99.0)),
+            ms(self.percentile(100.0))
+        )
+    }
+}
+
+/// Gives every patient of the organisation a portal password and signs them all in.
+async fn patients(args: &Args, admin: &Session) -> Vec<Session> {
+    let mut sessions = Vec::new();
+    for p in admin.get("patients").await.as_array().unwrap() {
+        let (id, email) = (p["id"].as_i64().unwrap(), p["email"].as_str().unwrap());
+        let (status, body) = admin
+            .send(
+                reqwest::Method::PUT,
+                &format!("patients/{id}/portal-access/credentials"),
+                json!({"username": email, "password": PATIENT_PASSWORD}),
+            )
+            .await;
+        assert!(
+            status.is_success(),
+            "credentials for {email}: {status} {body}"
+        );
+        sessions.push(
+            Session::sign_in(
+                &args.base,
+                &args.slug,
+                "portal/session",
+                json!({"username": email, "password": PATIENT_PASSWORD}),
+            )
+            .await,
+        );
+    }
+    assert!(!sessions.is_empty(), "the organisation has no patients");
+    sessions
+}
+
+/// The 30-day slot query at `rate` per second for `seconds`, round-robin over the
+/// patients and the portal's services.
+async fn slot_queries(args: &Args, patients: &[Session], services: &[i64]) {
+    let today = Utc::now().date_naive();
+    let to = today + Days::new(30);
+    let total = u64::from(args.rate) * args.seconds;
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..total {
+        let due = start + Duration::from_secs_f64(n as f64 / f64::from(args.rate));
+        tokio::time::sleep_until(due.into()).await;
+        let session = patients[n as usize % patients.len()].clone();
+        let service = services[n as usize % services.len()];
+        let url = format!(
+            "{}/portal/slots?service={service}&from={today}&to={to}",
+            session.api
+        );
+        tasks.spawn(async move {
+            let response = session.http.get(url).send().await;
+            let ok = match response {
+                Ok(r) => r.status() == StatusCode::OK && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            (ok, due.elapsed())
+        });
+    }
+    let results = tasks.join_all().await;
+    let elapsed = start.elapsed();
+    let failed = results.iter().filter(|(ok, _)| !ok).count();
+    let latencies = Latencies(results.into_iter().map(|(_, d)| d).collect());
+    println!(
+        "slot query (30 days): {total} requests at {} per second for {} s: {:.0} per second achieved, {failed} failed; {}",
+        args.rate,
+        args.seconds,
+        total as f64 / elapsed.as_secs_f64(),
+        latencies.summary()
+    );
+}
+
+/// One booking to try: which patient, for which service, with whom, when.
+#[derive(Clone)]
+struct Attempt {
+    patient: usize,
+    service: i64,
+    practitioner: i64,
+    start: String,
+}
+
+/// Every open slot of every portal service in the booking window, each given to one of
+/// the patients who may book it (patients may be limited to some practitioners),
+/// shuffled.
+async fn candidates(patients: &[Session], services: &[i64]) -> Vec<Attempt> {
+    let today = Utc::now().date_naive();
+    let mut who_may: BTreeMap<(i64, i64, String), Vec<usize>> = BTreeMap::new();
+    for (patient, session) in patients.iter().enumerate() {
+        for &service in services {
+            for month in 0..3u64 {
+                let from = today + Days::new(month * 31);
+                let to = from + Days::new(30);
+                let slots = session
+                    .get(&format!(
+                        "portal/slots?service={service}&from={from}&to={to}"
+                    ))
+                    .await;
+                for s in slots.as_array().unwrap() {
+                    let key = (
+                        service,
+                        s["practitioner_id"].as_i64().unwrap(),
+                        s["start"].as_str().unwrap().to_owned(),
+                    );
+                    who_may.entry(key).or_default().push(patient);
+                }
+            }
+        }
+    }
+    let mut found: Vec<Attempt> = who_may
+        .into_iter()
+        .enumerate()
+        .map(|(n, ((service, practitioner, start), may))| Attempt {
+            patient: may[n % may.len()],
+            service,
+            practitioner,
+            start,
+        })
+        .collect();
+    // A fixed shuffle (SplitMix64), so that runs compare.
+    let mut state = 0x5eed_u64;
+    for i in (1..found.len()).rev() {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        found.swap(i, usize::try_from(z % (i as u64 + 1)).unwrap());
+    }
+    found
+}
+
+/// Books every candidate slot, `concurrency` at a time; returns the booked ids.
+async fn bookings(args: &Args, patients: &[Session], services: &[i64]) -> Vec<i64> {
+    let attempts = candidates(patients, services).await;
+    let turns = Arc::new(Semaphore::new(args.concurrency));
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for attempt in attempts.iter().cloned() {
+        let permit = turns.clone().acquire_owned().await.unwrap();
+        let session = patients[attempt.patient].clone();
+        tasks.spawn(async move {
+            let sent = Instant::now();
+            let (status, body) = session
+                .send(
+                    reqwest::Method::POST,
+                    "portal/appointments",
+                    json!({
+                        "service": attempt.service,
+                        "practitioner": attempt.practitioner,
+                        "start": attempt.start,
+                    }),
+                )
+                .await;
+            drop(permit);
+            (status, body["id"].as_i64(), sent.elapsed())
+        });
+    }
+    let results = tasks.join_all().await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    for (status, _, _) in &results {
+        *by_status.entry(status.as_u16()).or_default() += 1;
+    }
+    let booked: Vec<i64> = results
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::CREATED)
+        .filter_map(|(_, id, _)| *id)
+        .collect();
+    let latencies = Latencies(results.iter().map(|(_, _, d)| *d).collect());
+    println!(
+        "bookings: {} requests over {} open slots, {} in flight: {:.1} s, {:.0} bookings per second ({:.0} requests per second); answers {by_status:?}; {}",
+        results.len(),
+        attempts.len(),
+        args.concurrency,
+        elapsed,
+        booked.len() as f64 / elapsed,
+        results.len() as f64 / elapsed,
+        latencies.summary()
+    );
+    booked
+}
+
+fn instant(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339).unwrap().to_utc()
+}
+
+/// Reads every appointment back through the staff API and checks rule 11 as each
+/// booking was admitted: the appointments of the same practitioner that overlap it and
+/// were admitted before it (smaller ids: a practitioner's bookings are admitted one
+/// at a time, under a lock) and are not cancelled must number fewer than its capacity,
+/// its service's portal conflicts when its schedule type allows conflicts, else 1.
+async fn check_capacity(admin: &Session, booked: &[i64]) {
+    let capacity_of_type: BTreeMap<i64, bool> = admin
+        .get("schedule-types")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["id"].as_i64().unwrap(),
+                t["allow_conflicts"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let conflicts_of_service: BTreeMap<i64, usize> = admin
+        .get("services")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_i64().unwrap(),
+                usize::try_from(s["portal_conflicts"].as_i64().unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    // The list API answers at most 92 days per call.
+    let today = Utc::now().date_naive();
+    let mut all = Vec::new();
+    for part in 0..3u64 {
+        let from = today + Days::new(part * 61);
+        let to = from + Days::new(60);
+        let page = admin
+            .get(&format!("appointments?from={from}&to={to}"))
+            .await;
+        all.extend(page.as_array().unwrap().iter().cloned());
+    }
+    let booked: std::collections::BTreeSet<i64> = booked.iter().copied().collect();
+    let mut checked = 0;
+    for a in all
+        .iter()
+        .filter(|a| booked.contains(&a["id"].as_i64().unwrap()))
+    {
+        let id = a["id"].as_i64().unwrap();
+        let (start, end) = (
+            instant(a["start"].as_str().unwrap()),
+            instant(a["end"].as_str().unwrap()),
+        );
+        let allows = a["schedule_type_id"]
+            .as_i64()
+            .and_then(|t| capacity_of_type.get(&t).copied())
+            .unwrap_or(false);
+        let capacity = if allows {
+            conflicts_of_service[&a["service_id"].as_i64().unwrap()]
+        } else {
+            1
+        };
+        let before = all
+            .iter()
+            .filter(|b| {
+                b["id"].as_i64().unwrap() < id
+                    && b["practitioner_id"] == a["practitioner_id"]
+                    && b["status"] != "cancelled"
+                    && instant(b["start"].as_str().unwrap()) < end
+                    && instant(b["end"].as_str().unwrap()) > start
+            })
+            .count();
+        assert!(
+            before < capacity,
+            "overbooked: appointment {id} was admitted over {before} others (capacity {capacity})"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, booked.len(), "every booking read back");
+    println!("capacity: all {checked} bookings admitted within capacity (0 overbooked)");
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let admin = Session::sign_in(
+        &args.base,
+        &args.slug,
+        "session",
+        json!({"email": args.admin_email, "password": args.admin_password}),
+    )
+    .await;
+    let patients = patients(&args, &admin).await;
+    let services: Vec<i64> = patients[0]
+        .get("portal/services")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    if !args.bookings_only {
+        slot_queries(&args, &patients, &services).await;
+    }
+    let booked = bookings(&args, &patients, &services).await;
+    check_capacity(&admin, &booked).await;
+}
