@@ -14,8 +14,8 @@ const PRACTITIONER = "Christine Roy";
 
 const session = browserSession({ staff: ADMIN });
 let page;
-before(() => {
-  ({ page } = session);
+before(async () => {
+  ({ page } = await session.ready);
 });
 
 function cell(day, time) {

@@ -15,8 +15,8 @@ const PASSWORD = "kettle-harbour-violet-42";
 const session = browserSession({ staff: DESK });
 let browser;
 let staff;
-before(() => {
-  ({ browser, page: staff } = session);
+before(async () => {
+  ({ browser, page: staff } = await session.ready);
 });
 
 test("an invited patient sets a password, books, sees the confirmation and cancels", async () => {

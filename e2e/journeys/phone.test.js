@@ -10,8 +10,8 @@ const WIDTH = 375;
 
 const session = browserSession({ width: WIDTH, height: 812, mobile: true });
 let page;
-before(() => {
-  ({ page } = session);
+before(async () => {
+  ({ page } = await session.ready);
 });
 
 /** Every page of this journey is audited by visit/follow and checked for overflow. */

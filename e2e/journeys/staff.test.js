@@ -9,8 +9,8 @@ import { nextWeekday } from "../lib/dates.js";
 
 const session = browserSession({ staff: DESK });
 let page;
-before(() => {
-  ({ page } = session);
+before(async () => {
+  ({ page } = await session.ready);
 });
 
 test("invite a patient from the Portal Access page", async () => {

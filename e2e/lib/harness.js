@@ -163,15 +163,27 @@ export async function screenshot(page, name, { locator = null, fullPage = false 
 
 /**
  * One browser for a journey file, launched before its tests and closed after them,
- * with a first page (signed in as `staff` when given): `session.browser`, `session.page`.
+ * with a first page (signed in as `staff` when given): `session.browser`,
+ * `session.page` once `session.ready` has settled.
  */
 export function browserSession({ staff = null, ...viewport } = {}) {
   const session = {};
+  let started;
+  // `ready` settles once the browser is up (and staff signed in): await it in a hook.
+  session.ready = new Promise((resolve, reject) => {
+    started = { resolve, reject };
+  });
   before(async () => {
-    session.browser = await launch();
-    session.page = await newPage(session.browser, viewport);
-    if (staff) {
-      await staffSignIn(session.page, staff);
+    try {
+      session.browser = await launch();
+      session.page = await newPage(session.browser, viewport);
+      if (staff) {
+        await staffSignIn(session.page, staff);
+      }
+      started.resolve(session);
+    } catch (error) {
+      started.reject(error);
+      throw error;
     }
   });
   after(async () => {
