@@ -18,6 +18,7 @@ use crate::state::AppState;
 
 /// How long a challenge may be solved and used: ten minutes.
 const LIFETIME_NS: i64 = 600 * 1_000_000_000;
+const NS_PER_MS: i64 = 1_000_000;
 /// Each attempt is one SHA-256; the counter to find is drawn from this range, so a
 /// browser does about 30,000 hashes on average (a second or two), a bot per request too.
 const COUNTERS: std::ops::RangeInclusive<u32> = 10_000..=50_000;
@@ -34,11 +35,14 @@ pub async fn issue(state: &AppState) -> Result<Challenge, AppError> {
     getrandom::fill(&mut counter_bytes).map_err(AppError::internal)?;
     let span = COUNTERS.end() - COUNTERS.start() + 1;
     let counter = COUNTERS.start() + u32::from_le_bytes(counter_bytes) % span;
-    // The expiry is ours (the server's clock), signed inside the challenge's data.
+    // The expiry is ours (the server's clock), signed inside the challenge's data. It
+    // is in milliseconds: a browser reads JSON numbers as doubles, exact only below
+    // 2^53, and sends the challenge back as it read it, so nanoseconds would come back
+    // rounded and fail the signature.
     let mut data = BTreeMap::new();
     data.insert(
-        "expires_ns".to_owned(),
-        serde_json::Value::from(state.clock.now_ns() + LIFETIME_NS),
+        "expires_ms".to_owned(),
+        serde_json::Value::from((state.clock.now_ns() + LIFETIME_NS).div_euclid(NS_PER_MS)),
     );
     altcha::create_challenge(CreateChallengeOptions {
         algorithm: "SHA-256".to_owned(),
@@ -86,8 +90,9 @@ pub async fn verify(state: &AppState, payload: &str) -> Result<(), AppError> {
         .parameters
         .data
         .as_ref()
-        .and_then(|d| d.get("expires_ns"))
+        .and_then(|d| d.get("expires_ms"))
         .and_then(serde_json::Value::as_i64)
+        .and_then(|ms| ms.checked_mul(NS_PER_MS))
         .ok_or_else(refused)?;
     let now = state.clock.now_ns();
     if now >= expires_ns {

@@ -20,6 +20,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/grid.js"),
     ),
+    (
+        "pow.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pow.js"),
+    ),
 ];
 
 /// The routes.

@@ -69,4 +69,52 @@ async fn a_solved_challenge_passes_once(backend: Backend) {
     app.stop().await;
 }
 
-both!(a_solved_challenge_passes_once);
+/// What a browser does to JSON: every number becomes a double (exact below 2^53 only)
+/// and is written back from it.
+fn through_javascript(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Value::from(i as f64 as i64),
+            (None, Some(u), _) => Value::from(u as f64 as u64),
+            (_, _, Some(f)) => Value::from(f),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(through_javascript).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, through_javascript(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The sign-up page's script (static/pow.js) parses the challenge with `JSON.parse` and
+/// sends it back with `JSON.stringify`: the signed challenge must survive that.
+async fn a_challenge_survives_a_browsers_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let clock = Arc::new(FixedClock::new(
+        "2026-11-28T10:23:58.194667297Z".parse().unwrap(),
+    ));
+    let state = AppState::new(
+        app.db.clone(),
+        clock.clone(),
+        Config::local("http://localhost"),
+    );
+    let challenge = captcha::issue(&state).await.unwrap();
+    let payload = captcha::solve(&challenge);
+    let bytes =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, payload).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let browser = serde_json::to_string(&through_javascript(json)).unwrap();
+    captcha::verify(&state, &browser)
+        .await
+        .expect("the challenge as a browser sends it back passes");
+    app.stop().await;
+}
+
+both!(
+    a_solved_challenge_passes_once,
+    a_challenge_survives_a_browsers_json
+);

@@ -75,6 +75,21 @@ async fn link(app: &TestApp, to: &str, part: &str) -> String {
     url[app.base.len()..].to_owned()
 }
 
+/// Changes the organisation's settings.
+async fn change_settings(
+    app: &TestApp,
+    org: &Organisation,
+    change: impl FnOnce(&mut store::organisation::Settings),
+) {
+    let mut settings = org.settings();
+    change(&mut settings);
+    let mut tx = app.db.begin().await.unwrap();
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn setup(app: &TestApp) -> (Organisation, Client) {
     let org = app.import("clinic", &clinic()).await;
     let staff = app.signed_in(&org, Role::FrontDesk).await;
@@ -273,13 +288,10 @@ async fn signing_up_says_the_same_for_new_and_known_addresses(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let (org, staff) = setup(&app).await;
     patient(&app, &org, &staff, "ada").await;
-    let mut tx = app.db.begin().await.unwrap();
-    let mut settings = org.settings();
-    settings.allow_public_signup = true;
-    store::organisation::update_settings(&mut tx, org.id, &settings)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    change_settings(&app, &org, |s| {
+        s.allow_public_signup = true;
+    })
+    .await;
     let sign_up = |email: &'static str| {
         let app_client = app.client();
         async move {
@@ -361,6 +373,29 @@ async fn signing_up_says_the_same_for_new_and_known_addresses(backend: Backend) 
         .await;
     assert_eq!(robot.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(robot.contains("id=\"captcha-error\""));
+    app.stop().await;
+}
+
+/// The sign-up page's proof-of-work script is served by this server, so a browser can
+/// solve the CAPTCHA at all.
+async fn the_sign_up_pages_script_is_served(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (org, _) = setup(&app).await;
+    change_settings(&app, &org, |s| {
+        s.allow_public_signup = true;
+    })
+    .await;
+    let client = app.client();
+    let page = client.get("/o/clinic/portal/signup").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.contains("<script src=\"/static/pow.js\" defer></script>"));
+    let script = client.get("/static/pow.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert_eq!(
+        script.headers["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert!(script.body.contains("crypto.subtle.digest"));
     app.stop().await;
 }
 
@@ -642,19 +677,25 @@ async fn booking_confirms_emails_and_loses_races_politely(backend: Backend) {
 async fn cancelling_is_refused_inside_the_notice_saying_until_when(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (org, staff) = setup(&app).await;
-    let mut tx = app.db.begin().await.unwrap();
-    let mut settings = org.settings();
-    settings.cancellation_notice_minutes = 24 * 60;
-    store::organisation::update_settings(&mut tx, org.id, &settings)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    change_settings(&app, &org, |s| {
+        s.cancellation_notice_minutes = 24 * 60;
+    })
+    .await;
     let ada = patient(&app, &org, &staff, "ada").await;
     let visit = id(&app, &org, store::keys::Kind::Service, "visit").await;
     let christine = id(&app, &org, store::keys::Kind::Practitioner, "christine").await;
     let made = ada.api(Method::POST, "/api/v1/orgs/clinic/portal/appointments", Some(json!({"service": visit, "practitioner": christine, "start": "2026-03-03T09:00:00-05:00"}))).await.json();
     let id = made["id"].as_i64().unwrap();
     assert_eq!(made["cancellable_until"], "2026-03-02T09:00:00-05:00");
+    // The page says it in words, in the clinic's time.
+    let page = ada
+        .get(&format!("/o/clinic/portal/appointments/{id}"))
+        .await;
+    assert!(
+        page.contains("You can cancel online until Mon 2 Mar 2026, 09:00."),
+        "{}",
+        page.body
+    );
     // Inside the notice: refused, saying until when.
     app.clock.set("2026-03-02T15:00:00Z".parse().unwrap());
     let refused = ada
@@ -690,13 +731,10 @@ async fn cancelling_is_refused_inside_the_notice_saying_until_when(backend: Back
 async fn without_auto_accept_a_booking_is_pending_and_holds_its_slot(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (org, staff) = setup(&app).await;
-    let mut tx = app.db.begin().await.unwrap();
-    let mut settings = org.settings();
-    settings.auto_accept_portal_bookings = false;
-    store::organisation::update_settings(&mut tx, org.id, &settings)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    change_settings(&app, &org, |s| {
+        s.auto_accept_portal_bookings = false;
+    })
+    .await;
     let ada = patient(&app, &org, &staff, "ada").await;
     let visit = id(&app, &org, store::keys::Kind::Service, "visit").await;
     let christine = id(&app, &org, store::keys::Kind::Practitioner, "christine").await;
@@ -723,6 +761,7 @@ both!(
     invitations_work_for_exactly_three_days_once,
     sign_in_is_generic_and_rotates_the_session,
     signing_up_says_the_same_for_new_and_known_addresses,
+    the_sign_up_pages_script_is_served,
     a_forgotten_password_is_reset_once_within_the_hour,
     booking_confirms_emails_and_loses_races_politely,
     cancelling_is_refused_inside_the_notice_saying_until_when,

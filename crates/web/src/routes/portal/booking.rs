@@ -581,10 +581,16 @@ fn rfc3339(ns: i64, tz: chrono_tz::Tz) -> String {
         .to_rfc3339()
 }
 
-fn appointment_dto(org: &store::Organisation, now_ns: i64, a: AppointmentView) -> AppointmentDto {
-    let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
+/// Until when the patient may still cancel `a` online, if they still may.
+fn cancel_deadline(org: &store::Organisation, now_ns: i64, a: &AppointmentView) -> Option<i64> {
     let until = a.start_ns - org.cancellation_notice_minutes * 60_000_000_000;
     let open = matches!(a.status.as_str(), "booked" | "pending") && now_ns <= until;
+    open.then_some(until)
+}
+
+fn appointment_dto(org: &store::Organisation, now_ns: i64, a: AppointmentView) -> AppointmentDto {
+    let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let deadline = cancel_deadline(org, now_ns, &a);
     AppointmentDto {
         id: a.id,
         practitioner_name: a.practitioner_name,
@@ -595,7 +601,7 @@ fn appointment_dto(org: &store::Organisation, now_ns: i64, a: AppointmentView) -
         when: local_datetime(a.start_ns, tz),
         status: a.status,
         status_note: a.status_note,
-        cancellable_until: open.then(|| rfc3339(until, tz)),
+        cancellable_until: deadline.map(|until| rfc3339(until, tz)),
         timezone: a.timezone,
     }
 }
@@ -701,7 +707,35 @@ async fn calendar_file(
 struct AppointmentPage {
     layout: PortalLayout,
     a: AppointmentDto,
+    /// Until when the patient may cancel online, in words, in the clinic's time.
+    cancellable_until: Option<String>,
     notice: Option<String>,
+}
+
+impl AppointmentPage {
+    async fn new(
+        state: &AppState,
+        p: &Patient,
+        a: AppointmentView,
+        notice: Option<String>,
+    ) -> Result<Self, PageError> {
+        let now_ns = state.clock.now_ns();
+        let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
+        Ok(AppointmentPage {
+            layout: PortalLayout::new(
+                &p.org,
+                &p.session,
+                Some(&p.patient.first_name),
+                "Your appointment",
+                "appointments",
+            )
+            .await?,
+            cancellable_until: cancel_deadline(&p.org, now_ns, &a)
+                .map(|until| local_datetime(until, tz)),
+            a: appointment_dto(&p.org, now_ns, a),
+            notice,
+        })
+    }
 }
 
 async fn appointment_page(
@@ -710,18 +744,7 @@ async fn appointment_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<AppointmentPage, PageError> {
     let a = own(&state, &p, id).await?;
-    Ok(AppointmentPage {
-        layout: PortalLayout::new(
-            &p.org,
-            &p.session,
-            Some(&p.patient.first_name),
-            "Your appointment",
-            "appointments",
-        )
-        .await?,
-        a: appointment_dto(&p.org, state.clock.now_ns(), a),
-        notice: None,
-    })
+    AppointmentPage::new(&state, &p, a, None).await
 }
 
 /// Cancels one of the patient's own appointments, within the cancellation notice.
@@ -769,18 +792,7 @@ async fn cancel_page(
         ),
         Err(AppError::Conflict { message, .. }) => {
             let a = own(&state, &p, id).await?;
-            let page = AppointmentPage {
-                layout: PortalLayout::new(
-                    &p.org,
-                    &p.session,
-                    Some(&p.patient.first_name),
-                    "Your appointment",
-                    "appointments",
-                )
-                .await?,
-                a: appointment_dto(&p.org, state.clock.now_ns(), a),
-                notice: Some(capitalise(&message)),
-            };
+            let page = AppointmentPage::new(&state, &p, a, Some(capitalise(&message))).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(e) => Err(e.into()),
