@@ -50,6 +50,11 @@ struct Args {
     /// Skip the slot-query phase.
     #[arg(long)]
     bookings_only: bool,
+    /// Book only slots that do not overlap another attempt of the same practitioner,
+    /// so that every attempt can succeed (measures bookings, not refusals); without
+    /// it every open start is tried, and overlapping ones race for the same places.
+    #[arg(long)]
+    distinct: bool,
 }
 
 /// A password every demo patient gets for the run.
@@ -218,12 +223,15 @@ struct Attempt {
     start: String,
 }
 
-/// Every open slot of every portal service in the booking window, each given to one of
-/// the patients who may book it (patients may be limited to some practitioners),
-/// shuffled.
-async fn candidates(patients: &[Session], services: &[i64]) -> Vec<Attempt> {
+/// Every open slot of every portal service in the booking window (with `distinct`,
+/// only those that overlap no other chosen slot of the practitioner), each given to
+/// one of the patients who may book it (patients may be limited to some
+/// practitioners), shuffled.
+async fn candidates(patients: &[Session], services: &[i64], distinct: bool) -> Vec<Attempt> {
     let today = Utc::now().date_naive();
-    let mut who_may: BTreeMap<(i64, i64, String), Vec<usize>> = BTreeMap::new();
+    // Keyed by practitioner, start instant and service: in time order per practitioner.
+    let mut who_may: BTreeMap<(i64, DateTime<Utc>, i64), (String, DateTime<Utc>, Vec<usize>)> =
+        BTreeMap::new();
     for (patient, session) in patients.iter().enumerate() {
         for &service in services {
             for month in 0..3u64 {
@@ -235,26 +243,41 @@ async fn candidates(patients: &[Session], services: &[i64]) -> Vec<Attempt> {
                     ))
                     .await;
                 for s in slots.as_array().unwrap() {
+                    let start = s["start"].as_str().unwrap();
                     let key = (
-                        service,
                         s["practitioner_id"].as_i64().unwrap(),
-                        s["start"].as_str().unwrap().to_owned(),
+                        instant(start),
+                        service,
                     );
-                    who_may.entry(key).or_default().push(patient);
+                    let end = instant(s["end"].as_str().unwrap());
+                    who_may
+                        .entry(key)
+                        .or_insert_with(|| (start.to_owned(), end, Vec::new()))
+                        .2
+                        .push(patient);
                 }
             }
         }
     }
-    let mut found: Vec<Attempt> = who_may
-        .into_iter()
-        .enumerate()
-        .map(|(n, ((service, practitioner, start), may))| Attempt {
+    let mut busy_until: BTreeMap<i64, DateTime<Utc>> = BTreeMap::new();
+    let mut found = Vec::new();
+    for (n, ((practitioner, at, service), (start, end, may))) in who_may.into_iter().enumerate() {
+        if distinct {
+            if busy_until
+                .get(&practitioner)
+                .is_some_and(|until| at < *until)
+            {
+                continue;
+            }
+            busy_until.insert(practitioner, end);
+        }
+        found.push(Attempt {
             patient: may[n % may.len()],
             service,
             practitioner,
             start,
-        })
-        .collect();
+        });
+    }
     // A fixed shuffle (SplitMix64), so that runs compare.
     let mut state = 0x5eed_u64;
     for i in (1..found.len()).rev() {
@@ -270,7 +293,7 @@ async fn candidates(patients: &[Session], services: &[i64]) -> Vec<Attempt> {
 
 /// Books every candidate slot, `concurrency` at a time; returns the booked ids.
 async fn bookings(args: &Args, patients: &[Session], services: &[i64]) -> Vec<i64> {
-    let attempts = candidates(patients, services).await;
+    let attempts = candidates(patients, services, args.distinct).await;
     let turns = Arc::new(Semaphore::new(args.concurrency));
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
