@@ -223,15 +223,19 @@ struct Attempt {
     start: String,
 }
 
+/// A slot's practitioner, start and service: in time order per practitioner.
+type SlotKey = (i64, DateTime<Utc>, i64);
+
+/// A slot's start as the API wrote it, its end, and the patients who may book it.
+type OpenSlot = (String, DateTime<Utc>, Vec<usize>);
+
 /// Every open slot of every portal service in the booking window (with `distinct`,
 /// only those that overlap no other chosen slot of the practitioner), each given to
 /// one of the patients who may book it (patients may be limited to some
 /// practitioners), shuffled.
 async fn candidates(patients: &[Session], services: &[i64], distinct: bool) -> Vec<Attempt> {
     let today = Utc::now().date_naive();
-    // Keyed by practitioner, start instant and service: in time order per practitioner.
-    let mut who_may: BTreeMap<(i64, DateTime<Utc>, i64), (String, DateTime<Utc>, Vec<usize>)> =
-        BTreeMap::new();
+    let mut who_may: BTreeMap<SlotKey, OpenSlot> = BTreeMap::new();
     for (patient, session) in patients.iter().enumerate() {
         for &service in services {
             for month in 0..3u64 {
