@@ -264,18 +264,14 @@ pub struct SignUpRequest {
 
 /// Registers a patient, answering the same whether or not the address has an account.
 /// Field errors (names, email form, password strength, CAPTCHA) come back before
-/// anything is looked up, so they say nothing about existing accounts.
+/// anything is looked up, so they say nothing about existing accounts. The caller has
+/// counted the attempt against the address's rate limit ([`sign_up_allowed`]).
 async fn sign_up(
     state: &AppState,
     org: &Organisation,
-    address: ClientAddress,
     req: &SignUpRequest,
 ) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
-    if let Err(e) = state.limits.attempt(address.0, None) {
-        errors.add("form", e.message());
-        return Err(errors);
-    }
     let input = PatientInput {
         first_name: req.first_name.clone(),
         last_name: req.last_name.clone(),
@@ -320,6 +316,14 @@ async fn sign_up(
     register(state, org, &input, &email, &hash)
         .await
         .map_err(internal)
+}
+
+/// Counts a sign-up attempt against the client address's rate limit: over it, the
+/// seconds to wait (answered as 429 with `Retry-After`).
+fn sign_up_allowed(state: &AppState, address: ClientAddress) -> Result<(), AppError> {
+    state.limits.attempt(address.0, None).inspect_err(|_| {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+    })
 }
 
 fn internal(e: impl std::fmt::Display) -> FieldErrors {
@@ -422,7 +426,15 @@ async fn signup_submit(
         password: form.get("password"),
         captcha: form.get("captcha"),
     };
-    match sign_up(&state, &org, address, &req).await {
+    let (result, limited) = match sign_up_allowed(&state, address) {
+        Ok(()) => (sign_up(&state, &org, &req).await, None),
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.add("form", e.message());
+            (Err(errors), Some(e))
+        }
+    };
+    match result {
         Ok(()) => Ok(Message {
             layout: layout(&org, &session, "Check your email", "signin").await?,
             heading: "Check your email".into(),
@@ -431,13 +443,6 @@ async fn signup_submit(
         }
         .into_response()),
         Err(errors) => {
-            let status = if errors.has("form")
-                && errors.get("form").is_some_and(|m| m.contains("too many"))
-            {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
             let page = SignUp {
                 layout: layout(&org, &session, "Create an account", "signin").await?,
                 errors,
@@ -445,7 +450,17 @@ async fn signup_submit(
                 last_name: req.last_name,
                 email: req.email,
             };
-            Ok((status, page).into_response())
+            Ok(match limited {
+                // The form again, with the status and `Retry-After` of the limit.
+                Some(AppError::TooManyRequests { retry_after }) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
+                    page,
+                )
+                    .into_response(),
+                Some(e) => return Err(e.into()),
+                None => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+            })
         }
     }
 }
@@ -964,7 +979,8 @@ async fn api_signup(
     if !org.allow_public_signup {
         return Err(signup_closed());
     }
-    match sign_up(&state, &org, address, &body).await {
+    sign_up_allowed(&state, address)?;
+    match sign_up(&state, &org, &body).await {
         Ok(()) => Ok((
             StatusCode::ACCEPTED,
             Json(NoticeDto {
@@ -977,9 +993,6 @@ async fn api_signup(
                 .next()
                 .map(|(f, m)| (f.to_owned(), m.to_owned()))
                 .unwrap_or_default();
-            if message.contains("too many") {
-                return Err(AppError::TooManyRequests { retry_after: 30 });
-            }
             Err(AppError::invalid(field, message))
         }
     }
