@@ -27,6 +27,8 @@ pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) db: Db,
     pub(crate) clock: Arc<FixedClock>,
+    /// The server's state (to wait for its background jobs).
+    pub(crate) state: AppState,
     database: TestDatabase,
     server: tokio::task::JoinHandle<()>,
 }
@@ -45,7 +47,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState::new(db.clone(), clock.clone(), Config::local(base.clone()));
+        let server_state = state.clone();
         let server = tokio::spawn(async move {
+            let state = server_state;
             openslot_web::app::serve(listener, state, std::future::pending())
                 .await
                 .unwrap();
@@ -54,6 +58,7 @@ impl TestApp {
             base,
             db,
             clock,
+            state,
             database,
             server,
         }
@@ -128,8 +133,10 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The latest emails to `to`, newest first.
+    /// The latest emails to `to`, newest first, once the server's background jobs (the
+    /// emails of sign-up and forgot-password) are done.
     pub(crate) async fn mail(&self, to: &str) -> Vec<store::outbox::Message> {
+        self.state.jobs.idle().await;
         let mut conn = self.db.conn().await.unwrap();
         store::outbox::to_address(conn.exec(), to, 20)
             .await

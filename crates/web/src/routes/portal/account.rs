@@ -313,9 +313,13 @@ async fn sign_up(
         Ok(hash) => hash,
         Err(e) => return Err(internal(e)),
     };
-    register(state, org, &input, &email, &hash)
-        .await
-        .map_err(internal)
+    // Whether the address has an account decides what happens next; the answer must
+    // not wait for it (nor take longer either way).
+    let (job_state, org) = (state.clone(), org.clone());
+    state.jobs.spawn("sign-up", async move {
+        register(&job_state, &org, &input, &email, &hash).await
+    });
+    Ok(())
 }
 
 /// Counts a sign-up attempt against the client address's rate limit: over it, the
@@ -479,8 +483,8 @@ async fn forgot_form(Org(org): Org, session: Session) -> Result<Forgot, PageErro
     })
 }
 
-/// Sends a reset link if the address has an account; the caller answers the same
-/// either way.
+/// Counts the attempt, then sends a reset link if the address has an account — after
+/// the caller has answered, which it does the same either way and in the same time.
 async fn forgot(
     state: &AppState,
     org: &Organisation,
@@ -491,10 +495,19 @@ async fn forgot(
     state
         .limits
         .attempt(address.0, Some(&format!("reset:{}:{email}", org.id)))?;
+    let (job_state, org) = (state.clone(), org.clone());
+    state.jobs.spawn("password reset", async move {
+        send_reset(&job_state, &org, &email).await
+    });
+    Ok(())
+}
+
+/// Issues a reset token and queues its email, if `email` has an account.
+async fn send_reset(state: &AppState, org: &Organisation, email: &str) -> Result<(), AppError> {
     let now = state.clock.now_ns();
     let token = csrf::random_token();
     let mut tx = state.db.begin().await?;
-    if let Some(account) = portal_access::by_username(tx.exec(), org.id, &email).await? {
+    if let Some(account) = portal_access::by_username(tx.exec(), org.id, email).await? {
         portal_access::issue_token(
             &mut tx,
             org.id,
@@ -819,8 +832,10 @@ async fn reset_submit(
 
 // The API.
 
-/// A patient, as the portal API shows them.
+/// A patient, as the portal API shows them. (Named apart from the staff API's
+/// `PatientDto`: the OpenAPI document keeps one schema per name.)
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PortalPatientDto)]
 pub struct PatientDto {
     /// Row id.
     pub id: i64,
