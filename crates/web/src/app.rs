@@ -33,7 +33,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = crate::routes::api_router().split_for_parts();
+    let (api, openapi) = crate::routes::api_document();
     let openapi_json =
         serde_json::to_string_pretty(&openapi).expect("the OpenAPI document serializes");
     let api = api
@@ -46,7 +46,8 @@ pub fn app(state: AppState) -> Router {
                 )
             }),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), api_csrf));
+        .layer(middleware::from_fn_with_state(state.clone(), api_csrf))
+        .layer(middleware::from_fn(crate::error::json_rejections));
     let pages = crate::routes::page_router()
         .layer(middleware::from_fn_with_state(state.clone(), form_csrf));
 

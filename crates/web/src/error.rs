@@ -184,6 +184,77 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The body of every API error, as the OpenAPI document describes it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDto {
+    /// What went wrong.
+    pub error: ErrorDetailDto,
+}
+
+/// One API error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetailDto {
+    /// A short machine-readable code (`not_found`, `invalid`, `bad_request`…).
+    pub code: String,
+    /// What to tell a person.
+    pub message: String,
+    /// The offending field, when there is one.
+    pub field: Option<String>,
+    /// Machine-readable details of a conflict (rule, reasons, next slots…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// Gives the answers axum writes itself for input it cannot extract (a path id that is
+/// not a number, a query or JSON body that does not parse, a missing content type) the
+/// API's error body, keeping their status.
+pub async fn json_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let message = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => status
+            .canonical_reason()
+            .unwrap_or("bad request")
+            .to_owned(),
+    };
+    let code = match status {
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        _ => "bad_request",
+    };
+    let body = ErrorDto {
+        error: ErrorDetailDto {
+            code: code.to_owned(),
+            message,
+            field: None,
+            details: None,
+        },
+    };
+    let mut response = (status, Json(body)).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
 /// An error a page handler returns: the same errors, answered as an HTML page.
 #[derive(Debug)]
 pub struct PageError(pub AppError);

@@ -50,9 +50,72 @@ pub mod staff_users;
         (name = "appointments", description = "The appointment book, staff bookings, pending portal bookings"),
         (name = "patients", description = "Patients and their portal access"),
         (name = "portal", description = "The patient portal"),
-    )
+    ),
+    components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
 )]
 pub struct ApiDoc;
+
+/// Documents the errors every operation can answer, each with the error body: 400 (a
+/// path, query or body that does not parse), 401, 403 (not allowed, or no CSRF token),
+/// 404 (also: no such organisation), 422 and 429; with a request body also 413 and 415.
+/// Error responses an operation already describes get the error body too. Applied to
+/// the whole document once the routes are in ([`api_document`]).
+#[derive(Debug)]
+pub struct ErrorResponses;
+
+impl utoipa::Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let content = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorDto")))
+                .build()
+        };
+        let common = [
+            ("400", "The path, query or body does not parse"),
+            ("401", "Not signed in"),
+            ("403", "Not allowed, or no valid CSRF token"),
+            ("404", "No such organisation or resource"),
+            ("422", "Invalid input, naming the field"),
+            ("429", "Too many attempts; see Retry-After"),
+        ];
+        let with_body = [
+            ("413", "The body is too large"),
+            ("415", "The body is not JSON"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let extra: &[(&str, &str)] = if operation.request_body.is_some() {
+                    &with_body
+                } else {
+                    &[]
+                };
+                let responses = &mut operation.responses.responses;
+                for (status, description) in common.iter().chain(extra) {
+                    responses.entry((*status).to_owned()).or_insert_with(|| {
+                        RefOr::T(ResponseBuilder::new().description(*description).build())
+                    });
+                }
+                for (status, response) in responses.iter_mut() {
+                    if let (true, RefOr::T(response)) = (status.starts_with('4'), response)
+                        && response.content.is_empty()
+                    {
+                        response
+                            .content
+                            .insert("application/json".to_owned(), RefOr::T(content()));
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// Routes that need no organisation.
 pub fn public_router() -> Router<AppState> {
@@ -81,6 +144,13 @@ pub fn page_router() -> Router<AppState> {
         .merge(setup_check::pages())
         .merge(portal::pages())
         .merge(portal_access::pages())
+}
+
+/// The JSON API's routes and its finished OpenAPI document.
+pub fn api_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (api, mut openapi) = api_router().split_for_parts();
+    utoipa::Modify::modify(&ErrorResponses, &mut openapi);
+    (api, openapi)
 }
 
 /// The JSON API with its OpenAPI description.

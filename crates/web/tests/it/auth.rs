@@ -165,20 +165,7 @@ async fn every_page_carries_the_security_headers(backend: Backend) {
         "/no/such/page",
         "/healthz",
     ] {
-        let page = client.get(path).await;
-        let header = |name: &str| {
-            page.headers
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default()
-        };
-        assert!(
-            header("content-security-policy").contains("frame-ancestors 'none'"),
-            "{path}"
-        );
-        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
-        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
-        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        client.get(path).await.assert_security_headers(path);
     }
     app.stop().await;
 }
@@ -200,6 +187,45 @@ async fn health_metrics_and_the_openapi_document(backend: Backend) {
     assert!(doc["paths"]["/api/v1/orgs/{slug}/session"]["get"].is_object());
     let missing = client.get("/o/nope/admin/clinics").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // Every operation documents its errors with the error body (schemathesis holds the
+    // server to this).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for status in ["400", "401", "403", "404", "422", "429"] {
+                assert_eq!(
+                    operation["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                    "#/components/schemas/ErrorDto",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    // The portal's appointments and patient are their own schemas, not the staff API's
+    // of the same Rust name.
+    let ok = |path: &str| {
+        doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            .to_string()
+    };
+    assert!(ok("/api/v1/orgs/{slug}/portal/appointments/{id}").contains("PortalAppointmentDto"));
+    assert!(
+        doc["components"]["schemas"]["PortalSessionDto"]["properties"]["patient"]
+            .to_string()
+            .contains("PortalPatientDto")
+    );
+    // What axum refuses before a handler runs answers the error body too.
+    let org = app.org("acme").await;
+    let signed_in = app.signed_in(&org, Role::Admin).await;
+    let bad = signed_in
+        .get("/api/v1/orgs/acme/clinics/not-a-number")
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    assert_eq!(bad.json()["error"]["code"], "bad_request", "{}", bad.body);
+    assert!(
+        bad.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
     app.stop().await;
 }
 

@@ -15,6 +15,7 @@ mod pending;
 mod portal;
 mod practitioners;
 mod schedule_types;
+mod security;
 mod services;
 mod settings;
 mod setup_check;

@@ -12,7 +12,7 @@ use store::staff::Role;
 use crate::both;
 use crate::support::{Backend, Client, TestApp};
 
-const STRONG: &str = "lilac-tractor-umbrella-42";
+const STRONG: &str = crate::support::PATIENT_PASSWORD;
 
 fn clinic() -> Scenario {
     Scenario::from_json(
@@ -43,36 +43,15 @@ fn clinic() -> Scenario {
 }
 
 async fn id(app: &TestApp, org: &Organisation, kind: store::keys::Kind, key: &str) -> i64 {
-    let mut conn = app.db.conn().await.unwrap();
-    store::keys::id_of(conn.exec(), kind, org.id, key)
-        .await
-        .unwrap()
+    app.id(org, kind, key).await
 }
 
-/// The latest emails to `to`, newest first.
 async fn mail(app: &TestApp, to: &str) -> Vec<store::outbox::Message> {
-    let mut conn = app.db.conn().await.unwrap();
-    store::outbox::to_address(conn.exec(), to, 20)
-        .await
-        .unwrap()
+    app.mail(to).await
 }
 
-/// The first link in the latest email to `to` containing `part`, as a path.
 async fn link(app: &TestApp, to: &str, part: &str) -> String {
-    let messages = mail(app, to).await;
-    let body = &messages
-        .first()
-        .unwrap_or_else(|| panic!("no email to {to}"))
-        .body_text;
-    let start = body
-        .find(&app.base)
-        .unwrap_or_else(|| panic!("no link in {body}"));
-    let url: String = body[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    assert!(url.contains(part), "{url}");
-    url[app.base.len()..].to_owned()
+    app.link(to, part).await
 }
 
 /// Changes the organisation's settings.
@@ -98,30 +77,7 @@ async fn setup(app: &TestApp) -> (Organisation, Client) {
 
 /// A patient signed in with credentials staff created.
 async fn patient(app: &TestApp, org: &Organisation, staff: &Client, key: &str) -> Client {
-    let pid = id(app, org, store::keys::Kind::Patient, key).await;
-    let email = format!("{key}@example.com");
-    let page = staff
-        .post_form(
-            &format!("/o/clinic/admin/patients/{pid}/portal-access/credentials"),
-            &[("username", &email), ("password", STRONG)],
-        )
-        .await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let client = app.client();
-    let signin = client.get("/o/clinic/portal/signin").await;
-    let response = client
-        .http
-        .post(client.url("/o/clinic/portal/signin"))
-        .form(&[
-            ("_csrf", signin.csrf().as_str()),
-            ("username", email.as_str()),
-            ("password", STRONG),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    client
+    app.portal_patient(org, staff, key).await
 }
 
 async fn invitations_work_for_exactly_three_days_once(backend: Backend) {

@@ -27,11 +27,16 @@ pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) db: Db,
     pub(crate) clock: Arc<FixedClock>,
+    /// The server's state (to wait for its background jobs).
+    pub(crate) state: AppState,
     database: TestDatabase,
     server: tokio::task::JoinHandle<()>,
 }
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
+
+/// The password patients get in tests (strong enough for the portal's checks).
+pub(crate) const PATIENT_PASSWORD: &str = "lilac-tractor-umbrella-42";
 
 impl TestApp {
     pub(crate) async fn spawn(backend: Backend) -> TestApp {
@@ -42,7 +47,9 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState::new(db.clone(), clock.clone(), Config::local(base.clone()));
+        let server_state = state.clone();
         let server = tokio::spawn(async move {
+            let state = server_state;
             openslot_web::app::serve(listener, state, std::future::pending())
                 .await
                 .unwrap();
@@ -51,6 +58,7 @@ impl TestApp {
             base,
             db,
             clock,
+            state,
             database,
             server,
         }
@@ -117,6 +125,70 @@ impl TestApp {
         user.id
     }
 
+    /// The database id of the entity `key` of `kind` in `org`.
+    pub(crate) async fn id(&self, org: &Organisation, kind: store::keys::Kind, key: &str) -> i64 {
+        let mut conn = self.db.conn().await.unwrap();
+        store::keys::id_of(conn.exec(), kind, org.id, key)
+            .await
+            .unwrap()
+    }
+
+    /// The latest emails to `to`, newest first, once the server's background jobs (the
+    /// emails of sign-up and forgot-password) are done.
+    pub(crate) async fn mail(&self, to: &str) -> Vec<store::outbox::Message> {
+        self.state.jobs.idle().await;
+        let mut conn = self.db.conn().await.unwrap();
+        store::outbox::to_address(conn.exec(), to, 20)
+            .await
+            .unwrap()
+    }
+
+    /// The first link in the latest email to `to` containing `part`, as a path.
+    pub(crate) async fn link(&self, to: &str, part: &str) -> String {
+        let messages = self.mail(to).await;
+        let body = &messages
+            .first()
+            .unwrap_or_else(|| panic!("no email to {to}"))
+            .body_text;
+        let start = body
+            .find(&self.base)
+            .unwrap_or_else(|| panic!("no link in {body}"));
+        let url: String = body[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        assert!(url.contains(part), "{url}");
+        url[self.base.len()..].to_owned()
+    }
+
+    /// A client signed in to `org`'s portal as patient `key` (email `KEY@example.com`),
+    /// with credentials that `staff` (front desk or admin of `org`) creates.
+    pub(crate) async fn portal_patient(
+        &self,
+        org: &Organisation,
+        staff: &Client,
+        key: &str,
+    ) -> Client {
+        let pid = self.id(org, store::keys::Kind::Patient, key).await;
+        let email = format!("{key}@example.com");
+        let page = staff
+            .post_form(
+                &format!(
+                    "/o/{}/admin/patients/{pid}/portal-access/credentials",
+                    org.slug
+                ),
+                &[("username", &email), ("password", PATIENT_PASSWORD)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let client = self.client();
+        let response = client
+            .portal_sign_in(&org.slug, &email, PATIENT_PASSWORD)
+            .await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER);
+        client
+    }
+
     /// A client with its own cookie jar.
     pub(crate) fn client(&self) -> Client {
         Client {
@@ -178,6 +250,24 @@ impl Page {
         rest[..rest.find('"').unwrap()].to_owned()
     }
 
+    /// Asserts the security headers every response carries: a CSP that forbids framing,
+    /// `nosniff`, `same-origin` referrers and `X-Frame-Options: DENY`.
+    pub(crate) fn assert_security_headers(&self, what: &str) {
+        let header = |name: &str| {
+            self.headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{what}: CSP"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{what}");
+        assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    }
+
     pub(crate) fn contains(&self, text: &str) -> bool {
         self.body.contains(text)
     }
@@ -188,7 +278,7 @@ impl Client {
         format!("{}{path}", self.base)
     }
 
-    async fn read(response: reqwest::Response) -> Page {
+    pub(crate) async fn read(response: reqwest::Response) -> Page {
         Page {
             status: response.status(),
             headers: response.headers().clone(),
@@ -263,6 +353,31 @@ impl Client {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Signs in to `slug`'s portal through its sign-in page.
+    pub(crate) async fn portal_sign_in(&self, slug: &str, username: &str, password: &str) -> Page {
+        let page = self.get(&format!("/o/{slug}/portal/signin")).await;
+        self.post_raw(
+            &format!("/o/{slug}/portal/signin"),
+            &[
+                ("_csrf", page.csrf().as_str()),
+                ("username", username),
+                ("password", password),
+            ],
+            &[],
+        )
+        .await
+    }
+
+    /// The session cookie (`name=value`) the response set, if it set one.
+    pub(crate) fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+        headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("openslot_session="))
+            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
     }
 
     /// A JSON API call; state-changing methods send the CSRF token.

@@ -264,18 +264,14 @@ pub struct SignUpRequest {
 
 /// Registers a patient, answering the same whether or not the address has an account.
 /// Field errors (names, email form, password strength, CAPTCHA) come back before
-/// anything is looked up, so they say nothing about existing accounts.
+/// anything is looked up, so they say nothing about existing accounts. The caller has
+/// counted the attempt against the address's rate limit ([`sign_up_allowed`]).
 async fn sign_up(
     state: &AppState,
     org: &Organisation,
-    address: ClientAddress,
     req: &SignUpRequest,
 ) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
-    if let Err(e) = state.limits.attempt(address.0, None) {
-        errors.add("form", e.message());
-        return Err(errors);
-    }
     let input = PatientInput {
         first_name: req.first_name.clone(),
         last_name: req.last_name.clone(),
@@ -317,9 +313,21 @@ async fn sign_up(
         Ok(hash) => hash,
         Err(e) => return Err(internal(e)),
     };
-    register(state, org, &input, &email, &hash)
-        .await
-        .map_err(internal)
+    // Whether the address has an account decides what happens next; the answer must
+    // not wait for it (nor take longer either way).
+    let (job_state, org) = (state.clone(), org.clone());
+    state.jobs.spawn("sign-up", async move {
+        register(&job_state, &org, &input, &email, &hash).await
+    });
+    Ok(())
+}
+
+/// Counts a sign-up attempt against the client address's rate limit: over it, the
+/// seconds to wait (answered as 429 with `Retry-After`).
+fn sign_up_allowed(state: &AppState, address: ClientAddress) -> Result<(), AppError> {
+    state.limits.attempt(address.0, None).inspect_err(|_| {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+    })
 }
 
 fn internal(e: impl std::fmt::Display) -> FieldErrors {
@@ -422,7 +430,15 @@ async fn signup_submit(
         password: form.get("password"),
         captcha: form.get("captcha"),
     };
-    match sign_up(&state, &org, address, &req).await {
+    let (result, limited) = match sign_up_allowed(&state, address) {
+        Ok(()) => (sign_up(&state, &org, &req).await, None),
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.add("form", e.message());
+            (Err(errors), Some(e))
+        }
+    };
+    match result {
         Ok(()) => Ok(Message {
             layout: layout(&org, &session, "Check your email", "signin").await?,
             heading: "Check your email".into(),
@@ -431,13 +447,6 @@ async fn signup_submit(
         }
         .into_response()),
         Err(errors) => {
-            let status = if errors.has("form")
-                && errors.get("form").is_some_and(|m| m.contains("too many"))
-            {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
             let page = SignUp {
                 layout: layout(&org, &session, "Create an account", "signin").await?,
                 errors,
@@ -445,7 +454,17 @@ async fn signup_submit(
                 last_name: req.last_name,
                 email: req.email,
             };
-            Ok((status, page).into_response())
+            Ok(match limited {
+                // The form again, with the status and `Retry-After` of the limit.
+                Some(AppError::TooManyRequests { retry_after }) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
+                    page,
+                )
+                    .into_response(),
+                Some(e) => return Err(e.into()),
+                None => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+            })
         }
     }
 }
@@ -464,8 +483,8 @@ async fn forgot_form(Org(org): Org, session: Session) -> Result<Forgot, PageErro
     })
 }
 
-/// Sends a reset link if the address has an account; the caller answers the same
-/// either way.
+/// Counts the attempt, then sends a reset link if the address has an account — after
+/// the caller has answered, which it does the same either way and in the same time.
 async fn forgot(
     state: &AppState,
     org: &Organisation,
@@ -476,10 +495,19 @@ async fn forgot(
     state
         .limits
         .attempt(address.0, Some(&format!("reset:{}:{email}", org.id)))?;
+    let (job_state, org) = (state.clone(), org.clone());
+    state.jobs.spawn("password reset", async move {
+        send_reset(&job_state, &org, &email).await
+    });
+    Ok(())
+}
+
+/// Issues a reset token and queues its email, if `email` has an account.
+async fn send_reset(state: &AppState, org: &Organisation, email: &str) -> Result<(), AppError> {
     let now = state.clock.now_ns();
     let token = csrf::random_token();
     let mut tx = state.db.begin().await?;
-    if let Some(account) = portal_access::by_username(tx.exec(), org.id, &email).await? {
+    if let Some(account) = portal_access::by_username(tx.exec(), org.id, email).await? {
         portal_access::issue_token(
             &mut tx,
             org.id,
@@ -804,8 +832,10 @@ async fn reset_submit(
 
 // The API.
 
-/// A patient, as the portal API shows them.
+/// A patient, as the portal API shows them. (Named apart from the staff API's
+/// `PatientDto`: the OpenAPI document keeps one schema per name.)
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PortalPatientDto)]
 pub struct PatientDto {
     /// Row id.
     pub id: i64,
@@ -964,7 +994,8 @@ async fn api_signup(
     if !org.allow_public_signup {
         return Err(signup_closed());
     }
-    match sign_up(&state, &org, address, &body).await {
+    sign_up_allowed(&state, address)?;
+    match sign_up(&state, &org, &body).await {
         Ok(()) => Ok((
             StatusCode::ACCEPTED,
             Json(NoticeDto {
@@ -977,9 +1008,6 @@ async fn api_signup(
                 .next()
                 .map(|(f, m)| (f.to_owned(), m.to_owned()))
                 .unwrap_or_default();
-            if message.contains("too many") {
-                return Err(AppError::TooManyRequests { retry_after: 30 });
-            }
             Err(AppError::invalid(field, message))
         }
     }

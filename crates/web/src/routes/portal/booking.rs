@@ -548,8 +548,10 @@ impl SlotJson {
     }
 }
 
-/// An appointment as the portal shows it.
+/// An appointment as the portal shows it. (Named apart from the staff API's
+/// `AppointmentDto`: the OpenAPI document keeps one schema per name.)
 #[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = PortalAppointmentDto)]
 pub struct AppointmentDto {
     /// Row id.
     pub id: i64,

@@ -1,0 +1,1770 @@
+//! The security matrix: every organisation-scoped route (the whole API from the OpenAPI
+//! document, every page from the router's source) tried by another organisation's staff
+//! and patients, every patient route tried by another patient, the portal's practitioner
+//! list, CSRF on the portal's forms and API, session fixation, account enumeration,
+//! rate limits, emailed tokens (expired, reused, tampered, used for the wrong purpose)
+//! and the security headers of every response.
+
+use std::collections::BTreeSet;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use slot_engine::Scenario;
+use store::Organisation;
+use store::keys::Kind;
+use store::staff::Role;
+
+use crate::both;
+use crate::support::{Backend, Client, PATIENT_PASSWORD, Page, TestApp};
+
+/// Organisation A's private data: none of it may show to anyone outside A's staff and
+/// its own patient. (Its portal service is public on its portal home, so not listed.)
+const MARKERS: &[&str] = &[
+    "Zanzibar",
+    "Quintessa",
+    "Marlowe",
+    "Ysolde",
+    "Farquhar",
+    "Yodel report",
+    "Vexillolog",
+    "Wombat",
+    "admin-alpha",
+    "front_desk-alpha",
+];
+
+/// An organisation's setup: one clinic with a holiday, a practitioner type, two
+/// practitioners, a schedule type, a portal service and a staff-only one, and two
+/// patients (the second may book only the second practitioner), plus a pending
+/// appointment.
+fn scenario(names: &[(&str, &str)]) -> Scenario {
+    let mut text = json!({
+        "version": 1,
+        "settings": {"slot_step_minutes": 30, "min_notice_minutes": 60},
+        "clinics": [{"id": "main", "name": "CLINIC", "timezone": "America/Toronto", "holidays": ["2026-12-26"]}],
+        "schedule_types": [{"id": "physio", "name": "STYPE", "clinic": "main"}],
+        "practitioners": [
+            {"id": "pa", "name": "PRACTA", "type": "PTYPE", "home_clinic": "main", "schedule_types": ["physio"],
+             "availability": [{"start_date": "2026-01-01",
+               "blocks": [{"days": ["mon", "tue"], "start": "09:00", "end": "11:00", "schedule_type": "physio"}]}]},
+            {"id": "pb", "name": "PRACTB", "type": "PTYPE", "home_clinic": "main", "schedule_types": ["physio"],
+             "availability": [{"start_date": "2026-01-01",
+               "blocks": [{"days": ["mon", "tue"], "start": "09:00", "end": "11:00", "schedule_type": "physio"}]}]}],
+        "services": [{"id": "visit", "name": "Portal visit", "duration_minutes": 30, "book_from_portal": true, "schedule_types": ["physio"]},
+                     {"id": "report", "name": "SERVICE", "duration_minutes": 30, "book_from_portal": false, "schedule_types": ["physio"]}],
+        "patients": [
+            {"id": "P1", "first_name": "P1FIRST", "last_name": "P1LAST", "email": "P1@example.com"},
+            {"id": "P2", "first_name": "P2FIRST", "last_name": "Other", "email": "P2@example.com", "available_practitioners": ["pb"]}],
+        "appointments": [{"id": "held", "practitioner": "pa", "patient": "P1", "service": "visit",
+                          "start": "2026-03-03T10:00:00-05:00", "end": "2026-03-03T10:30:00-05:00", "status": "pending"}]
+    })
+    .to_string();
+    for (from, to) in names {
+        text = text.replace(from, to);
+    }
+    Scenario::from_json(text.as_bytes()).unwrap()
+}
+
+fn alpha() -> Scenario {
+    scenario(&[
+        ("CLINIC", "Zanzibar Clinic"),
+        ("STYPE", "Wombat hours"),
+        ("PRACTA", "Quintessa Marlowe"),
+        ("PRACTB", "Quintessa Two"),
+        ("PTYPE", "Vexillologist"),
+        ("SERVICE", "Yodel report"),
+        ("P1FIRST", "Ysolde"),
+        ("P1LAST", "Farquhar"),
+        ("P2FIRST", "Otto"),
+        ("P1", "ysolde"),
+        ("P2", "otto"),
+    ])
+}
+
+fn beta() -> Scenario {
+    scenario(&[
+        ("CLINIC", "Beta Clinic"),
+        ("STYPE", "Beta hours"),
+        ("PRACTA", "Bert Bee"),
+        ("PRACTB", "Bess Bee"),
+        ("PTYPE", "Physiotherapist"),
+        ("SERVICE", "Beta report"),
+        ("P1FIRST", "Bea"),
+        ("P1LAST", "Beeson"),
+        ("P2FIRST", "Bo"),
+        ("P1", "bea"),
+        ("P2", "bo"),
+    ])
+}
+
+/// Organisation A's ids, as text for paths.
+struct Ids {
+    clinic: String,
+    ptype: String,
+    practitioner: String,
+    other_practitioner: String,
+    record: String,
+    schedule_type: String,
+    service: String,
+    report: String,
+    patient: String,
+    appointment: String,
+    pending: String,
+    staff: String,
+}
+
+/// Who may use a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Who {
+    /// Anyone (sign-in pages, public portal pages): may answer, but none of A's data.
+    Anyone,
+    /// A's staff only.
+    Staff,
+    /// A's signed-in patients only.
+    Patient,
+}
+
+impl Who {
+    /// Where A's pages send this kind of visitor to sign in.
+    fn signin(self) -> &'static str {
+        match self {
+            Staff => "/o/alpha/admin/signin",
+            Patient | Anyone => "/o/alpha/portal/signin",
+        }
+    }
+}
+
+/// One route of the matrix, with A's ids filled in.
+struct Route {
+    method: Method,
+    /// The route as the router (or the OpenAPI document) names it.
+    template: &'static str,
+    /// The path with A's ids, `{slug}` left to fill.
+    path: String,
+    who: Who,
+    /// Form fields (pages) or the JSON body (API).
+    form: Vec<(&'static str, String)>,
+    body: Option<Value>,
+    /// Whether the call names A's ids (in the path or the body), so that it is also
+    /// tried at the other organisation's own address.
+    names_ids: bool,
+}
+
+impl Route {
+    fn new(method: Method, template: &'static str, ids: &[&str], who: Who) -> Route {
+        let mut path = String::new();
+        let mut rest = template;
+        let mut ids = ids.iter();
+        while let Some(open) = rest.find('{') {
+            let close = open + rest[open..].find('}').unwrap();
+            path.push_str(&rest[..open]);
+            let name = &rest[open + 1..close];
+            if name == "slug" {
+                path.push_str("{slug}");
+            } else {
+                path.push_str(ids.next().unwrap_or_else(|| panic!("an id for {template}")));
+            }
+            rest = &rest[close + 1..];
+        }
+        path.push_str(rest);
+        assert!(ids.next().is_none(), "too many ids for {template}");
+        Route {
+            names_ids: template.matches('{').count() > 1,
+            method,
+            template,
+            path,
+            who,
+            form: Vec::new(),
+            body: None,
+        }
+    }
+
+    fn form(mut self, fields: &[(&'static str, &str)]) -> Route {
+        self.form = fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        self
+    }
+
+    fn json(mut self, body: Value) -> Route {
+        self.body = Some(body);
+        self
+    }
+
+    /// A query string for the path.
+    fn query(mut self, query: &str) -> Route {
+        self.path.push_str(query);
+        self
+    }
+
+    /// The body names A's ids.
+    fn names_ids(mut self) -> Route {
+        self.names_ids = true;
+        self
+    }
+
+    fn at(&self, slug: &str) -> String {
+        self.path.replace("{slug}", slug)
+    }
+
+    async fn call(&self, client: &Client, slug: &str) -> Page {
+        let path = self.at(slug);
+        if path.starts_with("/api/") {
+            return client
+                .api(self.method.clone(), &path, self.body.clone())
+                .await;
+        }
+        if self.method == Method::GET {
+            return client.get(&path).await;
+        }
+        let fields: Vec<(&str, &str)> = self.form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        client.post_form(&path, &fields).await
+    }
+}
+
+use Method as M;
+use Who::{Anyone, Patient, Staff};
+
+/// Every API operation under `/api/v1/orgs/{slug}/`.
+fn api_routes(a: &Ids) -> Vec<Route> {
+    let r = Route::new;
+    let when = "2026-03-02T09:00:00-05:00";
+    vec![
+        r(M::GET, "/api/v1/orgs/{slug}/session", &[], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/session", &[], Anyone)
+            .json(json!({"email": "admin-beta@example.com", "password": crate::support::PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/settings", &[], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/settings", &[], Staff).json(json!({
+            "name": "Taken over", "resolution_minutes": 5, "slot_step_minutes": 15,
+            "min_notice_minutes": 0, "max_days_ahead": 90, "allow_public_signup": true,
+            "auto_accept_portal_bookings": true, "cancellation_notice_minutes": 0,
+            "portal_welcome": "hello"})),
+        r(M::GET, "/api/v1/orgs/{slug}/clinics", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/clinics", &[], Staff)
+            .json(json!({"name": "Intruder", "timezone": "UTC"})),
+        r(M::GET, "/api/v1/orgs/{slug}/clinics/{id}", &[&a.clinic], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/clinics/{id}", &[&a.clinic], Staff)
+            .json(json!({"name": "Renamed", "timezone": "UTC"})),
+        r(M::POST, "/api/v1/orgs/{slug}/clinics/{id}/holidays", &[&a.clinic], Staff)
+            .json(json!({"date": "2026-07-01"})),
+        r(M::DELETE, "/api/v1/orgs/{slug}/clinics/{id}/holidays/{date}", &[&a.clinic, "2026-12-26"], Staff),
+        r(M::GET, "/api/v1/orgs/{slug}/practitioner-types", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/practitioner-types", &[], Staff).json(json!({"name": "Intruder"})),
+        r(M::GET, "/api/v1/orgs/{slug}/practitioner-types/{id}", &[&a.ptype], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/practitioner-types/{id}", &[&a.ptype], Staff)
+            .json(json!({"name": "Renamed"})),
+        r(M::GET, "/api/v1/orgs/{slug}/practitioners", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/practitioners", &[], Staff)
+            .json(json!({"name": "Intruder", "type_id": a.ptype.parse::<i64>().unwrap(),
+                         "home_clinic_id": a.clinic.parse::<i64>().unwrap()}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/practitioners/{id}", &[&a.practitioner], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/practitioners/{id}", &[&a.practitioner], Staff)
+            .json(json!({"name": "Renamed", "type_id": a.ptype.parse::<i64>().unwrap(),
+                         "home_clinic_id": a.clinic.parse::<i64>().unwrap()})),
+        r(M::PUT, "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}", &[&a.other_practitioner, &a.schedule_type], Staff),
+        r(M::GET, "/api/v1/orgs/{slug}/practitioners/{id}/availability", &[&a.practitioner], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/practitioners/{id}/availability", &[&a.practitioner], Staff)
+            .json(json!({"start_date": "2030-01-01"})),
+        r(M::GET, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}", &[&a.practitioner, &a.record], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}", &[&a.practitioner, &a.record], Staff)
+            .json(json!({"start_date": "2026-01-01", "end_date": "2026-01-31"})),
+        r(M::PUT, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}/blocks", &[&a.practitioner, &a.record], Staff)
+            .json(json!([])),
+        r(M::PUT, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}/portal", &[&a.practitioner, &a.record], Staff)
+            .json(json!([])),
+        r(M::GET, "/api/v1/orgs/{slug}/schedule-types", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/schedule-types", &[], Staff).json(json!({"name": "Intruder"})),
+        r(M::GET, "/api/v1/orgs/{slug}/schedule-types/{id}", &[&a.schedule_type], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/schedule-types/{id}", &[&a.schedule_type], Staff)
+            .json(json!({"name": "Renamed"})),
+        r(M::GET, "/api/v1/orgs/{slug}/services", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/services", &[], Staff)
+            .json(json!({"name": "Intruder", "duration_minutes": 30,
+                         "practitioner_type_id": a.ptype.parse::<i64>().unwrap(),
+                         "schedule_type_ids": [a.schedule_type.parse::<i64>().unwrap()]}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff)
+            .json(json!({"name": "Renamed", "duration_minutes": 30})),
+        r(M::GET, "/api/v1/orgs/{slug}/staff", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/staff", &[], Staff)
+            .json(json!({"email": "intruder@example.com", "name": "Intruder", "role": "practitioner",
+                         "password": "intruder-password-very-long-9",
+                         "practitioner_id": a.practitioner.parse::<i64>().unwrap()}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/staff/{id}", &[&a.staff], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/staff/{id}/active", &[&a.staff], Staff).json(json!({"active": false})),
+        r(M::GET, "/api/v1/orgs/{slug}/setup-check", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/setup-check/explain", &[], Staff)
+            .json(json!({"service": a.service.parse::<i64>().unwrap(),
+                         "practitioner": a.practitioner.parse::<i64>().unwrap(),
+                         "date": "2026-03-02", "time": "09:00",
+                         "patient": a.patient.parse::<i64>().unwrap()}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/patients", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/patients", &[], Staff)
+            .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder@example.com"})),
+        r(M::GET, "/api/v1/orgs/{slug}/patients/{id}", &[&a.patient], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/patients/{id}", &[&a.patient], Staff)
+            .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder@example.com"})),
+        r(M::GET, "/api/v1/orgs/{slug}/patients/{id}/portal-access", &[&a.patient], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/patients/{id}/portal-access/invitation", &[&a.patient], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/patients/{id}/portal-access/credentials", &[&a.patient], Staff)
+            .json(json!({"username": "intruder@example.com", "password": "intruder-password-very-long-9"})),
+        r(M::PUT, "/api/v1/orgs/{slug}/patients/{id}/portal-access/practitioners", &[&a.patient], Staff)
+            .json(json!({"practitioners": [a.practitioner.parse::<i64>().unwrap()]})),
+        r(M::GET, "/api/v1/orgs/{slug}/appointments", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments", &[], Staff)
+            .json(json!({"practitioner": a.practitioner.parse::<i64>().unwrap(), "start": when,
+                         "patient": a.patient.parse::<i64>().unwrap(),
+                         "service": a.service.parse::<i64>().unwrap()}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/appointments/pending", &[], Staff),
+        r(M::GET, "/api/v1/orgs/{slug}/appointments/{id}", &[&a.appointment], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/move", &[&a.appointment], Staff)
+            .json(json!({"start": "2026-03-03T09:00:00-05:00"})),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/accept", &[&a.pending], Staff).json(json!({})),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/decline", &[&a.pending], Staff).json(json!({})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/session", &[], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/session", &[], Anyone)
+            .json(json!({"username": "bea@example.com", "password": PATIENT_PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/captcha", &[], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/signup", &[], Anyone)
+            .json(json!({"first_name": "In", "last_name": "Truder", "email": "ysolde@example.com",
+                         "password": PATIENT_PASSWORD, "captcha": ""})),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/password-reset", &[], Anyone)
+            .json(json!({"email": "nobody@example.com"})),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/password-reset/{token}", &["not-a-token"], Anyone)
+            .json(json!({"password": PATIENT_PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/invitations/{token}", &["not-a-token"], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/invitations/{token}", &["not-a-token"], Anyone)
+            .json(json!({"password": PATIENT_PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/services", &[], Patient),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/services/{service}/practitioners", &[&a.service], Patient),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/slots", &[], Patient),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/appointments", &[], Patient),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/appointments", &[], Patient)
+            .json(json!({"service": a.service.parse::<i64>().unwrap(),
+                         "practitioner": a.practitioner.parse::<i64>().unwrap(), "start": when}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/appointments/{id}", &[&a.appointment], Patient),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/appointments/{id}/cancel", &[&a.appointment], Patient),
+        // Deleting last: these remove what the probes above rely on.
+        r(M::DELETE, "/api/v1/orgs/{slug}/appointments/{id}", &[&a.appointment], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}", &[&a.practitioner, &a.schedule_type], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}", &[&a.practitioner, &a.record], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/schedule-types/{id}", &[&a.schedule_type], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/practitioner-types/{id}", &[&a.ptype], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/clinics/{id}", &[&a.clinic], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/portal/session", &[], Anyone),
+        r(M::DELETE, "/api/v1/orgs/{slug}/session", &[], Anyone),
+    ]
+}
+
+/// Every page under `/o/{slug}/`.
+fn page_routes(a: &Ids) -> Vec<Route> {
+    let r = Route::new;
+    let p = &a.practitioner;
+    let rec = &a.record;
+    let st = &a.schedule_type;
+    let clinic_fields: &[(&str, &str)] = &[("name", "Renamed"), ("timezone", "UTC")];
+    let practitioner_fields = [
+        ("name", "Renamed"),
+        ("type_id", a.ptype.as_str()),
+        ("home_clinic_id", a.clinic.as_str()),
+        ("active", "on"),
+    ];
+    let patient_fields: &[(&str, &str)] = &[
+        ("first_name", "In"),
+        ("last_name", "Truder"),
+        ("email", "intruder@example.com"),
+    ];
+    vec![
+        r(M::GET, "/o/{slug}/admin", &[], Anyone),
+        r(M::GET, "/o/{slug}/admin/signin", &[], Anyone),
+        r(M::POST, "/o/{slug}/admin/signin", &[], Anyone).form(&[
+            ("email", "admin-beta@example.com"),
+            ("password", crate::support::PASSWORD),
+        ]),
+        r(M::GET, "/o/{slug}/admin/setup", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/setup-check", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/settings", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/settings", &[], Staff).form(&[
+            ("name", "Taken over"),
+            ("resolution_minutes", "5"),
+            ("slot_step_minutes", "15"),
+            ("min_notice_minutes", "0"),
+            ("max_days_ahead", "90"),
+            ("cancellation_notice_minutes", "0"),
+            ("portal_welcome", "hi"),
+        ]),
+        r(M::GET, "/o/{slug}/admin/clinics", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/clinics", &[], Staff).form(clinic_fields),
+        r(M::GET, "/o/{slug}/admin/clinics/{id}", &[&a.clinic], Staff),
+        r(M::POST, "/o/{slug}/admin/clinics/{id}", &[&a.clinic], Staff).form(clinic_fields),
+        r(
+            M::POST,
+            "/o/{slug}/admin/clinics/{id}/holidays",
+            &[&a.clinic],
+            Staff,
+        )
+        .form(&[("date", "2026-07-01")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/clinics/{id}/holidays/{day}/delete",
+            &[&a.clinic, "2026-12-26"],
+            Staff,
+        ),
+        r(M::GET, "/o/{slug}/admin/practitioner-types", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/practitioner-types", &[], Staff).form(&[("name", "Intruder")]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioner-types/{id}",
+            &[&a.ptype],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioner-types/{id}",
+            &[&a.ptype],
+            Staff,
+        )
+        .form(&[("name", "Renamed")]),
+        r(M::GET, "/o/{slug}/admin/practitioners", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/practitioners", &[], Staff)
+            .form(&practitioner_fields)
+            .names_ids(),
+        r(M::GET, "/o/{slug}/admin/practitioners/{id}", &[p], Staff),
+        r(M::POST, "/o/{slug}/admin/practitioners/{id}", &[p], Staff).form(&practitioner_fields),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/active",
+            &[p],
+            Staff,
+        )
+        .form(&[("active", "false")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/schedule-types/{schedule_type}/add",
+            &[&a.other_practitioner, st],
+            Staff,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioners/{id}/availability",
+            &[p],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability",
+            &[p],
+            Staff,
+        )
+        .form(&[("start_date", "2030-01-01")]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioners/{id}/availability/colours.css",
+            &[p],
+            Staff,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}",
+            &[p, rec],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}",
+            &[p, rec],
+            Staff,
+        )
+        .form(&[("start_date", "2026-01-01"), ("end_date", "2026-01-31")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/grid",
+            &[p, rec],
+            Staff,
+        )
+        .form(&[("layer", "availability"), ("schedule_type", st)]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/schedule-types",
+            &[p, rec],
+            Staff,
+        )
+        .form(&[("schedule_type", st)]),
+        r(M::GET, "/o/{slug}/admin/schedule-types", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/schedule-types", &[], Staff).form(&[("name", "Intruder")]),
+        r(M::GET, "/o/{slug}/admin/schedule-types.css", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/schedule-types/{id}", &[st], Staff),
+        r(M::POST, "/o/{slug}/admin/schedule-types/{id}", &[st], Staff)
+            .form(&[("name", "Renamed")]),
+        r(M::GET, "/o/{slug}/admin/services", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/services", &[], Staff)
+            .form(&[
+                ("name", "Intruder"),
+                ("duration_minutes", "30"),
+                ("practitioner_type_id", a.ptype.as_str()),
+                ("schedule_type_ids", st),
+            ])
+            .names_ids(),
+        r(M::GET, "/o/{slug}/admin/services/{id}", &[&a.report], Staff),
+        r(
+            M::POST,
+            "/o/{slug}/admin/services/{id}",
+            &[&a.report],
+            Staff,
+        )
+        .form(&[("name", "Renamed"), ("duration_minutes", "30")]),
+        r(M::GET, "/o/{slug}/admin/staff", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/staff", &[], Staff)
+            .form(&[
+                ("email", "intruder@example.com"),
+                ("name", "Intruder"),
+                ("role", "practitioner"),
+                ("practitioner_id", p),
+            ])
+            .names_ids(),
+        r(
+            M::POST,
+            "/o/{slug}/admin/staff/{id}/active",
+            &[&a.staff],
+            Staff,
+        )
+        .form(&[("active", "false")]),
+        r(M::GET, "/o/{slug}/admin/patients", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/patients", &[], Staff).form(patient_fields),
+        r(
+            M::GET,
+            "/o/{slug}/admin/patients/{id}",
+            &[&a.patient],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/patients/{id}",
+            &[&a.patient],
+            Staff,
+        )
+        .form(patient_fields),
+        r(
+            M::GET,
+            "/o/{slug}/admin/patients/{id}/portal-access",
+            &[&a.patient],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/patients/{id}/portal-access/invitation",
+            &[&a.patient],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/patients/{id}/portal-access/credentials",
+            &[&a.patient],
+            Staff,
+        )
+        .form(&[
+            ("username", "intruder@example.com"),
+            ("password", "intruder-password-very-long-9"),
+        ]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/patients/{id}/portal-access/practitioners",
+            &[&a.patient],
+            Staff,
+        )
+        .form(&[("practitioners", p)]),
+        r(M::GET, "/o/{slug}/admin/book", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/book/colours.css", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/book/new", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/book/new", &[], Staff)
+            .form(&[
+                ("practitioner", p),
+                ("patient", a.patient.as_str()),
+                ("service", a.service.as_str()),
+                ("date", "2026-03-02"),
+                ("time", "09:00"),
+            ])
+            .names_ids(),
+        r(
+            M::GET,
+            "/o/{slug}/admin/book/appointments/{id}",
+            &[&a.appointment],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/move",
+            &[&a.appointment],
+            Staff,
+        )
+        .form(&[("date", "2026-03-03"), ("time", "09:00")]),
+        r(M::GET, "/o/{slug}/admin/pending", &[], Staff),
+        r(
+            M::POST,
+            "/o/{slug}/admin/pending/{id}",
+            &[&a.pending],
+            Staff,
+        )
+        .form(&[("decision", "decline")]),
+        r(M::GET, "/o/{slug}/portal", &[], Anyone),
+        r(M::GET, "/o/{slug}/portal/signin", &[], Anyone),
+        r(M::POST, "/o/{slug}/portal/signin", &[], Anyone).form(&[
+            ("username", "bea@example.com"),
+            ("password", PATIENT_PASSWORD),
+        ]),
+        r(M::GET, "/o/{slug}/portal/signup", &[], Anyone),
+        r(M::POST, "/o/{slug}/portal/signup", &[], Anyone).form(&[
+            ("first_name", "In"),
+            ("last_name", "Truder"),
+            ("email", "ysolde@example.com"),
+            ("password", PATIENT_PASSWORD),
+            ("captcha", ""),
+        ]),
+        r(M::GET, "/o/{slug}/portal/captcha", &[], Anyone),
+        r(M::GET, "/o/{slug}/portal/forgot", &[], Anyone),
+        r(M::POST, "/o/{slug}/portal/forgot", &[], Anyone).form(&[("email", "nobody@example.com")]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/reset/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/reset/{token}",
+            &["not-a-token"],
+            Anyone,
+        )
+        .form(&[
+            ("password", PATIENT_PASSWORD),
+            ("password_confirmation", PATIENT_PASSWORD),
+        ]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/invitation/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/invitation/{token}",
+            &["not-a-token"],
+            Anyone,
+        )
+        .form(&[
+            ("password", PATIENT_PASSWORD),
+            ("password_confirmation", PATIENT_PASSWORD),
+        ]),
+        r(M::GET, "/o/{slug}/portal/book", &[], Patient),
+        r(
+            M::GET,
+            "/o/{slug}/portal/book/{service}",
+            &[&a.service],
+            Patient,
+        )
+        .query(&format!("?practitioner={p}&from=2026-03-02")),
+        r(
+            M::POST,
+            "/o/{slug}/portal/book/{service}",
+            &[&a.service],
+            Patient,
+        )
+        .form(&[("practitioner", p), ("start", "2026-03-02T09:00:00-05:00")]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/book/{service}/confirm",
+            &[&a.service],
+            Patient,
+        )
+        .query(&format!(
+            "?practitioner={p}&start=2026-03-02T09:00:00-05:00"
+        )),
+        r(M::GET, "/o/{slug}/portal/appointments", &[], Patient),
+        r(
+            M::GET,
+            "/o/{slug}/portal/appointments/{id}",
+            &[&a.appointment],
+            Patient,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/portal/appointments/{id}/calendar.ics",
+            &[&a.appointment],
+            Patient,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/appointments/{id}/cancel",
+            &[&a.appointment],
+            Patient,
+        ),
+        // Deleting last.
+        r(
+            M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/cancel",
+            &[&a.appointment],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/schedule-types/{schedule_type}/remove",
+            &[p, st],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/schedule-types/{type}/delete",
+            &[p, rec, st],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/delete",
+            &[p, rec],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/services/{id}/delete",
+            &[&a.report],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/schedule-types/{id}/delete",
+            &[st],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioner-types/{id}/delete",
+            &[&a.ptype],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/clinics/{id}/delete",
+            &[&a.clinic],
+            Staff,
+        ),
+        r(M::POST, "/o/{slug}/portal/signout", &[], Anyone),
+        r(M::POST, "/o/{slug}/admin/signout", &[], Anyone),
+    ]
+}
+
+/// The API and the pages, with the sign-outs last (they end the caller's session).
+fn all_routes(a: &Ids) -> Vec<Route> {
+    let mut routes = api_routes(a);
+    routes.extend(page_routes(a));
+    routes.sort_by_key(|r| {
+        r.template.ends_with("signout")
+            || (r.method == Method::DELETE && r.template.ends_with("/session"))
+    });
+    routes
+}
+
+/// The operations of the served OpenAPI document, as `METHOD path`.
+async fn documented_operations(client: &Client) -> BTreeSet<String> {
+    let doc = client.get("/api/openapi.json").await.json();
+    let mut operations = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if method != "parameters" {
+                operations.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    operations
+}
+
+/// The page routes the router declares: every `.route("/o/{slug}…"` in `src/routes`.
+fn declared_pages() -> BTreeSet<String> {
+    fn scan(dir: &std::path::Path, found: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in text.match_indices(".route(") {
+                    let rest = text[at + 7..].trim_start();
+                    if let Some(literal) = rest.strip_prefix('"') {
+                        let route = &literal[..literal.find('"').unwrap()];
+                        if route.starts_with("/o/") {
+                            found.insert(route.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut found = BTreeSet::new();
+    scan(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes"),
+        &mut found,
+    );
+    found
+}
+
+/// None of A's private data in the answer.
+fn assert_no_markers(page: &Page, what: &str) {
+    for marker in MARKERS {
+        assert!(
+            !page.body.contains(marker),
+            "{what} shows {marker:?}: {}",
+            page.body
+        );
+    }
+}
+
+/// Refused: 401/403/404 (422 when a form or body names another organisation's ids),
+/// or a redirect to the sign-in page.
+fn assert_denied(page: &Page, what: &str, signin: &str) {
+    let ok = matches!(
+        page.status,
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ) || (page.status == StatusCode::SEE_OTHER && page.location().starts_with(signin));
+    assert!(ok, "{what}: not refused: {} {}", page.status, page.body);
+}
+
+/// A's setup, patients, appointments, staff and audit log, to compare before and after.
+async fn snapshot(app: &TestApp, org: &Organisation) -> String {
+    let mut conn = app.db.conn().await.unwrap();
+    let mut exec = conn.exec();
+    let scenario = store::transfer::export(&mut exec, org).await.unwrap();
+    let audit = store::audit::recent(conn.exec(), org.id, None, 1000)
+        .await
+        .unwrap();
+    let staff = store::staff::all(conn.exec(), org.id).await.unwrap();
+    let org_now = store::organisation::by_slug(conn.exec(), &org.slug)
+        .await
+        .unwrap()
+        .unwrap();
+    format!(
+        "{}\n{}\n{:?}\n{:?}\n{:?}",
+        serde_json::to_string(&scenario).unwrap(),
+        audit.len(),
+        staff
+            .iter()
+            .map(|s| (s.id, s.active, s.email.clone()))
+            .collect::<Vec<_>>(),
+        org_now.settings(),
+        org_now.name,
+    )
+}
+
+/// Both organisations, A's ids, signed-in clients of each and A's booked appointment.
+struct World {
+    app: TestApp,
+    alpha: Organisation,
+    ids: Ids,
+    /// A's admin.
+    alpha_staff: Client,
+    /// A's patient who owns the booked appointment, and another patient of A.
+    owner: Client,
+    other_patient: Client,
+    /// B's admin and patient.
+    beta_staff: Client,
+    beta_patient: Client,
+}
+
+async fn world(backend: Backend) -> World {
+    let app = TestApp::spawn(backend).await;
+    let alpha = app.import("alpha", &alpha()).await;
+    let beta = app.import("beta", &beta()).await;
+    let alpha_staff = app.signed_in(&alpha, Role::Admin).await;
+    app.staff(&alpha, "front_desk-alpha@example.com", Role::FrontDesk)
+        .await;
+    let beta_staff = app.signed_in(&beta, Role::Admin).await;
+    let owner = app.portal_patient(&alpha, &alpha_staff, "ysolde").await;
+    let other_patient = app.portal_patient(&alpha, &alpha_staff, "otto").await;
+    let beta_patient = app.portal_patient(&beta, &beta_staff, "bea").await;
+    let id = |kind, key| {
+        let app = &app;
+        let alpha = &alpha;
+        async move { app.id(alpha, kind, key).await.to_string() }
+    };
+    let practitioner = id(Kind::Practitioner, "pa").await;
+    let service = id(Kind::Service, "visit").await;
+    let booked = owner
+        .api(
+            Method::POST,
+            "/api/v1/orgs/alpha/portal/appointments",
+            Some(json!({"service": service.parse::<i64>().unwrap(),
+                        "practitioner": practitioner.parse::<i64>().unwrap(),
+                        "start": "2026-03-02T09:00:00-05:00"})),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
+    let record = alpha_staff
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/alpha/practitioners/{practitioner}/availability"),
+            None,
+        )
+        .await
+        .json()[0]["id"]
+        .to_string();
+    let pending = alpha_staff
+        .api(Method::GET, "/api/v1/orgs/alpha/appointments/pending", None)
+        .await
+        .json()[0]["id"]
+        .to_string();
+    let staff = {
+        let mut conn = app.db.conn().await.unwrap();
+        store::staff::all(conn.exec(), alpha.id).await.unwrap()[0]
+            .id
+            .to_string()
+    };
+    let ids = Ids {
+        clinic: id(Kind::Clinic, "main").await,
+        ptype: id(Kind::PractitionerType, "Vexillologist").await,
+        other_practitioner: id(Kind::Practitioner, "pb").await,
+        practitioner,
+        record,
+        schedule_type: id(Kind::ScheduleType, "physio").await,
+        report: id(Kind::Service, "report").await,
+        service,
+        patient: id(Kind::Patient, "ysolde").await,
+        appointment: booked.json()["id"].to_string(),
+        pending,
+        staff,
+    };
+    World {
+        app,
+        alpha,
+        ids,
+        alpha_staff,
+        owner,
+        other_patient,
+        beta_staff,
+        beta_patient,
+    }
+}
+
+async fn the_matrix_names_every_route(backend: Backend) {
+    let w = world(backend).await;
+    let mut table: BTreeSet<String> = BTreeSet::new();
+    for route in api_routes(&w.ids) {
+        assert!(
+            table.insert(format!("{} {}", route.method, route.template)),
+            "{} {} twice",
+            route.method,
+            route.template
+        );
+    }
+    let documented = documented_operations(&w.alpha_staff).await;
+    assert_eq!(
+        table, documented,
+        "the security matrix must name every API operation (and only those)"
+    );
+    let pages: BTreeSet<String> = page_routes(&w.ids)
+        .iter()
+        .map(|r| r.template.to_owned())
+        .collect();
+    assert_eq!(
+        pages,
+        declared_pages(),
+        "the security matrix must name every page route (and only those)"
+    );
+    w.app.stop().await;
+}
+
+async fn another_organisations_staff_gets_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let before = snapshot(&w.app, &w.alpha).await;
+    let mails_before = w.app.mail("ysolde@example.com").await.len();
+    let routes = all_routes(&w.ids);
+    // At B's own address with A's ids: not found. (Sign-outs come last in the table.)
+    for route in routes.iter().filter(|r| r.names_ids && r.who == Staff) {
+        let what = format!("B staff: {} {}", route.method, route.at("beta"));
+        let page = route.call(&w.beta_staff, "beta").await;
+        page.assert_security_headers(&what);
+        assert_no_markers(&page, &what);
+        let refused = matches!(
+            page.status,
+            StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert!(refused, "{what}: {} {}", page.status, page.body);
+    }
+    // At A's address: B's session is nobody there.
+    for route in &routes {
+        let what = format!("B staff: {} {}", route.method, route.at("alpha"));
+        let page = route.call(&w.beta_staff, "alpha").await;
+        page.assert_security_headers(&what);
+        assert_no_markers(&page, &what);
+        assert!(page.status.as_u16() < 500, "{what}: {}", page.body);
+        if route.who != Anyone {
+            assert_denied(&page, &what, route.who.signin());
+        }
+    }
+    assert_eq!(snapshot(&w.app, &w.alpha).await, before, "A changed");
+    let emailed: Vec<String> = w
+        .app
+        .mail("ysolde@example.com")
+        .await
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert_eq!(
+        emailed.len(),
+        mails_before,
+        "A's patient was emailed: {emailed:?}"
+    );
+    w.app.stop().await;
+}
+
+async fn another_patient_gets_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let before = snapshot(&w.app, &w.alpha).await;
+    let routes = all_routes(&w.ids);
+    let owned = |r: &&Route| r.who == Patient && r.template.contains("appointments/{id}");
+    // Another patient of the same organisation: the owner's appointment is not found.
+    for route in routes.iter().filter(owned) {
+        let what = format!("other patient: {} {}", route.method, route.at("alpha"));
+        let page = route.call(&w.other_patient, "alpha").await;
+        page.assert_security_headers(&what);
+        assert_no_markers(&page, &what);
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{what}: {}", page.body);
+    }
+    // A patient of B at B's address with A's ids: not found (or refused).
+    for route in routes.iter().filter(|r| r.names_ids && r.who == Patient) {
+        let what = format!("B patient: {} {}", route.method, route.at("beta"));
+        let page = route.call(&w.beta_patient, "beta").await;
+        page.assert_security_headers(&what);
+        assert_no_markers(&page, &what);
+        assert!(
+            matches!(
+                page.status,
+                StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::FORBIDDEN
+            ),
+            "{what}: {} {}",
+            page.status,
+            page.body
+        );
+    }
+    // B's patient at A's address, and A's patient on the staff side: nobody.
+    for route in routes.iter().filter(|r| r.who != Anyone) {
+        let (client, who) = if route.who == Patient {
+            (&w.beta_patient, "B patient")
+        } else {
+            (&w.owner, "A patient")
+        };
+        let what = format!("{who}: {} {}", route.method, route.at("alpha"));
+        let page = route.call(client, "alpha").await;
+        page.assert_security_headers(&what);
+        if route.who == Patient {
+            assert_no_markers(&page, &what);
+        }
+        assert_denied(&page, &what, route.who.signin());
+    }
+    assert_eq!(snapshot(&w.app, &w.alpha).await, before, "A changed");
+    // The owner still sees and can cancel their appointment.
+    let mine = w
+        .owner
+        .get(&format!(
+            "/o/alpha/portal/appointments/{}",
+            w.ids.appointment
+        ))
+        .await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.contains("Quintessa Marlowe"));
+    w.app.stop().await;
+}
+
+async fn a_patient_sees_and_books_only_their_practitioners(backend: Backend) {
+    let w = world(backend).await;
+    let (service, hidden) = (&w.ids.service, &w.ids.practitioner);
+    let otto = &w.other_patient;
+    let refused = [
+        otto.api(
+            Method::GET,
+            &format!("/api/v1/orgs/alpha/portal/slots?service={service}&from=2026-03-02&to=2026-03-03&practitioner={hidden}"),
+            None,
+        )
+        .await,
+        otto.api(
+            Method::POST,
+            "/api/v1/orgs/alpha/portal/appointments",
+            Some(json!({"service": service.parse::<i64>().unwrap(),
+                        "practitioner": hidden.parse::<i64>().unwrap(),
+                        "start": "2026-03-03T09:00:00-05:00"})),
+        )
+        .await,
+        otto.get(&format!(
+            "/o/alpha/portal/book/{service}?practitioner={hidden}&from=2026-03-02"
+        ))
+        .await,
+        otto.get(&format!(
+            "/o/alpha/portal/book/{service}/confirm?practitioner={hidden}&start=2026-03-03T09:00:00-05:00"
+        ))
+        .await,
+        otto.post_form(
+            &format!("/o/alpha/portal/book/{service}"),
+            &[
+                ("practitioner", hidden),
+                ("start", "2026-03-03T09:00:00-05:00"),
+            ],
+        )
+        .await,
+    ];
+    for (i, page) in refused.iter().enumerate() {
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "#{i}: {}", page.body);
+        assert!(!page.contains("Quintessa Marlowe"), "#{i}: {}", page.body);
+    }
+    // Nor is the hidden practitioner offered anywhere.
+    let listed = otto
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/alpha/portal/services/{service}/practitioners"),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(
+        !listed.contains("Quintessa Marlowe") && listed.contains("Quintessa Two"),
+        "{}",
+        listed.body
+    );
+    let slots = otto
+        .get(&format!("/o/alpha/portal/book/{service}?from=2026-03-02"))
+        .await;
+    assert_eq!(slots.status, StatusCode::OK);
+    assert!(!slots.contains("Quintessa Marlowe"), "{}", slots.body);
+    let open = otto
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/alpha/portal/slots?service={service}&from=2026-03-02&to=2026-03-03"
+            ),
+            None,
+        )
+        .await;
+    let open = open.json();
+    assert!(!open.as_array().unwrap().is_empty());
+    assert!(
+        open.as_array().unwrap().iter().all(
+            |s| s["practitioner_id"] == json!(w.ids.other_practitioner.parse::<i64>().unwrap())
+        ),
+        "{open}"
+    );
+    // Nothing was booked for Otto.
+    let mine = otto
+        .api(Method::GET, "/api/v1/orgs/alpha/portal/appointments", None)
+        .await;
+    assert_eq!(mine.json(), json!([]));
+    w.app.stop().await;
+}
+
+/// Every way a state-changing portal request can lack proof that it came from the
+/// portal itself: no token, a wrong token, another session's token, and the right token
+/// sent cross-site (by `Sec-Fetch-Site` or by `Origin`).
+async fn portal_forms_and_api_refuse_forged_requests(backend: Backend) {
+    let w = world(backend).await;
+    let service = &w.ids.service;
+    let practitioner = &w.ids.practitioner;
+    let owner = &w.owner;
+    let before = owner
+        .api(Method::GET, "/api/v1/orgs/alpha/portal/appointments", None)
+        .await
+        .json();
+    let token = owner.csrf_token("/o/alpha").await;
+    let foreign = w.other_patient.csrf_token("/o/alpha").await;
+    let appointment = &w.ids.appointment;
+    let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            format!("/o/alpha/portal/book/{service}"),
+            vec![
+                ("practitioner", practitioner.as_str()),
+                ("start", "2026-03-03T09:00:00-05:00"),
+            ],
+        ),
+        (
+            format!("/o/alpha/portal/appointments/{appointment}/cancel"),
+            vec![],
+        ),
+        ("/o/alpha/portal/signout".to_owned(), vec![]),
+        (
+            "/o/alpha/portal/forgot".to_owned(),
+            vec![("email", "ysolde@example.com")],
+        ),
+        (
+            "/o/alpha/portal/signin".to_owned(),
+            vec![
+                ("username", "ysolde@example.com"),
+                ("password", PATIENT_PASSWORD),
+            ],
+        ),
+    ];
+    // The form's token (if any) and the request's extra headers.
+    type Attempt<'a> = (Option<&'a str>, &'a [(&'a str, &'a str)]);
+    let attempts: [Attempt<'_>; 5] = [
+        (None, &[]),
+        (Some("forged"), &[]),
+        (Some(foreign.as_str()), &[]),
+        (Some(token.as_str()), &[("sec-fetch-site", "cross-site")]),
+        (Some(token.as_str()), &[("origin", "https://evil.example")]),
+    ];
+    for (path, fields) in &forms {
+        for (i, (csrf, headers)) in attempts.iter().enumerate() {
+            let mut all = fields.clone();
+            if let Some(csrf) = csrf {
+                all.push(("_csrf", csrf));
+            }
+            let page = owner.post_raw(path, &all, headers).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{path} attempt #{i}");
+            page.assert_security_headers(path);
+        }
+    }
+    // The API: the same without the header token, with a wrong one, or cross-site.
+    let calls = [
+        (
+            "/api/v1/orgs/alpha/portal/appointments".to_owned(),
+            json!({"service": service.parse::<i64>().unwrap(),
+                   "practitioner": practitioner.parse::<i64>().unwrap(),
+                   "start": "2026-03-03T09:00:00-05:00"}),
+        ),
+        (
+            format!("/api/v1/orgs/alpha/portal/appointments/{appointment}/cancel"),
+            json!({}),
+        ),
+        (
+            "/api/v1/orgs/alpha/portal/password-reset".to_owned(),
+            json!({"email": "ysolde@example.com"}),
+        ),
+    ];
+    let api_attempts: [&[(&str, &str)]; 5] = [
+        &[],
+        &[("x-csrf-token", "forged")],
+        &[("x-csrf-token", foreign.as_str())],
+        &[
+            ("x-csrf-token", token.as_str()),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        &[
+            ("x-csrf-token", token.as_str()),
+            ("origin", "https://evil.example"),
+        ],
+    ];
+    for (path, body) in &calls {
+        for (i, headers) in api_attempts.iter().enumerate() {
+            let mut request = owner.http.post(owner.url(path)).json(body);
+            for (k, v) in *headers {
+                request = request.header(*k, *v);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::FORBIDDEN,
+                "{path} attempt #{i}"
+            );
+        }
+    }
+    // Nothing happened: the same appointments, no email.
+    let after = owner
+        .api(Method::GET, "/api/v1/orgs/alpha/portal/appointments", None)
+        .await
+        .json();
+    assert_eq!(before, after);
+    assert!(
+        w.app
+            .mail("ysolde@example.com")
+            .await
+            .iter()
+            .all(|m| !m.subject.contains("password")),
+        "no reset email"
+    );
+    assert_eq!(
+        owner.get("/o/alpha/portal/appointments").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+    w.app.stop().await;
+}
+
+/// A session id an attacker planted before sign-in is worth nothing after it: for
+/// staff and patients, through the pages and through the API.
+async fn a_session_planted_before_sign_in_is_not_the_session_after(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let ways: [(&str, &str); 4] = [
+        ("staff page", "/o/alpha/admin/book"),
+        ("staff api", "/api/v1/orgs/alpha/clinics"),
+        ("patient page", "/o/alpha/portal/appointments"),
+        ("patient api", "/api/v1/orgs/alpha/portal/appointments"),
+    ];
+    for (way, protected) in ways {
+        let victim = app.client();
+        let planted = if way.starts_with("staff") {
+            victim.get("/o/alpha/admin/signin").await
+        } else {
+            victim.get("/o/alpha/portal/signin").await
+        };
+        let planted = Client::session_cookie(&planted.headers).expect("a session before sign-in");
+        let signed_in = match way {
+            "staff page" => {
+                let r = victim
+                    .sign_in(
+                        "alpha",
+                        "front_desk-alpha@example.com",
+                        crate::support::PASSWORD,
+                    )
+                    .await;
+                assert_eq!(r.status(), StatusCode::SEE_OTHER);
+                Client::session_cookie(r.headers())
+            }
+            "staff api" => {
+                let r = victim
+                    .api(
+                        Method::POST,
+                        "/api/v1/orgs/alpha/session",
+                        Some(json!({"email": "front_desk-alpha@example.com",
+                                    "password": crate::support::PASSWORD})),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                Client::session_cookie(&r.headers)
+            }
+            "patient page" => {
+                let r = victim
+                    .portal_sign_in("alpha", "ysolde@example.com", PATIENT_PASSWORD)
+                    .await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER);
+                Client::session_cookie(&r.headers)
+            }
+            _ => {
+                let r = victim
+                    .api(
+                        Method::POST,
+                        "/api/v1/orgs/alpha/portal/session",
+                        Some(json!({"username": "ysolde@example.com",
+                                    "password": PATIENT_PASSWORD})),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+                Client::session_cookie(&r.headers)
+            }
+        };
+        let signed_in = signed_in.expect("sign-in sets a new session cookie");
+        assert_ne!(planted, signed_in, "{way}: the session id did not change");
+        assert_eq!(victim.get(protected).await.status, StatusCode::OK, "{way}");
+        let attacker = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = attacker
+            .get(victim.url(protected))
+            .header("cookie", &planted)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                response.status(),
+                StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED
+            ),
+            "{way}: the planted id is signed in ({})",
+            response.status()
+        );
+    }
+    w.app.stop().await;
+}
+
+/// The CSRF token of a page, and the proof-of-work nonce of its CAPTCHA, made neutral
+/// so that two answers can be compared.
+fn normalised(body: &str, email: &str) -> String {
+    let mut out = body.replace(email, "EMAIL");
+    for marker in ["name=\"_csrf\" value=\"", "\"csrf_token\":\""] {
+        while let Some(at) = out.find(marker) {
+            let start = at + marker.len();
+            let end = start + out[start..].find('"').unwrap();
+            out.replace_range(at..end, "CSRF");
+        }
+    }
+    out
+}
+
+/// The doors that take an email address from anyone.
+#[derive(Clone, Copy, Debug)]
+enum Door {
+    StaffSignInPage,
+    StaffSignInApi,
+    PortalSignInPage,
+    PortalSignInApi,
+    ForgotPage,
+    ForgotApi,
+    SignUpPage,
+    SignUpApi,
+}
+
+impl Door {
+    const ALL: [Door; 8] = [
+        Door::StaffSignInPage,
+        Door::StaffSignInApi,
+        Door::PortalSignInPage,
+        Door::PortalSignInApi,
+        Door::ForgotPage,
+        Door::ForgotApi,
+        Door::SignUpPage,
+        Door::SignUpApi,
+    ];
+
+    /// One attempt at organisation `alpha` with `email` (and a wrong password where
+    /// one is asked for; sign-up gets a strong one and a solved CAPTCHA).
+    async fn knock(self, c: &Client, email: &str) -> Page {
+        let wrong = "wrong password";
+        let captcha = || async {
+            let challenge: altcha::Challenge =
+                serde_json::from_str(&c.get("/o/alpha/portal/captcha").await.body).unwrap();
+            openslot_web::captcha::solve(&challenge)
+        };
+        match self {
+            Door::StaffSignInPage => {
+                let page = c.get("/o/alpha/admin/signin").await;
+                let fields = [
+                    ("_csrf", page.csrf()),
+                    ("email", email.into()),
+                    ("password", wrong.into()),
+                ];
+                let fields: Vec<(&str, &str)> =
+                    fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                c.post_raw("/o/alpha/admin/signin", &fields, &[]).await
+            }
+            Door::StaffSignInApi => {
+                let body = json!({"email": email, "password": wrong});
+                c.api(Method::POST, "/api/v1/orgs/alpha/session", Some(body))
+                    .await
+            }
+            Door::PortalSignInPage => c.portal_sign_in("alpha", email, wrong).await,
+            Door::PortalSignInApi => {
+                let body = json!({"username": email, "password": wrong});
+                c.api(
+                    Method::POST,
+                    "/api/v1/orgs/alpha/portal/session",
+                    Some(body),
+                )
+                .await
+            }
+            Door::ForgotPage => {
+                c.post_form("/o/alpha/portal/forgot", &[("email", email)])
+                    .await
+            }
+            Door::ForgotApi => {
+                let body = json!({"email": email});
+                c.api(
+                    Method::POST,
+                    "/api/v1/orgs/alpha/portal/password-reset",
+                    Some(body),
+                )
+                .await
+            }
+            Door::SignUpPage => {
+                let captcha = captcha().await;
+                let fields = [
+                    ("first_name", "Zoe"),
+                    ("last_name", "Quinn"),
+                    ("email", email),
+                    ("password", PATIENT_PASSWORD),
+                    ("captcha", &captcha),
+                ];
+                c.post_form("/o/alpha/portal/signup", &fields).await
+            }
+            Door::SignUpApi => {
+                let body = json!({"first_name": "Zoe", "last_name": "Quinn", "email": email,
+                                  "password": PATIENT_PASSWORD, "captcha": captcha().await});
+                c.api(Method::POST, "/api/v1/orgs/alpha/portal/signup", Some(body))
+                    .await
+            }
+        }
+    }
+
+    /// An address with an account behind this door.
+    fn known(self) -> &'static str {
+        match self {
+            Door::StaffSignInPage | Door::StaffSignInApi => "front_desk-alpha@example.com",
+            _ => "ysolde@example.com",
+        }
+    }
+}
+
+async fn allow_public_signup(app: &TestApp, org: &Organisation) {
+    let mut tx = app.db.begin().await.unwrap();
+    let mut settings = org.settings();
+    settings.allow_public_signup = true;
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn sign_up_sign_in_and_forgot_password_say_the_same_for_any_address(backend: Backend) {
+    let w = world(backend).await;
+    allow_public_signup(&w.app, &w.alpha).await;
+    let unknown = "nobody-here@example.com";
+    for door in Door::ALL {
+        // From fresh clients, so that neither answer knows of the other.
+        let known = door.known();
+        let a = door.knock(&w.app.client(), known).await;
+        let b = door.knock(&w.app.client(), unknown).await;
+        assert_eq!(a.status, b.status, "{door:?}");
+        assert!(a.status.as_u16() < 500, "{door:?}: {}", a.body);
+        assert_eq!(
+            normalised(&a.body, known),
+            normalised(&b.body, unknown),
+            "{door:?}: the answers differ"
+        );
+        // (The length differs with the address's length, which some pages repeat.)
+        for header in ["content-type", "location"] {
+            assert_eq!(
+                a.headers
+                    .get(header)
+                    .map(|v| v.to_str().unwrap().replace(known, "EMAIL")),
+                b.headers
+                    .get(header)
+                    .map(|v| v.to_str().unwrap().replace(unknown, "EMAIL")),
+                "{door:?}: {header}"
+            );
+        }
+    }
+    w.app.stop().await;
+}
+
+/// Past the limits, each door answers 429 with `Retry-After`, pages and API alike.
+async fn every_door_is_rate_limited(backend: Backend) {
+    let w = world(backend).await;
+    allow_public_signup(&w.app, &w.alpha).await;
+    // Per account 8 attempts, per address 30 (shared by all the doors here): each door
+    // must refuse within 9 attempts once the others have used up the address's burst.
+    for door in Door::ALL {
+        let client = w.app.client();
+        let mut limited = None;
+        for _ in 0..9 {
+            let page = door.knock(&client, door.known()).await;
+            assert!(page.status.as_u16() < 500, "{door:?}: {}", page.body);
+            if page.status == StatusCode::TOO_MANY_REQUESTS {
+                limited = Some(page);
+                break;
+            }
+        }
+        let what = format!("{door:?}");
+        let limited = limited.unwrap_or_else(|| panic!("{what}: never limited"));
+        limited.assert_security_headers(&what);
+        let retry: u64 = limited
+            .headers
+            .get("retry-after")
+            .unwrap_or_else(|| panic!("{what}: no Retry-After"))
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=30).contains(&retry), "{what}: {retry}");
+    }
+    w.app.stop().await;
+}
+
+/// Emailed links: a tampered token, a token of another organisation, a reset token
+/// used as an invitation (and the reverse), a used token, and the API at and after
+/// expiry.
+async fn emailed_tokens_work_once_in_time_for_their_purpose_only(backend: Backend) {
+    let w = world(backend).await;
+    let app = &w.app;
+    let patient = &w.ids.patient;
+    let sent = w
+        .alpha_staff
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/alpha/patients/{patient}/portal-access/invitation"),
+            None,
+        )
+        .await;
+    assert!(sent.status.is_success(), "{}", sent.body);
+    let invitation = app.link("ysolde@example.com", "/portal/invitation/").await;
+    let invitation_token = invitation.rsplit('/').next().unwrap().to_owned();
+    let anyone = app.client();
+    anyone
+        .post_form("/o/alpha/portal/forgot", &[("email", "otto@example.com")])
+        .await;
+    let reset = app.link("otto@example.com", "/portal/reset/").await;
+    let reset_token = reset.rsplit('/').next().unwrap().to_owned();
+    let tamper = |token: &str| {
+        let mut chars: Vec<char> = token.chars().collect();
+        chars[0] = if chars[0] == 'A' { 'B' } else { 'A' };
+        chars.into_iter().collect::<String>()
+    };
+    let body = json!({"password": "meadow-lantern-violin-7"});
+    let bad = [
+        format!("/o/alpha/portal/invitation/{}", tamper(&invitation_token)),
+        format!("/o/alpha/portal/reset/{}", tamper(&reset_token)),
+        format!("/o/alpha/portal/invitation/{reset_token}"),
+        format!("/o/alpha/portal/reset/{invitation_token}"),
+        format!("/o/beta/portal/invitation/{invitation_token}"),
+        format!("/o/beta/portal/reset/{reset_token}"),
+        format!("/o/alpha/portal/invitation/{invitation_token}x"),
+        format!(
+            "/o/alpha/portal/reset/{}",
+            &reset_token[..reset_token.len() - 1]
+        ),
+    ];
+    for path in &bad {
+        let page = anyone.get(path).await;
+        assert_eq!(
+            page.status,
+            StatusCode::NOT_FOUND,
+            "GET {path}: {}",
+            page.body
+        );
+        page.assert_security_headers(path);
+        assert_no_markers(&page, path);
+        let post = anyone
+            .post_form(
+                path,
+                &[
+                    ("password", "meadow-lantern-violin-7"),
+                    ("password_confirmation", "meadow-lantern-violin-7"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            post.status,
+            StatusCode::NOT_FOUND,
+            "POST {path}: {}",
+            post.body
+        );
+        let api = path
+            .replace("/o/", "/api/v1/orgs/")
+            .replace("/portal/invitation/", "/portal/invitations/")
+            .replace("/portal/reset/", "/portal/password-reset/");
+        let page = anyone.api(Method::POST, &api, Some(body.clone())).await;
+        assert_eq!(
+            page.status,
+            StatusCode::NOT_FOUND,
+            "POST {api}: {}",
+            page.body
+        );
+        assert_no_markers(&page, &api);
+    }
+    // Nothing was set: neither token's owner can sign in with the new password.
+    for username in ["ysolde@example.com", "otto@example.com"] {
+        let r = app
+            .client()
+            .api(
+                Method::POST,
+                "/api/v1/orgs/alpha/portal/session",
+                Some(json!({"username": username, "password": "meadow-lantern-violin-7"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{username}");
+    }
+    // The API's view of an invitation: valid just before 72 hours, gone at 72 hours.
+    let state = format!("/api/v1/orgs/alpha/portal/invitations/{invitation_token}");
+    app.clock.advance(72 * 3600 - 1);
+    assert_eq!(
+        anyone.api(Method::GET, &state, None).await.json()["state"],
+        "valid"
+    );
+    app.clock.advance(1);
+    assert_eq!(
+        anyone.api(Method::GET, &state, None).await.json()["state"],
+        "expired"
+    );
+    let late = anyone.api(Method::POST, &state, Some(body.clone())).await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    assert_eq!(late.json()["error"]["details"]["state"], "expired");
+    // The reset link (1 hour) has long expired too; a fresh one works once by the API.
+    let reset_api = format!("/api/v1/orgs/alpha/portal/password-reset/{reset_token}");
+    let late = anyone
+        .api(Method::POST, &reset_api, Some(body.clone()))
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    assert_eq!(late.json()["error"]["details"]["state"], "expired");
+    anyone
+        .api(
+            Method::POST,
+            "/api/v1/orgs/alpha/portal/password-reset",
+            Some(json!({"email": "otto@example.com"})),
+        )
+        .await;
+    let fresh = app.link("otto@example.com", "/portal/reset/").await;
+    let fresh_api = fresh
+        .replace("/o/", "/api/v1/orgs/")
+        .replace("/portal/reset/", "/portal/password-reset/");
+    let used = anyone
+        .api(Method::POST, &fresh_api, Some(body.clone()))
+        .await;
+    assert!(used.status.is_success(), "{}", used.body);
+    let again = anyone
+        .api(Method::POST, &fresh_api, Some(body.clone()))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert_eq!(again.json()["error"]["details"]["state"], "used");
+    w.app.stop().await;
+}
+
+/// The headers on pages the matrix does not reach by itself: error pages (404, 405,
+/// 403 from CSRF, 413, a JSON 422), static files, the OpenAPI document, metrics and the
+/// calendar file.
+async fn error_and_portal_pages_carry_the_security_headers(backend: Backend) {
+    let w = world(backend).await;
+    let owner = &w.owner;
+    let pages = [
+        owner.get("/o/nope/portal").await,
+        owner.get("/o/alpha/portal/no-such-page").await,
+        owner.get("/api/v1/orgs/alpha/no-such").await,
+        owner.get("/static/no-such.css").await,
+        owner.get("/metrics").await,
+        owner.get("/api/openapi.json").await,
+        owner.get("/o/alpha/portal").await,
+        owner.get("/o/alpha/portal/appointments").await,
+        owner
+            .get(&format!(
+                "/o/alpha/portal/appointments/{}/calendar.ics",
+                w.ids.appointment
+            ))
+            .await,
+        owner.post_raw("/o/alpha/portal/signout", &[], &[]).await,
+        Client::read(
+            owner
+                .http
+                .delete(owner.url("/healthz"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await,
+        owner
+            .post_raw("/o/alpha/portal/appointments", &[], &[])
+            .await,
+        owner
+            .api(
+                Method::POST,
+                "/api/v1/orgs/alpha/portal/appointments",
+                Some(json!({"service": "not a number"})),
+            )
+            .await,
+    ];
+    let statuses: Vec<u16> = pages.iter().map(|p| p.status.as_u16()).collect();
+    for (i, page) in pages.iter().enumerate() {
+        page.assert_security_headers(&format!("#{i} ({})", page.status));
+    }
+    for expected in [404, 403, 405, 422, 200] {
+        assert!(statuses.contains(&expected), "{expected} in {statuses:?}");
+    }
+    w.app.stop().await;
+}
+
+both!(
+    the_matrix_names_every_route,
+    another_organisations_staff_gets_nothing,
+    another_patient_gets_nothing,
+    a_patient_sees_and_books_only_their_practitioners,
+    portal_forms_and_api_refuse_forged_requests,
+    a_session_planted_before_sign_in_is_not_the_session_after,
+    sign_up_sign_in_and_forgot_password_say_the_same_for_any_address,
+    every_door_is_rate_limited,
+    emailed_tokens_work_once_in_time_for_their_purpose_only,
+    error_and_portal_pages_carry_the_security_headers,
+);
