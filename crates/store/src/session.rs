@@ -55,6 +55,19 @@ pub async fn save(db: &Db, id_hash: &[u8], data: &str, expires_at_ns: i64) -> Re
     Ok(())
 }
 
+/// Moves an unchanged session's expiry to `expires_at_ns` (a session in use lives on).
+pub async fn extend(db: &Db, id_hash: &[u8], expires_at_ns: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    execute!(
+        tx.exec(),
+        "UPDATE sessions SET expires_at_ns = $2 WHERE id_hash = $1 AND expires_at_ns < $2",
+        id_hash,
+        expires_at_ns
+    )?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Deletes a session.
 pub async fn delete(db: &Db, id_hash: &[u8]) -> Result<()> {
     let mut tx = db.begin().await?;

@@ -56,7 +56,7 @@ pub fn app(state: AppState) -> Router {
         .with_same_site(SameSite::Lax)
         .with_http_only(true)
         .with_secure(state.config.secure_cookies)
-        .with_expiry(Expiry::OnInactivity(time::Duration::hours(12)));
+        .with_expiry(Expiry::OnInactivity(crate::auth::sessions::IDLE_LIFETIME));
 
     Router::new()
         .merge(pages)

@@ -26,11 +26,23 @@ fn id_hash(id: &Id) -> Vec<u8> {
     Sha256::digest(id.0.to_le_bytes()).to_vec()
 }
 
-fn expires_ns(record: &Record) -> i64 {
-    record
-        .expiry_date
-        .unix_timestamp_nanos()
-        .clamp(0, i128::from(i64::MAX)) as i64
+/// How long a session lives without a request: each request moves its end to this
+/// long after it (in the database at most every [`EXTEND_AFTER_NS`], so that reading
+/// a page rarely writes).
+pub const IDLE_LIFETIME: time::Duration = time::Duration::hours(12);
+
+#[allow(clippy::cast_possible_truncation)] // 12 hours of nanoseconds fit an i64
+const IDLE_LIFETIME_NS: i64 = IDLE_LIFETIME.whole_nanoseconds() as i64;
+
+/// How stale the stored end of a session may get before a request moves it.
+const EXTEND_AFTER_NS: i64 = 3600 * 1_000_000_000;
+
+impl DbSessionStore {
+    /// When a session saved or used now ends, by the application's clock (tower-sessions'
+    /// own expiry date reads the system clock).
+    fn expires_ns(&self) -> i64 {
+        self.state.clock.now_ns().saturating_add(IDLE_LIFETIME_NS)
+    }
 }
 
 fn backend(e: impl std::fmt::Display) -> session_store::Error {
@@ -47,7 +59,7 @@ impl SessionStore for DbSessionStore {
             &self.state.db,
             &id_hash(&record.id),
             &data,
-            expires_ns(record),
+            self.expires_ns(),
         )
         .await
         .map_err(backend)?
@@ -64,7 +76,7 @@ impl SessionStore for DbSessionStore {
             &self.state.db,
             &id_hash(&record.id),
             &data,
-            expires_ns(record),
+            self.expires_ns(),
         )
         .await
         .map_err(backend)
@@ -72,12 +84,19 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let now = self.state.clock.now_ns();
-        let Some(stored) = store::session::load(&self.state.db, &id_hash(id), now)
+        let Some(mut stored) = store::session::load(&self.state.db, &id_hash(id), now)
             .await
             .map_err(backend)?
         else {
             return Ok(None);
         };
+        let renewed = self.expires_ns();
+        if renewed - stored.expires_at_ns > EXTEND_AFTER_NS {
+            store::session::extend(&self.state.db, &id_hash(id), renewed)
+                .await
+                .map_err(backend)?;
+            stored.expires_at_ns = renewed;
+        }
         let data = serde_json::from_str(&stored.data)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date =

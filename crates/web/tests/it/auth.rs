@@ -343,7 +343,33 @@ async fn sign_in_attempts_are_rate_limited_per_account(backend: Backend) {
     app.stop().await;
 }
 
+/// A session ends 12 hours after its last request, not 12 hours after sign-in.
+async fn a_session_in_use_lives_on_and_an_idle_one_ends(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.org("acme").await;
+    app.staff(&org, "amy@example.com", Role::Admin).await;
+    let client = app.client();
+    client.sign_in("acme", "amy@example.com", PASSWORD).await;
+    let signed_in = |page: &crate::support::Page| page.status == StatusCode::OK;
+    // A working day and a half of requests, each under 12 hours after the last.
+    for _ in 0..4 {
+        app.clock.advance(5 * 3600);
+        let page = client.get("/o/acme/admin/clinics").await;
+        assert!(signed_in(&page), "a session in use is kept");
+    }
+    // 11 hours idle: still there.
+    app.clock.advance(11 * 3600);
+    assert!(signed_in(&client.get("/o/acme/admin/clinics").await));
+    // 12 hours idle after that: gone.
+    app.clock.advance(12 * 3600 + 1);
+    let page = client.get("/o/acme/admin/clinics").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "an idle session ends");
+    assert!(page.location().contains("/o/acme/admin/signin"));
+    app.stop().await;
+}
+
 both!(
+    a_session_in_use_lives_on_and_an_idle_one_ends,
     sign_in_attempts_are_rate_limited_per_account,
     sign_in_redirects_and_a_wrong_password_gets_a_generic_message,
     the_session_id_changes_at_sign_in,

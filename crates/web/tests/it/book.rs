@@ -722,6 +722,15 @@ async fn day_and_week_pages_draw_appointments_in_their_colours_over_availability
     // "Today" is read in the clinic's timezone: 03:00 UTC on the 3rd is still the 2nd
     // in Toronto.
     app.clock.set("2026-03-03T03:00:00Z".parse().unwrap());
+    // A day and a half on: sign in again (a session ends after 12 idle hours).
+    let again = client
+        .sign_in(
+            "acme",
+            "front_desk-acme@example.com",
+            crate::support::PASSWORD,
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
     let today = client.get("/o/acme/admin/book").await;
     assert!(
         today.contains("<h2>Monday 2 March 2026</h2>"),

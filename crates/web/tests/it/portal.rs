@@ -138,6 +138,15 @@ async fn invitations_work_for_exactly_three_days_once(backend: Backend) {
     // A fresh one, used at once: a weak password is refused next to the field, a good
     // one signs in.
     app.clock.set("2026-03-04T13:00:00Z".parse().unwrap());
+    // Three days on, the front desk signs in again (a session ends after 12 idle hours).
+    let signed_in = staff
+        .sign_in(
+            "clinic",
+            "front_desk-clinic@example.com",
+            crate::support::PASSWORD,
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     staff
         .post_form(
             &format!("/o/clinic/admin/patients/{ada}/portal-access/invitation"),
@@ -654,6 +663,11 @@ async fn cancelling_is_refused_inside_the_notice_saying_until_when(backend: Back
     );
     // Inside the notice: refused, saying until when.
     app.clock.set("2026-03-02T15:00:00Z".parse().unwrap());
+    // A day on, Ada signs in again (a session ends after 12 idle hours).
+    let again = ada
+        .portal_sign_in("clinic", "ada@example.com", STRONG)
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
     let refused = ada
         .post_form(&format!("/o/clinic/portal/appointments/{id}/cancel"), &[])
         .await;
