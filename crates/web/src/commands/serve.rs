@@ -72,7 +72,12 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         tokio::spawn(purge_sessions(db.clone(), clock.clone()));
         let sender = mail::sender::spawn(state.clone(), mailer);
         tracing::info!(%address, %public_url, "listening");
+        let jobs = state.jobs.clone();
         crate::app::serve(listener, state, shutdown_signal()).await?;
+        // Work started after an answer (a sign-up's or a reset's email) finishes first.
+        if tokio::time::timeout(MAIL_GRACE, jobs.idle()).await.is_err() {
+            tracing::warn!("stopped with background jobs still running");
+        }
         sender.stop(MAIL_GRACE).await;
         tracing::info!("stopped");
         db.close().await;
