@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::staff::{StaffApi, StaffPage};
+use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData};
 use crate::pages::Layout;
+use crate::routes::saved_or_refused;
 use crate::state::AppState;
 
 /// The pages.
@@ -338,7 +339,7 @@ const ZONES: &[&str] = &[
 
 async fn list_view(
     state: &AppState,
-    staff: &crate::auth::staff::Staff,
+    staff: &Staff,
     errors: FieldErrors,
     name: String,
     timezone: String,
@@ -397,25 +398,25 @@ async fn create_page(
         },
     )
     .await;
-    match result {
-        Ok(c) => Ok(
-            Redirect::to(&format!("/o/{}/admin/clinics/{}", staff.org.slug, c.id)).into_response(),
-        ),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                list_view(&state, &staff, errors, input.name, input.timezone).await?,
-            )
-                .into_response())
-        }
-    }
+    saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
+        list_view(&state, &staff, errors, input.name, input.timezone).await
+    })
+    .await
+}
+
+/// The clinics' list page.
+fn list_path(staff: &Staff) -> String {
+    format!("/o/{}/admin/clinics", staff.org.slug)
+}
+
+/// A clinic's page.
+fn clinic_path(staff: &Staff, id: i64) -> String {
+    format!("/o/{}/admin/clinics/{id}", staff.org.slug)
 }
 
 async fn edit_view(
     state: &AppState,
-    staff: &crate::auth::staff::Staff,
+    staff: &Staff,
     id: i64,
     errors: FieldErrors,
     values: Option<ClinicInput>,
@@ -475,18 +476,10 @@ async fn update_page(
         },
     )
     .await;
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/o/{}/admin/clinics", staff.org.slug)).into_response()),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, Some(input)).await?,
-            )
-                .into_response())
-        }
-    }
+    saved_or_refused(result.map(|_| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, Some(input)).await
+    })
+    .await
 }
 
 async fn delete_page(
@@ -508,18 +501,10 @@ async fn delete_page(
         },
     )
     .await;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/o/{}/admin/clinics", staff.org.slug)).into_response()),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, None).await?,
-            )
-                .into_response())
-        }
-    }
+    saved_or_refused(result.map(|()| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }
 
 async fn add_holiday_page(
@@ -543,20 +528,10 @@ async fn add_holiday_page(
         },
     )
     .await;
-    match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/o/{}/admin/clinics/{id}", staff.org.slug)).into_response())
-        }
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, None).await?,
-            )
-                .into_response())
-        }
-    }
+    saved_or_refused(result.map(|()| clinic_path(&staff, id)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }
 
 async fn remove_holiday_page(
@@ -578,8 +553,5 @@ async fn remove_holiday_page(
         },
     )
     .await?;
-    Ok(Redirect::to(&format!(
-        "/o/{}/admin/clinics/{id}",
-        staff.org.slug
-    )))
+    Ok(Redirect::to(&clinic_path(&staff, id)))
 }
