@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use store::staff::Role;
 
 use crate::both;
-use crate::support::{Backend, Client, TestApp};
+use crate::support::{Backend, Client, TestApp, basic_scenario};
 
 /// Creates with the API and returns the created object.
 async fn post(client: &Client, path: &str, body: Value) -> Value {
@@ -46,13 +46,6 @@ async fn basics(client: &Client, slug: &str) -> (i64, i64, i64) {
         kind["id"].as_i64().unwrap(),
         schedule_type["id"].as_i64().unwrap(),
     )
-}
-
-fn basic_scenario() -> slot_engine::Scenario {
-    slot_engine::Scenario::from_json(include_bytes!(
-        "../../../slot-engine/tests/data/scenarios/basic.json"
-    ))
-    .unwrap()
 }
 
 async fn practitioner_types_are_listed_created_renamed_and_deleted(backend: Backend) {
@@ -153,16 +146,9 @@ async fn a_practitioner_type_in_use_cannot_be_deleted(backend: Backend) {
     assert_eq!(types[0]["practitioners"], 1);
     assert_eq!(types[0]["services"], 1);
     let id = types[0]["id"].as_i64().unwrap();
-    let refused = client
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/orgs/acme/practitioner-types/{id}"),
-            None,
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let path = format!("/api/v1/orgs/acme/practitioner-types/{id}");
     assert_eq!(
-        refused.json()["error"]["message"],
+        client.refused_delete(&path).await,
         "\"Physiotherapist\" is still used by 1 practitioner and 1 service: give them another type first"
     );
     let page = client
@@ -173,17 +159,7 @@ async fn a_practitioner_type_in_use_cannot_be_deleted(backend: Backend) {
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("is still used by 1 practitioner and 1 service"));
-    assert_eq!(
-        client
-            .api(
-                Method::GET,
-                &format!("/api/v1/orgs/acme/practitioner-types/{id}"),
-                None
-            )
-            .await
-            .status,
-        StatusCode::OK
-    );
+    client.assert_found(&path).await;
     app.stop().await;
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use store::staff::Role;
 
 use crate::both;
-use crate::support::{Backend, Client, TestApp};
+use crate::support::{Backend, Client, TestApp, basic_scenario};
 
 async fn post(client: &Client, path: &str, body: Value) -> Value {
     let created = client.api(Method::POST, path, Some(body)).await;
@@ -276,10 +276,7 @@ async fn the_api_checks_every_field(backend: Backend) {
 
 async fn a_service_appointments_name_cannot_be_deleted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let mut scenario = slot_engine::Scenario::from_json(include_bytes!(
-        "../../../slot-engine/tests/data/scenarios/basic.json"
-    ))
-    .unwrap();
+    let mut scenario = basic_scenario();
     scenario.appointments[0].service = Some(slot_engine::Text::new("initial").unwrap());
     let org = app.import("acme", &scenario).await;
     let client = app.signed_in(&org, Role::Admin).await;
@@ -288,36 +285,18 @@ async fn a_service_appointments_name_cannot_be_deleted(backend: Backend) {
         .await
         .json();
     let id = services[0]["id"].as_i64().unwrap();
-    let refused = client
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/orgs/acme/services/{id}"),
-            None,
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let path = format!("/api/v1/orgs/acme/services/{id}");
+    let message = client.refused_delete(&path).await;
     assert!(
-        refused.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"Initial assessment\" is named by 1 appointment")
+        message.contains("\"Initial assessment\" is named by 1 appointment"),
+        "{message}"
     );
     let page = client
         .post_form(&format!("/o/acme/admin/services/{id}/delete"), &[])
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("is named by 1 appointment"));
-    assert_eq!(
-        client
-            .api(
-                Method::GET,
-                &format!("/api/v1/orgs/acme/services/{id}"),
-                None
-            )
-            .await
-            .status,
-        StatusCode::OK
-    );
+    client.assert_found(&path).await;
     app.stop().await;
 }
 
