@@ -22,15 +22,9 @@ async fn clinic(client: &Client, slug: &str, name: &str) -> i64 {
 }
 
 async fn create(client: &Client, slug: &str, body: Value) -> Value {
-    let created = client
-        .api(
-            Method::POST,
-            &format!("/api/v1/orgs/{slug}/schedule-types"),
-            Some(body),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    created.json()
+    client
+        .created(&format!("/api/v1/orgs/{slug}/schedule-types"), body)
+        .await
 }
 
 async fn the_form_saves_every_field_and_warns_about_low_contrast(backend: Backend) {

@@ -8,37 +8,26 @@ use store::staff::Role;
 use crate::both;
 use crate::support::{Backend, Client, TestApp, basic_scenario};
 
-async fn post(client: &Client, path: &str, body: Value) -> Value {
-    let created = client.api(Method::POST, path, Some(body)).await;
-    assert_eq!(
-        created.status,
-        StatusCode::CREATED,
-        "{path}: {}",
-        created.body
-    );
-    created.json()
-}
-
 /// A practitioner type and two schedule types in `slug`: their ids.
 async fn basics(client: &Client, slug: &str) -> (i64, i64, i64) {
-    let kind = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/practitioner-types"),
-        json!({"name": "Physiotherapist"}),
-    )
-    .await;
-    let physio = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/schedule-types"),
-        json!({"name": "Physiotherapy"}),
-    )
-    .await;
-    let group = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/schedule-types"),
-        json!({"name": "Group class", "allow_conflicts": true}),
-    )
-    .await;
+    let kind = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/practitioner-types"),
+            json!({"name": "Physiotherapist"}),
+        )
+        .await;
+    let physio = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/schedule-types"),
+            json!({"name": "Physiotherapy"}),
+        )
+        .await;
+    let group = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/schedule-types"),
+            json!({"name": "Group class", "allow_conflicts": true}),
+        )
+        .await;
     (
         kind["id"].as_i64().unwrap(),
         physio["id"].as_i64().unwrap(),
@@ -176,24 +165,24 @@ async fn the_api_checks_every_field(backend: Backend) {
     let theirs = app.signed_in(&other, Role::Admin).await;
     let (kind, physio, _) = basics(&client, "acme").await;
     let (their_kind, their_type, _) = basics(&theirs, "other").await;
-    let minimal = post(
-        &client,
-        "/api/v1/orgs/acme/services",
-        json!({"name": "Follow-up", "duration_minutes": 30}),
-    )
-    .await;
+    let minimal = client
+        .created(
+            "/api/v1/orgs/acme/services",
+            json!({"name": "Follow-up", "duration_minutes": 30}),
+        )
+        .await;
     assert_eq!(minimal["book_from_portal"], false);
     assert_eq!(minimal["portal_conflicts"], 1);
     assert_eq!(minimal["practitioner_type_id"], Value::Null);
     assert_eq!(minimal["schedule_type_ids"], json!([]));
-    post(
-        &client,
-        "/api/v1/orgs/acme/services",
-        json!({"name": "Class", "code": "CL", "duration_minutes": 60, "book_from_portal": true,
+    client
+        .created(
+            "/api/v1/orgs/acme/services",
+            json!({"name": "Class", "code": "CL", "duration_minutes": 60, "book_from_portal": true,
                "portal_conflicts": 10000, "practitioner_type_id": kind,
                "schedule_type_ids": [physio, physio]}),
-    )
-    .await;
+        )
+        .await;
     for (body, field) in [
         (
             json!({"name": "X", "duration_minutes": 0}),
@@ -304,12 +293,12 @@ async fn front_desk_reads_services_and_only_admins_write(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let org = app.org("acme").await;
     let admin = app.signed_in(&org, Role::Admin).await;
-    let service = post(
-        &admin,
-        "/api/v1/orgs/acme/services",
-        json!({"name": "Follow-up", "duration_minutes": 30}),
-    )
-    .await;
+    let service = admin
+        .created(
+            "/api/v1/orgs/acme/services",
+            json!({"name": "Follow-up", "duration_minutes": 30}),
+        )
+        .await;
     let id = service["id"].as_i64().unwrap();
     let front = app.signed_in(&org, Role::FrontDesk).await;
     let read = front
@@ -365,12 +354,12 @@ async fn another_organisations_service_is_not_found(backend: Backend) {
     let other = app.org("other").await;
     let acme_admin = app.signed_in(&acme, Role::Admin).await;
     let other_admin = app.signed_in(&other, Role::Admin).await;
-    let secret = post(
-        &other_admin,
-        "/api/v1/orgs/other/services",
-        json!({"name": "Secret Service", "description": "classified", "duration_minutes": 30}),
-    )
-    .await;
+    let secret = other_admin
+        .created(
+            "/api/v1/orgs/other/services",
+            json!({"name": "Secret Service", "description": "classified", "duration_minutes": 30}),
+        )
+        .await;
     let id = secret["id"].as_i64().unwrap();
     for (method, path, body) in [
         (

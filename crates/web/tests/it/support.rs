@@ -389,6 +389,18 @@ impl Client {
             .map(|v| v.split(';').next().unwrap_or_default().to_owned())
     }
 
+    /// `POST path` through the API, which must create (201): the created object.
+    pub(crate) async fn created(&self, path: &str, body: Value) -> Value {
+        let created = self.api(reqwest::Method::POST, path, Some(body)).await;
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{path}: {}",
+            created.body
+        );
+        created.json()
+    }
+
     /// `DELETE path` through the API, which must be refused (422): the error's message.
     pub(crate) async fn refused_delete(&self, path: &str) -> String {
         let refused = self.api(reqwest::Method::DELETE, path, None).await;
