@@ -93,6 +93,111 @@ async fn dto(state: &AppState, org: i64, c: Clinic) -> Result<ClinicDto, AppErro
     })
 }
 
+/// What the audit log keeps of a clinic's fields.
+fn details(input: &ClinicInput) -> serde_json::Value {
+    json!({"name": input.name, "timezone": input.timezone})
+}
+
+async fn create_clinic(
+    state: &AppState,
+    staff: &Staff,
+    input: &ClinicInput,
+) -> store::Result<Clinic> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.create",
+            entity: "clinic",
+        },
+        async |tx| {
+            let c = clinic::create(tx, staff.org.id, input).await?;
+            let id = c.id;
+            Ok((c, Some(id), details(input)))
+        },
+    )
+    .await
+}
+
+async fn update_clinic(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    input: &ClinicInput,
+) -> store::Result<Clinic> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.update",
+            entity: "clinic",
+        },
+        async |tx| {
+            let c = clinic::update(tx, staff.org.id, id, input).await?;
+            Ok((c, Some(id), details(input)))
+        },
+    )
+    .await
+}
+
+async fn delete_clinic(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.delete",
+            entity: "clinic",
+        },
+        async |tx| {
+            clinic::delete(tx, staff.org.id, id).await?;
+            Ok(((), Some(id), json!({})))
+        },
+    )
+    .await
+}
+
+async fn add_clinic_holiday(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    date: &str,
+) -> store::Result<()> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.add_holiday",
+            entity: "clinic",
+        },
+        async |tx| {
+            let day = clinic::add_holiday(tx, staff.org.id, id, date).await?;
+            Ok(((), Some(id), json!({"date": day.to_string()})))
+        },
+    )
+    .await
+}
+
+async fn remove_clinic_holiday(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    date: &str,
+) -> store::Result<()> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.remove_holiday",
+            entity: "clinic",
+        },
+        async |tx| {
+            clinic::remove_holiday(tx, staff.org.id, id, date).await?;
+            Ok(((), Some(id), json!({"date": date})))
+        },
+    )
+    .await
+}
+
 /// Every clinic.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/clinics", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
@@ -126,24 +231,7 @@ async fn create(
         name: body.name,
         timezone: body.timezone,
     };
-    let created = changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.create",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::create(tx, staff.org.id, &input).await?;
-            let id = c.id;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await?;
+    let created = create_clinic(&state, &staff, &input).await?;
     Ok((
         StatusCode::CREATED,
         Json(dto(&state, staff.org.id, created).await?),
@@ -183,23 +271,7 @@ async fn update(
         name: body.name,
         timezone: body.timezone,
     };
-    let saved = changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.update",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::update(tx, staff.org.id, id, &input).await?;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await?;
+    let saved = update_clinic(&state, &staff, id, &input).await?;
     Ok(Json(dto(&state, staff.org.id, saved).await?))
 }
 
@@ -214,19 +286,7 @@ async fn delete(
 ) -> Result<StatusCode, AppError> {
     let id = path.1;
     staff.admin()?;
-    changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.delete",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
-        },
-    )
-    .await?;
+    delete_clinic(&state, &staff, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -243,19 +303,7 @@ async fn add_holiday(
 ) -> Result<Json<ClinicDto>, AppError> {
     let id = path.1;
     staff.admin()?;
-    changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.add_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            let day = clinic::add_holiday(tx, staff.org.id, id, &body.date).await?;
-            Ok(((), Some(id), json!({"date": day.to_string()})))
-        },
-    )
-    .await?;
+    add_clinic_holiday(&state, &staff, id, &body.date).await?;
     get_one(State(state), StaffApi(staff), Path((String::new(), id))).await
 }
 
@@ -271,19 +319,7 @@ async fn remove_holiday(
 ) -> Result<Json<ClinicDto>, AppError> {
     let (_, id, date) = path;
     staff.admin()?;
-    changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.remove_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::remove_holiday(tx, staff.org.id, id, &date).await?;
-            Ok(((), Some(id), json!({"date": date})))
-        },
-    )
-    .await?;
+    remove_clinic_holiday(&state, &staff, id, &date).await?;
     get_one(State(state), StaffApi(staff), Path((String::new(), id))).await
 }
 
@@ -380,24 +416,7 @@ async fn create_page(
         name: form.get("name"),
         timezone: form.get("timezone"),
     };
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.create",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::create(tx, staff.org.id, &input).await?;
-            let id = c.id;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await;
+    let result = create_clinic(&state, &staff, &input).await;
     saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
         list_view(&state, &staff, errors, input.name, input.timezone).await
     })
@@ -459,23 +478,7 @@ async fn update_page(
         name: form.get("name"),
         timezone: form.get("timezone"),
     };
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.update",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::update(tx, staff.org.id, id, &input).await?;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await;
+    let result = update_clinic(&state, &staff, id, &input).await;
     saved_or_refused(result.map(|_| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, Some(input)).await
     })
@@ -488,19 +491,7 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.delete",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
-        },
-    )
-    .await;
+    let result = delete_clinic(&state, &staff, id).await;
     saved_or_refused(result.map(|()| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
@@ -515,19 +506,7 @@ async fn add_holiday_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let date = form.get("date");
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.add_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            let day = clinic::add_holiday(tx, staff.org.id, id, &date).await?;
-            Ok(((), Some(id), json!({"date": day.to_string()})))
-        },
-    )
-    .await;
+    let result = add_clinic_holiday(&state, &staff, id, &date).await;
     saved_or_refused(result.map(|()| clinic_path(&staff, id)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
@@ -540,18 +519,6 @@ async fn remove_holiday_page(
     Path((_, id, day)): Path<(String, i64, String)>,
 ) -> Result<Redirect, PageError> {
     staff.admin()?;
-    changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.remove_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::remove_holiday(tx, staff.org.id, id, &day).await?;
-            Ok(((), Some(id), json!({"date": day})))
-        },
-    )
-    .await?;
+    remove_clinic_holiday(&state, &staff, id, &day).await?;
     Ok(Redirect::to(&clinic_path(&staff, id)))
 }
