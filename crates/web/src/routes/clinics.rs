@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::staff::{StaffApi, StaffPage};
+use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData};
 use crate::pages::Layout;
+use crate::routes::saved_or_refused;
 use crate::state::AppState;
 
 /// The pages.
@@ -92,6 +93,111 @@ async fn dto(state: &AppState, org: i64, c: Clinic) -> Result<ClinicDto, AppErro
     })
 }
 
+/// What the audit log keeps of a clinic's fields.
+fn details(input: &ClinicInput) -> serde_json::Value {
+    json!({"name": input.name, "timezone": input.timezone})
+}
+
+async fn create_clinic(
+    state: &AppState,
+    staff: &Staff,
+    input: &ClinicInput,
+) -> store::Result<Clinic> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.create",
+            entity: "clinic",
+        },
+        async |tx| {
+            let c = clinic::create(tx, staff.org.id, input).await?;
+            let id = c.id;
+            Ok((c, Some(id), details(input)))
+        },
+    )
+    .await
+}
+
+async fn update_clinic(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    input: &ClinicInput,
+) -> store::Result<Clinic> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.update",
+            entity: "clinic",
+        },
+        async |tx| {
+            let c = clinic::update(tx, staff.org.id, id, input).await?;
+            Ok((c, Some(id), details(input)))
+        },
+    )
+    .await
+}
+
+async fn delete_clinic(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.delete",
+            entity: "clinic",
+        },
+        async |tx| {
+            clinic::delete(tx, staff.org.id, id).await?;
+            Ok(((), Some(id), json!({})))
+        },
+    )
+    .await
+}
+
+async fn add_clinic_holiday(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    date: &str,
+) -> store::Result<()> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.add_holiday",
+            entity: "clinic",
+        },
+        async |tx| {
+            let day = clinic::add_holiday(tx, staff.org.id, id, date).await?;
+            Ok(((), Some(id), json!({"date": day.to_string()})))
+        },
+    )
+    .await
+}
+
+async fn remove_clinic_holiday(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    date: &str,
+) -> store::Result<()> {
+    changes::setup(
+        state,
+        staff,
+        Change {
+            action: "clinic.remove_holiday",
+            entity: "clinic",
+        },
+        async |tx| {
+            clinic::remove_holiday(tx, staff.org.id, id, date).await?;
+            Ok(((), Some(id), json!({"date": date})))
+        },
+    )
+    .await
+}
+
 /// Every clinic.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/clinics", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
@@ -125,24 +231,7 @@ async fn create(
         name: body.name,
         timezone: body.timezone,
     };
-    let created = changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.create",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::create(tx, staff.org.id, &input).await?;
-            let id = c.id;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await?;
+    let created = create_clinic(&state, &staff, &input).await?;
     Ok((
         StatusCode::CREATED,
         Json(dto(&state, staff.org.id, created).await?),
@@ -182,23 +271,7 @@ async fn update(
         name: body.name,
         timezone: body.timezone,
     };
-    let saved = changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.update",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::update(tx, staff.org.id, id, &input).await?;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await?;
+    let saved = update_clinic(&state, &staff, id, &input).await?;
     Ok(Json(dto(&state, staff.org.id, saved).await?))
 }
 
@@ -213,19 +286,7 @@ async fn delete(
 ) -> Result<StatusCode, AppError> {
     let id = path.1;
     staff.admin()?;
-    changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.delete",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
-        },
-    )
-    .await?;
+    delete_clinic(&state, &staff, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -242,19 +303,7 @@ async fn add_holiday(
 ) -> Result<Json<ClinicDto>, AppError> {
     let id = path.1;
     staff.admin()?;
-    changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.add_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            let day = clinic::add_holiday(tx, staff.org.id, id, &body.date).await?;
-            Ok(((), Some(id), json!({"date": day.to_string()})))
-        },
-    )
-    .await?;
+    add_clinic_holiday(&state, &staff, id, &body.date).await?;
     get_one(State(state), StaffApi(staff), Path((String::new(), id))).await
 }
 
@@ -270,19 +319,7 @@ async fn remove_holiday(
 ) -> Result<Json<ClinicDto>, AppError> {
     let (_, id, date) = path;
     staff.admin()?;
-    changes::setup_api(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.remove_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::remove_holiday(tx, staff.org.id, id, &date).await?;
-            Ok(((), Some(id), json!({"date": date})))
-        },
-    )
-    .await?;
+    remove_clinic_holiday(&state, &staff, id, &date).await?;
     get_one(State(state), StaffApi(staff), Path((String::new(), id))).await
 }
 
@@ -338,7 +375,7 @@ const ZONES: &[&str] = &[
 
 async fn list_view(
     state: &AppState,
-    staff: &crate::auth::staff::Staff,
+    staff: &Staff,
     errors: FieldErrors,
     name: String,
     timezone: String,
@@ -379,43 +416,26 @@ async fn create_page(
         name: form.get("name"),
         timezone: form.get("timezone"),
     };
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.create",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::create(tx, staff.org.id, &input).await?;
-            let id = c.id;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await;
-    match result {
-        Ok(c) => Ok(
-            Redirect::to(&format!("/o/{}/admin/clinics/{}", staff.org.slug, c.id)).into_response(),
-        ),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                list_view(&state, &staff, errors, input.name, input.timezone).await?,
-            )
-                .into_response())
-        }
-    }
+    let result = create_clinic(&state, &staff, &input).await;
+    saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
+        list_view(&state, &staff, errors, input.name, input.timezone).await
+    })
+    .await
+}
+
+/// The clinics' list page.
+fn list_path(staff: &Staff) -> String {
+    format!("/o/{}/admin/clinics", staff.org.slug)
+}
+
+/// A clinic's page.
+fn clinic_path(staff: &Staff, id: i64) -> String {
+    format!("/o/{}/admin/clinics/{id}", staff.org.slug)
 }
 
 async fn edit_view(
     state: &AppState,
-    staff: &crate::auth::staff::Staff,
+    staff: &Staff,
     id: i64,
     errors: FieldErrors,
     values: Option<ClinicInput>,
@@ -458,35 +478,11 @@ async fn update_page(
         name: form.get("name"),
         timezone: form.get("timezone"),
     };
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.update",
-            entity: "clinic",
-        },
-        async |tx| {
-            let c = clinic::update(tx, staff.org.id, id, &input).await?;
-            Ok((
-                c,
-                Some(id),
-                json!({"name": input.name, "timezone": input.timezone}),
-            ))
-        },
-    )
-    .await;
-    match result {
-        Ok(_) => Ok(Redirect::to(&format!("/o/{}/admin/clinics", staff.org.slug)).into_response()),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, Some(input)).await?,
-            )
-                .into_response())
-        }
-    }
+    let result = update_clinic(&state, &staff, id, &input).await;
+    saved_or_refused(result.map(|_| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, Some(input)).await
+    })
+    .await
 }
 
 async fn delete_page(
@@ -495,31 +491,11 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.delete",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
-        },
-    )
-    .await;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/o/{}/admin/clinics", staff.org.slug)).into_response()),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, None).await?,
-            )
-                .into_response())
-        }
-    }
+    let result = delete_clinic(&state, &staff, id).await;
+    saved_or_refused(result.map(|()| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }
 
 async fn add_holiday_page(
@@ -530,33 +506,11 @@ async fn add_holiday_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let date = form.get("date");
-    let result = changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.add_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            let day = clinic::add_holiday(tx, staff.org.id, id, &date).await?;
-            Ok(((), Some(id), json!({"date": day.to_string()})))
-        },
-    )
-    .await;
-    match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/o/{}/admin/clinics/{id}", staff.org.slug)).into_response())
-        }
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, None).await?,
-            )
-                .into_response())
-        }
-    }
+    let result = add_clinic_holiday(&state, &staff, id, &date).await;
+    saved_or_refused(result.map(|()| clinic_path(&staff, id)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }
 
 async fn remove_holiday_page(
@@ -565,21 +519,6 @@ async fn remove_holiday_page(
     Path((_, id, day)): Path<(String, i64, String)>,
 ) -> Result<Redirect, PageError> {
     staff.admin()?;
-    changes::setup(
-        &state,
-        &staff,
-        Change {
-            action: "clinic.remove_holiday",
-            entity: "clinic",
-        },
-        async |tx| {
-            clinic::remove_holiday(tx, staff.org.id, id, &day).await?;
-            Ok(((), Some(id), json!({"date": day})))
-        },
-    )
-    .await?;
-    Ok(Redirect::to(&format!(
-        "/o/{}/admin/clinics/{id}",
-        staff.org.slug
-    )))
+    remove_clinic_holiday(&state, &staff, id, &day).await?;
+    Ok(Redirect::to(&clinic_path(&staff, id)))
 }

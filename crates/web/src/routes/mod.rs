@@ -7,9 +7,13 @@
 //!   OpenAPI document at `/api/openapi.json`.
 
 use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::error::PageError;
+use crate::form::FieldErrors;
 use crate::state::AppState;
 
 pub mod assets;
@@ -32,6 +36,29 @@ pub mod setup;
 pub mod setup_check;
 pub mod staff_auth;
 pub mod staff_users;
+
+/// A form's page shown again with status 422: nothing was saved.
+pub(crate) fn refused(page: impl IntoResponse) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+/// Answers a form post whose change the store made or refused: a redirect to the
+/// address `saved` holds, or else the form's `page` again (422, [`refused`]) with the
+/// store's error under its field. An error that names no field is the error page
+/// instead ([`FieldErrors::absorb`]).
+pub(crate) async fn saved_or_refused<P: IntoResponse>(
+    saved: store::Result<String>,
+    page: impl AsyncFnOnce(FieldErrors) -> Result<P, PageError>,
+) -> Result<Response, PageError> {
+    match saved {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.absorb(e)?;
+            Ok(refused(page(errors).await?))
+        }
+    }
+}
 
 /// The OpenAPI document's fixed parts.
 #[derive(Debug, OpenApi)]

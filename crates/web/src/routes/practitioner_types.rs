@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
+use crate::routes::saved_or_refused;
 use crate::state::AppState;
 
 /// The pages.
@@ -285,6 +286,11 @@ async fn list_page(
     list_view(&state, &staff, FieldErrors::new(), String::new()).await
 }
 
+/// Where the pages go after a change: the list.
+fn list_path(staff: &Staff) -> String {
+    format!("/o/{}/admin/practitioner-types", staff.org.slug)
+}
+
 async fn create_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
@@ -294,21 +300,11 @@ async fn create_page(
     let input = PractitionerTypeInput {
         name: form.get("name"),
     };
-    match create_type(&state, &staff, &input).await {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/o/{}/admin/practitioner-types", staff.org.slug))
-                .into_response(),
-        ),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                list_view(&state, &staff, errors, input.name).await?,
-            )
-                .into_response())
-        }
-    }
+    let saved = create_type(&state, &staff, &input).await;
+    saved_or_refused(saved.map(|_| list_path(&staff)), async |errors| {
+        list_view(&state, &staff, errors, input.name).await
+    })
+    .await
 }
 
 async fn edit_page(
@@ -330,21 +326,11 @@ async fn rename_page(
     let input = PractitionerTypeInput {
         name: form.get("name"),
     };
-    match rename_type(&state, &staff, id, &input).await {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/o/{}/admin/practitioner-types", staff.org.slug))
-                .into_response(),
-        ),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, Some(input.name)).await?,
-            )
-                .into_response())
-        }
-    }
+    let saved = rename_type(&state, &staff, id, &input).await;
+    saved_or_refused(saved.map(|_| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, Some(input.name)).await
+    })
+    .await
 }
 
 async fn delete_page(
@@ -353,19 +339,9 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    match delete_type(&state, &staff, id).await {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/o/{}/admin/practitioner-types", staff.org.slug))
-                .into_response(),
-        ),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, None).await?,
-            )
-                .into_response())
-        }
-    }
+    let deleted = delete_type(&state, &staff, id).await;
+    saved_or_refused(deleted.map(|()| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }

@@ -30,6 +30,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
+use crate::routes::{refused, saved_or_refused};
 use crate::state::AppState;
 
 /// The pages.
@@ -535,15 +536,12 @@ async fn refused_edit(
     errors: FieldErrors,
     values: Option<Values>,
 ) -> Result<Response, PageError> {
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        edit_view(state, staff, id, errors, values).await?,
-    )
-        .into_response())
+    Ok(refused(edit_view(state, staff, id, errors, values).await?))
 }
 
-fn page_of(staff: &Staff, id: i64) -> Response {
-    Redirect::to(&format!("/o/{}/admin/practitioners/{id}", staff.org.slug)).into_response()
+/// A practitioner's page.
+fn path_of(staff: &Staff, id: i64) -> String {
+    format!("/o/{}/admin/practitioners/{id}", staff.org.slug)
 }
 
 async fn list_page(
@@ -571,15 +569,11 @@ async fn create_page(
     if let Some(input) = values.parse(&mut errors) {
         match create_practitioner(&state, &staff, &input).await {
             // Next the admin adds schedule types, on the practitioner's page.
-            Ok(p) => return Ok(page_of(&staff, p.id)),
+            Ok(p) => return Ok(Redirect::to(&path_of(&staff, p.id)).into_response()),
             Err(e) => errors.absorb(e)?,
         }
     }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        list_view(&state, &staff, errors, values).await?,
-    )
-        .into_response())
+    Ok(refused(list_view(&state, &staff, errors, values).await?))
 }
 
 async fn edit_page(
@@ -603,10 +597,8 @@ async fn update_page(
     if let Some(input) = values.parse(&mut errors) {
         match update_practitioner(&state, &staff, id, &input).await {
             Ok(_) => {
-                return Ok(
-                    Redirect::to(&format!("/o/{}/admin/practitioners", staff.org.slug))
-                        .into_response(),
-                );
+                let to = format!("/o/{}/admin/practitioners", staff.org.slug);
+                return Ok(Redirect::to(&to).into_response());
             }
             Err(e) => errors.absorb(e)?,
         }
@@ -630,14 +622,11 @@ async fn set_active_page(
             return refused_edit(&state, &staff, id, errors, None).await;
         }
     };
-    match set_active(&state, &staff, id, active).await {
-        Ok(()) => Ok(page_of(&staff, id)),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            refused_edit(&state, &staff, id, errors, None).await
-        }
-    }
+    let saved = set_active(&state, &staff, id, active).await;
+    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }
 
 async fn add_schedule_type_page(
@@ -646,14 +635,11 @@ async fn add_schedule_type_page(
     Path((_, id, schedule_type)): Path<(String, i64, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    match assign(&state, &staff, id, schedule_type, true).await {
-        Ok(()) => Ok(page_of(&staff, id)),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            refused_edit(&state, &staff, id, errors, None).await
-        }
-    }
+    let saved = assign(&state, &staff, id, schedule_type, true).await;
+    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }
 
 async fn remove_schedule_type_page(
@@ -662,12 +648,9 @@ async fn remove_schedule_type_page(
     Path((_, id, schedule_type)): Path<(String, i64, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    match assign(&state, &staff, id, schedule_type, false).await {
-        Ok(()) => Ok(page_of(&staff, id)),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            refused_edit(&state, &staff, id, errors, None).await
-        }
-    }
+    let saved = assign(&state, &staff, id, schedule_type, false).await;
+    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }

@@ -25,6 +25,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{self, FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
+use crate::routes::{refused, saved_or_refused};
 use crate::state::AppState;
 
 /// The pages.
@@ -528,6 +529,12 @@ async fn edit_view(
     })
 }
 
+/// A schedule type's page after a change: the saved values, with the contrast warning
+/// if any.
+fn saved_path(staff: &Staff, id: i64) -> String {
+    format!("/o/{}/admin/schedule-types/{id}?saved=1", staff.org.slug)
+}
+
 async fn list_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
@@ -548,21 +555,11 @@ async fn create_page(
     if let Some(input) = parse(&form, &values, &mut errors) {
         match create_type(&state, &staff, &input).await {
             // The edit page shows the contrast warning, if any, under the saved values.
-            Ok(t) => {
-                return Ok(Redirect::to(&format!(
-                    "/o/{}/admin/schedule-types/{}?saved=1",
-                    staff.org.slug, t.id
-                ))
-                .into_response());
-            }
+            Ok(t) => return Ok(Redirect::to(&saved_path(&staff, t.id)).into_response()),
             Err(e) => errors.absorb(e)?,
         }
     }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        list_view(&state, &staff, errors, values).await?,
-    )
-        .into_response())
+    Ok(refused(list_view(&state, &staff, errors, values).await?))
 }
 
 async fn edit_page(
@@ -594,21 +591,13 @@ async fn update_page(
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors) {
         match update_type(&state, &staff, id, &input).await {
-            Ok(_) => {
-                return Ok(Redirect::to(&format!(
-                    "/o/{}/admin/schedule-types/{id}?saved=1",
-                    staff.org.slug
-                ))
-                .into_response());
-            }
+            Ok(_) => return Ok(Redirect::to(&saved_path(&staff, id)).into_response()),
             Err(e) => errors.absorb(e)?,
         }
     }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
+    Ok(refused(
         edit_view(&state, &staff, id, errors, Some(values), false).await?,
-    )
-        .into_response())
+    ))
 }
 
 async fn delete_page(
@@ -617,18 +606,10 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    match delete_type(&state, &staff, id).await {
-        Ok(()) => Ok(
-            Redirect::to(&format!("/o/{}/admin/schedule-types", staff.org.slug)).into_response(),
-        ),
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, None, false).await?,
-            )
-                .into_response())
-        }
-    }
+    let deleted = delete_type(&state, &staff, id).await;
+    let to = deleted.map(|()| format!("/o/{}/admin/schedule-types", staff.org.slug));
+    saved_or_refused(to, async |errors| {
+        edit_view(&state, &staff, id, errors, None, false).await
+    })
+    .await
 }

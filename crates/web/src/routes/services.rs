@@ -23,6 +23,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{self, FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
+use crate::routes::{refused, saved_or_refused};
 use crate::state::AppState;
 
 /// The pages.
@@ -526,6 +527,11 @@ async fn edit_view(
     })
 }
 
+/// Where the pages go after a change: the list.
+fn list_path(staff: &Staff) -> String {
+    format!("/o/{}/admin/services", staff.org.slug)
+}
+
 async fn list_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
@@ -545,19 +551,11 @@ async fn create_page(
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors) {
         match create_service(&state, &staff, &input).await {
-            Ok(_) => {
-                return Ok(
-                    Redirect::to(&format!("/o/{}/admin/services", staff.org.slug)).into_response(),
-                );
-            }
+            Ok(_) => return Ok(Redirect::to(&list_path(&staff)).into_response()),
             Err(e) => errors.absorb(e)?,
         }
     }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        list_view(&state, &staff, errors, values).await?,
-    )
-        .into_response())
+    Ok(refused(list_view(&state, &staff, errors, values).await?))
 }
 
 async fn edit_page(
@@ -580,19 +578,13 @@ async fn update_page(
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors) {
         match update_service(&state, &staff, id, &input).await {
-            Ok(_) => {
-                return Ok(
-                    Redirect::to(&format!("/o/{}/admin/services", staff.org.slug)).into_response(),
-                );
-            }
+            Ok(_) => return Ok(Redirect::to(&list_path(&staff)).into_response()),
             Err(e) => errors.absorb(e)?,
         }
     }
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
+    Ok(refused(
         edit_view(&state, &staff, id, errors, Some(values)).await?,
-    )
-        .into_response())
+    ))
 }
 
 async fn delete_page(
@@ -601,18 +593,9 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    match delete_service(&state, &staff, id).await {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/o/{}/admin/services", staff.org.slug)).into_response())
-        }
-        Err(e) => {
-            let mut errors = FieldErrors::new();
-            errors.absorb(e)?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                edit_view(&state, &staff, id, errors, None).await?,
-            )
-                .into_response())
-        }
-    }
+    let deleted = delete_service(&state, &staff, id).await;
+    saved_or_refused(deleted.map(|()| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, None).await
+    })
+    .await
 }

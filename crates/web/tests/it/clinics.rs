@@ -6,7 +6,7 @@ use serde_json::json;
 use store::staff::Role;
 
 use crate::both;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, basic_scenario};
 
 async fn admins_create_and_edit_clinics_through_the_pages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -160,42 +160,17 @@ async fn the_api_creates_updates_and_deletes_with_field_errors(backend: Backend)
 
 async fn a_clinic_in_use_cannot_be_deleted_and_stays(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let scenario = slot_engine::Scenario::from_json(include_bytes!(
-        "../../../slot-engine/tests/data/scenarios/basic.json"
-    ))
-    .unwrap();
-    let org = app.import("acme", &scenario).await;
+    let org = app.import("acme", &basic_scenario()).await;
     let client = app.signed_in(&org, Role::Admin).await;
     let list = client
         .api(Method::GET, "/api/v1/orgs/acme/clinics", None)
         .await
         .json();
     let id = list[0]["id"].as_i64().unwrap();
-    let refused = client
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/orgs/acme/clinics/{id}"),
-            None,
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        refused.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("still used")
-    );
-    assert_eq!(
-        client
-            .api(
-                Method::GET,
-                &format!("/api/v1/orgs/acme/clinics/{id}"),
-                None
-            )
-            .await
-            .status,
-        StatusCode::OK
-    );
+    let path = format!("/api/v1/orgs/acme/clinics/{id}");
+    let message = client.refused_delete(&path).await;
+    assert!(message.contains("still used"), "{message}");
+    client.assert_found(&path).await;
     app.stop().await;
 }
 

@@ -7,36 +7,23 @@ use serde_json::{Value, json};
 use store::staff::Role;
 
 use crate::both;
-use crate::support::{Backend, Client, TestApp};
-
-/// Creates with the API and returns the created object.
-async fn post(client: &Client, path: &str, body: Value) -> Value {
-    let created = client.api(Method::POST, path, Some(body)).await;
-    assert_eq!(
-        created.status,
-        StatusCode::CREATED,
-        "{path}: {}",
-        created.body
-    );
-    created.json()
-}
+use crate::support::{Backend, Client, TestApp, basic_scenario};
 
 /// A clinic, a practitioner type and a schedule type in `slug`: their ids.
 async fn basics(client: &Client, slug: &str) -> (i64, i64, i64) {
-    let clinic = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/clinics"),
-        json!({"name": "Toronto", "timezone": "America/Toronto"}),
-    )
-    .await;
-    let kind = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/practitioner-types"),
-        json!({"name": "Physiotherapist"}),
-    )
-    .await;
-    let schedule_type = post(
-        client,
+    let clinic = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/clinics"),
+            json!({"name": "Toronto", "timezone": "America/Toronto"}),
+        )
+        .await;
+    let kind = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/practitioner-types"),
+            json!({"name": "Physiotherapist"}),
+        )
+        .await;
+    let schedule_type = client.created(
         &format!("/api/v1/orgs/{slug}/schedule-types"),
         json!({"name": "Physiotherapy", "background_color": "#cfe8ff", "font_color": "#0b2a4a"}),
     )
@@ -46,13 +33,6 @@ async fn basics(client: &Client, slug: &str) -> (i64, i64, i64) {
         kind["id"].as_i64().unwrap(),
         schedule_type["id"].as_i64().unwrap(),
     )
-}
-
-fn basic_scenario() -> slot_engine::Scenario {
-    slot_engine::Scenario::from_json(include_bytes!(
-        "../../../slot-engine/tests/data/scenarios/basic.json"
-    ))
-    .unwrap()
 }
 
 async fn practitioner_types_are_listed_created_renamed_and_deleted(backend: Backend) {
@@ -153,16 +133,9 @@ async fn a_practitioner_type_in_use_cannot_be_deleted(backend: Backend) {
     assert_eq!(types[0]["practitioners"], 1);
     assert_eq!(types[0]["services"], 1);
     let id = types[0]["id"].as_i64().unwrap();
-    let refused = client
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/orgs/acme/practitioner-types/{id}"),
-            None,
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let path = format!("/api/v1/orgs/acme/practitioner-types/{id}");
     assert_eq!(
-        refused.json()["error"]["message"],
+        client.refused_delete(&path).await,
         "\"Physiotherapist\" is still used by 1 practitioner and 1 service: give them another type first"
     );
     let page = client
@@ -173,17 +146,7 @@ async fn a_practitioner_type_in_use_cannot_be_deleted(backend: Backend) {
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("is still used by 1 practitioner and 1 service"));
-    assert_eq!(
-        client
-            .api(
-                Method::GET,
-                &format!("/api/v1/orgs/acme/practitioner-types/{id}"),
-                None
-            )
-            .await
-            .status,
-        StatusCode::OK
-    );
+    client.assert_found(&path).await;
     app.stop().await;
 }
 
@@ -319,12 +282,12 @@ async fn the_api_creates_updates_and_assigns_schedule_types(backend: Backend) {
     let theirs = app.signed_in(&other, Role::Admin).await;
     let (clinic, kind, physio) = basics(&client, "acme").await;
     let (their_clinic, their_kind, _) = basics(&theirs, "other").await;
-    let created = post(
-        &client,
-        "/api/v1/orgs/acme/practitioners",
-        json!({"name": "Christine Roy", "type_id": kind, "home_clinic_id": clinic}),
-    )
-    .await;
+    let created = client
+        .created(
+            "/api/v1/orgs/acme/practitioners",
+            json!({"name": "Christine Roy", "type_id": kind, "home_clinic_id": clinic}),
+        )
+        .await;
     assert_eq!(created["key"], "christine-roy");
     assert_eq!(created["type_name"], "Physiotherapist");
     assert_eq!(created["home_clinic_name"], "Toronto");
@@ -558,20 +521,20 @@ async fn another_organisations_practitioners_and_types_are_not_found(backend: Ba
     let other_admin = app.signed_in(&other, Role::Admin).await;
     let (clinic, kind, physio) = basics(&acme_admin, "acme").await;
     let (their_clinic, their_kind, their_type) = basics(&other_admin, "other").await;
-    let secret = post(
-        &other_admin,
-        "/api/v1/orgs/other/practitioners",
-        json!({"name": "Secret Person", "type_id": their_kind, "home_clinic_id": their_clinic,
+    let secret = other_admin
+        .created(
+            "/api/v1/orgs/other/practitioners",
+            json!({"name": "Secret Person", "type_id": their_kind, "home_clinic_id": their_clinic,
                "email": "secret@example.com"}),
-    )
-    .await;
+        )
+        .await;
     let theirs = secret["id"].as_i64().unwrap();
-    let mine = post(
-        &acme_admin,
-        "/api/v1/orgs/acme/practitioners",
-        json!({"name": "Ana", "type_id": kind, "home_clinic_id": clinic}),
-    )
-    .await["id"]
+    let mine = acme_admin
+        .created(
+            "/api/v1/orgs/acme/practitioners",
+            json!({"name": "Ana", "type_id": kind, "home_clinic_id": clinic}),
+        )
+        .await["id"]
         .as_i64()
         .unwrap();
     let body = json!({"name": "Mine", "type_id": kind, "home_clinic_id": clinic});

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use store::staff::Role;
 
 use crate::both;
-use crate::support::{Backend, Client, TestApp};
+use crate::support::{Backend, Client, TestApp, basic_scenario};
 
 async fn clinic(client: &Client, slug: &str, name: &str) -> i64 {
     let created = client
@@ -22,15 +22,9 @@ async fn clinic(client: &Client, slug: &str, name: &str) -> i64 {
 }
 
 async fn create(client: &Client, slug: &str, body: Value) -> Value {
-    let created = client
-        .api(
-            Method::POST,
-            &format!("/api/v1/orgs/{slug}/schedule-types"),
-            Some(body),
-        )
-        .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    created.json()
+    client
+        .created(&format!("/api/v1/orgs/{slug}/schedule-types"), body)
+        .await
 }
 
 async fn the_form_saves_every_field_and_warns_about_low_contrast(backend: Backend) {
@@ -282,29 +276,16 @@ async fn the_api_checks_codes_colours_clinics_and_durations(backend: Backend) {
 
 async fn a_schedule_type_in_use_cannot_be_deleted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let scenario = slot_engine::Scenario::from_json(include_bytes!(
-        "../../../slot-engine/tests/data/scenarios/basic.json"
-    ))
-    .unwrap();
-    let org = app.import("acme", &scenario).await;
+    let org = app.import("acme", &basic_scenario()).await;
     let client = app.signed_in(&org, Role::Admin).await;
     let list = client
         .api(Method::GET, "/api/v1/orgs/acme/schedule-types", None)
         .await
         .json();
     let physio = list[0]["id"].as_i64().unwrap();
-    let refused = client
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/orgs/acme/schedule-types/{physio}"),
-            None,
-        )
+    let message = client
+        .refused_delete(&format!("/api/v1/orgs/acme/schedule-types/{physio}"))
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let message = refused.json()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     assert!(
         message.contains("\"Physiotherapy\" is still used by 1 practitioner, 1 service"),
         "{message}"

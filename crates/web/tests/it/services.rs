@@ -6,39 +6,28 @@ use serde_json::{Value, json};
 use store::staff::Role;
 
 use crate::both;
-use crate::support::{Backend, Client, TestApp};
-
-async fn post(client: &Client, path: &str, body: Value) -> Value {
-    let created = client.api(Method::POST, path, Some(body)).await;
-    assert_eq!(
-        created.status,
-        StatusCode::CREATED,
-        "{path}: {}",
-        created.body
-    );
-    created.json()
-}
+use crate::support::{Backend, Client, TestApp, basic_scenario};
 
 /// A practitioner type and two schedule types in `slug`: their ids.
 async fn basics(client: &Client, slug: &str) -> (i64, i64, i64) {
-    let kind = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/practitioner-types"),
-        json!({"name": "Physiotherapist"}),
-    )
-    .await;
-    let physio = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/schedule-types"),
-        json!({"name": "Physiotherapy"}),
-    )
-    .await;
-    let group = post(
-        client,
-        &format!("/api/v1/orgs/{slug}/schedule-types"),
-        json!({"name": "Group class", "allow_conflicts": true}),
-    )
-    .await;
+    let kind = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/practitioner-types"),
+            json!({"name": "Physiotherapist"}),
+        )
+        .await;
+    let physio = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/schedule-types"),
+            json!({"name": "Physiotherapy"}),
+        )
+        .await;
+    let group = client
+        .created(
+            &format!("/api/v1/orgs/{slug}/schedule-types"),
+            json!({"name": "Group class", "allow_conflicts": true}),
+        )
+        .await;
     (
         kind["id"].as_i64().unwrap(),
         physio["id"].as_i64().unwrap(),
@@ -176,24 +165,24 @@ async fn the_api_checks_every_field(backend: Backend) {
     let theirs = app.signed_in(&other, Role::Admin).await;
     let (kind, physio, _) = basics(&client, "acme").await;
     let (their_kind, their_type, _) = basics(&theirs, "other").await;
-    let minimal = post(
-        &client,
-        "/api/v1/orgs/acme/services",
-        json!({"name": "Follow-up", "duration_minutes": 30}),
-    )
-    .await;
+    let minimal = client
+        .created(
+            "/api/v1/orgs/acme/services",
+            json!({"name": "Follow-up", "duration_minutes": 30}),
+        )
+        .await;
     assert_eq!(minimal["book_from_portal"], false);
     assert_eq!(minimal["portal_conflicts"], 1);
     assert_eq!(minimal["practitioner_type_id"], Value::Null);
     assert_eq!(minimal["schedule_type_ids"], json!([]));
-    post(
-        &client,
-        "/api/v1/orgs/acme/services",
-        json!({"name": "Class", "code": "CL", "duration_minutes": 60, "book_from_portal": true,
+    client
+        .created(
+            "/api/v1/orgs/acme/services",
+            json!({"name": "Class", "code": "CL", "duration_minutes": 60, "book_from_portal": true,
                "portal_conflicts": 10000, "practitioner_type_id": kind,
                "schedule_type_ids": [physio, physio]}),
-    )
-    .await;
+        )
+        .await;
     for (body, field) in [
         (
             json!({"name": "X", "duration_minutes": 0}),
@@ -276,10 +265,7 @@ async fn the_api_checks_every_field(backend: Backend) {
 
 async fn a_service_appointments_name_cannot_be_deleted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let mut scenario = slot_engine::Scenario::from_json(include_bytes!(
-        "../../../slot-engine/tests/data/scenarios/basic.json"
-    ))
-    .unwrap();
+    let mut scenario = basic_scenario();
     scenario.appointments[0].service = Some(slot_engine::Text::new("initial").unwrap());
     let org = app.import("acme", &scenario).await;
     let client = app.signed_in(&org, Role::Admin).await;
@@ -288,36 +274,18 @@ async fn a_service_appointments_name_cannot_be_deleted(backend: Backend) {
         .await
         .json();
     let id = services[0]["id"].as_i64().unwrap();
-    let refused = client
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/orgs/acme/services/{id}"),
-            None,
-        )
-        .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let path = format!("/api/v1/orgs/acme/services/{id}");
+    let message = client.refused_delete(&path).await;
     assert!(
-        refused.json()["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"Initial assessment\" is named by 1 appointment")
+        message.contains("\"Initial assessment\" is named by 1 appointment"),
+        "{message}"
     );
     let page = client
         .post_form(&format!("/o/acme/admin/services/{id}/delete"), &[])
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("is named by 1 appointment"));
-    assert_eq!(
-        client
-            .api(
-                Method::GET,
-                &format!("/api/v1/orgs/acme/services/{id}"),
-                None
-            )
-            .await
-            .status,
-        StatusCode::OK
-    );
+    client.assert_found(&path).await;
     app.stop().await;
 }
 
@@ -325,12 +293,12 @@ async fn front_desk_reads_services_and_only_admins_write(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let org = app.org("acme").await;
     let admin = app.signed_in(&org, Role::Admin).await;
-    let service = post(
-        &admin,
-        "/api/v1/orgs/acme/services",
-        json!({"name": "Follow-up", "duration_minutes": 30}),
-    )
-    .await;
+    let service = admin
+        .created(
+            "/api/v1/orgs/acme/services",
+            json!({"name": "Follow-up", "duration_minutes": 30}),
+        )
+        .await;
     let id = service["id"].as_i64().unwrap();
     let front = app.signed_in(&org, Role::FrontDesk).await;
     let read = front
@@ -386,12 +354,12 @@ async fn another_organisations_service_is_not_found(backend: Backend) {
     let other = app.org("other").await;
     let acme_admin = app.signed_in(&acme, Role::Admin).await;
     let other_admin = app.signed_in(&other, Role::Admin).await;
-    let secret = post(
-        &other_admin,
-        "/api/v1/orgs/other/services",
-        json!({"name": "Secret Service", "description": "classified", "duration_minutes": 30}),
-    )
-    .await;
+    let secret = other_admin
+        .created(
+            "/api/v1/orgs/other/services",
+            json!({"name": "Secret Service", "description": "classified", "duration_minutes": 30}),
+        )
+        .await;
     let id = secret["id"].as_i64().unwrap();
     for (method, path, body) in [
         (

@@ -7,7 +7,7 @@ use serde_json::json;
 use store::staff::Role;
 
 use crate::both;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, basic_scenario};
 
 /// A password zxcvbn rates hard to guess.
 const GOOD: &str = "violet tractor sunrise harbour";
@@ -94,10 +94,7 @@ async fn admins_create_accounts_that_can_sign_in(backend: Backend) {
 
 async fn practitioner_accounts_name_a_practitioner_of_the_organisation(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let scenario = slot_engine::Scenario::from_json(include_bytes!(
-        "../../../slot-engine/tests/data/scenarios/basic.json"
-    ))
-    .unwrap();
+    let scenario = basic_scenario();
     let org = app.import("acme", &scenario).await;
     let other = app.import("other", &scenario).await;
     let admin = app.signed_in(&org, Role::Admin).await;

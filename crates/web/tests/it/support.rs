@@ -15,6 +15,15 @@ use store::{Db, FixedClock, Organisation};
 
 use crate::database::TestDatabase;
 
+/// `basic.json`, the slot engine's smallest scenario: one clinic, practitioner type,
+/// practitioner, schedule type and service, and an appointment.
+pub(crate) fn basic_scenario() -> Scenario {
+    Scenario::from_json(include_bytes!(
+        "../../../slot-engine/tests/data/scenarios/basic.json"
+    ))
+    .unwrap()
+}
+
 /// The backend a test runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Backend {
@@ -378,6 +387,34 @@ impl Client {
             .filter_map(|v| v.to_str().ok())
             .find(|v| v.starts_with("openslot_session="))
             .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+    }
+
+    /// `POST path` through the API, which must create (201): the created object.
+    pub(crate) async fn created(&self, path: &str, body: Value) -> Value {
+        let created = self.api(reqwest::Method::POST, path, Some(body)).await;
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{path}: {}",
+            created.body
+        );
+        created.json()
+    }
+
+    /// `DELETE path` through the API, which must be refused (422): the error's message.
+    pub(crate) async fn refused_delete(&self, path: &str) -> String {
+        let refused = self.api(reqwest::Method::DELETE, path, None).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Asserts that `GET path` through the API still finds what it names.
+    pub(crate) async fn assert_found(&self, path: &str) {
+        let found = self.api(reqwest::Method::GET, path, None).await;
+        assert_eq!(found.status, StatusCode::OK, "{path}");
     }
 
     /// A JSON API call; state-changing methods send the CSRF token.
