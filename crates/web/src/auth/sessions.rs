@@ -27,7 +27,7 @@ fn id_hash(id: &Id) -> Vec<u8> {
 }
 
 /// How long a session lives without a request: each request moves its end to this
-/// long after it (in the database at most every [`EXTEND_AFTER_NS`], so that reading
+/// long after it (in the database at most once an hour, so that reading
 /// a page rarely writes).
 pub const IDLE_LIFETIME: time::Duration = time::Duration::hours(12);
 
