@@ -49,8 +49,22 @@ impl AppointmentContext {
         practitioner: i64,
         service: Option<i64>,
     ) -> store::Result<AppointmentContext> {
+        let p = {
+            let mut conn = state.db.conn().await?;
+            store::patient::get(conn.exec(), org.id, patient).await?
+        };
+        Self::of_patient(state, org, &p, practitioner, service).await
+    }
+
+    /// [`AppointmentContext::load`] for a patient already read (the signed-in one).
+    pub async fn of_patient(
+        state: &AppState,
+        org: &store::Organisation,
+        p: &store::patient::Patient,
+        practitioner: i64,
+        service: Option<i64>,
+    ) -> store::Result<AppointmentContext> {
         let mut conn = state.db.conn().await?;
-        let p = store::patient::get(conn.exec(), org.id, patient).await?;
         let clinics = store::clinic::all(conn.exec(), org.id).await?;
         let names = store::portal::practitioner_brief(conn.exec(), org.id, practitioner).await?;
         let service_name = match service {
@@ -62,8 +76,8 @@ impl AppointmentContext {
             org_slug: org.slug.clone(),
             portal_url: format!("{}/o/{}/portal", state.config.public_url, org.slug),
             patient_name: p.full_name(),
-            patient_email: p.email,
-            patient_first_name: p.first_name,
+            patient_email: p.email.clone(),
+            patient_first_name: p.first_name.clone(),
             organiser_email: state.config.mail.from.email.to_string(),
             public_url: state.config.public_url.clone(),
             practitioner_name: names.0,

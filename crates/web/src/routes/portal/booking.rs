@@ -201,7 +201,8 @@ async fn book(
         portal::service(conn.exec(), p.org.id, service).await?;
     }
     let context =
-        AppointmentContext::load(state, &p.org, p.patient.id, practitioner, Some(service)).await?;
+        AppointmentContext::of_patient(state, &p.org, &p.patient, practitioner, Some(service))
+            .await?;
     let notify = move |a: &store::appointment::Appointment| vec![context.booked(a)];
     let result = appointment::book_portal(
         &state.db,
@@ -679,14 +680,9 @@ async fn calendar_file(
     if a.patient_id != Some(p.patient.id) || a.status != "booked" {
         return Err(AppError::NotFound("appointment".into()).into());
     }
-    let context = AppointmentContext::load(
-        &state,
-        &p.org,
-        p.patient.id,
-        a.practitioner_id,
-        a.service_id,
-    )
-    .await?;
+    let context =
+        AppointmentContext::of_patient(&state, &p.org, &p.patient, a.practitioner_id, a.service_id)
+            .await?;
     let text = crate::ics::appointment(&context.calendar_event(&a), crate::ics::IcsMethod::Request);
     Ok((
         [
