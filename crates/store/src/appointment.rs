@@ -610,15 +610,18 @@ pub async fn book_staff_notify(
     {
         return replay(existing, Actor::Staff(b.staff));
     }
-    if let Some(patient) = b.patient {
-        scalar_optional!(
-            tx.exec(),
-            i64,
-            "SELECT id FROM patients WHERE org_id = $1 AND id = $2",
-            org.id,
-            patient
-        )?
-        .ok_or(Error::NotFound("patient"))?;
+    // Every id of the request names a row of this organisation, whether or not the
+    // engine looks at it (with a service, or overridden, the schedule type is stored
+    // as given); the database refuses any other too (migration 0014).
+    for (noun, table, id) in [
+        ("patient", "patients", b.patient),
+        ("service", "services", b.service),
+        ("schedule type", "schedule_types", b.schedule_type),
+    ] {
+        if let Some(id) = id {
+            let sql = format!("SELECT id FROM {table} WHERE org_id = $1 AND id = $2");
+            scalar_optional!(tx.exec(), i64, &sql, org.id, id)?.ok_or(Error::NotFound(noun))?;
+        }
     }
     let duration = default_duration(&mut tx, org.id, b).await?;
     if !(1..=1440).contains(&duration) {

@@ -59,7 +59,7 @@ pub enum Error {
     Conflict(Conflict),
     /// The database failed.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// The schema could not be brought up to date.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -91,6 +91,95 @@ impl From<slot_engine::Error> for Error {
     }
 }
 
+/// Every reference from one of an organisation's rows to another, as `(table, column,
+/// referenced table)`: the database refuses any that would cross organisations
+/// (migration 0014: a foreign key that also names `org_id` on PostgreSQL, a trigger on
+/// SQLite), so no code path can store another organisation's id. The contract suite
+/// checks that this list covers every foreign key of the schema.
+pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
+    ("clinic_holidays", "clinic_id", "clinics"),
+    ("practitioners", "type_id", "practitioner_types"),
+    ("practitioners", "home_clinic_id", "clinics"),
+    ("schedule_types", "clinic_id", "clinics"),
+    (
+        "practitioner_schedule_types",
+        "practitioner_id",
+        "practitioners",
+    ),
+    (
+        "practitioner_schedule_types",
+        "schedule_type_id",
+        "schedule_types",
+    ),
+    ("availability_records", "practitioner_id", "practitioners"),
+    ("availability_records", "clinic_id", "clinics"),
+    ("availability_blocks", "record_id", "availability_records"),
+    ("availability_blocks", "schedule_type_id", "schedule_types"),
+    ("portal_blocks", "record_id", "availability_records"),
+    ("time_off", "practitioner_id", "practitioners"),
+    ("services", "practitioner_type_id", "practitioner_types"),
+    ("service_schedule_types", "service_id", "services"),
+    (
+        "service_schedule_types",
+        "schedule_type_id",
+        "schedule_types",
+    ),
+    ("patient_practitioners", "patient_id", "patients"),
+    ("patient_practitioners", "practitioner_id", "practitioners"),
+    ("staff_users", "practitioner_id", "practitioners"),
+    ("portal_accounts", "patient_id", "patients"),
+    ("appointments", "practitioner_id", "practitioners"),
+    ("appointments", "patient_id", "patients"),
+    ("appointments", "service_id", "services"),
+    ("appointments", "schedule_type_id", "schedule_types"),
+    ("appointments", "clinic_id", "clinics"),
+    ("appointments", "override_by", "staff_users"),
+];
+
+impl From<sqlx::Error> for Error {
+    /// A write naming another organisation's row (refused by the database's same-
+    /// organisation guards) becomes a field error; anything else stays a database error.
+    fn from(e: sqlx::Error) -> Self {
+        match cross_org_reference(&e) {
+            Some((table, column)) => Error::invalid(
+                column.trim_end_matches("_id"),
+                format!(
+                    "unknown {} (not one of this organisation's)",
+                    referenced_noun(table, column)
+                ),
+            ),
+            None => Error::Database(e),
+        }
+    }
+}
+
+/// The `(table, column)` of a same-organisation guard that refused a write.
+fn cross_org_reference(e: &sqlx::Error) -> Option<(&'static str, &'static str)> {
+    let sqlx::Error::Database(db) = e else {
+        return None;
+    };
+    // PostgreSQL names the violated constraint; SQLite's trigger says it in the message.
+    let named = |table: &str, column: &str| {
+        db.constraint()
+            .is_some_and(|c| c == format!("{table}_{column}_same_org"))
+            || db
+                .message()
+                .contains(&format!("cross-organisation reference: {table}.{column}"))
+    };
+    SAME_ORG_REFERENCES
+        .iter()
+        .find(|(table, column, _)| named(table, column))
+        .map(|(table, column, _)| (*table, *column))
+}
+
+fn referenced_noun(table: &str, column: &str) -> String {
+    SAME_ORG_REFERENCES
+        .iter()
+        .find(|(t, c, _)| *t == table && *c == column)
+        .map(|(_, _, referenced)| referenced.trim_end_matches('s').replace('_', " "))
+        .unwrap_or_else(|| "row".to_owned())
+}
+
 /// The store's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -100,6 +189,6 @@ pub(crate) fn unique_as(field: &str, message: &str) -> impl FnOnce(sqlx::Error) 
     let (field, message) = (field.to_owned(), message.to_owned());
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => Error::Invalid { field, message },
-        _ => Error::Database(e),
+        _ => Error::from(e),
     }
 }

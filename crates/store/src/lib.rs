@@ -26,6 +26,7 @@
 //! - [`patient`]: patients and the practitioners each may book.
 //! - [`session`]: server-side sessions, keyed by the hash of their id.
 //! - [`portal_access`]: patients' portal accounts, invitation and reset links.
+//! - [`portal_signup`]: public sign-ups, waiting until their address is proven.
 //! - [`portal`]: what the patient portal reads (services, practitioners, appointments).
 //! - [`outbox`]: the email outbox the background sender delivers.
 //! - [`secrets`]: secrets shared by every server instance.
@@ -46,6 +47,7 @@ pub mod outbox;
 pub mod patient;
 pub mod portal;
 pub mod portal_access;
+pub mod portal_signup;
 pub mod practitioner;
 pub mod practitioner_type;
 pub mod schedule_type;

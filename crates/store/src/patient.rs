@@ -95,13 +95,18 @@ pub async fn create(tx: &mut Tx, org: i64, input: &PatientInput) -> Result<Patie
 }
 
 /// Updates a patient's details.
+///
+/// A portal username that was the old address follows the new one (when no other
+/// account signs in with it), so the patient signs in and resets a password with the
+/// address the clinic has for them.
 pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &PatientInput) -> Result<Patient> {
     let (first, last, email, phone) = check(input)?;
+    let before = get(tx.exec(), org, id).await?;
     let sql = format!(
         "UPDATE patients SET first_name = $3, last_name = $4, email = $5, phone = $6 \
          WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    rows!(
+    let saved = rows!(
         tx.exec(),
         fetch_optional,
         Patient,
@@ -113,7 +118,9 @@ pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &PatientInput) -> Res
         &email,
         &phone
     )?
-    .ok_or(Error::NotFound("patient"))
+    .ok_or(Error::NotFound("patient"))?;
+    crate::portal_access::follow_email_change(tx, org, id, &before.email, &saved.email).await?;
+    Ok(saved)
 }
 
 /// One patient.
@@ -163,7 +170,11 @@ pub async fn set_available_practitioners(
         patient
     )?;
     if let Some(list) = list {
-        for &practitioner in list {
+        // A practitioner named twice is still one choice.
+        let mut list = list.to_vec();
+        list.sort_unstable();
+        list.dedup();
+        for practitioner in list {
             let n = execute!(
                 tx.exec(),
                 "INSERT INTO patient_practitioners (org_id, patient_id, practitioner_id) \

@@ -32,6 +32,9 @@ pub struct PortalAccount {
     pub created_at_ns: i64,
     /// When the account was confirmed (it can sign in only then).
     pub confirmed_at_ns: Option<i64>,
+    /// Moves whenever the credentials change; a session opened under another epoch has
+    /// ended.
+    pub session_epoch: i64,
 }
 
 impl PortalAccount {
@@ -41,7 +44,8 @@ impl PortalAccount {
     }
 }
 
-const COLUMNS: &str = "id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns";
+const COLUMNS: &str =
+    "id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns, session_epoch";
 
 /// What a link is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +92,45 @@ pub async fn of_patient(exec: Exec<'_>, org: i64, patient: i64) -> Result<Option
     )?)
 }
 
+/// The accounts whose patients have this email address, by patient: where a
+/// password-reset link goes (to the address on file, never to one typed in).
+pub async fn of_email(exec: Exec<'_>, org: i64, email: &str) -> Result<Vec<PortalAccount>> {
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM portal_accounts a JOIN patients p ON p.org_id = a.org_id AND p.id = a.patient_id \
+         WHERE a.org_id = $1 AND p.email = $2 ORDER BY a.patient_id"
+    );
+    Ok(rows!(
+        exec,
+        fetch_all,
+        PortalAccount,
+        &sql,
+        org,
+        email.trim().to_lowercase()
+    )?)
+}
+
+/// The accounts an address reaches: the one whose username it is, and those of the
+/// patients with this email address (a username staff chose leaves the address the way
+/// back in).
+pub async fn of_address(
+    exec: &mut Exec<'_>,
+    org: i64,
+    address: &str,
+) -> Result<Vec<PortalAccount>> {
+    let mut accounts = of_email(exec.reborrow(), org, address).await?;
+    if let Some(named) = by_username(exec.reborrow(), org, address).await?
+        && !accounts.iter().any(|a| a.id == named.id)
+    {
+        accounts.push(named);
+    }
+    Ok(accounts)
+}
+
 /// The account with this username.
 pub async fn by_username(
     exec: Exec<'_>,
@@ -123,32 +166,25 @@ fn check_username(username: &str) -> Result<String> {
     Ok(username)
 }
 
-/// Creates the patient's account, or changes its username if it exists; `password_hash`
-/// replaces the password when given. `confirmed` marks it able to sign in now (staff
-/// set the password); otherwise it waits for the emailed link.
-pub async fn upsert(
+/// Gives the patient staff-made credentials: the account's username and password,
+/// able to sign in at once (staff chose them and hand them over). Creates the account
+/// if there is none. Every other session of the patient ends (the epoch moves).
+pub async fn set_credentials(
     tx: &mut Tx,
     org: i64,
     patient: i64,
     username: &str,
-    password_hash: Option<&str>,
-    confirmed: bool,
+    password_hash: &str,
     now_ns: i64,
 ) -> Result<PortalAccount> {
     let username = check_username(username)?;
     crate::patient::get(tx.exec(), org, patient).await?;
-    let taken = by_username(tx.exec(), org, &username).await?;
-    if taken.as_ref().is_some_and(|a| a.patient_id != patient) {
-        return Err(Error::invalid(
-            "username",
-            "another patient already uses this username",
-        ));
-    }
+    ensure_username_free(tx, org, patient, &username).await?;
     match of_patient(tx.exec(), org, patient).await? {
         Some(_) => {
             let sql = format!(
-                "UPDATE portal_accounts SET username = $3, password_hash = COALESCE($4, password_hash), \
-                 confirmed_at_ns = CASE WHEN $5 THEN COALESCE(confirmed_at_ns, $6) ELSE confirmed_at_ns END \
+                "UPDATE portal_accounts SET username = $3, password_hash = $4, \
+                 confirmed_at_ns = COALESCE(confirmed_at_ns, $5), session_epoch = session_epoch + 1 \
                  WHERE org_id = $1 AND patient_id = $2 RETURNING {COLUMNS}"
             );
             Ok(rows!(
@@ -160,65 +196,153 @@ pub async fn upsert(
                 patient,
                 &username,
                 password_hash,
-                confirmed,
                 now_ns
             )?)
         }
         None => {
-            let sql = format!(
-                "INSERT INTO portal_accounts (org_id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns) \
-                 VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN $5 ELSE NULL END) RETURNING {COLUMNS}"
-            );
-            Ok(rows!(
-                tx.exec(),
-                fetch_one,
-                PortalAccount,
-                &sql,
+            insert(
+                tx,
                 org,
                 patient,
                 &username,
-                password_hash,
+                Some(password_hash),
+                Some(now_ns),
                 now_ns,
-                confirmed
-            )?)
+            )
+            .await
         }
     }
 }
 
+/// The patient's account, ready for an invitation: created (username: `email`) with no
+/// password when there is none; an account that never proved its address loses any
+/// password it has, so the password that counts is the one chosen through the link.
+pub async fn prepare_invitation(
+    tx: &mut Tx,
+    org: i64,
+    patient: i64,
+    email: &str,
+    now_ns: i64,
+) -> Result<PortalAccount> {
+    crate::patient::get(tx.exec(), org, patient).await?;
+    if let Some(account) = of_patient(tx.exec(), org, patient).await? {
+        if account.confirmed_at_ns.is_some() || account.password_hash.is_none() {
+            return Ok(account);
+        }
+        let sql = format!(
+            "UPDATE portal_accounts SET password_hash = NULL, session_epoch = session_epoch + 1 \
+             WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        );
+        return Ok(rows!(
+            tx.exec(),
+            fetch_one,
+            PortalAccount,
+            &sql,
+            org,
+            account.id
+        )?);
+    }
+    let username = check_username(email)?;
+    ensure_username_free(tx, org, patient, &username).await?;
+    insert(tx, org, patient, &username, None, None, now_ns).await
+}
+
+async fn ensure_username_free(tx: &mut Tx, org: i64, patient: i64, username: &str) -> Result<()> {
+    let taken = by_username(tx.exec(), org, username).await?;
+    if taken.as_ref().is_some_and(|a| a.patient_id != patient) {
+        return Err(Error::invalid(
+            "username",
+            "another patient already uses this username",
+        ));
+    }
+    Ok(())
+}
+
+async fn insert(
+    tx: &mut Tx,
+    org: i64,
+    patient: i64,
+    username: &str,
+    password_hash: Option<&str>,
+    confirmed_at_ns: Option<i64>,
+    now_ns: i64,
+) -> Result<PortalAccount> {
+    let sql = format!(
+        "INSERT INTO portal_accounts (org_id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
+    );
+    Ok(rows!(
+        tx.exec(),
+        fetch_one,
+        PortalAccount,
+        &sql,
+        org,
+        patient,
+        username,
+        password_hash,
+        now_ns,
+        confirmed_at_ns
+    )?)
+}
+
+/// Keeps a username that is the patient's email address in step when staff change the
+/// address: the account then signs in with the new address. A username staff chose (not
+/// the old address), or a new address another account already signs in with, stays;
+/// the answer is the username the account has afterwards, if it has one.
+pub async fn follow_email_change(
+    tx: &mut Tx,
+    org: i64,
+    patient: i64,
+    old_email: &str,
+    new_email: &str,
+) -> Result<Option<String>> {
+    let Some(account) = of_patient(tx.exec(), org, patient).await? else {
+        return Ok(None);
+    };
+    let (old_email, new_email) = (
+        old_email.trim().to_lowercase(),
+        new_email.trim().to_lowercase(),
+    );
+    if account.username != old_email || old_email == new_email || new_email.is_empty() {
+        return Ok(Some(account.username));
+    }
+    if by_username(tx.exec(), org, &new_email).await?.is_some() {
+        return Ok(Some(account.username));
+    }
+    execute!(
+        tx.exec(),
+        "UPDATE portal_accounts SET username = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        account.id,
+        &new_email
+    )?;
+    Ok(Some(new_email))
+}
+
 /// Sets an account's password and confirms it (the patient proved the address by
-/// following a link, or staff set it).
+/// following a link); every other session of the patient ends.
 pub async fn set_password(
     tx: &mut Tx,
     org: i64,
     account: i64,
     password_hash: &str,
     now_ns: i64,
-) -> Result<()> {
-    let n = execute!(
+) -> Result<PortalAccount> {
+    let sql = format!(
+        "UPDATE portal_accounts SET password_hash = $3, confirmed_at_ns = COALESCE(confirmed_at_ns, $4), \
+         session_epoch = session_epoch + 1 WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    rows!(
         tx.exec(),
-        "UPDATE portal_accounts SET password_hash = $3, confirmed_at_ns = COALESCE(confirmed_at_ns, $4) \
-         WHERE org_id = $1 AND id = $2",
+        fetch_optional,
+        PortalAccount,
+        &sql,
         org,
         account,
         password_hash,
         now_ns
-    )?;
-    if n == 0 {
-        return Err(Error::NotFound("portal account"));
-    }
-    Ok(())
-}
-
-/// Confirms an account (its emailed link was followed).
-pub async fn confirm(tx: &mut Tx, org: i64, account: i64, now_ns: i64) -> Result<()> {
-    execute!(
-        tx.exec(),
-        "UPDATE portal_accounts SET confirmed_at_ns = COALESCE(confirmed_at_ns, $3) WHERE org_id = $1 AND id = $2",
-        org,
-        account,
-        now_ns
-    )?;
-    Ok(())
+    )?
+    .ok_or(Error::NotFound("portal account"))
 }
 
 /// Issues a link for an account: the plain token, to put in the email. Earlier unused

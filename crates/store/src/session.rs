@@ -40,13 +40,14 @@ pub async fn create(db: &Db, id_hash: &[u8], data: &str, expires_at_ns: i64) -> 
     Ok(n == 1)
 }
 
-/// Saves a session (creating or replacing it).
+/// Saves a changed session, only if it still exists: a request that read the session
+/// before it was deleted (signed out, or ended) must not bring it back when it saves.
+/// New sessions go through [`create`].
 pub async fn save(db: &Db, id_hash: &[u8], data: &str, expires_at_ns: i64) -> Result<()> {
     let mut tx = db.begin().await?;
     execute!(
         tx.exec(),
-        "INSERT INTO sessions (id_hash, data, expires_at_ns) VALUES ($1, $2, $3) \
-         ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at_ns = excluded.expires_at_ns",
+        "UPDATE sessions SET data = $2, expires_at_ns = $3 WHERE id_hash = $1",
         id_hash,
         data,
         expires_at_ns

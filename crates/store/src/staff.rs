@@ -73,6 +73,9 @@ pub struct StaffUser {
     pub active: bool,
     /// When created.
     pub created_at_ns: i64,
+    /// Moves whenever the password changes or the account is stopped; a session opened
+    /// under another epoch has ended.
+    pub session_epoch: i64,
 }
 
 impl StaffUser {
@@ -82,8 +85,7 @@ impl StaffUser {
     }
 }
 
-const COLUMNS: &str =
-    "id, org_id, email, name, role, practitioner_id, password_hash, active, created_at_ns";
+const COLUMNS: &str = "id, org_id, email, name, role, practitioner_id, password_hash, active, created_at_ns, session_epoch";
 
 /// A new staff user.
 #[derive(Clone, Debug)]
@@ -177,7 +179,8 @@ pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<StaffUser>> {
 pub async fn set_password(tx: &mut Tx, org: i64, id: i64, password_hash: &str) -> Result<()> {
     let n = execute!(
         tx.exec(),
-        "UPDATE staff_users SET password_hash = $3 WHERE org_id = $1 AND id = $2",
+        "UPDATE staff_users SET password_hash = $3, session_epoch = session_epoch + 1 \
+         WHERE org_id = $1 AND id = $2",
         org,
         id,
         password_hash
@@ -238,7 +241,9 @@ pub async fn create_account(
 pub async fn set_active(tx: &mut Tx, org: i64, id: i64, active: bool) -> Result<StaffUser> {
     let n = execute!(
         tx.exec(),
-        "UPDATE staff_users SET active = $3 WHERE org_id = $1 AND id = $2",
+        "UPDATE staff_users SET active = $3, \
+         session_epoch = session_epoch + CASE WHEN active AND NOT $3 THEN 1 ELSE 0 END \
+         WHERE org_id = $1 AND id = $2",
         org,
         id,
         active

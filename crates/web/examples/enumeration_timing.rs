@@ -175,7 +175,7 @@ async fn main() {
     .await
     .expect("a patient");
     let hash = openslot_web::auth::password::hash(STRONG);
-    store::portal_access::upsert(&mut tx, org.id, patient.id, PATIENT, Some(&hash), true, 0)
+    store::portal_access::set_credentials(&mut tx, org.id, patient.id, PATIENT, &hash, 0)
         .await
         .expect("a portal account");
     tx.commit().await.expect("commit");

@@ -319,14 +319,20 @@ fn note(note: &str) -> String {
 }
 
 /// The invitation to the portal: a link to set a password, valid for three days.
-pub fn invitation(org_name: &str, to: &str, first_name: &str, link: &str) -> NewMessage {
+pub fn invitation(
+    org_name: &str,
+    to: &str,
+    first_name: &str,
+    username: &str,
+    link: &str,
+) -> NewMessage {
     NewMessage {
         to: to.to_owned(),
         subject: format!("Your {org_name} patient portal invitation"),
         body: format!(
             "Hello {first_name},\n\n{org_name} invites you to its patient portal, where you can book and see your \
              appointments.\n\nChoose your password here (this link works once, for 3 days):\n{link}\n\n\
-             Your username is your email address: {to}\n\n{org_name}\n"
+             Your username: {username}\n\n{org_name}\n"
         ),
         ics: None,
     }
@@ -339,20 +345,34 @@ pub fn signup_confirm(org_name: &str, to: &str, first_name: &str, link: &str) ->
         subject: format!("Confirm your {org_name} patient portal account"),
         body: format!(
             "Hello {first_name},\n\nThank you for signing up. Confirm your email address to start booking \
-             (this link works once, for 3 days):\n{link}\n\nIf you did not sign up, ignore this message.\n\n{org_name}\n"
+             (this link works once, for 3 days; it asks for the password you chose when signing up):\n{link}\n\n\
+             If you did not sign up, ignore this message: nothing happens without the password chosen at sign-up.\n\n{org_name}\n"
         ),
         ics: None,
     }
 }
 
 /// Someone tried to sign up with an address that already has an account.
-pub fn signup_exists(org_name: &str, to: &str, portal_url: &str) -> NewMessage {
+pub fn signup_exists(
+    org_name: &str,
+    to: &str,
+    usernames: &[String],
+    portal_url: &str,
+) -> NewMessage {
+    let usernames = match usernames {
+        [] => String::new(),
+        [one] => format!("Your username: {one}\n"),
+        many => format!(
+            "The usernames of the accounts with this address: {}\n",
+            many.join(", ")
+        ),
+    };
     NewMessage {
         to: to.to_owned(),
         subject: format!("Someone tried to register with your email at {org_name}"),
         body: format!(
             "Hello,\n\nSomeone (perhaps you) tried to create a {org_name} patient portal account with this email \
-             address, which already has one. Nothing was changed.\n\nIf it was you, sign in here: {portal_url}/signin\n\
+             address, which already has one. Nothing was changed.\n\n{usernames}If it was you, sign in here: {portal_url}/signin\n\
              If you forgot your password, reset it here: {portal_url}/forgot\n\n{org_name}\n"
         ),
         ics: None,
@@ -360,13 +380,13 @@ pub fn signup_exists(org_name: &str, to: &str, portal_url: &str) -> NewMessage {
 }
 
 /// The link to reset a forgotten password.
-pub fn reset(org_name: &str, to: &str, link: &str) -> NewMessage {
+pub fn reset(org_name: &str, to: &str, username: &str, link: &str) -> NewMessage {
     NewMessage {
         to: to.to_owned(),
         subject: format!("Reset your {org_name} portal password"),
         body: format!(
             "Hello,\n\nSomeone asked to reset the password of your {org_name} patient portal account. If it was \
-             you, choose a new password here (this link works once, for 1 hour):\n{link}\n\nIf it was not you, \
+             you, choose a new password here (this link works once, for 1 hour):\n{link}\n\nYour username: {username}\n\nIf it was not you, \
              ignore this message: your password stays as it is.\n\n{org_name}\n"
         ),
         ics: None,

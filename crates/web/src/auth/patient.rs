@@ -25,6 +25,10 @@ pub struct PatientSession {
     pub patient_id: i64,
     /// Their portal account.
     pub account_id: i64,
+    /// The account's session epoch when signing in: once the credentials change, the
+    /// epoch moves and this session has ended.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 /// The session key of [`PatientSession`].
@@ -64,11 +68,14 @@ pub async fn start_session(session: &Session, who: PatientSession) -> Result<(),
     Ok(())
 }
 
-async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Patient>, AppError> {
-    let Org(org) = Org::from_request_parts(parts, state).await?;
-    let session = Session::from_request_parts(parts, state)
-        .await
-        .map_err(|(_, e)| AppError::internal(e))?;
+/// The patient this session is signed in as in `org`, with their account id: only
+/// while the account is still the patient's, can sign in, and has the session epoch
+/// the session was opened with (changed credentials end every other session at once).
+pub async fn patient_in_session(
+    state: &AppState,
+    org: i64,
+    session: &Session,
+) -> Result<Option<(PatientRow, i64)>, AppError> {
     let Some(who) = session
         .get::<PatientSession>(PATIENT_KEY)
         .await
@@ -76,21 +83,41 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Patient
     else {
         return Ok(None);
     };
-    if who.org_id != org.id {
+    if who.org_id != org {
         return Ok(None);
     }
     let mut conn = state.db.conn().await?;
-    let patient = match store::patient::get(conn.exec(), org.id, who.patient_id).await {
-        Ok(p) => p,
+    let account = match store::portal_access::get(conn.exec(), org, who.account_id).await {
+        Ok(a) => a,
         Err(store::Error::NotFound(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    Ok(Some(Patient {
-        org,
-        patient,
-        account_id: who.account_id,
-        session,
-    }))
+    if account.patient_id != who.patient_id
+        || account.session_epoch != who.epoch
+        || !account.can_sign_in()
+    {
+        return Ok(None);
+    }
+    match store::patient::get(conn.exec(), org, who.patient_id).await {
+        Ok(p) => Ok(Some((p, account.id))),
+        Err(store::Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Patient>, AppError> {
+    let Org(org) = Org::from_request_parts(parts, state).await?;
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, e)| AppError::internal(e))?;
+    Ok(patient_in_session(state, org.id, &session)
+        .await?
+        .map(|(patient, account_id)| Patient {
+            org,
+            patient,
+            account_id,
+            session,
+        }))
 }
 
 /// A patient for a portal page: redirects to the portal's sign-in page when nobody is

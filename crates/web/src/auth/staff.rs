@@ -52,6 +52,10 @@ pub struct StaffSession {
     pub org_id: i64,
     /// The staff user.
     pub staff_id: i64,
+    /// The user's session epoch when signing in: once the password changes or the
+    /// account is stopped, the epoch moves and this session has ended.
+    #[serde(default)]
+    pub epoch: i64,
 }
 
 /// The session key of [`StaffSession`].
@@ -101,11 +105,14 @@ impl Staff {
     }
 }
 
-async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Staff>, AppError> {
-    let Org(org) = Org::from_request_parts(parts, state).await?;
-    let session = Session::from_request_parts(parts, state)
-        .await
-        .map_err(|(_, e)| AppError::internal(e))?;
+/// The staff user this session is signed in as in `org`: only while the account is
+/// active and its session epoch is the one the session was opened with (a stopped
+/// account or a changed password ends every session at once).
+pub async fn staff_in_session(
+    state: &AppState,
+    org: i64,
+    session: &Session,
+) -> Result<Option<StaffUser>, AppError> {
     let Some(who) = session
         .get::<StaffSession>(STAFF_KEY)
         .await
@@ -113,16 +120,25 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Staff>,
     else {
         return Ok(None);
     };
-    if who.org_id != org.id {
+    if who.org_id != org {
         return Ok(None);
     }
     let mut conn = state.db.conn().await?;
-    let user = match store::staff::by_id(conn.exec(), org.id, who.staff_id).await {
-        Ok(user) if user.active => user,
-        Ok(_) | Err(store::Error::NotFound(_)) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    Ok(Some(Staff { org, user, session }))
+    match store::staff::by_id(conn.exec(), org, who.staff_id).await {
+        Ok(user) if user.active && user.session_epoch == who.epoch => Ok(Some(user)),
+        Ok(_) | Err(store::Error::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Staff>, AppError> {
+    let Org(org) = Org::from_request_parts(parts, state).await?;
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, e)| AppError::internal(e))?;
+    Ok(staff_in_session(state, org.id, &session)
+        .await?
+        .map(|user| Staff { org, user, session }))
 }
 
 /// A staff user for a page: redirects to the sign-in page when nobody is signed in.

@@ -103,13 +103,14 @@ async fn invite(state: &AppState, staff: &Staff, patient: i64) -> Result<(), App
     let now = state.clock.now_ns();
     let mut tx = state.db.begin().await?;
     let p = store::patient::get(tx.exec(), staff.org.id, patient).await?;
-    let account = match portal_access::of_patient(tx.exec(), staff.org.id, patient).await? {
-        Some(a) => a,
-        None => {
-            portal_access::upsert(&mut tx, staff.org.id, patient, &p.email, None, false, now)
-                .await?
-        }
-    };
+    if p.email.is_empty() {
+        return Err(AppError::invalid(
+            "email",
+            "the patient has no email address to send the invitation to",
+        ));
+    }
+    let account =
+        portal_access::prepare_invitation(&mut tx, staff.org.id, patient, &p.email, now).await?;
     let token = csrf::random_token();
     portal_access::issue_token(
         &mut tx,
@@ -127,7 +128,13 @@ async fn invite(state: &AppState, staff: &Staff, patient: i64) -> Result<(), App
     store::outbox::enqueue(
         &mut tx,
         Some(staff.org.id),
-        &notices::invitation(&staff.org.name, &p.email, &p.first_name, &link),
+        &notices::invitation(
+            &staff.org.name,
+            &p.email,
+            &p.first_name,
+            &account.username,
+            &link,
+        ),
         now,
     )
     .await?;
@@ -138,7 +145,7 @@ async fn invite(state: &AppState, staff: &Staff, patient: i64) -> Result<(), App
         "portal.invite",
         "patient",
         Some(patient),
-        serde_json::json!({"email": p.email}),
+        serde_json::json!({"email": p.email, "username": account.username}),
         now,
     )
     .await?;
@@ -173,16 +180,9 @@ async fn credentials(
         .map_err(AppError::internal)?;
     let now = state.clock.now_ns();
     let mut tx = state.db.begin().await?;
-    let account = portal_access::upsert(
-        &mut tx,
-        staff.org.id,
-        patient,
-        username,
-        Some(&hash),
-        true,
-        now,
-    )
-    .await?;
+    let account =
+        portal_access::set_credentials(&mut tx, staff.org.id, patient, username, &hash, now)
+            .await?;
     store::audit::record(
         &mut tx,
         staff.org.id,

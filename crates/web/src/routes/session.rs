@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::csrf;
-use crate::auth::staff::{Org, STAFF_KEY, StaffSession};
+use crate::auth::staff::Org;
 use crate::error::AppError;
 use crate::limits::ClientAddress;
 use crate::routes::staff_auth::{authenticate, start_session};
@@ -57,20 +57,8 @@ async fn staff_of(
     org: i64,
     session: &Session,
 ) -> Result<Option<StaffDto>, AppError> {
-    let Some(who) = session
-        .get::<StaffSession>(STAFF_KEY)
-        .await
-        .map_err(AppError::internal)?
-    else {
-        return Ok(None);
-    };
-    if who.org_id != org {
-        return Ok(None);
-    }
-    let mut conn = state.db.conn().await?;
-    Ok(store::staff::by_id(conn.exec(), org, who.staff_id)
-        .await
-        .ok()
+    Ok(crate::auth::staff::staff_in_session(state, org, session)
+        .await?
         .map(|u| StaffDto {
             id: u.id,
             email: u.email,
@@ -111,7 +99,7 @@ async fn sign_in(
     let user = authenticate(&state, address, org.id, &body.email, &body.password)
         .await?
         .ok_or(AppError::Unauthorized)?;
-    start_session(&session, org.id, user.id).await?;
+    start_session(&session, &user).await?;
     Ok(Json(SessionDto {
         csrf_token: csrf::token(&session).await?,
         staff: Some(StaffDto {

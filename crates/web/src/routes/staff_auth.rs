@@ -117,14 +117,15 @@ pub async fn authenticate(
 }
 
 /// Signs a staff user in: a new session id (no fixation), then who they are.
-pub async fn start_session(session: &Session, org: i64, staff: i64) -> Result<(), AppError> {
+pub async fn start_session(session: &Session, user: &StaffUser) -> Result<(), AppError> {
     session.cycle_id().await.map_err(AppError::internal)?;
     session
         .insert(
             STAFF_KEY,
             StaffSession {
-                org_id: org,
-                staff_id: staff,
+                org_id: user.org_id,
+                staff_id: user.id,
+                epoch: user.session_epoch,
             },
         )
         .await
@@ -148,7 +149,7 @@ async fn submit(
     let next = safe_next(&org.slug, form.optional("next").as_deref());
     match authenticate(&state, address, org.id, &email, &form.get("password")).await? {
         Some(user) => {
-            start_session(&session, org.id, user.id).await?;
+            start_session(&session, &user).await?;
             Ok(Redirect::to(&next).into_response())
         }
         None => Ok((

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod accounts;
 mod auth;
 mod availability;
 mod book;

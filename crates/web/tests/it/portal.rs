@@ -300,7 +300,7 @@ async fn signing_up_says_the_same_for_new_and_known_addresses(backend: Backend) 
             .subject
             .contains("Someone tried to register")
     );
-    let confirm = link(&app, "zoe@example.com", "/portal/invitation/").await;
+    let confirm = link(&app, "zoe@example.com", "/portal/signup/").await;
     // Before confirming, the password does not sign in.
     let zoe = app.client();
     let page = zoe.get("/o/clinic/portal/signin").await;
@@ -316,7 +316,11 @@ async fn signing_up_says_the_same_for_new_and_known_addresses(backend: Backend) 
         )
         .await;
     assert_eq!(early.status, StatusCode::UNAUTHORIZED);
-    let confirmed = zoe.post_form(&confirm, &[]).await;
+    // The link alone (without the password chosen at sign-up) changes nothing.
+    let bare = zoe.post_form(&confirm, &[("password", "")]).await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.contains("not the password chosen"), "{}", bare.body);
+    let confirmed = zoe.post_form(&confirm, &[("password", STRONG)]).await;
     assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
     assert_eq!(
         zoe.get("/o/clinic/portal/appointments").await.status,
@@ -525,7 +529,11 @@ async fn booking_confirms_emails_and_loses_races_politely(backend: Backend) {
     // Someone else takes the next slot first: the loser is told and shown the next times.
     let api = ada.api(Method::POST, "/api/v1/orgs/clinic/portal/appointments", Some(json!({"service": visit, "practitioner": christine, "start": "2026-03-02T10:00:00-05:00"}))).await;
     assert_eq!(api.status, StatusCode::CREATED, "{}", api.body);
-    let carla_lost = patient(&app, &org, &staff, "ada").await;
+    // Ada's second device (staff resetting her credentials would end her sessions).
+    let carla_lost = app.client();
+    carla_lost
+        .portal_sign_in("clinic", "ada@example.com", STRONG)
+        .await;
     let lost = carla_lost
         .post_form(
             &format!("/o/clinic/portal/book/{visit}"),

@@ -334,6 +334,9 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"email": "nobody@example.com"})),
         r(M::POST, "/api/v1/orgs/{slug}/portal/password-reset/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone)
+            .json(json!({"password": PATIENT_PASSWORD})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/invitations/{token}", &["not-a-token"], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/invitations/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
@@ -643,6 +646,19 @@ fn page_routes(a: &Ids) -> Vec<Route> {
             ("password", PATIENT_PASSWORD),
             ("password_confirmation", PATIENT_PASSWORD),
         ]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/signup/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/signup/{token}",
+            &["not-a-token"],
+            Anyone,
+        )
+        .form(&[("password", PATIENT_PASSWORD)]),
         r(
             M::GET,
             "/o/{slug}/portal/invitation/{token}",

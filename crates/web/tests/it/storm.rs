@@ -259,13 +259,12 @@ impl Cluster {
             let id = store::keys::id_of(tx.exec(), Kind::Patient, org.id, &format!("p{i}"))
                 .await
                 .unwrap();
-            store::portal_access::upsert(
+            store::portal_access::set_credentials(
                 &mut tx,
                 org.id,
                 id,
                 &format!("p{i}@storm.example"),
-                Some(&hash),
-                true,
+                &hash,
                 clock.now_ns(),
             )
             .await

@@ -15,14 +15,14 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use store::Organisation;
-use store::patient::PatientInput;
 use store::portal_access::{self, PortalAccount, Purpose, TokenState};
+use store::portal_signup::{self, Completed, LinkState, NewSignup};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::patient::{PATIENT_KEY, PatientSession, start_session};
+use crate::auth::patient::{PatientSession, start_session};
 use crate::auth::staff::Org;
 use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
@@ -43,6 +43,10 @@ pub fn pages() -> Router<AppState> {
         .route(
             "/o/{slug}/portal/signup",
             get(signup_form).post(signup_submit),
+        )
+        .route(
+            "/o/{slug}/portal/signup/{token}",
+            get(signup_link_form).post(signup_link_submit),
         )
         .route("/o/{slug}/portal/captcha", get(captcha_page))
         .route(
@@ -65,6 +69,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_session, api_signin, api_signout))
         .routes(routes!(api_captcha))
         .routes(routes!(api_signup))
+        .routes(routes!(api_signup_state, api_signup_confirm))
         .routes(routes!(api_forgot))
         .routes(routes!(api_reset))
         .routes(routes!(api_invitation_state, api_invitation_accept))
@@ -134,6 +139,7 @@ async fn sign_in_account(
             org_id: org,
             patient_id: account.patient_id,
             account_id: account.id,
+            epoch: account.session_epoch,
         },
     )
     .await
@@ -272,12 +278,6 @@ async fn sign_up(
     req: &SignUpRequest,
 ) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
-    let input = PatientInput {
-        first_name: req.first_name.clone(),
-        last_name: req.last_name.clone(),
-        email: req.email.clone(),
-        phone: String::new(),
-    };
     let email = match store::staff::normalise_email(&req.email) {
         Ok(e) => e,
         Err(e) => {
@@ -316,8 +316,18 @@ async fn sign_up(
     // Whether the address has an account decides what happens next; the answer must
     // not wait for it (nor take longer either way).
     let (job_state, org) = (state.clone(), org.clone());
+    let (first_name, last_name) = (
+        req.first_name.trim().to_owned(),
+        req.last_name.trim().to_owned(),
+    );
     state.jobs.spawn("sign-up", async move {
-        register(&job_state, &org, &input, &email, &hash).await
+        let signup = NewSignup {
+            email: &email,
+            first_name: &first_name,
+            last_name: &last_name,
+            password_hash: &hash,
+        };
+        register(&job_state, &org, &signup).await
     });
     Ok(())
 }
@@ -337,69 +347,33 @@ fn internal(e: impl std::fmt::Display) -> FieldErrors {
     errors
 }
 
+/// Records a sign-up and emails its link, or, when the address already reaches an
+/// account, tells the address's owner instead. Nothing of the clinic's patients or
+/// accounts changes until the link is followed with the password chosen here
+/// ([`store::portal_signup`]).
 async fn register(
     state: &AppState,
     org: &Organisation,
-    input: &PatientInput,
-    email: &str,
-    hash: &str,
+    signup: &NewSignup<'_>,
 ) -> store::Result<()> {
     let now = state.clock.now_ns();
     let portal_url = format!("{}/o/{}/portal", state.config.public_url, org.slug);
     let mut tx = state.db.begin().await?;
-    if portal_access::by_username(tx.exec(), org.id, email)
-        .await?
-        .is_some()
-    {
-        // The address has an account: tell its owner, change nothing.
-        store::outbox::enqueue(
-            &mut tx,
-            Some(org.id),
-            &notices::signup_exists(&org.name, email, &portal_url),
-            now,
+    let accounts = portal_access::of_address(&mut tx.exec(), org.id, signup.email).await?;
+    let message = if accounts.is_empty() {
+        let token = csrf::random_token();
+        portal_signup::record(&mut tx, org.id, signup, &token, now).await?;
+        notices::signup_confirm(
+            &org.name,
+            signup.email,
+            signup.first_name,
+            &format!("{portal_url}/signup/{token}"),
         )
-        .await?;
-        tx.commit().await?;
-        return Ok(());
-    }
-    // A patient the clinic already knows by this address (without an account) gets the
-    // account; it works only once the emailed link proves the address.
-    let existing = store::patient::by_email(tx.exec(), org.id, email).await?;
-    let patient = match existing.into_iter().next() {
-        Some(p) => p,
-        None => store::patient::create(&mut tx, org.id, input).await?,
+    } else {
+        let usernames: Vec<String> = accounts.into_iter().map(|a| a.username).collect();
+        notices::signup_exists(&org.name, signup.email, &usernames, &portal_url)
     };
-    let account =
-        portal_access::upsert(&mut tx, org.id, patient.id, email, Some(hash), false, now).await?;
-    let token = csrf::random_token();
-    portal_access::issue_token(
-        &mut tx,
-        org.id,
-        account.id,
-        Purpose::Invitation,
-        &token,
-        now,
-    )
-    .await?;
-    let link = format!("{portal_url}/invitation/{token}");
-    store::outbox::enqueue(
-        &mut tx,
-        Some(org.id),
-        &notices::signup_confirm(&org.name, email, &patient.first_name, &link),
-        now,
-    )
-    .await?;
-    store::audit::record(
-        &mut tx,
-        org.id,
-        &format!("patient:{}", patient.id),
-        "portal.signup",
-        "patient",
-        Some(patient.id),
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
+    store::outbox::enqueue(&mut tx, Some(org.id), &message, now).await?;
     tx.commit().await?;
     state.mail.notify();
     Ok(())
@@ -408,7 +382,7 @@ async fn register(
 fn signup_done(email: &str) -> Vec<String> {
     vec![
         format!("We sent a message to {email}."),
-        "Follow the link in it to confirm your address; it signs you in. The link works for 3 days.".to_owned(),
+        "Follow the link in it and give the password you just chose to confirm your address; that signs you in. The link works for 3 days.".to_owned(),
         "If you do not see it, check your spam folder.".to_owned(),
     ]
 }
@@ -505,9 +479,15 @@ async fn forgot(
 /// Issues a reset token and queues its email, if `email` has an account.
 async fn send_reset(state: &AppState, org: &Organisation, email: &str) -> Result<(), AppError> {
     let now = state.clock.now_ns();
-    let token = csrf::random_token();
     let mut tx = state.db.begin().await?;
-    if let Some(account) = portal_access::by_username(tx.exec(), org.id, email).await? {
+    // The link goes to the address the clinic has for the patient, never to the one
+    // typed (which may be a username).
+    for account in portal_access::of_address(&mut tx.exec(), org.id, email).await? {
+        let patient = store::patient::get(tx.exec(), org.id, account.patient_id).await?;
+        if patient.email.is_empty() {
+            continue;
+        }
+        let token = csrf::random_token();
         portal_access::issue_token(
             &mut tx,
             org.id,
@@ -517,7 +497,6 @@ async fn send_reset(state: &AppState, org: &Organisation, email: &str) -> Result
             now,
         )
         .await?;
-        let patient = store::patient::get(tx.exec(), org.id, account.patient_id).await?;
         let link = format!(
             "{}/o/{}/portal/reset/{token}",
             state.config.public_url, org.slug
@@ -525,7 +504,7 @@ async fn send_reset(state: &AppState, org: &Organisation, email: &str) -> Result
         store::outbox::enqueue(
             &mut tx,
             Some(org.id),
-            &notices::reset(&org.name, &patient.email, &link),
+            &notices::reset(&org.name, &patient.email, &account.username, &link),
             now,
         )
         .await?;
@@ -537,7 +516,9 @@ async fn send_reset(state: &AppState, org: &Organisation, email: &str) -> Result
 
 fn forgot_done(email: &str) -> Vec<String> {
     vec![
-        format!("If an account uses {email}, we sent it a link to choose a new password."),
+        format!(
+            "If an account uses {email}, we sent a link to choose a new password to the address the clinic has for it."
+        ),
         "The link works once, for 1 hour.".to_owned(),
     ]
 }
@@ -571,7 +552,6 @@ struct SetPassword {
     action: String,
     heading: String,
     username: String,
-    needs_password: bool,
     errors: FieldErrors,
 }
 
@@ -626,14 +606,11 @@ async fn link_page(
     };
     match found {
         TokenState::Valid(account) => {
-            let needs_password =
-                purpose == Purpose::PasswordReset || account.password_hash.is_none();
-            let heading = match (purpose, needs_password) {
-                (Purpose::PasswordReset, _) => "Choose a new password".to_owned(),
-                (Purpose::Invitation, true) => {
-                    format!("Welcome to {}: choose your password", org.name)
-                }
-                (Purpose::Invitation, false) => format!("Confirm your {} account", org.name),
+            // Both kinds of link always ask for a new password: whoever follows one has
+            // proven the address, and no password chosen before that proof counts.
+            let heading = match purpose {
+                Purpose::PasswordReset => "Choose a new password".to_owned(),
+                Purpose::Invitation => format!("Welcome to {}: choose your password", org.name),
             };
             let status = if errors.is_empty() {
                 StatusCode::OK
@@ -647,35 +624,24 @@ async fn link_page(
                     action: format!("/o/{}/portal/{path}/{token}", org.slug),
                     heading,
                     username: account.username,
-                    needs_password,
                     errors,
                 },
             )
                 .into_response())
         }
         other => {
-            let (heading, paragraphs, link) = dead_link(&other, purpose, &org.slug);
             let status = if other == TokenState::Expired {
                 StatusCode::GONE
             } else {
                 StatusCode::NOT_FOUND
             };
-            Ok((
-                status,
-                Message {
-                    layout: layout(org, session, &heading, "signin").await?,
-                    heading,
-                    paragraphs,
-                    link,
-                },
-            )
-                .into_response())
+            message_page(org, session, status, dead_link(&other, purpose, &org.slug)).await
         }
     }
 }
 
-/// Uses a link: sets the password when one is given (and needed), confirms the
-/// account, and signs the patient in. `Err` carries field errors or the dead link's
+/// Uses a link: sets the new password (an invitation and a reset alike), confirms the
+/// account, ends the patient's other sessions, and signs them in here. `Err` carries field errors or the dead link's
 /// state, and nothing is changed then.
 async fn use_link(
     state: &AppState,
@@ -693,38 +659,28 @@ async fn use_link(
         TokenState::Valid(account) => account,
         other => return Ok(Err(Err(other))),
     };
-    let needs_password = purpose == Purpose::PasswordReset || account.password_hash.is_none();
-    let hash = if needs_password {
-        let secret = new_password.unwrap_or_default().to_owned();
-        let patient = {
-            let mut conn = state.db.conn().await?;
-            store::patient::get(conn.exec(), org.id, account.patient_id).await?
-        };
-        if let Err(message) = password::check_new(
-            &secret,
-            &[&account.username, &patient.first_name, &patient.last_name],
-        ) {
-            let mut errors = FieldErrors::new();
-            errors.add("password", message);
-            return Ok(Err(Ok(errors)));
-        }
-        Some(
-            tokio::task::spawn_blocking(move || password::hash(&secret))
-                .await
-                .map_err(AppError::internal)?,
-        )
-    } else {
-        None
+    let secret = new_password.unwrap_or_default().to_owned();
+    let patient = {
+        let mut conn = state.db.conn().await?;
+        store::patient::get(conn.exec(), org.id, account.patient_id).await?
     };
+    if let Err(message) = password::check_new(
+        &secret,
+        &[&account.username, &patient.first_name, &patient.last_name],
+    ) {
+        let mut errors = FieldErrors::new();
+        errors.add("password", message);
+        return Ok(Err(Ok(errors)));
+    }
+    let hash = tokio::task::spawn_blocking(move || password::hash(&secret))
+        .await
+        .map_err(AppError::internal)?;
     let mut tx = state.db.begin().await?;
-    match portal_access::redeem(&mut tx, org.id, purpose, token, now).await? {
-        TokenState::Valid(_) => {}
+    let account = match portal_access::redeem(&mut tx, org.id, purpose, token, now).await? {
+        TokenState::Valid(account) => account,
         other => return Ok(Err(Err(other))),
-    }
-    match &hash {
-        Some(hash) => portal_access::set_password(&mut tx, org.id, account.id, hash, now).await?,
-        None => portal_access::confirm(&mut tx, org.id, account.id, now).await?,
-    }
+    };
+    let account = portal_access::set_password(&mut tx, org.id, account.id, &hash, now).await?;
     let action = match purpose {
         Purpose::Invitation => "portal.accept_invitation",
         Purpose::PasswordReset => "portal.reset_password",
@@ -755,7 +711,7 @@ async fn link_submit(
 ) -> Result<Response, PageError> {
     let password = form.get("password");
     let confirm = form.get("password_confirmation");
-    if form.optional("password").is_some() && password != confirm {
+    if password != confirm {
         let mut errors = FieldErrors::new();
         errors.add("password_confirmation", "the two passwords differ");
         return link_page(&state, &org, &session, purpose, &token, errors).await;
@@ -830,6 +786,225 @@ async fn reset_submit(
     link_submit(state, org, session, Purpose::PasswordReset, token, form).await
 }
 
+// A sign-up's link.
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/confirm_signup.html")]
+struct ConfirmSignUp {
+    layout: PortalLayout,
+    action: String,
+    username: String,
+    errors: FieldErrors,
+}
+
+/// Why a sign-up's link did not sign anyone in; nothing changed.
+enum SignUpRefused {
+    /// The password is not the one chosen at sign-up (or is missing).
+    WrongPassword,
+    /// The address has had an account since (the clinic's, or another sign-up's).
+    AddressHasAccount,
+    /// The link does not work.
+    Dead(LinkState),
+}
+
+/// Confirms a sign-up: the link proves the address, the password proves the person
+/// who signed up. Both are needed; the first refusal changes nothing.
+async fn confirm_signup(
+    state: &AppState,
+    org: &Organisation,
+    address: ClientAddress,
+    session: &Session,
+    token: &str,
+    password: &str,
+) -> Result<Result<PortalAccount, SignUpRefused>, AppError> {
+    let now = state.clock.now_ns();
+    let found = {
+        let mut conn = state.db.conn().await?;
+        portal_signup::inspect(conn.exec(), org.id, token, now).await?
+    };
+    let signup = match found {
+        LinkState::Valid(signup) => signup,
+        other => return Ok(Err(SignUpRefused::Dead(other))),
+    };
+    // Guessing the password chosen at sign-up is limited like signing in.
+    state.limits.attempt(
+        address.0,
+        Some(&format!("portal:{}:{}", org.id, signup.email)),
+    )?;
+    let (secret, hash) = (password.to_owned(), signup.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || password::verify(&secret, &hash))
+        .await
+        .map_err(AppError::internal)?;
+    if !matches {
+        return Ok(Err(SignUpRefused::WrongPassword));
+    }
+    let mut tx = state.db.begin().await?;
+    let account = match portal_signup::complete(&mut tx, org.id, token, now).await? {
+        None => return Ok(Err(SignUpRefused::Dead(LinkState::Used))),
+        Some(Completed::AddressHasAccount) => {
+            // The link is spent either way: it can never attach to the account.
+            tx.commit().await?;
+            return Ok(Err(SignUpRefused::AddressHasAccount));
+        }
+        Some(Completed::Account(account)) => account,
+    };
+    store::audit::record(
+        &mut tx,
+        org.id,
+        &format!("patient:{}", account.patient_id),
+        "portal.signup",
+        "patient",
+        Some(account.patient_id),
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    sign_in_account(session, org.id, &account).await?;
+    Ok(Ok(account))
+}
+
+fn wrong_signup_password() -> FieldErrors {
+    let mut errors = FieldErrors::new();
+    errors.add(
+        "password",
+        "this is not the password chosen when signing up with this address",
+    );
+    errors
+}
+
+fn address_has_account(slug: &str) -> (String, Vec<String>, Option<(String, String)>) {
+    (
+        "This address already has an account".into(),
+        vec![
+            "Nothing was changed. Sign in with that account, or ask for a password-reset link if you forgot its password.".into(),
+        ],
+        Some((format!("/o/{slug}/portal/forgot"), "Reset the password".into())),
+    )
+}
+
+fn dead_signup_link(
+    state: &LinkState,
+    slug: &str,
+) -> (String, Vec<String>, Option<(String, String)>) {
+    match state {
+        LinkState::Expired => (
+            "This link has expired".into(),
+            vec!["Sign-up links work for 3 days. Sign up again to get a new one.".into()],
+            Some((format!("/o/{slug}/portal/signup"), "Sign up again".into())),
+        ),
+        _ => (
+            "This link is no longer valid".into(),
+            vec!["This sign-up link was already used. Sign in, or sign up again.".into()],
+            Some((format!("/o/{slug}/portal/signin"), "Sign in".into())),
+        ),
+    }
+}
+
+async fn signup_link_page(
+    state: &AppState,
+    org: &Organisation,
+    session: &Session,
+    token: &str,
+    errors: FieldErrors,
+) -> Result<Response, PageError> {
+    let found = {
+        let mut conn = state.db.conn().await?;
+        portal_signup::inspect(conn.exec(), org.id, token, state.clock.now_ns()).await?
+    };
+    match found {
+        LinkState::Valid(signup) => {
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok((
+                status,
+                ConfirmSignUp {
+                    layout: layout(org, session, "Confirm your account", "signin").await?,
+                    action: format!("/o/{}/portal/signup/{token}", org.slug),
+                    username: signup.email,
+                    errors,
+                },
+            )
+                .into_response())
+        }
+        other => {
+            let status = if other == LinkState::Expired {
+                StatusCode::GONE
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            message_page(org, session, status, dead_signup_link(&other, &org.slug)).await
+        }
+    }
+}
+
+async fn message_page(
+    org: &Organisation,
+    session: &Session,
+    status: StatusCode,
+    (heading, paragraphs, link): (String, Vec<String>, Option<(String, String)>),
+) -> Result<Response, PageError> {
+    Ok((
+        status,
+        Message {
+            layout: layout(org, session, &heading, "signin").await?,
+            heading,
+            paragraphs,
+            link,
+        },
+    )
+        .into_response())
+}
+
+async fn signup_link_form(
+    State(state): State<AppState>,
+    Org(org): Org,
+    session: Session,
+    Path((_, token)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    signup_link_page(&state, &org, &session, &token, FieldErrors::new()).await
+}
+
+async fn signup_link_submit(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    session: Session,
+    Path((_, token)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    match confirm_signup(
+        &state,
+        &org,
+        address,
+        &session,
+        &token,
+        &form.get("password"),
+    )
+    .await?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/o/{}/portal/appointments", org.slug)).into_response()),
+        Err(SignUpRefused::WrongPassword) => {
+            signup_link_page(&state, &org, &session, &token, wrong_signup_password()).await
+        }
+        Err(SignUpRefused::AddressHasAccount) => {
+            message_page(
+                &org,
+                &session,
+                StatusCode::CONFLICT,
+                address_has_account(&org.slug),
+            )
+            .await
+        }
+        Err(SignUpRefused::Dead(_)) => {
+            signup_link_page(&state, &org, &session, &token, FieldErrors::new()).await
+        }
+    }
+}
+
 // The API.
 
 /// A patient, as the portal API shows them. (Named apart from the staff API's
@@ -872,10 +1047,11 @@ pub struct EmailBody {
     pub email: String,
 }
 
-/// A new password (reset link or invitation).
+/// A new password (reset link or invitation), or the password chosen at sign-up (a
+/// sign-up's link).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PasswordBody {
-    /// The new password; may be omitted to confirm a sign-up whose password is set.
+    /// The password.
     pub password: Option<String>,
 }
 
@@ -884,7 +1060,8 @@ pub struct PasswordBody {
 pub struct LinkStateDto {
     /// `valid`, `expired`, `used` or `unknown`.
     pub state: String,
-    /// Whether using it needs a new password.
+    /// Whether using it needs a password (always, for a valid link: a new one for an
+    /// invitation or a reset, the one chosen at sign-up for a sign-up's link).
     pub needs_password: bool,
 }
 
@@ -896,30 +1073,19 @@ pub struct NoticeDto {
     pub message: String,
 }
 
-async fn patient_dto(state: &AppState, org: i64, patient: i64) -> Result<PatientDto, AppError> {
-    let mut conn = state.db.conn().await?;
-    let p = store::patient::get(conn.exec(), org, patient).await?;
-    Ok(PatientDto {
-        id: p.id,
-        first_name: p.first_name,
-        last_name: p.last_name,
-        email: p.email,
-    })
-}
-
 async fn session_dto(
     state: &AppState,
     org: i64,
     session: &Session,
 ) -> Result<PortalSessionDto, AppError> {
-    let who = session
-        .get::<PatientSession>(PATIENT_KEY)
-        .await
-        .map_err(AppError::internal)?;
-    let patient = match who {
-        Some(w) if w.org_id == org => Some(patient_dto(state, org, w.patient_id).await?),
-        _ => None,
-    };
+    let patient = crate::auth::patient::patient_in_session(state, org, session)
+        .await?
+        .map(|(p, _)| PatientDto {
+            id: p.id,
+            first_name: p.first_name,
+            last_name: p.last_name,
+            email: p.email,
+        });
     Ok(PortalSessionDto {
         csrf_token: csrf::token(session).await?,
         patient,
@@ -1094,7 +1260,7 @@ async fn api_reset(
     .await
 }
 
-/// What an invitation (or sign-up confirmation) link is.
+/// What an invitation link is.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/invitations/{token}", tag = "portal",
     params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The emailed token")),
     responses((status = 200, body = LinkStateDto)))]
@@ -1113,9 +1279,9 @@ async fn api_invitation_state(
     )
     .await?;
     Ok(Json(match found {
-        TokenState::Valid(a) => LinkStateDto {
+        TokenState::Valid(_) => LinkStateDto {
             state: "valid".into(),
-            needs_password: a.password_hash.is_none(),
+            needs_password: true,
         },
         TokenState::Expired => LinkStateDto {
             state: "expired".into(),
@@ -1132,7 +1298,7 @@ async fn api_invitation_state(
     }))
 }
 
-/// Accepts an invitation (setting the password) or confirms a sign-up, and signs in.
+/// Accepts an invitation (setting the password), and signs in.
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/invitations/{token}", tag = "portal",
     params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The emailed token")),
     request_body = PasswordBody,
@@ -1154,4 +1320,61 @@ async fn api_invitation_accept(
         body.password.as_deref(),
     )
     .await
+}
+
+/// What a sign-up's link is.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/signups/{token}", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The emailed token")),
+    responses((status = 200, body = LinkStateDto)))]
+async fn api_signup_state(
+    State(state): State<AppState>,
+    Org(org): Org,
+    Path(path): Path<(String, String)>,
+) -> Result<Json<LinkStateDto>, AppError> {
+    let mut conn = state.db.conn().await?;
+    let found = portal_signup::inspect(conn.exec(), org.id, &path.1, state.clock.now_ns()).await?;
+    let (state, needs_password) = match found {
+        LinkState::Valid(_) => ("valid", true),
+        LinkState::Expired => ("expired", false),
+        LinkState::Used => ("used", false),
+        LinkState::Unknown => ("unknown", false),
+    };
+    Ok(Json(LinkStateDto {
+        state: state.into(),
+        needs_password,
+    }))
+}
+
+/// Confirms a sign-up with its emailed link and the password chosen at sign-up, and
+/// signs in. Without that password nothing happens: the link alone proves only the
+/// address.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/signups/{token}", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The emailed token")),
+    request_body = PasswordBody,
+    responses((status = 200, body = PortalSessionDto), (status = 409, description = "The link expired or was used, or the address has an account already"),
+              (status = 404, description = "No such link"), (status = 422, description = "Not the password chosen at sign-up"),
+              (status = 429, description = "Too many attempts; see Retry-After")))]
+async fn api_signup_confirm(
+    State(state): State<AppState>,
+    Org(org): Org,
+    address: ClientAddress,
+    session: Session,
+    Path(path): Path<(String, String)>,
+    Json(body): Json<PasswordBody>,
+) -> Result<Json<PortalSessionDto>, AppError> {
+    let password = body.password.unwrap_or_default();
+    match confirm_signup(&state, &org, address, &session, &path.1, &password).await? {
+        Ok(_) => Ok(Json(session_dto(&state, org.id, &session).await?)),
+        Err(SignUpRefused::WrongPassword) => Err(AppError::invalid(
+            "password",
+            "this is not the password chosen when signing up with this address",
+        )),
+        Err(SignUpRefused::AddressHasAccount) => Err(AppError::Conflict {
+            message: "this address already has an account: sign in, or reset its password".into(),
+            details: serde_json::json!({"state": "address_has_account"}),
+        }),
+        Err(SignUpRefused::Dead(LinkState::Expired)) => Err(link_error(TokenState::Expired)),
+        Err(SignUpRefused::Dead(LinkState::Used)) => Err(link_error(TokenState::Used)),
+        Err(SignUpRefused::Dead(_)) => Err(link_error(TokenState::Unknown)),
+    }
 }

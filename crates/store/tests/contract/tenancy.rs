@@ -1,0 +1,191 @@
+//! Tenant isolation in the schema itself (migration 0014): no row of one organisation
+//! can point at another organisation's row, whatever code writes it. Every foreign key
+//! of the schema is guarded (checked against the database's own catalogue, so a new
+//! table or column is covered or fails here), and every guard is tried.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+use slot_engine::Scenario;
+use store::{Error, Exec};
+
+use crate::{TestDb, both, import};
+
+/// Every kind of row an organisation has, at least once (`holiday`: the clinic's one
+/// holiday, told apart between organisations so that moving one cannot collide).
+fn everything(holiday: &str) -> Scenario {
+    Scenario::from_json(
+        json!({
+            "version": 1,
+            "settings": {"slot_step_minutes": 30, "min_notice_minutes": 0},
+            "clinics": [{"id": "toronto", "name": "Toronto", "timezone": "America/Toronto", "holidays": [holiday]}],
+            "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "toronto"}],
+            "practitioners": [
+                {"id": "christine", "name": "Christine Roy", "type": "physio", "home_clinic": "toronto", "schedule_types": ["physio"],
+                 "availability": [{"start_date": "2026-01-01", "clinic": "toronto",
+                   "blocks": [{"days": ["mon"], "start": "09:00", "end": "11:00", "schedule_type": "physio"}],
+                   "portal_blocks": [{"days": ["mon"], "start": "09:00", "end": "10:00"}]}],
+                 "time_off": [{"start": "2026-03-09T09:00:00-04:00", "end": "2026-03-09T10:00:00-04:00"}]}],
+            "services": [{"id": "visit", "name": "Visit", "duration_minutes": 30, "book_from_portal": true,
+                          "practitioner_type": "physio", "schedule_types": ["physio"]}],
+            "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com",
+                          "available_practitioners": ["christine"]}],
+            "appointments": [{"practitioner": "christine", "patient": "ada", "service": "visit",
+                              "start": "2026-03-02T09:00:00-05:00", "end": "2026-03-02T09:30:00-05:00"}]
+        })
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap()
+}
+
+async fn run(exec: Exec<'_>, sql: &str) -> Result<u64, sqlx::Error> {
+    match exec {
+        Exec::Sqlite(c) => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()),
+        Exec::Postgres(c) => sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()),
+    }
+}
+
+async fn strings(exec: Exec<'_>, sql: &str) -> Vec<(String, String, String)> {
+    match exec {
+        Exec::Sqlite(c) => sqlx::query_as(sql).fetch_all(c).await.unwrap(),
+        Exec::Postgres(c) => sqlx::query_as(sql).fetch_all(c).await.unwrap(),
+    }
+}
+
+/// Every single-column foreign key between two tables that both belong to an
+/// organisation, from the database's catalogue: `(table, column, referenced table)`.
+async fn references_in_schema(t: &TestDb) -> BTreeSet<(String, String, String)> {
+    let mut conn = t.db.conn().await.unwrap();
+    let all = match conn.exec() {
+        exec @ Exec::Sqlite(_) => {
+            strings(
+                exec,
+                "SELECT m.name, f.\"from\", f.\"table\" FROM sqlite_master m \
+                 JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table'",
+            )
+            .await
+        }
+        exec @ Exec::Postgres(_) => {
+            strings(
+                exec,
+                "SELECT c.conrelid::regclass::text, a.attname::text, c.confrelid::regclass::text \
+                 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
+                 WHERE c.contype = 'f' AND cardinality(c.conkey) = 1",
+            )
+            .await
+        }
+    };
+    let org_tables: BTreeSet<String> = {
+        let mut conn = t.db.conn().await.unwrap();
+        let sql = match conn.exec() {
+            Exec::Sqlite(_) => {
+                "SELECT m.name, m.name, m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c \
+                 WHERE m.type = 'table' AND c.name = 'org_id'"
+            }
+            Exec::Postgres(_) => {
+                "SELECT table_name::text, table_name::text, table_name::text FROM information_schema.columns \
+                 WHERE column_name = 'org_id' AND table_schema = 'public'"
+            }
+        };
+        strings(conn.exec(), sql)
+            .await
+            .into_iter()
+            .map(|(name, _, _)| name)
+            .collect()
+    };
+    all.into_iter()
+        .filter(|(table, column, referenced)| {
+            column != "org_id" && org_tables.contains(table) && org_tables.contains(referenced)
+        })
+        .collect()
+}
+
+async fn every_reference_of_the_schema_is_guarded(t: &TestDb) {
+    let in_schema = references_in_schema(t).await;
+    let guarded: BTreeSet<(String, String, String)> = store::error::SAME_ORG_REFERENCES
+        .iter()
+        .map(|(t, c, r)| ((*t).to_owned(), (*c).to_owned(), (*r).to_owned()))
+        .collect();
+    assert!(in_schema.len() >= 20, "{in_schema:?}");
+    assert_eq!(
+        in_schema, guarded,
+        "every foreign key between an organisation's tables needs a same-organisation guard \
+         (a migration like 0014, and an entry in store::error::SAME_ORG_REFERENCES)"
+    );
+}
+
+async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
+    let a = import(&t.db, "alpha", &everything("2026-05-18")).await;
+    let b = import(&t.db, "beta", &everything("2026-07-01")).await;
+    // The rows the scenario format has no place for: staff, portal accounts, overrides.
+    let mut tx = t.db.begin().await.unwrap();
+    for org in [&a, &b] {
+        let christine = crate::id(&t.db, store::keys::Kind::Practitioner, org, "christine").await;
+        let ada = crate::id(&t.db, store::keys::Kind::Patient, org, "ada").await;
+        let staff = store::staff::create(
+            &mut tx,
+            org.id,
+            &store::staff::NewStaff {
+                email: "chris@example.com",
+                name: "Christine",
+                role: store::staff::Role::Practitioner,
+                practitioner_id: Some(christine),
+                password_hash: "x",
+            },
+            0,
+        )
+        .await
+        .unwrap();
+        // Only alpha's patient has an account: an account is unique per patient, and
+        // moving alpha's onto beta's patient must meet the guard, not that rule.
+        if org.id == a.id {
+            store::portal_access::set_credentials(&mut tx, org.id, ada, "ada", "x", 0)
+                .await
+                .unwrap();
+        }
+        let sql = format!(
+            "UPDATE appointments SET override_by = {}, schedule_type_id = \
+             (SELECT id FROM schedule_types WHERE org_id = {}), clinic_id = (SELECT id FROM clinics WHERE org_id = {}) \
+             WHERE org_id = {}",
+            staff.id, org.id, org.id, org.id
+        );
+        assert_eq!(run(tx.exec(), &sql).await.unwrap(), 1);
+    }
+    tx.commit().await.unwrap();
+    for (table, column, referenced) in store::error::SAME_ORG_REFERENCES {
+        let mut tx = t.db.begin().await.unwrap();
+        let sql = format!(
+            "UPDATE {table} SET {column} = (SELECT MIN(id) FROM {referenced} WHERE org_id = {}) \
+             WHERE org_id = {}",
+            b.id, a.id
+        );
+        let refused = run(tx.exec(), &sql).await;
+        match refused.map_err(Error::from) {
+            Err(Error::Invalid { field, message }) => {
+                assert_eq!(field, column.trim_end_matches("_id"), "{table}.{column}");
+                assert!(
+                    message.contains("not one of this organisation's"),
+                    "{message}"
+                );
+            }
+            other => panic!("{table}.{column} -> {referenced}: {other:?}"),
+        }
+        drop(tx);
+        // The same write within the organisation goes through: the guard is exact.
+        let mut tx = t.db.begin().await.unwrap();
+        let sql = format!(
+            "UPDATE {table} SET {column} = (SELECT MIN(id) FROM {referenced} WHERE org_id = {0}) \
+             WHERE org_id = {0}",
+            a.id
+        );
+        let n = run(tx.exec(), &sql).await.unwrap();
+        assert!(n >= 1, "{table} has a row of the organisation to try");
+        drop(tx);
+    }
+}
+
+both!(
+    every_reference_of_the_schema_is_guarded,
+    every_guard_refuses_another_organisations_row,
+);

@@ -1,0 +1,544 @@
+//! Issue 11's account findings, each reproduced from outside as the review found it:
+//! takeover through sign-up, the pre-hijack through an invitation, usernames out of
+//! step with emails, sessions that outlived a credentials change, sign-out undone by a
+//! concurrent save, and ids of another organisation inside a staff booking.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use slot_engine::Scenario;
+use store::Organisation;
+use store::staff::Role;
+
+use crate::both;
+use crate::support::{Backend, Client, PATIENT_PASSWORD, TestApp};
+
+const ATTACKER_PASSWORD: &str = "stranger-danger-kettle-81";
+const NEW_PASSWORD: &str = "orchard-pebble-saxophone-3";
+
+both!(
+    a_signup_with_a_patients_address_never_takes_their_account,
+    a_signup_after_staff_changed_the_email_never_takes_the_account,
+    a_signup_before_the_invitation_leaves_no_password_behind,
+    the_signup_link_alone_does_not_sign_in,
+    invitations_and_resets_name_the_real_username,
+    a_username_that_was_the_email_follows_an_email_change,
+    changed_credentials_end_every_other_session,
+    a_stopped_staff_account_stays_signed_out,
+    sign_out_is_not_undone_by_a_concurrent_save,
+    a_staff_booking_with_another_organisations_ids_is_refused,
+    a_practitioner_named_twice_is_one_choice,
+);
+
+fn clinic() -> Scenario {
+    Scenario::from_json(
+        json!({
+            "version": 1,
+            "settings": {"slot_step_minutes": 30, "min_notice_minutes": 0},
+            "clinics": [{"id": "toronto", "name": "Toronto", "timezone": "America/Toronto"}],
+            "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "toronto"}],
+            "practitioners": [
+                {"id": "christine", "name": "Christine Roy", "type": "physio", "home_clinic": "toronto", "schedule_types": ["physio"],
+                 "availability": [{"start_date": "2026-01-01",
+                   "blocks": [{"days": ["mon", "tue"], "start": "09:00", "end": "11:00", "schedule_type": "physio"}]}]}],
+            "services": [{"id": "visit", "name": "Physio visit", "duration_minutes": 30, "book_from_portal": true, "schedule_types": ["physio"]}],
+            "patients": [
+                {"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com"},
+                {"id": "ben", "first_name": "Ben", "last_name": "Cho", "email": "ben@example.com"}]
+        })
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap()
+}
+
+struct World {
+    app: TestApp,
+    org: Organisation,
+    staff: Client,
+}
+
+async fn world(backend: Backend) -> World {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("clinic", &clinic()).await;
+    let mut tx = app.db.begin().await.unwrap();
+    let mut settings = org.settings();
+    settings.allow_public_signup = true;
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let staff = app.signed_in(&org, Role::FrontDesk).await;
+    World { app, org, staff }
+}
+
+impl World {
+    async fn patient(&self, key: &str) -> i64 {
+        self.app
+            .id(&self.org, store::keys::Kind::Patient, key)
+            .await
+    }
+
+    /// Staff give `patient` a username and password.
+    async fn credentials(&self, key: &str, username: &str, password: &str) {
+        let id = self.patient(key).await;
+        let r = self
+            .staff
+            .api(
+                Method::PUT,
+                &format!("/api/v1/orgs/clinic/patients/{id}/portal-access/credentials"),
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    /// Staff change Ada's email address (the only patient whose name this knows).
+    async fn change_email(&self, key: &str, email: &str) {
+        let id = self.patient(key).await;
+        let r = self
+            .staff
+            .api(
+                Method::PUT,
+                &format!("/api/v1/orgs/clinic/patients/{id}"),
+                Some(
+                    json!({"first_name": "Ada", "last_name": "Lane", "email": email, "phone": ""}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    async fn invite(&self, key: &str) {
+        let id = self.patient(key).await;
+        let r = self
+            .staff
+            .api(
+                Method::POST,
+                &format!("/api/v1/orgs/clinic/patients/{id}/portal-access/invitation"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+
+    /// A public sign-up with a solved CAPTCHA, as anyone on the internet can send.
+    async fn sign_up(&self, email: &str, password: &str) {
+        let stranger = self.app.client();
+        let challenge: altcha::Challenge =
+            serde_json::from_str(&stranger.get("/o/clinic/portal/captcha").await.body).unwrap();
+        let captcha = openslot_web::captcha::solve(&challenge);
+        let r = stranger
+            .api(
+                Method::POST,
+                "/api/v1/orgs/clinic/portal/signup",
+                Some(
+                    json!({"first_name": "Mallory", "last_name": "Stone", "email": email,
+                            "password": password, "captcha": captcha}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+        self.app.state.jobs.idle().await;
+    }
+
+    /// Signs in through the API: whether it worked, and the client.
+    async fn sign_in(&self, username: &str, password: &str) -> (bool, Client) {
+        let client = self.app.client();
+        let r = client
+            .api(
+                Method::POST,
+                "/api/v1/orgs/clinic/portal/session",
+                Some(json!({"username": username, "password": password})),
+            )
+            .await;
+        (r.status == StatusCode::OK, client)
+    }
+
+    async fn patients(&self) -> i64 {
+        let mut conn = self.app.db.conn().await.unwrap();
+        store::patient::search(conn.exec(), self.org.id, "", 500)
+            .await
+            .unwrap()
+            .len() as i64
+    }
+}
+
+async fn signed_in_as(client: &Client) -> Option<i64> {
+    let r = client
+        .api(Method::GET, "/api/v1/orgs/clinic/portal/session", None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()["patient"]["id"].as_i64()
+}
+
+/// Finding 1, first way: the account has a staff-made username; a stranger signs up
+/// with the patient's email address and a password of their own.
+async fn a_signup_with_a_patients_address_never_takes_their_account(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada.lane", PATIENT_PASSWORD).await;
+    let before = w.patients().await;
+    w.sign_up("ada@example.com", ATTACKER_PASSWORD).await;
+    // The stranger's password opens nothing, under either name.
+    for username in ["ada@example.com", "ada.lane"] {
+        assert!(
+            !w.sign_in(username, ATTACKER_PASSWORD).await.0,
+            "{username}"
+        );
+    }
+    // Ada still signs in, and her mailbox says who tried, with her username.
+    let (ok, ada) = w.sign_in("ada.lane", PATIENT_PASSWORD).await;
+    assert!(ok);
+    assert_eq!(signed_in_as(&ada).await, Some(w.patient("ada").await));
+    let mail = w.app.mail("ada@example.com").await;
+    assert!(mail[0].subject.contains("Someone tried to register"));
+    assert!(mail[0].body_text.contains("Your username: ada.lane"));
+    assert!(!mail[0].body_text.contains("/portal/signup/"));
+    assert_eq!(w.patients().await, before, "no patient was made");
+    w.app.stop().await;
+}
+
+/// Finding 1, first way again: the account was made when the patient had another
+/// address; staff changed the address since.
+async fn a_signup_after_staff_changed_the_email_never_takes_the_account(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada.lane", PATIENT_PASSWORD).await;
+    w.change_email("ada", "ada.new@example.com").await;
+    w.sign_up("ada.new@example.com", ATTACKER_PASSWORD).await;
+    w.sign_up("ada@example.com", ATTACKER_PASSWORD).await;
+    for username in ["ada.new@example.com", "ada@example.com", "ada.lane"] {
+        assert!(
+            !w.sign_in(username, ATTACKER_PASSWORD).await.0,
+            "{username}"
+        );
+    }
+    assert!(w.sign_in("ada.lane", PATIENT_PASSWORD).await.0);
+    w.app.stop().await;
+}
+
+/// Finding 1, second way: a stranger signs up with the address of a patient who has no
+/// account yet; staff then invite the patient, who follows the invitation.
+async fn a_signup_before_the_invitation_leaves_no_password_behind(backend: Backend) {
+    let w = world(backend).await;
+    let before = w.patients().await;
+    w.sign_up("ben@example.com", ATTACKER_PASSWORD).await;
+    assert_eq!(w.patients().await, before, "nothing attached before proof");
+    w.invite("ben").await;
+    let invitation = w.app.link("ben@example.com", "/portal/invitation/").await;
+    let ben = w.app.client();
+    let page = ben.get(&invitation).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.contains("choose your password") && page.contains("name=\"password\""));
+    let set = ben
+        .post_form(
+            &invitation,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    assert!(!w.sign_in("ben@example.com", ATTACKER_PASSWORD).await.0);
+    assert!(w.sign_in("ben@example.com", NEW_PASSWORD).await.0);
+    // The sign-up's link, still in Ben's mailbox, can no longer attach to anything.
+    let signup = w
+        .app
+        .mail("ben@example.com")
+        .await
+        .iter()
+        .find_map(|m| {
+            m.body_text
+                .split_whitespace()
+                .find(|word| word.contains("/portal/signup/"))
+                .map(|url| url[w.app.base.len()..].to_owned())
+        })
+        .expect("the sign-up's link");
+    let r = ben
+        .post_form(&signup, &[("password", ATTACKER_PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(!w.sign_in("ben@example.com", ATTACKER_PASSWORD).await.0);
+    w.app.stop().await;
+}
+
+/// The owner of an address who follows a sign-up link they did not ask for gets
+/// nothing either: the link needs the password chosen at sign-up.
+async fn the_signup_link_alone_does_not_sign_in(backend: Backend) {
+    let w = world(backend).await;
+    w.sign_up("zed@example.com", ATTACKER_PASSWORD).await;
+    let link = w.app.link("zed@example.com", "/portal/signup/").await;
+    let token = link.rsplit('/').next().unwrap();
+    let owner = w.app.client();
+    let state = owner
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/clinic/portal/signups/{token}"),
+            None,
+        )
+        .await;
+    assert_eq!(state.json()["state"], "valid");
+    assert_eq!(state.json()["needs_password"], true);
+    let refused = owner
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/clinic/portal/signups/{token}"),
+            Some(json!({"password": NEW_PASSWORD})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["error"]["field"], "password");
+    assert_eq!(signed_in_as(&owner).await, None);
+    // The person who signed up, with the link and their password: in, once.
+    let confirmed = owner
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/clinic/portal/signups/{token}"),
+            Some(json!({"password": ATTACKER_PASSWORD})),
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert!(signed_in_as(&owner).await.is_some());
+    let again = w
+        .app
+        .client()
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/clinic/portal/signups/{token}"),
+            Some(json!({"password": ATTACKER_PASSWORD})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    w.app.stop().await;
+}
+
+/// Finding 4: the invitation and the reset say the account's real username, and the
+/// invitation always lets the patient choose the password.
+async fn invitations_and_resets_name_the_real_username(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada.lane", PATIENT_PASSWORD).await;
+    w.invite("ada").await;
+    let mail = w.app.mail("ada@example.com").await;
+    assert!(
+        mail[0].body_text.contains("Your username: ada.lane"),
+        "{}",
+        mail[0].body_text
+    );
+    let invitation = w.app.link("ada@example.com", "/portal/invitation/").await;
+    let page = w.app.client().get(&invitation).await;
+    assert!(page.contains("ada.lane") && page.contains("name=\"password\""));
+    // Forgot-password with the address reaches the account whose username is not it.
+    w.app
+        .client()
+        .post_form("/o/clinic/portal/forgot", &[("email", "ada@example.com")])
+        .await;
+    let reset = w.app.mail("ada@example.com").await;
+    assert!(reset[0].subject.contains("Reset"), "{}", reset[0].subject);
+    assert!(reset[0].body_text.contains("Your username: ada.lane"));
+    w.app.stop().await;
+}
+
+/// Finding 4: staff change a patient's email; a username that was the old address
+/// follows, and signing in and resetting work with the new address.
+async fn a_username_that_was_the_email_follows_an_email_change(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    w.change_email("ada", "ada.new@example.com").await;
+    let ada = w.patient("ada").await;
+    let access = w
+        .staff
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/clinic/patients/{ada}/portal-access"),
+            None,
+        )
+        .await;
+    assert_eq!(access.json()["username"], "ada.new@example.com");
+    assert!(w.sign_in("ada.new@example.com", PATIENT_PASSWORD).await.0);
+    assert!(!w.sign_in("ada@example.com", PATIENT_PASSWORD).await.0);
+    w.app
+        .client()
+        .post_form(
+            "/o/clinic/portal/forgot",
+            &[("email", "ada.new@example.com")],
+        )
+        .await;
+    assert!(
+        w.app.mail("ada.new@example.com").await[0]
+            .subject
+            .contains("Reset")
+    );
+    assert!(w.app.mail("ada@example.com").await.is_empty());
+    w.app.stop().await;
+}
+
+/// Finding 7: a reset, or staff-made credentials, end every other session of the
+/// patient at once; the session that reset stays signed in.
+async fn changed_credentials_end_every_other_session(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    let (_, laptop) = w.sign_in("ada@example.com", PATIENT_PASSWORD).await;
+    let (_, phone) = w.sign_in("ada@example.com", PATIENT_PASSWORD).await;
+    assert!(signed_in_as(&laptop).await.is_some() && signed_in_as(&phone).await.is_some());
+    phone
+        .post_form("/o/clinic/portal/forgot", &[("email", "ada@example.com")])
+        .await;
+    let reset = w.app.link("ada@example.com", "/portal/reset/").await;
+    let done = phone
+        .post_form(
+            &reset,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(signed_in_as(&laptop).await, None, "the other session ended");
+    assert!(
+        signed_in_as(&phone).await.is_some(),
+        "the resetting one stays"
+    );
+    let page = laptop.get("/o/clinic/portal/appointments").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    // Staff set new credentials: every session of the patient ends.
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    assert_eq!(signed_in_as(&phone).await, None);
+    w.app.stop().await;
+}
+
+/// Finding 7: stopping a staff account ends its sessions for good (starting it again
+/// does not bring them back).
+async fn a_stopped_staff_account_stays_signed_out(backend: Backend) {
+    let w = world(backend).await;
+    let admin = w.app.signed_in(&w.org, Role::Admin).await;
+    let desk = w
+        .staff
+        .api(Method::GET, "/api/v1/orgs/clinic/session", None)
+        .await;
+    let desk_id = desk.json()["staff"]["id"].as_i64().expect("the staff user");
+    for active in [false, true] {
+        let r = admin
+            .api(
+                Method::PUT,
+                &format!("/api/v1/orgs/clinic/staff/{desk_id}/active"),
+                Some(json!({"active": active})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    let after = w
+        .staff
+        .api(Method::GET, "/api/v1/orgs/clinic/patients", None)
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    w.app.stop().await;
+}
+
+/// Finding 10: a request that read the session before sign-out cannot save it back.
+async fn sign_out_is_not_undone_by_a_concurrent_save(backend: Backend) {
+    use tower_sessions::SessionStore;
+    use tower_sessions::session::{Id, Record};
+    let w = world(backend).await;
+    let sessions = openslot_web::auth::sessions::DbSessionStore::new(w.app.state.clone());
+    let mut record = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    sessions.create(&mut record).await.unwrap();
+    let read_before_sign_out = sessions.load(&record.id).await.unwrap().unwrap();
+    sessions.delete(&record.id).await.unwrap();
+    sessions.save(&read_before_sign_out).await.unwrap();
+    assert!(sessions.load(&record.id).await.unwrap().is_none());
+    w.app.stop().await;
+}
+
+/// Finding 2: a staff booking naming another organisation's schedule type (with a
+/// service, and overridden, where no fit is computed), service or patient.
+async fn a_staff_booking_with_another_organisations_ids_is_refused(backend: Backend) {
+    let w = world(backend).await;
+    let other = w.app.import("other", &clinic()).await;
+    let foreign_type = w
+        .app
+        .id(&other, store::keys::Kind::ScheduleType, "physio")
+        .await;
+    let foreign_service = w.app.id(&other, store::keys::Kind::Service, "visit").await;
+    let foreign_patient = w.app.id(&other, store::keys::Kind::Patient, "ada").await;
+    let christine = w
+        .app
+        .id(&w.org, store::keys::Kind::Practitioner, "christine")
+        .await;
+    let service = w.app.id(&w.org, store::keys::Kind::Service, "visit").await;
+    let own_type = w
+        .app
+        .id(&w.org, store::keys::Kind::ScheduleType, "physio")
+        .await;
+    let ada = w.patient("ada").await;
+    let valid = json!({"practitioner": christine, "patient": ada, "service": service,
+                       "schedule_type": own_type, "start": "2026-03-02T09:00:00-05:00"});
+    let tries = [
+        ("schedule_type", json!(foreign_type), None),
+        ("schedule_type", json!(foreign_type), Some("squeeze in")),
+        ("service", json!(foreign_service), None),
+        ("patient", json!(foreign_patient), Some("squeeze in")),
+    ];
+    for (field, id, reason) in tries {
+        let mut body = valid.clone();
+        body[field] = id;
+        if let Some(reason) = reason {
+            body["override_reason"] = json!(reason);
+            body["start"] = json!("2026-03-04T20:00:00-05:00");
+        }
+        let r = w
+            .staff
+            .api(Method::POST, "/api/v1/orgs/clinic/appointments", Some(body))
+            .await;
+        // As documented: an id the organisation does not have is not found.
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{field}: {}", r.body);
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(&field.replace('_', " ")), "{message}");
+    }
+    let mut conn = w.app.db.conn().await.unwrap();
+    assert_eq!(
+        store::appointment::count(conn.exec(), w.org.id)
+            .await
+            .unwrap(),
+        0
+    );
+    drop(conn);
+    // The control: the same body with this organisation's own ids books.
+    let booked = w
+        .staff
+        .api(
+            Method::POST,
+            "/api/v1/orgs/clinic/appointments",
+            Some(valid),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
+    w.app.stop().await;
+}
+
+/// Finding 5: `{"practitioners": [5, 5]}` was a 500.
+async fn a_practitioner_named_twice_is_one_choice(backend: Backend) {
+    let w = world(backend).await;
+    let ada = w.patient("ada").await;
+    let christine = w
+        .app
+        .id(&w.org, store::keys::Kind::Practitioner, "christine")
+        .await;
+    let r = w
+        .staff
+        .api(
+            Method::PUT,
+            &format!("/api/v1/orgs/clinic/patients/{ada}/portal-access/practitioners"),
+            Some(json!({"practitioners": [christine, christine]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["practitioners"], json!([christine]));
+    w.app.stop().await;
+}
