@@ -4,6 +4,7 @@ mod support;
 
 mod auth;
 mod availability;
+mod body_matrix;
 mod book;
 mod captcha;
 mod cli;
