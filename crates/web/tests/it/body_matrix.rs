@@ -63,6 +63,9 @@ impl Kind {
 enum Shape {
     One,
     List,
+    /// The availability editor's painted cells, `ID/day/HH:MM-HH:MM`: the schedule
+    /// type's id inside each value of a list.
+    Cells,
 }
 
 /// What the rule makes of a field.
@@ -417,9 +420,13 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ("reason", "the override reasons shown, sent back as text"),
     ("override", "the override tick box"),
     ("action", "which button"),
-    ("layer", "availability or portal overlay"),
-    ("cell", "grid cells, `day:minute`"),
-    ("hours", "grid hours, `day:minute`"),
+    (
+        "layer",
+        "the editor's layer to show next (a schedule type's id or `p`): a view choice \
+         that falls back to the first layer when it is not the practitioner's, like a \
+         query parameter; nothing is stored",
+    ),
+    ("hours", "`all` to show every hour"),
     ("portal_customised", "a flag"),
     ("reset_portal", "a flag"),
     ("decision", "accept or decline"),
@@ -436,6 +443,9 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ("captcha", "the CAPTCHA's solution"),
 ];
 
+/// Form fields that carry an id inside a compound value.
+const EMBEDDED: &[(&str, Kind, Shape)] = &[("cell", Kind::ScheduleType, Shape::Cells)];
+
 /// Every posted form with its id fields (fields that may carry an id are classified,
 /// and fail the test when the rule cannot place them).
 fn form_operations() -> BTreeMap<String, Vec<IdField>> {
@@ -445,6 +455,14 @@ fn form_operations() -> BTreeMap<String, Vec<IdField>> {
         let mut ids = Vec::new();
         for (name, field) in &fields {
             if FORM_VALUES.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            if let Some((_, kind, shape)) = EMBEDDED.iter().find(|(n, _, _)| n == name) {
+                ids.push(IdField {
+                    path: vec![name.clone()],
+                    kind: *kind,
+                    shape: *shape,
+                });
                 continue;
             }
             // A page's form sends text; its field is read as the entity it names.
@@ -920,6 +938,14 @@ fn form_bases() -> BTreeMap<&'static str, Vec<Base>> {
             )],
         ),
         (
+            "POST /o/{slug}/admin/practitioners/{}/availability/{}/grid",
+            vec![base(
+                "",
+                Staff,
+                |_| json!({"layer": "p", "portal_customised": "0"}),
+            )],
+        ),
+        (
             "POST /o/{slug}/admin/practitioners/{}/availability/{}/schedule-types",
             vec![base("", Staff, |_| json!({}))],
         ),
@@ -1018,6 +1044,22 @@ fn shaped(field: &IdField, id: &Value, own: &Value) -> Value {
         // pass it.
         Shape::List if id == own => json!([own]),
         Shape::List => json!([own, id]),
+        // Every day painted with the caller's own schedule type, 08:00–18:00 as the
+        // world has it; the foreign one paints one more half hour.
+        Shape::Cells => {
+            let text = |v: &Value| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let mut cells: Vec<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .iter()
+                .map(|day| format!("{}/{day}/08:00-18:00", text(own)))
+                .collect();
+            if id != own {
+                cells.push(format!("{}/mon/18:00-18:30", text(id)));
+            }
+            json!(cells)
+        }
     }
 }
 
@@ -1245,6 +1287,10 @@ async fn run(backend: Backend, api: bool) {
     } else {
         (form_operations(), form_bases())
     };
+    for (op, fields) in found.iter().filter(|(_, f)| !f.is_empty()) {
+        let names: Vec<String> = fields.iter().map(IdField::name).collect();
+        eprintln!("MATRIX {op}: {}", names.join(", "));
+    }
     let mut findings = Findings::default();
     let mut n = 0;
     for op in operations(&found, &bases, &w.a) {
@@ -1272,6 +1318,55 @@ async fn every_body_id_of_the_api_is_resolved_in_the_callers_organisation(backen
 
 async fn every_form_id_of_the_pages_is_resolved_in_the_callers_organisation(backend: Backend) {
     run(backend, false).await;
+}
+
+/// The staff booking form's hidden clinic (the timezone its date and time are read in)
+/// of another organisation is refused, naming the field, and nothing is booked; with
+/// A's own clinic the same form books.
+async fn the_booking_form_refuses_another_organisations_clinic(backend: Backend) {
+    let w = world(backend).await;
+    let a = &w.a.by_kind;
+    let form = |clinic: &Value| {
+        json!({"practitioner": a[&Kind::Practitioner], "service": a[&Kind::Service],
+               "patient": a[&Kind::Patient], "clinic": clinic,
+               "date": "2026-03-02", "time": "09:00", "action": "book"})
+    };
+    let path = "/o/alpha/admin/book/new";
+    let before = (
+        w.app.snapshot(&w.alpha).await,
+        w.app.snapshot(&w.beta).await,
+    );
+    let refused = send(
+        &w.admin,
+        &Method::POST,
+        path,
+        &form(&w.b.by_kind[&Kind::Clinic]),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.contains("clinic: choose one of this organisation&#39;s clinics"),
+        "{}",
+        refused.body
+    );
+    let after = (
+        w.app.snapshot(&w.alpha).await,
+        w.app.snapshot(&w.beta).await,
+    );
+    assert_eq!(after, before, "a refused booking changed something");
+    let booked = send(&w.admin, &Method::POST, path, &form(&a[&Kind::Clinic])).await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
+    assert_ne!(
+        w.app.snapshot(&w.alpha).await,
+        before.0,
+        "nothing was booked"
+    );
+    w.app.stop().await;
 }
 
 /// The rule itself: ids, lists of ids and quantities are told apart, and a field it
@@ -1330,6 +1425,7 @@ fn the_rule_classifies_ids_and_refuses_what_it_cannot_place() {
 }
 
 both!(
+    the_booking_form_refuses_another_organisations_clinic,
     every_body_id_of_the_api_is_resolved_in_the_callers_organisation,
     every_form_id_of_the_pages_is_resolved_in_the_callers_organisation,
 );
