@@ -51,10 +51,17 @@ enum Kind {
 }
 
 impl Kind {
-    /// Whether a patient owns rows of this kind, so that in the portal another
-    /// patient's id of it is as foreign as another organisation's.
-    fn patient_owned(self) -> bool {
-        matches!(self, Kind::Patient | Kind::Appointment)
+    /// In the portal, what of this kind belongs to another patient of the same
+    /// organisation, and is as foreign to the signed-in patient as another
+    /// organisation's: another patient, their appointment, or a practitioner the
+    /// signed-in patient may not book.
+    fn other_patients(self) -> Option<&'static str> {
+        match self {
+            Kind::Patient => Some("another patient"),
+            Kind::Appointment => Some("another patient's"),
+            Kind::Practitioner => Some("a practitioner not available to this patient:"),
+            _ => None,
+        }
     }
 }
 
@@ -525,6 +532,9 @@ fn scenario(x: &str) -> Scenario {
         json!({"id": format!("{key}-{x}"), "first_name": key, "last_name": x,
                "email": format!("{key}-{x}@example.com")})
     };
+    // The first patient may book only the first practitioner.
+    let mut first = patient("p1");
+    first["available_practitioners"] = json!([format!("pa-{x}")]);
     let text = json!({
         "version": 1,
         "settings": {"slot_step_minutes": 30, "min_notice_minutes": 60},
@@ -537,7 +547,7 @@ fn scenario(x: &str) -> Scenario {
              "book_from_portal": true, "schedule_types": [format!("physio-{x}")]},
             {"id": format!("report-{x}"), "name": format!("Report {x}"), "duration_minutes": 30,
              "book_from_portal": false, "schedule_types": [format!("physio-{x}")]}],
-        "patients": [patient("p1"), patient("p2")],
+        "patients": [first, patient("p2")],
         "appointments": [{"id": format!("held-{x}"), "practitioner": format!("pa-{x}"),
                           "patient": format!("p2-{x}"), "service": format!("visit-{x}"),
                           "start": "2026-03-20T08:00:00Z", "end": "2026-03-20T08:30:00Z",
@@ -560,7 +570,8 @@ struct World {
     beta: Organisation,
     a: Ids,
     b: Ids,
-    /// A's first patient's ids of the kinds a patient owns, and the second patient's.
+    /// A's first patient's own ids of the kinds [`Kind::other_patients`] names, and
+    /// the second patient's.
     p1: BTreeMap<Kind, Value>,
     p2: BTreeMap<Kind, Value>,
     admin: Client,
@@ -647,14 +658,24 @@ async fn world(backend: Backend) -> World {
             .await;
         own.push(booked["id"].clone());
     }
-    let patient_ids = |patient: i64, appointment: &Value| {
+    let patient_ids = |patient: i64, appointment: &Value, practitioner: i64| {
         BTreeMap::from([
             (Kind::Patient, json!(patient)),
             (Kind::Appointment, appointment.clone()),
+            (Kind::Practitioner, json!(practitioner)),
         ])
     };
-    let p1 = patient_ids(app.id(&alpha, KeyKind::Patient, "p1-a").await, &own[0]);
-    let p2 = patient_ids(app.id(&alpha, KeyKind::Patient, "p2-a").await, &own[1]);
+    let id = |kind, key| app.id(&alpha, kind, key);
+    let p1 = patient_ids(
+        id(KeyKind::Patient, "p1-a").await,
+        &own[0],
+        id(KeyKind::Practitioner, "pa-a").await,
+    );
+    let p2 = patient_ids(
+        id(KeyKind::Patient, "p2-a").await,
+        &own[1],
+        id(KeyKind::Practitioner, "pb-a").await,
+    );
     World {
         app,
         alpha,
@@ -1128,7 +1149,7 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
         .filter(|f| !op.base.omit.contains(&f.name().as_str()))
         .collect();
     let own_id = |kind: Kind| -> Value {
-        if op.base.who == Who::Patient && kind.patient_owned() {
+        if op.base.who == Who::Patient && kind.other_patients().is_some() {
             w.p1[&kind].clone()
         } else {
             w.a.by_kind[&kind].clone()
@@ -1172,8 +1193,10 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
     }
     for field in &used {
         let mut foreign = vec![("another organisation's", w.b.by_kind[&field.kind].clone())];
-        if op.base.who == Who::Patient && field.kind.patient_owned() {
-            foreign.push(("another patient's", w.p2[&field.kind].clone()));
+        if op.base.who == Who::Patient
+            && let Some(whose) = field.kind.other_patients()
+        {
+            foreign.push((whose, w.p2[&field.kind].clone()));
         }
         for (whose, id) in foreign {
             *n += 1;
@@ -1289,7 +1312,8 @@ async fn run(backend: Backend, api: bool) {
     };
     for (op, fields) in found.iter().filter(|(_, f)| !f.is_empty()) {
         let names: Vec<String> = fields.iter().map(IdField::name).collect();
-        eprintln!("MATRIX {op}: {}", names.join(", "));
+        // Shown when the test fails: what the matrix found to try.
+        eprintln!("body matrix: {op}: {}", names.join(", "));
     }
     let mut findings = Findings::default();
     let mut n = 0;
