@@ -478,14 +478,58 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ("captcha", "the CAPTCHA's solution"),
 ];
 
+/// The form fields the page handlers read by name (`form.get("…")`, `form.all("…")`,
+/// `form.optional("…")`, `form.checked("…")` anywhere under `src/`).
+fn fields_read_by_handlers() -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for call in [
+                "form.get(\"",
+                "form.all(\"",
+                "form.optional(\"",
+                "form.checked(\"",
+            ] {
+                for (at, _) in text.match_indices(call) {
+                    let rest = &text[at + call.len()..];
+                    found.insert(rest[..rest.find('"').unwrap()].to_owned());
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Form fields that carry an id inside a compound value.
 const EMBEDDED: &[(&str, Kind, Shape)] = &[("cell", Kind::ScheduleType, Shape::Cells)];
 
 /// Every posted form with its id fields (fields that may carry an id are classified,
 /// and fail the test when the rule cannot place them).
 fn form_operations() -> BTreeMap<String, Vec<IdField>> {
+    let forms = template_forms();
+    // A field a handler reads but no template sends would be invisible here.
+    let sent: BTreeSet<&String> = forms.values().flat_map(BTreeMap::keys).collect();
+    let unseen: Vec<String> = fields_read_by_handlers()
+        .into_iter()
+        .filter(|name| !sent.contains(name))
+        .collect();
+    assert!(
+        unseen.is_empty(),
+        "page handlers read form fields no template's form sends, so the body matrix \
+         cannot try them: {unseen:?}"
+    );
     let mut operations = BTreeMap::new();
-    for (action, fields) in template_forms() {
+    for (action, fields) in forms {
         let op = format!("POST {action}");
         let mut ids = Vec::new();
         for (name, field) in &fields {
