@@ -12,7 +12,8 @@
 //!   [`classify`]; an integer or array field the rule cannot place fails the test;
 //! - the pages' forms come from the askama templates (`templates/**.html`, includes
 //!   inlined): every `<form method="post">` and the names of its fields; a field that can
-//!   carry an id (a `<select>`, a hidden, number or checkbox input) must be classified.
+//!   carry an id (a `<select>`, a hidden, number or checkbox input) must be classified,
+//!   and a field a page handler reads that no template sends fails the test.
 //!
 //! Each operation with id fields gets a valid body of organisation A's own (its other
 //! fields from [`api_bases`] / [`form_bases`], which must name every such operation, and
@@ -474,7 +475,6 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ("allow_public_signup", "a flag"),
     ("auto_accept_portal_bookings", "a flag"),
     ("allow_conflicts", "a flag"),
-    ("active_in_portal", "a flag"),
     ("captcha", "the CAPTCHA's solution"),
 ];
 
@@ -527,6 +527,15 @@ fn form_operations() -> BTreeMap<String, Vec<IdField>> {
         unseen.is_empty(),
         "page handlers read form fields no template's form sends, so the body matrix \
          cannot try them: {unseen:?}"
+    );
+    let stale: Vec<&str> = FORM_VALUES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| !sent.iter().any(|s| s == name))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "FORM_VALUES names fields no form sends any more (remove them): {stale:?}"
     );
     let mut operations = BTreeMap::new();
     for (action, fields) in forms {
@@ -588,14 +597,14 @@ fn form_operations() -> BTreeMap<String, Vec<IdField>> {
 // The world: two organisations with everything, and A's admin and patients signed in.
 
 /// An organisation with every kind of row: a clinic, a practitioner type, two
-/// practitioners available every day 08:00–18:00 UTC in 2026, a schedule type, a portal and a
-/// staff-only service, two patients and an appointment. Keys carry the organisation's
-/// suffix so that B's keys are unknown in A.
+/// practitioners available every day of 2026 from 08:00 to 18:00 UTC, a schedule type,
+/// a portal and a staff-only service, two patients and an appointment. Keys carry the
+/// organisation's suffix so that B's keys are unknown in A.
 fn scenario(x: &str) -> Scenario {
     let every_day = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
     let practitioner = |key: &str, name: &str| {
-        json!({"id": format!("{key}-{x}"), "name": format!("{name} {x}"), "type": format!("Type {x}"),
-               "home_clinic": format!("main-{x}"), "schedule_types": [format!("physio-{x}")],
+        json!({"id": format!("{key}-{x}"), "name": format!("{name} {x}"),
+               "type": format!("Type {x}"), "home_clinic": format!("main-{x}"), "schedule_types": [format!("physio-{x}")],
                "availability": [{"start_date": "2026-01-01", "end_date": "2026-12-31",
                  "blocks": [{"days": every_day, "start": "08:00", "end": "18:00",
                              "schedule_type": format!("physio-{x}")}]}]})
@@ -961,11 +970,10 @@ fn form_bases() -> BTreeMap<&'static str, Vec<Base>> {
     BTreeMap::from([
         (
             "POST /o/{slug}/admin/practitioners",
-            vec![base(
-                "",
-                Staff,
-                |f| json!({"name": format!("Matrix {}", f.n), "active": "on", "bookable_in_portal": "on"}),
-            )],
+            vec![base("", Staff, |f| {
+                json!({"name": format!("Matrix {}", f.n), "active": "on",
+                       "bookable_in_portal": "on"})
+            })],
         ),
         (
             "POST /o/{slug}/admin/practitioners/{}",
