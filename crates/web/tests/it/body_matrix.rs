@@ -604,7 +604,8 @@ fn scenario(x: &str) -> Scenario {
     let every_day = json!(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
     let practitioner = |key: &str, name: &str| {
         json!({"id": format!("{key}-{x}"), "name": format!("{name} {x}"),
-               "type": format!("Type {x}"), "home_clinic": format!("main-{x}"), "schedule_types": [format!("physio-{x}")],
+               "type": format!("Type {x}"), "home_clinic": format!("main-{x}"),
+               "schedule_types": [format!("physio-{x}")],
                "availability": [{"start_date": "2026-01-01", "end_date": "2026-12-31",
                  "blocks": [{"days": every_day, "start": "08:00", "end": "18:00",
                              "schedule_type": format!("physio-{x}")}]}]})
