@@ -1198,6 +1198,25 @@ fn accepted(page: &Page) -> bool {
     redirect || success
 }
 
+/// How many emails each patient of A and B has been sent: a refused try sends none.
+async fn mails(w: &World) -> Vec<usize> {
+    w.app.state.jobs.idle().await;
+    let mut conn = w.app.db.conn().await.unwrap();
+    let mut counts = Vec::new();
+    for address in [
+        "p1-a@example.com",
+        "p2-a@example.com",
+        "p1-b@example.com",
+        "p2-b@example.com",
+    ] {
+        let sent = store::outbox::to_address(conn.exec(), address, 100_000)
+            .await
+            .unwrap();
+        counts.push(sent.len());
+    }
+    counts
+}
+
 /// The start of an answer, for a finding.
 fn excerpt(page: &Page) -> String {
     page.body.chars().take(300).collect()
@@ -1291,6 +1310,7 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
             let before = (
                 w.app.snapshot(&w.alpha).await,
                 w.app.snapshot(&w.beta).await,
+                mails(w).await,
             );
             let body = body_for(*n, Some((field, &id)));
             let answer = send(client, &op.method, &op.path, &body).await;
@@ -1304,7 +1324,13 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
             let after = (
                 w.app.snapshot(&w.alpha).await,
                 w.app.snapshot(&w.beta).await,
+                mails(w).await,
             );
+            if after.2 != before.2 {
+                findings
+                    .lines
+                    .push(format!("{what}: a patient was emailed"));
+            }
             if after.0 != before.0 {
                 findings.lines.push(format!("{what}: A's data changed"));
             }
