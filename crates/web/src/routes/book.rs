@@ -1735,6 +1735,14 @@ async fn new_submit(
     let patient = form_id(&mut errors, &values.patient, "patient");
     let service = form_id(&mut errors, &values.service, "service");
     let schedule_type = form_id(&mut errors, &values.schedule_type, "schedule_type");
+    // The hidden clinic only chooses the timezone the date and time are read in; one
+    // of another organisation would silently fall back to another zone, so it is
+    // refused like any other id of the form. The form shown again drops it (staff
+    // cannot edit a hidden field), so sending it again reads the default zone.
+    if form_id(&mut errors, &values.clinic, "clinic").is_some_and(|c| choices.clinic(c).is_none()) {
+        errors.add("clinic", "choose one of this organisation's clinics");
+        values.clinic.clear();
+    }
     let mut duration = form_duration(&mut errors, &values.duration_minutes);
     // A length still equal to the default shown is the default: the store takes the
     // service's (or schedule type's) current one, even if staff changed the service.

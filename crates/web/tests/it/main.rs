@@ -5,6 +5,7 @@ mod support;
 mod accounts;
 mod auth;
 mod availability;
+mod body_matrix;
 mod book;
 mod captcha;
 mod cli;

@@ -847,32 +847,6 @@ fn assert_denied(page: &Page, what: &str, signin: &str) {
     assert!(ok, "{what}: not refused: {} {}", page.status, page.body);
 }
 
-/// A's setup, patients, appointments, staff and audit log, to compare before and after.
-async fn snapshot(app: &TestApp, org: &Organisation) -> String {
-    let mut conn = app.db.conn().await.unwrap();
-    let mut exec = conn.exec();
-    let scenario = store::transfer::export(&mut exec, org).await.unwrap();
-    let audit = store::audit::recent(conn.exec(), org.id, None, 1000)
-        .await
-        .unwrap();
-    let staff = store::staff::all(conn.exec(), org.id).await.unwrap();
-    let org_now = store::organisation::by_slug(conn.exec(), &org.slug)
-        .await
-        .unwrap()
-        .unwrap();
-    format!(
-        "{}\n{}\n{:?}\n{:?}\n{:?}",
-        serde_json::to_string(&scenario).unwrap(),
-        audit.len(),
-        staff
-            .iter()
-            .map(|s| (s.id, s.active, s.email.clone()))
-            .collect::<Vec<_>>(),
-        org_now.settings(),
-        org_now.name,
-    )
-}
-
 /// Both organisations, A's ids, signed-in clients of each and A's booked appointment.
 struct World {
     app: TestApp,
@@ -992,7 +966,7 @@ async fn the_matrix_names_every_route(backend: Backend) {
 
 async fn another_organisations_staff_gets_nothing(backend: Backend) {
     let w = world(backend).await;
-    let before = snapshot(&w.app, &w.alpha).await;
+    let before = w.app.snapshot(&w.alpha).await;
     let mails_before = w.app.mail("ysolde@example.com").await.len();
     let routes = all_routes(&w.ids);
     // At B's own address with A's ids: not found. (Sign-outs come last in the table.)
@@ -1018,7 +992,7 @@ async fn another_organisations_staff_gets_nothing(backend: Backend) {
             assert_denied(&page, &what, route.who.signin());
         }
     }
-    assert_eq!(snapshot(&w.app, &w.alpha).await, before, "A changed");
+    assert_eq!(w.app.snapshot(&w.alpha).await, before, "A changed");
     let emailed: Vec<String> = w
         .app
         .mail("ysolde@example.com")
@@ -1036,7 +1010,7 @@ async fn another_organisations_staff_gets_nothing(backend: Backend) {
 
 async fn another_patient_gets_nothing(backend: Backend) {
     let w = world(backend).await;
-    let before = snapshot(&w.app, &w.alpha).await;
+    let before = w.app.snapshot(&w.alpha).await;
     let routes = all_routes(&w.ids);
     let owned = |r: &&Route| r.who == Patient && r.template.contains("appointments/{id}");
     // Another patient of the same organisation: the owner's appointment is not found.
@@ -1078,7 +1052,7 @@ async fn another_patient_gets_nothing(backend: Backend) {
         }
         assert_denied(&page, &what, route.who.signin());
     }
-    assert_eq!(snapshot(&w.app, &w.alpha).await, before, "A changed");
+    assert_eq!(w.app.snapshot(&w.alpha).await, before, "A changed");
     // The owner still sees and can cancel their appointment.
     let mine = w
         .owner

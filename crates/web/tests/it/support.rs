@@ -142,6 +142,33 @@ impl TestApp {
             .unwrap()
     }
 
+    /// An organisation's whole export (setup, patients, appointments), audit log
+    /// length, staff accounts and settings, to compare byte for byte before and after.
+    pub(crate) async fn snapshot(&self, org: &Organisation) -> String {
+        let mut conn = self.db.conn().await.unwrap();
+        let mut exec = conn.exec();
+        let scenario = transfer::export(&mut exec, org).await.unwrap();
+        let audit = store::audit::recent(conn.exec(), org.id, None, 10_000)
+            .await
+            .unwrap();
+        let staff = store::staff::all(conn.exec(), org.id).await.unwrap();
+        let org_now = store::organisation::by_slug(conn.exec(), &org.slug)
+            .await
+            .unwrap()
+            .unwrap();
+        format!(
+            "{}\n{}\n{:?}\n{:?}\n{:?}",
+            serde_json::to_string(&scenario).unwrap(),
+            audit.len(),
+            staff
+                .iter()
+                .map(|s| (s.id, s.active, &s.email, s.practitioner_id, &s.role))
+                .collect::<Vec<_>>(),
+            org_now.settings(),
+            org_now.name,
+        )
+    }
+
     /// The latest emails to `to`, newest first, once the server's background jobs (the
     /// emails of sign-up and forgot-password) are done.
     pub(crate) async fn mail(&self, to: &str) -> Vec<store::outbox::Message> {
