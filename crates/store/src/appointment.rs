@@ -249,6 +249,13 @@ async fn lock_practitioners(tx: &mut Tx, org: i64, mut practitioners: Vec<i64>) 
     Ok(())
 }
 
+/// The organisation as it is now, read under the lock: the caller's copy was read
+/// before the transaction began, and a setting changed since (auto-accept, minimum
+/// notice, days ahead, cancellation notice) must decide this change.
+async fn settings_now(tx: &mut Tx, org: i64) -> Result<Organisation> {
+    organisation::by_id(tx.exec(), org).await
+}
+
 async fn by_idempotency_key(tx: &mut Tx, org: i64, key: &str) -> Result<Option<Appointment>> {
     let sql =
         format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND idempotency_key = $2");
@@ -373,6 +380,7 @@ pub async fn book_portal(
     check_idempotency_key(&b.idempotency_key)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     if let Some(key) = &b.idempotency_key
         && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
     {
@@ -605,6 +613,7 @@ pub async fn book_staff_notify(
     let reason = override_reason(&b.override_reason)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     if let Some(key) = &b.idempotency_key
         && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
     {
@@ -805,6 +814,7 @@ pub async fn cancel_notify(
         return Err(Error::NotFound("appointment"));
     }
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     if !matches!(appointment.status.as_str(), "booked" | "pending") {
         return Err(Error::invalid(
@@ -877,6 +887,7 @@ pub async fn decide_notify(
     let mut tx = db.begin().await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     if appointment.status != "pending" {
         return Err(Error::invalid(
@@ -953,11 +964,9 @@ pub async fn reschedule_notify(
     notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
     let reason = override_reason(&m.override_reason)?;
-    let mut tx = db.begin().await?;
-    let old = get(tx.exec(), org.id, m.appointment).await?;
+    let (mut tx, old) = lock_for_move(db, org.id, m).await?;
     let practitioner = m.practitioner.unwrap_or(old.practitioner_id);
-    lock_practitioners(&mut tx, org.id, vec![old.practitioner_id, practitioner]).await?;
-    let old = get(tx.exec(), org.id, m.appointment).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     if !matches!(old.status.as_str(), "booked" | "pending") {
         return Err(Error::invalid(
             "status",
@@ -1036,6 +1045,35 @@ pub async fn reschedule_notify(
     queue_notices(&mut tx, org.id, notify, &updated, now).await?;
     tx.commit().await?;
     Ok(updated)
+}
+
+/// How many times a move starts again when the appointment changed practitioner
+/// between its first read and the locks.
+const MOVE_ATTEMPTS: usize = 3;
+
+/// Begins a move's transaction holding the locks of both practitioners it touches,
+/// the appointment's and the target, and returns the appointment as read under them.
+/// Which practitioner is the appointment's is known only from a read before the
+/// locks; if another move changed it meanwhile, the locks held may not cover it, so
+/// the transaction rolls back and starts again, always locking in id order.
+async fn lock_for_move(db: &Db, org: i64, m: &Move) -> Result<(Tx, Appointment)> {
+    for _ in 0..MOVE_ATTEMPTS {
+        let mut tx = db.begin().await?;
+        let seen = get(tx.exec(), org, m.appointment).await?;
+        let locked = vec![
+            seen.practitioner_id,
+            m.practitioner.unwrap_or(seen.practitioner_id),
+        ];
+        lock_practitioners(&mut tx, org, locked.clone()).await?;
+        let old = get(tx.exec(), org, m.appointment).await?;
+        if locked.contains(&old.practitioner_id) {
+            return Ok((tx, old));
+        }
+    }
+    Err(Error::invalid(
+        "appointment",
+        "it was being moved by someone else at the same time; please try again",
+    ))
 }
 
 /// Marks a past appointment completed or a no-show (staff).

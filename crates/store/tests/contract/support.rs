@@ -255,6 +255,25 @@ pub(crate) async fn booking_clinic(db: &Db, capacity: u32, patients: usize) -> (
     (org, staff.id)
 }
 
+/// Saves the organisation's settings changed by `change`, as an admin would, and
+/// returns the organisation as stored. A copy read earlier keeps the old settings,
+/// as a request's copy does while the admin saves.
+pub(crate) async fn save_settings(
+    db: &Db,
+    org: &Organisation,
+    change: impl FnOnce(&mut store::organisation::Settings),
+) -> Organisation {
+    let mut settings = org.settings();
+    change(&mut settings);
+    let mut tx = db.begin().await.unwrap();
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    let saved = store::organisation::by_id(tx.exec(), org.id).await.unwrap();
+    tx.commit().await.unwrap();
+    saved
+}
+
 /// The row id of `kind` `key`.
 pub(crate) async fn id(db: &Db, kind: store::keys::Kind, org: &Organisation, key: &str) -> i64 {
     let mut conn = db.conn().await.unwrap();

@@ -1,0 +1,194 @@
+//! Each change decides on one consistent state: the organisation's settings as they
+//! are under the lock, not as the caller read them; a move locks the practitioner the
+//! appointment has under the lock.
+
+use std::time::Duration;
+
+use store::appointment::{self, Actor, Move, PortalBooking};
+use store::keys::Kind;
+use store::{Conflict, Error, Organisation, Tx};
+
+use crate::{TestDb, at, booking_clinic, both, clock, id, save_settings};
+
+const MONDAY_9: &str = "2026-03-02T09:00:00-05:00";
+
+async fn book(
+    t: &TestDb,
+    org: &Organisation,
+    patient: &str,
+    start: &str,
+) -> Result<appointment::Booked, Error> {
+    appointment::book_portal(
+        &t.db,
+        org,
+        &PortalBooking {
+            patient: id(&t.db, Kind::Patient, org, patient).await,
+            service: id(&t.db, Kind::Service, org, "visit").await,
+            practitioner: id(&t.db, Kind::Practitioner, org, "lee").await,
+            start: at(start),
+            idempotency_key: None,
+        },
+        &clock("2026-03-01T00:00:00Z"),
+        None,
+    )
+    .await
+}
+
+async fn a_booking_follows_settings_saved_after_the_callers_read(t: &TestDb) {
+    let (read_before, _) = booking_clinic(&t.db, 1, 3).await;
+    assert!(read_before.auto_accept_portal_bookings);
+    // Auto-accept switched off after the request read the organisation: pending.
+    save_settings(&t.db, &read_before, |s| {
+        s.auto_accept_portal_bookings = false
+    })
+    .await;
+    let booked = book(t, &read_before, "p01", MONDAY_9).await.unwrap();
+    assert_eq!(booked.appointment.status, "pending");
+    // Two days' minimum notice saved meanwhile: Monday is too soon from Sunday.
+    save_settings(&t.db, &read_before, |s| {
+        s.auto_accept_portal_bookings = false;
+        s.min_notice_minutes = 2 * 24 * 60;
+    })
+    .await;
+    match book(t, &read_before, "p02", "2026-03-02T10:00:00-05:00").await {
+        Err(Error::Conflict(Conflict::Portal { reason, .. })) => {
+            assert!(reason.contains("notice"), "{reason}")
+        }
+        other => panic!("expected the minimum notice to refuse, got {other:?}"),
+    }
+}
+
+async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestDb) {
+    let (read_before, staff) = booking_clinic(&t.db, 1, 3).await;
+    assert_eq!(read_before.cancellation_notice_minutes, 0);
+    let booked = book(t, &read_before, "p01", MONDAY_9)
+        .await
+        .unwrap()
+        .appointment;
+    save_settings(&t.db, &read_before, |s| {
+        s.cancellation_notice_minutes = 7 * 24 * 60
+    })
+    .await;
+    let p01 = id(&t.db, Kind::Patient, &read_before, "p01").await;
+    let now = clock("2026-03-01T00:00:00Z");
+    match appointment::cancel(&t.db, &read_before, booked.id, Actor::Patient(p01), &now).await {
+        Err(Error::TooLate { until_ns }) => assert_eq!(
+            until_ns,
+            at(MONDAY_9).unix_nanos() - 7 * 24 * 3_600_000_000_000
+        ),
+        other => panic!("expected too late, got {other:?}"),
+    }
+    // Staff are not bound by the notice.
+    let cancelled = appointment::cancel(&t.db, &read_before, booked.id, Actor::Staff(staff), &now)
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, "cancelled");
+}
+
+/// Runs one statement in a test's own transaction, on either backend.
+async fn run(tx: &mut Tx, sql: &str, a: i64, b: i64) {
+    macro_rules! on {
+        ($c:expr) => {
+            sqlx::query(sql)
+                .bind(a)
+                .bind(b)
+                .execute(&mut **$c)
+                .await
+                .map(|_| ())
+        };
+    }
+    match tx {
+        Tx::Sqlite(c) => on!(c),
+        Tx::Postgres(c) => on!(c),
+    }
+    .unwrap();
+}
+
+/// Waits until a statement of another connection waits for a lock (PostgreSQL), or a
+/// while (SQLite, where the mover waits for the one write connection and so reads
+/// nothing before the test's transaction ends).
+async fn until_someone_waits_for_a_lock(t: &TestDb) {
+    let store::Backend::Postgres = t.db.backend() else {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        return;
+    };
+    let mut conn = t.db.conn().await.unwrap();
+    let store::Conn::Postgres(c) = &mut conn else {
+        unreachable!()
+    };
+    for _ in 0..500 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut **c)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the move never waited for the practitioner's lock");
+}
+
+async fn a_move_locks_the_practitioner_the_appointment_has_under_the_lock(t: &TestDb) {
+    let (org, staff) = booking_clinic(&t.db, 1, 3).await;
+    let booked = book(t, &org, "p01", MONDAY_9).await.unwrap().appointment;
+    let lee = id(&t.db, Kind::Practitioner, &org, "lee").await;
+    let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
+    // Hold Lee's lock, as another move of this appointment would.
+    let mut other = t.db.begin().await.unwrap();
+    if let Tx::Postgres(_) = other {
+        run(
+            &mut other,
+            "SELECT id FROM practitioners WHERE id = $1 AND id <> $2 FOR UPDATE",
+            lee,
+            0,
+        )
+        .await;
+    }
+    // Move it half an hour later, same practitioner: the mover reads Lee, then waits.
+    let mover = tokio::spawn({
+        let (db, org) = (t.db.clone(), org.clone());
+        async move {
+            let m = Move {
+                staff,
+                appointment: booked.id,
+                start: at("2026-03-02T09:30:00-05:00"),
+                practitioner: None,
+                duration_minutes: None,
+                override_reason: Some("Kim covers".into()),
+            };
+            appointment::reschedule(&db, &org, &m, &clock("2026-03-01T00:00:00Z")).await
+        }
+    });
+    until_someone_waits_for_a_lock(t).await;
+    // Meanwhile the other transaction gives the appointment to Kim.
+    run(
+        &mut other,
+        "UPDATE appointments SET practitioner_id = $1 WHERE id = $2",
+        kim,
+        booked.id,
+    )
+    .await;
+    other.commit().await.unwrap();
+    // The move stays with the appointment's practitioner as it is now, Kim, checked
+    // and written under Kim's lock; not back to Lee, whose lock it first took.
+    let moved = mover.await.unwrap().unwrap();
+    assert_eq!(moved.practitioner_id, kim);
+    assert_eq!(moved.start_ns, at("2026-03-02T09:30:00-05:00").unix_nanos());
+    let mut conn = t.db.conn().await.unwrap();
+    let audit = store::audit::recent(conn.exec(), org.id, Some(("appointment", booked.id)), 10)
+        .await
+        .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&audit[0].details).unwrap();
+    assert_eq!(details["from"]["practitioner_id"], kim);
+    assert_eq!(details["to"]["practitioner_id"], kim);
+}
+
+both!(
+    a_booking_follows_settings_saved_after_the_callers_read,
+    a_cancellation_follows_a_notice_raised_after_the_callers_read,
+    a_move_locks_the_practitioner_the_appointment_has_under_the_lock,
+);
