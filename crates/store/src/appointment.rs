@@ -144,10 +144,17 @@ pub(crate) async fn insert_many(tx: &mut Tx, org: i64, rows: &[NewRow], now: i64
     Ok(())
 }
 
-async fn insert_one(tx: &mut Tx, org: i64, r: &NewRow, now: i64) -> Result<Appointment> {
+/// Inserts one booking, with the hash of the request its idempotency key came with.
+async fn insert_one(
+    tx: &mut Tx,
+    org: i64,
+    r: &NewRow,
+    request: &str,
+    now: i64,
+) -> Result<Appointment> {
     let sql = format!(
-        "INSERT INTO appointments ({INSERT_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16) \
+        "INSERT INTO appointments ({INSERT_COLUMNS}, idempotency_request) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16, $17) \
          RETURNING {COLUMNS}"
     );
     let appointment = rows!(
@@ -170,7 +177,8 @@ async fn insert_one(tx: &mut Tx, org: i64, r: &NewRow, now: i64) -> Result<Appoi
         r.override_by,
         &r.idempotency_key,
         &r.actor,
-        now
+        now,
+        r.idempotency_key.as_ref().map(|_| request)
     )?;
     organisation::note_appointment_length(tx, org, r.end_ns - r.start_ns).await?;
     Ok(appointment)
@@ -256,17 +264,56 @@ async fn settings_now(tx: &mut Tx, org: i64) -> Result<Organisation> {
     organisation::by_id(tx.exec(), org).await
 }
 
-async fn by_idempotency_key(tx: &mut Tx, org: i64, key: &str) -> Result<Option<Appointment>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND idempotency_key = $2");
-    Ok(rows!(
+/// The booking `actor` made with this idempotency key, and the hash of the request
+/// it came with (none for bookings made before hashes were kept). A key is the
+/// sender's own: another person's identical key is another booking.
+async fn by_idempotency_key(
+    tx: &mut Tx,
+    org: i64,
+    actor: Actor,
+    key: &str,
+) -> Result<Option<(Appointment, Option<String>)>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND created_by = $2 AND idempotency_key = $3"
+    );
+    let Some(appointment) = rows!(
         tx.exec(),
         fetch_optional,
         Appointment,
         &sql,
         org,
+        actor.label(),
         key
-    )?)
+    )?
+    else {
+        return Ok(None);
+    };
+    let request = scalar!(
+        tx.exec(),
+        Option<String>,
+        "SELECT idempotency_request FROM appointments WHERE org_id = $1 AND id = $2",
+        org,
+        appointment.id
+    )?;
+    Ok(Some((appointment, request)))
+}
+
+/// What identifies a booking request, hashed (SHA-256, hex): kept with its idempotency
+/// key, so that the key sent again with another request is refused rather than
+/// answered with the first booking, as payment APIs do.
+fn request_hash(fields: &[(&str, Option<i64>)]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let mut text = String::new();
+    for (name, value) in fields {
+        let _ = writeln!(text, "{name}={value:?}");
+    }
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 fn check_idempotency_key(key: &Option<String>) -> Result<()> {
@@ -381,10 +428,17 @@ pub async fn book_portal(
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
     let org = &settings_now(&mut tx, org.id).await?;
+    let request = request_hash(&[
+        ("portal.patient", Some(b.patient)),
+        ("service", Some(b.service)),
+        ("practitioner", Some(b.practitioner)),
+        ("start", Some(b.start.unix_nanos())),
+    ]);
     if let Some(key) = &b.idempotency_key
-        && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
+        && let Some(existing) =
+            by_idempotency_key(&mut tx, org.id, Actor::Patient(b.patient), key).await?
     {
-        return replay(existing, Actor::Patient(b.patient));
+        return replay(existing, &request);
     }
     let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
     if allowed
@@ -448,6 +502,7 @@ pub async fn book_portal(
         tx,
         org.id,
         row,
+        &request,
         Actor::Patient(b.patient),
         clock,
         serde_json::json!({}),
@@ -456,15 +511,14 @@ pub async fn book_portal(
     .await
 }
 
-fn replay(existing: Appointment, actor: Actor) -> Result<Booked> {
-    let same_owner = match actor {
-        Actor::Patient(p) => existing.patient_id == Some(p),
-        Actor::Staff(s) => existing.created_by == Actor::Staff(s).label(),
-    };
-    if !same_owner {
+/// The first booking made with a key, when the request is the same as the one the key
+/// first came with; a different request with a used key is refused, naming the key.
+fn replay((existing, first): (Appointment, Option<String>), request: &str) -> Result<Booked> {
+    // Bookings made before requests were hashed have none, and are replayed.
+    if first.as_deref().is_some_and(|first| first != request) {
         return Err(Error::invalid(
             "idempotency_key",
-            "this key was already used for another booking",
+            "this key was already used for a different booking request",
         ));
     }
     Ok(Booked {
@@ -481,13 +535,14 @@ async fn finish_insert(
     mut tx: Tx,
     org: i64,
     row: NewRow,
+    request: &str,
     actor: Actor,
     clock: &dyn Clock,
     details: serde_json::Value,
     notify: Option<Notify<'_>>,
 ) -> Result<Booked> {
     let now = clock.now_ns();
-    let appointment = match insert_one(&mut tx, org, &row, now).await {
+    let appointment = match insert_one(&mut tx, org, &row, request, now).await {
         Ok(a) => a,
         Err(Error::Database(sqlx::Error::Database(e)))
             if e.is_unique_violation() && row.idempotency_key.is_some() =>
@@ -495,10 +550,10 @@ async fn finish_insert(
             drop(tx);
             let mut tx = db.begin().await?;
             let key = row.idempotency_key.as_deref().unwrap_or_default();
-            let existing = by_idempotency_key(&mut tx, org, key)
+            let existing = by_idempotency_key(&mut tx, org, actor, key)
                 .await?
                 .ok_or(Error::NotFound("appointment"))?;
-            return replay(existing, actor);
+            return replay(existing, request);
         }
         Err(e) => return Err(e),
     };
@@ -614,10 +669,19 @@ pub async fn book_staff_notify(
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
     let org = &settings_now(&mut tx, org.id).await?;
+    let request = request_hash(&[
+        ("staff.practitioner", Some(b.practitioner)),
+        ("patient", b.patient),
+        ("service", b.service),
+        ("schedule_type", b.schedule_type),
+        ("start", Some(b.start.unix_nanos())),
+        ("duration_minutes", b.duration_minutes.map(i64::from)),
+    ]);
     if let Some(key) = &b.idempotency_key
-        && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
+        && let Some(existing) =
+            by_idempotency_key(&mut tx, org.id, Actor::Staff(b.staff), key).await?
     {
-        return replay(existing, Actor::Staff(b.staff));
+        return replay(existing, &request);
     }
     if let Some(patient) = b.patient {
         scalar_optional!(
@@ -684,6 +748,7 @@ pub async fn book_staff_notify(
         tx,
         org.id,
         row,
+        &request,
         Actor::Staff(b.staff),
         clock,
         details,

@@ -1,6 +1,7 @@
 //! Each change decides on one consistent state: the organisation's settings as they
 //! are under the lock, not as the caller read them; a move locks the practitioner the
-//! appointment has under the lock.
+//! appointment has under the lock; an idempotency key is its sender's own and answers
+//! only the request it first came with.
 
 use std::time::Duration;
 
@@ -18,6 +19,17 @@ async fn book(
     patient: &str,
     start: &str,
 ) -> Result<appointment::Booked, Error> {
+    book_with(t, org, patient, start, None).await
+}
+
+/// Books Lee's visit in the portal on Sunday 1 March, with an idempotency key or not.
+async fn book_with(
+    t: &TestDb,
+    org: &Organisation,
+    patient: &str,
+    start: &str,
+    key: Option<&str>,
+) -> Result<appointment::Booked, Error> {
     appointment::book_portal(
         &t.db,
         org,
@@ -26,7 +38,7 @@ async fn book(
             service: id(&t.db, Kind::Service, org, "visit").await,
             practitioner: id(&t.db, Kind::Practitioner, org, "lee").await,
             start: at(start),
-            idempotency_key: None,
+            idempotency_key: key.map(str::to_owned),
         },
         &clock("2026-03-01T00:00:00Z"),
         None,
@@ -187,8 +199,129 @@ async fn a_move_locks_the_practitioner_the_appointment_has_under_the_lock(t: &Te
     assert_eq!(details["to"]["practitioner_id"], kim);
 }
 
+async fn portal_with_key(
+    t: &TestDb,
+    org: &Organisation,
+    patient: &str,
+    start: &str,
+    key: &str,
+) -> Result<appointment::Booked, Error> {
+    book_with(t, org, patient, start, Some(key)).await
+}
+
+async fn count(t: &TestDb, org: &Organisation) -> i64 {
+    let mut conn = t.db.conn().await.unwrap();
+    appointment::count(conn.exec(), org.id).await.unwrap()
+}
+
+fn is_refused_naming_the_key(result: Result<appointment::Booked, Error>) -> bool {
+    matches!(result, Err(Error::Invalid { field, .. }) if field == "idempotency_key")
+}
+
+async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &TestDb) {
+    let (org, staff) = booking_clinic(&t.db, 1, 3).await;
+    let first = portal_with_key(t, &org, "p01", MONDAY_9, "k-1")
+        .await
+        .unwrap();
+    // The same key, another time: refused, nothing booked, not the first booking.
+    let other_time = portal_with_key(t, &org, "p01", "2026-03-02T10:00:00-05:00", "k-1").await;
+    assert!(is_refused_naming_the_key(other_time));
+    assert_eq!(count(t, &org).await, 1);
+    // The same request again is still the first booking.
+    let again = portal_with_key(t, &org, "p01", MONDAY_9, "k-1")
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.appointment.id, first.appointment.id);
+
+    // Staff: the same key with another patient or length is refused; the same body
+    // is the first booking.
+    let p02 = id(&t.db, Kind::Patient, &org, "p02").await;
+    let p03 = id(&t.db, Kind::Patient, &org, "p03").await;
+    let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
+    let booking = appointment::StaffBooking {
+        staff,
+        practitioner: kim,
+        patient: Some(p02),
+        service: None,
+        schedule_type: None,
+        start: at(MONDAY_9),
+        duration_minutes: Some(30),
+        override_reason: Some("Squeezed in".into()),
+        idempotency_key: Some("desk-1".into()),
+    };
+    let now = clock("2026-03-01T00:00:00Z");
+    let staff_first = appointment::book_staff(&t.db, &org, &booking, &now)
+        .await
+        .unwrap();
+    for changed in [
+        appointment::StaffBooking {
+            patient: Some(p03),
+            ..booking.clone()
+        },
+        appointment::StaffBooking {
+            duration_minutes: Some(45),
+            ..booking.clone()
+        },
+    ] {
+        assert!(is_refused_naming_the_key(
+            appointment::book_staff(&t.db, &org, &changed, &now).await
+        ));
+    }
+    let staff_again = appointment::book_staff(&t.db, &org, &booking, &now)
+        .await
+        .unwrap();
+    assert!(staff_again.replayed);
+    assert_eq!(staff_again.appointment.id, staff_first.appointment.id);
+    assert_eq!(count(t, &org).await, 2);
+}
+
+async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
+    let (org, staff) = booking_clinic(&t.db, 3, 3).await;
+    let first = portal_with_key(t, &org, "p01", MONDAY_9, "shared")
+        .await
+        .unwrap();
+    // Another patient's "shared", with another request: a booking of their own, not a
+    // refusal telling them the key was used.
+    let second = portal_with_key(t, &org, "p02", "2026-03-02T10:00:00-05:00", "shared")
+        .await
+        .unwrap();
+    assert!(!second.replayed);
+    assert_ne!(second.appointment.id, first.appointment.id);
+    // A staff user's "shared" is theirs too.
+    let lee = id(&t.db, Kind::Practitioner, &org, "lee").await;
+    let by_staff = appointment::book_staff(
+        &t.db,
+        &org,
+        &appointment::StaffBooking {
+            staff,
+            practitioner: lee,
+            patient: None,
+            service: None,
+            schedule_type: None,
+            start: at("2026-03-02T11:00:00-05:00"),
+            duration_minutes: Some(30),
+            override_reason: None,
+            idempotency_key: Some("shared".into()),
+        },
+        &clock("2026-03-01T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert!(!by_staff.replayed);
+    assert_eq!(count(t, &org).await, 3);
+    // Each sender's retry is still their own first booking.
+    let again = portal_with_key(t, &org, "p02", "2026-03-02T10:00:00-05:00", "shared")
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.appointment.id, second.appointment.id);
+}
+
 both!(
     a_booking_follows_settings_saved_after_the_callers_read,
     a_cancellation_follows_a_notice_raised_after_the_callers_read,
     a_move_locks_the_practitioner_the_appointment_has_under_the_lock,
+    a_used_idempotency_key_with_another_request_is_refused_naming_it,
+    an_idempotency_key_is_its_senders_own,
 );
