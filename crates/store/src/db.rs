@@ -155,6 +155,16 @@ impl Exec<'_> {
             Exec::Postgres(_) => Backend::Postgres,
         }
     }
+
+    /// Whether it runs inside a transaction (a [`Tx`]'s), rather than one statement
+    /// at a time.
+    pub(crate) fn in_transaction(&self) -> bool {
+        use sqlx::Connection;
+        match self {
+            Exec::Sqlite(c) => c.is_in_transaction(),
+            Exec::Postgres(c) => c.is_in_transaction(),
+        }
+    }
 }
 
 impl Tx {

@@ -1,12 +1,15 @@
 //! Each change decides on one consistent state: the organisation's settings as they
 //! are under the lock, not as the caller read them; a move locks the practitioner the
-//! appointment has under the lock; an idempotency key is its sender's own and answers
+//! appointment has under the lock; a setup is loaded in one snapshot; an idempotency key is its sender's own and answers
 //! only the request it first came with.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use store::appointment::{self, Actor, Move, PortalBooking};
 use store::keys::Kind;
+use store::window::Window;
 use store::{Conflict, Error, Organisation, Tx};
 
 use crate::{TestDb, at, booking_clinic, both, clock, id, save_settings};
@@ -98,7 +101,14 @@ async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestD
 }
 
 /// Runs one statement in a test's own transaction, on either backend.
-async fn run(tx: &mut Tx, sql: &str, a: i64, b: i64) {
+async fn run<A>(tx: &mut Tx, sql: &str, a: A, b: i64)
+where
+    A: for<'q> sqlx::Encode<'q, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'q> sqlx::Encode<'q, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>
+        + Send,
+{
     macro_rules! on {
         ($c:expr) => {
             sqlx::query(sql)
@@ -318,10 +328,85 @@ async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
     assert_eq!(again.appointment.id, second.appointment.id);
 }
 
+/// Gives the clinic and the service one new name, in one transaction.
+async fn rename_clinic_and_service(db: &store::Db, org: i64, name: &str) {
+    let mut tx = db.begin().await.unwrap();
+    for sql in [
+        "UPDATE clinics SET name = $1 WHERE org_id = $2",
+        "UPDATE services SET name = $1 WHERE org_id = $2",
+    ] {
+        run(&mut tx, sql, name.to_owned(), org).await;
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The setup is loaded with a dozen SELECTs (clinics first, services last). While
+/// another connection renames the clinic and the service together as fast as it can,
+/// every setup loaded, on a connection of its own or inside a transaction, shows them
+/// with one name: the etag and every row come from one snapshot. Loaded one statement
+/// at a time, a rename committing between the clinics and the services gives a clinic
+/// and a service of different names, kept under the older etag.
+async fn a_setup_loads_in_one_snapshot_while_setup_changes_commit(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 1, 1).await;
+    let visit = id(&t.db, Kind::Service, &org, "visit").await;
+    rename_clinic_and_service(&t.db, org.id, "First").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let renames = Arc::new(AtomicUsize::new(0));
+    let writer = tokio::spawn({
+        let (db, org, stop, renames) = (t.db.clone(), org.id, stop.clone(), renames.clone());
+        async move {
+            while !stop.load(Ordering::SeqCst) {
+                let n = renames.fetch_add(1, Ordering::SeqCst);
+                rename_clinic_and_service(&db, org, &format!("Name {n}")).await;
+            }
+        }
+    });
+    let window = Window {
+        service: Some(visit),
+        practitioners: None,
+        from: "2026-03-02".parse().unwrap(),
+        to: "2026-03-02".parse().unwrap(),
+        skip_appointment: None,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for n in 0..300 {
+        let names = |input: &store::window::EngineInput| {
+            (
+                input.model.clinics()[0].name.to_string(),
+                input.model.services()[0].name.to_string(),
+            )
+        };
+        let (clinic, service) = if n % 3 == 0 {
+            let mut tx = t.db.begin().await.unwrap();
+            let input = store::window::load(&mut tx.exec(), &org, &window)
+                .await
+                .unwrap();
+            names(&input)
+        } else {
+            let mut conn = t.db.conn().await.unwrap();
+            let input = store::window::load(&mut conn.exec(), &org, &window)
+                .await
+                .unwrap();
+            names(&input)
+        };
+        assert_eq!(clinic, service, "a torn setup, load {n}");
+        seen.insert(clinic);
+    }
+    stop.store(true, Ordering::SeqCst);
+    writer.await.unwrap();
+    // The loads did race the renames.
+    assert!(
+        seen.len() > 10 && renames.load(Ordering::SeqCst) > 10,
+        "{} names seen, {renames:?} renames",
+        seen.len()
+    );
+}
+
 both!(
     a_booking_follows_settings_saved_after_the_callers_read,
     a_cancellation_follows_a_notice_raised_after_the_callers_read,
     a_move_locks_the_practitioner_the_appointment_has_under_the_lock,
     a_used_idempotency_key_with_another_request_is_refused_naming_it,
     an_idempotency_key_is_its_senders_own,
+    a_setup_loads_in_one_snapshot_while_setup_changes_commit,
 );
