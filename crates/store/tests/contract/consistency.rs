@@ -394,6 +394,19 @@ async fn a_setup_loads_in_one_snapshot_while_setup_changes_commit(t: &TestDb) {
     }
     stop.store(true, Ordering::SeqCst);
     writer.await.unwrap();
+    // What is kept under the last etag is the last content, not an older one.
+    let last = format!("Name {}", renames.load(Ordering::SeqCst) - 1);
+    let mut tx = t.db.begin().await.unwrap();
+    let input = store::window::load(&mut tx.exec(), &org, &window)
+        .await
+        .unwrap();
+    assert_eq!(input.model.services()[0].name.to_string(), last);
+    drop(tx);
+    let mut conn = t.db.conn().await.unwrap();
+    let input = store::window::load(&mut conn.exec(), &org, &window)
+        .await
+        .unwrap();
+    assert_eq!(input.model.clinics()[0].name.to_string(), last);
     // The loads did race the renames.
     assert!(
         seen.len() > 10 && renames.load(Ordering::SeqCst) > 10,
