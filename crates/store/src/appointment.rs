@@ -144,10 +144,17 @@ pub(crate) async fn insert_many(tx: &mut Tx, org: i64, rows: &[NewRow], now: i64
     Ok(())
 }
 
-async fn insert_one(tx: &mut Tx, org: i64, r: &NewRow, now: i64) -> Result<Appointment> {
+/// Inserts one booking, with the hash of the request its idempotency key came with.
+async fn insert_one(
+    tx: &mut Tx,
+    org: i64,
+    r: &NewRow,
+    request: &str,
+    now: i64,
+) -> Result<Appointment> {
     let sql = format!(
-        "INSERT INTO appointments ({INSERT_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16) \
+        "INSERT INTO appointments ({INSERT_COLUMNS}, idempotency_request) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16, $17) \
          RETURNING {COLUMNS}"
     );
     let appointment = rows!(
@@ -170,7 +177,8 @@ async fn insert_one(tx: &mut Tx, org: i64, r: &NewRow, now: i64) -> Result<Appoi
         r.override_by,
         &r.idempotency_key,
         &r.actor,
-        now
+        now,
+        r.idempotency_key.as_ref().map(|_| request)
     )?;
     organisation::note_appointment_length(tx, org, r.end_ns - r.start_ns).await?;
     Ok(appointment)
@@ -249,17 +257,63 @@ async fn lock_practitioners(tx: &mut Tx, org: i64, mut practitioners: Vec<i64>) 
     Ok(())
 }
 
-async fn by_idempotency_key(tx: &mut Tx, org: i64, key: &str) -> Result<Option<Appointment>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND idempotency_key = $2");
-    Ok(rows!(
+/// The organisation as it is now, read under the lock: the caller's copy was read
+/// before the transaction began, and a setting changed since (auto-accept, minimum
+/// notice, days ahead, cancellation notice) must decide this change.
+async fn settings_now(tx: &mut Tx, org: i64) -> Result<Organisation> {
+    organisation::by_id(tx.exec(), org).await
+}
+
+/// The booking `actor` made with this idempotency key, and the hash of the request
+/// it came with (none for bookings made before hashes were kept). A key is the
+/// sender's own: another person's identical key is another booking.
+async fn by_idempotency_key(
+    tx: &mut Tx,
+    org: i64,
+    actor: Actor,
+    key: &str,
+) -> Result<Option<(Appointment, Option<String>)>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND created_by = $2 AND idempotency_key = $3"
+    );
+    let Some(appointment) = rows!(
         tx.exec(),
         fetch_optional,
         Appointment,
         &sql,
         org,
+        actor.label(),
         key
-    )?)
+    )?
+    else {
+        return Ok(None);
+    };
+    let request = scalar!(
+        tx.exec(),
+        Option<String>,
+        "SELECT idempotency_request FROM appointments WHERE org_id = $1 AND id = $2",
+        org,
+        appointment.id
+    )?;
+    Ok(Some((appointment, request)))
+}
+
+/// What identifies a booking request, hashed (SHA-256, hex): kept with its idempotency
+/// key, so that the key sent again with another request is refused rather than
+/// answered with the first booking, as payment APIs do.
+fn request_hash(fields: &[(&str, Option<i64>)]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let mut text = String::new();
+    for (name, value) in fields {
+        let _ = writeln!(text, "{name}={value:?}");
+    }
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
 
 fn check_idempotency_key(key: &Option<String>) -> Result<()> {
@@ -373,10 +427,18 @@ pub async fn book_portal(
     check_idempotency_key(&b.idempotency_key)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
+    let request = request_hash(&[
+        ("portal.patient", Some(b.patient)),
+        ("service", Some(b.service)),
+        ("practitioner", Some(b.practitioner)),
+        ("start", Some(b.start.unix_nanos())),
+    ]);
     if let Some(key) = &b.idempotency_key
-        && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
+        && let Some(existing) =
+            by_idempotency_key(&mut tx, org.id, Actor::Patient(b.patient), key).await?
     {
-        return replay(existing, Actor::Patient(b.patient));
+        return replay(existing, &request);
     }
     let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
     if allowed
@@ -440,6 +502,7 @@ pub async fn book_portal(
         tx,
         org.id,
         row,
+        &request,
         Actor::Patient(b.patient),
         clock,
         serde_json::json!({}),
@@ -448,15 +511,14 @@ pub async fn book_portal(
     .await
 }
 
-fn replay(existing: Appointment, actor: Actor) -> Result<Booked> {
-    let same_owner = match actor {
-        Actor::Patient(p) => existing.patient_id == Some(p),
-        Actor::Staff(s) => existing.created_by == Actor::Staff(s).label(),
-    };
-    if !same_owner {
+/// The first booking made with a key, when the request is the same as the one the key
+/// first came with; a different request with a used key is refused, naming the key.
+fn replay((existing, first): (Appointment, Option<String>), request: &str) -> Result<Booked> {
+    // Bookings made before requests were hashed have none, and are replayed.
+    if first.as_deref().is_some_and(|first| first != request) {
         return Err(Error::invalid(
             "idempotency_key",
-            "this key was already used for another booking",
+            "this key was already used for a different booking request",
         ));
     }
     Ok(Booked {
@@ -473,13 +535,14 @@ async fn finish_insert(
     mut tx: Tx,
     org: i64,
     row: NewRow,
+    request: &str,
     actor: Actor,
     clock: &dyn Clock,
     details: serde_json::Value,
     notify: Option<Notify<'_>>,
 ) -> Result<Booked> {
     let now = clock.now_ns();
-    let appointment = match insert_one(&mut tx, org, &row, now).await {
+    let appointment = match insert_one(&mut tx, org, &row, request, now).await {
         Ok(a) => a,
         Err(Error::Database(sqlx::Error::Database(e)))
             if e.is_unique_violation() && row.idempotency_key.is_some() =>
@@ -487,10 +550,10 @@ async fn finish_insert(
             drop(tx);
             let mut tx = db.begin().await?;
             let key = row.idempotency_key.as_deref().unwrap_or_default();
-            let existing = by_idempotency_key(&mut tx, org, key)
+            let existing = by_idempotency_key(&mut tx, org, actor, key)
                 .await?
                 .ok_or(Error::NotFound("appointment"))?;
-            return replay(existing, actor);
+            return replay(existing, request);
         }
         Err(e) => return Err(e),
     };
@@ -605,14 +668,24 @@ pub async fn book_staff_notify(
     let reason = override_reason(&b.override_reason)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
+    let request = request_hash(&[
+        ("staff.practitioner", Some(b.practitioner)),
+        ("patient", b.patient),
+        ("service", b.service),
+        ("schedule_type", b.schedule_type),
+        ("start", Some(b.start.unix_nanos())),
+        ("duration_minutes", b.duration_minutes.map(i64::from)),
+    ]);
     if let Some(key) = &b.idempotency_key
-        && let Some(existing) = by_idempotency_key(&mut tx, org.id, key).await?
+        && let Some(existing) =
+            by_idempotency_key(&mut tx, org.id, Actor::Staff(b.staff), key).await?
     {
-        return replay(existing, Actor::Staff(b.staff));
+        return replay(existing, &request);
     }
     // Every id of the request names a row of this organisation, whether or not the
     // engine looks at it (with a service, or overridden, the schedule type is stored
-    // as given); the database refuses any other too (migration 0014).
+    // as given); the database refuses any other too (migration 0015).
     for (noun, table, id) in [
         ("patient", "patients", b.patient),
         ("service", "services", b.service),
@@ -678,6 +751,7 @@ pub async fn book_staff_notify(
         tx,
         org.id,
         row,
+        &request,
         Actor::Staff(b.staff),
         clock,
         details,
@@ -808,6 +882,7 @@ pub async fn cancel_notify(
         return Err(Error::NotFound("appointment"));
     }
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     if !matches!(appointment.status.as_str(), "booked" | "pending") {
         return Err(Error::invalid(
@@ -880,6 +955,7 @@ pub async fn decide_notify(
     let mut tx = db.begin().await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     if appointment.status != "pending" {
         return Err(Error::invalid(
@@ -956,11 +1032,9 @@ pub async fn reschedule_notify(
     notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
     let reason = override_reason(&m.override_reason)?;
-    let mut tx = db.begin().await?;
-    let old = get(tx.exec(), org.id, m.appointment).await?;
+    let (mut tx, old) = lock_for_move(db, org.id, m).await?;
     let practitioner = m.practitioner.unwrap_or(old.practitioner_id);
-    lock_practitioners(&mut tx, org.id, vec![old.practitioner_id, practitioner]).await?;
-    let old = get(tx.exec(), org.id, m.appointment).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
     if !matches!(old.status.as_str(), "booked" | "pending") {
         return Err(Error::invalid(
             "status",
@@ -1039,6 +1113,35 @@ pub async fn reschedule_notify(
     queue_notices(&mut tx, org.id, notify, &updated, now).await?;
     tx.commit().await?;
     Ok(updated)
+}
+
+/// How many times a move starts again when the appointment changed practitioner
+/// between its first read and the locks.
+const MOVE_ATTEMPTS: usize = 3;
+
+/// Begins a move's transaction holding the locks of both practitioners it touches,
+/// the appointment's and the target, and returns the appointment as read under them.
+/// Which practitioner is the appointment's is known only from a read before the
+/// locks; if another move changed it meanwhile, the locks held may not cover it, so
+/// the transaction rolls back and starts again, always locking in id order.
+async fn lock_for_move(db: &Db, org: i64, m: &Move) -> Result<(Tx, Appointment)> {
+    for _ in 0..MOVE_ATTEMPTS {
+        let mut tx = db.begin().await?;
+        let seen = get(tx.exec(), org, m.appointment).await?;
+        let locked = vec![
+            seen.practitioner_id,
+            m.practitioner.unwrap_or(seen.practitioner_id),
+        ];
+        lock_practitioners(&mut tx, org, locked.clone()).await?;
+        let old = get(tx.exec(), org, m.appointment).await?;
+        if locked.contains(&old.practitioner_id) {
+            return Ok((tx, old));
+        }
+    }
+    Err(Error::invalid(
+        "appointment",
+        "it was being moved by someone else at the same time; please try again",
+    ))
 }
 
 /// Marks a past appointment completed or a no-show (staff).

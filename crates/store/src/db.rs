@@ -155,6 +155,16 @@ impl Exec<'_> {
             Exec::Postgres(_) => Backend::Postgres,
         }
     }
+
+    /// Whether it runs inside a transaction (a [`Tx`]'s), rather than one statement
+    /// at a time.
+    pub(crate) fn in_transaction(&self) -> bool {
+        use sqlx::Connection;
+        match self {
+            Exec::Sqlite(c) => c.is_in_transaction(),
+            Exec::Postgres(c) => c.is_in_transaction(),
+        }
+    }
 }
 
 impl Tx {
@@ -264,11 +274,20 @@ impl Db {
 
     /// Begins a transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so its reads and writes see one state and nothing else
-    /// writes in between; on PostgreSQL callers lock the rows they depend on.
+    /// writes in between; on PostgreSQL callers lock the rows they depend on, then read.
+    ///
+    /// Lock-then-read is right only under READ COMMITTED, where each statement sees
+    /// what committed before it began: under REPEATABLE READ the snapshot is taken by
+    /// the first statement, the lock, before the lock is granted, so a booking would
+    /// decide on a state without the booking it waited for and overbook. The level is
+    /// therefore set here, whatever the server's `default_transaction_isolation`.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pools {
             Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Pools::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Pools::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .await?,
+            ),
         })
     }
 

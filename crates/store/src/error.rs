@@ -93,7 +93,7 @@ impl From<slot_engine::Error> for Error {
 
 /// Every reference from one of an organisation's rows to another, as `(table, column,
 /// referenced table)`: the database refuses any that would cross organisations
-/// (migration 0014: a foreign key that also names `org_id` on PostgreSQL, a trigger on
+/// (migration 0015: a foreign key that also names `org_id` on PostgreSQL, a trigger on
 /// SQLite), so no code path can store another organisation's id. The contract suite
 /// checks that this list covers every foreign key of the schema.
 pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[

@@ -77,11 +77,19 @@ pub async fn enqueue(
     Ok(id)
 }
 
-/// Claims up to `limit` messages due at `now_ns` for sending (marks them `sending`).
+/// How long a claimed message stays the claimer's: after that it is taken to be lost
+/// with its sender (a crash) and may be claimed again.
+pub const CLAIM_NS: i64 = 600 * 1_000_000_000;
+
+/// Claims the next message due at `now_ns` for sending (marks it `sending`), if any.
 /// On PostgreSQL several servers may run senders: `SKIP LOCKED` gives each its own.
-/// A message left `sending` by a crashed sender for ten minutes is claimed again.
-pub async fn claim_due(db: &Db, now_ns: i64, limit: i64) -> Result<Vec<Message>> {
-    let stale = now_ns - 600 * 1_000_000_000;
+/// A message left `sending` for [`CLAIM_NS`] by a sender that crashed is claimed
+/// again.
+///
+/// One message at a time: whatever a sender has claimed and not yet recorded waits
+/// the whole [`CLAIM_NS`] if it dies, so it claims only the one it is sending.
+pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Message>> {
+    let stale = now_ns - CLAIM_NS;
     let mut tx = db.begin().await?;
     let lock = match tx.backend() {
         Backend::Sqlite => "",
@@ -90,10 +98,10 @@ pub async fn claim_due(db: &Db, now_ns: i64, limit: i64) -> Result<Vec<Message>>
     let sql = format!(
         "SELECT {COLUMNS} FROM email_outbox \
          WHERE (status = 'pending' AND next_attempt_at_ns <= $1) OR (status = 'sending' AND next_attempt_at_ns <= $2) \
-         ORDER BY next_attempt_at_ns, id LIMIT $3 {lock}"
+         ORDER BY next_attempt_at_ns, id LIMIT 1 {lock}"
     );
-    let messages = rows!(tx.exec(), fetch_all, Message, &sql, now_ns, stale, limit)?;
-    for m in &messages {
+    let message = rows!(tx.exec(), fetch_optional, Message, &sql, now_ns, stale)?;
+    if let Some(m) = &message {
         execute!(
             tx.exec(),
             "UPDATE email_outbox SET status = 'sending', next_attempt_at_ns = $2 WHERE id = $1",
@@ -102,7 +110,7 @@ pub async fn claim_due(db: &Db, now_ns: i64, limit: i64) -> Result<Vec<Message>>
         )?;
     }
     tx.commit().await?;
-    Ok(messages)
+    Ok(message)
 }
 
 /// Marks a message delivered.

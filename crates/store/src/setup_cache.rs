@@ -8,10 +8,19 @@
 //! database triggers give the organisation a new random `setup_etag` whenever a setup
 //! row is inserted, changed or deleted (migration 0013), in the same transaction. A
 //! request reads the etag first, in its own connection or transaction, and uses the
-//! setup kept under that etag, or loads and keeps it. Reading the etag before the rows
-//! means a setup is never kept under an etag older than its content; an etag is random,
-//! so it names one content even across databases in one process (tests) or a restored
-//! backup.
+//! setup kept under that etag, or loads and keeps it. An etag is random, so it names
+//! one content even across databases in one process (tests) or a restored backup.
+//!
+//! The setup takes a dozen SELECTs to load, and a setup change committed between two of
+//! them would give a torn setup, kept under the etag read first. So the etag and the
+//! rows are read in one snapshot: a connection outside any transaction loads in a
+//! read-only transaction of its own (PostgreSQL: REPEATABLE READ, one snapshot for
+//! every statement; SQLite: one read transaction). A caller's transaction is used as
+//! it is (it may have written the setup it is checking); at READ COMMITTED it has no
+//! single snapshot, so the etag is read again after the rows, and the rows are loaded
+//! again until it did not change: every setup change changes the etag in its own
+//! transaction, so an unchanged etag means no change committed in between. After a
+//! few tries it locks the etag against setup changes and loads once more.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -19,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use slot_engine::Date;
 use slot_engine::scenario::{Scenario, Text};
 
-use crate::db::{Exec, scalar};
+use crate::db::{Backend, Exec, scalar};
 use crate::error::Result;
 use crate::organisation::Organisation;
 use crate::transfer::{self, DAY_NS, Ids, Selection, day_start_ns};
@@ -74,17 +83,74 @@ fn keep(org: i64, etag: i64, setup: Arc<Setup>) {
     setups.push_back((org, etag, setup));
 }
 
-/// The organisation's current setup, as `exec` sees the database.
-pub(crate) async fn current(exec: &mut Exec<'_>, org: &Organisation) -> Result<Arc<Setup>> {
-    let etag = scalar!(
+async fn etag(exec: &mut Exec<'_>, org: i64) -> Result<i64> {
+    Ok(scalar!(
         exec.reborrow(),
         i64,
         "SELECT setup_etag FROM organisations WHERE id = $1",
-        org.id
-    )?;
-    if let Some(setup) = kept(org.id, etag) {
+        org
+    )?)
+}
+
+/// How many times a setup is loaded again inside a caller's READ COMMITTED
+/// transaction while setup changes keep committing between its statements.
+const LOAD_ATTEMPTS: usize = 5;
+
+/// The organisation's current setup, as `exec` sees the database.
+pub(crate) async fn current(exec: &mut Exec<'_>, org: &Organisation) -> Result<Arc<Setup>> {
+    if let Some(setup) = kept(org.id, etag(exec, org.id).await?) {
         return Ok(setup);
     }
+    let (etag, setup) = if exec.in_transaction() {
+        load(exec, org).await?
+    } else {
+        match exec {
+            Exec::Sqlite(c) => {
+                let mut tx = sqlx::Connection::begin_with(&mut **c, "BEGIN DEFERRED").await?;
+                let loaded = load(&mut Exec::Sqlite(&mut tx), org).await?;
+                tx.commit().await?;
+                loaded
+            }
+            Exec::Postgres(c) => {
+                let mut tx = sqlx::Connection::begin_with(
+                    &mut **c,
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                )
+                .await?;
+                let loaded = load(&mut Exec::Postgres(&mut tx), org).await?;
+                tx.commit().await?;
+                loaded
+            }
+        }
+    };
+    keep(org.id, etag, setup.clone());
+    Ok(setup)
+}
+
+/// Loads the setup and the etag it is at: read before and after the rows, and equal
+/// (always so in one snapshot; see the module's documentation).
+async fn load(exec: &mut Exec<'_>, org: &Organisation) -> Result<(i64, Arc<Setup>)> {
+    for _ in 0..LOAD_ATTEMPTS {
+        let before = etag(exec, org.id).await?;
+        let setup = load_rows(exec, org).await?;
+        if etag(exec, org.id).await? == before {
+            return Ok((before, setup));
+        }
+    }
+    // Setup changes kept committing between the statements (only possible at READ
+    // COMMITTED, so on PostgreSQL): hold them off until the transaction ends, as each
+    // one changes the etag, and load once more. Not the first resort, as a lock on the
+    // organisation shared by many bookings would make them wait for each other when
+    // one raises the organisation's longest appointment.
+    let sql = match exec.backend() {
+        Backend::Sqlite => "SELECT setup_etag FROM organisations WHERE id = $1",
+        Backend::Postgres => "SELECT setup_etag FROM organisations WHERE id = $1 FOR SHARE",
+    };
+    let held = scalar!(exec.reborrow(), i64, sql, org.id)?;
+    Ok((held, load_rows(exec, org).await?))
+}
+
+async fn load_rows(exec: &mut Exec<'_>, org: &Organisation) -> Result<Arc<Setup>> {
     let (scenario, ids) = transfer::load(
         exec,
         org,
@@ -105,14 +171,12 @@ pub(crate) async fn current(exec: &mut Exec<'_>, org: &Organisation) -> Result<A
         .zip(&practitioner_rows)
         .map(|(p, row)| (*row, p.id.clone()))
         .collect();
-    let setup = Arc::new(Setup {
+    Ok(Arc::new(Setup {
         scenario,
         ids: Arc::new(ids),
         practitioner_rows,
         practitioner_keys,
-    });
-    keep(org.id, etag, setup.clone());
-    Ok(setup)
+    }))
 }
 
 impl Setup {

@@ -6,23 +6,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use store::appointment::{self, Actor, Move, PortalBooking};
 use store::keys::Kind;
-use store::{Conflict, Error, Organisation};
+use store::{Conflict, Db, Error, Organisation};
 
 use crate::{TestDb, at, booking_clinic, both, cell_counts, clock, id};
 
-async fn race_one_slot(t: &TestDb, practitioner: &str, service: &str, capacity: u32) {
-    let (org, _) = booking_clinic(&t.db, capacity, 64).await;
-    let practitioner = id(&t.db, Kind::Practitioner, &org, practitioner).await;
-    let service = id(&t.db, Kind::Service, &org, service).await;
+async fn race_one_slot(db: &Db, practitioner: &str, service: &str, capacity: u32) {
+    let (org, _) = booking_clinic(db, capacity, 64).await;
+    let practitioner = id(db, Kind::Practitioner, &org, practitioner).await;
+    let service = id(db, Kind::Service, &org, service).await;
     let mut patients = Vec::new();
     for n in 1..=64 {
-        patients.push(id(&t.db, Kind::Patient, &org, &format!("p{n:02}")).await);
+        patients.push(id(db, Kind::Patient, &org, &format!("p{n:02}")).await);
     }
     let barrier = Arc::new(tokio::sync::Barrier::new(64));
     let tasks: Vec<_> = patients
         .into_iter()
         .map(|patient| {
-            let (db, org, barrier) = (t.db.clone(), org.clone(), barrier.clone());
+            let (db, org, barrier) = (db.clone(), org.clone(), barrier.clone());
             tokio::spawn(async move {
                 let now = clock("2026-03-01T00:00:00Z");
                 barrier.wait().await;
@@ -55,16 +55,31 @@ async fn race_one_slot(t: &TestDb, practitioner: &str, service: &str, capacity: 
         (booked, refused),
         (capacity as usize, 64 - capacity as usize)
     );
-    let counts = cell_counts(&t.db, &org, 5).await;
+    let counts = cell_counts(db, &org, 5).await;
     assert_eq!(counts.values().max().copied(), Some(capacity as usize));
 }
 
 async fn sixty_four_bookers_on_one_slot_of_capacity_1_give_one_booking(t: &TestDb) {
-    race_one_slot(t, "lee", "visit", 1).await;
+    race_one_slot(&t.db, "lee", "visit", 1).await;
 }
 
 async fn sixty_four_bookers_on_one_slot_of_capacity_3_give_three_bookings(t: &TestDb) {
-    race_one_slot(t, "kim", "class", 3).await;
+    race_one_slot(&t.db, "kim", "class", 3).await;
+}
+
+/// A server whose default isolation is REPEATABLE READ: a booking waiting for the
+/// practitioner's lock would keep the snapshot its lock statement took, miss the
+/// booking it waited for and overbook, unless the store sets READ COMMITTED itself.
+async fn sixty_four_bookers_under_a_repeatable_read_default_give_one_booking(t: &TestDb) {
+    let db = t.with_repeatable_read_default().await;
+    race_one_slot(&db, "lee", "visit", 1).await;
+    db.close().await;
+}
+
+async fn sixty_four_bookers_under_a_repeatable_read_default_give_three_class_bookings(t: &TestDb) {
+    let db = t.with_repeatable_read_default().await;
+    race_one_slot(&db, "kim", "class", 3).await;
+    db.close().await;
 }
 
 /// What the storm's tasks did that succeeded.
@@ -178,16 +193,29 @@ struct StormIds {
 }
 
 async fn a_storm_of_bookings_cancellations_and_moves_keeps_every_cell_within_capacity(t: &TestDb) {
-    let (org, staff) = booking_clinic(&t.db, 3, 20).await;
+    storm(&t.db).await;
+}
+
+/// The same storm on a server whose default isolation is REPEATABLE READ: no cell over
+/// capacity, and no serialization failure or other unexpected error (each task
+/// panics on one).
+async fn a_storm_under_a_repeatable_read_default_keeps_every_cell_within_capacity(t: &TestDb) {
+    let db = t.with_repeatable_read_default().await;
+    storm(&db).await;
+    db.close().await;
+}
+
+async fn storm(db: &Db) {
+    let (org, staff) = booking_clinic(db, 3, 20).await;
     let mut patients = Vec::new();
     for n in 1..=20 {
-        patients.push(id(&t.db, Kind::Patient, &org, &format!("p{n:02}")).await);
+        patients.push(id(db, Kind::Patient, &org, &format!("p{n:02}")).await);
     }
     let ids = Arc::new(StormIds {
-        lee: id(&t.db, Kind::Practitioner, &org, "lee").await,
-        kim: id(&t.db, Kind::Practitioner, &org, "kim").await,
-        visit: id(&t.db, Kind::Service, &org, "visit").await,
-        class: id(&t.db, Kind::Service, &org, "class").await,
+        lee: id(db, Kind::Practitioner, &org, "lee").await,
+        kim: id(db, Kind::Practitioner, &org, "kim").await,
+        visit: id(db, Kind::Service, &org, "visit").await,
+        class: id(db, Kind::Service, &org, "class").await,
         staff,
         patients,
     });
@@ -195,7 +223,7 @@ async fn a_storm_of_bookings_cancellations_and_moves_keeps_every_cell_within_cap
     let tasks: Vec<_> = (0..32)
         .map(|seed| {
             tokio::spawn(storm_task(
-                t.db.clone(),
+                db.clone(),
                 org.clone(),
                 seed + 1,
                 ids.clone(),
@@ -218,7 +246,7 @@ async fn a_storm_of_bookings_cancellations_and_moves_keeps_every_cell_within_cap
     );
 
     // Every cell within capacity: Lee (no conflicts) takes one, Kim's group three.
-    for ((practitioner, _), n) in cell_counts(&t.db, &org, 5).await {
+    for ((practitioner, _), n) in cell_counts(db, &org, 5).await {
         let capacity = if practitioner == ids.lee { 1 } else { 3 };
         assert!(
             n <= capacity,
@@ -228,7 +256,7 @@ async fn a_storm_of_bookings_cancellations_and_moves_keeps_every_cell_within_cap
 
     // The audit log accounts for every change: one entry per success, and replaying
     // the entries gives every appointment's final state.
-    let mut conn = t.db.conn().await.unwrap();
+    let mut conn = db.conn().await.unwrap();
     let entries = store::audit::recent(conn.exec(), org.id, None, 100_000)
         .await
         .unwrap();
@@ -286,4 +314,7 @@ both!(
     sixty_four_bookers_on_one_slot_of_capacity_1_give_one_booking,
     sixty_four_bookers_on_one_slot_of_capacity_3_give_three_bookings,
     a_storm_of_bookings_cancellations_and_moves_keeps_every_cell_within_capacity,
+    sixty_four_bookers_under_a_repeatable_read_default_give_one_booking,
+    sixty_four_bookers_under_a_repeatable_read_default_give_three_class_bookings,
+    a_storm_under_a_repeatable_read_default_keeps_every_cell_within_capacity,
 );

@@ -9,6 +9,7 @@ mod support;
 
 mod booking;
 mod concurrency;
+mod consistency;
 mod tenancy;
 mod transfer;
 

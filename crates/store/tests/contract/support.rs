@@ -14,7 +14,11 @@ pub(crate) struct TestDb {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+        url: String,
+    },
 }
 
 pub(crate) const POSTGRES_ENV: &str = "OPENSLOT_TEST_POSTGRES_URL";
@@ -47,13 +51,48 @@ impl TestDb {
         let db = Db::connect(&url).await.expect("the new database opens");
         TestDb {
             db,
-            cleanup: Cleanup::Postgres { admin_url, name },
+            cleanup: Cleanup::Postgres {
+                admin_url,
+                name,
+                url,
+            },
         }
+    }
+
+    /// The database again, as a server whose `default_transaction_isolation` is
+    /// `repeatable read` would serve it: on PostgreSQL the database's default is
+    /// changed and a new pool connects (checking that its sessions start at that
+    /// level); SQLite has no such setting and gives the same pool.
+    pub(crate) async fn with_repeatable_read_default(&self) -> Db {
+        let Cleanup::Postgres { name, url, .. } = &self.cleanup else {
+            return self.db.clone();
+        };
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .expect("PostgreSQL answers");
+        sqlx::query(&format!(
+            "ALTER DATABASE {name} SET default_transaction_isolation = 'repeatable read'"
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("ALTER DATABASE");
+        let db = Db::connect(url).await.expect("the database opens again");
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .expect("PostgreSQL answers");
+        let level: String = sqlx::query_scalar("SHOW default_transaction_isolation")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(level, "repeatable read");
+        db
     }
 
     pub(crate) async fn cleanup(self) {
         self.db.close().await;
-        if let Cleanup::Postgres { admin_url, name } = self.cleanup
+        if let Cleanup::Postgres {
+            admin_url, name, ..
+        } = self.cleanup
             && let Ok(mut admin) =
                 <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await
         {
@@ -214,6 +253,25 @@ pub(crate) async fn booking_clinic(db: &Db, capacity: u32, patients: usize) -> (
     .unwrap();
     tx.commit().await.unwrap();
     (org, staff.id)
+}
+
+/// Saves the organisation's settings changed by `change`, as an admin would, and
+/// returns the organisation as stored. A copy read earlier keeps the old settings,
+/// as a request's copy does while the admin saves.
+pub(crate) async fn save_settings(
+    db: &Db,
+    org: &Organisation,
+    change: impl FnOnce(&mut store::organisation::Settings),
+) -> Organisation {
+    let mut settings = org.settings();
+    change(&mut settings);
+    let mut tx = db.begin().await.unwrap();
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    let saved = store::organisation::by_id(tx.exec(), org.id).await.unwrap();
+    tx.commit().await.unwrap();
+    saved
 }
 
 /// The row id of `kind` `key`.

@@ -1,4 +1,4 @@
-//! Tenant isolation in the schema itself (migration 0014): no row of one organisation
+//! Tenant isolation in the schema itself (migration 0015): no row of one organisation
 //! can point at another organisation's row, whatever code writes it. Every foreign key
 //! of the schema is guarded (checked against the database's own catalogue, so a new
 //! table or column is covered or fails here), and every guard is tried.
@@ -111,7 +111,7 @@ async fn every_reference_of_the_schema_is_guarded(t: &TestDb) {
     assert_eq!(
         in_schema, guarded,
         "every foreign key between an organisation's tables needs a same-organisation guard \
-         (a migration like 0014, and an entry in store::error::SAME_ORG_REFERENCES)"
+         (a migration like 0015, and an entry in store::error::SAME_ORG_REFERENCES)"
     );
 }
 

@@ -19,10 +19,6 @@ use crate::state::AppState;
 /// How often the sender looks for due messages when nobody wakes it.
 pub const POLL: Duration = Duration::from_secs(2);
 
-/// How many messages one claim takes. Claimed messages are `sending` until recorded,
-/// so a small batch keeps what another instance cannot take small too.
-const BATCH: i64 = 20;
-
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pass {
@@ -32,42 +28,38 @@ pub struct Pass {
     pub failed: usize,
 }
 
-/// Delivers every message due now: claims a batch, sends each, records each outcome,
-/// and claims again until nothing is due. Fails only if the database does.
+/// Delivers every message due now: claims one, sends it, records the outcome, and
+/// claims again until nothing is due. Claiming one at a time means that a server
+/// killed mid-send leaves only that message waiting for the store's reclaim
+/// ([`outbox::CLAIM_NS`]); the others go out at once from another server, or this
+/// one restarted. Fails only if the database does.
 pub async fn deliver_due(
     db: &Db,
     clock: &dyn Clock,
     mailer: &Mailer,
 ) -> Result<Pass, store::Error> {
     let mut pass = Pass::default();
-    loop {
-        let due = outbox::claim_due(db, clock.now_ns(), BATCH).await?;
-        let claimed = due.len();
-        for message in due {
-            let attempt = message.attempts + 1;
-            match mailer.send(&message, clock.now_ns()).await {
-                Ok(()) => {
-                    outbox::mark_sent(db, message.id, clock.now_ns()).await?;
-                    pass.sent += 1;
-                    tracing::info!(outbox_id = message.id, attempt, "email sent");
-                }
-                Err(e) => {
-                    let error = e.to_string();
-                    outbox::mark_failed(db, message.id, &error, clock.now_ns()).await?;
-                    pass.failed += 1;
-                    if attempt >= MAX_ATTEMPTS {
-                        tracing::error!(outbox_id = message.id, attempt, %error, "email failed for good");
-                    } else {
-                        tracing::warn!(outbox_id = message.id, attempt, %error, "email failed; will retry");
-                    }
+    while let Some(message) = outbox::claim_next(db, clock.now_ns()).await? {
+        let attempt = message.attempts + 1;
+        match mailer.send(&message, clock.now_ns()).await {
+            Ok(()) => {
+                outbox::mark_sent(db, message.id, clock.now_ns()).await?;
+                pass.sent += 1;
+                tracing::info!(outbox_id = message.id, attempt, "email sent");
+            }
+            Err(e) => {
+                let error = e.to_string();
+                outbox::mark_failed(db, message.id, &error, clock.now_ns()).await?;
+                pass.failed += 1;
+                if attempt >= MAX_ATTEMPTS {
+                    tracing::error!(outbox_id = message.id, attempt, %error, "email failed for good");
+                } else {
+                    tracing::warn!(outbox_id = message.id, attempt, %error, "email failed; will retry");
                 }
             }
         }
-        // A claim smaller than the batch took everything that was due.
-        if claimed < BATCH as usize {
-            return Ok(pass);
-        }
     }
+    Ok(pass)
 }
 
 /// The running sender; dropping it stops the sender too, after its current pass.
@@ -88,7 +80,7 @@ pub fn spawn(state: AppState, mailer: Mailer) -> Sender {
 impl Sender {
     /// Stops the sender, letting the message it is sending finish for up to `grace`.
     /// A message cut off after that stays claimed and is sent again after the store's
-    /// ten minutes (so it may arrive twice, with the same `Message-ID`).
+    /// [`outbox::CLAIM_NS`] (so it may arrive twice, with the same `Message-ID`).
     pub async fn stop(mut self, grace: Duration) {
         let _ = self.stop.send(true);
         if tokio::time::timeout(grace, &mut self.task).await.is_err() {

@@ -446,7 +446,7 @@ async fn entry_of(state: &AppState, org: i64, id: i64) -> Result<Entry, store::E
               (status = 200, body = AppointmentDto, description = "Already booked with this Idempotency-Key"),
               (status = 409, description = "Needs an override: `details.needs_override` lists every reason"),
               (status = 404, description = "No such practitioner, patient, service or schedule type in this organisation"),
-              (status = 422, description = "Invalid field"),
+              (status = 422, description = "Invalid field, or an Idempotency-Key already used for a different booking"),
               (status = 403, description = "Not front desk, or missing CSRF token")))]
 async fn create(
     State(state): State<AppState>,

@@ -326,6 +326,24 @@ async fn the_api_books_answers_409_with_every_reason_and_honours_idempotency_key
     assert_eq!(replay.status, StatusCode::OK);
     assert_eq!(replay.json()["id"], a["id"]);
     assert_eq!(count(&app, &org).await, 2);
+    // The same key with another body: refused naming the key, nothing booked.
+    let changed = api_with(
+        &client,
+        Method::POST,
+        path,
+        json!({"practitioner": christine, "patient": ada, "service": initial,
+               "start": "2026-03-02T11:00:00-05:00"}),
+        &[("Idempotency-Key", "k-1")],
+    )
+    .await;
+    assert_eq!(
+        changed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        changed.body
+    );
+    assert_eq!(changed.json()["error"]["field"], "idempotency_key");
+    assert_eq!(count(&app, &org).await, 2);
 
     // A double-booking: 409 listing the reasons, nothing booked.
     let conflict = json!({"practitioner": christine, "schedule_type": physio,

@@ -31,6 +31,8 @@ enum Mode {
     Busy,
     /// Closes every connection before its greeting.
     Hangup,
+    /// Keeps every connection open and never greets: a send that never ends.
+    Stall,
 }
 
 /// One message as the server received it.
@@ -192,6 +194,11 @@ async fn session(
     let current = || *mode.lock().unwrap();
     if current() == Mode::Hangup {
         return;
+    }
+    if current() == Mode::Stall {
+        // Holds the connection open for as long as the test runs.
+        let _held = &socket;
+        std::future::pending::<()>().await;
     }
     let (read, mut write) = socket.into_split();
     let mut lines = BufReader::new(read);
@@ -610,11 +617,77 @@ async fn the_background_sender_wakes_when_notified(backend: Backend) {
     app.stop().await;
 }
 
+/// `kill -9` in the middle of a send: the message in flight waits for the reclaim, and
+/// only that one; every other message due goes out on the next pass, from another
+/// server or this one restarted.
+async fn a_sender_killed_mid_send_holds_back_only_the_message_in_flight(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let messages: Vec<NewMessage> = (1..=5)
+        .map(|n| plain("pat@example.com", &format!("Message {n}"), "Hi.\n"))
+        .collect();
+    let ids = enqueue(&app, None, &messages).await;
+    let sending = |rows: &[Message]| rows.iter().filter(|m| m.status == "sending").count();
+    let all = |db: Db| async move {
+        let mut conn = db.conn().await.unwrap();
+        outbox::to_address(conn.exec(), "pat@example.com", 100)
+            .await
+            .unwrap()
+    };
+
+    // A sender stuck sending the first message, then killed: nothing recorded.
+    let server = SmtpServer::start(Mode::Stall).await;
+    let stuck = tokio::spawn({
+        let (db, clock, mailer) = (app.db.clone(), app.clock.clone(), server.mailer());
+        async move { sender::deliver_due(&db, clock.as_ref(), &mailer).await }
+    });
+    let started = Instant::now();
+    while sending(&all(app.db.clone()).await) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing claimed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    stuck.abort();
+    assert!(stuck.await.unwrap_err().is_cancelled());
+    assert_eq!(sending(&all(app.db.clone()).await), 1, "one claimed");
+
+    // A minute later another sender delivers the four others, not the one in flight.
+    server.set_mode(Mode::Accept);
+    app.clock.advance(60);
+    let mailer = server.mailer();
+    let pass = sender::deliver_due(&app.db, app.clock.as_ref(), &mailer)
+        .await
+        .unwrap();
+    assert_eq!(pass, Pass { sent: 4, failed: 0 });
+    let in_flight = all(app.db.clone())
+        .await
+        .into_iter()
+        .find(|m| m.status == "sending")
+        .expect("the message in flight is still claimed");
+    assert_eq!(in_flight.id, ids[0]);
+
+    // It goes out once its claim has lapsed, ten minutes after it was claimed.
+    app.clock.advance(outbox::CLAIM_NS / 1_000_000_000 - 61);
+    let early = sender::deliver_due(&app.db, app.clock.as_ref(), &mailer)
+        .await
+        .unwrap();
+    assert_eq!(early, Pass::default());
+    app.clock.advance(1);
+    let reclaimed = sender::deliver_due(&app.db, app.clock.as_ref(), &mailer)
+        .await
+        .unwrap();
+    assert_eq!(reclaimed, Pass { sent: 1, failed: 0 });
+    assert_eq!(server.received().len(), 5);
+    app.stop().await;
+}
+
 both!(
     delivers_over_smtp_with_the_invitation,
     a_busy_server_means_a_retry_after_backoff,
     a_server_that_hangs_up_makes_the_message_fail_after_the_last_attempt,
     the_background_sender_wakes_when_notified,
+    a_sender_killed_mid_send_holds_back_only_the_message_in_flight,
 );
 
 /// Captures what the log says, for the test it is set as default in.

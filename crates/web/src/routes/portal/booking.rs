@@ -951,7 +951,8 @@ pub struct BookRequest {
     /// The slot's start, RFC 3339.
     pub start: String,
     /// A key of the client's choosing: a retried request with the same key returns the
-    /// first booking instead of making a second.
+    /// first booking instead of making a second; the same key with another request is
+    /// refused (422).
     pub idempotency_key: Option<String>,
 }
 
@@ -961,6 +962,7 @@ pub struct BookRequest {
     request_body = BookRequest,
     responses((status = 201, body = AppointmentDto), (status = 200, body = AppointmentDto, description = "A retry with a used idempotency key: the first booking"),
               (status = 409, description = "Taken or not offered: reason, rule and next open slots in details"),
+              (status = 422, description = "Invalid field, or an idempotency key already used for a different booking"),
               (status = 403, description = "The practitioner is not available to this patient")))]
 async fn api_book(
     State(state): State<AppState>,
