@@ -2,6 +2,7 @@
 
 mod support;
 
+mod account_lifecycle;
 mod accounts;
 mod auth;
 mod availability;

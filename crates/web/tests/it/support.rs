@@ -49,13 +49,27 @@ pub(crate) const PATIENT_PASSWORD: &str = "lilac-tractor-umbrella-42";
 
 impl TestApp {
     pub(crate) async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with_limits(backend, openslot_web::limits::Limits::default()).await
+    }
+
+    /// A server whose rate limits are `limits` (a model test makes more attempts from
+    /// one address than a person could).
+    pub(crate) async fn spawn_with_limits(
+        backend: Backend,
+        limits: openslot_web::limits::Limits,
+    ) -> TestApp {
         let database = TestDatabase::fresh(backend, "web");
         let url = database.url.clone();
         let db = Db::connect(&url).await.unwrap();
         let clock = Arc::new(FixedClock::new("2026-03-01T12:00:00Z".parse().unwrap()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = AppState::new(db.clone(), clock.clone(), Config::local(base.clone()));
+        let state = AppState::with_limits(
+            db.clone(),
+            clock.clone(),
+            Config::local(base.clone()),
+            limits,
+        );
         let server_state = state.clone();
         let server = tokio::spawn(async move {
             let state = server_state;
