@@ -84,9 +84,12 @@ export async function signUp(page, { first, last, email, password }, check = asy
   await check();
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Check your email");
   assert.match(await page.locator("main").innerText(), new RegExp(`We sent a message to ${email.replace(/\./g, "\\.")}\\.`));
-  const { match } = await waitForMail(email, /(https?:\/\/\S+\/portal\/\S+)/, { after: before });
+  const { match } = await waitForMail(email, /(https?:\/\/\S+\/portal\/signup\/\S+)/, { after: before });
   await visit(page, match[1]);
   await check();
+  // The link proves the address; the password chosen at sign-up proves the person.
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Confirm your account");
+  await page.getByLabel("The password you chose when signing up").fill(password);
   await follow(page, page.getByRole("button", { name: "Confirm and sign in" }));
   await check();
   assert.equal(await page.locator("header .signout span").innerText(), first);
