@@ -30,6 +30,19 @@ impl Clinic {
     }
 }
 
+/// The date `at` reads as in the clinic where it is earliest: "today" for a question
+/// that spans clinics, so that no clinic's local day is cut off (at 17:00 in Vancouver
+/// it is already tomorrow in UTC and in Toronto, and Vancouver's evening would be lost).
+/// With no clinic, the UTC date.
+pub fn earliest_local_date(clinics: &[Clinic], at: slot_engine::Instant) -> chrono::NaiveDate {
+    let utc = at.to_utc();
+    clinics
+        .iter()
+        .map(|c| utc.with_timezone(&c.zone()).date_naive())
+        .min()
+        .unwrap_or_else(|| utc.date_naive())
+}
+
 /// What an admin enters for a clinic.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct ClinicInput {

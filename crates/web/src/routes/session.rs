@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::auth::csrf;
 use crate::auth::staff::{Org, STAFF_KEY, StaffSession};
 use crate::error::AppError;
+use crate::form::JsonBody;
 use crate::limits::ClientAddress;
 use crate::routes::staff_auth::{authenticate, start_session};
 use crate::state::AppState;
@@ -67,10 +68,12 @@ async fn staff_of(
     if who.org_id != org {
         return Ok(None);
     }
+    // A switched-off account is signed out, as every other staff call treats it.
     let mut conn = state.db.conn().await?;
     Ok(store::staff::by_id(conn.exec(), org, who.staff_id)
         .await
         .ok()
+        .filter(|u| u.active)
         .map(|u| StaffDto {
             id: u.id,
             email: u.email,
@@ -106,7 +109,7 @@ async fn sign_in(
     Org(org): Org,
     address: ClientAddress,
     session: Session,
-    Json(body): Json<SignInRequest>,
+    JsonBody(body): JsonBody<SignInRequest>,
 ) -> Result<Json<SessionDto>, AppError> {
     let user = authenticate(&state, address, org.id, &body.email, &body.password)
         .await?
