@@ -196,3 +196,41 @@ pub async fn remove_holiday(tx: &mut Tx, org: i64, clinic: i64, day: &str) -> Re
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clinic(timezone: &str) -> Clinic {
+        Clinic {
+            id: 1,
+            key: timezone.to_owned(),
+            name: timezone.to_owned(),
+            timezone: timezone.to_owned(),
+        }
+    }
+
+    #[test]
+    fn today_is_the_earliest_local_date_over_the_clinics() {
+        // 02:10 UTC on Tuesday 3 March: still Monday 18:10 in Vancouver.
+        let at: slot_engine::Instant = "2026-03-03T02:10:00Z".parse().unwrap();
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let tuesday = chrono::NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        let berlin = clinic("Europe/Berlin");
+        let vancouver = clinic("America/Vancouver");
+        assert_eq!(
+            earliest_local_date(std::slice::from_ref(&berlin), at),
+            tuesday
+        );
+        assert_eq!(
+            earliest_local_date(&[berlin.clone(), vancouver.clone()], at),
+            monday
+        );
+        assert_eq!(
+            earliest_local_date(&[vancouver, berlin], at),
+            monday,
+            "in any order"
+        );
+        assert_eq!(earliest_local_date(&[], at), tuesday, "no clinic: UTC");
+    }
+}
