@@ -30,6 +30,19 @@ impl Clinic {
     }
 }
 
+/// The date `at` reads as in the clinic where it is earliest: "today" for a question
+/// that spans clinics, so that no clinic's local day is cut off (at 17:00 in Vancouver
+/// it is already tomorrow in UTC and in Toronto, and Vancouver's evening would be lost).
+/// With no clinic, the UTC date.
+pub fn earliest_local_date(clinics: &[Clinic], at: slot_engine::Instant) -> chrono::NaiveDate {
+    let utc = at.to_utc();
+    clinics
+        .iter()
+        .map(|c| utc.with_timezone(&c.zone()).date_naive())
+        .min()
+        .unwrap_or_else(|| utc.date_naive())
+}
+
 /// What an admin enters for a clinic.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct ClinicInput {
@@ -182,4 +195,42 @@ pub async fn remove_holiday(tx: &mut Tx, org: i64, clinic: i64, day: &str) -> Re
         day.trim()
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clinic(timezone: &str) -> Clinic {
+        Clinic {
+            id: 1,
+            key: timezone.to_owned(),
+            name: timezone.to_owned(),
+            timezone: timezone.to_owned(),
+        }
+    }
+
+    #[test]
+    fn today_is_the_earliest_local_date_over_the_clinics() {
+        // 02:10 UTC on Tuesday 3 March: still Monday 18:10 in Vancouver.
+        let at: slot_engine::Instant = "2026-03-03T02:10:00Z".parse().unwrap();
+        let monday = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let tuesday = chrono::NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        let berlin = clinic("Europe/Berlin");
+        let vancouver = clinic("America/Vancouver");
+        assert_eq!(
+            earliest_local_date(std::slice::from_ref(&berlin), at),
+            tuesday
+        );
+        assert_eq!(
+            earliest_local_date(&[berlin.clone(), vancouver.clone()], at),
+            monday
+        );
+        assert_eq!(
+            earliest_local_date(&[vancouver, berlin], at),
+            monday,
+            "in any order"
+        );
+        assert_eq!(earliest_local_date(&[], at), tuesday, "no clinic: UTC");
+    }
 }

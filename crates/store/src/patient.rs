@@ -129,8 +129,20 @@ pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Patient> {
     rows!(exec, fetch_optional, Patient, &sql, org, id)?.ok_or(Error::NotFound("patient"))
 }
 
-/// Patients whose name or email contains `search` (all when empty), by name.
+/// The longest search, in characters: longer than any name or address worth finding,
+/// and well inside what SQLite's LIKE accepts (a pattern over 50,000 bytes is an error
+/// there, while PostgreSQL takes it), so that both backends answer alike.
+pub const SEARCH_MAX_CHARS: usize = 200;
+
+/// Patients whose name or email contains `search` (all when empty), by name; a search
+/// longer than [`SEARCH_MAX_CHARS`] is refused naming `q`.
 pub async fn search(exec: Exec<'_>, org: i64, search: &str, limit: i64) -> Result<Vec<Patient>> {
+    if search.trim().chars().count() > SEARCH_MAX_CHARS {
+        return Err(Error::invalid(
+            "q",
+            format!("a search is at most {SEARCH_MAX_CHARS} characters"),
+        ));
+    }
     let pattern = format!("%{}%", search.trim().to_lowercase().replace(['%', '_'], ""));
     let sql = format!(
         "SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND \

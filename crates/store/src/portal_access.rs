@@ -8,7 +8,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Exec, Tx, execute, rows, scalar_optional};
+use crate::db::{Exec, Tx, execute, rows};
 use crate::error::{Error, Result};
 
 /// How long an invitation link works: exactly three days after sending.
@@ -493,22 +493,18 @@ pub async fn use_captcha(
         "DELETE FROM captcha_uses WHERE expires_at_ns < $1",
         now_ns
     )?;
-    let seen = scalar_optional!(
+    // One statement decides: a read-then-insert lets two requests with the same
+    // solution both read "unused", and the second insert then fails on the unique key
+    // (a 500 on PostgreSQL). With ON CONFLICT the second waits for the first and
+    // inserts nothing, which is the answer "already used".
+    let inserted = execute!(
         tx.exec(),
-        i64,
-        "SELECT CAST(1 AS BIGINT) FROM captcha_uses WHERE signature_hash = $1",
-        signature_hash
-    )?;
-    if seen.is_some() {
-        return Ok(false);
-    }
-    execute!(
-        tx.exec(),
-        "INSERT INTO captcha_uses (signature_hash, expires_at_ns) VALUES ($1, $2)",
+        "INSERT INTO captcha_uses (signature_hash, expires_at_ns) VALUES ($1, $2) \
+         ON CONFLICT (signature_hash) DO NOTHING",
         signature_hash,
         expires_at_ns
     )?;
-    Ok(true)
+    Ok(inserted == 1)
 }
 
 /// Every practitioner of the organisation as `(id, name, bookable in the portal)`, by

@@ -717,14 +717,10 @@ impl Ctx<'_> {
 
 /// Checks the whole setup over the coming [`HORIZON_DAYS`] days from `now`.
 pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Result<Report> {
-    // "Today" is read in the first clinic's timezone: a group's clinics share a day
-    // closely enough for a four-week look ahead, and the search itself applies each
-    // clinic's own zone.
+    // "Today" is the earliest local date over the clinics, so that the check covers
+    // every clinic's whole day; the search itself applies each clinic's own zone.
     let clinics = crate::clinic::all(exec.reborrow(), org.id).await?;
-    let zone = clinics
-        .first()
-        .map_or(chrono_tz::UTC, crate::clinic::Clinic::zone);
-    let today = Date::try_from(now.to_utc().with_timezone(&zone).date_naive())
+    let today = Date::try_from(crate::clinic::earliest_local_date(&clinics, now))
         .map_err(|e| Error::invalid("now", e.to_string()))?;
     let to = today.add_days(HORIZON_DAYS - 1).unwrap_or(Date::MAX);
     let (scenario, ids) =

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -21,11 +22,23 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 
 use crate::auth::sessions::DbSessionStore;
+use crate::auth::staff::{STAFF_KEY, StaffSession};
 use crate::error::{AppError, PageError};
 use crate::state::AppState;
 
-/// The largest request body accepted (an imported scenario can be large).
+/// The largest request body accepted from a signed-in staff member (a whole week's
+/// availability grid, a large setup change).
 const BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The largest request body accepted from anyone else: sign-in, sign-up, a forgotten
+/// password, a patient's booking need a few hundred bytes, and a stranger's request is
+/// not read further than this before it is refused.
+const SMALL_BODY_LIMIT: usize = 64 * 1024;
+
+/// The longest address (path and query) accepted. No page or call needs more than a
+/// few hundred bytes; past 64 KiB the HTTP library refuses the request itself, with
+/// an empty 414 that no layer of ours sees.
+const URI_LIMIT: usize = 8 * 1024;
 
 /// Content Security Policy: everything from this server, nothing inline, no framing.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -46,10 +59,9 @@ pub fn app(state: AppState) -> Router {
                 )
             }),
         )
-        .layer(middleware::from_fn_with_state(state.clone(), api_csrf))
-        .layer(middleware::from_fn(crate::error::json_rejections));
-    let pages = crate::routes::page_router()
-        .layer(middleware::from_fn_with_state(state.clone(), form_csrf));
+        .layer(middleware::from_fn(api_input))
+        .layer(middleware::from_fn_with_state(state.clone(), api_csrf));
+    let pages = crate::routes::page_router().layer(middleware::from_fn(page_input));
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.clone()))
         .with_name("openslot_session")
@@ -63,6 +75,8 @@ pub fn app(state: AppState) -> Router {
         .merge(api)
         .merge(crate::routes::public_router())
         .fallback(|| async { PageError(AppError::NotFound("page".into())) })
+        // The handlers' own limit; `read_body` applies the caller's.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(sessions)
         .layer(CsrfLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -70,6 +84,7 @@ pub fn app(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(uri_length))
         .layer(CatchPanicLayer::custom(|_| {
             PageError(AppError::internal("a handler panicked")).into_response()
         }))
@@ -93,6 +108,7 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(middleware::from_fn(crate::error::api_errors_are_json))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
@@ -126,30 +142,104 @@ fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// Every form post must carry the session's `_csrf` token.
-async fn form_csrf(session: Session, request: Request, next: Next) -> Response {
-    if !changes_state(request.method()) {
+/// Refuses an address longer than [`URI_LIMIT`] (414) before anything reads it.
+async fn uri_length(request: Request, next: Next) -> Response {
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |p| p.as_str().len());
+    if length <= URI_LIMIT {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
-    let bytes: Bytes = match axum::body::to_bytes(body, BODY_LIMIT).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            return PageError(AppError::invalid("form", "the form is too large")).into_response();
-        }
+    let page = crate::pages::ErrorPage {
+        status: StatusCode::URI_TOO_LONG.as_u16(),
+        title: "URI Too Long".to_owned(),
+        message: format!("the address is too long (at most {URI_LIMIT} bytes)"),
     };
+    (StatusCode::URI_TOO_LONG, page).into_response()
+}
+
+/// Reads a body that changes state, up to what the session may send: [`BODY_LIMIT`]
+/// for a signed-in staff member, [`SMALL_BODY_LIMIT`] for anyone else (413 past it).
+async fn read_body(session: &Session, body: Body) -> Result<Bytes, AppError> {
+    let staff = session
+        .get::<StaffSession>(STAFF_KEY)
+        .await
+        .map_err(AppError::internal)?
+        .is_some();
+    let limit = if staff { BODY_LIMIT } else { SMALL_BODY_LIMIT };
+    axum::body::to_bytes(body, limit).await.map_err(|e| {
+        if e.into_inner().is::<http_body_util::LengthLimitError>() {
+            AppError::TooLarge
+        } else {
+            AppError::invalid("body", "the body could not be read")
+        }
+    })
+}
+
+/// Refuses a NUL character anywhere in a request, before any handler sees it: in the
+/// path (nothing is named so: 404), in a query parameter or a field of the body (422
+/// naming it). PostgreSQL cannot store NUL in text while SQLite can, so without this the
+/// same request would be stored on one backend and fail with a 500 on the other; here
+/// every field of every route is covered, including ones added later.
+fn refuse_nul(parts: &Parts, body: Option<&Bytes>) -> Result<(), AppError> {
+    let path = parts.uri.path();
+    if path.contains("%00") || path.contains('\0') {
+        return Err(AppError::NotFound("page".into()));
+    }
+    let query = parts.uri.query().unwrap_or_default();
+    if let Some(field) = crate::form::nul_in_pairs(query.as_bytes()) {
+        return Err(crate::form::nul_refused(field));
+    }
+    let Some(body) = body else {
+        return Ok(());
+    };
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let field = if json {
+        crate::form::nul_in_json(body)
+    } else {
+        crate::form::nul_in_pairs(body)
+    };
+    field.map_or(Ok(()), |field| Err(crate::form::nul_refused(field)))
+}
+
+/// Every form post must carry the session's `_csrf` token. A session that holds no
+/// token cannot send a right one, so its post is refused before its body is read; the
+/// body of any other is read only up to what the session may send ([`read_body`]).
+/// Then no NUL anywhere ([`refuse_nul`]).
+async fn page_input(session: Session, request: Request, next: Next) -> Response {
+    match page_checked(&session, request).await {
+        Ok(request) => next.run(request).await,
+        Err(e) => PageError(e).into_response(),
+    }
+}
+
+async fn page_checked(session: &Session, request: Request) -> Result<Request, AppError> {
+    if !changes_state(request.method()) {
+        let (parts, body) = request.into_parts();
+        refuse_nul(&parts, None)?;
+        return Ok(Request::from_parts(parts, body));
+    }
+    if !crate::auth::csrf::issued(session).await? {
+        return Err(crate::auth::csrf::refused());
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = read_body(session, body).await?;
     let token = form_urlencoded::parse(&bytes)
         .find(|(k, _)| k == "_csrf")
         .map(|(_, v)| v.into_owned());
-    if let Err(e) = crate::auth::csrf::verify(&session, token.as_deref()).await {
-        return PageError(e).into_response();
-    }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    crate::auth::csrf::verify(session, token.as_deref()).await?;
+    refuse_nul(&parts, Some(&bytes))?;
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 /// Every API call that changes state must send the session's token as
-/// `X-CSRF-Token` (from `GET /api/v1/orgs/{slug}/session`).
+/// `X-CSRF-Token` (from `GET /api/v1/orgs/{slug}/session`), checked before its body is
+/// read.
 async fn api_csrf(session: Session, request: Request, next: Next) -> Response {
     if changes_state(request.method()) {
         let token = request
@@ -162,4 +252,24 @@ async fn api_csrf(session: Session, request: Request, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// An API call's body, read only up to what the session may send ([`read_body`]), and
+/// no NUL anywhere ([`refuse_nul`]).
+async fn api_input(session: Session, request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let checked = async {
+        if changes_state(&parts.method) {
+            let bytes = read_body(&session, body).await?;
+            refuse_nul(&parts, Some(&bytes))?;
+            Ok::<_, AppError>(Body::from(bytes))
+        } else {
+            refuse_nul(&parts, None)?;
+            Ok(body)
+        }
+    };
+    match checked.await {
+        Ok(body) => next.run(Request::from_parts(parts, body)).await,
+        Err(e) => e.into_response(),
+    }
 }

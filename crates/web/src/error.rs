@@ -30,6 +30,10 @@ pub enum AppError {
         /// Machine-readable details (rule, reasons, next slots…).
         details: serde_json::Value,
     },
+    /// The request's body is larger than this server accepts from this caller.
+    TooLarge,
+    /// The request's body is not JSON (by its `Content-Type`).
+    UnsupportedMediaType,
     /// Too many attempts; try again after this many seconds.
     TooManyRequests {
         /// Seconds to wait.
@@ -61,6 +65,8 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -74,6 +80,8 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict { .. } => "conflict",
+            AppError::TooLarge => "too_large",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Internal(_) => "internal",
         }
@@ -87,6 +95,10 @@ impl AppError {
             AppError::Forbidden(why) => why.clone(),
             AppError::Invalid { field, message } => format!("{field}: {message}"),
             AppError::Conflict { message, .. } => message.clone(),
+            AppError::TooLarge => "the request is too large".to_owned(),
+            AppError::UnsupportedMediaType => {
+                "send the body as JSON, with Content-Type: application/json".to_owned()
+            }
             AppError::TooManyRequests { retry_after } => {
                 format!("too many attempts; try again in {retry_after} seconds")
             }
@@ -205,38 +217,73 @@ pub struct ErrorDetailDto {
     pub details: Option<serde_json::Value>,
 }
 
-/// Gives the answers axum writes itself for input it cannot extract (a path id that is
-/// not a number, a query or JSON body that does not parse, a missing content type) the
-/// API's error body, keeping their status.
-pub async fn json_rejections(
+/// Gives every error answer under `/api/` the API's error body, keeping its status:
+/// the answers axum and tower-http write themselves — a path id that is not a number,
+/// a method the route does not have (405), a body over the limit announced by its
+/// `Content-Length` (413), a cross-site request refused by its `Origin` or
+/// `Sec-Fetch-Site` (403), a path no route has (the HTML 404 page) — whose bodies are
+/// plain text, HTML or empty. Applied outside every other layer, so nothing escapes it.
+pub async fn api_errors_are_json(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     let status = response.status();
-    let plain = response
+    let json = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/plain"));
-    if !status.is_client_error() || !plain {
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || json || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let (parts, body) = response.into_parts();
-    let message = match axum::body::to_bytes(body, 64 * 1024).await {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(_) => status
-            .canonical_reason()
-            .unwrap_or("bad request")
-            .to_owned(),
+    let plain = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    let text = if plain {
+        axum::body::to_bytes(body, 64 * 1024)
+            .await
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+            .unwrap_or_default()
+    } else {
+        String::new()
     };
-    let code = match status {
-        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::NOT_FOUND => "not_found",
-        _ => "bad_request",
+    let (code, said) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "the request does not parse"),
+        StatusCode::UNAUTHORIZED => ("unauthorized", "sign in first"),
+        StatusCode::FORBIDDEN => (
+            "forbidden",
+            "requests that change state must come from this site (the Origin and Sec-Fetch-Site headers say they do not)",
+        ),
+        StatusCode::NOT_FOUND => ("not_found", "no such API endpoint"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not take this method",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request is too large"),
+        StatusCode::URI_TOO_LONG => ("uri_too_long", "the address is too long"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "send the body as JSON, with Content-Type: application/json",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "the request is not valid"),
+        StatusCode::TOO_MANY_REQUESTS => ("too_many_requests", "too many attempts"),
+        s if s.is_server_error() => (
+            "internal",
+            "something went wrong on our side; please try again",
+        ),
+        _ => ("bad_request", "the request was refused"),
+    };
+    // The text of a 4xx plain answer says what did not parse; a 5xx's never goes out.
+    let message = if text.is_empty() || status.is_server_error() {
+        said.to_owned()
+    } else {
+        text
     };
     let body = ErrorDto {
         error: ErrorDetailDto {
@@ -249,7 +296,7 @@ pub async fn json_rejections(
     let mut response = (status, Json(body)).into_response();
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            response.headers_mut().insert(name.clone(), value.clone());
+            response.headers_mut().append(name.clone(), value.clone());
         }
     }
     response

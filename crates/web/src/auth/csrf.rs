@@ -50,9 +50,23 @@ pub async fn verify(session: &Session, submitted: Option<&str>) -> Result<(), Ap
         {
             Ok(())
         }
-        _ => Err(AppError::Forbidden(
-            "the form has expired or was not sent from this site; reload the page and try again"
-                .into(),
-        )),
+        _ => Err(refused()),
     }
+}
+
+/// Whether the session holds a token at all (a form post from a session without one
+/// is refused before its body is read).
+pub async fn issued(session: &Session) -> Result<bool, AppError> {
+    Ok(session
+        .get::<String>(KEY)
+        .await
+        .map_err(AppError::internal)?
+        .is_some())
+}
+
+/// The refusal of a request without the session's token.
+pub fn refused() -> AppError {
+    AppError::Forbidden(
+        "the form has expired or was not sent from this site; reload the page and try again".into(),
+    )
 }

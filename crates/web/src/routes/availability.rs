@@ -15,7 +15,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -35,7 +35,7 @@ use utoipa_axum::routes;
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData};
+use crate::form::{FieldErrors, FormData, JsonBody, PageQuery};
 use crate::pages::Layout;
 use crate::state::AppState;
 
@@ -296,7 +296,7 @@ async fn create(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<RecordBody>,
+    JsonBody(body): JsonBody<RecordBody>,
 ) -> Result<(StatusCode, Json<RecordDto>), AppError> {
     let (_, practitioner) = path;
     staff.admin()?;
@@ -337,7 +337,7 @@ async fn update(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64, i64)>,
-    Json(body): Json<RecordBody>,
+    JsonBody(body): JsonBody<RecordBody>,
 ) -> Result<Json<RecordDto>, AppError> {
     let (_, practitioner, id) = path;
     staff.admin()?;
@@ -383,7 +383,7 @@ async fn put_blocks(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64, i64)>,
-    Json(body): Json<Vec<BlockDto>>,
+    JsonBody(body): JsonBody<Vec<BlockDto>>,
 ) -> Result<Json<RecordDto>, AppError> {
     let (_, practitioner, id) = path;
     staff.admin()?;
@@ -409,7 +409,7 @@ async fn put_portal(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64, i64)>,
-    Json(body): Json<Option<Vec<PortalBlockDto>>>,
+    JsonBody(body): JsonBody<Option<Vec<PortalBlockDto>>>,
 ) -> Result<Json<RecordDto>, AppError> {
     let (_, practitioner, id) = path;
     staff.admin()?;
@@ -1147,7 +1147,7 @@ async fn edit_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, practitioner, record)): Path<(String, i64, i64)>,
-    Query(query): Query<EditorQuery>,
+    PageQuery(query): PageQuery<EditorQuery>,
 ) -> Result<EditorPage, PageError> {
     staff.admin()?;
     editor_view(

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -29,7 +29,7 @@ use utoipa_axum::routes;
 
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData};
+use crate::form::{FieldErrors, FormData, JsonBody, PageQuery, QueryParams};
 use crate::metrics::Metrics;
 use crate::notices::AppointmentContext;
 use crate::pages::Layout;
@@ -365,7 +365,7 @@ const MAX_LIST_DAYS: i64 = 92;
 async fn list(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-    Query(q): Query<ListParams>,
+    QueryParams(q): QueryParams<ListParams>,
 ) -> Result<Json<Vec<AppointmentDto>>, AppError> {
     let mut practitioner = parse_id("practitioner", q.practitioner.as_deref())?;
     let clinic = parse_id("clinic", q.clinic.as_deref())?;
@@ -452,7 +452,7 @@ async fn create(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     headers: HeaderMap,
-    Json(body): Json<CreateBody>,
+    JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<(StatusCode, Json<AppointmentDto>), AppError> {
     staff.front_desk()?;
     let idempotency_key = match headers.get("idempotency-key") {
@@ -604,7 +604,7 @@ async fn move_one(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<MoveBody>,
+    JsonBody(body): JsonBody<MoveBody>,
 ) -> Result<Json<AppointmentDto>, AppError> {
     let id = path.1;
     staff.front_desk()?;
@@ -1137,7 +1137,7 @@ fn build_grid(
 async fn book_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
-    Query(q): Query<BookParams>,
+    PageQuery(q): PageQuery<BookParams>,
 ) -> Result<BookPage, PageError> {
     let own = own_practitioner(&staff)?;
     let mut conn = state.db.conn().await?;
@@ -1502,7 +1502,13 @@ async fn booking_form(
     }
     let searched = !values.patient_q.is_empty();
     if searched {
-        for p in store::patient::search(conn.exec(), staff.org.id, &values.patient_q, 50).await? {
+        let found = store::patient::search(conn.exec(), staff.org.id, &values.patient_q, 50)
+            .await
+            .map_err(|e| match e {
+                store::Error::Invalid { message, .. } => AppError::invalid("patient_q", message),
+                other => other.into(),
+            })?;
+        for p in found {
             if !patients.iter().any(|q| q.id == p.id) {
                 patients.push(p);
             }
@@ -1571,7 +1577,7 @@ struct NewParams {
 async fn new_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
-    Query(q): Query<NewParams>,
+    PageQuery(q): PageQuery<NewParams>,
 ) -> Result<BookingForm, PageError> {
     staff.front_desk()?;
     let mut conn = state.db.conn().await?;

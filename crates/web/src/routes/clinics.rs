@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData};
+use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
 use crate::routes::saved_or_refused;
 use crate::state::AppState;
@@ -224,7 +224,7 @@ async fn list(
 async fn create(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-    Json(body): Json<ClinicBody>,
+    JsonBody(body): JsonBody<ClinicBody>,
 ) -> Result<(StatusCode, Json<ClinicDto>), AppError> {
     staff.admin()?;
     let input = ClinicInput {
@@ -263,7 +263,7 @@ async fn update(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<ClinicBody>,
+    JsonBody(body): JsonBody<ClinicBody>,
 ) -> Result<Json<ClinicDto>, AppError> {
     let id = path.1;
     staff.admin()?;
@@ -299,7 +299,7 @@ async fn add_holiday(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<HolidayBody>,
+    JsonBody(body): JsonBody<HolidayBody>,
 ) -> Result<Json<ClinicDto>, AppError> {
     let id = path.1;
     staff.admin()?;

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData};
+use crate::form::{FieldErrors, FormData, JsonBody, PageQuery, QueryParams};
 use crate::pages::Layout;
 use crate::routes::book::{AppointmentDto, local, time_span};
 use crate::state::AppState;
@@ -179,7 +179,7 @@ async fn update_patient(
 async fn list(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-    Query(q): Query<SearchParams>,
+    QueryParams(q): QueryParams<SearchParams>,
 ) -> Result<Json<Vec<PatientDto>>, AppError> {
     staff.front_desk()?;
     let limit = match q.limit.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
@@ -214,7 +214,7 @@ async fn list(
 async fn create(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-    Json(body): Json<PatientBody>,
+    JsonBody(body): JsonBody<PatientBody>,
 ) -> Result<(StatusCode, Json<PatientDto>), AppError> {
     staff.front_desk()?;
     let created = create_patient(&state, &staff, &body.into()).await?;
@@ -254,7 +254,7 @@ async fn update(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<PatientBody>,
+    JsonBody(body): JsonBody<PatientBody>,
 ) -> Result<Json<PatientDto>, AppError> {
     staff.front_desk()?;
     let saved = update_patient(&state, &staff, path.1, &body.into()).await?;
@@ -309,7 +309,7 @@ async fn list_view(
 async fn list_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
-    Query(q): Query<SearchParams>,
+    PageQuery(q): PageQuery<SearchParams>,
 ) -> Result<ListPage, PageError> {
     staff.front_desk()?;
     list_view(
@@ -445,7 +445,7 @@ async fn patient_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
-    Query(saved): Query<Saved>,
+    PageQuery(saved): PageQuery<Saved>,
 ) -> Result<PatientPage, PageError> {
     staff.front_desk()?;
     patient_view(

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::error::{AppError, PageError};
-use crate::form::FormData;
+use crate::form::{FormData, JsonBody, PageQuery};
 use crate::notices::AppointmentContext;
 use crate::pages::Layout;
 use crate::routes::book::{AppointmentDto, local, time_span};
@@ -114,7 +114,7 @@ async fn accept(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<DecisionBody>,
+    JsonBody(body): JsonBody<DecisionBody>,
 ) -> Result<Json<AppointmentDto>, AppError> {
     staff.front_desk()?;
     let entry = decide(&state, &staff, path.1, Decision::Accept, &body.note).await?;
@@ -132,7 +132,7 @@ async fn decline(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<DecisionBody>,
+    JsonBody(body): JsonBody<DecisionBody>,
 ) -> Result<Json<AppointmentDto>, AppError> {
     staff.front_desk()?;
     let entry = decide(&state, &staff, path.1, Decision::Decline, &body.note).await?;
@@ -212,7 +212,7 @@ async fn view(
 async fn list_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
-    Query(done): Query<Done>,
+    PageQuery(done): PageQuery<Done>,
 ) -> Result<PendingPage, PageError> {
     staff.front_desk()?;
     let notice = match (done.notice.as_deref(), done.appointment) {

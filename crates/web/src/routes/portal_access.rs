@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData};
+use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::notices;
 use crate::pages::{Layout, local_datetime};
 use crate::state::AppState;
@@ -439,7 +439,7 @@ async fn api_credentials(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<CredentialsBody>,
+    JsonBody(body): JsonBody<CredentialsBody>,
 ) -> Result<Json<PortalAccessDto>, AppError> {
     credentials(&state, &staff, path.1, &body.username, &body.password).await?;
     Ok(Json(access(&state, staff.org.id, path.1).await?))
@@ -461,7 +461,7 @@ async fn api_practitioners(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    Json(body): Json<PractitionersBody>,
+    JsonBody(body): JsonBody<PractitionersBody>,
 ) -> Result<Json<PortalAccessDto>, AppError> {
     set_practitioners(&state, &staff, path.1, body.practitioners).await?;
     Ok(Json(access(&state, staff.org.id, path.1).await?))

@@ -7,7 +7,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
-use crate::form::{self, FieldErrors, FormData, JsonBody};
+use crate::form::{self, FieldErrors, FormData, JsonBody, PageQuery};
 use crate::pages::Layout;
 use crate::routes::{refused, saved_or_refused};
 use crate::state::AppState;
@@ -566,7 +566,7 @@ async fn edit_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
-    Query(notice): Query<Notice>,
+    PageQuery(notice): PageQuery<Notice>,
 ) -> Result<EditPage, PageError> {
     staff.admin()?;
     edit_view(

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::auth::csrf;
 use crate::auth::staff::Org;
 use crate::error::AppError;
+use crate::form::JsonBody;
 use crate::limits::ClientAddress;
 use crate::routes::staff_auth::{authenticate, start_session};
 use crate::state::AppState;
@@ -94,7 +95,7 @@ async fn sign_in(
     Org(org): Org,
     address: ClientAddress,
     session: Session,
-    Json(body): Json<SignInRequest>,
+    JsonBody(body): JsonBody<SignInRequest>,
 ) -> Result<Json<SessionDto>, AppError> {
     let user = authenticate(&state, address, org.id, &body.email, &body.password)
         .await?

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
-use crate::form::{self, FieldErrors, FormData, JsonBody};
+use crate::form::{self, FieldErrors, FormData, JsonBody, PageQuery};
 use crate::pages::Layout;
 use crate::state::AppState;
 
@@ -216,7 +216,7 @@ async fn view(
 
 async fn page(
     StaffPage(staff): StaffPage,
-    Query(notice): Query<Notice>,
+    PageQuery(notice): PageQuery<Notice>,
 ) -> Result<SettingsPage, PageError> {
     staff.admin()?;
     let values = Values::from(&staff.org.settings());

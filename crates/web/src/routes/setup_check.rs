@@ -5,7 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::error::{AppError, PageError};
-use crate::form::FieldErrors;
+use crate::form::{FieldErrors, JsonBody, PageQuery};
 use crate::pages::Layout;
 use crate::routes::book::{parse_date, parse_time};
 use crate::state::AppState;
@@ -232,16 +232,19 @@ async fn report(
 }
 
 /// Checks one service, practitioner, date and time as a portal booking now: bookable,
-/// or the rule that rejects it and why.
+/// or the rule that rejects it and why (admins and front desk: the front desk answers
+/// patients who ask why a time is not offered).
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/setup-check/explain", tag = "setup",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = ExplainBody,
-    responses((status = 200, body = ExplanationDto), (status = 404, description = "No such service, practitioner or patient in this organisation"),
+    responses((status = 200, body = ExplanationDto), (status = 401, description = "Not signed in"),
+              (status = 403, description = "Not an admin or front desk"),
+              (status = 404, description = "No such service, practitioner or patient in this organisation"),
               (status = 422, description = "Invalid date or time")))]
 async fn explain(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-    Json(body): Json<ExplainBody>,
+    JsonBody(body): JsonBody<ExplainBody>,
 ) -> Result<Json<ExplanationDto>, AppError> {
     staff.front_desk()?;
     let date = parse_date(&body.date).map_err(|m| AppError::invalid("date", m))?;
@@ -340,7 +343,7 @@ fn slots_text(n: usize) -> String {
 async fn page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
-    Query(q): Query<ExplainParams>,
+    PageQuery(q): PageQuery<ExplainParams>,
 ) -> Result<Page, PageError> {
     staff.front_desk()?;
     let slug = staff.org.slug.clone();

@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use tower_sessions::Session;
 use crate::auth::staff::{Org, STAFF_KEY, StaffSession};
 use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
-use crate::form::FormData;
+use crate::form::{FormData, PageQuery};
 use crate::limits::ClientAddress;
 use crate::pages::Layout;
 use crate::state::AppState;
@@ -75,7 +75,11 @@ async fn page(
     })
 }
 
-async fn form(Org(org): Org, session: Session, Query(q): Query<Next>) -> Result<SignIn, PageError> {
+async fn form(
+    Org(org): Org,
+    session: Session,
+    PageQuery(q): PageQuery<Next>,
+) -> Result<SignIn, PageError> {
     let next = safe_next(&org.slug, q.next.as_deref());
     page(&org, &session, String::new(), next, false).await
 }

@@ -114,7 +114,42 @@ async fn a_challenge_survives_a_browsers_json(backend: Backend) {
     app.stop().await;
 }
 
+/// One solution sent several times at once (a double click, a replaying bot): exactly
+/// one use passes, every other is refused naming `captcha` — never a 500 from the
+/// unique key the uses race for.
+async fn a_solution_used_twice_at_once_passes_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let state = app.state.clone();
+    for _ in 0..3 {
+        let challenge = captcha::issue(&state).await.unwrap();
+        let payload = captcha::solve(&challenge);
+        let uses: Vec<_> = (0..6)
+            .map(|_| {
+                let state = state.clone();
+                let payload = payload.clone();
+                tokio::spawn(async move { captcha::verify(&state, &payload).await })
+            })
+            .collect();
+        let mut passed = 0;
+        for used in uses {
+            match used.await.unwrap() {
+                Ok(()) => passed += 1,
+                Err(e) => {
+                    assert_eq!(e.status(), 422, "{}", e.message());
+                    assert_eq!(
+                        e.message(),
+                        "captcha: the anti-robot check did not pass; please try again"
+                    );
+                }
+            }
+        }
+        assert_eq!(passed, 1, "one solution, one use");
+    }
+    app.stop().await;
+}
+
 both!(
     a_solved_challenge_passes_once,
-    a_challenge_survives_a_browsers_json
+    a_challenge_survives_a_browsers_json,
+    a_solution_used_twice_at_once_passes_once
 );

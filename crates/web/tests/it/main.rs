@@ -12,6 +12,7 @@ mod captcha;
 mod cli;
 mod clinics;
 mod database;
+mod hostile;
 mod mail;
 mod patients;
 mod pending;

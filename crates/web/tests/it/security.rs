@@ -97,14 +97,14 @@ fn beta() -> Scenario {
 }
 
 /// Organisation A's ids, as text for paths.
-struct Ids {
+pub(crate) struct Ids {
     clinic: String,
     ptype: String,
-    practitioner: String,
+    pub(crate) practitioner: String,
     other_practitioner: String,
     record: String,
     schedule_type: String,
-    service: String,
+    pub(crate) service: String,
     report: String,
     patient: String,
     appointment: String,
@@ -114,7 +114,7 @@ struct Ids {
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     /// Anyone (sign-in pages, public portal pages): may answer, but none of A's data.
     Anyone,
     /// A's staff only.
@@ -134,15 +134,15 @@ impl Who {
 }
 
 /// One route of the matrix, with A's ids filled in.
-struct Route {
-    method: Method,
+pub(crate) struct Route {
+    pub(crate) method: Method,
     /// The route as the router (or the OpenAPI document) names it.
-    template: &'static str,
+    pub(crate) template: &'static str,
     /// The path with A's ids, `{slug}` left to fill.
-    path: String,
-    who: Who,
+    pub(crate) path: String,
+    pub(crate) who: Who,
     /// Form fields (pages) or the JSON body (API).
-    form: Vec<(&'static str, String)>,
+    pub(crate) form: Vec<(&'static str, String)>,
     body: Option<Value>,
     /// Whether the call names A's ids (in the path or the body), so that it is also
     /// tried at the other organisation's own address.
@@ -150,7 +150,7 @@ struct Route {
 }
 
 impl Route {
-    fn new(method: Method, template: &'static str, ids: &[&str], who: Who) -> Route {
+    pub(crate) fn new(method: Method, template: &'static str, ids: &[&str], who: Who) -> Route {
         let mut path = String::new();
         let mut rest = template;
         let mut ids = ids.iter();
@@ -200,7 +200,7 @@ impl Route {
         self
     }
 
-    fn at(&self, slug: &str) -> String {
+    pub(crate) fn at(&self, slug: &str) -> String {
         self.path.replace("{slug}", slug)
     }
 
@@ -364,7 +364,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
 }
 
 /// Every page under `/o/{slug}/`.
-fn page_routes(a: &Ids) -> Vec<Route> {
+pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
     let r = Route::new;
     let p = &a.practitioner;
     let rec = &a.record;
@@ -848,21 +848,21 @@ fn assert_denied(page: &Page, what: &str, signin: &str) {
 }
 
 /// Both organisations, A's ids, signed-in clients of each and A's booked appointment.
-struct World {
-    app: TestApp,
-    alpha: Organisation,
-    ids: Ids,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) alpha: Organisation,
+    pub(crate) ids: Ids,
     /// A's admin.
-    alpha_staff: Client,
+    pub(crate) alpha_staff: Client,
     /// A's patient who owns the booked appointment, and another patient of A.
-    owner: Client,
+    pub(crate) owner: Client,
     other_patient: Client,
     /// B's admin and patient.
     beta_staff: Client,
     beta_patient: Client,
 }
 
-async fn world(backend: Backend) -> World {
+pub(crate) async fn world(backend: Backend) -> World {
     let app = TestApp::spawn(backend).await;
     let alpha = app.import("alpha", &alpha()).await;
     let beta = app.import("beta", &beta()).await;

@@ -8,7 +8,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -26,7 +26,7 @@ use crate::auth::patient::{PatientSession, start_session};
 use crate::auth::staff::Org;
 use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData};
+use crate::form::{FieldErrors, FormData, JsonBody, PageQuery};
 use crate::limits::ClientAddress;
 use crate::notices;
 use crate::pages::PortalLayout;
@@ -165,7 +165,7 @@ struct Next {
 async fn signin_form(
     Org(org): Org,
     session: Session,
-    Query(q): Query<Next>,
+    PageQuery(q): PageQuery<Next>,
 ) -> Result<SignIn, PageError> {
     Ok(SignIn {
         layout: layout(&org, &session, "Sign in", "signin").await?,
@@ -1115,7 +1115,7 @@ async fn api_signin(
     Org(org): Org,
     address: ClientAddress,
     session: Session,
-    Json(body): Json<PortalSignIn>,
+    JsonBody(body): JsonBody<PortalSignIn>,
 ) -> Result<Json<PortalSessionDto>, AppError> {
     let account = authenticate(&state, address, org.id, &body.username, &body.password)
         .await?
@@ -1155,7 +1155,7 @@ async fn api_signup(
     State(state): State<AppState>,
     Org(org): Org,
     address: ClientAddress,
-    Json(body): Json<SignUpRequest>,
+    JsonBody(body): JsonBody<SignUpRequest>,
 ) -> Result<(StatusCode, Json<NoticeDto>), AppError> {
     if !org.allow_public_signup {
         return Err(signup_closed());
@@ -1189,7 +1189,7 @@ async fn api_forgot(
     State(state): State<AppState>,
     Org(org): Org,
     address: ClientAddress,
-    Json(body): Json<EmailBody>,
+    JsonBody(body): JsonBody<EmailBody>,
 ) -> Result<(StatusCode, Json<NoticeDto>), AppError> {
     forgot(&state, &org, address, &body.email).await?;
     Ok((
@@ -1247,7 +1247,7 @@ async fn api_reset(
     Org(org): Org,
     session: Session,
     Path(path): Path<(String, String)>,
-    Json(body): Json<PasswordBody>,
+    JsonBody(body): JsonBody<PasswordBody>,
 ) -> Result<Json<PortalSessionDto>, AppError> {
     api_use_link(
         state,
@@ -1309,7 +1309,7 @@ async fn api_invitation_accept(
     Org(org): Org,
     session: Session,
     Path(path): Path<(String, String)>,
-    Json(body): Json<PasswordBody>,
+    JsonBody(body): JsonBody<PasswordBody>,
 ) -> Result<Json<PortalSessionDto>, AppError> {
     api_use_link(
         state,
@@ -1360,7 +1360,7 @@ async fn api_signup_confirm(
     address: ClientAddress,
     session: Session,
     Path(path): Path<(String, String)>,
-    Json(body): Json<PasswordBody>,
+    JsonBody(body): JsonBody<PasswordBody>,
 ) -> Result<Json<PortalSessionDto>, AppError> {
     let password = body.password.unwrap_or_default();
     match confirm_signup(&state, &org, address, &session, &path.1, &password).await? {

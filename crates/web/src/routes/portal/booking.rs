@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,7 +27,7 @@ use utoipa_axum::routes;
 
 use crate::auth::patient::{Patient, PatientApi, PatientPage};
 use crate::error::{AppError, PageError};
-use crate::form::FormData;
+use crate::form::{FormData, JsonBody, PageQuery, QueryParams};
 use crate::notices::AppointmentContext;
 use crate::pages::{PortalLayout, local_datetime};
 use crate::state::AppState;
@@ -94,12 +94,11 @@ fn practitioners_for(
     }
 }
 
-/// Today in the organisation's first clinic's zone (the default first date).
+/// Today, as the earliest local date over the organisation's clinics (the default first
+/// date): the slots of a service may be in any of them, and no clinic's evening may be
+/// cut off because another clinic's day has already turned.
 fn today(state: &AppState, clinics: &[store::clinic::Clinic]) -> NaiveDate {
-    let tz = clinics
-        .first()
-        .map_or(chrono_tz::UTC, store::clinic::Clinic::zone);
-    state.clock.now().to_utc().with_timezone(&tz).date_naive()
+    store::clinic::earliest_local_date(clinics, state.clock.now())
 }
 
 fn date(naive: NaiveDate) -> Result<Date, AppError> {
@@ -174,7 +173,13 @@ async fn next_slots(
     practitioners: Option<Vec<i64>>,
     at: Instant,
 ) -> Result<Vec<SlotDto>, AppError> {
-    let from = date(at.to_utc().date_naive())?;
+    // The search reads dates in each clinic's zone, and `at` may still be the day
+    // before in one of them (a Vancouver evening is the next day in UTC).
+    let clinics = {
+        let mut conn = state.db.conn().await?;
+        store::clinic::all(conn.exec(), p.org.id).await?
+    };
+    let from = date(store::clinic::earliest_local_date(&clinics, at))?;
     let to = from.add_days(14).unwrap_or(from);
     let (input, found) = slots(state, p, service, practitioners, from, to).await?;
     Ok(found
@@ -392,14 +397,18 @@ async fn slots_page(
     State(state): State<AppState>,
     PatientPage(p): PatientPage,
     Path((_, service)): Path<(String, i64)>,
-    Query(q): Query<SlotsQuery>,
+    PageQuery(q): PageQuery<SlotsQuery>,
 ) -> Result<SlotsPage, PageError> {
     let practitioner = parse_practitioner(q.practitioner.as_deref())?;
-    let from = match q.from.as_deref().filter(|f| !f.is_empty()) {
-        Some(f) => Some(
-            f.parse::<NaiveDate>()
-                .map_err(|_| AppError::invalid("from", "must be a date YYYY-MM-DD"))?,
-        ),
+    // The date is checked against the calendar's years before any arithmetic on it:
+    // a far-off date (`+262142-12-31`) parses, but a week after it does not exist.
+    let from = match q.from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => {
+            let naive = f
+                .parse::<NaiveDate>()
+                .map_err(|_| AppError::invalid("from", "must be a date YYYY-MM-DD"))?;
+            Some(date(naive)?.naive())
+        }
         None => None,
     };
     Ok(slots_view(&state, &p, service, practitioner, from, None, Vec::new()).await?)
@@ -433,7 +442,7 @@ async fn confirm_page(
     State(state): State<AppState>,
     PatientPage(p): PatientPage,
     Path((_, service_id)): Path<(String, i64)>,
-    Query(q): Query<ConfirmQuery>,
+    PageQuery(q): PageQuery<ConfirmQuery>,
 ) -> Result<ConfirmPage, PageError> {
     let start = parse_start(&q.start)?;
     let allowed = allowed(&state, &p).await?;
@@ -507,12 +516,16 @@ async fn book_page(
                     "Here are the next open times:"
                 }
             );
+            let clinics = {
+                let mut conn = state.db.conn().await?;
+                store::clinic::all(conn.exec(), p.org.id).await?
+            };
             let page = slots_view(
                 &state,
                 &p,
                 service,
                 Some(practitioner),
-                Some(start.to_utc().date_naive()),
+                Some(store::clinic::earliest_local_date(&clinics, start)),
                 Some(notice),
                 next,
             )
@@ -907,7 +920,7 @@ struct ApiSlotsQuery {
 async fn api_slots(
     State(state): State<AppState>,
     PatientApi(p): PatientApi,
-    Query(q): Query<ApiSlotsQuery>,
+    QueryParams(q): QueryParams<ApiSlotsQuery>,
 ) -> Result<Json<Vec<SlotDto>>, AppError> {
     let from: Date = q
         .from
@@ -967,7 +980,7 @@ pub struct BookRequest {
 async fn api_book(
     State(state): State<AppState>,
     PatientApi(p): PatientApi,
-    Json(body): Json<BookRequest>,
+    JsonBody(body): JsonBody<BookRequest>,
 ) -> Result<(StatusCode, Json<AppointmentDto>), AppError> {
     let start = parse_start(&body.start)?;
     let booked = book(
