@@ -49,21 +49,29 @@ pub struct PatientInput {
     pub phone: String,
 }
 
+/// Checks a patient's names: each 1-100 characters, on one line.
+pub fn check_names(first: &str, last: &str) -> Result<()> {
+    for (field, name) in [("first_name", first.trim()), ("last_name", last.trim())] {
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(Error::invalid(
+                field,
+                "is required (at most 100 characters)",
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                field,
+                "must be on one line, without control characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn check(input: &PatientInput) -> Result<(String, String, String, String)> {
     let first = input.first_name.trim();
     let last = input.last_name.trim();
-    if first.is_empty() || first.len() > 100 {
-        return Err(Error::invalid(
-            "first_name",
-            "is required (at most 100 characters)",
-        ));
-    }
-    if last.is_empty() || last.len() > 100 {
-        return Err(Error::invalid(
-            "last_name",
-            "is required (at most 100 characters)",
-        ));
-    }
+    check_names(first, last)?;
     let email = normalise_email(&input.email)?;
     let phone = input.phone.trim();
     if phone.len() > 40 {
@@ -96,10 +104,16 @@ pub async fn create(tx: &mut Tx, org: i64, input: &PatientInput) -> Result<Patie
 
 /// Updates a patient's details.
 ///
-/// A portal username that was the old address follows the new one (when no other
-/// account signs in with it), so the patient signs in and resets a password with the
-/// address the clinic has for them.
-pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &PatientInput) -> Result<Patient> {
+/// A new email address changes the patient's portal account too
+/// ([`crate::portal_access::follow_email_change`]): its password must be chosen again
+/// through the new address, and a username that was the old address follows.
+pub async fn update(
+    tx: &mut Tx,
+    org: i64,
+    id: i64,
+    input: &PatientInput,
+    now_ns: i64,
+) -> Result<(Patient, Option<crate::portal_access::AddressChanged>)> {
     let (first, last, email, phone) = check(input)?;
     let before = get(tx.exec(), org, id).await?;
     let sql = format!(
@@ -119,8 +133,10 @@ pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &PatientInput) -> Res
         &phone
     )?
     .ok_or(Error::NotFound("patient"))?;
-    crate::portal_access::follow_email_change(tx, org, id, &before.email, &saved.email).await?;
-    Ok(saved)
+    let account =
+        crate::portal_access::follow_email_change(tx, org, id, &before.email, &saved.email, now_ns)
+            .await?;
+    Ok((saved, account))
 }
 
 /// One patient.

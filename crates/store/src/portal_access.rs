@@ -181,7 +181,8 @@ pub async fn set_credentials(
     crate::patient::get(tx.exec(), org, patient).await?;
     ensure_username_free(tx, org, patient, &username).await?;
     match of_patient(tx.exec(), org, patient).await? {
-        Some(_) => {
+        Some(account) => {
+            cancel_links(tx, org, account.id, now_ns).await?;
             let sql = format!(
                 "UPDATE portal_accounts SET username = $3, password_hash = $4, \
                  confirmed_at_ns = COALESCE(confirmed_at_ns, $5), session_epoch = session_epoch + 1 \
@@ -285,17 +286,32 @@ async fn insert(
     )?)
 }
 
-/// Keeps a username that is the patient's email address in step when staff change the
-/// address: the account then signs in with the new address. A username staff chose (not
-/// the old address), or a new address another account already signs in with, stays;
-/// the answer is the username the account has afterwards, if it has one.
+/// What a change of the patient's address did to their account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddressChanged {
+    /// The username afterwards.
+    pub username: String,
+    /// Whether the account had a password, now dropped.
+    pub password_dropped: bool,
+}
+
+/// Makes the account follow a change of the patient's email address by staff.
+///
+/// Whatever was proven through the old address no longer holds: the password (it was
+/// chosen through a link to the old address, or given with it) is dropped, every
+/// unused link is cancelled and every session ends. The patient chooses a new password
+/// through "forgot password" at the new address, or an invitation staff send there.
+/// Otherwise a stranger who received mail at a mistyped address would keep the record
+/// after staff corrected it. A username that was the old address becomes the new one
+/// (unless another account signs in with it); a username staff chose stays.
 pub async fn follow_email_change(
     tx: &mut Tx,
     org: i64,
     patient: i64,
     old_email: &str,
     new_email: &str,
-) -> Result<Option<String>> {
+    now_ns: i64,
+) -> Result<Option<AddressChanged>> {
     let Some(account) = of_patient(tx.exec(), org, patient).await? else {
         return Ok(None);
     };
@@ -303,24 +319,34 @@ pub async fn follow_email_change(
         old_email.trim().to_lowercase(),
         new_email.trim().to_lowercase(),
     );
-    if account.username != old_email || old_email == new_email || new_email.is_empty() {
-        return Ok(Some(account.username));
+    if old_email == new_email {
+        return Ok(None);
     }
-    if by_username(tx.exec(), org, &new_email).await?.is_some() {
-        return Ok(Some(account.username));
-    }
+    let follows = account.username == old_email
+        && !new_email.is_empty()
+        && by_username(tx.exec(), org, &new_email).await?.is_none();
+    let username = if follows {
+        new_email
+    } else {
+        account.username.clone()
+    };
     execute!(
         tx.exec(),
-        "UPDATE portal_accounts SET username = $3 WHERE org_id = $1 AND id = $2",
+        "UPDATE portal_accounts SET username = $3, password_hash = NULL, session_epoch = session_epoch + 1 \
+         WHERE org_id = $1 AND id = $2",
         org,
         account.id,
-        &new_email
+        &username
     )?;
-    Ok(Some(new_email))
+    cancel_links(tx, org, account.id, now_ns).await?;
+    Ok(Some(AddressChanged {
+        username,
+        password_dropped: account.password_hash.is_some(),
+    }))
 }
 
 /// Sets an account's password and confirms it (the patient proved the address by
-/// following a link); every other session of the patient ends.
+/// following a link); every other session and every other link of the account ends.
 pub async fn set_password(
     tx: &mut Tx,
     org: i64,
@@ -332,7 +358,7 @@ pub async fn set_password(
         "UPDATE portal_accounts SET password_hash = $3, confirmed_at_ns = COALESCE(confirmed_at_ns, $4), \
          session_epoch = session_epoch + 1 WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
-    rows!(
+    let updated = rows!(
         tx.exec(),
         fetch_optional,
         PortalAccount,
@@ -342,11 +368,30 @@ pub async fn set_password(
         password_hash,
         now_ns
     )?
-    .ok_or(Error::NotFound("portal account"))
+    .ok_or(Error::NotFound("portal account"))?;
+    // A new password ends every other link too (the one used is already spent).
+    cancel_links(tx, org, account, now_ns).await?;
+    Ok(updated)
 }
 
-/// Issues a link for an account: the plain token, to put in the email. Earlier unused
-/// links of the same purpose stop working (sending again invalidates the previous link).
+/// Every unused link of the account stops working: its credentials or its address
+/// changed, so a link sent before (perhaps to another address) must not set them.
+pub async fn cancel_links(tx: &mut Tx, org: i64, account: i64, now_ns: i64) -> Result<()> {
+    execute!(
+        tx.exec(),
+        "UPDATE auth_tokens SET used_at_ns = $3 WHERE org_id = $1 AND account_kind = 'portal' \
+         AND account_id = $2 AND used_at_ns IS NULL",
+        org,
+        account,
+        now_ns
+    )?;
+    Ok(())
+}
+
+/// Issues a link for an account: the plain token, to put in the email. A new
+/// invitation makes the previous one stop working (staff sent it again); reset links
+/// do not replace each other (a stranger asking for resets must not spoil the one the
+/// patient asked for), and every link stops working once any of them sets a password.
 pub async fn issue_token(
     tx: &mut Tx,
     org: i64,
@@ -355,15 +400,17 @@ pub async fn issue_token(
     token: &str,
     now_ns: i64,
 ) -> Result<()> {
-    execute!(
-        tx.exec(),
-        "UPDATE auth_tokens SET used_at_ns = $4 WHERE org_id = $1 AND account_kind = 'portal' \
-         AND account_id = $2 AND purpose = $3 AND used_at_ns IS NULL",
-        org,
-        account,
-        purpose.as_str(),
-        now_ns
-    )?;
+    if purpose == Purpose::Invitation {
+        execute!(
+            tx.exec(),
+            "UPDATE auth_tokens SET used_at_ns = $4 WHERE org_id = $1 AND account_kind = 'portal' \
+             AND account_id = $2 AND purpose = $3 AND used_at_ns IS NULL",
+            org,
+            account,
+            purpose.as_str(),
+            now_ns
+        )?;
+    }
     execute!(
         tx.exec(),
         "INSERT INTO auth_tokens (org_id, purpose, account_kind, account_id, token_hash, created_at_ns, expires_at_ns) \

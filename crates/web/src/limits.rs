@@ -49,15 +49,19 @@ impl Limits {
     }
 
     /// Counts one attempt from `address` on `account` (an email, lower-cased, with the
-    /// organisation), or refuses it with the seconds to wait.
+    /// organisation), or refuses it with the seconds to wait. The account's limit is kept
+    /// per client address, so nobody can lock another person out of their account.
     pub fn attempt(&self, address: IpAddr, account: Option<&str>) -> Result<(), AppError> {
         let wait = |not_until: governor::NotUntil<_>| AppError::TooManyRequests {
             retry_after: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
         };
         self.per_address.check_key(&address).map_err(wait)?;
+        // Per account *and* address: wrong guesses from one client must not lock the
+        // account's owner out from theirs (the per-address limit still bounds a
+        // client's guesses over every account).
         if let Some(account) = account {
             self.per_account
-                .check_key(&account.trim().to_lowercase())
+                .check_key(&format!("{} {address}", account.trim().to_lowercase()))
                 .map_err(wait)?;
         }
         Ok(())

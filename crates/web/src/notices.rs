@@ -338,13 +338,15 @@ pub fn invitation(
     }
 }
 
-/// The link to confirm a public sign-up.
-pub fn signup_confirm(org_name: &str, to: &str, first_name: &str, link: &str) -> NewMessage {
+/// The link to confirm a public sign-up. It greets nobody by name: the names were typed
+/// by whoever signed up, who need not own the address, and must not put their words in
+/// the clinic's email.
+pub fn signup_confirm(org_name: &str, to: &str, link: &str) -> NewMessage {
     NewMessage {
         to: to.to_owned(),
         subject: format!("Confirm your {org_name} patient portal account"),
         body: format!(
-            "Hello {first_name},\n\nThank you for signing up. Confirm your email address to start booking \
+            "Hello,\n\nThank you for signing up. Confirm your email address to start booking \
              (this link works once, for 3 days; it asks for the password you chose when signing up):\n{link}\n\n\
              If you did not sign up, ignore this message: nothing happens without the password chosen at sign-up.\n\n{org_name}\n"
         ),

@@ -6,3 +6,45 @@ pub mod password;
 pub mod patient;
 pub mod sessions;
 pub mod staff;
+
+/// Where to go after signing in: `next` when it is a plain path under `prefix` (never
+/// another site, never a path with control characters that a `Location` header cannot
+/// carry), else `fallback`.
+pub fn redirect_after_sign_in(prefix: &str, fallback: &str, next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with(prefix)
+                && !n.contains("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_owned()
+        }
+        _ => fallback.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_after_sign_in;
+
+    #[test]
+    fn only_plain_paths_under_the_prefix() {
+        let go =
+            |next| redirect_after_sign_in("/o/a/portal/", "/o/a/portal/appointments", Some(next));
+        assert_eq!(
+            go("/o/a/portal/book/3?from=2026-03-02"),
+            "/o/a/portal/book/3?from=2026-03-02"
+        );
+        for bad in [
+            "/o/a/portal/x\ny",
+            "/o/a/portal/x\ry",
+            "/o/a/portal//evil.example",
+            "/o/a/portal/\\evil",
+            "https://evil.example/o/a/portal/",
+            "/o/b/portal/book",
+        ] {
+            assert_eq!(go(bad), "/o/a/portal/appointments", "{bad:?}");
+        }
+    }
+}

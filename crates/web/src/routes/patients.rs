@@ -145,15 +145,18 @@ async fn create_patient(
     Ok(created)
 }
 
-/// Saves a patient and records who did, in one transaction.
+/// Saves a patient and records who did, in one transaction; `true` when a new email
+/// address dropped the patient's portal password (it must be chosen again through the
+/// new address).
 async fn update_patient(
     state: &AppState,
     staff: &Staff,
     id: i64,
     input: &PatientInput,
-) -> Result<Patient, store::Error> {
+) -> Result<(Patient, bool), store::Error> {
     let mut tx = state.db.begin().await?;
-    let saved = patient::update(&mut tx, staff.org.id, id, input).await?;
+    let (saved, account) =
+        patient::update(&mut tx, staff.org.id, id, input, state.clock.now_ns()).await?;
     store::audit::record(
         &mut tx,
         staff.org.id,
@@ -166,7 +169,7 @@ async fn update_patient(
     )
     .await?;
     tx.commit().await?;
-    Ok(saved)
+    Ok((saved, account.is_some_and(|a| a.password_dropped)))
 }
 
 /// Patients whose name or email contains `q` (all when empty), by name (front desk).
@@ -257,7 +260,7 @@ async fn update(
     JsonBody(body): JsonBody<PatientBody>,
 ) -> Result<Json<PatientDto>, AppError> {
     staff.front_desk()?;
-    let saved = update_patient(&state, &staff, path.1, &body.into()).await?;
+    let (saved, _) = update_patient(&state, &staff, path.1, &body.into()).await?;
     Ok(Json(saved.into()))
 }
 
@@ -364,6 +367,8 @@ struct PatientPage {
     values: PatientInput,
     errors: FieldErrors,
     saved: bool,
+    /// The email changed and the portal password with it.
+    password_dropped: bool,
     upcoming: Vec<AppointmentLine>,
     past: Vec<AppointmentLine>,
     available_practitioners: Option<Vec<String>>,
@@ -380,7 +385,7 @@ async fn patient_view(
     id: i64,
     values: Option<PatientInput>,
     errors: FieldErrors,
-    saved: bool,
+    saved: Option<&str>,
 ) -> Result<PatientPage, PageError> {
     let mut conn = state.db.conn().await?;
     let p = patient::get(conn.exec(), staff.org.id, id).await?;
@@ -434,7 +439,8 @@ async fn patient_view(
         patient: p,
         values,
         errors,
-        saved,
+        saved: saved.is_some(),
+        password_dropped: saved == Some("address"),
         upcoming,
         past,
         available_practitioners,
@@ -454,7 +460,7 @@ async fn patient_page(
         id,
         None,
         FieldErrors::new(),
-        saved.saved.is_some(),
+        saved.saved.as_deref(),
     )
     .await
 }
@@ -468,9 +474,10 @@ async fn update_page(
     staff.front_desk()?;
     let input = input_of(&form);
     match update_patient(&state, &staff, id, &input).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/o/{}/admin/patients/{id}?saved=1",
-            staff.org.slug
+        Ok((_, password_dropped)) => Ok(Redirect::to(&format!(
+            "/o/{}/admin/patients/{id}?saved={}",
+            staff.org.slug,
+            if password_dropped { "address" } else { "1" }
         ))
         .into_response()),
         Err(e) => {
@@ -478,7 +485,7 @@ async fn update_page(
             errors.absorb(e)?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                patient_view(&state, &staff, id, Some(input), errors, false).await?,
+                patient_view(&state, &staff, id, Some(input), errors, None).await?,
             )
                 .into_response())
         }

@@ -47,11 +47,11 @@ struct Next {
 
 /// Only paths inside this organisation's staff pages: never an open redirect.
 fn safe_next(slug: &str, next: Option<&str>) -> String {
-    let prefix = format!("/o/{slug}/admin/");
-    match next {
-        Some(n) if n.starts_with(&prefix) && !n.contains("//") && !n.contains('\\') => n.to_owned(),
-        _ => format!("/o/{slug}/admin/book"),
-    }
+    crate::auth::redirect_after_sign_in(
+        &format!("/o/{slug}/admin/"),
+        &format!("/o/{slug}/admin/book"),
+        next,
+    )
 }
 
 async fn page(

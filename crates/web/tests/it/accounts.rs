@@ -27,6 +27,12 @@ both!(
     sign_out_is_not_undone_by_a_concurrent_save,
     a_staff_booking_with_another_organisations_ids_is_refused,
     a_practitioner_named_twice_is_one_choice,
+    links_sent_before_the_credentials_changed_stop_working,
+    correcting_a_mistyped_address_takes_the_record_back,
+    a_strangers_wrong_guesses_do_not_lock_the_owner_out,
+    signup_names_are_checked_and_kept_out_of_the_email,
+    signup_links_stop_when_signup_is_turned_off,
+    a_next_with_a_line_break_still_signs_in,
 );
 
 fn clinic() -> Scenario {
@@ -203,6 +209,24 @@ async fn a_signup_after_staff_changed_the_email_never_takes_the_account(backend:
     let w = world(backend).await;
     w.credentials("ada", "ada.lane", PATIENT_PASSWORD).await;
     w.change_email("ada", "ada.new@example.com").await;
+    // The new address must choose the password again: Ada does, by a reset.
+    w.app
+        .client()
+        .post_form("/o/clinic/portal/forgot", &[("email", "ada.lane")])
+        .await;
+    let reset = w.app.link("ada.new@example.com", "/portal/reset/").await;
+    let done = w
+        .app
+        .client()
+        .post_form(
+            &reset,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     w.sign_up("ada.new@example.com", ATTACKER_PASSWORD).await;
     w.sign_up("ada@example.com", ATTACKER_PASSWORD).await;
     for username in ["ada.new@example.com", "ada@example.com", "ada.lane"] {
@@ -211,7 +235,7 @@ async fn a_signup_after_staff_changed_the_email_never_takes_the_account(backend:
             "{username}"
         );
     }
-    assert!(w.sign_in("ada.lane", PATIENT_PASSWORD).await.0);
+    assert!(w.sign_in("ada.lane", NEW_PASSWORD).await.0);
     w.app.stop().await;
 }
 
@@ -343,6 +367,7 @@ async fn a_username_that_was_the_email_follows_an_email_change(backend: Backend)
     let w = world(backend).await;
     w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
         .await;
+    let (_, laptop) = w.sign_in("ada@example.com", PATIENT_PASSWORD).await;
     w.change_email("ada", "ada.new@example.com").await;
     let ada = w.patient("ada").await;
     let access = w
@@ -354,8 +379,12 @@ async fn a_username_that_was_the_email_follows_an_email_change(backend: Backend)
         )
         .await;
     assert_eq!(access.json()["username"], "ada.new@example.com");
-    assert!(w.sign_in("ada.new@example.com", PATIENT_PASSWORD).await.0);
+    // What the old address proved no longer holds: the password and the sessions.
+    assert_eq!(access.json()["can_sign_in"], false);
+    assert_eq!(signed_in_as(&laptop).await, None);
+    assert!(!w.sign_in("ada.new@example.com", PATIENT_PASSWORD).await.0);
     assert!(!w.sign_in("ada@example.com", PATIENT_PASSWORD).await.0);
+    // The new address gets her back in.
     w.app
         .client()
         .post_form(
@@ -363,12 +392,252 @@ async fn a_username_that_was_the_email_follows_an_email_change(backend: Backend)
             &[("email", "ada.new@example.com")],
         )
         .await;
-    assert!(
-        w.app.mail("ada.new@example.com").await[0]
-            .subject
-            .contains("Reset")
-    );
+    let reset = w.app.link("ada.new@example.com", "/portal/reset/").await;
+    let done = w
+        .app
+        .client()
+        .post_form(
+            &reset,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(w.sign_in("ada.new@example.com", NEW_PASSWORD).await.0);
     assert!(w.app.mail("ada@example.com").await.is_empty());
+    // The staff page says what happened.
+    let page = w
+        .staff
+        .post_form(
+            &format!("/o/clinic/admin/patients/{ada}"),
+            &[
+                ("first_name", "Ada"),
+                ("last_name", "Lane"),
+                ("email", "ada@example.com"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let shown = w.staff.get(&page.location()).await;
+    assert!(
+        shown.contains("portal password no longer works"),
+        "{}",
+        shown.body
+    );
+    w.app.stop().await;
+}
+
+/// The outside review's takeover: links sent before an email change, new credentials
+/// or a new password (perhaps to a mistyped address) must not set the password after.
+async fn links_sent_before_the_credentials_changed_stop_working(backend: Backend) {
+    let w = world(backend).await;
+    // Staff mistype the address and invite: the stranger at that address has a link.
+    w.change_email("ada", "mallory@example.com").await;
+    w.invite("ada").await;
+    let invitation = w
+        .app
+        .link("mallory@example.com", "/portal/invitation/")
+        .await;
+    // Staff correct the address and hand Ada credentials.
+    w.change_email("ada", "ada@example.com").await;
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    let stranger = w.app.client();
+    let used = stranger
+        .post_form(
+            &invitation,
+            &[
+                ("password", ATTACKER_PASSWORD),
+                ("password_confirmation", ATTACKER_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(used.status, StatusCode::NOT_FOUND, "{}", used.body);
+    assert_eq!(signed_in_as(&stranger).await, None);
+    assert!(w.sign_in("ada@example.com", PATIENT_PASSWORD).await.0);
+    // A reset asked for before new credentials dies with them; two resets do not
+    // spoil each other, and the first one used ends the other.
+    w.app
+        .client()
+        .post_form("/o/clinic/portal/forgot", &[("email", "ada@example.com")])
+        .await;
+    let early = w.app.link("ada@example.com", "/portal/reset/").await;
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    let dead = w
+        .app
+        .client()
+        .post_form(
+            &early,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(dead.status, StatusCode::NOT_FOUND, "{}", dead.body);
+    let forgot = |client: Client| async move {
+        client
+            .post_form("/o/clinic/portal/forgot", &[("email", "ada@example.com")])
+            .await;
+    };
+    forgot(w.app.client()).await;
+    let hers = w.app.link("ada@example.com", "/portal/reset/").await;
+    forgot(w.app.client()).await;
+    let later = w.app.link("ada@example.com", "/portal/reset/").await;
+    assert_ne!(hers, later);
+    let set = w
+        .app
+        .client()
+        .post_form(
+            &hers,
+            &[
+                ("password", NEW_PASSWORD),
+                ("password_confirmation", NEW_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let other = w.app.client().get(&later).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    w.app.stop().await;
+}
+
+/// The outside review's variant through sign-up: while the record had a mistyped
+/// address, its owner signed up and got the record; staff correct the address, and
+/// the stranger loses it.
+async fn correcting_a_mistyped_address_takes_the_record_back(backend: Backend) {
+    let w = world(backend).await;
+    w.change_email("ada", "mallory@example.com").await;
+    w.sign_up("mallory@example.com", ATTACKER_PASSWORD).await;
+    let link = w.app.link("mallory@example.com", "/portal/signup/").await;
+    let stranger = w.app.client();
+    let confirmed = stranger
+        .post_form(&link, &[("password", ATTACKER_PASSWORD)])
+        .await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_in_as(&stranger).await, Some(w.patient("ada").await));
+    w.change_email("ada", "ada@example.com").await;
+    assert_eq!(signed_in_as(&stranger).await, None);
+    for name in ["ada@example.com", "mallory@example.com"] {
+        assert!(!w.sign_in(name, ATTACKER_PASSWORD).await.0, "{name}");
+    }
+    w.app.stop().await;
+}
+
+/// The outside review: wrong guesses from one client locked the owner out everywhere.
+async fn a_strangers_wrong_guesses_do_not_lock_the_owner_out(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    let mut limited = false;
+    for n in 0..12 {
+        let r = w
+            .app
+            .client()
+            .api(
+                Method::POST,
+                "/api/v1/orgs/clinic/portal/session",
+                Some(
+                    json!({"username": "ada@example.com", "password": format!("wrong-guess-{n}")}),
+                ),
+            )
+            .await;
+        limited |= r.status == StatusCode::TOO_MANY_REQUESTS;
+    }
+    assert!(limited, "the stranger's guesses are limited");
+    let elsewhere = w.app.client_from("127.0.0.2".parse().unwrap());
+    let r = elsewhere
+        .api(
+            Method::POST,
+            "/api/v1/orgs/clinic/portal/session",
+            Some(json!({"username": "ada@example.com", "password": PATIENT_PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    w.app.stop().await;
+}
+
+/// The outside review: sign-up names are the patient's names (one line, at most 100
+/// characters), and the confirmation email does not carry them.
+async fn signup_names_are_checked_and_kept_out_of_the_email(backend: Backend) {
+    let w = world(backend).await;
+    let stranger = w.app.client();
+    let long = "x".repeat(101);
+    for (first, field) in [
+        ("Ada,\nURGENT: pay at http://evil.example", "first_name"),
+        (long.as_str(), "first_name"),
+    ] {
+        let r = stranger
+            .api(
+                Method::POST,
+                "/api/v1/orgs/clinic/portal/signup",
+                Some(
+                    json!({"first_name": first, "last_name": "Stone", "email": "zed@example.com",
+                            "password": ATTACKER_PASSWORD, "captcha": ""}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["error"]["field"], field);
+    }
+    w.sign_up("zed@example.com", ATTACKER_PASSWORD).await;
+    let mail = w.app.mail("zed@example.com").await;
+    assert!(
+        !mail[0].body_text.contains("Mallory"),
+        "{}",
+        mail[0].body_text
+    );
+    w.app.stop().await;
+}
+
+/// The outside review: turning sign-up off stops the sign-ups waiting for their link.
+async fn signup_links_stop_when_signup_is_turned_off(backend: Backend) {
+    let w = world(backend).await;
+    w.sign_up("zed@example.com", ATTACKER_PASSWORD).await;
+    let link = w.app.link("zed@example.com", "/portal/signup/").await;
+    let mut tx = w.app.db.begin().await.unwrap();
+    let mut settings = w.org.settings();
+    settings.allow_public_signup = false;
+    store::organisation::update_settings(&mut tx, w.org.id, &settings)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let client = w.app.client();
+    let r = client
+        .post_form(&link, &[("password", ATTACKER_PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(signed_in_as(&client).await, None);
+    w.app.stop().await;
+}
+
+/// The outside review: a `next` with a line break made sign-in fail with 500.
+async fn a_next_with_a_line_break_still_signs_in(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    let client = w.app.client();
+    let page = client
+        .get("/o/clinic/portal/signin?next=/o/clinic/portal/appointments%0Ax")
+        .await;
+    let r = client
+        .post_raw(
+            "/o/clinic/portal/signin",
+            &[
+                ("_csrf", &page.csrf()),
+                ("username", "ada@example.com"),
+                ("password", PATIENT_PASSWORD),
+                ("next", "/o/clinic/portal/appointments\nx"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_in_as(&client).await, Some(w.patient("ada").await));
     w.app.stop().await;
 }
 

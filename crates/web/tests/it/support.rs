@@ -251,6 +251,20 @@ impl TestApp {
         }
     }
 
+    /// A client with its own cookie jar, connecting from `address` (another client
+    /// address on the loopback network).
+    pub(crate) fn client_from(&self, address: std::net::IpAddr) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .local_address(address)
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// A client signed in as a new staff user of `org` with `role`.
     pub(crate) async fn signed_in(&self, org: &Organisation, role: Role) -> Client {
         let email = format!("{}-{}@example.com", role.as_str(), org.slug);

@@ -86,11 +86,11 @@ async fn layout(
 
 /// Only paths inside this organisation's portal: never an open redirect.
 fn safe_next(slug: &str, next: Option<&str>) -> String {
-    let prefix = format!("/o/{slug}/portal/");
-    match next {
-        Some(n) if n.starts_with(&prefix) && !n.contains("//") && !n.contains('\\') => n.to_owned(),
-        _ => format!("/o/{slug}/portal/appointments"),
-    }
+    crate::auth::redirect_after_sign_in(
+        &format!("/o/{slug}/portal/"),
+        &format!("/o/{slug}/portal/appointments"),
+        next,
+    )
 }
 
 /// Checks portal credentials, doing the same work whether or not the account exists
@@ -285,11 +285,8 @@ async fn sign_up(
             String::new()
         }
     };
-    if req.first_name.trim().is_empty() {
-        errors.add("first_name", "is required");
-    }
-    if req.last_name.trim().is_empty() {
-        errors.add("last_name", "is required");
+    if let Err(e) = store::patient::check_names(&req.first_name, &req.last_name) {
+        let _ = errors.absorb(e);
     }
     if let Err(message) = password::check_new(
         &req.password,
@@ -366,7 +363,6 @@ async fn register(
         notices::signup_confirm(
             &org.name,
             signup.email,
-            signup.first_name,
             &format!("{portal_url}/signup/{token}"),
         )
     } else {
@@ -817,6 +813,10 @@ async fn confirm_signup(
     token: &str,
     password: &str,
 ) -> Result<Result<PortalAccount, SignUpRefused>, AppError> {
+    // Turning public sign-up off also stops the sign-ups still waiting for their link.
+    if !org.allow_public_signup {
+        return Err(signup_closed());
+    }
     let now = state.clock.now_ns();
     let found = {
         let mut conn = state.db.conn().await?;
@@ -965,6 +965,9 @@ async fn signup_link_form(
     session: Session,
     Path((_, token)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
+    if !org.allow_public_signup {
+        return Err(signup_closed().into());
+    }
     signup_link_page(&state, &org, &session, &token, FieldErrors::new()).await
 }
 
