@@ -241,6 +241,8 @@ struct AccessPage {
     layout: Layout,
     patient: store::patient::Patient,
     username: String,
+    /// The username field's value.
+    typed_username: String,
     can_sign_in: bool,
     has_account: bool,
     invitation: Option<(String, String, bool)>,
@@ -256,6 +258,19 @@ async fn view(
     patient: i64,
     errors: FieldErrors,
     notice: Option<String>,
+) -> Result<AccessPage, AppError> {
+    view_with(state, staff, patient, errors, notice, None).await
+}
+
+/// The page; `typed_username` keeps what staff typed when the form comes back with an
+/// error.
+async fn view_with(
+    state: &AppState,
+    staff: &Staff,
+    patient: i64,
+    errors: FieldErrors,
+    notice: Option<String>,
+    typed_username: Option<String>,
 ) -> Result<AccessPage, AppError> {
     let a = access(state, staff.org.id, patient).await?;
     let mut conn = state.db.conn().await?;
@@ -282,6 +297,8 @@ async fn view(
             "patients",
         )
         .await?,
+        typed_username: typed_username
+            .unwrap_or_else(|| a.username.clone().unwrap_or_else(|| p.email.clone())),
         username: a.username.clone().unwrap_or_else(|| p.email.clone()),
         has_account: a.username.is_some(),
         can_sign_in: a.can_sign_in,
@@ -324,13 +341,26 @@ async fn invite_page(
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
+    let again = {
+        let mut conn = state.db.conn().await?;
+        match portal_access::of_patient(conn.exec(), staff.org.id, id).await? {
+            Some(a) => portal_access::latest_invitation(conn.exec(), staff.org.id, a.id)
+                .await?
+                .is_some(),
+            None => false,
+        }
+    };
     invite(&state, &staff, id).await?;
     let page = view(
         &state,
         &staff,
         id,
         FieldErrors::new(),
-        Some("Invitation sent. It works for 3 days; the previous link no longer works.".into()),
+        Some(if again {
+            "Invitation sent. It works for 3 days; the previous link no longer works.".into()
+        } else {
+            "Invitation sent. It works for 3 days.".into()
+        }),
     )
     .await?;
     Ok(page.into_response())
@@ -342,15 +372,8 @@ async fn credentials_page(
     Path((_, id)): Path<(String, i64)>,
     form: FormData,
 ) -> Result<Response, PageError> {
-    match credentials(
-        &state,
-        &staff,
-        id,
-        &form.get("username"),
-        &form.get("password"),
-    )
-    .await
-    {
+    let typed = form.get("username");
+    match credentials(&state, &staff, id, &typed, &form.get("password")).await {
         Ok(()) => Ok(view(
             &state,
             &staff,
@@ -365,7 +388,7 @@ async fn credentials_page(
             errors.add(field, message);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                view(&state, &staff, id, errors, None).await?,
+                view_with(&state, &staff, id, errors, None, Some(typed)).await?,
             )
                 .into_response())
         }

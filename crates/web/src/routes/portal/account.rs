@@ -558,6 +558,13 @@ fn dead_link(
     slug: &str,
 ) -> (String, Vec<String>, Option<(String, String)>) {
     match (purpose, state) {
+        (_, TokenState::Unknown) => unknown_link(
+            slug,
+            match purpose {
+                Purpose::Invitation => None,
+                Purpose::PasswordReset => Some("forgot"),
+            },
+        ),
         (Purpose::Invitation, TokenState::Expired) => (
             "This invitation has expired".into(),
             vec!["This invitation has expired — ask the clinic to send a new one.".into()],
@@ -883,11 +890,26 @@ fn address_has_account(slug: &str) -> (String, Vec<String>, Option<(String, Stri
     )
 }
 
+/// A link the server does not know: most often one an email program cut short.
+fn unknown_link(
+    slug: &str,
+    ask_again: Option<&str>,
+) -> (String, Vec<String>, Option<(String, String)>) {
+    (
+        "This link is not recognised".into(),
+        vec![
+            "The link may be incomplete: some email programs cut long links. Open it from the email again, or copy the whole link.".into(),
+        ],
+        ask_again.map(|page| (format!("/o/{slug}/portal/{page}"), "Ask for a new link".into())),
+    )
+}
+
 fn dead_signup_link(
     state: &LinkState,
     slug: &str,
 ) -> (String, Vec<String>, Option<(String, String)>) {
     match state {
+        LinkState::Unknown => unknown_link(slug, Some("signup")),
         LinkState::Expired => (
             "This link has expired".into(),
             vec!["Sign-up links work for 3 days. Sign up again to get a new one.".into()],
@@ -913,6 +935,23 @@ async fn signup_link_page(
         portal_signup::inspect(conn.exec(), org.id, token, state.clock.now_ns()).await?
     };
     match found {
+        LinkState::Valid(signup)
+            if !portal_access::of_address(
+                &mut state.db.conn().await?.exec(),
+                org.id,
+                &signup.email,
+            )
+            .await?
+            .is_empty() =>
+        {
+            message_page(
+                org,
+                session,
+                StatusCode::CONFLICT,
+                address_has_account(&org.slug),
+            )
+            .await
+        }
         LinkState::Valid(signup) => {
             let status = if errors.is_empty() {
                 StatusCode::OK
