@@ -7,7 +7,8 @@
 //! The store calls it inside its booking transaction; the admin "why is this time not
 //! offered?" page shows its reason.
 //!
-//! [`Model::check_staff`] answers a front-desk booking (the spec's *Staff bookings*):
+//! [`Model::check_staff`] answers a front-desk booking (`docs/scenario.md`, *Checking
+//! one staff booking*):
 //! it fits, or here is every reason it needs an explicit override.
 
 use std::fmt;
@@ -19,7 +20,7 @@ use crate::occupancy::CellSpan;
 use crate::search::{PortalQuery, Slot, practitioner_offered};
 use crate::zone::{LocalTime, Zone};
 
-/// A rule of the scenario spec, by its number.
+/// A slot rule of `docs/scenario.md`, by its number.
 ///
 /// ```
 /// use slot_engine::Rule;

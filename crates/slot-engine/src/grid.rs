@@ -1,6 +1,6 @@
 //! Weekly bit grids: which cells of a Monday-to-Sunday week are set.
 //!
-//! A week is cut into cells of [`Resolution`] minutes (rule 1 of the scenario spec);
+//! A week is cut into cells of [`Resolution`] minutes (rule 1 of `docs/scenario.md`);
 //! a [`WeekGrid`] holds one bit per cell, Monday 00:00 first. Availability blocks of
 //! one schedule type, and the portal overlay of a record, are each one grid. Questions
 //! the search asks ("is this whole slot covered?", "where are the covered stretches on

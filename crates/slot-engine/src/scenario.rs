@@ -1,4 +1,4 @@
-//! The scenario document (format v1): the serde shape of `scenario.md`.
+//! The scenario document (format v1): the serde shape of `docs/scenario.md`.
 //!
 //! These types accept exactly the JSON the format allows: an unknown field, a key given
 //! twice, a missing required field, a `null` where the default is not null, or a value

@@ -1,4 +1,4 @@
-//! Timezones and the daylight-saving rules (rule 9 of the scenario spec).
+//! Timezones and the daylight-saving rules (rule 9 of `docs/scenario.md`).
 //!
 //! Every local-to-UTC conversion of the engine goes through [`Zone::resolve`], which
 //! says explicitly whether a wall-clock time exists once, twice (fall-back) or not at
