@@ -107,7 +107,34 @@ pub struct Run {
 /// A validated availability record.
 ///
 /// Built by [`Model`](crate::Model) from the scenario; read it through
-/// [`Practitioner::records`](crate::model::Practitioner::records).
+/// [`Practitioner::records`](crate::model::Practitioner::records) or
+/// [`Practitioner::record_on`](crate::model::Practitioner::record_on).
+///
+/// ```
+/// use slot_engine::{Model, Weekday};
+/// let model = Model::from_json(br#"{"version": 1,
+///   "clinics": [{"id": "toronto", "timezone": "America/Toronto"}],
+///   "schedule_types": [{"id": "physio"}, {"id": "massage"}],
+///   "practitioners": [{"id": "christine", "type": "physiotherapist", "home_clinic": "toronto",
+///     "schedule_types": ["physio", "massage"],
+///     "availability": [{"start_date": "2026-03-01", "end_date": "2026-06-30", "slot_step_minutes": 20,
+///       "blocks": [{"days": ["mon"], "start": "09:00", "end": "12:00", "schedule_type": "physio"},
+///                  {"days": ["mon"], "start": "13:00", "end": "15:00", "schedule_type": "massage"}],
+///       "portal_blocks": [{"days": ["mon"], "start": "10:00", "end": "14:00"}]}]}]
+/// }"#)?;
+/// let record = &model.practitioners()[0].records()[0];
+/// assert_eq!(record.dates().to_string(), "2026-03-01..2026-06-30");
+/// assert_eq!(record.slot_step(), 20);
+/// assert_eq!(record.grids().len(), 2); // one per schedule type
+///
+/// // In the clinic: both blocks. Online: only what the overlay leaves of them.
+/// let stretch = |portal| -> Vec<(u16, u16)> {
+///     record.runs(Weekday::Mon, portal).iter().map(|r| (r.start / 60, r.end / 60)).collect()
+/// };
+/// assert_eq!(stretch(false), [(9, 12), (13, 15)]);
+/// assert_eq!(stretch(true), [(10, 12), (13, 14)]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AvailabilityRecord {
     dates: RecordDates,

@@ -89,6 +89,22 @@ impl fmt::Display for Rule {
 }
 
 /// Why a portal booking is refused: the rule, and a reason in words.
+///
+/// The rule numbers are those of `docs/scenario.md` and never change for a v1
+/// scenario; the reason is for people and may be reworded.
+///
+/// ```
+/// use slot_engine::{Model, Rule};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let christine = model.practitioner_ix("christine").unwrap();
+/// // Tuesday: the record is in force, but there is no block then.
+/// let no = model
+///     .check(&model.query().unwrap().portal, christine, "2026-03-03T10:00:00-05:00".parse().unwrap())
+///     .unwrap_err();
+/// assert_eq!(no.rule, Rule::OneScheduleType);
+/// assert_eq!(no.to_string(), "christine is not available at 10:00 on Tuesdays (availability record 2026-03-01..) (rule 5)");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     /// The first rule (in the order 3, 4, 2, 5, …, 12) that excludes the booking.
@@ -119,7 +135,22 @@ pub enum Purpose {
     Unspecified,
 }
 
-/// A booking made by front-desk staff.
+/// A booking made by front-desk staff: no portal rules, any duration, any start.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let booking = StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     // Off the 15-minute step and 50 minutes long: fine for staff.
+///     start: "2026-03-04T09:05:00-05:00".parse().unwrap(),
+///     duration_minutes: 50,
+///     purpose: Purpose::Service(model.service_ix("initial").unwrap()),
+/// };
+/// let fit = model.check_staff(&booking).unwrap();
+/// assert_eq!(model.schedule_type(fit.schedule_type).id.as_str(), "physio");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StaffBooking {
     /// With whom.
@@ -155,6 +186,21 @@ pub enum OverrideKind {
 }
 
 /// One reason a staff booking needs an explicit override.
+///
+/// ```
+/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let booking = StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-03-02T11:30:00-05:00".parse().unwrap(), // runs past the 12:00 end
+///     duration_minutes: 60,
+///     purpose: Purpose::Unspecified,
+/// };
+/// let reasons = model.check_staff(&booking).unwrap_err();
+/// assert_eq!(reasons[0].kind, OverrideKind::OutsideAvailability);
+/// assert_eq!(reasons[0].to_string(), "60 minutes from 11:30 on 2026-03-02 is outside christine's Physiotherapy availability");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OverrideReason {
     /// What kind of reason.

@@ -161,7 +161,18 @@ impl WeekGrid {
         }
     }
 
-    /// The cells set in both grids.
+    /// The cells set in both grids: how a schedule type's availability and a portal
+    /// overlay give what is bookable online.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid};
+    /// let r = Resolution::new(15).unwrap();
+    /// let physio = WeekGrid::parse(r, "mon 09:00-12:00; wed 09:00-12:00")?;
+    /// let overlay = WeekGrid::parse(r, "mon 10:00-14:00")?;
+    /// assert_eq!(physio.intersection(&overlay).to_string(), "mon 10:00-12:00");
+    /// assert_eq!(physio.union(&overlay).to_string(), "mon 09:00-14:00; wed 09:00-12:00");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn intersection(&self, other: &WeekGrid) -> WeekGrid {
         debug_assert_eq!(self.resolution, other.resolution);
         let mut bits = self.bits.clone();
@@ -189,12 +200,29 @@ impl WeekGrid {
     }
 
     /// The number of set cells.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid};
+    /// let grid = WeekGrid::parse(Resolution::new(5).unwrap(), "tue 09:00-10:00")?;
+    /// assert_eq!(grid.count(), 12);
+    /// assert!(!grid.is_empty());
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn count(&self) -> usize {
         self.bits.count_ones()
     }
 
     /// Builds a grid from its text form (see `Display`): `;`-separated days, each a day
     /// name followed by `HH:MM-HH:MM` ranges on the grid. Meant for tests and tools.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let r = Resolution::new(15).unwrap();
+    /// let grid = WeekGrid::parse(r, "mon 09:00-12:00; fri 13:00-24:00")?;
+    /// assert!(grid.covers(Weekday::Fri, 23 * 60, 24 * 60));
+    /// assert!(WeekGrid::parse(r, "mon 09:00-09:10").is_err()); // off the 15-minute grid
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn parse(resolution: Resolution, text: &str) -> Result<WeekGrid, ValueError> {
         let mut grid = WeekGrid::new(resolution);
         for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {

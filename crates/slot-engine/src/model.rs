@@ -82,6 +82,15 @@ pub struct Clinic {
 
 impl Clinic {
     /// Whether `date` is one of the clinic's holidays.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1,
+    ///   "clinics": [{"id": "whitby", "timezone": "America/Toronto", "holidays": ["2026-05-18"]}]}"#)?;
+    /// let whitby = &model.clinics()[0];
+    /// assert!(whitby.is_holiday("2026-05-18".parse().unwrap()));
+    /// assert!(!whitby.is_holiday("2026-05-19".parse().unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn is_holiday(&self, date: Date) -> bool {
         self.holidays.binary_search(&date).is_ok()
     }
@@ -128,7 +137,16 @@ impl Practitioner {
         &self.records
     }
 
-    /// The record in force on `date`, if any.
+    /// The record in force on `date`, if any (records never share a date).
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let christine = model.practitioner(model.practitioner_ix("christine").unwrap());
+    /// assert!(christine.record_on("2026-02-28".parse().unwrap()).is_none());
+    /// let record = christine.record_on("2026-03-02".parse().unwrap()).unwrap();
+    /// assert_eq!(record.dates().to_string(), "2026-03-01..");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn record_on(&self, date: Date) -> Option<&AvailabilityRecord> {
         let i = self.records.partition_point(|r| r.dates().start() <= date);
         i.checked_sub(1)
@@ -169,7 +187,14 @@ pub struct Service {
 }
 
 impl Service {
-    /// Whether the service applies to `schedule_type`.
+    /// Whether the service applies to `schedule_type`: may be booked in its blocks.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service(model.service_ix("initial").unwrap());
+    /// assert!(initial.applies_to(model.schedule_type_ix("physio").unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn applies_to(&self, schedule_type: ScheduleTypeIx) -> bool {
         self.schedule_types.binary_search(&schedule_type).is_ok()
     }
@@ -243,6 +268,28 @@ pub struct Model {
 impl Model {
     /// Checks every rule of the format and builds the model, or names the first
     /// offending item.
+    ///
+    /// This is the one place a scenario is validated: what relates several values
+    /// (references, ranges, overlapping records or blocks) is refused here, after
+    /// [`Scenario::from_json`] has refused what is not of the format's shape.
+    ///
+    /// ```
+    /// use slot_engine::{Model, Scenario};
+    /// let mut scenario = Scenario::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let model = Model::new(&scenario)?;
+    /// assert_eq!(model.practitioners()[0].records().len(), 1);
+    ///
+    /// // A second record from 2026-06-01 overlaps the open-ended one.
+    /// let mut second = scenario.practitioners[0].availability[0].clone();
+    /// second.start_date = "2026-06-01".parse().unwrap();
+    /// scenario.practitioners[0].availability.push(second);
+    /// let err = Model::new(&scenario).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"practitioner "christine": availability records 2026-03-01.. and 2026-06-01.. overlap"#
+    /// );
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn new(scenario: &Scenario) -> Result<Model, Error> {
         Builder::new(scenario)?.build()
     }
@@ -265,6 +312,14 @@ impl Model {
     }
 
     /// The scenario's own query, if it had one.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let query = model.query().unwrap();
+    /// assert_eq!(model.service(query.portal.service()).id.as_str(), "initial");
+    /// assert_eq!(query.dates.len(), 3);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn query(&self) -> Option<&SlotQuery> {
         self.query.as_ref()
     }
@@ -334,7 +389,16 @@ impl Model {
         self.schedule_type_ids.get(id).copied()
     }
 
-    /// The practitioner with this id.
+    /// The practitioner with this id: how a caller holding scenario ids (a command
+    /// line, the store's rows) gets to the model's indices.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let ix = model.practitioner_ix("christine").unwrap();
+    /// assert_eq!(model.practitioner(ix).id.as_str(), "christine");
+    /// assert_eq!(model.practitioner_ix("nobody"), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioner_ix(&self, id: &str) -> Option<PractitionerIx> {
         self.practitioner_ids.get(id).copied()
     }
@@ -352,6 +416,15 @@ impl Model {
     /// The clinic whose timezone and holidays apply to blocks of `schedule_type` in a
     /// record of a practitioner (rule 6): the schedule type's clinic, else the
     /// record's, else the practitioner's home clinic.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let christine = model.practitioner_ix("christine").unwrap();
+    /// let record = &model.practitioner(christine).records()[0];
+    /// let clinic = model.slot_clinic(model.schedule_type_ix("physio").unwrap(), record, christine);
+    /// assert_eq!(model.clinic(clinic).zone.name(), "America/Toronto");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn slot_clinic(
         &self,
         schedule_type: ScheduleTypeIx,
