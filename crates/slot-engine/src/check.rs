@@ -10,6 +10,21 @@
 //! [`Model::check_staff`] answers a front-desk booking (`docs/scenario.md`, *Checking
 //! one staff booking*):
 //! it fits, or here is every reason it needs an explicit override.
+//!
+//! ```
+//! use slot_engine::{Model, Rule};
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+//! let portal = &model.query().unwrap().portal;
+//! let christine = model.practitioner_ix("christine").unwrap();
+//! // Every slot the search offers is bookable, and checks to the same slot.
+//! for slot in model.open_slots(model.query().unwrap()) {
+//!     assert_eq!(model.check(portal, christine, slot.start_instant()), Ok(slot));
+//! }
+//! // 09:10 is not on the 15-minute step.
+//! let no = model.check(portal, christine, "2026-03-04T09:10:00-05:00".parse().unwrap()).unwrap_err();
+//! assert_eq!(no.rule, Rule::Candidates);
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -124,7 +139,26 @@ fn reject<T>(rule: Rule, reason: String) -> Result<T, Rejection> {
     Err(Rejection { rule, reason })
 }
 
-/// What a staff booking is for: a service, a schedule type, or neither.
+/// What a staff booking is for: a service, a schedule type, or neither. It decides
+/// which schedule types' blocks may hold the booking.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let christine = model.practitioner_ix("christine").unwrap();
+/// let booking = |purpose| StaffBooking {
+///     practitioner: christine,
+///     start: "2026-05-04T09:00:00-04:00".parse().unwrap(),
+///     duration_minutes: 30,
+///     purpose,
+/// };
+/// // Without a service or schedule type, any of the practitioner's blocks will do.
+/// assert!(model.check_staff(&booking(Purpose::Unspecified)).is_ok());
+/// // At 09:00 Christine works in Toronto: booked as a Whitby visit, it needs an override.
+/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
+/// assert!(model.check_staff(&booking(Purpose::ScheduleType(whitby))).is_err());
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// A service: its schedule types are the ones that may hold the booking.

@@ -5,6 +5,18 @@
 //! one schedule type, and the portal overlay of a record, are each one grid. Questions
 //! the search asks ("is this whole slot covered?", "where are the covered stretches on
 //! Tuesdays?") are word-wide bit operations on it.
+//!
+//! ```
+//! use slot_engine::{Resolution, WeekGrid, Weekday};
+//! let r = Resolution::new(5).unwrap();
+//! let mut physio = WeekGrid::new(r);
+//! physio.fill(Weekday::Mon, "09:00".parse()?, "12:00".parse()?);
+//! // A 45-minute slot from 11:15 touches the cells up to 11:55: covered.
+//! assert!(physio.covers(Weekday::Mon, 11 * 60 + 15, 12 * 60));
+//! // From 11:30 it would run past 12:00: not covered.
+//! assert!(!physio.covers(Weekday::Mon, 11 * 60 + 30, 12 * 60 + 15));
+//! # Ok::<(), slot_engine::ValueError>(())
+//! ```
 
 use std::fmt;
 
@@ -113,6 +125,14 @@ impl WeekGrid {
     }
 
     /// Sets every cell touched by `[start, end)` on `day`.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let mut grid = WeekGrid::new(Resolution::new(15).unwrap());
+    /// grid.fill(Weekday::Sat, "08:00".parse()?, "08:05".parse()?); // takes the whole 08:00 cell
+    /// assert_eq!(grid.to_string(), "sat 08:00-08:15");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn fill(&mut self, day: Weekday, start: WallTime, end: WallTime) {
         let (a, b) = self
             .resolution
@@ -121,6 +141,14 @@ impl WeekGrid {
     }
 
     /// Whether any cell touched by `[start, end)` on `day` is already set.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let grid = WeekGrid::parse(Resolution::new(5).unwrap(), "mon 09:00-10:00")?;
+    /// assert!(grid.any_in(Weekday::Mon, "09:55".parse()?, "11:00".parse()?));
+    /// assert!(!grid.any_in(Weekday::Mon, "10:00".parse()?, "11:00".parse()?));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn any_in(&self, day: Weekday, start: WallTime, end: WallTime) -> bool {
         let (a, b) = self
             .resolution
@@ -130,6 +158,16 @@ impl WeekGrid {
 
     /// Whether every cell touched by the wall-clock minutes `[start, end)` of `day` is
     /// set. Minutes past 24:00 are never covered; an empty interval is.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let grid = WeekGrid::parse(Resolution::new(15).unwrap(), "mon 09:00-12:00")?;
+    /// assert!(grid.covers(Weekday::Mon, 9 * 60, 12 * 60));
+    /// assert!(grid.covers(Weekday::Mon, 11 * 60, 11 * 60 + 50)); // ends inside the last cell
+    /// assert!(!grid.covers(Weekday::Mon, 11 * 60, 12 * 60 + 1));
+    /// assert!(!grid.covers(Weekday::Tue, 9 * 60, 10 * 60));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn covers(&self, day: Weekday, start_minute: u32, end_minute: u32) -> bool {
         if end_minute > MINUTES_PER_DAY {
             return false;
@@ -139,6 +177,14 @@ impl WeekGrid {
     }
 
     /// Whether the cell holding `minute` (< 1440) of `day` is set.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let grid = WeekGrid::parse(Resolution::new(15).unwrap(), "wed 09:00-09:15")?;
+    /// assert!(grid.is_set(Weekday::Wed, 9 * 60 + 14));
+    /// assert!(!grid.is_set(Weekday::Wed, 9 * 60 + 15));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn is_set(&self, day: Weekday, minute: u32) -> bool {
         let cell = (minute / self.resolution.minutes()) as usize;
         self.day(day).get(cell).is_some_and(|bit| *bit)

@@ -4,6 +4,19 @@
 //! [`Model::new`] is the one place a [`Scenario`] is checked. Entities are stored sorted
 //! by id (bytewise), so an index order *is* the answer's tie-break order, and they are
 //! referred to by small copyable indices ([`ClinicIx`], [`PractitionerIx`], …).
+//!
+//! ```
+//! use slot_engine::Model;
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+//! // Entities are sorted by id, and an index is a position in that order.
+//! let ids: Vec<&str> = model.clinics().iter().map(|c| c.id.as_str()).collect();
+//! let mut sorted = ids.clone();
+//! sorted.sort();
+//! assert_eq!(ids, sorted);
+//! let ix = model.clinic_ix(ids[0]).unwrap();
+//! assert_eq!(ix.index(), 0);
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -133,6 +146,18 @@ pub struct Practitioner {
 
 impl Practitioner {
     /// Availability records, earliest first (they never overlap).
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/records-and-steps.json"))?;
+    /// for p in model.practitioners() {
+    ///     // Earliest first, and never sharing a date.
+    ///     for pair in p.records().windows(2) {
+    ///         assert!(pair[0].dates().start() < pair[1].dates().start());
+    ///         assert!(!pair[0].dates().overlaps(pair[1].dates()));
+    ///     }
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn records(&self) -> &[AvailabilityRecord] {
         &self.records
     }
@@ -165,6 +190,14 @@ impl Practitioner {
     }
 
     /// Whether the schedule type is assigned to this practitioner.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let omar = model.practitioner(model.practitioner_ix("omar").unwrap());
+    /// assert!(omar.has_schedule_type(model.schedule_type_ix("massage").unwrap()));
+    /// assert!(!omar.has_schedule_type(model.schedule_type_ix("christine-toronto").unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn has_schedule_type(&self, schedule_type: ScheduleTypeIx) -> bool {
         self.schedule_types.binary_search(&schedule_type).is_ok()
     }
@@ -350,6 +383,14 @@ impl Model {
     }
 
     /// Appointments, in document order.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let a = &model.appointments()[0];
+    /// assert_eq!(model.practitioner(a.practitioner).id.as_str(), "christine");
+    /// assert_eq!(a.start.to_string(), "2026-03-02T14:30:00Z");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn appointments(&self) -> &[Appointment] {
         &self.appointments
     }

@@ -8,6 +8,19 @@
 //!
 //! The same types serialize back, so a scenario is also the import/export format of an
 //! organisation's whole setup.
+//!
+//! ```
+//! use slot_engine::Scenario;
+//! let text = br#"{"version": 1, "clinics": [{"id": "toronto", "timezone": "America/Toronto"}]}"#;
+//! let scenario = Scenario::from_json(text)?;
+//! // Defaults are filled in, and the document prints back as the same scenario.
+//! assert_eq!(scenario.settings.slot_step_minutes, 15);
+//! assert_eq!(Scenario::from_json(scenario.to_json_pretty().as_bytes())?, scenario);
+//! // A typo is an error, not a silent default.
+//! let err = Scenario::from_json(br#"{"version": 1, "setings": {}}"#).unwrap_err();
+//! assert!(err.to_string().contains("unknown field `setings`"), "{err}");
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -57,6 +70,22 @@ pub struct Scenario {
 
 impl Scenario {
     /// Parses a scenario document, refusing anything the format does not allow.
+    ///
+    /// Only the document's shape is checked here; what relates several values is
+    /// checked by [`Model::new`](crate::Model::new).
+    ///
+    /// ```
+    /// use slot_engine::Scenario;
+    /// // Well-formed, so it parses, though the clinic it names does not exist.
+    /// let s = Scenario::from_json(br#"{"version": 1, "schedule_types": [{"id": "physio", "clinic": "nowhere"}]}"#)?;
+    /// assert!(slot_engine::Model::new(&s).is_err());
+    /// // `null` only where the default is null: a record's slot step may be left out, not null.
+    /// let err = Scenario::from_json(br#"{"version": 1, "practitioners": [{"id": "p", "type": "t",
+    ///   "home_clinic": "c", "availability": [{"start_date": "2026-01-01", "blocks": [], "slot_step_minutes": null}]}]}"#)
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("practitioners[0].availability[0].slot_step_minutes: invalid type: null"), "{err}");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Scenario, Error> {
         if bytes.len() > MAX_DOCUMENT_BYTES {
             return Err(Error::TooLarge {
@@ -79,7 +108,12 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// The document as pretty-printed JSON.
+    /// The document as pretty-printed JSON: what `openslot export` prints.
+    ///
+    /// ```
+    /// let s = slot_engine::Scenario::default();
+    /// assert!(s.to_json_pretty().starts_with("{\n  \"version\": 1,"));
+    /// ```
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).expect("a scenario always serializes")
     }
@@ -372,6 +406,12 @@ impl Status {
     }
 
     /// The scenario spelling.
+    ///
+    /// ```
+    /// use slot_engine::scenario::Status;
+    /// assert_eq!(Status::NoShow.as_str(), "no_show");
+    /// assert_eq!(Status::default(), Status::Booked);
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Booked => "booked",
@@ -472,6 +512,13 @@ pub struct Color(pub [u8; 3]);
 
 impl Color {
     /// The WCAG 2 relative luminance, 0 (black) ..= 1 (white).
+    ///
+    /// ```
+    /// use slot_engine::Color;
+    /// let light: Color = "#cfe8ff".parse().unwrap();
+    /// assert!(light.relative_luminance() > 0.7);
+    /// assert_eq!("#000000".parse::<Color>().unwrap().relative_luminance(), 0.0);
+    /// ```
     pub fn relative_luminance(self) -> f64 {
         let channel = |c: u8| {
             let c = f64::from(c) / 255.0;

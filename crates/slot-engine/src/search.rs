@@ -12,6 +12,17 @@
 //! on the wall-clock start orders them (start instants rise with wall-clock time within
 //! a date and zone), dates follow each other, and the streams of different clinics are
 //! merged at the end.
+//!
+//! ```
+//! use slot_engine::{Model, PortalQuery};
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+//! let all = model.open_slots(model.query().unwrap());
+//! // The first three open slots, searched only as far as needed.
+//! let q = PortalQuery::new(&model, "initial", "2026-03-01T12:00:00Z".parse().unwrap())?;
+//! let first = model.first_available(&q, "2026-03-02".parse().unwrap(), 3);
+//! assert_eq!(first, all[..3]);
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -78,6 +89,14 @@ impl DateRange {
     }
 
     /// Whether `date` is in the range.
+    ///
+    /// ```
+    /// use slot_engine::{Date, DateRange};
+    /// let week = DateRange::new(Date::new(2026, 3, 2)?, Date::new(2026, 3, 8)?)?;
+    /// assert!(week.contains(Date::new(2026, 3, 8)?));
+    /// assert!(!week.contains(Date::new(2026, 3, 9)?));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn contains(self, date: Date) -> bool {
         self.from <= date && date <= self.to
     }
@@ -148,6 +167,16 @@ impl PortalQuery {
     /// Limits the query to the practitioners with these ids (a patient's available
     /// practitioners). Unknown ids are refused; duplicates count once; an empty list
     /// gives no slots.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let now = "2026-03-01T12:00:00Z".parse().unwrap();
+    /// let nobody = PortalQuery::new(&model, "initial", now)?.with_practitioners(&model, &[])?;
+    /// assert!(model.first_available(&nobody, "2026-03-02".parse().unwrap(), 1).is_empty());
+    /// assert!(PortalQuery::new(&model, "initial", now)?.with_practitioners(&model, &["ghost"]).is_err());
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn with_practitioners(mut self, model: &Model, ids: &[&str]) -> Result<Self, Error> {
         let mut list = ids
             .iter()
@@ -293,6 +322,15 @@ impl Slot {
     }
 
     /// The start, in the clinic's offset at that instant.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let slot = model.open_slots(model.query().unwrap())[0];
+    /// assert_eq!(slot.start().to_rfc3339(), "2026-03-02T10:00:00-05:00");
+    /// assert_eq!(slot.end().to_rfc3339(), "2026-03-02T10:45:00-05:00");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn start(&self) -> DateTime<FixedOffset> {
         at_offset(self.start, self.start_offset)
     }

@@ -83,6 +83,12 @@ impl LocalTime {
 
 impl Zone {
     /// The IANA name.
+    ///
+    /// ```
+    /// let zone: slot_engine::Zone = "Europe/London".parse().unwrap();
+    /// assert_eq!(zone.name(), "Europe/London");
+    /// assert_eq!(zone.to_string(), "Europe/London");
+    /// ```
     pub fn name(self) -> &'static str {
         self.0.name()
     }
