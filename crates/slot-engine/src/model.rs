@@ -39,6 +39,13 @@ macro_rules! index_type {
 
         impl $name {
             /// The position in the model's id-sorted list.
+            ///
+            /// ```
+            /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+            /// let omar = model.practitioner_ix("omar").unwrap();
+            /// assert_eq!(model.practitioners()[omar.index()].id.as_str(), "omar");
+            /// # Ok::<(), slot_engine::Error>(())
+            /// ```
             pub fn index(self) -> usize {
                 self.0 as usize
             }
@@ -47,27 +54,76 @@ macro_rules! index_type {
 }
 
 index_type!(
-    /// A clinic of a [`Model`].
+    /// A clinic of a [`Model`]: a small copyable handle, valid only for that model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let whitby = model.clinic_ix("whitby").unwrap();
+    /// assert!(model.clinic(whitby).is_holiday("2026-05-18".parse().unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     ClinicIx
 );
 index_type!(
-    /// A schedule type of a [`Model`].
+    /// A schedule type of a [`Model`]: a small copyable handle, valid only for that
+    /// model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let whitby = model.schedule_type(model.schedule_type_ix("christine-whitby").unwrap());
+    /// assert_eq!(whitby.name.as_str(), "Christine Whitby");
+    /// assert!(whitby.telehealth);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     ScheduleTypeIx
 );
 index_type!(
-    /// A practitioner of a [`Model`].
+    /// A practitioner of a [`Model`]: a small copyable handle, valid only for that
+    /// model. Indices compare like ids, which is how slots are ordered.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let (christine, omar) = (model.practitioner_ix("christine").unwrap(), model.practitioner_ix("omar").unwrap());
+    /// assert!(christine < omar);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     PractitionerIx
 );
 index_type!(
-    /// A service of a [`Model`].
+    /// A service of a [`Model`]: a small copyable handle, valid only for that model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service(model.service_ix("initial").unwrap());
+    /// assert_eq!((initial.duration_minutes, initial.portal_conflicts), (45, 1));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     ServiceIx
 );
 index_type!(
-    /// A patient of a [`Model`].
+    /// A patient of a [`Model`]: a small copyable handle, valid only for that model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1,
+    ///   "clinics": [{"id": "c", "timezone": "Europe/London"}],
+    ///   "practitioners": [{"id": "p", "type": "physio", "home_clinic": "c"}],
+    ///   "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com",
+    ///                 "available_practitioners": ["p", "p"]}]}"#)?;
+    /// let ada = model.patient(model.patient_ix("ada").unwrap());
+    /// assert_eq!(ada.available_practitioners.as_deref().map(<[_]>::len), Some(1)); // duplicates count once
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     PatientIx
 );
 
 /// Validated organisation settings.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(br#"{"version": 1, "settings": {"resolution_minutes": 15}}"#)?;
+/// let s = model.settings();
+/// assert_eq!((s.resolution.minutes(), s.slot_step_minutes, s.max_days_ahead), (15, 15, 365));
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// Cell size.
@@ -80,7 +136,16 @@ pub struct Settings {
     pub max_days_ahead: u32,
 }
 
-/// A clinic (location).
+/// A clinic (location), with its holidays sorted for lookup.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(br#"{"version": 1, "clinics": [{"id": "whitby",
+///   "timezone": "America/Toronto", "holidays": ["2026-12-25", "2026-05-18", "2026-12-25"]}]}"#)?;
+/// let whitby = &model.clinics()[0];
+/// assert_eq!(whitby.name.as_str(), "whitby"); // the id when no name is given
+/// assert_eq!(whitby.holidays.len(), 2);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Clinic {
     /// Its id.
