@@ -198,6 +198,20 @@ pub struct StaffBooking {
 }
 
 /// Where a staff booking fits without an override.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let fit = model.check_staff(&StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-05-04T12:30:00-04:00".parse().unwrap(),
+///     duration_minutes: 60,
+///     purpose: Purpose::Unspecified,
+/// }).unwrap();
+/// // At 12:30 on Mondays Christine works in Whitby.
+/// assert_eq!(model.clinic(fit.clinic).id.as_str(), "whitby");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StaffFit {
     /// The schedule type whose blocks hold it.
@@ -207,6 +221,20 @@ pub struct StaffFit {
 }
 
 /// The kind of an [`OverrideReason`].
+///
+/// ```
+/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
+/// let reasons = model.check_staff(&StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-05-18T12:30:00-04:00".parse().unwrap(), // Whitby's holiday
+///     duration_minutes: 30,
+///     purpose: Purpose::ScheduleType(whitby),
+/// }).unwrap_err();
+/// assert_eq!(reasons.iter().map(|r| r.kind).collect::<Vec<_>>(), [OverrideKind::Holiday]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub enum OverrideKind {

@@ -175,6 +175,13 @@ impl Clinic {
 }
 
 /// A schedule type.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let massage = model.schedule_type(model.schedule_type_ix("massage").unwrap());
+/// assert_eq!(massage.clinic, None); // usable at any clinic: the record's, or the home clinic
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct ScheduleType {
@@ -191,6 +198,15 @@ pub struct ScheduleType {
 }
 
 /// A practitioner.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let omar = model.practitioner(model.practitioner_ix("omar").unwrap());
+/// assert_eq!(omar.kind.as_str(), "massage-therapist");
+/// assert_eq!(model.clinic(omar.home_clinic).id.as_str(), "whitby");
+/// assert_eq!(omar.schedule_types, [model.schedule_type_ix("massage").unwrap()]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Practitioner {
@@ -269,6 +285,14 @@ impl Practitioner {
 }
 
 /// A product or service.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let initial = &model.services()[0];
+/// assert_eq!(initial.practitioner_type.as_ref().map(|t| t.as_str()), Some("physiotherapist"));
+/// assert_eq!(initial.schedule_types, [model.schedule_type_ix("physio").unwrap()]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Service {
@@ -299,6 +323,14 @@ impl Service {
 }
 
 /// A patient.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(br#"{"version": 1,
+///   "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com"}]}"#)?;
+/// // No list: every practitioner bookable in the portal.
+/// assert_eq!(model.patients()[0].available_practitioners, None);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Patient {
@@ -312,6 +344,13 @@ pub struct Patient {
 
 /// An appointment. [`Model::appointments`] keeps the document's order, so the `i`-th
 /// is the scenario's `appointments[i]` (whose id, if any, is there).
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/conflicts.json"))?;
+/// // Cancelled appointments are kept, in document order, but take up no time.
+/// assert_eq!(model.appointments().len(), model.appointments().iter().filter(|a| a.end > a.start).count());
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Appointment {
@@ -423,6 +462,13 @@ impl Model {
     }
 
     /// Clinics, sorted by id.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let ids: Vec<&str> = model.clinics().iter().map(|c| c.id.as_str()).collect();
+    /// assert_eq!(ids, ["toronto", "whitby"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn clinics(&self) -> &[Clinic] {
         &self.clinics
     }
@@ -544,6 +590,13 @@ impl Model {
     }
 
     /// Every practitioner's index, in id order.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let ids: Vec<&str> = model.practitioner_indices().map(|p| model.practitioner(p).id.as_str()).collect();
+    /// assert_eq!(ids, ["christine", "omar"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioner_indices(&self) -> impl Iterator<Item = PractitionerIx> + '_ {
         (0..self.practitioners.len() as u32).map(PractitionerIx)
     }

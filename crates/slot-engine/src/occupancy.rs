@@ -171,6 +171,16 @@ impl Occupancy {
     }
 
     /// The most appointments sharing one cell of `span` (0 for an empty span).
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+    /// let r = Resolution::new(5).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let occupancy = Occupancy::new(r, [(at("2026-03-02T14:07:00Z"), at("2026-03-02T14:09:00Z"))], []);
+    /// // The off-grid appointment takes the whole 14:05 cell.
+    /// assert_eq!(occupancy.max_count(CellSpan::touched_by(r, at("2026-03-02T14:05:00Z"), at("2026-03-02T14:06:00Z"))), 1);
+    /// assert_eq!(occupancy.max_count(CellSpan::touched_by(r, at("2026-03-02T14:10:00Z"), at("2026-03-02T14:20:00Z"))), 0);
+    /// ```
     pub fn max_count(&self, span: CellSpan) -> u32 {
         if span.is_empty() {
             return 0;

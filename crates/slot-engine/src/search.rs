@@ -146,6 +146,16 @@ impl PortalQuery {
     }
 
     /// Like [`PortalQuery::new`], with a service index.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service_ix("initial").unwrap();
+    /// let q = PortalQuery::for_service(&model, initial, "2026-03-01T12:00:00Z".parse().unwrap())?;
+    /// assert_eq!(q.service(), initial);
+    /// assert_eq!(q.practitioners(), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn for_service(model: &Model, service: ServiceIx, now: Instant) -> Result<Self, Error> {
         if !model.service(service).book_from_portal {
             return Err(Error::invalid(
@@ -193,6 +203,16 @@ impl PortalQuery {
     }
 
     /// Limits the query to these practitioners (`None`: no limit).
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let christine = model.practitioner_ix("christine").unwrap();
+    /// let q = PortalQuery::new(&model, "initial", "2026-03-01T12:00:00Z".parse().unwrap())?
+    ///     .with_practitioner_indices(Some(vec![christine, christine]));
+    /// assert_eq!(q.practitioners(), Some(&[christine][..]));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn with_practitioner_indices(mut self, list: Option<Vec<PractitionerIx>>) -> Self {
         self.practitioners = list.map(|mut l| {
             l.sort_unstable();
