@@ -1,5 +1,15 @@
 //! The answer document: `{"slots": [...]}` with ids and local times, as `openslot
 //! slots` prints it.
+//!
+//! ```
+//! use slot_engine::{Answer, Model};
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+//! let answer = Answer::new(&model, &model.open_slots(model.query().unwrap()));
+//! let expected: Answer =
+//!     serde_json::from_slice(include_bytes!("../tests/data/scenarios/basic.expected.json")).unwrap();
+//! assert_eq!(answer, expected);
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::io;
 

@@ -6,6 +6,16 @@
 //! portal, also by the overlay). The search walks runs, not cells; a slot fits in a
 //! run exactly when every cell it touches is covered by that one schedule type
 //! (rules 5 and 7).
+//!
+//! ```
+//! use slot_engine::{Date, RecordDates};
+//! let winter = RecordDates::new(Date::new(2026, 1, 1)?, Some(Date::new(2026, 4, 30)?))?;
+//! let from_april = RecordDates::new(Date::new(2026, 4, 15)?, None)?;
+//! // Two records of one practitioner may not share a date.
+//! assert!(winter.overlaps(from_april));
+//! assert!(!winter.contains(Date::new(2026, 5, 1)?));
+//! # Ok::<(), slot_engine::ValueError>(())
+//! ```
 
 use std::fmt;
 
@@ -52,6 +62,14 @@ impl RecordDates {
     }
 
     /// Whether `date` falls in the record.
+    ///
+    /// ```
+    /// use slot_engine::{Date, RecordDates};
+    /// let spring = RecordDates::new(Date::new(2026, 3, 1)?, Some(Date::new(2026, 5, 31)?))?;
+    /// assert!(spring.contains(Date::new(2026, 5, 31)?)); // the end date is included
+    /// assert!(!spring.contains(Date::new(2026, 6, 1)?));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn contains(self, date: Date) -> bool {
         self.start <= date && self.end.is_none_or(|end| date <= end)
     }
@@ -107,7 +125,34 @@ pub struct Run {
 /// A validated availability record.
 ///
 /// Built by [`Model`](crate::Model) from the scenario; read it through
-/// [`Practitioner::records`](crate::model::Practitioner::records).
+/// [`Practitioner::records`](crate::model::Practitioner::records) or
+/// [`Practitioner::record_on`](crate::model::Practitioner::record_on).
+///
+/// ```
+/// use slot_engine::{Model, Weekday};
+/// let model = Model::from_json(br#"{"version": 1,
+///   "clinics": [{"id": "toronto", "timezone": "America/Toronto"}],
+///   "schedule_types": [{"id": "physio"}, {"id": "massage"}],
+///   "practitioners": [{"id": "christine", "type": "physiotherapist", "home_clinic": "toronto",
+///     "schedule_types": ["physio", "massage"],
+///     "availability": [{"start_date": "2026-03-01", "end_date": "2026-06-30", "slot_step_minutes": 20,
+///       "blocks": [{"days": ["mon"], "start": "09:00", "end": "12:00", "schedule_type": "physio"},
+///                  {"days": ["mon"], "start": "13:00", "end": "15:00", "schedule_type": "massage"}],
+///       "portal_blocks": [{"days": ["mon"], "start": "10:00", "end": "14:00"}]}]}]
+/// }"#)?;
+/// let record = &model.practitioners()[0].records()[0];
+/// assert_eq!(record.dates().to_string(), "2026-03-01..2026-06-30");
+/// assert_eq!(record.slot_step(), 20);
+/// assert_eq!(record.grids().len(), 2); // one per schedule type
+///
+/// // In the clinic: both blocks. Online: only what the overlay leaves of them.
+/// let stretch = |portal| -> Vec<(u16, u16)> {
+///     record.runs(Weekday::Mon, portal).iter().map(|r| (r.start / 60, r.end / 60)).collect()
+/// };
+/// assert_eq!(stretch(false), [(9, 12), (13, 15)]);
+/// assert_eq!(stretch(true), [(10, 12), (13, 14)]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AvailabilityRecord {
     dates: RecordDates,
@@ -185,6 +230,16 @@ impl AvailabilityRecord {
     }
 
     /// The grid of one schedule type, if the record has blocks of it.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let record = &model.practitioner(model.practitioner_ix("christine").unwrap()).records()[0];
+    /// let whitby = record.grid_of(model.schedule_type_ix("christine-whitby").unwrap()).unwrap();
+    /// assert_eq!(whitby.grid.to_string(), "mon 12:00-14:00");
+    /// assert_eq!(model.clinic(whitby.clinic).id.as_str(), "whitby");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn grid_of(&self, schedule_type: ScheduleTypeIx) -> Option<&TypeGrid> {
         self.grids
             .binary_search_by_key(&schedule_type, |g| g.schedule_type)
@@ -194,11 +249,29 @@ impl AvailabilityRecord {
 
     /// The portal overlay, or `None` when not customised (all available cells are
     /// bookable online).
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// // basic.json does not customise the portal: all its availability is online.
+    /// assert!(model.practitioners()[0].records()[0].portal().is_none());
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn portal(&self) -> Option<&WeekGrid> {
         self.portal.as_ref()
     }
 
     /// The schedule type covering the cell holding `minute` of `day`, if any.
+    ///
+    /// ```
+    /// use slot_engine::{Model, Weekday};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let record = &model.practitioner(model.practitioner_ix("christine").unwrap()).records()[0];
+    /// let at_noon = record.type_at(Weekday::Mon, 12 * 60).unwrap();
+    /// assert_eq!(model.schedule_type(at_noon.schedule_type).id.as_str(), "christine-whitby");
+    /// assert!(record.type_at(Weekday::Tue, 12 * 60).is_none());
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn type_at(&self, day: Weekday, minute: u32) -> Option<&TypeGrid> {
         self.grids.iter().find(|g| g.grid.is_set(day, minute))
     }

@@ -4,6 +4,20 @@
 //! range-checked `new`), so a value you hold is always in range: dates lie in
 //! 2000-01-01 ..= 2199-12-31, wall-clock times in 00:00 ..= 24:00, and instants have
 //! a UTC date in the same years.
+//!
+//! ```
+//! use slot_engine::{Date, Instant, WallTime, Weekday};
+//! let date: Date = "2026-11-01".parse()?;
+//! assert_eq!(date.weekday(), Weekday::Sun);
+//! let end: WallTime = "24:00".parse()?; // only ever the end of a block
+//! assert_eq!(end, WallTime::END_OF_DAY);
+//! // The same instant written in two offsets; fractions are exact to the nanosecond.
+//! let a: Instant = "2026-11-01T01:30:00.25-04:00".parse()?;
+//! let b: Instant = "2026-11-01T05:30:00.25Z".parse()?;
+//! assert_eq!(a, b);
+//! assert_eq!(a.unix_nanos() % 1_000_000_000, 250_000_000);
+//! # Ok::<(), slot_engine::ValueError>(())
+//! ```
 
 use std::fmt;
 use std::str::FromStr;

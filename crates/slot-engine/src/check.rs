@@ -7,8 +7,24 @@
 //! The store calls it inside its booking transaction; the admin "why is this time not
 //! offered?" page shows its reason.
 //!
-//! [`Model::check_staff`] answers a front-desk booking (the spec's *Staff bookings*):
+//! [`Model::check_staff`] answers a front-desk booking (`docs/scenario.md`, *Checking
+//! one staff booking*):
 //! it fits, or here is every reason it needs an explicit override.
+//!
+//! ```
+//! use slot_engine::{Model, Rule};
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+//! let portal = &model.query().unwrap().portal;
+//! let christine = model.practitioner_ix("christine").unwrap();
+//! // Every slot the search offers is bookable, and checks to the same slot.
+//! for slot in model.open_slots(model.query().unwrap()) {
+//!     assert_eq!(model.check(portal, christine, slot.start_instant()), Ok(slot));
+//! }
+//! // 09:10 is not on the 15-minute step.
+//! let no = model.check(portal, christine, "2026-03-04T09:10:00-05:00".parse().unwrap()).unwrap_err();
+//! assert_eq!(no.rule, Rule::Candidates);
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -19,7 +35,7 @@ use crate::occupancy::CellSpan;
 use crate::search::{PortalQuery, Slot, practitioner_offered};
 use crate::zone::{LocalTime, Zone};
 
-/// A rule of the scenario spec, by its number.
+/// A slot rule of `docs/scenario.md`, by its number.
 ///
 /// ```
 /// use slot_engine::Rule;
@@ -88,6 +104,22 @@ impl fmt::Display for Rule {
 }
 
 /// Why a portal booking is refused: the rule, and a reason in words.
+///
+/// The rule numbers are those of `docs/scenario.md` and never change for a v1
+/// scenario; the reason is for people and may be reworded.
+///
+/// ```
+/// use slot_engine::{Model, Rule};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let christine = model.practitioner_ix("christine").unwrap();
+/// // Tuesday: the record is in force, but there is no block then.
+/// let no = model
+///     .check(&model.query().unwrap().portal, christine, "2026-03-03T10:00:00-05:00".parse().unwrap())
+///     .unwrap_err();
+/// assert_eq!(no.rule, Rule::OneScheduleType);
+/// assert_eq!(no.to_string(), "christine is not available at 10:00 on Tuesdays (availability record 2026-03-01..) (rule 5)");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rejection {
     /// The first rule (in the order 3, 4, 2, 5, …, 12) that excludes the booking.
@@ -107,7 +139,26 @@ fn reject<T>(rule: Rule, reason: String) -> Result<T, Rejection> {
     Err(Rejection { rule, reason })
 }
 
-/// What a staff booking is for: a service, a schedule type, or neither.
+/// What a staff booking is for: a service, a schedule type, or neither. It decides
+/// which schedule types' blocks may hold the booking.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let christine = model.practitioner_ix("christine").unwrap();
+/// let booking = |purpose| StaffBooking {
+///     practitioner: christine,
+///     start: "2026-05-04T09:00:00-04:00".parse().unwrap(),
+///     duration_minutes: 30,
+///     purpose,
+/// };
+/// // Without a service or schedule type, any of the practitioner's blocks will do.
+/// assert!(model.check_staff(&booking(Purpose::Unspecified)).is_ok());
+/// // At 09:00 Christine works in Toronto: booked as a Whitby visit, it needs an override.
+/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
+/// assert!(model.check_staff(&booking(Purpose::ScheduleType(whitby))).is_err());
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
     /// A service: its schedule types are the ones that may hold the booking.
@@ -118,7 +169,22 @@ pub enum Purpose {
     Unspecified,
 }
 
-/// A booking made by front-desk staff.
+/// A booking made by front-desk staff: no portal rules, any duration, any start.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let booking = StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     // Off the 15-minute step and 50 minutes long: fine for staff.
+///     start: "2026-03-04T09:05:00-05:00".parse().unwrap(),
+///     duration_minutes: 50,
+///     purpose: Purpose::Service(model.service_ix("initial").unwrap()),
+/// };
+/// let fit = model.check_staff(&booking).unwrap();
+/// assert_eq!(model.schedule_type(fit.schedule_type).id.as_str(), "physio");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StaffBooking {
     /// With whom.
@@ -132,6 +198,20 @@ pub struct StaffBooking {
 }
 
 /// Where a staff booking fits without an override.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let fit = model.check_staff(&StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-05-04T12:30:00-04:00".parse().unwrap(),
+///     duration_minutes: 60,
+///     purpose: Purpose::Unspecified,
+/// }).unwrap();
+/// // At 12:30 on Mondays Christine works in Whitby.
+/// assert_eq!(model.clinic(fit.clinic).id.as_str(), "whitby");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StaffFit {
     /// The schedule type whose blocks hold it.
@@ -141,6 +221,20 @@ pub struct StaffFit {
 }
 
 /// The kind of an [`OverrideReason`].
+///
+/// ```
+/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
+/// let reasons = model.check_staff(&StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-05-18T12:30:00-04:00".parse().unwrap(), // Whitby's holiday
+///     duration_minutes: 30,
+///     purpose: Purpose::ScheduleType(whitby),
+/// }).unwrap_err();
+/// assert_eq!(reasons.iter().map(|r| r.kind).collect::<Vec<_>>(), [OverrideKind::Holiday]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[allow(missing_docs)]
 pub enum OverrideKind {
@@ -154,6 +248,21 @@ pub enum OverrideKind {
 }
 
 /// One reason a staff booking needs an explicit override.
+///
+/// ```
+/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let booking = StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-03-02T11:30:00-05:00".parse().unwrap(), // runs past the 12:00 end
+///     duration_minutes: 60,
+///     purpose: Purpose::Unspecified,
+/// };
+/// let reasons = model.check_staff(&booking).unwrap_err();
+/// assert_eq!(reasons[0].kind, OverrideKind::OutsideAvailability);
+/// assert_eq!(reasons[0].to_string(), "60 minutes from 11:30 on 2026-03-02 is outside christine's Physiotherapy availability");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OverrideReason {
     /// What kind of reason.

@@ -1,10 +1,22 @@
 //! Weekly bit grids: which cells of a Monday-to-Sunday week are set.
 //!
-//! A week is cut into cells of [`Resolution`] minutes (rule 1 of the scenario spec);
+//! A week is cut into cells of [`Resolution`] minutes (rule 1 of `docs/scenario.md`);
 //! a [`WeekGrid`] holds one bit per cell, Monday 00:00 first. Availability blocks of
 //! one schedule type, and the portal overlay of a record, are each one grid. Questions
 //! the search asks ("is this whole slot covered?", "where are the covered stretches on
 //! Tuesdays?") are word-wide bit operations on it.
+//!
+//! ```
+//! use slot_engine::{Resolution, WeekGrid, Weekday};
+//! let r = Resolution::new(5).unwrap();
+//! let mut physio = WeekGrid::new(r);
+//! physio.fill(Weekday::Mon, "09:00".parse()?, "12:00".parse()?);
+//! // A 45-minute slot from 11:15 touches the cells up to 11:55: covered.
+//! assert!(physio.covers(Weekday::Mon, 11 * 60 + 15, 12 * 60));
+//! // From 11:30 it would run past 12:00: not covered.
+//! assert!(!physio.covers(Weekday::Mon, 11 * 60 + 30, 12 * 60 + 15));
+//! # Ok::<(), slot_engine::ValueError>(())
+//! ```
 
 use std::fmt;
 
@@ -113,6 +125,14 @@ impl WeekGrid {
     }
 
     /// Sets every cell touched by `[start, end)` on `day`.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let mut grid = WeekGrid::new(Resolution::new(15).unwrap());
+    /// grid.fill(Weekday::Sat, "08:00".parse()?, "08:05".parse()?); // takes the whole 08:00 cell
+    /// assert_eq!(grid.to_string(), "sat 08:00-08:15");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn fill(&mut self, day: Weekday, start: WallTime, end: WallTime) {
         let (a, b) = self
             .resolution
@@ -121,6 +141,14 @@ impl WeekGrid {
     }
 
     /// Whether any cell touched by `[start, end)` on `day` is already set.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let grid = WeekGrid::parse(Resolution::new(5).unwrap(), "mon 09:00-10:00")?;
+    /// assert!(grid.any_in(Weekday::Mon, "09:55".parse()?, "11:00".parse()?));
+    /// assert!(!grid.any_in(Weekday::Mon, "10:00".parse()?, "11:00".parse()?));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn any_in(&self, day: Weekday, start: WallTime, end: WallTime) -> bool {
         let (a, b) = self
             .resolution
@@ -130,6 +158,16 @@ impl WeekGrid {
 
     /// Whether every cell touched by the wall-clock minutes `[start, end)` of `day` is
     /// set. Minutes past 24:00 are never covered; an empty interval is.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let grid = WeekGrid::parse(Resolution::new(15).unwrap(), "mon 09:00-12:00")?;
+    /// assert!(grid.covers(Weekday::Mon, 9 * 60, 12 * 60));
+    /// assert!(grid.covers(Weekday::Mon, 11 * 60, 11 * 60 + 50)); // ends inside the last cell
+    /// assert!(!grid.covers(Weekday::Mon, 11 * 60, 12 * 60 + 1));
+    /// assert!(!grid.covers(Weekday::Tue, 9 * 60, 10 * 60));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn covers(&self, day: Weekday, start_minute: u32, end_minute: u32) -> bool {
         if end_minute > MINUTES_PER_DAY {
             return false;
@@ -139,6 +177,14 @@ impl WeekGrid {
     }
 
     /// Whether the cell holding `minute` (< 1440) of `day` is set.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let grid = WeekGrid::parse(Resolution::new(15).unwrap(), "wed 09:00-09:15")?;
+    /// assert!(grid.is_set(Weekday::Wed, 9 * 60 + 14));
+    /// assert!(!grid.is_set(Weekday::Wed, 9 * 60 + 15));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn is_set(&self, day: Weekday, minute: u32) -> bool {
         let cell = (minute / self.resolution.minutes()) as usize;
         self.day(day).get(cell).is_some_and(|bit| *bit)
@@ -161,7 +207,18 @@ impl WeekGrid {
         }
     }
 
-    /// The cells set in both grids.
+    /// The cells set in both grids: how a schedule type's availability and a portal
+    /// overlay give what is bookable online.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid};
+    /// let r = Resolution::new(15).unwrap();
+    /// let physio = WeekGrid::parse(r, "mon 09:00-12:00; wed 09:00-12:00")?;
+    /// let overlay = WeekGrid::parse(r, "mon 10:00-14:00")?;
+    /// assert_eq!(physio.intersection(&overlay).to_string(), "mon 10:00-12:00");
+    /// assert_eq!(physio.union(&overlay).to_string(), "mon 09:00-14:00; wed 09:00-12:00");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn intersection(&self, other: &WeekGrid) -> WeekGrid {
         debug_assert_eq!(self.resolution, other.resolution);
         let mut bits = self.bits.clone();
@@ -189,12 +246,29 @@ impl WeekGrid {
     }
 
     /// The number of set cells.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid};
+    /// let grid = WeekGrid::parse(Resolution::new(5).unwrap(), "tue 09:00-10:00")?;
+    /// assert_eq!(grid.count(), 12);
+    /// assert!(!grid.is_empty());
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn count(&self) -> usize {
         self.bits.count_ones()
     }
 
     /// Builds a grid from its text form (see `Display`): `;`-separated days, each a day
     /// name followed by `HH:MM-HH:MM` ranges on the grid. Meant for tests and tools.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let r = Resolution::new(15).unwrap();
+    /// let grid = WeekGrid::parse(r, "mon 09:00-12:00; fri 13:00-24:00")?;
+    /// assert!(grid.covers(Weekday::Fri, 23 * 60, 24 * 60));
+    /// assert!(WeekGrid::parse(r, "mon 09:00-09:10").is_err()); // off the 15-minute grid
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn parse(resolution: Resolution, text: &str) -> Result<WeekGrid, ValueError> {
         let mut grid = WeekGrid::new(resolution);
         for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {

@@ -2,7 +2,8 @@
 //! go in?
 //!
 //! The engine is pure: no I/O, no clock, no randomness, no async. "Now" is an argument.
-//! It answers exactly as the scenario spec (`scenario.md`, format v1) says.
+//! It answers exactly as the scenario spec says: `docs/scenario.md` in the repository
+//! (format v1), which is normative.
 //!
 //! # A tour, in reading order
 //!

@@ -4,6 +4,19 @@
 //! [`Model::new`] is the one place a [`Scenario`] is checked. Entities are stored sorted
 //! by id (bytewise), so an index order *is* the answer's tie-break order, and they are
 //! referred to by small copyable indices ([`ClinicIx`], [`PractitionerIx`], …).
+//!
+//! ```
+//! use slot_engine::Model;
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+//! // Entities are sorted by id, and an index is a position in that order.
+//! let ids: Vec<&str> = model.clinics().iter().map(|c| c.id.as_str()).collect();
+//! let mut sorted = ids.clone();
+//! sorted.sort();
+//! assert_eq!(ids, sorted);
+//! let ix = model.clinic_ix(ids[0]).unwrap();
+//! assert_eq!(ix.index(), 0);
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -26,6 +39,13 @@ macro_rules! index_type {
 
         impl $name {
             /// The position in the model's id-sorted list.
+            ///
+            /// ```
+            /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+            /// let omar = model.practitioner_ix("omar").unwrap();
+            /// assert_eq!(model.practitioners()[omar.index()].id.as_str(), "omar");
+            /// # Ok::<(), slot_engine::Error>(())
+            /// ```
             pub fn index(self) -> usize {
                 self.0 as usize
             }
@@ -34,27 +54,76 @@ macro_rules! index_type {
 }
 
 index_type!(
-    /// A clinic of a [`Model`].
+    /// A clinic of a [`Model`]: a small copyable handle, valid only for that model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let whitby = model.clinic_ix("whitby").unwrap();
+    /// assert!(model.clinic(whitby).is_holiday("2026-05-18".parse().unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     ClinicIx
 );
 index_type!(
-    /// A schedule type of a [`Model`].
+    /// A schedule type of a [`Model`]: a small copyable handle, valid only for that
+    /// model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let whitby = model.schedule_type(model.schedule_type_ix("christine-whitby").unwrap());
+    /// assert_eq!(whitby.name.as_str(), "Christine Whitby");
+    /// assert!(whitby.telehealth);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     ScheduleTypeIx
 );
 index_type!(
-    /// A practitioner of a [`Model`].
+    /// A practitioner of a [`Model`]: a small copyable handle, valid only for that
+    /// model. Indices compare like ids, which is how slots are ordered.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let (christine, omar) = (model.practitioner_ix("christine").unwrap(), model.practitioner_ix("omar").unwrap());
+    /// assert!(christine < omar);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     PractitionerIx
 );
 index_type!(
-    /// A service of a [`Model`].
+    /// A service of a [`Model`]: a small copyable handle, valid only for that model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service(model.service_ix("initial").unwrap());
+    /// assert_eq!((initial.duration_minutes, initial.portal_conflicts), (45, 1));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     ServiceIx
 );
 index_type!(
-    /// A patient of a [`Model`].
+    /// A patient of a [`Model`]: a small copyable handle, valid only for that model.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1,
+    ///   "clinics": [{"id": "c", "timezone": "Europe/London"}],
+    ///   "practitioners": [{"id": "p", "type": "physio", "home_clinic": "c"}],
+    ///   "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com",
+    ///                 "available_practitioners": ["p", "p"]}]}"#)?;
+    /// let ada = model.patient(model.patient_ix("ada").unwrap());
+    /// assert_eq!(ada.available_practitioners.as_deref().map(<[_]>::len), Some(1)); // duplicates count once
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     PatientIx
 );
 
 /// Validated organisation settings.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(br#"{"version": 1, "settings": {"resolution_minutes": 15}}"#)?;
+/// let s = model.settings();
+/// assert_eq!((s.resolution.minutes(), s.slot_step_minutes, s.max_days_ahead), (15, 15, 365));
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
     /// Cell size.
@@ -67,7 +136,16 @@ pub struct Settings {
     pub max_days_ahead: u32,
 }
 
-/// A clinic (location).
+/// A clinic (location), with its holidays sorted for lookup.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(br#"{"version": 1, "clinics": [{"id": "whitby",
+///   "timezone": "America/Toronto", "holidays": ["2026-12-25", "2026-05-18", "2026-12-25"]}]}"#)?;
+/// let whitby = &model.clinics()[0];
+/// assert_eq!(whitby.name.as_str(), "whitby"); // the id when no name is given
+/// assert_eq!(whitby.holidays.len(), 2);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Clinic {
     /// Its id.
@@ -82,12 +160,28 @@ pub struct Clinic {
 
 impl Clinic {
     /// Whether `date` is one of the clinic's holidays.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1,
+    ///   "clinics": [{"id": "whitby", "timezone": "America/Toronto", "holidays": ["2026-05-18"]}]}"#)?;
+    /// let whitby = &model.clinics()[0];
+    /// assert!(whitby.is_holiday("2026-05-18".parse().unwrap()));
+    /// assert!(!whitby.is_holiday("2026-05-19".parse().unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn is_holiday(&self, date: Date) -> bool {
         self.holidays.binary_search(&date).is_ok()
     }
 }
 
 /// A schedule type.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let massage = model.schedule_type(model.schedule_type_ix("massage").unwrap());
+/// assert_eq!(massage.clinic, None); // usable at any clinic: the record's, or the home clinic
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct ScheduleType {
@@ -104,6 +198,15 @@ pub struct ScheduleType {
 }
 
 /// A practitioner.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let omar = model.practitioner(model.practitioner_ix("omar").unwrap());
+/// assert_eq!(omar.kind.as_str(), "massage-therapist");
+/// assert_eq!(model.clinic(omar.home_clinic).id.as_str(), "whitby");
+/// assert_eq!(omar.schedule_types, [model.schedule_type_ix("massage").unwrap()]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Practitioner {
@@ -124,11 +227,32 @@ pub struct Practitioner {
 
 impl Practitioner {
     /// Availability records, earliest first (they never overlap).
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/records-and-steps.json"))?;
+    /// for p in model.practitioners() {
+    ///     // Earliest first, and never sharing a date.
+    ///     for pair in p.records().windows(2) {
+    ///         assert!(pair[0].dates().start() < pair[1].dates().start());
+    ///         assert!(!pair[0].dates().overlaps(pair[1].dates()));
+    ///     }
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn records(&self) -> &[AvailabilityRecord] {
         &self.records
     }
 
-    /// The record in force on `date`, if any.
+    /// The record in force on `date`, if any (records never share a date).
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let christine = model.practitioner(model.practitioner_ix("christine").unwrap());
+    /// assert!(christine.record_on("2026-02-28".parse().unwrap()).is_none());
+    /// let record = christine.record_on("2026-03-02".parse().unwrap()).unwrap();
+    /// assert_eq!(record.dates().to_string(), "2026-03-01..");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn record_on(&self, date: Date) -> Option<&AvailabilityRecord> {
         let i = self.records.partition_point(|r| r.dates().start() <= date);
         i.checked_sub(1)
@@ -147,12 +271,28 @@ impl Practitioner {
     }
 
     /// Whether the schedule type is assigned to this practitioner.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let omar = model.practitioner(model.practitioner_ix("omar").unwrap());
+    /// assert!(omar.has_schedule_type(model.schedule_type_ix("massage").unwrap()));
+    /// assert!(!omar.has_schedule_type(model.schedule_type_ix("christine-toronto").unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn has_schedule_type(&self, schedule_type: ScheduleTypeIx) -> bool {
         self.schedule_types.binary_search(&schedule_type).is_ok()
     }
 }
 
 /// A product or service.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let initial = &model.services()[0];
+/// assert_eq!(initial.practitioner_type.as_ref().map(|t| t.as_str()), Some("physiotherapist"));
+/// assert_eq!(initial.schedule_types, [model.schedule_type_ix("physio").unwrap()]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Service {
@@ -169,13 +309,28 @@ pub struct Service {
 }
 
 impl Service {
-    /// Whether the service applies to `schedule_type`.
+    /// Whether the service applies to `schedule_type`: may be booked in its blocks.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service(model.service_ix("initial").unwrap());
+    /// assert!(initial.applies_to(model.schedule_type_ix("physio").unwrap()));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn applies_to(&self, schedule_type: ScheduleTypeIx) -> bool {
         self.schedule_types.binary_search(&schedule_type).is_ok()
     }
 }
 
 /// A patient.
+///
+/// ```
+/// let model = slot_engine::Model::from_json(br#"{"version": 1,
+///   "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com"}]}"#)?;
+/// // No list: every practitioner bookable in the portal.
+/// assert_eq!(model.patients()[0].available_practitioners, None);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Patient {
@@ -189,6 +344,13 @@ pub struct Patient {
 
 /// An appointment. [`Model::appointments`] keeps the document's order, so the `i`-th
 /// is the scenario's `appointments[i]` (whose id, if any, is there).
+///
+/// ```
+/// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/conflicts.json"))?;
+/// // Cancelled appointments are kept, in document order, but take up no time.
+/// assert_eq!(model.appointments().len(), model.appointments().iter().filter(|a| a.end > a.start).count());
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub struct Appointment {
@@ -243,6 +405,28 @@ pub struct Model {
 impl Model {
     /// Checks every rule of the format and builds the model, or names the first
     /// offending item.
+    ///
+    /// This is the one place a scenario is validated: what relates several values
+    /// (references, ranges, overlapping records or blocks) is refused here, after
+    /// [`Scenario::from_json`] has refused what is not of the format's shape.
+    ///
+    /// ```
+    /// use slot_engine::{Model, Scenario};
+    /// let mut scenario = Scenario::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let model = Model::new(&scenario)?;
+    /// assert_eq!(model.practitioners()[0].records().len(), 1);
+    ///
+    /// // A second record from 2026-06-01 overlaps the open-ended one.
+    /// let mut second = scenario.practitioners[0].availability[0].clone();
+    /// second.start_date = "2026-06-01".parse().unwrap();
+    /// scenario.practitioners[0].availability.push(second);
+    /// let err = Model::new(&scenario).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     r#"practitioner "christine": availability records 2026-03-01.. and 2026-06-01.. overlap"#
+    /// );
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn new(scenario: &Scenario) -> Result<Model, Error> {
         Builder::new(scenario)?.build()
     }
@@ -265,11 +449,26 @@ impl Model {
     }
 
     /// The scenario's own query, if it had one.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let query = model.query().unwrap();
+    /// assert_eq!(model.service(query.portal.service()).id.as_str(), "initial");
+    /// assert_eq!(query.dates.len(), 3);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn query(&self) -> Option<&SlotQuery> {
         self.query.as_ref()
     }
 
     /// Clinics, sorted by id.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let ids: Vec<&str> = model.clinics().iter().map(|c| c.id.as_str()).collect();
+    /// assert_eq!(ids, ["toronto", "whitby"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn clinics(&self) -> &[Clinic] {
         &self.clinics
     }
@@ -295,6 +494,14 @@ impl Model {
     }
 
     /// Appointments, in document order.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let a = &model.appointments()[0];
+    /// assert_eq!(model.practitioner(a.practitioner).id.as_str(), "christine");
+    /// assert_eq!(a.start.to_string(), "2026-03-02T14:30:00Z");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn appointments(&self) -> &[Appointment] {
         &self.appointments
     }
@@ -334,7 +541,16 @@ impl Model {
         self.schedule_type_ids.get(id).copied()
     }
 
-    /// The practitioner with this id.
+    /// The practitioner with this id: how a caller holding scenario ids (a command
+    /// line, the store's rows) gets to the model's indices.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let ix = model.practitioner_ix("christine").unwrap();
+    /// assert_eq!(model.practitioner(ix).id.as_str(), "christine");
+    /// assert_eq!(model.practitioner_ix("nobody"), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioner_ix(&self, id: &str) -> Option<PractitionerIx> {
         self.practitioner_ids.get(id).copied()
     }
@@ -352,6 +568,15 @@ impl Model {
     /// The clinic whose timezone and holidays apply to blocks of `schedule_type` in a
     /// record of a practitioner (rule 6): the schedule type's clinic, else the
     /// record's, else the practitioner's home clinic.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let christine = model.practitioner_ix("christine").unwrap();
+    /// let record = &model.practitioner(christine).records()[0];
+    /// let clinic = model.slot_clinic(model.schedule_type_ix("physio").unwrap(), record, christine);
+    /// assert_eq!(model.clinic(clinic).zone.name(), "America/Toronto");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn slot_clinic(
         &self,
         schedule_type: ScheduleTypeIx,
@@ -365,6 +590,13 @@ impl Model {
     }
 
     /// Every practitioner's index, in id order.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let ids: Vec<&str> = model.practitioner_indices().map(|p| model.practitioner(p).id.as_str()).collect();
+    /// assert_eq!(ids, ["christine", "omar"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioner_indices(&self) -> impl Iterator<Item = PractitionerIx> + '_ {
         (0..self.practitioners.len() as u32).map(PractitionerIx)
     }

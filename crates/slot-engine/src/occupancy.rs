@@ -5,6 +5,24 @@
 //! takes the whole 14:05 cell. [`Occupancy`] keeps, per practitioner, the piecewise
 //! constant count of appointments per cell and the cells touched by time off; the
 //! search asks it for the cells that are *blocked* at a given capacity.
+//!
+//! ```
+//! use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+//! let r = Resolution::new(15).unwrap();
+//! let at = |s: &str| s.parse::<Instant>().unwrap();
+//! // Two appointments 09:00-09:30, and time off from 11:00 to 11:10.
+//! let occupancy = Occupancy::new(
+//!     r,
+//!     [(at("2026-03-02T09:00:00Z"), at("2026-03-02T09:30:00Z")); 2],
+//!     [(at("2026-03-02T11:00:00Z"), at("2026-03-02T11:10:00Z"))],
+//! );
+//! let slot = CellSpan::touched_by(r, at("2026-03-02T09:15:00Z"), at("2026-03-02T10:00:00Z"));
+//! assert!(!occupancy.is_free(slot, 2)); // two of two places taken at 09:15
+//! assert!(occupancy.is_free(slot, 3));
+//! // Time off blocks whatever the capacity, and takes the whole 11:00 cell.
+//! let late = CellSpan::touched_by(r, at("2026-03-02T11:10:00Z"), at("2026-03-02T11:20:00Z"));
+//! assert!(!occupancy.is_free(late, 100));
+//! ```
 
 use std::borrow::Cow;
 
@@ -49,6 +67,13 @@ impl CellSpan {
     }
 
     /// Whether the two spans share a cell.
+    ///
+    /// ```
+    /// use slot_engine::CellSpan;
+    /// let a = CellSpan { start: 10, end: 12 };
+    /// assert!(a.overlaps(CellSpan { start: 11, end: 13 }));
+    /// assert!(!a.overlaps(CellSpan { start: 12, end: 13 })); // half-open: they only meet
+    /// ```
     pub fn overlaps(self, other: CellSpan) -> bool {
         self.start < other.end && other.start < self.end
     }
@@ -146,6 +171,16 @@ impl Occupancy {
     }
 
     /// The most appointments sharing one cell of `span` (0 for an empty span).
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+    /// let r = Resolution::new(5).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let occupancy = Occupancy::new(r, [(at("2026-03-02T14:07:00Z"), at("2026-03-02T14:09:00Z"))], []);
+    /// // The off-grid appointment takes the whole 14:05 cell.
+    /// assert_eq!(occupancy.max_count(CellSpan::touched_by(r, at("2026-03-02T14:05:00Z"), at("2026-03-02T14:06:00Z"))), 1);
+    /// assert_eq!(occupancy.max_count(CellSpan::touched_by(r, at("2026-03-02T14:10:00Z"), at("2026-03-02T14:20:00Z"))), 0);
+    /// ```
     pub fn max_count(&self, span: CellSpan) -> u32 {
         if span.is_empty() {
             return 0;
@@ -160,6 +195,20 @@ impl Occupancy {
     }
 
     /// The first cell of `span` holding the most appointments, with that count.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+    /// let r = Resolution::new(15).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let occupancy = Occupancy::new(r, [
+    ///     (at("2026-03-02T09:00:00Z"), at("2026-03-02T10:00:00Z")),
+    ///     (at("2026-03-02T09:30:00Z"), at("2026-03-02T10:30:00Z")),
+    /// ], []);
+    /// let morning = CellSpan::touched_by(r, at("2026-03-02T08:00:00Z"), at("2026-03-02T12:00:00Z"));
+    /// let (cell, count) = occupancy.busiest_cell(morning).unwrap();
+    /// assert_eq!(count, 2);
+    /// assert_eq!(cell, CellSpan::touched_by(r, at("2026-03-02T09:30:00Z"), at("2026-03-02T09:45:00Z")).start);
+    /// ```
     pub fn busiest_cell(&self, span: CellSpan) -> Option<(i64, u32)> {
         if span.is_empty() {
             return None;
@@ -178,6 +227,16 @@ impl Occupancy {
     }
 
     /// Whether any cell of `span` is touched by time off.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+    /// let r = Resolution::new(5).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let occupancy = Occupancy::new(r, [], [(at("2026-03-02T12:00:00Z"), at("2026-03-02T12:42:00Z"))]);
+    /// // Time off ending at 12:42 takes the cell up to 12:45.
+    /// assert!(occupancy.time_off_touches(CellSpan::touched_by(r, at("2026-03-02T12:40:00Z"), at("2026-03-02T13:00:00Z"))));
+    /// assert!(!occupancy.time_off_touches(CellSpan::touched_by(r, at("2026-03-02T12:45:00Z"), at("2026-03-02T13:00:00Z"))));
+    /// ```
     pub fn time_off_touches(&self, span: CellSpan) -> bool {
         if span.is_empty() {
             return false;
@@ -199,6 +258,20 @@ impl Occupancy {
 
     /// The cells where a booking needing `capacity` places does not fit: time off, and
     /// cells holding `capacity` or more appointments. Disjoint, merged, earliest first.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+    /// let r = Resolution::new(15).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let occupancy = Occupancy::new(r, [
+    ///     (at("2026-03-02T09:00:00Z"), at("2026-03-02T10:00:00Z")),
+    ///     (at("2026-03-02T09:30:00Z"), at("2026-03-02T10:30:00Z")),
+    /// ], []);
+    /// let cells = |capacity| occupancy.blocked(capacity).iter().map(|s| s.end - s.start).collect::<Vec<_>>();
+    /// assert_eq!(cells(1), [6]); // 09:00 to 10:30, six cells
+    /// assert_eq!(cells(2), [2]); // 09:30 to 10:00, where both are
+    /// assert!(cells(3).is_empty());
+    /// ```
     pub fn blocked(&self, capacity: u32) -> Cow<'_, [CellSpan]> {
         if capacity <= 1 {
             return Cow::Borrowed(&self.blocked_any);

@@ -1,4 +1,4 @@
-//! The scenario document (format v1): the serde shape of `scenario.md`.
+//! The scenario document (format v1): the serde shape of `docs/scenario.md`.
 //!
 //! These types accept exactly the JSON the format allows: an unknown field, a key given
 //! twice, a missing required field, a `null` where the default is not null, or a value
@@ -8,6 +8,19 @@
 //!
 //! The same types serialize back, so a scenario is also the import/export format of an
 //! organisation's whole setup.
+//!
+//! ```
+//! use slot_engine::Scenario;
+//! let text = br#"{"version": 1, "clinics": [{"id": "toronto", "timezone": "America/Toronto"}]}"#;
+//! let scenario = Scenario::from_json(text)?;
+//! // Defaults are filled in, and the document prints back as the same scenario.
+//! assert_eq!(scenario.settings.slot_step_minutes, 15);
+//! assert_eq!(Scenario::from_json(scenario.to_json_pretty().as_bytes())?, scenario);
+//! // A typo is an error, not a silent default.
+//! let err = Scenario::from_json(br#"{"version": 1, "setings": {}}"#).unwrap_err();
+//! assert!(err.to_string().contains("unknown field `setings`"), "{err}");
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -57,6 +70,22 @@ pub struct Scenario {
 
 impl Scenario {
     /// Parses a scenario document, refusing anything the format does not allow.
+    ///
+    /// Only the document's shape is checked here; what relates several values is
+    /// checked by [`Model::new`](crate::Model::new).
+    ///
+    /// ```
+    /// use slot_engine::Scenario;
+    /// // Well-formed, so it parses, though the clinic it names does not exist.
+    /// let s = Scenario::from_json(br#"{"version": 1, "schedule_types": [{"id": "physio", "clinic": "nowhere"}]}"#)?;
+    /// assert!(slot_engine::Model::new(&s).is_err());
+    /// // `null` only where the default is null: a record's slot step may be left out, not null.
+    /// let err = Scenario::from_json(br#"{"version": 1, "practitioners": [{"id": "p", "type": "t",
+    ///   "home_clinic": "c", "availability": [{"start_date": "2026-01-01", "blocks": [], "slot_step_minutes": null}]}]}"#)
+    ///     .unwrap_err();
+    /// assert!(err.to_string().starts_with("practitioners[0].availability[0].slot_step_minutes: invalid type: null"), "{err}");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Scenario, Error> {
         if bytes.len() > MAX_DOCUMENT_BYTES {
             return Err(Error::TooLarge {
@@ -79,7 +108,12 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// The document as pretty-printed JSON.
+    /// The document as pretty-printed JSON: what `openslot export` prints.
+    ///
+    /// ```
+    /// let s = slot_engine::Scenario::default();
+    /// assert!(s.to_json_pretty().starts_with("{\n  \"version\": 1,"));
+    /// ```
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(self).expect("a scenario always serializes")
     }
@@ -161,6 +195,16 @@ impl Default for Settings {
 }
 
 /// A clinic (location).
+///
+/// Only `id` and `timezone` are required; the name defaults to the id.
+///
+/// ```
+/// use slot_engine::scenario::Clinic;
+/// let c: Clinic = serde_json::from_str(r#"{"id": "whitby", "timezone": "America/Toronto", "holidays": ["2026-05-18"]}"#).unwrap();
+/// assert_eq!((c.name, c.holidays.len()), (None, 1));
+/// assert!(serde_json::from_str::<Clinic>(r#"{"id": "whitby", "timezone": "America/Toronto", "name": null}"#).is_ok());
+/// assert!(serde_json::from_str::<Clinic>(r#"{"id": "whitby", "timezone": "America/Toronto", "holidays": null}"#).is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -176,6 +220,14 @@ pub struct Clinic {
 }
 
 /// A schedule type: what a block of availability is for.
+///
+/// ```
+/// use slot_engine::scenario::ScheduleType;
+/// let t: ScheduleType = serde_json::from_str(r#"{"id": "physio"}"#).unwrap();
+/// // Usable at any clinic, 30 minutes by default, no conflicts, black on white.
+/// assert_eq!((t.clinic, t.default_duration_minutes, t.allow_conflicts), (None, 30, false));
+/// assert_eq!(t.background_color.to_string(), "#ffffff");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -201,6 +253,14 @@ pub struct ScheduleType {
 }
 
 /// A practitioner with their availability records and time off.
+///
+/// ```
+/// use slot_engine::scenario::Practitioner;
+/// let p: Practitioner = serde_json::from_str(r#"{"id": "christine", "type": "physiotherapist", "home_clinic": "toronto"}"#).unwrap();
+/// assert!(p.active && p.bookable_in_portal);
+/// assert_eq!(p.kind.as_str(), "physiotherapist"); // `type` in JSON
+/// assert!(p.availability.is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -228,6 +288,16 @@ pub struct Practitioner {
 }
 
 /// A dated availability record: a weekly grid of blocks in force between two dates.
+///
+/// ```
+/// use slot_engine::scenario::AvailabilityRecord;
+/// let r: AvailabilityRecord = serde_json::from_str(r#"{"start_date": "2026-03-01", "blocks": [
+///     {"days": ["mon", "wed"], "start": "09:00", "end": "12:00", "schedule_type": "physio"}],
+///   "portal_blocks": []}"#).unwrap();
+/// assert_eq!(r.end_date, None); // open-ended
+/// assert_eq!(r.slot_step_minutes, None); // the organisation's setting
+/// assert_eq!(r.portal_blocks.as_deref().map(<[_]>::len), Some(0)); // customised: nothing online
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -259,6 +329,13 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Opti
 }
 
 /// Blocks of availability of one schedule type on some weekdays.
+///
+/// ```
+/// use slot_engine::scenario::Block;
+/// let b: Block = serde_json::from_str(r#"{"days": ["fri"], "start": "13:00", "end": "24:00", "schedule_type": "physio"}"#).unwrap();
+/// assert_eq!(b.end.to_string(), "24:00");
+/// assert!(serde_json::from_str::<Block>(r#"{"days": ["fri"], "start": "13:00", "end": "24:30", "schedule_type": "physio"}"#).is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -270,6 +347,14 @@ pub struct Block {
 }
 
 /// Part of the portal overlay of a record.
+///
+/// ```
+/// use slot_engine::scenario::PortalBlock;
+/// let b: PortalBlock = serde_json::from_str(r#"{"days": ["mon"], "start": "09:00", "end": "12:00"}"#).unwrap();
+/// assert_eq!(b.start.minutes(), 540);
+/// // A portal block has no schedule type.
+/// assert!(serde_json::from_str::<PortalBlock>(r#"{"days": ["mon"], "start": "09:00", "end": "12:00", "schedule_type": "physio"}"#).is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -280,6 +365,12 @@ pub struct PortalBlock {
 }
 
 /// A stretch of time a practitioner is away.
+///
+/// ```
+/// use slot_engine::scenario::TimeOff;
+/// let t: TimeOff = serde_json::from_str(r#"{"start": "2026-03-03T12:00:00-05:00", "end": "2026-03-03T17:00:00-05:00"}"#).unwrap();
+/// assert_eq!(t.end.unix_seconds() - t.start.unix_seconds(), 5 * 3600);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -289,6 +380,13 @@ pub struct TimeOff {
 }
 
 /// A product or service patients (or staff) book.
+///
+/// ```
+/// use slot_engine::scenario::Service;
+/// let s: Service = serde_json::from_str(r#"{"id": "initial", "duration_minutes": 45}"#).unwrap();
+/// // Not online unless asked for; one booking per slot; any practitioner type.
+/// assert_eq!((s.book_from_portal, s.portal_conflicts, s.practitioner_type), (false, 1, None));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -313,6 +411,13 @@ pub struct Service {
 }
 
 /// A patient.
+///
+/// ```
+/// use slot_engine::scenario::Patient;
+/// let p: Patient = serde_json::from_str(r#"{"id": "pat-1", "first_name": "Ada", "last_name": "Lane",
+///   "email": "ada@example.com", "available_practitioners": ["christine"]}"#).unwrap();
+/// assert_eq!(p.available_practitioners.unwrap()[0].as_str(), "christine");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -327,6 +432,14 @@ pub struct Patient {
 }
 
 /// An appointment that occupies (or, cancelled, no longer occupies) time.
+///
+/// ```
+/// use slot_engine::scenario::{Appointment, Status};
+/// let a: Appointment = serde_json::from_str(r#"{"practitioner": "christine",
+///   "start": "2026-03-02T14:07:00Z", "end": "2026-03-02T14:09:00Z"}"#).unwrap();
+/// assert_eq!(a.status, Status::Booked);
+/// assert!(a.status.occupies_time());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -372,6 +485,12 @@ impl Status {
     }
 
     /// The scenario spelling.
+    ///
+    /// ```
+    /// use slot_engine::scenario::Status;
+    /// assert_eq!(Status::NoShow.as_str(), "no_show");
+    /// assert_eq!(Status::default(), Status::Booked);
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Booked => "booked",
@@ -385,6 +504,14 @@ impl Status {
 
 /// The question a scenario asks: which slots of `service` are open between `from` and
 /// `to`, as seen at `now`.
+///
+/// ```
+/// use slot_engine::scenario::Query;
+/// let q: Query = serde_json::from_str(r#"{"service": "initial", "from": "2026-03-02", "to": "2026-03-08",
+///   "now": "2026-03-01T00:00:00Z", "practitioners": ["christine"]}"#).unwrap();
+/// assert_eq!(q.to.days_since(q.from), 6);
+/// assert!(!q.telehealth);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[allow(missing_docs)]
@@ -472,6 +599,13 @@ pub struct Color(pub [u8; 3]);
 
 impl Color {
     /// The WCAG 2 relative luminance, 0 (black) ..= 1 (white).
+    ///
+    /// ```
+    /// use slot_engine::Color;
+    /// let light: Color = "#cfe8ff".parse().unwrap();
+    /// assert!(light.relative_luminance() > 0.7);
+    /// assert_eq!("#000000".parse::<Color>().unwrap().relative_luminance(), 0.0);
+    /// ```
     pub fn relative_luminance(self) -> f64 {
         let channel = |c: u8| {
             let c = f64::from(c) / 255.0;

@@ -12,6 +12,17 @@
 //! on the wall-clock start orders them (start instants rise with wall-clock time within
 //! a date and zone), dates follow each other, and the streams of different clinics are
 //! merged at the end.
+//!
+//! ```
+//! use slot_engine::{Model, PortalQuery};
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+//! let all = model.open_slots(model.query().unwrap());
+//! // The first three open slots, searched only as far as needed.
+//! let q = PortalQuery::new(&model, "initial", "2026-03-01T12:00:00Z".parse().unwrap())?;
+//! let first = model.first_available(&q, "2026-03-02".parse().unwrap(), 3);
+//! assert_eq!(first, all[..3]);
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -78,11 +89,27 @@ impl DateRange {
     }
 
     /// Whether `date` is in the range.
+    ///
+    /// ```
+    /// use slot_engine::{Date, DateRange};
+    /// let week = DateRange::new(Date::new(2026, 3, 2)?, Date::new(2026, 3, 8)?)?;
+    /// assert!(week.contains(Date::new(2026, 3, 8)?));
+    /// assert!(!week.contains(Date::new(2026, 3, 9)?));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn contains(self, date: Date) -> bool {
         self.from <= date && date <= self.to
     }
 
     /// The dates, in order.
+    ///
+    /// ```
+    /// use slot_engine::{Date, DateRange};
+    /// let r = DateRange::new(Date::new(2026, 2, 27)?, Date::new(2026, 3, 1)?)?;
+    /// let days: Vec<String> = r.dates().map(|d| d.to_string()).collect();
+    /// assert_eq!(days, ["2026-02-27", "2026-02-28", "2026-03-01"]);
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn dates(self) -> impl Iterator<Item = Date> {
         (self.from.days()..=self.to.days()).filter_map(Date::from_days)
     }
@@ -119,6 +146,16 @@ impl PortalQuery {
     }
 
     /// Like [`PortalQuery::new`], with a service index.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service_ix("initial").unwrap();
+    /// let q = PortalQuery::for_service(&model, initial, "2026-03-01T12:00:00Z".parse().unwrap())?;
+    /// assert_eq!(q.service(), initial);
+    /// assert_eq!(q.practitioners(), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn for_service(model: &Model, service: ServiceIx, now: Instant) -> Result<Self, Error> {
         if !model.service(service).book_from_portal {
             return Err(Error::invalid(
@@ -140,6 +177,16 @@ impl PortalQuery {
     /// Limits the query to the practitioners with these ids (a patient's available
     /// practitioners). Unknown ids are refused; duplicates count once; an empty list
     /// gives no slots.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let now = "2026-03-01T12:00:00Z".parse().unwrap();
+    /// let nobody = PortalQuery::new(&model, "initial", now)?.with_practitioners(&model, &[])?;
+    /// assert!(model.first_available(&nobody, "2026-03-02".parse().unwrap(), 1).is_empty());
+    /// assert!(PortalQuery::new(&model, "initial", now)?.with_practitioners(&model, &["ghost"]).is_err());
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn with_practitioners(mut self, model: &Model, ids: &[&str]) -> Result<Self, Error> {
         let mut list = ids
             .iter()
@@ -156,6 +203,16 @@ impl PortalQuery {
     }
 
     /// Limits the query to these practitioners (`None`: no limit).
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let christine = model.practitioner_ix("christine").unwrap();
+    /// let q = PortalQuery::new(&model, "initial", "2026-03-01T12:00:00Z".parse().unwrap())?
+    ///     .with_practitioner_indices(Some(vec![christine, christine]));
+    /// assert_eq!(q.practitioners(), Some(&[christine][..]));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn with_practitioner_indices(mut self, list: Option<Vec<PractitionerIx>>) -> Self {
         self.practitioners = list.map(|mut l| {
             l.sort_unstable();
@@ -166,6 +223,16 @@ impl PortalQuery {
     }
 
     /// Asks only for telehealth slots (rule 8) when `telehealth` is true.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let now = "2026-03-01T12:00:00Z".parse().unwrap();
+    /// let q = PortalQuery::new(&model, "initial", now)?.with_telehealth(true);
+    /// // The only schedule type, Physiotherapy, offers no telehealth.
+    /// assert!(model.first_available(&q, "2026-03-02".parse().unwrap(), 1).is_empty());
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn with_telehealth(mut self, telehealth: bool) -> Self {
         self.telehealth = telehealth;
         self
@@ -199,7 +266,21 @@ impl PortalQuery {
     }
 }
 
-/// A portal query over a range of dates.
+/// A portal query over a range of dates: the question [`Model::open_slots`] answers.
+///
+/// A scenario's own `query` becomes one ([`Model::query`]); the server builds one per
+/// request from the signed-in patient and the dates shown.
+///
+/// ```
+/// use slot_engine::{DateRange, Model, PortalQuery, SlotQuery};
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let query = SlotQuery {
+///     portal: PortalQuery::new(&model, "initial", "2026-03-01T12:00:00Z".parse().unwrap())?,
+///     dates: DateRange::new("2026-03-04".parse().unwrap(), "2026-03-04".parse().unwrap()).unwrap(),
+/// };
+/// assert_eq!(model.open_slots(&query).len(), 10); // Wednesday, 09:00 to 11:15
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotQuery {
     /// Service, practitioners, now, telehealth.
@@ -211,7 +292,20 @@ pub struct SlotQuery {
 /// One open slot.
 ///
 /// Slots order as the answer lists them: by start instant, then practitioner id, then
-/// schedule type id, then clinic id.
+/// schedule type id, then clinic id. A slot names its practitioner, schedule type and
+/// clinic by model index; [`Answer`](crate::Answer) turns them back into ids.
+///
+/// ```
+/// use slot_engine::Model;
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+/// let slot = model.open_slots(model.query().unwrap())[0];
+/// assert_eq!(model.practitioner(slot.practitioner).id.as_str(), "christine");
+/// assert_eq!(model.clinic(slot.clinic).id.as_str(), "toronto");
+/// assert_eq!(slot.start_text(), "2026-03-02T10:00:00-05:00");
+/// assert_eq!(slot.end_instant().to_string(), "2026-03-02T15:45:00Z");
+/// assert_eq!(slot.end_seconds() - slot.start_seconds(), 45 * 60);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Slot {
     /// Who.
@@ -248,6 +342,15 @@ impl Slot {
     }
 
     /// The start, in the clinic's offset at that instant.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let slot = model.open_slots(model.query().unwrap())[0];
+    /// assert_eq!(slot.start().to_rfc3339(), "2026-03-02T10:00:00-05:00");
+    /// assert_eq!(slot.end().to_rfc3339(), "2026-03-02T10:45:00-05:00");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn start(&self) -> DateTime<FixedOffset> {
         at_offset(self.start, self.start_offset)
     }
@@ -327,7 +430,20 @@ fn at_offset(seconds: i64, offset: i32) -> DateTime<FixedOffset> {
 }
 
 impl Model {
-    /// Every open slot of the query's service over its dates, in answer order.
+    /// Every open slot of the query's service over its dates, in answer order: the
+    /// candidates that pass rules 2 to 12 of `docs/scenario.md`.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// // Christine works Mondays and Wednesdays 09:00-12:00; a 45-minute service on a
+    /// // 15-minute step; Monday's 09:30-10:00 is booked.
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// let monday: Vec<String> = slots.iter().take(6).map(|s| s.start().format("%H:%M").to_string()).collect();
+    /// assert_eq!(monday, ["10:00", "10:15", "10:30", "10:45", "11:00", "11:15"]);
+    /// assert_eq!(slots.len(), 16); // and ten on Wednesday
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn open_slots(&self, query: &SlotQuery) -> Vec<Slot> {
         let mut search = Search::new(self, &query.portal);
         let mut streams: Vec<Vec<Slot>> = vec![Vec::new(); self.clinics().len()];

@@ -15,6 +15,15 @@ use crate::scenario::{
 use crate::zone::Zone;
 
 /// The size and randomness of a synthetic clinic.
+///
+/// ```
+/// use slot_engine::synthetic::{ClinicSpec, clinic};
+/// let spec = ClinicSpec { practitioners: 3, days: 7, fill: 0.5, seed: 1 };
+/// let scenario = clinic(spec)?;
+/// assert_eq!(scenario.practitioners.len(), 3);
+/// assert_eq!(clinic(spec)?, scenario); // deterministic
+/// # Ok::<(), slot_engine::ValueError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClinicSpec {
     /// Number of practitioners (≥ 1).

@@ -1,4 +1,4 @@
-//! Timezones and the daylight-saving rules (rule 9 of the scenario spec).
+//! Timezones and the daylight-saving rules (rule 9 of `docs/scenario.md`).
 //!
 //! Every local-to-UTC conversion of the engine goes through [`Zone::resolve`], which
 //! says explicitly whether a wall-clock time exists once, twice (fall-back) or not at
@@ -27,7 +27,18 @@ use crate::error::ValueError;
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Zone(Tz);
 
-/// How a wall-clock time on a date reads in a zone.
+/// How a wall-clock time on a date reads in a zone: the answer of [`Zone::resolve`].
+///
+/// ```
+/// use slot_engine::{Date, LocalTime, Zone};
+/// let toronto: Zone = "America/Toronto".parse().unwrap();
+/// // Clocks go back from 02:00 EDT to 01:00 EST on 1 November 2026: 01:30 happens twice.
+/// let LocalTime::Ambiguous { earlier, later } = toronto.resolve(Date::new(2026, 11, 1).unwrap(), 90) else {
+///     panic!("01:30 is ambiguous that night");
+/// };
+/// assert_eq!(later.0 - earlier.0, 3600);
+/// assert_eq!((earlier.1, later.1), (-4 * 3600, -5 * 3600));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LocalTime {
     /// The time exists once: at `seconds` after the Unix epoch, at `offset` seconds
@@ -72,6 +83,12 @@ impl LocalTime {
 
 impl Zone {
     /// The IANA name.
+    ///
+    /// ```
+    /// let zone: slot_engine::Zone = "Europe/London".parse().unwrap();
+    /// assert_eq!(zone.name(), "Europe/London");
+    /// assert_eq!(zone.to_string(), "Europe/London");
+    /// ```
     pub fn name(self) -> &'static str {
         self.0.name()
     }
@@ -83,6 +100,26 @@ impl Zone {
 
     /// Reads `minute` minutes after midnight (up to 1440, meaning 00:00 the next day)
     /// on `date` in this zone.
+    ///
+    /// This is the engine's only way from a wall-clock time to an instant, and it never
+    /// guesses: a time in a spring-forward gap is [`LocalTime::Missing`], a time in a
+    /// fall-back overlap is [`LocalTime::Ambiguous`] with both readings.
+    ///
+    /// ```
+    /// use slot_engine::{Date, LocalTime, Zone};
+    /// let toronto: Zone = "America/Toronto".parse().unwrap();
+    /// let day = |d| Date::new(2026, 3, d).unwrap();
+    ///
+    /// // An ordinary Monday: 09:00 EST is 14:00 UTC.
+    /// let nine = toronto.resolve(day(2), 9 * 60);
+    /// assert_eq!(nine, LocalTime::Unique { seconds: 1_772_460_000, offset: -5 * 3600 });
+    ///
+    /// // Clocks go from 02:00 to 03:00 on 8 March 2026: 02:30 never happens.
+    /// assert_eq!(toronto.resolve(day(8), 150), LocalTime::Missing);
+    ///
+    /// // 24:00 is the next day's midnight.
+    /// assert_eq!(toronto.resolve(day(2), 1440), toronto.resolve(day(3), 0));
+    /// ```
     pub fn resolve(self, date: Date, minute: u32) -> LocalTime {
         // 24:00 is the next day's 00:00, which may be 2200-01-01: step with chrono.
         let mut day = date.naive();
@@ -112,6 +149,11 @@ impl Zone {
     }
 
     /// The zone's offset from UTC, in seconds, at `seconds` after the Unix epoch.
+    ///
+    /// ```
+    /// let kathmandu: slot_engine::Zone = "Asia/Kathmandu".parse().unwrap();
+    /// assert_eq!(kathmandu.offset_at(1_772_460_000), 5 * 3600 + 45 * 60);
+    /// ```
     pub fn offset_at(self, seconds: i64) -> i32 {
         let utc = DateTime::from_timestamp(seconds, 0)
             .unwrap_or_default()

@@ -1,6 +1,6 @@
 //! Laws: on random scenarios (DST zones, off-grid appointments, overlays, several
 //! records, capacities above one), the engine answers exactly as the naive model of
-//! `slot-reference`, written minute by minute from the spec.
+//! `slot-reference`, written minute by minute from `docs/scenario.md`.
 
 use proptest::collection::vec;
 use proptest::prelude::*;

@@ -1,4 +1,4 @@
-//! The worked scenarios of `shared/scenarios/` (copied into `tests/data/scenarios/`):
+//! The worked scenarios of `docs/scenario.md` (in `tests/data/scenarios/`):
 //! every one gives its expected answer, every `invalid-*` is refused, and every staff
 //! booking of `staff-checks.json` gets its listed answer.
 #![allow(clippy::disallowed_methods)] // the tests read the worked scenarios from disk; the engine itself reads nothing.

@@ -1,5 +1,5 @@
 //! A naive model of the scenario spec's slot rules, written straight from
-//! `scenario.md`, minute by minute and cell by cell, with no precomputation.
+//! `docs/scenario.md`, minute by minute and cell by cell, with no precomputation.
 //!
 //! It is the oracle of the engine's property tests and of the `engine_vs_model` fuzz
 //! target: slow on purpose, and sharing no code with the engine beyond the parsed
@@ -313,7 +313,7 @@ pub fn portal_bookable(s: &Scenario, practitioner: &str, start_nanos: i64) -> bo
         .any(|slot| slot.practitioner == practitioner && slot.start_seconds == seconds)
 }
 
-/// Whether a staff booking goes in without an override (the spec's *Staff bookings*).
+/// Whether a staff booking goes in without an override (`docs/scenario.md`, *Checking one staff booking*).
 pub fn staff_ok(
     s: &Scenario,
     practitioner: &str,

@@ -5,9 +5,10 @@ use std::fmt;
 /// Why a booking was refused: the engine's answer, for the caller to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Conflict {
-    /// A portal booking that the slot rules reject (scenario spec, *Check*).
+    /// A portal booking that the slot rules reject (`docs/scenario.md`, *Checking one
+    /// portal booking*).
     Portal {
-        /// The rule's number in the spec.
+        /// The number of the slot rule in `docs/scenario.md`.
         rule: u8,
         /// Why, in words a clinic admin understands.
         reason: String,

@@ -799,7 +799,7 @@ pub struct Question {
 pub struct Explanation {
     /// Whether the portal offers this slot.
     pub bookable: bool,
-    /// The rule that rejects it (scenario spec numbering), when one does.
+    /// The rule that rejects it (numbered as in `docs/scenario.md`), when one does.
     pub rule: Option<u8>,
     /// Why, in words; or the slot offered.
     pub reason: String,

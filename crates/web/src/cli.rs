@@ -237,7 +237,8 @@ pub struct CheckArgs {
     /// The proposed start, RFC 3339 with an offset.
     #[arg(long, value_name = "RFC3339")]
     pub start: String,
-    /// Check a front-desk booking (the spec's *Staff bookings*) instead.
+    /// Check a front-desk booking (docs/scenario.md, *Checking one staff booking*)
+    /// instead.
     #[arg(long, requires = "duration")]
     pub staff: bool,
     /// The staff booking's length in minutes.
