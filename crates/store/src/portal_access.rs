@@ -198,7 +198,8 @@ pub async fn set_credentials(
                 &username,
                 password_hash,
                 now_ns
-            )?)
+            )
+            .map_err(username_taken())?)
         }
         None => {
             insert(
@@ -248,6 +249,12 @@ pub async fn prepare_invitation(
     insert(tx, org, patient, &username, None, None, now_ns).await
 }
 
+/// Two staff saving one username at once pass [`ensure_username_free`] together; the
+/// database's unique username then refuses the second, as a field error.
+fn username_taken() -> impl FnOnce(sqlx::Error) -> Error {
+    crate::error::unique_as("username", "another patient already uses this username")
+}
+
 async fn ensure_username_free(tx: &mut Tx, org: i64, patient: i64, username: &str) -> Result<()> {
     let taken = by_username(tx.exec(), org, username).await?;
     if taken.as_ref().is_some_and(|a| a.patient_id != patient) {
@@ -283,7 +290,8 @@ async fn insert(
         password_hash,
         now_ns,
         confirmed_at_ns
-    )?)
+    )
+    .map_err(username_taken())?)
 }
 
 /// What a change of the patient's address did to their account.
@@ -337,7 +345,8 @@ pub async fn follow_email_change(
         org,
         account.id,
         &username
-    )?;
+    )
+    .map_err(username_taken())?;
     cancel_links(tx, org, account.id, now_ns).await?;
     Ok(Some(AddressChanged {
         username,

@@ -194,12 +194,12 @@ fn refuse_nul(parts: &Parts, body: Option<&Bytes>) -> Result<(), AppError> {
     let Some(body) = body else {
         return Ok(());
     };
-    let json = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("json"));
-    let field = if json {
+    if body.contains(&0) {
+        return Err(crate::form::nul_refused("body".to_owned()));
+    }
+    // What the handler parses decides the scanner, not the Content-Type the client
+    // claims: the API reads JSON bodies, the pages read forms (whatever the header says).
+    let field = if path.starts_with("/api/") {
         crate::form::nul_in_json(body)
     } else {
         crate::form::nul_in_pairs(body)

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 
@@ -15,7 +16,7 @@ use crate::error::AppError;
 #[derive(Debug)]
 pub struct Limits {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
-    per_account: DefaultKeyedRateLimiter<String>,
+    per_account: DefaultKeyedRateLimiter<[u8; 32]>,
     clock: DefaultClock,
 }
 
@@ -59,15 +60,17 @@ impl Limits {
         // Per account *and* address: wrong guesses from one client must not lock the
         // account's owner out from theirs (the per-address limit still bounds a
         // client's guesses over every account).
+        // The key is a fixed-size digest: what a stranger types (up to a whole body's
+        // worth) is never kept.
         if let Some(account) = account {
-            self.per_account
-                .check_key(&format!("{} {address}", account.trim().to_lowercase()))
-                .map_err(wait)?;
+            let key = Sha256::digest(format!("{} {address}", account.trim().to_lowercase()));
+            self.per_account.check_key(&key.into()).map_err(wait)?;
         }
         Ok(())
     }
 
-    /// Forgets keys that have refilled (call now and then).
+    /// Forgets keys that have refilled (the server calls it every minute, so the
+    /// limiters hold only the keys of the last few minutes).
     pub fn tidy(&self) {
         self.per_address.retain_recent();
         self.per_account.retain_recent();

@@ -70,6 +70,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         }
         let state = AppState::new(db.clone(), clock.clone(), config);
         tokio::spawn(purge_sessions(db.clone(), clock.clone()));
+        tokio::spawn(tidy_limits(state.clone()));
         let sender = mail::sender::spawn(state.clone(), mailer);
         tracing::info!(%address, %public_url, "listening");
         let jobs = state.jobs.clone();
@@ -106,6 +107,16 @@ fn mail_config(args: &ServeArgs) -> MailConfig {
     MailConfig {
         from: args.mail_from.clone(),
         transport,
+    }
+}
+
+/// Forgets the rate limiters' refilled keys every minute, so their memory stays that
+/// of the last few minutes' attempts.
+async fn tidy_limits(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        state.limits.tidy();
     }
 }
 

@@ -373,7 +373,7 @@ async fn credentials_page(
     form: FormData,
 ) -> Result<Response, PageError> {
     let typed = form.get("username");
-    match credentials(&state, &staff, id, &typed, &form.get("password")).await {
+    match credentials(&state, &staff, id, &typed, &form.secret("password")).await {
         Ok(()) => Ok(view(
             &state,
             &staff,

@@ -151,7 +151,7 @@ async fn submit(
 ) -> Result<Response, PageError> {
     let email = form.get("email");
     let next = safe_next(&org.slug, form.optional("next").as_deref());
-    match authenticate(&state, address, org.id, &email, &form.get("password")).await? {
+    match authenticate(&state, address, org.id, &email, &form.secret("password")).await? {
         Some(user) => {
             start_session(&session, &user).await?;
             Ok(Redirect::to(&next).into_response())

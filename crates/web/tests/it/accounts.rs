@@ -33,6 +33,9 @@ both!(
     signup_names_are_checked_and_kept_out_of_the_email,
     signup_links_stop_when_signup_is_turned_off,
     a_next_with_a_line_break_still_signs_in,
+    an_address_with_a_display_name_is_refused,
+    the_nul_check_cannot_be_sidestepped,
+    a_password_with_spaces_works_on_pages_and_the_api_alike,
 );
 
 fn clinic() -> Scenario {
@@ -809,5 +812,123 @@ async fn a_practitioner_named_twice_is_one_choice(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["practitioners"], json!([christine]));
+    w.app.stop().await;
+}
+
+/// The second outside review: `"any words"<ada@example.com>` passed as an address, so a
+/// stranger's words went into the clinic's email to Ada, and the sign-up missed her
+/// account.
+async fn an_address_with_a_display_name_is_refused(backend: Backend) {
+    let w = world(backend).await;
+    w.credentials("ada", "ada@example.com", PATIENT_PASSWORD)
+        .await;
+    for email in [
+        "\"your password is x\"<ada@example.com>",
+        "<ada@example.com>",
+        "ada@example.com.",
+        "ada\u{2800}@example.com",
+    ] {
+        let r = w
+            .app
+            .client()
+            .api(
+                Method::POST,
+                "/api/v1/orgs/clinic/portal/signup",
+                Some(
+                    json!({"first_name": "Ada", "last_name": "Lane", "email": email,
+                            "password": ATTACKER_PASSWORD, "captcha": ""}),
+                ),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{email}: {}",
+            r.body
+        );
+        assert_eq!(r.json()["error"]["field"], "email");
+        let staff = w
+            .staff
+            .api(
+                Method::POST,
+                "/api/v1/orgs/clinic/patients",
+                Some(json!({"first_name": "Eve", "last_name": "Ill", "email": email, "phone": ""})),
+            )
+            .await;
+        assert_eq!(
+            staff.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{email}: {}",
+            staff.body
+        );
+    }
+    w.app.stop().await;
+}
+
+/// The second outside review: an upper-case `Content-Type`, a number too large for a
+/// JSON value beside the NUL, or a form sent as JSON slipped a NUL past the check
+/// (PostgreSQL answered 500, SQLite stored it).
+async fn the_nul_check_cannot_be_sidestepped(backend: Backend) {
+    let w = world(backend).await;
+    let client = w.app.client();
+    let url = format!("{}/api/v1/orgs/clinic/portal/session", w.app.base);
+    let session = client
+        .api(Method::GET, "/api/v1/orgs/clinic/portal/session", None)
+        .await;
+    let csrf = session.json()["csrf_token"].as_str().unwrap().to_owned();
+    for (content_type, body) in [
+        (
+            "Application/JSON",
+            r#"{"username":"a\u0000b","password":"x"}"#,
+        ),
+        (
+            "application/json",
+            r#"{"username":"c\u0000b","password":"x","z":1e400}"#,
+        ),
+    ] {
+        let r = client
+            .http
+            .post(&url)
+            .header("content-type", content_type)
+            .header("x-csrf-token", &csrf)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{content_type} {body}"
+        );
+    }
+    let page = client.get("/o/clinic/portal/signin").await;
+    let r = client
+        .http
+        .post(format!("{}/o/clinic/portal/signin", w.app.base))
+        .header("content-type", "application/json")
+        .body(format!("_csrf={}&username=a%00b&password=x", page.csrf()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    w.app.stop().await;
+}
+
+/// The second outside review: pages trimmed passwords and the API did not, so a
+/// password with a space set on a page did not work through the API.
+async fn a_password_with_spaces_works_on_pages_and_the_api_alike(backend: Backend) {
+    let w = world(backend).await;
+    let ada = w.patient("ada").await;
+    let spaced = " lilac tractor umbrella 42 ";
+    let page = w
+        .staff
+        .post_form(
+            &format!("/o/clinic/admin/patients/{ada}/portal-access/credentials"),
+            &[("username", "ada@example.com"), ("password", spaced)],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(w.sign_in("ada@example.com", spaced).await.0);
+    assert!(!w.sign_in("ada@example.com", spaced.trim()).await.0);
     w.app.stop().await;
 }

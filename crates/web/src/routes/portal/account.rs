@@ -185,7 +185,7 @@ async fn signin_submit(
 ) -> Result<Response, PageError> {
     let username = form.get("username");
     let next = safe_next(&org.slug, form.optional("next").as_deref());
-    match authenticate(&state, address, org.id, &username, &form.get("password")).await? {
+    match authenticate(&state, address, org.id, &username, &form.secret("password")).await? {
         Some(account) => {
             sign_in_account(&session, org.id, &account).await?;
             Ok(Redirect::to(&next).into_response())
@@ -397,7 +397,7 @@ async fn signup_submit(
         first_name: form.get("first_name"),
         last_name: form.get("last_name"),
         email: form.get("email"),
-        password: form.get("password"),
+        password: form.secret("password"),
         captcha: form.get("captcha"),
     };
     let (result, limited) = match sign_up_allowed(&state, address) {
@@ -712,23 +712,14 @@ async fn link_submit(
     token: String,
     form: FormData,
 ) -> Result<Response, PageError> {
-    let password = form.get("password");
-    let confirm = form.get("password_confirmation");
+    let password = form.secret("password");
+    let confirm = form.secret("password_confirmation");
     if password != confirm {
         let mut errors = FieldErrors::new();
         errors.add("password_confirmation", "the two passwords differ");
         return link_page(&state, &org, &session, purpose, &token, errors).await;
     }
-    match use_link(
-        &state,
-        &org,
-        &session,
-        purpose,
-        &token,
-        form.optional("password").as_deref(),
-    )
-    .await?
-    {
+    match use_link(&state, &org, &session, purpose, &token, Some(&password)).await? {
         Ok(_) => Ok(Redirect::to(&format!("/o/{}/portal/appointments", org.slug)).into_response()),
         Err(Ok(errors)) => link_page(&state, &org, &session, purpose, &token, errors).await,
         Err(Err(_)) => link_page(&state, &org, &session, purpose, &token, FieldErrors::new()).await,
@@ -1024,7 +1015,7 @@ async fn signup_link_submit(
         address,
         &session,
         &token,
-        &form.get("password"),
+        &form.secret("password"),
     )
     .await?
     {
