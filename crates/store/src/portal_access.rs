@@ -279,7 +279,7 @@ async fn insert(
         "INSERT INTO portal_accounts (org_id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     );
-    Ok(rows!(
+    rows!(
         tx.exec(),
         fetch_one,
         PortalAccount,
@@ -291,7 +291,7 @@ async fn insert(
         now_ns,
         confirmed_at_ns
     )
-    .map_err(username_taken())?)
+    .map_err(username_taken())
 }
 
 /// What a change of the patient's address did to their account.
