@@ -9,8 +9,10 @@
 //! - [`error`]: [`Error`], with [`Conflict`] for bookings the engine refuses.
 //! - [`time`]: the [`Clock`], and instants stored as nanoseconds.
 //! - [`organisation`]: tenants and their settings.
-//! - [`transfer`]: the scenario document as import/export format, and the loader that
-//!   rebuilds a scenario from rows.
+//! - `scenario_rows` (crate-private): the loader behind every slot query, which
+//!   rebuilds a scenario from rows in a fixed number of queries (`fetch`, then
+//!   `assemble`).
+//! - [`transfer`]: the scenario document as import/export format, over the loader.
 //! - [`window`]: engine input for a window of dates, in a fixed number of queries.
 //! - [`clinic`]: clinics and holidays.
 //! - [`practitioner_type`], [`practitioner`], [`schedule_type`], [`service`]: the
@@ -50,6 +52,7 @@ pub mod portal_access;
 pub mod portal_signup;
 pub mod practitioner;
 pub mod practitioner_type;
+mod scenario_rows;
 pub mod schedule_type;
 pub mod secrets;
 pub mod service;

@@ -31,7 +31,8 @@ use slot_engine::scenario::{Scenario, Text};
 use crate::db::{Backend, Exec, scalar};
 use crate::error::Result;
 use crate::organisation::Organisation;
-use crate::transfer::{self, DAY_NS, Ids, Selection, day_start_ns};
+use crate::scenario_rows::{self, Ids, Selection};
+use crate::time::{DAY_NS, day_start_ns};
 
 /// Which services a selection takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +152,7 @@ async fn load(exec: &mut Exec<'_>, org: &Organisation) -> Result<(i64, Arc<Setup
 }
 
 async fn load_rows(exec: &mut Exec<'_>, org: &Organisation) -> Result<Arc<Setup>> {
-    let (scenario, ids) = transfer::load(
+    let (scenario, ids) = scenario_rows::load(
         exec,
         org,
         Selection {
@@ -207,7 +208,7 @@ impl Setup {
     /// `practitioners` (rows; `None`: all), their records in force a day either side
     /// (a slot's date depends on its clinic's zone), holidays on those dates, time off
     /// overlapping them in any zone, and `services`; the organisation's settings; no
-    /// appointments. The same as `transfer::load` selects in SQL.
+    /// appointments. The same as `scenario_rows::load` selects in SQL.
     pub(crate) fn select(
         &self,
         org: &Organisation,
@@ -261,7 +262,7 @@ impl Setup {
                 .collect(),
         };
         Scenario {
-            settings: transfer::settings_of(org),
+            settings: scenario_rows::settings_of(org),
             clinics,
             schedule_types: self.scenario.schedule_types.clone(),
             practitioners,

@@ -19,8 +19,8 @@ use slot_engine::{
 use crate::db::{Exec, rows};
 use crate::error::{Error, Result};
 use crate::organisation::Organisation;
+use crate::scenario_rows::Ids;
 use crate::setup_cache::Services;
-use crate::transfer::Ids;
 use crate::window::{self, Window};
 
 /// How many days ahead the check looks, today included: "the coming weeks".

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use slot_engine::Instant;
+use slot_engine::{Date, Instant};
 
 /// Where "now" comes from: the system clock in production, a fixed one in tests.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -61,4 +61,17 @@ impl Clock for FixedClock {
 /// A stored instant, checked to be in range.
 pub(crate) fn instant(ns: i64) -> crate::Result<Instant> {
     Instant::from_unix_nanos(ns).map_err(|e| crate::Error::invalid("stored instant", e.to_string()))
+}
+
+/// Nanoseconds in a day.
+pub(crate) const DAY_NS: i64 = 86_400_000_000_000;
+
+/// Nanoseconds from the Unix epoch to `date`'s midnight, read as UTC.
+pub(crate) fn day_start_ns(date: Date) -> i64 {
+    date.naive()
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+        .timestamp()
+        * 1_000_000_000
 }

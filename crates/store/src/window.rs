@@ -10,10 +10,11 @@ use crate::error::{Error, Result};
 use crate::organisation::Organisation;
 use slot_engine::scenario::{Appointment, Scenario, Status};
 
+use crate::scenario_rows::{self, Ids};
 use crate::setup_cache;
 use crate::setup_cache::Services;
 use crate::time::instant;
-use crate::transfer::{self, DAY_NS, Ids, day_start_ns};
+use crate::time::{DAY_NS, day_start_ns};
 
 /// What to load.
 #[derive(Clone, Debug)]
@@ -115,7 +116,7 @@ pub(crate) async fn scenario(
     let setup = setup_cache::current(exec, org).await?;
     let practitioners = setup.practitioner_rows(practitioners);
     let mut scenario = setup.select(org, &practitioners, dates, services);
-    let taken = transfer::window_appointments(
+    let taken = scenario_rows::window_appointments(
         exec,
         org,
         &practitioners,

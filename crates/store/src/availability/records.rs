@@ -1,0 +1,366 @@
+//! A practitioner's availability records: reading them with their blocks and overlays
+//! in a fixed number of queries, and creating, changing and deleting them under the
+//! practitioner's lock, with the checks that name the form field at fault.
+
+use std::collections::HashMap;
+
+use slot_engine::{Date, RecordDates, Resolution, WallTime};
+
+use super::blocks::{clear_blocks, clear_portal};
+use super::{Block, PractitionerSummary, Record, RecordInput, Span};
+use crate::db::{Backend, Exec, Tx, execute, rows, scalar, scalar_optional};
+use crate::error::{Error, Result};
+use crate::organisation;
+use crate::scenario_rows::days_of;
+
+/// One practitioner of the organisation.
+pub async fn practitioner(exec: Exec<'_>, org: i64, id: i64) -> Result<PractitionerSummary> {
+    rows!(
+        exec,
+        fetch_optional,
+        PractitionerSummary,
+        "SELECT p.id, p.key, p.name, p.home_clinic_id, c.name AS home_clinic \
+         FROM practitioners p JOIN clinics c ON c.id = p.home_clinic_id \
+         WHERE p.org_id = $1 AND p.id = $2",
+        org,
+        id
+    )?
+    .ok_or(Error::NotFound("practitioner"))
+}
+
+#[derive(sqlx::FromRow)]
+struct RecordRow {
+    id: i64,
+    practitioner_id: i64,
+    start_date: String,
+    end_date: Option<String>,
+    clinic_id: Option<i64>,
+    slot_step_minutes: Option<i64>,
+    portal_customised: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct BlockRow {
+    record_id: i64,
+    days: i64,
+    start_minute: i64,
+    end_minute: i64,
+    schedule_type_id: i64,
+    schedule_type_key: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct PortalRow {
+    record_id: i64,
+    days: i64,
+    start_minute: i64,
+    end_minute: i64,
+}
+
+fn stored_date(value: &str) -> Result<Date> {
+    value
+        .parse()
+        .map_err(|e: slot_engine::ValueError| Error::invalid("stored record date", e.to_string()))
+}
+
+fn stored_time(value: i64) -> Result<WallTime> {
+    u32::try_from(value)
+        .ok()
+        .and_then(|m| WallTime::from_minutes(m).ok())
+        .ok_or_else(|| Error::invalid("stored block time", value.to_string()))
+}
+
+/// Loads a practitioner's records (or the one `only`), with their blocks and overlays,
+/// in three queries whatever their number.
+async fn load(
+    mut exec: Exec<'_>,
+    org: i64,
+    practitioner: i64,
+    only: Option<i64>,
+) -> Result<Vec<Record>> {
+    // `$3` = -1 selects every record of the practitioner.
+    let only = only.unwrap_or(-1);
+    let record_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        RecordRow,
+        "SELECT id, practitioner_id, start_date, end_date, clinic_id, slot_step_minutes, \
+                portal_customised \
+         FROM availability_records \
+         WHERE org_id = $1 AND practitioner_id = $2 AND ($3 = -1 OR id = $3) \
+         ORDER BY start_date, id",
+        org,
+        practitioner,
+        only
+    )?;
+    let block_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        BlockRow,
+        "SELECT b.record_id, b.days, b.start_minute, b.end_minute, b.schedule_type_id, \
+                st.key AS schedule_type_key \
+         FROM availability_blocks b JOIN availability_records r ON r.id = b.record_id \
+              JOIN schedule_types st ON st.id = b.schedule_type_id \
+         WHERE r.org_id = $1 AND r.practitioner_id = $2 AND ($3 = -1 OR r.id = $3) \
+         ORDER BY b.record_id, b.position",
+        org,
+        practitioner,
+        only
+    )?;
+    let portal_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        PortalRow,
+        "SELECT b.record_id, b.days, b.start_minute, b.end_minute \
+         FROM portal_blocks b JOIN availability_records r ON r.id = b.record_id \
+         WHERE r.org_id = $1 AND r.practitioner_id = $2 AND ($3 = -1 OR r.id = $3) \
+         ORDER BY b.record_id, b.position",
+        org,
+        practitioner,
+        only
+    )?;
+    let mut blocks: HashMap<i64, Vec<Block>> = HashMap::new();
+    for b in block_rows {
+        blocks.entry(b.record_id).or_default().push(Block {
+            days: days_of(b.days),
+            start: stored_time(b.start_minute)?,
+            end: stored_time(b.end_minute)?,
+            schedule_type_id: b.schedule_type_id,
+            schedule_type: b.schedule_type_key,
+        });
+    }
+    let mut portal: HashMap<i64, Vec<Span>> = HashMap::new();
+    for b in portal_rows {
+        portal.entry(b.record_id).or_default().push(Span {
+            days: days_of(b.days),
+            start: stored_time(b.start_minute)?,
+            end: stored_time(b.end_minute)?,
+        });
+    }
+    record_rows
+        .into_iter()
+        .map(|r| {
+            let start = stored_date(&r.start_date)?;
+            let end = r.end_date.as_deref().map(stored_date).transpose()?;
+            Ok(Record {
+                id: r.id,
+                practitioner_id: r.practitioner_id,
+                dates: RecordDates::new(start, end)
+                    .map_err(|e| Error::invalid("stored record dates", e.to_string()))?,
+                clinic_id: r.clinic_id,
+                slot_step_minutes: r.slot_step_minutes,
+                blocks: blocks.remove(&r.id).unwrap_or_default(),
+                portal_blocks: if r.portal_customised {
+                    Some(portal.remove(&r.id).unwrap_or_default())
+                } else {
+                    None
+                },
+            })
+        })
+        .collect()
+}
+
+/// A practitioner's records, earliest first, with blocks and overlays.
+pub async fn list(mut exec: Exec<'_>, org: i64, practitioner_id: i64) -> Result<Vec<Record>> {
+    practitioner(exec.reborrow(), org, practitioner_id).await?;
+    load(exec, org, practitioner_id, None).await
+}
+
+/// One record of a practitioner.
+pub async fn get(exec: Exec<'_>, org: i64, practitioner: i64, id: i64) -> Result<Record> {
+    load(exec, org, practitioner, Some(id))
+        .await?
+        .pop()
+        .ok_or(Error::NotFound("availability record"))
+}
+
+/// Takes the practitioner's lock for the rest of the transaction (PostgreSQL: a row
+/// lock; SQLite: the transaction's `BEGIN IMMEDIATE` already excludes other writers),
+/// and checks the practitioner belongs to the organisation.
+pub(super) async fn lock_practitioner(tx: &mut Tx, org: i64, practitioner: i64) -> Result<()> {
+    let sql = match tx.backend() {
+        Backend::Sqlite => "SELECT id FROM practitioners WHERE org_id = $1 AND id = $2",
+        Backend::Postgres => {
+            "SELECT id FROM practitioners WHERE org_id = $1 AND id = $2 FOR UPDATE"
+        }
+    };
+    scalar_optional!(tx.exec(), i64, sql, org, practitioner)?
+        .ok_or(Error::NotFound("practitioner"))?;
+    Ok(())
+}
+
+/// The organisation's grid resolution.
+pub(super) async fn resolution(tx: &mut Tx, org: i64) -> Result<Resolution> {
+    let org = organisation::by_id(tx.exec(), org).await?;
+    u32::try_from(org.resolution_minutes)
+        .ok()
+        .and_then(|m| Resolution::new(m).ok())
+        .ok_or_else(|| Error::invalid("stored resolution", org.resolution_minutes.to_string()))
+}
+
+/// Checks a record's fields, naming the field at fault.
+async fn check(
+    tx: &mut Tx,
+    org: i64,
+    input: &RecordInput,
+) -> Result<(RecordDates, Option<i64>, Option<i64>)> {
+    let parse = |field: &str, value: &str| -> Result<Date> {
+        value
+            .parse()
+            .map_err(|e: slot_engine::ValueError| Error::invalid(field, e.to_string()))
+    };
+    let start_text = input.start_date.trim();
+    if start_text.is_empty() {
+        return Err(Error::invalid("start_date", "is required"));
+    }
+    let start = parse("start_date", start_text)?;
+    let end = match input.end_date.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(parse("end_date", text)?),
+    };
+    let dates = RecordDates::new(start, end).map_err(|_| {
+        Error::invalid(
+            "end_date",
+            format!("is before the start date {start}; leave it empty for an open-ended record"),
+        )
+    })?;
+    if let Some(clinic) = input.clinic_id {
+        let known = scalar!(
+            tx.exec(),
+            i64,
+            "SELECT COUNT(*) FROM clinics WHERE org_id = $1 AND id = $2",
+            org,
+            clinic
+        )?;
+        if known == 0 {
+            return Err(Error::invalid("clinic_id", "no such clinic"));
+        }
+    }
+    if let Some(step) = input.slot_step_minutes {
+        let r = i64::from(resolution(tx, org).await?.minutes());
+        if step <= 0 || step > 1440 || step % r != 0 {
+            return Err(Error::invalid(
+                "slot_step_minutes",
+                format!("must be a positive multiple of the {r}-minute grid, at most 1440"),
+            ));
+        }
+    }
+    Ok((dates, input.clinic_id, input.slot_step_minutes))
+}
+
+/// Refuses dates that share a day with another record of the practitioner, naming both
+/// records (earliest first, as the scenario rules do) and the field to change: the
+/// start date when it falls inside the other record, else the end date.
+async fn check_no_overlap(
+    tx: &mut Tx,
+    org: i64,
+    practitioner: i64,
+    id: Option<i64>,
+    dates: RecordDates,
+) -> Result<()> {
+    let others = rows!(
+        tx.exec(),
+        fetch_all,
+        (String, Option<String>),
+        "SELECT start_date, end_date FROM availability_records \
+         WHERE org_id = $1 AND practitioner_id = $2 AND id <> $3 ORDER BY start_date",
+        org,
+        practitioner,
+        id.unwrap_or(-1)
+    )?;
+    for (start, end) in others {
+        let start = stored_date(&start)?;
+        let end = end.as_deref().map(stored_date).transpose()?;
+        let other = RecordDates::new(start, end)
+            .map_err(|e| Error::invalid("stored record dates", e.to_string()))?;
+        if other.overlaps(dates) {
+            let (first, second) = if other.start() <= dates.start() {
+                (other, dates)
+            } else {
+                (dates, other)
+            };
+            let field = if other.contains(dates.start()) {
+                "start_date"
+            } else {
+                "end_date"
+            };
+            return Err(Error::invalid(
+                field,
+                format!(
+                    "availability records {first} and {second} overlap: \
+                     one practitioner's records must not share a date"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a record without blocks, its overlay not customised.
+pub async fn create(
+    tx: &mut Tx,
+    org: i64,
+    practitioner: i64,
+    input: &RecordInput,
+) -> Result<Record> {
+    lock_practitioner(tx, org, practitioner).await?;
+    let (dates, clinic, step) = check(tx, org, input).await?;
+    check_no_overlap(tx, org, practitioner, None, dates).await?;
+    let id = scalar!(
+        tx.exec(),
+        i64,
+        "INSERT INTO availability_records (org_id, practitioner_id, start_date, end_date, \
+         clinic_id, slot_step_minutes, portal_customised) \
+         VALUES ($1, $2, $3, $4, $5, $6, FALSE) RETURNING id",
+        org,
+        practitioner,
+        dates.start().to_string(),
+        dates.end().map(|d| d.to_string()),
+        clinic,
+        step
+    )?;
+    get(tx.exec(), org, practitioner, id).await
+}
+
+/// Changes a record's dates, clinic and slot step; its blocks stay.
+pub async fn update(
+    tx: &mut Tx,
+    org: i64,
+    practitioner: i64,
+    id: i64,
+    input: &RecordInput,
+) -> Result<Record> {
+    lock_practitioner(tx, org, practitioner).await?;
+    get(tx.exec(), org, practitioner, id).await?;
+    let (dates, clinic, step) = check(tx, org, input).await?;
+    check_no_overlap(tx, org, practitioner, Some(id), dates).await?;
+    execute!(
+        tx.exec(),
+        "UPDATE availability_records SET start_date = $4, end_date = $5, clinic_id = $6, \
+         slot_step_minutes = $7 WHERE org_id = $1 AND practitioner_id = $2 AND id = $3",
+        org,
+        practitioner,
+        id,
+        dates.start().to_string(),
+        dates.end().map(|d| d.to_string()),
+        clinic,
+        step
+    )?;
+    get(tx.exec(), org, practitioner, id).await
+}
+
+/// Deletes a record with its blocks and overlay.
+pub async fn delete(tx: &mut Tx, org: i64, practitioner: i64, id: i64) -> Result<()> {
+    lock_practitioner(tx, org, practitioner).await?;
+    get(tx.exec(), org, practitioner, id).await?;
+    clear_blocks(tx, org, id).await?;
+    clear_portal(tx, org, id).await?;
+    execute!(
+        tx.exec(),
+        "DELETE FROM availability_records WHERE org_id = $1 AND practitioner_id = $2 AND id = $3",
+        org,
+        practitioner,
+        id
+    )?;
+    Ok(())
+}

@@ -1,0 +1,350 @@
+//! The loader's queries: one per table (or pair of joined tables), each returning the
+//! organisation's rows in a fixed order, plus the packed appointment intervals of a
+//! window.
+
+use crate::db::{Exec, rows};
+use crate::error::{Error, Result};
+use crate::organisation::Organisation;
+
+use super::Selection;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ClinicRow {
+    pub(super) id: i64,
+    pub(super) key: String,
+    pub(super) name: String,
+    pub(super) timezone: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct HolidayRow {
+    pub(super) clinic_id: i64,
+    pub(super) day: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ScheduleTypeRow {
+    pub(super) id: i64,
+    pub(super) key: String,
+    pub(super) code: Option<String>,
+    pub(super) name: String,
+    pub(super) clinic_key: Option<String>,
+    pub(super) default_duration_minutes: i64,
+    pub(super) allow_conflicts: bool,
+    pub(super) telehealth: bool,
+    pub(super) background_color: String,
+    pub(super) font_color: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PractitionerRow {
+    pub(super) id: i64,
+    pub(super) key: String,
+    pub(super) name: String,
+    pub(super) type_key: String,
+    pub(super) home_clinic_key: String,
+    pub(super) email: Option<String>,
+    pub(super) active: bool,
+    pub(super) bookable_in_portal: bool,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OwnerKeyRow {
+    pub(super) owner_id: i64,
+    pub(super) key: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RecordRow {
+    pub(super) id: i64,
+    pub(super) practitioner_id: i64,
+    pub(super) start_date: String,
+    pub(super) end_date: Option<String>,
+    pub(super) clinic_key: Option<String>,
+    pub(super) slot_step_minutes: Option<i64>,
+    pub(super) portal_customised: bool,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BlockRow {
+    pub(super) record_id: i64,
+    pub(super) days: i64,
+    pub(super) start_minute: i64,
+    pub(super) end_minute: i64,
+    pub(super) schedule_type_key: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct TimeOffRow {
+    pub(super) practitioner_id: i64,
+    pub(super) start_ns: i64,
+    pub(super) end_ns: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ServiceRow {
+    pub(super) id: i64,
+    pub(super) key: String,
+    pub(super) code: Option<String>,
+    pub(super) name: String,
+    pub(super) description: Option<String>,
+    pub(super) duration_minutes: i64,
+    pub(super) book_from_portal: bool,
+    pub(super) portal_conflicts: i64,
+    pub(super) practitioner_type_key: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PatientRow {
+    pub(super) id: i64,
+    pub(super) key: String,
+    pub(super) first_name: String,
+    pub(super) last_name: String,
+    pub(super) email: String,
+    pub(super) practitioners_restricted: bool,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AppointmentRow {
+    pub(super) key: Option<String>,
+    pub(super) practitioner_id: i64,
+    pub(super) patient_key: Option<String>,
+    pub(super) service_key: Option<String>,
+    pub(super) schedule_type_key: Option<String>,
+    pub(super) start_ns: i64,
+    pub(super) end_ns: i64,
+    pub(super) status: String,
+}
+
+/// Everything [`fetch`] read, table by table, for [`assemble`](super::assemble) to
+/// turn into a scenario.
+pub(super) struct Rows {
+    pub(super) clinic_rows: Vec<ClinicRow>,
+    pub(super) holiday_rows: Vec<HolidayRow>,
+    pub(super) type_rows: Vec<ScheduleTypeRow>,
+    pub(super) practitioner_rows: Vec<PractitionerRow>,
+    pub(super) assignment_rows: Vec<OwnerKeyRow>,
+    pub(super) record_rows: Vec<RecordRow>,
+    pub(super) block_rows: Vec<BlockRow>,
+    pub(super) portal_rows: Vec<BlockRow>,
+    pub(super) time_off_rows: Vec<TimeOffRow>,
+    pub(super) service_rows: Vec<ServiceRow>,
+    pub(super) service_type_rows: Vec<OwnerKeyRow>,
+    pub(super) patient_rows: Vec<PatientRow>,
+    pub(super) patient_practitioner_rows: Vec<OwnerKeyRow>,
+    pub(super) appointment_rows: Vec<AppointmentRow>,
+}
+
+/// Reads the selected part of an organisation, in a fixed number of queries.
+pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selection) -> Result<Rows> {
+    let o = org.id;
+    let clinic_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        ClinicRow,
+        "SELECT id, key, name, timezone FROM clinics WHERE org_id = $1 ORDER BY key",
+        o
+    )?;
+    let holiday_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        HolidayRow,
+        "SELECT clinic_id, day FROM clinic_holidays WHERE org_id = $1 ORDER BY clinic_id, day",
+        o
+    )?;
+    let type_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        ScheduleTypeRow,
+        "SELECT st.id, st.key, st.code, st.name, c.key AS clinic_key, st.default_duration_minutes, \
+                st.allow_conflicts, st.telehealth, st.background_color, st.font_color \
+         FROM schedule_types st LEFT JOIN clinics c ON c.id = st.clinic_id \
+         WHERE st.org_id = $1 ORDER BY st.key",
+        o
+    )?;
+    let practitioner_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        PractitionerRow,
+        "SELECT p.id, p.key, p.name, t.key AS type_key, c.key AS home_clinic_key, p.email, p.active, \
+                p.bookable_in_portal \
+         FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
+              JOIN clinics c ON c.id = p.home_clinic_id \
+         WHERE p.org_id = $1 ORDER BY p.key",
+        o
+    )?;
+    let assignment_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        OwnerKeyRow,
+        "SELECT pst.practitioner_id AS owner_id, st.key FROM practitioner_schedule_types pst \
+         JOIN schedule_types st ON st.id = pst.schedule_type_id \
+         WHERE pst.org_id = $1 ORDER BY pst.practitioner_id, st.key",
+        o
+    )?;
+    let record_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        RecordRow,
+        "SELECT r.id, r.practitioner_id, r.start_date, r.end_date, c.key AS clinic_key, \
+                r.slot_step_minutes, r.portal_customised \
+         FROM availability_records r LEFT JOIN clinics c ON c.id = r.clinic_id \
+         WHERE r.org_id = $1 ORDER BY r.practitioner_id, r.start_date",
+        o
+    )?;
+    let block_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        BlockRow,
+        "SELECT b.record_id, b.days, b.start_minute, b.end_minute, st.key AS schedule_type_key \
+         FROM availability_blocks b JOIN schedule_types st ON st.id = b.schedule_type_id \
+         WHERE b.org_id = $1 ORDER BY b.record_id, b.position",
+        o
+    )?;
+    let portal_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        BlockRow,
+        "SELECT record_id, days, start_minute, end_minute, NULL AS schedule_type_key \
+         FROM portal_blocks WHERE org_id = $1 ORDER BY record_id, position",
+        o
+    )?;
+    let time_off_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        TimeOffRow,
+        "SELECT practitioner_id, start_ns, end_ns FROM time_off WHERE org_id = $1 \
+         ORDER BY practitioner_id, start_ns, end_ns",
+        o
+    )?;
+    let service_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        ServiceRow,
+        "SELECT s.id, s.key, s.code, s.name, s.description, s.duration_minutes, s.book_from_portal, \
+                s.portal_conflicts, t.key AS practitioner_type_key \
+         FROM services s LEFT JOIN practitioner_types t ON t.id = s.practitioner_type_id \
+         WHERE s.org_id = $1 ORDER BY s.key",
+        o
+    )?;
+    let service_type_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        OwnerKeyRow,
+        "SELECT sst.service_id AS owner_id, st.key FROM service_schedule_types sst \
+         JOIN schedule_types st ON st.id = sst.schedule_type_id \
+         WHERE sst.org_id = $1 ORDER BY sst.service_id, st.key",
+        o
+    )?;
+    let (patient_rows, patient_practitioner_rows) = if sel.patients {
+        (
+            rows!(
+                exec.reborrow(),
+                fetch_all,
+                PatientRow,
+                "SELECT id, key, first_name, last_name, email, practitioners_restricted \
+                 FROM patients WHERE org_id = $1 ORDER BY key",
+                o
+            )?,
+            rows!(
+                exec.reborrow(),
+                fetch_all,
+                OwnerKeyRow,
+                "SELECT pp.patient_id AS owner_id, p.key FROM patient_practitioners pp \
+                 JOIN practitioners p ON p.id = pp.practitioner_id \
+                 WHERE pp.org_id = $1 ORDER BY pp.patient_id, p.key",
+                o
+            )?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let appointment_rows = if sel.appointments {
+        rows!(
+            exec.reborrow(),
+            fetch_all,
+            AppointmentRow,
+            "SELECT a.key, a.practitioner_id, pa.key AS patient_key, s.key AS service_key, \
+                    st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status \
+             FROM appointments a LEFT JOIN patients pa ON pa.id = a.patient_id \
+                  LEFT JOIN services s ON s.id = a.service_id \
+                  LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
+             WHERE a.org_id = $1 ORDER BY a.practitioner_id, a.start_ns, a.id",
+            o
+        )?
+    } else {
+        Vec::new()
+    };
+
+    Ok(Rows {
+        clinic_rows,
+        holiday_rows,
+        type_rows,
+        practitioner_rows,
+        assignment_rows,
+        record_rows,
+        block_rows,
+        portal_rows,
+        time_off_rows,
+        service_rows,
+        service_type_rows,
+        patient_rows,
+        patient_practitioner_rows,
+        appointment_rows,
+    })
+}
+
+/// The time taken by `practitioners`' appointments that overlap `[from_ns, to_ns)`,
+/// but `skip` and cancelled ones, as (practitioner row, start, end): what the engine
+/// counts against capacity.
+pub(crate) async fn window_appointments(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    practitioners: &[i64],
+    from_ns: i64,
+    to_ns: i64,
+    skip: Option<i64>,
+) -> Result<Vec<(i64, i64, i64)>> {
+    let practitioner_list = serde_json::to_string(practitioners).expect("ids serialize");
+    // Bounded below by the longest appointment, so the index on (org, practitioner,
+    // start) is scanned only over the window. Each practitioner's intervals come packed
+    // in one row ("start:end,…"): thousands of single rows would cost more to ferry from
+    // the database than to use.
+    let earliest_start = from_ns.saturating_sub(org.max_appointment_ns);
+    let packed = match exec {
+        Exec::Sqlite(_) => "group_concat(start_ns || ':' || end_ns, ',')",
+        Exec::Postgres(_) => "string_agg(start_ns::text || ':' || end_ns::text, ',')",
+    };
+    let sql = format!(
+        "SELECT practitioner_id AS owner_id, {packed} AS key \
+         FROM appointments \
+         WHERE org_id = $1 AND {} AND start_ns >= $3 AND start_ns < $4 AND end_ns > $5 \
+               AND status <> 'cancelled' AND id <> $6 \
+         GROUP BY practitioner_id",
+        exec.in_json_list("practitioner_id", 2)
+    );
+    let groups = rows!(
+        exec.reborrow(),
+        fetch_all,
+        OwnerKeyRow,
+        &sql,
+        org.id,
+        &practitioner_list,
+        earliest_start,
+        to_ns,
+        from_ns,
+        skip.unwrap_or(-1)
+    )?;
+    let mut intervals = Vec::new();
+    for group in groups {
+        for pair in group.key.split(',') {
+            let parsed = pair
+                .split_once(':')
+                .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)));
+            let (start_ns, end_ns) =
+                parsed.ok_or_else(|| Error::invalid("stored appointment", pair.to_owned()))?;
+            intervals.push((group.owner_id, start_ns, end_ns));
+        }
+    }
+    Ok(intervals)
+}
