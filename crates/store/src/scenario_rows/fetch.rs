@@ -117,7 +117,8 @@ pub(super) struct AppointmentRow {
 }
 
 /// Everything [`fetch`] read, table by table, for [`assemble`](super::assemble) to
-/// turn into a scenario.
+/// turn into a scenario. The patients' and appointments' lists are empty unless the
+/// [`Selection`] asked for them.
 pub(super) struct Rows {
     pub(super) clinic_rows: Vec<ClinicRow>,
     pub(super) holiday_rows: Vec<HolidayRow>,
