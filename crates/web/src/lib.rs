@@ -26,6 +26,7 @@ pub mod auth;
 pub mod captcha;
 pub mod changes;
 pub mod cli;
+pub(crate) mod clinic_time;
 pub mod commands;
 pub mod config;
 pub mod demo;
