@@ -22,6 +22,7 @@
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
 
 pub mod app;
+pub mod appointment_dto;
 pub mod auth;
 pub mod captcha;
 pub mod changes;

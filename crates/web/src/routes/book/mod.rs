@@ -27,8 +27,6 @@ mod form;
 mod grid;
 mod page;
 
-pub use api::AppointmentDto;
-
 /// The pages.
 pub fn pages() -> Router<AppState> {
     Router::new()
