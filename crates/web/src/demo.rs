@@ -2,13 +2,14 @@
 //! the repository as a scenario (`demo/demo.json`), moved to the current week when it
 //! is imported, with staff accounts to sign in with.
 
-use chrono::{Datelike, TimeZone};
-use slot_engine::{Date, Instant, Scenario};
+use chrono::{Datelike, Timelike};
+use slot_engine::{Date, Instant, Scenario, Zone};
 use store::staff::{NewStaff, Role};
 use store::transfer::{self, ImportMode};
 use store::{Clock, Db, Organisation};
 
 use crate::auth::password;
+use crate::clinic_time;
 
 /// The demo scenario, anchored on the week of Monday 2026-11-30.
 pub const SCENARIO: &str = include_str!("../demo/demo.json");
@@ -46,19 +47,17 @@ pub fn scenario_for(today: Date) -> Scenario {
             .find(|c| c.id == p.home_clinic)
             .expect("known clinic")
             .timezone
-            .tz()
     };
     // Keep the wall-clock time in the practitioner's zone across daylight saving.
-    let shift = |at: Instant, tz: chrono_tz::Tz| -> Instant {
-        let local =
-            at.to_utc().with_timezone(&tz).naive_local() + chrono::Duration::days(shift_days);
-        let moved = tz
-            .from_local_datetime(&local)
-            .earliest()
-            .expect("demo times exist");
-        Instant::try_from(moved.to_utc()).expect("in range")
+    let shift = |at: Instant, zone: Zone| -> Instant {
+        let local = at.to_utc().with_timezone(&zone.tz()).naive_local()
+            + chrono::Duration::days(shift_days);
+        let minute = local.hour() * 60 + local.minute();
+        let within = i64::from(local.second()) * 1_000_000_000 + i64::from(local.nanosecond());
+        let moved = clinic_time::earliest_ns(zone, local.date(), minute).expect("demo times exist");
+        Instant::from_unix_nanos(moved + within).expect("in range")
     };
-    let zones: Vec<(String, chrono_tz::Tz)> = scenario
+    let zones: Vec<(String, Zone)> = scenario
         .appointments
         .iter()
         .map(|a| (a.practitioner.to_string(), zone_of(a.practitioner.as_str())))
@@ -67,7 +66,7 @@ pub fn scenario_for(today: Date) -> Scenario {
         a.start = shift(a.start, tz);
         a.end = shift(a.end, tz);
     }
-    let zones: Vec<chrono_tz::Tz> = scenario
+    let zones: Vec<Zone> = scenario
         .practitioners
         .iter()
         .map(|p| zone_of(p.id.as_str()))

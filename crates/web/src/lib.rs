@@ -22,10 +22,12 @@
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
 
 pub mod app;
+pub mod appointment_dto;
 pub mod auth;
 pub mod captcha;
 pub mod changes;
 pub mod cli;
+pub(crate) mod clinic_time;
 pub mod commands;
 pub mod config;
 pub mod demo;

@@ -7,8 +7,8 @@ use store::appointment::Appointment;
 use store::clinic::Clinic;
 use store::outbox::NewMessage;
 
+use crate::clinic_time::local_datetime;
 use crate::ics::{self, IcsAppointment, IcsMethod};
-use crate::pages::local_datetime;
 use crate::state::AppState;
 
 /// What the appointment emails of one patient, practitioner and service need to know.

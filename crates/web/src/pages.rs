@@ -3,8 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 use store::staff::Role;
 
 use crate::auth::staff::Staff;
@@ -80,22 +78,6 @@ pub fn url_encode(s: &str) -> String {
         }
     }
     out
-}
-
-/// A stored instant in a zone: `Mon 2 Mar 2026, 09:30`.
-pub fn local_datetime(ns: i64, tz: Tz) -> String {
-    let utc: DateTime<Utc> = DateTime::from_timestamp_nanos(ns);
-    tz.from_utc_datetime(&utc.naive_utc())
-        .format("%a %-d %b %Y, %H:%M")
-        .to_string()
-}
-
-/// A stored instant's wall-clock time in a zone: `09:30`.
-pub fn local_time(ns: i64, tz: Tz) -> String {
-    let utc: DateTime<Utc> = DateTime::from_timestamp_nanos(ns);
-    tz.from_utc_datetime(&utc.naive_utc())
-        .format("%H:%M")
-        .to_string()
 }
 
 /// Minutes after midnight as `HH:MM`.

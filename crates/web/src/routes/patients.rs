@@ -16,11 +16,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::appointment_dto::AppointmentDto;
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::clinic_time::{local, time_span};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody, PageQuery, QueryParams};
 use crate::pages::Layout;
-use crate::routes::book::{AppointmentDto, local, time_span};
 use crate::state::AppState;
 
 /// The pages.

@@ -16,12 +16,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::appointment_dto::AppointmentDto;
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::clinic_time::{local, time_span};
 use crate::error::{AppError, PageError};
 use crate::form::{FormData, JsonBody, PageQuery};
 use crate::notices::AppointmentContext;
 use crate::pages::Layout;
-use crate::routes::book::{AppointmentDto, local, time_span};
 use crate::state::AppState;
 
 /// The pages.
@@ -228,7 +229,7 @@ async fn list_page(
                     },
                     e.patient_name().unwrap_or_else(|| "no patient".to_owned()),
                     e.practitioner_name,
-                    crate::routes::book::when(&e)
+                    crate::clinic_time::when(&e)
                 )),
                 Err(store::Error::NotFound(_)) => None,
                 Err(e) => return Err(e.into()),

@@ -16,10 +16,11 @@ use utoipa_axum::routes;
 
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::auth::{csrf, password};
+use crate::clinic_time::local_datetime;
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::notices;
-use crate::pages::{Layout, local_datetime};
+use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.

@@ -16,10 +16,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::clinic_time::{parse_date, parse_time};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, JsonBody, PageQuery};
 use crate::pages::Layout;
-use crate::routes::book::{parse_date, parse_time};
 use crate::state::AppState;
 
 /// The pages.

@@ -26,10 +26,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::patient::{Patient, PatientApi, PatientPage};
+use crate::clinic_time::{local_datetime, rfc3339};
 use crate::error::{AppError, PageError};
 use crate::form::{FormData, JsonBody, PageQuery, QueryParams};
 use crate::notices::AppointmentContext;
-use crate::pages::{PortalLayout, local_datetime};
+use crate::pages::PortalLayout;
 use crate::state::AppState;
 
 /// The pages.
@@ -589,12 +590,6 @@ pub struct AppointmentDto {
     pub status_note: String,
     /// Until when the patient may cancel online (RFC 3339), when they still may.
     pub cancellable_until: Option<String>,
-}
-
-fn rfc3339(ns: i64, tz: chrono_tz::Tz) -> String {
-    DateTime::from_timestamp_nanos(ns)
-        .with_timezone(&tz)
-        .to_rfc3339()
 }
 
 /// Until when the patient may still cancel `a` online, if they still may.

@@ -1,0 +1,90 @@
+//! The appointment as staff see it through the API: the book's, the pending list's and
+//! a patient's record answer with the same `AppointmentDto`.
+
+use serde::Serialize;
+use store::book::Entry;
+use utoipa::ToSchema;
+
+use crate::clinic_time::rfc3339;
+
+/// An appointment, as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppointmentDto {
+    /// Row id.
+    pub id: i64,
+    /// The practitioner.
+    pub practitioner_id: i64,
+    /// Their name.
+    pub practitioner_name: String,
+    /// The patient, if any.
+    pub patient_id: Option<i64>,
+    /// Their name.
+    pub patient_name: Option<String>,
+    /// The service, if any.
+    pub service_id: Option<i64>,
+    /// Its name.
+    pub service_name: Option<String>,
+    /// The schedule type holding it, when known.
+    pub schedule_type_id: Option<i64>,
+    /// Its name.
+    pub schedule_type_name: Option<String>,
+    /// The schedule type's background colour (`#rrggbb`).
+    pub background_color: Option<String>,
+    /// The schedule type's font colour.
+    pub font_color: Option<String>,
+    /// The clinic.
+    pub clinic_id: i64,
+    /// Its name.
+    pub clinic_name: String,
+    /// Its IANA timezone: `start` and `end` are written in its offset.
+    pub timezone: String,
+    /// Start, RFC 3339 in the clinic's offset.
+    pub start: String,
+    /// End.
+    pub end: String,
+    /// Length in minutes.
+    pub duration_minutes: i64,
+    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
+    pub status: String,
+    /// `portal`, `staff` or `import`.
+    pub channel: String,
+    /// Why staff overrode a conflict, if they did.
+    pub override_reason: Option<String>,
+    /// The note given when accepting or declining.
+    pub status_note: String,
+    /// Who created it (`staff:3`, `patient:12`, `import`).
+    pub created_by: String,
+    /// Who changed it last.
+    pub updated_by: String,
+}
+
+impl From<Entry> for AppointmentDto {
+    fn from(e: Entry) -> Self {
+        let tz = e.zone();
+        AppointmentDto {
+            id: e.id,
+            practitioner_id: e.practitioner_id,
+            practitioner_name: e.practitioner_name.clone(),
+            patient_id: e.patient_id,
+            patient_name: e.patient_name(),
+            service_id: e.service_id,
+            service_name: e.service_name.clone(),
+            schedule_type_id: e.schedule_type_id,
+            schedule_type_name: e.schedule_type_name.clone(),
+            background_color: e.background_color.clone(),
+            font_color: e.font_color.clone(),
+            clinic_id: e.clinic_id,
+            clinic_name: e.clinic_name.clone(),
+            timezone: e.clinic_timezone.clone(),
+            start: rfc3339(e.start_ns, tz),
+            end: rfc3339(e.end_ns, tz),
+            duration_minutes: e.duration_minutes(),
+            status: e.status,
+            channel: e.channel,
+            override_reason: e.override_reason,
+            status_note: e.status_note,
+            created_by: e.created_by,
+            updated_by: e.updated_by,
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Clinic time: instants read as a clinic's local dates and times, and a clinic's
+//! wall-clock times turned back into instants. Every conversion from local time goes
+//! through [`earliest_ns`], over `slot_engine::Zone::resolve`, which makes the
+//! daylight-saving cases explicit (ARCHITECTURE.md's invariant).
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono_tz::Tz;
+use slot_engine::{Instant, LocalTime, Zone};
+use store::book::Entry;
+
+use crate::state::AppState;
+
+/// An instant in a zone.
+pub(crate) fn local(ns: i64, tz: Tz) -> chrono::DateTime<Tz> {
+    tz.from_utc_datetime(&chrono::DateTime::from_timestamp_nanos(ns).naive_utc())
+}
+
+/// `2026-03-02T09:00:00-05:00`: the instant in the clinic's offset, as the scenario
+/// format writes slots.
+pub(crate) fn rfc3339(ns: i64, tz: Tz) -> String {
+    local(ns, tz).to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+/// `09:00–09:45`.
+pub(crate) fn time_span(entry: &Entry) -> String {
+    let tz = entry.zone();
+    format!(
+        "{}–{}",
+        local(entry.start_ns, tz).format("%H:%M"),
+        local(entry.end_ns, tz).format("%H:%M")
+    )
+}
+
+/// `Mon 2 Mar 2026, 09:00–09:45`.
+pub(crate) fn when(entry: &Entry) -> String {
+    format!(
+        "{}, {}",
+        local(entry.start_ns, entry.zone()).format("%a %-d %b %Y"),
+        time_span(entry)
+    )
+}
+
+/// A stored instant in a zone: `Mon 2 Mar 2026, 09:30`.
+pub(crate) fn local_datetime(ns: i64, tz: Tz) -> String {
+    let utc: DateTime<Utc> = DateTime::from_timestamp_nanos(ns);
+    tz.from_utc_datetime(&utc.naive_utc())
+        .format("%a %-d %b %Y, %H:%M")
+        .to_string()
+}
+
+/// Today's date in a zone, by the organisation's clock.
+pub(crate) fn today(state: &AppState, tz: Tz) -> NaiveDate {
+    local(state.clock.now_ns(), tz).date_naive()
+}
+
+/// The first instant at or after the wall-clock `minute` of `date` in `tz` (midnight
+/// does not exist on some spring-forward days): the first of `minute`, `minute + 15`,
+/// … four hours on that exists.
+pub(crate) fn local_ns(tz: Tz, date: NaiveDate, minute: u32) -> i64 {
+    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight is a time");
+    let zone: Option<Zone> = tz.name().parse().ok();
+    (0..=16)
+        .find_map(|k| zone.and_then(|zone| earliest_ns(zone, date, minute + 15 * k)))
+        .unwrap_or_else(|| midnight.and_utc().timestamp_nanos_opt().unwrap_or_default())
+}
+
+/// The instant, in nanoseconds since the Unix epoch, that the wall-clock `minute` of
+/// `date` (past 1440 for later days) reads as in `zone`: the earlier one when the clocks
+/// go back, `None` when they skip it. The web's one way from clinic time to an instant,
+/// over [`Zone::resolve`]. A date past the engine's calendar (2000-01-01..=2199-12-31,
+/// which a week view at either end reaches) counts on from its last day; a date before
+/// it is read with the offset of its first day.
+pub(crate) fn earliest_ns(zone: Zone, date: NaiveDate, minute: u32) -> Option<i64> {
+    let first: NaiveDate = slot_engine::Date::MIN.into();
+    let last: NaiveDate = slot_engine::Date::MAX.into();
+    let (day, minute, days_before) = if date > last {
+        let days = u32::try_from((date - last).num_days()).ok()?;
+        (last, minute.checked_add(days.checked_mul(24 * 60)?)?, 0)
+    } else if date < first {
+        (first, minute, (first - date).num_days())
+    } else {
+        (date, minute, 0)
+    };
+    let day = slot_engine::Date::try_from(day).ok()?;
+    let (seconds, _) = zone.resolve(day, minute).earliest()?;
+    seconds
+        .checked_sub(days_before.checked_mul(24 * 3600)?)?
+        .checked_mul(1_000_000_000)
+}
+
+/// A date field, `YYYY-MM-DD`, within the years the scenario format allows.
+pub(crate) fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("{:?} is not a date (YYYY-MM-DD)", value.trim()))?;
+    slot_engine::Date::try_from(date).map_err(|e| e.to_string())?;
+    Ok(date)
+}
+
+/// A time field, `HH:MM` (browsers may add `:00` seconds): minutes after midnight.
+pub(crate) fn parse_time(value: &str) -> Result<u32, String> {
+    let value = value.trim();
+    let hhmm = value
+        .strip_suffix(":00")
+        .filter(|v| v.len() == 5)
+        .unwrap_or(value);
+    let time: slot_engine::WallTime = hhmm
+        .parse()
+        .map_err(|_| format!("{value:?} is not a time (HH:MM)"))?;
+    if time.minutes() >= 24 * 60 {
+        return Err("must be before 24:00".to_owned());
+    }
+    Ok(time.minutes())
+}
+
+/// The instant a clinic's wall-clock `minute` of `date` reads as (the earlier one when
+/// the clocks go back); an error naming the time when the clocks skip it.
+pub(crate) fn resolve_local(
+    timezone: &str,
+    date: NaiveDate,
+    minute: u32,
+) -> Result<Instant, String> {
+    let zone: Zone = timezone
+        .parse()
+        .map_err(|_| format!("unknown timezone {timezone:?}"))?;
+    let day = slot_engine::Date::try_from(date).map_err(|e| e.to_string())?;
+    match zone.resolve(day, minute) {
+        LocalTime::Missing => Err(format!(
+            "{:02}:{:02} does not exist on {date} in {timezone}: the clocks go forward then",
+            minute / 60,
+            minute % 60
+        )),
+        other => {
+            let (seconds, _) = other.earliest().unwrap_or_default();
+            Instant::from_unix_seconds(seconds).map_err(|e| e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    /// What `local_ns` answered when it asked chrono-tz directly.
+    fn by_chrono(tz: Tz, date: NaiveDate, minute: u32) -> i64 {
+        let midnight = date.and_hms_opt(0, 0, 0).expect("midnight is a time");
+        (0..=16)
+            .find_map(|k| {
+                let at = midnight + Duration::minutes(i64::from(minute + 15 * k));
+                tz.from_local_datetime(&at).earliest()
+            })
+            .and_then(|t| t.timestamp_nanos_opt())
+            .unwrap_or_else(|| midnight.and_utc().timestamp_nanos_opt().unwrap_or_default())
+    }
+
+    #[test]
+    fn local_ns_answers_as_before_across_daylight_saving_and_the_calendar_ends() {
+        let zones = [
+            chrono_tz::America::Toronto,
+            chrono_tz::Europe::London,
+            chrono_tz::America::Sao_Paulo, // clocks went forward at midnight until 2019
+            chrono_tz::America::Havana,    // and here still do
+            chrono_tz::Australia::Lord_Howe, // half an hour
+            chrono_tz::UTC,
+        ];
+        let dates = [
+            (2026, 3, 2),
+            (2026, 3, 8),
+            (2026, 11, 1),
+            (2026, 3, 29),
+            (2026, 10, 25),
+            (2026, 3, 8),
+            (2018, 11, 4),
+            (2026, 4, 5),
+            (2026, 10, 4),
+            (1999, 12, 27),
+            (2000, 1, 1),
+            (2199, 12, 31),
+            (2200, 1, 1),
+            (2200, 1, 5),
+        ];
+        for tz in zones {
+            for (y, m, d) in dates {
+                let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+                for minute in (0..=1440).step_by(5) {
+                    assert_eq!(
+                        local_ns(tz, date, minute),
+                        by_chrono(tz, date, minute),
+                        "{tz} {date} minute {minute}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_time_the_clocks_skip_has_no_instant_and_a_repeated_one_is_the_first() {
+        let toronto: Zone = "America/Toronto".parse().unwrap();
+        let spring = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        assert_eq!(earliest_ns(toronto, spring, 150), None);
+        assert!(resolve_local("America/Toronto", spring, 150).is_err());
+        let fall = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        // 01:30 EDT, the first of the two.
+        let first = earliest_ns(toronto, fall, 90).unwrap();
+        assert_eq!(rfc3339(first, toronto.tz()), "2026-11-01T01:30:00-04:00");
+        assert_eq!(
+            resolve_local("America/Toronto", fall, 90)
+                .unwrap()
+                .unix_nanos(),
+            first
+        );
+    }
+}

@@ -1,0 +1,283 @@
+//! The appointments API.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use chrono::Duration;
+use chrono_tz::Tz;
+use serde::Deserialize;
+use slot_engine::Instant;
+use store::appointment::{Move, StaffBooking};
+use store::book::{self, Range};
+use utoipa::ToSchema;
+
+use crate::appointment_dto::AppointmentDto;
+use crate::auth::staff::StaffApi;
+use crate::clinic_time::{local_ns, parse_date, today};
+use crate::error::AppError;
+use crate::form::{JsonBody, QueryParams};
+use crate::state::AppState;
+
+use super::{
+    book_counted, cancel_telling_patient, entry_of, move_telling_patient, own_practitioner,
+    parse_id, view_clinic,
+};
+
+/// A staff booking.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct CreateBody {
+    /// The practitioner.
+    pub practitioner: i64,
+    /// The patient, if any.
+    #[serde(default)]
+    pub patient: Option<i64>,
+    /// The service, if any: its schedule types may hold the booking, and its duration is
+    /// the default.
+    #[serde(default)]
+    pub service: Option<i64>,
+    /// The schedule type, when booking without a service.
+    #[serde(default)]
+    pub schedule_type: Option<i64>,
+    /// Start, RFC 3339 with an offset.
+    pub start: String,
+    /// Length; default the service's duration, else the schedule type's default.
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    /// Book despite the reasons of a 409 (`details.needs_override`): why. Recorded with
+    /// who.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+/// Where to move an appointment.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(crate) struct MoveBody {
+    /// New start, RFC 3339 with an offset.
+    pub start: String,
+    /// New practitioner (default: the same).
+    #[serde(default)]
+    pub practitioner: Option<i64>,
+    /// New length (default: the same).
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    /// Move despite the reasons of a 409: why.
+    #[serde(default)]
+    pub override_reason: Option<String>,
+}
+
+/// The query of the appointment list.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ListParams {
+    from: Option<String>,
+    to: Option<String>,
+    practitioner: Option<String>,
+    clinic: Option<String>,
+    include_cancelled: Option<String>,
+}
+
+/// One end of the list's range: a date (read in the book's timezone) or an instant.
+fn range_end(field: &str, value: &str, tz: Tz, end: bool) -> Result<i64, AppError> {
+    if let Ok(instant) = value.trim().parse::<Instant>() {
+        return Ok(instant.unix_nanos());
+    }
+    let date = parse_date(value)
+        .map_err(|m| AppError::invalid(field, format!("{m}, or an instant in RFC 3339")))?;
+    let date = if end { date + Duration::days(1) } else { date };
+    Ok(local_ns(tz, date, 0))
+}
+
+/// The longest range one list call may ask for.
+const MAX_LIST_DAYS: i64 = 92;
+
+/// Appointments in a range.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/appointments", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"),
+           ("from" = Option<String>, Query, description = "First date (YYYY-MM-DD, in the clinic's timezone) or instant (RFC 3339); default today"),
+           ("to" = Option<String>, Query, description = "Last date, inclusive, or an instant, exclusive; default `from`'s date"),
+           ("practitioner" = Option<i64>, Query, description = "Only this practitioner's"),
+           ("clinic" = Option<i64>, Query, description = "Only this clinic's; dates are read in its timezone"),
+           ("include_cancelled" = Option<bool>, Query, description = "Cancelled ones too")),
+    responses((status = 200, body = [AppointmentDto]), (status = 401, description = "Not signed in"),
+              (status = 403, description = "A practitioner asking for someone else's schedule"),
+              (status = 422, description = "Invalid parameter")))]
+pub(super) async fn list(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    QueryParams(q): QueryParams<ListParams>,
+) -> Result<Json<Vec<AppointmentDto>>, AppError> {
+    let mut practitioner = parse_id("practitioner", q.practitioner.as_deref())?;
+    let clinic = parse_id("clinic", q.clinic.as_deref())?;
+    if let Some(own) = own_practitioner(&staff)? {
+        if practitioner.is_some_and(|p| p != own) {
+            return Err(AppError::Forbidden(
+                "practitioners see only their own schedule".into(),
+            ));
+        }
+        practitioner = Some(own);
+    }
+    let mut conn = state.db.conn().await?;
+    let choices = book::choices(conn.exec(), staff.org.id).await?;
+    let tz = view_clinic(&choices, clinic, practitioner).map_or(chrono_tz::UTC, |c| c.zone());
+    let from_text = q.from.unwrap_or_else(|| today(&state, tz).to_string());
+    let from_ns = range_end("from", &from_text, tz, false)?;
+    let to_ns = match q.to.as_deref() {
+        Some(to) => range_end("to", to, tz, true)?,
+        None => range_end("to", &from_text, tz, true)?,
+    };
+    if to_ns <= from_ns {
+        return Err(AppError::invalid("to", "must be after from"));
+    }
+    if to_ns - from_ns > MAX_LIST_DAYS * 86_400_000_000_000 {
+        return Err(AppError::invalid(
+            "to",
+            format!("ask for at most {MAX_LIST_DAYS} days at a time"),
+        ));
+    }
+    let include_cancelled = match q.include_cancelled.as_deref() {
+        None | Some("" | "false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(other) => {
+            return Err(AppError::invalid(
+                "include_cancelled",
+                format!("{other:?} is not true or false"),
+            ));
+        }
+    };
+    let entries = book::in_range(
+        conn.exec(),
+        &staff.org,
+        &Range {
+            from_ns,
+            to_ns,
+            practitioner,
+            clinic,
+            include_cancelled,
+        },
+    )
+    .await?;
+    Ok(Json(
+        entries.into_iter().map(AppointmentDto::from).collect(),
+    ))
+}
+
+fn parse_instant(field: &str, value: &str) -> Result<Instant, AppError> {
+    value.trim().parse().map_err(|e: slot_engine::ValueError| {
+        AppError::invalid(field, format!("{e}; write e.g. 2026-03-02T09:00:00-05:00"))
+    })
+}
+
+/// Books an appointment for a patient (front desk). When it does not fit the
+/// practitioner's availability or would double-book, the answer is 409 with every
+/// reason in `details.needs_override`; send them again with `override_reason` to book
+/// anyway. A retried request with the same `Idempotency-Key` header returns the first
+/// booking (200) instead of booking twice.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/appointments", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"),
+           ("Idempotency-Key" = Option<String>, Header, description = "1-200 characters; a retry with the same key returns the first booking")),
+    request_body = CreateBody,
+    responses((status = 201, body = AppointmentDto, description = "Booked"),
+              (status = 200, body = AppointmentDto, description = "Already booked with this Idempotency-Key"),
+              (status = 409, description = "Needs an override: `details.needs_override` lists every reason"),
+              (status = 404, description = "No such practitioner, patient, service or schedule type in this organisation"),
+              (status = 422, description = "Invalid field, or an Idempotency-Key already used for a different booking"),
+              (status = 403, description = "Not front desk, or missing CSRF token")))]
+pub(super) async fn create(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CreateBody>,
+) -> Result<(StatusCode, Json<AppointmentDto>), AppError> {
+    staff.front_desk()?;
+    let idempotency_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| AppError::invalid("Idempotency-Key", "must be visible ASCII"))?
+                .to_owned(),
+        ),
+    };
+    let booking = StaffBooking {
+        staff: staff.user.id,
+        practitioner: body.practitioner,
+        patient: body.patient,
+        service: body.service,
+        schedule_type: body.schedule_type,
+        start: parse_instant("start", &body.start)?,
+        duration_minutes: body.duration_minutes,
+        override_reason: body.override_reason,
+        idempotency_key,
+    };
+    let booked = book_counted(&state, &staff.org, &booking).await?;
+    let status = if booked.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let entry = entry_of(&state, staff.org.id, booked.appointment.id).await?;
+    Ok((status, Json(entry.into())))
+}
+
+/// One appointment (a practitioner sees only their own).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/appointments/{id}", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    responses((status = 200, body = AppointmentDto), (status = 404, description = "No such appointment in this organisation")))]
+pub(super) async fn get_one(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let id = path.1;
+    let own = own_practitioner(&staff)?;
+    let entry = entry_of(&state, staff.org.id, id).await?;
+    if own.is_some_and(|p| p != entry.practitioner_id) {
+        return Err(AppError::NotFound("appointment".into()));
+    }
+    Ok(Json(entry.into()))
+}
+
+/// Cancels an appointment (front desk); the audit log records who.
+#[utoipa::path(delete, path = "/api/v1/orgs/{slug}/appointments/{id}", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    responses((status = 200, body = AppointmentDto, description = "Cancelled"),
+              (status = 404, description = "No such appointment in this organisation"),
+              (status = 422, description = "Already cancelled, completed or a no-show")))]
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let id = path.1;
+    staff.front_desk()?;
+    cancel_telling_patient(&state, &staff, id).await?;
+    Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))
+}
+
+/// Moves an appointment to a new start, practitioner or length (front desk), checked
+/// as a staff booking at its new place; 409 with `details.needs_override` when it needs
+/// an override.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/appointments/{id}/move", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    request_body = MoveBody,
+    responses((status = 200, body = AppointmentDto, description = "Moved"),
+              (status = 409, description = "Needs an override: `details.needs_override` lists every reason"),
+              (status = 404, description = "No such appointment or practitioner in this organisation"),
+              (status = 422, description = "Invalid field, or the appointment cannot be moved")))]
+pub(super) async fn move_one(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+    JsonBody(body): JsonBody<MoveBody>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let id = path.1;
+    staff.front_desk()?;
+    let m = Move {
+        staff: staff.user.id,
+        appointment: id,
+        start: parse_instant("start", &body.start)?,
+        practitioner: body.practitioner,
+        duration_minutes: body.duration_minutes,
+        override_reason: body.override_reason,
+    };
+    move_telling_patient(&state, &staff.org, &m).await?;
+    Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))
+}

@@ -1,0 +1,289 @@
+//! The book page and its schedule-type stylesheet.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate};
+use serde::Deserialize;
+use slot_engine::Color;
+use store::book::{self, Choices, Range};
+
+use crate::auth::staff::StaffPage;
+use crate::clinic_time::{local_ns, parse_date, today, when};
+use crate::error::{AppError, PageError};
+use crate::form::PageQuery;
+use crate::pages::Layout;
+use crate::state::AppState;
+
+use super::grid::{Column, DayHeader, Legend, Listed, Row, View, build_grid};
+use super::{own_practitioner, parse_id, view_clinic};
+
+// The book page.
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct BookParams {
+    view: Option<String>,
+    date: Option<String>,
+    clinic: Option<String>,
+    practitioner: Option<String>,
+    cancelled: Option<String>,
+    notice: Option<String>,
+    appointment: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/book.html")]
+pub(super) struct BookPage {
+    layout: Layout,
+    choices: Choices,
+    can_book: bool,
+    is_practitioner: bool,
+    week: bool,
+    date: String,
+    clinic: i64,
+    practitioner: i64,
+    cancelled: bool,
+    heading: String,
+    timezone: String,
+    notice: Option<String>,
+    prev: String,
+    next: String,
+    today_link: String,
+    day_link: String,
+    week_link: String,
+    new_link: String,
+    days: Vec<DayHeader>,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    listed: Vec<Listed>,
+    legend: Vec<Legend>,
+}
+
+pub(super) async fn book_page(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    PageQuery(q): PageQuery<BookParams>,
+) -> Result<BookPage, PageError> {
+    let own = own_practitioner(&staff)?;
+    let mut conn = state.db.conn().await?;
+    let choices = book::choices(conn.exec(), staff.org.id).await?;
+    let clinic = parse_id("clinic", q.clinic.as_deref())?;
+    if clinic.is_some_and(|c| choices.clinic(c).is_none()) {
+        return Err(AppError::NotFound("clinic".into()).into());
+    }
+    let mut practitioner = parse_id("practitioner", q.practitioner.as_deref())?;
+    if practitioner.is_some_and(|p| choices.practitioner(p).is_none()) {
+        return Err(AppError::NotFound("practitioner".into()).into());
+    }
+    if own.is_some() {
+        practitioner = own;
+    }
+    let clinic_row = view_clinic(&choices, clinic, practitioner);
+    let tz = clinic_row.map_or(chrono_tz::UTC, |c| c.zone());
+    let timezone = clinic_row.map_or_else(|| "UTC".to_owned(), |c| c.timezone.clone());
+    let now_date = today(&state, tz);
+    let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => parse_date(d).map_err(|m| AppError::invalid("date", m))?,
+        None => now_date,
+    };
+    let week = match q.view.as_deref() {
+        None | Some("" | "day") => false,
+        Some("week") => true,
+        Some(other) => {
+            return Err(AppError::invalid("view", format!("{other:?} is not day or week")).into());
+        }
+    };
+    let view = View {
+        slug: staff.org.slug.clone(),
+        week,
+        date,
+        clinic,
+        practitioner,
+        cancelled: q
+            .cancelled
+            .as_deref()
+            .is_some_and(|v| !v.is_empty() && v != "0"),
+    };
+    let dates = view.dates();
+    let (first, last) = (dates[0], dates[dates.len() - 1]);
+    let entries = book::in_range(
+        conn.exec(),
+        &staff.org,
+        &Range {
+            from_ns: local_ns(tz, first, 0),
+            to_ns: local_ns(tz, last + Duration::days(1), 0),
+            practitioner,
+            clinic,
+            include_cancelled: view.cancelled,
+        },
+    )
+    .await?;
+    let to_engine = |d: NaiveDate| {
+        slot_engine::Date::try_from(d).map_err(|e| AppError::invalid("date", e.to_string()))
+    };
+    let backdrop = book::backdrop(
+        &mut conn.exec(),
+        &staff.org,
+        practitioner.map(|p| vec![p]),
+        to_engine(first)?,
+        to_engine(last)?,
+    )
+    .await?;
+    // The columns: the practitioner asked for; else everyone active, and anyone with an
+    // appointment shown; at one clinic, those who work or have appointments there.
+    let practitioners: Vec<i64> = match practitioner {
+        Some(p) => vec![p],
+        None => choices
+            .practitioners
+            .iter()
+            .filter(|p| {
+                let booked = entries.iter().any(|e| e.practitioner_id == p.id);
+                let here = match clinic {
+                    None => true,
+                    Some(c) => {
+                        p.home_clinic_id == c
+                            || backdrop
+                                .blocks
+                                .iter()
+                                .any(|b| b.practitioner_id == p.id && b.clinic_id == c)
+                    }
+                };
+                booked || (p.active && here)
+            })
+            .map(|p| p.id)
+            .collect(),
+    };
+    let can_book = own.is_none();
+    let highlight = parse_id("appointment", q.appointment.as_deref())?;
+    let (days, columns, rows, listed) = build_grid(
+        &view,
+        &staff.org,
+        &choices,
+        tz,
+        &practitioners,
+        &entries,
+        &backdrop,
+        can_book,
+        highlight,
+    );
+    let notice = match (q.notice.as_deref(), highlight) {
+        (Some(kind @ ("booked" | "moved" | "cancelled")), Some(id)) => {
+            match book::entry(conn.exec(), staff.org.id, id).await {
+                Ok(e) => Some(format!(
+                    "{} {} with {}, {}.",
+                    match kind {
+                        "booked" => "Booked:",
+                        "moved" => "Moved:",
+                        _ => "Cancelled:",
+                    },
+                    e.patient_name().unwrap_or_else(|| "no patient".to_owned()),
+                    e.practitioner_name,
+                    when(&e)
+                )),
+                Err(store::Error::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        _ => None,
+    };
+    let mut legend: Vec<Legend> = Vec::new();
+    for t in &choices.schedule_types {
+        let used = backdrop.blocks.iter().any(|b| b.schedule_type_id == t.id)
+            || entries.iter().any(|e| e.schedule_type_id == Some(t.id));
+        if used {
+            legend.push(Legend {
+                id: t.id,
+                name: t.name.clone(),
+            });
+        }
+    }
+    let heading = if week {
+        format!("Week of {}", dates[0].format("%A %-d %B %Y"))
+    } else {
+        date.format("%A %-d %B %Y").to_string()
+    };
+    let shift = if week { 7 } else { 1 };
+    let mut new_link = format!("/o/{}/admin/book/new?date={date}", staff.org.slug);
+    if let Some(p) = practitioner {
+        new_link.push_str(&format!("&practitioner={p}"));
+    }
+    if let Some(c) = clinic {
+        new_link.push_str(&format!("&clinic={c}"));
+    }
+    Ok(BookPage {
+        layout: Layout::staff(&staff, "Appointment book", "book").await?,
+        can_book,
+        is_practitioner: own.is_some(),
+        week,
+        date: date.to_string(),
+        clinic: clinic.unwrap_or(0),
+        practitioner: practitioner.unwrap_or(0),
+        cancelled: view.cancelled,
+        heading,
+        timezone,
+        notice,
+        prev: view.link_to(week, Some(date - Duration::days(shift))),
+        next: view.link_to(week, Some(date + Duration::days(shift))),
+        today_link: view.link_to(week, None),
+        day_link: view.link_to(false, Some(date)),
+        week_link: view.link_to(true, Some(date)),
+        new_link,
+        days,
+        columns,
+        rows,
+        listed,
+        legend,
+        choices,
+    })
+}
+
+/// `#rrggbb` mixed toward white (`toward` 255) or black (0) by `amount` (0..=1).
+fn mix(color: Color, toward: u8, amount: f64) -> String {
+    let [r, g, b] = color.0.map(|c| {
+        let c = f64::from(c);
+        (c + (f64::from(toward) - c) * amount)
+            .round()
+            .clamp(0.0, 255.0) as u8
+    });
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// The schedule types' colours as classes: the page's content security policy allows
+/// no inline styles, so the book links this stylesheet. Appointments take the schedule
+/// type's background and font colours; availability a light tint of the background,
+/// with a darker edge where patients may book online.
+pub(super) async fn colours_css(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+) -> Result<Response, PageError> {
+    let mut conn = state.db.conn().await?;
+    let choices = book::choices(conn.exec(), staff.org.id).await?;
+    let mut css = String::from("/* Schedule type colours of this organisation. */\n");
+    for t in &choices.schedule_types {
+        // Stored colours are validated, but a stylesheet is no place to trust them.
+        let (Ok(bg), Ok(fg)) = (
+            t.background_color.parse::<Color>(),
+            t.font_color.parse::<Color>(),
+        ) else {
+            continue;
+        };
+        css.push_str(&format!(
+            ".st-{id}{{background-color:{bg};color:{fg};border-color:{fg}}}\n\
+             td.av-{id}{{background-color:{tint}}}\n\
+             td.av-{id}.online{{box-shadow:inset .35rem 0 0 {dark}}}\n",
+            id = t.id,
+            tint = mix(bg, 255, 0.5),
+            dark = mix(bg, 0, 0.35),
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "private, no-cache"),
+        ],
+        css,
+    )
+        .into_response())
+}
