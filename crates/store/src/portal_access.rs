@@ -182,24 +182,17 @@ pub async fn set_credentials(
     ensure_username_free(tx, org, patient, &username).await?;
     match of_patient(tx.exec(), org, patient).await? {
         Some(account) => {
-            cancel_links(tx, org, account.id, now_ns).await?;
-            let sql = format!(
-                "UPDATE portal_accounts SET username = $3, password_hash = $4, \
-                 confirmed_at_ns = COALESCE(confirmed_at_ns, $5), session_epoch = session_epoch + 1 \
-                 WHERE org_id = $1 AND patient_id = $2 RETURNING {COLUMNS}"
-            );
-            Ok(rows!(
+            // The username first; the password then as any new password is set (epoch,
+            // confirmation, every other link cancelled).
+            execute!(
                 tx.exec(),
-                fetch_one,
-                PortalAccount,
-                &sql,
+                "UPDATE portal_accounts SET username = $3 WHERE org_id = $1 AND id = $2",
                 org,
-                patient,
-                &username,
-                password_hash,
-                now_ns
+                account.id,
+                &username
             )
-            .map_err(username_taken())?)
+            .map_err(username_taken())?;
+            set_password(tx, org, account.id, password_hash, now_ns).await
         }
         None => {
             insert(
@@ -252,16 +245,15 @@ pub async fn prepare_invitation(
 /// Two staff saving one username at once pass [`ensure_username_free`] together; the
 /// database's unique username then refuses the second, as a field error.
 fn username_taken() -> impl FnOnce(sqlx::Error) -> Error {
-    crate::error::unique_as("username", "another patient already uses this username")
+    crate::error::unique_as("username", USERNAME_TAKEN)
 }
+
+const USERNAME_TAKEN: &str = "another patient already uses this username";
 
 async fn ensure_username_free(tx: &mut Tx, org: i64, patient: i64, username: &str) -> Result<()> {
     let taken = by_username(tx.exec(), org, username).await?;
     if taken.as_ref().is_some_and(|a| a.patient_id != patient) {
-        return Err(Error::invalid(
-            "username",
-            "another patient already uses this username",
-        ));
+        return Err(Error::invalid("username", USERNAME_TAKEN));
     }
     Ok(())
 }

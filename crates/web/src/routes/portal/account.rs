@@ -585,7 +585,7 @@ fn dead_link(
         ),
         (Purpose::PasswordReset, _) => (
             "This link is no longer valid".into(),
-            vec!["This password-reset link was already used, or a newer one was sent.".into()],
+            vec!["This password-reset link was already used, or the password or address changed since.".into()],
             Some((format!("/o/{slug}/portal/forgot"), "Ask for a new link".into())),
         ),
     }
