@@ -42,6 +42,7 @@ pub mod availability;
 pub mod book;
 pub mod clinic;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod keys;
 pub mod organisation;

@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use crate::db::{Exec, Tx, execute, rows};
+use crate::email::normalise_email;
 use crate::error::{Error, Result};
 use crate::keys::{self, Kind};
-use crate::staff::normalise_email;
 
 /// A patient.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]

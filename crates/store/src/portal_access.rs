@@ -8,7 +8,7 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Exec, Tx, execute, rows};
+use crate::db::{Exec, Tx, execute, rows, scalar_optional};
 use crate::error::{Error, Result};
 
 /// How long an invitation link works: exactly three days after sending.
@@ -178,7 +178,7 @@ pub async fn set_credentials(
     now_ns: i64,
 ) -> Result<PortalAccount> {
     let username = check_username(username)?;
-    crate::patient::get(tx.exec(), org, patient).await?;
+    require_patient(tx, org, patient).await?;
     ensure_username_free(tx, org, patient, &username).await?;
     match of_patient(tx.exec(), org, patient).await? {
         Some(account) => {
@@ -219,7 +219,7 @@ pub async fn prepare_invitation(
     email: &str,
     now_ns: i64,
 ) -> Result<PortalAccount> {
-    crate::patient::get(tx.exec(), org, patient).await?;
+    require_patient(tx, org, patient).await?;
     if let Some(account) = of_patient(tx.exec(), org, patient).await? {
         if account.confirmed_at_ns.is_some() || account.password_hash.is_none() {
             return Ok(account);
@@ -249,6 +249,22 @@ fn username_taken() -> impl FnOnce(sqlx::Error) -> Error {
 }
 
 const USERNAME_TAKEN: &str = "another patient already uses this username";
+
+/// `NotFound` unless `patient` is one of the organisation's patients: an account is
+/// only ever made for one (the same-organisation guard of migration 0015 would refuse
+/// the row too, but as a field error). A query of its own, not `patient::get`: the
+/// patient module calls into this one when an address changes, never the reverse.
+async fn require_patient(tx: &mut Tx, org: i64, patient: i64) -> Result<()> {
+    scalar_optional!(
+        tx.exec(),
+        i64,
+        "SELECT id FROM patients WHERE org_id = $1 AND id = $2",
+        org,
+        patient
+    )?
+    .ok_or(Error::NotFound("patient"))?;
+    Ok(())
+}
 
 async fn ensure_username_free(tx: &mut Tx, org: i64, patient: i64, username: &str) -> Result<()> {
     let taken = by_username(tx.exec(), org, username).await?;

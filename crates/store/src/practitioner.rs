@@ -5,10 +5,10 @@
 use serde::Serialize;
 
 use crate::db::{Exec, Tx, execute, rows, scalar};
+use crate::email::normalise_email;
 use crate::error::{Error, Result};
 use crate::keys::{self, Kind};
 use crate::schedule_type::{self, ScheduleType, check_clinic};
-use crate::staff::normalise_email;
 
 /// A practitioner, with the names of their type and home clinic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -151,7 +151,7 @@ async fn uri_length(request: Request, next: Next) -> Response {
     if length <= URI_LIMIT {
         return next.run(request).await;
     }
-    let page = crate::pages::ErrorPage {
+    let page = crate::error::ErrorPage {
         status: StatusCode::URI_TOO_LONG.as_u16(),
         title: "URI Too Long".to_owned(),
         message: format!("the address is too long (at most {URI_LIMIT} bytes)"),

@@ -1,4 +1,5 @@
-//! One module per `openslot` command.
+//! One module per `openslot` command, each with its arguments (what `clap` parses) and
+//! what it does; here what they share: [`Failure`], the database argument, input reading.
 
 pub mod admin;
 pub mod check;
@@ -10,7 +11,40 @@ pub mod transfer;
 use std::io::Read;
 use std::path::Path;
 
-use crate::cli::Failure;
+use clap::Args;
+
+/// Where the database is: every command that uses it takes this.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://FILE` (created and migrated on first use) or `postgres://…`.
+    #[arg(long, env = "OPENSLOT_DATABASE_URL", default_value = store::DEFAULT_DATABASE_URL, value_name = "URL")]
+    pub database_url: String,
+}
+
+/// A command's failure: bad input (exit 2) or anything else (exit 1).
+#[derive(Debug)]
+pub enum Failure {
+    /// Input that cannot be used: an invalid scenario, an unreadable file, an unknown
+    /// id on the command line.
+    BadInput(String),
+    /// Anything else (e.g. standard output closed).
+    Other(anyhow::Error),
+}
+
+impl From<store::Error> for Failure {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::Database(_) | store::Error::Migrate(_) => Failure::Other(e.into()),
+            other => Failure::BadInput(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure::Other(e.into())
+    }
+}
 
 /// Reads a scenario file, or standard input for `-`.
 pub(crate) fn read_input(path: &Path) -> Result<Vec<u8>, Failure> {

@@ -2,6 +2,8 @@
 //! (`{"error": {"code", "message", "field"}}`); page handlers return [`PageError`],
 //! which answers an HTML page. 5xx bodies are generic; the cause is logged.
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -322,7 +324,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let error = self.0;
         error.log();
-        let page = crate::pages::ErrorPage {
+        let page = ErrorPage {
             status: error.status().as_u16(),
             title: error
                 .status()
@@ -335,4 +337,17 @@ impl IntoResponse for PageError {
         error.retry_after(&mut response);
         response
     }
+}
+
+/// The page a [`PageError`] renders (and the 414 the router answers before any
+/// handler runs): the status's reason as its heading, then the message.
+#[derive(Debug, Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// The HTTP status code the page is sent with.
+    pub status: u16,
+    /// The status's reason phrase ("Not Found"): the page's title and heading.
+    pub title: String,
+    /// What went wrong, for the person reading ([`AppError::message`]).
+    pub message: String,
 }

@@ -121,6 +121,13 @@ impl FieldErrors {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// The API's answer for these errors: the first field's, as a 422 naming it (the
+    /// API reports one field at a time, the pages all of them).
+    pub fn into_api_error(self) -> AppError {
+        let (field, message) = self.0.into_iter().next().unwrap_or_default();
+        AppError::invalid(field, message)
+    }
+
     /// Records a store error against its field, or returns it when it is not about a
     /// field.
     pub fn absorb(&mut self, e: store::Error) -> Result<(), PageError> {

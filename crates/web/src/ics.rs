@@ -34,7 +34,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz};
 use icalendar::{Attendee, Calendar, Component, EventLike, EventStatus, PartStat, Property, Role};
 
@@ -227,8 +227,17 @@ fn host_of(public_url: &str) -> String {
 /// an instant in the second one is written in UTC instead, which is exact.
 fn local_time(key: &str, at: DateTime<Utc>, zone: Tz) -> Property {
     let local = at.with_timezone(&zone).naive_local();
-    let first = zone.from_local_datetime(&local).earliest();
-    if first.is_some_and(|first| first.to_utc() == at) {
+    let minute = local.time().num_seconds_from_midnight() / 60;
+    let seconds = i64::from(local.time().num_seconds_from_midnight() % 60);
+    let first = zone
+        .name()
+        .parse::<slot_engine::Zone>()
+        .ok()
+        .and_then(|zone| crate::clinic_time::earliest_ns(zone, local.date(), minute));
+    let names_it_first = first.is_some_and(|first| {
+        at.timestamp_nanos_opt() == first.checked_add(seconds * 1_000_000_000)
+    });
+    if names_it_first {
         Property::new(key, local.format("%Y%m%dT%H%M%S").to_string())
             .add_parameter("TZID", zone.name())
             .done()

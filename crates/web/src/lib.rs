@@ -39,5 +39,6 @@ pub mod mail;
 pub mod metrics;
 pub mod notices;
 pub mod pages;
+pub(crate) mod query;
 pub mod routes;
 pub mod state;

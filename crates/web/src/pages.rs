@@ -1,8 +1,6 @@
 //! What every page shares: the layout (title, who is signed in, the navigation, the
 //! CSRF token), the error page, and small formatting helpers for templates.
 
-use askama::Template;
-use askama_web::WebTemplate;
 use store::staff::Role;
 
 use crate::auth::staff::Staff;
@@ -53,31 +51,6 @@ impl Layout {
     pub fn is(&self, entry: &str) -> bool {
         self.active == entry
     }
-}
-
-/// The error page.
-#[derive(Debug, Template, WebTemplate)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    /// HTTP status.
-    pub status: u16,
-    /// Its name.
-    pub title: String,
-    /// What to tell the person.
-    pub message: String,
-}
-
-/// Percent-encodes a string for a URL query value.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Minutes after midnight as `HH:MM`.

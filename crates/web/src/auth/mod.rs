@@ -7,6 +7,28 @@ pub mod patient;
 pub mod sessions;
 pub mod staff;
 
+use serde::Serialize;
+use tower_sessions::Session;
+
+use crate::error::AppError;
+
+/// Signs someone in under `key` (the staff's or the patient's): a new session id first
+/// (no fixation), then who they are, and no CSRF token of the old id (the next page
+/// makes a fresh one).
+async fn begin_session(
+    session: &Session,
+    key: &str,
+    who: impl Serialize + Send,
+) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(AppError::internal)?;
+    session.insert(key, who).await.map_err(AppError::internal)?;
+    session
+        .remove::<String>("csrf")
+        .await
+        .map_err(AppError::internal)?;
+    Ok(())
+}
+
 /// Where to go after signing in: `next` when it is a plain path under `prefix` (never
 /// another site, never a path with control characters that a `Location` header cannot
 /// carry), else `fallback`.

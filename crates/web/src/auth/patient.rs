@@ -10,10 +10,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use store::Organisation;
 use store::patient::Patient as PatientRow;
+use store::portal_access::{self, PortalAccount};
 use tower_sessions::Session;
 
+use crate::auth::password;
 use crate::auth::staff::Org;
 use crate::error::{AppError, PageError};
+use crate::limits::ClientAddress;
 use crate::state::AppState;
 
 /// What the session remembers of a signed-in patient.
@@ -56,16 +59,7 @@ impl Patient {
 
 /// Signs a patient in: a new session id (no fixation), then who they are.
 pub async fn start_session(session: &Session, who: PatientSession) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(AppError::internal)?;
-    session
-        .insert(PATIENT_KEY, who)
-        .await
-        .map_err(AppError::internal)?;
-    session
-        .remove::<String>("csrf")
-        .await
-        .map_err(AppError::internal)?;
-    Ok(())
+    super::begin_session(session, PATIENT_KEY, who).await
 }
 
 /// The patient this session is signed in as in `org`, with their account id: only
@@ -164,7 +158,7 @@ impl FromRequestParts<AppState> for PatientPage {
                     .unwrap_or("/");
                 Err(PatientPageRejection::SignIn(format!(
                     "/o/{slug}/portal/signin?next={}",
-                    crate::pages::url_encode(next)
+                    crate::query::encode(next)
                 )))
             }
             Err(e) => Err(PatientPageRejection::Error(PageError(e))),
@@ -185,4 +179,39 @@ impl FromRequestParts<AppState> for PatientApi {
             .map(PatientApi)
             .ok_or(AppError::Unauthorized)
     }
+}
+
+/// Checks portal credentials, doing the same work whether or not the account exists
+/// or can sign in, within the rate limits of the client's address and the account.
+pub async fn authenticate(
+    state: &AppState,
+    address: ClientAddress,
+    org: i64,
+    username: &str,
+    secret: &str,
+) -> Result<Option<PortalAccount>, AppError> {
+    let username = username.trim().to_lowercase();
+    if let Err(e) = state
+        .limits
+        .attempt(address.0, Some(&format!("portal:{org}:{username}")))
+    {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        return Err(e);
+    }
+    let mut conn = state.db.conn().await?;
+    let account = portal_access::by_username(conn.exec(), org, &username).await?;
+    drop(conn);
+    let secret = secret.to_owned();
+    tokio::task::spawn_blocking(move || match account {
+        Some(a) if a.can_sign_in() => {
+            let hash = a.password_hash.clone().unwrap_or_default();
+            password::verify(&secret, &hash).then_some(a)
+        }
+        _ => {
+            password::verify_dummy(&secret);
+            None
+        }
+    })
+    .await
+    .map_err(AppError::internal)
 }

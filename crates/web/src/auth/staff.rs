@@ -13,7 +13,9 @@ use store::Organisation;
 use store::staff::{Role, StaffUser};
 use tower_sessions::Session;
 
+use crate::auth::password;
 use crate::error::{AppError, PageError};
+use crate::limits::ClientAddress;
 use crate::state::AppState;
 
 /// The organisation named by the path's `{slug}`.
@@ -184,7 +186,7 @@ impl FromRequestParts<AppState> for StaffPage {
                     .unwrap_or("/");
                 Err(StaffPageRejection::SignIn(format!(
                     "/o/{slug}/admin/signin?next={}",
-                    crate::pages::url_encode(next)
+                    crate::query::encode(next)
                 )))
             }
             Err(e) => Err(StaffPageRejection::Error(PageError(e))),
@@ -205,4 +207,50 @@ impl FromRequestParts<AppState> for StaffApi {
             .map(StaffApi)
             .ok_or(AppError::Unauthorized)
     }
+}
+
+/// Checks staff credentials, doing the same work whether or not the account exists.
+///
+/// Every attempt counts against the rate limits of the client's address and of the
+/// account.
+pub async fn authenticate(
+    state: &AppState,
+    address: ClientAddress,
+    org: i64,
+    email: &str,
+    password: &str,
+) -> Result<Option<StaffUser>, AppError> {
+    if let Err(e) = state.limits.attempt(
+        address.0,
+        Some(&format!("staff:{org}:{}", email.trim().to_lowercase())),
+    ) {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        return Err(e);
+    }
+    let mut conn = state.db.conn().await?;
+    let user = store::staff::by_email(conn.exec(), org, email).await?;
+    drop(conn);
+    let password = password.to_owned();
+    let verified = tokio::task::spawn_blocking(move || match user {
+        Some(user) if user.active => {
+            password::verify(&password, &user.password_hash).then_some(user)
+        }
+        Some(_) | None => {
+            password::verify_dummy(&password);
+            None
+        }
+    })
+    .await
+    .map_err(AppError::internal)?;
+    Ok(verified)
+}
+
+/// Signs a staff user in: a new session id (no fixation), then who they are.
+pub async fn start_session(session: &Session, user: &StaffUser) -> Result<(), AppError> {
+    let who = StaffSession {
+        org_id: user.org_id,
+        staff_id: user.id,
+        epoch: user.session_epoch,
+    };
+    super::begin_session(session, STAFF_KEY, who).await
 }

@@ -2,17 +2,39 @@
 
 use std::io::Read;
 
+use clap::Args;
 use store::staff::{NewStaff, Role};
 use store::{Clock, SystemClock};
 
 use crate::auth::{csrf, password};
-use crate::cli::{AdminCreateArgs, Failure};
-use crate::commands::{block_on, connect};
+use crate::commands::{DatabaseArgs, Failure, block_on, connect};
+
+/// Arguments of `openslot admin create`.
+#[derive(Debug, Args)]
+pub struct AdminCreateArgs {
+    /// The organisation's slug.
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+    /// The sign-in email.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: String,
+    /// The person's name (default: the email's local part).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The role: admin, front_desk or practitioner.
+    #[arg(long, default_value = "admin", value_name = "ROLE")]
+    pub role: String,
+    /// Read the password from standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
 
 /// Creates the account and prints its password when one was generated.
 pub fn create(args: &AdminCreateArgs) -> Result<(), Failure> {
     let role = Role::parse(&args.role).map_err(|e| Failure::BadInput(format!("--role: {e}")))?;
-    let email = store::staff::normalise_email(&args.email)
+    let email = store::email::normalise_email(&args.email)
         .map_err(|e| Failure::BadInput(format!("--email: {e}")))?;
     let (secret, generated) = if args.password_stdin {
         let mut text = String::new();

@@ -1,10 +1,45 @@
 //! `openslot check --scenario FILE --practitioner ID --start RFC3339 [--staff …]`.
 
+use std::path::PathBuf;
+
+use clap::Args;
 use serde_json::json;
 use slot_engine::{Instant, Model, Purpose, StaffBooking};
 
-use crate::cli::{CheckArgs, Failure};
-use crate::commands::read_input;
+use crate::commands::{Failure, read_input};
+
+/// Arguments of `openslot check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The scenario file, or `-` for standard input; its query gives the service,
+    /// `now` and the patient's practitioners.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// The practitioner's id.
+    #[arg(long, value_name = "ID")]
+    pub practitioner: String,
+    /// The proposed start, RFC 3339 with an offset.
+    #[arg(long, value_name = "RFC3339")]
+    pub start: String,
+    /// Check a front-desk booking (docs/scenario.md, *Checking one staff booking*)
+    /// instead.
+    #[arg(long, requires = "duration")]
+    pub staff: bool,
+    /// The staff booking's length in minutes.
+    #[arg(long, value_name = "M", requires = "staff", value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub duration: Option<u32>,
+    /// The service booked (staff bookings).
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "staff",
+        conflicts_with = "schedule_type"
+    )]
+    pub service: Option<String>,
+    /// The schedule type booked (staff bookings).
+    #[arg(long, value_name = "ID", requires = "staff")]
+    pub schedule_type: Option<String>,
+}
 
 /// Prints whether the booking may go in.
 pub fn run(args: &CheckArgs) -> Result<(), Failure> {

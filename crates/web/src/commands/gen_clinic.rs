@@ -1,10 +1,36 @@
 //! `openslot gen-clinic --practitioners P --days D --fill F --seed S [--mixed]`.
 
 use std::io::Write;
+use std::path::PathBuf;
 
+use clap::Args;
 use slot_engine::synthetic::{ClinicSpec, clinic, mixed_clinic};
 
-use crate::cli::{Failure, GenClinicArgs};
+use crate::commands::Failure;
+
+/// Arguments of `openslot gen-clinic`.
+#[derive(Debug, Args)]
+pub struct GenClinicArgs {
+    /// Number of practitioners.
+    #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub practitioners: u32,
+    /// Number of days queried, from Monday 2030-01-07.
+    #[arg(long, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=366))]
+    pub days: u32,
+    /// Fraction of each working day's slots already booked, 0..=1.
+    #[arg(long, value_name = "F")]
+    pub fill: f64,
+    /// Seed of the deterministic generator.
+    #[arg(long, value_name = "S")]
+    pub seed: u64,
+    /// A clinic with what real clinics have: several zones and records, overlays,
+    /// capacities, off-grid appointments, time off, holidays.
+    #[arg(long)]
+    pub mixed: bool,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
 
 /// Writes the synthetic scenario.
 pub fn run(args: &GenClinicArgs) -> Result<(), Failure> {

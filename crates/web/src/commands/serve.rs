@@ -1,16 +1,97 @@
 //! `openslot serve`: the web server.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Args;
+use lettre::message::Mailbox;
 use store::{Clock, SystemClock};
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::{Failure, ServeArgs};
-use crate::commands::{block_on, connect};
-use crate::config::{Config, MailConfig, MailTransport, SmtpConfig};
+use crate::commands::{DatabaseArgs, Failure, block_on, connect};
+use crate::config::{self, Config, MailConfig, MailTransport, SmtpConfig, SmtpSecurity};
 use crate::mail::{self, Mailer};
 use crate::state::AppState;
+
+/// Arguments of `openslot serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on.
+    #[arg(
+        long,
+        env = "OPENSLOT_BIND",
+        default_value = "127.0.0.1:3000",
+        value_name = "ADDR"
+    )]
+    pub bind: String,
+    /// The address people reach the server at (links in emails); default http://BIND.
+    #[arg(long, env = "OPENSLOT_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Import the demo organisation (slug `demo`) if it is not there yet, and print how
+    /// to sign in.
+    #[arg(long)]
+    pub demo: bool,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "OPENSLOT_LOG_JSON")]
+    pub log_json: bool,
+    /// The sender of every email, e.g. `Lakeshore Physio <bookings@example.com>`.
+    #[arg(
+        long,
+        env = "OPENSLOT_MAIL_FROM",
+        default_value = config::DEFAULT_MAIL_FROM,
+        value_name = "MAILBOX"
+    )]
+    pub mail_from: Mailbox,
+    /// Send email through this SMTP server; without it, email is written to --mailbox.
+    #[arg(long, env = "OPENSLOT_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// The SMTP port (default: 587 for starttls, 465 for tls, 25 for none).
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_PORT",
+        value_name = "PORT",
+        requires = "smtp_host"
+    )]
+    pub smtp_port: Option<u16>,
+    /// How the SMTP connection is protected.
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_SECURITY",
+        value_enum,
+        default_value_t = SmtpSecurity::Starttls,
+        value_name = "MODE"
+    )]
+    pub smtp_security: SmtpSecurity,
+    /// The SMTP user name, if the server wants one.
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_USERNAME",
+        value_name = "USER",
+        requires_all = ["smtp_host", "smtp_password"]
+    )]
+    pub smtp_username: Option<String>,
+    /// The SMTP password (better given in the environment than on the command line).
+    #[arg(
+        long,
+        env = "OPENSLOT_SMTP_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD",
+        requires = "smtp_username"
+    )]
+    pub smtp_password: Option<String>,
+    /// Without --smtp-host, write each email as an `.eml` file into this folder and log
+    /// its links.
+    #[arg(
+        long,
+        env = "OPENSLOT_MAILBOX",
+        default_value = config::DEFAULT_MAILBOX,
+        value_name = "DIR"
+    )]
+    pub mailbox: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: &ServeArgs) -> Result<(), Failure> {
@@ -71,7 +152,7 @@ pub fn run(args: &ServeArgs) -> Result<(), Failure> {
         let state = AppState::new(db.clone(), clock.clone(), config);
         tokio::spawn(purge_sessions(db.clone(), clock.clone()));
         tokio::spawn(tidy_limits(state.clone()));
-        let sender = mail::sender::spawn(state.clone(), mailer);
+        let sender = mail::sender::spawn(db.clone(), clock.clone(), state.mail.clone(), mailer);
         tracing::info!(%address, %public_url, "listening");
         let jobs = state.jobs.clone();
         crate::app::serve(listener, state, shutdown_signal()).await?;

@@ -1,12 +1,52 @@
 //! `openslot slots --scenario FILE [--stats]`.
 
 use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 use std::time::Instant;
 
+use clap::Args;
 use slot_engine::{Model, Scenario, write_answer_json};
 
-use crate::cli::{Failure, SlotsArgs};
-use crate::commands::{block_on, connect, organisation, read_input};
+use crate::commands::{DatabaseArgs, Failure, block_on, connect, organisation, read_input};
+
+/// Arguments of `openslot slots`.
+#[derive(Debug, Args)]
+pub struct SlotsArgs {
+    /// The scenario file, or `-` for standard input.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "org",
+        required_unless_present = "org"
+    )]
+    pub scenario: Option<PathBuf>,
+    /// Also print one JSON line of timings on stderr.
+    #[arg(long)]
+    pub stats: bool,
+    /// The organisation's slug (answers from the database).
+    #[arg(long, value_name = "SLUG", requires_all = ["service", "from", "to"])]
+    pub org: Option<String>,
+    /// The service's id (with --org).
+    #[arg(long, value_name = "ID", requires = "org")]
+    pub service: Option<String>,
+    /// The first date, YYYY-MM-DD (with --org).
+    #[arg(long, value_name = "DATE", requires = "org")]
+    pub from: Option<String>,
+    /// The last date, YYYY-MM-DD (with --org).
+    #[arg(long, value_name = "DATE", requires = "org")]
+    pub to: Option<String>,
+    /// Only these practitioners' ids, comma-separated (with --org).
+    #[arg(long, value_name = "A,B", requires = "org", value_delimiter = ',')]
+    pub practitioners: Option<Vec<String>>,
+    /// "Now", RFC 3339 (with --org; default: the current time).
+    #[arg(long, value_name = "RFC3339", requires = "org")]
+    pub now: Option<String>,
+    /// Only telehealth slots (with --org).
+    #[arg(long, requires = "org")]
+    pub telehealth: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
 
 /// Prints the answer of the scenario's query, or of the organisation's data.
 pub fn run(args: &SlotsArgs) -> Result<(), Failure> {

@@ -1,13 +1,40 @@
 //! `openslot import` and `openslot export`.
 
 use std::io::Write;
+use std::path::PathBuf;
 
+use clap::Args;
 use slot_engine::Scenario;
 use store::SystemClock;
 use store::transfer::{self, ImportMode};
 
-use crate::cli::{ExportArgs, Failure, ImportArgs};
-use crate::commands::{block_on, connect, organisation, read_input};
+use crate::commands::{DatabaseArgs, Failure, block_on, connect, organisation, read_input};
+
+/// Arguments of `openslot import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The scenario file, or `-` for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: PathBuf,
+    /// The organisation's slug (created if missing).
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+    /// Replace the organisation's existing setup, patients and appointments.
+    #[arg(long)]
+    pub replace: bool,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+/// Arguments of `openslot export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The organisation's slug.
+    #[arg(long, value_name = "SLUG")]
+    pub org: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
 
 /// Imports a scenario into an organisation, in one transaction.
 pub fn import(args: &ImportArgs) -> Result<(), Failure> {

@@ -6,6 +6,7 @@
 //! queued by other server instances — or at once when [`super::MailHandle::notify`]
 //! is called.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use store::outbox::{self, MAX_ATTEMPTS};
@@ -13,8 +14,7 @@ use store::{Clock, Db};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::Mailer;
-use crate::state::AppState;
+use super::{MailHandle, Mailer};
 
 /// How often the sender looks for due messages when nobody wakes it.
 pub const POLL: Duration = Duration::from_secs(2);
@@ -69,11 +69,11 @@ pub struct Sender {
     task: JoinHandle<()>,
 }
 
-/// Starts the sender on the state's database and clock, woken by its
-/// [`crate::state::Inner::mail`] handle.
-pub fn spawn(state: AppState, mailer: Mailer) -> Sender {
+/// Starts the sender on a database and clock, woken by `wake` (the server's is
+/// [`crate::state::Inner::mail`]) and otherwise every [`POLL`].
+pub fn spawn(db: Db, clock: Arc<dyn Clock>, wake: MailHandle, mailer: Mailer) -> Sender {
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run(state, mailer, stopped));
+    let task = tokio::spawn(run(db, clock, wake, mailer, stopped));
     Sender { stop, task }
 }
 
@@ -90,10 +90,16 @@ impl Sender {
     }
 }
 
-async fn run(state: AppState, mailer: Mailer, mut stopped: watch::Receiver<bool>) {
+async fn run(
+    db: Db,
+    clock: Arc<dyn Clock>,
+    wake: MailHandle,
+    mailer: Mailer,
+    mut stopped: watch::Receiver<bool>,
+) {
     tracing::info!(transport = %mailer.describe(), "email sender started");
     loop {
-        if let Err(e) = deliver_due(&state.db, state.clock.as_ref(), &mailer).await {
+        if let Err(e) = deliver_due(&db, clock.as_ref(), &mailer).await {
             tracing::warn!(error = %e, "email sender: database error; trying again soon");
         }
         tokio::select! {
@@ -103,7 +109,7 @@ async fn run(state: AppState, mailer: Mailer, mut stopped: watch::Receiver<bool>
                     break;
                 }
             }
-            () = state.mail.notified() => {}
+            () = wake.notified() => {}
             () = tokio::time::sleep(POLL) => {}
         }
     }

@@ -1196,7 +1196,7 @@ fn back_to_editor(
 ) -> String {
     let mut url = format!("{}?saved=1", record_path(staff, practitioner, record));
     if let Some(layer) = layer.or_else(|| form.optional("layer")) {
-        url.push_str(&format!("&layer={}", crate::pages::url_encode(&layer)));
+        url.push_str(&format!("&layer={}", crate::query::encode(&layer)));
     }
     if form.get("hours") == "all" {
         url.push_str("&hours=all");

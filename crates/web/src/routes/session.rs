@@ -10,11 +10,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::csrf;
-use crate::auth::staff::Org;
+use crate::auth::staff::{Org, authenticate, start_session};
 use crate::error::AppError;
 use crate::form::JsonBody;
 use crate::limits::ClientAddress;
-use crate::routes::staff_auth::{authenticate, start_session};
 use crate::state::AppState;
 
 /// The routes.

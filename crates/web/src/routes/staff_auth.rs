@@ -7,11 +7,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use store::staff::StaffUser;
 use tower_sessions::Session;
 
-use crate::auth::staff::{Org, STAFF_KEY, StaffSession};
-use crate::auth::{csrf, password};
+use crate::auth::csrf;
+use crate::auth::staff::{Org, authenticate, start_session};
 use crate::error::{AppError, PageError};
 use crate::form::{FormData, PageQuery};
 use crate::limits::ClientAddress;
@@ -82,64 +81,6 @@ async fn form(
 ) -> Result<SignIn, PageError> {
     let next = safe_next(&org.slug, q.next.as_deref());
     page(&org, &session, String::new(), next, false).await
-}
-
-/// Checks staff credentials, doing the same work whether or not the account exists.
-///
-/// Every attempt counts against the rate limits of the client's address and of the
-/// account.
-pub async fn authenticate(
-    state: &AppState,
-    address: ClientAddress,
-    org: i64,
-    email: &str,
-    password: &str,
-) -> Result<Option<StaffUser>, AppError> {
-    if let Err(e) = state.limits.attempt(
-        address.0,
-        Some(&format!("staff:{org}:{}", email.trim().to_lowercase())),
-    ) {
-        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
-        return Err(e);
-    }
-    let mut conn = state.db.conn().await?;
-    let user = store::staff::by_email(conn.exec(), org, email).await?;
-    drop(conn);
-    let password = password.to_owned();
-    let verified = tokio::task::spawn_blocking(move || match user {
-        Some(user) if user.active => {
-            password::verify(&password, &user.password_hash).then_some(user)
-        }
-        Some(_) | None => {
-            password::verify_dummy(&password);
-            None
-        }
-    })
-    .await
-    .map_err(AppError::internal)?;
-    Ok(verified)
-}
-
-/// Signs a staff user in: a new session id (no fixation), then who they are.
-pub async fn start_session(session: &Session, user: &StaffUser) -> Result<(), AppError> {
-    session.cycle_id().await.map_err(AppError::internal)?;
-    session
-        .insert(
-            STAFF_KEY,
-            StaffSession {
-                org_id: user.org_id,
-                staff_id: user.id,
-                epoch: user.session_epoch,
-            },
-        )
-        .await
-        .map_err(AppError::internal)?;
-    // A fresh CSRF token for the new session.
-    session
-        .remove::<String>("csrf")
-        .await
-        .map_err(AppError::internal)?;
-    Ok(())
 }
 
 async fn submit(

@@ -113,7 +113,7 @@ async fn create_account(
     new: NewAccount,
 ) -> Result<StaffUser, AppError> {
     let role = Role::parse(new.role.trim())?;
-    let email = accounts::normalise_email(&new.email)?;
+    let email = store::email::normalise_email(&new.email)?;
     password::check_new(&new.password, &[&email, new.name.trim()])
         .map_err(|message| AppError::invalid("password", message))?;
     let secret = new.password;

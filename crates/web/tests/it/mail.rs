@@ -579,7 +579,12 @@ async fn the_background_sender_wakes_when_notified(backend: Backend) {
         app.clock.clone(),
         Config::local(app.base.clone()),
     );
-    let running = sender::spawn(state.clone(), server.mailer());
+    let running = sender::spawn(
+        app.db.clone(),
+        app.clock.clone(),
+        state.mail.clone(),
+        server.mailer(),
+    );
     // Let its first pass (over an empty outbox) happen, so the next one is the poke's.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
