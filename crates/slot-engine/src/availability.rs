@@ -21,7 +21,7 @@ use std::fmt;
 
 use crate::calendar::{Date, Weekday};
 use crate::grid::WeekGrid;
-use crate::model::{ClinicIx, ScheduleTypeIx};
+use crate::index::{ClinicIx, ScheduleTypeIx};
 
 /// The dates a record is in force: `start ..= end`, or from `start` on when `end` is
 /// `None`.
