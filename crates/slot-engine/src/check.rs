@@ -52,7 +52,7 @@ pub enum Rule {
     Record,
     /// 5: every cell is covered by blocks of one schedule type of the service.
     OneScheduleType,
-    /// 6: the clinic is open that date.
+    /// 6: the date is not a holiday of the slot's clinic.
     Clinic,
     /// 7: the portal overlay covers every cell.
     PortalOverlay,
@@ -60,16 +60,26 @@ pub enum Rule {
     Telehealth,
     /// 9: the wall-clock times exist and the slot lasts the service's duration.
     DaylightSaving,
-    /// 10: no time off.
+    /// 10: no cell the slot touches is touched by the practitioner's time off.
     TimeOff,
-    /// 11: a place is free in every cell.
+    /// 11: a place is free in every cell the slot touches.
     Conflicts,
-    /// 12: minimum notice and how far ahead.
+    /// 12: the start respects the minimum notice, and the date is at most
+    /// `max_days_ahead` days after today.
     BookingWindow,
 }
 
 impl Rule {
-    /// The rule's number in the spec.
+    /// The rule's number in `docs/scenario.md`, 2 ..= 12 (rule 1 defines cells and is
+    /// never reported). The numbers never change for a v1 scenario, so callers may
+    /// store or match on them; a rule displays as `rule N`.
+    ///
+    /// ```
+    /// use slot_engine::Rule;
+    /// assert_eq!(Rule::Candidates.number(), 2);
+    /// assert_eq!(Rule::BookingWindow.number(), 12);
+    /// assert_eq!(Rule::Conflicts.to_string(), "rule 11");
+    /// ```
     pub fn number(self) -> u8 {
         match self {
             Rule::Candidates => 2,
@@ -163,9 +173,9 @@ fn reject<T>(rule: Rule, reason: String) -> Result<T, Rejection> {
 pub enum Purpose {
     /// A service: its schedule types are the ones that may hold the booking.
     Service(ServiceIx),
-    /// A schedule type chosen directly.
+    /// A schedule type staff chose: only its blocks may hold the booking.
     ScheduleType(ScheduleTypeIx),
-    /// Any of the practitioner's schedule types.
+    /// Any of the practitioner's schedule types: whichever blocks the time falls in.
     Unspecified,
 }
 
@@ -187,13 +197,15 @@ pub enum Purpose {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StaffBooking {
-    /// With whom.
+    /// The practitioner whose availability, time off and appointments it is checked
+    /// against; an inactive one needs an override.
     pub practitioner: PractitionerIx,
-    /// When it starts.
+    /// The start instant, on or off the grid and the slot step; its date is read in the
+    /// zone of each candidate schedule type's clinic.
     pub start: Instant,
     /// How long it lasts, as staff chose (1 ..= 1440 minutes).
     pub duration_minutes: u32,
-    /// What it is for.
+    /// Which schedule types' blocks may hold it.
     pub purpose: Purpose,
 }
 
@@ -236,14 +248,22 @@ pub struct StaffFit {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum OverrideKind {
+    /// The practitioner is not active.
     Inactive,
+    /// No availability record of the practitioner covers the date, read in the home
+    /// clinic's zone.
     NoRecord,
+    /// The booking runs past the midnight that ends its start's date.
     SpansDays,
+    /// Some cell it touches is not covered by blocks of an allowed schedule type.
     OutsideAvailability,
+    /// The date is a holiday of the clinic whose blocks would hold it.
     Holiday,
+    /// Time off touches one of its cells.
     TimeOff,
+    /// Appointments already occupy its cells, under a schedule type that does not
+    /// allow conflicts.
     Conflict,
 }
 
@@ -265,9 +285,10 @@ pub enum OverrideKind {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OverrideReason {
-    /// What kind of reason.
+    /// What kind of reason, for callers that treat some differently.
     pub kind: OverrideKind,
-    /// In words, naming the date, time, schedule type or count.
+    /// The reason in words for the person deciding on the override, naming the date,
+    /// time, schedule type or count; the wording may improve.
     pub message: String,
 }
 
@@ -295,13 +316,13 @@ fn clock_text(second_of_day: u32, nanos: i64) -> String {
     text
 }
 
-/// `09:30 on 2026-03-02`.
+/// A local time and its date as reasons write them: `09:30 on 2026-03-02`.
 fn time_on_date(seconds: i64, offset: i32) -> String {
     let text = calendar::format_with_offset(seconds, offset);
     format!("{} on {}", &text[11..16], &text[..10])
 }
 
-/// `2026-03-02 09:30`.
+/// A local date and time as reasons write them: `2026-03-02 09:30`.
 fn local_text(seconds: i64, offset: i32) -> String {
     let mut text = calendar::format_with_offset(seconds, offset);
     text.replace_range(10..11, " ");

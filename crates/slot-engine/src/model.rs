@@ -5,6 +5,11 @@
 //! by id (bytewise), so an index order *is* the answer's tie-break order, and they are
 //! referred to by small copyable indices ([`ClinicIx`], [`PractitionerIx`], …).
 //!
+//! This module holds the entities and their accessors. Validation, the rules that
+//! relate several values, is in its `build` submodule; the query types, which like
+//! the entities are checked against one model and name things by its indices, are in
+//! its `query` submodule and shown at [`slot_engine::search`](crate::search).
+//!
 //! ```
 //! use slot_engine::Model;
 //! let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
@@ -34,7 +39,9 @@ pub(crate) mod query;
 pub use crate::index::{ClinicIx, PatientIx, PractitionerIx, ScheduleTypeIx, ServiceIx};
 use query::SlotQuery;
 
-/// Validated organisation settings.
+/// The organisation's scheduling settings, with the format's defaults filled in and
+/// each value checked against its range: the grid the whole model is cut into, the
+/// default slot step, and the portal's booking window (rule 12).
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(br#"{"version": 1, "settings": {"resolution_minutes": 15}}"#)?;
@@ -44,13 +51,18 @@ use query::SlotQuery;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
-    /// Cell size.
+    /// The cell size `r` (1, 5 or 15 minutes) of every grid and occupancy count in the
+    /// model; block times and slot steps are multiples of it.
     pub resolution: Resolution,
-    /// Default slot step, minutes.
+    /// The slot step of records that set none, in minutes: candidates start at its
+    /// multiples after local midnight (rule 2). A multiple of `resolution`, at most
+    /// 1440.
     pub slot_step_minutes: u32,
-    /// Minimum notice for portal bookings, minutes.
+    /// How long before its start a portal booking must be made, 0 ..= 525 600 minutes
+    /// (a year).
     pub min_notice_minutes: u32,
-    /// How many days ahead of today patients may book.
+    /// How many days after today (in the slot's clinic) a portal booking may be,
+    /// 0 ..= 3660; 0 allows only today.
     pub max_days_ahead: u32,
 }
 
@@ -66,13 +78,16 @@ pub struct Settings {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Clinic {
-    /// Its id.
+    /// The scenario key, unique among clinics; clinics are sorted by it, bytewise.
     pub id: Text,
-    /// Its name (the id when not given).
+    /// The name people read ("Whitby is closed on 2026-05-18"); the id when the
+    /// scenario gives none.
     pub name: Text,
-    /// Its timezone.
+    /// The timezone every wall-clock time at this clinic is read in: its blocks, its
+    /// holidays and the booking window's "today".
     pub zone: Zone,
-    /// Dates it takes no bookings, sorted.
+    /// Dates on which the clinic takes no portal bookings (rule 6) and staff bookings
+    /// need an override; sorted, without repeats, for [`Clinic::is_holiday`].
     pub holidays: Vec<Date>,
 }
 
@@ -92,7 +107,12 @@ impl Clinic {
     }
 }
 
-/// A schedule type.
+/// A schedule type: what a stretch of availability is for, and where.
+///
+/// Blocks of availability each carry one; a slot lies in blocks of a single schedule
+/// type of its service (rule 5), which decides its clinic (rule 6), whether a
+/// telehealth query may use it (rule 8) and how many bookings may share a cell
+/// (rule 11).
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
@@ -101,21 +121,35 @@ impl Clinic {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct ScheduleType {
+    /// The scenario key, unique among schedule types; they are sorted by it.
     pub id: Text,
+    /// A short code shown to staff; the engine does not read it.
     pub code: Option<Text>,
+    /// The name reasons and pages show ("Physiotherapy"); the id when the scenario
+    /// gives none.
     pub name: Text,
-    /// `None` = usable at any clinic.
+    /// The clinic its blocks are at; `None` when usable at any clinic, and then the
+    /// record's clinic or the practitioner's home clinic decides
+    /// ([`Model::slot_clinic`]).
     pub clinic: Option<ClinicIx>,
+    /// The length of a staff booking made under it without a service, 1 ..= 1440
+    /// minutes.
     pub default_duration_minutes: u32,
+    /// Whether appointments may share its cells: up to the service's
+    /// `portal_conflicts` per cell for portal bookings, any number for staff.
     pub allow_conflicts: bool,
+    /// Whether it offers telehealth appointments, which a telehealth query requires.
     pub telehealth: bool,
+    /// The colour staff pages paint its blocks and appointments in (white unless set).
     pub background_color: Color,
+    /// The colour of text drawn on `background_color` (black unless set).
     pub font_color: Color,
 }
 
-/// A practitioner.
+/// A practitioner, with everything the search reads about them: the schedule types
+/// assigned to them, their dated availability records, their time off and the
+/// occupancy of their appointments.
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
@@ -126,17 +160,32 @@ pub struct ScheduleType {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Practitioner {
+    /// The scenario key, unique among practitioners; they are sorted by it, so slots
+    /// at one instant list practitioners in id order.
     pub id: Text,
+    /// The name reasons show ("Christine Roy is not active"); the id when the scenario
+    /// gives none.
     pub name: Text,
-    /// The practitioner type, e.g. `physiotherapist`.
+    /// The practitioner type (`type` in the scenario), e.g. `physiotherapist`: a free
+    /// label that a service's `practitioner_type` must equal exactly (rule 3).
     pub kind: Text,
+    /// The clinic of last resort: blocks whose schedule type and record name no clinic
+    /// are there (rule 6), and a staff booking that no record covers is read in its
+    /// zone.
     pub home_clinic: ClinicIx,
+    /// The practitioner's address, if the clinic keeps one; the engine does not read
+    /// it.
     pub email: Option<Text>,
+    /// An inactive practitioner is never offered in the portal (rule 3), and a staff
+    /// booking with them needs an override.
     pub active: bool,
+    /// `false` keeps the practitioner out of the portal (rule 3); staff may still book
+    /// them.
     pub bookable_in_portal: bool,
-    /// Assigned schedule types, sorted, without duplicates.
+    /// The schedule types assigned to the practitioner, sorted and without
+    /// duplicates: their blocks may use only these, and they are offered for a service
+    /// only when one of its schedule types is among them (rule 3).
     pub schedule_types: Vec<ScheduleTypeIx>,
     records: Vec<AvailabilityRecord>,
     time_off: Vec<(Instant, Instant)>,
@@ -178,12 +227,41 @@ impl Practitioner {
             .filter(|r| r.dates().contains(date))
     }
 
-    /// Time off, as given.
+    /// Their time off as `[start, end)` instants, in document order and exactly as
+    /// given. [`Practitioner::occupancy`] holds the same stretches rounded out to whole
+    /// UTC cells, which is what rule 10 and the staff checks consult.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Model};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/portal-overlay.json"))?;
+    /// let ana = &model.practitioners()[0];
+    /// let (start, end) = ana.time_off()[0];
+    /// assert_eq!((start.to_string().as_str(), end.to_string().as_str()),
+    ///            ("2026-06-09T08:30:00Z", "2026-06-09T09:00:00Z"));
+    /// let cells = CellSpan::touched_by(model.settings().resolution, start, end);
+    /// assert!(ana.occupancy().time_off_touches(cells));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn time_off(&self) -> &[(Instant, Instant)] {
         &self.time_off
     }
 
-    /// Appointment counts per UTC cell and time off.
+    /// How many of their appointments (all but cancelled ones) occupy each UTC cell,
+    /// and which cells their time off touches: what rules 10 and 11 and the staff
+    /// checks ask. Appointments count here whatever their schedule type or clinic: a
+    /// practitioner is in one place at a time.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Model};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/conflicts.json"))?;
+    /// let lee = &model.practitioners()[0];
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let hour = |from, to| CellSpan::touched_by(model.settings().resolution, at(from), at(to));
+    /// // Three booked appointments from 09:00; at 10:00 one booked and one cancelled.
+    /// assert_eq!(lee.occupancy().max_count(hour("2026-09-03T09:00:00-07:00", "2026-09-03T10:00:00-07:00")), 3);
+    /// assert_eq!(lee.occupancy().max_count(hour("2026-09-03T10:00:00-07:00", "2026-09-03T11:00:00-07:00")), 1);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn occupancy(&self) -> &Occupancy {
         &self.occupancy
     }
@@ -202,7 +280,8 @@ impl Practitioner {
     }
 }
 
-/// A product or service.
+/// A product or service, as the search reads it: how long its slots are, whether and
+/// how it is booked online, by whom, and under which schedule types.
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
@@ -212,17 +291,30 @@ impl Practitioner {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Service {
+    /// The scenario key, unique among services, that a query names.
     pub id: Text,
+    /// A short code shown to staff; the engine does not read it.
     pub code: Option<Text>,
+    /// The name reasons show ("Initial assessment"); the id when the scenario gives
+    /// none.
     pub name: Text,
+    /// What the portal shows under the name; the engine does not read it.
     pub description: Option<Text>,
+    /// The length `d` of every slot of the service, 1 ..= 1440 minutes; rule 9 holds a
+    /// slot to exactly this much real time.
     pub duration_minutes: u32,
+    /// Whether patients may book it online; [`PortalQuery::new`](crate::PortalQuery::new)
+    /// refuses a service without it.
     pub book_from_portal: bool,
+    /// Places per cell for portal bookings under a schedule type that allows conflicts,
+    /// 1 ..= 10 000 (rule 11); under any other schedule type a cell has one place.
     pub portal_conflicts: u32,
+    /// Only practitioners whose `kind` is exactly this are offered (rule 3); `None`
+    /// for any. A type nobody has gives no slots.
     pub practitioner_type: Option<Text>,
-    /// Sorted, without duplicates.
+    /// The schedule types the service may be booked under, sorted and without
+    /// duplicates: a slot lies in blocks of one of them (rule 5).
     pub schedule_types: Vec<ScheduleTypeIx>,
 }
 
@@ -240,7 +332,9 @@ impl Service {
     }
 }
 
-/// A patient.
+/// A patient, as the import/export format carries them. The engine never reads a
+/// patient by itself: the server copies their practitioner list into the
+/// [`PortalQuery`](crate::PortalQuery) it asks for them.
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(br#"{"version": 1,
@@ -250,13 +344,17 @@ impl Service {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Patient {
+    /// The scenario key, unique among patients, that appointments name.
     pub id: Text,
+    /// The given name the clinic has on file; carried for import and export only.
     pub first_name: Text,
+    /// The family name the clinic has on file; carried for import and export only.
     pub last_name: Text,
+    /// The address the clinic writes to; carried for import and export only.
     pub email: Text,
-    /// `None` = every practitioner bookable in the portal. Sorted, no duplicates.
+    /// The practitioners this patient may see and book online, sorted and without
+    /// duplicates; `None` for every practitioner bookable in the portal.
     pub available_practitioners: Option<Vec<PractitionerIx>>,
 }
 
@@ -270,14 +368,23 @@ pub struct Patient {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Appointment {
+    /// Whose time it takes: at every clinic of theirs, whatever the schedule type.
     pub practitioner: PractitionerIx,
+    /// Whom it is for, when the scenario says; the engine does not read it.
     pub patient: Option<PatientIx>,
+    /// What was booked, when the scenario says; the engine does not read it.
     pub service: Option<ServiceIx>,
+    /// The schedule type it was booked under, when the scenario says (it need not be
+    /// assigned to the practitioner); the engine does not read it.
     pub schedule_type: Option<ScheduleTypeIx>,
+    /// When it begins. Neither end need be on the grid: an appointment occupies every
+    /// UTC cell that `[start, end)` touches.
     pub start: Instant,
+    /// When it ends, always after `start`.
     pub end: Instant,
+    /// Every status but [`Status::Cancelled`]
+    /// takes up the practitioner's time.
     pub status: Status,
 }
 
@@ -361,7 +468,16 @@ impl Model {
         Model::new(&Scenario::from_json(bytes)?)
     }
 
-    /// The settings.
+    /// The organisation's settings, with the format's defaults where the scenario
+    /// gives none.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1}"#)?;
+    /// let s = model.settings();
+    /// assert_eq!(s.resolution.minutes(), 5);
+    /// assert_eq!((s.slot_step_minutes, s.min_notice_minutes, s.max_days_ahead), (15, 0, 365));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -391,22 +507,49 @@ impl Model {
         &self.clinics
     }
 
-    /// Schedule types, sorted by id.
+    /// Every schedule type, sorted by id: `schedule_types()[ix.index()]` is
+    /// `schedule_type(ix)`.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let names: Vec<&str> = model.schedule_types().iter().map(|t| t.name.as_str()).collect();
+    /// assert_eq!(names, ["Christine Toronto", "Christine Whitby", "Massage"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_types(&self) -> &[ScheduleType] {
         &self.schedule_types
     }
 
-    /// Practitioners, sorted by id.
+    /// Every practitioner, sorted by id, including those the portal never offers
+    /// (inactive, or not bookable in the portal): staff still book them.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let online: Vec<(&str, bool)> =
+    ///     model.practitioners().iter().map(|p| (p.name.as_str(), p.active && p.bookable_in_portal)).collect();
+    /// assert_eq!(online, [("Ann", true), ("Bo", true), ("Cy", false), ("Di", false), ("Ed", true)]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioners(&self) -> &[Practitioner] {
         &self.practitioners
     }
 
-    /// Services, sorted by id.
+    /// Every service, sorted by id, whether or not patients may book it online.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1, "services": [
+    ///   {"id": "initial", "duration_minutes": 45, "book_from_portal": true},
+    ///   {"id": "follow-up", "duration_minutes": 30}]}"#)?;
+    /// let online: Vec<(&str, bool)> = model.services().iter().map(|s| (s.id.as_str(), s.book_from_portal)).collect();
+    /// assert_eq!(online, [("follow-up", false), ("initial", true)]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn services(&self) -> &[Service] {
         &self.services
     }
 
-    /// Patients, sorted by id.
+    /// Every patient, sorted by id; see [`Model::patient_ix`] for how the server uses
+    /// one.
     pub fn patients(&self) -> &[Patient] {
         &self.patients
     }
@@ -424,37 +567,95 @@ impl Model {
         &self.appointments
     }
 
-    /// A clinic.
+    /// The clinic `ix` names, for instance the one a slot is at. Indices come from
+    /// this model (its lookups, records, slots): one from another model may name
+    /// another clinic, or panic when out of range; the same holds for the other
+    /// lookups by index.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// // The zone of each slot's clinic, read from the offsets the answer writes.
+    /// for slot in model.open_slots(model.query().unwrap()) {
+    ///     let zone = model.clinic(slot.clinic).zone;
+    ///     assert_eq!(slot.start().offset().local_minus_utc(), zone.offset_at(slot.start_seconds()));
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn clinic(&self, ix: ClinicIx) -> &Clinic {
         &self.clinics[ix.index()]
     }
 
-    /// A schedule type.
+    /// The schedule type `ix` names, for instance the one a slot lies in.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// // The scenario's query asks for telehealth: every slot is a video visit.
+    /// let slot = model.open_slots(model.query().unwrap())[0];
+    /// let video = model.schedule_type(slot.schedule_type);
+    /// assert_eq!((video.name.as_str(), video.telehealth), ("Video visit", true));
+    /// assert_eq!(video.background_color.to_string(), "#e0f7e9");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_type(&self, ix: ScheduleTypeIx) -> &ScheduleType {
         &self.schedule_types[ix.index()]
     }
 
-    /// A practitioner.
+    /// The practitioner `ix` names, for instance the one a slot is with.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// let names: std::collections::BTreeSet<&str> =
+    ///     slots.iter().map(|s| model.practitioner(s.practitioner).name.as_str()).collect();
+    /// // Cy is inactive, Di not bookable online, Ed not on the query's list.
+    /// assert_eq!(names.into_iter().collect::<Vec<_>>(), ["Ann", "Bo"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioner(&self, ix: PractitionerIx) -> &Practitioner {
         &self.practitioners[ix.index()]
     }
 
-    /// A service.
+    /// The service `ix` names, for instance the one a query asks about.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service(model.query().unwrap().portal.service());
+    /// assert_eq!((initial.name.as_str(), initial.duration_minutes), ("Initial assessment", 45));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn service(&self, ix: ServiceIx) -> &Service {
         &self.services[ix.index()]
     }
 
-    /// A patient.
+    /// The patient `ix` names; see [`Model::patient_ix`].
     pub fn patient(&self, ix: PatientIx) -> &Patient {
         &self.patients[ix.index()]
     }
 
-    /// The clinic with this id.
+    /// The index of the clinic whose id is `id`, if any. Ids are compared byte by
+    /// byte, so case matters; the same holds for the other lookups by id.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let whitby = model.clinic_ix("whitby").unwrap();
+    /// assert!(model.clinic(whitby).is_holiday("2026-05-18".parse().unwrap()));
+    /// assert_eq!(model.clinic_ix("Whitby"), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn clinic_ix(&self, id: &str) -> Option<ClinicIx> {
         self.clinic_ids.get(id).copied()
     }
 
-    /// The schedule type with this id.
+    /// The index of the schedule type whose id is `id`, if any: what a staff booking's
+    /// [`Purpose::ScheduleType`](crate::Purpose::ScheduleType) takes.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let video = model.schedule_type_ix("video").unwrap();
+    /// assert!(model.schedule_type(video).telehealth);
+    /// assert_eq!(model.schedule_type_ix("phone"), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_type_ix(&self, id: &str) -> Option<ScheduleTypeIx> {
         self.schedule_type_ids.get(id).copied()
     }
@@ -473,12 +674,36 @@ impl Model {
         self.practitioner_ids.get(id).copied()
     }
 
-    /// The service with this id.
+    /// The index of the service whose id is `id`, if any, as
+    /// [`PortalQuery::new`](crate::PortalQuery::new) looks it up.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service_ix("initial").unwrap();
+    /// let query = PortalQuery::for_service(&model, initial, "2026-03-01T12:00:00Z".parse().unwrap())?;
+    /// assert_eq!(query, PortalQuery::new(&model, "initial", query.now())?);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn service_ix(&self, id: &str) -> Option<ServiceIx> {
         self.service_ids.get(id).copied()
     }
 
-    /// The patient with this id.
+    /// The index of the patient whose id is `id`, if any.
+    ///
+    /// The engine never reads a patient's practitioner list by itself; the server asks
+    /// for a signed-in patient's slots with a query limited to it:
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let pat = model.patient(model.patient_ix("pat").unwrap());
+    /// let query = PortalQuery::new(&model, "session", "2026-02-02T19:30:00Z".parse().unwrap())?
+    ///     .with_practitioner_indices(pat.available_practitioners.clone());
+    /// let ids: Vec<&str> = query.practitioners().unwrap().iter().map(|&p| model.practitioner(p).id.as_str()).collect();
+    /// assert_eq!(ids, ["ann", "bo", "cy", "di"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn patient_ix(&self, id: &str) -> Option<PatientIx> {
         self.patient_ids.get(id).copied()
     }
@@ -520,6 +745,17 @@ impl Model {
     }
 
     /// Every schedule type's index, in id order.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let telehealth: Vec<&str> = model
+    ///     .schedule_type_indices()
+    ///     .filter(|&t| model.schedule_type(t).telehealth)
+    ///     .map(|t| model.schedule_type(t).id.as_str())
+    ///     .collect();
+    /// assert_eq!(telehealth, ["video"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_type_indices(&self) -> impl Iterator<Item = ScheduleTypeIx> + '_ {
         (0..self.schedule_types.len() as u32).map(ScheduleTypeIx)
     }

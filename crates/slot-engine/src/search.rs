@@ -37,7 +37,9 @@ use crate::zone::DayZone;
 
 pub use crate::model::query::{DateRange, MAX_QUERY_DAYS, PortalQuery, SlotQuery};
 
-/// One open slot.
+/// One open slot: who, under which schedule type, where, and from when to when, its
+/// two ends exactly the service's duration apart and each read in the offset its
+/// clinic has then.
 ///
 /// Slots order as the answer lists them: by start instant, then practitioner id, then
 /// schedule type id, then clinic id. A slot names its practitioner, schedule type and
@@ -56,11 +58,11 @@ pub use crate::model::query::{DateRange, MAX_QUERY_DAYS, PortalQuery, SlotQuery}
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Slot {
-    /// Who.
+    /// The practitioner offered; slots at one instant list practitioners in id order.
     pub practitioner: PractitionerIx,
-    /// Under which schedule type.
+    /// The schedule type whose blocks hold every cell of the slot (rule 5).
     pub schedule_type: ScheduleTypeIx,
-    /// Where (the schedule type's clinic, rule 6).
+    /// The clinic the slot is at (rule 6), whose zone its times and date are read in.
     pub clinic: ClinicIx,
     /// Seconds since the Unix epoch.
     start: i64,
@@ -103,37 +105,85 @@ impl Slot {
         at_offset(self.start, self.start_offset)
     }
 
-    /// The end, in the clinic's offset at that instant.
+    /// The end, in the clinic's offset at that instant. A block ending at 24:00 gives
+    /// slots that end at the next day's midnight.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/records-and-steps.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// // Jo works 21:00-24:00 on Monday 29 June; the 75-minute massage at 22:45 is the last.
+    /// let last = slots.iter().filter(|s| s.start_text().starts_with("2026-06-29")).last().unwrap();
+    /// assert_eq!(last.start().to_rfc3339(), "2026-06-29T22:45:00-03:00");
+    /// assert_eq!(last.end().to_rfc3339(), "2026-06-30T00:00:00-03:00");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn end(&self) -> DateTime<FixedOffset> {
         at_offset(self.end_seconds(), self.end_offset)
     }
 
-    /// The start instant.
+    /// The start as an [`Instant`]: what [`Model::check`] takes to book this very slot,
+    /// and what the store keeps for the appointment.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// let query = model.query().unwrap();
+    /// let slot = model.open_slots(query)[0];
+    /// assert_eq!(slot.start_instant().to_string(), "2026-10-06T09:05:00Z"); // 14:50 in Kathmandu
+    /// assert_eq!(model.check(&query.portal, slot.practitioner, slot.start_instant()), Ok(slot));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn start_instant(&self) -> Instant {
         Instant::computed(self.start * 1_000_000_000)
     }
 
-    /// The end instant.
+    /// The end as an [`Instant`]: the start plus the service's duration, exactly (rule
+    /// 9).
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// for slot in model.open_slots(model.query().unwrap()) {
+    ///     let nanos = slot.end_instant().unix_nanos() - slot.start_instant().unix_nanos();
+    ///     assert_eq!(nanos, 45 * 60 * 1_000_000_000);
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn end_instant(&self) -> Instant {
         Instant::computed(self.end_seconds() * 1_000_000_000)
     }
 
-    /// Seconds since the Unix epoch at the start.
+    /// Seconds since the Unix epoch at the start; slots start on whole minutes, so
+    /// nothing is rounded away.
     pub fn start_seconds(&self) -> i64 {
         self.start
     }
 
-    /// Seconds since the Unix epoch at the end.
+    /// Seconds since the Unix epoch at the end: `start_seconds()` plus the service's
+    /// duration.
     pub fn end_seconds(&self) -> i64 {
         self.start + i64::from(self.length)
     }
 
-    /// `start` written as the answer writes it: `2026-03-02T09:00:00-05:00`.
+    /// `start` written as the answer writes it, `YYYY-MM-DDTHH:MM:SS±HH:MM` in the
+    /// clinic's offset: never `Z`, never a fraction.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// // Raj works in Kathmandu and London: the same Tuesday reads +05:45 and +01:00.
+    /// assert_eq!(slots[0].start_text(), "2026-10-06T14:50:00+05:45");
+    /// assert_eq!(slots[1].start_text(), "2026-10-06T10:10:00+01:00");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn start_text(&self) -> String {
         calendar::format_with_offset(self.start, self.start_offset)
     }
 
-    /// `end` written as the answer writes it.
+    /// `end` written as the answer writes it, like [`Slot::start_text`], in the offset
+    /// the clinic has at the end.
     pub fn end_text(&self) -> String {
         calendar::format_with_offset(self.end_seconds(), self.end_offset)
     }

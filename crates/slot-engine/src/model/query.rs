@@ -31,7 +31,16 @@ pub struct DateRange {
 
 impl DateRange {
     /// The dates `from ..= to`; `from` must not be after `to`, and the range must not
-    /// exceed 366 days.
+    /// exceed [`MAX_QUERY_DAYS`], which bounds the work of one search.
+    ///
+    /// ```
+    /// use slot_engine::{Date, DateRange};
+    /// let day = Date::new(2026, 3, 2)?;
+    /// assert_eq!(DateRange::new(day, day)?.len(), 1);
+    /// let err = DateRange::new(day, day.add_days(366).unwrap()).unwrap_err();
+    /// assert_eq!(err.to_string(), "range 2026-03-02..=2027-03-03 is 367 days, more than 366");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn new(from: Date, to: Date) -> Result<Self, ValueError> {
         if from > to {
             return Err(ValueError::new(format!("from {from} is after to {to}")));
@@ -45,17 +54,27 @@ impl DateRange {
         Ok(Self { from, to })
     }
 
-    /// The first date.
+    /// The first date searched, as a date of each slot's clinic.
     pub fn from(self) -> Date {
         self.from
     }
 
-    /// The last date.
+    /// The last date searched, included; never before [`DateRange::from`].
     pub fn to(self) -> Date {
         self.to
     }
 
-    /// The number of dates.
+    /// The number of dates, counting both ends: 1 ..= [`MAX_QUERY_DAYS`], never 0, so
+    /// there is no `is_empty`.
+    ///
+    /// ```
+    /// use slot_engine::{Date, DateRange};
+    /// // February 2028 has 29 days.
+    /// let february = DateRange::new(Date::new(2028, 2, 1)?, Date::new(2028, 2, 29)?)?;
+    /// assert_eq!(february.len(), 29);
+    /// assert_eq!(february.dates().count(), february.len());
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     #[allow(clippy::len_without_is_empty)]
     pub fn len(self) -> usize {
         (self.to.days_since(self.from) + 1) as usize
@@ -111,6 +130,22 @@ pub struct PortalQuery {
 impl PortalQuery {
     /// A query for the service with id `service`, which must exist and be bookable
     /// from the portal, seen at `now`, for every practitioner, not only telehealth.
+    /// The refusal is an [`Error::Invalid`] whose item is `query`, as when a
+    /// scenario's own query names such a service.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(br#"{"version": 1, "services": [
+    ///   {"id": "initial", "duration_minutes": 45, "book_from_portal": true},
+    ///   {"id": "follow-up", "duration_minutes": 30}]}"#)?;
+    /// let now = "2026-03-01T12:00:00Z".parse().unwrap();
+    /// assert!(PortalQuery::new(&model, "initial", now).is_ok());
+    /// let err = PortalQuery::new(&model, "follow-up", now).unwrap_err();
+    /// assert_eq!(err.to_string(), r#"query: service "follow-up" is not bookable from the portal"#);
+    /// let err = PortalQuery::new(&model, "massage", now).unwrap_err();
+    /// assert_eq!(err.to_string(), r#"query: unknown service "massage""#);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn new(model: &Model, service: &str, now: Instant) -> Result<Self, Error> {
         let ix = model
             .service_ix(service)
@@ -211,22 +246,25 @@ impl PortalQuery {
         self
     }
 
-    /// The service.
+    /// The service asked about: its duration is every slot's length, its schedule
+    /// types the blocks a slot may lie in.
     pub fn service(&self) -> ServiceIx {
         self.service
     }
 
-    /// The practitioners the search is limited to, if any.
+    /// The practitioners the search is limited to, sorted and without duplicates, or
+    /// `None` for no limit. An empty list gives no slots.
     pub fn practitioners(&self) -> Option<&[PractitionerIx]> {
         self.practitioners.as_deref()
     }
 
-    /// The moment the question is asked.
+    /// The moment the question is asked (the engine has no clock): the minimum notice
+    /// counts from it, and the booking window from its date in each clinic (rule 12).
     pub fn now(&self) -> Instant {
         self.now
     }
 
-    /// Whether only telehealth slots are wanted.
+    /// Whether only slots under telehealth schedule types are wanted (rule 8).
     pub fn telehealth(&self) -> bool {
         self.telehealth
     }
@@ -256,8 +294,9 @@ impl PortalQuery {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotQuery {
-    /// Service, practitioners, now, telehealth.
+    /// Everything but the dates: the service, whose practitioners, at what moment,
+    /// and whether only telehealth.
     pub portal: PortalQuery,
-    /// The dates to search.
+    /// The dates to search, each read in the zone of the slot's clinic.
     pub dates: DateRange,
 }
