@@ -35,22 +35,51 @@ pub struct Answer {
     pub slots: Vec<AnswerSlot>,
 }
 
-/// One slot of an [`Answer`].
+/// One slot of an [`Answer`]: a [`Slot`] with the scenario's ids in place of the
+/// model's indices, and its times as text.
+///
+/// Two answers are equal when their slots are, field by field, which is how the worked
+/// scenarios compare answers: as JSON values, whatever the spacing or key order.
+///
+/// ```
+/// use slot_engine::AnswerSlot;
+/// let slot: AnswerSlot = serde_json::from_str(r#"{"start": "2026-03-02T10:00:00-05:00",
+///   "end": "2026-03-02T10:45:00-05:00", "practitioner": "christine", "clinic": "toronto",
+///   "schedule_type": "physio"}"#).unwrap();
+/// assert_eq!(serde_json::to_string(&slot).unwrap(), concat!(
+///     r#"{"practitioner":"christine","clinic":"toronto","schedule_type":"physio","#,
+///     r#""start":"2026-03-02T10:00:00-05:00","end":"2026-03-02T10:45:00-05:00"}"#));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct AnswerSlot {
+    /// The id of the practitioner offered.
     pub practitioner: String,
+    /// The id of the clinic the slot is at, whose offsets `start` and `end` are in.
     pub clinic: String,
+    /// The id of the schedule type whose blocks hold the slot.
     pub schedule_type: String,
-    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the clinic's offset.
+    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the clinic's offset at the start.
     pub start: String,
-    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the clinic's offset.
+    /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the clinic's offset at the end.
     pub end: String,
 }
 
 impl Answer {
-    /// The answer for `slots` of `model`.
+    /// The answer for `slots` of `model`, in the order given (the search's order is the
+    /// answer's). It is the same document [`write_answer_json`] streams, built in
+    /// memory.
+    ///
+    /// ```
+    /// use slot_engine::{Answer, Model, write_answer_json};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// let answer = Answer::new(&model, &slots);
+    /// let mut streamed = Vec::new();
+    /// write_answer_json(&model, &slots, &mut streamed).unwrap();
+    /// assert_eq!(serde_json::to_vec(&answer).unwrap(), streamed);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn new(model: &Model, slots: &[Slot]) -> Answer {
         Answer {
             slots: slots

@@ -20,8 +20,9 @@
 use std::fmt;
 
 use crate::calendar::{Date, Weekday};
+use crate::error::ValueError;
 use crate::grid::WeekGrid;
-use crate::model::{ClinicIx, ScheduleTypeIx};
+use crate::index::{ClinicIx, ScheduleTypeIx};
 
 /// The dates a record is in force: `start ..= end`, or from `start` on when `end` is
 /// `None`.
@@ -41,22 +42,43 @@ pub struct RecordDates {
 }
 
 impl RecordDates {
-    /// The dates from `start` to `end` (inclusive; `None` = open-ended).
-    pub fn new(start: Date, end: Option<Date>) -> Result<Self, crate::ValueError> {
+    /// The dates from `start` to `end` (inclusive; `None` = open-ended). A record of
+    /// one day has `end` equal to `start`; an `end` before `start` is refused, with the
+    /// scenario's field names.
+    ///
+    /// ```
+    /// use slot_engine::{Date, RecordDates};
+    /// let day = Date::new(2026, 3, 2)?;
+    /// assert!(RecordDates::new(day, Some(day))?.contains(day));
+    /// let err = RecordDates::new(day, Some(Date::new(2026, 3, 1)?)).unwrap_err();
+    /// assert_eq!(err.to_string(), "end_date 2026-03-01 is before start_date 2026-03-02");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
+    pub fn new(start: Date, end: Option<Date>) -> Result<Self, ValueError> {
         match end {
-            Some(end) if end < start => Err(crate::ValueError::new(format!(
+            Some(end) if end < start => Err(ValueError::new(format!(
                 "end_date {end} is before start_date {start}"
             ))),
             _ => Ok(Self { start, end }),
         }
     }
 
-    /// The first date.
+    /// The first date the record is in force; a practitioner's records are kept in
+    /// this order.
     pub fn start(self) -> Date {
         self.start
     }
 
-    /// The last date, or `None` when open-ended.
+    /// The last date the record is in force, included, or `None` when it runs on with
+    /// no end.
+    ///
+    /// ```
+    /// use slot_engine::{Date, RecordDates};
+    /// let from_march = RecordDates::new(Date::new(2026, 3, 1)?, None)?;
+    /// assert_eq!(from_march.end(), None);
+    /// assert!(from_march.contains(Date::MAX));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn end(self) -> Option<Date> {
         self.end
     }
@@ -74,7 +96,19 @@ impl RecordDates {
         self.start <= date && self.end.is_none_or(|end| date <= end)
     }
 
-    /// Whether two records share a date.
+    /// Whether two records share a date, which two records of one practitioner may not
+    /// ([`Model::new`](crate::Model::new) refuses them). A new schedule starts the day
+    /// after the old one ends.
+    ///
+    /// ```
+    /// use slot_engine::{Date, RecordDates};
+    /// let winter = RecordDates::new(Date::new(2026, 1, 1)?, Some(Date::new(2026, 3, 31)?))?;
+    /// let spring = RecordDates::new(Date::new(2026, 4, 1)?, None)?;
+    /// assert!(!winter.overlaps(spring)); // they meet but share no date
+    /// let from_march = RecordDates::new(Date::new(2026, 3, 31)?, None)?;
+    /// assert!(winter.overlaps(from_march) && from_march.overlaps(spring));
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn overlaps(self, other: RecordDates) -> bool {
         self.start.max(other.start) <= min_end(self.end, other.end).unwrap_or(Date::MAX)
     }
@@ -98,27 +132,65 @@ impl fmt::Display for RecordDates {
     }
 }
 
-/// The availability of one schedule type within a record.
+/// The availability of one schedule type within a record: every block of that type,
+/// painted on one weekly grid, and the clinic those blocks are at.
+///
+/// ```
+/// use slot_engine::Model;
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+/// let christine = model.practitioner(model.practitioner_ix("christine").unwrap());
+/// let grids: Vec<(&str, &str, String)> = christine.records()[0]
+///     .grids()
+///     .iter()
+///     .map(|g| (model.schedule_type(g.schedule_type).id.as_str(), model.clinic(g.clinic).id.as_str(), g.grid.to_string()))
+///     .collect();
+/// assert_eq!(grids, [
+///     ("christine-toronto", "toronto", "mon 09:00-12:00".to_owned()),
+///     ("christine-whitby", "whitby", "mon 12:00-14:00".to_owned()),
+/// ]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TypeGrid {
-    /// The schedule type of these blocks.
+    /// The schedule type of these blocks; a record has one grid per schedule type.
     pub schedule_type: ScheduleTypeIx,
-    /// The clinic slots of these blocks are at (rule 6).
+    /// The clinic slots in these blocks are at (rule 6): the schedule type's own, else
+    /// the record's, else the practitioner's home clinic.
     pub clinic: ClinicIx,
-    /// The cells its blocks cover.
+    /// The wall-clock cells the blocks cover; no cell is also covered by another
+    /// schedule type's grid of the same record.
     pub grid: WeekGrid,
 }
 
-/// A maximal stretch of one weekday covered by one schedule type.
+/// A maximal stretch of one weekday covered by one schedule type: what the search
+/// steps candidates through. Adjacent blocks of one schedule type make one run;
+/// adjacent blocks of two schedule types make two, and no slot spans both.
+///
+/// ```
+/// use slot_engine::{Model, Weekday};
+/// let model = Model::from_json(br#"{"version": 1,
+///   "clinics": [{"id": "c", "timezone": "Europe/London"}],
+///   "schedule_types": [{"id": "physio"}, {"id": "massage"}],
+///   "practitioners": [{"id": "p", "type": "t", "home_clinic": "c", "schedule_types": ["physio", "massage"],
+///     "availability": [{"start_date": "2026-01-01", "blocks": [
+///       {"days": ["mon"], "start": "09:00", "end": "10:00", "schedule_type": "physio"},
+///       {"days": ["mon"], "start": "10:00", "end": "11:00", "schedule_type": "physio"},
+///       {"days": ["mon"], "start": "11:00", "end": "12:00", "schedule_type": "massage"}]}]}]}"#)?;
+/// let runs = model.practitioners()[0].records()[0].runs(Weekday::Mon, false);
+/// let runs: Vec<(&str, u16, u16)> =
+///     runs.iter().map(|r| (model.schedule_type(r.schedule_type).id.as_str(), r.start, r.end)).collect();
+/// assert_eq!(runs, [("physio", 540, 660), ("massage", 660, 720)]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Run {
-    /// The schedule type covering it.
+    /// The schedule type covering every cell of the run.
     pub schedule_type: ScheduleTypeIx,
-    /// The slot clinic of that schedule type in this record.
+    /// The clinic of that schedule type's blocks in this record (rule 6).
     pub clinic: ClinicIx,
-    /// First minute after midnight.
+    /// The run's first minute after local midnight, on the resolution's grid.
     pub start: u16,
-    /// Minute after midnight just past the end (up to 1440).
+    /// The minute after local midnight just past its end, up to 1440 (24:00).
     pub end: u16,
 }
 
@@ -209,22 +281,47 @@ impl AvailabilityRecord {
         }
     }
 
-    /// The dates the record is in force.
+    /// The dates the record is in force; no other record of the practitioner shares
+    /// one.
     pub fn dates(&self) -> RecordDates {
         self.dates
     }
 
-    /// The record's own clinic (for schedule types usable at any clinic).
+    /// The record's own clinic, if it names one: where its blocks of schedule types
+    /// usable at any clinic are. A schedule type with a clinic of its own ignores it.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/records-and-steps.json"))?;
+    /// let jo = model.practitioner_ix("jo").unwrap();
+    /// let [june, july] = model.practitioner(jo).records() else { unreachable!() };
+    /// assert_eq!(june.clinic(), None); // massage at the home clinic, downtown
+    /// assert_eq!(july.clinic(), model.clinic_ix("harbour"));
+    /// let rmt = model.schedule_type_ix("rmt").unwrap();
+    /// assert_eq!(model.slot_clinic(rmt, july, jo), model.clinic_ix("harbour").unwrap());
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn clinic(&self) -> Option<ClinicIx> {
         self.clinic
     }
 
-    /// The slot step in minutes (candidates start at multiples of it).
+    /// The slot step in minutes: candidates on the record's dates start at its
+    /// multiples after local midnight, not counted from the start of a block (rule 2).
+    /// The record's own `slot_step_minutes`, else the organisation's setting.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/records-and-steps.json"))?;
+    /// let steps: Vec<u32> = model.practitioners()[0].records().iter().map(|r| r.slot_step()).collect();
+    /// assert_eq!(steps, [15, 30]); // the setting, then the July record's own
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn slot_step(&self) -> u32 {
         self.slot_step
     }
 
-    /// One grid per schedule type used by the record's blocks, by schedule type.
+    /// One grid per schedule type the record's blocks use, in schedule type order (see
+    /// [`TypeGrid`] for an example); [`AvailabilityRecord::grid_of`] finds one.
     pub fn grids(&self) -> &[TypeGrid] {
         &self.grids
     }
@@ -276,8 +373,23 @@ impl AvailabilityRecord {
         self.grids.iter().find(|g| g.grid.is_set(day, minute))
     }
 
-    /// Covered stretches of `day`, earliest first: in the clinic (`portal` false), or
-    /// also inside the portal overlay (`portal` true).
+    /// The covered stretches of `day`, earliest first, precomputed when the record was
+    /// built: as staff see them (`portal` false), or cut to the portal overlay
+    /// (`portal` true), which is what the search walks. Without an overlay both are the
+    /// same.
+    ///
+    /// ```
+    /// use slot_engine::{Model, Weekday};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/portal-overlay.json"))?;
+    /// let record = &model.practitioners()[0].records()[0];
+    /// let hours = |portal| -> Vec<(u16, u16)> {
+    ///     record.runs(Weekday::Tue, portal).iter().map(|r| (r.start / 60, r.end / 60)).collect()
+    /// };
+    /// assert_eq!(hours(false), [(8, 16)]);
+    /// // The overlay is 09:00-11:00 and 15:00-18:00; only what lies on availability counts.
+    /// assert_eq!(hours(true), [(9, 11), (15, 16)]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn runs(&self, day: Weekday, portal: bool) -> &[Run] {
         if portal {
             &self.portal_runs[day.index()]

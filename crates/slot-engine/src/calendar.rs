@@ -69,7 +69,7 @@ impl Date {
         Self::try_from(naive)
     }
 
-    /// Days since 1970-01-01.
+    /// Days since 1970-01-01, the count a `Date` holds: 10 957 for 2000-01-01.
     pub(crate) fn days(self) -> i32 {
         self.0
     }
@@ -193,14 +193,20 @@ impl fmt::Debug for Date {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[allow(missing_docs)]
 pub enum Weekday {
+    /// Monday, `mon`: the first day of a [`WeekGrid`](crate::WeekGrid) and index 0.
     Mon,
+    /// Tuesday, `tue`, index 1.
     Tue,
+    /// Wednesday, `wed`, index 2.
     Wed,
+    /// Thursday, `thu`, index 3.
     Thu,
+    /// Friday, `fri`, index 4.
     Fri,
+    /// Saturday, `sat`, index 5.
     Sat,
+    /// Sunday, `sun`: the last day of a week grid, index 6.
     Sun,
 }
 
@@ -216,12 +222,21 @@ impl Weekday {
         Weekday::Sun,
     ];
 
-    /// 0 for Monday up to 6 for Sunday.
+    /// 0 for Monday up to 6 for Sunday: the position in [`Weekday::ALL`], and how
+    /// per-weekday tables are indexed.
     pub fn index(self) -> usize {
         self as usize
     }
 
-    /// The scenario spelling: `mon` … `sun`.
+    /// The scenario spelling, `mon` … `sun`, which is also how a weekday serializes and
+    /// displays.
+    ///
+    /// ```
+    /// use slot_engine::Weekday;
+    /// assert_eq!(Weekday::Thu.short_name(), "thu");
+    /// assert_eq!(serde_json::to_string(&Weekday::Thu).unwrap(), r#""thu""#);
+    /// assert_eq!(serde_json::from_str::<Weekday>(r#""thu""#).unwrap(), Weekday::Thu);
+    /// ```
     pub fn short_name(self) -> &'static str {
         ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][self.index()]
     }
@@ -282,7 +297,14 @@ impl WallTime {
         Ok(Self(minutes as u16))
     }
 
-    /// Minutes after midnight.
+    /// Minutes after midnight, 0 ..= 1440: how grids and slot steps count time of
+    /// day.
+    ///
+    /// ```
+    /// use slot_engine::WallTime;
+    /// assert_eq!("00:00".parse::<WallTime>().unwrap().minutes(), 0);
+    /// assert_eq!(WallTime::END_OF_DAY.minutes(), 1440);
+    /// ```
     pub fn minutes(self) -> u32 {
         u32::from(self.0)
     }
@@ -383,12 +405,25 @@ impl Instant {
             .and_then(Self::from_unix_nanos)
     }
 
-    /// Nanoseconds since the Unix epoch.
+    /// Nanoseconds since the Unix epoch: the exact value, as the store keeps it in its
+    /// `*_ns` columns.
+    ///
+    /// ```
+    /// let i: slot_engine::Instant = "2030-01-01T00:00:00.000000001Z".parse().unwrap();
+    /// assert_eq!(i.unix_nanos(), 1_893_456_000_000_000_001);
+    /// assert_eq!(slot_engine::Instant::from_unix_nanos(i.unix_nanos()), Ok(i));
+    /// ```
     pub fn unix_nanos(self) -> i64 {
         self.0
     }
 
-    /// Whole seconds since the Unix epoch, rounded down.
+    /// Whole seconds since the Unix epoch, rounded down (towards the past, so a
+    /// fraction never moves an instant into the next second).
+    ///
+    /// ```
+    /// let i: slot_engine::Instant = "2030-01-01T00:00:59.999Z".parse().unwrap();
+    /// assert_eq!(i.unix_seconds(), 1_893_456_059);
+    /// ```
     pub fn unix_seconds(self) -> i64 {
         self.0.div_euclid(NANOS_PER_SECOND)
     }

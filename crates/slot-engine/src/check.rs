@@ -8,8 +8,9 @@
 //! offered?" page shows its reason.
 //!
 //! [`Model::check_staff`] answers a front-desk booking (`docs/scenario.md`, *Checking
-//! one staff booking*):
-//! it fits, or here is every reason it needs an explicit override.
+//! one staff booking*): it fits, or here is every reason it needs an explicit
+//! override. That check is its own job, in the `staff` submodule; its types are
+//! re-exported here.
 //!
 //! ```
 //! use slot_engine::{Model, Rule};
@@ -28,12 +29,15 @@
 
 use std::fmt;
 
-use crate::availability::AvailabilityRecord;
-use crate::calendar::{self, Date, Instant, MINUTES_PER_DAY};
-use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, ServiceIx};
+use crate::calendar::{self, Instant, MINUTES_PER_DAY};
+use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx};
 use crate::occupancy::CellSpan;
 use crate::search::{PortalQuery, Slot, practitioner_offered};
 use crate::zone::{LocalTime, Zone};
+
+mod staff;
+
+pub use staff::{OverrideKind, OverrideReason, Purpose, StaffBooking, StaffFit};
 
 /// A slot rule of `docs/scenario.md`, by its number.
 ///
@@ -52,7 +56,7 @@ pub enum Rule {
     Record,
     /// 5: every cell is covered by blocks of one schedule type of the service.
     OneScheduleType,
-    /// 6: the clinic is open that date.
+    /// 6: the date is not a holiday of the slot's clinic.
     Clinic,
     /// 7: the portal overlay covers every cell.
     PortalOverlay,
@@ -60,16 +64,26 @@ pub enum Rule {
     Telehealth,
     /// 9: the wall-clock times exist and the slot lasts the service's duration.
     DaylightSaving,
-    /// 10: no time off.
+    /// 10: no cell the slot touches is touched by the practitioner's time off.
     TimeOff,
-    /// 11: a place is free in every cell.
+    /// 11: a place is free in every cell the slot touches.
     Conflicts,
-    /// 12: minimum notice and how far ahead.
+    /// 12: the start respects the minimum notice, and the date is at most
+    /// `max_days_ahead` days after today.
     BookingWindow,
 }
 
 impl Rule {
-    /// The rule's number in the spec.
+    /// The rule's number in `docs/scenario.md`, 2 ..= 12 (rule 1 defines cells and is
+    /// never reported). The numbers never change for a v1 scenario, so callers may
+    /// store or match on them; a rule displays as `rule N`.
+    ///
+    /// ```
+    /// use slot_engine::Rule;
+    /// assert_eq!(Rule::Candidates.number(), 2);
+    /// assert_eq!(Rule::BookingWindow.number(), 12);
+    /// assert_eq!(Rule::Conflicts.to_string(), "rule 11");
+    /// ```
     pub fn number(self) -> u8 {
         match self {
             Rule::Candidates => 2,
@@ -139,144 +153,6 @@ fn reject<T>(rule: Rule, reason: String) -> Result<T, Rejection> {
     Err(Rejection { rule, reason })
 }
 
-/// What a staff booking is for: a service, a schedule type, or neither. It decides
-/// which schedule types' blocks may hold the booking.
-///
-/// ```
-/// use slot_engine::{Model, Purpose, StaffBooking};
-/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
-/// let christine = model.practitioner_ix("christine").unwrap();
-/// let booking = |purpose| StaffBooking {
-///     practitioner: christine,
-///     start: "2026-05-04T09:00:00-04:00".parse().unwrap(),
-///     duration_minutes: 30,
-///     purpose,
-/// };
-/// // Without a service or schedule type, any of the practitioner's blocks will do.
-/// assert!(model.check_staff(&booking(Purpose::Unspecified)).is_ok());
-/// // At 09:00 Christine works in Toronto: booked as a Whitby visit, it needs an override.
-/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
-/// assert!(model.check_staff(&booking(Purpose::ScheduleType(whitby))).is_err());
-/// # Ok::<(), slot_engine::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    /// A service: its schedule types are the ones that may hold the booking.
-    Service(ServiceIx),
-    /// A schedule type chosen directly.
-    ScheduleType(ScheduleTypeIx),
-    /// Any of the practitioner's schedule types.
-    Unspecified,
-}
-
-/// A booking made by front-desk staff: no portal rules, any duration, any start.
-///
-/// ```
-/// use slot_engine::{Model, Purpose, StaffBooking};
-/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-/// let booking = StaffBooking {
-///     practitioner: model.practitioner_ix("christine").unwrap(),
-///     // Off the 15-minute step and 50 minutes long: fine for staff.
-///     start: "2026-03-04T09:05:00-05:00".parse().unwrap(),
-///     duration_minutes: 50,
-///     purpose: Purpose::Service(model.service_ix("initial").unwrap()),
-/// };
-/// let fit = model.check_staff(&booking).unwrap();
-/// assert_eq!(model.schedule_type(fit.schedule_type).id.as_str(), "physio");
-/// # Ok::<(), slot_engine::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StaffBooking {
-    /// With whom.
-    pub practitioner: PractitionerIx,
-    /// When it starts.
-    pub start: Instant,
-    /// How long it lasts, as staff chose (1 ..= 1440 minutes).
-    pub duration_minutes: u32,
-    /// What it is for.
-    pub purpose: Purpose,
-}
-
-/// Where a staff booking fits without an override.
-///
-/// ```
-/// use slot_engine::{Model, Purpose, StaffBooking};
-/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
-/// let fit = model.check_staff(&StaffBooking {
-///     practitioner: model.practitioner_ix("christine").unwrap(),
-///     start: "2026-05-04T12:30:00-04:00".parse().unwrap(),
-///     duration_minutes: 60,
-///     purpose: Purpose::Unspecified,
-/// }).unwrap();
-/// // At 12:30 on Mondays Christine works in Whitby.
-/// assert_eq!(model.clinic(fit.clinic).id.as_str(), "whitby");
-/// # Ok::<(), slot_engine::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StaffFit {
-    /// The schedule type whose blocks hold it.
-    pub schedule_type: ScheduleTypeIx,
-    /// That schedule type's clinic in the record.
-    pub clinic: ClinicIx,
-}
-
-/// The kind of an [`OverrideReason`].
-///
-/// ```
-/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
-/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
-/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
-/// let reasons = model.check_staff(&StaffBooking {
-///     practitioner: model.practitioner_ix("christine").unwrap(),
-///     start: "2026-05-18T12:30:00-04:00".parse().unwrap(), // Whitby's holiday
-///     duration_minutes: 30,
-///     purpose: Purpose::ScheduleType(whitby),
-/// }).unwrap_err();
-/// assert_eq!(reasons.iter().map(|r| r.kind).collect::<Vec<_>>(), [OverrideKind::Holiday]);
-/// # Ok::<(), slot_engine::Error>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum OverrideKind {
-    Inactive,
-    NoRecord,
-    SpansDays,
-    OutsideAvailability,
-    Holiday,
-    TimeOff,
-    Conflict,
-}
-
-/// One reason a staff booking needs an explicit override.
-///
-/// ```
-/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
-/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-/// let booking = StaffBooking {
-///     practitioner: model.practitioner_ix("christine").unwrap(),
-///     start: "2026-03-02T11:30:00-05:00".parse().unwrap(), // runs past the 12:00 end
-///     duration_minutes: 60,
-///     purpose: Purpose::Unspecified,
-/// };
-/// let reasons = model.check_staff(&booking).unwrap_err();
-/// assert_eq!(reasons[0].kind, OverrideKind::OutsideAvailability);
-/// assert_eq!(reasons[0].to_string(), "60 minutes from 11:30 on 2026-03-02 is outside christine's Physiotherapy availability");
-/// # Ok::<(), slot_engine::Error>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OverrideReason {
-    /// What kind of reason.
-    pub kind: OverrideKind,
-    /// In words, naming the date, time, schedule type or count.
-    pub message: String,
-}
-
-impl fmt::Display for OverrideReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
 fn hhmm(minute: u32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
@@ -295,13 +171,13 @@ fn clock_text(second_of_day: u32, nanos: i64) -> String {
     text
 }
 
-/// `09:30 on 2026-03-02`.
+/// A local time and its date as reasons write them: `09:30 on 2026-03-02`.
 fn time_on_date(seconds: i64, offset: i32) -> String {
     let text = calendar::format_with_offset(seconds, offset);
     format!("{} on {}", &text[11..16], &text[..10])
 }
 
-/// `2026-03-02 09:30`.
+/// A local date and time as reasons write them: `2026-03-02 09:30`.
 fn local_text(seconds: i64, offset: i32) -> String {
     let mut text = calendar::format_with_offset(seconds, offset);
     text.replace_range(10..11, " ");
@@ -653,255 +529,6 @@ impl Model {
             None => format!("{} has time off then", p.name),
         }
     }
-
-    /// Answers a staff booking: where it fits without an override, or every reason it
-    /// needs one.
-    ///
-    /// ```
-    /// use slot_engine::{Model, Purpose, StaffBooking};
-    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-    /// let booking = StaffBooking {
-    ///     practitioner: model.practitioner_ix("christine").unwrap(),
-    ///     start: "2026-03-02T09:30:00-05:00".parse().unwrap(),
-    ///     duration_minutes: 30,
-    ///     purpose: Purpose::ScheduleType(model.schedule_type_ix("physio").unwrap()),
-    /// };
-    /// let reasons = model.check_staff(&booking).unwrap_err();
-    /// assert_eq!(reasons[0].message, "1 appointment already at 09:30 on 2026-03-02 (Physiotherapy does not allow conflicts)");
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    pub fn check_staff(&self, booking: &StaffBooking) -> Result<StaffFit, Vec<OverrideReason>> {
-        let p = self.practitioner(booking.practitioner);
-        let mut general = Vec::new();
-        if !p.active {
-            general.push(OverrideReason {
-                kind: OverrideKind::Inactive,
-                message: format!("{} is not active", p.name),
-            });
-        }
-        let allowed: Vec<ScheduleTypeIx> = match booking.purpose {
-            Purpose::ScheduleType(t) => vec![t],
-            Purpose::Service(s) => self.service(s).schedule_types.clone(),
-            Purpose::Unspecified => p.schedule_types.clone(),
-        };
-        let d = i64::from(booking.duration_minutes.max(1));
-        let start = booking.start;
-        let end = Instant::computed(start.unix_nanos() + d * 60_000_000_000);
-        let r = self.settings().resolution;
-        let utc_span = CellSpan::touched_by(r, start, end);
-
-        let mut best: Option<Vec<OverrideReason>> = None;
-        for record in p.records() {
-            for g in record.grids() {
-                if !allowed.contains(&g.schedule_type) {
-                    continue;
-                }
-                let Some(reasons) =
-                    self.staff_fit(p, record, g.schedule_type, g.clinic, start, end, utc_span)
-                else {
-                    continue;
-                };
-                if reasons.is_empty() && general.is_empty() {
-                    return Ok(StaffFit {
-                        schedule_type: g.schedule_type,
-                        clinic: g.clinic,
-                    });
-                }
-                if best.as_ref().is_none_or(|b| reasons.len() < b.len()) {
-                    best = Some(reasons);
-                }
-            }
-        }
-        let specific = best.unwrap_or_else(|| self.staff_no_fit(p, &allowed, start, utc_span));
-        general.extend(specific);
-        Err(general)
-    }
-
-    /// The reasons the booking does not fit one record's blocks of one schedule type,
-    /// or `None` when the record is not in force on the booking's date.
-    #[allow(clippy::too_many_arguments)]
-    fn staff_fit(
-        &self,
-        p: &Practitioner,
-        record: &AvailabilityRecord,
-        t: ScheduleTypeIx,
-        clinic_ix: ClinicIx,
-        start: Instant,
-        end: Instant,
-        utc_span: CellSpan,
-    ) -> Option<Vec<OverrideReason>> {
-        let clinic = self.clinic(clinic_ix);
-        let zone = clinic.zone;
-        let start_reading = zone.reading(start.unix_seconds());
-        let date = start_reading.date()?;
-        if !record.dates().contains(date) {
-            return None;
-        }
-        let schedule_type = self.schedule_type(t);
-        let mut reasons = Vec::new();
-        let end_seconds = -((-end.unix_nanos()).div_euclid(1_000_000_000));
-        let end_reading = zone.reading(end_seconds);
-        let same_day = end_reading.days == start_reading.days
-            || (end_reading.days == start_reading.days + 1 && end_reading.second_of_day == 0);
-        if !same_day {
-            reasons.push(OverrideReason {
-                kind: OverrideKind::SpansDays,
-                message: format!(
-                    "it runs past midnight at the end of {date} ({})",
-                    clinic.name
-                ),
-            });
-        }
-        // The wall-clock cells the booking's instants read as, on this date.
-        let covered = wall_segments(zone, start, end, date).iter().all(|&(a, b)| {
-            let grid = &record.grid_of(t).expect("record has blocks of t").grid;
-            grid.covers(date.weekday(), a, b)
-        });
-        if !covered {
-            reasons.push(OverrideReason {
-                kind: OverrideKind::OutsideAvailability,
-                message: format!(
-                    "{} from {} on {date} is outside {}'s {} availability",
-                    duration_text(start, end),
-                    hhmm(start_reading.second_of_day / 60),
-                    p.name,
-                    schedule_type.name
-                ),
-            });
-        }
-        if clinic.is_holiday(date) {
-            reasons.push(OverrideReason {
-                kind: OverrideKind::Holiday,
-                message: format!("{} is closed on {date}", clinic.name),
-            });
-        }
-        reasons.extend(self.staff_time_reasons(p, utc_span, zone, Some(t)));
-        Some(reasons)
-    }
-
-    /// Reasons when no record and schedule type applies at all.
-    fn staff_no_fit(
-        &self,
-        p: &Practitioner,
-        allowed: &[ScheduleTypeIx],
-        start: Instant,
-        utc_span: CellSpan,
-    ) -> Vec<OverrideReason> {
-        let zone = self.clinic(p.home_clinic).zone;
-        let date = zone.reading(start.unix_seconds()).date();
-        let mut reasons = Vec::new();
-        let has_record = date.is_some_and(|d| p.record_on(d).is_some());
-        if !has_record {
-            reasons.push(OverrideReason {
-                kind: OverrideKind::NoRecord,
-                message: format!(
-                    "{} has no availability record covering {}",
-                    p.name,
-                    date.map_or_else(|| "that date".to_owned(), |d| d.to_string())
-                ),
-            });
-        } else {
-            let names: Vec<&str> = allowed
-                .iter()
-                .map(|&t| self.schedule_type(t).name.as_str())
-                .collect();
-            reasons.push(OverrideReason {
-                kind: OverrideKind::OutsideAvailability,
-                message: format!(
-                    "{} has no {} availability then",
-                    p.name,
-                    if names.is_empty() {
-                        "matching".to_owned()
-                    } else {
-                        names.join(" or ")
-                    }
-                ),
-            });
-        }
-        let strict = allowed
-            .iter()
-            .find(|&&t| !self.schedule_type(t).allow_conflicts)
-            .copied();
-        reasons.extend(self.staff_time_reasons(
-            p,
-            utc_span,
-            zone,
-            strict.or(allowed.first().copied()),
-        ));
-        reasons
-    }
-
-    /// Time off, and conflicts when the schedule type does not allow them.
-    fn staff_time_reasons(
-        &self,
-        p: &Practitioner,
-        span: CellSpan,
-        zone: Zone,
-        t: Option<ScheduleTypeIx>,
-    ) -> Vec<OverrideReason> {
-        let mut reasons = Vec::new();
-        if p.occupancy().time_off_touches(span) {
-            reasons.push(OverrideReason {
-                kind: OverrideKind::TimeOff,
-                message: self.time_off_reason(p, span, zone),
-            });
-        }
-        let strict = t.is_none_or(|t| !self.schedule_type(t).allow_conflicts);
-        if strict && let Some((cell, count)) = p.occupancy().busiest_cell(span) {
-            let at = cell * i64::from(self.settings().resolution.minutes()) * 60;
-            let name = t.map_or("the schedule type", |t| self.schedule_type(t).name.as_str());
-            reasons.push(OverrideReason {
-                kind: OverrideKind::Conflict,
-                message: format!(
-                    "{count} appointment{} already at {} ({name} does not allow conflicts)",
-                    if count == 1 { "" } else { "s" },
-                    time_on_date(at, zone.offset_at(at))
-                ),
-            });
-        }
-        reasons
-    }
-}
-
-fn duration_text(start: Instant, end: Instant) -> String {
-    let minutes = (end.unix_nanos() - start.unix_nanos()) / 60_000_000_000;
-    format!("{minutes} minutes")
-}
-
-/// The wall-clock stretches (minutes after `date`'s midnight, possibly past 1440) that
-/// the instants `[start, end)` read as in `zone`: one stretch, or two when the offset
-/// changes in between.
-fn wall_segments(zone: Zone, start: Instant, end: Instant, date: Date) -> Vec<(u32, u32)> {
-    let base = date.midnight_seconds();
-    let a = start.unix_seconds();
-    let b = -((-end.unix_nanos()).div_euclid(1_000_000_000));
-    let to_minutes = |seconds: i64, offset: i32, round_up: bool| -> u32 {
-        let local = seconds + i64::from(offset) - base;
-        let minutes = if round_up {
-            -((-local).div_euclid(60))
-        } else {
-            local.div_euclid(60)
-        };
-        minutes.clamp(0, i64::from(MINUTES_PER_DAY) + 1) as u32
-    };
-    let (o1, o2) = (zone.offset_at(a), zone.offset_at(b - 1));
-    if o1 == o2 || b - a <= 1 {
-        return vec![(to_minutes(a, o1, false), to_minutes(b, o1, true))];
-    }
-    // Find the transition: the first second at which the offset is o2.
-    let (mut lo, mut hi) = (a, b - 1);
-    while lo + 1 < hi {
-        let mid = lo + (hi - lo) / 2;
-        if zone.offset_at(mid) == o1 {
-            lo = mid
-        } else {
-            hi = mid
-        }
-    }
-    vec![
-        (to_minutes(a, o1, false), to_minutes(hi, o1, true)),
-        (to_minutes(hi, o2, false), to_minutes(b, o2, true)),
-    ]
 }
 
 #[cfg(test)]

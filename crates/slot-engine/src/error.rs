@@ -23,15 +23,16 @@ pub enum Error {
     Json {
         /// Where in the document the problem is (`.` for the document itself).
         path: String,
-        /// What is wrong there.
+        /// What is wrong there, as the JSON parser says it, with line and column.
         message: String,
     },
     /// The document is larger than the format allows.
     #[error("document is {bytes} bytes, over the {limit}-byte limit")]
     TooLarge {
-        /// The document's size.
+        /// The document's size in bytes; it was refused before any of it was parsed.
         bytes: usize,
-        /// The largest size accepted.
+        /// The largest document accepted, in bytes:
+        /// [`MAX_DOCUMENT_BYTES`](crate::scenario::MAX_DOCUMENT_BYTES).
         limit: usize,
     },
     /// The document is well-formed but breaks a rule of the format: a value out of
@@ -40,7 +41,7 @@ pub enum Error {
     Invalid {
         /// The item at fault, e.g. `practitioner "christine"` or `query`.
         item: String,
-        /// What is wrong with it.
+        /// What is wrong with it, in lower case, naming the values involved.
         message: String,
     },
 }

@@ -37,7 +37,15 @@ use crate::error::ValueError;
 pub struct Resolution(u8);
 
 impl Resolution {
-    /// The resolution of `minutes`, which must be 1, 5 or 15.
+    /// The resolution of `minutes`, which must be 1, 5 or 15: each divides an hour, so
+    /// wall-clock and UTC cells line up in every zone whose offset is a multiple of 15
+    /// minutes.
+    ///
+    /// ```
+    /// use slot_engine::Resolution;
+    /// assert_eq!(Resolution::new(15).unwrap().minutes(), 15);
+    /// assert_eq!(Resolution::new(10).unwrap_err().to_string(), "resolution 10 is not one of 1, 5, 15");
+    /// ```
     pub fn new(minutes: u32) -> Result<Self, ValueError> {
         match minutes {
             1 | 5 | 15 => Ok(Self(minutes as u8)),
@@ -47,12 +55,12 @@ impl Resolution {
         }
     }
 
-    /// Minutes per cell.
+    /// The length of one cell in minutes: 1, 5 or 15.
     pub fn minutes(self) -> u32 {
         u32::from(self.0)
     }
 
-    /// Cells in one day.
+    /// How many cells one day of a [`WeekGrid`] has: 1440, 288 or 96.
     pub fn cells_per_day(self) -> usize {
         (MINUTES_PER_DAY / self.minutes()) as usize
     }
@@ -101,7 +109,15 @@ pub struct WeekGrid {
 }
 
 impl WeekGrid {
-    /// An empty grid.
+    /// A grid of `resolution` with no cell set; [`WeekGrid::fill`] and
+    /// [`WeekGrid::parse`] set cells.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid};
+    /// let grid = WeekGrid::new(Resolution::new(15).unwrap());
+    /// assert!(grid.is_empty());
+    /// assert_eq!(grid.to_string(), "");
+    /// ```
     pub fn new(resolution: Resolution) -> Self {
         Self {
             resolution,
@@ -109,7 +125,7 @@ impl WeekGrid {
         }
     }
 
-    /// The grid's resolution.
+    /// The cell size the grid was made with; two grids combine only at the same one.
     pub fn resolution(&self) -> Resolution {
         self.resolution
     }
@@ -229,7 +245,19 @@ impl WeekGrid {
         }
     }
 
-    /// The cells set in either grid.
+    /// The cells set in either grid: for instance every cell a service may be booked
+    /// in, from the grids of its schedule types in a record. Both grids must have the
+    /// same resolution.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid};
+    /// let r = Resolution::new(15).unwrap();
+    /// let physio = WeekGrid::parse(r, "tue 09:00-11:00")?;
+    /// let massage = WeekGrid::parse(r, "tue 11:00-12:00; thu 15:00-18:00")?;
+    /// // Adjacent cells of the two join up in the union, though no slot spans both types.
+    /// assert_eq!(physio.union(&massage).to_string(), "tue 09:00-12:00; thu 15:00-18:00");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn union(&self, other: &WeekGrid) -> WeekGrid {
         debug_assert_eq!(self.resolution, other.resolution);
         let mut bits = self.bits.clone();
@@ -240,7 +268,15 @@ impl WeekGrid {
         }
     }
 
-    /// Whether no cell is set.
+    /// Whether no cell is set: an empty overlay takes a whole record out of the portal.
+    ///
+    /// ```
+    /// use slot_engine::{Resolution, WeekGrid, Weekday};
+    /// let mut grid = WeekGrid::new(Resolution::new(5).unwrap());
+    /// grid.fill(Weekday::Mon, "09:00".parse()?, "09:00".parse()?); // an empty interval sets nothing
+    /// assert!(grid.is_empty());
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.bits.not_any()
     }
@@ -325,7 +361,18 @@ fn minute_text(minute: u32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
-/// Iterator over the stretches of set cells of one day; see [`WeekGrid::runs`].
+/// The iterator [`WeekGrid::runs`] returns: the maximal stretches of set cells of one
+/// day, as `(start, end)` minutes after midnight, earliest first.
+///
+/// ```
+/// use slot_engine::{Resolution, WeekGrid, Weekday};
+/// let grid = WeekGrid::parse(Resolution::new(1).unwrap(), "sun 00:00-00:01 23:59-24:00")?;
+/// let mut runs = grid.runs(Weekday::Sun);
+/// assert_eq!(runs.next(), Some((0, 1)));
+/// assert_eq!(runs.next(), Some((1439, 1440)));
+/// assert_eq!(runs.next(), None);
+/// # Ok::<(), slot_engine::ValueError>(())
+/// ```
 #[derive(Debug)]
 pub struct Runs<'a> {
     bits: &'a BitSlice<u64, Lsb0>,

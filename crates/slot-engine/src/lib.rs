@@ -68,6 +68,7 @@ pub mod calendar;
 pub mod check;
 mod error;
 pub mod grid;
+mod index;
 pub mod model;
 pub mod occupancy;
 pub mod scenario;

@@ -5,6 +5,11 @@
 //! by id (bytewise), so an index order *is* the answer's tie-break order, and they are
 //! referred to by small copyable indices ([`ClinicIx`], [`PractitionerIx`], …).
 //!
+//! This module holds the entities and their accessors. Validation, the rules that
+//! relate several values, is in its `build` submodule; the query types, which like
+//! the entities are checked against one model and name things by its indices, are in
+//! its `query` submodule and shown at [`slot_engine::search`](crate::search).
+//!
 //! ```
 //! use slot_engine::Model;
 //! let model = Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
@@ -18,105 +23,25 @@
 //! # Ok::<(), slot_engine::Error>(())
 //! ```
 
-use std::fmt;
+use rustc_hash::FxHashMap as HashMap;
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet};
-
-use crate::availability::{AvailabilityRecord, RecordDates, TypeGrid};
-use crate::calendar::{Date, Instant, MINUTES_PER_DAY, Weekday};
+use crate::availability::AvailabilityRecord;
+use crate::calendar::{Date, Instant};
 use crate::error::Error;
-use crate::grid::{Resolution, WeekGrid};
+use crate::grid::Resolution;
 use crate::occupancy::Occupancy;
-use crate::scenario::{self, Color, Scenario, Status, Text};
-use crate::search::{DateRange, PortalQuery, SlotQuery};
+use crate::scenario::{Color, Scenario, Status, Text};
 use crate::zone::Zone;
 
-macro_rules! index_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub struct $name(pub(crate) u32);
+mod build;
+pub(crate) mod query;
 
-        impl $name {
-            /// The position in the model's id-sorted list.
-            ///
-            /// ```
-            /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
-            /// let omar = model.practitioner_ix("omar").unwrap();
-            /// assert_eq!(model.practitioners()[omar.index()].id.as_str(), "omar");
-            /// # Ok::<(), slot_engine::Error>(())
-            /// ```
-            pub fn index(self) -> usize {
-                self.0 as usize
-            }
-        }
-    };
-}
+pub use crate::index::{ClinicIx, PatientIx, PractitionerIx, ScheduleTypeIx, ServiceIx};
+use query::SlotQuery;
 
-index_type!(
-    /// A clinic of a [`Model`]: a small copyable handle, valid only for that model.
-    ///
-    /// ```
-    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
-    /// let whitby = model.clinic_ix("whitby").unwrap();
-    /// assert!(model.clinic(whitby).is_holiday("2026-05-18".parse().unwrap()));
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    ClinicIx
-);
-index_type!(
-    /// A schedule type of a [`Model`]: a small copyable handle, valid only for that
-    /// model.
-    ///
-    /// ```
-    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
-    /// let whitby = model.schedule_type(model.schedule_type_ix("christine-whitby").unwrap());
-    /// assert_eq!(whitby.name.as_str(), "Christine Whitby");
-    /// assert!(whitby.telehealth);
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    ScheduleTypeIx
-);
-index_type!(
-    /// A practitioner of a [`Model`]: a small copyable handle, valid only for that
-    /// model. Indices compare like ids, which is how slots are ordered.
-    ///
-    /// ```
-    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
-    /// let (christine, omar) = (model.practitioner_ix("christine").unwrap(), model.practitioner_ix("omar").unwrap());
-    /// assert!(christine < omar);
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    PractitionerIx
-);
-index_type!(
-    /// A service of a [`Model`]: a small copyable handle, valid only for that model.
-    ///
-    /// ```
-    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-    /// let initial = model.service(model.service_ix("initial").unwrap());
-    /// assert_eq!((initial.duration_minutes, initial.portal_conflicts), (45, 1));
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    ServiceIx
-);
-index_type!(
-    /// A patient of a [`Model`]: a small copyable handle, valid only for that model.
-    ///
-    /// ```
-    /// let model = slot_engine::Model::from_json(br#"{"version": 1,
-    ///   "clinics": [{"id": "c", "timezone": "Europe/London"}],
-    ///   "practitioners": [{"id": "p", "type": "physio", "home_clinic": "c"}],
-    ///   "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com",
-    ///                 "available_practitioners": ["p", "p"]}]}"#)?;
-    /// let ada = model.patient(model.patient_ix("ada").unwrap());
-    /// assert_eq!(ada.available_practitioners.as_deref().map(<[_]>::len), Some(1)); // duplicates count once
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    PatientIx
-);
-
-/// Validated organisation settings.
+/// The organisation's scheduling settings, with the format's defaults filled in and
+/// each value checked against its range: the grid the whole model is cut into, the
+/// default slot step, and the portal's booking window (rule 12).
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(br#"{"version": 1, "settings": {"resolution_minutes": 15}}"#)?;
@@ -126,13 +51,18 @@ index_type!(
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
-    /// Cell size.
+    /// The cell size `r` (1, 5 or 15 minutes) of every grid and occupancy count in the
+    /// model; block times and slot steps are multiples of it.
     pub resolution: Resolution,
-    /// Default slot step, minutes.
+    /// The slot step of records that set none, in minutes: candidates start at its
+    /// multiples after local midnight (rule 2). A multiple of `resolution`, at most
+    /// 1440.
     pub slot_step_minutes: u32,
-    /// Minimum notice for portal bookings, minutes.
+    /// How long before its start a portal booking must be made, 0 ..= 525 600 minutes
+    /// (a year).
     pub min_notice_minutes: u32,
-    /// How many days ahead of today patients may book.
+    /// How many days after today (in the slot's clinic) a portal booking may be,
+    /// 0 ..= 3660; 0 allows only today.
     pub max_days_ahead: u32,
 }
 
@@ -148,13 +78,16 @@ pub struct Settings {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Clinic {
-    /// Its id.
+    /// The scenario key, unique among clinics; clinics are sorted by it, bytewise.
     pub id: Text,
-    /// Its name (the id when not given).
+    /// The name people read ("Whitby is closed on 2026-05-18"); the id when the
+    /// scenario gives none.
     pub name: Text,
-    /// Its timezone.
+    /// The timezone every wall-clock time at this clinic is read in: its blocks, its
+    /// holidays and the booking window's "today".
     pub zone: Zone,
-    /// Dates it takes no bookings, sorted.
+    /// Dates on which the clinic takes no portal bookings (rule 6) and staff bookings
+    /// need an override; sorted, without repeats, for [`Clinic::is_holiday`].
     pub holidays: Vec<Date>,
 }
 
@@ -174,7 +107,12 @@ impl Clinic {
     }
 }
 
-/// A schedule type.
+/// A schedule type: what a stretch of availability is for, and where.
+///
+/// Blocks of availability each carry one; a slot lies in blocks of a single schedule
+/// type of its service (rule 5), which decides its clinic (rule 6), whether a
+/// telehealth query may use it (rule 8) and how many bookings may share a cell
+/// (rule 11).
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
@@ -183,21 +121,35 @@ impl Clinic {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct ScheduleType {
+    /// The scenario key, unique among schedule types; they are sorted by it.
     pub id: Text,
+    /// A short code shown to staff; the engine does not read it.
     pub code: Option<Text>,
+    /// The name reasons and pages show ("Physiotherapy"); the id when the scenario
+    /// gives none.
     pub name: Text,
-    /// `None` = usable at any clinic.
+    /// The clinic its blocks are at; `None` when usable at any clinic, and then the
+    /// record's clinic or the practitioner's home clinic decides
+    /// ([`Model::slot_clinic`]).
     pub clinic: Option<ClinicIx>,
+    /// The length of a staff booking made under it without a service, 1 ..= 1440
+    /// minutes.
     pub default_duration_minutes: u32,
+    /// Whether appointments may share its cells: up to the service's
+    /// `portal_conflicts` per cell for portal bookings, any number for staff.
     pub allow_conflicts: bool,
+    /// Whether it offers telehealth appointments, which a telehealth query requires.
     pub telehealth: bool,
+    /// The colour staff pages paint its blocks and appointments in (white unless set).
     pub background_color: Color,
+    /// The colour of text drawn on `background_color` (black unless set).
     pub font_color: Color,
 }
 
-/// A practitioner.
+/// A practitioner, with everything the search reads about them: the schedule types
+/// assigned to them, their dated availability records, their time off and the
+/// occupancy of their appointments.
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
@@ -208,17 +160,32 @@ pub struct ScheduleType {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Practitioner {
+    /// The scenario key, unique among practitioners; they are sorted by it, so slots
+    /// at one instant list practitioners in id order.
     pub id: Text,
+    /// The name reasons show ("Christine Roy is not active"); the id when the scenario
+    /// gives none.
     pub name: Text,
-    /// The practitioner type, e.g. `physiotherapist`.
+    /// The practitioner type (`type` in the scenario), e.g. `physiotherapist`: a free
+    /// label that a service's `practitioner_type` must equal exactly (rule 3).
     pub kind: Text,
+    /// The clinic of last resort: blocks whose schedule type and record name no clinic
+    /// are there (rule 6), and a staff booking that no record covers is read in its
+    /// zone.
     pub home_clinic: ClinicIx,
+    /// The practitioner's address, if the clinic keeps one; the engine does not read
+    /// it.
     pub email: Option<Text>,
+    /// An inactive practitioner is never offered in the portal (rule 3), and a staff
+    /// booking with them needs an override.
     pub active: bool,
+    /// `false` keeps the practitioner out of the portal (rule 3); staff may still book
+    /// them.
     pub bookable_in_portal: bool,
-    /// Assigned schedule types, sorted, without duplicates.
+    /// The schedule types assigned to the practitioner, sorted and without
+    /// duplicates: their blocks may use only these, and they are offered for a service
+    /// only when one of its schedule types is among them (rule 3).
     pub schedule_types: Vec<ScheduleTypeIx>,
     records: Vec<AvailabilityRecord>,
     time_off: Vec<(Instant, Instant)>,
@@ -260,12 +227,41 @@ impl Practitioner {
             .filter(|r| r.dates().contains(date))
     }
 
-    /// Time off, as given.
+    /// Their time off as `[start, end)` instants, in document order and exactly as
+    /// given. [`Practitioner::occupancy`] holds the same stretches rounded out to whole
+    /// UTC cells, which is what rule 10 and the staff checks consult.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Model};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/portal-overlay.json"))?;
+    /// let ana = &model.practitioners()[0];
+    /// let (start, end) = ana.time_off()[0];
+    /// assert_eq!((start.to_string().as_str(), end.to_string().as_str()),
+    ///            ("2026-06-09T08:30:00Z", "2026-06-09T09:00:00Z"));
+    /// let cells = CellSpan::touched_by(model.settings().resolution, start, end);
+    /// assert!(ana.occupancy().time_off_touches(cells));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn time_off(&self) -> &[(Instant, Instant)] {
         &self.time_off
     }
 
-    /// Appointment counts per UTC cell and time off.
+    /// How many of their appointments (all but cancelled ones) occupy each UTC cell,
+    /// and which cells their time off touches: what rules 10 and 11 and the staff
+    /// checks ask. Appointments count here whatever their schedule type or clinic: a
+    /// practitioner is in one place at a time.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Model};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/conflicts.json"))?;
+    /// let lee = &model.practitioners()[0];
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let hour = |from, to| CellSpan::touched_by(model.settings().resolution, at(from), at(to));
+    /// // Three booked appointments from 09:00; at 10:00 one booked and one cancelled.
+    /// assert_eq!(lee.occupancy().max_count(hour("2026-09-03T09:00:00-07:00", "2026-09-03T10:00:00-07:00")), 3);
+    /// assert_eq!(lee.occupancy().max_count(hour("2026-09-03T10:00:00-07:00", "2026-09-03T11:00:00-07:00")), 1);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn occupancy(&self) -> &Occupancy {
         &self.occupancy
     }
@@ -284,7 +280,8 @@ impl Practitioner {
     }
 }
 
-/// A product or service.
+/// A product or service, as the search reads it: how long its slots are, whether and
+/// how it is booked online, by whom, and under which schedule types.
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
@@ -294,17 +291,30 @@ impl Practitioner {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Service {
+    /// The scenario key, unique among services, that a query names.
     pub id: Text,
+    /// A short code shown to staff; the engine does not read it.
     pub code: Option<Text>,
+    /// The name reasons show ("Initial assessment"); the id when the scenario gives
+    /// none.
     pub name: Text,
+    /// What the portal shows under the name; the engine does not read it.
     pub description: Option<Text>,
+    /// The length `d` of every slot of the service, 1 ..= 1440 minutes; rule 9 holds a
+    /// slot to exactly this much real time.
     pub duration_minutes: u32,
+    /// Whether patients may book it online; [`PortalQuery::new`](crate::PortalQuery::new)
+    /// refuses a service without it.
     pub book_from_portal: bool,
+    /// Places per cell for portal bookings under a schedule type that allows conflicts,
+    /// 1 ..= 10 000 (rule 11); under any other schedule type a cell has one place.
     pub portal_conflicts: u32,
+    /// Only practitioners whose `kind` is exactly this are offered (rule 3); `None`
+    /// for any. A type nobody has gives no slots.
     pub practitioner_type: Option<Text>,
-    /// Sorted, without duplicates.
+    /// The schedule types the service may be booked under, sorted and without
+    /// duplicates: a slot lies in blocks of one of them (rule 5).
     pub schedule_types: Vec<ScheduleTypeIx>,
 }
 
@@ -322,7 +332,9 @@ impl Service {
     }
 }
 
-/// A patient.
+/// A patient, as the import/export format carries them. The engine never reads a
+/// patient by itself: the server copies their practitioner list into the
+/// [`PortalQuery`](crate::PortalQuery) it asks for them.
 ///
 /// ```
 /// let model = slot_engine::Model::from_json(br#"{"version": 1,
@@ -332,13 +344,17 @@ impl Service {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Patient {
+    /// The scenario key, unique among patients, that appointments name.
     pub id: Text,
+    /// The given name the clinic has on file; carried for import and export only.
     pub first_name: Text,
+    /// The family name the clinic has on file; carried for import and export only.
     pub last_name: Text,
+    /// The address the clinic writes to; carried for import and export only.
     pub email: Text,
-    /// `None` = every practitioner bookable in the portal. Sorted, no duplicates.
+    /// The practitioners this patient may see and book online, sorted and without
+    /// duplicates; `None` for every practitioner bookable in the portal.
     pub available_practitioners: Option<Vec<PractitionerIx>>,
 }
 
@@ -352,14 +368,23 @@ pub struct Patient {
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct Appointment {
+    /// Whose time it takes: at every clinic of theirs, whatever the schedule type.
     pub practitioner: PractitionerIx,
+    /// Whom it is for, when the scenario says; the engine does not read it.
     pub patient: Option<PatientIx>,
+    /// What was booked, when the scenario says; the engine does not read it.
     pub service: Option<ServiceIx>,
+    /// The schedule type it was booked under, when the scenario says (it need not be
+    /// assigned to the practitioner); the engine does not read it.
     pub schedule_type: Option<ScheduleTypeIx>,
+    /// When it begins. Neither end need be on the grid: an appointment occupies every
+    /// UTC cell that `[start, end)` touches.
     pub start: Instant,
+    /// When it ends, always after `start`.
     pub end: Instant,
+    /// Every status but [`Status::Cancelled`]
+    /// takes up the practitioner's time.
     pub status: Status,
 }
 
@@ -428,7 +453,7 @@ impl Model {
     /// # Ok::<(), slot_engine::Error>(())
     /// ```
     pub fn new(scenario: &Scenario) -> Result<Model, Error> {
-        Builder::new(scenario)?.build()
+        build::Builder::new(scenario)?.build()
     }
 
     /// Parses and validates a scenario document in one step.
@@ -443,7 +468,16 @@ impl Model {
         Model::new(&Scenario::from_json(bytes)?)
     }
 
-    /// The settings.
+    /// The organisation's settings, with the format's defaults where the scenario
+    /// gives none.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1}"#)?;
+    /// let s = model.settings();
+    /// assert_eq!(s.resolution.minutes(), 5);
+    /// assert_eq!((s.slot_step_minutes, s.min_notice_minutes, s.max_days_ahead), (15, 0, 365));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn settings(&self) -> &Settings {
         &self.settings
     }
@@ -473,22 +507,49 @@ impl Model {
         &self.clinics
     }
 
-    /// Schedule types, sorted by id.
+    /// Every schedule type, sorted by id: `schedule_types()[ix.index()]` is
+    /// `schedule_type(ix)`.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let names: Vec<&str> = model.schedule_types().iter().map(|t| t.name.as_str()).collect();
+    /// assert_eq!(names, ["Christine Toronto", "Christine Whitby", "Massage"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_types(&self) -> &[ScheduleType] {
         &self.schedule_types
     }
 
-    /// Practitioners, sorted by id.
+    /// Every practitioner, sorted by id, including those the portal never offers
+    /// (inactive, or not bookable in the portal): staff still book them.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let online: Vec<(&str, bool)> =
+    ///     model.practitioners().iter().map(|p| (p.name.as_str(), p.active && p.bookable_in_portal)).collect();
+    /// assert_eq!(online, [("Ann", true), ("Bo", true), ("Cy", false), ("Di", false), ("Ed", true)]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioners(&self) -> &[Practitioner] {
         &self.practitioners
     }
 
-    /// Services, sorted by id.
+    /// Every service, sorted by id, whether or not patients may book it online.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(br#"{"version": 1, "services": [
+    ///   {"id": "initial", "duration_minutes": 45, "book_from_portal": true},
+    ///   {"id": "follow-up", "duration_minutes": 30}]}"#)?;
+    /// let online: Vec<(&str, bool)> = model.services().iter().map(|s| (s.id.as_str(), s.book_from_portal)).collect();
+    /// assert_eq!(online, [("follow-up", false), ("initial", true)]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn services(&self) -> &[Service] {
         &self.services
     }
 
-    /// Patients, sorted by id.
+    /// Every patient, sorted by id; see [`Model::patient_ix`] for how the server uses
+    /// one.
     pub fn patients(&self) -> &[Patient] {
         &self.patients
     }
@@ -506,37 +567,95 @@ impl Model {
         &self.appointments
     }
 
-    /// A clinic.
+    /// The clinic `ix` names, for instance the one a slot is at. Indices come from
+    /// this model (its lookups, records, slots): one from another model may name
+    /// another clinic, or panic when out of range; the same holds for the other
+    /// lookups by index.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// // The zone of each slot's clinic, read from the offsets the answer writes.
+    /// for slot in model.open_slots(model.query().unwrap()) {
+    ///     let zone = model.clinic(slot.clinic).zone;
+    ///     assert_eq!(slot.start().offset().local_minus_utc(), zone.offset_at(slot.start_seconds()));
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn clinic(&self, ix: ClinicIx) -> &Clinic {
         &self.clinics[ix.index()]
     }
 
-    /// A schedule type.
+    /// The schedule type `ix` names, for instance the one a slot lies in.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// // The scenario's query asks for telehealth: every slot is a video visit.
+    /// let slot = model.open_slots(model.query().unwrap())[0];
+    /// let video = model.schedule_type(slot.schedule_type);
+    /// assert_eq!((video.name.as_str(), video.telehealth), ("Video visit", true));
+    /// assert_eq!(video.background_color.to_string(), "#e0f7e9");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_type(&self, ix: ScheduleTypeIx) -> &ScheduleType {
         &self.schedule_types[ix.index()]
     }
 
-    /// A practitioner.
+    /// The practitioner `ix` names, for instance the one a slot is with.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// let names: std::collections::BTreeSet<&str> =
+    ///     slots.iter().map(|s| model.practitioner(s.practitioner).name.as_str()).collect();
+    /// // Cy is inactive, Di not bookable online, Ed not on the query's list.
+    /// assert_eq!(names.into_iter().collect::<Vec<_>>(), ["Ann", "Bo"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn practitioner(&self, ix: PractitionerIx) -> &Practitioner {
         &self.practitioners[ix.index()]
     }
 
-    /// A service.
+    /// The service `ix` names, for instance the one a query asks about.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service(model.query().unwrap().portal.service());
+    /// assert_eq!((initial.name.as_str(), initial.duration_minutes), ("Initial assessment", 45));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn service(&self, ix: ServiceIx) -> &Service {
         &self.services[ix.index()]
     }
 
-    /// A patient.
+    /// The patient `ix` names; see [`Model::patient_ix`].
     pub fn patient(&self, ix: PatientIx) -> &Patient {
         &self.patients[ix.index()]
     }
 
-    /// The clinic with this id.
+    /// The index of the clinic whose id is `id`, if any. Ids are compared byte by
+    /// byte, so case matters; the same holds for the other lookups by id.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/two-clinics.json"))?;
+    /// let whitby = model.clinic_ix("whitby").unwrap();
+    /// assert!(model.clinic(whitby).is_holiday("2026-05-18".parse().unwrap()));
+    /// assert_eq!(model.clinic_ix("Whitby"), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn clinic_ix(&self, id: &str) -> Option<ClinicIx> {
         self.clinic_ids.get(id).copied()
     }
 
-    /// The schedule type with this id.
+    /// The index of the schedule type whose id is `id`, if any: what a staff booking's
+    /// [`Purpose::ScheduleType`](crate::Purpose::ScheduleType) takes.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let video = model.schedule_type_ix("video").unwrap();
+    /// assert!(model.schedule_type(video).telehealth);
+    /// assert_eq!(model.schedule_type_ix("phone"), None);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_type_ix(&self, id: &str) -> Option<ScheduleTypeIx> {
         self.schedule_type_ids.get(id).copied()
     }
@@ -555,12 +674,36 @@ impl Model {
         self.practitioner_ids.get(id).copied()
     }
 
-    /// The service with this id.
+    /// The index of the service whose id is `id`, if any, as
+    /// [`PortalQuery::new`](crate::PortalQuery::new) looks it up.
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let initial = model.service_ix("initial").unwrap();
+    /// let query = PortalQuery::for_service(&model, initial, "2026-03-01T12:00:00Z".parse().unwrap())?;
+    /// assert_eq!(query, PortalQuery::new(&model, "initial", query.now())?);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn service_ix(&self, id: &str) -> Option<ServiceIx> {
         self.service_ids.get(id).copied()
     }
 
-    /// The patient with this id.
+    /// The index of the patient whose id is `id`, if any.
+    ///
+    /// The engine never reads a patient's practitioner list by itself; the server asks
+    /// for a signed-in patient's slots with a query limited to it:
+    ///
+    /// ```
+    /// use slot_engine::{Model, PortalQuery};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let pat = model.patient(model.patient_ix("pat").unwrap());
+    /// let query = PortalQuery::new(&model, "session", "2026-02-02T19:30:00Z".parse().unwrap())?
+    ///     .with_practitioner_indices(pat.available_practitioners.clone());
+    /// let ids: Vec<&str> = query.practitioners().unwrap().iter().map(|&p| model.practitioner(p).id.as_str()).collect();
+    /// assert_eq!(ids, ["ann", "bo", "cy", "di"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn patient_ix(&self, id: &str) -> Option<PatientIx> {
         self.patient_ids.get(id).copied()
     }
@@ -602,657 +745,20 @@ impl Model {
     }
 
     /// Every schedule type's index, in id order.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/window-and-filters.json"))?;
+    /// let telehealth: Vec<&str> = model
+    ///     .schedule_type_indices()
+    ///     .filter(|&t| model.schedule_type(t).telehealth)
+    ///     .map(|t| model.schedule_type(t).id.as_str())
+    ///     .collect();
+    /// assert_eq!(telehealth, ["video"]);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn schedule_type_indices(&self) -> impl Iterator<Item = ScheduleTypeIx> + '_ {
         (0..self.schedule_types.len() as u32).map(ScheduleTypeIx)
     }
-}
-
-/// Names an item in error messages: `practitioner "christine"`.
-struct Item<'a>(&'a str, &'a str);
-
-impl fmt::Display for Item<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {:?}", self.0, self.1)
-    }
-}
-
-/// Sorts entities by id and checks ids are unique, returning the id → index map and
-/// the permutation (document position of each sorted entity).
-fn sort_ids<'a>(
-    kind: &str,
-    ids: impl Iterator<Item = &'a Text>,
-) -> Result<(Vec<usize>, HashMap<String, u32>), Error> {
-    let ids: Vec<&Text> = ids.collect();
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by(|&a, &b| ids[a].as_str().cmp(ids[b].as_str()));
-    let mut map = HashMap::with_capacity_and_hasher(ids.len(), Default::default());
-    for (rank, &i) in order.iter().enumerate() {
-        if map
-            .insert(ids[i].as_str().to_owned(), rank as u32)
-            .is_some()
-        {
-            return Err(Error::invalid(Item(kind, ids[i].as_str()), "duplicate id"));
-        }
-    }
-    Ok((order, map))
-}
-
-struct Builder<'s> {
-    s: &'s Scenario,
-    settings: Settings,
-    clinic_order: Vec<usize>,
-    clinic_ids: HashMap<String, u32>,
-    type_order: Vec<usize>,
-    type_ids: HashMap<String, u32>,
-    prac_order: Vec<usize>,
-    prac_ids: HashMap<String, u32>,
-    service_order: Vec<usize>,
-    service_ids: HashMap<String, u32>,
-    patient_order: Vec<usize>,
-    patient_ids: HashMap<String, u32>,
-}
-
-impl<'s> Builder<'s> {
-    fn new(s: &'s Scenario) -> Result<Self, Error> {
-        if s.version != 1 {
-            return Err(Error::invalid(
-                "version",
-                format!("unsupported version {}, expected 1", s.version),
-            ));
-        }
-        let settings = settings(&s.settings)?;
-        let (clinic_order, clinic_ids) = sort_ids("clinic", s.clinics.iter().map(|c| &c.id))?;
-        let (type_order, type_ids) =
-            sort_ids("schedule type", s.schedule_types.iter().map(|t| &t.id))?;
-        let (prac_order, prac_ids) =
-            sort_ids("practitioner", s.practitioners.iter().map(|p| &p.id))?;
-        let (service_order, service_ids) = sort_ids("service", s.services.iter().map(|v| &v.id))?;
-        let (patient_order, patient_ids) = sort_ids("patient", s.patients.iter().map(|p| &p.id))?;
-        let mut appointment_ids =
-            FxHashSet::with_capacity_and_hasher(s.appointments.len(), Default::default());
-        for a in &s.appointments {
-            if let Some(id) = &a.id
-                && !appointment_ids.insert(id.as_str())
-            {
-                return Err(Error::invalid(
-                    Item("appointment", id.as_str()),
-                    "duplicate id",
-                ));
-            }
-        }
-        Ok(Builder {
-            s,
-            settings,
-            clinic_order,
-            clinic_ids,
-            type_order,
-            type_ids,
-            prac_order,
-            prac_ids,
-            service_order,
-            service_ids,
-            patient_order,
-            patient_ids,
-        })
-    }
-
-    fn clinic(&self, item: &dyn fmt::Display, id: &Text) -> Result<ClinicIx, Error> {
-        self.clinic_ids
-            .get(id.as_str())
-            .map(|&i| ClinicIx(i))
-            .ok_or_else(|| Error::invalid(item, format!("unknown clinic {:?}", id.as_str())))
-    }
-
-    fn schedule_type(&self, item: &dyn fmt::Display, id: &Text) -> Result<ScheduleTypeIx, Error> {
-        self.type_ids
-            .get(id.as_str())
-            .map(|&i| ScheduleTypeIx(i))
-            .ok_or_else(|| Error::invalid(item, format!("unknown schedule type {:?}", id.as_str())))
-    }
-
-    fn practitioner(&self, item: &dyn fmt::Display, id: &Text) -> Result<PractitionerIx, Error> {
-        self.prac_ids
-            .get(id.as_str())
-            .map(|&i| PractitionerIx(i))
-            .ok_or_else(|| Error::invalid(item, format!("unknown practitioner {:?}", id.as_str())))
-    }
-
-    fn service(&self, item: &dyn fmt::Display, id: &Text) -> Result<ServiceIx, Error> {
-        self.service_ids
-            .get(id.as_str())
-            .map(|&i| ServiceIx(i))
-            .ok_or_else(|| Error::invalid(item, format!("unknown service {:?}", id.as_str())))
-    }
-
-    fn schedule_type_list(
-        &self,
-        item: &dyn fmt::Display,
-        ids: &[Text],
-    ) -> Result<Vec<ScheduleTypeIx>, Error> {
-        let mut out = ids
-            .iter()
-            .map(|id| self.schedule_type(item, id))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.sort_unstable();
-        out.dedup();
-        Ok(out)
-    }
-
-    fn practitioner_list(
-        &self,
-        item: &dyn fmt::Display,
-        ids: &[Text],
-    ) -> Result<Vec<PractitionerIx>, Error> {
-        let mut out = ids
-            .iter()
-            .map(|id| self.practitioner(item, id))
-            .collect::<Result<Vec<_>, _>>()?;
-        out.sort_unstable();
-        out.dedup();
-        Ok(out)
-    }
-
-    fn build(self) -> Result<Model, Error> {
-        let s = self.s;
-        let clinics = self
-            .clinic_order
-            .iter()
-            .map(|&i| {
-                let c = &s.clinics[i];
-                let mut holidays = c.holidays.clone();
-                holidays.sort_unstable();
-                holidays.dedup();
-                Clinic {
-                    id: c.id.clone(),
-                    name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-                    zone: c.timezone,
-                    holidays,
-                }
-            })
-            .collect();
-
-        let schedule_types = self
-            .type_order
-            .iter()
-            .map(|&i| {
-                let t = &s.schedule_types[i];
-                let item = Item("schedule type", t.id.as_str());
-                let clinic = t
-                    .clinic
-                    .as_ref()
-                    .map(|c| self.clinic(&item, c))
-                    .transpose()?;
-                check_range(
-                    &item,
-                    "default_duration_minutes",
-                    t.default_duration_minutes,
-                    1,
-                    1440,
-                )?;
-                Ok(ScheduleType {
-                    id: t.id.clone(),
-                    code: t.code.clone(),
-                    name: t.name.clone().unwrap_or_else(|| t.id.clone()),
-                    clinic,
-                    default_duration_minutes: t.default_duration_minutes,
-                    allow_conflicts: t.allow_conflicts,
-                    telehealth: t.telehealth,
-                    background_color: t.background_color,
-                    font_color: t.font_color,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-
-        // Appointments are validated before practitioners so their occupancy can be
-        // built along with each practitioner.
-        let mut appointments = Vec::with_capacity(s.appointments.len());
-        // Appointments usually come grouped by practitioner: remember the last lookup.
-        let mut last: Option<(&Text, PractitionerIx)> = None;
-        for (n, a) in s.appointments.iter().enumerate() {
-            let practitioner = match last {
-                Some((id, ix)) if *id == a.practitioner => ix,
-                _ => {
-                    let ix = self
-                        .practitioner(&format_args!("appointment #{}", n + 1), &a.practitioner)
-                        .map_err(|_| {
-                            Error::invalid(
-                                appointment_label(n, a),
-                                format!("unknown practitioner {:?}", a.practitioner.as_str()),
-                            )
-                        })?;
-                    last = Some((&a.practitioner, ix));
-                    ix
-                }
-            };
-            appointments.push(self.appointment(n, a, practitioner)?);
-        }
-        let mut counts = vec![0usize; s.practitioners.len()];
-        for a in &appointments {
-            counts[a.practitioner.index()] += usize::from(a.status.occupies_time());
-        }
-        let mut by_practitioner: Vec<Vec<(Instant, Instant)>> =
-            counts.into_iter().map(Vec::with_capacity).collect();
-        for a in &appointments {
-            if a.status.occupies_time() {
-                by_practitioner[a.practitioner.index()].push((a.start, a.end));
-            }
-        }
-
-        let practitioners = self
-            .prac_order
-            .iter()
-            .enumerate()
-            .map(|(rank, &i)| {
-                let busy = std::mem::take(&mut by_practitioner[rank]);
-                self.practitioner_model(&s.practitioners[i], &schedule_types, busy)
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-
-        let services = self
-            .service_order
-            .iter()
-            .map(|&i| {
-                let v = &s.services[i];
-                let item = Item("service", v.id.as_str());
-                check_range(&item, "duration_minutes", v.duration_minutes, 1, 1440)?;
-                check_range(&item, "portal_conflicts", v.portal_conflicts, 1, 10_000)?;
-                Ok(Service {
-                    id: v.id.clone(),
-                    code: v.code.clone(),
-                    name: v.name.clone().unwrap_or_else(|| v.id.clone()),
-                    description: v.description.clone(),
-                    duration_minutes: v.duration_minutes,
-                    book_from_portal: v.book_from_portal,
-                    portal_conflicts: v.portal_conflicts,
-                    practitioner_type: v.practitioner_type.clone(),
-                    schedule_types: self.schedule_type_list(&item, &v.schedule_types)?,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-
-        let patients = self
-            .patient_order
-            .iter()
-            .map(|&i| {
-                let p = &s.patients[i];
-                let item = Item("patient", p.id.as_str());
-                Ok(Patient {
-                    id: p.id.clone(),
-                    first_name: p.first_name.clone(),
-                    last_name: p.last_name.clone(),
-                    email: p.email.clone(),
-                    available_practitioners: p
-                        .available_practitioners
-                        .as_ref()
-                        .map(|list| self.practitioner_list(&item, list))
-                        .transpose()?,
-                })
-            })
-            .collect::<Result<Vec<_>, Error>>()?;
-
-        let query = s
-            .query
-            .as_ref()
-            .map(|q| self.query(q, &services))
-            .transpose()?;
-
-        let ids = |m: HashMap<String, u32>| -> Vec<(String, u32)> { m.into_iter().collect() };
-        Ok(Model {
-            settings: self.settings,
-            clinics,
-            schedule_types,
-            practitioners,
-            services,
-            patients,
-            appointments,
-            query,
-            clinic_ids: ids(self.clinic_ids)
-                .into_iter()
-                .map(|(k, v)| (k, ClinicIx(v)))
-                .collect(),
-            schedule_type_ids: ids(self.type_ids)
-                .into_iter()
-                .map(|(k, v)| (k, ScheduleTypeIx(v)))
-                .collect(),
-            practitioner_ids: ids(self.prac_ids)
-                .into_iter()
-                .map(|(k, v)| (k, PractitionerIx(v)))
-                .collect(),
-            service_ids: ids(self.service_ids)
-                .into_iter()
-                .map(|(k, v)| (k, ServiceIx(v)))
-                .collect(),
-            patient_ids: ids(self.patient_ids)
-                .into_iter()
-                .map(|(k, v)| (k, PatientIx(v)))
-                .collect(),
-        })
-    }
-
-    fn appointment(
-        &self,
-        n: usize,
-        a: &scenario::Appointment,
-        practitioner: PractitionerIx,
-    ) -> Result<Appointment, Error> {
-        // The label is only built when something is wrong: there can be millions.
-        let lookup = |kind: &str, map: &HashMap<String, u32>, id: &Text| {
-            map.get(id.as_str()).copied().ok_or_else(|| {
-                Error::invalid(
-                    appointment_label(n, a),
-                    format!("unknown {kind} {:?}", id.as_str()),
-                )
-            })
-        };
-        if a.end <= a.start {
-            return Err(Error::invalid(
-                appointment_label(n, a),
-                format!("end {} is not after start {}", a.end, a.start),
-            ));
-        }
-        Ok(Appointment {
-            practitioner,
-            patient: a
-                .patient
-                .as_ref()
-                .map(|p| lookup("patient", &self.patient_ids, p).map(PatientIx))
-                .transpose()?,
-            service: a
-                .service
-                .as_ref()
-                .map(|v| lookup("service", &self.service_ids, v).map(ServiceIx))
-                .transpose()?,
-            schedule_type: a
-                .schedule_type
-                .as_ref()
-                .map(|t| lookup("schedule type", &self.type_ids, t).map(ScheduleTypeIx))
-                .transpose()?,
-            start: a.start,
-            end: a.end,
-            status: a.status,
-        })
-    }
-
-    fn practitioner_model(
-        &self,
-        p: &scenario::Practitioner,
-        schedule_types: &[ScheduleType],
-        appointments: Vec<(Instant, Instant)>,
-    ) -> Result<Practitioner, Error> {
-        let item = Item("practitioner", p.id.as_str());
-        let home_clinic = self.clinic(&item, &p.home_clinic)?;
-        let assigned = self.schedule_type_list(&item, &p.schedule_types)?;
-        let mut records = Vec::with_capacity(p.availability.len());
-        for r in &p.availability {
-            records.push(self.record(&item, home_clinic, &assigned, schedule_types, r)?);
-        }
-        records.sort_by_key(|r: &AvailabilityRecord| r.dates().start());
-        for pair in records.windows(2) {
-            if pair[0].dates().overlaps(pair[1].dates()) {
-                return Err(Error::invalid(
-                    &item,
-                    format!(
-                        "availability records {} and {} overlap",
-                        pair[0].dates(),
-                        pair[1].dates()
-                    ),
-                ));
-            }
-        }
-        let mut time_off = Vec::with_capacity(p.time_off.len());
-        for t in &p.time_off {
-            if t.end <= t.start {
-                return Err(Error::invalid(
-                    &item,
-                    format!("time off {}..{}: end is not after start", t.start, t.end),
-                ));
-            }
-            time_off.push((t.start, t.end));
-        }
-        let occupancy = Occupancy::new(
-            self.settings.resolution,
-            appointments,
-            time_off.iter().copied(),
-        );
-        Ok(Practitioner {
-            id: p.id.clone(),
-            name: p.name.clone().unwrap_or_else(|| p.id.clone()),
-            kind: p.kind.clone(),
-            home_clinic,
-            email: p.email.clone(),
-            active: p.active,
-            bookable_in_portal: p.bookable_in_portal,
-            schedule_types: assigned,
-            records,
-            time_off,
-            occupancy,
-        })
-    }
-
-    fn record(
-        &self,
-        practitioner: &Item<'_>,
-        home_clinic: ClinicIx,
-        assigned: &[ScheduleTypeIx],
-        schedule_types: &[ScheduleType],
-        r: &scenario::AvailabilityRecord,
-    ) -> Result<AvailabilityRecord, Error> {
-        let dates = RecordDates::new(r.start_date, r.end_date).map_err(|e| {
-            Error::invalid(
-                practitioner,
-                format!("availability record {}: {e}", r.start_date),
-            )
-        })?;
-        let label = format!("{practitioner}: availability record {dates}");
-        let item: &dyn fmt::Display = &label;
-        let clinic = r
-            .clinic
-            .as_ref()
-            .map(|c| self.clinic(item, c))
-            .transpose()?;
-        let resolution = self.settings.resolution;
-        let slot_step = match r.slot_step_minutes {
-            Some(step) => {
-                check_step(item, step, resolution)?;
-                step
-            }
-            None => self.settings.slot_step_minutes,
-        };
-        let mut grids: Vec<TypeGrid> = Vec::new();
-        // Which schedule type covers each cell so far, to name both in an overlap.
-        let mut owner = WeekGrid::new(resolution);
-        for (n, b) in r.blocks.iter().enumerate() {
-            let block_label = format!("{label}: block {}", n + 1);
-            let block_item: &dyn fmt::Display = &block_label;
-            check_block_times(block_item, b.start, b.end, &b.days, resolution)?;
-            let t = self.schedule_type(block_item, &b.schedule_type)?;
-            if assigned.binary_search(&t).is_err() {
-                return Err(Error::invalid(
-                    block_item,
-                    format!(
-                        "schedule type {:?} is not assigned to the practitioner",
-                        b.schedule_type.as_str()
-                    ),
-                ));
-            }
-            for &day in &b.days {
-                if owner.any_in(day, b.start, b.end) {
-                    let other = grids
-                        .iter()
-                        .find(|g| {
-                            (b.start.minutes()..b.end.minutes()).any(|m| g.grid.is_set(day, m))
-                        })
-                        .map(|g| schedule_types[g.schedule_type.index()].id.as_str())
-                        .unwrap_or_default();
-                    return Err(Error::invalid(
-                        block_item,
-                        format!(
-                            "covers {} {}-{} already covered by another block of {other:?}",
-                            day, b.start, b.end
-                        ),
-                    ));
-                }
-                owner.fill(day, b.start, b.end);
-            }
-            let slot_clinic = schedule_types[t.index()]
-                .clinic
-                .or(clinic)
-                .unwrap_or(home_clinic);
-            let g = match grids.iter_mut().position(|g| g.schedule_type == t) {
-                Some(i) => &mut grids[i],
-                None => {
-                    grids.push(TypeGrid {
-                        schedule_type: t,
-                        clinic: slot_clinic,
-                        grid: WeekGrid::new(resolution),
-                    });
-                    grids.last_mut().expect("just pushed")
-                }
-            };
-            for &day in &b.days {
-                g.grid.fill(day, b.start, b.end);
-            }
-        }
-        let portal = match &r.portal_blocks {
-            None => None,
-            Some(blocks) => {
-                let mut overlay = WeekGrid::new(resolution);
-                for (n, b) in blocks.iter().enumerate() {
-                    let block_label = format!("{label}: portal block {}", n + 1);
-                    check_block_times(&block_label, b.start, b.end, &b.days, resolution)?;
-                    for &day in &b.days {
-                        overlay.fill(day, b.start, b.end);
-                    }
-                }
-                Some(overlay)
-            }
-        };
-        Ok(AvailabilityRecord::new(
-            dates, clinic, slot_step, grids, portal,
-        ))
-    }
-
-    fn query(&self, q: &scenario::Query, services: &[Service]) -> Result<SlotQuery, Error> {
-        let item = "query";
-        let service = self.service(&item, &q.service)?;
-        if !services[service.index()].book_from_portal {
-            return Err(Error::invalid(
-                item,
-                format!(
-                    "service {:?} is not bookable from the portal",
-                    q.service.as_str()
-                ),
-            ));
-        }
-        let dates =
-            DateRange::new(q.from, q.to).map_err(|e| Error::invalid(item, e.to_string()))?;
-        let practitioners = q
-            .practitioners
-            .as_ref()
-            .map(|list| self.practitioner_list(&item, list))
-            .transpose()?;
-        Ok(SlotQuery {
-            portal: PortalQuery {
-                service,
-                practitioners,
-                now: q.now,
-                telehealth: q.telehealth,
-            },
-            dates,
-        })
-    }
-}
-
-/// `appointment "a-1"`, or `appointment #3` (its position) when it has no id.
-fn appointment_label(n: usize, a: &scenario::Appointment) -> String {
-    match &a.id {
-        Some(id) => Item("appointment", id.as_str()).to_string(),
-        None => format!("appointment #{}", n + 1),
-    }
-}
-
-fn settings(s: &scenario::Settings) -> Result<Settings, Error> {
-    let item = "settings";
-    let resolution = Resolution::new(s.resolution_minutes)
-        .map_err(|e| Error::invalid(item, format!("resolution_minutes: {e}")))?;
-    check_step(&item, s.slot_step_minutes, resolution)?;
-    check_range(
-        &item,
-        "min_notice_minutes",
-        s.min_notice_minutes,
-        0,
-        525_600,
-    )?;
-    check_range(&item, "max_days_ahead", s.max_days_ahead, 0, 3_660)?;
-    Ok(Settings {
-        resolution,
-        slot_step_minutes: s.slot_step_minutes,
-        min_notice_minutes: s.min_notice_minutes,
-        max_days_ahead: s.max_days_ahead,
-    })
-}
-
-fn check_range(
-    item: &dyn fmt::Display,
-    field: &str,
-    value: u32,
-    min: u32,
-    max: u32,
-) -> Result<(), Error> {
-    if (min..=max).contains(&value) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            item,
-            format!("{field} {value} is out of range {min}..={max}"),
-        ))
-    }
-}
-
-fn check_step(item: &dyn fmt::Display, step: u32, resolution: Resolution) -> Result<(), Error> {
-    if step == 0 || step > MINUTES_PER_DAY || !step.is_multiple_of(resolution.minutes()) {
-        return Err(Error::invalid(
-            item,
-            format!(
-                "slot_step_minutes {step} is not a positive multiple of the {}-minute resolution up to 1440",
-                resolution.minutes()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_block_times(
-    item: &dyn fmt::Display,
-    start: crate::WallTime,
-    end: crate::WallTime,
-    days: &[Weekday],
-    resolution: Resolution,
-) -> Result<(), Error> {
-    if start == crate::WallTime::END_OF_DAY {
-        return Err(Error::invalid(item, "start 24:00 is only valid as an end"));
-    }
-    if start >= end {
-        return Err(Error::invalid(
-            item,
-            format!("start {start} is not before end {end}"),
-        ));
-    }
-    for t in [start, end] {
-        if !resolution.is_on_grid(t) {
-            return Err(Error::invalid(
-                item,
-                format!("{t} is not on the {}-minute grid", resolution.minutes()),
-            ));
-        }
-    }
-    let mut seen = [false; 7];
-    for d in days {
-        if std::mem::replace(&mut seen[d.index()], true) {
-            return Err(Error::invalid(item, format!("day {d} is named twice")));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -29,7 +29,9 @@ use std::borrow::Cow;
 use crate::calendar::Instant;
 use crate::grid::Resolution;
 
-/// A half-open range of UTC cells `[start, end)`.
+/// A half-open range of UTC cells `[start, end)`, each cell numbered by how many
+/// cells of the resolution lie between the Unix epoch and it (cell `k` is
+/// `[k·r, (k+1)·r)` minutes after the epoch).
 ///
 /// ```
 /// use slot_engine::{CellSpan, Instant, Resolution};
@@ -41,15 +43,29 @@ use crate::grid::Resolution;
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CellSpan {
-    /// First cell.
+    /// The number of the first cell in the span.
     pub start: i64,
-    /// One past the last cell.
+    /// The number of the cell just past the span; `end <= start` holds no cell.
     pub end: i64,
 }
 
 impl CellSpan {
     /// The cells touched by the instants `[start, end)`: those sharing a stretch of
-    /// positive length with it.
+    /// positive length with it (rule 1), counted with the instants' full nanosecond
+    /// precision. An empty interval touches none.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Resolution};
+    /// let r = Resolution::new(15).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// // 09:00 to 09:30 touches two cells, not the one starting at 09:30 ...
+    /// let half_hour = CellSpan::touched_by(r, at("2026-03-02T09:00:00Z"), at("2026-03-02T09:30:00Z"));
+    /// assert_eq!(half_hour.end - half_hour.start, 2);
+    /// // ... but a nanosecond more reaches into it.
+    /// let more = CellSpan::touched_by(r, at("2026-03-02T09:00:00Z"), at("2026-03-02T09:30:00.000000001Z"));
+    /// assert_eq!(more.end - more.start, 3);
+    /// assert!(CellSpan::touched_by(r, at("2026-03-02T09:00:00Z"), at("2026-03-02T09:00:00Z")).is_empty());
+    /// ```
     pub fn touched_by(resolution: Resolution, start: Instant, end: Instant) -> CellSpan {
         let cell = i64::from(resolution.minutes()) * 60_000_000_000;
         CellSpan {
@@ -78,7 +94,14 @@ impl CellSpan {
         self.start < other.end && other.start < self.end
     }
 
-    /// Whether the span holds no cell.
+    /// Whether the span holds no cell (`end <= start`), as for an empty interval:
+    /// neither appointments nor time off can block it.
+    ///
+    /// ```
+    /// use slot_engine::CellSpan;
+    /// assert!(CellSpan { start: 4, end: 4 }.is_empty());
+    /// assert!(!CellSpan { start: 4, end: 5 }.is_empty());
+    /// ```
     pub fn is_empty(self) -> bool {
         self.start >= self.end
     }
@@ -114,8 +137,24 @@ pub struct Occupancy {
 }
 
 impl Occupancy {
-    /// The occupancy of a practitioner's (not cancelled) appointments and time off,
-    /// each given as `[start, end)` instants.
+    /// The occupancy of a practitioner's appointments and time off, each given as
+    /// `[start, end)` instants. The caller leaves out cancelled appointments (the
+    /// model does); every appointment given counts, in every cell it touches.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+    /// let r = Resolution::new(5).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// // Two appointments overlapping from 09:20 to 09:30.
+    /// let occupancy = Occupancy::new(r, [
+    ///     (at("2026-03-02T09:00:00Z"), at("2026-03-02T09:30:00Z")),
+    ///     (at("2026-03-02T09:20:00Z"), at("2026-03-02T09:50:00Z")),
+    /// ], []);
+    /// let count = |from, to| occupancy.max_count(CellSpan::touched_by(r, at(from), at(to)));
+    /// assert_eq!(count("2026-03-02T09:00:00Z", "2026-03-02T09:20:00Z"), 1);
+    /// assert_eq!(count("2026-03-02T09:25:00Z", "2026-03-02T09:30:00Z"), 2);
+    /// assert_eq!(count("2026-03-02T09:50:00Z", "2026-03-02T10:00:00Z"), 0);
+    /// ```
     pub fn new(
         resolution: Resolution,
         appointments: impl IntoIterator<Item = (Instant, Instant)>,
@@ -246,7 +285,20 @@ impl Occupancy {
     }
 
     /// Whether `span` is free of time off and every cell holds fewer than `capacity`
-    /// appointments.
+    /// appointments: rules 10 and 11 for one candidate, with `capacity` 1 unless its
+    /// schedule type allows conflicts.
+    ///
+    /// ```
+    /// use slot_engine::{CellSpan, Instant, Occupancy, Resolution};
+    /// let r = Resolution::new(15).unwrap();
+    /// let at = |s: &str| s.parse::<Instant>().unwrap();
+    /// let busy = (at("2026-09-03T16:00:00Z"), at("2026-09-03T17:00:00Z"));
+    /// let occupancy = Occupancy::new(r, [busy, busy], []);
+    /// let slot = CellSpan::touched_by(r, busy.0, busy.1);
+    /// assert!(!occupancy.is_free(slot, 1)); // a private session: taken
+    /// assert!(!occupancy.is_free(slot, 2)); // two places, both taken
+    /// assert!(occupancy.is_free(slot, 3)); // a group class of three: one place left
+    /// ```
     pub fn is_free(&self, span: CellSpan, capacity: u32) -> bool {
         !self.time_off_touches(span) && self.max_count(span) < capacity
     }

@@ -33,7 +33,9 @@ use crate::zone::Zone;
 /// The largest document accepted, in bytes (64 MiB).
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
-/// A whole scenario document.
+/// A whole scenario document: one organisation's scheduling setup and, optionally,
+/// one question about it. Every list defaults to empty, and ids are unique within
+/// each list (checked by [`Model::new`](crate::Model::new)).
 ///
 /// ```
 /// use slot_engine::Scenario;
@@ -44,22 +46,28 @@ pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Scenario {
-    /// The format version; only `1` is valid.
+    /// The format version; only `1` is valid, and a v1 document keeps its v1 answer.
     pub version: u32,
+    /// Organisation-wide settings; each missing one takes its default.
     #[serde(default)]
     pub settings: Settings,
+    /// The organisation's locations, whose zones and holidays slots follow.
     #[serde(default)]
     pub clinics: Vec<Clinic>,
+    /// What blocks of availability are for, and where.
     #[serde(default)]
     pub schedule_types: Vec<ScheduleType>,
+    /// The people booked, each with their availability records and time off.
     #[serde(default)]
     pub practitioners: Vec<Practitioner>,
+    /// The products and services patients and staff book.
     #[serde(default)]
     pub services: Vec<Service>,
+    /// The organisation's patients; the engine reads none of their fields by itself.
     #[serde(default)]
     pub patients: Vec<Patient>,
+    /// Appointments already made, in any order; all but cancelled ones take time.
     #[serde(default)]
     pub appointments: Vec<Appointment>,
     /// The question asked of the scenario; required by `slots` and `check`, omitted by
@@ -135,7 +143,9 @@ impl Default for Scenario {
     }
 }
 
-/// Organisation-wide scheduling settings.
+/// Organisation-wide scheduling settings, as written: the cell size, the default slot
+/// step and the portal's booking window. [`Model::new`](crate::Model::new) checks the
+/// ranges.
 ///
 /// ```
 /// let s = slot_engine::scenario::Settings::default();
@@ -144,16 +154,19 @@ impl Default for Scenario {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Cell size `r`: 1, 5 or 15.
+    /// Cell size `r` in minutes: 1, 5 or 15 (5 by default).
     #[serde(default = "default_resolution")]
     pub resolution_minutes: u32,
-    /// Default slot step: a positive multiple of `r`, at most 1440.
+    /// The slot step of records that set none: a positive multiple of `r`, at most
+    /// 1440 minutes (15 by default).
     #[serde(default = "default_slot_step")]
     pub slot_step_minutes: u32,
-    /// Minimum notice before a portal booking, 0 ..= 525600.
+    /// How long before its start a portal booking must be made, 0 ..= 525600 minutes
+    /// (0 by default).
     #[serde(default)]
     pub min_notice_minutes: u32,
-    /// How far ahead patients may book, 0 ..= 3660 days.
+    /// How many days after today a portal booking may be, 0 ..= 3660 (365 by
+    /// default).
     #[serde(default = "default_max_days_ahead")]
     pub max_days_ahead: u32,
 }
@@ -194,7 +207,7 @@ impl Default for Settings {
     }
 }
 
-/// A clinic (location).
+/// A clinic: a location with a timezone and holidays.
 ///
 /// Only `id` and `timezone` are required; the name defaults to the id.
 ///
@@ -207,14 +220,15 @@ impl Default for Settings {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Clinic {
+    /// The key schedule types, records and practitioners name the clinic by.
     pub id: Text,
-    /// Defaults to the id.
+    /// The name people read; `None` (or `null`) means the id.
     #[serde(default)]
     pub name: Option<Text>,
+    /// The IANA zone every wall-clock time at this clinic is read in.
     pub timezone: Zone,
-    /// Dates on which the clinic takes no bookings.
+    /// Dates on which the clinic takes no bookings; repeats are harmless.
     #[serde(default)]
     pub holidays: Vec<Date>,
 }
@@ -230,24 +244,34 @@ pub struct Clinic {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct ScheduleType {
+    /// The key blocks, services and practitioners name the schedule type by.
     pub id: Text,
+    /// A short code shown to staff only.
     #[serde(default)]
     pub code: Option<Text>,
+    /// The name people read; `None` (or `null`) means the id.
     #[serde(default)]
     pub name: Option<Text>,
-    /// `None` = usable at any clinic (rule 6).
+    /// The id of the clinic its blocks are at; `None` = usable at any clinic, placed by
+    /// the record's clinic or the home clinic (rule 6).
     #[serde(default)]
     pub clinic: Option<Text>,
+    /// The length of a staff booking made under it without a service, 1 ..= 1440
+    /// minutes (30 by default).
     #[serde(default = "default_duration")]
     pub default_duration_minutes: u32,
+    /// Whether appointments may share its time, up to a service's `portal_conflicts`
+    /// per cell online (`false` by default: one booking per cell).
     #[serde(default)]
     pub allow_conflicts: bool,
+    /// Whether it offers telehealth appointments (`false` by default).
     #[serde(default)]
     pub telehealth: bool,
+    /// The colour its blocks and appointments are painted in (`#ffffff` by default).
     #[serde(default = "default_background")]
     pub background_color: Color,
+    /// The colour of text on `background_color` (`#000000` by default).
     #[serde(default = "default_font")]
     pub font_color: Color,
 }
@@ -263,26 +287,38 @@ pub struct ScheduleType {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Practitioner {
+    /// The key appointments, queries and patients name the practitioner by.
     pub id: Text,
+    /// The name people read; `None` (or `null`) means the id.
     #[serde(default)]
     pub name: Option<Text>,
-    /// A free label such as `physiotherapist`.
+    /// `type` in JSON: a free label such as `physiotherapist`, which a service's
+    /// `practitioner_type` must equal exactly.
     #[serde(rename = "type")]
     pub kind: Text,
+    /// The id of the clinic of last resort, where blocks whose schedule type and record
+    /// name no clinic are.
     pub home_clinic: Text,
+    /// The practitioner's address, if the clinic keeps one.
     #[serde(default)]
     pub email: Option<Text>,
+    /// `false` means never offered online and an override for staff (`true` by
+    /// default).
     #[serde(default = "default_true")]
     pub active: bool,
+    /// `false` keeps the practitioner out of the portal; staff may still book them
+    /// (`true` by default).
     #[serde(default = "default_true")]
     pub bookable_in_portal: bool,
-    /// Assigned schedule types.
+    /// The ids of the schedule types assigned to the practitioner, the only ones their
+    /// blocks may use; repeats count once.
     #[serde(default)]
     pub schedule_types: Vec<Text>,
+    /// Their dated availability records, in any order; no two may share a date.
     #[serde(default)]
     pub availability: Vec<AvailabilityRecord>,
+    /// Stretches they are away, which no portal slot may touch.
     #[serde(default)]
     pub time_off: Vec<TimeOff>,
 }
@@ -300,10 +336,11 @@ pub struct Practitioner {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct AvailabilityRecord {
+    /// The first date the record is in force.
     pub start_date: Date,
-    /// Inclusive; `None` = open-ended.
+    /// The last date the record is in force, included; `None` = open-ended. Not
+    /// before `start_date`.
     #[serde(default)]
     pub end_date: Option<Date>,
     /// Clinic of blocks whose schedule type has none; `None` = the home clinic.
@@ -316,6 +353,8 @@ pub struct AvailabilityRecord {
         skip_serializing_if = "Option::is_none"
     )]
     pub slot_step_minutes: Option<u32>,
+    /// The weekly grid: blocks of availability, each of one schedule type; no two may
+    /// cover the same cell.
     pub blocks: Vec<Block>,
     /// Customize Portal Availability: `None` = not customised, `Some([])` = nothing
     /// online.
@@ -328,7 +367,8 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Opti
     T::deserialize(de).map(Some)
 }
 
-/// Blocks of availability of one schedule type on some weekdays.
+/// Blocks of availability of one schedule type on some weekdays: the same wall-clock
+/// stretch on each of `days`.
 ///
 /// ```
 /// use slot_engine::scenario::Block;
@@ -338,15 +378,20 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Opti
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Block {
+    /// The weekdays it covers, each at most once; an empty list covers nothing.
     pub days: Vec<Weekday>,
+    /// Where it starts, on the `r` grid and before `end`; never `24:00`.
     pub start: WallTime,
+    /// Where it ends, on the `r` grid; `24:00` is the end of the day.
     pub end: WallTime,
+    /// The id of its schedule type, which must be assigned to the practitioner.
     pub schedule_type: Text,
 }
 
-/// Part of the portal overlay of a record.
+/// Part of the portal overlay of a record ("Customize Portal Availability"): where its
+/// availability may be booked online. Portal blocks may overlap; their union counts,
+/// and only where the record has availability.
 ///
 /// ```
 /// use slot_engine::scenario::PortalBlock;
@@ -357,14 +402,17 @@ pub struct Block {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct PortalBlock {
+    /// The weekdays it opens to the portal, each at most once.
     pub days: Vec<Weekday>,
+    /// Where it starts, on the `r` grid and before `end`; never `24:00`.
     pub start: WallTime,
+    /// Where it ends, on the `r` grid; `24:00` is the end of the day.
     pub end: WallTime,
 }
 
-/// A stretch of time a practitioner is away.
+/// A stretch of time a practitioner is away: no portal slot may touch a cell it
+/// touches, whatever the capacity (rule 10).
 ///
 /// ```
 /// use slot_engine::scenario::TimeOff;
@@ -373,9 +421,10 @@ pub struct PortalBlock {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct TimeOff {
+    /// When the practitioner leaves; need not be on the grid.
     pub start: Instant,
+    /// When they are back, after `start`.
     pub end: Instant,
 }
 
@@ -389,28 +438,39 @@ pub struct TimeOff {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Service {
+    /// The key a query names the service by.
     pub id: Text,
+    /// A short code shown to staff only.
     #[serde(default)]
     pub code: Option<Text>,
+    /// The name people read; `None` (or `null`) means the id.
     #[serde(default)]
     pub name: Option<Text>,
+    /// What the portal shows under the name.
     #[serde(default)]
     pub description: Option<Text>,
+    /// The length of every slot of the service, 1 ..= 1440 minutes; required.
     pub duration_minutes: u32,
+    /// Whether patients may book it online (`false` by default); a query must name
+    /// such a service.
     #[serde(default)]
     pub book_from_portal: bool,
+    /// How many online bookings may share a cell under a schedule type that allows
+    /// conflicts, 1 ..= 10000 (1 by default).
     #[serde(default = "default_portal_conflicts")]
     pub portal_conflicts: u32,
-    /// `None` = any practitioner type.
+    /// Only practitioners of exactly this `type` are offered; `None` = any.
     #[serde(default)]
     pub practitioner_type: Option<Text>,
+    /// The ids of the schedule types it may be booked under; repeats count once.
     #[serde(default)]
     pub schedule_types: Vec<Text>,
 }
 
-/// A patient.
+/// A patient, with the practitioners they may book online. The engine does not read a
+/// patient by itself: the server copies `available_practitioners` into the query it
+/// asks for that patient.
 ///
 /// ```
 /// use slot_engine::scenario::Patient;
@@ -420,11 +480,14 @@ pub struct Service {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Patient {
+    /// The key appointments name the patient by.
     pub id: Text,
+    /// The given name the clinic has on file; required.
     pub first_name: Text,
+    /// The family name the clinic has on file; required.
     pub last_name: Text,
+    /// The address the clinic writes to; required.
     pub email: Text,
     /// The practitioners this patient may book online; `None` = all bookable ones.
     #[serde(default)]
@@ -442,19 +505,28 @@ pub struct Patient {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Appointment {
+    /// An optional key, unique among appointments that have one; errors name an
+    /// appointment without one by its position (`appointment #3`).
     #[serde(default)]
     pub id: Option<Text>,
+    /// The id of the practitioner whose time it takes.
     pub practitioner: Text,
+    /// The id of the patient it is for, if recorded.
     #[serde(default)]
     pub patient: Option<Text>,
+    /// The id of the service booked, if recorded.
     #[serde(default)]
     pub service: Option<Text>,
+    /// The id of the schedule type it was booked under, if recorded; it need not be
+    /// assigned to the practitioner.
     #[serde(default)]
     pub schedule_type: Option<Text>,
+    /// When it begins; need not be on the grid.
     pub start: Instant,
+    /// When it ends, after `start`.
     pub end: Instant,
+    /// Its status, `booked` by default; every status but `cancelled` takes time.
     #[serde(default)]
     pub status: Status,
 }
@@ -468,23 +540,36 @@ pub struct Appointment {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[allow(missing_docs)]
 pub enum Status {
+    /// `booked`, the default: made and confirmed.
     #[default]
     Booked,
+    /// `pending`: requested online and awaiting the clinic's acceptance; it holds its
+    /// time meanwhile.
     Pending,
+    /// `cancelled`: kept for the record, but frees its time.
     Cancelled,
+    /// `completed`: the visit took place.
     Completed,
+    /// `no_show`: the patient did not come; the time was still taken.
     NoShow,
 }
 
 impl Status {
-    /// Whether an appointment in this status takes up the practitioner's time.
+    /// Whether an appointment in this status takes up the practitioner's time: every
+    /// status but `Cancelled`, so a cancelled appointment frees its cells for others.
+    ///
+    /// ```
+    /// use slot_engine::scenario::Status;
+    /// let all = [Status::Booked, Status::Pending, Status::Cancelled, Status::Completed, Status::NoShow];
+    /// let free: Vec<&str> = all.into_iter().filter(|s| !s.occupies_time()).map(Status::as_str).collect();
+    /// assert_eq!(free, ["cancelled"]);
+    /// ```
     pub fn occupies_time(self) -> bool {
         self != Status::Cancelled
     }
 
-    /// The scenario spelling.
+    /// The scenario spelling, in snake case, which is also how it serializes.
     ///
     /// ```
     /// use slot_engine::scenario::Status;
@@ -514,15 +599,20 @@ impl Status {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(missing_docs)]
 pub struct Query {
+    /// The id of the service asked about, which must be bookable from the portal.
     pub service: Text,
+    /// The first date searched, read as a date of each slot's clinic.
     pub from: Date,
+    /// The last date searched, included: at most 366 dates from `from`.
     pub to: Date,
-    /// `None` = every practitioner; a list limits the search.
+    /// `None` = every practitioner; a list limits the search to those ids (repeats
+    /// count once, an empty list gives no slots).
     #[serde(default)]
     pub practitioners: Option<Vec<Text>>,
+    /// The moment the question is asked, since the engine has no clock.
     pub now: Instant,
+    /// `true` asks only for slots under telehealth schedule types.
     #[serde(default)]
     pub telehealth: bool,
 }
@@ -539,7 +629,15 @@ pub struct Query {
 pub struct Text(String);
 
 impl Text {
-    /// The text, if it is not empty.
+    /// The text, if it is not empty; nothing else is asked of it (spaces and any
+    /// Unicode are kept as given).
+    ///
+    /// ```
+    /// use slot_engine::Text;
+    /// assert_eq!(Text::new(" Dr. Roy ")?.as_str(), " Dr. Roy ");
+    /// assert_eq!(Text::new(String::new()).unwrap_err().to_string(), "expected a non-empty string");
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
     pub fn new(text: impl Into<String>) -> Result<Self, ValueError> {
         let text = text.into();
         if text.is_empty() {
@@ -549,7 +647,7 @@ impl Text {
         }
     }
 
-    /// The text.
+    /// The text as a string slice, never empty.
     pub fn as_str(&self) -> &str {
         &self.0
     }

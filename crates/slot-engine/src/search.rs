@@ -31,265 +31,15 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::availability::Run;
 use crate::calendar::{self, Date, Instant, MINUTES_PER_DAY};
-use crate::error::{Error, ValueError};
-use crate::model::{
-    ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, Service, ServiceIx,
-};
+use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, Service};
 use crate::occupancy::{BlockedCursor, CapacityCursor, CellSpan, FreeCells};
 use crate::zone::DayZone;
 
-/// The most days one search may cover (`(to − from) + 1`).
-pub const MAX_QUERY_DAYS: i64 = 366;
+pub use crate::model::query::{DateRange, MAX_QUERY_DAYS, PortalQuery, SlotQuery};
 
-/// An inclusive range of dates, at most 366 days long.
-///
-/// ```
-/// use slot_engine::{Date, DateRange};
-/// let r = DateRange::new(Date::new(2026, 3, 2)?, Date::new(2026, 3, 8)?)?;
-/// assert_eq!(r.len(), 7);
-/// assert!(DateRange::new(Date::new(2026, 3, 8)?, Date::new(2026, 3, 2)?).is_err());
-/// # Ok::<(), slot_engine::ValueError>(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct DateRange {
-    from: Date,
-    to: Date,
-}
-
-impl DateRange {
-    /// The dates `from ..= to`; `from` must not be after `to`, and the range must not
-    /// exceed 366 days.
-    pub fn new(from: Date, to: Date) -> Result<Self, ValueError> {
-        if from > to {
-            return Err(ValueError::new(format!("from {from} is after to {to}")));
-        }
-        let days = to.days_since(from) + 1;
-        if days > MAX_QUERY_DAYS {
-            return Err(ValueError::new(format!(
-                "range {from}..={to} is {days} days, more than {MAX_QUERY_DAYS}"
-            )));
-        }
-        Ok(Self { from, to })
-    }
-
-    /// The first date.
-    pub fn from(self) -> Date {
-        self.from
-    }
-
-    /// The last date.
-    pub fn to(self) -> Date {
-        self.to
-    }
-
-    /// The number of dates.
-    #[allow(clippy::len_without_is_empty)]
-    pub fn len(self) -> usize {
-        (self.to.days_since(self.from) + 1) as usize
-    }
-
-    /// Whether `date` is in the range.
-    ///
-    /// ```
-    /// use slot_engine::{Date, DateRange};
-    /// let week = DateRange::new(Date::new(2026, 3, 2)?, Date::new(2026, 3, 8)?)?;
-    /// assert!(week.contains(Date::new(2026, 3, 8)?));
-    /// assert!(!week.contains(Date::new(2026, 3, 9)?));
-    /// # Ok::<(), slot_engine::ValueError>(())
-    /// ```
-    pub fn contains(self, date: Date) -> bool {
-        self.from <= date && date <= self.to
-    }
-
-    /// The dates, in order.
-    ///
-    /// ```
-    /// use slot_engine::{Date, DateRange};
-    /// let r = DateRange::new(Date::new(2026, 2, 27)?, Date::new(2026, 3, 1)?)?;
-    /// let days: Vec<String> = r.dates().map(|d| d.to_string()).collect();
-    /// assert_eq!(days, ["2026-02-27", "2026-02-28", "2026-03-01"]);
-    /// # Ok::<(), slot_engine::ValueError>(())
-    /// ```
-    pub fn dates(self) -> impl Iterator<Item = Date> {
-        (self.from.days()..=self.to.days()).filter_map(Date::from_days)
-    }
-}
-
-/// Who is asking and for what: a service booked from the portal, by a patient who may
-/// see some practitioners, at a given moment.
-///
-/// ```
-/// use slot_engine::{Model, PortalQuery};
-/// # let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json")).unwrap();
-/// let now = "2026-03-01T12:00:00Z".parse().unwrap();
-/// let q = PortalQuery::new(&model, "initial", now)?.with_practitioners(&model, &["christine"])?;
-/// assert_eq!(q.practitioners().unwrap().len(), 1);
-/// assert!(PortalQuery::new(&model, "no-such-service", now).is_err());
-/// # Ok::<(), slot_engine::Error>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PortalQuery {
-    pub(crate) service: ServiceIx,
-    pub(crate) practitioners: Option<Vec<PractitionerIx>>,
-    pub(crate) now: Instant,
-    pub(crate) telehealth: bool,
-}
-
-impl PortalQuery {
-    /// A query for the service with id `service`, which must exist and be bookable
-    /// from the portal, seen at `now`, for every practitioner, not only telehealth.
-    pub fn new(model: &Model, service: &str, now: Instant) -> Result<Self, Error> {
-        let ix = model
-            .service_ix(service)
-            .ok_or_else(|| Error::invalid("query", format!("unknown service {service:?}")))?;
-        Self::for_service(model, ix, now)
-    }
-
-    /// Like [`PortalQuery::new`], with a service index.
-    ///
-    /// ```
-    /// use slot_engine::{Model, PortalQuery};
-    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-    /// let initial = model.service_ix("initial").unwrap();
-    /// let q = PortalQuery::for_service(&model, initial, "2026-03-01T12:00:00Z".parse().unwrap())?;
-    /// assert_eq!(q.service(), initial);
-    /// assert_eq!(q.practitioners(), None);
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    pub fn for_service(model: &Model, service: ServiceIx, now: Instant) -> Result<Self, Error> {
-        if !model.service(service).book_from_portal {
-            return Err(Error::invalid(
-                "query",
-                format!(
-                    "service {:?} is not bookable from the portal",
-                    model.service(service).id.as_str()
-                ),
-            ));
-        }
-        Ok(Self {
-            service,
-            practitioners: None,
-            now,
-            telehealth: false,
-        })
-    }
-
-    /// Limits the query to the practitioners with these ids (a patient's available
-    /// practitioners). Unknown ids are refused; duplicates count once; an empty list
-    /// gives no slots.
-    ///
-    /// ```
-    /// use slot_engine::{Model, PortalQuery};
-    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-    /// let now = "2026-03-01T12:00:00Z".parse().unwrap();
-    /// let nobody = PortalQuery::new(&model, "initial", now)?.with_practitioners(&model, &[])?;
-    /// assert!(model.first_available(&nobody, "2026-03-02".parse().unwrap(), 1).is_empty());
-    /// assert!(PortalQuery::new(&model, "initial", now)?.with_practitioners(&model, &["ghost"]).is_err());
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    pub fn with_practitioners(mut self, model: &Model, ids: &[&str]) -> Result<Self, Error> {
-        let mut list = ids
-            .iter()
-            .map(|id| {
-                model
-                    .practitioner_ix(id)
-                    .ok_or_else(|| Error::invalid("query", format!("unknown practitioner {id:?}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        list.sort_unstable();
-        list.dedup();
-        self.practitioners = Some(list);
-        Ok(self)
-    }
-
-    /// Limits the query to these practitioners (`None`: no limit).
-    ///
-    /// ```
-    /// use slot_engine::{Model, PortalQuery};
-    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-    /// let christine = model.practitioner_ix("christine").unwrap();
-    /// let q = PortalQuery::new(&model, "initial", "2026-03-01T12:00:00Z".parse().unwrap())?
-    ///     .with_practitioner_indices(Some(vec![christine, christine]));
-    /// assert_eq!(q.practitioners(), Some(&[christine][..]));
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    pub fn with_practitioner_indices(mut self, list: Option<Vec<PractitionerIx>>) -> Self {
-        self.practitioners = list.map(|mut l| {
-            l.sort_unstable();
-            l.dedup();
-            l
-        });
-        self
-    }
-
-    /// Asks only for telehealth slots (rule 8) when `telehealth` is true.
-    ///
-    /// ```
-    /// use slot_engine::{Model, PortalQuery};
-    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-    /// let now = "2026-03-01T12:00:00Z".parse().unwrap();
-    /// let q = PortalQuery::new(&model, "initial", now)?.with_telehealth(true);
-    /// // The only schedule type, Physiotherapy, offers no telehealth.
-    /// assert!(model.first_available(&q, "2026-03-02".parse().unwrap(), 1).is_empty());
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    pub fn with_telehealth(mut self, telehealth: bool) -> Self {
-        self.telehealth = telehealth;
-        self
-    }
-
-    /// The service.
-    pub fn service(&self) -> ServiceIx {
-        self.service
-    }
-
-    /// The practitioners the search is limited to, if any.
-    pub fn practitioners(&self) -> Option<&[PractitionerIx]> {
-        self.practitioners.as_deref()
-    }
-
-    /// The moment the question is asked.
-    pub fn now(&self) -> Instant {
-        self.now
-    }
-
-    /// Whether only telehealth slots are wanted.
-    pub fn telehealth(&self) -> bool {
-        self.telehealth
-    }
-
-    /// Whether the practitioner may be offered at all (rule 3).
-    pub(crate) fn allows(&self, p: PractitionerIx) -> bool {
-        self.practitioners
-            .as_ref()
-            .is_none_or(|list| list.binary_search(&p).is_ok())
-    }
-}
-
-/// A portal query over a range of dates: the question [`Model::open_slots`] answers.
-///
-/// A scenario's own `query` becomes one ([`Model::query`]); the server builds one per
-/// request from the signed-in patient and the dates shown.
-///
-/// ```
-/// use slot_engine::{DateRange, Model, PortalQuery, SlotQuery};
-/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-/// let query = SlotQuery {
-///     portal: PortalQuery::new(&model, "initial", "2026-03-01T12:00:00Z".parse().unwrap())?,
-///     dates: DateRange::new("2026-03-04".parse().unwrap(), "2026-03-04".parse().unwrap()).unwrap(),
-/// };
-/// assert_eq!(model.open_slots(&query).len(), 10); // Wednesday, 09:00 to 11:15
-/// # Ok::<(), slot_engine::Error>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SlotQuery {
-    /// Service, practitioners, now, telehealth.
-    pub portal: PortalQuery,
-    /// The dates to search.
-    pub dates: DateRange,
-}
-
-/// One open slot.
+/// One open slot: who, under which schedule type, where, and from when to when, its
+/// two ends exactly the service's duration apart and each read in the offset its
+/// clinic has then.
 ///
 /// Slots order as the answer lists them: by start instant, then practitioner id, then
 /// schedule type id, then clinic id. A slot names its practitioner, schedule type and
@@ -308,11 +58,11 @@ pub struct SlotQuery {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Slot {
-    /// Who.
+    /// The practitioner offered; slots at one instant list practitioners in id order.
     pub practitioner: PractitionerIx,
-    /// Under which schedule type.
+    /// The schedule type whose blocks hold every cell of the slot (rule 5).
     pub schedule_type: ScheduleTypeIx,
-    /// Where (the schedule type's clinic, rule 6).
+    /// The clinic the slot is at (rule 6), whose zone its times and date are read in.
     pub clinic: ClinicIx,
     /// Seconds since the Unix epoch.
     start: i64,
@@ -355,37 +105,85 @@ impl Slot {
         at_offset(self.start, self.start_offset)
     }
 
-    /// The end, in the clinic's offset at that instant.
+    /// The end, in the clinic's offset at that instant. A block ending at 24:00 gives
+    /// slots that end at the next day's midnight.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/records-and-steps.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// // Jo works 21:00-24:00 on Monday 29 June; the 75-minute massage at 22:45 is the last.
+    /// let last = slots.iter().filter(|s| s.start_text().starts_with("2026-06-29")).last().unwrap();
+    /// assert_eq!(last.start().to_rfc3339(), "2026-06-29T22:45:00-03:00");
+    /// assert_eq!(last.end().to_rfc3339(), "2026-06-30T00:00:00-03:00");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn end(&self) -> DateTime<FixedOffset> {
         at_offset(self.end_seconds(), self.end_offset)
     }
 
-    /// The start instant.
+    /// The start as an [`Instant`]: what [`Model::check`] takes to book this very slot,
+    /// and what the store keeps for the appointment.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// let query = model.query().unwrap();
+    /// let slot = model.open_slots(query)[0];
+    /// assert_eq!(slot.start_instant().to_string(), "2026-10-06T09:05:00Z"); // 14:50 in Kathmandu
+    /// assert_eq!(model.check(&query.portal, slot.practitioner, slot.start_instant()), Ok(slot));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn start_instant(&self) -> Instant {
         Instant::computed(self.start * 1_000_000_000)
     }
 
-    /// The end instant.
+    /// The end as an [`Instant`]: the start plus the service's duration, exactly (rule
+    /// 9).
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// for slot in model.open_slots(model.query().unwrap()) {
+    ///     let nanos = slot.end_instant().unix_nanos() - slot.start_instant().unix_nanos();
+    ///     assert_eq!(nanos, 45 * 60 * 1_000_000_000);
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn end_instant(&self) -> Instant {
         Instant::computed(self.end_seconds() * 1_000_000_000)
     }
 
-    /// Seconds since the Unix epoch at the start.
+    /// Seconds since the Unix epoch at the start; slots start on whole minutes, so
+    /// nothing is rounded away.
     pub fn start_seconds(&self) -> i64 {
         self.start
     }
 
-    /// Seconds since the Unix epoch at the end.
+    /// Seconds since the Unix epoch at the end: `start_seconds()` plus the service's
+    /// duration.
     pub fn end_seconds(&self) -> i64 {
         self.start + i64::from(self.length)
     }
 
-    /// `start` written as the answer writes it: `2026-03-02T09:00:00-05:00`.
+    /// `start` written as the answer writes it, `YYYY-MM-DDTHH:MM:SS±HH:MM` in the
+    /// clinic's offset: never `Z`, never a fraction.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// let slots = model.open_slots(model.query().unwrap());
+    /// // Raj works in Kathmandu and London: the same Tuesday reads +05:45 and +01:00.
+    /// assert_eq!(slots[0].start_text(), "2026-10-06T14:50:00+05:45");
+    /// assert_eq!(slots[1].start_text(), "2026-10-06T10:10:00+01:00");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
     pub fn start_text(&self) -> String {
         calendar::format_with_offset(self.start, self.start_offset)
     }
 
-    /// `end` written as the answer writes it.
+    /// `end` written as the answer writes it, like [`Slot::start_text`], in the offset
+    /// the clinic has at the end.
     pub fn end_text(&self) -> String {
         calendar::format_with_offset(self.end_seconds(), self.end_offset)
     }

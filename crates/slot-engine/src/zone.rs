@@ -5,6 +5,19 @@
 //! all (spring-forward). The search precomputes a `DayZone` per clinic and date so
 //! that the ordinary day, with one offset from midnight to midnight, needs no timezone
 //! lookup per candidate.
+//!
+//! ```
+//! use slot_engine::{Date, Zone};
+//! let toronto: Zone = "America/Toronto".parse()?;
+//! // On 8 March 2026 Toronto's clocks jump from 02:00 to 03:00.
+//! let at = |minute| toronto.resolve(Date::new(2026, 3, 8).unwrap(), minute).earliest();
+//! assert_eq!(at(150), None); // 02:30 never happens
+//! // 01:00 to 03:00 on the wall is one real hour, so a two-hour slot there is dropped
+//! // (rule 9), and a one-hour slot at 01:30 would end in the gap.
+//! let ((one, _), (three, _)) = (at(60).unwrap(), at(180).unwrap());
+//! assert_eq!(three - one, 3600);
+//! # Ok::<(), slot_engine::ValueError>(())
+//! ```
 
 use std::fmt;
 use std::str::FromStr;
@@ -82,7 +95,7 @@ impl LocalTime {
 }
 
 impl Zone {
-    /// The IANA name.
+    /// The IANA name, as scenarios spell it: how a zone serializes and displays.
     ///
     /// ```
     /// let zone: slot_engine::Zone = "Europe/London".parse().unwrap();
@@ -93,7 +106,17 @@ impl Zone {
         self.0.name()
     }
 
-    /// The chrono-tz value.
+    /// The chrono-tz value, for callers that format local times with chrono. Turning a
+    /// wall-clock time into an instant should still go through [`Zone::resolve`],
+    /// which does not guess at gaps and overlaps.
+    ///
+    /// ```
+    /// use chrono::TimeZone;
+    /// let zone: slot_engine::Zone = "America/Toronto".parse().unwrap();
+    /// let slot_start: slot_engine::Instant = "2026-03-02T14:00:00Z".parse().unwrap();
+    /// let local = zone.tz().from_utc_datetime(&slot_start.to_utc().naive_utc());
+    /// assert_eq!(local.format("%H:%M %Z").to_string(), "09:00 EST");
+    /// ```
     pub fn tz(self) -> Tz {
         self.0
     }

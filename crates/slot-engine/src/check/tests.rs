@@ -2,6 +2,7 @@ use super::*;
 
 use serde_json::{Value, json};
 
+use crate::calendar::Date;
 use crate::scenario::Scenario;
 use crate::search::{DateRange, SlotQuery};
 

@@ -1,0 +1,418 @@
+//! The staff booking check: a front-desk booking fits, or here is every reason it
+//! needs an explicit override (`docs/scenario.md`, *Checking one staff booking*).
+//!
+//! None of the portal's rules apply to staff (not the overlay, the slot step, the
+//! booking window or `portal_conflicts`); what remains is whether the practitioner is
+//! active and whether some record's blocks of an allowed schedule type hold the
+//! booking on a working day, clear of time off and, unless the schedule type allows
+//! conflicts, of other appointments.
+
+use std::fmt;
+
+use crate::availability::AvailabilityRecord;
+use crate::calendar::{Date, Instant, MINUTES_PER_DAY};
+use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, ServiceIx};
+use crate::occupancy::CellSpan;
+use crate::zone::Zone;
+
+use super::{hhmm, time_on_date};
+
+/// What a staff booking is for: a service, a schedule type, or neither. It decides
+/// which schedule types' blocks may hold the booking.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/two-clinics.json"))?;
+/// let christine = model.practitioner_ix("christine").unwrap();
+/// let booking = |purpose| StaffBooking {
+///     practitioner: christine,
+///     start: "2026-05-04T09:00:00-04:00".parse().unwrap(),
+///     duration_minutes: 30,
+///     purpose,
+/// };
+/// // Without a service or schedule type, any of the practitioner's blocks will do.
+/// assert!(model.check_staff(&booking(Purpose::Unspecified)).is_ok());
+/// // At 09:00 Christine works in Toronto: booked as a Whitby visit, it needs an override.
+/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
+/// assert!(model.check_staff(&booking(Purpose::ScheduleType(whitby))).is_err());
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// A service: its schedule types are the ones that may hold the booking.
+    Service(ServiceIx),
+    /// A schedule type staff chose: only its blocks may hold the booking.
+    ScheduleType(ScheduleTypeIx),
+    /// Any of the practitioner's schedule types: whichever blocks the time falls in.
+    Unspecified,
+}
+
+/// A booking made by front-desk staff: no portal rules, any duration, any start.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/basic.json"))?;
+/// let booking = StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     // Off the 15-minute step and 50 minutes long: fine for staff.
+///     start: "2026-03-04T09:05:00-05:00".parse().unwrap(),
+///     duration_minutes: 50,
+///     purpose: Purpose::Service(model.service_ix("initial").unwrap()),
+/// };
+/// let fit = model.check_staff(&booking).unwrap();
+/// assert_eq!(model.schedule_type(fit.schedule_type).id.as_str(), "physio");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaffBooking {
+    /// The practitioner whose availability, time off and appointments it is checked
+    /// against; an inactive one needs an override.
+    pub practitioner: PractitionerIx,
+    /// The start instant, on or off the grid and the slot step; its date is read in the
+    /// zone of each candidate schedule type's clinic.
+    pub start: Instant,
+    /// How long it lasts, as staff chose (1 ..= 1440 minutes).
+    pub duration_minutes: u32,
+    /// Which schedule types' blocks may hold it.
+    pub purpose: Purpose,
+}
+
+/// Where a staff booking fits without an override.
+///
+/// ```
+/// use slot_engine::{Model, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/two-clinics.json"))?;
+/// let fit = model.check_staff(&StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-05-04T12:30:00-04:00".parse().unwrap(),
+///     duration_minutes: 60,
+///     purpose: Purpose::Unspecified,
+/// }).unwrap();
+/// // At 12:30 on Mondays Christine works in Whitby.
+/// assert_eq!(model.clinic(fit.clinic).id.as_str(), "whitby");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StaffFit {
+    /// The schedule type whose blocks hold it.
+    pub schedule_type: ScheduleTypeIx,
+    /// That schedule type's clinic in the record.
+    pub clinic: ClinicIx,
+}
+
+/// The kind of an [`OverrideReason`].
+///
+/// ```
+/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/two-clinics.json"))?;
+/// let whitby = model.schedule_type_ix("christine-whitby").unwrap();
+/// let reasons = model.check_staff(&StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-05-18T12:30:00-04:00".parse().unwrap(), // Whitby's holiday
+///     duration_minutes: 30,
+///     purpose: Purpose::ScheduleType(whitby),
+/// }).unwrap_err();
+/// assert_eq!(reasons.iter().map(|r| r.kind).collect::<Vec<_>>(), [OverrideKind::Holiday]);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OverrideKind {
+    /// The practitioner is not active.
+    Inactive,
+    /// No availability record of the practitioner covers the date, read in the home
+    /// clinic's zone.
+    NoRecord,
+    /// The booking runs past the midnight that ends its start's date.
+    SpansDays,
+    /// Some cell it touches is not covered by blocks of an allowed schedule type.
+    OutsideAvailability,
+    /// The date is a holiday of the clinic whose blocks would hold it.
+    Holiday,
+    /// Time off touches one of its cells.
+    TimeOff,
+    /// Appointments already occupy its cells, under a schedule type that does not
+    /// allow conflicts.
+    Conflict,
+}
+
+/// One reason a staff booking needs an explicit override.
+///
+/// ```
+/// use slot_engine::{Model, OverrideKind, Purpose, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/basic.json"))?;
+/// let booking = StaffBooking {
+///     practitioner: model.practitioner_ix("christine").unwrap(),
+///     start: "2026-03-02T11:30:00-05:00".parse().unwrap(), // runs past the 12:00 end
+///     duration_minutes: 60,
+///     purpose: Purpose::Unspecified,
+/// };
+/// let reasons = model.check_staff(&booking).unwrap_err();
+/// assert_eq!(reasons[0].kind, OverrideKind::OutsideAvailability);
+/// assert_eq!(reasons[0].to_string(), "60 minutes from 11:30 on 2026-03-02 is outside christine's Physiotherapy availability");
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverrideReason {
+    /// What kind of reason, for callers that treat some differently.
+    pub kind: OverrideKind,
+    /// The reason in words for the person deciding on the override, naming the date,
+    /// time, schedule type or count; the wording may improve.
+    pub message: String,
+}
+
+impl fmt::Display for OverrideReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl Model {
+    /// Answers a staff booking: where it fits without an override, or every reason it
+    /// needs one.
+    ///
+    /// ```
+    /// use slot_engine::{Model, Purpose, StaffBooking};
+    /// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/basic.json"))?;
+    /// let booking = StaffBooking {
+    ///     practitioner: model.practitioner_ix("christine").unwrap(),
+    ///     start: "2026-03-02T09:30:00-05:00".parse().unwrap(),
+    ///     duration_minutes: 30,
+    ///     purpose: Purpose::ScheduleType(model.schedule_type_ix("physio").unwrap()),
+    /// };
+    /// let reasons = model.check_staff(&booking).unwrap_err();
+    /// assert_eq!(reasons[0].message, "1 appointment already at 09:30 on 2026-03-02 (Physiotherapy does not allow conflicts)");
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn check_staff(&self, booking: &StaffBooking) -> Result<StaffFit, Vec<OverrideReason>> {
+        let p = self.practitioner(booking.practitioner);
+        let mut general = Vec::new();
+        if !p.active {
+            general.push(OverrideReason {
+                kind: OverrideKind::Inactive,
+                message: format!("{} is not active", p.name),
+            });
+        }
+        let allowed: Vec<ScheduleTypeIx> = match booking.purpose {
+            Purpose::ScheduleType(t) => vec![t],
+            Purpose::Service(s) => self.service(s).schedule_types.clone(),
+            Purpose::Unspecified => p.schedule_types.clone(),
+        };
+        let d = i64::from(booking.duration_minutes.max(1));
+        let start = booking.start;
+        let end = Instant::computed(start.unix_nanos() + d * 60_000_000_000);
+        let r = self.settings().resolution;
+        let utc_span = CellSpan::touched_by(r, start, end);
+
+        let mut best: Option<Vec<OverrideReason>> = None;
+        for record in p.records() {
+            for g in record.grids() {
+                if !allowed.contains(&g.schedule_type) {
+                    continue;
+                }
+                let Some(reasons) =
+                    self.staff_fit(p, record, g.schedule_type, g.clinic, start, end, utc_span)
+                else {
+                    continue;
+                };
+                if reasons.is_empty() && general.is_empty() {
+                    return Ok(StaffFit {
+                        schedule_type: g.schedule_type,
+                        clinic: g.clinic,
+                    });
+                }
+                if best.as_ref().is_none_or(|b| reasons.len() < b.len()) {
+                    best = Some(reasons);
+                }
+            }
+        }
+        let specific = best.unwrap_or_else(|| self.staff_no_fit(p, &allowed, start, utc_span));
+        general.extend(specific);
+        Err(general)
+    }
+
+    /// The reasons the booking does not fit one record's blocks of one schedule type,
+    /// or `None` when the record is not in force on the booking's date.
+    #[allow(clippy::too_many_arguments)]
+    fn staff_fit(
+        &self,
+        p: &Practitioner,
+        record: &AvailabilityRecord,
+        t: ScheduleTypeIx,
+        clinic_ix: ClinicIx,
+        start: Instant,
+        end: Instant,
+        utc_span: CellSpan,
+    ) -> Option<Vec<OverrideReason>> {
+        let clinic = self.clinic(clinic_ix);
+        let zone = clinic.zone;
+        let start_reading = zone.reading(start.unix_seconds());
+        let date = start_reading.date()?;
+        if !record.dates().contains(date) {
+            return None;
+        }
+        let schedule_type = self.schedule_type(t);
+        let mut reasons = Vec::new();
+        let end_seconds = -((-end.unix_nanos()).div_euclid(1_000_000_000));
+        let end_reading = zone.reading(end_seconds);
+        let same_day = end_reading.days == start_reading.days
+            || (end_reading.days == start_reading.days + 1 && end_reading.second_of_day == 0);
+        if !same_day {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::SpansDays,
+                message: format!(
+                    "it runs past midnight at the end of {date} ({})",
+                    clinic.name
+                ),
+            });
+        }
+        // The wall-clock cells the booking's instants read as, on this date.
+        let covered = wall_segments(zone, start, end, date).iter().all(|&(a, b)| {
+            let grid = &record.grid_of(t).expect("record has blocks of t").grid;
+            grid.covers(date.weekday(), a, b)
+        });
+        if !covered {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::OutsideAvailability,
+                message: format!(
+                    "{} from {} on {date} is outside {}'s {} availability",
+                    duration_text(start, end),
+                    hhmm(start_reading.second_of_day / 60),
+                    p.name,
+                    schedule_type.name
+                ),
+            });
+        }
+        if clinic.is_holiday(date) {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::Holiday,
+                message: format!("{} is closed on {date}", clinic.name),
+            });
+        }
+        reasons.extend(self.staff_time_reasons(p, utc_span, zone, Some(t)));
+        Some(reasons)
+    }
+
+    /// Reasons when no record and schedule type applies at all.
+    fn staff_no_fit(
+        &self,
+        p: &Practitioner,
+        allowed: &[ScheduleTypeIx],
+        start: Instant,
+        utc_span: CellSpan,
+    ) -> Vec<OverrideReason> {
+        let zone = self.clinic(p.home_clinic).zone;
+        let date = zone.reading(start.unix_seconds()).date();
+        let mut reasons = Vec::new();
+        let has_record = date.is_some_and(|d| p.record_on(d).is_some());
+        if !has_record {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::NoRecord,
+                message: format!(
+                    "{} has no availability record covering {}",
+                    p.name,
+                    date.map_or_else(|| "that date".to_owned(), |d| d.to_string())
+                ),
+            });
+        } else {
+            let names: Vec<&str> = allowed
+                .iter()
+                .map(|&t| self.schedule_type(t).name.as_str())
+                .collect();
+            reasons.push(OverrideReason {
+                kind: OverrideKind::OutsideAvailability,
+                message: format!(
+                    "{} has no {} availability then",
+                    p.name,
+                    if names.is_empty() {
+                        "matching".to_owned()
+                    } else {
+                        names.join(" or ")
+                    }
+                ),
+            });
+        }
+        let strict = allowed
+            .iter()
+            .find(|&&t| !self.schedule_type(t).allow_conflicts)
+            .copied();
+        reasons.extend(self.staff_time_reasons(
+            p,
+            utc_span,
+            zone,
+            strict.or(allowed.first().copied()),
+        ));
+        reasons
+    }
+
+    /// Time off, and conflicts when the schedule type does not allow them.
+    fn staff_time_reasons(
+        &self,
+        p: &Practitioner,
+        span: CellSpan,
+        zone: Zone,
+        t: Option<ScheduleTypeIx>,
+    ) -> Vec<OverrideReason> {
+        let mut reasons = Vec::new();
+        if p.occupancy().time_off_touches(span) {
+            reasons.push(OverrideReason {
+                kind: OverrideKind::TimeOff,
+                message: self.time_off_reason(p, span, zone),
+            });
+        }
+        let strict = t.is_none_or(|t| !self.schedule_type(t).allow_conflicts);
+        if strict && let Some((cell, count)) = p.occupancy().busiest_cell(span) {
+            let at = cell * i64::from(self.settings().resolution.minutes()) * 60;
+            let name = t.map_or("the schedule type", |t| self.schedule_type(t).name.as_str());
+            reasons.push(OverrideReason {
+                kind: OverrideKind::Conflict,
+                message: format!(
+                    "{count} appointment{} already at {} ({name} does not allow conflicts)",
+                    if count == 1 { "" } else { "s" },
+                    time_on_date(at, zone.offset_at(at))
+                ),
+            });
+        }
+        reasons
+    }
+}
+
+fn duration_text(start: Instant, end: Instant) -> String {
+    let minutes = (end.unix_nanos() - start.unix_nanos()) / 60_000_000_000;
+    format!("{minutes} minutes")
+}
+
+/// The wall-clock stretches (minutes after `date`'s midnight, possibly past 1440) that
+/// the instants `[start, end)` read as in `zone`: one stretch, or two when the offset
+/// changes in between.
+fn wall_segments(zone: Zone, start: Instant, end: Instant, date: Date) -> Vec<(u32, u32)> {
+    let base = date.midnight_seconds();
+    let a = start.unix_seconds();
+    let b = -((-end.unix_nanos()).div_euclid(1_000_000_000));
+    let to_minutes = |seconds: i64, offset: i32, round_up: bool| -> u32 {
+        let local = seconds + i64::from(offset) - base;
+        let minutes = if round_up {
+            -((-local).div_euclid(60))
+        } else {
+            local.div_euclid(60)
+        };
+        minutes.clamp(0, i64::from(MINUTES_PER_DAY) + 1) as u32
+    };
+    let (o1, o2) = (zone.offset_at(a), zone.offset_at(b - 1));
+    if o1 == o2 || b - a <= 1 {
+        return vec![(to_minutes(a, o1, false), to_minutes(b, o1, true))];
+    }
+    // Find the transition: the first second at which the offset is o2.
+    let (mut lo, mut hi) = (a, b - 1);
+    while lo + 1 < hi {
+        let mid = lo + (hi - lo) / 2;
+        if zone.offset_at(mid) == o1 {
+            lo = mid
+        } else {
+            hi = mid
+        }
+    }
+    vec![
+        (to_minutes(a, o1, false), to_minutes(hi, o1, true)),
+        (to_minutes(hi, o2, false), to_minutes(b, o2, true)),
+    ]
+}
