@@ -4,7 +4,7 @@
 //! The pages' Content Security Policy allows no inline styles, so a schedule type's
 //! colours reach the page as a class (`st-{id}`) from the stylesheet at
 //! `/o/{slug}/admin/schedule-types.css`, which any staff page may link; its text is
-//! [`crate::schedule_type_css`]'s.
+//! `crate::schedule_type_css`'s.
 
 use askama::Template;
 use askama_web::WebTemplate;
