@@ -730,6 +730,59 @@ impl Color {
         let (hi, lo) = if a >= b { (a, b) } else { (b, a) };
         (hi + 0.05) / (lo + 0.05)
     }
+
+    /// White, `#ffffff`.
+    pub const WHITE: Color = Color([255, 255, 255]);
+
+    /// Black, `#000000`.
+    pub const BLACK: Color = Color([0, 0, 0]);
+
+    /// The contrast ratio text needs against its background to be easy to read: 4.5:1,
+    /// WCAG 2 level AA for normal text.
+    pub const MIN_TEXT_CONTRAST: f64 = 4.5;
+
+    /// This colour moved a fraction `t` of the way to `other`, channel by channel and
+    /// rounded: a tint towards [`Color::WHITE`], a shade towards [`Color::BLACK`]. `t`
+    /// is held to `0 ..= 1`, so the result always lies between the two colours.
+    ///
+    /// ```
+    /// use slot_engine::Color;
+    /// let pale_blue: Color = "#cfe8ff".parse()?;
+    /// assert_eq!(pale_blue.mix(Color::WHITE, 0.5).to_string(), "#e7f4ff");
+    /// assert_eq!(pale_blue.mix(Color::BLACK, 0.35).to_string(), "#8797a6");
+    /// assert_eq!(pale_blue.mix(Color::BLACK, 0.0), pale_blue);
+    /// assert_eq!(pale_blue.mix(Color::BLACK, 2.0), Color::BLACK);
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
+    pub fn mix(self, other: Color, t: f64) -> Color {
+        let t = t.clamp(0.0, 1.0);
+        let channel = |a: u8, b: u8| (f64::from(a) * (1.0 - t) + f64::from(b) * t).round() as u8;
+        let ([r1, g1, b1], [r2, g2, b2]) = (self.0, other.0);
+        Color([channel(r1, r2), channel(g1, g2), channel(b1, b2)])
+    }
+
+    /// This colour as text on `background`: itself when it reads well there (a contrast
+    /// of at least [`Color::MIN_TEXT_CONTRAST`]), else black or white, whichever reads
+    /// better.
+    ///
+    /// ```
+    /// use slot_engine::Color;
+    /// let navy: Color = "#0b2a4a".parse()?;
+    /// assert_eq!(navy.readable_on("#cfe8ff".parse()?), navy);
+    /// assert_eq!(navy.readable_on("#1b3a5a".parse()?), Color::WHITE);
+    /// assert_eq!(navy.readable_on("#777777".parse()?), Color::BLACK);
+    /// # Ok::<(), slot_engine::ValueError>(())
+    /// ```
+    pub fn readable_on(self, background: Color) -> Color {
+        if self.contrast_ratio(background) >= Color::MIN_TEXT_CONTRAST {
+            self
+        } else if Color::BLACK.contrast_ratio(background) >= Color::WHITE.contrast_ratio(background)
+        {
+            Color::BLACK
+        } else {
+            Color::WHITE
+        }
+    }
 }
 
 impl std::str::FromStr for Color {

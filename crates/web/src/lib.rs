@@ -11,7 +11,8 @@
 //! - [`auth`]: passwords (Argon2id), database-backed sessions, CSRF tokens, and the
 //!   extractors for the signed-in staff user.
 //! - [`routes`]: one module per resource, each with its pages and its API.
-//! - [`pages`], [`form`]: page layout and form handling shared by the routes.
+//! - [`pages`], [`form`]: page layout and form handling shared by the routes;
+//!   `schedule_type_css`: the schedule types' colours as one stylesheet.
 //! - [`changes`]: setup changes, checked against the scenario rules and audited.
 //! - [`captcha`]: the proof-of-work CAPTCHA of the portal sign-up.
 //! - [`mail`]: the background sender of the email outbox, over SMTP or into a
@@ -41,4 +42,5 @@ pub mod notices;
 pub mod pages;
 pub(crate) mod query;
 pub mod routes;
+pub(crate) mod schedule_type_css;
 pub mod state;

@@ -870,3 +870,68 @@ fn colour_contrast_follows_wcag() {
         font.contrast_ratio(background)
     );
 }
+
+#[test]
+fn colours_mix_channel_by_channel() {
+    let background: Color = "#cfe8ff".parse().unwrap();
+    // The tints and shades the schedule-type stylesheet draws with.
+    assert_eq!(
+        background.mix(Color::WHITE, 0.35),
+        Color([0xe0, 0xf0, 0xff])
+    );
+    assert_eq!(background.mix(Color::WHITE, 0.5), Color([0xe7, 0xf4, 0xff]));
+    assert_eq!(
+        background.mix(Color::BLACK, 0.35),
+        Color([0x87, 0x97, 0xa6])
+    );
+    // The ends are the colours themselves, and `t` outside 0 ..= 1 is held to them.
+    for (a, b) in [(background, Color::BLACK), (Color::WHITE, background)] {
+        assert_eq!(a.mix(b, 0.0), a);
+        assert_eq!(a.mix(b, 1.0), b);
+        assert_eq!(a.mix(b, -1.0), a);
+        assert_eq!(a.mix(b, 3.0), b);
+    }
+    // Halfway rounds half away from zero: 0x00 and 0x01 meet at 0x01.
+    assert_eq!(
+        Color([0, 0, 0]).mix(Color([1, 1, 1]), 0.5),
+        Color([1, 1, 1])
+    );
+    // Every channel moves steadily from the one colour to the other.
+    let (from, to) = (Color([0, 128, 255]), Color([255, 128, 0]));
+    let mut last = from;
+    for step in 1..=20 {
+        let next = from.mix(to, f64::from(step) / 20.0);
+        let ([r, g, b], [last_r, _, last_b]) = (next.0, last.0);
+        assert!(
+            r >= last_r && g == 128 && b <= last_b,
+            "step {step}: {last} to {next}"
+        );
+        last = next;
+    }
+    assert_eq!(last, to);
+}
+
+#[test]
+fn readable_ink_keeps_the_colour_or_takes_black_or_white() {
+    let navy: Color = "#0b2a4a".parse().unwrap();
+    let pale: Color = "#cfe8ff".parse().unwrap();
+    assert_eq!(navy.readable_on(pale), navy);
+    assert_eq!(navy.readable_on(Color::WHITE), navy);
+    assert_eq!(navy.readable_on(navy), Color::WHITE);
+    assert_eq!(pale.readable_on(pale), Color::BLACK);
+    let grey: Color = "#777777".parse().unwrap();
+    assert!(navy.contrast_ratio(grey) < Color::MIN_TEXT_CONTRAST);
+    assert_eq!(navy.readable_on(grey), Color::BLACK);
+    // Whatever is chosen reads at least as well as the other of black and white.
+    for background in [navy, pale, grey, Color::WHITE, Color::BLACK] {
+        let ink = Color([255, 0, 0]).readable_on(background);
+        let best = Color::BLACK
+            .contrast_ratio(background)
+            .max(Color::WHITE.contrast_ratio(background));
+        assert!(
+            ink.contrast_ratio(background) >= Color::MIN_TEXT_CONTRAST
+                || ink.contrast_ratio(background) == best,
+            "{background}"
+        );
+    }
+}

@@ -3,12 +3,13 @@
 //!
 //! The pages' Content Security Policy allows no inline styles, so a schedule type's
 //! colours reach the page as a class (`st-{id}`) from the stylesheet at
-//! `/o/{slug}/admin/schedule-types.css`, which any staff page may link.
+//! `/o/{slug}/admin/schedule-types.css`, which any staff page may link; its text is
+//! `crate::schedule_type_css`'s.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,6 +27,7 @@ use crate::error::{AppError, PageError};
 use crate::form::{self, FieldErrors, FormData, JsonBody, PageQuery};
 use crate::pages::Layout;
 use crate::routes::{refused, saved_or_refused};
+use crate::schedule_type_css;
 use crate::state::AppState;
 
 /// The pages.
@@ -330,30 +332,12 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Each schedule type's colours as a class `st-{id}`, for any staff page. The colours
-/// are stored as checked `#rrggbb`, so nothing else can reach the stylesheet.
+/// The schedule-type stylesheet ([`crate::schedule_type_css`]), for any staff page.
 async fn stylesheet(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
 ) -> Result<Response, PageError> {
-    let mut conn = state.db.conn().await?;
-    let types = schedule_type::all(conn.exec(), staff.org.id).await?;
-    let mut css = String::from("/* Schedule type colours: one class per schedule type. */\n");
-    for t in types {
-        css.push_str(&format!(
-            ".st-{} {{ background-color: {}; color: {}; }}\n",
-            t.id, t.background_color, t.font_color
-        ));
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            // Colours change when an admin saves: always ask again.
-            (header::CACHE_CONTROL, "private, no-cache"),
-        ],
-        css,
-    )
-        .into_response())
+    schedule_type_css::serve(&state, staff.org.id).await
 }
 
 // Pages.

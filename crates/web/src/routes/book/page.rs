@@ -1,13 +1,11 @@
-//! The book page and its schedule-type stylesheet.
+//! The book page, and the address it links the schedule-type stylesheet at.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{Duration, NaiveDate};
 use serde::Deserialize;
-use slot_engine::Color;
 use store::book::{self, Choices, Range};
 
 use crate::auth::staff::StaffPage;
@@ -15,6 +13,7 @@ use crate::clinic_time::{local_ns, parse_date, today, when};
 use crate::error::{AppError, PageError};
 use crate::form::PageQuery;
 use crate::pages::Layout;
+use crate::schedule_type_css;
 use crate::state::AppState;
 
 use super::grid::{Column, DayHeader, Legend, Listed, Row, View, build_grid};
@@ -239,51 +238,12 @@ pub(super) async fn book_page(
     })
 }
 
-/// `#rrggbb` mixed toward white (`toward` 255) or black (0) by `amount` (0..=1).
-fn mix(color: Color, toward: u8, amount: f64) -> String {
-    let [r, g, b] = color.0.map(|c| {
-        let c = f64::from(c);
-        (c + (f64::from(toward) - c) * amount)
-            .round()
-            .clamp(0.0, 255.0) as u8
-    });
-    format!("#{r:02x}{g:02x}{b:02x}")
-}
-
-/// The schedule types' colours as classes: the page's content security policy allows
-/// no inline styles, so the book links this stylesheet. Appointments take the schedule
-/// type's background and font colours; availability a light tint of the background,
-/// with a darker edge where patients may book online.
+/// The schedule-type stylesheet ([`crate::schedule_type_css`]): appointments take the
+/// schedule type's background and font colours; availability a light tint of the
+/// background, with a darker edge where patients may book online.
 pub(super) async fn colours_css(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
 ) -> Result<Response, PageError> {
-    let mut conn = state.db.conn().await?;
-    let choices = book::choices(conn.exec(), staff.org.id).await?;
-    let mut css = String::from("/* Schedule type colours of this organisation. */\n");
-    for t in &choices.schedule_types {
-        // Stored colours are validated, but a stylesheet is no place to trust them.
-        let (Ok(bg), Ok(fg)) = (
-            t.background_color.parse::<Color>(),
-            t.font_color.parse::<Color>(),
-        ) else {
-            continue;
-        };
-        css.push_str(&format!(
-            ".st-{id}{{background-color:{bg};color:{fg};border-color:{fg}}}\n\
-             td.av-{id}{{background-color:{tint}}}\n\
-             td.av-{id}.online{{box-shadow:inset .35rem 0 0 {dark}}}\n",
-            id = t.id,
-            tint = mix(bg, 255, 0.5),
-            dark = mix(bg, 0, 0.35),
-        ));
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "private, no-cache"),
-        ],
-        css,
-    )
-        .into_response())
+    schedule_type_css::serve(&state, staff.org.id).await
 }

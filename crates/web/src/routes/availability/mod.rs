@@ -1,0 +1,152 @@
+//! A practitioner's availability records: the list, the weekly grid editor with
+//! *Customize Portal Availability*, and the API.
+//!
+//! The editor is one plain form: one checkbox per block of the layer being painted (a
+//! schedule type, or the portal overlay), and hidden inputs for every other cell, so it
+//! works without JavaScript. `static/grid.js` turns the same table into an ARIA grid
+//! (click, shift-click, arrow keys and Space) and keeps the hidden inputs in sync; the
+//! server reads the same `cell` fields either way. A cell field is
+//! `LAYER/DAY/HH:MM-HH:MM`, where `LAYER` is a schedule type's row id or `p` for the
+//! overlay.
+//!
+//! Schedule-type colours come from the organisation's schedule-type stylesheet
+//! (`crate::schedule_type_css`), served here at `…/availability/colours.css`, because
+//! the Content Security Policy forbids inline styles.
+//!
+//! By job: `api` (the JSON API and its documents), `list` (a practitioner's records
+//! and the form that creates one), `editor` (one record's page: its form, the grid
+//! editor and the schedule types it paints with), `grid` (the grid's pure layout, with
+//! its unit tests) and `record_form` (the record form's values, shared by the list and
+//! the editor).
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde_json::json;
+use slot_engine::{RecordDates, Weekday};
+use store::availability::RecordInput;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::staff::Staff;
+use crate::changes::Change;
+use crate::state::AppState;
+
+mod api;
+mod editor;
+mod grid;
+mod list;
+mod record_form;
+
+/// The pages.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability",
+            get(list::list_page).post(list::create_page),
+        )
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/colours.css",
+            get(editor::colours),
+        )
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}",
+            get(editor::edit_page).post(editor::update_page),
+        )
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/grid",
+            post(editor::save_grid_page),
+        )
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/delete",
+            post(editor::delete_page),
+        )
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/schedule-types",
+            post(editor::assign_page),
+        )
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/schedule-types/{type}/delete",
+            post(editor::unassign_page),
+        )
+}
+
+/// The API.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::list, api::create))
+        .routes(routes!(api::get_one, api::update, api::delete))
+        .routes(routes!(api::put_blocks))
+        .routes(routes!(api::put_portal))
+}
+
+// What the audit log calls each change.
+
+const CREATE: Change<'static> = Change {
+    action: "availability.create",
+    entity: "availability_record",
+};
+const UPDATE: Change<'static> = Change {
+    action: "availability.update",
+    entity: "availability_record",
+};
+const DELETE: Change<'static> = Change {
+    action: "availability.delete",
+    entity: "availability_record",
+};
+const BLOCKS: Change<'static> = Change {
+    action: "availability.blocks",
+    entity: "availability_record",
+};
+const PORTAL: Change<'static> = Change {
+    action: "availability.portal",
+    entity: "availability_record",
+};
+const GRID: Change<'static> = Change {
+    action: "availability.grid",
+    entity: "availability_record",
+};
+const ASSIGN: Change<'static> = Change {
+    action: "practitioner.assign_schedule_type",
+    entity: "practitioner",
+};
+const UNASSIGN: Change<'static> = Change {
+    action: "practitioner.unassign_schedule_type",
+    entity: "practitioner",
+};
+
+/// The audit details of a record's dates, clinic and interval, from the API or a page.
+fn record_details(practitioner: i64, input: &RecordInput) -> serde_json::Value {
+    json!({
+        "practitioner": practitioner,
+        "start_date": input.start_date,
+        "end_date": input.end_date,
+        "clinic_id": input.clinic_id,
+        "slot_step_minutes": input.slot_step_minutes,
+    })
+}
+
+/// A weekday from its scenario spelling.
+fn weekday(text: &str) -> Option<Weekday> {
+    Weekday::ALL.into_iter().find(|d| d.short_name() == text)
+}
+
+/// `2026-01-01 to 2026-04-30`, or `from 2026-04-15 (open-ended)`.
+fn dates_text(dates: RecordDates) -> String {
+    match dates.end() {
+        Some(end) => format!("{} to {end}", dates.start()),
+        None => format!("from {} (open-ended)", dates.start()),
+    }
+}
+
+/// The page listing a practitioner's records.
+fn list_path(staff: &Staff, practitioner: i64) -> String {
+    format!(
+        "/o/{}/admin/practitioners/{practitioner}/availability",
+        staff.org.slug
+    )
+}
+
+/// A record's editor.
+fn record_path(staff: &Staff, practitioner: i64, record: i64) -> String {
+    format!("{}/{record}", list_path(staff, practitioner))
+}
