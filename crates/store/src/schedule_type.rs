@@ -13,7 +13,7 @@ use crate::practitioner_type::count;
 /// The lowest contrast ratio between a schedule type's font and background colours
 /// that WCAG 2 accepts for normal text (level AA). Lower pairs are allowed, with a
 /// warning: the clinic may have reasons, but should know the text is hard to read.
-pub const MIN_CONTRAST_RATIO: f64 = 4.5;
+pub const MIN_CONTRAST_RATIO: f64 = slot_engine::Color::MIN_TEXT_CONTRAST;
 
 /// A schedule type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]

@@ -242,6 +242,8 @@ async fn the_form_books_and_an_override_needs_a_reason_recorded_in_the_audit_log
     assert!(page.contains("Booked with an override"));
     assert!(page.contains("Acute pain; Christine agreed to double-book"));
     assert!(page.contains("front_desk-acme"), "who: {}", page.body);
+    // Its schedule-type swatch has the book's colours.
+    assert!(page.contains("href=\"/o/acme/admin/book/colours.css\""));
 
     // A bad date or time is named next to its field, and nothing is booked.
     let bad = client
