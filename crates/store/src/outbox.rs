@@ -26,7 +26,8 @@ pub struct Message {
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i64,
-    /// When to try next.
+    /// When it is next due, ns since the Unix epoch: at first when queued, then after
+    /// each failure's backoff; while `sending`, when it was claimed.
     pub next_attempt_at_ns: i64,
     /// The last delivery error.
     pub last_error: Option<String>,

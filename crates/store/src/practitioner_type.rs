@@ -92,7 +92,7 @@ pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<PractitionerType> 
         .ok_or(Error::NotFound("practitioner type"))
 }
 
-/// Creates a practitioner type.
+/// Creates a practitioner type under a new key derived from its name.
 pub async fn create(
     tx: &mut Tx,
     org: i64,

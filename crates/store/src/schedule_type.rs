@@ -218,7 +218,7 @@ pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<ScheduleType> {
         .ok_or(Error::NotFound("schedule type"))
 }
 
-/// Creates a schedule type.
+/// Creates a schedule type under a new key derived from its name.
 pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<ScheduleType> {
     let c = check(input)?;
     if let Some(clinic) = input.clinic_id {
@@ -247,7 +247,7 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<
     get(tx.exec(), org, id).await
 }
 
-/// Saves a schedule type.
+/// Saves a schedule type's fields; its key stays.
 pub async fn update(
     tx: &mut Tx,
     org: i64,

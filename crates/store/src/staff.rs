@@ -103,7 +103,8 @@ pub struct NewStaff<'a> {
     pub password_hash: &'a str,
 }
 
-/// Creates a staff user.
+/// Creates an active staff user; an address already used in the organisation is
+/// refused naming `email`.
 pub async fn create(tx: &mut Tx, org: i64, new: &NewStaff<'_>, now_ns: i64) -> Result<StaffUser> {
     let email = normalise_email(new.email)?;
     if new.name.trim().is_empty() {
