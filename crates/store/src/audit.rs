@@ -6,10 +6,10 @@ use serde::Serialize;
 use crate::db::{Exec, Tx, execute, rows};
 use crate::error::Result;
 
-/// One audit entry.
+/// One action by one actor, as [`record`] stored it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Entry {
-    /// Row id (increasing).
+    /// Row id; it increases with every entry, so it orders the log (see [`recent`]).
     pub id: i64,
     /// When (ns since the Unix epoch).
     pub at_ns: i64,
@@ -17,9 +17,9 @@ pub struct Entry {
     pub actor: String,
     /// What: `appointment.book`, `appointment.override`, `schedule_type.update`, …
     pub action: String,
-    /// The kind of thing changed.
+    /// The kind of thing changed: `appointment`, `service`, `staff`, `organisation`, …
     pub entity: String,
-    /// Its row id.
+    /// The changed row's id in `entity`'s table; `None` when the action names no one row.
     pub entity_id: Option<i64>,
     /// Details, as JSON text.
     pub details: String,

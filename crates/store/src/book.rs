@@ -18,11 +18,9 @@ use crate::window::{self, Window};
 /// and schedule type's names, the schedule type's colours, and the clinic it is at.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Entry {
-    /// Row id.
     pub id: i64,
-    /// The practitioner.
+    /// The practitioner whose time it takes.
     pub practitioner_id: i64,
-    /// Their name.
     pub practitioner_name: String,
     /// The patient, if any.
     pub patient_id: Option<i64>,
@@ -32,11 +30,11 @@ pub struct Entry {
     pub patient_last_name: Option<String>,
     /// The service, if any.
     pub service_id: Option<i64>,
-    /// Its name.
+    /// The service's name; `None` when there is no service.
     pub service_name: Option<String>,
     /// The schedule type whose blocks hold it, when known.
     pub schedule_type_id: Option<i64>,
-    /// Its name.
+    /// The schedule type's name; `None` when there is no schedule type.
     pub schedule_type_name: Option<String>,
     /// Its background colour (`#rrggbb`).
     pub background_color: Option<String>,
@@ -45,7 +43,6 @@ pub struct Entry {
     /// The clinic: the appointment's own, else its schedule type's, else the
     /// practitioner's home clinic (the scenario's rule 6).
     pub clinic_id: i64,
-    /// The clinic's name.
     pub clinic_name: String,
     /// The clinic's IANA timezone: the appointment's times are read there.
     pub clinic_timezone: String,
@@ -65,11 +62,11 @@ pub struct Entry {
     pub status_note: String,
     /// Who created it (`staff:3`, `patient:12`, `import`).
     pub created_by: String,
-    /// When.
+    /// When it was created, ns since the Unix epoch.
     pub created_at_ns: i64,
     /// Who changed it last.
     pub updated_by: String,
-    /// When.
+    /// When it last changed, ns since the Unix epoch (`created_at_ns` until then).
     pub updated_at_ns: i64,
 }
 
@@ -125,11 +122,11 @@ pub struct Range {
     pub from_ns: i64,
     /// …and starting before this one.
     pub to_ns: i64,
-    /// Only this practitioner's.
+    /// Only this practitioner's (`None`: everyone's).
     pub practitioner: Option<i64>,
     /// Only those at this clinic.
     pub clinic: Option<i64>,
-    /// Cancelled ones too.
+    /// Whether to list cancelled appointments too, which no longer take any time.
     pub include_cancelled: bool,
 }
 
@@ -182,9 +179,7 @@ pub async fn pending(exec: Exec<'_>, org: i64) -> Result<Vec<Entry>> {
 /// A practitioner in the booking form's list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PractitionerChoice {
-    /// Row id.
     pub id: i64,
-    /// Name.
     pub name: String,
     /// Home clinic: booking times are read in its timezone unless the schedule type
     /// names another clinic.
@@ -196,9 +191,7 @@ pub struct PractitionerChoice {
 /// A service in the booking form's list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ServiceChoice {
-    /// Row id.
     pub id: i64,
-    /// Name.
     pub name: String,
     /// Default length of a booking.
     pub duration_minutes: i64,
@@ -207,30 +200,26 @@ pub struct ServiceChoice {
 /// A schedule type in the booking form's list and the book's legend.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ScheduleTypeChoice {
-    /// Row id.
     pub id: i64,
-    /// Name.
     pub name: String,
     /// Its clinic (`None`: usable at any clinic).
     pub clinic_id: Option<i64>,
     /// Length of a booking made without a service.
     pub default_duration_minutes: i64,
-    /// Background colour (`#rrggbb`).
+    /// The colour the book fills its appointments with, `#rrggbb`.
     pub background_color: String,
-    /// Font colour (`#rrggbb`).
+    /// The colour of their text on that fill, `#rrggbb`.
     pub font_color: String,
 }
 
-/// Everything the book's filters and the booking form offer, each list by name.
+/// Everything the book's filters and the booking form offer: all of the organisation's
+/// clinics, practitioners (inactive ones too), services and schedule types, each list
+/// sorted by name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Choices {
-    /// The clinics.
     pub clinics: Vec<Clinic>,
-    /// The practitioners.
     pub practitioners: Vec<PractitionerChoice>,
-    /// The services.
     pub services: Vec<ServiceChoice>,
-    /// The schedule types.
     pub schedule_types: Vec<ScheduleTypeChoice>,
 }
 
@@ -289,11 +278,9 @@ pub async fn choices(mut exec: Exec<'_>, org: i64) -> Result<Choices> {
 /// A stretch of one practitioner's availability of one schedule type, as instants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Block {
-    /// The practitioner.
     pub practitioner_id: i64,
     /// The clinic the blocks place slots at.
     pub clinic_id: i64,
-    /// The schedule type.
     pub schedule_type_id: i64,
     /// Start, ns since the Unix epoch.
     pub start_ns: i64,
@@ -307,7 +294,6 @@ pub struct Block {
 /// A practitioner's time off.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct TimeOff {
-    /// The practitioner.
     pub practitioner_id: i64,
     /// Start, ns since the Unix epoch.
     pub start_ns: i64,
@@ -318,9 +304,8 @@ pub struct TimeOff {
 /// A date a clinic takes no bookings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Holiday {
-    /// The clinic.
     pub clinic_id: i64,
-    /// The date.
+    /// The closed date, read in the clinic's own zone.
     pub date: Date,
 }
 
@@ -329,9 +314,9 @@ pub struct Holiday {
 pub struct Backdrop {
     /// Availability: every stretch in the clinic, and again the stretches bookable online.
     pub blocks: Vec<Block>,
-    /// Time off.
+    /// Each stretch of time off that meets the dates, whole (not cut at their ends).
     pub time_off: Vec<TimeOff>,
-    /// Holidays.
+    /// The clinics' holidays on the dates.
     pub holidays: Vec<Holiday>,
 }
 

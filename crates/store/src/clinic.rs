@@ -7,16 +7,16 @@ use crate::db::{Exec, Tx, execute, rows};
 use crate::error::{Error, Result};
 use crate::keys::{self, Kind};
 
-/// A clinic.
+/// A place where practitioners see patients, with the zone its local times are read in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Clinic {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
+    /// Scenario key; derived from the name when an admin creates the clinic, and kept
+    /// when it is renamed.
     pub key: String,
-    /// Name.
     pub name: String,
-    /// IANA timezone.
+    /// IANA zone name such as `America/Toronto`, checked when saved: the clinic's dates,
+    /// holidays and wall-clock times are all read in it.
     pub timezone: String,
 }
 
@@ -46,7 +46,7 @@ pub fn earliest_local_date(clinics: &[Clinic], at: slot_engine::Instant) -> chro
 /// What an admin enters for a clinic.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct ClinicInput {
-    /// Name.
+    /// Required, at most 100 characters once trimmed.
     pub name: String,
     /// IANA timezone, e.g. `America/Toronto`.
     pub timezone: String,
@@ -80,13 +80,14 @@ pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<Clinic>> {
     Ok(rows!(exec, fetch_all, Clinic, &sql, org)?)
 }
 
-/// One clinic.
+/// The organisation's clinic `id`, or [`Error::NotFound`] (also for another
+/// organisation's clinic).
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Clinic> {
     let sql = format!("SELECT {COLUMNS} FROM clinics WHERE org_id = $1 AND id = $2");
     rows!(exec, fetch_optional, Clinic, &sql, org, id)?.ok_or(Error::NotFound("clinic"))
 }
 
-/// Creates a clinic.
+/// Creates a clinic under a new key derived from its name.
 pub async fn create(tx: &mut Tx, org: i64, input: &ClinicInput) -> Result<Clinic> {
     let (name, timezone) = check(input)?;
     let key = keys::unique(tx.exec(), Kind::Clinic, org, &name).await?;
@@ -105,7 +106,7 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ClinicInput) -> Result<Clinic
     )?)
 }
 
-/// Updates a clinic.
+/// Renames a clinic or changes its zone; its key stays.
 pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &ClinicInput) -> Result<Clinic> {
     let (name, timezone) = check(input)?;
     let sql = format!(
@@ -184,7 +185,7 @@ pub async fn add_holiday(tx: &mut Tx, org: i64, clinic: i64, day: &str) -> Resul
     Ok(date)
 }
 
-/// Removes a holiday.
+/// Removes a holiday; a date that is not one is no error.
 pub async fn remove_holiday(tx: &mut Tx, org: i64, clinic: i64, day: &str) -> Result<()> {
     get(tx.exec(), org, clinic).await?;
     execute!(

@@ -168,7 +168,7 @@ impl Exec<'_> {
 }
 
 impl Tx {
-    /// The transaction's connection.
+    /// The transaction as an [`Exec`], for the functions that read or write in it.
     pub fn exec(&mut self) -> Exec<'_> {
         match self {
             Tx::Sqlite(tx) => Exec::Sqlite(&mut *tx),
@@ -176,7 +176,8 @@ impl Tx {
         }
     }
 
-    /// Commits.
+    /// Commits, which releases the transaction's locks (SQLite's write lock,
+    /// PostgreSQL's row locks).
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
@@ -185,7 +186,7 @@ impl Tx {
         Ok(())
     }
 
-    /// The backend.
+    /// The backend, for the few statements whose SQL differs between the two.
     pub fn backend(&self) -> Backend {
         match self {
             Tx::Sqlite(_) => Backend::Sqlite,
@@ -195,7 +196,7 @@ impl Tx {
 }
 
 impl Conn {
-    /// The connection.
+    /// The connection as an [`Exec`], for reads outside any transaction.
     pub fn exec(&mut self) -> Exec<'_> {
         match self {
             Conn::Sqlite(c) => Exec::Sqlite(&mut *c),
@@ -264,7 +265,7 @@ impl Db {
         Ok(())
     }
 
-    /// The backend.
+    /// The backend the URL named.
     pub fn backend(&self) -> Backend {
         match self.pools {
             Pools::Sqlite { .. } => Backend::Sqlite,
@@ -299,7 +300,8 @@ impl Db {
         })
     }
 
-    /// Closes every connection.
+    /// Closes every connection, waiting for those in use to be returned; any later
+    /// [`Db::conn`] or [`Db::begin`] fails.
     pub async fn close(&self) {
         match &self.pools {
             Pools::Sqlite { read, write } => {

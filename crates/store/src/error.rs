@@ -1,4 +1,6 @@
-//! The store's errors.
+//! The store's errors: one [`Error`] for every function here, into which the engine's
+//! refusals and the database's same-organisation and unique guards are turned, so that
+//! no caller matches on sqlx.
 
 use std::fmt;
 
@@ -58,7 +60,8 @@ pub enum Error {
     /// A booking that does not fit; nothing was changed.
     #[error("{0}")]
     Conflict(Conflict),
-    /// The database failed.
+    /// The database failed (unreachable, a lost connection, a constraint no field error
+    /// was mapped from): not something the caller can correct.
     #[error("database: {0}")]
     Database(#[source] sqlx::Error),
     /// The schema could not be brought up to date.

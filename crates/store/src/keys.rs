@@ -4,20 +4,16 @@
 use crate::db::{Exec, scalar, scalar_optional};
 use crate::error::{Error, Result};
 
-/// The kinds of rows that have keys.
+/// The kinds of rows that always have a key, one per table (`Clinic` is `clinics`,
+/// `PractitionerType` is `practitioner_types`, …). Appointments are not among them:
+/// only an imported appointment can have one, the `id` its document gave it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// `clinics`.
     Clinic,
-    /// `practitioner_types`.
     PractitionerType,
-    /// `practitioners`.
     Practitioner,
-    /// `schedule_types`.
     ScheduleType,
-    /// `services`.
     Service,
-    /// `patients`.
     Patient,
 }
 

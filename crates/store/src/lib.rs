@@ -35,6 +35,19 @@
 //!
 //! Writes take a [`Tx`] and the caller commits, except the booking operations, which
 //! own their transaction because its locking is the point.
+//!
+//! # Ids, instants and dates
+//!
+//! A row's `id` is its *row id*, the table's primary key: what the functions here take
+//! and return and what pages and the API carry, meaningful only with the organisation
+//! (`org`) it belongs to.
+//! A row's `key` is its *scenario key*, the `id` of the scenario format: unique in the
+//! organisation, taken from the document on import or derived from the name ([`keys`]),
+//! and what export and `openslot slots --org` name the row by.
+//! The engine sees neither row ids nor organisations: [`window::EngineInput`] maps row
+//! ids to its model indices and back.
+//! Every `*_ns` value is an instant in nanoseconds since the Unix epoch, and every
+//! date is a calendar date in a clinic's zone, stored as `YYYY-MM-DD`.
 
 pub mod appointment;
 pub mod audit;

@@ -9,9 +9,10 @@ use crate::time::Clock;
 /// An organisation: one tenant, with its own clinics, people and portal address.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Organisation {
-    /// Row id.
+    /// Row id: the `org` that every other function of the store takes.
     pub id: i64,
-    /// Its address: `/o/{slug}/portal/…`.
+    /// Its part of every address, `/o/{slug}/…`; unique, of the form [`check_slug`]
+    /// accepts.
     pub slug: String,
     /// Its name, shown in the portal.
     pub name: String,
@@ -40,7 +41,7 @@ pub struct Organisation {
 /// The settings an admin edits.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
 pub struct Settings {
-    /// The organisation's name.
+    /// The name shown in the portal; required, saved trimmed.
     pub name: String,
     /// Grid cell size: 1, 5 or 15 minutes.
     pub resolution_minutes: i64,
@@ -52,7 +53,8 @@ pub struct Settings {
     pub max_days_ahead: i64,
     /// Allow public sign-up in the portal.
     pub allow_public_signup: bool,
-    /// Auto-accept portal bookings.
+    /// Whether a portal booking is booked at once; when false it waits as `pending`
+    /// until staff accept or decline it.
     pub auto_accept_portal_bookings: bool,
     /// Cancellation notice, 0 ..= 525600 minutes.
     pub cancellation_notice_minutes: i64,
@@ -61,7 +63,7 @@ pub struct Settings {
 }
 
 impl Organisation {
-    /// Its settings.
+    /// The part of it an admin edits, as the settings form shows it.
     pub fn settings(&self) -> Settings {
         Settings {
             name: self.name.clone(),
@@ -195,7 +197,9 @@ pub fn check_settings(s: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// Saves settings.
+/// Saves settings that pass [`check_settings`]. The caller checks the whole setup
+/// before committing: a new resolution or slot step can leave existing blocks off the
+/// grid.
 pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> {
     check_settings(s)?;
     execute!(

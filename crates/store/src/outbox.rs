@@ -10,15 +10,15 @@ use crate::error::Result;
 /// A message waiting or sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Message {
-    /// Row id.
+    /// Row id; with `created_at_ns` it makes the email's `Message-ID`, so a copy
+    /// delivered twice can be recognised.
     pub id: i64,
     /// The organisation (none for system mail).
     pub org_id: Option<i64>,
-    /// Recipient address.
+    /// The one recipient, trimmed and lower-cased when queued.
     pub to_address: String,
-    /// Subject.
     pub subject: String,
-    /// Plain-text body.
+    /// The body, plain text: the only text part sent (there is no HTML part).
     pub body_text: String,
     /// An iCalendar attachment (`METHOD:REQUEST` or `CANCEL`), if any.
     pub ics: Option<String>,
@@ -26,13 +26,15 @@ pub struct Message {
     pub status: String,
     /// Delivery attempts so far.
     pub attempts: i64,
-    /// When to try next.
+    /// When it is next due, ns since the Unix epoch: at first when queued, then after
+    /// each failure's backoff; while `sending`, when it was claimed.
     pub next_attempt_at_ns: i64,
     /// The last delivery error.
     pub last_error: Option<String>,
-    /// When queued.
+    /// When it was queued, ns since the Unix epoch.
     pub created_at_ns: i64,
-    /// When delivered.
+    /// When it was handed over (to the SMTP server or the mailbox folder), ns since the
+    /// Unix epoch; `None` until then.
     pub sent_at_ns: Option<i64>,
 }
 
@@ -42,13 +44,13 @@ const COLUMNS: &str = "id, org_id, to_address, subject, body_text, ics, status, 
 /// A message to queue.
 #[derive(Clone, Debug)]
 pub struct NewMessage {
-    /// Recipient.
+    /// One address; stored trimmed and lower-cased.
     pub to: String,
-    /// Subject.
     pub subject: String,
-    /// Plain-text body.
+    /// Plain text: the message has no HTML part.
     pub body: String,
-    /// An iCalendar attachment.
+    /// An iCalendar document (`METHOD:REQUEST` or `CANCEL`), sent both as the
+    /// invitation part calendar clients act on and as an `invite.ics` attachment.
     pub ics: Option<String>,
 }
 

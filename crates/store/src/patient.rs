@@ -7,27 +7,25 @@ use crate::email::normalise_email;
 use crate::error::{Error, Result};
 use crate::keys::{self, Kind};
 
-/// A patient.
+/// A patient of the organisation. Their portal account, if they have one, is a row of
+/// its own ([`crate::portal_access`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Patient {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
+    /// Scenario key, derived from the full name when the patient is created here.
     pub key: String,
-    /// First name.
     pub first_name: String,
-    /// Last name.
     pub last_name: String,
     /// Email: confirmations go there; the portal username by default.
     pub email: String,
-    /// Phone.
+    /// As typed, at most 40 characters; empty when not given.
     pub phone: String,
     /// False: every practitioner bookable in the portal; true: only the chosen ones.
     pub practitioners_restricted: bool,
 }
 
 impl Patient {
-    /// `First Last`.
+    /// First and last name joined by a space, as pages and emails address the patient.
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
@@ -35,16 +33,14 @@ impl Patient {
 
 const COLUMNS: &str = "id, key, first_name, last_name, email, phone, practitioners_restricted";
 
-/// What staff (or sign-up) enter for a patient.
+/// What staff (or sign-up) enter for a patient. Both names are required ([`check_names`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct PatientInput {
-    /// First name.
     pub first_name: String,
-    /// Last name.
     pub last_name: String,
-    /// Email.
+    /// Saved in its normal form ([`normalise_email`]); patients may share an address.
     pub email: String,
-    /// Phone (optional).
+    /// Optional, at most 40 characters.
     #[serde(default)]
     pub phone: String,
 }
@@ -80,7 +76,8 @@ fn check(input: &PatientInput) -> Result<(String, String, String, String)> {
     Ok((first.to_owned(), last.to_owned(), email, phone.to_owned()))
 }
 
-/// Creates a patient.
+/// Creates a patient, with no portal account and free to book every practitioner
+/// bookable in the portal.
 pub async fn create(tx: &mut Tx, org: i64, input: &PatientInput) -> Result<Patient> {
     let (first, last, email, phone) = check(input)?;
     let key = keys::unique(tx.exec(), Kind::Patient, org, &format!("{first} {last}")).await?;
@@ -139,7 +136,8 @@ pub async fn update(
     Ok((saved, account))
 }
 
-/// One patient.
+/// The organisation's patient `id`, or [`Error::NotFound`] (also for another
+/// organisation's patient).
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Patient> {
     let sql = format!("SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND id = $2");
     rows!(exec, fetch_optional, Patient, &sql, org, id)?.ok_or(Error::NotFound("patient"))

@@ -9,15 +9,12 @@ use crate::error::{Error, Result};
 /// A service patients can book online.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PortalService {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
     pub key: String,
-    /// Name.
     pub name: String,
     /// What it is, shown to patients.
     pub description: Option<String>,
-    /// Minutes.
+    /// The length of every slot offered for it, 1 to 1440 minutes.
     pub duration_minutes: i64,
 }
 
@@ -50,9 +47,7 @@ pub async fn service(exec: Exec<'_>, org: i64, id: i64) -> Result<PortalService>
 /// A practitioner a patient may choose for a service.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PortalPractitioner {
-    /// Row id.
     pub id: i64,
-    /// Name.
     pub name: String,
     /// Their type's name (e.g. Physiotherapist).
     pub type_name: String,
@@ -98,17 +93,15 @@ pub async fn practitioners(
 /// An appointment as a patient (or staff) reads it: with names and the clinic's zone.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AppointmentView {
-    /// Row id.
     pub id: i64,
-    /// The practitioner.
     pub practitioner_id: i64,
-    /// Their name.
     pub practitioner_name: String,
-    /// The patient.
+    /// The patient it is for, which the portal checks against the signed-in one;
+    /// `None` for a staff booking made without a patient.
     pub patient_id: Option<i64>,
-    /// The service's name, if any.
+    /// The service's name; `None` when the appointment has no service.
     pub service_name: Option<String>,
-    /// The clinic's name, if known.
+    /// The name of the clinic `timezone` belongs to.
     pub clinic_name: Option<String>,
     /// The clinic's timezone (the practitioner's home clinic when the appointment names
     /// none).
@@ -163,7 +156,8 @@ pub async fn practitioner_brief(exec: Exec<'_>, org: i64, id: i64) -> Result<(St
     .ok_or(Error::NotFound("practitioner"))
 }
 
-/// A service's name.
+/// The name of the organisation's service `id`, whether or not it is bookable online
+/// (unlike [`service`]).
 pub async fn service_name(exec: Exec<'_>, org: i64, id: i64) -> Result<String> {
     Ok(rows!(
         exec,

@@ -19,16 +19,15 @@ pub const RESET_NS: i64 = 3_600 * 1_000_000_000;
 /// A patient's portal account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PortalAccount {
-    /// Row id.
     pub id: i64,
-    /// The patient.
+    /// The patient it belongs to; a patient has at most one account.
     pub patient_id: i64,
     /// Sign-in name (the email address by default), stored lower-case.
     pub username: String,
     /// Argon2id PHC string; `None` until the patient sets a password.
     #[serde(skip)]
     pub password_hash: Option<String>,
-    /// When created.
+    /// When it was created, ns since the Unix epoch.
     pub created_at_ns: i64,
     /// When the account was confirmed (it can sign in only then).
     pub confirmed_at_ns: Option<i64>,
@@ -148,7 +147,7 @@ pub async fn by_username(
     )?)
 }
 
-/// One account.
+/// The organisation's portal account `id`, or [`Error::NotFound`].
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<PortalAccount> {
     let sql = format!("SELECT {COLUMNS} FROM portal_accounts WHERE org_id = $1 AND id = $2");
     rows!(exec, fetch_optional, PortalAccount, &sql, org, id)?
@@ -305,7 +304,7 @@ async fn insert(
 /// What a change of the patient's address did to their account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddressChanged {
-    /// The username afterwards.
+    /// The username now: the new address if it followed the old one, else unchanged.
     pub username: String,
     /// Whether the account had a password, now dropped.
     pub password_dropped: bool,
@@ -451,7 +450,8 @@ pub enum TokenState {
     Used,
     /// Its time is up.
     Expired,
-    /// No such link.
+    /// No link of this purpose has this token in the organisation (mistyped, cut
+    /// short, or never sent).
     Unknown,
 }
 

@@ -17,13 +17,12 @@ use crate::portal_access::{self, INVITATION_NS, PortalAccount, token_hash};
 /// A sign-up waiting for its link.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct PendingSignup {
-    /// Row id.
     pub id: i64,
     /// The address signed up with (lower-case): the future username.
     pub email: String,
-    /// First name typed.
+    /// The names typed at sign-up, trimmed: used only if the sign-up needs a new patient
+    /// (no patient, or several, with the address).
     pub first_name: String,
-    /// Last name typed.
     pub last_name: String,
     /// Argon2id PHC string of the password chosen at sign-up.
     pub password_hash: String,
@@ -35,11 +34,9 @@ pub struct PendingSignup {
 /// address well-formed, password strong, CAPTCHA solved).
 #[derive(Clone, Debug)]
 pub struct NewSignup<'a> {
-    /// The address, lower-case.
+    /// Stored trimmed and lower-cased, as the username it will become.
     pub email: &'a str,
-    /// First name.
     pub first_name: &'a str,
-    /// Last name.
     pub last_name: &'a str,
     /// Argon2id PHC string of the chosen password.
     pub password_hash: &'a str,
@@ -80,11 +77,12 @@ pub async fn record(
 pub enum LinkState {
     /// It works: the sign-up it confirms.
     Valid(PendingSignup),
-    /// It was used.
+    /// It was followed already: the sign-up was completed, or found its address taken.
     Used,
     /// Its time is up.
     Expired,
-    /// No such link.
+    /// No sign-up of the organisation has this token. An expired link can read so too:
+    /// [`record`] deletes the expired sign-ups.
     Unknown,
 }
 

@@ -13,22 +13,21 @@ use crate::schedule_type::{self, ScheduleType, check_clinic};
 /// A practitioner, with the names of their type and home clinic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Practitioner {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
+    /// Scenario key, derived from the name when an admin creates the practitioner, and
+    /// kept when they are renamed.
     pub key: String,
-    /// Name.
     pub name: String,
-    /// Their practitioner type.
+    /// Their practitioner type: a service limited to a type is offered only by
+    /// practitioners of that type.
     pub type_id: i64,
-    /// That type's name.
     pub type_name: String,
     /// The clinic of schedule types usable at any clinic, when the availability
     /// record names none.
     pub home_clinic_id: i64,
-    /// That clinic's name.
     pub home_clinic_name: String,
-    /// Email, if known.
+    /// A contact address in normal form, `None` when not given; Openslot sends it no
+    /// mail.
     pub email: Option<String>,
     /// An inactive practitioner has no slots and takes no bookings.
     pub active: bool,
@@ -36,10 +35,11 @@ pub struct Practitioner {
     pub bookable_in_portal: bool,
 }
 
-/// What an admin enters for a practitioner.
+/// What an admin enters for a practitioner: the fields of [`Practitioner`] that are
+/// not derived.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct PractitionerInput {
-    /// Name.
+    /// Required, at most 100 characters once trimmed.
     pub name: String,
     /// A practitioner type of the organisation.
     pub type_id: i64,
@@ -47,9 +47,7 @@ pub struct PractitionerInput {
     pub home_clinic_id: i64,
     /// Email (blank = none).
     pub email: Option<String>,
-    /// Active.
     pub active: bool,
-    /// Bookable in the portal.
     pub bookable_in_portal: bool,
 }
 
@@ -113,7 +111,8 @@ pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<Practitioner>> {
     Ok(rows!(exec, fetch_all, Practitioner, &sql, org)?)
 }
 
-/// One practitioner.
+/// The organisation's practitioner `id`, or [`Error::NotFound`] (also for another
+/// organisation's practitioner).
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Practitioner> {
     let sql = format!("{SELECT} WHERE p.org_id = $1 AND p.id = $2");
     rows!(exec, fetch_optional, Practitioner, &sql, org, id)?.ok_or(Error::NotFound("practitioner"))

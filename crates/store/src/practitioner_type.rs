@@ -11,14 +11,13 @@ use crate::db::{Exec, Tx, execute, rows, scalar};
 use crate::error::{Error, Result};
 use crate::keys::{self, Kind};
 
-/// A practitioner type.
+/// A practitioner type, with how many practitioners and services use it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PractitionerType {
-    /// Row id.
     pub id: i64,
-    /// Scenario id (the practitioners' `type`).
+    /// Scenario key (the practitioners' `type`).
     pub key: String,
-    /// Name.
+    /// Unique in the organisation, ignoring case.
     pub name: String,
     /// How many practitioners have this type.
     pub practitioners: i64,
@@ -36,7 +35,8 @@ impl PractitionerType {
 /// What an admin enters for a practitioner type.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 pub struct PractitionerTypeInput {
-    /// Name.
+    /// Required, at most 100 characters once trimmed, and not another type's name
+    /// (ignoring case).
     pub name: String,
 }
 
@@ -84,14 +84,15 @@ pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<PractitionerType>> {
     Ok(rows!(exec, fetch_all, PractitionerType, &sql, org)?)
 }
 
-/// One practitioner type.
+/// The organisation's practitioner type `id`, or [`Error::NotFound`] (also for
+/// another organisation's).
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<PractitionerType> {
     let sql = format!("{SELECT} WHERE t.org_id = $1 AND t.id = $2");
     rows!(exec, fetch_optional, PractitionerType, &sql, org, id)?
         .ok_or(Error::NotFound("practitioner type"))
 }
 
-/// Creates a practitioner type.
+/// Creates a practitioner type under a new key derived from its name.
 pub async fn create(
     tx: &mut Tx,
     org: i64,

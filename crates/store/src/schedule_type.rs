@@ -15,21 +15,20 @@ use crate::practitioner_type::count;
 /// warning: the clinic may have reasons, but should know the text is hard to read.
 pub const MIN_CONTRAST_RATIO: f64 = slot_engine::Color::MIN_TEXT_CONTRAST;
 
-/// A schedule type.
+/// A schedule type (see the module docs), with its clinic's name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ScheduleType {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
+    /// Scenario key, derived from the name when an admin creates the schedule type, and
+    /// kept when it is renamed.
     pub key: String,
     /// Optional short code, unique in the organisation.
     pub code: Option<String>,
-    /// Name.
     pub name: String,
     /// The one clinic it is for, or `None`: any clinic (the availability record's
     /// clinic, else the practitioner's home clinic).
     pub clinic_id: Option<i64>,
-    /// That clinic's name.
+    /// The clinic's name; `None` with `clinic_id`.
     pub clinic_name: Option<String>,
     /// Length of an appointment booked without a service, minutes.
     pub default_duration_minutes: i64,
@@ -37,9 +36,10 @@ pub struct ScheduleType {
     pub allow_conflicts: bool,
     /// Whether telehealth appointments may be booked in it.
     pub telehealth: bool,
-    /// Background colour, `#rrggbb`.
+    /// The colour calendars fill its blocks and appointments with, `#rrggbb` in lower
+    /// case.
     pub background_color: String,
-    /// Font colour, `#rrggbb`.
+    /// The colour of text on that fill, `#rrggbb` in lower case.
     pub font_color: String,
 }
 
@@ -63,24 +63,23 @@ pub fn contrast_ratio(background: &str, font: &str) -> Option<f64> {
     Some(background.contrast_ratio(font))
 }
 
-/// What an admin enters for a schedule type.
+/// What an admin enters for a schedule type: the fields of [`ScheduleType`] that are
+/// not derived.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct ScheduleTypeInput {
-    /// Optional short code (blank = none).
+    /// Optional short code (blank = none), at most 32 characters.
     pub code: Option<String>,
-    /// Name.
+    /// Required, at most 100 characters once trimmed.
     pub name: String,
     /// A clinic of the organisation, or `None` for any clinic.
     pub clinic_id: Option<i64>,
     /// 1 ..= 1440 minutes.
     pub default_duration_minutes: i64,
-    /// Allow conflicts.
     pub allow_conflicts: bool,
-    /// Allow telehealth appointments.
     pub telehealth: bool,
-    /// `#rrggbb`.
+    /// `#rrggbb`, in either case.
     pub background_color: String,
-    /// `#rrggbb`.
+    /// `#rrggbb`, in either case; a pair below [`MIN_CONTRAST_RATIO`] is still saved.
     pub font_color: String,
 }
 
@@ -211,14 +210,15 @@ pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<ScheduleType>> {
     Ok(rows!(exec, fetch_all, ScheduleType, &sql, org)?)
 }
 
-/// One schedule type.
+/// The organisation's schedule type `id`, or [`Error::NotFound`] (also for another
+/// organisation's).
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<ScheduleType> {
     let sql = format!("{SELECT} WHERE st.org_id = $1 AND st.id = $2");
     rows!(exec, fetch_optional, ScheduleType, &sql, org, id)?
         .ok_or(Error::NotFound("schedule type"))
 }
 
-/// Creates a schedule type.
+/// Creates a schedule type under a new key derived from its name.
 pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<ScheduleType> {
     let c = check(input)?;
     if let Some(clinic) = input.clinic_id {
@@ -247,7 +247,7 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<
     get(tx.exec(), org, id).await
 }
 
-/// Saves a schedule type.
+/// Saves a schedule type's fields; its key stays.
 pub async fn update(
     tx: &mut Tx,
     org: i64,

@@ -13,13 +13,12 @@ use crate::schedule_type::{self, ScheduleType};
 /// A service, with the name of the practitioner type it asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Service {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
+    /// Scenario key, derived from the name when an admin creates the service, and kept
+    /// when it is renamed.
     pub key: String,
     /// Optional short code, unique in the organisation.
     pub code: Option<String>,
-    /// Name.
     pub name: String,
     /// Shown to patients in the portal.
     pub description: Option<String>,
@@ -32,24 +31,24 @@ pub struct Service {
     pub portal_conflicts: i64,
     /// The practitioner type that gives it, or `None`: any type.
     pub practitioner_type_id: Option<i64>,
-    /// That type's name.
+    /// The type's name; `None` with `practitioner_type_id`.
     pub practitioner_type_name: Option<String>,
 }
 
-/// What an admin enters for a service.
+/// What an admin enters for a service: the fields of [`Service`] that are not derived,
+/// and its schedule types.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct ServiceInput {
-    /// Optional short code (blank = none).
+    /// Optional short code (blank = none), at most 32 characters.
     pub code: Option<String>,
-    /// Name.
+    /// Required, at most 100 characters once trimmed.
     pub name: String,
-    /// Shown in the portal (blank = none).
+    /// Shown in the portal (blank = none), at most 2000 characters.
     pub description: Option<String>,
     /// 1 ..= 1440 minutes.
     pub duration_minutes: i64,
-    /// Book from portal.
     pub book_from_portal: bool,
-    /// 1 ..= 10000.
+    /// 1 ..= 10000; 1 means one patient per slot.
     pub portal_conflicts: i64,
     /// A practitioner type of the organisation, or `None` for any.
     pub practitioner_type_id: Option<i64>,
@@ -215,7 +214,8 @@ pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<Service>> {
     Ok(rows!(exec, fetch_all, Service, &sql, org)?)
 }
 
-/// One service.
+/// The organisation's service `id`, or [`Error::NotFound`] (also for another
+/// organisation's).
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Service> {
     let sql = format!("{SELECT} WHERE s.org_id = $1 AND s.id = $2");
     rows!(exec, fetch_optional, Service, &sql, org, id)?.ok_or(Error::NotFound("service"))
@@ -245,7 +245,7 @@ pub async fn schedule_type_links(exec: Exec<'_>, org: i64) -> Result<Vec<(i64, i
     )?)
 }
 
-/// Creates a service.
+/// Creates a service under a new key derived from its name, with its schedule types.
 pub async fn create(tx: &mut Tx, org: i64, input: &ServiceInput) -> Result<Service> {
     let c = check(input)?;
     check_references(tx, org, -1, input, &c).await?;

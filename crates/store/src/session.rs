@@ -4,7 +4,8 @@
 use crate::db::{Db, execute, rows};
 use crate::error::Result;
 
-/// A stored session.
+/// A session as the database keeps it; what `data` holds is the web's session layer's
+/// business (a tower-sessions record).
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredSession {
     /// The session's data (JSON text).
@@ -69,7 +70,8 @@ pub async fn extend(db: &Db, id_hash: &[u8], expires_at_ns: i64) -> Result<()> {
     Ok(())
 }
 
-/// Deletes a session.
+/// Deletes a session; one already gone is no error. A request still holding it cannot
+/// bring it back ([`save`] only updates).
 pub async fn delete(db: &Db, id_hash: &[u8]) -> Result<()> {
     let mut tx = db.begin().await?;
     execute!(

@@ -60,13 +60,13 @@ pub enum Kind {
     NoOpenSlots,
 }
 
-/// The page that fixes a problem.
+/// The page that fixes a problem, with the row id of what the page is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "page", content = "id", rename_all = "snake_case")]
 pub enum Fix {
-    /// The service's page.
+    /// The service's page: its portal switch, schedule types and practitioner type.
     Service(i64),
-    /// The practitioner's page.
+    /// The practitioner's page: active, bookable in the portal, schedule types.
     Practitioner(i64),
     /// The practitioner's availability records.
     Availability(i64),
@@ -83,7 +83,7 @@ pub enum Fix {
 /// One thing that keeps a service or practitioner from the portal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// What kind.
+    /// What kind, for code; `message` says it for people.
     pub kind: Kind,
     /// In words a clinic admin understands, naming what is involved.
     pub message: String,
@@ -91,14 +91,11 @@ pub struct Problem {
     pub fix: Fix,
 }
 
-/// A service's check.
+/// What the check found for one service: its open slots, and what holds it back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ServiceCheck {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
     pub key: String,
-    /// Name.
     pub name: String,
     /// Whether "Book from portal" is on.
     pub book_from_portal: bool,
@@ -108,14 +105,12 @@ pub struct ServiceCheck {
     pub problems: Vec<Problem>,
 }
 
-/// A practitioner's check.
+/// What the check found for one practitioner: their open slots, and what holds them
+/// back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PractitionerCheck {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
     pub key: String,
-    /// Name.
     pub name: String,
     /// Open slots in the coming weeks, all their online services together.
     pub open_slots: usize,
@@ -123,7 +118,8 @@ pub struct PractitionerCheck {
     pub problems: Vec<Problem>,
 }
 
-/// The whole check.
+/// The whole check: every service and every practitioner, over the [`HORIZON_DAYS`] days
+/// from today.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// The first date looked at (today, in the first clinic's timezone).
@@ -178,7 +174,7 @@ async fn restricted_patients(exec: &mut Exec<'_>, org: i64) -> Result<Vec<Restri
     Ok(out)
 }
 
-/// `a, b and c`.
+/// The items joined for a sentence: `a, b and c`.
 fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
@@ -187,7 +183,7 @@ fn and_list(items: &[String]) -> String {
     }
 }
 
-/// `Physiotherapy or Massage`.
+/// The items joined for a sentence: `Physiotherapy, Massage or Acupuncture`.
 fn or_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
@@ -782,9 +778,7 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
 /// wall-clock time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Question {
-    /// The service.
     pub service: i64,
-    /// The practitioner.
     pub practitioner: i64,
     /// The date, in the clinic's timezone.
     pub date: Date,

@@ -7,7 +7,7 @@ use crate::db::{Exec, Tx, execute, rows};
 use crate::email::normalise_email;
 use crate::error::{Error, Result, unique_as};
 
-/// A staff role.
+/// A staff role: what a staff user may see and change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -20,7 +20,8 @@ pub enum Role {
 }
 
 impl Role {
-    /// The stored spelling.
+    /// The spelling the database stores and [`Role::parse`] reads: `admin`,
+    /// `front_desk` or `practitioner`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
@@ -52,27 +53,26 @@ impl Role {
     }
 }
 
-/// A staff user.
+/// A staff account: someone of the clinic who signs in to the staff pages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct StaffUser {
-    /// Row id.
     pub id: i64,
-    /// The organisation.
+    /// The organisation it belongs to: someone who works for two has two accounts.
     pub org_id: i64,
     /// Sign-in address (unique in the organisation, stored lower-case).
     pub email: String,
-    /// Display name.
+    /// The person's name as staff pages show it; never empty.
     pub name: String,
     /// `admin`, `front_desk` or `practitioner`.
     pub role: String,
     /// For the practitioner role: whose schedule they see.
     pub practitioner_id: Option<i64>,
-    /// Argon2id PHC string.
+    /// Argon2id PHC string of the password; never serialised.
     #[serde(skip)]
     pub password_hash: String,
     /// Whether they may sign in.
     pub active: bool,
-    /// When created.
+    /// When the account was created, ns since the Unix epoch.
     pub created_at_ns: i64,
     /// Moves whenever the password changes or the account is stopped; a session opened
     /// under another epoch has ended.
@@ -80,7 +80,8 @@ pub struct StaffUser {
 }
 
 impl StaffUser {
-    /// The role.
+    /// The role; a spelling the schema would not have stored reads as the least one,
+    /// [`Role::Practitioner`].
     pub fn role(&self) -> Role {
         Role::parse(&self.role).unwrap_or(Role::Practitioner)
     }
@@ -91,19 +92,19 @@ const COLUMNS: &str = "id, org_id, email, name, role, practitioner_id, password_
 /// A new staff user.
 #[derive(Clone, Debug)]
 pub struct NewStaff<'a> {
-    /// Sign-in address.
+    /// Sign-in address, saved in its normal form; unique in the organisation.
     pub email: &'a str,
-    /// Display name.
+    /// The person's name; required, saved trimmed.
     pub name: &'a str,
-    /// Role.
     pub role: Role,
-    /// For the practitioner role.
+    /// For the practitioner role: whose schedule they see.
     pub practitioner_id: Option<i64>,
-    /// Argon2id PHC string.
+    /// Argon2id PHC string of the password, hashed by the caller.
     pub password_hash: &'a str,
 }
 
-/// Creates a staff user.
+/// Creates an active staff user; an address already used in the organisation is
+/// refused naming `email`.
 pub async fn create(tx: &mut Tx, org: i64, new: &NewStaff<'_>, now_ns: i64) -> Result<StaffUser> {
     let email = normalise_email(new.email)?;
     if new.name.trim().is_empty() {

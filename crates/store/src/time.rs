@@ -13,13 +13,14 @@ pub trait Clock: Send + Sync + fmt::Debug {
     /// Nanoseconds since the Unix epoch.
     fn now_ns(&self) -> i64;
 
-    /// The current instant.
+    /// The current instant. Panics if the clock reads outside the engine's years, 2000
+    /// to 2199.
     fn now(&self) -> Instant {
         Instant::from_unix_nanos(self.now_ns()).expect("the clock is within 2000..=2199")
     }
 }
 
-/// The system clock.
+/// The operating system's clock, which `openslot serve` and the command line read.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock;
 
@@ -41,7 +42,7 @@ impl FixedClock {
         FixedClock(AtomicI64::new(at.unix_nanos()))
     }
 
-    /// Sets the time.
+    /// Sets the clock to `at`, which may be earlier than it reads.
     pub fn set(&self, at: Instant) {
         self.0.store(at.unix_nanos(), Ordering::SeqCst);
     }

@@ -16,16 +16,17 @@ use crate::setup_cache::Services;
 use crate::time::instant;
 use crate::time::{DAY_NS, day_start_ns};
 
-/// What to load.
+/// What [`load`] reads: some practitioners' setup and appointments over a range of
+/// dates, for one service or none.
 #[derive(Clone, Debug)]
 pub struct Window {
     /// The service (`None`: no service, e.g. a staff booking by schedule type).
     pub service: Option<i64>,
     /// The practitioners (`None`: all).
     pub practitioners: Option<Vec<i64>>,
-    /// The first date.
+    /// The first date; each clinic's slots are dated in its own zone.
     pub from: Date,
-    /// The last date.
+    /// The last date, inclusive.
     pub to: Date,
     /// An appointment to leave out (the one being moved).
     pub skip_appointment: Option<i64>,
@@ -34,7 +35,8 @@ pub struct Window {
 /// A model of the window, with the row ids of what it names.
 #[derive(Debug)]
 pub struct EngineInput {
-    /// The validated model.
+    /// The engine's model of the window, which speaks in model indices: the methods
+    /// below map them to and from row ids.
     pub model: Model,
     pub(crate) ids: Arc<Ids>,
 }
@@ -147,17 +149,16 @@ pub(crate) async fn scenario(
 /// A question for open slots, in row ids.
 #[derive(Clone, Debug)]
 pub struct SlotRequest {
-    /// The service row.
+    /// A service bookable from the portal.
     pub service: i64,
     /// Limit to these practitioner rows (a patient's available practitioners).
     pub practitioners: Option<Vec<i64>>,
-    /// The dates.
+    /// The first date searched; at most 366 dates from `from` to `to`, inclusive.
     pub from: Date,
-    /// The last date.
     pub to: Date,
-    /// Now.
+    /// When the question is asked: minimum notice and days ahead count from it.
     pub now: Instant,
-    /// Only telehealth.
+    /// Whether to offer only slots whose schedule type allows telehealth (rule 8).
     pub telehealth: bool,
 }
 
@@ -193,20 +194,17 @@ pub async fn open_slots(
     Ok((input, slots))
 }
 
-/// A question for open slots, in scenario ids (the command line's `slots --org`).
+/// A [`SlotRequest`] in scenario keys instead of row ids (the command line's
+/// `slots --org`).
 #[derive(Clone, Debug)]
 pub struct KeyedSlotRequest {
-    /// The service's id.
+    /// The service's scenario key; an unknown key is refused naming the service.
     pub service: String,
-    /// Limit to these practitioners' ids.
+    /// Limit to these practitioners, by scenario key.
     pub practitioners: Option<Vec<String>>,
-    /// The first date.
     pub from: Date,
-    /// The last date.
     pub to: Date,
-    /// Now.
     pub now: Instant,
-    /// Only telehealth.
     pub telehealth: bool,
 }
 

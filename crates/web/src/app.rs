@@ -44,7 +44,9 @@ const URI_LIMIT: usize = 8 * 1024;
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-/// The whole application.
+/// The whole application: the staff and portal pages, the API with
+/// `/api/openapi.json`, and the layers every request passes (sessions, CSRF, size and
+/// time limits, security headers, response counts, tracing).
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = crate::routes::api_document();
     let openapi_json =

@@ -35,7 +35,7 @@ enum Command {
     Export(ExportArgs),
     /// Run the web server.
     Serve(ServeArgs),
-    /// Manage staff accounts.
+    /// Manage the staff accounts stored in the database.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Check one proposed booking against a scenario: a portal booking by default,
@@ -45,7 +45,7 @@ enum Command {
     GenClinic(GenClinicArgs),
 }
 
-/// `openslot admin …`.
+/// The subcommands of `openslot admin`.
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Create a staff account (the first admin of an organisation, for instance); the

@@ -21,7 +21,7 @@ pub(crate) fn rfc3339(ns: i64, tz: Tz) -> String {
     local(ns, tz).to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-/// `09:00–09:45`.
+/// The appointment's start and end in its clinic's wall-clock time: `09:00–09:45`.
 pub(crate) fn time_span(entry: &Entry) -> String {
     let tz = entry.zone();
     format!(

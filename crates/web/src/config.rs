@@ -46,7 +46,7 @@ pub const DEFAULT_MAILBOX: &str = "mailbox";
 pub struct MailConfig {
     /// The `From` of every message, and the organiser of calendar invitations.
     pub from: Mailbox,
-    /// Where messages go.
+    /// SMTP when `--smtp-host` is given, else the `--mailbox` folder.
     pub transport: MailTransport,
 }
 
@@ -62,7 +62,7 @@ impl Default for MailConfig {
     }
 }
 
-/// Where messages go.
+/// Where the background sender hands messages over.
 #[derive(Clone, Debug)]
 pub enum MailTransport {
     /// An SMTP server (production).

@@ -15,14 +15,14 @@ use crate::clinic_time;
 pub const SCENARIO: &str = include_str!("../demo/demo.json");
 const ANCHOR_MONDAY: (i32, u32, u32) = (2026, 11, 30);
 
-/// The demo's slug.
+/// The demo organisation's slug: its portal is `/o/demo/portal`.
 pub const SLUG: &str = "demo";
 /// The demo's organisation name.
 pub const NAME: &str = "Lakeshore Physio & Wellness";
 
-/// A demo account: (email, password, role).
+/// The demo's admin account, `(email, password)`; `serve --demo` prints both.
 pub const ADMIN: (&str, &str) = ("admin@demo.example", "open-slot-demo-admin");
-/// The front-desk account.
+/// The demo's front-desk account, `(email, password)`.
 pub const FRONT_DESK: (&str, &str) = ("desk@demo.example", "open-slot-demo-desk");
 
 /// The demo scenario with its appointments, time off and holidays moved by whole weeks

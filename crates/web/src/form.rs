@@ -22,7 +22,8 @@ pub struct FormData {
 }
 
 impl FormData {
-    /// Parses a body.
+    /// Parses a body. It never fails: bytes that are not UTF-8 become U+FFFD, and the
+    /// handler's checks refuse what makes no sense.
     pub fn parse(body: &[u8]) -> Self {
         FormData {
             fields: form_urlencoded::parse(body).into_owned().collect(),
@@ -91,7 +92,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
 pub struct FieldErrors(BTreeMap<String, String>);
 
 impl FieldErrors {
-    /// No errors.
+    /// No errors yet: a form shown for the first time.
     pub fn new() -> Self {
         Self::default()
     }

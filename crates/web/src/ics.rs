@@ -52,9 +52,9 @@ pub struct IcsAppointment {
     pub zone: Tz,
     /// The clinic (the event's `LOCATION`).
     pub clinic_name: String,
-    /// The practitioner seen.
+    /// The practitioner seen: the `SUMMARY` reads `{service} with {practitioner}`.
     pub practitioner_name: String,
-    /// The service booked.
+    /// The service booked, first in the `SUMMARY`.
     pub service_name: String,
     /// The patient's name (the attendee's `CN`).
     pub patient_name: String,
@@ -85,7 +85,8 @@ pub enum IcsMethod {
 }
 
 impl IcsMethod {
-    /// The `METHOD` value.
+    /// The calendar's `METHOD` line, which the email's `text/calendar` part repeats as
+    /// its `method` parameter.
     pub fn as_str(self) -> &'static str {
         match self {
             IcsMethod::Request => "REQUEST",

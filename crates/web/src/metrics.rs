@@ -3,7 +3,8 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The server's counters.
+/// The counters of this server process since it started; with several instances,
+/// each counts its own.
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Requests answered, by class of status.
@@ -18,9 +19,9 @@ pub struct Metrics {
     pub bookings: AtomicU64,
     /// Bookings refused because the slot was taken or not offered.
     pub booking_conflicts: AtomicU64,
-    /// Slot searches answered.
+    /// Searches for open slots the portal answered (`openslot_slot_queries_total`).
     pub slot_queries: AtomicU64,
-    /// Sign-in attempts refused by the rate limit.
+    /// Sign-in and sign-up attempts refused by a rate limit.
     pub rate_limited: AtomicU64,
 }
 

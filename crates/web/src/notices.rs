@@ -16,11 +16,13 @@ use crate::state::AppState;
 pub struct AppointmentContext {
     /// The organisation's name (the sender people recognise).
     pub org_name: String,
-    /// The organisation's slug.
+    /// The organisation's slug; no email reads it, since links are built on `portal_url`.
     pub org_slug: String,
-    /// The portal's address.
+    /// The portal's address, `{public_url}/o/{slug}/portal`, which the emails' links
+    /// start with.
     pub portal_url: String,
-    /// The patient's email.
+    /// Where the emails go; when blank there is nobody to tell
+    /// ([`AppointmentContext::for_patient`]).
     pub patient_email: String,
     /// The patient's first name.
     pub patient_first_name: String,
@@ -30,7 +32,7 @@ pub struct AppointmentContext {
     pub organiser_email: String,
     /// The server's public URL (the domain of calendar event ids).
     pub public_url: String,
-    /// The practitioner's name.
+    /// The practitioner's name: emails speak of `{service} with {practitioner}`.
     pub practitioner_name: String,
     /// The service's name, if any.
     pub service_name: Option<String>,

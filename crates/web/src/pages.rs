@@ -9,11 +9,11 @@ use crate::error::AppError;
 /// The frame of every page.
 #[derive(Clone, Debug, Default)]
 pub struct Layout {
-    /// The page's title.
+    /// The page's own title; the `<title>` adds the organisation's name and `Openslot`.
     pub title: String,
     /// The organisation's slug (empty outside one).
     pub org_slug: String,
-    /// The organisation's name.
+    /// The organisation's name, shown as the brand (empty outside one: `Openslot`).
     pub org_name: String,
     /// The signed-in staff user's name (empty when none).
     pub staff_name: String,
@@ -61,11 +61,12 @@ pub fn hhmm(minutes: i64) -> String {
 /// The frame of every portal page.
 #[derive(Clone, Debug, Default)]
 pub struct PortalLayout {
-    /// The page's title.
+    /// The page's own title; the `<title>` adds the organisation's name.
     pub title: String,
-    /// The organisation's slug.
+    /// The organisation's slug, which every link of the portal starts with
+    /// (`/o/{slug}/portal/…`).
     pub org_slug: String,
-    /// The organisation's name.
+    /// The organisation's name, shown as the brand, linking to the portal's home.
     pub org_name: String,
     /// The signed-in patient's first name (empty when nobody is signed in).
     pub patient_name: String,

@@ -20,7 +20,8 @@ pub struct AppState(Arc<Inner>);
 /// The parts of [`AppState`].
 #[derive(Debug)]
 pub struct Inner {
-    /// The database.
+    /// The database: [`Db::conn`] for reads, [`Db::begin`] for a transaction that
+    /// writes.
     pub db: Db,
     /// Where "now" comes from (a fixed clock in tests).
     pub clock: Arc<dyn Clock>,

@@ -45,11 +45,8 @@ pub use records::{create, delete, get, list, practitioner, update};
 /// The practitioner whose records are edited, with what the editor shows of them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PractitionerSummary {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
     pub key: String,
-    /// Name.
     pub name: String,
     /// The home clinic's row id (the clinic of blocks when neither the schedule type
     /// nor the record names one).
@@ -61,26 +58,23 @@ pub struct PractitionerSummary {
 /// A schedule type, as the grid editor needs it: to paint with, and its colours.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct ScheduleTypeSummary {
-    /// Row id.
     pub id: i64,
-    /// Scenario id.
     pub key: String,
-    /// Name.
     pub name: String,
-    /// Optional short code.
+    /// Its short code, if it has one, shown beside the name in the editor's legend.
     pub code: Option<String>,
     /// Its clinic, or `None` when usable at any clinic.
     pub clinic_id: Option<i64>,
-    /// Background colour, `#rrggbb`.
+    /// The colour the editor paints its cells in, `#rrggbb`.
     pub background_color: String,
-    /// Font colour, `#rrggbb`.
+    /// The colour of text on those cells, `#rrggbb`.
     pub font_color: String,
 }
 
 /// Days and a wall-clock range: a portal block, or the shape of a block.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Span {
-    /// Weekdays, Monday first.
+    /// The weekdays it covers, Monday first, none twice.
     pub days: Vec<Weekday>,
     /// Start, on the resolution grid.
     pub start: WallTime,
@@ -91,9 +85,9 @@ pub struct Span {
 /// A stored block of one schedule type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
-    /// Weekdays, Monday first.
+    /// The weekdays it covers, Monday first, none twice.
     pub days: Vec<Weekday>,
-    /// Start.
+    /// Start, on the resolution grid.
     pub start: WallTime,
     /// End (up to 24:00).
     pub end: WallTime,
@@ -106,7 +100,6 @@ pub struct Block {
 /// A stored availability record with its blocks and portal overlay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
-    /// Row id.
     pub id: i64,
     /// The practitioner's row id.
     pub practitioner_id: i64,
@@ -133,7 +126,7 @@ impl Record {
 /// What an admin enters for a record.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RecordInput {
-    /// `YYYY-MM-DD`.
+    /// The first date in force, `YYYY-MM-DD`.
     pub start_date: String,
     /// `YYYY-MM-DD`, or `None` (or blank) for an open-ended record.
     pub end_date: Option<String>,

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 pub enum Layer {
     /// Availability of the schedule type with this row id.
     ScheduleType(i64),
-    /// Customize Portal Availability.
+    /// The portal overlay ("Customize Portal Availability"): which available cells
+    /// patients may book online.
     Portal,
 }
 
@@ -76,7 +77,7 @@ impl Painting {
         painting
     }
 
-    /// The cell size.
+    /// The cell size it was painted at: the organisation's resolution.
     pub fn resolution(&self) -> Resolution {
         self.resolution
     }

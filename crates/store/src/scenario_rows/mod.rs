@@ -25,7 +25,8 @@ pub(crate) use fetch::window_appointments;
 /// What to load besides the setup.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Selection {
-    /// The patients.
+    /// Every patient with their available practitioners (export and import need them;
+    /// slot queries do not).
     pub(crate) patients: bool,
     /// Every appointment, cancelled included, with all their references.
     pub(crate) appointments: bool,

@@ -24,9 +24,9 @@ use crate::state::AppState;
 pub struct PatientSession {
     /// The organisation signed in to.
     pub org_id: i64,
-    /// The patient.
+    /// The patient signed in as; the session ends if the account stops being theirs.
     pub patient_id: i64,
-    /// Their portal account.
+    /// The portal account signed in with, read again on every request.
     pub account_id: i64,
     /// The account's session epoch when signing in: once the credentials change, the
     /// epoch moves and this session has ended.
@@ -40,13 +40,13 @@ pub const PATIENT_KEY: &str = "patient";
 /// The signed-in patient of the request's organisation.
 #[derive(Clone, Debug)]
 pub struct Patient {
-    /// The organisation.
+    /// The organisation named in the request's address, which the session belongs to.
     pub org: Organisation,
-    /// The patient.
+    /// The patient's row, as read on this request.
     pub patient: PatientRow,
     /// Their portal account id.
     pub account_id: i64,
-    /// The session.
+    /// The session (for CSRF tokens and signing out).
     pub session: Session,
 }
 

@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for Org {
 pub struct StaffSession {
     /// The organisation signed in to.
     pub org_id: i64,
-    /// The staff user.
+    /// The staff user signed in as, read again on every request.
     pub staff_id: i64,
     /// The user's session epoch when signing in: once the password changes or the
     /// account is stopped, the epoch moves and this session has ended.
@@ -66,9 +66,10 @@ pub const STAFF_KEY: &str = "staff";
 /// The signed-in staff user of the request's organisation, with the organisation.
 #[derive(Clone, Debug)]
 pub struct Staff {
-    /// The organisation.
+    /// The organisation named in the request's address, which the session belongs to.
     pub org: Organisation,
-    /// The staff user.
+    /// The staff user's row, as read on this request (active, with the session's
+    /// epoch).
     pub user: StaffUser,
     /// The session (for CSRF tokens and signing out).
     pub session: Session,

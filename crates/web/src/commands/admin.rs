@@ -12,10 +12,11 @@ use crate::commands::{DatabaseArgs, Failure, block_on, connect};
 /// Arguments of `openslot admin create`.
 #[derive(Debug, Args)]
 pub struct AdminCreateArgs {
-    /// The organisation's slug.
+    /// The organisation's slug; an organisation with this slug (and name) is created if
+    /// there is none.
     #[arg(long, value_name = "SLUG")]
     pub org: String,
-    /// The sign-in email.
+    /// The sign-in address, unique in the organisation.
     #[arg(long, value_name = "EMAIL")]
     pub email: String,
     /// The person's name (default: the email's local part).

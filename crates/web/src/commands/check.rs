@@ -15,7 +15,7 @@ pub struct CheckArgs {
     /// `now` and the patient's practitioners.
     #[arg(long, value_name = "FILE")]
     pub scenario: PathBuf,
-    /// The practitioner's id.
+    /// The practitioner, by their id in the scenario.
     #[arg(long, value_name = "ID")]
     pub practitioner: String,
     /// The proposed start, RFC 3339 with an offset.

@@ -11,7 +11,7 @@ use crate::commands::Failure;
 /// Arguments of `openslot gen-clinic`.
 #[derive(Debug, Args)]
 pub struct GenClinicArgs {
-    /// Number of practitioners.
+    /// How many practitioners the clinic has, 1 to 100000.
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub practitioners: u32,
     /// Number of days queried, from Monday 2030-01-07.

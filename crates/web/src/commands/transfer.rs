@@ -29,7 +29,7 @@ pub struct ImportArgs {
 /// Arguments of `openslot export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The organisation's slug.
+    /// The organisation's slug; it must exist.
     #[arg(long, value_name = "SLUG")]
     pub org: String,
     #[command(flatten)]

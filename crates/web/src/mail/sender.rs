@@ -22,7 +22,7 @@ pub const POLL: Duration = Duration::from_secs(2);
 /// What one pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pass {
-    /// Messages delivered.
+    /// Messages handed over (to the SMTP server or the mailbox) and marked sent.
     pub sent: usize,
     /// Attempts that failed (to be retried, or given up after the last attempt).
     pub failed: usize,
