@@ -6,8 +6,8 @@
 //! work (a password hash, a lookup), and the owner of an existing address gets an email
 //! instead.
 //!
-//! One module per door: [`sign_in`], [`sign_up`] and a sign-up's link
-//! ([`signup_link`]), [`forgot`] password, and the invitation and reset [`links`]; here
+//! One module per door: `sign_in`, `sign_up` and a sign-up's link
+//! (`signup_link`), `forgot` password, and the invitation and reset `links`; here
 //! the routes of all of them and what they share.
 
 use askama::Template;
