@@ -105,27 +105,21 @@ enum Pools {
 /// back.
 #[derive(Debug)]
 pub enum Tx {
-    #[allow(missing_docs)]
     Sqlite(Transaction<'static, Sqlite>),
-    #[allow(missing_docs)]
     Postgres(Transaction<'static, Postgres>),
 }
 
 /// A pooled connection for reads.
 #[derive(Debug)]
 pub enum Conn {
-    #[allow(missing_docs)]
     Sqlite(PoolConnection<Sqlite>),
-    #[allow(missing_docs)]
     Postgres(PoolConnection<Postgres>),
 }
 
 /// Something to run a statement on: a transaction's or a pooled connection.
 #[derive(Debug)]
 pub enum Exec<'a> {
-    #[allow(missing_docs)]
     Sqlite(&'a mut SqliteConnection),
-    #[allow(missing_docs)]
     Postgres(&'a mut PgConnection),
 }
 

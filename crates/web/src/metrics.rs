@@ -7,13 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// each counts its own.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// Requests answered, by class of status.
+    /// Requests answered, by class of status (`openslot_http_responses_total{class="2xx"}`
+    /// and its three siblings below).
     pub responses_2xx: AtomicU64,
-    #[allow(missing_docs)]
     pub responses_3xx: AtomicU64,
-    #[allow(missing_docs)]
     pub responses_4xx: AtomicU64,
-    #[allow(missing_docs)]
     pub responses_5xx: AtomicU64,
     /// Appointments booked (portal and staff).
     pub bookings: AtomicU64,
