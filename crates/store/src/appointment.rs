@@ -13,7 +13,7 @@ use crate::db::{Backend, Db, Exec, Tx, execute, rows, scalar, scalar_optional};
 use crate::error::{Conflict, Error, Result};
 use crate::organisation::{self, Organisation};
 use crate::time::Clock;
-use crate::window::{self, Window};
+use crate::window::{self, OpenSlot, SlotRequest, Window};
 
 /// An appointment row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -413,20 +413,55 @@ pub async fn patient_practitioners(
     ))
 }
 
-/// Books a portal appointment: the portal rules (overlay, capacity by
-/// `portal_conflicts`, booking window, the patient's practitioners) decide, checked
-/// under the practitioner's lock. Pending (when the organisation does not auto-accept)
-/// holds the slot like booked.
+/// What a portal booking request comes to. A time the slot rules refuse is an answer,
+/// not an error: the patient is told why and offered the next open times.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortalOutcome {
+    /// Booked (or pending, when the organisation does not auto-accept), or the first
+    /// booking of a retried request.
+    Booked(Booked),
+    /// The time cannot be booked: someone took it, or the slot rules do not offer it.
+    Taken {
+        /// The number of the slot rule that refuses it, in `docs/scenario.md`
+        /// (*Checking one portal booking*).
+        rule: u8,
+        /// Why, in words a patient can read.
+        reason: String,
+        /// The next open times from the one asked for on, with any practitioner
+        /// the patient may book (at most [`NEXT_SLOTS`]).
+        next: Vec<OpenSlot>,
+    },
+}
+
+/// How many next open times a refused portal booking offers.
+pub const NEXT_SLOTS: usize = 5;
+
+/// Books a portal appointment: the patient's practitioners (refused with
+/// [`Error::Forbidden`]), the service's being online ([`Error::NotFound`]) and the slot
+/// rules (overlay, capacity by `portal_conflicts`, booking window) decide, under the
+/// practitioner's lock. Pending (when the organisation does not auto-accept) holds the
+/// slot like booked. A time the rules refuse comes back as [`PortalOutcome::Taken`]
+/// with the next open times, looked up after the lock is let go.
 pub async fn book_portal(
     db: &Db,
     org: &Organisation,
     b: &PortalBooking,
     clock: &dyn Clock,
     notify: Option<Notify<'_>>,
-) -> Result<Booked> {
-    check_idempotency_key(&b.idempotency_key)?;
+) -> Result<PortalOutcome> {
     let mut tx = db.begin().await?;
+    let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
+    if allowed
+        .as_ref()
+        .is_some_and(|list| !list.contains(&b.practitioner))
+    {
+        return Err(Error::Forbidden(
+            "this practitioner is not available to you",
+        ));
+    }
+    crate::portal::service(tx.exec(), org.id, b.service).await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    check_idempotency_key(&b.idempotency_key)?;
     let org = &settings_now(&mut tx, org.id).await?;
     let request = request_hash(&[
         ("portal.patient", Some(b.patient)),
@@ -438,16 +473,7 @@ pub async fn book_portal(
         && let Some(existing) =
             by_idempotency_key(&mut tx, org.id, Actor::Patient(b.patient), key).await?
     {
-        return replay(existing, &request);
-    }
-    let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
-    if allowed
-        .as_ref()
-        .is_some_and(|list| !list.contains(&b.practitioner))
-    {
-        return Err(Error::Forbidden(
-            "this practitioner is not available to you",
-        ));
+        return replay(existing, &request).map(PortalOutcome::Booked);
     }
     let (from, to) = dates_around(b.start);
     let input = window::load(
@@ -467,15 +493,18 @@ pub async fn book_portal(
     let practitioner = input
         .practitioner_ix(b.practitioner)
         .ok_or(Error::NotFound("practitioner"))?;
-    let slot = input
-        .model
-        .check(&query, practitioner, b.start)
-        .map_err(|r| {
-            Error::Conflict(Conflict::Portal {
-                rule: r.rule.number(),
-                reason: r.reason,
-            })
-        })?;
+    let slot = match input.model.check(&query, practitioner, b.start) {
+        Ok(slot) => slot,
+        Err(rejection) => {
+            drop(tx);
+            let next = next_open(db, org, b.service, allowed, b.start, clock).await?;
+            return Ok(PortalOutcome::Taken {
+                rule: rejection.rule.number(),
+                reason: rejection.reason,
+                next,
+            });
+        }
+    };
     let row = NewRow {
         key: None,
         practitioner_id: b.practitioner,
@@ -509,6 +538,45 @@ pub async fn book_portal(
         notify,
     )
     .await
+    .map(PortalOutcome::Booked)
+}
+
+/// The next open times of `service` from `at` on, over two weeks, with any of
+/// `practitioners` (`None`: all). The search reads dates in each clinic's zone, and
+/// `at` may still be the day before in one of them (a Vancouver evening is the next
+/// day in UTC), so it starts from the earliest of the clinics' dates.
+async fn next_open(
+    db: &Db,
+    org: &Organisation,
+    service: i64,
+    practitioners: Option<Vec<i64>>,
+    at: Instant,
+    clock: &dyn Clock,
+) -> Result<Vec<OpenSlot>> {
+    let mut conn = db.conn().await?;
+    let clinics = crate::clinic::all(conn.exec(), org.id).await?;
+    let from = Date::try_from(crate::clinic::earliest_local_date(&clinics, at))
+        .map_err(|e| Error::invalid("from", e.to_string()))?;
+    let to = from.add_days(14).unwrap_or(from);
+    let (input, found) = window::open_slots(
+        &mut conn.exec(),
+        org,
+        &SlotRequest {
+            service,
+            practitioners,
+            from,
+            to,
+            now: clock.now(),
+            telehealth: false,
+        },
+    )
+    .await?;
+    Ok(found
+        .iter()
+        .filter(|s| s.start_instant() >= at)
+        .take(NEXT_SLOTS)
+        .map(|s| input.open_slot(s))
+        .collect())
 }
 
 /// The first booking made with a key, when the request is the same as the one the key

@@ -6,7 +6,7 @@
 //!
 //! - [`db`]: [`Db`] (pools, migrations), [`Tx`], and the macros that run one SQL text
 //!   on either backend.
-//! - [`error`]: [`Error`], with [`Conflict`] for bookings the engine refuses.
+//! - [`error`]: [`Error`], with [`Conflict`] for staff bookings the engine refuses.
 //! - [`time`]: the [`Clock`], and instants stored as nanoseconds.
 //! - [`organisation`]: tenants and their settings.
 //! - `scenario_rows` (crate-private): the loader behind every slot query, which

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use store::appointment::{self, Actor, Move, PortalBooking};
+use store::appointment::{self, Actor, Move, PortalBooking, PortalOutcome};
 use store::keys::Kind;
-use store::{Conflict, Db, Error, Organisation};
+use store::{Db, Error, Organisation};
 
 use crate::{TestDb, at, booking_clinic, both, cell_counts, clock, id};
 
@@ -46,9 +46,9 @@ async fn race_one_slot(db: &Db, practitioner: &str, service: &str, capacity: u32
     let (mut booked, mut refused) = (0, 0);
     for task in tasks {
         match task.await.unwrap() {
-            Ok(_) => booked += 1,
-            Err(Error::Conflict(Conflict::Portal { rule: 11, .. })) => refused += 1,
-            Err(other) => panic!("neither booked nor a conflict: {other}"),
+            Ok(PortalOutcome::Booked(_)) => booked += 1,
+            Ok(PortalOutcome::Taken { rule: 11, .. }) => refused += 1,
+            other => panic!("neither booked nor a conflict: {other:?}"),
         }
     }
     assert_eq!(
@@ -137,11 +137,11 @@ async fn storm_task(
                     idempotency_key: None,
                 };
                 match appointment::book_portal(&db, &org, &booking, &now, None).await {
-                    Ok(b) => {
+                    Ok(PortalOutcome::Booked(b)) => {
                         tally.booked.fetch_add(1, Ordering::SeqCst);
                         mine.push((b.appointment.id, practitioner == ids.lee));
                     }
-                    Err(Error::Conflict(_)) => {}
+                    Ok(PortalOutcome::Taken { .. }) => {}
                     Err(e) => panic!("book: {e}"),
                 }
             }

@@ -307,3 +307,13 @@ pub(crate) async fn cell_counts(
     }
     counts
 }
+
+/// The booking a portal request made, which the test expects to have gone in.
+pub(crate) fn booked(
+    outcome: Result<store::appointment::PortalOutcome, store::Error>,
+) -> store::appointment::Booked {
+    match outcome {
+        Ok(store::appointment::PortalOutcome::Booked(booked)) => booked,
+        other => panic!("expected a booking, got {other:?}"),
+    }
+}

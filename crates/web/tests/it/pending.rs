@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use store::Organisation;
-use store::appointment::PortalBooking;
+use store::appointment::{PortalBooking, PortalOutcome};
 use store::keys::Kind;
 use store::staff::Role;
 
@@ -54,8 +54,10 @@ async fn portal_booking(app: &TestApp, org: &Organisation, patient: &str, start:
         app.clock.as_ref(),
         None,
     )
-    .await
-    .unwrap();
+    .await;
+    let Ok(PortalOutcome::Booked(booked)) = booked else {
+        panic!("expected a booking, got {booked:?}");
+    };
     assert_eq!(booked.appointment.status, "pending");
     booked.appointment.id
 }

@@ -1,10 +1,11 @@
 //! Booking in the portal: choose a service, a practitioner (or the first available),
 //! see open slots day by day, confirm — and My appointments, with cancelling.
 //!
-//! The patient's available practitioners are enforced here and in the store on every
-//! slot query and booking (403 for any other practitioner). The booking is re-checked
-//! under the practitioner's lock at commit; if someone else took the slot the patient is
-//! told so and shown the next open ones.
+//! The patient's available practitioners are enforced on every slot query here and on
+//! every booking by the store (403 for any other practitioner). The store decides a
+//! booking under the practitioner's lock; if someone else took the slot it answers with
+//! the rule, the reason and the next open times, which the page and the API each show
+//! their way.
 
 use std::collections::BTreeMap;
 
@@ -15,12 +16,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use slot_engine::{Date, Instant, Slot};
-use store::appointment::{self, Actor, PortalBooking};
+use store::appointment::{self, Actor, PortalBooking, PortalOutcome};
 use store::portal::{self, AppointmentView, PortalPractitioner, PortalService};
-use store::window::{self, EngineInput, SlotRequest};
+use store::window::{self, EngineInput, OpenSlot, SlotRequest};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -67,8 +68,6 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// How many days one page of slots shows.
 const DAYS_PER_PAGE: i64 = 7;
-/// How many next open slots to offer when the chosen one was taken.
-const NEXT_SLOTS: usize = 5;
 
 /// The practitioners this patient may book, or `None` for all.
 async fn allowed(state: &AppState, p: &Patient) -> Result<Option<Vec<i64>>, AppError> {
@@ -125,17 +124,22 @@ pub struct SlotDto {
     pub time: String,
 }
 
-fn slot_dto(input: &EngineInput, slot: &Slot) -> SlotDto {
-    let start: DateTime<FixedOffset> = slot.start();
-    SlotDto {
-        practitioner_id: input.practitioner_id(slot.practitioner),
-        practitioner_name: input.model.practitioner(slot.practitioner).name.to_string(),
-        clinic_name: input.model.clinic(slot.clinic).name.to_string(),
-        start: start.to_rfc3339(),
-        end: slot.end().to_rfc3339(),
-        date: start.date_naive().to_string(),
-        time: start.format("%H:%M").to_string(),
+impl From<OpenSlot> for SlotDto {
+    fn from(slot: OpenSlot) -> Self {
+        SlotDto {
+            practitioner_id: slot.practitioner_id,
+            practitioner_name: slot.practitioner_name,
+            clinic_name: slot.clinic_name,
+            start: slot.start.to_rfc3339(),
+            end: slot.end.to_rfc3339(),
+            date: slot.start.date_naive().to_string(),
+            time: slot.start.format("%H:%M").to_string(),
+        }
     }
+}
+
+fn slot_dto(input: &EngineInput, slot: &Slot) -> SlotDto {
+    SlotDto::from(input.open_slot(slot))
 }
 
 /// Open slots of a service for a patient over `[from, to]`.
@@ -166,32 +170,8 @@ async fn slots(
     Ok((input, found))
 }
 
-/// The next open slots from `at` on (after a booking found its slot taken).
-async fn next_slots(
-    state: &AppState,
-    p: &Patient,
-    service: i64,
-    practitioners: Option<Vec<i64>>,
-    at: Instant,
-) -> Result<Vec<SlotDto>, AppError> {
-    // The search reads dates in each clinic's zone, and `at` may still be the day
-    // before in one of them (a Vancouver evening is the next day in UTC).
-    let clinics = {
-        let mut conn = state.db.conn().await?;
-        store::clinic::all(conn.exec(), p.org.id).await?
-    };
-    let from = date(store::clinic::earliest_local_date(&clinics, at))?;
-    let to = from.add_days(14).unwrap_or(from);
-    let (input, found) = slots(state, p, service, practitioners, from, to).await?;
-    Ok(found
-        .iter()
-        .filter(|s| s.start_instant() >= at)
-        .take(NEXT_SLOTS)
-        .map(|s| slot_dto(&input, s))
-        .collect())
-}
-
-/// Books for a patient; a taken slot comes back as a conflict with the next open ones.
+/// Books for a patient. The store decides, and answers with the appointment or, for
+/// a time the slot rules refuse, why and the next open times.
 async fn book(
     state: &AppState,
     p: &Patient,
@@ -199,18 +179,26 @@ async fn book(
     practitioner: i64,
     start: Instant,
     key: Option<String>,
-) -> Result<appointment::Booked, AppError> {
-    let allowed = allowed(state, p).await?;
-    practitioners_for(&allowed, Some(practitioner))?;
+) -> Result<PortalOutcome, AppError> {
+    // The email's names are read first. A practitioner or service that is not there
+    // leaves nothing to say, and the store refuses the booking (in its own order of
+    // refusals), so the emails are simply none.
+    let context = match AppointmentContext::of_patient(
+        state,
+        &p.org,
+        &p.patient,
+        practitioner,
+        Some(service),
+    )
+    .await
     {
-        let mut conn = state.db.conn().await?;
-        portal::service(conn.exec(), p.org.id, service).await?;
-    }
-    let context =
-        AppointmentContext::of_patient(state, &p.org, &p.patient, practitioner, Some(service))
-            .await?;
-    let notify = move |a: &store::appointment::Appointment| vec![context.booked(a)];
-    let result = appointment::book_portal(
+        Ok(context) => Some(context),
+        Err(store::Error::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let notify =
+        move |a: &store::appointment::Appointment| context.iter().map(|c| c.booked(a)).collect();
+    let outcome = appointment::book_portal(
         &state.db,
         &p.org,
         &PortalBooking {
@@ -223,26 +211,21 @@ async fn book(
         state.clock.as_ref(),
         Some(&notify),
     )
-    .await;
-    match result {
-        Ok(booked) => {
+    .await?;
+    match &outcome {
+        PortalOutcome::Booked(booked) => {
             if !booked.replayed {
                 crate::metrics::Metrics::inc(&state.metrics.bookings);
                 state.mail.notify();
             }
-            Ok(booked)
         }
-        Err(store::Error::Conflict(store::Conflict::Portal { rule, reason })) => {
+        PortalOutcome::Taken { .. } => {
             crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
-            let next =
-                next_slots(state, p, service, practitioners_for(&allowed, None)?, start).await?;
-            Err(AppError::Conflict {
-                message: format!("this time can no longer be booked: {reason}"),
-                details: serde_json::json!({"rule": rule, "reason": reason, "next_slots": next}),
-            })
+            // The next open times came from a slot search.
+            crate::metrics::Metrics::inc(&state.metrics.slot_queries);
         }
-        Err(e) => Err(e.into()),
     }
+    Ok(outcome)
 }
 
 // Pages.
@@ -493,24 +476,17 @@ async fn book_page(
         start,
         form.optional("idempotency_key"),
     )
-    .await
+    .await?
     {
-        Ok(booked) => Ok(Redirect::to(&format!(
+        PortalOutcome::Booked(booked) => Ok(Redirect::to(&format!(
             "/o/{}/portal/appointments/{}",
             p.org.slug, booked.appointment.id
         ))
         .into_response()),
-        Err(AppError::Conflict { message, details }) => {
-            let next: Vec<SlotDto> = details
-                .get("next_slots")
-                .and_then(|n| serde_json::from_value::<Vec<SlotJson>>(n.clone()).ok())
-                .unwrap_or_default()
-                .into_iter()
-                .map(SlotJson::into_dto)
-                .collect();
+        PortalOutcome::Taken { reason, next, .. } => {
+            let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
             let notice = format!(
-                "Sorry — someone else just took that time ({}). {}",
-                message.trim_start_matches("this time can no longer be booked: "),
+                "Sorry — someone else just took that time ({reason}). {}",
                 if next.is_empty() {
                     "Please choose another day."
                 } else {
@@ -532,33 +508,6 @@ async fn book_page(
             )
             .await?;
             Ok((StatusCode::CONFLICT, page).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// A slot read back from a conflict's details.
-#[derive(Deserialize)]
-struct SlotJson {
-    practitioner_id: i64,
-    practitioner_name: String,
-    clinic_name: String,
-    start: String,
-    end: String,
-    date: String,
-    time: String,
-}
-
-impl SlotJson {
-    fn into_dto(self) -> SlotDto {
-        SlotDto {
-            practitioner_id: self.practitioner_id,
-            practitioner_name: self.practitioner_name,
-            clinic_name: self.clinic_name,
-            start: self.start,
-            end: self.end,
-            date: self.date,
-            time: self.time,
         }
     }
 }
@@ -978,7 +927,7 @@ async fn api_book(
     JsonBody(body): JsonBody<BookRequest>,
 ) -> Result<(StatusCode, Json<AppointmentDto>), AppError> {
     let start = parse_start(&body.start)?;
-    let booked = book(
+    let booked = match book(
         &state,
         &p,
         body.service,
@@ -986,7 +935,17 @@ async fn api_book(
         start,
         body.idempotency_key,
     )
-    .await?;
+    .await?
+    {
+        PortalOutcome::Booked(booked) => booked,
+        PortalOutcome::Taken { rule, reason, next } => {
+            let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
+            return Err(AppError::Conflict {
+                message: format!("this time can no longer be booked: {reason}"),
+                details: serde_json::json!({"rule": rule, "reason": reason, "next_slots": next}),
+            });
+        }
+    };
     let view = own(&state, &p, booked.appointment.id).await?;
     let status = if booked.replayed {
         StatusCode::OK
