@@ -921,8 +921,28 @@ async fn set_status(
     Ok(())
 }
 
+/// The last instant a patient may cancel an appointment starting at `start_ns`
+/// online: the organisation's cancellation notice before the start.
+fn cancel_deadline(org: &Organisation, start_ns: i64) -> i64 {
+    start_ns - org.cancellation_notice_minutes * 60_000_000_000
+}
+
+/// Until when a patient may still cancel an appointment online, seen at `now_ns`: the
+/// deadline, for a booked or pending appointment whose deadline has not passed; `None`
+/// otherwise. [`cancel`] refuses a patient by this rule, and the portal shows it.
+pub fn cancellable_until(
+    org: &Organisation,
+    status: &str,
+    start_ns: i64,
+    now_ns: i64,
+) -> Option<i64> {
+    let until = cancel_deadline(org, start_ns);
+    (matches!(status, "booked" | "pending") && now_ns <= until).then_some(until)
+}
+
 /// Cancels an appointment. A patient may cancel only their own, and only until the
-/// organisation's cancellation notice before the start ([`Error::TooLate`]).
+/// organisation's cancellation notice before the start ([`Error::TooLate`]; see
+/// [`cancellable_until`]).
 pub async fn cancel(
     db: &Db,
     org: &Organisation,
@@ -959,11 +979,12 @@ pub async fn cancel_notify(
         ));
     }
     let now = clock.now_ns();
-    if let Actor::Patient(_) = actor {
-        let until_ns = appointment.start_ns - org.cancellation_notice_minutes * 60_000_000_000;
-        if now > until_ns {
-            return Err(Error::TooLate { until_ns });
-        }
+    if let Actor::Patient(_) = actor
+        && cancellable_until(org, &appointment.status, appointment.start_ns, now).is_none()
+    {
+        return Err(Error::TooLate {
+            until_ns: cancel_deadline(org, appointment.start_ns),
+        });
     }
     set_status(&mut tx, org.id, id, "cancelled", "", actor, now).await?;
     crate::audit::record(

@@ -541,16 +541,9 @@ pub struct AppointmentDto {
     pub cancellable_until: Option<String>,
 }
 
-/// Until when the patient may still cancel `a` online, if they still may.
-fn cancel_deadline(org: &store::Organisation, now_ns: i64, a: &AppointmentView) -> Option<i64> {
-    let until = a.start_ns - org.cancellation_notice_minutes * 60_000_000_000;
-    let open = matches!(a.status.as_str(), "booked" | "pending") && now_ns <= until;
-    open.then_some(until)
-}
-
 fn appointment_dto(org: &store::Organisation, now_ns: i64, a: AppointmentView) -> AppointmentDto {
     let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let deadline = cancel_deadline(org, now_ns, &a);
+    let deadline = appointment::cancellable_until(org, &a.status, a.start_ns, now_ns);
     AppointmentDto {
         id: a.id,
         practitioner_name: a.practitioner_name,
@@ -685,8 +678,10 @@ impl AppointmentPage {
                 "appointments",
             )
             .await?,
-            cancellable_until: cancel_deadline(&p.org, now_ns, &a)
-                .map(|until| local_datetime(until, tz)),
+            cancellable_until: appointment::cancellable_until(
+                &p.org, &a.status, a.start_ns, now_ns,
+            )
+            .map(|until| local_datetime(until, tz)),
             a: appointment_dto(&p.org, now_ns, a),
             notice,
         })
