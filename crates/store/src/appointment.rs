@@ -713,19 +713,9 @@ async fn default_duration(tx: &mut Tx, org: i64, b: &StaffBooking) -> Result<u32
 
 /// Checks and books a staff appointment: it goes in when it fits the schedule type's
 /// blocks and allowed-conflicts rule, or with an explicit override reason; otherwise
-/// [`Conflict::NeedsOverride`] lists every reason.
+/// [`Conflict::NeedsOverride`] lists every reason. The emails `notify` composes are
+/// queued with the booking (not on a replay).
 pub async fn book_staff(
-    db: &Db,
-    org: &Organisation,
-    b: &StaffBooking,
-    clock: &dyn Clock,
-) -> Result<Booked> {
-    book_staff_notify(db, org, b, clock, None).await
-}
-
-/// Like [`book_staff`], queueing the emails `notify` composes with the booking (not
-/// on a replay).
-pub async fn book_staff_notify(
     db: &Db,
     org: &Organisation,
     b: &StaffBooking,
@@ -942,19 +932,8 @@ pub fn cancellable_until(
 
 /// Cancels an appointment. A patient may cancel only their own, and only until the
 /// organisation's cancellation notice before the start ([`Error::TooLate`]; see
-/// [`cancellable_until`]).
+/// [`cancellable_until`]). The emails `notify` composes are queued with the change.
 pub async fn cancel(
-    db: &Db,
-    org: &Organisation,
-    id: i64,
-    actor: Actor,
-    clock: &dyn Clock,
-) -> Result<Appointment> {
-    cancel_notify(db, org, id, actor, clock, None).await
-}
-
-/// Like [`cancel`], queueing the emails `notify` composes with the change.
-pub async fn cancel_notify(
     db: &Db,
     org: &Organisation,
     id: i64,
@@ -1013,22 +992,10 @@ pub enum Decision {
     Decline,
 }
 
-/// Accepts or declines a pending booking.
-pub async fn decide(
-    db: &Db,
-    org: &Organisation,
-    id: i64,
-    decision: Decision,
-    note: &str,
-    staff: i64,
-    clock: &dyn Clock,
-) -> Result<Appointment> {
-    decide_notify(db, org, id, decision, note, staff, clock, None).await
-}
-
-/// Like [`decide`], queueing the emails `notify` composes with the change.
+/// Accepts or declines a pending booking, queueing the emails `notify` composes with
+/// the change.
 #[allow(clippy::too_many_arguments)]
-pub async fn decide_notify(
+pub async fn decide(
     db: &Db,
     org: &Organisation,
     id: i64,
@@ -1102,18 +1069,9 @@ pub struct Move {
 }
 
 /// Moves an appointment as one atomic change: checked at its new place as if it were
-/// not at its old one, under both practitioners' locks.
+/// not at its old one, under both practitioners' locks. The emails `notify` composes
+/// are queued with the move.
 pub async fn reschedule(
-    db: &Db,
-    org: &Organisation,
-    m: &Move,
-    clock: &dyn Clock,
-) -> Result<Appointment> {
-    reschedule_notify(db, org, m, clock, None).await
-}
-
-/// Like [`reschedule`], queueing the emails `notify` composes with the move.
-pub async fn reschedule_notify(
     db: &Db,
     org: &Organisation,
     m: &Move,

@@ -211,6 +211,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
         "The clinic is closed that morning",
         staff,
         &now,
+        None,
     )
     .await
     .unwrap();
@@ -225,6 +226,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
         "",
         staff,
         &now,
+        None,
     )
     .await
     .unwrap();
@@ -238,7 +240,8 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
             Decision::Accept,
             "",
             staff,
-            &now
+            &now,
+            None
         )
         .await,
         Err(Error::Invalid { .. })
@@ -262,7 +265,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         override_reason: reason.map(str::to_owned),
         idempotency_key: None,
     };
-    match appointment::book_staff(&t.db, &org, &booking(None), &now).await {
+    match appointment::book_staff(&t.db, &org, &booking(None), &now, None).await {
         Err(Error::Conflict(Conflict::NeedsOverride { reasons })) => {
             assert_eq!(reasons.len(), 1, "{reasons:?}");
             assert!(
@@ -273,7 +276,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(matches!(
-        appointment::book_staff(&t.db, &org, &booking(Some("  ")), &now).await,
+        appointment::book_staff(&t.db, &org, &booking(Some("  ")), &now, None).await,
         Err(Error::Invalid { .. })
     ));
     let booked = appointment::book_staff(
@@ -281,6 +284,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         &org,
         &booking(Some("Patient in pain, squeezed in")),
         &now,
+        None,
     )
     .await
     .unwrap()
@@ -313,7 +317,11 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
             start: at(MONDAY_9),
             ..booking(None)
         };
-        assert!(appointment::book_staff(&t.db, &org, &b, &now).await.is_ok());
+        assert!(
+            appointment::book_staff(&t.db, &org, &b, &now, None)
+                .await
+                .is_ok()
+        );
     }
 }
 
@@ -326,19 +334,19 @@ async fn patients_cancel_their_own_appointments_until_the_notice(t: &TestDb) {
     let early = clock("2026-02-28T12:00:00Z");
     // Another patient's appointment does not exist for them.
     assert!(matches!(
-        appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p02), &early).await,
+        appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p02), &early, None).await,
         Err(Error::NotFound(_))
     ));
     // Inside the notice: too late, saying until when.
     let late = clock("2026-03-01T15:00:00Z");
-    match appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p01), &late).await {
+    match appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p01), &late, None).await {
         Err(Error::TooLate { until_ns }) => {
             assert_eq!(until_ns, at("2026-03-01T09:00:00-05:00").unix_nanos())
         }
         other => panic!("expected too late, got {other:?}"),
     }
     // Staff may still cancel; then the slot is free again.
-    let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), &late)
+    let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), &late, None)
         .await
         .unwrap();
     assert_eq!(cancelled.status, "cancelled");
@@ -375,7 +383,14 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
     };
     // Onto b: refused, and nothing changes.
     assert!(matches!(
-        appointment::reschedule(&t.db, &org, &m("2026-03-02T10:30:00-05:00", None), &now).await,
+        appointment::reschedule(
+            &t.db,
+            &org,
+            &m("2026-03-02T10:30:00-05:00", None),
+            &now,
+            None
+        )
+        .await,
         Err(Error::Conflict(Conflict::NeedsOverride { .. }))
     ));
     let mut conn = t.db.conn().await.unwrap();
@@ -388,9 +403,15 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
     );
     drop(conn);
     // Half an hour later overlaps only itself: fine.
-    let moved = appointment::reschedule(&t.db, &org, &m("2026-03-02T09:30:00-05:00", None), &now)
-        .await
-        .unwrap();
+    let moved = appointment::reschedule(
+        &t.db,
+        &org,
+        &m("2026-03-02T09:30:00-05:00", None),
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(moved.start_ns, at("2026-03-02T09:30:00-05:00").unix_nanos());
     assert_eq!(moved.end_ns - moved.start_ns, 3_600_000_000_000);
     // To another practitioner on another day.
@@ -399,7 +420,7 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
         practitioner: Some(kim),
         ..m("2026-03-03T10:00:00-05:00", Some("Lee is away"))
     };
-    let moved = appointment::reschedule(&t.db, &org, &to_kim, &now)
+    let moved = appointment::reschedule(&t.db, &org, &to_kim, &now, None)
         .await
         .unwrap();
     assert_eq!(moved.practitioner_id, kim);
@@ -445,7 +466,7 @@ async fn another_organisations_ids_are_not_found(t: &TestDb) {
     assert!(matches!(r, Err(Error::NotFound(_))), "{r:?}");
     let now = clock("2026-03-01T00:00:00Z");
     assert!(matches!(
-        appointment::cancel(&t.db, &other, a.id, Actor::Staff(1), &now).await,
+        appointment::cancel(&t.db, &other, a.id, Actor::Staff(1), &now, None).await,
         Err(Error::NotFound(_))
     ));
 }

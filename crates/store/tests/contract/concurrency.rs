@@ -147,7 +147,8 @@ async fn storm_task(
             }
             2 if !mine.is_empty() => {
                 let (id, _) = mine.swap_remove(next(mine.len()));
-                match appointment::cancel(&db, &org, id, Actor::Staff(ids.staff), &now).await {
+                match appointment::cancel(&db, &org, id, Actor::Staff(ids.staff), &now, None).await
+                {
                     Ok(_) => {
                         tally.cancelled.fetch_add(1, Ordering::SeqCst);
                     }
@@ -170,7 +171,7 @@ async fn storm_task(
                     override_reason: None,
                 };
                 tally.moves_decided.fetch_add(1, Ordering::SeqCst);
-                match appointment::reschedule(&db, &org, &m, &now).await {
+                match appointment::reschedule(&db, &org, &m, &now, None).await {
                     Ok(_) => {
                         tally.moved.fetch_add(1, Ordering::SeqCst);
                     }

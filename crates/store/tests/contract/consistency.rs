@@ -83,7 +83,16 @@ async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestD
     .await;
     let p01 = id(&t.db, Kind::Patient, &read_before, "p01").await;
     let now = clock("2026-03-01T00:00:00Z");
-    match appointment::cancel(&t.db, &read_before, booked.id, Actor::Patient(p01), &now).await {
+    match appointment::cancel(
+        &t.db,
+        &read_before,
+        booked.id,
+        Actor::Patient(p01),
+        &now,
+        None,
+    )
+    .await
+    {
         Err(Error::TooLate { until_ns }) => assert_eq!(
             until_ns,
             at(MONDAY_9).unix_nanos() - 7 * 24 * 3_600_000_000_000
@@ -91,9 +100,16 @@ async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestD
         other => panic!("expected too late, got {other:?}"),
     }
     // Staff are not bound by the notice.
-    let cancelled = appointment::cancel(&t.db, &read_before, booked.id, Actor::Staff(staff), &now)
-        .await
-        .unwrap();
+    let cancelled = appointment::cancel(
+        &t.db,
+        &read_before,
+        booked.id,
+        Actor::Staff(staff),
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(cancelled.status, "cancelled");
 }
 
@@ -179,7 +195,7 @@ async fn a_move_locks_the_practitioner_the_appointment_has_under_the_lock(t: &Te
                 duration_minutes: None,
                 override_reason: Some("Kim covers".into()),
             };
-            appointment::reschedule(&db, &org, &m, &clock("2026-03-01T00:00:00Z")).await
+            appointment::reschedule(&db, &org, &m, &clock("2026-03-01T00:00:00Z"), None).await
         }
     });
     until_someone_waits_for_a_lock(t).await;
@@ -254,7 +270,7 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
         idempotency_key: Some("desk-1".into()),
     };
     let now = clock("2026-03-01T00:00:00Z");
-    let staff_first = appointment::book_staff(&t.db, &org, &booking, &now)
+    let staff_first = appointment::book_staff(&t.db, &org, &booking, &now, None)
         .await
         .unwrap();
     for changed in [
@@ -268,10 +284,10 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
         },
     ] {
         assert!(is_refused_naming_the_key(
-            appointment::book_staff(&t.db, &org, &changed, &now).await
+            appointment::book_staff(&t.db, &org, &changed, &now, None).await
         ));
     }
-    let staff_again = appointment::book_staff(&t.db, &org, &booking, &now)
+    let staff_again = appointment::book_staff(&t.db, &org, &booking, &now, None)
         .await
         .unwrap();
     assert!(staff_again.replayed);
@@ -305,6 +321,7 @@ async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
             idempotency_key: Some("shared".into()),
         },
         &clock("2026-03-01T00:00:00Z"),
+        None,
     )
     .await
     .unwrap();

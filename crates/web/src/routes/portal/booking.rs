@@ -703,7 +703,7 @@ async fn cancel(state: &AppState, p: &Patient, id: i64) -> Result<AppointmentVie
     let context = AppointmentContext::for_appointment(state, &p.org, id, None).await?;
     let notify =
         |a: &store::appointment::Appointment| context.iter().map(|c| c.cancelled(a)).collect();
-    match appointment::cancel_notify(
+    match appointment::cancel(
         &state.db,
         &p.org,
         id,
