@@ -15,6 +15,8 @@ use crate::organisation::{self, Organisation};
 use crate::time::Clock;
 use crate::window::{self, OpenSlot, SlotRequest, Window};
 
+pub use crate::appointment_status::{AppointmentStatus, Channel};
+
 /// An appointment row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Appointment {
@@ -36,10 +38,10 @@ pub struct Appointment {
     pub start_ns: i64,
     /// End, ns since the Unix epoch.
     pub end_ns: i64,
-    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
-    pub status: String,
-    /// `portal`, `staff` or `import`.
-    pub channel: String,
+    /// Where it stands.
+    pub status: AppointmentStatus,
+    /// How it was made.
+    pub channel: Channel,
     /// Why staff overrode a conflict, if they did.
     pub override_reason: Option<String>,
     /// Which staff user overrode.
@@ -93,8 +95,8 @@ pub(crate) struct NewRow {
     pub(crate) clinic_id: Option<i64>,
     pub(crate) start_ns: i64,
     pub(crate) end_ns: i64,
-    pub(crate) status: String,
-    pub(crate) channel: String,
+    pub(crate) status: AppointmentStatus,
+    pub(crate) channel: Channel,
     pub(crate) override_reason: Option<String>,
     pub(crate) override_by: Option<i64>,
     pub(crate) idempotency_key: Option<String>,
@@ -119,8 +121,8 @@ macro_rules! insert_chunk {
                 .push_bind(r.clinic_id)
                 .push_bind(r.start_ns)
                 .push_bind(r.end_ns)
-                .push_bind(r.status.clone())
-                .push_bind(r.channel.clone())
+                .push_bind(r.status.as_str())
+                .push_bind(r.channel.as_str())
                 .push_bind(r.override_reason.clone())
                 .push_bind(r.override_by)
                 .push_bind(r.idempotency_key.clone())
@@ -171,8 +173,8 @@ async fn insert_one(
         r.clinic_id,
         r.start_ns,
         r.end_ns,
-        &r.status,
-        &r.channel,
+        r.status.as_str(),
+        r.channel.as_str(),
         &r.override_reason,
         r.override_by,
         &r.idempotency_key,
@@ -515,12 +517,11 @@ pub async fn book_portal(
         start_ns: slot.start_instant().unix_nanos(),
         end_ns: slot.end_instant().unix_nanos(),
         status: if org.auto_accept_portal_bookings {
-            "booked"
+            AppointmentStatus::Booked
         } else {
-            "pending"
-        }
-        .to_owned(),
-        channel: "portal".to_owned(),
+            AppointmentStatus::Pending
+        },
+        channel: Channel::Portal,
         override_reason: None,
         override_by: None,
         idempotency_key: b.idempotency_key.clone(),
@@ -634,8 +635,8 @@ async fn finish_insert(
     details["start_ns"] = appointment.start_ns.into();
     details["end_ns"] = appointment.end_ns.into();
     details["practitioner_id"] = appointment.practitioner_id.into();
-    details["status"] = appointment.status.clone().into();
-    details["channel"] = appointment.channel.clone().into();
+    details["status"] = appointment.status.as_str().into();
+    details["channel"] = appointment.channel.as_str().into();
     crate::audit::record(
         &mut tx,
         org,
@@ -784,8 +785,8 @@ pub async fn book_staff(
         clinic_id: fit.map(|f| f.1),
         start_ns: b.start.unix_nanos(),
         end_ns: b.start.unix_nanos() + i64::from(duration) * 60_000_000_000,
-        status: "booked".to_owned(),
-        channel: "staff".to_owned(),
+        status: AppointmentStatus::Booked,
+        channel: Channel::Staff,
         override_reason: if reasons.is_empty() {
             None
         } else {
@@ -892,7 +893,7 @@ async fn set_status(
     tx: &mut Tx,
     org: i64,
     id: i64,
-    status: &str,
+    status: AppointmentStatus,
     note: &str,
     actor: Actor,
     now: i64,
@@ -903,7 +904,7 @@ async fn set_status(
          WHERE org_id = $1 AND id = $2",
         org,
         id,
-        status,
+        status.as_str(),
         note,
         actor.label(),
         now
@@ -922,12 +923,12 @@ fn cancel_deadline(org: &Organisation, start_ns: i64) -> i64 {
 /// otherwise. [`cancel`] refuses a patient by this rule, and the portal shows it.
 pub fn cancellable_until(
     org: &Organisation,
-    status: &str,
+    status: AppointmentStatus,
     start_ns: i64,
     now_ns: i64,
 ) -> Option<i64> {
     let until = cancel_deadline(org, start_ns);
-    (matches!(status, "booked" | "pending") && now_ns <= until).then_some(until)
+    (status.is_changeable() && now_ns <= until).then_some(until)
 }
 
 /// Cancels an appointment. A patient may cancel only their own, and only until the
@@ -951,7 +952,7 @@ pub async fn cancel(
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;
-    if !matches!(appointment.status.as_str(), "booked" | "pending") {
+    if !appointment.status.is_changeable() {
         return Err(Error::invalid(
             "status",
             format!("a {} appointment cannot be cancelled", appointment.status),
@@ -959,13 +960,22 @@ pub async fn cancel(
     }
     let now = clock.now_ns();
     if let Actor::Patient(_) = actor
-        && cancellable_until(org, &appointment.status, appointment.start_ns, now).is_none()
+        && cancellable_until(org, appointment.status, appointment.start_ns, now).is_none()
     {
         return Err(Error::TooLate {
             until_ns: cancel_deadline(org, appointment.start_ns),
         });
     }
-    set_status(&mut tx, org.id, id, "cancelled", "", actor, now).await?;
+    set_status(
+        &mut tx,
+        org.id,
+        id,
+        AppointmentStatus::Cancelled,
+        "",
+        actor,
+        now,
+    )
+    .await?;
     crate::audit::record(
         &mut tx,
         org.id,
@@ -1013,15 +1023,15 @@ pub async fn decide(
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;
-    if appointment.status != "pending" {
+    if appointment.status != AppointmentStatus::Pending {
         return Err(Error::invalid(
             "status",
             format!("this appointment is {}, not pending", appointment.status),
         ));
     }
     let (status, action) = match decision {
-        Decision::Accept => ("booked", "appointment.accept"),
-        Decision::Decline => ("cancelled", "appointment.decline"),
+        Decision::Accept => (AppointmentStatus::Booked, "appointment.accept"),
+        Decision::Decline => (AppointmentStatus::Cancelled, "appointment.decline"),
     };
     let now = clock.now_ns();
     set_status(
@@ -1082,7 +1092,7 @@ pub async fn reschedule(
     let (mut tx, old) = lock_for_move(db, org.id, m).await?;
     let practitioner = m.practitioner.unwrap_or(old.practitioner_id);
     let org = &settings_now(&mut tx, org.id).await?;
-    if !matches!(old.status.as_str(), "booked" | "pending") {
+    if !old.status.is_changeable() {
         return Err(Error::invalid(
             "status",
             format!("a {} appointment cannot be moved", old.status),
@@ -1196,11 +1206,14 @@ pub async fn mark(
     db: &Db,
     org: &Organisation,
     id: i64,
-    status: &str,
+    status: AppointmentStatus,
     staff: i64,
     clock: &dyn Clock,
 ) -> Result<Appointment> {
-    if !matches!(status, "completed" | "no_show" | "booked") {
+    if !matches!(
+        status,
+        AppointmentStatus::Completed | AppointmentStatus::NoShow | AppointmentStatus::Booked
+    ) {
         return Err(Error::invalid(
             "status",
             "must be completed, no_show or booked",
@@ -1208,7 +1221,10 @@ pub async fn mark(
     }
     let mut tx = db.begin().await?;
     let appointment = get(tx.exec(), org.id, id).await?;
-    if appointment.status == "cancelled" || appointment.status == "pending" {
+    if matches!(
+        appointment.status,
+        AppointmentStatus::Cancelled | AppointmentStatus::Pending
+    ) {
         return Err(Error::invalid(
             "status",
             format!(

@@ -17,7 +17,8 @@
 //! - [`clinic`]: clinics and holidays.
 //! - [`practitioner_type`], [`practitioner`], [`schedule_type`], [`service`]: the
 //!   rest of the setup; [`availability`]: dated availability records and their grids.
-//! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
+//! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting;
+//!   an appointment's [`AppointmentStatus`] and [`Channel`], read from rows once.
 //! - [`book`]: the appointment book: appointments with their names and colours, and
 //!   the availability drawn behind them.
 //! - [`setup_check`]: what keeps each service and practitioner from the portal, and
@@ -37,6 +38,7 @@
 //! own their transaction because its locking is the point.
 
 pub mod appointment;
+mod appointment_status;
 pub mod audit;
 pub mod availability;
 pub mod book;
@@ -64,6 +66,7 @@ pub mod time;
 pub mod transfer;
 pub mod window;
 
+pub use appointment_status::{AppointmentStatus, Channel};
 pub use db::{Backend, Conn, DEFAULT_DATABASE_URL, Db, Exec, Tx};
 pub use error::{Conflict, Error, Result};
 pub use organisation::Organisation;

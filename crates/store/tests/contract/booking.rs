@@ -41,8 +41,8 @@ async fn a_portal_booking_takes_the_slot_and_a_second_is_refused_with_the_engine
     let (org, _) = booking_clinic(&t.db, 1, 3).await;
     let first = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await);
     assert!(!first.replayed);
-    assert_eq!(first.appointment.status, "booked");
-    assert_eq!(first.appointment.channel, "portal");
+    assert_eq!(first.appointment.status, store::AppointmentStatus::Booked);
+    assert_eq!(first.appointment.channel, store::Channel::Portal);
     assert_eq!(
         first.appointment.end_ns - first.appointment.start_ns,
         3_600_000_000_000
@@ -197,7 +197,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 1, 3).await;
     let org = save_settings(&t.db, &org, |s| s.auto_accept_portal_bookings = false).await;
     let first = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await);
-    assert_eq!(first.appointment.status, "pending");
+    assert_eq!(first.appointment.status, store::AppointmentStatus::Pending);
     assert!(matches!(
         portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await,
         Ok(PortalOutcome::Taken { .. })
@@ -215,7 +215,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(declined.status, "cancelled");
+    assert_eq!(declined.status, store::AppointmentStatus::Cancelled);
     assert_eq!(declined.status_note, "The clinic is closed that morning");
     let second = booked(portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await);
     let accepted = appointment::decide(
@@ -230,7 +230,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(accepted.status, "booked");
+    assert_eq!(accepted.status, store::AppointmentStatus::Booked);
     // Deciding twice is refused.
     assert!(matches!(
         appointment::decide(
@@ -349,7 +349,7 @@ async fn patients_cancel_their_own_appointments_until_the_notice(t: &TestDb) {
     let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), &late, None)
         .await
         .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, store::AppointmentStatus::Cancelled);
     assert!(matches!(
         portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await,
         Ok(PortalOutcome::Booked(_))

@@ -302,7 +302,7 @@ async fn storm(db: &Db) {
                 a.practitioner_id,
                 a.start_ns,
                 a.end_ns,
-                a.status == "cancelled"
+                a.status == store::AppointmentStatus::Cancelled
             ),
             s,
             "appointment {}",

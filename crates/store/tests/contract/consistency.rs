@@ -58,7 +58,7 @@ async fn a_booking_follows_settings_saved_after_the_callers_read(t: &TestDb) {
     })
     .await;
     let booked = booked(book(t, &read_before, "p01", MONDAY_9).await);
-    assert_eq!(booked.appointment.status, "pending");
+    assert_eq!(booked.appointment.status, store::AppointmentStatus::Pending);
     // Two days' minimum notice saved meanwhile: Monday is too soon from Sunday.
     save_settings(&t.db, &read_before, |s| {
         s.auto_accept_portal_bookings = false;
@@ -110,7 +110,7 @@ async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestD
     )
     .await
     .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, store::AppointmentStatus::Cancelled);
 }
 
 /// Runs one statement in a test's own transaction, on either backend.

@@ -58,7 +58,7 @@ async fn portal_booking(app: &TestApp, org: &Organisation, patient: &str, start:
     let Ok(PortalOutcome::Booked(booked)) = booked else {
         panic!("expected a booking, got {booked:?}");
     };
-    assert_eq!(booked.appointment.status, "pending");
+    assert_eq!(booked.appointment.status, store::AppointmentStatus::Pending);
     booked.appointment.id
 }
 
@@ -274,7 +274,7 @@ async fn only_the_front_desk_decides_and_only_in_its_organisation(backend: Backe
             .await
             .unwrap()
             .status,
-        "pending"
+        store::AppointmentStatus::Pending
     );
     app.stop().await;
 }

@@ -19,6 +19,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use slot_engine::{Date, Instant, Slot};
+use store::AppointmentStatus;
 use store::appointment::{self, Actor, PortalBooking, PortalOutcome};
 use store::portal::{self, AppointmentView, PortalPractitioner, PortalService};
 use store::window::{self, EngineInput, OpenSlot, SlotRequest};
@@ -543,7 +544,7 @@ pub struct AppointmentDto {
 
 fn appointment_dto(org: &store::Organisation, now_ns: i64, a: AppointmentView) -> AppointmentDto {
     let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let deadline = appointment::cancellable_until(org, &a.status, a.start_ns, now_ns);
+    let deadline = appointment::cancellable_until(org, a.status, a.start_ns, now_ns);
     AppointmentDto {
         id: a.id,
         practitioner_name: a.practitioner_name,
@@ -552,7 +553,7 @@ fn appointment_dto(org: &store::Organisation, now_ns: i64, a: AppointmentView) -
         start: rfc3339(a.start_ns, tz),
         end: rfc3339(a.end_ns, tz),
         when: local_datetime(a.start_ns, tz),
-        status: a.status,
+        status: a.status.as_str().to_owned(),
         status_note: a.status_note,
         cancellable_until: deadline.map(|until| rfc3339(until, tz)),
         timezone: a.timezone,
@@ -627,7 +628,7 @@ async fn calendar_file(
         let mut conn = state.db.conn().await?;
         appointment::get(conn.exec(), p.org.id, id).await?
     };
-    if a.patient_id != Some(p.patient.id) || a.status != "booked" {
+    if a.patient_id != Some(p.patient.id) || a.status != AppointmentStatus::Booked {
         return Err(AppError::NotFound("appointment".into()).into());
     }
     let context =
@@ -655,6 +656,8 @@ async fn calendar_file(
 struct AppointmentPage {
     layout: PortalLayout,
     a: AppointmentDto,
+    /// What the page says depends on it (requested, booked, cancelled).
+    status: AppointmentStatus,
     /// Until when the patient may cancel online, in words, in the clinic's time.
     cancellable_until: Option<String>,
     notice: Option<String>,
@@ -678,10 +681,9 @@ impl AppointmentPage {
                 "appointments",
             )
             .await?,
-            cancellable_until: appointment::cancellable_until(
-                &p.org, &a.status, a.start_ns, now_ns,
-            )
-            .map(|until| local_datetime(until, tz)),
+            status: a.status,
+            cancellable_until: appointment::cancellable_until(&p.org, a.status, a.start_ns, now_ns)
+                .map(|until| local_datetime(until, tz)),
             a: appointment_dto(&p.org, now_ns, a),
             notice,
         })
