@@ -125,7 +125,7 @@ pub(super) async fn book(
     start: Instant,
     key: Option<String>,
 ) -> Result<PortalOutcome, AppError> {
-    // The email's names are read first. A practitioner or service that is not there
+    // The emails' names are read first. A practitioner or service that is not there
     // leaves nothing to say, and the store refuses the booking (in its own order of
     // refusals), so the emails are simply none.
     let context = match AppointmentContext::of_patient(
