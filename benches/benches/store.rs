@@ -13,7 +13,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use slot_engine::synthetic::{ClinicSpec, clinic};
 use slot_engine::{Date, Instant};
-use store::appointment::{self, Actor, PortalBooking};
+use store::appointment::{self, Actor, PortalBooking, PortalOutcome};
 use store::keys::Kind;
 use store::transfer::{self, ImportMode};
 use store::window::{self, SlotRequest};
@@ -152,14 +152,17 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
                     &clock,
                     None,
                 )
-                .await
-                .unwrap();
+                .await;
+                let Ok(PortalOutcome::Booked(booked)) = booked else {
+                    panic!("the bench's slot was free: {booked:?}");
+                };
                 appointment::cancel(
                     &f.db,
                     &f.org,
                     booked.appointment.id,
                     Actor::Staff(0),
                     &clock,
+                    None,
                 )
                 .await
                 .unwrap();

@@ -8,6 +8,7 @@
 use serde::Serialize;
 use slot_engine::{Date, LocalTime, Zone};
 
+use crate::appointment_status::{AppointmentStatus, Channel};
 use crate::clinic::{self, Clinic};
 use crate::db::{Exec, rows};
 use crate::error::{Error, Result};
@@ -50,10 +51,10 @@ pub struct Entry {
     pub start_ns: i64,
     /// End, ns since the Unix epoch.
     pub end_ns: i64,
-    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
-    pub status: String,
-    /// `portal`, `staff` or `import`.
-    pub channel: String,
+    /// Where it stands.
+    pub status: AppointmentStatus,
+    /// How it was made.
+    pub channel: Channel,
     /// Why staff overrode a conflict, if they did.
     pub override_reason: Option<String>,
     /// Which staff user overrode.
@@ -94,7 +95,7 @@ impl Entry {
 
     /// Whether it still occupies time (everything but cancelled).
     pub fn is_active(&self) -> bool {
-        self.status != "cancelled"
+        self.status.occupies_time()
     }
 }
 

@@ -4,7 +4,8 @@
 //! SQL is written once with `$1, $2, …` placeholders (which sqlx's SQLite driver binds
 //! by number too) in the dialect both databases share; the few statements that differ
 //! branch on [`Backend`]. Rows decode into `#[derive(FromRow)]` structs of `i64`,
-//! `String`, `bool` and `Option`s of those, which both drivers understand.
+//! `String`, `bool` and `Option`s of those, which both drivers understand, and of
+//! enums kept as text (declared with `text_enum!`).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -73,7 +74,82 @@ macro_rules! scalar_optional {
     };
 }
 
-pub(crate) use {execute, rows, scalar, scalar_optional};
+/// Declares an enum kept in a text column: `as_str` (the stored and the JSON spelling,
+/// which serde also uses), `Display`, `FromStr`, and sqlx's `Type` and `Decode` on
+/// either backend, so that a row's text becomes the enum once, as the row is read, and
+/// a text the enum does not know fails that read.
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident for $field:literal {
+            $( $(#[$variant_meta:meta])* $variant:ident = $text:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+        $vis enum $name {
+            $( $(#[$variant_meta])* #[serde(rename = $text)] $variant, )+
+        }
+
+        impl $name {
+            /// Every value, in the order declared.
+            pub const ALL: &[$name] = &[$($name::$variant),+];
+
+            /// The stored spelling, which JSON shows too.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( $name::$variant => $text, )+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::error::Error;
+
+            fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+                match text {
+                    $( $text => Ok($name::$variant), )+
+                    other => Err($crate::error::Error::invalid(
+                        $field,
+                        format!("{other:?} is not a known {}", $field),
+                    )),
+                }
+            }
+        }
+
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+                Ok(<&'r str as sqlx::Decode<'r, DB>>::decode(value)?.parse()?)
+            }
+        }
+    };
+}
+
+pub(crate) use {execute, rows, scalar, scalar_optional, text_enum};
 
 /// Which database a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,17 +4,11 @@
 
 use std::fmt;
 
-/// Why a booking was refused: the engine's answer, for the caller to show.
+/// Why a staff booking or move was refused: the engine's answer, for the caller to
+/// show. (A portal booking the slot rules refuse is an answer, not an error:
+/// [`PortalOutcome::Taken`](crate::appointment::PortalOutcome::Taken).)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Conflict {
-    /// A portal booking that the slot rules reject (`docs/scenario.md`, *Checking one
-    /// portal booking*).
-    Portal {
-        /// The number of the slot rule in `docs/scenario.md`.
-        rule: u8,
-        /// Why, in words a clinic admin understands.
-        reason: String,
-    },
     /// A staff booking that needs an explicit override, with every reason.
     NeedsOverride {
         /// Each reason, in words.
@@ -25,7 +19,6 @@ pub enum Conflict {
 impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Conflict::Portal { reason, .. } => f.write_str(reason),
             Conflict::NeedsOverride { reasons } => {
                 write!(f, "needs an override: {}", reasons.join("; "))
             }

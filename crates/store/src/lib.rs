@@ -6,7 +6,7 @@
 //!
 //! - [`db`]: [`Db`] (pools, migrations), [`Tx`], and the macros that run one SQL text
 //!   on either backend.
-//! - [`error`]: [`Error`], with [`Conflict`] for bookings the engine refuses.
+//! - [`error`]: [`Error`], with [`Conflict`] for staff bookings the engine refuses.
 //! - [`time`]: the [`Clock`], and instants stored as nanoseconds.
 //! - [`organisation`]: tenants and their settings.
 //! - `scenario_rows` (crate-private): the loader behind every slot query, which
@@ -17,7 +17,8 @@
 //! - [`clinic`]: clinics and holidays.
 //! - [`practitioner_type`], [`practitioner`], [`schedule_type`], [`service`]: the
 //!   rest of the setup; [`availability`]: dated availability records and their grids.
-//! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting.
+//! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting;
+//!   an appointment's [`AppointmentStatus`] and [`Channel`], read from rows once.
 //! - [`book`]: the appointment book: appointments with their names and colours, and
 //!   the availability drawn behind them.
 //! - [`setup_check`]: what keeps each service and practitioner from the portal, and
@@ -50,6 +51,7 @@
 //! date is a calendar date in a clinic's zone, stored as `YYYY-MM-DD`.
 
 pub mod appointment;
+mod appointment_status;
 pub mod audit;
 pub mod availability;
 pub mod book;
@@ -78,6 +80,7 @@ pub mod time;
 pub mod transfer;
 pub mod window;
 
+pub use appointment_status::{AppointmentStatus, Channel};
 pub use db::{Backend, Conn, DEFAULT_DATABASE_URL, Db, Exec, Tx};
 pub use error::{Conflict, Error, Result};
 pub use organisation::Organisation;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::appointment_status::AppointmentStatus;
 use crate::db::{Exec, rows};
 use crate::error::{Error, Result};
 
@@ -110,8 +111,8 @@ pub struct AppointmentView {
     pub start_ns: i64,
     /// End, ns since the Unix epoch.
     pub end_ns: i64,
-    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
-    pub status: String,
+    /// Where it stands.
+    pub status: AppointmentStatus,
     /// The note staff gave when accepting or declining.
     pub status_note: String,
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, FixedOffset};
 use slot_engine::{Date, DateRange, Instant, Model, PortalQuery, PractitionerIx, Slot, SlotQuery};
 
 use crate::db::Exec;
@@ -83,6 +84,34 @@ impl EngineInput {
             .find(|(_, v)| **v == id)
             .and_then(|(k, _)| self.model.service_ix(k))
     }
+
+    /// A slot of this window's model as the portal offers it: in row ids and names,
+    /// so that it outlives the model.
+    pub fn open_slot(&self, slot: &Slot) -> OpenSlot {
+        OpenSlot {
+            practitioner_id: self.practitioner_id(slot.practitioner),
+            practitioner_name: self.model.practitioner(slot.practitioner).name.to_string(),
+            clinic_name: self.model.clinic(slot.clinic).name.to_string(),
+            start: slot.start(),
+            end: slot.end(),
+        }
+    }
+}
+
+/// An open slot, read out of the model that found it: what the portal lists, and
+/// what a refused portal booking offers instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenSlot {
+    /// The practitioner's row id.
+    pub practitioner_id: i64,
+    /// The practitioner's name.
+    pub practitioner_name: String,
+    /// The name of the clinic the slot is at.
+    pub clinic_name: String,
+    /// The start, in the clinic's offset at that instant.
+    pub start: DateTime<FixedOffset>,
+    /// The end, in the clinic's offset at that instant.
+    pub end: DateTime<FixedOffset>,
 }
 
 /// Loads the window and builds its model: the setup from memory while the

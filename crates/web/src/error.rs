@@ -133,9 +133,6 @@ impl From<store::Error> for AppError {
             store::Error::Forbidden(why) => AppError::Forbidden(why.to_owned()),
             store::Error::Conflict(c) => {
                 let details = match &c {
-                    store::Conflict::Portal { rule, reason } => {
-                        serde_json::json!({"rule": rule, "reason": reason})
-                    }
                     store::Conflict::NeedsOverride { reasons } => {
                         serde_json::json!({"needs_override": reasons})
                     }

@@ -3,6 +3,7 @@
 //! `store::outbox::enqueue`), and the background sender delivers them.
 
 use chrono_tz::Tz;
+use store::AppointmentStatus;
 use store::appointment::Appointment;
 use store::clinic::Clinic;
 use store::outbox::NewMessage;
@@ -205,7 +206,7 @@ impl AppointmentContext {
 
     /// "Your appointment is booked" (or "requested", when it waits for the clinic).
     pub fn booked(&self, a: &Appointment) -> NewMessage {
-        let pending = a.status == "pending";
+        let pending = a.status == AppointmentStatus::Pending;
         let subject = if pending {
             format!("Appointment requested: {}", self.what())
         } else {
@@ -255,7 +256,7 @@ impl AppointmentContext {
 
     /// "Your appointment has moved": the calendar invitation replaces the old event.
     pub fn moved(&self, a: &Appointment) -> NewMessage {
-        let pending = a.status == "pending";
+        let pending = a.status == AppointmentStatus::Pending;
         let message = self.message(
             format!(
                 "Appointment {}moved: {}",

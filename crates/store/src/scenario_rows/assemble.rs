@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use slot_engine::scenario::{
     Appointment, AvailabilityRecord, Block, Clinic, Patient, PortalBlock, Practitioner, Scenario,
-    ScheduleType, Service, Settings, Status, Text, TimeOff,
+    ScheduleType, Service, Settings, Text, TimeOff,
 };
 use slot_engine::{Date, WallTime};
 
@@ -212,7 +212,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             schedule_type: opt_text("schedule type", a.schedule_type_key)?,
             start: instant(a.start_ns)?,
             end: instant(a.end_ns)?,
-            status: status_of(&a.status)?,
+            status: a.status.into(),
         });
     }
     let scenario = Scenario {
@@ -237,16 +237,4 @@ pub(crate) fn settings_of(org: &Organisation) -> Settings {
         min_notice_minutes: u32::try_from(org.min_notice_minutes).unwrap_or(0),
         max_days_ahead: u32::try_from(org.max_days_ahead).unwrap_or(0),
     }
-}
-
-/// The scenario spelling of a stored status.
-fn status_of(s: &str) -> Result<Status> {
-    Ok(match s {
-        "booked" => Status::Booked,
-        "pending" => Status::Pending,
-        "cancelled" => Status::Cancelled,
-        "completed" => Status::Completed,
-        "no_show" => Status::NoShow,
-        other => return Err(Error::invalid("stored status", other.to_owned())),
-    })
 }

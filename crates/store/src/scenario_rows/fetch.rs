@@ -2,6 +2,7 @@
 //! organisation's rows in a fixed order, plus the packed appointment intervals of a
 //! window.
 
+use crate::appointment_status::AppointmentStatus;
 use crate::db::{Exec, rows};
 use crate::error::{Error, Result};
 use crate::organisation::Organisation;
@@ -113,7 +114,7 @@ pub(super) struct AppointmentRow {
     pub(super) schedule_type_key: Option<String>,
     pub(super) start_ns: i64,
     pub(super) end_ns: i64,
-    pub(super) status: String,
+    pub(super) status: AppointmentStatus,
 }
 
 /// Everything [`fetch`] read, table by table, for [`assemble`](super::assemble) to

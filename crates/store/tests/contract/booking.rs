@@ -1,11 +1,11 @@
 //! Booking rules through the store: portal and staff, idempotency, pending, cancel,
 //! move, accept/decline, tenant isolation, the audit trail.
 
-use store::appointment::{self, Actor, Decision, Move, PortalBooking, StaffBooking};
+use store::appointment::{self, Actor, Decision, Move, PortalBooking, PortalOutcome, StaffBooking};
 use store::keys::Kind;
 use store::{Conflict, Error};
 
-use crate::{TestDb, at, booking_clinic, both, clock, id, save_settings};
+use crate::{TestDb, at, booked, booking_clinic, both, clock, id, save_settings};
 
 const MONDAY_9: &str = "2026-03-02T09:00:00-05:00";
 
@@ -17,7 +17,7 @@ async fn portal(
     service: &str,
     start: &str,
     key: Option<&str>,
-) -> Result<appointment::Booked, Error> {
+) -> Result<PortalOutcome, Error> {
     let now = clock("2026-03-01T00:00:00Z");
     appointment::book_portal(
         &t.db,
@@ -39,18 +39,16 @@ async fn a_portal_booking_takes_the_slot_and_a_second_is_refused_with_the_engine
     t: &TestDb,
 ) {
     let (org, _) = booking_clinic(&t.db, 1, 3).await;
-    let first = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap();
+    let first = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await);
     assert!(!first.replayed);
-    assert_eq!(first.appointment.status, "booked");
-    assert_eq!(first.appointment.channel, "portal");
+    assert_eq!(first.appointment.status, store::AppointmentStatus::Booked);
+    assert_eq!(first.appointment.channel, store::Channel::Portal);
     assert_eq!(
         first.appointment.end_ns - first.appointment.start_ns,
         3_600_000_000_000
     );
     match portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await {
-        Err(Error::Conflict(Conflict::Portal { rule, reason })) => {
+        Ok(PortalOutcome::Taken { rule, reason, .. }) => {
             assert_eq!(rule, 11);
             assert!(
                 reason.contains("1 of 1 places taken at 09:00 on 2026-03-02"),
@@ -60,8 +58,8 @@ async fn a_portal_booking_takes_the_slot_and_a_second_is_refused_with_the_engine
         other => panic!("expected a conflict, got {other:?}"),
     }
     // Off the step, on a holiday, and outside availability: refused by their rules.
-    let rule = |r: Result<appointment::Booked, Error>| match r {
-        Err(Error::Conflict(Conflict::Portal { rule, .. })) => rule,
+    let rule = |r: Result<PortalOutcome, Error>| match r {
+        Ok(PortalOutcome::Taken { rule, .. }) => rule,
         other => panic!("expected a conflict, got {other:?}"),
     };
     assert_eq!(
@@ -113,26 +111,23 @@ async fn a_portal_booking_takes_the_slot_and_a_second_is_refused_with_the_engine
 
 async fn a_retried_request_with_the_same_idempotency_key_returns_the_first_booking(t: &TestDb) {
     let (org, _) = booking_clinic(&t.db, 1, 3).await;
-    let first = portal(t, &org, "p01", "lee", "visit", MONDAY_9, Some("k-1"))
-        .await
-        .unwrap();
-    let again = portal(t, &org, "p01", "lee", "visit", MONDAY_9, Some("k-1"))
-        .await
-        .unwrap();
+    let first = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, Some("k-1")).await);
+    let again = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, Some("k-1")).await);
     assert!(again.replayed);
     assert_eq!(again.appointment.id, first.appointment.id);
     // Another patient's key is theirs: the same key books anew, telling nothing.
-    let other = portal(
-        t,
-        &org,
-        "p02",
-        "lee",
-        "visit",
-        "2026-03-02T10:00:00-05:00",
-        Some("k-1"),
-    )
-    .await
-    .unwrap();
+    let other = booked(
+        portal(
+            t,
+            &org,
+            "p02",
+            "lee",
+            "visit",
+            "2026-03-02T10:00:00-05:00",
+            Some("k-1"),
+        )
+        .await,
+    );
     assert!(!other.replayed);
     assert_ne!(other.appointment.id, first.appointment.id);
     let mut conn = t.db.conn().await.unwrap();
@@ -167,7 +162,7 @@ async fn concurrent_retries_with_one_key_book_once(t: &TestDb) {
     }
     let mut ids = std::collections::BTreeSet::new();
     for task in tasks {
-        ids.insert(task.await.unwrap().unwrap().appointment.id);
+        ids.insert(booked(task.await.unwrap()).appointment.id);
     }
     assert_eq!(ids.len(), 1);
     let mut conn = t.db.conn().await.unwrap();
@@ -185,11 +180,10 @@ async fn a_practitioner_outside_the_patients_list_is_forbidden(t: &TestDb) {
         portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await,
         Err(Error::Forbidden(_))
     ));
-    assert!(
-        portal(t, &org, "p01", "kim", "class", MONDAY_9, None)
-            .await
-            .is_ok()
-    );
+    assert!(matches!(
+        portal(t, &org, "p01", "kim", "class", MONDAY_9, None).await,
+        Ok(PortalOutcome::Booked(_))
+    ));
 }
 
 /// Limits a patient to one practitioner (what the portal-access page does).
@@ -202,13 +196,11 @@ async fn sqlx_restrict(tx: &mut store::Tx, org: i64, patient: i64, practitioner:
 async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 1, 3).await;
     let org = save_settings(&t.db, &org, |s| s.auto_accept_portal_bookings = false).await;
-    let first = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap();
-    assert_eq!(first.appointment.status, "pending");
+    let first = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await);
+    assert_eq!(first.appointment.status, store::AppointmentStatus::Pending);
     assert!(matches!(
         portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await,
-        Err(Error::Conflict(_))
+        Ok(PortalOutcome::Taken { .. })
     ));
     let now = clock("2026-03-01T01:00:00Z");
     let declined = appointment::decide(
@@ -219,14 +211,13 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
         "The clinic is closed that morning",
         staff,
         &now,
+        None,
     )
     .await
     .unwrap();
-    assert_eq!(declined.status, "cancelled");
+    assert_eq!(declined.status, store::AppointmentStatus::Cancelled);
     assert_eq!(declined.status_note, "The clinic is closed that morning");
-    let second = portal(t, &org, "p02", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap();
+    let second = booked(portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await);
     let accepted = appointment::decide(
         &t.db,
         &org,
@@ -235,10 +226,11 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
         "",
         staff,
         &now,
+        None,
     )
     .await
     .unwrap();
-    assert_eq!(accepted.status, "booked");
+    assert_eq!(accepted.status, store::AppointmentStatus::Booked);
     // Deciding twice is refused.
     assert!(matches!(
         appointment::decide(
@@ -248,7 +240,8 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
             Decision::Accept,
             "",
             staff,
-            &now
+            &now,
+            None
         )
         .await,
         Err(Error::Invalid { .. })
@@ -257,9 +250,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
 
 async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 1, 3).await;
-    portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap();
+    booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await);
     let now = clock("2026-03-01T00:00:00Z");
     let lee = id(&t.db, Kind::Practitioner, &org, "lee").await;
     let private = id(&t.db, Kind::ScheduleType, &org, "private").await;
@@ -274,7 +265,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         override_reason: reason.map(str::to_owned),
         idempotency_key: None,
     };
-    match appointment::book_staff(&t.db, &org, &booking(None), &now).await {
+    match appointment::book_staff(&t.db, &org, &booking(None), &now, None).await {
         Err(Error::Conflict(Conflict::NeedsOverride { reasons })) => {
             assert_eq!(reasons.len(), 1, "{reasons:?}");
             assert!(
@@ -285,7 +276,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(matches!(
-        appointment::book_staff(&t.db, &org, &booking(Some("  ")), &now).await,
+        appointment::book_staff(&t.db, &org, &booking(Some("  ")), &now, None).await,
         Err(Error::Invalid { .. })
     ));
     let booked = appointment::book_staff(
@@ -293,6 +284,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         &org,
         &booking(Some("Patient in pain, squeezed in")),
         &now,
+        None,
     )
     .await
     .unwrap()
@@ -325,62 +317,60 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
             start: at(MONDAY_9),
             ..booking(None)
         };
-        assert!(appointment::book_staff(&t.db, &org, &b, &now).await.is_ok());
+        assert!(
+            appointment::book_staff(&t.db, &org, &b, &now, None)
+                .await
+                .is_ok()
+        );
     }
 }
 
 async fn patients_cancel_their_own_appointments_until_the_notice(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 1, 3).await;
     let org = save_settings(&t.db, &org, |s| s.cancellation_notice_minutes = 24 * 60).await;
-    let booked = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap()
-        .appointment;
+    let booked = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await).appointment;
     let p01 = id(&t.db, Kind::Patient, &org, "p01").await;
     let p02 = id(&t.db, Kind::Patient, &org, "p02").await;
     let early = clock("2026-02-28T12:00:00Z");
     // Another patient's appointment does not exist for them.
     assert!(matches!(
-        appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p02), &early).await,
+        appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p02), &early, None).await,
         Err(Error::NotFound(_))
     ));
     // Inside the notice: too late, saying until when.
     let late = clock("2026-03-01T15:00:00Z");
-    match appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p01), &late).await {
+    match appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p01), &late, None).await {
         Err(Error::TooLate { until_ns }) => {
             assert_eq!(until_ns, at("2026-03-01T09:00:00-05:00").unix_nanos())
         }
         other => panic!("expected too late, got {other:?}"),
     }
     // Staff may still cancel; then the slot is free again.
-    let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), &late)
+    let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), &late, None)
         .await
         .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
-    assert!(
-        portal(t, &org, "p02", "lee", "visit", MONDAY_9, None)
-            .await
-            .is_ok()
-    );
+    assert_eq!(cancelled.status, store::AppointmentStatus::Cancelled);
+    assert!(matches!(
+        portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await,
+        Ok(PortalOutcome::Booked(_))
+    ));
 }
 
 async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 1, 3).await;
-    let a = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap()
-        .appointment;
-    let b = portal(
-        t,
-        &org,
-        "p02",
-        "lee",
-        "visit",
-        "2026-03-02T11:00:00-05:00",
-        None,
+    let a = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await).appointment;
+    let b = booked(
+        portal(
+            t,
+            &org,
+            "p02",
+            "lee",
+            "visit",
+            "2026-03-02T11:00:00-05:00",
+            None,
+        )
+        .await,
     )
-    .await
-    .unwrap()
     .appointment;
     let now = clock("2026-03-01T00:00:00Z");
     let m = |start: &str, reason: Option<&str>| Move {
@@ -393,7 +383,14 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
     };
     // Onto b: refused, and nothing changes.
     assert!(matches!(
-        appointment::reschedule(&t.db, &org, &m("2026-03-02T10:30:00-05:00", None), &now).await,
+        appointment::reschedule(
+            &t.db,
+            &org,
+            &m("2026-03-02T10:30:00-05:00", None),
+            &now,
+            None
+        )
+        .await,
         Err(Error::Conflict(Conflict::NeedsOverride { .. }))
     ));
     let mut conn = t.db.conn().await.unwrap();
@@ -406,9 +403,15 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
     );
     drop(conn);
     // Half an hour later overlaps only itself: fine.
-    let moved = appointment::reschedule(&t.db, &org, &m("2026-03-02T09:30:00-05:00", None), &now)
-        .await
-        .unwrap();
+    let moved = appointment::reschedule(
+        &t.db,
+        &org,
+        &m("2026-03-02T09:30:00-05:00", None),
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(moved.start_ns, at("2026-03-02T09:30:00-05:00").unix_nanos());
     assert_eq!(moved.end_ns - moved.start_ns, 3_600_000_000_000);
     // To another practitioner on another day.
@@ -417,7 +420,7 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
         practitioner: Some(kim),
         ..m("2026-03-03T10:00:00-05:00", Some("Lee is away"))
     };
-    let moved = appointment::reschedule(&t.db, &org, &to_kim, &now)
+    let moved = appointment::reschedule(&t.db, &org, &to_kim, &now, None)
         .await
         .unwrap();
     assert_eq!(moved.practitioner_id, kim);
@@ -435,10 +438,7 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
 
 async fn another_organisations_ids_are_not_found(t: &TestDb) {
     let (org, _) = booking_clinic(&t.db, 1, 3).await;
-    let a = portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap()
-        .appointment;
+    let a = booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await).appointment;
     let other = crate::import(&t.db, "other", &crate::worked("basic.json")).await;
     let mut conn = t.db.conn().await.unwrap();
     assert!(matches!(
@@ -466,16 +466,14 @@ async fn another_organisations_ids_are_not_found(t: &TestDb) {
     assert!(matches!(r, Err(Error::NotFound(_))), "{r:?}");
     let now = clock("2026-03-01T00:00:00Z");
     assert!(matches!(
-        appointment::cancel(&t.db, &other, a.id, Actor::Staff(1), &now).await,
+        appointment::cancel(&t.db, &other, a.id, Actor::Staff(1), &now, None).await,
         Err(Error::NotFound(_))
     ));
 }
 
 async fn the_audit_log_is_append_only(t: &TestDb) {
     let (org, _) = booking_clinic(&t.db, 1, 3).await;
-    portal(t, &org, "p01", "lee", "visit", MONDAY_9, None)
-        .await
-        .unwrap();
+    booked(portal(t, &org, "p01", "lee", "visit", MONDAY_9, None).await);
     let mut tx = t.db.begin().await.unwrap();
     let update = match tx.exec() {
         store::Exec::Sqlite(c) => sqlx::query("UPDATE audit_log SET actor = 'someone else'")

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use store::appointment::{self, Actor, Move, PortalBooking};
+use store::appointment::{self, Actor, Move, PortalBooking, PortalOutcome};
 use store::keys::Kind;
-use store::{Conflict, Db, Error, Organisation};
+use store::{Db, Error, Organisation};
 
 use crate::{TestDb, at, booking_clinic, both, cell_counts, clock, id};
 
@@ -46,9 +46,9 @@ async fn race_one_slot(db: &Db, practitioner: &str, service: &str, capacity: u32
     let (mut booked, mut refused) = (0, 0);
     for task in tasks {
         match task.await.unwrap() {
-            Ok(_) => booked += 1,
-            Err(Error::Conflict(Conflict::Portal { rule: 11, .. })) => refused += 1,
-            Err(other) => panic!("neither booked nor a conflict: {other}"),
+            Ok(PortalOutcome::Booked(_)) => booked += 1,
+            Ok(PortalOutcome::Taken { rule: 11, .. }) => refused += 1,
+            other => panic!("neither booked nor a conflict: {other:?}"),
         }
     }
     assert_eq!(
@@ -137,17 +137,18 @@ async fn storm_task(
                     idempotency_key: None,
                 };
                 match appointment::book_portal(&db, &org, &booking, &now, None).await {
-                    Ok(b) => {
+                    Ok(PortalOutcome::Booked(b)) => {
                         tally.booked.fetch_add(1, Ordering::SeqCst);
                         mine.push((b.appointment.id, practitioner == ids.lee));
                     }
-                    Err(Error::Conflict(_)) => {}
+                    Ok(PortalOutcome::Taken { .. }) => {}
                     Err(e) => panic!("book: {e}"),
                 }
             }
             2 if !mine.is_empty() => {
                 let (id, _) = mine.swap_remove(next(mine.len()));
-                match appointment::cancel(&db, &org, id, Actor::Staff(ids.staff), &now).await {
+                match appointment::cancel(&db, &org, id, Actor::Staff(ids.staff), &now, None).await
+                {
                     Ok(_) => {
                         tally.cancelled.fetch_add(1, Ordering::SeqCst);
                     }
@@ -170,7 +171,7 @@ async fn storm_task(
                     override_reason: None,
                 };
                 tally.moves_decided.fetch_add(1, Ordering::SeqCst);
-                match appointment::reschedule(&db, &org, &m, &now).await {
+                match appointment::reschedule(&db, &org, &m, &now, None).await {
                     Ok(_) => {
                         tally.moved.fetch_add(1, Ordering::SeqCst);
                     }
@@ -301,7 +302,7 @@ async fn storm(db: &Db) {
                 a.practitioner_id,
                 a.start_ns,
                 a.end_ns,
-                a.status == "cancelled"
+                a.status == store::AppointmentStatus::Cancelled
             ),
             s,
             "appointment {}",

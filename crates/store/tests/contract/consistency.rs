@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use store::appointment::{self, Actor, Move, PortalBooking};
+use store::appointment::{self, Actor, Move, PortalBooking, PortalOutcome};
 use store::keys::Kind;
 use store::window::Window;
-use store::{Conflict, Error, Organisation, Tx};
+use store::{Error, Organisation, Tx};
 
-use crate::{TestDb, at, booking_clinic, both, clock, id, save_settings};
+use crate::{TestDb, at, booked, booking_clinic, both, clock, id, save_settings};
 
 const MONDAY_9: &str = "2026-03-02T09:00:00-05:00";
 
@@ -21,7 +21,7 @@ async fn book(
     org: &Organisation,
     patient: &str,
     start: &str,
-) -> Result<appointment::Booked, Error> {
+) -> Result<PortalOutcome, Error> {
     book_with(t, org, patient, start, None).await
 }
 
@@ -32,7 +32,7 @@ async fn book_with(
     patient: &str,
     start: &str,
     key: Option<&str>,
-) -> Result<appointment::Booked, Error> {
+) -> Result<PortalOutcome, Error> {
     appointment::book_portal(
         &t.db,
         org,
@@ -57,8 +57,8 @@ async fn a_booking_follows_settings_saved_after_the_callers_read(t: &TestDb) {
         s.auto_accept_portal_bookings = false
     })
     .await;
-    let booked = book(t, &read_before, "p01", MONDAY_9).await.unwrap();
-    assert_eq!(booked.appointment.status, "pending");
+    let booked = booked(book(t, &read_before, "p01", MONDAY_9).await);
+    assert_eq!(booked.appointment.status, store::AppointmentStatus::Pending);
     // Two days' minimum notice saved meanwhile: Monday is too soon from Sunday.
     save_settings(&t.db, &read_before, |s| {
         s.auto_accept_portal_bookings = false;
@@ -66,7 +66,7 @@ async fn a_booking_follows_settings_saved_after_the_callers_read(t: &TestDb) {
     })
     .await;
     match book(t, &read_before, "p02", "2026-03-02T10:00:00-05:00").await {
-        Err(Error::Conflict(Conflict::Portal { reason, .. })) => {
+        Ok(PortalOutcome::Taken { reason, .. }) => {
             assert!(reason.contains("notice"), "{reason}")
         }
         other => panic!("expected the minimum notice to refuse, got {other:?}"),
@@ -76,17 +76,23 @@ async fn a_booking_follows_settings_saved_after_the_callers_read(t: &TestDb) {
 async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestDb) {
     let (read_before, staff) = booking_clinic(&t.db, 1, 3).await;
     assert_eq!(read_before.cancellation_notice_minutes, 0);
-    let booked = book(t, &read_before, "p01", MONDAY_9)
-        .await
-        .unwrap()
-        .appointment;
+    let booked = booked(book(t, &read_before, "p01", MONDAY_9).await).appointment;
     save_settings(&t.db, &read_before, |s| {
         s.cancellation_notice_minutes = 7 * 24 * 60
     })
     .await;
     let p01 = id(&t.db, Kind::Patient, &read_before, "p01").await;
     let now = clock("2026-03-01T00:00:00Z");
-    match appointment::cancel(&t.db, &read_before, booked.id, Actor::Patient(p01), &now).await {
+    match appointment::cancel(
+        &t.db,
+        &read_before,
+        booked.id,
+        Actor::Patient(p01),
+        &now,
+        None,
+    )
+    .await
+    {
         Err(Error::TooLate { until_ns }) => assert_eq!(
             until_ns,
             at(MONDAY_9).unix_nanos() - 7 * 24 * 3_600_000_000_000
@@ -94,10 +100,17 @@ async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestD
         other => panic!("expected too late, got {other:?}"),
     }
     // Staff are not bound by the notice.
-    let cancelled = appointment::cancel(&t.db, &read_before, booked.id, Actor::Staff(staff), &now)
-        .await
-        .unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    let cancelled = appointment::cancel(
+        &t.db,
+        &read_before,
+        booked.id,
+        Actor::Staff(staff),
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(cancelled.status, store::AppointmentStatus::Cancelled);
 }
 
 /// Runs one statement in a test's own transaction, on either backend.
@@ -156,7 +169,7 @@ async fn until_someone_waits_for_a_lock(t: &TestDb) {
 
 async fn a_move_locks_the_practitioner_the_appointment_has_under_the_lock(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 1, 3).await;
-    let booked = book(t, &org, "p01", MONDAY_9).await.unwrap().appointment;
+    let booked = booked(book(t, &org, "p01", MONDAY_9).await).appointment;
     let lee = id(&t.db, Kind::Practitioner, &org, "lee").await;
     let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
     // Hold Lee's lock, as another move of this appointment would.
@@ -182,7 +195,7 @@ async fn a_move_locks_the_practitioner_the_appointment_has_under_the_lock(t: &Te
                 duration_minutes: None,
                 override_reason: Some("Kim covers".into()),
             };
-            appointment::reschedule(&db, &org, &m, &clock("2026-03-01T00:00:00Z")).await
+            appointment::reschedule(&db, &org, &m, &clock("2026-03-01T00:00:00Z"), None).await
         }
     });
     until_someone_waits_for_a_lock(t).await;
@@ -215,7 +228,7 @@ async fn portal_with_key(
     patient: &str,
     start: &str,
     key: &str,
-) -> Result<appointment::Booked, Error> {
+) -> Result<PortalOutcome, Error> {
     book_with(t, org, patient, start, Some(key)).await
 }
 
@@ -224,23 +237,19 @@ async fn count(t: &TestDb, org: &Organisation) -> i64 {
     appointment::count(conn.exec(), org.id).await.unwrap()
 }
 
-fn is_refused_naming_the_key(result: Result<appointment::Booked, Error>) -> bool {
+fn is_refused_naming_the_key<T>(result: Result<T, Error>) -> bool {
     matches!(result, Err(Error::Invalid { field, .. }) if field == "idempotency_key")
 }
 
 async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 1, 3).await;
-    let first = portal_with_key(t, &org, "p01", MONDAY_9, "k-1")
-        .await
-        .unwrap();
+    let first = booked(portal_with_key(t, &org, "p01", MONDAY_9, "k-1").await);
     // The same key, another time: refused, nothing booked, not the first booking.
     let other_time = portal_with_key(t, &org, "p01", "2026-03-02T10:00:00-05:00", "k-1").await;
     assert!(is_refused_naming_the_key(other_time));
     assert_eq!(count(t, &org).await, 1);
     // The same request again is still the first booking.
-    let again = portal_with_key(t, &org, "p01", MONDAY_9, "k-1")
-        .await
-        .unwrap();
+    let again = booked(portal_with_key(t, &org, "p01", MONDAY_9, "k-1").await);
     assert!(again.replayed);
     assert_eq!(again.appointment.id, first.appointment.id);
 
@@ -261,7 +270,7 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
         idempotency_key: Some("desk-1".into()),
     };
     let now = clock("2026-03-01T00:00:00Z");
-    let staff_first = appointment::book_staff(&t.db, &org, &booking, &now)
+    let staff_first = appointment::book_staff(&t.db, &org, &booking, &now, None)
         .await
         .unwrap();
     for changed in [
@@ -275,10 +284,10 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
         },
     ] {
         assert!(is_refused_naming_the_key(
-            appointment::book_staff(&t.db, &org, &changed, &now).await
+            appointment::book_staff(&t.db, &org, &changed, &now, None).await
         ));
     }
-    let staff_again = appointment::book_staff(&t.db, &org, &booking, &now)
+    let staff_again = appointment::book_staff(&t.db, &org, &booking, &now, None)
         .await
         .unwrap();
     assert!(staff_again.replayed);
@@ -288,14 +297,11 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
 
 async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
     let (org, staff) = booking_clinic(&t.db, 3, 3).await;
-    let first = portal_with_key(t, &org, "p01", MONDAY_9, "shared")
-        .await
-        .unwrap();
+    let first = booked(portal_with_key(t, &org, "p01", MONDAY_9, "shared").await);
     // Another patient's "shared", with another request: a booking of their own, not a
     // refusal telling them the key was used.
-    let second = portal_with_key(t, &org, "p02", "2026-03-02T10:00:00-05:00", "shared")
-        .await
-        .unwrap();
+    let second =
+        booked(portal_with_key(t, &org, "p02", "2026-03-02T10:00:00-05:00", "shared").await);
     assert!(!second.replayed);
     assert_ne!(second.appointment.id, first.appointment.id);
     // A staff user's "shared" is theirs too.
@@ -315,15 +321,15 @@ async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
             idempotency_key: Some("shared".into()),
         },
         &clock("2026-03-01T00:00:00Z"),
+        None,
     )
     .await
     .unwrap();
     assert!(!by_staff.replayed);
     assert_eq!(count(t, &org).await, 3);
     // Each sender's retry is still their own first booking.
-    let again = portal_with_key(t, &org, "p02", "2026-03-02T10:00:00-05:00", "shared")
-        .await
-        .unwrap();
+    let again =
+        booked(portal_with_key(t, &org, "p02", "2026-03-02T10:00:00-05:00", "shared").await);
     assert!(again.replayed);
     assert_eq!(again.appointment.id, second.appointment.id);
 }

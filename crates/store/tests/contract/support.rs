@@ -298,7 +298,10 @@ pub(crate) async fn cell_counts(
         .unwrap();
     let cell = minutes * 60_000_000_000;
     let mut counts = std::collections::HashMap::new();
-    for a in all.iter().filter(|a| a.status != "cancelled") {
+    for a in all
+        .iter()
+        .filter(|a| a.status != store::AppointmentStatus::Cancelled)
+    {
         let mut k = a.start_ns.div_euclid(cell);
         while k * cell < a.end_ns {
             *counts.entry((a.practitioner_id, k)).or_insert(0) += 1;
@@ -306,4 +309,14 @@ pub(crate) async fn cell_counts(
         }
     }
     counts
+}
+
+/// The booking a portal request made, which the test expects to have gone in.
+pub(crate) fn booked(
+    outcome: Result<store::appointment::PortalOutcome, store::Error>,
+) -> store::appointment::Booked {
+    match outcome {
+        Ok(store::appointment::PortalOutcome::Booked(booked)) => booked,
+        other => panic!("expected a booking, got {other:?}"),
+    }
 }

@@ -419,7 +419,7 @@ async fn patient_view(
                 .clone()
                 .or_else(|| e.schedule_type_name.clone())
                 .unwrap_or_default(),
-            status: e.status.replace('_', " "),
+            status: e.status.as_str().replace('_', " "),
         };
         if e.end_ns > now {
             upcoming.push(line);

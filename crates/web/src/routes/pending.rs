@@ -71,7 +71,7 @@ async fn decide(
             })
             .collect()
     };
-    let decided = appointment::decide_notify(
+    let decided = appointment::decide(
         &state.db,
         &staff.org,
         id,

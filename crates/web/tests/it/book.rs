@@ -1010,7 +1010,7 @@ async fn another_organisations_appointments_and_patients_are_not_found(backend: 
     let still = store::appointment::get(conn.exec(), other.id, theirs)
         .await
         .unwrap();
-    assert_eq!(still.status, "booked");
+    assert_eq!(still.status, store::AppointmentStatus::Booked);
     assert_eq!(
         store::patient::get(conn.exec(), other.id, zed)
             .await

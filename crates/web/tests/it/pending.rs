@@ -5,7 +5,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use store::Organisation;
-use store::appointment::PortalBooking;
+use store::appointment::{PortalBooking, PortalOutcome};
 use store::keys::Kind;
 use store::staff::Role;
 
@@ -54,9 +54,11 @@ async fn portal_booking(app: &TestApp, org: &Organisation, patient: &str, start:
         app.clock.as_ref(),
         None,
     )
-    .await
-    .unwrap();
-    assert_eq!(booked.appointment.status, "pending");
+    .await;
+    let Ok(PortalOutcome::Booked(booked)) = booked else {
+        panic!("expected a booking, got {booked:?}");
+    };
+    assert_eq!(booked.appointment.status, store::AppointmentStatus::Pending);
     booked.appointment.id
 }
 
@@ -272,7 +274,7 @@ async fn only_the_front_desk_decides_and_only_in_its_organisation(backend: Backe
             .await
             .unwrap()
             .status,
-        "pending"
+        store::AppointmentStatus::Pending
     );
     app.stop().await;
 }

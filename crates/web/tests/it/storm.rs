@@ -585,7 +585,11 @@ async fn check_database(
         assert_eq!(row.patient_id, e.patient, "appointment {id}");
         assert_eq!(row.practitioner_id, e.practitioner, "appointment {id}");
         assert_eq!(row.start_ns, e.start_ns, "appointment {id}");
-        let status = if e.cancelled { "cancelled" } else { "booked" };
+        let status = if e.cancelled {
+            store::AppointmentStatus::Cancelled
+        } else {
+            store::AppointmentStatus::Booked
+        };
         assert_eq!(row.status, status, "appointment {id}");
     }
     if !unknown_outcomes {
@@ -605,12 +609,14 @@ async fn check_database(
     for practitioner in [ids.amy, ids.ben] {
         let counted: Vec<_> = rows
             .iter()
-            .filter(|a| a.practitioner_id == practitioner && a.status != "cancelled")
+            .filter(|a| {
+                a.practitioner_id == practitioner && a.status != store::AppointmentStatus::Cancelled
+            })
             .filter(|a| {
                 if practitioner == ids.amy {
                     a.override_reason.is_none()
                 } else {
-                    a.channel == "portal"
+                    a.channel == store::Channel::Portal
                 }
             })
             .collect();
@@ -647,7 +653,7 @@ async fn check_database(
             "appointment {} has no booking audit entry: {done:?}",
             a.id
         );
-        if a.status == "cancelled" {
+        if a.status == store::AppointmentStatus::Cancelled {
             assert!(
                 done.contains("appointment.cancel"),
                 "appointment {}: {done:?}",
@@ -660,7 +666,7 @@ async fn check_database(
         if let Some(p) = a.patient_id {
             let counts = per_patient.entry(p).or_default();
             counts.0 += 1;
-            counts.1 += usize::from(a.status == "cancelled");
+            counts.1 += usize::from(a.status == store::AppointmentStatus::Cancelled);
         }
     }
     for (i, patient) in ids.patients.iter().enumerate() {

@@ -7,6 +7,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use store::Channel;
 use store::appointment::Move;
 use store::book::{self, Entry};
 
@@ -147,7 +148,7 @@ async fn appointment_view(
             .patient_name()
             .unwrap_or_else(|| "No patient".to_owned()),
         back,
-        movable: matches!(entry.status.as_str(), "booked" | "pending"),
+        movable: entry.status.is_changeable(),
         practitioners: options(
             choices.practitioners.iter().map(|p| (p.id, p.name.clone())),
             &values.practitioner,

@@ -177,7 +177,7 @@ fn item_of(
         } else {
             String::new()
         },
-        status: entry.status.replace('_', "-"),
+        status: entry.status.as_str().replace('_', "-"),
         cancelled: !entry.is_active(),
         highlight: highlight == Some(entry.id),
     }
@@ -574,8 +574,8 @@ mod tests {
             clinic_timezone: "America/Toronto".to_owned(),
             start_ns: at(day(), start.0, start.1),
             end_ns: at(day(), end.0, end.1),
-            status: "booked".to_owned(),
-            channel: "staff".to_owned(),
+            status: store::AppointmentStatus::Booked,
+            channel: store::Channel::Staff,
             override_reason: None,
             override_by: None,
             status_note: String::new(),

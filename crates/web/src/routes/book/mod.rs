@@ -119,7 +119,7 @@ async fn book_counted(
     .await?;
     let notify =
         |a: &store::appointment::Appointment| context.iter().map(|c| c.booked(a)).collect();
-    let result = store::appointment::book_staff_notify(
+    let result = store::appointment::book_staff(
         &state.db,
         org,
         booking,
@@ -147,7 +147,7 @@ async fn cancel_telling_patient(
     let context = AppointmentContext::for_appointment(state, &staff.org, id, None).await?;
     let notify =
         |a: &store::appointment::Appointment| context.iter().map(|c| c.cancelled(a)).collect();
-    let cancelled = store::appointment::cancel_notify(
+    let cancelled = store::appointment::cancel(
         &state.db,
         &staff.org,
         id,
@@ -169,14 +169,9 @@ async fn move_telling_patient(
     let context =
         AppointmentContext::for_appointment(state, org, m.appointment, m.practitioner).await?;
     let notify = |a: &store::appointment::Appointment| context.iter().map(|c| c.moved(a)).collect();
-    let moved = store::appointment::reschedule_notify(
-        &state.db,
-        org,
-        m,
-        state.clock.as_ref(),
-        Some(&notify),
-    )
-    .await?;
+    let moved =
+        store::appointment::reschedule(&state.db, org, m, state.clock.as_ref(), Some(&notify))
+            .await?;
     state.mail.notify();
     Ok(moved)
 }

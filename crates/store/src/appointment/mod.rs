@@ -1,0 +1,140 @@
+//! Appointments: booking that never overbooks, cancelling, moving, accepting.
+//!
+//! Every change runs in one transaction that first takes the practitioner's lock
+//! (PostgreSQL: a row lock on the practitioner; SQLite: the write lock of `BEGIN
+//! IMMEDIATE`), then reloads that practitioner's window from the database, asks the
+//! engine, and writes or refuses. Two bookings of one practitioner therefore never
+//! decide on the same state, however many requests race on however many servers.
+//!
+//! The modules, by job; everything public is re-exported here, at
+//! `store::appointment::…`:
+//!
+//! - `queries`: reading appointments ([`get`], [`in_range`], [`of_patient`],
+//!   [`pending`], [`count`]) and the practitioners a patient may book
+//!   ([`patient_practitioners`]).
+//! - `locking`: the practitioners' locks, and the settings read again under them.
+//! - `insert`: a new booking written once: its row, its idempotency key, its audit
+//!   entry and emails, the commit ([`Booked`]).
+//! - `portal_booking`: [`book_portal`], answering [`PortalOutcome`].
+//! - `staff_booking`: [`book_staff`], with its explicit override.
+//! - `status_change`: [`cancel`] (and [`cancellable_until`]), [`decide`], [`mark`].
+//! - `reschedule`: [`reschedule`], a move under both practitioners' locks.
+
+use serde::Serialize;
+use slot_engine::{Date, Instant};
+
+use crate::db::Tx;
+use crate::error::Result;
+
+mod insert;
+mod locking;
+mod portal_booking;
+mod queries;
+mod reschedule;
+mod staff_booking;
+mod status_change;
+
+pub use crate::appointment_status::{AppointmentStatus, Channel};
+pub use insert::Booked;
+pub(crate) use insert::{NewRow, insert_many};
+pub use portal_booking::{NEXT_SLOTS, PortalBooking, PortalOutcome, book_portal};
+pub use queries::{count, get, in_range, of_patient, patient_practitioners, pending};
+pub use reschedule::{Move, reschedule};
+pub use staff_booking::{StaffBooking, book_staff};
+pub use status_change::{Decision, cancel, cancellable_until, decide, mark};
+
+/// An appointment row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Appointment {
+    /// Row id.
+    pub id: i64,
+    /// Scenario id, when it has one.
+    pub key: Option<String>,
+    /// The practitioner.
+    pub practitioner_id: i64,
+    /// The patient.
+    pub patient_id: Option<i64>,
+    /// The service.
+    pub service_id: Option<i64>,
+    /// The schedule type whose blocks hold it.
+    pub schedule_type_id: Option<i64>,
+    /// The clinic.
+    pub clinic_id: Option<i64>,
+    /// Start, ns since the Unix epoch.
+    pub start_ns: i64,
+    /// End, ns since the Unix epoch.
+    pub end_ns: i64,
+    /// Where it stands.
+    pub status: AppointmentStatus,
+    /// How it was made.
+    pub channel: Channel,
+    /// Why staff overrode a conflict, if they did.
+    pub override_reason: Option<String>,
+    /// Which staff user overrode.
+    pub override_by: Option<i64>,
+    /// The note given when accepting or declining.
+    pub status_note: String,
+    /// Who created it (`staff:3`, `patient:12`, `import`).
+    pub created_by: String,
+    /// When it was created, ns since the Unix epoch.
+    pub created_at_ns: i64,
+    /// Who changed it last.
+    pub updated_by: String,
+    /// When it was changed last (the calendar invitations' `DTSTAMP`).
+    pub updated_at_ns: i64,
+    /// How many times it has moved since it was booked (the calendar invitations'
+    /// `SEQUENCE`).
+    pub sequence: i64,
+}
+
+const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
+    start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
+    created_at_ns, updated_by, updated_at_ns, sequence";
+
+/// Who is acting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// A staff user.
+    Staff(i64),
+    /// A patient in the portal.
+    Patient(i64),
+}
+
+impl Actor {
+    /// `staff:3`, `patient:12`.
+    pub fn label(self) -> String {
+        match self {
+            Actor::Staff(id) => format!("staff:{id}"),
+            Actor::Patient(id) => format!("patient:{id}"),
+        }
+    }
+}
+
+/// Composes the emails announcing a change, from the changed appointment. The web
+/// crate knows the words and calendars; the store queues what it returns in the same
+/// transaction as the change, so the change and its emails commit together.
+pub type Notify<'a> = &'a (dyn Fn(&Appointment) -> Vec<crate::outbox::NewMessage> + Send + Sync);
+
+async fn queue_notices(
+    tx: &mut Tx,
+    org: i64,
+    notify: Option<Notify<'_>>,
+    appointment: &Appointment,
+    now: i64,
+) -> Result<()> {
+    if let Some(notify) = notify {
+        for message in notify(appointment) {
+            crate::outbox::enqueue(tx, Some(org), &message, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The dates around an instant that any clinic could read it as.
+fn dates_around(at: Instant) -> (Date, Date) {
+    let day = Date::try_from(at.to_utc().date_naive()).unwrap_or(Date::MIN);
+    (
+        day.add_days(-1).unwrap_or(day),
+        day.add_days(1).unwrap_or(day),
+    )
+}

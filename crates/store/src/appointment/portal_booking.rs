@@ -1,0 +1,201 @@
+//! Booking in the portal: the patient's practitioners, the service's being online and
+//! the slot rules decide under the practitioner's lock; a refused time is answered with
+//! the next open ones.
+
+use slot_engine::{Date, Instant};
+
+use crate::db::Db;
+use crate::error::{Error, Result};
+use crate::organisation::Organisation;
+use crate::time::Clock;
+use crate::window::{self, OpenSlot, SlotRequest, Window};
+
+use super::insert::{
+    Booked, NewRow, by_idempotency_key, check_idempotency_key, finish_insert, replay, request_hash,
+};
+use super::locking::{lock_practitioner, settings_now};
+use super::queries::patient_practitioners;
+use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
+
+/// A booking made by a patient in the portal.
+#[derive(Clone, Debug)]
+pub struct PortalBooking {
+    /// The patient booking.
+    pub patient: i64,
+    /// The service.
+    pub service: i64,
+    /// The practitioner.
+    pub practitioner: i64,
+    /// The start the patient chose.
+    pub start: Instant,
+    /// A client-chosen key that makes a retried request return the first result.
+    pub idempotency_key: Option<String>,
+}
+
+/// What a portal booking request comes to. A time the slot rules refuse is an answer,
+/// not an error: the patient is told why and offered the next open times.
+// One value per booking request, returned once: boxing the larger variant would only
+// add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortalOutcome {
+    /// Booked (or pending, when the organisation does not auto-accept), or the first
+    /// booking of a retried request.
+    Booked(Booked),
+    /// The time cannot be booked: someone took it, or the slot rules do not offer it.
+    Taken {
+        /// The number of the slot rule that refuses it, in `docs/scenario.md`
+        /// (*Checking one portal booking*).
+        rule: u8,
+        /// Why, in words a patient can read.
+        reason: String,
+        /// The next open times from the one asked for on, with any practitioner
+        /// the patient may book (at most [`NEXT_SLOTS`]).
+        next: Vec<OpenSlot>,
+    },
+}
+
+/// How many next open times a refused portal booking offers.
+pub const NEXT_SLOTS: usize = 5;
+
+/// Books a portal appointment: the patient's practitioners (refused with
+/// [`Error::Forbidden`]), the service's being online ([`Error::NotFound`]) and the slot
+/// rules (overlay, capacity by `portal_conflicts`, booking window) decide, under the
+/// practitioner's lock. Pending (when the organisation does not auto-accept) holds the
+/// slot like booked. A time the rules refuse comes back as [`PortalOutcome::Taken`]
+/// with the next open times, looked up after the lock is let go.
+pub async fn book_portal(
+    db: &Db,
+    org: &Organisation,
+    b: &PortalBooking,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<PortalOutcome> {
+    let mut tx = db.begin().await?;
+    let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
+    if allowed
+        .as_ref()
+        .is_some_and(|list| !list.contains(&b.practitioner))
+    {
+        return Err(Error::Forbidden(
+            "this practitioner is not available to you",
+        ));
+    }
+    crate::portal::service(tx.exec(), org.id, b.service).await?;
+    lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    check_idempotency_key(&b.idempotency_key)?;
+    let org = &settings_now(&mut tx, org.id).await?;
+    let request = request_hash(&[
+        ("portal.patient", Some(b.patient)),
+        ("service", Some(b.service)),
+        ("practitioner", Some(b.practitioner)),
+        ("start", Some(b.start.unix_nanos())),
+    ]);
+    if let Some(key) = &b.idempotency_key
+        && let Some(existing) =
+            by_idempotency_key(&mut tx, org.id, Actor::Patient(b.patient), key).await?
+    {
+        return replay(existing, &request).map(PortalOutcome::Booked);
+    }
+    let (from, to) = dates_around(b.start);
+    let input = window::load(
+        &mut tx.exec(),
+        org,
+        &Window {
+            service: Some(b.service),
+            practitioners: Some(vec![b.practitioner]),
+            from,
+            to,
+            skip_appointment: None,
+        },
+    )
+    .await?;
+    let now = clock.now();
+    let query = window::portal_query(&input, b.service, allowed.as_deref(), now, false)?;
+    let practitioner = input
+        .practitioner_ix(b.practitioner)
+        .ok_or(Error::NotFound("practitioner"))?;
+    let slot = match input.model.check(&query, practitioner, b.start) {
+        Ok(slot) => slot,
+        Err(rejection) => {
+            drop(tx);
+            let next = next_open(db, org, b.service, allowed, b.start, clock).await?;
+            return Ok(PortalOutcome::Taken {
+                rule: rejection.rule.number(),
+                reason: rejection.reason,
+                next,
+            });
+        }
+    };
+    let row = NewRow {
+        key: None,
+        practitioner_id: b.practitioner,
+        patient_id: Some(b.patient),
+        service_id: Some(b.service),
+        schedule_type_id: Some(input.schedule_type_id(slot.schedule_type)),
+        clinic_id: Some(input.clinic_id(slot.clinic)),
+        start_ns: slot.start_instant().unix_nanos(),
+        end_ns: slot.end_instant().unix_nanos(),
+        status: if org.auto_accept_portal_bookings {
+            AppointmentStatus::Booked
+        } else {
+            AppointmentStatus::Pending
+        },
+        channel: Channel::Portal,
+        override_reason: None,
+        override_by: None,
+        idempotency_key: b.idempotency_key.clone(),
+        actor: Actor::Patient(b.patient).label(),
+    };
+    finish_insert(
+        db,
+        tx,
+        org.id,
+        row,
+        &request,
+        Actor::Patient(b.patient),
+        clock,
+        serde_json::json!({}),
+        notify,
+    )
+    .await
+    .map(PortalOutcome::Booked)
+}
+
+/// The next open times of `service` from `at` on, over two weeks, with any of
+/// `practitioners` (`None`: all). The search reads dates in each clinic's zone, and
+/// `at` may still be the day before in one of them (a Vancouver evening is the next
+/// day in UTC), so it starts from the earliest of the clinics' dates.
+async fn next_open(
+    db: &Db,
+    org: &Organisation,
+    service: i64,
+    practitioners: Option<Vec<i64>>,
+    at: Instant,
+    clock: &dyn Clock,
+) -> Result<Vec<OpenSlot>> {
+    let mut conn = db.conn().await?;
+    let clinics = crate::clinic::all(conn.exec(), org.id).await?;
+    let from = Date::try_from(crate::clinic::earliest_local_date(&clinics, at))
+        .map_err(|e| Error::invalid("from", e.to_string()))?;
+    let to = from.add_days(14).unwrap_or(from);
+    let (input, found) = window::open_slots(
+        &mut conn.exec(),
+        org,
+        &SlotRequest {
+            service,
+            practitioners,
+            from,
+            to,
+            now: clock.now(),
+            telehealth: false,
+        },
+    )
+    .await?;
+    Ok(found
+        .iter()
+        .filter(|s| s.start_instant() >= at)
+        .take(NEXT_SLOTS)
+        .map(|s| input.open_slot(s))
+        .collect())
+}

@@ -1,0 +1,250 @@
+//! Booking by staff: it goes in when it fits the schedule type's blocks and its
+//! allowed conflicts, or with an override that says why; `staff_fit` also decides
+//! where a moved appointment fits.
+
+use slot_engine::{Instant, Purpose, StaffBooking as EngineStaffBooking};
+
+use crate::db::{Db, Tx, scalar_optional};
+use crate::error::{Conflict, Error, Result};
+use crate::organisation::Organisation;
+use crate::time::Clock;
+use crate::window::{self, Window};
+
+use super::insert::{
+    Booked, NewRow, by_idempotency_key, check_idempotency_key, finish_insert, replay, request_hash,
+};
+use super::locking::{lock_practitioner, settings_now};
+use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
+
+/// A booking made by front-desk staff.
+#[derive(Clone, Debug)]
+pub struct StaffBooking {
+    /// The staff user booking.
+    pub staff: i64,
+    /// The practitioner.
+    pub practitioner: i64,
+    /// The patient, if any.
+    pub patient: Option<i64>,
+    /// The service, if any.
+    pub service: Option<i64>,
+    /// The schedule type, if booking without a service.
+    pub schedule_type: Option<i64>,
+    /// The start.
+    pub start: Instant,
+    /// The length staff chose; default the service's duration, else the schedule
+    /// type's default duration.
+    pub duration_minutes: Option<u32>,
+    /// Set to book despite the engine's reasons (double-booking, outside
+    /// availability…): why, recorded with who.
+    pub override_reason: Option<String>,
+    /// A client-chosen key that makes a retried request return the first result.
+    pub idempotency_key: Option<String>,
+}
+
+async fn default_duration(tx: &mut Tx, org: i64, b: &StaffBooking) -> Result<u32> {
+    if let Some(d) = b.duration_minutes {
+        return Ok(d);
+    }
+    let minutes = if let Some(service) = b.service {
+        scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT duration_minutes FROM services WHERE org_id = $1 AND id = $2",
+            org,
+            service
+        )?
+        .ok_or(Error::NotFound("service"))?
+    } else if let Some(t) = b.schedule_type {
+        scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT default_duration_minutes FROM schedule_types WHERE org_id = $1 AND id = $2",
+            org,
+            t
+        )?
+        .ok_or(Error::NotFound("schedule type"))?
+    } else {
+        return Err(Error::invalid(
+            "duration_minutes",
+            "choose a service, a schedule type or a duration",
+        ));
+    };
+    Ok(u32::try_from(minutes).unwrap_or(30))
+}
+
+/// Checks and books a staff appointment: it goes in when it fits the schedule type's
+/// blocks and allowed-conflicts rule, or with an explicit override reason; otherwise
+/// [`Conflict::NeedsOverride`] lists every reason. The emails `notify` composes are
+/// queued with the booking (not on a replay).
+pub async fn book_staff(
+    db: &Db,
+    org: &Organisation,
+    b: &StaffBooking,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<Booked> {
+    check_idempotency_key(&b.idempotency_key)?;
+    let reason = override_reason(&b.override_reason)?;
+    let mut tx = db.begin().await?;
+    lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
+    let request = request_hash(&[
+        ("staff.practitioner", Some(b.practitioner)),
+        ("patient", b.patient),
+        ("service", b.service),
+        ("schedule_type", b.schedule_type),
+        ("start", Some(b.start.unix_nanos())),
+        ("duration_minutes", b.duration_minutes.map(i64::from)),
+    ]);
+    if let Some(key) = &b.idempotency_key
+        && let Some(existing) =
+            by_idempotency_key(&mut tx, org.id, Actor::Staff(b.staff), key).await?
+    {
+        return replay(existing, &request);
+    }
+    // Every id of the request names a row of this organisation, whether or not the
+    // engine looks at it (with a service, or overridden, the schedule type is stored
+    // as given); the database refuses any other too (migration 0015).
+    for (noun, table, id) in [
+        ("patient", "patients", b.patient),
+        ("service", "services", b.service),
+        ("schedule type", "schedule_types", b.schedule_type),
+    ] {
+        if let Some(id) = id {
+            let sql = format!("SELECT id FROM {table} WHERE org_id = $1 AND id = $2");
+            scalar_optional!(tx.exec(), i64, &sql, org.id, id)?.ok_or(Error::NotFound(noun))?;
+        }
+    }
+    let duration = default_duration(&mut tx, org.id, b).await?;
+    if !(1..=1440).contains(&duration) {
+        return Err(Error::invalid(
+            "duration_minutes",
+            "must be between 1 and 1440",
+        ));
+    }
+    let (fit, reasons) = staff_fit(
+        &mut tx,
+        org,
+        b.practitioner,
+        b.service,
+        b.schedule_type,
+        b.start,
+        duration,
+        None,
+    )
+    .await?;
+    if !reasons.is_empty() && reason.is_none() {
+        return Err(Error::Conflict(Conflict::NeedsOverride { reasons }));
+    }
+    let row = NewRow {
+        key: None,
+        practitioner_id: b.practitioner,
+        patient_id: b.patient,
+        service_id: b.service,
+        schedule_type_id: fit.map(|f| f.0).or(b.schedule_type),
+        clinic_id: fit.map(|f| f.1),
+        start_ns: b.start.unix_nanos(),
+        end_ns: b.start.unix_nanos() + i64::from(duration) * 60_000_000_000,
+        status: AppointmentStatus::Booked,
+        channel: Channel::Staff,
+        override_reason: if reasons.is_empty() {
+            None
+        } else {
+            reason.clone()
+        },
+        override_by: if reasons.is_empty() {
+            None
+        } else {
+            Some(b.staff)
+        },
+        idempotency_key: b.idempotency_key.clone(),
+        actor: Actor::Staff(b.staff).label(),
+    };
+    let details = if reasons.is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({ "override_reason": reason, "overridden": reasons })
+    };
+    finish_insert(
+        db,
+        tx,
+        org.id,
+        row,
+        &request,
+        Actor::Staff(b.staff),
+        clock,
+        details,
+        notify,
+    )
+    .await
+}
+
+pub(super) fn override_reason(reason: &Option<String>) -> Result<Option<String>> {
+    match reason.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(Error::invalid(
+            "override_reason",
+            "say why the conflict is overridden",
+        )),
+        Some(r) if r.len() > 500 => Err(Error::invalid(
+            "override_reason",
+            "must be at most 500 characters",
+        )),
+        Some(r) => Ok(Some(r.to_owned())),
+    }
+}
+
+/// Where a staff booking fits (schedule type, clinic), and the reasons it needs an
+/// override (empty when it fits).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn staff_fit(
+    tx: &mut Tx,
+    org: &Organisation,
+    practitioner: i64,
+    service: Option<i64>,
+    schedule_type: Option<i64>,
+    start: Instant,
+    duration: u32,
+    skip: Option<i64>,
+) -> Result<(Option<(i64, i64)>, Vec<String>)> {
+    let (from, to) = dates_around(start);
+    let input = window::load(
+        &mut tx.exec(),
+        org,
+        &Window {
+            service,
+            practitioners: Some(vec![practitioner]),
+            from,
+            to,
+            skip_appointment: skip,
+        },
+    )
+    .await?;
+    let purpose = match (service, schedule_type) {
+        (Some(s), _) => Purpose::Service(input.service_ix(s).ok_or(Error::NotFound("service"))?),
+        (None, Some(t)) => Purpose::ScheduleType(
+            input
+                .schedule_type_ix(t)
+                .ok_or(Error::NotFound("schedule type"))?,
+        ),
+        (None, None) => Purpose::Unspecified,
+    };
+    let booking = EngineStaffBooking {
+        practitioner: input
+            .practitioner_ix(practitioner)
+            .ok_or(Error::NotFound("practitioner"))?,
+        start,
+        duration_minutes: duration,
+        purpose,
+    };
+    Ok(match input.model.check_staff(&booking) {
+        Ok(fit) => (
+            Some((
+                input.schedule_type_id(fit.schedule_type),
+                input.clinic_id(fit.clinic),
+            )),
+            Vec::new(),
+        ),
+        Err(reasons) => (None, reasons.into_iter().map(|r| r.message).collect()),
+    })
+}

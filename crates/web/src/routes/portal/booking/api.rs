@@ -1,0 +1,242 @@
+//! The portal's booking API: services, practitioners, slots, and the patient's
+//! appointments (list, book, read, cancel).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use slot_engine::Date;
+use store::appointment::PortalOutcome;
+use store::portal::{self, PortalService};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::patient::PatientApi;
+use crate::error::AppError;
+use crate::form::{JsonBody, QueryParams};
+use crate::state::AppState;
+
+use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
+use super::slots::{SlotDto, allowed, book, parse_start, practitioners_for, slot_dto, slots};
+
+/// The services patients can book online.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/services", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 200, body = [PortalServiceDto]), (status = 401, description = "Not signed in")))]
+pub(super) async fn api_services(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+) -> Result<Json<Vec<PortalServiceDto>>, AppError> {
+    let mut conn = state.db.conn().await?;
+    Ok(Json(
+        portal::services(conn.exec(), p.org.id)
+            .await?
+            .into_iter()
+            .map(PortalServiceDto::from)
+            .collect(),
+    ))
+}
+
+/// A service patients can book online.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PortalServiceDto {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// What it is.
+    pub description: Option<String>,
+    /// Minutes.
+    pub duration_minutes: i64,
+}
+
+impl From<PortalService> for PortalServiceDto {
+    fn from(s: PortalService) -> Self {
+        PortalServiceDto {
+            id: s.id,
+            name: s.name,
+            description: s.description,
+            duration_minutes: s.duration_minutes,
+        }
+    }
+}
+
+/// A practitioner the patient may book.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct PortalPractitionerDto {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Their type.
+    pub type_name: String,
+    /// Their home clinic.
+    pub clinic_name: String,
+}
+
+/// The practitioners this patient may book for a service.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/services/{service}/practitioners", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("service" = i64, Path, description = "The service")),
+    responses((status = 200, body = [PortalPractitionerDto]), (status = 404, description = "No such online service")))]
+pub(super) async fn api_practitioners(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<Vec<PortalPractitionerDto>>, AppError> {
+    let allowed = allowed(&state, &p).await?;
+    let mut conn = state.db.conn().await?;
+    portal::service(conn.exec(), p.org.id, path.1).await?;
+    let list = portal::practitioners(conn.exec(), p.org.id, path.1, allowed.as_deref()).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|x| PortalPractitionerDto {
+                id: x.id,
+                name: x.name,
+                type_name: x.type_name,
+                clinic_name: x.clinic_name,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub(super) struct ApiSlotsQuery {
+    /// The service's row id.
+    service: i64,
+    /// The first date, `YYYY-MM-DD`.
+    from: String,
+    /// The last date, `YYYY-MM-DD` (at most 31 days after `from`).
+    to: String,
+    /// A practitioner's row id (default: every practitioner the patient may book).
+    practitioner: Option<i64>,
+}
+
+/// Open slots of a service, for the signed-in patient (403 for a practitioner outside
+/// their list).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/slots", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ApiSlotsQuery),
+    responses((status = 200, body = [SlotDto]), (status = 403, description = "The practitioner is not available to this patient"),
+              (status = 422, description = "Invalid dates")))]
+pub(super) async fn api_slots(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+    QueryParams(q): QueryParams<ApiSlotsQuery>,
+) -> Result<Json<Vec<SlotDto>>, AppError> {
+    let from: Date = q
+        .from
+        .parse()
+        .map_err(|e: slot_engine::ValueError| AppError::invalid("from", e.to_string()))?;
+    let to: Date =
+        q.to.parse()
+            .map_err(|e: slot_engine::ValueError| AppError::invalid("to", e.to_string()))?;
+    if to < from || to.days_since(from) > 31 {
+        return Err(AppError::invalid(
+            "to",
+            "must be on or after from, at most 31 days later",
+        ));
+    }
+    let allowed = allowed(&state, &p).await?;
+    let covered = practitioners_for(&allowed, q.practitioner)?;
+    let (input, found) = slots(&state, &p, q.service, covered, from, to).await?;
+    Ok(Json(found.iter().map(|s| slot_dto(&input, s)).collect()))
+}
+
+/// The patient's appointments, upcoming first.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/appointments", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    responses((status = 200, body = [AppointmentDto]), (status = 401, description = "Not signed in")))]
+pub(super) async fn api_appointments(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+) -> Result<Json<Vec<AppointmentDto>>, AppError> {
+    let (mut upcoming, past) = list(&state, &p).await?;
+    upcoming.extend(past);
+    Ok(Json(upcoming))
+}
+
+/// A booking request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub(super) struct BookRequest {
+    /// The service's row id.
+    pub service: i64,
+    /// The practitioner's row id (from the slots).
+    pub practitioner: i64,
+    /// The slot's start, RFC 3339.
+    pub start: String,
+    /// A key of the client's choosing: a retried request with the same key returns the
+    /// first booking instead of making a second; the same key with another request is
+    /// refused (422).
+    pub idempotency_key: Option<String>,
+}
+
+/// Books a slot. A taken slot answers 409 with the reason and `details.next_slots`.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/appointments", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation")),
+    request_body = BookRequest,
+    responses((status = 201, body = AppointmentDto), (status = 200, body = AppointmentDto, description = "A retry with a used idempotency key: the first booking"),
+              (status = 409, description = "Taken or not offered: reason, rule and next open slots in details"),
+              (status = 422, description = "Invalid field, or an idempotency key already used for a different booking"),
+              (status = 403, description = "The practitioner is not available to this patient")))]
+pub(super) async fn api_book(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+    JsonBody(body): JsonBody<BookRequest>,
+) -> Result<(StatusCode, Json<AppointmentDto>), AppError> {
+    let start = parse_start(&body.start)?;
+    let booked = match book(
+        &state,
+        &p,
+        body.service,
+        body.practitioner,
+        start,
+        body.idempotency_key,
+    )
+    .await?
+    {
+        PortalOutcome::Booked(booked) => booked,
+        PortalOutcome::Taken { rule, reason, next } => {
+            let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
+            return Err(AppError::Conflict {
+                message: format!("this time can no longer be booked: {reason}"),
+                details: serde_json::json!({"rule": rule, "reason": reason, "next_slots": next}),
+            });
+        }
+    };
+    let view = own(&state, &p, booked.appointment.id).await?;
+    let status = if booked.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(appointment_dto(&p.org, state.clock.now_ns(), view)),
+    ))
+}
+
+/// One of the patient's appointments (another patient's is 404).
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/appointments/{id}", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    responses((status = 200, body = AppointmentDto), (status = 404, description = "Not one of this patient's appointments")))]
+pub(super) async fn api_appointment(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let a = own(&state, &p, path.1).await?;
+    Ok(Json(appointment_dto(&p.org, state.clock.now_ns(), a)))
+}
+
+/// Cancels one of the patient's appointments; refused inside the cancellation notice
+/// (409, saying until when it was possible).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/appointments/{id}/cancel", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    responses((status = 200, body = AppointmentDto), (status = 409, description = "Too late to cancel online"),
+              (status = 404, description = "Not one of this patient's appointments")))]
+pub(super) async fn api_cancel(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let a = cancel(&state, &p, path.1).await?;
+    Ok(Json(appointment_dto(&p.org, state.clock.now_ns(), a)))
+}

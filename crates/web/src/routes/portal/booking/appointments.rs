@@ -1,0 +1,136 @@
+//! The patient's own appointments, as the pages and the API show them: listed,
+//! read one by one (another patient's is not found), cancelled within the notice.
+
+use serde::Serialize;
+use store::appointment::{self, Actor};
+use store::portal::{self, AppointmentView};
+use utoipa::ToSchema;
+
+use crate::auth::patient::Patient;
+use crate::clinic_time::{local_datetime, rfc3339};
+use crate::error::AppError;
+use crate::notices::AppointmentContext;
+use crate::state::AppState;
+
+/// An appointment as the portal shows it. (Named apart from the staff API's
+/// `AppointmentDto`: the OpenAPI document keeps one schema per name.)
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[schema(as = PortalAppointmentDto)]
+pub(super) struct AppointmentDto {
+    /// Row id.
+    pub id: i64,
+    /// The practitioner's name.
+    pub practitioner_name: String,
+    /// The service's name.
+    pub service_name: Option<String>,
+    /// The clinic's name.
+    pub clinic_name: Option<String>,
+    /// The clinic's timezone.
+    pub timezone: String,
+    /// Start, RFC 3339 in the clinic's offset.
+    pub start: String,
+    /// End, RFC 3339 in the clinic's offset.
+    pub end: String,
+    /// When, in words, in the clinic's time.
+    pub when: String,
+    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
+    pub status: String,
+    /// A note from the clinic (accept/decline).
+    pub status_note: String,
+    /// Until when the patient may cancel online (RFC 3339), when they still may.
+    pub cancellable_until: Option<String>,
+}
+
+pub(super) fn appointment_dto(
+    org: &store::Organisation,
+    now_ns: i64,
+    a: AppointmentView,
+) -> AppointmentDto {
+    let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let deadline = appointment::cancellable_until(org, a.status, a.start_ns, now_ns);
+    AppointmentDto {
+        id: a.id,
+        practitioner_name: a.practitioner_name,
+        service_name: a.service_name,
+        clinic_name: a.clinic_name,
+        start: rfc3339(a.start_ns, tz),
+        end: rfc3339(a.end_ns, tz),
+        when: local_datetime(a.start_ns, tz),
+        status: a.status.as_str().to_owned(),
+        status_note: a.status_note,
+        cancellable_until: deadline.map(|until| rfc3339(until, tz)),
+        timezone: a.timezone,
+    }
+}
+
+pub(super) async fn list(
+    state: &AppState,
+    p: &Patient,
+) -> Result<(Vec<AppointmentDto>, Vec<AppointmentDto>), AppError> {
+    let mut conn = state.db.conn().await?;
+    let all = portal::appointments_of(conn.exec(), p.org.id, p.patient.id).await?;
+    let now = state.clock.now_ns();
+    let (mut upcoming, past): (Vec<_>, Vec<_>) = all.into_iter().partition(|a| a.end_ns > now);
+    upcoming.reverse();
+    Ok((
+        upcoming
+            .into_iter()
+            .map(|a| appointment_dto(&p.org, now, a))
+            .collect(),
+        past.into_iter()
+            .map(|a| appointment_dto(&p.org, now, a))
+            .collect(),
+    ))
+}
+
+/// One of the patient's own appointments; another patient's is not found.
+pub(super) async fn own(
+    state: &AppState,
+    p: &Patient,
+    id: i64,
+) -> Result<AppointmentView, AppError> {
+    let mut conn = state.db.conn().await?;
+    let a = portal::appointment(conn.exec(), p.org.id, id).await?;
+    if a.patient_id != Some(p.patient.id) {
+        return Err(AppError::NotFound("appointment".into()));
+    }
+    Ok(a)
+}
+
+/// Cancels one of the patient's own appointments, within the cancellation notice.
+pub(super) async fn cancel(
+    state: &AppState,
+    p: &Patient,
+    id: i64,
+) -> Result<AppointmentView, AppError> {
+    let before = own(state, p, id).await?;
+    let context = AppointmentContext::for_appointment(state, &p.org, id, None).await?;
+    let notify =
+        |a: &store::appointment::Appointment| context.iter().map(|c| c.cancelled(a)).collect();
+    match appointment::cancel(
+        &state.db,
+        &p.org,
+        id,
+        Actor::Patient(p.patient.id),
+        state.clock.as_ref(),
+        Some(&notify),
+    )
+    .await
+    {
+        Ok(_) => {
+            state.mail.notify();
+            own(state, p, id).await
+        }
+        Err(store::Error::TooLate { until_ns }) => {
+            let tz: chrono_tz::Tz = before.timezone.parse().unwrap_or(chrono_tz::UTC);
+            Err(AppError::Conflict {
+                message: format!(
+                    "this appointment can no longer be cancelled online: cancelling was possible until {}. Please call the clinic.",
+                    local_datetime(until_ns, tz)
+                ),
+                details: serde_json::json!({"cancellable_until": rfc3339(until_ns, tz)}),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}

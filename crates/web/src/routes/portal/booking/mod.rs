@@ -1,0 +1,65 @@
+//! Booking in the portal: choose a service, a practitioner (or the first available),
+//! see open slots day by day, confirm — and My appointments, with cancelling.
+//!
+//! The patient's available practitioners are enforced on every slot query here and on
+//! every booking by the store (403 for any other practitioner). The store decides a
+//! booking under the practitioner's lock; if someone else took the slot it answers with
+//! the rule, the reason and the next open times, which the page and the API each show
+//! their way.
+//!
+//! By job: `slots` finds open slots and books one, `appointments` reads and cancels
+//! the patient's own appointments (both shared by the pages and the API), `pages` and
+//! `api` answer HTML and JSON.
+
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+mod api;
+mod appointments;
+mod pages;
+mod slots;
+
+/// The pages.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/o/{slug}/portal/book", get(pages::services_page))
+        .route(
+            "/o/{slug}/portal/book/{service}",
+            get(pages::slots_page).post(pages::book_page),
+        )
+        .route(
+            "/o/{slug}/portal/book/{service}/confirm",
+            get(pages::confirm_page),
+        )
+        .route(
+            "/o/{slug}/portal/appointments",
+            get(pages::appointments_page),
+        )
+        .route(
+            "/o/{slug}/portal/appointments/{id}",
+            get(pages::appointment_page),
+        )
+        .route(
+            "/o/{slug}/portal/appointments/{id}/cancel",
+            post(pages::cancel_page),
+        )
+        .route(
+            "/o/{slug}/portal/appointments/{id}/calendar.ics",
+            get(pages::calendar_file),
+        )
+}
+
+/// The API.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::api_services))
+        .routes(routes!(api::api_practitioners))
+        .routes(routes!(api::api_slots))
+        .routes(routes!(api::api_appointments, api::api_book))
+        .routes(routes!(api::api_appointment))
+        .routes(routes!(api::api_cancel))
+}

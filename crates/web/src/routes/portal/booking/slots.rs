@@ -1,0 +1,180 @@
+//! Finding open slots for the signed-in patient and booking one: what the pages and
+//! the API share.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use slot_engine::{Date, Instant, Slot};
+use store::appointment::{self, PortalBooking, PortalOutcome};
+use store::portal;
+use store::window::{self, EngineInput, OpenSlot, SlotRequest};
+use utoipa::ToSchema;
+
+use crate::auth::patient::Patient;
+use crate::error::AppError;
+use crate::notices::AppointmentContext;
+use crate::state::AppState;
+
+/// The practitioners this patient may book, or `None` for all.
+pub(super) async fn allowed(state: &AppState, p: &Patient) -> Result<Option<Vec<i64>>, AppError> {
+    let mut conn = state.db.conn().await?;
+    Ok(appointment::patient_practitioners(&mut conn.exec(), p.org.id, p.patient.id).await?)
+}
+
+/// Which practitioners a slot query covers: the one asked for (403 when the patient
+/// may not book them), or every one the patient may book.
+pub(super) fn practitioners_for(
+    allowed: &Option<Vec<i64>>,
+    asked: Option<i64>,
+) -> Result<Option<Vec<i64>>, AppError> {
+    match asked {
+        Some(p) => {
+            if allowed.as_ref().is_some_and(|list| !list.contains(&p)) {
+                return Err(AppError::Forbidden(
+                    "this practitioner is not available to you".into(),
+                ));
+            }
+            Ok(Some(vec![p]))
+        }
+        None => Ok(allowed.clone()),
+    }
+}
+
+/// Today, as the earliest local date over the organisation's clinics (the default first
+/// date): the slots of a service may be in any of them, and no clinic's evening may be
+/// cut off because another clinic's day has already turned.
+pub(super) fn today(state: &AppState, clinics: &[store::clinic::Clinic]) -> NaiveDate {
+    store::clinic::earliest_local_date(clinics, state.clock.now())
+}
+
+pub(super) fn date(naive: NaiveDate) -> Result<Date, AppError> {
+    Date::try_from(naive).map_err(|e| AppError::invalid("from", e.to_string()))
+}
+
+/// An open slot as the portal shows it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub(super) struct SlotDto {
+    /// The practitioner's row id.
+    pub practitioner_id: i64,
+    /// Their name.
+    pub practitioner_name: String,
+    /// The clinic's name.
+    pub clinic_name: String,
+    /// Start, RFC 3339 in the clinic's offset.
+    pub start: String,
+    /// End, RFC 3339 in the clinic's offset.
+    pub end: String,
+    /// The local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The local time, `HH:MM`.
+    pub time: String,
+}
+
+impl From<OpenSlot> for SlotDto {
+    fn from(slot: OpenSlot) -> Self {
+        SlotDto {
+            practitioner_id: slot.practitioner_id,
+            practitioner_name: slot.practitioner_name,
+            clinic_name: slot.clinic_name,
+            start: slot.start.to_rfc3339(),
+            end: slot.end.to_rfc3339(),
+            date: slot.start.date_naive().to_string(),
+            time: slot.start.format("%H:%M").to_string(),
+        }
+    }
+}
+
+pub(super) fn slot_dto(input: &EngineInput, slot: &Slot) -> SlotDto {
+    SlotDto::from(input.open_slot(slot))
+}
+
+/// Open slots of a service for a patient over `[from, to]`.
+pub(super) async fn slots(
+    state: &AppState,
+    p: &Patient,
+    service: i64,
+    practitioners: Option<Vec<i64>>,
+    from: Date,
+    to: Date,
+) -> Result<(EngineInput, Vec<Slot>), AppError> {
+    let mut conn = state.db.conn().await?;
+    portal::service(conn.exec(), p.org.id, service).await?;
+    let (input, found) = window::open_slots(
+        &mut conn.exec(),
+        &p.org,
+        &SlotRequest {
+            service,
+            practitioners,
+            from,
+            to,
+            now: state.clock.now(),
+            telehealth: false,
+        },
+    )
+    .await?;
+    crate::metrics::Metrics::inc(&state.metrics.slot_queries);
+    Ok((input, found))
+}
+
+/// Books for a patient. The store decides, and answers with the appointment or, for
+/// a time the slot rules refuse, why and the next open times.
+pub(super) async fn book(
+    state: &AppState,
+    p: &Patient,
+    service: i64,
+    practitioner: i64,
+    start: Instant,
+    key: Option<String>,
+) -> Result<PortalOutcome, AppError> {
+    // The emails' names are read first. A practitioner or service that is not there
+    // leaves nothing to say, and the store refuses the booking (in its own order of
+    // refusals), so the emails are simply none.
+    let context = match AppointmentContext::of_patient(
+        state,
+        &p.org,
+        &p.patient,
+        practitioner,
+        Some(service),
+    )
+    .await
+    {
+        Ok(context) => Some(context),
+        Err(store::Error::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let notify =
+        move |a: &store::appointment::Appointment| context.iter().map(|c| c.booked(a)).collect();
+    let outcome = appointment::book_portal(
+        &state.db,
+        &p.org,
+        &PortalBooking {
+            patient: p.patient.id,
+            service,
+            practitioner,
+            start,
+            idempotency_key: key,
+        },
+        state.clock.as_ref(),
+        Some(&notify),
+    )
+    .await?;
+    match &outcome {
+        PortalOutcome::Booked(booked) => {
+            if !booked.replayed {
+                crate::metrics::Metrics::inc(&state.metrics.bookings);
+                state.mail.notify();
+            }
+        }
+        PortalOutcome::Taken { .. } => {
+            crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
+            // The next open times came from a slot search.
+            crate::metrics::Metrics::inc(&state.metrics.slot_queries);
+        }
+    }
+    Ok(outcome)
+}
+
+pub(super) fn parse_start(text: &str) -> Result<Instant, AppError> {
+    text.trim()
+        .parse::<Instant>()
+        .map_err(|e| AppError::invalid("start", e.to_string()))
+}
