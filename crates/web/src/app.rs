@@ -154,7 +154,6 @@ async fn uri_length(request: Request, next: Next) -> Response {
         return next.run(request).await;
     }
     let page = crate::error::ErrorPage {
-        status: StatusCode::URI_TOO_LONG.as_u16(),
         title: "URI Too Long".to_owned(),
         message: format!("the address is too long (at most {URI_LIMIT} bytes)"),
     };

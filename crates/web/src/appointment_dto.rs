@@ -9,7 +9,7 @@ use crate::clinic_time::rfc3339;
 
 /// An appointment, as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AppointmentDto {
+pub(crate) struct AppointmentDto {
     /// Row id.
     pub id: i64,
     /// The practitioner.

@@ -11,7 +11,7 @@ use crate::state::AppState;
 
 /// What was changed, for the audit log.
 #[derive(Debug)]
-pub struct Change<'a> {
+pub(crate) struct Change<'a> {
     /// E.g. `clinic.update`.
     pub action: &'a str,
     /// E.g. `clinic`.
@@ -19,7 +19,7 @@ pub struct Change<'a> {
 }
 
 /// Applies a setup change made by `staff`; returns what `apply` returned.
-pub async fn setup<T>(
+pub(crate) async fn setup<T>(
     state: &AppState,
     staff: &Staff,
     change: Change<'_>,
@@ -44,7 +44,7 @@ pub async fn setup<T>(
 }
 
 /// Like [`setup`], for handlers that answer [`AppError`].
-pub async fn setup_api<T>(
+pub(crate) async fn setup_api<T>(
     state: &AppState,
     staff: &Staff,
     change: Change<'_>,

@@ -1,12 +1,12 @@
 //! One module per `openslot` command, each with its arguments (what `clap` parses) and
 //! what it does; here what they share: [`Failure`], the database argument, input reading.
 
-pub mod admin;
-pub mod check;
-pub mod gen_clinic;
-pub mod serve;
-pub mod slots;
-pub mod transfer;
+pub(crate) mod admin;
+pub(crate) mod check;
+pub(crate) mod gen_clinic;
+pub(crate) mod serve;
+pub(crate) mod slots;
+pub(crate) mod transfer;
 
 use std::io::Read;
 use std::path::Path;
@@ -23,7 +23,7 @@ pub struct DatabaseArgs {
 
 /// A command's failure: bad input (exit 2) or anything else (exit 1).
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Input that cannot be used: an invalid scenario, an unreadable file, an unknown
     /// id on the command line.
     BadInput(String),

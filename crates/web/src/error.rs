@@ -197,14 +197,14 @@ impl IntoResponse for AppError {
 
 /// The body of every API error, as the OpenAPI document describes it.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorDto {
+pub(crate) struct ErrorDto {
     /// What went wrong.
     pub error: ErrorDetailDto,
 }
 
 /// One API error.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ErrorDetailDto {
+pub(crate) struct ErrorDetailDto {
     /// A short machine-readable code (`not_found`, `invalid`, `bad_request`…).
     pub code: String,
     /// What to tell a person.
@@ -222,7 +222,7 @@ pub struct ErrorDetailDto {
 /// `Content-Length` (413), a cross-site request refused by its `Origin` or
 /// `Sec-Fetch-Site` (403), a path no route has (the HTML 404 page) — whose bodies are
 /// plain text, HTML or empty. Applied outside every other layer, so nothing escapes it.
-pub async fn api_errors_are_json(
+pub(crate) async fn api_errors_are_json(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -303,7 +303,7 @@ pub async fn api_errors_are_json(
 
 /// An error a page handler returns: the same errors, answered as an HTML page.
 #[derive(Debug)]
-pub struct PageError(pub AppError);
+pub(crate) struct PageError(pub AppError);
 
 impl From<AppError> for PageError {
     fn from(e: AppError) -> Self {
@@ -322,7 +322,6 @@ impl IntoResponse for PageError {
         let error = self.0;
         error.log();
         let page = ErrorPage {
-            status: error.status().as_u16(),
             title: error
                 .status()
                 .canonical_reason()
@@ -337,12 +336,11 @@ impl IntoResponse for PageError {
 }
 
 /// The page a [`PageError`] renders (and the 414 the router answers before any
-/// handler runs): the status's reason as its heading, then the message.
+/// handler runs): the status's reason as its heading, then the message. The status
+/// itself goes with the page in the response.
 #[derive(Debug, Template, WebTemplate)]
 #[template(path = "error.html")]
-pub struct ErrorPage {
-    /// The HTTP status code the page is sent with.
-    pub status: u16,
+pub(crate) struct ErrorPage {
     /// The status's reason phrase ("Not Found"): the page's title and heading.
     pub title: String,
     /// What went wrong, for the person reading ([`AppError::message`]).

@@ -17,21 +17,21 @@ use crate::error::{AppError, PageError};
 
 /// A submitted `application/x-www-form-urlencoded` body.
 #[derive(Clone, Debug, Default)]
-pub struct FormData {
+pub(crate) struct FormData {
     fields: Vec<(String, String)>,
 }
 
 impl FormData {
     /// Parses a body. It never fails: bytes that are not UTF-8 become U+FFFD, and the
     /// handler's checks refuse what makes no sense.
-    pub fn parse(body: &[u8]) -> Self {
+    pub(crate) fn parse(body: &[u8]) -> Self {
         FormData {
             fields: form_urlencoded::parse(body).into_owned().collect(),
         }
     }
 
     /// The first value of `name`, trimmed ("" when absent).
-    pub fn get(&self, name: &str) -> String {
+    pub(crate) fn get(&self, name: &str) -> String {
         self.fields
             .iter()
             .find(|(k, _)| k == name)
@@ -41,7 +41,7 @@ impl FormData {
 
     /// The first value of `name` exactly as sent ("" when absent): passwords, whose
     /// spaces count, the same as through the API.
-    pub fn secret(&self, name: &str) -> String {
+    pub(crate) fn secret(&self, name: &str) -> String {
         self.fields
             .iter()
             .find(|(k, _)| k == name)
@@ -50,12 +50,12 @@ impl FormData {
     }
 
     /// The first value of `name`, or `None` when absent or blank.
-    pub fn optional(&self, name: &str) -> Option<String> {
+    pub(crate) fn optional(&self, name: &str) -> Option<String> {
         Some(self.get(name)).filter(|v| !v.is_empty())
     }
 
     /// Every value of `name` (checkbox lists, multi-selects).
-    pub fn all(&self, name: &str) -> Vec<String> {
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
         self.fields
             .iter()
             .filter(|(k, _)| k == name)
@@ -64,14 +64,14 @@ impl FormData {
     }
 
     /// Whether a checkbox was ticked.
-    pub fn checked(&self, name: &str) -> bool {
+    pub(crate) fn checked(&self, name: &str) -> bool {
         self.fields
             .iter()
             .any(|(k, v)| k == name && !v.is_empty() && v != "off" && v != "false")
     }
 
     /// Every pair, in order.
-    pub fn pairs(&self) -> &[(String, String)] {
+    pub(crate) fn pairs(&self) -> &[(String, String)] {
         &self.fields
     }
 }
@@ -89,49 +89,49 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
 
 /// Messages to show next to form fields, by field name.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FieldErrors(BTreeMap<String, String>);
+pub(crate) struct FieldErrors(BTreeMap<String, String>);
 
 impl FieldErrors {
     /// No errors yet: a form shown for the first time.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// Records an error for `field` (the first one per field is kept).
-    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
         self.0.entry(field.into()).or_insert_with(|| message.into());
     }
 
     /// The error of `field`, if any (templates show it next to the field).
-    pub fn get(&self, field: &str) -> Option<&str> {
+    pub(crate) fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(String::as_str)
     }
 
     /// Whether `field` has an error (templates set `aria-invalid`).
-    pub fn has(&self, field: &str) -> bool {
+    pub(crate) fn has(&self, field: &str) -> bool {
         self.0.contains_key(field)
     }
 
     /// Whether there is no error.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// Every error, in field order.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// The API's answer for these errors: the first field's, as a 422 naming it (the
     /// API reports one field at a time, the pages all of them).
-    pub fn into_api_error(self) -> AppError {
+    pub(crate) fn into_api_error(self) -> AppError {
         let (field, message) = self.0.into_iter().next().unwrap_or_default();
         AppError::invalid(field, message)
     }
 
     /// Records a store error against its field, or returns it when it is not about a
     /// field.
-    pub fn absorb(&mut self, e: store::Error) -> Result<(), PageError> {
+    pub(crate) fn absorb(&mut self, e: store::Error) -> Result<(), PageError> {
         match e {
             store::Error::Invalid { field, message } => {
                 self.add(field, message);
@@ -143,7 +143,12 @@ impl FieldErrors {
 }
 
 /// A number from a form field, or an error naming the field.
-pub fn number(errors: &mut FieldErrors, form: &FormData, name: &str, label: &str) -> Option<i64> {
+pub(crate) fn number(
+    errors: &mut FieldErrors,
+    form: &FormData,
+    name: &str,
+    label: &str,
+) -> Option<i64> {
     let value = form.get(name);
     match value.parse::<i64>() {
         Ok(n) => Some(n),
@@ -160,7 +165,7 @@ pub fn number(errors: &mut FieldErrors, form: &FormData, name: &str, label: &str
 /// path, e.g. `schedule_type_ids[1]`) and saying in words what it must be, and nothing
 /// is changed. A body sent as something else than JSON is 415, one over the limit 413.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = AppError;
@@ -195,7 +200,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// not fit is refused with 422 naming it and saying in words what it must be (axum's
 /// `Query` answers a plain-text 400 in serde's words).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct QueryParams<T>(pub T);
+pub(crate) struct QueryParams<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T> {
     type Rejection = AppError;
@@ -208,7 +213,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 /// The query string of a page, read into `T`, like [`QueryParams`] but refused with
 /// the error page.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PageQuery<T>(pub T);
+pub(crate) struct PageQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for PageQuery<T> {
     type Rejection = PageError;
@@ -324,13 +329,13 @@ fn without_position(e: &serde_json::Error) -> String {
 
 /// What a NUL character in a field is told: PostgreSQL cannot store it in text, and no
 /// name, note or key needs one, so it is refused on every backend alike.
-pub fn nul_refused(field: impl Into<String>) -> AppError {
+pub(crate) fn nul_refused(field: impl Into<String>) -> AppError {
     AppError::invalid(field, "must not contain the NUL character (\\u0000)")
 }
 
 /// The first field of a query string or form body (`application/x-www-form-urlencoded`)
 /// whose name or value holds a NUL character, by name.
-pub fn nul_in_pairs(encoded: &[u8]) -> Option<String> {
+pub(crate) fn nul_in_pairs(encoded: &[u8]) -> Option<String> {
     form_urlencoded::parse(encoded)
         .find(|(name, value)| name.contains('\0') || value.contains('\0'))
         .map(|(name, _)| printable(&name))
@@ -339,7 +344,7 @@ pub fn nul_in_pairs(encoded: &[u8]) -> Option<String> {
 /// The first field of a JSON body holding a NUL character in a string or a key, by
 /// path (`patients[0].name`), or `body` for a string at the top. A body that is not
 /// JSON has no fields: its handler refuses it.
-pub fn nul_in_json(body: &[u8]) -> Option<String> {
+pub(crate) fn nul_in_json(body: &[u8]) -> Option<String> {
     // In JSON a NUL can only be the escape `\u0000` (a raw one is a syntax error), so a
     // body without that text is not parsed twice.
     if !body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {

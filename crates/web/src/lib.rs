@@ -22,25 +22,30 @@
 //! - [`notices`]: the emails patients receive.
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
 
+#![warn(unreachable_pub)]
+// Only what the binary, the tests and the examples use is public; the tour above links
+// the rest too, for `cargo doc -p openslot-web --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod app;
-pub mod appointment_dto;
+pub(crate) mod appointment_dto;
 pub mod auth;
 pub mod captcha;
-pub mod changes;
+pub(crate) mod changes;
 pub mod cli;
 pub(crate) mod clinic_time;
-pub mod commands;
+pub(crate) mod commands;
 pub mod config;
 pub mod demo;
-pub mod error;
-pub mod form;
+pub(crate) mod error;
+pub(crate) mod form;
 pub mod ics;
 pub mod limits;
 pub mod mail;
-pub mod metrics;
-pub mod notices;
-pub mod pages;
+pub(crate) mod metrics;
+pub(crate) mod notices;
+pub(crate) mod pages;
 pub(crate) mod query;
-pub mod routes;
+pub(crate) mod routes;
 pub(crate) mod schedule_type_css;
 pub mod state;

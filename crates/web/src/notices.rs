@@ -14,11 +14,9 @@ use crate::state::AppState;
 
 /// What the appointment emails of one patient, practitioner and service need to know.
 #[derive(Clone, Debug)]
-pub struct AppointmentContext {
+pub(crate) struct AppointmentContext {
     /// The organisation's name (the sender people recognise).
     pub org_name: String,
-    /// The organisation's slug; no email reads it, since links are built on `portal_url`.
-    pub org_slug: String,
     /// The portal's address, `{public_url}/o/{slug}/portal`, which the emails' links
     /// start with.
     pub portal_url: String,
@@ -45,7 +43,7 @@ pub struct AppointmentContext {
 
 impl AppointmentContext {
     /// Loads the context for an appointment of `patient` with `practitioner`.
-    pub async fn load(
+    pub(crate) async fn load(
         state: &AppState,
         org: &store::Organisation,
         patient: i64,
@@ -60,7 +58,7 @@ impl AppointmentContext {
     }
 
     /// [`AppointmentContext::load`] for a patient already read (the signed-in one).
-    pub async fn of_patient(
+    pub(crate) async fn of_patient(
         state: &AppState,
         org: &store::Organisation,
         p: &store::patient::Patient,
@@ -76,7 +74,6 @@ impl AppointmentContext {
         };
         Ok(AppointmentContext {
             org_name: org.name.clone(),
-            org_slug: org.slug.clone(),
             portal_url: format!("{}/o/{}/portal", state.config.public_url, org.slug),
             patient_name: p.full_name(),
             patient_email: p.email.clone(),
@@ -93,7 +90,7 @@ impl AppointmentContext {
     /// The context for what staff do to one of `patient`'s appointments: `None` when
     /// the appointment has no patient, or the patient no email address, so there is
     /// nobody to tell.
-    pub async fn for_patient(
+    pub(crate) async fn for_patient(
         state: &AppState,
         org: &store::Organisation,
         patient: Option<i64>,
@@ -109,7 +106,7 @@ impl AppointmentContext {
 
     /// [`AppointmentContext::for_patient`] for an existing appointment, seen with
     /// `practitioner` (a move's new practitioner) or its own.
-    pub async fn for_appointment(
+    pub(crate) async fn for_appointment(
         state: &AppState,
         org: &store::Organisation,
         id: i64,
@@ -168,7 +165,7 @@ impl AppointmentContext {
 
     /// The appointment as a calendar event (what the emails attach and the portal's
     /// "Add to calendar" link downloads).
-    pub fn calendar_event(&self, a: &Appointment) -> IcsAppointment {
+    pub(crate) fn calendar_event(&self, a: &Appointment) -> IcsAppointment {
         IcsAppointment {
             appointment_id: a.id,
             start_ns: a.start_ns,
@@ -205,7 +202,7 @@ impl AppointmentContext {
     }
 
     /// "Your appointment is booked" (or "requested", when it waits for the clinic).
-    pub fn booked(&self, a: &Appointment) -> NewMessage {
+    pub(crate) fn booked(&self, a: &Appointment) -> NewMessage {
         let pending = a.status == AppointmentStatus::Pending;
         let subject = if pending {
             format!("Appointment requested: {}", self.what())
@@ -238,7 +235,7 @@ impl AppointmentContext {
     }
 
     /// "The clinic accepted your request."
-    pub fn accepted(&self, a: &Appointment) -> NewMessage {
+    pub(crate) fn accepted(&self, a: &Appointment) -> NewMessage {
         let message = self.message(
             format!("Appointment confirmed: {}", self.what()),
             format!(
@@ -255,7 +252,7 @@ impl AppointmentContext {
     }
 
     /// "Your appointment has moved": the calendar invitation replaces the old event.
-    pub fn moved(&self, a: &Appointment) -> NewMessage {
+    pub(crate) fn moved(&self, a: &Appointment) -> NewMessage {
         let pending = a.status == AppointmentStatus::Pending;
         let message = self.message(
             format!(
@@ -281,7 +278,7 @@ impl AppointmentContext {
     }
 
     /// "The clinic declined your request."
-    pub fn declined(&self, a: &Appointment) -> NewMessage {
+    pub(crate) fn declined(&self, a: &Appointment) -> NewMessage {
         self.message(
             format!("Appointment request declined: {}", self.what()),
             format!(
@@ -297,7 +294,7 @@ impl AppointmentContext {
     }
 
     /// "Your appointment is cancelled."
-    pub fn cancelled(&self, a: &Appointment) -> NewMessage {
+    pub(crate) fn cancelled(&self, a: &Appointment) -> NewMessage {
         let message = self.message(
             format!("Appointment cancelled: {}", self.what()),
             format!(
@@ -322,7 +319,7 @@ fn note(note: &str) -> String {
 }
 
 /// The invitation to the portal: a link to set a password, valid for three days.
-pub fn invitation(
+pub(crate) fn invitation(
     org_name: &str,
     to: &str,
     first_name: &str,
@@ -344,7 +341,7 @@ pub fn invitation(
 /// The link to confirm a public sign-up. It greets nobody by name: the names were typed
 /// by whoever signed up, who need not own the address, and must not put their words in
 /// the clinic's email.
-pub fn signup_confirm(org_name: &str, to: &str, link: &str) -> NewMessage {
+pub(crate) fn signup_confirm(org_name: &str, to: &str, link: &str) -> NewMessage {
     NewMessage {
         to: to.to_owned(),
         subject: format!("Confirm your {org_name} patient portal account"),
@@ -358,7 +355,7 @@ pub fn signup_confirm(org_name: &str, to: &str, link: &str) -> NewMessage {
 }
 
 /// Someone tried to sign up with an address that already has an account.
-pub fn signup_exists(
+pub(crate) fn signup_exists(
     org_name: &str,
     to: &str,
     usernames: &[String],
@@ -385,7 +382,7 @@ pub fn signup_exists(
 }
 
 /// The link to reset a forgotten password.
-pub fn reset(org_name: &str, to: &str, username: &str, link: &str) -> NewMessage {
+pub(crate) fn reset(org_name: &str, to: &str, username: &str, link: &str) -> NewMessage {
     NewMessage {
         to: to.to_owned(),
         subject: format!("Reset your {org_name} portal password"),

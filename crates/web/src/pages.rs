@@ -8,7 +8,7 @@ use crate::error::AppError;
 
 /// The frame of every page.
 #[derive(Clone, Debug, Default)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// The page's own title; the `<title>` adds the organisation's name and `Openslot`.
     pub title: String,
     /// The organisation's slug (empty outside one).
@@ -29,7 +29,7 @@ pub struct Layout {
 
 impl Layout {
     /// The layout of a staff page.
-    pub async fn staff(
+    pub(crate) async fn staff(
         staff: &Staff,
         title: impl Into<String>,
         active: &'static str,
@@ -48,19 +48,14 @@ impl Layout {
     }
 
     /// Whether `entry` is the current menu entry (for `aria-current`).
-    pub fn is(&self, entry: &str) -> bool {
+    pub(crate) fn is(&self, entry: &str) -> bool {
         self.active == entry
     }
 }
 
-/// Minutes after midnight as `HH:MM`.
-pub fn hhmm(minutes: i64) -> String {
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
-
 /// The frame of every portal page.
 #[derive(Clone, Debug, Default)]
-pub struct PortalLayout {
+pub(crate) struct PortalLayout {
     /// The page's own title; the `<title>` adds the organisation's name.
     pub title: String,
     /// The organisation's slug, which every link of the portal starts with
@@ -78,7 +73,7 @@ pub struct PortalLayout {
 
 impl PortalLayout {
     /// The layout of a portal page, for whoever is signed in (if anyone).
-    pub async fn new(
+    pub(crate) async fn new(
         org: &store::Organisation,
         session: &tower_sessions::Session,
         patient_name: Option<&str>,
@@ -96,7 +91,7 @@ impl PortalLayout {
     }
 
     /// Whether `entry` is the current menu entry.
-    pub fn is(&self, entry: &str) -> bool {
+    pub(crate) fn is(&self, entry: &str) -> bool {
         self.active == entry
     }
 }

@@ -15,7 +15,7 @@ use crate::error::AppError;
 const KEY: &str = "csrf";
 
 /// The session's token, created on first use.
-pub async fn token(session: &Session) -> Result<String, AppError> {
+pub(crate) async fn token(session: &Session) -> Result<String, AppError> {
     if let Some(token) = session
         .get::<String>(KEY)
         .await
@@ -32,14 +32,14 @@ pub async fn token(session: &Session) -> Result<String, AppError> {
 }
 
 /// 32 random bytes from the operating system, base64url.
-pub fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random source works");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Checks a submitted token against the session's.
-pub async fn verify(session: &Session, submitted: Option<&str>) -> Result<(), AppError> {
+pub(crate) async fn verify(session: &Session, submitted: Option<&str>) -> Result<(), AppError> {
     let expected = session
         .get::<String>(KEY)
         .await
@@ -56,7 +56,7 @@ pub async fn verify(session: &Session, submitted: Option<&str>) -> Result<(), Ap
 
 /// Whether the session holds a token at all (a form post from a session without one
 /// is refused before its body is read).
-pub async fn issued(session: &Session) -> Result<bool, AppError> {
+pub(crate) async fn issued(session: &Session) -> Result<bool, AppError> {
     Ok(session
         .get::<String>(KEY)
         .await
@@ -65,7 +65,7 @@ pub async fn issued(session: &Session) -> Result<bool, AppError> {
 }
 
 /// The refusal of a request without the session's token.
-pub fn refused() -> AppError {
+pub(crate) fn refused() -> AppError {
     AppError::Forbidden(
         "the form has expired or was not sent from this site; reload the page and try again".into(),
     )

@@ -1,11 +1,11 @@
 //! Who is signed in, and how: passwords, sessions, CSRF, and the extractors that give
 //! handlers the signed-in staff user (or patient).
 
-pub mod csrf;
+pub(crate) mod csrf;
 pub mod password;
-pub mod patient;
+pub(crate) mod patient;
 pub mod sessions;
-pub mod staff;
+pub(crate) mod staff;
 
 use serde::Serialize;
 use tower_sessions::Session;

@@ -21,7 +21,7 @@ use crate::state::AppState;
 
 /// What the session remembers of a signed-in patient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PatientSession {
+pub(crate) struct PatientSession {
     /// The organisation signed in to.
     pub org_id: i64,
     /// The patient signed in as; the session ends if the account stops being theirs.
@@ -35,37 +35,28 @@ pub struct PatientSession {
 }
 
 /// The session key of [`PatientSession`].
-pub const PATIENT_KEY: &str = "patient";
+pub(crate) const PATIENT_KEY: &str = "patient";
 
 /// The signed-in patient of the request's organisation.
 #[derive(Clone, Debug)]
-pub struct Patient {
+pub(crate) struct Patient {
     /// The organisation named in the request's address, which the session belongs to.
     pub org: Organisation,
     /// The patient's row, as read on this request.
     pub patient: PatientRow,
-    /// Their portal account id.
-    pub account_id: i64,
     /// The session (for CSRF tokens and signing out).
     pub session: Session,
 }
 
-impl Patient {
-    /// `patient:ID`, for the audit log.
-    pub fn actor(&self) -> String {
-        format!("patient:{}", self.patient.id)
-    }
-}
-
 /// Signs a patient in: a new session id (no fixation), then who they are.
-pub async fn start_session(session: &Session, who: PatientSession) -> Result<(), AppError> {
+pub(crate) async fn start_session(session: &Session, who: PatientSession) -> Result<(), AppError> {
     super::begin_session(session, PATIENT_KEY, who).await
 }
 
 /// The patient this session is signed in as in `org`, with their account id: only
 /// while the account is still the patient's, can sign in, and has the session epoch
 /// the session was opened with (changed credentials end every other session at once).
-pub async fn patient_in_session(
+pub(crate) async fn patient_in_session(
     state: &AppState,
     org: i64,
     session: &Session,
@@ -106,10 +97,9 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Patient
         .map_err(|(_, e)| AppError::internal(e))?;
     Ok(patient_in_session(state, org.id, &session)
         .await?
-        .map(|(patient, account_id)| Patient {
+        .map(|(patient, _)| Patient {
             org,
             patient,
-            account_id,
             session,
         }))
 }
@@ -117,11 +107,11 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Patient
 /// A patient for a portal page: redirects to the portal's sign-in page when nobody is
 /// signed in.
 #[derive(Clone, Debug)]
-pub struct PatientPage(pub Patient);
+pub(crate) struct PatientPage(pub Patient);
 
 /// Why a portal page could not get its patient.
 #[derive(Debug)]
-pub enum PatientPageRejection {
+pub(crate) enum PatientPageRejection {
     /// Go and sign in, then come back.
     SignIn(String),
     /// Something else went wrong.
@@ -168,7 +158,7 @@ impl FromRequestParts<AppState> for PatientPage {
 
 /// A patient for the JSON API: 401 when nobody is signed in.
 #[derive(Clone, Debug)]
-pub struct PatientApi(pub Patient);
+pub(crate) struct PatientApi(pub Patient);
 
 impl FromRequestParts<AppState> for PatientApi {
     type Rejection = AppError;
@@ -183,7 +173,7 @@ impl FromRequestParts<AppState> for PatientApi {
 
 /// Checks portal credentials, doing the same work whether or not the account exists
 /// or can sign in, within the rate limits of the client's address and the account.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     address: ClientAddress,
     org: i64,

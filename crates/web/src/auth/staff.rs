@@ -20,7 +20,7 @@ use crate::state::AppState;
 
 /// The organisation named by the path's `{slug}`.
 #[derive(Clone, Debug)]
-pub struct Org(pub Organisation);
+pub(crate) struct Org(pub Organisation);
 
 impl FromRequestParts<AppState> for Org {
     type Rejection = AppError;
@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for Org {
 
 /// What the session remembers of a signed-in staff user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaffSession {
+pub(crate) struct StaffSession {
     /// The organisation signed in to.
     pub org_id: i64,
     /// The staff user signed in as, read again on every request.
@@ -61,11 +61,11 @@ pub struct StaffSession {
 }
 
 /// The session key of [`StaffSession`].
-pub const STAFF_KEY: &str = "staff";
+pub(crate) const STAFF_KEY: &str = "staff";
 
 /// The signed-in staff user of the request's organisation, with the organisation.
 #[derive(Clone, Debug)]
-pub struct Staff {
+pub(crate) struct Staff {
     /// The organisation named in the request's address, which the session belongs to.
     pub org: Organisation,
     /// The staff user's row, as read on this request (active, with the session's
@@ -77,7 +77,7 @@ pub struct Staff {
 
 impl Staff {
     /// Refuses unless the user has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+    pub(crate) fn require(&self, roles: &[Role]) -> Result<(), AppError> {
         if roles.contains(&self.user.role()) {
             Ok(())
         } else {
@@ -93,17 +93,17 @@ impl Staff {
     }
 
     /// Refuses unless the user is an admin.
-    pub fn admin(&self) -> Result<(), AppError> {
+    pub(crate) fn admin(&self) -> Result<(), AppError> {
         self.require(&[Role::Admin])
     }
 
     /// Refuses unless the user runs the front desk (admins do too).
-    pub fn front_desk(&self) -> Result<(), AppError> {
+    pub(crate) fn front_desk(&self) -> Result<(), AppError> {
         self.require(&[Role::Admin, Role::FrontDesk])
     }
 
     /// `staff:ID`, for the audit log.
-    pub fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         format!("staff:{}", self.user.id)
     }
 }
@@ -111,7 +111,7 @@ impl Staff {
 /// The staff user this session is signed in as in `org`: only while the account is
 /// active and its session epoch is the one the session was opened with (a stopped
 /// account or a changed password ends every session at once).
-pub async fn staff_in_session(
+pub(crate) async fn staff_in_session(
     state: &AppState,
     org: i64,
     session: &Session,
@@ -146,11 +146,11 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Staff>,
 
 /// A staff user for a page: redirects to the sign-in page when nobody is signed in.
 #[derive(Clone, Debug)]
-pub struct StaffPage(pub Staff);
+pub(crate) struct StaffPage(pub Staff);
 
 /// Why a page could not get its staff user.
 #[derive(Debug)]
-pub enum StaffPageRejection {
+pub(crate) enum StaffPageRejection {
     /// Go and sign in, then come back.
     SignIn(String),
     /// Something else went wrong.
@@ -197,7 +197,7 @@ impl FromRequestParts<AppState> for StaffPage {
 
 /// A staff user for the JSON API: 401 when nobody is signed in.
 #[derive(Clone, Debug)]
-pub struct StaffApi(pub Staff);
+pub(crate) struct StaffApi(pub Staff);
 
 impl FromRequestParts<AppState> for StaffApi {
     type Rejection = AppError;
@@ -214,7 +214,7 @@ impl FromRequestParts<AppState> for StaffApi {
 ///
 /// Every attempt counts against the rate limits of the client's address and of the
 /// account.
-pub async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     address: ClientAddress,
     org: i64,
@@ -247,7 +247,7 @@ pub async fn authenticate(
 }
 
 /// Signs a staff user in: a new session id (no fixation), then who they are.
-pub async fn start_session(session: &Session, user: &StaffUser) -> Result<(), AppError> {
+pub(crate) async fn start_session(session: &Session, user: &StaffUser) -> Result<(), AppError> {
     let who = StaffSession {
         org_id: user.org_id,
         staff_id: user.id,

@@ -33,7 +33,7 @@ pub struct AdminCreateArgs {
 }
 
 /// Creates the account and prints its password when one was generated.
-pub fn create(args: &AdminCreateArgs) -> Result<(), Failure> {
+pub(crate) fn create(args: &AdminCreateArgs) -> Result<(), Failure> {
     let role = Role::parse(&args.role).map_err(|e| Failure::BadInput(format!("--role: {e}")))?;
     let email = store::email::normalise_email(&args.email)
         .map_err(|e| Failure::BadInput(format!("--email: {e}")))?;

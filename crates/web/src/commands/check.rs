@@ -10,7 +10,7 @@ use crate::commands::{Failure, read_input};
 
 /// Arguments of `openslot check`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// The scenario file, or `-` for standard input; its query gives the service,
     /// `now` and the patient's practitioners.
     #[arg(long, value_name = "FILE")]
@@ -42,7 +42,7 @@ pub struct CheckArgs {
 }
 
 /// Prints whether the booking may go in.
-pub fn run(args: &CheckArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
     let bad = |message: String| Failure::BadInput(message);
     let model = Model::from_json(&read_input(&args.scenario)?).map_err(|e| bad(e.to_string()))?;
     let practitioner = model.practitioner_ix(&args.practitioner).ok_or_else(|| {

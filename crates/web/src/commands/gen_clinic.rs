@@ -10,7 +10,7 @@ use crate::commands::Failure;
 
 /// Arguments of `openslot gen-clinic`.
 #[derive(Debug, Args)]
-pub struct GenClinicArgs {
+pub(crate) struct GenClinicArgs {
     /// How many practitioners the clinic has, 1 to 100000.
     #[arg(long, value_name = "P", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub practitioners: u32,
@@ -33,7 +33,7 @@ pub struct GenClinicArgs {
 }
 
 /// Writes the synthetic scenario.
-pub fn run(args: &GenClinicArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: &GenClinicArgs) -> Result<(), Failure> {
     let spec = ClinicSpec {
         practitioners: args.practitioners,
         days: args.days,

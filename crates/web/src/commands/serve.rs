@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 /// Arguments of `openslot serve`.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// The address to listen on.
     #[arg(
         long,
@@ -94,7 +94,7 @@ pub struct ServeArgs {
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
-pub fn run(args: &ServeArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
     let subscriber = tracing_subscriber::fmt().with_env_filter(filter);

@@ -11,7 +11,7 @@ use crate::commands::{DatabaseArgs, Failure, block_on, connect, organisation, re
 
 /// Arguments of `openslot slots`.
 #[derive(Debug, Args)]
-pub struct SlotsArgs {
+pub(crate) struct SlotsArgs {
     /// The scenario file, or `-` for standard input.
     #[arg(
         long,
@@ -49,7 +49,7 @@ pub struct SlotsArgs {
 }
 
 /// Prints the answer of the scenario's query, or of the organisation's data.
-pub fn run(args: &SlotsArgs) -> Result<(), Failure> {
+pub(crate) fn run(args: &SlotsArgs) -> Result<(), Failure> {
     match &args.scenario {
         Some(path) => from_scenario(args, path),
         None => from_database(args),

@@ -12,7 +12,7 @@ use crate::commands::{DatabaseArgs, Failure, block_on, connect, organisation, re
 
 /// Arguments of `openslot import`.
 #[derive(Debug, Args)]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The scenario file, or `-` for standard input.
     #[arg(long, value_name = "FILE")]
     pub scenario: PathBuf,
@@ -28,7 +28,7 @@ pub struct ImportArgs {
 
 /// Arguments of `openslot export`.
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// The organisation's slug; it must exist.
     #[arg(long, value_name = "SLUG")]
     pub org: String,
@@ -37,7 +37,7 @@ pub struct ExportArgs {
 }
 
 /// Imports a scenario into an organisation, in one transaction.
-pub fn import(args: &ImportArgs) -> Result<(), Failure> {
+pub(crate) fn import(args: &ImportArgs) -> Result<(), Failure> {
     let bytes = read_input(&args.scenario)?;
     let scenario = Scenario::from_json(&bytes).map_err(|e| Failure::BadInput(e.to_string()))?;
     block_on(async {
@@ -64,7 +64,7 @@ pub fn import(args: &ImportArgs) -> Result<(), Failure> {
 }
 
 /// Prints an organisation as a scenario.
-pub fn export(args: &ExportArgs) -> Result<(), Failure> {
+pub(crate) fn export(args: &ExportArgs) -> Result<(), Failure> {
     let scenario = block_on(async {
         let db = connect(&args.database.database_url).await?;
         let org = organisation(&db, &args.org).await?;

@@ -35,7 +35,7 @@
 
 pub mod compose;
 pub mod sender;
-pub mod transport;
+pub(crate) mod transport;
 
 use std::fmt;
 use std::sync::Arc;

@@ -28,7 +28,7 @@ const FILES: &[(&str, &str, &[u8])] = &[
 ];
 
 /// The routes.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/static/{file}", get(file))
 }
 

@@ -23,7 +23,7 @@ use crate::routes::saved_or_refused;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/admin/clinics", get(list_page).post(create_page))
         .route(
@@ -42,7 +42,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, update, delete))
@@ -52,7 +52,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A clinic, as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ClinicDto {
+pub(crate) struct ClinicDto {
     /// Row id.
     pub id: i64,
     /// Scenario id.
@@ -67,7 +67,7 @@ pub struct ClinicDto {
 
 /// A clinic to create or save.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct ClinicBody {
+pub(crate) struct ClinicBody {
     /// Name.
     pub name: String,
     /// IANA timezone, e.g. `America/Toronto`.
@@ -76,7 +76,7 @@ pub struct ClinicBody {
 
 /// A holiday to add.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct HolidayBody {
+pub(crate) struct HolidayBody {
     /// `YYYY-MM-DD`.
     pub date: String,
 }

@@ -9,7 +9,7 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The routes.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/", get(home))
 }
 

@@ -16,26 +16,26 @@ use crate::error::PageError;
 use crate::form::FieldErrors;
 use crate::state::AppState;
 
-pub mod assets;
-pub mod availability;
-pub mod book;
-pub mod clinics;
-pub mod health;
-pub mod home;
-pub mod patients;
-pub mod pending;
-pub mod portal;
-pub mod portal_access;
-pub mod practitioner_types;
-pub mod practitioners;
-pub mod schedule_types;
-pub mod services;
-pub mod session;
-pub mod settings;
-pub mod setup;
-pub mod setup_check;
-pub mod staff_auth;
-pub mod staff_users;
+pub(crate) mod assets;
+pub(crate) mod availability;
+pub(crate) mod book;
+pub(crate) mod clinics;
+pub(crate) mod health;
+pub(crate) mod home;
+pub(crate) mod patients;
+pub(crate) mod pending;
+pub(crate) mod portal;
+pub(crate) mod portal_access;
+pub(crate) mod practitioner_types;
+pub(crate) mod practitioners;
+pub(crate) mod schedule_types;
+pub(crate) mod services;
+pub(crate) mod session;
+pub(crate) mod settings;
+pub(crate) mod setup;
+pub(crate) mod setup_check;
+pub(crate) mod staff_auth;
+pub(crate) mod staff_users;
 
 /// A form's page shown again with status 422: nothing was saved.
 pub(crate) fn refused(page: impl IntoResponse) -> Response {
@@ -80,7 +80,7 @@ pub(crate) async fn saved_or_refused<P: IntoResponse>(
     ),
     components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 /// Documents the errors every operation can answer, each with the error body: 400 (a
 /// path, query or body that does not parse), 401, 403 (not allowed, or no CSRF token),
@@ -88,7 +88,7 @@ pub struct ApiDoc;
 /// Error responses an operation already describes get the error body too. Applied to
 /// the whole document once the routes are in ([`api_document`]).
 #[derive(Debug)]
-pub struct ErrorResponses;
+pub(crate) struct ErrorResponses;
 
 impl utoipa::Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -145,7 +145,7 @@ impl utoipa::Modify for ErrorResponses {
 }
 
 /// Routes that need no organisation.
-pub fn public_router() -> Router<AppState> {
+pub(crate) fn public_router() -> Router<AppState> {
     Router::new()
         .merge(home::router())
         .merge(health::router())
@@ -153,7 +153,7 @@ pub fn public_router() -> Router<AppState> {
 }
 
 /// The staff and patient pages.
-pub fn page_router() -> Router<AppState> {
+pub(crate) fn page_router() -> Router<AppState> {
     Router::new()
         .merge(staff_auth::pages())
         .merge(setup::pages())
@@ -174,14 +174,14 @@ pub fn page_router() -> Router<AppState> {
 }
 
 /// The JSON API's routes and its finished OpenAPI document.
-pub fn api_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+pub(crate) fn api_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (api, mut openapi) = api_router().split_for_parts();
     utoipa::Modify::modify(&ErrorResponses, &mut openapi);
     (api, openapi)
 }
 
 /// The JSON API with its OpenAPI description.
-pub fn api_router() -> OpenApiRouter<AppState> {
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::api())
         .merge(settings::api())

@@ -25,7 +25,7 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/admin/patients", get(list_page).post(create_page))
         .route(
@@ -35,7 +35,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, update))
@@ -43,7 +43,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A patient, as the API shows them.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PatientDto {
+pub(crate) struct PatientDto {
     /// Row id.
     pub id: i64,
     /// Scenario id.
@@ -76,7 +76,7 @@ impl From<Patient> for PatientDto {
 
 /// A patient with their appointments.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PatientDetailDto {
+pub(crate) struct PatientDetailDto {
     /// The patient.
     pub patient: PatientDto,
     /// The practitioners they may book in the portal (`null`: every practitioner

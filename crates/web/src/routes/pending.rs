@@ -26,14 +26,14 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/admin/pending", get(list_page))
         .route("/o/{slug}/admin/pending/{id}", post(decide_page))
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(accept))
@@ -42,7 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// Staff's answer to a pending booking.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct DecisionBody {
+pub(crate) struct DecisionBody {
     /// A note for the patient (at most 1000 characters).
     #[serde(default)]
     pub note: String,

@@ -24,7 +24,7 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/admin/patients/{id}/portal-access", get(page))
         .route(
@@ -42,7 +42,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api_get))
         .routes(routes!(api_invite))
@@ -52,7 +52,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A patient's portal access.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PortalAccessDto {
+pub(crate) struct PortalAccessDto {
     /// The patient's row id.
     pub patient_id: i64,
     /// The account's username, if there is an account.
@@ -447,7 +447,7 @@ async fn api_invite(
 
 /// Credentials staff create for a patient.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct CredentialsBody {
+pub(crate) struct CredentialsBody {
     /// Username (suggested: the email address, so "forgot password" works).
     pub username: String,
     /// The initial password.
@@ -471,7 +471,7 @@ async fn api_credentials(
 
 /// The practitioners a patient may book.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct PractitionersBody {
+pub(crate) struct PractitionersBody {
     /// Practitioner row ids; `null` = every practitioner bookable in the portal.
     pub practitioners: Option<Vec<i64>>,
 }

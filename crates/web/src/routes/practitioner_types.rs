@@ -23,7 +23,7 @@ use crate::routes::saved_or_refused;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route(
             "/o/{slug}/admin/practitioner-types",
@@ -40,7 +40,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, rename, delete))
@@ -48,7 +48,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A practitioner type, as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PractitionerTypeDto {
+pub(crate) struct PractitionerTypeDto {
     /// Row id.
     pub id: i64,
     /// Scenario id: the `type` of practitioners in an export. It stays when the type
@@ -77,7 +77,7 @@ impl From<PractitionerType> for PractitionerTypeDto {
 /// A practitioner type to create or rename.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PractitionerTypeBody {
+pub(crate) struct PractitionerTypeBody {
     /// Name, e.g. `Registered Massage Therapist`.
     pub name: String,
 }

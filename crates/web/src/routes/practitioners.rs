@@ -34,7 +34,7 @@ use crate::routes::{refused, saved_or_refused};
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route(
             "/o/{slug}/admin/practitioners",
@@ -59,7 +59,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, update))
@@ -68,7 +68,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A practitioner, as the API shows them.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PractitionerDto {
+pub(crate) struct PractitionerDto {
     /// Row id.
     pub id: i64,
     /// Scenario id.

@@ -31,7 +31,7 @@ use crate::schedule_type_css;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route(
             "/o/{slug}/admin/schedule-types",
@@ -49,7 +49,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, update, delete))
@@ -57,7 +57,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A schedule type, as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ScheduleTypeDto {
+pub(crate) struct ScheduleTypeDto {
     /// Row id.
     pub id: i64,
     /// Scenario id.

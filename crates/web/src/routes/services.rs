@@ -27,7 +27,7 @@ use crate::routes::{refused, saved_or_refused};
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/admin/services", get(list_page).post(create_page))
         .route(
@@ -38,7 +38,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one, update, delete))
@@ -46,7 +46,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A product or service, as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ServiceDto {
+pub(crate) struct ServiceDto {
     /// Row id.
     pub id: i64,
     /// Scenario id.

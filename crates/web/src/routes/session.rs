@@ -17,13 +17,13 @@ use crate::limits::ClientAddress;
 use crate::state::AppState;
 
 /// The routes.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_session, sign_in, sign_out))
 }
 
 /// A staff user, as the API shows them.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StaffDto {
+pub(crate) struct StaffDto {
     /// Row id.
     pub id: i64,
     /// Sign-in email.
@@ -36,7 +36,7 @@ pub struct StaffDto {
 
 /// The session: its CSRF token, and who is signed in.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionDto {
+pub(crate) struct SessionDto {
     /// Send as `X-CSRF-Token` on every call that changes state.
     pub csrf_token: String,
     /// The signed-in staff user of this organisation, if any.
@@ -45,7 +45,7 @@ pub struct SessionDto {
 
 /// Staff credentials.
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct SignInRequest {
+pub(crate) struct SignInRequest {
     /// Email.
     pub email: String,
     /// Password.

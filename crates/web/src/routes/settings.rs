@@ -25,12 +25,12 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new().route("/o/{slug}/admin/settings", get(page).post(save_page))
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_settings, put_settings))
 }
 

@@ -11,7 +11,7 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The routes.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new().route("/o/{slug}/admin/setup", get(index))
 }
 

@@ -23,12 +23,12 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new().route("/o/{slug}/admin/setup-check", get(page))
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(report))
         .routes(routes!(explain))
@@ -58,7 +58,7 @@ fn fix_link(slug: &str, fix: Fix) -> (String, &'static str) {
 
 /// One problem, as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ProblemDto {
+pub(crate) struct ProblemDto {
     /// `not_bookable_online`, `no_schedule_types`, `no_practitioner`, `type_mismatch`,
     /// `inactive`, `not_bookable_in_portal`, `no_record`, `no_blocks`, `overlay_empty`,
     /// `holiday`, `fully_booked`, `hidden_from_patients`, `no_online_service` or
@@ -97,7 +97,7 @@ fn problem_dto(slug: &str, p: &Problem) -> ProblemDto {
 
 /// A service's check.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ServiceCheckDto {
+pub(crate) struct ServiceCheckDto {
     /// Row id.
     pub id: i64,
     /// Name.
@@ -112,7 +112,7 @@ pub struct ServiceCheckDto {
 
 /// A practitioner's check.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PractitionerCheckDto {
+pub(crate) struct PractitionerCheckDto {
     /// Row id.
     pub id: i64,
     /// Name.
@@ -125,7 +125,7 @@ pub struct PractitionerCheckDto {
 
 /// The setup check.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ReportDto {
+pub(crate) struct ReportDto {
     /// The first date looked at.
     pub from: String,
     /// The last date looked at.
@@ -166,7 +166,7 @@ fn report_dto(slug: &str, r: Report) -> ReportDto {
 
 /// "Why is this time not offered?"
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct ExplainBody {
+pub(crate) struct ExplainBody {
     /// The service.
     pub service: i64,
     /// The practitioner.
@@ -182,7 +182,7 @@ pub struct ExplainBody {
 
 /// The engine's answer.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ExplanationDto {
+pub(crate) struct ExplanationDto {
     /// Whether the portal offers this slot.
     pub bookable: bool,
     /// The number of the rule that rejects it (the scenario spec's *Rules*), when one

@@ -18,7 +18,7 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The routes.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route(
             "/o/{slug}/admin",

@@ -26,14 +26,14 @@ use crate::pages::Layout;
 use crate::state::AppState;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/admin/staff", get(list_page).post(create_page))
         .route("/o/{slug}/admin/staff/{id}/active", post(set_active_page))
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(get_one))
@@ -42,7 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// A staff account, as the API shows it (never its password).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct StaffUserDto {
+pub(crate) struct StaffUserDto {
     /// Row id.
     pub id: i64,
     /// Sign-in email.
@@ -73,7 +73,7 @@ impl From<StaffUser> for StaffUserDto {
 /// A staff account to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct StaffUserBody {
+pub(crate) struct StaffUserBody {
     /// Sign-in email, unique in the organisation.
     pub email: String,
     /// Name.
@@ -90,7 +90,7 @@ pub struct StaffUserBody {
 /// Whether an account may sign in.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ActiveBody {
+pub(crate) struct ActiveBody {
     /// False stops the account; true restores it.
     pub active: bool,
 }

@@ -28,7 +28,7 @@ mod grid;
 mod page;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/admin/book", get(page::book_page))
         .route("/o/{slug}/admin/book/colours.css", get(page::colours_css))
@@ -51,7 +51,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one, api::cancel))

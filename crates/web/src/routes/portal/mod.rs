@@ -15,11 +15,11 @@ use crate::error::{AppError, PageError};
 use crate::pages::PortalLayout;
 use crate::state::AppState;
 
-pub mod account;
-pub mod booking;
+pub(crate) mod account;
+pub(crate) mod booking;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/portal", get(home))
         .merge(account::pages())
@@ -27,7 +27,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(account::api())
         .merge(booking::api())

@@ -173,7 +173,7 @@ async fn use_link(
     store::audit::record(
         &mut tx,
         org.id,
-        &format!("patient:{}", account.patient_id),
+        &store::appointment::Actor::Patient(account.patient_id).label(),
         action,
         "patient",
         Some(account.patient_id),

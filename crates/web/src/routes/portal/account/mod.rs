@@ -37,7 +37,7 @@ mod sign_up;
 mod signup_link;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route(
             "/o/{slug}/portal/signin",
@@ -68,7 +68,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(
             sign_in::api_session,
@@ -174,7 +174,7 @@ async fn message_page(
 /// `PatientDto`: the OpenAPI document keeps one schema per name.)
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = PortalPatientDto)]
-pub struct PatientDto {
+pub(crate) struct PatientDto {
     /// Row id.
     pub id: i64,
     /// First name.
@@ -187,7 +187,7 @@ pub struct PatientDto {
 
 /// The portal session: its CSRF token and the signed-in patient.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PortalSessionDto {
+pub(crate) struct PortalSessionDto {
     /// Send as `X-CSRF-Token` on every call that changes state.
     pub csrf_token: String,
     /// The signed-in patient, if any.
@@ -197,14 +197,14 @@ pub struct PortalSessionDto {
 /// A new password (reset link or invitation), or the password chosen at sign-up (a
 /// sign-up's link).
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct PasswordBody {
+pub(crate) struct PasswordBody {
     /// The password.
     pub password: Option<String>,
 }
 
 /// What an emailed link is.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct LinkStateDto {
+pub(crate) struct LinkStateDto {
     /// `valid`, `expired`, `used` or `unknown`.
     pub state: String,
     /// Whether using it needs a password (always, for a valid link: a new one for an
@@ -215,7 +215,7 @@ pub struct LinkStateDto {
 /// A message for the person (the answer of sign-up and forgot-password, the same
 /// whether or not the address has an account).
 #[derive(Debug, Serialize, ToSchema)]
-pub struct NoticeDto {
+pub(crate) struct NoticeDto {
     /// What to tell the person.
     pub message: String,
 }

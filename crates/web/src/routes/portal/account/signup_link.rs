@@ -92,7 +92,7 @@ async fn confirm_signup(
     store::audit::record(
         &mut tx,
         org.id,
-        &format!("patient:{}", account.patient_id),
+        &store::appointment::Actor::Patient(account.patient_id).label(),
         "portal.signup",
         "patient",
         Some(account.patient_id),

@@ -24,7 +24,7 @@ mod pages;
 mod slots;
 
 /// The pages.
-pub fn pages() -> Router<AppState> {
+pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/portal/book", get(pages::services_page))
         .route(
@@ -54,7 +54,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 /// The API.
-pub fn api() -> OpenApiRouter<AppState> {
+pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::api_services))
         .routes(routes!(api::api_practitioners))
