@@ -2,10 +2,14 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -111,6 +115,7 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(middleware::from_fn(crate::error::api_errors_are_json))
+        .layer(middleware::from_fn(close_after_unread_body))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_responses,
@@ -158,6 +163,57 @@ async fn uri_length(request: Request, next: Next) -> Response {
         message: format!("the address is too long (at most {URI_LIMIT} bytes)"),
     };
     (StatusCode::URI_TOO_LONG, page).into_response()
+}
+
+/// Answers a request whose body was not read to its end (refused before reading it, or
+/// past its limit) with `Connection: close`. hyper closes such a connection after the
+/// answer anyway, since the unread bytes stand where the next request would begin;
+/// saying so keeps a client from sending its next request down a connection that is
+/// closing (which it would see fail half-way).
+async fn close_after_unread_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let finished = Arc::new(AtomicBool::new(body.is_end_stream()));
+    let body = Body::new(WatchedBody {
+        inner: body,
+        finished: finished.clone(),
+    });
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if !finished.load(Ordering::Acquire) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
+/// A request body that records when it has been read to its end.
+struct WatchedBody {
+    inner: Body,
+    finished: Arc<AtomicBool>,
+}
+
+impl HttpBody for WatchedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.finished.store(true, Ordering::Release);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// Reads a body that changes state, up to what the session may send: [`BODY_LIMIT`]
