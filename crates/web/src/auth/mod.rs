@@ -31,19 +31,35 @@ async fn begin_session(
 
 /// Where to go after signing in: `next` when it is a plain path under `prefix` (never
 /// another site, never a path with control characters that a `Location` header cannot
-/// carry), else `fallback`.
-pub fn redirect_after_sign_in(prefix: &str, fallback: &str, next: Option<&str>) -> String {
+/// carry, never one whose dot segments would climb out of `prefix`, even
+/// percent-encoded), else `fallback`.
+pub(crate) fn redirect_after_sign_in(prefix: &str, fallback: &str, next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with(prefix)
                 && !n.contains("//")
                 && !n.contains('\\')
-                && !n.chars().any(char::is_control) =>
+                && !n.chars().any(char::is_control)
+                && stays_put(n) =>
         {
             n.to_owned()
         }
         _ => fallback.to_owned(),
     }
+}
+
+/// Whether a path has no dot segment (`.` or `..`) and no percent-encoded dot, slash
+/// or backslash in its path part: the browser resolves it to exactly itself.
+fn stays_put(next: &str) -> bool {
+    let path = next
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    !["%2e", "%2f", "%5c"].iter().any(|e| path.contains(e))
+        && !path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
 }
 
 #[cfg(test)]
@@ -58,6 +74,8 @@ mod tests {
             go("/o/a/portal/book/3?from=2026-03-02"),
             "/o/a/portal/book/3?from=2026-03-02"
         );
+        // Dots are fine where they are not a segment, and anywhere in the query.
+        assert_eq!(go("/o/a/portal/v1.2?q=../x"), "/o/a/portal/v1.2?q=../x");
         for bad in [
             "/o/a/portal/x\ny",
             "/o/a/portal/x\ry",
@@ -65,6 +83,11 @@ mod tests {
             "/o/a/portal/\\evil",
             "https://evil.example/o/a/portal/",
             "/o/b/portal/book",
+            "/o/a/portal/../../b/portal/book",
+            "/o/a/portal/%2e%2e/%2E%2E/b/portal/book",
+            "/o/a/portal/x/..",
+            "/o/a/portal/./x",
+            "/o/a/portal/..%2f..%2fb",
         ] {
             assert_eq!(go(bad), "/o/a/portal/appointments", "{bad:?}");
         }

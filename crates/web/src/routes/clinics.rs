@@ -67,6 +67,7 @@ pub(crate) struct ClinicDto {
 
 /// A clinic to create or save.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ClinicBody {
     /// Name.
     pub name: String,
@@ -76,6 +77,7 @@ pub(crate) struct ClinicBody {
 
 /// A holiday to add.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct HolidayBody {
     /// `YYYY-MM-DD`.
     pub date: String,

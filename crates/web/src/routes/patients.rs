@@ -88,6 +88,7 @@ pub(crate) struct PatientDetailDto {
 
 /// A patient to create or save.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PatientBody {
     /// First name.
     pub first_name: String,

@@ -42,6 +42,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
 
 /// Staff's answer to a pending booking.
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct DecisionBody {
     /// A note for the patient (at most 1000 characters).
     #[serde(default)]

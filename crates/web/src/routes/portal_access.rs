@@ -447,6 +447,7 @@ async fn api_invite(
 
 /// Credentials staff create for a patient.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CredentialsBody {
     /// Username (suggested: the email address, so "forgot password" works).
     pub username: String,
@@ -471,9 +472,19 @@ async fn api_credentials(
 
 /// The practitioners a patient may book.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PractitionersBody {
-    /// Practitioner row ids; `null` = every practitioner bookable in the portal.
+    /// Practitioner row ids; `null` = every practitioner bookable in the portal. Required:
+    /// a body without it is refused rather than read as "every practitioner".
+    #[serde(deserialize_with = "present")]
+    #[schema(required = true)]
     pub practitioners: Option<Vec<i64>>,
+}
+
+/// Reads `practitioners` as it is, `null` included; unlike a plain `Option` field, a
+/// missing one is an error naming it.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+    Option::deserialize(d)
 }
 
 /// Sets the practitioners the patient may see and book in the portal.

@@ -45,6 +45,7 @@ pub(crate) struct SessionDto {
 
 /// Staff credentials.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct SignInRequest {
     /// Email.
     pub email: String,

@@ -166,6 +166,7 @@ fn report_dto(slug: &str, r: Report) -> ReportDto {
 
 /// "Why is this time not offered?"
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ExplainBody {
     /// The service.
     pub service: i64,

@@ -27,6 +27,8 @@ both!(
     sign_out_is_not_undone_by_a_concurrent_save,
     a_staff_booking_with_another_organisations_ids_is_refused,
     a_practitioner_named_twice_is_one_choice,
+    a_mistyped_practitioners_body_changes_nothing,
+    a_next_address_never_climbs_out_of_its_organisation,
     links_sent_before_the_credentials_changed_stop_working,
     correcting_a_mistyped_address_takes_the_record_back,
     a_strangers_wrong_guesses_do_not_lock_the_owner_out,
@@ -812,6 +814,75 @@ async fn a_practitioner_named_twice_is_one_choice(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["practitioners"], json!([christine]));
+    w.app.stop().await;
+}
+
+/// The third outside review: `{"practitioner_ids": [5]}` answered 200 and left the
+/// patient free to book every practitioner (an unknown field was ignored, and a missing
+/// `practitioners` read as "every practitioner").
+async fn a_mistyped_practitioners_body_changes_nothing(backend: Backend) {
+    let w = world(backend).await;
+    let ada = w.patient("ada").await;
+    let christine = w
+        .app
+        .id(&w.org, store::keys::Kind::Practitioner, "christine")
+        .await;
+    let path = format!("/api/v1/orgs/clinic/patients/{ada}/portal-access/practitioners");
+    let set = w
+        .staff
+        .api(
+            Method::PUT,
+            &path,
+            Some(json!({"practitioners": [christine]})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    for (body, field) in [
+        (json!({"practitioner_ids": [christine]}), "practitioner_ids"),
+        (json!({}), "practitioners"),
+    ] {
+        let r = w.staff.api(Method::PUT, &path, Some(body)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["error"]["field"], field, "{}", r.body);
+    }
+    let now = w
+        .staff
+        .get(&format!("/api/v1/orgs/clinic/patients/{ada}/portal-access"))
+        .await;
+    assert_eq!(
+        now.json()["practitioners"],
+        json!([christine]),
+        "{}",
+        now.body
+    );
+    // `null` still says "every practitioner", on purpose.
+    let all = w
+        .staff
+        .api(Method::PUT, &path, Some(json!({"practitioners": null})))
+        .await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert_eq!(all.json()["practitioners"], json!(null));
+    w.app.stop().await;
+}
+
+/// The third outside review: `next=/o/clinic/admin/../../other/admin/book` went
+/// through the sign-in as it was, and the browser resolved it into another
+/// organisation's pages.
+async fn a_next_address_never_climbs_out_of_its_organisation(backend: Backend) {
+    let w = world(backend).await;
+    let admin = w.app.client();
+    for next in [
+        "/o/clinic/admin/../../other/admin/book",
+        "/o/clinic/admin/%2e%2e/%2E%2E/other/admin/book",
+    ] {
+        let page = admin
+            .get(&format!(
+                "/o/clinic/admin/signin?next={}",
+                next.replace('%', "%25")
+            ))
+            .await;
+        assert!(!page.body.contains("other/admin"), "{next}: {}", page.body);
+    }
     w.app.stop().await;
 }
 

@@ -25,6 +25,7 @@ use super::{
 
 /// A staff booking.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CreateBody {
     /// The practitioner.
     pub practitioner: i64,
@@ -51,6 +52,7 @@ pub(crate) struct CreateBody {
 
 /// Where to move an appointment.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct MoveBody {
     /// New start, RFC 3339 with an offset.
     pub start: String,

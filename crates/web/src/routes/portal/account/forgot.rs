@@ -123,6 +123,7 @@ pub(super) async fn submit(
 
 /// An email address (forgot password).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(super) struct EmailBody {
     /// The address.
     pub email: String,

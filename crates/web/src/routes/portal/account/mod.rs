@@ -197,6 +197,7 @@ pub(crate) struct PortalSessionDto {
 /// A new password (reset link or invitation), or the password chosen at sign-up (a
 /// sign-up's link).
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct PasswordBody {
     /// The password.
     pub password: Option<String>,

@@ -84,6 +84,7 @@ pub(super) async fn sign_out(Org(org): Org, session: Session) -> Result<Redirect
 
 /// Portal credentials.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(super) struct PortalSignIn {
     /// Username (the email address by default).
     pub username: String,

@@ -59,6 +59,7 @@ pub(super) async fn captcha_page(
 
 /// What a sign-up request carries.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(super) struct SignUpRequest {
     /// First name.
     pub first_name: String,

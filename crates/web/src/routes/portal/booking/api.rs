@@ -155,6 +155,7 @@ pub(super) async fn api_appointments(
 
 /// A booking request.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(super) struct BookRequest {
     /// The service's row id.
     pub service: i64,
