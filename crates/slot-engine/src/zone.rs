@@ -249,6 +249,19 @@ pub(crate) struct DayZone {
     pub(crate) next_midnight: Option<(i64, i32)>,
 }
 
+/// Every chrono-tz zone is a [`Zone`], so code that already holds a `Tz` reaches
+/// [`Zone::resolve`] without parsing a name again.
+///
+/// ```
+/// let zone = slot_engine::Zone::from(chrono_tz::America::Vancouver);
+/// assert_eq!(zone.to_string(), "America/Vancouver");
+/// ```
+impl From<Tz> for Zone {
+    fn from(tz: Tz) -> Self {
+        Zone(tz)
+    }
+}
+
 impl FromStr for Zone {
     type Err = ValueError;
 

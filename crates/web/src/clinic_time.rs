@@ -3,7 +3,7 @@
 //! through [`earliest_ns`], over `slot_engine::Zone::resolve`, which makes the
 //! daylight-saving cases explicit (ARCHITECTURE.md's invariant).
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
 use slot_engine::{Instant, LocalTime, Zone};
 use store::book::Entry;
@@ -53,15 +53,27 @@ pub(crate) fn today(state: &AppState, tz: Tz) -> NaiveDate {
     local(state.clock.now_ns(), tz).date_naive()
 }
 
+/// Today, as the earliest local date over the organisation's clinics (the portal's
+/// default first date): the slots of a service may be in any of them, and no clinic's
+/// evening may be cut off because another clinic's day has already turned.
+pub(crate) fn earliest_today(state: &AppState, clinics: &[store::clinic::Clinic]) -> NaiveDate {
+    store::clinic::earliest_local_date(clinics, state.clock.now())
+}
+
 /// The first instant at or after the wall-clock `minute` of `date` in `tz` (midnight
 /// does not exist on some spring-forward days): the first of `minute`, `minute + 15`,
 /// … four hours on that exists.
 pub(crate) fn local_ns(tz: Tz, date: NaiveDate, minute: u32) -> i64 {
-    let midnight = date.and_hms_opt(0, 0, 0).expect("midnight is a time");
-    let zone: Option<Zone> = tz.name().parse().ok();
+    let zone = Zone::from(tz);
+    // Some quarter hour of the next four hours always exists; only a date beyond what
+    // nanoseconds since 1970 can hold has none, and saturates.
     (0..=16)
-        .find_map(|k| zone.and_then(|zone| earliest_ns(zone, date, minute + 15 * k)))
-        .unwrap_or_else(|| midnight.and_utc().timestamp_nanos_opt().unwrap_or_default())
+        .find_map(|k| earliest_ns(zone, date, minute + 15 * k))
+        .unwrap_or(if date.year() >= 1970 {
+            i64::MAX
+        } else {
+            i64::MIN
+        })
 }
 
 /// The instant, in nanoseconds since the Unix epoch, that the wall-clock `minute` of

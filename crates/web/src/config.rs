@@ -30,7 +30,7 @@ impl Config {
     }
 
     /// The same configuration with another mail set-up.
-    pub fn with_mail(self, mail: MailConfig) -> Self {
+    pub(crate) fn with_mail(self, mail: MailConfig) -> Self {
         Config { mail, ..self }
     }
 }

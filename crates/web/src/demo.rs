@@ -12,13 +12,13 @@ use crate::auth::password;
 use crate::clinic_time;
 
 /// The demo scenario, anchored on the week of Monday 2026-11-30.
-pub const SCENARIO: &str = include_str!("../demo/demo.json");
+pub(crate) const SCENARIO: &str = include_str!("../demo/demo.json");
 const ANCHOR_MONDAY: (i32, u32, u32) = (2026, 11, 30);
 
 /// The demo organisation's slug: its portal is `/o/demo/portal`.
 pub const SLUG: &str = "demo";
 /// The demo's organisation name.
-pub const NAME: &str = "Lakeshore Physio & Wellness";
+pub(crate) const NAME: &str = "Lakeshore Physio & Wellness";
 
 /// The demo's admin account, `(email, password)`; `serve --demo` prints both.
 pub const ADMIN: (&str, &str) = ("admin@demo.example", "open-slot-demo-admin");
@@ -27,7 +27,7 @@ pub const FRONT_DESK: (&str, &str) = ("desk@demo.example", "open-slot-demo-desk"
 
 /// The demo scenario with its appointments, time off and holidays moved by whole weeks
 /// so that its week is the week of `today` (same weekdays, same wall-clock times).
-pub fn scenario_for(today: Date) -> Scenario {
+pub(crate) fn scenario_for(today: Date) -> Scenario {
     let mut scenario =
         Scenario::from_json(SCENARIO.as_bytes()).expect("the demo scenario is valid");
     let anchor = Date::new(ANCHOR_MONDAY.0, ANCHOR_MONDAY.1, ANCHOR_MONDAY.2).expect("a date");

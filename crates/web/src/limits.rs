@@ -71,7 +71,7 @@ impl Limits {
 
     /// Forgets keys that have refilled (the server calls it every minute, so the
     /// limiters hold only the keys of the last few minutes).
-    pub fn tidy(&self) {
+    pub(crate) fn tidy(&self) {
         self.per_address.retain_recent();
         self.per_account.retain_recent();
     }

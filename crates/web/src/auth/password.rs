@@ -12,7 +12,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 
 /// How many hashes or verifications run at once: one per CPU, at least two.
-pub fn concurrent_limit() -> usize {
+pub(crate) fn concurrent_limit() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
 
@@ -72,7 +72,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 /// Does the work of a verification against a hash that matches nothing, so that a
 /// sign-in for an unknown account takes as long as one for a known account.
-pub fn verify_dummy(password: &str) {
+pub(crate) fn verify_dummy(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let phc =
         DUMMY.get_or_init(|| hash("no account has this password: it is never compared as text"));
@@ -80,12 +80,12 @@ pub fn verify_dummy(password: &str) {
 }
 
 /// The shortest password accepted.
-pub const MIN_LENGTH: usize = 10;
+pub(crate) const MIN_LENGTH: usize = 10;
 
 /// Checks a new password: at least 10 characters, at most 200, and not easy to guess —
 /// zxcvbn's estimate (which knows the common-password lists and tries the person's
 /// own email and names) must reach "safely unguessable" (score 3 of 4).
-pub fn check_new(password: &str, personal: &[&str]) -> Result<(), String> {
+pub(crate) fn check_new(password: &str, personal: &[&str]) -> Result<(), String> {
     let length = password.chars().count();
     if length < MIN_LENGTH {
         return Err(format!("use at least {MIN_LENGTH} characters"));

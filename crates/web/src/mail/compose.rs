@@ -19,7 +19,11 @@ use super::MailError;
 /// Its `Message-ID` is derived from the row, so if a message is delivered twice (a
 /// sender that stopped between handing it over and recording it), the copies can be
 /// recognised as one.
-pub fn message(from: &Mailbox, row: &Message, now_ns: i64) -> Result<lettre::Message, MailError> {
+pub(crate) fn message(
+    from: &Mailbox,
+    row: &Message,
+    now_ns: i64,
+) -> Result<lettre::Message, MailError> {
     let to: Mailbox = row.to_address.parse().map_err(|e| {
         MailError::Message(format!(
             "recipient {:?} is not an address: {e}",
@@ -66,7 +70,7 @@ pub fn message(from: &Mailbox, row: &Message, now_ns: i64) -> Result<lettre::Mes
 /// `text/calendar; method=REQUEST; charset=utf-8`, with the method the calendar
 /// itself states: iTIP requires the two to agree. A calendar without a `METHOD` line
 /// gets no method parameter.
-pub fn calendar_type(ics: &str) -> ContentType {
+pub(crate) fn calendar_type(ics: &str) -> ContentType {
     let text = match method(ics) {
         Some(method) => format!("text/calendar; method={method}; charset=utf-8"),
         None => "text/calendar; charset=utf-8".to_owned(),
@@ -76,7 +80,7 @@ pub fn calendar_type(ics: &str) -> ContentType {
 
 /// The calendar's `METHOD` (`REQUEST`, `CANCEL`, …), if it states one that can go in
 /// a header parameter.
-pub fn method(ics: &str) -> Option<String> {
+pub(crate) fn method(ics: &str) -> Option<String> {
     ics.lines()
         .take_while(|line| !line.eq_ignore_ascii_case("BEGIN:VEVENT"))
         .find_map(|line| {
@@ -91,7 +95,7 @@ pub fn method(ics: &str) -> Option<String> {
 
 /// The `http://` and `https://` links in a text, without the punctuation that ends a
 /// sentence after them.
-pub fn links(text: &str) -> Vec<&str> {
+pub(crate) fn links(text: &str) -> Vec<&str> {
     let mut found = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find("http") {

@@ -33,7 +33,7 @@
 //! - [`transport`]: [`Mailer`], over SMTP or into a mailbox folder.
 //! - [`sender`]: the background task, and [`sender::deliver_due`], one pass of it.
 
-pub mod compose;
+pub(crate) mod compose;
 pub mod sender;
 pub(crate) mod transport;
 

@@ -24,9 +24,7 @@ use crate::pages::PortalLayout;
 use crate::state::AppState;
 
 use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
-use super::slots::{
-    SlotDto, allowed, book, date, parse_start, practitioners_for, slot_dto, slots, today,
-};
+use super::slots::{SlotDto, allowed, book, date, parse_start, practitioners_for, slot_dto, slots};
 
 /// How many days one page of slots shows.
 const DAYS_PER_PAGE: i64 = 7;
@@ -112,7 +110,7 @@ async fn slots_view(
         portal::practitioners(conn.exec(), p.org.id, service_id, allowed.as_deref()).await?;
     let clinics = store::clinic::all(conn.exec(), p.org.id).await?;
     drop(conn);
-    let today = today(state, &clinics);
+    let today = crate::clinic_time::earliest_today(state, &clinics);
     let from = from.unwrap_or(today).max(today);
     let to = from + Duration::days(DAYS_PER_PAGE - 1);
     let (input, found) = slots(

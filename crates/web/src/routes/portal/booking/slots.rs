@@ -39,13 +39,6 @@ pub(super) fn practitioners_for(
     }
 }
 
-/// Today, as the earliest local date over the organisation's clinics (the default first
-/// date): the slots of a service may be in any of them, and no clinic's evening may be
-/// cut off because another clinic's day has already turned.
-pub(super) fn today(state: &AppState, clinics: &[store::clinic::Clinic]) -> NaiveDate {
-    store::clinic::earliest_local_date(clinics, state.clock.now())
-}
-
 pub(super) fn date(naive: NaiveDate) -> Result<Date, AppError> {
     Date::try_from(naive).map_err(|e| AppError::invalid("from", e.to_string()))
 }
