@@ -48,6 +48,16 @@ pub(crate) fn local_datetime(ns: i64, tz: Tz) -> String {
         .to_string()
 }
 
+/// A stored instant in a zone, with the zone's abbreviation and UTC offset, for text
+/// that leaves the page (emails): `Sun 1 Nov 2026, 01:30 EST (UTC-05:00)`. The offset
+/// tells apart the two readings of the hour the clocks repeat in autumn.
+pub(crate) fn local_datetime_exact(ns: i64, tz: Tz) -> String {
+    let utc: DateTime<Utc> = DateTime::from_timestamp_nanos(ns);
+    tz.from_utc_datetime(&utc.naive_utc())
+        .format("%a %-d %b %Y, %H:%M %Z (UTC%:z)")
+        .to_string()
+}
+
 /// Today's date in a zone, by the organisation's clock.
 pub(crate) fn today(state: &AppState, tz: Tz) -> NaiveDate {
     local(state.clock.now_ns(), tz).date_naive()
@@ -153,6 +163,18 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    #[test]
+    fn the_repeated_autumn_hour_is_told_apart() {
+        let toronto = chrono_tz::America::Toronto;
+        // 01:30 happens twice in Toronto on 1 November 2026: at 05:30 and 06:30 UTC.
+        let first: DateTime<Utc> = "2026-11-01T05:30:00Z".parse().unwrap();
+        let second: DateTime<Utc> = "2026-11-01T06:30:00Z".parse().unwrap();
+        let text =
+            |at: DateTime<Utc>| local_datetime_exact(at.timestamp_nanos_opt().unwrap(), toronto);
+        assert_eq!(text(first), "Sun 1 Nov 2026, 01:30 EDT (UTC-04:00)");
+        assert_eq!(text(second), "Sun 1 Nov 2026, 01:30 EST (UTC-05:00)");
+    }
 
     /// What `local_ns` answered when it asked chrono-tz directly.
     fn by_chrono(tz: Tz, date: NaiveDate, minute: u32) -> i64 {

@@ -8,7 +8,7 @@ use store::appointment::Appointment;
 use store::clinic::Clinic;
 use store::outbox::NewMessage;
 
-use crate::clinic_time::local_datetime;
+use crate::clinic_time::local_datetime_exact;
 use crate::ics::{self, IcsAppointment, IcsMethod};
 use crate::state::AppState;
 
@@ -143,9 +143,9 @@ impl AppointmentContext {
     }
 
     fn when_where(&self, a: &Appointment) -> String {
-        let when = local_datetime(a.start_ns, self.zone(a));
+        let when = local_datetime_exact(a.start_ns, self.zone(a));
         match self.clinic(a) {
-            Some(c) => format!("{when} ({}) at {}", c.timezone, c.name),
+            Some(c) => format!("{when} at {} ({})", c.name, c.timezone),
             None => when,
         }
     }

@@ -696,13 +696,28 @@ async fn cancelling_is_refused_inside_the_notice_saying_until_when(backend: Back
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(done.json()["status"], "cancelled");
+    let cancelled = &mail(&app, "ada@example.com").await[0];
+    assert!(cancelled.subject.starts_with("Appointment cancelled"));
+    // The time in words, with its zone's abbreviation and offset: never ambiguous.
     assert!(
-        mail(&app, "ada@example.com").await[0]
-            .subject
-            .starts_with("Appointment cancelled")
+        cancelled
+            .body_text
+            .contains("Tue 3 Mar 2026, 09:00 EST (UTC-05:00) at "),
+        "{}",
+        cancelled.body_text
     );
     let list = ada.get("/o/clinic/portal/appointments").await;
     assert!(list.contains("cancelled"));
+    // Cancelled, it is no longer upcoming, though its day is still ahead.
+    let (upcoming, past) = list
+        .body
+        .split_once("<h2>Past and cancelled</h2>")
+        .expect("the past section");
+    assert!(upcoming.contains("No upcoming appointments."), "{upcoming}");
+    assert!(
+        past.contains(&format!("/portal/appointments/{id}\"")),
+        "{past}"
+    );
     app.stop().await;
 }
 

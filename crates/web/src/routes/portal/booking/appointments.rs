@@ -70,7 +70,11 @@ pub(super) async fn list(
     let mut conn = state.db.conn().await?;
     let all = portal::appointments_of(conn.exec(), p.org.id, p.patient.id).await?;
     let now = state.clock.now_ns();
-    let (mut upcoming, past): (Vec<_>, Vec<_>) = all.into_iter().partition(|a| a.end_ns > now);
+    // Upcoming: what still holds a time ahead. A cancelled or declined one goes with the
+    // past, whenever it was for.
+    let (mut upcoming, past): (Vec<_>, Vec<_>) = all
+        .into_iter()
+        .partition(|a| a.end_ns > now && a.status.occupies_time());
     upcoming.reverse();
     Ok((
         upcoming
