@@ -18,7 +18,7 @@ use crate::auth::staff::{Staff, StaffApi, StaffPage};
 use crate::auth::{csrf, password};
 use crate::clinic_time::local_datetime;
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData, JsonBody};
+use crate::form::{FieldErrors, FormData, JsonBody, PageQuery};
 use crate::notices;
 use crate::pages::Layout;
 use crate::state::AppState;
@@ -246,11 +246,49 @@ struct AccessPage {
     typed_username: String,
     can_sign_in: bool,
     has_account: bool,
-    invitation: Option<(String, String, bool)>,
+    invitation: Option<Invitation>,
     choices: Vec<Choice>,
     all_practitioners: bool,
     errors: FieldErrors,
     notice: Option<String>,
+}
+
+/// The latest invitation, as the page tells it.
+struct Invitation {
+    sent: String,
+    expires: String,
+    state: InvitationState,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum InvitationState {
+    /// Its link works until `expires`.
+    Works,
+    /// Its three days are over and nobody used it.
+    Expired,
+    /// It was used, or a newer invitation (or new credentials) replaced it.
+    Used,
+}
+
+/// What the page says after a change it redirected from (`?done=…`): a fixed set of
+/// messages, so nothing typed into the address is ever shown.
+#[derive(Deserialize)]
+struct Done {
+    done: Option<String>,
+}
+
+fn done_notice(done: Option<&str>) -> Option<String> {
+    Some(
+        match done? {
+            "invited" => "Invitation sent. It works for 3 days.",
+            "reinvited" => {
+                "Invitation sent. It works for 3 days; the previous link no longer works."
+            }
+            "credentials" => "The account is ready: give the patient the username and password.",
+            _ => return None,
+        }
+        .to_owned(),
+    )
 }
 
 async fn view(
@@ -285,8 +323,16 @@ async fn view_with(
     let invitation = match &account {
         Some(acc) => portal_access::latest_invitation(conn.exec(), staff.org.id, acc.id)
             .await?
-            .map(|(sent, expires, used)| {
-                (local_datetime(sent, tz), local_datetime(expires, tz), used)
+            .map(|(sent, expires, used)| Invitation {
+                sent: local_datetime(sent, tz),
+                expires: local_datetime(expires, tz),
+                state: if used {
+                    InvitationState::Used
+                } else if expires <= state.clock.now_ns() {
+                    InvitationState::Expired
+                } else {
+                    InvitationState::Works
+                },
             }),
         None => None,
     };
@@ -324,14 +370,19 @@ async fn page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
+    PageQuery(q): PageQuery<Done>,
 ) -> Result<AccessPage, PageError> {
     staff.front_desk()?;
-    Ok(view(&state, &staff, id, FieldErrors::new(), None).await?)
+    let notice = done_notice(q.done.as_deref());
+    Ok(view(&state, &staff, id, FieldErrors::new(), notice).await?)
 }
 
-fn back(staff: &Staff, id: i64) -> Response {
+/// Back to the page after a change (redirect-after-post: reloading it sends nothing
+/// again), saying what was `done`.
+fn back(staff: &Staff, id: i64, done: Option<&str>) -> Response {
+    let query = done.map(|d| format!("?done={d}")).unwrap_or_default();
     Redirect::to(&format!(
-        "/o/{}/admin/patients/{id}/portal-access",
+        "/o/{}/admin/patients/{id}/portal-access{query}",
         staff.org.slug
     ))
     .into_response()
@@ -352,19 +403,11 @@ async fn invite_page(
         }
     };
     invite(&state, &staff, id).await?;
-    let page = view(
-        &state,
+    Ok(back(
         &staff,
         id,
-        FieldErrors::new(),
-        Some(if again {
-            "Invitation sent. It works for 3 days; the previous link no longer works.".into()
-        } else {
-            "Invitation sent. It works for 3 days.".into()
-        }),
-    )
-    .await?;
-    Ok(page.into_response())
+        Some(if again { "reinvited" } else { "invited" }),
+    ))
 }
 
 async fn credentials_page(
@@ -375,15 +418,7 @@ async fn credentials_page(
 ) -> Result<Response, PageError> {
     let typed = form.get("username");
     match credentials(&state, &staff, id, &typed, &form.secret("password")).await {
-        Ok(()) => Ok(view(
-            &state,
-            &staff,
-            id,
-            FieldErrors::new(),
-            Some("The account is ready: give the patient the username and password.".into()),
-        )
-        .await?
-        .into_response()),
+        Ok(()) => Ok(back(&staff, id, Some("credentials"))),
         Err(AppError::Invalid { field, message }) => {
             let mut errors = FieldErrors::new();
             errors.add(field, message);
@@ -414,7 +449,7 @@ async fn practitioners_page(
     // No practitioner chosen means every practitioner bookable in the portal.
     let list = if list.is_empty() { None } else { Some(list) };
     set_practitioners(&state, &staff, id, list).await?;
-    Ok(back(&staff, id))
+    Ok(back(&staff, id, None))
 }
 
 // The API.

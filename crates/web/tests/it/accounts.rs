@@ -998,7 +998,7 @@ async fn a_password_with_spaces_works_on_pages_and_the_api_alike(backend: Backen
             &[("username", "ada@example.com"), ("password", spaced)],
         )
         .await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert!(w.sign_in("ada@example.com", spaced).await.0);
     assert!(!w.sign_in("ada@example.com", spaced.trim()).await.0);
     w.app.stop().await;

@@ -91,16 +91,33 @@ async fn invitations_work_for_exactly_three_days_once(backend: Backend) {
             &[],
         )
         .await;
-    assert_eq!(sent.status, StatusCode::OK);
-    assert!(sent.contains("Invitation sent"));
+    // Redirect-after-post: reloading the page it lands on sends nothing again.
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        sent.location(),
+        format!("/o/clinic/admin/patients/{ada}/portal-access?done=invited")
+    );
+    let shown = staff.get(&sent.location()).await;
+    assert!(shown.contains("Invitation sent. It works for 3 days."));
+    assert!(
+        shown.contains("its link works until Wed 4 Mar 2026, 07:00"),
+        "{}",
+        shown.body
+    );
     let first = link(&app, "ada@example.com", "/portal/invitation/").await;
-    // Sending again invalidates the first link.
-    staff
+    // Sending again invalidates the first link, and says so.
+    let again = staff
         .post_form(
             &format!("/o/clinic/admin/patients/{ada}/portal-access/invitation"),
             &[],
         )
         .await;
+    assert!(
+        staff
+            .get(&again.location())
+            .await
+            .contains("the previous link no longer works")
+    );
     let second = link(&app, "ada@example.com", "/portal/invitation/").await;
     assert_ne!(first, second);
     let patient = app.client();
@@ -147,6 +164,16 @@ async fn invitations_work_for_exactly_three_days_once(backend: Backend) {
         )
         .await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    // The staff page says the invitation expired, not "works until" a past time.
+    let lapsed = staff
+        .get(&format!("/o/clinic/admin/patients/{ada}/portal-access"))
+        .await;
+    assert!(
+        lapsed.contains("expired on Wed 4 Mar 2026, 07:00 without being used"),
+        "{}",
+        lapsed.body
+    );
+    assert!(!lapsed.contains("works until"));
     staff
         .post_form(
             &format!("/o/clinic/admin/patients/{ada}/portal-access/invitation"),

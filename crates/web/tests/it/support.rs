@@ -230,7 +230,8 @@ impl TestApp {
                 &[("username", &email), ("password", PATIENT_PASSWORD)],
             )
             .await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert!(page.location().ends_with("/portal-access?done=credentials"));
         let client = self.client();
         let response = client
             .portal_sign_in(&org.slug, &email, PATIENT_PASSWORD)
