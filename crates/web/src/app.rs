@@ -80,7 +80,7 @@ pub fn app(state: AppState) -> Router {
         .merge(pages)
         .merge(api)
         .merge(crate::routes::public_router())
-        .fallback(|| async { PageError(AppError::NotFound("page".into())) })
+        .fallback(no_such_route)
         // The handlers' own limit; `read_body` applies the caller's.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(sessions)
@@ -91,6 +91,8 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(uri_length))
+        // Inside the security headers, which its pages get like any other.
+        .layer(middleware::from_fn(crate::error::page_errors_are_html))
         .layer(CatchPanicLayer::custom(|_| {
             PageError(AppError::internal("a handler panicked")).into_response()
         }))
@@ -149,6 +151,24 @@ fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// No route has this address. One that differs from a page's only by a slash at its end
+/// (`/o/demo/portal/`) is sent there; anything else is the 404 page.
+async fn no_such_route(method: Method, uri: axum::http::Uri) -> Response {
+    let path = uri.path();
+    let trimmed = path.trim_end_matches('/');
+    // Never `//host…` or a backslash: the answer must stay on this site.
+    // The API answers what it is asked, slash or not.
+    let on_this_site = trimmed.starts_with('/')
+        && !trimmed.starts_with("//")
+        && !trimmed.contains('\\')
+        && !path.starts_with("/api/");
+    if (method == Method::GET || method == Method::HEAD) && on_this_site && trimmed != path {
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        return axum::response::Redirect::permanent(&format!("{trimmed}{query}")).into_response();
+    }
+    PageError(AppError::NotFound("page".into())).into_response()
+}
+
 /// Refuses an address longer than [`URI_LIMIT`] (414) before anything reads it.
 async fn uri_length(request: Request, next: Next) -> Response {
     let length = request
@@ -158,10 +178,12 @@ async fn uri_length(request: Request, next: Next) -> Response {
     if length <= URI_LIMIT {
         return next.run(request).await;
     }
-    let page = crate::error::ErrorPage {
-        title: "URI Too Long".to_owned(),
-        message: format!("the address is too long (at most {URI_LIMIT} bytes)"),
-    };
+    let page = crate::error::ErrorPage::for_path(
+        StatusCode::URI_TOO_LONG,
+        format!("the address is too long (at most {URI_LIMIT} bytes)"),
+        "/",
+        false,
+    );
     (StatusCode::URI_TOO_LONG, page).into_response()
 }
 

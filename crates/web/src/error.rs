@@ -191,6 +191,9 @@ impl IntoResponse for AppError {
         };
         let mut response = (self.status(), Json(body)).into_response();
         self.retry_after(&mut response);
+        // A page route that answered with an `AppError` (an extractor's rejection) still
+        // gets the HTML page, from this ([`page_errors_are_html`]).
+        response.extensions_mut().insert(self.said());
         response
     }
 }
@@ -301,6 +304,93 @@ pub(crate) async fn api_errors_are_json(
     response
 }
 
+/// What an error said, kept on its response so that [`page_errors_are_html`] can
+/// render the page for the address it answered.
+#[derive(Clone, Debug)]
+pub(crate) struct Said {
+    message: String,
+    /// The organisation in the address does not exist: no way back into it.
+    unknown_organisation: bool,
+}
+
+impl AppError {
+    fn said(&self) -> Said {
+        Said {
+            message: self.message(),
+            unknown_organisation: matches!(self, AppError::NotFound(what) if what == "organisation"),
+        }
+    }
+}
+
+/// Gives every error answer of a page (any address outside `/api/`, `/static/` and the
+/// probes) the HTML error page, keeping its status: a page whose extractor answered
+/// with JSON (an unknown organisation), the plain text axum writes for a path id that
+/// is not a number (a 404 here: there is no such page), the empty 403 of a cross-site
+/// post, a 405. And every error page links back to where its reader came from: the
+/// staff pages or the portal of the organisation in the address.
+pub(crate) async fn page_errors_are_html(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let page = !["/api/", "/static/"].iter().any(|p| path.starts_with(p))
+        && !["/healthz", "/readyz", "/metrics"].contains(&path.as_str());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !page || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let said = response.extensions().get::<Said>().cloned();
+    if html && said.is_none() {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let (status, said) = match said {
+        Some(said) => (status, said),
+        None => {
+            let text = axum::body::to_bytes(body, 64 * 1024)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            let no_such_page = status == StatusCode::BAD_REQUEST && text.starts_with("Invalid URL");
+            let status = if no_such_page {
+                StatusCode::NOT_FOUND
+            } else {
+                status
+            };
+            let message = match status {
+                StatusCode::NOT_FOUND => "page not found",
+                StatusCode::FORBIDDEN => {
+                    "a change must be sent from this site's own pages: go back, reload the page and try again"
+                }
+                StatusCode::METHOD_NOT_ALLOWED => "this page cannot be used that way",
+                StatusCode::PAYLOAD_TOO_LARGE => "what was sent is too large",
+                StatusCode::REQUEST_TIMEOUT => "the request took too long: try again",
+                _ => "something went wrong",
+            };
+            let said = Said {
+                message: message.to_owned(),
+                unknown_organisation: false,
+            };
+            (status, said)
+        }
+    };
+    let page = ErrorPage::for_path(status, said.message, &path, said.unknown_organisation);
+    let mut response = (status, page).into_response();
+    // Every header but the body's own (a session's cookie, `Retry-After`, `Allow`, …).
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    response
+}
+
 /// An error a page handler returns: the same errors, answered as an HTML page.
 #[derive(Debug)]
 pub(crate) struct PageError(pub AppError);
@@ -321,16 +411,11 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let error = self.0;
         error.log();
-        let page = ErrorPage {
-            title: error
-                .status()
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
-            message: error.message(),
-        };
+        let page = ErrorPage::for_path(error.status(), error.message(), "/", false);
         let mut response = (error.status(), page).into_response();
         error.retry_after(&mut response);
+        // [`page_errors_are_html`] renders it again with the way back the address gives.
+        response.extensions_mut().insert(error.said());
         response
     }
 }
@@ -345,4 +430,38 @@ pub(crate) struct ErrorPage {
     pub title: String,
     /// What went wrong, for the person reading ([`AppError::message`]).
     pub message: String,
+    /// Where the page's one link goes, and what it says.
+    pub back: (String, String),
+}
+
+impl ErrorPage {
+    /// The page for `status` at `path`: its link goes back to the staff pages or the
+    /// portal of the organisation in the path (the start page when there is none, or
+    /// it does not exist).
+    pub(crate) fn for_path(
+        status: StatusCode,
+        message: String,
+        path: &str,
+        unknown_organisation: bool,
+    ) -> Self {
+        let mut segments = path.trim_start_matches('/').split('/');
+        let back = match (segments.next(), segments.next(), segments.next()) {
+            (Some("o"), Some(slug), area) if !slug.is_empty() && !unknown_organisation => {
+                if area == Some("admin") {
+                    (
+                        format!("/o/{slug}/admin"),
+                        "Back to the staff pages".to_owned(),
+                    )
+                } else {
+                    (format!("/o/{slug}/portal"), "Back to the portal".to_owned())
+                }
+            }
+            _ => ("/".to_owned(), "Back to the start page".to_owned()),
+        };
+        ErrorPage {
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            message,
+            back,
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use axum::Router;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
 use crate::state::AppState;
@@ -21,6 +21,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/grid.js"),
     ),
     (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
+    ),
+    (
         "pow.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pow.js"),
@@ -29,7 +34,13 @@ const FILES: &[(&str, &str, &[u8])] = &[
 
 /// The routes.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/static/{file}", get(file))
+    Router::new()
+        .route("/static/{file}", get(file))
+        // What browsers ask for on their own, for a page that names no icon.
+        .route(
+            "/favicon.ico",
+            get(|| async { Redirect::permanent("/static/favicon.svg") }),
+        )
 }
 
 async fn file(Path(name): Path<String>) -> Response {

@@ -772,6 +772,65 @@ async fn bodies_over_the_limit_are_refused_alike(backend: Backend) {
     app.stop().await;
 }
 
+/// Issue 13: an unknown organisation on a page answered JSON, a path id that is not a
+/// number answered plain text, `/o/demo` and `…/portal/` were 404s, and every error page
+/// sent its reader to `/`. Now: the HTML page, with the way back the address gives.
+async fn every_page_error_is_html_and_leads_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("alpha", &crate::support::basic_scenario()).await;
+    let staff = app.signed_in(&org, Role::Admin).await;
+    let html = |page: &Page| {
+        page.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+    };
+    // An organisation that does not exist: the page, leading to the start page.
+    let nowhere = app.client().get("/o/nowhere/portal").await;
+    assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
+    assert!(html(&nowhere), "{:?}", nowhere.headers);
+    assert!(
+        nowhere.contains("organisation not found"),
+        "{}",
+        nowhere.body
+    );
+    assert!(nowhere.contains("<a href=\"/\">Back to the start page</a>"));
+    // A path id that is not a number: no such page, in the staff pages' frame.
+    let not_a_number = staff.get("/o/alpha/admin/patients/abc").await;
+    assert_eq!(not_a_number.status, StatusCode::NOT_FOUND);
+    assert!(html(&not_a_number));
+    assert!(not_a_number.contains("<a href=\"/o/alpha/admin\">Back to the staff pages</a>"));
+    // A portal page that is not there leads back to the portal.
+    let missing = app.client().get("/o/alpha/portal/nothing-here").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.contains("<a href=\"/o/alpha/portal\">Back to the portal</a>"));
+    // The organisation's own address, and a slash at the end, lead to the page.
+    let own = app.client().get("/o/alpha").await;
+    assert!(own.status.is_redirection());
+    assert_eq!(own.location(), "/o/alpha/portal");
+    let slash = app.client().get("/o/alpha/portal/book/?x=1").await;
+    assert_eq!(slash.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(slash.location(), "/o/alpha/portal/book?x=1");
+    // …but never to another site.
+    let away = app.client().get("//evil.example/").await;
+    assert_eq!(away.status, StatusCode::NOT_FOUND);
+    assert_eq!(away.location(), "");
+    // The icon browsers ask for.
+    let icon = app.client().get("/favicon.ico").await;
+    assert_eq!(icon.location(), "/static/favicon.svg");
+    let svg = app.client().get("/static/favicon.svg").await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers["content-type"], "image/svg+xml");
+    // The API keeps its JSON for the same mistakes.
+    let api = app
+        .client()
+        .get("/api/v1/orgs/nowhere/portal/session")
+        .await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(api.json()["error"]["code"], "not_found");
+    app.stop().await;
+}
+
 /// Finding 12: every answer under `/api/` is the JSON error, also those that no handler
 /// writes — a cross-site request, a method a route does not have, an address too long,
 /// a path no route has.
@@ -1067,6 +1126,7 @@ both!(
     a_wrong_type_names_the_field_in_words,
     bodies_over_the_limit_are_refused_alike,
     every_api_error_is_json,
+    every_page_error_is_html_and_leads_back,
     a_switched_off_staff_member_is_signed_out,
     the_setup_check_is_for_admins_and_the_front_desk,
     the_portal_reads_each_clinics_own_date,

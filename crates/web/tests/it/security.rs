@@ -613,6 +613,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             Staff,
         )
         .form(&[("decision", "decline")]),
+        r(M::GET, "/o/{slug}", &[], Anyone),
         r(M::GET, "/o/{slug}/portal", &[], Anyone),
         r(M::GET, "/o/{slug}/portal/signin", &[], Anyone),
         r(M::POST, "/o/{slug}/portal/signin", &[], Anyone).form(&[

@@ -22,6 +22,13 @@ pub(crate) mod booking;
 pub(crate) fn pages() -> Router<AppState> {
     Router::new()
         .route("/o/{slug}/portal", get(home))
+        // The organisation's own address leads to its portal.
+        .route(
+            "/o/{slug}",
+            get(|Org(org): Org| async move {
+                axum::response::Redirect::to(&format!("/o/{}/portal", org.slug))
+            }),
+        )
         .merge(account::pages())
         .merge(booking::pages())
 }
