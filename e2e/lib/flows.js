@@ -19,7 +19,7 @@ export async function invite(page, fullName, email) {
   await follow(page, page.getByRole("button", { name: /^Send (a new )?invitation$/ }));
   const account = await page.getByRole("region", { name: "Account" }).innerText();
   assert.match(account, /waiting for the patient to set a password/);
-  assert.match(account, /Last invitation sent .+; works until .+\./);
+  assert.match(account, /Last invitation sent .+; its link works until .+\./);
   assert.equal(await page.getByRole("button", { name: "Send a new invitation" }).count(), 1);
   const { match } = await waitForMail(email, /(https?:\/\/\S+\/portal\/\S+)/, { after: before });
   return match[1];
