@@ -576,6 +576,22 @@ async fn booking_confirms_emails_and_loses_races_politely(backend: Backend) {
         "{}",
         lost.body
     );
+    // A time that was never offered is not blamed on anyone (issue 13).
+    let off_grid = carla_lost
+        .post_form(
+            &format!("/o/clinic/portal/book/{visit}"),
+            &[
+                ("practitioner", &christine.to_string()),
+                ("start", "2026-03-02T10:07:00-05:00"),
+            ],
+        )
+        .await;
+    assert_eq!(off_grid.status, StatusCode::CONFLICT);
+    assert!(
+        off_grid.contains("That time is not offered online:") && !off_grid.contains("someone else"),
+        "{}",
+        off_grid.body
+    );
     let lost_api = carla_lost.api(Method::POST, "/api/v1/orgs/clinic/portal/appointments", Some(json!({"service": visit, "practitioner": christine, "start": "2026-03-02T10:00:00-05:00"}))).await;
     assert_eq!(lost_api.status, StatusCode::CONFLICT);
     assert_eq!(lost_api.json()["error"]["details"]["rule"], 11);

@@ -276,10 +276,11 @@ pub(super) async fn book_page(
             p.org.slug, booked.appointment.id
         ))
         .into_response()),
-        PortalOutcome::Taken { reason, next, .. } => {
+        PortalOutcome::Taken { rule, reason, next } => {
             let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
             let notice = format!(
-                "Sorry — someone else just took that time ({reason}). {}",
+                "{} {}",
+                refusal_in_words(rule, &reason),
                 if next.is_empty() {
                     "Please choose another day."
                 } else {
@@ -437,4 +438,15 @@ fn capitalise(text: &str) -> String {
     chars
         .next()
         .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// Why a time could not be booked, in the patient's words: only a place taken in the
+/// meantime (rule 11) is "someone else"; a time past the booking window or one the
+/// clinic does not offer online says so, with the engine's reason.
+fn refusal_in_words(rule: u8, reason: &str) -> String {
+    match rule {
+        11 => "Sorry — someone else just took that time.".to_owned(),
+        12 => format!("That time can no longer be booked online: {reason}."),
+        _ => format!("That time is not offered online: {reason}."),
+    }
 }
