@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -295,13 +295,7 @@ pub(crate) async fn api_errors_are_json(
             details: None,
         },
     };
-    let mut response = (status, Json(body)).into_response();
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            response.headers_mut().append(name.clone(), value.clone());
-        }
-    }
-    response
+    with_headers_of((status, Json(body)).into_response(), &parts.headers)
 }
 
 /// What an error said, kept on its response so that [`page_errors_are_html`] can
@@ -334,7 +328,7 @@ pub(crate) async fn page_errors_are_html(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let page = !["/api/", "/static/"].iter().any(|p| path.starts_with(p))
-        && !["/healthz", "/readyz", "/metrics"].contains(&path.as_str());
+        && !["/healthz", "/metrics"].contains(&path.as_str());
     let response = next.run(request).await;
     let status = response.status();
     if !page || !(status.is_client_error() || status.is_server_error()) {
@@ -381,9 +375,13 @@ pub(crate) async fn page_errors_are_html(
         }
     };
     let page = ErrorPage::for_path(status, said.message, &path, said.unknown_organisation);
-    let mut response = (status, page).into_response();
-    // Every header but the body's own (a session's cookie, `Retry-After`, `Allow`, …).
-    for (name, value) in parts.headers.iter() {
+    with_headers_of((status, page).into_response(), &parts.headers)
+}
+
+/// `response` (a new error body) with every header of the answer it replaces but that
+/// body's own: a session's cookie, `Retry-After`, `Allow`, `Connection`.
+fn with_headers_of(mut response: Response, original: &HeaderMap) -> Response {
+    for (name, value) in original {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             response.headers_mut().append(name.clone(), value.clone());
         }
