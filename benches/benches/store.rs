@@ -147,6 +147,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
                         service: f.request.service,
                         practitioner,
                         start,
+                        telehealth: false,
                         idempotency_key: None,
                     },
                     &clock,

@@ -732,6 +732,51 @@ impl Model {
             .unwrap_or(self.practitioner(practitioner).home_clinic)
     }
 
+    /// Where an appointment that starts at `start` takes place, by rule 6 whether or not
+    /// it fits a block: the schedule type's clinic; else the clinic of the practitioner's
+    /// availability record whose dates hold `start` (read in that record's clinic, or
+    /// the home clinic when it names none); else the practitioner's home clinic. For a
+    /// slot the search found this is [`Model::slot_clinic`]; an overridden staff booking
+    /// outside every block gets its clinic by the same rule, so every appointment names one.
+    ///
+    /// ```
+    /// use slot_engine::{Instant, Model};
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/records-and-steps.json"))?;
+    /// let jo = model.practitioner_ix("jo").unwrap();
+    /// let clinic_at = |seconds| -> Result<&str, Box<dyn std::error::Error>> {
+    ///     let clinic = model.appointment_clinic(jo, None, Instant::from_unix_seconds(seconds)?);
+    ///     Ok(model.clinic(clinic).id.as_str())
+    /// };
+    /// // 2026-07-02 10:00 in Halifax: the record of 1–3 July names the harbour clinic.
+    /// assert_eq!(clinic_at(1_782_997_200)?, "harbour");
+    /// // 2026-08-03 10:00: no record covers it, so Jo's home clinic.
+    /// assert_eq!(clinic_at(1_785_762_000)?, "downtown");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn appointment_clinic(
+        &self,
+        practitioner: PractitionerIx,
+        schedule_type: Option<ScheduleTypeIx>,
+        start: Instant,
+    ) -> ClinicIx {
+        if let Some(clinic) = schedule_type.and_then(|t| self.schedule_type(t).clinic) {
+            return clinic;
+        }
+        let p = self.practitioner(practitioner);
+        let utc = start.to_utc();
+        p.records()
+            .iter()
+            .find_map(|r| {
+                let clinic = r.clinic().unwrap_or(p.home_clinic);
+                let local = utc
+                    .with_timezone(&self.clinic(clinic).zone.tz())
+                    .date_naive();
+                let date = Date::try_from(local).ok()?;
+                r.dates().contains(date).then_some(clinic)
+            })
+            .unwrap_or(p.home_clinic)
+    }
+
     /// Every practitioner's index, in id order.
     ///
     /// ```

@@ -13,6 +13,7 @@ use crate::clinic::{self, Clinic};
 use crate::db::{Exec, rows};
 use crate::error::{Error, Result};
 use crate::organisation::Organisation;
+use crate::place::{Place, place_columns, place_joins};
 use crate::window::{self, Window};
 
 /// An appointment as the book shows it: with its practitioner's, patient's, service's
@@ -41,12 +42,10 @@ pub struct Entry {
     pub background_color: Option<String>,
     /// Its font colour (`#rrggbb`).
     pub font_color: Option<String>,
-    /// The clinic: the appointment's own, else its schedule type's, else the
-    /// practitioner's home clinic (the scenario's rule 6).
-    pub clinic_id: i64,
-    pub clinic_name: String,
-    /// The clinic's IANA timezone: the appointment's times are read there.
-    pub clinic_timezone: String,
+    /// Where and how: its clinic (whose zone its times are read in), or video.
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub place: Place,
     /// Start, ns since the Unix epoch.
     pub start_ns: i64,
     /// End, ns since the Unix epoch.
@@ -82,10 +81,7 @@ impl Entry {
 
     /// The clinic's zone (stored names are valid).
     pub fn zone(&self) -> chrono_tz::Tz {
-        self.clinic_timezone
-            .parse::<Zone>()
-            .map(Zone::tz)
-            .unwrap_or(chrono_tz::UTC)
+        self.place.zone()
     }
 
     /// Its length in whole minutes.
@@ -100,21 +96,20 @@ impl Entry {
 }
 
 /// The `SELECT … FROM … JOIN …` every listing shares; callers add `WHERE` and
-/// `ORDER BY`. The clinic falls back the way the scenario's rule 6 places a slot, so an
-/// imported appointment without a clinic still reads in the right timezone.
-const SELECT: &str = "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
-        pa.first_name AS patient_first_name, pa.last_name AS patient_last_name, \
-        a.service_id, s.name AS service_name, a.schedule_type_id, st.name AS schedule_type_name, \
-        st.background_color, st.font_color, c.id AS clinic_id, c.name AS clinic_name, \
-        c.timezone AS clinic_timezone, a.start_ns, a.end_ns, a.status, a.channel, \
-        a.override_reason, a.override_by, a.status_note, a.created_by, a.created_at_ns, \
-        a.updated_by, a.updated_at_ns \
-    FROM appointments a \
-    JOIN practitioners p ON p.id = a.practitioner_id \
-    LEFT JOIN patients pa ON pa.id = a.patient_id \
-    LEFT JOIN services s ON s.id = a.service_id \
-    LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
-    JOIN clinics c ON c.id = COALESCE(a.clinic_id, st.clinic_id, p.home_clinic_id)";
+/// `ORDER BY`. The clinic and video link are read as [`Place`] reads them everywhere.
+const SELECT: &str = concat!(
+    "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
+     pa.first_name AS patient_first_name, pa.last_name AS patient_last_name, \
+     a.service_id, s.name AS service_name, a.schedule_type_id, st.name AS schedule_type_name, \
+     st.background_color, st.font_color, ",
+    place_columns!(),
+    ", a.start_ns, a.end_ns, a.status, a.channel, a.override_reason, a.override_by, \
+     a.status_note, a.created_by, a.created_at_ns, a.updated_by, a.updated_at_ns \
+     FROM appointments a ",
+    place_joins!(),
+    " LEFT JOIN patients pa ON pa.id = a.patient_id \
+     LEFT JOIN services s ON s.id = a.service_id"
+);
 
 /// Which appointments to list.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -18,6 +18,10 @@ pub struct Clinic {
     /// IANA zone name such as `America/Toronto`, checked when saved: the clinic's dates,
     /// holidays and wall-clock times are all read in it.
     pub timezone: String,
+    /// The street address patients are told and calendars show; empty when not given.
+    pub address: String,
+    /// The clinic's phone number as people dial it; empty when not given.
+    pub phone: String,
 }
 
 impl Clinic {
@@ -50,11 +54,58 @@ pub struct ClinicInput {
     pub name: String,
     /// IANA timezone, e.g. `America/Toronto`.
     pub timezone: String,
+    /// Street address, possibly on several lines; at most 300 characters. Blank: none.
+    #[serde(default)]
+    pub address: String,
+    /// Phone number: digits, spaces and `+ ( ) - .`, at most 40 characters. Blank: none.
+    #[serde(default)]
+    pub phone: String,
 }
 
-const COLUMNS: &str = "id, key, name, timezone";
+const COLUMNS: &str = "id, key, name, timezone, address, phone";
 
-fn check(input: &ClinicInput) -> Result<(String, String)> {
+/// A clinic's fields as saved: trimmed, the zone by its canonical name, the address
+/// with its lines trimmed and blank lines dropped.
+struct Checked {
+    name: String,
+    timezone: String,
+    address: String,
+    phone: String,
+}
+
+fn check(input: &ClinicInput) -> Result<Checked> {
+    let (name, timezone) = check_name_and_zone(input)?;
+    let address = input
+        .address
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    if address.chars().count() > 300 {
+        return Err(Error::invalid("address", "must be at most 300 characters"));
+    }
+    let phone = input.phone.trim();
+    if phone.chars().count() > 40
+        || !phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +()-.".contains(c))
+        || (!phone.is_empty() && !phone.chars().any(|c| c.is_ascii_digit()))
+    {
+        return Err(Error::invalid(
+            "phone",
+            "must be a phone number of digits, spaces and + ( ) - . (at most 40 characters)",
+        ));
+    }
+    Ok(Checked {
+        name,
+        timezone,
+        address,
+        phone: phone.to_owned(),
+    })
+}
+
+fn check_name_and_zone(input: &ClinicInput) -> Result<(String, String)> {
     let name = input.name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(Error::invalid(
@@ -89,10 +140,11 @@ pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Clinic> {
 
 /// Creates a clinic under a new key derived from its name.
 pub async fn create(tx: &mut Tx, org: i64, input: &ClinicInput) -> Result<Clinic> {
-    let (name, timezone) = check(input)?;
-    let key = keys::unique(tx.exec(), Kind::Clinic, org, &name).await?;
+    let c = check(input)?;
+    let key = keys::unique(tx.exec(), Kind::Clinic, org, &c.name).await?;
     let sql = format!(
-        "INSERT INTO clinics (org_id, key, name, timezone) VALUES ($1, $2, $3, $4) RETURNING {COLUMNS}"
+        "INSERT INTO clinics (org_id, key, name, timezone, address, phone) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
     );
     Ok(rows!(
         tx.exec(),
@@ -101,16 +153,19 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ClinicInput) -> Result<Clinic
         &sql,
         org,
         &key,
-        &name,
-        &timezone
+        &c.name,
+        &c.timezone,
+        &c.address,
+        &c.phone
     )?)
 }
 
-/// Renames a clinic or changes its zone; its key stays.
+/// Renames a clinic, changes its zone, address or phone; its key stays.
 pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &ClinicInput) -> Result<Clinic> {
-    let (name, timezone) = check(input)?;
+    let c = check(input)?;
     let sql = format!(
-        "UPDATE clinics SET name = $3, timezone = $4 WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+        "UPDATE clinics SET name = $3, timezone = $4, address = $5, phone = $6 \
+         WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
     );
     rows!(
         tx.exec(),
@@ -119,8 +174,10 @@ pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &ClinicInput) -> Resu
         &sql,
         org,
         id,
-        &name,
-        &timezone
+        &c.name,
+        &c.timezone,
+        &c.address,
+        &c.phone
     )?
     .ok_or(Error::NotFound("clinic"))
 }
@@ -208,7 +265,37 @@ mod tests {
             key: timezone.to_owned(),
             name: timezone.to_owned(),
             timezone: timezone.to_owned(),
+            address: String::new(),
+            phone: String::new(),
         }
+    }
+
+    fn input(address: &str, phone: &str) -> ClinicInput {
+        ClinicInput {
+            name: "Kitsilano".into(),
+            timezone: " America/Vancouver ".into(),
+            address: address.into(),
+            phone: phone.into(),
+        }
+    }
+
+    #[test]
+    fn addresses_are_kept_by_trimmed_lines_and_phones_checked() {
+        let c = check(&input(
+            "  2400 W 4th Ave \n\n  Vancouver BC  ",
+            " +1 (604) 555-0199 ",
+        ))
+        .unwrap();
+        assert_eq!(c.address, "2400 W 4th Ave\nVancouver BC");
+        assert_eq!(c.phone, "+1 (604) 555-0199");
+        assert_eq!(c.timezone, "America/Vancouver");
+        assert_eq!(check(&input("", "")).unwrap().phone, "");
+        for bad in ["call us", "+-()", &"1".repeat(41)] {
+            let err = check(&input("", bad)).err().unwrap();
+            assert_eq!(err.field(), Some("phone"), "{bad:?}");
+        }
+        let err = check(&input(&"x".repeat(301), "")).err().unwrap();
+        assert_eq!(err.field(), Some("address"));
     }
 
     #[test]

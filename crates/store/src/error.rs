@@ -70,6 +70,14 @@ impl Error {
             message: message.into(),
         }
     }
+
+    /// The field bad input names; `None` for any other error.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
 }
 
 impl From<slot_engine::Error> for Error {

@@ -63,6 +63,7 @@ pub mod keys;
 pub mod organisation;
 pub mod outbox;
 pub mod patient;
+pub mod place;
 pub mod portal;
 pub mod portal_access;
 pub mod portal_signup;

@@ -32,6 +32,9 @@ pub struct Organisation {
     pub cancellation_notice_minutes: i64,
     /// The portal's welcome text.
     pub portal_welcome: String,
+    /// The join link of video appointments whose practitioner has none of their own;
+    /// empty when the organisation has none (see [`check_video_link`]).
+    pub video_link: String,
     /// The longest appointment stored, nanoseconds (bounds window queries).
     pub max_appointment_ns: i64,
     /// When it was created (ns since the Unix epoch).
@@ -60,6 +63,10 @@ pub struct Settings {
     pub cancellation_notice_minutes: i64,
     /// Welcome text shown in the portal.
     pub portal_welcome: String,
+    /// The join link of video appointments whose practitioner has none of their own
+    /// (an `https://` address, at most 500 characters); empty: none.
+    #[serde(default)]
+    pub video_link: String,
 }
 
 impl Organisation {
@@ -75,13 +82,14 @@ impl Organisation {
             auto_accept_portal_bookings: self.auto_accept_portal_bookings,
             cancellation_notice_minutes: self.cancellation_notice_minutes,
             portal_welcome: self.portal_welcome.clone(),
+            video_link: self.video_link.clone(),
         }
     }
 }
 
 const COLUMNS: &str = "id, slug, name, resolution_minutes, slot_step_minutes, min_notice_minutes, \
     max_days_ahead, allow_public_signup, auto_accept_portal_bookings, cancellation_notice_minutes, \
-    portal_welcome, max_appointment_ns, created_at_ns";
+    portal_welcome, video_link, max_appointment_ns, created_at_ns";
 
 /// Checks a slug: 1–63 lower-case letters, digits and single hyphens.
 pub fn check_slug(slug: &str) -> Result<()> {
@@ -194,7 +202,28 @@ pub fn check_settings(s: &Settings) -> Result<()> {
             "must be at most 4000 characters",
         ));
     }
+    check_video_link("video_link", &s.video_link)?;
     Ok(())
+}
+
+/// Checks a video join link: empty (none), or an `https://` address with a host, at
+/// most 500 characters, which patients are sent to. Other schemes (`javascript:`,
+/// `http:`) are refused, as the link is shown in pages and emails as a link.
+pub fn check_video_link(field: &str, link: &str) -> Result<()> {
+    let link = link.trim();
+    if link.is_empty() {
+        return Ok(());
+    }
+    if link.len() > 500 {
+        return Err(Error::invalid(field, "must be at most 500 characters"));
+    }
+    match url::Url::parse(link) {
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        _ => Err(Error::invalid(
+            field,
+            "must be an https:// address, such as https://meet.example.com/dr-roy",
+        )),
+    }
 }
 
 /// Saves settings that pass [`check_settings`]. The caller checks the whole setup
@@ -206,8 +235,8 @@ pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> 
         tx.exec(),
         "UPDATE organisations SET name = $2, resolution_minutes = $3, slot_step_minutes = $4, \
          min_notice_minutes = $5, max_days_ahead = $6, allow_public_signup = $7, \
-         auto_accept_portal_bookings = $8, cancellation_notice_minutes = $9, portal_welcome = $10 \
-         WHERE id = $1",
+         auto_accept_portal_bookings = $8, cancellation_notice_minutes = $9, portal_welcome = $10, \
+         video_link = $11 WHERE id = $1",
         org,
         s.name.trim(),
         s.resolution_minutes,
@@ -218,6 +247,7 @@ pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> 
         s.auto_accept_portal_bookings,
         s.cancellation_notice_minutes,
         &s.portal_welcome,
+        s.video_link.trim(),
     )?;
     Ok(())
 }

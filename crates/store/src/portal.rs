@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::appointment_status::AppointmentStatus;
 use crate::db::{Exec, rows};
 use crate::error::{Error, Result};
+use crate::place::{Place, place_columns, place_joins};
 
 /// A service patients can book online.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -91,7 +92,7 @@ pub async fn practitioners(
     })
 }
 
-/// An appointment as a patient (or staff) reads it: with names and the clinic's zone.
+/// An appointment as a patient (or staff) reads it: with names, and where and how.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct AppointmentView {
     pub id: i64,
@@ -102,11 +103,10 @@ pub struct AppointmentView {
     pub patient_id: Option<i64>,
     /// The service's name; `None` when the appointment has no service.
     pub service_name: Option<String>,
-    /// The name of the clinic `timezone` belongs to.
-    pub clinic_name: Option<String>,
-    /// The clinic's timezone (the practitioner's home clinic when the appointment names
-    /// none).
-    pub timezone: String,
+    /// Where and how: its clinic (whose zone its times are read in), or video.
+    #[sqlx(flatten)]
+    #[serde(flatten)]
+    pub place: Place,
     /// Start, ns since the Unix epoch.
     pub start_ns: i64,
     /// End, ns since the Unix epoch.
@@ -117,13 +117,14 @@ pub struct AppointmentView {
     pub status_note: String,
 }
 
-const VIEW: &str = "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
-        s.name AS service_name, COALESCE(c.name, hc.name) AS clinic_name, \
-        COALESCE(c.timezone, hc.timezone) AS timezone, a.start_ns, a.end_ns, a.status, a.status_note \
-    FROM appointments a JOIN practitioners p ON p.id = a.practitioner_id \
-         JOIN clinics hc ON hc.id = p.home_clinic_id \
-         LEFT JOIN clinics c ON c.id = a.clinic_id \
-         LEFT JOIN services s ON s.id = a.service_id";
+const VIEW: &str = concat!(
+    "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
+     s.name AS service_name, ",
+    place_columns!(),
+    ", a.start_ns, a.end_ns, a.status, a.status_note FROM appointments a ",
+    place_joins!(),
+    " LEFT JOIN services s ON s.id = a.service_id"
+);
 
 /// A patient's appointments, latest first.
 pub async fn appointments_of(

@@ -33,6 +33,8 @@ pub struct Practitioner {
     pub active: bool,
     /// False: no portal slots (staff may still book).
     pub bookable_in_portal: bool,
+    /// The join link of their video appointments; empty: the organisation's.
+    pub video_link: String,
 }
 
 /// What an admin enters for a practitioner: the fields of [`Practitioner`] that are
@@ -49,6 +51,10 @@ pub struct PractitionerInput {
     pub email: Option<String>,
     pub active: bool,
     pub bookable_in_portal: bool,
+    /// The join link of their video appointments (an `https://` address); blank: the
+    /// organisation's.
+    #[serde(default)]
+    pub video_link: String,
 }
 
 impl From<&Practitioner> for PractitionerInput {
@@ -60,6 +66,7 @@ impl From<&Practitioner> for PractitionerInput {
             email: p.email.clone(),
             active: p.active,
             bookable_in_portal: p.bookable_in_portal,
+            video_link: p.video_link.clone(),
         }
     }
 }
@@ -67,8 +74,8 @@ impl From<&Practitioner> for PractitionerInput {
 /// The columns of [`Practitioner`] over `practitioners p` with its type `t` and home
 /// clinic `c`.
 const SELECT: &str = "SELECT p.id, p.key, p.name, p.type_id, t.name AS type_name, \
-    p.home_clinic_id, c.name AS home_clinic_name, p.email, p.active, p.bookable_in_portal \
-    FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
+    p.home_clinic_id, c.name AS home_clinic_name, p.email, p.active, p.bookable_in_portal, \
+    p.video_link FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
     JOIN clinics c ON c.id = p.home_clinic_id";
 
 /// Checks the fields that need no database: the trimmed name and the normalised email.
@@ -84,6 +91,7 @@ fn check(input: &PractitionerInput) -> Result<(String, Option<String>)> {
         None | Some("") => None,
         Some(email) => Some(normalise_email(email)?),
     };
+    crate::organisation::check_video_link("video_link", &input.video_link)?;
     Ok((name.to_owned(), email))
 }
 
@@ -127,7 +135,7 @@ pub async fn create(tx: &mut Tx, org: i64, input: &PractitionerInput) -> Result<
         tx.exec(),
         i64,
         "INSERT INTO practitioners (org_id, key, name, type_id, home_clinic_id, email, active, \
-         bookable_in_portal) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+         bookable_in_portal, video_link) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         org,
         &key,
         &name,
@@ -135,7 +143,8 @@ pub async fn create(tx: &mut Tx, org: i64, input: &PractitionerInput) -> Result<
         input.home_clinic_id,
         email.as_deref(),
         input.active,
-        input.bookable_in_portal
+        input.bookable_in_portal,
+        input.video_link.trim()
     )?;
     get(tx.exec(), org, id).await
 }
@@ -153,7 +162,7 @@ pub async fn update(
     execute!(
         tx.exec(),
         "UPDATE practitioners SET name = $3, type_id = $4, home_clinic_id = $5, email = $6, \
-         active = $7, bookable_in_portal = $8 WHERE org_id = $1 AND id = $2",
+         active = $7, bookable_in_portal = $8, video_link = $9 WHERE org_id = $1 AND id = $2",
         org,
         id,
         &name,
@@ -161,7 +170,8 @@ pub async fn update(
         input.home_clinic_id,
         email.as_deref(),
         input.active,
-        input.bookable_in_portal
+        input.bookable_in_portal,
+        input.video_link.trim()
     )?;
     get(tx.exec(), org, id).await
 }
@@ -300,6 +310,26 @@ mod tests {
             email: email.map(Into::into),
             active: true,
             bookable_in_portal: true,
+            video_link: String::new(),
+        }
+    }
+
+    #[test]
+    fn video_links_are_https_addresses_or_blank() {
+        let with_link = |link: &str| PractitionerInput {
+            video_link: link.into(),
+            ..input("Christine Roy", None)
+        };
+        assert!(check(&with_link("")).is_ok());
+        assert!(check(&with_link(" https://meet.example.com/roy ")).is_ok());
+        for bad in [
+            "http://meet.example.com/roy",
+            "javascript:alert(1)",
+            "meet.example.com/roy",
+            "https://",
+        ] {
+            let err = check(&with_link(bad)).err().unwrap();
+            assert_eq!(err.field(), Some("video_link"), "{bad:?}");
         }
     }
 

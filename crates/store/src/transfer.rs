@@ -67,8 +67,9 @@ pub async fn import(
     mode: ImportMode,
     clock: &dyn Clock,
 ) -> Result<Organisation> {
-    // Validate first: the engine's rules are the format's rules.
-    Model::new(&Scenario {
+    // Validate first: the engine's rules are the format's rules. The model also places
+    // each appointment in its clinic.
+    let model = Model::new(&Scenario {
         query: None,
         ..scenario.clone()
     })?;
@@ -342,7 +343,8 @@ pub async fn import(
                 patient_id: a.patient.as_ref().map(|p| patient_ids[p.as_str()]),
                 service_id: a.service.as_ref().map(|s| service_ids[s.as_str()]),
                 schedule_type_id: a.schedule_type.as_ref().map(|t| type_ids[t.as_str()]),
-                clinic_id: None,
+                clinic_id: Some(appointment_clinic(&model, &clinic_ids, a)),
+                telehealth: false,
                 start_ns: a.start.unix_nanos(),
                 end_ns: a.end.unix_nanos(),
                 status: a.status.into(),
@@ -373,6 +375,25 @@ pub async fn import(
     )
     .await?;
     organisation::by_id(tx.exec(), o).await
+}
+
+/// The row id of an imported appointment's clinic, by the rule every appointment is
+/// placed by ([`Model::appointment_clinic`]); the scenario was validated, so its names
+/// resolve.
+fn appointment_clinic(
+    model: &Model,
+    clinic_ids: &HashMap<&str, i64>,
+    a: &slot_engine::scenario::Appointment,
+) -> i64 {
+    let practitioner = model
+        .practitioner_ix(a.practitioner.as_str())
+        .expect("a validated scenario's appointment names a practitioner of it");
+    let schedule_type = a
+        .schedule_type
+        .as_ref()
+        .and_then(|t| model.schedule_type_ix(t.as_str()));
+    let clinic = model.appointment_clinic(practitioner, schedule_type, a.start);
+    clinic_ids[model.clinic(clinic).id.as_str()]
 }
 
 /// Deletes an organisation's setup, patients and appointments (for a replacing import).

@@ -18,6 +18,7 @@ pub(crate) struct NewRow {
     pub(crate) service_id: Option<i64>,
     pub(crate) schedule_type_id: Option<i64>,
     pub(crate) clinic_id: Option<i64>,
+    pub(crate) telehealth: bool,
     pub(crate) start_ns: i64,
     pub(crate) end_ns: i64,
     pub(crate) status: AppointmentStatus,
@@ -29,8 +30,8 @@ pub(crate) struct NewRow {
 }
 
 const INSERT_COLUMNS: &str = "org_id, key, practitioner_id, patient_id, service_id, schedule_type_id, \
-    clinic_id, start_ns, end_ns, status, channel, override_reason, override_by, idempotency_key, \
-    created_by, created_at_ns, updated_by, updated_at_ns";
+    clinic_id, telehealth, start_ns, end_ns, status, channel, override_reason, override_by, \
+    idempotency_key, created_by, created_at_ns, updated_by, updated_at_ns";
 
 macro_rules! insert_chunk {
     ($conn:expr, $db:ty, $org:expr, $chunk:expr, $now:expr) => {{
@@ -44,6 +45,7 @@ macro_rules! insert_chunk {
                 .push_bind(r.service_id)
                 .push_bind(r.schedule_type_id)
                 .push_bind(r.clinic_id)
+                .push_bind(r.telehealth)
                 .push_bind(r.start_ns)
                 .push_bind(r.end_ns)
                 .push_bind(r.status.as_str())
@@ -81,7 +83,7 @@ async fn insert_one(
 ) -> Result<Appointment> {
     let sql = format!(
         "INSERT INTO appointments ({INSERT_COLUMNS}, idempotency_request) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $15, $16, $17) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17, $18) \
          RETURNING {COLUMNS}"
     );
     let appointment = rows!(
@@ -96,6 +98,7 @@ async fn insert_one(
         r.service_id,
         r.schedule_type_id,
         r.clinic_id,
+        r.telehealth,
         r.start_ns,
         r.end_ns,
         r.status.as_str(),

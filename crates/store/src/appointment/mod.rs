@@ -58,8 +58,12 @@ pub struct Appointment {
     pub service_id: Option<i64>,
     /// The schedule type whose blocks hold it.
     pub schedule_type_id: Option<i64>,
-    /// The clinic.
+    /// Where it takes place: every appointment names its clinic (by the rule of
+    /// [`slot_engine::Model::appointment_clinic`]); `None` only in a row written before
+    /// that rule and never read back that way since migration 0016.
     pub clinic_id: Option<i64>,
+    /// A video appointment (else in person).
+    pub telehealth: bool,
     /// Start, ns since the Unix epoch.
     pub start_ns: i64,
     /// End, ns since the Unix epoch.
@@ -88,7 +92,7 @@ pub struct Appointment {
 }
 
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
-    start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
+    telehealth, start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
     created_at_ns, updated_by, updated_at_ns, sequence";
 
 /// Who is acting.

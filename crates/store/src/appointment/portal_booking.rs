@@ -28,6 +28,8 @@ pub struct PortalBooking {
     pub practitioner: i64,
     /// The start the patient chose.
     pub start: Instant,
+    /// A video appointment: only schedule types that allow telehealth offer it (rule 8).
+    pub telehealth: bool,
     /// A client-chosen key that makes a retried request return the first result.
     pub idempotency_key: Option<String>,
 }
@@ -90,6 +92,7 @@ pub async fn book_portal(
         ("service", Some(b.service)),
         ("practitioner", Some(b.practitioner)),
         ("start", Some(b.start.unix_nanos())),
+        ("telehealth", Some(i64::from(b.telehealth))),
     ]);
     if let Some(key) = &b.idempotency_key
         && let Some(existing) =
@@ -111,7 +114,7 @@ pub async fn book_portal(
     )
     .await?;
     let now = clock.now();
-    let query = window::portal_query(&input, b.service, allowed.as_deref(), now, false)?;
+    let query = window::portal_query(&input, b.service, allowed.as_deref(), now, b.telehealth)?;
     let practitioner = input
         .practitioner_ix(b.practitioner)
         .ok_or(Error::NotFound("practitioner"))?;
@@ -119,7 +122,7 @@ pub async fn book_portal(
         Ok(slot) => slot,
         Err(rejection) => {
             drop(tx);
-            let next = next_open(db, org, b.service, allowed, b.start, clock).await?;
+            let next = next_open(db, org, b, allowed, clock).await?;
             return Ok(PortalOutcome::Taken {
                 rule: rejection.rule.number(),
                 reason: rejection.reason,
@@ -134,6 +137,7 @@ pub async fn book_portal(
         service_id: Some(b.service),
         schedule_type_id: Some(input.schedule_type_id(slot.schedule_type)),
         clinic_id: Some(input.clinic_id(slot.clinic)),
+        telehealth: b.telehealth,
         start_ns: slot.start_instant().unix_nanos(),
         end_ns: slot.end_instant().unix_nanos(),
         status: if org.auto_accept_portal_bookings {
@@ -162,18 +166,18 @@ pub async fn book_portal(
     .map(PortalOutcome::Booked)
 }
 
-/// The next open times of `service` from `at` on, over two weeks, with any of
-/// `practitioners` (`None`: all). The search reads dates in each clinic's zone, and
+/// The next open times of the booking's service, in person or by video as it asked,
+/// from its start on, over two weeks, with any of `practitioners` (`None`: all). The search reads dates in each clinic's zone, and
 /// `at` may still be the day before in one of them (a Vancouver evening is the next
 /// day in UTC), so it starts from the earliest of the clinics' dates.
 async fn next_open(
     db: &Db,
     org: &Organisation,
-    service: i64,
+    b: &PortalBooking,
     practitioners: Option<Vec<i64>>,
-    at: Instant,
     clock: &dyn Clock,
 ) -> Result<Vec<OpenSlot>> {
+    let at = b.start;
     let mut conn = db.conn().await?;
     let clinics = crate::clinic::all(conn.exec(), org.id).await?;
     let from = Date::try_from(crate::clinic::earliest_local_date(&clinics, at))
@@ -183,12 +187,12 @@ async fn next_open(
         &mut conn.exec(),
         org,
         &SlotRequest {
-            service,
+            service: b.service,
             practitioners,
             from,
             to,
             now: clock.now(),
-            telehealth: false,
+            telehealth: b.telehealth,
         },
     )
     .await?;

@@ -72,6 +72,7 @@ pub async fn reschedule(
         },
         m.start,
         duration,
+        old.telehealth,
         Some(old.id),
     )
     .await?;
@@ -85,7 +86,7 @@ pub async fn reschedule(
     execute!(
         tx.exec(),
         "UPDATE appointments SET practitioner_id = $3, start_ns = $4, end_ns = $5, \
-         schedule_type_id = COALESCE($6, schedule_type_id), clinic_id = COALESCE($7, clinic_id), \
+         schedule_type_id = COALESCE($6, schedule_type_id), clinic_id = $7, \
          override_reason = $8, override_by = $9, updated_by = $10, updated_at_ns = $11, \
          sequence = sequence + 1 \
          WHERE org_id = $1 AND id = $2",
@@ -94,8 +95,8 @@ pub async fn reschedule(
         practitioner,
         start_ns,
         end_ns,
-        fit.map(|f| f.0),
-        fit.map(|f| f.1),
+        fit.schedule_type,
+        fit.clinic,
         if overridden { reason.clone() } else { None },
         if overridden { Some(m.staff) } else { None },
         Actor::Staff(m.staff).label(),

@@ -34,6 +34,9 @@ pub struct StaffBooking {
     /// The length staff chose; default the service's duration, else the schedule
     /// type's default duration.
     pub duration_minutes: Option<u32>,
+    /// A video appointment (its schedule type must allow telehealth, or the booking
+    /// needs an override); false: in person.
+    pub telehealth: bool,
     /// Set to book despite the engine's reasons (double-booking, outside
     /// availability…): why, recorded with who.
     pub override_reason: Option<String>,
@@ -95,6 +98,7 @@ pub async fn book_staff(
         ("schedule_type", b.schedule_type),
         ("start", Some(b.start.unix_nanos())),
         ("duration_minutes", b.duration_minutes.map(i64::from)),
+        ("telehealth", Some(i64::from(b.telehealth))),
     ]);
     if let Some(key) = &b.idempotency_key
         && let Some(existing) =
@@ -130,6 +134,7 @@ pub async fn book_staff(
         b.schedule_type,
         b.start,
         duration,
+        b.telehealth,
         None,
     )
     .await?;
@@ -141,8 +146,9 @@ pub async fn book_staff(
         practitioner_id: b.practitioner,
         patient_id: b.patient,
         service_id: b.service,
-        schedule_type_id: fit.map(|f| f.0).or(b.schedule_type),
-        clinic_id: fit.map(|f| f.1),
+        schedule_type_id: fit.schedule_type.or(b.schedule_type),
+        clinic_id: Some(fit.clinic),
+        telehealth: b.telehealth,
         start_ns: b.start.unix_nanos(),
         end_ns: b.start.unix_nanos() + i64::from(duration) * 60_000_000_000,
         status: AppointmentStatus::Booked,
@@ -194,8 +200,17 @@ pub(super) fn override_reason(reason: &Option<String>) -> Result<Option<String>>
     }
 }
 
-/// Where a staff booking fits (schedule type, clinic), and the reasons it needs an
-/// override (empty when it fits).
+/// Where a staff booking goes: the schedule type whose block holds it (`None` when it
+/// fits none and is overridden) and its clinic, which every appointment names by the
+/// one rule of [`slot_engine::Model::appointment_clinic`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Placement {
+    pub(super) schedule_type: Option<i64>,
+    pub(super) clinic: i64,
+}
+
+/// Where a staff booking goes, and the reasons it needs an override (empty when it
+/// fits). A video booking (`telehealth`) also needs its schedule type to allow video.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn staff_fit(
     tx: &mut Tx,
@@ -205,8 +220,9 @@ pub(super) async fn staff_fit(
     schedule_type: Option<i64>,
     start: Instant,
     duration: u32,
+    telehealth: bool,
     skip: Option<i64>,
-) -> Result<(Option<(i64, i64)>, Vec<String>)> {
+) -> Result<(Placement, Vec<String>)> {
     let (from, to) = dates_around(start);
     let input = window::load(
         &mut tx.exec(),
@@ -220,31 +236,48 @@ pub(super) async fn staff_fit(
         },
     )
     .await?;
-    let purpose = match (service, schedule_type) {
-        (Some(s), _) => Purpose::Service(input.service_ix(s).ok_or(Error::NotFound("service"))?),
-        (None, Some(t)) => Purpose::ScheduleType(
+    let given_type = schedule_type
+        .map(|t| {
             input
                 .schedule_type_ix(t)
-                .ok_or(Error::NotFound("schedule type"))?,
-        ),
+                .ok_or(Error::NotFound("schedule type"))
+        })
+        .transpose()?;
+    let purpose = match (service, given_type) {
+        (Some(s), _) => Purpose::Service(input.service_ix(s).ok_or(Error::NotFound("service"))?),
+        (None, Some(t)) => Purpose::ScheduleType(t),
         (None, None) => Purpose::Unspecified,
     };
+    let practitioner = input
+        .practitioner_ix(practitioner)
+        .ok_or(Error::NotFound("practitioner"))?;
     let booking = EngineStaffBooking {
-        practitioner: input
-            .practitioner_ix(practitioner)
-            .ok_or(Error::NotFound("practitioner"))?,
+        practitioner,
         start,
         duration_minutes: duration,
         purpose,
     };
-    Ok(match input.model.check_staff(&booking) {
-        Ok(fit) => (
-            Some((
-                input.schedule_type_id(fit.schedule_type),
-                input.clinic_id(fit.clinic),
-            )),
-            Vec::new(),
-        ),
+    let model = &input.model;
+    let (fitted_type, mut reasons) = match model.check_staff(&booking) {
+        Ok(fit) => (Some(fit.schedule_type), Vec::new()),
         Err(reasons) => (None, reasons.into_iter().map(|r| r.message).collect()),
-    })
+    };
+    let placed_type = fitted_type.or(given_type);
+    if telehealth
+        && let Some(t) = placed_type
+        && !model.schedule_type(t).telehealth
+    {
+        reasons.push(format!(
+            "{} does not allow video appointments",
+            model.schedule_type(t).name
+        ));
+    }
+    let clinic = model.appointment_clinic(practitioner, placed_type, start);
+    Ok((
+        Placement {
+            schedule_type: fitted_type.map(|t| input.schedule_type_id(t)),
+            clinic: input.clinic_id(clinic),
+        },
+        reasons,
+    ))
 }

@@ -27,6 +27,7 @@ async fn portal(
             service: id(&t.db, Kind::Service, org, service).await,
             practitioner: id(&t.db, Kind::Practitioner, org, practitioner).await,
             start: at(start),
+            telehealth: false,
             idempotency_key: key.map(str::to_owned),
         },
         &now,
@@ -152,6 +153,7 @@ async fn concurrent_retries_with_one_key_book_once(t: &TestDb) {
                     service,
                     practitioner,
                     start: at(MONDAY_9),
+                    telehealth: false,
                     idempotency_key: Some("same".into()),
                 },
                 &now,
@@ -263,6 +265,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         start: at("2026-03-02T09:30:00-05:00"),
         duration_minutes: None,
         override_reason: reason.map(str::to_owned),
+        telehealth: false,
         idempotency_key: None,
     };
     match appointment::book_staff(&t.db, &org, &booking(None), &now, None).await {
@@ -457,6 +460,7 @@ async fn another_organisations_ids_are_not_found(t: &TestDb) {
             service: id(&t.db, Kind::Service, &org, "visit").await,
             practitioner: christine,
             start: at(MONDAY_9),
+            telehealth: false,
             idempotency_key: None,
         },
         &now,

@@ -34,6 +34,7 @@ async fn race_one_slot(db: &Db, practitioner: &str, service: &str, capacity: u32
                         service,
                         practitioner,
                         start: at("2026-03-02T10:00:00-05:00"),
+                        telehealth: false,
                         idempotency_key: None,
                     },
                     &now,
@@ -134,6 +135,7 @@ async fn storm_task(
                     service,
                     practitioner,
                     start: at(starts[next(starts.len())]),
+                    telehealth: false,
                     idempotency_key: None,
                 };
                 match appointment::book_portal(&db, &org, &booking, &now, None).await {

@@ -41,6 +41,7 @@ async fn book_with(
             service: id(&t.db, Kind::Service, org, "visit").await,
             practitioner: id(&t.db, Kind::Practitioner, org, "lee").await,
             start: at(start),
+            telehealth: false,
             idempotency_key: key.map(str::to_owned),
         },
         &clock("2026-03-01T00:00:00Z"),
@@ -267,6 +268,7 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
         start: at(MONDAY_9),
         duration_minutes: Some(30),
         override_reason: Some("Squeezed in".into()),
+        telehealth: false,
         idempotency_key: Some("desk-1".into()),
     };
     let now = clock("2026-03-01T00:00:00Z");
@@ -318,6 +320,7 @@ async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
             start: at("2026-03-02T11:00:00-05:00"),
             duration_minutes: Some(30),
             override_reason: None,
+            telehealth: false,
             idempotency_key: Some("shared".into()),
         },
         &clock("2026-03-01T00:00:00Z"),

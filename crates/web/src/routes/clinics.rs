@@ -73,6 +73,14 @@ pub(crate) struct ClinicBody {
     pub name: String,
     /// IANA timezone, e.g. `America/Toronto`.
     pub timezone: String,
+    /// Street address patients are told, possibly several lines (at most 300
+    /// characters); blank or absent: none.
+    #[serde(default)]
+    pub address: String,
+    /// Phone number (digits, spaces and `+ ( ) - .`, at most 40 characters); blank or
+    /// absent: none.
+    #[serde(default)]
+    pub phone: String,
 }
 
 /// A holiday to add.
@@ -232,6 +240,8 @@ async fn create(
     let input = ClinicInput {
         name: body.name,
         timezone: body.timezone,
+        address: body.address,
+        phone: body.phone,
     };
     let created = create_clinic(&state, &staff, &input).await?;
     Ok((
@@ -272,6 +282,8 @@ async fn update(
     let input = ClinicInput {
         name: body.name,
         timezone: body.timezone,
+        address: body.address,
+        phone: body.phone,
     };
     let saved = update_clinic(&state, &staff, id, &input).await?;
     Ok(Json(dto(&state, staff.org.id, saved).await?))
@@ -417,6 +429,8 @@ async fn create_page(
     let input = ClinicInput {
         name: form.get("name"),
         timezone: form.get("timezone"),
+        address: form.get("address"),
+        phone: form.get("phone"),
     };
     let result = create_clinic(&state, &staff, &input).await;
     saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
@@ -448,6 +462,8 @@ async fn edit_view(
     let values = values.unwrap_or(ClinicInput {
         name: c.name.clone(),
         timezone: c.timezone.clone(),
+        address: c.address.clone(),
+        phone: c.phone.clone(),
     });
     Ok(EditPage {
         layout: Layout::staff(staff, format!("Clinic {}", c.name), "setup").await?,
@@ -479,6 +495,8 @@ async fn update_page(
     let input = ClinicInput {
         name: form.get("name"),
         timezone: form.get("timezone"),
+        address: form.get("address"),
+        phone: form.get("phone"),
     };
     let result = update_clinic(&state, &staff, id, &input).await;
     saved_or_refused(result.map(|_| list_path(&staff)), async |errors| {

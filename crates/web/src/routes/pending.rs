@@ -172,7 +172,7 @@ impl From<&Entry> for Line {
                 .unwrap_or_default(),
             date: local(e.start_ns, tz).format("%a %-d %b %Y").to_string(),
             time: time_span(e),
-            clinic: e.clinic_name.clone(),
+            clinic: e.place.clinic_name.clone(),
             requested: local(e.created_at_ns, tz)
                 .format("%a %-d %b, %H:%M")
                 .to_string(),

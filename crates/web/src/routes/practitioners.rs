@@ -134,6 +134,10 @@ pub struct PractitionerBody {
     /// Bookable in the portal (default true).
     #[serde(default = "yes")]
     pub bookable_in_portal: bool,
+    /// The join link of their video appointments (an `https://` address); blank or
+    /// absent: the organisation's.
+    #[serde(default)]
+    pub video_link: String,
 }
 
 impl From<PractitionerBody> for PractitionerInput {
@@ -145,6 +149,7 @@ impl From<PractitionerBody> for PractitionerInput {
             email: b.email,
             active: b.active,
             bookable_in_portal: b.bookable_in_portal,
+            video_link: b.video_link,
         }
     }
 }
@@ -157,6 +162,7 @@ fn details(input: &PractitionerInput) -> serde_json::Value {
         "email": input.email,
         "active": input.active,
         "bookable_in_portal": input.bookable_in_portal,
+        "video_link": input.video_link,
     })
 }
 
@@ -400,6 +406,7 @@ struct Values {
     email: String,
     active: bool,
     bookable_in_portal: bool,
+    video_link: String,
 }
 
 impl Values {
@@ -411,6 +418,7 @@ impl Values {
             email: String::new(),
             active: true,
             bookable_in_portal: true,
+            video_link: String::new(),
         }
     }
 
@@ -422,6 +430,7 @@ impl Values {
             email: p.email.clone().unwrap_or_default(),
             active: p.active,
             bookable_in_portal: p.bookable_in_portal,
+            video_link: p.video_link.clone(),
         }
     }
 
@@ -433,6 +442,7 @@ impl Values {
             email: form.get("email"),
             active: form.checked("active"),
             bookable_in_portal: form.checked("bookable_in_portal"),
+            video_link: form.get("video_link"),
         }
     }
 
@@ -454,6 +464,7 @@ impl Values {
             email: Some(self.email.clone()),
             active: self.active,
             bookable_in_portal: self.bookable_in_portal,
+            video_link: self.video_link.clone(),
         })
     }
 }

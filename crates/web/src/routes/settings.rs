@@ -57,6 +57,10 @@ pub struct SettingsDto {
     pub cancellation_notice_minutes: i64,
     /// The portal's welcome text.
     pub portal_welcome: String,
+    /// The join link of video appointments whose practitioner has none (an `https://`
+    /// address, at most 500 characters); blank or absent: none.
+    #[serde(default)]
+    pub video_link: String,
 }
 
 impl From<Settings> for SettingsDto {
@@ -71,6 +75,7 @@ impl From<Settings> for SettingsDto {
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
+            video_link: s.video_link,
         }
     }
 }
@@ -87,6 +92,7 @@ impl From<SettingsDto> for Settings {
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
+            video_link: s.video_link,
         }
     }
 }
@@ -150,6 +156,7 @@ struct Values {
     auto_accept_portal_bookings: bool,
     cancellation_notice_minutes: String,
     portal_welcome: String,
+    video_link: String,
 }
 
 impl From<&Settings> for Values {
@@ -164,6 +171,7 @@ impl From<&Settings> for Values {
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes.to_string(),
             portal_welcome: s.portal_welcome.clone(),
+            video_link: s.video_link.clone(),
         }
     }
 }
@@ -239,6 +247,7 @@ async fn save_page(
         auto_accept_portal_bookings: form.checked("auto_accept_portal_bookings"),
         cancellation_notice_minutes: form.get("cancellation_notice_minutes"),
         portal_welcome: form.get("portal_welcome"),
+        video_link: form.get("video_link"),
     };
     let mut errors = FieldErrors::new();
     let mut number = |name: &str, label: &str| form::number(&mut errors, &form, name, label);
@@ -269,6 +278,7 @@ async fn save_page(
         auto_accept_portal_bookings: values.auto_accept_portal_bookings,
         cancellation_notice_minutes,
         portal_welcome: values.portal_welcome.clone(),
+        video_link: values.video_link.clone(),
     };
     match save(&state, &staff, &settings).await {
         Ok(_) => Ok(

@@ -49,6 +49,7 @@ async fn portal_booking(app: &TestApp, org: &Organisation, patient: &str, start:
             service: id(app, org, Kind::Service, "initial").await,
             practitioner: id(app, org, Kind::Practitioner, "christine").await,
             start: start.parse().unwrap(),
+            telehealth: false,
             idempotency_key: None,
         },
         app.clock.as_ref(),

@@ -207,6 +207,7 @@ pub(super) async fn create(
         start: parse_instant("start", &body.start)?,
         duration_minutes: body.duration_minutes,
         override_reason: body.override_reason,
+        telehealth: false,
         idempotency_key,
     };
     let booked = book_counted(&state, &staff.org, &booking).await?;

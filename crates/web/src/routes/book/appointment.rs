@@ -203,7 +203,7 @@ pub(super) async fn move_submit(
         &mut errors,
         &values.date,
         &values.time,
-        &entry.clinic_timezone,
+        &entry.place.clinic_timezone,
     );
     let mut reasons = Vec::new();
     let status = match start {

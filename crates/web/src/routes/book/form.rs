@@ -435,6 +435,7 @@ pub(super) async fn new_submit(
                 start,
                 duration_minutes: duration,
                 override_reason: form_override(&form),
+                telehealth: false,
                 idempotency_key: Some(values.idempotency_key.clone()).filter(|k| !k.is_empty()),
             };
             match book_counted(&state, &staff.org, &booking).await {

@@ -173,7 +173,7 @@ fn item_of(
             .or_else(|| entry.schedule_type_name.clone())
             .unwrap_or_default(),
         clinic: if clinics > 1 {
-            entry.clinic_name.clone()
+            entry.place.clinic_name.clone()
         } else {
             String::new()
         },
@@ -504,6 +504,7 @@ mod tests {
             auto_accept_portal_bookings: false,
             cancellation_notice_minutes: 0,
             portal_welcome: String::new(),
+            video_link: String::new(),
             max_appointment_ns: 0,
             created_at_ns: 0,
         }
@@ -516,6 +517,8 @@ mod tests {
                 key: "c".to_owned(),
                 name: "Downtown".to_owned(),
                 timezone: "America/Toronto".to_owned(),
+                address: String::new(),
+                phone: String::new(),
             }],
             practitioners: vec![PractitionerChoice {
                 id: 5,
@@ -569,9 +572,15 @@ mod tests {
             schedule_type_name: Some("Physio".to_owned()),
             background_color: None,
             font_color: None,
-            clinic_id: 1,
-            clinic_name: "Downtown".to_owned(),
-            clinic_timezone: "America/Toronto".to_owned(),
+            place: store::place::Place {
+                clinic_id: 1,
+                clinic_name: "Downtown".to_owned(),
+                clinic_timezone: "America/Toronto".to_owned(),
+                clinic_address: String::new(),
+                clinic_phone: String::new(),
+                telehealth: false,
+                video_link: String::new(),
+            },
             start_ns: at(day(), start.0, start.1),
             end_ns: at(day(), end.0, end.1),
             status: store::AppointmentStatus::Booked,

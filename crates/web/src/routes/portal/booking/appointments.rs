@@ -46,20 +46,20 @@ pub(super) fn appointment_dto(
     now_ns: i64,
     a: AppointmentView,
 ) -> AppointmentDto {
-    let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = a.place.zone();
     let deadline = appointment::cancellable_until(org, a.status, a.start_ns, now_ns);
     AppointmentDto {
         id: a.id,
         practitioner_name: a.practitioner_name,
         service_name: a.service_name,
-        clinic_name: a.clinic_name,
+        clinic_name: Some(a.place.clinic_name.clone()),
         start: rfc3339(a.start_ns, tz),
         end: rfc3339(a.end_ns, tz),
         when: local_datetime(a.start_ns, tz),
         status: a.status.as_str().to_owned(),
         status_note: a.status_note,
         cancellable_until: deadline.map(|until| rfc3339(until, tz)),
-        timezone: a.timezone,
+        timezone: a.place.clinic_timezone,
     }
 }
 
@@ -126,7 +126,7 @@ pub(super) async fn cancel(
             own(state, p, id).await
         }
         Err(store::Error::TooLate { until_ns }) => {
-            let tz: chrono_tz::Tz = before.timezone.parse().unwrap_or(chrono_tz::UTC);
+            let tz = before.place.zone();
             Err(AppError::Conflict {
                 message: format!(
                     "this appointment can no longer be cancelled online: cancelling was possible until {}. Please call the clinic.",

@@ -387,7 +387,7 @@ impl AppointmentPage {
         notice: Option<String>,
     ) -> Result<Self, PageError> {
         let now_ns = state.clock.now_ns();
-        let tz: chrono_tz::Tz = a.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let tz = a.place.zone();
         Ok(AppointmentPage {
             layout: PortalLayout::new(
                 &p.org,

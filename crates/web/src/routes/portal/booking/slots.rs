@@ -144,6 +144,7 @@ pub(super) async fn book(
             service,
             practitioner,
             start,
+            telehealth: false,
             idempotency_key: key,
         },
         state.clock.as_ref(),
