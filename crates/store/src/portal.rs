@@ -18,7 +18,15 @@ pub struct PortalService {
     pub description: Option<String>,
     /// The length of every slot offered for it, 1 to 1440 minutes.
     pub duration_minutes: i64,
+    /// Whether it may be booked as a video appointment: one of its schedule types
+    /// allows telehealth.
+    pub offers_video: bool,
 }
+
+/// The columns of [`PortalService`] over `services`.
+const SERVICE_COLUMNS: &str = "id, key, name, description, duration_minutes, \
+    EXISTS (SELECT 1 FROM service_schedule_types sst JOIN schedule_types st ON st.id = sst.schedule_type_id \
+            WHERE sst.service_id = services.id AND st.telehealth) AS offers_video";
 
 /// The services with "book from portal" on, by name.
 pub async fn services(exec: Exec<'_>, org: i64) -> Result<Vec<PortalService>> {
@@ -26,8 +34,10 @@ pub async fn services(exec: Exec<'_>, org: i64) -> Result<Vec<PortalService>> {
         exec,
         fetch_all,
         PortalService,
-        "SELECT id, key, name, description, duration_minutes FROM services \
-         WHERE org_id = $1 AND book_from_portal ORDER BY name, id",
+        &format!(
+            "SELECT {SERVICE_COLUMNS} FROM services \
+             WHERE org_id = $1 AND book_from_portal ORDER BY name, id"
+        ),
         org
     )?)
 }
@@ -38,8 +48,7 @@ pub async fn service(exec: Exec<'_>, org: i64, id: i64) -> Result<PortalService>
         exec,
         fetch_optional,
         PortalService,
-        "SELECT id, key, name, description, duration_minutes FROM services \
-         WHERE org_id = $1 AND id = $2 AND book_from_portal",
+        &format!("SELECT {SERVICE_COLUMNS} FROM services WHERE org_id = $1 AND id = $2 AND book_from_portal"),
         org,
         id
     )?
@@ -55,19 +64,25 @@ pub struct PortalPractitioner {
     pub type_name: String,
     /// Their home clinic's name.
     pub clinic_name: String,
+    /// The names of the clinics where they have availability for the service (from
+    /// records that have not ended), by name; their home clinic when they have none.
+    #[sqlx(skip)]
+    pub clinic_names: Vec<String>,
 }
 
 /// The practitioners offered for `service`: active, bookable in the portal, of the
 /// service's type, assigned one of its schedule types, and — when `allowed` is given
-/// (the patient's available practitioners) — among those.
+/// (the patient's available practitioners) — among those; with the clinics where
+/// their availability records for the service, in force on `from` or later, place them.
 pub async fn practitioners(
-    exec: Exec<'_>,
+    mut exec: Exec<'_>,
     org: i64,
     service: i64,
     allowed: Option<&[i64]>,
+    from: slot_engine::Date,
 ) -> Result<Vec<PortalPractitioner>> {
     let list = rows!(
-        exec,
+        exec.reborrow(),
         fetch_all,
         PortalPractitioner,
         "SELECT p.id, p.name, t.name AS type_name, c.name AS clinic_name \
@@ -83,13 +98,40 @@ pub async fn practitioners(
         org,
         service
     )?;
-    Ok(match allowed {
+    let mut list: Vec<PortalPractitioner> = match allowed {
         None => list,
         Some(allowed) => list
             .into_iter()
             .filter(|p| allowed.contains(&p.id))
             .collect(),
-    })
+    };
+    let places = rows!(
+        exec,
+        fetch_all,
+        (i64, String),
+        "SELECT DISTINCT r.practitioner_id, c.name FROM availability_records r \
+         JOIN availability_blocks b ON b.record_id = r.id \
+         JOIN service_schedule_types sst ON sst.schedule_type_id = b.schedule_type_id AND sst.service_id = $2 \
+         JOIN schedule_types st ON st.id = b.schedule_type_id \
+         JOIN practitioners p ON p.id = r.practitioner_id \
+         JOIN clinics c ON c.id = COALESCE(st.clinic_id, r.clinic_id, p.home_clinic_id) \
+         WHERE r.org_id = $1 AND (r.end_date IS NULL OR r.end_date >= $3) \
+         ORDER BY c.name",
+        org,
+        service,
+        from.to_string()
+    )?;
+    for p in &mut list {
+        p.clinic_names = places
+            .iter()
+            .filter(|(id, _)| *id == p.id)
+            .map(|(_, name)| name.clone())
+            .collect();
+        if p.clinic_names.is_empty() {
+            p.clinic_names.push(p.clinic_name.clone());
+        }
+    }
+    Ok(list)
 }
 
 /// An appointment as a patient (or staff) reads it: with names, and where and how.
@@ -143,19 +185,6 @@ pub async fn appointment(exec: Exec<'_>, org: i64, id: i64) -> Result<Appointmen
     let sql = format!("{VIEW} WHERE a.org_id = $1 AND a.id = $2");
     rows!(exec, fetch_optional, AppointmentView, &sql, org, id)?
         .ok_or(Error::NotFound("appointment"))
-}
-
-/// A practitioner's name and home clinic.
-pub async fn practitioner_brief(exec: Exec<'_>, org: i64, id: i64) -> Result<(String, i64)> {
-    rows!(
-        exec,
-        fetch_optional,
-        (String, i64),
-        "SELECT name, home_clinic_id FROM practitioners WHERE org_id = $1 AND id = $2",
-        org,
-        id
-    )?
-    .ok_or(Error::NotFound("practitioner"))
 }
 
 /// The name of the organisation's service `id`, whether or not it is bookable online

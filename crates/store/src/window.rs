@@ -91,7 +91,9 @@ impl EngineInput {
         OpenSlot {
             practitioner_id: self.practitioner_id(slot.practitioner),
             practitioner_name: self.model.practitioner(slot.practitioner).name.to_string(),
+            clinic_id: self.clinic_id(slot.clinic),
             clinic_name: self.model.clinic(slot.clinic).name.to_string(),
+            clinic_timezone: self.model.clinic(slot.clinic).zone.name().to_owned(),
             start: slot.start(),
             end: slot.end(),
         }
@@ -106,8 +108,12 @@ pub struct OpenSlot {
     pub practitioner_id: i64,
     /// The practitioner's name.
     pub practitioner_name: String,
+    /// The row id of the clinic the slot is at.
+    pub clinic_id: i64,
     /// The name of the clinic the slot is at.
     pub clinic_name: String,
+    /// The clinic's IANA timezone, which the slot's wall-clock times are read in.
+    pub clinic_timezone: String,
     /// The start, in the clinic's offset at that instant.
     pub start: DateTime<FixedOffset>,
     /// The end, in the clinic's offset at that instant.

@@ -158,6 +158,23 @@ pub(crate) fn resolve_local(
     }
 }
 
+/// A zone as people name it: `Vancouver time (PST)`, the city of its IANA name with
+/// its abbreviation at the instant `ns` (the abbreviation changes with daylight saving).
+pub(crate) fn zone_label(tz: Tz, ns: i64) -> String {
+    let name = tz.name();
+    let city = name.rsplit('/').next().unwrap_or(name).replace('_', " ");
+    format!("{city} time ({})", local(ns, tz).format("%Z"))
+}
+
+/// Whether the clinics' times need their zone said: they are in more than one zone.
+pub(crate) fn spans_zones(clinics: &[store::clinic::Clinic]) -> bool {
+    clinics.iter().any(|c| {
+        clinics
+            .first()
+            .is_some_and(|first| first.timezone != c.timezone)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Duration;
@@ -243,6 +260,20 @@ mod tests {
                 .unwrap()
                 .unix_nanos(),
             first
+        );
+    }
+
+    #[test]
+    fn zones_are_named_by_city_and_abbreviation_at_the_instant() {
+        // 2026-03-02 16:00 UTC: winter in Vancouver; 2026-07-01: summer.
+        let winter = 1_772_467_200_000_000_000;
+        let summer = 1_782_921_600_000_000_000;
+        let vancouver = chrono_tz::America::Vancouver;
+        assert_eq!(zone_label(vancouver, winter), "Vancouver time (PST)");
+        assert_eq!(zone_label(vancouver, summer), "Vancouver time (PDT)");
+        assert_eq!(
+            zone_label(chrono_tz::America::Argentina::Buenos_Aires, winter),
+            "Buenos Aires time (-03)"
         );
     }
 }

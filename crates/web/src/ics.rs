@@ -15,7 +15,8 @@
 //!     start_ns: 1_772_978_400_000_000_000, // 2026-03-08T14:00:00Z, 10:00 in Toronto
 //!     end_ns: 1_772_980_200_000_000_000,
 //!     zone: chrono_tz::America::Toronto,
-//!     clinic_name: "Lakeshore Physio".into(),
+//!     location: "Lakeshore Physio, 12 Lake Shore Blvd, Toronto".into(),
+//!     video_link: None,
 //!     practitioner_name: "Christine Chan".into(),
 //!     service_name: "Physiotherapy".into(),
 //!     patient_name: "Pat Doe".into(),
@@ -50,8 +51,11 @@ pub struct IcsAppointment {
     pub end_ns: i64,
     /// The clinic's timezone: the event's times are written in it.
     pub zone: Tz,
-    /// The clinic (the event's `LOCATION`).
-    pub clinic_name: String,
+    /// Where, as the event's `LOCATION`: the clinic's name and address on one line, or
+    /// for a video appointment its join link (or "Video appointment" when none is set).
+    pub location: String,
+    /// A video appointment's join link: the event's `URL`, and said in its description.
+    pub video_link: Option<String>,
     /// The practitioner seen: the `SUMMARY` reads `{service} with {practitioner}`.
     pub practitioner_name: String,
     /// The service booked, first in the `SUMMARY`.
@@ -115,15 +119,19 @@ pub fn appointment(details: &IcsAppointment, method: IcsMethod) -> String {
     let end = utc(details.end_ns);
     let service = clean(&details.service_name);
     let practitioner = clean(&details.practitioner_name);
-    let clinic = clean(&details.clinic_name);
+    let location = clean(&details.location);
+    let how = match details.video_link.as_deref().map(clean) {
+        Some(link) => format!("Video appointment: join at {link}"),
+        None => format!("At {location}"),
+    };
 
     let mut event = icalendar::Event::new();
     event
         .uid(&uid(details.appointment_id, &details.public_url))
         .timestamp(utc(details.stamp_ns))
         .summary(&format!("{service} with {practitioner}"))
-        .description(&format!("{service} with {practitioner} at {clinic}."))
-        .location(&clinic)
+        .description(&format!("{service} with {practitioner}. {how}."))
+        .location(&location)
         .append_property(local_time("DTSTART", start, zone))
         .append_property(local_time("DTEND", end, zone))
         .append_property(
@@ -142,6 +150,9 @@ pub fn appointment(details: &IcsAppointment, method: IcsMethod) -> String {
                 .rsvp(false),
         )
         .add_property("TRANSP", "OPAQUE");
+    if let Some(link) = &details.video_link {
+        event.url(&clean(link));
+    }
     match method {
         IcsMethod::Request => {
             event
@@ -403,7 +414,8 @@ mod tests {
             start_ns: ns(start),
             end_ns: ns(end),
             zone,
-            clinic_name: "Lakeshore Physio, Downtown; 2nd floor".into(),
+            location: "Lakeshore Physio, Downtown; 2nd floor".into(),
+            video_link: None,
             practitioner_name: "Christine Chan".into(),
             service_name: "Physiotherapy".into(),
             patient_name: "Pat \"PJ\" Doe".into(),
@@ -708,13 +720,34 @@ mod tests {
     }
 
     #[test]
+    fn a_video_appointment_names_its_join_link_as_location_url_and_description() {
+        let mut d = details(
+            "2026-11-01T15:00:00Z",
+            "2026-11-01T15:45:00Z",
+            chrono_tz::America::Toronto,
+        );
+        d.location = "https://meet.example.com/roy".into();
+        d.video_link = Some("https://meet.example.com/roy".into());
+        let text = appointment(&d, IcsMethod::Request);
+        let (_, components) = parse(&text);
+        let event = component(&components, "VEVENT");
+        assert_eq!(value(event, "LOCATION"), "https://meet.example.com/roy");
+        assert_eq!(value(event, "URL"), "https://meet.example.com/roy");
+        assert!(
+            value(event, "DESCRIPTION")
+                .contains("Video appointment: join at https://meet.example.com/roy"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn control_characters_do_not_break_lines() {
         let mut d = details(
             "2026-11-01T15:00:00Z",
             "2026-11-01T15:45:00Z",
             chrono_tz::America::Toronto,
         );
-        d.clinic_name = "Lakeshore\r\nBEGIN:VALARM".into();
+        d.location = "Lakeshore\r\nBEGIN:VALARM".into();
         let (_, components) = parse(&appointment(&d, IcsMethod::Request));
         let event = component(&components, "VEVENT");
         assert_eq!(value(event, "LOCATION"), "Lakeshore  BEGIN:VALARM");

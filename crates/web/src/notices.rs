@@ -37,8 +37,9 @@ pub(crate) struct AppointmentContext {
     pub service_name: Option<String>,
     /// Every clinic of the organisation (the appointment names its clinic).
     pub clinics: Vec<Clinic>,
-    /// The practitioner's home clinic (when the appointment names none).
-    pub home_clinic: Option<i64>,
+    /// Where the practitioner's video appointments are joined: their own link, else
+    /// the organisation's; empty when neither is set.
+    pub video_link: String,
 }
 
 impl AppointmentContext {
@@ -67,7 +68,7 @@ impl AppointmentContext {
     ) -> store::Result<AppointmentContext> {
         let mut conn = state.db.conn().await?;
         let clinics = store::clinic::all(conn.exec(), org.id).await?;
-        let names = store::portal::practitioner_brief(conn.exec(), org.id, practitioner).await?;
+        let seen = store::practitioner::get(conn.exec(), org.id, practitioner).await?;
         let service_name = match service {
             Some(id) => Some(store::portal::service_name(conn.exec(), org.id, id).await?),
             None => None,
@@ -80,10 +81,14 @@ impl AppointmentContext {
             patient_first_name: p.first_name.clone(),
             organiser_email: state.config.mail.from.email.to_string(),
             public_url: state.config.public_url.clone(),
-            practitioner_name: names.0,
+            video_link: if seen.video_link.is_empty() {
+                org.video_link.clone()
+            } else {
+                seen.video_link.clone()
+            },
+            practitioner_name: seen.name,
             service_name,
             clinics,
-            home_clinic: Some(names.1),
         })
     }
 
@@ -126,9 +131,9 @@ impl AppointmentContext {
         .await
     }
 
+    /// The appointment's clinic: every appointment names one (migration 0016).
     fn clinic(&self, a: &Appointment) -> Option<&Clinic> {
-        let id = a.clinic_id.or(self.home_clinic)?;
-        self.clinics.iter().find(|c| c.id == id)
+        self.clinics.iter().find(|c| Some(c.id) == a.clinic_id)
     }
 
     fn zone(&self, a: &Appointment) -> Tz {
@@ -142,12 +147,24 @@ impl AppointmentContext {
         }
     }
 
+    /// `Tue 3 Mar 2026, 09:00 EST (UTC-05:00) at Kitsilano, 2400 W 4th Ave, Vancouver
+    /// (America/Vancouver)`, or for a video appointment `… by video: join at LINK`.
     fn when_where(&self, a: &Appointment) -> String {
         let when = local_datetime_exact(a.start_ns, self.zone(a));
+        if a.telehealth {
+            return match self.video_link() {
+                Some(link) => format!("{when}, by video: join at {link}"),
+                None => format!("{when}, by video (the clinic will send you the link)"),
+            };
+        }
         match self.clinic(a) {
-            Some(c) => format!("{when} at {} ({})", c.name, c.timezone),
+            Some(c) => format!("{when} at {} ({})", one_line(c), c.timezone),
             None => when,
         }
+    }
+
+    fn video_link(&self) -> Option<&str> {
+        Some(self.video_link.trim()).filter(|l| !l.is_empty())
     }
 
     fn link(&self, a: &Appointment) -> String {
@@ -171,9 +188,17 @@ impl AppointmentContext {
             start_ns: a.start_ns,
             end_ns: a.end_ns,
             zone: self.zone(a),
-            clinic_name: self
-                .clinic(a)
-                .map_or_else(|| self.org_name.clone(), |c| c.name.clone()),
+            location: match (a.telehealth, self.video_link()) {
+                (true, Some(link)) => link.to_owned(),
+                (true, None) => "Video appointment".to_owned(),
+                (false, _) => self
+                    .clinic(a)
+                    .map_or_else(|| self.org_name.clone(), one_line),
+            },
+            video_link: self
+                .video_link()
+                .filter(|_| a.telehealth)
+                .map(str::to_owned),
             practitioner_name: self.practitioner_name.clone(),
             service_name: self
                 .service_name
@@ -308,6 +333,14 @@ impl AppointmentContext {
         );
         self.with_invitation(message, a, IcsMethod::Cancel)
     }
+}
+
+/// A clinic's name and address on one line: `Kitsilano, 2400 W 4th Ave, Vancouver BC`.
+fn one_line(c: &Clinic) -> String {
+    std::iter::once(c.name.as_str())
+        .chain(c.address.lines().map(str::trim).filter(|l| !l.is_empty()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn note(note: &str) -> String {

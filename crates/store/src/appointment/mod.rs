@@ -37,7 +37,9 @@ mod status_change;
 pub use crate::appointment_status::{AppointmentStatus, Channel};
 pub use insert::Booked;
 pub(crate) use insert::{NewRow, insert_many};
-pub use portal_booking::{NEXT_SLOTS, PortalBooking, PortalOutcome, book_portal};
+pub use portal_booking::{
+    NEXT_SLOTS, PortalBooking, PortalCheck, PortalOutcome, book_portal, check_portal,
+};
 pub use queries::{count, get, in_range, of_patient, patient_practitioners, pending};
 pub use reschedule::{Move, reschedule};
 pub use staff_booking::{StaffBooking, book_staff};

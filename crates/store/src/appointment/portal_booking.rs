@@ -2,7 +2,7 @@
 //! the slot rules decide under the practitioner's lock; a refused time is answered with
 //! the next open ones.
 
-use slot_engine::{Date, Instant};
+use slot_engine::{Date, Instant, Rejection, Slot};
 
 use crate::db::Db;
 use crate::error::{Error, Result};
@@ -100,25 +100,8 @@ pub async fn book_portal(
     {
         return replay(existing, &request).map(PortalOutcome::Booked);
     }
-    let (from, to) = dates_around(b.start);
-    let input = window::load(
-        &mut tx.exec(),
-        org,
-        &Window {
-            service: Some(b.service),
-            practitioners: Some(vec![b.practitioner]),
-            from,
-            to,
-            skip_appointment: None,
-        },
-    )
-    .await?;
-    let now = clock.now();
-    let query = window::portal_query(&input, b.service, allowed.as_deref(), now, b.telehealth)?;
-    let practitioner = input
-        .practitioner_ix(b.practitioner)
-        .ok_or(Error::NotFound("practitioner"))?;
-    let slot = match input.model.check(&query, practitioner, b.start) {
+    let (input, decision) = decide_portal(&mut tx, org, b, allowed.as_deref(), clock.now()).await?;
+    let slot = match decision {
         Ok(slot) => slot,
         Err(rejection) => {
             drop(tx);
@@ -164,6 +147,83 @@ pub async fn book_portal(
     )
     .await
     .map(PortalOutcome::Booked)
+}
+
+/// What the slot rules say of a portal booking, in the window around its start.
+async fn decide_portal(
+    tx: &mut crate::db::Tx,
+    org: &Organisation,
+    b: &PortalBooking,
+    allowed: Option<&[i64]>,
+    now: Instant,
+) -> Result<(window::EngineInput, std::result::Result<Slot, Rejection>)> {
+    let (from, to) = dates_around(b.start);
+    let input = window::load(
+        &mut tx.exec(),
+        org,
+        &Window {
+            service: Some(b.service),
+            practitioners: Some(vec![b.practitioner]),
+            from,
+            to,
+            skip_appointment: None,
+        },
+    )
+    .await?;
+    let query = window::portal_query(&input, b.service, allowed, now, b.telehealth)?;
+    let practitioner = input
+        .practitioner_ix(b.practitioner)
+        .ok_or(Error::NotFound("practitioner"))?;
+    let decision = input.model.check(&query, practitioner, b.start);
+    Ok((input, decision))
+}
+
+/// What a portal booking would come to now, without booking: the slot it would take,
+/// or why not with the next open times. The confirm page asks this before it offers
+/// "Book it"; the booking itself asks again under the practitioner's lock.
+pub async fn check_portal(
+    db: &Db,
+    org: &Organisation,
+    b: &PortalBooking,
+    clock: &dyn Clock,
+) -> Result<PortalCheck> {
+    let mut tx = db.begin().await?;
+    let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
+    if allowed
+        .as_ref()
+        .is_some_and(|list| !list.contains(&b.practitioner))
+    {
+        return Err(Error::Forbidden(
+            "this practitioner is not available to you",
+        ));
+    }
+    crate::portal::service(tx.exec(), org.id, b.service).await?;
+    let (input, decision) = decide_portal(&mut tx, org, b, allowed.as_deref(), clock.now()).await?;
+    drop(tx);
+    Ok(match decision {
+        Ok(slot) => PortalCheck::Open(input.open_slot(&slot)),
+        Err(rejection) => PortalCheck::Refused {
+            rule: rejection.rule.number(),
+            reason: rejection.reason,
+            next: next_open(db, org, b, allowed, clock).await?,
+        },
+    })
+}
+
+/// What [`check_portal`] finds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PortalCheck {
+    /// The time is open: booking it now would take this slot.
+    Open(OpenSlot),
+    /// The slot rules refuse it, as [`PortalOutcome::Taken`] says.
+    Refused {
+        /// The number of the slot rule that refuses it.
+        rule: u8,
+        /// Why, in words a patient can read.
+        reason: String,
+        /// The next open times (at most [`NEXT_SLOTS`]).
+        next: Vec<OpenSlot>,
+    },
 }
 
 /// The next open times of the booking's service, in person or by video as it asked,

@@ -347,6 +347,8 @@ struct ListPage {
     errors: FieldErrors,
     name: String,
     timezone: String,
+    address: String,
+    phone: String,
     zones: &'static [&'static str],
 }
 
@@ -359,6 +361,8 @@ struct EditPage {
     errors: FieldErrors,
     name: String,
     timezone: String,
+    address: String,
+    phone: String,
     zones: &'static [&'static str],
 }
 
@@ -391,16 +395,17 @@ async fn list_view(
     state: &AppState,
     staff: &Staff,
     errors: FieldErrors,
-    name: String,
-    timezone: String,
+    values: ClinicInput,
 ) -> Result<ListPage, PageError> {
     let mut conn = state.db.conn().await?;
     Ok(ListPage {
         layout: Layout::staff(staff, "Clinics", "setup").await?,
         clinics: clinic::all(conn.exec(), staff.org.id).await?,
         errors,
-        name,
-        timezone,
+        name: values.name,
+        timezone: values.timezone,
+        address: values.address,
+        phone: values.phone,
         zones: ZONES,
     })
 }
@@ -414,8 +419,10 @@ async fn list_page(
         &state,
         &staff,
         FieldErrors::new(),
-        String::new(),
-        "America/Toronto".into(),
+        ClinicInput {
+            timezone: "America/Toronto".into(),
+            ..ClinicInput::default()
+        },
     )
     .await
 }
@@ -434,7 +441,7 @@ async fn create_page(
     };
     let result = create_clinic(&state, &staff, &input).await;
     saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
-        list_view(&state, &staff, errors, input.name, input.timezone).await
+        list_view(&state, &staff, errors, input).await
     })
     .await
 }
@@ -472,6 +479,8 @@ async fn edit_view(
         errors,
         name: values.name,
         timezone: values.timezone,
+        address: values.address,
+        phone: values.phone,
         zones: ZONES,
     })
 }

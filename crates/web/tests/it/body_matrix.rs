@@ -457,6 +457,10 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ("override", "the override tick box"),
     ("action", "which button"),
     (
+        "mode",
+        "in person or video (`in_person` or `video`), text refused unless one of those",
+    ),
+    (
         "layer",
         "the editor's layer to show next (a schedule type's id or `p`): a view choice \
          that falls back to the first layer when it is not the practitioner's, like a \

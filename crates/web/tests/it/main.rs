@@ -25,3 +25,4 @@ mod settings;
 mod setup_check;
 mod staff_users;
 mod storm;
+mod where_how;

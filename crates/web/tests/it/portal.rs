@@ -571,10 +571,37 @@ async fn booking_confirms_emails_and_loses_races_politely(backend: Backend) {
         )
         .await;
     assert_eq!(lost.status, StatusCode::CONFLICT);
+    // Ada herself holds it (booked from her other device): she is told it is hers.
     assert!(
-        lost.contains("someone else just took that time") && lost.contains("Next open times"),
+        lost.contains("You already have this time booked") && lost.contains("Next open times"),
         "{}",
         lost.body
+    );
+    // Ben, whom the time was never his, is told someone else took it.
+    let ben_lost = ben
+        .post_form(
+            &format!("/o/clinic/portal/book/{visit}"),
+            &[
+                ("practitioner", &omar.to_string()),
+                ("start", "2026-03-02T09:00:00-05:00"),
+            ],
+        )
+        .await;
+    assert_eq!(ben_lost.status, StatusCode::SEE_OTHER, "{}", ben_lost.body);
+    let ada_late = ada
+        .post_form(
+            &format!("/o/clinic/portal/book/{visit}"),
+            &[
+                ("practitioner", &omar.to_string()),
+                ("start", "2026-03-02T09:00:00-05:00"),
+            ],
+        )
+        .await;
+    assert_eq!(ada_late.status, StatusCode::CONFLICT);
+    assert!(
+        ada_late.contains("someone else just took that time"),
+        "{}",
+        ada_late.body
     );
     // A time that was never offered is not blamed on anyone (issue 13).
     let off_grid = carla_lost

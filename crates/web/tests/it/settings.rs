@@ -20,6 +20,7 @@ fn settings(name: &str, resolution: i64, step: i64) -> Value {
         "auto_accept_portal_bookings": false,
         "cancellation_notice_minutes": 1440,
         "portal_welcome": "Welcome to Acme Physio.",
+        "video_link": "https://meet.example.com/acme",
     })
 }
 
@@ -39,6 +40,7 @@ async fn admins_edit_every_setting_through_the_page(backend: Backend) {
         "name=\"auto_accept_portal_bookings\"",
         "name=\"cancellation_notice_minutes\"",
         "name=\"portal_welcome\"",
+        "name=\"video_link\"",
     ] {
         assert!(page.contains(field), "the form has {field}");
     }
@@ -54,6 +56,7 @@ async fn admins_edit_every_setting_through_the_page(backend: Backend) {
                 ("allow_public_signup", "on"),
                 ("cancellation_notice_minutes", "720"),
                 ("portal_welcome", "Book your visit below."),
+                ("video_link", " https://meet.example.com/acme "),
             ],
         )
         .await;
@@ -79,6 +82,7 @@ async fn admins_edit_every_setting_through_the_page(backend: Backend) {
             "auto_accept_portal_bookings": false,
             "cancellation_notice_minutes": 720,
             "portal_welcome": "Book your visit below.",
+            "video_link": "https://meet.example.com/acme",
         })
     );
     // A bad number: shown next to its field, the typed values kept, nothing saved.
@@ -152,6 +156,22 @@ async fn the_api_saves_settings_and_names_the_bad_field(backend: Backend) {
         (settings("Acme", 5, 12), "slot_step_minutes"),
         (settings("Acme", 10, 10), "resolution_minutes"),
         (settings("  ", 5, 10), "name"),
+        (
+            {
+                let mut b = settings("Acme", 5, 10);
+                b["video_link"] = json!("javascript:alert(1)");
+                b
+            },
+            "video_link",
+        ),
+        (
+            {
+                let mut b = settings("Acme", 5, 10);
+                b["video_link"] = json!("http://meet.example.com/plain");
+                b
+            },
+            "video_link",
+        ),
         (
             {
                 let mut b = settings("Acme", 5, 10);

@@ -16,7 +16,9 @@ use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
 
 use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
-use super::slots::{SlotDto, allowed, book, parse_start, practitioners_for, slot_dto, slots};
+use super::slots::{
+    SlotDto, allowed, book, date, parse_mode, parse_start, practitioners_for, slot_dto, slots,
+};
 
 /// The services patients can book online.
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/services", tag = "portal",
@@ -47,6 +49,8 @@ pub(super) struct PortalServiceDto {
     pub description: Option<String>,
     /// Minutes.
     pub duration_minutes: i64,
+    /// Whether it may be booked as a video appointment (`mode=video` in the slots).
+    pub offers_video: bool,
 }
 
 impl From<PortalService> for PortalServiceDto {
@@ -56,6 +60,7 @@ impl From<PortalService> for PortalServiceDto {
             name: s.name,
             description: s.description,
             duration_minutes: s.duration_minutes,
+            offers_video: s.offers_video,
         }
     }
 }
@@ -71,6 +76,8 @@ pub(super) struct PortalPractitionerDto {
     pub type_name: String,
     /// Their home clinic.
     pub clinic_name: String,
+    /// The clinics where they have availability for the service, by name.
+    pub clinic_names: Vec<String>,
 }
 
 /// The practitioners this patient may book for a service.
@@ -85,7 +92,10 @@ pub(super) async fn api_practitioners(
     let allowed = allowed(&state, &p).await?;
     let mut conn = state.db.conn().await?;
     portal::service(conn.exec(), p.org.id, path.1).await?;
-    let list = portal::practitioners(conn.exec(), p.org.id, path.1, allowed.as_deref()).await?;
+    let clinics = store::clinic::all(conn.exec(), p.org.id).await?;
+    let today = date(crate::clinic_time::earliest_today(&state, &clinics))?;
+    let list =
+        portal::practitioners(conn.exec(), p.org.id, path.1, allowed.as_deref(), today).await?;
     Ok(Json(
         list.into_iter()
             .map(|x| PortalPractitionerDto {
@@ -93,6 +103,7 @@ pub(super) async fn api_practitioners(
                 name: x.name,
                 type_name: x.type_name,
                 clinic_name: x.clinic_name,
+                clinic_names: x.clinic_names,
             })
             .collect(),
     ))
@@ -108,6 +119,11 @@ pub(super) struct ApiSlotsQuery {
     to: String,
     /// A practitioner's row id (default: every practitioner the patient may book).
     practitioner: Option<i64>,
+    /// Only slots at this clinic (row id; default: every clinic).
+    clinic: Option<i64>,
+    /// `in_person` (default) or `video`: video slots are those whose schedule type
+    /// allows telehealth.
+    mode: Option<String>,
 }
 
 /// Open slots of a service, for the signed-in patient (403 for a practitioner outside
@@ -134,10 +150,21 @@ pub(super) async fn api_slots(
             "must be on or after from, at most 31 days later",
         ));
     }
+    let video = parse_mode(q.mode.as_deref())?;
     let allowed = allowed(&state, &p).await?;
     let covered = practitioners_for(&allowed, q.practitioner)?;
-    let (input, found) = slots(&state, &p, q.service, covered, from, to).await?;
-    Ok(Json(found.iter().map(|s| slot_dto(&input, s)).collect()))
+    if let Some(clinic) = q.clinic {
+        let mut conn = state.db.conn().await?;
+        store::clinic::get(conn.exec(), p.org.id, clinic).await?;
+    }
+    let (input, found) = slots(&state, &p, q.service, covered, (from, to), video).await?;
+    Ok(Json(
+        found
+            .iter()
+            .map(|s| slot_dto(&input, s))
+            .filter(|s| q.clinic.is_none_or(|c| c == s.clinic_id))
+            .collect(),
+    ))
 }
 
 /// The patient's appointments, upcoming first.
@@ -163,6 +190,10 @@ pub(super) struct BookRequest {
     pub practitioner: i64,
     /// The slot's start, RFC 3339.
     pub start: String,
+    /// A video appointment (default false: in person); the slot must be one that
+    /// `mode=video` lists.
+    #[serde(default)]
+    pub telehealth: bool,
     /// A key of the client's choosing: a retried request with the same key returns the
     /// first booking instead of making a second; the same key with another request is
     /// refused (422).
@@ -189,6 +220,7 @@ pub(super) async fn api_book(
         body.service,
         body.practitioner,
         start,
+        body.telehealth,
         body.idempotency_key,
     )
     .await?

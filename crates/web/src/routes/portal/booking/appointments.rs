@@ -25,13 +25,23 @@ pub(super) struct AppointmentDto {
     pub service_name: Option<String>,
     /// The clinic's name.
     pub clinic_name: Option<String>,
+    /// The clinic's address (possibly several lines); empty when it has none.
+    pub clinic_address: String,
+    /// The clinic's phone number; empty when it has none.
+    pub clinic_phone: String,
     /// The clinic's timezone.
     pub timezone: String,
+    /// A video appointment (else in person at the clinic).
+    pub telehealth: bool,
+    /// Where to join a video appointment: the practitioner's link, else the
+    /// organisation's; `None` in person, when none is set, or once it is cancelled.
+    pub video_link: Option<String>,
     /// Start, RFC 3339 in the clinic's offset.
     pub start: String,
     /// End, RFC 3339 in the clinic's offset.
     pub end: String,
-    /// When, in words, in the clinic's time.
+    /// When, in words, in the clinic's time, with the zone's abbreviation
+    /// (`Tue 3 Mar 2026, 09:00 EST`).
     pub when: String,
     /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
     pub status: String,
@@ -53,9 +63,20 @@ pub(super) fn appointment_dto(
         practitioner_name: a.practitioner_name,
         service_name: a.service_name,
         clinic_name: Some(a.place.clinic_name.clone()),
+        clinic_address: a.place.clinic_address.clone(),
+        clinic_phone: a.place.clinic_phone.clone(),
+        telehealth: a.place.telehealth,
+        video_link: (a.place.telehealth
+            && a.status.occupies_time()
+            && !a.place.video_link.is_empty())
+        .then(|| a.place.video_link.clone()),
         start: rfc3339(a.start_ns, tz),
         end: rfc3339(a.end_ns, tz),
-        when: local_datetime(a.start_ns, tz),
+        when: format!(
+            "{} {}",
+            local_datetime(a.start_ns, tz),
+            crate::clinic_time::local(a.start_ns, tz).format("%Z")
+        ),
         status: a.status.as_str().to_owned(),
         status_note: a.status_note,
         cancellable_until: deadline.map(|until| rfc3339(until, tz)),

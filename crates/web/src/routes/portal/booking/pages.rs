@@ -1,8 +1,6 @@
 //! The portal's booking pages: services, a week of slots, confirm, book; My
 //! appointments, one appointment, cancel, and its calendar file.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -11,7 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, NaiveDate};
 use serde::Deserialize;
 use store::AppointmentStatus;
-use store::appointment::{self, PortalOutcome};
+use store::appointment::{self, PortalBooking, PortalCheck, PortalOutcome};
+use store::clinic::Clinic;
 use store::portal::{self, AppointmentView, PortalPractitioner, PortalService};
 use utoipa::IntoParams;
 
@@ -24,7 +23,9 @@ use crate::pages::PortalLayout;
 use crate::state::AppState;
 
 use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
-use super::slots::{SlotDto, allowed, book, date, parse_start, practitioners_for, slot_dto, slots};
+use super::slots::{
+    SlotDto, allowed, book, date, parse_mode, parse_start, practitioners_for, slot_dto, slots,
+};
 
 /// How many days one page of slots shows.
 const DAYS_PER_PAGE: i64 = 7;
@@ -58,24 +59,78 @@ pub(super) async fn services_page(
 pub(super) struct SlotsQuery {
     /// A practitioner's row id, or absent/`any` for the first available.
     practitioner: Option<String>,
+    /// A clinic's row id, or absent/`any` for every clinic.
+    clinic: Option<String>,
+    /// `in_person` (default) or `video`.
+    mode: Option<String>,
     /// The first date, `YYYY-MM-DD` (default: today).
     from: Option<String>,
 }
 
-fn parse_practitioner(value: Option<&str>) -> Result<Option<i64>, AppError> {
+/// A row id in a query, or `None` for absent/`any`.
+fn parse_choice(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
     match value.map(str::trim) {
         None | Some("") | Some("any") => Ok(None),
         Some(v) => v
             .parse()
             .map(Some)
-            .map_err(|_| AppError::invalid("practitioner", "must be a practitioner id or \"any\"")),
+            .map_err(|_| AppError::invalid(field, format!("must be a {field} id or \"any\""))),
     }
 }
 
-/// One day of slots on the page.
+/// What the patient asked the slots page for.
+#[derive(Clone, Debug, Default)]
+struct Choice {
+    practitioner: Option<i64>,
+    clinic: Option<i64>,
+    video: bool,
+}
+
+impl Choice {
+    /// The query string that asks for it again (with `&from=` to follow).
+    fn query(&self) -> String {
+        format!(
+            "practitioner={}&clinic={}&mode={}",
+            self.practitioner
+                .map_or_else(|| "any".to_owned(), |p| p.to_string()),
+            self.clinic
+                .map_or_else(|| "any".to_owned(), |c| c.to_string()),
+            if self.video { "video" } else { "in_person" }
+        )
+    }
+}
+
+/// An open time as the page lists it.
+struct SlotLink {
+    /// The confirm page's address for it.
+    href: String,
+    /// `08:15`, in the clinic's zone.
+    time: String,
+    /// `Mon 2 Mar, 08:15 PST`: for the "first available" card, which spans days.
+    when: String,
+    practitioner_name: String,
+}
+
+/// One clinic's open times of one day, in start order.
+struct ClinicTimes {
+    clinic_name: String,
+    /// The clinic's address on one line; empty when it has none (or for video).
+    address: String,
+    /// `Vancouver time (PST)`, when the organisation's clinics are in several zones.
+    zone: Option<String>,
+    slots: Vec<SlotLink>,
+}
+
+/// One day of slots on the page: the clinic-local date, with each clinic's times.
 struct Day {
     label: String,
-    slots: Vec<SlotDto>,
+    clinics: Vec<ClinicTimes>,
+}
+
+impl Day {
+    fn is_empty(&self) -> bool {
+        self.clinics.is_empty()
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -84,12 +139,49 @@ pub(super) struct SlotsPage {
     layout: PortalLayout,
     service: PortalService,
     practitioners: Vec<PortalPractitioner>,
+    clinics: Vec<Clinic>,
     chosen: String,
+    chosen_clinic: String,
+    video: bool,
+    /// The query string of the choice, for the pager.
+    query: String,
     days: Vec<Day>,
-    first: Vec<SlotDto>,
+    first: Vec<SlotLink>,
     previous: Option<String>,
     next: String,
     notice: Option<String>,
+}
+
+/// The confirm page's address for a slot.
+fn confirm_href(org_slug: &str, service: i64, s: &SlotDto, video: bool) -> String {
+    format!(
+        "/o/{org_slug}/portal/book/{service}/confirm?practitioner={}&start={}{}",
+        s.practitioner_id,
+        crate::query::encode(&s.start),
+        if video { "&mode=video" } else { "" }
+    )
+}
+
+fn slot_link(org_slug: &str, service: i64, s: &SlotDto, video: bool, zones: bool) -> SlotLink {
+    let start = DateTime::parse_from_rfc3339(&s.start).ok();
+    let tz: Option<chrono_tz::Tz> = s.timezone.parse().ok();
+    let when = match (start, tz) {
+        (Some(t), Some(tz)) => {
+            let local = t.with_timezone(&tz);
+            if zones {
+                local.format("%a %-d %b, %H:%M %Z").to_string()
+            } else {
+                local.format("%a %-d %b, %H:%M").to_string()
+            }
+        }
+        _ => format!("{} {}", s.date, s.time),
+    };
+    SlotLink {
+        href: confirm_href(org_slug, service, s, video),
+        time: s.time.clone(),
+        when,
+        practitioner_name: s.practitioner_name.clone(),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -97,60 +189,103 @@ async fn slots_view(
     state: &AppState,
     p: &Patient,
     service_id: i64,
-    practitioner: Option<i64>,
+    choice: Choice,
     from: Option<NaiveDate>,
     notice: Option<String>,
     next_offered: Vec<SlotDto>,
 ) -> Result<SlotsPage, AppError> {
     let allowed = allowed(state, p).await?;
-    let covered = practitioners_for(&allowed, practitioner)?;
+    let covered = practitioners_for(&allowed, choice.practitioner)?;
     let mut conn = state.db.conn().await?;
     let service = portal::service(conn.exec(), p.org.id, service_id).await?;
-    let practitioners =
-        portal::practitioners(conn.exec(), p.org.id, service_id, allowed.as_deref()).await?;
     let clinics = store::clinic::all(conn.exec(), p.org.id).await?;
-    drop(conn);
+    if let Some(c) = choice.clinic {
+        store::clinic::get(conn.exec(), p.org.id, c).await?;
+    }
     let today = crate::clinic_time::earliest_today(state, &clinics);
+    let practitioners = portal::practitioners(
+        conn.exec(),
+        p.org.id,
+        service_id,
+        allowed.as_deref(),
+        date(today)?,
+    )
+    .await?;
+    drop(conn);
+    let video = choice.video && service.offers_video;
+    let zones = crate::clinic_time::spans_zones(&clinics);
     let from = from.unwrap_or(today).max(today);
     let to = from + Duration::days(DAYS_PER_PAGE - 1);
+    let in_clinic = |s: &SlotDto| choice.clinic.is_none_or(|c| c == s.clinic_id);
     let (input, found) = slots(
         state,
         p,
         service_id,
         covered.clone(),
-        date(from)?,
-        date(to)?,
+        (date(from)?, date(to)?),
+        video,
     )
     .await?;
-    let mut by_day: BTreeMap<String, Vec<SlotDto>> = BTreeMap::new();
-    for s in &found {
-        let dto = slot_dto(&input, s);
-        by_day.entry(dto.date.clone()).or_default().push(dto);
-    }
+    let found: Vec<SlotDto> = found
+        .iter()
+        .map(|s| slot_dto(&input, s))
+        .filter(|s| in_clinic(s))
+        .collect();
+    let slug = p.org.slug.as_str();
     let days = (0..DAYS_PER_PAGE)
         .map(|n| {
-            let d = from + Duration::days(n);
+            let d = (from + Duration::days(n)).to_string();
+            let mut groups: Vec<ClinicTimes> = Vec::new();
+            for s in found.iter().filter(|s| s.date == d) {
+                let link = slot_link(slug, service_id, s, video, zones);
+                match groups.iter_mut().find(|g| g.clinic_name == s.clinic_name) {
+                    Some(g) => g.slots.push(link),
+                    None => {
+                        let clinic = clinics.iter().find(|c| c.id == s.clinic_id);
+                        groups.push(ClinicTimes {
+                            clinic_name: s.clinic_name.clone(),
+                            address: match clinic {
+                                Some(c) if !video => c.address.replace('\n', ", "),
+                                _ => String::new(),
+                            },
+                            zone: match (zones, clinic) {
+                                (true, Some(c)) => DateTime::parse_from_rfc3339(&s.start)
+                                    .ok()
+                                    .and_then(|t| t.timestamp_nanos_opt())
+                                    .map(|ns| crate::clinic_time::zone_label(c.zone(), ns)),
+                                _ => None,
+                            },
+                            slots: vec![link],
+                        });
+                    }
+                }
+            }
             Day {
-                label: d.format("%A %-d %B").to_string(),
-                slots: by_day.remove(&d.to_string()).unwrap_or_default(),
+                label: (from + Duration::days(n)).format("%A %-d %B").to_string(),
+                clinics: groups,
             }
         })
         .collect();
     // "First available": the earliest open slots, looking past this page if need be.
-    let first = if next_offered.is_empty() && practitioner.is_none() && found.is_empty() {
+    let first: Vec<SlotDto> = if !next_offered.is_empty() {
+        next_offered
+    } else if choice.practitioner.is_none() && found.is_empty() {
         let later_from = to + Duration::days(1);
         let later_to = later_from + Duration::days(28);
         match (date(later_from), date(later_to)) {
             (Ok(a), Ok(b)) => {
-                let (input, later) = slots(state, p, service_id, covered, a, b).await?;
-                later.iter().take(3).map(|s| slot_dto(&input, s)).collect()
+                let (input, later) = slots(state, p, service_id, covered, (a, b), video).await?;
+                later
+                    .iter()
+                    .map(|s| slot_dto(&input, s))
+                    .filter(|s| in_clinic(s))
+                    .take(3)
+                    .collect()
             }
             _ => Vec::new(),
         }
-    } else if next_offered.is_empty() {
-        found.iter().take(3).map(|s| slot_dto(&input, s)).collect()
     } else {
-        next_offered
+        found.iter().take(3).cloned().collect()
     };
     Ok(SlotsPage {
         layout: PortalLayout::new(
@@ -161,11 +296,22 @@ async fn slots_view(
             "book",
         )
         .await?,
-        service,
+        first: first
+            .iter()
+            .map(|s| slot_link(slug, service_id, s, video, zones))
+            .collect(),
         practitioners,
-        chosen: practitioner.map_or_else(|| "any".to_owned(), |p| p.to_string()),
+        clinics: if video { Vec::new() } else { clinics },
+        chosen: choice
+            .practitioner
+            .map_or_else(|| "any".to_owned(), |p| p.to_string()),
+        chosen_clinic: choice
+            .clinic
+            .map_or_else(|| "any".to_owned(), |c| c.to_string()),
+        video,
+        query: Choice { video, ..choice }.query(),
+        service,
         days,
-        first,
         previous: (from > today).then(|| {
             (from - Duration::days(DAYS_PER_PAGE))
                 .max(today)
@@ -182,7 +328,11 @@ pub(super) async fn slots_page(
     Path((_, service)): Path<(String, i64)>,
     PageQuery(q): PageQuery<SlotsQuery>,
 ) -> Result<SlotsPage, PageError> {
-    let practitioner = parse_practitioner(q.practitioner.as_deref())?;
+    let choice = Choice {
+        practitioner: parse_choice("practitioner", q.practitioner.as_deref())?,
+        clinic: parse_choice("clinic", q.clinic.as_deref())?,
+        video: parse_mode(q.mode.as_deref())?,
+    };
     // The date is checked against the calendar's years before any arithmetic on it:
     // a far-off date (`+262142-12-31`) parses, but a week after it does not exist.
     let from = match q.from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
@@ -194,13 +344,14 @@ pub(super) async fn slots_page(
         }
         None => None,
     };
-    Ok(slots_view(&state, &p, service, practitioner, from, None, Vec::new()).await?)
+    Ok(slots_view(&state, &p, service, choice, from, None, Vec::new()).await?)
 }
 
 #[derive(Deserialize)]
 pub(super) struct ConfirmQuery {
     practitioner: i64,
     start: String,
+    mode: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -209,29 +360,66 @@ pub(super) struct ConfirmPage {
     layout: PortalLayout,
     service: PortalService,
     practitioner_name: String,
+    /// `Tuesday 3 March 2026, 09:00`, in the clinic's zone.
     when: String,
+    /// `Vancouver time (PST, UTC−08:00)`: always said on the page that commits.
+    zone: String,
+    video: bool,
+    clinic: Clinic,
     practitioner: i64,
     start: String,
     idempotency_key: String,
 }
 
+/// The page that commits: it asks the slot rules first, and offers "Book it" only for
+/// a time they would book now; otherwise it says why, with the next open times.
 pub(super) async fn confirm_page(
     State(state): State<AppState>,
     PatientPage(p): PatientPage,
     Path((_, service_id)): Path<(String, i64)>,
     PageQuery(q): PageQuery<ConfirmQuery>,
-) -> Result<ConfirmPage, PageError> {
+) -> Result<Response, PageError> {
     let start = parse_start(&q.start)?;
-    let allowed = allowed(&state, &p).await?;
-    practitioners_for(&allowed, Some(q.practitioner))?;
+    let video = parse_mode(q.mode.as_deref())?;
+    let check = appointment::check_portal(
+        &state.db,
+        &p.org,
+        &PortalBooking {
+            patient: p.patient.id,
+            service: service_id,
+            practitioner: q.practitioner,
+            start,
+            telehealth: video,
+            idempotency_key: None,
+        },
+        state.clock.as_ref(),
+    )
+    .await
+    .map_err(AppError::from)?;
+    let slot = match check {
+        PortalCheck::Open(slot) => slot,
+        PortalCheck::Refused { rule, reason, next } => {
+            let page = refused_view(
+                &state,
+                &p,
+                service_id,
+                q.practitioner,
+                start,
+                video,
+                rule,
+                &reason,
+                next,
+            )
+            .await?;
+            return Ok(page.into_response());
+        }
+    };
     let mut conn = state.db.conn().await?;
     let service = portal::service(conn.exec(), p.org.id, service_id).await?;
-    let (name, home) = portal::practitioner_brief(conn.exec(), p.org.id, q.practitioner).await?;
-    let clinic = store::clinic::get(conn.exec(), p.org.id, home).await?;
-    let when = match DateTime::parse_from_rfc3339(q.start.trim()) {
-        Ok(t) => t.format("%A %-d %B %Y at %H:%M").to_string(),
-        Err(_) => local_datetime(start.unix_nanos(), clinic.zone()),
-    };
+    let clinic = store::clinic::get(conn.exec(), p.org.id, slot.clinic_id).await?;
+    drop(conn);
+    let tz = clinic.zone();
+    let start_ns = start.unix_nanos();
     Ok(ConfirmPage {
         layout: PortalLayout::new(
             &p.org,
@@ -242,12 +430,91 @@ pub(super) async fn confirm_page(
         )
         .await?,
         service,
-        practitioner_name: name,
-        when,
+        practitioner_name: slot.practitioner_name,
+        when: crate::clinic_time::local(start_ns, tz)
+            .format("%A %-d %B %Y, %H:%M")
+            .to_string(),
+        zone: format!(
+            "{}, UTC{}",
+            crate::clinic_time::zone_label(tz, start_ns).trim_end_matches(')'),
+            crate::clinic_time::local(start_ns, tz).format("%:z")
+        ) + ")",
+        video,
+        clinic,
         practitioner: q.practitioner,
         start: q.start,
         idempotency_key: crate::auth::csrf::random_token(),
-    })
+    }
+    .into_response())
+}
+
+/// The slots page that answers a time the rules refuse, at the day of that time, with
+/// the reason in plain words and the next open times.
+#[allow(clippy::too_many_arguments)]
+async fn refused_view(
+    state: &AppState,
+    p: &Patient,
+    service: i64,
+    practitioner: i64,
+    start: slot_engine::Instant,
+    video: bool,
+    rule: u8,
+    reason: &str,
+    next: Vec<store::window::OpenSlot>,
+) -> Result<SlotsPage, AppError> {
+    let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
+    let own = rule == 11 && holds(state, p, practitioner, start).await?;
+    let notice = format!(
+        "{} {}",
+        if own {
+            "You already have this time booked: it is under My appointments.".to_owned()
+        } else {
+            refusal_in_words(rule, reason)
+        },
+        if next.is_empty() {
+            "Please choose another day."
+        } else {
+            "Here are the next open times:"
+        }
+    );
+    let clinics = {
+        let mut conn = state.db.conn().await?;
+        store::clinic::all(conn.exec(), p.org.id).await?
+    };
+    slots_view(
+        state,
+        p,
+        service,
+        Choice {
+            practitioner: Some(practitioner),
+            clinic: None,
+            video,
+        },
+        Some(store::clinic::earliest_local_date(&clinics, start)),
+        Some(notice),
+        next,
+    )
+    .await
+}
+
+/// Whether the patient's own appointment with `practitioner` already holds `start`.
+async fn holds(
+    state: &AppState,
+    p: &Patient,
+    practitioner: i64,
+    start: slot_engine::Instant,
+) -> Result<bool, AppError> {
+    let mut conn = state.db.conn().await?;
+    let at = start.unix_nanos();
+    Ok(portal::appointments_of(conn.exec(), p.org.id, p.patient.id)
+        .await?
+        .iter()
+        .any(|a| {
+            a.practitioner_id == practitioner
+                && a.status.occupies_time()
+                && a.start_ns <= at
+                && at < a.end_ns
+        }))
 }
 
 pub(super) async fn book_page(
@@ -261,12 +528,14 @@ pub(super) async fn book_page(
         .parse()
         .map_err(|_| AppError::invalid("practitioner", "choose a practitioner"))?;
     let start = parse_start(&form.get("start"))?;
+    let video = parse_mode(form.optional("mode").as_deref())?;
     match book(
         &state,
         &p,
         service,
         practitioner,
         start,
+        video,
         form.optional("idempotency_key"),
     )
     .await?
@@ -277,27 +546,15 @@ pub(super) async fn book_page(
         ))
         .into_response()),
         PortalOutcome::Taken { rule, reason, next } => {
-            let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
-            let notice = format!(
-                "{} {}",
-                refusal_in_words(rule, &reason),
-                if next.is_empty() {
-                    "Please choose another day."
-                } else {
-                    "Here are the next open times:"
-                }
-            );
-            let clinics = {
-                let mut conn = state.db.conn().await?;
-                store::clinic::all(conn.exec(), p.org.id).await?
-            };
-            let page = slots_view(
+            let page = refused_view(
                 &state,
                 &p,
                 service,
-                Some(practitioner),
-                Some(store::clinic::earliest_local_date(&clinics, start)),
-                Some(notice),
+                practitioner,
+                start,
+                video,
+                rule,
+                &reason,
                 next,
             )
             .await?;

@@ -50,8 +50,13 @@ pub(super) struct SlotDto {
     pub practitioner_id: i64,
     /// Their name.
     pub practitioner_name: String,
+    /// The clinic's row id.
+    pub clinic_id: i64,
     /// The clinic's name.
     pub clinic_name: String,
+    /// The clinic's IANA timezone: `date`, `time` and the offsets of `start` and `end`
+    /// are the clinic's.
+    pub timezone: String,
     /// Start, RFC 3339 in the clinic's offset.
     pub start: String,
     /// End, RFC 3339 in the clinic's offset.
@@ -67,7 +72,9 @@ impl From<OpenSlot> for SlotDto {
         SlotDto {
             practitioner_id: slot.practitioner_id,
             practitioner_name: slot.practitioner_name,
+            clinic_id: slot.clinic_id,
             clinic_name: slot.clinic_name,
+            timezone: slot.clinic_timezone,
             start: slot.start.to_rfc3339(),
             end: slot.end.to_rfc3339(),
             date: slot.start.date_naive().to_string(),
@@ -80,14 +87,15 @@ pub(super) fn slot_dto(input: &EngineInput, slot: &Slot) -> SlotDto {
     SlotDto::from(input.open_slot(slot))
 }
 
-/// Open slots of a service for a patient over `[from, to]`.
+/// Open slots of a service for a patient over `[from, to]`: in person, or by video
+/// (`telehealth`: only schedule types that allow it, rule 8).
 pub(super) async fn slots(
     state: &AppState,
     p: &Patient,
     service: i64,
     practitioners: Option<Vec<i64>>,
-    from: Date,
-    to: Date,
+    (from, to): (Date, Date),
+    telehealth: bool,
 ) -> Result<(EngineInput, Vec<Slot>), AppError> {
     let mut conn = state.db.conn().await?;
     portal::service(conn.exec(), p.org.id, service).await?;
@@ -100,7 +108,7 @@ pub(super) async fn slots(
             from,
             to,
             now: state.clock.now(),
-            telehealth: false,
+            telehealth,
         },
     )
     .await?;
@@ -116,6 +124,7 @@ pub(super) async fn book(
     service: i64,
     practitioner: i64,
     start: Instant,
+    telehealth: bool,
     key: Option<String>,
 ) -> Result<PortalOutcome, AppError> {
     // The emails' names are read first. A practitioner or service that is not there
@@ -144,7 +153,7 @@ pub(super) async fn book(
             service,
             practitioner,
             start,
-            telehealth: false,
+            telehealth,
             idempotency_key: key,
         },
         state.clock.as_ref(),
@@ -171,4 +180,14 @@ pub(super) fn parse_start(text: &str) -> Result<Instant, AppError> {
     text.trim()
         .parse::<Instant>()
         .map_err(|e| AppError::invalid("start", e.to_string()))
+}
+
+/// How the patient meets the practitioner, as the pages' `mode` parameter says it:
+/// `in_person` (the default) or `video`. Anything else is refused naming the field.
+pub(super) fn parse_mode(value: Option<&str>) -> Result<bool, AppError> {
+    match value.map(str::trim) {
+        None | Some("") | Some("in_person") => Ok(false),
+        Some("video") => Ok(true),
+        Some(_) => Err(AppError::invalid("mode", "must be in_person or video")),
+    }
 }
