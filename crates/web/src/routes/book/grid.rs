@@ -504,6 +504,7 @@ mod tests {
             auto_accept_portal_bookings: false,
             cancellation_notice_minutes: 0,
             portal_welcome: String::new(),
+            host: None,
             max_appointment_ns: 0,
             created_at_ns: 0,
         }
