@@ -35,6 +35,10 @@ pub struct Organisation {
     /// The join link of video appointments whose practitioner has none of their own;
     /// empty when the organisation has none (see [`check_video_link`]).
     pub video_link: String,
+    /// Its own host name (`book.kitsilano-physio.ca`), of the form [`check_host`]
+    /// accepts and used by no other organisation: requests for it reach this
+    /// organisation's portal at `/` and its staff pages at `/admin`.
+    pub host: Option<String>,
     /// The longest appointment stored, nanoseconds (bounds window queries).
     pub max_appointment_ns: i64,
     /// When it was created (ns since the Unix epoch).
@@ -67,6 +71,10 @@ pub struct Settings {
     /// (an `https://` address, at most 500 characters); empty: none.
     #[serde(default)]
     pub video_link: String,
+    /// The organisation's own host name, if any ([`check_host`]); unique across
+    /// organisations.
+    #[serde(default)]
+    pub host: Option<String>,
 }
 
 impl Organisation {
@@ -83,13 +91,14 @@ impl Organisation {
             cancellation_notice_minutes: self.cancellation_notice_minutes,
             portal_welcome: self.portal_welcome.clone(),
             video_link: self.video_link.clone(),
+            host: self.host.clone(),
         }
     }
 }
 
 const COLUMNS: &str = "id, slug, name, resolution_minutes, slot_step_minutes, min_notice_minutes, \
     max_days_ahead, allow_public_signup, auto_accept_portal_bookings, cancellation_notice_minutes, \
-    portal_welcome, video_link, max_appointment_ns, created_at_ns";
+    portal_welcome, video_link, host, max_appointment_ns, created_at_ns";
 
 /// Checks a slug: 1–63 lower-case letters, digits and single hyphens.
 pub fn check_slug(slug: &str) -> Result<()> {
@@ -109,6 +118,44 @@ pub fn check_slug(slug: &str) -> Result<()> {
             format!("{slug:?} must be 1-63 lower-case letters, digits and single hyphens"),
         ))
     }
+}
+
+/// Checks a host name an organisation may answer on: a lower-case DNS name of at least
+/// two labels, each 1–63 letters, digits and hyphens (not at either end), at most 253
+/// characters in all, and not all digits at the end (so never an IP address). Only the
+/// host: no scheme, port, path or trailing dot.
+pub fn check_host(host: &str) -> Result<()> {
+    let refuse = |message: String| Err(Error::invalid("host", message));
+    if host.contains("://") || host.contains(['/', ':', '?', '#', '@']) {
+        return refuse(format!(
+            "{host:?} must be a host name only, such as book.example.com (no https://, port or path)"
+        ));
+    }
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        return refuse(format!(
+            "{host:?} must be written in lower case ({:?})",
+            host.to_ascii_lowercase()
+        ));
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let top_is_numeric = labels
+        .last()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+    if host.len() > 253 || labels.len() < 2 || !labels.iter().all(label_ok) || top_is_numeric {
+        return refuse(format!(
+            "{host:?} must be a host name such as book.example.com: two or more labels of \
+             lower-case letters, digits and hyphens, separated by dots"
+        ));
+    }
+    Ok(())
 }
 
 /// Creates an organisation with default settings.
@@ -145,6 +192,12 @@ pub async fn create(
 pub async fn by_slug(exec: Exec<'_>, slug: &str) -> Result<Option<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE slug = $1");
     Ok(rows!(exec, fetch_optional, Organisation, &sql, slug)?)
+}
+
+/// The organisation whose own host name is `host` (already lower-case, without port).
+pub async fn by_host(exec: Exec<'_>, host: &str) -> Result<Option<Organisation>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE host = $1");
+    Ok(rows!(exec, fetch_optional, Organisation, &sql, host)?)
 }
 
 /// The organisation with this id.
@@ -203,6 +256,9 @@ pub fn check_settings(s: &Settings) -> Result<()> {
         ));
     }
     check_video_link("video_link", &s.video_link)?;
+    if let Some(host) = &s.host {
+        check_host(host)?;
+    }
     Ok(())
 }
 
@@ -228,7 +284,7 @@ pub fn check_video_link(field: &str, link: &str) -> Result<()> {
 
 /// Saves settings that pass [`check_settings`]. The caller checks the whole setup
 /// before committing: a new resolution or slot step can leave existing blocks off the
-/// grid.
+/// grid. A host name another organisation uses is refused, naming `host`.
 pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> {
     check_settings(s)?;
     execute!(
@@ -236,7 +292,7 @@ pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> 
         "UPDATE organisations SET name = $2, resolution_minutes = $3, slot_step_minutes = $4, \
          min_notice_minutes = $5, max_days_ahead = $6, allow_public_signup = $7, \
          auto_accept_portal_bookings = $8, cancellation_notice_minutes = $9, portal_welcome = $10, \
-         video_link = $11 WHERE id = $1",
+         video_link = $11, host = $12 WHERE id = $1",
         org,
         s.name.trim(),
         s.resolution_minutes,
@@ -248,7 +304,12 @@ pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> 
         s.cancellation_notice_minutes,
         &s.portal_welcome,
         s.video_link.trim(),
-    )?;
+        &s.host,
+    )
+    .map_err(unique_as(
+        "host",
+        "another organisation already answers on this host name",
+    ))?;
     Ok(())
 }
 
@@ -275,4 +336,51 @@ pub async fn is_empty(exec: Exec<'_>, org: i64) -> Result<bool> {
         org
     )?;
     Ok(n == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_host;
+
+    #[test]
+    fn a_host_is_a_lower_case_dns_name_of_two_labels_or_more() {
+        for good in [
+            "book.kitsilano-physio.ca",
+            "example.com",
+            "a.b.c.d.example",
+            "x1.y2.z3",
+            "xn--bcher-kva.example",
+        ] {
+            assert!(check_host(good).is_ok(), "{good}");
+        }
+        let long_label = format!("{}.example.com", "a".repeat(64));
+        let long_name = format!("{}.com", ["abcdefghij"; 23].join("."));
+        for bad in [
+            "",
+            "localhost",
+            "Book.Example.com",
+            "https://book.example.com",
+            "book.example.com:8443",
+            "book.example.com/admin",
+            "book.example.com.",
+            ".example.com",
+            "book..example.com",
+            "-book.example.com",
+            "book-.example.com",
+            "book_clinic.example.com",
+            "book example.com",
+            "bücher.example",
+            "127.0.0.1",
+            "10.0.0.256",
+            "user@book.example.com",
+            &long_label,
+            &long_name,
+        ] {
+            let refused = check_host(bad).expect_err(bad);
+            assert!(
+                matches!(&refused, crate::Error::Invalid { field, .. } if field == "host"),
+                "{bad}: {refused:?}"
+            );
+        }
+    }
 }

@@ -50,7 +50,8 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 
 /// The whole application: the staff and portal pages, the API with
 /// `/api/openapi.json`, and the layers every request passes (sessions, CSRF, size and
-/// time limits, security headers, response counts, tracing).
+/// time limits, security headers, response counts, tracing), behind the rewriting of
+/// organisations' own host names (`clinic_host`).
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = crate::routes::api_document();
     let openapi_json =
@@ -76,11 +77,15 @@ pub fn app(state: AppState) -> Router {
         .with_secure(state.config.secure_cookies)
         .with_expiry(Expiry::OnInactivity(crate::auth::sessions::IDLE_LIFETIME));
 
-    Router::new()
+    let app = Router::new()
         .merge(pages)
         .merge(api)
         .merge(crate::routes::public_router())
         .fallback(no_such_route)
+        // On an organisation's own host name, nothing of another organisation.
+        .layer(middleware::from_fn(
+            crate::clinic_host::only_its_organisation,
+        ))
         // The handlers' own limit; `read_body` applies the caller's.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(sessions)
@@ -123,7 +128,9 @@ pub fn app(state: AppState) -> Router {
             count_responses,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state.clone());
+    // Outside the router: a clinic's host name changes the path before routing.
+    crate::clinic_host::serve_clinic_hosts(state, app)
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the

@@ -54,3 +54,15 @@ pub(crate) async fn setup_api<T>(
         .await
         .map_err(AppError::from)
 }
+
+/// The audit details of an update: the fields as saved (`after`), and under `"before"`
+/// the same fields as they were, so that the audit page can say what changed from what.
+pub(crate) fn update_details(before: Value, after: Value) -> Value {
+    match after {
+        Value::Object(mut fields) => {
+            fields.insert("before".to_owned(), before);
+            Value::Object(fields)
+        }
+        other => serde_json::json!({"after": other, "before": before}),
+    }
+}

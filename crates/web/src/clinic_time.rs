@@ -58,6 +58,47 @@ pub(crate) fn local_datetime_exact(ns: i64, tz: Tz) -> String {
         .to_string()
 }
 
+/// The zone an organisation's own times are read in, where no one clinic's is theirs
+/// (the audit log): its first clinic's, labelled when its clinics span several zones
+/// (and UTC, labelled, while it has no clinic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OrgZone {
+    /// The zone.
+    pub tz: Tz,
+    /// Whether each time says its zone: the clinics are not all in this one.
+    pub labelled: bool,
+}
+
+impl OrgZone {
+    /// The organisation's zone, from its clinics (in any order): the zone of the one
+    /// created first.
+    pub(crate) fn of(clinics: &[store::clinic::Clinic]) -> OrgZone {
+        let Some(first) = clinics.iter().min_by_key(|c| c.id) else {
+            return OrgZone {
+                tz: Tz::UTC,
+                labelled: true,
+            };
+        };
+        let tz = first.zone();
+        OrgZone {
+            tz,
+            labelled: clinics.iter().any(|c| c.zone() != tz),
+        }
+    }
+
+    /// A stored instant in the zone: `Mon 2 Mar 2026, 09:30`, with the zone's
+    /// abbreviation after it when the times are [`labelled`](Self::labelled)
+    /// (`Mon 2 Mar 2026, 09:30 EST`).
+    pub(crate) fn datetime(self, ns: i64) -> String {
+        let at = local(ns, self.tz);
+        if self.labelled {
+            at.format("%a %-d %b %Y, %H:%M %Z").to_string()
+        } else {
+            at.format("%a %-d %b %Y, %H:%M").to_string()
+        }
+    }
+}
+
 /// Today's date in a zone, by the organisation's clock.
 pub(crate) fn today(state: &AppState, tz: Tz) -> NaiveDate {
     local(state.clock.now_ns(), tz).date_naive()
@@ -180,6 +221,31 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    fn clinic(id: i64, timezone: &str) -> store::clinic::Clinic {
+        store::clinic::Clinic {
+            id,
+            key: format!("c{id}"),
+            name: format!("Clinic {id}"),
+            timezone: timezone.to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_organisation_reads_its_times_in_its_first_clinics_zone_labelled_when_it_spans_zones() {
+        let ns = "2026-03-02T14:30:00Z"
+            .parse::<DateTime<Utc>>()
+            .unwrap()
+            .timestamp_nanos_opt()
+            .unwrap();
+        let one = OrgZone::of(&[clinic(2, "America/Toronto"), clinic(5, "America/Toronto")]);
+        assert_eq!(one.datetime(ns), "Mon 2 Mar 2026, 09:30");
+        let two = OrgZone::of(&[clinic(7, "America/Vancouver"), clinic(3, "America/Toronto")]);
+        assert_eq!(two.tz, chrono_tz::America::Toronto);
+        assert_eq!(two.datetime(ns), "Mon 2 Mar 2026, 09:30 EST");
+        let none = OrgZone::of(&[]);
+        assert_eq!(none.datetime(ns), "Mon 2 Mar 2026, 14:30 UTC");
+    }
 
     #[test]
     fn the_repeated_autumn_hour_is_told_apart() {

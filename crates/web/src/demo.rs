@@ -110,6 +110,17 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
                 chiropractic and counselling online, in Toronto, Whitby and Vancouver."
                     .to_owned();
             store::organisation::update_settings(&mut tx, org.id, &settings).await?;
+            store::audit::record(
+                &mut tx,
+                org.id,
+                "system",
+                "organisation.update_settings",
+                "organisation",
+                Some(org.id),
+                serde_json::json!(settings),
+                clock.now_ns(),
+            )
+            .await?;
             tx.commit().await?;
             let mut conn = db.conn().await?;
             store::organisation::by_id(conn.exec(), org.id).await?
@@ -127,7 +138,7 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
         if !exists {
             let hash = password::hash(secret);
             let mut tx = db.begin().await?;
-            store::staff::create(
+            let user = store::staff::create(
                 &mut tx,
                 org.id,
                 &NewStaff {
@@ -137,6 +148,17 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
                     practitioner_id: None,
                     password_hash: &hash,
                 },
+                clock.now_ns(),
+            )
+            .await?;
+            store::audit::record(
+                &mut tx,
+                org.id,
+                "system",
+                "staff.create",
+                "staff",
+                Some(user.id),
+                serde_json::json!({"email": email, "name": name, "role": role.as_str()}),
                 clock.now_ns(),
             )
             .await?;

@@ -6,14 +6,16 @@
 //! - [`cli`]: the `openslot` command line; [`commands`] has one module per command.
 //! - [`config`], [`state`]: how the server is configured, and what handlers share.
 //! - [`app`]: the router, its middleware (sessions, CSRF, security headers, limits,
-//!   tracing, metrics), and [`app::serve`].
+//!   tracing, metrics), and [`app::serve`]; [`clinic_host`]: organisations' own host
+//!   names, served without `/o/{slug}`.
 //! - [`error`]: [`error::AppError`] (JSON) and [`error::PageError`] (HTML).
 //! - [`auth`]: passwords (Argon2id), database-backed sessions, CSRF tokens, and the
 //!   extractors for the signed-in staff user.
 //! - [`routes`]: one module per resource, each with its pages and its API.
 //! - [`pages`], [`form`]: page layout and form handling shared by the routes;
 //!   `schedule_type_css`: the schedule types' colours as one stylesheet.
-//! - [`changes`]: setup changes, checked against the scenario rules and audited.
+//! - [`changes`]: setup changes, checked against the scenario rules and audited;
+//!   [`audit_text`]: the audit log in words (the audit page, an appointment's history).
 //! - [`captcha`]: the proof-of-work CAPTCHA of the portal sign-up.
 //! - [`mail`]: the background sender of the email outbox, over SMTP or into a
 //!   mailbox folder; [`ics`]: the calendar invitations emails carry.
@@ -29,10 +31,12 @@
 
 pub mod app;
 pub(crate) mod appointment_dto;
+pub(crate) mod audit_text;
 pub mod auth;
 pub mod captcha;
 pub(crate) mod changes;
 pub mod cli;
+pub(crate) mod clinic_host;
 pub(crate) mod clinic_time;
 pub(crate) mod commands;
 pub mod config;

@@ -35,6 +35,8 @@ mod staff_booking;
 mod status_change;
 
 pub use crate::appointment_status::{AppointmentStatus, Channel};
+/// Who is acting: the audit log's actor (`staff:3`, `patient:12`), kept there.
+pub use crate::audit::Actor;
 pub use insert::Booked;
 pub(crate) use insert::{NewRow, insert_many};
 pub use portal_booking::{
@@ -96,25 +98,6 @@ pub struct Appointment {
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
     telehealth, start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
     created_at_ns, updated_by, updated_at_ns, sequence";
-
-/// Who is acting.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Actor {
-    /// A staff user.
-    Staff(i64),
-    /// A patient in the portal.
-    Patient(i64),
-}
-
-impl Actor {
-    /// `staff:3`, `patient:12`.
-    pub fn label(self) -> String {
-        match self {
-            Actor::Staff(id) => format!("staff:{id}"),
-            Actor::Patient(id) => format!("patient:{id}"),
-        }
-    }
-}
 
 /// Composes the emails announcing a change, from the changed appointment. The web
 /// crate knows the words and calendars; the store queues what it returns in the same

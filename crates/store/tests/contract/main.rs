@@ -7,6 +7,7 @@
 
 mod support;
 
+mod audit;
 mod booking;
 mod concurrency;
 mod consistency;

@@ -1,7 +1,8 @@
 //! The organisation of a request, and the staff user signed in to it.
 //!
 //! [`Org`] comes from the `{slug}` in the path: every organisation-scoped route names
-//! its organisation there, and every store call passes `org.id`. [`StaffPage`] and
+//! its organisation there, and every store call passes `org.id`. On an organisation's
+//! own host name (`clinic_host`) the path's organisation must be that one. [`StaffPage`] and
 //! [`StaffApi`] give the signed-in staff user of that organisation — a page redirects
 //! to the sign-in page when there is none, the API answers 401.
 
@@ -14,6 +15,7 @@ use store::staff::{Role, StaffUser};
 use tower_sessions::Session;
 
 use crate::auth::password;
+use crate::clinic_host::ClinicHost;
 use crate::error::{AppError, PageError};
 use crate::limits::ClientAddress;
 use crate::state::AppState;
@@ -37,10 +39,18 @@ impl FromRequestParts<AppState> for Org {
             .find(|(name, _)| *name == "slug")
             .map(|(_, value)| value.to_owned())
             .ok_or_else(|| AppError::NotFound("organisation".into()))?;
-        let mut conn = state.db.conn().await?;
-        let org = store::organisation::by_slug(conn.exec(), &slug)
-            .await?
-            .ok_or_else(|| AppError::NotFound("organisation".into()))?;
+        // On an organisation's own host name only that organisation is served
+        // (`clinic_host`, which has read it already).
+        let org = match parts.extensions.get::<ClinicHost>() {
+            Some(ClinicHost::Of(org)) if org.slug == slug => Organisation::clone(org),
+            Some(_) => return Err(AppError::NotFound("organisation".into())),
+            None => {
+                let mut conn = state.db.conn().await?;
+                store::organisation::by_slug(conn.exec(), &slug)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound("organisation".into()))?
+            }
+        };
         let org = Org(org);
         parts.extensions.insert(org.clone());
         Ok(org)

@@ -25,7 +25,9 @@ pub(crate) struct ServeArgs {
         value_name = "ADDR"
     )]
     pub bind: String,
-    /// The address people reach the server at (links in emails); default http://BIND.
+    /// The address people reach the server at: the only base of links in emails, and
+    /// the server's own host name, which no organisation may take as its own; default
+    /// http://BIND.
     #[arg(long, env = "OPENSLOT_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// Import the demo organisation (slug `demo`) if it is not there yet, and print how

@@ -103,9 +103,9 @@ async fn dto(state: &AppState, org: i64, c: Clinic) -> Result<ClinicDto, AppErro
     })
 }
 
-/// What the audit log keeps of a clinic's fields.
-fn details(input: &ClinicInput) -> serde_json::Value {
-    json!({"name": input.name, "timezone": input.timezone})
+/// What the audit log keeps of a clinic's fields, as saved.
+fn details(c: &Clinic) -> serde_json::Value {
+    json!({"name": c.name, "timezone": c.timezone})
 }
 
 async fn create_clinic(
@@ -122,8 +122,8 @@ async fn create_clinic(
         },
         async |tx| {
             let c = clinic::create(tx, staff.org.id, input).await?;
-            let id = c.id;
-            Ok((c, Some(id), details(input)))
+            let (id, details) = (c.id, details(&c));
+            Ok((c, Some(id), details))
         },
     )
     .await
@@ -143,8 +143,10 @@ async fn update_clinic(
             entity: "clinic",
         },
         async |tx| {
+            let before = details(&clinic::get(tx.exec(), staff.org.id, id).await?);
             let c = clinic::update(tx, staff.org.id, id, input).await?;
-            Ok((c, Some(id), details(input)))
+            let details = changes::update_details(before, details(&c));
+            Ok((c, Some(id), details))
         },
     )
     .await
@@ -159,8 +161,9 @@ async fn delete_clinic(state: &AppState, staff: &Staff, id: i64) -> store::Resul
             entity: "clinic",
         },
         async |tx| {
+            let gone = details(&clinic::get(tx.exec(), staff.org.id, id).await?);
             clinic::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
+            Ok(((), Some(id), gone))
         },
     )
     .await

@@ -17,6 +17,7 @@ use crate::form::FieldErrors;
 use crate::state::AppState;
 
 pub(crate) mod assets;
+pub(crate) mod audit;
 pub(crate) mod availability;
 pub(crate) mod book;
 pub(crate) mod clinics;
@@ -171,6 +172,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(setup_check::pages())
         .merge(portal::pages())
         .merge(portal_access::pages())
+        .merge(audit::pages())
 }
 
 /// The JSON API's routes and its finished OpenAPI document.
@@ -198,4 +200,5 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(setup_check::api())
         .merge(portal::api())
         .merge(portal_access::api())
+        .merge(audit::api())
 }

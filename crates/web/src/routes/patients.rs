@@ -118,8 +118,8 @@ struct SearchParams {
     limit: Option<String>,
 }
 
-/// What the audit log keeps of a patient change: which fields, not their values, so
-/// the log holds no more personal data than it needs.
+/// What the audit log keeps of a new patient: which fields, not their values, so the
+/// log holds no more personal data than it needs (a change keeps which fields changed).
 fn audit_details(input: &PatientInput) -> serde_json::Value {
     json!({ "fields": ["first_name", "last_name", "email", "phone"], "has_phone": !input.phone.trim().is_empty() })
 }
@@ -157,8 +157,18 @@ async fn update_patient(
     input: &PatientInput,
 ) -> Result<(Patient, bool), store::Error> {
     let mut tx = state.db.begin().await?;
+    let before = patient::get(tx.exec(), staff.org.id, id).await?;
     let (saved, account) =
         patient::update(&mut tx, staff.org.id, id, input, state.clock.now_ns()).await?;
+    let changed: Vec<&str> = [
+        ("first_name", before.first_name != saved.first_name),
+        ("last_name", before.last_name != saved.last_name),
+        ("email", before.email != saved.email),
+        ("phone", before.phone != saved.phone),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect();
     store::audit::record(
         &mut tx,
         staff.org.id,
@@ -166,7 +176,7 @@ async fn update_patient(
         "patient.update",
         "patient",
         Some(id),
-        audit_details(input),
+        json!({ "changed": changed }),
         state.clock.now_ns(),
     )
     .await?;

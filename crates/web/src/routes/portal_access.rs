@@ -210,8 +210,12 @@ async fn set_practitioners(
     staff.front_desk()?;
     let now = state.clock.now_ns();
     let mut tx = state.db.begin().await?;
+    let before =
+        store::appointment::patient_practitioners(&mut tx.exec(), staff.org.id, patient).await?;
     store::patient::set_available_practitioners(&mut tx, staff.org.id, patient, list.as_deref())
         .await?;
+    let after =
+        store::appointment::patient_practitioners(&mut tx.exec(), staff.org.id, patient).await?;
     store::audit::record(
         &mut tx,
         staff.org.id,
@@ -219,7 +223,10 @@ async fn set_practitioners(
         "portal.practitioners",
         "patient",
         Some(patient),
-        serde_json::json!({"practitioners": list}),
+        crate::changes::update_details(
+            serde_json::json!({"practitioners": before}),
+            serde_json::json!({"practitioners": after}),
+        ),
         now,
     )
     .await?;

@@ -117,8 +117,11 @@ async fn rename_type(
             entity: "practitioner_type",
         },
         async |tx| {
+            let before = practitioner_type::get(tx.exec(), staff.org.id, id).await?;
             let t = practitioner_type::rename(tx, staff.org.id, id, input).await?;
-            Ok((t, Some(id), json!({"name": input.name})))
+            let details =
+                changes::update_details(json!({"name": before.name}), json!({"name": t.name}));
+            Ok((t, Some(id), details))
         },
     )
     .await
@@ -133,8 +136,9 @@ async fn delete_type(state: &AppState, staff: &Staff, id: i64) -> store::Result<
             entity: "practitioner_type",
         },
         async |tx| {
+            let gone = practitioner_type::get(tx.exec(), staff.org.id, id).await?;
             practitioner_type::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
+            Ok(((), Some(id), json!({"name": gone.name})))
         },
     )
     .await

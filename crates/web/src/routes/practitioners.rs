@@ -154,15 +154,15 @@ impl From<PractitionerBody> for PractitionerInput {
     }
 }
 
-fn details(input: &PractitionerInput) -> serde_json::Value {
+fn details(p: &Practitioner) -> serde_json::Value {
     json!({
-        "name": input.name,
-        "type_id": input.type_id,
-        "home_clinic_id": input.home_clinic_id,
-        "email": input.email,
-        "active": input.active,
-        "bookable_in_portal": input.bookable_in_portal,
-        "video_link": input.video_link,
+        "name": p.name,
+        "type_id": p.type_id,
+        "home_clinic_id": p.home_clinic_id,
+        "email": p.email,
+        "active": p.active,
+        "bookable_in_portal": p.bookable_in_portal,
+        "video_link": p.video_link,
     })
 }
 
@@ -180,8 +180,8 @@ async fn create_practitioner(
         },
         async |tx| {
             let p = practitioner::create(tx, staff.org.id, input).await?;
-            let id = p.id;
-            Ok((p, Some(id), details(input)))
+            let (id, details) = (p.id, details(&p));
+            Ok((p, Some(id), details))
         },
     )
     .await
@@ -201,8 +201,10 @@ async fn update_practitioner(
             entity: "practitioner",
         },
         async |tx| {
+            let before = details(&practitioner::get(tx.exec(), staff.org.id, id).await?);
             let p = practitioner::update(tx, staff.org.id, id, input).await?;
-            Ok((p, Some(id), details(input)))
+            let details = changes::update_details(before, details(&p));
+            Ok((p, Some(id), details))
         },
     )
     .await
@@ -222,8 +224,13 @@ async fn set_active(state: &AppState, staff: &Staff, id: i64, active: bool) -> s
             entity: "practitioner",
         },
         async |tx| {
+            let before = practitioner::get(tx.exec(), staff.org.id, id).await?;
             practitioner::set_active(tx, staff.org.id, id, active).await?;
-            Ok(((), Some(id), json!({"active": active})))
+            let details = changes::update_details(
+                json!({"active": before.active}),
+                json!({"active": active}),
+            );
+            Ok(((), Some(id), details))
         },
     )
     .await

@@ -170,16 +170,16 @@ impl From<ScheduleTypeBody> for ScheduleTypeInput {
     }
 }
 
-fn details(input: &ScheduleTypeInput) -> serde_json::Value {
+fn details(t: &ScheduleType) -> serde_json::Value {
     json!({
-        "code": input.code,
-        "name": input.name,
-        "clinic_id": input.clinic_id,
-        "default_duration_minutes": input.default_duration_minutes,
-        "allow_conflicts": input.allow_conflicts,
-        "telehealth": input.telehealth,
-        "background_color": input.background_color,
-        "font_color": input.font_color,
+        "code": t.code,
+        "name": t.name,
+        "clinic_id": t.clinic_id,
+        "default_duration_minutes": t.default_duration_minutes,
+        "allow_conflicts": t.allow_conflicts,
+        "telehealth": t.telehealth,
+        "background_color": t.background_color,
+        "font_color": t.font_color,
     })
 }
 
@@ -197,8 +197,8 @@ async fn create_type(
         },
         async |tx| {
             let t = schedule_type::create(tx, staff.org.id, input).await?;
-            let id = t.id;
-            Ok((t, Some(id), details(input)))
+            let (id, details) = (t.id, details(&t));
+            Ok((t, Some(id), details))
         },
     )
     .await
@@ -218,8 +218,10 @@ async fn update_type(
             entity: "schedule_type",
         },
         async |tx| {
+            let before = details(&schedule_type::get(tx.exec(), staff.org.id, id).await?);
             let t = schedule_type::update(tx, staff.org.id, id, input).await?;
-            Ok((t, Some(id), details(input)))
+            let details = changes::update_details(before, details(&t));
+            Ok((t, Some(id), details))
         },
     )
     .await
@@ -234,8 +236,9 @@ async fn delete_type(state: &AppState, staff: &Staff, id: i64) -> store::Result<
             entity: "schedule_type",
         },
         async |tx| {
+            let gone = schedule_type::get(tx.exec(), staff.org.id, id).await?;
             schedule_type::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
+            Ok(((), Some(id), json!({"name": gone.name, "code": gone.code})))
         },
     )
     .await

@@ -138,16 +138,19 @@ impl From<ServiceBody> for ServiceInput {
     }
 }
 
-fn details(input: &ServiceInput) -> serde_json::Value {
+/// What the audit log keeps of a service's fields, as saved with its schedule types.
+fn saved_details(s: &Service, types: &[ScheduleType]) -> serde_json::Value {
+    let mut ids: Vec<i64> = types.iter().map(|t| t.id).collect();
+    ids.sort_unstable();
     json!({
-        "code": input.code,
-        "name": input.name,
-        "description": input.description,
-        "duration_minutes": input.duration_minutes,
-        "book_from_portal": input.book_from_portal,
-        "portal_conflicts": input.portal_conflicts,
-        "practitioner_type_id": input.practitioner_type_id,
-        "schedule_type_ids": input.schedule_type_ids,
+        "code": s.code,
+        "name": s.name,
+        "description": s.description,
+        "duration_minutes": s.duration_minutes,
+        "book_from_portal": s.book_from_portal,
+        "portal_conflicts": s.portal_conflicts,
+        "practitioner_type_id": s.practitioner_type_id,
+        "schedule_type_ids": ids,
     })
 }
 
@@ -165,8 +168,9 @@ async fn create_service(
         },
         async |tx| {
             let s = service::create(tx, staff.org.id, input).await?;
-            let id = s.id;
-            Ok((s, Some(id), details(input)))
+            let types = service::schedule_types(tx.exec(), staff.org.id, s.id).await?;
+            let (id, details) = (s.id, saved_details(&s, &types));
+            Ok((s, Some(id), details))
         },
     )
     .await
@@ -186,8 +190,15 @@ async fn update_service(
             entity: "service",
         },
         async |tx| {
+            let before = service::get(tx.exec(), staff.org.id, id).await?;
+            let before_types = service::schedule_types(tx.exec(), staff.org.id, id).await?;
             let s = service::update(tx, staff.org.id, id, input).await?;
-            Ok((s, Some(id), details(input)))
+            let after_types = service::schedule_types(tx.exec(), staff.org.id, id).await?;
+            let details = changes::update_details(
+                saved_details(&before, &before_types),
+                saved_details(&s, &after_types),
+            );
+            Ok((s, Some(id), details))
         },
     )
     .await
@@ -202,8 +213,9 @@ async fn delete_service(state: &AppState, staff: &Staff, id: i64) -> store::Resu
             entity: "service",
         },
         async |tx| {
+            let gone = service::get(tx.exec(), staff.org.id, id).await?;
             service::delete(tx, staff.org.id, id).await?;
-            Ok(((), Some(id), json!({})))
+            Ok(((), Some(id), json!({"name": gone.name, "code": gone.code})))
         },
     )
     .await

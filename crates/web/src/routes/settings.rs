@@ -1,7 +1,8 @@
 //! Organisation settings: the admin page and the API.
 //!
 //! Saving goes through [`changes::setup`], so a resolution that leaves existing blocks
-//! off the grid is refused with the engine's message naming the block.
+//! off the grid is refused with the engine's message naming the block. The
+//! organisation's own host name is set here too (`clinic_host` serves it).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -10,8 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::json;
+use store::Organisation;
 use store::organisation::{self, Settings};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -37,7 +39,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
 /// The organisation's settings, as the API shows and takes them.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SettingsDto {
+pub(crate) struct SettingsDto {
     /// The organisation's name, shown in the portal.
     pub name: String,
     /// Grid cell size: 1, 5 or 15 minutes.
@@ -61,6 +63,23 @@ pub struct SettingsDto {
     /// address, at most 500 characters); blank or absent: none.
     #[serde(default)]
     pub video_link: String,
+    /// The organisation's own host name, e.g. `book.kitsilano-physio.ca`, or `null` for
+    /// none: requests for it reach this organisation's portal at `/` and its staff
+    /// pages at `/admin`. A lower-case DNS name that no other organisation has and that
+    /// is not the server's own; `""` is none. Left out of a `PUT`, it stays as it is.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub host: Option<Option<String>>,
+}
+
+/// A field that may be `null`, told apart from one left out (`None`, by `default`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// A host name as typed: trimmed, and none when blank.
+fn host_of(typed: &str) -> Option<String> {
+    Some(typed.trim().to_owned()).filter(|h| !h.is_empty())
 }
 
 impl From<Settings> for SettingsDto {
@@ -76,12 +95,15 @@ impl From<Settings> for SettingsDto {
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
             video_link: s.video_link,
+            host: Some(s.host),
         }
     }
 }
 
-impl From<SettingsDto> for Settings {
-    fn from(s: SettingsDto) -> Self {
+impl SettingsDto {
+    /// The settings to save: these, with `org`'s host name when the body left it out.
+    fn into_settings(self, org: &Organisation) -> Settings {
+        let s = self;
         Settings {
             name: s.name,
             resolution_minutes: s.resolution_minutes,
@@ -93,12 +115,24 @@ impl From<SettingsDto> for Settings {
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
             video_link: s.video_link,
+            host: match s.host {
+                Some(host) => host.as_deref().and_then(host_of),
+                None => org.host.clone(),
+            },
         }
     }
 }
 
-/// Saves the settings in one checked, audited transaction.
+/// Saves the settings in one checked, audited transaction. The server's own host name
+/// (`--public-url`'s) is no organisation's.
 async fn save(state: &AppState, staff: &Staff, settings: &Settings) -> store::Result<Settings> {
+    let own = crate::clinic_host::public_host(&state.config.public_url);
+    if settings.host.is_some() && settings.host == own {
+        return Err(store::Error::invalid(
+            "host",
+            "is this server's own address (its public URL): give the organisation a host name of its own",
+        ));
+    }
     changes::setup(
         state,
         staff,
@@ -107,9 +141,12 @@ async fn save(state: &AppState, staff: &Staff, settings: &Settings) -> store::Re
             entity: "organisation",
         },
         async |tx| {
+            let before = organisation::by_id(tx.exec(), staff.org.id).await?;
             organisation::update_settings(tx, staff.org.id, settings).await?;
             let saved = organisation::by_id(tx.exec(), staff.org.id).await?;
-            Ok((saved.settings(), Some(staff.org.id), json!(settings)))
+            let details =
+                changes::update_details(json!(before.settings()), json!(saved.settings()));
+            Ok((saved.settings(), Some(staff.org.id), details))
         },
     )
     .await
@@ -138,7 +175,8 @@ async fn put_settings(
     JsonBody(body): JsonBody<SettingsDto>,
 ) -> Result<Json<SettingsDto>, AppError> {
     staff.admin()?;
-    let saved = save(&state, &staff, &body.into()).await?;
+    let settings = body.into_settings(&staff.org);
+    let saved = save(&state, &staff, &settings).await?;
     Ok(Json(saved.into()))
 }
 
@@ -157,6 +195,7 @@ struct Values {
     cancellation_notice_minutes: String,
     portal_welcome: String,
     video_link: String,
+    host: String,
 }
 
 impl From<&Settings> for Values {
@@ -172,6 +211,7 @@ impl From<&Settings> for Values {
             cancellation_notice_minutes: s.cancellation_notice_minutes.to_string(),
             portal_welcome: s.portal_welcome.clone(),
             video_link: s.video_link.clone(),
+            host: s.host.clone().unwrap_or_default(),
         }
     }
 }
@@ -184,6 +224,8 @@ struct SettingsPage {
     values: Values,
     saved: bool,
     resolutions: Vec<Resolution>,
+    /// The server's own address, which the host name must not be.
+    public_url: String,
 }
 
 /// One choice of the resolution list.
@@ -200,6 +242,7 @@ struct Notice {
 }
 
 async fn view(
+    state: &AppState,
     staff: &Staff,
     errors: FieldErrors,
     values: Values,
@@ -219,16 +262,25 @@ async fn view(
         values,
         saved,
         resolutions,
+        public_url: state.config.public_url.clone(),
     })
 }
 
 async fn page(
+    State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     PageQuery(notice): PageQuery<Notice>,
 ) -> Result<SettingsPage, PageError> {
     staff.admin()?;
     let values = Values::from(&staff.org.settings());
-    view(&staff, FieldErrors::new(), values, notice.saved.is_some()).await
+    view(
+        &state,
+        &staff,
+        FieldErrors::new(),
+        values,
+        notice.saved.is_some(),
+    )
+    .await
 }
 
 async fn save_page(
@@ -248,6 +300,7 @@ async fn save_page(
         cancellation_notice_minutes: form.get("cancellation_notice_minutes"),
         portal_welcome: form.get("portal_welcome"),
         video_link: form.get("video_link"),
+        host: form.get("host"),
     };
     let mut errors = FieldErrors::new();
     let mut number = |name: &str, label: &str| form::number(&mut errors, &form, name, label);
@@ -266,7 +319,7 @@ async fn save_page(
         Some(cancellation_notice_minutes),
     ) = numbers
     else {
-        return refused(&staff, errors, values).await;
+        return refused(&state, &staff, errors, values).await;
     };
     let settings = Settings {
         name: values.name.clone(),
@@ -279,6 +332,7 @@ async fn save_page(
         cancellation_notice_minutes,
         portal_welcome: values.portal_welcome.clone(),
         video_link: values.video_link.clone(),
+        host: host_of(&values.host),
     };
     match save(&state, &staff, &settings).await {
         Ok(_) => Ok(
@@ -286,20 +340,21 @@ async fn save_page(
         ),
         Err(e) => {
             errors.absorb(e)?;
-            refused(&staff, errors, values).await
+            refused(&state, &staff, errors, values).await
         }
     }
 }
 
 /// The form again with its errors and what was typed: 422, nothing saved.
 async fn refused(
+    state: &AppState,
     staff: &Staff,
     errors: FieldErrors,
     values: Values,
 ) -> Result<Response, PageError> {
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
-        view(staff, errors, values, false).await?,
+        view(state, staff, errors, values, false).await?,
     )
         .into_response())
 }

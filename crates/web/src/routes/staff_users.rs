@@ -182,8 +182,10 @@ async fn change_active(
                     "you cannot deactivate your own account; another admin can",
                 ));
             }
+            let details =
+                changes::update_details(json!({"active": user.active}), json!({"active": active}));
             let user = accounts::set_active(tx, staff.org.id, id, active).await?;
-            Ok((user, Some(id), json!({"active": active})))
+            Ok((user, Some(id), details))
         },
     )
     .await

@@ -4,12 +4,14 @@ mod support;
 
 mod account_lifecycle;
 mod accounts;
+mod audit;
 mod auth;
 mod availability;
 mod body_matrix;
 mod book;
 mod captcha;
 mod cli;
+mod clinic_hosts;
 mod clinics;
 mod database;
 mod hostile;

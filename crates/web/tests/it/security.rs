@@ -98,18 +98,18 @@ fn beta() -> Scenario {
 
 /// Organisation A's ids, as text for paths.
 pub(crate) struct Ids {
-    clinic: String,
-    ptype: String,
+    pub(crate) clinic: String,
+    pub(crate) ptype: String,
     pub(crate) practitioner: String,
-    other_practitioner: String,
-    record: String,
-    schedule_type: String,
+    pub(crate) other_practitioner: String,
+    pub(crate) record: String,
+    pub(crate) schedule_type: String,
     pub(crate) service: String,
-    report: String,
-    patient: String,
-    appointment: String,
-    pending: String,
-    staff: String,
+    pub(crate) report: String,
+    pub(crate) patient: String,
+    pub(crate) appointment: String,
+    pub(crate) pending: String,
+    pub(crate) staff: String,
 }
 
 /// Who may use a route.
@@ -143,7 +143,7 @@ pub(crate) struct Route {
     pub(crate) who: Who,
     /// Form fields (pages) or the JSON body (API).
     pub(crate) form: Vec<(&'static str, String)>,
-    body: Option<Value>,
+    pub(crate) body: Option<Value>,
     /// Whether the call names A's ids (in the path or the body), so that it is also
     /// tried at the other organisation's own address.
     names_ids: bool,
@@ -204,7 +204,7 @@ impl Route {
         self.path.replace("{slug}", slug)
     }
 
-    async fn call(&self, client: &Client, slug: &str) -> Page {
+    pub(crate) async fn call(&self, client: &Client, slug: &str) -> Page {
         let path = self.at(slug);
         if path.starts_with("/api/") {
             return client
@@ -292,6 +292,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .names_ids(),
         r(M::GET, "/api/v1/orgs/{slug}/staff/{id}", &[&a.staff], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/staff/{id}/active", &[&a.staff], Staff).json(json!({"active": false})),
+        r(M::GET, "/api/v1/orgs/{slug}/audit", &[], Staff),
         r(M::GET, "/api/v1/orgs/{slug}/setup-check", &[], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/setup-check/explain", &[], Staff)
             .json(json!({"service": a.service.parse::<i64>().unwrap(),
@@ -390,6 +391,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         ]),
         r(M::GET, "/o/{slug}/admin/setup", &[], Staff),
         r(M::GET, "/o/{slug}/admin/setup-check", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/audit", &[], Staff),
         r(M::GET, "/o/{slug}/admin/settings", &[], Staff),
         r(M::POST, "/o/{slug}/admin/settings", &[], Staff).form(&[
             ("name", "Taken over"),
@@ -774,7 +776,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
 }
 
 /// The API and the pages, with the sign-outs last (they end the caller's session).
-fn all_routes(a: &Ids) -> Vec<Route> {
+pub(crate) fn all_routes(a: &Ids) -> Vec<Route> {
     let mut routes = api_routes(a);
     routes.extend(page_routes(a));
     routes.sort_by_key(|r| {

@@ -58,6 +58,25 @@ impl TestApp {
         backend: Backend,
         limits: openslot_web::limits::Limits,
     ) -> TestApp {
+        TestApp::spawn_configured(backend, limits, None).await
+    }
+
+    /// A server told that people reach it at `public_url` (its links in emails, and
+    /// its own host name), while it listens on `127.0.0.1` as every test server does.
+    pub(crate) async fn spawn_public(backend: Backend, public_url: &str) -> TestApp {
+        TestApp::spawn_configured(
+            backend,
+            openslot_web::limits::Limits::default(),
+            Some(public_url),
+        )
+        .await
+    }
+
+    async fn spawn_configured(
+        backend: Backend,
+        limits: openslot_web::limits::Limits,
+        public_url: Option<&str>,
+    ) -> TestApp {
         let database = TestDatabase::fresh(backend, "web");
         let url = database.url.clone();
         let db = Db::connect(&url).await.unwrap();
@@ -67,7 +86,7 @@ impl TestApp {
         let state = AppState::with_limits(
             db.clone(),
             clock.clone(),
-            Config::local(base.clone()),
+            Config::local(public_url.unwrap_or(&base)),
             limits,
         );
         let server_state = state.clone();
@@ -247,6 +266,26 @@ impl TestApp {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// A client with its own cookie jar that reaches this server by the host name
+    /// `host` (as a browser does once the name's DNS points at the server): its
+    /// requests carry `Host: {host}:{port}`.
+    pub(crate) fn client_at(&self, host: &str) -> Client {
+        let address: std::net::SocketAddr = self
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the server's address");
+        Client {
+            base: format!("http://{host}:{}", address.port()),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .resolve(host, address)
                 .build()
                 .unwrap(),
         }

@@ -5,7 +5,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use slot_engine::scenario::{Block as ScenarioBlock, PortalBlock as ScenarioPortalBlock};
 use slot_engine::{Text, WallTime, Weekday};
 use store::availability::{self, Record, RecordInput};
@@ -17,7 +16,7 @@ use crate::error::AppError;
 use crate::form::JsonBody;
 use crate::state::AppState;
 
-use super::{BLOCKS, CREATE, DELETE, PORTAL, UPDATE, record_details, weekday};
+use super::{BLOCKS, CREATE, DELETE, PORTAL, UPDATE, block_details, record_details, weekday};
 
 // The API's documents.
 
@@ -236,8 +235,8 @@ pub(super) async fn create(
     let input = RecordInput::from(body);
     let record = changes::setup_api(&state, &staff, CREATE, async |tx| {
         let r = availability::create(tx, staff.org.id, practitioner, &input).await?;
-        let id = r.id;
-        Ok((r, Some(id), record_details(practitioner, &input)))
+        let (id, details) = (r.id, record_details(&r));
+        Ok((r, Some(id), details))
     })
     .await?;
     Ok((StatusCode::CREATED, Json(dto(&staff.org, &record))))
@@ -276,8 +275,10 @@ pub(super) async fn update(
     staff.admin()?;
     let input = RecordInput::from(body);
     let record = changes::setup_api(&state, &staff, UPDATE, async |tx| {
+        let before = availability::get(tx.exec(), staff.org.id, practitioner, id).await?;
         let r = availability::update(tx, staff.org.id, practitioner, id, &input).await?;
-        Ok((r, Some(id), record_details(practitioner, &input)))
+        let details = changes::update_details(record_details(&before), record_details(&r));
+        Ok((r, Some(id), details))
     })
     .await?;
     Ok(Json(dto(&staff.org, &record)))
@@ -296,8 +297,9 @@ pub(super) async fn delete(
     let (_, practitioner, id) = path;
     staff.admin()?;
     changes::setup_api(&state, &staff, DELETE, async |tx| {
+        let gone = availability::get(tx.exec(), staff.org.id, practitioner, id).await?;
         availability::delete(tx, staff.org.id, practitioner, id).await?;
-        Ok(((), Some(id), json!({"practitioner": practitioner})))
+        Ok(((), Some(id), record_details(&gone)))
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -322,8 +324,10 @@ pub(super) async fn put_blocks(
     staff.admin()?;
     let blocks: Vec<ScenarioBlock> = convert_all("blocks", body)?;
     let record = changes::setup_api(&state, &staff, BLOCKS, async |tx| {
+        let before = availability::get(tx.exec(), staff.org.id, practitioner, id).await?;
         let r = availability::replace_blocks(tx, staff.org.id, practitioner, id, &blocks).await?;
-        Ok((r, Some(id), json!({"blocks": blocks.len()})))
+        let details = changes::update_details(block_details(&before), block_details(&r));
+        Ok((r, Some(id), details))
     })
     .await?;
     Ok(Json(dto(&staff.org, &record)))
@@ -350,13 +354,11 @@ pub(super) async fn put_portal(
         .map(|list| convert_all("portal_blocks", list))
         .transpose()?;
     let record = changes::setup_api(&state, &staff, PORTAL, async |tx| {
+        let before = availability::get(tx.exec(), staff.org.id, practitioner, id).await?;
         let r = availability::replace_portal(tx, staff.org.id, practitioner, id, portal.as_deref())
             .await?;
-        Ok((
-            r,
-            Some(id),
-            json!({"portal_blocks": portal.as_ref().map(Vec::len)}),
-        ))
+        let details = changes::update_details(block_details(&before), block_details(&r));
+        Ok((r, Some(id), details))
     })
     .await?;
     Ok(Json(dto(&staff.org, &record)))

@@ -25,7 +25,8 @@ use crate::state::AppState;
 use super::grid::{GridView, grid_view, parse_cell, parse_layer};
 use super::record_form::RecordValues;
 use super::{
-    ASSIGN, DELETE, GRID, UNASSIGN, UPDATE, dates_text, list_path, record_details, record_path,
+    ASSIGN, DELETE, GRID, UNASSIGN, UPDATE, block_details, dates_text, list_path, record_details,
+    record_path,
 };
 
 /// The grid editor's page.
@@ -267,8 +268,10 @@ pub(super) async fn update_page(
         return Ok(refused(post.again(as_typed(errors)).await?));
     }
     let saved = changes::setup(&state, &staff, UPDATE, async |tx| {
-        availability::update(tx, staff.org.id, practitioner, record, &input).await?;
-        Ok(((), Some(record), record_details(practitioner, &input)))
+        let before = availability::get(tx.exec(), staff.org.id, practitioner, record).await?;
+        let r = availability::update(tx, staff.org.id, practitioner, record, &input).await?;
+        let details = changes::update_details(record_details(&before), record_details(&r));
+        Ok(((), Some(record), details))
     })
     .await;
     post.answer(saved, None, as_typed).await
@@ -329,13 +332,10 @@ pub(super) async fn save_grid_page(
         return Ok(refused(post.again(as_painted(painting, errors)).await?));
     }
     let saved = changes::setup(&state, &staff, GRID, async |tx| {
+        let before = availability::get(tx.exec(), staff.org.id, practitioner, record).await?;
         let saved =
             availability::save_painting(tx, staff.org.id, practitioner, record, &painting).await?;
-        let details = json!({
-            "practitioner": practitioner,
-            "blocks": saved.blocks.len(),
-            "portal_blocks": saved.portal_blocks.as_ref().map(Vec::len),
-        });
+        let details = changes::update_details(block_details(&before), block_details(&saved));
         Ok(((), Some(record), details))
     })
     .await;
@@ -350,8 +350,9 @@ pub(super) async fn delete_page(
 ) -> Result<Redirect, PageError> {
     staff.admin()?;
     changes::setup(&state, &staff, DELETE, async |tx| {
+        let gone = availability::get(tx.exec(), staff.org.id, practitioner, record).await?;
         availability::delete(tx, staff.org.id, practitioner, record).await?;
-        Ok(((), Some(record), json!({"practitioner": practitioner})))
+        Ok(((), Some(record), record_details(&gone)))
     })
     .await?;
     Ok(Redirect::to(&list_path(&staff, practitioner)))

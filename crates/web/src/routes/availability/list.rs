@@ -154,8 +154,8 @@ pub(super) async fn create_page(
     if errors.is_empty() {
         let result = changes::setup(&state, &staff, CREATE, async |tx| {
             let r = availability::create(tx, staff.org.id, practitioner, &input).await?;
-            let id = r.id;
-            Ok((r, Some(id), record_details(practitioner, &input)))
+            let (id, details) = (r.id, record_details(&r));
+            Ok((r, Some(id), details))
         })
         .await;
         match result {

@@ -23,7 +23,7 @@ use axum::Router;
 use axum::routing::{get, post};
 use serde_json::json;
 use slot_engine::{RecordDates, Weekday};
-use store::availability::RecordInput;
+use store::availability::Record;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -114,14 +114,25 @@ const UNASSIGN: Change<'static> = Change {
     entity: "practitioner",
 };
 
-/// The audit details of a record's dates, clinic and interval, from the API or a page.
-fn record_details(practitioner: i64, input: &RecordInput) -> serde_json::Value {
+/// The audit details of a record's dates, clinic and interval, as saved (from the API
+/// or a page).
+fn record_details(r: &Record) -> serde_json::Value {
     json!({
-        "practitioner": practitioner,
-        "start_date": input.start_date,
-        "end_date": input.end_date,
-        "clinic_id": input.clinic_id,
-        "slot_step_minutes": input.slot_step_minutes,
+        "practitioner": r.practitioner_id,
+        "start_date": r.dates.start().to_string(),
+        "end_date": r.dates.end().map(|d| d.to_string()),
+        "clinic_id": r.clinic_id,
+        "slot_step_minutes": r.slot_step_minutes,
+    })
+}
+
+/// The audit details of a record's grid, as saved: how many blocks it has, and how many
+/// its portal overlay (`null`: not customised).
+fn block_details(r: &Record) -> serde_json::Value {
+    json!({
+        "practitioner": r.practitioner_id,
+        "blocks": r.blocks.len(),
+        "portal_blocks": r.portal_blocks.as_ref().map(Vec::len),
     })
 }
 

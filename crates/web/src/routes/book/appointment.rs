@@ -59,20 +59,6 @@ pub(super) struct AppointmentPage {
     error: Option<String>,
 }
 
-fn action_label(action: &str) -> &'static str {
-    match action {
-        "appointment.book" => "Booked",
-        "appointment.book_override" => "Booked with an override",
-        "appointment.reschedule" => "Moved",
-        "appointment.reschedule_override" => "Moved with an override",
-        "appointment.cancel" => "Cancelled",
-        "appointment.accept" => "Accepted",
-        "appointment.decline" => "Declined",
-        "appointment.mark" => "Marked",
-        _ => "Changed",
-    }
-}
-
 async fn appointment_view(
     state: &AppState,
     staff: &Staff,
@@ -123,7 +109,7 @@ async fn appointment_view(
                         e.actor.clone()
                     }
                 }),
-                what: action_label(&e.action).to_owned(),
+                what: crate::audit_text::action_label(&e.action).to_owned(),
                 why,
             }
         })

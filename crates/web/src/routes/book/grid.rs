@@ -505,6 +505,7 @@ mod tests {
             cancellation_notice_minutes: 0,
             portal_welcome: String::new(),
             video_link: String::new(),
+            host: None,
             max_appointment_ns: 0,
             created_at_ns: 0,
         }
