@@ -10,6 +10,7 @@ mod support;
 mod booking;
 mod concurrency;
 mod consistency;
+mod record_splits;
 mod tenancy;
 mod transfer;
 
