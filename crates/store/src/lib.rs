@@ -7,7 +7,7 @@
 //! - [`db`]: [`Db`] (pools, migrations), [`Tx`], and the macros that run one SQL text
 //!   on either backend.
 //! - [`error`]: [`Error`], with [`Conflict`] for staff bookings the engine refuses.
-//! - [`time`]: the [`Clock`], and instants stored as nanoseconds.
+//! - [`time`]: the [`Clock`], instants stored as nanoseconds, and dates in words.
 //! - [`organisation`]: tenants and their settings.
 //! - `scenario_rows` (crate-private): the loader behind every slot query, which
 //!   rebuilds a scenario from rows in a fixed number of queries (`fetch`, then

@@ -9,6 +9,7 @@ use crate::email::normalise_email;
 use crate::error::{Error, Result};
 use crate::keys::{self, Kind};
 use crate::schedule_type::{self, ScheduleType, check_clinic};
+use crate::time::{record_dates_in_words, stored_record_dates};
 
 /// A practitioner, with the names of their type and home clinic.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -266,10 +267,12 @@ pub async fn remove_schedule_type(
         practitioner,
         schedule_type
     )?;
-    let dates: Vec<String> = records
+    let dates = records
         .iter()
-        .map(|r| format!("{}..{}", r.start_date, r.end_date.as_deref().unwrap_or("")))
-        .collect();
+        .map(|r| {
+            stored_record_dates(&r.start_date, r.end_date.as_deref()).map(record_dates_in_words)
+        })
+        .collect::<Result<Vec<String>>>()?;
     if let Some((last, init)) = dates.split_last() {
         let (noun, list) = if init.is_empty() {
             ("availability record", last.clone())

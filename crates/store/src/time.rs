@@ -1,12 +1,16 @@
-//! The clock, and conversions between instants and stored nanoseconds.
+//! The clock, conversions between instants and stored nanoseconds, and dates in words.
 //!
 //! Instants are stored as BIGINT nanoseconds since the Unix epoch (UTC): exact to the
 //! nanosecond on both backends, and compared as integers.
+//!
+//! Dates are stored as `YYYY-MM-DD`, but people read them in words: a message or a page
+//! says `Mon 5 Jan 2026`, the way the appointment book does, and a record's dates
+//! `from Mon 5 Jan 2026 (open-ended)` rather than the scenario format's `2026-01-05..`.
 
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use slot_engine::{Date, Instant};
+use slot_engine::{Date, Instant, RecordDates};
 
 /// Where "now" comes from: the system clock in production, a fixed one in tests.
 pub trait Clock: Send + Sync + fmt::Debug {
@@ -75,4 +79,61 @@ pub(crate) fn day_start_ns(date: Date) -> i64 {
         .and_utc()
         .timestamp()
         * 1_000_000_000
+}
+
+/// A stored date, checked.
+pub(crate) fn stored_date(value: &str) -> crate::Result<Date> {
+    value.parse().map_err(|e: slot_engine::ValueError| {
+        crate::Error::invalid("stored record date", e.to_string())
+    })
+}
+
+/// A stored availability record's dates, checked.
+pub(crate) fn stored_record_dates(start: &str, end: Option<&str>) -> crate::Result<RecordDates> {
+    let start = stored_date(start)?;
+    let end = end.map(stored_date).transpose()?;
+    RecordDates::new(start, end)
+        .map_err(|e| crate::Error::invalid("stored record dates", e.to_string()))
+}
+
+/// A date as people read it: `Mon 5 Jan 2026`.
+pub fn date_in_words(date: Date) -> String {
+    date.naive().format("%a %-d %b %Y").to_string()
+}
+
+/// An availability record's dates as people read them: `from Mon 5 Jan 2026 to Fri 30
+/// Jan 2026`, `from Mon 5 Jan 2026 (open-ended)`, or `on Mon 5 Jan 2026 only`.
+pub fn record_dates_in_words(dates: RecordDates) -> String {
+    let start = date_in_words(dates.start());
+    match dates.end() {
+        None => format!("from {start} (open-ended)"),
+        Some(end) if end == dates.start() => format!("on {start} only"),
+        Some(end) => format!("from {start} to {}", date_in_words(end)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn dates_read_in_words() {
+        assert_eq!(date_in_words(date("2026-01-05")), "Mon 5 Jan 2026");
+        let open = RecordDates::new(date("2026-01-05"), None).unwrap();
+        assert_eq!(
+            record_dates_in_words(open),
+            "from Mon 5 Jan 2026 (open-ended)"
+        );
+        let bounded = RecordDates::new(date("2026-01-05"), Some(date("2026-12-31"))).unwrap();
+        assert_eq!(
+            record_dates_in_words(bounded),
+            "from Mon 5 Jan 2026 to Thu 31 Dec 2026"
+        );
+        let day = RecordDates::new(date("2026-02-28"), Some(date("2026-02-28"))).unwrap();
+        assert_eq!(record_dates_in_words(day), "on Sat 28 Feb 2026 only");
+    }
 }

@@ -228,6 +228,8 @@ mod tests {
             key: format!("c{id}"),
             name: format!("Clinic {id}"),
             timezone: timezone.to_owned(),
+            address: String::new(),
+            phone: String::new(),
         }
     }
 

@@ -5,6 +5,7 @@ use super::ScheduleTypeSummary;
 use super::records::lock_practitioner;
 use crate::db::{Exec, Tx, execute, rows};
 use crate::error::{Error, Result};
+use crate::time::{record_dates_in_words, stored_record_dates};
 
 const TYPE_COLUMNS: &str =
     "st.id, st.key, st.name, st.code, st.clinic_id, st.background_color, st.font_color";
@@ -95,14 +96,16 @@ pub async fn unassign(
         schedule_type_id
     )?;
     if !used.is_empty() {
-        let records: Vec<String> = used
+        let records = used
             .iter()
-            .map(|(start, end)| format!("{start}..{}", end.as_deref().unwrap_or("")))
-            .collect();
+            .map(|(start, end)| {
+                stored_record_dates(start, end.as_deref()).map(record_dates_in_words)
+            })
+            .collect::<Result<Vec<String>>>()?;
         return Err(Error::invalid(
             "schedule_type",
             format!(
-                "{} is still used by blocks of availability record{} {}; clear those blocks first",
+                "{} is still used by blocks of the availability record{} {}; clear those blocks first",
                 t.name,
                 if records.len() == 1 { "" } else { "s" },
                 records.join(", ")

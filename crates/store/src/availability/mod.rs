@@ -25,6 +25,9 @@
 //! - `blocks`: replacing a record's blocks and portal overlay, from scenario-format
 //!   blocks (the API) or from what the grid editor painted;
 //! - `painting`: [`Painting`], the grid editor's model of one week, with its unit tests;
+//! - `split`: changing hours over time without repainting: [`new_record_from`] a date,
+//!   and a [`temporary_change`] for a range of dates, each copying the record (blocks,
+//!   overlay, slot step, clinic) so the practitioner's records stay apart;
 //! - `assignment`: which schedule types a practitioner may paint with.
 
 use serde::Serialize;
@@ -36,11 +39,13 @@ mod assignment;
 mod blocks;
 mod painting;
 mod records;
+mod split;
 
 pub use assignment::{assign, assigned_schedule_types, unassign, unassigned_schedule_types};
 pub use blocks::{replace_blocks, replace_portal, save_painting};
 pub use painting::{Layer, Painting};
 pub use records::{create, delete, get, list, practitioner, update};
+pub use split::{NewRecordFrom, TemporaryChange, new_record_from, temporary_change};
 
 /// The practitioner whose records are edited, with what the editor shows of them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]

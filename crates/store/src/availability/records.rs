@@ -12,6 +12,7 @@ use crate::db::{Backend, Exec, Tx, execute, rows, scalar, scalar_optional};
 use crate::error::{Error, Result};
 use crate::organisation;
 use crate::scenario_rows::days_of;
+use crate::time::{date_in_words, record_dates_in_words, stored_record_dates};
 
 /// One practitioner of the organisation.
 pub async fn practitioner(exec: Exec<'_>, org: i64, id: i64) -> Result<PractitionerSummary> {
@@ -55,12 +56,6 @@ struct PortalRow {
     days: i64,
     start_minute: i64,
     end_minute: i64,
-}
-
-fn stored_date(value: &str) -> Result<Date> {
-    value
-        .parse()
-        .map_err(|e: slot_engine::ValueError| Error::invalid("stored record date", e.to_string()))
 }
 
 fn stored_time(value: i64) -> Result<WallTime> {
@@ -140,13 +135,10 @@ async fn load(
     record_rows
         .into_iter()
         .map(|r| {
-            let start = stored_date(&r.start_date)?;
-            let end = r.end_date.as_deref().map(stored_date).transpose()?;
             Ok(Record {
                 id: r.id,
                 practitioner_id: r.practitioner_id,
-                dates: RecordDates::new(start, end)
-                    .map_err(|e| Error::invalid("stored record dates", e.to_string()))?,
+                dates: stored_record_dates(&r.start_date, r.end_date.as_deref())?,
                 clinic_id: r.clinic_id,
                 slot_step_minutes: r.slot_step_minutes,
                 blocks: blocks.remove(&r.id).unwrap_or_default(),
@@ -221,7 +213,10 @@ async fn check(
     let dates = RecordDates::new(start, end).map_err(|_| {
         Error::invalid(
             "end_date",
-            format!("is before the start date {start}; leave it empty for an open-ended record"),
+            format!(
+                "is before the start date, {}; leave it empty for an open-ended record",
+                date_in_words(start)
+            ),
         )
     })?;
     if let Some(clinic) = input.clinic_id {
@@ -249,12 +244,15 @@ async fn check(
 }
 
 /// Refuses dates that share a day with another record of the practitioner, naming both
-/// records (earliest first, as the scenario rules do) and the field to change: the
-/// start date when it falls inside the other record, else the end date.
+/// records in words and the field to change (the start date when it falls inside the
+/// other record, else the end date), and saying what to do instead: a change of hours
+/// from a date, or for some dates, is a copy of the record in force
+/// ([`new_record_from`](super::new_record_from),
+/// [`temporary_change`](super::temporary_change)), not a second record over it.
 async fn check_no_overlap(
     tx: &mut Tx,
     org: i64,
-    practitioner: i64,
+    practitioner_id: i64,
     id: Option<i64>,
     dates: RecordDates,
 ) -> Result<()> {
@@ -265,30 +263,26 @@ async fn check_no_overlap(
         "SELECT start_date, end_date FROM availability_records \
          WHERE org_id = $1 AND practitioner_id = $2 AND id <> $3 ORDER BY start_date",
         org,
-        practitioner,
+        practitioner_id,
         id.unwrap_or(-1)
     )?;
     for (start, end) in others {
-        let start = stored_date(&start)?;
-        let end = end.as_deref().map(stored_date).transpose()?;
-        let other = RecordDates::new(start, end)
-            .map_err(|e| Error::invalid("stored record dates", e.to_string()))?;
+        let other = stored_record_dates(&start, end.as_deref())?;
         if other.overlaps(dates) {
-            let (first, second) = if other.start() <= dates.start() {
-                (other, dates)
-            } else {
-                (dates, other)
-            };
             let field = if other.contains(dates.start()) {
                 "start_date"
             } else {
                 "end_date"
             };
+            let name = practitioner(tx.exec(), org, practitioner_id).await?.name;
             return Err(Error::invalid(
                 field,
                 format!(
-                    "availability records {first} and {second} overlap: \
-                     one practitioner's records must not share a date"
+                    "these dates, {}, overlap {name}'s record {}; to change hours from a \
+                     date, use “New record from…” on that record, or \
+                     “Temporary change…” for a date range",
+                    record_dates_in_words(dates),
+                    record_dates_in_words(other),
                 ),
             ));
         }

@@ -11,6 +11,7 @@ mod audit;
 mod booking;
 mod concurrency;
 mod consistency;
+mod record_splits;
 mod tenancy;
 mod transfer;
 

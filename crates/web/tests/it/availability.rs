@@ -332,8 +332,10 @@ async fn overlapping_records_are_refused_naming_both_and_nothing_is_saved(backen
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused.contains(
-            "<p class=\"field-error\" id=\"start_date-error\">availability records \
-             2026-01-01..2026-04-30 and 2026-04-15.. overlap"
+            "<p class=\"field-error\" id=\"start_date-error\">these dates, from Wed 15 Apr \
+             2026 (open-ended), overlap Christine Roy&#39;s record from Thu 1 Jan 2026 to Thu \
+             30 Apr 2026; to change hours from a date, use “New record from…” on that record, \
+             or “Temporary change…” for a date range</p>"
         ),
         "{}",
         refused.body
@@ -355,8 +357,9 @@ async fn overlapping_records_are_refused_naming_both_and_nothing_is_saved(backen
     assert_eq!(refused.json()["error"]["field"], "end_date");
     assert_eq!(
         refused.json()["error"]["message"],
-        "availability records 2025-12-01..2026-01-01 and 2026-01-01..2026-04-30 overlap: \
-         one practitioner's records must not share a date"
+        "these dates, from Mon 1 Dec 2025 to Thu 1 Jan 2026, overlap Christine Roy's record \
+         from Thu 1 Jan 2026 to Thu 30 Apr 2026; to change hours from a date, use “New record \
+         from…” on that record, or “Temporary change…” for a date range"
     );
 
     // Moving an existing record onto the other is refused too, and changes nothing.
@@ -369,7 +372,9 @@ async fn overlapping_records_are_refused_naming_both_and_nothing_is_saved(backen
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.contains("id=\"start_date-error\""));
-    assert!(refused.contains("2026-01-01..2026-04-30 and 2026-04-30.. overlap"));
+    assert!(
+        refused.contains("these dates, from Thu 30 Apr 2026 (open-ended), overlap Christine Roy")
+    );
     let list = client.api(Method::GET, &api(&s), None).await.json();
     let dates: Vec<(Value, Value)> = list
         .as_array()
@@ -595,7 +600,10 @@ async fn schedule_types_are_assigned_from_inside_the_editor(backend: Backend) {
     let refused = client.post_form(&unassign, &[]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        refused.contains("Massage is still used by blocks of availability record 2026-03-01..;"),
+        refused.contains(
+            "Massage is still used by blocks of the availability record from Sun 1 Mar 2026 \
+             (open-ended); clear those blocks first"
+        ),
         "{}",
         refused.body
     );

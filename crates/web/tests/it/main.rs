@@ -20,6 +20,7 @@ mod patients;
 mod pending;
 mod portal;
 mod practitioners;
+mod record_splits;
 mod schedule_types;
 mod security;
 mod services;

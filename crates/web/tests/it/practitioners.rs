@@ -399,8 +399,8 @@ async fn a_schedule_type_used_by_blocks_cannot_be_removed(backend: Backend) {
     assert_eq!(error["field"], "schedule_type");
     assert_eq!(
         error["message"],
-        "schedule type \"Physiotherapy\" is still used by the availability record 2026-03-01..: \
-         take its blocks off the grid first"
+        "schedule type \"Physiotherapy\" is still used by the availability record from \
+         Sun 1 Mar 2026 (open-ended): take its blocks off the grid first"
     );
     let page = client
         .post_form(
@@ -411,8 +411,8 @@ async fn a_schedule_type_used_by_blocks_cannot_be_removed(backend: Backend) {
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("role=\"alert\""));
     assert!(
-        page.contains("schedule type &#34;Physiotherapy&#34; is still used by the availability record 2026-03-01..")
-            || page.contains("schedule type &quot;Physiotherapy&quot; is still used by the availability record 2026-03-01.."),
+        page.contains("schedule type &#34;Physiotherapy&#34; is still used by the availability record from Sun 1 Mar 2026 (open-ended)")
+            || page.contains("schedule type &quot;Physiotherapy&quot; is still used by the availability record from Sun 1 Mar 2026 (open-ended)"),
         "{}",
         page.body
     );

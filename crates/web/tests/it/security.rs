@@ -270,6 +270,10 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!([])),
         r(M::PUT, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}/portal", &[&a.practitioner, &a.record], Staff)
             .json(json!([])),
+        r(M::POST, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}/new-record-from", &[&a.practitioner, &a.record], Staff)
+            .json(json!({"start_date": "2026-06-01"})),
+        r(M::POST, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}/temporary-change", &[&a.practitioner, &a.record], Staff)
+            .json(json!({"start_date": "2026-07-01", "end_date": "2026-07-10"})),
         r(M::GET, "/api/v1/orgs/{slug}/schedule-types", &[], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/schedule-types", &[], Staff).json(json!({"name": "Intruder"})),
         r(M::GET, "/api/v1/orgs/{slug}/schedule-types/{id}", &[&a.schedule_type], Staff),
@@ -499,6 +503,32 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             Staff,
         )
         .form(&[("schedule_type", st)]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/new-record-from",
+            &[p, rec],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/new-record-from",
+            &[p, rec],
+            Staff,
+        )
+        .form(&[("start_date", "2026-06-01")]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/temporary-change",
+            &[p, rec],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/temporary-change",
+            &[p, rec],
+            Staff,
+        )
+        .form(&[("start_date", "2026-07-01"), ("end_date", "2026-07-10")]),
         r(M::GET, "/o/{slug}/admin/schedule-types", &[], Staff),
         r(M::POST, "/o/{slug}/admin/schedule-types", &[], Staff).form(&[("name", "Intruder")]),
         r(M::GET, "/o/{slug}/admin/schedule-types.css", &[], Staff),

@@ -16,7 +16,10 @@ use crate::error::AppError;
 use crate::form::JsonBody;
 use crate::state::AppState;
 
-use super::{BLOCKS, CREATE, DELETE, PORTAL, UPDATE, block_details, record_details, weekday};
+use super::{
+    BLOCKS, CREATE, DELETE, NEW_RECORD_FROM, PORTAL, TEMPORARY_CHANGE, UPDATE, block_details,
+    new_record_from_details, record_details, temporary_change_details, weekday,
+};
 
 // The API's documents.
 
@@ -87,6 +90,50 @@ pub(crate) struct RecordBody {
     /// organisation's default.
     #[serde(default)]
     pub slot_step_minutes: Option<i64>,
+}
+
+/// *New record from…*: the date the new record starts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewRecordFromBody {
+    /// The new record's first date, `YYYY-MM-DD`: after the record's first date, and not
+    /// after its last. The record ends the day before.
+    pub start_date: String,
+}
+
+/// *Temporary change…*: the dates of the change, inside the record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TemporaryChangeBody {
+    /// The first date of the change, `YYYY-MM-DD`, not before the record's first.
+    pub start_date: String,
+    /// The last date of the change (inclusive), `YYYY-MM-DD`, not after the record's
+    /// last.
+    pub end_date: String,
+}
+
+/// What *New record from…* made of a record.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct NewRecordFromDto {
+    /// The record, now ending the day before the new one starts.
+    pub ended: RecordDto,
+    /// The copy (blocks, portal overlay, interval, clinic), from the date given to the
+    /// record's old end.
+    pub new: RecordDto,
+}
+
+/// What *Temporary change…* made of a record: the copy to paint, and the record's
+/// dates before and after it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct TemporaryChangeDto {
+    /// The record's dates before the change (the record itself), or `null` when the
+    /// change starts on the record's first date.
+    pub before: Option<RecordDto>,
+    /// The copy for the dates of the change, to paint.
+    pub temporary: RecordDto,
+    /// The record's dates after the change, or `null` when the change ends on the
+    /// record's last date. When there is no `before`, this is the record itself.
+    pub after: Option<RecordDto>,
 }
 
 impl From<RecordBody> for RecordInput {
@@ -362,4 +409,89 @@ pub(super) async fn put_portal(
     })
     .await?;
     Ok(Json(dto(&staff.org, &record)))
+}
+
+/// *New record from…* (admins): ends the record the day before `start_date` and starts
+/// a copy of it (blocks, portal overlay, interval, clinic) on that date, to the
+/// record's old end, in one transaction. The practitioner's records stay apart, and
+/// nothing bookable changes until the new record is painted. Refused, naming
+/// `start_date`, when the date is not after the record's first date or is after its
+/// last; nothing is changed.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}/new-record-from", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The practitioner"),
+           ("record" = i64, Path, description = "The availability record")),
+    request_body = NewRecordFromBody,
+    responses((status = 201, body = NewRecordFromDto), (status = 403, description = "Not an admin"),
+              (status = 404, description = "No such record"),
+              (status = 422, description = "Invalid date, naming the field")))]
+pub(super) async fn new_record_from(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64, i64)>,
+    JsonBody(body): JsonBody<NewRecordFromBody>,
+) -> Result<(StatusCode, Json<NewRecordFromDto>), AppError> {
+    let (_, practitioner, id) = path;
+    staff.admin()?;
+    let made = changes::setup_api(&state, &staff, NEW_RECORD_FROM, async |tx| {
+        let made =
+            availability::new_record_from(tx, staff.org.id, practitioner, id, &body.start_date)
+                .await?;
+        let details = new_record_from_details(practitioner, &made);
+        Ok((made, Some(id), details))
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewRecordFromDto {
+            ended: dto(&staff.org, &made.ended),
+            new: dto(&staff.org, &made.new),
+        }),
+    ))
+}
+
+/// *Temporary change…* (admins): cuts `start_date` to `end_date` out of the record into
+/// a copy of its own (blocks, portal overlay, interval, clinic), to paint; the record
+/// keeps its hours on the dates before and after, as itself and a copy. One
+/// transaction; no piece is empty, the practitioner's records stay apart, and nothing
+/// bookable changes until the temporary record is painted. Refused, naming the field,
+/// when the dates are not inside this one record, the end is before the start, or they
+/// are the whole record; nothing is changed.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}/temporary-change", tag = "setup",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The practitioner"),
+           ("record" = i64, Path, description = "The availability record")),
+    request_body = TemporaryChangeBody,
+    responses((status = 201, body = TemporaryChangeDto), (status = 403, description = "Not an admin"),
+              (status = 404, description = "No such record"),
+              (status = 422, description = "Invalid dates, naming the field")))]
+pub(super) async fn temporary_change(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64, i64)>,
+    JsonBody(body): JsonBody<TemporaryChangeBody>,
+) -> Result<(StatusCode, Json<TemporaryChangeDto>), AppError> {
+    let (_, practitioner, id) = path;
+    staff.admin()?;
+    let made = changes::setup_api(&state, &staff, TEMPORARY_CHANGE, async |tx| {
+        let made = availability::temporary_change(
+            tx,
+            staff.org.id,
+            practitioner,
+            id,
+            &body.start_date,
+            &body.end_date,
+        )
+        .await?;
+        let details = temporary_change_details(practitioner, &made);
+        Ok((made, Some(id), details))
+    })
+    .await?;
+    let org = &staff.org;
+    Ok((
+        StatusCode::CREATED,
+        Json(TemporaryChangeDto {
+            before: made.before.as_ref().map(|r| dto(org, r)),
+            temporary: dto(org, &made.temporary),
+            after: made.after.as_ref().map(|r| dto(org, r)),
+        }),
+    ))
 }

@@ -47,6 +47,14 @@ pub(super) struct EditorPage {
     assignable: Vec<ScheduleTypeSummary>,
     grid: GridView,
     saved: bool,
+    /// What the page says of a record just made by *New record from…* or *Temporary
+    /// change…*.
+    made: Option<&'static str>,
+    /// The record's first date and the day after it (`YYYY-MM-DD`), and its last date
+    /// (empty when open-ended), for the date pickers of *Change hours over time*.
+    first: String,
+    after_first: String,
+    last: String,
 }
 
 impl EditorPage {
@@ -74,6 +82,9 @@ pub(super) struct EditorQuery {
     layer: Option<String>,
     hours: Option<String>,
     saved: Option<String>,
+    /// `new` or `temporary`: the record was just made by *New record from…* or
+    /// *Temporary change…*.
+    made: Option<String>,
 }
 
 /// What to show in the editor besides the stored record.
@@ -85,6 +96,7 @@ struct EditorState {
     values: Option<RecordValues>,
     errors: FieldErrors,
     saved: bool,
+    made: Option<&'static str>,
 }
 
 /// The organisation's cell size, which its settings keep valid.
@@ -153,6 +165,19 @@ async fn editor_view(
         assignable,
         grid,
         saved: view.saved,
+        made: view.made,
+        first: record.dates.start().to_string(),
+        after_first: record
+            .dates
+            .start()
+            .add_days(1)
+            .unwrap_or(record.dates.start())
+            .to_string(),
+        last: record
+            .dates
+            .end()
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     })
 }
 
@@ -172,6 +197,19 @@ pub(super) async fn edit_page(
             layer: query.layer,
             all_hours: query.hours.as_deref() == Some("all"),
             saved: query.saved.is_some(),
+            made: match query.made.as_deref() {
+                Some("new") => Some(
+                    "New record: a copy of the previous record's grid, Customize Portal \
+                     Availability, interval and clinic, from its first date. Paint what \
+                     changes from that date; the previous record keeps the dates before.",
+                ),
+                Some("temporary") => Some(
+                    "Temporary change: a copy of the record's grid, Customize Portal \
+                     Availability, interval and clinic for these dates only. Paint what \
+                     changes on them; before and after, the record keeps its hours.",
+                ),
+                _ => None,
+            },
             ..EditorState::default()
         },
     )

@@ -13,17 +13,22 @@
 //! (`crate::schedule_type_css`), served here at `…/availability/colours.css`, because
 //! the Content Security Policy forbids inline styles.
 //!
+//! Hours change over time without repainting: *New record from…* ends a record the day
+//! before a date and starts a copy of it on that date, and *Temporary change…* cuts a
+//! range of dates out of a record into a copy to paint (`store::availability::split`).
+//! Both are reached from the list (per record) and the editor, and from the API.
+//!
 //! By job: `api` (the JSON API and its documents), `list` (a practitioner's records
 //! and the form that creates one), `editor` (one record's page: its form, the grid
-//! editor and the schedule types it paints with), `grid` (the grid's pure layout, with
-//! its unit tests) and `record_form` (the record form's values, shared by the list and
-//! the editor).
+//! editor and the schedule types it paints with), `split` (the pages of *New record
+//! from…* and *Temporary change…*), `grid` (the grid's pure layout, with its unit tests)
+//! and `record_form` (the record form's values, shared by the list and the editor).
 
 use axum::Router;
 use axum::routing::{get, post};
 use serde_json::json;
 use slot_engine::{RecordDates, Weekday};
-use store::availability::Record;
+use store::availability::{NewRecordFrom, Record, TemporaryChange};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -36,6 +41,7 @@ mod editor;
 mod grid;
 mod list;
 mod record_form;
+mod split;
 
 /// The pages.
 pub(crate) fn pages() -> Router<AppState> {
@@ -61,6 +67,14 @@ pub(crate) fn pages() -> Router<AppState> {
             post(editor::delete_page),
         )
         .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/new-record-from",
+            get(split::new_record_from_page).post(split::new_record_from_post),
+        )
+        .route(
+            "/o/{slug}/admin/practitioners/{id}/availability/{record}/temporary-change",
+            get(split::temporary_change_page).post(split::temporary_change_post),
+        )
+        .route(
             "/o/{slug}/admin/practitioners/{id}/availability/{record}/schedule-types",
             post(editor::assign_page),
         )
@@ -77,6 +91,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_one, api::update, api::delete))
         .routes(routes!(api::put_blocks))
         .routes(routes!(api::put_portal))
+        .routes(routes!(api::new_record_from))
+        .routes(routes!(api::temporary_change))
 }
 
 // What the audit log calls each change.
@@ -103,6 +119,14 @@ const PORTAL: Change<'static> = Change {
 };
 const GRID: Change<'static> = Change {
     action: "availability.grid",
+    entity: "availability_record",
+};
+const NEW_RECORD_FROM: Change<'static> = Change {
+    action: "availability.new_record_from",
+    entity: "availability_record",
+};
+const TEMPORARY_CHANGE: Change<'static> = Change {
+    action: "availability.temporary_change",
     entity: "availability_record",
 };
 const ASSIGN: Change<'static> = Change {
@@ -136,17 +160,36 @@ fn block_details(r: &Record) -> serde_json::Value {
     })
 }
 
+/// The audit details of *New record from…*: the date, and the two records it left.
+fn new_record_from_details(practitioner: i64, made: &NewRecordFrom) -> serde_json::Value {
+    json!({
+        "practitioner": practitioner,
+        "start_date": made.new.dates.start().to_string(),
+        "ended": made.ended.id,
+        "new": made.new.id,
+    })
+}
+
+/// The audit details of *Temporary change…*: the dates, and the records they left.
+fn temporary_change_details(practitioner: i64, made: &TemporaryChange) -> serde_json::Value {
+    json!({
+        "practitioner": practitioner,
+        "start_date": made.temporary.dates.start().to_string(),
+        "end_date": made.temporary.dates.end().map(|d| d.to_string()),
+        "before": made.before.as_ref().map(|r| r.id),
+        "temporary": made.temporary.id,
+        "after": made.after.as_ref().map(|r| r.id),
+    })
+}
+
 /// A weekday from its scenario spelling.
 fn weekday(text: &str) -> Option<Weekday> {
     Weekday::ALL.into_iter().find(|d| d.short_name() == text)
 }
 
-/// `2026-01-01 to 2026-04-30`, or `from 2026-04-15 (open-ended)`.
+/// `from Thu 1 Jan 2026 to Thu 30 Apr 2026`, or `from Wed 15 Apr 2026 (open-ended)`.
 fn dates_text(dates: RecordDates) -> String {
-    match dates.end() {
-        Some(end) => format!("{} to {end}", dates.start()),
-        None => format!("from {} (open-ended)", dates.start()),
-    }
+    store::time::record_dates_in_words(dates)
 }
 
 /// The page listing a practitioner's records.
