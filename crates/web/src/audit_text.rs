@@ -139,6 +139,16 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "availability_record",
         "Portal availability changed",
     ),
+    (
+        "availability.new_record_from",
+        "availability_record",
+        "New availability record from a date",
+    ),
+    (
+        "availability.temporary_change",
+        "availability_record",
+        "Temporary change of availability",
+    ),
     ("service.create", "service", "Service added"),
     ("service.update", "service", "Service changed"),
     ("service.delete", "service", "Service deleted"),

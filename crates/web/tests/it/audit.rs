@@ -456,6 +456,20 @@ async fn only_admins_read_the_log(backend: Backend) {
 
 /// The actions no staff route makes, and why: the catalogue's other actions must each
 /// be seen below.
+/// Actions staff routes make whose matrix request changes nothing in this test's world
+/// (a split needs dates inside one of the world's records), with where their audit
+/// entries are checked instead.
+const AUDITED_IN_THEIR_OWN_TESTS: &[(&str, &str)] = &[
+    (
+        "availability.new_record_from",
+        "record_splits.rs checks the entry under the record split",
+    ),
+    (
+        "availability.temporary_change",
+        "record_splits.rs checks the entry under the record split",
+    ),
+];
+
 const NOT_BY_STAFF_ROUTES: &[(&str, &str)] = &[
     (
         "organisation.import",
@@ -777,6 +791,7 @@ async fn every_change_a_staff_route_makes_is_audited(backend: Backend) {
     // few no staff route makes.
     let exempt: BTreeSet<String> = NOT_BY_STAFF_ROUTES
         .iter()
+        .chain(AUDITED_IN_THEIR_OWN_TESTS)
         .map(|(a, _)| (*a).to_owned())
         .collect();
     assert!(exempt.is_subset(&known), "{exempt:?}");
