@@ -23,12 +23,23 @@ pub(crate) fn rfc3339(ns: i64, tz: Tz) -> String {
 
 /// The appointment's start and end in its clinic's wall-clock time: `09:00–09:45`.
 pub(crate) fn time_span(entry: &Entry) -> String {
-    let tz = entry.zone();
+    span_in(entry.start_ns, entry.end_ns, entry.zone())
+}
+
+/// An instant span's wall-clock times in `tz`: `09:00–09:45`.
+pub(crate) fn span_in(start_ns: i64, end_ns: i64, tz: Tz) -> String {
     format!(
         "{}–{}",
-        local(entry.start_ns, tz).format("%H:%M"),
-        local(entry.end_ns, tz).format("%H:%M")
+        local(start_ns, tz).format("%H:%M"),
+        local(end_ns, tz).format("%H:%M")
     )
+}
+
+/// What people call a zone's clock: the city of its IANA name (`America/Vancouver`:
+/// `Vancouver`, `America/St_Johns`: `St Johns`), which "13:00 Vancouver time" reads.
+pub(crate) fn zone_city(tz: Tz) -> String {
+    let name = tz.name();
+    name.rsplit('/').next().unwrap_or(name).replace('_', " ")
 }
 
 /// `Mon 2 Mar 2026, 09:00–09:45`.
@@ -163,6 +174,17 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    #[test]
+    fn zones_are_called_by_their_city() {
+        assert_eq!(zone_city(chrono_tz::America::Vancouver), "Vancouver");
+        assert_eq!(zone_city(chrono_tz::America::St_Johns), "St Johns");
+        assert_eq!(
+            zone_city(chrono_tz::America::Argentina::Buenos_Aires),
+            "Buenos Aires"
+        );
+        assert_eq!(zone_city(chrono_tz::UTC), "UTC");
+    }
 
     #[test]
     fn the_repeated_autumn_hour_is_told_apart() {

@@ -8,6 +8,7 @@ mod auth;
 mod availability;
 mod body_matrix;
 mod book;
+mod book_zones;
 mod captcha;
 mod cli;
 mod clinics;
