@@ -26,3 +26,4 @@ mod settings;
 mod setup_check;
 mod staff_users;
 mod storm;
+mod telehealth;
