@@ -20,6 +20,7 @@ fn settings(name: &str, resolution: i64, step: i64) -> Value {
         "auto_accept_portal_bookings": false,
         "cancellation_notice_minutes": 1440,
         "portal_welcome": "Welcome to Acme Physio.",
+        "video_link": "",
     })
 }
 
@@ -79,6 +80,7 @@ async fn admins_edit_every_setting_through_the_page(backend: Backend) {
             "auto_accept_portal_bookings": false,
             "cancellation_notice_minutes": 720,
             "portal_welcome": "Book your visit below.",
+            "video_link": "",
         })
     );
     // A bad number: shown next to its field, the typed values kept, nothing saved.
