@@ -13,6 +13,7 @@ mod captcha;
 mod cli;
 mod clinics;
 mod database;
+mod demo;
 mod hostile;
 mod mail;
 mod patients;
