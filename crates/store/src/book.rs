@@ -191,6 +191,9 @@ pub struct ServiceChoice {
     pub name: String,
     /// Default length of a booking.
     pub duration_minutes: i64,
+    /// Whether one of its schedule types allows telehealth, so that it may be booked as
+    /// a video appointment.
+    pub telehealth: bool,
 }
 
 /// A schedule type in the booking form's list and the book's legend.
@@ -206,6 +209,8 @@ pub struct ScheduleTypeChoice {
     pub background_color: String,
     /// The colour of their text on that fill, `#rrggbb`.
     pub font_color: String,
+    /// Whether it allows telehealth (video) appointments.
+    pub telehealth: bool,
 }
 
 /// Everything the book's filters and the booking form offer: all of the organisation's
@@ -257,15 +262,18 @@ pub async fn choices(mut exec: Exec<'_>, org: i64) -> Result<Choices> {
             exec.reborrow(),
             fetch_all,
             ServiceChoice,
-            "SELECT id, name, duration_minutes FROM services WHERE org_id = $1 ORDER BY name, id",
+            "SELECT s.id, s.name, s.duration_minutes, EXISTS (SELECT 1 FROM service_schedule_types x \
+             JOIN schedule_types t ON t.id = x.schedule_type_id \
+             WHERE x.service_id = s.id AND t.telehealth) AS telehealth \
+             FROM services s WHERE s.org_id = $1 ORDER BY s.name, s.id",
             org
         )?,
         schedule_types: rows!(
             exec.reborrow(),
             fetch_all,
             ScheduleTypeChoice,
-            "SELECT id, name, clinic_id, default_duration_minutes, background_color, font_color \
-             FROM schedule_types WHERE org_id = $1 ORDER BY name, id",
+            "SELECT id, name, clinic_id, default_duration_minutes, background_color, font_color, \
+             telehealth FROM schedule_types WHERE org_id = $1 ORDER BY name, id",
             org
         )?,
     })

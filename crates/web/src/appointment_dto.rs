@@ -38,6 +38,15 @@ pub(crate) struct AppointmentDto {
     pub clinic_name: String,
     /// Its IANA timezone: `start` and `end` are written in its offset.
     pub timezone: String,
+    /// The clinic's street address, lines separated by `\n`; empty when it has none.
+    pub clinic_address: String,
+    /// The clinic's phone number; empty when it has none.
+    pub clinic_phone: String,
+    /// A video appointment (else in person at the clinic).
+    pub telehealth: bool,
+    /// A video appointment's join link: the practitioner's, else the organisation's;
+    /// empty in person, or when neither is set.
+    pub video_link: String,
     /// Start, RFC 3339 in the clinic's offset.
     pub start: String,
     /// End.
@@ -76,6 +85,10 @@ impl From<Entry> for AppointmentDto {
             clinic_id: e.place.clinic_id,
             clinic_name: e.place.clinic_name.clone(),
             timezone: e.place.clinic_timezone.clone(),
+            clinic_address: e.place.clinic_address.clone(),
+            clinic_phone: e.place.clinic_phone.clone(),
+            telehealth: e.place.telehealth,
+            video_link: e.place.video_link.clone(),
             start: rfc3339(e.start_ns, tz),
             end: rfc3339(e.end_ns, tz),
             duration_minutes: e.duration_minutes(),

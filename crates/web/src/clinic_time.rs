@@ -23,12 +23,23 @@ pub(crate) fn rfc3339(ns: i64, tz: Tz) -> String {
 
 /// The appointment's start and end in its clinic's wall-clock time: `09:00–09:45`.
 pub(crate) fn time_span(entry: &Entry) -> String {
-    let tz = entry.zone();
+    span_in(entry.start_ns, entry.end_ns, entry.zone())
+}
+
+/// An instant span's wall-clock times in `tz`: `09:00–09:45`.
+pub(crate) fn span_in(start_ns: i64, end_ns: i64, tz: Tz) -> String {
     format!(
         "{}–{}",
-        local(entry.start_ns, tz).format("%H:%M"),
-        local(entry.end_ns, tz).format("%H:%M")
+        local(start_ns, tz).format("%H:%M"),
+        local(end_ns, tz).format("%H:%M")
     )
+}
+
+/// What people call a zone's clock: the city of its IANA name (`America/Vancouver`:
+/// `Vancouver`, `America/St_Johns`: `St Johns`), which "13:00 Vancouver time" reads.
+pub(crate) fn zone_city(tz: Tz) -> String {
+    let name = tz.name();
+    name.rsplit('/').next().unwrap_or(name).replace('_', " ")
 }
 
 /// `Mon 2 Mar 2026, 09:00–09:45`.
@@ -247,6 +258,17 @@ mod tests {
         assert_eq!(two.datetime(ns), "Mon 2 Mar 2026, 09:30 EST");
         let none = OrgZone::of(&[]);
         assert_eq!(none.datetime(ns), "Mon 2 Mar 2026, 14:30 UTC");
+    }
+
+    #[test]
+    fn zones_are_called_by_their_city() {
+        assert_eq!(zone_city(chrono_tz::America::Vancouver), "Vancouver");
+        assert_eq!(zone_city(chrono_tz::America::St_Johns), "St Johns");
+        assert_eq!(
+            zone_city(chrono_tz::America::Argentina::Buenos_Aires),
+            "Buenos Aires"
+        );
+        assert_eq!(zone_city(chrono_tz::UTC), "UTC");
     }
 
     #[test]

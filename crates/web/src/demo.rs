@@ -1,9 +1,21 @@
 //! The demo organisation of `openslot serve --demo`: a realistic clinic group kept in
 //! the repository as a scenario (`demo/demo.json`), moved to the current week when it
 //! is imported, with staff accounts to sign in with.
+//!
+//! Its clinics are in Toronto, Whitby and Vancouver (two zones), with addresses and
+//! phone numbers; Lena Park counsels in person in Vancouver and by video ("Counselling
+//! (video)", a schedule type that allows telehealth, which the counselling session
+//! offers), with a video link of her own beside the organisation's. What the scenario
+//! format does not carry is set after the import: the addresses, phones and links, and
+//! the appointments under a telehealth schedule type, which the front desk books as
+//! video appointments.
 
 use chrono::{Datelike, Timelike};
 use slot_engine::{Date, Instant, Scenario, Zone};
+use store::appointment::StaffBooking;
+use store::clinic::ClinicInput;
+use store::keys::Kind;
+use store::practitioner::PractitionerInput;
 use store::staff::{NewStaff, Role};
 use store::transfer::{self, ImportMode};
 use store::{Clock, Db, Organisation};
@@ -24,6 +36,125 @@ pub(crate) const NAME: &str = "Lakeshore Physio & Wellness";
 pub const ADMIN: (&str, &str) = ("admin@demo.example", "open-slot-demo-admin");
 /// The demo's front-desk account, `(email, password)`.
 pub const FRONT_DESK: (&str, &str) = ("desk@demo.example", "open-slot-demo-desk");
+
+/// The organisation's video link, for practitioners without one of their own.
+pub(crate) const VIDEO_LINK: &str = "https://meet.example.com/lakeshore";
+
+/// Lena Park's own video link.
+const LENA_VIDEO_LINK: &str = "https://meet.example.com/lakeshore-lena-park";
+
+/// Each clinic's `(key, address, phone)` (fictitious numbers of the 555-01xx range).
+const CLINIC_DETAILS: &[(&str, &str, &str)] = &[
+    (
+        "toronto",
+        "120 King Street West, Suite 400\nToronto ON M5H 1J9",
+        "+1 416 555 0142",
+    ),
+    (
+        "whitby",
+        "300 Dundas Street East\nWhitby ON L1N 2J1",
+        "+1 905 555 0117",
+    ),
+    (
+        "vancouver",
+        "2400 West 4th Avenue\nVancouver BC V6K 1P2",
+        "+1 604 555 0199",
+    ),
+];
+
+/// Takes out of the scenario the appointments under a schedule type that allows
+/// telehealth: they are video appointments, which the front desk books after the
+/// import (the scenario format does not say how an appointment takes place).
+fn take_video_appointments(scenario: &mut Scenario) -> Vec<slot_engine::scenario::Appointment> {
+    let video_types: Vec<String> = scenario
+        .schedule_types
+        .iter()
+        .filter(|t| t.telehealth)
+        .map(|t| t.id.to_string())
+        .collect();
+    let is_video = |a: &slot_engine::scenario::Appointment| {
+        a.schedule_type
+            .as_ref()
+            .is_some_and(|t| video_types.iter().any(|v| v == t.as_str()))
+    };
+    let video = scenario
+        .appointments
+        .iter()
+        .filter(|a| is_video(a))
+        .cloned()
+        .collect();
+    scenario.appointments.retain(|a| !is_video(a));
+    video
+}
+
+/// Sets what the scenario format does not carry: the clinics' addresses and phones, and
+/// Lena Park's video link (the organisation's is among the settings).
+async fn add_details(tx: &mut store::Tx, org: &Organisation) -> store::Result<()> {
+    for &(key, address, phone) in CLINIC_DETAILS {
+        let id = store::keys::id_of(tx.exec(), Kind::Clinic, org.id, key).await?;
+        let clinic = store::clinic::get(tx.exec(), org.id, id).await?;
+        let input = ClinicInput {
+            name: clinic.name,
+            timezone: clinic.timezone,
+            address: address.to_owned(),
+            phone: phone.to_owned(),
+        };
+        store::clinic::update(tx, org.id, id, &input).await?;
+    }
+    let lena = store::keys::id_of(tx.exec(), Kind::Practitioner, org.id, "lena").await?;
+    let mut input =
+        PractitionerInput::from(&store::practitioner::get(tx.exec(), org.id, lena).await?);
+    input.video_link = LENA_VIDEO_LINK.to_owned();
+    store::practitioner::update(tx, org.id, lena, &input).await?;
+    Ok(())
+}
+
+/// The row id of the demo's `kind` named `key`, when there is one.
+async fn row_id(
+    db: &Db,
+    org: i64,
+    kind: Kind,
+    key: Option<&slot_engine::Text>,
+) -> store::Result<Option<i64>> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let mut conn = db.conn().await?;
+    Ok(Some(
+        store::keys::id_of(conn.exec(), kind, org, key.as_str()).await?,
+    ))
+}
+
+/// Books the demo's video appointments as the front desk (`staff`) would.
+async fn book_video(
+    db: &Db,
+    org: &Organisation,
+    staff: i64,
+    appointments: &[slot_engine::scenario::Appointment],
+    clock: &dyn Clock,
+) -> store::Result<()> {
+    for a in appointments {
+        let booking = StaffBooking {
+            staff,
+            practitioner: row_id(db, org.id, Kind::Practitioner, Some(&a.practitioner))
+                .await?
+                .ok_or(store::Error::NotFound("practitioner"))?,
+            patient: row_id(db, org.id, Kind::Patient, a.patient.as_ref()).await?,
+            service: row_id(db, org.id, Kind::Service, a.service.as_ref()).await?,
+            schedule_type: row_id(db, org.id, Kind::ScheduleType, a.schedule_type.as_ref()).await?,
+            start: a.start,
+            duration_minutes: u32::try_from(
+                (a.end.unix_nanos() - a.start.unix_nanos()) / 60_000_000_000,
+            )
+            .ok(),
+            telehealth: true,
+            override_reason: None,
+            idempotency_key: None,
+        };
+        store::appointment::book_staff(db, org, &booking, clock, None).await?;
+    }
+    Ok(())
+}
 
 /// The demo scenario with its appointments, time off and holidays moved by whole weeks
 /// so that its week is the week of `today` (same weekdays, same wall-clock times).
@@ -91,12 +222,13 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
     let mut conn = db.conn().await?;
     let existing = store::organisation::by_slug(conn.exec(), SLUG).await?;
     drop(conn);
-    let org = match existing {
-        Some(org) => org,
+    let (org, video) = match existing {
+        Some(org) => (org, Vec::new()),
         None => {
             let now = clock.now().to_utc();
             let today = Date::new(now.year(), now.month(), now.day()).unwrap_or(Date::MIN);
-            let scenario = scenario_for(today);
+            let mut scenario = scenario_for(today);
+            let video = take_video_appointments(&mut scenario);
             let mut tx = db.begin().await?;
             let org =
                 transfer::import(&mut tx, SLUG, &scenario, ImportMode::IntoEmpty, clock).await?;
@@ -107,8 +239,10 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
             settings.cancellation_notice_minutes = 24 * 60;
             settings.portal_welcome =
                 "Welcome to Lakeshore Physio & Wellness. Book physiotherapy, massage, \
-                chiropractic and counselling online, in Toronto, Whitby and Vancouver."
+                chiropractic and counselling online, in Toronto, Whitby and Vancouver, \
+                and counselling by video."
                     .to_owned();
+            settings.video_link = VIDEO_LINK.to_owned();
             store::organisation::update_settings(&mut tx, org.id, &settings).await?;
             store::audit::record(
                 &mut tx,
@@ -121,9 +255,13 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
                 clock.now_ns(),
             )
             .await?;
+            add_details(&mut tx, &org).await?;
             tx.commit().await?;
             let mut conn = db.conn().await?;
-            store::organisation::by_id(conn.exec(), org.id).await?
+            (
+                store::organisation::by_id(conn.exec(), org.id).await?,
+                video,
+            )
         }
     };
     for ((email, secret), role, name) in [
@@ -165,6 +303,14 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
             tx.commit().await?;
         }
     }
+    if !video.is_empty() {
+        let mut conn = db.conn().await?;
+        let desk = store::staff::by_email(conn.exec(), org.id, FRONT_DESK.0)
+            .await?
+            .ok_or(store::Error::NotFound("front desk"))?;
+        drop(conn);
+        book_video(db, &org, desk.id, &video, clock).await?;
+    }
     Ok(org)
 }
 
@@ -186,5 +332,43 @@ mod tests {
             .find(|c| c.id.as_str() == "whitby")
             .unwrap();
         assert!(whitby.holidays.contains(&Date::new(2027, 3, 19).unwrap()));
+    }
+
+    #[test]
+    fn the_appointments_under_counselling_by_video_are_booked_as_video_after_the_import() {
+        let mut scenario = scenario_for(Date::new(2026, 12, 2).unwrap());
+        let before = scenario.appointments.len();
+        let video = take_video_appointments(&mut scenario);
+        let ids: Vec<&str> = video
+            .iter()
+            .filter_map(|a| a.id.as_ref().map(|i| i.as_str()))
+            .collect();
+        assert_eq!(ids, ["demo-018", "demo-019"]);
+        assert_eq!(scenario.appointments.len() + video.len(), before);
+        assert!(
+            scenario
+                .appointments
+                .iter()
+                .all(|a| a.schedule_type.as_ref().map(|t| t.as_str()) != Some("video-counselling"))
+        );
+        // The demo spans two zones, and every clinic gets an address and a phone.
+        let zones: std::collections::BTreeSet<String> = scenario
+            .clinics
+            .iter()
+            .map(|c| c.timezone.to_string())
+            .collect();
+        assert_eq!(
+            zones.into_iter().collect::<Vec<_>>(),
+            ["America/Toronto", "America/Vancouver"]
+        );
+        for c in &scenario.clinics {
+            assert!(
+                CLINIC_DETAILS
+                    .iter()
+                    .any(|(key, _, _)| *key == c.id.as_str()),
+                "{}",
+                c.id
+            );
+        }
     }
 }

@@ -9,6 +9,11 @@
 //! gap is explained by [`slot_engine::Model::check`] on a concrete time.
 
 //!
+//! Video appointments get their own notes (`video` on the report, each service and each
+//! practitioner): why video is not offered where it is not (no schedule type that
+//! allows telehealth, for the organisation, a service or a practitioner), and a warning
+//! where video is offered without a join link to send patients.
+//!
 //! The whole-organisation check is in `report`, the one-slot question in `explain`;
 //! here what both answer with.
 
@@ -56,6 +61,12 @@ pub enum Kind {
     NoOnlineService,
     /// No open slot, for the reason the engine gives on the first candidate time.
     NoOpenSlots,
+    /// Video is not offered: no schedule type (of the organisation, of the service, or
+    /// of the practitioner) allows telehealth.
+    NoVideo,
+    /// Video is offered, but neither the practitioner nor the organisation has a video
+    /// link to send patients.
+    NoVideoLink,
 }
 
 /// The page that fixes a problem, with the row id of what the page is about.
@@ -74,8 +85,10 @@ pub enum Fix {
     Patient(i64),
     /// The list of patients.
     Patients,
-    /// The organisation's settings (notice, how far ahead).
+    /// The organisation's settings (notice, how far ahead, the video link).
     Settings,
+    /// The list of schedule types (which allow telehealth).
+    ScheduleTypes,
 }
 
 /// One thing that keeps a service or practitioner from the portal.
@@ -99,8 +112,13 @@ pub struct ServiceCheck {
     pub book_from_portal: bool,
     /// Open slots in the coming weeks, all practitioners together.
     pub open_slots: usize,
+    /// Of those, the open video slots (a patient asking for video finds these).
+    pub video_slots: usize,
     /// What keeps it (or some of its practitioners) from the portal.
     pub problems: Vec<Problem>,
+    /// Why it is not offered by video (or not with some practitioners); empty when the
+    /// organisation offers no video at all ([`Report::video`] says so once).
+    pub video: Vec<Problem>,
 }
 
 /// What the check found for one practitioner: their open slots, and what holds them
@@ -112,8 +130,13 @@ pub struct PractitionerCheck {
     pub name: String,
     /// Open slots in the coming weeks, all their online services together.
     pub open_slots: usize,
+    /// Of those, the open video slots.
+    pub video_slots: usize,
     /// What keeps them from the portal.
     pub problems: Vec<Problem>,
+    /// Why they are not offered by video, or why their video appointments have no join
+    /// link; empty when the organisation offers no video at all.
+    pub video: Vec<Problem>,
 }
 
 /// The whole check: every service and every practitioner, over the [`HORIZON_DAYS`] days
@@ -128,4 +151,7 @@ pub struct Report {
     pub services: Vec<ServiceCheck>,
     /// Every practitioner, by name.
     pub practitioners: Vec<PractitionerCheck>,
+    /// Why the organisation offers no video appointments at all (no schedule type
+    /// allows telehealth, or none is assigned to a practitioner); empty when it does.
+    pub video: Vec<Problem>,
 }

@@ -1,11 +1,11 @@
 //! The whole organisation's check: every service and practitioner over the coming
 //! [`HORIZON_DAYS`], each problem with the page that fixes it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use slot_engine::{
     ClinicIx, Date, DateRange, Instant, Model, PortalQuery, PractitionerIx, Rejection, Rule,
-    Scenario, ServiceIx, SlotQuery, WeekGrid,
+    Scenario, ScheduleTypeIx, ServiceIx, SlotQuery, WeekGrid,
 };
 
 use crate::db::{Exec, rows};
@@ -114,6 +114,16 @@ struct Ctx<'a> {
     now: Instant,
     /// Open slots per service and practitioner: with the appointments, and without.
     open: HashMap<(ServiceIx, PractitionerIx), (usize, usize)>,
+    /// Open video slots per service and practitioner (with the appointments).
+    video_open: HashMap<(ServiceIx, PractitionerIx), usize>,
+    /// Whether the organisation offers video at all (some practitioner holds a schedule
+    /// type that allows telehealth): only then do services and practitioners get video
+    /// notes, which would otherwise repeat the organisation's one.
+    video_in_use: bool,
+    /// The practitioners (row ids) with a video link of their own.
+    own_links: HashSet<i64>,
+    /// Whether the organisation has a video link.
+    org_link: bool,
 }
 
 impl Ctx<'_> {
@@ -131,6 +141,15 @@ impl Ctx<'_> {
 
     fn open(&self, s: ServiceIx, p: PractitionerIx) -> (usize, usize) {
         self.open.get(&(s, p)).copied().unwrap_or((0, 0))
+    }
+
+    fn video_open(&self, s: ServiceIx, p: PractitionerIx) -> usize {
+        self.video_open.get(&(s, p)).copied().unwrap_or(0)
+    }
+
+    /// The service's schedule types that allow telehealth.
+    fn video_types(&self, s: ServiceIx) -> Vec<ScheduleTypeIx> {
+        telehealth_types(self.model, &self.model.service(s).schedule_types)
     }
 
     /// The practitioner's records in force on some date of the horizon.
@@ -203,9 +222,17 @@ impl Ctx<'_> {
     }
 
     /// The engine's answer on the first candidate times of the horizon that fall in the
-    /// service's blocks: why the portal does not offer them.
-    fn first_rejection(&self, s: ServiceIx, p: PractitionerIx) -> Option<(Rejection, ClinicIx)> {
-        let query = PortalQuery::for_service(self.model, s, self.now).ok()?;
+    /// service's blocks (those that allow telehealth, asking for video): why the portal
+    /// does not offer them.
+    fn first_rejection(
+        &self,
+        s: ServiceIx,
+        p: PractitionerIx,
+        video: bool,
+    ) -> Option<(Rejection, ClinicIx)> {
+        let query = PortalQuery::for_service(self.model, s, self.now)
+            .ok()?
+            .with_telehealth(video);
         let service = self.model.service(s);
         let practitioner = self.model.practitioner(p);
         let mut tried = 0;
@@ -215,7 +242,9 @@ impl Ctx<'_> {
             };
             let step = record.slot_step().max(1);
             for run in record.runs(d.weekday(), false) {
-                if !service.applies_to(run.schedule_type) {
+                if !service.applies_to(run.schedule_type)
+                    || (video && !self.model.schedule_type(run.schedule_type).telehealth)
+                {
                     continue;
                 }
                 let t = u32::from(run.start).div_ceil(step) * step;
@@ -313,14 +342,24 @@ impl Ctx<'_> {
 
     /// No open slot for a reason none of the checks above names: the engine's own.
     fn no_slots(&self, s: ServiceIx, p: PractitionerIx) -> Problem {
+        self.no_slots_of(s, p, false)
+    }
+
+    /// No open slot (`video`: no open video slot) for the engine's reason.
+    fn no_slots_of(&self, s: ServiceIx, p: PractitionerIx, video: bool) -> Problem {
         let pid = self.practitioner_id(p);
         let name = &self.model.practitioner(p).name;
         let service = &self.model.service(s).name;
-        match self.first_rejection(s, p) {
+        let what = if video {
+            "open video slot"
+        } else {
+            "open slot"
+        };
+        match self.first_rejection(s, p, video) {
             Some((r, clinic)) => Problem {
                 kind: Kind::NoOpenSlots,
                 message: format!(
-                    "no open slot for {service} with {name} from {}: {} (rule {})",
+                    "no {what} for {service} with {name} from {}: {} (rule {})",
                     span_text(self.from, self.to),
                     r.reason,
                     r.rule.number()
@@ -336,12 +375,85 @@ impl Ctx<'_> {
             None => Problem {
                 kind: Kind::NoOpenSlots,
                 message: format!(
-                    "no open slot for {service} with {name} from {}",
+                    "no {what} for {service} with {name} from {}",
                     span_text(self.from, self.to)
                 ),
                 fix: Fix::Availability(pid),
             },
         }
+    }
+
+    /// Why a service bookable online is not offered by video, or not with some of the
+    /// practitioners it is offered with; a practitioner whose slots are all missing is
+    /// explained among the problems already.
+    fn service_video(&self, s: ServiceIx, practitioners: &[PractitionerIx]) -> Vec<Problem> {
+        let service = self.model.service(s);
+        if !self.video_in_use || !service.book_from_portal {
+            return Vec::new();
+        }
+        let video_types = self.video_types(s);
+        if video_types.is_empty() {
+            return vec![Problem {
+                kind: Kind::NoVideo,
+                message: format!(
+                    "Video is not offered for {}: none of its schedule types allows telehealth",
+                    service.name
+                ),
+                fix: Fix::Service(self.service_id(s)),
+            }];
+        }
+        let names = type_list(self.model, &video_types);
+        let mut out = Vec::new();
+        for &p in practitioners {
+            let practitioner = self.model.practitioner(p);
+            let name = &practitioner.name;
+            if !video_types
+                .iter()
+                .any(|&t| practitioner.has_schedule_type(t))
+            {
+                out.push(Problem {
+                    kind: Kind::NoVideo,
+                    message: format!(
+                        "Video is not offered for {} with {name}: {name} has no schedule type that allows telehealth among its schedule types ({names})",
+                        service.name
+                    ),
+                    fix: Fix::Practitioner(self.practitioner_id(p)),
+                });
+            } else if self.open(s, p).0 > 0 && self.video_open(s, p) == 0 {
+                out.push(self.no_slots_of(s, p, true));
+            }
+        }
+        out
+    }
+
+    /// Why a practitioner is not offered by video, or why their video appointments have
+    /// no join link.
+    fn practitioner_video(&self, p: PractitionerIx) -> Vec<Problem> {
+        if !self.video_in_use {
+            return Vec::new();
+        }
+        let practitioner = self.model.practitioner(p);
+        let id = self.practitioner_id(p);
+        let name = &practitioner.name;
+        if telehealth_types(self.model, &practitioner.schedule_types).is_empty() {
+            return vec![Problem {
+                kind: Kind::NoVideo,
+                message: format!(
+                    "Video is not offered with {name}: {name} has no schedule type that allows telehealth"
+                ),
+                fix: Fix::Practitioner(id),
+            }];
+        }
+        if !self.org_link && !self.own_links.contains(&id) {
+            return vec![Problem {
+                kind: Kind::NoVideoLink,
+                message: format!(
+                    "{name}'s video appointments have no join link: neither {name} nor the organisation has a video link (add one on the practitioner's page or in Settings)"
+                ),
+                fix: Fix::Practitioner(id),
+            }];
+        }
+        Vec::new()
     }
 
     /// Whether the practitioner may be offered a service at all (rule 3 without the
@@ -416,9 +528,16 @@ impl Ctx<'_> {
             }
         }
         let mut open_slots = 0;
+        let mut video_slots = 0;
+        let offered: Vec<PractitionerIx> = holders
+            .iter()
+            .copied()
+            .filter(|&p| self.eligible(s, p))
+            .collect();
         if service.book_from_portal {
-            for &p in holders.iter().filter(|&&p| self.eligible(s, p)) {
+            for &p in &offered {
                 open_slots += self.open(s, p).0;
+                video_slots += self.video_open(s, p);
                 problems.extend(self.pair_problem(s, p));
             }
         }
@@ -428,7 +547,9 @@ impl Ctx<'_> {
             name: service.name.to_string(),
             book_from_portal: service.book_from_portal,
             open_slots,
+            video_slots,
             problems,
+            video: self.service_video(s, &offered),
         }
     }
 
@@ -585,14 +706,65 @@ impl Ctx<'_> {
                 problems.push(self.no_slots(offered[0], p));
             }
         }
+        let video_slots = offered.iter().map(|&s| self.video_open(s, p)).sum();
         PractitionerCheck {
             id,
             key: practitioner.id.to_string(),
             name: name.to_string(),
             open_slots: booked,
+            video_slots,
             problems,
+            video: self.practitioner_video(p),
         }
     }
+}
+
+/// The schedule types among `types` that allow telehealth.
+fn telehealth_types(model: &Model, types: &[ScheduleTypeIx]) -> Vec<ScheduleTypeIx> {
+    types
+        .iter()
+        .copied()
+        .filter(|&t| model.schedule_type(t).telehealth)
+        .collect()
+}
+
+/// `Video visit or Phone call`: the schedule types' names for a sentence.
+fn type_list(model: &Model, types: &[ScheduleTypeIx]) -> String {
+    let names: Vec<String> = types
+        .iter()
+        .map(|&t| model.schedule_type(t).name.to_string())
+        .collect();
+    or_list(&names)
+}
+
+/// Why the organisation offers no video appointments at all; empty when it does.
+fn organisation_video(model: &Model) -> Vec<Problem> {
+    let all: Vec<ScheduleTypeIx> = model.schedule_type_indices().collect();
+    let video_types = telehealth_types(model, &all);
+    if video_types.is_empty() {
+        return vec![Problem {
+            kind: Kind::NoVideo,
+            message: "Video appointments are not offered: no schedule type allows telehealth"
+                .to_owned(),
+            fix: Fix::ScheduleTypes,
+        }];
+    }
+    let assigned = model.practitioner_indices().any(|p| {
+        video_types
+            .iter()
+            .any(|&t| model.practitioner(p).has_schedule_type(t))
+    });
+    if !assigned {
+        return vec![Problem {
+            kind: Kind::NoVideo,
+            message: format!(
+                "Video appointments are not offered: no practitioner is assigned a schedule type that allows telehealth ({})",
+                type_list(model, &video_types)
+            ),
+            fix: Fix::ScheduleTypes,
+        }];
+    }
+    Vec::new()
 }
 
 /// Checks the whole setup over the coming [`HORIZON_DAYS`] days from `now`.
@@ -615,6 +787,7 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
     let restricted = restricted_patients(exec, org.id).await?;
     let dates = DateRange::new(today, to).map_err(|e| Error::invalid("to", e.to_string()))?;
     let mut open: HashMap<(ServiceIx, PractitionerIx), (usize, usize)> = HashMap::new();
+    let mut video_open: HashMap<(ServiceIx, PractitionerIx), usize> = HashMap::new();
     for service in booked.services().iter().filter(|s| s.book_from_portal) {
         let Some(s) = booked.service_ix(service.id.as_str()) else {
             continue;
@@ -626,10 +799,30 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
         }) {
             open.entry((s, slot.practitioner)).or_default().0 += 1;
         }
+        // What a patient asking for video finds (rule 8).
+        if !telehealth_types(&booked, &service.schedule_types).is_empty() {
+            for slot in booked.open_slots(&SlotQuery {
+                portal: portal.clone().with_telehealth(true),
+                dates,
+            }) {
+                *video_open.entry((s, slot.practitioner)).or_default() += 1;
+            }
+        }
         for slot in free.open_slots(&SlotQuery { portal, dates }) {
             open.entry((s, slot.practitioner)).or_default().1 += 1;
         }
     }
+    let own_links: HashSet<i64> = rows!(
+        exec.reborrow(),
+        fetch_all,
+        (i64,),
+        "SELECT id FROM practitioners WHERE org_id = $1 AND video_link <> ''",
+        org.id
+    )?
+    .into_iter()
+    .map(|(id,)| id)
+    .collect();
+    let video = organisation_video(&booked);
     let ctx = Ctx {
         model: &booked,
         ids: &ids,
@@ -637,6 +830,10 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
         to,
         now,
         open,
+        video_open,
+        video_in_use: video.is_empty(),
+        own_links,
+        org_link: !org.video_link.trim().is_empty(),
     };
     let mut services: Vec<ServiceCheck> = booked
         .services()
@@ -655,5 +852,6 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
         to,
         services,
         practitioners,
+        video,
     })
 }

@@ -505,7 +505,158 @@ async fn the_audit_log_is_append_only(t: &TestDb) {
     assert!(delete.is_err(), "audit rows cannot be deleted");
 }
 
+/// Staff book video under a schedule type that allows telehealth; elsewhere it needs an
+/// override that says why; a move keeps it; the book's choices say which services and
+/// schedule types may be booked by video; the entry's link is the practitioner's, else
+/// the organisation's.
+async fn staff_video_bookings_need_a_telehealth_schedule_type_and_a_move_keeps_them(t: &TestDb) {
+    let doc = serde_json::json!({
+        "version": 1,
+        "settings": {"slot_step_minutes": 30},
+        "clinics": [{"id": "toronto", "name": "Toronto", "timezone": "America/Toronto"}],
+        "schedule_types": [
+            {"id": "physio", "name": "Physiotherapy", "clinic": "toronto"},
+            {"id": "video", "name": "Video visit", "telehealth": true}
+        ],
+        "practitioners": [
+            {"id": "lee", "name": "Lee", "type": "physio", "home_clinic": "toronto",
+             "schedule_types": ["physio", "video"],
+             "availability": [{"start_date": "2026-01-01",
+               "blocks": [{"days": ["mon"], "start": "09:00", "end": "12:00", "schedule_type": "physio"},
+                          {"days": ["mon"], "start": "13:00", "end": "17:00", "schedule_type": "video"}]}]}
+        ],
+        "services": [
+            {"id": "visit", "name": "Visit", "duration_minutes": 30, "book_from_portal": true,
+             "schedule_types": ["physio", "video"]},
+            {"id": "massage", "name": "Massage", "duration_minutes": 30, "book_from_portal": true,
+             "schedule_types": ["physio"]}
+        ]
+    });
+    let org = crate::import(
+        &t.db,
+        "video",
+        &slot_engine::Scenario::from_json(doc.to_string().as_bytes()).unwrap(),
+    )
+    .await;
+    let mut tx = t.db.begin().await.unwrap();
+    let staff = store::staff::create(
+        &mut tx,
+        org.id,
+        &store::staff::NewStaff {
+            email: "desk@example.com",
+            name: "Front Desk",
+            role: store::staff::Role::FrontDesk,
+            practitioner_id: None,
+            password_hash: "$argon2id$not-a-real-hash",
+        },
+        0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let lee = id(&t.db, Kind::Practitioner, &org, "lee").await;
+    let physio = id(&t.db, Kind::ScheduleType, &org, "physio").await;
+    let video = id(&t.db, Kind::ScheduleType, &org, "video").await;
+    let visit = id(&t.db, Kind::Service, &org, "visit").await;
+    let massage = id(&t.db, Kind::Service, &org, "massage").await;
+
+    let mut conn = t.db.conn().await.unwrap();
+    let choices = store::book::choices(conn.exec(), org.id).await.unwrap();
+    drop(conn);
+    let service = |id| choices.service(id).unwrap().telehealth;
+    let schedule_type = |id| choices.schedule_type(id).unwrap().telehealth;
+    assert_eq!(
+        (
+            service(visit),
+            service(massage),
+            schedule_type(physio),
+            schedule_type(video)
+        ),
+        (true, false, false, true)
+    );
+
+    let now = clock("2026-03-01T00:00:00Z");
+    let booking = |service: Option<i64>, schedule_type: Option<i64>, start: &str| StaffBooking {
+        staff: staff.id,
+        practitioner: lee,
+        patient: None,
+        service,
+        schedule_type,
+        start: at(start),
+        duration_minutes: None,
+        override_reason: None,
+        telehealth: true,
+        idempotency_key: None,
+    };
+    match appointment::book_staff(
+        &t.db,
+        &org,
+        &booking(None, Some(physio), MONDAY_9),
+        &now,
+        None,
+    )
+    .await
+    {
+        Err(Error::Conflict(Conflict::NeedsOverride { reasons })) => {
+            assert_eq!(reasons, ["Physiotherapy does not allow video appointments"]);
+        }
+        other => panic!("expected an override, got {other:?}"),
+    }
+    // With a service, the video block holds it.
+    let booked = appointment::book_staff(
+        &t.db,
+        &org,
+        &booking(Some(visit), None, "2026-03-02T14:00:00-05:00"),
+        &now,
+        None,
+    )
+    .await
+    .unwrap()
+    .appointment;
+    assert!(booked.telehealth);
+    assert_eq!(booked.schedule_type_id, Some(video));
+    let entry = |id| {
+        let db = t.db.clone();
+        async move {
+            let mut conn = db.conn().await.unwrap();
+            store::book::entry(conn.exec(), org.id, id).await.unwrap()
+        }
+    };
+    let read = entry(booked.id).await;
+    assert!(read.place.telehealth);
+    assert_eq!(read.place.video_link, "");
+    assert_eq!(read.place.clinic_name, "Toronto");
+    let org = save_settings(&t.db, &org, |s| {
+        s.video_link = "https://meet.example.com/clinic".into();
+    })
+    .await;
+    assert_eq!(
+        entry(booked.id).await.place.video_link,
+        "https://meet.example.com/clinic"
+    );
+
+    let moved = appointment::reschedule(
+        &t.db,
+        &org,
+        &Move {
+            staff: staff.id,
+            appointment: booked.id,
+            start: at("2026-03-02T15:30:00-05:00"),
+            practitioner: None,
+            duration_minutes: None,
+            override_reason: None,
+        },
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(moved.telehealth);
+    assert_eq!(moved.start_ns, at("2026-03-02T15:30:00-05:00").unix_nanos());
+}
+
 both!(
+    staff_video_bookings_need_a_telehealth_schedule_type_and_a_move_keeps_them,
     a_portal_booking_takes_the_slot_and_a_second_is_refused_with_the_engines_reason,
     a_retried_request_with_the_same_idempotency_key_returns_the_first_booking,
     concurrent_retries_with_one_key_book_once,

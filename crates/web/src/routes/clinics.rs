@@ -61,6 +61,10 @@ pub(crate) struct ClinicDto {
     pub name: String,
     /// IANA timezone.
     pub timezone: String,
+    /// Street address, lines separated by `\n`; empty when none is given.
+    pub address: String,
+    /// Phone number; empty when none is given.
+    pub phone: String,
     /// Dates the clinic takes no bookings (`YYYY-MM-DD`).
     pub holidays: Vec<String>,
 }
@@ -99,13 +103,15 @@ async fn dto(state: &AppState, org: i64, c: Clinic) -> Result<ClinicDto, AppErro
         key: c.key,
         name: c.name,
         timezone: c.timezone,
+        address: c.address,
+        phone: c.phone,
         holidays: holidays.iter().map(ToString::to_string).collect(),
     })
 }
 
 /// What the audit log keeps of a clinic's fields, as saved.
 fn details(c: &Clinic) -> serde_json::Value {
-    json!({"name": c.name, "timezone": c.timezone})
+    json!({"name": c.name, "timezone": c.timezone, "address": c.address, "phone": c.phone})
 }
 
 async fn create_clinic(
@@ -348,11 +354,8 @@ struct ListPage {
     layout: Layout,
     clinics: Vec<Clinic>,
     errors: FieldErrors,
-    name: String,
-    timezone: String,
-    address: String,
-    phone: String,
-    zones: &'static [&'static str],
+    values: ClinicInput,
+    zone_groups: Vec<ZoneGroup>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -362,54 +365,115 @@ struct EditPage {
     clinic: Clinic,
     holidays: Vec<String>,
     errors: FieldErrors,
-    name: String,
-    timezone: String,
-    address: String,
-    phone: String,
-    zones: &'static [&'static str],
+    values: ClinicInput,
+    zone_groups: Vec<ZoneGroup>,
 }
 
-/// Common IANA zones offered in a list (any valid name may be typed).
-const ZONES: &[&str] = &[
-    "America/St_Johns",
-    "America/Halifax",
-    "America/Toronto",
-    "America/Winnipeg",
-    "America/Regina",
-    "America/Edmonton",
-    "America/Vancouver",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "Europe/London",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Asia/Kolkata",
-    "Asia/Kathmandu",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-    "Australia/Lord_Howe",
-    "Pacific/Auckland",
-    "UTC",
+/// A zone of the timezone select.
+#[derive(Debug, PartialEq, Eq)]
+struct ZoneOption {
+    /// The IANA name the form sends.
+    value: String,
+    /// The name within its region, as people read it (`Argentina / Buenos Aires`).
+    label: String,
+    selected: bool,
+}
+
+/// A region of the timezone select (an `optgroup`), with its zones by name.
+#[derive(Debug, PartialEq, Eq)]
+struct ZoneGroup {
+    region: &'static str,
+    zones: Vec<ZoneOption>,
+}
+
+/// The regions of the IANA database's zone names, in the select's order; names outside
+/// them (legacy aliases such as `US/Pacific`, `EST5EDT`) are not offered, though the
+/// API and an existing clinic may still hold one.
+const REGIONS: &[&str] = &[
+    "America",
+    "Europe",
+    "Asia",
+    "Australia",
+    "Pacific",
+    "Africa",
+    "Atlantic",
+    "Indian",
+    "Antarctica",
+    "Arctic",
 ];
+
+/// Every IANA zone of [`REGIONS`], grouped by region, with `selected` (trimmed) chosen;
+/// `UTC`, and `selected` when it is no zone of those regions, in a last group "Other",
+/// so that the current value is always an option and stays selected.
+fn zone_groups(selected: &str) -> Vec<ZoneGroup> {
+    let selected = selected.trim();
+    let mut groups: Vec<ZoneGroup> = REGIONS
+        .iter()
+        .map(|&region| ZoneGroup {
+            region,
+            zones: Vec::new(),
+        })
+        .collect();
+    let mut found = false;
+    for tz in chrono_tz::TZ_VARIANTS {
+        let name = tz.name();
+        let Some((region, place)) = name.split_once('/') else {
+            continue;
+        };
+        if let Some(group) = groups.iter_mut().find(|g| g.region == region) {
+            found |= name == selected;
+            group.zones.push(ZoneOption {
+                value: name.to_owned(),
+                label: place.replace('_', " ").replace('/', " / "),
+                selected: name == selected,
+            });
+        }
+    }
+    for group in &mut groups {
+        group.zones.sort_by(|a, b| a.label.cmp(&b.label));
+    }
+    let mut other = vec![ZoneOption {
+        value: "UTC".to_owned(),
+        label: "UTC".to_owned(),
+        selected: selected == "UTC",
+    }];
+    if !found && !selected.is_empty() && selected != "UTC" {
+        other.push(ZoneOption {
+            value: selected.to_owned(),
+            label: selected.to_owned(),
+            selected: true,
+        });
+    }
+    groups.push(ZoneGroup {
+        region: "Other",
+        zones: other,
+    });
+    groups
+}
 
 async fn list_view(
     state: &AppState,
     staff: &Staff,
     errors: FieldErrors,
-    values: ClinicInput,
+    values: Option<ClinicInput>,
 ) -> Result<ListPage, PageError> {
     let mut conn = state.db.conn().await?;
+    let clinics = clinic::all(conn.exec(), staff.org.id).await?;
+    // A new clinic starts in the zone of the first one: a group's clinics mostly share one.
+    let values = values.unwrap_or_else(|| ClinicInput {
+        name: String::new(),
+        timezone: clinics
+            .first()
+            .map_or_else(|| "America/Toronto".to_owned(), |c| c.timezone.clone()),
+        address: String::new(),
+        phone: String::new(),
+    });
     Ok(ListPage {
         layout: Layout::staff(staff, "Clinics", "setup").await?,
-        clinics: clinic::all(conn.exec(), staff.org.id).await?,
+        clinics,
         errors,
-        name: values.name,
-        timezone: values.timezone,
-        address: values.address,
-        phone: values.phone,
-        zones: ZONES,
+        zone_groups: zone_groups(&values.timezone),
+        values,
     })
 }
 
@@ -418,16 +482,7 @@ async fn list_page(
     StaffPage(staff): StaffPage,
 ) -> Result<ListPage, PageError> {
     staff.admin()?;
-    list_view(
-        &state,
-        &staff,
-        FieldErrors::new(),
-        ClinicInput {
-            timezone: "America/Toronto".into(),
-            ..ClinicInput::default()
-        },
-    )
-    .await
+    list_view(&state, &staff, FieldErrors::new(), None).await
 }
 
 async fn create_page(
@@ -444,7 +499,7 @@ async fn create_page(
     };
     let result = create_clinic(&state, &staff, &input).await;
     saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
-        list_view(&state, &staff, errors, input).await
+        list_view(&state, &staff, errors, Some(input)).await
     })
     .await
 }
@@ -480,11 +535,8 @@ async fn edit_view(
         clinic: c,
         holidays: holidays.iter().map(ToString::to_string).collect(),
         errors,
-        name: values.name,
-        timezone: values.timezone,
-        address: values.address,
-        phone: values.phone,
-        zones: ZONES,
+        zone_groups: zone_groups(&values.timezone),
+        values,
     })
 }
 
@@ -553,4 +605,79 @@ async fn remove_holiday_page(
     staff.admin()?;
     remove_clinic_holiday(&state, &staff, id, &day).await?;
     Ok(Redirect::to(&clinic_path(&staff, id)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group<'g>(groups: &'g [ZoneGroup], region: &str) -> &'g ZoneGroup {
+        groups.iter().find(|g| g.region == region).unwrap()
+    }
+
+    #[test]
+    fn the_timezone_select_groups_every_zone_by_region_with_the_current_one_chosen() {
+        let groups = zone_groups(" America/Vancouver ");
+        let regions: Vec<&str> = groups.iter().map(|g| g.region).collect();
+        assert_eq!(&regions[..3], ["America", "Europe", "Asia"]);
+        assert_eq!(regions.last(), Some(&"Other"));
+        let chosen: Vec<&str> = groups
+            .iter()
+            .flat_map(|g| &g.zones)
+            .filter(|z| z.selected)
+            .map(|z| z.value.as_str())
+            .collect();
+        assert_eq!(chosen, ["America/Vancouver"]);
+        let america = group(&groups, "America");
+        let labels: Vec<&str> = america.zones.iter().map(|z| z.label.as_str()).collect();
+        assert!(labels.windows(2).all(|w| w[0] <= w[1]), "sorted by name");
+        let buenos_aires = america
+            .zones
+            .iter()
+            .find(|z| z.value == "America/Argentina/Buenos_Aires")
+            .unwrap();
+        assert_eq!(buenos_aires.label, "Argentina / Buenos Aires");
+        assert!(
+            group(&groups, "Asia")
+                .zones
+                .iter()
+                .any(|z| z.value == "Asia/Kathmandu")
+        );
+        assert!(
+            group(&groups, "Australia")
+                .zones
+                .iter()
+                .any(|z| z.value == "Australia/Lord_Howe")
+        );
+        // Every offered value is a zone the store accepts.
+        for z in groups.iter().flat_map(|g| &g.zones) {
+            assert!(z.value.parse::<chrono_tz::Tz>().is_ok(), "{}", z.value);
+        }
+        // Legacy aliases are not offered.
+        assert!(
+            groups
+                .iter()
+                .flat_map(|g| &g.zones)
+                .all(|z| z.value != "US/Pacific")
+        );
+    }
+
+    #[test]
+    fn a_current_value_outside_the_regions_stays_an_option_and_chosen() {
+        let other = |selected: &str| -> Vec<(String, bool)> {
+            let groups = zone_groups(selected);
+            group(&groups, "Other")
+                .zones
+                .iter()
+                .map(|z| (z.value.clone(), z.selected))
+                .collect()
+        };
+        assert_eq!(other("UTC"), [("UTC".to_owned(), true)]);
+        assert_eq!(
+            other("US/Pacific"),
+            [("UTC".to_owned(), false), ("US/Pacific".to_owned(), true)]
+        );
+        assert_eq!(other("America/Toronto"), [("UTC".to_owned(), false)]);
+        assert_eq!(other(""), [("UTC".to_owned(), false)]);
+    }
 }

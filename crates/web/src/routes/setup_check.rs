@@ -1,7 +1,7 @@
 //! The setup check ("why can't my patients book X?"): what keeps each service and
 //! practitioner from the portal, each with a link to the page that fixes it; and "why
-//! is this time not offered?", answered by the engine's check with the rule and reason.
-//! The page and the API.
+//! is this time not offered?", answered by the engine's check with the rule and reason;
+//! and why video appointments are not offered where they are not. The page and the API.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -53,6 +53,10 @@ fn fix_link(slug: &str, fix: Fix) -> (String, &'static str) {
         Fix::Patient(id) => (format!("/o/{slug}/admin/patients/{id}"), "Open the patient"),
         Fix::Patients => (format!("/o/{slug}/admin/patients"), "Open the patients"),
         Fix::Settings => (format!("/o/{slug}/admin/settings"), "Edit the settings"),
+        Fix::ScheduleTypes => (
+            format!("/o/{slug}/admin/schedule-types"),
+            "Open the schedule types",
+        ),
     }
 }
 
@@ -61,13 +65,14 @@ fn fix_link(slug: &str, fix: Fix) -> (String, &'static str) {
 pub(crate) struct ProblemDto {
     /// `not_bookable_online`, `no_schedule_types`, `no_practitioner`, `type_mismatch`,
     /// `inactive`, `not_bookable_in_portal`, `no_record`, `no_blocks`, `overlay_empty`,
-    /// `holiday`, `fully_booked`, `hidden_from_patients`, `no_online_service` or
-    /// `no_open_slots`.
+    /// `holiday`, `fully_booked`, `hidden_from_patients`, `no_online_service`,
+    /// `no_open_slots`; among the video notes also `no_video` (no schedule type that
+    /// allows telehealth) and `no_video_link` (video offered without a join link).
     pub kind: String,
     /// What keeps it from the portal, in words.
     pub message: String,
     /// The page that fixes it: `service`, `practitioner`, `availability`, `clinic`,
-    /// `patient`, `patients` or `settings`.
+    /// `patient`, `patients`, `settings` or `schedule_types`.
     pub fix_page: String,
     /// The id of what that page edits, when it edits one thing.
     pub fix_id: Option<i64>,
@@ -106,8 +111,13 @@ pub(crate) struct ServiceCheckDto {
     pub book_from_portal: bool,
     /// Open slots in the coming weeks.
     pub open_slots: usize,
+    /// Of those, the open video slots (what a patient asking for video finds).
+    pub video_slots: usize,
     /// What keeps it (or some of its practitioners) from the portal; empty when nothing.
     pub problems: Vec<ProblemDto>,
+    /// Why it is not offered by video, or not with some practitioners; empty when it is,
+    /// and when the organisation offers no video at all (the report's `video` says so).
+    pub video: Vec<ProblemDto>,
 }
 
 /// A practitioner's check.
@@ -119,8 +129,13 @@ pub(crate) struct PractitionerCheckDto {
     pub name: String,
     /// Open slots in the coming weeks, all their online services together.
     pub open_slots: usize,
+    /// Of those, the open video slots.
+    pub video_slots: usize,
     /// What keeps them from the portal; empty when nothing.
     pub problems: Vec<ProblemDto>,
+    /// Why they are not offered by video, or why their video appointments have no join
+    /// link; empty when nothing, and when the organisation offers no video at all.
+    pub video: Vec<ProblemDto>,
 }
 
 /// The setup check.
@@ -134,6 +149,8 @@ pub(crate) struct ReportDto {
     pub services: Vec<ServiceCheckDto>,
     /// Every practitioner, by name.
     pub practitioners: Vec<PractitionerCheckDto>,
+    /// Why the organisation offers no video appointments at all; empty when it does.
+    pub video: Vec<ProblemDto>,
 }
 
 fn report_dto(slug: &str, r: Report) -> ReportDto {
@@ -148,7 +165,9 @@ fn report_dto(slug: &str, r: Report) -> ReportDto {
                 name: s.name.clone(),
                 book_from_portal: s.book_from_portal,
                 open_slots: s.open_slots,
+                video_slots: s.video_slots,
                 problems: s.problems.iter().map(|p| problem_dto(slug, p)).collect(),
+                video: s.video.iter().map(|p| problem_dto(slug, p)).collect(),
             })
             .collect(),
         practitioners: r
@@ -158,9 +177,12 @@ fn report_dto(slug: &str, r: Report) -> ReportDto {
                 id: p.id,
                 name: p.name.clone(),
                 open_slots: p.open_slots,
+                video_slots: p.video_slots,
                 problems: p.problems.iter().map(|x| problem_dto(slug, x)).collect(),
+                video: p.video.iter().map(|x| problem_dto(slug, x)).collect(),
             })
             .collect(),
+        video: r.video.iter().map(|p| problem_dto(slug, p)).collect(),
     }
 }
 
@@ -281,6 +303,8 @@ struct Section {
     name: String,
     summary: String,
     problems: Vec<ProblemLine>,
+    /// Why it is not offered by video (or has no join link).
+    video: Vec<ProblemLine>,
 }
 
 /// An option of a select.
@@ -299,6 +323,8 @@ struct Page {
     to: String,
     services: Vec<Section>,
     practitioners: Vec<Section>,
+    /// Why the organisation offers no video at all.
+    video: Vec<ProblemLine>,
     service_choices: Vec<Choice>,
     practitioner_choices: Vec<Choice>,
     date: String,
@@ -315,21 +341,41 @@ struct ExplainParams {
     time: Option<String>,
 }
 
-fn section(slug: &str, name: &str, summary: String, problems: &[Problem]) -> Section {
+fn lines(slug: &str, problems: &[Problem]) -> Vec<ProblemLine> {
+    problems
+        .iter()
+        .map(|p| {
+            let (url, label) = fix_link(slug, p.fix);
+            ProblemLine {
+                message: p.message.clone(),
+                url,
+                label,
+            }
+        })
+        .collect()
+}
+
+fn section(
+    slug: &str,
+    name: &str,
+    summary: String,
+    problems: &[Problem],
+    video: &[Problem],
+) -> Section {
     Section {
         name: name.to_owned(),
         summary,
-        problems: problems
-            .iter()
-            .map(|p| {
-                let (url, label) = fix_link(slug, p.fix);
-                ProblemLine {
-                    message: p.message.clone(),
-                    url,
-                    label,
-                }
-            })
-            .collect(),
+        problems: lines(slug, problems),
+        video: lines(slug, video),
+    }
+}
+
+/// ` (3 by video)`, when the organisation offers video at all.
+fn video_text(offered: bool, n: usize) -> String {
+    if offered {
+        format!(" ({n} by video)")
+    } else {
+        String::new()
     }
 }
 
@@ -405,16 +451,21 @@ async fn page(
             }
         }
     }
+    let video_offered = r.video.is_empty();
     let services = r
         .services
         .iter()
         .map(|s| {
             let summary = if s.book_from_portal {
-                format!("{} in the coming weeks", slots_text(s.open_slots))
+                format!(
+                    "{}{} in the coming weeks",
+                    slots_text(s.open_slots),
+                    video_text(video_offered, s.video_slots)
+                )
             } else {
                 "not bookable online".to_owned()
             };
-            section(&slug, &s.name, summary, &s.problems)
+            section(&slug, &s.name, summary, &s.problems, &s.video)
         })
         .collect();
     let practitioners = r
@@ -424,11 +475,17 @@ async fn page(
             section(
                 &slug,
                 &p.name,
-                format!("{} in the coming weeks", slots_text(p.open_slots)),
+                format!(
+                    "{}{} in the coming weeks",
+                    slots_text(p.open_slots),
+                    video_text(video_offered, p.video_slots)
+                ),
                 &p.problems,
+                &p.video,
             )
         })
         .collect();
+    let video = lines(&slug, &r.video);
     let options = |items: Vec<(i64, String)>, selected: &str| -> Vec<Choice> {
         items
             .into_iter()
@@ -445,6 +502,7 @@ async fn page(
         to: r.to.to_string(),
         services,
         practitioners,
+        video,
         service_choices: options(
             choices
                 .services

@@ -480,6 +480,7 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ("auto_accept_portal_bookings", "a flag"),
     ("allow_conflicts", "a flag"),
     ("captcha", "the CAPTCHA's solution"),
+    ("telehealth", "in person (`0`) or by video (`1`)"),
 ];
 
 /// The form fields the page handlers read by name (`form.get("…")`, `form.all("…")`,

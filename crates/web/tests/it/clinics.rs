@@ -216,7 +216,139 @@ async fn another_organisations_clinic_is_not_found(backend: Backend) {
     app.stop().await;
 }
 
+async fn clinics_have_an_address_a_phone_and_a_zone_chosen_from_a_list(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.org("acme").await;
+    let client = app.signed_in(&org, Role::Admin).await;
+    // The new clinic form: the zone is chosen from the IANA zones, grouped by region.
+    let list = client.get("/o/acme/admin/clinics").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.contains("<select id=\"timezone\" name=\"timezone\" required"));
+    assert!(list.contains("<optgroup label=\"America\">"));
+    assert!(list.contains("<optgroup label=\"Europe\">"));
+    assert!(list.contains("<option value=\"America/Toronto\" selected>Toronto</option>"));
+    assert!(list.contains("<option value=\"Asia/Kathmandu\">Kathmandu</option>"));
+    assert!(!list.contains("list=\"zones\""), "no typed field");
+    assert!(list.contains("<textarea id=\"address\" name=\"address\""));
+    assert!(list.contains("<input id=\"phone\" name=\"phone\" type=\"tel\""));
+
+    let created = client
+        .post_form(
+            "/o/acme/admin/clinics",
+            &[
+                ("name", "Kitsilano"),
+                ("timezone", "America/Vancouver"),
+                (
+                    "address",
+                    " 2400 West 4th Avenue \r\n\r\n Vancouver BC V6K 1P2 ",
+                ),
+                ("phone", "+1 (604) 555-0199"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let edit = client.get(&created.location()).await;
+    assert!(edit.contains("<option value=\"America/Vancouver\" selected>Vancouver</option>"));
+    assert!(
+        edit.contains(">2400 West 4th Avenue\nVancouver BC V6K 1P2</textarea>"),
+        "{}",
+        edit.body
+    );
+    assert!(edit.contains("value=\"+1 (604) 555-0199\""));
+    let list = client.get("/o/acme/admin/clinics").await;
+    assert!(
+        list.contains(
+            "<td>2400 West 4th Avenue<br>Vancouver BC V6K 1P2</td><td>+1 (604) 555-0199</td>"
+        ),
+        "{}",
+        list.body
+    );
+    // A new clinic starts in the first clinic's zone.
+    assert!(list.contains("<option value=\"America/Vancouver\" selected>Vancouver</option>"));
+
+    // The API returns them; bad input names the field and changes nothing.
+    let clinics = client
+        .api(Method::GET, "/api/v1/orgs/acme/clinics", None)
+        .await
+        .json();
+    assert_eq!(
+        clinics[0]["address"],
+        "2400 West 4th Avenue\nVancouver BC V6K 1P2"
+    );
+    assert_eq!(clinics[0]["phone"], "+1 (604) 555-0199");
+    let id = clinics[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/orgs/acme/clinics/{id}");
+    for (body, field) in [
+        (
+            json!({"name": "Kitsilano", "timezone": "America/Vancouver", "phone": "call us"}),
+            "phone",
+        ),
+        (
+            json!({"name": "Kitsilano", "timezone": "America/Vancouver", "address": "x".repeat(301)}),
+            "address",
+        ),
+        (
+            json!({"name": "Kitsilano", "timezone": "Vancouver"}),
+            "timezone",
+        ),
+        (
+            json!({"name": "Kitsilano", "timezone": "America/Vancouver", "phone": 6045550199_i64}),
+            "phone",
+        ),
+    ] {
+        let bad = client.api(Method::PUT, &path, Some(body)).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert_eq!(bad.json()["error"]["field"], field);
+    }
+    let page = client
+        .post_form(
+            &format!("/o/acme/admin/clinics/{id}"),
+            &[
+                ("name", "Kitsilano"),
+                ("timezone", "America/Vancouver"),
+                ("phone", "call us"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"phone-error\""));
+    assert!(
+        page.contains("value=\"call us\""),
+        "the form keeps what was typed"
+    );
+    let unchanged = client.api(Method::GET, &path, None).await.json();
+    assert_eq!(unchanged["phone"], "+1 (604) 555-0199");
+    assert_eq!(
+        unchanged["address"],
+        "2400 West 4th Avenue\nVancouver BC V6K 1P2"
+    );
+    // The API still takes the zone by name; a zone outside the regions stays chosen.
+    let saved = client
+        .api(
+            Method::PUT,
+            &path,
+            Some(
+                json!({"name": "Kitsilano", "timezone": "US/Pacific", "address": "", "phone": ""}),
+            ),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.json()["address"], "");
+    let edit = client.get(&format!("/o/acme/admin/clinics/{id}")).await;
+    assert!(edit.contains("<optgroup label=\"Other\"><option value=\"UTC\">UTC</option><option value=\"US/Pacific\" selected>US/Pacific</option></optgroup>"), "{}", edit.body);
+    // The audit log keeps the address and phone.
+    let mut conn = app.db.conn().await.unwrap();
+    let entries = store::audit::recent(conn.exec(), org.id, Some(("clinic", id)), 10)
+        .await
+        .unwrap();
+    let created: serde_json::Value =
+        serde_json::from_str(&entries.last().unwrap().details).unwrap();
+    assert_eq!(created["phone"], "+1 (604) 555-0199");
+    app.stop().await;
+}
+
 both!(
+    clinics_have_an_address_a_phone_and_a_zone_chosen_from_a_list,
     admins_create_and_edit_clinics_through_the_pages,
     the_api_creates_updates_and_deletes_with_field_errors,
     a_clinic_in_use_cannot_be_deleted_and_stays,

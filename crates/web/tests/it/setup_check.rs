@@ -389,7 +389,207 @@ async fn why_not_offered_names_the_engines_rule(backend: Backend) {
     app.stop().await;
 }
 
+/// The video notes of the named service or practitioner (`list`), or of the whole
+/// organisation (`name` empty): `(kind, message, fix_url)`.
+fn video_notes(report: &Value, list: &str, name: &str) -> Vec<(String, String, String)> {
+    let notes = if name.is_empty() {
+        &report["video"]
+    } else {
+        &report[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in {list}"))["video"]
+    };
+    notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_owned(),
+                p["message"].as_str().unwrap().to_owned(),
+                p["fix_url"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// One note.
+fn note(kind: &str, message: &str, fix_url: String) -> (String, String, String) {
+    (kind.to_owned(), message.to_owned(), fix_url)
+}
+
+async fn the_setup_check_explains_why_video_is_not_offered(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Two zones; Christine works by video in the afternoons, but only her mornings are
+    // online; Marco has no video schedule type; a check-up may be booked under either.
+    let setup = scenario(
+        serde_json::to_string(&crate::book_zones::two_zones())
+            .unwrap()
+            .as_bytes(),
+        |s| {
+            s["practitioners"][0]["availability"][0]["portal_blocks"] = json!([
+                {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "end": "12:00"}]);
+            s["services"].as_array_mut().unwrap().push(json!(
+                {"id": "check", "name": "Check-up", "duration_minutes": 30, "book_from_portal": true,
+                 "schedule_types": ["physio", "physio-van", "video"]}));
+        },
+    );
+    let org = app.import("acme", &setup).await;
+    let client = app.signed_in(&org, Role::Admin).await;
+    let christine = id(&app, &org, Kind::Practitioner, "christine").await;
+    let marco = id(&app, &org, Kind::Practitioner, "marco").await;
+    let visit = id(&app, &org, Kind::Service, "visit").await;
+    let report = client
+        .api(Method::GET, "/api/v1/orgs/acme/setup-check", None)
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let report = report.json();
+    // The organisation offers video: no note of its own.
+    assert_eq!(video_notes(&report, "", ""), []);
+    assert_eq!(
+        video_notes(&report, "services", "Physio visit"),
+        [note(
+            "no_video",
+            "Video is not offered for Physio visit: none of its schedule types allows telehealth",
+            format!("/o/acme/admin/services/{visit}"),
+        )]
+    );
+    let check = video_notes(&report, "services", "Check-up");
+    assert_eq!(check.len(), 2, "{check:?}");
+    // Christine is offered for it in the mornings, but no video slot is online.
+    assert_eq!(
+        check[0],
+        note(
+            "no_open_slots",
+            "no open video slot for Check-up with Christine Roy from 2026-03-01 to 2026-03-28: 13:00–13:30 is outside Customize Portal Availability on Mondays (rule 7)",
+            format!("/o/acme/admin/practitioners/{christine}/availability"),
+        )
+    );
+    assert_eq!(
+        check[1],
+        note(
+            "no_video",
+            "Video is not offered for Check-up with Marco Silva: Marco Silva has no schedule type that allows telehealth among its schedule types (Video visit)",
+            format!("/o/acme/admin/practitioners/{marco}"),
+        )
+    );
+    let services = report["services"].as_array().unwrap();
+    let of = |name: &str| services.iter().find(|s| s["name"] == name).unwrap();
+    assert!(of("Check-up")["open_slots"].as_u64().unwrap() > 0);
+    assert_eq!(of("Check-up")["video_slots"], 0);
+    assert_eq!(
+        video_notes(&report, "practitioners", "Marco Silva"),
+        [note(
+            "no_video",
+            "Video is not offered with Marco Silva: Marco Silva has no schedule type that allows telehealth",
+            format!("/o/acme/admin/practitioners/{marco}"),
+        )]
+    );
+    // Video schedule types, but no link to send patients.
+    assert_eq!(
+        video_notes(&report, "practitioners", "Christine Roy"),
+        [note(
+            "no_video_link",
+            "Christine Roy's video appointments have no join link: neither Christine Roy nor the organisation has a video link (add one on the practitioner's page or in Settings)",
+            format!("/o/acme/admin/practitioners/{christine}"),
+        )]
+    );
+    let page = client.get("/o/acme/admin/setup-check").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.contains("<p class=\"video-heading\">Video appointments:</p>"));
+    assert!(
+        page.contains("Christine Roy&#39;s video appointments have no join link")
+            || page.contains("Christine Roy&#x27;s video appointments have no join link"),
+        "{}",
+        page.body
+    );
+    assert!(page.contains("(0 by video) in the coming weeks"));
+
+    // With the organisation's link, Christine's note goes.
+    let mut tx = app.db.begin().await.unwrap();
+    let mut settings = org.settings();
+    settings.video_link = "https://meet.example.com/acme".to_owned();
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let report = client
+        .api(Method::GET, "/api/v1/orgs/acme/setup-check", None)
+        .await
+        .json();
+    assert_eq!(video_notes(&report, "practitioners", "Christine Roy"), []);
+    let video_visit = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Video check-in")
+        .unwrap()
+        .clone();
+    assert_eq!(video_visit["video"], json!([]));
+    app.stop().await;
+}
+
+async fn without_a_telehealth_schedule_type_the_organisation_offers_no_video(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("acme", &crate::book::basic()).await;
+    let client = app.signed_in(&org, Role::FrontDesk).await;
+    let report = client
+        .api(Method::GET, "/api/v1/orgs/acme/setup-check", None)
+        .await
+        .json();
+    assert_eq!(
+        video_notes(&report, "", ""),
+        [note(
+            "no_video",
+            "Video appointments are not offered: no schedule type allows telehealth",
+            "/o/acme/admin/schedule-types".to_owned(),
+        )]
+    );
+    // Said once, not again for every service and practitioner.
+    for list in ["services", "practitioners"] {
+        for x in report[list].as_array().unwrap() {
+            assert_eq!(x["video"], json!([]), "{x}");
+        }
+    }
+    let page = client.get("/o/acme/admin/setup-check").await;
+    assert!(page.contains("<h2>Video appointments</h2>"));
+    assert!(!page.contains("by video)"));
+
+    // A telehealth schedule type nobody is assigned.
+    let app2 = TestApp::spawn(backend).await;
+    let setup = scenario(
+        serde_json::to_string(&crate::book::basic())
+            .unwrap()
+            .as_bytes(),
+        |s| {
+            s["schedule_types"].as_array_mut().unwrap().push(json!(
+                {"id": "phone", "name": "Phone", "telehealth": true}));
+        },
+    );
+    let org2 = app2.import("acme", &setup).await;
+    let client2 = app2.signed_in(&org2, Role::FrontDesk).await;
+    let report = client2
+        .api(Method::GET, "/api/v1/orgs/acme/setup-check", None)
+        .await
+        .json();
+    assert_eq!(
+        video_notes(&report, "", ""),
+        [note(
+            "no_video",
+            "Video appointments are not offered: no practitioner is assigned a schedule type that allows telehealth (Phone)",
+            "/o/acme/admin/schedule-types".to_owned(),
+        )]
+    );
+    app2.stop().await;
+    app.stop().await;
+}
+
 both!(
+    the_setup_check_explains_why_video_is_not_offered,
+    without_a_telehealth_schedule_type_the_organisation_offers_no_video,
     the_setup_check_names_what_keeps_each_service_and_practitioner_from_the_portal,
     why_not_offered_names_the_engines_rule,
 );

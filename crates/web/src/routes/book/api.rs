@@ -19,8 +19,8 @@ use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
 
 use super::{
-    book_counted, cancel_telling_patient, entry_of, move_telling_patient, own_practitioner,
-    parse_id, view_clinic,
+    axis, book_counted, cancel_telling_patient, entry_of, move_telling_patient, own_practitioner,
+    parse_id,
 };
 
 /// A staff booking.
@@ -48,9 +48,14 @@ pub(crate) struct CreateBody {
     /// who.
     #[serde(default)]
     pub override_reason: Option<String>,
+    /// A video appointment (default `false`: in person). The schedule type holding it
+    /// must allow telehealth, or the answer is 409 with that reason among
+    /// `details.needs_override`.
+    #[serde(default)]
+    pub telehealth: bool,
 }
 
-/// Where to move an appointment.
+/// Where to move an appointment; it stays in person or by video as it was.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MoveBody {
@@ -74,6 +79,7 @@ pub(super) struct ListParams {
     to: Option<String>,
     practitioner: Option<String>,
     clinic: Option<String>,
+    zone: Option<String>,
     include_cancelled: Option<String>,
 }
 
@@ -98,6 +104,7 @@ const MAX_LIST_DAYS: i64 = 92;
            ("to" = Option<String>, Query, description = "Last date, inclusive, or an instant, exclusive; default `from`'s date"),
            ("practitioner" = Option<i64>, Query, description = "Only this practitioner's"),
            ("clinic" = Option<i64>, Query, description = "Only this clinic's; dates are read in its timezone"),
+           ("zone" = Option<String>, Query, description = "Without `clinic`: the timezone dates are read in, one of the organisation's clinics' (default the practitioner's home clinic's, else the first clinic's)"),
            ("include_cancelled" = Option<bool>, Query, description = "Cancelled ones too")),
     responses((status = 200, body = [AppointmentDto]), (status = 401, description = "Not signed in"),
               (status = 403, description = "A practitioner asking for someone else's schedule"),
@@ -119,7 +126,7 @@ pub(super) async fn list(
     }
     let mut conn = state.db.conn().await?;
     let choices = book::choices(conn.exec(), staff.org.id).await?;
-    let tz = view_clinic(&choices, clinic, practitioner).map_or(chrono_tz::UTC, |c| c.zone());
+    let tz = axis(&choices, clinic, practitioner, q.zone.as_deref())?.tz;
     let from_text = q.from.unwrap_or_else(|| today(&state, tz).to_string());
     let from_ns = range_end("from", &from_text, tz, false)?;
     let to_ns = match q.to.as_deref() {
@@ -207,7 +214,7 @@ pub(super) async fn create(
         start: parse_instant("start", &body.start)?,
         duration_minutes: body.duration_minutes,
         override_reason: body.override_reason,
-        telehealth: false,
+        telehealth: body.telehealth,
         idempotency_key,
     };
     let booked = book_counted(&state, &staff.org, &booking).await?;

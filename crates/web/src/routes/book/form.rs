@@ -42,6 +42,8 @@ struct BookingValues {
     duration_minutes: String,
     duration_default: String,
     clinic: String,
+    /// `1` for a video appointment; `0` or empty for in person.
+    telehealth: String,
     override_checked: bool,
     override_reason: String,
     idempotency_key: String,
@@ -60,10 +62,30 @@ impl BookingValues {
             duration_minutes: form.get("duration_minutes"),
             duration_default: form.get("duration_default"),
             clinic: form.get("clinic"),
+            telehealth: form.get("telehealth"),
             override_checked: form.checked("override"),
             override_reason: form.get("override_reason"),
             idempotency_key: form.get("idempotency_key"),
         }
+    }
+}
+
+impl BookingValues {
+    /// Whether the form asks for a video appointment.
+    fn video(&self) -> bool {
+        self.telehealth == "1"
+    }
+}
+
+/// Whether the service (else the schedule type) chosen may be booked by video: `None`
+/// when neither is chosen, or the choice is not one of the organisation's.
+fn chosen_allows_video(choices: &Choices, values: &BookingValues) -> Option<bool> {
+    let id = |v: &str| v.parse::<i64>().ok();
+    match id(&values.service) {
+        Some(s) => choices.service(s).map(|s| s.telehealth),
+        None => id(&values.schedule_type)
+            .and_then(|t| choices.schedule_type(t))
+            .map(|t| t.telehealth),
     }
 }
 
@@ -127,8 +149,19 @@ pub(super) struct BookingForm {
     schedule_types: Vec<Choice>,
     searched: bool,
     timezone: String,
+    /// Whether the form offers "In person / Video": unless the service or schedule type
+    /// chosen allows no video (the page has no script to follow a changed choice, so
+    /// without a choice it is always offered, and the store explains a refusal).
+    offer_video: bool,
+    /// What the choice means for the service or schedule type chosen.
+    video_hint: String,
     errors: FieldErrors,
     reasons: Vec<String>,
+}
+
+/// What a service's or schedule type's option says when it may be booked by video.
+fn video_label(telehealth: bool) -> &'static str {
+    if telehealth { ", video possible" } else { "" }
 }
 
 pub(super) fn options(items: impl Iterator<Item = (i64, String)>, selected: &str) -> Vec<Choice> {
@@ -176,6 +209,14 @@ async fn booking_form(
         || "UTC".to_owned(),
         |c| format!("{} ({})", c.name, c.timezone),
     );
+    let allows = chosen_allows_video(choices, &values);
+    let offer_video = allows != Some(false) || values.video() || errors.has("telehealth");
+    let video_hint = match allows {
+        Some(true) => "The service or schedule type chosen may be booked by video: the patient joins with the practitioner's video link, else the organisation's.",
+        Some(false) => "The service or schedule type chosen does not allow video: a video booking needs an override.",
+        None => "Video only where the service's or schedule type's schedule types allow telehealth; otherwise the booking needs an override.",
+    }
+    .to_owned();
     Ok(BookingForm {
         layout: Layout::staff(staff, "New booking", "book").await?,
         practitioners: options(
@@ -198,23 +239,37 @@ async fn booking_form(
             &values.patient,
         ),
         services: options(
-            choices
-                .services
-                .iter()
-                .map(|s| (s.id, format!("{} ({} min)", s.name, s.duration_minutes))),
+            choices.services.iter().map(|s| {
+                (
+                    s.id,
+                    format!(
+                        "{} ({} min{})",
+                        s.name,
+                        s.duration_minutes,
+                        video_label(s.telehealth)
+                    ),
+                )
+            }),
             &values.service,
         ),
         schedule_types: options(
             choices.schedule_types.iter().map(|t| {
                 (
                     t.id,
-                    format!("{} ({} min)", t.name, t.default_duration_minutes),
+                    format!(
+                        "{} ({} min{})",
+                        t.name,
+                        t.default_duration_minutes,
+                        video_label(t.telehealth)
+                    ),
                 )
             }),
             &values.schedule_type,
         ),
         searched,
         timezone,
+        offer_video,
+        video_hint,
         values,
         errors,
         reasons,
@@ -412,6 +467,14 @@ pub(super) async fn new_submit(
         errors.add("clinic", "choose one of this organisation's clinics");
         values.clinic.clear();
     }
+    let telehealth = match values.telehealth.as_str() {
+        "" | "0" => false,
+        "1" => true,
+        _ => {
+            errors.add("telehealth", "choose in person or video");
+            false
+        }
+    };
     let mut duration = form_duration(&mut errors, &values.duration_minutes);
     // A length still equal to the default shown is the default: the store takes the
     // service's (or schedule type's) current one, even if staff changed the service.
@@ -435,7 +498,7 @@ pub(super) async fn new_submit(
                 start,
                 duration_minutes: duration,
                 override_reason: form_override(&form),
-                telehealth: false,
+                telehealth,
                 idempotency_key: Some(values.idempotency_key.clone()).filter(|k| !k.is_empty()),
             };
             match book_counted(&state, &staff.org, &booking).await {

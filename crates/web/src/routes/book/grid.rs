@@ -1,4 +1,8 @@
 //! The book's grid: days, columns and rows laid out from appointments and availability.
+//!
+//! The rows are one zone's wall-clock time (the axis, `tz`): every appointment and block
+//! is placed by its instant read there, and one whose clinic is in another zone also
+//! carries its own local time, so no time on the page is read on the wrong clock.
 
 use std::collections::HashMap;
 
@@ -7,7 +11,8 @@ use chrono_tz::Tz;
 use store::Organisation;
 use store::book::{Backdrop, Choices, Entry};
 
-use crate::clinic_time::{local, time_span};
+use crate::clinic_time::{local, span_in, zone_city};
+use crate::query;
 
 /// What the book shows and how: the filters, carried by every link.
 #[derive(Clone, Debug)]
@@ -18,6 +23,8 @@ pub(super) struct View {
     pub(super) clinic: Option<i64>,
     pub(super) practitioner: Option<i64>,
     pub(super) cancelled: bool,
+    /// The axis zone staff chose, carried by every link; `None`: the default one.
+    pub(super) zone: Option<String>,
 }
 
 impl View {
@@ -38,6 +45,9 @@ impl View {
         }
         if self.cancelled {
             url.push_str("&cancelled=1");
+        }
+        if let Some(z) = &self.zone {
+            url.push_str(&format!("&zone={}", query::encode(z)));
         }
         url
     }
@@ -78,7 +88,13 @@ pub(super) struct Column {
 pub(super) struct Item {
     pub(super) link: String,
     pub(super) class: String,
+    /// Its times on the axis's clock, the row it sits in.
     pub(super) time: String,
+    /// Its own clinic's local times and zone when that is not the axis's
+    /// (`13:00–13:30 Vancouver time`); empty otherwise.
+    pub(super) local_time: String,
+    /// A video appointment (else in person).
+    pub(super) video: bool,
     pub(super) patient: String,
     pub(super) what: String,
     pub(super) clinic: String,
@@ -93,6 +109,9 @@ pub(super) struct Item {
 pub(super) struct Cell {
     pub(super) class: String,
     pub(super) title: String,
+    /// Shown in the first free row of availability at a clinic in another zone: its
+    /// own local times (`09:00–12:00 Vancouver time`).
+    pub(super) note: String,
     pub(super) rowspan: usize,
     pub(super) items: Vec<Item>,
 }
@@ -148,6 +167,29 @@ fn row_minutes(org: &Organisation) -> i64 {
     }
 }
 
+/// `13:00–13:30 Vancouver time`: a span's times on its own zone's clock, with the
+/// weekday when its date there is not `date` (the axis's date of its column).
+fn own_time(start_ns: i64, end_ns: i64, own: Tz, date: NaiveDate) -> String {
+    let start = local(start_ns, own);
+    let day = if start.date_naive() == date {
+        String::new()
+    } else {
+        format!("{} ", start.format("%a"))
+    };
+    format!(
+        "{day}{} {} time",
+        span_in(start_ns, end_ns, own),
+        zone_city(own)
+    )
+}
+
+/// How the grid reads times: the axis zone, and the date of the column.
+#[derive(Clone, Copy)]
+struct Clock {
+    tz: Tz,
+    date: NaiveDate,
+}
+
 fn item_of(
     entry: &Entry,
     class: String,
@@ -155,7 +197,9 @@ fn item_of(
     slug: &str,
     highlight: Option<i64>,
     clinics: usize,
+    clock: Clock,
 ) -> Item {
+    let own = entry.zone();
     Item {
         link: if can_open {
             format!("/o/{slug}/admin/book/appointments/{}", entry.id)
@@ -163,7 +207,13 @@ fn item_of(
             String::new()
         },
         class,
-        time: time_span(entry),
+        time: span_in(entry.start_ns, entry.end_ns, clock.tz),
+        local_time: if own == clock.tz {
+            String::new()
+        } else {
+            own_time(entry.start_ns, entry.end_ns, own, clock.date)
+        },
+        video: entry.place.telehealth,
         patient: entry
             .patient_name()
             .unwrap_or_else(|| "No patient".to_owned()),
@@ -205,6 +255,7 @@ pub(super) fn build_grid(
         .iter()
         .map(|c| (c.id, c.name.as_str()))
         .collect();
+    let clinic_zones: HashMap<i64, Tz> = choices.clinics.iter().map(|c| (c.id, c.zone())).collect();
     let dates = view.dates();
     let mut columns = Vec::new();
     let mut days = Vec::new();
@@ -262,6 +313,10 @@ pub(super) fn build_grid(
         schedule_type: i64,
         clinic: i64,
         online: bool,
+        /// Its date in its clinic's own zone, whose holidays close it.
+        own_date: NaiveDate,
+        /// Its own local times when its clinic is in another zone than the axis.
+        own_time: String,
     }
     struct Placed<'e> {
         a: i64,
@@ -279,12 +334,19 @@ pub(super) fn build_grid(
                 .filter(|b| b.practitioner_id == c.practitioner_id)
                 .filter(|b| view.clinic.is_none_or(|clinic| clinic == b.clinic_id))
                 .filter_map(|b| {
+                    let own = clinic_zones.get(&b.clinic_id).copied().unwrap_or(tz);
                     clip(b.start_ns, b.end_ns, tz, c.date).map(|(a, e)| Stretch {
                         a,
                         b: e,
                         schedule_type: b.schedule_type_id,
                         clinic: b.clinic_id,
                         online: b.online,
+                        own_date: local(b.start_ns, own).date_naive(),
+                        own_time: if own == tz {
+                            String::new()
+                        } else {
+                            own_time(b.start_ns, b.end_ns, own, c.date)
+                        },
                     })
                 })
                 .collect(),
@@ -364,17 +426,23 @@ pub(super) fn build_grid(
                 _ => groups.push((start, end, vec![entry])),
             }
         }
-        let mut holidays_here: Vec<i64> = Vec::new();
-        let date_text = c.date.to_string();
-        for s in &stretches[ci] {
-            let closed = backdrop
+        // A stretch is closed by its clinic's holiday on its own date there (an evening
+        // in Vancouver is already the next day on a Toronto axis).
+        let closed = |s: &Stretch| {
+            let date = s.own_date.to_string();
+            backdrop
                 .holidays
                 .iter()
-                .any(|h| h.clinic_id == s.clinic && h.date.to_string() == date_text);
-            if closed && !holidays_here.contains(&s.clinic) {
+                .any(|h| h.clinic_id == s.clinic && h.date.to_string() == date)
+        };
+        let mut holidays_here: Vec<i64> = Vec::new();
+        for s in &stretches[ci] {
+            if closed(s) && !holidays_here.contains(&s.clinic) {
                 holidays_here.push(s.clinic);
             }
         }
+        // The stretches of another zone whose own times a free row already shows.
+        let mut noted: Vec<usize> = Vec::new();
         for clinic in &holidays_here {
             c.notes.push(format!(
                 "{} closed (holiday)",
@@ -407,6 +475,7 @@ pub(super) fn build_grid(
                         &view.slug,
                         highlight,
                         choices.clinics.len(),
+                        Clock { tz, date: c.date },
                     );
                     listed.push(Listed {
                         date: c.date_label.clone(),
@@ -418,6 +487,7 @@ pub(super) fn build_grid(
                 cells.push(Some(Cell {
                     class: String::new(),
                     title: String::new(),
+                    note: String::new(),
                     rowspan: end - start,
                     items: cell_items,
                 }));
@@ -431,16 +501,18 @@ pub(super) fn build_grid(
             let minute = first + i64::try_from(row).unwrap_or(0) * step;
             let covering = stretches[ci]
                 .iter()
-                .find(|s| !s.online && s.a <= minute && minute < s.b);
+                .enumerate()
+                .find(|(_, s)| !s.online && s.a <= minute && minute < s.b);
             let online = stretches[ci]
                 .iter()
                 .any(|s| s.online && s.a <= minute && minute < s.b);
             let off = offs[ci].iter().any(|&(a, b)| a <= minute && minute < b);
+            let mut note = String::new();
             let (class, title) = if off {
                 ("off".to_owned(), "Time off".to_owned())
-            } else if let Some(s) = covering {
+            } else if let Some((si, s)) = covering {
                 let name = names.get(&s.schedule_type).copied().unwrap_or("");
-                if holidays_here.contains(&s.clinic) {
+                let (class, mut title) = if closed(s) {
                     (
                         format!("av av-{} holiday", s.schedule_type),
                         format!("{name} (holiday)"),
@@ -452,13 +524,26 @@ pub(super) fn build_grid(
                     )
                 } else {
                     (format!("av av-{}", s.schedule_type), name.to_owned())
+                };
+                if !s.own_time.is_empty() {
+                    title.push_str(&format!(
+                        ", {} at {}",
+                        s.own_time,
+                        clinic_names.get(&s.clinic).copied().unwrap_or("its clinic")
+                    ));
+                    if !noted.contains(&si) {
+                        noted.push(si);
+                        note = s.own_time.clone();
+                    }
                 }
+                (class, title)
             } else {
                 (String::new(), String::new())
             };
             cells.push(Some(Cell {
                 class,
                 title,
+                note,
                 rowspan: 1,
                 items: Vec::new(),
             }));
@@ -490,6 +575,7 @@ mod tests {
     use super::*;
 
     const TORONTO: Tz = chrono_tz::America::Toronto;
+    const VANCOUVER: Tz = chrono_tz::America::Vancouver;
 
     fn org(slot_step_minutes: i64) -> Organisation {
         Organisation {
@@ -511,16 +597,20 @@ mod tests {
         }
     }
 
+    fn clinic(id: i64, name: &str, timezone: &str) -> Clinic {
+        Clinic {
+            id,
+            key: format!("c{id}"),
+            name: name.to_owned(),
+            timezone: timezone.to_owned(),
+            address: String::new(),
+            phone: String::new(),
+        }
+    }
+
     fn choices() -> Choices {
         Choices {
-            clinics: vec![Clinic {
-                id: 1,
-                key: "c".to_owned(),
-                name: "Downtown".to_owned(),
-                timezone: "America/Toronto".to_owned(),
-                address: String::new(),
-                phone: String::new(),
-            }],
+            clinics: vec![clinic(1, "Downtown", "America/Toronto")],
             practitioners: vec![PractitionerChoice {
                 id: 5,
                 name: "Dr Ada".to_owned(),
@@ -535,7 +625,19 @@ mod tests {
                 default_duration_minutes: 30,
                 background_color: "#336699".to_owned(),
                 font_color: "#ffffff".to_owned(),
+                telehealth: false,
             }],
+        }
+    }
+
+    /// Downtown in Toronto and Kitsilano in Vancouver.
+    fn two_zones() -> Choices {
+        Choices {
+            clinics: vec![
+                clinic(1, "Downtown", "America/Toronto"),
+                clinic(2, "Kitsilano", "America/Vancouver"),
+            ],
+            ..choices()
         }
     }
 
@@ -547,6 +649,7 @@ mod tests {
             clinic: None,
             practitioner: None,
             cancelled: false,
+            zone: None,
         }
     }
 
@@ -594,6 +697,50 @@ mod tests {
             updated_by: "import".to_owned(),
             updated_at_ns: 0,
         }
+    }
+
+    /// An appointment of Dr Ada at Kitsilano, in Vancouver, `hh:mm` to `hh:mm` on `date`
+    /// there.
+    fn in_vancouver(id: i64, date: NaiveDate, start: (u32, u32), end: (u32, u32)) -> Entry {
+        let mut e = entry(id, (9, 0), (9, 30));
+        e.place.clinic_id = 2;
+        e.place.clinic_name = "Kitsilano".to_owned();
+        e.place.clinic_timezone = "America/Vancouver".to_owned();
+        e.start_ns = crate::clinic_time::local_ns(VANCOUVER, date, start.0 * 60 + start.1);
+        e.end_ns = crate::clinic_time::local_ns(VANCOUVER, date, end.0 * 60 + end.1);
+        e
+    }
+
+    /// The grid of `date` in the axis zone `tz` over the two clinics.
+    fn two_zone_grid(
+        tz: Tz,
+        date: NaiveDate,
+        entries: &[Entry],
+        backdrop: &Backdrop,
+    ) -> (Vec<Row>, Vec<Listed>) {
+        let (_, _, rows, listed) = build_grid(
+            &view(date),
+            &org(15),
+            &two_zones(),
+            tz,
+            &[5],
+            entries,
+            backdrop,
+            true,
+            None,
+        );
+        (rows, listed)
+    }
+
+    /// The items of the row labelled `label`.
+    fn items_at<'r>(rows: &'r [Row], label: &str) -> Vec<&'r Item> {
+        rows.iter()
+            .find(|r| r.label == label)
+            .unwrap_or_else(|| panic!("no row {label}"))
+            .cells
+            .iter()
+            .flat_map(|c| &c.items)
+            .collect()
     }
 
     fn grid(entries: &[Entry], backdrop: &Backdrop) -> (Vec<Column>, Vec<Row>, Vec<Listed>) {
@@ -691,6 +838,154 @@ mod tests {
         assert_eq!(wall_minutes(next_day, TORONTO, spring, false), 1440 + 60);
         assert_eq!(clip(three, next_day, TORONTO, spring), Some((180, 1440)));
         assert_eq!(clip(next_day, next_day + 1, TORONTO, spring), None);
+    }
+
+    #[test]
+    fn an_appointment_in_another_zone_sits_at_its_instant_and_says_its_own_time() {
+        // 13:00 in Vancouver (PST) is 16:00 in Toronto (EST); 09:00 in Toronto is 06:00
+        // in Vancouver.
+        let entries = [
+            entry(1, (9, 0), (9, 30)),
+            in_vancouver(2, day(), (13, 0), (13, 30)),
+        ];
+        let (rows, listed) = two_zone_grid(TORONTO, day(), &entries, &Backdrop::default());
+        let at_nine = items_at(&rows, "09:00");
+        assert_eq!(at_nine.len(), 1);
+        assert_eq!(
+            (at_nine[0].time.as_str(), at_nine[0].local_time.as_str()),
+            ("09:00–09:30", "")
+        );
+        assert!(items_at(&rows, "13:00").is_empty());
+        let at_four = items_at(&rows, "16:00");
+        assert_eq!(at_four.len(), 1);
+        assert_eq!(at_four[0].time, "16:00–16:30");
+        assert_eq!(at_four[0].local_time, "13:00–13:30 Vancouver time");
+        assert_eq!(at_four[0].clinic, "Kitsilano");
+        assert_eq!(listed.len(), 2);
+
+        // On a Vancouver axis the same two change places.
+        let (rows, _) = two_zone_grid(VANCOUVER, day(), &entries, &Backdrop::default());
+        let at_six = items_at(&rows, "06:00");
+        assert_eq!(
+            (at_six[0].time.as_str(), at_six[0].local_time.as_str()),
+            ("06:00–06:30", "09:00–09:30 Toronto time")
+        );
+        let at_one = items_at(&rows, "13:00");
+        assert_eq!(
+            (at_one[0].time.as_str(), at_one[0].local_time.as_str()),
+            ("13:00–13:30", "")
+        );
+    }
+
+    #[test]
+    fn an_evening_in_vancouver_is_the_next_morning_in_toronto_and_says_its_day() {
+        // Sunday 1 March, 22:00 in Vancouver: Monday 01:00 in Toronto.
+        let sunday = day() - Duration::days(1);
+        let entries = [in_vancouver(3, sunday, (22, 0), (22, 30))];
+        let (rows, _) = two_zone_grid(TORONTO, day(), &entries, &Backdrop::default());
+        let item = items_at(&rows, "01:00")[0];
+        assert_eq!(item.time, "01:00–01:30");
+        assert_eq!(item.local_time, "Sun 22:00–22:30 Vancouver time");
+    }
+
+    #[test]
+    fn on_the_spring_forward_night_toronto_and_vancouver_are_four_hours_apart() {
+        // 8 March 2026: Toronto moves to EDT at 07:00 UTC, Vancouver to PDT at 10:00
+        // UTC. 01:00 PST in Vancouver (09:00 UTC) is 05:00 EDT in Toronto: a fixed
+        // three-hour difference would put it at 04:00.
+        let spring = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        let entries = [
+            in_vancouver(4, spring, (1, 0), (1, 30)),
+            in_vancouver(5, spring, (9, 0), (9, 30)),
+        ];
+        let (rows, _) = two_zone_grid(TORONTO, spring, &entries, &Backdrop::default());
+        // The day's first row is its hour: nothing sits at 04:00.
+        assert_eq!(rows[0].label, "05:00");
+        let night = items_at(&rows, "05:00");
+        assert_eq!(
+            (night[0].time.as_str(), night[0].local_time.as_str()),
+            ("05:00–05:30", "01:00–01:30 Vancouver time")
+        );
+        // After both changed, three hours again.
+        let morning = items_at(&rows, "12:00");
+        assert_eq!(
+            (morning[0].time.as_str(), morning[0].local_time.as_str()),
+            ("12:00–12:30", "09:00–09:30 Vancouver time")
+        );
+    }
+
+    #[test]
+    fn availability_in_another_zone_sits_at_its_instant_and_says_its_own_time_once() {
+        // Kitsilano 09:00–10:00 in Vancouver: 12:00–13:00 on a Toronto axis.
+        let block = Block {
+            practitioner_id: 5,
+            clinic_id: 2,
+            schedule_type_id: 7,
+            start_ns: crate::clinic_time::local_ns(VANCOUVER, day(), 9 * 60),
+            end_ns: crate::clinic_time::local_ns(VANCOUVER, day(), 10 * 60),
+            online: false,
+        };
+        let backdrop = Backdrop {
+            blocks: vec![block],
+            ..Backdrop::default()
+        };
+        let (rows, _) = two_zone_grid(TORONTO, day(), &[], &backdrop);
+        let cells: Vec<(&str, &str, &str, &str)> = rows
+            .iter()
+            .filter(|r| !r.cells[0].class.is_empty())
+            .map(|r| {
+                let c = &r.cells[0];
+                (
+                    r.label.as_str(),
+                    c.class.as_str(),
+                    c.title.as_str(),
+                    c.note.as_str(),
+                )
+            })
+            .collect();
+        let title = "Physio, 09:00–10:00 Vancouver time at Kitsilano";
+        assert_eq!(
+            cells,
+            [
+                ("12:00", "av av-7", title, "09:00–10:00 Vancouver time"),
+                ("12:15", "av av-7", title, ""),
+                ("12:30", "av av-7", title, ""),
+                ("12:45", "av av-7", title, ""),
+            ]
+        );
+        // On the clinic's own axis nothing more is said.
+        let (rows, _) = two_zone_grid(VANCOUVER, day(), &[], &backdrop);
+        let nine = rows.iter().find(|r| r.label == "09:00").unwrap();
+        assert_eq!(
+            (nine.cells[0].title.as_str(), nine.cells[0].note.as_str()),
+            ("Physio", "")
+        );
+    }
+
+    #[test]
+    fn video_appointments_are_marked() {
+        let mut video = entry(1, (9, 0), (9, 30));
+        video.place.telehealth = true;
+        let (_, rows, _) = grid(&[video, entry(2, (10, 0), (10, 30))], &Backdrop::default());
+        let flags: Vec<(&str, bool)> = rows
+            .iter()
+            .flat_map(|r| &r.cells)
+            .flat_map(|c| &c.items)
+            .map(|i| (i.time.as_str(), i.video))
+            .collect();
+        assert_eq!(flags, [("09:00–09:30", true), ("10:00–10:30", false)]);
+    }
+
+    #[test]
+    fn links_carry_the_zone_chosen() {
+        let view = View {
+            zone: Some("Etc/GMT+5".to_owned()),
+            ..view(day())
+        };
+        assert_eq!(
+            view.link_to(true, Some(day())),
+            "/o/demo/admin/book?view=week&date=2026-03-02&zone=Etc/GMT%2B5"
+        );
     }
 
     #[test]

@@ -2,12 +2,17 @@
 //! behind the appointments, the staff booking form with its explicit override, moving
 //! and cancelling; and the appointments API.
 //!
-//! Dates and times on these pages are read in a clinic's timezone: the clinic the book
-//! is filtered by, else the practitioner's home clinic, else the organisation's first
-//! clinic. Appointments are labelled in their own clinic's local time.
+//! The day and week views have one time axis, in one zone ([`Axis`]): the clinic the
+//! book is filtered by; else, when the organisation's clinics are in several zones, the
+//! zone staff choose among theirs; else the practitioner's home clinic's, else the
+//! first clinic's. Every appointment and availability block sits at its instant read in
+//! that zone; one whose clinic is in another zone also says its own local time
+//! ("13:00–13:30 Vancouver time"). The booking and move forms read times in the
+//! clinic's zone they name.
 
 use axum::Router;
 use axum::routing::{get, post};
+use chrono_tz::Tz;
 use store::Organisation;
 use store::appointment::{Actor, Move, StaffBooking};
 use store::book::{self, Choices, Entry};
@@ -58,21 +63,83 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::move_one))
 }
 
-/// The timezone the book reads dates in: the clinic filtered by, else the
-/// practitioner's home clinic, else the first clinic.
-fn view_clinic(
+/// One zone of the organisation's clinics, and the clinics in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ClinicZone {
+    name: String,
+    clinics: Vec<String>,
+}
+
+/// The zones of the organisation's clinics, each once, in the order of the clinics (by
+/// name): the first is the first clinic's.
+fn clinic_zones(choices: &Choices) -> Vec<ClinicZone> {
+    let mut zones: Vec<ClinicZone> = Vec::new();
+    for c in &choices.clinics {
+        match zones.iter_mut().find(|z| z.name == c.timezone) {
+            Some(z) => z.clinics.push(c.name.clone()),
+            None => zones.push(ClinicZone {
+                name: c.timezone.clone(),
+                clinics: vec![c.name.clone()],
+            }),
+        }
+    }
+    zones
+}
+
+/// The book's time axis: the zone its rows, dates and "today" are read in.
+#[derive(Clone, Debug, PartialEq)]
+struct Axis {
+    tz: Tz,
+    /// The zone's name, as staff chose it; `None` when the axis is the default one
+    /// (links then carry no zone).
+    chosen: Option<String>,
+}
+
+impl Axis {
+    fn name(&self) -> &'static str {
+        self.tz.name()
+    }
+}
+
+/// The book's axis: the clinic filtered by, whose zone every appointment shown is in
+/// (a zone asked for with it is ignored); else `zone`, which must be one of the
+/// organisation's clinics' zones (bad input names the field `zone`); else the
+/// practitioner's home clinic's zone; else the first clinic's; UTC without clinics.
+fn axis(
     choices: &Choices,
     clinic: Option<i64>,
     practitioner: Option<i64>,
-) -> Option<&store::clinic::Clinic> {
-    clinic
-        .and_then(|c| choices.clinic(c))
-        .or_else(|| {
-            practitioner
-                .and_then(|p| choices.practitioner(p))
-                .and_then(|p| choices.clinic(p.home_clinic_id))
-        })
-        .or_else(|| choices.clinics.first())
+    zone: Option<&str>,
+) -> Result<Axis, AppError> {
+    if let Some(c) = clinic.and_then(|c| choices.clinic(c)) {
+        return Ok(Axis {
+            tz: c.zone(),
+            chosen: None,
+        });
+    }
+    if let Some(name) = zone.map(str::trim).filter(|z| !z.is_empty()) {
+        let known = clinic_zones(choices).into_iter().find(|z| z.name == name);
+        let tz = known
+            .and_then(|z| z.name.parse::<Tz>().ok())
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "zone",
+                    format!("{name:?} is not the timezone of one of this organisation's clinics"),
+                )
+            })?;
+        return Ok(Axis {
+            tz,
+            chosen: Some(name.to_owned()),
+        });
+    }
+    let default = practitioner
+        .and_then(|p| choices.practitioner(p))
+        .and_then(|p| choices.clinic(p.home_clinic_id))
+        .or_else(|| choices.clinics.first());
+    Ok(Axis {
+        tz: default.map_or(chrono_tz::UTC, |c| c.zone()),
+        chosen: None,
+    })
 }
 
 fn parse_id(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
@@ -174,4 +241,101 @@ async fn move_telling_patient(
             .await?;
     state.mail.notify();
     Ok(moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use store::book::PractitionerChoice;
+    use store::clinic::Clinic;
+
+    use super::*;
+
+    fn choices() -> Choices {
+        let clinic = |id: i64, name: &str, timezone: &str| Clinic {
+            id,
+            key: format!("c{id}"),
+            name: name.to_owned(),
+            timezone: timezone.to_owned(),
+            address: String::new(),
+            phone: String::new(),
+        };
+        Choices {
+            // By name, as the store lists them.
+            clinics: vec![
+                clinic(3, "Kitsilano", "America/Vancouver"),
+                clinic(1, "Toronto Downtown", "America/Toronto"),
+                clinic(2, "Whitby", "America/Toronto"),
+            ],
+            practitioners: vec![PractitionerChoice {
+                id: 9,
+                name: "Dr Ada".to_owned(),
+                home_clinic_id: 2,
+                active: true,
+            }],
+            services: Vec::new(),
+            schedule_types: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_zones_are_the_clinics_each_once_with_their_clinics() {
+        let zones = clinic_zones(&choices());
+        let names: Vec<(&str, Vec<&str>)> = zones
+            .iter()
+            .map(|z| {
+                (
+                    z.name.as_str(),
+                    z.clinics.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("America/Vancouver", vec!["Kitsilano"]),
+                ("America/Toronto", vec!["Toronto Downtown", "Whitby"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_axis_is_the_clinic_shown_else_the_zone_chosen_else_a_default() {
+        let c = choices();
+        let name = |a: Result<Axis, AppError>| {
+            let a = a.unwrap();
+            (a.name(), a.chosen)
+        };
+        // No choice: the first clinic's zone; a practitioner's home clinic's.
+        assert_eq!(
+            name(axis(&c, None, None, None)),
+            ("America/Vancouver", None)
+        );
+        assert_eq!(
+            name(axis(&c, None, Some(9), Some(" "))),
+            ("America/Toronto", None)
+        );
+        // A zone of the organisation's clinics, chosen.
+        assert_eq!(
+            name(axis(&c, None, Some(9), Some("America/Vancouver"))),
+            ("America/Vancouver", Some("America/Vancouver".to_owned()))
+        );
+        // One clinic shown: its zone, whatever was chosen.
+        assert_eq!(
+            name(axis(&c, Some(1), None, Some("America/Vancouver"))),
+            ("America/Toronto", None)
+        );
+        // Any other zone names the field.
+        for bad in ["Europe/London", "Mars/Olympus", "america/toronto"] {
+            match axis(&c, None, None, Some(bad)) {
+                Err(AppError::Invalid { field, .. }) => assert_eq!(field, "zone", "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        // Without clinics, UTC.
+        let empty = Choices {
+            clinics: Vec::new(),
+            ..c
+        };
+        assert_eq!(name(axis(&empty, None, None, None)), ("UTC", None));
+    }
 }

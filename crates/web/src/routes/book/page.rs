@@ -17,7 +17,7 @@ use crate::schedule_type_css;
 use crate::state::AppState;
 
 use super::grid::{Column, DayHeader, Legend, Listed, Row, View, build_grid};
-use super::{own_practitioner, parse_id, view_clinic};
+use super::{axis, clinic_zones, own_practitioner, parse_id};
 
 // The book page.
 
@@ -30,6 +30,15 @@ pub(super) struct BookParams {
     cancelled: Option<String>,
     notice: Option<String>,
     appointment: Option<String>,
+    zone: Option<String>,
+}
+
+/// An option of the axis zone's select: a zone of the organisation's clinics.
+#[derive(Debug)]
+pub(super) struct ZoneOption {
+    value: String,
+    label: String,
+    selected: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -46,6 +55,12 @@ pub(super) struct BookPage {
     cancelled: bool,
     heading: String,
     timezone: String,
+    /// The axis zone's select, when the organisation's clinics span several zones and
+    /// the book is not filtered by one clinic; empty otherwise.
+    zones: Vec<ZoneOption>,
+    /// The other zones whose appointments or availability the view shows, labelled
+    /// with their own times.
+    other_zones: Vec<String>,
     notice: Option<String>,
     prev: String,
     next: String,
@@ -79,9 +94,9 @@ pub(super) async fn book_page(
     if own.is_some() {
         practitioner = own;
     }
-    let clinic_row = view_clinic(&choices, clinic, practitioner);
-    let tz = clinic_row.map_or(chrono_tz::UTC, |c| c.zone());
-    let timezone = clinic_row.map_or_else(|| "UTC".to_owned(), |c| c.timezone.clone());
+    let axis = axis(&choices, clinic, practitioner, q.zone.as_deref())?;
+    let tz = axis.tz;
+    let timezone = axis.name().to_owned();
     let now_date = today(&state, tz);
     let date = match q.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => parse_date(d).map_err(|m| AppError::invalid("date", m))?,
@@ -104,15 +119,20 @@ pub(super) async fn book_page(
             .cancelled
             .as_deref()
             .is_some_and(|v| !v.is_empty() && v != "0"),
+        zone: axis.chosen.clone(),
     };
     let dates = view.dates();
     let (first, last) = (dates[0], dates[dates.len() - 1]);
+    let (from_ns, to_ns) = (
+        local_ns(tz, first, 0),
+        local_ns(tz, last + Duration::days(1), 0),
+    );
     let entries = book::in_range(
         conn.exec(),
         &staff.org,
         &Range {
-            from_ns: local_ns(tz, first, 0),
-            to_ns: local_ns(tz, last + Duration::days(1), 0),
+            from_ns,
+            to_ns,
             practitioner,
             clinic,
             include_cancelled: view.cancelled,
@@ -198,6 +218,44 @@ pub(super) async fn book_page(
             });
         }
     }
+    let all_zones = clinic_zones(&choices);
+    let zones = if clinic.is_none() && all_zones.len() > 1 {
+        all_zones
+            .iter()
+            .map(|z| ZoneOption {
+                selected: z.name == timezone,
+                label: format!("{} ({})", z.name, z.clinics.join(", ")),
+                value: z.name.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // The zones other than the axis's that the page shows something of.
+    let shown_clinics: Vec<i64> = entries
+        .iter()
+        .map(|e| e.place.clinic_id)
+        .chain(
+            backdrop
+                .blocks
+                .iter()
+                .filter(|b| practitioners.contains(&b.practitioner_id))
+                .filter(|b| b.end_ns > from_ns && b.start_ns < to_ns)
+                .filter(|b| clinic.is_none_or(|c| c == b.clinic_id))
+                .map(|b| b.clinic_id),
+        )
+        .collect();
+    let other_zones: Vec<String> = all_zones
+        .iter()
+        .filter(|z| z.name != timezone)
+        .filter(|z| {
+            choices
+                .clinics
+                .iter()
+                .any(|c| c.timezone == z.name && shown_clinics.contains(&c.id))
+        })
+        .map(|z| z.name.clone())
+        .collect();
     let heading = if week {
         format!("Week of {}", dates[0].format("%A %-d %B %Y"))
     } else {
@@ -222,6 +280,8 @@ pub(super) async fn book_page(
         cancelled: view.cancelled,
         heading,
         timezone,
+        zones,
+        other_zones,
         notice,
         prev: view.link_to(week, Some(date - Duration::days(shift))),
         next: view.link_to(week, Some(date + Duration::days(shift))),
