@@ -308,8 +308,10 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::POST, "/api/v1/orgs/{slug}/patients", &[], Staff)
             .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder@example.com"})),
         r(M::GET, "/api/v1/orgs/{slug}/patients/{id}", &[&a.patient], Staff),
+        // Each patient route its own address: a second patient with one already on
+        // file is not saved without staff confirming it (`allow_duplicate_email`).
         r(M::PUT, "/api/v1/orgs/{slug}/patients/{id}", &[&a.patient], Staff)
-            .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder@example.com"})),
+            .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder.saved@example.com"})),
         r(M::GET, "/api/v1/orgs/{slug}/patients/{id}/portal-access", &[&a.patient], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/patients/{id}/portal-access/invitation", &[&a.patient], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/patients/{id}/portal-access/credentials", &[&a.patient], Staff)
@@ -394,7 +396,12 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
     let patient_fields: &[(&str, &str)] = &[
         ("first_name", "In"),
         ("last_name", "Truder"),
-        ("email", "intruder@example.com"),
+        ("email", "intruder.page@example.com"),
+    ];
+    let saved_patient_fields: &[(&str, &str)] = &[
+        ("first_name", "In"),
+        ("last_name", "Truder"),
+        ("email", "intruder.page.saved@example.com"),
     ];
     vec![
         r(M::GET, "/o/{slug}/admin", &[], Anyone),
@@ -592,7 +599,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             &[&a.patient],
             Staff,
         )
-        .form(patient_fields),
+        .form(saved_patient_fields),
         r(
             M::GET,
             "/o/{slug}/admin/patients/{id}/portal-access",

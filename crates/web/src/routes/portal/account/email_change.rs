@@ -402,7 +402,7 @@ async fn follow(
         "portal.change_email",
         "patient",
         Some(changed.account.patient_id),
-        serde_json::json!({"fields": ["email", "username"]}),
+        serde_json::json!({"changed": ["email", "username"]}),
         now,
     )
     .await?;

@@ -173,7 +173,17 @@ async fn save_details(
         &body.phone,
     )
     .await?;
-    // Which fields, not their values: the log holds no more personal data than it needs.
+    // Which fields changed, not their values: the log holds no more personal data than
+    // it needs (as for staff's changes).
+    let before = &p.patient;
+    let changed: Vec<&str> = [
+        ("first_name", before.first_name != saved.first_name),
+        ("last_name", before.last_name != saved.last_name),
+        ("phone", before.phone != saved.phone),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then_some(field))
+    .collect();
     store::audit::record(
         &mut tx,
         p.org.id,
@@ -181,7 +191,7 @@ async fn save_details(
         "portal.update_details",
         "patient",
         Some(p.patient.id),
-        json!({"fields": ["first_name", "last_name", "phone"], "has_phone": !saved.phone.is_empty()}),
+        json!({ "changed": changed }),
         now,
     )
     .await?;
