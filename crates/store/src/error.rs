@@ -133,6 +133,7 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("patient_practitioners", "practitioner_id", "practitioners"),
     ("staff_users", "practitioner_id", "practitioners"),
     ("portal_accounts", "patient_id", "patients"),
+    ("portal_email_changes", "account_id", "portal_accounts"),
     ("appointments", "practitioner_id", "practitioners"),
     ("appointments", "patient_id", "patients"),
     ("appointments", "service_id", "services"),

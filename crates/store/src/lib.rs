@@ -30,6 +30,8 @@
 //! - [`session`]: server-side sessions, keyed by the hash of their id.
 //! - [`portal_access`]: patients' portal accounts, invitation and reset links.
 //! - [`portal_signup`]: public sign-ups, waiting until their address is proven.
+//! - [`portal_email_change`]: a patient's own change of address, waiting until the new
+//!   address is proven.
 //! - [`portal`]: what the patient portal reads (services, practitioners, appointments).
 //! - [`outbox`]: the email outbox the background sender delivers.
 //! - [`secrets`]: secrets shared by every server instance.
@@ -66,6 +68,7 @@ pub mod patient;
 pub mod place;
 pub mod portal;
 pub mod portal_access;
+pub mod portal_email_change;
 pub mod portal_signup;
 pub mod practitioner;
 pub mod practitioner_type;

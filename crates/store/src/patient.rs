@@ -69,11 +69,17 @@ fn check(input: &PatientInput) -> Result<(String, String, String, String)> {
     let last = input.last_name.trim();
     check_names(first, last)?;
     let email = normalise_email(&input.email)?;
-    let phone = input.phone.trim();
+    let phone = check_phone(&input.phone)?;
+    Ok((first.to_owned(), last.to_owned(), email, phone))
+}
+
+/// Checks a phone number: optional, at most 40 characters; trimmed.
+fn check_phone(phone: &str) -> Result<String> {
+    let phone = phone.trim();
     if phone.len() > 40 {
         return Err(Error::invalid("phone", "must be at most 40 characters"));
     }
-    Ok((first.to_owned(), last.to_owned(), email, phone.to_owned()))
+    Ok(phone.to_owned())
 }
 
 /// Creates a patient, with no portal account and free to book every practitioner
@@ -136,6 +142,38 @@ pub async fn update(
     Ok((saved, account))
 }
 
+/// Saves what a patient may change of their own record in the portal: their names and
+/// phone (checked like staff's input). Their email address changes only through a link
+/// to the new address ([`crate::portal_email_change`]).
+pub async fn update_details(
+    tx: &mut Tx,
+    org: i64,
+    id: i64,
+    first_name: &str,
+    last_name: &str,
+    phone: &str,
+) -> Result<Patient> {
+    let (first, last) = (first_name.trim(), last_name.trim());
+    check_names(first, last)?;
+    let phone = check_phone(phone)?;
+    let sql = format!(
+        "UPDATE patients SET first_name = $3, last_name = $4, phone = $5 \
+         WHERE org_id = $1 AND id = $2 RETURNING {COLUMNS}"
+    );
+    rows!(
+        tx.exec(),
+        fetch_optional,
+        Patient,
+        &sql,
+        org,
+        id,
+        first,
+        last,
+        &phone
+    )?
+    .ok_or(Error::NotFound("patient"))
+}
+
 /// The organisation's patient `id`, or [`Error::NotFound`] (also for another
 /// organisation's patient).
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Patient> {
@@ -177,6 +215,35 @@ pub async fn by_email(exec: Exec<'_>, org: i64, email: &str) -> Result<Vec<Patie
         &sql,
         org,
         email.trim().to_lowercase()
+    )?)
+}
+
+/// The organisation's other patients whose address is `email` once both are in their
+/// normal form ([`normalise_email`]; addresses imported from a scenario are compared the
+/// same way), by id, leaving out patient `except` (the one being edited): what staff are
+/// warned of before a second record gets an address already on file. An address that
+/// is not one matches nobody (its own check refuses it).
+pub async fn sharing_email(
+    exec: Exec<'_>,
+    org: i64,
+    email: &str,
+    except: Option<i64>,
+) -> Result<Vec<Patient>> {
+    let Ok(email) = normalise_email(email) else {
+        return Ok(Vec::new());
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND LOWER(TRIM(email)) = $2 AND id <> $3 \
+         ORDER BY id"
+    );
+    Ok(rows!(
+        exec,
+        fetch_all,
+        Patient,
+        &sql,
+        org,
+        &email,
+        except.unwrap_or(-1)
     )?)
 }
 

@@ -43,7 +43,9 @@ impl PortalAccount {
     }
 }
 
-const COLUMNS: &str =
+/// The columns of a [`PortalAccount`], in its order (also for the email-change module's
+/// `RETURNING`).
+pub(crate) const COLUMNS: &str =
     "id, patient_id, username, password_hash, created_at_ns, confirmed_at_ns, session_epoch";
 
 /// What a link is for.
@@ -391,12 +393,24 @@ pub async fn set_password(
 }
 
 /// Every unused link of the account stops working: its credentials or its address
-/// changed, so a link sent before (perhaps to another address) must not set them.
+/// changed, so a link sent before (perhaps to another address) must not set them. A
+/// change of address the patient started and has not confirmed is cancelled too
+/// ([`crate::portal_email_change`]): it was asked for under the old credentials.
 pub async fn cancel_links(tx: &mut Tx, org: i64, account: i64, now_ns: i64) -> Result<()> {
     execute!(
         tx.exec(),
         "UPDATE auth_tokens SET used_at_ns = $3 WHERE org_id = $1 AND account_kind = 'portal' \
          AND account_id = $2 AND used_at_ns IS NULL",
+        org,
+        account,
+        now_ns
+    )?;
+    // The table is the email-change module's; it is written here (not through that
+    // module, which reads accounts through this one) so that no import goes in a circle.
+    execute!(
+        tx.exec(),
+        "UPDATE portal_email_changes SET cancelled_at_ns = $3 WHERE org_id = $1 AND account_id = $2 \
+         AND used_at_ns IS NULL AND cancelled_at_ns IS NULL",
         org,
         account,
         now_ns

@@ -9,7 +9,7 @@
 //! nowhere; neither does the owner of the address who follows a link they did not ask
 //! for.
 
-use crate::db::{Exec, Tx, execute, rows};
+use crate::db::{Exec, Tx, execute, rows, scalar};
 use crate::error::Result;
 use crate::patient::PatientInput;
 use crate::portal_access::{self, INVITATION_NS, PortalAccount, token_hash};
@@ -70,6 +70,22 @@ pub async fn record(
         now_ns + INVITATION_NS
     )?;
     Ok(())
+}
+
+/// Whether a sign-up with this address is waiting for its link (neither used nor
+/// expired): the address is spoken for until then, so a patient's change of address
+/// cannot take it ([`crate::portal_email_change::start`]).
+pub async fn waiting(exec: Exec<'_>, org: i64, email: &str, now_ns: i64) -> Result<bool> {
+    let n = scalar!(
+        exec,
+        i64,
+        "SELECT COUNT(*) FROM portal_signups WHERE org_id = $1 AND email = $2 \
+         AND used_at_ns IS NULL AND expires_at_ns > $3",
+        org,
+        email.trim().to_lowercase(),
+        now_ns
+    )?;
+    Ok(n > 0)
 }
 
 /// What a sign-up link turned out to be.

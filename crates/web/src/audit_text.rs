@@ -171,6 +171,26 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
     ),
     ("portal.reset_password", "patient", "Portal password reset"),
     ("portal.signup", "patient", "Signed up in the portal"),
+    (
+        "portal.update_details",
+        "patient",
+        "Details changed by the patient",
+    ),
+    (
+        "portal.start_email_change",
+        "patient",
+        "Email change asked for by the patient",
+    ),
+    (
+        "portal.change_email",
+        "patient",
+        "Email changed by the patient (link followed)",
+    ),
+    (
+        "portal.change_password",
+        "patient",
+        "Password changed by the patient",
+    ),
     ("appointment.book", "appointment", "Booked"),
     (
         "appointment.book_override",
@@ -418,6 +438,8 @@ fn label(field: &str) -> String {
         "portal_blocks" => "Portal blocks",
         "host" => "Host name",
         "email" => "Email",
+        "username" => "Username",
+        "shares_email_with" => "Shares the email address of patients",
         "changed" => "Changed",
         "fields" => "Fields",
         "has_phone" => "Has a phone number",

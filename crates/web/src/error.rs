@@ -32,6 +32,17 @@ pub enum AppError {
         /// Machine-readable details (rule, reasons, next slots…).
         details: serde_json::Value,
     },
+    /// The input repeats what another record already holds (a patient's email address),
+    /// naming the field; nothing changed. `details` names the records; sending the
+    /// request again with the confirmation it asks for saves it anyway.
+    Duplicate {
+        /// The field.
+        field: String,
+        /// What it repeats, and how to save anyway.
+        message: String,
+        /// Machine-readable: the records it repeats.
+        details: serde_json::Value,
+    },
     /// The request's body is larger than this server accepts from this caller.
     TooLarge,
     /// The request's body is not JSON (by its `Content-Type`).
@@ -66,7 +77,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Duplicate { .. } => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -82,6 +93,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::Invalid { .. } => "invalid",
             AppError::Conflict { .. } => "conflict",
+            AppError::Duplicate { .. } => "duplicate",
             AppError::TooLarge => "too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
@@ -97,6 +109,7 @@ impl AppError {
             AppError::Forbidden(why) => why.clone(),
             AppError::Invalid { field, message } => format!("{field}: {message}"),
             AppError::Conflict { message, .. } => message.clone(),
+            AppError::Duplicate { field, message, .. } => format!("{field}: {message}"),
             AppError::TooLarge => "the request is too large".to_owned(),
             AppError::UnsupportedMediaType => {
                 "send the body as JSON, with Content-Type: application/json".to_owned()
@@ -171,18 +184,24 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let field = match &self {
-            AppError::Invalid { field, .. } => Some(field.as_str()),
+            AppError::Invalid { field, .. } | AppError::Duplicate { field, .. } => {
+                Some(field.as_str())
+            }
             _ => None,
         };
         let details = match &self {
-            AppError::Conflict { details, .. } => Some(details),
+            AppError::Conflict { details, .. } | AppError::Duplicate { details, .. } => {
+                Some(details)
+            }
             _ => None,
         };
         let body = Body {
             error: Inner {
                 code: self.code(),
                 message: match &self {
-                    AppError::Invalid { message, .. } => message.clone(),
+                    AppError::Invalid { message, .. } | AppError::Duplicate { message, .. } => {
+                        message.clone()
+                    }
                     other => other.message(),
                 },
                 field,

@@ -427,3 +427,51 @@ pub(crate) fn reset(org_name: &str, to: &str, username: &str, link: &str) -> New
         ics: None,
     }
 }
+
+/// The link to confirm a new address for a portal account, sent to the new address. It
+/// names nobody: whoever started the change typed the address, which need not be theirs.
+pub(crate) fn email_change_confirm(org_name: &str, to: &str, link: &str) -> NewMessage {
+    NewMessage {
+        to: to.to_owned(),
+        subject: format!("Confirm your new email address at {org_name}"),
+        body: format!(
+            "Hello,\n\nSomeone asked to make this the email address of their {org_name} patient portal account. \
+             If it was you, confirm it here (this link works once, for 24 hours; unless you are signed in to the \
+             account, it asks for the account's password):\n{link}\n\n\
+             If it was not you, ignore this message: nothing changes without the link.\n\n{org_name}\n"
+        ),
+        ics: None,
+    }
+}
+
+/// Someone asked to move a portal account to an address that another account already
+/// signs in with, or that a sign-up is waiting to confirm: told to that address (the
+/// person who asked is answered the same either way, as at sign-up).
+pub(crate) fn email_change_taken(org_name: &str, to: &str, portal_url: &str) -> NewMessage {
+    NewMessage {
+        to: to.to_owned(),
+        subject: format!("Someone tried to use your email at {org_name}"),
+        body: format!(
+            "Hello,\n\nSomeone (perhaps you) asked to make this the email address of a {org_name} patient portal \
+             account. This address already has an account, or is waiting to confirm one, so nothing was changed.\n\n\
+             If it was you, sign in with this address here: {portal_url}/signin\n\
+             If you forgot your password, reset it here: {portal_url}/forgot\n\n{org_name}\n"
+        ),
+        ics: None,
+    }
+}
+
+/// The address an account used to have is told that it changed (to `new_email`), so
+/// that its owner notices a change they did not make.
+pub(crate) fn email_changed(org_name: &str, to: &str, new_email: &str) -> NewMessage {
+    NewMessage {
+        to: to.to_owned(),
+        subject: format!("Your {org_name} portal email address was changed"),
+        body: format!(
+            "Hello,\n\nThe email address of your {org_name} patient portal account was changed to {new_email}, \
+             after a link sent there was followed. Messages from {org_name} go there from now on, and you sign in \
+             with it.\n\nIf you did not make this change, contact {org_name} at once.\n\n{org_name}\n"
+        ),
+        ics: None,
+    }
+}

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod accounts;
 mod audit;
 mod booking;
 mod concurrency;

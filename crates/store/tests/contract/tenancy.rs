@@ -138,9 +138,38 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
         .await
         .unwrap();
         // Only alpha's patient has an account: an account is unique per patient, and
-        // moving alpha's onto beta's patient must meet the guard, not that rule.
+        // moving alpha's onto beta's patient must meet the guard, not that rule. Alpha's
+        // account has a change of address waiting; beta's account is a second patient's,
+        // so that the change can be pointed at an account of beta's.
         if org.id == a.id {
-            store::portal_access::set_credentials(&mut tx, org.id, ada, "ada", "x", 0)
+            let account =
+                store::portal_access::set_credentials(&mut tx, org.id, ada, "ada", "x", 0)
+                    .await
+                    .unwrap();
+            store::portal_email_change::start(
+                &mut tx,
+                org.id,
+                &account,
+                "ada.new@example.com",
+                "token",
+                0,
+            )
+            .await
+            .unwrap();
+        } else {
+            let bo = store::patient::create(
+                &mut tx,
+                org.id,
+                &store::patient::PatientInput {
+                    first_name: "Bo".into(),
+                    last_name: "Beta".into(),
+                    email: "bo@example.com".into(),
+                    phone: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+            store::portal_access::set_credentials(&mut tx, org.id, bo.id, "bo", "x", 0)
                 .await
                 .unwrap();
         }

@@ -1,5 +1,11 @@
 //! Patients: the front desk searches, adds and edits them; a patient's page shows their
 //! appointments and their portal access. The pages and the API.
+//!
+//! A new patient, or a new address for one, that another patient of the organisation
+//! already has (compared in normal form) is not saved at once: the form comes back
+//! naming the patients with that address and linking to them, and saves only when staff
+//! tick "save anyway" (a parent and a child may share an address); the API answers 409
+//! naming `email` and the patients' ids unless `allow_duplicate_email` is `true`.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -99,6 +105,11 @@ pub struct PatientBody {
     /// Phone (optional).
     #[serde(default)]
     pub phone: String,
+    /// Save even though other patients of the organisation have this email address
+    /// (without it, such a request is refused with 409 naming them). Only a new address
+    /// is checked: saving a patient whose address did not change never needs it.
+    #[serde(default)]
+    pub allow_duplicate_email: bool,
 }
 
 impl From<PatientBody> for PatientInput {
@@ -112,6 +123,47 @@ impl From<PatientBody> for PatientInput {
     }
 }
 
+/// Why a patient was not saved.
+enum NotSaved {
+    /// A field error, or any other refusal of the store.
+    Store(store::Error),
+    /// Other patients of the organisation have the address, and staff did not say to
+    /// save anyway: these, by id.
+    SharedEmail(Vec<Patient>),
+}
+
+impl From<store::Error> for NotSaved {
+    fn from(e: store::Error) -> Self {
+        NotSaved::Store(e)
+    }
+}
+
+impl NotSaved {
+    /// The API's answer: a field error, or 409 naming `email` and the patients.
+    fn into_api_error(self) -> AppError {
+        match self {
+            NotSaved::Store(e) => e.into(),
+            NotSaved::SharedEmail(others) => {
+                let names: Vec<String> = others
+                    .iter()
+                    .map(|p| format!("{} (id {})", p.full_name(), p.id))
+                    .collect();
+                AppError::Duplicate {
+                    field: "email".into(),
+                    message: format!(
+                        "{} already {} this email address; send \"allow_duplicate_email\": true to save anyway",
+                        names.join(", "),
+                        if others.len() == 1 { "has" } else { "have" }
+                    ),
+                    details: json!({
+                        "existing_patient_ids": others.iter().map(|p| p.id).collect::<Vec<_>>(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct SearchParams {
     q: Option<String>,
@@ -119,19 +171,54 @@ struct SearchParams {
 }
 
 /// What the audit log keeps of a new patient: which fields, not their values, so the
-/// log holds no more personal data than it needs (a change keeps which fields changed).
-fn audit_details(input: &PatientInput) -> serde_json::Value {
-    json!({ "fields": ["first_name", "last_name", "email", "phone"], "has_phone": !input.phone.trim().is_empty() })
+/// log holds no more personal data than it needs (a change keeps which fields changed);
+/// and the patients whose address staff chose to share, by id.
+fn audit_details(input: &PatientInput, shared_with: &[Patient]) -> serde_json::Value {
+    let mut details = json!({ "fields": ["first_name", "last_name", "email", "phone"], "has_phone": !input.phone.trim().is_empty() });
+    shares(&mut details, shared_with);
+    details
 }
 
-/// Creates a patient and records who did, in one transaction.
+/// Adds the patients whose address staff chose to share, by id, to audit `details`.
+fn shares(details: &mut serde_json::Value, shared_with: &[Patient]) {
+    if !shared_with.is_empty() {
+        details["shares_email_with"] = json!(shared_with.iter().map(|p| p.id).collect::<Vec<_>>());
+    }
+}
+
+/// The other patients with `saved`'s address (none when it is the same address as
+/// before), or the refusal to save when there are some and staff did not allow it.
+async fn shared_email(
+    tx: &mut store::Tx,
+    org: i64,
+    saved: &Patient,
+    before: Option<&str>,
+    allow: bool,
+) -> Result<Vec<Patient>, NotSaved> {
+    let unchanged = before.is_some_and(|b| b.trim().eq_ignore_ascii_case(&saved.email));
+    if unchanged {
+        return Ok(Vec::new());
+    }
+    let others = patient::sharing_email(tx.exec(), org, &saved.email, Some(saved.id)).await?;
+    if !others.is_empty() && !allow {
+        return Err(NotSaved::SharedEmail(others));
+    }
+    Ok(others)
+}
+
+/// Creates a patient and records who did, in one transaction; refused when another
+/// patient has the address, unless `allow_shared` (the transaction is dropped then, so
+/// nothing is saved). The fields are checked first, so a form with an error says so
+/// before it speaks of other patients.
 async fn create_patient(
     state: &AppState,
     staff: &Staff,
     input: &PatientInput,
-) -> Result<Patient, store::Error> {
+    allow_shared: bool,
+) -> Result<Patient, NotSaved> {
     let mut tx = state.db.begin().await?;
     let created = patient::create(&mut tx, staff.org.id, input).await?;
+    let shared = shared_email(&mut tx, staff.org.id, &created, None, allow_shared).await?;
     store::audit::record(
         &mut tx,
         staff.org.id,
@@ -139,7 +226,7 @@ async fn create_patient(
         "patient.create",
         "patient",
         Some(created.id),
-        audit_details(input),
+        audit_details(input, &shared),
         state.clock.now_ns(),
     )
     .await?;
@@ -149,17 +236,26 @@ async fn create_patient(
 
 /// Saves a patient and records who did, in one transaction; `true` when a new email
 /// address dropped the patient's portal password (it must be chosen again through the
-/// new address).
+/// new address). A new address another patient has is refused unless `allow_shared`.
 async fn update_patient(
     state: &AppState,
     staff: &Staff,
     id: i64,
     input: &PatientInput,
-) -> Result<(Patient, bool), store::Error> {
+    allow_shared: bool,
+) -> Result<(Patient, bool), NotSaved> {
     let mut tx = state.db.begin().await?;
     let before = patient::get(tx.exec(), staff.org.id, id).await?;
     let (saved, account) =
         patient::update(&mut tx, staff.org.id, id, input, state.clock.now_ns()).await?;
+    let shared = shared_email(
+        &mut tx,
+        staff.org.id,
+        &saved,
+        Some(&before.email),
+        allow_shared,
+    )
+    .await?;
     let changed: Vec<&str> = [
         ("first_name", before.first_name != saved.first_name),
         ("last_name", before.last_name != saved.last_name),
@@ -169,6 +265,8 @@ async fn update_patient(
     .into_iter()
     .filter_map(|(field, changed)| changed.then_some(field))
     .collect();
+    let mut details = json!({ "changed": changed });
+    shares(&mut details, &shared);
     store::audit::record(
         &mut tx,
         staff.org.id,
@@ -176,7 +274,7 @@ async fn update_patient(
         "patient.update",
         "patient",
         Some(id),
-        json!({ "changed": changed }),
+        details,
         state.clock.now_ns(),
     )
     .await?;
@@ -220,11 +318,14 @@ async fn list(
     Ok(Json(found.into_iter().map(PatientDto::from).collect()))
 }
 
-/// Adds a patient (front desk).
+/// Adds a patient (front desk). An address another patient of the organisation has is
+/// refused (409, `field` `email`, `details.existing_patient_ids`) unless
+/// `allow_duplicate_email` is `true`.
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/patients", tag = "patients",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = PatientBody,
     responses((status = 201, body = PatientDto), (status = 422, description = "Invalid field"),
+              (status = 409, description = "Other patients have this email address (`details.existing_patient_ids`); nothing was saved"),
               (status = 403, description = "Not front desk, or missing CSRF token")))]
 async fn create(
     State(state): State<AppState>,
@@ -232,7 +333,10 @@ async fn create(
     JsonBody(body): JsonBody<PatientBody>,
 ) -> Result<(StatusCode, Json<PatientDto>), AppError> {
     staff.front_desk()?;
-    let created = create_patient(&state, &staff, &body.into()).await?;
+    let allow = body.allow_duplicate_email;
+    let created = create_patient(&state, &staff, &body.into(), allow)
+        .await
+        .map_err(NotSaved::into_api_error)?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
 
@@ -259,11 +363,13 @@ async fn get_one(
     }))
 }
 
-/// Saves a patient's details (front desk).
+/// Saves a patient's details (front desk). A new address another patient of the
+/// organisation has is refused (409) unless `allow_duplicate_email` is `true`.
 #[utoipa::path(put, path = "/api/v1/orgs/{slug}/patients/{id}", tag = "patients",
     params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The patient")),
     request_body = PatientBody,
     responses((status = 200, body = PatientDto), (status = 404, description = "No such patient in this organisation"),
+              (status = 409, description = "Other patients have the new email address (`details.existing_patient_ids`); nothing was saved"),
               (status = 422, description = "Invalid field")))]
 async fn update(
     State(state): State<AppState>,
@@ -272,7 +378,10 @@ async fn update(
     JsonBody(body): JsonBody<PatientBody>,
 ) -> Result<Json<PatientDto>, AppError> {
     staff.front_desk()?;
-    let (saved, _) = update_patient(&state, &staff, path.1, &body.into()).await?;
+    let allow = body.allow_duplicate_email;
+    let (saved, _) = update_patient(&state, &staff, path.1, &body.into(), allow)
+        .await
+        .map_err(NotSaved::into_api_error)?;
     Ok(Json(saved.into()))
 }
 
@@ -296,6 +405,8 @@ struct ListPage {
     limited: bool,
     errors: FieldErrors,
     values: PatientInput,
+    /// The other patients with the address typed, when staff are asked to confirm it.
+    duplicates: Vec<Patient>,
 }
 
 /// How many patients the list shows at once; a search narrows it.
@@ -307,6 +418,7 @@ async fn list_view(
     q: String,
     errors: FieldErrors,
     values: PatientInput,
+    duplicates: Vec<Patient>,
 ) -> Result<ListPage, PageError> {
     let mut conn = state.db.conn().await?;
     let patients = patient::search(conn.exec(), staff.org.id, &q, PAGE_SIZE + 1).await?;
@@ -318,6 +430,7 @@ async fn list_view(
         limited,
         errors,
         values,
+        duplicates,
     })
 }
 
@@ -333,6 +446,7 @@ async fn list_page(
         q.q.unwrap_or_default().trim().to_owned(),
         FieldErrors::new(),
         PatientInput::default(),
+        Vec::new(),
     )
     .await
 }
@@ -344,16 +458,30 @@ async fn create_page(
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
     let input = input_of(&form);
-    match create_patient(&state, &staff, &input).await {
+    let allow = form.checked("allow_duplicate_email");
+    match create_patient(&state, &staff, &input, allow).await {
         Ok(p) => Ok(
             Redirect::to(&format!("/o/{}/admin/patients/{}", staff.org.slug, p.id)).into_response(),
         ),
-        Err(e) => {
+        Err(NotSaved::SharedEmail(others)) => Ok((
+            StatusCode::CONFLICT,
+            list_view(
+                &state,
+                &staff,
+                String::new(),
+                FieldErrors::new(),
+                input,
+                others,
+            )
+            .await?,
+        )
+            .into_response()),
+        Err(NotSaved::Store(e)) => {
             let mut errors = FieldErrors::new();
             errors.absorb(e)?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                list_view(&state, &staff, String::new(), errors, input).await?,
+                list_view(&state, &staff, String::new(), errors, input, Vec::new()).await?,
             )
                 .into_response())
         }
@@ -381,6 +509,8 @@ struct PatientPage {
     saved: bool,
     /// The email changed and the portal password with it.
     password_dropped: bool,
+    /// The other patients with the new address typed, when staff are asked to confirm it.
+    duplicates: Vec<Patient>,
     upcoming: Vec<AppointmentLine>,
     past: Vec<AppointmentLine>,
     available_practitioners: Option<Vec<String>>,
@@ -398,6 +528,7 @@ async fn patient_view(
     values: Option<PatientInput>,
     errors: FieldErrors,
     saved: Option<&str>,
+    duplicates: Vec<Patient>,
 ) -> Result<PatientPage, PageError> {
     let mut conn = state.db.conn().await?;
     let p = patient::get(conn.exec(), staff.org.id, id).await?;
@@ -453,6 +584,7 @@ async fn patient_view(
         errors,
         saved: saved.is_some(),
         password_dropped: saved == Some("address"),
+        duplicates,
         upcoming,
         past,
         available_practitioners,
@@ -473,6 +605,7 @@ async fn patient_page(
         None,
         FieldErrors::new(),
         saved.saved.as_deref(),
+        Vec::new(),
     )
     .await
 }
@@ -485,19 +618,34 @@ async fn update_page(
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
     let input = input_of(&form);
-    match update_patient(&state, &staff, id, &input).await {
+    let allow = form.checked("allow_duplicate_email");
+    match update_patient(&state, &staff, id, &input, allow).await {
         Ok((_, password_dropped)) => Ok(Redirect::to(&format!(
             "/o/{}/admin/patients/{id}?saved={}",
             staff.org.slug,
             if password_dropped { "address" } else { "1" }
         ))
         .into_response()),
-        Err(e) => {
+        Err(NotSaved::SharedEmail(others)) => Ok((
+            StatusCode::CONFLICT,
+            patient_view(
+                &state,
+                &staff,
+                id,
+                Some(input),
+                FieldErrors::new(),
+                None,
+                others,
+            )
+            .await?,
+        )
+            .into_response()),
+        Err(NotSaved::Store(e)) => {
             let mut errors = FieldErrors::new();
             errors.absorb(e)?;
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                patient_view(&state, &staff, id, Some(input), errors, None).await?,
+                patient_view(&state, &staff, id, Some(input), errors, None, Vec::new()).await?,
             )
                 .into_response())
         }

@@ -485,6 +485,22 @@ const NOT_BY_STAFF_ROUTES: &[(&str, &str)] = &[
     ),
     ("portal.signup", "the patient, confirming a sign-up"),
     (
+        "portal.update_details",
+        "the patient, on their own account page",
+    ),
+    (
+        "portal.start_email_change",
+        "the patient, asking for a new address",
+    ),
+    (
+        "portal.change_email",
+        "the patient, following the link to the new address",
+    ),
+    (
+        "portal.change_password",
+        "the patient, on their own account page",
+    ),
+    (
         "appointment.book_override",
         "only when a booking needs an override",
     ),

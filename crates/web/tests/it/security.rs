@@ -308,8 +308,10 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::POST, "/api/v1/orgs/{slug}/patients", &[], Staff)
             .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder@example.com"})),
         r(M::GET, "/api/v1/orgs/{slug}/patients/{id}", &[&a.patient], Staff),
+        // Each patient route its own address: a second patient with one already on
+        // file is not saved without staff confirming it (`allow_duplicate_email`).
         r(M::PUT, "/api/v1/orgs/{slug}/patients/{id}", &[&a.patient], Staff)
-            .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder@example.com"})),
+            .json(json!({"first_name": "In", "last_name": "Truder", "email": "intruder.saved@example.com"})),
         r(M::GET, "/api/v1/orgs/{slug}/patients/{id}/portal-access", &[&a.patient], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/patients/{id}/portal-access/invitation", &[&a.patient], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/patients/{id}/portal-access/credentials", &[&a.patient], Staff)
@@ -355,6 +357,16 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .names_ids(),
         r(M::GET, "/api/v1/orgs/{slug}/portal/appointments/{id}", &[&a.appointment], Patient),
         r(M::POST, "/api/v1/orgs/{slug}/portal/appointments/{id}/cancel", &[&a.appointment], Patient),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/account", &[], Patient),
+        r(M::PUT, "/api/v1/orgs/{slug}/portal/account", &[], Patient)
+            .json(json!({"first_name": "In", "last_name": "Truder", "phone": "555"})),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/account/email", &[], Patient)
+            .json(json!({"email": "intruder@example.com", "current_password": PATIENT_PASSWORD})),
+        r(M::PUT, "/api/v1/orgs/{slug}/portal/account/password", &[], Patient)
+            .json(json!({"current_password": PATIENT_PASSWORD, "new_password": "intruder-password-very-long-9"})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/email-changes/{token}", &["not-a-token"], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/email-changes/{token}", &["not-a-token"], Anyone)
+            .json(json!({"password": PATIENT_PASSWORD})),
         // Deleting last: these remove what the probes above rely on.
         r(M::DELETE, "/api/v1/orgs/{slug}/appointments/{id}", &[&a.appointment], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}", &[&a.practitioner, &a.schedule_type], Staff),
@@ -384,7 +396,12 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
     let patient_fields: &[(&str, &str)] = &[
         ("first_name", "In"),
         ("last_name", "Truder"),
-        ("email", "intruder@example.com"),
+        ("email", "intruder.page@example.com"),
+    ];
+    let saved_patient_fields: &[(&str, &str)] = &[
+        ("first_name", "In"),
+        ("last_name", "Truder"),
+        ("email", "intruder.page.saved@example.com"),
     ];
     vec![
         r(M::GET, "/o/{slug}/admin", &[], Anyone),
@@ -582,7 +599,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             &[&a.patient],
             Staff,
         )
-        .form(patient_fields),
+        .form(saved_patient_fields),
         r(
             M::GET,
             "/o/{slug}/admin/patients/{id}/portal-access",
@@ -751,6 +768,34 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             &[&a.appointment],
             Patient,
         ),
+        r(M::GET, "/o/{slug}/portal/account", &[], Patient),
+        r(M::POST, "/o/{slug}/portal/account", &[], Patient).form(&[
+            ("first_name", "In"),
+            ("last_name", "Truder"),
+            ("phone", "555"),
+        ]),
+        r(M::POST, "/o/{slug}/portal/account/email", &[], Patient).form(&[
+            ("email", "intruder@example.com"),
+            ("current_password", PATIENT_PASSWORD),
+        ]),
+        r(M::POST, "/o/{slug}/portal/account/password", &[], Patient).form(&[
+            ("current_password", PATIENT_PASSWORD),
+            ("new_password", "intruder-password-very-long-9"),
+            ("new_password_confirmation", "intruder-password-very-long-9"),
+        ]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/email/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/email/{token}",
+            &["not-a-token"],
+            Anyone,
+        )
+        .form(&[("password", PATIENT_PASSWORD)]),
         // Deleting last.
         r(
             M::POST,

@@ -1,5 +1,6 @@
 //! The portal's doors: sign in and out, sign up (with the proof-of-work CAPTCHA),
-//! forgot password, and the emailed links (invitation, sign-up confirmation, reset).
+//! forgot password, and the emailed links (invitation, sign-up confirmation, reset);
+//! and, once in, the patient's own account (details, email address, password).
 //!
 //! None of them tells whether an email address has an account: sign-in fails with one
 //! message, sign-up and forgot-password answer the same page either way and do the same
@@ -7,8 +8,10 @@
 //! instead.
 //!
 //! One module per door: `sign_in`, `sign_up` and a sign-up's link
-//! (`signup_link`), `forgot` password, and the invitation and reset `links`; here
-//! the routes of all of them and what they share.
+//! (`signup_link`), `forgot` password, and the invitation and reset `links`; the
+//! signed-in patient's "Your account" page and its details form in `profile`, the
+//! change of address and its emailed link in `email_change`, and `password_change`;
+//! here the routes of all of them and what they share.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -24,14 +27,18 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::csrf;
 use crate::auth::patient::{PatientSession, start_session};
+use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
+use crate::limits::ClientAddress;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
 
+mod email_change;
 mod forgot;
 mod links;
+mod password_change;
+mod profile;
 mod sign_in;
 mod sign_up;
 mod signup_link;
@@ -65,6 +72,22 @@ pub(crate) fn pages() -> Router<AppState> {
             "/o/{slug}/portal/invitation/{token}",
             get(links::invitation_form).post(links::invitation_submit),
         )
+        .route(
+            "/o/{slug}/portal/account",
+            get(profile::page).post(profile::save_page),
+        )
+        .route(
+            "/o/{slug}/portal/account/email",
+            post(email_change::start_page),
+        )
+        .route(
+            "/o/{slug}/portal/account/password",
+            post(password_change::submit),
+        )
+        .route(
+            "/o/{slug}/portal/email/{token}",
+            get(email_change::link_form).post(email_change::link_submit),
+        )
 }
 
 /// The API.
@@ -87,6 +110,54 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
             links::api_invitation_state,
             links::api_invitation_accept
         ))
+        .routes(routes!(profile::api_account, profile::api_save))
+        .routes(routes!(email_change::api_start))
+        .routes(routes!(password_change::api_change))
+        .routes(routes!(
+            email_change::api_link_state,
+            email_change::api_link_confirm
+        ))
+}
+
+/// Whether `secret` is the account's password, counted against the same rate limits as
+/// signing in to it (per client address, and per account and address): every form that
+/// asks for the current password is a way to guess it. Over the limit, 429.
+async fn is_password_of(
+    state: &AppState,
+    address: ClientAddress,
+    org: i64,
+    account: &PortalAccount,
+    secret: &str,
+) -> Result<bool, AppError> {
+    if let Err(e) = state.limits.attempt(
+        address.0,
+        Some(&format!("portal:{org}:{}", account.username)),
+    ) {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        return Err(e);
+    }
+    let hash = account.password_hash.clone();
+    let secret = secret.to_owned();
+    tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => password::verify(&secret, &hash),
+        None => {
+            password::verify_dummy(&secret);
+            false
+        }
+    })
+    .await
+    .map_err(AppError::internal)
+}
+
+/// The signed-in patient's own portal account (the session was opened with it).
+async fn own_account(
+    state: &AppState,
+    p: &crate::auth::patient::Patient,
+) -> Result<PortalAccount, AppError> {
+    let mut conn = state.db.conn().await?;
+    store::portal_access::of_patient(conn.exec(), p.org.id, p.patient.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("portal account".into()))
 }
 
 /// Public sign-up is off: its pages, its API and its waiting links are not there.
@@ -138,11 +209,11 @@ pub(super) struct Message {
     link: Option<(String, String)>,
 }
 
+/// What a message page says: its heading, its paragraphs, and a link (address, text).
+type MessageText = (String, Vec<String>, Option<(String, String)>);
+
 /// A link the server does not know: most often one an email program cut short.
-fn unknown_link(
-    slug: &str,
-    ask_again: Option<&str>,
-) -> (String, Vec<String>, Option<(String, String)>) {
+fn unknown_link(slug: &str, ask_again: Option<&str>) -> MessageText {
     (
         "This link is not recognised".into(),
         vec![
@@ -156,7 +227,7 @@ async fn message_page(
     org: &Organisation,
     session: &Session,
     status: StatusCode,
-    (heading, paragraphs, link): (String, Vec<String>, Option<(String, String)>),
+    (heading, paragraphs, link): MessageText,
 ) -> Result<Response, PageError> {
     Ok((
         status,
