@@ -1,0 +1,74 @@
+// Where, when and how (issue 13) on the demo, whose clinics are in Toronto and
+// Vancouver: a patient sees each clinic's open times under its name with its zone, and
+// books counselling by video, told the join link on the page and in the email; the
+// front desk's book reads one clock and says the other zone's own times.
+
+import assert from "node:assert/strict";
+import { before, test } from "node:test";
+import {
+  DESK, ORG, browserSession, follow, mails, newPage, screenshot, visit, waitForMail,
+} from "../lib/harness.js";
+import { nextWeekday } from "../lib/dates.js";
+import { invite } from "../lib/flows.js";
+
+const PASSWORD = "lantern-meadow-copper-58";
+
+const session = browserSession({ staff: DESK });
+let browser;
+let staff;
+before(async () => {
+  ({ browser, page: staff } = await session.ready);
+});
+
+async function openService(page, service) {
+  await follow(page, page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "Book" }));
+  await follow(page, page.getByRole("link", { name: service }));
+}
+
+test("a patient sees both zones labelled and books counselling by video", async () => {
+  const link = await invite(staff, "Vera Lind", "vera@example.com");
+  const page = await newPage(browser);
+  await visit(page, link);
+  await page.getByLabel("New password").fill(PASSWORD);
+  await page.getByLabel("The same password again").fill(PASSWORD);
+  await follow(page, page.getByRole("button", { name: "Save and sign in" }));
+
+  // Physiotherapy is given in both cities: each clinic's times under its name and zone.
+  await openService(page, "Physiotherapy follow-up");
+  await follow(page, page.getByRole("link", { name: "Later →" }));
+  const groups = await page.locator("section.day h3.clinic-times").allInnerTexts();
+  assert.ok(groups.some((g) => /times in Toronto time \(E[SD]T\)/.test(g)), groups.join("\n"));
+  assert.ok(groups.some((g) => /Vancouver.*times in Vancouver time \(P[SD]T\)/.test(g)), groups.join("\n"));
+  await screenshot(page, "portal-two-zones");
+
+  // Counselling may be held by video: choose it, and only video times are listed.
+  await openService(page, "Counselling session");
+  await page.getByLabel("Video").check();
+  await follow(page, page.getByRole("button", { name: "Show times" }));
+  await follow(page, page.getByRole("link", { name: "Later →" }));
+  const slot = page.locator("section.day a.slot").first();
+  assert.match(await slot.getAttribute("href"), /mode=video/);
+  await follow(page, slot);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Confirm your appointment");
+  const summary = await page.locator("dl.summary").innerText();
+  assert.match(summary, /Where\s+Video appointment/);
+  assert.match(summary, /\((Vancouver|Toronto) time \([A-Z]{3}, UTC-0\d:00\)\)/);
+  const sent = mails().length;
+  await follow(page, page.getByRole("button", { name: "Book it" }));
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Your appointment");
+  const details = await page.locator("dl.summary").innerText();
+  assert.match(details, /Where\s+Video appointment: join here/);
+  assert.match(await page.getByRole("link", { name: "join here" }).getAttribute("href"), /^https:\/\//);
+  await screenshot(page, "portal-video-appointment");
+  await waitForMail("vera@example.com", /by video: join at https:\/\/\S+/, { after: sent });
+  await page.context().close();
+});
+
+test("the front desk's book reads one clock and labels the other zone's times", async () => {
+  const date = nextWeekday(2);
+  await visit(staff, `${ORG}/admin/book?view=day&date=${date}&zone=America/Toronto`);
+  assert.match(await staff.locator("main").innerText(), /Times in America\/Toronto\./);
+  assert.equal(await staff.getByLabel("Times in").inputValue(), "America/Toronto");
+  assert.ok(await staff.getByText(/Vancouver time/).count() > 0, "availability in Vancouver says its own time");
+  await screenshot(staff, "appointment-book-two-zones");
+});
