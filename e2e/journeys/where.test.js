@@ -26,7 +26,7 @@ async function openService(page, service) {
 }
 
 test("a patient sees both zones labelled and books counselling by video", async () => {
-  const link = await invite(staff, "Vera Lind", "vera@example.com");
+  const link = await invite(staff, "Grace Mills", "grace@example.com");
   const page = await newPage(browser);
   await visit(page, link);
   await page.getByLabel("New password").fill(PASSWORD);
@@ -60,7 +60,7 @@ test("a patient sees both zones labelled and books counselling by video", async 
   assert.match(details, /Where\s+Video appointment: join here/);
   assert.match(await page.getByRole("link", { name: "join here" }).getAttribute("href"), /^https:\/\//);
   await screenshot(page, "portal-video-appointment");
-  await waitForMail("vera@example.com", /by video: join at https:\/\/\S+/, { after: sent });
+  await waitForMail("grace@example.com", /by video: join at https:\/\/\S+/, { after: sent });
   await page.context().close();
 });
 
