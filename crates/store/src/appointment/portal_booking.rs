@@ -100,7 +100,8 @@ pub async fn book_portal(
     {
         return replay(existing, &request).map(PortalOutcome::Booked);
     }
-    let (input, decision) = decide_portal(&mut tx, org, b, allowed.as_deref(), clock.now()).await?;
+    let (input, decision) =
+        decide_portal(&mut tx.exec(), org, b, allowed.as_deref(), clock.now()).await?;
     let slot = match decision {
         Ok(slot) => slot,
         Err(rejection) => {
@@ -151,7 +152,7 @@ pub async fn book_portal(
 
 /// What the slot rules say of a portal booking, in the window around its start.
 async fn decide_portal(
-    tx: &mut crate::db::Tx,
+    exec: &mut crate::db::Exec<'_>,
     org: &Organisation,
     b: &PortalBooking,
     allowed: Option<&[i64]>,
@@ -159,7 +160,7 @@ async fn decide_portal(
 ) -> Result<(window::EngineInput, std::result::Result<Slot, Rejection>)> {
     let (from, to) = dates_around(b.start);
     let input = window::load(
-        &mut tx.exec(),
+        exec,
         org,
         &Window {
             service: Some(b.service),
@@ -187,8 +188,10 @@ pub async fn check_portal(
     b: &PortalBooking,
     clock: &dyn Clock,
 ) -> Result<PortalCheck> {
-    let mut tx = db.begin().await?;
-    let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
+    // A read, outside any transaction: on SQLite a transaction here would take the
+    // write lock bookings wait on, for a page anyone signed in may load.
+    let mut conn = db.conn().await?;
+    let allowed = patient_practitioners(&mut conn.exec(), org.id, b.patient).await?;
     if allowed
         .as_ref()
         .is_some_and(|list| !list.contains(&b.practitioner))
@@ -197,9 +200,10 @@ pub async fn check_portal(
             "this practitioner is not available to you",
         ));
     }
-    crate::portal::service(tx.exec(), org.id, b.service).await?;
-    let (input, decision) = decide_portal(&mut tx, org, b, allowed.as_deref(), clock.now()).await?;
-    drop(tx);
+    crate::portal::service(conn.exec(), org.id, b.service).await?;
+    let (input, decision) =
+        decide_portal(&mut conn.exec(), org, b, allowed.as_deref(), clock.now()).await?;
+    drop(conn);
     Ok(match decision {
         Ok(slot) => PortalCheck::Open(input.open_slot(&slot)),
         Err(rejection) => PortalCheck::Refused {
