@@ -52,7 +52,7 @@ test("a patient sees both zones labelled and books counselling by video", async 
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Confirm your appointment");
   const summary = await page.locator("dl.summary").innerText();
   assert.match(summary, /Where\s+Video appointment/);
-  assert.match(summary, /\((Vancouver|Toronto) time \([A-Z]{3}, UTC-0\d:00\)\)/);
+  assert.match(summary, /· (Vancouver|Toronto) time \([A-Z]{3}, UTC-0\d:00\)/);
   const sent = mails().length;
   await follow(page, page.getByRole("button", { name: "Book it" }));
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Your appointment");

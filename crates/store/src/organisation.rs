@@ -262,23 +262,47 @@ pub fn check_settings(s: &Settings) -> Result<()> {
     Ok(())
 }
 
-/// Checks a video join link: empty (none), or an `https://` address with a host, at
-/// most 500 characters, which patients are sent to. Other schemes (`javascript:`,
-/// `http:`) are refused, as the link is shown in pages and emails as a link.
-pub fn check_video_link(field: &str, link: &str) -> Result<()> {
+/// Checks a video join link and gives it in the form it is saved: empty (none), or an
+/// `https://` address with a host and no user name or password, at most 500
+/// characters, which patients are sent to in pages, emails and calendar files. Other
+/// schemes (`javascript:`, `http:`) are refused, and so is any space, line break or
+/// other control or formatting character (a link is one line that says what it is);
+/// what is saved is the address as parsed (`url::Url`), so what was checked is what
+/// is sent.
+pub fn check_video_link(field: &str, link: &str) -> Result<String> {
     let link = link.trim();
     if link.is_empty() {
-        return Ok(());
+        return Ok(String::new());
     }
+    let refuse = || {
+        Error::invalid(
+            field,
+            "must be an https:// address without spaces, such as https://meet.example.com/dr-roy",
+        )
+    };
     if link.len() > 500 {
         return Err(Error::invalid(field, "must be at most 500 characters"));
     }
+    // Whitespace, control characters and the invisible formatting ones (bidirectional
+    // overrides, zero-width joiners) have no place in a link someone reads.
+    let invisible = |c: char| {
+        c.is_whitespace()
+            || c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if link.chars().any(invisible) || !link.starts_with("https://") {
+        return Err(refuse());
+    }
     match url::Url::parse(link) {
-        Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
-        _ => Err(Error::invalid(
-            field,
-            "must be an https:// address, such as https://meet.example.com/dr-roy",
-        )),
+        Ok(u)
+            if u.scheme() == "https"
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.username().is_empty()
+                && u.password().is_none() =>
+        {
+            Ok(u.to_string())
+        }
+        _ => Err(refuse()),
     }
 }
 
@@ -303,7 +327,7 @@ pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> 
         s.auto_accept_portal_bookings,
         s.cancellation_notice_minutes,
         &s.portal_welcome,
-        s.video_link.trim(),
+        &check_video_link("video_link", &s.video_link)?,
         &s.host,
     )
     .map_err(unique_as(

@@ -79,8 +79,9 @@ const SELECT: &str = "SELECT p.id, p.key, p.name, p.type_id, t.name AS type_name
     p.video_link FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
     JOIN clinics c ON c.id = p.home_clinic_id";
 
-/// Checks the fields that need no database: the trimmed name and the normalised email.
-fn check(input: &PractitionerInput) -> Result<(String, Option<String>)> {
+/// Checks the fields that need no database: the trimmed name, the normalised email and
+/// the video link as saved.
+fn check(input: &PractitionerInput) -> Result<(String, Option<String>, String)> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid(
@@ -92,8 +93,8 @@ fn check(input: &PractitionerInput) -> Result<(String, Option<String>)> {
         None | Some("") => None,
         Some(email) => Some(normalise_email(email)?),
     };
-    crate::organisation::check_video_link("video_link", &input.video_link)?;
-    Ok((name.to_owned(), email))
+    let video_link = crate::organisation::check_video_link("video_link", &input.video_link)?;
+    Ok((name.to_owned(), email, video_link))
 }
 
 /// Checks the fields that refer to other rows: they must be the organisation's own.
@@ -129,7 +130,7 @@ pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Practitioner> {
 
 /// Creates a practitioner (with no schedule types yet).
 pub async fn create(tx: &mut Tx, org: i64, input: &PractitionerInput) -> Result<Practitioner> {
-    let (name, email) = check(input)?;
+    let (name, email, video_link) = check(input)?;
     check_references(tx, org, input).await?;
     let key = keys::unique(tx.exec(), Kind::Practitioner, org, &name).await?;
     let id = scalar!(
@@ -145,7 +146,7 @@ pub async fn create(tx: &mut Tx, org: i64, input: &PractitionerInput) -> Result<
         email.as_deref(),
         input.active,
         input.bookable_in_portal,
-        input.video_link.trim()
+        &video_link
     )?;
     get(tx.exec(), org, id).await
 }
@@ -158,7 +159,7 @@ pub async fn update(
     input: &PractitionerInput,
 ) -> Result<Practitioner> {
     get(tx.exec(), org, id).await?;
-    let (name, email) = check(input)?;
+    let (name, email, video_link) = check(input)?;
     check_references(tx, org, input).await?;
     execute!(
         tx.exec(),
@@ -172,7 +173,7 @@ pub async fn update(
         email.as_deref(),
         input.active,
         input.bookable_in_portal,
-        input.video_link.trim()
+        &video_link
     )?;
     get(tx.exec(), org, id).await
 }
@@ -325,11 +326,19 @@ mod tests {
         };
         assert!(check(&with_link("")).is_ok());
         assert!(check(&with_link(" https://meet.example.com/roy ")).is_ok());
+        let (_, _, saved) = check(&with_link(" https://MEET.example.com/Roy ")).unwrap();
+        assert_eq!(saved, "https://meet.example.com/Roy", "saved as parsed");
         for bad in [
             "http://meet.example.com/roy",
             "javascript:alert(1)",
             "meet.example.com/roy",
             "https://",
+            "https:meet.example.com",
+            "HTTPS://meet.example.com",
+            "https://user:pass@meet.example.com/roy",
+            "https://meet.example.com/x\"\r\nBcc: victim@example.com",
+            "https://meet.example.com/a b",
+            "https://meet.example.com/\u{202e}gpj.exe",
         ] {
             let err = check(&with_link(bad)).err().unwrap();
             assert_eq!(err.field(), Some("video_link"), "{bad:?}");
@@ -340,7 +349,11 @@ mod tests {
     fn names_are_required_and_emails_optional_but_valid() {
         assert_eq!(
             check(&input(" Christine Roy ", Some(" Christine@Example.com "))).unwrap(),
-            ("Christine Roy".into(), Some("christine@example.com".into()))
+            (
+                "Christine Roy".into(),
+                Some("christine@example.com".into()),
+                String::new()
+            )
         );
         assert_eq!(check(&input("Ana", Some("  "))).unwrap().1, None);
         assert!(

@@ -68,10 +68,16 @@ fn normalise(host: &str) -> String {
 /// The host a request names: the authority of its target (HTTP/2, absolute-form) or
 /// its `Host` header, without the port.
 fn request_host(request: &Request) -> Option<String> {
-    if let Some(authority) = request.uri().authority() {
+    host_named(request.uri(), request.headers())
+}
+
+/// [`request_host`] of a request's target and headers, for a handler: a settings change
+/// may not claim the host it came in on, which serves every organisation.
+pub(crate) fn host_named(uri: &Uri, headers: &axum::http::HeaderMap) -> Option<String> {
+    if let Some(authority) = uri.authority() {
         return Some(normalise(authority.host()));
     }
-    let value = request.headers().get(header::HOST)?.to_str().ok()?;
+    let value = headers.get(header::HOST)?.to_str().ok()?;
     let authority: axum::http::uri::Authority = value.parse().ok()?;
     Some(normalise(authority.host()))
 }

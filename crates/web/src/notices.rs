@@ -158,7 +158,15 @@ impl AppointmentContext {
             };
         }
         match self.clinic(a) {
-            Some(c) => format!("{when} at {} ({})", one_line(c), c.timezone),
+            Some(c) if c.phone.trim().is_empty() => {
+                format!("{when} at {} ({})", one_line(c), c.timezone)
+            }
+            Some(c) => format!(
+                "{when} at {} ({}; phone {})",
+                one_line(c),
+                c.timezone,
+                c.phone.trim()
+            ),
             None => when,
         }
     }

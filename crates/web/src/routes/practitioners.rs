@@ -89,6 +89,8 @@ pub(crate) struct PractitionerDto {
     pub active: bool,
     /// False: no portal slots (staff may still book).
     pub bookable_in_portal: bool,
+    /// The join link of their video appointments; empty: the organisation's.
+    pub video_link: String,
     /// The schedule types assigned to them (their *Schedule Types* list).
     pub schedule_type_ids: Vec<i64>,
 }
@@ -106,6 +108,7 @@ impl PractitionerDto {
             email: p.email,
             active: p.active,
             bookable_in_portal: p.bookable_in_portal,
+            video_link: p.video_link,
             schedule_type_ids,
         }
     }
@@ -134,10 +137,10 @@ pub struct PractitionerBody {
     /// Bookable in the portal (default true).
     #[serde(default = "yes")]
     pub bookable_in_portal: bool,
-    /// The join link of their video appointments (an `https://` address); blank or
-    /// absent: the organisation's.
+    /// The join link of their video appointments (an `https://` address); blank: the
+    /// organisation's. Left out, a new practitioner has none and a saved one keeps theirs.
     #[serde(default)]
-    pub video_link: String,
+    pub video_link: Option<String>,
 }
 
 impl From<PractitionerBody> for PractitionerInput {
@@ -149,7 +152,7 @@ impl From<PractitionerBody> for PractitionerInput {
             email: b.email,
             active: b.active,
             bookable_in_portal: b.bookable_in_portal,
-            video_link: b.video_link,
+            video_link: b.video_link.unwrap_or_default(),
         }
     }
 }
@@ -354,7 +357,22 @@ async fn update(
 ) -> Result<Json<PractitionerDto>, AppError> {
     let id = path.1;
     staff.admin()?;
-    update_practitioner(&state, &staff, id, &body.into()).await?;
+    let kept = match &body.video_link {
+        Some(_) => None,
+        None => {
+            let mut conn = state.db.conn().await?;
+            Some(
+                store::practitioner::get(conn.exec(), staff.org.id, id)
+                    .await?
+                    .video_link,
+            )
+        }
+    };
+    let mut input: PractitionerInput = body.into();
+    if let Some(link) = kept {
+        input.video_link = link;
+    }
+    update_practitioner(&state, &staff, id, &input).await?;
     Ok(Json(dto(&state, staff.org.id, id).await?))
 }
 

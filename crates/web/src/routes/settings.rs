@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -60,9 +60,11 @@ pub(crate) struct SettingsDto {
     /// The portal's welcome text.
     pub portal_welcome: String,
     /// The join link of video appointments whose practitioner has none (an `https://`
-    /// address, at most 500 characters); blank or absent: none.
+    /// address, at most 500 characters); `""` is none. Left out of a `PUT`, it stays as
+    /// it is.
     #[serde(default)]
-    pub video_link: String,
+    #[schema(value_type = String)]
+    pub video_link: Option<String>,
     /// The organisation's own host name, e.g. `book.kitsilano-physio.ca`, or `null` for
     /// none: requests for it reach this organisation's portal at `/` and its staff
     /// pages at `/admin`. A lower-case DNS name that no other organisation has and that
@@ -94,14 +96,15 @@ impl From<Settings> for SettingsDto {
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
-            video_link: s.video_link,
+            video_link: Some(s.video_link),
             host: Some(s.host),
         }
     }
 }
 
 impl SettingsDto {
-    /// The settings to save: these, with `org`'s host name when the body left it out.
+    /// The settings to save: these, with `org`'s host name and video link when the body
+    /// left them out.
     fn into_settings(self, org: &Organisation) -> Settings {
         let s = self;
         Settings {
@@ -114,7 +117,7 @@ impl SettingsDto {
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
-            video_link: s.video_link,
+            video_link: s.video_link.unwrap_or_else(|| org.video_link.clone()),
             host: match s.host {
                 Some(host) => host.as_deref().and_then(host_of),
                 None => org.host.clone(),
@@ -125,12 +128,26 @@ impl SettingsDto {
 
 /// Saves the settings in one checked, audited transaction. The server's own host name
 /// (`--public-url`'s) is no organisation's.
-async fn save(state: &AppState, staff: &Staff, settings: &Settings) -> store::Result<Settings> {
+async fn save(
+    state: &AppState,
+    staff: &Staff,
+    settings: &Settings,
+    came_in_on: Option<String>,
+) -> store::Result<Settings> {
     let own = crate::clinic_host::public_host(&state.config.public_url);
     if settings.host.is_some() && settings.host == own {
         return Err(store::Error::invalid(
             "host",
             "is this server's own address (its public URL): give the organisation a host name of its own",
+        ));
+    }
+    // The name this request came in on serves every organisation (unless it is already
+    // this one's): claiming it would take it from all the others.
+    if settings.host.is_some() && settings.host == came_in_on && settings.host != staff.org.host {
+        return Err(store::Error::invalid(
+            "host",
+            "is the address this page was reached on, which serves every organisation: \
+             point a host name of the organisation's own at the server and give that",
         ));
     }
     changes::setup(
@@ -172,11 +189,14 @@ async fn get_settings(StaffApi(staff): StaffApi) -> Result<Json<SettingsDto>, Ap
 async fn put_settings(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
+    uri: Uri,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<SettingsDto>,
 ) -> Result<Json<SettingsDto>, AppError> {
     staff.admin()?;
     let settings = body.into_settings(&staff.org);
-    let saved = save(&state, &staff, &settings).await?;
+    let came_in_on = crate::clinic_host::host_named(&uri, &headers);
+    let saved = save(&state, &staff, &settings, came_in_on).await?;
     Ok(Json(saved.into()))
 }
 
@@ -286,6 +306,8 @@ async fn page(
 async fn save_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
+    uri: Uri,
+    headers: HeaderMap,
     form: FormData,
 ) -> Result<Response, PageError> {
     staff.admin()?;
@@ -334,7 +356,14 @@ async fn save_page(
         video_link: values.video_link.clone(),
         host: host_of(&values.host),
     };
-    match save(&state, &staff, &settings).await {
+    match save(
+        &state,
+        &staff,
+        &settings,
+        crate::clinic_host::host_named(&uri, &headers),
+    )
+    .await
+    {
         Ok(_) => Ok(
             Redirect::to(&format!("/o/{}/admin/settings?saved=1", staff.org.slug)).into_response(),
         ),

@@ -227,7 +227,8 @@ async fn the_confirm_page_checks_the_time_and_says_where(backend: Backend) {
     let email = &app.mail("ada@example.com").await[0];
     assert!(
         email.body_text.contains(
-            "Mon 2 Mar 2026, 08:00 PST (UTC-08:00) at Vancouver Kitsilano, 2400 W 4th Ave, Vancouver BC"
+            "Mon 2 Mar 2026, 08:00 PST (UTC-08:00) at Vancouver Kitsilano, 2400 W 4th Ave, Vancouver BC \
+             (America/Vancouver; phone +1 604 555 0199)"
         ),
         "{}",
         email.body_text
@@ -413,7 +414,119 @@ async fn every_appointment_names_one_clinic_for_staff_and_patient(backend: Backe
     app.stop().await;
 }
 
+/// What an outside review found (issue 13): a video link is saved as checked, and
+/// leaving it out of a save keeps it; video times are not hidden by a clinic choice the
+/// page does not show; another organisation's practitioner is not found; an
+/// organisation cannot claim the host name it was reached on.
+async fn what_the_review_found_stays_fixed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.clock.set("2026-03-01T12:00:00Z".parse().unwrap());
+    let (org, _staff, ada) = setup(&app).await;
+    let admin = app.signed_in(&org, Role::Admin).await;
+    let marco = app.id(&org, Kind::Practitioner, "marco").await;
+    let talk = app.id(&org, Kind::Service, "talk").await;
+    let toronto = app.id(&org, Kind::Clinic, "toronto").await;
+    // A link with a line break in it is refused, naming the field; nothing changes.
+    let path = format!("/api/v1/orgs/two/practitioners/{marco}");
+    let mut body = admin.api(Method::GET, &path, None).await.json();
+    assert_eq!(body["video_link"], "", "the API shows the link");
+    let fields = |b: &serde_json::Value| {
+        json!({"name": b["name"], "type_id": b["type_id"], "home_clinic_id": b["home_clinic_id"],
+               "email": b["email"], "active": b["active"], "bookable_in_portal": b["bookable_in_portal"]})
+    };
+    let mut put = fields(&body);
+    put["video_link"] = json!("https://meet.example.com/x\r\nBcc: victim@example.com");
+    let refused = admin.api(Method::PUT, &path, Some(put)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["error"]["field"], "video_link");
+    let mut put = fields(&body);
+    put["video_link"] = json!("https://MEET.example.com/marco");
+    body = admin.api(Method::PUT, &path, Some(put)).await.json();
+    assert_eq!(
+        body["video_link"], "https://meet.example.com/marco",
+        "saved as parsed"
+    );
+    // A save that leaves the link out keeps it.
+    let mut rename = fields(&body);
+    rename["name"] = json!("Marco A. Silva");
+    let renamed = admin.api(Method::PUT, &path, Some(rename)).await.json();
+    assert_eq!(renamed["video_link"], "https://meet.example.com/marco");
+    let mut settings = admin
+        .api(Method::GET, "/api/v1/orgs/two/settings", None)
+        .await
+        .json();
+    settings.as_object_mut().unwrap().remove("video_link");
+    let saved = admin
+        .api(Method::PUT, "/api/v1/orgs/two/settings", Some(settings))
+        .await
+        .json();
+    assert_eq!(saved["video_link"], "https://meet.example.com/two");
+    // Video mode with a clinic chosen before: the video times are there all the same.
+    let video = ada
+        .get(&format!(
+            "/o/two/portal/book/{talk}?from=2026-03-02&mode=video&clinic={toronto}"
+        ))
+        .await;
+    assert!(video.contains(">10:00"), "{}", video.body);
+    // Another organisation's practitioner: not found, not an empty week.
+    let other = app.import("other", &two_zones()).await;
+    let theirs = app.id(&other, Kind::Practitioner, "marco").await;
+    let page = ada
+        .get(&format!("/o/two/portal/book/{talk}?practitioner={theirs}"))
+        .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    let api = ada
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/two/portal/slots?service={talk}&from=2026-03-02&to=2026-03-08&practitioner={theirs}"),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    // The slots' query parameters are documented as query parameters.
+    let openapi = app.client().get("/api/openapi.json").await.json();
+    let params = &openapi["paths"]["/api/v1/orgs/{slug}/portal/slots"]["get"]["parameters"];
+    for p in params.as_array().unwrap() {
+        if p["name"] != "slug" {
+            assert_eq!(p["in"], "query", "{p}");
+        }
+    }
+    // The name a request came in on serves every organisation: it cannot be claimed.
+    app.staff(&org, "owner@two.example", Role::Admin).await;
+    let shared = app.client_at("portal.shared.example");
+    let signed = shared
+        .sign_in("two", "owner@two.example", crate::support::PASSWORD)
+        .await;
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    let mut claim = shared
+        .api(Method::GET, "/api/v1/orgs/two/settings", None)
+        .await
+        .json();
+    claim["host"] = json!("portal.shared.example");
+    let taken = shared
+        .api(
+            Method::PUT,
+            "/api/v1/orgs/two/settings",
+            Some(claim.clone()),
+        )
+        .await;
+    assert_eq!(
+        taken.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        taken.body
+    );
+    assert_eq!(taken.json()["error"]["field"], "host");
+    // From another address the same name is the organisation's own to give.
+    let given = admin
+        .api(Method::PUT, "/api/v1/orgs/two/settings", Some(claim))
+        .await;
+    assert_eq!(given.status, StatusCode::OK, "{}", given.body);
+    app.stop().await;
+}
+
 both!(
+    what_the_review_found_stays_fixed,
     mixed_zones_are_grouped_by_clinic_and_labelled,
     the_confirm_page_checks_the_time_and_says_where,
     video_appointments_are_offered_booked_and_told_as_video,

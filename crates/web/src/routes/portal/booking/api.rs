@@ -110,6 +110,7 @@ pub(super) async fn api_practitioners(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ApiSlotsQuery {
     /// The service's row id.
     service: i64,
@@ -156,6 +157,10 @@ pub(super) async fn api_slots(
     if let Some(clinic) = q.clinic {
         let mut conn = state.db.conn().await?;
         store::clinic::get(conn.exec(), p.org.id, clinic).await?;
+    }
+    if let Some(asked) = q.practitioner {
+        let mut conn = state.db.conn().await?;
+        store::practitioner::get(conn.exec(), p.org.id, asked).await?;
     }
     let (input, found) = slots(&state, &p, q.service, covered, (from, to), video).await?;
     Ok(Json(

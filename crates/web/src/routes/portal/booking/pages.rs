@@ -212,7 +212,20 @@ async fn slots_view(
     )
     .await?;
     drop(conn);
+    // Another organisation's practitioner, or one who does not give this service, is
+    // not found (not an empty week).
+    if let Some(asked) = choice.practitioner
+        && !practitioners.iter().any(|p| p.id == asked)
+    {
+        return Err(AppError::NotFound("practitioner".into()));
+    }
     let video = choice.video && service.offers_video;
+    // A video appointment is at no clinic the patient goes to: the clinic choice, which
+    // the page hides in video mode, must not hide video times either.
+    let choice = Choice {
+        clinic: if video { None } else { choice.clinic },
+        ..choice
+    };
     let zones = crate::clinic_time::spans_zones(&clinics);
     let from = from.unwrap_or(today).max(today);
     let to = from + Duration::days(DAYS_PER_PAGE - 1);
