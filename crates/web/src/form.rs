@@ -259,6 +259,9 @@ fn field_error(path: &str, message: &str) -> AppError {
     if let Some(name) = named("missing field `") {
         return AppError::invalid(under(name), "is required");
     }
+    if let Some(name) = named("duplicate field `") {
+        return AppError::invalid(under(name), "is given more than once");
+    }
     // An unknown field's path already ends with its name.
     if let Some(name) = named("unknown field `") {
         let field = match path {
@@ -544,5 +547,27 @@ mod tests {
             nul_in_json(br#"{"a": "\u0000", "z": 1e400}"#),
             Some("body".to_owned())
         );
+    }
+
+    #[test]
+    fn a_field_given_twice_is_named() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Q {
+            zone: Option<String>,
+        }
+        let parts = axum::http::Request::get("/x?zone=America/Toronto&zone=Europe/London")
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0;
+        let err = query::<Q>(&parts).unwrap_err();
+        match err {
+            AppError::Invalid { field, message } => {
+                assert_eq!(field, "zone");
+                assert_eq!(message, "is given more than once");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -483,6 +483,26 @@ async fn what_the_review_found_stays_fixed(backend: Backend) {
         )
         .await;
     assert_eq!(api.status, StatusCode::NOT_FOUND);
+    // The book's list too: another organisation's clinic or practitioner is not found.
+    let their_clinic = app.id(&other, Kind::Clinic, "vancouver").await;
+    for query in [
+        format!("clinic={their_clinic}"),
+        format!("practitioner={theirs}"),
+    ] {
+        let listed = admin
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/two/appointments?from=2026-03-02&{query}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            listed.status,
+            StatusCode::NOT_FOUND,
+            "{query}: {}",
+            listed.body
+        );
+    }
     // The slots' query parameters are documented as query parameters.
     let openapi = app.client().get("/api/openapi.json").await.json();
     let params = &openapi["paths"]["/api/v1/orgs/{slug}/portal/slots"]["get"]["parameters"];

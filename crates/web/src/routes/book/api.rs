@@ -126,6 +126,13 @@ pub(super) async fn list(
     }
     let mut conn = state.db.conn().await?;
     let choices = book::choices(conn.exec(), staff.org.id).await?;
+    // Another organisation's clinic or practitioner is not found, not an empty list.
+    if clinic.is_some_and(|c| !choices.clinics.iter().any(|x| x.id == c)) {
+        return Err(AppError::NotFound("clinic".into()));
+    }
+    if practitioner.is_some_and(|p| !choices.practitioners.iter().any(|x| x.id == p)) {
+        return Err(AppError::NotFound("practitioner".into()));
+    }
     let tz = axis(&choices, clinic, practitioner, q.zone.as_deref())?.tz;
     let from_text = q.from.unwrap_or_else(|| today(&state, tz).to_string());
     let from_ns = range_end("from", &from_text, tz, false)?;
