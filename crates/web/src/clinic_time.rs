@@ -213,18 +213,19 @@ pub(crate) fn resolve_local(
 /// A zone as people name it: `Vancouver time (PST)`, the city of its IANA name with
 /// its abbreviation at the instant `ns` (the abbreviation changes with daylight saving).
 pub(crate) fn zone_label(tz: Tz, ns: i64) -> String {
-    let name = tz.name();
-    let city = name.rsplit('/').next().unwrap_or(name).replace('_', " ");
-    format!("{city} time ({})", local(ns, tz).format("%Z"))
+    format!("{} time ({})", zone_city(tz), local(ns, tz).format("%Z"))
 }
 
-/// Whether the clinics' times need their zone said: they are in more than one zone.
-pub(crate) fn spans_zones(clinics: &[store::clinic::Clinic]) -> bool {
-    clinics.iter().any(|c| {
-        clinics
-            .first()
-            .is_some_and(|first| first.timezone != c.timezone)
-    })
+/// [`zone_label`] with the offset at `ns`: `Vancouver time (PST, UTC-08:00)`, what the
+/// page that commits to a time says.
+pub(crate) fn zone_label_with_offset(tz: Tz, ns: i64) -> String {
+    let at = local(ns, tz);
+    format!(
+        "{} time ({}, UTC{})",
+        zone_city(tz),
+        at.format("%Z"),
+        at.format("%:z")
+    )
 }
 
 #[cfg(test)]
@@ -361,6 +362,10 @@ mod tests {
         let vancouver = chrono_tz::America::Vancouver;
         assert_eq!(zone_label(vancouver, winter), "Vancouver time (PST)");
         assert_eq!(zone_label(vancouver, summer), "Vancouver time (PDT)");
+        assert_eq!(
+            zone_label_with_offset(vancouver, summer),
+            "Vancouver time (PDT, UTC-07:00)"
+        );
         assert_eq!(
             zone_label(chrono_tz::America::Argentina::Buenos_Aires, winter),
             "Buenos Aires time (-03)"

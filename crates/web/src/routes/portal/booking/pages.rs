@@ -226,7 +226,7 @@ async fn slots_view(
         clinic: if video { None } else { choice.clinic },
         ..choice
     };
-    let zones = crate::clinic_time::spans_zones(&clinics);
+    let zones = crate::clinic_time::OrgZone::of(&clinics).labelled;
     let from = from.unwrap_or(today).max(today);
     let to = from + Duration::days(DAYS_PER_PAGE - 1);
     let in_clinic = |s: &SlotDto| choice.clinic.is_none_or(|c| c == s.clinic_id);
@@ -447,11 +447,7 @@ pub(super) async fn confirm_page(
         when: crate::clinic_time::local(start_ns, tz)
             .format("%A %-d %B %Y, %H:%M")
             .to_string(),
-        zone: format!(
-            "{}, UTC{}",
-            crate::clinic_time::zone_label(tz, start_ns).trim_end_matches(')'),
-            crate::clinic_time::local(start_ns, tz).format("%:z")
-        ) + ")",
+        zone: crate::clinic_time::zone_label_with_offset(tz, start_ns),
         video,
         clinic,
         practitioner: q.practitioner,
