@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, PageError};
@@ -396,6 +397,20 @@ fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
 /// A field name as an error may show it: its NUL characters written as `\u0000`.
 fn printable(name: &str) -> String {
     name.replace('\0', "\\u0000")
+}
+
+/// A refused form shown again: 429 with `Retry-After` when a rate limit refused it
+/// (`limited`: the seconds to wait), else 422.
+pub(crate) fn form_again(page: impl IntoResponse, limited: Option<u64>) -> Response {
+    match limited {
+        Some(retry_after) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
+            page,
+        )
+            .into_response(),
+        None => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+    }
 }
 
 #[cfg(test)]

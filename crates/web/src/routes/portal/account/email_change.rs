@@ -26,7 +26,7 @@ use crate::auth::csrf;
 use crate::auth::patient::{Patient, PatientApi, PatientPage, patient_in_session};
 use crate::auth::staff::Org;
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData, JsonBody};
+use crate::form::{FieldErrors, FormData, JsonBody, form_again};
 use crate::limits::ClientAddress;
 use crate::notices;
 use crate::pages::PortalLayout;
@@ -152,26 +152,17 @@ pub(super) async fn start_page(
             );
         }
         Err(Refused::Fields(errors)) => (errors, None),
-        Err(Refused::Error(e @ AppError::TooManyRequests { .. })) => {
+        Err(Refused::Error(e @ AppError::TooManyRequests { retry_after })) => {
             let mut errors = FieldErrors::new();
             errors.add("form", e.message());
-            (errors, Some(e))
+            (errors, Some(retry_after))
         }
         Err(Refused::Error(e)) => return Err(e.into()),
     };
     let mut page = AccountPage::load(&state, &p, None).await?;
     page.email_errors = errors;
     page.new_email = body.email;
-    Ok(match limited {
-        // The form again, with the status and `Retry-After` of the limit.
-        Some(AppError::TooManyRequests { retry_after }) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
-            page,
-        )
-            .into_response(),
-        _ => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
-    })
+    Ok(form_again(page, limited))
 }
 
 /// Starts a change of the signed-in patient's email address: a link goes to the new
@@ -437,13 +428,8 @@ pub(super) async fn link_submit(
             // The form again, with the status and `Retry-After` of the limit.
             let mut errors = FieldErrors::new();
             errors.add("form", e.message());
-            let mut response = link_page(&state, &org, &session, &token, errors).await?;
-            *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(retry_after),
-            );
-            return Ok(response);
+            let page = link_page(&state, &org, &session, &token, errors).await?;
+            return Ok(form_again(page, Some(retry_after)));
         }
         Err(e) => return Err(e.into()),
     };

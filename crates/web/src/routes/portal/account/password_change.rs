@@ -6,7 +6,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use store::appointment::Actor;
@@ -15,7 +14,7 @@ use utoipa::ToSchema;
 use crate::auth::password;
 use crate::auth::patient::{Patient, PatientApi, PatientPage};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData, JsonBody};
+use crate::form::{FieldErrors, FormData, JsonBody, form_again};
 use crate::limits::ClientAddress;
 use crate::state::AppState;
 
@@ -121,16 +120,7 @@ pub(super) async fn submit(
     };
     let mut page = AccountPage::load(&state, &p, None).await?;
     page.password_errors = errors;
-    Ok(match limited {
-        // The form again, with the status and `Retry-After` of the limit.
-        Some(retry_after) => (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
-            page,
-        )
-            .into_response(),
-        None => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
-    })
+    Ok(form_again(page, limited))
 }
 
 /// Changes the signed-in patient's password. Every other session of the patient ends;

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use crate::auth::staff::Org;
 use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData, JsonBody};
+use crate::form::{FieldErrors, FormData, JsonBody, form_again};
 use crate::limits::ClientAddress;
 use crate::notices;
 use crate::pages::PortalLayout;
@@ -231,14 +231,11 @@ pub(super) async fn submit(
             };
             Ok(match limited {
                 // The form again, with the status and `Retry-After` of the limit.
-                Some(AppError::TooManyRequests { retry_after }) => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [(axum::http::header::RETRY_AFTER, retry_after.to_string())],
-                    page,
-                )
-                    .into_response(),
+                Some(AppError::TooManyRequests { retry_after }) => {
+                    form_again(page, Some(retry_after))
+                }
                 Some(e) => return Err(e.into()),
-                None => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
+                None => form_again(page, None),
             })
         }
     }
