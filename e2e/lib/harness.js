@@ -85,7 +85,8 @@ export async function newPage(browser, { width = 1280, height = 800, mobile = fa
 /**
  * Runs axe-core on the page as it is now and fails on any serious or critical
  * violation, printing each with the elements concerned; fails too on a script error,
- * a content security policy refusal or a resource that did not load.
+ * a content security policy refusal, a resource that did not load, or a page wider
+ * than the window (a sideways scroll).
  */
 export async function audit(page, what = "") {
   const has = await page.evaluate(() => typeof window.axe !== "undefined");
@@ -117,6 +118,8 @@ export async function audit(page, what = "") {
   }
   assert.deepEqual(page.scriptErrors || [], [], `script errors on ${page.url()}`);
   assert.deepEqual(page.failedLoads || [], [], `resources that did not load on ${page.url()}`);
+  // No page scrolls sideways, at whatever width the journey looks at it (375 px phones too).
+  await assertNoHorizontalOverflow(page, page.viewportSize().width);
 }
 
 /**
