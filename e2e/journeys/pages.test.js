@@ -26,7 +26,7 @@ async function links(page, prefix) {
   return hrefs.filter((h) => {
     if (!h.startsWith(`${BASE}${prefix}`)) return false;
     const path = new URL(h).pathname;
-    return !/\.(ics|json|png|svg|css|js)$/.test(path) && !/\/logo$/.test(path) && !/signout/.test(path);
+    return !/\.(ics|json|png|svg|css|js)$/.test(path) && path !== "/o/demo/logo" && !/signout/.test(path);
   });
 }
 
