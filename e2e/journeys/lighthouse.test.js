@@ -4,7 +4,8 @@
 //
 // Performance is simulated from a trace of the page's load, so a busy CI machine can
 // dent one run; a page that misses a target is measured again, up to three runs, and
-// every run's scores are printed. Accessibility and best practices do not vary.
+// every run's scores are printed (a run Lighthouse could not trace counts as a miss).
+// Accessibility and best practices do not vary.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -25,7 +26,11 @@ async function scores(port, url, cookie) {
     extraHeaders: cookie ? { Cookie: cookie } : undefined,
   };
   const { lhr } = await lighthouse(url, options);
-  assert.equal(lhr.runtimeError, undefined, `${url}: ${JSON.stringify(lhr.runtimeError)}`);
+  if (lhr.runtimeError) {
+    // Lighthouse could not trace this load (it says to run it again): a missed run.
+    console.log(`# lighthouse ${url}: ${lhr.runtimeError.code}`);
+    return { accessibility: 0, "best-practices": 0, performance: 0, failing: [lhr.runtimeError.code] };
+  }
   const out = {};
   for (const name of Object.keys(TARGETS)) {
     out[name] = Math.round(lhr.categories[name].score * 100);
