@@ -28,7 +28,7 @@ test("invite a patient from the Portal Access page", async () => {
 async function fillBooking({ patient, date, time }) {
   await follow(page, page.getByRole("link", { name: /^New booking with Christine Roy on / }));
   assert.equal(await page.getByLabel("Practitioner").locator("option:checked").innerText(), "Christine Roy");
-  await page.getByLabel("Find a patient by name or email").fill(patient);
+  await page.getByLabel("Find a patient by name, email or phone").fill(patient);
   await follow(page, page.getByRole("button", { name: "Search" }));
   await page.getByLabel("Patient", { exact: true }).selectOption({ index: 1 });
   await page.getByLabel("Service", { exact: true }).selectOption({ label: "Physiotherapy follow-up (30 min)" });

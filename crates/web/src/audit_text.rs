@@ -197,6 +197,11 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "appointment",
         "Booked with an override",
     ),
+    (
+        "appointment.block_labelled",
+        "appointment",
+        "Blocked time labelled",
+    ),
     ("appointment.reschedule", "appointment", "Moved"),
     (
         "appointment.reschedule_override",
@@ -434,6 +439,7 @@ fn label(field: &str) -> String {
         "end_ns" => "End",
         "from_record" => "From availability record",
         "override_reason" => "Override reason",
+        "label" => "Label",
         "overridden" => "Overrode",
         "portal_blocks" => "Portal blocks",
         "host" => "Host name",

@@ -265,10 +265,9 @@
       grip.className = "grip";
       grip.setAttribute("aria-hidden", "true");
       el.appendChild(grip);
-      el.setAttribute(
-        "aria-description",
-        "Arrow keys move it, Shift with up or down changes its length, Enter saves, Escape cancels."
-      );
+      if (document.getElementById("book-help")) {
+        el.setAttribute("aria-describedby", "book-help");
+      }
 
       // The mouse.
       el.addEventListener("pointerdown", function (e) {

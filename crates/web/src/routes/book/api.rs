@@ -29,13 +29,10 @@ use super::{
 pub(crate) struct CreateBody {
     /// The practitioner.
     pub practitioner: i64,
-    /// The patient; required unless `block` is `true`.
+    /// The patient; without one the time is blocked for the practitioner (the book
+    /// shows it as blocked time).
     #[serde(default)]
     pub patient: Option<i64>,
-    /// Block the time for the practitioner, with no patient (default `false`: a
-    /// booking, which needs a patient).
-    #[serde(default)]
-    pub block: bool,
     /// The service, if any: its schedule types may hold the booking, and its duration is
     /// the default.
     #[serde(default)]
@@ -216,25 +213,10 @@ pub(super) async fn create(
                 .to_owned(),
         ),
     };
-    let patient = match (body.patient, body.block) {
-        (Some(_), true) => {
-            return Err(AppError::invalid(
-                "patient",
-                "blocked time has no patient; leave patient out, or block false",
-            ));
-        }
-        (None, false) => {
-            return Err(AppError::invalid(
-                "patient",
-                "a booking needs a patient; to block time without one, send block: true",
-            ));
-        }
-        (patient, _) => patient,
-    };
     let booking = StaffBooking {
         staff: staff.user.id,
         practitioner: body.practitioner,
-        patient,
+        patient: body.patient,
         service: body.service,
         schedule_type: body.schedule_type,
         start: parse_instant("start", &body.start)?,

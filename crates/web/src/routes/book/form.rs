@@ -70,7 +70,7 @@ impl BookingValues {
             override_checked: form.checked("override"),
             override_reason: form.get("override_reason"),
             idempotency_key: form.get("idempotency_key"),
-            block: form.get("block") == "1",
+            block: form.get("block") == "yes",
             block_label: form.get("block_label"),
         }
     }
@@ -321,7 +321,7 @@ pub(super) async fn new_page(
         date: q.date.unwrap_or_default(),
         time: q.time.unwrap_or_default(),
         clinic: q.clinic.unwrap_or_default(),
-        block: q.block.as_deref() == Some("1"),
+        block: q.block.as_deref() == Some("yes"),
         // One key per form shown: a second click or a resubmitted page books once.
         idempotency_key: crate::auth::csrf::random_token(),
         ..BookingValues::default()

@@ -52,8 +52,6 @@ pub(super) struct BookPage {
     date: String,
     clinic: i64,
     practitioner: i64,
-    /// Every practitioner asked for explicitly.
-    all: bool,
     cancelled: bool,
     heading: String,
     /// The rows' length in minutes, for the script that moves appointments.
@@ -311,7 +309,6 @@ pub(super) async fn book_page(
         date: date.to_string(),
         clinic: clinic.unwrap_or(0),
         practitioner: practitioner.unwrap_or(0),
-        all,
         cancelled: view.cancelled,
         step: super::grid::row_minutes(&staff.org),
         heading,
