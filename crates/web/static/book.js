@@ -257,6 +257,16 @@
         });
     }
 
+    // The calendar scrolls inside its own box: show the appointment just booked or
+    // moved, else the first one, rather than the top of the day.
+    const box = table.closest(".book-scroll");
+    const shown = table.querySelector(".appt.highlight") || table.querySelector(".appt");
+    if (box && shown) {
+      const head = table.querySelector("thead");
+      const offset = shown.getBoundingClientRect().top - box.getBoundingClientRect().top;
+      box.scrollTop += offset - (head ? head.getBoundingClientRect().height : 0) - 2 * rowPitch();
+    }
+
     const items = Array.from(table.querySelectorAll("a.appt[data-id]"));
     let suppressClick = false;
     items.forEach(function (el) {

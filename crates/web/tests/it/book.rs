@@ -707,7 +707,7 @@ async fn day_and_week_pages_draw_appointments_in_their_colours_over_availability
     assert!(day.contains(&format!("class=\"appt st-{physio} r-1 s-2 l-1 status-booked block\"><span class=\"time\">09:30–10:00</span> <strong>Blocked time</strong>")));
     // Availability behind them: Christine's Physiotherapy block, bookable online.
     assert!(day.contains(&format!(
-        "<td class=\"av av-{physio} online\" title=\"Physiotherapy (online)\"><a class=\"slot\" href="
+        "<td class=\"av av-{physio} online\" title=\"Physiotherapy (online)\"><a class=\"free\" href="
     )));
     assert!(day.contains("<th scope=\"row\">09:00</th>"));
     // Navigation by day, and the stylesheet with the colours.

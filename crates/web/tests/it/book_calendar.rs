@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use store::keys::Kind;
 use store::staff::Role;
 
-use crate::both;
 use crate::book::{audit, basic, count, id, scenario};
+use crate::both;
 use crate::support::{Backend, TestApp};
 
 /// `basic()` with a second physiotherapist, Omar, free on the same days.
@@ -64,13 +64,16 @@ async fn free_times_link_to_the_booking_form_filled_in(backend: Backend) {
     );
     assert!(
         day.contains(&format!(
-            "<a class=\"slot\" href=\"{}\">",
+            "<a class=\"free\" href=\"{}\">",
             link.replace('&', "&#38;")
         )),
         "{}",
         day.body
     );
-    assert!(day.contains(">Book christine, Mon 2 Mar, 11:00</span>") || day.contains(", Mon 2 Mar, 11:00</span>"));
+    assert!(
+        day.contains(">Book christine, Mon 2 Mar, 11:00</span>")
+            || day.contains(", Mon 2 Mar, 11:00</span>")
+    );
     // The row the appointment covers has no free link.
     assert!(!day.contains("time=09:30&#38;"));
     // The appointment without a patient is shown as blocked time, in its lane.
@@ -103,12 +106,18 @@ async fn a_booking_needs_a_patient_and_blocked_time_is_explicit_and_audited(back
     // "Book" without a patient books nothing and names the field.
     let refused = post_booking(&client, christine, physio, &[]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.contains("id=\"patient-error\">choose a patient"), "{}", refused.body);
+    assert!(
+        refused.contains("id=\"patient-error\">choose a patient"),
+        "{}",
+        refused.body
+    );
     assert_eq!(count(&app, &org).await, before);
 
     // Blocking time is its own form: no patient, a label, audited.
     let form = client
-        .get(&format!("/o/acme/admin/book/new?practitioner={christine}&date=2026-03-02&time=11:00&block=yes"))
+        .get(&format!(
+            "/o/acme/admin/book/new?practitioner={christine}&date=2026-03-02&time=11:00&block=yes"
+        ))
         .await;
     assert!(form.contains("<h1>Block time</h1>"));
     assert!(form.contains("name=\"block\" value=\"yes\""));
@@ -161,24 +170,46 @@ async fn the_patient_search_answers_for_the_callers_organisation_only(backend: B
     // By name, email or phone; at most the ten asked for.
     for q in ["hugo", "HUGO@EXAMPLE", "555-0199"] {
         let found = client
-            .api(Method::GET, &format!("/api/v1/orgs/acme/patients?limit=10&q={q}"), None)
+            .api(
+                Method::GET,
+                &format!("/api/v1/orgs/acme/patients?limit=10&q={q}"),
+                None,
+            )
             .await;
         assert_eq!(found.status, StatusCode::OK, "{q}");
-        let ids: Vec<i64> = found.json().as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+        let ids: Vec<i64> = found
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
         assert_eq!(ids, [hugo["id"].as_i64().unwrap()], "{q}");
     }
     let many = client
-        .api(Method::GET, "/api/v1/orgs/acme/patients?limit=10&q=smith", None)
+        .api(
+            Method::GET,
+            "/api/v1/orgs/acme/patients?limit=10&q=smith",
+            None,
+        )
         .await;
     assert_eq!(many.json().as_array().unwrap().len(), 10);
     // The other organisation's patients (it has an Ada Lane too) are not found from
     // here, and its own search refuses this session.
     let ada = client
-        .api(Method::GET, "/api/v1/orgs/acme/patients?limit=10&q=ada", None)
+        .api(
+            Method::GET,
+            "/api/v1/orgs/acme/patients?limit=10&q=ada",
+            None,
+        )
         .await;
     assert_eq!(ada.json().as_array().unwrap().len(), 1);
     let theirs = client
-        .api(Method::GET, "/api/v1/orgs/other/patients?limit=10&q=ada", None)
+        .api(
+            Method::GET,
+            "/api/v1/orgs/other/patients?limit=10&q=ada",
+            None,
+        )
         .await;
     assert_ne!(theirs.status, StatusCode::OK);
     assert!(!theirs.contains("ada@example.com"));
@@ -193,16 +224,28 @@ async fn a_single_search_result_is_chosen(backend: Backend) {
     let one = client
         .post_form(
             "/o/acme/admin/book/new",
-            &[("action", "find"), ("patient_q", "reyes"), ("date", "2026-03-02")],
+            &[
+                ("action", "find"),
+                ("patient_q", "reyes"),
+                ("date", "2026-03-02"),
+            ],
         )
         .await;
     assert_eq!(one.status, StatusCode::OK);
-    assert!(one.contains(&format!("<option value=\"{bo}\" selected>Bo Reyes")), "{}", one.body);
+    assert!(
+        one.contains(&format!("<option value=\"{bo}\" selected>Bo Reyes")),
+        "{}",
+        one.body
+    );
     // Two matches: none chosen for staff.
     let two = client
         .post_form(
             "/o/acme/admin/book/new",
-            &[("action", "find"), ("patient_q", "example.com"), ("date", "2026-03-02")],
+            &[
+                ("action", "find"),
+                ("patient_q", "example.com"),
+                ("date", "2026-03-02"),
+            ],
         )
         .await;
     assert!(two.contains("Bo Reyes") && two.contains("Ada Lane"));
@@ -233,15 +276,29 @@ async fn moving_changes_start_practitioner_and_length_through_the_engine(backend
         .api(
             Method::POST,
             &path,
-            Some(json!({"start": "2026-03-02T10:30:00-05:00", "practitioner": omar,
-                        "duration_minutes": 60})),
+            Some(
+                json!({"start": "2026-03-02T10:30:00-05:00", "practitioner": omar,
+                        "duration_minutes": 60}),
+            ),
         )
         .await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
     let now = client.api(Method::GET, &get, None).await.json();
     assert_eq!(now["practitioner_id"], omar);
-    assert!(now["start"].as_str().unwrap().starts_with("2026-03-02T10:30:00"), "{now}");
-    assert!(now["end"].as_str().unwrap().starts_with("2026-03-02T11:30:00"), "{now}");
+    assert!(
+        now["start"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-02T10:30:00"),
+        "{now}"
+    );
+    assert!(
+        now["end"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-03-02T11:30:00"),
+        "{now}"
+    );
 
     // Its lower edge dragged past the end of the availability (12:00): the engine
     // refuses with its reasons and nothing changes.
@@ -270,9 +327,14 @@ async fn the_week_is_one_practitioners_unless_all_are_asked_for(backend: Backend
     let client = app.signed_in(&org, Role::FrontDesk).await;
     let christine = id(&app, &org, Kind::Practitioner, "christine").await;
     let omar = id(&app, &org, Kind::Practitioner, "omar").await;
-    let columns = |body: &str, p: i64| body.matches(&format!("data-practitioner=\"{p}\" data-date=")).count();
+    let columns = |body: &str, p: i64| {
+        body.matches(&format!("data-practitioner=\"{p}\" data-date="))
+            .count()
+    };
 
-    let week = client.get("/o/acme/admin/book?view=week&date=2026-03-04").await;
+    let week = client
+        .get("/o/acme/admin/book?view=week&date=2026-03-04")
+        .await;
     assert_eq!(week.status, StatusCode::OK, "{}", week.body);
     let (c, o) = (columns(&week.body, christine), columns(&week.body, omar));
     assert!((c, o) == (7, 0) || (c, o) == (0, 7), "{c} {o}");
@@ -283,12 +345,20 @@ async fn the_week_is_one_practitioners_unless_all_are_asked_for(backend: Backend
     let all = client
         .get("/o/acme/admin/book?view=week&date=2026-03-04&practitioner=all")
         .await;
-    assert_eq!((columns(&all.body, christine), columns(&all.body, omar)), (7, 7));
+    assert_eq!(
+        (columns(&all.body, christine), columns(&all.body, omar)),
+        (7, 7)
+    );
     // Its links keep every practitioner.
-    assert!(all.contains("href=\"/o/acme/admin/book?view=week&#38;date=2026-03-11&#38;practitioner=all\""));
+    assert!(all.contains(
+        "href=\"/o/acme/admin/book?view=week&#38;date=2026-03-11&#38;practitioner=all\""
+    ));
     // The day view shows everyone by default.
     let day = client.get("/o/acme/admin/book?date=2026-03-04").await;
-    assert_eq!((columns(&day.body, christine), columns(&day.body, omar)), (1, 1));
+    assert_eq!(
+        (columns(&day.body, christine), columns(&day.body, omar)),
+        (1, 1)
+    );
     app.stop().await;
 }
 

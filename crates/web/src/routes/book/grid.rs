@@ -511,7 +511,8 @@ pub(super) fn build_grid(
                 let spans: Vec<(usize, usize)> = members
                     .iter()
                     .map(|e| {
-                        let (a, b) = clip(e.start_ns, e.end_ns, tz, c.date).unwrap_or((first, first));
+                        let (a, b) =
+                            clip(e.start_ns, e.end_ns, tz, c.date).unwrap_or((first, first));
                         let s = row_of(a);
                         (s, row_end(b).max(s + 1).min(rows_count))
                     })
