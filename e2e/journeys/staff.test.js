@@ -71,6 +71,6 @@ test("book from the appointment book, with a conflict override", async () => {
   // Both show in Christine Roy's column of the day's grid.
   const column = page.locator("table.book td.booked");
   assert.match(await column.allInnerTexts().then((t) => t.join(" ")), /Ada Lane[\s\S]*Emma Roux|Emma Roux[\s\S]*Ada Lane/);
-  await page.evaluate(() => document.querySelector("table.book").scrollIntoView({ block: "start" }));
+  await page.evaluate(() => document.querySelector(".book-scroll").scrollIntoView({ block: "start" }));
   await screenshot(page, "appointment-book");
 });
