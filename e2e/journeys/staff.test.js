@@ -28,7 +28,7 @@ test("invite a patient from the Portal Access page", async () => {
 async function fillBooking({ patient, date, time }) {
   await follow(page, page.getByRole("link", { name: /^New booking with Christine Roy on / }));
   assert.equal(await page.getByLabel("Practitioner").locator("option:checked").innerText(), "Christine Roy");
-  await page.getByLabel("Find a patient by name or email").fill(patient);
+  await page.getByLabel("Find a patient by name, email or phone").fill(patient);
   await follow(page, page.getByRole("button", { name: "Search" }));
   await page.getByLabel("Patient", { exact: true }).selectOption({ index: 1 });
   await page.getByLabel("Service", { exact: true }).selectOption({ label: "Physiotherapy follow-up (30 min)" });
@@ -71,6 +71,6 @@ test("book from the appointment book, with a conflict override", async () => {
   // Both show in Christine Roy's column of the day's grid.
   const column = page.locator("table.book td.booked");
   assert.match(await column.allInnerTexts().then((t) => t.join(" ")), /Ada Lane[\s\S]*Emma Roux|Emma Roux[\s\S]*Ada Lane/);
-  await page.evaluate(() => document.querySelector("table.book").scrollIntoView({ block: "start" }));
+  await page.evaluate(() => document.querySelector(".book-scroll").scrollIntoView({ block: "start" }));
   await screenshot(page, "appointment-book");
 });

@@ -186,7 +186,7 @@ pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Patient> {
 /// there, while PostgreSQL takes it), so that both backends answer alike.
 pub const SEARCH_MAX_CHARS: usize = 200;
 
-/// Patients whose name or email contains `search` (all when empty), by name; a search
+/// Patients whose name, email or phone contains `search` (all when empty), by name; a search
 /// longer than [`SEARCH_MAX_CHARS`] is refused naming `q`.
 pub async fn search(exec: Exec<'_>, org: i64, search: &str, limit: i64) -> Result<Vec<Patient>> {
     if search.trim().chars().count() > SEARCH_MAX_CHARS {
@@ -198,7 +198,8 @@ pub async fn search(exec: Exec<'_>, org: i64, search: &str, limit: i64) -> Resul
     let pattern = format!("%{}%", search.trim().to_lowercase().replace(['%', '_'], ""));
     let sql = format!(
         "SELECT {COLUMNS} FROM patients WHERE org_id = $1 AND \
-         (LOWER(first_name || ' ' || last_name) LIKE $2 OR LOWER(email) LIKE $2) \
+         (LOWER(first_name || ' ' || last_name) LIKE $2 OR LOWER(email) LIKE $2 \
+         OR (phone <> '' AND phone LIKE $2)) \
          ORDER BY last_name, first_name, id LIMIT $3"
     );
     Ok(rows!(exec, fetch_all, Patient, &sql, org, &pattern, limit)?)

@@ -199,6 +199,11 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "appointment",
         "Booked with an override",
     ),
+    (
+        "appointment.block_labelled",
+        "appointment",
+        "Blocked time labelled",
+    ),
     ("appointment.reschedule", "appointment", "Moved"),
     (
         "appointment.reschedule_override",
@@ -436,6 +441,7 @@ fn label(field: &str) -> String {
         "end_ns" => "End",
         "from_record" => "From availability record",
         "override_reason" => "Override reason",
+        "label" => "Label",
         "overridden" => "Overrode",
         "portal_blocks" => "Portal blocks",
         "host" => "Host name",

@@ -26,6 +26,7 @@ use slot_engine::{Date, Instant};
 use crate::db::Tx;
 use crate::error::Result;
 
+mod block_label;
 mod insert;
 mod locking;
 mod portal_booking;
@@ -37,6 +38,7 @@ mod status_change;
 pub use crate::appointment_status::{AppointmentStatus, Channel};
 /// Who is acting: the audit log's actor (`staff:3`, `patient:12`), kept there.
 pub use crate::audit::Actor;
+pub use block_label::{BLOCK_LABEL_MAX_CHARS, label_block};
 pub use insert::Booked;
 pub(crate) use insert::{NewRow, insert_many};
 pub use portal_booking::{

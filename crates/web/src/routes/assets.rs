@@ -31,6 +31,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/favicon.svg"),
     ),
     (
+        "book.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/book.js"),
+    ),
+    (
+        "book.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/book.css"),
+    ),
+    (
         "pow.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pow.js"),

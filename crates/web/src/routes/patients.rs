@@ -285,7 +285,7 @@ async fn update_patient(
 /// Patients whose name or email contains `q` (all when empty), by name (front desk).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/patients", tag = "patients",
     params(("slug" = String, Path, description = "The organisation"),
-           ("q" = Option<String>, Query, description = "Part of the name or email"),
+           ("q" = Option<String>, Query, description = "Part of the name, email or phone"),
            ("limit" = Option<i64>, Query, description = "At most this many, 1-500 (default 100)")),
     responses((status = 200, body = [PatientDto]), (status = 401, description = "Not signed in"),
               (status = 403, description = "Not front desk"), (status = 422, description = "Invalid limit")))]

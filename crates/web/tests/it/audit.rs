@@ -461,6 +461,10 @@ async fn only_admins_read_the_log(backend: Backend) {
 /// entries are checked instead.
 const AUDITED_IN_THEIR_OWN_TESTS: &[(&str, &str)] = &[
     (
+        "appointment.block_labelled",
+        "book_calendar.rs checks the entry under a block given a label",
+    ),
+    (
         "availability.new_record_from",
         "record_splits.rs checks the entry under the record split",
     ),

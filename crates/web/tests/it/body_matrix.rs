@@ -481,6 +481,10 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ("allow_conflicts", "a flag"),
     ("captcha", "the CAPTCHA's solution"),
     ("telehealth", "in person (`0`) or by video (`1`)"),
+    (
+        "block",
+        "`yes` to block time without a patient instead of booking one",
+    ),
 ];
 
 /// The form fields the page handlers read by name (`form.get("…")`, `form.all("…")`,

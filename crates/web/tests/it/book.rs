@@ -696,15 +696,18 @@ async fn day_and_week_pages_draw_appointments_in_their_colours_over_availability
     assert!(day.contains("href=\"/o/acme/admin/book/colours.css\""));
     // The booked appointment in its schedule type's class, with patient, service, time.
     let appointment = booked.json()["id"].as_i64().unwrap();
+    // It carries what the calendar's script needs to move it, and its place in its
+    // cell: first row, rows spanned, lane.
     let item = format!(
-        "<a href=\"/o/acme/admin/book/appointments/{appointment}\" class=\"appt st-{physio} status-booked\"><span class=\"time\">10:00–10:45</span> <strong>Ada Lane</strong> <span>Initial assessment</span><span class=\"visually-hidden\">, booked</span></a>"
+        "<a href=\"/o/acme/admin/book/appointments/{appointment}\" data-id=\"{appointment}\" data-practitioner=\"{christine}\" data-start=\"2026-03-02T10:00:00-05:00\" data-minutes=\"45\" class=\"appt st-{physio} r-1 s-3 l-1 status-booked\"><span class=\"time\">10:00–10:45</span> <strong>Ada Lane</strong> <span>Initial assessment</span><span class=\"visually-hidden\">, booked</span></a>"
     );
     assert!(day.contains(&item), "{}", day.body);
     // The imported one has no schedule type: it takes the colour of the block it is in.
-    assert!(day.contains(&format!("class=\"appt st-{physio} status-booked\"><span class=\"time\">09:30–10:00</span> <strong>No patient</strong>")));
+    // Without a patient it is blocked time.
+    assert!(day.contains(&format!("class=\"appt st-{physio} r-1 s-2 l-1 status-booked block\"><span class=\"time\">09:30–10:00</span> <strong>Blocked time</strong>")));
     // Availability behind them: Christine's Physiotherapy block, bookable online.
     assert!(day.contains(&format!(
-        "<td class=\"av av-{physio} online\" title=\"Physiotherapy (online)\"></td>"
+        "<td class=\"av av-{physio} online\" title=\"Physiotherapy (online)\"><a class=\"free\" href="
     )));
     assert!(day.contains("<th scope=\"row\">09:00</th>"));
     // Navigation by day, and the stylesheet with the colours.
@@ -736,8 +739,13 @@ async fn day_and_week_pages_draw_appointments_in_their_colours_over_availability
     assert!(week.contains("<h2>Week of Monday 2 March 2026</h2>"));
     assert!(week.contains("Sun 8 Mar"));
     assert!(week.contains(&item));
-    assert!(week.contains("href=\"/o/acme/admin/book?view=week&#38;date=2026-02-25\""));
-    assert!(week.contains("href=\"/o/acme/admin/book?view=week&#38;date=2026-03-11\""));
+    // A week is one practitioner's (here the only one), and its links say whose.
+    assert!(week.contains(&format!(
+        "href=\"/o/acme/admin/book?view=week&#38;date=2026-02-25&#38;practitioner={christine}\""
+    )));
+    assert!(week.contains(&format!(
+        "href=\"/o/acme/admin/book?view=week&#38;date=2026-03-11&#38;practitioner={christine}\""
+    )));
 
     // "Today" is read in the clinic's timezone: 03:00 UTC on the 3rd is still the 2nd
     // in Toronto.

@@ -210,9 +210,10 @@ async fn the_week_view_reads_one_zone_across_the_spring_forward_night(backend: B
     let org = app.import("acme", &two_zones()).await;
     let client = app.signed_in(&org, Role::FrontDesk).await;
     // Monday 2 to Sunday 8 March: the clocks go forward on Sunday, in Toronto at 07:00
-    // UTC and in Vancouver at 10:00 UTC.
+    // UTC and in Vancouver at 10:00 UTC. Every practitioner's week (a week is one
+    // practitioner's unless all are asked for).
     let week = client
-        .get("/o/acme/admin/book?view=week&date=2026-03-04")
+        .get("/o/acme/admin/book?view=week&date=2026-03-04&practitioner=all")
         .await;
     assert_eq!(week.status, StatusCode::OK, "{}", week.body);
     assert!(week.contains("<h2>Week of Monday 2 March 2026</h2>"));
@@ -241,7 +242,7 @@ async fn the_week_view_reads_one_zone_across_the_spring_forward_night(backend: B
 
     // The same week on the Vancouver axis.
     let van = client
-        .get("/o/acme/admin/book?view=week&date=2026-03-04&zone=America/Vancouver")
+        .get("/o/acme/admin/book?view=week&date=2026-03-04&practitioner=all&zone=America/Vancouver")
         .await;
     assert!(van.contains("Times in America/Vancouver."));
     assert!(row(&van, "01:00").contains(&item("01:00–01:30", None, "Di Park")));
@@ -251,7 +252,7 @@ async fn the_week_view_reads_one_zone_across_the_spring_forward_night(backend: B
         "Ada Lane"
     )));
     assert!(van.contains(
-        "href=\"/o/acme/admin/book?view=week&#38;date=2026-03-11&#38;zone=America/Vancouver\""
+        "href=\"/o/acme/admin/book?view=week&#38;date=2026-03-11&#38;practitioner=all&#38;zone=America/Vancouver\""
     ));
     // The day view of the spring-forward day itself.
     let sunday = client.get("/o/acme/admin/book?date=2026-03-08").await;

@@ -78,7 +78,7 @@ async fn the_demo_spans_two_zones_and_books_video(backend: Backend) {
 
     // The book marks them, and labels Vancouver's times on the Toronto axis.
     let book = client
-        .get("/o/demo/admin/book?view=week&date=2026-02-25")
+        .get("/o/demo/admin/book?view=week&date=2026-02-25&practitioner=all")
         .await;
     assert_eq!(book.status, StatusCode::OK);
     assert!(book.contains("<span class=\"mode-video\">Video</span>"));

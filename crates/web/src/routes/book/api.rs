@@ -29,7 +29,8 @@ use super::{
 pub(crate) struct CreateBody {
     /// The practitioner.
     pub practitioner: i64,
-    /// The patient, if any.
+    /// The patient; without one the time is blocked for the practitioner (the book
+    /// shows it as blocked time).
     #[serde(default)]
     pub patient: Option<i64>,
     /// The service, if any: its schedule types may hold the booking, and its duration is

@@ -47,6 +47,10 @@ struct BookingValues {
     override_checked: bool,
     override_reason: String,
     idempotency_key: String,
+    /// Blocking time for the practitioner (no patient) rather than booking a patient.
+    block: bool,
+    /// What the blocked time is for (`Lunch`); optional.
+    block_label: String,
 }
 
 impl BookingValues {
@@ -66,6 +70,8 @@ impl BookingValues {
             override_checked: form.checked("override"),
             override_reason: form.get("override_reason"),
             idempotency_key: form.get("idempotency_key"),
+            block: form.get("block") == "yes",
+            block_label: form.get("block_label"),
         }
     }
 }
@@ -157,6 +163,9 @@ pub(super) struct BookingForm {
     video_hint: String,
     errors: FieldErrors,
     reasons: Vec<String>,
+    /// The chosen patient's no-shows, once the store counts them: the place is kept
+    /// for `store::patient::no_show_count` (the statuses' work), not counted here.
+    no_shows: Option<i64>,
 }
 
 /// What a service's or schedule type's option says when it may be booked by video.
@@ -178,7 +187,7 @@ async fn booking_form(
     state: &AppState,
     staff: &Staff,
     choices: &Choices,
-    values: BookingValues,
+    mut values: BookingValues,
     errors: FieldErrors,
     reasons: Vec<String>,
 ) -> Result<BookingForm, PageError> {
@@ -199,6 +208,12 @@ async fn booking_form(
                 store::Error::Invalid { message, .. } => AppError::invalid("patient_q", message),
                 other => other.into(),
             })?;
+        // One patient found is the one meant: chosen, so "Book" books them.
+        if let [only] = found.as_slice()
+            && values.patient.is_empty()
+        {
+            values.patient = only.id.to_string();
+        }
         for p in found {
             if !patients.iter().any(|q| q.id == p.id) {
                 patients.push(p);
@@ -273,6 +288,7 @@ async fn booking_form(
         values,
         errors,
         reasons,
+        no_shows: None,
     })
 }
 
@@ -285,6 +301,7 @@ pub(super) struct NewParams {
     date: Option<String>,
     time: Option<String>,
     clinic: Option<String>,
+    block: Option<String>,
 }
 
 pub(super) async fn new_page(
@@ -304,6 +321,7 @@ pub(super) async fn new_page(
         date: q.date.unwrap_or_default(),
         time: q.time.unwrap_or_default(),
         clinic: q.clinic.unwrap_or_default(),
+        block: q.block.as_deref() == Some("yes"),
         // One key per form shown: a second click or a resubmitted page books once.
         idempotency_key: crate::auth::csrf::random_token(),
         ..BookingValues::default()
@@ -456,7 +474,28 @@ pub(super) async fn new_submit(
             None
         }
     };
-    let patient = form_id(&mut errors, &values.patient, "patient");
+    // A booking is for a patient; time without one is blocked explicitly.
+    let patient = if values.block {
+        None
+    } else {
+        let patient = form_id(&mut errors, &values.patient, "patient");
+        if patient.is_none() && !errors.has("patient") {
+            errors.add(
+                "patient",
+                "choose a patient (search by name, email or phone); to keep time free without a patient, use Block time",
+            );
+        }
+        patient
+    };
+    if values.block_label.trim().chars().count() > store::appointment::BLOCK_LABEL_MAX_CHARS {
+        errors.add(
+            "block_label",
+            format!(
+                "must be at most {} characters",
+                store::appointment::BLOCK_LABEL_MAX_CHARS
+            ),
+        );
+    }
     let service = form_id(&mut errors, &values.service, "service");
     let schedule_type = form_id(&mut errors, &values.schedule_type, "schedule_type");
     // The hidden clinic only chooses the timezone the date and time are read in; one
@@ -503,9 +542,24 @@ pub(super) async fn new_submit(
             };
             match book_counted(&state, &staff.org, &booking).await {
                 Ok(booked) => {
+                    let label = values.block_label.trim();
+                    if values.block && !label.is_empty() && !booked.replayed {
+                        store::appointment::label_block(
+                            &state.db,
+                            staff.org.id,
+                            booked.appointment.id,
+                            label,
+                            store::appointment::Actor::Staff(staff.user.id),
+                            state.clock.as_ref(),
+                        )
+                        .await?;
+                    }
                     let mut to = format!(
-                        "/o/{}/admin/book?date={}&notice=booked&appointment={}",
-                        staff.org.slug, values.date, booked.appointment.id
+                        "/o/{}/admin/book?date={}&notice={}&appointment={}",
+                        staff.org.slug,
+                        values.date,
+                        if values.block { "blocked" } else { "booked" },
+                        booked.appointment.id
                     );
                     if !values.clinic.is_empty() {
                         to.push_str(&format!("&clinic={}", values.clinic));

@@ -22,6 +22,9 @@ pub(super) struct View {
     pub(super) date: NaiveDate,
     pub(super) clinic: Option<i64>,
     pub(super) practitioner: Option<i64>,
+    /// Every practitioner asked for explicitly (`practitioner=all`): the week view
+    /// otherwise shows one practitioner's week.
+    pub(super) all: bool,
     pub(super) cancelled: bool,
     /// The axis zone staff chose, carried by every link; `None`: the default one.
     pub(super) zone: Option<String>,
@@ -42,6 +45,8 @@ impl View {
         }
         if let Some(p) = self.practitioner {
             url.push_str(&format!("&practitioner={p}"));
+        } else if self.all && week {
+            url.push_str("&practitioner=all");
         }
         if self.cancelled {
             url.push_str("&cancelled=1");
@@ -88,6 +93,21 @@ pub(super) struct Column {
 pub(super) struct Item {
     pub(super) link: String,
     pub(super) class: String,
+    /// The appointment's id, for the script that moves it.
+    pub(super) id: i64,
+    /// Its practitioner, for the script that moves it.
+    pub(super) practitioner: i64,
+    /// Its start in RFC 3339 on the axis's clock, for the script that changes its length.
+    pub(super) start: String,
+    /// Its length in minutes.
+    pub(super) minutes: i64,
+    /// Where it sits in its cell's lanes: `r-N s-N l-N` (first row, rows spanned and
+    /// lane, from 1), classes because the page's policy forbids `style` attributes.
+    pub(super) place: String,
+    /// Booked despite the engine's reasons (an override).
+    pub(super) overridden: bool,
+    /// Time blocked for the practitioner: no patient.
+    pub(super) block: bool,
     /// Its times on the axis's clock, the row it sits in.
     pub(super) time: String,
     /// Its own clinic's local times and zone when that is not the axis's
@@ -114,6 +134,13 @@ pub(super) struct Cell {
     pub(super) note: String,
     pub(super) rowspan: usize,
     pub(super) items: Vec<Item>,
+    /// The side-by-side lanes its appointments need (one unless they overlap).
+    pub(super) lanes: usize,
+    /// A free row's link to the booking form with practitioner, date and time filled
+    /// in; empty when the viewer cannot book.
+    pub(super) link: String,
+    /// What that link does, for screen readers (`Book Dr Ada, Mon 2 Mar, 09:15`).
+    pub(super) link_label: String,
 }
 
 /// A row of the grid.
@@ -159,7 +186,7 @@ fn clip(start_ns: i64, end_ns: i64, tz: Tz, date: NaiveDate) -> Option<(i64, i64
 }
 
 /// The rows' length: a quarter hour, or finer when the organisation's slot step needs it.
-fn row_minutes(org: &Organisation) -> i64 {
+pub(super) fn row_minutes(org: &Organisation) -> i64 {
     match org.slot_step_minutes {
         s if s % 15 == 0 => 15,
         s if s % 10 == 0 => 10,
@@ -201,6 +228,13 @@ fn item_of(
 ) -> Item {
     let own = entry.zone();
     Item {
+        id: entry.id,
+        practitioner: entry.practitioner_id,
+        start: local(entry.start_ns, clock.tz).to_rfc3339(),
+        minutes: (entry.end_ns - entry.start_ns) / 60_000_000_000,
+        place: String::new(),
+        overridden: entry.override_reason.is_some(),
+        block: entry.patient_id.is_none(),
         link: if can_open {
             format!("/o/{slug}/admin/book/appointments/{}", entry.id)
         } else {
@@ -214,9 +248,15 @@ fn item_of(
             own_time(entry.start_ns, entry.end_ns, own, clock.date)
         },
         video: entry.place.telehealth,
-        patient: entry
-            .patient_name()
-            .unwrap_or_else(|| "No patient".to_owned()),
+        patient: entry.patient_name().unwrap_or_else(|| {
+            // A block's label is its note while it stands (a cancellation's note
+            // replaces it).
+            if entry.is_active() && !entry.status_note.is_empty() {
+                format!("Blocked: {}", entry.status_note)
+            } else {
+                "Blocked time".to_owned()
+            }
+        }),
         what: entry
             .service_name
             .clone()
@@ -406,6 +446,18 @@ pub(super) fn build_grid(
     let mut listed = Vec::new();
     for (ci, c) in columns.iter_mut().enumerate() {
         let mut cells: Vec<Option<Cell>> = Vec::with_capacity(rows_count);
+        // The booking form reads its time in a clinic's zone: a free row's link names
+        // a clinic in the axis's zone, so the time it fills in is the row's.
+        let clinic_param = if view.clinic.is_some() {
+            String::new()
+        } else {
+            choices
+                .practitioner(c.practitioner_id)
+                .and_then(|p| choices.clinic(p.home_clinic_id))
+                .filter(|home| home.zone() == tz)
+                .or_else(|| choices.clinics.iter().find(|k| k.zone() == tz))
+                .map_or_else(String::new, |k| format!("&clinic={}", k.id))
+        };
         // Appointments that share a row are drawn in one cell, stacked, so a
         // double-booking is visible rather than hidden behind another.
         let mut items: Vec<(usize, usize, &Entry)> = placed[ci]
@@ -456,7 +508,17 @@ pub(super) fn build_grid(
                 && *start == row
             {
                 let mut cell_items = Vec::with_capacity(members.len());
-                for entry in members {
+                let spans: Vec<(usize, usize)> = members
+                    .iter()
+                    .map(|e| {
+                        let (a, b) =
+                            clip(e.start_ns, e.end_ns, tz, c.date).unwrap_or((first, first));
+                        let s = row_of(a);
+                        (s, row_end(b).max(s + 1).min(rows_count))
+                    })
+                    .collect();
+                let (lane_of, lanes_needed) = lanes(&spans);
+                for (k, entry) in members.iter().enumerate() {
                     let schedule_type = entry.schedule_type_id.or_else(|| {
                         // An appointment booked without a schedule type takes the colour
                         // of the availability it sits in.
@@ -468,7 +530,7 @@ pub(super) fn build_grid(
                     });
                     let class =
                         schedule_type.map_or_else(|| "st-none".to_owned(), |t| format!("st-{t}"));
-                    let item = item_of(
+                    let mut item = item_of(
                         entry,
                         class,
                         can_book,
@@ -476,6 +538,13 @@ pub(super) fn build_grid(
                         highlight,
                         choices.clinics.len(),
                         Clock { tz, date: c.date },
+                    );
+                    let (a, b) = spans[k];
+                    item.place = format!(
+                        "r-{} s-{} l-{}",
+                        a - start + 1,
+                        b.saturating_sub(a).max(1),
+                        lane_of[k] + 1
                     );
                     listed.push(Listed {
                         date: c.date_label.clone(),
@@ -490,6 +559,9 @@ pub(super) fn build_grid(
                     note: String::new(),
                     rowspan: end - start,
                     items: cell_items,
+                    lanes: lanes_needed,
+                    link: String::new(),
+                    link_label: String::new(),
                 }));
                 for _ in row + 1..*end {
                     cells.push(None);
@@ -540,12 +612,24 @@ pub(super) fn build_grid(
             } else {
                 (String::new(), String::new())
             };
+            let (link, link_label) = if c.new_link.is_empty() {
+                (String::new(), String::new())
+            } else {
+                let time = format!("{:02}:{:02}", minute / 60, minute % 60);
+                (
+                    format!("{}&time={time}{}", c.new_link, clinic_param),
+                    format!("Book {}, {}, {time}", c.name, c.date_label),
+                )
+            };
             cells.push(Some(Cell {
                 class,
                 title,
                 note,
                 rowspan: 1,
                 items: Vec::new(),
+                lanes: 1,
+                link,
+                link_label,
             }));
             row += 1;
         }
@@ -565,6 +649,29 @@ pub(super) fn build_grid(
         })
         .collect();
     (days, columns, rows, listed)
+}
+
+/// Interval partitioning: the lane (from 0) of each span of rows `(first, end)`, given
+/// in order of start, and the number of lanes. Each span takes the lowest lane free at
+/// its start, which needs no more lanes than the most spans overlapping at one time,
+/// so overlapping appointments stand side by side as narrow as they can.
+pub(super) fn lanes(spans: &[(usize, usize)]) -> (Vec<usize>, usize) {
+    // The end of the last span of each lane.
+    let mut ends: Vec<usize> = Vec::new();
+    let mut lane_of = Vec::with_capacity(spans.len());
+    for &(a, b) in spans {
+        match ends.iter().position(|&e| e <= a) {
+            Some(l) => {
+                ends[l] = b;
+                lane_of.push(l);
+            }
+            None => {
+                ends.push(b);
+                lane_of.push(ends.len() - 1);
+            }
+        }
+    }
+    (lane_of, ends.len().max(1))
 }
 
 #[cfg(test)]
@@ -592,6 +699,7 @@ mod tests {
             portal_welcome: String::new(),
             video_link: String::new(),
             host: None,
+            logo_version: None,
             max_appointment_ns: 0,
             created_at_ns: 0,
         }
@@ -648,6 +756,7 @@ mod tests {
             date,
             clinic: None,
             practitioner: None,
+            all: false,
             cancelled: false,
             zone: None,
         }
@@ -795,6 +904,97 @@ mod tests {
         assert_eq!(rows[3].cells.len(), 1);
         assert!(rows[3].cells[0].items.is_empty());
         assert_eq!(listed.len(), 2);
+    }
+
+    #[test]
+    fn lanes_put_overlapping_spans_side_by_side_in_as_few_lanes_as_possible() {
+        // One span alone: one lane.
+        assert_eq!(lanes(&[(0, 2)]), (vec![0], 1));
+        // Two overlapping: two lanes; a third after the first ends reuses lane 0.
+        assert_eq!(lanes(&[(0, 2), (1, 3), (2, 4)]), (vec![0, 1, 0], 2));
+        // Touching spans do not overlap.
+        assert_eq!(lanes(&[(0, 1), (1, 2), (2, 3)]), (vec![0, 0, 0], 1));
+        // Three at once need three; a later one takes the lowest lane free.
+        assert_eq!(
+            lanes(&[(0, 4), (0, 2), (1, 3), (2, 5), (3, 6)]),
+            (vec![0, 1, 2, 1, 2], 3)
+        );
+        // A long one keeps its lane while short ones come and go beside it.
+        assert_eq!(
+            lanes(&[(0, 8), (1, 2), (2, 3), (3, 4)]),
+            (vec![0, 1, 1, 1], 2)
+        );
+        // Nothing: still one lane to draw.
+        assert_eq!(lanes(&[]), (vec![], 1));
+    }
+
+    #[test]
+    fn overlapping_appointments_are_placed_by_row_span_and_lane() {
+        let entries = [
+            entry(1, (9, 0), (9, 30)),
+            entry(2, (9, 15), (9, 45)),
+            entry(3, (9, 30), (10, 0)),
+        ];
+        let (_, rows, _) = grid(&entries, &Backdrop::default());
+        let cell = &rows[0].cells[0];
+        assert_eq!(cell.rowspan, 4);
+        assert_eq!(cell.lanes, 2);
+        let places: Vec<&str> = cell.items.iter().map(|i| i.place.as_str()).collect();
+        assert_eq!(places, ["r-1 s-2 l-1", "r-2 s-2 l-2", "r-3 s-2 l-1"]);
+        assert_eq!(cell.items[0].minutes, 30);
+        assert_eq!(cell.items[0].start, "2026-03-02T09:00:00-05:00");
+        assert!(cell.items.iter().all(|i| !i.block && !i.overridden));
+    }
+
+    #[test]
+    fn free_rows_link_to_the_booking_form_at_their_time() {
+        let (_, rows, _) = grid(&[entry(1, (9, 0), (9, 30))], &Backdrop::default());
+        let at = |label: &str| {
+            let c = &rows.iter().find(|r| r.label == label).unwrap().cells[0];
+            (c.link.clone(), c.link_label.clone())
+        };
+        assert_eq!(
+            at("09:30"),
+            (
+                "/o/demo/admin/book/new?practitioner=5&date=2026-03-02&time=09:30&clinic=1"
+                    .to_owned(),
+                "Book Dr Ada, Mon 2 Mar, 09:30".to_owned()
+            )
+        );
+        // A row an appointment covers has no free cell of its own.
+        assert!(rows[1].cells.is_empty());
+        // A viewer who cannot book has no links.
+        let (_, _, rows, _) = build_grid(
+            &view(day()),
+            &org(15),
+            &choices(),
+            TORONTO,
+            &[5],
+            &[],
+            &Backdrop::default(),
+            false,
+            None,
+        );
+        assert!(rows.iter().all(|r| r.cells[0].link.is_empty()));
+    }
+
+    #[test]
+    fn blocks_and_overrides_are_marked() {
+        let mut block = entry(1, (9, 0), (9, 30));
+        block.patient_id = None;
+        block.patient_first_name = None;
+        block.patient_last_name = None;
+        let mut forced = entry(2, (10, 0), (10, 30));
+        forced.override_reason = Some("Urgent".to_owned());
+        let (_, _, listed) = grid(&[block, forced], &Backdrop::default());
+        let marks: Vec<(&str, bool, bool)> = listed
+            .iter()
+            .map(|l| (l.item.patient.as_str(), l.item.block, l.item.overridden))
+            .collect();
+        assert_eq!(
+            marks,
+            [("Blocked time", true, false), ("Grace Hopper", false, true)]
+        );
     }
 
     #[test]

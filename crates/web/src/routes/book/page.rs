@@ -54,6 +54,8 @@ pub(super) struct BookPage {
     practitioner: i64,
     cancelled: bool,
     heading: String,
+    /// The rows' length in minutes, for the script that moves appointments.
+    step: i64,
     timezone: String,
     /// The axis zone's select, when the organisation's clinics span several zones and
     /// the book is not filtered by one clinic; empty otherwise.
@@ -87,12 +89,34 @@ pub(super) async fn book_page(
     if clinic.is_some_and(|c| choices.clinic(c).is_none()) {
         return Err(AppError::NotFound("clinic".into()).into());
     }
-    let mut practitioner = parse_id("practitioner", q.practitioner.as_deref())?;
+    let week = match q.view.as_deref() {
+        None | Some("" | "day") => false,
+        Some("week") => true,
+        Some(other) => {
+            return Err(AppError::invalid("view", format!("{other:?} is not day or week")).into());
+        }
+    };
+    let all = q.practitioner.as_deref().map(str::trim) == Some("all");
+    let mut practitioner = if all {
+        None
+    } else {
+        parse_id("practitioner", q.practitioner.as_deref())?
+    };
     if practitioner.is_some_and(|p| choices.practitioner(p).is_none()) {
         return Err(AppError::NotFound("practitioner".into()).into());
     }
     if own.is_some() {
         practitioner = own;
+    }
+    // A week of every practitioner is seven times as wide as their day: unless asked
+    // for, the week is one practitioner's, the first active one.
+    if week && practitioner.is_none() && !all {
+        practitioner = choices
+            .practitioners
+            .iter()
+            .find(|p| p.active)
+            .or_else(|| choices.practitioners.first())
+            .map(|p| p.id);
     }
     let axis = axis(&choices, clinic, practitioner, q.zone.as_deref())?;
     let tz = axis.tz;
@@ -102,19 +126,13 @@ pub(super) async fn book_page(
         Some(d) => parse_date(d).map_err(|m| AppError::invalid("date", m))?,
         None => now_date,
     };
-    let week = match q.view.as_deref() {
-        None | Some("" | "day") => false,
-        Some("week") => true,
-        Some(other) => {
-            return Err(AppError::invalid("view", format!("{other:?} is not day or week")).into());
-        }
-    };
     let view = View {
         slug: staff.org.slug.clone(),
         week,
         date,
         clinic,
         practitioner,
+        all,
         cancelled: q
             .cancelled
             .as_deref()
@@ -188,6 +206,20 @@ pub(super) async fn book_page(
         highlight,
     );
     let notice = match (q.notice.as_deref(), highlight) {
+        (Some("blocked"), Some(id)) => match book::entry(conn.exec(), staff.org.id, id).await {
+            Ok(e) => Some(format!(
+                "Time blocked{} for {}, {}.",
+                if e.status_note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", e.status_note)
+                },
+                e.practitioner_name,
+                when(&e)
+            )),
+            Err(store::Error::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        },
         (Some(kind @ ("booked" | "moved" | "cancelled")), Some(id)) => {
             match book::entry(conn.exec(), staff.org.id, id).await {
                 Ok(e) => Some(format!(
@@ -278,6 +310,7 @@ pub(super) async fn book_page(
         clinic: clinic.unwrap_or(0),
         practitioner: practitioner.unwrap_or(0),
         cancelled: view.cancelled,
+        step: super::grid::row_minutes(&staff.org),
         heading,
         timezone,
         zones,
