@@ -165,7 +165,7 @@ pub(crate) fn earliest_ns(zone: Zone, date: NaiveDate, minute: u32) -> Option<i6
 /// A date field, `YYYY-MM-DD`, within the years the scenario format allows.
 pub(crate) fn parse_date(value: &str) -> Result<NaiveDate, String> {
     let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{:?} is not a date (YYYY-MM-DD)", value.trim()))?;
+        .map_err(|_| "Enter a date, e.g. 2026-12-15.".to_owned())?;
     slot_engine::Date::try_from(date).map_err(|e| e.to_string())?;
     Ok(date)
 }
@@ -179,9 +179,9 @@ pub(crate) fn parse_time(value: &str) -> Result<u32, String> {
         .unwrap_or(value);
     let time: slot_engine::WallTime = hhmm
         .parse()
-        .map_err(|_| format!("{value:?} is not a time (HH:MM)"))?;
+        .map_err(|_| "Enter a time, e.g. 14:00.".to_owned())?;
     if time.minutes() >= 24 * 60 {
-        return Err("must be before 24:00".to_owned());
+        return Err("Enter a time before 24:00, e.g. 14:00.".to_owned());
     }
     Ok(time.minutes())
 }

@@ -471,26 +471,33 @@ impl Values {
         }
     }
 
-    /// The input, or `None` with the reasons recorded.
-    fn parse(&self, errors: &mut FieldErrors) -> Option<PractitionerInput> {
+    /// The input, or `None` with the reasons recorded: every field's at once, the
+    /// store's checks of the fields that were read included.
+    fn parse(&self, errors: &mut FieldErrors) -> Result<Option<PractitionerInput>, PageError> {
         let mut id = |field: &str, value: &str, what: &str| match value.parse::<i64>() {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.add(field, format!("choose {what}"));
+                errors.add(field, format!("Choose {what}."));
                 None
             }
         };
         let type_id = id("type_id", &self.type_id, "a practitioner type");
         let home_clinic_id = id("home_clinic_id", &self.home_clinic_id, "a home clinic");
-        Some(PractitionerInput {
+        let input = PractitionerInput {
             name: self.name.clone(),
-            type_id: type_id?,
-            home_clinic_id: home_clinic_id?,
+            // Unchosen ids are already reported; the store's check does not read them.
+            type_id: type_id.unwrap_or_default(),
+            home_clinic_id: home_clinic_id.unwrap_or_default(),
             email: Some(self.email.clone()),
             active: self.active,
             bookable_in_portal: self.bookable_in_portal,
             video_link: self.video_link.clone(),
-        })
+        };
+        if errors.is_empty() {
+            return Ok(Some(input));
+        }
+        errors.also(practitioner::validate(&input))?;
+        Ok(None)
     }
 }
 
@@ -602,7 +609,7 @@ async fn create_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = values.parse(&mut errors) {
+    if let Some(input) = values.parse(&mut errors)? {
         match create_practitioner(&state, &staff, &input).await {
             // Next the admin adds schedule types, on the practitioner's page.
             Ok(p) => return Ok(Redirect::to(&path_of(&staff, p.id)).into_response()),
@@ -630,7 +637,7 @@ async fn update_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = values.parse(&mut errors) {
+    if let Some(input) = values.parse(&mut errors)? {
         match update_practitioner(&state, &staff, id, &input).await {
             Ok(_) => {
                 let to = format!("/o/{}/admin/practitioners", staff.org.slug);

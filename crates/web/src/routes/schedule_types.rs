@@ -402,34 +402,47 @@ fn contrast_warning(ratio: f64) -> String {
     )
 }
 
-/// Reads the form into an input, or records why it cannot.
-fn parse(form: &FormData, values: &Values, errors: &mut FieldErrors) -> Option<ScheduleTypeInput> {
+/// Reads the form into an input, or records why it cannot: every field's problem at
+/// once, the store's checks of the fields that were read included.
+fn parse(
+    form: &FormData,
+    values: &Values,
+    errors: &mut FieldErrors,
+) -> Result<Option<ScheduleTypeInput>, PageError> {
     let duration = form::number(
         errors,
         form,
         "default_duration_minutes",
-        "The default duration",
+        "the default duration in minutes",
+        30,
     );
     let clinic_id = match values.clinic_id.as_str() {
-        "" => Some(None),
+        "" => None,
         id => match id.parse::<i64>() {
-            Ok(id) => Some(Some(id)),
+            Ok(id) => Some(id),
             Err(_) => {
-                errors.add("clinic_id", "choose a clinic, or any clinic");
+                errors.add("clinic_id", "Choose a clinic, or any clinic.");
                 None
             }
         },
     };
-    Some(ScheduleTypeInput {
+    let input = ScheduleTypeInput {
         code: Some(values.code.clone()),
         name: values.name.clone(),
-        clinic_id: clinic_id?,
-        default_duration_minutes: duration?,
+        clinic_id,
+        // An unreadable duration is already reported; a fitting one stands in so the
+        // store's check reports only the other fields.
+        default_duration_minutes: duration.unwrap_or(30),
         allow_conflicts: values.allow_conflicts,
         telehealth: values.telehealth,
         background_color: values.background_color.clone(),
         font_color: values.font_color.clone(),
-    })
+    };
+    if errors.is_empty() {
+        return Ok(Some(input));
+    }
+    errors.also(schedule_type::check(&input))?;
+    Ok(None)
 }
 
 /// A row of the list.
@@ -539,7 +552,7 @@ async fn create_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = parse(&form, &values, &mut errors) {
+    if let Some(input) = parse(&form, &values, &mut errors)? {
         match create_type(&state, &staff, &input).await {
             // The edit page shows the contrast warning, if any, under the saved values.
             Ok(t) => return Ok(Redirect::to(&saved_path(&staff, t.id)).into_response()),
@@ -576,7 +589,7 @@ async fn update_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = parse(&form, &values, &mut errors) {
+    if let Some(input) = parse(&form, &values, &mut errors)? {
         match update_type(&state, &staff, id, &input).await {
             Ok(_) => return Ok(Redirect::to(&saved_path(&staff, id)).into_response()),
             Err(e) => errors.absorb(e)?,
