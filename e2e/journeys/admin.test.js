@@ -87,11 +87,11 @@ test("painted into the availability grid with click, shift-click and the keyboar
   // Mouse: a click sets one block, a shift-click fills the range from it.
   // Her record customises the portal overlay, so new blocks start in the clinic only.
   await cell("sat", "09:00").click();
-  assert.equal(await label("sat", "09:00"), `Saturday 09:00, ${TYPE}, in clinic only`);
+  assert.equal(await label("sat", "09:00"), `Saturday 09:00, ${TYPE}, in clinic only, not online`);
   assert.equal(await label("sat", "09:15"), "Saturday 09:15, empty");
   await cell("sat", "11:45").click({ modifiers: ["Shift"] });
   for (const t of ["09:15", "10:30", "11:45"]) {
-    assert.equal(await label("sat", t), `Saturday ${t}, ${TYPE}, in clinic only`);
+    assert.equal(await label("sat", t), `Saturday ${t}, ${TYPE}, in clinic only, not online`);
   }
   assert.equal(await label("sat", "12:00"), "Saturday 12:00, empty");
   assert.match(await page.locator("#grid-status").innerText(), /Saturday to Saturday, 09:00 to 12:00 set to/);
@@ -121,13 +121,13 @@ test("painted into the availability grid with click, shift-click and the keyboar
   assert.equal(ring.outline, "solid 3px");
   assert.notEqual(ring.shadow, "none");
   await page.keyboard.press("Space");
-  assert.equal(await focused(), `Sunday 09:00, ${TYPE}, in clinic only`);
+  assert.equal(await focused(), `Sunday 09:00, ${TYPE}, in clinic only, not online`);
   for (let i = 0; i < 3; i += 1) {
     await page.keyboard.press("ArrowDown");
   }
   await page.keyboard.press("Shift+Space");
-  assert.equal(await focused(), `Sunday 09:45, ${TYPE}, in clinic only`);
-  assert.equal(await label("sun", "09:30"), `Sunday 09:30, ${TYPE}, in clinic only`);
+  assert.equal(await focused(), `Sunday 09:45, ${TYPE}, in clinic only, not online`);
+  assert.equal(await label("sun", "09:30"), `Sunday 09:30, ${TYPE}, in clinic only, not online`);
   assert.equal(await label("sun", "10:00"), "Sunday 10:00, empty");
   // Space again clears one block.
   await page.keyboard.press("Space");
@@ -137,8 +137,8 @@ test("painted into the availability grid with click, shift-click and the keyboar
 
   await follow(page, page.getByRole("button", { name: "Save grid" }));
   await assert.doesNotReject(page.getByRole("status").filter({ hasText: "Saved." }).waitFor());
-  assert.equal(await label("sat", "10:00"), `Saturday 10:00, ${TYPE}, in clinic only`);
-  assert.equal(await label("sun", "09:45"), `Sunday 09:45, ${TYPE}, in clinic only`);
+  assert.equal(await label("sat", "10:00"), `Saturday 10:00, ${TYPE}, in clinic only, not online`);
+  assert.equal(await label("sun", "09:45"), `Sunday 09:45, ${TYPE}, in clinic only, not online`);
   assert.equal(await label("sun", "10:00"), "Sunday 10:00, empty");
   // Every cell is labelled.
   const unlabelled = await page.locator('#grid td[role="gridcell"]:not([aria-label])').count();
@@ -156,7 +156,7 @@ test("portal overlay customised: part of the new blocks put online", async () =>
   await cell("sat", "10:45").click({ modifiers: ["Shift"] });
   assert.equal(await label("sat", "10:15"), `Saturday 10:15, ${TYPE}, online`);
   assert.equal(await cell("sat", "10:15").getAttribute("aria-selected"), "true");
-  assert.equal(await label("sat", "11:00"), `Saturday 11:00, ${TYPE}, in clinic only`);
+  assert.equal(await label("sat", "11:00"), `Saturday 11:00, ${TYPE}, in clinic only, not online`);
   // An empty block cannot go online.
   await cell("sat", "13:00").click();
   assert.match(await page.locator("#grid-status").innerText(), /is not available: paint it with a schedule type first/);
@@ -164,8 +164,8 @@ test("portal overlay customised: part of the new blocks put online", async () =>
   await follow(page, page.getByRole("button", { name: "Save grid", exact: true }));
   assert.match(page.url(), /layer=portal/);
   assert.equal(await label("sat", "10:45"), `Saturday 10:45, ${TYPE}, online`);
-  assert.equal(await label("sat", "11:00"), `Saturday 11:00, ${TYPE}, in clinic only`);
-  assert.equal(await label("sun", "09:00"), `Sunday 09:00, ${TYPE}, in clinic only`);
+  assert.equal(await label("sat", "11:00"), `Saturday 11:00, ${TYPE}, in clinic only, not online`);
+  assert.equal(await label("sun", "09:00"), `Sunday 09:00, ${TYPE}, in clinic only, not online`);
   await showGrid("08:30");
   await screenshot(page, "portal-overlay");
 });

@@ -21,6 +21,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/grid.js"),
     ),
     (
+        "colour.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/colour.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../../static/favicon.svg"),

@@ -381,9 +381,24 @@ impl Values {
             default_duration_minutes: form.get("default_duration_minutes"),
             allow_conflicts: form.checked("allow_conflicts"),
             telehealth: form.checked("telehealth"),
-            background_color: form.get("background_color"),
+            // The palette's "custom" choice sends the native picker's colour.
+            background_color: match form.get("background_color").as_str() {
+                "custom" => form.get("background_color_custom"),
+                preset => preset.to_owned(),
+            },
             font_color: form.get("font_color"),
         }
+    }
+
+    /// Whether the background is one of the palette's presets (else "custom" is
+    /// ticked, with the native picker holding it).
+    fn is_preset(&self, hex: &str) -> bool {
+        self.background_color.eq_ignore_ascii_case(hex)
+    }
+
+    /// Whether the background is none of the presets.
+    fn is_custom(&self) -> bool {
+        !PALETTE.iter().any(|p| self.is_preset(p.background))
     }
 
     /// The contrast warning for these colours, if they are colours and too close.
@@ -392,6 +407,40 @@ impl Values {
         (ratio < MIN_CONTRAST_RATIO).then(|| contrast_warning(ratio))
     }
 }
+
+/// A preset of the colour picker: a background with the ink that reads on it (each
+/// pair passes 7:1), named for people choosing it.
+#[derive(Debug)]
+struct Preset {
+    name: &'static str,
+    background: &'static str,
+    ink: &'static str,
+}
+
+impl Preset {
+    /// The chip's class suffix: the colour without its `#`.
+    fn chip(&self) -> &str {
+        self.background.trim_start_matches('#')
+    }
+}
+
+/// The colour picker's presets: twelve backgrounds that stay distinct from one another
+/// in the book and the grid, each with a readable ink; app.css has a `.pc-RRGGBB`
+/// class for each chip.
+const PALETTE: &[Preset] = &[
+    Preset { name: "Sky", background: "#dbeafe", ink: "#1e3a8a" },
+    Preset { name: "Mint", background: "#d1fae5", ink: "#065f46" },
+    Preset { name: "Lemon", background: "#fef9c3", ink: "#713f12" },
+    Preset { name: "Peach", background: "#ffedd5", ink: "#7c2d12" },
+    Preset { name: "Rose", background: "#ffe4e6", ink: "#881337" },
+    Preset { name: "Lilac", background: "#ede9fe", ink: "#4c1d95" },
+    Preset { name: "Teal", background: "#ccfbf1", ink: "#134e4a" },
+    Preset { name: "Slate", background: "#e2e8f0", ink: "#1e293b" },
+    Preset { name: "Sand", background: "#f5f0e1", ink: "#4a3b12" },
+    Preset { name: "Blue", background: "#1d4ed8", ink: "#ffffff" },
+    Preset { name: "Green", background: "#166534", ink: "#ffffff" },
+    Preset { name: "Red", background: "#b91c1c", ink: "#ffffff" },
+];
 
 /// The warning shown for a colour pair below [`MIN_CONTRAST_RATIO`].
 fn contrast_warning(ratio: f64) -> String {
@@ -457,6 +506,10 @@ struct Row {
 #[template(path = "admin/schedule_types.html")]
 struct ListPage {
     layout: Layout,
+    /// The colour picker's presets.
+    palette: &'static [Preset],
+    /// The preview chip's class: the saved colours, when there are some.
+    preview_class: String,
     rows: Vec<Row>,
     clinics: Vec<Clinic>,
     errors: FieldErrors,
@@ -468,6 +521,10 @@ struct ListPage {
 #[template(path = "admin/schedule_type.html")]
 struct EditPage {
     layout: Layout,
+    /// The colour picker's presets.
+    palette: &'static [Preset],
+    /// The preview chip's class: the saved colours, when there are some.
+    preview_class: String,
     t: ScheduleType,
     clinics: Vec<Clinic>,
     errors: FieldErrors,
@@ -498,6 +555,8 @@ async fn list_view(
         })
         .collect();
     Ok(ListPage {
+        palette: PALETTE,
+        preview_class: String::new(),
         layout: Layout::staff(staff, "Schedule types", "setup").await?,
         rows,
         clinics: clinic::all(conn.exec(), staff.org.id).await?,
@@ -519,6 +578,9 @@ async fn edit_view(
     let t = schedule_type::get(conn.exec(), staff.org.id, id).await?;
     let values = values.unwrap_or_else(|| Values::of(&ScheduleTypeInput::from(&t)));
     Ok(EditPage {
+        palette: PALETTE,
+        // Without script the preview shows the colours as saved.
+        preview_class: format!("st-{}", t.id),
         layout: Layout::staff(staff, format!("Schedule type {}", t.name), "setup").await?,
         clinics: clinic::all(conn.exec(), staff.org.id).await?,
         warning: values.contrast_warning(),
