@@ -155,8 +155,8 @@ pub(crate) struct ReportDto {
 
 fn report_dto(slug: &str, r: Report) -> ReportDto {
     ReportDto {
-        from: crate::clinic_time::readable(&r.from.to_string()),
-        to: crate::clinic_time::readable(&r.to.to_string()),
+        from: r.from.to_string(),
+        to: r.to.to_string(),
         services: r
             .services
             .iter()
@@ -563,8 +563,8 @@ async fn page(
     };
     Ok(Page {
         layout: Layout::staff(&staff, "Setup check", "setup-check").await?,
-        from: r.from.to_string(),
-        to: r.to.to_string(),
+        from: crate::clinic_time::readable(&r.from.to_string()),
+        to: crate::clinic_time::readable(&r.to.to_string()),
         services,
         practitioners,
         video,
