@@ -353,7 +353,7 @@ mod tests {
         }
     }
 
-    fn field_of(r: Result<Checked>) -> String {
+    fn field_of(r: Result<()>) -> String {
         match r {
             Err(Error::Invalid { field, .. }) => field,
             other => panic!("expected a field error, got {other:?}"),
@@ -362,7 +362,7 @@ mod tests {
 
     #[test]
     fn inputs_are_trimmed_and_colours_normalised() {
-        let c = check(&ScheduleTypeInput {
+        let c = checked(&ScheduleTypeInput {
             code: Some("  ".into()),
             name: " Physio ".into(),
             background_color: "#CFE8FF".into(),
@@ -398,6 +398,23 @@ mod tests {
             ..input()
         };
         assert_eq!(field_of(check(&long_code)), "code");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let bad = ScheduleTypeInput {
+            name: String::new(),
+            default_duration_minutes: 0,
+            font_color: "blue".into(),
+            ..input()
+        };
+        match check(&bad) {
+            Err(Error::InvalidFields(all)) => assert_eq!(
+                all.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+                ["name", "default_duration_minutes", "font_color"]
+            ),
+            other => panic!("expected every field's error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -498,7 +498,7 @@ async fn create_page(
         phone: form.get("phone"),
     };
     let result = create_clinic(&state, &staff, &input).await;
-    saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
+    saved_or_refused(&staff, result.map(|c| clinic_path(&staff, c.id)), async |errors| {
         list_view(&state, &staff, errors, Some(input)).await
     })
     .await
@@ -563,7 +563,7 @@ async fn update_page(
         phone: form.get("phone"),
     };
     let result = update_clinic(&state, &staff, id, &input).await;
-    saved_or_refused(result.map(|_| list_path(&staff)), async |errors| {
+    saved_or_refused(&staff, result.map(|_| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, Some(input)).await
     })
     .await
@@ -576,7 +576,7 @@ async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let result = delete_clinic(&state, &staff, id).await;
-    saved_or_refused(result.map(|()| list_path(&staff)), async |errors| {
+    saved_or_refused(&staff, result.map(|()| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
     .await
@@ -591,7 +591,7 @@ async fn add_holiday_page(
     staff.admin()?;
     let date = form.get("date");
     let result = add_clinic_holiday(&state, &staff, id, &date).await;
-    saved_or_refused(result.map(|()| clinic_path(&staff, id)), async |errors| {
+    saved_or_refused(&staff, result.map(|()| clinic_path(&staff, id)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
     .await

@@ -12,7 +12,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
-use crate::routes::{refused, saved_or_refused};
+use crate::routes::{refused, saved_or_refused, saved_to};
 use crate::state::AppState;
 
 /// The pages.
@@ -612,7 +612,7 @@ async fn create_page(
     if let Some(input) = values.parse(&mut errors)? {
         match create_practitioner(&state, &staff, &input).await {
             // Next the admin adds schedule types, on the practitioner's page.
-            Ok(p) => return Ok(Redirect::to(&path_of(&staff, p.id)).into_response()),
+            Ok(p) => return saved_to(&staff, &path_of(&staff, p.id)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
@@ -641,7 +641,7 @@ async fn update_page(
         match update_practitioner(&state, &staff, id, &input).await {
             Ok(_) => {
                 let to = format!("/o/{}/admin/practitioners", staff.org.slug);
-                return Ok(Redirect::to(&to).into_response());
+                return saved_to(&staff, &to).await;
             }
             Err(e) => errors.absorb(e)?,
         }
@@ -666,7 +666,7 @@ async fn set_active_page(
         }
     };
     let saved = set_active(&state, &staff, id, active).await;
-    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
+    saved_or_refused(&staff, saved.map(|()| path_of(&staff, id)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
     .await
@@ -679,7 +679,7 @@ async fn add_schedule_type_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let saved = assign(&state, &staff, id, schedule_type, true).await;
-    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
+    saved_or_refused(&staff, saved.map(|()| path_of(&staff, id)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
     .await
@@ -692,7 +692,7 @@ async fn remove_schedule_type_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let saved = assign(&state, &staff, id, schedule_type, false).await;
-    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
+    saved_or_refused(&staff, saved.map(|()| path_of(&staff, id)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
     .await

@@ -670,7 +670,7 @@ async fn delete_page(
     staff.admin()?;
     let deleted = delete_type(&state, &staff, id).await;
     let to = deleted.map(|()| format!("/o/{}/admin/schedule-types", staff.org.slug));
-    saved_or_refused(to, async |errors| {
+    saved_or_refused(&staff, to, async |errors| {
         edit_view(&state, &staff, id, errors, None, false).await
     })
     .await

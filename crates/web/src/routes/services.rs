@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{self, FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
-use crate::routes::{refused, saved_or_refused};
+use crate::routes::{refused, saved_or_refused, saved_to};
 use crate::state::AppState;
 
 /// The pages.
@@ -584,7 +584,7 @@ async fn create_page(
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors)? {
         match create_service(&state, &staff, &input).await {
-            Ok(_) => return Ok(Redirect::to(&list_path(&staff)).into_response()),
+            Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
@@ -611,7 +611,7 @@ async fn update_page(
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors)? {
         match update_service(&state, &staff, id, &input).await {
-            Ok(_) => return Ok(Redirect::to(&list_path(&staff)).into_response()),
+            Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
@@ -627,7 +627,7 @@ async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let deleted = delete_service(&state, &staff, id).await;
-    saved_or_refused(deleted.map(|()| list_path(&staff)), async |errors| {
+    saved_or_refused(&staff, deleted.map(|()| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
     .await

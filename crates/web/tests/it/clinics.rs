@@ -388,6 +388,27 @@ async fn the_clinic_form_reports_every_error_at_once(backend: Backend) {
         .await
         .json();
     assert_eq!(clinics.as_array().unwrap().len(), 0, "nothing was saved");
+    // Corrected, it is saved, and the next page says so once, announced as a status.
+    let saved = client
+        .post_form(
+            "/o/acme/admin/clinics",
+            &[
+                ("name", "Main St"),
+                ("timezone", "America/Toronto"),
+                ("address", "1 Main St"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let next = client.get(&saved.location()).await;
+    assert!(
+        next.contains("<p class=\"ok flash\" role=\"status\">Saved.</p>"),
+        "{}",
+        next.body
+    );
+    let again = client.get(&saved.location()).await;
+    assert!(!again.contains("Saved."), "shown once");
     app.stop().await;
 }
 
