@@ -563,24 +563,29 @@
       event.returnValue = "";
     }
   });
-  const scrollKey = "openslot-grid-scroll:" + location.pathname;
+  // Saving reloads the page; it opens with the grid where it was on the screen (what
+  // sits above the grid may have changed: a notice came or went).
+  const scrollKey = "openslot-grid-top:" + location.pathname;
   form.addEventListener("submit", function () {
     sync();
     dirty = false;
     try {
-      sessionStorage.setItem(scrollKey, String(window.scrollY));
+      sessionStorage.setItem(scrollKey, String(table.getBoundingClientRect().top));
     } catch (e) {
       // Without storage the page opens at the top after saving, as without script.
     }
   });
-  try {
-    const kept = sessionStorage.getItem(scrollKey);
-    if (kept !== null) {
-      sessionStorage.removeItem(scrollKey);
-      window.scrollTo(0, Number(kept));
+
+  function restoreScroll() {
+    try {
+      const kept = sessionStorage.getItem(scrollKey);
+      if (kept !== null) {
+        sessionStorage.removeItem(scrollKey);
+        window.scrollBy(0, table.getBoundingClientRect().top - Number(kept));
+      }
+    } catch (e) {
+      // No storage: nothing to restore.
     }
-  } catch (e) {
-    // No storage: nothing to restore.
   }
 
   form.classList.add("grid-live");
@@ -589,4 +594,5 @@
   });
   renderAll();
   sync();
+  restoreScroll();
 })();
