@@ -68,10 +68,16 @@ test("a preset colour, previewed live", async () => {
   const colours = await preview.evaluate((el) => [getComputedStyle(el).backgroundColor, getComputedStyle(el).color]);
   assert.deepEqual(colours, ["rgb(209, 250, 229)", "rgb(6, 95, 70)"], "Mint with its readable ink");
   assert.equal(await page.getByLabel("Font colour").inputValue(), "#065f46");
-  await screenshot(page, "schedule-type-colours", { locator: page.locator("#colour-picker").locator("..") });
   await follow(page, page.getByRole("button", { name: "Add schedule type" }));
   await assert.doesNotReject(page.getByRole("status").filter({ hasText: "Schedule type saved." }).waitFor());
   assert.ok(await page.getByRole("radio", { name: "Mint" }).isChecked(), "the preset stays chosen");
+  await page.getByRole("radio", { name: "Lilac" }).check();
+  assert.equal(
+    await page.locator("#colour-preview").evaluate((el) => getComputedStyle(el).backgroundColor),
+    "rgb(237, 233, 254)",
+  );
+  await screenshot(page, "schedule-type-colours", { locator: page.locator("#colour-picker").locator("..") });
+  await page.getByRole("radio", { name: "Mint" }).check();
 });
 
 test("a new practitioner with the schedule type and an availability record", async () => {
@@ -108,13 +114,15 @@ test("drag-painted with the mouse, saved where the page was", async () => {
   assert.equal(await label("mon", "11:30"), "Monday 11:30, empty");
   assert.equal(await label("mon", "11:45"), "Monday 11:45, empty");
 
+  await cell("mon", "08:00").evaluate((el) => el.scrollIntoView({ block: "start" }));
+  await page.evaluate(() => window.scrollBy(0, -90));
+  await screenshot(page, "grid-editor");
   // Scrolled down to the save button, as a person clicking it is.
   await page.getByRole("button", { name: "Save grid" }).evaluate((el) => el.scrollIntoView({ block: "center" }));
   const gridTop = () => page.evaluate(() => Math.round(document.getElementById("grid").getBoundingClientRect().top));
   const scrolled = await page.evaluate(() => window.scrollY);
   assert.ok(scrolled > 200, `the page is scrolled (${scrolled})`);
   const before = await gridTop();
-  await screenshot(page, "grid-editor");
   await follow(page, page.getByRole("button", { name: "Save grid" }));
   await assert.doesNotReject(page.getByRole("status").filter({ hasText: "Saved." }).waitFor());
   const after = await gridTop();
