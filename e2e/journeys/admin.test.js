@@ -202,7 +202,9 @@ test("the setup check finds nothing in the way, and explains the overlay", async
   };
   assert.match(await explain("09:30"), /Offered in the portal\./);
   const refused = await explain("11:00");
-  assert.match(refused, /Not offered: rule \d+\./);
+  // In a sentence with the time in words, grouped as a real blocker, not as planned time off.
+  assert.match(refused, /Not offered in the portal\.\s+Needs attention\s+\w{3} \d{1,2} \w{3} \d{4}, 11:00 E[SD]T: /);
+  assert.doesNotMatch(refused, /rule \d+/);
   assert.match(refused, /portal|online|overlay/i);
   await page.locator("#why").scrollIntoViewIfNeeded();
   await screenshot(page, "setup-check");

@@ -241,8 +241,7 @@ pub fn check_settings(s: &Settings) -> Result<()> {
         1,
         1440,
     );
-    if [1, 5, 15].contains(&s.resolution_minutes)
-        && s.slot_step_minutes % s.resolution_minutes != 0
+    if [1, 5, 15].contains(&s.resolution_minutes) && s.slot_step_minutes % s.resolution_minutes != 0
     {
         problems.add(
             "slot_step_minutes",

@@ -71,9 +71,10 @@ fn check(input: &PatientInput) -> Result<(String, String, String, String)> {
     let last = input.last_name.trim();
     let mut problems = Problems::new();
     problems.check(check_names(first, last));
-    let email = problems.check(normalise_email(&input.email).map_err(|_| {
-        Error::invalid("email", "Enter an email address, e.g. name@example.com.")
-    }));
+    let email = problems
+        .check(normalise_email(&input.email).map_err(|_| {
+            Error::invalid("email", "Enter an email address, e.g. name@example.com.")
+        }));
     let phone = problems.check(check_phone(&input.phone));
     let value = email.zip(phone);
     let (email, phone) = problems.done(value)?;

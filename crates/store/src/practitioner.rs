@@ -91,12 +91,17 @@ fn check(input: &PractitionerInput) -> Result<(String, Option<String>, String)> 
         None | Some("") => Some(None),
         Some(email) => problems
             .check(normalise_email(email).map_err(|_| {
-                Error::invalid("email", "Enter an email address, e.g. name@example.com, or none.")
+                Error::invalid(
+                    "email",
+                    "Enter an email address, e.g. name@example.com, or none.",
+                )
             }))
             .map(Some),
     };
-    let video_link =
-        problems.check(crate::organisation::check_video_link("video_link", &input.video_link));
+    let video_link = problems.check(crate::organisation::check_video_link(
+        "video_link",
+        &input.video_link,
+    ));
     let (email, video_link) = problems.done(email.zip(video_link))?;
     Ok((name.to_owned(), email, video_link))
 }

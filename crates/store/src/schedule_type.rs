@@ -134,7 +134,12 @@ fn color(field: &str, what: &str, value: &str) -> Result<String> {
         .trim()
         .parse::<Color>()
         .map(|c| c.to_string())
-        .map_err(|_| Error::invalid(field, format!("Choose the {what} colour as #rrggbb, e.g. #1d4ed8.")))
+        .map_err(|_| {
+            Error::invalid(
+                field,
+                format!("Choose the {what} colour as #rrggbb, e.g. #1d4ed8."),
+            )
+        })
 }
 
 /// Checks an input without saving it, reporting every field's problem at once
@@ -164,8 +169,11 @@ fn checked(input: &ScheduleTypeInput) -> Result<Checked> {
             "Enter the default duration in minutes, from 1 to 1440.",
         );
     }
-    let background_color =
-        problems.check(color("background_color", "background", &input.background_color));
+    let background_color = problems.check(color(
+        "background_color",
+        "background",
+        &input.background_color,
+    ));
     let font_color = problems.check(color("font_color", "font", &input.font_color));
     let value = match (background_color, font_color) {
         (Some(background_color), Some(font_color)) => Some(Checked {
@@ -255,7 +263,10 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<
         &c.background_color,
         &c.font_color
     )
-    .map_err(unique_as("code", "Another schedule type has this code: choose another code."))?;
+    .map_err(unique_as(
+        "code",
+        "Another schedule type has this code: choose another code.",
+    ))?;
     get(tx.exec(), org, id).await
 }
 

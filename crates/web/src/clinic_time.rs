@@ -100,7 +100,11 @@ pub(crate) fn readable(text: &str) -> String {
         if is_date && let Ok(date) = NaiveDate::parse_from_str(&text[i..i + 10], "%Y-%m-%d") {
             out.push_str(&date.format("%a %-d %b %Y").to_string());
             i += 10;
-            if bytes.get(i) == Some(&b'T') && digits(i + 1, 2) && bytes.get(i + 3) == Some(&b':') && digits(i + 4, 2) {
+            if bytes.get(i) == Some(&b'T')
+                && digits(i + 1, 2)
+                && bytes.get(i + 3) == Some(&b':')
+                && digits(i + 4, 2)
+            {
                 out.push_str(", ");
                 out.push_str(&text[i + 1..i + 6]);
                 i += 6;
@@ -119,13 +123,13 @@ pub(crate) fn readable(text: &str) -> String {
             }
             continue;
         }
-        if text[i..].starts_with(" (rule ") {
-            if let Some(close) = text[i..].find(')') {
-                let number = &text[i + 7..i + close];
-                if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
-                    i += close + 1;
-                    continue;
-                }
+        if text[i..].starts_with(" (rule ")
+            && let Some(close) = text[i..].find(')')
+        {
+            let number = &text[i + 7..i + close];
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+                i += close + 1;
+                continue;
             }
         }
         let ch = text[i..].chars().next().unwrap_or(' ');
@@ -313,8 +317,14 @@ mod tests {
             "Main St is closed on Fri 25 Dec 2026"
         );
         // Not a date, and not a rule number: kept.
-        assert_eq!(readable("room 12026-12-15 (rule x) é"), "room 12026-12-15 (rule x) é");
-        assert_eq!(readable("at 2026-03-02T09:00:00Z."), "at Mon 2 Mar 2026, 09:00.");
+        assert_eq!(
+            readable("room 12026-12-15 (rule x) é"),
+            "room 12026-12-15 (rule x) é"
+        );
+        assert_eq!(
+            readable("at 2026-03-02T09:00:00Z."),
+            "at Mon 2 Mar 2026, 09:00."
+        );
     }
 
     fn clinic(id: i64, timezone: &str) -> store::clinic::Clinic {

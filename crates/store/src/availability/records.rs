@@ -199,7 +199,10 @@ async fn check(
     let mut problems = Problems::new();
     let parse = |field: &str, what: &str, value: &str| -> Result<Date> {
         value.parse().map_err(|_: slot_engine::ValueError| {
-            Error::invalid(field, format!("Enter the {what} as a date, e.g. 2026-12-15."))
+            Error::invalid(
+                field,
+                format!("Enter the {what} as a date, e.g. 2026-12-15."),
+            )
         })
     };
     let start_text = input.start_date.trim();
@@ -211,7 +214,9 @@ async fn check(
     };
     let end = match input.end_date.as_deref().map(str::trim) {
         None | Some("") => Some(None),
-        Some(text) => problems.check(parse("end_date", "end date", text)).map(Some),
+        Some(text) => problems
+            .check(parse("end_date", "end date", text))
+            .map(Some),
     };
     let dates = match (start, end) {
         (Some(start), Some(end)) => problems.check(RecordDates::new(start, end).map_err(|_| {

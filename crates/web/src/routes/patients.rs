@@ -461,7 +461,13 @@ async fn create_page(
     let input = input_of(&form);
     let allow = form.checked("allow_duplicate_email");
     match create_patient(&state, &staff, &input, allow).await {
-        Ok(p) => saved_to(&staff, &format!("/o/{}/admin/patients/{}", staff.org.slug, p.id)).await,
+        Ok(p) => {
+            saved_to(
+                &staff,
+                &format!("/o/{}/admin/patients/{}", staff.org.slug, p.id),
+            )
+            .await
+        }
         Err(NotSaved::SharedEmail(others)) => Ok((
             StatusCode::CONFLICT,
             list_view(

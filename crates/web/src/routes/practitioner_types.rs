@@ -344,8 +344,10 @@ async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let deleted = delete_type(&state, &staff, id).await;
-    saved_or_refused(&staff, deleted.map(|()| list_path(&staff)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        deleted.map(|()| list_path(&staff)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }

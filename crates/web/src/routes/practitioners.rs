@@ -666,9 +666,11 @@ async fn set_active_page(
         }
     };
     let saved = set_active(&state, &staff, id, active).await;
-    saved_or_refused(&staff, saved.map(|()| path_of(&staff, id)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        saved.map(|()| path_of(&staff, id)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }
 
@@ -679,9 +681,11 @@ async fn add_schedule_type_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let saved = assign(&state, &staff, id, schedule_type, true).await;
-    saved_or_refused(&staff, saved.map(|()| path_of(&staff, id)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        saved.map(|()| path_of(&staff, id)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }
 
@@ -692,8 +696,10 @@ async fn remove_schedule_type_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let saved = assign(&state, &staff, id, schedule_type, false).await;
-    saved_or_refused(&staff, saved.map(|()| path_of(&staff, id)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        saved.map(|()| path_of(&staff, id)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }

@@ -428,18 +428,66 @@ impl Preset {
 /// in the book and the grid, each with a readable ink; app.css has a `.pc-RRGGBB`
 /// class for each chip.
 const PALETTE: &[Preset] = &[
-    Preset { name: "Sky", background: "#dbeafe", ink: "#1e3a8a" },
-    Preset { name: "Mint", background: "#d1fae5", ink: "#065f46" },
-    Preset { name: "Lemon", background: "#fef9c3", ink: "#713f12" },
-    Preset { name: "Peach", background: "#ffedd5", ink: "#7c2d12" },
-    Preset { name: "Rose", background: "#ffe4e6", ink: "#881337" },
-    Preset { name: "Lilac", background: "#ede9fe", ink: "#4c1d95" },
-    Preset { name: "Teal", background: "#ccfbf1", ink: "#134e4a" },
-    Preset { name: "Slate", background: "#e2e8f0", ink: "#1e293b" },
-    Preset { name: "Sand", background: "#f5f0e1", ink: "#4a3b12" },
-    Preset { name: "Blue", background: "#1d4ed8", ink: "#ffffff" },
-    Preset { name: "Green", background: "#166534", ink: "#ffffff" },
-    Preset { name: "Red", background: "#b91c1c", ink: "#ffffff" },
+    Preset {
+        name: "Sky",
+        background: "#dbeafe",
+        ink: "#1e3a8a",
+    },
+    Preset {
+        name: "Mint",
+        background: "#d1fae5",
+        ink: "#065f46",
+    },
+    Preset {
+        name: "Lemon",
+        background: "#fef9c3",
+        ink: "#713f12",
+    },
+    Preset {
+        name: "Peach",
+        background: "#ffedd5",
+        ink: "#7c2d12",
+    },
+    Preset {
+        name: "Rose",
+        background: "#ffe4e6",
+        ink: "#881337",
+    },
+    Preset {
+        name: "Lilac",
+        background: "#ede9fe",
+        ink: "#4c1d95",
+    },
+    Preset {
+        name: "Teal",
+        background: "#ccfbf1",
+        ink: "#134e4a",
+    },
+    Preset {
+        name: "Slate",
+        background: "#e2e8f0",
+        ink: "#1e293b",
+    },
+    Preset {
+        name: "Sand",
+        background: "#f5f0e1",
+        ink: "#4a3b12",
+    },
+    Preset {
+        name: "Blue",
+        background: "#1d4ed8",
+        ink: "#ffffff",
+    },
+    Preset {
+        name: "Green",
+        background: "#166534",
+        ink: "#ffffff",
+    },
+    Preset {
+        name: "Red",
+        background: "#b91c1c",
+        ink: "#ffffff",
+    },
 ];
 
 /// The warning shown for a colour pair below [`MIN_CONTRAST_RATIO`].

@@ -392,7 +392,13 @@ fn parse(
     values: &Values,
     errors: &mut FieldErrors,
 ) -> Result<Option<ServiceInput>, PageError> {
-    let duration = form::number(errors, form, "duration_minutes", "the duration in minutes", 30);
+    let duration = form::number(
+        errors,
+        form,
+        "duration_minutes",
+        "the duration in minutes",
+        30,
+    );
     let conflicts = form::number(
         errors,
         form,
@@ -627,8 +633,10 @@ async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let deleted = delete_service(&state, &staff, id).await;
-    saved_or_refused(&staff, deleted.map(|()| list_path(&staff)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        deleted.map(|()| list_path(&staff)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }

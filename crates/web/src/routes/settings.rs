@@ -325,12 +325,17 @@ async fn save_page(
         host: form.get("host"),
     };
     let mut errors = FieldErrors::new();
-    let mut number =
-        |name: &str, what: &str, example: i64| form::number(&mut errors, &form, name, what, example);
+    let mut number = |name: &str, what: &str, example: i64| {
+        form::number(&mut errors, &form, name, what, example)
+    };
     let resolution_minutes = number("resolution_minutes", "the resolution in minutes", 5);
     let slot_step_minutes = number("slot_step_minutes", "the slot step in minutes", 15);
     let min_notice_minutes = number("min_notice_minutes", "the minimum notice in minutes", 60);
-    let max_days_ahead = number("max_days_ahead", "how many days ahead patients may book", 60);
+    let max_days_ahead = number(
+        "max_days_ahead",
+        "how many days ahead patients may book",
+        60,
+    );
     let cancellation_notice_minutes = number(
         "cancellation_notice_minutes",
         "the cancellation notice in minutes",

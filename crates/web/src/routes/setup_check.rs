@@ -362,7 +362,9 @@ impl Answer {
             .parse::<chrono_tz::Tz>()
             .ok()
             .and_then(|tz| {
-                let naive = date.naive().and_hms_opt(time.minutes() / 60, time.minutes() % 60, 0)?;
+                let naive =
+                    date.naive()
+                        .and_hms_opt(time.minutes() / 60, time.minutes() % 60, 0)?;
                 use chrono::TimeZone;
                 let at = tz.from_local_datetime(&naive).earliest()?;
                 Some(format!(" {}", at.format("%Z")))

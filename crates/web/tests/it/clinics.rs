@@ -362,7 +362,12 @@ async fn the_clinic_form_reports_every_error_at_once(backend: Backend) {
             ],
         )
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     for (field, message) in [
         ("name", "Enter a name (at most 100 characters)."),
         (

@@ -34,7 +34,9 @@ async fn the_form_saves_every_field_and_warns_about_low_contrast(backend: Backen
     let toronto = clinic(&client, "acme", "Toronto").await;
     let page = client.get("/o/acme/admin/schedule-types").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.contains("id=\"background_color\" name=\"background_color_custom\" type=\"color\""));
+    assert!(
+        page.contains("id=\"background_color\" name=\"background_color_custom\" type=\"color\"")
+    );
     // The palette's presets are radio buttons of the same field, with their ink.
     assert!(page.contains("name=\"background_color\" value=\"#dbeafe\" data-ink=\"#1e3a8a\""));
     assert!(page.contains("id=\"colour-preview\""));
@@ -452,7 +454,12 @@ async fn an_empty_form_reports_every_error_at_once(backend: Backend) {
             ],
         )
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     // Every field's error on the first submit, each in a sentence under its field.
     for (field, message) in [
         ("name", "Enter a name (at most 100 characters)."),

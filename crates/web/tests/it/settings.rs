@@ -445,7 +445,12 @@ async fn the_settings_form_reports_every_error_at_once(backend: Backend) {
             ],
         )
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     for (field, message) in [
         ("name", "Enter the organisation"),
         (

@@ -236,7 +236,11 @@ async fn the_setup_check_names_what_keeps_each_service_and_practitioner_from_the
     assert!(page.contains("18 open slots in the coming weeks"));
     // The holiday is planned time off, told apart from what needs attention, with its
     // date in the pages' format (not ISO).
-    assert!(page.contains("Planned time off (not a problem):"), "{}", page.body);
+    assert!(
+        page.contains("Planned time off (not a problem):"),
+        "{}",
+        page.body
+    );
     assert!(
         page.contains(
             "<ul class=\"planned\"><li>Toronto is closed on Mon 9 Mar 2026 (holiday), when Ben works there."
