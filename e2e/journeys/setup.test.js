@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
-import { ADMIN, RUN, browserSession, follow, screenshot, visit } from "../lib/harness.js";
+import { ADMIN, RUN, assertNoHorizontalOverflow, browserSession, follow, screenshot, visit } from "../lib/harness.js";
 
 const TYPE = `Setup ${RUN}`;
 const PRACTITIONER = `Setup Tester ${RUN}`;
@@ -159,4 +159,25 @@ test("the first stroke on an uncustomised overlay puts the mornings online", asy
   assert.match(await page.locator("#grid-status").innerText(), /not online yet/);
   const outline = await cell("tue", "14:00").evaluate((el) => getComputedStyle(el).outlineStyle);
   assert.equal(outline, "dashed", "a block not online looks different");
+});
+
+test("rows of fields line up, and no suggestion list shows as a box", async () => {
+  // The record's "Temporary change…" row: both dates' inputs at one height, the button beside them.
+  const top = (locator) => locator.evaluate((el) => Math.round(el.getBoundingClientRect().top));
+  const from = await top(page.locator("#temporary_start"));
+  assert.equal(await top(page.locator("#temporary_end")), from);
+  const button = await top(page.getByRole("button", { name: "Copy the record for these dates" }));
+  assert.ok(Math.abs(button - from) <= 4, `the button sits beside the inputs (${button} vs ${from})`);
+  const editor = page.url();
+  await visit(page, "/admin/clinics");
+  for (const list of await page.locator("datalist").all()) {
+    assert.equal(await list.evaluate((el) => getComputedStyle(el).display), "none");
+  }
+  // On a phone neither the grid nor the colour picker scrolls sideways.
+  await page.setViewportSize({ width: 375, height: 800 });
+  for (const url of [editor, "/admin/schedule-types"]) {
+    await visit(page, url);
+    await assertNoHorizontalOverflow(page, 375);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 });
