@@ -4,7 +4,7 @@ use serde::Serialize;
 use slot_engine::{Date, Zone};
 
 use crate::db::{Exec, Tx, execute, rows};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problems, Result};
 use crate::keys::{self, Kind};
 
 /// A place where practitioners see patients, with the zone its local times are read in.
@@ -73,8 +73,20 @@ struct Checked {
     phone: String,
 }
 
+/// Checks every field, reporting all their problems at once.
 fn check(input: &ClinicInput) -> Result<Checked> {
-    let (name, timezone) = check_name_and_zone(input)?;
+    let mut problems = Problems::new();
+    let name = input.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        problems.add("name", "Enter a name (at most 100 characters).");
+    }
+    let zone = input.timezone.trim().parse::<Zone>();
+    if zone.is_err() {
+        problems.add(
+            "timezone",
+            "Choose the time zone from the list, e.g. America/Toronto.",
+        );
+    }
     let address = input
         .address
         .lines()
@@ -83,7 +95,7 @@ fn check(input: &ClinicInput) -> Result<Checked> {
         .collect::<Vec<_>>()
         .join("\n");
     if address.chars().count() > 300 {
-        return Err(Error::invalid("address", "must be at most 300 characters"));
+        problems.add("address", "Shorten the address to at most 300 characters.");
     }
     let phone = input.phone.trim();
     if phone.chars().count() > 40
@@ -92,37 +104,19 @@ fn check(input: &ClinicInput) -> Result<Checked> {
             .all(|c| c.is_ascii_digit() || " +()-.".contains(c))
         || (!phone.is_empty() && !phone.chars().any(|c| c.is_ascii_digit()))
     {
-        return Err(Error::invalid(
+        problems.add(
             "phone",
-            "must be a phone number of digits, spaces and + ( ) - . (at most 40 characters)",
-        ));
+            "Enter the phone number in digits, spaces and + ( ) - . (at most 40 characters).",
+        );
     }
+    problems.finish()?;
+    let timezone = zone.map(|z| z.name().to_owned()).unwrap_or_default();
     Ok(Checked {
-        name,
+        name: name.to_owned(),
         timezone,
         address,
         phone: phone.to_owned(),
     })
-}
-
-fn check_name_and_zone(input: &ClinicInput) -> Result<(String, String)> {
-    let name = input.name.trim();
-    if name.is_empty() || name.len() > 100 {
-        return Err(Error::invalid(
-            "name",
-            "is required (at most 100 characters)",
-        ));
-    }
-    let zone: Zone = input.timezone.trim().parse().map_err(|_| {
-        Error::invalid(
-            "timezone",
-            format!(
-                "{:?} is not an IANA timezone such as America/Toronto",
-                input.timezone.trim()
-            ),
-        )
-    })?;
-    Ok((name.to_owned(), zone.name().to_owned()))
 }
 
 /// Every clinic, by name.
@@ -296,6 +290,33 @@ mod tests {
         }
         let err = check(&input(&"x".repeat(301), "")).err().unwrap();
         assert_eq!(err.field(), Some("address"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let bad = ClinicInput {
+            name: " ".into(),
+            timezone: "Mars/Olympus".into(),
+            address: String::new(),
+            phone: "call us".into(),
+        };
+        match check(&bad).err().unwrap() {
+            Error::InvalidFields(all) => assert_eq!(
+                all,
+                vec![
+                    ("name".into(), "Enter a name (at most 100 characters).".into()),
+                    (
+                        "timezone".into(),
+                        "Choose the time zone from the list, e.g. America/Toronto.".into()
+                    ),
+                    (
+                        "phone".into(),
+                        "Enter the phone number in digits, spaces and + ( ) - . (at most 40 characters).".into()
+                    ),
+                ]
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -40,6 +40,11 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// Bad input in several fields at once, each named with what is wrong, in field
+    /// order; nothing was changed. A form shows every one next to its field, so a
+    /// person corrects them in one go (the API answers the first, as [`Error::Invalid`]).
+    #[error("{}", .0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<(String, String)>),
     /// Not allowed for this user (e.g. a practitioner outside the patient's list).
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -71,12 +76,89 @@ impl Error {
         }
     }
 
-    /// The field bad input names; `None` for any other error.
+    /// The field bad input names (the first, when several are); `None` for any other
+    /// error.
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::Invalid { field, .. } => Some(field),
+            Error::InvalidFields(all) => all.first().map(|(f, _)| f.as_str()),
             _ => None,
         }
+    }
+}
+
+/// Every field problem of one input, collected so that a check reports them all at
+/// once instead of stopping at the first: a person filling a form corrects every field
+/// in one go.
+#[derive(Debug, Default)]
+pub struct Problems {
+    fields: Vec<(String, String)>,
+    /// An error that is not about a field (the database failed): returned first.
+    other: Option<Error>,
+}
+
+impl Problems {
+    /// No problem yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a problem of `field` (the first one per field is kept).
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        let field = field.into();
+        if !self.fields.iter().any(|(f, _)| *f == field) {
+            self.fields.push((field, message.into()));
+        }
+    }
+
+    /// The value of a check, or `None` with its problems recorded (an error that is
+    /// not about a field is kept for [`Problems::finish`] to return first).
+    pub fn check<T>(&mut self, result: Result<T>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(Error::Invalid { field, message }) => {
+                self.add(field, message);
+                None
+            }
+            Err(Error::InvalidFields(all)) => {
+                for (field, message) in all {
+                    self.add(field, message);
+                }
+                None
+            }
+            Err(other) => {
+                self.other.get_or_insert(other);
+                None
+            }
+        }
+    }
+
+    /// Whether there is no problem.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.other.is_none()
+    }
+
+    /// `Ok` when there is no problem; one problem as [`Error::Invalid`]; several as
+    /// [`Error::InvalidFields`].
+    pub fn finish(self) -> Result<()> {
+        if let Some(other) = self.other {
+            return Err(other);
+        }
+        let mut all = self.fields;
+        match all.len() {
+            0 => Ok(()),
+            1 => {
+                let (field, message) = all.remove(0);
+                Err(Error::Invalid { field, message })
+            }
+            _ => Err(Error::InvalidFields(all)),
+        }
+    }
+
+    /// Like [`Problems::finish`], with the checked value when there is no problem.
+    pub fn done<T>(self, value: Option<T>) -> Result<T> {
+        self.finish()?;
+        value.ok_or_else(|| Error::invalid("body", "is not valid"))
     }
 }
 

@@ -88,6 +88,6 @@ pub mod window;
 
 pub use appointment_status::{AppointmentStatus, Channel};
 pub use db::{Backend, Conn, DEFAULT_DATABASE_URL, Db, Exec, Tx};
-pub use error::{Conflict, Error, Result};
+pub use error::{Conflict, Error, Problems, Result};
 pub use organisation::Organisation;
 pub use time::{Clock, FixedClock, SystemClock};

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::db::{Exec, Tx, execute, rows, scalar};
-use crate::error::{Error, Result, unique_as};
+use crate::error::{Error, Problems, Result, unique_as};
 use crate::time::Clock;
 
 /// An organisation: one tenant, with its own clinics, people and portal address.
@@ -215,54 +215,80 @@ pub async fn all(exec: Exec<'_>) -> Result<Vec<Organisation>> {
     Ok(rows!(exec, fetch_all, Organisation, &sql)?)
 }
 
-fn check_range(field: &str, value: i64, min: i64, max: i64) -> Result<()> {
-    if (min..=max).contains(&value) {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            field,
-            format!("must be between {min} and {max}"),
-        ))
+/// Records, unless `value` is from `min` to `max`, a problem saying so about `what`
+/// (the field in words, with its unit).
+fn check_range(problems: &mut Problems, field: &str, what: &str, value: i64, min: i64, max: i64) {
+    if !(min..=max).contains(&value) {
+        problems.add(field, format!("Enter {what} from {min} to {max}."));
     }
 }
 
-/// Checks settings on their own (the whole setup is checked again after saving).
+/// Checks settings on their own (the whole setup is checked again after saving),
+/// reporting every field's problem at once.
 pub fn check_settings(s: &Settings) -> Result<()> {
+    let mut problems = Problems::new();
     if s.name.trim().is_empty() {
-        return Err(Error::invalid("name", "is required"));
+        problems.add("name", "Enter the organisation's name.");
     }
     if ![1, 5, 15].contains(&s.resolution_minutes) {
-        return Err(Error::invalid("resolution_minutes", "must be 1, 5 or 15"));
+        problems.add(
+            "resolution_minutes",
+            "Choose a resolution of 1, 5 or 15 minutes.",
+        );
     }
-    check_range("slot_step_minutes", s.slot_step_minutes, 1, 1440)?;
-    if s.slot_step_minutes % s.resolution_minutes != 0 {
-        return Err(Error::invalid(
+    check_range(
+        &mut problems,
+        "slot_step_minutes",
+        "the slot step in minutes",
+        s.slot_step_minutes,
+        1,
+        1440,
+    );
+    if [1, 5, 15].contains(&s.resolution_minutes) && s.slot_step_minutes % s.resolution_minutes != 0
+    {
+        problems.add(
             "slot_step_minutes",
             format!(
-                "must be a multiple of the {}-minute resolution",
+                "Enter a slot step that is a multiple of the {}-minute resolution.",
                 s.resolution_minutes
             ),
-        ));
+        );
     }
-    check_range("min_notice_minutes", s.min_notice_minutes, 0, 525_600)?;
-    check_range("max_days_ahead", s.max_days_ahead, 0, 3_660)?;
     check_range(
+        &mut problems,
+        "min_notice_minutes",
+        "the minimum notice in minutes",
+        s.min_notice_minutes,
+        0,
+        525_600,
+    );
+    check_range(
+        &mut problems,
+        "max_days_ahead",
+        "how many days ahead patients may book",
+        s.max_days_ahead,
+        0,
+        3_660,
+    );
+    check_range(
+        &mut problems,
         "cancellation_notice_minutes",
+        "the cancellation notice in minutes",
         s.cancellation_notice_minutes,
         0,
         525_600,
-    )?;
+    );
     if s.portal_welcome.len() > 4_000 {
-        return Err(Error::invalid(
+        problems.add(
             "portal_welcome",
-            "must be at most 4000 characters",
-        ));
+            "Shorten the portal welcome to at most 4000 characters.",
+        );
     }
-    check_video_link("video_link", &s.video_link)?;
+    problems.check(check_video_link("video_link", &s.video_link));
     if let Some(host) = &s.host {
-        check_host(host)?;
+        problems.check(check_host(host));
     }
-    Ok(())
+    problems.finish()
 }
 
 /// Checks a video join link and gives it in the form it is saved: empty (none), or an
@@ -280,11 +306,14 @@ pub fn check_video_link(field: &str, link: &str) -> Result<String> {
     let refuse = || {
         Error::invalid(
             field,
-            "must be an https:// address without spaces, such as https://meet.example.com/dr-roy",
+            "Enter the video link as an https:// address without spaces, e.g. https://meet.example.com/dr-roy.",
         )
     };
     if link.len() > 500 {
-        return Err(Error::invalid(field, "must be at most 500 characters"));
+        return Err(Error::invalid(
+            field,
+            "Shorten the video link to at most 500 characters.",
+        ));
     }
     // Whitespace, control characters and the invisible formatting ones (bidirectional
     // overrides, zero-width joiners) have no place in a link someone reads.

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::db::{Exec, Tx, execute, rows};
 use crate::email::normalise_email;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problems, Result};
 use crate::keys::{self, Kind};
 
 /// A patient of the organisation. Their portal account, if they have one, is a row of
@@ -45,31 +45,39 @@ pub struct PatientInput {
     pub phone: String,
 }
 
-/// Checks a patient's names: each 1-100 characters, on one line.
+/// Checks a patient's names: each 1-100 characters, on one line; both names'
+/// problems at once.
 pub fn check_names(first: &str, last: &str) -> Result<()> {
-    for (field, name) in [("first_name", first.trim()), ("last_name", last.trim())] {
+    let mut problems = Problems::new();
+    for (field, what, name) in [
+        ("first_name", "first name", first.trim()),
+        ("last_name", "last name", last.trim()),
+    ] {
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(Error::invalid(
+            problems.add(field, format!("Enter the {what} (at most 100 characters)."));
+        } else if name.chars().any(char::is_control) {
+            problems.add(
                 field,
-                "is required (at most 100 characters)",
-            ));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                field,
-                "must be on one line, without control characters",
-            ));
+                format!("Write the {what} on one line, without control characters."),
+            );
         }
     }
-    Ok(())
+    problems.finish()
 }
 
+/// Checks every field, reporting all their problems at once.
 fn check(input: &PatientInput) -> Result<(String, String, String, String)> {
     let first = input.first_name.trim();
     let last = input.last_name.trim();
-    check_names(first, last)?;
-    let email = normalise_email(&input.email)?;
-    let phone = check_phone(&input.phone)?;
+    let mut problems = Problems::new();
+    problems.check(check_names(first, last));
+    let email = problems
+        .check(normalise_email(&input.email).map_err(|_| {
+            Error::invalid("email", "Enter an email address, e.g. name@example.com.")
+        }));
+    let phone = problems.check(check_phone(&input.phone));
+    let value = email.zip(phone);
+    let (email, phone) = problems.done(value)?;
     Ok((first.to_owned(), last.to_owned(), email, phone))
 }
 
@@ -77,7 +85,10 @@ fn check(input: &PatientInput) -> Result<(String, String, String, String)> {
 fn check_phone(phone: &str) -> Result<String> {
     let phone = phone.trim();
     if phone.len() > 40 {
-        return Err(Error::invalid("phone", "must be at most 40 characters"));
+        return Err(Error::invalid(
+            "phone",
+            "Enter the phone number in at most 40 characters.",
+        ));
     }
     Ok(phone.to_owned())
 }

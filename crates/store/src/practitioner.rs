@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::{Exec, Tx, execute, rows, scalar};
 use crate::email::normalise_email;
-use crate::error::{Error, Result};
+use crate::error::{Error, Problems, Result};
 use crate::keys::{self, Kind};
 use crate::schedule_type::{self, ScheduleType, check_clinic};
 use crate::time::{record_dates_in_words, stored_record_dates};
@@ -80,21 +80,36 @@ const SELECT: &str = "SELECT p.id, p.key, p.name, p.type_id, t.name AS type_name
     JOIN clinics c ON c.id = p.home_clinic_id";
 
 /// Checks the fields that need no database: the trimmed name, the normalised email and
-/// the video link as saved.
+/// the video link as saved; every field's problem at once.
 fn check(input: &PractitionerInput) -> Result<(String, Option<String>, String)> {
+    let mut problems = Problems::new();
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid(
-            "name",
-            "is required (at most 100 characters)",
-        ));
+        problems.add("name", "Enter a name (at most 100 characters).");
     }
     let email = match input.email.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(email) => Some(normalise_email(email)?),
+        None | Some("") => Some(None),
+        Some(email) => problems
+            .check(normalise_email(email).map_err(|_| {
+                Error::invalid(
+                    "email",
+                    "Enter an email address, e.g. name@example.com, or none.",
+                )
+            }))
+            .map(Some),
     };
-    let video_link = crate::organisation::check_video_link("video_link", &input.video_link)?;
+    let video_link = problems.check(crate::organisation::check_video_link(
+        "video_link",
+        &input.video_link,
+    ));
+    let (email, video_link) = problems.done(email.zip(video_link))?;
     Ok((name.to_owned(), email, video_link))
+}
+
+/// Checks the fields that need no database without saving anything, reporting every
+/// field's problem at once.
+pub fn validate(input: &PractitionerInput) -> Result<()> {
+    check(input).map(|_| ())
 }
 
 /// Checks the fields that refer to other rows: they must be the organisation's own.
@@ -109,7 +124,7 @@ async fn check_references(tx: &mut Tx, org: i64, input: &PractitionerInput) -> R
     if types == 0 {
         return Err(Error::invalid(
             "type_id",
-            "choose one of the organisation's practitioner types",
+            "Choose one of the organisation's practitioner types.",
         ));
     }
     check_clinic(tx.exec(), org, "home_clinic_id", input.home_clinic_id).await

@@ -52,7 +52,7 @@ pub fn check(input: &PractitionerTypeInput) -> Result<String> {
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid(
             "name",
-            "is required (at most 100 characters)",
+            "Enter a name (at most 100 characters).",
         ));
     }
     Ok(name.to_owned())

@@ -6,7 +6,7 @@ use serde::Serialize;
 use slot_engine::Color;
 
 use crate::db::{Exec, Tx, execute, rows, scalar};
-use crate::error::{Error, Result, unique_as};
+use crate::error::{Error, Problems, Result, unique_as};
 use crate::keys::{self, Kind};
 use crate::practitioner_type::count;
 
@@ -129,42 +129,62 @@ pub(crate) const SELECT: &str = "SELECT st.id, st.key, st.code, st.name, st.clin
     st.background_color, st.font_color \
     FROM schedule_types st LEFT JOIN clinics c ON c.id = st.clinic_id";
 
-fn color(field: &str, value: &str) -> Result<String> {
+fn color(field: &str, what: &str, value: &str) -> Result<String> {
     value
         .trim()
         .parse::<Color>()
         .map(|c| c.to_string())
-        .map_err(|_| Error::invalid(field, "must be a colour written #rrggbb"))
+        .map_err(|_| {
+            Error::invalid(
+                field,
+                format!("Choose the {what} colour as #rrggbb, e.g. #1d4ed8."),
+            )
+        })
 }
 
-fn check(input: &ScheduleTypeInput) -> Result<Checked> {
+/// Checks an input without saving it, reporting every field's problem at once
+/// ([`Error::InvalidFields`] when there are several): a form whose other fields could
+/// not be read asks this to show the rest of its errors too.
+pub fn check(input: &ScheduleTypeInput) -> Result<()> {
+    checked(input).map(|_| ())
+}
+
+fn checked(input: &ScheduleTypeInput) -> Result<Checked> {
+    let mut problems = Problems::new();
     let code = input
         .code
         .as_deref()
         .map(str::trim)
         .filter(|c| !c.is_empty());
     if code.is_some_and(|c| c.chars().count() > 32) {
-        return Err(Error::invalid("code", "must be at most 32 characters"));
+        problems.add("code", "Enter a code of at most 32 characters, or none.");
     }
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid(
-            "name",
-            "is required (at most 100 characters)",
-        ));
+        problems.add("name", "Enter a name (at most 100 characters).");
     }
     if !(1..=1440).contains(&input.default_duration_minutes) {
-        return Err(Error::invalid(
+        problems.add(
             "default_duration_minutes",
-            "must be between 1 and 1440 minutes",
-        ));
+            "Enter the default duration in minutes, from 1 to 1440.",
+        );
     }
-    Ok(Checked {
-        code: code.map(str::to_owned),
-        name: name.to_owned(),
-        background_color: color("background_color", &input.background_color)?,
-        font_color: color("font_color", &input.font_color)?,
-    })
+    let background_color = problems.check(color(
+        "background_color",
+        "background",
+        &input.background_color,
+    ));
+    let font_color = problems.check(color("font_color", "font", &input.font_color));
+    let value = match (background_color, font_color) {
+        (Some(background_color), Some(font_color)) => Some(Checked {
+            code: code.map(str::to_owned),
+            name: name.to_owned(),
+            background_color,
+            font_color,
+        }),
+        _ => None,
+    };
+    problems.done(value)
 }
 
 /// Refuses a clinic id that is not one of the organisation's clinics.
@@ -179,7 +199,7 @@ pub(crate) async fn check_clinic(exec: Exec<'_>, org: i64, field: &str, clinic: 
     if found == 0 {
         return Err(Error::invalid(
             field,
-            "choose one of the organisation's clinics",
+            "Choose one of the organisation's clinics.",
         ));
     }
     Ok(())
@@ -198,7 +218,7 @@ async fn check_code_free(exec: Exec<'_>, org: i64, code: Option<&str>, except: i
     if taken > 0 {
         return Err(Error::invalid(
             "code",
-            format!("another schedule type has the code {code:?}"),
+            format!("Another schedule type has the code \"{code}\": choose another code."),
         ));
     }
     Ok(())
@@ -220,7 +240,7 @@ pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<ScheduleType> {
 
 /// Creates a schedule type under a new key derived from its name.
 pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<ScheduleType> {
-    let c = check(input)?;
+    let c = checked(input)?;
     if let Some(clinic) = input.clinic_id {
         check_clinic(tx.exec(), org, "clinic_id", clinic).await?;
     }
@@ -243,7 +263,10 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ScheduleTypeInput) -> Result<
         &c.background_color,
         &c.font_color
     )
-    .map_err(unique_as("code", "another schedule type has this code"))?;
+    .map_err(unique_as(
+        "code",
+        "Another schedule type has this code: choose another code.",
+    ))?;
     get(tx.exec(), org, id).await
 }
 
@@ -255,7 +278,7 @@ pub async fn update(
     input: &ScheduleTypeInput,
 ) -> Result<ScheduleType> {
     get(tx.exec(), org, id).await?;
-    let c = check(input)?;
+    let c = checked(input)?;
     if let Some(clinic) = input.clinic_id {
         check_clinic(tx.exec(), org, "clinic_id", clinic).await?;
     }
@@ -276,7 +299,7 @@ pub async fn update(
         &c.background_color,
         &c.font_color
     )
-    .map_err(unique_as("code", "another schedule type has this code"))?;
+    .map_err(unique_as("code", "Another schedule type has this code: choose another code."))?;
     get(tx.exec(), org, id).await
 }
 
@@ -341,7 +364,7 @@ mod tests {
         }
     }
 
-    fn field_of(r: Result<Checked>) -> String {
+    fn field_of(r: Result<()>) -> String {
         match r {
             Err(Error::Invalid { field, .. }) => field,
             other => panic!("expected a field error, got {other:?}"),
@@ -350,7 +373,7 @@ mod tests {
 
     #[test]
     fn inputs_are_trimmed_and_colours_normalised() {
-        let c = check(&ScheduleTypeInput {
+        let c = checked(&ScheduleTypeInput {
             code: Some("  ".into()),
             name: " Physio ".into(),
             background_color: "#CFE8FF".into(),
@@ -386,6 +409,23 @@ mod tests {
             ..input()
         };
         assert_eq!(field_of(check(&long_code)), "code");
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let bad = ScheduleTypeInput {
+            name: String::new(),
+            default_duration_minutes: 0,
+            font_color: "blue".into(),
+            ..input()
+        };
+        match check(&bad) {
+            Err(Error::InvalidFields(all)) => assert_eq!(
+                all.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+                ["name", "default_duration_minutes", "font_color"]
+            ),
+            other => panic!("expected every field's error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::db::{Exec, Tx, execute, rows, scalar};
-use crate::error::{Error, Result, unique_as};
+use crate::error::{Error, Problems, Result, unique_as};
 use crate::keys::{self, Kind};
 use crate::practitioner_type::count;
 use crate::schedule_type::{self, ScheduleType};
@@ -93,40 +93,45 @@ fn blank_as_none(value: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Checks an input without saving it, reporting every field's problem at once
+/// ([`Error::InvalidFields`] when there are several).
+pub fn validate(input: &ServiceInput) -> Result<()> {
+    check(input).map(|_| ())
+}
+
 fn check(input: &ServiceInput) -> Result<Checked> {
+    let mut problems = Problems::new();
     let code = blank_as_none(input.code.as_deref());
     if code.as_deref().is_some_and(|c| c.chars().count() > 32) {
-        return Err(Error::invalid("code", "must be at most 32 characters"));
+        problems.add("code", "Enter a code of at most 32 characters, or none.");
     }
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(Error::invalid(
-            "name",
-            "is required (at most 100 characters)",
-        ));
+        problems.add("name", "Enter a name (at most 100 characters).");
     }
     let description = blank_as_none(input.description.as_deref());
     if description
         .as_deref()
         .is_some_and(|d| d.chars().count() > 2000)
     {
-        return Err(Error::invalid(
+        problems.add(
             "description",
-            "must be at most 2000 characters",
-        ));
+            "Shorten the description to at most 2000 characters.",
+        );
     }
     if !(1..=1440).contains(&input.duration_minutes) {
-        return Err(Error::invalid(
+        problems.add(
             "duration_minutes",
-            "must be between 1 and 1440 minutes",
-        ));
+            "Enter the duration in minutes, from 1 to 1440.",
+        );
     }
     if !(1..=10_000).contains(&input.portal_conflicts) {
-        return Err(Error::invalid(
+        problems.add(
             "portal_conflicts",
-            "must be between 1 and 10000",
-        ));
+            "Enter how many portal bookings may overlap, from 1 to 10000.",
+        );
     }
+    problems.finish()?;
     let mut schedule_type_ids = input.schedule_type_ids.clone();
     schedule_type_ids.sort_unstable();
     schedule_type_ids.dedup();
@@ -156,7 +161,7 @@ async fn check_references(
         if found == 0 {
             return Err(Error::invalid(
                 "practitioner_type_id",
-                "choose one of the organisation's practitioner types, or any",
+                "Choose one of the organisation's practitioner types, or any type.",
             ));
         }
     }
@@ -172,7 +177,7 @@ async fn check_references(
         if taken > 0 {
             return Err(Error::invalid(
                 "code",
-                format!("another service has the code {code:?}"),
+                format!("Another service has the code \"{code}\": choose another code."),
             ));
         }
     }

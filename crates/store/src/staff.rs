@@ -187,7 +187,7 @@ pub async fn create_account(
     if new.name.trim().is_empty() || new.name.trim().chars().count() > 100 {
         return Err(Error::invalid(
             "name",
-            "is required (at most 100 characters)",
+            "Enter a name (at most 100 characters).",
         ));
     }
     match (new.role, new.practitioner_id) {

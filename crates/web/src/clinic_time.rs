@@ -2,6 +2,12 @@
 //! wall-clock times turned back into instants. Every conversion from local time goes
 //! through [`earliest_ns`], over `slot_engine::Zone::resolve`, which makes the
 //! daylight-saving cases explicit (ARCHITECTURE.md's invariant).
+//!
+//! **One format on every staff page:** a date reads `Tue 15 Dec 2026`, a time `14:00`
+//! (24-hour, the clinic's wall clock), the two together `Tue 15 Dec 2026, 14:00`, with
+//! the zone's abbreviation after the time where clinics span zones (`14:00 EST`). ISO
+//! 8601 stays in `<time datetime>` attributes and in the API; [`readable`] turns what
+//! the engine writes in ISO into this format for page text.
 
 use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -67,6 +73,70 @@ pub(crate) fn local_datetime_exact(ns: i64, tz: Tz) -> String {
     tz.from_utc_datetime(&utc.naive_utc())
         .format("%a %-d %b %Y, %H:%M %Z (UTC%:z)")
         .to_string()
+}
+
+/// `text` with every ISO 8601 date (`2026-12-15`) and local date and time
+/// (`2026-12-15T14:00:00-05:00`) in it written in the pages' one format (`Tue 15 Dec
+/// 2026`, `Tue 15 Dec 2026, 14:00`), and the engine's rule numbers (` (rule 7)`) left
+/// out: page text for people, from reasons written for the API. The offset is dropped:
+/// the caller says the zone once.
+pub(crate) fn readable(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let digits = |from: usize, n: usize| {
+        bytes
+            .get(from..from + n)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let boundary = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let is_date = boundary
+            && digits(i, 4)
+            && bytes.get(i + 4) == Some(&b'-')
+            && digits(i + 5, 2)
+            && bytes.get(i + 7) == Some(&b'-')
+            && digits(i + 8, 2);
+        if is_date && let Ok(date) = NaiveDate::parse_from_str(&text[i..i + 10], "%Y-%m-%d") {
+            out.push_str(&date.format("%a %-d %b %Y").to_string());
+            i += 10;
+            if bytes.get(i) == Some(&b'T')
+                && digits(i + 1, 2)
+                && bytes.get(i + 3) == Some(&b':')
+                && digits(i + 4, 2)
+            {
+                out.push_str(", ");
+                out.push_str(&text[i + 1..i + 6]);
+                i += 6;
+                if bytes.get(i) == Some(&b':') && digits(i + 1, 2) {
+                    i += 3;
+                }
+                if bytes.get(i) == Some(&b'Z') {
+                    i += 1;
+                } else if matches!(bytes.get(i), Some(b'+' | b'-'))
+                    && digits(i + 1, 2)
+                    && bytes.get(i + 3) == Some(&b':')
+                    && digits(i + 4, 2)
+                {
+                    i += 6;
+                }
+            }
+            continue;
+        }
+        if text[i..].starts_with(" (rule ")
+            && let Some(close) = text[i..].find(')')
+        {
+            let number = &text[i + 7..i + close];
+            if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+                i += close + 1;
+                continue;
+            }
+        }
+        let ch = text[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
 }
 
 /// The zone an organisation's own times are read in, where no one clinic's is theirs
@@ -165,7 +235,7 @@ pub(crate) fn earliest_ns(zone: Zone, date: NaiveDate, minute: u32) -> Option<i6
 /// A date field, `YYYY-MM-DD`, within the years the scenario format allows.
 pub(crate) fn parse_date(value: &str) -> Result<NaiveDate, String> {
     let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("{:?} is not a date (YYYY-MM-DD)", value.trim()))?;
+        .map_err(|_| "Enter a date, e.g. 2026-12-15.".to_owned())?;
     slot_engine::Date::try_from(date).map_err(|e| e.to_string())?;
     Ok(date)
 }
@@ -179,9 +249,9 @@ pub(crate) fn parse_time(value: &str) -> Result<u32, String> {
         .unwrap_or(value);
     let time: slot_engine::WallTime = hhmm
         .parse()
-        .map_err(|_| format!("{value:?} is not a time (HH:MM)"))?;
+        .map_err(|_| "Enter a time, e.g. 14:00.".to_owned())?;
     if time.minutes() >= 24 * 60 {
-        return Err("must be before 24:00".to_owned());
+        return Err("Enter a time before 24:00, e.g. 14:00.".to_owned());
     }
     Ok(time.minutes())
 }
@@ -233,6 +303,29 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
+
+    #[test]
+    fn iso_dates_and_rule_numbers_are_written_for_people() {
+        assert_eq!(
+            readable(
+                "Christine Roy has time off from 2026-12-15T14:00:00-05:00 to 2026-12-15T17:30-05:00 (rule 10)"
+            ),
+            "Christine Roy has time off from Tue 15 Dec 2026, 14:00 to Tue 15 Dec 2026, 17:30"
+        );
+        assert_eq!(
+            readable("Main St is closed on 2026-12-25"),
+            "Main St is closed on Fri 25 Dec 2026"
+        );
+        // Not a date, and not a rule number: kept.
+        assert_eq!(
+            readable("room 12026-12-15 (rule x) é"),
+            "room 12026-12-15 (rule x) é"
+        );
+        assert_eq!(
+            readable("at 2026-03-02T09:00:00Z."),
+            "at Mon 2 Mar 2026, 09:00."
+        );
+    }
 
     fn clinic(id: i64, timezone: &str) -> store::clinic::Clinic {
         store::clinic::Clinic {

@@ -143,6 +143,11 @@ impl From<store::Error> for AppError {
         match e {
             store::Error::NotFound(what) => AppError::NotFound(what.to_owned()),
             store::Error::Invalid { field, message } => AppError::Invalid { field, message },
+            // The API reports one field at a time: the first, in field order.
+            store::Error::InvalidFields(all) => {
+                let (field, message) = all.into_iter().next().unwrap_or_default();
+                AppError::Invalid { field, message }
+            }
             store::Error::Forbidden(why) => AppError::Forbidden(why.to_owned()),
             store::Error::Conflict(c) => {
                 let details = match &c {

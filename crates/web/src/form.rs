@@ -138,23 +138,46 @@ impl FieldErrors {
                 self.add(field, message);
                 Ok(())
             }
+            store::Error::InvalidFields(all) => {
+                for (field, message) in all {
+                    self.add(field, message);
+                }
+                Ok(())
+            }
             other => Err(other.into()),
+        }
+    }
+
+    /// Records the problems a store check finds in an input the form could not
+    /// wholly read, so that the page shows every field's error at once, not the
+    /// unreadable field's first and the others on the next submit. Nothing is saved:
+    /// the check only reads its input.
+    pub(crate) fn also<T>(&mut self, check: store::Result<T>) -> Result<(), PageError> {
+        match check {
+            Ok(_) => Ok(()),
+            Err(e) => self.absorb(e),
         }
     }
 }
 
-/// A number from a form field, or an error naming the field.
+/// A number from a form field, or an error naming the field in a sentence ("Enter
+/// the default duration as a whole number, e.g. 30."): `what` is the field in words,
+/// lower case, and `example` a value that fits.
 pub(crate) fn number(
     errors: &mut FieldErrors,
     form: &FormData,
     name: &str,
-    label: &str,
+    what: &str,
+    example: i64,
 ) -> Option<i64> {
     let value = form.get(name);
     match value.parse::<i64>() {
         Ok(n) => Some(n),
         Err(_) => {
-            errors.add(name, format!("{label} must be a whole number"));
+            errors.add(
+                name,
+                format!("Enter {what} as a whole number, e.g. {example}."),
+            );
             None
         }
     }

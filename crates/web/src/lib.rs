@@ -21,7 +21,8 @@
 //!   mailbox folder; [`ics`]: the calendar invitations emails carry.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
 //! - [`metrics`]: the counters at `/metrics`.
-//! - [`notices`]: the emails patients receive.
+//! - [`notices`]: the emails patients receive; [`flash`]: the "Saved." notice shown
+//!   once on the page after a change.
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
 
 #![warn(unreachable_pub)]
@@ -42,6 +43,7 @@ pub(crate) mod commands;
 pub mod config;
 pub mod demo;
 pub(crate) mod error;
+pub(crate) mod flash;
 pub(crate) mod form;
 pub mod ics;
 pub mod limits;

@@ -27,6 +27,8 @@ pub(crate) struct Layout {
     pub csrf: String,
     /// Which menu entry is current.
     pub active: &'static str,
+    /// The notice of the change just saved ("Saved."), shown once ([`crate::flash`]).
+    pub flash: Option<String>,
 }
 
 impl Layout {
@@ -47,6 +49,7 @@ impl Layout {
             is_front_desk: matches!(role, Role::Admin | Role::FrontDesk),
             csrf: crate::auth::csrf::token(&staff.session).await?,
             active,
+            flash: crate::flash::take(&staff.session).await?,
         })
     }
 

@@ -8,10 +8,18 @@
 // (`LAYER/DAY/HH:MM-HH:MM`, LAYER a schedule type's row id or `p` for the portal
 // overlay).
 //
-// A person paints with the mouse (click toggles a block, shift-click fills or clears
-// every block between the last one clicked and this one) or with the keyboard (arrow
-// keys, Home/End, Page Up/Down move; Space or Enter toggles; Shift+Space fills or
-// clears from the last block). The table is an ARIA grid with a roving tabindex.
+// A person paints with the mouse, a pen or a finger (pointer events: pressing a block
+// sets or clears it, and dragging on paints every block passed over the same way until
+// the pointer is released; shift-click fills or clears every block between the last one
+// clicked and this one) or with the keyboard (arrow keys, Home/End, Page Up/Down move;
+// Space or Enter toggles; Shift+Space fills or clears from the last block). The table
+// is an ARIA grid with a roving tabindex.
+//
+// On a portal overlay that is not customised yet every available block is online, so
+// a stroke there could only take blocks off; the first stroke instead makes the
+// overlay customised (everything online, as shown) and then puts the blocks stroked
+// online, as the help line says. Saving keeps the page where it was: the scroll
+// position rides in sessionStorage across the redirect.
 (function () {
   "use strict";
 
@@ -152,7 +160,9 @@
       className += " part-online";
       label += ", partly online";
     } else {
-      label += ", in clinic only";
+      // Only a customised overlay leaves available blocks off the portal.
+      className += " offline";
+      label += ", in clinic only, not online";
     }
     return { label: label, className: className, selected: selected, available: available };
   }
@@ -258,6 +268,11 @@
     if (layer === "portal") {
       return fill ? "put online" : "taken off the portal";
     }
+    if (fill && customised) {
+      // Portal availability is customised: a new block is not online until it is put
+      // online on the portal layer.
+      return "set to " + nameOf(layer) + ", not online yet";
+    }
     return fill ? "set to " + nameOf(layer) : "cleared of " + nameOf(layer);
   }
 
@@ -269,15 +284,41 @@
         " is not available: paint it with a schedule type first");
       return;
     }
+    const fill = strokeFill(d);
     if (layer === "portal") {
       beginPortalEdit();
     }
-    const fill = !d.selected;
     apply(cell, fill);
     anchor = { r: r, c: c };
     anchorFill = fill;
     changed([cell]);
     announce(DAY_NAMES[cell.day] + " " + hhmm(cell.start) + " " + what(fill));
+    return fill;
+  }
+
+  // What a stroke starting on a block does: the opposite of what the block shows,
+  // except on a portal overlay not customised yet, where every block shows online and
+  // a stroke puts blocks online (see the top of this file).
+  function strokeFill(d) {
+    if (layer === "portal" && !customised) {
+      return true;
+    }
+    return !d.selected;
+  }
+
+  // A drag paints every block it passes over like the block it started on.
+  function paintTo(r, c) {
+    const cell = grid[r][c];
+    if (layer === "portal" && describe(cell).available === 0) {
+      return;
+    }
+    if (layer === "portal") {
+      beginPortalEdit();
+    }
+    apply(cell, anchorFill);
+    anchor = { r: r, c: c };
+    changed([cell]);
+    announce(DAY_NAMES[cell.day] + " " + hhmm(cell.start) + " " + what(anchorFill));
   }
 
   function fillRange(r, c) {
@@ -350,24 +391,71 @@
   });
   grid[0][0].td.tabIndex = 0;
 
-  table.addEventListener("mousedown", function (event) {
-    // A shift-click paints a range; it must not also select the page's text.
-    if (event.shiftKey) {
-      event.preventDefault();
-    }
-  });
+  // Pointer painting: the block pressed sets the stroke's way (set or clear), every
+  // block entered while the pointer is down is painted the same way, and releasing or
+  // cancelling ends the stroke. Touch gets the same: `touch-action: none` on the table
+  // (app.css) keeps the finger from scrolling while it paints.
+  let stroke = null;
 
-  table.addEventListener("click", function (event) {
-    const td = event.target.closest('td[role="gridcell"]');
-    const p = td && position(td);
+  function cellAt(event) {
+    const hit = document.elementFromPoint(event.clientX, event.clientY);
+    const td = hit && hit.closest('td[role="gridcell"]');
+    return td && table.contains(td) ? position(td) : null;
+  }
+
+  table.addEventListener("pointerdown", function (event) {
+    if (event.button !== 0) {
+      return;
+    }
+    const p = cellAt(event);
     if (!p) {
       return;
     }
+    // Neither the page's text nor the checkbox under the pointer takes the press.
+    event.preventDefault();
     focusCell(p.r, p.c);
     if (event.shiftKey) {
       fillRange(p.r, p.c);
-    } else {
-      toggle(p.r, p.c);
+      return;
+    }
+    toggle(p.r, p.c);
+    stroke = { last: p };
+    if (table.setPointerCapture) {
+      try {
+        table.setPointerCapture(event.pointerId);
+      } catch (e) {
+        // A pointer that cannot be captured still paints while over the table.
+      }
+    }
+  });
+
+  table.addEventListener("pointermove", function (event) {
+    if (stroke === null) {
+      return;
+    }
+    const p = cellAt(event);
+    if (!p || (p.r === stroke.last.r && p.c === stroke.last.c)) {
+      return;
+    }
+    stroke.last = p;
+    paintTo(p.r, p.c);
+  });
+
+  function endStroke() {
+    if (stroke !== null) {
+      focusCell(stroke.last.r, stroke.last.c);
+      stroke = null;
+    }
+  }
+  table.addEventListener("pointerup", endStroke);
+  table.addEventListener("pointercancel", endStroke);
+  table.addEventListener("lostpointercapture", endStroke);
+
+  // The pointer handlers did the painting; a click (the checkbox's label) must not
+  // toggle the block back.
+  table.addEventListener("click", function (event) {
+    if (event.target.closest('td[role="gridcell"]')) {
+      event.preventDefault();
     }
   });
 
@@ -475,10 +563,30 @@
       event.returnValue = "";
     }
   });
+  // Saving reloads the page; it opens with the grid where it was on the screen (what
+  // sits above the grid may have changed: a notice came or went).
+  const scrollKey = "openslot-grid-top:" + location.pathname;
   form.addEventListener("submit", function () {
     sync();
     dirty = false;
+    try {
+      sessionStorage.setItem(scrollKey, String(table.getBoundingClientRect().top));
+    } catch (e) {
+      // Without storage the page opens at the top after saving, as without script.
+    }
   });
+
+  function restoreScroll() {
+    try {
+      const kept = sessionStorage.getItem(scrollKey);
+      if (kept !== null) {
+        sessionStorage.removeItem(scrollKey);
+        window.scrollBy(0, table.getBoundingClientRect().top - Number(kept));
+      }
+    } catch (e) {
+      // No storage: nothing to restore.
+    }
+  }
 
   form.classList.add("grid-live");
   document.querySelectorAll(".nojs-only").forEach(function (p) {
@@ -486,4 +594,5 @@
   });
   renderAll();
   sync();
+  restoreScroll();
 })();

@@ -9,7 +9,7 @@ use slot_engine::{Date, RecordDates, Resolution, WallTime};
 use super::blocks::{clear_blocks, clear_portal};
 use super::{Block, PractitionerSummary, Record, RecordInput, Span};
 use crate::db::{Backend, Exec, Tx, execute, rows, scalar, scalar_optional};
-use crate::error::{Error, Result};
+use crate::error::{Error, Problems, Result};
 use crate::organisation;
 use crate::scenario_rows::days_of;
 use crate::time::{date_in_words, record_dates_in_words, stored_record_dates};
@@ -190,35 +190,46 @@ pub(super) async fn resolution(tx: &mut Tx, org: i64) -> Result<Resolution> {
         .ok_or_else(|| Error::invalid("stored resolution", org.resolution_minutes.to_string()))
 }
 
-/// Checks a record's fields, naming the field at fault.
+/// Checks a record's fields, naming each field at fault, all at once.
 async fn check(
     tx: &mut Tx,
     org: i64,
     input: &RecordInput,
 ) -> Result<(RecordDates, Option<i64>, Option<i64>)> {
-    let parse = |field: &str, value: &str| -> Result<Date> {
-        value
-            .parse()
-            .map_err(|e: slot_engine::ValueError| Error::invalid(field, e.to_string()))
+    let mut problems = Problems::new();
+    let parse = |field: &str, what: &str, value: &str| -> Result<Date> {
+        value.parse().map_err(|_: slot_engine::ValueError| {
+            Error::invalid(
+                field,
+                format!("Enter the {what} as a date, e.g. 2026-12-15."),
+            )
+        })
     };
     let start_text = input.start_date.trim();
-    if start_text.is_empty() {
-        return Err(Error::invalid("start_date", "is required"));
-    }
-    let start = parse("start_date", start_text)?;
-    let end = match input.end_date.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(parse("end_date", text)?),
+    let start = if start_text.is_empty() {
+        problems.add("start_date", "Enter the start date, e.g. 2026-12-15.");
+        None
+    } else {
+        problems.check(parse("start_date", "start date", start_text))
     };
-    let dates = RecordDates::new(start, end).map_err(|_| {
-        Error::invalid(
-            "end_date",
-            format!(
-                "is before the start date, {}; leave it empty for an open-ended record",
-                date_in_words(start)
-            ),
-        )
-    })?;
+    let end = match input.end_date.as_deref().map(str::trim) {
+        None | Some("") => Some(None),
+        Some(text) => problems
+            .check(parse("end_date", "end date", text))
+            .map(Some),
+    };
+    let dates = match (start, end) {
+        (Some(start), Some(end)) => problems.check(RecordDates::new(start, end).map_err(|_| {
+            Error::invalid(
+                "end_date",
+                format!(
+                    "Enter an end date on or after the start date, {}, or leave it empty for an open-ended record.",
+                    date_in_words(start)
+                ),
+            )
+        })),
+        _ => None,
+    };
     if let Some(clinic) = input.clinic_id {
         let known = scalar!(
             tx.exec(),
@@ -228,18 +239,21 @@ async fn check(
             clinic
         )?;
         if known == 0 {
-            return Err(Error::invalid("clinic_id", "no such clinic"));
+            problems.add("clinic_id", "Choose one of the organisation's clinics.");
         }
     }
     if let Some(step) = input.slot_step_minutes {
         let r = i64::from(resolution(tx, org).await?.minutes());
         if step <= 0 || step > 1440 || step % r != 0 {
-            return Err(Error::invalid(
+            problems.add(
                 "slot_step_minutes",
-                format!("must be a positive multiple of the {r}-minute grid, at most 1440"),
-            ));
+                format!(
+                    "Enter a scheduling interval that is a multiple of the {r}-minute grid, at most 1440 minutes."
+                ),
+            );
         }
     }
+    let dates = problems.done(dates)?;
     Ok((dates, input.clinic_id, input.slot_step_minutes))
 }
 

@@ -363,7 +363,8 @@ struct ListPage {
 struct EditPage {
     layout: Layout,
     clinic: Clinic,
-    holidays: Vec<String>,
+    /// Each holiday as ISO (the address, `<time datetime>`) and in the pages' format.
+    holidays: Vec<(String, String)>,
     errors: FieldErrors,
     values: ClinicInput,
     zone_groups: Vec<ZoneGroup>,
@@ -498,9 +499,11 @@ async fn create_page(
         phone: form.get("phone"),
     };
     let result = create_clinic(&state, &staff, &input).await;
-    saved_or_refused(result.map(|c| clinic_path(&staff, c.id)), async |errors| {
-        list_view(&state, &staff, errors, Some(input)).await
-    })
+    saved_or_refused(
+        &staff,
+        result.map(|c| clinic_path(&staff, c.id)),
+        async |errors| list_view(&state, &staff, errors, Some(input)).await,
+    )
     .await
 }
 
@@ -533,7 +536,14 @@ async fn edit_view(
     Ok(EditPage {
         layout: Layout::staff(staff, format!("Clinic {}", c.name), "setup").await?,
         clinic: c,
-        holidays: holidays.iter().map(ToString::to_string).collect(),
+        holidays: holidays
+            .iter()
+            .map(|d| {
+                let iso = d.to_string();
+                let words = crate::clinic_time::readable(&iso);
+                (iso, words)
+            })
+            .collect(),
         errors,
         zone_groups: zone_groups(&values.timezone),
         values,
@@ -563,7 +573,7 @@ async fn update_page(
         phone: form.get("phone"),
     };
     let result = update_clinic(&state, &staff, id, &input).await;
-    saved_or_refused(result.map(|_| list_path(&staff)), async |errors| {
+    saved_or_refused(&staff, result.map(|_| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, Some(input)).await
     })
     .await
@@ -576,7 +586,7 @@ async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let result = delete_clinic(&state, &staff, id).await;
-    saved_or_refused(result.map(|()| list_path(&staff)), async |errors| {
+    saved_or_refused(&staff, result.map(|()| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
     .await
@@ -591,9 +601,11 @@ async fn add_holiday_page(
     staff.admin()?;
     let date = form.get("date");
     let result = add_clinic_holiday(&state, &staff, id, &date).await;
-    saved_or_refused(result.map(|()| clinic_path(&staff, id)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        result.map(|()| clinic_path(&staff, id)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }
 

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::staff::Staff;
 use crate::error::PageError;
 use crate::form::FieldErrors;
 use crate::state::AppState;
@@ -45,21 +46,32 @@ pub(crate) fn refused(page: impl IntoResponse) -> Response {
 }
 
 /// Answers a form post whose change the store made or refused: a redirect to the
-/// address `saved` holds, or else the form's `page` again (422, [`refused`]) with the
-/// store's error under its field. An error that names no field is the error page
-/// instead ([`FieldErrors::absorb`]).
+/// address `saved` holds, with "Saved." kept for that page ([`crate::flash`]) unless the
+/// address asks for its own notice (`saved=` or `made=`), or else the form's `page`
+/// again (422, [`refused`]) with the store's error under its field. An error that names
+/// no field is the error page instead ([`FieldErrors::absorb`]).
 pub(crate) async fn saved_or_refused<P: IntoResponse>(
+    staff: &Staff,
     saved: store::Result<String>,
     page: impl AsyncFnOnce(FieldErrors) -> Result<P, PageError>,
 ) -> Result<Response, PageError> {
     match saved {
-        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Ok(to) => saved_to(staff, &to).await,
         Err(e) => {
             let mut errors = FieldErrors::new();
             errors.absorb(e)?;
             Ok(refused(page(errors).await?))
         }
     }
+}
+
+/// The redirect after a change was saved, with "Saved." kept for the page it goes to
+/// unless the address asks for its own notice (`saved=` or `made=`).
+pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageError> {
+    if !to.contains("saved=") && !to.contains("made=") {
+        crate::flash::set(&staff.session, "Saved.").await?;
+    }
+    Ok(Redirect::to(to).into_response())
 }
 
 /// The OpenAPI document's fixed parts.

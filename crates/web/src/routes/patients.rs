@@ -28,6 +28,7 @@ use crate::clinic_time::{local, time_span};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody, PageQuery, QueryParams};
 use crate::pages::Layout;
+use crate::routes::saved_to;
 use crate::state::AppState;
 
 /// The pages.
@@ -460,9 +461,13 @@ async fn create_page(
     let input = input_of(&form);
     let allow = form.checked("allow_duplicate_email");
     match create_patient(&state, &staff, &input, allow).await {
-        Ok(p) => Ok(
-            Redirect::to(&format!("/o/{}/admin/patients/{}", staff.org.slug, p.id)).into_response(),
-        ),
+        Ok(p) => {
+            saved_to(
+                &staff,
+                &format!("/o/{}/admin/patients/{}", staff.org.slug, p.id),
+            )
+            .await
+        }
         Err(NotSaved::SharedEmail(others)) => Ok((
             StatusCode::CONFLICT,
             list_view(

@@ -305,7 +305,7 @@ async fn create_page(
         name: form.get("name"),
     };
     let saved = create_type(&state, &staff, &input).await;
-    saved_or_refused(saved.map(|_| list_path(&staff)), async |errors| {
+    saved_or_refused(&staff, saved.map(|_| list_path(&staff)), async |errors| {
         list_view(&state, &staff, errors, input.name).await
     })
     .await
@@ -331,7 +331,7 @@ async fn rename_page(
         name: form.get("name"),
     };
     let saved = rename_type(&state, &staff, id, &input).await;
-    saved_or_refused(saved.map(|_| list_path(&staff)), async |errors| {
+    saved_or_refused(&staff, saved.map(|_| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, Some(input.name)).await
     })
     .await
@@ -344,8 +344,10 @@ async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let deleted = delete_type(&state, &staff, id).await;
-    saved_or_refused(deleted.map(|()| list_path(&staff)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        deleted.map(|()| list_path(&staff)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }

@@ -12,7 +12,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
-use crate::routes::{refused, saved_or_refused};
+use crate::routes::{refused, saved_or_refused, saved_to};
 use crate::state::AppState;
 
 /// The pages.
@@ -471,26 +471,33 @@ impl Values {
         }
     }
 
-    /// The input, or `None` with the reasons recorded.
-    fn parse(&self, errors: &mut FieldErrors) -> Option<PractitionerInput> {
+    /// The input, or `None` with the reasons recorded: every field's at once, the
+    /// store's checks of the fields that were read included.
+    fn parse(&self, errors: &mut FieldErrors) -> Result<Option<PractitionerInput>, PageError> {
         let mut id = |field: &str, value: &str, what: &str| match value.parse::<i64>() {
             Ok(id) => Some(id),
             Err(_) => {
-                errors.add(field, format!("choose {what}"));
+                errors.add(field, format!("Choose {what}."));
                 None
             }
         };
         let type_id = id("type_id", &self.type_id, "a practitioner type");
         let home_clinic_id = id("home_clinic_id", &self.home_clinic_id, "a home clinic");
-        Some(PractitionerInput {
+        let input = PractitionerInput {
             name: self.name.clone(),
-            type_id: type_id?,
-            home_clinic_id: home_clinic_id?,
+            // Unchosen ids are already reported; the store's check does not read them.
+            type_id: type_id.unwrap_or_default(),
+            home_clinic_id: home_clinic_id.unwrap_or_default(),
             email: Some(self.email.clone()),
             active: self.active,
             bookable_in_portal: self.bookable_in_portal,
             video_link: self.video_link.clone(),
-        })
+        };
+        if errors.is_empty() {
+            return Ok(Some(input));
+        }
+        errors.also(practitioner::validate(&input))?;
+        Ok(None)
     }
 }
 
@@ -602,10 +609,10 @@ async fn create_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = values.parse(&mut errors) {
+    if let Some(input) = values.parse(&mut errors)? {
         match create_practitioner(&state, &staff, &input).await {
             // Next the admin adds schedule types, on the practitioner's page.
-            Ok(p) => return Ok(Redirect::to(&path_of(&staff, p.id)).into_response()),
+            Ok(p) => return saved_to(&staff, &path_of(&staff, p.id)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
@@ -630,11 +637,11 @@ async fn update_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = values.parse(&mut errors) {
+    if let Some(input) = values.parse(&mut errors)? {
         match update_practitioner(&state, &staff, id, &input).await {
             Ok(_) => {
                 let to = format!("/o/{}/admin/practitioners", staff.org.slug);
-                return Ok(Redirect::to(&to).into_response());
+                return saved_to(&staff, &to).await;
             }
             Err(e) => errors.absorb(e)?,
         }
@@ -659,9 +666,11 @@ async fn set_active_page(
         }
     };
     let saved = set_active(&state, &staff, id, active).await;
-    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        saved.map(|()| path_of(&staff, id)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }
 
@@ -672,9 +681,11 @@ async fn add_schedule_type_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let saved = assign(&state, &staff, id, schedule_type, true).await;
-    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        saved.map(|()| path_of(&staff, id)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }
 
@@ -685,8 +696,10 @@ async fn remove_schedule_type_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let saved = assign(&state, &staff, id, schedule_type, false).await;
-    saved_or_refused(saved.map(|()| path_of(&staff, id)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        saved.map(|()| path_of(&staff, id)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }

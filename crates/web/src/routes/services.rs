@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{self, FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
-use crate::routes::{refused, saved_or_refused};
+use crate::routes::{refused, saved_or_refused, saved_to};
 use crate::state::AppState;
 
 /// The pages.
@@ -385,18 +385,35 @@ impl Values {
     }
 }
 
-/// Reads the form into an input, or records why it cannot.
-fn parse(form: &FormData, values: &Values, errors: &mut FieldErrors) -> Option<ServiceInput> {
-    let duration = form::number(errors, form, "duration_minutes", "The duration");
-    let conflicts = form::number(errors, form, "portal_conflicts", "Portal conflicts");
+/// Reads the form into an input, or records why it cannot: every field's problem at
+/// once, the store's checks of the fields that were read included.
+fn parse(
+    form: &FormData,
+    values: &Values,
+    errors: &mut FieldErrors,
+) -> Result<Option<ServiceInput>, PageError> {
+    let duration = form::number(
+        errors,
+        form,
+        "duration_minutes",
+        "the duration in minutes",
+        30,
+    );
+    let conflicts = form::number(
+        errors,
+        form,
+        "portal_conflicts",
+        "how many portal bookings may overlap",
+        1,
+    );
     let practitioner_type_id = match values.practitioner_type_id.as_str() {
-        "" => Some(None),
+        "" => None,
         id => match id.parse::<i64>() {
-            Ok(id) => Some(Some(id)),
+            Ok(id) => Some(id),
             Err(_) => {
                 errors.add(
                     "practitioner_type_id",
-                    "choose a practitioner type, or any type",
+                    "Choose a practitioner type, or any type.",
                 );
                 None
             }
@@ -408,18 +425,28 @@ fn parse(form: &FormData, values: &Values, errors: &mut FieldErrors) -> Option<S
         .map(|id| id.parse::<i64>())
         .collect();
     if schedule_type_ids.is_err() {
-        errors.add("schedule_type_ids", "choose from the schedule types listed");
+        errors.add(
+            "schedule_type_ids",
+            "Choose from the schedule types listed.",
+        );
     }
-    Some(ServiceInput {
+    // Unreadable numbers are already reported; fitting ones stand in so the store's
+    // check reports only the other fields.
+    let input = ServiceInput {
         code: Some(values.code.clone()),
         name: values.name.clone(),
         description: Some(values.description.clone()),
-        duration_minutes: duration?,
+        duration_minutes: duration.unwrap_or(30),
         book_from_portal: values.book_from_portal,
-        portal_conflicts: conflicts?,
-        practitioner_type_id: practitioner_type_id?,
-        schedule_type_ids: schedule_type_ids.ok()?,
-    })
+        portal_conflicts: conflicts.unwrap_or(1),
+        practitioner_type_id,
+        schedule_type_ids: schedule_type_ids.unwrap_or_default(),
+    };
+    if errors.is_empty() {
+        return Ok(Some(input));
+    }
+    errors.also(service::validate(&input))?;
+    Ok(None)
 }
 
 /// A schedule type of the form's checkbox list.
@@ -561,9 +588,9 @@ async fn create_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = parse(&form, &values, &mut errors) {
+    if let Some(input) = parse(&form, &values, &mut errors)? {
         match create_service(&state, &staff, &input).await {
-            Ok(_) => return Ok(Redirect::to(&list_path(&staff)).into_response()),
+            Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
@@ -588,9 +615,9 @@ async fn update_page(
     staff.admin()?;
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
-    if let Some(input) = parse(&form, &values, &mut errors) {
+    if let Some(input) = parse(&form, &values, &mut errors)? {
         match update_service(&state, &staff, id, &input).await {
-            Ok(_) => return Ok(Redirect::to(&list_path(&staff)).into_response()),
+            Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
@@ -606,8 +633,10 @@ async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let deleted = delete_service(&state, &staff, id).await;
-    saved_or_refused(deleted.map(|()| list_path(&staff)), async |errors| {
-        edit_view(&state, &staff, id, errors, None).await
-    })
+    saved_or_refused(
+        &staff,
+        deleted.map(|()| list_path(&staff)),
+        async |errors| edit_view(&state, &staff, id, errors, None).await,
+    )
     .await
 }

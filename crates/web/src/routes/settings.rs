@@ -325,37 +325,41 @@ async fn save_page(
         host: form.get("host"),
     };
     let mut errors = FieldErrors::new();
-    let mut number = |name: &str, label: &str| form::number(&mut errors, &form, name, label);
-    let numbers = (
-        number("resolution_minutes", "The resolution"),
-        number("slot_step_minutes", "The slot step"),
-        number("min_notice_minutes", "The minimum notice"),
-        number("max_days_ahead", "How far ahead"),
-        number("cancellation_notice_minutes", "The cancellation notice"),
-    );
-    let (
-        Some(resolution_minutes),
-        Some(slot_step_minutes),
-        Some(min_notice_minutes),
-        Some(max_days_ahead),
-        Some(cancellation_notice_minutes),
-    ) = numbers
-    else {
-        return refused(&state, &staff, errors, values).await;
+    let mut number = |name: &str, what: &str, example: i64| {
+        form::number(&mut errors, &form, name, what, example)
     };
+    let resolution_minutes = number("resolution_minutes", "the resolution in minutes", 5);
+    let slot_step_minutes = number("slot_step_minutes", "the slot step in minutes", 15);
+    let min_notice_minutes = number("min_notice_minutes", "the minimum notice in minutes", 60);
+    let max_days_ahead = number(
+        "max_days_ahead",
+        "how many days ahead patients may book",
+        60,
+    );
+    let cancellation_notice_minutes = number(
+        "cancellation_notice_minutes",
+        "the cancellation notice in minutes",
+        1440,
+    );
+    // Unreadable numbers are already reported; fitting ones stand in so the store's
+    // check reports only the other fields.
     let settings = Settings {
         name: values.name.clone(),
-        resolution_minutes,
-        slot_step_minutes,
-        min_notice_minutes,
-        max_days_ahead,
+        resolution_minutes: resolution_minutes.unwrap_or(1),
+        slot_step_minutes: slot_step_minutes.unwrap_or(60),
+        min_notice_minutes: min_notice_minutes.unwrap_or(0),
+        max_days_ahead: max_days_ahead.unwrap_or(0),
         allow_public_signup: values.allow_public_signup,
         auto_accept_portal_bookings: values.auto_accept_portal_bookings,
-        cancellation_notice_minutes,
+        cancellation_notice_minutes: cancellation_notice_minutes.unwrap_or(0),
         portal_welcome: values.portal_welcome.clone(),
         video_link: values.video_link.clone(),
         host: host_of(&values.host),
     };
+    if !errors.is_empty() {
+        errors.also(organisation::check_settings(&settings))?;
+        return refused(&state, &staff, errors, values).await;
+    }
     match save(
         &state,
         &staff,

@@ -302,7 +302,10 @@ struct ProblemLine {
 struct Section {
     name: String,
     summary: String,
+    /// What needs attention.
     problems: Vec<ProblemLine>,
+    /// Planned time off (clinic holidays): told apart, not a problem to fix.
+    planned: Vec<ProblemLine>,
     /// Why it is not offered by video (or has no join link).
     video: Vec<ProblemLine>,
 }
@@ -330,7 +333,55 @@ struct Page {
     date: String,
     time: String,
     errors: FieldErrors,
-    answer: Option<ExplanationDto>,
+    answer: Option<Answer>,
+}
+
+/// The engine's answer as the page says it: one sentence opening with the time asked
+/// about in the pages' format and its zone, and whether what keeps the time from the
+/// portal is planned time off (the practitioner's time off or a clinic holiday: not a
+/// problem) or something that needs attention. The rule's number stays in the API.
+#[derive(Debug)]
+struct Answer {
+    bookable: bool,
+    /// Planned time off, not a problem to fix.
+    planned: bool,
+    /// `Tue 15 Dec 2026, 14:00 EST: Christine Roy has time off … .`
+    sentence: String,
+    /// The zone the question was read in, as its IANA name.
+    timezone: String,
+}
+
+impl Answer {
+    fn of(e: Explanation, date: slot_engine::Date, time: slot_engine::WallTime) -> Self {
+        let planned = matches!(
+            e.rule,
+            Some(n) if n == slot_engine::Rule::TimeOff.number() || n == slot_engine::Rule::Clinic.number()
+        );
+        let zone = e
+            .timezone
+            .parse::<chrono_tz::Tz>()
+            .ok()
+            .and_then(|tz| {
+                let naive =
+                    date.naive()
+                        .and_hms_opt(time.minutes() / 60, time.minutes() % 60, 0)?;
+                use chrono::TimeZone;
+                let at = tz.from_local_datetime(&naive).earliest()?;
+                Some(format!(" {}", at.format("%Z")))
+            })
+            .unwrap_or_default();
+        let reason = sentence(&e.reason);
+        let when = format!(
+            "{}, {time}{zone}",
+            crate::clinic_time::readable(&date.to_string())
+        );
+        Answer {
+            bookable: e.bookable,
+            planned,
+            sentence: format!("{when}: {reason}."),
+            timezone: e.timezone,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -347,12 +398,23 @@ fn lines(slug: &str, problems: &[Problem]) -> Vec<ProblemLine> {
         .map(|p| {
             let (url, label) = fix_link(slug, p.fix);
             ProblemLine {
-                message: p.message.clone(),
+                message: sentence(&p.message),
                 url,
                 label,
             }
         })
         .collect()
+}
+
+/// A reason written for the API as page text: dates in the pages' format, without
+/// rule numbers, opening with a capital (the template ends it with a full stop).
+fn sentence(reason: &str) -> String {
+    let text = crate::clinic_time::readable(reason);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn section(
@@ -362,10 +424,15 @@ fn section(
     problems: &[Problem],
     video: &[Problem],
 ) -> Section {
+    let (planned, attention): (Vec<Problem>, Vec<Problem>) = problems
+        .iter()
+        .cloned()
+        .partition(|p| p.kind == setup_check::Kind::Holiday);
     Section {
         name: name.to_owned(),
         summary,
-        problems: lines(slug, problems),
+        problems: lines(slug, &attention),
+        planned: lines(slug, &planned),
         video: lines(slug, video),
     }
 }
@@ -438,7 +505,7 @@ async fn page(
             match setup_check::explain(&mut conn.exec(), &staff.org, &question, state.clock.now())
                 .await
             {
-                Ok(a) => answer = Some(a.into()),
+                Ok(a) => answer = Some(Answer::of(a, date, time)),
                 Err(store::Error::NotFound(what)) => errors.add(
                     if what == "service" {
                         "service"
@@ -498,8 +565,8 @@ async fn page(
     };
     Ok(Page {
         layout: Layout::staff(&staff, "Setup check", "setup-check").await?,
-        from: r.from.to_string(),
-        to: r.to.to_string(),
+        from: crate::clinic_time::readable(&r.from.to_string()),
+        to: crate::clinic_time::readable(&r.to.to_string()),
         services,
         practitioners,
         video,

@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -23,6 +23,7 @@ use crate::changes::{self, Change};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody};
 use crate::pages::Layout;
+use crate::routes::saved_to;
 use crate::state::AppState;
 
 /// The pages.
@@ -107,15 +108,34 @@ struct NewAccount {
 
 /// Checks the new password, hashes it off the async threads (Argon2id takes a while
 /// on purpose), and creates the account in one checked, audited transaction.
+/// Checks a new account's fields that need no database, every field's problem at once
+/// (the page shows them all; the API answers the first): its role, email address, name
+/// and password.
+fn check(new: &NewAccount) -> store::Result<(Role, String)> {
+    let mut problems = store::Problems::new();
+    let role = problems.check(Role::parse(new.role.trim()).map_err(|_| {
+        store::Error::invalid("role", "Choose a role: admin, front desk or practitioner.")
+    }));
+    let email = problems.check(store::email::normalise_email(&new.email).map_err(|_| {
+        store::Error::invalid("email", "Enter an email address, e.g. name@example.com.")
+    }));
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        problems.add("name", "Enter a name (at most 100 characters).");
+    }
+    let known = [email.as_deref().unwrap_or_default(), name];
+    if let Err(message) = password::check_new(&new.password, &known) {
+        problems.add("password", message);
+    }
+    problems.done(role.zip(email))
+}
+
 async fn create_account(
     state: &AppState,
     staff: &Staff,
     new: NewAccount,
 ) -> Result<StaffUser, AppError> {
-    let role = Role::parse(new.role.trim())?;
-    let email = store::email::normalise_email(&new.email)?;
-    password::check_new(&new.password, &[&email, new.name.trim()])
-        .map_err(|message| AppError::invalid("password", message))?;
+    let (role, email) = check(&new)?;
     let secret = new.password;
     let hash = tokio::task::spawn_blocking(move || password::hash(&secret))
         .await
@@ -398,11 +418,18 @@ async fn create_page(
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default(),
         };
+        // Every field's error at once, before the first that the store would stop at.
+        if let Err(e) = check(&new) {
+            errors.absorb(e)?;
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                list_view(&state, &staff, errors, values).await?,
+            )
+                .into_response());
+        }
         match create_account(&state, &staff, new).await {
             Ok(_) => {
-                return Ok(
-                    Redirect::to(&format!("/o/{}/admin/staff", staff.org.slug)).into_response()
-                );
+                return saved_to(&staff, &format!("/o/{}/admin/staff", staff.org.slug)).await;
             }
             // Field errors go next to their fields; anything else is an error page.
             Err(AppError::Invalid { field, message }) => errors.add(field, message),
@@ -435,9 +462,7 @@ async fn set_active_page(
     if let Some(active) = active {
         match change_active(&state, &staff, id, active).await {
             Ok(_) => {
-                return Ok(
-                    Redirect::to(&format!("/o/{}/admin/staff", staff.org.slug)).into_response()
-                );
+                return saved_to(&staff, &format!("/o/{}/admin/staff", staff.org.slug)).await;
             }
             Err(e) => errors.absorb(e)?,
         }

@@ -234,7 +234,9 @@ async fn painted_portal_cells_are_exactly_the_engines_slots(backend: Backend) {
         .get(&format!("{}/{record}?layer=portal", pages(&s)))
         .await;
     assert!(editor.contains("aria-label=\"Monday 09:30, Physiotherapy, online\""));
-    assert!(editor.contains("aria-label=\"Monday 10:30, Physiotherapy, in clinic only\""));
+    assert!(
+        editor.contains("aria-label=\"Monday 10:30, Physiotherapy, in clinic only, not online\"")
+    );
     assert!(editor.contains(&format!("class=\"cell painted t-{p} online\"")));
     let css = client.get(&format!("{}/colours.css", pages(&s))).await;
     assert_eq!(css.headers["content-type"], "text/css; charset=utf-8");

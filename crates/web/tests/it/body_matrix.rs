@@ -468,6 +468,10 @@ const FORM_VALUES: &[(&str, &str)] = &[
     ),
     ("hours", "`all` to show every hour"),
     ("portal_customised", "a flag"),
+    (
+        "background_color",
+        "a colour preset's `#rrggbb`, or `custom` for the picker's colour: radio buttons of a colour, not ids",
+    ),
     ("reset_portal", "a flag"),
     ("decision", "accept or decline"),
     ("active", "a flag"),

@@ -347,7 +347,78 @@ async fn clinics_have_an_address_a_phone_and_a_zone_chosen_from_a_list(backend: 
     app.stop().await;
 }
 
+async fn the_clinic_form_reports_every_error_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.org("acme").await;
+    let client = app.signed_in(&org, Role::Admin).await;
+    let page = client
+        .post_form(
+            "/o/acme/admin/clinics",
+            &[
+                ("name", ""),
+                ("timezone", "Mars/Olympus"),
+                ("address", "1 Main St"),
+                ("phone", "call us"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    for (field, message) in [
+        ("name", "Enter a name (at most 100 characters)."),
+        (
+            "timezone",
+            "Choose the time zone from the list, e.g. America/Toronto.",
+        ),
+        (
+            "phone",
+            "Enter the phone number in digits, spaces and + ( ) - . (at most 40 characters).",
+        ),
+    ] {
+        assert!(
+            page.contains(&format!(
+                "<p class=\"field-error\" id=\"{field}-error\">{message}</p>"
+            )),
+            "{field}: {}",
+            page.body
+        );
+    }
+    assert!(page.contains("1 Main St"), "the address typed is kept");
+    let clinics = client
+        .api(Method::GET, "/api/v1/orgs/acme/clinics", None)
+        .await
+        .json();
+    assert_eq!(clinics.as_array().unwrap().len(), 0, "nothing was saved");
+    // Corrected, it is saved, and the next page says so once, announced as a status.
+    let saved = client
+        .post_form(
+            "/o/acme/admin/clinics",
+            &[
+                ("name", "Main St"),
+                ("timezone", "America/Toronto"),
+                ("address", "1 Main St"),
+                ("phone", ""),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let next = client.get(&saved.location()).await;
+    assert!(
+        next.contains("<p class=\"ok flash\" role=\"status\">Saved.</p>"),
+        "{}",
+        next.body
+    );
+    let again = client.get(&saved.location()).await;
+    assert!(!again.contains("Saved."), "shown once");
+    app.stop().await;
+}
+
 both!(
+    the_clinic_form_reports_every_error_at_once,
     clinics_have_an_address_a_phone_and_a_zone_chosen_from_a_list,
     admins_create_and_edit_clinics_through_the_pages,
     the_api_creates_updates_and_deletes_with_field_errors,

@@ -34,7 +34,12 @@ async fn the_form_saves_every_field_and_warns_about_low_contrast(backend: Backen
     let toronto = clinic(&client, "acme", "Toronto").await;
     let page = client.get("/o/acme/admin/schedule-types").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.contains("id=\"background_color\" name=\"background_color\" type=\"color\""));
+    assert!(
+        page.contains("id=\"background_color\" name=\"background_color_custom\" type=\"color\"")
+    );
+    // The palette's presets are radio buttons of the same field, with their ink.
+    assert!(page.contains("name=\"background_color\" value=\"#dbeafe\" data-ink=\"#1e3a8a\""));
+    assert!(page.contains("id=\"colour-preview\""));
     assert!(page.contains("id=\"font_color\" name=\"font_color\" type=\"color\""));
     assert!(page.contains("<option value=\"\" selected>Any clinic</option>"));
     // Pale grey on white: saved, with a warning.
@@ -432,7 +437,89 @@ async fn another_organisations_schedule_type_is_not_found(backend: Backend) {
     app.stop().await;
 }
 
+async fn an_empty_form_reports_every_error_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.org("acme").await;
+    let client = app.signed_in(&org, Role::Admin).await;
+    let page = client
+        .post_form(
+            "/o/acme/admin/schedule-types",
+            &[
+                ("name", ""),
+                ("code", "KEEP-ME"),
+                ("default_duration_minutes", ""),
+                ("background_color", "custom"),
+                ("background_color_custom", "blue"),
+                ("font_color", "#000000"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    // Every field's error on the first submit, each in a sentence under its field.
+    for (field, message) in [
+        ("name", "Enter a name (at most 100 characters)."),
+        (
+            "default_duration_minutes",
+            "Enter the default duration in minutes as a whole number, e.g. 30.",
+        ),
+        (
+            "background_color",
+            "Choose the background colour as #rrggbb, e.g. #1d4ed8.",
+        ),
+    ] {
+        assert!(
+            page.contains(&format!(
+                "<p class=\"field-error\" id=\"{field}-error\">{message}</p>"
+            )),
+            "{field}: {}",
+            page.body
+        );
+    }
+    // What was typed is kept.
+    assert!(page.contains("value=\"KEEP-ME\""), "{}", page.body);
+    // A preset posts its colour; nothing was saved before.
+    let saved = client
+        .post_form(
+            "/o/acme/admin/schedule-types",
+            &[
+                ("name", "Physio"),
+                ("default_duration_minutes", "30"),
+                ("background_color", "#dbeafe"),
+                ("font_color", "#1e3a8a"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let list = client
+        .api(Method::GET, "/api/v1/orgs/acme/schedule-types", None)
+        .await
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["background_color"], "#dbeafe");
+    // The API answers the first field's error, in the same words.
+    let api = client
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/schedule-types",
+            Some(json!({"name": "", "default_duration_minutes": 0})),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(api.json()["error"]["field"], "name");
+    assert_eq!(
+        api.json()["error"]["message"],
+        "Enter a name (at most 100 characters)."
+    );
+    app.stop().await;
+}
+
 both!(
+    an_empty_form_reports_every_error_at_once,
     the_form_saves_every_field_and_warns_about_low_contrast,
     the_api_checks_codes_colours_clinics_and_durations,
     a_schedule_type_in_use_cannot_be_deleted,

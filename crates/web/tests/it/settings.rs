@@ -425,7 +425,57 @@ async fn the_openapi_document_describes_the_setup_api(backend: Backend) {
     app.stop().await;
 }
 
+async fn the_settings_form_reports_every_error_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.org("acme").await;
+    let client = app.signed_in(&org, Role::Admin).await;
+    let page = client
+        .post_form(
+            "/o/acme/admin/settings",
+            &[
+                ("name", ""),
+                ("resolution_minutes", "5"),
+                ("slot_step_minutes", "soon"),
+                ("min_notice_minutes", "-1"),
+                ("max_days_ahead", "60"),
+                ("cancellation_notice_minutes", "0"),
+                ("portal_welcome", "Welcome, kept as typed"),
+                ("video_link", ""),
+                ("host", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    for (field, message) in [
+        ("name", "Enter the organisation"),
+        (
+            "slot_step_minutes",
+            "Enter the slot step in minutes as a whole number, e.g. 15.",
+        ),
+        (
+            "min_notice_minutes",
+            "Enter the minimum notice in minutes from 0 to 525600.",
+        ),
+    ] {
+        assert!(
+            page.contains(&format!(
+                "<p class=\"field-error\" id=\"{field}-error\">{message}"
+            )),
+            "{field}: {}",
+            page.body
+        );
+    }
+    assert!(page.contains("Welcome, kept as typed"));
+    app.stop().await;
+}
+
 both!(
+    the_settings_form_reports_every_error_at_once,
     the_openapi_document_describes_the_setup_api,
     admins_edit_every_setting_through_the_page,
     the_api_saves_settings_and_names_the_bad_field,

@@ -234,6 +234,22 @@ async fn the_setup_check_names_what_keeps_each_service_and_practitioner_from_the
         page.body
     );
     assert!(page.contains("18 open slots in the coming weeks"));
+    // The holiday is planned time off, told apart from what needs attention, with its
+    // date in the pages' format (not ISO).
+    assert!(
+        page.contains("Planned time off (not a problem):"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.contains(
+            "<ul class=\"planned\"><li>Toronto is closed on Mon 9 Mar 2026 (holiday), when Ben works there."
+        ),
+        "{}",
+        page.body
+    );
+    assert!(page.contains("Needs attention:"), "{}", page.body);
+    assert!(!page.contains("closed on 2026-03-09"), "{}", page.body);
     app.stop().await;
 }
 
@@ -363,8 +379,16 @@ async fn why_not_offered_names_the_engines_rule(backend: Backend) {
         ))
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.contains("Not offered: rule 7."), "{}", page.body);
+    // In a sentence that opens with the time asked about, readable and with its zone,
+    // under "Needs attention"; the rule's number is the API's, not the page's.
+    assert!(page.contains("<h3>Needs attention</h3>"), "{}", page.body);
+    assert!(
+        page.contains("Mon 2 Mar 2026, 09:00 EST: "),
+        "{}",
+        page.body
+    );
     assert!(page.contains("09:00–09:30 is outside Customize Portal Availability on Mondays."));
+    assert!(!page.contains("rule 7"), "{}", page.body);
     let page = client
         .get(&format!(
             "/o/acme/admin/setup-check?service={assess}&practitioner={ben}&date=2026-03-02&time=09:00"

@@ -278,9 +278,11 @@ impl<'a> Post<'a> {
         layer: Option<String>,
         view: impl FnOnce(FieldErrors) -> EditorState,
     ) -> Result<Response, PageError> {
-        saved_or_refused(saved.map(|()| self.back(layer)), async |errors| {
-            self.again(view(errors)).await
-        })
+        saved_or_refused(
+            self.staff,
+            saved.map(|()| self.back(layer)),
+            async |errors| self.again(view(errors)).await,
+        )
         .await
     }
 }

@@ -201,7 +201,10 @@ fn describe(
         class.push_str(" part-online");
         label.push_str(", partly online");
     } else {
-        label.push_str(", in clinic only");
+        // Only a customised overlay leaves available blocks off the portal: a block
+        // painted since is not online until it is put online, and says so.
+        class.push_str(" offline");
+        label.push_str(", in clinic only, not online");
     }
     (label, class)
 }
@@ -416,17 +419,17 @@ mod tests {
         assert_eq!(
             at(&p, 570, 600),
             (
-                "Monday 09:30, Physio, in clinic only".to_owned(),
-                "cell painted t-1".to_owned()
+                "Monday 09:30, Physio, in clinic only, not online".to_owned(),
+                "cell painted t-1 offline".to_owned()
             )
         );
         // Two types in one block, the second one unnamed.
         assert_eq!(
             at(&p, 585, 615).0,
-            "Monday 09:45, partly Physio and schedule type 2, in clinic only"
+            "Monday 09:45, partly Physio and schedule type 2, in clinic only, not online"
         );
-        assert_eq!(at(&p, 585, 615).1, "cell painted t-1 part");
-        assert_eq!(at(&p, 600, 630).1, "cell painted t-2 part");
+        assert_eq!(at(&p, 585, 615).1, "cell painted t-1 part offline");
+        assert_eq!(at(&p, 600, 630).1, "cell painted t-2 part offline");
         assert_eq!(
             at(&p, 660, 690),
             ("Monday 11:00, empty".to_owned(), "cell".to_owned())

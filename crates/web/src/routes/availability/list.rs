@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use slot_engine::{WallTime, Weekday};
 use store::availability::{self, PractitionerSummary, Record, day_name};
 use store::clinic::{self, Clinic};
@@ -13,7 +13,7 @@ use crate::changes;
 use crate::error::PageError;
 use crate::form::{FieldErrors, FormData};
 use crate::pages::Layout;
-use crate::routes::refused;
+use crate::routes::{refused, saved_to};
 use crate::state::AppState;
 
 use super::record_form::RecordValues;
@@ -160,7 +160,7 @@ pub(super) async fn create_page(
         .await;
         match result {
             Ok(r) => {
-                return Ok(Redirect::to(&record_path(&staff, practitioner, r.id)).into_response());
+                return saved_to(&staff, &record_path(&staff, practitioner, r.id)).await;
             }
             Err(e) => errors.absorb(e)?,
         }

@@ -42,13 +42,13 @@ impl RecordValues {
 
     /// The store's input, or the errors of fields that are not numbers.
     pub(super) fn input(&self, errors: &mut FieldErrors) -> RecordInput {
-        let number = |errors: &mut FieldErrors, field: &str, value: &str, what: &str| {
+        let number = |errors: &mut FieldErrors, field: &str, value: &str, message: &str| {
             if value.is_empty() {
                 return None;
             }
             value.parse::<i64>().map_or_else(
                 |_| {
-                    errors.add(field, format!("{what} must be a whole number"));
+                    errors.add(field, message);
                     None
                 },
                 Some,
@@ -57,12 +57,17 @@ impl RecordValues {
         RecordInput {
             start_date: self.start_date.clone(),
             end_date: Some(self.end_date.clone()).filter(|d| !d.is_empty()),
-            clinic_id: number(errors, "clinic_id", &self.clinic_id, "the clinic"),
+            clinic_id: number(
+                errors,
+                "clinic_id",
+                &self.clinic_id,
+                "Choose the clinic from the list.",
+            ),
             slot_step_minutes: number(
                 errors,
                 "slot_step_minutes",
                 &self.slot_step_minutes,
-                "the scheduling interval",
+                "Enter the scheduling interval as a whole number of minutes, e.g. 15.",
             ),
         }
     }

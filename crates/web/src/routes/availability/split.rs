@@ -141,7 +141,7 @@ pub(super) async fn new_record_from_post(
     })
     .await
     .map(|new| format!("{}?made=new", record_path(&staff, practitioner, new)));
-    saved_or_refused(saved, async |errors| {
+    saved_or_refused(&staff, saved, async |errors| {
         let ids = (practitioner, record);
         split_view(&state, &staff, ids, Split::NewRecordFrom, &form, errors).await
     })
@@ -197,7 +197,7 @@ pub(super) async fn temporary_change_post(
             record_path(&staff, practitioner, temporary)
         )
     });
-    saved_or_refused(saved, async |errors| {
+    saved_or_refused(&staff, saved, async |errors| {
         let ids = (practitioner, record);
         split_view(&state, &staff, ids, Split::TemporaryChange, &form, errors).await
     })
