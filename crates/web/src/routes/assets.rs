@@ -30,6 +30,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pow.js"),
     ),
+    (
+        "day-picker.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/day-picker.js"),
+    ),
 ];
 
 /// The routes.
