@@ -1581,7 +1581,10 @@ async fn times_for_patients_only(app: &TestApp, org: Organisation) -> Organisati
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    app.org(&org.slug).await
+    let mut conn = app.db.conn().await.unwrap();
+    store::organisation::by_id(conn.exec(), org.id)
+        .await
+        .unwrap()
 }
 
 async fn allow_public_signup(app: &TestApp, org: &Organisation) {

@@ -236,7 +236,7 @@ fn by_clinic(
     let mut groups: Vec<(i64, ClinicTimes)> = Vec::new();
     for s in day {
         match groups.iter_mut().find(|(id, _)| *id == s.clinic_id) {
-            Some((_, g)) => g.slots.push(link(s)),
+            Some((_, g)) => g.slots.push(link(*s)),
             None => {
                 let clinic = clinics.iter().find(|c| c.id == s.clinic_id);
                 groups.push((
@@ -254,7 +254,7 @@ fn by_clinic(
                                 .map(|ns| crate::clinic_time::zone_label(c.zone(), ns)),
                             _ => None,
                         },
-                        slots: vec![link(s)],
+                        slots: vec![link(*s)],
                     },
                 ));
             }
