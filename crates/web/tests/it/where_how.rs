@@ -464,7 +464,7 @@ async fn what_the_review_found_stays_fixed(backend: Backend) {
     // Video mode with a clinic chosen before: the video times are there all the same.
     let video = ada
         .get(&format!(
-            "/o/two/portal/book/{talk}?from=2026-03-02&mode=video&clinic={toronto}"
+            "/o/two/portal/book/{talk}?from=2026-03-03&mode=video&clinic={toronto}"
         ))
         .await;
     assert!(video.contains(">10:00"), "{}", video.body);

@@ -419,17 +419,30 @@ async fn slots_view(
 }
 
 /// A date parameter, checked against the calendar's years before any arithmetic on it:
-/// a far-off date (`+262142-12-31`) parses, but a month after it does not exist.
+/// a far-off date (`+262142-12-31`) parses, but the end of its month may not exist.
 fn parse_day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
     match value.map(str::trim).filter(|f| !f.is_empty()) {
         Some(f) => {
             let naive = f
                 .parse::<NaiveDate>()
                 .map_err(|_| AppError::invalid(field, "must be a date YYYY-MM-DD"))?;
-            Date::try_from(naive).map_err(|e| AppError::invalid(field, e.to_string()))?;
+            in_calendar(field, naive)?;
             Ok(Some(naive))
         }
         None => Ok(None),
+    }
+}
+
+/// Refuses, naming `field`, a date whose month does not lie wholly in the engine's
+/// calendar (so the page's month after it can be asked for too).
+fn in_calendar(field: &str, naive: NaiveDate) -> Result<(), AppError> {
+    let end = month::next_month(month::first_of(naive));
+    Date::try_from(naive).map_err(|e| AppError::invalid(field, e.to_string()))?;
+    match end.checked_add_days(chrono::Days::new(31)) {
+        Some(after) if after > end => Date::try_from(after)
+            .map(|_| ())
+            .map_err(|e| AppError::invalid(field, e.to_string())),
+        _ => Err(AppError::invalid(field, "is too far off")),
     }
 }
 
@@ -449,7 +462,7 @@ pub(super) async fn slots_page(
         month: match q.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
             Some(m) => {
                 let first = month::parse_month(m)?;
-                date(first)?;
+                in_calendar("month", first)?;
                 Some(first)
             }
             None => None,
