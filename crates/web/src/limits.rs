@@ -65,11 +65,11 @@ impl Limits {
     /// Counts one anonymous slot page (or API answer) from `address`, or refuses it with
     /// the seconds to wait. Signed-in patients are not counted: they are known.
     pub fn browse(&self, address: IpAddr) -> Result<(), AppError> {
-        self.browsing.check_key(&address).map_err(|not_until| {
-            AppError::TooManyRequests {
+        self.browsing
+            .check_key(&address)
+            .map_err(|not_until| AppError::TooManyRequests {
                 retry_after: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
-            }
-        })
+            })
     }
 
     /// Counts one attempt from `address` on `account` (an email, lower-cased, with the

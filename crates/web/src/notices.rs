@@ -305,10 +305,11 @@ impl AppointmentContext {
         );
         let place = if a.telehealth {
             match self.video_link() {
-                Some(link) => format!(
-                    "Video appointment, from your own device: join at {link}"
-                ),
-                None => "Video appointment, from your own device: the clinic will send you the link".to_owned(),
+                Some(link) => format!("Video appointment, from your own device: join at {link}"),
+                None => {
+                    "Video appointment, from your own device: the clinic will send you the link"
+                        .to_owned()
+                }
             }
         } else {
             match self.clinic(a) {

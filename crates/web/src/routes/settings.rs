@@ -121,9 +121,7 @@ impl SettingsDto {
             min_notice_minutes: s.min_notice_minutes,
             max_days_ahead: s.max_days_ahead,
             allow_public_signup: s.allow_public_signup,
-            portal_public_times: s
-                .portal_public_times
-                .unwrap_or(org.portal_public_times),
+            portal_public_times: s.portal_public_times.unwrap_or(org.portal_public_times),
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,

@@ -529,9 +529,7 @@ async fn booking_confirms_emails_and_loses_races_politely(backend: Backend) {
         "{invitation}"
     );
     assert!(page.contains("calendar.ics"));
-    let file = ada
-        .get(&format!("{appointment}/calendar.ics"))
-        .await;
+    let file = ada.get(&format!("{appointment}/calendar.ics")).await;
     assert_eq!(file.status, StatusCode::OK);
     assert!(file.contains("DTSTART;TZID=America/Toronto:20260302T090000"));
     let uid_line = |text: &str| {

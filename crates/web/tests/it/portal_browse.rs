@@ -14,9 +14,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use slot_engine::{Date, Scenario};
 use store::Organisation;
-use store::time::Clock;
 use store::keys::Kind;
 use store::staff::Role;
+use store::time::Clock;
 
 use crate::both;
 use crate::support::{Backend, Client, PATIENT_PASSWORD, TestApp};
@@ -83,7 +83,7 @@ async fn setup(app: &TestApp) -> (Organisation, Client, i64) {
     }
     tx.commit().await.unwrap();
     set(app, &org, |s| s.cancellation_notice_minutes = 24 * 60).await;
-    let org = saved(&app, "two").await;
+    let org = saved(app, "two").await;
     let staff = app.signed_in(&org, Role::FrontDesk).await;
     let visit = app.id(&org, Kind::Service, "visit").await;
     (org, staff, visit)
@@ -98,9 +98,13 @@ async fn saved(app: &TestApp, slug: &str) -> Organisation {
         .unwrap()
 }
 
-async fn set(app: &TestApp, org: &Organisation, change: impl FnOnce(&mut store::organisation::Settings)) {
+async fn set(
+    app: &TestApp,
+    org: &Organisation,
+    change: impl FnOnce(&mut store::organisation::Settings),
+) {
     let mut tx = app.db.begin().await.unwrap();
-    let mut settings = saved(&app, &org.slug).await.settings();
+    let mut settings = saved(app, &org.slug).await.settings();
     change(&mut settings);
     store::organisation::update_settings(&mut tx, org.id, &settings)
         .await
@@ -110,9 +114,14 @@ async fn set(app: &TestApp, org: &Organisation, change: impl FnOnce(&mut store::
 
 /// The days of March 2026 the engine has open times on, in each clinic's own calendar
 /// (optionally at one clinic): what the calendar must mark.
-async fn engine_days(app: &TestApp, org: &Organisation, visit: i64, clinic: Option<i64>) -> BTreeSet<String> {
+async fn engine_days(
+    app: &TestApp,
+    org: &Organisation,
+    visit: i64,
+    clinic: Option<i64>,
+) -> BTreeSet<String> {
     let mut conn = app.db.conn().await.unwrap();
-    let org = saved(&app, &org.slug).await;
+    let org = saved(app, &org.slug).await;
     let (input, found) = store::window::open_slots(
         &mut conn.exec(),
         &org,
@@ -195,10 +204,19 @@ async fn visitors_see_a_month_of_times_marked_as_the_engine_answers(backend: Bac
     assert!(page.contains("March 2026"), "{}", page.body);
     // Every day the engine has times on is a link, and no other day is.
     let expected = engine_days(&app, &org, visit, None).await;
-    assert!(expected.contains("2026-03-08"), "Vancouver's Sunday evening: {expected:?}");
-    assert!(expected.contains("2026-03-09"), "Toronto's Monday: {expected:?}");
+    assert!(
+        expected.contains("2026-03-08"),
+        "Vancouver's Sunday evening: {expected:?}"
+    );
+    assert!(
+        expected.contains("2026-03-09"),
+        "Toronto's Monday: {expected:?}"
+    );
     assert_eq!(marked(&page.body), expected);
-    assert!(page.contains("no open times"), "closed days are said to be closed");
+    assert!(
+        page.contains("no open times"),
+        "closed days are said to be closed"
+    );
     // The first open day is chosen; its times are by clinic, with the zone said.
     assert!(page.contains("aria-current=\"date\""));
     assert!(page.contains("Times in"), "{}", page.body);
@@ -207,30 +225,58 @@ async fn visitors_see_a_month_of_times_marked_as_the_engine_answers(backend: Bac
     }
     // A day of Vancouver's: its times, labelled with Vancouver's zone and address.
     let sunday = visitor
-        .get(&format!("/o/two/portal/book/{visit}?month=2026-03&day=2026-03-01"))
+        .get(&format!(
+            "/o/two/portal/book/{visit}?month=2026-03&day=2026-03-01"
+        ))
         .await;
     assert!(sunday.contains("Sunday 1 March"), "{}", sunday.body);
-    assert!(sunday.contains("Times in Vancouver time (PST)"), "{}", sunday.body);
+    assert!(
+        sunday.contains("Times in Vancouver time (PST)"),
+        "{}",
+        sunday.body
+    );
     assert!(sunday.contains("2400 W 4th Ave, Vancouver BC"));
     assert!(sunday.contains(">22:00"));
     // The time taken by Ada is not offered.
     let monday = visitor
         .get(&format!("/o/two/portal/book/{visit}?day=2026-03-02"))
         .await;
-    assert!(!monday.contains(">11:00") && monday.contains(">11:30"), "{}", monday.body);
+    assert!(
+        !monday.contains(">11:00") && monday.contains(">11:30"),
+        "{}",
+        monday.body
+    );
     // Picking a time and booking it asks to sign in first, and comes back.
     let confirm = first_time(&sunday.body);
     let asked = visitor.get(&confirm).await;
     assert_eq!(asked.status, StatusCode::SEE_OTHER);
-    assert!(asked.location().starts_with("/o/two/portal/signin?next="), "{}", asked.location());
+    assert!(
+        asked.location().starts_with("/o/two/portal/signin?next="),
+        "{}",
+        asked.location()
+    );
     let signin = visitor.get(&asked.location()).await;
-    assert!(signin.contains("To book the time you chose"), "{}", signin.body);
+    assert!(
+        signin.contains("To book the time you chose"),
+        "{}",
+        signin.body
+    );
     // The month after, and one past the booking window: the window's last month.
-    let april = visitor.get(&format!("/o/two/portal/book/{visit}?month=2026-04")).await;
+    let april = visitor
+        .get(&format!("/o/two/portal/book/{visit}?month=2026-04"))
+        .await;
     assert!(april.contains("April 2026") && april.contains("data-day=\"2026-04-05\""));
-    let far = visitor.get(&format!("/o/two/portal/book/{visit}?month=2031-01")).await;
-    assert!(far.contains("April 2026") && !far.contains("January 2031"), "{}", far.body);
-    let bad = visitor.get(&format!("/o/two/portal/book/{visit}?month=2026-3")).await;
+    let far = visitor
+        .get(&format!("/o/two/portal/book/{visit}?month=2031-01"))
+        .await;
+    assert!(
+        far.contains("April 2026") && !far.contains("January 2031"),
+        "{}",
+        far.body
+    );
+    let bad = visitor
+        .get(&format!("/o/two/portal/book/{visit}?month=2026-3"))
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.contains("month"), "{}", bad.body);
     app.stop().await;
@@ -242,23 +288,33 @@ async fn the_clinic_filter_marks_only_its_days(backend: Backend) {
     let vancouver = app.id(&org, Kind::Clinic, "vancouver").await;
     let visitor = app.client();
     let page = visitor
-        .get(&format!("/o/two/portal/book/{visit}?clinic={vancouver}&month=2026-03"))
+        .get(&format!(
+            "/o/two/portal/book/{visit}?clinic={vancouver}&month=2026-03"
+        ))
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let expected = engine_days(&app, &org, visit, Some(vancouver)).await;
     assert_eq!(marked(&page.body), expected);
     assert!(marked(&page.body).iter().all(|d| {
-        NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap().format("%a").to_string() == "Sun"
+        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .unwrap()
+            .format("%a")
+            .to_string()
+            == "Sun"
     }));
     assert!(!page.contains("Toronto Midtown</h3>"));
     // The calendar's links keep the clinic.
-    assert!(unescape(&page.body).contains(&format!("clinic={vancouver}&mode=in_person&month=2026-03&day=")));
+    assert!(unescape(&page.body).contains(&format!(
+        "clinic={vancouver}&mode=in_person&month=2026-03&day="
+    )));
     // The API marks the same days, for a signed-in patient.
     let ada = app.portal_patient(&org, &staff, "ada").await;
     let days = ada
         .api(
             Method::GET,
-            &format!("/api/v1/orgs/two/portal/days?service={visit}&month=2026-03&clinic={vancouver}"),
+            &format!(
+                "/api/v1/orgs/two/portal/days?service={visit}&month=2026-03&clinic={vancouver}"
+            ),
             None,
         )
         .await;
@@ -272,7 +328,11 @@ async fn the_clinic_filter_marks_only_its_days(backend: Backend) {
         .collect();
     assert_eq!(listed, expected);
     let bad = ada
-        .api(Method::GET, &format!("/api/v1/orgs/two/portal/days?service={visit}&month=March"), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/two/portal/days?service={visit}&month=March"),
+            None,
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json()["error"]["field"], "month");
@@ -284,10 +344,16 @@ async fn times_stay_for_patients_when_the_clinic_keeps_them(backend: Backend) {
     let (org, staff, visit) = setup(&app).await;
     set(&app, &org, |s| s.portal_public_times = false).await;
     let visitor = app.client();
-    for path in ["/o/two/portal/book".to_owned(), format!("/o/two/portal/book/{visit}")] {
+    for path in [
+        "/o/two/portal/book".to_owned(),
+        format!("/o/two/portal/book/{visit}"),
+    ] {
         let page = visitor.get(&path).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
-        assert!(page.location().starts_with("/o/two/portal/signin?next="), "{path}");
+        assert!(
+            page.location().starts_with("/o/two/portal/signin?next="),
+            "{path}"
+        );
     }
     let ada = app.portal_patient(&org, &staff, "ada").await;
     let page = ada.get(&format!("/o/two/portal/book/{visit}")).await;
@@ -304,9 +370,7 @@ async fn signing_in_returns_to_the_chosen_time_and_nowhere_else(backend: Backend
         .get(&format!("/o/two/portal/book/{visit}?day=2026-03-01"))
         .await;
     let confirm = first_time(&page.body);
-    let signin = visitor
-        .get(&visitor.get(&confirm).await.location())
-        .await;
+    let signin = visitor.get(&visitor.get(&confirm).await.location()).await;
     assert_eq!(field(&signin.body, "next"), confirm);
     let done = visitor
         .post_form(
@@ -321,7 +385,11 @@ async fn signing_in_returns_to_the_chosen_time_and_nowhere_else(backend: Backend
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), confirm);
     let back = visitor.get(&confirm).await;
-    assert!(back.contains("Book it") && back.contains("Vancouver time (PST, UTC"), "{}", back.body);
+    assert!(
+        back.contains("Book it") && back.contains("Vancouver time (PST, UTC"),
+        "{}",
+        back.body
+    );
     assert!(back.contains("You can change or cancel it online up to 24 hours before it starts"));
     // Anywhere else is refused: My appointments instead.
     for evil in [
@@ -361,7 +429,11 @@ async fn a_sign_up_link_returns_to_the_chosen_time(backend: Backend) {
     let signin = visitor.get(&visitor.get(&confirm).await.location()).await;
     // The sign-in page's "Create an account" carries the chosen time on.
     let signup_href = format!("/o/two/portal/signup?next={}", encode(&confirm));
-    assert!(unescape(&signin.body).contains(&signup_href), "{}", signin.body);
+    assert!(
+        unescape(&signin.body).contains(&signup_href),
+        "{}",
+        signin.body
+    );
     let form = visitor.get(&signup_href).await;
     assert_eq!(field(&form.body, "next"), confirm);
     // Signing up (here through the API, with the same field) emails a link that carries it.
@@ -378,14 +450,20 @@ async fn a_sign_up_link_returns_to_the_chosen_time(backend: Backend) {
         .await;
     assert_eq!(signed_up.status, StatusCode::ACCEPTED, "{}", signed_up.body);
     let link = app.link("nora@example.com", "/signup/").await;
-    assert!(link.contains(&format!("?next={}", encode(&confirm))), "{link}");
+    assert!(
+        link.contains(&format!("?next={}", encode(&confirm))),
+        "{link}"
+    );
     let shown = visitor.get(&link).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
     let path = link.split('?').next().unwrap();
     let next = field(&shown.body, "next");
     assert_eq!(next, confirm);
     let done = visitor
-        .post_form(path, &[("password", PATIENT_PASSWORD), ("next", next.as_str())])
+        .post_form(
+            path,
+            &[("password", PATIENT_PASSWORD), ("next", next.as_str())],
+        )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), confirm);
@@ -406,9 +484,16 @@ async fn a_sign_up_link_returns_to_the_chosen_time(backend: Backend) {
     let link = app.link("eve@example.com", "/signup/").await;
     assert!(!link.contains("next="), "{link}");
     let shown = other.get(&format!("{link}?next=//evil.example")).await;
-    assert!(shown.contains("name=\"next\" value=\"/o/two/portal/appointments\""), "{}", shown.body);
+    assert!(
+        shown.contains("name=\"next\" value=\"/o/two/portal/appointments\""),
+        "{}",
+        shown.body
+    );
     let done = other
-        .post_form(&link, &[("password", PATIENT_PASSWORD), ("next", "//evil.example")])
+        .post_form(
+            &link,
+            &[("password", PATIENT_PASSWORD), ("next", "//evil.example")],
+        )
         .await;
     assert_eq!(done.location(), "/o/two/portal/appointments");
     app.stop().await;
@@ -433,7 +518,9 @@ async fn the_booking_reads_like_a_ticket_and_its_calendar_file_is_the_patients(b
     let (org, staff, visit) = setup(&app).await;
     let ada = app.portal_patient(&org, &staff, "ada").await;
     let ben = app.portal_patient(&org, &staff, "ben").await;
-    let page = ada.get(&format!("/o/two/portal/book/{visit}?day=2026-03-02")).await;
+    let page = ada
+        .get(&format!("/o/two/portal/book/{visit}?day=2026-03-02"))
+        .await;
     let confirm = ada.get(&first_time(&page.body)).await;
     assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
     let field = |name: &str| field(&confirm.body, name);
@@ -467,7 +554,12 @@ async fn the_booking_reads_like_a_ticket_and_its_calendar_file_is_the_patients(b
     ] {
         assert!(ticket.contains(said), "{said}: {}", ticket.body);
     }
-    let id = ticket_path.trim_end_matches("/booked").rsplit('/').next().unwrap().to_owned();
+    let id = ticket_path
+        .trim_end_matches("/booked")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
     // The email says the same, as a ticket.
     let email = &app.mail("ada@example.com").await[0];
     for said in [
@@ -482,15 +574,27 @@ async fn the_booking_reads_like_a_ticket_and_its_calendar_file_is_the_patients(b
         "up to 24 hours before it starts",
         "Add to calendar",
     ] {
-        assert!(email.body_text.contains(said), "{said}: {}", email.body_text);
+        assert!(
+            email.body_text.contains(said),
+            "{said}: {}",
+            email.body_text
+        );
     }
     // Its calendar file: the owner's only.
     let ics_path = format!("/o/two/portal/appointments/{id}/calendar.ics");
     let ics = ada.http.get(ada.url(&ics_path)).send().await.unwrap();
     assert_eq!(ics.status(), StatusCode::OK);
-    assert!(ics.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    assert!(
+        ics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
     let text = ics.text().await.unwrap();
-    assert!(text.contains("DTSTART;TZID=America/Toronto:20260302T110000"), "{text}");
+    assert!(
+        text.contains("DTSTART;TZID=America/Toronto:20260302T110000"),
+        "{text}"
+    );
     assert_eq!(ben.get(&ics_path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(ben.get(&ticket_path).await.status, StatusCode::NOT_FOUND);
     let anonymous = app.client().get(&ics_path).await;
@@ -500,7 +604,10 @@ async fn the_booking_reads_like_a_ticket_and_its_calendar_file_is_the_patients(b
     let other_staff = app.signed_in(&other, Role::FrontDesk).await;
     let stranger = app.portal_patient(&other, &other_staff, "ada").await;
     assert_eq!(
-        stranger.get(&format!("/o/other/portal/appointments/{id}/calendar.ics")).await.status,
+        stranger
+            .get(&format!("/o/other/portal/appointments/{id}/calendar.ics"))
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
     app.stop().await;
@@ -509,32 +616,52 @@ async fn the_booking_reads_like_a_ticket_and_its_calendar_file_is_the_patients(b
 async fn the_setting_is_saved_and_audited(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (org, _staff, _visit) = setup(&app).await;
-    assert!(org.portal_public_times, "a new organisation shows its times");
+    assert!(
+        org.portal_public_times,
+        "a new organisation shows its times"
+    );
     let admin = app.signed_in(&org, Role::Admin).await;
-    let mut body: Value = admin.api(Method::GET, "/api/v1/orgs/two/settings", None).await.json();
+    let mut body: Value = admin
+        .api(Method::GET, "/api/v1/orgs/two/settings", None)
+        .await
+        .json();
     assert_eq!(body["portal_public_times"], true);
     body["portal_public_times"] = json!(false);
-    let put = admin.api(Method::PUT, "/api/v1/orgs/two/settings", Some(body.clone())).await;
+    let put = admin
+        .api(Method::PUT, "/api/v1/orgs/two/settings", Some(body.clone()))
+        .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.body);
     assert!(!saved(&app, "two").await.portal_public_times);
     // Left out of a PUT, it stays as it is.
     body.as_object_mut().unwrap().remove("portal_public_times");
-    admin.api(Method::PUT, "/api/v1/orgs/two/settings", Some(body)).await;
+    admin
+        .api(Method::PUT, "/api/v1/orgs/two/settings", Some(body))
+        .await;
     assert!(!saved(&app, "two").await.portal_public_times);
     // The page shows it unticked; ticking it turns it back on.
     let page = admin.get("/o/two/admin/settings").await;
-    assert!(page.contains("name=\"portal_public_times\" value=\"on\">"), "{}", page.body);
+    assert!(
+        page.contains("name=\"portal_public_times\" value=\"on\">"),
+        "{}",
+        page.body
+    );
     let mut conn = app.db.conn().await.unwrap();
     let entries = store::audit::recent(conn.exec(), org.id, Some(("organisation", org.id)), 10)
         .await
         .unwrap();
-    assert!(entries.iter().any(|e| e.action == "organisation.update_settings"
-        && e.details.contains("portal_public_times")), "{entries:?}");
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "organisation.update_settings"
+                && e.details.contains("portal_public_times")),
+        "{entries:?}"
+    );
     app.stop().await;
 }
 
 async fn anonymous_browsing_is_rate_limited_per_address(backend: Backend) {
-    let limits = openslot_web::limits::Limits::default().with_browsing(2, Duration::from_secs(3600));
+    let limits =
+        openslot_web::limits::Limits::default().with_browsing(2, Duration::from_secs(3600));
     let app = TestApp::spawn_with_limits(backend, limits).await;
     let (org, staff, visit) = setup(&app).await;
     let visitor = app.client();

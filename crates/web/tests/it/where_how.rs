@@ -337,10 +337,9 @@ async fn video_appointments_are_offered_booked_and_told_as_video(backend: Backen
     );
     let email = &app.mail("ada@example.com").await[0];
     assert!(
-        email
-            .body_text
-            .contains("Video appointment, from your own device: join at https://meet.example.com/two")
-            && !email.body_text.contains("Vancouver Kitsilano,"),
+        email.body_text.contains(
+            "Video appointment, from your own device: join at https://meet.example.com/two"
+        ) && !email.body_text.contains("Vancouver Kitsilano,"),
         "{}",
         email.body_text
     );

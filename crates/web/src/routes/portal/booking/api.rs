@@ -210,8 +210,7 @@ pub(super) async fn api_days(
     QueryParams(q): QueryParams<ApiDaysQuery>,
 ) -> Result<Json<Vec<OpenDayDto>>, AppError> {
     let first = month::parse_month(&q.month)?;
-    Date::try_from(month::last_of(first))
-        .map_err(|e| AppError::invalid("month", e.to_string()))?;
+    Date::try_from(month::last_of(first)).map_err(|e| AppError::invalid("month", e.to_string()))?;
     let video = parse_mode(q.mode.as_deref())?;
     let allowed = allowed(&state, &p).await?;
     let covered = practitioners_for(&allowed, q.practitioner)?;

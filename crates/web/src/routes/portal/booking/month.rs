@@ -84,7 +84,7 @@ pub(super) fn weeks(
         }));
         day += Duration::days(1);
     }
-    while cells.len() % 7 != 0 {
+    while !cells.len().is_multiple_of(7) {
         cells.push(None);
     }
     cells.chunks(7).map(<[_]>::to_vec).collect()
@@ -122,7 +122,12 @@ mod tests {
     fn a_month_starts_on_its_weekday_and_fills_its_last_week() {
         // December 2026 starts on a Tuesday and ends on a Thursday.
         let open = BTreeSet::from([d("2026-12-02"), d("2026-12-31")]);
-        let got = weeks(d("2026-12-01"), &open, Some(d("2026-12-02")), d("2026-12-01"));
+        let got = weeks(
+            d("2026-12-01"),
+            &open,
+            Some(d("2026-12-02")),
+            d("2026-12-01"),
+        );
         assert_eq!(
             draw(&got),
             ". 1 [2] 3 4 5 6\n\

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, NaiveDate};
-use slot_engine::Date;
 use serde::Deserialize;
+use slot_engine::Date;
 use store::AppointmentStatus;
 use store::appointment::{self, PortalBooking, PortalCheck, PortalOutcome};
 use store::clinic::Clinic;
@@ -19,10 +19,10 @@ use store::portal::{self, AppointmentView, PortalPractitioner, PortalService};
 use utoipa::IntoParams;
 
 use crate::auth::patient::{Patient, PatientPage, Visitor, VisitorPage};
-use crate::limits::ClientAddress;
 use crate::clinic_time::local_datetime;
 use crate::error::{AppError, PageError};
 use crate::form::{FormData, PageQuery};
+use crate::limits::ClientAddress;
 use crate::notices::AppointmentContext;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
@@ -236,7 +236,7 @@ fn by_clinic(
     let mut groups: Vec<(i64, ClinicTimes)> = Vec::new();
     for s in day {
         match groups.iter_mut().find(|(id, _)| *id == s.clinic_id) {
-            Some((_, g)) => g.slots.push(link(*s)),
+            Some((_, g)) => g.slots.push(link(s)),
             None => {
                 let clinic = clinics.iter().find(|c| c.id == s.clinic_id);
                 groups.push((
@@ -254,7 +254,7 @@ fn by_clinic(
                                 .map(|ns| crate::clinic_time::zone_label(c.zone(), ns)),
                             _ => None,
                         },
-                        slots: vec![link(*s)],
+                        slots: vec![link(s)],
                     },
                 ));
             }

@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use slot_engine::{Date, Instant, Slot};
-use store::appointment::{self, PortalBooking, PortalOutcome};
 use store::Organisation;
+use store::appointment::{self, PortalBooking, PortalOutcome};
 use store::portal;
 use store::window::{self, EngineInput, OpenSlot, SlotRequest};
 use utoipa::ToSchema;
