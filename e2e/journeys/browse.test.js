@@ -39,10 +39,12 @@ test("a new visitor browses a month, picks a time, signs up and books it", async
   // The page is short: a month and one day, not a list of every time.
   const height = await page.evaluate(() => document.scrollingElement.scrollHeight);
   assert.ok(height < 2600, `the page is ${height} px tall`);
+  console.log(`# the service page is ${height} px tall at ${WIDTH} px`);
 
   // A day a week ahead, then a time: the day's times swap in without a page load.
   const day = await chooseDay(page, daysFromNow(7));
   await fits();
+  await page.locator("section.month").evaluate((month) => month.scrollIntoView());
   await screenshot(page, "portal-day-picker");
   const slot = page.locator(".day-times a.slot").first();
   const time = (await slot.textContent()).trim().slice(0, 5);
@@ -95,7 +97,7 @@ test("a new visitor browses a month, picks a time, signs up and books it", async
 
   // "Add to calendar": an iCalendar file of this appointment, at the chosen time.
   const href = await page.getByRole("link", { name: "Add to calendar (.ics)" }).getAttribute("href");
-  const response = await page.request.get(href);
+  const response = await page.request.get(new URL(href, page.url()).href);
   assert.equal(response.status(), 200);
   assert.match(response.headers()["content-type"], /^text\/calendar/);
   const ics = await response.text();

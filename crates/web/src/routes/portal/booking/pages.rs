@@ -224,14 +224,14 @@ fn slot_link(org_slug: &str, service: i64, s: &SlotDto, video: bool, zones: bool
     }
 }
 
-/// One day's open times grouped by clinic, each group with its address and, when the
-/// clinics span zones, its zone.
+/// One day's open times grouped by clinic, in time order, each group with its address
+/// and, when the clinics span zones, its zone. With `first_available`, a time several
+/// practitioners have is listed once, with the first of them: the patient chose no one.
 fn by_clinic(
     day: &[&SlotDto],
     clinics: &[Clinic],
     link: impl Fn(&SlotDto) -> SlotLink,
-    video: bool,
-    zones: bool,
+    (video, zones, first_available): (bool, bool, bool),
 ) -> Vec<ClinicTimes> {
     let mut groups: Vec<(i64, ClinicTimes)> = Vec::new();
     for s in day {
@@ -260,7 +260,16 @@ fn by_clinic(
             }
         }
     }
-    groups.into_iter().map(|(_, g)| g).collect()
+    groups
+        .into_iter()
+        .map(|(_, mut g)| {
+            g.slots.sort_by(|a, b| a.time.cmp(&b.time));
+            if first_available {
+                g.slots.dedup_by(|a, b| a.time == b.time);
+            }
+            g
+        })
+        .collect()
 }
 
 /// How far past today "Next available" looks when the month shown has no open time.
@@ -387,7 +396,12 @@ async fn slots_view(
         )
         .await?,
         first: next_offered.iter().map(link).collect(),
-        clinic_times: by_clinic(&of_day, &clinics, link, video, zones),
+        clinic_times: by_clinic(
+            &of_day,
+            &clinics,
+            link,
+            (video, zones, choice.practitioner.is_none()),
+        ),
         practitioners,
         clinics: if video { Vec::new() } else { clinics },
         chosen: choice
