@@ -196,6 +196,8 @@ async fn visitors_see_a_month_of_times_marked_as_the_engine_answers(backend: Bac
         .await;
     assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
     let visitor = app.client();
+    let home = visitor.get("/o/two/portal").await;
+    assert!(home.contains("See open times and book"), "{}", home.body);
     let services = visitor.get("/o/two/portal/book").await;
     assert_eq!(services.status, StatusCode::OK, "{}", services.body);
     assert!(services.contains("Physio visit"));
