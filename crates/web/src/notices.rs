@@ -474,12 +474,15 @@ pub(crate) fn signup_confirm(org_name: &str, to: &str, link: &str) -> NewMessage
     }
 }
 
-/// Someone tried to sign up with an address that already has an account.
+/// Someone tried to sign up with an address that already has an account: the email
+/// gives its username(s) and `signin_url` (which may carry a `next` back to the time
+/// they chose).
 pub(crate) fn signup_exists(
     org_name: &str,
     to: &str,
     usernames: &[String],
     portal_url: &str,
+    signin_url: &str,
 ) -> NewMessage {
     let usernames = match usernames {
         [] => String::new(),
@@ -494,7 +497,7 @@ pub(crate) fn signup_exists(
         subject: format!("Someone tried to register with your email at {org_name}"),
         body: format!(
             "Hello,\n\nSomeone (perhaps you) tried to create a {org_name} patient portal account with this email \
-             address, which already has one. Nothing was changed.\n\n{usernames}If it was you, sign in here: {portal_url}/signin\n\
+             address, which already has one. Nothing was changed.\n\n{usernames}If it was you, sign in here: {signin_url}\n\
              If you forgot your password, reset it here: {portal_url}/forgot\n\n{org_name}\n"
         ),
         ics: None,

@@ -498,6 +498,25 @@ async fn a_sign_up_link_returns_to_the_chosen_time(backend: Backend) {
         )
         .await;
     assert_eq!(done.location(), "/o/two/portal/appointments");
+    // An address that already has an account is told to sign in, on the way back to
+    // the chosen time.
+    let again = app.client();
+    let challenge: altcha::Challenge =
+        serde_json::from_str(&again.get("/o/two/portal/captcha").await.body).unwrap();
+    again
+        .api(
+            Method::POST,
+            "/api/v1/orgs/two/portal/signup",
+            Some(json!({"first_name": "Nora", "last_name": "New", "email": "nora@example.com",
+                        "password": PATIENT_PASSWORD, "captcha": openslot_web::captcha::solve(&challenge),
+                        "next": confirm})),
+        )
+        .await;
+    let link = app.link("nora@example.com", "/signin").await;
+    assert_eq!(
+        link,
+        format!("/o/two/portal/signin?next={}", encode(&confirm))
+    );
     app.stop().await;
 }
 

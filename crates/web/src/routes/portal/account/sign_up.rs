@@ -189,24 +189,30 @@ async fn register(
     let portal_url = format!("{}/o/{}/portal", state.config.public_url, org.slug);
     let mut tx = state.db.begin().await?;
     let accounts = portal_access::of_address(&mut tx.exec(), org.id, signup.email).await?;
+    // The links carry `next` (a checked portal path) unless it is where they lead
+    // anyway, so the person lands on the time they chose.
+    let back = if next == format!("/o/{}/portal/appointments", org.slug) {
+        String::new()
+    } else {
+        format!("?next={}", crate::query::encode(next))
+    };
     let message = if accounts.is_empty() {
         let token = csrf::random_token();
         portal_signup::record(&mut tx, org.id, signup, &token, now).await?;
         notices::signup_confirm(
             &org.name,
             signup.email,
-            &if next == format!("/o/{}/portal/appointments", org.slug) {
-                format!("{portal_url}/signup/{token}")
-            } else {
-                format!(
-                    "{portal_url}/signup/{token}?next={}",
-                    crate::query::encode(next)
-                )
-            },
+            &format!("{portal_url}/signup/{token}{back}"),
         )
     } else {
         let usernames: Vec<String> = accounts.into_iter().map(|a| a.username).collect();
-        notices::signup_exists(&org.name, signup.email, &usernames, &portal_url)
+        notices::signup_exists(
+            &org.name,
+            signup.email,
+            &usernames,
+            &portal_url,
+            &format!("{portal_url}/signin{back}"),
+        )
     };
     store::outbox::enqueue(&mut tx, Some(org.id), &message, now).await?;
     tx.commit().await?;
