@@ -9,6 +9,7 @@
 //! - [`error`]: [`Error`], with [`Conflict`] for staff bookings the engine refuses.
 //! - [`time`]: the [`Clock`], instants stored as nanoseconds, and dates in words.
 //! - [`organisation`]: tenants and their settings.
+//! - [`organisation_logo`]: the clinic's logo shown in every page's header (PNG, JPEG or WebP, checked by its bytes).
 //! - `scenario_rows` (crate-private): the loader behind every slot query, which
 //!   rebuilds a scenario from rows in a fixed number of queries (`fetch`, then
 //!   `assemble`).
@@ -63,6 +64,7 @@ pub mod email;
 pub mod error;
 pub mod keys;
 pub mod organisation;
+pub mod organisation_logo;
 pub mod outbox;
 pub mod patient;
 pub mod place;

@@ -42,6 +42,9 @@ pub struct Organisation {
     /// accepts and used by no other organisation: requests for it reach this
     /// organisation's portal at `/` and its staff pages at `/admin`.
     pub host: Option<String>,
+    /// The version of its logo (`organisation_logo`), which the pages put in the logo's
+    /// address; `None` when it has no logo.
+    pub logo_version: Option<String>,
     /// The longest appointment stored, nanoseconds (bounds window queries).
     pub max_appointment_ns: i64,
     /// When it was created (ns since the Unix epoch).
@@ -105,7 +108,7 @@ impl Organisation {
 
 const COLUMNS: &str = "id, slug, name, resolution_minutes, slot_step_minutes, min_notice_minutes, \
     max_days_ahead, allow_public_signup, auto_accept_portal_bookings, cancellation_notice_minutes, \
-    portal_welcome, video_link, host, max_appointment_ns, created_at_ns, portal_public_times";
+    portal_welcome, video_link, host, logo_version, max_appointment_ns, created_at_ns, portal_public_times";
 
 /// What a settings document that does not name `portal_public_times` (one written before
 /// it existed) means: shown, as for a new organisation.

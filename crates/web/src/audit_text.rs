@@ -38,6 +38,8 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "Settings changed",
     ),
     ("organisation.import", "organisation", "Setup imported"),
+    ("organisation.set_logo", "organisation", "Logo changed"),
+    ("organisation.remove_logo", "organisation", "Logo removed"),
     ("clinic.create", "clinic", "Clinic added"),
     ("clinic.update", "clinic", "Clinic changed"),
     ("clinic.delete", "clinic", "Clinic deleted"),

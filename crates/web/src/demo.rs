@@ -6,7 +6,7 @@
 //! phone numbers; Lena Park counsels in person in Vancouver and by video ("Counselling
 //! (video)", a schedule type that allows telehealth, which the counselling session
 //! offers), with a video link of her own beside the organisation's. What the scenario
-//! format does not carry is set after the import: the addresses, phones and links, and
+//! format does not carry is set after the import: the addresses, phones and links, the logo, and
 //! the appointments under a telehealth schedule type, which the front desk books as
 //! video appointments.
 
@@ -31,6 +31,9 @@ const ANCHOR_MONDAY: (i32, u32, u32) = (2026, 11, 30);
 pub const SLUG: &str = "demo";
 /// The demo's organisation name.
 pub(crate) const NAME: &str = "Lakeshore Physio & Wellness";
+
+/// The demo clinic's logo (a lake under a sun), shown in every page's header.
+const LOGO: &[u8] = include_bytes!("../demo/logo.png");
 
 /// The demo's admin account, `(email, password)`; `serve --demo` prints both.
 pub const ADMIN: (&str, &str) = ("admin@demo.example", "open-slot-demo-admin");
@@ -258,6 +261,7 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
             )
             .await?;
             add_details(&mut tx, &org).await?;
+            store::organisation_logo::set(&mut tx, org.id, LOGO, clock.now_ns()).await?;
             tx.commit().await?;
             let mut conn = db.conn().await?;
             (

@@ -15,6 +15,8 @@ pub(crate) struct Layout {
     pub org_slug: String,
     /// The organisation's name, shown as the brand (empty outside one: `Openslot`).
     pub org_name: String,
+    /// The address of the organisation's logo, when it has one ([`logo_url`]).
+    pub logo_url: Option<String>,
     /// The signed-in staff user's name (empty when none).
     pub staff_name: String,
     /// Whether the signed-in staff user is an admin (shows the setup menu).
@@ -39,6 +41,7 @@ impl Layout {
             title: title.into(),
             org_slug: staff.org.slug.clone(),
             org_name: staff.org.name.clone(),
+            logo_url: logo_url(&staff.org),
             staff_name: staff.user.name.clone(),
             is_admin: role == Role::Admin,
             is_front_desk: matches!(role, Role::Admin | Role::FrontDesk),
@@ -63,6 +66,8 @@ pub(crate) struct PortalLayout {
     pub org_slug: String,
     /// The organisation's name, shown as the brand, linking to the portal's home.
     pub org_name: String,
+    /// The address of the organisation's logo, when it has one ([`logo_url`]).
+    pub logo_url: Option<String>,
     /// The signed-in patient's first name (empty when nobody is signed in).
     pub patient_name: String,
     /// The session's CSRF token, for forms.
@@ -84,6 +89,7 @@ impl PortalLayout {
             title: title.into(),
             org_slug: org.slug.clone(),
             org_name: org.name.clone(),
+            logo_url: logo_url(org),
             patient_name: patient_name.unwrap_or_default().to_owned(),
             csrf: crate::auth::csrf::token(session).await?,
             active,
@@ -94,4 +100,12 @@ impl PortalLayout {
     pub(crate) fn is(&self, entry: &str) -> bool {
         self.active == entry
     }
+}
+
+/// The address of `org`'s logo, with its version so that browsers may keep it for good;
+/// `None` when it has none.
+pub(crate) fn logo_url(org: &store::Organisation) -> Option<String> {
+    org.logo_version
+        .as_ref()
+        .map(|v| format!("/o/{}/logo?v={v}", org.slug))
 }

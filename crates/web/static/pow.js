@@ -1,45 +1,41 @@
-// Openslot's proof-of-work check (the ALTCHA v2 protocol, algorithm "SHA-256"): fetch a
-// signed challenge, find the counter whose derived key starts with the challenge's
-// prefix using WebCrypto, and put the solution in the form's hidden `captcha` field.
-// The derived key is SHA-256 applied `cost` times to salt || nonce || counter
-// (4 bytes, big-endian).
+// Openslot's proof-of-work check on the sign-up form: fetch a signed challenge, solve it
+// in a Web Worker (pow-worker.js) so the page stays responsive, and put the solution in
+// the form's hidden `captcha` field. A browser without workers solves it on the page with
+// the same solver (pow-solver.js, loaded on demand).
 (function () {
   "use strict";
 
-  function hexToBytes(hex) {
-    const out = new Uint8Array(hex.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
-    return out;
+  function inWorker(challenge) {
+    return new Promise(function (resolve, reject) {
+      const worker = new Worker("/static/pow-worker.js");
+      worker.onmessage = function (event) {
+        worker.terminate();
+        if (event.data.solution) resolve(event.data.solution);
+        else reject(new Error(event.data.error));
+      };
+      worker.onerror = function (event) {
+        worker.terminate();
+        reject(new Error(event.message));
+      };
+      worker.postMessage(challenge);
+    });
   }
 
-  function bytesToHex(bytes) {
-    return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
-  }
-
-  async function derive(salt, nonce, counter, cost) {
-    let data = new Uint8Array(salt.length + nonce.length + 4);
-    data.set(salt, 0);
-    data.set(nonce, salt.length);
-    new DataView(data.buffer).setUint32(salt.length + nonce.length, counter, false);
-    for (let i = 0; i < Math.max(cost, 1); i++) {
-      data = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-    }
-    return data;
-  }
-
-  async function solve(challenge) {
-    const p = challenge.parameters;
-    const salt = hexToBytes(p.salt);
-    const nonce = hexToBytes(p.nonce);
-    const prefix = p.keyPrefix.toLowerCase();
-    for (let counter = 0; counter < 5000000; counter++) {
-      const key = await derive(salt, nonce, counter, p.cost);
-      const hex = bytesToHex(key.slice(0, p.keyLength));
-      if (hex.startsWith(prefix)) {
-        return { counter: counter, derivedKey: hex };
-      }
-    }
-    throw new Error("no solution");
+  function onPage(challenge) {
+    return new Promise(function (resolve, reject) {
+      const script = document.createElement("script");
+      script.src = "/static/pow-solver.js";
+      script.onload = function () {
+        const started = performance.now();
+        // eslint-disable-next-line no-undef
+        openslotSolve(challenge).then(function (solution) {
+          solution.time = performance.now() - started;
+          resolve(solution);
+        }, reject);
+      };
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
   }
 
   async function run(box) {
@@ -52,9 +48,7 @@
     try {
       const response = await fetch(box.dataset.challenge, { credentials: "same-origin" });
       const challenge = await response.json();
-      const started = performance.now();
-      const solution = await solve(challenge);
-      solution.time = performance.now() - started;
+      const solution = typeof Worker === "function" ? await inWorker(challenge) : await onPage(challenge);
       field.value = btoa(JSON.stringify({ challenge: challenge, solution: solution }));
       status.textContent = "Done: you can create your account.";
       submit.disabled = false;

@@ -21,6 +21,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/grid.js"),
     ),
     (
+        "icons.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/icons.svg"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../../static/favicon.svg"),
@@ -29,6 +34,16 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "pow.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pow.js"),
+    ),
+    (
+        "pow-worker.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pow-worker.js"),
+    ),
+    (
+        "pow-solver.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/pow-solver.js"),
     ),
     (
         "day-picker.js",

@@ -23,6 +23,7 @@ pub(crate) mod book;
 pub(crate) mod clinics;
 pub(crate) mod health;
 pub(crate) mod home;
+pub(crate) mod logo;
 pub(crate) mod patients;
 pub(crate) mod pending;
 pub(crate) mod portal;
@@ -159,6 +160,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(staff_auth::pages())
         .merge(setup::pages())
         .merge(settings::pages())
+        .merge(logo::pages())
         .merge(clinics::pages())
         .merge(practitioner_types::pages())
         .merge(practitioners::pages())

@@ -468,6 +468,14 @@ const AUDITED_IN_THEIR_OWN_TESTS: &[(&str, &str)] = &[
         "availability.temporary_change",
         "record_splits.rs checks the entry under the record split",
     ),
+    (
+        "organisation.set_logo",
+        "logo.rs uploads a real image (the matrix posts forms, not files)",
+    ),
+    (
+        "organisation.remove_logo",
+        "logo.rs removes the logo it uploaded",
+    ),
 ];
 
 const NOT_BY_STAFF_ROUTES: &[(&str, &str)] = &[

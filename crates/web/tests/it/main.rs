@@ -18,6 +18,7 @@ mod database;
 mod demo;
 mod duplicate_email;
 mod hostile;
+mod logo;
 mod mail;
 mod own_account;
 mod patients;

@@ -169,7 +169,9 @@ async fn the_account_page_edits_names_and_phone_with_field_errors(backend: Backe
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     page.assert_security_headers("account page");
     assert!(page.contains("<h1>Your account</h1>"));
-    assert!(page.contains("aria-current=\"page\">Your account</a>"));
+    assert!(page.contains(
+        "aria-current=\"page\"><svg class=\"icon\" aria-hidden=\"true\"><use href=\"/static/icons.svg#user\"></use></svg>Your account</a>"
+    ));
     assert!(page.contains("value=\"Ada\"") && page.contains("value=\"Lane\""));
     assert!(page.contains("<strong>ada@example.com</strong>"));
     // The past appointments are the appointments page's list, linked, not a copy.
