@@ -593,6 +593,7 @@ mod tests {
             portal_welcome: String::new(),
             video_link: String::new(),
             host: None,
+            logo_version: None,
             max_appointment_ns: 0,
             created_at_ns: 0,
         }
