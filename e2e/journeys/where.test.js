@@ -9,7 +9,7 @@ import {
   DESK, ORG, browserSession, follow, mails, newPage, screenshot, visit, waitForMail,
 } from "../lib/harness.js";
 import { nextWeekday } from "../lib/dates.js";
-import { invite } from "../lib/flows.js";
+import { chooseDay, daysFromNow, invite } from "../lib/flows.js";
 
 const PASSWORD = "lantern-meadow-copper-58";
 
@@ -34,19 +34,25 @@ test("a patient sees both zones labelled and books counselling by video", async 
   await follow(page, page.getByRole("button", { name: "Save and sign in" }));
 
   // Physiotherapy is given in both cities: each clinic's times under its name and zone.
+  // A day shows each clinic's times under its name and zone; a week of days has both.
   await openService(page, "Physiotherapy follow-up");
-  await follow(page, page.getByRole("link", { name: "Later →" }));
-  const groups = await page.locator("section.day h3.clinic-times").allInnerTexts();
-  assert.ok(groups.some((g) => /times in Toronto time \(E[SD]T\)/.test(g)), groups.join("\n"));
-  assert.ok(groups.some((g) => /Vancouver.*times in Vancouver time \(P[SD]T\)/.test(g)), groups.join("\n"));
+  const groups = [];
+  let day = daysFromNow(7);
+  for (let n = 0; n < 7 && !(groups.some((g) => /Toronto/.test(g)) && groups.some((g) => /Vancouver/.test(g))); n++) {
+    day = await chooseDay(page, day);
+    groups.push(...(await page.locator(".day-times .clinic-group").allInnerTexts()));
+    day = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+  }
+  assert.ok(groups.some((g) => /Toronto[\s\S]*Times in Toronto time \(E[SD]T\)/.test(g)), groups.join("\n"));
+  assert.ok(groups.some((g) => /Vancouver[\s\S]*Times in Vancouver time \(P[SD]T\)/.test(g)), groups.join("\n"));
   await screenshot(page, "portal-two-zones");
 
   // Counselling may be held by video: choose it, and only video times are listed.
   await openService(page, "Counselling session");
-  await page.getByLabel("Video").check();
-  await follow(page, page.getByRole("button", { name: "Show times" }));
-  await follow(page, page.getByRole("link", { name: "Later →" }));
-  const slot = page.locator("section.day a.slot").first();
+  // The choice applies at once (the page's script submits it).
+  await follow(page, page.getByLabel("Video"));
+  await chooseDay(page, daysFromNow(7));
+  const slot = page.locator(".day-times a.slot").first();
   assert.match(await slot.getAttribute("href"), /mode=video/);
   await follow(page, slot);
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Confirm your appointment");
@@ -55,12 +61,12 @@ test("a patient sees both zones labelled and books counselling by video", async 
   assert.match(summary, /· (Vancouver|Toronto) time \([A-Z]{3}, UTC-0\d:00\)/);
   const sent = mails().length;
   await follow(page, page.getByRole("button", { name: "Book it" }));
-  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Your appointment");
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "You are booked");
   const details = await page.locator("dl.summary").innerText();
-  assert.match(details, /Where\s+Video appointment: join here/);
-  assert.match(await page.getByRole("link", { name: "join here" }).getAttribute("href"), /^https:\/\//);
+  assert.match(details, /Where\s+Video appointment: join from your own device at this link/);
+  assert.match(await page.getByRole("link", { name: "this link" }).getAttribute("href"), /^https:\/\//);
   await screenshot(page, "portal-video-appointment");
-  await waitForMail("grace@example.com", /by video: join at https:\/\/\S+/, { after: sent });
+  await waitForMail("grace@example.com", /Video appointment, from your own device: join at https:\/\/\S+/, { after: sent });
   await page.context().close();
 });
 

@@ -1,7 +1,7 @@
 // Steps more than one journey takes.
 
 import assert from "node:assert/strict";
-import { follow, mails, screenshot, visit, waitForMail } from "./harness.js";
+import { audit, follow, mails, screenshot, visit, waitForMail } from "./harness.js";
 
 /**
  * As signed-in staff: opens the patient's Portal Access page from the patient list and
@@ -25,19 +25,49 @@ export async function invite(page, fullName, email) {
   return match[1];
 }
 
+/** The date `days` days from today, YYYY-MM-DD. */
+export function daysFromNow(days) {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * On a service's page of open times: chooses the first day marked open on or after
+ * `from` (YYYY-MM-DD), moving to the next month when this one has none. The page's
+ * script swaps the calendar and the day's times in place (no page load) and puts the
+ * day in the address. Returns the day.
+ */
+export async function chooseDay(page, from) {
+  for (let months = 0; months < 4; months++) {
+    const days = await page.locator("a.cal-day.open[data-day]").evaluateAll((links) => links.map((a) => a.dataset.day));
+    const day = days.find((d) => d >= from);
+    if (day) {
+      await page.locator(`a.cal-day[data-day="${day}"]`).click();
+      await page.locator(`a.cal-day[data-day="${day}"][aria-current="date"]`).waitFor();
+      await page.waitForURL(new RegExp(`day=${day}`));
+      await audit(page);
+      return day;
+    }
+    const month = await page.locator("#month-heading").innerText();
+    await page.getByRole("link", { name: "Next month" }).click();
+    await page.waitForFunction((before) => document.getElementById("month-heading")?.innerText !== before, month);
+  }
+  throw new Error(`no open day from ${from} in four months`);
+}
+
 /**
  * As a signed-in patient: books `service` at the first open time a week or more from
- * now, and checks the confirmation page. Returns the appointment's `when` and `url`,
- * and the slot's link (`slotHref`) on the page of open times (`slotsUrl`). With
- * `shot`, the page of open times is saved as docs/screenshots/SHOT.png.
+ * now, and checks the booking's ticket. Returns the appointment's `when` and `url`
+ * (its page in My appointments), the ticket's address (`ticketUrl`), and the slot's
+ * link (`slotHref`) on the page of open times (`slotsUrl`). With `shot`, the page of
+ * open times is saved as docs/screenshots/SHOT.png.
  */
 export async function bookFirstTimeNextWeek(page, service, { shot = null } = {}) {
   await follow(page, page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "Book" }));
   await follow(page, page.getByRole("link", { name: service }));
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), service);
   // A week ahead, well outside the clinic's cancellation notice.
-  await follow(page, page.getByRole("link", { name: "Later →" }));
-  const slot = page.locator("section.day a.slot").first();
+  await chooseDay(page, daysFromNow(7));
+  const slot = page.locator(".day-times a.slot").first();
   const label = (await slot.textContent()).trim();
   const slotHref = await slot.getAttribute("href");
   const slotsUrl = page.url();
@@ -49,18 +79,20 @@ export async function bookFirstTimeNextWeek(page, service, { shot = null } = {})
   const summary = await page.locator("dl.summary").innerText();
   assert.match(summary, new RegExp(service.replace(/[()]/g, ".")));
   await follow(page, page.getByRole("button", { name: "Book it" }));
-  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Your appointment");
-  assert.match(await page.locator("main").innerText(), /Booked\. A confirmation is on its way to your email\./);
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "You are booked");
+  assert.match(await page.locator("main").innerText(), /A confirmation is on its way to your email\./);
+  const ticketUrl = page.url();
+  await follow(page, page.getByRole("link", { name: "its page in My appointments" }));
   const details = await page.locator("dl.summary").innerText();
   assert.match(details, /Status\s+booked/);
   const when = /When\s+(.+?)\s+\(/.exec(details)[1];
-  return { label, when, url: page.url(), slotHref, slotsUrl };
+  return { label, when, url: page.url(), ticketUrl, slotHref, slotsUrl };
 }
 
 /** How many times the page of open times at `slotsUrl` offers the slot `slotHref`. */
 export async function offered(page, slotsUrl, slotHref) {
   await visit(page, slotsUrl);
-  return page.locator(`section.day a.slot[href="${slotHref}"]`).count();
+  return page.locator(`.day-times a.slot[href="${slotHref}"]`).count();
 }
 
 /**

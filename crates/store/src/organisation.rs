@@ -26,6 +26,9 @@ pub struct Organisation {
     pub max_days_ahead: i64,
     /// Whether new patients may sign up in the portal.
     pub allow_public_signup: bool,
+    /// Whether visitors who have not signed in may see the portal's services and open
+    /// times (they sign in or sign up when they book one).
+    pub portal_public_times: bool,
     /// Whether portal bookings are booked at once (else pending until staff accept).
     pub auto_accept_portal_bookings: bool,
     /// How long before the start patients may still cancel, minutes.
@@ -63,6 +66,9 @@ pub struct Settings {
     pub max_days_ahead: i64,
     /// Allow public sign-up in the portal.
     pub allow_public_signup: bool,
+    /// Show the portal's services and open times to visitors who have not signed in.
+    #[serde(default = "shown")]
+    pub portal_public_times: bool,
     /// Whether a portal booking is booked at once; when false it waits as `pending`
     /// until staff accept or decline it.
     pub auto_accept_portal_bookings: bool,
@@ -90,6 +96,7 @@ impl Organisation {
             min_notice_minutes: self.min_notice_minutes,
             max_days_ahead: self.max_days_ahead,
             allow_public_signup: self.allow_public_signup,
+            portal_public_times: self.portal_public_times,
             auto_accept_portal_bookings: self.auto_accept_portal_bookings,
             cancellation_notice_minutes: self.cancellation_notice_minutes,
             portal_welcome: self.portal_welcome.clone(),
@@ -101,7 +108,13 @@ impl Organisation {
 
 const COLUMNS: &str = "id, slug, name, resolution_minutes, slot_step_minutes, min_notice_minutes, \
     max_days_ahead, allow_public_signup, auto_accept_portal_bookings, cancellation_notice_minutes, \
-    portal_welcome, video_link, host, logo_version, max_appointment_ns, created_at_ns";
+    portal_welcome, video_link, host, logo_version, max_appointment_ns, created_at_ns, portal_public_times";
+
+/// What a settings document that does not name `portal_public_times` (one written before
+/// it existed) means: shown, as for a new organisation.
+fn shown() -> bool {
+    true
+}
 
 /// Checks a slug: 1–63 lower-case letters, digits and single hyphens.
 pub fn check_slug(slug: &str) -> Result<()> {
@@ -348,7 +361,7 @@ pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> 
         "UPDATE organisations SET name = $2, resolution_minutes = $3, slot_step_minutes = $4, \
          min_notice_minutes = $5, max_days_ahead = $6, allow_public_signup = $7, \
          auto_accept_portal_bookings = $8, cancellation_notice_minutes = $9, portal_welcome = $10, \
-         video_link = $11, host = $12 WHERE id = $1",
+         video_link = $11, host = $12, portal_public_times = $13 WHERE id = $1",
         org,
         s.name.trim(),
         s.resolution_minutes,
@@ -361,6 +374,7 @@ pub async fn update_settings(tx: &mut Tx, org: i64, s: &Settings) -> Result<()> 
         &s.portal_welcome,
         &check_video_link("video_link", &s.video_link)?,
         &s.host,
+        s.portal_public_times,
     )
     .map_err(unique_as(
         "host",

@@ -445,6 +445,7 @@ fn label(field: &str) -> String {
         "overridden" => "Overrode",
         "portal_blocks" => "Portal blocks",
         "host" => "Host name",
+        "portal_public_times" => "Open times shown before signing in",
         "email" => "Email",
         "username" => "Username",
         "shares_email_with" => "Shares the email address of patients",

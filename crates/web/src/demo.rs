@@ -238,6 +238,8 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
             let mut settings = org.settings();
             settings.name = NAME.to_owned();
             settings.allow_public_signup = true;
+            // The demo shows what a new patient meets first: times before signing in.
+            settings.portal_public_times = true;
             settings.auto_accept_portal_bookings = true;
             settings.cancellation_notice_minutes = 24 * 60;
             settings.portal_welcome =

@@ -1,6 +1,7 @@
 //! Rate limits on the doors people could try to force: staff and patient sign-in,
-//! sign-up and forgot-password, per client address and per account. Over the limit a
-//! request gets 429 with `Retry-After`.
+//! sign-up and forgot-password, per client address and per account; and on the open
+//! times the portal shows to visitors who have not signed in, per client address (each
+//! asks the engine for a month). Over the limit a request gets 429 with `Retry-After`.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -17,6 +18,9 @@ use crate::error::AppError;
 pub struct Limits {
     per_address: DefaultKeyedRateLimiter<IpAddr>,
     per_account: DefaultKeyedRateLimiter<[u8; 32]>,
+    /// Anonymous slot pages, apart from the doors: browsing must not use up the
+    /// sign-in attempts a visitor needs when they book.
+    browsing: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -45,8 +49,27 @@ impl Limits {
         Limits {
             per_address: RateLimiter::keyed(quota(address_burst, address_every)),
             per_account: RateLimiter::keyed(quota(account_burst, account_every)),
+            browsing: RateLimiter::keyed(quota(60, Duration::from_secs(1))),
             clock: DefaultClock::default(),
         }
+    }
+
+    /// These limits, with anonymous browsing limited to `burst` slot pages from one
+    /// address, then one every `every` (by default 60, then one a second: far more than
+    /// a person clicks, far less than a script that wants to keep the engine busy).
+    pub fn with_browsing(mut self, burst: u32, every: Duration) -> Self {
+        self.browsing = RateLimiter::keyed(quota(burst, every));
+        self
+    }
+
+    /// Counts one anonymous slot page (or API answer) from `address`, or refuses it with
+    /// the seconds to wait. Signed-in patients are not counted: they are known.
+    pub fn browse(&self, address: IpAddr) -> Result<(), AppError> {
+        self.browsing
+            .check_key(&address)
+            .map_err(|not_until| AppError::TooManyRequests {
+                retry_after: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
+            })
     }
 
     /// Counts one attempt from `address` on `account` (an email, lower-cased, with the
@@ -74,6 +97,7 @@ impl Limits {
     pub(crate) fn tidy(&self) {
         self.per_address.retain_recent();
         self.per_account.retain_recent();
+        self.browsing.retain_recent();
     }
 }
 

@@ -12,6 +12,19 @@ use crate::clinic_time::local_datetime_exact;
 use crate::ics::{self, IcsAppointment, IcsMethod};
 use crate::state::AppState;
 
+/// A notice of `minutes` in words, in its largest whole unit (`90 minutes`, `24 hours`,
+/// `3 days`); none for no notice. The booking email and the booked page say the
+/// clinic's cancellation rule with it.
+pub(crate) fn notice_in_words(minutes: i64) -> Option<String> {
+    let plural = |n: i64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match minutes {
+        m if m <= 0 => None,
+        m if m % (24 * 60) == 0 && m >= 48 * 60 => Some(plural(m / (24 * 60), "day")),
+        m if m % 60 == 0 => Some(plural(m / 60, "hour")),
+        m => Some(plural(m, "minute")),
+    }
+}
+
 /// What the appointment emails of one patient, practitioner and service need to know.
 #[derive(Clone, Debug)]
 pub(crate) struct AppointmentContext {
@@ -40,6 +53,9 @@ pub(crate) struct AppointmentContext {
     /// Where the practitioner's video appointments are joined: their own link, else
     /// the organisation's; empty when neither is set.
     pub video_link: String,
+    /// How long before its start a patient may still change or cancel online (the
+    /// organisation's rule), minutes.
+    pub cancellation_notice_minutes: i64,
 }
 
 impl AppointmentContext {
@@ -89,6 +105,7 @@ impl AppointmentContext {
             practitioner_name: seen.name,
             service_name,
             clinics,
+            cancellation_notice_minutes: org.cancellation_notice_minutes,
         })
     }
 
@@ -234,7 +251,10 @@ impl AppointmentContext {
         }
     }
 
-    /// "Your appointment is booked" (or "requested", when it waits for the clinic).
+    /// "Your appointment is booked" (or "requested", when it waits for the clinic), as a
+    /// ticket: what, who, when (with the zone and its offset), where (the clinic with
+    /// its address and phone, or how a video appointment is joined), how to change it
+    /// (the clinic's cancellation notice), and the calendar invitation.
     pub(crate) fn booked(&self, a: &Appointment) -> NewMessage {
         let pending = a.status == AppointmentStatus::Pending;
         let subject = if pending {
@@ -242,20 +262,24 @@ impl AppointmentContext {
         } else {
             format!("Appointment confirmed: {}", self.what())
         };
-        let next = if pending {
-            "The clinic will confirm it soon; we will email you either way.".to_owned()
+        let status = if pending {
+            "Your appointment request is with the clinic. It will confirm it soon; we will email you either way."
         } else {
-            "The attached calendar invitation adds it to your calendar.".to_owned()
+            "Your appointment is booked."
+        };
+        let calendar = if pending {
+            ""
+        } else {
+            "\nAdd to calendar: open the attached invitation (appointment.ics).\n"
         };
         let message = self.message(
             subject,
             format!(
-                "Hello {},\n\nYour {} is {} for {}.\n{next}\n\nSee or cancel it here: {}\n\n{}\n",
+                "Hello {},\n\n{status}\n\n{}\nChange or cancel: {}\n{}\n{calendar}\n{}\n",
                 self.patient_first_name,
-                self.what(),
-                if pending { "requested" } else { "booked" },
-                self.when_where(a),
+                self.ticket(a),
                 self.link(a),
+                self.change_rule(),
                 self.org_name
             ),
         );
@@ -264,6 +288,61 @@ impl AppointmentContext {
             message
         } else {
             self.with_invitation(message, a, IcsMethod::Request)
+        }
+    }
+
+    /// The appointment's ticket lines: `What:`, `Who:`, `When:` and `Where:`.
+    fn ticket(&self, a: &Appointment) -> String {
+        let zone = self.zone(a);
+        let what = self
+            .service_name
+            .clone()
+            .unwrap_or_else(|| "Appointment".to_owned());
+        let when = format!(
+            "{}\n       {}",
+            local_datetime_exact(a.start_ns, zone),
+            crate::clinic_time::zone_label(zone, a.start_ns)
+        );
+        let place = if a.telehealth {
+            match self.video_link() {
+                Some(link) => format!("Video appointment, from your own device: join at {link}"),
+                None => {
+                    "Video appointment, from your own device: the clinic will send you the link"
+                        .to_owned()
+                }
+            }
+        } else {
+            match self.clinic(a) {
+                Some(c) => {
+                    let mut lines = vec![c.name.trim().to_owned()];
+                    lines.extend(
+                        c.address
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(str::to_owned),
+                    );
+                    if !c.phone.trim().is_empty() {
+                        lines.push(format!("Phone {}", c.phone.trim()));
+                    }
+                    lines.join("\n       ")
+                }
+                None => self.org_name.clone(),
+            }
+        };
+        format!(
+            "What:  {what}\nWho:   {}\nWhen:  {when}\nWhere: {place}\n",
+            self.practitioner_name
+        )
+    }
+
+    /// How long before the start the appointment can still be changed online, in words.
+    fn change_rule(&self) -> String {
+        match notice_in_words(self.cancellation_notice_minutes) {
+            None => "You can change or cancel it online until it starts.".to_owned(),
+            Some(notice) => format!(
+                "You can change or cancel it online up to {notice} before it starts; after that, please call the clinic."
+            ),
         }
     }
 
@@ -395,12 +474,15 @@ pub(crate) fn signup_confirm(org_name: &str, to: &str, link: &str) -> NewMessage
     }
 }
 
-/// Someone tried to sign up with an address that already has an account.
+/// Someone tried to sign up with an address that already has an account: the email
+/// gives its username(s) and `signin_url` (which may carry a `next` back to the time
+/// they chose).
 pub(crate) fn signup_exists(
     org_name: &str,
     to: &str,
     usernames: &[String],
     portal_url: &str,
+    signin_url: &str,
 ) -> NewMessage {
     let usernames = match usernames {
         [] => String::new(),
@@ -415,7 +497,7 @@ pub(crate) fn signup_exists(
         subject: format!("Someone tried to register with your email at {org_name}"),
         body: format!(
             "Hello,\n\nSomeone (perhaps you) tried to create a {org_name} patient portal account with this email \
-             address, which already has one. Nothing was changed.\n\n{usernames}If it was you, sign in here: {portal_url}/signin\n\
+             address, which already has one. Nothing was changed.\n\n{usernames}If it was you, sign in here: {signin_url}\n\
              If you forgot your password, reset it here: {portal_url}/forgot\n\n{org_name}\n"
         ),
         ics: None,
@@ -481,5 +563,20 @@ pub(crate) fn email_changed(org_name: &str, to: &str, new_email: &str) -> NewMes
              with it.\n\nIf you did not make this change, contact {org_name} at once.\n\n{org_name}\n"
         ),
         ics: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::notice_in_words;
+
+    #[test]
+    fn notices_read_in_the_largest_whole_unit() {
+        assert_eq!(notice_in_words(0), None);
+        assert_eq!(notice_in_words(1).as_deref(), Some("1 minute"));
+        assert_eq!(notice_in_words(90).as_deref(), Some("90 minutes"));
+        assert_eq!(notice_in_words(60).as_deref(), Some("1 hour"));
+        assert_eq!(notice_in_words(24 * 60).as_deref(), Some("24 hours"));
+        assert_eq!(notice_in_words(3 * 24 * 60).as_deref(), Some("3 days"));
     }
 }

@@ -127,6 +127,19 @@ impl IntoResponse for PatientPageRejection {
     }
 }
 
+/// The sign-in page's address that comes back to this request's page afterwards.
+fn sign_in_first(parts: &Parts, slug: &str) -> PatientPageRejection {
+    let next = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    PatientPageRejection::SignIn(format!(
+        "/o/{slug}/portal/signin?next={}",
+        crate::query::encode(next)
+    ))
+}
+
 impl FromRequestParts<AppState> for PatientPage {
     type Rejection = PatientPageRejection;
 
@@ -141,18 +154,66 @@ impl FromRequestParts<AppState> for PatientPage {
                     .await
                     .map(|o| o.0.slug)
                     .unwrap_or_default();
-                let next = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str())
-                    .unwrap_or("/");
-                Err(PatientPageRejection::SignIn(format!(
-                    "/o/{slug}/portal/signin?next={}",
-                    crate::query::encode(next)
-                )))
+                Err(sign_in_first(parts, &slug))
             }
             Err(e) => Err(PatientPageRejection::Error(PageError(e))),
         }
+    }
+}
+
+/// Whoever opens a portal page that shows open times: the signed-in patient, or — when
+/// the organisation shows its times before signing in (`portal_public_times`) — a
+/// visitor who has not signed in.
+#[derive(Clone, Debug)]
+pub(crate) struct Visitor {
+    /// The organisation named in the request's address.
+    pub org: Organisation,
+    /// The signed-in patient, if any.
+    pub patient: Option<PatientRow>,
+    /// The session (for CSRF tokens).
+    pub session: Session,
+}
+
+impl From<Patient> for Visitor {
+    fn from(p: Patient) -> Self {
+        Visitor {
+            org: p.org,
+            patient: Some(p.patient),
+            session: p.session,
+        }
+    }
+}
+
+/// A [`Visitor`] for a portal page: redirects to the sign-in page (and back) when
+/// nobody is signed in and the organisation keeps its times for its patients.
+#[derive(Clone, Debug)]
+pub(crate) struct VisitorPage(pub Visitor);
+
+impl FromRequestParts<AppState> for VisitorPage {
+    type Rejection = PatientPageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Org(org) = Org::from_request_parts(parts, state)
+            .await
+            .map_err(|e| PatientPageRejection::Error(PageError(e)))?;
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, e)| PatientPageRejection::Error(PageError(AppError::internal(e))))?;
+        let patient = patient_in_session(state, org.id, &session)
+            .await
+            .map_err(|e| PatientPageRejection::Error(PageError(e)))?
+            .map(|(patient, _)| patient);
+        if patient.is_none() && !org.portal_public_times {
+            return Err(sign_in_first(parts, &org.slug));
+        }
+        Ok(VisitorPage(Visitor {
+            org,
+            patient,
+            session,
+        }))
     }
 }
 

@@ -60,6 +60,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/pow-solver.js"),
     ),
+    (
+        "day-picker.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/day-picker.js"),
+    ),
 ];
 
 /// The routes.

@@ -53,6 +53,12 @@ pub(crate) struct SettingsDto {
     pub max_days_ahead: i64,
     /// Whether new patients may sign up in the portal.
     pub allow_public_signup: bool,
+    /// Whether visitors who have not signed in may see the services and their open times
+    /// in the portal (they sign in or sign up at "Book it"). Left out of a `PUT`, it
+    /// stays as it is.
+    #[serde(default)]
+    #[schema(value_type = bool)]
+    pub portal_public_times: Option<bool>,
     /// Whether portal bookings are booked at once (otherwise pending until staff accept).
     pub auto_accept_portal_bookings: bool,
     /// How long before the start patients may still cancel, 0 ..= 525600 minutes.
@@ -93,6 +99,7 @@ impl From<Settings> for SettingsDto {
             min_notice_minutes: s.min_notice_minutes,
             max_days_ahead: s.max_days_ahead,
             allow_public_signup: s.allow_public_signup,
+            portal_public_times: Some(s.portal_public_times),
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
@@ -103,8 +110,8 @@ impl From<Settings> for SettingsDto {
 }
 
 impl SettingsDto {
-    /// The settings to save: these, with `org`'s host name and video link when the body
-    /// left them out.
+    /// The settings to save: these, with `org`'s host name, video link and public times
+    /// when the body left them out.
     fn into_settings(self, org: &Organisation) -> Settings {
         let s = self;
         Settings {
@@ -114,6 +121,7 @@ impl SettingsDto {
             min_notice_minutes: s.min_notice_minutes,
             max_days_ahead: s.max_days_ahead,
             allow_public_signup: s.allow_public_signup,
+            portal_public_times: s.portal_public_times.unwrap_or(org.portal_public_times),
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes,
             portal_welcome: s.portal_welcome,
@@ -211,6 +219,7 @@ struct Values {
     min_notice_minutes: String,
     max_days_ahead: String,
     allow_public_signup: bool,
+    portal_public_times: bool,
     auto_accept_portal_bookings: bool,
     cancellation_notice_minutes: String,
     portal_welcome: String,
@@ -227,6 +236,7 @@ impl From<&Settings> for Values {
             min_notice_minutes: s.min_notice_minutes.to_string(),
             max_days_ahead: s.max_days_ahead.to_string(),
             allow_public_signup: s.allow_public_signup,
+            portal_public_times: s.portal_public_times,
             auto_accept_portal_bookings: s.auto_accept_portal_bookings,
             cancellation_notice_minutes: s.cancellation_notice_minutes.to_string(),
             portal_welcome: s.portal_welcome.clone(),
@@ -318,6 +328,7 @@ async fn save_page(
         min_notice_minutes: form.get("min_notice_minutes"),
         max_days_ahead: form.get("max_days_ahead"),
         allow_public_signup: form.checked("allow_public_signup"),
+        portal_public_times: form.checked("portal_public_times"),
         auto_accept_portal_bookings: form.checked("auto_accept_portal_bookings"),
         cancellation_notice_minutes: form.get("cancellation_notice_minutes"),
         portal_welcome: form.get("portal_welcome"),
@@ -350,6 +361,7 @@ async fn save_page(
         min_notice_minutes: min_notice_minutes.unwrap_or(0),
         max_days_ahead: max_days_ahead.unwrap_or(0),
         allow_public_signup: values.allow_public_signup,
+        portal_public_times: values.portal_public_times,
         auto_accept_portal_bookings: values.auto_accept_portal_bookings,
         cancellation_notice_minutes: cancellation_notice_minutes.unwrap_or(0),
         portal_welcome: values.portal_welcome.clone(),

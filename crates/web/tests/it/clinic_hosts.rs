@@ -334,6 +334,7 @@ async fn settings_form(admin: &Client, host: &str) -> Vec<(&'static str, String)
     let ticked = |k: &str| if settings[k] == true { "on" } else { "" }.to_owned();
     vec![
         ("allow_public_signup", ticked("allow_public_signup")),
+        ("portal_public_times", ticked("portal_public_times")),
         (
             "auto_accept_portal_bookings",
             ticked("auto_accept_portal_bookings"),

@@ -25,6 +25,7 @@ mod own_account;
 mod patients;
 mod pending;
 mod portal;
+mod portal_browse;
 mod practitioners;
 mod record_splits;
 mod schedule_types;

@@ -350,6 +350,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/api/v1/orgs/{slug}/portal/services", &[], Patient),
         r(M::GET, "/api/v1/orgs/{slug}/portal/services/{service}/practitioners", &[&a.service], Patient),
         r(M::GET, "/api/v1/orgs/{slug}/portal/slots", &[], Patient),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/days", &[], Patient),
         r(M::GET, "/api/v1/orgs/{slug}/portal/appointments", &[], Patient),
         r(M::POST, "/api/v1/orgs/{slug}/portal/appointments", &[], Patient)
             .json(json!({"service": a.service.parse::<i64>().unwrap(),
@@ -767,6 +768,12 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             Patient,
         ),
         r(
+            M::GET,
+            "/o/{slug}/portal/appointments/{id}/booked",
+            &[&a.appointment],
+            Patient,
+        ),
+        r(
             M::POST,
             "/o/{slug}/portal/appointments/{id}/cancel",
             &[&a.appointment],
@@ -948,6 +955,11 @@ pub(crate) async fn world(backend: Backend) -> World {
     let app = TestApp::spawn(backend).await;
     let alpha = app.import("alpha", &alpha()).await;
     let beta = app.import("beta", &beta()).await;
+    // The matrix tries the booking pages as the patients' own: both organisations keep
+    // their times for signed-in patients (times shown before signing in are tried in
+    // portal_browse.rs, where they name no patient).
+    let alpha = times_for_patients_only(&app, alpha).await;
+    let beta = times_for_patients_only(&app, beta).await;
     let alpha_staff = app.signed_in(&alpha, Role::Admin).await;
     app.staff(&alpha, "front_desk-alpha@example.com", Role::FrontDesk)
         .await;
@@ -1561,6 +1573,22 @@ impl Door {
             _ => "ysolde@example.com",
         }
     }
+}
+
+/// Turns off `portal_public_times` (on for a new organisation), answering the
+/// organisation as saved.
+async fn times_for_patients_only(app: &TestApp, org: Organisation) -> Organisation {
+    let mut tx = app.db.begin().await.unwrap();
+    let mut settings = org.settings();
+    settings.portal_public_times = false;
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut conn = app.db.conn().await.unwrap();
+    store::organisation::by_id(conn.exec(), org.id)
+        .await
+        .unwrap()
 }
 
 async fn allow_public_signup(app: &TestApp, org: &Organisation) {

@@ -17,6 +17,7 @@ fn settings(name: &str, resolution: i64, step: i64) -> Value {
         "min_notice_minutes": 120,
         "max_days_ahead": 90,
         "allow_public_signup": true,
+        "portal_public_times": true,
         "auto_accept_portal_bookings": false,
         "cancellation_notice_minutes": 1440,
         "portal_welcome": "Welcome to Acme Physio.",
@@ -38,6 +39,7 @@ async fn admins_edit_every_setting_through_the_page(backend: Backend) {
         "name=\"min_notice_minutes\"",
         "name=\"max_days_ahead\"",
         "name=\"allow_public_signup\"",
+        "name=\"portal_public_times\"",
         "name=\"auto_accept_portal_bookings\"",
         "name=\"cancellation_notice_minutes\"",
         "name=\"portal_welcome\"",
@@ -80,6 +82,7 @@ async fn admins_edit_every_setting_through_the_page(backend: Backend) {
             "max_days_ahead": 30,
             "allow_public_signup": true,
             // An unticked checkbox is not sent: it means false.
+            "portal_public_times": false,
             "auto_accept_portal_bookings": false,
             "cancellation_notice_minutes": 720,
             "portal_welcome": "Book your visit below.",

@@ -694,6 +694,7 @@ mod tests {
             min_notice_minutes: 0,
             max_days_ahead: 60,
             allow_public_signup: false,
+            portal_public_times: false,
             auto_accept_portal_bookings: false,
             cancellation_notice_minutes: 0,
             portal_welcome: String::new(),

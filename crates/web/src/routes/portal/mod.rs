@@ -48,6 +48,8 @@ struct Home {
     services: Vec<store::portal::PortalService>,
     signed_in: bool,
     signup: bool,
+    /// Whether visitors may see the open times before signing in.
+    public_times: bool,
 }
 
 async fn home(
@@ -73,5 +75,6 @@ async fn home(
         services: store::portal::services(conn.exec(), org.id).await?,
         signed_in: name.is_some(),
         signup: org.allow_public_signup,
+        public_times: org.portal_public_times,
     })
 }

@@ -174,6 +174,12 @@ async fn layout(
     PortalLayout::new(org, session, None, title, active).await
 }
 
+/// Where to go after signing in or confirming a sign-up (`?next=`).
+#[derive(Deserialize)]
+pub(super) struct Next {
+    next: Option<String>,
+}
+
 /// Only paths inside this organisation's portal: never an open redirect.
 fn safe_next(slug: &str, next: Option<&str>) -> String {
     crate::auth::redirect_after_sign_in(

@@ -19,7 +19,7 @@ use crate::limits::ClientAddress;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
 
-use super::{PortalSessionDto, layout, safe_next, session_dto, sign_in_account};
+use super::{Next, PortalSessionDto, layout, safe_next, session_dto, sign_in_account};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "portal/signin.html")]
@@ -31,9 +31,20 @@ pub(super) struct SignIn {
     signup: bool,
 }
 
-#[derive(Deserialize)]
-pub(super) struct Next {
-    next: Option<String>,
+impl SignIn {
+    /// The sign-up page's address, carrying where to come back to.
+    fn signup_href(&self) -> String {
+        format!(
+            "/o/{}/portal/signup?next={}",
+            self.layout.org_slug,
+            crate::query::encode(&self.next)
+        )
+    }
+
+    /// Whether the visitor came from a time they chose to book (the confirm page).
+    fn booking(&self) -> bool {
+        self.next.contains("/confirm?")
+    }
 }
 
 pub(super) async fn form(

@@ -19,13 +19,13 @@ use utoipa::ToSchema;
 use crate::auth::staff::Org;
 use crate::auth::{csrf, password};
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData, JsonBody, form_again};
+use crate::form::{FieldErrors, FormData, JsonBody, PageQuery, form_again};
 use crate::limits::ClientAddress;
 use crate::notices;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
 
-use super::{Message, NoticeDto, layout, signup_closed};
+use super::{Message, Next, NoticeDto, layout, safe_next, signup_closed};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "portal/signup.html")]
@@ -35,9 +35,26 @@ pub(super) struct SignUp {
     first_name: String,
     last_name: String,
     email: String,
+    /// Where the emailed link leads after confirming (a path in this portal).
+    next: String,
 }
 
-pub(super) async fn form(Org(org): Org, session: Session) -> Result<SignUp, PageError> {
+impl SignUp {
+    /// The sign-in page's address, carrying where to come back to.
+    fn signin_href(&self) -> String {
+        format!(
+            "/o/{}/portal/signin?next={}",
+            self.layout.org_slug,
+            crate::query::encode(&self.next)
+        )
+    }
+}
+
+pub(super) async fn form(
+    Org(org): Org,
+    session: Session,
+    PageQuery(q): PageQuery<Next>,
+) -> Result<SignUp, PageError> {
     if !org.allow_public_signup {
         return Err(signup_closed().into());
     }
@@ -47,6 +64,7 @@ pub(super) async fn form(Org(org): Org, session: Session) -> Result<SignUp, Page
         first_name: String::new(),
         last_name: String::new(),
         email: String::new(),
+        next: safe_next(&org.slug, q.next.as_deref()),
     })
 }
 
@@ -71,6 +89,12 @@ pub(super) struct SignUpRequest {
     pub password: String,
     /// The solved proof-of-work challenge (see `GET …/portal/captcha` and docs/api.md).
     pub captcha: String,
+    /// Where the emailed link leads once the account is confirmed: a path in this
+    /// organisation's portal (such as a chosen time's confirm page,
+    /// `/o/{slug}/portal/book/{service}/confirm?…`). Anything else, or none, leads to
+    /// My appointments.
+    #[serde(default)]
+    pub next: Option<String>,
 }
 
 /// Registers a patient, answering the same whether or not the address has an account.
@@ -122,6 +146,7 @@ async fn sign_up(
         req.first_name.trim().to_owned(),
         req.last_name.trim().to_owned(),
     );
+    let next = safe_next(&org.slug, req.next.as_deref());
     state.jobs.spawn("sign-up", async move {
         let signup = NewSignup {
             email: &email,
@@ -129,7 +154,7 @@ async fn sign_up(
             last_name: &last_name,
             password_hash: &hash,
         };
-        register(&job_state, &org, &signup).await
+        register(&job_state, &org, &signup, &next).await
     });
     Ok(())
 }
@@ -152,27 +177,42 @@ fn internal(e: impl std::fmt::Display) -> FieldErrors {
 /// Records a sign-up and emails its link, or, when the address already reaches an
 /// account, tells the address's owner instead. Nothing of the clinic's patients or
 /// accounts changes until the link is followed with the password chosen here
-/// ([`store::portal_signup`]).
+/// ([`store::portal_signup`]). The link carries `next` (a checked portal path), so
+/// the new patient lands where they were going — the time they chose — once confirmed.
 async fn register(
     state: &AppState,
     org: &Organisation,
     signup: &NewSignup<'_>,
+    next: &str,
 ) -> store::Result<()> {
     let now = state.clock.now_ns();
     let portal_url = format!("{}/o/{}/portal", state.config.public_url, org.slug);
     let mut tx = state.db.begin().await?;
     let accounts = portal_access::of_address(&mut tx.exec(), org.id, signup.email).await?;
+    // The links carry `next` (a checked portal path) unless it is where they lead
+    // anyway, so the person lands on the time they chose.
+    let back = if next == format!("/o/{}/portal/appointments", org.slug) {
+        String::new()
+    } else {
+        format!("?next={}", crate::query::encode(next))
+    };
     let message = if accounts.is_empty() {
         let token = csrf::random_token();
         portal_signup::record(&mut tx, org.id, signup, &token, now).await?;
         notices::signup_confirm(
             &org.name,
             signup.email,
-            &format!("{portal_url}/signup/{token}"),
+            &format!("{portal_url}/signup/{token}{back}"),
         )
     } else {
         let usernames: Vec<String> = accounts.into_iter().map(|a| a.username).collect();
-        notices::signup_exists(&org.name, signup.email, &usernames, &portal_url)
+        notices::signup_exists(
+            &org.name,
+            signup.email,
+            &usernames,
+            &portal_url,
+            &format!("{portal_url}/signin{back}"),
+        )
     };
     store::outbox::enqueue(&mut tx, Some(org.id), &message, now).await?;
     tx.commit().await?;
@@ -204,6 +244,7 @@ pub(super) async fn submit(
         email: form.get("email"),
         password: form.secret("password"),
         captcha: form.get("captcha"),
+        next: form.optional("next"),
     };
     let (result, limited) = match sign_up_allowed(&state, address) {
         Ok(()) => (sign_up(&state, &org, &req).await, None),
@@ -228,6 +269,7 @@ pub(super) async fn submit(
                 first_name: req.first_name,
                 last_name: req.last_name,
                 email: req.email,
+                next: safe_next(&org.slug, req.next.as_deref()),
             };
             Ok(match limited {
                 // The form again, with the status and `Retry-After` of the limit.

@@ -15,14 +15,14 @@ use tower_sessions::Session;
 use crate::auth::password;
 use crate::auth::staff::Org;
 use crate::error::{AppError, PageError};
-use crate::form::{FieldErrors, FormData, JsonBody};
+use crate::form::{FieldErrors, FormData, JsonBody, PageQuery};
 use crate::limits::ClientAddress;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
 
 use super::{
-    LinkStateDto, PasswordBody, PortalSessionDto, layout, link_error, message_page, session_dto,
-    sign_in_account, signup_closed, unknown_link,
+    LinkStateDto, Next, PasswordBody, PortalSessionDto, layout, link_error, message_page,
+    safe_next, session_dto, sign_in_account, signup_closed, unknown_link,
 };
 
 #[derive(Template, WebTemplate)]
@@ -32,6 +32,8 @@ struct ConfirmSignUp {
     action: String,
     username: String,
     errors: FieldErrors,
+    /// Where confirming leads (a checked portal path, carried by the emailed link).
+    next: String,
 }
 
 /// Why a sign-up's link did not sign anyone in; nothing changed.
@@ -149,6 +151,7 @@ async fn signup_link_page(
     session: &Session,
     token: &str,
     errors: FieldErrors,
+    next: String,
 ) -> Result<Response, PageError> {
     let found = {
         let mut conn = state.db.conn().await?;
@@ -185,6 +188,7 @@ async fn signup_link_page(
                     action: format!("/o/{}/portal/signup/{token}", org.slug),
                     username: signup.email,
                     errors,
+                    next,
                 },
             )
                 .into_response())
@@ -205,11 +209,13 @@ pub(super) async fn form(
     Org(org): Org,
     session: Session,
     Path((_, token)): Path<(String, String)>,
+    PageQuery(q): PageQuery<Next>,
 ) -> Result<Response, PageError> {
     if !org.allow_public_signup {
         return Err(signup_closed().into());
     }
-    signup_link_page(&state, &org, &session, &token, FieldErrors::new()).await
+    let next = safe_next(&org.slug, q.next.as_deref());
+    signup_link_page(&state, &org, &session, &token, FieldErrors::new(), next).await
 }
 
 pub(super) async fn submit(
@@ -220,6 +226,7 @@ pub(super) async fn submit(
     Path((_, token)): Path<(String, String)>,
     form: FormData,
 ) -> Result<Response, PageError> {
+    let next = safe_next(&org.slug, form.optional("next").as_deref());
     match confirm_signup(
         &state,
         &org,
@@ -230,9 +237,17 @@ pub(super) async fn submit(
     )
     .await?
     {
-        Ok(_) => Ok(Redirect::to(&format!("/o/{}/portal/appointments", org.slug)).into_response()),
+        Ok(_) => Ok(Redirect::to(&next).into_response()),
         Err(SignUpRefused::WrongPassword) => {
-            signup_link_page(&state, &org, &session, &token, wrong_signup_password()).await
+            signup_link_page(
+                &state,
+                &org,
+                &session,
+                &token,
+                wrong_signup_password(),
+                next,
+            )
+            .await
         }
         Err(SignUpRefused::AddressHasAccount) => {
             message_page(
@@ -244,7 +259,7 @@ pub(super) async fn submit(
             .await
         }
         Err(SignUpRefused::Dead(_)) => {
-            signup_link_page(&state, &org, &session, &token, FieldErrors::new()).await
+            signup_link_page(&state, &org, &session, &token, FieldErrors::new(), next).await
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
 
 use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
+use super::month;
 use super::slots::{
     SlotDto, allowed, book, date, parse_mode, parse_start, practitioners_for, slot_dto, slots,
 };
@@ -162,12 +163,91 @@ pub(super) async fn api_slots(
         let mut conn = state.db.conn().await?;
         store::practitioner::get(conn.exec(), p.org.id, asked).await?;
     }
-    let (input, found) = slots(&state, &p, q.service, covered, (from, to), video).await?;
+    let (input, found) = slots(&state, &p.org, q.service, covered, (from, to), video).await?;
     Ok(Json(
         found
             .iter()
             .map(|s| slot_dto(&input, s))
             .filter(|s| q.clinic.is_none_or(|c| c == s.clinic_id))
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct ApiDaysQuery {
+    /// The service's row id.
+    service: i64,
+    /// The month, `YYYY-MM`.
+    month: String,
+    /// A practitioner's row id (default: every practitioner the patient may book).
+    practitioner: Option<i64>,
+    /// Only slots at this clinic (row id; default: every clinic).
+    clinic: Option<i64>,
+    /// `in_person` (default) or `video`.
+    mode: Option<String>,
+}
+
+/// A day with open times, in the clinic's calendar.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct OpenDayDto {
+    /// The clinic-local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// How many open slots it has (over every practitioner and clinic asked for).
+    pub slots: usize,
+}
+
+/// The days of a month that have open slots of a service, for the signed-in patient:
+/// what the portal's calendar marks. One engine query over the month, from today to
+/// the end of the booking window; days without open times are left out.
+#[utoipa::path(get, path = "/api/v1/orgs/{slug}/portal/days", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ApiDaysQuery),
+    responses((status = 200, body = [OpenDayDto]), (status = 403, description = "The practitioner is not available to this patient"),
+              (status = 422, description = "Invalid month or mode")))]
+pub(super) async fn api_days(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+    QueryParams(q): QueryParams<ApiDaysQuery>,
+) -> Result<Json<Vec<OpenDayDto>>, AppError> {
+    let first = month::parse_month(&q.month)?;
+    Date::try_from(month::last_of(first)).map_err(|e| AppError::invalid("month", e.to_string()))?;
+    let video = parse_mode(q.mode.as_deref())?;
+    let allowed = allowed(&state, &p).await?;
+    let covered = practitioners_for(&allowed, q.practitioner)?;
+    let clinics = {
+        let mut conn = state.db.conn().await?;
+        if let Some(clinic) = q.clinic {
+            store::clinic::get(conn.exec(), p.org.id, clinic).await?;
+        }
+        if let Some(asked) = q.practitioner {
+            store::practitioner::get(conn.exec(), p.org.id, asked).await?;
+        }
+        store::clinic::all(conn.exec(), p.org.id).await?
+    };
+    let today = crate::clinic_time::earliest_today(&state, &clinics);
+    let last_bookable = today + chrono::Duration::days(p.org.max_days_ahead.clamp(0, 3660));
+    let (from, to) = (first.max(today), month::last_of(first).min(last_bookable));
+    if from > to {
+        return Ok(Json(Vec::new()));
+    }
+    let (input, found) = slots(
+        &state,
+        &p.org,
+        q.service,
+        covered,
+        (date(from)?, date(to)?),
+        video,
+    )
+    .await?;
+    let mut days: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for s in found.iter().map(|s| slot_dto(&input, s)) {
+        if q.clinic.is_none_or(|c| c == s.clinic_id) {
+            *days.entry(s.date).or_default() += 1;
+        }
+    }
+    Ok(Json(
+        days.into_iter()
+            .map(|(date, slots)| OpenDayDto { date, slots })
             .collect(),
     ))
 }

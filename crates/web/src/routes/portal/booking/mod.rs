@@ -1,5 +1,8 @@
 //! Booking in the portal: choose a service, a practitioner (or the first available),
-//! see open slots day by day, confirm — and My appointments, with cancelling.
+//! a day in a month calendar and one of its open times, confirm, and land on the
+//! booking's ticket — and My appointments, with cancelling. The services and their
+//! open times are shown before signing in when the organisation chooses
+//! (`portal_public_times`); confirming asks to sign in (or sign up) and comes back.
 //!
 //! The patient's available practitioners are enforced on every slot query here and on
 //! every booking by the store (403 for any other practitioner). The store decides a
@@ -7,7 +10,7 @@
 //! the rule, the reason and the next open times, which the page and the API each show
 //! their way.
 //!
-//! By job: `slots` finds open slots and books one, `appointments` reads and cancels
+//! By job: `slots` finds open slots and books one, `month` lays out the calendar, `appointments` reads and cancels
 //! the patient's own appointments (both shared by the pages and the API), `pages` and
 //! `api` answer HTML and JSON.
 
@@ -20,6 +23,7 @@ use crate::state::AppState;
 
 mod api;
 mod appointments;
+mod month;
 mod pages;
 mod slots;
 
@@ -44,6 +48,10 @@ pub(crate) fn pages() -> Router<AppState> {
             get(pages::appointment_page),
         )
         .route(
+            "/o/{slug}/portal/appointments/{id}/booked",
+            get(pages::booked_page),
+        )
+        .route(
             "/o/{slug}/portal/appointments/{id}/cancel",
             post(pages::cancel_page),
         )
@@ -59,6 +67,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_services))
         .routes(routes!(api::api_practitioners))
         .routes(routes!(api::api_slots))
+        .routes(routes!(api::api_days))
         .routes(routes!(api::api_appointments, api::api_book))
         .routes(routes!(api::api_appointment))
         .routes(routes!(api::api_cancel))

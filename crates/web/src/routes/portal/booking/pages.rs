@@ -1,4 +1,5 @@
-//! The portal's booking pages: services, a week of slots, confirm, book; My
+//! The portal's booking pages: services, a month of days and one day's times (open to
+//! visitors who have not signed in when the clinic chooses), confirm, book; My
 //! appointments, one appointment, cancel, and its calendar file.
 
 use askama::Template;
@@ -6,29 +7,32 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, NaiveDate};
 use serde::Deserialize;
+use slot_engine::Date;
 use store::AppointmentStatus;
 use store::appointment::{self, PortalBooking, PortalCheck, PortalOutcome};
 use store::clinic::Clinic;
 use store::portal::{self, AppointmentView, PortalPractitioner, PortalService};
 use utoipa::IntoParams;
 
-use crate::auth::patient::{Patient, PatientPage};
+use crate::auth::patient::{Patient, PatientPage, Visitor, VisitorPage};
 use crate::clinic_time::local_datetime;
 use crate::error::{AppError, PageError};
 use crate::form::{FormData, PageQuery};
+use crate::limits::ClientAddress;
 use crate::notices::AppointmentContext;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
 
 use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
+use super::month::{self, Week};
 use super::slots::{
-    SlotDto, allowed, book, date, parse_mode, parse_start, practitioners_for, slot_dto, slots,
+    SlotDto, allowed_to_visitor, book, date, parse_mode, parse_start, practitioners_for, slot_dto,
+    slots,
 };
-
-/// How many days one page of slots shows.
-const DAYS_PER_PAGE: i64 = 7;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "portal/services.html")]
@@ -39,19 +43,19 @@ pub(super) struct ServicesPage {
 
 pub(super) async fn services_page(
     State(state): State<AppState>,
-    PatientPage(p): PatientPage,
+    VisitorPage(v): VisitorPage,
 ) -> Result<ServicesPage, PageError> {
     let mut conn = state.db.conn().await?;
     Ok(ServicesPage {
         layout: PortalLayout::new(
-            &p.org,
-            &p.session,
-            Some(&p.patient.first_name),
+            &v.org,
+            &v.session,
+            v.patient.as_ref().map(|p| p.first_name.as_str()),
             "Book an appointment",
             "book",
         )
         .await?,
-        services: portal::services(conn.exec(), p.org.id).await?,
+        services: portal::services(conn.exec(), v.org.id).await?,
     })
 }
 
@@ -63,7 +67,12 @@ pub(super) struct SlotsQuery {
     clinic: Option<String>,
     /// `in_person` (default) or `video`.
     mode: Option<String>,
-    /// The first date, `YYYY-MM-DD` (default: today).
+    /// The month shown, `YYYY-MM` (default: the chosen day's, else this month).
+    month: Option<String>,
+    /// The day whose times are shown, `YYYY-MM-DD` (default: the month's first day
+    /// with open times).
+    day: Option<String>,
+    /// The day, as older links name it.
     from: Option<String>,
 }
 
@@ -87,7 +96,7 @@ struct Choice {
 }
 
 impl Choice {
-    /// The query string that asks for it again (with `&from=` to follow).
+    /// The query string that asks for it again (with `&month=` and `&day=` to follow).
     fn query(&self) -> String {
         format!(
             "practitioner={}&clinic={}&mode={}",
@@ -106,7 +115,7 @@ struct SlotLink {
     href: String,
     /// `08:15`, in the clinic's zone.
     time: String,
-    /// `Mon 2 Mar, 08:15 PST`: for the "first available" card, which spans days.
+    /// `Mon 2 Mar, 08:15 PST`: for the "next open times" card, which spans days.
     when: String,
     practitioner_name: String,
 }
@@ -121,16 +130,18 @@ struct ClinicTimes {
     slots: Vec<SlotLink>,
 }
 
-/// One day of slots on the page: the clinic-local date, with each clinic's times.
-struct Day {
+/// A day to jump to: its month (`YYYY-MM`), its date (`YYYY-MM-DD`) and its label.
+struct DayLink {
+    month: String,
+    day: String,
     label: String,
-    clinics: Vec<ClinicTimes>,
 }
 
-impl Day {
-    fn is_empty(&self) -> bool {
-        self.clinics.is_empty()
-    }
+/// The day and month the page shows.
+#[derive(Clone, Copy, Debug, Default)]
+struct Wanted {
+    month: Option<NaiveDate>,
+    day: Option<NaiveDate>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -143,13 +154,42 @@ pub(super) struct SlotsPage {
     chosen: String,
     chosen_clinic: String,
     video: bool,
-    /// The query string of the choice, for the pager.
+    /// The query string of the choice, for the calendar's links.
     query: String,
-    days: Vec<Day>,
+    /// `December 2026`.
+    month_label: String,
+    /// `2026-12`: the month shown, kept by the filter form.
+    month: String,
+    weeks: Vec<Week>,
+    /// The months either side, `YYYY-MM`, when they can have open times.
+    previous_month: Option<String>,
+    next_month: Option<String>,
+    /// The chosen day (`YYYY-MM-DD`) and its label, and its times by clinic.
+    day: Option<String>,
+    day_label: String,
+    clinic_times: Vec<ClinicTimes>,
+    /// The first day with open times from today, when there is one.
+    next_available: Option<DayLink>,
+    /// The next open times after a refused time.
     first: Vec<SlotLink>,
-    previous: Option<String>,
-    next: String,
     notice: Option<String>,
+    /// Whether nobody is signed in (the page says booking asks them to).
+    anonymous: bool,
+}
+
+impl SlotsPage {
+    /// The address of this page for another month or day, with the same choice.
+    fn href(&self, month: &str, day: Option<&str>) -> String {
+        let mut href = format!(
+            "/o/{}/portal/book/{}?{}&month={month}",
+            self.layout.org_slug, self.service.id, self.query
+        );
+        if let Some(day) = day {
+            href.push_str("&day=");
+            href.push_str(day);
+        }
+        href
+    }
 }
 
 /// The confirm page's address for a slot.
@@ -184,28 +224,79 @@ fn slot_link(org_slug: &str, service: i64, s: &SlotDto, video: bool, zones: bool
     }
 }
 
+/// One day's open times grouped by clinic, in time order, each group with its address
+/// and, when the clinics span zones, its zone. With `first_available`, a time several
+/// practitioners have is listed once, with the first of them: the patient chose no one.
+fn by_clinic(
+    day: &[&SlotDto],
+    clinics: &[Clinic],
+    link: impl Fn(&SlotDto) -> SlotLink,
+    (video, zones, first_available): (bool, bool, bool),
+) -> Vec<ClinicTimes> {
+    let mut groups: Vec<(i64, ClinicTimes)> = Vec::new();
+    for s in day {
+        match groups.iter_mut().find(|(id, _)| *id == s.clinic_id) {
+            Some((_, g)) => g.slots.push(link(s)),
+            None => {
+                let clinic = clinics.iter().find(|c| c.id == s.clinic_id);
+                groups.push((
+                    s.clinic_id,
+                    ClinicTimes {
+                        clinic_name: s.clinic_name.clone(),
+                        address: match clinic {
+                            Some(c) if !video => c.address.replace('\n', ", "),
+                            _ => String::new(),
+                        },
+                        zone: match (zones, clinic) {
+                            (true, Some(c)) => DateTime::parse_from_rfc3339(&s.start)
+                                .ok()
+                                .and_then(|t| t.timestamp_nanos_opt())
+                                .map(|ns| crate::clinic_time::zone_label(c.zone(), ns)),
+                            _ => None,
+                        },
+                        slots: vec![link(s)],
+                    },
+                ));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(_, mut g)| {
+            g.slots.sort_by(|a, b| a.time.cmp(&b.time));
+            if first_available {
+                g.slots.dedup_by(|a, b| a.time == b.time);
+            }
+            g
+        })
+        .collect()
+}
+
+/// How far past today "Next available" looks when the month shown has no open time.
+const NEXT_AVAILABLE_DAYS: i64 = 62;
+
 #[allow(clippy::too_many_arguments)]
 async fn slots_view(
     state: &AppState,
-    p: &Patient,
+    v: &Visitor,
     service_id: i64,
     choice: Choice,
-    from: Option<NaiveDate>,
+    wanted: Wanted,
     notice: Option<String>,
     next_offered: Vec<SlotDto>,
 ) -> Result<SlotsPage, AppError> {
-    let allowed = allowed(state, p).await?;
+    let allowed = allowed_to_visitor(state, v).await?;
     let covered = practitioners_for(&allowed, choice.practitioner)?;
     let mut conn = state.db.conn().await?;
-    let service = portal::service(conn.exec(), p.org.id, service_id).await?;
-    let clinics = store::clinic::all(conn.exec(), p.org.id).await?;
+    let service = portal::service(conn.exec(), v.org.id, service_id).await?;
+    let clinics = store::clinic::all(conn.exec(), v.org.id).await?;
     if let Some(c) = choice.clinic {
-        store::clinic::get(conn.exec(), p.org.id, c).await?;
+        store::clinic::get(conn.exec(), v.org.id, c).await?;
     }
     let today = crate::clinic_time::earliest_today(state, &clinics);
     let practitioners = portal::practitioners(
         conn.exec(),
-        p.org.id,
+        v.org.id,
         service_id,
         allowed.as_deref(),
         date(today)?,
@@ -213,7 +304,7 @@ async fn slots_view(
     .await?;
     drop(conn);
     // Another organisation's practitioner, or one who does not give this service, is
-    // not found (not an empty week).
+    // not found (not an empty month).
     if let Some(asked) = choice.practitioner
         && !practitioners.iter().any(|p| p.id == asked)
     {
@@ -227,92 +318,90 @@ async fn slots_view(
         ..choice
     };
     let zones = crate::clinic_time::OrgZone::of(&clinics).labelled;
-    let from = from.unwrap_or(today).max(today);
-    let to = from + Duration::days(DAYS_PER_PAGE - 1);
+    // The months that can have open times: from this one to the booking window's last.
+    // A month outside them shows the nearest one, so one page asks the engine for at
+    // most one month (and "Next available" for at most two more).
+    let last_bookable = today + Duration::days(v.org.max_days_ahead.clamp(0, 3660));
+    let this_month = month::first_of(today);
+    let shown = wanted
+        .month
+        .or(wanted.day.map(month::first_of))
+        .unwrap_or(this_month)
+        .clamp(this_month, month::first_of(last_bookable));
+    let (from, to) = (shown.max(today), month::last_of(shown).min(last_bookable));
     let in_clinic = |s: &SlotDto| choice.clinic.is_none_or(|c| c == s.clinic_id);
-    let (input, found) = slots(
-        state,
-        p,
-        service_id,
-        covered.clone(),
-        (date(from)?, date(to)?),
-        video,
-    )
-    .await?;
-    let found: Vec<SlotDto> = found
-        .iter()
-        .map(|s| slot_dto(&input, s))
-        .filter(|s| in_clinic(s))
-        .collect();
-    let slug = p.org.slug.as_str();
-    let days = (0..DAYS_PER_PAGE)
-        .map(|n| {
-            let d = (from + Duration::days(n)).to_string();
-            let mut groups: Vec<ClinicTimes> = Vec::new();
-            for s in found.iter().filter(|s| s.date == d) {
-                let link = slot_link(slug, service_id, s, video, zones);
-                match groups.iter_mut().find(|g| g.clinic_name == s.clinic_name) {
-                    Some(g) => g.slots.push(link),
-                    None => {
-                        let clinic = clinics.iter().find(|c| c.id == s.clinic_id);
-                        groups.push(ClinicTimes {
-                            clinic_name: s.clinic_name.clone(),
-                            address: match clinic {
-                                Some(c) if !video => c.address.replace('\n', ", "),
-                                _ => String::new(),
-                            },
-                            zone: match (zones, clinic) {
-                                (true, Some(c)) => DateTime::parse_from_rfc3339(&s.start)
-                                    .ok()
-                                    .and_then(|t| t.timestamp_nanos_opt())
-                                    .map(|ns| crate::clinic_time::zone_label(c.zone(), ns)),
-                                _ => None,
-                            },
-                            slots: vec![link],
-                        });
-                    }
-                }
-            }
-            Day {
-                label: (from + Duration::days(n)).format("%A %-d %B").to_string(),
-                clinics: groups,
-            }
-        })
-        .collect();
-    // "First available": the earliest open slots, looking past this page if need be.
-    let first: Vec<SlotDto> = if !next_offered.is_empty() {
-        next_offered
-    } else if choice.practitioner.is_none() && found.is_empty() {
-        let later_from = to + Duration::days(1);
-        let later_to = later_from + Duration::days(28);
-        match (date(later_from), date(later_to)) {
-            (Ok(a), Ok(b)) => {
-                let (input, later) = slots(state, p, service_id, covered, (a, b), video).await?;
+    let found: Vec<SlotDto> = if from <= to {
+        let (input, found) = slots(
+            state,
+            &v.org,
+            service_id,
+            covered.clone(),
+            (date(from)?, date(to)?),
+            video,
+        )
+        .await?;
+        found
+            .iter()
+            .map(|s| slot_dto(&input, s))
+            .filter(|s| in_clinic(s))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let open: BTreeSet<NaiveDate> = found.iter().filter_map(|s| s.date.parse().ok()).collect();
+    let day = match wanted.day {
+        Some(d) if month::first_of(d) == shown => Some(d),
+        _ => open.first().copied(),
+    };
+    // "Next available": the first open day from today — this month's first when the
+    // month shown is this one and has any, else one more engine query ahead.
+    let next_available = match open.first() {
+        Some(first) if shown == this_month => Some(*first),
+        _ => {
+            let ahead = (today + Duration::days(NEXT_AVAILABLE_DAYS)).min(last_bookable);
+            if today <= ahead {
+                let (input, later) = slots(
+                    state,
+                    &v.org,
+                    service_id,
+                    covered,
+                    (date(today)?, date(ahead)?),
+                    video,
+                )
+                .await?;
                 later
                     .iter()
                     .map(|s| slot_dto(&input, s))
-                    .filter(|s| in_clinic(s))
-                    .take(3)
-                    .collect()
+                    .find(|s| in_clinic(s))
+                    .and_then(|s| s.date.parse::<NaiveDate>().ok())
+            } else {
+                None
             }
-            _ => Vec::new(),
         }
-    } else {
-        found.iter().take(3).cloned().collect()
     };
+    let slug = v.org.slug.as_str();
+    let link = |s: &SlotDto| slot_link(slug, service_id, s, video, zones);
+    let day_text = day.map(|d| d.to_string());
+    let of_day: Vec<&SlotDto> = found
+        .iter()
+        .filter(|s| day_text.as_deref() == Some(s.date.as_str()))
+        .collect();
     Ok(SlotsPage {
         layout: PortalLayout::new(
-            &p.org,
-            &p.session,
-            Some(&p.patient.first_name),
+            &v.org,
+            &v.session,
+            v.patient.as_ref().map(|p| p.first_name.as_str()),
             format!("Book: {}", service.name),
             "book",
         )
         .await?,
-        first: first
-            .iter()
-            .map(|s| slot_link(slug, service_id, s, video, zones))
-            .collect(),
+        first: next_offered.iter().map(link).collect(),
+        clinic_times: by_clinic(
+            &of_day,
+            &clinics,
+            link,
+            (video, zones, choice.practitioner.is_none()),
+        ),
         practitioners,
         clinics: if video { Vec::new() } else { clinics },
         chosen: choice
@@ -324,20 +413,57 @@ async fn slots_view(
         video,
         query: Choice { video, ..choice }.query(),
         service,
-        days,
-        previous: (from > today).then(|| {
-            (from - Duration::days(DAYS_PER_PAGE))
-                .max(today)
-                .to_string()
+        month_label: shown.format("%B %Y").to_string(),
+        month: shown.format("%Y-%m").to_string(),
+        weeks: month::weeks(shown, &open, day, today),
+        previous_month: (shown > this_month)
+            .then(|| month::previous_month(shown).format("%Y-%m").to_string()),
+        next_month: (month::next_month(shown) <= last_bookable)
+            .then(|| month::next_month(shown).format("%Y-%m").to_string()),
+        day: day_text,
+        day_label: day.map_or_else(String::new, |d| d.format("%A %-d %B").to_string()),
+        next_available: next_available.map(|d| DayLink {
+            month: d.format("%Y-%m").to_string(),
+            day: d.to_string(),
+            label: d.format("%A %-d %B").to_string(),
         }),
-        next: (to + Duration::days(1)).to_string(),
         notice,
+        anonymous: v.patient.is_none(),
     })
+}
+
+/// A date parameter, checked against the calendar's years before any arithmetic on it:
+/// a far-off date (`+262142-12-31`) parses, but the end of its month may not exist.
+fn parse_day(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
+    match value.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => {
+            let naive = f
+                .parse::<NaiveDate>()
+                .map_err(|_| AppError::invalid(field, "must be a date YYYY-MM-DD"))?;
+            in_calendar(field, naive)?;
+            Ok(Some(naive))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Refuses, naming `field`, a date whose month does not lie wholly in the engine's
+/// calendar (so the page's month after it can be asked for too).
+fn in_calendar(field: &str, naive: NaiveDate) -> Result<(), AppError> {
+    let end = month::next_month(month::first_of(naive));
+    Date::try_from(naive).map_err(|e| AppError::invalid(field, e.to_string()))?;
+    match end.checked_add_days(chrono::Days::new(31)) {
+        Some(after) if after > end => Date::try_from(after)
+            .map(|_| ())
+            .map_err(|e| AppError::invalid(field, e.to_string())),
+        _ => Err(AppError::invalid(field, "is too far off")),
+    }
 }
 
 pub(super) async fn slots_page(
     State(state): State<AppState>,
-    PatientPage(p): PatientPage,
+    VisitorPage(v): VisitorPage,
+    address: ClientAddress,
     Path((_, service)): Path<(String, i64)>,
     PageQuery(q): PageQuery<SlotsQuery>,
 ) -> Result<SlotsPage, PageError> {
@@ -346,18 +472,29 @@ pub(super) async fn slots_page(
         clinic: parse_choice("clinic", q.clinic.as_deref())?,
         video: parse_mode(q.mode.as_deref())?,
     };
-    // The date is checked against the calendar's years before any arithmetic on it:
-    // a far-off date (`+262142-12-31`) parses, but a week after it does not exist.
-    let from = match q.from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
-        Some(f) => {
-            let naive = f
-                .parse::<NaiveDate>()
-                .map_err(|_| AppError::invalid("from", "must be a date YYYY-MM-DD"))?;
-            Some(date(naive)?.naive())
-        }
-        None => None,
+    let wanted = Wanted {
+        month: match q.month.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            Some(m) => {
+                let first = month::parse_month(m)?;
+                in_calendar("month", first)?;
+                Some(first)
+            }
+            None => None,
+        },
+        day: match parse_day("day", q.day.as_deref())? {
+            Some(d) => Some(d),
+            None => parse_day("from", q.from.as_deref())?,
+        },
     };
-    Ok(slots_view(&state, &p, service, choice, from, None, Vec::new()).await?)
+    // A visitor who has not signed in is counted per address: each page asks the engine
+    // for a month.
+    if v.patient.is_none()
+        && let Err(e) = state.limits.browse(address.0)
+    {
+        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        return Err(e.into());
+    }
+    Ok(slots_view(&state, &v, service, choice, wanted, None, Vec::new()).await?)
 }
 
 #[derive(Deserialize)]
@@ -382,6 +519,8 @@ pub(super) struct ConfirmPage {
     practitioner: i64,
     start: String,
     idempotency_key: String,
+    /// The clinic's cancellation notice in words, none when there is none.
+    notice: Option<String>,
 }
 
 /// The page that commits: it asks the slot rules first, and offers "Book it" only for
@@ -453,6 +592,7 @@ pub(super) async fn confirm_page(
         practitioner: q.practitioner,
         start: q.start,
         idempotency_key: crate::auth::csrf::random_token(),
+        notice: crate::notices::notice_in_words(p.org.cancellation_notice_minutes),
     }
     .into_response())
 }
@@ -490,16 +630,20 @@ async fn refused_view(
         let mut conn = state.db.conn().await?;
         store::clinic::all(conn.exec(), p.org.id).await?
     };
+    let day = store::clinic::earliest_local_date(&clinics, start);
     slots_view(
         state,
-        p,
+        &Visitor::from(p.clone()),
         service,
         Choice {
             practitioner: Some(practitioner),
             clinic: None,
             video,
         },
-        Some(store::clinic::earliest_local_date(&clinics, start)),
+        Wanted {
+            month: None,
+            day: Some(day),
+        },
         Some(notice),
         next,
     )
@@ -550,7 +694,7 @@ pub(super) async fn book_page(
     .await?
     {
         PortalOutcome::Booked(booked) => Ok(Redirect::to(&format!(
-            "/o/{}/portal/appointments/{}",
+            "/o/{}/portal/appointments/{}/booked",
             p.org.slug, booked.appointment.id
         ))
         .into_response()),
@@ -570,6 +714,58 @@ pub(super) async fn book_page(
             Ok((StatusCode::CONFLICT, page).into_response())
         }
     }
+}
+
+/// The page a booking lands on: the appointment as a ticket — what, who, when (with
+/// the zone and its offset), where (or how a video appointment is joined), how to
+/// change it, and "Add to calendar".
+#[derive(Template, WebTemplate)]
+#[template(path = "portal/booked.html")]
+pub(super) struct BookedPage {
+    layout: PortalLayout,
+    a: AppointmentDto,
+    status: AppointmentStatus,
+    /// `Tuesday 15 December 2026, 09:00`, in the clinic's zone.
+    when: String,
+    /// `Toronto time (EST, UTC−05:00)`.
+    zone: String,
+    /// Until when it can be cancelled online, in the clinic's time (none once past).
+    cancellable_until: Option<String>,
+    /// The clinic's cancellation notice in words (`24 hours`), none when there is none.
+    notice: Option<String>,
+}
+
+pub(super) async fn booked_page(
+    State(state): State<AppState>,
+    PatientPage(p): PatientPage,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<BookedPage, PageError> {
+    let a = own(&state, &p, id).await?;
+    let now_ns = state.clock.now_ns();
+    let tz = a.place.zone();
+    Ok(BookedPage {
+        layout: PortalLayout::new(
+            &p.org,
+            &p.session,
+            Some(&p.patient.first_name),
+            if a.status == AppointmentStatus::Pending {
+                "Appointment requested"
+            } else {
+                "You are booked"
+            },
+            "appointments",
+        )
+        .await?,
+        status: a.status,
+        when: crate::clinic_time::local(a.start_ns, tz)
+            .format("%A %-d %B %Y, %H:%M")
+            .to_string(),
+        zone: crate::clinic_time::zone_label_with_offset(tz, a.start_ns),
+        cancellable_until: appointment::cancellable_until(&p.org, a.status, a.start_ns, now_ns)
+            .map(|until| local_datetime(until, tz)),
+        notice: crate::notices::notice_in_words(p.org.cancellation_notice_minutes),
+        a: appointment_dto(&p.org, now_ns, a),
+    })
 }
 
 #[derive(Template, WebTemplate)]

@@ -4,12 +4,13 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 use slot_engine::{Date, Instant, Slot};
+use store::Organisation;
 use store::appointment::{self, PortalBooking, PortalOutcome};
 use store::portal;
 use store::window::{self, EngineInput, OpenSlot, SlotRequest};
 use utoipa::ToSchema;
 
-use crate::auth::patient::Patient;
+use crate::auth::patient::{Patient, Visitor};
 use crate::error::AppError;
 use crate::notices::AppointmentContext;
 use crate::state::AppState;
@@ -18,6 +19,22 @@ use crate::state::AppState;
 pub(super) async fn allowed(state: &AppState, p: &Patient) -> Result<Option<Vec<i64>>, AppError> {
     let mut conn = state.db.conn().await?;
     Ok(appointment::patient_practitioners(&mut conn.exec(), p.org.id, p.patient.id).await?)
+}
+
+/// The practitioners a visitor may book: the signed-in patient's, or for someone who
+/// has not signed in, what a patient who signs up now could book — every portal
+/// practitioner (a new patient's list is not restricted).
+pub(super) async fn allowed_to_visitor(
+    state: &AppState,
+    v: &Visitor,
+) -> Result<Option<Vec<i64>>, AppError> {
+    match &v.patient {
+        Some(patient) => {
+            let mut conn = state.db.conn().await?;
+            Ok(appointment::patient_practitioners(&mut conn.exec(), v.org.id, patient.id).await?)
+        }
+        None => Ok(None),
+    }
 }
 
 /// Which practitioners a slot query covers: the one asked for (403 when the patient
@@ -91,17 +108,17 @@ pub(super) fn slot_dto(input: &EngineInput, slot: &Slot) -> SlotDto {
 /// (`telehealth`: only schedule types that allow it, rule 8).
 pub(super) async fn slots(
     state: &AppState,
-    p: &Patient,
+    org: &Organisation,
     service: i64,
     practitioners: Option<Vec<i64>>,
     (from, to): (Date, Date),
     telehealth: bool,
 ) -> Result<(EngineInput, Vec<Slot>), AppError> {
     let mut conn = state.db.conn().await?;
-    portal::service(conn.exec(), p.org.id, service).await?;
+    portal::service(conn.exec(), org.id, service).await?;
     let (input, found) = window::open_slots(
         &mut conn.exec(),
-        &p.org,
+        org,
         &SlotRequest {
             service,
             practitioners,
