@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Exec, Tx, execute, rows};
+use crate::db::{Exec, Tx, execute, rows, scalar};
 use crate::email::normalise_email;
 use crate::error::{Error, Result};
 use crate::keys::{self, Kind};
@@ -289,4 +289,17 @@ pub async fn set_available_practitioners(
         list.is_some()
     )?;
     Ok(())
+}
+
+/// How many of the patient's appointments in the organisation staff marked a no-show:
+/// the desk sees it on the appointment's page and when booking the patient.
+pub async fn no_show_count(exec: Exec<'_>, org: i64, patient: i64) -> Result<i64> {
+    Ok(scalar!(
+        exec,
+        i64,
+        "SELECT COUNT(*) FROM appointments WHERE org_id = $1 AND patient_id = $2 \
+         AND status = 'no_show'",
+        org,
+        patient
+    )?)
 }
