@@ -46,8 +46,8 @@ pub(crate) use insert::{NewRow, insert_many};
 pub use portal_booking::{
     NEXT_SLOTS, PortalBooking, PortalCheck, PortalOutcome, book_portal, check_portal,
 };
-pub use queries::{count, get, in_range, of_patient, patient_practitioners, pending};
 pub use portal_reschedule::{PortalMove, PortalMoveOutcome, reschedule_portal};
+pub use queries::{count, get, in_range, of_patient, patient_practitioners, pending};
 pub use reschedule::{Move, reschedule};
 pub use staff_booking::{StaffBooking, book_staff};
 pub use status_change::{

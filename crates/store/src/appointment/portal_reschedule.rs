@@ -117,7 +117,13 @@ pub async fn reschedule_portal(
         },
     )
     .await?;
-    let query = window::portal_query(&input, service, allowed.as_deref(), clock.now(), old.telehealth)?;
+    let query = window::portal_query(
+        &input,
+        service,
+        allowed.as_deref(),
+        clock.now(),
+        old.telehealth,
+    )?;
     let practitioner = input
         .practitioner_ix(m.practitioner)
         .ok_or(Error::NotFound("practitioner"))?;

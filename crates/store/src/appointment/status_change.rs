@@ -11,9 +11,7 @@ use crate::time::Clock;
 use super::locking::{lock_practitioner, settings_now};
 use super::queries::get;
 use super::staff_booking::staff_fit;
-use super::{
-    Actor, Appointment, AppointmentStatus, CANCEL_REASON_MAX, Notify, queue_notices,
-};
+use super::{Actor, Appointment, AppointmentStatus, CANCEL_REASON_MAX, Notify, queue_notices};
 use crate::error::Conflict;
 use slot_engine::Instant;
 
@@ -121,8 +119,16 @@ pub async fn cancel(
         now,
     )
     .await?;
-    note_cancellation(&mut tx, org.id, id, appointment.status, reason.as_deref(), actor, now)
-        .await?;
+    note_cancellation(
+        &mut tx,
+        org.id,
+        id,
+        appointment.status,
+        reason.as_deref(),
+        actor,
+        now,
+    )
+    .await?;
     crate::audit::record(
         &mut tx,
         org.id,
@@ -252,9 +258,9 @@ pub fn desk_transition(
             words(to)
         )),
         (Arrived | Completed | NoShow, Booked) => Ok(()),
-        (Pending, _) => Err(
-            "this appointment is a pending request: accept or decline it first".to_owned(),
-        ),
+        (Pending, _) => {
+            Err("this appointment is a pending request: accept or decline it first".to_owned())
+        }
         (Cancelled, _) => Err(format!(
             "a cancelled appointment cannot be marked {}",
             words(to)
@@ -287,8 +293,16 @@ pub async fn mark(
     let now = clock.now_ns();
     desk_transition(appointment.status, status, appointment.start_ns, now)
         .map_err(|message| Error::invalid("status", message))?;
-    set_status(&mut tx, org.id, id, status, &appointment.status_note, Actor::Staff(staff), now)
-        .await?;
+    set_status(
+        &mut tx,
+        org.id,
+        id,
+        status,
+        &appointment.status_note,
+        Actor::Staff(staff),
+        now,
+    )
+    .await?;
     crate::audit::record(
         &mut tx,
         org.id,

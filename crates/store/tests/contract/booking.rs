@@ -337,7 +337,16 @@ async fn patients_cancel_their_own_appointments_until_the_notice(t: &TestDb) {
     let early = clock("2026-02-28T12:00:00Z");
     // Another patient's appointment does not exist for them.
     assert!(matches!(
-        appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p02), "", &early, None).await,
+        appointment::cancel(
+            &t.db,
+            &org,
+            booked.id,
+            Actor::Patient(p02),
+            "",
+            &early,
+            None
+        )
+        .await,
         Err(Error::NotFound(_))
     ));
     // Inside the notice: too late, saying until when.
@@ -349,9 +358,10 @@ async fn patients_cancel_their_own_appointments_until_the_notice(t: &TestDb) {
         other => panic!("expected too late, got {other:?}"),
     }
     // Staff may still cancel; then the slot is free again.
-    let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), "", &late, None)
-        .await
-        .unwrap();
+    let cancelled =
+        appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), "", &late, None)
+            .await
+            .unwrap();
     assert_eq!(cancelled.status, store::AppointmentStatus::Cancelled);
     assert!(matches!(
         portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await,

@@ -9,10 +9,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use store::appointment::desk_transition;
-use store::{AppointmentStatus, Channel};
 use store::appointment::Move;
+use store::appointment::desk_transition;
 use store::book::{self, Entry};
+use store::{AppointmentStatus, Channel};
 
 use crate::auth::staff::{Staff, StaffPage};
 use crate::clinic_time::{local, when};

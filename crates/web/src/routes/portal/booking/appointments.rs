@@ -186,8 +186,7 @@ pub(super) async fn reschedule(
     let before = own(state, p, id).await?;
     let context =
         AppointmentContext::for_appointment(state, &p.org, id, Some(practitioner)).await?;
-    let notify =
-        |a: &store::appointment::Appointment| context.iter().map(|c| c.moved(a)).collect();
+    let notify = |a: &store::appointment::Appointment| context.iter().map(|c| c.moved(a)).collect();
     let outcome = appointment::reschedule_portal(
         &state.db,
         &p.org,

@@ -210,7 +210,10 @@ fn group_days(
     let mut last_date = String::new();
     for s in slots {
         if s.practitioner_id == a.practitioner_id
-            && s.start.parse::<slot_engine::Instant>().map(|i| i.unix_nanos()) == Ok(a.start_ns)
+            && s.start
+                .parse::<slot_engine::Instant>()
+                .map(|i| i.unix_nanos())
+                == Ok(a.start_ns)
         {
             continue;
         }
@@ -412,9 +415,16 @@ pub(super) async fn reschedule_confirm(
     let allowed = allowed(&state, &p).await?;
     practitioners_for(&allowed, Some(practitioner))?;
     if let Err(AppError::Conflict { message, .. }) = changeable(&state, &p, id).await {
-        let page =
-            reschedule_view(&state, &p, &a, false, None, Some(capitalise(&message)), Some(Vec::new()))
-                .await?;
+        let page = reschedule_view(
+            &state,
+            &p,
+            &a,
+            false,
+            None,
+            Some(capitalise(&message)),
+            Some(Vec::new()),
+        )
+        .await?;
         return Ok((StatusCode::CONFLICT, page).into_response());
     }
     // The time as the slot search sees it now: its clinic, zone and practitioner's
@@ -487,8 +497,7 @@ pub(super) async fn reschedule_submit(
                 _ => format!("That time cannot be booked online ({reason}). Your appointment has not changed; here are the next open times."),
             };
             let next = next.into_iter().map(SlotDto::from).collect();
-            let page =
-                reschedule_view(&state, &p, &a, any, None, Some(notice), Some(next)).await?;
+            let page = reschedule_view(&state, &p, &a, any, None, Some(notice), Some(next)).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(AppError::Conflict { message, .. }) => {
