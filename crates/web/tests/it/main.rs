@@ -23,6 +23,7 @@ mod own_account;
 mod patients;
 mod pending;
 mod portal;
+mod portal_change;
 mod practitioners;
 mod record_splits;
 mod schedule_types;

@@ -155,17 +155,20 @@ pub(super) async fn cancel(
             state.mail.notify();
             own(state, p, id).await
         }
-        Err(store::Error::TooLate { until_ns }) => Err(too_late(&before, until_ns, "cancelled")),
+        Err(store::Error::TooLate { until_ns }) => {
+            Err(too_late(&before, until_ns, ("cancelled", "cancelling")))
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-/// The notice rule's refusal, in words: changing online was possible until a time.
-fn too_late(a: &AppointmentView, until_ns: i64, what: &str) -> AppError {
+/// The notice rule's refusal, in words: `(done, doing)` ("cancelled", "cancelling")
+/// online was possible until a time.
+fn too_late(a: &AppointmentView, until_ns: i64, (done, doing): (&str, &str)) -> AppError {
     let tz = a.place.zone();
     AppError::Conflict {
         message: format!(
-            "this appointment can no longer be {what} online: that was possible until {}. Please call the clinic.",
+            "this appointment can no longer be {done} online: {doing} was possible until {}. Please call the clinic.",
             local_datetime(until_ns, tz)
         ),
         details: serde_json::json!({"cancellable_until": rfc3339(until_ns, tz)}),
@@ -209,7 +212,9 @@ pub(super) async fn reschedule(
             crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
             Ok(taken)
         }
-        Err(store::Error::TooLate { until_ns }) => Err(too_late(&before, until_ns, "moved")),
+        Err(store::Error::TooLate { until_ns }) => {
+            Err(too_late(&before, until_ns, ("moved", "moving")))
+        }
         Err(e) => Err(e.into()),
     }
 }
