@@ -483,7 +483,6 @@ pub(super) async fn reschedule_submit(
     form: FormData,
 ) -> Result<Response, PageError> {
     let (practitioner, start) = chosen(&form.get("practitioner"), &form.get("start"))?;
-    let any = form.get("with") == "any";
     match reschedule(&state, &p, id, practitioner, start).await {
         Ok(PortalMoveOutcome::Moved(_)) => Ok(Redirect::to(&format!(
             "/o/{}/portal/appointments/{id}?notice=moved",
@@ -497,7 +496,8 @@ pub(super) async fn reschedule_submit(
                 _ => format!("That time cannot be booked online ({reason}). Your appointment has not changed; here are the next open times."),
             };
             let next = next.into_iter().map(SlotDto::from).collect();
-            let page = reschedule_view(&state, &p, &a, any, None, Some(notice), Some(next)).await?;
+            let page =
+                reschedule_view(&state, &p, &a, true, None, Some(notice), Some(next)).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(AppError::Conflict { message, .. }) => {
@@ -506,7 +506,7 @@ pub(super) async fn reschedule_submit(
                 &state,
                 &p,
                 &a,
-                any,
+                false,
                 None,
                 Some(capitalise(&message)),
                 Some(Vec::new()),
