@@ -215,7 +215,12 @@ async fn a_patient_reschedules_by_day_confirms_and_is_emailed(backend: Backend) 
         "{}",
         last.subject
     );
-    assert!(last.body_text.contains("10:00"), "{}", last.body_text);
+    assert!(
+        last.body_text.contains("You moved your Physiotherapy visit")
+            && last.body_text.contains("10:00"),
+        "{}",
+        last.body_text
+    );
     // The old time is free: Ben books it.
     book(&w, &w.ben, w.christine, MONDAY_9).await;
     // Staff see the move in the appointment's history, as the patient's.
