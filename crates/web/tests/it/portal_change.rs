@@ -216,7 +216,8 @@ async fn a_patient_reschedules_by_day_confirms_and_is_emailed(backend: Backend) 
         last.subject
     );
     assert!(
-        last.body_text.contains("You moved your Physiotherapy visit")
+        last.body_text
+            .contains("You moved your Physiotherapy visit")
             && last.body_text.contains("10:00"),
         "{}",
         last.body_text
