@@ -216,9 +216,7 @@ async fn a_patient_reschedules_by_day_confirms_and_is_emailed(backend: Backend) 
         last.subject
     );
     assert!(
-        last.body_text
-            .contains("You moved your Physiotherapy visit")
-            && last.body_text.contains("10:00"),
+        last.body_text.contains("You moved your Physio visit") && last.body_text.contains("10:00"),
         "{}",
         last.body_text
     );
@@ -341,6 +339,13 @@ async fn a_reschedule_is_refused_in_plain_words_and_changes_nothing(backend: Bac
         "{}",
         foreign_move.body
     );
+    let foreign_confirm = w
+        .ada
+        .get(&format!(
+            "/o/acme/portal/appointments/{id}/reschedule/confirm?practitioner={foreign}&start=2026-03-02T09%3A30%3A00-05%3A00"
+        ))
+        .await;
+    assert_eq!(foreign_confirm.status, StatusCode::NOT_FOUND);
     // Without the form's CSRF token: refused, nothing changed.
     let forged = w
         .ada

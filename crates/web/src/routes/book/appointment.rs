@@ -63,7 +63,7 @@ pub(super) struct NoticeQuery {
 /// The words of a `notice` the page was sent back with; an unknown one says nothing.
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
-        "cancelled" => Some("Cancelled. The patient was told by email."),
+        "cancelled" => Some("Cancelled. While its time is still free, you can undo it below."),
         "restored" => Some("Cancellation undone: the appointment is back in the book."),
         "marked" => Some("Status saved."),
         _ => None,

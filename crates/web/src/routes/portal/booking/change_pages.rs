@@ -83,13 +83,11 @@ pub(super) struct CancelPage {
 }
 
 async fn cancel_view(
-    state: &AppState,
     p: &Patient,
     a: &AppointmentView,
     reason: String,
     error: Option<String>,
 ) -> Result<CancelPage, AppError> {
-    let _ = state;
     Ok(CancelPage {
         layout: layout(p, "Cancel your appointment").await?,
         id: a.id,
@@ -113,12 +111,12 @@ pub(super) async fn cancel_confirm(
         Ok(a) => a,
         Err(AppError::Conflict { message, .. }) => {
             let a = own(&state, &p, id).await?;
-            let page = cancel_view(&state, &p, &a, String::new(), Some(message)).await?;
+            let page = cancel_view(&p, &a, String::new(), Some(message)).await?;
             return Ok((StatusCode::CONFLICT, page).into_response());
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(cancel_view(&state, &p, &a, String::new(), None)
+    Ok(cancel_view(&p, &a, String::new(), None)
         .await?
         .into_response())
 }
@@ -138,13 +136,12 @@ pub(super) async fn cancel_submit(
         .into_response()),
         Err(AppError::Conflict { message, .. }) => {
             let a = own(&state, &p, id).await?;
-            let page = cancel_view(&state, &p, &a, reason, Some(capitalise(&message))).await?;
+            let page = cancel_view(&p, &a, reason, Some(capitalise(&message))).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(AppError::Invalid { message, .. }) => {
             let a = own(&state, &p, id).await?;
             let page = cancel_view(
-                &state,
                 &p,
                 &a,
                 reason,
@@ -412,6 +409,11 @@ pub(super) async fn reschedule_confirm(
         q.start.as_deref().unwrap_or(""),
     )?;
     let a = own(&state, &p, id).await?;
+    {
+        // Another organisation's practitioner is not found, before anything reads it.
+        let mut conn = state.db.conn().await?;
+        store::practitioner::get(conn.exec(), p.org.id, practitioner).await?;
+    }
     let allowed = allowed(&state, &p).await?;
     practitioners_for(&allowed, Some(practitioner))?;
     if let Err(AppError::Conflict { message, .. }) = changeable(&state, &p, id).await {
