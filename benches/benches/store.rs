@@ -162,6 +162,7 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
                     &f.org,
                     booked.appointment.id,
                     Actor::Staff(0),
+                    "",
                     &clock,
                     None,
                 )

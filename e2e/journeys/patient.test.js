@@ -48,10 +48,12 @@ test("an invited patient sets a password, books, sees the confirmation and cance
   assert.match(await upcoming.innerText(), /Physiotherapy follow-up with .+\s+Booked$/);
   await follow(page, upcoming.getByRole("link", { name: booked.when }));
   assert.match(await page.locator("main").innerText(), /You can cancel online until \w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d\./);
-  await follow(page, page.getByRole("button", { name: "Cancel this appointment" }));
+  await follow(page, page.getByRole("link", { name: "Cancel this appointment" }));
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Cancel this appointment?");
+  await follow(page, page.getByRole("button", { name: "Yes, cancel it" }));
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Appointment cancelled");
   assert.match(await page.locator("dl.summary").innerText(), /Status\s+cancelled/);
-  assert.equal(await page.getByRole("button", { name: "Cancel this appointment" }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Cancel this appointment" }).count(), 0);
   await follow(page, page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "My appointments" }));
   assert.equal(await page.locator("ul.cards li").filter({ hasText: booked.when }).count(), 0, "no longer upcoming");
   assert.match(await page.locator("ul.plain li").filter({ hasText: booked.when }).innerText(), /\(cancelled\)$/i);

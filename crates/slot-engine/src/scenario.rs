@@ -547,6 +547,9 @@ pub enum Status {
     /// `pending`: requested online and awaiting the clinic's acceptance; it holds its
     /// time meanwhile.
     Pending,
+    /// `arrived`: the patient is at the clinic (marked by the front desk); it holds its
+    /// time like booked.
+    Arrived,
     /// `cancelled`: kept for the record, but frees its time.
     Cancelled,
     /// `completed`: the visit took place.
@@ -561,7 +564,7 @@ impl Status {
     ///
     /// ```
     /// use slot_engine::scenario::Status;
-    /// let all = [Status::Booked, Status::Pending, Status::Cancelled, Status::Completed, Status::NoShow];
+    /// let all = [Status::Booked, Status::Pending, Status::Arrived, Status::Cancelled, Status::Completed, Status::NoShow];
     /// let free: Vec<&str> = all.into_iter().filter(|s| !s.occupies_time()).map(Status::as_str).collect();
     /// assert_eq!(free, ["cancelled"]);
     /// ```
@@ -580,6 +583,7 @@ impl Status {
         match self {
             Status::Booked => "booked",
             Status::Pending => "pending",
+            Status::Arrived => "arrived",
             Status::Cancelled => "cancelled",
             Status::Completed => "completed",
             Status::NoShow => "no_show",

@@ -15,6 +15,9 @@ text_enum! {
         /// Asked for in the portal of an organisation that does not auto-accept: it
         /// holds its time until staff accept it (booked) or decline it (cancelled).
         Pending = "pending",
+        /// The patient is at the clinic (marked by the front desk on the day): it
+        /// holds its time like booked, and is no longer moved or cancelled online.
+        Arrived = "arrived",
         /// Cancelled or declined: it no longer holds time.
         Cancelled = "cancelled",
         /// Took place (marked by staff afterwards).
@@ -44,6 +47,7 @@ impl From<AppointmentStatus> for Status {
         match status {
             AppointmentStatus::Booked => Status::Booked,
             AppointmentStatus::Pending => Status::Pending,
+            AppointmentStatus::Arrived => Status::Arrived,
             AppointmentStatus::Cancelled => Status::Cancelled,
             AppointmentStatus::Completed => Status::Completed,
             AppointmentStatus::NoShow => Status::NoShow,
@@ -57,6 +61,7 @@ impl From<Status> for AppointmentStatus {
         match status {
             Status::Booked => AppointmentStatus::Booked,
             Status::Pending => AppointmentStatus::Pending,
+            Status::Arrived => AppointmentStatus::Arrived,
             Status::Cancelled => AppointmentStatus::Cancelled,
             Status::Completed => AppointmentStatus::Completed,
             Status::NoShow => AppointmentStatus::NoShow,

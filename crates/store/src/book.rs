@@ -68,6 +68,10 @@ pub struct Entry {
     pub updated_by: String,
     /// When it last changed, ns since the Unix epoch (`created_at_ns` until then).
     pub updated_at_ns: i64,
+    /// Why it was cancelled, when the canceller said.
+    pub cancel_reason: Option<String>,
+    /// Who cancelled it (`staff:3`, `patient:12`), while it is cancelled.
+    pub cancelled_by: Option<String>,
 }
 
 impl Entry {
@@ -104,7 +108,8 @@ const SELECT: &str = concat!(
      st.background_color, st.font_color, ",
     place_columns!(),
     ", a.start_ns, a.end_ns, a.status, a.channel, a.override_reason, a.override_by, \
-     a.status_note, a.created_by, a.created_at_ns, a.updated_by, a.updated_at_ns \
+     a.status_note, a.created_by, a.created_at_ns, a.updated_by, a.updated_at_ns, \
+     a.cancel_reason, a.cancelled_by \
      FROM appointments a ",
     place_joins!(),
     " LEFT JOIN patients pa ON pa.id = a.patient_id \

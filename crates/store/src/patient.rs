@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Exec, Tx, execute, rows};
+use crate::db::{Exec, Tx, execute, rows, scalar};
 use crate::email::normalise_email;
 use crate::error::{Error, Problems, Result};
 use crate::keys::{self, Kind};
@@ -301,4 +301,34 @@ pub async fn set_available_practitioners(
         list.is_some()
     )?;
     Ok(())
+}
+
+/// How many of the patient's appointments in the organisation staff marked a no-show:
+/// the desk sees it on the appointment's page and when booking the patient.
+pub async fn no_show_count(exec: Exec<'_>, org: i64, patient: i64) -> Result<i64> {
+    Ok(scalar!(
+        exec,
+        i64,
+        "SELECT COUNT(*) FROM appointments WHERE org_id = $1 AND patient_id = $2 \
+         AND status = 'no_show'",
+        org,
+        patient
+    )?)
+}
+
+/// The organisation's patients with at least one no-show, and how many each: the
+/// patient search shows the count beside each patient found, from one query.
+pub async fn no_show_counts(
+    exec: Exec<'_>,
+    org: i64,
+) -> Result<std::collections::HashMap<i64, i64>> {
+    let rows = rows!(
+        exec,
+        fetch_all,
+        (i64, i64),
+        "SELECT patient_id, COUNT(*) FROM appointments WHERE org_id = $1 \
+         AND status = 'no_show' AND patient_id IS NOT NULL GROUP BY patient_id",
+        org
+    )?;
+    Ok(rows.into_iter().collect())
 }

@@ -143,6 +143,8 @@ pub struct AppointmentView {
     /// The patient it is for, which the portal checks against the signed-in one;
     /// `None` for a staff booking made without a patient.
     pub patient_id: Option<i64>,
+    /// The service, which a reschedule keeps; `None` for a staff booking without one.
+    pub service_id: Option<i64>,
     /// The service's name; `None` when the appointment has no service.
     pub service_name: Option<String>,
     /// Where and how: its clinic (whose zone its times are read in), or video.
@@ -157,13 +159,15 @@ pub struct AppointmentView {
     pub status: AppointmentStatus,
     /// The note staff gave when accepting or declining.
     pub status_note: String,
+    /// Why it was cancelled, when the canceller said.
+    pub cancel_reason: Option<String>,
 }
 
 const VIEW: &str = concat!(
     "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
-     s.name AS service_name, ",
+     a.service_id, s.name AS service_name, ",
     place_columns!(),
-    ", a.start_ns, a.end_ns, a.status, a.status_note FROM appointments a ",
+    ", a.start_ns, a.end_ns, a.status, a.status_note, a.cancel_reason FROM appointments a ",
     place_joins!(),
     " LEFT JOIN services s ON s.id = a.service_id"
 );

@@ -53,7 +53,7 @@ pub(crate) struct AppointmentDto {
     pub end: String,
     /// Length in minutes.
     pub duration_minutes: i64,
-    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
+    /// `booked`, `pending`, `arrived`, `cancelled`, `completed` or `no_show`.
     pub status: String,
     /// `portal`, `staff` or `import`.
     pub channel: String,

@@ -214,6 +214,12 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
     ("appointment.accept", "appointment", "Accepted"),
     ("appointment.decline", "appointment", "Declined"),
     ("appointment.mark", "appointment", "Marked"),
+    (
+        "appointment.unmark",
+        "appointment",
+        "Mark undone (back to booked)",
+    ),
+    ("appointment.restore", "appointment", "Cancellation undone"),
 ];
 
 /// What `action` is called ("Changed" for one the catalogue does not know).
@@ -441,6 +447,8 @@ fn label(field: &str) -> String {
         "end_ns" => "End",
         "from_record" => "From availability record",
         "override_reason" => "Override reason",
+        "reason" | "cancel_reason" => "Cancellation reason",
+        "previous_status" => "Status before",
         "label" => "Label",
         "overridden" => "Overrode",
         "portal_blocks" => "Portal blocks",

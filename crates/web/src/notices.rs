@@ -373,8 +373,14 @@ impl AppointmentContext {
                 self.what()
             ),
             format!(
-                "Hello {},\n\nThe clinic moved your {}{} to {}.\n\nSee or cancel it here: {}\n\n{}\n",
+                "Hello {},\n\n{} your {}{} to {}.\n\nSee or cancel it here: {}\n\n{}\n",
                 self.patient_first_name,
+                // A patient's own move in the portal is told as theirs.
+                if a.updated_by.starts_with("patient:") {
+                    "You moved"
+                } else {
+                    "The clinic moved"
+                },
                 self.what(),
                 if pending { " request" } else { "" },
                 self.when_where(a),

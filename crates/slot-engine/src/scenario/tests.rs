@@ -720,6 +720,7 @@ fn every_status_is_accepted() {
         ("booked", Status::Booked),
         ("pending", Status::Pending),
         ("cancelled", Status::Cancelled),
+        ("arrived", Status::Arrived),
         ("completed", Status::Completed),
         ("no_show", Status::NoShow),
     ] {

@@ -17,8 +17,11 @@
 //!   entry and emails, the commit ([`Booked`]).
 //! - `portal_booking`: [`book_portal`], answering [`PortalOutcome`].
 //! - `staff_booking`: [`book_staff`], with its explicit override.
-//! - `status_change`: [`cancel`] (and [`cancellable_until`]), [`decide`], [`mark`].
+//! - `status_change`: [`cancel`] (and [`cancellable_until`]) with a reason and its
+//!   undo [`restore`], [`decide`], the desk's [`mark`] (and [`desk_transition`]).
 //! - `reschedule`: [`reschedule`], a move under both practitioners' locks.
+//! - `portal_reschedule`: [`reschedule_portal`], a patient's own move under the
+//!   portal's rules.
 
 use serde::Serialize;
 use slot_engine::{Date, Instant};
@@ -30,6 +33,7 @@ mod block_label;
 mod insert;
 mod locking;
 mod portal_booking;
+mod portal_reschedule;
 mod queries;
 mod reschedule;
 mod staff_booking;
@@ -44,10 +48,14 @@ pub(crate) use insert::{NewRow, insert_many};
 pub use portal_booking::{
     NEXT_SLOTS, PortalBooking, PortalCheck, PortalOutcome, book_portal, check_portal,
 };
+pub use portal_reschedule::{PortalMove, PortalMoveOutcome, reschedule_portal};
 pub use queries::{count, get, in_range, of_patient, patient_practitioners, pending};
 pub use reschedule::{Move, reschedule};
 pub use staff_booking::{StaffBooking, book_staff};
-pub use status_change::{Decision, cancel, cancellable_until, decide, mark};
+pub use status_change::{
+    ARRIVE_EARLY_NS, Decision, cancel, cancel_reason, cancellable_until, decide, desk_transition,
+    mark, restore,
+};
 
 /// An appointment row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -95,11 +103,24 @@ pub struct Appointment {
     /// How many times it has moved since it was booked (the calendar invitations'
     /// `SEQUENCE`).
     pub sequence: i64,
+    /// Why it was cancelled, when the canceller said (at most [`CANCEL_REASON_MAX`]
+    /// characters).
+    pub cancel_reason: Option<String>,
+    /// Who cancelled it (`staff:3`, `patient:12`), while it is cancelled.
+    pub cancelled_by: Option<String>,
+    /// When it was cancelled, ns since the Unix epoch.
+    pub cancelled_at_ns: Option<i64>,
+    /// The status it was cancelled from, which undoing the cancellation restores.
+    pub cancelled_from: Option<AppointmentStatus>,
 }
+
+/// The longest cancellation reason kept, in characters.
+pub const CANCEL_REASON_MAX: usize = 500;
 
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
     telehealth, start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
-    created_at_ns, updated_by, updated_at_ns, sequence";
+    created_at_ns, updated_by, updated_at_ns, sequence, cancel_reason, cancelled_by, cancelled_at_ns, \
+    cancelled_from";
 
 /// Composes the emails announcing a change, from the changed appointment. The web
 /// crate knows the words and calendars; the store queues what it returns in the same

@@ -234,7 +234,7 @@ pub enum PortalCheck {
 /// from its start on, over two weeks, with any of `practitioners` (`None`: all). The search reads dates in each clinic's zone, and
 /// `at` may still be the day before in one of them (a Vancouver evening is the next
 /// day in UTC), so it starts from the earliest of the clinics' dates.
-async fn next_open(
+pub(super) async fn next_open(
     db: &Db,
     org: &Organisation,
     b: &PortalBooking,

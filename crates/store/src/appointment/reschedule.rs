@@ -41,7 +41,7 @@ pub async fn reschedule(
     notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
     let reason = override_reason(&m.override_reason)?;
-    let (mut tx, old) = lock_for_move(db, org.id, m).await?;
+    let (mut tx, old) = lock_for_move(db, org.id, m.appointment, m.practitioner).await?;
     let practitioner = m.practitioner.unwrap_or(old.practitioner_id);
     let org = &settings_now(&mut tx, org.id).await?;
     if !old.status.is_changeable() {
@@ -134,16 +134,18 @@ const MOVE_ATTEMPTS: usize = 3;
 /// Which practitioner is the appointment's is known only from a read before the
 /// locks; if another move changed it meanwhile, the locks held may not cover it, so
 /// the transaction rolls back and starts again, always locking in id order.
-async fn lock_for_move(db: &Db, org: i64, m: &Move) -> Result<(Tx, Appointment)> {
+pub(super) async fn lock_for_move(
+    db: &Db,
+    org: i64,
+    appointment: i64,
+    target: Option<i64>,
+) -> Result<(Tx, Appointment)> {
     for _ in 0..MOVE_ATTEMPTS {
         let mut tx = db.begin().await?;
-        let seen = get(tx.exec(), org, m.appointment).await?;
-        let locked = vec![
-            seen.practitioner_id,
-            m.practitioner.unwrap_or(seen.practitioner_id),
-        ];
+        let seen = get(tx.exec(), org, appointment).await?;
+        let locked = vec![seen.practitioner_id, target.unwrap_or(seen.practitioner_id)];
         lock_practitioners(&mut tx, org, locked.clone()).await?;
-        let old = get(tx.exec(), org, m.appointment).await?;
+        let old = get(tx.exec(), org, appointment).await?;
         if locked.contains(&old.practitioner_id) {
             return Ok((tx, old));
         }

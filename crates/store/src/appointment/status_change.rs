@@ -1,6 +1,7 @@
 //! Changing an appointment's status: cancelling (a patient only until the
-//! cancellation notice), accepting or declining a pending portal booking, and marking
-//! a past one completed or a no-show.
+//! cancellation notice) with an optional reason, and undoing a cancellation (staff,
+//! only while its time is still free); accepting or declining a pending portal
+//! booking; and the desk's statuses (arrived, completed, no-show) with their undo.
 
 use crate::db::{Db, Tx, execute};
 use crate::error::{Error, Result};
@@ -9,7 +10,10 @@ use crate::time::Clock;
 
 use super::locking::{lock_practitioner, settings_now};
 use super::queries::get;
-use super::{Actor, Appointment, AppointmentStatus, Notify, queue_notices};
+use super::staff_booking::staff_fit;
+use super::{Actor, Appointment, AppointmentStatus, CANCEL_REASON_MAX, Notify, queue_notices};
+use crate::error::Conflict;
+use slot_engine::Instant;
 
 async fn set_status(
     tx: &mut Tx,
@@ -36,7 +40,7 @@ async fn set_status(
 
 /// The last instant a patient may cancel an appointment starting at `start_ns`
 /// online: the organisation's cancellation notice before the start.
-fn cancel_deadline(org: &Organisation, start_ns: i64) -> i64 {
+pub(super) fn cancel_deadline(org: &Organisation, start_ns: i64) -> i64 {
     start_ns - org.cancellation_notice_minutes * 60_000_000_000
 }
 
@@ -53,17 +57,34 @@ pub fn cancellable_until(
     (status.is_changeable() && now_ns <= until).then_some(until)
 }
 
-/// Cancels an appointment. A patient may cancel only their own, and only until the
-/// organisation's cancellation notice before the start ([`Error::TooLate`]; see
-/// [`cancellable_until`]). The emails `notify` composes are queued with the change.
+/// A cancellation reason as kept: trimmed, `None` when empty, refused naming the field
+/// `reason` when longer than [`CANCEL_REASON_MAX`] characters.
+pub fn cancel_reason(reason: &str) -> Result<Option<String>> {
+    let reason = reason.trim();
+    if reason.chars().count() > CANCEL_REASON_MAX {
+        return Err(Error::invalid(
+            "reason",
+            format!("must be at most {CANCEL_REASON_MAX} characters"),
+        ));
+    }
+    Ok((!reason.is_empty()).then(|| reason.to_owned()))
+}
+
+/// Cancels an appointment, keeping the optional `reason` (see [`cancel_reason`]), who
+/// cancelled and the status it had, which [`restore`] brings back. A patient may cancel
+/// only their own, and only until the organisation's cancellation notice before the
+/// start ([`Error::TooLate`]; see [`cancellable_until`]). The emails `notify` composes
+/// are queued with the change.
 pub async fn cancel(
     db: &Db,
     org: &Organisation,
     id: i64,
     actor: Actor,
+    reason: &str,
     clock: &dyn Clock,
     notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
+    let reason = cancel_reason(reason)?;
     let mut tx = db.begin().await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     if let Actor::Patient(p) = actor
@@ -98,6 +119,16 @@ pub async fn cancel(
         now,
     )
     .await?;
+    note_cancellation(
+        &mut tx,
+        org.id,
+        id,
+        appointment.status,
+        reason.as_deref(),
+        actor,
+        now,
+    )
+    .await?;
     crate::audit::record(
         &mut tx,
         org.id,
@@ -105,7 +136,7 @@ pub async fn cancel(
         "appointment.cancel",
         "appointment",
         Some(id),
-        serde_json::json!({ "previous_status": appointment.status }),
+        serde_json::json!({ "previous_status": appointment.status, "reason": reason }),
         now,
     )
     .await?;
@@ -166,6 +197,18 @@ pub async fn decide(
         now,
     )
     .await?;
+    if status == AppointmentStatus::Cancelled {
+        note_cancellation(
+            &mut tx,
+            org.id,
+            id,
+            AppointmentStatus::Pending,
+            None,
+            Actor::Staff(staff),
+            now,
+        )
+        .await?;
+    }
     crate::audit::record(
         &mut tx,
         org.id,
@@ -183,7 +226,58 @@ pub async fn decide(
     Ok(updated)
 }
 
-/// Marks a past appointment completed or a no-show (staff).
+/// How long before its start the desk may mark a patient arrived: people come early,
+/// but an arrival marked days ahead is a slip of the mouse.
+pub const ARRIVE_EARLY_NS: i64 = 2 * 3_600_000_000_000;
+
+/// Whether the desk may set `to` on an appointment in status `from` starting at
+/// `start_ns`, seen at `now_ns`; `Err` says why not, in words for the desk.
+///
+/// - `arrived`: from booked, from [`ARRIVE_EARLY_NS`] before the start on (no upper
+///   bound: a late arrival may be recorded late);
+/// - `completed`: from booked or arrived, once the start has come;
+/// - `no_show`: from booked, once the start has come;
+/// - `booked` (the undo): from arrived, completed or no-show.
+pub fn desk_transition(
+    from: AppointmentStatus,
+    to: AppointmentStatus,
+    start_ns: i64,
+    now_ns: i64,
+) -> std::result::Result<(), String> {
+    use AppointmentStatus::{Arrived, Booked, Cancelled, Completed, NoShow, Pending};
+    let words = |s: AppointmentStatus| s.as_str().replace('_', "-");
+    match (from, to) {
+        (Booked, Arrived) if now_ns >= start_ns - ARRIVE_EARLY_NS => Ok(()),
+        (Booked, Arrived) => Err(
+            "a patient can be marked arrived only from 2 hours before the appointment's start"
+                .to_owned(),
+        ),
+        (Booked | Arrived, Completed) | (Booked, NoShow) if now_ns >= start_ns => Ok(()),
+        (Booked | Arrived, Completed) | (Booked, NoShow) => Err(format!(
+            "an appointment can be marked {} only once it has started",
+            words(to)
+        )),
+        (Arrived | Completed | NoShow, Booked) => Ok(()),
+        (Pending, _) => {
+            Err("this appointment is a pending request: accept or decline it first".to_owned())
+        }
+        (Cancelled, _) => Err(format!(
+            "a cancelled appointment cannot be marked {}",
+            words(to)
+        )),
+        (_, Pending | Cancelled) => Err("must be arrived, completed, no_show or booked".to_owned()),
+        (from, to) if from == to => Err(format!("it is already {}", words(to))),
+        (from, to) => Err(format!(
+            "an appointment marked {} cannot be marked {}: undo the mark first",
+            words(from),
+            words(to)
+        )),
+    }
+}
+
+/// Sets a desk status (staff): arrived, completed or no-show, or `booked` to undo one;
+/// [`desk_transition`] says which changes are allowed when. Audited as
+/// `appointment.mark`, or `appointment.unmark` for the undo, with the status before.
 pub async fn mark(
     db: &Db,
     org: &Organisation,
@@ -192,36 +286,32 @@ pub async fn mark(
     staff: i64,
     clock: &dyn Clock,
 ) -> Result<Appointment> {
-    if !matches!(
-        status,
-        AppointmentStatus::Completed | AppointmentStatus::NoShow | AppointmentStatus::Booked
-    ) {
-        return Err(Error::invalid(
-            "status",
-            "must be completed, no_show or booked",
-        ));
-    }
     let mut tx = db.begin().await?;
     let appointment = get(tx.exec(), org.id, id).await?;
-    if matches!(
-        appointment.status,
-        AppointmentStatus::Cancelled | AppointmentStatus::Pending
-    ) {
-        return Err(Error::invalid(
-            "status",
-            format!(
-                "a {} appointment cannot be marked {status}",
-                appointment.status
-            ),
-        ));
-    }
+    lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
     let now = clock.now_ns();
-    set_status(&mut tx, org.id, id, status, "", Actor::Staff(staff), now).await?;
+    desk_transition(appointment.status, status, appointment.start_ns, now)
+        .map_err(|message| Error::invalid("status", message))?;
+    set_status(
+        &mut tx,
+        org.id,
+        id,
+        status,
+        &appointment.status_note,
+        Actor::Staff(staff),
+        now,
+    )
+    .await?;
     crate::audit::record(
         &mut tx,
         org.id,
         &Actor::Staff(staff).label(),
-        "appointment.mark",
+        if status == AppointmentStatus::Booked {
+            "appointment.unmark"
+        } else {
+            "appointment.mark"
+        },
         "appointment",
         Some(id),
         serde_json::json!({ "status": status, "previous_status": appointment.status }),
@@ -229,6 +319,120 @@ pub async fn mark(
     )
     .await?;
     let updated = get(tx.exec(), org.id, id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Keeps who cancelled, when, why and from which status.
+async fn note_cancellation(
+    tx: &mut Tx,
+    org: i64,
+    id: i64,
+    from: AppointmentStatus,
+    reason: Option<&str>,
+    actor: Actor,
+    now: i64,
+) -> Result<()> {
+    execute!(
+        tx.exec(),
+        "UPDATE appointments SET cancel_reason = $3, cancelled_by = $4, cancelled_at_ns = $5, \
+         cancelled_from = $6 WHERE org_id = $1 AND id = $2",
+        org,
+        id,
+        reason,
+        actor.label(),
+        now,
+        from.as_str()
+    )?;
+    Ok(())
+}
+
+/// Undoes a cancellation (staff): the appointment gets back the status it was
+/// cancelled from, at the same time with the same practitioner, only if the engine
+/// would book it there now as a staff booking without an override. Otherwise nothing
+/// changes and [`Conflict::NeedsOverride`] names why (someone took the time meanwhile,
+/// the schedule changed). Audited as `appointment.restore`; the emails `notify`
+/// composes are queued with it.
+pub async fn restore(
+    db: &Db,
+    org: &Organisation,
+    id: i64,
+    staff: i64,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<Appointment> {
+    let mut tx = db.begin().await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
+    lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
+    let org = &settings_now(&mut tx, org.id).await?;
+    let appointment = get(tx.exec(), org.id, id).await?;
+    if appointment.status != AppointmentStatus::Cancelled {
+        return Err(Error::invalid(
+            "status",
+            format!(
+                "only a cancelled appointment can be restored; this one is {}",
+                appointment.status.as_str().replace('_', "-")
+            ),
+        ));
+    }
+    let duration =
+        u32::try_from((appointment.end_ns - appointment.start_ns).div_euclid(60_000_000_000))
+            .unwrap_or(0);
+    let start = Instant::from_unix_nanos(appointment.start_ns)
+        .map_err(|e| Error::invalid("start", e.to_string()))?;
+    let (_, reasons) = staff_fit(
+        &mut tx,
+        org,
+        appointment.practitioner_id,
+        appointment.service_id,
+        if appointment.service_id.is_none() {
+            appointment.schedule_type_id
+        } else {
+            None
+        },
+        start,
+        duration.max(1),
+        appointment.telehealth,
+        Some(id),
+    )
+    .await?;
+    // An appointment booked with an override comes back only with a new booking and a
+    // new override: an undo never overrides anything on its own.
+    if !reasons.is_empty() {
+        return Err(Error::Conflict(Conflict::NeedsOverride { reasons }));
+    }
+    let status = appointment
+        .cancelled_from
+        .unwrap_or(AppointmentStatus::Booked);
+    let now = clock.now_ns();
+    execute!(
+        tx.exec(),
+        "UPDATE appointments SET status = $3, cancel_reason = NULL, cancelled_by = NULL, \
+         cancelled_at_ns = NULL, cancelled_from = NULL, updated_by = $4, updated_at_ns = $5 \
+         WHERE org_id = $1 AND id = $2",
+        org.id,
+        id,
+        status.as_str(),
+        Actor::Staff(staff).label(),
+        now
+    )?;
+    crate::audit::record(
+        &mut tx,
+        org.id,
+        &Actor::Staff(staff).label(),
+        "appointment.restore",
+        "appointment",
+        Some(id),
+        serde_json::json!({
+            "status": status,
+            "cancel_reason": appointment.cancel_reason,
+            "cancelled_by": appointment.cancelled_by,
+        }),
+        now,
+    )
+    .await?;
+    let updated = get(tx.exec(), org.id, id).await?;
+    queue_notices(&mut tx, org.id, notify, &updated, now).await?;
     tx.commit().await?;
     Ok(updated)
 }

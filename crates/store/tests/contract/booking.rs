@@ -337,21 +337,31 @@ async fn patients_cancel_their_own_appointments_until_the_notice(t: &TestDb) {
     let early = clock("2026-02-28T12:00:00Z");
     // Another patient's appointment does not exist for them.
     assert!(matches!(
-        appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p02), &early, None).await,
+        appointment::cancel(
+            &t.db,
+            &org,
+            booked.id,
+            Actor::Patient(p02),
+            "",
+            &early,
+            None
+        )
+        .await,
         Err(Error::NotFound(_))
     ));
     // Inside the notice: too late, saying until when.
     let late = clock("2026-03-01T15:00:00Z");
-    match appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p01), &late, None).await {
+    match appointment::cancel(&t.db, &org, booked.id, Actor::Patient(p01), "", &late, None).await {
         Err(Error::TooLate { until_ns }) => {
             assert_eq!(until_ns, at("2026-03-01T09:00:00-05:00").unix_nanos())
         }
         other => panic!("expected too late, got {other:?}"),
     }
     // Staff may still cancel; then the slot is free again.
-    let cancelled = appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), &late, None)
-        .await
-        .unwrap();
+    let cancelled =
+        appointment::cancel(&t.db, &org, booked.id, Actor::Staff(staff), "", &late, None)
+            .await
+            .unwrap();
     assert_eq!(cancelled.status, store::AppointmentStatus::Cancelled);
     assert!(matches!(
         portal(t, &org, "p02", "lee", "visit", MONDAY_9, None).await,
@@ -470,7 +480,7 @@ async fn another_organisations_ids_are_not_found(t: &TestDb) {
     assert!(matches!(r, Err(Error::NotFound(_))), "{r:?}");
     let now = clock("2026-03-01T00:00:00Z");
     assert!(matches!(
-        appointment::cancel(&t.db, &other, a.id, Actor::Staff(1), &now, None).await,
+        appointment::cancel(&t.db, &other, a.id, Actor::Staff(1), "", &now, None).await,
         Err(Error::NotFound(_))
     ));
 }

@@ -149,7 +149,8 @@ async fn storm_task(
             }
             2 if !mine.is_empty() => {
                 let (id, _) = mine.swap_remove(next(mine.len()));
-                match appointment::cancel(&db, &org, id, Actor::Staff(ids.staff), &now, None).await
+                match appointment::cancel(&db, &org, id, Actor::Staff(ids.staff), "", &now, None)
+                    .await
                 {
                     Ok(_) => {
                         tally.cancelled.fetch_add(1, Ordering::SeqCst);

@@ -89,6 +89,7 @@ async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestD
         &read_before,
         booked.id,
         Actor::Patient(p01),
+        "",
         &now,
         None,
     )
@@ -106,6 +107,7 @@ async fn a_cancellation_follows_a_notice_raised_after_the_callers_read(t: &TestD
         &read_before,
         booked.id,
         Actor::Staff(staff),
+        "",
         &now,
         None,
     )

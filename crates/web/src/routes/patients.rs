@@ -65,6 +65,10 @@ pub(crate) struct PatientDto {
     pub phone: String,
     /// Whether only some practitioners are available to them in the portal.
     pub practitioners_restricted: bool,
+    /// How many of their appointments staff marked a no-show; given in the search
+    /// results and a patient's record (absent in the answers of a save).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_show_count: Option<i64>,
 }
 
 impl From<Patient> for PatientDto {
@@ -77,6 +81,7 @@ impl From<Patient> for PatientDto {
             email: p.email,
             phone: p.phone,
             practitioners_restricted: p.practitioners_restricted,
+            no_show_count: None,
         }
     }
 }
@@ -316,7 +321,19 @@ async fn list(
         limit,
     )
     .await?;
-    Ok(Json(found.into_iter().map(PatientDto::from).collect()))
+    let no_shows = patient::no_show_counts(conn.exec(), staff.org.id).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|p| {
+                let count = no_shows.get(&p.id).copied().unwrap_or(0);
+                PatientDto {
+                    no_show_count: Some(count),
+                    ..PatientDto::from(p)
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// Adds a patient (front desk). An address another patient of the organisation has is
@@ -357,8 +374,12 @@ async fn get_one(
     let available =
         store::appointment::patient_practitioners(&mut conn.exec(), staff.org.id, id).await?;
     let appointments = book::of_patient(conn.exec(), staff.org.id, id).await?;
+    let no_shows = patient::no_show_count(conn.exec(), staff.org.id, id).await?;
     Ok(Json(PatientDetailDto {
-        patient: p.into(),
+        patient: PatientDto {
+            no_show_count: Some(no_shows),
+            ..PatientDto::from(p)
+        },
         available_practitioners: available,
         appointments: appointments.into_iter().map(AppointmentDto::from).collect(),
     }))

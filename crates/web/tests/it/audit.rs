@@ -465,6 +465,18 @@ const AUDITED_IN_THEIR_OWN_TESTS: &[(&str, &str)] = &[
         "book_calendar.rs checks the entry under a block given a label",
     ),
     (
+        "appointment.mark",
+        "portal_change.rs: the matrix's day is before the appointment, when no mark is allowed",
+    ),
+    (
+        "appointment.unmark",
+        "portal_change.rs: an undo needs a mark first",
+    ),
+    (
+        "appointment.restore",
+        "portal_change.rs: by the matrix's undo, its earlier calls have left no availability record covering the appointment's day",
+    ),
+    (
         "availability.new_record_from",
         "record_splits.rs checks the entry under the record split",
     ),
@@ -520,7 +532,6 @@ const NOT_BY_STAFF_ROUTES: &[(&str, &str)] = &[
         "appointment.reschedule_override",
         "only when a move needs an override",
     ),
-    ("appointment.mark", "no route marks an appointment yet"),
 ];
 
 /// Every action the log's catalogue knows, read from the page's action filter.

@@ -111,6 +111,8 @@ fn entity(stem: &str) -> Option<Kind> {
 /// ahead, conflicts allowed.
 fn quantity(name: &str) -> bool {
     name.ends_with("_minutes")
+        // The desk's status buttons send a status's name, never an id.
+        || name == "status"
         || name.ends_with("_conflicts")
         || name == "max_days_ahead"
         || name == "duration_default"
@@ -975,6 +977,14 @@ fn api_bases() -> BTreeMap<&'static str, Vec<Base>> {
                 |f| json!({"start": Fill::instant(f.open())}),
             )],
         ),
+        (
+            "POST /api/v1/orgs/{slug}/portal/appointments/{id}/reschedule",
+            vec![base(
+                "",
+                Patient,
+                |f| json!({"start": Fill::instant(f.open())}),
+            )],
+        ),
     ])
 }
 
@@ -1094,6 +1104,14 @@ fn form_bases() -> BTreeMap<&'static str, Vec<Base>> {
         ),
         (
             "POST /o/{slug}/portal/book/{}",
+            vec![base(
+                "",
+                Patient,
+                |f| json!({"start": Fill::instant(f.open())}),
+            )],
+        ),
+        (
+            "POST /o/{slug}/portal/appointments/{}/reschedule",
             vec![base(
                 "",
                 Patient,
@@ -1256,6 +1274,14 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
         Who::Staff => &w.admin,
         Who::Patient => &w.patient,
     };
+    // A patient's routes under an appointment name the patient's own appointment.
+    let path = match op.base.who {
+        Who::Patient => op.path.replace(
+            &format!("/appointments/{}/", w.a.by_kind[&Kind::Appointment]),
+            &format!("/appointments/{}/", w.p1[&Kind::Appointment]),
+        ),
+        Who::Staff => op.path.clone(),
+    };
     let used: Vec<&IdField> = op
         .fields
         .iter()
@@ -1290,7 +1316,7 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
         let own = own_id(field.kind);
         let mut body = body_for(*n, None);
         set(&mut body, &field.path, &json!([own, own]));
-        let answer = send(client, &op.method, &op.path, &body).await;
+        let answer = send(client, &op.method, &path, &body).await;
         if answer.status.is_server_error() {
             findings.lines.push(format!(
                 "{what}: answered {} to {body}: {}",
@@ -1326,7 +1352,7 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
                 mails(w).await,
             );
             let body = body_for(*n, Some((field, &id)));
-            let answer = send(client, &op.method, &op.path, &body).await;
+            let answer = send(client, &op.method, &path, &body).await;
             if !answer.status.is_client_error() {
                 findings.lines.push(format!(
                     "{what}: answered {} (not a 4xx) to {body}: {}",
@@ -1357,7 +1383,7 @@ async fn try_operation(w: &World, op: &Operation<'_>, n: &mut i64, findings: &mu
                 *n += 1;
             }
             let body = body_for(*n, None);
-            let answer = send(client, &op.method, &op.path, &body).await;
+            let answer = send(client, &op.method, &path, &body).await;
             if !accepted(&answer) {
                 findings.lines.push(format!(
                     "{what}: the control with A's own id was refused ({}) for {body}: {}",

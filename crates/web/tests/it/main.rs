@@ -26,6 +26,7 @@ mod patients;
 mod pending;
 mod portal;
 mod portal_browse;
+mod portal_change;
 mod practitioners;
 mod record_splits;
 mod schedule_types;

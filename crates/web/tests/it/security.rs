@@ -330,6 +330,8 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"start": "2026-03-03T09:00:00-05:00"})),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/accept", &[&a.pending], Staff).json(json!({})),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/decline", &[&a.pending], Staff).json(json!({})),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/status", &[&a.appointment], Staff)
+            .json(json!({"status": "arrived"})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/session", &[], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/session", &[], Anyone)
             .json(json!({"username": "bea@example.com", "password": PATIENT_PASSWORD})),
@@ -358,6 +360,8 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .names_ids(),
         r(M::GET, "/api/v1/orgs/{slug}/portal/appointments/{id}", &[&a.appointment], Patient),
         r(M::POST, "/api/v1/orgs/{slug}/portal/appointments/{id}/cancel", &[&a.appointment], Patient),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/appointments/{id}/reschedule", &[&a.appointment], Patient)
+            .json(json!({"start": "2026-03-02T10:00:00-05:00"})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/account", &[], Patient),
         r(M::PUT, "/api/v1/orgs/{slug}/portal/account", &[], Patient)
             .json(json!({"first_name": "In", "last_name": "Truder", "phone": "555"})),
@@ -370,6 +374,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"password": PATIENT_PASSWORD})),
         // Deleting last: these remove what the probes above rely on.
         r(M::DELETE, "/api/v1/orgs/{slug}/appointments/{id}", &[&a.appointment], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/restore", &[&a.appointment], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}", &[&a.practitioner, &a.schedule_type], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}", &[&a.practitioner, &a.record], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff),
@@ -774,6 +779,34 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             Patient,
         ),
         r(
+            M::GET,
+            "/o/{slug}/portal/appointments/{id}/reschedule",
+            &[&a.appointment],
+            Patient,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/portal/appointments/{id}/reschedule/confirm",
+            &[&a.appointment],
+            Patient,
+        )
+        .query(&format!(
+            "?practitioner={p}&start=2026-03-02T10:00:00-05:00"
+        )),
+        r(
+            M::POST,
+            "/o/{slug}/portal/appointments/{id}/reschedule",
+            &[&a.appointment],
+            Patient,
+        )
+        .form(&[("practitioner", p), ("start", "2026-03-02T10:00:00-05:00")]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/appointments/{id}/cancel",
+            &[&a.appointment],
+            Patient,
+        ),
+        r(
             M::POST,
             "/o/{slug}/portal/appointments/{id}/cancel",
             &[&a.appointment],
@@ -810,7 +843,20 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         // Deleting last.
         r(
             M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/status",
+            &[&a.appointment],
+            Staff,
+        )
+        .form(&[("status", "arrived")]),
+        r(
+            M::POST,
             "/o/{slug}/admin/book/appointments/{id}/cancel",
+            &[&a.appointment],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/restore",
             &[&a.appointment],
             Staff,
         ),
@@ -1271,6 +1317,13 @@ async fn portal_forms_and_api_refuse_forged_requests(backend: Backend) {
             format!("/o/alpha/portal/appointments/{appointment}/cancel"),
             vec![],
         ),
+        (
+            format!("/o/alpha/portal/appointments/{appointment}/reschedule"),
+            vec![
+                ("practitioner", practitioner.as_str()),
+                ("start", "2026-03-02T10:00:00-05:00"),
+            ],
+        ),
         ("/o/alpha/portal/signout".to_owned(), vec![]),
         (
             "/o/alpha/portal/forgot".to_owned(),
@@ -1315,6 +1368,10 @@ async fn portal_forms_and_api_refuse_forged_requests(backend: Backend) {
         (
             format!("/api/v1/orgs/alpha/portal/appointments/{appointment}/cancel"),
             json!({}),
+        ),
+        (
+            format!("/api/v1/orgs/alpha/portal/appointments/{appointment}/reschedule"),
+            json!({"start": "2026-03-02T10:00:00-05:00"}),
         ),
         (
             "/api/v1/orgs/alpha/portal/password-reset".to_owned(),

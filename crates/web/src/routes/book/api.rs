@@ -19,8 +19,8 @@ use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
 
 use super::{
-    axis, book_counted, cancel_telling_patient, entry_of, move_telling_patient, own_practitioner,
-    parse_id,
+    axis, book_counted, cancel_telling_patient, desk_status, entry_of, move_telling_patient,
+    own_practitioner, parse_id, restore_telling_patient,
 };
 
 /// A staff booking.
@@ -253,20 +253,86 @@ pub(super) async fn get_one(
     Ok(Json(entry.into()))
 }
 
-/// Cancels an appointment (front desk); the audit log records who.
+/// The query of a cancellation.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CancelParams {
+    reason: Option<String>,
+}
+
+/// Cancels an appointment (front desk), with an optional reason; the audit log records
+/// who. `POST …/restore` undoes it while the time is still free.
 #[utoipa::path(delete, path = "/api/v1/orgs/{slug}/appointments/{id}", tag = "appointments",
-    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment"),
+           ("reason" = Option<String>, Query, description = "Why it is cancelled (at most 500 characters), shown to staff")),
     responses((status = 200, body = AppointmentDto, description = "Cancelled"),
               (status = 404, description = "No such appointment in this organisation"),
-              (status = 422, description = "Already cancelled, completed or a no-show")))]
+              (status = 422, description = "Already cancelled, arrived, completed or a no-show; or the reason is too long")))]
 pub(super) async fn cancel(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+    QueryParams(q): QueryParams<CancelParams>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let id = path.1;
+    staff.front_desk()?;
+    cancel_telling_patient(&state, &staff, id, q.reason.as_deref().unwrap_or("")).await?;
+    Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))
+}
+
+/// A desk status to set.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatusBody {
+    /// `arrived` (from 2 hours before the start), `completed` or `no_show` (once it
+    /// has started), or `booked` to undo one of them.
+    pub status: String,
+}
+
+/// Marks the patient arrived, the appointment completed or a no-show, or undoes the
+/// mark back to booked (front desk); audited.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/appointments/{id}/status", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    request_body = StatusBody,
+    responses((status = 200, body = AppointmentDto, description = "Marked"),
+              (status = 404, description = "No such appointment in this organisation"),
+              (status = 422, description = "`status` is not one of the four, or not allowed now (`message` says why)")))]
+pub(super) async fn set_status(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+    JsonBody(body): JsonBody<StatusBody>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let id = path.1;
+    staff.front_desk()?;
+    let status = desk_status(&body.status)?;
+    store::appointment::mark(
+        &state.db,
+        &staff.org,
+        id,
+        status,
+        staff.user.id,
+        state.clock.as_ref(),
+    )
+    .await?;
+    Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))
+}
+
+/// Undoes a cancellation (front desk): the appointment gets back the status it had,
+/// only if its time is still free for a staff booking without an override; audited.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/appointments/{id}/restore", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    responses((status = 200, body = AppointmentDto, description = "Restored"),
+              (status = 404, description = "No such appointment in this organisation"),
+              (status = 409, description = "The time is no longer free: `details.needs_override` says why; nothing changed"),
+              (status = 422, description = "The appointment is not cancelled")))]
+pub(super) async fn restore(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
 ) -> Result<Json<AppointmentDto>, AppError> {
     let id = path.1;
     staff.front_desk()?;
-    cancel_telling_patient(&state, &staff, id).await?;
+    restore_telling_patient(&state, &staff, id).await?;
     Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))
 }
 

@@ -1,4 +1,5 @@
-//! One appointment's page: details, history, move and cancel.
+//! One appointment's page: details, history, move, the desk's statuses (arrived,
+//! completed, no-show, each with an undo), and cancel with a reason and an undo.
 
 use std::collections::HashMap;
 
@@ -7,21 +8,67 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use store::Channel;
+use serde::Deserialize;
 use store::appointment::Move;
+use store::appointment::desk_transition;
 use store::book::{self, Entry};
+use store::{AppointmentStatus, Channel};
 
 use crate::auth::staff::{Staff, StaffPage};
 use crate::clinic_time::{local, when};
 use crate::error::PageError;
-use crate::form::{FieldErrors, FormData};
+use crate::form::{FieldErrors, FormData, PageQuery};
 use crate::pages::Layout;
 use crate::state::AppState;
 
 use super::form::{
     Choice, absorb_booking_error, form_duration, form_id, form_override, form_start, options,
 };
-use super::{cancel_telling_patient, entry_of, move_telling_patient};
+use super::{
+    cancel_telling_patient, desk_status, entry_of, move_telling_patient, restore_telling_patient,
+};
+
+/// A button of the desk's statuses: the status it sets, and its words.
+#[derive(Debug)]
+struct DeskAction {
+    status: &'static str,
+    label: &'static str,
+}
+
+/// The desk's status buttons allowed now for an appointment in `status` starting at
+/// `start_ns`: the store's [`desk_transition`] decides, so a button is shown exactly
+/// when pressing it would work.
+fn desk_actions(status: AppointmentStatus, start_ns: i64, now_ns: i64) -> Vec<DeskAction> {
+    [
+        (AppointmentStatus::Arrived, "Arrived"),
+        (AppointmentStatus::Completed, "Completed"),
+        (AppointmentStatus::NoShow, "No-show"),
+        (AppointmentStatus::Booked, "Undo: back to booked"),
+    ]
+    .into_iter()
+    .filter(|(to, _)| desk_transition(status, *to, start_ns, now_ns).is_ok())
+    .map(|(to, label)| DeskAction {
+        status: to.as_str(),
+        label,
+    })
+    .collect()
+}
+
+/// What the page says after a change it redirected from.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct NoticeQuery {
+    notice: Option<String>,
+}
+
+/// The words of a `notice` the page was sent back with; an unknown one says nothing.
+fn notice_text(notice: Option<&str>) -> Option<&'static str> {
+    match notice? {
+        "cancelled" => Some("Cancelled. While its time is still free, you can undo it below."),
+        "restored" => Some("Cancellation undone: the appointment is back in the book."),
+        "marked" => Some("Status saved."),
+        _ => None,
+    }
+}
 
 /// A line of the appointment's history.
 #[derive(Debug)]
@@ -57,6 +104,10 @@ pub(super) struct AppointmentPage {
     errors: FieldErrors,
     reasons: Vec<String>,
     error: Option<String>,
+    notice: Option<&'static str>,
+    desk: Vec<DeskAction>,
+    cancelled_by: Option<String>,
+    no_shows: Option<i64>,
 }
 
 async fn appointment_view(
@@ -76,7 +127,20 @@ async fn appointment_view(
         .into_iter()
         .map(|u| (format!("staff:{}", u.id), u.name))
         .collect();
+    let no_shows = match entry.patient_id {
+        Some(p) => Some(store::patient::no_show_count(conn.exec(), staff.org.id, p).await?),
+        None => None,
+    };
     let tz = entry.zone();
+    let who = |actor: &str| {
+        staff_names.get(actor).cloned().unwrap_or_else(|| {
+            if actor.starts_with("patient:") {
+                "The patient (portal)".to_owned()
+            } else {
+                actor.to_owned()
+            }
+        })
+    };
     let history = store::audit::recent(conn.exec(), staff.org.id, Some(("appointment", id)), 50)
         .await?
         .into_iter()
@@ -99,16 +163,28 @@ async fn appointment_view(
                         .filter(|n| !n.is_empty())
                         .map(|n| format!("Note: {n}"))
                 })
+                .or_else(|| {
+                    details["reason"]
+                        .as_str()
+                        .filter(|n| !n.is_empty())
+                        .map(|n| format!("Reason: {n}"))
+                })
+                .or_else(|| {
+                    details["status"].as_str().map(|to| {
+                        format!(
+                            "{} → {}",
+                            details["previous_status"]
+                                .as_str()
+                                .unwrap_or("cancelled")
+                                .replace('_', "-"),
+                            to.replace('_', "-")
+                        )
+                    })
+                })
                 .unwrap_or_default();
             HistoryLine {
                 at: local(e.at_ns, tz).format("%a %-d %b %Y, %H:%M").to_string(),
-                who: staff_names.get(&e.actor).cloned().unwrap_or_else(|| {
-                    if e.actor.starts_with("patient:") {
-                        "The patient (portal)".to_owned()
-                    } else {
-                        e.actor.clone()
-                    }
-                }),
+                who: who(&e.actor),
                 what: crate::audit_text::action_label(&e.action).to_owned(),
                 why,
             }
@@ -127,8 +203,14 @@ async fn appointment_view(
         local(entry.start_ns, tz).date_naive(),
         entry.practitioner_id
     );
+    let desk = desk_actions(entry.status, entry.start_ns, state.clock.now_ns());
+    let cancelled_by = entry.cancelled_by.as_deref().map(who);
     Ok(AppointmentPage {
         layout: Layout::staff(staff, "Appointment", "book").await?,
+        notice: None,
+        desk,
+        cancelled_by,
+        no_shows,
         when: when(&entry),
         patient: entry
             .patient_name()
@@ -152,9 +234,10 @@ pub(super) async fn appointment_page(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
+    PageQuery(q): PageQuery<NoticeQuery>,
 ) -> Result<AppointmentPage, PageError> {
     staff.front_desk()?;
-    appointment_view(
+    let mut page = appointment_view(
         &state,
         &staff,
         id,
@@ -163,7 +246,98 @@ pub(super) async fn appointment_page(
         Vec::new(),
         None,
     )
-    .await
+    .await?;
+    page.notice = notice_text(q.notice.as_deref());
+    Ok(page)
+}
+
+/// The page again with an error after a refused change: nothing changed.
+async fn refused(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    message: String,
+) -> Result<Response, PageError> {
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        appointment_view(
+            state,
+            staff,
+            id,
+            None,
+            FieldErrors::new(),
+            Vec::new(),
+            Some(message),
+        )
+        .await?,
+    )
+        .into_response())
+}
+
+/// Back to the appointment's page after a change, saying what happened.
+fn back_to(staff: &Staff, id: i64, notice: &str) -> Response {
+    Redirect::to(&format!(
+        "/o/{}/admin/book/appointments/{id}?notice={notice}",
+        staff.org.slug
+    ))
+    .into_response()
+}
+
+/// Undoes a cancellation, only while its time is still free.
+pub(super) async fn restore_submit(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    staff.front_desk()?;
+    entry_of(&state, staff.org.id, id).await?;
+    match restore_telling_patient(&state, &staff, id).await {
+        Ok(_) => Ok(back_to(&staff, id, "restored")),
+        Err(store::Error::Conflict(store::Conflict::NeedsOverride { reasons })) => {
+            refused(
+                &state,
+                &staff,
+                id,
+                format!(
+                    "The cancellation cannot be undone: this time is no longer free without an override ({}). Nothing was changed; to book the patient here anyway, book again with an override.",
+                    reasons.join("; ")
+                ),
+            )
+            .await
+        }
+        Err(store::Error::Invalid { message, .. }) => refused(&state, &staff, id, message).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Sets a desk status (arrived, completed, no-show) or undoes it back to booked.
+pub(super) async fn status_submit(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.front_desk()?;
+    entry_of(&state, staff.org.id, id).await?;
+    let result = match desk_status(&form.get("status")) {
+        Ok(status) => {
+            store::appointment::mark(
+                &state.db,
+                &staff.org,
+                id,
+                status,
+                staff.user.id,
+                state.clock.as_ref(),
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(back_to(&staff, id, "marked")),
+        Err(store::Error::Invalid { message, .. }) => refused(&state, &staff, id, message).await,
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(super) async fn move_submit(
@@ -222,20 +396,17 @@ pub(super) async fn move_submit(
         .into_response())
 }
 
+/// Cancels with an optional reason, then shows the appointment with its undo.
 pub(super) async fn cancel_submit(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
+    form: FormData,
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
-    let entry = entry_of(&state, staff.org.id, id).await?;
-    match cancel_telling_patient(&state, &staff, id).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/o/{}/admin/book?date={}&cancelled=1&notice=cancelled&appointment={id}",
-            staff.org.slug,
-            local(entry.start_ns, entry.zone()).date_naive()
-        ))
-        .into_response()),
+    entry_of(&state, staff.org.id, id).await?;
+    match cancel_telling_patient(&state, &staff, id, &form.get("reason")).await {
+        Ok(_) => Ok(back_to(&staff, id, "cancelled")),
         Err(store::Error::Invalid { message, .. }) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             appointment_view(

@@ -806,6 +806,8 @@ mod tests {
             created_at_ns: 0,
             updated_by: "import".to_owned(),
             updated_at_ns: 0,
+            cancel_reason: None,
+            cancelled_by: None,
         }
     }
 

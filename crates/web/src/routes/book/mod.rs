@@ -53,6 +53,14 @@ pub(crate) fn pages() -> Router<AppState> {
             "/o/{slug}/admin/book/appointments/{id}/cancel",
             post(appointment::cancel_submit),
         )
+        .route(
+            "/o/{slug}/admin/book/appointments/{id}/restore",
+            post(appointment::restore_submit),
+        )
+        .route(
+            "/o/{slug}/admin/book/appointments/{id}/status",
+            post(appointment::status_submit),
+        )
 }
 
 /// The API.
@@ -61,6 +69,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list, api::create))
         .routes(routes!(api::get_one, api::cancel))
         .routes(routes!(api::move_one))
+        .routes(routes!(api::set_status))
+        .routes(routes!(api::restore))
 }
 
 /// One zone of the organisation's clinics, and the clinics in it.
@@ -205,11 +215,13 @@ async fn book_counted(
     result
 }
 
-/// Cancels for staff, telling the patient (with the calendar cancellation).
+/// Cancels for staff with an optional reason, telling the patient (with the calendar
+/// cancellation).
 async fn cancel_telling_patient(
     state: &AppState,
     staff: &Staff,
     id: i64,
+    reason: &str,
 ) -> Result<store::appointment::Appointment, store::Error> {
     let context = AppointmentContext::for_appointment(state, &staff.org, id, None).await?;
     let notify =
@@ -219,12 +231,53 @@ async fn cancel_telling_patient(
         &staff.org,
         id,
         Actor::Staff(staff.user.id),
+        reason,
         state.clock.as_ref(),
         Some(&notify),
     )
     .await?;
     state.mail.notify();
     Ok(cancelled)
+}
+
+/// Undoes a cancellation for staff, telling the patient it is booked again (with the
+/// calendar invitation).
+async fn restore_telling_patient(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+) -> Result<store::appointment::Appointment, store::Error> {
+    let context = AppointmentContext::for_appointment(state, &staff.org, id, None).await?;
+    let notify =
+        |a: &store::appointment::Appointment| context.iter().map(|c| c.booked(a)).collect();
+    let restored = store::appointment::restore(
+        &state.db,
+        &staff.org,
+        id,
+        staff.user.id,
+        state.clock.as_ref(),
+        Some(&notify),
+    )
+    .await?;
+    state.mail.notify();
+    Ok(restored)
+}
+
+/// The desk statuses a form or the API may ask for, by their stored spelling:
+/// `booked` undoes a mark.
+fn desk_status(value: &str) -> Result<store::AppointmentStatus, store::Error> {
+    match value.trim().parse::<store::AppointmentStatus>() {
+        Ok(
+            s @ (store::AppointmentStatus::Arrived
+            | store::AppointmentStatus::Completed
+            | store::AppointmentStatus::NoShow
+            | store::AppointmentStatus::Booked),
+        ) => Ok(s),
+        _ => Err(store::Error::invalid(
+            "status",
+            "must be arrived, completed, no_show or booked",
+        )),
+    }
 }
 
 /// Moves for staff, telling the patient (with the updated calendar invitation).

@@ -1,12 +1,12 @@
 //! The portal's booking API: services, practitioners, slots, and the patient's
-//! appointments (list, book, read, cancel).
+//! appointments (list, book, read, cancel, reschedule).
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use slot_engine::Date;
-use store::appointment::PortalOutcome;
+use store::appointment::{PortalMoveOutcome, PortalOutcome};
 use store::portal::{self, PortalService};
 use utoipa::{IntoParams, ToSchema};
 
@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
 
-use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
+use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own, reschedule};
 use super::month;
 use super::slots::{
     SlotDto, allowed, book, date, parse_mode, parse_start, practitioners_for, slot_dto, slots,
@@ -344,17 +344,77 @@ pub(super) async fn api_appointment(
     Ok(Json(appointment_dto(&p.org, state.clock.now_ns(), a)))
 }
 
-/// Cancels one of the patient's appointments; refused inside the cancellation notice
-/// (409, saying until when it was possible).
+/// The query of a cancellation.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct CancelParams {
+    reason: Option<String>,
+}
+
+/// Cancels one of the patient's appointments, with an optional reason the clinic sees;
+/// refused inside the cancellation notice (409, saying until when it was possible).
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/appointments/{id}/cancel", tag = "portal",
-    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment"),
+           ("reason" = Option<String>, Query, description = "Why (at most 500 characters), shown to the clinic")),
     responses((status = 200, body = AppointmentDto), (status = 409, description = "Too late to cancel online"),
-              (status = 404, description = "Not one of this patient's appointments")))]
+              (status = 404, description = "Not one of this patient's appointments"),
+              (status = 422, description = "The reason is too long")))]
 pub(super) async fn api_cancel(
     State(state): State<AppState>,
     PatientApi(p): PatientApi,
     Path(path): Path<(String, i64)>,
+    QueryParams(q): QueryParams<CancelParams>,
 ) -> Result<Json<AppointmentDto>, AppError> {
-    let a = cancel(&state, &p, path.1).await?;
+    let a = cancel(&state, &p, path.1, q.reason.as_deref().unwrap_or("")).await?;
     Ok(Json(appointment_dto(&p.org, state.clock.now_ns(), a)))
+}
+
+/// Where to move one of the patient's appointments.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RescheduleBody {
+    /// The new start, RFC 3339 with an offset (a slot's `start`).
+    pub start: String,
+    /// The practitioner of the new time (default: the same); one the patient may book.
+    #[serde(default)]
+    pub practitioner: Option<i64>,
+}
+
+/// Moves one of the patient's appointments to another open time of the same service,
+/// as one change: the new time is booked and the old one freed, or nothing changes.
+/// Allowed exactly while cancelling is (409 after, saying until when); a time someone
+/// just took is 409 with `details.next_slots`. The moved appointment is booked if the
+/// clinic auto-accepts portal bookings, else pending.
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/appointments/{id}/reschedule", tag = "portal",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    request_body = RescheduleBody,
+    responses((status = 200, body = AppointmentDto, description = "Moved"),
+              (status = 409, description = "Too late to change online, or the time is taken (`details.next_slots`)"),
+              (status = 403, description = "A practitioner this patient may not book"),
+              (status = 404, description = "Not one of this patient's appointments"),
+              (status = 422, description = "Invalid field, or the appointment cannot be moved")))]
+pub(super) async fn api_reschedule(
+    State(state): State<AppState>,
+    PatientApi(p): PatientApi,
+    Path(path): Path<(String, i64)>,
+    JsonBody(body): JsonBody<RescheduleBody>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let id = path.1;
+    let start = parse_start(&body.start)?;
+    let practitioner = match body.practitioner {
+        Some(practitioner) => practitioner,
+        None => own(&state, &p, id).await?.practitioner_id,
+    };
+    match reschedule(&state, &p, id, practitioner, start).await? {
+        PortalMoveOutcome::Moved(_) => {
+            let a = own(&state, &p, id).await?;
+            Ok(Json(appointment_dto(&p.org, state.clock.now_ns(), a)))
+        }
+        PortalMoveOutcome::Taken { rule, reason, next } => {
+            let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
+            Err(AppError::Conflict {
+                message: format!("this time can no longer be booked: {reason}"),
+                details: serde_json::json!({"rule": rule, "reason": reason, "next_slots": next}),
+            })
+        }
+    }
 }

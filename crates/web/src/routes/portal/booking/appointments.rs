@@ -1,8 +1,10 @@
 //! The patient's own appointments, as the pages and the API show them: listed,
-//! read one by one (another patient's is not found), cancelled within the notice.
+//! read one by one (another patient's is not found), cancelled (with an optional
+//! reason) or moved to another time within the notice.
 
 use serde::Serialize;
-use store::appointment::{self, Actor};
+use slot_engine::Instant;
+use store::appointment::{self, Actor, PortalMove, PortalMoveOutcome};
 use store::portal::{self, AppointmentView};
 use utoipa::ToSchema;
 
@@ -43,12 +45,15 @@ pub(super) struct AppointmentDto {
     /// When, in words, in the clinic's time, with the zone's abbreviation
     /// (`Tue 3 Mar 2026, 09:00 EST`).
     pub when: String,
-    /// `booked`, `pending`, `cancelled`, `completed` or `no_show`.
+    /// `booked`, `pending`, `arrived`, `cancelled`, `completed` or `no_show`.
     pub status: String,
     /// A note from the clinic (accept/decline).
     pub status_note: String,
-    /// Until when the patient may cancel online (RFC 3339), when they still may.
+    /// Until when the patient may cancel online (RFC 3339), when they still may;
+    /// moving it to another time is allowed exactly as long.
     pub cancellable_until: Option<String>,
+    /// Why it was cancelled, when the canceller said.
+    pub cancel_reason: Option<String>,
 }
 
 pub(super) fn appointment_dto(
@@ -79,6 +84,7 @@ pub(super) fn appointment_dto(
         ),
         status: a.status.as_str().to_owned(),
         status_note: a.status_note,
+        cancel_reason: a.cancel_reason,
         cancellable_until: deadline.map(|until| rfc3339(until, tz)),
         timezone: a.place.clinic_timezone,
     }
@@ -122,11 +128,13 @@ pub(super) async fn own(
     Ok(a)
 }
 
-/// Cancels one of the patient's own appointments, within the cancellation notice.
+/// Cancels one of the patient's own appointments, within the cancellation notice,
+/// with an optional reason.
 pub(super) async fn cancel(
     state: &AppState,
     p: &Patient,
     id: i64,
+    reason: &str,
 ) -> Result<AppointmentView, AppError> {
     let before = own(state, p, id).await?;
     let context = AppointmentContext::for_appointment(state, &p.org, id, None).await?;
@@ -137,6 +145,7 @@ pub(super) async fn cancel(
         &p.org,
         id,
         Actor::Patient(p.patient.id),
+        reason,
         state.clock.as_ref(),
         Some(&notify),
     )
@@ -147,14 +156,64 @@ pub(super) async fn cancel(
             own(state, p, id).await
         }
         Err(store::Error::TooLate { until_ns }) => {
-            let tz = before.place.zone();
-            Err(AppError::Conflict {
-                message: format!(
-                    "this appointment can no longer be cancelled online: cancelling was possible until {}. Please call the clinic.",
-                    local_datetime(until_ns, tz)
-                ),
-                details: serde_json::json!({"cancellable_until": rfc3339(until_ns, tz)}),
-            })
+            Err(too_late(&before, until_ns, ("cancelled", "cancelling")))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The notice rule's refusal, in words: `(done, doing)` ("cancelled", "cancelling")
+/// online was possible until a time.
+fn too_late(a: &AppointmentView, until_ns: i64, (done, doing): (&str, &str)) -> AppError {
+    let tz = a.place.zone();
+    AppError::Conflict {
+        message: format!(
+            "this appointment can no longer be {done} online: {doing} was possible until {}. Please call the clinic.",
+            local_datetime(until_ns, tz)
+        ),
+        details: serde_json::json!({"cancellable_until": rfc3339(until_ns, tz)}),
+    }
+}
+
+/// Moves one of the patient's own appointments to `start` with `practitioner`, within
+/// the cancellation notice (409 in words after it), telling the patient by email. A
+/// time the slot rules refuse (someone just took it) is an answer with the next open
+/// times, and the appointment is unchanged.
+pub(super) async fn reschedule(
+    state: &AppState,
+    p: &Patient,
+    id: i64,
+    practitioner: i64,
+    start: Instant,
+) -> Result<PortalMoveOutcome, AppError> {
+    let before = own(state, p, id).await?;
+    let context =
+        AppointmentContext::for_appointment(state, &p.org, id, Some(practitioner)).await?;
+    let notify = |a: &store::appointment::Appointment| context.iter().map(|c| c.moved(a)).collect();
+    let outcome = appointment::reschedule_portal(
+        &state.db,
+        &p.org,
+        &PortalMove {
+            patient: p.patient.id,
+            appointment: id,
+            practitioner,
+            start,
+        },
+        state.clock.as_ref(),
+        Some(&notify),
+    )
+    .await;
+    match outcome {
+        Ok(PortalMoveOutcome::Moved(a)) => {
+            state.mail.notify();
+            Ok(PortalMoveOutcome::Moved(a))
+        }
+        Ok(taken @ PortalMoveOutcome::Taken { .. }) => {
+            crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
+            Ok(taken)
+        }
+        Err(store::Error::TooLate { until_ns }) => {
+            Err(too_late(&before, until_ns, ("moved", "moving")))
         }
         Err(e) => Err(e.into()),
     }

@@ -10,12 +10,14 @@
 //! the rule, the reason and the next open times, which the page and the API each show
 //! their way.
 //!
-//! By job: `slots` finds open slots and books one, `month` lays out the calendar, `appointments` reads and cancels
-//! the patient's own appointments (both shared by the pages and the API), `pages` and
-//! `api` answer HTML and JSON.
+//! By job: `slots` finds open slots and books one, `month` lays out the month calendar,
+//! `appointments` reads, cancels and moves the patient's own appointments (both shared
+//! by the pages and the API), `pages` and `api` answer HTML and JSON, and
+//! `change_pages` are the pages that cancel (with a confirmation step) and reschedule
+//! one appointment.
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,6 +26,7 @@ use crate::state::AppState;
 mod api;
 mod appointments;
 mod month;
+mod change_pages;
 mod pages;
 mod slots;
 
@@ -53,7 +56,15 @@ pub(crate) fn pages() -> Router<AppState> {
         )
         .route(
             "/o/{slug}/portal/appointments/{id}/cancel",
-            post(pages::cancel_page),
+            get(change_pages::cancel_confirm).post(change_pages::cancel_submit),
+        )
+        .route(
+            "/o/{slug}/portal/appointments/{id}/reschedule",
+            get(change_pages::reschedule_page).post(change_pages::reschedule_submit),
+        )
+        .route(
+            "/o/{slug}/portal/appointments/{id}/reschedule/confirm",
+            get(change_pages::reschedule_confirm),
         )
         .route(
             "/o/{slug}/portal/appointments/{id}/calendar.ics",
@@ -71,4 +82,5 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_appointments, api::api_book))
         .routes(routes!(api::api_appointment))
         .routes(routes!(api::api_cancel))
+        .routes(routes!(api::api_reschedule))
 }

@@ -1,6 +1,6 @@
 //! The portal's booking pages: services, a month of days and one day's times (open to
 //! visitors who have not signed in when the clinic chooses), confirm, book; My
-//! appointments, one appointment, cancel, and its calendar file.
+//! appointments, one appointment, and its calendar file.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -27,7 +27,7 @@ use crate::notices::AppointmentContext;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
 
-use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own};
+use super::appointments::{AppointmentDto, appointment_dto, list, own};
 use super::month::{self, Week};
 use super::slots::{
     SlotDto, allowed_to_visitor, book, date, parse_mode, parse_start, practitioners_for, slot_dto,
@@ -839,6 +839,8 @@ pub(super) struct AppointmentPage {
     /// Until when the patient may cancel online, in words, in the clinic's time.
     cancellable_until: Option<String>,
     notice: Option<String>,
+    /// What the page was sent back to say after a change (moved, cancelled).
+    changed: Option<&'static str>,
 }
 
 impl AppointmentPage {
@@ -864,38 +866,34 @@ impl AppointmentPage {
                 .map(|until| local_datetime(until, tz)),
             a: appointment_dto(&p.org, now_ns, a),
             notice,
+            changed: None,
         })
     }
+}
+
+/// What the appointment's page says after a change it was sent back from.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct AppointmentQuery {
+    notice: Option<String>,
 }
 
 pub(super) async fn appointment_page(
     State(state): State<AppState>,
     PatientPage(p): PatientPage,
     Path((_, id)): Path<(String, i64)>,
+    PageQuery(q): PageQuery<AppointmentQuery>,
 ) -> Result<AppointmentPage, PageError> {
     let a = own(&state, &p, id).await?;
-    AppointmentPage::new(&state, &p, a, None).await
+    let mut page = AppointmentPage::new(&state, &p, a, None).await?;
+    page.changed = match q.notice.as_deref() {
+        Some("moved") => Some("Moved. An email with the new time is on its way."),
+        Some("cancelled") => Some("Cancelled. An email confirming it is on its way."),
+        _ => None,
+    };
+    Ok(page)
 }
 
-pub(super) async fn cancel_page(
-    State(state): State<AppState>,
-    PatientPage(p): PatientPage,
-    Path((_, id)): Path<(String, i64)>,
-) -> Result<Response, PageError> {
-    match cancel(&state, &p, id).await {
-        Ok(_) => Ok(
-            Redirect::to(&format!("/o/{}/portal/appointments/{id}", p.org.slug)).into_response(),
-        ),
-        Err(AppError::Conflict { message, .. }) => {
-            let a = own(&state, &p, id).await?;
-            let page = AppointmentPage::new(&state, &p, a, Some(capitalise(&message))).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn capitalise(text: &str) -> String {
+pub(super) fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars
         .next()
