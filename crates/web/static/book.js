@@ -444,6 +444,12 @@
       }
     }
 
+    // The desk sees a patient's missed appointments as it books them.
+    function noShows(p) {
+      const n = p.no_show_count || 0;
+      return n === 0 ? "" : " · " + n + (n === 1 ? " no-show" : " no-shows");
+    }
+
     function choose(i) {
       const p = found[i];
       if (!p) {
@@ -456,14 +462,14 @@
       if (!option) {
         option = document.createElement("option");
         option.value = value;
-        option.textContent = p.first_name + " " + p.last_name + " · " + p.email;
+        option.textContent = p.first_name + " " + p.last_name + " · " + p.email + noShows(p);
         select.appendChild(option);
       }
       select.value = value;
       input.value = p.first_name + " " + p.last_name;
       close();
       if (hint) {
-        hint.textContent = "Chosen: " + p.first_name + " " + p.last_name + ".";
+        hint.textContent = "Chosen: " + p.first_name + " " + p.last_name + noShows(p) + ".";
       }
     }
 
@@ -475,7 +481,8 @@
         li.setAttribute("role", "option");
         li.setAttribute("aria-selected", "false");
         li.textContent =
-          p.first_name + " " + p.last_name + " · " + p.email + (p.phone ? " · " + p.phone : "");
+          p.first_name + " " + p.last_name + " · " + p.email + (p.phone ? " · " + p.phone : "") +
+          noShows(p);
         li.addEventListener("mousedown", function (e) {
           e.preventDefault();
         });

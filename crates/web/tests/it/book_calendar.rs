@@ -362,11 +362,83 @@ async fn the_week_is_one_practitioners_unless_all_are_asked_for(backend: Backend
     app.stop().await;
 }
 
+/// The desk sees a patient's missed appointments as it books them: beside the patient's
+/// name in the form's list, and under the list once the patient is chosen.
+async fn the_booking_form_shows_the_patients_no_shows(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let setup = scenario(
+        include_bytes!("../../../slot-engine/tests/data/scenarios/basic.json"),
+        |s| {
+            s["patients"] = json!([
+                {"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com"},
+                {"id": "bo", "first_name": "Bo", "last_name": "Reyes", "email": "bo@example.com"}
+            ]);
+            s["appointments"] = json!([
+                {"practitioner": "christine", "patient": "bo", "start": "2026-02-23T09:30:00-05:00",
+                 "end": "2026-02-23T10:00:00-05:00", "status": "no_show"},
+                {"practitioner": "christine", "patient": "bo", "start": "2026-02-24T09:30:00-05:00",
+                 "end": "2026-02-24T10:00:00-05:00", "status": "no_show"},
+                {"practitioner": "christine", "patient": "ada", "start": "2026-02-25T09:30:00-05:00",
+                 "end": "2026-02-25T10:00:00-05:00", "status": "completed"}
+            ]);
+        },
+    );
+    let org = app.import("acme", &setup).await;
+    let client = app.signed_in(&org, Role::FrontDesk).await;
+    let bo = id(&app, &org, Kind::Patient, "bo").await;
+    let ada = id(&app, &org, Kind::Patient, "ada").await;
+    let found = client
+        .post_form(
+            "/o/acme/admin/book/new",
+            &[
+                ("action", "find"),
+                ("patient_q", "example.com"),
+                ("date", "2026-03-02"),
+            ],
+        )
+        .await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(
+        found.contains(&format!(
+            "<option value=\"{bo}\">Bo Reyes · bo@example.com · 2 no-shows</option>"
+        )),
+        "{}",
+        found.body
+    );
+    assert!(found.contains(&format!(
+        "<option value=\"{ada}\">Ada Lane · ada@example.com</option>"
+    )));
+    // Bo chosen: the count is said under the list.
+    let chosen = client
+        .post_form(
+            "/o/acme/admin/book/new",
+            &[
+                ("action", "find"),
+                ("patient_q", "reyes"),
+                ("date", "2026-03-02"),
+            ],
+        )
+        .await;
+    assert!(
+        chosen.contains("<strong>2 missed appointments</strong> (marked no-show)."),
+        "{}",
+        chosen.body
+    );
+    // The search API gives the same count, for the combobox.
+    let api = client
+        .api(Method::GET, "/api/v1/orgs/acme/patients?q=reyes", None)
+        .await
+        .json();
+    assert_eq!(api[0]["no_show_count"], 2, "{api}");
+    app.stop().await;
+}
+
 both!(
     free_times_link_to_the_booking_form_filled_in,
     a_booking_needs_a_patient_and_blocked_time_is_explicit_and_audited,
     the_patient_search_answers_for_the_callers_organisation_only,
     a_single_search_result_is_chosen,
+    the_booking_form_shows_the_patients_no_shows,
     moving_changes_start_practitioner_and_length_through_the_engine,
     the_week_is_one_practitioners_unless_all_are_asked_for,
 );

@@ -163,8 +163,8 @@ pub(super) struct BookingForm {
     video_hint: String,
     errors: FieldErrors,
     reasons: Vec<String>,
-    /// The chosen patient's no-shows, once the store counts them: the place is kept
-    /// for `store::patient::no_show_count` (the statuses' work), not counted here.
+    /// The chosen patient's no-shows (`store::patient::no_show_counts`), shown beside
+    /// the patient so the desk sees them as it books.
     no_shows: Option<i64>,
 }
 
@@ -220,6 +220,18 @@ async fn booking_form(
             }
         }
     }
+    // Each patient's missed appointments, beside their name: the desk sees them as it books.
+    let no_show_counts = if patients.is_empty() {
+        Default::default()
+    } else {
+        store::patient::no_show_counts(conn.exec(), staff.org.id).await?
+    };
+    let no_shows = values
+        .patient
+        .parse::<i64>()
+        .ok()
+        .filter(|id| patients.iter().any(|p| p.id == *id))
+        .map(|id| no_show_counts.get(&id).copied().unwrap_or(0));
     let timezone = form_clinic(choices, &values).map_or_else(
         || "UTC".to_owned(),
         |c| format!("{} ({})", c.name, c.timezone),
@@ -248,9 +260,14 @@ async fn booking_form(
             &values.practitioner,
         ),
         patients: options(
-            patients
-                .iter()
-                .map(|p| (p.id, format!("{} · {}", p.full_name(), p.email))),
+            patients.iter().map(|p| {
+                let label = format!("{} · {}", p.full_name(), p.email);
+                match no_show_counts.get(&p.id).copied().unwrap_or(0) {
+                    0 => (p.id, label),
+                    1 => (p.id, format!("{label} · 1 no-show")),
+                    n => (p.id, format!("{label} · {n} no-shows")),
+                }
+            }),
             &values.patient,
         ),
         services: options(
@@ -288,7 +305,7 @@ async fn booking_form(
         values,
         errors,
         reasons,
-        no_shows: None,
+        no_shows,
     })
 }
 

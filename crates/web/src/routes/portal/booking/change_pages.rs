@@ -278,7 +278,7 @@ async fn reschedule_view(
             let to = from + Duration::days(SEARCH_DAYS - 1);
             let (input, found) = slots(
                 state,
-                p,
+                &p.org,
                 service,
                 practitioners,
                 (date(from)?, date(to)?),
@@ -437,7 +437,7 @@ pub(super) async fn reschedule_confirm(
             let day = local(start.unix_nanos(), chrono_tz::UTC).date_naive();
             let (input, found) = slots(
                 &state,
-                &p,
+                &p.org,
                 service,
                 Some(vec![practitioner]),
                 (

@@ -25,8 +25,8 @@ use crate::state::AppState;
 
 mod api;
 mod appointments;
-mod month;
 mod change_pages;
+mod month;
 mod pages;
 mod slots;
 
