@@ -81,6 +81,25 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
     type Rejection = PageError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
+        // Only the logo's upload is multipart, and it reads its parts itself. A form
+        // wrapped as multipart would pass the page middleware's checks for an upload
+        // (its CSRF token among the parts, no NUL scan of a file's bytes) and then be
+        // read here as a plain form: it is refused instead.
+        let multipart = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/")
+            });
+        if multipart {
+            return Err(PageError(AppError::invalid(
+                "form",
+                "this form is sent as application/x-www-form-urlencoded, not multipart",
+            )));
+        }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| PageError(AppError::invalid("form", e.body_text())))?;

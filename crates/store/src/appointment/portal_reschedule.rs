@@ -56,9 +56,10 @@ pub enum PortalMoveOutcome {
 /// pending ([`Error::Invalid`]), and a move after the cancellation notice
 /// ([`Error::TooLate`]: a move is allowed exactly when a cancel would be).
 ///
-/// The moved appointment's status is what a new portal booking would get now: booked
-/// when the organisation auto-accepts portal bookings, else pending, so a clinic that
-/// reviews every time a patient chooses also reviews a moved one. Audited as
+/// The moved appointment keeps its status: booked stays booked — the clinic accepted
+/// it, and the new time is held to every portal rule — and a pending request stays
+/// pending until staff accept or decline it (a booked appointment turned into a request
+/// would leave the patient with neither time if it were declined). Audited as
 /// `appointment.reschedule` by the patient, with the time before and after; the emails
 /// `notify` composes are queued with the move.
 pub async fn reschedule_portal(
@@ -148,11 +149,10 @@ pub async fn reschedule_portal(
     };
     let start_ns = slot.start_instant().unix_nanos();
     let end_ns = slot.end_instant().unix_nanos();
-    let status = if org.auto_accept_portal_bookings {
-        AppointmentStatus::Booked
-    } else {
-        AppointmentStatus::Pending
-    };
+    // A move keeps the status: a booked appointment stays booked (had it become a
+    // pending request, a decline would leave the patient with neither time), and a
+    // request still waiting for staff stays waiting.
+    let status = old.status;
     let actor = Actor::Patient(m.patient);
     execute!(
         tx.exec(),

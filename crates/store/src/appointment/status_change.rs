@@ -291,6 +291,12 @@ pub async fn mark(
     lock_practitioner(&mut tx, org.id, appointment.practitioner_id).await?;
     let appointment = get(tx.exec(), org.id, id).await?;
     let now = clock.now_ns();
+    if appointment.patient_id.is_none() {
+        return Err(Error::invalid(
+            "status",
+            "Blocked time has no patient to mark arrived, completed or no-show.",
+        ));
+    }
     desk_transition(appointment.status, status, appointment.start_ns, now)
         .map_err(|message| Error::invalid("status", message))?;
     set_status(

@@ -131,16 +131,34 @@ async fn a_patient_moves_their_own_appointment_in_one_change_within_the_notice(t
     );
 }
 
-async fn a_moved_booking_is_pending_again_where_the_clinic_reviews_portal_times(t: &TestDb) {
-    let (org, _) = booking_clinic(&t.db, 1, 1).await;
-    let mine = book(t, &org, "p01", MONDAY_9).await;
+/// A move keeps the status: a booked appointment at a clinic that reviews portal
+/// requests stays booked (as a request, a decline would leave the patient with neither
+/// time), and a request still waiting stays waiting once the clinic auto-accepts.
+async fn a_move_keeps_the_appointments_status(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 1, 2).await;
+    let booked = book(t, &org, "p01", MONDAY_9).await;
     let org = save_settings(&t.db, &org, |s| s.auto_accept_portal_bookings = false).await;
+    let waiting = book(t, &org, "p02", "2026-03-02T11:00:00-05:00").await;
     match move_to(
         t,
         &org,
         "p01",
-        mine,
+        booked,
         "2026-03-02T10:00:00-05:00",
+        "2026-03-01T00:00:00Z",
+    )
+    .await
+    {
+        Ok(PortalMoveOutcome::Moved(a)) => assert_eq!(a.status, AppointmentStatus::Booked),
+        other => panic!("expected a move, got {other:?}"),
+    }
+    let org = save_settings(&t.db, &org, |s| s.auto_accept_portal_bookings = true).await;
+    match move_to(
+        t,
+        &org,
+        "p02",
+        waiting,
+        "2026-03-03T09:00:00-05:00",
         "2026-03-01T00:00:00Z",
     )
     .await
@@ -346,7 +364,7 @@ async fn desk_statuses_follow_the_clock_and_undo_back_to_booked(t: &TestDb) {
 
 both!(
     a_patient_moves_their_own_appointment_in_one_change_within_the_notice,
-    a_moved_booking_is_pending_again_where_the_clinic_reviews_portal_times,
+    a_move_keeps_the_appointments_status,
     two_patients_moving_into_the_last_free_time_at_once_one_wins,
     a_cancellation_keeps_its_reason_and_staff_undo_it_while_the_time_is_free,
     desk_statuses_follow_the_clock_and_undo_back_to_booked,

@@ -30,8 +30,8 @@ async fn begin_session(
 }
 
 /// Where to go after signing in: `next` when it is a plain path under `prefix` (never
-/// another site, never a path with control characters that a `Location` header cannot
-/// carry, never one whose dot segments would climb out of `prefix`, even
+/// another site, never a path with control characters or other than ASCII, which a
+/// `Location` header cannot carry as they are, never one whose dot segments would climb out of `prefix`, even
 /// percent-encoded), else `fallback`.
 pub(crate) fn redirect_after_sign_in(prefix: &str, fallback: &str, next: Option<&str>) -> String {
     match next {
@@ -40,6 +40,7 @@ pub(crate) fn redirect_after_sign_in(prefix: &str, fallback: &str, next: Option<
                 && !n.contains("//")
                 && !n.contains('\\')
                 && !n.chars().any(char::is_control)
+                && n.is_ascii()
                 && stays_put(n) =>
         {
             n.to_owned()
@@ -78,6 +79,7 @@ mod tests {
         assert_eq!(go("/o/a/portal/v1.2?q=../x"), "/o/a/portal/v1.2?q=../x");
         for bad in [
             "/o/a/portal/x\ny",
+            "/o/a/portal/\u{e9}",
             "/o/a/portal/x\ry",
             "/o/a/portal//evil.example",
             "/o/a/portal/\\evil",

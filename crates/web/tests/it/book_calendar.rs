@@ -141,6 +141,20 @@ async fn a_booking_needs_a_patient_and_blocked_time_is_explicit_and_audited(back
     let page = client.get(&to).await;
     assert!(page.contains("Time blocked (Lunch) for"), "{}", page.body);
     assert!(page.contains("<strong>Blocked: Lunch</strong>"));
+    // Blocked time has nobody to mark arrived, completed or no-show.
+    for status in ["arrived", "completed", "no_show"] {
+        let refused = client
+            .api(
+                Method::POST,
+                &format!("/api/v1/orgs/acme/appointments/{block_id}/status"),
+                Some(json!({"status": status})),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{status}");
+        assert_eq!(refused.json()["error"]["field"], "status");
+    }
+    let after: Vec<(String, Value)> = audit(&app, &org, "appointment", block_id).await;
+    assert_eq!(after.len(), 2, "nothing more was written: {after:?}");
 
     app.stop().await;
 }

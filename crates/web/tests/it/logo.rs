@@ -193,8 +193,38 @@ async fn the_upload_needs_its_token_an_admin_and_the_organisations_own(backend: 
     app.stop().await;
 }
 
+/// Only the logo's upload may be multipart: any other form sent as multipart (which
+/// would carry its token among the parts and skip the scan for NUL meant for an
+/// image's bytes) is refused, and nothing changes.
+async fn other_forms_sent_as_multipart_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.org("acme").await;
+    let admin = app.signed_in(&org, Role::Admin).await;
+    let token = admin.csrf_token("/o/acme/admin/settings").await;
+    let wrapped = admin
+        .post_multipart(
+            "/o/acme/admin/settings",
+            &[("_csrf", &token)],
+            ("x", "x.txt", b"&name=Evil%00Name&resolution_minutes=5&"),
+        )
+        .await;
+    assert_eq!(
+        wrapped.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrapped.body
+    );
+    let mut conn = app.db.conn().await.unwrap();
+    let now = store::organisation::by_id(conn.exec(), org.id)
+        .await
+        .unwrap();
+    assert_eq!(now.name, org.name, "nothing was saved");
+    app.stop().await;
+}
+
 both!(
     an_admin_sets_the_logo_and_every_header_shows_it,
     only_a_png_jpeg_or_webp_is_taken_and_nothing_changes_otherwise,
     the_upload_needs_its_token_an_admin_and_the_organisations_own,
+    other_forms_sent_as_multipart_are_refused,
 );
