@@ -296,10 +296,7 @@
           if (!dragging && Math.abs(dx) + Math.abs(dy) < 5) {
             return;
           }
-          if (!dragging) {
-            dragging = true;
-            el.setPointerCapture(e.pointerId);
-          }
+          dragging = true;
           const steps = Math.round(dy / rowPitch());
           let d;
           if (resize) {
@@ -332,6 +329,9 @@
           el.removeEventListener("pointercancel", cancel);
           revert(el);
         }
+        // Captured at once: a pull down on the lower edge leaves the appointment with
+        // its first pixel, and its moves must still come here.
+        el.setPointerCapture(e.pointerId);
         el.addEventListener("pointermove", move);
         el.addEventListener("pointerup", up);
         el.addEventListener("pointercancel", cancel);

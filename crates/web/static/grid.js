@@ -306,21 +306,6 @@
     return !d.selected;
   }
 
-  // A drag paints every block it passes over like the block it started on.
-  function paintTo(r, c) {
-    const cell = grid[r][c];
-    if (layer === "portal" && describe(cell).available === 0) {
-      return;
-    }
-    if (layer === "portal") {
-      beginPortalEdit();
-    }
-    apply(cell, anchorFill);
-    anchor = { r: r, c: c };
-    changed([cell]);
-    announce(DAY_NAMES[cell.day] + " " + hhmm(cell.start) + " " + what(anchorFill));
-  }
-
   function fillRange(r, c) {
     if (anchor === null) {
       toggle(r, c);
@@ -419,7 +404,10 @@
       return;
     }
     toggle(p.r, p.c);
-    stroke = { last: p };
+    // The week as the press left it: each move of the drag paints the rectangle from
+    // the block pressed to the block under the pointer over this, so a diagonal drag
+    // fills a rectangle (days by times) and pulling back unpaints what it left.
+    stroke = { start: p, last: p, owner: owner.slice(), online: online.slice(), rect: [p.r, p.r, p.c, p.c] };
     if (table.setPointerCapture) {
       try {
         table.setPointerCapture(event.pointerId);
@@ -438,8 +426,39 @@
       return;
     }
     stroke.last = p;
-    paintTo(p.r, p.c);
+    paintRectangle(p);
   });
+
+  function cellsIn(rect) {
+    const cells = [];
+    for (let i = rect[0]; i <= rect[1]; i += 1) {
+      for (let j = rect[2]; j <= rect[3]; j += 1) {
+        cells.push(grid[i][j]);
+      }
+    }
+    return cells;
+  }
+
+  function paintRectangle(p) {
+    const s0 = stroke.start;
+    const rect = [Math.min(s0.r, p.r), Math.max(s0.r, p.r), Math.min(s0.c, p.c), Math.max(s0.c, p.c)];
+    const before = cellsIn(stroke.rect);
+    for (let i = 0; i < owner.length; i += 1) {
+      owner[i] = stroke.owner[i];
+      online[i] = stroke.online[i];
+    }
+    const now = cellsIn(rect);
+    now.forEach(function (cell) {
+      apply(cell, anchorFill);
+    });
+    stroke.rect = rect;
+    anchor = { r: p.r, c: p.c };
+    changed(before.concat(now));
+    const first = grid[rect[0]][rect[2]];
+    const last = grid[rect[1]][rect[3]];
+    announce(DAY_NAMES[first.day] + " to " + DAY_NAMES[last.day] + ", " + hhmm(first.start) +
+      " to " + hhmm(last.end) + " " + what(anchorFill));
+  }
 
   function endStroke() {
     if (stroke !== null) {
@@ -540,8 +559,8 @@
     });
     if (helpMode) {
       helpMode.textContent = next === "portal"
-        ? "Click an available block to put it online or take it off the portal; the darker shade is bookable online."
-        : "Click a block to set or clear it for the schedule type chosen above.";
+        ? "Click an available block, or drag across several, to put them online or take them off the portal; the darker edge with a dot is bookable online."
+        : "Click a block to set or clear it for the schedule type chosen above, or drag from one block to another to set or clear the whole rectangle between them (days by times).";
     }
     announce(next === "portal"
       ? "Customize Portal Availability" + (customised ? "" : ": not customised, every available block is online")

@@ -21,6 +21,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/grid.js"),
     ),
     (
+        "alert.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/alert.js"),
+    ),
+    (
         "icons.svg",
         "image/svg+xml",
         include_bytes!("../../static/icons.svg"),

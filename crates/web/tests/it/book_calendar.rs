@@ -332,6 +332,17 @@ async fn moving_changes_start_practitioner_and_length_through_the_engine(backend
     );
     let still = client.api(Method::GET, &get, None).await.json();
     assert_eq!(still["end"], now["end"]);
+    // The appointment's history says from when to when it moved, and nothing about a
+    // status for the booking itself.
+    let page = client
+        .get(&format!("/o/acme/admin/book/appointments/{}", booked["id"]))
+        .await;
+    let history = &page.body[page.body.find("History").expect("a history")..];
+    assert!(
+        history.contains("Mon 2 Mar, 10:00 → Mon 2 Mar, 10:30"),
+        "{history}"
+    );
+    assert!(!history.contains("cancelled → booked"), "{history}");
     app.stop().await;
 }
 

@@ -170,16 +170,27 @@ async fn appointment_view(
                         .map(|n| format!("Reason: {n}"))
                 })
                 .or_else(|| {
-                    details["status"].as_str().map(|to| {
-                        format!(
-                            "{} → {}",
-                            details["previous_status"]
-                                .as_str()
-                                .unwrap_or("cancelled")
-                                .replace('_', "-"),
-                            to.replace('_', "-")
-                        )
-                    })
+                    // A move: from when to when, on this page's clock.
+                    let at = |ns: i64| local(ns, tz).format("%a %-d %b, %H:%M").to_string();
+                    match (
+                        details["from"]["start_ns"].as_i64(),
+                        details["to"]["start_ns"].as_i64(),
+                    ) {
+                        (Some(from), Some(to)) => Some(format!("{} → {}", at(from), at(to))),
+                        _ => None,
+                    }
+                })
+                .or_else(|| {
+                    // A change of status says from which; a booking's own status is not one.
+                    let from = details["previous_status"]
+                        .as_str()
+                        .or((e.action == "appointment.restore").then_some("cancelled"))?;
+                    let to = details["status"].as_str()?;
+                    Some(format!(
+                        "{} → {}",
+                        from.replace('_', "-"),
+                        to.replace('_', "-")
+                    ))
                 })
                 .unwrap_or_default();
             HistoryLine {
