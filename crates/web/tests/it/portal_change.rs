@@ -185,6 +185,10 @@ async fn a_patient_reschedules_by_day_confirms_and_is_emailed(backend: Backend) 
         confirm.body
     );
     assert!(confirm.contains("Mon 2 Mar 2026, 10:00 EST"));
+    // Where it is now and where it will be, both said; the same clinic is no warning.
+    let summary = &confirm.body[confirm.body.find("<dl class=\"summary\">").unwrap()..];
+    assert_eq!(summary.matches(" Clinic</dd>").count(), 2, "{summary}");
+    assert!(!confirm.contains("The new time is at"));
     assert_eq!(
         portal_appointment(&w.ada, id).await["start"],
         "2026-03-02T09:00:00-05:00"

@@ -384,6 +384,8 @@ pub(super) struct RescheduleConfirmPage {
     what: String,
     from_when: String,
     from_with: String,
+    /// Where the appointment is now: its clinic, or "Video appointment".
+    from_where: String,
     slot: Option<NewTime>,
     practitioner: i64,
     start: String,
@@ -471,6 +473,11 @@ pub(super) async fn reschedule_confirm(
             .unwrap_or_else(|| "Appointment".to_owned()),
         from_when: when(a.start_ns, a.place.zone()),
         from_with: a.practitioner_name.clone(),
+        from_where: if a.place.telehealth {
+            "Video appointment".to_owned()
+        } else {
+            a.place.clinic_name.clone()
+        },
         slot,
         practitioner,
         start: start.to_string(),
