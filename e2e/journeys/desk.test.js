@@ -71,6 +71,28 @@ test("drag an appointment to another time", async () => {
   assert.match(await appointment("Hugo Blanc").innerText(), /15:00–15:30/);
 });
 
+test("pull an appointment's lower edge down to make it longer", async () => {
+  const hugo = appointment("Hugo Blanc");
+  await hugo.scrollIntoViewIfNeeded();
+  const grip = hugo.locator(".grip");
+  const box = await grip.boundingBox();
+  const rowTop = async (time) => (await page.locator(`table.book tr[data-time="${time}"]`).boundingBox()).y;
+  const half = ((await rowTop("15:00")) - (await rowTop("14:00"))) / 2;
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  // Straight down, as a person pulls an edge: the first pixel already leaves the appointment.
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i += 1) {
+    await page.mouse.move(x, y + (half * i) / 10);
+  }
+  // The page is already at a "moved" address from the drag before: wait for a new load.
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.mouse.up()]);
+  await page.waitForLoadState("load");
+  await audit(page, "after the resize");
+  assert.match(await appointment("Hugo Blanc").innerText(), /15:00–16:00/);
+});
+
 test("move Ada Lane's appointment with the keyboard", async () => {
   await clickFreeTime("16:00");
   await pickPatient("Ada", "Ada Lane");

@@ -113,6 +113,16 @@ test("drag-painted with the mouse, saved where the page was", async () => {
   await drag(cell("mon", "11:30"), cell("mon", "11:45"));
   assert.equal(await label("mon", "11:30"), "Monday 11:30, empty");
   assert.equal(await label("mon", "11:45"), "Monday 11:45, empty");
+  // A diagonal drag fills the rectangle between its two blocks: days by times.
+  await drag(cell("sat", "13:00"), cell("sun", "13:45"));
+  for (const [day, name] of [["sat", "Saturday"], ["sun", "Sunday"]]) {
+    for (const t of ["13:00", "13:45"]) {
+      assert.equal(await label(day, t), `${name} ${t}, ${TYPE}, online`);
+    }
+  }
+  // The same drag again starts on a painted block, so it clears the rectangle.
+  await drag(cell("sat", "13:00"), cell("sun", "13:45"));
+  assert.equal(await label("sun", "13:00"), "Sunday 13:00, empty");
 
   await cell("mon", "08:00").evaluate((el) => el.scrollIntoView({ block: "start" }));
   await page.evaluate(() => window.scrollBy(0, -90));

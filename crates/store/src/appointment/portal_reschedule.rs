@@ -15,7 +15,7 @@ use super::portal_booking::{PortalBooking, next_open};
 use super::queries::{get, patient_practitioners};
 use super::reschedule::lock_for_move;
 use super::status_change::{cancel_deadline, cancellable_until};
-use super::{Actor, Appointment, AppointmentStatus, Notify, dates_around, queue_notices};
+use super::{Actor, Appointment, Notify, dates_around, queue_notices};
 
 /// A patient's move of their own appointment to another time.
 #[derive(Clone, Debug)]
