@@ -253,6 +253,29 @@ fn group_days(
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The reschedule page when the appointment can no longer be moved online (409): the
+/// notice rule in words, and no times to offer.
+async fn too_late(
+    state: &AppState,
+    p: &Patient,
+    a: &AppointmentView,
+    any: bool,
+    from: Option<NaiveDate>,
+    message: &str,
+) -> Result<Response, PageError> {
+    let page = reschedule_view(
+        state,
+        p,
+        a,
+        any,
+        from,
+        Some(capitalise(message)),
+        Some(Vec::new()),
+    )
+    .await?;
+    Ok((StatusCode::CONFLICT, page).into_response())
+}
+
 async fn reschedule_view(
     state: &AppState,
     p: &Patient,
@@ -343,17 +366,7 @@ pub(super) async fn reschedule_page(
             .into_response()),
         Err(AppError::Conflict { message, .. }) => {
             let a = own(&state, &p, id).await?;
-            let page = reschedule_view(
-                &state,
-                &p,
-                &a,
-                any,
-                from,
-                Some(capitalise(&message)),
-                Some(Vec::new()),
-            )
-            .await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
+            too_late(&state, &p, &a, any, from, &message).await
         }
         Err(e) => Err(e.into()),
     }
@@ -419,17 +432,7 @@ pub(super) async fn reschedule_confirm(
     let allowed = allowed(&state, &p).await?;
     practitioners_for(&allowed, Some(practitioner))?;
     if let Err(AppError::Conflict { message, .. }) = changeable(&state, &p, id).await {
-        let page = reschedule_view(
-            &state,
-            &p,
-            &a,
-            false,
-            None,
-            Some(capitalise(&message)),
-            Some(Vec::new()),
-        )
-        .await?;
-        return Ok((StatusCode::CONFLICT, page).into_response());
+        return too_late(&state, &p, &a, false, None, &message).await;
     }
     // The time as the slot search sees it now: its clinic, zone and practitioner's
     // name, or nothing when it is no longer open.
@@ -511,17 +514,7 @@ pub(super) async fn reschedule_submit(
         }
         Err(AppError::Conflict { message, .. }) => {
             let a = own(&state, &p, id).await?;
-            let page = reschedule_view(
-                &state,
-                &p,
-                &a,
-                false,
-                None,
-                Some(capitalise(&message)),
-                Some(Vec::new()),
-            )
-            .await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
+            too_late(&state, &p, &a, false, None, &message).await
         }
         Err(e) => Err(e.into()),
     }
