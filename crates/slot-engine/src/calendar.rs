@@ -384,11 +384,12 @@ impl Instant {
     }
 
     /// An instant the engine computed from valid input — a slot's start or end, a staff
-    /// booking's end — which may lie up to a day past the input range (a slot on
-    /// 2199-12-31 in the Americas ends on 2200-01-01 in UTC).
+    /// booking's end, a buffered interval — which may lie up to three days past the
+    /// input range (a slot on 2199-12-31 in the Americas ends on 2200-01-01 in UTC, and
+    /// a buffer adds at most a day).
     pub(crate) fn computed(nanos: i64) -> Self {
         let day = nanos.div_euclid(NANOS_PER_SECOND * SECONDS_PER_DAY);
-        debug_assert!((i64::from(FIRST_DAY) - 2..=i64::from(LAST_DAY) + 2).contains(&day));
+        debug_assert!((i64::from(FIRST_DAY) - 3..=i64::from(LAST_DAY) + 3).contains(&day));
         Self(nanos)
     }
 

@@ -30,7 +30,7 @@
 use std::fmt;
 
 use crate::calendar::{self, Instant, MINUTES_PER_DAY};
-use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx};
+use crate::model::{Buffers, ClinicIx, Model, Practitioner, PractitionerIx};
 use crate::occupancy::CellSpan;
 use crate::search::{PortalQuery, Slot, practitioner_offered};
 use crate::zone::{LocalTime, Zone};
@@ -153,7 +153,7 @@ fn reject<T>(rule: Rule, reason: String) -> Result<T, Rejection> {
     Err(Rejection { rule, reason })
 }
 
-fn hhmm(minute: u32) -> String {
+pub(crate) fn hhmm(minute: u32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
@@ -446,31 +446,19 @@ impl Model {
             );
         }
 
-        // Rule 10.
-        let cell_seconds = i64::from(self.settings().resolution.minutes()) * 60;
-        let span = CellSpan::of_seconds(cell_seconds, start_seconds, end_seconds);
-        if p.occupancy().time_off_touches(span) {
-            return reject(Rule::TimeOff, self.time_off_reason(p, span, zone));
-        }
-
-        // Rule 11.
+        // Rules 10 and 11, on the buffered interval.
         let capacity = if schedule_type.allow_conflicts {
             service.portal_conflicts
         } else {
             1
         };
-        if let Some((cell, count)) = p.occupancy().busiest_cell(span)
-            && count >= capacity
-        {
-            let at = cell * cell_seconds;
-            return reject(
-                Rule::Conflicts,
-                format!(
-                    "{count} of {capacity} places taken at {}",
-                    time_on_date(at, zone.offset_at(at))
-                ),
-            );
-        }
+        self.check_time(
+            p,
+            (start_seconds, end_seconds),
+            service.buffers,
+            capacity,
+            zone,
+        )?;
 
         // Rule 12.
         let notice = i64::from(self.settings().min_notice_minutes) * 60_000_000_000;
@@ -510,6 +498,76 @@ impl Model {
         ))
     }
 
+    /// Rules 10 and 11 for `[start, end)` (seconds) with `buffers` around it: no time
+    /// off touches the buffered interval, and each of its cells holds fewer than
+    /// `capacity` appointments. A refusal caused only by a buffer says so.
+    pub(crate) fn check_time(
+        &self,
+        p: &Practitioner,
+        (start, end): (i64, i64),
+        buffers: Buffers,
+        capacity: u32,
+        zone: Zone,
+    ) -> Result<(), Rejection> {
+        let cell_seconds = i64::from(self.settings().resolution.minutes()) * 60;
+        let own = CellSpan::of_seconds(cell_seconds, start, end);
+        let before = i64::from(buffers.before_minutes) * 60;
+        let after = i64::from(buffers.after_minutes) * 60;
+        let buffered = CellSpan::of_seconds(cell_seconds, start - before, end + after);
+        let occupancy = p.occupancy();
+        if occupancy.time_off_touches(own) {
+            return reject(Rule::TimeOff, self.time_off_reason(p, own, zone));
+        }
+        let before_span = CellSpan {
+            start: buffered.start,
+            end: own.start,
+        };
+        let after_span = CellSpan {
+            start: own.end,
+            end: buffered.end,
+        };
+        for (side, span) in [(Side::Before, before_span), (Side::After, after_span)] {
+            if occupancy.time_off_touches(span) {
+                return reject(
+                    Rule::TimeOff,
+                    format!(
+                        "{} meets time off: {}",
+                        buffer_text(buffers, start, end, zone, side),
+                        self.time_off_reason(p, span, zone)
+                    ),
+                );
+            }
+        }
+        let full = |span: CellSpan| {
+            occupancy
+                .busiest_cell(span)
+                .filter(|&(_, count)| count >= capacity)
+        };
+        let taken = |cell: i64, count: u32| {
+            let at = cell * cell_seconds;
+            format!(
+                "{count} of {capacity} places taken at {}",
+                time_on_date(at, zone.offset_at(at))
+            )
+        };
+        if let Some((cell, count)) = full(own) {
+            return reject(Rule::Conflicts, taken(cell, count));
+        }
+        for (side, span) in [(Side::Before, before_span), (Side::After, after_span)] {
+            if let Some((cell, count)) = full(span) {
+                return reject(
+                    Rule::Conflicts,
+                    format!(
+                        "{} reaches {}",
+                        buffer_text(buffers, start, end, zone, side),
+                        taken(cell, count)
+                    ),
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn time_off_reason(&self, p: &Practitioner, span: CellSpan, zone: Zone) -> String {
         let r = self.settings().resolution;
         let hit = p
@@ -529,6 +587,40 @@ impl Model {
             None => format!("{} has time off then", p.name),
         }
     }
+}
+
+/// Which buffer of an appointment a refusal is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    Before,
+    After,
+}
+
+/// "the 10-minute buffer after 09:00–09:45", in the clinic's wall-clock time.
+pub(crate) fn buffer_text(
+    buffers: Buffers,
+    start: i64,
+    end: i64,
+    zone: Zone,
+    side: Side,
+) -> String {
+    let clock = |at: i64| {
+        let reading = zone.reading(at);
+        hhmm(reading.second_of_day / 60)
+    };
+    let minutes = match side {
+        Side::Before => buffers.before_minutes,
+        Side::After => buffers.after_minutes,
+    };
+    format!(
+        "the {minutes}-minute buffer {} {}–{}",
+        match side {
+            Side::Before => "before",
+            Side::After => "after",
+        },
+        clock(start),
+        clock(end)
+    )
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! - [`search`]: open slots over dates and the first available ones.
 //! - [`check`]: one portal booking (bookable, or which rule says no) and one staff
 //!   booking (fits, or every reason it needs an override).
+//! - [`series`]: weekly series of bookings, each occurrence checked (format v2).
 //! - [`answer`]: the answer document `openslot slots` prints.
 //! - [`synthetic`]: deterministic synthetic clinics for benchmarks.
 //!
@@ -73,6 +74,7 @@ pub mod model;
 pub mod occupancy;
 pub mod scenario;
 pub mod search;
+pub mod series;
 pub mod synthetic;
 pub mod zone;
 
@@ -83,10 +85,11 @@ pub use check::{OverrideKind, OverrideReason, Purpose, Rejection, Rule, StaffBoo
 pub use error::{Error, ValueError};
 pub use grid::{Resolution, WeekGrid};
 pub use model::{
-    Appointment, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner, PractitionerIx,
-    ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
+    Appointment, Buffers, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner,
+    PractitionerIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
 };
 pub use occupancy::{CellSpan, Occupancy};
 pub use scenario::{Color, Scenario, Text};
 pub use search::{DateRange, PortalQuery, Slot, SlotQuery};
+pub use series::{Occurrence, PortalOccurrence, SeriesEnd, SeriesRule, StaffOccurrence};
 pub use zone::{LocalTime, Zone};

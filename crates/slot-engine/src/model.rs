@@ -316,6 +316,58 @@ pub struct Service {
     /// The schedule types the service may be booked under, sorted and without
     /// duplicates: a slot lies in blocks of one of them (rule 5).
     pub schedule_types: Vec<ScheduleTypeIx>,
+    /// The time kept free around each of its appointments (v2; none by default).
+    pub buffers: Buffers,
+    /// Whether patients may book it online as a weekly series (v2).
+    pub allow_series: bool,
+}
+
+/// The largest buffer, before or after, in minutes: a day.
+pub const MAX_BUFFER_MINUTES: u32 = 1440;
+
+/// Minutes kept free around an appointment (format v2): before its start and after
+/// its end. An appointment occupies its *buffered interval*, `[start − before, end +
+/// after)`, and a candidate needs its own buffered interval free (rules 10 and 11);
+/// availability, the portal overlay and the booking window look at the appointment
+/// alone.
+///
+/// ```
+/// use slot_engine::{Buffers, Instant};
+/// let at = |s: &str| s.parse::<Instant>().unwrap();
+/// let cleaning = Buffers { before_minutes: 5, after_minutes: 10 };
+/// let (a, b) = cleaning.around(at("2026-03-02T09:00:00Z"), at("2026-03-02T09:30:00Z"));
+/// assert_eq!((a.to_string(), b.to_string()), ("2026-03-02T08:55:00Z".to_owned(), "2026-03-02T09:40:00Z".to_owned()));
+/// assert!(Buffers::NONE.is_none() && !cleaning.is_none());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Buffers {
+    /// Minutes before the start, 0 ..= 1440.
+    pub before_minutes: u32,
+    /// Minutes after the end, 0 ..= 1440.
+    pub after_minutes: u32,
+}
+
+impl Buffers {
+    /// No buffer on either side: every v1 appointment and service.
+    pub const NONE: Buffers = Buffers {
+        before_minutes: 0,
+        after_minutes: 0,
+    };
+
+    /// Whether both sides are zero.
+    pub fn is_none(self) -> bool {
+        self == Buffers::NONE
+    }
+
+    /// The buffered interval of `[start, end)`: `start` moved back by `before` minutes
+    /// and `end` on by `after`, in real (UTC) time.
+    pub fn around(self, start: Instant, end: Instant) -> (Instant, Instant) {
+        const MINUTE: i64 = 60_000_000_000;
+        (
+            Instant::computed(start.unix_nanos() - i64::from(self.before_minutes) * MINUTE),
+            Instant::computed(end.unix_nanos() + i64::from(self.after_minutes) * MINUTE),
+        )
+    }
 }
 
 impl Service {
@@ -386,6 +438,11 @@ pub struct Appointment {
     /// Every status but [`Status::Cancelled`]
     /// takes up the practitioner's time.
     pub status: Status,
+    /// The time kept free around it, as it was booked (v2): it occupies its buffered
+    /// interval.
+    pub buffers: Buffers,
+    /// The series it is an occurrence of (v2), if any; the engine does not read it.
+    pub series: Option<Text>,
 }
 
 /// A validated scenario, ready to answer slot searches and booking checks.

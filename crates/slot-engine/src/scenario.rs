@@ -47,7 +47,8 @@ pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// The format version; only `1` is valid, and a v1 document keeps its v1 answer.
+    /// The format version, `1` or `2`. Version 2 adds buffers and series (the fields
+    /// marked v2); a v1 document keeps its v1 answer, and is answered the same as v2.
     pub version: u32,
     /// Organisation-wide settings; each missing one takes its default.
     #[serde(default)]
@@ -466,6 +467,26 @@ pub struct Service {
     /// The ids of the schedule types it may be booked under; repeats count once.
     #[serde(default)]
     pub schedule_types: Vec<Text>,
+    /// v2: minutes kept free before every appointment of the service, 0 ..= 1440
+    /// (0 by default): preparing the room, reading notes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub buffer_before_minutes: u32,
+    /// v2: minutes kept free after every appointment of the service, 0 ..= 1440 (0 by
+    /// default): cleaning the room, writing notes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub buffer_after_minutes: u32,
+    /// v2: whether patients may book it online as a weekly series (`false` by
+    /// default); staff may book any service as a series.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub allow_series: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A patient, with the practitioners they may book online. The engine does not read a
@@ -529,6 +550,17 @@ pub struct Appointment {
     /// Its status, `booked` by default; every status but `cancelled` takes time.
     #[serde(default)]
     pub status: Status,
+    /// v2: the minutes kept free before it, as booked (0 by default); a later change
+    /// to its service's buffers does not change them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub buffer_before_minutes: u32,
+    /// v2: the minutes kept free after it, as booked (0 by default).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub buffer_after_minutes: u32,
+    /// v2: the id of the series it is an occurrence of, if any; the engine does not
+    /// read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Text>,
 }
 
 /// An appointment's status; every status but `Cancelled` occupies time.

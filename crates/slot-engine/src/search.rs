@@ -538,8 +538,12 @@ impl<'m> Search<'m> {
     }
 
     fn run(&mut self, e: usize, date: Date, zone: &DayZone, run: &Run, step: u32, duration: u32) {
-        // No candidate of `date` starts before its midnight read at UTC+14:00.
-        let first_cell = (date.midnight_seconds() - 14 * 3600).div_euclid(self.cell_seconds);
+        // No candidate of `date` starts before its midnight read at UTC+14:00, and no
+        // buffered interval before that less the buffer.
+        let first_cell = (date.midnight_seconds()
+            - 14 * 3600
+            - i64::from(self.service.buffers.before_minutes) * 60)
+            .div_euclid(self.cell_seconds);
         let eligible = &mut self.eligible[e];
         let occupancy = eligible.practitioner.occupancy();
         if self.type_shared[run.schedule_type.index()] {
@@ -580,6 +584,11 @@ impl<'m> Search<'m> {
             return;
         }
         let cell = self.cell_seconds;
+        let buffers = self.service.buffers;
+        let (before, after) = (
+            i64::from(buffers.before_minutes) * 60,
+            i64::from(buffers.after_minutes) * 60,
+        );
         let ix = self.eligible[e].ix;
         let bucket = &mut self.buckets[run.clinic.index()];
         let shapes = &mut self.shapes;
@@ -600,7 +609,10 @@ impl<'m> Search<'m> {
             let r = cell as u32 / 60;
             let fast_last = last.min(MINUTES_PER_DAY - 1 - duration.min(MINUTES_PER_DAY - 1));
             if t <= fast_last && t + duration < MINUTES_PER_DAY {
-                let d_cells = i64::from(duration.div_ceil(r));
+                // A candidate starts on a cell boundary: its buffered interval reaches
+                // `before` minutes back, whole cells or not, and `after` past its end.
+                let back_cells = i64::from(buffers.before_minutes.div_ceil(r));
+                let d_cells = i64::from((duration + buffers.after_minutes).div_ceil(r));
                 let step_seconds = i64::from(step) * 60;
                 let step_cells = i64::from(step / r);
                 let mut start = zone.midnight + i64::from(t) * 60;
@@ -619,7 +631,7 @@ impl<'m> Search<'m> {
                 for _ in 0..count {
                     let free = (start >= self.earliest_start)
                         & cursor.is_free(CellSpan {
-                            start: first_cell,
+                            start: first_cell - back_cells,
                             end: first_cell + d_cells,
                         });
                     bucket[len] = Pending { start, ..pending };
@@ -637,7 +649,7 @@ impl<'m> Search<'m> {
             if let Some((start, end, start_offset, end_offset)) =
                 exact_instants(self.model, run.clinic, date, t, duration)
                 && start >= self.earliest_start
-                && cursor.is_free(CellSpan::of_seconds(cell, start, end))
+                && cursor.is_free(CellSpan::of_seconds(cell, start - before, end + after))
             {
                 bucket.push(Pending {
                     start,

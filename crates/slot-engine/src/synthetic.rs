@@ -20,6 +20,7 @@
 
 use crate::calendar::{Date, Instant, WallTime, Weekday};
 use crate::error::ValueError;
+use crate::model::Buffers;
 use crate::scenario::{
     Appointment, AvailabilityRecord, Block, Clinic, PortalBlock, Practitioner, Query, Scenario,
     ScheduleType, Service, Settings, Status, Text, TimeOff,
@@ -167,6 +168,9 @@ pub fn clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
                     start,
                     end,
                     status: Status::Booked,
+                    buffer_before_minutes: 0,
+                    buffer_after_minutes: 0,
+                    series: None,
                 });
             }
         }
@@ -230,6 +234,9 @@ pub fn clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
             portal_conflicts: 1,
             practitioner_type: None,
             schedule_types: vec![text("general")],
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            allow_series: false,
         }],
         patients: Vec::new(),
         appointments,
@@ -286,6 +293,26 @@ fn query(spec: &ClinicSpec, service: &str) -> Query {
 /// assert!(!model.open_slots(model.query().unwrap()).is_empty());
 /// ```
 pub fn mixed_clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
+    mixed_clinic_with_buffers(spec, Buffers::NONE)
+}
+
+/// The mixed clinic with `buffers` around its visits (format v2, `openslot gen-clinic
+/// --mixed --buffers`): the service keeps them free around every new visit, and every
+/// booked visit carries them, so slots next to a visit start a buffer later.
+///
+/// ```
+/// use slot_engine::{Buffers, Model, synthetic::{ClinicSpec, mixed_clinic, mixed_clinic_with_buffers}};
+/// let spec = ClinicSpec { practitioners: 6, days: 30, fill: 0.5, seed: 7 };
+/// let cleaning = Buffers { before_minutes: 5, after_minutes: 10 };
+/// let plain = Model::new(&mixed_clinic(spec).unwrap()).unwrap();
+/// let buffered = Model::new(&mixed_clinic_with_buffers(spec, cleaning).unwrap()).unwrap();
+/// let count = |m: &Model| m.open_slots(m.query().unwrap()).len();
+/// assert!(count(&buffered) < count(&plain));
+/// ```
+pub fn mixed_clinic_with_buffers(
+    spec: ClinicSpec,
+    buffers: Buffers,
+) -> Result<Scenario, ValueError> {
     spec.check()?;
     let mut rng = SplitMix64(spec.seed ^ 0x006d_6978_6564);
     let first = ClinicSpec::first_date();
@@ -469,6 +496,9 @@ pub fn mixed_clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
                         } else {
                             Status::Booked
                         },
+                        buffer_before_minutes: buffers.before_minutes,
+                        buffer_after_minutes: buffers.after_minutes,
+                        series: None,
                     });
                 }
             }
@@ -490,6 +520,9 @@ pub fn mixed_clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
                     start,
                     end,
                     status: Status::Pending,
+                    buffer_before_minutes: 0,
+                    buffer_after_minutes: 0,
+                    series: None,
                 });
             }
             // An afternoon off every four weeks.
@@ -529,7 +562,7 @@ pub fn mixed_clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
     let mut all_types: Vec<Text> = schedule_types.iter().map(|t| t.id.clone()).collect();
     all_types.sort();
     Ok(Scenario {
-        version: 1,
+        version: if buffers.is_none() { 1 } else { 2 },
         settings: Settings {
             resolution_minutes: 5,
             slot_step_minutes: 15,
@@ -549,6 +582,9 @@ pub fn mixed_clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
             portal_conflicts: 3,
             practitioner_type: None,
             schedule_types: all_types,
+            buffer_before_minutes: buffers.before_minutes,
+            buffer_after_minutes: buffers.after_minutes,
+            allow_series: false,
         }],
         patients: Vec::new(),
         appointments,

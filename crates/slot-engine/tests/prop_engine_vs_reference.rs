@@ -5,7 +5,10 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use slot_engine::{Answer, AnswerSlot, Instant, Model, Purpose, Scenario, StaffBooking};
+use slot_engine::{
+    Answer, AnswerSlot, Buffers, Instant, Model, Purpose, Scenario, SeriesEnd, SeriesRule,
+    StaffBooking,
+};
 use slot_reference::random::{self, Bytes};
 
 fn generated(bytes: &[u8]) -> (Scenario, Model) {
@@ -82,10 +85,12 @@ proptest! {
                     (Purpose::ScheduleType(model.schedule_type_ix(t.id.as_str()).unwrap()), None, Some(t.id.as_str()))
                 }
             };
-            let booking = StaffBooking { practitioner: ix, start, duration_minutes: duration, purpose };
+            // Buffers of 0 to 15 minutes on either side, on and off the grid.
+            let buffers = Buffers { before_minutes: [0, 5, 10, 3][usize::from(which % 4)], after_minutes: [0, 15, 7, 0][usize::from(which / 4 % 4)] };
+            let booking = StaffBooking { practitioner: ix, start, duration_minutes: duration, purpose, buffers };
             let got = model.check_staff(&booking);
             let id = model.practitioner(ix).id.as_str();
-            let want = slot_reference::staff_ok(&scenario, id, start.unix_seconds(), duration, service, schedule_type);
+            let want = slot_reference::staff_ok(&scenario, id, start.unix_seconds(), duration, (service, schedule_type), (buffers.before_minutes, buffers.after_minutes));
             prop_assert_eq!(got.is_ok(), want, "{} at {} for {} min: {:?}", id, start, duration, got);
             if let Err(reasons) = got {
                 prop_assert!(!reasons.is_empty());
@@ -142,5 +147,43 @@ proptest! {
     #[test]
     fn prop_fuzz_engine_vs_model(bytes in vec(any::<u8>(), 0..900)) {
         slot_reference::laws::engine_vs_model(&bytes);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/prop_engine_vs_reference.proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    /// A portal series: each occurrence's date, start and verdict equal the naive
+    /// model's, across the random zones' clock changes.
+    #[test]
+    fn prop_series_equals_reference(bytes in vec(any::<u8>(), 32..700), p in any::<u16>(), minute in 0i64..5 * 1440, every in 1u32..=4, count in 2u32..=5) {
+        let (mut scenario, _) = generated(&bytes);
+        // Series need a version 2 service that allows them.
+        scenario.version = 2;
+        scenario.services[0].allow_series = true;
+        let model = Model::new(&scenario).unwrap();
+        let query = model.query().unwrap();
+        let from = query.dates.from().naive().and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() - 86_400;
+        let ix = model.practitioner_indices().nth(usize::from(p) % model.practitioners().len()).unwrap();
+        let id = model.practitioner(ix).id.as_str();
+        let first = Instant::from_unix_seconds(from + minute * 60).unwrap();
+        let rule = SeriesRule::new(every, SeriesEnd::Count(count)).unwrap();
+        let got: Vec<(String, Option<i64>, bool)> = model
+            .check_series(&query.portal, ix, first, &rule)
+            .unwrap()
+            .iter()
+            .map(|o| (o.date.to_string(), o.start.map(|s| s.unix_seconds()), o.answer.is_ok()))
+            .collect();
+        let want: Vec<(String, Option<i64>, bool)> = slot_reference::portal_series(&scenario, id, first.unix_seconds(), every, count)
+            .into_iter()
+            .map(|o| (o.date.to_string(), o.start_seconds, o.bookable))
+            .collect();
+        prop_assert_eq!(got, want, "{} from {}", id, first);
     }
 }

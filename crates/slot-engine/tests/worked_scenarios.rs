@@ -6,7 +6,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use slot_engine::{Answer, Error, Model, Purpose, StaffBooking};
+use serde_json::{Value, json};
+use slot_engine::{Answer, Buffers, Error, Model, Purpose, SeriesEnd, SeriesRule, StaffBooking};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios")
@@ -21,6 +22,7 @@ fn scenario_files() -> Vec<PathBuf> {
             name.ends_with(".json")
                 && !name.ends_with(".expected.json")
                 && name != "staff-checks.json"
+                && name != "series-checks.json"
         })
         .collect();
     files.sort();
@@ -114,6 +116,7 @@ fn staff_checks_get_their_listed_answers() {
             start: c.start.parse().unwrap(),
             duration_minutes: c.duration_minutes,
             purpose,
+            buffers: new_booking_buffers(&model, purpose),
         };
         let result = model.check_staff(&booking);
         assert_eq!(
@@ -128,5 +131,121 @@ fn staff_checks_get_their_listed_answers() {
         if let Err(reasons) = result {
             assert!(!reasons.is_empty());
         }
+    }
+}
+
+/// A new staff booking keeps its service's buffers free; one without a service, none.
+fn new_booking_buffers(model: &Model, purpose: Purpose) -> Buffers {
+    match purpose {
+        Purpose::Service(s) => model.service(s).buffers,
+        _ => Buffers::NONE,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SeriesChecks {
+    checks: Vec<SeriesCheck>,
+}
+
+#[derive(serde::Deserialize)]
+struct SeriesCheck {
+    scenario: String,
+    practitioner: String,
+    start: String,
+    every_weeks: u32,
+    count: Option<u32>,
+    until: Option<String>,
+    staff: Option<StaffSeries>,
+    occurrences: Vec<Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct StaffSeries {
+    duration_minutes: u32,
+    service: Option<String>,
+    schedule_type: Option<String>,
+}
+
+fn when<T>(model: &Model, o: &slot_engine::Occurrence<T>) -> Value {
+    json!({"date": o.date.to_string(), "start": o.start_text(model)})
+}
+
+/// The answer `openslot check --every-weeks` prints for one series, as JSON values.
+fn series_answer(c: &SeriesCheck) -> Vec<Value> {
+    let model = Model::from_json(&fs::read(data_dir().join(&c.scenario)).unwrap()).unwrap();
+    let practitioner = model.practitioner_ix(&c.practitioner).unwrap();
+    let end = match (c.count, &c.until) {
+        (Some(n), None) => SeriesEnd::Count(n),
+        (None, Some(d)) => SeriesEnd::Until(d.parse().unwrap()),
+        _ => panic!("{}: count or until", c.scenario),
+    };
+    let rule = SeriesRule::new(c.every_weeks, end).unwrap();
+    let start = c.start.parse().unwrap();
+    match &c.staff {
+        None => {
+            let portal = &model.query().unwrap().portal;
+            model
+                .check_series(portal, practitioner, start, &rule)
+                .unwrap()
+                .into_iter()
+                .map(|o| {
+                    let mut v = when(&model, &o);
+                    match o.answer {
+                        Ok(slot) => {
+                            assert_eq!(o.start_text(&model), Some(slot.start_text()));
+                            v["bookable"] = json!(true);
+                        }
+                        Err(r) => {
+                            v["bookable"] = json!(false);
+                            v["rule"] = json!(r.rule.number());
+                        }
+                    }
+                    v
+                })
+                .collect()
+        }
+        Some(staff) => {
+            let purpose = match (&staff.service, &staff.schedule_type) {
+                (Some(s), _) => Purpose::Service(model.service_ix(s).unwrap()),
+                (None, Some(t)) => Purpose::ScheduleType(model.schedule_type_ix(t).unwrap()),
+                (None, None) => Purpose::Unspecified,
+            };
+            let first = StaffBooking {
+                practitioner,
+                start,
+                duration_minutes: staff.duration_minutes,
+                purpose,
+                buffers: new_booking_buffers(&model, purpose),
+            };
+            model
+                .check_staff_series(&first, &rule)
+                .unwrap()
+                .into_iter()
+                .map(|o| {
+                    let mut v = when(&model, &o);
+                    v["ok"] = json!(o.answer.is_ok());
+                    v
+                })
+                .collect()
+        }
+    }
+}
+
+#[test]
+fn series_checks_get_their_listed_answers() {
+    let checks: SeriesChecks =
+        serde_json::from_slice(&fs::read(data_dir().join("series-checks.json")).unwrap()).unwrap();
+    assert!(checks.checks.len() >= 8);
+    for c in &checks.checks {
+        let got = series_answer(c);
+        assert_eq!(
+            got,
+            c.occurrences,
+            "{} {} {}: got {}",
+            c.scenario,
+            c.practitioner,
+            c.start,
+            serde_json::to_string(&got).unwrap()
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! libFuzzer's inputs, and the engine's property tests call them on random bytes so
 //! that CI exercises them on the stable toolchain too. Each panics when a law breaks.
 
-use slot_engine::{Answer, AnswerSlot, Instant, Model, Purpose, Scenario, StaffBooking};
+use slot_engine::{Answer, AnswerSlot, Buffers, Instant, Model, Purpose, Scenario, StaffBooking};
 
 use crate::random::{self, Bytes};
 
@@ -93,11 +93,17 @@ pub fn engine_vs_model(data: &[u8]) {
         );
         let duration = 1 + bytes.below(120);
         let t = &model.schedule_types()[bytes.below(model.schedule_types().len() as u32) as usize];
+        let sizes = [0, 0, 5, 10, 25, 3];
+        let buffers = Buffers {
+            before_minutes: bytes.pick(&sizes),
+            after_minutes: bytes.pick(&sizes),
+        };
         let booking = StaffBooking {
             practitioner: p,
             start,
             duration_minutes: duration,
             purpose: Purpose::ScheduleType(model.schedule_type_ix(t.id.as_str()).expect("known")),
+            buffers,
         };
         let staff = model.check_staff(&booking).is_ok();
         let want = crate::staff_ok(
@@ -105,8 +111,8 @@ pub fn engine_vs_model(data: &[u8]) {
             id,
             start.unix_seconds(),
             duration,
-            None,
-            Some(t.id.as_str()),
+            (None, Some(t.id.as_str())),
+            (buffers.before_minutes, buffers.after_minutes),
         );
         assert_eq!(
             staff, want,

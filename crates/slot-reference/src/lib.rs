@@ -114,14 +114,18 @@ fn record_on(p: &Practitioner, date: NaiveDate) -> Option<&AvailabilityRecord> {
     })
 }
 
+const MINUTE: i128 = 60 * NANOS;
+
+/// How many of the practitioner's appointments occupy UTC cell `k`: those whose
+/// buffered interval (v2: `start − buffer_before`, `end + buffer_after`) touches it.
 fn occupied(s: &Scenario, practitioner: &str, k: i128, r: u32) -> usize {
     s.appointments
         .iter()
         .filter(|a| a.practitioner.as_str() == practitioner && a.status.occupies_time())
         .filter(|a| {
             touches_cell(
-                i128::from(a.start.unix_nanos()),
-                i128::from(a.end.unix_nanos()),
+                i128::from(a.start.unix_nanos()) - i128::from(a.buffer_before_minutes) * MINUTE,
+                i128::from(a.end.unix_nanos()) + i128::from(a.buffer_after_minutes) * MINUTE,
                 k,
                 r,
             )
@@ -261,13 +265,15 @@ fn candidate(
         i128::from(start.timestamp()) * NANOS,
         i128::from(end.timestamp()) * NANOS,
     );
-    // Rules 10 and 11.
+    // Rules 10 and 11, over the buffered interval.
     let capacity = if st.allow_conflicts {
         service.portal_conflicts as usize
     } else {
         1
     };
-    for k in utc_cells(a, b, r) {
+    let before = i128::from(service.buffer_before_minutes) * MINUTE;
+    let after = i128::from(service.buffer_after_minutes) * MINUTE;
+    for k in utc_cells(a - before, b + after, r) {
         if time_off_at(p, k, r) || occupied(s, p.id.as_str(), k, r) >= capacity {
             return None;
         }
@@ -313,14 +319,15 @@ pub fn portal_bookable(s: &Scenario, practitioner: &str, start_nanos: i64) -> bo
         .any(|slot| slot.practitioner == practitioner && slot.start_seconds == seconds)
 }
 
-/// Whether a staff booking goes in without an override (`docs/scenario.md`, *Checking one staff booking*).
+/// Whether a staff booking goes in without an override (`docs/scenario.md`, *Checking
+/// one staff booking*), with `(before, after)` buffer minutes kept free around it.
 pub fn staff_ok(
     s: &Scenario,
     practitioner: &str,
     start_seconds: i64,
     duration_minutes: u32,
-    service: Option<&str>,
-    schedule_type_id: Option<&str>,
+    (service, schedule_type_id): (Option<&str>, Option<&str>),
+    (buffer_before, buffer_after): (u32, u32),
 ) -> bool {
     let r = s.settings.resolution_minutes;
     let p = s
@@ -388,7 +395,11 @@ pub fn staff_ok(
             if !fits || clinic.holidays.iter().any(|h| h.naive() == date) {
                 continue;
             }
-            let clear = utc_cells(a, b, r).all(|k| {
+            let (from, to) = (
+                a - i128::from(buffer_before) * MINUTE,
+                b + i128::from(buffer_after) * MINUTE,
+            );
+            let clear = utc_cells(from, to, r).all(|k| {
                 !time_off_at(p, k, r)
                     && (st.allow_conflicts || occupied(s, p.id.as_str(), k, r) == 0)
             });
@@ -409,4 +420,92 @@ impl HourMinute for DateTime<Tz> {
         use chrono::Timelike;
         self.hour() * 60 + self.minute()
     }
+}
+
+/// One occurrence of a series in the reference: its local date, its start (seconds
+/// since the epoch; `None` when the wall-clock time does not exist that day), and
+/// whether the portal may book it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefOccurrence {
+    /// The occurrence's date in the series' zone.
+    pub date: NaiveDate,
+    /// Its start instant, seconds since the Unix epoch.
+    pub start_seconds: Option<i64>,
+    /// Whether a portal booking of it is bookable on its own.
+    pub bookable: bool,
+}
+
+/// The clinic an appointment of `p` starting at `start_seconds` takes place at, with no
+/// schedule type (*Where an appointment takes place*): the clinic of the record whose
+/// dates hold the start, read in that record's clinic; else the home clinic.
+fn appointment_clinic<'s>(s: &'s Scenario, p: &'s Practitioner, start_seconds: i64) -> &'s str {
+    for record in &p.availability {
+        let clinic = record.clinic.as_ref().unwrap_or(&p.home_clinic).as_str();
+        let date = DateTime::<Utc>::from_timestamp(start_seconds, 0)
+            .expect("in range")
+            .with_timezone(&tz_of(s, clinic))
+            .date_naive();
+        if record.start_date.naive() <= date && record.end_date.is_none_or(|e| date <= e.naive()) {
+            return clinic;
+        }
+    }
+    p.home_clinic.as_str()
+}
+
+/// A portal series of the query's service (*Series* in `docs/scenario.md`): the first
+/// occurrence at `first_seconds`, then every `every_weeks` weeks on the same weekday at
+/// the same wall-clock time in the series' zone, `count` occurrences in all.
+pub fn portal_series(
+    s: &Scenario,
+    practitioner: &str,
+    first_seconds: i64,
+    every_weeks: u32,
+    count: u32,
+) -> Vec<RefOccurrence> {
+    let p = s
+        .practitioners
+        .iter()
+        .find(|p| p.id.as_str() == practitioner)
+        .expect("valid scenario");
+    // The series' zone: the first occurrence's slot's clinic, else where it would be.
+    let first_day = DateTime::<Utc>::from_timestamp(first_seconds, 0)
+        .expect("in range")
+        .date_naive();
+    let offered = open_slots_between(
+        s,
+        first_day.pred_opt().unwrap_or(first_day),
+        first_day.succ_opt().unwrap_or(first_day),
+    )
+    .into_iter()
+    .find(|slot| slot.practitioner == practitioner && slot.start_seconds == first_seconds);
+    let clinic = match &offered {
+        Some(slot) => slot.clinic.clone(),
+        None => appointment_clinic(s, p, first_seconds).to_owned(),
+    };
+    let tz = tz_of(s, &clinic);
+    let local = DateTime::<Utc>::from_timestamp(first_seconds, 0)
+        .expect("in range")
+        .with_timezone(&tz)
+        .naive_local();
+    let (date, time) = (local.date(), local.time());
+    (0..count)
+        .map(|k| {
+            let day = date + Duration::days(7 * i64::from(every_weeks) * i64::from(k));
+            let start = if k == 0 {
+                Some(first_seconds)
+            } else {
+                match tz.from_local_datetime(&day.and_time(time)) {
+                    LocalResult::Single(t) => Some(t.timestamp()),
+                    LocalResult::Ambiguous(a, b) => Some(a.timestamp().min(b.timestamp())),
+                    LocalResult::None => None,
+                }
+            };
+            RefOccurrence {
+                date: day,
+                start_seconds: start,
+                bookable: start
+                    .is_some_and(|at| portal_bookable(s, practitioner, at * 1_000_000_000)),
+            }
+        })
+        .collect()
 }

@@ -205,6 +205,9 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
                     Status::Cancelled,
                     Status::NoShow,
                 ]),
+                buffer_before_minutes: 0,
+                buffer_after_minutes: 0,
+                series: None,
             });
         }
         practitioners.push(Practitioner {
@@ -240,6 +243,9 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
             None
         },
         schedule_types: service_types,
+        buffer_before_minutes: 0,
+        buffer_after_minutes: 0,
+        allow_series: false,
     };
     let practitioner_ids: Vec<Text> = practitioners.iter().map(|p| p.id.clone()).collect();
     let query_practitioners = if b.chance(30) {
@@ -259,8 +265,25 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
     } else {
         instant_near(b, from)
     };
+    // Version 2 last, so that a short byte string still gives a v1 scenario: buffers
+    // on the service and on some appointments, off the grid as often as on it.
+    let mut service = service;
+    let mut version = 1;
+    if b.chance(40) {
+        let sizes = [0, 0, 5, 10, 15, 7, 30, 60];
+        service.buffer_before_minutes = b.pick(&sizes);
+        service.buffer_after_minutes = b.pick(&sizes);
+        for a in &mut appointments {
+            if b.chance(50) {
+                a.buffer_before_minutes = b.pick(&sizes);
+                a.buffer_after_minutes = b.pick(&sizes);
+            }
+        }
+        service.allow_series = b.chance(50);
+        version = 2;
+    }
     Scenario {
-        version: 1,
+        version,
         settings,
         clinics,
         schedule_types,

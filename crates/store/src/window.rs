@@ -176,6 +176,9 @@ pub(crate) async fn scenario(
             start: instant(start_ns)?,
             end: instant(end_ns)?,
             status: Status::Booked,
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            series: None,
         });
     }
     Ok((scenario, setup.ids()))

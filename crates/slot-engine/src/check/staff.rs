@@ -11,7 +11,9 @@ use std::fmt;
 
 use crate::availability::AvailabilityRecord;
 use crate::calendar::{Date, Instant, MINUTES_PER_DAY};
-use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, ServiceIx};
+use crate::model::{
+    Buffers, ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, ServiceIx,
+};
 use crate::occupancy::CellSpan;
 use crate::zone::Zone;
 
@@ -29,6 +31,7 @@ use super::{hhmm, time_on_date};
 ///     start: "2026-05-04T09:00:00-04:00".parse().unwrap(),
 ///     duration_minutes: 30,
 ///     purpose,
+///     buffers: slot_engine::Buffers::NONE,
 /// };
 /// // Without a service or schedule type, any of the practitioner's blocks will do.
 /// assert!(model.check_staff(&booking(Purpose::Unspecified)).is_ok());
@@ -58,6 +61,7 @@ pub enum Purpose {
 ///     start: "2026-03-04T09:05:00-05:00".parse().unwrap(),
 ///     duration_minutes: 50,
 ///     purpose: Purpose::Service(model.service_ix("initial").unwrap()),
+///     buffers: slot_engine::Buffers::NONE,
 /// };
 /// let fit = model.check_staff(&booking).unwrap();
 /// assert_eq!(model.schedule_type(fit.schedule_type).id.as_str(), "physio");
@@ -75,6 +79,10 @@ pub struct StaffBooking {
     pub duration_minutes: u32,
     /// Which schedule types' blocks may hold it.
     pub purpose: Purpose,
+    /// The time to keep free around it (v2): time off and other appointments are
+    /// judged on its buffered interval. A new booking takes its service's
+    /// [`buffers`](crate::Service::buffers); a move keeps the appointment's own.
+    pub buffers: Buffers,
 }
 
 /// Where a staff booking fits without an override.
@@ -87,6 +95,7 @@ pub struct StaffBooking {
 ///     start: "2026-05-04T12:30:00-04:00".parse().unwrap(),
 ///     duration_minutes: 60,
 ///     purpose: Purpose::Unspecified,
+///     buffers: slot_engine::Buffers::NONE,
 /// }).unwrap();
 /// // At 12:30 on Mondays Christine works in Whitby.
 /// assert_eq!(model.clinic(fit.clinic).id.as_str(), "whitby");
@@ -111,6 +120,7 @@ pub struct StaffFit {
 ///     start: "2026-05-18T12:30:00-04:00".parse().unwrap(), // Whitby's holiday
 ///     duration_minutes: 30,
 ///     purpose: Purpose::ScheduleType(whitby),
+///     buffers: slot_engine::Buffers::NONE,
 /// }).unwrap_err();
 /// assert_eq!(reasons.iter().map(|r| r.kind).collect::<Vec<_>>(), [OverrideKind::Holiday]);
 /// # Ok::<(), slot_engine::Error>(())
@@ -133,6 +143,9 @@ pub enum OverrideKind {
     /// Appointments already occupy its cells, under a schedule type that does not
     /// allow conflicts.
     Conflict,
+    /// An occurrence of a series whose wall-clock time does not exist on its date
+    /// (clocks go forward over it): there is nothing to book, override or not.
+    DoesNotExist,
 }
 
 /// One reason a staff booking needs an explicit override.
@@ -145,6 +158,7 @@ pub enum OverrideKind {
 ///     start: "2026-03-02T11:30:00-05:00".parse().unwrap(), // runs past the 12:00 end
 ///     duration_minutes: 60,
 ///     purpose: Purpose::Unspecified,
+///     buffers: slot_engine::Buffers::NONE,
 /// };
 /// let reasons = model.check_staff(&booking).unwrap_err();
 /// assert_eq!(reasons[0].kind, OverrideKind::OutsideAvailability);
@@ -178,6 +192,7 @@ impl Model {
     ///     start: "2026-03-02T09:30:00-05:00".parse().unwrap(),
     ///     duration_minutes: 30,
     ///     purpose: Purpose::ScheduleType(model.schedule_type_ix("physio").unwrap()),
+    ///     buffers: slot_engine::Buffers::NONE,
     /// };
     /// let reasons = model.check_staff(&booking).unwrap_err();
     /// assert_eq!(reasons[0].message, "1 appointment already at 09:30 on 2026-03-02 (Physiotherapy does not allow conflicts)");
@@ -201,7 +216,11 @@ impl Model {
         let start = booking.start;
         let end = Instant::computed(start.unix_nanos() + d * 60_000_000_000);
         let r = self.settings().resolution;
-        let utc_span = CellSpan::touched_by(r, start, end);
+        let (from, to) = booking.buffers.around(start, end);
+        let utc_span = Spans {
+            own: CellSpan::touched_by(r, start, end),
+            buffered: CellSpan::touched_by(r, from, to),
+        };
 
         let mut best: Option<Vec<OverrideReason>> = None;
         for record in p.records() {
@@ -241,7 +260,7 @@ impl Model {
         clinic_ix: ClinicIx,
         start: Instant,
         end: Instant,
-        utc_span: CellSpan,
+        utc_span: Spans,
     ) -> Option<Vec<OverrideReason>> {
         let clinic = self.clinic(clinic_ix);
         let zone = clinic.zone;
@@ -298,7 +317,7 @@ impl Model {
         p: &Practitioner,
         allowed: &[ScheduleTypeIx],
         start: Instant,
-        utc_span: CellSpan,
+        utc_span: Spans,
     ) -> Vec<OverrideReason> {
         let zone = self.clinic(p.home_clinic).zone;
         let date = zone.reading(start.unix_seconds()).date();
@@ -348,15 +367,23 @@ impl Model {
     fn staff_time_reasons(
         &self,
         p: &Practitioner,
-        span: CellSpan,
+        spans: Spans,
         zone: Zone,
         t: Option<ScheduleTypeIx>,
     ) -> Vec<OverrideReason> {
         let mut reasons = Vec::new();
+        let span = spans.buffered;
+        // Said when only the time kept free around the booking meets something.
+        const IN_BUFFER: &str = " (in the buffer kept free around it)";
         if p.occupancy().time_off_touches(span) {
+            let own = p.occupancy().time_off_touches(spans.own);
             reasons.push(OverrideReason {
                 kind: OverrideKind::TimeOff,
-                message: self.time_off_reason(p, span, zone),
+                message: format!(
+                    "{}{}",
+                    self.time_off_reason(p, span, zone),
+                    if own { "" } else { IN_BUFFER }
+                ),
             });
         }
         let strict = t.is_none_or(|t| !self.schedule_type(t).allow_conflicts);
@@ -366,14 +393,26 @@ impl Model {
             reasons.push(OverrideReason {
                 kind: OverrideKind::Conflict,
                 message: format!(
-                    "{count} appointment{} already at {} ({name} does not allow conflicts)",
+                    "{count} appointment{} already at {}{} ({name} does not allow conflicts)",
                     if count == 1 { "" } else { "s" },
-                    time_on_date(at, zone.offset_at(at))
+                    time_on_date(at, zone.offset_at(at)),
+                    if spans.own.start <= cell && cell < spans.own.end {
+                        ""
+                    } else {
+                        IN_BUFFER
+                    }
                 ),
             });
         }
         reasons
     }
+}
+
+/// A booking's own cells and those of its buffered interval.
+#[derive(Clone, Copy, Debug)]
+struct Spans {
+    own: CellSpan,
+    buffered: CellSpan,
 }
 
 fn duration_text(start: Instant, end: Instant) -> String {

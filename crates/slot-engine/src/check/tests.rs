@@ -861,6 +861,7 @@ fn staff(
         purpose: schedule_type.map_or(Purpose::Unspecified, |t| {
             Purpose::ScheduleType(m.schedule_type_ix(t).unwrap())
         }),
+        buffers: Buffers::NONE,
     };
     match m.check_staff(&booking) {
         Ok(fit) => Ok(format!(
@@ -898,6 +899,7 @@ fn staff_a_booking_that_fits_names_its_schedule_type_and_clinic() {
         start: instant(NINE),
         duration_minutes: 30,
         purpose: Purpose::Service(m.service_ix("visit").unwrap()),
+        buffers: Buffers::NONE,
     };
     assert_eq!(
         m.check_staff(&booking),

@@ -15,8 +15,8 @@ use crate::scenario::{self, Scenario, Text};
 
 use super::query::{DateRange, PortalQuery, SlotQuery};
 use super::{
-    Appointment, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner, PractitionerIx,
-    ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
+    Appointment, Buffers, Clinic, ClinicIx, MAX_BUFFER_MINUTES, Model, Patient, PatientIx,
+    Practitioner, PractitionerIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
 };
 
 /// Names an item in error messages: `practitioner "christine"`.
@@ -66,10 +66,10 @@ pub(super) struct Builder<'s> {
 
 impl<'s> Builder<'s> {
     pub(super) fn new(s: &'s Scenario) -> Result<Self, Error> {
-        if s.version != 1 {
+        if s.version != 1 && s.version != 2 {
             return Err(Error::invalid(
                 "version",
-                format!("unsupported version {}, expected 1", s.version),
+                format!("unsupported version {}, expected 1 or 2", s.version),
             ));
         }
         let settings = settings(&s.settings)?;
@@ -246,7 +246,7 @@ impl<'s> Builder<'s> {
             counts.into_iter().map(Vec::with_capacity).collect();
         for a in &appointments {
             if a.status.occupies_time() {
-                by_practitioner[a.practitioner.index()].push((a.start, a.end));
+                by_practitioner[a.practitioner.index()].push(a.buffers.around(a.start, a.end));
             }
         }
 
@@ -268,6 +268,11 @@ impl<'s> Builder<'s> {
                 let item = Item("service", v.id.as_str());
                 check_range(&item, "duration_minutes", v.duration_minutes, 1, 1440)?;
                 check_range(&item, "portal_conflicts", v.portal_conflicts, 1, 10_000)?;
+                let buffers =
+                    self.buffers(&item, v.buffer_before_minutes, v.buffer_after_minutes)?;
+                if v.allow_series {
+                    self.needs_v2(&item, "allow_series")?;
+                }
                 Ok(Service {
                     id: v.id.clone(),
                     code: v.code.clone(),
@@ -278,6 +283,8 @@ impl<'s> Builder<'s> {
                     portal_conflicts: v.portal_conflicts,
                     practitioner_type: v.practitioner_type.clone(),
                     schedule_types: self.schedule_type_list(&item, &v.schedule_types)?,
+                    buffers,
+                    allow_series: v.allow_series,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -362,6 +369,18 @@ impl<'s> Builder<'s> {
                 format!("end {} is not after start {}", a.end, a.start),
             ));
         }
+        let buffers = if a.buffer_before_minutes == 0 && a.buffer_after_minutes == 0 {
+            Buffers::NONE
+        } else {
+            self.buffers(
+                &appointment_label(n, a),
+                a.buffer_before_minutes,
+                a.buffer_after_minutes,
+            )?
+        };
+        if a.series.is_some() {
+            self.needs_v2(&appointment_label(n, a), "series")?;
+        }
         Ok(Appointment {
             practitioner,
             patient: a
@@ -382,7 +401,38 @@ impl<'s> Builder<'s> {
             start: a.start,
             end: a.end,
             status: a.status,
+            buffers,
+            series: a.series.clone(),
         })
+    }
+
+    /// A service's or appointment's buffers: each 0 ..= 1440 minutes, and only in a
+    /// version 2 document.
+    fn buffers(&self, item: &dyn fmt::Display, before: u32, after: u32) -> Result<Buffers, Error> {
+        for (field, minutes) in [
+            ("buffer_before_minutes", before),
+            ("buffer_after_minutes", after),
+        ] {
+            check_range(item, field, minutes, 0, MAX_BUFFER_MINUTES)?;
+            if minutes != 0 {
+                self.needs_v2(item, field)?;
+            }
+        }
+        Ok(Buffers {
+            before_minutes: before,
+            after_minutes: after,
+        })
+    }
+
+    /// Refuses a v2 field set in a version 1 document.
+    fn needs_v2(&self, item: &dyn fmt::Display, field: &str) -> Result<(), Error> {
+        if self.s.version < 2 {
+            return Err(Error::invalid(
+                item,
+                format!("{field} needs \"version\": 2"),
+            ));
+        }
+        Ok(())
     }
 
     fn practitioner_model(

@@ -111,17 +111,53 @@ fn the_base_scenario_is_valid() {
 // Settings.
 
 #[test]
-fn version_must_be_one() {
+fn version_must_be_one_or_two() {
     check_invalid(
-        &with("/version", json!(2)),
+        &with("/version", json!(3)),
         "version",
-        "unsupported version 2, expected 1",
+        "unsupported version 3, expected 1 or 2",
     );
     check_invalid(
         &with("/version", json!(0)),
         "version",
-        "unsupported version 0, expected 1",
+        "unsupported version 0, expected 1 or 2",
     );
+    // The base scenario is v1 and reads the same as v2.
+    let v1 = model(&base());
+    let v2 = model(&with("/version", json!(2)));
+    assert_eq!(v1.practitioners().len(), v2.practitioners().len());
+}
+
+#[test]
+fn v2_fields_need_version_two() {
+    let buffered = with("/services/0/buffer_after_minutes", json!(10));
+    let err = Model::from_json(buffered.to_string().as_bytes()).unwrap_err();
+    assert!(
+        err.to_string()
+            .ends_with("buffer_after_minutes needs \"version\": 2"),
+        "{err}"
+    );
+    // Written at its default, a v2 field changes nothing and is allowed in v1.
+    assert!(
+        Model::from_json(
+            with("/services/0/buffer_before_minutes", json!(0))
+                .to_string()
+                .as_bytes()
+        )
+        .is_ok()
+    );
+    let series = with("/services/0/allow_series", json!(true));
+    assert!(Model::from_json(series.to_string().as_bytes()).is_err());
+    let mut v2 = with("/services/0/buffer_after_minutes", json!(1441));
+    v2["version"] = json!(2);
+    check_invalid(
+        &v2,
+        "service \"initial\"",
+        "buffer_after_minutes 1441 is out of range 0..=1440",
+    );
+    v2["services"][0]["buffer_after_minutes"] = json!(15);
+    let m = model(&v2);
+    assert_eq!(m.services()[0].buffers.after_minutes, 15);
 }
 
 #[test]

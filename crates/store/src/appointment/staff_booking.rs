@@ -256,6 +256,7 @@ pub(super) async fn staff_fit(
         start,
         duration_minutes: duration,
         purpose,
+        buffers: slot_engine::Buffers::NONE,
     };
     let model = &input.model;
     let (fitted_type, mut reasons) = match model.check_staff(&booking) {

@@ -179,6 +179,9 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             portal_conflicts: u32::try_from(s.portal_conflicts).unwrap_or(0),
             practitioner_type: opt_text("practitioner type", s.practitioner_type_key)?,
             schedule_types: service_types.remove(&s.id).unwrap_or_default(),
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            allow_series: false,
         });
     }
     let mut patient_practitioners: HashMap<i64, Vec<Text>> = HashMap::new();
@@ -213,6 +216,9 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             start: instant(a.start_ns)?,
             end: instant(a.end_ns)?,
             status: a.status.into(),
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            series: None,
         });
     }
     let scenario = Scenario {

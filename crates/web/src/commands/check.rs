@@ -76,6 +76,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
                 .duration
                 .expect("clap requires --duration with --staff"),
             purpose,
+            buffers: slot_engine::Buffers::NONE,
         };
         match model.check_staff(&booking) {
             Ok(_) => json!({"ok": true}),
