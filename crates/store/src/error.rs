@@ -222,6 +222,10 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("appointments", "schedule_type_id", "schedule_types"),
     ("appointments", "clinic_id", "clinics"),
     ("appointments", "override_by", "staff_users"),
+    ("appointment_series", "practitioner_id", "practitioners"),
+    ("appointment_series", "patient_id", "patients"),
+    ("appointment_series", "service_id", "services"),
+    ("appointments", "series_id", "appointment_series"),
 ];
 
 impl From<sqlx::Error> for Error {
@@ -264,7 +268,10 @@ fn referenced_noun(table: &str, column: &str) -> String {
     SAME_ORG_REFERENCES
         .iter()
         .find(|(t, c, _)| *t == table && *c == column)
-        .map(|(_, _, referenced)| referenced.trim_end_matches('s').replace('_', " "))
+        .map(|(_, _, referenced)| match *referenced {
+            "appointment_series" => "series".to_owned(),
+            other => other.trim_end_matches('s').replace('_', " "),
+        })
         .unwrap_or_else(|| "row".to_owned())
 }
 

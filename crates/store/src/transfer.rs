@@ -26,6 +26,11 @@ pub async fn export(exec: &mut Exec<'_>, org: &Organisation) -> Result<Scenario>
         },
     )
     .await?;
+    // Series are a version 2 field.
+    let mut scenario = scenario;
+    if scenario.appointments.iter().any(|a| a.series.is_some()) {
+        scenario.version = scenario.version.max(2);
+    }
     Ok(scenario)
 }
 
@@ -356,7 +361,12 @@ pub async fn import(
             }
         })
         .collect();
-    crate::appointment::insert_many(tx, o, &rows, now).await?;
+    let in_series: Vec<Option<&str>> = scenario
+        .appointments
+        .iter()
+        .map(|a| a.series.as_ref().map(Text::as_str))
+        .collect();
+    crate::appointment::series::import_rows(tx, o, rows, &in_series, now).await?;
     organisation::note_appointment_length(tx, o, longest).await?;
     crate::audit::record(
         tx,
@@ -400,6 +410,7 @@ fn appointment_clinic(
 async fn clear(tx: &mut Tx, org: i64) -> Result<()> {
     for table in [
         "appointments",
+        "appointment_series",
         "portal_accounts",
         "patient_practitioners",
         "patients",

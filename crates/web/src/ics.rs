@@ -114,6 +114,81 @@ pub fn uid(appointment_id: i64, public_url: &str) -> String {
 /// The appointment as an iCalendar object (CRLF line ends, lines folded at 75 octets),
 /// with a `VTIMEZONE` for the clinic's zone.
 pub fn appointment(details: &IcsAppointment, method: IcsMethod) -> String {
+    appointments(std::slice::from_ref(details), method)
+}
+
+/// Several appointments (the occurrences of a series) as one iCalendar object: one
+/// `VEVENT` each, with its own stable `UID` ([`uid`]), so that a later invitation about
+/// one occurrence updates or removes that event only; and one `VTIMEZONE` per zone,
+/// covering every event in it.
+///
+/// ```
+/// use openslot_web::ics::{self, IcsAppointment, IcsMethod};
+/// let first = IcsAppointment {
+///     appointment_id: 7,
+///     start_ns: 1_772_978_400_000_000_000, // Sunday 8 March 2026, 10:00 in Toronto (EDT)
+///     end_ns: 1_772_980_200_000_000_000,
+///     zone: chrono_tz::America::Toronto,
+///     location: "Lakeshore Physio".into(),
+///     video_link: None,
+///     practitioner_name: "Christine Chan".into(),
+///     service_name: "Physiotherapy".into(),
+///     patient_name: "Pat Doe".into(),
+///     patient_email: "pat@example.com".into(),
+///     organiser_name: "Lakeshore Physio".into(),
+///     organiser_email: "no-reply@book.example.com".into(),
+///     public_url: "https://book.example.com".into(),
+///     sequence: 0,
+///     stamp_ns: 1_772_366_400_000_000_000,
+/// };
+/// let week = 7 * 86_400_000_000_000;
+/// let second = IcsAppointment { appointment_id: 8, start_ns: first.start_ns + week, end_ns: first.end_ns + week, ..first.clone() };
+/// let text = ics::appointments(&[first, second], IcsMethod::Request);
+/// assert_eq!(text.matches("BEGIN:VEVENT\r\n").count(), 2);
+/// assert_eq!(text.matches("BEGIN:VTIMEZONE\r\n").count(), 1);
+/// assert!(text.contains("UID:appointment-8@book.example.com\r\n"));
+/// ```
+pub fn appointments(list: &[IcsAppointment], method: IcsMethod) -> String {
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new(
+            "PRODID",
+            concat!("-//Openslot//Openslot ", env!("CARGO_PKG_VERSION"), "//EN"),
+        ))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"))
+        .append_property(Property::new("METHOD", method.as_str()));
+    // Each zone once, in the order of its first event, with the span of its events.
+    let mut zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for details in list {
+        let (start, end) = (utc(details.start_ns), utc(details.end_ns));
+        match zones.iter_mut().find(|(z, _, _)| *z == details.zone) {
+            Some((_, first, last)) => {
+                *first = (*first).min(start);
+                *last = (*last).max(end);
+            }
+            None => zones.push((details.zone, start, end)),
+        }
+        calendar.push(event(details, method));
+    }
+    let text = calendar.to_string();
+
+    // The VTIMEZONEs go before the events that refer to them. They are written here
+    // rather than as icalendar components because the crate adds a DTSTAMP and a random
+    // UID to every component it writes, which VTIMEZONE and its observances must not
+    // have.
+    let at = text.find("BEGIN:VEVENT\r\n").unwrap_or(text.len());
+    let mut out = String::with_capacity(text.len() + 512 * zones.len());
+    out.push_str(&text[..at]);
+    for (zone, start, end) in zones {
+        out.push_str(&vtimezone(zone, start, end));
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// One appointment's `VEVENT`.
+fn event(details: &IcsAppointment, method: IcsMethod) -> icalendar::Event {
     let zone = details.zone;
     let start = utc(details.start_ns);
     let end = utc(details.end_ns);
@@ -165,30 +240,7 @@ pub fn appointment(details: &IcsAppointment, method: IcsMethod) -> String {
                 .status(EventStatus::Cancelled);
         }
     }
-
-    let mut calendar = Calendar::empty();
-    calendar
-        .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new(
-            "PRODID",
-            concat!("-//Openslot//Openslot ", env!("CARGO_PKG_VERSION"), "//EN"),
-        ))
-        .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(Property::new("METHOD", method.as_str()))
-        .push(event.done());
-    let text = calendar.to_string();
-
-    // The VTIMEZONE goes before the event that refers to it. It is written here rather
-    // than as an icalendar component because the crate adds a DTSTAMP and a random UID
-    // to every component it writes, which VTIMEZONE and its observances must not have.
-    let at = text
-        .find("BEGIN:VEVENT\r\n")
-        .expect("the calendar holds the event");
-    let mut out = String::with_capacity(text.len() + 512);
-    out.push_str(&text[..at]);
-    out.push_str(&vtimezone(zone, start, end));
-    out.push_str(&text[at..]);
-    out
+    event.done()
 }
 
 fn utc(ns: i64) -> DateTime<Utc> {

@@ -572,6 +572,115 @@ pub(crate) fn email_changed(org_name: &str, to: &str, new_email: &str) -> NewMes
     }
 }
 
+/// The emails about several occurrences of a series at once: one message listing every
+/// occurrence, with one calendar event per occurrence.
+impl AppointmentContext {
+    /// The occurrences, one line each: `Tue 3 Mar 2026, 17:00 GMT (UTC+00:00)`.
+    fn occurrence_lines(&self, list: &[Appointment]) -> String {
+        list.iter()
+            .map(|a| format!("  - {}\n", local_datetime_exact(a.start_ns, self.zone(a))))
+            .collect()
+    }
+
+    fn with_invitations(
+        &self,
+        message: NewMessage,
+        list: &[Appointment],
+        method: IcsMethod,
+    ) -> NewMessage {
+        let events: Vec<IcsAppointment> = list.iter().map(|a| self.calendar_event(a)).collect();
+        NewMessage {
+            ics: Some(ics::appointments(&events, method)),
+            ..message
+        }
+    }
+
+    /// "Your appointments are booked": every occurrence of a series, where, how to
+    /// change them, and one calendar invitation holding every occurrence (none while
+    /// they wait for the clinic).
+    /// `None` for no occurrence.
+    pub(crate) fn series_booked(&self, list: &[Appointment]) -> Option<NewMessage> {
+        let first = list.first()?;
+        let pending = first.status == AppointmentStatus::Pending;
+        let n = list.len();
+        let subject = if pending {
+            format!("{n} appointments requested: {}", self.what())
+        } else {
+            format!("{n} appointments confirmed: {}", self.what())
+        };
+        let status = if pending {
+            "Your requests for these appointments are with the clinic. It will confirm them soon; we will email you either way."
+        } else {
+            "Your appointments are booked."
+        };
+        let calendar = if pending {
+            ""
+        } else {
+            "\nAdd to calendar: open the attached invitation (appointment.ics); it holds every appointment.\n"
+        };
+        let message = self.message(
+            subject,
+            format!(
+                "Hello {},\n\n{status}\n\n{}\nEvery appointment:\n{}\nChange or cancel: {}\n{}\n{calendar}\n{}\n",
+                self.patient_first_name,
+                self.ticket(first),
+                self.occurrence_lines(list),
+                self.portal_url,
+                self.change_rule(),
+                self.org_name
+            ),
+        );
+        Some(if pending {
+            message
+        } else {
+            self.with_invitations(message, list, IcsMethod::Request)
+        })
+    }
+
+    /// "Your appointments are cancelled": the occurrences cancelled together ("this and
+    /// following"), with the calendar cancellation of each.
+    pub(crate) fn series_cancelled(&self, list: &[Appointment]) -> NewMessage {
+        let message = self.message(
+            format!("{} appointments cancelled: {}", list.len(), self.what()),
+            format!(
+                "Hello {},\n\nThese appointments ({}) are cancelled:\n{}\nBook another time here: {}\n\n{}\n",
+                self.patient_first_name,
+                self.what(),
+                self.occurrence_lines(list),
+                self.portal_url,
+                self.org_name
+            ),
+        );
+        self.with_invitations(message, list, IcsMethod::Cancel)
+    }
+
+    /// "Your appointments have moved": the occurrences moved together, each at its new
+    /// time, with the calendar update of each.
+    pub(crate) fn series_moved(&self, list: &[Appointment]) -> NewMessage {
+        let message = self.message(
+            format!("{} appointments moved: {}", list.len(), self.what()),
+            format!(
+                "Hello {},\n\nThe clinic moved these appointments ({}); they are now:\n{}\nSee or cancel them here: {}/appointments\n\n{}\n",
+                self.patient_first_name,
+                self.what(),
+                self.occurrence_lines(list),
+                self.portal_url,
+                self.org_name
+            ),
+        );
+        let booked: Vec<Appointment> = list
+            .iter()
+            .filter(|a| a.status != AppointmentStatus::Pending)
+            .cloned()
+            .collect();
+        if booked.is_empty() {
+            message
+        } else {
+            self.with_invitations(message, &booked, IcsMethod::Request)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::notice_in_words;

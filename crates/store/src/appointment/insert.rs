@@ -74,7 +74,7 @@ pub(crate) async fn insert_many(tx: &mut Tx, org: i64, rows: &[NewRow], now: i64
 }
 
 /// Inserts one booking, with the hash of the request its idempotency key came with.
-async fn insert_one(
+pub(super) async fn insert_one(
     tx: &mut Tx,
     org: i64,
     r: &NewRow,

@@ -22,6 +22,8 @@
 //! - `reschedule`: [`reschedule`], a move under both practitioners' locks.
 //! - `portal_reschedule`: [`reschedule_portal`], a patient's own move under the
 //!   portal's rules.
+//! - `series`: weekly series ([`series::book_staff`], [`series::book_portal`]), each
+//!   occurrence an appointment of its own, and "this and following" changes.
 
 use serde::Serialize;
 use slot_engine::{Date, Instant};
@@ -36,6 +38,7 @@ mod portal_booking;
 mod portal_reschedule;
 mod queries;
 mod reschedule;
+pub mod series;
 mod staff_booking;
 mod status_change;
 
@@ -112,6 +115,8 @@ pub struct Appointment {
     pub cancelled_at_ns: Option<i64>,
     /// The status it was cancelled from, which undoing the cancellation restores.
     pub cancelled_from: Option<AppointmentStatus>,
+    /// The series it is an occurrence of, if any ([`series`]).
+    pub series_id: Option<i64>,
 }
 
 /// The longest cancellation reason kept, in characters.
@@ -120,7 +125,7 @@ pub const CANCEL_REASON_MAX: usize = 500;
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
     telehealth, start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
     created_at_ns, updated_by, updated_at_ns, sequence, cancel_reason, cancelled_by, cancelled_at_ns, \
-    cancelled_from";
+    cancelled_from, series_id";
 
 /// Composes the emails announcing a change, from the changed appointment. The web
 /// crate knows the words and calendars; the store queues what it returns in the same

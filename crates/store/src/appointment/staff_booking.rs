@@ -4,7 +4,7 @@
 
 use slot_engine::{Instant, Purpose, StaffBooking as EngineStaffBooking};
 
-use crate::db::{Db, Tx, scalar_optional};
+use crate::db::{Db, Exec, Tx, scalar_optional};
 use crate::error::{Conflict, Error, Result};
 use crate::organisation::Organisation;
 use crate::time::Clock;
@@ -44,13 +44,17 @@ pub struct StaffBooking {
     pub idempotency_key: Option<String>,
 }
 
-async fn default_duration(tx: &mut Tx, org: i64, b: &StaffBooking) -> Result<u32> {
+pub(super) async fn default_duration(
+    exec: &mut Exec<'_>,
+    org: i64,
+    b: &StaffBooking,
+) -> Result<u32> {
     if let Some(d) = b.duration_minutes {
         return Ok(d);
     }
     let minutes = if let Some(service) = b.service {
         scalar_optional!(
-            tx.exec(),
+            exec.reborrow(),
             i64,
             "SELECT duration_minutes FROM services WHERE org_id = $1 AND id = $2",
             org,
@@ -59,7 +63,7 @@ async fn default_duration(tx: &mut Tx, org: i64, b: &StaffBooking) -> Result<u32
         .ok_or(Error::NotFound("service"))?
     } else if let Some(t) = b.schedule_type {
         scalar_optional!(
-            tx.exec(),
+            exec.reborrow(),
             i64,
             "SELECT default_duration_minutes FROM schedule_types WHERE org_id = $1 AND id = $2",
             org,
@@ -119,7 +123,7 @@ pub async fn book_staff(
             scalar_optional!(tx.exec(), i64, &sql, org.id, id)?.ok_or(Error::NotFound(noun))?;
         }
     }
-    let duration = default_duration(&mut tx, org.id, b).await?;
+    let duration = default_duration(&mut tx.exec(), org.id, b).await?;
     if !(1..=1440).contains(&duration) {
         return Err(Error::invalid(
             "duration_minutes",

@@ -218,7 +218,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             status: a.status.into(),
             buffer_before_minutes: 0,
             buffer_after_minutes: 0,
-            series: None,
+            series: opt_text("series", a.series_key)?,
         });
     }
     let scenario = Scenario {

@@ -115,6 +115,7 @@ pub(super) struct AppointmentRow {
     pub(super) start_ns: i64,
     pub(super) end_ns: i64,
     pub(super) status: AppointmentStatus,
+    pub(super) series_key: Option<String>,
 }
 
 /// Everything [`fetch`] read, table by table, for [`assemble`](super::assemble) to
@@ -267,10 +268,12 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
             fetch_all,
             AppointmentRow,
             "SELECT a.key, a.practitioner_id, pa.key AS patient_key, s.key AS service_key, \
-                    st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status \
+                    st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status, \
+                    COALESCE(ser.key, 'series-' || CAST(ser.id AS TEXT)) AS series_key \
              FROM appointments a LEFT JOIN patients pa ON pa.id = a.patient_id \
                   LEFT JOIN services s ON s.id = a.service_id \
                   LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
+                  LEFT JOIN appointment_series ser ON ser.id = a.series_id \
              WHERE a.org_id = $1 ORDER BY a.practitioner_id, a.start_ns, a.id",
             o
         )?

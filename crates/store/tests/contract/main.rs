@@ -14,6 +14,7 @@ mod changes;
 mod concurrency;
 mod consistency;
 mod record_splits;
+mod series;
 mod tenancy;
 mod transfer;
 

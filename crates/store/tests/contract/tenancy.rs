@@ -16,7 +16,7 @@ use crate::{TestDb, both, import};
 fn everything(holiday: &str) -> Scenario {
     Scenario::from_json(
         json!({
-            "version": 1,
+            "version": 2,
             "settings": {"slot_step_minutes": 30, "min_notice_minutes": 0},
             "clinics": [{"id": "toronto", "name": "Toronto", "timezone": "America/Toronto", "holidays": [holiday]}],
             "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "toronto"}],
@@ -31,7 +31,8 @@ fn everything(holiday: &str) -> Scenario {
             "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com",
                           "available_practitioners": ["christine"]}],
             "appointments": [{"practitioner": "christine", "patient": "ada", "service": "visit",
-                              "start": "2026-03-02T09:00:00-05:00", "end": "2026-03-02T09:30:00-05:00"}]
+                              "start": "2026-03-02T09:00:00-05:00", "end": "2026-03-02T09:30:00-05:00",
+                              "series": "weekly"}]
         })
         .to_string()
         .as_bytes(),
