@@ -1424,3 +1424,33 @@ pub(crate) async fn import_rows(
     }
     Ok(())
 }
+
+/// Whether patients may book `service` online as a series (the service's
+/// `allow_series`, as the engine reads it), for the portal's confirm page to offer
+/// "weekly". A service that is not online is not found.
+pub async fn portal_allows_series(
+    db: &Db,
+    org: &Organisation,
+    service: i64,
+    now: Instant,
+) -> Result<bool> {
+    let mut conn = db.conn().await?;
+    crate::portal::service(conn.exec(), org.id, service).await?;
+    let day = Date::try_from(now.to_utc().date_naive()).unwrap_or(Date::MIN);
+    let input = window::load(
+        &mut conn.exec(),
+        org,
+        &Window {
+            service: Some(service),
+            practitioners: Some(Vec::new()),
+            from: day,
+            to: day,
+            skip_appointment: None,
+        },
+    )
+    .await?;
+    let ix = input
+        .service_ix(service)
+        .ok_or(Error::NotFound("service"))?;
+    Ok(input.model.service(ix).allow_series)
+}

@@ -66,6 +66,9 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "cancelled" => Some("Cancelled. While its time is still free, you can undo it below."),
         "restored" => Some("Cancellation undone: the appointment is back in the book."),
         "marked" => Some("Status saved."),
+        "series_booked" => Some("Series booked: every occurrence is listed below."),
+        "following_cancelled" => Some("This occurrence and the following ones are cancelled."),
+        "following_moved" => Some("This occurrence and the following ones are moved."),
         _ => None,
     }
 }
@@ -108,6 +111,64 @@ pub(super) struct AppointmentPage {
     desk: Vec<DeskAction>,
     cancelled_by: Option<String>,
     no_shows: Option<i64>,
+    /// The series it is an occurrence of, if any.
+    series: Option<SeriesPart>,
+}
+
+/// An appointment's series on its page: every occurrence, and whether "this and
+/// following" can change anything.
+#[derive(Debug)]
+struct SeriesPart {
+    /// `every week`, `every 2 weeks`, or empty for an imported series.
+    rule: String,
+    occurrences: Vec<SeriesLine>,
+    /// How many occurrences from this one on are still to come (booked or pending).
+    following: usize,
+}
+
+#[derive(Debug)]
+struct SeriesLine {
+    id: i64,
+    when: String,
+    status: String,
+    this: bool,
+}
+
+/// The series part of an appointment's page, read in the appointment's clinic's zone.
+async fn series_part(
+    state: &AppState,
+    org: i64,
+    id: i64,
+    tz: chrono_tz::Tz,
+) -> Result<Option<SeriesPart>, PageError> {
+    let mut conn = state.db.conn().await?;
+    let this = store::appointment::get(conn.exec(), org, id).await?;
+    let Some(series) = this.series_id else {
+        return Ok(None);
+    };
+    let row = store::appointment::series::get(conn.exec(), org, series).await?;
+    let all = store::appointment::series::appointments(conn.exec(), org, series).await?;
+    let following = all
+        .iter()
+        .filter(|a| a.start_ns >= this.start_ns && a.status.is_changeable())
+        .count();
+    Ok(Some(SeriesPart {
+        rule: match row.every_weeks {
+            Some(1) => "every week".to_owned(),
+            Some(n) => format!("every {n} weeks"),
+            None => String::new(),
+        },
+        occurrences: all
+            .iter()
+            .map(|a| SeriesLine {
+                id: a.id,
+                when: crate::clinic_time::local_datetime(a.start_ns, tz),
+                status: a.status.as_str().replace('_', "-"),
+                this: a.id == id,
+            })
+            .collect(),
+        following,
+    }))
 }
 
 async fn appointment_view(
@@ -216,7 +277,10 @@ async fn appointment_view(
     );
     let desk = desk_actions(entry.status, entry.start_ns, state.clock.now_ns());
     let cancelled_by = entry.cancelled_by.as_deref().map(who);
+    drop(conn);
+    let series = series_part(state, staff.org.id, id, tz).await?;
     Ok(AppointmentPage {
+        series,
         layout: Layout::staff(staff, "Appointment", "book").await?,
         notice: None,
         desk,
@@ -432,6 +496,98 @@ pub(super) async fn cancel_submit(
             .await?,
         )
             .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Cancels this occurrence and the following ones still to come, telling the patient
+/// once.
+pub(super) async fn cancel_following_submit(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.front_desk()?;
+    entry_of(&state, staff.org.id, id).await?;
+    match super::series::cancel_following(&state, &staff, id, &form.get("reason")).await {
+        Ok(_) => Ok(back_to(&staff, id, "following_cancelled")),
+        Err(store::Error::Invalid { message, .. }) => refused(&state, &staff, id, message).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Moves this occurrence to the date and time given and the following ones by the same
+/// change of the clock, all or none; a refusal lists every occurrence that cannot move.
+pub(super) async fn move_following_submit(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+    form: FormData,
+) -> Result<Response, PageError> {
+    staff.front_desk()?;
+    let entry = entry_of(&state, staff.org.id, id).await?;
+    let mut errors = FieldErrors::new();
+    let start = form_start(
+        &mut errors,
+        &form.get("date"),
+        &form.get("time"),
+        &entry.place.clinic_timezone,
+    );
+    let Some(start) = start.filter(|_| errors.is_empty()) else {
+        let message = errors
+            .iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return refused(&state, &staff, id, format!("Nothing moved: {message}")).await;
+    };
+    let reason = form.get("override_reason");
+    let m = store::appointment::series::MoveFollowing {
+        staff: staff.user.id,
+        appointment: id,
+        start,
+        override_reason: (!reason.trim().is_empty()).then_some(reason),
+    };
+    match super::series::move_following(&state, &staff, &m).await {
+        Ok(store::appointment::series::MoveFollowingOutcome::Moved(_)) => {
+            Ok(back_to(&staff, id, "following_moved"))
+        }
+        Ok(store::appointment::series::MoveFollowingOutcome::Refused(checks)) => {
+            let tz = entry.zone();
+            let lines: Vec<String> = checks
+                .iter()
+                .filter(|c| !c.reasons.is_empty())
+                .map(|c| {
+                    format!(
+                        "{} → {}: {}",
+                        crate::clinic_time::local_datetime(c.from_ns, tz),
+                        c.to_ns
+                            .map(|ns| crate::clinic_time::local_datetime(ns, tz))
+                            .unwrap_or_else(|| "no such time".to_owned()),
+                        c.reasons.join("; ")
+                    )
+                })
+                .collect();
+            Ok((
+                StatusCode::CONFLICT,
+                appointment_view(
+                    &state,
+                    &staff,
+                    id,
+                    None,
+                    FieldErrors::new(),
+                    Vec::new(),
+                    Some(format!(
+                        "Nothing moved: {}. To move them anyway, give a reason for the override.",
+                        lines.join(" · ")
+                    )),
+                )
+                .await?,
+            )
+                .into_response())
+        }
+        Err(store::Error::Invalid { message, .. }) => refused(&state, &staff, id, message).await,
         Err(e) => Err(e.into()),
     }
 }

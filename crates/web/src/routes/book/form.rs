@@ -31,7 +31,7 @@ pub(super) struct Choice {
 
 /// What the booking form holds, as typed.
 #[derive(Clone, Debug, Default)]
-struct BookingValues {
+pub(super) struct BookingValues {
     practitioner: String,
     patient: String,
     patient_q: String,
@@ -46,11 +46,21 @@ struct BookingValues {
     telehealth: String,
     override_checked: bool,
     override_reason: String,
-    idempotency_key: String,
+    pub(super) idempotency_key: String,
     /// Blocking time for the practitioner (no patient) rather than booking a patient.
     block: bool,
     /// What the blocked time is for (`Lunch`); optional.
     block_label: String,
+    /// The series' repeat, every how many weeks (`1` to `4`); empty: does not repeat.
+    pub(super) repeat: String,
+    /// `count` or `until`: how the series ends.
+    pub(super) repeat_end: String,
+    /// How many occurrences, with `repeat_end` `count`.
+    pub(super) repeat_count: String,
+    /// The last date, with `repeat_end` `until`.
+    pub(super) repeat_until: String,
+    /// `skip` to book only what can be booked; else all or nothing.
+    pub(super) unfit: String,
 }
 
 impl BookingValues {
@@ -72,6 +82,11 @@ impl BookingValues {
             idempotency_key: form.get("idempotency_key"),
             block: form.get("block") == "yes",
             block_label: form.get("block_label"),
+            repeat: form.get("repeat"),
+            repeat_end: form.get("repeat_end"),
+            repeat_count: form.get("repeat_count"),
+            repeat_until: form.get("repeat_until"),
+            unfit: form.get("unfit"),
         }
     }
 }
@@ -126,7 +141,7 @@ fn refresh_duration(choices: &Choices, values: &mut BookingValues) {
 
 /// The clinic whose timezone reads the booking form's date and time: the schedule
 /// type's, else the book's clinic filter, else the practitioner's home clinic.
-fn form_clinic<'c>(
+pub(super) fn form_clinic<'c>(
     choices: &'c Choices,
     values: &BookingValues,
 ) -> Option<&'c store::clinic::Clinic> {
@@ -148,7 +163,7 @@ fn form_clinic<'c>(
 #[template(path = "admin/book_form.html")]
 pub(super) struct BookingForm {
     layout: Layout,
-    values: BookingValues,
+    pub(super) values: BookingValues,
     practitioners: Vec<Choice>,
     patients: Vec<Choice>,
     services: Vec<Choice>,
@@ -166,6 +181,8 @@ pub(super) struct BookingForm {
     /// The chosen patient's no-shows (`store::patient::no_show_counts`), shown beside
     /// the patient so the desk sees them as it books.
     no_shows: Option<i64>,
+    /// The occurrences of the series asked for, checked, once previewed.
+    pub(super) series: Option<super::series_form::Preview>,
 }
 
 /// What a service's or schedule type's option says when it may be booked by video.
@@ -183,7 +200,7 @@ pub(super) fn options(items: impl Iterator<Item = (i64, String)>, selected: &str
         .collect()
 }
 
-async fn booking_form(
+pub(super) async fn booking_form(
     state: &AppState,
     staff: &Staff,
     choices: &Choices,
@@ -306,6 +323,7 @@ async fn booking_form(
         errors,
         reasons,
         no_shows,
+        series: None,
     })
 }
 
@@ -542,6 +560,20 @@ pub(super) async fn new_submit(
     let timezone =
         form_clinic(&choices, &values).map_or_else(|| "UTC".to_owned(), |c| c.timezone.clone());
     let start = form_start(&mut errors, &values.date, &values.time, &timezone);
+    if !values.repeat.is_empty() && !values.block {
+        // A series is previewed before it is booked.
+        let first = super::series_form::First {
+            practitioner,
+            patient,
+            service,
+            schedule_type,
+            start,
+            duration_minutes: duration,
+            telehealth,
+        };
+        return super::series_form::submit(&state, &staff, &choices, &form, values, errors, first)
+            .await;
+    }
     let mut reasons = Vec::new();
     let status = match (practitioner, start) {
         (Some(practitioner), Some(start)) if errors.is_empty() => {

@@ -31,6 +31,9 @@ mod appointment;
 mod form;
 mod grid;
 mod page;
+mod series;
+mod series_api;
+mod series_form;
 
 /// The pages.
 pub(crate) fn pages() -> Router<AppState> {
@@ -61,6 +64,14 @@ pub(crate) fn pages() -> Router<AppState> {
             "/o/{slug}/admin/book/appointments/{id}/status",
             post(appointment::status_submit),
         )
+        .route(
+            "/o/{slug}/admin/book/appointments/{id}/cancel-following",
+            post(appointment::cancel_following_submit),
+        )
+        .route(
+            "/o/{slug}/admin/book/appointments/{id}/move-following",
+            post(appointment::move_following_submit),
+        )
 }
 
 /// The API.
@@ -71,6 +82,11 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::move_one))
         .routes(routes!(api::set_status))
         .routes(routes!(api::restore))
+        .routes(routes!(series_api::preview))
+        .routes(routes!(series_api::create))
+        .routes(routes!(series_api::get_one))
+        .routes(routes!(series_api::cancel_following_api))
+        .routes(routes!(series_api::move_following_api))
 }
 
 /// One zone of the organisation's clinics, and the clinics in it.

@@ -28,6 +28,7 @@ mod appointments;
 mod change_pages;
 mod month;
 mod pages;
+mod series_pages;
 mod slots;
 
 /// The pages.
@@ -41,6 +42,18 @@ pub(crate) fn pages() -> Router<AppState> {
         .route(
             "/o/{slug}/portal/book/{service}/confirm",
             get(pages::confirm_page),
+        )
+        .route(
+            "/o/{slug}/portal/book/{service}/series",
+            axum::routing::post(series_pages::book_series_page),
+        )
+        .route(
+            "/o/{slug}/portal/series/{id}",
+            get(series_pages::series_page),
+        )
+        .route(
+            "/o/{slug}/portal/series/{id}/calendar.ics",
+            get(series_pages::series_calendar),
         )
         .route(
             "/o/{slug}/portal/appointments",

@@ -502,6 +502,8 @@ pub(super) struct ConfirmQuery {
     practitioner: i64,
     start: String,
     mode: Option<String>,
+    /// Weeks of a weekly series to show (where the service allows series).
+    weeks: Option<u32>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -521,6 +523,8 @@ pub(super) struct ConfirmPage {
     idempotency_key: String,
     /// The clinic's cancellation notice in words, none when there is none.
     notice: Option<String>,
+    /// "Book this time weekly", where the service allows series.
+    series: Option<super::series_pages::SeriesOffer>,
 }
 
 /// The page that commits: it asks the slot rules first, and offers "Book it" only for
@@ -572,7 +576,19 @@ pub(super) async fn confirm_page(
     drop(conn);
     let tz = clinic.zone();
     let start_ns = start.unix_nanos();
+    let series = super::series_pages::offer(
+        &state,
+        &p,
+        service_id,
+        q.practitioner,
+        start,
+        video,
+        tz,
+        q.weeks,
+    )
+    .await?;
     Ok(ConfirmPage {
+        series,
         layout: PortalLayout::new(
             &p.org,
             &p.session,
@@ -903,7 +919,7 @@ pub(super) fn capitalise(text: &str) -> String {
 /// Why a time could not be booked, in the patient's words: only a place taken in the
 /// meantime (rule 11) is "someone else"; a time past the booking window or one the
 /// clinic does not offer online says so, with the engine's reason.
-fn refusal_in_words(rule: u8, reason: &str) -> String {
+pub(super) fn refusal_in_words(rule: u8, reason: &str) -> String {
     match rule {
         11 => "Sorry — someone else just took that time.".to_owned(),
         12 => format!("That time can no longer be booked online: {reason}."),

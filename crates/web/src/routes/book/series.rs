@@ -1,0 +1,228 @@
+//! Weekly series at the front desk, shared by the booking form, the appointment page
+//! and the API: reading a repeat rule, the occurrences as they are shown, and the store
+//! calls with the patient's emails (one message for all the occurrences).
+
+use chrono_tz::Tz;
+use serde::Serialize;
+use slot_engine::{Date, SeriesEnd, SeriesRule};
+use store::Organisation;
+use store::appointment::Appointment;
+use store::appointment::series::{
+    self as store_series, MoveFollowing, MoveFollowingOutcome, OccurrenceCheck, SeriesOutcome,
+    StaffSeries, Verdict,
+};
+use utoipa::ToSchema;
+
+use crate::auth::staff::Staff;
+use crate::clinic_time::rfc3339;
+use crate::error::AppError;
+use crate::metrics::Metrics;
+use crate::notices::AppointmentContext;
+use crate::state::AppState;
+
+/// The rule of a series from its fields: every `every_weeks` weeks, `count` times or
+/// until `until` (exactly one of them). Bad input names the field.
+pub(super) fn rule(
+    every_weeks: u32,
+    count: Option<u32>,
+    until: Option<&str>,
+) -> Result<SeriesRule, AppError> {
+    let end = match (count, until.map(str::trim).filter(|u| !u.is_empty())) {
+        (Some(n), None) => SeriesEnd::Count(n),
+        (None, Some(u)) => SeriesEnd::Until(
+            u.parse::<Date>()
+                .map_err(|e| AppError::invalid("until", format!("{e}; write YYYY-MM-DD")))?,
+        ),
+        (Some(_), Some(_)) => {
+            return Err(AppError::invalid(
+                "count",
+                "give either a number of occurrences or an end date, not both",
+            ));
+        }
+        (None, None) => {
+            return Err(AppError::invalid(
+                "count",
+                "give a number of occurrences (2 to 52) or an end date",
+            ));
+        }
+    };
+    SeriesRule::new(every_weeks, end).map_err(|e| {
+        let field = if e.to_string().starts_with("every_weeks") {
+            "every_weeks"
+        } else {
+            "count"
+        };
+        AppError::invalid(field, e.to_string())
+    })
+}
+
+/// One occurrence of a series, as the preview and the API show it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub(crate) struct OccurrenceDto {
+    /// Its date, in the series' clinic's zone (`YYYY-MM-DD`).
+    pub date: String,
+    /// Its start, RFC 3339 in the clinic's offset; `null` when the time does not exist
+    /// that day (clocks go forward).
+    pub start: Option<String>,
+    /// `open`, `needs_override` (staff), `refused` (portal) or `does_not_exist`.
+    pub verdict: String,
+    /// Why it cannot be booked as it is (empty when open).
+    pub reasons: Vec<String>,
+    /// The portal's rule number, for a refused one.
+    pub rule: Option<u8>,
+}
+
+impl OccurrenceDto {
+    pub(crate) fn of(o: &OccurrenceCheck, tz: Tz) -> OccurrenceDto {
+        let (verdict, reasons, rule) = match &o.verdict {
+            Verdict::Open => ("open", Vec::new(), None),
+            Verdict::NeedsOverride { reasons } => ("needs_override", reasons.clone(), None),
+            Verdict::Refused { rule, reason } => ("refused", vec![reason.clone()], Some(*rule)),
+            Verdict::DoesNotExist { reason } => ("does_not_exist", vec![reason.clone()], None),
+        };
+        OccurrenceDto {
+            date: o.date.to_string(),
+            start: o.start.map(|s| rfc3339(s.unix_nanos(), tz)),
+            verdict: verdict.to_owned(),
+            reasons,
+            rule,
+        }
+    }
+}
+
+/// A series checked, as the preview and the API's refusals show it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub(crate) struct SeriesPreviewDto {
+    /// The clinic whose zone the series' wall-clock time is read in.
+    pub clinic_id: i64,
+    /// Its IANA timezone.
+    pub timezone: String,
+    /// The length of each occurrence, in minutes.
+    pub duration_minutes: u32,
+    /// Whether every occurrence can be booked as it is.
+    pub bookable: bool,
+    /// Each occurrence, by date.
+    pub occurrences: Vec<OccurrenceDto>,
+}
+
+impl From<&store_series::SeriesCheck> for SeriesPreviewDto {
+    fn from(c: &store_series::SeriesCheck) -> Self {
+        let tz = c.clinic_timezone.parse::<Tz>().unwrap_or(chrono_tz::UTC);
+        SeriesPreviewDto {
+            clinic_id: c.clinic_id,
+            timezone: c.clinic_timezone.clone(),
+            duration_minutes: c.duration_minutes,
+            bookable: c.all_open(),
+            occurrences: c
+                .occurrences
+                .iter()
+                .map(|o| OccurrenceDto::of(o, tz))
+                .collect(),
+        }
+    }
+}
+
+/// Books a staff series, emailing the patient once for all its occurrences, and counts
+/// the bookings for `/metrics`.
+pub(super) async fn book(
+    state: &AppState,
+    org: &Organisation,
+    s: &StaffSeries,
+) -> Result<SeriesOutcome, store::Error> {
+    let context =
+        AppointmentContext::for_patient(state, org, s.patient, s.practitioner, s.service).await?;
+    let notify = |list: &[Appointment]| {
+        context
+            .iter()
+            .filter_map(|c| c.series_booked(list))
+            .collect()
+    };
+    let outcome =
+        store_series::book_staff(&state.db, org, s, state.clock.as_ref(), Some(&notify)).await?;
+    match &outcome {
+        SeriesOutcome::Booked(b) if !b.replayed => {
+            for _ in &b.appointments {
+                Metrics::inc(&state.metrics.bookings);
+            }
+            state.mail.notify();
+        }
+        SeriesOutcome::Refused(_) => Metrics::inc(&state.metrics.booking_conflicts),
+        SeriesOutcome::Booked(_) => {}
+    }
+    Ok(outcome)
+}
+
+/// Cancels an occurrence and the following ones for staff, telling the patient once.
+pub(super) async fn cancel_following(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    reason: &str,
+) -> Result<Vec<Appointment>, store::Error> {
+    let context = AppointmentContext::for_appointment(state, &staff.org, id, None).await?;
+    let notify = |list: &[Appointment]| context.iter().map(|c| c.series_cancelled(list)).collect();
+    let cancelled = store_series::cancel_following(
+        &state.db,
+        &staff.org,
+        id,
+        store::appointment::Actor::Staff(staff.user.id),
+        reason,
+        state.clock.as_ref(),
+        Some(&notify),
+    )
+    .await?;
+    state.mail.notify();
+    Ok(cancelled)
+}
+
+/// Moves an occurrence and the following ones for staff, telling the patient once.
+pub(super) async fn move_following(
+    state: &AppState,
+    staff: &Staff,
+    m: &MoveFollowing,
+) -> Result<MoveFollowingOutcome, store::Error> {
+    let context =
+        AppointmentContext::for_appointment(state, &staff.org, m.appointment, None).await?;
+    let notify = |list: &[Appointment]| context.iter().map(|c| c.series_moved(list)).collect();
+    let outcome = store_series::move_following(
+        &state.db,
+        &staff.org,
+        m,
+        state.clock.as_ref(),
+        Some(&notify),
+    )
+    .await?;
+    if matches!(outcome, MoveFollowingOutcome::Moved(_)) {
+        state.mail.notify();
+    }
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(r: Result<SeriesRule, AppError>) -> String {
+        match r {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_rule_needs_one_end_and_names_the_field_it_refuses() {
+        assert_eq!(
+            rule(2, Some(8), None).unwrap().to_string(),
+            "every 2 weeks, 8 times"
+        );
+        assert_eq!(
+            rule(1, None, Some("2026-06-30")).unwrap().to_string(),
+            "every week until 2026-06-30"
+        );
+        assert_eq!(field(rule(5, Some(8), None)), "every_weeks");
+        assert_eq!(field(rule(1, Some(60), None)), "count");
+        assert_eq!(field(rule(1, None, None)), "count");
+        assert_eq!(field(rule(1, Some(3), Some("2026-06-30"))), "count");
+        assert_eq!(field(rule(1, None, Some("30/06/2026"))), "until");
+    }
+}
