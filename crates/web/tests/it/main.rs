@@ -31,6 +31,7 @@ mod practitioners;
 mod record_splits;
 mod schedule_types;
 mod security;
+mod series;
 mod services;
 mod settings;
 mod setup_check;
