@@ -27,6 +27,7 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("staff", "Staff accounts"),
     ("patient", "Patients and portal access"),
     ("appointment", "Appointments"),
+    ("series", "Series of appointments"),
 ];
 
 /// Every action the log records: the action, the kind of thing it is about, and what
@@ -220,6 +221,7 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "Mark undone (back to booked)",
     ),
     ("appointment.restore", "appointment", "Cancellation undone"),
+    ("series.book", "series", "Weekly series booked"),
 ];
 
 /// What `action` is called ("Changed" for one the catalogue does not know).

@@ -782,7 +782,7 @@ async fn check_portal_in(
     for o in &found {
         let verdict = match (&o.answer, o.start) {
             (Ok(slot), _) => {
-                slots.push(slot.clone());
+                slots.push(*slot);
                 Verdict::Open
             }
             (Err(no), None) => Verdict::DoesNotExist {

@@ -91,6 +91,7 @@ pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageEr
         (name = "appointments", description = "The appointment book, staff bookings, pending portal bookings"),
         (name = "patients", description = "Patients and their portal access"),
         (name = "portal", description = "The patient portal"),
+        (name = "series", description = "Weekly series of staff bookings: preview, book, this and following"),
     ),
     components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
 )]

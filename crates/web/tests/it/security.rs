@@ -110,6 +110,9 @@ pub(crate) struct Ids {
     pub(crate) appointment: String,
     pub(crate) pending: String,
     pub(crate) staff: String,
+    /// A weekly series of the owner's, and its first occurrence.
+    pub(crate) series: String,
+    pub(crate) series_appointment: String,
 }
 
 /// Who may use a route.
@@ -332,6 +335,23 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/decline", &[&a.pending], Staff).json(json!({})),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/status", &[&a.appointment], Staff)
             .json(json!({"status": "arrived"})),
+        r(M::POST, "/api/v1/orgs/{slug}/series/preview", &[], Staff)
+            .json(json!({"practitioner": a.practitioner.parse::<i64>().unwrap(), "start": "2026-03-23T09:00:00-04:00",
+                         "patient": a.patient.parse::<i64>().unwrap(),
+                         "service": a.service.parse::<i64>().unwrap(), "every_weeks": 1, "count": 2}))
+            .names_ids(),
+        // With an override for each date, so that it books whatever the routes before
+        // it did to the practitioner's hours.
+        r(M::POST, "/api/v1/orgs/{slug}/series", &[], Staff)
+            .json(json!({"practitioner": a.practitioner.parse::<i64>().unwrap(), "start": "2026-03-23T09:00:00-04:00",
+                         "patient": a.patient.parse::<i64>().unwrap(),
+                         "service": a.service.parse::<i64>().unwrap(), "every_weeks": 1, "count": 2,
+                         "overrides": [{"date": "2026-03-23", "reason": "matrix"},
+                                       {"date": "2026-03-30", "reason": "matrix"}]}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/series/{id}", &[&a.series], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/move-following", &[&a.series_appointment], Staff)
+            .json(json!({"start": "2026-03-09T10:00:00-04:00"})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/session", &[], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/session", &[], Anyone)
             .json(json!({"username": "bea@example.com", "password": PATIENT_PASSWORD})),
@@ -375,6 +395,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         // Deleting last: these remove what the probes above rely on.
         r(M::DELETE, "/api/v1/orgs/{slug}/appointments/{id}", &[&a.appointment], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/restore", &[&a.appointment], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/cancel-following", &[&a.series_appointment], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}", &[&a.practitioner, &a.schedule_type], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}", &[&a.practitioner, &a.record], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff),
@@ -759,6 +780,29 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         .query(&format!(
             "?practitioner={p}&start=2026-03-02T09:00:00-05:00"
         )),
+        r(
+            M::POST,
+            "/o/{slug}/portal/book/{service}/series",
+            &[&a.service],
+            Patient,
+        )
+        .form(&[
+            ("practitioner", p),
+            ("start", "2026-03-23T09:00:00-04:00"),
+            ("weeks", "2"),
+        ]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/series/{id}",
+            &[&a.series],
+            Patient,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/portal/series/{id}/calendar.ics",
+            &[&a.series],
+            Patient,
+        ),
         r(M::GET, "/o/{slug}/portal/appointments", &[], Patient),
         r(
             M::GET,
@@ -858,6 +902,19 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             M::POST,
             "/o/{slug}/admin/book/appointments/{id}/restore",
             &[&a.appointment],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/move-following",
+            &[&a.series_appointment],
+            Staff,
+        )
+        .form(&[("date", "2026-03-09"), ("time", "10:00")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/cancel-following",
+            &[&a.series_appointment],
             Staff,
         ),
         r(
@@ -1050,6 +1107,18 @@ pub(crate) async fn world(backend: Backend) -> World {
             .id
             .to_string()
     };
+    let series = alpha_staff
+        .api(
+            Method::POST,
+            "/api/v1/orgs/alpha/series",
+            Some(json!({"practitioner": practitioner.parse::<i64>().unwrap(),
+                        "patient": id(Kind::Patient, "ysolde").await.parse::<i64>().unwrap(),
+                        "service": service.parse::<i64>().unwrap(),
+                        "start": "2026-03-09T09:30:00-04:00", "every_weeks": 1, "count": 2})),
+        )
+        .await;
+    assert_eq!(series.status, StatusCode::CREATED, "{}", series.body);
+    let series = series.json();
     let ids = Ids {
         clinic: id(Kind::Clinic, "main").await,
         ptype: id(Kind::PractitionerType, "Vexillologist").await,
@@ -1063,6 +1132,8 @@ pub(crate) async fn world(backend: Backend) -> World {
         appointment: booked.json()["id"].to_string(),
         pending,
         staff,
+        series: series["id"].to_string(),
+        series_appointment: series["appointments"][0]["id"].to_string(),
     };
     World {
         app,

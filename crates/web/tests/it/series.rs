@@ -110,15 +110,25 @@ async fn the_desk_api_previews_and_books_a_series(backend: Backend) {
         seen,
         [
             ("2026-03-03T17:00:00+00:00".to_owned(), "open".to_owned()),
-            ("2026-03-10T17:00:00+00:00".to_owned(), "needs_override".to_owned()),
-            ("2026-03-17T17:00:00+00:00".to_owned(), "needs_override".to_owned()),
+            (
+                "2026-03-10T17:00:00+00:00".to_owned(),
+                "needs_override".to_owned()
+            ),
+            (
+                "2026-03-17T17:00:00+00:00".to_owned(),
+                "needs_override".to_owned()
+            ),
             ("2026-03-24T17:00:00+00:00".to_owned(), "open".to_owned()),
             ("2026-03-31T17:00:00+01:00".to_owned(), "open".to_owned()),
         ]
     );
     // All or none (the default): 409 listing every occurrence, nothing booked.
     let refused = desk
-        .api(Method::POST, "/api/v1/orgs/london/series", Some(five_tuesdays(&i)))
+        .api(
+            Method::POST,
+            "/api/v1/orgs/london/series",
+            Some(five_tuesdays(&i)),
+        )
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
     assert_eq!(
@@ -159,13 +169,21 @@ async fn the_desk_api_previews_and_books_a_series(backend: Backend) {
     let mail = app.mail("ada@example.com").await;
     assert_eq!(mail.len(), 1, "{mail:?}");
     assert!(mail[0].subject.starts_with("4 appointments confirmed"));
-    assert!(mail[0].body_text.contains("Tue 31 Mar 2026, 17:00 BST"), "{}", mail[0].body_text);
+    assert!(
+        mail[0].body_text.contains("Tue 31 Mar 2026, 17:00 BST"),
+        "{}",
+        mail[0].body_text
+    );
     let ics = mail[0].ics.as_deref().unwrap();
     assert_eq!(ics.matches("BEGIN:VEVENT\r\n").count(), 4);
     // The series, read back.
     let id = created["id"].as_i64().unwrap();
     let got = desk
-        .api(Method::GET, &format!("/api/v1/orgs/london/series/{id}"), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/london/series/{id}"),
+            None,
+        )
         .await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.json()["appointments"].as_array().unwrap().len(), 4);
@@ -174,7 +192,9 @@ async fn the_desk_api_previews_and_books_a_series(backend: Backend) {
     let cancelled = desk
         .api(
             Method::POST,
-            &format!("/api/v1/orgs/london/appointments/{third}/cancel-following?reason=moving%20away"),
+            &format!(
+                "/api/v1/orgs/london/appointments/{third}/cancel-following?reason=moving%20away"
+            ),
             None,
         )
         .await;
@@ -235,18 +255,30 @@ async fn the_desk_api_finds_nothing_of_another_organisation(backend: Backend) {
     ] {
         let mut body = five_tuesdays(&i);
         body[field] = json!(value);
-        for path in ["/api/v1/orgs/london/series/preview", "/api/v1/orgs/london/series"] {
+        for path in [
+            "/api/v1/orgs/london/series/preview",
+            "/api/v1/orgs/london/series",
+        ] {
             let refused = desk.api(Method::POST, path, Some(body.clone())).await;
-            assert_eq!(refused.status, StatusCode::NOT_FOUND, "{field} {path}: {}", refused.body);
+            assert_eq!(
+                refused.status,
+                StatusCode::NOT_FOUND,
+                "{field} {path}: {}",
+                refused.body
+            );
         }
     }
     // Their series and occurrences through our organisation.
     let id = created["id"].as_i64().unwrap();
     let first = created["appointments"][0]["id"].as_i64().unwrap();
     assert_eq!(
-        desk.api(Method::GET, &format!("/api/v1/orgs/london/series/{id}"), None)
-            .await
-            .status,
+        desk.api(
+            Method::GET,
+            &format!("/api/v1/orgs/london/series/{id}"),
+            None
+        )
+        .await
+        .status,
         StatusCode::NOT_FOUND
     );
     for path in [
@@ -257,12 +289,14 @@ async fn the_desk_api_finds_nothing_of_another_organisation(backend: Backend) {
             .ends_with("move-following")
             .then(|| json!({"start": "2026-03-03T16:00:00+00:00"}));
         let refused = desk.api(Method::POST, &path, body).await;
-        assert_eq!(refused.status, StatusCode::NOT_FOUND, "{path}: {}", refused.body);
+        assert_eq!(
+            refused.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {}",
+            refused.body
+        );
     }
-    assert_eq!(
-        (count(&app, &org).await, count(&app, &other).await),
-        before
-    );
+    assert_eq!((count(&app, &org).await, count(&app, &other).await), before);
     // Without the CSRF token nothing is booked.
     let no_token = desk
         .http
@@ -431,7 +465,12 @@ async fn the_portal_offers_series_only_where_the_service_allows_them(backend: Ba
             ],
         )
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
     assert!(
         refused.contains("cannot be booked online as a series"),
         "{}",
@@ -447,7 +486,11 @@ async fn the_portal_offers_series_only_where_the_service_allows_them(backend: Ba
     // March, the last may be on 30 April: 6 weeks.
     let page = ada.get(&confirm(i.rehab, i.ana, start, None)).await;
     assert!(page.contains("Book this time weekly for"), "{}", page.body);
-    assert!(page.contains(">6 weeks<") && !page.contains(">7 weeks<"), "{}", page.body);
+    assert!(
+        page.contains(">6 weeks<") && !page.contains(">7 weeks<"),
+        "{}",
+        page.body
+    );
     // Three weeks from the 3rd: the 10th is taken, the 17th a holiday: nothing can be
     // booked, and the page says which and why.
     let early = "2026-03-03T17:00:00+00:00";
@@ -457,11 +500,19 @@ async fn the_portal_offers_series_only_where_the_service_allows_them(backend: Ba
     let refused = ada
         .post_form(
             &format!("/o/london/portal/book/{}/series", i.rehab),
-            &[("practitioner", &i.ana.to_string()), ("start", early), ("weeks", "3")],
+            &[
+                ("practitioner", &i.ana.to_string()),
+                ("start", early),
+                ("weeks", "3"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
-    assert!(refused.contains("Tuesday 10 March 2026"), "{}", refused.body);
+    assert!(
+        refused.contains("Tuesday 10 March 2026"),
+        "{}",
+        refused.body
+    );
     assert_eq!(count(&app, &org).await, 1);
     // From the 24th for 3 weeks, across the clocks going forward: all free.
     let page = ada.get(&confirm(i.rehab, i.ana, start, Some(3))).await;
@@ -492,16 +543,26 @@ async fn the_portal_offers_series_only_where_the_service_allows_them(backend: Ba
     let confirmation = &mail[0];
     assert!(confirmation.subject.starts_with("3 appointments"));
     assert_eq!(
-        confirmation.ics.as_deref().unwrap().matches("BEGIN:VEVENT").count(),
+        confirmation
+            .ics
+            .as_deref()
+            .unwrap()
+            .matches("BEGIN:VEVENT")
+            .count(),
         3
     );
-    let calendar = ada.get(&format!("{}/calendar.ics", booked.location())).await;
+    let calendar = ada
+        .get(&format!("{}/calendar.ics", booked.location()))
+        .await;
     assert_eq!(calendar.status, StatusCode::OK);
     assert_eq!(calendar.body.matches("BEGIN:VEVENT").count(), 3);
     // Another patient cannot see it.
     let desk = app.signed_in(&org, Role::Admin).await;
     let ben = app.portal_patient(&org, &desk, "ben").await;
-    assert_eq!(ben.get(&booked.location()).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        ben.get(&booked.location()).await.status,
+        StatusCode::NOT_FOUND
+    );
     app.stop().await;
 }
 

@@ -94,6 +94,7 @@ fn rows(check: &SeriesCheck) -> Vec<SeriesRow> {
 /// The weeks the confirm page offers for a first occurrence at `start` in `tz`: 2 up
 /// to 12, as long as the last one is within the organisation's booking window (none
 /// when the service does not allow series).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn offer(
     state: &AppState,
     p: &Patient,
