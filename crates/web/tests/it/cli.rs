@@ -356,55 +356,34 @@ fn check_every_weeks_refuses_a_bad_series_naming_the_flag() {
     assert!(stderr_line(&not_allowed).contains("cannot be booked online as a series"));
 }
 
+/// `gen-clinic` of a small clinic: 3 practitioners, 14 days, half booked, seed 7.
+const SMALL_CLINIC: [&str; 9] = [
+    "gen-clinic",
+    "--practitioners",
+    "3",
+    "--days",
+    "14",
+    "--fill",
+    "0.5",
+    "--seed",
+    "7",
+];
+
 #[test]
 fn gen_clinic_mixed_buffers_writes_a_version_two_clinic() {
-    let args = [
-        "gen-clinic",
-        "--practitioners",
-        "3",
-        "--days",
-        "14",
-        "--fill",
-        "0.5",
-        "--seed",
-        "7",
-        "--mixed",
-        "--buffers",
-    ];
-    let out = openslot(&args);
+    let out = openslot(&[&SMALL_CLINIC[..], &["--mixed", "--buffers"]].concat());
     assert!(out.status.success());
     let doc = json(&out.stdout);
     assert_eq!(doc["version"], 2);
     assert_eq!(doc["services"][0]["buffer_before_minutes"], 5);
     assert_eq!(doc["services"][0]["buffer_after_minutes"], 10);
-    let without = openslot(&[
-        "gen-clinic",
-        "--practitioners",
-        "3",
-        "--days",
-        "14",
-        "--fill",
-        "0.5",
-        "--seed",
-        "7",
-        "--buffers",
-    ]);
+    let without = openslot(&[&SMALL_CLINIC[..], &["--buffers"]].concat());
     assert_eq!(without.status.code(), Some(2), "--buffers needs --mixed");
 }
 
 #[test]
 fn gen_clinic_is_deterministic_and_shaped_like_the_peer_harness_expects() {
-    let args = [
-        "gen-clinic",
-        "--practitioners",
-        "3",
-        "--days",
-        "14",
-        "--fill",
-        "0.5",
-        "--seed",
-        "7",
-    ];
+    let args = SMALL_CLINIC;
     let a = openslot(&args);
     let b = openslot(&args);
     assert!(a.status.success());
