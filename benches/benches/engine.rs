@@ -10,12 +10,17 @@
 //!   last day (target: no slower than `search/clinic-200x90`).
 //! - `validate/clinic-200x90`, `validate/mixed-200x90`: building the model from the
 //!   parsed scenario (validation, grids, occupancy).
+//! - `search/mixed-buffered-200x90`: the mixed clinic whose visits keep 5 minutes free
+//!   before and 10 after (`gen-clinic --mixed --buffers`; target: within 2× of
+//!   `search/mixed-200x90`).
+//! - `series/portal-52-weeks`, `series/staff-52-weeks`: checking a weekly series of 52
+//!   occurrences in the buffered mixed clinic (target < 50 µs).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use benches::{mixed, model, plain};
-use slot_engine::Model;
+use benches::{mixed, mixed_buffered, model, plain};
+use slot_engine::{Model, Purpose, SeriesEnd, SeriesRule, StaffBooking};
 
 const PRACTITIONERS: u32 = 200;
 const DAYS: u32 = 90;
@@ -44,6 +49,65 @@ fn search(c: &mut Criterion) {
     group.throughput(Throughput::Elements(practitioner_days(&mixed)));
     group.bench_function("mixed-200x90", |b| {
         b.iter(|| black_box(mixed.open_slots(black_box(query))))
+    });
+
+    let buffered = model(&mixed_buffered(PRACTITIONERS, DAYS));
+    let query = buffered.query().unwrap();
+    let buffered_slots = buffered.open_slots(query);
+    assert!(buffered_slots.len() < slots.len());
+    assert!(buffered_slots.len() > 40_000, "{}", buffered_slots.len());
+    group.throughput(Throughput::Elements(practitioner_days(&buffered)));
+    group.bench_function("mixed-buffered-200x90", |b| {
+        b.iter(|| black_box(buffered.open_slots(black_box(query))))
+    });
+    group.finish();
+}
+
+fn series(c: &mut Criterion) {
+    let mut group = c.benchmark_group("series");
+    let mut scenario = mixed_buffered(PRACTITIONERS, DAYS);
+    scenario.services[0].allow_series = true;
+    let clinic = model(&scenario);
+    let query = clinic.query().unwrap();
+    let first = clinic.first_available(&query.portal, query.dates.from(), 1)[0];
+    let rule = SeriesRule::new(1, SeriesEnd::Count(52)).unwrap();
+    let occurrences = clinic
+        .check_series(
+            &query.portal,
+            first.practitioner,
+            first.start_instant(),
+            &rule,
+        )
+        .unwrap();
+    assert_eq!(occurrences.len(), 52);
+    // The first is bookable; later ones meet other records, holidays and time off.
+    assert!(occurrences[0].answer.is_ok());
+    let bookable = occurrences.iter().filter(|o| o.answer.is_ok()).count();
+    eprintln!("series/portal-52-weeks: {bookable} of 52 occurrences bookable");
+    group.throughput(Throughput::Elements(52));
+    group.bench_function("portal-52-weeks", |b| {
+        b.iter(|| {
+            black_box(clinic.check_series(
+                black_box(&query.portal),
+                first.practitioner,
+                first.start_instant(),
+                &rule,
+            ))
+        })
+    });
+    let booking = StaffBooking {
+        practitioner: first.practitioner,
+        start: first.start_instant(),
+        duration_minutes: 30,
+        purpose: Purpose::Service(query.portal.service()),
+        buffers: clinic.service(query.portal.service()).buffers,
+    };
+    assert_eq!(
+        clinic.check_staff_series(&booking, &rule).unwrap().len(),
+        52
+    );
+    group.bench_function("staff-52-weeks", |b| {
+        b.iter(|| black_box(clinic.check_staff_series(black_box(&booking), &rule)))
     });
     group.finish();
 }
@@ -93,5 +157,5 @@ fn validate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search, first_available, validate);
+criterion_group!(benches, search, first_available, validate, series);
 criterion_main!(benches);

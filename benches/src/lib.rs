@@ -1,7 +1,9 @@
 //! Shared set-up for Openslot's benchmarks (the benchmarks themselves are in
 //! `benches/`). Run them with `cargo bench -p benches`.
 
-use slot_engine::synthetic::{ClinicSpec, clinic, mixed_clinic};
+use slot_engine::synthetic::{
+    ClinicSpec, MIXED_BUFFERS, clinic, mixed_clinic, mixed_clinic_with_buffers,
+};
 use slot_engine::{Model, Scenario};
 
 /// The `gen-clinic` clinic of `practitioners` × `days`, fill 0.5, seed 1.
@@ -23,6 +25,21 @@ pub fn mixed(practitioners: u32, days: u32) -> Scenario {
         fill: 0.5,
         seed: 1,
     })
+    .expect("valid spec")
+}
+
+/// The `gen-clinic --mixed --buffers` clinic: the mixed clinic whose visits keep 5
+/// minutes free before and 10 after.
+pub fn mixed_buffered(practitioners: u32, days: u32) -> Scenario {
+    mixed_clinic_with_buffers(
+        ClinicSpec {
+            practitioners,
+            days,
+            fill: 0.5,
+            seed: 1,
+        },
+        MIXED_BUFFERS,
+    )
     .expect("valid spec")
 }
 

@@ -1,4 +1,5 @@
-//! Bytes as a small random scenario: the engine answers as the naive model does
+//! Bytes as a small random scenario (buffers and series included): the engine answers
+//! as the naive model does
 //! (`slot_reference::laws::engine_vs_model`).
 #![no_main]
 

@@ -208,16 +208,8 @@ impl Model {
     ) -> Result<Slot, Rejection> {
         self.check_who(query, practitioner)?;
         let p = self.practitioner(practitioner);
-        let mut clinics = vec![p.home_clinic];
-        for record in p.records() {
-            for g in record.grids() {
-                if !clinics.contains(&g.clinic) {
-                    clinics.push(g.clinic);
-                }
-            }
-        }
         let mut best: Option<Rejection> = None;
-        for clinic in clinics {
+        for &clinic in p.clinics() {
             match self.check_at(query, practitioner, start, clinic) {
                 Ok(slot) => return Ok(slot),
                 Err(r) => {

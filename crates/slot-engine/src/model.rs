@@ -188,11 +188,28 @@ pub struct Practitioner {
     /// only when one of its schedule types is among them (rule 3).
     pub schedule_types: Vec<ScheduleTypeIx>,
     records: Vec<AvailabilityRecord>,
+    /// The home clinic, then each other clinic the records place blocks at, in the
+    /// order `check` reads a start in their zones.
+    clinics: Vec<ClinicIx>,
     time_off: Vec<(Instant, Instant)>,
     occupancy: Occupancy,
 }
 
 impl Practitioner {
+    /// The clinics the practitioner may have slots at: the home clinic first, then
+    /// each clinic their records place blocks at, each once.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// let raj = model.practitioner(model.practitioner_ix("raj").unwrap());
+    /// assert_eq!(raj.clinics().len(), 2);
+    /// assert_eq!(raj.clinics()[0], raj.home_clinic);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn clinics(&self) -> &[ClinicIx] {
+        &self.clinics
+    }
+
     /// Availability records, earliest first (they never overlap).
     ///
     /// ```

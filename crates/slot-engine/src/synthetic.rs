@@ -296,6 +296,13 @@ pub fn mixed_clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
     mixed_clinic_with_buffers(spec, Buffers::NONE)
 }
 
+/// The buffers of `openslot gen-clinic --mixed --buffers` and of the buffered mixed
+/// benchmark: 5 minutes before each visit and 10 after.
+pub const MIXED_BUFFERS: Buffers = Buffers {
+    before_minutes: 5,
+    after_minutes: 10,
+};
+
 /// The mixed clinic with `buffers` around its visits (format v2, `openslot gen-clinic
 /// --mixed --buffers`): the service keeps them free around every new visit, and every
 /// booked visit carries them, so slots next to a visit start a buffer later.

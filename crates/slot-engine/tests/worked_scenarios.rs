@@ -52,6 +52,25 @@ fn every_worked_scenario_gives_its_expected_answer() {
 }
 
 #[test]
+fn every_v1_scenario_read_as_v2_keeps_its_answer() {
+    let mut checked = 0;
+    for path in scenario_files() {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut scenario = slot_engine::Scenario::from_json(&fs::read(&path).unwrap()).unwrap();
+        if name.starts_with("invalid-") || scenario.version != 1 {
+            continue;
+        }
+        let v1 = Model::new(&scenario).unwrap();
+        scenario.version = 2;
+        let v2 = Model::new(&scenario).unwrap();
+        let answer = |m: &Model| Answer::new(m, &m.open_slots(m.query().unwrap()));
+        assert_eq!(answer(&v1), answer(&v2), "{name}");
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} v1 scenarios");
+}
+
+#[test]
 fn every_invalid_scenario_is_refused_naming_the_item() {
     let mut checked = 0;
     for path in scenario_files() {

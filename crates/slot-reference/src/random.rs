@@ -5,7 +5,9 @@
 //! Lord Howe with its 30-minute shift, Kathmandu at +05:45), dates around their
 //! transitions, off-grid appointments and time off, portal overlays, several records
 //! with different steps, capacities above one, holidays, telehealth, practitioner
-//! lists and booking windows. Every scenario built is valid.
+//! lists and booking windows; and, in about four of ten (format v2), buffers on the
+//! service and on some appointments, on and off the grid. Every scenario built is
+//! valid.
 
 use slot_engine::scenario::{
     Appointment, AvailabilityRecord, Block, Clinic, PortalBlock, Practitioner, Query, Scenario,

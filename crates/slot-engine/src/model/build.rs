@@ -476,7 +476,16 @@ impl<'s> Builder<'s> {
             appointments,
             time_off.iter().copied(),
         );
+        let mut clinics = vec![home_clinic];
+        for record in &records {
+            for g in record.grids() {
+                if !clinics.contains(&g.clinic) {
+                    clinics.push(g.clinic);
+                }
+            }
+        }
         Ok(Practitioner {
+            clinics,
             id: p.id.clone(),
             name: p.name.clone().unwrap_or_else(|| p.id.clone()),
             kind: p.kind.clone(),

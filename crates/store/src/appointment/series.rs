@@ -358,12 +358,16 @@ async fn check_staff_in(
     let practitioner = input
         .practitioner_ix(s.practitioner)
         .ok_or(Error::NotFound("practitioner"))?;
+    // A new booking keeps its service's buffers, as the model checked against has them.
+    let buffers = s
+        .service
+        .map_or(Buffers::NONE, |id| input.service_buffers(id));
     let first = EngineStaffBooking {
         practitioner,
         start: s.start,
         duration_minutes: duration,
         purpose,
-        buffers: Buffers::NONE,
+        buffers,
     };
     let model = &input.model;
     let found = model
@@ -399,6 +403,7 @@ async fn check_staff_in(
         }
         let start = o.start.unwrap_or(s.start);
         placements.push(Placement {
+            buffers,
             schedule_type: fitted_type.map(|t| input.schedule_type_id(t)),
             clinic: input.clinic_id(model.appointment_clinic(practitioner, placed_type, start)),
         });
@@ -590,6 +595,7 @@ pub async fn book_staff(
             override_reason: reason.clone(),
             idempotency_key: None,
             actor: actor.label(),
+            buffers: placement.buffers,
         };
         let details = match (&reason, &o.verdict) {
             (Some(r), Verdict::NeedsOverride { reasons }) => {
@@ -685,6 +691,8 @@ pub async fn book_portal(
             override_by: None,
             idempotency_key: None,
             actor: actor.label(),
+            // The buffers the engine just checked the slot with: the service's.
+            buffers: input.service_buffers(s.service),
         };
         booked.push(
             insert_occurrence(
@@ -1281,6 +1289,8 @@ pub async fn move_following(
             duration.max(1),
             a.telehealth,
             Some(a.id),
+            // A move keeps the buffers it was booked with.
+            super::staff_booking::KeptFree::Own(a.buffers()),
         )
         .await?;
         let overridden = !reasons.is_empty();

@@ -1,10 +1,14 @@
-//! `openslot check --scenario FILE --practitioner ID --start RFC3339 [--staff …]`.
+//! `openslot check --scenario FILE --practitioner ID --start RFC3339 [--staff …]
+//! [--every-weeks N (--count C | --until DATE)]`.
 
 use std::path::PathBuf;
 
 use clap::Args;
+use serde_json::Value;
 use serde_json::json;
-use slot_engine::{Instant, Model, Purpose, StaffBooking};
+use slot_engine::{
+    Buffers, Date, Instant, Model, Occurrence, Purpose, SeriesEnd, SeriesRule, StaffBooking,
+};
 
 use crate::commands::{Failure, read_input};
 
@@ -39,6 +43,22 @@ pub(crate) struct CheckArgs {
     /// The schedule type booked (staff bookings).
     #[arg(long, value_name = "ID", requires = "staff")]
     pub schedule_type: Option<String>,
+    /// Check a weekly series from the start instead (docs/scenario.md, *Series*):
+    /// every N weeks, 1 to 4.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4))]
+    pub every_weeks: Option<u32>,
+    /// How many occurrences the series has, 2 to 52.
+    #[arg(
+        long,
+        value_name = "C",
+        requires = "every_weeks",
+        conflicts_with = "until",
+        value_parser = clap::value_parser!(u32).range(2..=52)
+    )]
+    pub count: Option<u32>,
+    /// The last date of the series, YYYY-MM-DD.
+    #[arg(long, value_name = "DATE", requires = "every_weeks")]
+    pub until: Option<String>,
 }
 
 /// Prints whether the booking may go in.
@@ -76,28 +96,107 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
                 .duration
                 .expect("clap requires --duration with --staff"),
             purpose,
-            buffers: slot_engine::Buffers::NONE,
+            // A new booking of a service keeps the service's buffers free.
+            buffers: match purpose {
+                Purpose::Service(s) => model.service(s).buffers,
+                _ => Buffers::NONE,
+            },
         };
-        match model.check_staff(&booking) {
+        let staff_answer = |answer: Result<_, Vec<slot_engine::OverrideReason>>| match answer {
             Ok(_) => json!({"ok": true}),
             Err(reasons) => json!({
                 "ok": false,
                 "needs_override": reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(),
             }),
+        };
+        match series_rule(args)? {
+            None => staff_answer(model.check_staff(&booking)),
+            Some(rule) => {
+                let occurrences = model
+                    .check_staff_series(&booking, &rule)
+                    .map_err(series_refused)?;
+                let all = occurrences.iter().all(|o| o.answer.is_ok());
+                let list: Vec<Value> = occurrences
+                    .iter()
+                    .map(|o| occurrence(&model, o, staff_answer(o.answer.clone())))
+                    .collect();
+                json!({"ok": all, "occurrences": list})
+            }
         }
     } else {
         let query = model
             .query()
             .ok_or_else(|| bad("scenario: a query is required".to_owned()))?;
-        match model.check(&query.portal, practitioner, start) {
+        let portal_answer = |answer: &Result<_, slot_engine::Rejection>| match answer {
             Ok(_) => json!({"bookable": true}),
             Err(rejection) => json!({
                 "bookable": false,
                 "rule": rejection.rule.number(),
                 "reason": rejection.reason,
             }),
+        };
+        match series_rule(args)? {
+            None => portal_answer(&model.check(&query.portal, practitioner, start)),
+            Some(rule) => {
+                let service = model.service(query.portal.service());
+                if !service.allow_series {
+                    return Err(bad(format!(
+                        "scenario: {} cannot be booked online as a series",
+                        service.name
+                    )));
+                }
+                let occurrences = model
+                    .check_series(&query.portal, practitioner, start, &rule)
+                    .map_err(series_refused)?;
+                let all = occurrences.iter().all(|o| o.answer.is_ok());
+                let list: Vec<Value> = occurrences
+                    .iter()
+                    .map(|o| occurrence(&model, o, portal_answer(&o.answer)))
+                    .collect();
+                json!({"bookable": all, "occurrences": list})
+            }
         }
     };
     println!("{answer}");
     Ok(())
+}
+
+/// A series refused as a whole: its end date leaves too few or too many occurrences,
+/// or its start or end lies outside the dates the format holds.
+fn series_refused(e: slot_engine::ValueError) -> Failure {
+    let message = e.to_string();
+    let flag = if message.starts_with("until") {
+        "--until"
+    } else {
+        "--start"
+    };
+    Failure::BadInput(format!("{flag}: {message}"))
+}
+
+/// The series the flags ask for, if any.
+fn series_rule(args: &CheckArgs) -> Result<Option<SeriesRule>, Failure> {
+    let bad = |message: String| Failure::BadInput(message);
+    let Some(every) = args.every_weeks else {
+        return Ok(None);
+    };
+    let end = match (args.count, &args.until) {
+        (Some(n), None) => SeriesEnd::Count(n),
+        (None, Some(text)) => SeriesEnd::Until(
+            text.parse::<Date>()
+                .map_err(|e| bad(format!("--until: {e}")))?,
+        ),
+        _ => return Err(bad("--every-weeks needs --count or --until".to_owned())),
+    };
+    SeriesRule::new(every, end)
+        .map(Some)
+        .map_err(|e| bad(format!("--every-weeks: {e}")))
+}
+
+/// One occurrence as the command prints it: date and start, then its answer's fields.
+fn occurrence<T>(model: &Model, o: &Occurrence<T>, answer: Value) -> Value {
+    let mut v = json!({"date": o.date.to_string(), "start": o.start_text(model)});
+    if let (Value::Object(out), Value::Object(fields)) = (&mut v, answer) {
+        out.extend(fields);
+    }
+    v
 }

