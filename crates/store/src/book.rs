@@ -72,6 +72,10 @@ pub struct Entry {
     pub cancel_reason: Option<String>,
     /// Who cancelled it (`staff:3`, `patient:12`), while it is cancelled.
     pub cancelled_by: Option<String>,
+    /// Minutes kept free before it, as it was booked.
+    pub buffer_before_minutes: i64,
+    /// Minutes kept free after it, as it was booked.
+    pub buffer_after_minutes: i64,
 }
 
 impl Entry {
@@ -109,7 +113,7 @@ const SELECT: &str = concat!(
     place_columns!(),
     ", a.start_ns, a.end_ns, a.status, a.channel, a.override_reason, a.override_by, \
      a.status_note, a.created_by, a.created_at_ns, a.updated_by, a.updated_at_ns, \
-     a.cancel_reason, a.cancelled_by \
+     a.cancel_reason, a.cancelled_by, a.buffer_before_minutes, a.buffer_after_minutes \
      FROM appointments a ",
     place_joins!(),
     " LEFT JOIN patients pa ON pa.id = a.patient_id \

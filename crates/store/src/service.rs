@@ -1,6 +1,7 @@
 //! Products and services: what patients book, how long it lasts, whether it may be
 //! booked online, how many patients may share a slot of it online, which practitioner
-//! type gives it, and in which schedule types.
+//! type gives it, in which schedule types, the time kept free around each of its
+//! appointments (its buffers) and whether patients may book it as a weekly series.
 
 use serde::Serialize;
 
@@ -33,6 +34,23 @@ pub struct Service {
     pub practitioner_type_id: Option<i64>,
     /// The type's name; `None` with `practitioner_type_id`.
     pub practitioner_type_name: Option<String>,
+    /// Minutes kept free before each of its appointments (0 ..= 1440): a new booking
+    /// takes them, and keeps them when they change later.
+    pub buffer_before_minutes: i64,
+    /// Minutes kept free after each of its appointments (0 ..= 1440).
+    pub buffer_after_minutes: i64,
+    /// Whether patients may book it online as a weekly series.
+    pub allow_series: bool,
+}
+
+impl Service {
+    /// The buffers a new appointment of this service is booked with.
+    pub fn buffers(&self) -> slot_engine::Buffers {
+        slot_engine::Buffers {
+            before_minutes: u32::try_from(self.buffer_before_minutes).unwrap_or(0),
+            after_minutes: u32::try_from(self.buffer_after_minutes).unwrap_or(0),
+        }
+    }
 }
 
 /// What an admin enters for a service: the fields of [`Service`] that are not derived,
@@ -54,10 +72,17 @@ pub struct ServiceInput {
     pub practitioner_type_id: Option<i64>,
     /// The schedule types it applies to (schedule types of the organisation).
     pub schedule_type_ids: Vec<i64>,
+    /// 0 ..= 1440 minutes kept free before each appointment.
+    pub buffer_before_minutes: i64,
+    /// 0 ..= 1440 minutes kept free after each appointment.
+    pub buffer_after_minutes: i64,
+    /// Whether patients may book it online as a weekly series.
+    pub allow_series: bool,
 }
 
 impl Default for ServiceInput {
-    /// The scenario format's defaults: not online, one patient per slot.
+    /// The scenario format's defaults: not online, one patient per slot, no buffers,
+    /// no series online.
     fn default() -> Self {
         ServiceInput {
             code: None,
@@ -68,13 +93,17 @@ impl Default for ServiceInput {
             portal_conflicts: 1,
             practitioner_type_id: None,
             schedule_type_ids: Vec::new(),
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
+            allow_series: false,
         }
     }
 }
 
 /// The columns of [`Service`] over `services s` with its practitioner type `t`.
 const SELECT: &str = "SELECT s.id, s.key, s.code, s.name, s.description, s.duration_minutes, \
-    s.book_from_portal, s.portal_conflicts, s.practitioner_type_id, t.name AS practitioner_type_name \
+    s.book_from_portal, s.portal_conflicts, s.practitioner_type_id, t.name AS practitioner_type_name, \
+    s.buffer_before_minutes, s.buffer_after_minutes, s.allow_series \
     FROM services s LEFT JOIN practitioner_types t ON t.id = s.practitioner_type_id";
 
 /// A checked [`ServiceInput`]'s text fields, trimmed, blanks as `None`.
@@ -130,6 +159,21 @@ fn check(input: &ServiceInput) -> Result<Checked> {
             "portal_conflicts",
             "Enter how many portal bookings may overlap, from 1 to 10000.",
         );
+    }
+    for (field, minutes, side) in [
+        (
+            "buffer_before_minutes",
+            input.buffer_before_minutes,
+            "before",
+        ),
+        ("buffer_after_minutes", input.buffer_after_minutes, "after"),
+    ] {
+        if !(0..=i64::from(slot_engine::model::MAX_BUFFER_MINUTES)).contains(&minutes) {
+            problems.add(
+                field,
+                format!("Enter the buffer {side} in minutes, from 0 to 1440."),
+            );
+        }
     }
     problems.finish()?;
     let mut schedule_type_ids = input.schedule_type_ids.clone();
@@ -259,8 +303,9 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ServiceInput) -> Result<Servi
         tx.exec(),
         i64,
         "INSERT INTO services (org_id, key, code, name, description, duration_minutes, \
-         book_from_portal, portal_conflicts, practitioner_type_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+         book_from_portal, portal_conflicts, practitioner_type_id, buffer_before_minutes, \
+         buffer_after_minutes, allow_series) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         org,
         &key,
         c.code.as_deref(),
@@ -269,7 +314,10 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ServiceInput) -> Result<Servi
         input.duration_minutes,
         input.book_from_portal,
         input.portal_conflicts,
-        input.practitioner_type_id
+        input.practitioner_type_id,
+        input.buffer_before_minutes,
+        input.buffer_after_minutes,
+        input.allow_series
     )
     .map_err(unique_as("code", "another service has this code"))?;
     set_schedule_types(tx, org, id, &c.schedule_type_ids).await?;
@@ -284,7 +332,8 @@ pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &ServiceInput) -> Res
     execute!(
         tx.exec(),
         "UPDATE services SET code = $3, name = $4, description = $5, duration_minutes = $6, \
-         book_from_portal = $7, portal_conflicts = $8, practitioner_type_id = $9 \
+         book_from_portal = $7, portal_conflicts = $8, practitioner_type_id = $9, \
+         buffer_before_minutes = $10, buffer_after_minutes = $11, allow_series = $12 \
          WHERE org_id = $1 AND id = $2",
         org,
         id,
@@ -294,7 +343,10 @@ pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &ServiceInput) -> Res
         input.duration_minutes,
         input.book_from_portal,
         input.portal_conflicts,
-        input.practitioner_type_id
+        input.practitioner_type_id,
+        input.buffer_before_minutes,
+        input.buffer_after_minutes,
+        input.allow_series
     )
     .map_err(unique_as("code", "another service has this code"))?;
     set_schedule_types(tx, org, id, &c.schedule_type_ids).await?;
@@ -396,5 +448,25 @@ mod tests {
             ..input()
         };
         assert_eq!(field_of(check(&long)), "description");
+    }
+
+    #[test]
+    fn buffers_are_zero_to_a_day_and_named_by_their_field() {
+        for (minutes, ok) in [(-1, false), (0, true), (1440, true), (1441, false)] {
+            let before = check(&ServiceInput {
+                buffer_before_minutes: minutes,
+                ..input()
+            });
+            assert_eq!(before.is_ok(), ok, "before {minutes}");
+            let after = check(&ServiceInput {
+                buffer_after_minutes: minutes,
+                ..input()
+            });
+            assert_eq!(after.is_ok(), ok, "after {minutes}");
+            if !ok {
+                assert_eq!(field_of(before), "buffer_before_minutes");
+                assert_eq!(field_of(after), "buffer_after_minutes");
+            }
+        }
     }
 }

@@ -268,8 +268,9 @@ pub async fn import(
             tx.exec(),
             i64,
             "INSERT INTO services (org_id, key, code, name, description, duration_minutes, \
-             book_from_portal, portal_conflicts, practitioner_type_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             book_from_portal, portal_conflicts, practitioner_type_id, buffer_before_minutes, \
+             buffer_after_minutes, allow_series) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
             o,
             s.id.as_str(),
             s.code.as_ref().map(Text::as_str),
@@ -278,7 +279,10 @@ pub async fn import(
             i64::from(s.duration_minutes),
             s.book_from_portal,
             i64::from(s.portal_conflicts),
-            s.practitioner_type.as_ref().map(|k| kind_ids[k.as_str()])
+            s.practitioner_type.as_ref().map(|k| kind_ids[k.as_str()]),
+            i64::from(s.buffer_before_minutes),
+            i64::from(s.buffer_after_minutes),
+            s.allow_series
         )
         .map_err(crate::error::unique_as(
             "code",
@@ -353,6 +357,10 @@ pub async fn import(
                 override_by: None,
                 idempotency_key: None,
                 actor: "import".to_owned(),
+                buffers: slot_engine::Buffers {
+                    before_minutes: a.buffer_before_minutes,
+                    after_minutes: a.buffer_after_minutes,
+                },
             }
         })
         .collect();

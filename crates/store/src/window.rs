@@ -85,6 +85,14 @@ impl EngineInput {
             .and_then(|(k, _)| self.model.service_ix(k))
     }
 
+    /// The buffers a new appointment of the service row is booked with, as the model
+    /// the booking was checked against has them; none when the service is not loaded.
+    pub fn service_buffers(&self, id: i64) -> slot_engine::Buffers {
+        self.service_ix(id).map_or(slot_engine::Buffers::NONE, |s| {
+            self.model.service(s).buffers
+        })
+    }
+
     /// A slot of this window's model as the portal offers it: in row ids and names,
     /// so that it outlives the model.
     pub fn open_slot(&self, slot: &Slot) -> OpenSlot {
@@ -163,8 +171,8 @@ pub(crate) async fn scenario(
     )
     .await?;
     scenario.appointments.reserve(taken.len());
-    for (practitioner, start_ns, end_ns) in taken {
-        let Some(key) = setup.practitioner_key(practitioner) else {
+    for t in taken {
+        let Some(key) = setup.practitioner_key(t.practitioner) else {
             continue;
         };
         scenario.appointments.push(Appointment {
@@ -173,14 +181,17 @@ pub(crate) async fn scenario(
             patient: None,
             service: None,
             schedule_type: None,
-            start: instant(start_ns)?,
-            end: instant(end_ns)?,
+            start: instant(t.start_ns)?,
+            end: instant(t.end_ns)?,
             status: Status::Booked,
-            buffer_before_minutes: 0,
-            buffer_after_minutes: 0,
+            buffer_before_minutes: t.buffers.before_minutes,
+            buffer_after_minutes: t.buffers.after_minutes,
             series: None,
         });
     }
+    // An appointment keeps the buffers it was booked with even when its service has
+    // none any more, so the window may need version 2 where the setup does not.
+    scenario.version = scenario.version.max(scenario_rows::version_of(&scenario));
     Ok((scenario, setup.ids()))
 }
 

@@ -65,6 +65,10 @@ pub(crate) struct AppointmentDto {
     pub created_by: String,
     /// Who changed it last.
     pub updated_by: String,
+    /// Minutes kept free before it, as it was booked (its service's buffers then).
+    pub buffer_before_minutes: i64,
+    /// Minutes kept free after it, as it was booked.
+    pub buffer_after_minutes: i64,
 }
 
 impl From<Entry> for AppointmentDto {
@@ -98,6 +102,8 @@ impl From<Entry> for AppointmentDto {
             status_note: e.status_note,
             created_by: e.created_by,
             updated_by: e.updated_by,
+            buffer_before_minutes: e.buffer_before_minutes,
+            buffer_after_minutes: e.buffer_after_minutes,
         }
     }
 }

@@ -5,7 +5,9 @@
 //! Its clinics are in Toronto, Whitby and Vancouver (two zones), with addresses and
 //! phone numbers; Lena Park counsels in person in Vancouver and by video ("Counselling
 //! (video)", a schedule type that allows telehealth, which the counselling session
-//! offers), with a video link of her own beside the organisation's. What the scenario
+//! offers), with a video link of her own beside the organisation's. The 60-minute
+//! massage keeps ten minutes free after each appointment for the room (a buffer, format
+//! v2), so the book shows buffers from the first visit. What the scenario
 //! format does not carry is set after the import: the addresses, phones and links, the logo, and
 //! the appointments under a telehealth schedule type, which the front desk books as
 //! video appointments.

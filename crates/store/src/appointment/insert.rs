@@ -27,11 +27,15 @@ pub(crate) struct NewRow {
     pub(crate) override_by: Option<i64>,
     pub(crate) idempotency_key: Option<String>,
     pub(crate) actor: String,
+    /// The buffers it is booked with: its service's for a new booking, the scenario's
+    /// on import.
+    pub(crate) buffers: slot_engine::Buffers,
 }
 
 const INSERT_COLUMNS: &str = "org_id, key, practitioner_id, patient_id, service_id, schedule_type_id, \
     clinic_id, telehealth, start_ns, end_ns, status, channel, override_reason, override_by, \
-    idempotency_key, created_by, created_at_ns, updated_by, updated_at_ns";
+    idempotency_key, created_by, created_at_ns, updated_by, updated_at_ns, buffer_before_minutes, \
+    buffer_after_minutes";
 
 macro_rules! insert_chunk {
     ($conn:expr, $db:ty, $org:expr, $chunk:expr, $now:expr) => {{
@@ -56,7 +60,9 @@ macro_rules! insert_chunk {
                 .push_bind(r.actor.clone())
                 .push_bind($now)
                 .push_bind(r.actor.clone())
-                .push_bind($now);
+                .push_bind($now)
+                .push_bind(i64::from(r.buffers.before_minutes))
+                .push_bind(i64::from(r.buffers.after_minutes));
         });
         builder.build().execute(&mut *$conn).await?;
     }};
@@ -83,7 +89,8 @@ async fn insert_one(
 ) -> Result<Appointment> {
     let sql = format!(
         "INSERT INTO appointments ({INSERT_COLUMNS}, idempotency_request) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17, $18) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17, \
+         $18, $19, $20) \
          RETURNING {COLUMNS}"
     );
     let appointment = rows!(
@@ -108,6 +115,8 @@ async fn insert_one(
         &r.idempotency_key,
         &r.actor,
         now,
+        i64::from(r.buffers.before_minutes),
+        i64::from(r.buffers.after_minutes),
         r.idempotency_key.as_ref().map(|_| request)
     )?;
     organisation::note_appointment_length(tx, org, r.end_ns - r.start_ns).await?;

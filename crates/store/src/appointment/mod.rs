@@ -112,6 +112,21 @@ pub struct Appointment {
     pub cancelled_at_ns: Option<i64>,
     /// The status it was cancelled from, which undoing the cancellation restores.
     pub cancelled_from: Option<AppointmentStatus>,
+    /// Minutes kept free before it, as it was booked (its service's buffers then; a
+    /// later change to the service does not change them).
+    pub buffer_before_minutes: i64,
+    /// Minutes kept free after it, as it was booked.
+    pub buffer_after_minutes: i64,
+}
+
+impl Appointment {
+    /// The buffers it was booked with, which it keeps when moved.
+    pub fn buffers(&self) -> slot_engine::Buffers {
+        slot_engine::Buffers {
+            before_minutes: u32::try_from(self.buffer_before_minutes).unwrap_or(0),
+            after_minutes: u32::try_from(self.buffer_after_minutes).unwrap_or(0),
+        }
+    }
 }
 
 /// The longest cancellation reason kept, in characters.
@@ -120,7 +135,7 @@ pub const CANCEL_REASON_MAX: usize = 500;
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
     telehealth, start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
     created_at_ns, updated_by, updated_at_ns, sequence, cancel_reason, cancelled_by, cancelled_at_ns, \
-    cancelled_from";
+    cancelled_from, buffer_before_minutes, buffer_after_minutes";
 
 /// Composes the emails announcing a change, from the changed appointment. The web
 /// crate knows the words and calendars; the store queues what it returns in the same

@@ -134,6 +134,8 @@ pub async fn book_portal(
         override_by: None,
         idempotency_key: b.idempotency_key.clone(),
         actor: Actor::Patient(b.patient).label(),
+        // The buffers the engine just checked the slot with: the service's.
+        buffers: input.service_buffers(b.service),
     };
     finish_insert(
         db,

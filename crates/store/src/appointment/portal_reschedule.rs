@@ -149,6 +149,10 @@ pub async fn reschedule_portal(
     };
     let start_ns = slot.start_instant().unix_nanos();
     let end_ns = slot.end_instant().unix_nanos();
+    // The portal's rules checked the new time with the service's buffers as they are
+    // now, so the moved appointment keeps those: a patient's move is a new portal
+    // booking of the same service.
+    let buffers = input.service_buffers(service);
     // A move keeps the status: a booked appointment stays booked (had it become a
     // pending request, a decline would leave the patient with neither time), and a
     // request still waiting for staff stays waiting.
@@ -158,7 +162,8 @@ pub async fn reschedule_portal(
         tx.exec(),
         "UPDATE appointments SET practitioner_id = $3, start_ns = $4, end_ns = $5, \
          schedule_type_id = $6, clinic_id = $7, status = $8, override_reason = NULL, \
-         override_by = NULL, updated_by = $9, updated_at_ns = $10, sequence = sequence + 1 \
+         override_by = NULL, updated_by = $9, updated_at_ns = $10, sequence = sequence + 1, \
+         buffer_before_minutes = $11, buffer_after_minutes = $12 \
          WHERE org_id = $1 AND id = $2",
         org.id,
         old.id,
@@ -169,7 +174,9 @@ pub async fn reschedule_portal(
         input.clinic_id(slot.clinic),
         status.as_str(),
         actor.label(),
-        now
+        now,
+        i64::from(buffers.before_minutes),
+        i64::from(buffers.after_minutes)
     )?;
     organisation::note_appointment_length(&mut tx, org.id, end_ns - start_ns).await?;
     crate::audit::record(

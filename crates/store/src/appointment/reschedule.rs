@@ -10,7 +10,7 @@ use crate::time::Clock;
 
 use super::locking::{lock_practitioners, settings_now};
 use super::queries::get;
-use super::staff_booking::{override_reason, staff_fit};
+use super::staff_booking::{KeptFree, override_reason, staff_fit};
 use super::{Actor, Appointment, Notify, queue_notices};
 
 /// Moving an appointment (staff).
@@ -74,6 +74,8 @@ pub async fn reschedule(
         duration,
         old.telehealth,
         Some(old.id),
+        // A move keeps the buffers it was booked with, whatever its service's are now.
+        KeptFree::Own(old.buffers()),
     )
     .await?;
     if !reasons.is_empty() && reason.is_none() {

@@ -2,7 +2,7 @@
 //! allowed conflicts, or with an override that says why; `staff_fit` also decides
 //! where a moved appointment fits.
 
-use slot_engine::{Instant, Purpose, StaffBooking as EngineStaffBooking};
+use slot_engine::{Buffers, Instant, Purpose, StaffBooking as EngineStaffBooking};
 
 use crate::db::{Db, Tx, scalar_optional};
 use crate::error::{Conflict, Error, Result};
@@ -136,6 +136,7 @@ pub async fn book_staff(
         duration,
         b.telehealth,
         None,
+        KeptFree::OfService,
     )
     .await?;
     if !reasons.is_empty() && reason.is_none() {
@@ -165,6 +166,7 @@ pub async fn book_staff(
         },
         idempotency_key: b.idempotency_key.clone(),
         actor: Actor::Staff(b.staff).label(),
+        buffers: fit.buffers,
     };
     let details = if reasons.is_empty() {
         serde_json::json!({})
@@ -207,10 +209,25 @@ pub(super) fn override_reason(reason: &Option<String>) -> Result<Option<String>>
 pub(super) struct Placement {
     pub(super) schedule_type: Option<i64>,
     pub(super) clinic: i64,
+    /// The buffers it was checked with, which the row keeps.
+    pub(super) buffers: Buffers,
+}
+
+/// The time a staff check keeps free around the booking (docs/scenario.md, *Buffers*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum KeptFree {
+    /// A new booking's: its service's buffers, as the model checked against has them;
+    /// none without a service.
+    OfService,
+    /// An appointment already made keeps its own (a move, an undone cancellation), even
+    /// when its service's buffers have changed since.
+    Own(Buffers),
 }
 
 /// Where a staff booking goes, and the reasons it needs an override (empty when it
 /// fits). A video booking (`telehealth`) also needs its schedule type to allow video.
+/// Time off and other appointments are judged on the booking with the buffers `kept`
+/// says, availability on the booking alone.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn staff_fit(
     tx: &mut Tx,
@@ -222,6 +239,7 @@ pub(super) async fn staff_fit(
     duration: u32,
     telehealth: bool,
     skip: Option<i64>,
+    kept: KeptFree,
 ) -> Result<(Placement, Vec<String>)> {
     let (from, to) = dates_around(start);
     let input = window::load(
@@ -251,12 +269,16 @@ pub(super) async fn staff_fit(
     let practitioner = input
         .practitioner_ix(practitioner)
         .ok_or(Error::NotFound("practitioner"))?;
+    let buffers = match kept {
+        KeptFree::OfService => service.map_or(Buffers::NONE, |s| input.service_buffers(s)),
+        KeptFree::Own(buffers) => buffers,
+    };
     let booking = EngineStaffBooking {
         practitioner,
         start,
         duration_minutes: duration,
         purpose,
-        buffers: slot_engine::Buffers::NONE,
+        buffers,
     };
     let model = &input.model;
     let (fitted_type, mut reasons) = match model.check_staff(&booking) {
@@ -278,6 +300,7 @@ pub(super) async fn staff_fit(
         Placement {
             schedule_type: fitted_type.map(|t| input.schedule_type_id(t)),
             clinic: input.clinic_id(clinic),
+            buffers,
         },
         reasons,
     ))

@@ -10,7 +10,7 @@ use crate::time::Clock;
 
 use super::locking::{lock_practitioner, settings_now};
 use super::queries::get;
-use super::staff_booking::staff_fit;
+use super::staff_booking::{KeptFree, staff_fit};
 use super::{Actor, Appointment, AppointmentStatus, CANCEL_REASON_MAX, Notify, queue_notices};
 use crate::error::Conflict;
 use slot_engine::Instant;
@@ -400,6 +400,7 @@ pub async fn restore(
         duration.max(1),
         appointment.telehealth,
         Some(id),
+        KeptFree::Own(appointment.buffers()),
     )
     .await?;
     // An appointment booked with an override comes back only with a new booking and a

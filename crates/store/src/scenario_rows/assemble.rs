@@ -179,9 +179,9 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             portal_conflicts: u32::try_from(s.portal_conflicts).unwrap_or(0),
             practitioner_type: opt_text("practitioner type", s.practitioner_type_key)?,
             schedule_types: service_types.remove(&s.id).unwrap_or_default(),
-            buffer_before_minutes: 0,
-            buffer_after_minutes: 0,
-            allow_series: false,
+            buffer_before_minutes: minutes("service buffer", s.buffer_before_minutes)?,
+            buffer_after_minutes: minutes("service buffer", s.buffer_after_minutes)?,
+            allow_series: s.allow_series,
         });
     }
     let mut patient_practitioners: HashMap<i64, Vec<Text>> = HashMap::new();
@@ -216,12 +216,12 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             start: instant(a.start_ns)?,
             end: instant(a.end_ns)?,
             status: a.status.into(),
-            buffer_before_minutes: 0,
-            buffer_after_minutes: 0,
+            buffer_before_minutes: minutes("appointment buffer", a.buffer_before_minutes)?,
+            buffer_after_minutes: minutes("appointment buffer", a.buffer_after_minutes)?,
             series: None,
         });
     }
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         version: 1,
         settings: settings_of(org),
         clinics,
@@ -232,7 +232,28 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
         appointments,
         query: None,
     };
+    scenario.version = version_of(&scenario);
     Ok((scenario, ids))
+}
+
+/// The version a scenario needs: 2 when it uses a field of version 2 (buffers, a
+/// series online, an appointment's series), else 1, so that an organisation that uses
+/// none of them exports exactly the document it always did.
+pub(crate) fn version_of(scenario: &Scenario) -> u32 {
+    let services = scenario
+        .services
+        .iter()
+        .any(|s| s.buffer_before_minutes != 0 || s.buffer_after_minutes != 0 || s.allow_series);
+    let appointments = scenario
+        .appointments
+        .iter()
+        .any(|a| a.buffer_before_minutes != 0 || a.buffer_after_minutes != 0 || a.series.is_some());
+    if services || appointments { 2 } else { 1 }
+}
+
+/// Stored buffer minutes as the scenario holds them (the database keeps them 0 to 1440).
+fn minutes(item: &str, value: i64) -> Result<u32> {
+    u32::try_from(value).map_err(|_| Error::invalid(item, format!("{value} minutes")))
 }
 
 /// The organisation's settings, as a scenario writes them.

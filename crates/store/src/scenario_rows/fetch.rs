@@ -93,6 +93,9 @@ pub(super) struct ServiceRow {
     pub(super) book_from_portal: bool,
     pub(super) portal_conflicts: i64,
     pub(super) practitioner_type_key: Option<String>,
+    pub(super) buffer_before_minutes: i64,
+    pub(super) buffer_after_minutes: i64,
+    pub(super) allow_series: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -115,6 +118,8 @@ pub(super) struct AppointmentRow {
     pub(super) start_ns: i64,
     pub(super) end_ns: i64,
     pub(super) status: AppointmentStatus,
+    pub(super) buffer_before_minutes: i64,
+    pub(super) buffer_after_minutes: i64,
 }
 
 /// Everything [`fetch`] read, table by table, for [`assemble`](super::assemble) to
@@ -224,7 +229,8 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         fetch_all,
         ServiceRow,
         "SELECT s.id, s.key, s.code, s.name, s.description, s.duration_minutes, s.book_from_portal, \
-                s.portal_conflicts, t.key AS practitioner_type_key \
+                s.portal_conflicts, t.key AS practitioner_type_key, s.buffer_before_minutes, \
+                s.buffer_after_minutes, s.allow_series \
          FROM services s LEFT JOIN practitioner_types t ON t.id = s.practitioner_type_id \
          WHERE s.org_id = $1 ORDER BY s.key",
         o
@@ -267,7 +273,8 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
             fetch_all,
             AppointmentRow,
             "SELECT a.key, a.practitioner_id, pa.key AS patient_key, s.key AS service_key, \
-                    st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status \
+                    st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status, \
+                    a.buffer_before_minutes, a.buffer_after_minutes \
              FROM appointments a LEFT JOIN patients pa ON pa.id = a.patient_id \
                   LEFT JOIN services s ON s.id = a.service_id \
                   LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
@@ -296,9 +303,22 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
     })
 }
 
-/// The time taken by `practitioners`' appointments that overlap `[from_ns, to_ns)`,
-/// but `skip` and cancelled ones, as (practitioner row, start, end): what the engine
-/// counts against capacity.
+/// One appointment of a window, as the engine counts it: its practitioner row, its
+/// start and end, and the buffers it was booked with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Taken {
+    pub(crate) practitioner: i64,
+    pub(crate) start_ns: i64,
+    pub(crate) end_ns: i64,
+    pub(crate) buffers: slot_engine::Buffers,
+}
+
+/// The largest buffer an appointment may have on either side, in nanoseconds: a day.
+const MAX_BUFFER_NS: i64 = slot_engine::model::MAX_BUFFER_MINUTES as i64 * 60_000_000_000;
+
+/// The time taken by `practitioners`' appointments whose buffered interval (the
+/// appointment with the buffers it was booked with) overlaps `[from_ns, to_ns)`, but
+/// `skip` and cancelled ones: what the engine counts against capacity.
 pub(crate) async fn window_appointments(
     exec: &mut Exec<'_>,
     org: &Organisation,
@@ -306,22 +326,33 @@ pub(crate) async fn window_appointments(
     from_ns: i64,
     to_ns: i64,
     skip: Option<i64>,
-) -> Result<Vec<(i64, i64, i64)>> {
+) -> Result<Vec<Taken>> {
     let practitioner_list = serde_json::to_string(practitioners).expect("ids serialize");
-    // Bounded below by the longest appointment, so the index on (org, practitioner,
-    // start) is scanned only over the window. Each practitioner's intervals come packed
-    // in one row ("start:end,…"): thousands of single rows would cost more to ferry from
-    // the database than to use.
-    let earliest_start = from_ns.saturating_sub(org.max_appointment_ns);
+    // The start is bounded by the longest appointment and the largest buffer, a day on
+    // each side, so the index on (org, practitioner, start) is scanned only over the
+    // window and a day around it; the exact test on each row's own buffers follows.
+    // Each practitioner's intervals come packed in one row ("start:end:before:after,…"):
+    // thousands of single rows would cost more to ferry from the database than to use.
+    let earliest_start = from_ns
+        .saturating_sub(org.max_appointment_ns)
+        .saturating_sub(MAX_BUFFER_NS);
     let packed = match exec {
-        Exec::Sqlite(_) => "group_concat(start_ns || ':' || end_ns, ',')",
-        Exec::Postgres(_) => "string_agg(start_ns::text || ':' || end_ns::text, ',')",
+        Exec::Sqlite(_) => {
+            "group_concat(start_ns || ':' || end_ns || ':' || buffer_before_minutes || ':' \
+             || buffer_after_minutes, ',')"
+        }
+        Exec::Postgres(_) => {
+            "string_agg(start_ns::text || ':' || end_ns::text || ':' \
+             || buffer_before_minutes::text || ':' || buffer_after_minutes::text, ',')"
+        }
     };
     let sql = format!(
         "SELECT practitioner_id AS owner_id, {packed} AS key \
          FROM appointments \
          WHERE org_id = $1 AND {} AND start_ns >= $3 AND start_ns < $4 AND end_ns > $5 \
-               AND status <> 'cancelled' AND id <> $6 \
+               AND start_ns - buffer_before_minutes * 60000000000 < $6 \
+               AND end_ns + buffer_after_minutes * 60000000000 > $7 \
+               AND status <> 'cancelled' AND id <> $8 \
          GROUP BY practitioner_id",
         exec.in_json_list("practitioner_id", 2)
     );
@@ -333,20 +364,34 @@ pub(crate) async fn window_appointments(
         org.id,
         &practitioner_list,
         earliest_start,
+        to_ns.saturating_add(MAX_BUFFER_NS),
+        from_ns.saturating_sub(MAX_BUFFER_NS),
         to_ns,
         from_ns,
         skip.unwrap_or(-1)
     )?;
-    let mut intervals = Vec::new();
+    let mut taken = Vec::new();
     for group in groups {
-        for pair in group.key.split(',') {
-            let parsed = pair
-                .split_once(':')
-                .and_then(|(a, b)| Some((a.parse::<i64>().ok()?, b.parse::<i64>().ok()?)));
-            let (start_ns, end_ns) =
-                parsed.ok_or_else(|| Error::invalid("stored appointment", pair.to_owned()))?;
-            intervals.push((group.owner_id, start_ns, end_ns));
+        for packed in group.key.split(',') {
+            let numbers: Option<Vec<i64>> = packed.split(':').map(|n| n.parse().ok()).collect();
+            let (start_ns, end_ns, before, after) = match numbers.as_deref() {
+                Some(&[start, end, before, after]) => (start, end, before, after),
+                _ => return Err(Error::invalid("stored appointment", packed.to_owned())),
+            };
+            let minutes = |m: i64| {
+                u32::try_from(m)
+                    .map_err(|_| Error::invalid("stored appointment", packed.to_owned()))
+            };
+            taken.push(Taken {
+                practitioner: group.owner_id,
+                start_ns,
+                end_ns,
+                buffers: slot_engine::Buffers {
+                    before_minutes: minutes(before)?,
+                    after_minutes: minutes(after)?,
+                },
+            });
         }
     }
-    Ok(intervals)
+    Ok(taken)
 }

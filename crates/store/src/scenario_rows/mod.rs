@@ -19,7 +19,7 @@ use crate::organisation::Organisation;
 mod assemble;
 mod fetch;
 
-pub(crate) use assemble::settings_of;
+pub(crate) use assemble::{settings_of, version_of};
 pub(crate) use fetch::window_appointments;
 
 /// What to load besides the setup.

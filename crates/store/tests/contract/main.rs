@@ -10,6 +10,7 @@ mod support;
 mod accounts;
 mod audit;
 mod booking;
+mod buffers;
 mod changes;
 mod concurrency;
 mod consistency;

@@ -164,19 +164,13 @@ pub(crate) fn worked(name: &str) -> Scenario {
     Scenario::from_json(&std::fs::read(scenarios_dir().join(name)).unwrap()).unwrap()
 }
 
-/// The worked scenarios that have an expected answer.
-///
-/// Until the store keeps buffers and series (issue 15, in progress), the version 2
-/// scenarios are held to their answers by the engine's tests only.
+/// The worked scenarios that have an expected answer, versions 1 and 2.
 pub(crate) fn worked_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(scenarios_dir())
         .unwrap()
         .filter_map(|e| {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
             let stem = name.strip_suffix(".json")?.to_owned();
-            if worked(&name).version >= 2 {
-                return None;
-            }
             scenarios_dir()
                 .join(format!("{stem}.expected.json"))
                 .exists()

@@ -70,6 +70,14 @@ pub(crate) struct ServiceDto {
     pub practitioner_type_name: Option<String>,
     /// The schedule types it applies to.
     pub schedule_type_ids: Vec<i64>,
+    /// Minutes kept free before each of its appointments (0 ..= 1440). A new booking
+    /// keeps the buffers its service has then; changing them later moves no
+    /// appointment already made.
+    pub buffer_before_minutes: i64,
+    /// Minutes kept free after each of its appointments (0 ..= 1440).
+    pub buffer_after_minutes: i64,
+    /// Whether patients may book it online as a weekly series.
+    pub allow_series: bool,
 }
 
 impl ServiceDto {
@@ -86,6 +94,9 @@ impl ServiceDto {
             practitioner_type_id: s.practitioner_type_id,
             practitioner_type_name: s.practitioner_type_name,
             schedule_type_ids,
+            buffer_before_minutes: s.buffer_before_minutes,
+            buffer_after_minutes: s.buffer_after_minutes,
+            allow_series: s.allow_series,
         }
     }
 }
@@ -121,6 +132,15 @@ pub struct ServiceBody {
     /// Schedule types of the organisation it applies to (default none).
     #[serde(default)]
     pub schedule_type_ids: Vec<i64>,
+    /// Minutes kept free before each appointment, 0 ..= 1440 (default 0).
+    #[serde(default)]
+    pub buffer_before_minutes: i64,
+    /// Minutes kept free after each appointment, 0 ..= 1440 (default 0).
+    #[serde(default)]
+    pub buffer_after_minutes: i64,
+    /// Whether patients may book it online as a weekly series (default false).
+    #[serde(default)]
+    pub allow_series: bool,
 }
 
 impl From<ServiceBody> for ServiceInput {
@@ -134,6 +154,9 @@ impl From<ServiceBody> for ServiceInput {
             portal_conflicts: b.portal_conflicts,
             practitioner_type_id: b.practitioner_type_id,
             schedule_type_ids: b.schedule_type_ids,
+            buffer_before_minutes: b.buffer_before_minutes,
+            buffer_after_minutes: b.buffer_after_minutes,
+            allow_series: b.allow_series,
         }
     }
 }
@@ -151,6 +174,9 @@ fn saved_details(s: &Service, types: &[ScheduleType]) -> serde_json::Value {
         "portal_conflicts": s.portal_conflicts,
         "practitioner_type_id": s.practitioner_type_id,
         "schedule_type_ids": ids,
+        "buffer_before_minutes": s.buffer_before_minutes,
+        "buffer_after_minutes": s.buffer_after_minutes,
+        "allow_series": s.allow_series,
     })
 }
 
@@ -348,6 +374,9 @@ struct Values {
     /// A practitioner type id, or "" for any type.
     practitioner_type_id: String,
     schedule_type_ids: Vec<String>,
+    buffer_before_minutes: String,
+    buffer_after_minutes: String,
+    allow_series: bool,
 }
 
 impl Values {
@@ -368,6 +397,9 @@ impl Values {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            buffer_before_minutes: input.buffer_before_minutes.to_string(),
+            buffer_after_minutes: input.buffer_after_minutes.to_string(),
+            allow_series: input.allow_series,
         }
     }
 
@@ -381,8 +413,25 @@ impl Values {
             portal_conflicts: form.get("portal_conflicts"),
             practitioner_type_id: form.get("practitioner_type_id"),
             schedule_type_ids: form.all("schedule_type_ids"),
+            buffer_before_minutes: form.get("buffer_before_minutes"),
+            buffer_after_minutes: form.get("buffer_after_minutes"),
+            allow_series: form.checked("allow_series"),
         }
     }
+}
+
+/// A buffer field: blank is no buffer, anything else a whole number of minutes.
+fn buffer(errors: &mut FieldErrors, form: &FormData, name: &str, side: &str) -> Option<i64> {
+    if form.get(name).trim().is_empty() {
+        return Some(0);
+    }
+    form::number(
+        errors,
+        form,
+        name,
+        &format!("the buffer {side} in minutes"),
+        10,
+    )
 }
 
 /// Reads the form into an input, or records why it cannot: every field's problem at
@@ -406,6 +455,8 @@ fn parse(
         "how many portal bookings may overlap",
         1,
     );
+    let buffer_before = buffer(errors, form, "buffer_before_minutes", "before");
+    let buffer_after = buffer(errors, form, "buffer_after_minutes", "after");
     let practitioner_type_id = match values.practitioner_type_id.as_str() {
         "" => None,
         id => match id.parse::<i64>() {
@@ -441,6 +492,9 @@ fn parse(
         portal_conflicts: conflicts.unwrap_or(1),
         practitioner_type_id,
         schedule_type_ids: schedule_type_ids.unwrap_or_default(),
+        buffer_before_minutes: buffer_before.unwrap_or(0),
+        buffer_after_minutes: buffer_after.unwrap_or(0),
+        allow_series: values.allow_series,
     };
     if errors.is_empty() {
         return Ok(Some(input));
@@ -552,6 +606,9 @@ async fn edit_view(
                 portal_conflicts: s.portal_conflicts,
                 practitioner_type_id: s.practitioner_type_id,
                 schedule_type_ids: applied.iter().map(|t| t.id).collect(),
+                buffer_before_minutes: s.buffer_before_minutes,
+                buffer_after_minutes: s.buffer_after_minutes,
+                allow_series: s.allow_series,
             })
         }
     };

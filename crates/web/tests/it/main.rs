@@ -11,6 +11,7 @@ mod body_matrix;
 mod book;
 mod book_calendar;
 mod book_zones;
+mod buffers;
 mod captcha;
 mod cli;
 mod clinic_hosts;

@@ -121,6 +121,23 @@ pub(super) struct Item {
     pub(super) status: String,
     pub(super) cancelled: bool,
     pub(super) highlight: bool,
+    /// The time it keeps free, in words (`5 min buffer before, 10 min buffer after`);
+    /// empty when it has no buffers or no longer takes time.
+    pub(super) buffers: String,
+    /// The bands drawn above and below it in the grid for its buffers.
+    pub(super) bands: Vec<Band>,
+}
+
+/// A buffer's band in the grid: the time an appointment keeps free before or after
+/// itself (docs/scenario.md, *Buffers*), drawn in its lane above or below it.
+#[derive(Debug, Clone)]
+pub(super) struct Band {
+    /// `before` or `after`.
+    pub(super) side: &'static str,
+    /// `r-N s-N l-N`, as an appointment's.
+    pub(super) place: String,
+    /// What it is, for screen readers and as its title (`10 min buffer after`).
+    pub(super) text: String,
 }
 
 /// A cell of the grid: free time (its class tells availability), or appointments
@@ -270,7 +287,37 @@ fn item_of(
         status: entry.status.as_str().replace('_', "-"),
         cancelled: !entry.is_active(),
         highlight: highlight == Some(entry.id),
+        buffers: buffers_in_words(entry),
+        bands: Vec::new(),
     }
+}
+
+/// The buffers an appointment keeps free, in words; empty when it has none or no
+/// longer takes time (a cancelled appointment keeps nothing free).
+fn buffers_in_words(entry: &Entry) -> String {
+    if !entry.is_active() {
+        return String::new();
+    }
+    let mut parts = Vec::new();
+    if entry.buffer_before_minutes > 0 {
+        parts.push(format!("{} min buffer before", entry.buffer_before_minutes));
+    }
+    if entry.buffer_after_minutes > 0 {
+        parts.push(format!("{} min buffer after", entry.buffer_after_minutes));
+    }
+    parts.join(", ")
+}
+
+/// The instants an appointment keeps, its buffers included while it takes time.
+fn buffered_ns(entry: &Entry) -> (i64, i64) {
+    const MINUTE_NS: i64 = 60_000_000_000;
+    if !entry.is_active() {
+        return (entry.start_ns, entry.end_ns);
+    }
+    (
+        entry.start_ns - entry.buffer_before_minutes.max(0) * MINUTE_NS,
+        entry.end_ns + entry.buffer_after_minutes.max(0) * MINUTE_NS,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -358,9 +405,12 @@ pub(super) fn build_grid(
         /// Its own local times when its clinic is in another zone than the axis.
         own_time: String,
     }
+    /// An appointment in a column: its own minutes, and those with its buffers (the
+    /// same when it has none), which its cell and lane hold.
     struct Placed<'e> {
         a: i64,
         b: i64,
+        kept: (i64, i64),
         entry: &'e Entry,
     }
     let mut stretches: Vec<Vec<Stretch>> = Vec::with_capacity(columns.len());
@@ -404,7 +454,15 @@ pub(super) fn build_grid(
                 .iter()
                 .filter(|e| e.practitioner_id == c.practitioner_id)
                 .filter_map(|e| {
-                    clip(e.start_ns, e.end_ns, tz, c.date).map(|(a, b)| Placed { a, b, entry: e })
+                    let (a, b) = clip(e.start_ns, e.end_ns, tz, c.date)?;
+                    let (from, to) = buffered_ns(e);
+                    let kept = clip(from, to, tz, c.date).unwrap_or((a, b));
+                    Some(Placed {
+                        a,
+                        b,
+                        kept: (kept.0.min(a), kept.1.max(b)),
+                        entry: e,
+                    })
                 })
                 .collect(),
         );
@@ -421,8 +479,8 @@ pub(super) fn build_grid(
             last = last.max(x.b);
         }
         for x in p {
-            first = first.min(x.a);
-            last = last.max(x.b);
+            first = first.min(x.kept.0);
+            last = last.max(x.kept.1);
         }
     }
     if first > last {
@@ -459,16 +517,21 @@ pub(super) fn build_grid(
                 .map_or_else(String::new, |k| format!("&clinic={}", k.id))
         };
         // Appointments that share a row are drawn in one cell, stacked, so a
-        // double-booking is visible rather than hidden behind another.
-        let mut items: Vec<(usize, usize, &Entry)> = placed[ci]
+        // double-booking is visible rather than hidden behind another. An appointment's
+        // buffers are drawn with it, so they hold its cell's rows too.
+        let rows_of = |(a, b): (i64, i64)| {
+            let start = row_of(a);
+            (start, row_end(b).max(start + 1).min(rows_count))
+        };
+        let mut items: Vec<(usize, usize, &Placed<'_>)> = placed[ci]
             .iter()
             .map(|p| {
-                let start = row_of(p.a);
-                (start, row_end(p.b).max(start + 1).min(rows_count), p.entry)
+                let (start, end) = rows_of(p.kept);
+                (start, end, p)
             })
             .collect();
-        items.sort_by_key(|(start, _, e)| (*start, e.start_ns, e.id));
-        let mut groups: Vec<(usize, usize, Vec<&Entry>)> = Vec::new();
+        items.sort_by_key(|(start, _, p)| (*start, p.entry.start_ns, p.entry.id));
+        let mut groups: Vec<(usize, usize, Vec<&Placed<'_>>)> = Vec::new();
         for (start, end, entry) in items {
             match groups.last_mut() {
                 Some((_, group_end, members)) if start < *group_end => {
@@ -508,17 +571,12 @@ pub(super) fn build_grid(
                 && *start == row
             {
                 let mut cell_items = Vec::with_capacity(members.len());
-                let spans: Vec<(usize, usize)> = members
-                    .iter()
-                    .map(|e| {
-                        let (a, b) =
-                            clip(e.start_ns, e.end_ns, tz, c.date).unwrap_or((first, first));
-                        let s = row_of(a);
-                        (s, row_end(b).max(s + 1).min(rows_count))
-                    })
-                    .collect();
-                let (lane_of, lanes_needed) = lanes(&spans);
-                for (k, entry) in members.iter().enumerate() {
+                // Lanes hold each appointment with its buffers, so that a band never
+                // sits under another appointment of its lane.
+                let kept: Vec<(usize, usize)> = members.iter().map(|p| rows_of(p.kept)).collect();
+                let (lane_of, lanes_needed) = lanes(&kept);
+                for (k, placed) in members.iter().enumerate() {
+                    let entry = placed.entry;
                     let schedule_type = entry.schedule_type_id.or_else(|| {
                         // An appointment booked without a schedule type takes the colour
                         // of the availability it sits in.
@@ -539,13 +597,34 @@ pub(super) fn build_grid(
                         choices.clinics.len(),
                         Clock { tz, date: c.date },
                     );
-                    let (a, b) = spans[k];
-                    item.place = format!(
-                        "r-{} s-{} l-{}",
-                        a - start + 1,
-                        b.saturating_sub(a).max(1),
-                        lane_of[k] + 1
-                    );
+                    let (a, b) = rows_of((placed.a, placed.b));
+                    let lane = lane_of[k] + 1;
+                    let place = |from: usize, to: usize| {
+                        format!(
+                            "r-{} s-{} l-{lane}",
+                            from - start + 1,
+                            to.saturating_sub(from).max(1)
+                        )
+                    };
+                    item.place = place(a, b);
+                    // The rows of its buffers outside its own rows: a buffer shorter
+                    // than the part of a row the appointment leaves free has no band,
+                    // and is said in the item's words only.
+                    let (kept_from, kept_to) = kept[k];
+                    if entry.is_active() && entry.buffer_before_minutes > 0 && kept_from < a {
+                        item.bands.push(Band {
+                            side: "before",
+                            place: place(kept_from, a),
+                            text: format!("{} min buffer before", entry.buffer_before_minutes),
+                        });
+                    }
+                    if entry.is_active() && entry.buffer_after_minutes > 0 && b < kept_to {
+                        item.bands.push(Band {
+                            side: "after",
+                            place: place(b, kept_to),
+                            text: format!("{} min buffer after", entry.buffer_after_minutes),
+                        });
+                    }
                     listed.push(Listed {
                         date: c.date_label.clone(),
                         practitioner: c.name.clone(),
@@ -808,6 +887,8 @@ mod tests {
             updated_at_ns: 0,
             cancel_reason: None,
             cancelled_by: None,
+            buffer_before_minutes: 0,
+            buffer_after_minutes: 0,
         }
     }
 
@@ -907,6 +988,73 @@ mod tests {
         assert_eq!(rows[3].cells.len(), 1);
         assert!(rows[3].cells[0].items.is_empty());
         assert_eq!(listed.len(), 2);
+    }
+
+    #[test]
+    fn buffers_are_bands_above_and_below_their_appointment_in_its_lane() {
+        let mut buffered = entry(1, (10, 0), (10, 30));
+        buffered.buffer_before_minutes = 15;
+        buffered.buffer_after_minutes = 10;
+        let (_, rows, listed) = grid(&[buffered.clone()], &Backdrop::default());
+        // The hours shown hold the buffers: 09:45 is the first row kept.
+        let labels: Vec<&str> = rows.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "09:00", "09:15", "09:30", "09:45", "10:00", "10:15", "10:30", "10:45"
+            ]
+        );
+        let cell = &rows[3].cells[0];
+        assert_eq!(
+            cell.rowspan, 4,
+            "09:45 to 10:45: the buffer before, the appointment, the buffer after"
+        );
+        assert_eq!(cell.lanes, 1);
+        let item = &cell.items[0];
+        assert_eq!(item.place, "r-2 s-2 l-1");
+        assert_eq!(item.buffers, "15 min buffer before, 10 min buffer after");
+        let bands: Vec<(&str, &str, &str)> = item
+            .bands
+            .iter()
+            .map(|b| (b.side, b.place.as_str(), b.text.as_str()))
+            .collect();
+        assert_eq!(
+            bands,
+            [
+                ("before", "r-1 s-1 l-1", "15 min buffer before"),
+                ("after", "r-4 s-1 l-1", "10 min buffer after"),
+            ]
+        );
+        assert_eq!(listed[0].item.buffers, item.buffers);
+
+        // A cancelled appointment keeps nothing free: no band, no words.
+        let mut cancelled = buffered.clone();
+        cancelled.status = store::AppointmentStatus::Cancelled;
+        let (_, rows, _) = grid(&[cancelled], &Backdrop::default());
+        let item = &items_at(&rows, "10:00")[0];
+        assert!(item.bands.is_empty() && item.buffers.is_empty());
+
+        // An appointment starting in its buffer's row keeps the buffer in words only.
+        let mut mid_row = entry(2, (10, 5), (10, 30));
+        mid_row.buffer_before_minutes = 5;
+        let (_, rows, _) = grid(&[mid_row], &Backdrop::default());
+        let item = &items_at(&rows, "10:00")[0];
+        assert!(item.bands.is_empty());
+        assert_eq!(item.buffers, "5 min buffer before");
+    }
+
+    #[test]
+    fn an_appointment_in_anothers_buffer_stands_beside_it() {
+        let mut first = entry(1, (9, 0), (9, 30));
+        first.buffer_after_minutes = 15;
+        // Booked with an override into the first one's buffer.
+        let second = entry(2, (9, 30), (10, 0));
+        let (_, rows, _) = grid(&[first, second], &Backdrop::default());
+        let cell = &rows[0].cells[0];
+        assert_eq!(cell.lanes, 2, "the band is not hidden under the second");
+        let places: Vec<&str> = cell.items.iter().map(|i| i.place.as_str()).collect();
+        assert_eq!(places, ["r-1 s-2 l-1", "r-3 s-2 l-2"]);
+        assert_eq!(cell.items[0].bands[0].place, "r-3 s-1 l-1");
     }
 
     #[test]
