@@ -581,7 +581,65 @@ async fn export_and_import_carry_buffers_and_say_version_2_only_when_used(t: &Te
     assert_eq!(export(&t.db, &again).await, exported);
 }
 
+/// Far east (UTC+14), a slot at midnight starts 14 hours before its date begins in
+/// UTC, and a day's buffer before it reaches back further still: into the buffer of an
+/// appointment that ended more than two days before the date searched, which the
+/// window must load although the appointment itself lies outside it.
+async fn an_appointment_whose_buffer_reaches_into_the_window_counts(t: &TestDb) {
+    let doc = |appointments: serde_json::Value| {
+        let doc = serde_json::json!({
+            "version": 2,
+            "settings": {"slot_step_minutes": 60},
+            "clinics": [{"id": "kiritimati", "timezone": "Pacific/Kiritimati"}],
+            "schedule_types": [{"id": "retreat", "clinic": "kiritimati"}],
+            "practitioners": [{"id": "ika", "type": "guide", "home_clinic": "kiritimati",
+                "schedule_types": ["retreat"],
+                "availability": [{"start_date": "2026-02-01",
+                    "blocks": [{"days": ["mon"], "start": "00:00", "end": "02:00", "schedule_type": "retreat"}]}]}],
+            "services": [{"id": "day", "duration_minutes": 60, "book_from_portal": true,
+                "schedule_types": ["retreat"], "buffer_before_minutes": 1440}],
+            "appointments": appointments,
+            "query": {"service": "day", "from": "2026-03-02", "to": "2026-03-02", "now": "2026-02-01T00:00:00Z"}
+        });
+        Scenario::from_json(doc.to_string().as_bytes()).unwrap()
+    };
+    let answer = |scenario: &Scenario| {
+        let model = Model::new(scenario).unwrap();
+        slot_engine::Answer::new(&model, &model.open_slots(model.query().unwrap()))
+    };
+    assert_eq!(
+        answer(&doc(serde_json::json!([]))).slots.len(),
+        2,
+        "free, both hours are offered"
+    );
+    // 22:00–23:00 UTC on Friday 27 February, a day kept free after it: until 23:00 UTC
+    // on Saturday, after the Monday's 00:00 (10:00 UTC on Sunday) less its day before.
+    let scenario = doc(serde_json::json!([{"practitioner": "ika",
+        "start": "2026-02-27T22:00:00Z", "end": "2026-02-27T23:00:00Z", "buffer_after_minutes": 1440}]));
+    let expected = answer(&scenario);
+    assert!(expected.slots.is_empty(), "{expected:?}");
+    let org = import(&t.db, "far-east", &scenario).await;
+    let q = scenario.query.as_ref().unwrap();
+    let mut conn = t.db.conn().await.unwrap();
+    let found = store::window::answer(
+        &mut conn.exec(),
+        &org,
+        &store::window::KeyedSlotRequest {
+            service: "day".to_owned(),
+            practitioners: None,
+            from: q.from,
+            to: q.to,
+            now: q.now,
+            telehealth: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(found, expected);
+}
+
 both!(
+    an_appointment_whose_buffer_reaches_into_the_window_counts,
     service_buffers_are_checked_by_field_and_kept,
     portal_bookings_beside_buffers_are_refused_and_accepted_as_the_engine_says,
     a_staff_booking_keeps_its_services_buffers_and_one_without_a_service_none,
