@@ -1,6 +1,6 @@
 //! The demo organisation of `serve --demo`: two zones, clinics with addresses and
-//! phones, counselling by video with a link, and video appointments in the book; made
-//! once, however often the server starts.
+//! phones, counselling by video with a link, video appointments in the book, and a
+//! massage with a buffer after it; made once, however often the server starts.
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -84,6 +84,38 @@ async fn the_demo_spans_two_zones_and_books_video(backend: Backend) {
     assert!(book.contains("<span class=\"mode-video\">Video</span>"));
     assert!(book.contains("Vancouver time)"));
     assert!(book.contains("id=\"zone\""));
+    // The 60-minute massage keeps ten minutes free after each appointment: the book
+    // shows them, and the massages booked in the demo keep them.
+    assert!(
+        book.contains("title=\"10 min buffer after\""),
+        "{}",
+        book.body
+    );
+    let massages: Vec<&Value> = appointments
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| {
+            a["service_name"] == "Massage therapy, 60 minutes" && a["status"] != "cancelled"
+        })
+        .collect();
+    assert!(!massages.is_empty());
+    assert!(
+        massages.iter().all(|a| a["buffer_after_minutes"] == 10),
+        "{massages:?}"
+    );
+    let services = client
+        .api(Method::GET, "/api/v1/orgs/demo/services", None)
+        .await
+        .json();
+    let buffered: Vec<&str> = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["buffer_before_minutes"] != 0 || s["buffer_after_minutes"] != 0)
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(buffered, ["Massage therapy, 60 minutes"]);
 
     // The setup check finds video offered, with links.
     let report = client
