@@ -126,6 +126,9 @@ pub(super) struct Item {
     pub(super) buffers: String,
     /// The bands drawn above and below it in the grid for its buffers.
     pub(super) bands: Vec<Band>,
+    /// Its buffers that have no band of their own (too short to reach a row beyond
+    /// its own), in words for screen readers; empty otherwise.
+    pub(super) unbanded: String,
 }
 
 /// A buffer's band in the grid: the time an appointment keeps free before or after
@@ -289,6 +292,7 @@ fn item_of(
         highlight: highlight == Some(entry.id),
         buffers: buffers_in_words(entry),
         bands: Vec::new(),
+        unbanded: String::new(),
     }
 }
 
@@ -609,22 +613,28 @@ pub(super) fn build_grid(
                     item.place = place(a, b);
                     // The rows of its buffers outside its own rows: a buffer shorter
                     // than the part of a row the appointment leaves free has no band,
-                    // and is said in the item's words only.
+                    // and is said in words for screen readers instead.
                     let (kept_from, kept_to) = kept[k];
-                    if entry.is_active() && entry.buffer_before_minutes > 0 && kept_from < a {
-                        item.bands.push(Band {
-                            side: "before",
-                            place: place(kept_from, a),
-                            text: format!("{} min buffer before", entry.buffer_before_minutes),
-                        });
+                    let mut unbanded = Vec::new();
+                    for (side, minutes, from, to) in [
+                        ("before", entry.buffer_before_minutes, kept_from, a),
+                        ("after", entry.buffer_after_minutes, b, kept_to),
+                    ] {
+                        if !entry.is_active() || minutes <= 0 {
+                            continue;
+                        }
+                        let text = format!("{minutes} min buffer {side}");
+                        if from < to {
+                            item.bands.push(Band {
+                                side,
+                                place: place(from, to),
+                                text,
+                            });
+                        } else {
+                            unbanded.push(text);
+                        }
                     }
-                    if entry.is_active() && entry.buffer_after_minutes > 0 && b < kept_to {
-                        item.bands.push(Band {
-                            side: "after",
-                            place: place(b, kept_to),
-                            text: format!("{} min buffer after", entry.buffer_after_minutes),
-                        });
-                    }
+                    item.unbanded = unbanded.join(", ");
                     listed.push(Listed {
                         date: c.date_label.clone(),
                         practitioner: c.name.clone(),
@@ -1026,6 +1036,7 @@ mod tests {
             ]
         );
         assert_eq!(listed[0].item.buffers, item.buffers);
+        assert!(item.unbanded.is_empty(), "every buffer has its band");
 
         // A cancelled appointment keeps nothing free: no band, no words.
         let mut cancelled = buffered.clone();
@@ -1041,6 +1052,7 @@ mod tests {
         let item = &items_at(&rows, "10:00")[0];
         assert!(item.bands.is_empty());
         assert_eq!(item.buffers, "5 min buffer before");
+        assert_eq!(item.unbanded, "5 min buffer before");
     }
 
     #[test]
