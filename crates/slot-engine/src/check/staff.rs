@@ -207,10 +207,14 @@ impl Model {
                 message: format!("{} is not active", p.name),
             });
         }
-        let allowed: Vec<ScheduleTypeIx> = match booking.purpose {
-            Purpose::ScheduleType(t) => vec![t],
-            Purpose::Service(s) => self.service(s).schedule_types.clone(),
-            Purpose::Unspecified => p.schedule_types.clone(),
+        let chosen: [ScheduleTypeIx; 1];
+        let allowed: &[ScheduleTypeIx] = match booking.purpose {
+            Purpose::ScheduleType(t) => {
+                chosen = [t];
+                &chosen
+            }
+            Purpose::Service(s) => &self.service(s).schedule_types,
+            Purpose::Unspecified => &p.schedule_types,
         };
         let d = i64::from(booking.duration_minutes.max(1));
         let start = booking.start;
@@ -222,15 +226,21 @@ impl Model {
             buffered: CellSpan::touched_by(r, from, to),
         };
 
-        let mut best: Option<Vec<OverrideReason>> = None;
+        // Find the closest record and schedule type without writing a reason, then
+        // write the reasons of that one only.
+        let mut best: Option<(usize, &AvailabilityRecord, ScheduleTypeIx, ClinicIx)> = None;
         for record in p.records() {
             for g in record.grids() {
                 if !allowed.contains(&g.schedule_type) {
                     continue;
                 }
-                let Some(reasons) =
-                    self.staff_fit(p, record, g.schedule_type, g.clinic, start, end, utc_span)
-                else {
+                let Some(reasons) = self.staff_fit(
+                    p,
+                    record,
+                    (g.schedule_type, g.clinic),
+                    (start, end, utc_span),
+                    false,
+                ) else {
                     continue;
                 };
                 if reasons.is_empty() && general.is_empty() {
@@ -239,28 +249,30 @@ impl Model {
                         clinic: g.clinic,
                     });
                 }
-                if best.as_ref().is_none_or(|b| reasons.len() < b.len()) {
-                    best = Some(reasons);
+                if best.is_none_or(|(n, ..)| reasons.len() < n) {
+                    best = Some((reasons.len(), record, g.schedule_type, g.clinic));
                 }
             }
         }
-        let specific = best.unwrap_or_else(|| self.staff_no_fit(p, &allowed, start, utc_span));
+        let best = best.and_then(|(_, record, t, clinic)| {
+            self.staff_fit(p, record, (t, clinic), (start, end, utc_span), true)
+        });
+        let specific = best.unwrap_or_else(|| self.staff_no_fit(p, allowed, start, utc_span));
         general.extend(specific);
         Err(general)
     }
 
     /// The reasons the booking does not fit one record's blocks of one schedule type,
     /// or `None` when the record is not in force on the booking's date.
-    #[allow(clippy::too_many_arguments)]
+    /// Without `describe`, the reasons' messages are left empty: the caller only
+    /// counts them.
     fn staff_fit(
         &self,
         p: &Practitioner,
         record: &AvailabilityRecord,
-        t: ScheduleTypeIx,
-        clinic_ix: ClinicIx,
-        start: Instant,
-        end: Instant,
-        utc_span: Spans,
+        (t, clinic_ix): (ScheduleTypeIx, ClinicIx),
+        (start, end, utc_span): (Instant, Instant, Spans),
+        describe: bool,
     ) -> Option<Vec<OverrideReason>> {
         let clinic = self.clinic(clinic_ix);
         let zone = clinic.zone;
@@ -278,10 +290,12 @@ impl Model {
         if !same_day {
             reasons.push(OverrideReason {
                 kind: OverrideKind::SpansDays,
-                message: format!(
-                    "it runs past midnight at the end of {date} ({})",
-                    clinic.name
-                ),
+                message: say(describe, || {
+                    format!(
+                        "it runs past midnight at the end of {date} ({})",
+                        clinic.name
+                    )
+                }),
             });
         }
         // The wall-clock cells the booking's instants read as, on this date.
@@ -292,22 +306,24 @@ impl Model {
         if !covered {
             reasons.push(OverrideReason {
                 kind: OverrideKind::OutsideAvailability,
-                message: format!(
-                    "{} from {} on {date} is outside {}'s {} availability",
-                    duration_text(start, end),
-                    hhmm(start_reading.second_of_day / 60),
-                    p.name,
-                    schedule_type.name
-                ),
+                message: say(describe, || {
+                    format!(
+                        "{} from {} on {date} is outside {}'s {} availability",
+                        duration_text(start, end),
+                        hhmm(start_reading.second_of_day / 60),
+                        p.name,
+                        schedule_type.name
+                    )
+                }),
             });
         }
         if clinic.is_holiday(date) {
             reasons.push(OverrideReason {
                 kind: OverrideKind::Holiday,
-                message: format!("{} is closed on {date}", clinic.name),
+                message: say(describe, || format!("{} is closed on {date}", clinic.name)),
             });
         }
-        reasons.extend(self.staff_time_reasons(p, utc_span, zone, Some(t)));
+        reasons.extend(self.staff_time_reasons(p, utc_span, zone, Some(t), describe));
         Some(reasons)
     }
 
@@ -359,6 +375,7 @@ impl Model {
             utc_span,
             zone,
             strict.or(allowed.first().copied()),
+            true,
         ));
         reasons
     }
@@ -370,6 +387,7 @@ impl Model {
         spans: Spans,
         zone: Zone,
         t: Option<ScheduleTypeIx>,
+        describe: bool,
     ) -> Vec<OverrideReason> {
         let mut reasons = Vec::new();
         let span = spans.buffered;
@@ -379,11 +397,13 @@ impl Model {
             let own = p.occupancy().time_off_touches(spans.own);
             reasons.push(OverrideReason {
                 kind: OverrideKind::TimeOff,
-                message: format!(
-                    "{}{}",
-                    self.time_off_reason(p, span, zone),
-                    if own { "" } else { IN_BUFFER }
-                ),
+                message: say(describe, || {
+                    format!(
+                        "{}{}",
+                        self.time_off_reason(p, span, zone),
+                        if own { "" } else { IN_BUFFER }
+                    )
+                }),
             });
         }
         let strict = t.is_none_or(|t| !self.schedule_type(t).allow_conflicts);
@@ -392,20 +412,27 @@ impl Model {
             let name = t.map_or("the schedule type", |t| self.schedule_type(t).name.as_str());
             reasons.push(OverrideReason {
                 kind: OverrideKind::Conflict,
-                message: format!(
-                    "{count} appointment{} already at {}{} ({name} does not allow conflicts)",
-                    if count == 1 { "" } else { "s" },
-                    time_on_date(at, zone.offset_at(at)),
-                    if spans.own.start <= cell && cell < spans.own.end {
-                        ""
-                    } else {
-                        IN_BUFFER
-                    }
-                ),
+                message: say(describe, || {
+                    format!(
+                        "{count} appointment{} already at {}{} ({name} does not allow conflicts)",
+                        if count == 1 { "" } else { "s" },
+                        time_on_date(at, zone.offset_at(at)),
+                        if spans.own.start <= cell && cell < spans.own.end {
+                            ""
+                        } else {
+                            IN_BUFFER
+                        }
+                    )
+                }),
             });
         }
         reasons
     }
+}
+
+/// `text()` when the reason is to be described, else nothing (and no allocation).
+fn say(describe: bool, text: impl FnOnce() -> String) -> String {
+    if describe { text() } else { String::new() }
 }
 
 /// A booking's own cells and those of its buffered interval.
