@@ -1080,8 +1080,10 @@ fn form_bases() -> BTreeMap<&'static str, Vec<Base>> {
         (
             "POST /o/{slug}/admin/services/{}",
             vec![base("", Staff, |_| {
+                // The service keeps allowing series, which the portal's series form
+                // needs later in the walk.
                 json!({"name": "Visit a", "duration_minutes": "30", "portal_conflicts": "1",
-                       "book_from_portal": "on"})
+                       "book_from_portal": "on", "allow_series": "on"})
             })],
         ),
         (
