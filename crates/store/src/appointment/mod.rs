@@ -115,11 +115,8 @@ pub struct Appointment {
     pub cancelled_at_ns: Option<i64>,
     /// The status it was cancelled from, which undoing the cancellation restores.
     pub cancelled_from: Option<AppointmentStatus>,
-<<<<<<< HEAD
     /// The series it is an occurrence of, if any ([`series`]).
     pub series_id: Option<i64>,
-=======
->>>>>>> main
     /// Minutes kept free before it, as it was booked (its service's buffers then; a
     /// later change to the service does not change them).
     pub buffer_before_minutes: i64,
@@ -143,11 +140,7 @@ pub const CANCEL_REASON_MAX: usize = 500;
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
     telehealth, start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
     created_at_ns, updated_by, updated_at_ns, sequence, cancel_reason, cancelled_by, cancelled_at_ns, \
-<<<<<<< HEAD
     cancelled_from, series_id, buffer_before_minutes, buffer_after_minutes";
-=======
-    cancelled_from, buffer_before_minutes, buffer_after_minutes";
->>>>>>> main
 
 /// Composes the emails announcing a change, from the changed appointment. The web
 /// crate knows the words and calendars; the store queues what it returns in the same

@@ -218,11 +218,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             status: a.status.into(),
             buffer_before_minutes: minutes("appointment buffer", a.buffer_before_minutes)?,
             buffer_after_minutes: minutes("appointment buffer", a.buffer_after_minutes)?,
-<<<<<<< HEAD
             series: opt_text("series", a.series_key)?,
-=======
-            series: None,
->>>>>>> main
         });
     }
     let mut scenario = Scenario {

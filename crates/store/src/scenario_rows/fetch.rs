@@ -120,10 +120,7 @@ pub(super) struct AppointmentRow {
     pub(super) status: AppointmentStatus,
     pub(super) buffer_before_minutes: i64,
     pub(super) buffer_after_minutes: i64,
-<<<<<<< HEAD
     pub(super) series_key: Option<String>,
-=======
->>>>>>> main
 }
 
 /// Everything [`fetch`] read, table by table, for [`assemble`](super::assemble) to
@@ -278,12 +275,8 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
             AppointmentRow,
             "SELECT a.key, a.practitioner_id, pa.key AS patient_key, s.key AS service_key, \
                     st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status, \
-<<<<<<< HEAD
                     a.buffer_before_minutes, a.buffer_after_minutes, \
                     COALESCE(ser.key, 'series-' || CAST(ser.id AS TEXT)) AS series_key \
-=======
-                    a.buffer_before_minutes, a.buffer_after_minutes \
->>>>>>> main
              FROM appointments a LEFT JOIN patients pa ON pa.id = a.patient_id \
                   LEFT JOIN services s ON s.id = a.service_id \
                   LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
