@@ -141,7 +141,11 @@ fn form_rule(values: &BookingValues, errors: &mut FieldErrors) -> Option<slot_en
     let until = by_date.then_some(values.repeat_until.as_str());
     match rule(every, count, until) {
         Ok(r) => Some(r),
-        Err(AppError::Invalid { field, message }) => {
+        Err(e) => {
+            let (field, message) = match e {
+                AppError::Invalid { field, message } => (field, message),
+                _ => (String::new(), "is not a rule a series can have".to_owned()),
+            };
             let field = match field.as_str() {
                 "every_weeks" => "repeat",
                 "until" => "repeat_until",
@@ -149,10 +153,6 @@ fn form_rule(values: &BookingValues, errors: &mut FieldErrors) -> Option<slot_en
                 _ => "repeat_count",
             };
             errors.add(field, message);
-            None
-        }
-        Err(other) => {
-            errors.add("repeat", format!("{other:?}"));
             None
         }
     }
