@@ -54,4 +54,5 @@ pub(crate) mod pages;
 pub(crate) mod query;
 pub(crate) mod routes;
 pub(crate) mod schedule_type_css;
+pub(crate) mod series_dto;
 pub mod state;

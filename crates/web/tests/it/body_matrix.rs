@@ -119,6 +119,7 @@ fn quantity(name: &str) -> bool {
         // A series' rule: every how many weeks, how many times.
         || name == "every_weeks"
         || name == "count"
+        || name == "weeks"
 }
 
 /// The JSON type of a leaf field, as the schema (or a form element) says.
@@ -1027,6 +1028,22 @@ fn api_bases() -> BTreeMap<&'static str, Vec<Base>> {
             )],
         ),
         (
+            "POST /api/v1/orgs/{slug}/portal/series/preview",
+            vec![base(
+                "",
+                Patient,
+                |f| json!({"start": f.series_open(), "weeks": 2}),
+            )],
+        ),
+        (
+            "POST /api/v1/orgs/{slug}/portal/series",
+            vec![base(
+                "",
+                Patient,
+                |f| json!({"start": f.series_open(), "weeks": 2}),
+            )],
+        ),
+        (
             "POST /api/v1/orgs/{slug}/portal/appointments/{id}/reschedule",
             vec![base(
                 "",
@@ -1538,7 +1555,7 @@ async fn run(backend: Backend, api: bool) {
             .any(|s| s.allow_series)
     };
     for op in operations(&found, &bases, &w.a) {
-        if !series_online && op.base.who == Who::Patient && op.path.ends_with("/series") {
+        if !series_online && op.base.who == Who::Patient && op.path.contains("/series") {
             eprintln!("body matrix: {} waits for services.allow_series", op.label);
             continue;
         }

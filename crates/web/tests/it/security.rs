@@ -378,6 +378,17 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"service": a.service.parse::<i64>().unwrap(),
                          "practitioner": a.practitioner.parse::<i64>().unwrap(), "start": when}))
             .names_ids(),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/series/preview", &[], Patient)
+            .json(json!({"service": a.service.parse::<i64>().unwrap(),
+                         "practitioner": a.practitioner.parse::<i64>().unwrap(),
+                         "start": "2026-03-23T09:00:00-04:00", "weeks": 2}))
+            .names_ids(),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/series", &[], Patient)
+            .json(json!({"service": a.service.parse::<i64>().unwrap(),
+                         "practitioner": a.practitioner.parse::<i64>().unwrap(),
+                         "start": "2026-03-23T09:00:00-04:00", "weeks": 2}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/series/{id}", &[&a.series], Patient),
         r(M::GET, "/api/v1/orgs/{slug}/portal/appointments/{id}", &[&a.appointment], Patient),
         r(M::POST, "/api/v1/orgs/{slug}/portal/appointments/{id}/cancel", &[&a.appointment], Patient),
         r(M::POST, "/api/v1/orgs/{slug}/portal/appointments/{id}/reschedule", &[&a.appointment], Patient)

@@ -476,6 +476,21 @@ async fn the_portal_offers_series_only_where_the_service_allows_them(backend: Ba
         "{}",
         refused.body
     );
+    // The API says the same.
+    let refused = ada
+        .api(
+            Method::POST,
+            "/api/v1/orgs/london/portal/series",
+            Some(json!({"service": i.single, "practitioner": i.ana, "start": start, "weeks": 3})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.json()["error"]["field"], "service");
     assert_eq!(count(&app, &org).await, 1);
     if !store_keeps_allow_series(&app, &org).await {
         eprintln!("the rest waits for services.allow_series to be stored (migration 0022)");
@@ -556,11 +571,55 @@ async fn the_portal_offers_series_only_where_the_service_allows_them(backend: Ba
         .await;
     assert_eq!(calendar.status, StatusCode::OK);
     assert_eq!(calendar.body.matches("BEGIN:VEVENT").count(), 3);
-    // Another patient cannot see it.
+    // The API books all or none too, and reads one's own series.
+    let body = |start: &str| json!({"service": i.rehab, "practitioner": i.ana, "start": start, "weeks": 2});
+    let preview = ada
+        .api(
+            Method::POST,
+            "/api/v1/orgs/london/portal/series/preview",
+            Some(body(early)),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert_eq!(preview.json()["occurrences"][1]["verdict"], "refused");
+    let refused = ada
+        .api(
+            Method::POST,
+            "/api/v1/orgs/london/portal/series",
+            Some(body(early)),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(count(&app, &org).await, 4);
+    let later = "2026-04-14T16:00:00+00:00";
+    let created = ada
+        .created("/api/v1/orgs/london/portal/series", body(later))
+        .await;
+    assert_eq!(created["appointments"].as_array().unwrap().len(), 2);
+    let id = created["id"].as_i64().unwrap();
+    let mine = ada
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/london/portal/series/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(mine.status, StatusCode::OK);
+    // Another patient cannot see either.
     let desk = app.signed_in(&org, Role::Admin).await;
     let ben = app.portal_patient(&org, &desk, "ben").await;
     assert_eq!(
         ben.get(&booked.location()).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        ben.api(
+            Method::GET,
+            &format!("/api/v1/orgs/london/portal/series/{id}"),
+            None
+        )
+        .await
+        .status,
         StatusCode::NOT_FOUND
     );
     app.stop().await;

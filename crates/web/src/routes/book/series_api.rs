@@ -20,10 +20,9 @@ use crate::error::AppError;
 use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
 
-use super::series::{
-    OccurrenceDto, SeriesPreviewDto, book, cancel_following, move_following, rule,
-};
+use super::series::{book, cancel_following, move_following, rule};
 use super::{entry_of, own_practitioner};
+use crate::series_dto::{OccurrenceDto, SeriesPreviewDto};
 
 /// An occurrence to book despite the engine's reasons.
 #[derive(Debug, Deserialize, ToSchema)]

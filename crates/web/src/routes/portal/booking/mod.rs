@@ -28,6 +28,7 @@ mod appointments;
 mod change_pages;
 mod month;
 mod pages;
+mod series_api;
 mod series_pages;
 mod slots;
 
@@ -96,4 +97,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_appointment))
         .routes(routes!(api::api_cancel))
         .routes(routes!(api::api_reschedule))
+        .routes(routes!(series_api::api_series_preview))
+        .routes(routes!(series_api::api_series_book))
+        .routes(routes!(series_api::api_series))
 }

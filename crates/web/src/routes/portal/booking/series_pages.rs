@@ -60,7 +60,7 @@ impl SeriesOffer {
     }
 }
 
-fn weekly(weeks: u32) -> Result<SeriesRule, AppError> {
+pub(super) fn weekly(weeks: u32) -> Result<SeriesRule, AppError> {
     SeriesRule::new(1, SeriesEnd::Count(weeks))
         .map_err(|e| AppError::invalid("weeks", e.to_string()))
 }
@@ -190,60 +190,24 @@ pub(super) async fn book_series_page(
         .get("weeks")
         .parse()
         .map_err(|_| AppError::invalid("weeks", format!("choose 2 to {MAX_WEEKS} weeks")))?;
-    if !(2..=MAX_WEEKS).contains(&weeks) {
-        return Err(AppError::invalid("weeks", format!("choose 2 to {MAX_WEEKS} weeks")).into());
-    }
-    let context = match AppointmentContext::of_patient(
+    let outcome = book_series(
         &state,
-        &p.org,
-        &p.patient,
+        &p,
+        service,
         practitioner,
-        Some(service),
+        start,
+        video,
+        weeks,
+        form.optional("idempotency_key"),
     )
-    .await
-    {
-        Ok(context) => Some(context),
-        Err(store::Error::NotFound(_)) => None,
-        Err(e) => return Err(AppError::from(e).into()),
-    };
-    let notify = move |list: &[Appointment]| {
-        context
-            .iter()
-            .filter_map(|c| c.series_booked(list))
-            .collect()
-    };
-    let outcome = store_series::book_portal(
-        &state.db,
-        &p.org,
-        &PortalSeries {
-            patient: p.patient.id,
-            service,
-            practitioner,
-            start,
-            telehealth: video,
-            rule: weekly(weeks)?,
-            idempotency_key: form.optional("idempotency_key"),
-        },
-        state.clock.as_ref(),
-        Some(&notify),
-    )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     match outcome {
-        SeriesOutcome::Booked(b) => {
-            if !b.replayed {
-                for _ in &b.appointments {
-                    crate::metrics::Metrics::inc(&state.metrics.bookings);
-                }
-                state.mail.notify();
-            }
-            Ok(
-                Redirect::to(&format!("/o/{}/portal/series/{}", p.org.slug, b.series.id))
-                    .into_response(),
-            )
-        }
+        SeriesOutcome::Booked(b) => Ok(Redirect::to(&format!(
+            "/o/{}/portal/series/{}",
+            p.org.slug, b.series.id
+        ))
+        .into_response()),
         SeriesOutcome::Refused(check) => {
-            crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
             let tz = check
                 .clinic_timezone
                 .parse::<Tz>()
@@ -291,8 +255,76 @@ async fn names(
     Ok((what, who))
 }
 
+/// Books a weekly portal series for the signed-in patient, all or none, emailing them
+/// once for every occurrence; counts the bookings or the refusal for `/metrics`. The
+/// pages and the API answer the outcome their way.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn book_series(
+    state: &AppState,
+    p: &Patient,
+    service: i64,
+    practitioner: i64,
+    start: Instant,
+    video: bool,
+    weeks: u32,
+    idempotency_key: Option<String>,
+) -> Result<SeriesOutcome, AppError> {
+    if !(2..=MAX_WEEKS).contains(&weeks) {
+        return Err(AppError::invalid(
+            "weeks",
+            format!("choose 2 to {MAX_WEEKS} weeks"),
+        ));
+    }
+    let context = match AppointmentContext::of_patient(
+        state,
+        &p.org,
+        &p.patient,
+        practitioner,
+        Some(service),
+    )
+    .await
+    {
+        Ok(context) => Some(context),
+        Err(store::Error::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let notify = move |list: &[Appointment]| {
+        context
+            .iter()
+            .filter_map(|c| c.series_booked(list))
+            .collect()
+    };
+    let outcome = store_series::book_portal(
+        &state.db,
+        &p.org,
+        &PortalSeries {
+            patient: p.patient.id,
+            service,
+            practitioner,
+            start,
+            telehealth: video,
+            rule: weekly(weeks)?,
+            idempotency_key,
+        },
+        state.clock.as_ref(),
+        Some(&notify),
+    )
+    .await?;
+    match &outcome {
+        SeriesOutcome::Booked(b) if !b.replayed => {
+            for _ in &b.appointments {
+                crate::metrics::Metrics::inc(&state.metrics.bookings);
+            }
+            state.mail.notify();
+        }
+        SeriesOutcome::Refused(_) => crate::metrics::Metrics::inc(&state.metrics.booking_conflicts),
+        SeriesOutcome::Booked(_) => {}
+    }
+    Ok(outcome)
+}
+
 /// The patient's own series and its appointments; another's is not found.
-async fn own_series(
+pub(super) async fn own_series(
     state: &AppState,
     p: &Patient,
     id: i64,
