@@ -26,11 +26,6 @@ pub async fn export(exec: &mut Exec<'_>, org: &Organisation) -> Result<Scenario>
         },
     )
     .await?;
-    // Series are a version 2 field.
-    let mut scenario = scenario;
-    if scenario.appointments.iter().any(|a| a.series.is_some()) {
-        scenario.version = scenario.version.max(2);
-    }
     Ok(scenario)
 }
 
