@@ -2,8 +2,8 @@
 //! override per occurrence, this and following), the booking form's Repeat with its
 //! preview, the appointment page's "this and following", the portal's weekly offer (and
 //! its refusal for a service that does not allow series), and the calendar file with one
-//! event per occurrence, checked by python `icalendar` and npm `ical.js` when they are
-//! installed.
+//! event per occurrence, read by python `icalendar` and npm `ical.js` (installed by
+//! `scripts/ical-tools`, which the test command runs with the ignored tests).
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -716,7 +716,14 @@ fn expected_lines() -> String {
         .collect()
 }
 
+/// The directory `scripts/ical-tools` installed the two calendar readers in.
+fn ical_tools() -> String {
+    std::env::var("ICAL_TOOLS")
+        .expect("ICAL_TOOLS: run scripts/ical-tools and set ICAL_TOOLS to the directory it prints")
+}
+
 #[test]
+#[ignore = "needs python icalendar and npm ical.js: set ICAL_TOOLS (scripts/ical-tools)"]
 fn python_icalendar_reads_every_occurrence() {
     let script = "import sys, datetime\n\
         from icalendar import Calendar\n\
@@ -724,19 +731,16 @@ fn python_icalendar_reads_every_occurrence() {
         for e in cal.walk('VEVENT'):\n\
         \x20   s = e.decoded('DTSTART').astimezone(datetime.timezone.utc)\n\
         \x20   print(str(e['UID']), s.strftime('%Y-%m-%dT%H:%M:%SZ'))\n";
-    match parsed_by("python3", &["-c", script], &series_calendar()) {
-        Some(out) => assert_eq!(out, expected_lines()),
-        None => eprintln!("python3 with icalendar is not installed: skipped"),
-    }
+    let python = format!("{}/venv/bin/python3", ical_tools());
+    let out = parsed_by(&python, &["-c", script], &series_calendar())
+        .expect("python icalendar is installed in ICAL_TOOLS");
+    assert_eq!(out, expected_lines());
 }
 
 #[test]
+#[ignore = "needs python icalendar and npm ical.js: set ICAL_TOOLS (scripts/ical-tools)"]
 fn ical_js_reads_every_occurrence() {
-    // `ICAL_JS` names a directory where `npm install ical.js` was run.
-    let Ok(dir) = std::env::var("ICAL_JS") else {
-        eprintln!("ICAL_JS is not set (a directory with ical.js installed): skipped");
-        return;
-    };
+    let dir = ical_tools();
     let script = format!(
         "const loaded = require({:?}); const ICAL = loaded.default || loaded;\n\
          let text = ''; process.stdin.on('data', d => text += d);\n\
@@ -751,10 +755,9 @@ fn ical_js_reads_every_occurrence() {
          }});\n",
         format!("{dir}/node_modules/ical.js")
     );
-    match parsed_by("node", &["-e", &script], &series_calendar()) {
-        Some(out) => assert_eq!(out, expected_lines()),
-        None => eprintln!("node or ical.js is not installed: skipped"),
-    }
+    let out = parsed_by("node", &["-e", &script], &series_calendar())
+        .expect("node and ical.js are installed in ICAL_TOOLS");
+    assert_eq!(out, expected_lines());
 }
 
 both!(
