@@ -195,7 +195,7 @@ test("the setup check finds nothing in the way, and explains the overlay", async
   const explain = async (time) => {
     await page.getByLabel("Service").selectOption({ label: SERVICE });
     await page.getByLabel("Practitioner").selectOption({ label: PRACTITIONER });
-    await page.getByLabel("Date").fill(saturday);
+    await page.getByLabel("Date", { exact: true }).fill(saturday);
     await page.getByLabel("Time").fill(time);
     await follow(page, page.getByRole("button", { name: "Explain" }));
     return page.locator(".answer").innerText();

@@ -27,7 +27,7 @@ async function clickFreeTime(time) {
   await visit(page, `/admin/book?date=${date}`);
   await follow(page, page.getByRole("link", { name: new RegExp(`^Book Christine Roy, .*, ${time}$`) }));
   assert.equal(await page.getByLabel("Practitioner").locator("option:checked").innerText(), "Christine Roy");
-  assert.equal(await page.getByLabel("Date").inputValue(), date);
+  assert.equal(await page.getByLabel("Date", { exact: true }).inputValue(), date);
   assert.equal(await page.getByLabel("Start time").inputValue(), time);
 }
 
@@ -120,7 +120,7 @@ test("block time on purpose", async () => {
   await follow(page, page.getByRole("link", { name: "Block time" }));
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Block time");
   await page.getByLabel("Practitioner").selectOption({ label: "Christine Roy" });
-  await page.getByLabel("Date").fill(date);
+  await page.getByLabel("Date", { exact: true }).fill(date);
   await page.getByLabel("Start time").fill("12:00");
   await page.getByLabel("Length (minutes)").fill("60");
   await page.getByLabel("What the time is for (optional)").fill("Team meeting");

@@ -32,7 +32,7 @@ async function fillBooking({ patient, date, time }) {
   await follow(page, page.getByRole("button", { name: "Search" }));
   await page.getByLabel("Patient", { exact: true }).selectOption({ index: 1 });
   await page.getByLabel("Service", { exact: true }).selectOption({ label: "Physiotherapy follow-up (30 min)" });
-  await page.getByLabel("Date").fill(date);
+  await page.getByLabel("Date", { exact: true }).fill(date);
   await page.getByLabel("Start time").fill(time);
 }
 
