@@ -603,10 +603,15 @@ impl AppointmentContext {
         let first = list.first()?;
         let pending = first.status == AppointmentStatus::Pending;
         let n = list.len();
-        let subject = if pending {
-            format!("{n} appointments requested: {}", self.what())
+        let appointments = if n == 1 {
+            "1 appointment".to_owned()
         } else {
-            format!("{n} appointments confirmed: {}", self.what())
+            format!("{n} appointments")
+        };
+        let subject = if pending {
+            format!("{appointments} requested: {}", self.what())
+        } else {
+            format!("{appointments} confirmed: {}", self.what())
         };
         let status = if pending {
             "Your requests for these appointments are with the clinic. It will confirm them soon; we will email you either way."

@@ -1033,6 +1033,7 @@ async fn lock_following(
     org: i64,
     appointment: i64,
     patient: Option<i64>,
+    now_ns: i64,
 ) -> Result<(Tx, Appointment, Vec<Appointment>)> {
     for _ in 0..FOLLOWING_ATTEMPTS {
         let mut tx = db.begin().await?;
@@ -1046,12 +1047,12 @@ async fn lock_following(
                 "this appointment is not part of a series",
             ));
         };
-        let following = following(&mut tx, org, series, seen.start_ns).await?;
-        let mut locked: Vec<i64> = following.iter().map(|a| a.practitioner_id).collect();
+        let seen_following = following(&mut tx, org, series, seen.id, now_ns).await?;
+        let mut locked: Vec<i64> = seen_following.iter().map(|a| a.practitioner_id).collect();
         locked.push(seen.practitioner_id);
         lock_practitioners(&mut tx, org, locked.clone()).await?;
         let this = get_appointment(tx.exec(), org, appointment).await?;
-        let following = following_from(&mut tx, org, series, &this).await?;
+        let following = following(&mut tx, org, series, this.id, now_ns).await?;
         if following
             .iter()
             .all(|a| locked.contains(&a.practitioner_id))
@@ -1065,10 +1066,24 @@ async fn lock_following(
     ))
 }
 
-async fn following(tx: &mut Tx, org: i64, series: i64, from_ns: i64) -> Result<Vec<Appointment>> {
+/// The occurrence `this` (when booked or pending) and the series' later occurrences
+/// that are booked or pending and still to come at `now_ns`, in the series' order.
+///
+/// "Following" is by the series' own order, which is the order of the rows (a series'
+/// occurrences are inserted first to last), not by where they are now: an earlier
+/// occurrence moved after this one is not one of its following, and a past one never
+/// is.
+async fn following(
+    tx: &mut Tx,
+    org: i64,
+    series: i64,
+    this: i64,
+    now_ns: i64,
+) -> Result<Vec<Appointment>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND series_id = $2 AND start_ns >= $3 \
-         AND status IN ('booked', 'pending') ORDER BY start_ns, id"
+        "SELECT {COLUMNS} FROM appointments WHERE org_id = $1 AND series_id = $2 \
+         AND (id = $3 OR (id > $3 AND start_ns >= $4)) \
+         AND status IN ('booked', 'pending') ORDER BY id"
     );
     Ok(rows!(
         tx.exec(),
@@ -1077,19 +1092,9 @@ async fn following(tx: &mut Tx, org: i64, series: i64, from_ns: i64) -> Result<V
         &sql,
         org,
         series,
-        from_ns
+        this,
+        now_ns
     )?)
-}
-
-/// `this` (when still to come) and the later occurrences still to come.
-async fn following_from(
-    tx: &mut Tx,
-    org: i64,
-    series: i64,
-    this: &Appointment,
-) -> Result<Vec<Appointment>> {
-    // "Following" is by start: an earlier occurrence moved past this one follows it.
-    following(tx, org, series, this.start_ns).await
 }
 
 /// Cancels an occurrence of a series and every later one still to come (booked or
@@ -1113,7 +1118,8 @@ pub async fn cancel_following(
         Actor::Patient(p) => Some(p),
         _ => None,
     };
-    let (mut tx, _, following) = lock_following(db, org.id, appointment, patient).await?;
+    let (mut tx, _, following) =
+        lock_following(db, org.id, appointment, patient, clock.now_ns()).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     if following.is_empty() {
         return Err(Error::invalid(
@@ -1220,7 +1226,14 @@ pub async fn move_following(
     notify: Option<SeriesNotify<'_>>,
 ) -> Result<MoveFollowingOutcome> {
     let reason = override_reason(&m.override_reason)?;
-    let (mut tx, this, following) = lock_following(db, org.id, m.appointment, None).await?;
+    if m.start.unix_nanos() < clock.now_ns() {
+        return Err(Error::invalid(
+            "start",
+            "the new start is in the past: choose a time still to come",
+        ));
+    }
+    let (mut tx, this, following) =
+        lock_following(db, org.id, m.appointment, None, clock.now_ns()).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     if !this.status.is_changeable() {
         return Err(Error::invalid(

@@ -572,6 +572,45 @@ async fn moving_this_and_following_keeps_the_wall_clock_change(t: &TestDb) {
             "2026-11-03T18:00"
         ]
     );
+
+    // A new start in the past is refused, naming the field, and nothing moves.
+    let before = all_appointments(&t.db, &c.org).await;
+    let past = MoveFollowing {
+        start: at("2026-09-29T17:00:00+01:00"),
+        ..m.clone()
+    };
+    match series::move_following(&t.db, &c.org, &past, &now, None).await {
+        Err(store::Error::Invalid { field, .. }) => assert_eq!(field, "start"),
+        other => panic!("expected the start refused, got {other:?}"),
+    }
+    assert_eq!(all_appointments(&t.db, &c.org).await, before);
+    // "Following" is the series' own order: the third moved before the first two is
+    // followed by the fourth only, not by the occurrences now later than it.
+    let earlier = MoveFollowing {
+        appointment: done.appointments[2].id,
+        start: at("2026-10-08T12:00:00+01:00"),
+        override_reason: Some("Moved to Thursdays at noon".to_owned()),
+        ..m.clone()
+    };
+    let moved = match series::move_following(&t.db, &c.org, &earlier, &now, None).await {
+        Ok(MoveFollowingOutcome::Moved(moved)) => moved,
+        other => panic!("expected a move, got {other:?}"),
+    };
+    let ids: Vec<i64> = moved.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [done.appointments[2].id, done.appointments[3].id]);
+    let cancelled = series::cancel_following(
+        &t.db,
+        &c.org,
+        done.appointments[2].id,
+        Actor::Staff(c.staff),
+        "",
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
+    let ids: Vec<i64> = cancelled.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [done.appointments[2].id, done.appointments[3].id]);
 }
 
 async fn another_organisations_ids_are_not_found_and_change_nothing(t: &TestDb) {

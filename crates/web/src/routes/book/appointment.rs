@@ -67,6 +67,9 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "restored" => Some("Cancellation undone: the appointment is back in the book."),
         "marked" => Some("Status saved."),
         "series_booked" => Some("Series booked: every occurrence is listed below."),
+        "series_booked_partly" => Some(
+            "Series booked without the occurrences left out: only those listed below are in the book.",
+        ),
         "following_cancelled" => Some("This occurrence and the following ones are cancelled."),
         "following_moved" => Some("This occurrence and the following ones are moved."),
         _ => None,

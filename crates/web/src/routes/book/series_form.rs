@@ -222,8 +222,14 @@ pub(super) async fn submit(
         match book(state, &staff.org, &series).await {
             Ok(SeriesOutcome::Booked(b)) => {
                 let first = b.appointments.first().map_or(0, |a| a.id);
+                // Say so when occurrences were left out, as the desk chose.
+                let notice = if b.skipped.is_empty() {
+                    "series_booked"
+                } else {
+                    "series_booked_partly"
+                };
                 return Ok(Redirect::to(&format!(
-                    "/o/{}/admin/book/appointments/{first}?notice=series_booked",
+                    "/o/{}/admin/book/appointments/{first}?notice={notice}",
                     staff.org.slug
                 ))
                 .into_response());
