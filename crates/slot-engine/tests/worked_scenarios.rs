@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use slot_engine::{Answer, Buffers, Error, Model, Purpose, SeriesEnd, SeriesRule, StaffBooking};
+use slot_engine::{Answer, Error, Model, Purpose, SeriesEnd, SeriesRule, StaffBooking};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios")
@@ -135,7 +135,7 @@ fn staff_checks_get_their_listed_answers() {
             start: c.start.parse().unwrap(),
             duration_minutes: c.duration_minutes,
             purpose,
-            buffers: new_booking_buffers(&model, purpose),
+            buffers: model.new_booking_buffers(purpose),
         };
         let result = model.check_staff(&booking);
         assert_eq!(
@@ -150,14 +150,6 @@ fn staff_checks_get_their_listed_answers() {
         if let Err(reasons) = result {
             assert!(!reasons.is_empty());
         }
-    }
-}
-
-/// A new staff booking keeps its service's buffers free; one without a service, none.
-fn new_booking_buffers(model: &Model, purpose: Purpose) -> Buffers {
-    match purpose {
-        Purpose::Service(s) => model.service(s).buffers,
-        _ => Buffers::NONE,
     }
 }
 
@@ -234,7 +226,7 @@ fn series_answer(c: &SeriesCheck) -> Vec<Value> {
                 start,
                 duration_minutes: staff.duration_minutes,
                 purpose,
-                buffers: new_booking_buffers(&model, purpose),
+                buffers: model.new_booking_buffers(purpose),
             };
             model
                 .check_staff_series(&first, &rule)

@@ -181,6 +181,24 @@ impl fmt::Display for OverrideReason {
 }
 
 impl Model {
+    /// The buffers a *new* staff booking for `purpose` keeps free: its service's, or
+    /// none without a service (a move keeps the appointment's own instead).
+    ///
+    /// ```
+    /// use slot_engine::{Buffers, Model, Purpose};
+    /// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/buffers.json"))?;
+    /// let deep = model.service_ix("deep").unwrap();
+    /// assert_eq!(model.new_booking_buffers(Purpose::Service(deep)), Buffers { before_minutes: 5, after_minutes: 15 });
+    /// assert_eq!(model.new_booking_buffers(Purpose::Unspecified), Buffers::NONE);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn new_booking_buffers(&self, purpose: Purpose) -> Buffers {
+        match purpose {
+            Purpose::Service(s) => self.service(s).buffers,
+            Purpose::ScheduleType(_) | Purpose::Unspecified => Buffers::NONE,
+        }
+    }
+
     /// Answers a staff booking: where it fits without an override, or every reason it
     /// needs one.
     ///

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDateTime, TimeZone, Timelike};
 use serde::Serialize;
 use slot_engine::{
-    Buffers, Date, Instant, LocalTime, OverrideKind, Purpose, SeriesEnd, SeriesRule,
+    Date, Instant, LocalTime, OverrideKind, Purpose, SeriesEnd, SeriesRule,
     StaffBooking as EngineStaffBooking, Zone,
 };
 
@@ -359,9 +359,7 @@ async fn check_staff_in(
         .practitioner_ix(s.practitioner)
         .ok_or(Error::NotFound("practitioner"))?;
     // A new booking keeps its service's buffers, as the model checked against has them.
-    let buffers = s
-        .service
-        .map_or(Buffers::NONE, |id| input.service_buffers(id));
+    let buffers = input.model.new_booking_buffers(purpose);
     let first = EngineStaffBooking {
         practitioner,
         start: s.start,

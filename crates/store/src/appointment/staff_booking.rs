@@ -274,7 +274,7 @@ pub(super) async fn staff_fit(
         .practitioner_ix(practitioner)
         .ok_or(Error::NotFound("practitioner"))?;
     let buffers = match kept {
-        KeptFree::OfService => service.map_or(Buffers::NONE, |s| input.service_buffers(s)),
+        KeptFree::OfService => input.model.new_booking_buffers(purpose),
         KeptFree::Own(buffers) => buffers,
     };
     let booking = EngineStaffBooking {

@@ -6,9 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::Value;
 use serde_json::json;
-use slot_engine::{
-    Buffers, Date, Instant, Model, Occurrence, Purpose, SeriesEnd, SeriesRule, StaffBooking,
-};
+use slot_engine::{Date, Instant, Model, Occurrence, Purpose, SeriesEnd, SeriesRule, StaffBooking};
 
 use crate::commands::{Failure, read_input};
 
@@ -96,11 +94,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
                 .duration
                 .expect("clap requires --duration with --staff"),
             purpose,
-            // A new booking of a service keeps the service's buffers free.
-            buffers: match purpose {
-                Purpose::Service(s) => model.service(s).buffers,
-                _ => Buffers::NONE,
-            },
+            buffers: model.new_booking_buffers(purpose),
         };
         let staff_answer = |answer: Result<_, Vec<slot_engine::OverrideReason>>| match answer {
             Ok(_) => json!({"ok": true}),
