@@ -101,6 +101,7 @@ fn series(c: &mut Criterion) {
         duration_minutes: 30,
         purpose: Purpose::Service(query.portal.service()),
         buffers: clinic.service(query.portal.service()).buffers,
+        resources: slot_engine::ResourceChoice::Auto,
     };
     assert_eq!(
         clinic.check_staff_series(&booking, &rule).unwrap().len(),

@@ -63,6 +63,10 @@ pub struct AnswerSlot {
     pub start: String,
     /// `YYYY-MM-DDTHH:MM:SS±HH:MM` in the clinic's offset at the end.
     pub end: String,
+    /// v3: the ids of the resources the slot would hold, one per requirement of the
+    /// service in its order; left out when the service requires none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<String>,
 }
 
 impl Answer {
@@ -90,6 +94,11 @@ impl Answer {
                     schedule_type: model.schedule_type(s.schedule_type).id.to_string(),
                     start: s.start_text(),
                     end: s.end_text(),
+                    resources: model
+                        .slot_resources(s)
+                        .into_iter()
+                        .map(|r| model.resource(r).id.to_string())
+                        .collect(),
                 })
                 .collect(),
         }
@@ -147,7 +156,19 @@ pub fn write_answer_json(
         s.write_start(&mut line).expect("writing to a String");
         line.push_str("\",\"end\":\"");
         s.write_end(&mut line).expect("writing to a String");
-        line.push_str("\"}");
+        line.push('"');
+        let resources = model.slot_resources(s);
+        if !resources.is_empty() {
+            line.push_str(",\"resources\":[");
+            for (n, r) in resources.into_iter().enumerate() {
+                if n > 0 {
+                    line.push(',');
+                }
+                line.push_str(&quoted(model.resource(r).id.as_str()));
+            }
+            line.push(']');
+        }
+        line.push('}');
         out.write_all(line.as_bytes())?;
     }
     out.write_all(b"]}")

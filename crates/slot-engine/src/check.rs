@@ -32,12 +32,13 @@ use std::fmt;
 use crate::calendar::{self, Instant, MINUTES_PER_DAY};
 use crate::model::{Buffers, ClinicIx, Model, Practitioner, PractitionerIx};
 use crate::occupancy::CellSpan;
+use crate::resource::Need;
 use crate::search::{PortalQuery, Slot, practitioner_offered};
 use crate::zone::{LocalTime, Zone};
 
 mod staff;
 
-pub use staff::{OverrideKind, OverrideReason, Purpose, StaffBooking, StaffFit};
+pub use staff::{OverrideKind, OverrideReason, Purpose, ResourceChoice, StaffBooking, StaffFit};
 
 /// A slot rule of `docs/scenario.md`, by its number.
 ///
@@ -71,10 +72,13 @@ pub enum Rule {
     /// 12: the start respects the minimum notice, and the date is at most
     /// `max_days_ahead` days after today.
     BookingWindow,
+    /// 13 (v3): every resource requirement of the service has a free resource at the
+    /// slot's clinic.
+    Resources,
 }
 
 impl Rule {
-    /// The rule's number in `docs/scenario.md`, 2 ..= 12 (rule 1 defines cells and is
+    /// The rule's number in `docs/scenario.md`, 2 ..= 13 (rule 1 defines cells and is
     /// never reported). The numbers never change for a v1 scenario, so callers may
     /// store or match on them; a rule displays as `rule N`.
     ///
@@ -97,10 +101,11 @@ impl Rule {
             Rule::TimeOff => 10,
             Rule::Conflicts => 11,
             Rule::BookingWindow => 12,
+            Rule::Resources => 13,
         }
     }
 
-    /// Position in the order checks report rules: 3, 4, 2, 5, 6, …, 12.
+    /// Position in the order checks report rules: 3, 4, 2, 5, 6, …, 12, 13.
     fn rank(self) -> u8 {
         match self {
             Rule::Who => 0,
@@ -481,8 +486,29 @@ impl Model {
             );
         }
 
+        // Rule 13.
+        if !service.requires.is_empty() {
+            let cell_seconds = i64::from(self.settings().resolution.minutes()) * 60;
+            let before = i64::from(service.buffers.before_minutes) * 60;
+            let after = i64::from(service.buffers.after_minutes) * 60;
+            let segments = [(t, t + d)];
+            let need = Need {
+                clinic: clinic_ix,
+                date,
+                segments: &segments,
+                buffered: CellSpan::of_seconds(
+                    cell_seconds,
+                    start_seconds - before,
+                    end_seconds + after,
+                ),
+            };
+            if let Err(unmet) = self.pick_resources(query.service(), &need) {
+                return reject(Rule::Resources, self.unmet_text(&unmet, zone));
+            }
+        }
+
         Ok(Slot::new(
-            ix,
+            (ix, query.service()),
             g.schedule_type,
             clinic_ix,
             (start_seconds, start_offset),

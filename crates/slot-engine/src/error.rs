@@ -9,8 +9,8 @@ use std::fmt;
 /// 2026-01-01..2026-04-30 and 2026-04-15.. overlap`.
 ///
 /// ```
-/// let err = slot_engine::Model::from_json(br#"{"version": 3}"#).unwrap_err();
-/// assert_eq!(err.to_string(), "version: unsupported version 3, expected 1 or 2");
+/// let err = slot_engine::Model::from_json(br#"{"version": 4}"#).unwrap_err();
+/// assert_eq!(err.to_string(), "version: unsupported version 4, expected 1, 2 or 3");
 /// let err = slot_engine::Model::from_json(br#"{"version": 1, "clinics": [{"id": "a"}]}"#).unwrap_err();
 /// assert!(err.to_string().starts_with("clinics[0]: missing field `timezone`"), "{err}");
 /// ```

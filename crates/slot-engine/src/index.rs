@@ -92,3 +92,16 @@ index_type!(
     /// ```
     PatientIx
 );
+index_type!(
+    /// A resource (room or equipment) of a [`Model`](crate::Model): a small copyable
+    /// handle, valid only for that model. Indices compare like ids, which is the order
+    /// "any one of" tries resources in.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/rooms.json"))?;
+    /// let (a, b) = (model.resource_ix("room-1").unwrap(), model.resource_ix("room-2").unwrap());
+    /// assert!(a < b);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    ResourceIx
+);

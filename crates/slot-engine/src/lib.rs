@@ -72,6 +72,7 @@ pub mod grid;
 mod index;
 pub mod model;
 pub mod occupancy;
+pub mod resource;
 pub mod scenario;
 pub mod search;
 pub mod series;
@@ -81,13 +82,16 @@ pub mod zone;
 pub use answer::{Answer, AnswerSlot, write_answer_json};
 pub use availability::{AvailabilityRecord, RecordDates, Run, TypeGrid};
 pub use calendar::{Date, Instant, WallTime, Weekday};
-pub use check::{OverrideKind, OverrideReason, Purpose, Rejection, Rule, StaffBooking, StaffFit};
+pub use check::{
+    OverrideKind, OverrideReason, Purpose, Rejection, ResourceChoice, Rule, StaffBooking, StaffFit,
+};
 pub use error::{Error, ValueError};
 pub use grid::{Resolution, WeekGrid};
 pub use model::{
     Appointment, Buffers, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner,
-    PractitionerIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
+    PractitionerIx, ResourceIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
 };
+pub use resource::{Resource, ResourceRecord};
 pub use occupancy::{CellSpan, Occupancy};
 pub use scenario::{Color, Scenario, Text};
 pub use search::{DateRange, PortalQuery, Slot, SlotQuery};

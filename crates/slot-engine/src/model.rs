@@ -36,7 +36,8 @@ use crate::zone::Zone;
 mod build;
 pub(crate) mod query;
 
-pub use crate::index::{ClinicIx, PatientIx, PractitionerIx, ScheduleTypeIx, ServiceIx};
+pub use crate::index::{ClinicIx, PatientIx, PractitionerIx, ResourceIx, ScheduleTypeIx, ServiceIx};
+use crate::resource::Resource;
 use query::SlotQuery;
 
 /// The organisation's scheduling settings, with the format's defaults filled in and
@@ -337,6 +338,10 @@ pub struct Service {
     pub buffers: Buffers,
     /// Whether patients may book it online as a weekly series (v2).
     pub allow_series: bool,
+    /// What each appointment needs (v3): per requirement, one place in any one of its
+    /// resources, which are sorted by id and distinct across requirements; the
+    /// requirements keep the document's order.
+    pub requires: Vec<Vec<ResourceIx>>,
 }
 
 /// The largest buffer, before or after, in minutes: a day.
@@ -460,6 +465,9 @@ pub struct Appointment {
     pub buffers: Buffers,
     /// The series it is an occurrence of (v2), if any; the engine does not read it.
     pub series: Option<Text>,
+    /// The resources it holds a place in over its buffered interval (v3), sorted,
+    /// without repeats.
+    pub resources: Vec<ResourceIx>,
 }
 
 /// A validated scenario, ready to answer slot searches and booking checks.
@@ -492,6 +500,7 @@ pub struct Model {
     practitioners: Vec<Practitioner>,
     services: Vec<Service>,
     patients: Vec<Patient>,
+    resources: Vec<Resource>,
     appointments: Vec<Appointment>,
     query: Option<SlotQuery>,
     clinic_ids: HashMap<String, ClinicIx>,
@@ -499,6 +508,7 @@ pub struct Model {
     practitioner_ids: HashMap<String, PractitionerIx>,
     service_ids: HashMap<String, ServiceIx>,
     patient_ids: HashMap<String, PatientIx>,
+    resource_ids: HashMap<String, ResourceIx>,
 }
 
 impl Model {
@@ -780,6 +790,33 @@ impl Model {
     /// ```
     pub fn patient_ix(&self, id: &str) -> Option<PatientIx> {
         self.patient_ids.get(id).copied()
+    }
+
+    /// Rooms and equipment (v3), sorted by id.
+    ///
+    /// ```
+    /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/rooms.json"))?;
+    /// let ids: Vec<&str> = model.resources().iter().map(|r| r.id.as_str()).collect();
+    /// assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn resources(&self) -> &[Resource] {
+        &self.resources
+    }
+
+    /// The resource at `ix`.
+    pub fn resource(&self, ix: ResourceIx) -> &Resource {
+        &self.resources[ix.index()]
+    }
+
+    /// The index of the resource whose id is `id`, if any.
+    pub fn resource_ix(&self, id: &str) -> Option<ResourceIx> {
+        self.resource_ids.get(id).copied()
+    }
+
+    /// Every resource index, in id order.
+    pub fn resource_indices(&self) -> impl Iterator<Item = ResourceIx> + '_ {
+        (0..self.resources.len() as u32).map(ResourceIx)
     }
 
     /// The clinic whose timezone and holidays apply to blocks of `schedule_type` in a

@@ -47,8 +47,9 @@ pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// The format version, `1` or `2`. Version 2 adds buffers and series (the fields
-    /// marked v2); a v1 document keeps its v1 answer, and is answered the same as v2.
+    /// The format version, `1`, `2` or `3`. Version 2 adds buffers and series, version
+    /// 3 rooms and equipment (the fields marked v2 and v3); a document keeps the answer
+    /// of the version it was written in, and is answered the same read as a later one.
     pub version: u32,
     /// Organisation-wide settings; each missing one takes its default.
     #[serde(default)]
@@ -68,6 +69,9 @@ pub struct Scenario {
     /// The organisation's patients; the engine reads none of their fields by itself.
     #[serde(default)]
     pub patients: Vec<Patient>,
+    /// v3: rooms and equipment, each at one clinic, that services may require.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Resource>,
     /// Appointments already made, in any order; all but cancelled ones take time.
     #[serde(default)]
     pub appointments: Vec<Appointment>,
@@ -138,6 +142,7 @@ impl Default for Scenario {
             practitioners: Vec::new(),
             services: Vec::new(),
             patients: Vec::new(),
+            resources: Vec::new(),
             appointments: Vec::new(),
             query: None,
         }
@@ -479,6 +484,11 @@ pub struct Service {
     /// default); staff may book any service as a series.
     #[serde(default, skip_serializing_if = "is_false")]
     pub allow_series: bool,
+    /// v3: the resources each appointment of the service needs: every requirement is
+    /// a list of resource ids, of which the appointment takes one place in any one
+    /// (`[["room-1", "room-2"], ["shockwave"]]`: a room, and the shockwave machine).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<Vec<Text>>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -561,6 +571,100 @@ pub struct Appointment {
     /// read it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<Text>,
+    /// v3: the ids of the resources it holds a place in, over its buffered interval;
+    /// repeats count once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Text>,
+}
+
+/// A room or a piece of equipment (v3): at one clinic, holding up to `capacity`
+/// appointments at once, available always or as its own dated records say.
+///
+/// ```
+/// use slot_engine::scenario::{Resource, ResourceKind};
+/// let r: Resource = serde_json::from_str(r#"{"id": "room-1", "clinic": "whitby"}"#).unwrap();
+/// // A room holding one appointment at a time, always available.
+/// assert_eq!((r.kind, r.capacity, r.availability), (ResourceKind::Room, 1, None));
+/// let pool: Resource = serde_json::from_str(r#"{"id": "pool", "clinic": "whitby", "capacity": 6,
+///   "availability": [{"start_date": "2026-01-01", "blocks": [{"days": ["mon"], "start": "08:00", "end": "12:00"}]}]}"#).unwrap();
+/// assert_eq!(pool.availability.unwrap()[0].blocks.len(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// The key services and appointments name the resource by.
+    pub id: Text,
+    /// The name people read ("Treatment room 1"); `None` (or `null`) means the id.
+    #[serde(default)]
+    pub name: Option<Text>,
+    /// A room or equipment (`room` by default); the engine reads it only for words.
+    #[serde(default)]
+    pub kind: ResourceKind,
+    /// The id of the clinic it is at: only slots at that clinic may use it, and its
+    /// availability is read in that clinic's zone.
+    pub clinic: Text,
+    /// How many appointments it holds at once, 1 ..= 10000 (1 by default).
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+    /// Its own dated availability: `None` (or `null`) means always available; a list
+    /// means available only where the record in force covers the time.
+    #[serde(default)]
+    pub availability: Option<Vec<ResourceRecord>>,
+    /// Stretches it is out of service (a machine being repaired), which no appointment
+    /// holding it may touch, buffers included.
+    #[serde(default)]
+    pub time_off: Vec<TimeOff>,
+}
+
+fn default_capacity() -> u32 {
+    1
+}
+
+/// Whether a [`Resource`] is a room or a piece of equipment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// `room`, the default: a treatment room, a gym, a pool.
+    #[default]
+    Room,
+    /// `equipment`: a machine or device that moves with the appointment.
+    Equipment,
+}
+
+impl ResourceKind {
+    /// The scenario spelling: `room` or `equipment`.
+    ///
+    /// ```
+    /// assert_eq!(slot_engine::scenario::ResourceKind::Equipment.as_str(), "equipment");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Room => "room",
+            ResourceKind::Equipment => "equipment",
+        }
+    }
+}
+
+/// A dated availability record of a resource: a weekly grid of blocks, without
+/// schedule types, in force between two dates. Its blocks may overlap; their union
+/// counts.
+///
+/// ```
+/// use slot_engine::scenario::ResourceRecord;
+/// let r: ResourceRecord = serde_json::from_str(r#"{"start_date": "2026-03-01", "end_date": "2026-03-31",
+///   "blocks": [{"days": ["mon", "tue"], "start": "08:00", "end": "12:00"}]}"#).unwrap();
+/// assert_eq!(r.blocks[0].days.len(), 2);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceRecord {
+    /// The first date the record is in force.
+    pub start_date: Date,
+    /// The last date, included; `None` = open-ended. Not before `start_date`.
+    #[serde(default)]
+    pub end_date: Option<Date>,
+    /// When the resource is available each week; an empty list: not at all.
+    pub blocks: Vec<PortalBlock>,
 }
 
 /// An appointment's status; every status but `Cancelled` occupies time.

@@ -31,8 +31,11 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::availability::Run;
 use crate::calendar::{self, Date, Instant, MINUTES_PER_DAY};
-use crate::model::{ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, Service};
+use crate::model::{
+    ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, Service, ServiceIx,
+};
 use crate::occupancy::{BlockedCursor, CapacityCursor, CellSpan, FreeCells};
+use crate::resource::Need;
 use crate::zone::DayZone;
 
 pub use crate::model::query::{DateRange, MAX_QUERY_DAYS, PortalQuery, SlotQuery};
@@ -64,6 +67,8 @@ pub struct Slot {
     pub schedule_type: ScheduleTypeIx,
     /// The clinic the slot is at (rule 6), whose zone its times and date are read in.
     pub clinic: ClinicIx,
+    /// The service it is a slot of.
+    pub service: ServiceIx,
     /// Seconds since the Unix epoch.
     start: i64,
     /// Seconds from start to end: the service's duration (rule 9 makes it exact).
@@ -74,7 +79,7 @@ pub struct Slot {
 
 impl Slot {
     pub(crate) fn new(
-        practitioner: PractitionerIx,
+        (practitioner, service): (PractitionerIx, ServiceIx),
         schedule_type: ScheduleTypeIx,
         clinic: ClinicIx,
         (start, start_offset): (i64, i32),
@@ -84,6 +89,7 @@ impl Slot {
             practitioner,
             schedule_type,
             clinic,
+            service,
             start,
             length: (end - start) as u32,
             start_offset,
@@ -204,12 +210,14 @@ impl Ord for Slot {
             self.practitioner,
             self.schedule_type,
             self.clinic,
+            self.service,
         )
             .cmp(&(
                 other.start,
                 other.practitioner,
                 other.schedule_type,
                 other.clinic,
+                other.service,
             ))
     }
 }
@@ -385,6 +393,7 @@ struct Pending {
 #[derive(Debug)]
 pub(crate) struct Search<'m> {
     model: &'m Model,
+    service_ix: ServiceIx,
     service: &'m Service,
     eligible: Vec<Eligible<'m>>,
     /// Per schedule type: usable for this query (rules 5 and 8).
@@ -445,6 +454,7 @@ impl<'m> Search<'m> {
             (query.now.unix_nanos() + notice + 999_999_999).div_euclid(1_000_000_000);
         Search {
             model,
+            service_ix: query.service,
             service,
             eligible,
             type_usable,
@@ -532,9 +542,52 @@ impl<'m> Search<'m> {
                 if day.closed {
                     continue;
                 }
+                let from = self.buckets[run.clinic.index()].len();
                 self.run(e, date, &day.zone, run, step, duration);
+                if !self.service.requires.is_empty() {
+                    self.keep_with_resources(run.clinic, date, &day.zone, from);
+                }
             }
         }
+    }
+
+    /// Rule 13: keeps, of the candidates from position `from` of the clinic's bucket,
+    /// those for which every requirement of the service has a free resource.
+    fn keep_with_resources(&mut self, clinic: ClinicIx, date: Date, zone: &DayZone, from: usize) {
+        let model = self.model;
+        let service = self.service_ix;
+        let buffers = self.service.buffers;
+        let duration = self.service.duration_minutes;
+        let (before, after) = (
+            i64::from(buffers.before_minutes) * 60,
+            i64::from(buffers.after_minutes) * 60,
+        );
+        let cell = self.cell_seconds;
+        let clinic_zone = model.clinic(clinic).zone;
+        let shapes = &self.shapes;
+        let bucket = &mut self.buckets[clinic.index()];
+        let mut kept = from;
+        for i in from..bucket.len() {
+            let p = bucket[i];
+            let length = i64::from(shapes[p.shape as usize].length);
+            let t = if zone.uniform {
+                ((p.start - zone.midnight) / 60) as u32
+            } else {
+                clinic_zone.reading(p.start).second_of_day / 60
+            };
+            let segments = [(t, t + duration)];
+            let need = Need {
+                clinic,
+                date,
+                segments: &segments,
+                buffered: CellSpan::of_seconds(cell, p.start - before, p.start + length + after),
+            };
+            if model.resources_free(service, &need) {
+                bucket[kept] = p;
+                kept += 1;
+            }
+        }
+        bucket.truncate(kept);
     }
 
     fn run(&mut self, e: usize, date: Date, zone: &DayZone, run: &Run, step: u32, duration: u32) {
@@ -665,9 +718,11 @@ impl<'m> Search<'m> {
     /// stream.
     pub(crate) fn flush_into(&mut self, date: Date, streams: &mut [Vec<Slot>]) {
         let shapes = &self.shapes;
+        let service = self.service_ix;
         let finish = |p: &Pending| {
             let shape = shapes[p.shape as usize];
             Slot {
+                service,
                 practitioner: p.practitioner,
                 schedule_type: shape.schedule_type,
                 clinic: shape.clinic,

@@ -314,6 +314,7 @@ impl Model {
     ///     duration_minutes: 30,
     ///     purpose: Purpose::Unspecified,
     ///     buffers: Buffers::NONE,
+    ///     resources: slot_engine::ResourceChoice::Auto,
     /// };
     /// let rule = SeriesRule::new(1, SeriesEnd::Count(2)).unwrap();
     /// let series = model.check_staff_series(&first, &rule).unwrap();
@@ -350,7 +351,7 @@ impl Model {
                     (_, Some(answer)) => answer,
                     (Ok(at), None) => self.check_staff(&StaffBooking {
                         start: *at,
-                        ..*first
+                        ..first.clone()
                     }),
                     (Err(reason), None) => Err(vec![OverrideReason {
                         kind: OverrideKind::DoesNotExist,

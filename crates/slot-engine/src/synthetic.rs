@@ -171,6 +171,7 @@ pub fn clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
                     buffer_before_minutes: 0,
                     buffer_after_minutes: 0,
                     series: None,
+                    resources: Vec::new(),
                 });
             }
         }
@@ -237,8 +238,10 @@ pub fn clinic(spec: ClinicSpec) -> Result<Scenario, ValueError> {
             buffer_before_minutes: 0,
             buffer_after_minutes: 0,
             allow_series: false,
+            requires: Vec::new(),
         }],
         patients: Vec::new(),
+        resources: Vec::new(),
         appointments,
         query: Some(query(&spec, "consult")),
     })
@@ -506,6 +509,7 @@ pub fn mixed_clinic_with_buffers(
                         buffer_before_minutes: buffers.before_minutes,
                         buffer_after_minutes: buffers.after_minutes,
                         series: None,
+                        resources: Vec::new(),
                     });
                 }
             }
@@ -530,6 +534,7 @@ pub fn mixed_clinic_with_buffers(
                     buffer_before_minutes: 0,
                     buffer_after_minutes: 0,
                     series: None,
+                    resources: Vec::new(),
                 });
             }
             // An afternoon off every four weeks.
@@ -592,8 +597,10 @@ pub fn mixed_clinic_with_buffers(
             buffer_before_minutes: buffers.before_minutes,
             buffer_after_minutes: buffers.after_minutes,
             allow_series: false,
+            requires: Vec::new(),
         }],
         patients: Vec::new(),
+        resources: Vec::new(),
         appointments,
         query: Some(query(&spec, "visit")),
     })

@@ -26,6 +26,7 @@ fn reference_answer(scenario: &Scenario) -> Vec<AnswerSlot> {
             schedule_type: s.schedule_type,
             start: s.start,
             end: s.end,
+            resources: s.resources,
         })
         .collect()
 }
@@ -87,7 +88,7 @@ proptest! {
             };
             // Buffers of 0 to 15 minutes on either side, on and off the grid.
             let buffers = Buffers { before_minutes: [0, 5, 10, 3][usize::from(which % 4)], after_minutes: [0, 15, 7, 0][usize::from(which / 4 % 4)] };
-            let booking = StaffBooking { practitioner: ix, start, duration_minutes: duration, purpose, buffers };
+            let booking = StaffBooking { practitioner: ix, start, duration_minutes: duration, purpose, buffers, resources: slot_engine::ResourceChoice::Auto };
             let got = model.check_staff(&booking);
             let id = model.practitioner(ix).id.as_str();
             let want = slot_reference::staff_ok(&scenario, id, start.unix_seconds(), duration, (service, schedule_type), (buffers.before_minutes, buffers.after_minutes));

@@ -136,6 +136,7 @@ fn staff_checks_get_their_listed_answers() {
             duration_minutes: c.duration_minutes,
             purpose,
             buffers: model.new_booking_buffers(purpose),
+            resources: slot_engine::ResourceChoice::Auto,
         };
         let result = model.check_staff(&booking);
         assert_eq!(
@@ -227,6 +228,7 @@ fn series_answer(c: &SeriesCheck) -> Vec<Value> {
                 duration_minutes: staff.duration_minutes,
                 purpose,
                 buffers: model.new_booking_buffers(purpose),
+                resources: slot_engine::ResourceChoice::Auto,
             };
             model
                 .check_staff_series(&first, &rule)

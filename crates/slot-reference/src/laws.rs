@@ -68,6 +68,7 @@ pub fn engine_vs_model(data: &[u8]) {
             schedule_type: s.schedule_type,
             start: s.start,
             end: s.end,
+            resources: s.resources,
         })
         .collect();
     assert_eq!(got, want, "engine answer equals the naive model's");
@@ -107,6 +108,7 @@ pub fn engine_vs_model(data: &[u8]) {
             duration_minutes: duration,
             purpose: Purpose::ScheduleType(model.schedule_type_ix(t.id.as_str()).expect("known")),
             buffers,
+            resources: slot_engine::ResourceChoice::Auto,
         };
         let staff = model.check_staff(&booking).is_ok();
         let want = crate::staff_ok(

@@ -30,6 +30,8 @@ pub struct RefSlot {
     pub start: String,
     /// `YYYY-MM-DDTHH:MM:SS±HH:MM`.
     pub end: String,
+    /// v3: the resource ids the slot holds, one per requirement of the service.
+    pub resources: Vec<String>,
 }
 
 const NANOS: i128 = 1_000_000_000;
@@ -293,6 +295,7 @@ fn candidate(
         clinic: clinic_id.to_owned(),
         start: text(start),
         end: text(end),
+        resources: Vec::new(),
     })
 }
 

@@ -210,6 +210,7 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
                 buffer_before_minutes: 0,
                 buffer_after_minutes: 0,
                 series: None,
+                resources: Vec::new(),
             });
         }
         practitioners.push(Practitioner {
@@ -248,6 +249,7 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
         buffer_before_minutes: 0,
         buffer_after_minutes: 0,
         allow_series: false,
+        requires: Vec::new(),
     };
     let practitioner_ids: Vec<Text> = practitioners.iter().map(|p| p.id.clone()).collect();
     let query_practitioners = if b.chance(30) {
@@ -292,6 +294,7 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
         practitioners,
         services: vec![service],
         patients: Vec::new(),
+        resources: Vec::new(),
         appointments,
         query: Some(Query {
             service: text("svc"),

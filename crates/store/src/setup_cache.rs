@@ -268,6 +268,7 @@ impl Setup {
             practitioners,
             services,
             patients: Vec::new(),
+            resources: Vec::new(),
             appointments: Vec::new(),
             query: None,
             version: self.scenario.version,

@@ -187,6 +187,7 @@ pub(crate) async fn scenario(
             buffer_before_minutes: t.buffers.before_minutes,
             buffer_after_minutes: t.buffers.after_minutes,
             series: None,
+            resources: Vec::new(),
         });
     }
     // An appointment keeps the buffers it was booked with even when its service has

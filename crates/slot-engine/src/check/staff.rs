@@ -12,8 +12,9 @@ use std::fmt;
 use crate::availability::AvailabilityRecord;
 use crate::calendar::{Date, Instant, MINUTES_PER_DAY};
 use crate::model::{
-    Buffers, ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, ServiceIx,
+    Buffers, ClinicIx, Model, Practitioner, PractitionerIx, ResourceIx, ScheduleTypeIx, ServiceIx,
 };
+use crate::resource::{Need, Refusal};
 use crate::occupancy::CellSpan;
 use crate::zone::Zone;
 
@@ -32,6 +33,7 @@ use super::{hhmm, time_on_date};
 ///     duration_minutes: 30,
 ///     purpose,
 ///     buffers: slot_engine::Buffers::NONE,
+///     resources: slot_engine::ResourceChoice::Auto,
 /// };
 /// // Without a service or schedule type, any of the practitioner's blocks will do.
 /// assert!(model.check_staff(&booking(Purpose::Unspecified)).is_ok());
@@ -62,12 +64,13 @@ pub enum Purpose {
 ///     duration_minutes: 50,
 ///     purpose: Purpose::Service(model.service_ix("initial").unwrap()),
 ///     buffers: slot_engine::Buffers::NONE,
+///     resources: slot_engine::ResourceChoice::Auto,
 /// };
 /// let fit = model.check_staff(&booking).unwrap();
 /// assert_eq!(model.schedule_type(fit.schedule_type).id.as_str(), "physio");
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffBooking {
     /// The practitioner whose availability, time off and appointments it is checked
     /// against; an inactive one needs an override.
@@ -83,6 +86,44 @@ pub struct StaffBooking {
     /// judged on its buffered interval. A new booking takes its service's
     /// [`buffers`](crate::Service::buffers); a move keeps the appointment's own.
     pub buffers: Buffers,
+    /// The rooms and equipment it holds (v3): chosen by staff, or picked by the
+    /// engine for the service's requirements.
+    pub resources: ResourceChoice,
+}
+
+/// Which resources a staff booking holds (v3).
+///
+/// ```
+/// use slot_engine::{Model, Purpose, ResourceChoice, StaffBooking};
+/// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/rooms.json"))?;
+/// let mut booking = StaffBooking {
+///     practitioner: model.practitioner_ix("ana").unwrap(),
+///     start: "2026-03-02T10:00:00Z".parse().unwrap(),
+///     duration_minutes: 30,
+///     purpose: Purpose::Service(model.service_ix("shockwave-therapy").unwrap()),
+///     buffers: slot_engine::Buffers::NONE,
+///     resources: ResourceChoice::Auto,
+/// };
+/// // The engine picks the first free room and the machine.
+/// let fit = model.check_staff(&booking).unwrap();
+/// let ids: Vec<&str> = fit.resources.iter().map(|&r| model.resource(r).id.as_str()).collect();
+/// assert_eq!(ids, ["room-1", "shockwave"]);
+/// // Staff may name them instead.
+/// booking.resources = ResourceChoice::Chosen(vec![model.resource_ix("room-2").unwrap(), model.resource_ix("shockwave").unwrap()]);
+/// assert_eq!(model.check_staff(&booking).unwrap().resources.len(), 2);
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ResourceChoice {
+    /// Per requirement of the booking's service, the first free resource by id (the
+    /// first at the clinic, with an override, when none is free). A booking without a
+    /// service holds none.
+    #[default]
+    Auto,
+    /// Exactly these resources, each of which must be free and at the booking's
+    /// clinic, and which must meet every requirement of its service, or the booking
+    /// needs an override.
+    Chosen(Vec<ResourceIx>),
 }
 
 /// Where a staff booking fits without an override.
@@ -96,17 +137,20 @@ pub struct StaffBooking {
 ///     duration_minutes: 60,
 ///     purpose: Purpose::Unspecified,
 ///     buffers: slot_engine::Buffers::NONE,
+///     resources: slot_engine::ResourceChoice::Auto,
 /// }).unwrap();
 /// // At 12:30 on Mondays Christine works in Whitby.
 /// assert_eq!(model.clinic(fit.clinic).id.as_str(), "whitby");
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaffFit {
     /// The schedule type whose blocks hold it.
     pub schedule_type: ScheduleTypeIx,
     /// That schedule type's clinic in the record.
     pub clinic: ClinicIx,
+    /// The rooms and equipment it holds (v3), sorted by id.
+    pub resources: Vec<ResourceIx>,
 }
 
 /// The kind of an [`OverrideReason`].
@@ -121,6 +165,7 @@ pub struct StaffFit {
 ///     duration_minutes: 30,
 ///     purpose: Purpose::ScheduleType(whitby),
 ///     buffers: slot_engine::Buffers::NONE,
+///     resources: slot_engine::ResourceChoice::Auto,
 /// }).unwrap_err();
 /// assert_eq!(reasons.iter().map(|r| r.kind).collect::<Vec<_>>(), [OverrideKind::Holiday]);
 /// # Ok::<(), slot_engine::Error>(())
@@ -146,6 +191,13 @@ pub enum OverrideKind {
     /// An occurrence of a series whose wall-clock time does not exist on its date
     /// (clocks go forward over it): there is nothing to book, override or not.
     DoesNotExist,
+    /// A room or piece of equipment it needs or names has no place left then (v3).
+    ResourceTaken,
+    /// A room or piece of equipment it needs or names is not available then: its own
+    /// availability, out of service, or at another clinic (v3).
+    ResourceUnavailable,
+    /// The service needs a resource that the booking does not name (v3).
+    ResourceMissing,
 }
 
 /// One reason a staff booking needs an explicit override.
@@ -159,6 +211,7 @@ pub enum OverrideKind {
 ///     duration_minutes: 60,
 ///     purpose: Purpose::Unspecified,
 ///     buffers: slot_engine::Buffers::NONE,
+///     resources: slot_engine::ResourceChoice::Auto,
 /// };
 /// let reasons = model.check_staff(&booking).unwrap_err();
 /// assert_eq!(reasons[0].kind, OverrideKind::OutsideAvailability);
@@ -211,12 +264,66 @@ impl Model {
     ///     duration_minutes: 30,
     ///     purpose: Purpose::ScheduleType(model.schedule_type_ix("physio").unwrap()),
     ///     buffers: slot_engine::Buffers::NONE,
+    ///     resources: slot_engine::ResourceChoice::Auto,
     /// };
     /// let reasons = model.check_staff(&booking).unwrap_err();
     /// assert_eq!(reasons[0].message, "1 appointment already at 09:30 on 2026-03-02 (Physiotherapy does not allow conflicts)");
     /// # Ok::<(), slot_engine::Error>(())
     /// ```
     pub fn check_staff(&self, booking: &StaffBooking) -> Result<StaffFit, Vec<OverrideReason>> {
+        let (placed, mut reasons) = self.check_staff_practitioner(booking);
+        let clinic = match placed {
+            Ok((_, clinic)) => clinic,
+            Err(clinic) => clinic,
+        };
+        let (held, resource_reasons) = self.staff_resources_at(booking, clinic, true);
+        reasons.extend(resource_reasons);
+        match placed {
+            Ok((schedule_type, clinic)) if reasons.is_empty() => Ok(StaffFit {
+                schedule_type,
+                clinic,
+                resources: held,
+            }),
+            _ => Err(reasons),
+        }
+    }
+
+    /// The rooms and equipment a staff booking holds, whether or not it needs an
+    /// override: what [`StaffFit::resources`] says when it fits, and what an
+    /// overridden booking takes (per requirement the first free resource at its
+    /// clinic, else the first there).
+    ///
+    /// ```
+    /// use slot_engine::{Model, Purpose, ResourceChoice, StaffBooking};
+    /// let model = Model::from_json(include_bytes!("../../tests/data/scenarios/rooms.json"))?;
+    /// let booking = StaffBooking {
+    ///     practitioner: model.practitioner_ix("ana").unwrap(),
+    ///     start: "2026-03-02T10:00:00Z".parse().unwrap(),
+    ///     duration_minutes: 30,
+    ///     purpose: Purpose::Service(model.service_ix("shockwave-therapy").unwrap()),
+    ///     buffers: slot_engine::Buffers::NONE,
+    ///     resources: ResourceChoice::Auto,
+    /// };
+    /// assert_eq!(model.staff_resources(&booking), model.check_staff(&booking).unwrap().resources);
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn staff_resources(&self, booking: &StaffBooking) -> Vec<ResourceIx> {
+        let clinic = match self.check_staff_practitioner(booking).0 {
+            Ok((_, clinic)) => clinic,
+            Err(clinic) => clinic,
+        };
+        self.staff_resources_at(booking, clinic, false).0
+    }
+
+    /// The practitioner's side of a staff booking: where it fits (schedule type and
+    /// clinic), or the clinic it takes place at; and the reasons it needs an override.
+    fn check_staff_practitioner(
+        &self,
+        booking: &StaffBooking,
+    ) -> (
+        Result<(ScheduleTypeIx, ClinicIx), ClinicIx>,
+        Vec<OverrideReason>,
+    ) {
         let p = self.practitioner(booking.practitioner);
         let mut general = Vec::new();
         if !p.active {
@@ -234,9 +341,7 @@ impl Model {
             Purpose::Service(s) => &self.service(s).schedule_types,
             Purpose::Unspecified => &p.schedule_types,
         };
-        let d = i64::from(booking.duration_minutes.max(1));
-        let start = booking.start;
-        let end = Instant::computed(start.unix_nanos() + d * 60_000_000_000);
+        let (start, end) = booking_instants(booking);
         let r = self.settings().resolution;
         let (from, to) = booking.buffers.around(start, end);
         let utc_span = Spans {
@@ -262,22 +367,122 @@ impl Model {
                     continue;
                 };
                 if reasons.is_empty() && general.is_empty() {
-                    return Ok(StaffFit {
-                        schedule_type: g.schedule_type,
-                        clinic: g.clinic,
-                    });
+                    return (Ok((g.schedule_type, g.clinic)), general);
                 }
                 if best.is_none_or(|(n, ..)| reasons.len() < n) {
                     best = Some((reasons.len(), record, g.schedule_type, g.clinic));
                 }
             }
         }
+        let schedule_type = match booking.purpose {
+            Purpose::ScheduleType(t) => Some(t),
+            _ => None,
+        };
+        let clinic = self.appointment_clinic(booking.practitioner, schedule_type, start);
         let best = best.and_then(|(_, record, t, clinic)| {
             self.staff_fit(p, record, (t, clinic), (start, end, utc_span), true)
         });
         let specific = best.unwrap_or_else(|| self.staff_no_fit(p, allowed, start, utc_span));
         general.extend(specific);
-        Err(general)
+        (Err(clinic), general)
+    }
+
+    /// The resources a staff booking at `clinic` holds, and (when `describe`) the
+    /// reasons they need an override.
+    fn staff_resources_at(
+        &self,
+        booking: &StaffBooking,
+        clinic: ClinicIx,
+        describe: bool,
+    ) -> (Vec<ResourceIx>, Vec<OverrideReason>) {
+        let requires: &[Vec<ResourceIx>] = match booking.purpose {
+            Purpose::Service(s) => &self.service(s).requires,
+            _ => &[],
+        };
+        if requires.is_empty() && matches!(booking.resources, ResourceChoice::Auto) {
+            return (Vec::new(), Vec::new());
+        }
+        let zone = self.clinic(clinic).zone;
+        let (start, end) = booking_instants(booking);
+        let Some(date) = zone.reading(start.unix_seconds()).date() else {
+            return (Vec::new(), Vec::new());
+        };
+        let segments = wall_segments(zone, start, end, date);
+        let (from, to) = booking.buffers.around(start, end);
+        let need = Need {
+            clinic,
+            date,
+            segments: &segments,
+            buffered: CellSpan::touched_by(self.settings().resolution, from, to),
+        };
+        let mut reasons = Vec::new();
+        let mut held = Vec::new();
+        match &booking.resources {
+            ResourceChoice::Auto => {
+                for requirement in requires {
+                    if let Some(&r) = requirement.iter().find(|&&r| self.resource_free(r, &need)) {
+                        held.push(r);
+                        continue;
+                    }
+                    if let Some(&r) = requirement
+                        .iter()
+                        .find(|&&r| self.resource(r).clinic == clinic)
+                    {
+                        held.push(r);
+                    }
+                    if describe {
+                        let refusals: Vec<(ResourceIx, Refusal)> = requirement
+                            .iter()
+                            .filter_map(|&r| self.resource_refusal(r, &need).map(|why| (r, why)))
+                            .collect();
+                        let kind = resource_kind(refusals.iter().map(|(_, why)| why));
+                        let unmet = crate::resource::Unmet {
+                            requirement: 0,
+                            refusals,
+                        };
+                        reasons.push(OverrideReason {
+                            kind,
+                            message: self.unmet_text(&unmet, zone),
+                        });
+                    }
+                }
+            }
+            ResourceChoice::Chosen(list) => {
+                held = list.clone();
+                held.sort_unstable();
+                held.dedup();
+                if describe {
+                    for &r in &held {
+                        if let Some(why) = self.resource_refusal(r, &need) {
+                            reasons.push(OverrideReason {
+                                kind: resource_kind(std::iter::once(&why)),
+                                message: self.refusal_text(r, &why, zone),
+                            });
+                        }
+                    }
+                    for requirement in requires {
+                        if !requirement.iter().any(|r| held.binary_search(r).is_ok()) {
+                            let names: Vec<&str> = requirement
+                                .iter()
+                                .map(|&r| self.resource(r).name.as_str())
+                                .collect();
+                            reasons.push(OverrideReason {
+                                kind: OverrideKind::ResourceMissing,
+                                message: format!(
+                                    "it needs {} but names none",
+                                    match names.as_slice() {
+                                        [one] => (*one).to_owned(),
+                                        _ => format!("one of {}", names.join(", ")),
+                                    }
+                                ),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        held.sort_unstable();
+        (held, reasons)
     }
 
     /// The reasons the booking does not fit one record's blocks of one schedule type,
@@ -445,6 +650,22 @@ impl Model {
             });
         }
         reasons
+    }
+}
+
+/// The start and end instants of a staff booking.
+fn booking_instants(booking: &StaffBooking) -> (Instant, Instant) {
+    let d = i64::from(booking.duration_minutes.max(1));
+    let start = booking.start;
+    (start, Instant::computed(start.unix_nanos() + d * 60_000_000_000))
+}
+
+/// Taken when any resource is full, else unavailable.
+fn resource_kind<'a>(mut refusals: impl Iterator<Item = &'a Refusal>) -> OverrideKind {
+    if refusals.any(|why| matches!(why, Refusal::Full { .. })) {
+        OverrideKind::ResourceTaken
+    } else {
+        OverrideKind::ResourceUnavailable
     }
 }
 

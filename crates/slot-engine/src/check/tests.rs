@@ -862,6 +862,7 @@ fn staff(
             Purpose::ScheduleType(m.schedule_type_ix(t).unwrap())
         }),
         buffers: Buffers::NONE,
+        resources: crate::ResourceChoice::Auto,
     };
     match m.check_staff(&booking) {
         Ok(fit) => Ok(format!(
@@ -900,12 +901,14 @@ fn staff_a_booking_that_fits_names_its_schedule_type_and_clinic() {
         duration_minutes: 30,
         purpose: Purpose::Service(m.service_ix("visit").unwrap()),
         buffers: Buffers::NONE,
+        resources: crate::ResourceChoice::Auto,
     };
     assert_eq!(
         m.check_staff(&booking),
         Ok(StaffFit {
             schedule_type: m.schedule_type_ix("physio").unwrap(),
             clinic: m.clinic_ix("whitby").unwrap(),
+            resources: Vec::new(),
         })
     );
     // Staff choose the duration and need no slot step: 09:05 for 80 minutes fits

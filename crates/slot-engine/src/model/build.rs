@@ -16,8 +16,10 @@ use crate::scenario::{self, Scenario, Text};
 use super::query::{DateRange, PortalQuery, SlotQuery};
 use super::{
     Appointment, Buffers, Clinic, ClinicIx, MAX_BUFFER_MINUTES, Model, Patient, PatientIx,
-    Practitioner, PractitionerIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
+    Practitioner, PractitionerIx, ResourceIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx,
+    Settings,
 };
+use crate::resource::{MAX_REQUIREMENTS, MAX_RESOURCE_CAPACITY, Resource, ResourceRecord};
 
 /// Names an item in error messages: `practitioner "christine"`.
 struct Item<'a>(&'a str, &'a str);
@@ -62,14 +64,16 @@ pub(super) struct Builder<'s> {
     service_ids: HashMap<String, u32>,
     patient_order: Vec<usize>,
     patient_ids: HashMap<String, u32>,
+    resource_order: Vec<usize>,
+    resource_ids: HashMap<String, u32>,
 }
 
 impl<'s> Builder<'s> {
     pub(super) fn new(s: &'s Scenario) -> Result<Self, Error> {
-        if s.version != 1 && s.version != 2 {
+        if !(1..=3).contains(&s.version) {
             return Err(Error::invalid(
                 "version",
-                format!("unsupported version {}, expected 1 or 2", s.version),
+                format!("unsupported version {}, expected 1, 2 or 3", s.version),
             ));
         }
         let settings = settings(&s.settings)?;
@@ -80,6 +84,8 @@ impl<'s> Builder<'s> {
             sort_ids("practitioner", s.practitioners.iter().map(|p| &p.id))?;
         let (service_order, service_ids) = sort_ids("service", s.services.iter().map(|v| &v.id))?;
         let (patient_order, patient_ids) = sort_ids("patient", s.patients.iter().map(|p| &p.id))?;
+        let (resource_order, resource_ids) =
+            sort_ids("resource", s.resources.iter().map(|r| &r.id))?;
         let mut appointment_ids =
             FxHashSet::with_capacity_and_hasher(s.appointments.len(), Default::default());
         for a in &s.appointments {
@@ -105,6 +111,8 @@ impl<'s> Builder<'s> {
             service_ids,
             patient_order,
             patient_ids,
+            resource_order,
+            resource_ids,
         })
     }
 
@@ -250,6 +258,27 @@ impl<'s> Builder<'s> {
             }
         }
 
+        if !s.resources.is_empty() {
+            self.needs_version(&"resources", "resources", 3)?;
+        }
+        let mut by_resource: Vec<Vec<(Instant, Instant)>> = vec![Vec::new(); s.resources.len()];
+        for a in &appointments {
+            if a.status.occupies_time() {
+                for r in &a.resources {
+                    by_resource[r.index()].push(a.buffers.around(a.start, a.end));
+                }
+            }
+        }
+        let resources = self
+            .resource_order
+            .iter()
+            .enumerate()
+            .map(|(rank, &i)| {
+                let busy = std::mem::take(&mut by_resource[rank]);
+                self.resource_model(&s.resources[i], busy)
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+
         let practitioners = self
             .prac_order
             .iter()
@@ -273,6 +302,7 @@ impl<'s> Builder<'s> {
                 if v.allow_series {
                     self.needs_v2(&item, "allow_series")?;
                 }
+                let requires = self.requirements(&item, &v.requires)?;
                 Ok(Service {
                     id: v.id.clone(),
                     code: v.code.clone(),
@@ -285,6 +315,7 @@ impl<'s> Builder<'s> {
                     schedule_types: self.schedule_type_list(&item, &v.schedule_types)?,
                     buffers,
                     allow_series: v.allow_series,
+                    requires,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -323,6 +354,7 @@ impl<'s> Builder<'s> {
             practitioners,
             services,
             patients,
+            resources,
             appointments,
             query,
             clinic_ids: ids(self.clinic_ids)
@@ -344,6 +376,10 @@ impl<'s> Builder<'s> {
             patient_ids: ids(self.patient_ids)
                 .into_iter()
                 .map(|(k, v)| (k, PatientIx(v)))
+                .collect(),
+            resource_ids: ids(self.resource_ids)
+                .into_iter()
+                .map(|(k, v)| (k, ResourceIx(v)))
                 .collect(),
         })
     }
@@ -381,6 +417,16 @@ impl<'s> Builder<'s> {
         if a.series.is_some() {
             self.needs_v2(&appointment_label(n, a), "series")?;
         }
+        let mut resources = Vec::new();
+        if !a.resources.is_empty() {
+            self.needs_version(&appointment_label(n, a), "resources", 3)?;
+            resources.reserve(a.resources.len());
+            for r in &a.resources {
+                resources.push(ResourceIx(lookup("resource", &self.resource_ids, r)?));
+            }
+            resources.sort_unstable();
+            resources.dedup();
+        }
         Ok(Appointment {
             practitioner,
             patient: a
@@ -403,6 +449,7 @@ impl<'s> Builder<'s> {
             status: a.status,
             buffers,
             series: a.series.clone(),
+            resources,
         })
     }
 
@@ -426,13 +473,146 @@ impl<'s> Builder<'s> {
 
     /// Refuses a v2 field set in a version 1 document.
     fn needs_v2(&self, item: &dyn fmt::Display, field: &str) -> Result<(), Error> {
-        if self.s.version < 2 {
+        self.needs_version(item, field, 2)
+    }
+
+    /// Refuses a field of format `version` set in an earlier version's document.
+    fn needs_version(&self, item: &dyn fmt::Display, field: &str, version: u32) -> Result<(), Error> {
+        if self.s.version < version {
             return Err(Error::invalid(
                 item,
-                format!("{field} needs \"version\": 2"),
+                format!("{field} needs \"version\": {version}"),
             ));
         }
         Ok(())
+    }
+
+    fn resource(&self, item: &dyn fmt::Display, id: &Text) -> Result<ResourceIx, Error> {
+        self.resource_ids
+            .get(id.as_str())
+            .map(|&i| ResourceIx(i))
+            .ok_or_else(|| Error::invalid(item, format!("unknown resource {:?}", id.as_str())))
+    }
+
+    /// A service's requirements (v3): each a non-empty list of known resources, sorted
+    /// and without repeats, and no resource in two of them.
+    fn requirements(
+        &self,
+        item: &dyn fmt::Display,
+        requires: &[Vec<Text>],
+    ) -> Result<Vec<Vec<ResourceIx>>, Error> {
+        if requires.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.needs_version(item, "requires", 3)?;
+        if requires.len() > MAX_REQUIREMENTS {
+            return Err(Error::invalid(
+                item,
+                format!(
+                    "requires has {} requirements, over the {MAX_REQUIREMENTS} allowed",
+                    requires.len()
+                ),
+            ));
+        }
+        let mut seen = FxHashSet::default();
+        let mut out = Vec::with_capacity(requires.len());
+        for (n, ids) in requires.iter().enumerate() {
+            if ids.is_empty() {
+                return Err(Error::invalid(
+                    item,
+                    format!("requirement {} names no resource", n + 1),
+                ));
+            }
+            let mut list = ids
+                .iter()
+                .map(|id| self.resource(item, id))
+                .collect::<Result<Vec<_>, _>>()?;
+            list.sort_unstable();
+            list.dedup();
+            for &r in &list {
+                if !seen.insert(r) {
+                    let name = &self.s.resources[self.resource_order[r.index()]].id;
+                    return Err(Error::invalid(
+                        item,
+                        format!(
+                            "resource {:?} is in two requirements",
+                            name.as_str()
+                        ),
+                    ));
+                }
+            }
+            out.push(list);
+        }
+        Ok(out)
+    }
+
+    /// A resource: its clinic, capacity, records and time off, and the occupancy of
+    /// the appointments that hold it.
+    fn resource_model(
+        &self,
+        r: &scenario::Resource,
+        appointments: Vec<(Instant, Instant)>,
+    ) -> Result<Resource, Error> {
+        let item = Item("resource", r.id.as_str());
+        let clinic = self.clinic(&item, &r.clinic)?;
+        check_range(&item, "capacity", r.capacity, 1, MAX_RESOURCE_CAPACITY)?;
+        let resolution = self.settings.resolution;
+        let records = match &r.availability {
+            None => None,
+            Some(list) => {
+                let mut records = Vec::with_capacity(list.len());
+                for rec in list {
+                    let dates = RecordDates::new(rec.start_date, rec.end_date).map_err(|e| {
+                        Error::invalid(&item, format!("availability record {}: {e}", rec.start_date))
+                    })?;
+                    let mut grid = WeekGrid::new(resolution);
+                    for (n, b) in rec.blocks.iter().enumerate() {
+                        let label = format!("{item}: availability record {dates}: block {}", n + 1);
+                        check_block_times(&label, b.start, b.end, &b.days, resolution)?;
+                        for &day in &b.days {
+                            grid.fill(day, b.start, b.end);
+                        }
+                    }
+                    records.push(ResourceRecord { dates, grid });
+                }
+                records.sort_by_key(|rec| rec.dates.start());
+                for pair in records.windows(2) {
+                    if pair[0].dates.overlaps(pair[1].dates) {
+                        return Err(Error::invalid(
+                            &item,
+                            format!(
+                                "availability records {} and {} overlap",
+                                pair[0].dates, pair[1].dates
+                            ),
+                        ));
+                    }
+                }
+                Some(records)
+            }
+        };
+        let mut time_off = Vec::with_capacity(r.time_off.len());
+        for t in &r.time_off {
+            if t.end <= t.start {
+                return Err(Error::invalid(
+                    &item,
+                    format!("time off {}..{}: end is not after start", t.start, t.end),
+                ));
+            }
+            time_off.push((t.start, t.end));
+        }
+        let occupancy = Occupancy::new(resolution, appointments, time_off.iter().copied());
+        let blocked = occupancy.blocked(r.capacity).into_owned();
+        Ok(Resource {
+            id: r.id.clone(),
+            name: r.name.clone().unwrap_or_else(|| r.id.clone()),
+            kind: r.kind,
+            clinic,
+            capacity: r.capacity,
+            records,
+            time_off,
+            occupancy,
+            blocked,
+        })
     }
 
     fn practitioner_model(

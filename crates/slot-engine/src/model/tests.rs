@@ -111,21 +111,23 @@ fn the_base_scenario_is_valid() {
 // Settings.
 
 #[test]
-fn version_must_be_one_or_two() {
+fn version_must_be_one_two_or_three() {
     check_invalid(
-        &with("/version", json!(3)),
+        &with("/version", json!(4)),
         "version",
-        "unsupported version 3, expected 1 or 2",
+        "unsupported version 4, expected 1, 2 or 3",
     );
     check_invalid(
         &with("/version", json!(0)),
         "version",
-        "unsupported version 0, expected 1 or 2",
+        "unsupported version 0, expected 1, 2 or 3",
     );
-    // The base scenario is v1 and reads the same as v2.
+    // The base scenario is v1 and reads the same as v2 and v3.
     let v1 = model(&base());
-    let v2 = model(&with("/version", json!(2)));
-    assert_eq!(v1.practitioners().len(), v2.practitioners().len());
+    for version in [2, 3] {
+        let later = model(&with("/version", json!(version)));
+        assert_eq!(v1.practitioners().len(), later.practitioners().len());
+    }
 }
 
 #[test]
@@ -1054,7 +1056,7 @@ fn from_json_parses_and_validates() {
         Err(Error::Json { .. })
     ));
     assert!(matches!(
-        Model::from_json(br#"{"version": 3}"#),
+        Model::from_json(br#"{"version": 4}"#),
         Err(Error::Invalid { .. })
     ));
 }

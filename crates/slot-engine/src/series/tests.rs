@@ -141,6 +141,7 @@ fn staff_series_use_the_first_bookings_purpose_and_buffers() {
         duration_minutes: 30,
         purpose: Purpose::Service(deep),
         buffers: model.service(deep).buffers,
+        resources: crate::ResourceChoice::Auto,
     };
     let series = model.check_staff_series(&first, &weekly(3)).unwrap();
     // 23 February is before the record; 2 March 09:30 meets the 10:00 appointment
@@ -158,6 +159,7 @@ fn staff_series_use_the_first_bookings_purpose_and_buffers() {
     assert!(series[2].answer.is_ok());
     let without = StaffBooking {
         buffers: Buffers::NONE,
+        resources: crate::ResourceChoice::Auto,
         ..first
     };
     assert!(

@@ -366,6 +366,7 @@ async fn check_staff_in(
         duration_minutes: duration,
         purpose,
         buffers,
+        resources: slot_engine::ResourceChoice::Auto,
     };
     let model = &input.model;
     let found = model

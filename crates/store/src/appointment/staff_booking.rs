@@ -283,6 +283,7 @@ pub(super) async fn staff_fit(
         duration_minutes: duration,
         purpose,
         buffers,
+        resources: slot_engine::ResourceChoice::Auto,
     };
     let model = &input.model;
     let (fitted_type, mut reasons) = match model.check_staff(&booking) {

@@ -182,6 +182,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             buffer_before_minutes: minutes("service buffer", s.buffer_before_minutes)?,
             buffer_after_minutes: minutes("service buffer", s.buffer_after_minutes)?,
             allow_series: s.allow_series,
+            requires: Vec::new(),
         });
     }
     let mut patient_practitioners: HashMap<i64, Vec<Text>> = HashMap::new();
@@ -219,6 +220,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             buffer_before_minutes: minutes("appointment buffer", a.buffer_before_minutes)?,
             buffer_after_minutes: minutes("appointment buffer", a.buffer_after_minutes)?,
             series: opt_text("series", a.series_key)?,
+            resources: Vec::new(),
         });
     }
     let mut scenario = Scenario {
@@ -229,6 +231,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
         practitioners,
         services,
         patients,
+        resources: Vec::new(),
         appointments,
         query: None,
     };

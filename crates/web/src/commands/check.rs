@@ -95,6 +95,7 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
                 .expect("clap requires --duration with --staff"),
             purpose,
             buffers: model.new_booking_buffers(purpose),
+            resources: slot_engine::ResourceChoice::Auto,
         };
         let staff_answer = |answer: Result<_, Vec<slot_engine::OverrideReason>>| match answer {
             Ok(_) => json!({"ok": true}),

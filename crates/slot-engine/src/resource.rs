@@ -1,0 +1,440 @@
+//! Rooms and equipment (format v3): resources at a clinic, each holding up to its
+//! capacity of appointments at once, and the services that need them (rule 13).
+//!
+//! A service *requires* a list of requirements; each is a set of resources of which
+//! an appointment takes one place in any one ("any treatment room"), so "all of" is
+//! several requirements of one resource each. A candidate is offered only when every
+//! requirement has a resource that is *free for it*: at the slot's clinic, available
+//! (its own records, if it has any) for the appointment's wall-clock time, out of
+//! service at no cell of the buffered interval, and holding fewer appointments than
+//! its capacity in every cell of it. Of the free ones, the first by id is picked.
+//!
+//! ```
+//! use slot_engine::Model;
+//! let model = Model::from_json(include_bytes!("../tests/data/scenarios/rooms.json"))?;
+//! let query = model.query().unwrap();
+//! let slots = model.open_slots(query);
+//! // Each slot says which rooms and equipment it would hold.
+//! let held = model.slot_resources(&slots[0]);
+//! assert!(!held.is_empty());
+//! # Ok::<(), slot_engine::Error>(())
+//! ```
+
+use std::fmt;
+
+use crate::availability::RecordDates;
+use crate::calendar::{Date, Instant};
+use crate::check::hhmm;
+use crate::grid::WeekGrid;
+use crate::index::{ClinicIx, ResourceIx, ServiceIx};
+use crate::model::Model;
+use crate::occupancy::{CellSpan, Occupancy};
+use crate::scenario::{ResourceKind, Text};
+use crate::search::Slot;
+use crate::zone::Zone;
+
+/// The largest capacity of a resource: appointments it holds at once.
+pub const MAX_RESOURCE_CAPACITY: u32 = 10_000;
+
+/// The most requirements one service may have.
+pub const MAX_REQUIREMENTS: usize = 16;
+
+/// A dated availability record of a resource: a weekly grid in force between two
+/// dates (its blocks' union).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceRecord {
+    pub(crate) dates: RecordDates,
+    pub(crate) grid: WeekGrid,
+}
+
+impl ResourceRecord {
+    /// The dates the record is in force.
+    pub fn dates(&self) -> RecordDates {
+        self.dates
+    }
+
+    /// The weekly grid of wall-clock cells where the resource is available.
+    pub fn grid(&self) -> &WeekGrid {
+        &self.grid
+    }
+}
+
+/// A room or piece of equipment, with everything rule 13 reads about it.
+///
+/// ```
+/// use slot_engine::Model;
+/// let model = Model::from_json(include_bytes!("../tests/data/scenarios/rooms.json"))?;
+/// let shockwave = model.resource(model.resource_ix("shockwave").unwrap());
+/// assert_eq!(shockwave.capacity, 1);
+/// assert_eq!(shockwave.kind.as_str(), "equipment");
+/// // It has records of its own: not every day is a working day for it.
+/// assert!(shockwave.records().is_some());
+/// # Ok::<(), slot_engine::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    /// The scenario key, unique among resources; they are sorted by it, and "any one
+    /// of" picks the first free one in this order.
+    pub id: Text,
+    /// The name reasons and pages show ("Treatment room 1"); the id when the scenario
+    /// gives none.
+    pub name: Text,
+    /// A room or equipment.
+    pub kind: ResourceKind,
+    /// The clinic it is at: only slots there may use it.
+    pub clinic: ClinicIx,
+    /// How many appointments it holds at once, 1 ..= 10 000.
+    pub capacity: u32,
+    pub(crate) records: Option<Vec<ResourceRecord>>,
+    pub(crate) time_off: Vec<(Instant, Instant)>,
+    pub(crate) occupancy: Occupancy,
+    /// Cells where it has no place left or is out of service, merged, earliest first.
+    pub(crate) blocked: Vec<CellSpan>,
+}
+
+impl Resource {
+    /// Its own availability records, earliest first, or `None` when it is always
+    /// available.
+    pub fn records(&self) -> Option<&[ResourceRecord]> {
+        self.records.as_deref()
+    }
+
+    /// When it is out of service, as `[start, end)` instants in document order.
+    pub fn time_off(&self) -> &[(Instant, Instant)] {
+        &self.time_off
+    }
+
+    /// How many appointments hold a place in each UTC cell (their buffered
+    /// intervals), and where it is out of service.
+    pub fn occupancy(&self) -> &Occupancy {
+        &self.occupancy
+    }
+
+    /// The record in force on `date`; `None` also when it has no records at all.
+    fn record_on(&self, date: Date) -> Option<&ResourceRecord> {
+        let records = self.records.as_deref()?;
+        let i = records.partition_point(|r| r.dates.start() <= date);
+        i.checked_sub(1)
+            .map(|i| &records[i])
+            .filter(|r| r.dates.contains(date))
+    }
+
+    /// Whether its availability holds every wall-clock stretch (minutes after the
+    /// midnight of `date`, in its clinic's zone; past 1440 is the next date).
+    fn available(&self, date: Date, segments: &[(u32, u32)]) -> Availability {
+        if self.records.is_none() {
+            return Availability::Yes;
+        }
+        for &(a, b) in segments {
+            let mut from = a;
+            while from < b {
+                // Split at each midnight: each date has its own record.
+                let day = from / 1440;
+                let Some(d) = date.add_days(i64::from(day)) else {
+                    return Availability::NoRecord(date);
+                };
+                let (lo, hi) = (from - day * 1440, b.min((day + 1) * 1440) - day * 1440);
+                let Some(record) = self.record_on(d) else {
+                    return Availability::NoRecord(d);
+                };
+                if !record.grid.covers(d.weekday(), lo, hi) {
+                    return Availability::Outside(d, lo, hi);
+                }
+                from = (day + 1) * 1440;
+            }
+        }
+        Availability::Yes
+    }
+
+    /// Whether every cell of `span` has a place and none is out of service.
+    pub(crate) fn has_place(&self, span: CellSpan) -> bool {
+        if span.is_empty() {
+            return true;
+        }
+        let i = self.blocked.partition_point(|s| s.end <= span.start);
+        self.blocked.get(i).is_none_or(|s| s.start >= span.end)
+    }
+}
+
+enum Availability {
+    Yes,
+    NoRecord(Date),
+    /// Not covered on the date, between the two minutes of that date.
+    Outside(Date, u32, u32),
+}
+
+/// Where and when a booking would hold resources: the clinic, the date its
+/// wall-clock stretches are counted from, the stretches, and its buffered interval's
+/// UTC cells.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Need<'a> {
+    pub(crate) clinic: ClinicIx,
+    pub(crate) date: Date,
+    pub(crate) segments: &'a [(u32, u32)],
+    pub(crate) buffered: CellSpan,
+}
+
+/// Why one resource is not free for a booking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// It is at another clinic.
+    Elsewhere,
+    /// It has records and none covers the date.
+    NoRecord(Date),
+    /// Its record does not cover the wall-clock stretch on the date.
+    Outside(Date, u32, u32),
+    /// Out of service (its time off, by position) at some cell of the buffered
+    /// interval.
+    OutOfService(usize),
+    /// Full: at the cell, `count` of `capacity` places are taken.
+    Full { cell: i64, count: u32 },
+}
+
+/// A requirement none of whose resources is free, with each one's refusal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Unmet {
+    pub(crate) requirement: usize,
+    pub(crate) refusals: Vec<(ResourceIx, Refusal)>,
+}
+
+impl Model {
+    /// Whether `r` is free for `need`, or why not.
+    pub(crate) fn resource_refusal(&self, r: ResourceIx, need: &Need<'_>) -> Option<Refusal> {
+        let resource = self.resource(r);
+        if resource.clinic != need.clinic {
+            return Some(Refusal::Elsewhere);
+        }
+        match resource.available(need.date, need.segments) {
+            Availability::Yes => {}
+            Availability::NoRecord(d) => return Some(Refusal::NoRecord(d)),
+            Availability::Outside(d, a, b) => return Some(Refusal::Outside(d, a, b)),
+        }
+        if resource.has_place(need.buffered) {
+            return None;
+        }
+        let r = self.settings().resolution;
+        if let Some(i) = resource
+            .time_off
+            .iter()
+            .position(|&(a, b)| CellSpan::touched_by(r, a, b).overlaps(need.buffered))
+        {
+            return Some(Refusal::OutOfService(i));
+        }
+        let (cell, count) = resource
+            .occupancy
+            .busiest_cell(need.buffered)
+            .unwrap_or((need.buffered.start, resource.capacity));
+        Some(Refusal::Full { cell, count })
+    }
+
+    /// Whether `r` is free for `need` (the search's quick form of
+    /// [`Model::resource_refusal`]).
+    pub(crate) fn resource_free(&self, r: ResourceIx, need: &Need<'_>) -> bool {
+        let resource = self.resource(r);
+        resource.clinic == need.clinic
+            && resource.has_place(need.buffered)
+            && matches!(resource.available(need.date, need.segments), Availability::Yes)
+    }
+
+    /// The resources a booking of `service` holds: per requirement, the first free
+    /// one by id; or the first requirement with none free.
+    pub(crate) fn pick_resources(
+        &self,
+        service: ServiceIx,
+        need: &Need<'_>,
+    ) -> Result<Vec<ResourceIx>, Unmet> {
+        let requires = &self.service(service).requires;
+        let mut held = Vec::with_capacity(requires.len());
+        for (n, requirement) in requires.iter().enumerate() {
+            match requirement.iter().find(|&&r| self.resource_free(r, need)) {
+                Some(&r) => held.push(r),
+                None => {
+                    return Err(Unmet {
+                        requirement: n,
+                        refusals: requirement
+                            .iter()
+                            .filter_map(|&r| self.resource_refusal(r, need).map(|why| (r, why)))
+                            .collect(),
+                    });
+                }
+            }
+        }
+        Ok(held)
+    }
+
+    /// Whether every requirement of `service` has a free resource (rule 13).
+    pub(crate) fn resources_free(&self, service: ServiceIx, need: &Need<'_>) -> bool {
+        self.service(service)
+            .requires
+            .iter()
+            .all(|requirement| requirement.iter().any(|&r| self.resource_free(r, need)))
+    }
+
+    /// The resources an open slot holds: one per requirement of its service, in the
+    /// order of the service's `requires`, each the first free one by id. Empty for a
+    /// service that requires none (and for a slot that was not open).
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/rooms.json"))?;
+    /// let query = model.query().unwrap();
+    /// for slot in model.open_slots(query) {
+    ///     let held = model.slot_resources(&slot);
+    ///     assert_eq!(held.len(), model.service(slot.service).requires.len());
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn slot_resources(&self, slot: &Slot) -> Vec<ResourceIx> {
+        let service = slot.service;
+        let v = self.service(service);
+        if v.requires.is_empty() {
+            return Vec::new();
+        }
+        let zone = self.clinic(slot.clinic).zone;
+        let reading = zone.reading(slot.start_seconds());
+        let Some(date) = reading.date() else {
+            return Vec::new();
+        };
+        let t = reading.second_of_day / 60;
+        let segments = [(t, t + v.duration_minutes)];
+        let (from, to) = v.buffers.around(slot.start_instant(), slot.end_instant());
+        let need = Need {
+            clinic: slot.clinic,
+            date,
+            segments: &segments,
+            buffered: CellSpan::touched_by(self.settings().resolution, from, to),
+        };
+        self.pick_resources(service, &need).unwrap_or_default()
+    }
+
+    /// The words for a requirement none of whose resources is free (rule 13, and a
+    /// staff booking's override reason).
+    pub(crate) fn unmet_text(&self, unmet: &Unmet, zone: Zone) -> String {
+        let described: Vec<String> = unmet
+            .refusals
+            .iter()
+            .filter(|(_, why)| *why != Refusal::Elsewhere)
+            .map(|(r, why)| self.refusal_text(*r, why, zone))
+            .collect();
+        let here = unmet.refusals.len() - unmet_elsewhere(unmet);
+        if here == 0 {
+            let names = self.resource_names(unmet.refusals.iter().map(|(r, _)| *r));
+            return format!("none of {names} is at this clinic");
+        }
+        if here == 1 {
+            return described.into_iter().next().unwrap_or_default();
+        }
+        // Several, all full at the same cell: say it once.
+        let full: Vec<(i64, u32)> = unmet
+            .refusals
+            .iter()
+            .filter_map(|(_, why)| match why {
+                Refusal::Full { cell, count } => Some((*cell, *count)),
+                _ => None,
+            })
+            .collect();
+        if full.len() == here && full.iter().all(|(c, _)| *c == full[0].0) {
+            let names = self.resource_names(
+                unmet
+                    .refusals
+                    .iter()
+                    .filter(|(_, why)| *why != Refusal::Elsewhere)
+                    .map(|(r, _)| *r),
+            );
+            let all = if here == 2 {
+                "both".to_owned()
+            } else {
+                format!("all {here} of")
+            };
+            return format!(
+                "{all} {names} are taken at {}",
+                self.cell_text(full[0].0, zone)
+            );
+        }
+        format!("none of them is free: {}", described.join("; "))
+    }
+
+    fn resource_names(&self, list: impl Iterator<Item = ResourceIx>) -> String {
+        let names: Vec<&str> = list.map(|r| self.resource(r).name.as_str()).collect();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => (*one).to_owned(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        }
+    }
+
+    fn cell_text(&self, cell: i64, zone: Zone) -> String {
+        let seconds = cell * i64::from(self.settings().resolution.minutes()) * 60;
+        let reading = zone.reading(seconds);
+        let date = reading
+            .date()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| crate::calendar::day_text(reading.days));
+        format!("{} on {date}", hhmm(reading.second_of_day / 60))
+    }
+
+    /// One resource's refusal in words.
+    pub(crate) fn refusal_text(&self, r: ResourceIx, why: &Refusal, zone: Zone) -> String {
+        let resource = self.resource(r);
+        let name = &resource.name;
+        match why {
+            Refusal::Elsewhere => format!(
+                "{name} is at {}, not at this clinic",
+                self.clinic(resource.clinic).name
+            ),
+            Refusal::NoRecord(d) => format!("{name} has no availability covering {d}"),
+            Refusal::Outside(d, a, b) => {
+                let day = d.weekday();
+                let record = resource.record_on(*d);
+                let any_that_day = record.is_some_and(|rec| rec.grid.runs(day).next().is_some());
+                if any_that_day {
+                    format!(
+                        "{name} is not available {}–{} on {}",
+                        hhmm(*a),
+                        hhmm(*b),
+                        day.plural()
+                    )
+                } else {
+                    format!("{name} is not available on {}", day.plural())
+                }
+            }
+            Refusal::OutOfService(i) => {
+                let (from, to) = resource.time_off[*i];
+                format!(
+                    "{name} is out of service from {} to {}",
+                    local_minute(from, zone),
+                    local_minute(to, zone)
+                )
+            }
+            Refusal::Full { cell, count } => format!(
+                "{name} is taken at {} ({count} of {} places)",
+                self.cell_text(*cell, zone),
+                resource.capacity
+            ),
+        }
+    }
+}
+
+fn unmet_elsewhere(unmet: &Unmet) -> usize {
+    unmet
+        .refusals
+        .iter()
+        .filter(|(_, why)| *why == Refusal::Elsewhere)
+        .count()
+}
+
+/// `2026-03-02 12:00`, in the zone.
+fn local_minute(at: Instant, zone: Zone) -> String {
+    let reading = zone.reading(at.unix_seconds());
+    let date = reading
+        .date()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| crate::calendar::day_text(reading.days));
+    format!("{date} {}", hhmm(reading.second_of_day / 60))
+}
+
+impl fmt::Display for ResourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
