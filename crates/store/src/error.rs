@@ -226,6 +226,18 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("appointment_series", "patient_id", "patients"),
     ("appointment_series", "service_id", "services"),
     ("appointments", "series_id", "appointment_series"),
+    ("resources", "clinic_id", "clinics"),
+    ("resource_availability_records", "resource_id", "resources"),
+    (
+        "resource_availability_blocks",
+        "record_id",
+        "resource_availability_records",
+    ),
+    ("resource_time_off", "resource_id", "resources"),
+    ("service_requirements", "service_id", "services"),
+    ("service_requirements", "resource_id", "resources"),
+    ("appointment_resources", "appointment_id", "appointments"),
+    ("appointment_resources", "resource_id", "resources"),
 ];
 
 impl From<sqlx::Error> for Error {
