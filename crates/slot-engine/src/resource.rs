@@ -233,7 +233,10 @@ impl Model {
         let resource = self.resource(r);
         resource.clinic == need.clinic
             && resource.has_place(need.buffered)
-            && matches!(resource.available(need.date, need.segments), Availability::Yes)
+            && matches!(
+                resource.available(need.date, need.segments),
+                Availability::Yes
+            )
     }
 
     /// The resources a booking of `service` holds: per requirement, the first free

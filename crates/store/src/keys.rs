@@ -15,6 +15,7 @@ pub enum Kind {
     ScheduleType,
     Service,
     Patient,
+    Resource,
 }
 
 impl Kind {
@@ -26,6 +27,7 @@ impl Kind {
             Kind::ScheduleType => "schedule_types",
             Kind::Service => "services",
             Kind::Patient => "patients",
+            Kind::Resource => "resources",
         }
     }
 
@@ -37,6 +39,7 @@ impl Kind {
             Kind::ScheduleType => "schedule type",
             Kind::Service => "service",
             Kind::Patient => "patient",
+            Kind::Resource => "resource",
         }
     }
 }

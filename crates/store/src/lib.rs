@@ -18,6 +18,8 @@
 //! - [`clinic`]: clinics and holidays.
 //! - [`practitioner_type`], [`practitioner`], [`schedule_type`], [`service`]: the
 //!   rest of the setup; [`availability`]: dated availability records and their grids.
+//! - [`resource`]: rooms and equipment, their availability and time out of service,
+//!   and what each service needs of them.
 //! - [`appointment`]: booking (never overbooking), cancelling, moving, accepting;
 //!   an appointment's [`AppointmentStatus`] and [`Channel`], read from rows once.
 //! - [`book`]: the appointment book: appointments with their names and colours, and
@@ -74,6 +76,7 @@ pub mod portal_email_change;
 pub mod portal_signup;
 pub mod practitioner;
 pub mod practitioner_type;
+pub mod resource;
 mod scenario_rows;
 pub mod schedule_type;
 pub mod secrets;

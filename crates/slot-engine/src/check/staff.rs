@@ -14,8 +14,8 @@ use crate::calendar::{Date, Instant, MINUTES_PER_DAY};
 use crate::model::{
     Buffers, ClinicIx, Model, Practitioner, PractitionerIx, ResourceIx, ScheduleTypeIx, ServiceIx,
 };
-use crate::resource::{Need, Refusal};
 use crate::occupancy::CellSpan;
+use crate::resource::{Need, Refusal};
 use crate::zone::Zone;
 
 use super::{hhmm, time_on_date};
@@ -657,7 +657,10 @@ impl Model {
 fn booking_instants(booking: &StaffBooking) -> (Instant, Instant) {
     let d = i64::from(booking.duration_minutes.max(1));
     let start = booking.start;
-    (start, Instant::computed(start.unix_nanos() + d * 60_000_000_000))
+    (
+        start,
+        Instant::computed(start.unix_nanos() + d * 60_000_000_000),
+    )
 }
 
 /// Taken when any resource is full, else unavailable.
