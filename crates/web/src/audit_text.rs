@@ -24,6 +24,7 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("schedule_type", "Schedule types"),
     ("availability_record", "Availability records"),
     ("service", "Services"),
+    ("resource", "Rooms and equipment"),
     ("staff", "Staff accounts"),
     ("patient", "Patients and portal access"),
     ("appointment", "Appointments"),
@@ -155,6 +156,34 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
     ("service.create", "service", "Service added"),
     ("service.update", "service", "Service changed"),
     ("service.delete", "service", "Service deleted"),
+    ("resource.create", "resource", "Room or equipment added"),
+    ("resource.update", "resource", "Room or equipment changed"),
+    ("resource.delete", "resource", "Room or equipment deleted"),
+    (
+        "resource.add_record",
+        "resource",
+        "Room or equipment availability record added",
+    ),
+    (
+        "resource.update_record",
+        "resource",
+        "Room or equipment availability record changed",
+    ),
+    (
+        "resource.delete_record",
+        "resource",
+        "Room or equipment availability record deleted",
+    ),
+    (
+        "resource.add_time_off",
+        "resource",
+        "Room or equipment out of service",
+    ),
+    (
+        "resource.remove_time_off",
+        "resource",
+        "Out-of-service period removed",
+    ),
     ("staff.create", "staff", "Staff account added"),
     ("staff.activate", "staff", "Staff account restored"),
     ("staff.deactivate", "staff", "Staff account stopped"),
@@ -402,6 +431,12 @@ impl Words<'_> {
             Value::String(s) if s.is_empty() => "(empty)".to_owned(),
             Value::String(s) => s.clone(),
             Value::Array(items) if items.is_empty() => "none".to_owned(),
+            // A service's needs: each need is one of its resources.
+            Value::Array(needs) if field == "requires" => needs
+                .iter()
+                .map(|need| format!("one of {}", self.value("resource_ids", need)))
+                .collect::<Vec<_>>()
+                .join("; "),
             Value::Array(items) => {
                 let told: Vec<String> = items
                     .iter()
@@ -430,6 +465,7 @@ fn id_kind(field: &str) -> Option<&'static str> {
         "practitioner" | "practitioner_id" | "practitioners" => Some("practitioner"),
         "schedule_type_id" | "schedule_type_ids" => Some("schedule_type"),
         "service_id" => Some("service"),
+        "resource_id" | "resource_ids" => Some("resource"),
         _ => None,
     }
 }
@@ -445,6 +481,10 @@ fn label(field: &str) -> String {
         "schedule_type" | "schedule_type_id" => "Schedule type",
         "schedule_type_ids" => "Schedule types",
         "service_id" => "Service",
+        "requires" => "Needs",
+        "resource_id" => "Room or equipment",
+        "always_available" => "Always available",
+        "removed_from_services" => "Taken out of the needs of",
         "start_ns" => "Start",
         "end_ns" => "End",
         "from_record" => "From availability record",
@@ -494,6 +534,9 @@ mod tests {
         names.add("schedule_type", 7, "Physiotherapy");
         names.add("schedule_type", 8, "Massage");
         names.add("practitioner", 3, "Christine Roy");
+        names.add("resource", 11, "Room 1");
+        names.add("resource", 12, "Room 2");
+        names.add("resource", 13, "Shockwave");
         names
     }
 
@@ -559,6 +602,15 @@ mod tests {
         assert!(told("{}").is_empty());
         assert!(told("null").is_empty());
         assert_eq!(told("not json"), ["Details: not json"]);
+    }
+
+    #[test]
+    fn a_services_needs_are_told_by_the_names_of_their_resources() {
+        let details = r#"{"requires": [[11, 12], [13]], "before": {"requires": []}}"#;
+        assert_eq!(
+            told(details),
+            ["Needs: none → one of Room 1, Room 2; one of Shockwave"]
+        );
     }
 
     #[test]

@@ -104,6 +104,9 @@ async fn context(state: &AppState, staff: &Staff) -> Result<Context, AppError> {
     for s in store::service::all(conn.exec(), org).await? {
         names.add("service", s.id, s.name);
     }
+    for r in store::resource::all(conn.exec(), org).await? {
+        names.add("resource", r.id, r.name);
+    }
     let staff_users = store::staff::all(conn.exec(), org).await?;
     for u in &staff_users {
         names.add("staff", u.id, &u.name);

@@ -31,6 +31,7 @@ pub(crate) mod portal;
 pub(crate) mod portal_access;
 pub(crate) mod practitioner_types;
 pub(crate) mod practitioners;
+pub(crate) mod resources;
 pub(crate) mod schedule_types;
 pub(crate) mod services;
 pub(crate) mod session;
@@ -91,6 +92,7 @@ pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageEr
         (name = "appointments", description = "The appointment book, staff bookings, pending portal bookings"),
         (name = "patients", description = "Patients and their portal access"),
         (name = "portal", description = "The patient portal"),
+        (name = "resources", description = "Rooms and equipment: their availability records and time out of service; a service's `requires` names them"),
         (name = "series", description = "Weekly series of staff bookings: preview, book, this and following"),
     ),
     components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
@@ -180,6 +182,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(schedule_types::pages())
         .merge(availability::pages())
         .merge(services::pages())
+        .merge(resources::pages())
         .merge(staff_users::pages())
         .merge(book::pages())
         .merge(pending::pages())
@@ -208,6 +211,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(schedule_types::api())
         .merge(availability::api())
         .merge(services::api())
+        .merge(resources::api())
         .merge(staff_users::api())
         .merge(book::api())
         .merge(pending::api())
