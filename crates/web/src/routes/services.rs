@@ -6,12 +6,13 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use store::practitioner_type::{self, PractitionerType};
+use store::resource::{self, Resource};
 use store::schedule_type::{self, ScheduleType};
 use store::service::{self, Service, ServiceInput};
 use utoipa::ToSchema;
@@ -78,10 +79,14 @@ pub(crate) struct ServiceDto {
     pub buffer_after_minutes: i64,
     /// Whether patients may book it online as a weekly series.
     pub allow_series: bool,
+    /// What each appointment needs besides a practitioner: a list of needs, each a list
+    /// of resource row ids of which the appointment takes one place in any one
+    /// (`[[1, 2], [3]]`: room 1 or room 2, and resource 3). Empty: nothing.
+    pub requires: Vec<Vec<i64>>,
 }
 
 impl ServiceDto {
-    fn new(s: Service, schedule_type_ids: Vec<i64>) -> Self {
+    fn new(s: Service, schedule_type_ids: Vec<i64>, requires: Vec<Vec<i64>>) -> Self {
         ServiceDto {
             id: s.id,
             key: s.key,
@@ -97,6 +102,7 @@ impl ServiceDto {
             buffer_before_minutes: s.buffer_before_minutes,
             buffer_after_minutes: s.buffer_after_minutes,
             allow_series: s.allow_series,
+            requires,
         }
     }
 }
@@ -141,8 +147,15 @@ pub struct ServiceBody {
     /// Whether patients may book it online as a weekly series (default false).
     #[serde(default)]
     pub allow_series: bool,
+    /// What each appointment needs besides a practitioner: a list of at most 16 needs,
+    /// each a non-empty list of resource row ids of the organisation (one place in any
+    /// one of them), a resource in at most one need. Left out: none when creating,
+    /// unchanged when saving.
+    #[serde(default)]
+    pub requires: Option<Vec<Vec<i64>>>,
 }
 
+/// The service's own fields; its needs (`requires`) are saved beside it.
 impl From<ServiceBody> for ServiceInput {
     fn from(b: ServiceBody) -> Self {
         ServiceInput {
@@ -161,8 +174,9 @@ impl From<ServiceBody> for ServiceInput {
     }
 }
 
-/// What the audit log keeps of a service's fields, as saved with its schedule types.
-fn saved_details(s: &Service, types: &[ScheduleType]) -> serde_json::Value {
+/// What the audit log keeps of a service's fields, as saved with its schedule types
+/// and its needs.
+fn saved_details(s: &Service, types: &[ScheduleType], requires: &[Vec<i64>]) -> serde_json::Value {
     let mut ids: Vec<i64> = types.iter().map(|t| t.id).collect();
     ids.sort_unstable();
     json!({
@@ -177,6 +191,7 @@ fn saved_details(s: &Service, types: &[ScheduleType]) -> serde_json::Value {
         "buffer_before_minutes": s.buffer_before_minutes,
         "buffer_after_minutes": s.buffer_after_minutes,
         "allow_series": s.allow_series,
+        "requires": requires,
     })
 }
 
@@ -184,6 +199,7 @@ async fn create_service(
     state: &AppState,
     staff: &Staff,
     input: &ServiceInput,
+    requires: &[Vec<i64>],
 ) -> store::Result<Service> {
     changes::setup(
         state,
@@ -194,19 +210,22 @@ async fn create_service(
         },
         async |tx| {
             let s = service::create(tx, staff.org.id, input).await?;
+            let requires = resource::set_requirements(tx, staff.org.id, s.id, requires).await?;
             let types = service::schedule_types(tx.exec(), staff.org.id, s.id).await?;
-            let (id, details) = (s.id, saved_details(&s, &types));
+            let (id, details) = (s.id, saved_details(&s, &types, &requires));
             Ok((s, Some(id), details))
         },
     )
     .await
 }
 
+/// Saves a service, and its needs when `requires` is given (else they stay).
 async fn update_service(
     state: &AppState,
     staff: &Staff,
     id: i64,
     input: &ServiceInput,
+    requires: Option<&[Vec<i64>]>,
 ) -> store::Result<Service> {
     changes::setup(
         state,
@@ -218,11 +237,18 @@ async fn update_service(
         async |tx| {
             let before = service::get(tx.exec(), staff.org.id, id).await?;
             let before_types = service::schedule_types(tx.exec(), staff.org.id, id).await?;
+            let before_requires = resource::requirements(tx.exec(), staff.org.id, id).await?;
             let s = service::update(tx, staff.org.id, id, input).await?;
+            let after_requires = match requires {
+                Some(requires) => {
+                    resource::set_requirements(tx, staff.org.id, id, requires).await?
+                }
+                None => before_requires.clone(),
+            };
             let after_types = service::schedule_types(tx.exec(), staff.org.id, id).await?;
             let details = changes::update_details(
-                saved_details(&before, &before_types),
-                saved_details(&s, &after_types),
+                saved_details(&before, &before_types, &before_requires),
+                saved_details(&s, &after_types, &after_requires),
             );
             Ok((s, Some(id), details))
         },
@@ -251,9 +277,11 @@ async fn dto(state: &AppState, org: i64, id: i64) -> Result<ServiceDto, AppError
     let mut conn = state.db.conn().await?;
     let s = service::get(conn.exec(), org, id).await?;
     let types = service::schedule_types(conn.exec(), org, id).await?;
+    let requires = resource::requirements(conn.exec(), org, id).await?;
     Ok(ServiceDto::new(
         s,
         types.into_iter().map(|t| t.id).collect(),
+        requires,
     ))
 }
 
@@ -271,11 +299,15 @@ async fn list(
     let all = service::all(conn.exec(), staff.org.id).await?;
     let mut links =
         links_by_service(service::schedule_type_links(conn.exec(), staff.org.id).await?);
+    let mut requires = resource::requirements_by_service(
+        &resource::requirement_links(conn.exec(), staff.org.id).await?,
+    );
     Ok(Json(
         all.into_iter()
             .map(|s| {
                 let types = links.remove(&s.id).unwrap_or_default();
-                ServiceDto::new(s, types)
+                let needs = requires.remove(&s.id).unwrap_or_default();
+                ServiceDto::new(s, types, needs)
             })
             .collect(),
     ))
@@ -298,10 +330,11 @@ fn links_by_service(links: Vec<(i64, i64)>) -> HashMap<i64, Vec<i64>> {
 async fn create(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-    JsonBody(body): JsonBody<ServiceBody>,
+    JsonBody(mut body): JsonBody<ServiceBody>,
 ) -> Result<(StatusCode, Json<ServiceDto>), AppError> {
     staff.admin()?;
-    let s = create_service(&state, &staff, &body.into()).await?;
+    let requires = body.requires.take().unwrap_or_default();
+    let s = create_service(&state, &staff, &body.into(), &requires).await?;
     Ok((
         StatusCode::CREATED,
         Json(dto(&state, staff.org.id, s.id).await?),
@@ -335,11 +368,12 @@ async fn update(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    JsonBody(body): JsonBody<ServiceBody>,
+    JsonBody(mut body): JsonBody<ServiceBody>,
 ) -> Result<Json<ServiceDto>, AppError> {
     let id = path.1;
     staff.admin()?;
-    update_service(&state, &staff, id, &body.into()).await?;
+    let requires = body.requires.take();
+    update_service(&state, &staff, id, &body.into(), requires.as_deref()).await?;
     Ok(Json(dto(&state, staff.org.id, id).await?))
 }
 
@@ -377,7 +411,13 @@ struct Values {
     buffer_before_minutes: String,
     buffer_after_minutes: String,
     allow_series: bool,
+    /// Each need's ticked resource ids as typed, blank needs included.
+    needs: Vec<Vec<String>>,
 }
+
+/// The most need rows a form is read for (more than a service may have, so that one
+/// too many is refused by name rather than dropped).
+const MAX_NEED_ROWS: usize = 32;
 
 impl Values {
     fn of(input: &ServiceInput) -> Self {
@@ -400,7 +440,17 @@ impl Values {
             buffer_before_minutes: input.buffer_before_minutes.to_string(),
             buffer_after_minutes: input.buffer_after_minutes.to_string(),
             allow_series: input.allow_series,
+            needs: Vec::new(),
         }
+    }
+
+    /// These values with the needs as stored.
+    fn with_needs(mut self, requires: &[Vec<i64>]) -> Self {
+        self.needs = requires
+            .iter()
+            .map(|need| need.iter().map(ToString::to_string).collect())
+            .collect();
+        self
     }
 
     fn read(form: &FormData) -> Self {
@@ -416,8 +466,86 @@ impl Values {
             buffer_before_minutes: form.get("buffer_before_minutes"),
             buffer_after_minutes: form.get("buffer_after_minutes"),
             allow_series: form.checked("allow_series"),
+            needs: (0..form
+                .get("need_rows")
+                .parse::<usize>()
+                .unwrap_or(0)
+                .min(MAX_NEED_ROWS))
+                .map(|n| form.all(&format!("need{n}")))
+                .collect(),
         }
     }
+}
+
+/// The needs as typed: blank needs left out, each id read; an unreadable id or a shape
+/// the store refuses is recorded under `requires`.
+fn parse_needs(values: &Values, errors: &mut FieldErrors) -> Result<Vec<Vec<i64>>, PageError> {
+    let needs: Result<Vec<Vec<i64>>, _> = values
+        .needs
+        .iter()
+        .filter(|need| !need.is_empty())
+        .map(|need| need.iter().map(|id| id.parse::<i64>()).collect())
+        .collect();
+    match needs {
+        Ok(needs) => {
+            errors.also(resource::check_requirements(&needs))?;
+            Ok(needs)
+        }
+        Err(_) => {
+            errors.add("requires", "Choose from the rooms and equipment listed.");
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// A resource of a need row, ticked or not.
+#[derive(Debug)]
+struct NeedOption {
+    id: i64,
+    name: String,
+    checked: bool,
+}
+
+/// A clinic's resources in a need row.
+#[derive(Debug)]
+struct NeedGroup {
+    clinic: String,
+    options: Vec<NeedOption>,
+}
+
+/// One need of the form: "one of" the resources ticked, grouped by clinic.
+#[derive(Debug)]
+struct NeedRow {
+    groups: Vec<NeedGroup>,
+}
+
+/// The form's need rows: the needs typed (blank ones left out) and `blank` empty rows
+/// to add needs without script.
+fn need_rows(resources: &[Resource], values: &Values, blank: usize) -> Vec<NeedRow> {
+    let typed = values.needs.iter().filter(|need| !need.is_empty());
+    let none: Vec<String> = Vec::new();
+    let empty = std::iter::repeat_n(&none, blank);
+    typed
+        .chain(empty)
+        .map(|ticked| {
+            let mut groups: Vec<NeedGroup> = Vec::new();
+            for r in resources {
+                let option = NeedOption {
+                    id: r.id,
+                    name: r.name.clone(),
+                    checked: ticked.contains(&r.id.to_string()),
+                };
+                match groups.last_mut() {
+                    Some(g) if g.clinic == r.clinic_name => g.options.push(option),
+                    _ => groups.push(NeedGroup {
+                        clinic: r.clinic_name.clone(),
+                        options: vec![option],
+                    }),
+                }
+            }
+            NeedRow { groups }
+        })
+        .collect()
 }
 
 /// A buffer field: blank is no buffer, anything else a whole number of minutes.
@@ -525,6 +653,28 @@ fn options(types: Vec<ScheduleType>, values: &Values) -> Vec<TypeOption> {
 struct Row {
     s: Service,
     types: Vec<ScheduleType>,
+    /// Its needs in words: `one of Room 1, Room 2; Shockwave`.
+    needs: String,
+}
+
+/// A service's needs in words, by the names of their resources.
+fn needs_text(requires: &[Vec<i64>], resources: &[Resource]) -> String {
+    requires
+        .iter()
+        .map(|need| {
+            let names: Vec<&str> = need
+                .iter()
+                .filter_map(|id| resources.iter().find(|r| r.id == *id))
+                .map(|r| r.name.as_str())
+                .collect();
+            if names.len() > 1 {
+                format!("one of {}", names.join(", "))
+            } else {
+                names.join(", ")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[derive(Template, WebTemplate)]
@@ -534,6 +684,7 @@ struct ListPage {
     rows: Vec<Row>,
     kinds: Vec<PractitionerType>,
     type_options: Vec<TypeOption>,
+    need_rows: Vec<NeedRow>,
     errors: FieldErrors,
     values: Values,
 }
@@ -545,6 +696,7 @@ struct EditPage {
     s: Service,
     kinds: Vec<PractitionerType>,
     type_options: Vec<TypeOption>,
+    need_rows: Vec<NeedRow>,
     errors: FieldErrors,
     values: Values,
 }
@@ -554,17 +706,24 @@ async fn list_view(
     staff: &Staff,
     errors: FieldErrors,
     values: Values,
+    blank_needs: usize,
 ) -> Result<ListPage, PageError> {
     let mut conn = state.db.conn().await?;
     let types = schedule_type::all(conn.exec(), staff.org.id).await?;
+    let resources = resource::all(conn.exec(), staff.org.id).await?;
     let mut links =
         links_by_service(service::schedule_type_links(conn.exec(), staff.org.id).await?);
+    let mut requires = resource::requirements_by_service(
+        &resource::requirement_links(conn.exec(), staff.org.id).await?,
+    );
     let rows = service::all(conn.exec(), staff.org.id)
         .await?
         .into_iter()
         .map(|s| {
             let ids = links.remove(&s.id).unwrap_or_default();
+            let needs = requires.remove(&s.id).unwrap_or_default();
             Row {
+                needs: needs_text(&needs, &resources),
                 types: types
                     .iter()
                     .filter(|t| ids.contains(&t.id))
@@ -579,6 +738,7 @@ async fn list_view(
         rows,
         kinds: practitioner_type::all(conn.exec(), staff.org.id).await?,
         type_options: options(types, &values),
+        need_rows: need_rows(&resources, &values, blank_needs),
         errors,
         values,
     })
@@ -590,6 +750,7 @@ async fn edit_view(
     id: i64,
     errors: FieldErrors,
     values: Option<Values>,
+    blank_needs: usize,
 ) -> Result<EditPage, PageError> {
     let mut conn = state.db.conn().await?;
     let s = service::get(conn.exec(), staff.org.id, id).await?;
@@ -597,6 +758,7 @@ async fn edit_view(
         Some(values) => values,
         None => {
             let applied = service::schedule_types(conn.exec(), staff.org.id, id).await?;
+            let requires = resource::requirements(conn.exec(), staff.org.id, id).await?;
             Values::of(&ServiceInput {
                 code: s.code.clone(),
                 name: s.name.clone(),
@@ -610,13 +772,16 @@ async fn edit_view(
                 buffer_after_minutes: s.buffer_after_minutes,
                 allow_series: s.allow_series,
             })
+            .with_needs(&requires)
         }
     };
     let types = schedule_type::all(conn.exec(), staff.org.id).await?;
+    let resources = resource::all(conn.exec(), staff.org.id).await?;
     Ok(EditPage {
         layout: Layout::staff(staff, format!("Service {}", s.name), "setup").await?,
         kinds: practitioner_type::all(conn.exec(), staff.org.id).await?,
         type_options: options(types, &values),
+        need_rows: need_rows(&resources, &values, blank_needs),
         s,
         errors,
         values,
@@ -634,7 +799,7 @@ async fn list_page(
 ) -> Result<ListPage, PageError> {
     staff.admin()?;
     let values = Values::of(&ServiceInput::default());
-    list_view(&state, &staff, FieldErrors::new(), values).await
+    list_view(&state, &staff, FieldErrors::new(), values, 1).await
 }
 
 async fn create_page(
@@ -644,14 +809,20 @@ async fn create_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let values = Values::read(&form);
+    if form.checked("add_need") {
+        // Another need row, nothing saved.
+        let page = list_view(&state, &staff, FieldErrors::new(), values, 2).await?;
+        return Ok(page.into_response());
+    }
     let mut errors = FieldErrors::new();
+    let requires = parse_needs(&values, &mut errors)?;
     if let Some(input) = parse(&form, &values, &mut errors)? {
-        match create_service(&state, &staff, &input).await {
+        match create_service(&state, &staff, &input, &requires).await {
             Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
-    Ok(refused(list_view(&state, &staff, errors, values).await?))
+    Ok(refused(list_view(&state, &staff, errors, values, 1).await?))
 }
 
 async fn edit_page(
@@ -660,7 +831,7 @@ async fn edit_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<EditPage, PageError> {
     staff.admin()?;
-    edit_view(&state, &staff, id, FieldErrors::new(), None).await
+    edit_view(&state, &staff, id, FieldErrors::new(), None, 1).await
 }
 
 async fn update_page(
@@ -671,15 +842,21 @@ async fn update_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let values = Values::read(&form);
+    if form.checked("add_need") {
+        // Another need row, nothing saved.
+        let page = edit_view(&state, &staff, id, FieldErrors::new(), Some(values), 2).await?;
+        return Ok(page.into_response());
+    }
     let mut errors = FieldErrors::new();
+    let requires = parse_needs(&values, &mut errors)?;
     if let Some(input) = parse(&form, &values, &mut errors)? {
-        match update_service(&state, &staff, id, &input).await {
+        match update_service(&state, &staff, id, &input, Some(&requires)).await {
             Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
     }
     Ok(refused(
-        edit_view(&state, &staff, id, errors, Some(values)).await?,
+        edit_view(&state, &staff, id, errors, Some(values), 1).await?,
     ))
 }
 
@@ -693,7 +870,7 @@ async fn delete_page(
     saved_or_refused(
         &staff,
         deleted.map(|()| list_path(&staff)),
-        async |errors| edit_view(&state, &staff, id, errors, None).await,
+        async |errors| edit_view(&state, &staff, id, errors, None, 1).await,
     )
     .await
 }

@@ -113,6 +113,10 @@ pub(crate) struct Ids {
     /// A weekly series of the owner's, and its first occurrence.
     pub(crate) series: String,
     pub(crate) series_appointment: String,
+    /// A room of A's, one of its availability records and an out-of-service period.
+    pub(crate) resource: String,
+    pub(crate) resource_record: String,
+    pub(crate) resource_off: String,
 }
 
 /// Who may use a route.
@@ -290,7 +294,24 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .names_ids(),
         r(M::GET, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff)
-            .json(json!({"name": "Renamed", "duration_minutes": 30})),
+            .json(json!({"name": "Renamed", "duration_minutes": 30,
+                         "requires": [[a.resource.parse::<i64>().unwrap()]]}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/resources", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/resources", &[], Staff)
+            .json(json!({"name": "Intruder room", "clinic_id": a.clinic.parse::<i64>().unwrap()}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/resources/{id}", &[&a.resource], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/resources/{id}", &[&a.resource], Staff)
+            .json(json!({"name": "Renamed", "clinic_id": a.clinic.parse::<i64>().unwrap()})),
+        r(M::GET, "/api/v1/orgs/{slug}/resources/{id}/availability", &[&a.resource], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/resources/{id}/availability", &[&a.resource], Staff)
+            .json(json!({"start_date": "2031-01-01"})),
+        r(M::PUT, "/api/v1/orgs/{slug}/resources/{id}/availability/{record}", &[&a.resource, &a.resource_record], Staff)
+            .json(json!({"start_date": "2026-01-01", "blocks": []})),
+        r(M::GET, "/api/v1/orgs/{slug}/resources/{id}/time-off", &[&a.resource], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/resources/{id}/time-off", &[&a.resource], Staff)
+            .json(json!({"start": "2026-04-01T08:00:00-04:00", "end": "2026-04-01T12:00:00-04:00"})),
         r(M::GET, "/api/v1/orgs/{slug}/staff", &[], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/staff", &[], Staff)
             .json(json!({"email": "intruder@example.com", "name": "Intruder", "role": "practitioner",
@@ -410,6 +431,9 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/schedule-types/{schedule_type_id}", &[&a.practitioner, &a.schedule_type], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/availability/{record}", &[&a.practitioner, &a.record], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/services/{id}", &[&a.report], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/resources/{id}/time-off/{off}", &[&a.resource, &a.resource_off], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/resources/{id}/availability/{record}", &[&a.resource, &a.resource_record], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/resources/{id}", &[&a.resource], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/schedule-types/{id}", &[&a.schedule_type], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/practitioner-types/{id}", &[&a.ptype], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/clinics/{id}", &[&a.clinic], Staff),
@@ -611,6 +635,81 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             Staff,
         )
         .form(&[("name", "Renamed"), ("duration_minutes", "30")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/services/{id}",
+            &[&a.service],
+            Staff,
+        )
+        .form(&[
+            ("name", "Portal visit"),
+            ("duration_minutes", "30"),
+            ("book_from_portal", "on"),
+            ("portal_conflicts", "1"),
+            ("schedule_type_ids", st),
+            ("need_rows", "1"),
+            ("need0", a.resource.as_str()),
+        ])
+        .names_ids(),
+        r(M::GET, "/o/{slug}/admin/resources", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/resources", &[], Staff)
+            .form(&[
+                ("name", "Intruder room"),
+                ("kind", "room"),
+                ("clinic_id", a.clinic.as_str()),
+                ("capacity", "1"),
+            ])
+            .names_ids(),
+        r(
+            M::GET,
+            "/o/{slug}/admin/resources/{id}",
+            &[&a.resource],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/resources/{id}",
+            &[&a.resource],
+            Staff,
+        )
+        .form(&[
+            ("name", "Renamed"),
+            ("kind", "room"),
+            ("clinic_id", a.clinic.as_str()),
+            ("capacity", "1"),
+        ]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/resources/{id}/records",
+            &[&a.resource],
+            Staff,
+        )
+        .form(&[("start_date", "2031-01-01"), ("block_rows", "0")]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/resources/{id}/records/{record}",
+            &[&a.resource, &a.resource_record],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/resources/{id}/records/{record}",
+            &[&a.resource, &a.resource_record],
+            Staff,
+        )
+        .form(&[("start_date", "2026-01-01"), ("block_rows", "0")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/resources/{id}/time-off",
+            &[&a.resource],
+            Staff,
+        )
+        .form(&[
+            ("off_start_date", "2026-04-01"),
+            ("off_start_time", "08:00"),
+            ("off_end_date", "2026-04-01"),
+            ("off_end_time", "12:00"),
+        ]),
         r(M::GET, "/o/{slug}/admin/staff", &[], Staff),
         r(M::POST, "/o/{slug}/admin/staff", &[], Staff)
             .form(&[
@@ -954,6 +1053,24 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         ),
         r(
             M::POST,
+            "/o/{slug}/admin/resources/{id}/time-off/{off}/delete",
+            &[&a.resource, &a.resource_off],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/resources/{id}/records/{record}/delete",
+            &[&a.resource, &a.resource_record],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/resources/{id}/delete",
+            &[&a.resource],
+            Staff,
+        ),
+        r(
+            M::POST,
             "/o/{slug}/admin/schedule-types/{id}/delete",
             &[st],
             Staff,
@@ -1130,7 +1247,12 @@ pub(crate) async fn world(backend: Backend) -> World {
         .await;
     assert_eq!(series.status, StatusCode::CREATED, "{}", series.body);
     let series = series.json();
+    let (resource, resource_record, resource_off) =
+        alpha_room(&alpha_staff, id(Kind::Clinic, "main").await).await;
     let ids = Ids {
+        resource,
+        resource_record,
+        resource_off,
         clinic: id(Kind::Clinic, "main").await,
         ptype: id(Kind::PractitionerType, "Vexillologist").await,
         other_practitioner: id(Kind::Practitioner, "pb").await,
@@ -1156,6 +1278,45 @@ pub(crate) async fn world(backend: Backend) -> World {
         beta_staff,
         beta_patient,
     }
+}
+
+/// A room of A's (its name a marker), with a record of morning hours and a stretch out
+/// of service: the ids of the three, as text.
+async fn alpha_room(admin: &Client, clinic: String) -> (String, String, String) {
+    let made = admin
+        .api(
+            Method::POST,
+            "/api/v1/orgs/alpha/resources",
+            Some(json!({"name": "Zanzibar room", "clinic_id": clinic.parse::<i64>().unwrap()})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let room = made.json()["id"].to_string();
+    let record = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/alpha/resources/{room}/availability"),
+            Some(json!({"start_date": "2026-01-01",
+                        "blocks": [{"days": ["mon", "tue"], "start": "08:00", "end": "12:00"}]})),
+        )
+        .await;
+    assert_eq!(record.status, StatusCode::CREATED, "{}", record.body);
+    let off = admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/alpha/resources/{room}/time-off"),
+            Some(
+                json!({"start": "2026-05-01T08:00:00-04:00", "end": "2026-05-01T12:00:00-04:00",
+                        "reason": "Wombat service"}),
+            ),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::CREATED, "{}", off.body);
+    (
+        room,
+        record.json()["id"].to_string(),
+        off.json()["id"].to_string(),
+    )
 }
 
 async fn the_matrix_names_every_route(backend: Backend) {

@@ -92,9 +92,10 @@ impl TryFrom<ResourceBody> for ResourceInput {
 
     fn try_from(b: ResourceBody) -> Result<Self, AppError> {
         Ok(ResourceInput {
-            kind: b.kind.parse().map_err(|_| {
-                AppError::invalid("kind", "Choose room or equipment.")
-            })?,
+            kind: b
+                .kind
+                .parse()
+                .map_err(|_| AppError::invalid("kind", "Choose room or equipment."))?,
             name: b.name,
             clinic_id: b.clinic_id,
             capacity: b.capacity,
@@ -252,7 +253,9 @@ async fn time_off_dtos(
     list: Vec<store::resource::ResourceTimeOff>,
 ) -> Result<Vec<ResourceTimeOffDto>, AppError> {
     let mut conn = state.db.conn().await?;
-    let tz = store::clinic::get(conn.exec(), org, r.clinic_id).await?.zone();
+    let tz = store::clinic::get(conn.exec(), org, r.clinic_id)
+        .await?
+        .zone();
     Ok(list
         .into_iter()
         .map(|t| ResourceTimeOffDto {
@@ -478,7 +481,9 @@ pub(super) async fn add_time_off(
     };
     let t = super::add_time_off(&state, &staff, id, &off).await?;
     let mut dtos = time_off_dtos(&state, staff.org.id, &r, vec![t]).await?;
-    let dto = dtos.pop().ok_or_else(|| AppError::internal("no time off"))?;
+    let dto = dtos
+        .pop()
+        .ok_or_else(|| AppError::internal("no time off"))?;
     Ok((StatusCode::CREATED, Json(dto)))
 }
 

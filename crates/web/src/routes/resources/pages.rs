@@ -336,9 +336,9 @@ fn availability_summary(
         return "Whenever a practitioner is".to_owned();
     }
     let today = clinic_time::today(state, tz);
-    let in_force = records.iter().find(|rec| {
-        slot_engine::Date::try_from(today).is_ok_and(|d| rec.dates.contains(d))
-    });
+    let in_force = records
+        .iter()
+        .find(|rec| slot_engine::Date::try_from(today).is_ok_and(|d| rec.dates.contains(d)));
     match (in_force, records.is_empty()) {
         (_, true) => "Never: no availability record yet".to_owned(),
         (Some(rec), _) => format!("Today's record: {}", blocks_text(&rec.blocks)),
@@ -370,8 +370,10 @@ async fn list_view(
         .await?
         .into_iter()
         .map(|r| {
-            let mine: Vec<&ResourceRecord> =
-                records.iter().filter(|rec| rec.resource_id == r.id).collect();
+            let mine: Vec<&ResourceRecord> = records
+                .iter()
+                .filter(|rec| rec.resource_id == r.id)
+                .collect();
             Row {
                 availability: availability_summary(
                     state,
@@ -516,11 +518,9 @@ pub(super) async fn delete_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let deleted = super::delete(&state, &staff, id).await;
-    saved_or_refused(
-        &staff,
-        deleted.map(|_| list_path(&staff)),
-        async |errors| edit_view(&state, &staff, id, errors, None, fresh_extra()).await,
-    )
+    saved_or_refused(&staff, deleted.map(|_| list_path(&staff)), async |errors| {
+        edit_view(&state, &staff, id, errors, None, fresh_extra()).await
+    })
     .await
 }
 
