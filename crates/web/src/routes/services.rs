@@ -466,15 +466,39 @@ impl Values {
             buffer_before_minutes: form.get("buffer_before_minutes"),
             buffer_after_minutes: form.get("buffer_after_minutes"),
             allow_series: form.checked("allow_series"),
-            needs: (0..form
-                .get("need_rows")
-                .parse::<usize>()
-                .unwrap_or(0)
-                .min(MAX_NEED_ROWS))
-                .map(|n| form.all(&format!("need{n}")))
-                .collect(),
+            needs: needs_of(form),
         }
     }
+}
+
+/// The needs a form ticked: each tick box is `ID/n`, resource `ID` in need `n` (the
+/// form shows `need_rows` of them). A tick that does not read so is kept as a need of
+/// its own, for [`parse_needs`] to refuse.
+fn needs_of(form: &FormData) -> Vec<Vec<String>> {
+    let rows = form
+        .get("need_rows")
+        .parse::<usize>()
+        .unwrap_or(0)
+        .min(MAX_NEED_ROWS);
+    let mut needs: Vec<Vec<String>> = vec![Vec::new(); rows];
+    let mut unreadable = Vec::new();
+    for tick in form.all("need") {
+        let placed = tick
+            .split_once('/')
+            .and_then(|(id, n)| Some((id, n.parse::<usize>().ok()?)))
+            .filter(|(_, n)| *n < MAX_NEED_ROWS);
+        match placed {
+            Some((id, n)) => {
+                if needs.len() <= n {
+                    needs.resize(n + 1, Vec::new());
+                }
+                needs[n].push(id.to_owned());
+            }
+            None => unreadable.push(vec![tick]),
+        }
+    }
+    needs.extend(unreadable);
+    needs
 }
 
 /// The needs as typed: blank needs left out, each id read; an unreadable id or a shape

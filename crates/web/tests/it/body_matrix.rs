@@ -49,6 +49,8 @@ enum Kind {
     Service,
     Patient,
     Appointment,
+    /// A room or piece of equipment.
+    Resource,
 }
 
 impl Kind {
@@ -74,6 +76,10 @@ enum Shape {
     /// The availability editor's painted cells, `ID/day/HH:MM-HH:MM`: the schedule
     /// type's id inside each value of a list.
     Cells,
+    /// A service's needs in the API: a list of lists of resource ids.
+    NeedLists,
+    /// A service's needs in its form: tick boxes `ID/n`, resource `ID` in need `n`.
+    NeedTicks,
 }
 
 /// What the rule makes of a field.
@@ -97,6 +103,7 @@ fn entity(stem: &str) -> Option<Kind> {
         ("service", Kind::Service),
         ("patient", Kind::Patient),
         ("appointment", Kind::Appointment),
+        ("resource", Kind::Resource),
     ];
     if stem == "type" {
         return Some(Kind::PractitionerType);
@@ -120,6 +127,11 @@ fn quantity(name: &str) -> bool {
         || name == "every_weeks"
         || name == "count"
         || name == "weeks"
+        // How many appointments a room or machine holds at once.
+        || name == "capacity"
+        // How many rows of blocks or needs a form sent.
+        || name == "block_rows"
+        || name == "need_rows"
 }
 
 /// The JSON type of a leaf field, as the schema (or a form element) says.
@@ -247,6 +259,15 @@ fn walk(doc: &Value, schema: &Value, at: &[String], op: &str, out: &mut Vec<IdFi
                 let mut here = at.to_vec();
                 here.push(name.clone());
                 let property = resolve(doc, property);
+                // A service's needs: lists of resource ids, one list per need.
+                if name == "requires" {
+                    out.push(IdField {
+                        path: here,
+                        kind: Kind::Resource,
+                        shape: Shape::NeedLists,
+                    });
+                    continue;
+                }
                 let leaf = match type_of(property) {
                     Some("integer") => Some(Leaf::Integer),
                     Some("boolean") => Some(Leaf::Boolean),
@@ -507,6 +528,9 @@ const FORM_VALUES: &[(&str, &str)] = &[
         "`skip` or `refuse`: what a series does with what needs an override",
     ),
     ("weeks", "how many weeks a portal series runs (2 to 12)"),
+    ("kind", "`room` or `equipment`"),
+    ("always_available", "a flag"),
+    ("add_need", "the button that shows one more need row"),
 ];
 
 /// The form fields the page handlers read by name (`form.get("…")`, `form.all("…")`,
@@ -542,7 +566,10 @@ fn fields_read_by_handlers() -> BTreeSet<String> {
 }
 
 /// Form fields that carry an id inside a compound value.
-const EMBEDDED: &[(&str, Kind, Shape)] = &[("cell", Kind::ScheduleType, Shape::Cells)];
+const EMBEDDED: &[(&str, Kind, Shape)] = &[
+    ("cell", Kind::ScheduleType, Shape::Cells),
+    ("need", Kind::Resource, Shape::NeedTicks),
+];
 
 /// Every posted form with its id fields (fields that may carry an id are classified,
 /// and fail the test when the rule cannot place them).
@@ -720,7 +747,17 @@ async fn ids(app: &TestApp, org: &Organisation, x: &str, admin: &Client) -> Ids 
         .await
         .json();
     let appointment = appointments.as_array().unwrap()[0]["id"].as_i64().unwrap();
+    // A room holding many appointments at once, so that needing it refuses no booking.
+    let resource = admin
+        .created(
+            &format!("/api/v1/orgs/{slug}/resources"),
+            json!({"name": format!("Room {x}"), "clinic_id": clinic, "capacity": 100}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
     let by_kind = BTreeMap::from([
+        (Kind::Resource, json!(resource)),
         (Kind::Clinic, json!(clinic)),
         (Kind::PractitionerType, json!(ptype)),
         (Kind::Practitioner, json!(practitioner)),
@@ -740,6 +777,7 @@ async fn ids(app: &TestApp, org: &Organisation, x: &str, admin: &Client) -> Ids 
         ("patients", patient.to_string()),
         ("availability", record.to_string()),
         ("appointments", appointment.to_string()),
+        ("resources", resource.to_string()),
     ]);
     Ids {
         by_kind,
@@ -920,6 +958,22 @@ fn api_bases() -> BTreeMap<&'static str, Vec<Base>> {
                 "",
                 Staff,
                 |_| json!({"name": "Visit a", "duration_minutes": 30, "book_from_portal": true}),
+            )],
+        ),
+        (
+            "POST /api/v1/orgs/{slug}/resources",
+            vec![base(
+                "",
+                Staff,
+                |f| json!({"name": format!("Matrix room {}", f.n), "capacity": 100}),
+            )],
+        ),
+        (
+            "PUT /api/v1/orgs/{slug}/resources/{id}",
+            vec![base(
+                "",
+                Staff,
+                |_| json!({"name": "Room a", "capacity": 100}),
             )],
         ),
         (
@@ -1104,6 +1158,20 @@ fn form_bases() -> BTreeMap<&'static str, Vec<Base>> {
             })],
         ),
         (
+            "POST /o/{slug}/admin/resources",
+            vec![base("", Staff, |f| {
+                json!({"name": format!("Matrix room {}", f.n), "kind": "room",
+                       "capacity": "100", "always_available": "on"})
+            })],
+        ),
+        (
+            "POST /o/{slug}/admin/resources/{}",
+            vec![base("", Staff, |_| {
+                json!({"name": "Room a", "kind": "room", "capacity": "100",
+                       "always_available": "on"})
+            })],
+        ),
+        (
             "POST /o/{slug}/admin/staff",
             vec![base("", Staff, |f| {
                 json!({"email": format!("matrix{}@example.com", f.n), "name": "Matrix",
@@ -1268,6 +1336,16 @@ fn shaped(field: &IdField, id: &Value, own: &Value) -> Value {
                 cells.push(format!("{}/mon/18:00-18:30", text(id)));
             }
             json!(cells)
+        }
+        // The caller's own resource in the first need; the foreign one in a second.
+        Shape::NeedLists if id == own => json!([[own]]),
+        Shape::NeedLists => json!([[own], [id]]),
+        Shape::NeedTicks => {
+            let mut ticks = vec![format!("{own}/0")];
+            if id != own {
+                ticks.push(format!("{id}/1"));
+            }
+            json!(ticks)
         }
     }
 }

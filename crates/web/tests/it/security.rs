@@ -648,7 +648,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             ("portal_conflicts", "1"),
             ("schedule_type_ids", st),
             ("need_rows", "1"),
-            ("need0", a.resource.as_str()),
+            ("need", &format!("{}/0", a.resource)),
         ])
         .names_ids(),
         r(M::GET, "/o/{slug}/admin/resources", &[], Staff),
