@@ -434,7 +434,10 @@ impl Words<'_> {
             // A service's needs: each need is one of its resources.
             Value::Array(needs) if field == "requires" => needs
                 .iter()
-                .map(|need| format!("one of {}", self.value("resource_ids", need)))
+                .map(|need| match need {
+                    Value::Array(one) if one.len() == 1 => self.value("resource_ids", need),
+                    _ => format!("one of {}", self.value("resource_ids", need)),
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
             Value::Array(items) => {
@@ -609,7 +612,7 @@ mod tests {
         let details = r#"{"requires": [[11, 12], [13]], "before": {"requires": []}}"#;
         assert_eq!(
             told(details),
-            ["Needs: none → one of Room 1, Room 2; one of Shockwave"]
+            ["Needs: none → one of Room 1, Room 2; Shockwave"]
         );
     }
 

@@ -308,7 +308,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::POST, "/api/v1/orgs/{slug}/resources/{id}/availability", &[&a.resource], Staff)
             .json(json!({"start_date": "2031-01-01"})),
         r(M::PUT, "/api/v1/orgs/{slug}/resources/{id}/availability/{record}", &[&a.resource, &a.resource_record], Staff)
-            .json(json!({"start_date": "2026-01-01", "blocks": []})),
+            .json(json!({"start_date": "2026-01-01", "end_date": "2026-12-31", "blocks": []})),
         r(M::GET, "/api/v1/orgs/{slug}/resources/{id}/time-off", &[&a.resource], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/resources/{id}/time-off", &[&a.resource], Staff)
             .json(json!({"start": "2026-04-01T08:00:00-04:00", "end": "2026-04-01T12:00:00-04:00"})),
@@ -684,7 +684,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             &[&a.resource],
             Staff,
         )
-        .form(&[("start_date", "2031-01-01"), ("block_rows", "0")]),
+        .form(&[("start_date", "2032-01-01"), ("block_rows", "0")]),
         r(
             M::GET,
             "/o/{slug}/admin/resources/{id}/records/{record}",
@@ -697,7 +697,11 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             &[&a.resource, &a.resource_record],
             Staff,
         )
-        .form(&[("start_date", "2026-01-01"), ("block_rows", "0")]),
+        .form(&[
+            ("start_date", "2026-01-01"),
+            ("end_date", "2026-12-31"),
+            ("block_rows", "0"),
+        ]),
         r(
             M::POST,
             "/o/{slug}/admin/resources/{id}/time-off",
@@ -1296,7 +1300,7 @@ async fn alpha_room(admin: &Client, clinic: String) -> (String, String, String) 
         .api(
             Method::POST,
             &format!("/api/v1/orgs/alpha/resources/{room}/availability"),
-            Some(json!({"start_date": "2026-01-01",
+            Some(json!({"start_date": "2026-01-01", "end_date": "2026-12-31",
                         "blocks": [{"days": ["mon", "tue"], "start": "08:00", "end": "12:00"}]})),
         )
         .await;
