@@ -22,6 +22,7 @@ use slot_engine::Date;
 
 mod explain;
 mod report;
+mod resources;
 
 pub use explain::{Explanation, Question, explain};
 pub use report::report;
@@ -67,6 +68,15 @@ pub enum Kind {
     /// Video is offered, but neither the practitioner nor the organisation has a video
     /// link to send patients.
     NoVideoLink,
+    /// None of the resources of one of the service's needs is at a clinic where the
+    /// service's schedule types have hours in the coming weeks.
+    NeedNotWhereHours,
+    /// The service lets more patients share a slot online than one of its needs holds
+    /// at once.
+    NeedSmallerThanConflicts,
+    /// A resource available only by its records has no record for (part of) the coming
+    /// weeks.
+    ResourceNoRecord,
 }
 
 /// The page that fixes a problem, with the row id of what the page is about.
@@ -89,6 +99,8 @@ pub enum Fix {
     Settings,
     /// The list of schedule types (which allow telehealth).
     ScheduleTypes,
+    /// A room's or machine's page (its availability records).
+    Resource(i64),
 }
 
 /// One thing that keeps a service or practitioner from the portal.
@@ -154,4 +166,7 @@ pub struct Report {
     /// Why the organisation offers no video appointments at all (no schedule type
     /// allows telehealth, or none is assigned to a practitioner); empty when it does.
     pub video: Vec<Problem>,
+    /// What keeps rooms and equipment from being used (no availability record for the
+    /// coming weeks); the services' notes about what they need are with each service.
+    pub resources: Vec<Problem>,
 }

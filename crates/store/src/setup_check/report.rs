@@ -768,6 +768,46 @@ fn organisation_video(model: &Model) -> Vec<Problem> {
 }
 
 /// Checks the whole setup over the coming [`HORIZON_DAYS`] days from `now`.
+/// For each service (row id): what the resource notes need, with the clinics where its
+/// schedule types have blocks in some practitioner's records in force in the horizon.
+fn service_facts(
+    ctx: &Ctx<'_>,
+    clinics: &[crate::clinic::Clinic],
+) -> BTreeMap<i64, super::resources::ServiceFacts> {
+    let model = ctx.model;
+    let mut facts = BTreeMap::new();
+    for service in model.services() {
+        let Some(s) = model.service_ix(service.id.as_str()) else {
+            continue;
+        };
+        let mut found = super::resources::ServiceFacts {
+            name: service.name.to_string(),
+            book_from_portal: service.book_from_portal,
+            portal_conflicts: i64::from(service.portal_conflicts),
+            ..Default::default()
+        };
+        for p in model.practitioner_indices() {
+            for record in ctx.records(p) {
+                for &t in &service.schedule_types {
+                    let Some(g) = record.grid_of(t).filter(|g| !g.grid.is_empty()) else {
+                        continue;
+                    };
+                    let clinic = ctx.clinic_id(g.clinic);
+                    if found.clinics_with_hours.insert(clinic) {
+                        let name = clinics
+                            .iter()
+                            .find(|c| c.id == clinic)
+                            .map_or_else(|| clinic.to_string(), |c| c.name.clone());
+                        found.clinic_names.push(name);
+                    }
+                }
+            }
+        }
+        facts.insert(ctx.service_id(s), found);
+    }
+    facts
+}
+
 pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Result<Report> {
     // "Today" is the earliest local date over the clinics, so that the check covers
     // every clinic's whole day; the search itself applies each clinic's own zone.
@@ -847,11 +887,24 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
         .map(|p| ctx.practitioner_check(p, &restricted))
         .collect();
     practitioners.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let facts = service_facts(&ctx, &clinics);
+    let resources = super::resources::check(
+        exec,
+        org.id,
+        &super::resources::Inputs {
+            from: today,
+            to,
+            services: &facts,
+        },
+        &mut services,
+    )
+    .await?;
     Ok(Report {
         from: today,
         to,
         services,
         practitioners,
         video,
+        resources,
     })
 }

@@ -57,6 +57,10 @@ fn fix_link(slug: &str, fix: Fix) -> (String, &'static str) {
             format!("/o/{slug}/admin/schedule-types"),
             "Open the schedule types",
         ),
+        Fix::Resource(id) => (
+            format!("/o/{slug}/admin/resources/{id}"),
+            "Edit the room or equipment",
+        ),
     }
 }
 
@@ -67,12 +71,16 @@ pub(crate) struct ProblemDto {
     /// `inactive`, `not_bookable_in_portal`, `no_record`, `no_blocks`, `overlay_empty`,
     /// `holiday`, `fully_booked`, `hidden_from_patients`, `no_online_service`,
     /// `no_open_slots`; among the video notes also `no_video` (no schedule type that
-    /// allows telehealth) and `no_video_link` (video offered without a join link).
+    /// allows telehealth) and `no_video_link` (video offered without a join link); about
+    /// rooms and equipment `need_not_where_hours` (no resource of a need where the
+    /// service has hours), `need_smaller_than_conflicts` (a need holds fewer than the
+    /// service's portal conflicts) and `resource_no_record` (no availability record for
+    /// the coming weeks).
     pub kind: String,
     /// What keeps it from the portal, in words.
     pub message: String,
     /// The page that fixes it: `service`, `practitioner`, `availability`, `clinic`,
-    /// `patient`, `patients`, `settings` or `schedule_types`.
+    /// `patient`, `patients`, `settings`, `schedule_types` or `resource`.
     pub fix_page: String,
     /// The id of what that page edits, when it edits one thing.
     pub fix_id: Option<i64>,
@@ -151,6 +159,9 @@ pub(crate) struct ReportDto {
     pub practitioners: Vec<PractitionerCheckDto>,
     /// Why the organisation offers no video appointments at all; empty when it does.
     pub video: Vec<ProblemDto>,
+    /// What keeps rooms and equipment from being used (no availability record for the
+    /// coming weeks); empty when nothing.
+    pub resources: Vec<ProblemDto>,
 }
 
 fn report_dto(slug: &str, r: Report) -> ReportDto {
@@ -183,6 +194,7 @@ fn report_dto(slug: &str, r: Report) -> ReportDto {
             })
             .collect(),
         video: r.video.iter().map(|p| problem_dto(slug, p)).collect(),
+        resources: r.resources.iter().map(|p| problem_dto(slug, p)).collect(),
     }
 }
 
@@ -328,6 +340,8 @@ struct Page {
     practitioners: Vec<Section>,
     /// Why the organisation offers no video at all.
     video: Vec<ProblemLine>,
+    /// What keeps rooms and equipment from being used.
+    resources: Vec<ProblemLine>,
     service_choices: Vec<Choice>,
     practitioner_choices: Vec<Choice>,
     date: String,
@@ -553,6 +567,7 @@ async fn page(
         })
         .collect();
     let video = lines(&slug, &r.video);
+    let resources = lines(&slug, &r.resources);
     let options = |items: Vec<(i64, String)>, selected: &str| -> Vec<Choice> {
         items
             .into_iter()
@@ -570,6 +585,7 @@ async fn page(
         services,
         practitioners,
         video,
+        resources,
         service_choices: options(
             choices
                 .services

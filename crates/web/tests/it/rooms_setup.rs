@@ -428,7 +428,90 @@ async fn admins_set_rooms_up_through_the_pages(backend: Backend) {
     app.stop().await;
 }
 
+async fn the_setup_check_says_what_keeps_rooms_from_being_used(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let acme = app.import("acme", &basic_scenario()).await;
+    let admin = app.signed_in(&acme, Role::Admin).await;
+    let toronto = app.id(&acme, Kind::Clinic, "toronto").await;
+    let uptown = admin
+        .created(
+            "/api/v1/orgs/acme/clinics",
+            json!({"name": "Uptown", "timezone": "America/Toronto"}),
+        )
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let far = room(&admin, "acme", "Uptown pool", uptown).await;
+    let near = room(&admin, "acme", "Treatment room 1", toronto).await;
+    // A machine with no availability record at all.
+    admin
+        .created(
+            "/api/v1/orgs/acme/resources",
+            json!({"name": "Shockwave", "kind": "equipment", "clinic_id": toronto,
+                   "always_available": false}),
+        )
+        .await;
+    let service = app.id(&acme, Kind::Service, "initial").await;
+    let saved = admin
+        .api(
+            Method::PUT,
+            &format!("/api/v1/orgs/acme/services/{service}"),
+            Some(json!({"name": "Initial assessment", "duration_minutes": 45,
+                        "book_from_portal": true, "portal_conflicts": 3,
+                        "schedule_type_ids": [app.id(&acme, Kind::ScheduleType, "physio").await],
+                        "requires": [[far], [near]]})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let report = admin
+        .api(Method::GET, "/api/v1/orgs/acme/setup-check", None)
+        .await
+        .json();
+    let initial = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == service)
+        .unwrap()
+        .clone();
+    let kinds: Vec<&str> = initial["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"need_not_where_hours"), "{initial}");
+    assert!(kinds.contains(&"need_smaller_than_conflicts"), "{initial}");
+    let messages = initial["problems"].to_string();
+    assert!(messages.contains("Uptown pool (at Uptown)"), "{messages}");
+    assert!(messages.contains("only at toronto"), "{messages}");
+    assert!(
+        messages.contains("Treatment room 1 holds only 1 appointment"),
+        "{messages}"
+    );
+    let resources = report["resources"].as_array().unwrap();
+    assert_eq!(resources.len(), 1, "{resources:?}");
+    assert_eq!(resources[0]["kind"], "resource_no_record");
+    assert!(
+        resources[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Shockwave ")
+    );
+    assert!(
+        resources[0]["fix_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/o/acme/admin/resources/")
+    );
+    let page = admin.get("/o/acme/admin/setup-check").await;
+    assert!(page.contains("Rooms &amp; equipment"), "{}", page.body);
+    assert!(page.contains("Edit the room or equipment"));
+    app.stop().await;
+}
+
 both!(
+    the_setup_check_says_what_keeps_rooms_from_being_used,
     the_api_keeps_rooms_their_records_and_time_off,
     only_admins_change_rooms_and_other_organisations_ids_are_refused,
     a_services_needs_round_trip_and_are_audited_by_name,
