@@ -11,6 +11,11 @@
 //! format does not carry is set after the import: the addresses, phones and links, the logo, and
 //! the appointments under a telehealth schedule type, which the front desk books as
 //! video appointments.
+//!
+//! Rooms and equipment (issue 16) are set after the import too: two treatment rooms and
+//! a shockwave machine at the Toronto clinic, and "Shockwave therapy", the one service
+//! that needs them (a treatment room and the machine). The other services need nothing,
+//! so they behave as before.
 
 use chrono::{Datelike, Timelike};
 use slot_engine::{Date, Instant, Scenario, Zone};
@@ -112,6 +117,64 @@ async fn add_details(tx: &mut store::Tx, org: &Organisation) -> store::Result<()
     input.video_link = LENA_VIDEO_LINK.to_owned();
     store::practitioner::update(tx, org.id, lena, &input).await?;
     Ok(())
+}
+
+/// The demo's rooms and equipment at the Toronto clinic: `(name, kind, capacity)`.
+const ROOMS: &[(&str, store::resource::ResourceKind, i64)] = &[
+    ("Treatment room 1", store::resource::ResourceKind::Room, 1),
+    ("Treatment room 2", store::resource::ResourceKind::Room, 1),
+    (
+        "Shockwave machine",
+        store::resource::ResourceKind::Equipment,
+        1,
+    ),
+];
+
+/// Adds the rooms and the shockwave machine, and "Shockwave therapy", which needs one
+/// of the treatment rooms and the machine; answers the service's row id.
+async fn add_rooms(tx: &mut store::Tx, org: &Organisation) -> store::Result<i64> {
+    let toronto = store::keys::id_of(tx.exec(), Kind::Clinic, org.id, "toronto").await?;
+    let mut ids = Vec::new();
+    for &(name, kind, capacity) in ROOMS {
+        let input = store::resource::ResourceInput {
+            name: name.to_owned(),
+            kind,
+            clinic_id: toronto,
+            capacity,
+            always_available: true,
+        };
+        ids.push(store::resource::create(tx, org.id, &input).await?.id);
+    }
+    let mut schedule_type_ids = Vec::new();
+    for key in ["christine-toronto", "physio-toronto"] {
+        schedule_type_ids
+            .push(store::keys::id_of(tx.exec(), Kind::ScheduleType, org.id, key).await?);
+    }
+    let physio =
+        store::keys::id_of(tx.exec(), Kind::PractitionerType, org.id, "physiotherapist").await?;
+    let service = store::service::create(
+        tx,
+        org.id,
+        &store::service::ServiceInput {
+            name: "Shockwave therapy".to_owned(),
+            description: Some(
+                "Focused shockwaves for tendon pain, in a treatment room with our shockwave                  machine (Toronto)."
+                    .to_owned(),
+            ),
+            duration_minutes: 30,
+            book_from_portal: true,
+            practitioner_type_id: Some(physio),
+            schedule_type_ids,
+            ..store::service::ServiceInput::default()
+        },
+    )
+    .await?;
+    let [room1, room2, machine] = ids[..] else {
+        return Err(store::Error::NotFound("demo rooms"));
+    };
+    store::resource::set_requirements(tx, org.id, service.id, &[vec![room1, room2], vec![machine]])
+        .await?;
+    Ok(service.id)
 }
 
 /// The row id of the demo's `kind` named `key`, when there is one.
@@ -263,6 +326,8 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
             )
             .await?;
             add_details(&mut tx, &org).await?;
+            add_rooms(&mut tx, &org).await?;
+            transfer::check_setup(&mut tx, org.id).await?;
             store::organisation_logo::set(&mut tx, org.id, LOGO, clock.now_ns()).await?;
             tx.commit().await?;
             let mut conn = db.conn().await?;

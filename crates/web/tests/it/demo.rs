@@ -1,6 +1,7 @@
 //! The demo organisation of `serve --demo`: two zones, clinics with addresses and
 //! phones, counselling by video with a link, video appointments in the book, and a
-//! massage with a buffer after it; made once, however often the server starts.
+//! massage with a buffer after it, and shockwave therapy needing a treatment room and
+//! the shockwave machine; made once, however often the server starts.
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -116,6 +117,37 @@ async fn the_demo_spans_two_zones_and_books_video(backend: Backend) {
         .map(|s| s["name"].as_str().unwrap())
         .collect();
     assert_eq!(buffered, ["Massage therapy, 60 minutes"]);
+    // One service needs rooms and equipment: a treatment room and the shockwave machine.
+    let rooms = client
+        .api(Method::GET, "/api/v1/orgs/demo/resources", None)
+        .await
+        .json();
+    let room_id = |name: &str| {
+        rooms
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {rooms}"))["id"]
+            .clone()
+    };
+    let needing: Vec<(&str, &Value)> = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["requires"] != serde_json::json!([]))
+        .map(|s| (s["name"].as_str().unwrap(), &s["requires"]))
+        .collect();
+    assert_eq!(
+        needing,
+        [(
+            "Shockwave therapy",
+            &serde_json::json!([
+                [room_id("Treatment room 1"), room_id("Treatment room 2")],
+                [room_id("Shockwave machine")]
+            ])
+        )]
+    );
 
     // The setup check finds video offered, with links.
     let report = client
