@@ -374,7 +374,7 @@ async fn time_off_needs_an_end_after_its_start(t: &TestDb) {
     let mut conn = t.db.conn().await.unwrap();
     assert_eq!(
         resource::time_off(conn.exec(), org.id, r.id).await.unwrap(),
-        [off.clone()]
+        std::slice::from_ref(&off)
     );
     drop(conn);
     write(&t.db, async |tx| {
