@@ -503,7 +503,7 @@ impl Model {
                 ),
             };
             if let Err(unmet) = self.pick_resources(query.service(), &need) {
-                return reject(Rule::Resources, self.unmet_text(&unmet, zone));
+                return reject(Rule::Resources, self.unmet_text(&unmet, clinic_ix));
             }
         }
 

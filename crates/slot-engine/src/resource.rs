@@ -233,7 +233,10 @@ impl Model {
         let resource = self.resource(r);
         resource.clinic == need.clinic
             && resource.has_place(need.buffered)
-            && matches!(resource.available(need.date, need.segments), Availability::Yes)
+            && matches!(
+                resource.available(need.date, need.segments),
+                Availability::Yes
+            )
     }
 
     /// The resources a booking of `service` holds: per requirement, the first free
@@ -309,17 +312,31 @@ impl Model {
 
     /// The words for a requirement none of whose resources is free (rule 13, and a
     /// staff booking's override reason).
-    pub(crate) fn unmet_text(&self, unmet: &Unmet, zone: Zone) -> String {
+    pub(crate) fn unmet_text(&self, unmet: &Unmet, clinic: ClinicIx) -> String {
+        let zone = self.clinic(clinic).zone;
         let described: Vec<String> = unmet
             .refusals
             .iter()
             .filter(|(_, why)| *why != Refusal::Elsewhere)
-            .map(|(r, why)| self.refusal_text(*r, why, zone))
+            .map(|(r, why)| self.refusal_text(*r, why, clinic))
             .collect();
         let here = unmet.refusals.len() - unmet_elsewhere(unmet);
         if here == 0 {
-            let names = self.resource_names(unmet.refusals.iter().map(|(r, _)| *r));
-            return format!("none of {names} is at this clinic");
+            let clinic = &self.clinic(clinic).name;
+            return match unmet.refusals.as_slice() {
+                [(r, _)] => {
+                    let resource = self.resource(*r);
+                    format!(
+                        "{} is at {}, not at {clinic}",
+                        resource.name,
+                        self.clinic(resource.clinic).name
+                    )
+                }
+                list => format!(
+                    "none of {} is at {clinic}",
+                    self.resource_names(list.iter().map(|(r, _)| *r))
+                ),
+            };
         }
         if here == 1 {
             return described.into_iter().next().unwrap_or_default();
@@ -374,13 +391,15 @@ impl Model {
     }
 
     /// One resource's refusal in words.
-    pub(crate) fn refusal_text(&self, r: ResourceIx, why: &Refusal, zone: Zone) -> String {
+    pub(crate) fn refusal_text(&self, r: ResourceIx, why: &Refusal, clinic: ClinicIx) -> String {
+        let zone = self.clinic(clinic).zone;
         let resource = self.resource(r);
         let name = &resource.name;
         match why {
             Refusal::Elsewhere => format!(
-                "{name} is at {}, not at this clinic",
-                self.clinic(resource.clinic).name
+                "{name} is at {}, not at {}",
+                self.clinic(resource.clinic).name,
+                self.clinic(clinic).name
             ),
             Refusal::NoRecord(d) => format!("{name} has no availability covering {d}"),
             Refusal::Outside(d, a, b) => {

@@ -7,7 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use slot_engine::{Answer, Error, Model, Purpose, SeriesEnd, SeriesRule, StaffBooking};
+use slot_engine::{
+    Answer, Error, Model, Purpose, ResourceChoice, SeriesEnd, SeriesRule, StaffBooking,
+};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios")
@@ -116,6 +118,10 @@ struct StaffCheck {
     service: Option<String>,
     schedule_type: Option<String>,
     ok: bool,
+    #[serde(default)]
+    resources: Option<Vec<String>>,
+    #[serde(default)]
+    holds: Option<Vec<String>>,
 }
 
 #[test]
@@ -136,9 +142,36 @@ fn staff_checks_get_their_listed_answers() {
             duration_minutes: c.duration_minutes,
             purpose,
             buffers: model.new_booking_buffers(purpose),
-            resources: slot_engine::ResourceChoice::Auto,
+            resources: match &c.resources {
+                None => ResourceChoice::Auto,
+                Some(ids) => ResourceChoice::Chosen(
+                    ids.iter()
+                        .map(|id| model.resource_ix(id).unwrap())
+                        .collect(),
+                ),
+            },
         };
         let result = model.check_staff(&booking);
+        let held: Vec<&str> = model
+            .staff_resources(&booking)
+            .into_iter()
+            .map(|r| model.resource(r).id.as_str())
+            .collect();
+        if let Some(holds) = &c.holds {
+            assert_eq!(
+                &held, holds,
+                "{} {} {}",
+                c.scenario, c.practitioner, c.start
+            );
+        }
+        if let Ok(fit) = &result {
+            let fit_held: Vec<&str> = fit
+                .resources
+                .iter()
+                .map(|&r| model.resource(r).id.as_str())
+                .collect();
+            assert_eq!(fit_held, held, "a fit holds what staff_resources says");
+        }
         assert_eq!(
             result.is_ok(),
             c.ok,
