@@ -389,8 +389,7 @@ pub fn resource_free(
             .filter(|a| a.status.occupies_time() && a.resources.iter().any(|x| x.as_str() == id))
             .filter(|a| {
                 touches_cell(
-                    i128::from(a.start.unix_nanos())
-                        - i128::from(a.buffer_before_minutes) * MINUTE,
+                    i128::from(a.start.unix_nanos()) - i128::from(a.buffer_before_minutes) * MINUTE,
                     i128::from(a.end.unix_nanos()) + i128::from(a.buffer_after_minutes) * MINUTE,
                     k,
                     r,
@@ -531,7 +530,17 @@ pub fn staff_ok_holding(
                 !time_off_at(p, k, r)
                     && (st.allow_conflicts || occupied(s, p.id.as_str(), k, r) == 0)
             });
-            if clear && staff_resources_free(s, service, named, clinic_id, start, duration_minutes, (from, to)) {
+            if clear
+                && staff_resources_free(
+                    s,
+                    service,
+                    named,
+                    clinic_id,
+                    start,
+                    duration_minutes,
+                    (from, to),
+                )
+            {
                 return true;
             }
         }
@@ -561,12 +570,13 @@ fn staff_resources_free(
         })
         .collect();
     let requires: &[Vec<slot_engine::Text>] = match service {
-        Some(v) => &s
-            .services
-            .iter()
-            .find(|x| x.id.as_str() == v)
-            .expect("valid scenario")
-            .requires,
+        Some(v) => {
+            &s.services
+                .iter()
+                .find(|x| x.id.as_str() == v)
+                .expect("valid scenario")
+                .requires
+        }
         None => &[],
     };
     match named {

@@ -387,7 +387,10 @@ fn resource(b: &mut Bytes<'_>, r: u32, i: u32, clinic: Text, from: Date, to: Dat
                 (split, Some(to.add_days(2).expect("in range"))),
             ]
         } else {
-            vec![(from.add_days(-i64::from(b.below(3))).expect("in range"), None)]
+            vec![(
+                from.add_days(-i64::from(b.below(3))).expect("in range"),
+                None,
+            )]
         };
         for (start_date, end_date) in spans {
             if end_date.is_some_and(|e| e < start_date) {
