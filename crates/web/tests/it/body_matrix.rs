@@ -1750,6 +1750,12 @@ fn the_rule_classifies_ids_and_refuses_what_it_cannot_place() {
         ),
         ("duration_minutes", Leaf::Integer, Class::Value),
         ("portal_conflicts", Leaf::Integer, Class::Value),
+        ("capacity", Leaf::Integer, Class::Value),
+        (
+            "resource_id",
+            Leaf::Integer,
+            Class::Id(Resource, Shape::One),
+        ),
         ("name", Leaf::String, Class::Value),
         ("days", Leaf::StringList, Class::Value),
     ];
@@ -1759,7 +1765,7 @@ fn the_rule_classifies_ids_and_refuses_what_it_cannot_place() {
     for (name, leaf) in [
         ("room_id", Leaf::Integer),
         ("id", Leaf::Integer),
-        ("capacity", Leaf::Integer),
+        ("seats", Leaf::Integer),
         ("rooms", Leaf::IntegerList),
     ] {
         let unplaced = std::panic::catch_unwind(|| classify(name, leaf, "test"));
