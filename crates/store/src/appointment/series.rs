@@ -287,6 +287,7 @@ fn the_booking(s: &StaffSeries) -> StaffBooking {
         telehealth: s.telehealth,
         override_reason: None,
         idempotency_key: None,
+        resources: super::resources::ResourceRequest::Auto,
     }
 }
 
@@ -339,6 +340,7 @@ async fn check_staff_in(
             from,
             to,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;
@@ -401,10 +403,19 @@ async fn check_staff_in(
             ));
         }
         let start = o.start.unwrap_or(s.start);
+        // What this occurrence holds: what fitted, or what it takes overridden.
+        let held = match &o.answer {
+            Ok(fit) => fit.resources.clone(),
+            Err(_) => model.staff_resources(&EngineStaffBooking {
+                start,
+                ..first.clone()
+            }),
+        };
         placements.push(Placement {
             buffers,
             schedule_type: fitted_type.map(|t| input.schedule_type_id(t)),
             clinic: input.clinic_id(model.appointment_clinic(practitioner, placed_type, start)),
+            resources: input.resource_ids(&held),
         });
         let verdict = match missing {
             Some(reason) => Verdict::DoesNotExist { reason },
@@ -483,6 +494,7 @@ pub async fn book_staff(
     let overrides = checked_overrides(s)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, s.practitioner).await?;
+    super::resources::lock_resources(&mut tx, org.id, s.service, &[]).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let actor = Actor::Staff(s.staff);
     let mut fields = vec![
@@ -545,7 +557,7 @@ pub async fn book_staff(
                 break;
             }
         };
-        chosen.push((o.clone(), *placement, reason));
+        chosen.push((o.clone(), placement.clone(), reason));
     }
     if refused {
         return Ok(SeriesOutcome::Refused(check));
@@ -595,6 +607,7 @@ pub async fn book_staff(
             idempotency_key: None,
             actor: actor.label(),
             buffers: placement.buffers,
+            resources: placement.resources,
         };
         let details = match (&reason, &o.verdict) {
             (Some(r), Verdict::NeedsOverride { reasons }) => {
@@ -629,6 +642,7 @@ pub async fn book_portal(
     let mut tx = db.begin().await?;
     let allowed = portal_allowed(&mut tx.exec(), org.id, s).await?;
     lock_practitioner(&mut tx, org.id, s.practitioner).await?;
+    super::resources::lock_resources(&mut tx, org.id, Some(s.service), &[]).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let actor = Actor::Patient(s.patient);
     let mut fields = vec![
@@ -692,6 +706,8 @@ pub async fn book_portal(
             actor: actor.label(),
             // The buffers the engine just checked the slot with: the service's.
             buffers: input.service_buffers(s.service),
+            // Each occurrence holds the rooms and equipment checked free for it.
+            resources: input.resource_ids(&input.model.slot_resources(&slot)),
         };
         booked.push(
             insert_occurrence(
@@ -762,6 +778,7 @@ async fn check_portal_in(
             from,
             to,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;
@@ -1303,6 +1320,8 @@ pub async fn move_following(
             Some(a.id),
             // A move keeps the buffers it was booked with.
             super::staff_booking::KeptFree::Own(a.buffers()),
+            // And the engine picks its rooms and equipment again at the new time.
+            &super::resources::ResourceRequest::Auto,
         )
         .await?;
         let overridden = !reasons.is_empty();
@@ -1332,6 +1351,7 @@ pub async fn move_following(
             now
         )?;
         organisation::note_appointment_length(&mut tx, org.id, end_ns - start_ns).await?;
+        super::resources::hold(&mut tx, org.id, a.id, &fit.resources).await?;
         crate::audit::record(
             &mut tx,
             org.id,
@@ -1409,14 +1429,20 @@ pub(crate) async fn import_rows(
     now: i64,
 ) -> Result<()> {
     let mut plain = Vec::with_capacity(rows.len());
+    let mut holding = Vec::new();
     let mut grouped: BTreeMap<&str, Vec<NewRow>> = BTreeMap::new();
     for (row, key) in rows.into_iter().zip(series) {
         match key {
+            // A row that holds rooms or equipment needs its id for them: one at a time.
+            None if !row.resources.is_empty() => holding.push(row),
             None => plain.push(row),
             Some(key) => grouped.entry(key).or_default().push(row),
         }
     }
     super::insert_many(tx, org, &plain, now).await?;
+    for row in &holding {
+        insert_one(tx, org, row, "", now).await?;
+    }
     for (key, mut rows) in grouped {
         rows.sort_by_key(|r| r.start_ns);
         let first = &rows[0];
@@ -1468,6 +1494,7 @@ pub async fn portal_allows_series(
             from: day,
             to: day,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;

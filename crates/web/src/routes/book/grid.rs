@@ -825,6 +825,7 @@ mod tests {
                 font_color: "#ffffff".to_owned(),
                 telehealth: false,
             }],
+            resources: Vec::new(),
         }
     }
 
@@ -899,6 +900,7 @@ mod tests {
             cancelled_by: None,
             buffer_before_minutes: 0,
             buffer_after_minutes: 0,
+            resources: Vec::new(),
         }
     }
 

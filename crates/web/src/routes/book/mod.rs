@@ -343,6 +343,7 @@ mod tests {
             }],
             services: Vec::new(),
             schedule_types: Vec::new(),
+            resources: Vec::new(),
         }
     }
 
