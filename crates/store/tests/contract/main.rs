@@ -15,6 +15,7 @@ mod changes;
 mod concurrency;
 mod consistency;
 mod record_splits;
+mod rooms;
 mod series;
 mod tenancy;
 mod transfer;
