@@ -232,9 +232,15 @@ pub(super) async fn book_page(
         for c in &mut columns {
             c.new_link.clear();
         }
+        // Each appointment keeps its own practitioner, whichever room it is drawn in.
+        let whose: std::collections::HashMap<i64, i64> =
+            entries.iter().map(|e| (e.id, e.practitioner_id)).collect();
         for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut()) {
             cell.link.clear();
             cell.link_label.clear();
+            for item in &mut cell.items {
+                item.practitioner = whose.get(&item.id).copied().unwrap_or(item.practitioner);
+            }
         }
         (days, columns, rows, listed)
     } else {
