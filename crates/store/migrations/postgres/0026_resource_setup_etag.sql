@@ -17,3 +17,8 @@ CREATE TRIGGER resource_time_off_setup_etag AFTER INSERT OR UPDATE OR DELETE ON 
 
 CREATE TRIGGER service_requirements_setup_etag AFTER INSERT OR UPDATE OR DELETE ON service_requirements
     FOR EACH ROW EXECUTE FUNCTION openslot_setup_changed();
+
+-- A booking's window finds, by time, every appointment that holds a room it could use,
+-- whoever's it is (store::scenario_rows::window_appointments): without this index the
+-- only way in is through each room's whole history.
+CREATE INDEX appointments_start ON appointments (org_id, start_ns);

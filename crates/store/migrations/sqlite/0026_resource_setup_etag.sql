@@ -37,3 +37,8 @@ CREATE TRIGGER service_requirements_setup_etag_update AFTER UPDATE ON service_re
 BEGIN UPDATE organisations SET setup_etag = random() WHERE id IN (OLD.org_id, NEW.org_id); END;
 CREATE TRIGGER service_requirements_setup_etag_delete AFTER DELETE ON service_requirements
 BEGIN UPDATE organisations SET setup_etag = random() WHERE id = OLD.org_id; END;
+
+-- A booking's window finds, by time, every appointment that holds a room it could use,
+-- whoever's it is (store::scenario_rows::window_appointments): without this index the
+-- only way in is through each room's whole history.
+CREATE INDEX appointments_start ON appointments (org_id, start_ns);

@@ -15,7 +15,7 @@ use super::insert::{
 };
 use super::locking::{lock_practitioner, settings_now};
 use super::queries::patient_practitioners;
-use super::resources::lock_resources;
+use super::resources::{check_locked, lock_resources};
 use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
 
 /// A booking made by a patient in the portal.
@@ -86,7 +86,7 @@ pub async fn book_portal(
     }
     crate::portal::service(tx.exec(), org.id, b.service).await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
-    lock_resources(&mut tx, org.id, Some(b.service), &[]).await?;
+    let locked = lock_resources(&mut tx, org.id, Some(b.service), &[]).await?;
     check_idempotency_key(&b.idempotency_key)?;
     let org = &settings_now(&mut tx, org.id).await?;
     let request = request_hash(&[
@@ -104,6 +104,7 @@ pub async fn book_portal(
     }
     let (input, decision) =
         decide_portal(&mut tx.exec(), org, b, allowed.as_deref(), clock.now()).await?;
+    check_locked(&input, Some(b.service), &locked)?;
     let slot = match decision {
         Ok(slot) => slot,
         Err(rejection) => {

@@ -105,7 +105,7 @@ pub async fn reschedule_portal(
         });
     }
     crate::portal::service(tx.exec(), org.id, service).await?;
-    super::resources::lock_resources(&mut tx, org.id, Some(service), &[]).await?;
+    let locked = super::resources::lock_resources(&mut tx, org.id, Some(service), &[]).await?;
     let (from, to) = dates_around(m.start);
     let input = window::load(
         &mut tx.exec(),
@@ -120,6 +120,7 @@ pub async fn reschedule_portal(
         },
     )
     .await?;
+    super::resources::check_locked(&input, Some(service), &locked)?;
     let query = window::portal_query(
         &input,
         service,

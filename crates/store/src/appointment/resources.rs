@@ -61,13 +61,14 @@ impl ResourceRequest {
 /// resources of the organisation (else nothing is booked and the error names the
 /// field `resources`). Called after the practitioners' locks and before the window is
 /// read. On SQLite the transaction's `BEGIN IMMEDIATE` already excludes every other
-/// writer, so the same query only checks the named resources.
+/// writer, so the same query only checks the named resources. Returns the resources
+/// locked, for [`check_locked`].
 pub(super) async fn lock_resources(
     tx: &mut Tx,
     org: i64,
     service: Option<i64>,
     named: &[i64],
-) -> Result<()> {
+) -> Result<Vec<i64>> {
     let named_list = serde_json::to_string(named).expect("ids serialize");
     let exec = tx.exec();
     let lock = match exec.backend() {
@@ -94,7 +95,35 @@ pub(super) async fn lock_resources(
             format!("no resource {missing} in this organisation"),
         ));
     }
-    Ok(())
+    Ok(locked.into_iter().map(|(id,)| id).collect())
+}
+
+/// Checks that the window read after [`lock_resources`] wants no resource that was
+/// not locked: an admin may change a service's requirements between the lock and the
+/// read (on PostgreSQL each statement sees what committed before it), and a booking
+/// that took a room it did not lock could overbook it. Then nothing is booked and the
+/// request may simply be sent again.
+pub(super) fn check_locked(
+    input: &crate::window::EngineInput,
+    service: Option<i64>,
+    locked: &[i64],
+) -> Result<()> {
+    let Some(ix) = service.and_then(|s| input.service_ix(s)) else {
+        return Ok(());
+    };
+    let wanted = input.model.service(ix).requires.iter().flatten();
+    if wanted
+        .map(|&r| input.resource_id(r))
+        .all(|r| locked.contains(&r))
+    {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "service",
+            "the rooms and equipment this service needs changed while it was being booked; \
+             please try again",
+        ))
+    }
 }
 
 /// Records that `appointment` holds exactly `resources` (replacing what it held).

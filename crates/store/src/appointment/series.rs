@@ -329,6 +329,7 @@ async fn check_staff_in(
     org: &Organisation,
     s: &StaffSeries,
     duration: u32,
+    locked: Option<&[i64]>,
 ) -> Result<(SeriesCheck, Vec<Placement>)> {
     let (from, to) = window_dates(s.start, &s.rule);
     let input = window::load(
@@ -344,6 +345,9 @@ async fn check_staff_in(
         },
     )
     .await?;
+    if let Some(locked) = locked {
+        super::resources::check_locked(&input, s.service, locked)?;
+    }
     let given_type = s
         .schedule_type
         .map(|t| {
@@ -448,7 +452,7 @@ pub async fn preview_staff(db: &Db, org: &Organisation, s: &StaffSeries) -> Resu
     // would take the write lock that bookings wait on.
     let mut conn = db.conn().await?;
     let duration = resolve_staff(&mut conn.exec(), org.id, s).await?;
-    let (check, _) = check_staff_in(&mut conn.exec(), org, s, duration).await?;
+    let (check, _) = check_staff_in(&mut conn.exec(), org, s, duration, None).await?;
     Ok(check)
 }
 
@@ -494,7 +498,7 @@ pub async fn book_staff(
     let overrides = checked_overrides(s)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, s.practitioner).await?;
-    super::resources::lock_resources(&mut tx, org.id, s.service, &[]).await?;
+    let locked = super::resources::lock_resources(&mut tx, org.id, s.service, &[]).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let actor = Actor::Staff(s.staff);
     let mut fields = vec![
@@ -518,7 +522,8 @@ pub async fn book_staff(
         return Ok(SeriesOutcome::Booked(done));
     }
     let duration = resolve_staff(&mut tx.exec(), org.id, s).await?;
-    let (check, placements) = check_staff_in(&mut tx.exec(), org, s, duration).await?;
+    let (check, placements) =
+        check_staff_in(&mut tx.exec(), org, s, duration, Some(&locked)).await?;
     for date in overrides.keys() {
         match check.occurrences.iter().find(|o| o.date == *date) {
             None => {
@@ -642,7 +647,7 @@ pub async fn book_portal(
     let mut tx = db.begin().await?;
     let allowed = portal_allowed(&mut tx.exec(), org.id, s).await?;
     lock_practitioner(&mut tx, org.id, s.practitioner).await?;
-    super::resources::lock_resources(&mut tx, org.id, Some(s.service), &[]).await?;
+    let locked = super::resources::lock_resources(&mut tx, org.id, Some(s.service), &[]).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let actor = Actor::Patient(s.patient);
     let mut fields = vec![
@@ -661,6 +666,7 @@ pub async fn book_portal(
     }
     let (input, check, slots) =
         check_portal_in(&mut tx.exec(), org, s, allowed.as_deref(), clock.now()).await?;
+    super::resources::check_locked(&input, Some(s.service), &locked)?;
     if !check.all_open() {
         return Ok(SeriesOutcome::Refused(check));
     }

@@ -14,7 +14,7 @@ use super::insert::{
     Booked, NewRow, by_idempotency_key, check_idempotency_key, finish_insert, replay, request_hash,
 };
 use super::locking::{lock_practitioner, settings_now};
-use super::resources::{ResourceRequest, lock_resources};
+use super::resources::{ResourceRequest, check_locked, lock_resources};
 use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
 
 /// A booking made by front-desk staff.
@@ -263,7 +263,7 @@ pub(super) async fn staff_fit(
     kept: KeptFree,
     resources: &ResourceRequest,
 ) -> Result<(Placement, Vec<String>)> {
-    lock_resources(tx, org.id, service, resources.named()).await?;
+    let locked = lock_resources(tx, org.id, service, resources.named()).await?;
     let (from, to) = dates_around(start);
     let input = window::load(
         &mut tx.exec(),
@@ -278,6 +278,7 @@ pub(super) async fn staff_fit(
         },
     )
     .await?;
+    check_locked(&input, service, &locked)?;
     let given_type = schedule_type
         .map(|t| {
             input

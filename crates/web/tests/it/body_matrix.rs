@@ -49,6 +49,8 @@ enum Kind {
     Service,
     Patient,
     Appointment,
+    /// A room or piece of equipment (a staff booking may name them).
+    Resource,
 }
 
 impl Kind {
@@ -97,6 +99,7 @@ fn entity(stem: &str) -> Option<Kind> {
         ("service", Kind::Service),
         ("patient", Kind::Patient),
         ("appointment", Kind::Appointment),
+        ("resource", Kind::Resource),
     ];
     if stem == "type" {
         return Some(Kind::PractitionerType);
@@ -649,9 +652,10 @@ fn scenario(x: &str) -> Scenario {
     let mut first = patient("p1");
     first["available_practitioners"] = json!([format!("pa-{x}")]);
     let text = json!({
-        "version": 2,
+        "version": 3,
         "settings": {"slot_step_minutes": 30, "min_notice_minutes": 60},
         "clinics": [{"id": format!("main-{x}"), "name": format!("Main {x}"), "timezone": "UTC"}],
+        "resources": [{"id": format!("room-{x}"), "name": format!("Room {x}"), "clinic": format!("main-{x}")}],
         "schedule_types": [{"id": format!("physio-{x}"), "name": format!("Physio {x}"),
                             "clinic": format!("main-{x}")}],
         "practitioners": [practitioner("pa", "Ann"), practitioner("pb", "Bob")],
@@ -720,6 +724,14 @@ async fn ids(app: &TestApp, org: &Organisation, x: &str, admin: &Client) -> Ids 
         .await
         .json();
     let appointment = appointments.as_array().unwrap()[0]["id"].as_i64().unwrap();
+    let resource = {
+        let mut conn = app.db.conn().await.unwrap();
+        store::book::choices(conn.exec(), org.id)
+            .await
+            .unwrap()
+            .resources[0]
+            .id
+    };
     let by_kind = BTreeMap::from([
         (Kind::Clinic, json!(clinic)),
         (Kind::PractitionerType, json!(ptype)),
@@ -729,6 +741,7 @@ async fn ids(app: &TestApp, org: &Organisation, x: &str, admin: &Client) -> Ids 
         (Kind::Service, json!(service)),
         (Kind::Patient, json!(patient)),
         (Kind::Appointment, json!(appointment)),
+        (Kind::Resource, json!(resource)),
     ]);
     let by_segment = BTreeMap::from([
         ("clinics", clinic.to_string()),
