@@ -8,18 +8,22 @@
 //!   day (target < 100 µs).
 //! - `first_available/full-200x90`: the clinic fully booked but for one slot on the
 //!   last day (target: no slower than `search/clinic-200x90`).
-//! - `validate/clinic-200x90`, `validate/mixed-200x90`: building the model from the
-//!   parsed scenario (validation, grids, occupancy).
+//! - `validate/clinic-200x90`, `validate/mixed-200x90`, `validate/mixed-rooms-200x90`:
+//!   building the model from the parsed scenario (validation, grids, occupancy).
 //! - `search/mixed-buffered-200x90`: the mixed clinic whose visits keep 5 minutes free
 //!   before and 10 after (`gen-clinic --mixed --buffers`; target: within 2× of
 //!   `search/mixed-200x90`).
 //! - `series/portal-52-weeks`, `series/staff-52-weeks`: checking a weekly series of 52
 //!   occurrences in the buffered mixed clinic (target < 50 µs).
+//! - `search/mixed-rooms-200x90`: the mixed clinic whose 200 practitioners share 30
+//!   treatment rooms, every visit needing one (`gen-clinic --mixed --rooms 30`;
+//!   target: within 2× of `search/mixed-200x90`); `search/mixed-rooms-120-200x90` the
+//!   same with 120 rooms, where most times still have one.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 
-use benches::{mixed, mixed_buffered, model, plain};
+use benches::{mixed, mixed_buffered, mixed_rooms, model, plain};
 use slot_engine::{Model, Purpose, SeriesEnd, SeriesRule, StaffBooking};
 
 const PRACTITIONERS: u32 = 200;
@@ -59,6 +63,39 @@ fn search(c: &mut Criterion) {
     group.throughput(Throughput::Elements(practitioner_days(&buffered)));
     group.bench_function("mixed-buffered-200x90", |b| {
         b.iter(|| black_box(buffered.open_slots(black_box(query))))
+    });
+
+    let rooms = model(&mixed_rooms(PRACTITIONERS, DAYS, 30));
+    let query = rooms.query().unwrap();
+    let room_slots = rooms.open_slots(query);
+    assert_eq!(rooms.resources().len(), 30);
+    // Rooms, not practitioners, are what runs out: far fewer slots, each holding one.
+    assert!(room_slots.len() < slots.len() / 10, "{}", room_slots.len());
+    assert!(room_slots.len() > 500, "{}", room_slots.len());
+    assert!(
+        room_slots
+            .iter()
+            .take(50)
+            .all(|s| rooms.slot_resources(s).len() == 1)
+    );
+    group.throughput(Throughput::Elements(practitioner_days(&rooms)));
+    group.bench_function("mixed-rooms-200x90", |b| {
+        b.iter(|| black_box(rooms.open_slots(black_box(query))))
+    });
+
+    // Enough rooms that most times still have one: rule 13 is asked of many more
+    // candidates that then become slots.
+    let plenty = model(&mixed_rooms(PRACTITIONERS, DAYS, 120));
+    let query = plenty.query().unwrap();
+    let plenty_slots = plenty.open_slots(query);
+    assert!(
+        plenty_slots.len() > room_slots.len() * 10,
+        "{}",
+        plenty_slots.len()
+    );
+    group.throughput(Throughput::Elements(practitioner_days(&plenty)));
+    group.bench_function("mixed-rooms-120-200x90", |b| {
+        b.iter(|| black_box(plenty.open_slots(black_box(query))))
     });
     group.finish();
 }
@@ -153,6 +190,10 @@ fn validate(c: &mut Criterion) {
     });
     let scenario = mixed(PRACTITIONERS, DAYS);
     group.bench_function("mixed-200x90", |b| {
+        b.iter(|| black_box(model(black_box(&scenario))))
+    });
+    let scenario = mixed_rooms(PRACTITIONERS, DAYS, 30);
+    group.bench_function("mixed-rooms-200x90", |b| {
         b.iter(|| black_box(model(black_box(&scenario))))
     });
     group.finish();

@@ -3,6 +3,7 @@
 
 use slot_engine::synthetic::{
     ClinicSpec, MIXED_BUFFERS, clinic, mixed_clinic, mixed_clinic_with_buffers,
+    mixed_clinic_with_rooms,
 };
 use slot_engine::{Model, Scenario};
 
@@ -39,6 +40,21 @@ pub fn mixed_buffered(practitioners: u32, days: u32) -> Scenario {
             seed: 1,
         },
         MIXED_BUFFERS,
+    )
+    .expect("valid spec")
+}
+
+/// The `gen-clinic --mixed --rooms N` clinic: the mixed clinic whose visits each need
+/// one of `rooms` treatment rooms shared by its three clinics.
+pub fn mixed_rooms(practitioners: u32, days: u32, rooms: u32) -> Scenario {
+    mixed_clinic_with_rooms(
+        ClinicSpec {
+            practitioners,
+            days,
+            fill: 0.5,
+            seed: 1,
+        },
+        rooms,
     )
     .expect("valid spec")
 }

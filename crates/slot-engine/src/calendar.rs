@@ -613,6 +613,11 @@ pub(crate) fn format_with_offset(seconds: i64, offset_seconds: i32) -> String {
 }
 
 /// `YYYY-MM-DD` of the `days`-th day after 1970-01-01, in or out of the `Date` range.
+/// `HH:MM` for a minute of the day (`24:00` and beyond read on: 1500 is `25:00`).
+pub(crate) fn hhmm(minute: u32) -> String {
+    format!("{:02}:{:02}", minute / 60, minute % 60)
+}
+
 pub(crate) fn day_text(days: i64) -> String {
     let (year, month, day) = civil_from_days(days);
     format!("{year:04}-{month:02}-{day:02}")

@@ -158,9 +158,7 @@ fn reject<T>(rule: Rule, reason: String) -> Result<T, Rejection> {
     Err(Rejection { rule, reason })
 }
 
-pub(crate) fn hhmm(minute: u32) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
-}
+pub(crate) use crate::calendar::hhmm;
 
 /// `09:00`, or `09:00:30` / `09:00:00.5` when not on a whole minute.
 fn clock_text(second_of_day: u32, nanos: i64) -> String {
@@ -503,7 +501,7 @@ impl Model {
                 ),
             };
             if let Err(unmet) = self.pick_resources(query.service(), &need) {
-                return reject(Rule::Resources, self.unmet_text(&unmet, zone));
+                return reject(Rule::Resources, self.unmet_text(&unmet, clinic_ix));
             }
         }
 

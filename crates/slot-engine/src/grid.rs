@@ -130,7 +130,8 @@ impl WeekGrid {
         self.resolution
     }
 
-    fn day(&self, day: Weekday) -> &BitSlice<u64, Lsb0> {
+    /// The cells of `day`, one bit each from midnight.
+    pub(crate) fn day(&self, day: Weekday) -> &BitSlice<u64, Lsb0> {
         let n = self.resolution.cells_per_day();
         &self.bits[day.index() * n..(day.index() + 1) * n]
     }

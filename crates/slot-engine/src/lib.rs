@@ -91,8 +91,8 @@ pub use model::{
     Appointment, Buffers, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner,
     PractitionerIx, ResourceIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
 };
-pub use resource::{Resource, ResourceRecord};
 pub use occupancy::{CellSpan, Occupancy};
+pub use resource::{Resource, ResourceRecord};
 pub use scenario::{Color, Scenario, Text};
 pub use search::{DateRange, PortalQuery, Slot, SlotQuery};
 pub use series::{Occurrence, PortalOccurrence, SeriesEnd, SeriesRule, StaffOccurrence};

@@ -36,7 +36,9 @@ use crate::zone::Zone;
 mod build;
 pub(crate) mod query;
 
-pub use crate::index::{ClinicIx, PatientIx, PractitionerIx, ResourceIx, ScheduleTypeIx, ServiceIx};
+pub use crate::index::{
+    ClinicIx, PatientIx, PractitionerIx, ResourceIx, ScheduleTypeIx, ServiceIx,
+};
 use crate::resource::Resource;
 use query::SlotQuery;
 

@@ -23,14 +23,12 @@
 use std::fmt;
 
 use crate::availability::RecordDates;
-use crate::calendar::{Date, Instant};
-use crate::check::hhmm;
+use crate::calendar::{Date, Instant, hhmm};
 use crate::grid::WeekGrid;
 use crate::index::{ClinicIx, ResourceIx, ServiceIx};
 use crate::model::Model;
 use crate::occupancy::{CellSpan, Occupancy};
 use crate::scenario::{ResourceKind, Text};
-use crate::search::Slot;
 use crate::zone::Zone;
 
 /// The largest capacity of a resource: appointments it holds at once.
@@ -233,7 +231,10 @@ impl Model {
         let resource = self.resource(r);
         resource.clinic == need.clinic
             && resource.has_place(need.buffered)
-            && matches!(resource.available(need.date, need.segments), Availability::Yes)
+            && matches!(
+                resource.available(need.date, need.segments),
+                Availability::Yes
+            )
     }
 
     /// The resources a booking of `service` holds: per requirement, the first free
@@ -262,6 +263,81 @@ impl Model {
         Ok(held)
     }
 
+    /// Rule 13 for every candidate of `service` starting on a cell boundary of an
+    /// ordinary day (one offset all day, midnight on a UTC cell boundary): entry `c`
+    /// says whether every requirement has a free resource for the candidate starting
+    /// at wall-clock cell `c` of `date` at `clinic`, whose UTC cells are then
+    /// `midnight_cell + c` on. The search looks candidates up here instead of asking
+    /// each resource about each candidate.
+    pub(crate) fn requirements_by_start_cell(
+        &self,
+        service: ServiceIx,
+        clinic: ClinicIx,
+        date: Date,
+        midnight_cell: i64,
+    ) -> Vec<bool> {
+        let v = self.service(service);
+        let r = self.settings().resolution.minutes();
+        let cells = self.settings().resolution.cells_per_day();
+        // Cells each candidate touches: its own wall-clock cells, and its buffered
+        // interval's UTC cells before and after it.
+        let own = v.duration_minutes.div_ceil(r) as usize;
+        let back = v.buffers.before_minutes.div_ceil(r) as usize;
+        let reach = (v.duration_minutes + v.buffers.after_minutes).div_ceil(r) as usize;
+        let weekday = date.weekday();
+        let mut ok = vec![true; cells];
+        let mut any = vec![false; cells];
+        // Prefix counts of cells that refuse: unavailable (wall-clock), blocked (UTC,
+        // from `back` cells before midnight to `reach` after the last start).
+        let mut unavailable = vec![0u32; cells + 1];
+        let utc_len = back + cells + reach;
+        let mut blocked = vec![0u32; utc_len + 1];
+        let mut marks = vec![false; utc_len];
+        for requirement in &v.requires {
+            any.fill(false);
+            for &ix in requirement {
+                let resource = self.resource(ix);
+                if resource.clinic != clinic {
+                    continue;
+                }
+                // Wall-clock availability of the date.
+                match (&resource.records, resource.record_on(date)) {
+                    (None, _) => unavailable.fill(0),
+                    (Some(_), None) => continue,
+                    (Some(_), Some(record)) => {
+                        let bits = record.grid.day(weekday);
+                        for c in 0..cells {
+                            unavailable[c + 1] = unavailable[c] + u32::from(!bits[c]);
+                        }
+                    }
+                }
+                // Blocked UTC cells in the range the day's candidates reach.
+                let first = midnight_cell - back as i64;
+                let last = first + utc_len as i64;
+                marks.fill(false);
+                let i = resource.blocked.partition_point(|s| s.end <= first);
+                for span in resource.blocked[i..].iter().take_while(|s| s.start < last) {
+                    let a = (span.start.max(first) - first) as usize;
+                    let b = (span.end.min(last) - first) as usize;
+                    marks[a..b].fill(true);
+                }
+                for k in 0..utc_len {
+                    blocked[k + 1] = blocked[k] + u32::from(marks[k]);
+                }
+                for c in 0..cells.saturating_sub(own.max(1) - 1) {
+                    let free_wall = unavailable[c + own] == unavailable[c];
+                    // UTC cells c - back .. c + reach, shifted by `back`.
+                    let free_utc = blocked[c + back + reach] == blocked[c];
+                    any[c] |= free_wall & free_utc;
+                }
+            }
+            for (o, a) in ok.iter_mut().zip(&any) {
+                *o &= *a;
+            }
+        }
+        ok
+    }
+
     /// Whether every requirement of `service` has a free resource (rule 13).
     pub(crate) fn resources_free(&self, service: ServiceIx, need: &Need<'_>) -> bool {
         self.service(service)
@@ -270,56 +346,33 @@ impl Model {
             .all(|requirement| requirement.iter().any(|&r| self.resource_free(r, need)))
     }
 
-    /// The resources an open slot holds: one per requirement of its service, in the
-    /// order of the service's `requires`, each the first free one by id. Empty for a
-    /// service that requires none (and for a slot that was not open).
-    ///
-    /// ```
-    /// use slot_engine::Model;
-    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/rooms.json"))?;
-    /// let query = model.query().unwrap();
-    /// for slot in model.open_slots(query) {
-    ///     let held = model.slot_resources(&slot);
-    ///     assert_eq!(held.len(), model.service(slot.service).requires.len());
-    /// }
-    /// # Ok::<(), slot_engine::Error>(())
-    /// ```
-    pub fn slot_resources(&self, slot: &Slot) -> Vec<ResourceIx> {
-        let service = slot.service;
-        let v = self.service(service);
-        if v.requires.is_empty() {
-            return Vec::new();
-        }
-        let zone = self.clinic(slot.clinic).zone;
-        let reading = zone.reading(slot.start_seconds());
-        let Some(date) = reading.date() else {
-            return Vec::new();
-        };
-        let t = reading.second_of_day / 60;
-        let segments = [(t, t + v.duration_minutes)];
-        let (from, to) = v.buffers.around(slot.start_instant(), slot.end_instant());
-        let need = Need {
-            clinic: slot.clinic,
-            date,
-            segments: &segments,
-            buffered: CellSpan::touched_by(self.settings().resolution, from, to),
-        };
-        self.pick_resources(service, &need).unwrap_or_default()
-    }
-
     /// The words for a requirement none of whose resources is free (rule 13, and a
     /// staff booking's override reason).
-    pub(crate) fn unmet_text(&self, unmet: &Unmet, zone: Zone) -> String {
+    pub(crate) fn unmet_text(&self, unmet: &Unmet, clinic: ClinicIx) -> String {
+        let zone = self.clinic(clinic).zone;
         let described: Vec<String> = unmet
             .refusals
             .iter()
             .filter(|(_, why)| *why != Refusal::Elsewhere)
-            .map(|(r, why)| self.refusal_text(*r, why, zone))
+            .map(|(r, why)| self.refusal_text(*r, why, clinic))
             .collect();
         let here = unmet.refusals.len() - unmet_elsewhere(unmet);
         if here == 0 {
-            let names = self.resource_names(unmet.refusals.iter().map(|(r, _)| *r));
-            return format!("none of {names} is at this clinic");
+            let clinic = &self.clinic(clinic).name;
+            return match unmet.refusals.as_slice() {
+                [(r, _)] => {
+                    let resource = self.resource(*r);
+                    format!(
+                        "{} is at {}, not at {clinic}",
+                        resource.name,
+                        self.clinic(resource.clinic).name
+                    )
+                }
+                list => format!(
+                    "none of {} is at {clinic}",
+                    self.resource_names(list.iter().map(|(r, _)| *r))
+                ),
+            };
         }
         if here == 1 {
             return described.into_iter().next().unwrap_or_default();
@@ -374,13 +427,15 @@ impl Model {
     }
 
     /// One resource's refusal in words.
-    pub(crate) fn refusal_text(&self, r: ResourceIx, why: &Refusal, zone: Zone) -> String {
+    pub(crate) fn refusal_text(&self, r: ResourceIx, why: &Refusal, clinic: ClinicIx) -> String {
+        let zone = self.clinic(clinic).zone;
         let resource = self.resource(r);
         let name = &resource.name;
         match why {
             Refusal::Elsewhere => format!(
-                "{name} is at {}, not at this clinic",
-                self.clinic(resource.clinic).name
+                "{name} is at {}, not at {}",
+                self.clinic(resource.clinic).name,
+                self.clinic(clinic).name
             ),
             Refusal::NoRecord(d) => format!("{name} has no availability covering {d}"),
             Refusal::Outside(d, a, b) => {
@@ -438,3 +493,6 @@ impl fmt::Display for ResourceKind {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests;

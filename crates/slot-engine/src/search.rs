@@ -31,6 +31,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::availability::Run;
 use crate::calendar::{self, Date, Instant, MINUTES_PER_DAY};
+use crate::index::ResourceIx;
 use crate::model::{
     ClinicIx, Model, Practitioner, PractitionerIx, ScheduleTypeIx, Service, ServiceIx,
 };
@@ -408,6 +409,8 @@ pub(crate) struct Search<'m> {
     cell_seconds: i64,
     days: Vec<ClinicDay>,
     buckets: Vec<Vec<Pending>>,
+    /// Per clinic: the date and table of rule 13 last built for it (v3).
+    resource_days: Vec<(Option<Date>, Vec<bool>)>,
     shapes: Vec<Shape>,
     /// Counting-sort counters, one per minute of the 50 hours a date's slots can
     /// start in; all zero between flushes.
@@ -476,6 +479,7 @@ impl<'m> Search<'m> {
                 model.clinics().len()
             ],
             buckets: vec![Vec::new(); model.clinics().len()],
+            resource_days: vec![(None, Vec::new()); model.clinics().len()],
             shapes: Vec::new(),
             counts: vec![0; 50 * 60 + 2],
             order: Vec::new(),
@@ -552,7 +556,10 @@ impl<'m> Search<'m> {
     }
 
     /// Rule 13: keeps, of the candidates from position `from` of the clinic's bucket,
-    /// those for which every requirement of the service has a free resource.
+    /// those for which every requirement of the service has a free resource. On an
+    /// ordinary day each candidate is one look into the clinic's table of the date
+    /// ([`Model::requirements_by_start_cell`], built once per clinic and date for all
+    /// practitioners); on a day with a clock change each is asked of the resources.
     fn keep_with_resources(&mut self, clinic: ClinicIx, date: Date, zone: &DayZone, from: usize) {
         let model = self.model;
         let service = self.service_ix;
@@ -563,26 +570,47 @@ impl<'m> Search<'m> {
             i64::from(buffers.after_minutes) * 60,
         );
         let cell = self.cell_seconds;
+        let ordinary = zone.uniform && zone.midnight % cell == 0;
+        if ordinary {
+            let table = &mut self.resource_days[clinic.index()];
+            if table.0 != Some(date) {
+                *table = (
+                    Some(date),
+                    model.requirements_by_start_cell(service, clinic, date, zone.midnight / cell),
+                );
+            }
+        }
+        let table = &self.resource_days[clinic.index()].1;
         let clinic_zone = model.clinic(clinic).zone;
         let shapes = &self.shapes;
         let bucket = &mut self.buckets[clinic.index()];
         let mut kept = from;
         for i in from..bucket.len() {
             let p = bucket[i];
-            let length = i64::from(shapes[p.shape as usize].length);
-            let t = if zone.uniform {
-                ((p.start - zone.midnight) / 60) as u32
+            let since_midnight = p.start - zone.midnight;
+            let free = if ordinary && since_midnight % cell == 0 {
+                table[(since_midnight / cell) as usize]
             } else {
-                clinic_zone.reading(p.start).second_of_day / 60
+                let length = i64::from(shapes[p.shape as usize].length);
+                let t = if zone.uniform {
+                    (since_midnight / 60) as u32
+                } else {
+                    clinic_zone.reading(p.start).second_of_day / 60
+                };
+                let segments = [(t, t + duration)];
+                let need = Need {
+                    clinic,
+                    date,
+                    segments: &segments,
+                    buffered: CellSpan::of_seconds(
+                        cell,
+                        p.start - before,
+                        p.start + length + after,
+                    ),
+                };
+                model.resources_free(service, &need)
             };
-            let segments = [(t, t + duration)];
-            let need = Need {
-                clinic,
-                date,
-                segments: &segments,
-                buffered: CellSpan::of_seconds(cell, p.start - before, p.start + length + after),
-            };
-            if model.resources_free(service, &need) {
+            if free {
                 bucket[kept] = p;
                 kept += 1;
             }
@@ -772,6 +800,45 @@ impl<'m> Search<'m> {
             bucket.clear();
         }
         self.shapes.clear();
+    }
+}
+
+impl Model {
+    /// The resources an open slot holds: one per requirement of its service, in the
+    /// order of the service's `requires`, each the first free one by id. Empty for a
+    /// service that requires none (and for a slot that was not open).
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/rooms.json"))?;
+    /// let query = model.query().unwrap();
+    /// for slot in model.open_slots(query) {
+    ///     let held = model.slot_resources(&slot);
+    ///     assert_eq!(held.len(), model.service(slot.service).requires.len());
+    /// }
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn slot_resources(&self, slot: &Slot) -> Vec<ResourceIx> {
+        let service = slot.service;
+        let v = self.service(service);
+        if v.requires.is_empty() {
+            return Vec::new();
+        }
+        let zone = self.clinic(slot.clinic).zone;
+        let reading = zone.reading(slot.start_seconds());
+        let Some(date) = reading.date() else {
+            return Vec::new();
+        };
+        let t = reading.second_of_day / 60;
+        let segments = [(t, t + v.duration_minutes)];
+        let (from, to) = v.buffers.around(slot.start_instant(), slot.end_instant());
+        let need = Need {
+            clinic: slot.clinic,
+            date,
+            segments: &segments,
+            buffered: CellSpan::touched_by(self.settings().resolution, from, to),
+        };
+        self.pick_resources(service, &need).unwrap_or_default()
     }
 }
 

@@ -605,3 +605,81 @@ pub fn mixed_clinic_with_buffers(
         query: Some(query(&spec, "visit")),
     })
 }
+
+/// The mixed clinic whose visits need a room (format v3, `openslot gen-clinic --mixed
+/// --rooms N`): `rooms` treatment rooms spread over the three clinics (the first
+/// clinics get one more when they do not divide evenly), the visit requiring any one
+/// of them, and every booked visit holding the first room at its clinic that is free
+/// for it (a visit that finds none holds none, as a home visit would).
+///
+/// ```
+/// use slot_engine::{Model, synthetic::{ClinicSpec, mixed_clinic, mixed_clinic_with_rooms}};
+/// let spec = ClinicSpec { practitioners: 12, days: 14, fill: 0.5, seed: 7 };
+/// let plain = Model::new(&mixed_clinic(spec).unwrap()).unwrap();
+/// let rooms = Model::new(&mixed_clinic_with_rooms(spec, 2).unwrap()).unwrap();
+/// assert_eq!(rooms.resources().len(), 2);
+/// // Twelve practitioners share two rooms: fewer slots are open.
+/// let count = |m: &Model| m.open_slots(m.query().unwrap()).len();
+/// assert!(count(&rooms) < count(&plain));
+/// # assert!(count(&rooms) > 0);
+/// ```
+pub fn mixed_clinic_with_rooms(spec: ClinicSpec, rooms: u32) -> Result<Scenario, ValueError> {
+    if !(1..=10_000).contains(&rooms) {
+        return Err(ValueError::new("--rooms must be 1..=10000".to_owned()));
+    }
+    let mut scenario = mixed_clinic(spec)?;
+    scenario.version = 3;
+    let sites: Vec<Text> = scenario.clinics.iter().map(|c| c.id.clone()).collect();
+    let mut by_site: Vec<Vec<Text>> = vec![Vec::new(); sites.len()];
+    for n in 0..rooms {
+        let site = n as usize % sites.len();
+        let id = text(format!("room-{:04}", n + 1));
+        by_site[site].push(id.clone());
+        scenario.resources.push(crate::scenario::Resource {
+            id,
+            name: Some(text(format!("Room {}", n + 1))),
+            kind: crate::scenario::ResourceKind::Room,
+            clinic: sites[site].clone(),
+            capacity: 1,
+            availability: None,
+            time_off: Vec::new(),
+        });
+    }
+    scenario.services[0].requires = vec![scenario.resources.iter().map(|r| r.id.clone()).collect()];
+    // Each practitioner's visits are at their home clinic; rooms there are handed out
+    // in start order to the first one free (each room's last end so far).
+    let home: std::collections::HashMap<&str, usize> = scenario
+        .practitioners
+        .iter()
+        .map(|p| {
+            let site = sites.iter().position(|s| *s == p.home_clinic).unwrap_or(0);
+            (p.id.as_str(), site)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..scenario.appointments.len())
+        .filter(|&i| scenario.appointments[i].status.occupies_time())
+        .collect();
+    order.sort_by_key(|&i| scenario.appointments[i].start);
+    let mut free_from: Vec<Vec<Instant>> = by_site
+        .iter()
+        .map(|list| vec![Instant::computed(i64::MIN); list.len()])
+        .collect();
+    let mut held: Vec<(usize, Text)> = Vec::new();
+    for i in order {
+        let a = &scenario.appointments[i];
+        let site = home[a.practitioner.as_str()];
+        let buffers = Buffers {
+            before_minutes: a.buffer_before_minutes,
+            after_minutes: a.buffer_after_minutes,
+        };
+        let (from, to) = buffers.around(a.start, a.end);
+        if let Some(room) = free_from[site].iter().position(|&end| end <= from) {
+            free_from[site][room] = to;
+            held.push((i, by_site[site][room].clone()));
+        }
+    }
+    for (i, room) in held {
+        scenario.appointments[i].resources = vec![room];
+    }
+    Ok(scenario)
+}

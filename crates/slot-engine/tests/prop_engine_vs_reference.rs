@@ -88,10 +88,22 @@ proptest! {
             };
             // Buffers of 0 to 15 minutes on either side, on and off the grid.
             let buffers = Buffers { before_minutes: [0, 5, 10, 3][usize::from(which % 4)], after_minutes: [0, 15, 7, 0][usize::from(which / 4 % 4)] };
-            let booking = StaffBooking { practitioner: ix, start, duration_minutes: duration, purpose, buffers, resources: slot_engine::ResourceChoice::Auto };
+            // Resources chosen by the engine, or (one time in four) named by staff: a
+            // subset of the scenario's chosen by the bits of `which`.
+            let named: Option<Vec<String>> = (which % 4 == 3).then(|| {
+                model.resources().iter().enumerate()
+                    .filter(|(i, _)| which >> (2 + i % 6) & 1 == 1)
+                    .map(|(_, r)| r.id.to_string())
+                    .collect()
+            });
+            let resources = match &named {
+                None => slot_engine::ResourceChoice::Auto,
+                Some(ids) => slot_engine::ResourceChoice::Chosen(ids.iter().map(|id| model.resource_ix(id).unwrap()).collect()),
+            };
+            let booking = StaffBooking { practitioner: ix, start, duration_minutes: duration, purpose, buffers, resources };
             let got = model.check_staff(&booking);
             let id = model.practitioner(ix).id.as_str();
-            let want = slot_reference::staff_ok(&scenario, id, start.unix_seconds(), duration, (service, schedule_type), (buffers.before_minutes, buffers.after_minutes));
+            let want = slot_reference::staff_ok_holding(&scenario, id, start.unix_seconds(), duration, (service, schedule_type), (buffers.before_minutes, buffers.after_minutes), named.as_deref());
             prop_assert_eq!(got.is_ok(), want, "{} at {} for {} min: {:?}", id, start, duration, got);
             if let Err(reasons) = got {
                 prop_assert!(!reasons.is_empty());
@@ -165,8 +177,8 @@ proptest! {
     #[test]
     fn prop_series_equals_reference(bytes in vec(any::<u8>(), 32..700), p in any::<u16>(), minute in 0i64..5 * 1440, every in 1u32..=4, count in 2u32..=5) {
         let (mut scenario, _) = generated(&bytes);
-        // Series need a version 2 service that allows them.
-        scenario.version = 2;
+        // Series need a version 2 (or later) service that allows them.
+        scenario.version = scenario.version.max(2);
         scenario.services[0].allow_series = true;
         let model = Model::new(&scenario).unwrap();
         let query = model.query().unwrap();

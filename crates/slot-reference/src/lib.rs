@@ -288,6 +288,20 @@ fn candidate(
     if (date - today).num_days() > i64::from(s.settings.max_days_ahead) {
         return None;
     }
+    // Rule 13: per requirement, the first free resource by id.
+    let wall: Vec<u32> = (t..t + d).collect();
+    let mut resources = Vec::new();
+    for requirement in &service.requires {
+        let chosen = first_free(
+            s,
+            requirement,
+            clinic_id,
+            date,
+            &wall,
+            (a - before, b + after),
+        )?;
+        resources.push(chosen);
+    }
     Some(RefSlot {
         start_seconds: start.timestamp(),
         practitioner: p.id.to_string(),
@@ -295,7 +309,94 @@ fn candidate(
         clinic: clinic_id.to_owned(),
         start: text(start),
         end: text(end),
-        resources: Vec::new(),
+        resources,
+    })
+}
+
+/// The first resource of `requirement` by id that is free (docs/scenario.md, *Rooms
+/// and equipment*) for a booking at `clinic` whose wall-clock minutes on `date` are
+/// `wall` (each minute `m` of `date`; 1440 and later fall on the next dates) and whose
+/// buffered interval is `[from, to)` nanoseconds.
+pub fn first_free(
+    s: &Scenario,
+    requirement: &[slot_engine::Text],
+    clinic: &str,
+    date: NaiveDate,
+    wall: &[u32],
+    (from, to): (i128, i128),
+) -> Option<String> {
+    let mut ids: Vec<&str> = requirement.iter().map(|t| t.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .find(|id| resource_free(s, id, clinic, date, wall, (from, to)))
+        .map(str::to_owned)
+}
+
+/// Whether resource `id` is free for such a booking: at the clinic, available at each
+/// of its wall-clock minutes (by the cells they fall in), out of service at no cell of
+/// the buffered interval, and holding fewer than its capacity in each of those cells.
+pub fn resource_free(
+    s: &Scenario,
+    id: &str,
+    clinic: &str,
+    date: NaiveDate,
+    wall: &[u32],
+    (from, to): (i128, i128),
+) -> bool {
+    let r = s.settings.resolution_minutes;
+    let resource = s
+        .resources
+        .iter()
+        .find(|x| x.id.as_str() == id)
+        .expect("valid scenario");
+    if resource.clinic.as_str() != clinic {
+        return false;
+    }
+    if let Some(records) = &resource.availability {
+        for &m in wall {
+            let day = date + Duration::days(i64::from(m / 1440));
+            let minute = m % 1440;
+            let Some(record) = records.iter().find(|rec| {
+                rec.start_date.naive() <= day && rec.end_date.is_none_or(|e| day <= e.naive())
+            }) else {
+                return false;
+            };
+            let name = weekday_name(day);
+            let cell = minute / r;
+            let covered = record.blocks.iter().any(|b| {
+                b.days.iter().any(|d| d.short_name() == name)
+                    && b.start.minutes() <= cell * r
+                    && cell * r < b.end.minutes()
+            });
+            if !covered {
+                return false;
+            }
+        }
+    }
+    utc_cells(from, to, r).all(|k| {
+        let out = resource.time_off.iter().any(|t| {
+            touches_cell(
+                i128::from(t.start.unix_nanos()),
+                i128::from(t.end.unix_nanos()),
+                k,
+                r,
+            )
+        });
+        let held = s
+            .appointments
+            .iter()
+            .filter(|a| a.status.occupies_time() && a.resources.iter().any(|x| x.as_str() == id))
+            .filter(|a| {
+                touches_cell(
+                    i128::from(a.start.unix_nanos()) - i128::from(a.buffer_before_minutes) * MINUTE,
+                    i128::from(a.end.unix_nanos()) + i128::from(a.buffer_after_minutes) * MINUTE,
+                    k,
+                    r,
+                )
+            })
+            .count();
+        !out && held < resource.capacity as usize
     })
 }
 
@@ -323,14 +424,37 @@ pub fn portal_bookable(s: &Scenario, practitioner: &str, start_nanos: i64) -> bo
 }
 
 /// Whether a staff booking goes in without an override (`docs/scenario.md`, *Checking
-/// one staff booking*), with `(before, after)` buffer minutes kept free around it.
+/// one staff booking*), with `(before, after)` buffer minutes kept free around it and
+/// the resources the engine chooses for its service.
 pub fn staff_ok(
+    s: &Scenario,
+    practitioner: &str,
+    start_seconds: i64,
+    duration_minutes: u32,
+    purpose: (Option<&str>, Option<&str>),
+    buffers: (u32, u32),
+) -> bool {
+    staff_ok_holding(
+        s,
+        practitioner,
+        start_seconds,
+        duration_minutes,
+        purpose,
+        buffers,
+        None,
+    )
+}
+
+/// [`staff_ok`] for a booking that names the resources it holds (`Some`), or lets the
+/// engine choose them (`None`).
+pub fn staff_ok_holding(
     s: &Scenario,
     practitioner: &str,
     start_seconds: i64,
     duration_minutes: u32,
     (service, schedule_type_id): (Option<&str>, Option<&str>),
     (buffer_before, buffer_after): (u32, u32),
+    named: Option<&[String]>,
 ) -> bool {
     let r = s.settings.resolution_minutes;
     let p = s
@@ -406,12 +530,67 @@ pub fn staff_ok(
                 !time_off_at(p, k, r)
                     && (st.allow_conflicts || occupied(s, p.id.as_str(), k, r) == 0)
             });
-            if clear {
+            if clear
+                && staff_resources_free(
+                    s,
+                    service,
+                    named,
+                    clinic_id,
+                    start,
+                    duration_minutes,
+                    (from, to),
+                )
+            {
                 return true;
             }
         }
     }
     false
+}
+
+/// Whether a staff booking at `clinic` starting at `start` meets its resources: the
+/// named ones each free and meeting every requirement of the service, or (none named)
+/// a free one for every requirement.
+fn staff_resources_free(
+    s: &Scenario,
+    service: Option<&str>,
+    named: Option<&[String]>,
+    clinic: &str,
+    start: DateTime<Tz>,
+    duration_minutes: u32,
+    span: (i128, i128),
+) -> bool {
+    let date = start.date_naive();
+    let tz = start.timezone();
+    let wall: Vec<u32> = (0..duration_minutes)
+        .map(|k| {
+            let at = (start + Duration::minutes(i64::from(k))).with_timezone(&tz);
+            let days = (at.date_naive() - date).num_days() as u32;
+            days * 1440 + at.hour_minute()
+        })
+        .collect();
+    let requires: &[Vec<slot_engine::Text>] = match service {
+        Some(v) => {
+            &s.services
+                .iter()
+                .find(|x| x.id.as_str() == v)
+                .expect("valid scenario")
+                .requires
+        }
+        None => &[],
+    };
+    match named {
+        None => requires
+            .iter()
+            .all(|req| first_free(s, req, clinic, date, &wall, span).is_some()),
+        Some(list) => {
+            list.iter()
+                .all(|id| resource_free(s, id, clinic, date, &wall, span))
+                && requires
+                    .iter()
+                    .all(|req| req.iter().any(|id| list.iter().any(|n| n == id.as_str())))
+        }
+    }
 }
 
 trait HourMinute {

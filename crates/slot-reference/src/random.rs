@@ -5,13 +5,15 @@
 //! Lord Howe with its 30-minute shift, Kathmandu at +05:45), dates around their
 //! transitions, off-grid appointments and time off, portal overlays, several records
 //! with different steps, capacities above one, holidays, telehealth, practitioner
-//! lists and booking windows; and, in about four of ten (format v2), buffers on the
-//! service and on some appointments, on and off the grid. Every scenario built is
-//! valid.
+//! lists and booking windows; in about four of ten (format v2), buffers on the
+//! service and on some appointments, on and off the grid; and in about four of ten
+//! (format v3), rooms and equipment at the clinics, with capacities, records and time
+//! out of service, that the service requires and appointments hold. Every scenario
+//! built is valid.
 
 use slot_engine::scenario::{
-    Appointment, AvailabilityRecord, Block, Clinic, PortalBlock, Practitioner, Query, Scenario,
-    ScheduleType, Service, Settings, Status, Text, TimeOff,
+    Appointment, AvailabilityRecord, Block, Clinic, PortalBlock, Practitioner, Query, Resource,
+    ResourceKind, ResourceRecord, Scenario, ScheduleType, Service, Settings, Status, Text, TimeOff,
 };
 use slot_engine::{Date, Instant, WallTime, Weekday};
 
@@ -286,6 +288,43 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
         service.allow_series = b.chance(50);
         version = 2;
     }
+    // Version 3 after that: rooms and equipment the service requires and some
+    // appointments hold, few enough that they fill up.
+    let mut resources = Vec::new();
+    if b.chance(40) {
+        let n = 1 + b.below(4);
+        for i in 0..n {
+            let clinic = if b.chance(75) {
+                clinics[0].id.clone()
+            } else {
+                clinics[b.below(n_clinics) as usize].id.clone()
+            };
+            resources.push(resource(b, r, i, clinic, from, to));
+        }
+        let ids: Vec<Text> = resources.iter().map(|x| x.id.clone()).collect();
+        // Each resource in at most one of up to two requirements.
+        let mut requires: Vec<Vec<Text>> = vec![Vec::new(), Vec::new()];
+        for id in &ids {
+            match b.below(4) {
+                0 => {}
+                k => requires[(k as usize - 1).min(1)].push(id.clone()),
+            }
+        }
+        if b.chance(20) {
+            // Repeats within a requirement count once.
+            if let Some(first) = requires[0].first().cloned() {
+                requires[0].push(first);
+            }
+        }
+        requires.retain(|list| !list.is_empty());
+        service.requires = requires;
+        for a in &mut appointments {
+            if b.chance(60) {
+                a.resources = ids.iter().filter(|_| b.chance(50)).cloned().collect();
+            }
+        }
+        version = 3;
+    }
     Scenario {
         version,
         settings,
@@ -294,7 +333,7 @@ pub fn scenario(b: &mut Bytes<'_>) -> Scenario {
         practitioners,
         services: vec![service],
         patients: Vec::new(),
-        resources: Vec::new(),
+        resources,
         appointments,
         query: Some(Query {
             service: text("svc"),
@@ -331,6 +370,74 @@ fn instant_near(b: &mut Bytes<'_>, day: Date) -> Instant {
         0
     };
     Instant::from_unix_seconds(base + minute * 60 + seconds).expect("in range")
+}
+
+/// A resource at `clinic`: capacity 1 to 3, always available or by one or two records
+/// of random blocks, sometimes out of service near the query.
+fn resource(b: &mut Bytes<'_>, r: u32, i: u32, clinic: Text, from: Date, to: Date) -> Resource {
+    let cells = 1440 / r;
+    let availability = if b.chance(50) {
+        None
+    } else {
+        let mut records = Vec::new();
+        let split = from.add_days(i64::from(b.below(5))).expect("in range");
+        let spans: Vec<(Date, Option<Date>)> = if b.chance(40) {
+            vec![
+                (from.add_days(-3).expect("in range"), split.add_days(-1)),
+                (split, Some(to.add_days(2).expect("in range"))),
+            ]
+        } else {
+            vec![(
+                from.add_days(-i64::from(b.below(3))).expect("in range"),
+                None,
+            )]
+        };
+        for (start_date, end_date) in spans {
+            if end_date.is_some_and(|e| e < start_date) {
+                continue;
+            }
+            let blocks = (0..b.below(4))
+                .map(|_| {
+                    let a = b.below(cells);
+                    let e = (a + 1 + b.below(600 / r + 1)).min(cells);
+                    PortalBlock {
+                        days: Weekday::ALL.into_iter().filter(|_| b.chance(70)).collect(),
+                        start: minutes(a * r),
+                        end: minutes(e * r),
+                    }
+                })
+                .collect();
+            records.push(ResourceRecord {
+                start_date,
+                end_date,
+                blocks,
+            });
+        }
+        Some(records)
+    };
+    let time_off = if b.chance(25) {
+        let start = instant_near(b, from);
+        let len = 60 * i64::from(1 + b.below(180)) + i64::from(b.below(60));
+        vec![TimeOff {
+            start,
+            end: Instant::from_unix_seconds(start.unix_seconds() + len).expect("in range"),
+        }]
+    } else {
+        Vec::new()
+    };
+    Resource {
+        id: text(format!("r{i}")),
+        name: None,
+        kind: if b.chance(50) {
+            ResourceKind::Room
+        } else {
+            ResourceKind::Equipment
+        },
+        clinic,
+        capacity: 1 + b.below(3),
+        availability,
+        time_off,
+    }
 }
 
 fn record(

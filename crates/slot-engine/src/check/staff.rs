@@ -14,8 +14,8 @@ use crate::calendar::{Date, Instant, MINUTES_PER_DAY};
 use crate::model::{
     Buffers, ClinicIx, Model, Practitioner, PractitionerIx, ResourceIx, ScheduleTypeIx, ServiceIx,
 };
-use crate::resource::{Need, Refusal};
 use crate::occupancy::CellSpan;
+use crate::resource::{Need, Refusal};
 use crate::zone::Zone;
 
 use super::{hhmm, time_on_date};
@@ -271,20 +271,28 @@ impl Model {
     /// # Ok::<(), slot_engine::Error>(())
     /// ```
     pub fn check_staff(&self, booking: &StaffBooking) -> Result<StaffFit, Vec<OverrideReason>> {
-        let (placed, mut reasons) = self.check_staff_practitioner(booking);
-        let clinic = match placed {
-            Ok((_, clinic)) => clinic,
-            Err(clinic) => clinic,
-        };
-        let (held, resource_reasons) = self.staff_resources_at(booking, clinic, true);
-        reasons.extend(resource_reasons);
-        match placed {
-            Ok((schedule_type, clinic)) if reasons.is_empty() => Ok(StaffFit {
-                schedule_type,
-                clinic,
-                resources: held,
-            }),
-            _ => Err(reasons),
+        match self.check_staff_practitioner(booking) {
+            Ok(fits) => {
+                // The first place it fits whose resources are free; else the reasons
+                // of the first place it fits.
+                let mut first_reasons = None;
+                for &(schedule_type, clinic) in &fits {
+                    let (held, reasons) = self.staff_resources_at(booking, clinic, true);
+                    if reasons.is_empty() {
+                        return Ok(StaffFit {
+                            schedule_type,
+                            clinic,
+                            resources: held,
+                        });
+                    }
+                    first_reasons.get_or_insert(reasons);
+                }
+                Err(first_reasons.unwrap_or_default())
+            }
+            Err((clinic, mut reasons)) => {
+                reasons.extend(self.staff_resources_at(booking, clinic, true).1);
+                Err(reasons)
+            }
         }
     }
 
@@ -308,22 +316,26 @@ impl Model {
     /// # Ok::<(), slot_engine::Error>(())
     /// ```
     pub fn staff_resources(&self, booking: &StaffBooking) -> Vec<ResourceIx> {
-        let clinic = match self.check_staff_practitioner(booking).0 {
-            Ok((_, clinic)) => clinic,
-            Err(clinic) => clinic,
-        };
-        self.staff_resources_at(booking, clinic, false).0
+        match self.check_staff(booking) {
+            Ok(fit) => fit.resources,
+            Err(_) => {
+                let clinic = match self.check_staff_practitioner(booking) {
+                    Ok(fits) => fits[0].1,
+                    Err((clinic, _)) => clinic,
+                };
+                self.staff_resources_at(booking, clinic, false).0
+            }
+        }
     }
 
-    /// The practitioner's side of a staff booking: where it fits (schedule type and
-    /// clinic), or the clinic it takes place at; and the reasons it needs an override.
+    /// The practitioner's side of a staff booking: every place it fits (schedule type
+    /// and clinic, in record then schedule type order), or the clinic it takes place
+    /// at and the reasons it needs an override.
+    #[allow(clippy::type_complexity)]
     fn check_staff_practitioner(
         &self,
         booking: &StaffBooking,
-    ) -> (
-        Result<(ScheduleTypeIx, ClinicIx), ClinicIx>,
-        Vec<OverrideReason>,
-    ) {
+    ) -> Result<Vec<(ScheduleTypeIx, ClinicIx)>, (ClinicIx, Vec<OverrideReason>)> {
         let p = self.practitioner(booking.practitioner);
         let mut general = Vec::new();
         if !p.active {
@@ -352,6 +364,7 @@ impl Model {
         // Find the closest record and schedule type without writing a reason, then
         // write the reasons of that one only.
         let mut best: Option<(usize, &AvailabilityRecord, ScheduleTypeIx, ClinicIx)> = None;
+        let mut fits = Vec::new();
         for record in p.records() {
             for g in record.grids() {
                 if !allowed.contains(&g.schedule_type) {
@@ -367,12 +380,20 @@ impl Model {
                     continue;
                 };
                 if reasons.is_empty() && general.is_empty() {
-                    return (Ok((g.schedule_type, g.clinic)), general);
+                    fits.push((g.schedule_type, g.clinic));
+                    // Without resources, the first place it fits is the answer.
+                    if !self.holds_resources(booking) {
+                        return Ok(fits);
+                    }
+                    continue;
                 }
                 if best.is_none_or(|(n, ..)| reasons.len() < n) {
                     best = Some((reasons.len(), record, g.schedule_type, g.clinic));
                 }
             }
+        }
+        if !fits.is_empty() {
+            return Ok(fits);
         }
         let schedule_type = match booking.purpose {
             Purpose::ScheduleType(t) => Some(t),
@@ -384,7 +405,17 @@ impl Model {
         });
         let specific = best.unwrap_or_else(|| self.staff_no_fit(p, allowed, start, utc_span));
         general.extend(specific);
-        (Err(clinic), general)
+        Err((clinic, general))
+    }
+
+    /// Whether the booking holds any resource: it names some, or its service
+    /// requires some.
+    fn holds_resources(&self, booking: &StaffBooking) -> bool {
+        match (&booking.resources, booking.purpose) {
+            (ResourceChoice::Chosen(list), _) => !list.is_empty(),
+            (ResourceChoice::Auto, Purpose::Service(v)) => !self.service(v).requires.is_empty(),
+            (ResourceChoice::Auto, _) => false,
+        }
     }
 
     /// The resources a staff booking at `clinic` holds, and (when `describe`) the
@@ -442,7 +473,7 @@ impl Model {
                         };
                         reasons.push(OverrideReason {
                             kind,
-                            message: self.unmet_text(&unmet, zone),
+                            message: self.unmet_text(&unmet, clinic),
                         });
                     }
                 }
@@ -456,7 +487,7 @@ impl Model {
                         if let Some(why) = self.resource_refusal(r, &need) {
                             reasons.push(OverrideReason {
                                 kind: resource_kind(std::iter::once(&why)),
-                                message: self.refusal_text(r, &why, zone),
+                                message: self.refusal_text(r, &why, clinic),
                             });
                         }
                     }
@@ -466,15 +497,19 @@ impl Model {
                                 .iter()
                                 .map(|&r| self.resource(r).name.as_str())
                                 .collect();
+                            let service = match booking.purpose {
+                                Purpose::Service(v) => self.service(v).name.as_str(),
+                                _ => "the service",
+                            };
                             reasons.push(OverrideReason {
                                 kind: OverrideKind::ResourceMissing,
-                                message: format!(
-                                    "it needs {} but names none",
-                                    match names.as_slice() {
-                                        [one] => (*one).to_owned(),
-                                        _ => format!("one of {}", names.join(", ")),
-                                    }
-                                ),
+                                message: match names.as_slice() {
+                                    [one] => format!("{service} needs {one}, which is not named"),
+                                    _ => format!(
+                                        "{service} needs one of {}; none is named",
+                                        names.join(", ")
+                                    ),
+                                },
                             });
                         }
                     }
@@ -657,7 +692,10 @@ impl Model {
 fn booking_instants(booking: &StaffBooking) -> (Instant, Instant) {
     let d = i64::from(booking.duration_minutes.max(1));
     let start = booking.start;
-    (start, Instant::computed(start.unix_nanos() + d * 60_000_000_000))
+    (
+        start,
+        Instant::computed(start.unix_nanos() + d * 60_000_000_000),
+    )
 }
 
 /// Taken when any resource is full, else unavailable.

@@ -477,7 +477,12 @@ impl<'s> Builder<'s> {
     }
 
     /// Refuses a field of format `version` set in an earlier version's document.
-    fn needs_version(&self, item: &dyn fmt::Display, field: &str, version: u32) -> Result<(), Error> {
+    fn needs_version(
+        &self,
+        item: &dyn fmt::Display,
+        field: &str,
+        version: u32,
+    ) -> Result<(), Error> {
         if self.s.version < version {
             return Err(Error::invalid(
                 item,
@@ -534,10 +539,7 @@ impl<'s> Builder<'s> {
                     let name = &self.s.resources[self.resource_order[r.index()]].id;
                     return Err(Error::invalid(
                         item,
-                        format!(
-                            "resource {:?} is in two requirements",
-                            name.as_str()
-                        ),
+                        format!("resource {:?} is in two requirements", name.as_str()),
                     ));
                 }
             }
@@ -563,7 +565,10 @@ impl<'s> Builder<'s> {
                 let mut records = Vec::with_capacity(list.len());
                 for rec in list {
                     let dates = RecordDates::new(rec.start_date, rec.end_date).map_err(|e| {
-                        Error::invalid(&item, format!("availability record {}: {e}", rec.start_date))
+                        Error::invalid(
+                            &item,
+                            format!("availability record {}: {e}", rec.start_date),
+                        )
                     })?;
                     let mut grid = WeekGrid::new(resolution);
                     for (n, b) in rec.blocks.iter().enumerate() {

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::Value;
 use serde_json::json;
-use slot_engine::{Date, Instant, Model, Occurrence, Purpose, SeriesEnd, SeriesRule, StaffBooking};
+use slot_engine::{
+    Date, Instant, Model, Occurrence, Purpose, ResourceChoice, SeriesEnd, SeriesRule, StaffBooking,
+};
 
 use crate::commands::{Failure, read_input};
 
@@ -41,6 +43,10 @@ pub(crate) struct CheckArgs {
     /// The schedule type booked (staff bookings).
     #[arg(long, value_name = "ID", requires = "staff")]
     pub schedule_type: Option<String>,
+    /// The rooms and equipment the staff booking holds, by id, comma-separated;
+    /// without it the engine chooses for the service's requirements (v3).
+    #[arg(long, value_name = "ID,…", requires = "staff", value_delimiter = ',')]
+    pub resources: Option<Vec<String>>,
     /// Check a weekly series from the start instead (docs/scenario.md, *Series*):
     /// every N weeks, 1 to 4.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4))]
@@ -87,6 +93,18 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
             ),
             (None, None) => Purpose::Unspecified,
         };
+        let resources = match &args.resources {
+            None => ResourceChoice::Auto,
+            Some(ids) => ResourceChoice::Chosen(
+                ids.iter()
+                    .map(|id| {
+                        model
+                            .resource_ix(id)
+                            .ok_or_else(|| bad(format!("--resources: unknown resource {id:?}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
         let booking = StaffBooking {
             practitioner,
             start,
@@ -95,17 +113,32 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
                 .expect("clap requires --duration with --staff"),
             purpose,
             buffers: model.new_booking_buffers(purpose),
-            resources: slot_engine::ResourceChoice::Auto,
+            resources,
         };
-        let staff_answer = |answer: Result<_, Vec<slot_engine::OverrideReason>>| match answer {
-            Ok(_) => json!({"ok": true}),
-            Err(reasons) => json!({
-                "ok": false,
-                "needs_override": reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>(),
-            }),
+        let resource_ids = |held: Vec<slot_engine::ResourceIx>| -> Vec<String> {
+            held.into_iter()
+                .map(|r| model.resource(r).id.to_string())
+                .collect()
+        };
+        let staff_answer = |answer: Result<_, Vec<slot_engine::OverrideReason>>, at: Instant| {
+            let held = resource_ids(model.staff_resources(&StaffBooking {
+                start: at,
+                ..booking.clone()
+            }));
+            let mut v = match answer {
+                Ok(_) => json!({"ok": true}),
+                Err(reasons) => json!({
+                    "ok": false,
+                    "needs_override": reasons.iter().map(|r: &slot_engine::OverrideReason| r.message.as_str()).collect::<Vec<_>>(),
+                }),
+            };
+            if !held.is_empty() {
+                v["resources"] = json!(held);
+            }
+            v
         };
         match series_rule(args)? {
-            None => staff_answer(model.check_staff(&booking)),
+            None => staff_answer(model.check_staff(&booking), start),
             Some(rule) => {
                 let occurrences = model
                     .check_staff_series(&booking, &rule)
@@ -113,7 +146,10 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
                 let all = occurrences.iter().all(|o| o.answer.is_ok());
                 let list: Vec<Value> = occurrences
                     .iter()
-                    .map(|o| occurrence(&model, o, staff_answer(o.answer.clone())))
+                    .map(|o| {
+                        let answer = staff_answer(o.answer.clone(), o.start.unwrap_or(start));
+                        occurrence(&model, o, answer)
+                    })
                     .collect();
                 json!({"ok": all, "occurrences": list})
             }
@@ -122,14 +158,26 @@ pub(crate) fn run(args: &CheckArgs) -> Result<(), Failure> {
         let query = model
             .query()
             .ok_or_else(|| bad("scenario: a query is required".to_owned()))?;
-        let portal_answer = |answer: &Result<_, slot_engine::Rejection>| match answer {
-            Ok(_) => json!({"bookable": true}),
-            Err(rejection) => json!({
-                "bookable": false,
-                "rule": rejection.rule.number(),
-                "reason": rejection.reason,
-            }),
-        };
+        let portal_answer =
+            |answer: &Result<slot_engine::Slot, slot_engine::Rejection>| match answer {
+                Ok(slot) => {
+                    let held: Vec<String> = model
+                        .slot_resources(slot)
+                        .into_iter()
+                        .map(|r| model.resource(r).id.to_string())
+                        .collect();
+                    if held.is_empty() {
+                        json!({"bookable": true})
+                    } else {
+                        json!({"bookable": true, "resources": held})
+                    }
+                }
+                Err(rejection) => json!({
+                    "bookable": false,
+                    "rule": rejection.rule.number(),
+                    "reason": rejection.reason,
+                }),
+            };
         match series_rule(args)? {
             None => portal_answer(&model.check(&query.portal, practitioner, start)),
             Some(rule) => {

@@ -1,4 +1,4 @@
-//! `openslot gen-clinic --practitioners P --days D --fill F --seed S [--mixed [--buffers]]`.
+//! `openslot gen-clinic --practitioners P --days D --fill F --seed S [--mixed [--buffers | --rooms N]]`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use slot_engine::synthetic::{
     ClinicSpec, MIXED_BUFFERS, clinic, mixed_clinic, mixed_clinic_with_buffers,
+    mixed_clinic_with_rooms,
 };
 
 use crate::commands::Failure;
@@ -32,6 +33,10 @@ pub(crate) struct GenClinicArgs {
     /// With `--mixed`: visits keep 5 minutes free before and 10 after (format v2).
     #[arg(long, requires = "mixed")]
     pub buffers: bool,
+    /// With `--mixed`: N treatment rooms shared by the three clinics, each visit
+    /// needing one (format v3).
+    #[arg(long, value_name = "N", requires = "mixed", conflicts_with = "buffers", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub rooms: Option<u32>,
     /// Write here instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -45,7 +50,9 @@ pub(crate) fn run(args: &GenClinicArgs) -> Result<(), Failure> {
         fill: args.fill,
         seed: args.seed,
     };
-    let scenario = if args.buffers {
+    let scenario = if let Some(rooms) = args.rooms {
+        mixed_clinic_with_rooms(spec, rooms)
+    } else if args.buffers {
         mixed_clinic_with_buffers(spec, MIXED_BUFFERS)
     } else if args.mixed {
         mixed_clinic(spec)

@@ -244,11 +244,20 @@ fn check_staff_answers_every_listed_staff_booking() {
         } else if let Some(t) = c["schedule_type"].as_str() {
             args.extend(["--schedule-type".to_owned(), t.to_owned()]);
         }
+        if let Some(named) = c["resources"].as_array() {
+            let ids: Vec<&str> = named.iter().map(|r| r.as_str().unwrap()).collect();
+            args.extend(["--resources".to_owned(), ids.join(",")]);
+        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = openslot(&args);
         assert!(out.status.success(), "{args:?}");
         let answer = json(&out.stdout);
         assert_eq!(answer["ok"], c["ok"], "{args:?}: {answer}");
+        if let Some(holds) = c["holds"].as_array() {
+            let empty = Vec::new();
+            let held = answer["resources"].as_array().unwrap_or(&empty);
+            assert_eq!(held, holds, "{args:?}: {answer}");
+        }
         if answer["ok"] == false {
             assert!(!answer["needs_override"].as_array().unwrap().is_empty());
         }
