@@ -76,6 +76,9 @@ pub struct Entry {
     pub buffer_before_minutes: i64,
     /// Minutes kept free after it, as it was booked.
     pub buffer_after_minutes: i64,
+    /// The rooms and equipment it holds a place in, by name.
+    #[sqlx(skip)]
+    pub resources: Vec<crate::appointment::HeldResource>,
 }
 
 impl Entry {
@@ -145,8 +148,9 @@ pub async fn in_range(exec: Exec<'_>, org: &Organisation, range: &Range) -> Resu
          AND ($7 OR a.status <> 'cancelled') \
          ORDER BY a.start_ns, a.practitioner_id, a.id"
     );
-    Ok(rows!(
-        exec,
+    let mut exec = exec;
+    let entries = rows!(
+        exec.reborrow(),
         fetch_all,
         Entry,
         &sql,
@@ -157,13 +161,31 @@ pub async fn in_range(exec: Exec<'_>, org: &Organisation, range: &Range) -> Resu
         range.practitioner.unwrap_or(-1),
         range.clinic.unwrap_or(-1),
         range.include_cancelled
-    )?)
+    )?;
+    with_resources(exec, org.id, entries).await
+}
+
+/// The entries with the rooms and equipment each holds (one more query).
+async fn with_resources(exec: Exec<'_>, org: i64, mut entries: Vec<Entry>) -> Result<Vec<Entry>> {
+    if entries.is_empty() {
+        return Ok(entries);
+    }
+    let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
+    let mut held = crate::appointment::held(exec, org, &ids).await?;
+    for e in &mut entries {
+        e.resources = held.remove(&e.id).unwrap_or_default();
+    }
+    Ok(entries)
 }
 
 /// One appointment of the organisation.
 pub async fn entry(exec: Exec<'_>, org: i64, id: i64) -> Result<Entry> {
     let sql = format!("{SELECT} WHERE a.org_id = $1 AND a.id = $2");
-    rows!(exec, fetch_optional, Entry, &sql, org, id)?.ok_or(Error::NotFound("appointment"))
+    let mut exec = exec;
+    let found = rows!(exec.reborrow(), fetch_optional, Entry, &sql, org, id)?
+        .ok_or(Error::NotFound("appointment"))?;
+    let mut entries = with_resources(exec, org, vec![found]).await?;
+    entries.pop().ok_or(Error::NotFound("appointment"))
 }
 
 /// A patient's appointments, latest first.
@@ -171,14 +193,18 @@ pub async fn of_patient(exec: Exec<'_>, org: i64, patient: i64) -> Result<Vec<En
     let sql = format!(
         "{SELECT} WHERE a.org_id = $1 AND a.patient_id = $2 ORDER BY a.start_ns DESC, a.id DESC"
     );
-    Ok(rows!(exec, fetch_all, Entry, &sql, org, patient)?)
+    let mut exec = exec;
+    let entries = rows!(exec.reborrow(), fetch_all, Entry, &sql, org, patient)?;
+    with_resources(exec, org, entries).await
 }
 
 /// Pending portal bookings waiting for staff, earliest first.
 pub async fn pending(exec: Exec<'_>, org: i64) -> Result<Vec<Entry>> {
     let sql =
         format!("{SELECT} WHERE a.org_id = $1 AND a.status = 'pending' ORDER BY a.start_ns, a.id");
-    Ok(rows!(exec, fetch_all, Entry, &sql, org)?)
+    let mut exec = exec;
+    let entries = rows!(exec.reborrow(), fetch_all, Entry, &sql, org)?;
+    with_resources(exec, org, entries).await
 }
 
 /// A practitioner in the booking form's list.
@@ -231,6 +257,21 @@ pub struct Choices {
     pub practitioners: Vec<PractitionerChoice>,
     pub services: Vec<ServiceChoice>,
     pub schedule_types: Vec<ScheduleTypeChoice>,
+    /// The rooms and equipment a booking may name, and the book's room view shows.
+    pub resources: Vec<ResourceOption>,
+}
+
+/// A room or piece of equipment in the booking form's list and the room view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ResourceOption {
+    pub id: i64,
+    pub name: String,
+    /// `room` or `equipment`.
+    pub kind: String,
+    /// The clinic it is at.
+    pub clinic_id: i64,
+    /// How many appointments it holds at once.
+    pub capacity: i64,
 }
 
 impl Choices {
@@ -252,6 +293,11 @@ impl Choices {
     /// The clinic with this id.
     pub fn clinic(&self, id: i64) -> Option<&Clinic> {
         self.clinics.iter().find(|c| c.id == id)
+    }
+
+    /// The resource with this id.
+    pub fn resource(&self, id: i64) -> Option<&ResourceOption> {
+        self.resources.iter().find(|r| r.id == id)
     }
 }
 
@@ -283,6 +329,14 @@ pub async fn choices(mut exec: Exec<'_>, org: i64) -> Result<Choices> {
             ScheduleTypeChoice,
             "SELECT id, name, clinic_id, default_duration_minutes, background_color, font_color, \
              telehealth FROM schedule_types WHERE org_id = $1 ORDER BY name, id",
+            org
+        )?,
+        resources: rows!(
+            exec.reborrow(),
+            fetch_all,
+            ResourceOption,
+            "SELECT id, name, kind, clinic_id, capacity FROM resources WHERE org_id = $1 \
+             ORDER BY name, id",
             org
         )?,
     })
@@ -369,6 +423,7 @@ pub async fn backdrop(
             from: first,
             to: last,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;

@@ -204,6 +204,30 @@ impl Setup {
         self.practitioner_keys.get(&row)
     }
 
+    /// A practitioner row as a window that is not about them holds them: who they are,
+    /// without availability or time off, so that their appointments that hold rooms
+    /// and equipment count for those and for nothing else.
+    pub(crate) fn bystander(&self, row: i64) -> Option<slot_engine::scenario::Practitioner> {
+        let at = self.practitioner_rows.iter().position(|r| *r == row)?;
+        let mut p = self.scenario.practitioners.get(at)?.clone();
+        p.availability.clear();
+        p.time_off.clear();
+        Some(p)
+    }
+
+    /// The resource rows the services of a selection require, in any requirement.
+    pub(crate) fn required_resource_rows(&self, scenario: &Scenario) -> Vec<i64> {
+        let mut rows: Vec<i64> = scenario
+            .services
+            .iter()
+            .flat_map(|s| s.requires.iter().flatten())
+            .filter_map(|key| self.ids.resources.get(key.as_str()).copied())
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows
+    }
+
     /// The part of the setup that bears on slots from `from` to `to`: the practitioners
     /// `practitioners` (rows; `None`: all), their records in force a day either side
     /// (a slot's date depends on its clinic's zone), holidays on those dates, time off
@@ -250,6 +274,25 @@ impl Setup {
                 p
             })
             .collect();
+        // Every room and piece of equipment, with the records in force and the time
+        // off over the dates: a staff booking may name any, and the services' only
+        // those they require.
+        let resources = self
+            .scenario
+            .resources
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if let Some(records) = &mut r.availability {
+                    records.retain(|rec| {
+                        rec.start_date <= to_day && rec.end_date.is_none_or(|end| end >= from_day)
+                    });
+                }
+                r.time_off
+                    .retain(|t| t.start.unix_nanos() < to_ns && t.end.unix_nanos() > from_ns);
+                r
+            })
+            .collect();
         let services = match services {
             Services::All => self.scenario.services.clone(),
             Services::None => Vec::new(),
@@ -268,7 +311,7 @@ impl Setup {
             practitioners,
             services,
             patients: Vec::new(),
-            resources: Vec::new(),
+            resources,
             appointments: Vec::new(),
             query: None,
             version: self.scenario.version,

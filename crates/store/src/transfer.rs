@@ -262,6 +262,7 @@ pub async fn import(
             )?;
         }
     }
+    let resource_ids = import_resources(tx, o, scenario, &clinic_ids).await?;
     let mut service_ids: HashMap<&str, i64> = HashMap::new();
     for s in &scenario.services {
         let id = scalar!(
@@ -300,6 +301,20 @@ pub async fn import(
                 id,
                 type_ids[t]
             )?;
+        }
+        // The model refused a resource named twice in one service, so each goes in once.
+        for (n, requirement) in s.requires.iter().enumerate() {
+            for r in requirement {
+                execute!(
+                    tx.exec(),
+                    "INSERT INTO service_requirements (org_id, service_id, requirement, resource_id) \
+                     VALUES ($1, $2, $3, $4)",
+                    o,
+                    id,
+                    n as i64,
+                    resource_ids[r.as_str()]
+                )?;
+            }
         }
     }
     let mut patient_ids: HashMap<&str, i64> = HashMap::new();
@@ -361,6 +376,11 @@ pub async fn import(
                     before_minutes: a.buffer_before_minutes,
                     after_minutes: a.buffer_after_minutes,
                 },
+                resources: a
+                    .resources
+                    .iter()
+                    .map(|r| resource_ids[r.as_str()])
+                    .collect(),
             }
         })
         .collect();
@@ -390,6 +410,70 @@ pub async fn import(
     organisation::by_id(tx.exec(), o).await
 }
 
+/// Writes a scenario's rooms and equipment with their availability records, blocks
+/// and time off, and returns their row ids by scenario id.
+async fn import_resources<'s>(
+    tx: &mut Tx,
+    o: i64,
+    scenario: &'s Scenario,
+    clinic_ids: &HashMap<&str, i64>,
+) -> Result<HashMap<&'s str, i64>> {
+    let mut resource_ids = HashMap::new();
+    for r in &scenario.resources {
+        let id = scalar!(
+            tx.exec(),
+            i64,
+            "INSERT INTO resources (org_id, key, name, kind, clinic_id, capacity, always_available) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            o,
+            r.id.as_str(),
+            r.name.as_ref().unwrap_or(&r.id).as_str(),
+            r.kind.as_str(),
+            clinic_ids[r.clinic.as_str()],
+            i64::from(r.capacity),
+            r.availability.is_none()
+        )?;
+        resource_ids.insert(r.id.as_str(), id);
+        for record in r.availability.iter().flatten() {
+            let record_id = scalar!(
+                tx.exec(),
+                i64,
+                "INSERT INTO resource_availability_records (org_id, resource_id, start_date, end_date) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
+                o,
+                id,
+                record.start_date.to_string(),
+                record.end_date.map(|d| d.to_string())
+            )?;
+            for (n, b) in record.blocks.iter().enumerate() {
+                execute!(
+                    tx.exec(),
+                    "INSERT INTO resource_availability_blocks (org_id, record_id, position, days, \
+                     start_minute, end_minute) VALUES ($1, $2, $3, $4, $5, $6)",
+                    o,
+                    record_id,
+                    n as i64,
+                    mask_of(&b.days),
+                    i64::from(b.start.minutes()),
+                    i64::from(b.end.minutes())
+                )?;
+            }
+        }
+        for t in &r.time_off {
+            execute!(
+                tx.exec(),
+                "INSERT INTO resource_time_off (org_id, resource_id, start_ns, end_ns) \
+                 VALUES ($1, $2, $3, $4)",
+                o,
+                id,
+                t.start.unix_nanos(),
+                t.end.unix_nanos()
+            )?;
+        }
+    }
+    Ok(resource_ids)
+}
+
 /// The row id of an imported appointment's clinic, by the rule every appointment is
 /// placed by ([`Model::appointment_clinic`]); the scenario was validated, so its names
 /// resolve.
@@ -412,13 +496,19 @@ fn appointment_clinic(
 /// Deletes an organisation's setup, patients and appointments (for a replacing import).
 async fn clear(tx: &mut Tx, org: i64) -> Result<()> {
     for table in [
+        "appointment_resources",
         "appointments",
         "appointment_series",
         "portal_accounts",
         "patient_practitioners",
         "patients",
         "service_schedule_types",
+        "service_requirements",
         "services",
+        "resource_time_off",
+        "resource_availability_blocks",
+        "resource_availability_records",
+        "resources",
         "time_off",
         "portal_blocks",
         "availability_blocks",

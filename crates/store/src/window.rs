@@ -9,7 +9,8 @@ use slot_engine::{Date, DateRange, Instant, Model, PortalQuery, PractitionerIx, 
 use crate::db::Exec;
 use crate::error::{Error, Result};
 use crate::organisation::Organisation;
-use slot_engine::scenario::{Appointment, Scenario, Status};
+use slot_engine::scenario::{Appointment, Scenario, Status, Text};
+use std::collections::{HashMap, HashSet};
 
 use crate::scenario_rows::{self, Ids};
 use crate::setup_cache;
@@ -31,6 +32,9 @@ pub struct Window {
     pub to: Date,
     /// An appointment to leave out (the one being moved).
     pub skip_appointment: Option<i64>,
+    /// Resource rows a staff booking names, besides those the service requires: the
+    /// window counts every appointment that holds any of them, whoever's it is.
+    pub resources: Vec<i64>,
 }
 
 /// A model of the window, with the row ids of what it names.
@@ -74,6 +78,25 @@ impl EngineInput {
             .iter()
             .find(|(_, v)| **v == id)
             .and_then(|(k, _)| self.model.schedule_type_ix(k))
+    }
+
+    /// The model index of a resource row.
+    pub fn resource_ix(&self, id: i64) -> Option<slot_engine::ResourceIx> {
+        self.ids
+            .resources
+            .iter()
+            .find(|(_, v)| **v == id)
+            .and_then(|(k, _)| self.model.resource_ix(k))
+    }
+
+    /// The row id of a model resource.
+    pub fn resource_id(&self, ix: slot_engine::ResourceIx) -> i64 {
+        self.ids.resources[self.model.resource(ix).id.as_str()]
+    }
+
+    /// The row ids of model resources, in the same order.
+    pub fn resource_ids(&self, list: &[slot_engine::ResourceIx]) -> Vec<i64> {
+        list.iter().map(|&r| self.resource_id(r)).collect()
     }
 
     /// The model index of the service row, if loaded.
@@ -138,6 +161,7 @@ pub async fn load(exec: &mut Exec<'_>, org: &Organisation, window: &Window) -> R
         window.practitioners.as_deref(),
         (window.from, window.to),
         window.service.map_or(Services::None, Services::One),
+        &window.resources,
         window.skip_appointment,
     )
     .await?;
@@ -148,33 +172,59 @@ pub async fn load(exec: &mut Exec<'_>, org: &Organisation, window: &Window) -> R
 }
 
 /// The engine's input for `practitioners` (`None`: all) and `services` over the dates:
-/// their setup, and the time their appointments take but `skip`'s; with the row ids of
-/// what it names.
+/// their setup, every room and piece of equipment, and the time their appointments
+/// take but `skip`'s; and the time every appointment takes, whoever's, that holds a
+/// resource the services require or `named` names (its practitioner then comes
+/// without availability: see `Setup::bystander`); with the row ids of what it names.
 pub(crate) async fn scenario(
     exec: &mut Exec<'_>,
     org: &Organisation,
     practitioners: Option<&[i64]>,
     dates: (Date, Date),
     services: Services,
+    named: &[i64],
     skip: Option<i64>,
 ) -> Result<(Scenario, Arc<Ids>)> {
     let setup = setup_cache::current(exec, org).await?;
     let practitioners = setup.practitioner_rows(practitioners);
     let mut scenario = setup.select(org, &practitioners, dates, services);
+    let mut resources = setup.required_resource_rows(&scenario);
+    resources.extend_from_slice(named);
+    resources.sort_unstable();
+    resources.dedup();
     let taken = scenario_rows::window_appointments(
         exec,
         org,
         &practitioners,
+        &resources,
         day_start_ns(dates.0) - 2 * DAY_NS,
         day_start_ns(dates.1) + 3 * DAY_NS,
         skip,
     )
     .await?;
+    let ids = setup.ids();
+    let resource_keys: HashMap<i64, &str> = ids
+        .resources
+        .iter()
+        .map(|(k, v)| (*v, k.as_str()))
+        .collect();
+    let mut present: HashSet<i64> = practitioners.iter().copied().collect();
     scenario.appointments.reserve(taken.len());
     for t in taken {
         let Some(key) = setup.practitioner_key(t.practitioner) else {
             continue;
         };
+        if present.insert(t.practitioner)
+            && let Some(p) = setup.bystander(t.practitioner)
+        {
+            scenario.practitioners.push(p);
+        }
+        let held = t
+            .resources
+            .iter()
+            .filter_map(|r| resource_keys.get(r))
+            .map(|k| Text::new(*k).map_err(|e| Error::invalid("stored resource", e.to_string())))
+            .collect::<Result<Vec<Text>>>()?;
         scenario.appointments.push(Appointment {
             id: None,
             practitioner: key.clone(),
@@ -187,13 +237,13 @@ pub(crate) async fn scenario(
             buffer_before_minutes: t.buffers.before_minutes,
             buffer_after_minutes: t.buffers.after_minutes,
             series: None,
-            resources: Vec::new(),
+            resources: held,
         });
     }
     // An appointment keeps the buffers it was booked with even when its service has
     // none any more, so the window may need version 2 where the setup does not.
     scenario.version = scenario.version.max(scenario_rows::version_of(&scenario));
-    Ok((scenario, setup.ids()))
+    Ok((scenario, ids))
 }
 
 /// A question for open slots, in row ids.
@@ -230,6 +280,7 @@ pub async fn open_slots(
             from: req.from,
             to: req.to,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;

@@ -69,6 +69,19 @@ pub(crate) struct AppointmentDto {
     pub buffer_before_minutes: i64,
     /// Minutes kept free after it, as it was booked.
     pub buffer_after_minutes: i64,
+    /// The rooms and equipment it holds a place in, by name.
+    pub resources: Vec<HeldResourceDto>,
+}
+
+/// A room or piece of equipment an appointment holds.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct HeldResourceDto {
+    /// The resource's id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// `room` or `equipment`.
+    pub kind: String,
 }
 
 impl From<Entry> for AppointmentDto {
@@ -104,6 +117,15 @@ impl From<Entry> for AppointmentDto {
             updated_by: e.updated_by,
             buffer_before_minutes: e.buffer_before_minutes,
             buffer_after_minutes: e.buffer_after_minutes,
+            resources: e
+                .resources
+                .into_iter()
+                .map(|r| HeldResourceDto {
+                    id: r.id,
+                    name: r.name,
+                    kind: r.kind,
+                })
+                .collect(),
         }
     }
 }

@@ -218,6 +218,7 @@ async fn book_video(
             telehealth: true,
             override_reason: None,
             idempotency_key: None,
+            resources: store::appointment::ResourceRequest::Auto,
         };
         store::appointment::book_staff(db, org, &booking, clock, None).await?;
     }

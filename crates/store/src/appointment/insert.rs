@@ -30,6 +30,8 @@ pub(crate) struct NewRow {
     /// The buffers it is booked with: its service's for a new booking, the scenario's
     /// on import.
     pub(crate) buffers: slot_engine::Buffers,
+    /// The resource rows it holds a place in: what the engine checked it with.
+    pub(crate) resources: Vec<i64>,
 }
 
 const INSERT_COLUMNS: &str = "org_id, key, practitioner_id, patient_id, service_id, schedule_type_id, \
@@ -120,6 +122,9 @@ pub(super) async fn insert_one(
         r.idempotency_key.as_ref().map(|_| request)
     )?;
     organisation::note_appointment_length(tx, org, r.end_ns - r.start_ns).await?;
+    if !r.resources.is_empty() {
+        super::resources::hold(tx, org, appointment.id, &r.resources).await?;
+    }
     Ok(appointment)
 }
 

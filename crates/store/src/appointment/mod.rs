@@ -22,6 +22,8 @@
 //! - `reschedule`: [`reschedule`], a move under both practitioners' locks.
 //! - `portal_reschedule`: [`reschedule_portal`], a patient's own move under the
 //!   portal's rules.
+//! - `resources`: the rooms and equipment an appointment holds ([`held`]), and
+//!   their locks, taken after the practitioners' (see its documentation for the order).
 //! - `series`: weekly series ([`series::book_staff`], [`series::book_portal`]), each
 //!   occurrence an appointment of its own, and "this and following" changes.
 
@@ -38,6 +40,7 @@ mod portal_booking;
 mod portal_reschedule;
 mod queries;
 mod reschedule;
+mod resources;
 pub mod series;
 mod staff_booking;
 mod status_change;
@@ -54,6 +57,7 @@ pub use portal_booking::{
 pub use portal_reschedule::{PortalMove, PortalMoveOutcome, reschedule_portal};
 pub use queries::{count, get, in_range, of_patient, patient_practitioners, pending};
 pub use reschedule::{Move, reschedule};
+pub use resources::{HeldResource, ResourceRequest, held};
 pub use staff_booking::{StaffBooking, book_staff};
 pub use status_change::{
     ARRIVE_EARLY_NS, Decision, cancel, cancel_reason, cancellable_until, decide, desk_transition,

@@ -15,6 +15,7 @@ use super::insert::{
 };
 use super::locking::{lock_practitioner, settings_now};
 use super::queries::patient_practitioners;
+use super::resources::{check_locked, lock_resources};
 use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
 
 /// A booking made by a patient in the portal.
@@ -85,6 +86,7 @@ pub async fn book_portal(
     }
     crate::portal::service(tx.exec(), org.id, b.service).await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
+    let locked = lock_resources(&mut tx, org.id, Some(b.service), &[]).await?;
     check_idempotency_key(&b.idempotency_key)?;
     let org = &settings_now(&mut tx, org.id).await?;
     let request = request_hash(&[
@@ -102,6 +104,7 @@ pub async fn book_portal(
     }
     let (input, decision) =
         decide_portal(&mut tx.exec(), org, b, allowed.as_deref(), clock.now()).await?;
+    check_locked(&input, Some(b.service), &locked)?;
     let slot = match decision {
         Ok(slot) => slot,
         Err(rejection) => {
@@ -136,6 +139,8 @@ pub async fn book_portal(
         actor: Actor::Patient(b.patient).label(),
         // The buffers the engine just checked the slot with: the service's.
         buffers: input.service_buffers(b.service),
+        // And the rooms and equipment it checked free: per requirement the first by id.
+        resources: input.resource_ids(&input.model.slot_resources(&slot)),
     };
     finish_insert(
         db,
@@ -170,6 +175,7 @@ async fn decide_portal(
             from,
             to,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;

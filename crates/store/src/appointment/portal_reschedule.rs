@@ -105,6 +105,7 @@ pub async fn reschedule_portal(
         });
     }
     crate::portal::service(tx.exec(), org.id, service).await?;
+    let locked = super::resources::lock_resources(&mut tx, org.id, Some(service), &[]).await?;
     let (from, to) = dates_around(m.start);
     let input = window::load(
         &mut tx.exec(),
@@ -115,9 +116,11 @@ pub async fn reschedule_portal(
             from,
             to,
             skip_appointment: Some(old.id),
+            resources: Vec::new(),
         },
     )
     .await?;
+    super::resources::check_locked(&input, Some(service), &locked)?;
     let query = window::portal_query(
         &input,
         service,
@@ -153,6 +156,8 @@ pub async fn reschedule_portal(
     // now, so the moved appointment keeps those: a patient's move is a new portal
     // booking of the same service.
     let buffers = input.service_buffers(service);
+    // It holds what the engine checked free at the new time, not what it held before.
+    let held = input.resource_ids(&input.model.slot_resources(&slot));
     // A move keeps the status: a booked appointment stays booked (had it become a
     // pending request, a decline would leave the patient with neither time), and a
     // request still waiting for staff stays waiting.
@@ -179,6 +184,7 @@ pub async fn reschedule_portal(
         i64::from(buffers.after_minutes)
     )?;
     organisation::note_appointment_length(&mut tx, org.id, end_ns - start_ns).await?;
+    super::resources::hold(&mut tx, org.id, old.id, &held).await?;
     crate::audit::record(
         &mut tx,
         org.id,

@@ -10,6 +10,7 @@ use crate::time::Clock;
 
 use super::locking::{lock_practitioners, settings_now};
 use super::queries::get;
+use super::resources::ResourceRequest;
 use super::staff_booking::{KeptFree, override_reason, staff_fit};
 use super::{Actor, Appointment, Notify, queue_notices};
 
@@ -28,6 +29,9 @@ pub struct Move {
     pub duration_minutes: Option<u32>,
     /// Set to move despite the engine's reasons.
     pub override_reason: Option<String>,
+    /// The rooms and equipment it holds at its new time: `None` lets the engine pick
+    /// again for its service at the new time; a list names them.
+    pub resources: Option<Vec<i64>>,
 }
 
 /// Moves an appointment as one atomic change: checked at its new place as if it were
@@ -76,6 +80,10 @@ pub async fn reschedule(
         Some(old.id),
         // A move keeps the buffers it was booked with, whatever its service's are now.
         KeptFree::Own(old.buffers()),
+        &match &m.resources {
+            None => ResourceRequest::Auto,
+            Some(list) => ResourceRequest::Chosen(list.clone()),
+        },
     )
     .await?;
     if !reasons.is_empty() && reason.is_none() {
@@ -105,6 +113,7 @@ pub async fn reschedule(
         now
     )?;
     organisation::note_appointment_length(&mut tx, org.id, end_ns - start_ns).await?;
+    super::resources::hold(&mut tx, org.id, old.id, &fit.resources).await?;
     crate::audit::record(
         &mut tx,
         org.id,

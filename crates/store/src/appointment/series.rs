@@ -287,6 +287,7 @@ fn the_booking(s: &StaffSeries) -> StaffBooking {
         telehealth: s.telehealth,
         override_reason: None,
         idempotency_key: None,
+        resources: super::resources::ResourceRequest::Auto,
     }
 }
 
@@ -328,6 +329,7 @@ async fn check_staff_in(
     org: &Organisation,
     s: &StaffSeries,
     duration: u32,
+    locked: Option<&[i64]>,
 ) -> Result<(SeriesCheck, Vec<Placement>)> {
     let (from, to) = window_dates(s.start, &s.rule);
     let input = window::load(
@@ -339,9 +341,13 @@ async fn check_staff_in(
             from,
             to,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;
+    if let Some(locked) = locked {
+        super::resources::check_locked(&input, s.service, locked)?;
+    }
     let given_type = s
         .schedule_type
         .map(|t| {
@@ -401,10 +407,19 @@ async fn check_staff_in(
             ));
         }
         let start = o.start.unwrap_or(s.start);
+        // What this occurrence holds: what fitted, or what it takes overridden.
+        let held = match &o.answer {
+            Ok(fit) => fit.resources.clone(),
+            Err(_) => model.staff_resources(&EngineStaffBooking {
+                start,
+                ..first.clone()
+            }),
+        };
         placements.push(Placement {
             buffers,
             schedule_type: fitted_type.map(|t| input.schedule_type_id(t)),
             clinic: input.clinic_id(model.appointment_clinic(practitioner, placed_type, start)),
+            resources: input.resource_ids(&held),
         });
         let verdict = match missing {
             Some(reason) => Verdict::DoesNotExist { reason },
@@ -437,7 +452,7 @@ pub async fn preview_staff(db: &Db, org: &Organisation, s: &StaffSeries) -> Resu
     // would take the write lock that bookings wait on.
     let mut conn = db.conn().await?;
     let duration = resolve_staff(&mut conn.exec(), org.id, s).await?;
-    let (check, _) = check_staff_in(&mut conn.exec(), org, s, duration).await?;
+    let (check, _) = check_staff_in(&mut conn.exec(), org, s, duration, None).await?;
     Ok(check)
 }
 
@@ -483,6 +498,7 @@ pub async fn book_staff(
     let overrides = checked_overrides(s)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, s.practitioner).await?;
+    let locked = super::resources::lock_resources(&mut tx, org.id, s.service, &[]).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let actor = Actor::Staff(s.staff);
     let mut fields = vec![
@@ -506,7 +522,8 @@ pub async fn book_staff(
         return Ok(SeriesOutcome::Booked(done));
     }
     let duration = resolve_staff(&mut tx.exec(), org.id, s).await?;
-    let (check, placements) = check_staff_in(&mut tx.exec(), org, s, duration).await?;
+    let (check, placements) =
+        check_staff_in(&mut tx.exec(), org, s, duration, Some(&locked)).await?;
     for date in overrides.keys() {
         match check.occurrences.iter().find(|o| o.date == *date) {
             None => {
@@ -545,7 +562,7 @@ pub async fn book_staff(
                 break;
             }
         };
-        chosen.push((o.clone(), *placement, reason));
+        chosen.push((o.clone(), placement.clone(), reason));
     }
     if refused {
         return Ok(SeriesOutcome::Refused(check));
@@ -595,6 +612,7 @@ pub async fn book_staff(
             idempotency_key: None,
             actor: actor.label(),
             buffers: placement.buffers,
+            resources: placement.resources,
         };
         let details = match (&reason, &o.verdict) {
             (Some(r), Verdict::NeedsOverride { reasons }) => {
@@ -629,6 +647,7 @@ pub async fn book_portal(
     let mut tx = db.begin().await?;
     let allowed = portal_allowed(&mut tx.exec(), org.id, s).await?;
     lock_practitioner(&mut tx, org.id, s.practitioner).await?;
+    let locked = super::resources::lock_resources(&mut tx, org.id, Some(s.service), &[]).await?;
     let org = &settings_now(&mut tx, org.id).await?;
     let actor = Actor::Patient(s.patient);
     let mut fields = vec![
@@ -647,6 +666,7 @@ pub async fn book_portal(
     }
     let (input, check, slots) =
         check_portal_in(&mut tx.exec(), org, s, allowed.as_deref(), clock.now()).await?;
+    super::resources::check_locked(&input, Some(s.service), &locked)?;
     if !check.all_open() {
         return Ok(SeriesOutcome::Refused(check));
     }
@@ -692,6 +712,8 @@ pub async fn book_portal(
             actor: actor.label(),
             // The buffers the engine just checked the slot with: the service's.
             buffers: input.service_buffers(s.service),
+            // Each occurrence holds the rooms and equipment checked free for it.
+            resources: input.resource_ids(&input.model.slot_resources(&slot)),
         };
         booked.push(
             insert_occurrence(
@@ -762,6 +784,7 @@ async fn check_portal_in(
             from,
             to,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;
@@ -1303,6 +1326,8 @@ pub async fn move_following(
             Some(a.id),
             // A move keeps the buffers it was booked with.
             super::staff_booking::KeptFree::Own(a.buffers()),
+            // And the engine picks its rooms and equipment again at the new time.
+            &super::resources::ResourceRequest::Auto,
         )
         .await?;
         let overridden = !reasons.is_empty();
@@ -1332,6 +1357,7 @@ pub async fn move_following(
             now
         )?;
         organisation::note_appointment_length(&mut tx, org.id, end_ns - start_ns).await?;
+        super::resources::hold(&mut tx, org.id, a.id, &fit.resources).await?;
         crate::audit::record(
             &mut tx,
             org.id,
@@ -1409,14 +1435,20 @@ pub(crate) async fn import_rows(
     now: i64,
 ) -> Result<()> {
     let mut plain = Vec::with_capacity(rows.len());
+    let mut holding = Vec::new();
     let mut grouped: BTreeMap<&str, Vec<NewRow>> = BTreeMap::new();
     for (row, key) in rows.into_iter().zip(series) {
         match key {
+            // A row that holds rooms or equipment needs its id for them: one at a time.
+            None if !row.resources.is_empty() => holding.push(row),
             None => plain.push(row),
             Some(key) => grouped.entry(key).or_default().push(row),
         }
     }
     super::insert_many(tx, org, &plain, now).await?;
+    for row in &holding {
+        insert_one(tx, org, row, "", now).await?;
+    }
     for (key, mut rows) in grouped {
         rows.sort_by_key(|r| r.start_ns);
         let first = &rows[0];
@@ -1468,6 +1500,7 @@ pub async fn portal_allows_series(
             from: day,
             to: day,
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;

@@ -14,6 +14,7 @@ use super::insert::{
     Booked, NewRow, by_idempotency_key, check_idempotency_key, finish_insert, replay, request_hash,
 };
 use super::locking::{lock_practitioner, settings_now};
+use super::resources::{ResourceRequest, check_locked, lock_resources};
 use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
 
 /// A booking made by front-desk staff.
@@ -42,6 +43,9 @@ pub struct StaffBooking {
     pub override_reason: Option<String>,
     /// A client-chosen key that makes a retried request return the first result.
     pub idempotency_key: Option<String>,
+    /// The rooms and equipment it holds: the engine's pick for the service's
+    /// requirements ([`ResourceRequest::Auto`]), or the resources staff named.
+    pub resources: ResourceRequest,
 }
 
 pub(super) async fn default_duration(
@@ -95,7 +99,7 @@ pub async fn book_staff(
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
     let org = &settings_now(&mut tx, org.id).await?;
-    let request = request_hash(&[
+    let mut fields = vec![
         ("staff.practitioner", Some(b.practitioner)),
         ("patient", b.patient),
         ("service", b.service),
@@ -103,7 +107,14 @@ pub async fn book_staff(
         ("start", Some(b.start.unix_nanos())),
         ("duration_minutes", b.duration_minutes.map(i64::from)),
         ("telehealth", Some(i64::from(b.telehealth))),
-    ]);
+    ];
+    // Named resources are part of the request; an automatic pick adds nothing, so that
+    // a key first used before rooms existed still replays.
+    if let ResourceRequest::Chosen(list) = &b.resources {
+        fields.push(("resources", Some(list.len() as i64)));
+        fields.extend(list.iter().map(|&r| ("resource", Some(r))));
+    }
+    let request = request_hash(&fields);
     if let Some(key) = &b.idempotency_key
         && let Some(existing) =
             by_idempotency_key(&mut tx, org.id, Actor::Staff(b.staff), key).await?
@@ -141,6 +152,7 @@ pub async fn book_staff(
         b.telehealth,
         None,
         KeptFree::OfService,
+        &b.resources,
     )
     .await?;
     if !reasons.is_empty() && reason.is_none() {
@@ -171,6 +183,7 @@ pub async fn book_staff(
         idempotency_key: b.idempotency_key.clone(),
         actor: Actor::Staff(b.staff).label(),
         buffers: fit.buffers,
+        resources: fit.resources,
     };
     let details = if reasons.is_empty() {
         serde_json::json!({})
@@ -209,12 +222,15 @@ pub(super) fn override_reason(reason: &Option<String>) -> Result<Option<String>>
 /// Where a staff booking goes: the schedule type whose block holds it (`None` when it
 /// fits none and is overridden) and its clinic, which every appointment names by the
 /// one rule of [`slot_engine::Model::appointment_clinic`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Placement {
     pub(super) schedule_type: Option<i64>,
     pub(super) clinic: i64,
     /// The buffers it was checked with, which the row keeps.
     pub(super) buffers: Buffers,
+    /// The resource rows it holds: what fitted, or what the overridden booking takes
+    /// ([`slot_engine::Model::staff_resources`]).
+    pub(super) resources: Vec<i64>,
 }
 
 /// The time a staff check keeps free around the booking (docs/scenario.md, *Buffers*).
@@ -231,7 +247,8 @@ pub(super) enum KeptFree {
 /// Where a staff booking goes, and the reasons it needs an override (empty when it
 /// fits). A video booking (`telehealth`) also needs its schedule type to allow video.
 /// Time off and other appointments are judged on the booking with the buffers `kept`
-/// says, availability on the booking alone.
+/// says, availability on the booking alone; rooms and equipment as `resources` asks,
+/// locked (after the caller's practitioner locks) before the window is read.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn staff_fit(
     tx: &mut Tx,
@@ -244,7 +261,9 @@ pub(super) async fn staff_fit(
     telehealth: bool,
     skip: Option<i64>,
     kept: KeptFree,
+    resources: &ResourceRequest,
 ) -> Result<(Placement, Vec<String>)> {
+    let locked = lock_resources(tx, org.id, service, resources.named()).await?;
     let (from, to) = dates_around(start);
     let input = window::load(
         &mut tx.exec(),
@@ -255,9 +274,11 @@ pub(super) async fn staff_fit(
             from,
             to,
             skip_appointment: skip,
+            resources: resources.named().to_vec(),
         },
     )
     .await?;
+    check_locked(&input, service, &locked)?;
     let given_type = schedule_type
         .map(|t| {
             input
@@ -283,12 +304,30 @@ pub(super) async fn staff_fit(
         duration_minutes: duration,
         purpose,
         buffers,
-        resources: slot_engine::ResourceChoice::Auto,
+        resources: match resources {
+            ResourceRequest::Auto => slot_engine::ResourceChoice::Auto,
+            ResourceRequest::Chosen(list) => slot_engine::ResourceChoice::Chosen(
+                list.iter()
+                    .map(|&r| {
+                        input.resource_ix(r).ok_or_else(|| {
+                            Error::invalid(
+                                "resources",
+                                format!("no resource {r} in this organisation"),
+                            )
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+        },
     };
     let model = &input.model;
-    let (fitted_type, mut reasons) = match model.check_staff(&booking) {
-        Ok(fit) => (Some(fit.schedule_type), Vec::new()),
-        Err(reasons) => (None, reasons.into_iter().map(|r| r.message).collect()),
+    let (fitted_type, held, mut reasons) = match model.check_staff(&booking) {
+        Ok(fit) => (Some(fit.schedule_type), fit.resources, Vec::new()),
+        Err(reasons) => (
+            None,
+            model.staff_resources(&booking),
+            reasons.into_iter().map(|r| r.message).collect(),
+        ),
     };
     let placed_type = fitted_type.or(given_type);
     if telehealth
@@ -306,6 +345,7 @@ pub(super) async fn staff_fit(
             schedule_type: fitted_type.map(|t| input.schedule_type_id(t)),
             clinic: input.clinic_id(clinic),
             buffers,
+            resources: input.resource_ids(&held),
         },
         reasons,
     ))

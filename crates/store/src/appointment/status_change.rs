@@ -386,7 +386,15 @@ pub async fn restore(
             .unwrap_or(0);
     let start = Instant::from_unix_nanos(appointment.start_ns)
         .map_err(|e| Error::invalid("start", e.to_string()))?;
-    let (_, reasons) = staff_fit(
+    // It takes back the places it held, checked as staff naming them; one that held
+    // none (booked before rooms existed) is given the engine's pick.
+    let held = super::resources::held_ids(tx.exec(), org.id, id).await?;
+    let request = if held.is_empty() {
+        super::resources::ResourceRequest::Auto
+    } else {
+        super::resources::ResourceRequest::Chosen(held)
+    };
+    let (fit, reasons) = staff_fit(
         &mut tx,
         org,
         appointment.practitioner_id,
@@ -401,6 +409,7 @@ pub async fn restore(
         appointment.telehealth,
         Some(id),
         KeptFree::Own(appointment.buffers()),
+        &request,
     )
     .await?;
     // An appointment booked with an override comes back only with a new booking and a
@@ -423,6 +432,7 @@ pub async fn restore(
         Actor::Staff(staff).label(),
         now
     )?;
+    super::resources::hold(&mut tx, org.id, id, &fit.resources).await?;
     crate::audit::record(
         &mut tx,
         org.id,

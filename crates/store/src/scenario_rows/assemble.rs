@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use slot_engine::scenario::{
-    Appointment, AvailabilityRecord, Block, Clinic, Patient, PortalBlock, Practitioner, Scenario,
-    ScheduleType, Service, Settings, Text, TimeOff,
+    Appointment, AvailabilityRecord, Block, Clinic, Patient, PortalBlock, Practitioner, Resource,
+    ResourceKind, ResourceRecord, Scenario, ScheduleType, Service, Settings, Text, TimeOff,
 };
 use slot_engine::{Date, WallTime};
 
@@ -166,6 +166,15 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             .or_default()
             .push(text("schedule type", s.key)?);
     }
+    let mut requirements: HashMap<i64, Vec<(i64, Vec<Text>)>> = HashMap::new();
+    for r in rows.requirement_rows {
+        let list = requirements.entry(r.service_id).or_default();
+        let key = text("required resource", r.resource_key)?;
+        match list.last_mut() {
+            Some((n, keys)) if *n == r.requirement => keys.push(key),
+            _ => list.push((r.requirement, vec![key])),
+        }
+    }
     let mut services = Vec::with_capacity(rows.service_rows.len());
     for s in rows.service_rows {
         ids.services.insert(s.key.clone(), s.id);
@@ -182,7 +191,12 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             buffer_before_minutes: minutes("service buffer", s.buffer_before_minutes)?,
             buffer_after_minutes: minutes("service buffer", s.buffer_after_minutes)?,
             allow_series: s.allow_series,
-            requires: Vec::new(),
+            requires: requirements
+                .remove(&s.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(_, keys)| keys)
+                .collect(),
         });
     }
     let mut patient_practitioners: HashMap<i64, Vec<Text>> = HashMap::new();
@@ -203,6 +217,19 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             available_practitioners: p.practitioners_restricted.then_some(list),
         });
     }
+    let resources = resources(
+        &mut ids,
+        rows.resource_rows,
+        rows.resource_record_rows,
+        rows.resource_block_rows,
+        rows.resource_time_off_rows,
+    )?;
+    let mut held: HashMap<i64, Vec<Text>> = HashMap::new();
+    for h in rows.appointment_resource_rows {
+        held.entry(h.owner_id)
+            .or_default()
+            .push(text("appointment resource", h.key)?);
+    }
     let mut appointments = Vec::with_capacity(rows.appointment_rows.len());
     for a in rows.appointment_rows {
         let Some(practitioner) = practitioner_key.get(&a.practitioner_id) else {
@@ -220,7 +247,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
             buffer_before_minutes: minutes("appointment buffer", a.buffer_before_minutes)?,
             buffer_after_minutes: minutes("appointment buffer", a.buffer_after_minutes)?,
             series: opt_text("series", a.series_key)?,
-            resources: Vec::new(),
+            resources: held.remove(&a.id).unwrap_or_default(),
         });
     }
     let mut scenario = Scenario {
@@ -231,7 +258,7 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
         practitioners,
         services,
         patients,
-        resources: Vec::new(),
+        resources,
         appointments,
         query: None,
     };
@@ -239,10 +266,85 @@ pub(super) fn assemble(rows: Rows, org: &Organisation) -> Result<(Scenario, Ids)
     Ok((scenario, ids))
 }
 
-/// The version a scenario needs: 2 when it uses a field of version 2 (buffers, a
-/// series online, an appointment's series), else 1, so that an organisation that uses
-/// none of them exports exactly the document it always did.
+/// The organisation's rooms and equipment, with their availability records (when
+/// not always available) and time off, recording each one's row id.
+fn resources(
+    ids: &mut Ids,
+    resource_rows: Vec<super::fetch::ResourceRow>,
+    record_rows: Vec<super::fetch::ResourceRecordRow>,
+    block_rows: Vec<super::fetch::BlockRow>,
+    time_off_rows: Vec<super::fetch::TimeOffRow>,
+) -> Result<Vec<Resource>> {
+    let mut blocks: HashMap<i64, Vec<PortalBlock>> = HashMap::new();
+    for b in block_rows {
+        blocks.entry(b.record_id).or_default().push(PortalBlock {
+            days: days_of(b.days),
+            start: minute(b.start_minute)?,
+            end: minute(b.end_minute)?,
+        });
+    }
+    let mut records: HashMap<i64, Vec<ResourceRecord>> = HashMap::new();
+    for r in record_rows {
+        records
+            .entry(r.resource_id)
+            .or_default()
+            .push(ResourceRecord {
+                start_date: stored("start date", &r.start_date)?,
+                end_date: r
+                    .end_date
+                    .as_deref()
+                    .map(|d| stored("end date", d))
+                    .transpose()?,
+                blocks: blocks.remove(&r.id).unwrap_or_default(),
+            });
+    }
+    let mut time_off: HashMap<i64, Vec<TimeOff>> = HashMap::new();
+    for t in time_off_rows {
+        time_off
+            .entry(t.practitioner_id)
+            .or_default()
+            .push(TimeOff {
+                start: instant(t.start_ns)?,
+                end: instant(t.end_ns)?,
+            });
+    }
+    let mut resources = Vec::with_capacity(resource_rows.len());
+    for r in resource_rows {
+        ids.resources.insert(r.key.clone(), r.id);
+        let own_records = records.remove(&r.id).unwrap_or_default();
+        resources.push(Resource {
+            id: text("resource id", r.key)?,
+            name: Some(text("resource name", r.name)?),
+            kind: match r.kind.as_str() {
+                "equipment" => ResourceKind::Equipment,
+                "room" => ResourceKind::Room,
+                other => return Err(Error::invalid("stored resource kind", other.to_owned())),
+            },
+            clinic: text("resource clinic", r.clinic_key)?,
+            capacity: u32::try_from(r.capacity)
+                .map_err(|_| Error::invalid("stored resource capacity", r.capacity.to_string()))?,
+            availability: (!r.always_available).then_some(own_records),
+            time_off: time_off.remove(&r.id).unwrap_or_default(),
+        });
+    }
+    Ok(resources)
+}
+
+/// The version a scenario needs: 3 when it uses a field of version 3 (rooms and
+/// equipment, a service's requirements, an appointment's resources), else 2 when it
+/// uses a field of version 2 (buffers, a series online, an appointment's series), else
+/// 1, so that an organisation that uses none of them exports exactly the document it
+/// always did.
 pub(crate) fn version_of(scenario: &Scenario) -> u32 {
+    let rooms = !scenario.resources.is_empty()
+        || scenario.services.iter().any(|s| !s.requires.is_empty())
+        || scenario
+            .appointments
+            .iter()
+            .any(|a| !a.resources.is_empty());
+    if rooms {
+        return 3;
+    }
     let services = scenario
         .services
         .iter()

@@ -109,7 +109,34 @@ pub(super) struct PatientRow {
 }
 
 #[derive(sqlx::FromRow)]
+pub(super) struct ResourceRow {
+    pub(super) id: i64,
+    pub(super) key: String,
+    pub(super) name: String,
+    pub(super) kind: String,
+    pub(super) clinic_key: String,
+    pub(super) capacity: i64,
+    pub(super) always_available: bool,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ResourceRecordRow {
+    pub(super) id: i64,
+    pub(super) resource_id: i64,
+    pub(super) start_date: String,
+    pub(super) end_date: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RequirementRow {
+    pub(super) service_id: i64,
+    pub(super) requirement: i64,
+    pub(super) resource_key: String,
+}
+
+#[derive(sqlx::FromRow)]
 pub(super) struct AppointmentRow {
+    pub(super) id: i64,
     pub(super) key: Option<String>,
     pub(super) practitioner_id: i64,
     pub(super) patient_key: Option<String>,
@@ -141,6 +168,13 @@ pub(super) struct Rows {
     pub(super) patient_rows: Vec<PatientRow>,
     pub(super) patient_practitioner_rows: Vec<OwnerKeyRow>,
     pub(super) appointment_rows: Vec<AppointmentRow>,
+    pub(super) resource_rows: Vec<ResourceRow>,
+    pub(super) resource_record_rows: Vec<ResourceRecordRow>,
+    pub(super) resource_block_rows: Vec<BlockRow>,
+    pub(super) resource_time_off_rows: Vec<TimeOffRow>,
+    pub(super) requirement_rows: Vec<RequirementRow>,
+    /// The resources each appointment holds, by appointment row (`owner_id`).
+    pub(super) appointment_resource_rows: Vec<OwnerKeyRow>,
 }
 
 /// Reads the selected part of an organisation, in a fixed number of queries.
@@ -273,7 +307,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
             exec.reborrow(),
             fetch_all,
             AppointmentRow,
-            "SELECT a.key, a.practitioner_id, pa.key AS patient_key, s.key AS service_key, \
+            "SELECT a.id, a.key, a.practitioner_id, pa.key AS patient_key, s.key AS service_key, \
                     st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status, \
                     a.buffer_before_minutes, a.buffer_after_minutes, \
                     COALESCE(ser.key, 'series-' || CAST(ser.id AS TEXT)) AS series_key \
@@ -282,6 +316,61 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
                   LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
                   LEFT JOIN appointment_series ser ON ser.id = a.series_id \
              WHERE a.org_id = $1 ORDER BY a.practitioner_id, a.start_ns, a.id",
+            o
+        )?
+    } else {
+        Vec::new()
+    };
+    let resource_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        ResourceRow,
+        "SELECT r.id, r.key, r.name, r.kind, c.key AS clinic_key, r.capacity, r.always_available \
+         FROM resources r JOIN clinics c ON c.id = r.clinic_id \
+         WHERE r.org_id = $1 ORDER BY r.key",
+        o
+    )?;
+    let resource_record_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        ResourceRecordRow,
+        "SELECT id, resource_id, start_date, end_date FROM resource_availability_records \
+         WHERE org_id = $1 ORDER BY resource_id, start_date, id",
+        o
+    )?;
+    let resource_block_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        BlockRow,
+        "SELECT record_id, days, start_minute, end_minute, NULL AS schedule_type_key \
+         FROM resource_availability_blocks WHERE org_id = $1 ORDER BY record_id, position, id",
+        o
+    )?;
+    let resource_time_off_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        TimeOffRow,
+        "SELECT resource_id AS practitioner_id, start_ns, end_ns FROM resource_time_off \
+         WHERE org_id = $1 ORDER BY resource_id, start_ns, end_ns",
+        o
+    )?;
+    let requirement_rows = rows!(
+        exec.reborrow(),
+        fetch_all,
+        RequirementRow,
+        "SELECT sr.service_id, sr.requirement, r.key AS resource_key \
+         FROM service_requirements sr JOIN resources r ON r.id = sr.resource_id \
+         WHERE sr.org_id = $1 ORDER BY sr.service_id, sr.requirement, r.key",
+        o
+    )?;
+    let appointment_resource_rows = if sel.appointments {
+        rows!(
+            exec.reborrow(),
+            fetch_all,
+            OwnerKeyRow,
+            "SELECT ar.appointment_id AS owner_id, r.key FROM appointment_resources ar \
+             JOIN resources r ON r.id = ar.resource_id \
+             WHERE ar.org_id = $1 ORDER BY ar.appointment_id, r.key",
             o
         )?
     } else {
@@ -303,34 +392,77 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         patient_rows,
         patient_practitioner_rows,
         appointment_rows,
+        resource_rows,
+        resource_record_rows,
+        resource_block_rows,
+        resource_time_off_rows,
+        requirement_rows,
+        appointment_resource_rows,
     })
 }
 
 /// One appointment of a window, as the engine counts it: its practitioner row, its
-/// start and end, and the buffers it was booked with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// start and end, the buffers it was booked with, and the rooms and equipment (of
+/// those asked about) it holds a place in.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Taken {
     pub(crate) practitioner: i64,
     pub(crate) start_ns: i64,
     pub(crate) end_ns: i64,
     pub(crate) buffers: slot_engine::Buffers,
+    pub(crate) resources: Vec<i64>,
 }
 
 /// The largest buffer an appointment may have on either side, in nanoseconds: a day.
 const MAX_BUFFER_NS: i64 = slot_engine::model::MAX_BUFFER_MINUTES as i64 * 60_000_000_000;
 
-/// The time taken by `practitioners`' appointments whose buffered interval (the
-/// appointment with the buffers it was booked with) overlaps `[from_ns, to_ns)`, but
-/// `skip` and cancelled ones: what the engine counts against capacity.
+/// Parses one packed appointment, `start:end:before:after`.
+fn unpack(packed: &str) -> Result<(i64, i64, slot_engine::Buffers)> {
+    let numbers: Option<Vec<i64>> = packed.split(':').map(|n| n.parse().ok()).collect();
+    let (start_ns, end_ns, before, after) = match numbers.as_deref() {
+        Some(&[start, end, before, after]) => (start, end, before, after),
+        _ => return Err(Error::invalid("stored appointment", packed.to_owned())),
+    };
+    let minutes = |m: i64| {
+        u32::try_from(m).map_err(|_| Error::invalid("stored appointment", packed.to_owned()))
+    };
+    Ok((
+        start_ns,
+        end_ns,
+        slot_engine::Buffers {
+            before_minutes: minutes(before)?,
+            after_minutes: minutes(after)?,
+        },
+    ))
+}
+
+#[derive(sqlx::FromRow)]
+struct HolderRow {
+    practitioner_id: i64,
+    start_ns: i64,
+    end_ns: i64,
+    buffer_before_minutes: i64,
+    buffer_after_minutes: i64,
+    resources: String,
+}
+
+/// The time taken by appointments whose buffered interval (the appointment with the
+/// buffers it was booked with) overlaps `[from_ns, to_ns)`, but `skip` and cancelled
+/// ones: what the engine counts against capacity. That is every appointment of
+/// `practitioners`, and every appointment of any practitioner that holds a place in
+/// one of `resources` (with those of `resources` it holds), so that a room's
+/// occupancy is counted exactly whoever booked it. Two queries, whatever the sizes.
 pub(crate) async fn window_appointments(
     exec: &mut Exec<'_>,
     org: &Organisation,
     practitioners: &[i64],
+    resources: &[i64],
     from_ns: i64,
     to_ns: i64,
     skip: Option<i64>,
 ) -> Result<Vec<Taken>> {
     let practitioner_list = serde_json::to_string(practitioners).expect("ids serialize");
+    let resource_list = serde_json::to_string(resources).expect("ids serialize");
     // The start is bounded by the longest appointment and the largest buffer, a day on
     // each side, so the index on (org, practitioner, start) is scanned only over the
     // window and a day around it; the exact test on each row's own buffers follows.
@@ -339,15 +471,28 @@ pub(crate) async fn window_appointments(
     let earliest_start = from_ns
         .saturating_sub(org.max_appointment_ns)
         .saturating_sub(MAX_BUFFER_NS);
-    let packed = match exec {
-        Exec::Sqlite(_) => {
+    let (packed, resource_ids) = match exec {
+        Exec::Sqlite(_) => (
             "group_concat(start_ns || ':' || end_ns || ':' || buffer_before_minutes || ':' \
-             || buffer_after_minutes, ',')"
-        }
-        Exec::Postgres(_) => {
+             || buffer_after_minutes, ',')",
+            "group_concat(ar.resource_id, ',')",
+        ),
+        Exec::Postgres(_) => (
             "string_agg(start_ns::text || ':' || end_ns::text || ':' \
-             || buffer_before_minutes::text || ':' || buffer_after_minutes::text, ',')"
-        }
+             || buffer_before_minutes::text || ':' || buffer_after_minutes::text, ',')",
+            "string_agg(ar.resource_id::text, ',')",
+        ),
+    };
+    // An appointment that holds one of the resources comes with the second query,
+    // with its resources; the first leaves it out so that it counts once.
+    let holds_none = if resources.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "AND NOT EXISTS (SELECT 1 FROM appointment_resources ar \
+             WHERE ar.appointment_id = appointments.id AND {})",
+            exec.in_json_list("ar.resource_id", 9)
+        )
     };
     let sql = format!(
         "SELECT practitioner_id AS owner_id, {packed} AS key \
@@ -355,46 +500,106 @@ pub(crate) async fn window_appointments(
          WHERE org_id = $1 AND {} AND start_ns >= $3 AND start_ns < $4 AND end_ns > $5 \
                AND start_ns - buffer_before_minutes * 60000000000 < $6 \
                AND end_ns + buffer_after_minutes * 60000000000 > $7 \
-               AND status <> 'cancelled' AND id <> $8 \
+               AND status <> 'cancelled' AND id <> $8 {holds_none} \
          GROUP BY practitioner_id",
         exec.in_json_list("practitioner_id", 2)
     );
-    let groups = rows!(
-        exec.reborrow(),
-        fetch_all,
-        OwnerKeyRow,
-        &sql,
-        org.id,
-        &practitioner_list,
-        earliest_start,
+    let (a, b) = (
         to_ns.saturating_add(MAX_BUFFER_NS),
         from_ns.saturating_sub(MAX_BUFFER_NS),
-        to_ns,
-        from_ns,
-        skip.unwrap_or(-1)
-    )?;
+    );
+    let skip = skip.unwrap_or(-1);
+    let groups = if resources.is_empty() {
+        rows!(
+            exec.reborrow(),
+            fetch_all,
+            OwnerKeyRow,
+            &sql,
+            org.id,
+            &practitioner_list,
+            earliest_start,
+            a,
+            b,
+            to_ns,
+            from_ns,
+            skip
+        )?
+    } else {
+        rows!(
+            exec.reborrow(),
+            fetch_all,
+            OwnerKeyRow,
+            &sql,
+            org.id,
+            &practitioner_list,
+            earliest_start,
+            a,
+            b,
+            to_ns,
+            from_ns,
+            skip,
+            &resource_list
+        )?
+    };
     let mut taken = Vec::new();
     for group in groups {
         for packed in group.key.split(',') {
-            let numbers: Option<Vec<i64>> = packed.split(':').map(|n| n.parse().ok()).collect();
-            let (start_ns, end_ns, before, after) = match numbers.as_deref() {
-                Some(&[start, end, before, after]) => (start, end, before, after),
-                _ => return Err(Error::invalid("stored appointment", packed.to_owned())),
-            };
-            let minutes = |m: i64| {
-                u32::try_from(m)
-                    .map_err(|_| Error::invalid("stored appointment", packed.to_owned()))
-            };
+            let (start_ns, end_ns, buffers) = unpack(packed)?;
             taken.push(Taken {
                 practitioner: group.owner_id,
                 start_ns,
                 end_ns,
-                buffers: slot_engine::Buffers {
-                    before_minutes: minutes(before)?,
-                    after_minutes: minutes(after)?,
-                },
+                buffers,
+                resources: Vec::new(),
             });
         }
+    }
+    if resources.is_empty() {
+        return Ok(taken);
+    }
+    let sql = format!(
+        "SELECT a.practitioner_id, a.start_ns, a.end_ns, a.buffer_before_minutes, \
+                a.buffer_after_minutes, {resource_ids} AS resources \
+         FROM appointment_resources ar JOIN appointments a ON a.id = ar.appointment_id \
+         WHERE ar.org_id = $1 AND {} AND a.org_id = $1 \
+               AND a.start_ns >= $3 AND a.start_ns < $4 AND a.end_ns > $5 \
+               AND a.start_ns - a.buffer_before_minutes * 60000000000 < $6 \
+               AND a.end_ns + a.buffer_after_minutes * 60000000000 > $7 \
+               AND a.status <> 'cancelled' AND a.id <> $8 \
+         GROUP BY a.id, a.practitioner_id, a.start_ns, a.end_ns, a.buffer_before_minutes, \
+                  a.buffer_after_minutes",
+        exec.in_json_list("ar.resource_id", 2)
+    );
+    let holders = rows!(
+        exec.reborrow(),
+        fetch_all,
+        HolderRow,
+        &sql,
+        org.id,
+        &resource_list,
+        earliest_start,
+        a,
+        b,
+        to_ns,
+        from_ns,
+        skip
+    )?;
+    for h in holders {
+        let minutes = |m: i64| {
+            u32::try_from(m).map_err(|_| Error::invalid("stored appointment", m.to_string()))
+        };
+        let held: Option<Vec<i64>> = h.resources.split(',').map(|r| r.parse().ok()).collect();
+        taken.push(Taken {
+            practitioner: h.practitioner_id,
+            start_ns: h.start_ns,
+            end_ns: h.end_ns,
+            buffers: slot_engine::Buffers {
+                before_minutes: minutes(h.buffer_before_minutes)?,
+                after_minutes: minutes(h.buffer_after_minutes)?,
+            },
+            resources: held
+                .ok_or_else(|| Error::invalid("stored appointment resources", h.resources))?,
+        });
     }
     Ok(taken)
 }

@@ -39,6 +39,7 @@ pub(crate) struct Ids {
     pub(crate) schedule_types: HashMap<String, i64>,
     pub(crate) practitioners: HashMap<String, i64>,
     pub(crate) services: HashMap<String, i64>,
+    pub(crate) resources: HashMap<String, i64>,
 }
 
 /// Weekdays of a stored bit set (Monday = 1 … Sunday = 64).

@@ -59,6 +59,7 @@ pub async fn explain(
             from: q.date.add_days(-1).unwrap_or(q.date),
             to: q.date.add_days(1).unwrap_or(q.date),
             skip_appointment: None,
+            resources: Vec::new(),
         },
     )
     .await?;

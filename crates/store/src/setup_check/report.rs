@@ -816,7 +816,7 @@ pub async fn report(exec: &mut Exec<'_>, org: &Organisation, now: Instant) -> Re
         .map_err(|e| Error::invalid("now", e.to_string()))?;
     let to = today.add_days(HORIZON_DAYS - 1).unwrap_or(Date::MAX);
     let (scenario, ids) =
-        crate::window::scenario(exec, org, None, (today, to), Services::All, None).await?;
+        crate::window::scenario(exec, org, None, (today, to), Services::All, &[], None).await?;
     let booked = Model::new(&scenario)?;
     // The same setup without its appointments: entities keep their indices, so counts
     // of the two searches compare slot for slot.

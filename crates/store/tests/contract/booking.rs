@@ -267,6 +267,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
         override_reason: reason.map(str::to_owned),
         telehealth: false,
         idempotency_key: None,
+        resources: Default::default(),
     };
     match appointment::book_staff(&t.db, &org, &booking(None), &now, None).await {
         Err(Error::Conflict(Conflict::NeedsOverride { reasons })) => {
@@ -393,6 +394,7 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
         practitioner: None,
         duration_minutes: None,
         override_reason: reason.map(str::to_owned),
+        resources: Default::default(),
     };
     // Onto b: refused, and nothing changes.
     assert!(matches!(
@@ -597,6 +599,7 @@ async fn staff_video_bookings_need_a_telehealth_schedule_type_and_a_move_keeps_t
         override_reason: None,
         telehealth: true,
         idempotency_key: None,
+        resources: Default::default(),
     };
     match appointment::book_staff(
         &t.db,
@@ -655,6 +658,7 @@ async fn staff_video_bookings_need_a_telehealth_schedule_type_and_a_move_keeps_t
             practitioner: None,
             duration_minutes: None,
             override_reason: None,
+            resources: Default::default(),
         },
         &now,
         None,

@@ -340,6 +340,7 @@ async fn a_staff_booking_keeps_its_services_buffers_and_one_without_a_service_no
         telehealth: false,
         override_reason: reason.map(str::to_owned),
         idempotency_key: None,
+        resources: Default::default(),
     };
     // 09:30–10:00 with the massage's 15 minutes after reaches the 10:00 booking, as
     // staff-checks.json says; without a service it keeps nothing free, and fits.
@@ -416,6 +417,7 @@ async fn a_move_keeps_the_buffers_it_was_booked_with(t: &TestDb) {
             telehealth: false,
             override_reason: None,
             idempotency_key: None,
+            resources: Default::default(),
         },
         &clock(NOW),
         None,
@@ -433,6 +435,7 @@ async fn a_move_keeps_the_buffers_it_was_booked_with(t: &TestDb) {
         practitioner: None,
         duration_minutes: None,
         override_reason: None,
+        resources: Default::default(),
     };
     // 09:30–10:00 and its own 15 minutes after reach the 10:00 booking: with the
     // service's buffers as they are now it would fit, with its own it does not.

@@ -172,6 +172,7 @@ async fn storm_task(
                     practitioner: None,
                     duration_minutes: None,
                     override_reason: None,
+                    resources: Default::default(),
                 };
                 tally.moves_decided.fetch_add(1, Ordering::SeqCst);
                 match appointment::reschedule(&db, &org, &m, &now, None).await {

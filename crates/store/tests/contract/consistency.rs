@@ -197,6 +197,7 @@ async fn a_move_locks_the_practitioner_the_appointment_has_under_the_lock(t: &Te
                 practitioner: None,
                 duration_minutes: None,
                 override_reason: Some("Kim covers".into()),
+                resources: Default::default(),
             };
             appointment::reschedule(&db, &org, &m, &clock("2026-03-01T00:00:00Z"), None).await
         }
@@ -272,6 +273,7 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
         override_reason: Some("Squeezed in".into()),
         telehealth: false,
         idempotency_key: Some("desk-1".into()),
+        resources: Default::default(),
     };
     let now = clock("2026-03-01T00:00:00Z");
     let staff_first = appointment::book_staff(&t.db, &org, &booking, &now, None)
@@ -324,6 +326,7 @@ async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
             override_reason: None,
             telehealth: false,
             idempotency_key: Some("shared".into()),
+            resources: Default::default(),
         },
         &clock("2026-03-01T00:00:00Z"),
         None,
@@ -378,6 +381,7 @@ async fn a_setup_loads_in_one_snapshot_while_setup_changes_commit(t: &TestDb) {
         from: "2026-03-02".parse().unwrap(),
         to: "2026-03-02".parse().unwrap(),
         skip_appointment: None,
+        resources: Default::default(),
     };
     let mut seen = std::collections::BTreeSet::new();
     // At least 300 loads, and on until they have met a dozen renames (a busy machine

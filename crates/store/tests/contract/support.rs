@@ -13,7 +13,7 @@ pub(crate) struct TestDb {
 }
 
 enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Sqlite(tempfile::TempDir),
     Postgres {
         admin_url: String,
         name: String,
@@ -86,6 +86,16 @@ impl TestDb {
             .unwrap();
         assert_eq!(level, "repeatable read");
         db
+    }
+
+    /// A second server instance on the same database: its own pool, as another
+    /// `openslot` process would open (on SQLite, a second pool on the same file).
+    pub(crate) async fn second_instance(&self) -> Db {
+        let url = match &self.cleanup {
+            Cleanup::Sqlite(dir) => format!("sqlite://{}", dir.path().join("test.db").display()),
+            Cleanup::Postgres { url, .. } => url.clone(),
+        };
+        Db::connect(&url).await.expect("the database opens again")
     }
 
     pub(crate) async fn cleanup(self) {

@@ -16,7 +16,7 @@ use crate::{TestDb, both, import};
 fn everything(holiday: &str) -> Scenario {
     Scenario::from_json(
         json!({
-            "version": 2,
+            "version": 3,
             "settings": {"slot_step_minutes": 30, "min_notice_minutes": 0},
             "clinics": [{"id": "toronto", "name": "Toronto", "timezone": "America/Toronto", "holidays": [holiday]}],
             "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "toronto"}],
@@ -26,13 +26,17 @@ fn everything(holiday: &str) -> Scenario {
                    "blocks": [{"days": ["mon"], "start": "09:00", "end": "11:00", "schedule_type": "physio"}],
                    "portal_blocks": [{"days": ["mon"], "start": "09:00", "end": "10:00"}]}],
                  "time_off": [{"start": "2026-03-09T09:00:00-04:00", "end": "2026-03-09T10:00:00-04:00"}]}],
+            "resources": [{"id": "room-1", "name": "Room 1", "clinic": "toronto",
+                           "availability": [{"start_date": "2026-01-01",
+                             "blocks": [{"days": ["mon"], "start": "08:00", "end": "12:00"}]}],
+                           "time_off": [{"start": "2026-03-16T09:00:00-04:00", "end": "2026-03-16T10:00:00-04:00"}]}],
             "services": [{"id": "visit", "name": "Visit", "duration_minutes": 30, "book_from_portal": true,
-                          "practitioner_type": "physio", "schedule_types": ["physio"]}],
+                          "practitioner_type": "physio", "schedule_types": ["physio"], "requires": [["room-1"]]}],
             "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com",
                           "available_practitioners": ["christine"]}],
             "appointments": [{"practitioner": "christine", "patient": "ada", "service": "visit",
                               "start": "2026-03-02T09:00:00-05:00", "end": "2026-03-02T09:30:00-05:00",
-                              "series": "weekly"}]
+                              "series": "weekly", "resources": ["room-1"]}]
         })
         .to_string()
         .as_bytes(),

@@ -676,9 +676,10 @@ fn scenario(x: &str) -> Scenario {
     let mut first = patient("p1");
     first["available_practitioners"] = json!([format!("pa-{x}")]);
     let text = json!({
-        "version": 2,
+        "version": 3,
         "settings": {"slot_step_minutes": 30, "min_notice_minutes": 60},
         "clinics": [{"id": format!("main-{x}"), "name": format!("Main {x}"), "timezone": "UTC"}],
+        "resources": [{"id": format!("room-{x}"), "name": format!("Room {x}"), "clinic": format!("main-{x}")}],
         "schedule_types": [{"id": format!("physio-{x}"), "name": format!("Physio {x}"),
                             "clinic": format!("main-{x}")}],
         "practitioners": [practitioner("pa", "Ann"), practitioner("pb", "Bob")],

@@ -68,8 +68,11 @@ fn instant_ns(rfc3339: &str) -> i64 {
 /// Two practitioners: Amy sees one patient at a time ("consult", capacity 1); Ben
 /// takes up to three at once ("class": his schedule type allows conflicts and the
 /// service's portal conflicts are 3). Both work 09:00–17:00 every day in 30-minute
-/// slots.
-fn scenario(patients: usize) -> Scenario {
+/// slots. With `rooms` (the room storm) nineteen more one-to-one
+/// practitioners r01…r19 beside Amy, and three rooms every consultation needs one of:
+/// the gym (two places), Room A and Room B; so at most four consultations at once,
+/// whoever gives them.
+fn base_scenario(patients: usize, rooms: bool) -> Scenario {
     let week = json!([{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
                        "start": "09:00", "end": "17:00", "schedule_type": "TYPE"}]);
     let record = |t: &str| {
@@ -104,6 +107,21 @@ fn scenario(patients: usize) -> Scenario {
         ],
         "patients": patients
     });
+    let mut value = value;
+    if rooms {
+        value["version"] = json!(3);
+        for n in 1..=19 {
+            value["practitioners"].as_array_mut().unwrap().push(json!(
+                {"id": format!("r{n:02}"), "name": format!("Physio {n}"), "type": "physio",
+                 "home_clinic": "london", "schedule_types": ["solo"], "availability": record("solo")}));
+        }
+        value["resources"] = json!([
+            {"id": "gym", "name": "Gym", "clinic": "london", "capacity": 2},
+            {"id": "room-a", "name": "Room A", "clinic": "london"},
+            {"id": "room-b", "name": "Room B", "clinic": "london"}
+        ]);
+        value["services"][0]["requires"] = json!([["gym", "room-a", "room-b"]]);
+    }
     Scenario::from_json(value.to_string().as_bytes()).unwrap()
 }
 
@@ -239,6 +257,11 @@ const FRONT_DESK: [&str; 2] = ["desk1@storm.example", "desk2@storm.example"];
 
 impl Cluster {
     async fn start(backend: Backend, servers: usize) -> Cluster {
+        Cluster::start_with(backend, servers, false).await
+    }
+
+    /// The cluster on the storm clinic, with the room storm's rooms when `rooms`.
+    async fn start_with(backend: Backend, servers: usize, rooms: bool) -> Cluster {
         let database = TestDatabase::fresh(backend, "storm");
         let patients = patient_count();
         let db = Db::connect(&database.url).await.unwrap();
@@ -247,7 +270,7 @@ impl Cluster {
         let org = transfer::import(
             &mut tx,
             SLUG,
-            &scenario(patients),
+            &base_scenario(patients, rooms),
             ImportMode::IntoEmpty,
             &clock,
         )
@@ -992,6 +1015,218 @@ async fn a_crash_in_the_middle(mut cluster: Cluster) {
         "crash: {} acknowledged before or around the kill, {lost} answers lost",
         expected.len()
     );
+}
+
+/// Every room's most appointments at once (buffered intervals, cancelled ones
+/// aside), and its capacity, read from the database.
+async fn room_peaks(db: &Db, org: &Organisation) -> BTreeMap<i64, (i64, i64)> {
+    let mut conn = db.conn().await.unwrap();
+    let rows = store::appointment::in_range(conn.exec(), org, 0, i64::MAX, None)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    let held = store::appointment::held(conn.exec(), org.id, &ids)
+        .await
+        .unwrap();
+    let capacity: BTreeMap<i64, i64> = store::book::choices(conn.exec(), org.id)
+        .await
+        .unwrap()
+        .resources
+        .iter()
+        .map(|r| (r.id, r.capacity))
+        .collect();
+    let mut edges: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+    for a in rows.iter().filter(|a| a.status.occupies_time()) {
+        let from = a.start_ns - a.buffer_before_minutes * 60_000_000_000;
+        let to = a.end_ns + a.buffer_after_minutes * 60_000_000_000;
+        for r in held.get(&a.id).into_iter().flatten() {
+            edges.entry(r.id).or_default().extend([(from, 1), (to, -1)]);
+        }
+    }
+    edges
+        .into_iter()
+        .map(|(room, mut e)| {
+            // An end sorts before a start at the same instant: touching is not overlap.
+            e.sort_unstable();
+            let (mut level, mut peak) = (0, 0);
+            for (_, step) in e {
+                level += step;
+                peak = peak.max(level);
+            }
+            (room, (peak, capacity[&room]))
+        })
+        .collect()
+}
+
+/// The room storm: twenty practitioners share three rooms (four places) at the same
+/// four times. Every patient books at once through the portal, and both front desks
+/// book the same times through the staff API, spread over the servers. Each time ends
+/// with exactly four consultations; no room is ever over its capacity (read from the
+/// database); every acknowledged booking is there holding one room; every refusal is
+/// a clean 409: taken (the portal's rule 11 or 13 with the next open times, the desk's
+/// override reasons naming the rooms or the practitioner's appointment).
+async fn a_room_storm(cluster: &Cluster) {
+    let ids = &cluster.ids;
+    let db = cluster.db().await;
+    let mut practitioners = vec![ids.amy];
+    {
+        let mut conn = db.conn().await.unwrap();
+        for n in 1..=19 {
+            practitioners.push(
+                store::keys::id_of(
+                    conn.exec(),
+                    Kind::Practitioner,
+                    cluster.org.id,
+                    &format!("r{n:02}"),
+                )
+                .await
+                .unwrap(),
+            );
+        }
+    }
+    let times = [
+        at(0, "09:00"),
+        at(0, "09:30"),
+        at(0, "10:00"),
+        at(0, "11:00"),
+    ];
+    let visitors = cluster.patients().await;
+    let desks = [cluster.front_desk(0).await, cluster.front_desk(1).await];
+    // Each desk books every practitioner at every time: 2 × 20 × 4 staff requests.
+    let staff_requests = desks.len() * practitioners.len() * times.len();
+    let attempts = visitors.len() + staff_requests;
+    let in_flight = Arc::new(InFlight::default());
+    let barrier = Arc::new(Barrier::new(attempts));
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for (i, v) in visitors.into_iter().enumerate() {
+        let practitioner = practitioners[i % practitioners.len()];
+        let start = times[(i / practitioners.len()) % times.len()].clone();
+        let (in_flight, barrier, consult) = (in_flight.clone(), barrier.clone(), ids.consult);
+        set.spawn(async move {
+            barrier.wait().await;
+            let answer = in_flight
+                .around(v.book(consult, practitioner, &start))
+                .await;
+            (true, Some(i), practitioner, start, answer)
+        });
+    }
+    for (d, desk) in desks.iter().enumerate() {
+        for (p, &practitioner) in practitioners.iter().enumerate() {
+            for start in &times {
+                let desk = desk.clone();
+                let patient = ids.patients[(d * 97 + p * 7) % ids.patients.len()];
+                let (in_flight, barrier, consult) =
+                    (in_flight.clone(), barrier.clone(), ids.consult);
+                let start = start.clone();
+                set.spawn(async move {
+                    barrier.wait().await;
+                    let body = json!({"practitioner": practitioner, "patient": patient,
+                                      "service": consult, "start": start});
+                    let answer = in_flight.around(desk.post("appointments", body)).await;
+                    (false, None, practitioner, start, answer)
+                });
+            }
+        }
+    }
+    let answers = set.join_all().await;
+    let elapsed = started.elapsed();
+    let mut acknowledged: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    let mut per_time: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut portal_refused, mut staff_refused) = (0, 0);
+    for (portal, patient, practitioner, start, answer) in answers {
+        match answer {
+            Answer::Status(StatusCode::CREATED, body) => {
+                let (id, start_ns) = created(&body);
+                assert_eq!(start_ns, instant_ns(&start), "{body}");
+                acknowledged.insert(id, (practitioner, start_ns));
+                *per_time.entry(start).or_default() += 1;
+            }
+            Answer::Status(StatusCode::CONFLICT, body) if portal => {
+                let rule = body["error"]["details"]["rule"].as_i64();
+                assert!(matches!(rule, Some(11 | 13)), "patient {patient:?}: {body}");
+                assert!(
+                    body["error"]["details"]["next_slots"]
+                        .as_array()
+                        .is_some_and(|n| !n.is_empty()),
+                    "a refusal offers the next open times: {body}"
+                );
+                portal_refused += 1;
+            }
+            Answer::Status(StatusCode::CONFLICT, body) => {
+                let reasons = body["error"]["details"]["needs_override"].to_string();
+                assert!(
+                    reasons.contains("taken") || reasons.contains("already"),
+                    "a staff refusal that is not a taken room or time: {body}"
+                );
+                staff_refused += 1;
+            }
+            other => panic!("neither booked nor taken: {other:?}"),
+        }
+    }
+    for start in &times {
+        assert_eq!(
+            per_time.get(start).copied(),
+            Some(4),
+            "{start}: every place, none twice"
+        );
+    }
+    for (room, (peak, capacity)) in room_peaks(&db, &cluster.org).await {
+        assert!(
+            peak <= capacity,
+            "room {room}: {peak} at once, capacity {capacity}"
+        );
+    }
+    let mut conn = db.conn().await.unwrap();
+    let ids_list: Vec<i64> = acknowledged.keys().copied().collect();
+    let mut held = store::appointment::held(conn.exec(), cluster.org.id, &ids_list)
+        .await
+        .unwrap();
+    for (id, (practitioner, start_ns)) in &acknowledged {
+        let row = store::appointment::get(conn.exec(), cluster.org.id, *id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (row.practitioner_id, row.start_ns),
+            (*practitioner, *start_ns),
+            "{id}"
+        );
+        assert!(row.status.occupies_time(), "{id}");
+        assert_eq!(
+            held.remove(id).map(|h| h.len()),
+            Some(1),
+            "{id} holds one room"
+        );
+    }
+    assert_eq!(
+        store::appointment::count(conn.exec(), cluster.org.id)
+            .await
+            .unwrap(),
+        acknowledged.len() as i64,
+        "nothing but the acknowledged bookings"
+    );
+    drop(conn);
+    db.close().await;
+    eprintln!(
+        "room storm: {attempts} attempted ({} portal, {staff_requests} staff), {} acknowledged, \
+         {portal_refused} portal and {staff_refused} staff refused, {} in flight at the peak, {elapsed:.2?}",
+        attempts - staff_requests,
+        acknowledged.len(),
+        in_flight.most()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_one_server_room_storm() {
+    let cluster = Cluster::start_with(Backend::Sqlite, 1, true).await;
+    a_room_storm(&cluster).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set OPENSLOT_TEST_POSTGRES_URL"]
+async fn postgres_two_servers_room_storm() {
+    let cluster = Cluster::start_with(Backend::Postgres, 2, true).await;
+    a_room_storm(&cluster).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

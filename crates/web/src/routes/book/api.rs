@@ -7,7 +7,7 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use serde::Deserialize;
 use slot_engine::Instant;
-use store::appointment::{Move, StaffBooking};
+use store::appointment::{Move, ResourceRequest, StaffBooking};
 use store::book::{self, Range};
 use utoipa::ToSchema;
 
@@ -54,6 +54,12 @@ pub(crate) struct CreateBody {
     /// `details.needs_override`.
     #[serde(default)]
     pub telehealth: bool,
+    /// The rooms and equipment it holds, by resource id; omitted: the engine picks, per
+    /// requirement of the service, the first free one. A named resource that is taken,
+    /// unavailable or at another clinic (or a requirement left unmet) is a reason of the
+    /// 409 like a conflict, and books only with `override_reason`.
+    #[serde(default)]
+    pub resources: Option<Vec<i64>>,
 }
 
 /// Where to move an appointment; it stays in person or by video as it was.
@@ -71,6 +77,10 @@ pub(crate) struct MoveBody {
     /// Move despite the reasons of a 409: why.
     #[serde(default)]
     pub override_reason: Option<String>,
+    /// The rooms and equipment it holds at its new time, by resource id; omitted: the
+    /// engine picks again for its service at the new time.
+    #[serde(default)]
+    pub resources: Option<Vec<i64>>,
 }
 
 /// The query of the appointment list.
@@ -224,6 +234,10 @@ pub(super) async fn create(
         override_reason: body.override_reason,
         telehealth: body.telehealth,
         idempotency_key,
+        resources: match body.resources {
+            None => ResourceRequest::Auto,
+            Some(list) => ResourceRequest::Chosen(list),
+        },
     };
     let booked = book_counted(&state, &staff.org, &booking).await?;
     let status = if booked.replayed {
@@ -361,6 +375,7 @@ pub(super) async fn move_one(
         practitioner: body.practitioner,
         duration_minutes: body.duration_minutes,
         override_reason: body.override_reason,
+        resources: body.resources,
     };
     move_telling_patient(&state, &staff.org, &m).await?;
     Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))

@@ -453,6 +453,8 @@ pub(super) async fn move_submit(
                 practitioner,
                 duration_minutes: duration,
                 override_reason: form_override(&form),
+                // The engine picks the rooms and equipment again at the new time.
+                resources: None,
             };
             match move_telling_patient(&state, &staff.org, &m).await {
                 Ok(_) => {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use slot_engine::Instant;
 use store::Conflict;
-use store::appointment::StaffBooking;
+use store::appointment::{ResourceRequest, StaffBooking};
 use store::book::{self, Choices};
 
 use crate::auth::staff::{Staff, StaffPage};
@@ -61,6 +61,9 @@ pub(super) struct BookingValues {
     pub(super) repeat_until: String,
     /// `skip` to book only what can be booked; else all or nothing.
     pub(super) unfit: String,
+    /// The rooms and equipment staff named (resource ids); none: the engine picks per
+    /// the service's requirements.
+    resources: Vec<String>,
 }
 
 impl BookingValues {
@@ -87,6 +90,7 @@ impl BookingValues {
             repeat_count: form.get("repeat_count"),
             repeat_until: form.get("repeat_until"),
             unfit: form.get("unfit"),
+            resources: form.all("resource"),
         }
     }
 }
@@ -183,6 +187,8 @@ pub(super) struct BookingForm {
     no_shows: Option<i64>,
     /// The occurrences of the series asked for, checked, once previewed.
     pub(super) series: Option<super::series_form::Preview>,
+    /// The rooms and equipment staff may name, ticked as sent.
+    resources: Vec<Choice>,
 }
 
 /// What a service's or schedule type's option says when it may be booked by video.
@@ -261,6 +267,19 @@ pub(super) async fn booking_form(
         None => "Video only where the service's or schedule type's schedule types allow telehealth; otherwise the booking needs an override.",
     }
     .to_owned();
+    let resources = choices
+        .resources
+        .iter()
+        .map(|r| {
+            let clinic = choices.clinic(r.clinic_id).map_or("", |c| c.name.as_str());
+            let value = r.id.to_string();
+            Choice {
+                selected: values.resources.contains(&value),
+                label: format!("{} ({}, {clinic})", r.name, r.kind),
+                value,
+            }
+        })
+        .collect();
     Ok(BookingForm {
         layout: Layout::staff(staff, "New booking", "book").await?,
         practitioners: options(
@@ -324,6 +343,7 @@ pub(super) async fn booking_form(
         reasons,
         no_shows,
         series: None,
+        resources,
     })
 }
 
@@ -574,6 +594,17 @@ pub(super) async fn new_submit(
         return super::series_form::submit(&state, &staff, &choices, &form, values, errors, first)
             .await;
     }
+    let mut named = Vec::with_capacity(values.resources.len());
+    for value in &values.resources {
+        match value
+            .parse::<i64>()
+            .ok()
+            .filter(|&r| choices.resource(r).is_some())
+        {
+            Some(r) => named.push(r),
+            None => errors.add("resources", "choose rooms and equipment from the list"),
+        }
+    }
     let mut reasons = Vec::new();
     let status = match (practitioner, start) {
         (Some(practitioner), Some(start)) if errors.is_empty() => {
@@ -588,6 +619,11 @@ pub(super) async fn new_submit(
                 override_reason: form_override(&form),
                 telehealth,
                 idempotency_key: Some(values.idempotency_key.clone()).filter(|k| !k.is_empty()),
+                resources: if named.is_empty() {
+                    ResourceRequest::Auto
+                } else {
+                    ResourceRequest::Chosen(named)
+                },
             };
             match book_counted(&state, &staff.org, &booking).await {
                 Ok(booked) => {

@@ -28,6 +28,8 @@ pub(super) struct View {
     pub(super) cancelled: bool,
     /// The axis zone staff chose, carried by every link; `None`: the default one.
     pub(super) zone: Option<String>,
+    /// The day's columns by room (`by=room`), carried by the day's links.
+    pub(super) by_room: bool,
 }
 
 impl View {
@@ -53,6 +55,9 @@ impl View {
         }
         if let Some(z) = &self.zone {
             url.push_str(&format!("&zone={}", query::encode(z)));
+        }
+        if self.by_room && !week {
+            url.push_str("&by=room");
         }
         url
     }
@@ -825,6 +830,7 @@ mod tests {
                 font_color: "#ffffff".to_owned(),
                 telehealth: false,
             }],
+            resources: Vec::new(),
         }
     }
 
@@ -849,6 +855,7 @@ mod tests {
             all: false,
             cancelled: false,
             zone: None,
+            by_room: false,
         }
     }
 
@@ -899,6 +906,7 @@ mod tests {
             cancelled_by: None,
             buffer_before_minutes: 0,
             buffer_after_minutes: 0,
+            resources: Vec::new(),
         }
     }
 

@@ -31,6 +31,7 @@ mod appointment;
 mod form;
 mod grid;
 mod page;
+mod rooms;
 mod series;
 mod series_api;
 mod series_form;
@@ -343,6 +344,7 @@ mod tests {
             }],
             services: Vec::new(),
             schedule_types: Vec::new(),
+            resources: Vec::new(),
         }
     }
 

@@ -31,6 +31,8 @@ pub(super) struct BookParams {
     notice: Option<String>,
     appointment: Option<String>,
     zone: Option<String>,
+    /// `room` for the room view (a day's columns by room); else by practitioner.
+    by: Option<String>,
 }
 
 /// An option of the axis zone's select: a zone of the organisation's clinics.
@@ -75,6 +77,12 @@ pub(super) struct BookPage {
     rows: Vec<Row>,
     listed: Vec<Listed>,
     legend: Vec<Legend>,
+    /// The day's columns are rooms and equipment rather than practitioners.
+    by_room: bool,
+    /// Whether the organisation has rooms or equipment to show by.
+    has_rooms: bool,
+    by_practitioner_link: String,
+    by_room_link: String,
 }
 
 pub(super) async fn book_page(
@@ -94,6 +102,16 @@ pub(super) async fn book_page(
         Some("week") => true,
         Some(other) => {
             return Err(AppError::invalid("view", format!("{other:?} is not day or week")).into());
+        }
+    };
+    let by_room = match q.by.as_deref().map(str::trim) {
+        None | Some("" | "practitioner") => false,
+        // Rooms are shown a day at a time.
+        Some("room") => !week,
+        Some(other) => {
+            return Err(
+                AppError::invalid("by", format!("{other:?} is not practitioner or room")).into(),
+            );
         }
     };
     let all = q.practitioner.as_deref().map(str::trim) == Some("all");
@@ -138,6 +156,7 @@ pub(super) async fn book_page(
             .as_deref()
             .is_some_and(|v| !v.is_empty() && v != "0"),
         zone: axis.chosen.clone(),
+        by_room,
     };
     let dates = view.dates();
     let (first, last) = (dates[0], dates[dates.len() - 1]);
@@ -194,17 +213,49 @@ pub(super) async fn book_page(
     };
     let can_book = own.is_none();
     let highlight = parse_id("appointment", q.appointment.as_deref())?;
-    let (days, columns, rows, listed) = build_grid(
-        &view,
-        &staff.org,
-        &choices,
-        tz,
-        &practitioners,
-        &entries,
-        &backdrop,
-        can_book,
-        highlight,
-    );
+    let (days, columns, rows, listed) = if by_room {
+        // The room view: the same grid, a column per room, without availability
+        // behind it; an appointment opens from it, but time is booked and moved by
+        // practitioner.
+        let rooms = super::rooms::by_room(&choices, &entries, clinic);
+        let (days, mut columns, mut rows, listed) = build_grid(
+            &view,
+            &staff.org,
+            &rooms.choices,
+            tz,
+            &rooms.columns,
+            &rooms.entries,
+            &book::Backdrop::default(),
+            can_book,
+            highlight,
+        );
+        for c in &mut columns {
+            c.new_link.clear();
+        }
+        // Each appointment keeps its own practitioner, whichever room it is drawn in.
+        let whose: std::collections::HashMap<i64, i64> =
+            entries.iter().map(|e| (e.id, e.practitioner_id)).collect();
+        for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut()) {
+            cell.link.clear();
+            cell.link_label.clear();
+            for item in &mut cell.items {
+                item.practitioner = whose.get(&item.id).copied().unwrap_or(item.practitioner);
+            }
+        }
+        (days, columns, rows, listed)
+    } else {
+        build_grid(
+            &view,
+            &staff.org,
+            &choices,
+            tz,
+            &practitioners,
+            &entries,
+            &backdrop,
+            can_book,
+            highlight,
+        )
+    };
     let notice = match (q.notice.as_deref(), highlight) {
         (Some("blocked"), Some(id)) => match book::entry(conn.exec(), staff.org.id, id).await {
             Ok(e) => Some(format!(
@@ -327,6 +378,18 @@ pub(super) async fn book_page(
         rows,
         listed,
         legend,
+        by_room,
+        has_rooms: !choices.resources.is_empty(),
+        by_practitioner_link: View {
+            by_room: false,
+            ..view.clone()
+        }
+        .link_to(false, Some(date)),
+        by_room_link: View {
+            by_room: true,
+            ..view.clone()
+        }
+        .link_to(false, Some(date)),
         choices,
     })
 }
