@@ -89,10 +89,10 @@ pub use error::{Error, ValueError};
 pub use grid::{Resolution, WeekGrid};
 pub use model::{
     Appointment, Buffers, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner,
-    PractitionerIx, ResourceIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx, Settings,
+    PractitionerIx, Resource, ResourceIx, ResourceRecord, ScheduleType, ScheduleTypeIx, Service,
+    ServiceIx, Settings,
 };
 pub use occupancy::{CellSpan, Occupancy};
-pub use resource::{Resource, ResourceRecord};
 pub use scenario::{Color, Scenario, Text};
 pub use search::{DateRange, PortalQuery, Slot, SlotQuery};
 pub use series::{Occurrence, PortalOccurrence, SeriesEnd, SeriesRule, StaffOccurrence};

@@ -35,12 +35,13 @@ use crate::zone::Zone;
 
 mod build;
 pub(crate) mod query;
+pub(crate) mod resources;
 
 pub use crate::index::{
     ClinicIx, PatientIx, PractitionerIx, ResourceIx, ScheduleTypeIx, ServiceIx,
 };
-use crate::resource::Resource;
 use query::SlotQuery;
+pub use resources::{Resource, ResourceRecord};
 
 /// The organisation's scheduling settings, with the format's defaults filled in and
 /// each value checked against its range: the grid the whole model is cut into, the

@@ -660,10 +660,8 @@ pub fn mixed_clinic_with_rooms(spec: ClinicSpec, rooms: u32) -> Result<Scenario,
         .filter(|&i| scenario.appointments[i].status.occupies_time())
         .collect();
     order.sort_by_key(|&i| scenario.appointments[i].start);
-    let mut free_from: Vec<Vec<Instant>> = by_site
-        .iter()
-        .map(|list| vec![Instant::computed(i64::MIN); list.len()])
-        .collect();
+    let mut free_from: Vec<Vec<Option<Instant>>> =
+        by_site.iter().map(|list| vec![None; list.len()]).collect();
     let mut held: Vec<(usize, Text)> = Vec::new();
     for i in order {
         let a = &scenario.appointments[i];
@@ -673,8 +671,11 @@ pub fn mixed_clinic_with_rooms(spec: ClinicSpec, rooms: u32) -> Result<Scenario,
             after_minutes: a.buffer_after_minutes,
         };
         let (from, to) = buffers.around(a.start, a.end);
-        if let Some(room) = free_from[site].iter().position(|&end| end <= from) {
-            free_from[site][room] = to;
+        if let Some(room) = free_from[site]
+            .iter()
+            .position(|end| end.is_none_or(|end| end <= from))
+        {
+            free_from[site][room] = Some(to);
             held.push((i, by_site[site][room].clone()));
         }
     }

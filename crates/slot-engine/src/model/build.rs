@@ -14,12 +14,12 @@ use crate::occupancy::Occupancy;
 use crate::scenario::{self, Scenario, Text};
 
 use super::query::{DateRange, PortalQuery, SlotQuery};
+use super::resources::{MAX_REQUIREMENTS, MAX_RESOURCE_CAPACITY, Resource, ResourceRecord};
 use super::{
     Appointment, Buffers, Clinic, ClinicIx, MAX_BUFFER_MINUTES, Model, Patient, PatientIx,
     Practitioner, PractitionerIx, ResourceIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx,
     Settings,
 };
-use crate::resource::{MAX_REQUIREMENTS, MAX_RESOURCE_CAPACITY, Resource, ResourceRecord};
 
 /// Names an item in error messages: `practitioner "christine"`.
 struct Item<'a>(&'a str, &'a str);
