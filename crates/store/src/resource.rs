@@ -238,11 +238,53 @@ pub async fn create(tx: &mut Tx, org: i64, input: &ResourceInput) -> Result<Reso
 }
 
 /// Saves a resource's name, kind, clinic, capacity and whether it is always available;
-/// its key, records and time off stay.
-pub async fn update(tx: &mut Tx, org: i64, id: i64, input: &ResourceInput) -> Result<Resource> {
-    lock(tx, org, id).await?;
+/// its key, records and time off stay. Refused, changing nothing, when it would leave
+/// upcoming appointments (ending after `now_ns`) that hold it over its capacity or at
+/// another clinic than the resource: those are moved first.
+pub async fn update(
+    tx: &mut Tx,
+    org: i64,
+    id: i64,
+    input: &ResourceInput,
+    now_ns: i64,
+) -> Result<Resource> {
+    let before = lock(tx, org, id).await?;
     let name = check(input)?;
     check_clinic(tx, org, input.clinic_id).await?;
+    let holds = upcoming_holds(tx.exec(), org, id, now_ns, (i64::MIN, i64::MAX)).await?;
+    let moved = input.clinic_id != before.clinic_id;
+    let elsewhere = holds
+        .iter()
+        .filter(|h| moved && h.2 != input.clinic_id)
+        .count();
+    if elsewhere > 0 {
+        return Err(Error::invalid(
+            "clinic_id",
+            format!(
+                "{} upcoming appointment{} at {} hold{} {}: move {} to another room or \
+                 piece of equipment first, or keep it at {}.",
+                elsewhere,
+                plural(elsewhere),
+                before.clinic_name,
+                if elsewhere == 1 { "s" } else { "" },
+                before.name,
+                if elsewhere == 1 { "it" } else { "them" },
+                before.clinic_name
+            ),
+        ));
+    }
+    let at_once = most_at_once(&holds);
+    if i64::from(input.capacity) < before.capacity && i64::from(input.capacity) < at_once as i64 {
+        return Err(Error::invalid(
+            "capacity",
+            format!(
+                "Up to {at_once} upcoming appointments hold {} at once: a capacity of {} \
+                 would overbook it. Move some to another room first, or keep the capacity at \
+                 {at_once} or more.",
+                before.name, input.capacity
+            ),
+        ));
+    }
     execute!(
         tx.exec(),
         "UPDATE resources SET name = $3, kind = $4, clinic_id = $5, capacity = $6, \
@@ -671,16 +713,35 @@ pub async fn all_time_off(exec: Exec<'_>, org: i64) -> Result<Vec<ResourceTimeOf
 }
 
 /// Records that a resource is out of service from `start_ns` until `end_ns`, with an
-/// optional reason (blank = none, at most 200 characters).
+/// optional reason (blank = none, at most 200 characters). Refused, changing nothing,
+/// while upcoming appointments (ending after `now_ns`) hold it during that time,
+/// buffers included: they are moved first.
 pub async fn add_time_off(
     tx: &mut Tx,
     org: i64,
     resource: i64,
-    start_ns: i64,
-    end_ns: i64,
+    (start_ns, end_ns): (i64, i64),
     reason: Option<&str>,
+    now_ns: i64,
 ) -> Result<ResourceTimeOff> {
-    lock(tx, org, resource).await?;
+    let r = lock(tx, org, resource).await?;
+    if end_ns > start_ns {
+        let holds = upcoming_holds(tx.exec(), org, resource, now_ns, (start_ns, end_ns)).await?;
+        if !holds.is_empty() {
+            let n = holds.len();
+            return Err(Error::invalid(
+                "start",
+                format!(
+                    "{n} upcoming appointment{} hold{} {} during this time: move {} to another \
+                     room or piece of equipment first, or record a shorter stretch.",
+                    plural(n),
+                    if n == 1 { "s" } else { "" },
+                    r.name,
+                    if n == 1 { "it" } else { "them" }
+                ),
+            ));
+        }
+    }
     let mut problems = Problems::new();
     let start = problems.check(
         crate::time::instant(start_ns)
@@ -719,6 +780,58 @@ pub async fn add_time_off(
         end_ns,
         reason: reason.map(str::to_owned),
     })
+}
+
+/// The upcoming appointments holding `resource`: not cancelled, ending after `now_ns`,
+/// whose buffered interval meets `[from, to)`; each as its buffered interval and
+/// clinic, earliest first.
+async fn upcoming_holds(
+    exec: Exec<'_>,
+    org: i64,
+    resource: i64,
+    now_ns: i64,
+    (from, to): (i64, i64),
+) -> Result<Vec<(i64, i64, i64)>> {
+    let found: Vec<(i64, i64, i64)> = rows!(
+        exec,
+        fetch_all,
+        (i64, i64, i64),
+        "SELECT a.start_ns - a.buffer_before_minutes * 60000000000, \
+                a.end_ns + a.buffer_after_minutes * 60000000000, COALESCE(a.clinic_id, -1) \
+         FROM appointment_resources ar JOIN appointments a \
+           ON a.org_id = ar.org_id AND a.id = ar.appointment_id \
+         WHERE ar.org_id = $1 AND ar.resource_id = $2 AND a.status <> 'cancelled' \
+           AND a.end_ns > $3 \
+           AND a.start_ns - a.buffer_before_minutes * 60000000000 < $5 \
+           AND a.end_ns + a.buffer_after_minutes * 60000000000 > $4 \
+         ORDER BY 1, 2",
+        org,
+        resource,
+        now_ns,
+        from,
+        to
+    )?;
+    Ok(found)
+}
+
+/// The most of `holds` (buffered intervals) that overlap at one instant.
+fn most_at_once(holds: &[(i64, i64, i64)]) -> usize {
+    let mut events: Vec<(i64, i32)> = holds
+        .iter()
+        .flat_map(|&(a, b, _)| [(a, 1), (b, -1)])
+        .collect();
+    // Ends before starts at the same instant: intervals that only meet do not overlap.
+    events.sort_unstable();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, step) in events {
+        now += step;
+        most = most.max(now);
+    }
+    most as usize
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 /// Ends a stretch out of service (deletes it); answers what it was.

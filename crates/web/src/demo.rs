@@ -158,7 +158,8 @@ async fn add_rooms(tx: &mut store::Tx, org: &Organisation) -> store::Result<i64>
         &store::service::ServiceInput {
             name: "Shockwave therapy".to_owned(),
             description: Some(
-                "Focused shockwaves for tendon pain, in a treatment room with our shockwave                  machine (Toronto)."
+                "Focused shockwaves for tendon pain, in a treatment room with our shockwave \
+                 machine (Toronto)."
                     .to_owned(),
             ),
             duration_minutes: 30,

@@ -732,7 +732,143 @@ async fn a_room_storm_never_overbooks_a_room(t: &TestDb) {
     second.close().await;
 }
 
+/// An admin cannot make booked rooms overbooked: lowering a capacity below what
+/// upcoming appointments hold at once, moving a held room to another clinic, or putting
+/// it out of service under them is refused, naming the field, and changes nothing.
+async fn setup_changes_never_overbook_the_rooms_appointments_hold(t: &TestDb) {
+    let db = &t.db;
+    let (org, _) = room_clinic(db, "held", 3).await;
+    let ids = ids(db, &org, 3).await;
+    let nine = "2026-03-02T09:00:00Z";
+    for n in 0..2 {
+        booked(appointment::book_portal(db, &org, &portal(&ids, n, n, nine), &now(), None).await);
+    }
+    let gym = ids.rooms["gym"];
+    let before_ns = at("2026-03-01T00:00:00Z").unix_nanos();
+    let after_ns = at("2026-03-03T00:00:00Z").unix_nanos();
+    let attempt = async |input: store::resource::ResourceInput, now_ns: i64| {
+        let mut tx = db.begin().await.unwrap();
+        let out = store::resource::update(&mut tx, org.id, gym, &input, now_ns).await;
+        drop(tx);
+        out
+    };
+    let mut conn = db.conn().await.unwrap();
+    let current = store::resource::get(conn.exec(), org.id, gym)
+        .await
+        .unwrap();
+    drop(conn);
+    let input = store::resource::ResourceInput {
+        name: current.name.clone(),
+        kind: current.kind,
+        clinic_id: current.clinic_id,
+        capacity: 2,
+        always_available: true,
+    };
+    // Two treatments hold the gym at 09:00: a capacity of one is refused.
+    match attempt(
+        store::resource::ResourceInput {
+            capacity: 1,
+            ..input.clone()
+        },
+        before_ns,
+    )
+    .await
+    {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field, "capacity");
+            assert!(
+                message.starts_with("Up to 2 upcoming appointments hold Gym at once"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Once they are past, it may shrink; renaming never needs them moved.
+    attempt(
+        store::resource::ResourceInput {
+            capacity: 1,
+            ..input.clone()
+        },
+        after_ns,
+    )
+    .await
+    .unwrap();
+    attempt(
+        store::resource::ResourceInput {
+            name: "Gym hall".into(),
+            ..input.clone()
+        },
+        before_ns,
+    )
+    .await
+    .unwrap();
+    // Another clinic: refused while they hold it there.
+    let mut tx = db.begin().await.unwrap();
+    let leeds = store::clinic::create(
+        &mut tx,
+        org.id,
+        &store::clinic::ClinicInput {
+            name: "Leeds".into(),
+            timezone: "Europe/London".into(),
+            address: String::new(),
+            phone: String::new(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    match attempt(
+        store::resource::ResourceInput {
+            clinic_id: leeds.id,
+            ..input.clone()
+        },
+        before_ns,
+    )
+    .await
+    {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field, "clinic_id");
+            assert!(
+                message.starts_with("2 upcoming appointments at London hold Gym"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Out of service over them, buffers or not: refused; after them: recorded.
+    let out_of_service = async |from: &str, to: &str| {
+        let mut tx = db.begin().await.unwrap();
+        let out = store::resource::add_time_off(
+            &mut tx,
+            org.id,
+            gym,
+            (at(from).unix_nanos(), at(to).unix_nanos()),
+            Some("leak"),
+            before_ns,
+        )
+        .await;
+        if out.is_ok() {
+            tx.commit().await.unwrap();
+        }
+        out
+    };
+    match out_of_service("2026-03-02T09:15:00Z", "2026-03-02T12:00:00Z").await {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field, "start");
+            assert!(
+                message.starts_with("2 upcoming appointments hold Gym during this time"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    out_of_service("2026-03-02T09:30:00Z", "2026-03-02T12:00:00Z")
+        .await
+        .unwrap();
+}
+
 both!(
+    setup_changes_never_overbook_the_rooms_appointments_hold,
     a_window_for_one_practitioner_counts_everyones_rooms,
     every_booking_path_holds_what_the_engine_checked,
     series_hold_rooms_per_occurrence_and_all_or_none,

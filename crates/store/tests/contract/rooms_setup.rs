@@ -131,6 +131,7 @@ async fn resources_are_created_changed_and_listed_within_the_organisation(t: &Te
                 always_available: false,
                 ..room("", toronto)
             },
+            0,
         )
         .await
     })
@@ -184,7 +185,7 @@ async fn bad_or_foreign_input_is_refused_naming_the_field_and_changes_nothing(t:
     }
     // Another organisation's resource, by path: not found, not changed.
     let r = write(&t.db, async |tx| {
-        resource::update(tx, org.id, theirs.id, &room("Mine now", toronto)).await
+        resource::update(tx, org.id, theirs.id, &room("Mine now", toronto), 0).await
     })
     .await;
     assert!(matches!(r, Err(Error::NotFound("resource"))), "{r:?}");
@@ -199,7 +200,7 @@ async fn bad_or_foreign_input_is_refused_naming_the_field_and_changes_nothing(t:
     .await;
     assert!(matches!(r, Err(Error::NotFound("resource"))), "{r:?}");
     let r = write(&t.db, async |tx| {
-        resource::add_time_off(tx, org.id, theirs.id, 1, 2, None).await
+        resource::add_time_off(tx, org.id, theirs.id, (1, 2), None, 0).await
     })
     .await;
     assert!(matches!(r, Err(Error::NotFound("resource"))), "{r:?}");
@@ -353,19 +354,19 @@ async fn time_off_needs_an_end_after_its_start(t: &TestDb) {
     let start = at("2026-03-02T08:00:00-05:00").unix_nanos();
     let end = at("2026-03-02T17:00:00-05:00").unix_nanos();
     let backwards = write(&t.db, async |tx| {
-        resource::add_time_off(tx, org.id, r.id, end, start, Some("service")).await
+        resource::add_time_off(tx, org.id, r.id, (end, start), Some("service"), 0).await
     })
     .await;
     assert_eq!(field(backwards), "end");
     let long = "x".repeat(201);
     let wordy = write(&t.db, async |tx| {
-        resource::add_time_off(tx, org.id, r.id, start, end, Some(&long)).await
+        resource::add_time_off(tx, org.id, r.id, (start, end), Some(&long), 0).await
     })
     .await;
     assert_eq!(field(wordy), "reason");
     let before = etag(&t.db, &org).await;
     let off = write(&t.db, async |tx| {
-        resource::add_time_off(tx, org.id, r.id, start, end, Some(" Annual service ")).await
+        resource::add_time_off(tx, org.id, r.id, (start, end), Some(" Annual service "), 0).await
     })
     .await
     .unwrap();
@@ -468,7 +469,15 @@ async fn deleting_a_resource_keeps_appointments_and_services_whole(t: &TestDb) {
     write(&t.db, async |tx| {
         resource::create_record(tx, org.id, room1.id, &record("2026-01-01", None, vec![])).await?;
         let day = at("2026-03-03T00:00:00-05:00").unix_nanos();
-        resource::add_time_off(tx, org.id, room1.id, day, day + 3_600_000_000_000, None).await?;
+        resource::add_time_off(
+            tx,
+            org.id,
+            room1.id,
+            (day, day + 3_600_000_000_000),
+            None,
+            0,
+        )
+        .await?;
         resource::set_requirements(
             tx,
             org.id,

@@ -152,7 +152,7 @@ async fn update(
         },
         async |tx| {
             let before = resource::get(tx.exec(), staff.org.id, id).await?;
-            let r = resource::update(tx, staff.org.id, id, input).await?;
+            let r = resource::update(tx, staff.org.id, id, input, state.clock.now_ns()).await?;
             let details = changes::update_details(details(&before), details(&r));
             Ok((r, Some(id), details))
         },
@@ -270,9 +270,9 @@ async fn add_time_off(
                 tx,
                 staff.org.id,
                 id,
-                off.start_ns,
-                off.end_ns,
+                (off.start_ns, off.end_ns),
                 off.reason.as_deref(),
+                state.clock.now_ns(),
             )
             .await?;
             let details = time_off_details(&t);

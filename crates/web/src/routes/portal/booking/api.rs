@@ -312,6 +312,7 @@ pub(super) async fn api_book(
     {
         PortalOutcome::Booked(booked) => booked,
         PortalOutcome::Taken { rule, reason, next } => {
+            let reason = patient_reason(rule, reason);
             let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
             return Err(AppError::Conflict {
                 message: format!("this time can no longer be booked: {reason}"),
@@ -410,11 +411,22 @@ pub(super) async fn api_reschedule(
             Ok(Json(appointment_dto(&p.org, state.clock.now_ns(), a)))
         }
         PortalMoveOutcome::Taken { rule, reason, next } => {
+            let reason = patient_reason(rule, reason);
             let next: Vec<SlotDto> = next.into_iter().map(SlotDto::from).collect();
             Err(AppError::Conflict {
                 message: format!("this time can no longer be booked: {reason}"),
                 details: serde_json::json!({"rule": rule, "reason": reason, "next_slots": next}),
             })
         }
+    }
+}
+
+/// What a patient is told when a time is gone: the engine's reason, except that the
+/// clinic's rooms and equipment (rule 13) are not named to patients.
+fn patient_reason(rule: u8, reason: String) -> String {
+    if rule == slot_engine::Rule::Resources.number() {
+        "a room or piece of equipment it needs is taken then".to_owned()
+    } else {
+        reason
     }
 }
