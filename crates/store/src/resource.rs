@@ -274,7 +274,7 @@ pub async fn update(
         ));
     }
     let at_once = most_at_once(&holds);
-    if i64::from(input.capacity) < before.capacity && i64::from(input.capacity) < at_once as i64 {
+    if input.capacity < before.capacity && input.capacity < at_once as i64 {
         return Err(Error::invalid(
             "capacity",
             format!(
