@@ -209,4 +209,47 @@ async fn staff_name_rooms_and_the_book_shows_them_by_room(backend: Backend) {
     app.stop().await;
 }
 
-both!(staff_name_rooms_and_the_book_shows_them_by_room);
+/// A patient whose time is gone because its rooms are taken is told so without the
+/// clinic's room names (the portal shows nothing of rooms and equipment).
+async fn a_patient_is_not_told_room_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("acme", &scenario()).await;
+    let desk = app.signed_in(&org, Role::FrontDesk).await;
+    let patient = app.portal_patient(&org, &desk, "pat").await;
+    let cy = app.id(&org, Kind::Practitioner, "cy").await;
+    let shockwave = app.id(&org, Kind::Service, "shockwave-therapy").await;
+    // Monday 09:00: Ana holds Room 1, Ben Room 2 and the machine; Cy is free.
+    let taken = patient
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/portal/appointments",
+            Some(
+                json!({"service": shockwave, "practitioner": cy, "start": "2026-03-02T09:00:00Z"}),
+            ),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    let body = taken.json();
+    assert_eq!(body["error"]["details"]["rule"], 13, "{body}");
+    assert_eq!(
+        body["error"]["details"]["reason"],
+        "a room or piece of equipment it needs is taken then"
+    );
+    assert!(!taken.body.contains("Room 1") && !taken.body.contains("Shockwave machine"));
+    // 09:30 has a room and the machine: booked.
+    let booked = patient
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/portal/appointments",
+            Some(
+                json!({"service": shockwave, "practitioner": cy, "start": "2026-03-02T09:30:00Z"}),
+            ),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
+}
+
+both!(
+    staff_name_rooms_and_the_book_shows_them_by_room,
+    a_patient_is_not_told_room_names,
+);
