@@ -217,6 +217,16 @@ pub async fn by_host(exec: Exec<'_>, host: &str) -> Result<Option<Organisation>>
 }
 
 /// The organisation with this id.
+/// The organisation's cell size (its `resolution_minutes`), which every grid of its
+/// setup is cut into; a stored value that is not 1, 5 or 15 is an error naming it.
+pub async fn resolution(exec: Exec<'_>, id: i64) -> Result<slot_engine::Resolution> {
+    let org = by_id(exec, id).await?;
+    u32::try_from(org.resolution_minutes)
+        .ok()
+        .and_then(|m| slot_engine::Resolution::new(m).ok())
+        .ok_or_else(|| Error::invalid("stored resolution", org.resolution_minutes.to_string()))
+}
+
 pub async fn by_id(exec: Exec<'_>, id: i64) -> Result<Organisation> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
     rows!(exec, fetch_optional, Organisation, &sql, id)?.ok_or(Error::NotFound("organisation"))

@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 use slot_engine::scenario::PortalBlock;
-use slot_engine::{Date, RecordDates, Resolution, WallTime};
+use slot_engine::{RecordDates, Resolution, WallTime};
 
 use crate::db::{Backend, Exec, Tx, execute, rows, scalar, scalar_optional, text_enum};
 use crate::error::{Error, Problems, Result, unique_as};
@@ -33,7 +33,7 @@ use crate::keys::{self, Kind};
 use crate::organisation;
 use crate::practitioner_type::count;
 use crate::scenario_rows::{days_of, mask_of};
-use crate::time::{date_in_words, record_dates_in_words, stored_record_dates};
+use crate::time::{check_record_dates, record_dates_in_words, stored_record_dates};
 
 /// The most requirements a service may have (the scenario format's limit).
 pub const MAX_REQUIREMENTS: usize = 16;
@@ -474,50 +474,10 @@ pub async fn record(
         .ok_or(Error::NotFound("availability record"))
 }
 
-async fn resolution(tx: &mut Tx, org: i64) -> Result<Resolution> {
-    let org = organisation::by_id(tx.exec(), org).await?;
-    u32::try_from(org.resolution_minutes)
-        .ok()
-        .and_then(|m| Resolution::new(m).ok())
-        .ok_or_else(|| Error::invalid("stored resolution", org.resolution_minutes.to_string()))
-}
-
 /// Checks a record's dates and blocks, naming each field at fault, all at once.
 fn check_record(input: &RecordInput, r: Resolution) -> Result<RecordDates> {
     let mut problems = Problems::new();
-    let parse = |field: &str, what: &str, value: &str| -> Result<Date> {
-        value.parse().map_err(|_: slot_engine::ValueError| {
-            Error::invalid(
-                field,
-                format!("Enter the {what} as a date, e.g. 2026-12-15."),
-            )
-        })
-    };
-    let start_text = input.start_date.trim();
-    let start = if start_text.is_empty() {
-        problems.add("start_date", "Enter the start date, e.g. 2026-12-15.");
-        None
-    } else {
-        problems.check(parse("start_date", "start date", start_text))
-    };
-    let end = match input.end_date.as_deref().map(str::trim) {
-        None | Some("") => Some(None),
-        Some(text) => problems
-            .check(parse("end_date", "end date", text))
-            .map(Some),
-    };
-    let dates = match (start, end) {
-        (Some(start), Some(end)) => problems.check(RecordDates::new(start, end).map_err(|_| {
-            Error::invalid(
-                "end_date",
-                format!(
-                    "Enter an end date on or after the start date, {}, or leave it empty for an open-ended record.",
-                    date_in_words(start)
-                ),
-            )
-        })),
-        _ => None,
-    };
+    let dates = check_record_dates(&mut problems, &input.start_date, input.end_date.as_deref());
     for (n, b) in input.blocks.iter().enumerate() {
         let which = format!("Block {}", n + 1);
         if b.days.is_empty() {
@@ -622,7 +582,7 @@ pub async fn create_record(
     input: &RecordInput,
 ) -> Result<ResourceRecord> {
     let res = lock(tx, org, resource).await?;
-    let dates = check_record(input, resolution(tx, org).await?)?;
+    let dates = check_record(input, organisation::resolution(tx.exec(), org).await?)?;
     check_no_overlap(tx, org, &res, None, dates).await?;
     let id = scalar!(
         tx.exec(),
@@ -648,7 +608,7 @@ pub async fn update_record(
 ) -> Result<ResourceRecord> {
     let res = lock(tx, org, resource).await?;
     record(tx.exec(), org, resource, id).await?;
-    let dates = check_record(input, resolution(tx, org).await?)?;
+    let dates = check_record(input, organisation::resolution(tx.exec(), org).await?)?;
     check_no_overlap(tx, org, &res, Some(id), dates).await?;
     execute!(
         tx.exec(),

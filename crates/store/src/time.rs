@@ -112,6 +112,50 @@ pub fn record_dates_in_words(dates: RecordDates) -> String {
     }
 }
 
+/// A dated record's `start_date` and `end_date` as a form gives them (an empty end: open
+/// ended), each problem added to `problems` under its field; `None` when they are not
+/// a record's dates. Practitioners' and resources' records read their dates by it.
+pub(crate) fn check_record_dates(
+    problems: &mut crate::error::Problems,
+    start_date: &str,
+    end_date: Option<&str>,
+) -> Option<RecordDates> {
+    use crate::error::Error;
+    let parse = |field: &str, what: &str, value: &str| -> crate::Result<Date> {
+        value.parse().map_err(|_: slot_engine::ValueError| {
+            Error::invalid(
+                field,
+                format!("Enter the {what} as a date, e.g. 2026-12-15."),
+            )
+        })
+    };
+    let start_text = start_date.trim();
+    let start = if start_text.is_empty() {
+        problems.add("start_date", "Enter the start date, e.g. 2026-12-15.");
+        None
+    } else {
+        problems.check(parse("start_date", "start date", start_text))
+    };
+    let end = match end_date.map(str::trim) {
+        None | Some("") => Some(None),
+        Some(text) => problems
+            .check(parse("end_date", "end date", text))
+            .map(Some),
+    };
+    match (start, end) {
+        (Some(start), Some(end)) => problems.check(RecordDates::new(start, end).map_err(|_| {
+            Error::invalid(
+                "end_date",
+                format!(
+                    "Enter an end date on or after the start date, {}, or leave it empty for an open-ended record.",
+                    date_in_words(start)
+                ),
+            )
+        })),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

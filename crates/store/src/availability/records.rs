@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use slot_engine::{Date, RecordDates, Resolution, WallTime};
+use slot_engine::{RecordDates, Resolution, WallTime};
 
 use super::blocks::{clear_blocks, clear_portal};
 use super::{Block, PractitionerSummary, Record, RecordInput, Span};
@@ -12,7 +12,7 @@ use crate::db::{Backend, Exec, Tx, execute, rows, scalar, scalar_optional};
 use crate::error::{Error, Problems, Result};
 use crate::organisation;
 use crate::scenario_rows::days_of;
-use crate::time::{date_in_words, record_dates_in_words, stored_record_dates};
+use crate::time::{check_record_dates, record_dates_in_words, stored_record_dates};
 
 /// One practitioner of the organisation.
 pub async fn practitioner(exec: Exec<'_>, org: i64, id: i64) -> Result<PractitionerSummary> {
@@ -183,11 +183,7 @@ pub(super) async fn lock_practitioner(tx: &mut Tx, org: i64, practitioner: i64) 
 
 /// The organisation's grid resolution.
 pub(super) async fn resolution(tx: &mut Tx, org: i64) -> Result<Resolution> {
-    let org = organisation::by_id(tx.exec(), org).await?;
-    u32::try_from(org.resolution_minutes)
-        .ok()
-        .and_then(|m| Resolution::new(m).ok())
-        .ok_or_else(|| Error::invalid("stored resolution", org.resolution_minutes.to_string()))
+    organisation::resolution(tx.exec(), org).await
 }
 
 /// Checks a record's fields, naming each field at fault, all at once.
@@ -197,39 +193,7 @@ async fn check(
     input: &RecordInput,
 ) -> Result<(RecordDates, Option<i64>, Option<i64>)> {
     let mut problems = Problems::new();
-    let parse = |field: &str, what: &str, value: &str| -> Result<Date> {
-        value.parse().map_err(|_: slot_engine::ValueError| {
-            Error::invalid(
-                field,
-                format!("Enter the {what} as a date, e.g. 2026-12-15."),
-            )
-        })
-    };
-    let start_text = input.start_date.trim();
-    let start = if start_text.is_empty() {
-        problems.add("start_date", "Enter the start date, e.g. 2026-12-15.");
-        None
-    } else {
-        problems.check(parse("start_date", "start date", start_text))
-    };
-    let end = match input.end_date.as_deref().map(str::trim) {
-        None | Some("") => Some(None),
-        Some(text) => problems
-            .check(parse("end_date", "end date", text))
-            .map(Some),
-    };
-    let dates = match (start, end) {
-        (Some(start), Some(end)) => problems.check(RecordDates::new(start, end).map_err(|_| {
-            Error::invalid(
-                "end_date",
-                format!(
-                    "Enter an end date on or after the start date, {}, or leave it empty for an open-ended record.",
-                    date_in_words(start)
-                ),
-            )
-        })),
-        _ => None,
-    };
+    let dates = check_record_dates(&mut problems, &input.start_date, input.end_date.as_deref());
     if let Some(clinic) = input.clinic_id {
         let known = scalar!(
             tx.exec(),
