@@ -12,6 +12,8 @@ use crate::clinic_time::local_datetime_exact;
 use crate::ics::{self, IcsAppointment, IcsMethod};
 use crate::state::AppState;
 
+mod reminders;
+
 /// A notice of `minutes` in words, in its largest whole unit (`90 minutes`, `24 hours`,
 /// `3 days`); none for no notice. The booking email and the booked page say the
 /// clinic's cancellation rule with it.

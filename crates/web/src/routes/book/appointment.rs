@@ -114,6 +114,8 @@ pub(super) struct AppointmentPage {
     desk: Vec<DeskAction>,
     cancelled_by: Option<String>,
     no_shows: Option<i64>,
+    /// When the patient confirmed it from a reminder (issue 17), in the clinic's time.
+    confirmed_at: Option<String>,
     /// The series it is an occurrence of, if any.
     series: Option<SeriesPart>,
 }
@@ -289,6 +291,9 @@ async fn appointment_view(
         desk,
         cancelled_by,
         no_shows,
+        confirmed_at: entry
+            .confirmed_at_ns
+            .map(|ns| crate::clinic_time::local_datetime(ns, tz)),
         when: when(&entry),
         patient: entry
             .patient_name()
