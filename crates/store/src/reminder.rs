@@ -22,7 +22,8 @@
 //! stored only as SHA-256 hashes ([`crate::portal_access::token_hash`]).
 //!
 //! The organisation's no-show policy lives here too: after `no_show_pending_after`
-//! no-shows, a patient's portal bookings wait for the clinic ([`pending_by_no_shows`]).
+//! no-shows, a patient's portal bookings wait for the clinic
+//! ([`crate::patient::pending_by_no_shows`], which the booking reads under its lock).
 
 use std::collections::HashMap;
 
@@ -306,25 +307,6 @@ pub async fn set_settings(
         now_ns,
     )
     .await
-}
-
-/// Whether the organisation's no-show policy makes `patient`'s portal bookings wait
-/// for the clinic: they have at least `no_show_pending_after` no-shows. The portal's
-/// booking reads it under the practitioner's lock, in its transaction.
-pub async fn pending_by_no_shows(exec: Exec<'_>, org: i64, patient: i64) -> Result<bool> {
-    let mut exec = exec;
-    let threshold = scalar_optional!(
-        exec.reborrow(),
-        Option<i64>,
-        "SELECT no_show_pending_after FROM reminder_settings WHERE org_id = $1",
-        org
-    )?
-    .flatten();
-    let Some(threshold) = threshold else {
-        return Ok(false);
-    };
-    let count = crate::patient::no_show_count(exec, org, patient).await?;
-    Ok(count >= threshold)
 }
 
 /// One reminder that has come due: the appointment, the start it is for, the offset

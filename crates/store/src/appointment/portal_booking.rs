@@ -130,7 +130,7 @@ pub async fn book_portal(
         // The no-show policy (migration 0027) is read here, under the lock, so a no-show
         // marked meanwhile counts.
         status: if org.auto_accept_portal_bookings
-            && !crate::reminder::pending_by_no_shows(tx.exec(), org.id, b.patient).await?
+            && !crate::patient::pending_by_no_shows(tx.exec(), org.id, b.patient).await?
         {
             AppointmentStatus::Booked
         } else {

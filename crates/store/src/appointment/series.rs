@@ -689,7 +689,7 @@ pub async fn book_portal(
     .await?;
     // The no-show policy (migration 0027), read under the lock as a single booking does.
     let status = if org.auto_accept_portal_bookings
-        && !crate::reminder::pending_by_no_shows(tx.exec(), org.id, s.patient).await?
+        && !crate::patient::pending_by_no_shows(tx.exec(), org.id, s.patient).await?
     {
         AppointmentStatus::Booked
     } else {

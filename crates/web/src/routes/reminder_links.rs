@@ -390,20 +390,22 @@ async fn submit(
             )
             .await
         }
-        Ok(Ok((LinkAction::Cancel, _))) => render(
-            &state,
-            &org,
-            &session,
-            &token,
-            Some((
-                "Your appointment is cancelled",
-                vec![
+        Ok(Ok((LinkAction::Cancel, _))) => {
+            render(
+                &state,
+                &org,
+                &session,
+                &token,
+                Some((
+                    "Your appointment is cancelled",
+                    vec![
                     "We have emailed you a confirmation. You can book another time in the portal."
                         .into(),
                 ],
-            )),
-        )
-        .await,
+                )),
+            )
+            .await
+        }
         Ok(Err(_)) | Err(AppError::NotFound(_)) => {
             render(&state, &org, &session, &token, None).await
         }

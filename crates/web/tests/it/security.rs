@@ -384,6 +384,11 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"email": "nobody@example.com"})),
         r(M::POST, "/api/v1/orgs/{slug}/portal/password-reset/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/reminder-links/{token}", &["not-a-token"], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/reminder-links/{token}", &["not-a-token"], Anyone),
+        r(M::GET, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff)
+            .json(json!({"offsets_minutes": [60], "no_show_pending_after": 1})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
@@ -476,6 +481,22 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/o/{slug}/admin/setup-check", &[], Staff),
         r(M::GET, "/o/{slug}/admin/audit", &[], Staff),
         r(M::GET, "/o/{slug}/admin/settings", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/reminders", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/reminders", &[], Staff)
+            .form(&[("offsets", "1h"), ("no_show_pending_after", "1")]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/reminder/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/reminder/{token}",
+            &["not-a-token"],
+            Anyone,
+        )
+        .form(&[]),
         r(M::POST, "/o/{slug}/admin/settings", &[], Staff).form(&[
             ("name", "Taken over"),
             ("resolution_minutes", "5"),
