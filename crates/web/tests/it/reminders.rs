@@ -453,7 +453,103 @@ async fn settings_are_checked_naming_the_field_and_audited(backend: Backend) {
     app.stop().await;
 }
 
+/// With "after 1 no-show the portal books only pending", a patient with a no-show
+/// gets a request (the "requested" ticket and email), another patient a booking, in
+/// an organisation that accepts portal bookings at once; the patient's appointment
+/// page shows whether they confirmed.
+async fn the_no_show_policy_makes_portal_bookings_requests(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("clinic", &basic()).await;
+    let mut settings = org.settings();
+    settings.auto_accept_portal_bookings = true;
+    let mut tx = app.db.begin().await.unwrap();
+    store::organisation::update_settings(&mut tx, org.id, &settings)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let admin = app.signed_in(&org, Role::Admin).await;
+    let saved = admin
+        .api(
+            Method::PUT,
+            "/api/v1/orgs/clinic/reminder-settings",
+            Some(json!({"offsets_minutes": [], "no_show_pending_after": 1})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    // Ada missed an appointment last week.
+    let staff = app.staff(&org, "desk2@example.com", Role::FrontDesk).await;
+    let missed = store::appointment::book_staff(
+        &app.db,
+        &org,
+        &store::appointment::StaffBooking {
+            staff,
+            practitioner: id(&app, &org, Kind::Practitioner, "christine").await,
+            patient: Some(id(&app, &org, Kind::Patient, "ada").await),
+            service: Some(id(&app, &org, Kind::Service, "initial").await),
+            schedule_type: None,
+            start: "2026-02-25T09:00:00-05:00".parse().unwrap(),
+            duration_minutes: None,
+            override_reason: Some("catch-up".to_owned()),
+            telehealth: false,
+            idempotency_key: None,
+            resources: Default::default(),
+        },
+        app.clock.as_ref(),
+        None,
+    )
+    .await
+    .unwrap()
+    .appointment;
+    store::appointment::mark(
+        &app.db,
+        &org,
+        missed.id,
+        store::AppointmentStatus::NoShow,
+        staff,
+        app.clock.as_ref(),
+    )
+    .await
+    .unwrap();
+    let ada = app.portal_patient(&org, &admin, "ada").await;
+    let bo = app.portal_patient(&org, &admin, "bo").await;
+    let service = id(&app, &org, Kind::Service, "initial").await;
+    let christine = id(&app, &org, Kind::Practitioner, "christine").await;
+    let book = |client: crate::support::Client, start: &'static str| async move {
+        client
+            .api(
+                Method::POST,
+                "/api/v1/orgs/clinic/portal/appointments",
+                Some(json!({"service": service, "practitioner": christine, "start": start})),
+            )
+            .await
+    };
+    let requested = book(ada.clone(), "2026-03-02T10:00:00-05:00").await;
+    assert_eq!(requested.status, StatusCode::CREATED, "{}", requested.body);
+    assert_eq!(requested.json()["status"], "pending");
+    let booked = book(bo.clone(), "2026-03-02T11:00:00-05:00").await;
+    assert_eq!(booked.json()["status"], "booked", "{}", booked.body);
+    assert!(
+        app.mail("ada@example.com")
+            .await
+            .iter()
+            .any(|m| m.subject.starts_with("Appointment requested"))
+    );
+    let page = bo
+        .get(&format!(
+            "/o/clinic/portal/appointments/{}",
+            booked.json()["id"]
+        ))
+        .await;
+    assert!(
+        page.body.contains("<dt>Confirmed</dt><dd>Not yet</dd>"),
+        "{}",
+        page.body
+    );
+    app.stop().await;
+}
+
 both!(
+    the_no_show_policy_makes_portal_bookings_requests,
     confirm_link_confirms_once_and_the_book_shows_it,
     cancel_link_cancels_within_the_notice_and_refuses_after,
     a_link_grants_nothing_else,
