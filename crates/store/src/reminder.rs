@@ -777,6 +777,61 @@ pub async fn confirm(
     Ok(Ok(a))
 }
 
+/// Marks a booked appointment confirmed by the front desk (the patient said so on the
+/// phone): audited as `appointment.confirm` by `staff`. Confirming a confirmed one
+/// keeps its first confirmation; any other status is refused naming `status`.
+pub async fn confirm_by_staff(
+    db: &Db,
+    org: i64,
+    id: i64,
+    staff: i64,
+    now_ns: i64,
+) -> Result<Appointment> {
+    let mut tx = db.begin().await?;
+    if tx.backend() == Backend::Postgres {
+        execute!(
+            tx.exec(),
+            "SELECT id FROM appointments WHERE org_id = $1 AND id = $2 FOR UPDATE",
+            org,
+            id
+        )?;
+    }
+    let a = crate::appointment::get(tx.exec(), org, id).await?;
+    if a.status != AppointmentStatus::Booked {
+        return Err(Error::invalid(
+            "status",
+            format!(
+                "only a booked appointment can be confirmed, not a {} one",
+                a.status
+            ),
+        ));
+    }
+    if a.confirmed_at_ns.is_some() {
+        return Ok(a);
+    }
+    execute!(
+        tx.exec(),
+        "UPDATE appointments SET confirmed_at_ns = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        id,
+        now_ns
+    )?;
+    crate::audit::record(
+        &mut tx,
+        org,
+        &Actor::Staff(staff).label(),
+        "appointment.confirm",
+        "appointment",
+        Some(id),
+        serde_json::json!({ "start_ns": a.start_ns, "by": "staff" }),
+        now_ns,
+    )
+    .await?;
+    let a = crate::appointment::get(tx.exec(), org, id).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
 /// Counts the reminder rows of an appointment (tests).
 pub async fn count(exec: Exec<'_>, org: i64, appointment: i64) -> Result<i64> {
     Ok(scalar!(

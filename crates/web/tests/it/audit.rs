@@ -509,10 +509,6 @@ const NOT_BY_STAFF_ROUTES: &[(&str, &str)] = &[
     ),
     ("portal.signup", "the patient, confirming a sign-up"),
     (
-        "appointment.confirm",
-        "the patient, following a reminder's confirm link",
-    ),
-    (
         "portal.update_details",
         "the patient, on their own account page",
     ),

@@ -140,7 +140,7 @@ async fn confirm_link_confirms_once_and_the_book_shows_it(backend: Backend) {
         .get(&format!("/o/clinic/admin/book/appointments/{appointment}"))
         .await;
     assert!(
-        page.body.contains("Confirmed by the patient"),
+        page.body.contains("✓</span> Confirmed</span>"),
         "{}",
         page.body
     );
@@ -545,6 +545,56 @@ async fn the_no_show_policy_makes_portal_bookings_requests(backend: Backend) {
         "{}",
         page.body
     );
+    // The desk marks Bo's confirmed by hand (a phone call): page and API, audited.
+    let bo_id = booked.json()["id"].as_i64().unwrap();
+    let desk = app.signed_in(&org, Role::FrontDesk).await;
+    let page = desk
+        .get(&format!("/o/clinic/admin/book/appointments/{bo_id}"))
+        .await;
+    assert!(page.body.contains("Not confirmed"), "{}", page.body);
+    let done = desk
+        .post_form(
+            &format!("/o/clinic/admin/book/appointments/{bo_id}/confirm"),
+            &[],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = desk.get(&done.location()).await;
+    assert!(page.body.contains("Marked confirmed."), "{}", page.body);
+    assert!(page.body.contains("✓</span> Confirmed</span>"));
+    let api = desk
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/clinic/appointments/{bo_id}/confirm"),
+            None,
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.json()["confirmed"], true);
+    // Ada's request is not booked: refused naming the status.
+    let ada_id = requested.json()["id"].as_i64().unwrap();
+    let refused = desk
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/clinic/appointments/{ada_id}/confirm"),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["error"]["field"], "status");
+    assert_eq!(
+        audit(&app, &org, "appointment", bo_id)
+            .await
+            .iter()
+            .filter(|(action, _)| action == "appointment.confirm")
+            .count(),
+        1,
+        "confirming twice keeps the first"
+    );
+    let page = bo
+        .get(&format!("/o/clinic/portal/appointments/{bo_id}"))
+        .await;
+    assert!(page.body.contains("Yes, you confirmed you will come"));
     app.stop().await;
 }
 

@@ -356,6 +356,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/decline", &[&a.pending], Staff).json(json!({})),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/status", &[&a.appointment], Staff)
             .json(json!({"status": "arrived"})),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/confirm", &[&a.appointment], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/series/preview", &[], Staff)
             .json(json!({"practitioner": a.practitioner.parse::<i64>().unwrap(), "start": "2026-03-23T09:00:00-04:00",
                          "patient": a.patient.parse::<i64>().unwrap(),
@@ -1020,6 +1021,13 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         )
         .form(&[("password", PATIENT_PASSWORD)]),
         // Deleting last.
+        r(
+            M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/confirm",
+            &[&a.appointment],
+            Staff,
+        )
+        .form(&[]),
         r(
             M::POST,
             "/o/{slug}/admin/book/appointments/{id}/status",
