@@ -76,6 +76,9 @@ pub struct Entry {
     pub buffer_before_minutes: i64,
     /// Minutes kept free after it, as it was booked.
     pub buffer_after_minutes: i64,
+    /// When the patient confirmed it from a reminder's link (migration 0027); cleared
+    /// whenever it moves.
+    pub confirmed_at_ns: Option<i64>,
     /// The rooms and equipment it holds a place in, by name.
     #[sqlx(skip)]
     pub resources: Vec<crate::appointment::HeldResource>,
@@ -116,7 +119,8 @@ const SELECT: &str = concat!(
     place_columns!(),
     ", a.start_ns, a.end_ns, a.status, a.channel, a.override_reason, a.override_by, \
      a.status_note, a.created_by, a.created_at_ns, a.updated_by, a.updated_at_ns, \
-     a.cancel_reason, a.cancelled_by, a.buffer_before_minutes, a.buffer_after_minutes \
+     a.cancel_reason, a.cancelled_by, a.buffer_before_minutes, a.buffer_after_minutes, \
+     a.confirmed_at_ns \
      FROM appointments a ",
     place_joins!(),
     " LEFT JOIN patients pa ON pa.id = a.patient_id \

@@ -32,6 +32,8 @@
 //! - [`patient`]: patients and the practitioners each may book.
 //! - [`session`]: server-side sessions, keyed by the hash of their id.
 //! - [`portal_access`]: patients' portal accounts, invitation and reset links.
+//! - [`reminder`]: reminders before appointments, their confirm and cancel links, and
+//!   the no-show policy.
 //! - [`portal_signup`]: public sign-ups, waiting until their address is proven.
 //! - [`portal_email_change`]: a patient's own change of address, waiting until the new
 //!   address is proven.
@@ -79,6 +81,7 @@ pub mod portal_email_change;
 pub mod portal_signup;
 pub mod practitioner;
 pub mod practitioner_type;
+pub mod reminder;
 pub mod resource;
 mod scenario_rows;
 pub mod schedule_type;

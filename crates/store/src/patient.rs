@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Exec, Tx, execute, rows, scalar};
+use crate::db::{Exec, Tx, execute, rows, scalar, scalar_optional};
 use crate::email::normalise_email;
 use crate::error::{Error, Problems, Result};
 use crate::keys::{self, Kind};
@@ -314,6 +314,26 @@ pub async fn no_show_count(exec: Exec<'_>, org: i64, patient: i64) -> Result<i64
         org,
         patient
     )?)
+}
+
+/// Whether the organisation's no-show policy (migration 0027, set with
+/// [`crate::reminder::set_settings`]) makes `patient`'s portal bookings wait
+/// for the clinic: they have at least `no_show_pending_after` no-shows. The portal's
+/// booking reads it under the practitioner's lock, in its transaction.
+pub async fn pending_by_no_shows(exec: Exec<'_>, org: i64, patient: i64) -> Result<bool> {
+    let mut exec = exec;
+    let threshold = scalar_optional!(
+        exec.reborrow(),
+        Option<i64>,
+        "SELECT no_show_pending_after FROM reminder_settings WHERE org_id = $1",
+        org
+    )?
+    .flatten();
+    let Some(threshold) = threshold else {
+        return Ok(false);
+    };
+    let count = no_show_count(exec, org, patient).await?;
+    Ok(count >= threshold)
 }
 
 /// The organisation's patients with at least one no-show, and how many each: the

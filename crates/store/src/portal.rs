@@ -161,13 +161,16 @@ pub struct AppointmentView {
     pub status_note: String,
     /// Why it was cancelled, when the canceller said.
     pub cancel_reason: Option<String>,
+    /// When the patient confirmed it from a reminder's link (migration 0027).
+    pub confirmed_at_ns: Option<i64>,
 }
 
 const VIEW: &str = concat!(
     "SELECT a.id, a.practitioner_id, p.name AS practitioner_name, a.patient_id, \
      a.service_id, s.name AS service_name, ",
     place_columns!(),
-    ", a.start_ns, a.end_ns, a.status, a.status_note, a.cancel_reason FROM appointments a ",
+    ", a.start_ns, a.end_ns, a.status, a.status_note, a.cancel_reason, a.confirmed_at_ns \
+     FROM appointments a ",
     place_joins!(),
     " LEFT JOIN services s ON s.id = a.service_id"
 );

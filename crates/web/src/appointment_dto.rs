@@ -69,6 +69,10 @@ pub(crate) struct AppointmentDto {
     pub buffer_before_minutes: i64,
     /// Minutes kept free after it, as it was booked.
     pub buffer_after_minutes: i64,
+    /// Whether the patient confirmed it from a reminder's link (cleared when it moves).
+    pub confirmed: bool,
+    /// When they confirmed it, RFC 3339 in the clinic's zone.
+    pub confirmed_at: Option<String>,
     /// The rooms and equipment it holds a place in, by name.
     pub resources: Vec<HeldResourceDto>,
 }
@@ -117,6 +121,8 @@ impl From<Entry> for AppointmentDto {
             updated_by: e.updated_by,
             buffer_before_minutes: e.buffer_before_minutes,
             buffer_after_minutes: e.buffer_after_minutes,
+            confirmed: e.confirmed_at_ns.is_some(),
+            confirmed_at: e.confirmed_at_ns.map(|ns| rfc3339(ns, tz)),
             resources: e
                 .resources
                 .into_iter()

@@ -35,6 +35,16 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
 /// it is called.
 pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
     (
+        "reminders.settings",
+        "organisation",
+        "Reminder settings changed",
+    ),
+    (
+        "appointment.confirm",
+        "appointment",
+        "Appointment confirmed by the patient",
+    ),
+    (
         "organisation.update_settings",
         "organisation",
         "Settings changed",

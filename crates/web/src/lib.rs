@@ -52,6 +52,7 @@ pub(crate) mod metrics;
 pub(crate) mod notices;
 pub(crate) mod pages;
 pub(crate) mod query;
+pub mod reminders;
 pub(crate) mod routes;
 pub(crate) mod schedule_type_css;
 pub(crate) mod series_dto;

@@ -126,6 +126,10 @@ pub struct Appointment {
     pub buffer_before_minutes: i64,
     /// Minutes kept free after it, as it was booked.
     pub buffer_after_minutes: i64,
+    /// When the patient confirmed it (a reminder's link, [`crate::reminder`]); cleared by
+    /// the database whenever it moves (migration 0027), so it always speaks of the
+    /// current time.
+    pub confirmed_at_ns: Option<i64>,
 }
 
 impl Appointment {
@@ -144,7 +148,7 @@ pub const CANCEL_REASON_MAX: usize = 500;
 const COLUMNS: &str = "id, key, practitioner_id, patient_id, service_id, schedule_type_id, clinic_id, \
     telehealth, start_ns, end_ns, status, channel, override_reason, override_by, status_note, created_by, \
     created_at_ns, updated_by, updated_at_ns, sequence, cancel_reason, cancelled_by, cancelled_at_ns, \
-    cancelled_from, series_id, buffer_before_minutes, buffer_after_minutes";
+    cancelled_from, series_id, buffer_before_minutes, buffer_after_minutes, confirmed_at_ns";
 
 /// Composes the emails announcing a change, from the changed appointment. The web
 /// crate knows the words and calendars; the store queues what it returns in the same

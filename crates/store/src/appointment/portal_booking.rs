@@ -127,7 +127,11 @@ pub async fn book_portal(
         telehealth: b.telehealth,
         start_ns: slot.start_instant().unix_nanos(),
         end_ns: slot.end_instant().unix_nanos(),
-        status: if org.auto_accept_portal_bookings {
+        // The no-show policy (migration 0027) is read here, under the lock, so a no-show
+        // marked meanwhile counts.
+        status: if org.auto_accept_portal_bookings
+            && !crate::patient::pending_by_no_shows(tx.exec(), org.id, b.patient).await?
+        {
             AppointmentStatus::Booked
         } else {
             AppointmentStatus::Pending

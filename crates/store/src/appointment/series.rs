@@ -687,7 +687,10 @@ pub async fn book_portal(
         now,
     )
     .await?;
-    let status = if org.auto_accept_portal_bookings {
+    // The no-show policy (migration 0027), read under the lock as a single booking does.
+    let status = if org.auto_accept_portal_bookings
+        && !crate::patient::pending_by_no_shows(tx.exec(), org.id, s.patient).await?
+    {
         AppointmentStatus::Booked
     } else {
         AppointmentStatus::Pending

@@ -15,6 +15,7 @@ mod changes;
 mod concurrency;
 mod consistency;
 mod record_splits;
+mod reminders;
 mod rooms;
 mod rooms_setup;
 mod series;

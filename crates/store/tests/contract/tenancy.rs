@@ -185,6 +185,33 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
             staff.id, org.id, org.id, org.id
         );
         assert_eq!(run(tx.exec(), &sql).await.unwrap(), 1);
+        // Reminders (migration 0027): only alpha's rows are moved onto beta's, so only
+        // alpha has them (beta's would meet the tables' unique keys first).
+        if org.id == a.id {
+            let hash = match tx.backend() {
+                store::Backend::Sqlite => "X'00'",
+                store::Backend::Postgres => "'\\x00'::bytea",
+            };
+            for sql in [
+                format!(
+                    "INSERT INTO service_reminder_offsets (org_id, service_id, offsets_minutes) \
+                     SELECT {0}, MIN(id), '120' FROM services WHERE org_id = {0}",
+                    org.id
+                ),
+                format!(
+                    "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, outcome, created_at_ns) \
+                     SELECT {0}, MIN(id), 120, 0, 'sent', 0 FROM appointments WHERE org_id = {0}",
+                    org.id
+                ),
+                format!(
+                    "INSERT INTO reminder_links (org_id, appointment_id, action, start_ns, token_hash, created_at_ns, expires_at_ns) \
+                     SELECT {0}, MIN(id), 'confirm', 0, {hash}, 0, 0 FROM appointments WHERE org_id = {0}",
+                    org.id
+                ),
+            ] {
+                assert_eq!(run(tx.exec(), &sql).await.unwrap(), 1, "{sql}");
+            }
+        }
     }
     tx.commit().await.unwrap();
     for (table, column, referenced) in store::error::SAME_ORG_REFERENCES {

@@ -12,6 +12,7 @@ use crate::clinic_time::local_datetime_exact;
 use crate::ics::{self, IcsAppointment, IcsMethod};
 use crate::state::AppState;
 
+mod reminders;
 pub(crate) mod staff;
 pub(crate) mod templates;
 

@@ -31,17 +31,20 @@ pub(crate) enum EmailKind {
     Declined,
     /// An appointment cancelled.
     Cancelled,
+    /// A reminder before the appointment, with its confirm and cancel links.
+    Reminder,
 }
 
 impl EmailKind {
     /// Every kind, in the order the admin's list shows them.
-    pub(crate) const ALL: [EmailKind; 6] = [
+    pub(crate) const ALL: [EmailKind; 7] = [
         EmailKind::Booked,
         EmailKind::Requested,
         EmailKind::Accepted,
         EmailKind::Moved,
         EmailKind::Declined,
         EmailKind::Cancelled,
+        EmailKind::Reminder,
     ];
 
     /// The name in addresses, the API and the database.
@@ -53,6 +56,7 @@ impl EmailKind {
             EmailKind::Moved => "moved",
             EmailKind::Declined => "declined",
             EmailKind::Cancelled => "cancelled",
+            EmailKind::Reminder => "reminder",
         }
     }
 
@@ -70,6 +74,7 @@ impl EmailKind {
             EmailKind::Moved => "Appointment moved",
             EmailKind::Declined => "Request declined",
             EmailKind::Cancelled => "Appointment cancelled",
+            EmailKind::Reminder => "Reminder",
         }
     }
 
@@ -86,6 +91,9 @@ impl EmailKind {
             EmailKind::Moved => "When the patient or staff move an appointment.",
             EmailKind::Declined => "When staff decline a patient's request.",
             EmailKind::Cancelled => "When the patient or staff cancel an appointment.",
+            EmailKind::Reminder => {
+                "Before a booked appointment, at the reminder times in Settings › Reminders, with links to confirm or cancel."
+            }
         }
     }
 
@@ -97,6 +105,7 @@ impl EmailKind {
             EmailKind::Moved => "Appointment moved: {what}",
             EmailKind::Declined => "Appointment request declined: {what}",
             EmailKind::Cancelled => "Appointment cancelled: {what}",
+            EmailKind::Reminder => "Reminder: {what}, {when}",
         }
     }
 
@@ -113,6 +122,9 @@ impl EmailKind {
                 "The clinic could not accept your request for a {what} on {when}."
             }
             EmailKind::Cancelled => "Your {what} on {when} is cancelled.",
+            EmailKind::Reminder => {
+                "This is a reminder of your appointment at {clinic} on {when}. Please confirm that you will come, or cancel so that someone else can have the time."
+            }
         }
     }
 }

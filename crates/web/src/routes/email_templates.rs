@@ -53,7 +53,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
 /// One kind of email as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct EmailTemplateDto {
-    /// `booked`, `requested`, `accepted`, `moved`, `declined` or `cancelled`.
+    /// `booked`, `requested`, `accepted`, `moved`, `declined`, `cancelled` or
+    /// `reminder`.
     pub kind: String,
     /// What the list calls it.
     pub title: String,
@@ -268,6 +269,7 @@ async fn sample(
         series_id: None,
         buffer_before_minutes: 0,
         buffer_after_minutes: 0,
+        confirmed_at_ns: None,
     };
     let message = match kind {
         EmailKind::Booked | EmailKind::Requested => context.booked(&a),
@@ -275,6 +277,15 @@ async fn sample(
         EmailKind::Moved => context.moved(&a),
         EmailKind::Declined => context.declined(&a),
         EmailKind::Cancelled => context.cancelled(&a),
+        EmailKind::Reminder => context.reminder(
+            &a,
+            24 * 60,
+            &store::reminder::Links {
+                confirm: "sample-confirm-link".to_owned(),
+                cancel: "sample-cancel-link".to_owned(),
+            },
+            true,
+        ),
     };
     let html = compose::html(&message.subject, &message.body)
         .map_err(|e| AppError::internal(e.to_string()))?;
@@ -313,7 +324,7 @@ impl EmailTemplateDto {
 /// Rewords one kind of email (admins): its subject and intro paragraph.
 #[utoipa::path(put, operation_id = "put_email_template", path = "/api/v1/orgs/{slug}/email-templates/{kind}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
-        ("kind" = String, Path, description = "`booked`, `requested`, `accepted`, `moved`, `declined` or `cancelled`")),
+        ("kind" = String, Path, description = "`booked`, `requested`, `accepted`, `moved`, `declined`, `cancelled` or `reminder`")),
     request_body = WordingBody,
     responses((status = 200, body = EmailTemplateDto), (status = 403, description = "Not an admin"),
         (status = 404, description = "No such kind of email"),

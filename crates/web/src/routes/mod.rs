@@ -32,6 +32,8 @@ pub(crate) mod portal;
 pub(crate) mod portal_access;
 pub(crate) mod practitioner_types;
 pub(crate) mod practitioners;
+pub(crate) mod reminder_links;
+pub(crate) mod reminders;
 pub(crate) mod resources;
 pub(crate) mod schedule_types;
 pub(crate) mod services;
@@ -194,6 +196,8 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(setup_check::pages())
         .merge(portal::pages())
         .merge(portal_access::pages())
+        .merge(reminder_links::pages())
+        .merge(reminders::pages())
         .merge(audit::pages())
 }
 
@@ -225,5 +229,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(setup_check::api())
         .merge(portal::api())
         .merge(portal_access::api())
+        .merge(reminder_links::api())
+        .merge(reminders::api())
         .merge(audit::api())
 }

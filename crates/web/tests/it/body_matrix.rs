@@ -132,6 +132,8 @@ fn quantity(name: &str) -> bool {
         // How many rows of blocks or needs a form sent.
         || name == "block_rows"
         || name == "need_rows"
+        // After how many no-shows a patient's portal bookings wait (issue 17).
+        || name == "no_show_pending_after"
 }
 
 /// The JSON type of a leaf field, as the schema (or a form element) says.
@@ -164,6 +166,8 @@ fn classify(name: &str, leaf: Leaf, where_: &str) -> Class {
         },
         Leaf::IntegerList => match list {
             Some(kind) => Class::Id(kind, Shape::List),
+            // A list of quantities (reminder offsets, issue 17), not of ids.
+            None if quantity(name) => Class::Value,
             None => panic!(
                 "{where_}: integer list `{name}` is not a list of ids (`*_ids`, or an \
                  entity's plural): classify it in body_matrix.rs"
@@ -960,6 +964,13 @@ fn api_bases() -> BTreeMap<&'static str, Vec<Base>> {
                 Staff,
                 |_| json!({"name": "Visit a", "duration_minutes": 30, "book_from_portal": true}),
             )],
+        ),
+        (
+            "PUT /api/v1/orgs/{slug}/reminder-settings",
+            vec![base("", Staff, |_| {
+                json!({"offsets_minutes": [60], "no_show_pending_after": null,
+                       "services": [{"service_id": 0, "offsets_minutes": [30]}]})
+            })],
         ),
         (
             "POST /api/v1/orgs/{slug}/resources",

@@ -31,6 +31,7 @@ mod portal_browse;
 mod portal_change;
 mod practitioners;
 mod record_splits;
+mod reminders;
 mod room_booking;
 mod rooms_setup;
 mod schedule_types;

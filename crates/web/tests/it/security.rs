@@ -374,6 +374,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/decline", &[&a.pending], Staff).json(json!({})),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/status", &[&a.appointment], Staff)
             .json(json!({"status": "arrived"})),
+        r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/confirm", &[&a.appointment], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/series/preview", &[], Staff)
             .json(json!({"practitioner": a.practitioner.parse::<i64>().unwrap(), "start": "2026-03-23T09:00:00-04:00",
                          "patient": a.patient.parse::<i64>().unwrap(),
@@ -402,6 +403,11 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"email": "nobody@example.com"})),
         r(M::POST, "/api/v1/orgs/{slug}/portal/password-reset/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/reminder-links/{token}", &["not-a-token"], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/reminder-links/{token}", &["not-a-token"], Anyone),
+        r(M::GET, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff)
+            .json(json!({"offsets_minutes": [60], "no_show_pending_after": 1})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
@@ -494,6 +500,22 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/o/{slug}/admin/setup-check", &[], Staff),
         r(M::GET, "/o/{slug}/admin/audit", &[], Staff),
         r(M::GET, "/o/{slug}/admin/settings", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/reminders", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/reminders", &[], Staff)
+            .form(&[("offsets", "1h"), ("no_show_pending_after", "1")]),
+        r(
+            M::GET,
+            "/o/{slug}/portal/reminder/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/reminder/{token}",
+            &["not-a-token"],
+            Anyone,
+        )
+        .form(&[]),
         r(M::POST, "/o/{slug}/admin/settings", &[], Staff).form(&[
             ("name", "Taken over"),
             ("resolution_minutes", "5"),
@@ -1046,6 +1068,13 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         )
         .form(&[("password", PATIENT_PASSWORD)]),
         // Deleting last.
+        r(
+            M::POST,
+            "/o/{slug}/admin/book/appointments/{id}/confirm",
+            &[&a.appointment],
+            Staff,
+        )
+        .form(&[]),
         r(
             M::POST,
             "/o/{slug}/admin/book/appointments/{id}/status",

@@ -380,3 +380,29 @@ pub(super) async fn move_one(
     move_telling_patient(&state, &staff.org, &m).await?;
     Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))
 }
+
+/// Marks a booked appointment confirmed (front desk: the patient said so on the
+/// phone); audited as `appointment.confirm`. Patients confirm from their reminder's
+/// link (docs/reminders.md).
+#[utoipa::path(post, path = "/api/v1/orgs/{slug}/appointments/{id}/confirm", tag = "appointments",
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The appointment")),
+    responses((status = 200, body = AppointmentDto, description = "Confirmed"),
+              (status = 404, description = "No such appointment in this organisation"),
+              (status = 422, description = "The appointment is not booked")))]
+pub(super) async fn confirm(
+    State(state): State<AppState>,
+    StaffApi(staff): StaffApi,
+    Path(path): Path<(String, i64)>,
+) -> Result<Json<AppointmentDto>, AppError> {
+    let id = path.1;
+    staff.front_desk()?;
+    store::reminder::confirm_by_staff(
+        &state.db,
+        staff.org.id,
+        id,
+        staff.user.id,
+        state.clock.now_ns(),
+    )
+    .await?;
+    Ok(Json(entry_of(&state, staff.org.id, id).await?.into()))
+}

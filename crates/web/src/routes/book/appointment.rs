@@ -66,6 +66,7 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "cancelled" => Some("Cancelled. While its time is still free, you can undo it below."),
         "restored" => Some("Cancellation undone: the appointment is back in the book."),
         "marked" => Some("Status saved."),
+        "confirmed" => Some("Marked confirmed."),
         "series_booked" => Some("Series booked: every occurrence is listed below."),
         "series_booked_partly" => Some(
             "Series booked without the occurrences left out: only those listed below are in the book.",
@@ -114,6 +115,8 @@ pub(super) struct AppointmentPage {
     desk: Vec<DeskAction>,
     cancelled_by: Option<String>,
     no_shows: Option<i64>,
+    /// When the patient confirmed it from a reminder (issue 17), in the clinic's time.
+    confirmed_at: Option<String>,
     /// The series it is an occurrence of, if any.
     series: Option<SeriesPart>,
 }
@@ -289,6 +292,9 @@ async fn appointment_view(
         desk,
         cancelled_by,
         no_shows,
+        confirmed_at: entry
+            .confirmed_at_ns
+            .map(|ns| crate::clinic_time::local_datetime(ns, tz)),
         when: when(&entry),
         patient: entry
             .patient_name()
@@ -413,6 +419,30 @@ pub(super) async fn status_submit(
     };
     match result {
         Ok(_) => Ok(back_to(&staff, id, "marked")),
+        Err(store::Error::Invalid { message, .. }) => refused(&state, &staff, id, message).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Marks the appointment confirmed by hand (the patient said so on the phone).
+pub(super) async fn confirm_submit(
+    State(state): State<AppState>,
+    StaffPage(staff): StaffPage,
+    Path((_, id)): Path<(String, i64)>,
+    _form: FormData,
+) -> Result<Response, PageError> {
+    staff.front_desk()?;
+    entry_of(&state, staff.org.id, id).await?;
+    match store::reminder::confirm_by_staff(
+        &state.db,
+        staff.org.id,
+        id,
+        staff.user.id,
+        state.clock.now_ns(),
+    )
+    .await
+    {
+        Ok(_) => Ok(back_to(&staff, id, "confirmed")),
         Err(store::Error::Invalid { message, .. }) => refused(&state, &staff, id, message).await,
         Err(e) => Err(e.into()),
     }

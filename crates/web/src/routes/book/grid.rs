@@ -111,6 +111,8 @@ pub(super) struct Item {
     pub(super) place: String,
     /// Booked despite the engine's reasons (an override).
     pub(super) overridden: bool,
+    /// Booked and confirmed by the patient from a reminder's link (issue 17).
+    pub(super) confirmed: bool,
     /// Time blocked for the practitioner: no patient.
     pub(super) block: bool,
     /// Its times on the axis's clock, the row it sits in.
@@ -259,6 +261,8 @@ fn item_of(
         minutes: (entry.end_ns - entry.start_ns) / 60_000_000_000,
         place: String::new(),
         overridden: entry.override_reason.is_some(),
+        confirmed: entry.status == store::AppointmentStatus::Booked
+            && entry.confirmed_at_ns.is_some(),
         block: entry.patient_id.is_none(),
         link: if can_open {
             format!("/o/{slug}/admin/book/appointments/{}", entry.id)
@@ -906,6 +910,7 @@ mod tests {
             cancelled_by: None,
             buffer_before_minutes: 0,
             buffer_after_minutes: 0,
+            confirmed_at_ns: None,
             resources: Vec::new(),
         }
     }

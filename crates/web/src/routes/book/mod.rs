@@ -62,6 +62,10 @@ pub(crate) fn pages() -> Router<AppState> {
             post(appointment::restore_submit),
         )
         .route(
+            "/o/{slug}/admin/book/appointments/{id}/confirm",
+            post(appointment::confirm_submit),
+        )
+        .route(
             "/o/{slug}/admin/book/appointments/{id}/status",
             post(appointment::status_submit),
         )
@@ -82,6 +86,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::get_one, api::cancel))
         .routes(routes!(api::move_one))
         .routes(routes!(api::set_status))
+        .routes(routes!(api::confirm))
         .routes(routes!(api::restore))
         .routes(routes!(series_api::preview))
         .routes(routes!(series_api::create))

@@ -142,6 +142,7 @@ mod tests {
             cancelled_by: None,
             buffer_before_minutes: 0,
             buffer_after_minutes: 0,
+            confirmed_at_ns: None,
             resources: holds,
         }
     }

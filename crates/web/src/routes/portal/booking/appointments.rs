@@ -55,6 +55,8 @@ pub(super) struct AppointmentDto {
     pub cancellable_until: Option<String>,
     /// Why it was cancelled, when the canceller said.
     pub cancel_reason: Option<String>,
+    /// Whether the patient confirmed it from a reminder's link (cleared when it moves).
+    pub confirmed: bool,
 }
 
 pub(super) fn appointment_dto(
@@ -86,6 +88,7 @@ pub(super) fn appointment_dto(
         status: a.status.as_str().to_owned(),
         status_note: a.status_note,
         cancel_reason: a.cancel_reason,
+        confirmed: a.confirmed_at_ns.is_some(),
         cancellable_until: deadline.map(|until| rfc3339(until, tz)),
         timezone: a.place.clinic_timezone,
     }
