@@ -238,6 +238,17 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("service_requirements", "resource_id", "resources"),
     ("appointment_resources", "appointment_id", "appointments"),
     ("appointment_resources", "resource_id", "resources"),
+    ("waitlist_entries", "patient_id", "patients"),
+    ("waitlist_entries", "service_id", "services"),
+    ("waitlist_entries", "clinic_id", "clinics"),
+    ("waitlist_entries", "appointment_id", "appointments"),
+    ("waitlist_entry_practitioners", "entry_id", "waitlist_entries"),
+    ("waitlist_entry_practitioners", "practitioner_id", "practitioners"),
+    ("waitlist_holds", "service_id", "services"),
+    ("waitlist_holds", "practitioner_id", "practitioners"),
+    ("waitlist_holds", "appointment_id", "appointments"),
+    ("waitlist_offers", "hold_id", "waitlist_holds"),
+    ("waitlist_offers", "entry_id", "waitlist_entries"),
 ];
 
 impl From<sqlx::Error> for Error {

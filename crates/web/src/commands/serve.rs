@@ -155,6 +155,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         tokio::spawn(purge_sessions(db.clone(), clock.clone()));
         tokio::spawn(tidy_limits(state.clone()));
         let sender = mail::sender::spawn(db.clone(), clock.clone(), state.mail.clone(), mailer);
+        let matcher = crate::waitlist::spawn(state.clone());
         tracing::info!(%address, %public_url, "listening");
         let jobs = state.jobs.clone();
         crate::app::serve(listener, state, shutdown_signal()).await?;
@@ -162,6 +163,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         if tokio::time::timeout(MAIL_GRACE, jobs.idle()).await.is_err() {
             tracing::warn!("stopped with background jobs still running");
         }
+        matcher.stop(MAIL_GRACE).await;
         sender.stop(MAIL_GRACE).await;
         tracing::info!("stopped");
         db.close().await;

@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 pub(crate) mod staff;
 pub(crate) mod templates;
+mod waitlist;
 
 use templates::EmailKind;
 

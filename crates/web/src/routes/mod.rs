@@ -42,6 +42,7 @@ pub(crate) mod setup_check;
 pub(crate) mod staff_account;
 pub(crate) mod staff_auth;
 pub(crate) mod staff_users;
+pub(crate) mod waitlist;
 
 /// A form's page shown again with status 422: nothing was saved.
 pub(crate) fn refused(page: impl IntoResponse) -> Response {
@@ -96,6 +97,7 @@ pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageEr
         (name = "portal", description = "The patient portal"),
         (name = "resources", description = "Rooms and equipment: their availability records and time out of service; a service's `requires` names them"),
         (name = "series", description = "Weekly series of staff bookings: preview, book, this and following"),
+        (name = "waitlist", description = "The waitlist: entries, offers of freed times (accepted by a single-use link), settings"),
     ),
     components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
 )]
@@ -195,6 +197,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(portal::pages())
         .merge(portal_access::pages())
         .merge(audit::pages())
+        .merge(waitlist::pages())
 }
 
 /// The JSON API's routes and its finished OpenAPI document.
@@ -226,4 +229,5 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(portal::api())
         .merge(portal_access::api())
         .merge(audit::api())
+        .merge(waitlist::api())
 }
