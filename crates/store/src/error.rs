@@ -242,8 +242,16 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("waitlist_entries", "service_id", "services"),
     ("waitlist_entries", "clinic_id", "clinics"),
     ("waitlist_entries", "appointment_id", "appointments"),
-    ("waitlist_entry_practitioners", "entry_id", "waitlist_entries"),
-    ("waitlist_entry_practitioners", "practitioner_id", "practitioners"),
+    (
+        "waitlist_entry_practitioners",
+        "entry_id",
+        "waitlist_entries",
+    ),
+    (
+        "waitlist_entry_practitioners",
+        "practitioner_id",
+        "practitioners",
+    ),
     ("waitlist_holds", "service_id", "services"),
     ("waitlist_holds", "practitioner_id", "practitioners"),
     ("waitlist_holds", "appointment_id", "appointments"),

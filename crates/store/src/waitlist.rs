@@ -109,7 +109,11 @@ pub async fn set_settings(
             ));
         }
     }
-    execute!(tx.exec(), "DELETE FROM waitlist_settings WHERE org_id = $1", org)?;
+    execute!(
+        tx.exec(),
+        "DELETE FROM waitlist_settings WHERE org_id = $1",
+        org
+    )?;
     execute!(
         tx.exec(),
         "INSERT INTO waitlist_settings (org_id, offer_count, hold_minutes, max_holds_per_service) \
@@ -201,7 +205,8 @@ impl Entry {
             return false;
         }
         let minute = i64::from(local_start.hour() * 60 + local_start.minute());
-        if self.from_minute.is_some_and(|m| minute < m) || self.to_minute.is_some_and(|m| minute >= m)
+        if self.from_minute.is_some_and(|m| minute < m)
+            || self.to_minute.is_some_and(|m| minute >= m)
         {
             return false;
         }
@@ -262,13 +267,16 @@ pub async fn join(
     crate::portal::service(tx.exec(), org.id, e.service)
         .await
         .map_err(|_| Error::invalid("service_id", "not a service patients can book online"))?;
-    let allowed = crate::appointment::patient_practitioners(&mut tx.exec(), org.id, e.patient)
-        .await?;
+    let allowed =
+        crate::appointment::patient_practitioners(&mut tx.exec(), org.id, e.patient).await?;
     let mut practitioners = e.practitioners.clone();
     practitioners.sort_unstable();
     practitioners.dedup();
     if practitioners.len() > 20 {
-        return Err(Error::invalid("practitioner_ids", "at most 20 practitioners"));
+        return Err(Error::invalid(
+            "practitioner_ids",
+            "at most 20 practitioners",
+        ));
     }
     for &p in &practitioners {
         let known = scalar_optional!(
@@ -406,7 +414,11 @@ pub async fn join(
     Ok(entry)
 }
 
-async fn with_practitioners(exec: &mut Exec<'_>, org: i64, mut list: Vec<Entry>) -> Result<Vec<Entry>> {
+async fn with_practitioners(
+    exec: &mut Exec<'_>,
+    org: i64,
+    mut list: Vec<Entry>,
+) -> Result<Vec<Entry>> {
     if list.is_empty() {
         return Ok(list);
     }
@@ -472,7 +484,16 @@ pub async fn of_service(
          AND ($4 IS NULL OR ((from_date IS NULL OR from_date <= $4) AND (to_date IS NULL OR to_date >= $4) \
          AND expires_on >= $4)) ORDER BY id LIMIT 500"
     );
-    let mut list = rows!(exec.reborrow(), fetch_all, Entry, &sql, org, service, &today, &day)?;
+    let mut list = rows!(
+        exec.reborrow(),
+        fetch_all,
+        Entry,
+        &sql,
+        org,
+        service,
+        &today,
+        &day
+    )?;
     if let Some(day) = &day
         && let Ok(date) = NaiveDate::parse_from_str(day, "%Y-%m-%d")
     {
@@ -485,13 +506,7 @@ pub async fn of_service(
 /// Takes an active entry off the waitlist: the patient leaving (`patient` given: only
 /// their own, else [`Error::NotFound`]) or staff removing it. Its open offer, if any,
 /// stays until its hold ends; the entry is simply no longer active. Audited.
-pub async fn leave(
-    db: &Db,
-    org: i64,
-    id: i64,
-    actor: Actor,
-    clock: &dyn Clock,
-) -> Result<Entry> {
+pub async fn leave(db: &Db, org: i64, id: i64, actor: Actor, clock: &dyn Clock) -> Result<Entry> {
     let now = clock.now_ns();
     let mut tx = db.begin().await?;
     let (status, patient_only) = match actor {
@@ -515,7 +530,10 @@ pub async fn leave(
         if patient_only.is_some_and(|p| p != entry.patient_id) {
             return Err(Error::NotFound("waitlist entry"));
         }
-        return Err(Error::invalid("id", "this entry is no longer on the waitlist"));
+        return Err(Error::invalid(
+            "id",
+            "this entry is no longer on the waitlist",
+        ));
     }
     crate::audit::record(
         &mut tx,
@@ -595,7 +613,11 @@ async fn not_offered(
 /// next [`SEARCH_DAYS`] days) that suits entries without an open offer that were never
 /// offered that time; the first [`Settings::offer_count`] of them in join order. Read
 /// only: [`crate::appointment::hold_for_offers`] holds it under the lock, checking again.
-pub async fn next_offer(db: &Db, org: &Organisation, clock: &dyn Clock) -> Result<Option<Proposal>> {
+pub async fn next_offer(
+    db: &Db,
+    org: &Organisation,
+    clock: &dyn Clock,
+) -> Result<Option<Proposal>> {
     let mut conn = db.conn().await?;
     let mut exec = conn.exec();
     let clinics = crate::clinic::all(exec.reborrow(), org.id).await?;
@@ -618,13 +640,20 @@ pub async fn next_offer(db: &Db, org: &Organisation, clock: &dyn Clock) -> Resul
         }
         let last = entries
             .iter()
-            .map(|e| e.to_date.clone().unwrap_or_else(|| e.expires_on.clone()).min(e.expires_on.clone()))
+            .map(|e| {
+                e.to_date
+                    .clone()
+                    .unwrap_or_else(|| e.expires_on.clone())
+                    .min(e.expires_on.clone())
+            })
             .max()
             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
             .unwrap_or(today)
             .min(today + chrono::Days::new(SEARCH_DAYS as u64));
-        let (Ok(from), Ok(to)) = (slot_engine::Date::try_from(today), slot_engine::Date::try_from(last))
-        else {
+        let (Ok(from), Ok(to)) = (
+            slot_engine::Date::try_from(today),
+            slot_engine::Date::try_from(last),
+        ) else {
             continue;
         };
         let found = window::open_slots(
@@ -678,6 +707,7 @@ pub async fn next_offer(db: &Db, org: &Organisation, clock: &dyn Clock) -> Resul
 /// The entries to offer a time staff chose by hand: `ids` when given (each an active
 /// entry of the service in the organisation, else refused naming `entry_ids`), or the
 /// first [`Settings::offer_count`] active entries that suit it and have no open offer.
+#[allow(clippy::too_many_arguments)]
 pub async fn entries_for_time(
     db: &Db,
     org: &Organisation,

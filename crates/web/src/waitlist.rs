@@ -137,7 +137,8 @@ pub async fn pass(state: &AppState) -> store::Result<Pass> {
             let mut conn = state.db.conn().await?;
             store::organisation::by_id(conn.exec(), org_id).await?
         };
-        pass.released += store::appointment::release_due(&state.db, org.id, state.clock.as_ref()).await?;
+        pass.released +=
+            store::appointment::release_due(&state.db, org.id, state.clock.as_ref()).await?;
         for _ in 0..HOLDS_PER_PASS {
             let Some(proposal) =
                 store::waitlist::next_offer(&state.db, &org, state.clock.as_ref()).await?
@@ -155,7 +156,12 @@ pub async fn pass(state: &AppState) -> store::Result<Pass> {
         }
     }
     if pass != Pass::default() {
-        tracing::info!(released = pass.released, held = pass.held, offered = pass.offered, "waitlist pass");
+        tracing::info!(
+            released = pass.released,
+            held = pass.held,
+            offered = pass.offered,
+            "waitlist pass"
+        );
     }
     Ok(pass)
 }

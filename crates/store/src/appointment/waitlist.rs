@@ -118,7 +118,8 @@ pub async fn hold_for_offers(
     notify: OfferNotify<'_>,
 ) -> Result<Option<(Hold, Vec<i64>)>> {
     let now = clock.now_ns();
-    let start = Instant::from_unix_nanos(p.start_ns).map_err(|e| Error::invalid("start", e.to_string()))?;
+    let start =
+        Instant::from_unix_nanos(p.start_ns).map_err(|e| Error::invalid("start", e.to_string()))?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, p.practitioner).await?;
     let locked = lock_resources(&mut tx, org.id, Some(p.service), &[]).await?;
@@ -311,6 +312,8 @@ pub async fn offer_by_token(db: &Db, org: i64, token: &str) -> Result<Option<Off
 }
 
 /// What accepting an offer came to.
+// One value per request, returned once: boxing would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcceptOutcome {
     /// Booked: the patient's appointment (also when this offer was already accepted).
@@ -549,7 +552,11 @@ async fn release_one(tx: &mut Tx, org: i64, hold: &Hold, now: i64) -> Result<boo
         org,
         hold.id
     )?;
-    let state = if blocked.is_some() { "expired" } else { "withdrawn" };
+    let state = if blocked.is_some() {
+        "expired"
+    } else {
+        "withdrawn"
+    };
     let changed = execute!(
         tx.exec(),
         "UPDATE waitlist_holds SET state = $3, closed_at_ns = $4, appointment_id = NULL \

@@ -318,7 +318,9 @@ pub(super) async fn offer_by_hand(
         let mut conn = state.db.conn().await?;
         store::portal::service(conn.exec(), org.id, body.service_id)
             .await
-            .map_err(|_| AppError::invalid("service_id", "not a service patients can book online"))?;
+            .map_err(|_| {
+                AppError::invalid("service_id", "not a service patients can book online")
+            })?;
         store::practitioner::get(conn.exec(), org.id, body.practitioner_id)
             .await
             .map_err(|_| AppError::invalid("practitioner_id", "unknown practitioner"))?;
@@ -385,7 +387,9 @@ pub(super) async fn settings_get(
 ) -> Result<Json<SettingsDto>, AppError> {
     staff.front_desk()?;
     let mut conn = state.db.conn().await?;
-    Ok(Json(waitlist::settings(conn.exec(), staff.org.id).await?.into()))
+    Ok(Json(
+        waitlist::settings(conn.exec(), staff.org.id).await?.into(),
+    ))
 }
 
 /// How freed times are offered.

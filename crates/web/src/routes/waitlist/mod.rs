@@ -130,7 +130,10 @@ impl JoinBody {
     pub(crate) fn entry(&self, patient: i64) -> Result<NewEntry, AppError> {
         let mut weekdays = 0;
         for day in &self.weekdays {
-            let Some(i) = WEEKDAYS.iter().position(|d| d.eq_ignore_ascii_case(day.trim())) else {
+            let Some(i) = WEEKDAYS
+                .iter()
+                .position(|d| d.eq_ignore_ascii_case(day.trim()))
+            else {
                 return Err(AppError::invalid("weekdays", "name weekdays as mon … sun"));
             };
             weekdays |= 1 << i;

@@ -39,10 +39,15 @@ pub(super) struct OfferDto {
     pub appointment_id: Option<i64>,
 }
 
-async fn describe(state: &AppState, org: &Organisation, found: &OfferByToken) -> Result<OfferDto, AppError> {
+async fn describe(
+    state: &AppState,
+    org: &Organisation,
+    found: &OfferByToken,
+) -> Result<OfferDto, AppError> {
     let now = state.clock.now_ns();
     let mut conn = state.db.conn().await?;
-    let practitioner = store::practitioner::get(conn.exec(), org.id, found.hold.practitioner_id).await?;
+    let practitioner =
+        store::practitioner::get(conn.exec(), org.id, found.hold.practitioner_id).await?;
     let service = store::portal::service_name(conn.exec(), org.id, found.hold.service_id).await?;
     let clinics = store::clinic::all(conn.exec(), org.id).await?;
     let clinic = found
@@ -84,7 +89,12 @@ async fn find(state: &AppState, org: &Organisation, token: &str) -> Result<Offer
 }
 
 /// Accepts through the store, composing the emails from the recipients' contexts.
-async fn accept(state: &AppState, org: &Organisation, found: &OfferByToken, token: &str) -> Result<AcceptOutcome, AppError> {
+async fn accept(
+    state: &AppState,
+    org: &Organisation,
+    found: &OfferByToken,
+    token: &str,
+) -> Result<AcceptOutcome, AppError> {
     let mut patients = {
         let mut conn = state.db.conn().await?;
         store::appointment::open_offer_patients(conn.exec(), org.id, found.hold.id).await?
@@ -101,7 +111,8 @@ async fn accept(state: &AppState, org: &Organisation, found: &OfferByToken, toke
     let notify = crate::waitlist::compose(&contexts);
     let notify: OfferNotify<'_> = &notify;
     let outcome =
-        store::appointment::accept_offer(&state.db, org, token, state.clock.as_ref(), notify).await?;
+        store::appointment::accept_offer(&state.db, org, token, state.clock.as_ref(), notify)
+            .await?;
     if matches!(outcome, AcceptOutcome::Booked(_)) {
         state.mail.notify();
         crate::metrics::Metrics::inc(&state.metrics.bookings);
@@ -254,9 +265,16 @@ pub(super) async fn accept_page(
     let outcome = accept(&state, &org, &found, &path.1).await?;
     let found = find(&state, &org, &path.1).await?;
     Ok(match outcome {
-        AcceptOutcome::Booked(_) => page(&state, &org, &session, &path.1, &found, Some("Booked. We have emailed you the details.".to_owned()))
-            .await?
-            .into_response(),
+        AcceptOutcome::Booked(_) => page(
+            &state,
+            &org,
+            &session,
+            &path.1,
+            &found,
+            Some("Booked. We have emailed you the details.".to_owned()),
+        )
+        .await?
+        .into_response(),
         _ => (
             StatusCode::CONFLICT,
             page(&state, &org, &session, &path.1, &found, None).await?,

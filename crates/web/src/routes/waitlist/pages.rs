@@ -136,7 +136,8 @@ async fn portal_view(
 ) -> Result<PortalWaitlist, PageError> {
     let mut conn = state.db.conn().await?;
     let services = store::portal::services(conn.exec(), p.org.id).await?;
-    let allowed = store::appointment::patient_practitioners(&mut conn.exec(), p.org.id, p.patient.id).await?;
+    let allowed =
+        store::appointment::patient_practitioners(&mut conn.exec(), p.org.id, p.patient.id).await?;
     let names = store::practitioner::all(conn.exec(), p.org.id).await?;
     let practitioners: Vec<(i64, String)> = names
         .iter()
@@ -155,10 +156,10 @@ async fn portal_view(
         .map(|e| Line {
             id: e.id,
             who: String::new(),
-            service: services
-                .iter()
-                .find(|s| s.id == e.service_id)
-                .map_or_else(|| "A service no longer online".to_owned(), |s| s.name.clone()),
+            service: services.iter().find(|s| s.id == e.service_id).map_or_else(
+                || "A service no longer online".to_owned(),
+                |s| s.name.clone(),
+            ),
             wishes: wishes(e, &all_names),
             expires_on: e.expires_on.clone(),
             status: match e.status {
@@ -172,7 +173,14 @@ async fn portal_view(
         })
         .collect();
     Ok(PortalWaitlist {
-        layout: PortalLayout::new(&p.org, &p.session, Some(&p.patient.first_name), "Waitlist", "waitlist").await?,
+        layout: PortalLayout::new(
+            &p.org,
+            &p.session,
+            Some(&p.patient.first_name),
+            "Waitlist",
+            "waitlist",
+        )
+        .await?,
         lines,
         services,
         practitioners,
@@ -191,11 +199,21 @@ pub(super) async fn portal_page(
     PageQuery(q): PageQuery<PortalQuery>,
 ) -> Result<PortalWaitlist, PageError> {
     let notice = match q.done.as_deref() {
-        Some("joined") => Some("You are on the waitlist. We will email you when a time that suits you comes free.".to_owned()),
+        Some("joined") => Some(
+            "You are on the waitlist. We will email you when a time that suits you comes free."
+                .to_owned(),
+        ),
         Some("left") => Some("You have left the waitlist for that service.".to_owned()),
         _ => None,
     };
-    portal_view(&state, &p, q.service.unwrap_or(0), FieldErrors::new(), notice).await
+    portal_view(
+        &state,
+        &p,
+        q.service.unwrap_or(0),
+        FieldErrors::new(),
+        notice,
+    )
+    .await
 }
 
 /// Joins from the form; refused with the message under its field.
@@ -208,20 +226,32 @@ pub(super) async fn portal_join(
     let joined = async {
         let entry = join_body(&form, None)?.entry(p.patient.id)?;
         let day = today(&state, p.org.id).await?;
-        waitlist::join(&state.db, &p.org, &entry, Actor::Patient(p.patient.id), day, state.clock.as_ref())
-            .await
-            .map_err(AppError::from)
+        waitlist::join(
+            &state.db,
+            &p.org,
+            &entry,
+            Actor::Patient(p.patient.id),
+            day,
+            state.clock.as_ref(),
+        )
+        .await
+        .map_err(AppError::from)
     }
     .await;
     match joined {
         Ok(_) => {
             state.mail.notify();
-            Ok(Redirect::to(&format!("/o/{}/portal/waitlist?done=joined", p.org.slug)).into_response())
+            Ok(
+                Redirect::to(&format!("/o/{}/portal/waitlist?done=joined", p.org.slug))
+                    .into_response(),
+            )
         }
         Err(AppError::Invalid { field, message }) => {
             let mut errors = FieldErrors::new();
             errors.add(field, message);
-            Ok(crate::routes::refused(portal_view(&state, &p, chosen, errors, None).await?))
+            Ok(crate::routes::refused(
+                portal_view(&state, &p, chosen, errors, None).await?,
+            ))
         }
         Err(e) => Err(e.into()),
     }
@@ -233,7 +263,14 @@ pub(super) async fn portal_leave(
     PatientPage(p): PatientPage,
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
-    waitlist::leave(&state.db, p.org.id, id, Actor::Patient(p.patient.id), state.clock.as_ref()).await?;
+    waitlist::leave(
+        &state.db,
+        p.org.id,
+        id,
+        Actor::Patient(p.patient.id),
+        state.clock.as_ref(),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/o/{}/portal/waitlist?done=left", p.org.slug)).into_response())
 }
 
@@ -293,13 +330,20 @@ async fn staff_view(
             .map(|s| (s.id, s.name))
             .collect()
     };
-    let service = service.or_else(|| services.first().map(|s| s.0)).unwrap_or(0);
+    let service = service
+        .or_else(|| services.first().map(|s| s.0))
+        .unwrap_or(0);
     let day = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         Some(d) => crate::clinic_time::parse_date(d).map_err(|m| AppError::invalid("date", m))?,
         None => today(state, staff.org.id).await?,
     };
     let names = practitioner_names(state, staff.org.id).await?;
-    let name = |id: i64| names.iter().find(|(p, _)| *p == id).map_or_else(String::new, |(_, n)| n.clone());
+    let name = |id: i64| {
+        names
+            .iter()
+            .find(|(p, _)| *p == id)
+            .map_or_else(String::new, |(_, n)| n.clone())
+    };
     let (mut lines, mut held, mut times) = (Vec::new(), Vec::new(), Vec::new());
     let clinics = {
         let mut conn = state.db.conn().await?;
@@ -387,13 +431,23 @@ pub(super) async fn staff_page(
 ) -> Result<StaffWaitlist, PageError> {
     staff.front_desk()?;
     let notice = match q.done.as_deref() {
-        Some("offered") => Some("Offered: the time is held and the patients are emailed.".to_owned()),
+        Some("offered") => {
+            Some("Offered: the time is held and the patients are emailed.".to_owned())
+        }
         Some("removed") => Some("Removed from the waitlist.".to_owned()),
         Some("added") => Some("Added to the waitlist.".to_owned()),
         Some("settings") => Some("Settings saved.".to_owned()),
         _ => None,
     };
-    staff_view(&state, &staff, q.service_id, q.date, FieldErrors::new(), notice).await
+    staff_view(
+        &state,
+        &staff,
+        q.service_id,
+        q.date,
+        FieldErrors::new(),
+        notice,
+    )
+    .await
 }
 
 fn back(staff: &Staff, form: &FormData, done: &str) -> Response {
@@ -452,7 +506,15 @@ pub(super) async fn staff_join(
             .map_err(|_| AppError::invalid("patient_id", "give the patient's number"))?;
         let entry = join_body(&form, Some(patient))?.entry(patient)?;
         let day = today(&state, staff.org.id).await?;
-        waitlist::join(&state.db, &staff.org, &entry, Actor::Staff(staff.user.id), day, state.clock.as_ref()).await?;
+        waitlist::join(
+            &state.db,
+            &staff.org,
+            &entry,
+            Actor::Staff(staff.user.id),
+            day,
+            state.clock.as_ref(),
+        )
+        .await?;
         state.mail.notify();
         Ok(())
     }
@@ -468,10 +530,16 @@ pub(super) async fn staff_remove(
     form: FormData,
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
-    let result = waitlist::leave(&state.db, staff.org.id, id, Actor::Staff(staff.user.id), state.clock.as_ref())
-        .await
-        .map(|_| ())
-        .map_err(AppError::from);
+    let result = waitlist::leave(
+        &state.db,
+        staff.org.id,
+        id,
+        Actor::Staff(staff.user.id),
+        state.clock.as_ref(),
+    )
+    .await
+    .map(|_| ())
+    .map_err(AppError::from);
     refused_or(&state, &staff, &form, result, "removed").await
 }
 
