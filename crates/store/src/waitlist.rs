@@ -10,12 +10,14 @@
 //!
 //! The rules, in one place:
 //!
-//! - At most [`MAX_ACTIVE_ENTRIES`] active entries per patient; an entry expires at
+//! - At most [`Settings::max_entries_per_patient`] active entries per patient (5 by
+//!   default); an entry expires at
 //!   most [`MAX_EXPIRY_DAYS`] days ahead ([`DEFAULT_EXPIRY_DAYS`] when not given).
 //! - A patient's entry names only practitioners the patient may book, and only a
 //!   service the portal offers; every id is resolved in the organisation.
 //! - An entry has at most one open offer (a partial unique index says so too), and is
-//!   never offered the same time (practitioner and start) twice.
+//!   never offered the same time (practitioner and start) twice; a patient is offered
+//!   one time once, whatever number of their entries it suits.
 //! - At most [`Settings::max_holds_per_service`] open holds per service, so the waitlist
 //!   never holds the whole calendar.
 
@@ -29,8 +31,6 @@ use crate::organisation::Organisation;
 use crate::time::Clock;
 use crate::window::{self, SlotRequest};
 
-/// At most this many active entries per patient.
-pub const MAX_ACTIVE_ENTRIES: i64 = 5;
 /// An entry's expiry when none is given, in days from today.
 pub const DEFAULT_EXPIRY_DAYS: i64 = 30;
 /// The furthest an entry may expire, in days from today.
@@ -65,6 +65,8 @@ pub struct Settings {
     pub hold_minutes: i64,
     /// At most this many open holds per service at once (1–50).
     pub max_holds_per_service: i64,
+    /// At most this many active entries per patient (1–50).
+    pub max_entries_per_patient: i64,
 }
 
 impl Default for Settings {
@@ -73,6 +75,7 @@ impl Default for Settings {
             offer_count: 3,
             hold_minutes: 15,
             max_holds_per_service: 3,
+            max_entries_per_patient: 5,
         }
     }
 }
@@ -83,7 +86,7 @@ pub async fn settings(exec: Exec<'_>, org: i64) -> Result<Settings> {
         exec,
         fetch_optional,
         Settings,
-        "SELECT offer_count, hold_minutes, max_holds_per_service FROM waitlist_settings WHERE org_id = $1",
+        "SELECT offer_count, hold_minutes, max_holds_per_service, max_entries_per_patient FROM waitlist_settings WHERE org_id = $1",
         org
     )?
     .unwrap_or_default())
@@ -101,6 +104,7 @@ pub async fn set_settings(
         ("offer_count", s.offer_count, 1, 20),
         ("hold_minutes", s.hold_minutes, 5, 1440),
         ("max_holds_per_service", s.max_holds_per_service, 1, 50),
+        ("max_entries_per_patient", s.max_entries_per_patient, 1, 50),
     ] {
         if !(low..=high).contains(&value) {
             return Err(Error::invalid(
@@ -116,12 +120,13 @@ pub async fn set_settings(
     )?;
     execute!(
         tx.exec(),
-        "INSERT INTO waitlist_settings (org_id, offer_count, hold_minutes, max_holds_per_service) \
-         VALUES ($1, $2, $3, $4)",
+        "INSERT INTO waitlist_settings (org_id, offer_count, hold_minutes, max_holds_per_service, \
+         max_entries_per_patient) VALUES ($1, $2, $3, $4, $5)",
         org,
         s.offer_count,
         s.hold_minutes,
-        s.max_holds_per_service
+        s.max_holds_per_service,
+        s.max_entries_per_patient
     )?;
     crate::audit::record(
         tx,
@@ -362,10 +367,11 @@ pub async fn join(
         e.patient,
         &today_text
     )?;
-    if active >= MAX_ACTIVE_ENTRIES {
+    let most = settings(tx.exec(), org.id).await?.max_entries_per_patient;
+    if active >= most {
         return Err(Error::invalid(
             "service_id",
-            format!("at most {MAX_ACTIVE_ENTRIES} waitlist entries at a time; leave one first"),
+            format!("at most {most} waitlist entries at a time; leave one first"),
         ));
     }
     let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
@@ -686,11 +692,10 @@ pub async fn next_offer(
             let start_ns = slot.start_instant().unix_nanos();
             let free: Vec<Entry> = suited.into_iter().cloned().collect();
             let ids = not_offered(&mut exec, org.id, &free, open.practitioner_id, start_ns).await?;
-            let chosen: Vec<Entry> = free
-                .into_iter()
-                .filter(|e| ids.contains(&e.id))
-                .take(usize::try_from(s.offer_count).unwrap_or(1))
-                .collect();
+            let chosen = first_per_patient(
+                free.into_iter().filter(|e| ids.contains(&e.id)),
+                s.offer_count,
+            );
             if !chosen.is_empty() {
                 return Ok(Some(Proposal {
                     service,
@@ -750,9 +755,23 @@ pub async fn entries_for_time(
         }
     }
     let free = not_offered(&mut exec, org.id, &suited, practitioner, start_ns).await?;
-    Ok(suited
-        .into_iter()
-        .filter(|e| free.contains(&e.id))
-        .take(usize::try_from(s.offer_count).unwrap_or(1))
-        .collect())
+    Ok(first_per_patient(
+        suited.into_iter().filter(|e| free.contains(&e.id)),
+        s.offer_count,
+    ))
+}
+
+/// The first `count` entries in order, one per patient: a patient waiting with two
+/// entries that suit one time is offered it once.
+fn first_per_patient(entries: impl Iterator<Item = Entry>, count: i64) -> Vec<Entry> {
+    let mut chosen: Vec<Entry> = Vec::new();
+    for e in entries {
+        if chosen.len() >= usize::try_from(count).unwrap_or(1) {
+            break;
+        }
+        if !chosen.iter().any(|c| c.patient_id == e.patient_id) {
+            chosen.push(e);
+        }
+    }
+    chosen
 }

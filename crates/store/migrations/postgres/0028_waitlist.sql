@@ -16,7 +16,8 @@ CREATE TABLE waitlist_settings (
     org_id BIGINT PRIMARY KEY REFERENCES organisations(id) ON DELETE CASCADE,
     offer_count BIGINT NOT NULL DEFAULT 3 CHECK (offer_count BETWEEN 1 AND 20),
     hold_minutes BIGINT NOT NULL DEFAULT 15 CHECK (hold_minutes BETWEEN 5 AND 1440),
-    max_holds_per_service BIGINT NOT NULL DEFAULT 3 CHECK (max_holds_per_service BETWEEN 1 AND 50)
+    max_holds_per_service BIGINT NOT NULL DEFAULT 3 CHECK (max_holds_per_service BETWEEN 1 AND 50),
+    max_entries_per_patient BIGINT NOT NULL DEFAULT 5 CHECK (max_entries_per_patient BETWEEN 1 AND 50)
 );
 
 -- weekdays: a bit per weekday, Monday = 1 … Sunday = 64 (as availability_blocks).

@@ -464,7 +464,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .names_ids(),
         r(M::GET, "/api/v1/orgs/{slug}/waitlist/settings", &[], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/waitlist/settings", &[], Staff)
-            .json(json!({"offer_count": 1, "hold_minutes": 5, "max_holds_per_service": 1})),
+            .json(json!({"offer_count": 1, "hold_minutes": 5, "max_holds_per_service": 1, "max_entries_per_patient": 5})),
         // Deleting last: these remove what the probes above rely on.
         r(M::DELETE, "/api/v1/orgs/{slug}/portal/waitlist/{id}", &[&a.waitlist_entry], Patient),
         r(M::DELETE, "/api/v1/orgs/{slug}/waitlist/{id}", &[&a.waitlist_entry], Staff),
@@ -1206,6 +1206,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             ("offer_count", "1"),
             ("hold_minutes", "5"),
             ("max_holds_per_service", "1"),
+            ("max_entries_per_patient", "5"),
         ]),
         r(
             M::POST,

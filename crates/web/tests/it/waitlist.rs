@@ -125,7 +125,7 @@ async fn settings(w: &World, offer_count: i64) {
             Method::PUT,
             "/api/v1/orgs/acme/waitlist/settings",
             Some(
-                json!({"offer_count": offer_count, "hold_minutes": 15, "max_holds_per_service": 3}),
+                json!({"offer_count": offer_count, "hold_minutes": 15, "max_holds_per_service": 3, "max_entries_per_patient": 5}),
             ),
         )
         .await;
@@ -505,15 +505,29 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
             json!({"patient_id": ben, "service_id": w.service}),
         )
         .await;
-    // Offer 09:00 by hand to Ben's entry only.
+    // Offer 09:00 by hand: to the first entries that suit it, one per patient (Ada's
+    // four other entries are one patient).
+    let first_left = w
+        .ada
+        .api(Method::GET, "/api/v1/orgs/acme/portal/waitlist", None)
+        .await
+        .json();
+    let ada_first = first_left
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "active")
+        .map(|e| e["id"].as_i64().unwrap())
+        .min()
+        .unwrap();
     let offered = w
         .desk
         .created(
             "/api/v1/orgs/acme/waitlist/offers",
-            json!({"service_id": w.service, "practitioner_id": w.christine, "start": NINE, "entry_ids": [added["id"]]}),
+            json!({"service_id": w.service, "practitioner_id": w.christine, "start": NINE}),
         )
         .await;
-    assert_eq!(offered["entry_ids"], json!([added["id"]]));
+    assert_eq!(offered["entry_ids"], json!([ada_first, added["id"]]));
     assert_eq!(offers_to(&w, "ben@example.com").await.len(), 1);
     // Not a time open online: refused naming start.
     let refused = w
@@ -554,7 +568,7 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         .api(
             Method::PUT,
             "/api/v1/orgs/acme/waitlist/settings",
-            Some(json!({"offer_count": 2, "hold_minutes": 15, "max_holds_per_service": 3})),
+            Some(json!({"offer_count": 2, "hold_minutes": 15, "max_holds_per_service": 3, "max_entries_per_patient": 5})),
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -563,7 +577,7 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         .api(
             Method::PUT,
             "/api/v1/orgs/acme/waitlist/settings",
-            Some(json!({"offer_count": 0, "hold_minutes": 15, "max_holds_per_service": 3})),
+            Some(json!({"offer_count": 0, "hold_minutes": 15, "max_holds_per_service": 3, "max_entries_per_patient": 5})),
         )
         .await;
     assert_eq!(refused.json()["error"]["field"], "offer_count");

@@ -263,11 +263,9 @@ pub(crate) struct OfferBody {
     pub service_id: i64,
     /// The practitioner.
     pub practitioner_id: i64,
-    /// The start, RFC 3339: an open portal time of the service.
+    /// The start, RFC 3339: an open portal time of the service. It is offered to the
+    /// first entries that suit it, as the matcher would.
     pub start: String,
-    /// The entries to offer it to (default: the first that suit, as the matcher would).
-    #[serde(default)]
-    pub entry_ids: Option<Vec<i64>>,
 }
 
 /// The offers made.
@@ -353,7 +351,7 @@ pub(super) async fn offer_by_hand(
         open.clinic_id,
         open.start.naive_local(),
         start.unix_nanos(),
-        body.entry_ids.as_deref(),
+        None,
         state.clock.as_ref(),
     )
     .await?;
@@ -402,6 +400,8 @@ pub(crate) struct SettingsDto {
     pub hold_minutes: i64,
     /// At most this many times held at once per service (1–50).
     pub max_holds_per_service: i64,
+    /// At most this many active entries per patient (1–50).
+    pub max_entries_per_patient: i64,
 }
 
 impl From<Settings> for SettingsDto {
@@ -410,6 +410,7 @@ impl From<Settings> for SettingsDto {
             offer_count: s.offer_count,
             hold_minutes: s.hold_minutes,
             max_holds_per_service: s.max_holds_per_service,
+            max_entries_per_patient: s.max_entries_per_patient,
         }
     }
 }
@@ -428,6 +429,7 @@ pub(super) async fn save_settings(
             offer_count: s.offer_count,
             hold_minutes: s.hold_minutes,
             max_holds_per_service: s.max_holds_per_service,
+            max_entries_per_patient: s.max_entries_per_patient,
         },
         Actor::Staff(staff.user.id),
         state.clock.now_ns(),

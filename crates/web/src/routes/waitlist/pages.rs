@@ -331,6 +331,7 @@ async fn staff_view(
             .collect()
     };
     let service = service
+        .filter(|s| *s != 0)
         .or_else(|| services.first().map(|s| s.0))
         .unwrap_or(0);
     let day = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
@@ -450,12 +451,16 @@ pub(super) async fn staff_page(
     .await
 }
 
+/// Where a form goes back to: the service it named, and the day of the time it
+/// offered (forms carry no other fields, so that every field they send is one the
+/// handler acts on).
 fn back(staff: &Staff, form: &FormData, done: &str) -> Response {
+    let service = form.get("service_id").parse::<i64>().unwrap_or(0);
+    let date: String = form.get("start").chars().take(10).collect();
     Redirect::to(&format!(
-        "/o/{}/admin/waitlist?service_id={}&date={}&done={done}",
+        "/o/{}/admin/waitlist?service_id={service}&date={}&done={done}",
         staff.org.slug,
-        form.get("service_id").parse::<i64>().unwrap_or(0),
-        urlencoding(&form.get("date"))
+        urlencoding(&date)
     ))
     .into_response()
 }
@@ -480,7 +485,7 @@ async fn refused_or(
                 state,
                 staff,
                 form.get("service_id").parse().ok(),
-                Some(form.get("date")),
+                Some(form.get("start").chars().take(10).collect()),
                 errors,
                 None,
             )
@@ -561,7 +566,6 @@ pub(super) async fn staff_offer(
                 .parse()
                 .map_err(|_| AppError::invalid("practitioner_id", "choose a practitioner"))?,
             start: form.get("start"),
-            entry_ids: None,
         };
         offer_by_hand(&state, &staff, &body).await.map(|_| ())
     }
@@ -592,6 +596,7 @@ pub(super) async fn staff_settings(
             offer_count: number("offer_count")?,
             hold_minutes: number("hold_minutes")?,
             max_holds_per_service: number("max_holds_per_service")?,
+            max_entries_per_patient: number("max_entries_per_patient")?,
         };
         save_settings(&state, &staff, &s).await?;
         Ok(())

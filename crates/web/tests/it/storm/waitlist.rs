@@ -36,6 +36,7 @@ async fn a_waitlist_storm(cluster: &Cluster) {
                 offer_count: OFFERED as i64,
                 hold_minutes: 60,
                 max_holds_per_service: 3,
+                max_entries_per_patient: 5,
             },
             Actor::Staff(0),
             SystemClock.now_ns(),
