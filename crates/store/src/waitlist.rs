@@ -775,3 +775,97 @@ fn first_per_patient(entries: impl Iterator<Item = Entry>, count: i64) -> Vec<En
     }
     chosen
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, patient: i64) -> Entry {
+        Entry {
+            id,
+            patient_id: patient,
+            service_id: 1,
+            clinic_id: None,
+            from_date: None,
+            to_date: None,
+            from_minute: None,
+            to_minute: None,
+            weekdays: 127,
+            expires_on: "2026-03-31".into(),
+            note: String::new(),
+            status: EntryStatus::Active,
+            appointment_id: None,
+            created_by: "patient:1".into(),
+            created_at_ns: 0,
+            practitioners: Vec::new(),
+        }
+    }
+
+    fn at(text: &str) -> chrono::NaiveDateTime {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn an_entry_suits_the_times_its_preferences_allow() {
+        let monday_nine = at("2026-03-02 09:00");
+        let any = entry(1, 1);
+        assert!(any.suits(7, 3, monday_nine, None));
+        // Practitioners: its own list, and those the patient may book.
+        let with = Entry {
+            practitioners: vec![8],
+            ..entry(1, 1)
+        };
+        assert!(!with.suits(7, 3, monday_nine, None));
+        assert!(with.suits(8, 3, monday_nine, None));
+        assert!(!any.suits(7, 3, monday_nine, Some(&[8])));
+        // The clinic.
+        let at_clinic = Entry {
+            clinic_id: Some(4),
+            ..entry(1, 1)
+        };
+        assert!(!at_clinic.suits(7, 3, monday_nine, None));
+        // Dates, inclusive, and the expiry.
+        let dated = Entry {
+            from_date: Some("2026-03-02".into()),
+            to_date: Some("2026-03-02".into()),
+            ..entry(1, 1)
+        };
+        assert!(dated.suits(7, 3, monday_nine, None));
+        assert!(!dated.suits(7, 3, at("2026-03-03 09:00"), None));
+        assert!(
+            !any.suits(7, 3, at("2026-04-01 09:00"), None),
+            "after its expiry"
+        );
+        // The time of day: from inclusive, to exclusive.
+        let morning = Entry {
+            from_minute: Some(9 * 60),
+            to_minute: Some(9 * 60 + 30),
+            ..entry(1, 1)
+        };
+        assert!(morning.suits(7, 3, monday_nine, None));
+        assert!(!morning.suits(7, 3, at("2026-03-02 09:30"), None));
+        assert!(!morning.suits(7, 3, at("2026-03-02 08:59"), None));
+        // Weekdays: Monday = 1.
+        let tuesdays = Entry {
+            weekdays: 2,
+            ..entry(1, 1)
+        };
+        assert!(!tuesdays.suits(7, 3, monday_nine, None));
+        assert!(tuesdays.suits(7, 3, at("2026-03-03 09:00"), None));
+    }
+
+    #[test]
+    fn a_time_goes_to_the_first_entries_one_per_patient() {
+        let list = vec![entry(1, 10), entry(2, 10), entry(3, 11), entry(4, 12)];
+        let chosen: Vec<i64> = first_per_patient(list.clone().into_iter(), 2)
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(chosen, [1, 3]);
+        let all: Vec<i64> = first_per_patient(list.into_iter(), 20)
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(all, [1, 3, 4]);
+    }
+}

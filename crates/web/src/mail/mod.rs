@@ -68,6 +68,12 @@ impl MailHandle {
         self.wake.notify_one();
     }
 
+    /// Wakes the waitlist's matcher only: a committed change that sends no email but
+    /// may open times (a setup change, such as a new availability record).
+    pub fn wake_waitlist(&self) {
+        self.changes.notify_one();
+    }
+
     /// Completes at the next [`MailHandle::notify`] (the waitlist's matcher waits here).
     pub(crate) async fn changed(&self) {
         self.changes.notified().await;
