@@ -509,9 +509,9 @@ pub async fn of_service(
     with_practitioners(&mut exec, org, list).await
 }
 
-/// Takes an active entry off the waitlist: the patient leaving (`patient` given: only
-/// their own, else [`Error::NotFound`]) or staff removing it. Its open offer, if any,
-/// stays until its hold ends; the entry is simply no longer active. Audited.
+/// Takes an active entry off the waitlist: the patient leaving (only their own, else
+/// [`Error::NotFound`]) or staff removing it. Its open offer goes with it (a hold left
+/// with nobody to accept it is released at the matcher's next pass). Audited.
 pub async fn leave(db: &Db, org: i64, id: i64, actor: Actor, clock: &dyn Clock) -> Result<Entry> {
     let now = clock.now_ns();
     let mut tx = db.begin().await?;
@@ -541,6 +541,14 @@ pub async fn leave(db: &Db, org: i64, id: i64, actor: Actor, clock: &dyn Clock) 
             "this entry is no longer on the waitlist",
         ));
     }
+    execute!(
+        tx.exec(),
+        "UPDATE waitlist_offers SET state = 'gone', answered_at_ns = $3 \
+         WHERE org_id = $1 AND entry_id = $2 AND state = 'open'",
+        org,
+        id,
+        now
+    )?;
     crate::audit::record(
         &mut tx,
         org,

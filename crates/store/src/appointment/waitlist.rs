@@ -512,8 +512,9 @@ pub async fn open_holds(exec: Exec<'_>, org: i64) -> Result<Vec<Hold>> {
 }
 
 /// Releases every open hold that ran out by now (its blocked time deleted, the time
-/// free again; its open offers expired), or whose blocked time staff cancelled or gave
-/// a patient (withdrawn). Each under its practitioner's lock. Answers how many.
+/// free again; its open offers expired), whose blocked time staff cancelled or gave a
+/// patient, or that nobody is left to accept (every recipient left the waitlist):
+/// withdrawn. Each under its practitioner's lock. Answers how many.
 pub async fn release_due(db: &Db, org: i64, clock: &dyn Clock) -> Result<usize> {
     let now = clock.now_ns();
     let due = {
@@ -525,7 +526,9 @@ pub async fn release_due(db: &Db, org: i64, clock: &dyn Clock) -> Result<usize> 
             &format!(
                 "SELECT {HOLD_COLUMNS} FROM waitlist_holds h WHERE org_id = $1 AND state = 'open' AND \
                  (expires_at_ns <= $2 OR NOT EXISTS (SELECT 1 FROM appointments a WHERE a.org_id = $1 \
-                 AND a.id = h.appointment_id AND a.patient_id IS NULL AND a.status <> 'cancelled')) ORDER BY id"
+                 AND a.id = h.appointment_id AND a.patient_id IS NULL AND a.status <> 'cancelled') \
+                 OR NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.org_id = $1 AND o.hold_id = h.id \
+                 AND o.state = 'open')) ORDER BY id"
             ),
             org,
             now
@@ -552,7 +555,18 @@ async fn release_one(tx: &mut Tx, org: i64, hold: &Hold, now: i64) -> Result<boo
         org,
         hold.id
     )?;
-    let state = if blocked.is_some() {
+    let waiting = scalar!(
+        tx.exec(),
+        i64,
+        "SELECT COUNT(*) FROM waitlist_offers WHERE org_id = $1 AND hold_id = $2 AND state = 'open'",
+        org,
+        hold.id
+    )?;
+    let expired = hold.expires_at_ns <= now;
+    if blocked.is_some() && waiting > 0 && !expired {
+        return Ok(false);
+    }
+    let state = if blocked.is_some() && expired {
         "expired"
     } else {
         "withdrawn"
@@ -560,12 +574,11 @@ async fn release_one(tx: &mut Tx, org: i64, hold: &Hold, now: i64) -> Result<boo
     let changed = execute!(
         tx.exec(),
         "UPDATE waitlist_holds SET state = $3, closed_at_ns = $4, appointment_id = NULL \
-         WHERE org_id = $1 AND id = $2 AND state = 'open' AND ($5 OR expires_at_ns <= $4)",
+         WHERE org_id = $1 AND id = $2 AND state = 'open'",
         org,
         hold.id,
         state,
-        now,
-        blocked.is_none()
+        now
     )?;
     if changed == 0 {
         return Ok(false);
@@ -575,7 +588,11 @@ async fn release_one(tx: &mut Tx, org: i64, hold: &Hold, now: i64) -> Result<boo
         "UPDATE waitlist_offers SET state = $3, answered_at_ns = $4 WHERE org_id = $1 AND hold_id = $2 AND state = 'open'",
         org,
         hold.id,
-        if blocked.is_some() { "expired" } else { "gone" },
+        if state == "expired" {
+            "expired"
+        } else {
+            "gone"
+        },
         now
     )?;
     if let Some(id) = blocked {

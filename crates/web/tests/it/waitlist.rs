@@ -368,8 +368,22 @@ async fn expired_hold_is_offered_to_the_next(backend: Backend) {
     let late = accept(&w.ada, &ada_token).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     assert_eq!(late.json()["error"]["details"]["outcome"], "expired");
-    // Cy's hold runs out too, and nobody is left: the time is open in the portal again.
-    w.app.clock.set("2026-03-01T12:40:00Z".parse().unwrap());
+    // Cy leaves the waitlist: nobody is left to accept, so the hold is released at the
+    // next pass without waiting for it to run out, and the time is open again.
+    let cy_entry =
+        w.cy.api(Method::GET, "/api/v1/orgs/acme/portal/waitlist", None)
+            .await
+            .json()[0]["id"]
+            .clone();
+    let left =
+        w.cy.api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/portal/waitlist/{cy_entry}"),
+            None,
+        )
+        .await;
+    assert_eq!(left.status, StatusCode::OK, "{}", left.body);
+    assert!(slots(&w).await.is_empty(), "held until the next pass");
     let done = pass(&w).await;
     assert_eq!((done.released, done.held), (1, 0), "{done:?}");
     assert_eq!(slots(&w).await.len(), 1);

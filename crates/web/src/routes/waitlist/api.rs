@@ -79,6 +79,7 @@ pub(super) async fn portal_leave(
         state.clock.as_ref(),
     )
     .await?;
+    state.mail.wake_waitlist();
     Ok(Json(EntryDto::from(&left)))
 }
 
@@ -252,6 +253,7 @@ pub(super) async fn staff_remove(
         state.clock.as_ref(),
     )
     .await?;
+    state.mail.wake_waitlist();
     Ok(Json(EntryDto::from(&removed)))
 }
 

@@ -271,6 +271,7 @@ pub(super) async fn portal_leave(
         state.clock.as_ref(),
     )
     .await?;
+    state.mail.wake_waitlist();
     Ok(Redirect::to(&format!("/o/{}/portal/waitlist?done=left", p.org.slug)).into_response())
 }
 
@@ -543,7 +544,7 @@ pub(super) async fn staff_remove(
         state.clock.as_ref(),
     )
     .await
-    .map(|_| ())
+    .map(|_| state.mail.wake_waitlist())
     .map_err(AppError::from);
     refused_or(&state, &staff, &form, result, "removed").await
 }
