@@ -25,6 +25,10 @@ use crate::state::AppState;
 /// How often the matcher looks when nobody wakes it.
 pub const POLL: Duration = Duration::from_secs(30);
 
+/// How long the matcher waits after a wake-up before its pass: a busy clinic's wake-ups
+/// (one per booking) then come to one pass a second, not one each.
+pub const SETTLE: Duration = Duration::from_secs(1);
+
 /// At most this many holds per organisation in one pass (the settings' cap per service
 /// binds first in practice; this bounds a pass whatever happens).
 const HOLDS_PER_PASS: usize = 50;
@@ -131,6 +135,7 @@ pub(crate) async fn hold(
 /// One pass over every organisation with a waitlist: release what ran out, then offer
 /// freed times until none is left to offer or the caps are reached.
 pub async fn pass(state: &AppState) -> store::Result<Pass> {
+    let began = std::time::Instant::now();
     let mut pass = Pass::default();
     for org_id in store::appointment::organisations_waiting(&state.db).await? {
         let org = {
@@ -160,6 +165,7 @@ pub async fn pass(state: &AppState) -> store::Result<Pass> {
             released = pass.released,
             held = pass.held,
             offered = pass.offered,
+            elapsed_ms = began.elapsed().as_millis(),
             "waitlist pass"
         );
     }
@@ -203,7 +209,7 @@ async fn run(state: AppState, mut stopped: watch::Receiver<bool>) {
                     break;
                 }
             }
-            () = wake.changed() => {}
+            () = wake.changed() => tokio::time::sleep(SETTLE).await,
             () = tokio::time::sleep(POLL) => {}
         }
     }
