@@ -193,6 +193,13 @@ async fn a_waitlist_storm(cluster: &Cluster) {
         bases.len(),
         answers.len()
     );
+    // The matchers' passes that did something, with how long each took.
+    for server in &cluster.servers {
+        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+        for line in log.lines().filter(|l| l.contains("waitlist pass")) {
+            eprintln!("  {}", line.trim());
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
