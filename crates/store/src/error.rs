@@ -241,6 +241,25 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("service_reminder_offsets", "service_id", "services"),
     ("appointment_reminders", "appointment_id", "appointments"),
     ("reminder_links", "appointment_id", "appointments"),
+    ("waitlist_entries", "patient_id", "patients"),
+    ("waitlist_entries", "service_id", "services"),
+    ("waitlist_entries", "clinic_id", "clinics"),
+    ("waitlist_entries", "appointment_id", "appointments"),
+    (
+        "waitlist_entry_practitioners",
+        "entry_id",
+        "waitlist_entries",
+    ),
+    (
+        "waitlist_entry_practitioners",
+        "practitioner_id",
+        "practitioners",
+    ),
+    ("waitlist_holds", "service_id", "services"),
+    ("waitlist_holds", "practitioner_id", "practitioners"),
+    ("waitlist_holds", "appointment_id", "appointments"),
+    ("waitlist_offers", "hold_id", "waitlist_holds"),
+    ("waitlist_offers", "entry_id", "waitlist_entries"),
 ];
 
 impl From<sqlx::Error> for Error {

@@ -93,6 +93,7 @@ pub mod setup_check;
 pub mod staff;
 pub mod time;
 pub mod transfer;
+pub mod waitlist;
 pub mod window;
 
 pub use appointment_status::{AppointmentStatus, Channel};

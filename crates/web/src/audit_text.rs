@@ -29,6 +29,7 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("patient", "Patients and portal access"),
     ("appointment", "Appointments"),
     ("series", "Series of appointments"),
+    ("waitlist_entry", "Waitlist entries"),
 ];
 
 /// Every action the log records: the action, the kind of thing it is about, and what
@@ -276,6 +277,24 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
     ),
     ("appointment.restore", "appointment", "Cancellation undone"),
     ("series.book", "series", "Weekly series booked"),
+    ("waitlist.joined", "waitlist_entry", "Joined the waitlist"),
+    ("waitlist.left", "waitlist_entry", "Left the waitlist"),
+    (
+        "waitlist.removed",
+        "waitlist_entry",
+        "Removed from the waitlist",
+    ),
+    (
+        "waitlist.settings_changed",
+        "organisation",
+        "Waitlist settings changed",
+    ),
+    (
+        "waitlist.offered",
+        "appointment",
+        "Time held and offered to the waitlist",
+    ),
+    ("waitlist.released", "appointment", "Waitlist hold released"),
 ];
 
 /// What `action` is called ("Changed" for one the catalogue does not know).

@@ -40,6 +40,9 @@ pub(crate) async fn setup<T>(
     )
     .await?;
     tx.commit().await?;
+    // A new availability record, time off ended, a service put online: any setup
+    // change may open times the waitlist is waiting for.
+    state.mail.wake_waitlist();
     Ok(value)
 }
 

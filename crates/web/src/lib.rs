@@ -57,3 +57,4 @@ pub(crate) mod routes;
 pub(crate) mod schedule_type_css;
 pub(crate) mod series_dto;
 pub mod state;
+pub mod waitlist;

@@ -26,6 +26,9 @@
 //!   their locks, taken after the practitioners' (see its documentation for the order).
 //! - `series`: weekly series ([`series::book_staff`], [`series::book_portal`]), each
 //!   occurrence an appointment of its own, and "this and following" changes.
+//! - `waitlist`: waitlist offers (issue 17): [`hold_for_offers`] holds a freed time
+//!   as blocked time for the entries offered it, [`accept_offer`] gives it to the
+//!   first to accept, [`release_due`] frees what ran out.
 
 use serde::Serialize;
 use slot_engine::{Date, Instant};
@@ -44,6 +47,7 @@ mod resources;
 pub mod series;
 mod staff_booking;
 mod status_change;
+mod waitlist;
 
 pub use crate::appointment_status::{AppointmentStatus, Channel};
 /// Who is acting: the audit log's actor (`staff:3`, `patient:12`), kept there.
@@ -62,6 +66,11 @@ pub use staff_booking::{StaffBooking, book_staff};
 pub use status_change::{
     ARRIVE_EARLY_NS, Decision, cancel, cancel_reason, cancellable_until, decide, desk_transition,
     mark, restore,
+};
+pub use waitlist::{
+    AcceptOutcome, Hold, Offer, OfferByToken, OfferMail, OfferNotify, accept_offer,
+    hold_for_offers, offer_by_token, open_holds, open_offer_patients, organisations_waiting,
+    release_due,
 };
 
 /// An appointment row.

@@ -212,6 +212,36 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
                 assert_eq!(run(tx.exec(), &sql).await.unwrap(), 1, "{sql}");
             }
         }
+        // A waitlist entry with a practitioner, a hold and an offer (issue 17).
+        let o = org.id;
+        let token = match tx.backend() {
+            store::db::Backend::Sqlite => format!("X'{o:04x}'"),
+            store::db::Backend::Postgres => format!("'\\x{o:04x}'::bytea"),
+        };
+        for sql in [
+            format!(
+                "INSERT INTO waitlist_entries (org_id, patient_id, service_id, clinic_id, expires_on, appointment_id, \
+                 created_by, created_at_ns, updated_by, updated_at_ns) VALUES ({o}, {ada}, \
+                 (SELECT MIN(id) FROM services WHERE org_id = {o}), (SELECT MIN(id) FROM clinics WHERE org_id = {o}), \
+                 '2026-12-31', (SELECT MIN(id) FROM appointments WHERE org_id = {o}), 'x', 0, 'x', 0)"
+            ),
+            format!(
+                "INSERT INTO waitlist_entry_practitioners (org_id, entry_id, practitioner_id) VALUES ({o}, \
+                 (SELECT MIN(id) FROM waitlist_entries WHERE org_id = {o}), {christine})"
+            ),
+            format!(
+                "INSERT INTO waitlist_holds (org_id, service_id, practitioner_id, appointment_id, start_ns, end_ns, \
+                 expires_at_ns, created_by, created_at_ns) VALUES ({o}, (SELECT MIN(id) FROM services WHERE org_id = {o}), \
+                 {christine}, (SELECT MIN(id) FROM appointments WHERE org_id = {o}), 0, 1, 1, 'x', 0)"
+            ),
+            format!(
+                "INSERT INTO waitlist_offers (org_id, hold_id, entry_id, token_hash, created_at_ns, state) VALUES ({o}, \
+                 (SELECT MIN(id) FROM waitlist_holds WHERE org_id = {o}), \
+                 (SELECT MIN(id) FROM waitlist_entries WHERE org_id = {o}), {token}, 0, 'gone')"
+            ),
+        ] {
+            assert_eq!(run(tx.exec(), &sql).await.unwrap(), 1, "{sql}");
+        }
     }
     tx.commit().await.unwrap();
     for (table, column, referenced) in store::error::SAME_ORG_REFERENCES {

@@ -156,6 +156,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         tokio::spawn(tidy_limits(state.clone()));
         let sender = mail::sender::spawn(db.clone(), clock.clone(), state.mail.clone(), mailer);
         let reminders = crate::reminders::spawn(state.clone());
+        let matcher = crate::waitlist::spawn(state.clone());
         tracing::info!(%address, %public_url, "listening");
         let jobs = state.jobs.clone();
         crate::app::serve(listener, state, shutdown_signal()).await?;
@@ -165,6 +166,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         }
         // The scheduler first, so that the sender still delivers what it queued last.
         reminders.stop(MAIL_GRACE).await;
+        matcher.stop(MAIL_GRACE).await;
         sender.stop(MAIL_GRACE).await;
         tracing::info!("stopped");
         db.close().await;

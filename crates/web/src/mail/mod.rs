@@ -49,13 +49,34 @@ pub use transport::Mailer;
 #[derive(Clone, Debug, Default)]
 pub struct MailHandle {
     wake: Arc<Notify>,
+    /// The waitlist's matcher ([`crate::waitlist`]): every committed change that
+    /// queues email (a booking, a cancellation, a move, a decline) may free or take a
+    /// time, so it wakes the matcher too.
+    changes: Arc<Notify>,
 }
 
 impl MailHandle {
-    /// Wakes the sender now. A wake-up while it is busy is kept, so the message
-    /// queued meanwhile goes out right after the current pass.
+    /// Wakes the sender now, and the waitlist's matcher. A wake-up while it is busy is
+    /// kept, so the message queued meanwhile goes out right after the current pass.
     pub fn notify(&self) {
         self.wake.notify_one();
+        self.changes.notify_one();
+    }
+
+    /// Wakes the sender only (the matcher's own offers change nothing it must look at).
+    pub fn notify_mail_only(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Wakes the waitlist's matcher only: a committed change that sends no email but
+    /// may open times (a setup change, such as a new availability record).
+    pub fn wake_waitlist(&self) {
+        self.changes.notify_one();
+    }
+
+    /// Completes at the next [`MailHandle::notify`] (the waitlist's matcher waits here).
+    pub(crate) async fn changed(&self) {
+        self.changes.notified().await;
     }
 
     /// Completes at the next [`MailHandle::notify`] (or at once if one is pending).

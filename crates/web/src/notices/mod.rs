@@ -15,6 +15,7 @@ use crate::state::AppState;
 mod reminders;
 pub(crate) mod staff;
 pub(crate) mod templates;
+mod waitlist;
 
 use templates::EmailKind;
 

@@ -33,11 +33,15 @@ pub(crate) enum EmailKind {
     Cancelled,
     /// A reminder before the appointment, with its confirm and cancel links.
     Reminder,
+    /// A freed time offered to people on the waitlist, with the link that accepts it.
+    WaitlistOffer,
+    /// An offered time taken by someone else on the waitlist.
+    WaitlistGone,
 }
 
 impl EmailKind {
     /// Every kind, in the order the admin's list shows them.
-    pub(crate) const ALL: [EmailKind; 7] = [
+    pub(crate) const ALL: [EmailKind; 9] = [
         EmailKind::Booked,
         EmailKind::Requested,
         EmailKind::Accepted,
@@ -45,6 +49,8 @@ impl EmailKind {
         EmailKind::Declined,
         EmailKind::Cancelled,
         EmailKind::Reminder,
+        EmailKind::WaitlistOffer,
+        EmailKind::WaitlistGone,
     ];
 
     /// The name in addresses, the API and the database.
@@ -57,6 +63,8 @@ impl EmailKind {
             EmailKind::Declined => "declined",
             EmailKind::Cancelled => "cancelled",
             EmailKind::Reminder => "reminder",
+            EmailKind::WaitlistOffer => "waitlist_offer",
+            EmailKind::WaitlistGone => "waitlist_gone",
         }
     }
 
@@ -75,6 +83,8 @@ impl EmailKind {
             EmailKind::Declined => "Request declined",
             EmailKind::Cancelled => "Appointment cancelled",
             EmailKind::Reminder => "Reminder",
+            EmailKind::WaitlistOffer => "Waitlist: a time has come free",
+            EmailKind::WaitlistGone => "Waitlist: the offered time has gone",
         }
     }
 
@@ -94,6 +104,12 @@ impl EmailKind {
             EmailKind::Reminder => {
                 "Before a booked appointment, at the reminder times in Settings › Reminders, with links to confirm or cancel."
             }
+            EmailKind::WaitlistOffer => {
+                "When a time that suits people on the waitlist comes free: held for them, the first to accept gets it."
+            }
+            EmailKind::WaitlistGone => {
+                "To the others offered a time, once someone on the waitlist has accepted it."
+            }
         }
     }
 
@@ -106,6 +122,8 @@ impl EmailKind {
             EmailKind::Declined => "Appointment request declined: {what}",
             EmailKind::Cancelled => "Appointment cancelled: {what}",
             EmailKind::Reminder => "Reminder: {what}, {when}",
+            EmailKind::WaitlistOffer => "A time has come free: {what}",
+            EmailKind::WaitlistGone => "The offered time has gone: {what}",
         }
     }
 
@@ -124,6 +142,12 @@ impl EmailKind {
             EmailKind::Cancelled => "Your {what} on {when} is cancelled.",
             EmailKind::Reminder => {
                 "This is a reminder of your appointment at {clinic} on {when}. Please confirm that you will come, or cancel so that someone else can have the time."
+            }
+            EmailKind::WaitlistOffer => {
+                "A time you are waiting for has come free at {clinic}: {what} on {when}. We are holding it for a short while for you and a few other people on the waitlist; the first to accept gets it."
+            }
+            EmailKind::WaitlistGone => {
+                "The time we offered you at {clinic}, {what} on {when}, has been taken by someone else on the waitlist. You are still on the waitlist: we will email you when another time comes free."
             }
         }
     }

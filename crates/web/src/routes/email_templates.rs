@@ -53,8 +53,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
 /// One kind of email as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct EmailTemplateDto {
-    /// `booked`, `requested`, `accepted`, `moved`, `declined`, `cancelled` or
-    /// `reminder`.
+    /// `booked`, `requested`, `accepted`, `moved`, `declined`, `cancelled`,
+    /// `reminder`, `waitlist_offer` or `waitlist_gone`.
     pub kind: String,
     /// What the list calls it.
     pub title: String,
@@ -286,6 +286,10 @@ async fn sample(
             },
             true,
         ),
+        EmailKind::WaitlistOffer => {
+            context.waitlist_offered(&a, "sample-offer-link", start_ns - 46 * hour)
+        }
+        EmailKind::WaitlistGone => context.waitlist_gone(&a),
     };
     let html = compose::html(&message.subject, &message.body)
         .map_err(|e| AppError::internal(e.to_string()))?;
@@ -324,7 +328,7 @@ impl EmailTemplateDto {
 /// Rewords one kind of email (admins): its subject and intro paragraph.
 #[utoipa::path(put, operation_id = "put_email_template", path = "/api/v1/orgs/{slug}/email-templates/{kind}", tag = "setup",
     params(("slug" = String, Path, description = "The organisation"),
-        ("kind" = String, Path, description = "`booked`, `requested`, `accepted`, `moved`, `declined`, `cancelled` or `reminder`")),
+        ("kind" = String, Path, description = "`booked`, `requested`, `accepted`, `moved`, `declined`, `cancelled`, `reminder`, `waitlist_offer` or `waitlist_gone`")),
     request_body = WordingBody,
     responses((status = 200, body = EmailTemplateDto), (status = 403, description = "Not an admin"),
         (status = 404, description = "No such kind of email"),

@@ -44,6 +44,7 @@ pub(crate) mod setup_check;
 pub(crate) mod staff_account;
 pub(crate) mod staff_auth;
 pub(crate) mod staff_users;
+pub(crate) mod waitlist;
 
 /// A form's page shown again with status 422: nothing was saved.
 pub(crate) fn refused(page: impl IntoResponse) -> Response {
@@ -98,6 +99,7 @@ pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageEr
         (name = "portal", description = "The patient portal"),
         (name = "resources", description = "Rooms and equipment: their availability records and time out of service; a service's `requires` names them"),
         (name = "series", description = "Weekly series of staff bookings: preview, book, this and following"),
+        (name = "waitlist", description = "The waitlist: entries, offers of freed times (accepted by a single-use link), settings"),
     ),
     components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
 )]
@@ -199,6 +201,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(reminder_links::pages())
         .merge(reminders::pages())
         .merge(audit::pages())
+        .merge(waitlist::pages())
 }
 
 /// The JSON API's routes and its finished OpenAPI document.
@@ -232,4 +235,5 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(reminder_links::api())
         .merge(reminders::api())
         .merge(audit::api())
+        .merge(waitlist::api())
 }

@@ -461,6 +461,10 @@ async fn only_admins_read_the_log(backend: Backend) {
 /// entries are checked instead.
 const AUDITED_IN_THEIR_OWN_TESTS: &[(&str, &str)] = &[
     (
+        "waitlist.offered",
+        "waitlist.rs: an offer by hand needs a waitlist entry that suits an open time",
+    ),
+    (
         "appointment.block_labelled",
         "book_calendar.rs checks the entry under a block given a label",
     ),
@@ -495,6 +499,14 @@ const AUDITED_IN_THEIR_OWN_TESTS: &[(&str, &str)] = &[
 ];
 
 const NOT_BY_STAFF_ROUTES: &[(&str, &str)] = &[
+    (
+        "waitlist.left",
+        "the patient, leaving the waitlist in the portal",
+    ),
+    (
+        "waitlist.released",
+        "the waitlist's matcher, when a hold runs out",
+    ),
     (
         "organisation.import",
         "`openslot import` on the command line",

@@ -122,6 +122,10 @@ fn quantity(name: &str) -> bool {
         || name == "status"
         || name.ends_with("_conflicts")
         || name == "max_days_ahead"
+        // The waitlist's settings: how many offers, held times and entries.
+        || name == "offer_count"
+        || name == "max_holds_per_service"
+        || name == "max_entries_per_patient"
         || name == "duration_default"
         // A series' rule: every how many weeks, how many times.
         || name == "every_weeks"
@@ -157,6 +161,8 @@ fn classify(name: &str, leaf: Leaf, where_: &str) -> Class {
         .and_then(entity);
     match leaf {
         Leaf::Integer => match one {
+            // A quantity named for what it counts (`max_holds_per_service`).
+            _ if quantity(name) => Class::Value,
             Some(kind) => Class::Id(kind, Shape::One),
             None if quantity(name) => Class::Value,
             None => panic!(
@@ -798,6 +804,19 @@ async fn world(backend: Backend) -> World {
     let beta_admin = app.signed_in(&beta, Role::Admin).await;
     let patient = app.portal_patient(&alpha, &admin, "p1-a").await;
     let a = ids(&app, &alpha, "a", &admin).await;
+    // The waitlist's controls add many entries for one patient, and each offer holds a
+    // time for one of them.
+    let saved = admin
+        .api(
+            Method::PUT,
+            "/api/v1/orgs/alpha/waitlist/settings",
+            Some(
+                json!({"offer_count": 1, "hold_minutes": 60, "max_holds_per_service": 50,
+                        "max_entries_per_patient": 50}),
+            ),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let b = ids(&app, &beta, "b", &beta_admin).await;
     // The patients' own appointments: each books one through the portal.
     let other = app.portal_patient(&alpha, &admin, "p2-a").await;
@@ -1085,6 +1104,30 @@ fn api_bases() -> BTreeMap<&'static str, Vec<Base>> {
                 |f| json!({"start": Fill::instant(f.open())}),
             )],
         ),
+        // The waitlist (issue 17): a patient joins for themself (the portal refuses any
+        // `patient_id`); staff join for a patient; an open time offered by hand goes to
+        // the first entries that suit it (the joins' controls made them).
+        (
+            "POST /api/v1/orgs/{slug}/portal/waitlist",
+            vec![Base {
+                variant: "",
+                who: Patient,
+                omit: &["patient_id"],
+                fields: |_| json!({}),
+            }],
+        ),
+        (
+            "POST /api/v1/orgs/{slug}/waitlist",
+            vec![base("", Staff, |_| json!({}))],
+        ),
+        (
+            "POST /api/v1/orgs/{slug}/waitlist/offers",
+            vec![base(
+                "",
+                Staff,
+                |f| json!({"start": Fill::instant(f.open())}),
+            )],
+        ),
         (
             "POST /api/v1/orgs/{slug}/portal/appointments",
             vec![base(
@@ -1249,6 +1292,22 @@ fn form_bases() -> BTreeMap<&'static str, Vec<Base>> {
                 let (date, time) = f.open();
                 json!({"date": date, "time": time, "duration_minutes": "30"})
             })],
+        ),
+        (
+            "POST /o/{slug}/portal/waitlist",
+            vec![base("", Patient, |_| json!({}))],
+        ),
+        (
+            "POST /o/{slug}/admin/waitlist",
+            vec![base("", Staff, |_| json!({}))],
+        ),
+        (
+            "POST /o/{slug}/admin/waitlist/offer",
+            vec![base(
+                "",
+                Staff,
+                |f| json!({"start": Fill::instant(f.open())}),
+            )],
         ),
         (
             "POST /o/{slug}/portal/book/{}",

@@ -43,4 +43,5 @@ mod setup_check;
 mod staff_users;
 mod storm;
 mod telehealth;
+mod waitlist;
 mod where_how;

@@ -117,6 +117,8 @@ pub(crate) struct Ids {
     pub(crate) resource: String,
     pub(crate) resource_record: String,
     pub(crate) resource_off: String,
+    /// The owner's waitlist entry (issue 17).
+    pub(crate) waitlist_entry: String,
 }
 
 /// Who may use a route.
@@ -448,7 +450,30 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/api/v1/orgs/{slug}/portal/email-changes/{token}", &["not-a-token"], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/email-changes/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
+        r(M::GET, "/api/v1/orgs/{slug}/portal/waitlist", &[], Patient),
+        r(M::POST, "/api/v1/orgs/{slug}/portal/waitlist", &[], Patient)
+            .json(json!({"service_id": a.service.parse::<i64>().unwrap(),
+                         "practitioner_ids": [a.practitioner.parse::<i64>().unwrap()]}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/waitlist/offers/{token}", &["not-a-token"], Anyone),
+        r(M::POST, "/api/v1/orgs/{slug}/waitlist/offers/{token}/accept", &["not-a-token"], Anyone),
+        r(M::GET, "/api/v1/orgs/{slug}/waitlist", &[], Staff)
+            .query(&format!("?service_id={}", a.service))
+            .names_ids(),
+        r(M::POST, "/api/v1/orgs/{slug}/waitlist", &[], Staff)
+            .json(json!({"patient_id": a.patient.parse::<i64>().unwrap(),
+                         "service_id": a.service.parse::<i64>().unwrap()}))
+            .names_ids(),
+        r(M::POST, "/api/v1/orgs/{slug}/waitlist/offers", &[], Staff)
+            .json(json!({"service_id": a.service.parse::<i64>().unwrap(),
+                         "practitioner_id": a.practitioner.parse::<i64>().unwrap(), "start": when}))
+            .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/waitlist/settings", &[], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/waitlist/settings", &[], Staff)
+            .json(json!({"offer_count": 1, "hold_minutes": 5, "max_holds_per_service": 1, "max_entries_per_patient": 5})),
         // Deleting last: these remove what the probes above rely on.
+        r(M::DELETE, "/api/v1/orgs/{slug}/portal/waitlist/{id}", &[&a.waitlist_entry], Patient),
+        r(M::DELETE, "/api/v1/orgs/{slug}/waitlist/{id}", &[&a.waitlist_entry], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/appointments/{id}", &[&a.appointment], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/restore", &[&a.appointment], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/appointments/{id}/cancel-following", &[&a.series_appointment], Staff),
@@ -1167,6 +1192,57 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             &[&a.clinic],
             Staff,
         ),
+        r(M::GET, "/o/{slug}/portal/waitlist", &[], Patient),
+        r(M::POST, "/o/{slug}/portal/waitlist", &[], Patient)
+            .form(&[
+                ("service_id", a.service.as_str()),
+                ("practitioner_id", p.as_str()),
+            ])
+            .names_ids(),
+        r(
+            M::POST,
+            "/o/{slug}/portal/waitlist/{id}/leave",
+            &[&a.waitlist_entry],
+            Patient,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/portal/offers/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/portal/offers/{token}",
+            &["not-a-token"],
+            Anyone,
+        ),
+        r(M::GET, "/o/{slug}/admin/waitlist", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/waitlist", &[], Staff)
+            .form(&[
+                ("patient_id", a.patient.as_str()),
+                ("service_id", a.service.as_str()),
+            ])
+            .names_ids(),
+        r(M::POST, "/o/{slug}/admin/waitlist/offer", &[], Staff)
+            .form(&[
+                ("service_id", a.service.as_str()),
+                ("practitioner_id", p.as_str()),
+                ("start", "2026-03-02T09:00:00-05:00"),
+            ])
+            .names_ids(),
+        r(M::POST, "/o/{slug}/admin/waitlist/settings", &[], Staff).form(&[
+            ("offer_count", "1"),
+            ("hold_minutes", "5"),
+            ("max_holds_per_service", "1"),
+            ("max_entries_per_patient", "5"),
+        ]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/waitlist/{id}/remove",
+            &[&a.waitlist_entry],
+            Staff,
+        ),
         r(M::POST, "/o/{slug}/portal/signout", &[], Anyone),
         r(M::POST, "/o/{slug}/admin/signout", &[], Anyone),
     ]
@@ -1329,7 +1405,15 @@ pub(crate) async fn world(backend: Backend) -> World {
     let series = series.json();
     let (resource, resource_record, resource_off) =
         alpha_room(&alpha_staff, id(Kind::Clinic, "main").await).await;
+    let waitlist_entry = owner
+        .created(
+            "/api/v1/orgs/alpha/portal/waitlist",
+            json!({"service_id": service.parse::<i64>().unwrap()}),
+        )
+        .await["id"]
+        .to_string();
     let ids = Ids {
+        waitlist_entry,
         resource,
         resource_record,
         resource_off,
@@ -1475,7 +1559,10 @@ async fn another_patient_gets_nothing(backend: Backend) {
     let w = world(backend).await;
     let before = w.app.snapshot(&w.alpha).await;
     let routes = all_routes(&w.ids);
-    let owned = |r: &&Route| r.who == Patient && r.template.contains("appointments/{id}");
+    let owned = |r: &&Route| {
+        r.who == Patient
+            && (r.template.contains("appointments/{id}") || r.template.contains("waitlist/{id}"))
+    };
     // Another patient of the same organisation: the owner's appointment is not found.
     for route in routes.iter().filter(owned) {
         let what = format!("other patient: {} {}", route.method, route.at("alpha"));

@@ -32,6 +32,9 @@ use crate::support::{Backend, PASSWORD};
 
 const SLUG: &str = "storm";
 
+/// The waitlist's storm (issue 17), on this module's cluster.
+mod waitlist;
+
 /// How many patients storm (each with one request in flight at the peak).
 fn patient_count() -> usize {
     std::env::var("OPENSLOT_STORM_PATIENTS")
