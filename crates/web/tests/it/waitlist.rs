@@ -307,6 +307,16 @@ async fn cancellation_offered_in_order_and_first_acceptance_wins(backend: Backen
         mine.json()["start"].as_str().unwrap().get(..16),
         Some("2026-03-02T09:00")
     );
+    // The token bound the booking to Dee, whoever sent it: nobody else sees it.
+    let theirs = w
+        .ada
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/portal/appointments/{appointment}"),
+            None,
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     let entries = w
         .dee
         .api(Method::GET, "/api/v1/orgs/acme/portal/waitlist", None)
