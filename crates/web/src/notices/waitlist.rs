@@ -58,14 +58,19 @@ impl AppointmentContext {
         )
     }
 
-    /// The offered time went to someone else.
+    /// The offered time went to someone else: which time (the ticket, whatever the
+    /// wording), and where the patient's waitlist is.
     pub(crate) fn waitlist_gone(&self, a: &Appointment) -> NewMessage {
         let worded = self.worded_with(EmailKind::WaitlistGone, a, &gone_intro(self, a));
         self.message(
             worded.subject,
             format!(
-                "Hello {},\n\n{}\n\nSee your waitlist here: {}/waitlist\n\n{}\n",
-                self.patient_first_name, worded.intro, self.portal_url, self.org_name
+                "Hello {},\n\n{}\n\nThe time that has gone:\n{}\nSee your waitlist here: {}/waitlist\n\n{}\n",
+                self.patient_first_name,
+                worded.intro,
+                self.ticket(a),
+                self.portal_url,
+                self.org_name
             ),
         )
     }

@@ -323,6 +323,72 @@ async fn the_preview_shows_typed_words_for_a_sample_without_saving(backend: Back
     );
 }
 
+async fn every_kind_previews_with_its_facts_and_links(backend: Backend) {
+    let w = world(backend).await;
+    let kinds = w
+        .admin
+        .api(Method::GET, "/api/v1/orgs/harbour/email-templates", None)
+        .await
+        .json();
+    let kinds: Vec<String> = kinds
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kind"].as_str().unwrap().to_owned())
+        .collect();
+    for kind in ["booked", "reminder", "waitlist_offer", "waitlist_gone"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+    for kind in &kinds {
+        let preview = w
+            .admin
+            .api(
+                Method::POST,
+                &format!("/api/v1/orgs/harbour/email-templates/{kind}/preview"),
+                Some(json!({"subject": "{first_name}: {what}", "intro": "Intro for {service} at {where}."})),
+            )
+            .await;
+        assert_eq!(preview.status, StatusCode::OK, "{kind}: {}", preview.body);
+        let p = preview.json();
+        assert_eq!(
+            p["subject"], "Sam: Physio visit with Christine Roy",
+            "{kind}"
+        );
+        let text = p["text"].as_str().unwrap();
+        assert!(
+            text.contains("Intro for Physio visit at Harbour Clinic."),
+            "{kind}: {text}"
+        );
+        assert!(
+            text.contains("When:  ") && text.contains("Where: Harbour Clinic"),
+            "{kind}: {text}"
+        );
+        let page = w
+            .admin
+            .get(&format!("/o/harbour/admin/settings/emails/{kind}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{kind}");
+    }
+    // The reminder's links and the offer's are in the preview, as links.
+    let reminder = w
+        .admin
+        .api(
+            Method::POST,
+            "/api/v1/orgs/harbour/email-templates/reminder/preview",
+            Some(json!({"subject": "Soon: {what}", "intro": "See you {when}."})),
+        )
+        .await
+        .json();
+    assert!(
+        reminder["html"]
+            .as_str()
+            .unwrap()
+            .contains("/portal/reminder/sample-confirm-link\""),
+        "{}",
+        reminder["html"]
+    );
+}
+
 async fn staff_who_ask_are_told_of_portal_changes(backend: Backend) {
     let w = world(backend).await;
     let desk = w.app.signed_in(&w.org, Role::FrontDesk).await;
@@ -450,5 +516,6 @@ both!(
     an_admin_rewords_an_email_and_patients_receive_it,
     bad_wording_is_refused_naming_the_field_and_nothing_is_saved,
     the_preview_shows_typed_words_for_a_sample_without_saving,
+    every_kind_previews_with_its_facts_and_links,
     staff_who_ask_are_told_of_portal_changes,
 );
