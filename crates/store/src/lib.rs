@@ -39,6 +39,8 @@
 //!   address is proven.
 //! - [`portal`]: what the patient portal reads (services, practitioners, appointments).
 //! - [`outbox`]: the email outbox the background sender delivers.
+//! - [`email_template`]: an organisation's own subjects and intro paragraphs of the
+//!   emails patients receive.
 //! - [`secrets`]: secrets shared by every server instance.
 //!
 //! Writes take a [`Tx`] and the caller commits, except the booking operations, which
@@ -65,6 +67,7 @@ pub mod book;
 pub mod clinic;
 pub mod db;
 pub mod email;
+pub mod email_template;
 pub mod error;
 pub mod keys;
 pub mod organisation;

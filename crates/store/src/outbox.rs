@@ -18,7 +18,8 @@ pub struct Message {
     /// The one recipient, trimmed and lower-cased when queued.
     pub to_address: String,
     pub subject: String,
-    /// The body, plain text: the only text part sent (there is no HTML part).
+    /// The body, plain text; the sender adds an HTML part showing the same text
+    /// (`openslot_web::mail::compose`).
     pub body_text: String,
     /// An iCalendar attachment (`METHOD:REQUEST` or `CANCEL`), if any.
     pub ics: Option<String>,
@@ -47,7 +48,7 @@ pub struct NewMessage {
     /// One address; stored trimmed and lower-cased.
     pub to: String,
     pub subject: String,
-    /// Plain text: the message has no HTML part.
+    /// Plain text; the sender adds its HTML alternative.
     pub body: String,
     /// An iCalendar document (`METHOD:REQUEST` or `CANCEL`), sent both as the
     /// invitation part calendar clients act on and as an `invite.ics` attachment.

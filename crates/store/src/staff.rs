@@ -77,6 +77,9 @@ pub struct StaffUser {
     /// Moves whenever the password changes or the account is stopped; a session opened
     /// under another epoch has ended.
     pub session_epoch: i64,
+    /// Whether they get an email for each booking, change and cancellation a patient
+    /// makes in the portal (a practitioner account: of their own practitioner only).
+    pub notify_portal_changes: bool,
 }
 
 impl StaffUser {
@@ -87,7 +90,8 @@ impl StaffUser {
     }
 }
 
-const COLUMNS: &str = "id, org_id, email, name, role, practitioner_id, password_hash, active, created_at_ns, session_epoch";
+const COLUMNS: &str = "id, org_id, email, name, role, practitioner_id, password_hash, active, created_at_ns, session_epoch, \
+    notify_portal_changes";
 
 /// A new staff user.
 #[derive(Clone, Debug)]
@@ -156,6 +160,36 @@ pub async fn by_id(exec: Exec<'_>, org: i64, id: i64) -> Result<StaffUser> {
 pub async fn all(exec: Exec<'_>, org: i64) -> Result<Vec<StaffUser>> {
     let sql = format!("SELECT {COLUMNS} FROM staff_users WHERE org_id = $1 ORDER BY name, id");
     Ok(rows!(exec, fetch_all, StaffUser, &sql, org)?)
+}
+
+/// Turns a staff user's emails about the portal's changes on or off.
+pub async fn set_notify_portal_changes(tx: &mut Tx, org: i64, id: i64, on: bool) -> Result<()> {
+    let n = execute!(
+        tx.exec(),
+        "UPDATE staff_users SET notify_portal_changes = $3 WHERE org_id = $1 AND id = $2",
+        org,
+        id,
+        on
+    )?;
+    if n == 0 {
+        return Err(Error::NotFound("staff user"));
+    }
+    Ok(())
+}
+
+/// Who is told of a patient's change in the portal to an appointment with
+/// `practitioner`: the active accounts that asked to be, except practitioner accounts
+/// of another practitioner.
+pub async fn watching_portal(
+    exec: Exec<'_>,
+    org: i64,
+    practitioner: i64,
+) -> Result<Vec<StaffUser>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM staff_users WHERE org_id = $1 AND active AND notify_portal_changes \
+         AND (role <> 'practitioner' OR practitioner_id = $2) ORDER BY id"
+    );
+    Ok(rows!(exec, fetch_all, StaffUser, &sql, org, practitioner)?)
 }
 
 /// Replaces a staff user's password hash.

@@ -52,6 +52,16 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
     ("organisation.import", "organisation", "Setup imported"),
     ("organisation.set_logo", "organisation", "Logo changed"),
     ("organisation.remove_logo", "organisation", "Logo removed"),
+    (
+        "organisation.set_email_template",
+        "organisation",
+        "Email reworded",
+    ),
+    (
+        "organisation.reset_email_template",
+        "organisation",
+        "Email back to its default wording",
+    ),
     ("clinic.create", "clinic", "Clinic added"),
     ("clinic.update", "clinic", "Clinic changed"),
     ("clinic.delete", "clinic", "Clinic deleted"),
@@ -197,6 +207,11 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
     ("staff.create", "staff", "Staff account added"),
     ("staff.activate", "staff", "Staff account restored"),
     ("staff.deactivate", "staff", "Staff account stopped"),
+    (
+        "staff.set_notifications",
+        "staff",
+        "Own email notifications changed",
+    ),
     ("patient.create", "patient", "Patient added"),
     ("patient.update", "patient", "Patient changed"),
     ("portal.invite", "patient", "Portal invitation sent"),

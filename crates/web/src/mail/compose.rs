@@ -1,5 +1,9 @@
 //! An outbox row as a MIME message.
 //!
+//! Every message has its plain text and, as its alternative, HTML showing the same
+//! text: paragraphs, the appointment's ticket as a table, a series' occurrences as a
+//! list, and working links (the template escapes every piece of text).
+//!
 //! A message with a calendar invitation is built the way calendar clients expect an
 //! iTIP invitation (RFC 6047): `multipart/mixed` holding a `multipart/alternative` of
 //! the text and a `text/calendar; method=…` part — which mail clients show as an
@@ -43,8 +47,9 @@ pub(crate) fn message(
             from.email.domain()
         )));
     let text = SinglePart::plain(row.body_text.clone());
+    let html = SinglePart::html(html(&row.subject, &row.body_text)?);
     let built = match &row.ics {
-        None => builder.singlepart(text),
+        None => builder.multipart(MultiPart::alternative().singlepart(text).singlepart(html)),
         Some(ics) => {
             let calendar = SinglePart::builder()
                 .header(calendar_type(ics))
@@ -58,6 +63,7 @@ pub(crate) fn message(
                     .multipart(
                         MultiPart::alternative()
                             .singlepart(text)
+                            .singlepart(html)
                             .singlepart(calendar),
                     )
                     .singlepart(attachment),
@@ -96,24 +102,182 @@ pub(crate) fn method(ics: &str) -> Option<String> {
 /// The `http://` and `https://` links in a text, without the punctuation that ends a
 /// sentence after them.
 pub(crate) fn links(text: &str) -> Vec<&str> {
+    link_spans(text)
+        .into_iter()
+        .map(|(a, b)| &text[a..b])
+        .collect()
+}
+
+/// Where the links of [`links`] are in `text`: byte ranges.
+fn link_spans(text: &str) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find("http") {
-        let candidate = &rest[at..];
+    let mut from = 0;
+    while let Some(at) = text[from..].find("http") {
+        let start = from + at;
+        let candidate = &text[start..];
         let end = candidate
             .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\''))
             .unwrap_or(candidate.len());
         if candidate.starts_with("http://") || candidate.starts_with("https://") {
             let link = candidate[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')']);
             if !link.ends_with("://") {
-                found.push(link);
+                found.push((start, start + link.len()));
             }
-            rest = &candidate[end..];
+            from = start + end;
         } else {
-            rest = &candidate["http".len()..];
+            from = start + "http".len();
         }
     }
     found
+}
+
+/// A piece of a line of the HTML part: text, or a link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Segment {
+    Text(String),
+    Link(String),
+}
+
+/// A line's text and links.
+fn segments(line: &str) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (start, end) in link_spans(line) {
+        if start > at {
+            out.push(Segment::Text(line[at..start].to_owned()));
+        }
+        out.push(Segment::Link(line[start..end].to_owned()));
+        at = end;
+    }
+    if at < line.len() {
+        out.push(Segment::Text(line[at..].to_owned()));
+    }
+    out
+}
+
+/// One row of an appointment's ticket: `When:` and its lines.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Fact {
+    label: String,
+    lines: Vec<Vec<Segment>>,
+}
+
+/// A part of the HTML body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Block {
+    /// Lines of one paragraph.
+    Paragraph(Vec<Vec<Segment>>),
+    /// The ticket's `What:`/`Who:`/`When:`/`Where:` lines, as a table.
+    Facts(Vec<Fact>),
+    /// `  - ` lines (a series' occurrences), as a list.
+    List(Vec<Vec<Segment>>),
+}
+
+/// The label of a ticket line: one capitalised word and a colon, then the value after
+/// spaces (`When:  Tue 3 Mar 2026, …`).
+fn fact_label(line: &str) -> Option<(&str, &str)> {
+    let (label, value) = line.split_once(':')?;
+    let mut chars = label.chars();
+    let word = chars.next().is_some_and(|c| c.is_ascii_uppercase())
+        && chars.all(|c| c.is_ascii_lowercase())
+        && label.len() <= 12;
+    (word && value.starts_with(' ') && !value.trim().is_empty()).then(|| (label, value.trim()))
+}
+
+/// The plain text's structure, which the HTML part shows: paragraphs separated by blank
+/// lines, ticket lines (with their indented continuation lines) as a table, and
+/// `  - ` lines as a list; links become links.
+fn blocks(text: &str) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut paragraph: Vec<Vec<Segment>> = Vec::new();
+    let flush = |paragraph: &mut Vec<Vec<Segment>>, out: &mut Vec<Block>| {
+        if !paragraph.is_empty() {
+            out.push(Block::Paragraph(std::mem::take(paragraph)));
+        }
+    };
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            flush(&mut paragraph, &mut out);
+            continue;
+        }
+        if let Some((label, value)) = fact_label(line) {
+            flush(&mut paragraph, &mut out);
+            let fact = Fact {
+                label: label.to_owned(),
+                lines: vec![segments(value)],
+            };
+            match out.last_mut() {
+                Some(Block::Facts(facts)) => facts.push(fact),
+                _ => out.push(Block::Facts(vec![fact])),
+            }
+            continue;
+        }
+        if line.starts_with("  ")
+            && !line.trim_start().starts_with("- ")
+            && paragraph.is_empty()
+            && let Some(Block::Facts(facts)) = out.last_mut()
+            && let Some(last) = facts.last_mut()
+        {
+            last.lines.push(segments(trimmed));
+            continue;
+        }
+        if let Some(item) = line
+            .trim_start()
+            .strip_prefix("- ")
+            .filter(|_| line.starts_with("  "))
+        {
+            flush(&mut paragraph, &mut out);
+            match out.last_mut() {
+                Some(Block::List(items)) => items.push(segments(item.trim())),
+                _ => out.push(Block::List(vec![segments(item.trim())])),
+            }
+            continue;
+        }
+        paragraph.push(segments(trimmed));
+    }
+    flush(&mut paragraph, &mut out);
+    out
+}
+
+/// The HTML part of a message: its plain text's paragraphs, ticket and lists, escaped
+/// by the template, with links that work.
+#[derive(askama::Template)]
+#[template(path = "email/message.html")]
+struct HtmlPart<'a> {
+    subject: &'a str,
+    blocks: Vec<Block>,
+    /// Inline styles, which mail clients need.
+    styled: bool,
+}
+
+/// The HTML alternative of a plain-text body.
+pub(crate) fn html(subject: &str, text: &str) -> Result<String, MailError> {
+    askama::Template::render(&HtmlPart {
+        subject,
+        blocks: blocks(text),
+        styled: true,
+    })
+    .map_err(|e| MailError::Message(format!("the HTML part: {e}")))
+}
+
+/// The body of [`html`] without inline styles, for a page whose stylesheet styles it
+/// (the admin's preview of an email).
+#[derive(askama::Template)]
+#[template(path = "email/body.html")]
+pub(crate) struct HtmlBody {
+    blocks: Vec<Block>,
+    styled: bool,
+}
+
+impl HtmlBody {
+    /// The body of a plain-text email's HTML part.
+    pub(crate) fn of(text: &str) -> HtmlBody {
+        HtmlBody {
+            blocks: blocks(text),
+            styled: false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -156,8 +320,61 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Message-ID: <openslot.7.1772366400000000000@book.example.com>\r\n"));
+        assert!(
+            text.contains("Content-Type: multipart/alternative;"),
+            "{text}"
+        );
         assert!(text.contains("Content-Type: text/plain; charset=utf-8\r\n"));
+        assert!(text.contains("Content-Type: text/html; charset=utf-8\r\n"));
+        // The plain part comes first: clients show the last alternative they can.
+        assert!(text.find("text/plain").unwrap() < text.find("text/html").unwrap());
         assert!(!text.contains("text/calendar"));
+    }
+
+    #[test]
+    fn the_html_part_escapes_text_and_links_its_links() {
+        let body = "Hello <b>Pat</b> & co,\n\nYour appointment is booked.\n\n\
+                    What:  Physio \"deep\"\nWhen:  Tue 3 Mar 2026, 09:00 EST (UTC-05:00)\n       Toronto time (EST)\n\
+                    Where: Video: join at https://meet.example/x?a=1&b=2.\n\
+                    Change or cancel: https://book.example/o/demo/portal/appointments/7\n\n\
+                    Every appointment:\n  - Tue 3 Mar\n  - Tue 10 Mar\n\nLakeshore Physio\n";
+        let html = html("Booked <now>", body).unwrap();
+        assert!(
+            html.contains("<title>Booked &#60;now&#62;</title>"),
+            "{html}"
+        );
+        assert!(!html.contains("<b>Pat</b>"), "{html}");
+        assert!(html.contains("Pat") && html.contains("&#38; co"), "{html}");
+        assert!(
+            html.contains("<th scope=\"row\""),
+            "the ticket is a table: {html}"
+        );
+        assert!(html.contains("Toronto time (EST)"), "{html}");
+        assert!(
+            html.contains("href=\"https://meet.example/x?a=1&#38;b=2\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://book.example/o/demo/portal/appointments/7\""),
+            "{html}"
+        );
+        assert!(html.contains("<li>Tue 10 Mar</li>"), "{html}");
+        assert_eq!(
+            blocks("What:  A\n       B\nWho:   C\n"),
+            [Block::Facts(vec![
+                Fact {
+                    label: "What".into(),
+                    lines: vec![
+                        vec![Segment::Text("A".into())],
+                        vec![Segment::Text("B".into())]
+                    ]
+                },
+                Fact {
+                    label: "Who".into(),
+                    lines: vec![vec![Segment::Text("C".into())]]
+                },
+            ])]
+        );
     }
 
     #[test]
@@ -167,6 +384,7 @@ mod tests {
         assert!(text.contains("Content-Type: multipart/mixed;"), "{text}");
         assert!(text.contains("Content-Type: multipart/alternative;"));
         assert!(text.contains("Content-Type: text/calendar; method=CANCEL; charset=utf-8\r\n"));
+        assert!(text.contains("Content-Type: text/html; charset=utf-8\r\n"));
         assert!(text.contains("Content-Disposition: attachment; filename=\"invite.ics\"\r\n"));
         assert_eq!(text.matches("METHOD:CANCEL\r\n").count(), 2);
     }

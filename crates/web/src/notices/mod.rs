@@ -13,6 +13,10 @@ use crate::ics::{self, IcsAppointment, IcsMethod};
 use crate::state::AppState;
 
 mod reminders;
+pub(crate) mod staff;
+pub(crate) mod templates;
+
+use templates::EmailKind;
 
 /// A notice of `minutes` in words, in its largest whole unit (`90 minutes`, `24 hours`,
 /// `3 days`); none for no notice. The booking email and the booked page say the
@@ -58,6 +62,17 @@ pub(crate) struct AppointmentContext {
     /// How long before its start a patient may still change or cancel online (the
     /// organisation's rule), minutes.
     pub cancellation_notice_minutes: i64,
+    /// The organisation's own wording of the emails it has reworded
+    /// ([`templates`]).
+    pub templates: Vec<store::email_template::EmailTemplate>,
+    /// The staff accounts told of a patient's changes in the portal to appointments
+    /// with this practitioner ([`staff`]).
+    pub staff_watching: Vec<store::staff::StaffUser>,
+    /// `{public_url}/o/{slug}/admin/book/appointments`: staff emails link an
+    /// appointment's page under it.
+    pub staff_book_url: String,
+    /// `{public_url}/o/{slug}/admin/account`, where staff turn their emails off.
+    pub staff_account_url: String,
 }
 
 impl AppointmentContext {
@@ -108,6 +123,14 @@ impl AppointmentContext {
             service_name,
             clinics,
             cancellation_notice_minutes: org.cancellation_notice_minutes,
+            templates: store::email_template::all(conn.exec(), org.id).await?,
+            staff_watching: store::staff::watching_portal(conn.exec(), org.id, practitioner)
+                .await?,
+            staff_book_url: format!(
+                "{}/o/{}/admin/book/appointments",
+                state.config.public_url, org.slug
+            ),
+            staff_account_url: format!("{}/o/{}/admin/account", state.config.public_url, org.slug),
         })
     }
 
@@ -168,6 +191,10 @@ impl AppointmentContext {
 
     /// `Tue 3 Mar 2026, 09:00 EST (UTC-05:00) at Kitsilano, 2400 W 4th Ave, Vancouver
     /// (America/Vancouver)`, or for a video appointment `… by video: join at LINK`.
+    #[allow(
+        dead_code,
+        reason = "the reminder and waitlist emails say it in one line"
+    )]
     fn when_where(&self, a: &Appointment) -> String {
         let when = local_datetime_exact(a.start_ns, self.zone(a));
         if a.telehealth {
@@ -259,26 +286,25 @@ impl AppointmentContext {
     /// (the clinic's cancellation notice), and the calendar invitation.
     pub(crate) fn booked(&self, a: &Appointment) -> NewMessage {
         let pending = a.status == AppointmentStatus::Pending;
-        let subject = if pending {
-            format!("Appointment requested: {}", self.what())
-        } else {
-            format!("Appointment confirmed: {}", self.what())
-        };
-        let status = if pending {
-            "Your appointment request is with the clinic. It will confirm it soon; we will email you either way."
-        } else {
-            "Your appointment is booked."
-        };
+        let worded = self.worded(
+            if pending {
+                EmailKind::Requested
+            } else {
+                EmailKind::Booked
+            },
+            a,
+        );
         let calendar = if pending {
             ""
         } else {
             "\nAdd to calendar: open the attached invitation (appointment.ics).\n"
         };
         let message = self.message(
-            subject,
+            worded.subject,
             format!(
-                "Hello {},\n\n{status}\n\n{}\nChange or cancel: {}\n{}\n{calendar}\n{}\n",
+                "Hello {},\n\n{}\n\n{}\nChange or cancel: {}\n{}\n{calendar}\n{}\n",
                 self.patient_first_name,
+                worded.intro,
                 self.ticket(a),
                 self.link(a),
                 self.change_rule(),
@@ -350,14 +376,15 @@ impl AppointmentContext {
 
     /// "The clinic accepted your request."
     pub(crate) fn accepted(&self, a: &Appointment) -> NewMessage {
+        let worded = self.worded(EmailKind::Accepted, a);
         let message = self.message(
-            format!("Appointment confirmed: {}", self.what()),
+            worded.subject,
             format!(
-                "Hello {},\n\nThe clinic confirmed your {} for {}.{}\nThe attached calendar invitation adds it to your calendar.\n\nSee or cancel it here: {}\n\n{}\n",
+                "Hello {},\n\n{}{}\n\n{}\nThe attached calendar invitation adds it to your calendar.\n\nSee or cancel it here: {}\n\n{}\n",
                 self.patient_first_name,
-                self.what(),
-                self.when_where(a),
+                worded.intro,
                 note(&a.status_note),
+                self.ticket(a),
                 self.link(a),
                 self.org_name
             ),
@@ -368,24 +395,24 @@ impl AppointmentContext {
     /// "Your appointment has moved": the calendar invitation replaces the old event.
     pub(crate) fn moved(&self, a: &Appointment) -> NewMessage {
         let pending = a.status == AppointmentStatus::Pending;
+        // A patient's own move in the portal is told as theirs.
+        let mover = if a.updated_by.starts_with("patient:") {
+            "You moved"
+        } else {
+            "The clinic moved"
+        };
+        let default_intro = format!(
+            "{mover} your {{what}}{} to {{when}}.",
+            if pending { " request" } else { "" }
+        );
+        let worded = self.worded_with(EmailKind::Moved, a, &default_intro);
         let message = self.message(
+            worded.subject,
             format!(
-                "Appointment {}moved: {}",
-                if pending { "request " } else { "" },
-                self.what()
-            ),
-            format!(
-                "Hello {},\n\n{} your {}{} to {}.\n\nSee or cancel it here: {}\n\n{}\n",
+                "Hello {},\n\n{}\n\n{}\nSee or cancel it here: {}\n\n{}\n",
                 self.patient_first_name,
-                // A patient's own move in the portal is told as theirs.
-                if a.updated_by.starts_with("patient:") {
-                    "You moved"
-                } else {
-                    "The clinic moved"
-                },
-                self.what(),
-                if pending { " request" } else { "" },
-                self.when_where(a),
+                worded.intro,
+                self.ticket(a),
                 self.link(a),
                 self.org_name
             ),
@@ -399,14 +426,15 @@ impl AppointmentContext {
 
     /// "The clinic declined your request."
     pub(crate) fn declined(&self, a: &Appointment) -> NewMessage {
+        let worded = self.worded(EmailKind::Declined, a);
         self.message(
-            format!("Appointment request declined: {}", self.what()),
+            worded.subject,
             format!(
-                "Hello {},\n\nThe clinic could not accept your request for a {} on {}.{}\n\nBook another time here: {}\n\n{}\n",
+                "Hello {},\n\n{}{}\n\n{}\nBook another time here: {}\n\n{}\n",
                 self.patient_first_name,
-                self.what(),
-                self.when_where(a),
+                worded.intro,
                 note(&a.status_note),
+                self.ticket(a),
                 self.portal_url,
                 self.org_name
             ),
@@ -415,13 +443,14 @@ impl AppointmentContext {
 
     /// "Your appointment is cancelled."
     pub(crate) fn cancelled(&self, a: &Appointment) -> NewMessage {
+        let worded = self.worded(EmailKind::Cancelled, a);
         let message = self.message(
-            format!("Appointment cancelled: {}", self.what()),
+            worded.subject,
             format!(
-                "Hello {},\n\nYour {} on {} is cancelled.\n\nBook another time here: {}\n\n{}\n",
+                "Hello {},\n\n{}\n\n{}\nBook another time here: {}\n\n{}\n",
                 self.patient_first_name,
-                self.what(),
-                self.when_where(a),
+                worded.intro,
+                self.ticket(a),
                 self.portal_url,
                 self.org_name
             ),

@@ -22,6 +22,7 @@ pub(crate) mod audit;
 pub(crate) mod availability;
 pub(crate) mod book;
 pub(crate) mod clinics;
+pub(crate) mod email_templates;
 pub(crate) mod health;
 pub(crate) mod home;
 pub(crate) mod logo;
@@ -40,6 +41,7 @@ pub(crate) mod session;
 pub(crate) mod settings;
 pub(crate) mod setup;
 pub(crate) mod setup_check;
+pub(crate) mod staff_account;
 pub(crate) mod staff_auth;
 pub(crate) mod staff_users;
 
@@ -178,6 +180,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(setup::pages())
         .merge(settings::pages())
         .merge(logo::pages())
+        .merge(email_templates::pages())
         .merge(clinics::pages())
         .merge(practitioner_types::pages())
         .merge(practitioners::pages())
@@ -186,6 +189,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(services::pages())
         .merge(resources::pages())
         .merge(staff_users::pages())
+        .merge(staff_account::pages())
         .merge(book::pages())
         .merge(pending::pages())
         .merge(patients::pages())
@@ -209,6 +213,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::api())
         .merge(settings::api())
+        .merge(email_templates::api())
         .merge(clinics::api())
         .merge(practitioner_types::api())
         .merge(practitioners::api())
@@ -217,6 +222,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(services::api())
         .merge(resources::api())
         .merge(staff_users::api())
+        .merge(staff_account::api())
         .merge(book::api())
         .merge(pending::api())
         .merge(patients::api())

@@ -398,14 +398,30 @@ async fn delivers_over_smtp_with_the_invitation(backend: Backend) {
         message_id.starts_with(&format!("<openslot.{}.", ids[0])),
         "{message_id}"
     );
-    let [text] = &parts(&welcome.data)[..] else {
-        panic!("one part: {}", welcome.data)
+    // Plain text, and the same text as HTML: alternatives, the plain one first.
+    let [text, html] = &parts(&welcome.data)[..] else {
+        panic!("two parts: {}", welcome.data)
     };
     assert!(text.content_type.starts_with("text/plain"));
-    // A single-part message ends with the line ends the transport adds.
     assert_eq!(
         text.body.trim_end_matches("\r\n"),
         "Hello Pat,\r\n\r\nSet your password: https://book.example/o/lakeshore/portal/invite?t=abc"
+    );
+    assert!(
+        html.content_type.starts_with("text/html"),
+        "{}",
+        html.content_type
+    );
+    assert!(
+        html.body
+            .contains("<a href=\"https://book.example/o/lakeshore/portal/invite?t=abc\""),
+        "{}",
+        html.body
+    );
+    assert!(
+        welcome
+            .data
+            .contains("Content-Type: multipart/alternative;")
     );
 
     // The invitation: text and calendar as alternatives, and the calendar attached,
@@ -422,9 +438,10 @@ async fn delivers_over_smtp_with_the_invitation(backend: Backend) {
             .data
             .contains("Content-Type: multipart/alternative;")
     );
-    let [text, calendar, attachment] = &parts(&request.data)[..] else {
-        panic!("three parts: {}", request.data)
+    let [text, html, calendar, attachment] = &parts(&request.data)[..] else {
+        panic!("four parts: {}", request.data)
     };
+    assert!(html.content_type.starts_with("text/html"));
     assert!(text.content_type.starts_with("text/plain"));
     assert_eq!(
         text.body,
@@ -449,8 +466,8 @@ async fn delivers_over_smtp_with_the_invitation(backend: Backend) {
     assert!(request_ics.contains(&uid));
 
     // The cancellation names the same event.
-    let [_, calendar, attachment] = &parts(&cancel.data)[..] else {
-        panic!("three parts: {}", cancel.data)
+    let [_, _, calendar, attachment] = &parts(&cancel.data)[..] else {
+        panic!("four parts: {}", cancel.data)
     };
     assert_eq!(
         calendar.content_type,
@@ -782,7 +799,7 @@ async fn the_mailbox_folder_gets_eml_files_and_the_log_gets_their_links() {
         format!("Hello Pat,\r\n\r\nFollow this link to set your password: {link}.")
     );
     assert_eq!(
-        invitation[1].content_type,
+        invitation[2].content_type,
         "text/calendar; method=REQUEST; charset=utf-8"
     );
 

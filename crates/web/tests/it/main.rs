@@ -19,6 +19,7 @@ mod clinics;
 mod database;
 mod demo;
 mod duplicate_email;
+mod email_wording;
 mod hostile;
 mod logo;
 mod mail;

@@ -783,7 +783,8 @@ async fn cancelling_is_refused_inside_the_notice_saying_until_when(backend: Back
     assert!(
         cancelled
             .body_text
-            .contains("Tue 3 Mar 2026, 09:00 EST (UTC-05:00) at "),
+            .contains("Tue 3 Mar 2026, 09:00 EST (UTC-05:00) is cancelled")
+            && cancelled.body_text.contains("\nWhere: "),
         "{}",
         cancelled.body_text
     );

@@ -207,6 +207,13 @@ impl Route {
         self
     }
 
+    /// The path's parameters name no row of A's (a kind of email), so the call means
+    /// the same at every organisation's address.
+    fn names_no_ids(mut self) -> Route {
+        self.names_ids = false;
+        self
+    }
+
     pub(crate) fn at(&self, slug: &str) -> String {
         self.path.replace("{slug}", slug)
     }
@@ -243,6 +250,17 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             "min_notice_minutes": 0, "max_days_ahead": 90, "allow_public_signup": true,
             "auto_accept_portal_bookings": true, "cancellation_notice_minutes": 0,
             "portal_welcome": "hello"})),
+        r(M::GET, "/api/v1/orgs/{slug}/email-templates", &[], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/email-templates/{kind}", &["booked"], Staff)
+            .json(json!({"subject": "Taken over {what}", "intro": "Hello from an intruder."}))
+            .names_no_ids(),
+        r(M::DELETE, "/api/v1/orgs/{slug}/email-templates/{kind}", &["booked"], Staff).names_no_ids(),
+        r(M::POST, "/api/v1/orgs/{slug}/email-templates/{kind}/preview", &["booked"], Staff)
+            .json(json!({"subject": "Preview {what}", "intro": "Hello."}))
+            .names_no_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/account/notifications", &[], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/account/notifications", &[], Staff)
+            .json(json!({"portal_changes": true})),
         r(M::GET, "/api/v1/orgs/{slug}/clinics", &[], Staff),
         r(M::POST, "/api/v1/orgs/{slug}/clinics", &[], Staff)
             .json(json!({"name": "Intruder", "timezone": "UTC"})),
@@ -511,6 +529,35 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/o/{slug}/admin/settings/logo", &[], Staff),
         r(M::POST, "/o/{slug}/admin/settings/logo", &[], Staff).form(&[("logo", "not an image")]),
         r(M::POST, "/o/{slug}/admin/settings/logo/remove", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/settings/emails", &[], Staff),
+        r(
+            M::GET,
+            "/o/{slug}/admin/settings/emails/{kind}",
+            &["booked"],
+            Staff,
+        )
+        .names_no_ids(),
+        r(
+            M::POST,
+            "/o/{slug}/admin/settings/emails/{kind}",
+            &["booked"],
+            Staff,
+        )
+        .form(&[
+            ("subject", "Taken over {what}"),
+            ("intro", "Hello from an intruder."),
+            ("action", "save"),
+        ])
+        .names_no_ids(),
+        r(
+            M::POST,
+            "/o/{slug}/admin/settings/emails/{kind}/reset",
+            &["booked"],
+            Staff,
+        )
+        .names_no_ids(),
+        r(M::GET, "/o/{slug}/admin/account", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/account", &[], Staff).form(&[("portal_changes", "on")]),
         r(M::GET, "/o/{slug}/admin/clinics", &[], Staff),
         r(M::POST, "/o/{slug}/admin/clinics", &[], Staff).form(clinic_fields),
         r(M::GET, "/o/{slug}/admin/clinics/{id}", &[&a.clinic], Staff),

@@ -12,6 +12,7 @@ use crate::auth::patient::Patient;
 use crate::clinic_time::{local_datetime, rfc3339};
 use crate::error::AppError;
 use crate::notices::AppointmentContext;
+use crate::notices::staff::PortalChange;
 use crate::state::AppState;
 
 /// An appointment as the portal shows it. (Named apart from the staff API's
@@ -140,9 +141,24 @@ pub(super) async fn cancel(
     reason: &str,
 ) -> Result<AppointmentView, AppError> {
     let before = own(state, p, id).await?;
-    let context = AppointmentContext::for_appointment(state, &p.org, id, None).await?;
-    let notify =
-        |a: &store::appointment::Appointment| context.iter().map(|c| c.cancelled(a)).collect();
+    // The signed-in patient's own context (the staff who asked are told even when the
+    // patient has no address to write to).
+    let context = Some(
+        AppointmentContext::of_patient(
+            state,
+            &p.org,
+            &p.patient,
+            before.practitioner_id,
+            before.service_id,
+        )
+        .await?,
+    );
+    let notify = |a: &store::appointment::Appointment| {
+        context
+            .iter()
+            .flat_map(|c| c.portal_notices(PortalChange::Cancelled, a))
+            .collect()
+    };
     match appointment::cancel(
         &state.db,
         &p.org,
@@ -190,9 +206,16 @@ pub(super) async fn reschedule(
     start: Instant,
 ) -> Result<PortalMoveOutcome, AppError> {
     let before = own(state, p, id).await?;
-    let context =
-        AppointmentContext::for_appointment(state, &p.org, id, Some(practitioner)).await?;
-    let notify = |a: &store::appointment::Appointment| context.iter().map(|c| c.moved(a)).collect();
+    let context = Some(
+        AppointmentContext::of_patient(state, &p.org, &p.patient, practitioner, before.service_id)
+            .await?,
+    );
+    let notify = |a: &store::appointment::Appointment| {
+        context
+            .iter()
+            .flat_map(|c| c.portal_notices(PortalChange::Moved, a))
+            .collect()
+    };
     let outcome = appointment::reschedule_portal(
         &state.db,
         &p.org,

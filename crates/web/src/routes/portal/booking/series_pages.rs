@@ -291,7 +291,11 @@ pub(super) async fn book_series(
     let notify = move |list: &[Appointment]| {
         context
             .iter()
-            .filter_map(|c| c.series_booked(list))
+            .flat_map(|c| {
+                c.series_booked(list)
+                    .into_iter()
+                    .chain(c.tell_staff_series(list))
+            })
             .collect()
     };
     let outcome = store_series::book_portal(

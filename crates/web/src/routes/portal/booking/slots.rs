@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::patient::{Patient, Visitor};
 use crate::error::AppError;
 use crate::notices::AppointmentContext;
+use crate::notices::staff::PortalChange;
 use crate::state::AppState;
 
 /// The practitioners this patient may book, or `None` for all.
@@ -160,8 +161,12 @@ pub(super) async fn book(
         Err(store::Error::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
     };
-    let notify =
-        move |a: &store::appointment::Appointment| context.iter().map(|c| c.booked(a)).collect();
+    let notify = move |a: &store::appointment::Appointment| {
+        context
+            .iter()
+            .flat_map(|c| c.portal_notices(PortalChange::Booked, a))
+            .collect()
+    };
     let outcome = appointment::book_portal(
         &state.db,
         &p.org,
