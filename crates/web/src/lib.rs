@@ -19,6 +19,8 @@
 //! - [`captcha`]: the proof-of-work CAPTCHA of the portal sign-up.
 //! - [`mail`]: the background sender of the email outbox, over SMTP or into a
 //!   mailbox folder; [`ics`]: the calendar invitations emails carry.
+//! - [`reminders`]: the reminder scheduler, beside the sender: it queues the reminders
+//!   that have come due, once each whichever server gets there first.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
 //! - [`metrics`]: the counters at `/metrics`.
 //! - [`notices`]: the emails patients receive; [`flash`]: the "Saved." notice shown

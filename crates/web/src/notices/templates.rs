@@ -102,7 +102,7 @@ impl EmailKind {
             EmailKind::Declined => "When staff decline a patient's request.",
             EmailKind::Cancelled => "When the patient or staff cancel an appointment.",
             EmailKind::Reminder => {
-                "Before a booked appointment, at the reminder times in Settings › Reminders, with links to confirm or cancel."
+                "Before a booked appointment, at the times set in Setup › Reminders, with links to confirm or cancel."
             }
             EmailKind::WaitlistOffer => {
                 "When a time that suits people on the waitlist comes free: held for them, the first to accept gets it."
