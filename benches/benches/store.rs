@@ -5,12 +5,17 @@
 //!   days (≈ 5,000 appointments in range); load + compute, on SQLite (target < 10 ms).
 //! - `store/book`: one portal booking and its cancellation, each in its own
 //!   transaction with the practitioner's lock, on SQLite.
+//! - `store/reminder-due`: the reminder scheduler's scan (issue 17,
+//!   `store::reminder::due`) with reminders 48 and 2 hours before, at a time when the
+//!   next 48 hours' appointments (≈ 1,100, every appointment having a patient) are
+//!   due: what every server does once a minute.
 //!
 //! Set `OPENSLOT_BENCH_POSTGRES_URL` to a fresh database to measure PostgreSQL too.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use slot_engine::scenario::Text;
 use slot_engine::synthetic::{ClinicSpec, clinic};
 use slot_engine::{Date, Instant};
 use store::appointment::{self, Actor, PortalBooking, PortalOutcome};
@@ -46,6 +51,17 @@ async fn fixture(url: Option<String>) -> Fixture {
     })
     .unwrap();
     scenario.query = None;
+    // Every appointment has a patient, as the reminders' scan needs.
+    scenario.patients.push(slot_engine::scenario::Patient {
+        id: Text::new("bench-patient").unwrap(),
+        first_name: Text::new("Bench").unwrap(),
+        last_name: Text::new("Patient").unwrap(),
+        email: Text::new("bench-patient@example.com").unwrap(),
+        available_practitioners: None,
+    });
+    for a in &mut scenario.appointments {
+        a.patient = Some(Text::new("bench-patient").unwrap());
+    }
     let clock = FixedClock::new("2030-01-01T00:00:00Z".parse().unwrap());
     let mut tx = db.begin().await.unwrap();
     let org = transfer::import(&mut tx, "bench", &scenario, ImportMode::Replace, &clock)
@@ -169,6 +185,41 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
                 .await
                 .unwrap();
             })
+        })
+    });
+
+    // The reminders' scan: 48 and 2 hours before, on a Monday at noon UTC.
+    let now: Instant = "2030-06-03T12:00:00Z".parse().unwrap();
+    let due = runtime.block_on(async {
+        let mut tx = f.db.begin().await.unwrap();
+        let settings = store::reminder::Settings {
+            offsets: store::reminder::Offsets::new("offsets", &[2880, 120]).unwrap(),
+            no_show_pending_after: None,
+            services: Vec::new(),
+        };
+        store::reminder::set_settings(&mut tx, f.org.id, &settings, "staff:0", 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        store::reminder::due(&f.db, now.unix_nanos()).await.unwrap()
+    });
+    // Monday noon to Wednesday noon: 50 practitioners' appointments, 12 a day each,
+    // less what the generator left free; each due at its 48-hour time, or at its
+    // 2-hour time (the 48-hour one skipped) when it starts within 2 hours.
+    assert!((900..=1_300).contains(&due.len()), "{}", due.len());
+    assert!(due.iter().all(|d| match d.offset_minutes {
+        2880 => d.skipped.is_empty(),
+        120 => d.skipped == [2880],
+        _ => false,
+    }));
+    group.bench_function("reminder-due", |b| {
+        b.iter(|| {
+            black_box(
+                runtime
+                    .block_on(store::reminder::due(&f.db, now.unix_nanos()))
+                    .unwrap()
+                    .len(),
+            )
         })
     });
     group.finish();
