@@ -138,11 +138,33 @@ enum Segment {
     Link(String),
 }
 
-/// A line's text and links.
+/// Where `“…”` quotes are in a line: someone's own words (a patient's reason), whose
+/// addresses the HTML part leaves as text rather than links.
+fn quoted_spans(line: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut from = 0;
+    while let Some(open) = line[from..].find('“') {
+        let start = from + open;
+        let Some(close) = line[start..].find('”') else {
+            spans.push((start, line.len()));
+            break;
+        };
+        let end = start + close + '”'.len_utf8();
+        spans.push((start, end));
+        from = end;
+    }
+    spans
+}
+
+/// A line's text and links (none inside `“…”` quotes).
 fn segments(line: &str) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut at = 0;
-    for (start, end) in link_spans(line) {
+    let quoted = quoted_spans(line);
+    let links = link_spans(line)
+        .into_iter()
+        .filter(|(start, _)| !quoted.iter().any(|(a, b)| a <= start && start < b));
+    for (start, end) in links {
         if start > at {
             out.push(Segment::Text(line[at..start].to_owned()));
         }
@@ -331,6 +353,10 @@ mod tests {
         assert!(!text.contains("text/calendar"));
     }
 
+    fn html_of_line(line: &str) -> Vec<Segment> {
+        segments(line)
+    }
+
     #[test]
     fn the_html_part_escapes_text_and_links_its_links() {
         let body = "Hello <b>Pat</b> & co,\n\nYour appointment is booked.\n\n\
@@ -359,6 +385,16 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("<li>Tue 10 Mar</li>"), "{html}");
+        // Someone's quoted words keep their addresses as text.
+        let quoted =
+            html_of_line("Their reason: “see https://evil.example/x now” and https://ok.example/y");
+        assert_eq!(
+            quoted,
+            [
+                Segment::Text("Their reason: “see https://evil.example/x now” and ".into()),
+                Segment::Link("https://ok.example/y".into()),
+            ]
+        );
         assert_eq!(
             blocks("What:  A\n       B\nWho:   C\n"),
             [Block::Facts(vec![

@@ -18,6 +18,18 @@ pub(crate) enum PortalChange {
     Cancelled,
 }
 
+/// What a patient wrote, as one quoted line of at most 300 characters: line breaks
+/// and runs of spaces become one space, so their words can never pass for another
+/// paragraph, link line or ticket row of the email.
+fn quoted_line(text: &str) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut line: String = words.join(" ").chars().take(300).collect();
+    if line.chars().count() == 300 {
+        line.push('…');
+    }
+    format!("“{line}”")
+}
+
 impl AppointmentContext {
     /// The patient's own email about a change they made in the portal, and one to
     /// each staff member who asked to be told.
@@ -56,9 +68,9 @@ impl AppointmentContext {
         let reason = a
             .cancel_reason
             .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty() && change == PortalChange::Cancelled)
-            .map(|r| format!("Their reason: {r}\n"))
+            .map(quoted_line)
+            .filter(|r| r.len() > 2 && change == PortalChange::Cancelled)
+            .map(|r| format!("Their reason, as they wrote it: {r}\n"))
             .unwrap_or_default();
         let body = format!(
             "{} {done} {}{} in the portal.\n\n{}\n{status}{reason}\nOpen it in the book: {}/{}\n\n\
@@ -135,5 +147,20 @@ impl AppointmentContext {
                 ics: None,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_line;
+
+    #[test]
+    fn a_patients_words_stay_one_quoted_line() {
+        assert_eq!(
+            quoted_line("sorry\n\nOpen it in the book: https://evil.example\n\nWhen: <b>never</b>"),
+            "“sorry Open it in the book: https://evil.example When: <b>never</b>”"
+        );
+        assert_eq!(quoted_line("  "), "“”");
+        assert_eq!(quoted_line(&"x".repeat(400)).chars().count(), 303);
     }
 }

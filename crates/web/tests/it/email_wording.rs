@@ -499,6 +499,27 @@ async fn staff_who_ask_are_told_of_portal_changes(backend: Backend) {
         told[0].body_text
     );
 
+    // A reason cannot pass for a paragraph, a link line or a ticket row.
+    let again = book(&w, w.marco, "2026-03-02T10:30:00-05:00").await;
+    let cancelled = w
+        .ada
+        .api(
+            Method::POST,
+            &format!(
+                "/api/v1/orgs/harbour/portal/appointments/{again}/cancel?reason=sorry%0A%0AOpen%20it%20in%20the%20book%3A%20https%3A%2F%2Fevil.example%2Fx%0A%0AWhen%3A%20never"
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    let body = &w.app.mail("marco@example.com").await[0].body_text;
+    assert!(
+        body.contains("Their reason, as they wrote it: “sorry Open it in the book: https://evil.example/x When: never”\n"),
+        "{body}"
+    );
+    assert_eq!(body.matches("\nOpen it in the book: ").count(), 1, "{body}");
+    assert!(!body.contains("\nWhen: never"), "{body}");
+
     // Turned off: no more.
     let off = marco
         .api(
@@ -509,7 +530,7 @@ async fn staff_who_ask_are_told_of_portal_changes(backend: Backend) {
         .await;
     assert_eq!(off.json()["portal_changes"], false);
     book(&w, w.marco, "2026-03-03T09:00:00-05:00").await;
-    assert_eq!(w.app.mail("marco@example.com").await.len(), 2);
+    assert_eq!(w.app.mail("marco@example.com").await.len(), 4);
 }
 
 both!(
