@@ -25,6 +25,19 @@ export async function invite(page, fullName, email) {
   return match[1];
 }
 
+/**
+ * As signed-in front desk or admin: adds a patient on the patients page (a new one
+ * for a journey that must not meet another journey's, its address made unique by RUN).
+ */
+export async function addPatient(page, first, last, email) {
+  await visit(page, "/admin/patients");
+  await page.getByLabel("First name").fill(first);
+  await page.getByLabel("Last name").fill(last);
+  await page.getByLabel("Email").fill(email);
+  await follow(page, page.getByRole("button", { name: "Add patient" }));
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), `${first} ${last}`);
+}
+
 /** The date `days` days from today, YYYY-MM-DD. */
 export function daysFromNow(days) {
   return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
