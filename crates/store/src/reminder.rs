@@ -647,8 +647,14 @@ pub enum LinkState {
     Expired,
     /// The appointment has moved since the reminder: its links speak of the old time.
     Moved,
-    /// The appointment is cancelled (or otherwise no longer booked).
+    /// The appointment is cancelled.
     Cancelled,
+    /// The patient has arrived: the front desk checked them in.
+    Arrived,
+    /// The appointment is settled otherwise: it took place (completed), the patient
+    /// did not come (no-show), or it waits for the clinic (pending). Never said to be
+    /// cancelled.
+    Settled,
 }
 
 /// The link a token opens in the organisation, if any (a token of another
@@ -677,19 +683,22 @@ pub async fn link(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<Link>>
     ))
 }
 
-/// Where `link` stands with its appointment `a` at `now_ns`: cancelled and moved say
-/// more than used or expired, so they come first.
+/// Where `link` stands with its appointment `a` at `now_ns`: the appointment's status
+/// (cancelled, arrived, settled) and a move say more than used or expired, so they
+/// come first.
 pub fn state(link: &Link, a: &Appointment, now_ns: i64) -> LinkState {
     if a.status == AppointmentStatus::Cancelled {
         LinkState::Cancelled
+    } else if a.status == AppointmentStatus::Arrived {
+        LinkState::Arrived
+    } else if a.status != AppointmentStatus::Booked {
+        LinkState::Settled
     } else if a.start_ns != link.start_ns {
         LinkState::Moved
     } else if link.used_at_ns.is_some() {
         LinkState::Used
     } else if now_ns >= link.expires_at_ns || now_ns >= a.start_ns {
         LinkState::Expired
-    } else if a.status != AppointmentStatus::Booked {
-        LinkState::Cancelled
     } else {
         LinkState::Valid
     }

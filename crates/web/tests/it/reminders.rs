@@ -5,10 +5,10 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use store::Organisation;
 use store::appointment::{Move, PortalBooking, PortalOutcome};
 use store::keys::Kind;
 use store::staff::Role;
+use store::{AppointmentStatus, Organisation};
 
 use crate::book::{audit, basic, id};
 use crate::both;
@@ -598,7 +598,76 @@ async fn the_no_show_policy_makes_portal_bookings_requests(backend: Backend) {
     app.stop().await;
 }
 
+/// A link of an appointment the desk checked in, completed or marked missed says so,
+/// never "cancelled", on the page and in the API, and changes nothing.
+async fn a_link_of_a_settled_appointment_says_what_became_of_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (org, appointment) = reminded(&app, "clinic").await;
+    let (confirm, cancel) = links(&app).await;
+    let staff = app.staff(&org, "desk2@example.com", Role::Admin).await;
+    let visitor = app.client();
+    let api = |path: &str| {
+        format!(
+            "/api/v1/orgs/clinic/portal/reminder-links/{}",
+            path.rsplit('/').next().unwrap()
+        )
+    };
+    let mark = |status: AppointmentStatus| {
+        let app = &app;
+        let org = &org;
+        async move {
+            store::appointment::mark(&app.db, org, appointment, status, staff, app.clock.as_ref())
+                .await
+                .unwrap();
+        }
+    };
+    // An hour before the start the patient arrives.
+    app.clock.set("2026-03-02T14:00:00Z".parse().unwrap());
+    mark(AppointmentStatus::Arrived).await;
+    for link in [&confirm, &cancel] {
+        let page = visitor.get(link).await;
+        assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+        assert!(page.body.contains("You are checked in"), "{}", page.body);
+        assert!(!page.body.contains("is cancelled"), "{}", page.body);
+        assert!(!page.body.contains("Yes, I will come"), "{}", page.body);
+        assert_eq!(visitor.get(&api(link)).await.json()["state"], "arrived");
+        let used = visitor.post_form(link, &[]).await;
+        assert_eq!(used.status, StatusCode::CONFLICT, "{}", used.body);
+        assert!(used.body.contains("You are checked in"), "{}", used.body);
+    }
+    // After the start: completed, then (undone) missed.
+    app.clock.set("2026-03-02T15:30:00Z".parse().unwrap());
+    mark(AppointmentStatus::Completed).await;
+    let page = visitor.get(&confirm).await;
+    assert!(page.body.contains("already taken place"), "{}", page.body);
+    assert!(!page.body.contains("is cancelled"), "{}", page.body);
+    assert_eq!(visitor.get(&api(&confirm)).await.json()["state"], "settled");
+    mark(AppointmentStatus::Booked).await;
+    mark(AppointmentStatus::NoShow).await;
+    let page = visitor.get(&cancel).await;
+    assert!(page.body.contains("already taken place"), "{}", page.body);
+    assert!(page.body.contains("marked it as missed"), "{}", page.body);
+    assert!(!page.body.contains("is cancelled"), "{}", page.body);
+    let used = visitor.api(Method::POST, &api(&cancel), None).await;
+    assert_eq!(used.status, StatusCode::CONFLICT, "{}", used.body);
+    assert_eq!(
+        used.json()["error"]["details"]["state"],
+        "settled",
+        "{}",
+        used.body
+    );
+    let mut conn = app.db.conn().await.unwrap();
+    let a = store::appointment::get(conn.exec(), org.id, appointment)
+        .await
+        .unwrap();
+    assert_eq!(a.status, AppointmentStatus::NoShow);
+    assert_eq!(a.confirmed_at_ns, None);
+    drop(conn);
+    app.stop().await;
+}
+
 both!(
+    a_link_of_a_settled_appointment_says_what_became_of_it,
     the_no_show_policy_makes_portal_bookings_requests,
     confirm_link_confirms_once_and_the_book_shows_it,
     cancel_link_cancels_within_the_notice_and_refuses_after,
