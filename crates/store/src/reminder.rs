@@ -319,6 +319,8 @@ pub struct Due {
     pub practitioner_id: i64,
     pub service_id: Option<i64>,
     pub start_ns: i64,
+    /// The appointment's `sequence` (its count of moves) it is for.
+    pub sequence: i64,
     /// The offset sent, minutes.
     pub offset_minutes: i64,
     /// Earlier offsets that came due with it and are skipped.
@@ -333,6 +335,7 @@ struct Candidate {
     practitioner_id: i64,
     service_id: Option<i64>,
     start_ns: i64,
+    sequence: i64,
     org_offsets: String,
     service_offsets: Option<String>,
 }
@@ -349,7 +352,7 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
         conn.exec(),
         fetch_all,
         Candidate,
-        "SELECT a.id, a.org_id, a.patient_id, a.practitioner_id, a.service_id, a.start_ns, \
+        "SELECT a.id, a.org_id, a.patient_id, a.practitioner_id, a.service_id, a.start_ns, a.sequence, \
          r.offsets_minutes AS org_offsets, so.offsets_minutes AS service_offsets \
          FROM appointments a \
          JOIN reminder_settings r ON r.org_id = a.org_id \
@@ -366,15 +369,15 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
     let recorded = rows!(
         conn.exec(),
         fetch_all,
-        (i64, i64, i64),
-        "SELECT appointment_id, offset_minutes, start_ns FROM appointment_reminders \
+        (i64, i64, i64, i64),
+        "SELECT appointment_id, offset_minutes, start_ns, sequence FROM appointment_reminders \
          WHERE start_ns > $1 AND start_ns <= $2",
         now_ns,
         until
     )?;
-    let mut done: HashMap<(i64, i64), Vec<i64>> = HashMap::new();
-    for (id, offset, start) in recorded {
-        done.entry((id, start)).or_default().push(offset);
+    let mut done: HashMap<(i64, i64, i64), Vec<i64>> = HashMap::new();
+    for (id, offset, start, sequence) in recorded {
+        done.entry((id, start, sequence)).or_default().push(offset);
     }
     let mut due = Vec::new();
     for c in candidates {
@@ -382,7 +385,7 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
             Some(s) => Offsets::from_stored(s),
             None => Offsets::from_stored(&c.org_offsets),
         };
-        let recorded = done.get(&(c.id, c.start_ns));
+        let recorded = done.get(&(c.id, c.start_ns, c.sequence));
         let is_done = |m: &i64| recorded.is_some_and(|r| r.contains(m));
         // Due offsets, largest first: the last is the nearest to the start.
         let mut came: Vec<i64> = offsets
@@ -404,6 +407,7 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
             practitioner_id: c.practitioner_id,
             service_id: c.service_id,
             start_ns: c.start_ns,
+            sequence: c.sequence,
             offset_minutes: nearest,
             skipped: came.into_iter().filter(|m| !is_done(m)).collect(),
         });
@@ -491,6 +495,7 @@ pub async fn send(
     let a = crate::appointment::get(tx.exec(), due.org_id, due.appointment_id).await?;
     if a.status != AppointmentStatus::Booked
         || a.start_ns != due.start_ns
+        || a.sequence != due.sequence
         || a.start_ns <= now_ns
         || a.patient_id != Some(due.patient_id)
     {
@@ -499,12 +504,13 @@ pub async fn send(
     let claimed = scalar_optional!(
         tx.exec(),
         i64,
-        "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, outcome, created_at_ns) \
-         VALUES ($1, $2, $3, $4, 'sent', $5) ON CONFLICT (appointment_id, offset_minutes, start_ns) DO NOTHING RETURNING id",
+        "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, sequence, outcome, created_at_ns) \
+         VALUES ($1, $2, $3, $4, $5, 'sent', $6) ON CONFLICT (appointment_id, offset_minutes, start_ns, sequence) DO NOTHING RETURNING id",
         due.org_id,
         due.appointment_id,
         due.offset_minutes,
         due.start_ns,
+        due.sequence,
         now_ns
     )?;
     let Some(claimed) = claimed else {
@@ -513,12 +519,13 @@ pub async fn send(
     for &skipped in &due.skipped {
         execute!(
             tx.exec(),
-            "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, outcome, created_at_ns) \
-             VALUES ($1, $2, $3, $4, 'skipped', $5) ON CONFLICT (appointment_id, offset_minutes, start_ns) DO NOTHING",
+            "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, sequence, outcome, created_at_ns) \
+             VALUES ($1, $2, $3, $4, $5, 'skipped', $6) ON CONFLICT (appointment_id, offset_minutes, start_ns, sequence) DO NOTHING",
             due.org_id,
             due.appointment_id,
             skipped,
             due.start_ns,
+            due.sequence,
             now_ns
         )?;
     }
@@ -534,14 +541,15 @@ pub async fn send(
             ] {
                 execute!(
                     tx.exec(),
-                    "INSERT INTO reminder_links (org_id, appointment_id, action, start_ns, token_hash, created_at_ns, expires_at_ns) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $4)",
+                    "INSERT INTO reminder_links (org_id, appointment_id, action, start_ns, token_hash, created_at_ns, expires_at_ns, sequence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $4, $7)",
                     due.org_id,
                     due.appointment_id,
                     action.as_str(),
                     due.start_ns,
                     token_hash(token),
-                    now_ns
+                    now_ns,
+                    due.sequence
                 )?;
             }
             crate::outbox::enqueue(&mut tx, Some(due.org_id), &message, now_ns).await?;
@@ -631,6 +639,10 @@ pub struct Link {
     pub action: LinkAction,
     /// The start it was sent for.
     pub start_ns: i64,
+    /// The appointment's `sequence` it was sent for: every move bumps it, so a move
+    /// since the reminder (even back to this start, or to another practitioner or
+    /// clinic at the same time) shows.
+    pub sequence: i64,
     pub expires_at_ns: i64,
     pub used_at_ns: Option<i64>,
 }
@@ -645,7 +657,8 @@ pub enum LinkState {
     Used,
     /// The appointment has started (or the link's time is otherwise up).
     Expired,
-    /// The appointment has moved since the reminder: its links speak of the old time.
+    /// The appointment has moved since the reminder (its time, practitioner or clinic
+    /// changed, even if changed back): its links speak of what the patient was told.
     Moved,
     /// The appointment is cancelled.
     Cancelled,
@@ -663,19 +676,20 @@ pub async fn link(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<Link>>
     let row = rows!(
         exec,
         fetch_optional,
-        (i64, i64, String, i64, i64, Option<i64>),
-        "SELECT id, appointment_id, action, start_ns, expires_at_ns, used_at_ns FROM reminder_links \
+        (i64, i64, String, i64, i64, i64, Option<i64>),
+        "SELECT id, appointment_id, action, start_ns, sequence, expires_at_ns, used_at_ns FROM reminder_links \
          WHERE org_id = $1 AND token_hash = $2",
         org,
         token_hash(token)
     )?;
     Ok(row.and_then(
-        |(id, appointment_id, action, start_ns, expires_at_ns, used_at_ns)| {
+        |(id, appointment_id, action, start_ns, sequence, expires_at_ns, used_at_ns)| {
             Some(Link {
                 id,
                 appointment_id,
                 action: LinkAction::from_stored(&action)?,
                 start_ns,
+                sequence,
                 expires_at_ns,
                 used_at_ns,
             })
@@ -693,7 +707,7 @@ pub fn state(link: &Link, a: &Appointment, now_ns: i64) -> LinkState {
         LinkState::Arrived
     } else if a.status != AppointmentStatus::Booked {
         LinkState::Settled
-    } else if a.start_ns != link.start_ns {
+    } else if a.start_ns != link.start_ns || a.sequence != link.sequence {
         LinkState::Moved
     } else if link.used_at_ns.is_some() {
         LinkState::Used

@@ -1,8 +1,9 @@
 //! A reminder's links (issue 17, `store::reminder`), at
 //! `/o/{slug}/portal/reminder/{token}`, without signing in: GET shows the appointment
 //! and one button (confirm, or cancel), and changes nothing (mail scanners fetch
-//! links); POST does it. A link works once, for the appointment and the start it was
-//! sent for, until that start; a cancel link only while the portal's own cancel
+//! links); POST does it. A link works once, for the appointment as it was when the
+//! reminder was sent (its start and its `sequence`: any move since, even back, or to
+//! another practitioner or clinic at the same time, stops it), until that start; a cancel link only while the portal's own cancel
 //! would be allowed (the organisation's notice, `cancellable_until`). Every other case
 //! — used, expired, moved, cancelled, unknown — is a page that says so. The token
 //! reaches nothing but its own appointment: the path's organisation is the only one
@@ -216,7 +217,7 @@ fn words(
         (_, Standing::Link(LinkState::Moved)) => (
             "This appointment has moved".into(),
             vec![
-                "This link was sent for the appointment's earlier time, so it no longer works. The appointment's current time is below; a new reminder will come before it.".into(),
+                "The appointment has changed since this link was sent (its time, practitioner or place), so the link no longer works. The appointment as it is now is below; a new reminder will come before it.".into(),
             ],
         ),
         (_, Standing::Link(LinkState::Cancelled)) => (
