@@ -58,17 +58,16 @@ pub async fn run_once(state: &AppState) -> Result<Pass, store::Error> {
         };
         let cancellable =
             cancellable_until(&org, AppointmentStatus::Booked, due.start_ns, now).is_some();
-        let offset = due.offset_minutes;
         let compose = |a: &Appointment, links: &Links| {
             (!context.patient_email.trim().is_empty())
-                .then(|| context.reminder(a, offset, links, cancellable))
+                .then(|| context.reminder(a, links, cancellable))
         };
         match store::reminder::send(&state.db, &due, now, &compose).await? {
             Sent::Queued => {
                 pass.queued += 1;
                 tracing::info!(
                     appointment = due.appointment_id,
-                    offset_minutes = offset,
+                    offset_minutes = due.offset_minutes,
                     "reminder queued"
                 );
             }

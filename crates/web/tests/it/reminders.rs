@@ -666,7 +666,50 @@ async fn a_link_of_a_settled_appointment_says_what_became_of_it(backend: Backend
     app.stop().await;
 }
 
+/// The reminder sent says the catalogue's default intro, the one Setup › Emails shows
+/// and previews, filled in, and no "in about …" that an offset would say wrongly.
+async fn the_reminder_sent_says_the_catalogue_default(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (org, _) = reminded(&app, "clinic").await;
+    let admin = app.client();
+    admin
+        .sign_in(
+            "clinic",
+            "admin-clinic@example.com",
+            crate::support::PASSWORD,
+        )
+        .await;
+    let list = admin
+        .api(Method::GET, "/api/v1/orgs/clinic/email-templates", None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let templates = list.json();
+    let reminder = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "reminder")
+        .expect("the reminder in the catalogue")
+        .clone();
+    assert_eq!(reminder["customised"], false);
+    let expected = reminder["intro"]
+        .as_str()
+        .unwrap()
+        .replace("{clinic}", &org.name)
+        .replace("{when}", "Mon 2 Mar 2026, 10:00 EST (UTC-05:00)");
+    let mail = app.mail("ada@example.com").await;
+    let body = &mail[0].body_text;
+    let intro = body
+        .split("\n\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(intro, expected, "{body}");
+    assert!(!body.contains("in about"), "{body}");
+    app.stop().await;
+}
+
 both!(
+    the_reminder_sent_says_the_catalogue_default,
     a_link_of_a_settled_appointment_says_what_became_of_it,
     the_no_show_policy_makes_portal_bookings_requests,
     confirm_link_confirms_once_and_the_book_shows_it,
