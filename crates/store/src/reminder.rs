@@ -249,7 +249,14 @@ pub async fn set_settings(
     now_ns: i64,
 ) -> Result<()> {
     check_no_show_threshold(settings.no_show_pending_after)?;
+    let mut seen = std::collections::HashSet::new();
     for s in &settings.services {
+        if !seen.insert(s.service_id) {
+            return Err(Error::invalid(
+                "services",
+                format!("service {} is listed twice", s.service_id),
+            ));
+        }
         let found = scalar_optional!(
             tx.exec(),
             i64,

@@ -442,6 +442,26 @@ async fn settings_are_checked_naming_the_field_and_audited(backend: Backend) {
         now["services"],
         json!([{"service_id": initial, "offsets_minutes": [1440]}])
     );
+    // A service listed twice is refused naming `services`, and nothing changes.
+    let twice = admin
+        .api(
+            Method::PUT,
+            path,
+            Some(
+                json!({"offsets_minutes": [120], "no_show_pending_after": null,
+                "services": [{"service_id": initial, "offsets_minutes": [60]},
+                             {"service_id": initial, "offsets_minutes": [30]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        twice.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        twice.body
+    );
+    assert_eq!(twice.json()["error"]["field"], "services", "{}", twice.body);
+    assert_eq!(admin.api(Method::GET, path, None).await.json(), now);
     let page = admin.get("/o/clinic/admin/reminders").await;
     assert!(page.body.contains("value=\"2d, 2h\""), "{}", page.body);
     assert!(
