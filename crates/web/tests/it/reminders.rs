@@ -728,7 +728,36 @@ async fn the_reminder_sent_says_the_catalogue_default(backend: Backend) {
     app.stop().await;
 }
 
+/// A booked appointment's status reads as words with a capital on the patient's page,
+/// and the book's hidden "booked" follows the clinic's name without a stray
+/// space before a comma.
+async fn a_booked_appointment_reads_well(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (org, appointment) = reminded(&app, "clinic").await;
+    let desk = app.signed_in(&org, Role::FrontDesk).await;
+    let ada = app.portal_patient(&org, &desk, "ada").await;
+    let page = ada
+        .get(&format!("/o/clinic/portal/appointments/{appointment}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("<dt>Status</dt><dd>Booked</dd>"),
+        "{}",
+        page.body
+    );
+    let book = desk.get("/o/clinic/admin/book?date=2026-03-02").await;
+    assert!(
+        book.body
+            .contains("<span class=\"visually-hidden\"> (booked)</span>"),
+        "{}",
+        book.body
+    );
+    assert!(!book.body.contains(", booked</span>"), "{}", book.body);
+    app.stop().await;
+}
+
 both!(
+    a_booked_appointment_reads_well,
     the_reminder_sent_says_the_catalogue_default,
     a_link_of_a_settled_appointment_says_what_became_of_it,
     the_no_show_policy_makes_portal_bookings_requests,
