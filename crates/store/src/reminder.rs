@@ -4,12 +4,14 @@
 //! (say 48 hours and 2 hours before the start); a service may have its own. The
 //! scheduler ([`due`] then [`send`], or [`run_due`]) finds every booked appointment
 //! whose reminder time `start − offset` has come and which has not been reminded for
-//! that offset at that start, and queues the email in the same transaction as the row
-//! of `appointment_reminders` that records it. That row's UNIQUE key (appointment,
-//! offset, start) is what makes two schedulers on one database, a restart or a re-run
-//! never send a reminder twice: the second insert does nothing, and the second
-//! scheduler queues nothing. A moved appointment has a new start, so it gets the
-//! reminders of its new time; a cancelled one is not booked, so it gets none.
+//! that offset at that start and `sequence`, and queues the email in the same
+//! transaction as the row of `appointment_reminders` that records it. That row's
+//! UNIQUE key (appointment, offset, start, sequence) is what makes two schedulers on
+//! one database, a restart or a re-run never send a reminder twice: the second insert
+//! does nothing, and the second scheduler queues nothing. A moved appointment has a
+//! new sequence (every move bumps it: a new start, practitioner or clinic, or back to
+//! an earlier start), so it gets the reminders of what it now is, and the earlier
+//! links stop; a cancelled one is not booked, so it gets none.
 //!
 //! Only *booked* appointments are reminded: a pending one is a request the clinic has
 //! not accepted yet, and a reminder would read as a promise (its acceptance email says

@@ -1,7 +1,7 @@
 //! The reminder scheduler (issue 17): every [`POLL`] it asks the store which reminders
 //! have come due ([`store::reminder::due`]), writes each one's email with the
 //! appointment's context, and queues it with [`store::reminder::send`], which records
-//! it once per appointment, offset and start whichever server instance gets there
+//! it once per appointment, offset, start and sequence whichever server instance gets there
 //! first. Then it wakes the email sender.
 //!
 //! Started by `openslot serve` beside the email sender, and stopped before it on
