@@ -4,12 +4,14 @@
 //! (say 48 hours and 2 hours before the start); a service may have its own. The
 //! scheduler ([`due`] then [`send`], or [`run_due`]) finds every booked appointment
 //! whose reminder time `start − offset` has come and which has not been reminded for
-//! that offset at that start, and queues the email in the same transaction as the row
-//! of `appointment_reminders` that records it. That row's UNIQUE key (appointment,
-//! offset, start) is what makes two schedulers on one database, a restart or a re-run
-//! never send a reminder twice: the second insert does nothing, and the second
-//! scheduler queues nothing. A moved appointment has a new start, so it gets the
-//! reminders of its new time; a cancelled one is not booked, so it gets none.
+//! that offset at that start and `sequence`, and queues the email in the same
+//! transaction as the row of `appointment_reminders` that records it. That row's
+//! UNIQUE key (appointment, offset, start, sequence) is what makes two schedulers on
+//! one database, a restart or a re-run never send a reminder twice: the second insert
+//! does nothing, and the second scheduler queues nothing. A moved appointment has a
+//! new sequence (every move bumps it: a new start, practitioner or clinic, or back to
+//! an earlier start), so it gets the reminders of what it now is, and the earlier
+//! links stop; a cancelled one is not booked, so it gets none.
 //!
 //! Only *booked* appointments are reminded: a pending one is a request the clinic has
 //! not accepted yet, and a reminder would read as a promise (its acceptance email says
@@ -249,7 +251,14 @@ pub async fn set_settings(
     now_ns: i64,
 ) -> Result<()> {
     check_no_show_threshold(settings.no_show_pending_after)?;
+    let mut seen = std::collections::HashSet::new();
     for s in &settings.services {
+        if !seen.insert(s.service_id) {
+            return Err(Error::invalid(
+                "services",
+                format!("service {} is listed twice", s.service_id),
+            ));
+        }
         let found = scalar_optional!(
             tx.exec(),
             i64,
@@ -319,6 +328,8 @@ pub struct Due {
     pub practitioner_id: i64,
     pub service_id: Option<i64>,
     pub start_ns: i64,
+    /// The appointment's `sequence` (its count of moves) it is for.
+    pub sequence: i64,
     /// The offset sent, minutes.
     pub offset_minutes: i64,
     /// Earlier offsets that came due with it and are skipped.
@@ -333,6 +344,7 @@ struct Candidate {
     practitioner_id: i64,
     service_id: Option<i64>,
     start_ns: i64,
+    sequence: i64,
     org_offsets: String,
     service_offsets: Option<String>,
 }
@@ -349,7 +361,7 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
         conn.exec(),
         fetch_all,
         Candidate,
-        "SELECT a.id, a.org_id, a.patient_id, a.practitioner_id, a.service_id, a.start_ns, \
+        "SELECT a.id, a.org_id, a.patient_id, a.practitioner_id, a.service_id, a.start_ns, a.sequence, \
          r.offsets_minutes AS org_offsets, so.offsets_minutes AS service_offsets \
          FROM appointments a \
          JOIN reminder_settings r ON r.org_id = a.org_id \
@@ -366,15 +378,15 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
     let recorded = rows!(
         conn.exec(),
         fetch_all,
-        (i64, i64, i64),
-        "SELECT appointment_id, offset_minutes, start_ns FROM appointment_reminders \
+        (i64, i64, i64, i64),
+        "SELECT appointment_id, offset_minutes, start_ns, sequence FROM appointment_reminders \
          WHERE start_ns > $1 AND start_ns <= $2",
         now_ns,
         until
     )?;
-    let mut done: HashMap<(i64, i64), Vec<i64>> = HashMap::new();
-    for (id, offset, start) in recorded {
-        done.entry((id, start)).or_default().push(offset);
+    let mut done: HashMap<(i64, i64, i64), Vec<i64>> = HashMap::new();
+    for (id, offset, start, sequence) in recorded {
+        done.entry((id, start, sequence)).or_default().push(offset);
     }
     let mut due = Vec::new();
     for c in candidates {
@@ -382,7 +394,7 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
             Some(s) => Offsets::from_stored(s),
             None => Offsets::from_stored(&c.org_offsets),
         };
-        let recorded = done.get(&(c.id, c.start_ns));
+        let recorded = done.get(&(c.id, c.start_ns, c.sequence));
         let is_done = |m: &i64| recorded.is_some_and(|r| r.contains(m));
         // Due offsets, largest first: the last is the nearest to the start.
         let mut came: Vec<i64> = offsets
@@ -404,6 +416,7 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
             practitioner_id: c.practitioner_id,
             service_id: c.service_id,
             start_ns: c.start_ns,
+            sequence: c.sequence,
             offset_minutes: nearest,
             skipped: came.into_iter().filter(|m| !is_done(m)).collect(),
         });
@@ -491,6 +504,7 @@ pub async fn send(
     let a = crate::appointment::get(tx.exec(), due.org_id, due.appointment_id).await?;
     if a.status != AppointmentStatus::Booked
         || a.start_ns != due.start_ns
+        || a.sequence != due.sequence
         || a.start_ns <= now_ns
         || a.patient_id != Some(due.patient_id)
     {
@@ -499,12 +513,13 @@ pub async fn send(
     let claimed = scalar_optional!(
         tx.exec(),
         i64,
-        "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, outcome, created_at_ns) \
-         VALUES ($1, $2, $3, $4, 'sent', $5) ON CONFLICT (appointment_id, offset_minutes, start_ns) DO NOTHING RETURNING id",
+        "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, sequence, outcome, created_at_ns) \
+         VALUES ($1, $2, $3, $4, $5, 'sent', $6) ON CONFLICT (appointment_id, offset_minutes, start_ns, sequence) DO NOTHING RETURNING id",
         due.org_id,
         due.appointment_id,
         due.offset_minutes,
         due.start_ns,
+        due.sequence,
         now_ns
     )?;
     let Some(claimed) = claimed else {
@@ -513,12 +528,13 @@ pub async fn send(
     for &skipped in &due.skipped {
         execute!(
             tx.exec(),
-            "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, outcome, created_at_ns) \
-             VALUES ($1, $2, $3, $4, 'skipped', $5) ON CONFLICT (appointment_id, offset_minutes, start_ns) DO NOTHING",
+            "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, sequence, outcome, created_at_ns) \
+             VALUES ($1, $2, $3, $4, $5, 'skipped', $6) ON CONFLICT (appointment_id, offset_minutes, start_ns, sequence) DO NOTHING",
             due.org_id,
             due.appointment_id,
             skipped,
             due.start_ns,
+            due.sequence,
             now_ns
         )?;
     }
@@ -534,14 +550,15 @@ pub async fn send(
             ] {
                 execute!(
                     tx.exec(),
-                    "INSERT INTO reminder_links (org_id, appointment_id, action, start_ns, token_hash, created_at_ns, expires_at_ns) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $4)",
+                    "INSERT INTO reminder_links (org_id, appointment_id, action, start_ns, token_hash, created_at_ns, expires_at_ns, sequence) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $4, $7)",
                     due.org_id,
                     due.appointment_id,
                     action.as_str(),
                     due.start_ns,
                     token_hash(token),
-                    now_ns
+                    now_ns,
+                    due.sequence
                 )?;
             }
             crate::outbox::enqueue(&mut tx, Some(due.org_id), &message, now_ns).await?;
@@ -631,6 +648,10 @@ pub struct Link {
     pub action: LinkAction,
     /// The start it was sent for.
     pub start_ns: i64,
+    /// The appointment's `sequence` it was sent for: every move bumps it, so a move
+    /// since the reminder (even back to this start, or to another practitioner or
+    /// clinic at the same time) shows.
+    pub sequence: i64,
     pub expires_at_ns: i64,
     pub used_at_ns: Option<i64>,
 }
@@ -645,10 +666,17 @@ pub enum LinkState {
     Used,
     /// The appointment has started (or the link's time is otherwise up).
     Expired,
-    /// The appointment has moved since the reminder: its links speak of the old time.
+    /// The appointment has moved since the reminder (its time, practitioner or clinic
+    /// changed, even if changed back): its links speak of what the patient was told.
     Moved,
-    /// The appointment is cancelled (or otherwise no longer booked).
+    /// The appointment is cancelled.
     Cancelled,
+    /// The patient has arrived: the front desk checked them in.
+    Arrived,
+    /// The appointment is settled otherwise: it took place (completed), the patient
+    /// did not come (no-show), or it waits for the clinic (pending). Never said to be
+    /// cancelled.
+    Settled,
 }
 
 /// The link a token opens in the organisation, if any (a token of another
@@ -657,19 +685,20 @@ pub async fn link(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<Link>>
     let row = rows!(
         exec,
         fetch_optional,
-        (i64, i64, String, i64, i64, Option<i64>),
-        "SELECT id, appointment_id, action, start_ns, expires_at_ns, used_at_ns FROM reminder_links \
+        (i64, i64, String, i64, i64, i64, Option<i64>),
+        "SELECT id, appointment_id, action, start_ns, sequence, expires_at_ns, used_at_ns FROM reminder_links \
          WHERE org_id = $1 AND token_hash = $2",
         org,
         token_hash(token)
     )?;
     Ok(row.and_then(
-        |(id, appointment_id, action, start_ns, expires_at_ns, used_at_ns)| {
+        |(id, appointment_id, action, start_ns, sequence, expires_at_ns, used_at_ns)| {
             Some(Link {
                 id,
                 appointment_id,
                 action: LinkAction::from_stored(&action)?,
                 start_ns,
+                sequence,
                 expires_at_ns,
                 used_at_ns,
             })
@@ -677,19 +706,22 @@ pub async fn link(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<Link>>
     ))
 }
 
-/// Where `link` stands with its appointment `a` at `now_ns`: cancelled and moved say
-/// more than used or expired, so they come first.
+/// Where `link` stands with its appointment `a` at `now_ns`: the appointment's status
+/// (cancelled, arrived, settled) and a move say more than used or expired, so they
+/// come first.
 pub fn state(link: &Link, a: &Appointment, now_ns: i64) -> LinkState {
     if a.status == AppointmentStatus::Cancelled {
         LinkState::Cancelled
-    } else if a.start_ns != link.start_ns {
+    } else if a.status == AppointmentStatus::Arrived {
+        LinkState::Arrived
+    } else if a.status != AppointmentStatus::Booked {
+        LinkState::Settled
+    } else if a.start_ns != link.start_ns || a.sequence != link.sequence {
         LinkState::Moved
     } else if link.used_at_ns.is_some() {
         LinkState::Used
     } else if now_ns >= link.expires_at_ns || now_ns >= a.start_ns {
         LinkState::Expired
-    } else if a.status != AppointmentStatus::Booked {
-        LinkState::Cancelled
     } else {
         LinkState::Valid
     }

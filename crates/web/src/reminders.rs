@@ -1,7 +1,7 @@
 //! The reminder scheduler (issue 17): every [`POLL`] it asks the store which reminders
 //! have come due ([`store::reminder::due`]), writes each one's email with the
 //! appointment's context, and queues it with [`store::reminder::send`], which records
-//! it once per appointment, offset and start whichever server instance gets there
+//! it once per appointment, offset, start and sequence whichever server instance gets there
 //! first. Then it wakes the email sender.
 //!
 //! Started by `openslot serve` beside the email sender, and stopped before it on
@@ -58,17 +58,16 @@ pub async fn run_once(state: &AppState) -> Result<Pass, store::Error> {
         };
         let cancellable =
             cancellable_until(&org, AppointmentStatus::Booked, due.start_ns, now).is_some();
-        let offset = due.offset_minutes;
         let compose = |a: &Appointment, links: &Links| {
             (!context.patient_email.trim().is_empty())
-                .then(|| context.reminder(a, offset, links, cancellable))
+                .then(|| context.reminder(a, links, cancellable))
         };
         match store::reminder::send(&state.db, &due, now, &compose).await? {
             Sent::Queued => {
                 pass.queued += 1;
                 tracing::info!(
                     appointment = due.appointment_id,
-                    offset_minutes = offset,
+                    offset_minutes = due.offset_minutes,
                     "reminder queued"
                 );
             }

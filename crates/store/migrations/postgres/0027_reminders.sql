@@ -7,14 +7,18 @@
 -- the organisation's.
 --
 -- `appointment_reminders` records every reminder decided, sent or skipped, once per
--- appointment, offset and start: its UNIQUE key is what makes two schedulers on one
--- database, a restart or a re-run never send one twice, and a moved appointment (a new
--- start_ns) get reminders for its new time. `reminder_links` are the single-use links
--- a reminder carries (confirm, cancel), stored as SHA-256 hashes, bound to the
--- appointment and the start they were sent for.
+-- appointment, offset, start and `sequence` (the appointment's count of moves, 0012):
+-- its UNIQUE key is what makes two schedulers on one database, a restart or a re-run
+-- never send one twice, and a moved appointment (a new start_ns, practitioner or
+-- clinic: every move bumps sequence) get reminders for its new time, even when moved
+-- back to an earlier one. `reminder_links` are the single-use links a reminder
+-- carries (confirm, cancel), stored as SHA-256 hashes, bound to the appointment, the
+-- start and the sequence they were sent for: any move since the reminder, even a move
+-- back, or to another practitioner or clinic at the same time, stops them.
 --
 -- `appointments.confirmed_at_ns` is when the patient confirmed; a trigger clears it
--- whenever the appointment moves, whoever moves it.
+-- whenever the appointment's start, practitioner, clinic or telehealth changes,
+-- whoever changes it.
 --
 -- As for every table since 0015, every reference stays inside one organisation:
 -- each foreign key also names org_id.
@@ -42,7 +46,8 @@ CREATE TABLE appointment_reminders (
     start_ns BIGINT NOT NULL,
     outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'skipped', 'no_email')),
     created_at_ns BIGINT NOT NULL,
-    UNIQUE (appointment_id, offset_minutes, start_ns),
+    sequence BIGINT NOT NULL,
+    UNIQUE (appointment_id, offset_minutes, start_ns, sequence),
     CONSTRAINT appointment_reminders_appointment_id_same_org FOREIGN KEY (org_id, appointment_id) REFERENCES appointments (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX appointment_reminders_start ON appointment_reminders (start_ns);
@@ -53,6 +58,7 @@ CREATE TABLE reminder_links (
     appointment_id BIGINT NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,
     action TEXT NOT NULL CHECK (action IN ('confirm', 'cancel')),
     start_ns BIGINT NOT NULL,
+    sequence BIGINT NOT NULL,
     token_hash BYTEA NOT NULL UNIQUE,
     created_at_ns BIGINT NOT NULL,
     expires_at_ns BIGINT NOT NULL,
@@ -67,11 +73,14 @@ CREATE INDEX appointments_start_all ON appointments (start_ns);
 
 CREATE FUNCTION appointments_moved_unconfirmed() RETURNS trigger AS $$
 BEGIN
-    IF NEW.start_ns <> OLD.start_ns THEN
+    IF NEW.start_ns IS DISTINCT FROM OLD.start_ns
+        OR NEW.practitioner_id IS DISTINCT FROM OLD.practitioner_id
+        OR NEW.clinic_id IS DISTINCT FROM OLD.clinic_id
+        OR NEW.telehealth IS DISTINCT FROM OLD.telehealth THEN
         NEW.confirmed_at_ns := NULL;
     END IF;
     RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;
-CREATE TRIGGER appointments_moved_unconfirmed BEFORE UPDATE OF start_ns ON appointments
+CREATE TRIGGER appointments_moved_unconfirmed BEFORE UPDATE OF start_ns, practitioner_id, clinic_id, telehealth ON appointments
 FOR EACH ROW EXECUTE FUNCTION appointments_moved_unconfirmed();

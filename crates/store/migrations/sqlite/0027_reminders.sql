@@ -7,14 +7,18 @@
 -- the organisation's.
 --
 -- `appointment_reminders` records every reminder decided, sent or skipped, once per
--- appointment, offset and start: its UNIQUE key is what makes two schedulers on one
--- database, a restart or a re-run never send one twice, and a moved appointment (a new
--- start_ns) get reminders for its new time. `reminder_links` are the single-use links
--- a reminder carries (confirm, cancel), stored as SHA-256 hashes, bound to the
--- appointment and the start they were sent for.
+-- appointment, offset, start and `sequence` (the appointment's count of moves, 0012):
+-- its UNIQUE key is what makes two schedulers on one database, a restart or a re-run
+-- never send one twice, and a moved appointment (a new start_ns, practitioner or
+-- clinic: every move bumps sequence) get reminders for its new time, even when moved
+-- back to an earlier one. `reminder_links` are the single-use links a reminder
+-- carries (confirm, cancel), stored as SHA-256 hashes, bound to the appointment, the
+-- start and the sequence they were sent for: any move since the reminder, even a move
+-- back, or to another practitioner or clinic at the same time, stops them.
 --
 -- `appointments.confirmed_at_ns` is when the patient confirmed; a trigger clears it
--- whenever the appointment moves, whoever moves it.
+-- whenever the appointment's start, practitioner, clinic or telehealth changes,
+-- whoever changes it.
 --
 -- As for every table since 0015, every reference stays inside one organisation
 -- whatever code writes it: SQLite checks it with triggers.
@@ -41,7 +45,8 @@ CREATE TABLE appointment_reminders (
     start_ns INTEGER NOT NULL,
     outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'skipped', 'no_email')),
     created_at_ns INTEGER NOT NULL,
-    UNIQUE (appointment_id, offset_minutes, start_ns)
+    sequence INTEGER NOT NULL,
+    UNIQUE (appointment_id, offset_minutes, start_ns, sequence)
 );
 CREATE INDEX appointment_reminders_start ON appointment_reminders (start_ns);
 
@@ -51,6 +56,7 @@ CREATE TABLE reminder_links (
     appointment_id INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,
     action TEXT NOT NULL CHECK (action IN ('confirm', 'cancel')),
     start_ns INTEGER NOT NULL,
+    sequence INTEGER NOT NULL,
     token_hash BLOB NOT NULL UNIQUE,
     created_at_ns INTEGER NOT NULL,
     expires_at_ns INTEGER NOT NULL,
@@ -62,8 +68,10 @@ ALTER TABLE appointments ADD COLUMN confirmed_at_ns INTEGER;
 -- The scheduler's scan across organisations: appointments starting soon.
 CREATE INDEX appointments_start_all ON appointments (start_ns);
 
-CREATE TRIGGER appointments_moved_unconfirmed AFTER UPDATE OF start_ns ON appointments
-WHEN NEW.start_ns <> OLD.start_ns AND NEW.confirmed_at_ns IS NOT NULL
+CREATE TRIGGER appointments_moved_unconfirmed AFTER UPDATE OF start_ns, practitioner_id, clinic_id, telehealth ON appointments
+WHEN NEW.confirmed_at_ns IS NOT NULL AND (NEW.start_ns IS NOT OLD.start_ns
+    OR NEW.practitioner_id IS NOT OLD.practitioner_id OR NEW.clinic_id IS NOT OLD.clinic_id
+    OR NEW.telehealth IS NOT OLD.telehealth)
 BEGIN UPDATE appointments SET confirmed_at_ns = NULL WHERE id = NEW.id; END;
 
 CREATE TRIGGER service_reminder_offsets_service_id_same_org_insert BEFORE INSERT ON service_reminder_offsets WHEN NEW.service_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM services WHERE id = NEW.service_id AND org_id = NEW.org_id)

@@ -564,7 +564,168 @@ async fn no_show_policy_makes_portal_bookings_pending(t: &TestDb) {
     );
 }
 
+/// A link of an appointment the desk checked in, completed or marked missed stands as
+/// arrived or settled, never cancelled, and confirms nothing.
+async fn links_of_settled_appointments_are_not_cancelled(t: &TestDb) {
+    let (org, staff) = booking_clinic(&t.db, 1, 3).await;
+    set(
+        &t.db,
+        &org,
+        &Settings {
+            offsets: Offsets::parse("offsets", "48h").unwrap(),
+            ..Settings::default()
+        },
+    )
+    .await;
+    let now = clock("2026-03-01T00:00:00Z");
+    let start = now.now_ns() + 24 * HOUR_NS;
+    let a = book(&t.db, &org, staff, "lee", "visit", "p01", start, &now).await;
+    let captured = std::sync::Mutex::new(None);
+    reminder::run_due(&t.db, now.now_ns(), &|a, links| {
+        *captured.lock().unwrap() = Some(links.clone());
+        compose(a, links)
+    })
+    .await
+    .unwrap();
+    let links = captured.lock().unwrap().clone().unwrap();
+    let standing = |now: i64| {
+        let db = t.db.clone();
+        let token = links.cancel.clone();
+        let org = org.id;
+        async move {
+            let mut conn = db.conn().await.unwrap();
+            let (l, a) = reminder::open(conn.exec(), org, &token)
+                .await
+                .unwrap()
+                .unwrap();
+            reminder::state(&l, &a, now)
+        }
+    };
+    let before = clock("2026-03-01T23:00:00Z");
+    appointment::mark(&t.db, &org, a, AppointmentStatus::Arrived, staff, &before)
+        .await
+        .unwrap();
+    assert_eq!(standing(before.now_ns()).await, LinkState::Arrived);
+    assert_eq!(
+        reminder::confirm(&t.db, org.id, &links.confirm, before.now_ns())
+            .await
+            .unwrap(),
+        Err(LinkState::Arrived)
+    );
+    let after = clock("2026-03-02T00:30:00Z");
+    appointment::mark(&t.db, &org, a, AppointmentStatus::Completed, staff, &after)
+        .await
+        .unwrap();
+    assert_eq!(standing(after.now_ns()).await, LinkState::Settled);
+    appointment::mark(&t.db, &org, a, AppointmentStatus::Booked, staff, &after)
+        .await
+        .unwrap();
+    appointment::mark(&t.db, &org, a, AppointmentStatus::NoShow, staff, &after)
+        .await
+        .unwrap();
+    assert_eq!(standing(after.now_ns()).await, LinkState::Settled);
+    // Even read before the start (a clock behind), a settled one is not cancelled.
+    assert_eq!(standing(before.now_ns()).await, LinkState::Settled);
+}
+
+/// A reminder's links and the confirmation speak of what the patient was told: a
+/// move away and back to the same start, or a move to another practitioner at the
+/// same start, stops the links (moved) and clears the confirmation, and the new
+/// arrangement gets its own reminder with working links.
+async fn links_are_bound_to_what_the_patient_was_told(t: &TestDb) {
+    let (org, staff) = booking_clinic(&t.db, 1, 3).await;
+    set(
+        &t.db,
+        &org,
+        &Settings {
+            offsets: Offsets::parse("offsets", "48h").unwrap(),
+            ..Settings::default()
+        },
+    )
+    .await;
+    let now = clock("2026-03-01T00:00:00Z");
+    let start = now.now_ns() + 24 * HOUR_NS;
+    let a = book(&t.db, &org, staff, "lee", "visit", "p01", start, &now).await;
+    let captured = std::sync::Mutex::new(None);
+    let send = || async {
+        *captured.lock().unwrap() = None;
+        let pass = reminder::run_due(&t.db, now.now_ns(), &|a, links| {
+            *captured.lock().unwrap() = Some(links.clone());
+            compose(a, links)
+        })
+        .await
+        .unwrap();
+        (pass.queued, captured.lock().unwrap().clone())
+    };
+    let (db, org_id, at) = (&t.db, org.id, now.now_ns());
+    let standing = |token: String| async move {
+        let mut conn = db.conn().await.unwrap();
+        let (l, a) = reminder::open(conn.exec(), org_id, &token)
+            .await
+            .unwrap()
+            .unwrap();
+        reminder::state(&l, &a, at)
+    };
+    let confirmed = || async {
+        let mut conn = t.db.conn().await.unwrap();
+        appointment::get(conn.exec(), org.id, a)
+            .await
+            .unwrap()
+            .confirmed_at_ns
+    };
+    let (queued, links) = send().await;
+    assert_eq!(queued, 1);
+    let first = links.unwrap();
+    reminder::confirm(&t.db, org.id, &first.confirm, now.now_ns())
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Away and back to the same start: the first links stay stopped.
+    move_to(&t.db, &org, staff, a, start + HOUR_NS, &now).await;
+    move_to(&t.db, &org, staff, a, start, &now).await;
+    assert_eq!(confirmed().await, None);
+    assert_eq!(standing(first.cancel.clone()).await, LinkState::Moved);
+    // The time the patient now has gets its own reminder, whose links work.
+    let (queued, links) = send().await;
+    assert_eq!(queued, 1);
+    let second = links.unwrap();
+    assert_eq!(standing(second.cancel.clone()).await, LinkState::Valid);
+    reminder::confirm(&t.db, org.id, &second.confirm, now.now_ns())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(confirmed().await.is_some());
+
+    // Another practitioner at the same start: stopped and unconfirmed too.
+    let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
+    appointment::reschedule(
+        &t.db,
+        &org,
+        &Move {
+            staff,
+            appointment: a,
+            start: instant(start),
+            practitioner: Some(kim),
+            duration_minutes: None,
+            override_reason: Some("reminder test".to_owned()),
+            resources: None,
+        },
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(confirmed().await, None);
+    assert_eq!(standing(second.cancel.clone()).await, LinkState::Moved);
+    let (queued, links) = send().await;
+    assert_eq!(queued, 1);
+    assert_eq!(standing(links.unwrap().confirm).await, LinkState::Valid);
+}
+
 both!(
+    links_are_bound_to_what_the_patient_was_told,
+    links_of_settled_appointments_are_not_cancelled,
     two_schedulers_over_a_week_send_each_reminder_once,
     confirm_links_are_single_use_and_bound_to_the_start,
     offsets_are_checked,

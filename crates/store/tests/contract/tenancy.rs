@@ -199,13 +199,13 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
                     org.id
                 ),
                 format!(
-                    "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, outcome, created_at_ns) \
-                     SELECT {0}, MIN(id), 120, 0, 'sent', 0 FROM appointments WHERE org_id = {0}",
+                    "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, sequence, outcome, created_at_ns) \
+                     SELECT {0}, MIN(id), 120, 0, 0, 'sent', 0 FROM appointments WHERE org_id = {0}",
                     org.id
                 ),
                 format!(
-                    "INSERT INTO reminder_links (org_id, appointment_id, action, start_ns, token_hash, created_at_ns, expires_at_ns) \
-                     SELECT {0}, MIN(id), 'confirm', 0, {hash}, 0, 0 FROM appointments WHERE org_id = {0}",
+                    "INSERT INTO reminder_links (org_id, appointment_id, action, start_ns, sequence, token_hash, created_at_ns, expires_at_ns) \
+                     SELECT {0}, MIN(id), 'confirm', 0, 0, {hash}, 0, 0 FROM appointments WHERE org_id = {0}",
                     org.id
                 ),
             ] {

@@ -279,7 +279,6 @@ async fn sample(
         EmailKind::Cancelled => context.cancelled(&a),
         EmailKind::Reminder => context.reminder(
             &a,
-            24 * 60,
             &store::reminder::Links {
                 confirm: "sample-confirm-link".to_owned(),
                 cancel: "sample-cancel-link".to_owned(),

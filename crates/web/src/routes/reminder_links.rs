@@ -1,8 +1,9 @@
 //! A reminder's links (issue 17, `store::reminder`), at
 //! `/o/{slug}/portal/reminder/{token}`, without signing in: GET shows the appointment
 //! and one button (confirm, or cancel), and changes nothing (mail scanners fetch
-//! links); POST does it. A link works once, for the appointment and the start it was
-//! sent for, until that start; a cancel link only while the portal's own cancel
+//! links); POST does it. A link works once, for the appointment as it was when the
+//! reminder was sent (its start and its `sequence`: any move since, even back, or to
+//! another practitioner or clinic at the same time, stops it), until that start; a cancel link only while the portal's own cancel
 //! would be allowed (the organisation's notice, `cancellable_until`). Every other case
 //! — used, expired, moved, cancelled, unknown — is a page that says so. The token
 //! reaches nothing but its own appointment: the path's organisation is the only one
@@ -15,9 +16,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use store::Organisation;
 use store::appointment::{Actor, Appointment, cancellable_until};
 use store::reminder::{Link, LinkAction, LinkState};
+use store::{AppointmentStatus, Organisation};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,8 +65,9 @@ pub(crate) struct LinkAppointmentDto {
 pub(crate) struct ReminderLinkDto {
     /// `confirm` or `cancel`.
     pub action: String,
-    /// `valid`, `used`, `expired`, `moved`, `cancelled`, or `too_late` (a cancel link
-    /// past the clinic's cancellation notice).
+    /// `valid`, `used`, `expired`, `moved`, `cancelled`, `arrived` (the patient is
+    /// checked in), `settled` (it took place, was missed, or waits for the clinic), or
+    /// `too_late` (a cancel link past the clinic's cancellation notice).
     pub state: String,
     /// The appointment.
     pub appointment: LinkAppointmentDto,
@@ -100,6 +102,8 @@ impl Standing {
             Standing::Link(LinkState::Expired) => "expired",
             Standing::Link(LinkState::Moved) => "moved",
             Standing::Link(LinkState::Cancelled) => "cancelled",
+            Standing::Link(LinkState::Arrived) => "arrived",
+            Standing::Link(LinkState::Settled) => "settled",
             Standing::TooLate => "too_late",
         }
     }
@@ -213,13 +217,31 @@ fn words(
         (_, Standing::Link(LinkState::Moved)) => (
             "This appointment has moved".into(),
             vec![
-                "This link was sent for the appointment's earlier time, so it no longer works. The appointment's current time is below; a new reminder will come before it.".into(),
+                "The appointment has changed since this link was sent (its time, practitioner or place), so the link no longer works. The appointment as it is now is below; a new reminder will come before it.".into(),
             ],
         ),
         (_, Standing::Link(LinkState::Cancelled)) => (
             "This appointment is cancelled".into(),
             vec!["There is nothing to confirm or cancel.".into()],
         ),
+        (_, Standing::Link(LinkState::Arrived)) => (
+            "You are checked in".into(),
+            vec!["The clinic has marked you as arrived: there is nothing to confirm or cancel.".into()],
+        ),
+        (_, Standing::Link(LinkState::Settled)) => match a.status {
+            AppointmentStatus::Pending => (
+                "This appointment is waiting for the clinic".into(),
+                vec!["The clinic has not accepted it yet: there is nothing to confirm or cancel.".into(), call],
+            ),
+            AppointmentStatus::NoShow => (
+                "This appointment has already taken place".into(),
+                vec!["The clinic marked it as missed. To book again, sign in to the portal or call the clinic.".into()],
+            ),
+            _ => (
+                "This appointment has already taken place".into(),
+                vec!["There is nothing to confirm or cancel. To book again, sign in to the portal or call the clinic.".into()],
+            ),
+        },
     }
 }
 
@@ -367,9 +389,14 @@ async fn use_link(
                     Ok(Ok((LinkAction::Cancel, cancelled)))
                 }
                 Err(store::Error::TooLate { .. }) => Ok(Err(Standing::TooLate)),
-                // Cancelled meanwhile (by the clinic, or this link twice at once).
+                // Cancelled, checked in or settled meanwhile (by the clinic, or this
+                // link twice at once): the page says which.
                 Err(store::Error::Invalid { field, .. }) if field == "status" => {
-                    Ok(Err(Standing::Link(LinkState::Cancelled)))
+                    let (link, a) = open(state, org, token).await?;
+                    Ok(Err(match standing(org, &link, &a, now) {
+                        Standing::Link(LinkState::Valid) => Standing::Link(LinkState::Used),
+                        s => s,
+                    }))
                 }
                 Err(e) => Err(e.into()),
             }
@@ -451,7 +478,7 @@ async fn api_show(
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/portal/reminder-links/{token}", tag = "portal",
     params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The token from the reminder")),
     responses((status = 200, body = ReminderLinkDto), (status = 404, description = "No such link in this organisation"),
-              (status = 409, description = "The link was used or expired, the appointment moved or is cancelled, or it is too late to cancel online")))]
+              (status = 409, description = "The link was used or expired, the appointment moved, is cancelled, checked in or settled, or it is too late to cancel online")))]
 async fn api_use(
     State(state): State<AppState>,
     Org(org): Org,
@@ -472,7 +499,15 @@ async fn api_use(
                 Standing::Link(LinkState::Expired) => {
                     "the appointment has started: its reminder's links no longer work".into()
                 }
-                _ => "the appointment is cancelled".into(),
+                Standing::Link(LinkState::Arrived) => {
+                    "the patient is checked in: there is nothing to confirm or cancel".into()
+                }
+                Standing::Link(LinkState::Settled) => {
+                    "the appointment is no longer to come: there is nothing to confirm or cancel"
+                        .into()
+                }
+                Standing::Link(LinkState::Cancelled) => "the appointment is cancelled".into(),
+                Standing::Link(LinkState::Valid) => "the link could not be used".into(),
             },
             details: serde_json::json!({ "state": s.as_str() }),
         }),

@@ -699,7 +699,7 @@ async fn day_and_week_pages_draw_appointments_in_their_colours_over_availability
     // It carries what the calendar's script needs to move it, and its place in its
     // cell: first row, rows spanned, lane.
     let item = format!(
-        "<a href=\"/o/acme/admin/book/appointments/{appointment}\" data-id=\"{appointment}\" data-practitioner=\"{christine}\" data-start=\"2026-03-02T10:00:00-05:00\" data-minutes=\"45\" class=\"appt st-{physio} r-1 s-3 l-1 status-booked\"><span class=\"time\">10:00–10:45</span> <strong>Ada Lane</strong> <span>Initial assessment</span><span class=\"visually-hidden\">, booked</span></a>"
+        "<a href=\"/o/acme/admin/book/appointments/{appointment}\" data-id=\"{appointment}\" data-practitioner=\"{christine}\" data-start=\"2026-03-02T10:00:00-05:00\" data-minutes=\"45\" class=\"appt st-{physio} r-1 s-3 l-1 status-booked\"><span class=\"time\">10:00–10:45</span> <strong>Ada Lane</strong> <span>Initial assessment</span><span class=\"visually-hidden\"> (booked)</span></a>"
     );
     assert!(day.contains(&item), "{}", day.body);
     // The imported one has no schedule type: it takes the colour of the block it is in.

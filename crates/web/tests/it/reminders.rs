@@ -5,10 +5,10 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use store::Organisation;
 use store::appointment::{Move, PortalBooking, PortalOutcome};
 use store::keys::Kind;
 use store::staff::Role;
+use store::{AppointmentStatus, Organisation};
 
 use crate::book::{audit, basic, id};
 use crate::both;
@@ -442,6 +442,26 @@ async fn settings_are_checked_naming_the_field_and_audited(backend: Backend) {
         now["services"],
         json!([{"service_id": initial, "offsets_minutes": [1440]}])
     );
+    // A service listed twice is refused naming `services`, and nothing changes.
+    let twice = admin
+        .api(
+            Method::PUT,
+            path,
+            Some(
+                json!({"offsets_minutes": [120], "no_show_pending_after": null,
+                "services": [{"service_id": initial, "offsets_minutes": [60]},
+                             {"service_id": initial, "offsets_minutes": [30]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        twice.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        twice.body
+    );
+    assert_eq!(twice.json()["error"]["field"], "services", "{}", twice.body);
+    assert_eq!(admin.api(Method::GET, path, None).await.json(), now);
     let page = admin.get("/o/clinic/admin/reminders").await;
     assert!(page.body.contains("value=\"2d, 2h\""), "{}", page.body);
     assert!(
@@ -598,7 +618,148 @@ async fn the_no_show_policy_makes_portal_bookings_requests(backend: Backend) {
     app.stop().await;
 }
 
+/// A link of an appointment the desk checked in, completed or marked missed says so,
+/// never "cancelled", on the page and in the API, and changes nothing.
+async fn a_link_of_a_settled_appointment_says_what_became_of_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (org, appointment) = reminded(&app, "clinic").await;
+    let (confirm, cancel) = links(&app).await;
+    let staff = app.staff(&org, "desk2@example.com", Role::Admin).await;
+    let visitor = app.client();
+    let api = |path: &str| {
+        format!(
+            "/api/v1/orgs/clinic/portal/reminder-links/{}",
+            path.rsplit('/').next().unwrap()
+        )
+    };
+    let mark = |status: AppointmentStatus| {
+        let app = &app;
+        let org = &org;
+        async move {
+            store::appointment::mark(&app.db, org, appointment, status, staff, app.clock.as_ref())
+                .await
+                .unwrap();
+        }
+    };
+    // An hour before the start the patient arrives.
+    app.clock.set("2026-03-02T14:00:00Z".parse().unwrap());
+    mark(AppointmentStatus::Arrived).await;
+    for link in [&confirm, &cancel] {
+        let page = visitor.get(link).await;
+        assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+        assert!(page.body.contains("You are checked in"), "{}", page.body);
+        assert!(!page.body.contains("is cancelled"), "{}", page.body);
+        assert!(!page.body.contains("Yes, I will come"), "{}", page.body);
+        assert_eq!(visitor.get(&api(link)).await.json()["state"], "arrived");
+        let used = visitor.post_form(link, &[]).await;
+        assert_eq!(used.status, StatusCode::CONFLICT, "{}", used.body);
+        assert!(used.body.contains("You are checked in"), "{}", used.body);
+    }
+    // After the start: completed, then (undone) missed.
+    app.clock.set("2026-03-02T15:30:00Z".parse().unwrap());
+    mark(AppointmentStatus::Completed).await;
+    let page = visitor.get(&confirm).await;
+    assert!(page.body.contains("already taken place"), "{}", page.body);
+    assert!(!page.body.contains("is cancelled"), "{}", page.body);
+    assert_eq!(visitor.get(&api(&confirm)).await.json()["state"], "settled");
+    mark(AppointmentStatus::Booked).await;
+    mark(AppointmentStatus::NoShow).await;
+    let page = visitor.get(&cancel).await;
+    assert!(page.body.contains("already taken place"), "{}", page.body);
+    assert!(page.body.contains("marked it as missed"), "{}", page.body);
+    assert!(!page.body.contains("is cancelled"), "{}", page.body);
+    let used = visitor.api(Method::POST, &api(&cancel), None).await;
+    assert_eq!(used.status, StatusCode::CONFLICT, "{}", used.body);
+    assert_eq!(
+        used.json()["error"]["details"]["state"],
+        "settled",
+        "{}",
+        used.body
+    );
+    let mut conn = app.db.conn().await.unwrap();
+    let a = store::appointment::get(conn.exec(), org.id, appointment)
+        .await
+        .unwrap();
+    assert_eq!(a.status, AppointmentStatus::NoShow);
+    assert_eq!(a.confirmed_at_ns, None);
+    drop(conn);
+    app.stop().await;
+}
+
+/// The reminder sent says the catalogue's default intro, the one Setup › Emails shows
+/// and previews, filled in, and no "in about …" that an offset would say wrongly.
+async fn the_reminder_sent_says_the_catalogue_default(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (org, _) = reminded(&app, "clinic").await;
+    let admin = app.client();
+    admin
+        .sign_in(
+            "clinic",
+            "admin-clinic@example.com",
+            crate::support::PASSWORD,
+        )
+        .await;
+    let list = admin
+        .api(Method::GET, "/api/v1/orgs/clinic/email-templates", None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    let templates = list.json();
+    let reminder = templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "reminder")
+        .expect("the reminder in the catalogue")
+        .clone();
+    assert_eq!(reminder["customised"], false);
+    let expected = reminder["intro"]
+        .as_str()
+        .unwrap()
+        .replace("{clinic}", &org.name)
+        .replace("{when}", "Mon 2 Mar 2026, 10:00 EST (UTC-05:00)");
+    let mail = app.mail("ada@example.com").await;
+    let body = &mail[0].body_text;
+    let intro = body
+        .split("\n\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(intro, expected, "{body}");
+    assert!(!body.contains("in about"), "{body}");
+    app.stop().await;
+}
+
+/// A booked appointment's status reads as words with a capital on the patient's page,
+/// and the book's hidden "booked" follows the clinic's name without a stray
+/// space before a comma.
+async fn a_booked_appointment_reads_well(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (org, appointment) = reminded(&app, "clinic").await;
+    let desk = app.signed_in(&org, Role::FrontDesk).await;
+    let ada = app.portal_patient(&org, &desk, "ada").await;
+    let page = ada
+        .get(&format!("/o/clinic/portal/appointments/{appointment}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("<dt>Status</dt><dd>Booked</dd>"),
+        "{}",
+        page.body
+    );
+    let book = desk.get("/o/clinic/admin/book?date=2026-03-02").await;
+    assert!(
+        book.body
+            .contains("<span class=\"visually-hidden\"> (booked)</span>"),
+        "{}",
+        book.body
+    );
+    assert!(!book.body.contains(", booked</span>"), "{}", book.body);
+    app.stop().await;
+}
+
 both!(
+    a_booked_appointment_reads_well,
+    the_reminder_sent_says_the_catalogue_default,
+    a_link_of_a_settled_appointment_says_what_became_of_it,
     the_no_show_policy_makes_portal_bookings_requests,
     confirm_link_confirms_once_and_the_book_shows_it,
     cancel_link_cancels_within_the_notice_and_refuses_after,
