@@ -36,6 +36,8 @@ pub struct Hold {
     pub service_id: i64,
     /// The practitioner.
     pub practitioner_id: i64,
+    /// The clinic the time is at (its zone shows the time after the hold ends).
+    pub clinic_id: i64,
     /// The blocked time holding it (none once released).
     pub appointment_id: Option<i64>,
     /// Start, ns since the Unix epoch.
@@ -50,7 +52,7 @@ pub struct Hold {
     pub created_by: String,
 }
 
-const HOLD_COLUMNS: &str = "id, service_id, practitioner_id, appointment_id, start_ns, end_ns, \
+const HOLD_COLUMNS: &str = "id, service_id, practitioner_id, clinic_id, appointment_id, start_ns, end_ns, \
     expires_at_ns, state, created_by";
 
 /// An offer of a held time to one entry.
@@ -210,7 +212,7 @@ pub async fn hold_for_offers(
         Hold,
         &format!(
             "INSERT INTO waitlist_holds (org_id, service_id, practitioner_id, appointment_id, start_ns, \
-             end_ns, expires_at_ns, created_by, created_at_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             end_ns, expires_at_ns, created_by, created_at_ns, clinic_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              RETURNING {HOLD_COLUMNS}"
         ),
         org.id,
@@ -221,7 +223,8 @@ pub async fn hold_for_offers(
         blocked.end_ns,
         expires_at_ns,
         &row.actor,
-        now
+        now,
+        input.clinic_id(slot.clinic)
     )?;
     let mut offered = Vec::new();
     for (e, token) in entries.into_iter().zip(tokens) {
@@ -368,12 +371,13 @@ pub async fn accept_offer(
         return Ok(AcceptOutcome::Expired);
     }
     let blocked = match appointment {
-        Some(a)
-            if hold.state == "open"
-                && a.patient_id.is_none()
-                && a.status != AppointmentStatus::Cancelled =>
-        {
-            a
+        Some(a) if hold.state == "open" && still_held(&hold, &a) => a,
+        Some(_) if hold.state == "open" => {
+            // Staff moved, gave away or cancelled the blocked time: it is not the time
+            // offered (nor perhaps one the patient may book). Withdraw the hold.
+            release_one(&mut tx, org.id, &hold, now).await?;
+            tx.commit().await?;
+            return Ok(AcceptOutcome::Taken);
         }
         _ => return Ok(AcceptOutcome::Taken),
     };
@@ -482,6 +486,17 @@ pub async fn accept_offer(
     Ok(AcceptOutcome::Booked(booked))
 }
 
+/// Whether the hold's blocked time is still exactly the time offered: same start, end,
+/// practitioner and clinic, without a patient, not cancelled.
+fn still_held(hold: &Hold, a: &Appointment) -> bool {
+    a.patient_id.is_none()
+        && a.status != AppointmentStatus::Cancelled
+        && a.start_ns == hold.start_ns
+        && a.end_ns == hold.end_ns
+        && a.practitioner_id == hold.practitioner_id
+        && a.clinic_id == Some(hold.clinic_id)
+}
+
 /// The open offers' patients of a hold (whom an acceptance tells the time has gone).
 pub async fn open_offer_patients(exec: Exec<'_>, org: i64, hold: i64) -> Result<Vec<i64>> {
     Ok(rows!(
@@ -526,7 +541,9 @@ pub async fn release_due(db: &Db, org: i64, clock: &dyn Clock) -> Result<usize> 
             &format!(
                 "SELECT {HOLD_COLUMNS} FROM waitlist_holds h WHERE org_id = $1 AND state = 'open' AND \
                  (expires_at_ns <= $2 OR NOT EXISTS (SELECT 1 FROM appointments a WHERE a.org_id = $1 \
-                 AND a.id = h.appointment_id AND a.patient_id IS NULL AND a.status <> 'cancelled') \
+                 AND a.id = h.appointment_id AND a.patient_id IS NULL AND a.status <> 'cancelled' \
+                 AND a.start_ns = h.start_ns AND a.end_ns = h.end_ns AND a.practitioner_id = h.practitioner_id \
+                 AND a.clinic_id = h.clinic_id) \
                  OR NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.org_id = $1 AND o.hold_id = h.id \
                  AND o.state = 'open')) ORDER BY id"
             ),
@@ -551,7 +568,9 @@ async fn release_one(tx: &mut Tx, org: i64, hold: &Hold, now: i64) -> Result<boo
         tx.exec(),
         i64,
         "SELECT a.id FROM waitlist_holds h JOIN appointments a ON a.org_id = h.org_id AND a.id = h.appointment_id \
-         WHERE h.org_id = $1 AND h.id = $2 AND a.patient_id IS NULL AND a.status <> 'cancelled'",
+         WHERE h.org_id = $1 AND h.id = $2 AND a.patient_id IS NULL AND a.status <> 'cancelled' \
+         AND a.start_ns = h.start_ns AND a.end_ns = h.end_ns AND a.practitioner_id = h.practitioner_id \
+         AND a.clinic_id = h.clinic_id",
         org,
         hold.id
     )?;

@@ -622,8 +622,113 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
     w.app.stop().await;
 }
 
+/// The open hold's blocked time, by the staff's list.
+async fn held_appointment(w: &World) -> i64 {
+    let list = w
+        .desk
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/acme/waitlist?service_id={}&date=2026-03-02",
+                w.service
+            ),
+            None,
+        )
+        .await
+        .json();
+    list["holds"][0]["appointment_id"].as_i64().unwrap()
+}
+
+/// Staff move a held time elsewhere (another start, by override): the offer no longer
+/// books it. Accepting is refused as taken and the hold withdrawn, the moved time
+/// staying the clinic's; the matcher's pass withdraws such a hold too.
+async fn moved_hold_is_not_booked(backend: Backend) {
+    let w = world(backend).await;
+    settings(&w, 1).await;
+    let nine = book(&w, &w.ben, NINE).await;
+    let nine_thirty = book(&w, &w.ben, NINE_THIRTY).await;
+    join(&w.ada, json!({"service_id": w.service})).await;
+    let cancelled = w
+        .desk
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/appointments/{nine}"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(pass(&w).await.offered, 1);
+    let ada_token = token(&w, "ada@example.com").await;
+    let held = held_appointment(&w).await;
+    let moved = w
+        .desk
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/appointments/{held}/move"),
+            Some(json!({"start": "2026-03-02T11:00:00-05:00", "override_reason": "Staff meeting"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let refused = accept(&w.ada, &ada_token).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["details"]["outcome"], "taken");
+    let still = w
+        .desk
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/appointments/{held}"),
+            None,
+        )
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "{}", still.body);
+    assert!(still.json()["patient_id"].is_null(), "{}", still.body);
+    let list = w
+        .desk
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/acme/waitlist?service_id={}&date=2026-03-02",
+                w.service
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        list["holds"].as_array().unwrap().is_empty(),
+        "withdrawn: {list}"
+    );
+    // Another freed time, held for Ada and moved: the pass withdraws the hold.
+    let cancelled = w
+        .desk
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/appointments/{nine_thirty}"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(pass(&w).await.offered, 1);
+    let held = held_appointment(&w).await;
+    let moved = w
+        .desk
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/appointments/{held}/move"),
+            Some(json!({"start": "2026-03-02T12:00:00-05:00", "override_reason": "Staff meeting"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let done = pass(&w).await;
+    assert_eq!(done.released, 1, "{done:?}");
+    let refused = accept(&w.ada, &token(&w, "ada@example.com").await).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    w.app.stop().await;
+}
+
 both!(
     cancellation_offered_in_order_and_first_acceptance_wins,
     expired_hold_is_offered_to_the_next,
     joining_rules_and_staff_actions,
+    moved_hold_is_not_booked,
 );
