@@ -404,8 +404,18 @@ pub async fn accept_offer(
         return Ok(AcceptOutcome::Taken);
     }
     let patient = Actor::Patient(offer.patient_id);
+    // The organisation's policy for portal bookings, read under the lock like the
+    // portal's booking: a patient past the no-show threshold asks, the clinic accepts.
+    let settings = settings_now(&mut tx, org.id).await?;
+    let status = if settings.auto_accept_portal_bookings
+        && !crate::patient::pending_by_no_shows(tx.exec(), org.id, offer.patient_id).await?
+    {
+        AppointmentStatus::Booked
+    } else {
+        AppointmentStatus::Pending
+    };
     let sql = format!(
-        "UPDATE appointments SET patient_id = $3, channel = 'portal', status = 'booked', status_note = '', \
+        "UPDATE appointments SET patient_id = $3, channel = 'portal', status = $6, status_note = '', \
          created_by = $4, updated_by = $4, updated_at_ns = $5 \
          WHERE org_id = $1 AND id = $2 AND patient_id IS NULL RETURNING {COLUMNS}"
     );
@@ -418,7 +428,8 @@ pub async fn accept_offer(
         blocked.id,
         offer.patient_id,
         patient.label(),
-        now
+        now,
+        status.as_str()
     )?;
     execute!(
         tx.exec(),

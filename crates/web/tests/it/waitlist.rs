@@ -34,7 +34,10 @@ fn clinic() -> Scenario {
                 {"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com"},
                 {"id": "ben", "first_name": "Ben", "last_name": "Okafor", "email": "ben@example.com"},
                 {"id": "cy", "first_name": "Cy", "last_name": "Moss", "email": "cy@example.com"},
-                {"id": "dee", "first_name": "Dee", "last_name": "Park", "email": "dee@example.com"}]
+                {"id": "dee", "first_name": "Dee", "last_name": "Park", "email": "dee@example.com"}],
+            "appointments": [
+                {"practitioner": "christine", "patient": "dee", "start": "2026-02-23T09:30:00-05:00",
+                 "end": "2026-02-23T10:00:00-05:00", "status": "no_show"}]
         })
         .to_string()
         .as_bytes(),
@@ -726,9 +729,60 @@ async fn moved_hold_is_not_booked(backend: Backend) {
     w.app.stop().await;
 }
 
+/// The organisation's no-show policy holds for an accepted offer as for a portal
+/// booking: Dee, past the threshold, gets a pending appointment, told it is requested.
+async fn accepted_offer_follows_the_no_show_policy(backend: Backend) {
+    let w = world(backend).await;
+    settings(&w, 1).await;
+    let policy = w
+        .admin
+        .api(
+            Method::PUT,
+            "/api/v1/orgs/acme/reminder-settings",
+            Some(json!({"offsets_minutes": [], "no_show_pending_after": 1})),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::OK, "{}", policy.body);
+    let nine = book(&w, &w.ben, NINE).await;
+    book(&w, &w.ben, NINE_THIRTY).await;
+    join(&w.dee, json!({"service_id": w.service})).await;
+    let cancelled = w
+        .desk
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/appointments/{nine}"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(pass(&w).await.offered, 1);
+    let dee_token = token(&w, "dee@example.com").await;
+    let page = w
+        .dee
+        .post_form(&format!("/o/acme/portal/offers/{dee_token}"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.contains("Requested"), "{}", page.body);
+    let shown = accept(&w.dee, &dee_token).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(shown.json()["appointment_status"], "pending");
+    let id = shown.json()["appointment_id"].as_i64().unwrap();
+    let mine = w
+        .dee
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/portal/appointments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(mine.json()["status"], "pending", "{}", mine.body);
+    w.app.stop().await;
+}
+
 both!(
     cancellation_offered_in_order_and_first_acceptance_wins,
     expired_hold_is_offered_to_the_next,
     joining_rules_and_staff_actions,
     moved_hold_is_not_booked,
+    accepted_offer_follows_the_no_show_policy,
 );

@@ -37,6 +37,9 @@ pub(super) struct OfferDto {
     pub expires_at: String,
     /// The appointment, once accepted.
     pub appointment_id: Option<i64>,
+    /// Once accepted, the appointment's status: `booked`, or `pending` when it waits
+    /// for the clinic (the organisation's no-show policy).
+    pub appointment_status: Option<String>,
 }
 
 async fn describe(
@@ -74,6 +77,14 @@ async fn describe(
         expires_at: crate::clinic_time::rfc3339(found.hold.expires_at_ns, chrono_tz::UTC),
         appointment_id: (offer_state == "accepted")
             .then(|| found.appointment.as_ref().map(|a| a.id))
+            .flatten(),
+        appointment_status: (offer_state == "accepted")
+            .then(|| {
+                found
+                    .appointment
+                    .as_ref()
+                    .map(|a| a.status.as_str().to_owned())
+            })
             .flatten(),
     })
 }
@@ -196,6 +207,16 @@ async fn page(
     let portal = format!("/o/{}/portal", org.slug);
     let (heading, error, link) = match d.state.as_str() {
         "open" => ("A time has come free".to_owned(), None, None),
+        "accepted" if d.appointment_status.as_deref() == Some("pending") => (
+            "You have asked for this time".to_owned(),
+            None,
+            d.appointment_id.map(|id| {
+                (
+                    format!("{portal}/appointments/{id}"),
+                    "See it in My appointments".to_owned(),
+                )
+            }),
+        ),
         "accepted" => (
             "This time is yours".to_owned(),
             None,
@@ -265,13 +286,20 @@ pub(super) async fn accept_page(
     let outcome = accept(&state, &org, &found, &path.1).await?;
     let found = find(&state, &org, &path.1).await?;
     Ok(match outcome {
-        AcceptOutcome::Booked(_) => page(
+        AcceptOutcome::Booked(a) => page(
             &state,
             &org,
             &session,
             &path.1,
             &found,
-            Some("Booked. We have emailed you the details.".to_owned()),
+            Some(
+                if a.status == store::appointment::AppointmentStatus::Pending {
+                    "Requested: the clinic will confirm it. We have emailed you the details."
+                        .to_owned()
+                } else {
+                    "Booked. We have emailed you the details.".to_owned()
+                },
+            ),
         )
         .await?
         .into_response(),
