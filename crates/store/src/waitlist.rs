@@ -375,6 +375,45 @@ pub async fn join(
         ));
     }
     let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    // The waitlist is for when nothing suits: a time that suits the entry and is open
+    // now is booked, not held from the portal for it. So whatever the matcher later
+    // finds was freed after the entry joined.
+    let wanted = Entry {
+        id: 0,
+        patient_id: e.patient,
+        service_id: e.service,
+        clinic_id: e.clinic,
+        from_date: date(e.from_date),
+        to_date: date(e.to_date),
+        from_minute: e.from_minute,
+        to_minute: e.to_minute,
+        weekdays,
+        expires_on: expires_on.format("%Y-%m-%d").to_string(),
+        note: String::new(),
+        status: EntryStatus::Active,
+        appointment_id: None,
+        created_by: String::new(),
+        created_at_ns: now,
+        practitioners: practitioners.clone(),
+    };
+    if let Some(first) = first_open_suiting(
+        &mut tx.exec(),
+        org,
+        &wanted,
+        allowed.as_deref(),
+        today,
+        clock,
+    )
+    .await?
+    {
+        return Err(Error::invalid(
+            "service_id",
+            format!(
+                "Times that suit you are open now, the first {}: book one instead.",
+                first.format("%a %-d %b %Y, %H:%M")
+            ),
+        ));
+    }
     let id = scalar!(
         tx.exec(),
         i64,
@@ -418,6 +457,63 @@ pub async fn join(
     let entry = get_in(&mut tx.exec(), org.id, id).await?;
     tx.commit().await?;
     Ok(entry)
+}
+
+/// The clinic-local start of the first open portal time (over the matcher's next
+/// [`SEARCH_DAYS`] days) that suits `e`, if any.
+async fn first_open_suiting(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    e: &Entry,
+    allowed: Option<&[i64]>,
+    today: NaiveDate,
+    clock: &dyn Clock,
+) -> Result<Option<chrono::NaiveDateTime>> {
+    let last = e
+        .to_date
+        .clone()
+        .unwrap_or_else(|| e.expires_on.clone())
+        .min(e.expires_on.clone());
+    let last = NaiveDate::parse_from_str(&last, "%Y-%m-%d")
+        .unwrap_or(today)
+        .min(today + chrono::Days::new(SEARCH_DAYS as u64));
+    let first = e
+        .from_date
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or(today)
+        .max(today);
+    if first > last {
+        return Ok(None);
+    }
+    let (Ok(from), Ok(to)) = (
+        slot_engine::Date::try_from(first),
+        slot_engine::Date::try_from(last),
+    ) else {
+        return Ok(None);
+    };
+    let Ok((input, slots)) = window::open_slots(
+        exec,
+        org,
+        &SlotRequest {
+            service: e.service_id,
+            practitioners: None,
+            from,
+            to,
+            now: clock.now(),
+            telehealth: false,
+        },
+    )
+    .await
+    else {
+        return Ok(None);
+    };
+    Ok(slots.iter().find_map(|slot| {
+        let open = input.open_slot(slot);
+        let local = open.start.naive_local();
+        e.suits(open.practitioner_id, open.clinic_id, local, allowed)
+            .then_some(local)
+    }))
 }
 
 async fn with_practitioners(

@@ -411,6 +411,75 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
     let other = w.app.import("other", &clinic()).await;
     let foreign = w.app.id(&other, Kind::Practitioner, "christine").await;
     let foreign_service = w.app.id(&other, Kind::Service, "visit").await;
+    // Times that suit are open: join refused (patient and staff), book one instead.
+    let refused = w
+        .ada
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/portal/waitlist",
+            Some(json!({"service_id": w.service})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.json()["error"]["field"], "service_id");
+    assert!(
+        refused
+            .body
+            .contains("the first Mon 2 Mar 2026, 09:00: book one instead"),
+        "{}",
+        refused.body
+    );
+    let ben_id = w.app.id(&w.org, Kind::Patient, "ben").await;
+    let refused = w
+        .desk
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/waitlist",
+            Some(json!({"patient_id": ben_id, "service_id": w.service, "from_time": "09:30"})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Mon 2 Mar 2026, 09:30"),
+        "{}",
+        refused.body
+    );
+    let page = w
+        .ada
+        .post_form(
+            "/o/acme/portal/waitlist",
+            &[("service_id", &w.service.to_string())],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.contains("/o/acme/portal/book"),
+        "a link to book: {}",
+        page.body
+    );
+    // Nothing after 10:00 is open: that joins.
+    join(
+        &w.cy,
+        json!({"service_id": w.service, "from_time": "10:00"}),
+    )
+    .await;
+    let nine = book(&w, &w.ben, NINE).await;
+    book(&w, &w.ben, NINE_THIRTY).await;
     for (body, field) in [
         (json!({"service_id": foreign_service}), "service_id"),
         (
@@ -547,6 +616,15 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         .map(|e| e["id"].as_i64().unwrap())
         .min()
         .unwrap();
+    let cancelled = w
+        .ben
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/portal/appointments/{nine}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
     let offered = w
         .desk
         .created(

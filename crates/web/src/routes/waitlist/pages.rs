@@ -119,6 +119,8 @@ pub(super) struct PortalWaitlist {
     errors: FieldErrors,
     notice: Option<String>,
     weekdays: [&'static str; 7],
+    /// Refused because times that suit are open: link to the booking page.
+    book_link: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +188,9 @@ async fn portal_view(
         practitioners,
         clinics,
         chosen_service,
+        book_link: errors
+            .get("service_id")
+            .is_some_and(|m| m.starts_with("Times that suit you are open now")),
         errors,
         notice,
         weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
