@@ -298,6 +298,24 @@ pub async fn join(
                 format!("practitioner {p} is not one the patient may book"),
             ));
         }
+        // A practitioner who never provides the service (no schedule type in common)
+        // would make an entry nothing can ever suit.
+        let provides = scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT ps.practitioner_id FROM service_schedule_types s JOIN practitioner_schedule_types ps \
+             ON ps.org_id = s.org_id AND ps.schedule_type_id = s.schedule_type_id \
+             WHERE s.org_id = $1 AND s.service_id = $2 AND ps.practitioner_id = $3 LIMIT 1",
+            org.id,
+            e.service,
+            p
+        )?;
+        if provides.is_none() {
+            return Err(Error::invalid(
+                "practitioner_ids",
+                format!("practitioner {p} does not provide this service"),
+            ));
+        }
     }
     if let Some(c) = e.clinic {
         scalar_optional!(
@@ -308,6 +326,28 @@ pub async fn join(
             c
         )?
         .ok_or_else(|| Error::invalid("clinic_id", "unknown clinic"))?;
+        // The service is offered there: one of its schedule types is at that clinic, or
+        // has no clinic of its own and a practitioner providing it works there.
+        let offered = scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT st.id FROM service_schedule_types s \
+             JOIN schedule_types st ON st.org_id = s.org_id AND st.id = s.schedule_type_id \
+             JOIN practitioner_schedule_types ps ON ps.org_id = s.org_id AND ps.schedule_type_id = s.schedule_type_id \
+             JOIN practitioners p ON p.org_id = ps.org_id AND p.id = ps.practitioner_id \
+             WHERE s.org_id = $1 AND s.service_id = $2 AND (st.clinic_id = $3 OR (st.clinic_id IS NULL \
+             AND (p.home_clinic_id = $3 OR EXISTS (SELECT 1 FROM availability_records r \
+             WHERE r.org_id = $1 AND r.practitioner_id = p.id AND r.clinic_id = $3)))) LIMIT 1",
+            org.id,
+            e.service,
+            c
+        )?;
+        if offered.is_none() {
+            return Err(Error::invalid(
+                "clinic_id",
+                "this service is not offered at that clinic",
+            ));
+        }
     }
     if let (Some(from), Some(to)) = (e.from_date, e.to_date)
         && to < from

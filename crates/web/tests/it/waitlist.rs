@@ -22,9 +22,13 @@ fn clinic() -> Scenario {
         json!({
             "version": 1,
             "settings": {"slot_step_minutes": 30, "min_notice_minutes": 60},
-            "clinics": [{"id": "main", "name": "Acme Clinic", "timezone": "America/Toronto"}],
-            "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "main"}],
+            "clinics": [{"id": "main", "name": "Acme Clinic", "timezone": "America/Toronto"},
+                        {"id": "annex", "name": "Acme Annex", "timezone": "America/Toronto"}],
+            "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "main"},
+                               {"id": "massage", "name": "Massage", "clinic": "main"}],
             "practitioners": [
+                {"id": "max", "name": "Max Weber", "type": "massage", "home_clinic": "main", "schedule_types": ["massage"],
+                 "availability": []},
                 {"id": "christine", "name": "Christine Roy", "type": "physio", "home_clinic": "main", "schedule_types": ["physio"],
                  "availability": [{"start_date": "2026-03-02", "end_date": "2026-03-02",
                    "blocks": [{"days": ["mon"], "start": "09:00", "end": "10:00", "schedule_type": "physio"}]}]}],
@@ -480,6 +484,8 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
     .await;
     let nine = book(&w, &w.ben, NINE).await;
     book(&w, &w.ben, NINE_THIRTY).await;
+    let max = w.app.id(&w.org, Kind::Practitioner, "max").await;
+    let annex = w.app.id(&w.org, Kind::Clinic, "annex").await;
     for (body, field) in [
         (json!({"service_id": foreign_service}), "service_id"),
         (
@@ -488,6 +494,15 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         ),
         (
             json!({"service_id": w.service, "clinic_id": 999_999}),
+            "clinic_id",
+        ),
+        // Max never provides physio visits; the annex never offers them.
+        (
+            json!({"service_id": w.service, "practitioner_ids": [max]}),
+            "practitioner_ids",
+        ),
+        (
+            json!({"service_id": w.service, "clinic_id": annex}),
             "clinic_id",
         ),
         (
