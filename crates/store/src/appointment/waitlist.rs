@@ -319,8 +319,16 @@ pub async fn offer_by_token(db: &Db, org: i64, token: &str) -> Result<Option<Off
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcceptOutcome {
-    /// Booked: the patient's appointment (also when this offer was already accepted).
+    /// Booked: the patient's appointment.
     Booked(Appointment),
+    /// This offer was already accepted and its appointment still stands: the same
+    /// appointment (a repeated click), nothing changed.
+    AlreadyBooked(Appointment),
+    /// This offer was accepted, but its appointment has since been cancelled.
+    Cancelled,
+    /// The patient left the waitlist (or staff removed the entry): the offer went
+    /// with the entry.
+    Withdrawn,
     /// Someone else accepted it first, or the clinic took the time back.
     Taken,
     /// The hold ran out.
@@ -359,13 +367,31 @@ pub async fn accept_offer(
     match offer.state.as_str() {
         "accepted" => {
             return Ok(match appointment {
-                Some(a) => AcceptOutcome::Booked(a),
-                None => AcceptOutcome::Taken,
+                Some(a)
+                    if a.status != AppointmentStatus::Cancelled
+                        && a.patient_id == Some(offer.patient_id) =>
+                {
+                    AcceptOutcome::AlreadyBooked(a)
+                }
+                _ => AcceptOutcome::Cancelled,
             });
         }
         "expired" => return Ok(AcceptOutcome::Expired),
-        "gone" => return Ok(AcceptOutcome::Taken),
         _ => {}
+    }
+    let entry_open = scalar_optional!(
+        tx.exec(),
+        i64,
+        "SELECT id FROM waitlist_entries WHERE org_id = $1 AND id = $2 AND status = 'active'",
+        org.id,
+        offer.entry_id
+    )?;
+    if entry_open.is_none() {
+        // The patient left the waitlist since: the offer went with the entry.
+        return Ok(AcceptOutcome::Withdrawn);
+    }
+    if offer.state == "gone" {
+        return Ok(AcceptOutcome::Taken);
     }
     if hold.state == "expired" || (hold.state == "open" && hold.expires_at_ns <= now) {
         return Ok(AcceptOutcome::Expired);
@@ -381,17 +407,6 @@ pub async fn accept_offer(
         }
         _ => return Ok(AcceptOutcome::Taken),
     };
-    let entry_open = scalar_optional!(
-        tx.exec(),
-        i64,
-        "SELECT id FROM waitlist_entries WHERE org_id = $1 AND id = $2 AND status = 'active'",
-        org.id,
-        offer.entry_id
-    )?;
-    if entry_open.is_none() {
-        // The patient left the waitlist since: the offer went with the entry.
-        return Ok(AcceptOutcome::Taken);
-    }
     let won = execute!(
         tx.exec(),
         "UPDATE waitlist_holds SET state = 'accepted', closed_at_ns = $3 \

@@ -274,8 +274,19 @@ async fn cancellation_offered_in_order_and_first_acceptance_wins(backend: Backen
     assert_eq!(won.status, StatusCode::OK, "{}", won.body);
     assert_eq!(won.json()["state"], "accepted");
     let appointment = won.json()["appointment_id"].as_i64().unwrap();
-    // Accepting again is the same booking; Cy's link now says taken.
-    assert_eq!(accept(&anonymous, &dee_token).await.status, StatusCode::OK);
+    // Accepting again is the same booking, not counted again; Cy's link now says taken.
+    let counted = || {
+        w.app
+            .state
+            .metrics
+            .bookings
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = counted();
+    let again = accept(&anonymous, &dee_token).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["appointment_id"], appointment);
+    assert_eq!(counted(), before, "a repeat is not a booking");
     let lost = accept(&w.cy, &cy_token).await;
     assert_eq!(lost.status, StatusCode::CONFLICT, "{}", lost.body);
     assert_eq!(lost.json()["error"]["details"]["outcome"], "taken");
@@ -339,6 +350,28 @@ async fn cancellation_offered_in_order_and_first_acceptance_wins(backend: Backen
     assert_eq!(cy_entries[0]["id"], cy["id"]);
     assert_eq!(cy_entries[0]["status"], "active", "Cy is still waiting");
     assert!(slots(&w).await.is_empty());
+    // Dee cancels: her link says so, no longer that the time is hers.
+    let cancelled = w
+        .dee
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/portal/appointments/{appointment}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    let late = accept(&anonymous, &dee_token).await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    assert_eq!(late.json()["error"]["details"]["outcome"], "cancelled");
+    let page = anonymous
+        .get(&format!("/o/acme/portal/offers/{dee_token}"))
+        .await;
+    assert!(
+        page.contains("This appointment was cancelled"),
+        "{}",
+        page.body
+    );
+    assert!(!page.contains("This time is yours"), "{}", page.body);
     w.app.stop().await;
 }
 
@@ -385,6 +418,20 @@ async fn expired_hold_is_offered_to_the_next(backend: Backend) {
     let late = accept(&w.ada, &ada_token).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     assert_eq!(late.json()["error"]["details"]["outcome"], "expired");
+    // The held time is gone; the offer still reads in the clinic's zone, at the clinic.
+    let shown = w
+        .ada
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/waitlist/offers/{ada_token}"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(shown["place"], "Acme Clinic", "{shown}");
+    assert!(shown["when"].as_str().unwrap().contains("EST"), "{shown}");
+    assert!(shown["when"].as_str().unwrap().contains("09:00"), "{shown}");
+    let cy_token = token(&w, "cy@example.com").await;
     // Cy leaves the waitlist: nobody is left to accept, so the hold is released at the
     // next pass without waiting for it to run out, and the time is open again.
     let cy_entry =
@@ -400,6 +447,13 @@ async fn expired_hold_is_offered_to_the_next(backend: Backend) {
         )
         .await;
     assert_eq!(left.status, StatusCode::OK, "{}", left.body);
+    // Her link says the offer was withdrawn, not that someone else took it.
+    let refused = accept(&w.cy, &cy_token).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["details"]["outcome"], "withdrawn");
+    let page = w.cy.get(&format!("/o/acme/portal/offers/{cy_token}")).await;
+    assert!(page.contains("This offer was withdrawn"), "{}", page.body);
+    assert!(!page.contains("accepted it first"), "{}", page.body);
     assert!(slots(&w).await.is_empty(), "held until the next pass");
     let done = pass(&w).await;
     assert_eq!((done.released, done.held), (1, 0), "{done:?}");
