@@ -357,7 +357,8 @@ pub async fn join(
     if e.to_date.is_some_and(|d| d < today) {
         return Err(Error::invalid("to_date", "must not be in the past"));
     }
-    for (field, value) in [("from_minute", e.from_minute), ("to_minute", e.to_minute)] {
+    // Named for the body's fields (`from_time`, `to_time`): the minutes are their parse.
+    for (field, value) in [("from_time", e.from_minute), ("to_time", e.to_minute)] {
         if value.is_some_and(|m| !(0..=1440).contains(&m)) {
             return Err(Error::invalid(field, "must be a time of day"));
         }
@@ -365,7 +366,7 @@ pub async fn join(
     if let (Some(from), Some(to)) = (e.from_minute, e.to_minute)
         && to <= from
     {
-        return Err(Error::invalid("to_minute", "must be after from_minute"));
+        return Err(Error::invalid("to_time", "must be after from_time"));
     }
     let weekdays = match e.weekdays {
         None | Some(0) => 127,

@@ -569,11 +569,23 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         ),
         (
             json!({"service_id": w.service, "from_time": "10:00", "to_time": "09:00"}),
-            "to_minute",
+            "to_time",
         ),
         (
             json!({"service_id": w.service, "weekdays": ["funday"]}),
             "weekdays",
+        ),
+        (
+            json!({"service_id": w.service, "to_time": "24:30"}),
+            "to_time",
+        ),
+        (
+            json!({"service_id": w.service, "note": "x".repeat(501)}),
+            "note",
+        ),
+        (
+            json!({"service_id": w.service, "from_date": "2026-03-32"}),
+            "from_date",
         ),
         (
             json!({"service_id": w.service, "expires_on": "2027-06-01"}),
