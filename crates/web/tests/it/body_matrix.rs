@@ -138,6 +138,8 @@ fn quantity(name: &str) -> bool {
         || name == "need_rows"
         // After how many no-shows a patient's portal bookings wait (issue 17).
         || name == "no_show_pending_after"
+        // The day a waitlist form goes back to (issue 17), not an id.
+        || name == "date"
 }
 
 /// The JSON type of a leaf field, as the schema (or a form element) says.

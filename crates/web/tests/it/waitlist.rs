@@ -742,6 +742,62 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         .await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
     assert_eq!(removed.json()["status"], "removed");
+    // The page's Remove goes back to the same service and day.
+    let ada_entry = w
+        .ada
+        .api(Method::GET, "/api/v1/orgs/acme/portal/waitlist", None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "active")
+        .map(|e| e["id"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    let shown = w
+        .desk
+        .get(&format!(
+            "/o/acme/admin/waitlist?service_id={}&date=2026-03-02",
+            w.service
+        ))
+        .await;
+    let action = format!(
+        "/o/acme/admin/waitlist/{ada_entry}/remove?service_id={}&amp;date=2026-03-02",
+        w.service
+    );
+    assert!(shown.contains(&action), "{}", shown.body);
+    let removed = w.desk.post_form(&action.replace("&amp;", "&"), &[]).await;
+    assert!(removed.status.is_redirection(), "{}", removed.status);
+    let location = removed.location();
+    assert!(
+        location.contains(&format!("service_id={}&date=2026-03-02", w.service)),
+        "{location}"
+    );
+    let added = w
+        .desk
+        .post_form(
+            "/o/acme/admin/waitlist",
+            &[
+                ("patient_id", &ben.to_string()),
+                ("service_id", &w.service.to_string()),
+                ("date", "2026-03-02"),
+            ],
+        )
+        .await;
+    assert!(
+        added.status.is_redirection(),
+        "{}: {}",
+        added.status,
+        added.body
+    );
+    assert!(
+        added
+            .location()
+            .contains(&format!("service_id={}&date=2026-03-02", w.service)),
+        "{}",
+        added.location()
+    );
     let page = w.desk.get("/o/acme/admin/waitlist?date=2026-03-02").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.contains("Ada Lane"), "{}", page.body);

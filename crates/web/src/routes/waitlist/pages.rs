@@ -458,17 +458,40 @@ pub(super) async fn staff_page(
 }
 
 /// Where a form goes back to: the service it named, and the day of the time it
-/// offered (forms carry no other fields, so that every field they send is one the
-/// handler acts on).
-fn back(staff: &Staff, form: &FormData, done: &str) -> Response {
-    let service = form.get("service_id").parse::<i64>().unwrap_or(0);
-    let date: String = form.get("start").chars().take(10).collect();
+/// offered or of the page it came from (Add carries it as `date`; Remove in its
+/// action's query).
+fn back(staff: &Staff, form: &FormData, q: &BackQuery, done: &str) -> Response {
+    let (service, date) = back_to(form, q);
     Redirect::to(&format!(
         "/o/{}/admin/waitlist?service_id={service}&date={}&done={done}",
         staff.org.slug,
         urlencoding(&date)
     ))
     .into_response()
+}
+
+/// The page a form came from, in its action's query (the service and day shown), so
+/// Remove and Add go back there.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct BackQuery {
+    service_id: Option<i64>,
+    date: Option<String>,
+}
+
+/// The service and day to go back to: the form's, else the page's it came from.
+fn back_to(form: &FormData, q: &BackQuery) -> (i64, String) {
+    let service = form
+        .get("service_id")
+        .parse::<i64>()
+        .ok()
+        .or(q.service_id)
+        .unwrap_or(0);
+    let start: String = form.get("start").chars().take(10).collect();
+    let date = [start, form.get("date"), q.date.clone().unwrap_or_default()]
+        .into_iter()
+        .find(|d| !d.is_empty())
+        .unwrap_or_default();
+    (service, date)
 }
 
 fn urlencoding(text: &str) -> String {
@@ -479,19 +502,21 @@ async fn refused_or(
     state: &AppState,
     staff: &Staff,
     form: &FormData,
+    q: &BackQuery,
     result: Result<(), AppError>,
     done: &str,
 ) -> Result<Response, PageError> {
     match result {
-        Ok(()) => Ok(back(staff, form, done)),
+        Ok(()) => Ok(back(staff, form, q, done)),
         Err(AppError::Invalid { field, message }) => {
             let mut errors = FieldErrors::new();
             errors.add(field, message);
+            let (service, date) = back_to(form, q);
             let page = staff_view(
                 state,
                 staff,
-                form.get("service_id").parse().ok(),
-                Some(form.get("start").chars().take(10).collect()),
+                Some(service).filter(|s| *s != 0),
+                Some(date).filter(|d| !d.is_empty()),
                 errors,
                 None,
             )
@@ -506,6 +531,7 @@ async fn refused_or(
 pub(super) async fn staff_join(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
+    PageQuery(q): PageQuery<BackQuery>,
     form: FormData,
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
@@ -530,7 +556,7 @@ pub(super) async fn staff_join(
         Ok(())
     }
     .await;
-    refused_or(&state, &staff, &form, result, "added").await
+    refused_or(&state, &staff, &form, &q, result, "added").await
 }
 
 /// Removes an entry (front desk).
@@ -538,6 +564,7 @@ pub(super) async fn staff_remove(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
+    PageQuery(q): PageQuery<BackQuery>,
     form: FormData,
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
@@ -551,7 +578,7 @@ pub(super) async fn staff_remove(
     .await
     .map(|_| state.mail.wake_waitlist())
     .map_err(AppError::from);
-    refused_or(&state, &staff, &form, result, "removed").await
+    refused_or(&state, &staff, &form, &q, result, "removed").await
 }
 
 /// Offers an open time by hand (front desk).
@@ -581,7 +608,15 @@ pub(super) async fn staff_offer(
         Err(AppError::Conflict { message, .. }) => Err(AppError::invalid("start", message)),
         other => other,
     };
-    refused_or(&state, &staff, &form, result, "offered").await
+    refused_or(
+        &state,
+        &staff,
+        &form,
+        &BackQuery::default(),
+        result,
+        "offered",
+    )
+    .await
 }
 
 /// Saves the settings (admin).
@@ -608,5 +643,13 @@ pub(super) async fn staff_settings(
         Ok(())
     }
     .await;
-    refused_or(&state, &staff, &form, result, "settings").await
+    refused_or(
+        &state,
+        &staff,
+        &form,
+        &BackQuery::default(),
+        result,
+        "settings",
+    )
+    .await
 }
