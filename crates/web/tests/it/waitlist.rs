@@ -530,6 +530,35 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         "a link to book: {}",
         page.body
     );
+    // A refused form keeps what was typed and says the error in words.
+    let page = w
+        .ada
+        .post_form(
+            "/o/acme/portal/waitlist",
+            &[
+                ("service_id", &w.service.to_string()),
+                ("from_time", "10:00"),
+                ("to_time", "09:00"),
+                ("weekdays", "tue"),
+                ("note", "Mornings please"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.contains("Starting before: must be after"),
+        "{}",
+        page.body
+    );
+    assert!(!page.contains("to_time:"), "{}", page.body);
+    assert!(page.contains("value=\"10:00\""), "{}", page.body);
+    assert!(page.contains("Mornings please</textarea>"), "{}", page.body);
+    assert!(page.contains("value=\"tue\" checked"), "{}", page.body);
     // Nothing after 10:00 is open: that joins.
     join(
         &w.cy,

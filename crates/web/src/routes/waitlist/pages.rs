@@ -121,6 +121,69 @@ pub(super) struct PortalWaitlist {
     weekdays: [&'static str; 7],
     /// Refused because times that suit are open: link to the booking page.
     book_link: bool,
+    /// What was typed, shown again after a refusal.
+    typed: Typed,
+    /// The errors in words, each with its field's label.
+    error_lines: Vec<String>,
+}
+
+/// The join form as typed (empty for a fresh form).
+#[derive(Debug, Default)]
+pub(super) struct Typed {
+    practitioner: i64,
+    clinic: i64,
+    from_date: String,
+    to_date: String,
+    from_time: String,
+    to_time: String,
+    weekdays: Vec<String>,
+    expires_on: String,
+    note: String,
+}
+
+impl Typed {
+    fn from_form(form: &FormData) -> Self {
+        Typed {
+            practitioner: form.get("practitioner_id").parse().unwrap_or(0),
+            clinic: form.get("clinic_id").parse().unwrap_or(0),
+            from_date: form.get("from_date"),
+            to_date: form.get("to_date"),
+            from_time: form.get("from_time"),
+            to_time: form.get("to_time"),
+            weekdays: form.all("weekdays"),
+            expires_on: form.get("expires_on"),
+            note: form.get("note"),
+        }
+    }
+
+    fn has_day(&self, day: &str) -> bool {
+        self.weekdays.iter().any(|d| d == day)
+    }
+}
+
+/// A field's error in words: its label, and the message with field names as words.
+fn in_words(field: &str, message: &str) -> String {
+    let label = match field {
+        "service_id" => "Service",
+        "practitioner_ids" | "practitioner_id" => "Practitioner",
+        "clinic_id" => "Clinic",
+        "from_date" => "From date",
+        "to_date" => "To date",
+        "from_time" => "Not before",
+        "to_time" => "Starting before",
+        "weekdays" => "Days",
+        "expires_on" => "Keep me on the list until",
+        "note" => "Note",
+        _ => "",
+    };
+    let message = message
+        .replace("from_date", "the from date")
+        .replace("from_time", "the not-before time");
+    if label.is_empty() {
+        message
+    } else {
+        format!("{label}: {message}")
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +198,7 @@ async fn portal_view(
     chosen_service: i64,
     errors: FieldErrors,
     notice: Option<String>,
+    typed: Typed,
 ) -> Result<PortalWaitlist, PageError> {
     let mut conn = state.db.conn().await?;
     let services = store::portal::services(conn.exec(), p.org.id).await?;
@@ -191,6 +255,8 @@ async fn portal_view(
         book_link: errors
             .get("service_id")
             .is_some_and(|m| m.starts_with("Times that suit you are open now")),
+        error_lines: errors.iter().map(|(f, m)| in_words(f, m)).collect(),
+        typed,
         errors,
         notice,
         weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -217,6 +283,7 @@ pub(super) async fn portal_page(
         q.service.unwrap_or(0),
         FieldErrors::new(),
         notice,
+        Typed::default(),
     )
     .await
 }
@@ -255,7 +322,7 @@ pub(super) async fn portal_join(
             let mut errors = FieldErrors::new();
             errors.add(field, message);
             Ok(crate::routes::refused(
-                portal_view(&state, &p, chosen, errors, None).await?,
+                portal_view(&state, &p, chosen, errors, None, Typed::from_form(&form)).await?,
             ))
         }
         Err(e) => Err(e.into()),
