@@ -832,6 +832,11 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
     assert!(page.contains("Ada Lane"), "{}", page.body);
     let page = w.ada.get("/o/acme/portal/waitlist").await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.contains("until Tue 31 Mar 2026"),
+        "dates as the pages write them: {}",
+        page.body
+    );
     assert!(page.contains("Join the waitlist"), "{}", page.body);
     // The settings are the admin's: front desk is refused, out of range names the field.
     let refused = w

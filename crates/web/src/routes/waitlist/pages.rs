@@ -161,6 +161,12 @@ impl Typed {
     }
 }
 
+/// A `YYYY-MM-DD` date as the pages write dates: `Tue 15 Dec 2026`.
+fn page_date(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map_or_else(|_| iso.to_owned(), |d| d.format("%a %-d %b %Y").to_string())
+}
+
 /// A field's error in words: its label, and the message with field names as words.
 fn in_words(field: &str, message: &str) -> String {
     let label = match field {
@@ -227,7 +233,7 @@ async fn portal_view(
                 |s| s.name.clone(),
             ),
             wishes: wishes(e, &all_names),
-            expires_on: e.expires_on.clone(),
+            expires_on: page_date(&e.expires_on),
             status: match e.status {
                 waitlist::EntryStatus::Active => "Waiting",
                 waitlist::EntryStatus::Booked => "Booked",
@@ -433,7 +439,7 @@ async fn staff_view(
                 who: who.clone(),
                 service: String::new(),
                 wishes: wishes(e, &names),
-                expires_on: e.expires_on.clone(),
+                expires_on: page_date(&e.expires_on),
                 status: String::new(),
                 active: true,
             })
