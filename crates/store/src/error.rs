@@ -257,6 +257,7 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ),
     ("waitlist_holds", "service_id", "services"),
     ("waitlist_holds", "practitioner_id", "practitioners"),
+    ("waitlist_holds", "clinic_id", "clinics"),
     ("waitlist_holds", "appointment_id", "appointments"),
     ("waitlist_offers", "hold_id", "waitlist_holds"),
     ("waitlist_offers", "entry_id", "waitlist_entries"),

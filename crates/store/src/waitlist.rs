@@ -298,6 +298,24 @@ pub async fn join(
                 format!("practitioner {p} is not one the patient may book"),
             ));
         }
+        // A practitioner who never provides the service (no schedule type in common)
+        // would make an entry nothing can ever suit.
+        let provides = scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT ps.practitioner_id FROM service_schedule_types s JOIN practitioner_schedule_types ps \
+             ON ps.org_id = s.org_id AND ps.schedule_type_id = s.schedule_type_id \
+             WHERE s.org_id = $1 AND s.service_id = $2 AND ps.practitioner_id = $3 LIMIT 1",
+            org.id,
+            e.service,
+            p
+        )?;
+        if provides.is_none() {
+            return Err(Error::invalid(
+                "practitioner_ids",
+                format!("practitioner {p} does not provide this service"),
+            ));
+        }
     }
     if let Some(c) = e.clinic {
         scalar_optional!(
@@ -308,6 +326,28 @@ pub async fn join(
             c
         )?
         .ok_or_else(|| Error::invalid("clinic_id", "unknown clinic"))?;
+        // The service is offered there: one of its schedule types is at that clinic, or
+        // has no clinic of its own and a practitioner providing it works there.
+        let offered = scalar_optional!(
+            tx.exec(),
+            i64,
+            "SELECT st.id FROM service_schedule_types s \
+             JOIN schedule_types st ON st.org_id = s.org_id AND st.id = s.schedule_type_id \
+             JOIN practitioner_schedule_types ps ON ps.org_id = s.org_id AND ps.schedule_type_id = s.schedule_type_id \
+             JOIN practitioners p ON p.org_id = ps.org_id AND p.id = ps.practitioner_id \
+             WHERE s.org_id = $1 AND s.service_id = $2 AND (st.clinic_id = $3 OR (st.clinic_id IS NULL \
+             AND (p.home_clinic_id = $3 OR EXISTS (SELECT 1 FROM availability_records r \
+             WHERE r.org_id = $1 AND r.practitioner_id = p.id AND r.clinic_id = $3)))) LIMIT 1",
+            org.id,
+            e.service,
+            c
+        )?;
+        if offered.is_none() {
+            return Err(Error::invalid(
+                "clinic_id",
+                "this service is not offered at that clinic",
+            ));
+        }
     }
     if let (Some(from), Some(to)) = (e.from_date, e.to_date)
         && to < from
@@ -317,7 +357,8 @@ pub async fn join(
     if e.to_date.is_some_and(|d| d < today) {
         return Err(Error::invalid("to_date", "must not be in the past"));
     }
-    for (field, value) in [("from_minute", e.from_minute), ("to_minute", e.to_minute)] {
+    // Named for the body's fields (`from_time`, `to_time`): the minutes are their parse.
+    for (field, value) in [("from_time", e.from_minute), ("to_time", e.to_minute)] {
         if value.is_some_and(|m| !(0..=1440).contains(&m)) {
             return Err(Error::invalid(field, "must be a time of day"));
         }
@@ -325,7 +366,7 @@ pub async fn join(
     if let (Some(from), Some(to)) = (e.from_minute, e.to_minute)
         && to <= from
     {
-        return Err(Error::invalid("to_minute", "must be after from_minute"));
+        return Err(Error::invalid("to_time", "must be after from_time"));
     }
     let weekdays = match e.weekdays {
         None | Some(0) => 127,
@@ -375,6 +416,45 @@ pub async fn join(
         ));
     }
     let date = |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m-%d").to_string());
+    // The waitlist is for when nothing suits: a time that suits the entry and is open
+    // now is booked, not held from the portal for it. So whatever the matcher later
+    // finds was freed after the entry joined.
+    let wanted = Entry {
+        id: 0,
+        patient_id: e.patient,
+        service_id: e.service,
+        clinic_id: e.clinic,
+        from_date: date(e.from_date),
+        to_date: date(e.to_date),
+        from_minute: e.from_minute,
+        to_minute: e.to_minute,
+        weekdays,
+        expires_on: expires_on.format("%Y-%m-%d").to_string(),
+        note: String::new(),
+        status: EntryStatus::Active,
+        appointment_id: None,
+        created_by: String::new(),
+        created_at_ns: now,
+        practitioners: practitioners.clone(),
+    };
+    if let Some(first) = first_open_suiting(
+        &mut tx.exec(),
+        org,
+        &wanted,
+        allowed.as_deref(),
+        today,
+        clock,
+    )
+    .await?
+    {
+        return Err(Error::invalid(
+            "service_id",
+            format!(
+                "Times that suit you are open now, the first {}: book one instead.",
+                first.format("%a %-d %b %Y, %H:%M")
+            ),
+        ));
+    }
     let id = scalar!(
         tx.exec(),
         i64,
@@ -418,6 +498,63 @@ pub async fn join(
     let entry = get_in(&mut tx.exec(), org.id, id).await?;
     tx.commit().await?;
     Ok(entry)
+}
+
+/// The clinic-local start of the first open portal time (over the matcher's next
+/// [`SEARCH_DAYS`] days) that suits `e`, if any.
+async fn first_open_suiting(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    e: &Entry,
+    allowed: Option<&[i64]>,
+    today: NaiveDate,
+    clock: &dyn Clock,
+) -> Result<Option<chrono::NaiveDateTime>> {
+    let last = e
+        .to_date
+        .clone()
+        .unwrap_or_else(|| e.expires_on.clone())
+        .min(e.expires_on.clone());
+    let last = NaiveDate::parse_from_str(&last, "%Y-%m-%d")
+        .unwrap_or(today)
+        .min(today + chrono::Days::new(SEARCH_DAYS as u64));
+    let first = e
+        .from_date
+        .as_deref()
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .unwrap_or(today)
+        .max(today);
+    if first > last {
+        return Ok(None);
+    }
+    let (Ok(from), Ok(to)) = (
+        slot_engine::Date::try_from(first),
+        slot_engine::Date::try_from(last),
+    ) else {
+        return Ok(None);
+    };
+    let Ok((input, slots)) = window::open_slots(
+        exec,
+        org,
+        &SlotRequest {
+            service: e.service_id,
+            practitioners: None,
+            from,
+            to,
+            now: clock.now(),
+            telehealth: false,
+        },
+    )
+    .await
+    else {
+        return Ok(None);
+    };
+    Ok(slots.iter().find_map(|slot| {
+        let open = input.open_slot(slot);
+        let local = open.start.naive_local();
+        e.suits(open.practitioner_id, open.clinic_id, local, allowed)
+            .then_some(local)
+    }))
 }
 
 async fn with_practitioners(

@@ -71,6 +71,7 @@ CREATE TABLE waitlist_holds (
     org_id BIGINT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
     service_id BIGINT NOT NULL REFERENCES services(id) ON DELETE CASCADE,
     practitioner_id BIGINT NOT NULL REFERENCES practitioners(id) ON DELETE CASCADE,
+    clinic_id BIGINT NOT NULL REFERENCES clinics(id) ON DELETE CASCADE,
     appointment_id BIGINT REFERENCES appointments(id),
     start_ns BIGINT NOT NULL,
     end_ns BIGINT NOT NULL,
@@ -82,6 +83,7 @@ CREATE TABLE waitlist_holds (
     CONSTRAINT waitlist_holds_org_id_id UNIQUE (org_id, id),
     CONSTRAINT waitlist_holds_service_id_same_org FOREIGN KEY (org_id, service_id) REFERENCES services (org_id, id) ON DELETE CASCADE,
     CONSTRAINT waitlist_holds_practitioner_id_same_org FOREIGN KEY (org_id, practitioner_id) REFERENCES practitioners (org_id, id) ON DELETE CASCADE,
+    CONSTRAINT waitlist_holds_clinic_id_same_org FOREIGN KEY (org_id, clinic_id) REFERENCES clinics (org_id, id) ON DELETE CASCADE,
     CONSTRAINT waitlist_holds_appointment_id_same_org FOREIGN KEY (org_id, appointment_id) REFERENCES appointments (org_id, id)
 );
 CREATE INDEX waitlist_holds_open ON waitlist_holds (org_id, state, service_id);

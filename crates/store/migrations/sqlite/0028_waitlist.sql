@@ -64,6 +64,7 @@ CREATE TABLE waitlist_holds (
     org_id INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
     service_id INTEGER NOT NULL REFERENCES services(id) ON DELETE CASCADE,
     practitioner_id INTEGER NOT NULL REFERENCES practitioners(id) ON DELETE CASCADE,
+    clinic_id INTEGER NOT NULL REFERENCES clinics(id) ON DELETE CASCADE,
     appointment_id INTEGER REFERENCES appointments(id),
     start_ns INTEGER NOT NULL,
     end_ns INTEGER NOT NULL,
@@ -123,6 +124,10 @@ CREATE TRIGGER waitlist_holds_practitioner_id_same_org_insert BEFORE INSERT ON w
 BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: waitlist_holds.practitioner_id'); END;
 CREATE TRIGGER waitlist_holds_practitioner_id_same_org_update BEFORE UPDATE OF org_id, practitioner_id ON waitlist_holds WHEN NEW.practitioner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM practitioners WHERE id = NEW.practitioner_id AND org_id = NEW.org_id)
 BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: waitlist_holds.practitioner_id'); END;
+CREATE TRIGGER waitlist_holds_clinic_id_same_org_insert BEFORE INSERT ON waitlist_holds WHEN NEW.clinic_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM clinics WHERE id = NEW.clinic_id AND org_id = NEW.org_id)
+BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: waitlist_holds.clinic_id'); END;
+CREATE TRIGGER waitlist_holds_clinic_id_same_org_update BEFORE UPDATE OF org_id, clinic_id ON waitlist_holds WHEN NEW.clinic_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM clinics WHERE id = NEW.clinic_id AND org_id = NEW.org_id)
+BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: waitlist_holds.clinic_id'); END;
 CREATE TRIGGER waitlist_holds_appointment_id_same_org_insert BEFORE INSERT ON waitlist_holds WHEN NEW.appointment_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM appointments WHERE id = NEW.appointment_id AND org_id = NEW.org_id)
 BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: waitlist_holds.appointment_id'); END;
 CREATE TRIGGER waitlist_holds_appointment_id_same_org_update BEFORE UPDATE OF org_id, appointment_id ON waitlist_holds WHEN NEW.appointment_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM appointments WHERE id = NEW.appointment_id AND org_id = NEW.org_id)

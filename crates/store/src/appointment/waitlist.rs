@@ -36,6 +36,8 @@ pub struct Hold {
     pub service_id: i64,
     /// The practitioner.
     pub practitioner_id: i64,
+    /// The clinic the time is at (its zone shows the time after the hold ends).
+    pub clinic_id: i64,
     /// The blocked time holding it (none once released).
     pub appointment_id: Option<i64>,
     /// Start, ns since the Unix epoch.
@@ -50,7 +52,7 @@ pub struct Hold {
     pub created_by: String,
 }
 
-const HOLD_COLUMNS: &str = "id, service_id, practitioner_id, appointment_id, start_ns, end_ns, \
+const HOLD_COLUMNS: &str = "id, service_id, practitioner_id, clinic_id, appointment_id, start_ns, end_ns, \
     expires_at_ns, state, created_by";
 
 /// An offer of a held time to one entry.
@@ -210,7 +212,7 @@ pub async fn hold_for_offers(
         Hold,
         &format!(
             "INSERT INTO waitlist_holds (org_id, service_id, practitioner_id, appointment_id, start_ns, \
-             end_ns, expires_at_ns, created_by, created_at_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             end_ns, expires_at_ns, created_by, created_at_ns, clinic_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              RETURNING {HOLD_COLUMNS}"
         ),
         org.id,
@@ -221,7 +223,8 @@ pub async fn hold_for_offers(
         blocked.end_ns,
         expires_at_ns,
         &row.actor,
-        now
+        now,
+        input.clinic_id(slot.clinic)
     )?;
     let mut offered = Vec::new();
     for (e, token) in entries.into_iter().zip(tokens) {
@@ -316,8 +319,16 @@ pub async fn offer_by_token(db: &Db, org: i64, token: &str) -> Result<Option<Off
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcceptOutcome {
-    /// Booked: the patient's appointment (also when this offer was already accepted).
+    /// Booked: the patient's appointment.
     Booked(Appointment),
+    /// This offer was already accepted and its appointment still stands: the same
+    /// appointment (a repeated click), nothing changed.
+    AlreadyBooked(Appointment),
+    /// This offer was accepted, but its appointment has since been cancelled.
+    Cancelled,
+    /// The patient left the waitlist (or staff removed the entry): the offer went
+    /// with the entry.
+    Withdrawn,
     /// Someone else accepted it first, or the clinic took the time back.
     Taken,
     /// The hold ran out.
@@ -356,27 +367,18 @@ pub async fn accept_offer(
     match offer.state.as_str() {
         "accepted" => {
             return Ok(match appointment {
-                Some(a) => AcceptOutcome::Booked(a),
-                None => AcceptOutcome::Taken,
+                Some(a)
+                    if a.status != AppointmentStatus::Cancelled
+                        && a.patient_id == Some(offer.patient_id) =>
+                {
+                    AcceptOutcome::AlreadyBooked(a)
+                }
+                _ => AcceptOutcome::Cancelled,
             });
         }
         "expired" => return Ok(AcceptOutcome::Expired),
-        "gone" => return Ok(AcceptOutcome::Taken),
         _ => {}
     }
-    if hold.state == "expired" || (hold.state == "open" && hold.expires_at_ns <= now) {
-        return Ok(AcceptOutcome::Expired);
-    }
-    let blocked = match appointment {
-        Some(a)
-            if hold.state == "open"
-                && a.patient_id.is_none()
-                && a.status != AppointmentStatus::Cancelled =>
-        {
-            a
-        }
-        _ => return Ok(AcceptOutcome::Taken),
-    };
     let entry_open = scalar_optional!(
         tx.exec(),
         i64,
@@ -386,8 +388,25 @@ pub async fn accept_offer(
     )?;
     if entry_open.is_none() {
         // The patient left the waitlist since: the offer went with the entry.
+        return Ok(AcceptOutcome::Withdrawn);
+    }
+    if offer.state == "gone" {
         return Ok(AcceptOutcome::Taken);
     }
+    if hold.state == "expired" || (hold.state == "open" && hold.expires_at_ns <= now) {
+        return Ok(AcceptOutcome::Expired);
+    }
+    let blocked = match appointment {
+        Some(a) if hold.state == "open" && still_held(&hold, &a) => a,
+        Some(_) if hold.state == "open" => {
+            // Staff moved, gave away or cancelled the blocked time: it is not the time
+            // offered (nor perhaps one the patient may book). Withdraw the hold.
+            release_one(&mut tx, org.id, &hold, now).await?;
+            tx.commit().await?;
+            return Ok(AcceptOutcome::Taken);
+        }
+        _ => return Ok(AcceptOutcome::Taken),
+    };
     let won = execute!(
         tx.exec(),
         "UPDATE waitlist_holds SET state = 'accepted', closed_at_ns = $3 \
@@ -400,8 +419,18 @@ pub async fn accept_offer(
         return Ok(AcceptOutcome::Taken);
     }
     let patient = Actor::Patient(offer.patient_id);
+    // The organisation's policy for portal bookings, read under the lock like the
+    // portal's booking: a patient past the no-show threshold asks, the clinic accepts.
+    let settings = settings_now(&mut tx, org.id).await?;
+    let status = if settings.auto_accept_portal_bookings
+        && !crate::patient::pending_by_no_shows(tx.exec(), org.id, offer.patient_id).await?
+    {
+        AppointmentStatus::Booked
+    } else {
+        AppointmentStatus::Pending
+    };
     let sql = format!(
-        "UPDATE appointments SET patient_id = $3, channel = 'portal', status = 'booked', status_note = '', \
+        "UPDATE appointments SET patient_id = $3, channel = 'portal', status = $6, status_note = '', \
          created_by = $4, updated_by = $4, updated_at_ns = $5 \
          WHERE org_id = $1 AND id = $2 AND patient_id IS NULL RETURNING {COLUMNS}"
     );
@@ -414,7 +443,8 @@ pub async fn accept_offer(
         blocked.id,
         offer.patient_id,
         patient.label(),
-        now
+        now,
+        status.as_str()
     )?;
     execute!(
         tx.exec(),
@@ -482,6 +512,17 @@ pub async fn accept_offer(
     Ok(AcceptOutcome::Booked(booked))
 }
 
+/// Whether the hold's blocked time is still exactly the time offered: same start, end,
+/// practitioner and clinic, without a patient, not cancelled.
+fn still_held(hold: &Hold, a: &Appointment) -> bool {
+    a.patient_id.is_none()
+        && a.status != AppointmentStatus::Cancelled
+        && a.start_ns == hold.start_ns
+        && a.end_ns == hold.end_ns
+        && a.practitioner_id == hold.practitioner_id
+        && a.clinic_id == Some(hold.clinic_id)
+}
+
 /// The open offers' patients of a hold (whom an acceptance tells the time has gone).
 pub async fn open_offer_patients(exec: Exec<'_>, org: i64, hold: i64) -> Result<Vec<i64>> {
     Ok(rows!(
@@ -526,7 +567,9 @@ pub async fn release_due(db: &Db, org: i64, clock: &dyn Clock) -> Result<usize> 
             &format!(
                 "SELECT {HOLD_COLUMNS} FROM waitlist_holds h WHERE org_id = $1 AND state = 'open' AND \
                  (expires_at_ns <= $2 OR NOT EXISTS (SELECT 1 FROM appointments a WHERE a.org_id = $1 \
-                 AND a.id = h.appointment_id AND a.patient_id IS NULL AND a.status <> 'cancelled') \
+                 AND a.id = h.appointment_id AND a.patient_id IS NULL AND a.status <> 'cancelled' \
+                 AND a.start_ns = h.start_ns AND a.end_ns = h.end_ns AND a.practitioner_id = h.practitioner_id \
+                 AND a.clinic_id = h.clinic_id) \
                  OR NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.org_id = $1 AND o.hold_id = h.id \
                  AND o.state = 'open')) ORDER BY id"
             ),
@@ -551,7 +594,9 @@ async fn release_one(tx: &mut Tx, org: i64, hold: &Hold, now: i64) -> Result<boo
         tx.exec(),
         i64,
         "SELECT a.id FROM waitlist_holds h JOIN appointments a ON a.org_id = h.org_id AND a.id = h.appointment_id \
-         WHERE h.org_id = $1 AND h.id = $2 AND a.patient_id IS NULL AND a.status <> 'cancelled'",
+         WHERE h.org_id = $1 AND h.id = $2 AND a.patient_id IS NULL AND a.status <> 'cancelled' \
+         AND a.start_ns = h.start_ns AND a.end_ns = h.end_ns AND a.practitioner_id = h.practitioner_id \
+         AND a.clinic_id = h.clinic_id",
         org,
         hold.id
     )?;

@@ -231,8 +231,9 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
             ),
             format!(
                 "INSERT INTO waitlist_holds (org_id, service_id, practitioner_id, appointment_id, start_ns, end_ns, \
-                 expires_at_ns, created_by, created_at_ns) VALUES ({o}, (SELECT MIN(id) FROM services WHERE org_id = {o}), \
-                 {christine}, (SELECT MIN(id) FROM appointments WHERE org_id = {o}), 0, 1, 1, 'x', 0)"
+                 expires_at_ns, created_by, created_at_ns, clinic_id) VALUES ({o}, (SELECT MIN(id) FROM services WHERE org_id = {o}), \
+                 {christine}, (SELECT MIN(id) FROM appointments WHERE org_id = {o}), 0, 1, 1, 'x', 0, \
+                 (SELECT MIN(id) FROM clinics WHERE org_id = {o}))"
             ),
             format!(
                 "INSERT INTO waitlist_offers (org_id, hold_id, entry_id, token_hash, created_at_ns, state) VALUES ({o}, \

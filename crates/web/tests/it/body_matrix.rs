@@ -138,6 +138,8 @@ fn quantity(name: &str) -> bool {
         || name == "need_rows"
         // After how many no-shows a patient's portal bookings wait (issue 17).
         || name == "no_show_pending_after"
+        // The day a waitlist form goes back to (issue 17), not an id.
+        || name == "date"
 }
 
 /// The JSON type of a leaf field, as the schema (or a form element) says.
@@ -834,6 +836,30 @@ async fn world(backend: Backend) -> World {
             .await;
         own.push(booked["id"].clone());
     }
+    // Entries waiting for any time, for the offers by hand to go to. Joining is for
+    // when nothing suits, and times are open now: they join as if none were (a notice
+    // longer than the calendar), so that each open time offered suits one of them.
+    let no_times = Organisation {
+        min_notice_minutes: 10_000_000,
+        ..alpha.clone()
+    };
+    let waiting = app.id(&alpha, KeyKind::Patient, "p2-a").await;
+    for _ in 0..30 {
+        store::waitlist::join(
+            &app.db,
+            &no_times,
+            &store::waitlist::NewEntry {
+                patient: waiting,
+                service: a.by_kind[&Kind::Service].as_i64().unwrap(),
+                ..Default::default()
+            },
+            store::audit::Actor::Patient(waiting),
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            &*app.clock,
+        )
+        .await
+        .unwrap();
+    }
     let patient_ids = |patient: i64, appointment: &Value, practitioner: i64| {
         BTreeMap::from([
             (Kind::Patient, json!(patient)),
@@ -1113,12 +1139,13 @@ fn api_bases() -> BTreeMap<&'static str, Vec<Base>> {
                 variant: "",
                 who: Patient,
                 omit: &["patient_id"],
-                fields: |_| json!({}),
+                // Late in the day, where no time is open: joining is for when none suits.
+                fields: |_| json!({"from_time": "23:30"}),
             }],
         ),
         (
             "POST /api/v1/orgs/{slug}/waitlist",
-            vec![base("", Staff, |_| json!({}))],
+            vec![base("", Staff, |_| json!({"from_time": "23:30"}))],
         ),
         (
             "POST /api/v1/orgs/{slug}/waitlist/offers",
@@ -1295,11 +1322,11 @@ fn form_bases() -> BTreeMap<&'static str, Vec<Base>> {
         ),
         (
             "POST /o/{slug}/portal/waitlist",
-            vec![base("", Patient, |_| json!({}))],
+            vec![base("", Patient, |_| json!({"from_time": "23:30"}))],
         ),
         (
             "POST /o/{slug}/admin/waitlist",
-            vec![base("", Staff, |_| json!({}))],
+            vec![base("", Staff, |_| json!({"from_time": "23:30"}))],
         ),
         (
             "POST /o/{slug}/admin/waitlist/offer",

@@ -452,7 +452,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"password": PATIENT_PASSWORD})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/waitlist", &[], Patient),
         r(M::POST, "/api/v1/orgs/{slug}/portal/waitlist", &[], Patient)
-            .json(json!({"service_id": a.service.parse::<i64>().unwrap(),
+            .json(json!({"service_id": a.service.parse::<i64>().unwrap(), "from_time": "23:30",
                          "practitioner_ids": [a.practitioner.parse::<i64>().unwrap()]}))
             .names_ids(),
         r(M::GET, "/api/v1/orgs/{slug}/waitlist/offers/{token}", &["not-a-token"], Anyone),
@@ -461,7 +461,7 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .query(&format!("?service_id={}", a.service))
             .names_ids(),
         r(M::POST, "/api/v1/orgs/{slug}/waitlist", &[], Staff)
-            .json(json!({"patient_id": a.patient.parse::<i64>().unwrap(),
+            .json(json!({"patient_id": a.patient.parse::<i64>().unwrap(), "from_time": "23:30",
                          "service_id": a.service.parse::<i64>().unwrap()}))
             .names_ids(),
         r(M::POST, "/api/v1/orgs/{slug}/waitlist/offers", &[], Staff)
@@ -1197,6 +1197,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             .form(&[
                 ("service_id", a.service.as_str()),
                 ("practitioner_id", p.as_str()),
+                ("from_time", "23:30"),
             ])
             .names_ids(),
         r(
@@ -1222,6 +1223,7 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             .form(&[
                 ("patient_id", a.patient.as_str()),
                 ("service_id", a.service.as_str()),
+                ("from_time", "23:30"),
             ])
             .names_ids(),
         r(M::POST, "/o/{slug}/admin/waitlist/offer", &[], Staff)
@@ -1408,7 +1410,8 @@ pub(crate) async fn world(backend: Backend) -> World {
     let waitlist_entry = owner
         .created(
             "/api/v1/orgs/alpha/portal/waitlist",
-            json!({"service_id": service.parse::<i64>().unwrap()}),
+            // Late in the day, where no time is open (joining is for when none suits).
+            json!({"service_id": service.parse::<i64>().unwrap(), "from_time": "23:30"}),
         )
         .await["id"]
         .to_string();

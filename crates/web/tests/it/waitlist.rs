@@ -22,9 +22,13 @@ fn clinic() -> Scenario {
         json!({
             "version": 1,
             "settings": {"slot_step_minutes": 30, "min_notice_minutes": 60},
-            "clinics": [{"id": "main", "name": "Acme Clinic", "timezone": "America/Toronto"}],
-            "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "main"}],
+            "clinics": [{"id": "main", "name": "Acme Clinic", "timezone": "America/Toronto"},
+                        {"id": "annex", "name": "Acme Annex", "timezone": "America/Toronto"}],
+            "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "main"},
+                               {"id": "massage", "name": "Massage", "clinic": "main"}],
             "practitioners": [
+                {"id": "max", "name": "Max Weber", "type": "massage", "home_clinic": "main", "schedule_types": ["massage"],
+                 "availability": []},
                 {"id": "christine", "name": "Christine Roy", "type": "physio", "home_clinic": "main", "schedule_types": ["physio"],
                  "availability": [{"start_date": "2026-03-02", "end_date": "2026-03-02",
                    "blocks": [{"days": ["mon"], "start": "09:00", "end": "10:00", "schedule_type": "physio"}]}]}],
@@ -34,7 +38,10 @@ fn clinic() -> Scenario {
                 {"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com"},
                 {"id": "ben", "first_name": "Ben", "last_name": "Okafor", "email": "ben@example.com"},
                 {"id": "cy", "first_name": "Cy", "last_name": "Moss", "email": "cy@example.com"},
-                {"id": "dee", "first_name": "Dee", "last_name": "Park", "email": "dee@example.com"}]
+                {"id": "dee", "first_name": "Dee", "last_name": "Park", "email": "dee@example.com"}],
+            "appointments": [
+                {"practitioner": "christine", "patient": "dee", "start": "2026-02-23T09:30:00-05:00",
+                 "end": "2026-02-23T10:00:00-05:00", "status": "no_show"}]
         })
         .to_string()
         .as_bytes(),
@@ -267,8 +274,19 @@ async fn cancellation_offered_in_order_and_first_acceptance_wins(backend: Backen
     assert_eq!(won.status, StatusCode::OK, "{}", won.body);
     assert_eq!(won.json()["state"], "accepted");
     let appointment = won.json()["appointment_id"].as_i64().unwrap();
-    // Accepting again is the same booking; Cy's link now says taken.
-    assert_eq!(accept(&anonymous, &dee_token).await.status, StatusCode::OK);
+    // Accepting again is the same booking, not counted again; Cy's link now says taken.
+    let counted = || {
+        w.app
+            .state
+            .metrics
+            .bookings
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = counted();
+    let again = accept(&anonymous, &dee_token).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["appointment_id"], appointment);
+    assert_eq!(counted(), before, "a repeat is not a booking");
     let lost = accept(&w.cy, &cy_token).await;
     assert_eq!(lost.status, StatusCode::CONFLICT, "{}", lost.body);
     assert_eq!(lost.json()["error"]["details"]["outcome"], "taken");
@@ -332,6 +350,28 @@ async fn cancellation_offered_in_order_and_first_acceptance_wins(backend: Backen
     assert_eq!(cy_entries[0]["id"], cy["id"]);
     assert_eq!(cy_entries[0]["status"], "active", "Cy is still waiting");
     assert!(slots(&w).await.is_empty());
+    // Dee cancels: her link says so, no longer that the time is hers.
+    let cancelled = w
+        .dee
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/portal/appointments/{appointment}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    let late = accept(&anonymous, &dee_token).await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
+    assert_eq!(late.json()["error"]["details"]["outcome"], "cancelled");
+    let page = anonymous
+        .get(&format!("/o/acme/portal/offers/{dee_token}"))
+        .await;
+    assert!(
+        page.contains("This appointment was cancelled"),
+        "{}",
+        page.body
+    );
+    assert!(!page.contains("This time is yours"), "{}", page.body);
     w.app.stop().await;
 }
 
@@ -378,6 +418,20 @@ async fn expired_hold_is_offered_to_the_next(backend: Backend) {
     let late = accept(&w.ada, &ada_token).await;
     assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.body);
     assert_eq!(late.json()["error"]["details"]["outcome"], "expired");
+    // The held time is gone; the offer still reads in the clinic's zone, at the clinic.
+    let shown = w
+        .ada
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/waitlist/offers/{ada_token}"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(shown["place"], "Acme Clinic", "{shown}");
+    assert!(shown["when"].as_str().unwrap().contains("EST"), "{shown}");
+    assert!(shown["when"].as_str().unwrap().contains("09:00"), "{shown}");
+    let cy_token = token(&w, "cy@example.com").await;
     // Cy leaves the waitlist: nobody is left to accept, so the hold is released at the
     // next pass without waiting for it to run out, and the time is open again.
     let cy_entry =
@@ -393,6 +447,13 @@ async fn expired_hold_is_offered_to_the_next(backend: Backend) {
         )
         .await;
     assert_eq!(left.status, StatusCode::OK, "{}", left.body);
+    // Her link says the offer was withdrawn, not that someone else took it.
+    let refused = accept(&w.cy, &cy_token).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["details"]["outcome"], "withdrawn");
+    let page = w.cy.get(&format!("/o/acme/portal/offers/{cy_token}")).await;
+    assert!(page.contains("This offer was withdrawn"), "{}", page.body);
+    assert!(!page.contains("accepted it first"), "{}", page.body);
     assert!(slots(&w).await.is_empty(), "held until the next pass");
     let done = pass(&w).await;
     assert_eq!((done.released, done.held), (1, 0), "{done:?}");
@@ -408,6 +469,106 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
     let other = w.app.import("other", &clinic()).await;
     let foreign = w.app.id(&other, Kind::Practitioner, "christine").await;
     let foreign_service = w.app.id(&other, Kind::Service, "visit").await;
+    // Times that suit are open: join refused (patient and staff), book one instead.
+    let refused = w
+        .ada
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/portal/waitlist",
+            Some(json!({"service_id": w.service})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.json()["error"]["field"], "service_id");
+    assert!(
+        refused
+            .body
+            .contains("the first Mon 2 Mar 2026, 09:00: book one instead"),
+        "{}",
+        refused.body
+    );
+    let ben_id = w.app.id(&w.org, Kind::Patient, "ben").await;
+    let refused = w
+        .desk
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/waitlist",
+            Some(json!({"patient_id": ben_id, "service_id": w.service, "from_time": "09:30"})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Mon 2 Mar 2026, 09:30"),
+        "{}",
+        refused.body
+    );
+    let page = w
+        .ada
+        .post_form(
+            "/o/acme/portal/waitlist",
+            &[("service_id", &w.service.to_string())],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.contains("/o/acme/portal/book"),
+        "a link to book: {}",
+        page.body
+    );
+    // A refused form keeps what was typed and says the error in words.
+    let page = w
+        .ada
+        .post_form(
+            "/o/acme/portal/waitlist",
+            &[
+                ("service_id", &w.service.to_string()),
+                ("from_time", "10:00"),
+                ("to_time", "09:00"),
+                ("weekdays", "tue"),
+                ("note", "Mornings please"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.contains("Starting before: must be after"),
+        "{}",
+        page.body
+    );
+    assert!(!page.contains("to_time:"), "{}", page.body);
+    assert!(page.contains("value=\"10:00\""), "{}", page.body);
+    assert!(page.contains("Mornings please</textarea>"), "{}", page.body);
+    assert!(page.contains("value=\"tue\" checked"), "{}", page.body);
+    // Nothing after 10:00 is open: that joins.
+    join(
+        &w.cy,
+        json!({"service_id": w.service, "from_time": "10:00"}),
+    )
+    .await;
+    let nine = book(&w, &w.ben, NINE).await;
+    book(&w, &w.ben, NINE_THIRTY).await;
+    let max = w.app.id(&w.org, Kind::Practitioner, "max").await;
+    let annex = w.app.id(&w.org, Kind::Clinic, "annex").await;
     for (body, field) in [
         (json!({"service_id": foreign_service}), "service_id"),
         (
@@ -416,6 +577,15 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         ),
         (
             json!({"service_id": w.service, "clinic_id": 999_999}),
+            "clinic_id",
+        ),
+        // Max never provides physio visits; the annex never offers them.
+        (
+            json!({"service_id": w.service, "practitioner_ids": [max]}),
+            "practitioner_ids",
+        ),
+        (
+            json!({"service_id": w.service, "clinic_id": annex}),
             "clinic_id",
         ),
         (
@@ -428,11 +598,23 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         ),
         (
             json!({"service_id": w.service, "from_time": "10:00", "to_time": "09:00"}),
-            "to_minute",
+            "to_time",
         ),
         (
             json!({"service_id": w.service, "weekdays": ["funday"]}),
             "weekdays",
+        ),
+        (
+            json!({"service_id": w.service, "to_time": "24:30"}),
+            "to_time",
+        ),
+        (
+            json!({"service_id": w.service, "note": "x".repeat(501)}),
+            "note",
+        ),
+        (
+            json!({"service_id": w.service, "from_date": "2026-03-32"}),
+            "from_date",
         ),
         (
             json!({"service_id": w.service, "expires_on": "2027-06-01"}),
@@ -544,6 +726,15 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         .map(|e| e["id"].as_i64().unwrap())
         .min()
         .unwrap();
+    let cancelled = w
+        .ben
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/portal/appointments/{nine}/cancel"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
     let offered = w
         .desk
         .created(
@@ -580,11 +771,72 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
         .await;
     assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
     assert_eq!(removed.json()["status"], "removed");
+    // The page's Remove goes back to the same service and day.
+    let ada_entry = w
+        .ada
+        .api(Method::GET, "/api/v1/orgs/acme/portal/waitlist", None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"] == "active")
+        .map(|e| e["id"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    let shown = w
+        .desk
+        .get(&format!(
+            "/o/acme/admin/waitlist?service_id={}&date=2026-03-02",
+            w.service
+        ))
+        .await;
+    let action = format!(
+        "/o/acme/admin/waitlist/{ada_entry}/remove?service_id={}&amp;date=2026-03-02",
+        w.service
+    );
+    assert!(shown.contains(&action), "{}", shown.body);
+    let removed = w.desk.post_form(&action.replace("&amp;", "&"), &[]).await;
+    assert!(removed.status.is_redirection(), "{}", removed.status);
+    let location = removed.location();
+    assert!(
+        location.contains(&format!("service_id={}&date=2026-03-02", w.service)),
+        "{location}"
+    );
+    let added = w
+        .desk
+        .post_form(
+            "/o/acme/admin/waitlist",
+            &[
+                ("patient_id", &ben.to_string()),
+                ("service_id", &w.service.to_string()),
+                ("date", "2026-03-02"),
+            ],
+        )
+        .await;
+    assert!(
+        added.status.is_redirection(),
+        "{}: {}",
+        added.status,
+        added.body
+    );
+    assert!(
+        added
+            .location()
+            .contains(&format!("service_id={}&date=2026-03-02", w.service)),
+        "{}",
+        added.location()
+    );
     let page = w.desk.get("/o/acme/admin/waitlist?date=2026-03-02").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.contains("Ada Lane"), "{}", page.body);
     let page = w.ada.get("/o/acme/portal/waitlist").await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.contains("until Tue 31 Mar 2026"),
+        "dates as the pages write them: {}",
+        page.body
+    );
     assert!(page.contains("Join the waitlist"), "{}", page.body);
     // The settings are the admin's: front desk is refused, out of range names the field.
     let refused = w
@@ -622,8 +874,164 @@ async fn joining_rules_and_staff_actions(backend: Backend) {
     w.app.stop().await;
 }
 
+/// The open hold's blocked time, by the staff's list.
+async fn held_appointment(w: &World) -> i64 {
+    let list = w
+        .desk
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/acme/waitlist?service_id={}&date=2026-03-02",
+                w.service
+            ),
+            None,
+        )
+        .await
+        .json();
+    list["holds"][0]["appointment_id"].as_i64().unwrap()
+}
+
+/// Staff move a held time elsewhere (another start, by override): the offer no longer
+/// books it. Accepting is refused as taken and the hold withdrawn, the moved time
+/// staying the clinic's; the matcher's pass withdraws such a hold too.
+async fn moved_hold_is_not_booked(backend: Backend) {
+    let w = world(backend).await;
+    settings(&w, 1).await;
+    let nine = book(&w, &w.ben, NINE).await;
+    let nine_thirty = book(&w, &w.ben, NINE_THIRTY).await;
+    join(&w.ada, json!({"service_id": w.service})).await;
+    let cancelled = w
+        .desk
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/appointments/{nine}"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(pass(&w).await.offered, 1);
+    let ada_token = token(&w, "ada@example.com").await;
+    let held = held_appointment(&w).await;
+    let moved = w
+        .desk
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/appointments/{held}/move"),
+            Some(json!({"start": "2026-03-02T11:00:00-05:00", "override_reason": "Staff meeting"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let refused = accept(&w.ada, &ada_token).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert_eq!(refused.json()["error"]["details"]["outcome"], "taken");
+    let still = w
+        .desk
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/appointments/{held}"),
+            None,
+        )
+        .await;
+    assert_eq!(still.status, StatusCode::OK, "{}", still.body);
+    assert!(still.json()["patient_id"].is_null(), "{}", still.body);
+    let list = w
+        .desk
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/orgs/acme/waitlist?service_id={}&date=2026-03-02",
+                w.service
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        list["holds"].as_array().unwrap().is_empty(),
+        "withdrawn: {list}"
+    );
+    // Another freed time, held for Ada and moved: the pass withdraws the hold.
+    let cancelled = w
+        .desk
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/appointments/{nine_thirty}"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(pass(&w).await.offered, 1);
+    let held = held_appointment(&w).await;
+    let moved = w
+        .desk
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/acme/appointments/{held}/move"),
+            Some(json!({"start": "2026-03-02T12:00:00-05:00", "override_reason": "Staff meeting"})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    let done = pass(&w).await;
+    assert_eq!(done.released, 1, "{done:?}");
+    let refused = accept(&w.ada, &token(&w, "ada@example.com").await).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    w.app.stop().await;
+}
+
+/// The organisation's no-show policy holds for an accepted offer as for a portal
+/// booking: Dee, past the threshold, gets a pending appointment, told it is requested.
+async fn accepted_offer_follows_the_no_show_policy(backend: Backend) {
+    let w = world(backend).await;
+    settings(&w, 1).await;
+    let policy = w
+        .admin
+        .api(
+            Method::PUT,
+            "/api/v1/orgs/acme/reminder-settings",
+            Some(json!({"offsets_minutes": [], "no_show_pending_after": 1})),
+        )
+        .await;
+    assert_eq!(policy.status, StatusCode::OK, "{}", policy.body);
+    let nine = book(&w, &w.ben, NINE).await;
+    book(&w, &w.ben, NINE_THIRTY).await;
+    join(&w.dee, json!({"service_id": w.service})).await;
+    let cancelled = w
+        .desk
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/appointments/{nine}"),
+            None,
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    assert_eq!(pass(&w).await.offered, 1);
+    let dee_token = token(&w, "dee@example.com").await;
+    let page = w
+        .dee
+        .post_form(&format!("/o/acme/portal/offers/{dee_token}"), &[])
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.contains("Requested"), "{}", page.body);
+    let shown = accept(&w.dee, &dee_token).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(shown.json()["appointment_status"], "pending");
+    let id = shown.json()["appointment_id"].as_i64().unwrap();
+    let mine = w
+        .dee
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/portal/appointments/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(mine.json()["status"], "pending", "{}", mine.body);
+    w.app.stop().await;
+}
+
 both!(
     cancellation_offered_in_order_and_first_acceptance_wins,
     expired_hold_is_offered_to_the_next,
     joining_rules_and_staff_actions,
+    moved_hold_is_not_booked,
+    accepted_offer_follows_the_no_show_policy,
 );

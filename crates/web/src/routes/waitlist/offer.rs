@@ -23,7 +23,9 @@ use crate::state::AppState;
 /// What the link's page and API show of an offer.
 #[derive(Debug, Serialize, ToSchema)]
 pub(super) struct OfferDto {
-    /// `open` (it can be accepted), `accepted`, `taken` or `expired`.
+    /// `open` (it can be accepted), `accepted`, `cancelled` (accepted, then the
+    /// appointment was cancelled), `taken`, `expired` or `withdrawn` (the patient left
+    /// the waitlist).
     pub state: String,
     /// The service with the practitioner: `Physio with Dr Ada`.
     pub what: String,
@@ -37,6 +39,9 @@ pub(super) struct OfferDto {
     pub expires_at: String,
     /// The appointment, once accepted.
     pub appointment_id: Option<i64>,
+    /// Once accepted, the appointment's status: `booked`, or `pending` when it waits
+    /// for the clinic (the organisation's no-show policy).
+    pub appointment_status: Option<String>,
 }
 
 async fn describe(
@@ -50,13 +55,22 @@ async fn describe(
         store::practitioner::get(conn.exec(), org.id, found.hold.practitioner_id).await?;
     let service = store::portal::service_name(conn.exec(), org.id, found.hold.service_id).await?;
     let clinics = store::clinic::all(conn.exec(), org.id).await?;
-    let clinic = found
+    // The hold keeps its clinic: the time reads in the clinic's zone even once the
+    // held time is gone.
+    let clinic = clinics.iter().find(|c| c.id == found.hold.clinic_id);
+    let zone = clinic.map_or(chrono_tz::UTC, store::clinic::Clinic::zone);
+    let entry_active = store::waitlist::get(conn.exec(), org.id, found.offer.entry_id)
+        .await?
+        .status
+        == store::waitlist::EntryStatus::Active;
+    let cancelled = found
         .appointment
         .as_ref()
-        .and_then(|a| clinics.iter().find(|c| Some(c.id) == a.clinic_id));
-    let zone = clinic.map_or(chrono_tz::UTC, store::clinic::Clinic::zone);
+        .is_none_or(|a| a.status == store::appointment::AppointmentStatus::Cancelled);
     let offer_state = match (found.offer.state.as_str(), found.hold.state.as_str()) {
+        ("accepted", _) if cancelled => "cancelled",
         ("accepted", _) => "accepted",
+        (_, _) if !entry_active => "withdrawn",
         ("open", "open") if found.hold.expires_at_ns > now => "open",
         ("expired", _) | ("open", "open" | "expired") => "expired",
         _ => "taken",
@@ -74,6 +88,14 @@ async fn describe(
         expires_at: crate::clinic_time::rfc3339(found.hold.expires_at_ns, chrono_tz::UTC),
         appointment_id: (offer_state == "accepted")
             .then(|| found.appointment.as_ref().map(|a| a.id))
+            .flatten(),
+        appointment_status: (offer_state == "accepted")
+            .then(|| {
+                found
+                    .appointment
+                    .as_ref()
+                    .map(|a| a.status.as_str().to_owned())
+            })
             .flatten(),
     })
 }
@@ -113,6 +135,7 @@ async fn accept(
     let outcome =
         store::appointment::accept_offer(&state.db, org, token, state.clock.as_ref(), notify)
             .await?;
+    // A repeated click on an accepted offer is the same booking: not counted again.
     if matches!(outcome, AcceptOutcome::Booked(_)) {
         state.mail.notify();
         crate::metrics::Metrics::inc(&state.metrics.bookings);
@@ -140,7 +163,7 @@ pub(super) async fn api_offer(
     params(("slug" = String, Path, description = "The organisation"), ("token" = String, Path, description = "The link's token")),
     responses((status = 200, body = OfferDto, description = "Booked"),
               (status = 404, description = "No such offer"),
-              (status = 409, description = "Taken by someone else, or expired: `details.outcome`")))]
+              (status = 409, description = "Not booked, `details.outcome` says why: `taken` (someone else accepted first, or the clinic took the time back), `expired`, `withdrawn` (the patient left the waitlist) or `cancelled` (accepted, then the appointment was cancelled)")))]
 pub(super) async fn api_accept(
     State(state): State<AppState>,
     Org(org): Org,
@@ -148,11 +171,20 @@ pub(super) async fn api_accept(
 ) -> Result<Json<OfferDto>, AppError> {
     let found = find(&state, &org, &path.1).await?;
     match accept(&state, &org, &found, &path.1).await? {
-        AcceptOutcome::Booked(_) => {
+        AcceptOutcome::Booked(_) | AcceptOutcome::AlreadyBooked(_) => {
             let found = find(&state, &org, &path.1).await?;
             Ok(Json(describe(&state, &org, &found).await?))
         }
         AcceptOutcome::Taken => Err(taken()),
+        AcceptOutcome::Cancelled => Err(AppError::Conflict {
+            message: "the appointment this offer booked has been cancelled".to_owned(),
+            details: serde_json::json!({ "outcome": "cancelled" }),
+        }),
+        AcceptOutcome::Withdrawn => Err(AppError::Conflict {
+            message: "this offer was withdrawn: you are no longer on the waitlist for it"
+                .to_owned(),
+            details: serde_json::json!({ "outcome": "withdrawn" }),
+        }),
         AcceptOutcome::Expired => Err(AppError::Conflict {
             message: "this offer has expired".to_owned(),
             details: serde_json::json!({ "outcome": "expired" }),
@@ -196,6 +228,16 @@ async fn page(
     let portal = format!("/o/{}/portal", org.slug);
     let (heading, error, link) = match d.state.as_str() {
         "open" => ("A time has come free".to_owned(), None, None),
+        "accepted" if d.appointment_status.as_deref() == Some("pending") => (
+            "You have asked for this time".to_owned(),
+            None,
+            d.appointment_id.map(|id| {
+                (
+                    format!("{portal}/appointments/{id}"),
+                    "See it in My appointments".to_owned(),
+                )
+            }),
+        ),
         "accepted" => (
             "This time is yours".to_owned(),
             None,
@@ -205,6 +247,16 @@ async fn page(
                     "See it in My appointments".to_owned(),
                 )
             }),
+        ),
+        "cancelled" => (
+            "This appointment was cancelled".to_owned(),
+            Some("You accepted this time, and the appointment has since been cancelled.".to_owned()),
+            Some((format!("{portal}/book"), "Book another time".to_owned())),
+        ),
+        "withdrawn" => (
+            "This offer was withdrawn".to_owned(),
+            Some("You are no longer on the waitlist for this service, so the offer went with your entry.".to_owned()),
+            Some((format!("{portal}/waitlist"), "See your waitlist".to_owned())),
         ),
         "expired" => (
             "This offer has expired".to_owned(),
@@ -220,10 +272,9 @@ async fn page(
     let until = {
         let mut conn = state.db.conn().await?;
         let clinics = store::clinic::all(conn.exec(), org.id).await?;
-        let zone = found
-            .appointment
-            .as_ref()
-            .and_then(|a| clinics.iter().find(|c| Some(c.id) == a.clinic_id))
+        let zone = clinics
+            .iter()
+            .find(|c| c.id == found.hold.clinic_id)
             .map_or(chrono_tz::UTC, store::clinic::Clinic::zone);
         crate::clinic_time::local_datetime_exact(found.hold.expires_at_ns, zone)
     };
@@ -265,13 +316,20 @@ pub(super) async fn accept_page(
     let outcome = accept(&state, &org, &found, &path.1).await?;
     let found = find(&state, &org, &path.1).await?;
     Ok(match outcome {
-        AcceptOutcome::Booked(_) => page(
+        AcceptOutcome::Booked(a) | AcceptOutcome::AlreadyBooked(a) => page(
             &state,
             &org,
             &session,
             &path.1,
             &found,
-            Some("Booked. We have emailed you the details.".to_owned()),
+            Some(
+                if a.status == store::appointment::AppointmentStatus::Pending {
+                    "Requested: the clinic will confirm it. We have emailed you the details."
+                        .to_owned()
+                } else {
+                    "Booked. We have emailed you the details.".to_owned()
+                },
+            ),
         )
         .await?
         .into_response(),

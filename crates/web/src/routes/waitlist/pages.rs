@@ -119,6 +119,77 @@ pub(super) struct PortalWaitlist {
     errors: FieldErrors,
     notice: Option<String>,
     weekdays: [&'static str; 7],
+    /// Refused because times that suit are open: link to the booking page.
+    book_link: bool,
+    /// What was typed, shown again after a refusal.
+    typed: Typed,
+    /// The errors in words, each with its field's label.
+    error_lines: Vec<String>,
+}
+
+/// The join form as typed (empty for a fresh form).
+#[derive(Debug, Default)]
+pub(super) struct Typed {
+    practitioner: i64,
+    clinic: i64,
+    from_date: String,
+    to_date: String,
+    from_time: String,
+    to_time: String,
+    weekdays: Vec<String>,
+    expires_on: String,
+    note: String,
+}
+
+impl Typed {
+    fn from_form(form: &FormData) -> Self {
+        Typed {
+            practitioner: form.get("practitioner_id").parse().unwrap_or(0),
+            clinic: form.get("clinic_id").parse().unwrap_or(0),
+            from_date: form.get("from_date"),
+            to_date: form.get("to_date"),
+            from_time: form.get("from_time"),
+            to_time: form.get("to_time"),
+            weekdays: form.all("weekdays"),
+            expires_on: form.get("expires_on"),
+            note: form.get("note"),
+        }
+    }
+
+    fn has_day(&self, day: &str) -> bool {
+        self.weekdays.iter().any(|d| d == day)
+    }
+}
+
+/// A `YYYY-MM-DD` date as the pages write dates: `Tue 15 Dec 2026`.
+fn page_date(iso: &str) -> String {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+        .map_or_else(|_| iso.to_owned(), |d| d.format("%a %-d %b %Y").to_string())
+}
+
+/// A field's error in words: its label, and the message with field names as words.
+fn in_words(field: &str, message: &str) -> String {
+    let label = match field {
+        "service_id" => "Service",
+        "practitioner_ids" | "practitioner_id" => "Practitioner",
+        "clinic_id" => "Clinic",
+        "from_date" => "From date",
+        "to_date" => "To date",
+        "from_time" => "Not before",
+        "to_time" => "Starting before",
+        "weekdays" => "Days",
+        "expires_on" => "Keep me on the list until",
+        "note" => "Note",
+        _ => "",
+    };
+    let message = message
+        .replace("from_date", "the from date")
+        .replace("from_time", "the not-before time");
+    if label.is_empty() {
+        message
+    } else {
+        format!("{label}: {message}")
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -133,6 +204,7 @@ async fn portal_view(
     chosen_service: i64,
     errors: FieldErrors,
     notice: Option<String>,
+    typed: Typed,
 ) -> Result<PortalWaitlist, PageError> {
     let mut conn = state.db.conn().await?;
     let services = store::portal::services(conn.exec(), p.org.id).await?;
@@ -161,7 +233,7 @@ async fn portal_view(
                 |s| s.name.clone(),
             ),
             wishes: wishes(e, &all_names),
-            expires_on: e.expires_on.clone(),
+            expires_on: page_date(&e.expires_on),
             status: match e.status {
                 waitlist::EntryStatus::Active => "Waiting",
                 waitlist::EntryStatus::Booked => "Booked",
@@ -186,6 +258,11 @@ async fn portal_view(
         practitioners,
         clinics,
         chosen_service,
+        book_link: errors
+            .get("service_id")
+            .is_some_and(|m| m.starts_with("Times that suit you are open now")),
+        error_lines: errors.iter().map(|(f, m)| in_words(f, m)).collect(),
+        typed,
         errors,
         notice,
         weekdays: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -212,6 +289,7 @@ pub(super) async fn portal_page(
         q.service.unwrap_or(0),
         FieldErrors::new(),
         notice,
+        Typed::default(),
     )
     .await
 }
@@ -250,7 +328,7 @@ pub(super) async fn portal_join(
             let mut errors = FieldErrors::new();
             errors.add(field, message);
             Ok(crate::routes::refused(
-                portal_view(&state, &p, chosen, errors, None).await?,
+                portal_view(&state, &p, chosen, errors, None, Typed::from_form(&form)).await?,
             ))
         }
         Err(e) => Err(e.into()),
@@ -361,7 +439,7 @@ async fn staff_view(
                 who: who.clone(),
                 service: String::new(),
                 wishes: wishes(e, &names),
-                expires_on: e.expires_on.clone(),
+                expires_on: page_date(&e.expires_on),
                 status: String::new(),
                 active: true,
             })
@@ -453,17 +531,40 @@ pub(super) async fn staff_page(
 }
 
 /// Where a form goes back to: the service it named, and the day of the time it
-/// offered (forms carry no other fields, so that every field they send is one the
-/// handler acts on).
-fn back(staff: &Staff, form: &FormData, done: &str) -> Response {
-    let service = form.get("service_id").parse::<i64>().unwrap_or(0);
-    let date: String = form.get("start").chars().take(10).collect();
+/// offered or of the page it came from (Add carries it as `date`; Remove in its
+/// action's query).
+fn back(staff: &Staff, form: &FormData, q: &BackQuery, done: &str) -> Response {
+    let (service, date) = back_to(form, q);
     Redirect::to(&format!(
         "/o/{}/admin/waitlist?service_id={service}&date={}&done={done}",
         staff.org.slug,
         urlencoding(&date)
     ))
     .into_response()
+}
+
+/// The page a form came from, in its action's query (the service and day shown), so
+/// Remove and Add go back there.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct BackQuery {
+    service_id: Option<i64>,
+    date: Option<String>,
+}
+
+/// The service and day to go back to: the form's, else the page's it came from.
+fn back_to(form: &FormData, q: &BackQuery) -> (i64, String) {
+    let service = form
+        .get("service_id")
+        .parse::<i64>()
+        .ok()
+        .or(q.service_id)
+        .unwrap_or(0);
+    let start: String = form.get("start").chars().take(10).collect();
+    let date = [start, form.get("date"), q.date.clone().unwrap_or_default()]
+        .into_iter()
+        .find(|d| !d.is_empty())
+        .unwrap_or_default();
+    (service, date)
 }
 
 fn urlencoding(text: &str) -> String {
@@ -474,19 +575,21 @@ async fn refused_or(
     state: &AppState,
     staff: &Staff,
     form: &FormData,
+    q: &BackQuery,
     result: Result<(), AppError>,
     done: &str,
 ) -> Result<Response, PageError> {
     match result {
-        Ok(()) => Ok(back(staff, form, done)),
+        Ok(()) => Ok(back(staff, form, q, done)),
         Err(AppError::Invalid { field, message }) => {
             let mut errors = FieldErrors::new();
             errors.add(field, message);
+            let (service, date) = back_to(form, q);
             let page = staff_view(
                 state,
                 staff,
-                form.get("service_id").parse().ok(),
-                Some(form.get("start").chars().take(10).collect()),
+                Some(service).filter(|s| *s != 0),
+                Some(date).filter(|d| !d.is_empty()),
                 errors,
                 None,
             )
@@ -501,6 +604,7 @@ async fn refused_or(
 pub(super) async fn staff_join(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
+    PageQuery(q): PageQuery<BackQuery>,
     form: FormData,
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
@@ -525,7 +629,7 @@ pub(super) async fn staff_join(
         Ok(())
     }
     .await;
-    refused_or(&state, &staff, &form, result, "added").await
+    refused_or(&state, &staff, &form, &q, result, "added").await
 }
 
 /// Removes an entry (front desk).
@@ -533,6 +637,7 @@ pub(super) async fn staff_remove(
     State(state): State<AppState>,
     StaffPage(staff): StaffPage,
     Path((_, id)): Path<(String, i64)>,
+    PageQuery(q): PageQuery<BackQuery>,
     form: FormData,
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
@@ -546,7 +651,7 @@ pub(super) async fn staff_remove(
     .await
     .map(|_| state.mail.wake_waitlist())
     .map_err(AppError::from);
-    refused_or(&state, &staff, &form, result, "removed").await
+    refused_or(&state, &staff, &form, &q, result, "removed").await
 }
 
 /// Offers an open time by hand (front desk).
@@ -576,7 +681,15 @@ pub(super) async fn staff_offer(
         Err(AppError::Conflict { message, .. }) => Err(AppError::invalid("start", message)),
         other => other,
     };
-    refused_or(&state, &staff, &form, result, "offered").await
+    refused_or(
+        &state,
+        &staff,
+        &form,
+        &BackQuery::default(),
+        result,
+        "offered",
+    )
+    .await
 }
 
 /// Saves the settings (admin).
@@ -603,5 +716,13 @@ pub(super) async fn staff_settings(
         Ok(())
     }
     .await;
-    refused_or(&state, &staff, &form, result, "settings").await
+    refused_or(
+        &state,
+        &staff,
+        &form,
+        &BackQuery::default(),
+        result,
+        "settings",
+    )
+    .await
 }
