@@ -52,7 +52,7 @@ test("an invited patient sets a password, books, sees the confirmation and cance
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Cancel this appointment?");
   await follow(page, page.getByRole("button", { name: "Yes, cancel it" }));
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Appointment cancelled");
-  assert.match(await page.locator("dl.summary").innerText(), /Status\s+cancelled/);
+  assert.match(await page.locator("dl.summary").innerText(), /Status\s+Cancelled/);
   assert.equal(await page.getByRole("link", { name: "Cancel this appointment" }).count(), 0);
   await follow(page, page.getByRole("navigation", { name: "Portal" }).getByRole("link", { name: "My appointments" }));
   assert.equal(await page.locator("ul.cards li").filter({ hasText: booked.when }).count(), 0, "no longer upcoming");

@@ -33,7 +33,7 @@ export async function addPatient(page, first, last, email) {
   await visit(page, "/admin/patients");
   await page.getByLabel("First name").fill(first);
   await page.getByLabel("Last name").fill(last);
-  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Email", { exact: true }).fill(email);
   await follow(page, page.getByRole("button", { name: "Add patient" }));
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), `${first} ${last}`);
 }
@@ -97,7 +97,7 @@ export async function bookFirstTimeNextWeek(page, service, { shot = null } = {})
   const ticketUrl = page.url();
   await follow(page, page.getByRole("link", { name: "its page in My appointments" }));
   const details = await page.locator("dl.summary").innerText();
-  assert.match(details, /Status\s+booked/);
+  assert.match(details, /Status\s+Booked/);
   const when = /When\s+(.+?)\s+\(/.exec(details)[1];
   return { label, when, url: page.url(), ticketUrl, slotHref, slotsUrl };
 }

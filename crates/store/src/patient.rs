@@ -352,3 +352,36 @@ pub async fn no_show_counts(
     )?;
     Ok(rows.into_iter().collect())
 }
+
+/// The practitioners a patient may book in the portal: `None` for all.
+pub async fn bookable_practitioners(
+    exec: &mut Exec<'_>,
+    org: i64,
+    patient: i64,
+) -> Result<Option<Vec<i64>>> {
+    let restricted = scalar_optional!(
+        exec.reborrow(),
+        bool,
+        "SELECT practitioners_restricted FROM patients WHERE org_id = $1 AND id = $2",
+        org,
+        patient
+    )?
+    .ok_or(Error::NotFound("patient"))?;
+    if !restricted {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows!(
+            exec.reborrow(),
+            fetch_all,
+            (i64,),
+            "SELECT practitioner_id FROM patient_practitioners WHERE org_id = $1 AND patient_id = $2 \
+             ORDER BY practitioner_id",
+            org,
+            patient
+        )?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect(),
+    ))
+}

@@ -272,8 +272,7 @@ pub async fn join(
     crate::portal::service(tx.exec(), org.id, e.service)
         .await
         .map_err(|_| Error::invalid("service_id", "not a service patients can book online"))?;
-    let allowed =
-        crate::appointment::patient_practitioners(&mut tx.exec(), org.id, e.patient).await?;
+    let allowed = crate::patient::bookable_practitioners(&mut tx.exec(), org.id, e.patient).await?;
     let mut practitioners = e.practitioners.clone();
     practitioners.sort_unstable();
     practitioners.dedup();
@@ -786,7 +785,7 @@ pub async fn next_offer(
         let mut allowed = Vec::with_capacity(entries.len());
         for e in &entries {
             allowed.push(
-                crate::appointment::patient_practitioners(&mut exec, org.id, e.patient_id).await?,
+                crate::patient::bookable_practitioners(&mut exec, org.id, e.patient_id).await?,
             );
         }
         let last = entries
@@ -894,7 +893,7 @@ pub async fn entries_for_time(
     let mut suited = Vec::new();
     for e in entries {
         let allowed =
-            crate::appointment::patient_practitioners(&mut exec, org.id, e.patient_id).await?;
+            crate::patient::bookable_practitioners(&mut exec, org.id, e.patient_id).await?;
         if e.suits(practitioner, clinic, local_start, allowed.as_deref()) {
             suited.push(e);
         }

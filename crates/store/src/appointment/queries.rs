@@ -1,7 +1,7 @@
 //! Reading appointments: one, a range, a patient's, the pending ones, how many; and
 //! which practitioners a patient may book.
 
-use crate::db::{Exec, rows, scalar, scalar_optional};
+use crate::db::{Exec, rows, scalar};
 use crate::error::{Error, Result};
 use crate::organisation::Organisation;
 
@@ -54,38 +54,9 @@ pub async fn pending(exec: Exec<'_>, org: i64) -> Result<Vec<Appointment>> {
     Ok(rows!(exec, fetch_all, Appointment, &sql, org)?)
 }
 
-/// The practitioners a patient may book in the portal: `None` for all.
-pub async fn patient_practitioners(
-    exec: &mut Exec<'_>,
-    org: i64,
-    patient: i64,
-) -> Result<Option<Vec<i64>>> {
-    let restricted = scalar_optional!(
-        exec.reborrow(),
-        bool,
-        "SELECT practitioners_restricted FROM patients WHERE org_id = $1 AND id = $2",
-        org,
-        patient
-    )?
-    .ok_or(Error::NotFound("patient"))?;
-    if !restricted {
-        return Ok(None);
-    }
-    Ok(Some(
-        rows!(
-            exec.reborrow(),
-            fetch_all,
-            (i64,),
-            "SELECT practitioner_id FROM patient_practitioners WHERE org_id = $1 AND patient_id = $2 \
-             ORDER BY practitioner_id",
-            org,
-            patient
-        )?
-        .into_iter()
-        .map(|(id,)| id)
-        .collect(),
-    ))
-}
+/// The practitioners a patient may book in the portal: `None` for all (kept with the
+/// patient, below `appointment` and `waitlist`, which both read it).
+pub use crate::patient::bookable_practitioners as patient_practitioners;
 
 /// How many appointments the organisation has (for tests and the status page).
 pub async fn count(exec: Exec<'_>, org: i64) -> Result<i64> {
