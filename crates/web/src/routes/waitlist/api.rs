@@ -380,11 +380,11 @@ pub(super) async fn offer_by_hand(
 /// The organisation's waitlist settings (front desk reads, admin changes).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/waitlist/settings", tag = "waitlist",
     params(("slug" = String, Path, description = "The organisation")),
-    responses((status = 200, body = SettingsDto)))]
+    responses((status = 200, body = WaitlistSettingsDto)))]
 pub(super) async fn settings_get(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-) -> Result<Json<SettingsDto>, AppError> {
+) -> Result<Json<WaitlistSettingsDto>, AppError> {
     staff.front_desk()?;
     let mut conn = state.db.conn().await?;
     Ok(Json(
@@ -395,7 +395,7 @@ pub(super) async fn settings_get(
 /// How freed times are offered.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct SettingsDto {
+pub(crate) struct WaitlistSettingsDto {
     /// How many entries one freed time is offered to at once (1–20).
     pub offer_count: i64,
     /// How long a freed time is held for its offers, minutes (5–1440).
@@ -406,9 +406,9 @@ pub(crate) struct SettingsDto {
     pub max_entries_per_patient: i64,
 }
 
-impl From<Settings> for SettingsDto {
+impl From<Settings> for WaitlistSettingsDto {
     fn from(s: Settings) -> Self {
-        SettingsDto {
+        WaitlistSettingsDto {
             offer_count: s.offer_count,
             hold_minutes: s.hold_minutes,
             max_holds_per_service: s.max_holds_per_service,
@@ -421,7 +421,7 @@ impl From<Settings> for SettingsDto {
 pub(super) async fn save_settings(
     state: &AppState,
     staff: &Staff,
-    s: &SettingsDto,
+    s: &WaitlistSettingsDto,
 ) -> Result<(), store::Error> {
     let mut tx = state.db.begin().await?;
     waitlist::set_settings(
@@ -443,13 +443,13 @@ pub(super) async fn save_settings(
 /// Changes the settings (admin).
 #[utoipa::path(put, path = "/api/v1/orgs/{slug}/waitlist/settings", tag = "waitlist",
     params(("slug" = String, Path, description = "The organisation")),
-    request_body = SettingsDto,
-    responses((status = 200, body = SettingsDto), (status = 403, description = "Not an admin")))]
+    request_body = WaitlistSettingsDto,
+    responses((status = 200, body = WaitlistSettingsDto), (status = 403, description = "Not an admin")))]
 pub(super) async fn settings_put(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
-    JsonBody(body): JsonBody<SettingsDto>,
-) -> Result<Json<SettingsDto>, AppError> {
+    JsonBody(body): JsonBody<WaitlistSettingsDto>,
+) -> Result<Json<WaitlistSettingsDto>, AppError> {
     staff.admin()?;
     save_settings(&state, &staff, &body).await?;
     state.mail.notify();

@@ -18,7 +18,7 @@ use crate::form::{FieldErrors, FormData, PageQuery};
 use crate::pages::{Layout, PortalLayout};
 use crate::state::AppState;
 
-use super::api::{OfferBody, SettingsDto, list, offer_by_hand, save_settings};
+use super::api::{OfferBody, WaitlistSettingsDto, list, offer_by_hand, save_settings};
 use super::{JoinBody, hhmm, today, weekday_names};
 
 /// An entry as a page lists it.
@@ -381,7 +381,7 @@ pub(super) struct StaffWaitlist {
     lines: Vec<Line>,
     held: Vec<HeldLine>,
     times: Vec<OpenTime>,
-    settings: SettingsDto,
+    settings: WaitlistSettingsDto,
     errors: FieldErrors,
     notice: Option<String>,
 }
@@ -706,7 +706,7 @@ pub(super) async fn staff_settings(
             .map_err(|_| AppError::invalid(name, "enter a whole number"))
     };
     let result = async {
-        let s = SettingsDto {
+        let s = WaitlistSettingsDto {
             offer_count: number("offer_count")?,
             hold_minutes: number("hold_minutes")?,
             max_holds_per_service: number("max_holds_per_service")?,
