@@ -30,6 +30,7 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("appointment", "Appointments"),
     ("series", "Series of appointments"),
     ("waitlist_entry", "Waitlist entries"),
+    ("api_key", "API keys"),
 ];
 
 /// Every action the log records: the action, the kind of thing it is about, and what
@@ -295,6 +296,8 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "Time held and offered to the waitlist",
     ),
     ("waitlist.released", "appointment", "Waitlist hold released"),
+    ("api_key.create", "api_key", "API key made"),
+    ("api_key.revoke", "api_key", "API key revoked"),
 ];
 
 /// What `action` is called ("Changed" for one the catalogue does not know).

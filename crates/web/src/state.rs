@@ -36,6 +36,9 @@ pub struct Inner {
     pub mail: MailHandle,
     /// Work handlers start without waiting for it.
     pub jobs: Jobs,
+    /// When this server last wrote each API key's "last used" (ns), so that it writes
+    /// at most once a minute per key.
+    pub key_uses: std::sync::Mutex<std::collections::HashMap<i64, i64>>,
 }
 
 /// Work a handler starts and does not wait for, so that its answer takes the same time
@@ -106,6 +109,7 @@ impl AppState {
             limits,
             mail: MailHandle::default(),
             jobs: Jobs::default(),
+            key_uses: Default::default(),
         }))
     }
 }

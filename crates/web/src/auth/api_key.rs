@@ -9,9 +9,6 @@
 //! routes that manage people's access (staff accounts, API keys, portal access,
 //! webhooks, the audit log, a staff member's own account) are for people only.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
@@ -59,7 +56,8 @@ impl ApiKeyCaller {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
-                "this API key does not have the {scope} scope"
+                "this API key ({:?}) does not have the {scope} scope",
+                self.name
             )))
         }
     }
@@ -128,11 +126,9 @@ impl FromRequestParts<AppState> for ApiKeyCaller {
 
 /// Writes a key's "last used", at most once a minute per key and server.
 async fn touch(state: &AppState, key: i64) {
-    static WRITTEN: Mutex<Option<HashMap<i64, i64>>> = Mutex::new(None);
     let now = state.clock.now_ns();
     {
-        let mut written = WRITTEN.lock().unwrap_or_else(|e| e.into_inner());
-        let written = written.get_or_insert_with(HashMap::new);
+        let mut written = state.key_uses.lock().unwrap_or_else(|e| e.into_inner());
         if written
             .get(&key)
             .is_some_and(|&at| now >= at && now - at < TOUCH_EVERY_NS)
@@ -340,5 +336,45 @@ pub(crate) async fn for_route(
         None => Err(AppError::Forbidden(
             "API keys cannot use this route; it needs a staff member signed in".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_in_the_table_is_an_operation_of_the_api() {
+        let (_, doc) = crate::routes::api_document();
+        for (method, path, _) in ROUTES {
+            let full = format!("{API_BASE}{path}");
+            let item = doc
+                .paths
+                .paths
+                .get(&full)
+                .unwrap_or_else(|| panic!("{method} {full} is not in the API"));
+            let operation = match *method {
+                "GET" => item.get.as_ref(),
+                "POST" => item.post.as_ref(),
+                "PUT" => item.put.as_ref(),
+                "DELETE" => item.delete.as_ref(),
+                _ => None,
+            };
+            assert!(operation.is_some(), "{method} {full} is not in the API");
+        }
+    }
+
+    #[test]
+    fn the_scope_of_a_route_is_found_by_its_matched_path() {
+        assert_eq!(
+            scope_for(&Method::GET, "/api/v1/orgs/{slug}/clinics"),
+            Some(Scope::ScheduleRead)
+        );
+        assert_eq!(
+            scope_for(&Method::POST, "/api/v1/orgs/{slug}/clinics"),
+            Some(Scope::SetupWrite)
+        );
+        assert_eq!(scope_for(&Method::GET, "/api/v1/orgs/{slug}/staff"), None);
+        assert_eq!(scope_for(&Method::GET, "/o/{slug}/admin/clinics"), None);
     }
 }

@@ -231,7 +231,7 @@ pub(crate) enum Who {
     /// A staff user signed in with a session (the user's row as read on this request).
     Staff(Box<StaffUser>),
     /// An API key whose scope allows the route (checked before the handler runs).
-    Key(ApiKeyCaller),
+    Key(Box<ApiKeyCaller>),
 }
 
 impl Caller {
@@ -343,7 +343,7 @@ impl FromRequestParts<AppState> for StaffApi {
             let key = crate::auth::api_key::for_route(parts, state).await?;
             return Ok(StaffApi(Caller {
                 org: key.org.clone(),
-                who: Who::Key(key),
+                who: Who::Key(Box::new(key)),
             }));
         }
         signed_in(parts, state)
