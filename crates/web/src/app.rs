@@ -67,7 +67,8 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .layer(middleware::from_fn_with_state(state.clone(), api_input))
-        .layer(middleware::from_fn_with_state(state.clone(), api_csrf));
+        .layer(middleware::from_fn_with_state(state.clone(), api_csrf))
+        .merge(api_reference());
     let pages = crate::routes::page_router().layer(middleware::from_fn(page_input));
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.clone()))
@@ -135,6 +136,23 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone());
     // Outside the router: a clinic's host name changes the path before routing.
     crate::clinic_host::serve_clinic_hosts(state, app)
+}
+
+/// The API reference at `/api/docs`: Swagger UI (its files vendored into the binary by
+/// `utoipa-swagger-ui`, nothing from another site, so it works under the strict CSP
+/// and offline) reading `/api/openapi.json`. "Authorize" takes an API key; calls made
+/// from it with the browser's own session would also need the CSRF token, so the page
+/// is for reading and for trying things with a key.
+fn api_reference() -> Router<AppState> {
+    use utoipa_swagger_ui::{Config, SwaggerUi};
+    Router::from(
+        SwaggerUi::new("/api/docs").config(
+            Config::new(["/api/openapi.json"])
+                .try_it_out_enabled(false)
+                .persist_authorization(false)
+                .display_operation_id(false),
+        ),
+    )
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
