@@ -352,7 +352,8 @@ pub(crate) async fn page_errors_are_html(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let page = !["/api/", "/static/"].iter().any(|p| path.starts_with(p))
-        && !["/healthz", "/metrics"].contains(&path.as_str());
+        && !["/healthz", "/metrics"].contains(&path.as_str())
+        && !crate::fhir::is_fhir_path(&path);
     let response = next.run(request).await;
     let status = response.status();
     if !page || !(status.is_client_error() || status.is_server_error()) {
