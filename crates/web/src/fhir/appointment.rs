@@ -197,7 +197,10 @@ pub(super) async fn search(
 ) -> FhirResult {
     caller.require(Scope::ScheduleRead)?;
     let org = &caller.org;
-    let pairs = params(query.as_deref(), &["date", "patient", "practitioner", "status"])?;
+    let pairs = params(
+        query.as_deref(),
+        &["date", "patient", "practitioner", "status"],
+    )?;
     let bounds = Bounds::parse(&pairs, "date", chrono_tz::UTC)?;
     let practitioner = single(&pairs, "practitioner")?
         .map(|p| {
@@ -207,14 +210,24 @@ pub(super) async fn search(
         })
         .transpose()?;
     let statuses: Option<Vec<&str>> = single(&pairs, "status")?.map(|s| s.split(',').collect());
-    const STATUSES: [&str; 6] = ["booked", "pending", "arrived", "cancelled", "fulfilled", "noshow"];
+    const STATUSES: [&str; 6] = [
+        "booked",
+        "pending",
+        "arrived",
+        "cancelled",
+        "fulfilled",
+        "noshow",
+    ];
     const OTHERS: [&str; 4] = ["proposed", "entered-in-error", "checked-in", "waitlist"];
     if let Some(bad) = statuses
         .iter()
         .flatten()
         .find(|s| !STATUSES.contains(s) && !OTHERS.contains(s))
     {
-        return Err(Outcome::invalid("status", format!("{bad:?} is not an Appointment status")));
+        return Err(Outcome::invalid(
+            "status",
+            format!("{bad:?} is not an Appointment status"),
+        ));
     }
     let patient = match single(&pairs, "patient")? {
         None => None,
@@ -226,7 +239,10 @@ pub(super) async fn search(
             match store::patient::get(conn.exec(), org.id, id).await {
                 Ok(_) => Some(id),
                 Err(store::Error::NotFound(_)) => {
-                    return Err(Outcome::invalid("patient", format!("Patient/{id} not found")));
+                    return Err(Outcome::invalid(
+                        "patient",
+                        format!("Patient/{id} not found"),
+                    ));
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -270,11 +286,20 @@ pub(super) async fn search(
                 .is_none_or(|s| s.contains(&status_code(a.status)))
         })
         .collect();
-    let names = Names::load(&state, org, &found, caller.require(Scope::PatientsRead).is_ok()).await?;
+    let names = Names::load(
+        &state,
+        org,
+        &found,
+        caller.require(Scope::PatientsRead).is_ok(),
+    )
+    .await?;
     let base = base(&state, org);
     Ok(Fhir::ok(searchset(
         &base,
-        &format!("Appointment{}", query.map(|q| format!("?{q}")).unwrap_or_default()),
+        &format!(
+            "Appointment{}",
+            query.map(|q| format!("?{q}")).unwrap_or_default()
+        ),
         found.iter().map(|a| resource(&base, a, &names)).collect(),
     )))
 }

@@ -45,7 +45,11 @@ pub(super) async fn create(
     )
     .await?;
     let location = format!("{base}/Appointment/{}", appointment.id);
-    let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     let mut response = Fhir(status, resource(&base, &appointment, &names)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
@@ -82,8 +86,14 @@ pub(super) async fn book(
                 "$book needs a parameter named appointment holding the Appointment",
             )
         })?;
-    let (appointment, replayed) =
-        book_appointment(&state, &caller, &headers, asked, "Parameters.parameter.resource.").await?;
+    let (appointment, replayed) = book_appointment(
+        &state,
+        &caller,
+        &headers,
+        asked,
+        "Parameters.parameter.resource.",
+    )
+    .await?;
     let base = base(&state, &caller.org);
     let names = Names::load(
         &state,
@@ -96,7 +106,11 @@ pub(super) async fn book(
         "resourceType": "Parameters",
         "parameter": [{"name": "return", "resource": resource(&base, &appointment, &names)}],
     });
-    let status = if replayed { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok(Fhir(status, answer).into_response())
 }
 
@@ -110,7 +124,10 @@ fn json_body(body: &Bytes) -> Result<Value, Outcome> {
         expression: None,
     })?;
     if !value.is_object() && !value.is_array() {
-        return Err(Outcome::invalid("resourceType", "the body is not a FHIR resource"));
+        return Err(Outcome::invalid(
+            "resourceType",
+            "the body is not a FHIR resource",
+        ));
     }
     Ok(value)
 }
@@ -128,7 +145,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, Outcome> {
         )
     };
     let text = value.to_str().map_err(|_| refuse())?;
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes()).into_owned().collect();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(text.as_bytes())
+        .into_owned()
+        .collect();
     match pairs.as_slice() {
         [(name, value)] if name == "identifier" => {
             let key = value.rsplit_once('|').map_or(value.as_str(), |(_, v)| v);
@@ -168,7 +187,10 @@ async fn book_appointment(
         }
     }
     let key = idempotency_key(headers)?;
-    let slots = asked["slot"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let slots = asked["slot"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let [slot_ref] = slots else {
         return Err(Outcome::invalid(
             &format!("{at}slot"),
@@ -179,11 +201,12 @@ async fn book_appointment(
         .as_str()
         .and_then(|r| r.strip_prefix("Slot/"))
         .ok_or_else(|| Outcome::invalid(&format!("{at}slot"), "slot must reference Slot/{id}"))?;
-    let decoded = slot::SlotId::decode(slot_id)
-        .ok_or_else(|| Outcome::invalid(&format!("{at}slot"), format!("Slot/{slot_id} not found")))?;
-    let start = decoded
-        .start()
-        .ok_or_else(|| Outcome::invalid(&format!("{at}slot"), format!("Slot/{slot_id} not found")))?;
+    let decoded = slot::SlotId::decode(slot_id).ok_or_else(|| {
+        Outcome::invalid(&format!("{at}slot"), format!("Slot/{slot_id} not found"))
+    })?;
+    let start = decoded.start().ok_or_else(|| {
+        Outcome::invalid(&format!("{at}slot"), format!("Slot/{slot_id} not found"))
+    })?;
     let patients: Vec<&str> = asked["participant"]
         .as_array()
         .into_iter()
@@ -198,7 +221,10 @@ async fn book_appointment(
         ));
     };
     let patient_id = referenced_id("Patient", patient_ref).ok_or_else(|| {
-        Outcome::invalid(&format!("{at}participant"), format!("{patient_ref} not found"))
+        Outcome::invalid(
+            &format!("{at}participant"),
+            format!("{patient_ref} not found"),
+        )
     })?;
     let mut conn = state.db.conn().await?;
     let patient = match store::patient::get(conn.exec(), org.id, patient_id).await {
@@ -271,7 +297,9 @@ async fn book_appointment(
         }
         Ok(PortalOutcome::Taken { reason, .. }) => {
             crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
-            Err(Outcome::conflict(format!("Slot/{slot_id} is no longer free: {reason}")))
+            Err(Outcome::conflict(format!(
+                "Slot/{slot_id} is no longer free: {reason}"
+            )))
         }
         // The patient may not book this practitioner: a rule of the request, not of the key.
         Err(store::Error::Forbidden(why)) => Err(Outcome {
@@ -284,12 +312,14 @@ async fn book_appointment(
             &format!("{at}slot"),
             format!("Slot/{slot_id} not found ({what})"),
         )),
-        Err(store::Error::Invalid { field, message }) if field == "idempotency_key" => Err(Outcome {
-            status: StatusCode::PRECONDITION_FAILED,
-            code: "duplicate",
-            diagnostics: format!("If-None-Exist: {message}"),
-            expression: Some("If-None-Exist".to_owned()),
-        }),
+        Err(store::Error::Invalid { field, message }) if field == "idempotency_key" => {
+            Err(Outcome {
+                status: StatusCode::PRECONDITION_FAILED,
+                code: "duplicate",
+                diagnostics: format!("If-None-Exist: {message}"),
+                expression: Some("If-None-Exist".to_owned()),
+            })
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -305,15 +335,23 @@ pub(super) async fn update(
     caller.require(Scope::Book)?;
     let asked = json_body(&body)?;
     if asked["resourceType"] != "Appointment" {
-        return Err(Outcome::invalid("resourceType", "the body must be an Appointment"));
+        return Err(Outcome::invalid(
+            "resourceType",
+            "the body must be an Appointment",
+        ));
     }
     if asked["id"].as_str() != Some(id.as_str()) {
-        return Err(Outcome::invalid("id", "the Appointment's id must be the one in the address"));
+        return Err(Outcome::invalid(
+            "id",
+            "the Appointment's id must be the one in the address",
+        ));
     }
     let status = asked["status"]
         .as_str()
         .ok_or_else(|| Outcome::invalid("status", "status is required"))?;
-    let reason = asked["cancelationReason"]["text"].as_str().unwrap_or_default();
+    let reason = asked["cancelationReason"]["text"]
+        .as_str()
+        .unwrap_or_default();
     change_status(&state, &caller, &id, status, reason).await
 }
 

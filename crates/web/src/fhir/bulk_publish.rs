@@ -24,7 +24,8 @@ use super::{location, slot};
 pub(super) const HORIZON_DAYS: i64 = 28;
 
 /// The extension a Slot carries its booking link in.
-const DEEP_LINK: &str = "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link";
+const DEEP_LINK: &str =
+    "http://fhir-registry.smarthealthit.org/StructureDefinition/booking-deep-link";
 
 /// The three files, by the resource type each holds.
 const FILES: [&str; 3] = ["Location", "Schedule", "Slot"];
@@ -56,9 +57,10 @@ pub(super) async fn manifest(
         "error": [],
     });
     let mut response = Fhir::ok(manifest).into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     Ok(response)
 }
 
@@ -80,7 +82,10 @@ pub(super) async fn file(
         body.push('\n');
     }
     Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/fhir+ndjson"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/fhir+ndjson"),
+        )],
         body,
     )
         .into_response())
@@ -105,10 +110,14 @@ pub(super) async fn resources(
     let places = portal_places(state, org).await?;
     Ok(match kind {
         "Location" => {
-            let mut clinics: Vec<&store::clinic::Clinic> = places.iter().map(|p| &p.clinic).collect();
+            let mut clinics: Vec<&store::clinic::Clinic> =
+                places.iter().map(|p| &p.clinic).collect();
             clinics.sort_by_key(|c| c.id);
             clinics.dedup_by_key(|c| c.id);
-            clinics.iter().map(|c| location::resource(&base, c)).collect()
+            clinics
+                .iter()
+                .map(|c| location::resource(&base, c))
+                .collect()
         }
         "Schedule" => places
             .iter()
@@ -116,8 +125,9 @@ pub(super) async fn resources(
             .collect(),
         _ => {
             let now = state.clock.now();
-            let until = Instant::from_unix_nanos(now.unix_nanos() + HORIZON_DAYS * 86_400 * 1_000_000_000)
-                .unwrap_or(now);
+            let until =
+                Instant::from_unix_nanos(now.unix_nanos() + HORIZON_DAYS * 86_400 * 1_000_000_000)
+                    .unwrap_or(now);
             let mut all = Vec::new();
             for place in &places {
                 for service in place.portal_services() {

@@ -32,7 +32,12 @@ pub(super) fn resource(base: &str, s: &Service) -> Value {
             "valueInteger": s.duration_minutes,
         }],
     });
-    if let Some(description) = s.description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+    if let Some(description) = s
+        .description
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
         service["comment"] = json!(description);
     }
     service
@@ -73,7 +78,10 @@ pub(super) async fn search(
         .collect();
     Ok(Fhir::ok(searchset(
         &base,
-        &format!("HealthcareService{}", query.map(|q| format!("?{q}")).unwrap_or_default()),
+        &format!(
+            "HealthcareService{}",
+            query.map(|q| format!("?{q}")).unwrap_or_default()
+        ),
         found,
     )))
 }

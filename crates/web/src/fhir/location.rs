@@ -74,7 +74,10 @@ pub(super) async fn search(
         .collect();
     Ok(Fhir::ok(searchset(
         &base,
-        &format!("Location{}", query.map(|q| format!("?{q}")).unwrap_or_default()),
+        &format!(
+            "Location{}",
+            query.map(|q| format!("?{q}")).unwrap_or_default()
+        ),
         found,
     )))
 }

@@ -24,10 +24,7 @@ fn read_search(kind: &str, params: Vec<Value>, documentation: &str) -> Value {
 }
 
 /// `GET metadata`.
-pub(super) async fn capability_statement(
-    State(state): State<AppState>,
-    Org(org): Org,
-) -> Fhir {
+pub(super) async fn capability_statement(State(state): State<AppState>, Org(org): Org) -> Fhir {
     let base = base(&state, &org);
     let id = param("_id", "token", "the resource's id");
     let service_type = param(
@@ -38,10 +35,22 @@ pub(super) async fn capability_statement(
     let mut appointment = read_search(
         "Appointment",
         vec![
-            param("date", "date", "the start: ge/gt and lt/le bounds (required unless patient is given; at most 366 days)"),
-            param("patient", "reference", "Patient/{id}; needs the scope patients:read"),
+            param(
+                "date",
+                "date",
+                "the start: ge/gt and lt/le bounds (required unless patient is given; at most 366 days)",
+            ),
+            param(
+                "patient",
+                "reference",
+                "Patient/{id}; needs the scope patients:read",
+            ),
             param("practitioner", "reference", "PractitionerRole/{id}"),
-            param("status", "token", "booked, pending, arrived, cancelled, fulfilled, noshow (comma-separated)"),
+            param(
+                "status",
+                "token",
+                "booked, pending, arrived, cancelled, fulfilled, noshow (comma-separated)",
+            ),
         ],
         "Appointments with a patient. Needs schedule:read; the patient's name needs patients:read. \
          Create (appointments:write) books a free Slot for a Patient under the portal's rules; \

@@ -31,8 +31,8 @@ use crate::state::AppState;
 
 mod appointment;
 mod booking;
-mod caller;
 mod bulk_publish;
+mod caller;
 mod healthcare_service;
 mod location;
 mod metadata;
@@ -42,17 +42,31 @@ mod resource;
 mod schedule;
 mod slot;
 
-
 /// Every FHIR route, with its errors answered as `OperationOutcome`s.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/o/{slug}/fhir/metadata", get(metadata::capability_statement))
+        .route(
+            "/o/{slug}/fhir/metadata",
+            get(metadata::capability_statement),
+        )
         .route("/o/{slug}/fhir/Location", get(location::search))
         .route("/o/{slug}/fhir/Location/{id}", get(location::read))
-        .route("/o/{slug}/fhir/PractitionerRole", get(practitioner_role::search))
-        .route("/o/{slug}/fhir/PractitionerRole/{id}", get(practitioner_role::read))
-        .route("/o/{slug}/fhir/HealthcareService", get(healthcare_service::search))
-        .route("/o/{slug}/fhir/HealthcareService/{id}", get(healthcare_service::read))
+        .route(
+            "/o/{slug}/fhir/PractitionerRole",
+            get(practitioner_role::search),
+        )
+        .route(
+            "/o/{slug}/fhir/PractitionerRole/{id}",
+            get(practitioner_role::read),
+        )
+        .route(
+            "/o/{slug}/fhir/HealthcareService",
+            get(healthcare_service::search),
+        )
+        .route(
+            "/o/{slug}/fhir/HealthcareService/{id}",
+            get(healthcare_service::read),
+        )
         .route("/o/{slug}/fhir/Schedule", get(schedule::search))
         .route("/o/{slug}/fhir/Schedule/{id}", get(schedule::read))
         .route("/o/{slug}/fhir/Slot", get(slot::search))
@@ -61,7 +75,10 @@ pub(crate) fn router() -> Router<AppState> {
             "/o/{slug}/fhir/Appointment",
             get(appointment::search).post(booking::create),
         )
-        .route("/o/{slug}/fhir/Appointment/$book", axum::routing::post(booking::book))
+        .route(
+            "/o/{slug}/fhir/Appointment/$book",
+            axum::routing::post(booking::book),
+        )
         .route(
             "/o/{slug}/fhir/Appointment/{id}",
             get(appointment::read)
@@ -69,8 +86,14 @@ pub(crate) fn router() -> Router<AppState> {
                 .patch(booking::patch),
         )
         .route("/o/{slug}/fhir/$bulk-publish", get(bulk_publish::manifest))
-        .route("/o/{slug}/fhir/$bulk-publish/{file}", get(bulk_publish::file))
-        .route("/o/{slug}/fhir/{*rest}", axum::routing::any(outcome::no_such_resource))
+        .route(
+            "/o/{slug}/fhir/$bulk-publish/{file}",
+            get(bulk_publish::file),
+        )
+        .route(
+            "/o/{slug}/fhir/{*rest}",
+            axum::routing::any(outcome::no_such_resource),
+        )
         .layer(axum::middleware::from_fn(outcome::outcomes_for_fhir_errors))
 }
 

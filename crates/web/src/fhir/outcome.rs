@@ -183,25 +183,27 @@ pub(super) async fn outcomes_for_fhir_errors(
         ),
         StatusCode::FORBIDDEN => ("forbidden", "this API key may not do this"),
         StatusCode::NOT_FOUND => ("not-found", "not found"),
-        StatusCode::METHOD_NOT_ALLOWED => ("not-supported", "this resource does not take this method"),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("not-supported", "this resource does not take this method")
+        }
         StatusCode::PAYLOAD_TOO_LARGE => ("too-long", "the request is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "not-supported",
-            "send the body as application/fhir+json",
-        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("not-supported", "send the body as application/fhir+json")
+        }
         StatusCode::TOO_MANY_REQUESTS => ("throttled", "too many requests"),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long"),
         StatusCode::UNPROCESSABLE_ENTITY => ("invalid", "the request is not valid"),
-        s if s.is_server_error() => ("exception", "something went wrong on our side; please try again"),
+        s if s.is_server_error() => (
+            "exception",
+            "something went wrong on our side; please try again",
+        ),
         _ => ("processing", "the request was refused"),
     };
     // A plain-text 4xx says what did not parse; a 5xx's text never goes out.
     let text = String::from_utf8_lossy(&bytes).trim().to_owned();
     let diagnostics = match message {
         Some(m) if !status.is_server_error() => m,
-        _ if plain && !status.is_server_error() && !text.is_empty() && text.len() < 500 => {
-            text
-        }
+        _ if plain && !status.is_server_error() && !text.is_empty() && text.len() < 500 => text,
         _ => default.to_owned(),
     };
     let outcome = Outcome {

@@ -68,7 +68,10 @@ pub(super) async fn search(
         .collect();
     Ok(Fhir::ok(searchset(
         &base,
-        &format!("PractitionerRole{}", query.map(|q| format!("?{q}")).unwrap_or_default()),
+        &format!(
+            "PractitionerRole{}",
+            query.map(|q| format!("?{q}")).unwrap_or_default()
+        ),
         found,
     )))
 }

@@ -161,7 +161,10 @@ pub(super) fn single<'a>(
     pairs: &'a [(String, String)],
     name: &str,
 ) -> Result<Option<&'a str>, Outcome> {
-    let mut values = pairs.iter().filter(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let mut values = pairs
+        .iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str());
     let first = values.next();
     if values.next().is_some() {
         return Err(Outcome::invalid(name, format!("{name} may be given once")));
@@ -235,10 +238,10 @@ fn period(text: &str, zone: chrono_tz::Tz) -> Option<(Instant, Instant)> {
 /// The first instant of a day in a zone (the earliest, should midnight fall in a gap).
 fn midnight(day: NaiveDate, zone: chrono_tz::Tz) -> Option<Instant> {
     let local = day.and_hms_opt(0, 0, 0)?;
-    let at = zone
-        .from_local_datetime(&local)
-        .earliest()
-        .or_else(|| zone.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())?;
+    let at = zone.from_local_datetime(&local).earliest().or_else(|| {
+        zone.from_local_datetime(&(local + chrono::Duration::hours(1)))
+            .earliest()
+    })?;
     instant_of(at.fixed_offset())
 }
 

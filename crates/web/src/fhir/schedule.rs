@@ -59,9 +59,9 @@ pub(super) async fn places(state: &AppState, org: &Organisation) -> Result<Vec<P
     drop(conn);
     let gives = |p: &Practitioner, s: &Service| {
         s.practitioner_type_id.is_none_or(|t| t == p.type_id)
-            && service_types.iter().any(|&(service, st)| {
-                service == s.id && practitioner_types.contains(&(p.id, st))
-            })
+            && service_types
+                .iter()
+                .any(|&(service, st)| service == s.id && practitioner_types.contains(&(p.id, st)))
     };
     Ok(pairs
         .into_iter()
@@ -113,7 +113,9 @@ pub(super) fn resource<'a>(
         ],
         "comment": format!("{} at {}", place.practitioner.name, place.clinic.name),
     });
-    let types: Vec<Value> = services.map(|s| service_type(base, &s.key, &s.name)).collect();
+    let types: Vec<Value> = services
+        .map(|s| service_type(base, &s.key, &s.name))
+        .collect();
     if !types.is_empty() {
         schedule["serviceType"] = Value::Array(types);
     }
@@ -180,7 +182,10 @@ pub(super) async fn search(
         .collect();
     Ok(Fhir::ok(searchset(
         &base,
-        &format!("Schedule{}", query.map(|q| format!("?{q}")).unwrap_or_default()),
+        &format!(
+            "Schedule{}",
+            query.map(|q| format!("?{q}")).unwrap_or_default()
+        ),
         found,
     )))
 }
@@ -189,7 +194,11 @@ pub(super) async fn search(
 /// organisation's service code system.
 pub(super) fn service_code<'a>(base: &str, token: &'a str) -> Result<&'a str, Outcome> {
     let code = match token.split_once('|') {
-        Some((system, code)) if system.is_empty() || system == super::resource::service_system(base) => code,
+        Some((system, code))
+            if system.is_empty() || system == super::resource::service_system(base) =>
+        {
+            code
+        }
         Some(_) => {
             return Err(Outcome::invalid(
                 "service-type",
@@ -202,7 +211,10 @@ pub(super) fn service_code<'a>(base: &str, token: &'a str) -> Result<&'a str, Ou
         None => token,
     };
     if code.is_empty() {
-        return Err(Outcome::invalid("service-type", "service-type names no code"));
+        return Err(Outcome::invalid(
+            "service-type",
+            "service-type names no code",
+        ));
     }
     Ok(code)
 }

@@ -130,6 +130,15 @@ impl TestApp {
         org
     }
 
+    /// A bearer token of `org` with `scopes`: the API keys land on main with the
+    /// integrator's `TestApp::api_key`, which replaces this at the merge.
+    pub(crate) async fn api_key(&self, org: &Organisation, scopes: &[&str]) -> String {
+        panic!(
+            "API keys ({scopes:?} for {}) need the integrator's keys: merge main",
+            org.slug
+        )
+    }
+
     /// An empty organisation.
     pub(crate) async fn org(&self, slug: &str) -> Organisation {
         let mut tx = self.db.begin().await.unwrap();
