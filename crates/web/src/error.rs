@@ -405,7 +405,7 @@ pub(crate) async fn page_errors_are_html(
 
 /// `response` (a new error body) with every header of the answer it replaces but that
 /// body's own: a session's cookie, `Retry-After`, `Allow`, `Connection`.
-fn with_headers_of(mut response: Response, original: &HeaderMap) -> Response {
+pub(crate) fn with_headers_of(mut response: Response, original: &HeaderMap) -> Response {
     for (name, value) in original {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             response.headers_mut().append(name.clone(), value.clone());

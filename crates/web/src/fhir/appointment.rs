@@ -15,7 +15,7 @@ use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{
     Bounds, Fhir, FhirResult, base, instant_in, instant_utc, params, reference, referenced_id,
-    row_id, searchset, service_type, single,
+    row_id, search_answer, service_type, single,
 };
 
 /// The longest date range one Appointment search may cover.
@@ -294,12 +294,10 @@ pub(super) async fn search(
     )
     .await?;
     let base = base(&state, org);
-    Ok(Fhir::ok(searchset(
+    Ok(search_answer(
         &base,
-        &format!(
-            "Appointment{}",
-            query.map(|q| format!("?{q}")).unwrap_or_default()
-        ),
+        "Appointment",
+        query.as_deref(),
         found.iter().map(|a| resource(&base, a, &names)).collect(),
-    )))
+    ))
 }

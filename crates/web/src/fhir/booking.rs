@@ -37,20 +37,14 @@ pub(super) async fn create(
     let asked = json_body(&body)?;
     let (appointment, replayed) = book_appointment(&state, &caller, &headers, &asked, "").await?;
     let base = base(&state, &caller.org);
-    let names = Names::load(
-        &state,
-        &caller.org,
-        std::slice::from_ref(&appointment),
-        caller.require(Scope::PatientsRead).is_ok(),
-    )
-    .await?;
+    let shown = shown(&state, &caller, &appointment).await?;
     let location = format!("{base}/Appointment/{}", appointment.id);
     let status = if replayed {
         StatusCode::OK
     } else {
         StatusCode::CREATED
     };
-    let mut response = Fhir(status, resource(&base, &appointment, &names)).into_response();
+    let mut response = Fhir(status, shown).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -94,17 +88,9 @@ pub(super) async fn book(
         "Parameters.parameter.resource.",
     )
     .await?;
-    let base = base(&state, &caller.org);
-    let names = Names::load(
-        &state,
-        &caller.org,
-        std::slice::from_ref(&appointment),
-        caller.require(Scope::PatientsRead).is_ok(),
-    )
-    .await?;
     let answer = json!({
         "resourceType": "Parameters",
-        "parameter": [{"name": "return", "resource": resource(&base, &appointment, &names)}],
+        "parameter": [{"name": "return", "resource": shown(&state, &caller, &appointment).await?}],
     });
     let status = if replayed {
         StatusCode::OK
@@ -455,7 +441,11 @@ async fn answer(
     caller: &ApiKeyCaller,
     a: &Appointment,
 ) -> Result<Response, Outcome> {
-    let base = base(state, &caller.org);
+    Ok(Fhir::ok(shown(state, caller, a).await?).into_response())
+}
+
+/// An appointment as the caller may see it (the patient's name with `patients:read`).
+async fn shown(state: &AppState, caller: &ApiKeyCaller, a: &Appointment) -> Result<Value, Outcome> {
     let names = Names::load(
         state,
         &caller.org,
@@ -463,5 +453,5 @@ async fn answer(
         caller.require(Scope::PatientsRead).is_ok(),
     )
     .await?;
-    Ok(Fhir::ok(resource(&base, a, &names)).into_response())
+    Ok(resource(&base(state, &caller.org), a, &names))
 }

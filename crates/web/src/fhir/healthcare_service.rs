@@ -10,7 +10,9 @@ use crate::state::AppState;
 
 use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
-use super::resource::{Fhir, FhirResult, base, params, row_id, searchset, service_type, single};
+use super::resource::{
+    Fhir, FhirResult, base, params, row_id, search_answer, service_type, single,
+};
 
 /// A service as a FHIR `HealthcareService`.
 pub(super) fn resource(base: &str, s: &Service) -> Value {
@@ -76,12 +78,10 @@ pub(super) async fn search(
         .filter(|s| only.is_none_or(|id| id == s.id.to_string()))
         .map(|s| resource(&base, s))
         .collect();
-    Ok(Fhir::ok(searchset(
+    Ok(search_answer(
         &base,
-        &format!(
-            "HealthcareService{}",
-            query.map(|q| format!("?{q}")).unwrap_or_default()
-        ),
+        "HealthcareService",
+        query.as_deref(),
         found,
-    )))
+    ))
 }

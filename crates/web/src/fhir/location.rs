@@ -9,7 +9,7 @@ use crate::state::AppState;
 
 use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
-use super::resource::{Fhir, FhirResult, base, params, row_id, searchset};
+use super::resource::{Fhir, FhirResult, base, params, row_id, search_answer};
 
 /// The extension that names a clinic's IANA time zone.
 pub(super) const TIMEZONE_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/timezone";
@@ -72,12 +72,5 @@ pub(super) async fn search(
         .filter(|c| only.is_none_or(|id| id == c.id.to_string()))
         .map(|c| resource(&base, c))
         .collect();
-    Ok(Fhir::ok(searchset(
-        &base,
-        &format!(
-            "Location{}",
-            query.map(|q| format!("?{q}")).unwrap_or_default()
-        ),
-        found,
-    )))
+    Ok(search_answer(&base, "Location", query.as_deref(), found))
 }

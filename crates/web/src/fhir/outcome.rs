@@ -212,11 +212,5 @@ pub(super) async fn outcomes_for_fhir_errors(
         diagnostics,
         expression: field,
     };
-    let mut rewritten = outcome.into_response();
-    for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rewritten.headers_mut().append(name.clone(), value.clone());
-        }
-    }
-    rewritten
+    crate::error::with_headers_of(outcome.into_response(), &parts.headers)
 }

@@ -10,7 +10,7 @@ use crate::state::AppState;
 
 use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
-use super::resource::{Fhir, FhirResult, base, params, reference, row_id, searchset, single};
+use super::resource::{Fhir, FhirResult, base, params, reference, row_id, search_answer, single};
 
 /// A practitioner as a FHIR `PractitionerRole`.
 pub(super) fn resource(base: &str, p: &Practitioner) -> Value {
@@ -66,12 +66,10 @@ pub(super) async fn search(
         .filter(|p| active.is_none_or(|a| a == p.active))
         .map(|p| resource(&base, p))
         .collect();
-    Ok(Fhir::ok(searchset(
+    Ok(search_answer(
         &base,
-        &format!(
-            "PractitionerRole{}",
-            query.map(|q| format!("?{q}")).unwrap_or_default()
-        ),
+        "PractitionerRole",
+        query.as_deref(),
         found,
-    )))
+    ))
 }

@@ -50,7 +50,7 @@ pub(super) fn base(state: &AppState, org: &Organisation) -> String {
 
 /// A `searchset` Bundle of `resources` (each with an `id` and `resourceType`), every
 /// one a match, with the search's own address as its `self` link.
-pub(super) fn searchset(base: &str, search: &str, resources: Vec<Value>) -> Value {
+fn searchset(base: &str, search: &str, resources: Vec<Value>) -> Value {
     let entries: Vec<Value> = resources
         .into_iter()
         .map(|resource| {
@@ -72,6 +72,20 @@ pub(super) fn searchset(base: &str, search: &str, resources: Vec<Value>) -> Valu
         bundle["entry"] = Value::Array(entries);
     }
     bundle
+}
+
+/// The answer of a search of `kind` asked with `query`: a `searchset` of `resources`.
+pub(super) fn search_answer(
+    base: &str,
+    kind: &str,
+    query: Option<&str>,
+    resources: Vec<Value>,
+) -> Fhir {
+    let search = match query {
+        Some(q) if !q.is_empty() => format!("{kind}?{q}"),
+        _ => kind.to_owned(),
+    };
+    Fhir::ok(searchset(base, &search, resources))
 }
 
 /// The code system of the organisation's services (their keys), which

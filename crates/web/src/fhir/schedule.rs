@@ -15,7 +15,7 @@ use crate::state::AppState;
 use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{
-    Fhir, FhirResult, base, params, reference, referenced_id, row_id, searchset, service_type,
+    Fhir, FhirResult, base, params, reference, referenced_id, row_id, search_answer, service_type,
     single,
 };
 
@@ -180,14 +180,7 @@ pub(super) async fn search(
         .filter(|p| wanted.is_none_or(|code| p.services.iter().any(|s| s.key == code)))
         .map(|p| resource(&base, p, p.services.iter()))
         .collect();
-    Ok(Fhir::ok(searchset(
-        &base,
-        &format!(
-            "Schedule{}",
-            query.map(|q| format!("?{q}")).unwrap_or_default()
-        ),
-        found,
-    )))
+    Ok(search_answer(&base, "Schedule", query.as_deref(), found))
 }
 
 /// The service key a `service-type` token names: `key`, or `system|key` with this

@@ -19,7 +19,7 @@ use crate::state::AppState;
 use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{
-    Bounds, Fhir, FhirResult, base, fhir_instant, params, searchset, service_type, single,
+    Bounds, Fhir, FhirResult, base, fhir_instant, params, search_answer, service_type, single,
 };
 use super::schedule::{self, Place};
 
@@ -328,11 +328,12 @@ pub(super) async fn search(
         }
     }
     found.sort_by_key(|f| (f.slot.start, f.id.service));
-    Ok(Fhir::ok(searchset(
+    Ok(search_answer(
         &base,
-        &format!("Slot{}", query.map(|q| format!("?{q}")).unwrap_or_default()),
+        "Slot",
+        query.as_deref(),
         found.iter().map(|f| f.resource(&base)).collect(),
-    )))
+    ))
 }
 
 #[cfg(test)]
