@@ -66,7 +66,7 @@ pub fn app(state: AppState) -> Router {
                 )
             }),
         )
-        .layer(middleware::from_fn(api_input))
+        .layer(middleware::from_fn_with_state(state.clone(), api_input))
         .layer(middleware::from_fn_with_state(state.clone(), api_csrf));
     let pages = crate::routes::page_router().layer(middleware::from_fn(page_input));
 
@@ -88,6 +88,10 @@ pub fn app(state: AppState) -> Router {
         ))
         // The handlers' own limit; `read_body` applies the caller's.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            no_session_with_authorization,
+        ))
         .layer(sessions)
         .layer(CsrfLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -245,14 +249,16 @@ impl HttpBody for WatchedBody {
     }
 }
 
-/// Reads a body that changes state, up to what the session may send: [`BODY_LIMIT`]
-/// for a signed-in staff member, [`SMALL_BODY_LIMIT`] for anyone else (413 past it).
-async fn read_body(session: &Session, body: Body) -> Result<Bytes, AppError> {
-    let staff = session
-        .get::<StaffSession>(STAFF_KEY)
-        .await
-        .map_err(AppError::internal)?
-        .is_some();
+/// Reads a body that changes state, up to what the caller may send: [`BODY_LIMIT`]
+/// for a signed-in staff member or an authenticated API key, [`SMALL_BODY_LIMIT`] for
+/// anyone else (413 past it).
+async fn read_body(session: &Session, key: bool, body: Body) -> Result<Bytes, AppError> {
+    let staff = key
+        || session
+            .get::<StaffSession>(STAFF_KEY)
+            .await
+            .map_err(AppError::internal)?
+            .is_some();
     let limit = if staff { BODY_LIMIT } else { SMALL_BODY_LIMIT };
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         if e.into_inner().is::<http_body_util::LengthLimitError>() {
@@ -314,7 +320,7 @@ async fn page_checked(session: &Session, request: Request) -> Result<Request, Ap
         return Err(crate::auth::csrf::refused());
     }
     let (parts, body) = request.into_parts();
-    let bytes = read_body(session, body).await?;
+    let bytes = read_body(session, false, body).await?;
     if is_multipart(&parts) {
         // A file upload (the clinic's logo): its token is a text field of the multipart
         // body, and only the path and query are scanned for NUL, since an image holds
@@ -359,11 +365,31 @@ async fn multipart_text(parts: &Parts, bytes: &Bytes, name: &str) -> Option<Stri
     None
 }
 
+/// A request that sends an `Authorization` header (an API key) is never also the
+/// browser's session: its handlers get an empty session of their own, which is never
+/// saved, so no cookie can lend a key's request a person's identity or the other way.
+async fn no_session_with_authorization(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if crate::auth::api_key::has_authorization(request.headers()) {
+        let store = Arc::new(DbSessionStore::new(state));
+        request
+            .extensions_mut()
+            .insert(Session::new(None, store, None));
+    }
+    next.run(request).await
+}
+
 /// Every API call that changes state must send the session's token as
 /// `X-CSRF-Token` (from `GET /api/v1/orgs/{slug}/session`), checked before its body is
-/// read.
+/// read. A call with an API key needs none: no cookie is involved, so no other site can
+/// make a browser send it.
 async fn api_csrf(session: Session, request: Request, next: Next) -> Response {
-    if changes_state(request.method()) {
+    if changes_state(request.method())
+        && !crate::auth::api_key::has_authorization(request.headers())
+    {
         let token = request
             .headers()
             .get("x-csrf-token")
@@ -376,13 +402,24 @@ async fn api_csrf(session: Session, request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// An API call's body, read only up to what the session may send ([`read_body`]), and
-/// no NUL anywhere ([`refuse_nul`]).
-async fn api_input(session: Session, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
+/// An API call's body, read only up to what the caller may send ([`read_body`]), and
+/// no NUL anywhere ([`refuse_nul`]). A call with an API key is authenticated, and its
+/// key's scope checked against the route, before its body is read.
+async fn api_input(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
     let checked = async {
+        let key = if crate::auth::api_key::has_authorization(&parts.headers) {
+            Some(crate::auth::api_key::for_route(&mut parts, &state).await?)
+        } else {
+            None
+        };
         if changes_state(&parts.method) {
-            let bytes = read_body(&session, body).await?;
+            let bytes = read_body(&session, key.is_some(), body).await?;
             refuse_nul(&parts, Some(&bytes))?;
             Ok::<_, AppError>(Body::from(bytes))
         } else {
