@@ -11,12 +11,12 @@ use store::appointment::{Appointment, AppointmentStatus};
 
 use crate::state::AppState;
 
-use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{
     Bounds, Fhir, FhirResult, base, instant_in, instant_utc, params, reference, referenced_id,
     row_id, search_answer, service_type, single,
 };
+use crate::auth::api_key::{ApiKeyCaller, Scope};
 
 /// The longest date range one Appointment search may cover.
 const MAX_SEARCH_DAYS: i64 = 366;

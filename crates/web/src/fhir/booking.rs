@@ -21,10 +21,10 @@ use crate::notices::staff::PortalChange;
 use crate::state::AppState;
 
 use super::appointment::{Names, find, resource};
-use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{Fhir, base, referenced_id};
 use super::slot;
+use crate::auth::api_key::{ApiKeyCaller, Scope};
 
 /// `POST Appointment`: books the Slot the Appointment names for its Patient.
 pub(super) async fn create(

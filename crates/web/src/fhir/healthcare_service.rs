@@ -8,11 +8,11 @@ use store::service::Service;
 
 use crate::state::AppState;
 
-use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{
     Fhir, FhirResult, base, params, row_id, search_answer, service_type, single,
 };
+use crate::auth::api_key::{ApiKeyCaller, Scope};
 
 /// A service as a FHIR `HealthcareService`.
 pub(super) fn resource(base: &str, s: &Service) -> Value {

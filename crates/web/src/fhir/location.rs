@@ -7,9 +7,9 @@ use store::clinic::Clinic;
 
 use crate::state::AppState;
 
-use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{Fhir, FhirResult, base, params, row_id, search_answer};
+use crate::auth::api_key::{ApiKeyCaller, Scope};
 
 /// The extension that names a clinic's IANA time zone.
 pub(super) const TIMEZONE_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/timezone";

@@ -32,7 +32,6 @@ use crate::state::AppState;
 mod appointment;
 mod booking;
 mod bulk_publish;
-mod caller;
 mod healthcare_service;
 mod location;
 mod metadata;

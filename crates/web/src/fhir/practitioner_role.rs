@@ -8,9 +8,9 @@ use store::practitioner::Practitioner;
 
 use crate::state::AppState;
 
-use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{Fhir, FhirResult, base, params, reference, row_id, search_answer, single};
+use crate::auth::api_key::{ApiKeyCaller, Scope};
 
 /// A practitioner as a FHIR `PractitionerRole`.
 pub(super) fn resource(base: &str, p: &Practitioner) -> Value {

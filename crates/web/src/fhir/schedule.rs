@@ -12,12 +12,12 @@ use store::service::Service;
 
 use crate::state::AppState;
 
-use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{
     Fhir, FhirResult, base, params, reference, referenced_id, row_id, search_answer, service_type,
     single,
 };
+use crate::auth::api_key::{ApiKeyCaller, Scope};
 
 /// A practitioner at a clinic, with the services they give.
 #[derive(Clone, Debug)]

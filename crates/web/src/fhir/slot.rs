@@ -16,12 +16,12 @@ use store::window::{self, OpenSlot, SlotRequest};
 
 use crate::state::AppState;
 
-use super::caller::{ApiKeyCaller, Scope};
 use super::outcome::Outcome;
 use super::resource::{
     Bounds, Fhir, FhirResult, base, fhir_instant, params, search_answer, service_type, single,
 };
 use super::schedule::{self, Place};
+use crate::auth::api_key::{ApiKeyCaller, Scope};
 
 /// The longest range one search may cover: about three months.
 pub(super) const MAX_RANGE_DAYS: i64 = 92;

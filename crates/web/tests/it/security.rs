@@ -4,7 +4,8 @@
 //! list, CSRF on the portal's forms and API, session fixation, account enumeration,
 //! rate limits, emailed tokens (expired, reused, tampered, used for the wrong purpose)
 //! and the security headers of every response; and every FHIR route tried without a
-//! key, with another organisation's key, without its scope, and with A's ids at B.
+//! key, with a revoked key, with another organisation's key, without its scope, and
+//! with A's ids at B.
 
 use std::collections::BTreeSet;
 
@@ -2364,7 +2365,12 @@ impl FhirRoute {
 
     /// Calls it at `slug`'s address with a bearer token (or none).
     async fn call(&self, app: &TestApp, slug: &str, token: Option<&str>) -> Page {
-        let client = app.client();
+        self.call_with(&app.client(), slug, token).await
+    }
+
+    /// Calls it from `client` (a wrong token counts against its address's sign-in
+    /// limit, so the refusals below each come from an address of their own).
+    async fn call_with(&self, client: &Client, slug: &str, token: Option<&str>) -> Page {
         let mut request = client
             .http
             .request(self.method.clone(), client.url(&self.route.at(slug)));
@@ -2501,8 +2507,24 @@ async fn fhir_needs_a_key_of_the_organisation_with_the_scope(backend: Backend) {
         .await;
     let slot = alpha_slot(&w, &alpha_reader).await;
     let beta_key = w.app.api_key(&beta, ALL).await;
+    // A key of A's with every scope, revoked.
+    let revoked = w.app.api_key(&w.alpha, ALL).await;
+    {
+        let mut conn = w.app.db.conn().await.unwrap();
+        let key = store::api_key::by_token(conn.exec(), &revoked)
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        let mut tx = w.app.db.begin().await.unwrap();
+        store::api_key::revoke(&mut tx, w.alpha.id, key.id, "staff:1", 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
     let before = w.app.snapshot(&w.alpha).await;
     let mails_before = w.app.mail("ysolde@example.com").await.len();
+    let mut addresses = 0u8;
     for route in fhir_routes(&w.ids, &slot) {
         let what = format!("{} {}", route.method, route.route.at("alpha"));
         let Some(scope) = route.scope else {
@@ -2512,9 +2534,13 @@ async fn fhir_needs_a_key_of_the_organisation_with_the_scope(backend: Backend) {
             assert!(page.status.as_u16() < 500, "{what}: {}", page.body);
             continue;
         };
-        // No key, and B's key at A's address: nobody there.
-        for token in [None, Some(beta_key.as_str())] {
-            let page = route.call(&w.app, "alpha", token).await;
+        // No key, A's revoked key, and B's key at A's address: nobody there.
+        for token in [None, Some(revoked.as_str()), Some(beta_key.as_str())] {
+            addresses += 1;
+            let from = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 7, addresses));
+            let page = route
+                .call_with(&w.app.client_from(from), "alpha", token)
+                .await;
             assert_eq!(
                 page.status,
                 StatusCode::UNAUTHORIZED,
