@@ -349,6 +349,11 @@ impl AppError {
     }
 }
 
+/// Marks an error answer already in the format its caller asked for (a FHIR
+/// `OperationOutcome`), which [`page_errors_are_html`] leaves as it is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OwnFormat;
+
 /// Gives every error answer of a page (any address outside `/api/`, `/static/` and the
 /// probes) the HTML error page, keeping its status: a page whose extractor answered
 /// with JSON (an unknown organisation), the plain text axum writes for a path id that
@@ -361,11 +366,11 @@ pub(crate) async fn page_errors_are_html(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let page = !["/api/", "/static/"].iter().any(|p| path.starts_with(p))
-        && !["/healthz", "/metrics"].contains(&path.as_str())
-        && !crate::fhir::is_fhir_path(&path);
+        && !["/healthz", "/metrics"].contains(&path.as_str());
     let response = next.run(request).await;
     let status = response.status();
-    if !page || !(status.is_client_error() || status.is_server_error()) {
+    let own_format = response.extensions().get::<OwnFormat>().is_some();
+    if !page || own_format || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let html = response

@@ -95,27 +95,3 @@ pub(crate) fn router() -> Router<AppState> {
         )
         .layer(axum::middleware::from_fn(outcome::outcomes_for_fhir_errors))
 }
-
-/// Whether a path is under an organisation's FHIR base (`/o/{slug}/fhir/…`), whose
-/// errors are `OperationOutcome`s rather than pages.
-pub(crate) fn is_fhir_path(path: &str) -> bool {
-    let mut parts = path.split('/');
-    parts.next() == Some("")
-        && parts.next() == Some("o")
-        && parts.next().is_some_and(|slug| !slug.is_empty())
-        && parts.next() == Some("fhir")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_fhir_path;
-
-    #[test]
-    fn only_an_organisations_fhir_base_is_fhir() {
-        assert!(is_fhir_path("/o/demo/fhir/Slot"));
-        assert!(is_fhir_path("/o/demo/fhir"));
-        assert!(!is_fhir_path("/o/demo/portal/fhir"));
-        assert!(!is_fhir_path("/o//fhir/Slot"));
-        assert!(!is_fhir_path("/api/v1/orgs/demo/fhir"));
-    }
-}

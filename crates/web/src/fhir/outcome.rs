@@ -1,13 +1,14 @@
 //! Errors as FHIR `OperationOutcome`s, with their HTTP status: the handlers' own
 //! ([`Outcome`]), and every error answer under `/o/{slug}/fhir/` that something else
 //! wrote — the API key's 401/403/429, axum's 405 or unparsable path, a body over the
-//! limit — rewritten by [`outcomes_for_fhir_errors`], keeping status and headers.
+//! limit — rewritten by [`outcomes_for_fhir_errors`], keeping status and headers, and
+//! marked [`OwnFormat`] so that the pages' error layer leaves them be.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::error::AppError;
+use crate::error::{AppError, OwnFormat};
 
 use super::resource::FHIR_JSON;
 
@@ -153,7 +154,12 @@ pub(super) async fn outcomes_for_fhir_errors(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(FHIR_JSON));
-    if fhir || !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    if fhir {
+        let mut response = response;
+        response.extensions_mut().insert(OwnFormat);
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -212,5 +218,7 @@ pub(super) async fn outcomes_for_fhir_errors(
         diagnostics,
         expression: field,
     };
-    crate::error::with_headers_of(outcome.into_response(), &parts.headers)
+    let mut rewritten = crate::error::with_headers_of(outcome.into_response(), &parts.headers);
+    rewritten.extensions_mut().insert(OwnFormat);
+    rewritten
 }
