@@ -208,6 +208,8 @@ pub(super) async fn outcomes_for_fhir_errors(
     // A plain-text 4xx says what did not parse; a 5xx's text never goes out.
     let text = String::from_utf8_lossy(&bytes).trim().to_owned();
     let diagnostics = match message {
+        // The JSON API's 401 asks a person to sign in; FHIR callers send a key.
+        Some(_) if status == StatusCode::UNAUTHORIZED => default.to_owned(),
         Some(m) if !status.is_server_error() => m,
         _ if plain && !status.is_server_error() && !text.is_empty() && text.len() < 500 => text,
         _ => default.to_owned(),
