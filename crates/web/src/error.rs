@@ -349,6 +349,11 @@ impl AppError {
     }
 }
 
+/// Marks an error answer already in the format its caller asked for (a FHIR
+/// `OperationOutcome`), which [`page_errors_are_html`] leaves as it is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OwnFormat;
+
 /// Gives every error answer of a page (any address outside `/api/`, `/static/` and the
 /// probes) the HTML error page, keeping its status: a page whose extractor answered
 /// with JSON (an unknown organisation), the plain text axum writes for a path id that
@@ -364,7 +369,8 @@ pub(crate) async fn page_errors_are_html(
         && !["/healthz", "/metrics"].contains(&path.as_str());
     let response = next.run(request).await;
     let status = response.status();
-    if !page || !(status.is_client_error() || status.is_server_error()) {
+    let own_format = response.extensions().get::<OwnFormat>().is_some();
+    if !page || own_format || !(status.is_client_error() || status.is_server_error()) {
         return response;
     }
     let html = response
@@ -413,7 +419,7 @@ pub(crate) async fn page_errors_are_html(
 
 /// `response` (a new error body) with every header of the answer it replaces but that
 /// body's own: a session's cookie, `Retry-After`, `Allow`, `Connection`.
-fn with_headers_of(mut response: Response, original: &HeaderMap) -> Response {
+pub(crate) fn with_headers_of(mut response: Response, original: &HeaderMap) -> Response {
     for (name, value) in original {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             response.headers_mut().append(name.clone(), value.clone());

@@ -12,6 +12,8 @@
 //! - [`auth`]: passwords (Argon2id), database-backed sessions, CSRF tokens, and the
 //!   extractors for the signed-in staff user.
 //! - [`routes`]: one module per resource, each with its pages and its API.
+//! - [`fhir`]: FHIR R4 scheduling under `/o/{slug}/fhir/` (API keys), with SMART
+//!   Scheduling Links' `$bulk-publish`.
 //! - [`pages`], [`form`]: page layout and form handling shared by the routes;
 //!   `schedule_type_css`: the schedule types' colours as one stylesheet.
 //! - [`changes`]: setup changes, checked against the scenario rules and audited;
@@ -45,6 +47,7 @@ pub(crate) mod commands;
 pub mod config;
 pub mod demo;
 pub(crate) mod error;
+pub(crate) mod fhir;
 pub(crate) mod flash;
 pub(crate) mod form;
 pub mod ics;

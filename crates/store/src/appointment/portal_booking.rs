@@ -74,6 +74,21 @@ pub async fn book_portal(
     clock: &dyn Clock,
     notify: Option<Notify<'_>>,
 ) -> Result<PortalOutcome> {
+    book_portal_as(db, org, b, Actor::Patient(b.patient), clock, notify).await
+}
+
+/// [`book_portal`] for the patient by someone acting for them (an API key, through
+/// FHIR): the same rules, lock and transaction, with `actor` as who made the booking —
+/// in the audit log, in `created_by`, and as the owner of the idempotency key, so a
+/// key is the sender's own.
+pub async fn book_portal_as(
+    db: &Db,
+    org: &Organisation,
+    b: &PortalBooking,
+    actor: Actor,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<PortalOutcome> {
     let mut tx = db.begin().await?;
     let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
     if allowed
@@ -97,8 +112,7 @@ pub async fn book_portal(
         ("telehealth", Some(i64::from(b.telehealth))),
     ]);
     if let Some(key) = &b.idempotency_key
-        && let Some(existing) =
-            by_idempotency_key(&mut tx, org.id, Actor::Patient(b.patient), key).await?
+        && let Some(existing) = by_idempotency_key(&mut tx, org.id, actor, key).await?
     {
         return replay(existing, &request).map(PortalOutcome::Booked);
     }
@@ -140,7 +154,7 @@ pub async fn book_portal(
         override_reason: None,
         override_by: None,
         idempotency_key: b.idempotency_key.clone(),
-        actor: Actor::Patient(b.patient).label(),
+        actor: actor.label(),
         // The buffers the engine just checked the slot with: the service's.
         buffers: input.service_buffers(b.service),
         // And the rooms and equipment it checked free: per requirement the first by id.
@@ -152,7 +166,7 @@ pub async fn book_portal(
         org.id,
         row,
         &request,
-        Actor::Patient(b.patient),
+        actor,
         clock,
         serde_json::json!({}),
         notify,

@@ -44,7 +44,7 @@ mod split;
 pub use assignment::{assign, assigned_schedule_types, unassign, unassigned_schedule_types};
 pub use blocks::{replace_blocks, replace_portal, save_painting};
 pub use painting::{Layer, Painting};
-pub use records::{create, delete, get, list, practitioner, update};
+pub use records::{create, delete, get, list, places, practitioner, update};
 pub use split::{NewRecordFrom, TemporaryChange, new_record_from, temporary_change};
 
 /// The practitioner whose records are edited, with what the editor shows of them.

@@ -336,3 +336,25 @@ pub async fn delete(tx: &mut Tx, org: i64, practitioner: i64, id: i64) -> Result
     )?;
     Ok(())
 }
+
+/// Every (practitioner, clinic) pair of the organisation where a block of an
+/// availability record not ended before `from` (`YYYY-MM-DD`) places the practitioner —
+/// the block's clinic by the rule of *Which clinic* in `docs/scenario.md`: its
+/// schedule type's clinic, else its record's, else the home clinic —, ordered; the
+/// FHIR `Schedule`s, in one query whatever the number of practitioners.
+pub async fn places(exec: Exec<'_>, org: i64, from: &str) -> Result<Vec<(i64, i64)>> {
+    Ok(rows!(
+        exec,
+        fetch_all,
+        (i64, i64),
+        "SELECT DISTINCT r.practitioner_id, COALESCE(st.clinic_id, r.clinic_id, p.home_clinic_id) \
+         FROM availability_records r \
+         JOIN practitioners p ON p.id = r.practitioner_id \
+         JOIN availability_blocks b ON b.record_id = r.id \
+         JOIN schedule_types st ON st.id = b.schedule_type_id \
+         WHERE r.org_id = $1 AND (r.end_date IS NULL OR r.end_date >= $2) \
+         ORDER BY 1, 2",
+        org,
+        from
+    )?)
+}

@@ -232,6 +232,7 @@ pub(crate) fn public_router() -> Router<AppState> {
         .merge(home::router())
         .merge(health::router())
         .merge(assets::router())
+        .merge(crate::fhir::router())
 }
 
 /// The staff and patient pages.

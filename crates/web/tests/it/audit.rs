@@ -3,7 +3,8 @@
 //! each refused naming its field when it makes no sense; paging that later entries do
 //! not disturb; admins only. And the proof that every change a staff route makes is
 //! in the log: every state-changing route of the security matrix (which names every
-//! route the server has) is made by an admin, and whatever it changed is audited.
+//! route the server has) is made by an admin, and whatever it changed is audited;
+//! bookings and cancels through FHIR are audited with the API key.
 
 use std::collections::BTreeSet;
 
@@ -14,7 +15,7 @@ use store::staff::Role;
 
 use crate::both;
 use crate::security::{Who, World, all_routes, world};
-use crate::support::{Backend, Client, TestApp, basic_scenario};
+use crate::support::{Backend, Client, Page, TestApp, basic_scenario};
 
 /// A page of the log through the API (`query` without its `?`), which must answer.
 async fn log(client: &Client, slug: &str, query: &str) -> Value {
@@ -857,10 +858,88 @@ async fn every_change_a_staff_route_makes_is_audited(backend: Backend) {
     w.app.stop().await;
 }
 
+/// A FHIR request with a bearer token and a JSON body.
+async fn fhir(app: &TestApp, method: Method, path: &str, token: &str, body: Value) -> Page {
+    let client = app.client();
+    let request = client
+        .http
+        .request(method, client.url(path))
+        .bearer_auth(token)
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string());
+    Client::read(request.send().await.unwrap()).await
+}
+
+async fn fhir_bookings_and_cancels_are_audited_with_the_key(backend: Backend) {
+    let w = world(backend).await;
+    let known = catalogue(&w.alpha_staff).await;
+    let token = w
+        .app
+        .api_key(&w.alpha, &["schedule:read", "appointments:write"])
+        .await;
+    let schedule = format!("{}-{}", w.ids.practitioner, w.ids.clinic);
+    let client = w.app.client();
+    let slots = Client::read(
+        client
+            .http
+            .get(client.url(&format!(
+                "/o/alpha/fhir/Slot?schedule=Schedule/{schedule}&start=ge2026-03-03&start=lt2026-03-04"
+            )))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+    .json();
+    let slot = slots["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = log_length(&w).await;
+    let booked = fhir(
+        &w.app,
+        Method::POST,
+        "/o/alpha/fhir/Appointment",
+        &token,
+        json!({"resourceType": "Appointment", "status": "booked",
+               "slot": [{"reference": format!("Slot/{slot}")}],
+               "participant": [{"actor": {"reference": format!("Patient/{}", w.ids.patient)}, "status": "accepted"}]}),
+    )
+    .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
+    let id = booked.json()["id"].as_str().unwrap().to_owned();
+    let cancelled = fhir(
+        &w.app,
+        Method::PATCH,
+        &format!("/o/alpha/fhir/Appointment/{id}"),
+        &token,
+        json!({"status": "cancelled"}),
+    )
+    .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+    let added = log_length(&w).await - before;
+    let newest = log(&w.alpha_staff, "alpha", &format!("limit={added}")).await;
+    let mut actions = Vec::new();
+    for entry in newest["entries"].as_array().unwrap() {
+        assert!(
+            entry["actor"].as_str().unwrap().starts_with("key:"),
+            "{entry}"
+        );
+        let action = entry["action"].as_str().unwrap().to_owned();
+        assert!(known.contains(&action), "{action} is not in the catalogue");
+        actions.push(action);
+    }
+    actions.sort();
+    assert_eq!(actions, ["appointment.book", "appointment.cancel"]);
+    w.app.stop().await;
+}
+
 both!(
     the_log_says_who_when_and_what_changed_from_what,
     filters_narrow_the_log_and_pages_hold_still,
     bad_filters_are_refused_naming_their_field,
     only_admins_read_the_log,
     every_change_a_staff_route_makes_is_audited,
+    fhir_bookings_and_cancels_are_audited_with_the_key,
 );

@@ -21,6 +21,7 @@ mod database;
 mod demo;
 mod duplicate_email;
 mod email_wording;
+mod fhir;
 mod hostile;
 mod logo;
 mod mail;

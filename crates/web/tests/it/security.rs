@@ -3,7 +3,9 @@
 //! and patients, every patient route tried by another patient, the portal's practitioner
 //! list, CSRF on the portal's forms and API, session fixation, account enumeration,
 //! rate limits, emailed tokens (expired, reused, tampered, used for the wrong purpose)
-//! and the security headers of every response.
+//! and the security headers of every response; and every FHIR route tried without a
+//! key, with a revoked key, with another organisation's key, without its scope, and
+//! with A's ids at B.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -2549,6 +2551,269 @@ async fn keys_reach_only_their_scopes(backend: Backend) {
     w.app.stop().await;
 }
 
+/// One FHIR route (`/o/{slug}/fhir/…`), with A's ids filled in: the scope its key
+/// needs (`None`: public), and its body.
+struct FhirRoute {
+    method: Method,
+    template: &'static str,
+    route: Route,
+    scope: Option<&'static str>,
+}
+
+impl FhirRoute {
+    fn new(
+        method: Method,
+        template: &'static str,
+        ids: &[&str],
+        scope: Option<&'static str>,
+    ) -> FhirRoute {
+        FhirRoute {
+            route: Route::new(method.clone(), template, ids, Anyone),
+            method,
+            template,
+            scope,
+        }
+    }
+
+    fn json(mut self, body: Value) -> FhirRoute {
+        self.route.body = Some(body);
+        self.route.names_ids = true;
+        self
+    }
+
+    fn query(mut self, query: &str) -> FhirRoute {
+        self.route = self.route.query(query);
+        self
+    }
+
+    /// Calls it at `slug`'s address with a bearer token (or none).
+    async fn call(&self, app: &TestApp, slug: &str, token: Option<&str>) -> Page {
+        self.call_with(&app.client(), slug, token).await
+    }
+
+    /// Calls it from `client` (a wrong token counts against its address's sign-in
+    /// limit, so the refusals below each come from an address of their own).
+    async fn call_with(&self, client: &Client, slug: &str, token: Option<&str>) -> Page {
+        let mut request = client
+            .http
+            .request(self.method.clone(), client.url(&self.route.at(slug)));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = &self.route.body {
+            request = request
+                .header("content-type", "application/fhir+json")
+                .body(body.to_string());
+        }
+        Client::read(request.send().await.unwrap()).await
+    }
+}
+
+/// Every FHIR route, each with A's ids (`slot` one of A's free slots).
+fn fhir_routes(a: &Ids, slot: &str) -> Vec<FhirRoute> {
+    const READ: Option<&str> = Some("schedule:read");
+    const BOOK: Option<&str> = Some("appointments:write");
+    let schedule = format!("{}-{}", a.practitioner, a.clinic);
+    let book = json!({"resourceType": "Appointment", "status": "booked",
+        "slot": [{"reference": format!("Slot/{slot}")}],
+        "participant": [{"actor": {"reference": format!("Patient/{}", a.patient)}, "status": "accepted"}]});
+    vec![
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/metadata", &[], None),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Location", &[], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Location/{id}", &[&a.clinic], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/PractitionerRole", &[], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/PractitionerRole/{id}", &[&a.practitioner], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/HealthcareService", &[], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/HealthcareService/{id}", &[&a.report], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Schedule", &[], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Schedule/{id}", &[&schedule], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Slot", &[], READ)
+            .query(&format!("?schedule=Schedule/{schedule}&start=ge2026-03-02&start=lt2026-03-04")),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Slot/{id}", &[slot], READ),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Appointment", &[], READ)
+            .query(&format!("?patient=Patient/{}", a.patient)),
+        FhirRoute::new(M::POST, "/o/{slug}/fhir/Appointment", &[], BOOK).json(book.clone()),
+        FhirRoute::new(M::POST, "/o/{slug}/fhir/Appointment/$book", &[], BOOK)
+            .json(json!({"resourceType": "Parameters", "parameter": [{"name": "appointment", "resource": book}]})),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/Appointment/{id}", &[&a.appointment], READ),
+        FhirRoute::new(M::PUT, "/o/{slug}/fhir/Appointment/{id}", &[&a.appointment], BOOK)
+            .json(json!({"resourceType": "Appointment", "id": a.appointment, "status": "cancelled", "participant": []})),
+        FhirRoute::new(M::PATCH, "/o/{slug}/fhir/Appointment/{id}", &[&a.appointment], BOOK)
+            .json(json!([{"op": "replace", "path": "/status", "value": "cancelled"}])),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/$bulk-publish", &[], None),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/$bulk-publish/{file}", &["Slot.ndjson"], None),
+        FhirRoute::new(M::GET, "/o/{slug}/fhir/{*rest}", &["Patient"], None),
+    ]
+}
+
+/// The FHIR routes the router declares: every `.route("/o/{slug}/fhir…"` in `src/fhir`.
+fn declared_fhir_routes() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/fhir/mod.rs"),
+    )
+    .unwrap();
+    text.match_indices(".route(")
+        .filter_map(|(at, _)| {
+            let literal = text[at + 7..].trim_start().strip_prefix('"')?;
+            Some(literal[..literal.find('"').unwrap()].to_owned())
+        })
+        .collect()
+}
+
+/// A's free slot on Monday 2 March, found with A's key.
+async fn alpha_slot(w: &World, token: &str) -> String {
+    let schedule = format!("{}-{}", w.ids.practitioner, w.ids.clinic);
+    let page = fhir_get(
+        &w.app,
+        &format!(
+            "/o/alpha/fhir/Slot?schedule=Schedule/{schedule}&start=ge2026-03-02&start=lt2026-03-03"
+        ),
+        token,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.json()["entry"][0]["resource"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn fhir_get(app: &TestApp, path: &str, token: &str) -> Page {
+    let client = app.client();
+    Client::read(
+        client
+            .http
+            .get(client.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn the_fhir_matrix_names_every_fhir_route(backend: Backend) {
+    let w = world(backend).await;
+    let token = w.app.api_key(&w.alpha, &["schedule:read"]).await;
+    let slot = alpha_slot(&w, &token).await;
+    let named: BTreeSet<String> = fhir_routes(&w.ids, &slot)
+        .iter()
+        .map(|r| r.template.to_owned())
+        .collect();
+    assert_eq!(
+        named,
+        declared_fhir_routes(),
+        "the FHIR matrix must name every FHIR route (and only those)"
+    );
+    w.app.stop().await;
+}
+
+async fn fhir_needs_a_key_of_the_organisation_with_the_scope(backend: Backend) {
+    let w = world(backend).await;
+    let beta = {
+        let mut conn = w.app.db.conn().await.unwrap();
+        store::organisation::by_slug(conn.exec(), "beta")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    const ALL: &[&str] = &[
+        "schedule:read",
+        "appointments:write",
+        "patients:read",
+        "patients:write",
+        "setup:write",
+    ];
+    let alpha_reader = w
+        .app
+        .api_key(&w.alpha, &["schedule:read", "patients:read"])
+        .await;
+    let slot = alpha_slot(&w, &alpha_reader).await;
+    let beta_key = w.app.api_key(&beta, ALL).await;
+    // A key of A's with every scope, revoked.
+    let revoked = w.app.api_key(&w.alpha, ALL).await;
+    {
+        let mut conn = w.app.db.conn().await.unwrap();
+        let key = store::api_key::by_token(conn.exec(), &revoked)
+            .await
+            .unwrap()
+            .unwrap();
+        drop(conn);
+        let mut tx = w.app.db.begin().await.unwrap();
+        store::api_key::revoke(&mut tx, w.alpha.id, key.id, "staff:1", 0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let before = w.app.snapshot(&w.alpha).await;
+    let mails_before = w.app.mail("ysolde@example.com").await.len();
+    let mut addresses = 0u8;
+    for route in fhir_routes(&w.ids, &slot) {
+        let what = format!("{} {}", route.method, route.route.at("alpha"));
+        let Some(scope) = route.scope else {
+            // Public: answers, but none of A's private data.
+            let page = route.call(&w.app, "alpha", None).await;
+            assert_no_markers(&page, &what);
+            assert!(page.status.as_u16() < 500, "{what}: {}", page.body);
+            continue;
+        };
+        // No key, A's revoked key, and B's key at A's address: nobody there.
+        for token in [None, Some(revoked.as_str()), Some(beta_key.as_str())] {
+            addresses += 1;
+            let from = std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 7, addresses));
+            let page = route
+                .call_with(&w.app.client_from(from), "alpha", token)
+                .await;
+            assert_eq!(
+                page.status,
+                StatusCode::UNAUTHORIZED,
+                "{what} with {token:?}: {}",
+                page.body
+            );
+            assert!(page.headers.get("www-authenticate").is_some(), "{what}");
+            assert!(
+                page.headers["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("application/fhir+json")
+            );
+            assert_no_markers(&page, &what);
+        }
+        // A's key with every scope but the one needed: forbidden.
+        let others: Vec<&str> = ALL.iter().copied().filter(|s| *s != scope).collect();
+        let lacking = w.app.api_key(&w.alpha, &others).await;
+        let page = route.call(&w.app, "alpha", Some(&lacking)).await;
+        assert_eq!(
+            page.status,
+            StatusCode::FORBIDDEN,
+            "{what} without {scope}: {}",
+            page.body
+        );
+        assert_no_markers(&page, &what);
+        // B's key at B's address with A's ids: not found there (or refused naming them).
+        if route.route.names_ids {
+            let page = route.call(&w.app, "beta", Some(&beta_key)).await;
+            assert!(
+                matches!(
+                    page.status,
+                    StatusCode::NOT_FOUND | StatusCode::UNPROCESSABLE_ENTITY
+                ),
+                "B's key with A's ids: {what}: {} {}",
+                page.status,
+                page.body
+            );
+            assert_no_markers(&page, &what);
+        }
+    }
+    assert_eq!(w.app.snapshot(&w.alpha).await, before, "A changed");
+    assert_eq!(
+        w.app.mail("ysolde@example.com").await.len(),
+        mails_before,
+        "A's patient was emailed"
+    );
+    w.app.stop().await;
+}
+
 both!(
     keys_reach_only_their_scopes,
     the_matrix_names_every_route,
@@ -2561,4 +2826,6 @@ both!(
     every_door_is_rate_limited,
     emailed_tokens_work_once_in_time_for_their_purpose_only,
     error_and_portal_pages_carry_the_security_headers,
+    the_fhir_matrix_names_every_fhir_route,
+    fhir_needs_a_key_of_the_organisation_with_the_scope,
 );

@@ -11,7 +11,7 @@ use serde_json::Value;
 use slot_engine::Scenario;
 use store::staff::{NewStaff, Role};
 use store::transfer::{self, ImportMode};
-use store::{Clock, Db, FixedClock, Organisation};
+use store::{Db, FixedClock, Organisation};
 
 use crate::database::TestDatabase;
 
@@ -128,6 +128,31 @@ impl TestApp {
         .unwrap();
         tx.commit().await.unwrap();
         org
+    }
+
+    /// A new API key of `org` with `scopes` (`schedule:read`, …): its bearer token.
+    pub(crate) async fn api_key(&self, org: &Organisation, scopes: &[&str]) -> String {
+        static MADE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = format!("osk_test{}x{n}xLongEnoughToBeATokenOfItsOwn", org.id);
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let mut tx = self.db.begin().await.unwrap();
+        store::api_key::create(
+            &mut tx,
+            org.id,
+            &store::api_key::NewKey {
+                name: &format!("test key {n}"),
+                scopes: &scopes,
+                token: &token,
+                prefix_len: 12,
+            },
+            "import",
+            store::Clock::now_ns(self.clock.as_ref()),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        token
     }
 
     /// An empty organisation.
@@ -257,37 +282,6 @@ impl TestApp {
             .await;
         assert_eq!(response.status, StatusCode::SEE_OTHER);
         client
-    }
-
-    /// A new live API key of `org` with `scopes` (`schedule:read`…), made as an admin
-    /// would: its bearer token.
-    pub(crate) async fn api_key(&self, org: &Organisation, scopes: &[&str]) -> String {
-        let token = format!(
-            "osk_test{}{}",
-            org.id,
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
-        let mut tx = self.db.begin().await.unwrap();
-        store::api_key::create(
-            &mut tx,
-            org.id,
-            &store::api_key::NewKey {
-                name: &format!("Test key {token}"),
-                scopes: &scopes,
-                token: &token,
-                prefix_len: 12,
-            },
-            "system",
-            self.clock.now_ns(),
-        )
-        .await
-        .unwrap();
-        tx.commit().await.unwrap();
-        token
     }
 
     /// A client with its own cookie jar.
