@@ -421,8 +421,9 @@ async fn api_csrf(session: Session, request: Request, next: Next) -> Response {
 }
 
 /// An API call's body, read only up to what the caller may send ([`read_body`]), and
-/// no NUL anywhere ([`refuse_nul`]). A call with an API key is authenticated, and its
-/// key's scope checked against the route, before its body is read.
+/// no NUL anywhere ([`refuse_nul`]). A call to an organisation's API with an API key is
+/// authenticated, and its key's scope checked against the route, before its body is
+/// read (the OpenAPI document, which names no organisation, is public either way).
 async fn api_input(
     State(state): State<AppState>,
     session: Session,
@@ -431,7 +432,11 @@ async fn api_input(
 ) -> Response {
     let (mut parts, body) = request.into_parts();
     let checked = async {
-        let key = if crate::auth::api_key::has_authorization(&parts.headers) {
+        let organisations = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .is_some_and(|m| m.as_str().starts_with(crate::auth::api_key::API_BASE));
+        let key = if organisations && crate::auth::api_key::has_authorization(&parts.headers) {
             Some(crate::auth::api_key::for_route(&mut parts, &state).await?)
         } else {
             None

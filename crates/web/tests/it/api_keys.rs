@@ -327,6 +327,12 @@ async fn a_bearer_request_never_borrows_a_session(backend: Backend) {
         admin.get("/o/acme/admin/setup").await.status,
         StatusCode::OK
     );
+    // What names no organisation is public, with or without a key.
+    let document = app
+        .client()
+        .keyed(&key, Method::GET, "/api/openapi.json", None)
+        .await;
+    assert_eq!(document.status, StatusCode::OK);
     // A key of this organisation at another organisation's address: nobody.
     app.import("other", &basic()).await;
     let elsewhere = app
