@@ -36,6 +36,9 @@ pub struct Inner {
     pub mail: MailHandle,
     /// Work handlers start without waiting for it.
     pub jobs: Jobs,
+    /// Wakes the background webhook sender; the server calls it after every request
+    /// that may have queued an event (`app`).
+    pub webhooks: crate::webhooks::sender::WebhookHandle,
 }
 
 /// Work a handler starts and does not wait for, so that its answer takes the same time
@@ -106,6 +109,7 @@ impl AppState {
             limits,
             mail: MailHandle::default(),
             jobs: Jobs::default(),
+            webhooks: Default::default(),
         }))
     }
 }
