@@ -127,7 +127,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
             .with_mail(mail_config(args))
             .with_webhooks_allow_private(args.webhooks_allow_private || args.demo);
         let webhook_client = crate::webhooks::client(config.webhooks_allow_private)
-            .map_err(|e| Failure::BadInput(format!("webhooks: cannot make the HTTP client: {e}")))?;
+            .map_err(|e| Failure::BadInput(format!("webhooks: cannot set TLS up: {e}")))?;
         let mailer = Mailer::new(&config.mail).map_err(|e| {
             let flag = match config.mail.transport {
                 MailTransport::Smtp(_) => "--smtp-host",

@@ -118,7 +118,7 @@ fn yes() -> bool {
 
 /// A new endpoint, with its signing secret: shown this once.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct CreatedWebhookDto {
+pub(crate) struct WebhookCreatedDto {
     pub endpoint: WebhookEndpointDto,
     /// `whsec_` and base64 of 32 random bytes (Standard Webhooks); keep it, it is not
     /// shown again.
@@ -127,7 +127,7 @@ pub(crate) struct CreatedWebhookDto {
 
 /// A rotated secret: shown this once.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct RotatedSecretDto {
+pub(crate) struct WebhookSecretDto {
     /// The new secret, which signs from now on.
     pub secret: String,
     /// Until when (RFC 3339) the previous secret signs too.
@@ -136,7 +136,7 @@ pub(crate) struct RotatedSecretDto {
 
 /// A queued delivery.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct QueuedDto {
+pub(crate) struct WebhookQueuedDto {
     /// The delivery's id (in the endpoint's deliveries).
     pub delivery_id: i64,
 }
@@ -203,7 +203,7 @@ pub(crate) struct WebhookDeliveryPageDto {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub(crate) struct DeliveryQuery {
+pub(crate) struct WebhookDeliveryQuery {
     /// The `next_before` of the page before.
     pub before: Option<i64>,
     /// 1 ..= 100, default 50.
@@ -373,13 +373,13 @@ async fn list(
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/webhooks", tag = "webhooks",
     params(("slug" = String, Path, description = "The organisation")),
     request_body = WebhookEndpointBody,
-    responses((status = 201, body = CreatedWebhookDto), (status = 403, description = "Not an admin"),
+    responses((status = 201, body = WebhookCreatedDto), (status = 403, description = "Not an admin"),
         (status = 422, description = "Invalid field; nothing saved")))]
 async fn create(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     JsonBody(body): JsonBody<WebhookEndpointBody>,
-) -> Result<(StatusCode, Json<CreatedWebhookDto>), AppError> {
+) -> Result<(StatusCode, Json<WebhookCreatedDto>), AppError> {
     staff.admin()?;
     let input = input_of(
         &state,
@@ -392,7 +392,7 @@ async fn create(
     let (endpoint, secret) = create_endpoint(&state, &staff, &input).await?;
     Ok((
         StatusCode::CREATED,
-        Json(CreatedWebhookDto {
+        Json(WebhookCreatedDto {
             endpoint: endpoint.into(),
             secret,
         }),
@@ -461,16 +461,16 @@ async fn delete(
 /// switch without losing a message.
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/webhooks/{id}/rotate-secret", tag = "webhooks",
     params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The endpoint")),
-    responses((status = 200, body = RotatedSecretDto), (status = 404, description = "No such endpoint")))]
+    responses((status = 200, body = WebhookSecretDto), (status = 404, description = "No such endpoint")))]
 async fn rotate(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-) -> Result<Json<RotatedSecretDto>, AppError> {
+) -> Result<Json<WebhookSecretDto>, AppError> {
     let id = path.1;
     staff.admin()?;
     let secret = rotate_endpoint(&state, &staff, id).await?;
-    Ok(Json(RotatedSecretDto {
+    Ok(Json(WebhookSecretDto {
         secret,
         previous_secret_until: store::webhook_event::rfc3339(
             state.clock.now_ns() + webhook::ROTATION_OVERLAP_NS,
@@ -481,27 +481,27 @@ async fn rotate(
 /// Queues a `webhook.test` message to the endpoint (admins).
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/webhooks/{id}/test", tag = "webhooks",
     params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The endpoint")),
-    responses((status = 202, body = QueuedDto), (status = 404, description = "No such endpoint")))]
+    responses((status = 202, body = WebhookQueuedDto), (status = 404, description = "No such endpoint")))]
 async fn send_test(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-) -> Result<(StatusCode, Json<QueuedDto>), AppError> {
+) -> Result<(StatusCode, Json<WebhookQueuedDto>), AppError> {
     let id = path.1;
     staff.admin()?;
     let delivery_id = queue_test(&state, &staff, id).await?;
-    Ok((StatusCode::ACCEPTED, Json(QueuedDto { delivery_id })))
+    Ok((StatusCode::ACCEPTED, Json(WebhookQueuedDto { delivery_id })))
 }
 
 /// The endpoint's deliveries, newest first (admins).
 #[utoipa::path(get, path = "/api/v1/orgs/{slug}/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The endpoint"), DeliveryQuery),
+    params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The endpoint"), WebhookDeliveryQuery),
     responses((status = 200, body = WebhookDeliveryPageDto), (status = 404, description = "No such endpoint")))]
 async fn deliveries(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64)>,
-    QueryParams(query): QueryParams<DeliveryQuery>,
+    QueryParams(query): QueryParams<WebhookDeliveryQuery>,
 ) -> Result<Json<WebhookDeliveryPageDto>, AppError> {
     let id = path.1;
     staff.admin()?;
@@ -523,16 +523,16 @@ async fn deliveries(
 #[utoipa::path(post, path = "/api/v1/orgs/{slug}/webhooks/{id}/deliveries/{delivery}/replay", tag = "webhooks",
     params(("slug" = String, Path, description = "The organisation"), ("id" = i64, Path, description = "The endpoint"),
         ("delivery" = i64, Path, description = "The delivery")),
-    responses((status = 202, body = QueuedDto), (status = 404, description = "No such delivery of this endpoint")))]
+    responses((status = 202, body = WebhookQueuedDto), (status = 404, description = "No such delivery of this endpoint")))]
 async fn replay(
     State(state): State<AppState>,
     StaffApi(staff): StaffApi,
     Path(path): Path<(String, i64, i64)>,
-) -> Result<(StatusCode, Json<QueuedDto>), AppError> {
+) -> Result<(StatusCode, Json<WebhookQueuedDto>), AppError> {
     let (id, delivery) = (path.1, path.2);
     staff.admin()?;
     let delivery_id = queue_replay(&state, &staff, id, delivery).await?;
-    Ok((StatusCode::ACCEPTED, Json(QueuedDto { delivery_id })))
+    Ok((StatusCode::ACCEPTED, Json(WebhookQueuedDto { delivery_id })))
 }
 
 // Pages.

@@ -16,11 +16,10 @@ use store::{Clock, Db};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+use super::WebhookClient;
+
 /// How often the sender looks for due deliveries when nobody wakes it.
 pub const POLL: Duration = Duration::from_secs(2);
-
-/// The most bytes of an answer's body kept, as its excerpt.
-pub const EXCERPT: usize = 200;
 
 /// Wakes the sender (cheap to clone).
 #[derive(Clone, Debug, Default)]
@@ -51,56 +50,29 @@ pub struct Pass {
 /// Posts one claimed delivery: the body as stored, with the Standard Webhooks headers
 /// signed now (the timestamp is the attempt's, as receivers check it against their
 /// clock). Any 2xx is delivered; anything else, or no answer, is an error.
-pub async fn post(client: &reqwest::Client, claimed: &Claimed, now_s: i64) -> Attempt {
+pub async fn post(client: &WebhookClient, claimed: &Claimed, now_s: i64) -> Attempt {
     let d = &claimed.delivery;
-    let signature = super::sign(&claimed.secrets, &d.message_id, now_s, &d.payload);
-    let sent = client
-        .post(&claimed.url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &d.message_id)
-        .header("webhook-timestamp", now_s.to_string())
-        .header("webhook-signature", signature)
-        .body(d.payload.clone())
-        .send()
-        .await;
-    let mut response = match sent {
-        Ok(r) => r,
-        Err(e) => {
-            return Attempt {
-                status: None,
-                excerpt: None,
-                error: Some(describe(&e)),
-            };
-        }
-    };
-    let status = response.status();
-    // Only the first bytes of the answer are read and kept.
-    let mut body = Vec::new();
-    while body.len() < EXCERPT {
-        match response.chunk().await {
-            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-            _ => break,
-        }
+    let headers = [
+        ("webhook-id", d.message_id.clone()),
+        ("webhook-timestamp", now_s.to_string()),
+        (
+            "webhook-signature",
+            super::sign(&claimed.secrets, &d.message_id, now_s, &d.payload),
+        ),
+    ];
+    match client.post(&claimed.url, &headers, &d.payload).await {
+        Ok(answer) => Attempt {
+            status: Some(i64::from(answer.status)),
+            error: (!(200..300).contains(&answer.status))
+                .then(|| format!("the endpoint answered {}", answer.status)),
+            excerpt: (!answer.excerpt.is_empty()).then_some(answer.excerpt),
+        },
+        Err(error) => Attempt {
+            status: None,
+            excerpt: None,
+            error: Some(error),
+        },
     }
-    body.truncate(EXCERPT);
-    let excerpt = String::from_utf8_lossy(&body).into_owned();
-    Attempt {
-        status: Some(i64::from(status.as_u16())),
-        excerpt: (!excerpt.is_empty()).then_some(excerpt),
-        error: (!status.is_success()).then(|| format!("the endpoint answered {status}")),
-    }
-}
-
-/// An error in words, with its causes (reqwest's own message is only the outermost).
-fn describe(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Delivers every delivery due now, one claim at a time (so a server killed mid-post
@@ -108,7 +80,7 @@ fn describe(e: &reqwest::Error) -> String {
 pub async fn deliver_due(
     db: &Db,
     clock: &dyn Clock,
-    client: &reqwest::Client,
+    client: &WebhookClient,
 ) -> Result<Pass, store::Error> {
     let mut pass = Pass::default();
     while let Some(claimed) = webhook::claim_next(db, clock.now_ns()).await? {
@@ -145,7 +117,7 @@ pub fn spawn(
     db: Db,
     clock: Arc<dyn Clock>,
     wake: WebhookHandle,
-    client: reqwest::Client,
+    client: WebhookClient,
 ) -> Sender {
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(run(db, clock, wake, client, stopped));
@@ -167,7 +139,7 @@ async fn run(
     db: Db,
     clock: Arc<dyn Clock>,
     wake: WebhookHandle,
-    client: reqwest::Client,
+    client: WebhookClient,
     mut stopped: watch::Receiver<bool>,
 ) {
     tracing::info!("webhook sender started");
