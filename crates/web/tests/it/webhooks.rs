@@ -166,7 +166,69 @@ async fn every_event_fires_from_every_channel_that_makes_it(backend: Backend) {
         .await;
     assert_eq!(marked.status, StatusCode::OK, "{}", marked.body);
 
-    // Every state-changing route of the security matrix, by A's admin and A's patient.
+    // Each appointment event from each channel that makes it: the patient in the
+    // portal books, moves and cancels; staff book, move, cancel, accept and decline.
+    let owner_call = |method: Method, path: String, body: Option<Value>| {
+        let owner = &w.owner;
+        async move {
+            let page = owner.api(method, &path, body).await;
+            assert!(page.status.is_success(), "{path}: {}", page.body);
+            page.json()
+        }
+    };
+    let staff_call = |method: Method, path: String, body: Option<Value>| {
+        let staff = &w.alpha_staff;
+        async move {
+            let page = staff.api(method, &path, body).await;
+            assert!(page.status.is_success(), "{path}: {}", page.body);
+            page.json()
+        }
+    };
+    let portal_booking = json!({"service": number(&w.ids.service),
+        "practitioner": number(&w.ids.practitioner), "start": "2026-03-02T10:00:00-05:00"});
+    let mine = owner_call(Method::POST, "/api/v1/orgs/alpha/portal/appointments".into(), Some(portal_booking.clone()))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    owner_call(
+        Method::POST,
+        format!("/api/v1/orgs/alpha/portal/appointments/{mine}/reschedule"),
+        Some(json!({"start": "2026-03-02T10:30:00-05:00"})),
+    )
+    .await;
+    owner_call(Method::POST, format!("/api/v1/orgs/alpha/portal/appointments/{mine}/cancel"), None).await;
+    let theirs = book(&w, "2026-03-03T09:00:00-05:00").await;
+    staff_call(
+        Method::POST,
+        format!("/api/v1/orgs/alpha/appointments/{theirs}/move"),
+        Some(json!({"start": "2026-03-03T09:30:00-05:00"})),
+    )
+    .await;
+    staff_call(Method::DELETE, format!("/api/v1/orgs/alpha/appointments/{theirs}"), None).await;
+    staff_call(
+        Method::POST,
+        format!("/api/v1/orgs/alpha/appointments/{}/accept", w.ids.pending),
+        Some(json!({})),
+    )
+    .await;
+    let mut settings = staff_call(Method::GET, "/api/v1/orgs/alpha/settings".into(), None).await;
+    settings["auto_accept_portal_bookings"] = json!(false);
+    staff_call(Method::PUT, "/api/v1/orgs/alpha/settings".into(), Some(settings.clone())).await;
+    let request = owner_call(Method::POST, "/api/v1/orgs/alpha/portal/appointments".into(), Some(portal_booking))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    staff_call(
+        Method::POST,
+        format!("/api/v1/orgs/alpha/appointments/{request}/decline"),
+        Some(json!({})),
+    )
+    .await;
+    settings["auto_accept_portal_bookings"] = json!(true);
+    staff_call(Method::PUT, "/api/v1/orgs/alpha/settings".into(), Some(settings)).await;
+
+    // Then every state-changing route of the security matrix, by A's admin and A's
+    // patient: whatever they change, every audit entry that is an event is a message.
     for route in all_routes(&w.ids).iter().filter(|r| {
         r.method != Method::GET
             && !r.template.ends_with("/signout")
@@ -735,8 +797,8 @@ print("python standardwebhooks verified", len(messages))
 
 const NODE_VERIFY: &str = r#"
 const fs = require("fs");
-const { Webhook } = require(process.argv[3] + "/node_modules/standardwebhooks");
-const messages = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const { Webhook } = require(process.argv[2] + "/node_modules/standardwebhooks");
+const messages = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 for (const m of messages) {
   const headers = { "webhook-id": m.id, "webhook-timestamp": m.timestamp, "webhook-signature": m.signature };
   for (const secret of m.secrets) {
@@ -753,9 +815,6 @@ console.log("node standardwebhooks verified", messages.length);
 async fn signatures_verify_with_the_standardwebhooks_libraries(backend: Backend) {
     let tools = webhook_tools();
     let w = world(backend).await;
-    // The libraries check the timestamp against their own clock: the server's is now.
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    w.app.clock.set(now.parse().unwrap());
     let receiver = Receiver::start().await;
     let (endpoint, first) = register(&w.alpha_staff, &receiver.url, Event::ALL, true).await;
     w.alpha_staff
@@ -766,15 +825,21 @@ async fn signatures_verify_with_the_standardwebhooks_libraries(backend: Backend)
         .await;
     let test = format!("/api/v1/orgs/alpha/webhooks/{endpoint}/test");
     w.alpha_staff.api(Method::POST, &test, None).await;
-    deliver(&w.app).await;
-    let rotated = w
-        .alpha_staff
-        .api(Method::POST, &format!("/api/v1/orgs/alpha/webhooks/{endpoint}/rotate-secret"), None)
+    // The libraries check the timestamp against their own clock: the server's is now
+    // (which ends the admin's session: the rest goes through the store).
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    w.app.clock.set(now.parse().unwrap());
+    assert_eq!(deliver(&w.app).await.delivered, 2);
+    let mut tx = w.app.db.begin().await.unwrap();
+    let now_ns = w.app.clock.now_ns();
+    let second = store::webhook::rotate_secret(&mut tx, w.alpha.id, endpoint, "system", now_ns)
         .await
-        .json();
-    let second = rotated["secret"].as_str().unwrap().to_owned();
-    w.alpha_staff.api(Method::POST, &test, None).await;
-    deliver(&w.app).await;
+        .unwrap();
+    store::webhook::send_test(&mut tx, w.alpha.id, endpoint, "system", now_ns)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(deliver(&w.app).await.delivered, 1);
     let got = receiver.got();
     assert_eq!(got.len(), 3);
     let messages: Vec<Value> = got
