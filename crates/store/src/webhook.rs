@@ -210,9 +210,8 @@ fn endpoint_details(e: &Endpoint) -> serde_json::Value {
 
 /// The organisation's endpoints, oldest first.
 pub async fn list(exec: Exec<'_>, org: i64) -> Result<Vec<Endpoint>> {
-    let sql = format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 ORDER BY id"
-    );
+    let sql =
+        format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 ORDER BY id");
     Ok(rows!(exec, fetch_all, EndpointRow, &sql, org)?
         .into_iter()
         .map(Endpoint::from)
@@ -221,9 +220,8 @@ pub async fn list(exec: Exec<'_>, org: i64) -> Result<Vec<Endpoint>> {
 
 /// One endpoint of the organisation; another organisation's is not found.
 pub async fn get(exec: Exec<'_>, org: i64, id: i64) -> Result<Endpoint> {
-    let sql = format!(
-        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2"
-    );
+    let sql =
+        format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2");
     rows!(exec, fetch_optional, EndpointRow, &sql, org, id)?
         .map(Endpoint::from)
         .ok_or(Error::NotFound("webhook endpoint"))
@@ -521,7 +519,8 @@ pub async fn record_attempt(
             None,
         ),
     };
-    let clip = |s: &Option<String>, n: usize| s.as_ref().map(|s| s.chars().take(n).collect::<String>());
+    let clip =
+        |s: &Option<String>, n: usize| s.as_ref().map(|s| s.chars().take(n).collect::<String>());
     execute!(
         tx.exec(),
         "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at_ns = $4, \

@@ -296,16 +296,36 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "Time held and offered to the waitlist",
     ),
     ("waitlist.released", "appointment", "Waitlist hold released"),
-    ("webhook.create", "webhook_endpoint", "Webhook endpoint added"),
-    ("webhook.update", "webhook_endpoint", "Webhook endpoint changed"),
-    ("webhook.delete", "webhook_endpoint", "Webhook endpoint deleted"),
+    (
+        "webhook.create",
+        "webhook_endpoint",
+        "Webhook endpoint added",
+    ),
+    (
+        "webhook.update",
+        "webhook_endpoint",
+        "Webhook endpoint changed",
+    ),
+    (
+        "webhook.delete",
+        "webhook_endpoint",
+        "Webhook endpoint deleted",
+    ),
     (
         "webhook.rotate_secret",
         "webhook_endpoint",
         "Webhook signing secret rotated",
     ),
-    ("webhook.replay", "webhook_endpoint", "Webhook message replayed"),
-    ("webhook.test", "webhook_endpoint", "Webhook test event sent"),
+    (
+        "webhook.replay",
+        "webhook_endpoint",
+        "Webhook message replayed",
+    ),
+    (
+        "webhook.test",
+        "webhook_endpoint",
+        "Webhook test event sent",
+    ),
 ];
 
 /// What `action` is called ("Changed" for one the catalogue does not know).

@@ -411,7 +411,9 @@ async fn get_one(
     let id = path.1;
     staff.admin()?;
     let mut conn = state.db.conn().await?;
-    Ok(Json(webhook::get(conn.exec(), staff.org.id, id).await?.into()))
+    Ok(Json(
+        webhook::get(conn.exec(), staff.org.id, id).await?.into(),
+    ))
 }
 
 /// Saves an endpoint (admins); its secret stays.
@@ -721,7 +723,9 @@ async fn secret_view(
     let zone = zone(state, staff).await?;
     Ok(SecretPage {
         layout: Layout::staff(staff, format!("Webhook {}", endpoint.name), "setup").await?,
-        previous_until: endpoint.previous_secret_until_ns.map(|ns| zone.datetime(ns)),
+        previous_until: endpoint
+            .previous_secret_until_ns
+            .map(|ns| zone.datetime(ns)),
         endpoint,
         secret,
         rotated,
@@ -868,8 +872,7 @@ async fn log_page(
     drop(conn);
     let zone = zone(&state, &staff).await?;
     Ok(LogPage {
-        layout: Layout::staff(&staff, format!("Deliveries to {}", endpoint.name), "setup")
-            .await?,
+        layout: Layout::staff(&staff, format!("Deliveries to {}", endpoint.name), "setup").await?,
         rows: page
             .deliveries
             .into_iter()

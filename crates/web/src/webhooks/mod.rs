@@ -39,8 +39,8 @@ pub fn sign(secrets: &[String], id: &str, timestamp: i64, body: &str) -> String 
                 .strip_prefix("whsec_")
                 .and_then(|b64| engine.decode(b64).ok())
                 .unwrap_or_else(|| secret.as_bytes().to_vec());
-            let mut mac = Hmac::<Sha256>::new_from_slice(&key)
-                .expect("HMAC takes a key of any length");
+            let mut mac =
+                Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes a key of any length");
             mac.update(id.as_bytes());
             mac.update(b".");
             mac.update(timestamp.to_string().as_bytes());
@@ -191,11 +191,12 @@ pub const EXCERPT: usize = 200;
 pub fn client(allow_private: bool) -> Result<WebhookClient, rustls::Error> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config =
-        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
     Ok(WebhookClient {
         tls: tokio_rustls::TlsConnector::from(Arc::new(config)),
         allow_private,
@@ -226,9 +227,7 @@ impl WebhookClient {
         let url = store::webhook::parse_url(url).map_err(|e| format!("refused: {e}"))?;
         check_url(&url, self.allow_private).map_err(|e| format!("refused: {e}"))?;
         let host = url.host().ok_or("refused: url: must name a host")?;
-        let port = url
-            .port_or_known_default()
-            .ok_or("refused: url: no port")?;
+        let port = url.port_or_known_default().ok_or("refused: url: no port")?;
         let addresses = resolve(&host, port, self.allow_private).await?;
         let mut last = String::new();
         let mut tcp = None;

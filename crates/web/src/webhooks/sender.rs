@@ -113,12 +113,7 @@ pub struct Sender {
 }
 
 /// Starts the sender, woken by `wake` and otherwise every [`POLL`].
-pub fn spawn(
-    db: Db,
-    clock: Arc<dyn Clock>,
-    wake: WebhookHandle,
-    client: WebhookClient,
-) -> Sender {
+pub fn spawn(db: Db, clock: Arc<dyn Clock>, wake: WebhookHandle, client: WebhookClient) -> Sender {
     let (stop, stopped) = watch::channel(false);
     let task = tokio::spawn(run(db, clock, wake, client, stopped));
     Sender { stop, task }

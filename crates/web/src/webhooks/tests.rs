@@ -17,19 +17,40 @@ fn the_signature_is_the_standard_webhooks_example() {
 #[test]
 fn two_secrets_give_two_signatures() {
     let one = sign(&["whsec_AAAA".into()], "msg_1", 1, "{}");
-    let both = sign(&["whsec_AAAA".into(), "whsec_BBBB".into()], "msg_1", 1, "{}");
+    let both = sign(
+        &["whsec_AAAA".into(), "whsec_BBBB".into()],
+        "msg_1",
+        1,
+        "{}",
+    );
     assert!(both.starts_with(&format!("{one} v1,")), "{both}");
 }
 
 #[test]
 fn private_addresses_are_told() {
     for ip in [
-        "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-        "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::",
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "100.64.0.1",
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::",
     ] {
         assert!(is_private(ip.parse::<IpAddr>().unwrap()), "{ip}");
     }
-    for ip in ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "::ffff:8.8.8.8"] {
+    for ip in [
+        "93.184.216.34",
+        "8.8.8.8",
+        "2606:4700::1111",
+        "::ffff:8.8.8.8",
+    ] {
         assert!(!is_private(ip.parse::<IpAddr>().unwrap()), "{ip}");
     }
 }

@@ -548,15 +548,41 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             ("url", "https://hooks.example.com/in"),
             ("events", "appointment.booked"),
         ]),
-        r(M::GET, "/o/{slug}/admin/webhooks/{id}", &[&a.webhook], Staff),
-        r(M::POST, "/o/{slug}/admin/webhooks/{id}", &[&a.webhook], Staff).form(&[
+        r(
+            M::GET,
+            "/o/{slug}/admin/webhooks/{id}",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}",
+            &[&a.webhook],
+            Staff,
+        )
+        .form(&[
             ("name", "Intruder"),
             ("url", "https://hooks.example.com/in"),
             ("events", "appointment.booked"),
         ]),
-        r(M::POST, "/o/{slug}/admin/webhooks/{id}/rotate", &[&a.webhook], Staff),
-        r(M::POST, "/o/{slug}/admin/webhooks/{id}/test", &[&a.webhook], Staff),
-        r(M::GET, "/o/{slug}/admin/webhooks/{id}/deliveries", &[&a.webhook], Staff),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}/rotate",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}/test",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/admin/webhooks/{id}/deliveries",
+            &[&a.webhook],
+            Staff,
+        ),
         r(
             M::POST,
             "/o/{slug}/admin/webhooks/{id}/deliveries/{delivery}/replay",
@@ -1131,7 +1157,12 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         )
         .form(&[("password", PATIENT_PASSWORD)]),
         // Deleting last.
-        r(M::POST, "/o/{slug}/admin/webhooks/{id}/delete", &[&a.webhook], Staff),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}/delete",
+            &[&a.webhook],
+            Staff,
+        ),
         r(
             M::POST,
             "/o/{slug}/admin/book/appointments/{id}/confirm",

@@ -145,87 +145,128 @@ async fn book(w: &World, start: &str) -> i64 {
     booked.json()["id"].as_i64().unwrap()
 }
 
+/// An API call that must succeed; its answer.
+async fn ok(client: &Client, method: Method, path: &str, body: Option<Value>) -> Value {
+    let page = client.api(method.clone(), path, body).await;
+    assert!(page.status.is_success(), "{method} {path}: {}", page.body);
+    if page.body.is_empty() {
+        Value::Null
+    } else {
+        page.json()
+    }
+}
+
+/// Moves an appointment through the staff API, then cancels it.
+async fn move_then_cancel(w: &World, id: i64, to: &str) {
+    let path = format!("/api/v1/orgs/alpha/appointments/{id}");
+    ok(
+        &w.alpha_staff,
+        Method::POST,
+        &format!("{path}/move"),
+        Some(json!({"start": to})),
+    )
+    .await;
+    ok(&w.alpha_staff, Method::DELETE, &path, None).await;
+}
+
 async fn every_event_fires_from_every_channel_that_makes_it(backend: Backend) {
     let w = world(backend).await;
     let receiver = Receiver::start().await;
     let (endpoint, secret) = register(&w.alpha_staff, &receiver.url, Event::ALL, false).await;
     let audit_before = {
         let mut conn = w.app.db.conn().await.unwrap();
-        store::audit::recent(conn.exec(), w.alpha.id, None, 1).await.unwrap()[0].id
+        store::audit::recent(conn.exec(), w.alpha.id, None, 1)
+            .await
+            .unwrap()[0]
+            .id
     };
 
     // A no-show, which the matrix does not make: of an appointment that has started.
     let late = book(&w, "2026-02-24T09:00:00-05:00").await;
-    let marked = w
-        .alpha_staff
-        .api(
-            Method::POST,
-            &format!("/api/v1/orgs/alpha/appointments/{late}/status"),
-            Some(json!({"status": "no_show"})),
-        )
-        .await;
-    assert_eq!(marked.status, StatusCode::OK, "{}", marked.body);
+    let status = format!("/api/v1/orgs/alpha/appointments/{late}/status");
+    ok(
+        &w.alpha_staff,
+        Method::POST,
+        &status,
+        Some(json!({"status": "no_show"})),
+    )
+    .await;
 
     // Each appointment event from each channel that makes it: the patient in the
     // portal books, moves and cancels; staff book, move, cancel, accept and decline.
-    let owner_call = |method: Method, path: String, body: Option<Value>| {
-        let owner = &w.owner;
-        async move {
-            let page = owner.api(method, &path, body).await;
-            assert!(page.status.is_success(), "{path}: {}", page.body);
-            page.json()
-        }
-    };
-    let staff_call = |method: Method, path: String, body: Option<Value>| {
-        let staff = &w.alpha_staff;
-        async move {
-            let page = staff.api(method, &path, body).await;
-            assert!(page.status.is_success(), "{path}: {}", page.body);
-            page.json()
-        }
-    };
     let portal_booking = json!({"service": number(&w.ids.service),
         "practitioner": number(&w.ids.practitioner), "start": "2026-03-02T10:00:00-05:00"});
-    let mine = owner_call(Method::POST, "/api/v1/orgs/alpha/portal/appointments".into(), Some(portal_booking.clone()))
-        .await["id"]
+    let mine = ok(
+        &w.owner,
+        Method::POST,
+        "/api/v1/orgs/alpha/portal/appointments",
+        Some(portal_booking.clone()),
+    )
+    .await["id"]
         .as_i64()
         .unwrap();
-    owner_call(
+    ok(
+        &w.owner,
         Method::POST,
-        format!("/api/v1/orgs/alpha/portal/appointments/{mine}/reschedule"),
+        &format!("/api/v1/orgs/alpha/portal/appointments/{mine}/reschedule"),
         Some(json!({"start": "2026-03-02T10:30:00-05:00"})),
     )
     .await;
-    owner_call(Method::POST, format!("/api/v1/orgs/alpha/portal/appointments/{mine}/cancel"), None).await;
-    let theirs = book(&w, "2026-03-03T09:00:00-05:00").await;
-    staff_call(
+    ok(
+        &w.owner,
         Method::POST,
-        format!("/api/v1/orgs/alpha/appointments/{theirs}/move"),
-        Some(json!({"start": "2026-03-03T09:30:00-05:00"})),
+        &format!("/api/v1/orgs/alpha/portal/appointments/{mine}/cancel"),
+        None,
     )
     .await;
-    staff_call(Method::DELETE, format!("/api/v1/orgs/alpha/appointments/{theirs}"), None).await;
-    staff_call(
+    let theirs = book(&w, "2026-03-03T09:00:00-05:00").await;
+    move_then_cancel(&w, theirs, "2026-03-03T09:30:00-05:00").await;
+    ok(
+        &w.alpha_staff,
         Method::POST,
-        format!("/api/v1/orgs/alpha/appointments/{}/accept", w.ids.pending),
+        &format!("/api/v1/orgs/alpha/appointments/{}/accept", w.ids.pending),
         Some(json!({})),
     )
     .await;
-    let mut settings = staff_call(Method::GET, "/api/v1/orgs/alpha/settings".into(), None).await;
+    let mut settings = ok(
+        &w.alpha_staff,
+        Method::GET,
+        "/api/v1/orgs/alpha/settings",
+        None,
+    )
+    .await;
     settings["auto_accept_portal_bookings"] = json!(false);
-    staff_call(Method::PUT, "/api/v1/orgs/alpha/settings".into(), Some(settings.clone())).await;
-    let request = owner_call(Method::POST, "/api/v1/orgs/alpha/portal/appointments".into(), Some(portal_booking))
-        .await["id"]
+    ok(
+        &w.alpha_staff,
+        Method::PUT,
+        "/api/v1/orgs/alpha/settings",
+        Some(settings.clone()),
+    )
+    .await;
+    let request = ok(
+        &w.owner,
+        Method::POST,
+        "/api/v1/orgs/alpha/portal/appointments",
+        Some(portal_booking),
+    )
+    .await["id"]
         .as_i64()
         .unwrap();
-    staff_call(
+    ok(
+        &w.alpha_staff,
         Method::POST,
-        format!("/api/v1/orgs/alpha/appointments/{request}/decline"),
+        &format!("/api/v1/orgs/alpha/appointments/{request}/decline"),
         Some(json!({})),
     )
     .await;
     settings["auto_accept_portal_bookings"] = json!(true);
-    staff_call(Method::PUT, "/api/v1/orgs/alpha/settings".into(), Some(settings)).await;
+    ok(
+        &w.alpha_staff,
+        Method::PUT,
+        "/api/v1/orgs/alpha/settings",
+        Some(settings),
+    )
+    .await;
 
     // Then every state-changing route of the security matrix, by A's admin and A's
     // patient: whatever they change, every audit entry that is an event is a message.
@@ -240,7 +281,12 @@ async fn every_event_fires_from_every_channel_that_makes_it(backend: Backend) {
             _ => continue,
         };
         let page = route.call(who, "alpha").await;
-        assert!(page.status.as_u16() < 500, "{}: {}", route.template, page.body);
+        assert!(
+            page.status.as_u16() < 500,
+            "{}: {}",
+            route.template,
+            page.body
+        );
     }
     let pass = deliver(&w.app).await;
     assert_eq!((pass.retrying, pass.failed), (0, 0), "{pass:?}");
@@ -273,7 +319,14 @@ async fn every_event_fires_from_every_channel_that_makes_it(backend: Backend) {
         assert_eq!(data["organisation"], "alpha");
         if event.starts_with("appointment.") {
             assert_eq!(data["appointment_id"].as_i64(), *entity_id, "{body}");
-            for key in ["status", "start", "end", "practitioner_id", "clinic_id", "service_id"] {
+            for key in [
+                "status",
+                "start",
+                "end",
+                "practitioner_id",
+                "clinic_id",
+                "service_id",
+            ] {
                 assert!(data.get(key).is_some(), "{key} in {body}");
             }
         }
@@ -281,7 +334,14 @@ async fn every_event_fires_from_every_channel_that_makes_it(backend: Backend) {
             assert_eq!(data["patient_id"].as_i64(), *entity_id, "{body}");
         }
         // No health details by default.
-        for private in ["service_name", "patient", "note", "cancel_reason", "first_name", "email"] {
+        for private in [
+            "service_name",
+            "patient",
+            "note",
+            "cancel_reason",
+            "first_name",
+            "email",
+        ] {
             assert!(data.get(private).is_none(), "{private} in {body}");
         }
         for marker in ["Ysolde", "Farquhar", "Yodel", "Portal visit"] {
@@ -301,7 +361,11 @@ async fn every_event_fires_from_every_channel_that_makes_it(backend: Backend) {
     let fired: BTreeSet<&str> = channels.keys().map(String::as_str).collect();
     let all: BTreeSet<&str> = Event::ALL.iter().map(|e| e.as_str()).collect();
     assert_eq!(fired, all, "{channels:?}");
-    for event in ["appointment.booked", "appointment.moved", "appointment.cancelled"] {
+    for event in [
+        "appointment.booked",
+        "appointment.moved",
+        "appointment.cancelled",
+    ] {
         assert_eq!(
             channels[event],
             BTreeSet::from(["patient".to_owned(), "staff".to_owned()]),
@@ -311,7 +375,10 @@ async fn every_event_fires_from_every_channel_that_makes_it(backend: Backend) {
     // The log says so too.
     let log = deliveries(&w.alpha_staff, endpoint).await;
     assert_eq!(log.len(), expected.len());
-    assert!(log.iter().all(|d| d["status"] == "delivered" && d["attempts"] == 1));
+    assert!(
+        log.iter()
+            .all(|d| d["status"] == "delivered" && d["attempts"] == 1)
+    );
     println!(
         "figures: {} events from {} audit entries, all delivered on the first attempt",
         expected.len(),
@@ -332,9 +399,17 @@ async fn a_reminders_cancel_link_fires_the_cancellation(backend: Backend) {
         .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
     let receiver = Receiver::start().await;
-    register(&w.alpha_staff, &receiver.url, &[Event::AppointmentCancelled], false).await;
+    register(
+        &w.alpha_staff,
+        &receiver.url,
+        &[Event::AppointmentCancelled],
+        false,
+    )
+    .await;
     book(&w, "2026-03-02T10:00:00-05:00").await;
-    openslot_web::reminders::run_once(&w.app.state).await.unwrap();
+    openslot_web::reminders::run_once(&w.app.state)
+        .await
+        .unwrap();
     let mail = w.app.mail("ysolde@example.com").await;
     let reminder = mail
         .iter()
@@ -370,24 +445,7 @@ async fn retries_back_off_and_keep_each_appointments_order(backend: Backend) {
     ];
     let (endpoint, _) = register(&w.alpha_staff, &receiver.url, &events, false).await;
     let first = book(&w, "2026-03-02T10:00:00-05:00").await;
-    let moved = w
-        .alpha_staff
-        .api(
-            Method::POST,
-            &format!("/api/v1/orgs/alpha/appointments/{first}/move"),
-            Some(json!({"start": "2026-03-03T09:00:00-05:00"})),
-        )
-        .await;
-    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
-    let cancelled = w
-        .alpha_staff
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/orgs/alpha/appointments/{first}"),
-            None,
-        )
-        .await;
-    assert!(cancelled.status.is_success(), "{}", cancelled.body);
+    move_then_cancel(&w, first, "2026-03-03T09:00:00-05:00").await;
     let second = book(&w, "2026-03-02T10:00:00-05:00").await;
 
     // The receiver fails twice. The first appointment's booking waits 30 s, then 60 s;
@@ -448,7 +506,9 @@ async fn retries_back_off_and_keep_each_appointments_order(backend: Backend) {
     // The booking's body still says where it was booked, not where it moved.
     let booked_body = got
         .iter()
-        .find(|r| r.json()["type"] == "appointment.booked" && r.json()["data"]["appointment_id"] == first)
+        .find(|r| {
+            r.json()["type"] == "appointment.booked" && r.json()["data"]["appointment_id"] == first
+        })
         .unwrap()
         .json();
     assert_eq!(booked_body["data"]["start"], "2026-03-02T15:00:00Z");
@@ -517,7 +577,10 @@ async fn retries_back_off_and_keep_each_appointments_order(backend: Backend) {
     assert_eq!(log[0]["status"], "failed");
     assert_eq!(log[0]["attempts"], store::webhook::MAX_ATTEMPTS);
     assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920]);
-    println!("figures: backoff waits {waits:?} s, then failed after {} attempts", store::webhook::MAX_ATTEMPTS);
+    println!(
+        "figures: backoff waits {waits:?} s, then failed after {} attempts",
+        store::webhook::MAX_ATTEMPTS
+    );
     w.app.stop().await;
 }
 
@@ -525,9 +588,20 @@ async fn health_details_only_when_the_endpoint_opts_in(backend: Backend) {
     let w = world(backend).await;
     let plain = Receiver::start().await;
     let detailed = Receiver::start().await;
-    register(&w.alpha_staff, &plain.url, &[Event::AppointmentBooked, Event::PatientCreated], false).await;
-    register(&w.alpha_staff, &detailed.url, &[Event::AppointmentBooked, Event::PatientCreated], true)
-        .await;
+    register(
+        &w.alpha_staff,
+        &plain.url,
+        &[Event::AppointmentBooked, Event::PatientCreated],
+        false,
+    )
+    .await;
+    register(
+        &w.alpha_staff,
+        &detailed.url,
+        &[Event::AppointmentBooked, Event::PatientCreated],
+        true,
+    )
+    .await;
     book(&w, "2026-03-02T10:00:00-05:00").await;
     w.alpha_staff
         .created(
@@ -539,7 +613,13 @@ async fn health_details_only_when_the_endpoint_opts_in(backend: Backend) {
     let (plain, detailed) = (plain.got(), detailed.got());
     assert_eq!((plain.len(), detailed.len()), (2, 2));
     for r in &plain {
-        for word in ["Ysolde", "Farquhar", "Portal visit", "Hepzibah", "hq@example.com"] {
+        for word in [
+            "Ysolde",
+            "Farquhar",
+            "Portal visit",
+            "Hepzibah",
+            "hq@example.com",
+        ] {
             assert!(!r.body.contains(word), "{word} in {}", r.body);
         }
     }
@@ -569,24 +649,48 @@ async fn endpoints_are_the_admins_own_and_audited(backend: Backend) {
     let secret = made["secret"].as_str().unwrap();
     let bytes = secret.strip_prefix("whsec_").unwrap();
     use base64::Engine;
-    assert_eq!(base64::engine::general_purpose::STANDARD.decode(bytes).unwrap().len(), 32);
+    assert_eq!(
+        base64::engine::general_purpose::STANDARD
+            .decode(bytes)
+            .unwrap()
+            .len(),
+        32
+    );
     assert_eq!(made["endpoint"]["include_health_details"], false);
     assert_eq!(made["endpoint"]["enabled"], true);
-    let shown = admin.api(Method::GET, &format!("/api/v1/orgs/alpha/webhooks/{id}"), None).await;
+    let shown = admin
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/alpha/webhooks/{id}"),
+            None,
+        )
+        .await;
     assert!(!shown.body.contains(secret));
     let page = admin.get(&format!("/o/alpha/admin/webhooks/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains(secret));
-    assert!(admin.get("/o/alpha/admin/setup").await.contains("/o/alpha/admin/webhooks"));
+    assert!(
+        admin
+            .get("/o/alpha/admin/setup")
+            .await
+            .contains("/o/alpha/admin/webhooks")
+    );
 
     // Rotation: a new secret, and both sign for 24 hours.
     let rotated = admin
-        .api(Method::POST, &format!("/api/v1/orgs/alpha/webhooks/{id}/rotate-secret"), None)
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/alpha/webhooks/{id}/rotate-secret"),
+            None,
+        )
         .await;
     assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
     let new_secret = rotated.json()["secret"].as_str().unwrap().to_owned();
     assert_ne!(new_secret, secret);
-    assert_eq!(rotated.json()["previous_secret_until"], "2026-03-02T12:00:00Z");
+    assert_eq!(
+        rotated.json()["previous_secret_until"],
+        "2026-03-02T12:00:00Z"
+    );
     let receiver = Receiver::start().await;
     let saved = admin
         .api(
@@ -596,7 +700,13 @@ async fn endpoints_are_the_admins_own_and_audited(backend: Backend) {
         )
         .await;
     assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    admin.api(Method::POST, &format!("/api/v1/orgs/alpha/webhooks/{id}/test"), None).await;
+    admin
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/alpha/webhooks/{id}/test"),
+            None,
+        )
+        .await;
     deliver(&w.app).await;
     let got = receiver.got();
     assert_eq!(got.len(), 1);
@@ -604,7 +714,12 @@ async fn endpoints_are_the_admins_own_and_audited(backend: Backend) {
     let ts: i64 = got[0].timestamp.parse().unwrap();
     assert_eq!(
         got[0].signature,
-        openslot_web::webhooks::sign(&[new_secret.clone(), secret.to_owned()], &got[0].id, ts, &got[0].body)
+        openslot_web::webhooks::sign(
+            &[new_secret.clone(), secret.to_owned()],
+            &got[0].id,
+            ts,
+            &got[0].body
+        )
     );
     // A day later (the store queues the test: the admin's session has run out by then).
     w.app.clock.advance(24 * 3600 + 1);
@@ -616,41 +731,99 @@ async fn endpoints_are_the_admins_own_and_audited(backend: Backend) {
     assert_eq!(deliver(&w.app).await.delivered, 1);
     w.app.clock.advance(-(24 * 3600 + 1));
     let last = receiver.got().pop().unwrap();
-    assert!(!last.signature.contains(' '), "one signature after 24 h: {}", last.signature);
+    assert!(
+        !last.signature.contains(' '),
+        "one signature after 24 h: {}",
+        last.signature
+    );
 
     // Bad input: 422 naming the field, nothing saved.
     for (body, field) in [
-        (json!({"name": "", "url": "https://a.example.com", "events": ["patient.created"]}), "name"),
-        (json!({"name": "X", "url": "ftp://a.example.com", "events": ["patient.created"]}), "url"),
-        (json!({"name": "X", "url": "not a url", "events": ["patient.created"]}), "url"),
-        (json!({"name": "X", "url": "https://u:p@a.example.com", "events": ["patient.created"]}), "url"),
-        (json!({"name": "X", "url": "https://a.example.com", "events": []}), "events"),
-        (json!({"name": "X", "url": "https://a.example.com", "events": ["appointment.exploded"]}), "events"),
+        (
+            json!({"name": "", "url": "https://a.example.com", "events": ["patient.created"]}),
+            "name",
+        ),
+        (
+            json!({"name": "X", "url": "ftp://a.example.com", "events": ["patient.created"]}),
+            "url",
+        ),
+        (
+            json!({"name": "X", "url": "not a url", "events": ["patient.created"]}),
+            "url",
+        ),
+        (
+            json!({"name": "X", "url": "https://u:p@a.example.com", "events": ["patient.created"]}),
+            "url",
+        ),
+        (
+            json!({"name": "X", "url": "https://a.example.com", "events": []}),
+            "events",
+        ),
+        (
+            json!({"name": "X", "url": "https://a.example.com", "events": ["appointment.exploded"]}),
+            "events",
+        ),
     ] {
-        let refused = admin.api(Method::POST, "/api/v1/orgs/alpha/webhooks", Some(body.clone())).await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", refused.body);
+        let refused = admin
+            .api(
+                Method::POST,
+                "/api/v1/orgs/alpha/webhooks",
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            refused.body
+        );
         assert_eq!(refused.json()["error"]["field"], field, "{body}");
     }
-    let listed = admin.api(Method::GET, "/api/v1/orgs/alpha/webhooks", None).await.json();
-    assert_eq!(listed.as_array().unwrap().len(), 2, "the world's and CRM: {listed}");
+    let listed = admin
+        .api(Method::GET, "/api/v1/orgs/alpha/webhooks", None)
+        .await
+        .json();
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        2,
+        "the world's and CRM: {listed}"
+    );
 
     // Another organisation's admin: not found, whatever the route; front desk: refused.
     for (method, path) in [
         (Method::GET, format!("/api/v1/orgs/beta/webhooks/{id}")),
         (Method::PUT, format!("/api/v1/orgs/beta/webhooks/{id}")),
         (Method::DELETE, format!("/api/v1/orgs/beta/webhooks/{id}")),
-        (Method::POST, format!("/api/v1/orgs/beta/webhooks/{id}/rotate-secret")),
-        (Method::POST, format!("/api/v1/orgs/beta/webhooks/{id}/test")),
-        (Method::GET, format!("/api/v1/orgs/beta/webhooks/{id}/deliveries")),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/beta/webhooks/{id}/rotate-secret"),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/orgs/beta/webhooks/{id}/test"),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/orgs/beta/webhooks/{id}/deliveries"),
+        ),
     ] {
-        let body = (method == Method::PUT)
-            .then(|| json!({"name": "X", "url": "https://a.example.com", "events": ["patient.created"]}));
+        let body = (method == Method::PUT).then(
+            || json!({"name": "X", "url": "https://a.example.com", "events": ["patient.created"]}),
+        );
         let answer = w.beta_staff.api(method.clone(), &path, body).await;
-        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}: {}", answer.body);
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            answer.body
+        );
     }
     let desk = w.app.client();
-    desk.sign_in("alpha", "front_desk-alpha@example.com", PASSWORD).await;
-    let refused = desk.api(Method::GET, "/api/v1/orgs/alpha/webhooks", None).await;
+    desk.sign_in("alpha", "front_desk-alpha@example.com", PASSWORD)
+        .await;
+    let refused = desk
+        .api(Method::GET, "/api/v1/orgs/alpha/webhooks", None)
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     // The page: add (secret shown once), edit, delete.
@@ -669,18 +842,37 @@ async fn endpoints_are_the_admins_own_and_audited(backend: Backend) {
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     assert!(added.contains("whsec_"), "{}", added.body);
     let refused = admin
-        .post_form("/o/alpha/admin/webhooks", &[("name", "Page hook"), ("url", "https://p.example.com")])
+        .post_form(
+            "/o/alpha/admin/webhooks",
+            &[("name", "Page hook"), ("url", "https://p.example.com")],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.contains("choose at least one event"), "{}", refused.body);
-    let deleted = admin.post_form(&format!("/o/alpha/admin/webhooks/{id}/delete"), &[]).await;
+    assert!(
+        refused.contains("choose at least one event"),
+        "{}",
+        refused.body
+    );
+    let deleted = admin
+        .post_form(&format!("/o/alpha/admin/webhooks/{id}/delete"), &[])
+        .await;
     assert_eq!(deleted.status, StatusCode::SEE_OTHER);
-    let gone = admin.api(Method::GET, &format!("/api/v1/orgs/alpha/webhooks/{id}"), None).await;
+    let gone = admin
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/alpha/webhooks/{id}"),
+            None,
+        )
+        .await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
 
     // Every change is in the audit log, without the secret.
     let log = admin
-        .api(Method::GET, "/api/v1/orgs/alpha/audit?entity=webhook_endpoint&limit=100", None)
+        .api(
+            Method::GET,
+            "/api/v1/orgs/alpha/audit?entity=webhook_endpoint&limit=100",
+            None,
+        )
         .await;
     assert_eq!(log.status, StatusCode::OK, "{}", log.body);
     let actions: BTreeSet<String> = log.json()["entries"]
@@ -689,7 +881,13 @@ async fn endpoints_are_the_admins_own_and_audited(backend: Backend) {
         .iter()
         .map(|e| e["action"].as_str().unwrap().to_owned())
         .collect();
-    for action in ["webhook.create", "webhook.update", "webhook.rotate_secret", "webhook.test", "webhook.delete"] {
+    for action in [
+        "webhook.create",
+        "webhook.update",
+        "webhook.rotate_secret",
+        "webhook.test",
+        "webhook.delete",
+    ] {
         assert!(actions.contains(action), "{action} in {actions:?}");
     }
     assert!(!log.body.contains("whsec_"));
@@ -761,13 +959,73 @@ async fn a_production_server_refuses_plain_http_and_private_addresses(backend: B
         .unwrap();
     assert_eq!(pass.retrying, 1, "{pass:?}");
     let log = admin
-        .api(Method::GET, &format!("/api/v1/orgs/acme/webhooks/{}/deliveries", old.id), None)
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/acme/webhooks/{}/deliveries", old.id),
+            None,
+        )
         .await
         .json();
     let error = log["deliveries"][0]["last_error"].as_str().unwrap();
     assert!(error.starts_with("refused: url:"), "{error}");
     assert!(receiver.got().is_empty());
     app.stop().await;
+}
+
+async fn several_senders_deliver_each_message_once_and_in_order(backend: Backend) {
+    let w = world(backend).await;
+    let receiver = Receiver::start().await;
+    let events = [
+        Event::AppointmentBooked,
+        Event::AppointmentMoved,
+        Event::AppointmentCancelled,
+    ];
+    register(&w.alpha_staff, &receiver.url, &events, false).await;
+    let moves = [
+        ("2026-03-02T09:30:00-05:00", "2026-03-03T09:00:00-05:00"),
+        ("2026-03-02T10:00:00-05:00", "2026-03-03T09:30:00-05:00"),
+        ("2026-03-02T10:30:00-05:00", "2026-03-03T10:30:00-05:00"),
+    ];
+    let mut ids = Vec::new();
+    for (from, to) in moves {
+        let id = book(&w, from).await;
+        move_then_cancel(&w, id, to).await;
+        ids.push(id);
+    }
+    // Four senders at once, as four servers on one database would run.
+    let (a, b, c, d) = tokio::join!(
+        deliver(&w.app),
+        deliver(&w.app),
+        deliver(&w.app),
+        deliver(&w.app)
+    );
+    let sent = a.delivered + b.delivered + c.delivered + d.delivered;
+    assert_eq!(sent, 9, "{a:?} {b:?} {c:?} {d:?}");
+    let got = receiver.got();
+    let unique: BTreeSet<&str> = got.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!((got.len(), unique.len()), (9, 9), "each message once");
+    for id in ids {
+        let types: Vec<String> = got
+            .iter()
+            .map(Received::json)
+            .filter(|m| m["data"]["appointment_id"] == id)
+            .map(|m| m["type"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "appointment.booked",
+                "appointment.moved",
+                "appointment.cancelled"
+            ],
+            "appointment {id}"
+        );
+    }
+    println!(
+        "figures: 4 concurrent senders delivered {sent} messages: {} / {} / {} / {}",
+        a.delivered, b.delivered, c.delivered, d.delivered
+    );
+    w.app.stop().await;
 }
 
 /// The directory `scripts/webhook-tools` prints.
@@ -847,7 +1105,11 @@ async fn signatures_verify_with_the_standardwebhooks_libraries(backend: Backend)
         .enumerate()
         .map(|(i, r)| {
             // After the rotation both secrets verify the message.
-            let secrets = if i < 2 { vec![first.clone()] } else { vec![second.clone(), first.clone()] };
+            let secrets = if i < 2 {
+                vec![first.clone()]
+            } else {
+                vec![second.clone(), first.clone()]
+            };
             json!({"id": r.id, "timestamp": r.timestamp, "signature": r.signature,
                    "body": r.body, "secrets": secrets})
         })
@@ -861,7 +1123,11 @@ async fn signatures_verify_with_the_standardwebhooks_libraries(backend: Backend)
         .arg(&file)
         .output()
         .unwrap();
-    assert!(python.status.success(), "{}", String::from_utf8_lossy(&python.stderr));
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
     println!("{}", String::from_utf8_lossy(&python.stdout).trim());
     let node = std::process::Command::new("node")
         .arg("-e")
@@ -870,7 +1136,11 @@ async fn signatures_verify_with_the_standardwebhooks_libraries(backend: Backend)
         .arg(&tools)
         .output()
         .unwrap();
-    assert!(node.status.success(), "{}", String::from_utf8_lossy(&node.stderr));
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
     println!("{}", String::from_utf8_lossy(&node.stdout).trim());
     w.app.stop().await;
 }
@@ -893,4 +1163,5 @@ both!(
     endpoints_are_the_admins_own_and_audited,
     a_production_server_refuses_plain_http_and_private_addresses,
     a_reminders_cancel_link_fires_the_cancellation,
+    several_senders_deliver_each_message_once_and_in_order,
 );
