@@ -546,6 +546,21 @@ async fn retries_back_off_and_keep_each_appointments_order(backend: Backend) {
     let last = receiver.got().pop().unwrap();
     assert_eq!(last.id, moved_delivery["message_id"].as_str().unwrap());
     assert_eq!(last.body, moved_delivery["payload"].as_str().unwrap());
+    // The log page says the same, newest first, with a Replay button per delivery.
+    let page = w
+        .alpha_staff
+        .get(&format!("/o/alpha/admin/webhooks/{endpoint}/deliveries"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    for text in [
+        "appointment.moved",
+        "delivered",
+        "200",
+        "Replay",
+        "Send test event",
+    ] {
+        assert!(page.contains(text), "{text} in {}", page.body);
+    }
 
     // An endpoint that keeps failing is given up after the last attempt.
     receiver.answer(&[500; 8]);
