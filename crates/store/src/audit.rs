@@ -33,7 +33,7 @@ pub struct Entry {
     pub details: String,
 }
 
-/// A person who acts, as the log names them: a staff user or a patient in the portal.
+/// Who acts, as the log names them: a staff user, a patient in the portal, or an API key.
 /// Anything else that acts (`system` for the command line, `import`) is no person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Actor {
@@ -41,6 +41,8 @@ pub enum Actor {
     Staff(i64),
     /// A patient in the portal.
     Patient(i64),
+    /// Another system, through an API key (issue 18); the log names the key.
+    ApiKey(i64),
 }
 
 impl Actor {
@@ -49,6 +51,15 @@ impl Actor {
         match self {
             Actor::Staff(id) => format!("staff:{id}"),
             Actor::Patient(id) => format!("patient:{id}"),
+            Actor::ApiKey(id) => format!("key:{id}"),
+        }
+    }
+
+    /// The staff user, when a staff user acts.
+    pub fn staff_id(self) -> Option<i64> {
+        match self {
+            Actor::Staff(id) => Some(id),
+            Actor::Patient(_) | Actor::ApiKey(_) => None,
         }
     }
 
@@ -63,6 +74,7 @@ impl Actor {
         match kind {
             "staff" => Some(Actor::Staff(id)),
             "patient" => Some(Actor::Patient(id)),
+            "key" => Some(Actor::ApiKey(id)),
             _ => None,
         }
     }
@@ -233,10 +245,12 @@ pub async fn person_names(
 ) -> Result<HashMap<Actor, String>> {
     let mut staff = BTreeSet::new();
     let mut patients = BTreeSet::new();
+    let mut keys = BTreeSet::new();
     for person in people {
         match person {
             Actor::Staff(id) => staff.insert(id),
             Actor::Patient(id) => patients.insert(id),
+            Actor::ApiKey(id) => keys.insert(id),
         };
     }
     let mut names = HashMap::new();
@@ -250,6 +264,11 @@ pub async fn person_names(
             patients,
             "SELECT id, first_name || ' ' || last_name AS name FROM patients",
             Actor::Patient,
+        ),
+        (
+            keys,
+            "SELECT id, 'API key ' || name AS name FROM api_keys",
+            Actor::ApiKey,
         ),
     ];
     for (ids, select, person) in lists {

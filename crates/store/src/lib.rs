@@ -62,6 +62,7 @@
 //! Every `*_ns` value is an instant in nanoseconds since the Unix epoch, and every
 //! date is a calendar date in a clinic's zone, stored as `YYYY-MM-DD`.
 
+pub mod api_key;
 pub mod appointment;
 mod appointment_status;
 pub mod audit;

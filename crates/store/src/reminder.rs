@@ -816,7 +816,7 @@ pub async fn confirm_by_staff(
     db: &Db,
     org: i64,
     id: i64,
-    staff: i64,
+    staff: Actor,
     now_ns: i64,
 ) -> Result<Appointment> {
     let mut tx = db.begin().await?;
@@ -851,7 +851,7 @@ pub async fn confirm_by_staff(
     crate::audit::record(
         &mut tx,
         org,
-        &Actor::Staff(staff).label(),
+        &staff.label(),
         "appointment.confirm",
         "appointment",
         Some(id),

@@ -653,7 +653,7 @@ pub async fn leave(db: &Db, org: i64, id: i64, actor: Actor, clock: &dyn Clock) 
     let mut tx = db.begin().await?;
     let (status, patient_only) = match actor {
         Actor::Patient(p) => (EntryStatus::Left, Some(p)),
-        Actor::Staff(_) => (EntryStatus::Removed, None),
+        Actor::Staff(_) | Actor::ApiKey(_) => (EntryStatus::Removed, None),
     };
     let changed = execute!(
         tx.exec(),

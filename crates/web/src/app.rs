@@ -66,8 +66,9 @@ pub fn app(state: AppState) -> Router {
                 )
             }),
         )
-        .layer(middleware::from_fn(api_input))
-        .layer(middleware::from_fn_with_state(state.clone(), api_csrf));
+        .layer(middleware::from_fn_with_state(state.clone(), api_input))
+        .layer(middleware::from_fn_with_state(state.clone(), api_csrf))
+        .merge(api_reference());
     let pages = crate::routes::page_router().layer(middleware::from_fn(page_input));
 
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.clone()))
@@ -88,6 +89,10 @@ pub fn app(state: AppState) -> Router {
         ))
         // The handlers' own limit; `read_body` applies the caller's.
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            no_session_with_authorization,
+        ))
         .layer(sessions)
         .layer(CsrfLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -132,6 +137,23 @@ pub fn app(state: AppState) -> Router {
         .with_state(state.clone());
     // Outside the router: a clinic's host name changes the path before routing.
     crate::clinic_host::serve_clinic_hosts(state, app)
+}
+
+/// The API reference at `/api/docs`: Swagger UI (its files vendored into the binary by
+/// `utoipa-swagger-ui`, nothing from another site, so it works under the strict CSP
+/// and offline) reading `/api/openapi.json`. "Authorize" takes an API key; calls made
+/// from it with the browser's own session would also need the CSRF token, so the page
+/// is for reading and for trying things with a key.
+fn api_reference() -> Router<AppState> {
+    use utoipa_swagger_ui::{Config, SwaggerUi};
+    Router::from(
+        SwaggerUi::new("/api/docs").config(
+            Config::new(["/api/openapi.json"])
+                .try_it_out_enabled(false)
+                .persist_authorization(false)
+                .display_operation_id(false),
+        ),
+    )
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
@@ -246,14 +268,16 @@ impl HttpBody for WatchedBody {
     }
 }
 
-/// Reads a body that changes state, up to what the session may send: [`BODY_LIMIT`]
-/// for a signed-in staff member, [`SMALL_BODY_LIMIT`] for anyone else (413 past it).
-async fn read_body(session: &Session, body: Body) -> Result<Bytes, AppError> {
-    let staff = session
-        .get::<StaffSession>(STAFF_KEY)
-        .await
-        .map_err(AppError::internal)?
-        .is_some();
+/// Reads a body that changes state, up to what the caller may send: [`BODY_LIMIT`]
+/// for a signed-in staff member or an authenticated API key, [`SMALL_BODY_LIMIT`] for
+/// anyone else (413 past it).
+async fn read_body(session: &Session, key: bool, body: Body) -> Result<Bytes, AppError> {
+    let staff = key
+        || session
+            .get::<StaffSession>(STAFF_KEY)
+            .await
+            .map_err(AppError::internal)?
+            .is_some();
     let limit = if staff { BODY_LIMIT } else { SMALL_BODY_LIMIT };
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         if e.into_inner().is::<http_body_util::LengthLimitError>() {
@@ -315,7 +339,7 @@ async fn page_checked(session: &Session, request: Request) -> Result<Request, Ap
         return Err(crate::auth::csrf::refused());
     }
     let (parts, body) = request.into_parts();
-    let bytes = read_body(session, body).await?;
+    let bytes = read_body(session, false, body).await?;
     if is_multipart(&parts) {
         // A file upload (the clinic's logo): its token is a text field of the multipart
         // body, and only the path and query are scanned for NUL, since an image holds
@@ -360,11 +384,31 @@ async fn multipart_text(parts: &Parts, bytes: &Bytes, name: &str) -> Option<Stri
     None
 }
 
+/// A request that sends an `Authorization` header (an API key) is never also the
+/// browser's session: its handlers get an empty session of their own, which is never
+/// saved, so no cookie can lend a key's request a person's identity or the other way.
+async fn no_session_with_authorization(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if crate::auth::api_key::has_authorization(request.headers()) {
+        let store = Arc::new(DbSessionStore::new(state));
+        request
+            .extensions_mut()
+            .insert(Session::new(None, store, None));
+    }
+    next.run(request).await
+}
+
 /// Every API call that changes state must send the session's token as
 /// `X-CSRF-Token` (from `GET /api/v1/orgs/{slug}/session`), checked before its body is
-/// read.
+/// read. A call with an API key needs none: no cookie is involved, so no other site can
+/// make a browser send it.
 async fn api_csrf(session: Session, request: Request, next: Next) -> Response {
-    if changes_state(request.method()) {
+    if changes_state(request.method())
+        && !crate::auth::api_key::has_authorization(request.headers())
+    {
         let token = request
             .headers()
             .get("x-csrf-token")
@@ -377,13 +421,24 @@ async fn api_csrf(session: Session, request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// An API call's body, read only up to what the session may send ([`read_body`]), and
-/// no NUL anywhere ([`refuse_nul`]).
-async fn api_input(session: Session, request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
+/// An API call's body, read only up to what the caller may send ([`read_body`]), and
+/// no NUL anywhere ([`refuse_nul`]). A call with an API key is authenticated, and its
+/// key's scope checked against the route, before its body is read.
+async fn api_input(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = request.into_parts();
     let checked = async {
+        let key = if crate::auth::api_key::has_authorization(&parts.headers) {
+            Some(crate::auth::api_key::for_route(&mut parts, &state).await?)
+        } else {
+            None
+        };
         if changes_state(&parts.method) {
-            let bytes = read_body(&session, body).await?;
+            let bytes = read_body(&session, key.is_some(), body).await?;
             refuse_nul(&parts, Some(&bytes))?;
             Ok::<_, AppError>(Body::from(bytes))
         } else {

@@ -31,6 +31,7 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("series", "Series of appointments"),
     ("waitlist_entry", "Waitlist entries"),
     ("webhook_endpoint", "Webhook endpoints"),
+    ("api_key", "API keys"),
 ];
 
 /// Every action the log records: the action, the kind of thing it is about, and what
@@ -326,6 +327,8 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "webhook_endpoint",
         "Webhook test event sent",
     ),
+    ("api_key.create", "api_key", "API key made"),
+    ("api_key.revoke", "api_key", "API key revoked"),
 ];
 
 /// What `action` is called ("Changed" for one the catalogue does not know).

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use store::Tx;
 
-use crate::auth::staff::Staff;
+use crate::auth::staff::Acting;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -21,16 +21,16 @@ pub(crate) struct Change<'a> {
 /// Applies a setup change made by `staff`; returns what `apply` returned.
 pub(crate) async fn setup<T>(
     state: &AppState,
-    staff: &Staff,
+    staff: &impl Acting,
     change: Change<'_>,
     apply: impl AsyncFnOnce(&mut Tx) -> store::Result<(T, Option<i64>, Value)>,
 ) -> Result<T, store::Error> {
     let mut tx = state.db.begin().await?;
     let (value, id, details) = apply(&mut tx).await?;
-    store::transfer::check_setup(&mut tx, staff.org.id).await?;
+    store::transfer::check_setup(&mut tx, staff.org().id).await?;
     store::audit::record(
         &mut tx,
-        staff.org.id,
+        staff.org().id,
         &staff.actor(),
         change.action,
         change.entity,
@@ -49,7 +49,7 @@ pub(crate) async fn setup<T>(
 /// Like [`setup`], for handlers that answer [`AppError`].
 pub(crate) async fn setup_api<T>(
     state: &AppState,
-    staff: &Staff,
+    staff: &impl Acting,
     change: Change<'_>,
     apply: impl AsyncFnOnce(&mut Tx) -> store::Result<(T, Option<i64>, Value)>,
 ) -> Result<T, AppError> {

@@ -204,7 +204,7 @@ async fn book_video(
 ) -> store::Result<()> {
     for a in appointments {
         let booking = StaffBooking {
-            staff,
+            staff: store::audit::Actor::Staff(staff),
             practitioner: row_id(db, org.id, Kind::Practitioner, Some(&a.practitioner))
                 .await?
                 .ok_or(store::Error::NotFound("practitioner"))?,

@@ -105,7 +105,10 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::NotFound(what) => format!("{what} not found"),
-            AppError::Unauthorized => "sign in first".to_owned(),
+            AppError::Unauthorized => {
+                "sign in first, or send a live API key of this organisation as Authorization: Bearer"
+                    .to_owned()
+            }
             AppError::Forbidden(why) => why.clone(),
             AppError::Invalid { field, message } => format!("{field}: {message}"),
             AppError::Conflict { message, .. } => message.clone(),
@@ -215,6 +218,12 @@ impl IntoResponse for AppError {
         };
         let mut response = (self.status(), Json(body)).into_response();
         self.retry_after(&mut response);
+        if matches!(self, AppError::Unauthorized) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"openslot\""),
+            );
+        }
         // A page route that answered with an `AppError` (an extractor's rejection) still
         // gets the HTML page, from this ([`page_errors_are_html`]).
         response.extensions_mut().insert(self.said());

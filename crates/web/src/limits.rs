@@ -21,6 +21,9 @@ pub struct Limits {
     /// Anonymous slot pages, apart from the doors: browsing must not use up the
     /// sign-in attempts a visitor needs when they book.
     browsing: DefaultKeyedRateLimiter<IpAddr>,
+    /// Requests per API key (by the key's id): another system may be busy, but one key
+    /// must not take the server from everyone else.
+    per_key: DefaultKeyedRateLimiter<i64>,
     clock: DefaultClock,
 }
 
@@ -50,6 +53,7 @@ impl Limits {
             per_address: RateLimiter::keyed(quota(address_burst, address_every)),
             per_account: RateLimiter::keyed(quota(account_burst, account_every)),
             browsing: RateLimiter::keyed(quota(60, Duration::from_secs(1))),
+            per_key: RateLimiter::keyed(quota(600, Duration::from_millis(10))),
             clock: DefaultClock::default(),
         }
     }
@@ -60,6 +64,22 @@ impl Limits {
     pub fn with_browsing(mut self, burst: u32, every: Duration) -> Self {
         self.browsing = RateLimiter::keyed(quota(burst, every));
         self
+    }
+
+    /// These limits, with each API key allowed `burst` requests, then one every `every`
+    /// (by default 600, then 100 a second).
+    pub fn with_api_keys(mut self, burst: u32, every: Duration) -> Self {
+        self.per_key = RateLimiter::keyed(quota(burst, every));
+        self
+    }
+
+    /// Counts one request of API key `key`, or refuses it with the seconds to wait.
+    pub fn api_key(&self, key: i64) -> Result<(), AppError> {
+        self.per_key
+            .check_key(&key)
+            .map_err(|not_until| AppError::TooManyRequests {
+                retry_after: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
+            })
     }
 
     /// Counts one anonymous slot page (or API answer) from `address`, or refuses it with
@@ -98,6 +118,7 @@ impl Limits {
         self.per_address.retain_recent();
         self.per_account.retain_recent();
         self.browsing.retain_recent();
+        self.per_key.retain_recent();
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Inner {
     /// Wakes the background webhook sender; the server calls it after every request
     /// that may have queued an event (`app`).
     pub webhooks: crate::webhooks::sender::WebhookHandle,
+    /// When this server last wrote each API key's "last used" (ns), so that it writes
+    /// at most once a minute per key.
+    pub key_uses: std::sync::Mutex<std::collections::HashMap<i64, i64>>,
 }
 
 /// Work a handler starts and does not wait for, so that its answer takes the same time
@@ -110,6 +113,7 @@ impl AppState {
             mail: MailHandle::default(),
             jobs: Jobs::default(),
             webhooks: Default::default(),
+            key_uses: Default::default(),
         }))
     }
 }

@@ -17,8 +17,8 @@ use super::{Actor, Appointment, Notify, queue_notices};
 /// Moving an appointment (staff).
 #[derive(Clone, Debug)]
 pub struct Move {
-    /// The staff user moving it.
-    pub staff: i64,
+    /// Who moves it: a staff user, or an API key (which may not override).
+    pub staff: Actor,
     /// The appointment.
     pub appointment: i64,
     /// Its new start.
@@ -44,7 +44,7 @@ pub async fn reschedule(
     clock: &dyn Clock,
     notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
-    let reason = override_reason(&m.override_reason)?;
+    let reason = override_reason(m.staff, &m.override_reason)?;
     let (mut tx, old) = lock_for_move(db, org.id, m.appointment, m.practitioner).await?;
     let practitioner = m.practitioner.unwrap_or(old.practitioner_id);
     let org = &settings_now(&mut tx, org.id).await?;
@@ -108,8 +108,8 @@ pub async fn reschedule(
         fit.schedule_type,
         fit.clinic,
         if overridden { reason.clone() } else { None },
-        if overridden { Some(m.staff) } else { None },
-        Actor::Staff(m.staff).label(),
+        if overridden { m.staff.staff_id() } else { None },
+        m.staff.label(),
         now
     )?;
     organisation::note_appointment_length(&mut tx, org.id, end_ns - start_ns).await?;
@@ -117,7 +117,7 @@ pub async fn reschedule(
     crate::audit::record(
         &mut tx,
         org.id,
-        &Actor::Staff(m.staff).label(),
+        &m.staff.label(),
         if overridden { "appointment.reschedule_override" } else { "appointment.reschedule" },
         "appointment",
         Some(old.id),

@@ -90,8 +90,8 @@ pub enum Unfit {
 /// A series booked by front-desk staff: a staff booking, repeated.
 #[derive(Clone, Debug)]
 pub struct StaffSeries {
-    /// The staff user booking.
-    pub staff: i64,
+    /// Who books: a staff user, or an API key (which may not override).
+    pub staff: Actor,
     /// The practitioner.
     pub practitioner: i64,
     /// The patient, if any.
@@ -461,7 +461,7 @@ pub async fn preview_staff(db: &Db, org: &Organisation, s: &StaffSeries) -> Resu
 fn checked_overrides(s: &StaffSeries) -> Result<BTreeMap<Date, String>> {
     let mut out = BTreeMap::new();
     for (date, reason) in &s.overrides {
-        let reason = override_reason(&Some(reason.clone()))
+        let reason = override_reason(s.staff, &Some(reason.clone()))
             .map_err(|e| Error::invalid("overrides", format!("{date}: {}", message_of(e))))?
             .unwrap_or_default();
         out.insert(*date, reason);
@@ -500,7 +500,7 @@ pub async fn book_staff(
     lock_practitioner(&mut tx, org.id, s.practitioner).await?;
     let locked = super::resources::lock_resources(&mut tx, org.id, s.service, &[]).await?;
     let org = &settings_now(&mut tx, org.id).await?;
-    let actor = Actor::Staff(s.staff);
+    let actor = s.staff;
     let mut fields = vec![
         ("staff.series.practitioner", Some(s.practitioner)),
         ("patient", s.patient),
@@ -607,7 +607,7 @@ pub async fn book_staff(
             end_ns: start.unix_nanos() + i64::from(duration) * 60_000_000_000,
             status: AppointmentStatus::Booked,
             channel: Channel::Staff,
-            override_by: reason.as_ref().map(|_| s.staff),
+            override_by: reason.as_ref().and_then(|_| s.staff.staff_id()),
             override_reason: reason.clone(),
             idempotency_key: None,
             actor: actor.label(),
@@ -1203,8 +1203,8 @@ pub async fn cancel_following(
 /// Moving an occurrence and every later one still to come (staff).
 #[derive(Clone, Debug)]
 pub struct MoveFollowing {
-    /// The staff user moving them.
-    pub staff: i64,
+    /// Who moves them: a staff user, or an API key (which may not override).
+    pub staff: Actor,
     /// The occurrence the change starts from.
     pub appointment: i64,
     /// Its new start: each later occurrence moves by the same wall-clock change (days
@@ -1250,7 +1250,7 @@ pub async fn move_following(
     clock: &dyn Clock,
     notify: Option<SeriesNotify<'_>>,
 ) -> Result<MoveFollowingOutcome> {
-    let reason = override_reason(&m.override_reason)?;
+    let reason = override_reason(m.staff, &m.override_reason)?;
     if m.start.unix_nanos() < clock.now_ns() {
         return Err(Error::invalid(
             "start",
@@ -1286,7 +1286,7 @@ pub async fn move_following(
         order.reverse();
     }
     let now = clock.now_ns();
-    let actor = Actor::Staff(m.staff);
+    let actor = m.staff;
     let mut checks = Vec::with_capacity(order.len());
     let mut any_refused = false;
     for a in &order {
@@ -1355,7 +1355,7 @@ pub async fn move_following(
             fit.schedule_type,
             fit.clinic,
             if overridden { reason.clone() } else { None },
-            if overridden { Some(m.staff) } else { None },
+            if overridden { m.staff.staff_id() } else { None },
             actor.label(),
             now
         )?;

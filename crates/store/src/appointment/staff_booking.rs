@@ -20,8 +20,8 @@ use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
 /// A booking made by front-desk staff.
 #[derive(Clone, Debug)]
 pub struct StaffBooking {
-    /// The staff user booking.
-    pub staff: i64,
+    /// Who books: a staff user, or an API key (which may not override).
+    pub staff: Actor,
     /// The practitioner.
     pub practitioner: i64,
     /// The patient, if any.
@@ -95,7 +95,7 @@ pub async fn book_staff(
     notify: Option<Notify<'_>>,
 ) -> Result<Booked> {
     check_idempotency_key(&b.idempotency_key)?;
-    let reason = override_reason(&b.override_reason)?;
+    let reason = override_reason(b.staff, &b.override_reason)?;
     let mut tx = db.begin().await?;
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
     let org = &settings_now(&mut tx, org.id).await?;
@@ -116,8 +116,7 @@ pub async fn book_staff(
     }
     let request = request_hash(&fields);
     if let Some(key) = &b.idempotency_key
-        && let Some(existing) =
-            by_idempotency_key(&mut tx, org.id, Actor::Staff(b.staff), key).await?
+        && let Some(existing) = by_idempotency_key(&mut tx, org.id, b.staff, key).await?
     {
         return replay(existing, &request);
     }
@@ -178,10 +177,10 @@ pub async fn book_staff(
         override_by: if reasons.is_empty() {
             None
         } else {
-            Some(b.staff)
+            b.staff.staff_id()
         },
         idempotency_key: b.idempotency_key.clone(),
-        actor: Actor::Staff(b.staff).label(),
+        actor: b.staff.label(),
         buffers: fit.buffers,
         resources: fit.resources,
     };
@@ -191,22 +190,20 @@ pub async fn book_staff(
         serde_json::json!({ "override_reason": reason, "overridden": reasons })
     };
     finish_insert(
-        db,
-        tx,
-        org.id,
-        row,
-        &request,
-        Actor::Staff(b.staff),
-        clock,
-        details,
-        notify,
+        db, tx, org.id, row, &request, b.staff, clock, details, notify,
     )
     .await
 }
 
-pub(super) fn override_reason(reason: &Option<String>) -> Result<Option<String>> {
+/// The override's reason, checked: only a staff user may override (an API key books
+/// only what fits), and a reason says why in at most 500 characters.
+pub(super) fn override_reason(by: Actor, reason: &Option<String>) -> Result<Option<String>> {
     match reason.as_deref().map(str::trim) {
         None => Ok(None),
+        Some(_) if by.staff_id().is_none() => Err(Error::invalid(
+            "override_reason",
+            "only a staff member signed in may override; an API key books only what fits",
+        )),
         Some("") => Err(Error::invalid(
             "override_reason",
             "say why the conflict is overridden",

@@ -164,7 +164,7 @@ pub async fn decide(
     id: i64,
     decision: Decision,
     note: &str,
-    staff: i64,
+    staff: Actor,
     clock: &dyn Clock,
     notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
@@ -187,16 +187,7 @@ pub async fn decide(
         Decision::Decline => (AppointmentStatus::Cancelled, "appointment.decline"),
     };
     let now = clock.now_ns();
-    set_status(
-        &mut tx,
-        org.id,
-        id,
-        status,
-        note.trim(),
-        Actor::Staff(staff),
-        now,
-    )
-    .await?;
+    set_status(&mut tx, org.id, id, status, note.trim(), staff, now).await?;
     if status == AppointmentStatus::Cancelled {
         note_cancellation(
             &mut tx,
@@ -204,7 +195,7 @@ pub async fn decide(
             id,
             AppointmentStatus::Pending,
             None,
-            Actor::Staff(staff),
+            staff,
             now,
         )
         .await?;
@@ -212,7 +203,7 @@ pub async fn decide(
     crate::audit::record(
         &mut tx,
         org.id,
-        &Actor::Staff(staff).label(),
+        &staff.label(),
         action,
         "appointment",
         Some(id),
@@ -283,7 +274,7 @@ pub async fn mark(
     org: &Organisation,
     id: i64,
     status: AppointmentStatus,
-    staff: i64,
+    staff: Actor,
     clock: &dyn Clock,
 ) -> Result<Appointment> {
     let mut tx = db.begin().await?;
@@ -305,14 +296,14 @@ pub async fn mark(
         id,
         status,
         &appointment.status_note,
-        Actor::Staff(staff),
+        staff,
         now,
     )
     .await?;
     crate::audit::record(
         &mut tx,
         org.id,
-        &Actor::Staff(staff).label(),
+        &staff.label(),
         if status == AppointmentStatus::Booked {
             "appointment.unmark"
         } else {
@@ -363,7 +354,7 @@ pub async fn restore(
     db: &Db,
     org: &Organisation,
     id: i64,
-    staff: i64,
+    staff: Actor,
     clock: &dyn Clock,
     notify: Option<Notify<'_>>,
 ) -> Result<Appointment> {
@@ -429,14 +420,14 @@ pub async fn restore(
         org.id,
         id,
         status.as_str(),
-        Actor::Staff(staff).label(),
+        staff.label(),
         now
     )?;
     super::resources::hold(&mut tx, org.id, id, &fit.resources).await?;
     crate::audit::record(
         &mut tx,
         org.id,
-        &Actor::Staff(staff).label(),
+        &staff.label(),
         "appointment.restore",
         "appointment",
         Some(id),

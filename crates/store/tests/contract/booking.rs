@@ -211,7 +211,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
         first.appointment.id,
         Decision::Decline,
         "The clinic is closed that morning",
-        staff,
+        store::audit::Actor::Staff(staff),
         &now,
         None,
     )
@@ -226,7 +226,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
         second.appointment.id,
         Decision::Accept,
         "",
-        staff,
+        store::audit::Actor::Staff(staff),
         &now,
         None,
     )
@@ -241,7 +241,7 @@ async fn pending_bookings_hold_their_slot_until_declined(t: &TestDb) {
             second.appointment.id,
             Decision::Accept,
             "",
-            staff,
+            store::audit::Actor::Staff(staff),
             &now,
             None
         )
@@ -257,7 +257,7 @@ async fn staff_double_booking_needs_an_override_recorded_with_who_and_why(t: &Te
     let lee = id(&t.db, Kind::Practitioner, &org, "lee").await;
     let private = id(&t.db, Kind::ScheduleType, &org, "private").await;
     let booking = |reason: Option<&str>| StaffBooking {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         practitioner: lee,
         patient: None,
         service: None,
@@ -388,7 +388,7 @@ async fn moving_is_checked_at_the_new_place_and_atomic(t: &TestDb) {
     .appointment;
     let now = clock("2026-03-01T00:00:00Z");
     let m = |start: &str, reason: Option<&str>| Move {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         appointment: a.id,
         start: at(start),
         practitioner: None,
@@ -589,7 +589,7 @@ async fn staff_video_bookings_need_a_telehealth_schedule_type_and_a_move_keeps_t
 
     let now = clock("2026-03-01T00:00:00Z");
     let booking = |service: Option<i64>, schedule_type: Option<i64>, start: &str| StaffBooking {
-        staff: staff.id,
+        staff: store::audit::Actor::Staff(staff.id),
         practitioner: lee,
         patient: None,
         service,
@@ -652,7 +652,7 @@ async fn staff_video_bookings_need_a_telehealth_schedule_type_and_a_move_keeps_t
         &t.db,
         &org,
         &Move {
-            staff: staff.id,
+            staff: store::audit::Actor::Staff(staff.id),
             appointment: booked.id,
             start: at("2026-03-02T15:30:00-05:00"),
             practitioner: None,

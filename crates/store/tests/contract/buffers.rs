@@ -330,7 +330,7 @@ async fn a_staff_booking_keeps_its_services_buffers_and_one_without_a_service_no
     let ids = ids(t, &org).await;
     let staff = staff_user(t, &org).await;
     let book = |service: Option<i64>, start: &str, reason: Option<&str>| StaffBooking {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         practitioner: ids.mo,
         patient: Some(ids.pat),
         service,
@@ -407,7 +407,7 @@ async fn a_move_keeps_the_buffers_it_was_booked_with(t: &TestDb) {
         &t.db,
         &org,
         &StaffBooking {
-            staff,
+            staff: store::audit::Actor::Staff(staff),
             practitioner: ids.mo,
             patient: Some(ids.pat),
             service: Some(ids.deep),
@@ -429,7 +429,7 @@ async fn a_move_keeps_the_buffers_it_was_booked_with(t: &TestDb) {
     // The service now keeps nothing free; the appointment still keeps its own.
     set_buffers(t, &org, ids.deep, 0, 0).await;
     let move_to = |start: &str| Move {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         appointment: first.id,
         start: at(start),
         practitioner: None,

@@ -235,13 +235,28 @@ async fn a_cancellation_keeps_its_reason_and_staff_undo_it_while_the_time_is_fre
     assert_eq!(cancelled.cancelled_by, Some(format!("patient:{p01}")));
     assert_eq!(cancelled.cancelled_from, Some(AppointmentStatus::Booked));
     // Undo: back to booked, the reason gone with the cancellation, audited.
-    let restored = appointment::restore(&t.db, &org, mine, staff, &now, None)
-        .await
-        .unwrap();
+    let restored = appointment::restore(
+        &t.db,
+        &org,
+        mine,
+        store::audit::Actor::Staff(staff),
+        &now,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(restored.status, AppointmentStatus::Booked);
     assert_eq!(restored.cancel_reason, None);
     assert!(matches!(
-        appointment::restore(&t.db, &org, mine, staff, &now, None).await,
+        appointment::restore(
+            &t.db,
+            &org,
+            mine,
+            store::audit::Actor::Staff(staff),
+            &now,
+            None
+        )
+        .await,
         Err(Error::Invalid { .. })
     ));
     let mut conn = t.db.conn().await.unwrap();
@@ -260,7 +275,16 @@ async fn a_cancellation_keeps_its_reason_and_staff_undo_it_while_the_time_is_fre
         .await
         .unwrap();
     book(t, &org, "p02", MONDAY_9).await;
-    match appointment::restore(&t.db, &org, mine, staff, &now, None).await {
+    match appointment::restore(
+        &t.db,
+        &org,
+        mine,
+        store::audit::Actor::Staff(staff),
+        &now,
+        None,
+    )
+    .await
+    {
         Err(Error::Conflict(Conflict::NeedsOverride { reasons })) => assert!(!reasons.is_empty()),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -276,7 +300,17 @@ async fn desk_statuses_follow_the_clock_and_undo_back_to_booked(t: &TestDb) {
     let p01 = id(&t.db, Kind::Patient, &org, "p01").await;
     let mark = |status, now: &'static str| {
         let org = org.clone();
-        async move { appointment::mark(&t.db, &org, mine, status, staff, &clock(now)).await }
+        async move {
+            appointment::mark(
+                &t.db,
+                &org,
+                mine,
+                status,
+                store::audit::Actor::Staff(staff),
+                &clock(now),
+            )
+            .await
+        }
     };
     let refused = |r: Result<appointment::Appointment, Error>| match r {
         Err(e) => assert_eq!(e.field(), Some("status"), "{e}"),

@@ -166,7 +166,7 @@ async fn storm_task(
                     .collect();
                 let id = lees[next(lees.len())];
                 let m = Move {
-                    staff: ids.staff,
+                    staff: store::audit::Actor::Staff(ids.staff),
                     appointment: id,
                     start: at(starts[next(starts.len())]),
                     practitioner: None,

@@ -191,7 +191,7 @@ async fn a_move_locks_the_practitioner_the_appointment_has_under_the_lock(t: &Te
         let (db, org) = (t.db.clone(), org.clone());
         async move {
             let m = Move {
-                staff,
+                staff: store::audit::Actor::Staff(staff),
                 appointment: booked.id,
                 start: at("2026-03-02T09:30:00-05:00"),
                 practitioner: None,
@@ -263,7 +263,7 @@ async fn a_used_idempotency_key_with_another_request_is_refused_naming_it(t: &Te
     let p03 = id(&t.db, Kind::Patient, &org, "p03").await;
     let kim = id(&t.db, Kind::Practitioner, &org, "kim").await;
     let booking = appointment::StaffBooking {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         practitioner: kim,
         patient: Some(p02),
         service: None,
@@ -316,7 +316,7 @@ async fn an_idempotency_key_is_its_senders_own(t: &TestDb) {
         &t.db,
         &org,
         &appointment::StaffBooking {
-            staff,
+            staff: store::audit::Actor::Staff(staff),
             practitioner: lee,
             patient: None,
             service: None,

@@ -56,7 +56,7 @@ async fn book(
     now: &FixedClock,
 ) -> i64 {
     let b = StaffBooking {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         practitioner: id(db, Kind::Practitioner, org, practitioner).await,
         patient: Some(id(db, Kind::Patient, org, patient).await),
         service: Some(id(db, Kind::Service, org, service).await),
@@ -84,7 +84,7 @@ async fn move_to(
     now: &FixedClock,
 ) {
     let m = Move {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         appointment: id,
         start: instant(start_ns),
         practitioner: None,
@@ -527,7 +527,7 @@ async fn no_show_policy_makes_portal_bookings_pending(t: &TestDb) {
         &org,
         missed,
         AppointmentStatus::NoShow,
-        staff,
+        store::audit::Actor::Staff(staff),
         &later,
     )
     .await
@@ -602,9 +602,16 @@ async fn links_of_settled_appointments_are_not_cancelled(t: &TestDb) {
         }
     };
     let before = clock("2026-03-01T23:00:00Z");
-    appointment::mark(&t.db, &org, a, AppointmentStatus::Arrived, staff, &before)
-        .await
-        .unwrap();
+    appointment::mark(
+        &t.db,
+        &org,
+        a,
+        AppointmentStatus::Arrived,
+        store::audit::Actor::Staff(staff),
+        &before,
+    )
+    .await
+    .unwrap();
     assert_eq!(standing(before.now_ns()).await, LinkState::Arrived);
     assert_eq!(
         reminder::confirm(&t.db, org.id, &links.confirm, before.now_ns())
@@ -613,16 +620,37 @@ async fn links_of_settled_appointments_are_not_cancelled(t: &TestDb) {
         Err(LinkState::Arrived)
     );
     let after = clock("2026-03-02T00:30:00Z");
-    appointment::mark(&t.db, &org, a, AppointmentStatus::Completed, staff, &after)
-        .await
-        .unwrap();
+    appointment::mark(
+        &t.db,
+        &org,
+        a,
+        AppointmentStatus::Completed,
+        store::audit::Actor::Staff(staff),
+        &after,
+    )
+    .await
+    .unwrap();
     assert_eq!(standing(after.now_ns()).await, LinkState::Settled);
-    appointment::mark(&t.db, &org, a, AppointmentStatus::Booked, staff, &after)
-        .await
-        .unwrap();
-    appointment::mark(&t.db, &org, a, AppointmentStatus::NoShow, staff, &after)
-        .await
-        .unwrap();
+    appointment::mark(
+        &t.db,
+        &org,
+        a,
+        AppointmentStatus::Booked,
+        store::audit::Actor::Staff(staff),
+        &after,
+    )
+    .await
+    .unwrap();
+    appointment::mark(
+        &t.db,
+        &org,
+        a,
+        AppointmentStatus::NoShow,
+        store::audit::Actor::Staff(staff),
+        &after,
+    )
+    .await
+    .unwrap();
     assert_eq!(standing(after.now_ns()).await, LinkState::Settled);
     // Even read before the start (a clock behind), a settled one is not cancelled.
     assert_eq!(standing(before.now_ns()).await, LinkState::Settled);
@@ -703,7 +731,7 @@ async fn links_are_bound_to_what_the_patient_was_told(t: &TestDb) {
         &t.db,
         &org,
         &Move {
-            staff,
+            staff: store::audit::Actor::Staff(staff),
             appointment: a,
             start: instant(start),
             practitioner: Some(kim),

@@ -130,7 +130,7 @@ fn staff(
     resources: ResourceRequest,
 ) -> StaffBooking {
     StaffBooking {
-        staff,
+        staff: store::audit::Actor::Staff(staff),
         practitioner: ids.practitioners[practitioner],
         patient: Some(ids.patients[patient]),
         service: Some(ids.treat),
@@ -337,7 +337,7 @@ async fn every_booking_path_holds_what_the_engine_checked(t: &TestDb) {
         db,
         &org,
         &Move {
-            staff: desk,
+            staff: store::audit::Actor::Staff(desk),
             appointment: fourth.appointment.id,
             start: at("2026-03-02T10:00:00Z"),
             practitioner: None,
@@ -388,7 +388,16 @@ async fn every_booking_path_holds_what_the_engine_checked(t: &TestDb) {
     let taker_two =
         booked(appointment::book_portal(db, &org, &portal(&ids, 6, 6, nine), &now(), None).await);
     assert_eq!(held(db, &org, taker_two.appointment.id).await, [room_a]);
-    match appointment::restore(db, &org, third.appointment.id, desk, &now(), None).await {
+    match appointment::restore(
+        db,
+        &org,
+        third.appointment.id,
+        store::audit::Actor::Staff(desk),
+        &now(),
+        None,
+    )
+    .await
+    {
         Err(Error::Conflict(Conflict::NeedsOverride { reasons })) => {
             assert!(reasons.iter().any(|r| r.contains("Room A")), "{reasons:?}");
         }
@@ -405,9 +414,16 @@ async fn every_booking_path_holds_what_the_engine_checked(t: &TestDb) {
     )
     .await
     .unwrap();
-    let restored = appointment::restore(db, &org, third.appointment.id, desk, &now(), None)
-        .await
-        .unwrap();
+    let restored = appointment::restore(
+        db,
+        &org,
+        third.appointment.id,
+        store::audit::Actor::Staff(desk),
+        &now(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(held(db, &org, restored.id).await, [room_a]);
     // The book's entry names them, and the export holds them (version 3).
     let mut conn = db.conn().await.unwrap();
@@ -457,7 +473,7 @@ async fn series_hold_rooms_per_occurrence_and_all_or_none(t: &TestDb) {
         db,
         &org,
         &appointment::series::StaffSeries {
-            staff: desk,
+            staff: store::audit::Actor::Staff(desk),
             practitioner: ids.practitioners[0],
             patient: Some(ids.patients[0]),
             service: Some(ids.treat),

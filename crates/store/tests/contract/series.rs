@@ -111,7 +111,7 @@ fn date(text: &str) -> Date {
 
 fn staff_series(c: &Clinic, start: &str, rule: SeriesRule, unfit: Unfit) -> StaffSeries {
     StaffSeries {
-        staff: c.staff,
+        staff: store::audit::Actor::Staff(c.staff),
         practitioner: c.ana,
         patient: Some(c.patients[0]),
         service: Some(c.rehab),
@@ -439,7 +439,7 @@ async fn cancelling_this_and_following_leaves_the_earlier_ones(t: &TestDb) {
         &t.db,
         &c.org,
         &appointment::StaffBooking {
-            staff: c.staff,
+            staff: store::audit::Actor::Staff(c.staff),
             practitioner: c.ben,
             patient: Some(c.patients[1]),
             service: Some(c.single),
@@ -482,7 +482,7 @@ async fn moving_this_and_following_keeps_the_wall_clock_change(t: &TestDb) {
         &t.db,
         &c.org,
         &appointment::StaffBooking {
-            staff: c.staff,
+            staff: store::audit::Actor::Staff(c.staff),
             practitioner: c.ana,
             patient: Some(c.patients[1]),
             service: Some(c.single),
@@ -503,7 +503,7 @@ async fn moving_this_and_following_keeps_the_wall_clock_change(t: &TestDb) {
     // The second, 17:00 BST on the 13th, to 17:30: each following moves by 30 minutes
     // of wall-clock time, whatever the offset.
     let m = MoveFollowing {
-        staff: c.staff,
+        staff: store::audit::Actor::Staff(c.staff),
         appointment: done.appointments[1].id,
         start: at("2026-10-13T17:30:00+01:00"),
         override_reason: None,
@@ -553,7 +553,7 @@ async fn moving_this_and_following_keeps_the_wall_clock_change(t: &TestDb) {
     assert!(moved.iter().all(|a| a.sequence == 1));
     // A week later for all: each moves into the time the next one left.
     let m = MoveFollowing {
-        staff: c.staff,
+        staff: store::audit::Actor::Staff(c.staff),
         appointment: done.appointments[0].id,
         start: at("2026-10-13T17:30:00+01:00"),
         override_reason: None,
@@ -663,7 +663,7 @@ async fn another_organisations_ids_are_not_found_and_change_nothing(t: &TestDb) 
             &t.db,
             &a.org,
             &MoveFollowing {
-                staff: a.staff,
+                staff: store::audit::Actor::Staff(a.staff),
                 appointment: done.appointments[0].id,
                 start: at("2026-10-06T16:30:00Z"),
                 override_reason: None,

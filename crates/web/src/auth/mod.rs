@@ -1,6 +1,7 @@
 //! Who is signed in, and how: passwords, sessions, CSRF, and the extractors that give
 //! handlers the signed-in staff user (or patient).
 
+pub(crate) mod api_key;
 pub(crate) mod csrf;
 pub mod password;
 pub(crate) mod patient;

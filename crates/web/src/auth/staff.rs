@@ -11,9 +11,11 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::{Deserialize, Serialize};
 use store::Organisation;
+use store::audit::Actor;
 use store::staff::{Role, StaffUser};
 use tower_sessions::Session;
 
+use crate::auth::api_key::ApiKeyCaller;
 use crate::auth::password;
 use crate::clinic_host::ClinicHost;
 use crate::error::{AppError, PageError};
@@ -88,18 +90,7 @@ pub(crate) struct Staff {
 impl Staff {
     /// Refuses unless the user has one of `roles`.
     pub(crate) fn require(&self, roles: &[Role]) -> Result<(), AppError> {
-        if roles.contains(&self.user.role()) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden(format!(
-                "this needs the {} role",
-                roles
-                    .iter()
-                    .map(|r| r.label())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )))
-        }
+        require_role(&self.user, roles)
     }
 
     /// Refuses unless the user is an admin.
@@ -115,6 +106,22 @@ impl Staff {
     /// `staff:ID`, for the audit log.
     pub(crate) fn actor(&self) -> String {
         format!("staff:{}", self.user.id)
+    }
+}
+
+/// Refuses unless `user` has one of `roles`.
+fn require_role(user: &StaffUser, roles: &[Role]) -> Result<(), AppError> {
+    if roles.contains(&user.role()) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "this needs the {} role",
+            roles
+                .iter()
+                .map(|r| r.label())
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )))
     }
 }
 
@@ -145,6 +152,10 @@ pub(crate) async fn staff_in_session(
 }
 
 async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Option<Staff>, AppError> {
+    // A request that authenticates with a header never borrows the browser's session.
+    if crate::auth::api_key::has_authorization(&parts.headers) {
+        return Ok(None);
+    }
     let Org(org) = Org::from_request_parts(parts, state).await?;
     let session = Session::from_request_parts(parts, state)
         .await
@@ -205,17 +216,139 @@ impl FromRequestParts<AppState> for StaffPage {
     }
 }
 
-/// A staff user for the JSON API: 401 when nobody is signed in.
+/// Who calls the staff API: a signed-in staff user, or another system with an API key.
 #[derive(Clone, Debug)]
-pub(crate) struct StaffApi(pub Staff);
+pub(crate) struct Caller {
+    /// The organisation named in the request's address, which the caller belongs to.
+    pub org: Organisation,
+    /// Who it is.
+    pub who: Who,
+}
+
+/// The two kinds of [`Caller`].
+#[derive(Clone, Debug)]
+pub(crate) enum Who {
+    /// A staff user signed in with a session (the user's row as read on this request).
+    Staff(Box<StaffUser>),
+    /// An API key whose scope allows the route (checked before the handler runs).
+    Key(Box<ApiKeyCaller>),
+}
+
+impl Caller {
+    /// Refuses unless a staff user has one of `roles`. An API key passes: the route's
+    /// scope ([`crate::auth::api_key::ROUTES`]) was checked when it was authenticated.
+    pub(crate) fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        match &self.who {
+            Who::Staff(user) => require_role(user, roles),
+            Who::Key(_) => Ok(()),
+        }
+    }
+
+    /// Refuses unless the caller is an admin (or a key with the route's scope).
+    pub(crate) fn admin(&self) -> Result<(), AppError> {
+        self.require(&[Role::Admin])
+    }
+
+    /// Refuses unless the caller runs the front desk (or a key with the route's scope).
+    pub(crate) fn front_desk(&self) -> Result<(), AppError> {
+        self.require(&[Role::Admin, Role::FrontDesk])
+    }
+
+    /// Who the audit log says acted.
+    pub(crate) fn audit_actor(&self) -> Actor {
+        match &self.who {
+            Who::Staff(user) => Actor::Staff(user.id),
+            Who::Key(key) => key.actor(),
+        }
+    }
+
+    /// `staff:ID` or `key:ID`, for the audit log.
+    pub(crate) fn actor(&self) -> String {
+        self.audit_actor().label()
+    }
+
+    /// The staff user, when a person calls.
+    pub(crate) fn user(&self) -> Option<&StaffUser> {
+        match &self.who {
+            Who::Staff(user) => Some(user),
+            Who::Key(_) => None,
+        }
+    }
+}
+
+/// Whoever changes something on staff's side: a staff user with a session ([`Staff`])
+/// or any caller of the staff API ([`Caller`]). What the audit log and the setup
+/// checks need of them.
+pub(crate) trait Acting {
+    /// The organisation acted in.
+    fn org(&self) -> &Organisation;
+    /// Who the audit log says acted.
+    fn audit_actor(&self) -> Actor;
+    /// `staff:ID` or `key:ID`, for the audit log.
+    fn actor(&self) -> String {
+        self.audit_actor().label()
+    }
+}
+
+impl Acting for Staff {
+    fn org(&self) -> &Organisation {
+        &self.org
+    }
+    fn audit_actor(&self) -> Actor {
+        Staff::audit_actor(self)
+    }
+}
+
+impl Acting for Caller {
+    fn org(&self) -> &Organisation {
+        &self.org
+    }
+    fn audit_actor(&self) -> Actor {
+        Caller::audit_actor(self)
+    }
+}
+
+impl Staff {
+    /// Who the audit log says acted.
+    pub(crate) fn audit_actor(&self) -> Actor {
+        Actor::Staff(self.user.id)
+    }
+
+    /// This staff user as a caller of the staff API (what handlers shared with the API
+    /// take).
+    pub(crate) fn caller(&self) -> Caller {
+        self.clone().into()
+    }
+}
+
+impl From<Staff> for Caller {
+    fn from(staff: Staff) -> Self {
+        Caller {
+            org: staff.org,
+            who: Who::Staff(Box::new(staff.user)),
+        }
+    }
+}
+
+/// A caller of the JSON API: a signed-in staff user, or an API key (`Authorization:
+/// Bearer`) whose scope allows the route. 401 when neither.
+#[derive(Clone, Debug)]
+pub(crate) struct StaffApi(pub Caller);
 
 impl FromRequestParts<AppState> for StaffApi {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if crate::auth::api_key::has_authorization(&parts.headers) {
+            let key = crate::auth::api_key::for_route(parts, state).await?;
+            return Ok(StaffApi(Caller {
+                org: key.org.clone(),
+                who: Who::Key(Box::new(key)),
+            }));
+        }
         signed_in(parts, state)
             .await?
-            .map(StaffApi)
+            .map(|staff| StaffApi(staff.into()))
             .ok_or(AppError::Unauthorized)
     }
 }

@@ -9,6 +9,7 @@
 //! what changed in words (`audit_text`); an entry about an appointment links to that
 //! appointment's history.
 
+use crate::auth::staff::Caller;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -27,7 +28,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::audit_text::{self, ACTIONS, KINDS, Line, Names};
-use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::auth::staff::{StaffApi, StaffPage};
 use crate::clinic_time::{OrgZone, local_ns, parse_date, rfc3339};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, PageQuery, QueryParams};
@@ -84,7 +85,7 @@ struct Context {
     staff: Vec<StaffUser>,
 }
 
-async fn context(state: &AppState, staff: &Staff) -> Result<Context, AppError> {
+async fn context(state: &AppState, staff: &Caller) -> Result<Context, AppError> {
     let org = staff.org.id;
     let mut conn = state.db.conn().await?;
     let clinics = store::clinic::all(conn.exec(), org).await?;
@@ -121,7 +122,7 @@ async fn context(state: &AppState, staff: &Staff) -> Result<Context, AppError> {
 /// Checks every filter and paging parameter; the errors name their fields.
 async fn check(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     context: &Context,
     params: &AuditParams,
 ) -> Result<Result<Checked, FieldErrors>, AppError> {
@@ -148,9 +149,19 @@ async fn check(
                     Err(e) => return Err(e.into()),
                 }
             }
+            Some(Actor::ApiKey(id)) => {
+                let mut conn = state.db.conn().await?;
+                match store::api_key::by_id(conn.exec(), staff.org.id, id).await {
+                    Ok(_) => filter.actor = Some(actor),
+                    Err(store::Error::NotFound(_)) => {
+                        errors.add("actor", "no API key of this organisation has this id");
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
             None => errors.add(
                 "actor",
-                format!("{actor:?} must be staff:ID, patient:ID, system or import"),
+                format!("{actor:?} must be staff:ID, patient:ID, key:ID, system or import"),
             ),
         }
     }
@@ -274,7 +285,7 @@ impl EntryView {
 /// The entries of a page, told.
 async fn tell(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     context: &Context,
     entries: Vec<Entry>,
 ) -> Result<Vec<EntryView>, AppError> {
@@ -300,6 +311,7 @@ async fn tell(
                 (_, Some(name)) => name.clone(),
                 (Some(Actor::Staff(id)), None) => format!("Staff account #{id}"),
                 (Some(Actor::Patient(id)), None) => format!("Patient #{id}"),
+                (Some(Actor::ApiKey(id)), None) => format!("API key #{id}"),
                 (None, _) if entry.actor == "system" => "System (command line)".to_owned(),
                 (None, _) if entry.actor == "import" => "Import".to_owned(),
                 (None, _) => entry.actor.clone(),
@@ -582,8 +594,8 @@ async fn page(
     PageQuery(params): PageQuery<AuditParams>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let context = context(&state, &staff).await?;
-    let checked = check(&state, &staff, &context, &params).await?;
+    let context = context(&state, &staff.caller()).await?;
+    let checked = check(&state, &staff.caller(), &context, &params).await?;
     let text = |v: &Option<String>| AuditParams::text(v.as_ref());
     let (actor, entity, action) = (
         text(&params.actor),
@@ -689,7 +701,7 @@ async fn page(
                     format!("{filters}&{next}")
                 }
             });
-            let entries = tell(&state, &staff, &context, found.entries).await?;
+            let entries = tell(&state, &staff.caller(), &context, found.entries).await?;
             (FieldErrors::new(), entries, older, checked.before.is_some())
         }
         Err(errors) => (errors, Vec::new(), None, false),

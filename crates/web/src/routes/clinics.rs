@@ -1,5 +1,6 @@
 //! Clinics and their holidays: the admin pages and the API.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -116,7 +117,7 @@ fn details(c: &Clinic) -> serde_json::Value {
 
 async fn create_clinic(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     input: &ClinicInput,
 ) -> store::Result<Clinic> {
     changes::setup(
@@ -137,7 +138,7 @@ async fn create_clinic(
 
 async fn update_clinic(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &ClinicInput,
 ) -> store::Result<Clinic> {
@@ -158,7 +159,7 @@ async fn update_clinic(
     .await
 }
 
-async fn delete_clinic(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+async fn delete_clinic(state: &AppState, staff: &Caller, id: i64) -> store::Result<()> {
     changes::setup(
         state,
         staff,
@@ -177,7 +178,7 @@ async fn delete_clinic(state: &AppState, staff: &Staff, id: i64) -> store::Resul
 
 async fn add_clinic_holiday(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     date: &str,
 ) -> store::Result<()> {
@@ -198,7 +199,7 @@ async fn add_clinic_holiday(
 
 async fn remove_clinic_holiday(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     date: &str,
 ) -> store::Result<()> {
@@ -498,7 +499,7 @@ async fn create_page(
         address: form.get("address"),
         phone: form.get("phone"),
     };
-    let result = create_clinic(&state, &staff, &input).await;
+    let result = create_clinic(&state, &staff.caller(), &input).await;
     saved_or_refused(
         &staff,
         result.map(|c| clinic_path(&staff, c.id)),
@@ -572,7 +573,7 @@ async fn update_page(
         address: form.get("address"),
         phone: form.get("phone"),
     };
-    let result = update_clinic(&state, &staff, id, &input).await;
+    let result = update_clinic(&state, &staff.caller(), id, &input).await;
     saved_or_refused(&staff, result.map(|_| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, Some(input)).await
     })
@@ -585,7 +586,7 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let result = delete_clinic(&state, &staff, id).await;
+    let result = delete_clinic(&state, &staff.caller(), id).await;
     saved_or_refused(&staff, result.map(|()| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, None).await
     })
@@ -600,7 +601,7 @@ async fn add_holiday_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let date = form.get("date");
-    let result = add_clinic_holiday(&state, &staff, id, &date).await;
+    let result = add_clinic_holiday(&state, &staff.caller(), id, &date).await;
     saved_or_refused(
         &staff,
         result.map(|()| clinic_path(&staff, id)),
@@ -615,7 +616,7 @@ async fn remove_holiday_page(
     Path((_, id, day)): Path<(String, i64, String)>,
 ) -> Result<Redirect, PageError> {
     staff.admin()?;
-    remove_clinic_holiday(&state, &staff, id, &day).await?;
+    remove_clinic_holiday(&state, &staff.caller(), id, &day).await?;
     Ok(Redirect::to(&clinic_path(&staff, id)))
 }
 

@@ -3,6 +3,7 @@
 //! HTML) for a sample appointment, before or after saving. The catalogue, defaults and
 //! placeholders are `notices::templates`; the store keeps what was saved.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -125,7 +126,7 @@ async fn saved(state: &AppState, org: i64) -> Result<Vec<EmailTemplate>, store::
 /// Saves a kind's wording in one audited transaction.
 async fn save(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     kind: EmailKind,
     subject: &str,
     intro: &str,
@@ -158,7 +159,7 @@ async fn save(
 
 /// Goes back to the default wording in one audited transaction (nothing recorded when
 /// it already was the default).
-async fn reset(state: &AppState, staff: &Staff, kind: EmailKind) -> Result<(), store::Error> {
+async fn reset(state: &AppState, staff: &Caller, kind: EmailKind) -> Result<(), store::Error> {
     let mut tx = state.db.begin().await?;
     if email_template::reset(&mut tx, staff.org.id, kind.key()).await? {
         store::audit::record(
@@ -182,7 +183,7 @@ async fn reset(state: &AppState, staff: &Staff, kind: EmailKind) -> Result<(), s
 /// `wording` says (or as saved, when `None`).
 async fn sample(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     kind: EmailKind,
     wording: Option<(&str, &str)>,
 ) -> Result<PreviewDto, AppError> {
@@ -437,7 +438,7 @@ async fn edit_view(
     let unsaved = typed.is_some();
     let (subject, intro) = typed.unwrap_or_else(|| (dto.subject.clone(), dto.intro.clone()));
     let preview = if errors.is_empty() {
-        Some(sample(state, staff, kind, Some((&subject, &intro))).await?)
+        Some(sample(state, &staff.caller(), kind, Some((&subject, &intro))).await?)
     } else {
         None
     };
@@ -497,7 +498,7 @@ async fn save_page(
                 .into_response(),
         );
     }
-    match save(&state, &staff, kind, &subject, &intro).await {
+    match save(&state, &staff.caller(), kind, &subject, &intro).await {
         Ok(()) => {
             saved_to(
                 &staff,
@@ -521,7 +522,7 @@ async fn reset_page(
 ) -> Result<Response, PageError> {
     staff.admin()?;
     let kind = kind_of(&kind)?;
-    reset(&state, &staff, kind).await?;
+    reset(&state, &staff.caller(), kind).await?;
     saved_to(
         &staff,
         &format!("/o/{}/admin/settings/emails", staff.org.slug),

@@ -17,6 +17,7 @@ use crate::error::PageError;
 use crate::form::FieldErrors;
 use crate::state::AppState;
 
+pub(crate) mod api_keys;
 pub(crate) mod assets;
 pub(crate) mod audit;
 pub(crate) mod availability;
@@ -90,6 +91,9 @@ pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageEr
         description = "Clinic setup, appointments and the patient portal. Sign in with \
             `POST /api/v1/orgs/{slug}/session` (staff) after `GET /api/v1/orgs/{slug}/session` \
             gave you a CSRF token; send it as `X-CSRF-Token` on every call that changes state. \
+            Another system sends an API key instead (`Authorization: Bearer osk_…`, made by an \
+            admin on Setup → API keys): no session and no CSRF token, and only the operations \
+            whose security names the key's scope. \
             Errors are `{\"error\": {\"code\", \"message\", \"field\"}}`."
     ),
     tags(
@@ -102,10 +106,65 @@ pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageEr
         (name = "series", description = "Weekly series of staff bookings: preview, book, this and following"),
         (name = "waitlist", description = "The waitlist: entries, offers of freed times (accepted by a single-use link), settings"),
         (name = "webhooks", description = "Webhook endpoints (Standard Webhooks signatures), their delivery log, replay and test events"),
+        (name = "integrations", description = "What other systems use: API keys"),
     ),
     components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
 )]
 pub(crate) struct ApiDoc;
+
+/// Documents how each operation is authenticated: the security schemes `session` (the
+/// staff or patient session cookie, with `X-CSRF-Token` on calls that change state)
+/// and `api_key` (`Authorization: Bearer osk_…`), and on every operation the session,
+/// and the API key with its scope where [`crate::auth::api_key::ROUTES`] lets a key
+/// call it.
+#[derive(Debug)]
+pub(crate) struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "openslot_session",
+                "The session of a staff member or patient signed in; calls that change state also send X-CSRF-Token",
+            ))),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("osk_…")
+                    .description(Some(
+                        "An API key made on Setup → API keys; each operation names the scope it needs",
+                    ))
+                    .build(),
+            ),
+        );
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                ("GET", item.get.as_mut()),
+                ("POST", item.post.as_mut()),
+                ("PUT", item.put.as_mut()),
+                ("DELETE", item.delete.as_mut()),
+                ("PATCH", item.patch.as_mut()),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let method = method.parse().expect("a method");
+                let mut security = vec![SecurityRequirement::new::<_, _, &str>("session", [])];
+                if let Some(scope) = crate::auth::api_key::scope_for(&method, path) {
+                    security.push(SecurityRequirement::new("api_key", [scope.as_str()]));
+                }
+                operation.security = Some(security);
+            }
+        }
+    }
+}
 
 /// Documents the errors every operation can answer, each with the error body: 400 (a
 /// path, query or body that does not parse), 401, 403 (not allowed, or no CSRF token),
@@ -193,6 +252,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(services::pages())
         .merge(resources::pages())
         .merge(staff_users::pages())
+        .merge(api_keys::pages())
         .merge(staff_account::pages())
         .merge(book::pages())
         .merge(pending::pages())
@@ -211,6 +271,7 @@ pub(crate) fn page_router() -> Router<AppState> {
 pub(crate) fn api_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (api, mut openapi) = api_router().split_for_parts();
     utoipa::Modify::modify(&ErrorResponses, &mut openapi);
+    utoipa::Modify::modify(&Security, &mut openapi);
     (api, openapi)
 }
 
@@ -228,6 +289,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(services::api())
         .merge(resources::api())
         .merge(staff_users::api())
+        .merge(api_keys::api())
         .merge(staff_account::api())
         .merge(book::api())
         .merge(pending::api())

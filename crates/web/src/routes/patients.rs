@@ -7,6 +7,7 @@
 //! tick "save anyway" (a parent and a child may share an address); the API answers 409
 //! naming `email` and the patients' ids unless `allow_duplicate_email` is `true`.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -218,7 +219,7 @@ async fn shared_email(
 /// before it speaks of other patients.
 async fn create_patient(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     input: &PatientInput,
     allow_shared: bool,
 ) -> Result<Patient, NotSaved> {
@@ -245,7 +246,7 @@ async fn create_patient(
 /// new address). A new address another patient has is refused unless `allow_shared`.
 async fn update_patient(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &PatientInput,
     allow_shared: bool,
@@ -481,7 +482,7 @@ async fn create_page(
     staff.front_desk()?;
     let input = input_of(&form);
     let allow = form.checked("allow_duplicate_email");
-    match create_patient(&state, &staff, &input, allow).await {
+    match create_patient(&state, &staff.caller(), &input, allow).await {
         Ok(p) => {
             saved_to(
                 &staff,
@@ -645,7 +646,7 @@ async fn update_page(
     staff.front_desk()?;
     let input = input_of(&form);
     let allow = form.checked("allow_duplicate_email");
-    match update_patient(&state, &staff, id, &input, allow).await {
+    match update_patient(&state, &staff.caller(), id, &input, allow).await {
         Ok((_, password_dropped)) => Ok(Redirect::to(&format!(
             "/o/{}/admin/patients/{id}?saved={}",
             staff.org.slug,

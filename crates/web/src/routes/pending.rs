@@ -2,6 +2,7 @@
 //! holds its slot until the front desk accepts or declines it, with a note for the
 //! patient. The page and the API.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -53,7 +54,7 @@ pub(crate) struct DecisionBody {
 /// book shows it. The page and the API both decide through here.
 async fn decide(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     decision: Decision,
     note: &str,
@@ -78,7 +79,7 @@ async fn decide(
         id,
         decision,
         note,
-        staff.user.id,
+        staff.audit_actor(),
         state.clock.as_ref(),
         Some(&notify),
     )
@@ -255,7 +256,7 @@ async fn decide_page(
             return Err(AppError::invalid("decision", "choose Accept or Decline").into());
         }
     };
-    match decide(&state, &staff, id, decision, &form.get("note")).await {
+    match decide(&state, &staff.caller(), id, decision, &form.get("note")).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/o/{}/admin/pending?notice={done}&appointment={id}",
             staff.org.slug

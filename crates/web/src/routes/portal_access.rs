@@ -1,6 +1,7 @@
 //! Portal access, on the patient's page (front desk): send an invitation, create the
 //! credentials directly, and choose the practitioners the patient may book.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -99,7 +100,7 @@ async fn access(state: &AppState, org: i64, patient: i64) -> Result<PortalAccess
 
 /// Sends (or sends again) the invitation: a link to set a password, valid for three
 /// days; the previous link stops working.
-async fn invite(state: &AppState, staff: &Staff, patient: i64) -> Result<(), AppError> {
+async fn invite(state: &AppState, staff: &Caller, patient: i64) -> Result<(), AppError> {
     staff.front_desk()?;
     let now = state.clock.now_ns();
     let mut tx = state.db.begin().await?;
@@ -158,7 +159,7 @@ async fn invite(state: &AppState, staff: &Staff, patient: i64) -> Result<(), App
 /// Creates the account directly with a username and an initial password.
 async fn credentials(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     patient: i64,
     username: &str,
     secret: &str,
@@ -203,7 +204,7 @@ async fn credentials(
 /// the page = all).
 async fn set_practitioners(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     patient: i64,
     list: Option<Vec<i64>>,
 ) -> Result<(), AppError> {
@@ -409,7 +410,7 @@ async fn invite_page(
             None => false,
         }
     };
-    invite(&state, &staff, id).await?;
+    invite(&state, &staff.caller(), id).await?;
     Ok(back(
         &staff,
         id,
@@ -424,7 +425,15 @@ async fn credentials_page(
     form: FormData,
 ) -> Result<Response, PageError> {
     let typed = form.get("username");
-    match credentials(&state, &staff, id, &typed, &form.secret("password")).await {
+    match credentials(
+        &state,
+        &staff.caller(),
+        id,
+        &typed,
+        &form.secret("password"),
+    )
+    .await
+    {
         Ok(()) => Ok(back(&staff, id, Some("credentials"))),
         Err(AppError::Invalid { field, message }) => {
             let mut errors = FieldErrors::new();
@@ -455,7 +464,7 @@ async fn practitioners_page(
     }
     // No practitioner chosen means every practitioner bookable in the portal.
     let list = if list.is_empty() { None } else { Some(list) };
-    set_practitioners(&state, &staff, id, list).await?;
+    set_practitioners(&state, &staff.caller(), id, list).await?;
     Ok(back(&staff, id, None))
 }
 

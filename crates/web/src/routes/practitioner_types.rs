@@ -1,5 +1,6 @@
 //! Practitioner types: the admin pages and the API.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -84,7 +85,7 @@ pub(crate) struct PractitionerTypeBody {
 
 async fn create_type(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     input: &PractitionerTypeInput,
 ) -> store::Result<PractitionerType> {
     changes::setup(
@@ -105,7 +106,7 @@ async fn create_type(
 
 async fn rename_type(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &PractitionerTypeInput,
 ) -> store::Result<PractitionerType> {
@@ -127,7 +128,7 @@ async fn rename_type(
     .await
 }
 
-async fn delete_type(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+async fn delete_type(state: &AppState, staff: &Caller, id: i64) -> store::Result<()> {
     changes::setup(
         state,
         staff,
@@ -304,7 +305,7 @@ async fn create_page(
     let input = PractitionerTypeInput {
         name: form.get("name"),
     };
-    let saved = create_type(&state, &staff, &input).await;
+    let saved = create_type(&state, &staff.caller(), &input).await;
     saved_or_refused(&staff, saved.map(|_| list_path(&staff)), async |errors| {
         list_view(&state, &staff, errors, input.name).await
     })
@@ -330,7 +331,7 @@ async fn rename_page(
     let input = PractitionerTypeInput {
         name: form.get("name"),
     };
-    let saved = rename_type(&state, &staff, id, &input).await;
+    let saved = rename_type(&state, &staff.caller(), id, &input).await;
     saved_or_refused(&staff, saved.map(|_| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, Some(input.name)).await
     })
@@ -343,7 +344,7 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let deleted = delete_type(&state, &staff, id).await;
+    let deleted = delete_type(&state, &staff.caller(), id).await;
     saved_or_refused(
         &staff,
         deleted.map(|()| list_path(&staff)),

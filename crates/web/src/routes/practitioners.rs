@@ -6,6 +6,7 @@
 //! The availability records themselves are edited on their own page
 //! (`routes/availability.rs`), which this page links to.
 
+use crate::auth::staff::Caller;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -171,7 +172,7 @@ fn details(p: &Practitioner) -> serde_json::Value {
 
 async fn create_practitioner(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     input: &PractitionerInput,
 ) -> store::Result<Practitioner> {
     changes::setup(
@@ -192,7 +193,7 @@ async fn create_practitioner(
 
 async fn update_practitioner(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &PractitionerInput,
 ) -> store::Result<Practitioner> {
@@ -242,7 +243,7 @@ async fn set_active(state: &AppState, staff: &Staff, id: i64, active: bool) -> s
 /// Adds (`add`) or removes a schedule type from the practitioner's list.
 async fn assign(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     schedule_type: i64,
     add: bool,
@@ -610,7 +611,7 @@ async fn create_page(
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = values.parse(&mut errors)? {
-        match create_practitioner(&state, &staff, &input).await {
+        match create_practitioner(&state, &staff.caller(), &input).await {
             // Next the admin adds schedule types, on the practitioner's page.
             Ok(p) => return saved_to(&staff, &path_of(&staff, p.id)).await,
             Err(e) => errors.absorb(e)?,
@@ -638,7 +639,7 @@ async fn update_page(
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = values.parse(&mut errors)? {
-        match update_practitioner(&state, &staff, id, &input).await {
+        match update_practitioner(&state, &staff.caller(), id, &input).await {
             Ok(_) => {
                 let to = format!("/o/{}/admin/practitioners", staff.org.slug);
                 return saved_to(&staff, &to).await;
@@ -680,7 +681,7 @@ async fn add_schedule_type_page(
     Path((_, id, schedule_type)): Path<(String, i64, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let saved = assign(&state, &staff, id, schedule_type, true).await;
+    let saved = assign(&state, &staff.caller(), id, schedule_type, true).await;
     saved_or_refused(
         &staff,
         saved.map(|()| path_of(&staff, id)),
@@ -695,7 +696,7 @@ async fn remove_schedule_type_page(
     Path((_, id, schedule_type)): Path<(String, i64, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let saved = assign(&state, &staff, id, schedule_type, false).await;
+    let saved = assign(&state, &staff.caller(), id, schedule_type, false).await;
     saved_or_refused(
         &staff,
         saved.map(|()| path_of(&staff, id)),

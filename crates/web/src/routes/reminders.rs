@@ -4,6 +4,7 @@
 //! them; front desk may read them through the API. Every save is audited
 //! (`reminders.settings`) in its transaction.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -102,7 +103,7 @@ async fn load(state: &AppState, org: i64) -> Result<Settings, AppError> {
     Ok(reminder::settings(conn.exec(), org).await?)
 }
 
-async fn save(state: &AppState, staff: &Staff, settings: &Settings) -> store::Result<()> {
+async fn save(state: &AppState, staff: &Caller, settings: &Settings) -> store::Result<()> {
     let mut tx = state.db.begin().await?;
     reminder::set_settings(
         &mut tx,
@@ -261,7 +262,7 @@ async fn save_page(
             no_show_pending_after: threshold,
             services,
         };
-        match save(&state, &staff, &settings).await {
+        match save(&state, &staff.caller(), &settings).await {
             Ok(()) => {
                 return Ok(
                     Redirect::to(&format!("/o/{}/admin/reminders?saved=1", staff.org.slug))

@@ -6,6 +6,7 @@
 //! `/o/{slug}/admin/schedule-types.css`, which any staff page may link; its text is
 //! `crate::schedule_type_css`'s.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -185,7 +186,7 @@ fn details(t: &ScheduleType) -> serde_json::Value {
 
 async fn create_type(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     input: &ScheduleTypeInput,
 ) -> store::Result<ScheduleType> {
     changes::setup(
@@ -206,7 +207,7 @@ async fn create_type(
 
 async fn update_type(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &ScheduleTypeInput,
 ) -> store::Result<ScheduleType> {
@@ -227,7 +228,7 @@ async fn update_type(
     .await
 }
 
-async fn delete_type(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+async fn delete_type(state: &AppState, staff: &Caller, id: i64) -> store::Result<()> {
     changes::setup(
         state,
         staff,
@@ -663,7 +664,7 @@ async fn create_page(
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors)? {
-        match create_type(&state, &staff, &input).await {
+        match create_type(&state, &staff.caller(), &input).await {
             // The edit page shows the contrast warning, if any, under the saved values.
             Ok(t) => return Ok(Redirect::to(&saved_path(&staff, t.id)).into_response()),
             Err(e) => errors.absorb(e)?,
@@ -700,7 +701,7 @@ async fn update_page(
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors)? {
-        match update_type(&state, &staff, id, &input).await {
+        match update_type(&state, &staff.caller(), id, &input).await {
             Ok(_) => return Ok(Redirect::to(&saved_path(&staff, id)).into_response()),
             Err(e) => errors.absorb(e)?,
         }
@@ -716,7 +717,7 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let deleted = delete_type(&state, &staff, id).await;
+    let deleted = delete_type(&state, &staff.caller(), id).await;
     let to = deleted.map(|()| format!("/o/{}/admin/schedule-types", staff.org.slug));
     saved_or_refused(&staff, to, async |errors| {
         edit_view(&state, &staff, id, errors, None, false).await

@@ -1,5 +1,6 @@
 //! Products and services: the admin pages and the API.
 
+use crate::auth::staff::Caller;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -197,7 +198,7 @@ fn saved_details(s: &Service, types: &[ScheduleType], requires: &[Vec<i64>]) -> 
 
 async fn create_service(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     input: &ServiceInput,
     requires: &[Vec<i64>],
 ) -> store::Result<Service> {
@@ -222,7 +223,7 @@ async fn create_service(
 /// Saves a service, and its needs when `requires` is given (else they stay).
 async fn update_service(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &ServiceInput,
     requires: Option<&[Vec<i64>]>,
@@ -256,7 +257,7 @@ async fn update_service(
     .await
 }
 
-async fn delete_service(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+async fn delete_service(state: &AppState, staff: &Caller, id: i64) -> store::Result<()> {
     changes::setup(
         state,
         staff,
@@ -841,7 +842,7 @@ async fn create_page(
     let mut errors = FieldErrors::new();
     let requires = parse_needs(&values, &mut errors)?;
     if let Some(input) = parse(&form, &values, &mut errors)? {
-        match create_service(&state, &staff, &input, &requires).await {
+        match create_service(&state, &staff.caller(), &input, &requires).await {
             Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
@@ -874,7 +875,7 @@ async fn update_page(
     let mut errors = FieldErrors::new();
     let requires = parse_needs(&values, &mut errors)?;
     if let Some(input) = parse(&form, &values, &mut errors)? {
-        match update_service(&state, &staff, id, &input, Some(&requires)).await {
+        match update_service(&state, &staff.caller(), id, &input, Some(&requires)).await {
             Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
@@ -890,7 +891,7 @@ async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let deleted = delete_service(&state, &staff, id).await;
+    let deleted = delete_service(&state, &staff.caller(), id).await;
     saved_or_refused(
         &staff,
         deleted.map(|()| list_path(&staff)),

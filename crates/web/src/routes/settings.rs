@@ -4,6 +4,7 @@
 //! off the grid is refused with the engine's message naming the block. The
 //! organisation's own host name is set here too (`clinic_host` serves it).
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -138,7 +139,7 @@ impl SettingsDto {
 /// (`--public-url`'s) is no organisation's.
 async fn save(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     settings: &Settings,
     came_in_on: Option<String>,
 ) -> store::Result<Settings> {
@@ -374,7 +375,7 @@ async fn save_page(
     }
     match save(
         &state,
-        &staff,
+        &staff.caller(),
         &settings,
         crate::clinic_host::host_named(&uri, &headers),
     )

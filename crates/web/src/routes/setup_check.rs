@@ -3,6 +3,7 @@
 //! is this time not offered?", answered by the engine's check with the rule and reason;
 //! and why video appointments are not offered where they are not. The page and the API.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -15,7 +16,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::auth::staff::{StaffApi, StaffPage};
 use crate::clinic_time::{parse_date, parse_time};
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, JsonBody, PageQuery};
@@ -246,7 +247,7 @@ impl From<Explanation> for ExplanationDto {
     }
 }
 
-async fn run_report(state: &AppState, staff: &Staff) -> Result<Report, store::Error> {
+async fn run_report(state: &AppState, staff: &Caller) -> Result<Report, store::Error> {
     let mut conn = state.db.conn().await?;
     setup_check::report(&mut conn.exec(), &staff.org, state.clock.now()).await
 }
@@ -475,7 +476,7 @@ async fn page(
 ) -> Result<Page, PageError> {
     staff.front_desk()?;
     let slug = staff.org.slug.clone();
-    let r = run_report(&state, &staff).await?;
+    let r = run_report(&state, &staff.caller()).await?;
     let mut conn = state.db.conn().await?;
     let choices = book::choices(conn.exec(), staff.org.id).await?;
     let value = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_owned();

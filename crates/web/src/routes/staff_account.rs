@@ -2,6 +2,7 @@
 //! for (one for each booking, move and cancellation a patient makes in the portal;
 //! `notices::staff`). Every staff role has it, for their own account only.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
@@ -15,7 +16,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::auth::staff::{StaffApi, StaffPage};
 use crate::error::{AppError, PageError};
 use crate::form::FormData;
 use crate::pages::Layout;
@@ -41,14 +42,21 @@ pub(crate) struct NotificationsDto {
     pub portal_changes: bool,
 }
 
+/// A staff member and their organisation.
+#[derive(Debug)]
+struct Person {
+    org: store::Organisation,
+    user: store::staff::StaffUser,
+}
+
 /// Turns the emails on or off in one audited transaction.
-async fn save(state: &AppState, staff: &Staff, on: bool) -> Result<(), store::Error> {
+async fn save(state: &AppState, staff: &Person, on: bool) -> Result<(), store::Error> {
     let mut tx = state.db.begin().await?;
     store::staff::set_notify_portal_changes(&mut tx, staff.org.id, staff.user.id, on).await?;
     store::audit::record(
         &mut tx,
         staff.org.id,
-        &staff.actor(),
+        &store::audit::Actor::Staff(staff.user.id).label(),
         "staff.set_notifications",
         "staff",
         Some(staff.user.id),
@@ -67,10 +75,24 @@ async fn save(state: &AppState, staff: &Staff, on: bool) -> Result<(), store::Er
 #[utoipa::path(get, operation_id = "get_own_notifications", path = "/api/v1/orgs/{slug}/account/notifications", tag = "session",
     params(("slug" = String, Path, description = "The organisation")),
     responses((status = 200, body = NotificationsDto), (status = 401, description = "Not signed in as staff")))]
-async fn get_notifications(StaffApi(staff): StaffApi) -> Json<NotificationsDto> {
-    Json(NotificationsDto {
-        portal_changes: staff.user.notify_portal_changes,
-    })
+async fn get_notifications(StaffApi(staff): StaffApi) -> Result<Json<NotificationsDto>, AppError> {
+    Ok(Json(NotificationsDto {
+        portal_changes: person(&staff)?.user.notify_portal_changes,
+    }))
+}
+
+/// The staff member calling, with their account: an API key has none (the route table
+/// keeps keys out already; this says so again where the account is used).
+fn person(caller: &Caller) -> Result<Person, AppError> {
+    match caller.user() {
+        Some(user) => Ok(Person {
+            org: caller.org.clone(),
+            user: user.clone(),
+        }),
+        None => Err(AppError::Forbidden(
+            "an API key has no staff account of its own".into(),
+        )),
+    }
 }
 
 /// Turns the signed-in staff member's emails on or off.
@@ -83,7 +105,7 @@ async fn put_notifications(
     StaffApi(staff): StaffApi,
     crate::form::JsonBody(body): crate::form::JsonBody<NotificationsDto>,
 ) -> Result<Json<NotificationsDto>, AppError> {
-    save(&state, &staff, body.portal_changes).await?;
+    save(&state, &person(&staff)?, body.portal_changes).await?;
     Ok(Json(body))
 }
 
@@ -127,6 +149,14 @@ async fn save_page(
     StaffPage(staff): StaffPage,
     form: FormData,
 ) -> Result<Response, PageError> {
-    save(&state, &staff, form.checked("portal_changes")).await?;
+    save(
+        &state,
+        &Person {
+            org: staff.org.clone(),
+            user: staff.user.clone(),
+        },
+        form.checked("portal_changes"),
+    )
+    .await?;
     saved_to(&staff, &format!("/o/{}/admin/account", staff.org.slug)).await
 }

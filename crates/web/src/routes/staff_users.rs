@@ -2,6 +2,7 @@
 //! role and first password, and may stop or restore it; a practitioner account is
 //! linked to the practitioner whose schedule it sees.
 
+use crate::auth::staff::Caller;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -132,7 +133,7 @@ fn check(new: &NewAccount) -> store::Result<(Role, String)> {
 
 async fn create_account(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     new: NewAccount,
 ) -> Result<StaffUser, AppError> {
     let (role, email) = check(&new)?;
@@ -179,7 +180,7 @@ async fn create_account(
 /// organisation always keeps an admin who can sign in.
 async fn change_active(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     active: bool,
 ) -> store::Result<StaffUser> {
@@ -196,7 +197,7 @@ async fn change_active(
         },
         async |tx| {
             let user = accounts::by_id(tx.exec(), staff.org.id, id).await?;
-            if !active && user.id == staff.user.id {
+            if !active && staff.user().is_some_and(|me| me.id == user.id) {
                 return Err(store::Error::invalid(
                     "active",
                     "you cannot deactivate your own account; another admin can",
@@ -427,7 +428,7 @@ async fn create_page(
             )
                 .into_response());
         }
-        match create_account(&state, &staff, new).await {
+        match create_account(&state, &staff.caller(), new).await {
             Ok(_) => {
                 return saved_to(&staff, &format!("/o/{}/admin/staff", staff.org.slug)).await;
             }
@@ -460,7 +461,7 @@ async fn set_active_page(
         }
     };
     if let Some(active) = active {
-        match change_active(&state, &staff, id, active).await {
+        match change_active(&state, &staff.caller(), id, active).await {
             Ok(_) => {
                 return saved_to(&staff, &format!("/o/{}/admin/staff", staff.org.slug)).await;
             }

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::staff::{Staff, StaffApi, StaffPage};
+use crate::auth::staff::{Acting, Staff, StaffApi, StaffPage};
 use crate::clinic_time::OrgZone;
 use crate::error::{AppError, PageError};
 use crate::form::{FieldErrors, FormData, JsonBody, PageQuery, QueryParams};
@@ -254,13 +254,13 @@ fn input_of(
 
 async fn create_endpoint(
     state: &AppState,
-    staff: &Staff,
+    staff: &impl Acting,
     input: &EndpointInput,
 ) -> store::Result<(Endpoint, String)> {
     let mut tx = state.db.begin().await?;
     let made = webhook::create(
         &mut tx,
-        staff.org.id,
+        staff.org().id,
         input,
         &staff.actor(),
         state.clock.now_ns(),
@@ -272,14 +272,14 @@ async fn create_endpoint(
 
 async fn update_endpoint(
     state: &AppState,
-    staff: &Staff,
+    staff: &impl Acting,
     id: i64,
     input: &EndpointInput,
 ) -> store::Result<Endpoint> {
     let mut tx = state.db.begin().await?;
     let saved = webhook::update(
         &mut tx,
-        staff.org.id,
+        staff.org().id,
         id,
         input,
         &staff.actor(),
@@ -290,11 +290,11 @@ async fn update_endpoint(
     Ok(saved)
 }
 
-async fn delete_endpoint(state: &AppState, staff: &Staff, id: i64) -> store::Result<()> {
+async fn delete_endpoint(state: &AppState, staff: &impl Acting, id: i64) -> store::Result<()> {
     let mut tx = state.db.begin().await?;
     webhook::delete(
         &mut tx,
-        staff.org.id,
+        staff.org().id,
         id,
         &staff.actor(),
         state.clock.now_ns(),
@@ -303,11 +303,11 @@ async fn delete_endpoint(state: &AppState, staff: &Staff, id: i64) -> store::Res
     tx.commit().await
 }
 
-async fn rotate_endpoint(state: &AppState, staff: &Staff, id: i64) -> store::Result<String> {
+async fn rotate_endpoint(state: &AppState, staff: &impl Acting, id: i64) -> store::Result<String> {
     let mut tx = state.db.begin().await?;
     let secret = webhook::rotate_secret(
         &mut tx,
-        staff.org.id,
+        staff.org().id,
         id,
         &staff.actor(),
         state.clock.now_ns(),
@@ -317,11 +317,11 @@ async fn rotate_endpoint(state: &AppState, staff: &Staff, id: i64) -> store::Res
     Ok(secret)
 }
 
-async fn queue_test(state: &AppState, staff: &Staff, id: i64) -> store::Result<i64> {
+async fn queue_test(state: &AppState, staff: &impl Acting, id: i64) -> store::Result<i64> {
     let mut tx = state.db.begin().await?;
     let delivery = webhook::send_test(
         &mut tx,
-        staff.org.id,
+        staff.org().id,
         id,
         &staff.actor(),
         state.clock.now_ns(),
@@ -334,14 +334,14 @@ async fn queue_test(state: &AppState, staff: &Staff, id: i64) -> store::Result<i
 
 async fn queue_replay(
     state: &AppState,
-    staff: &Staff,
+    staff: &impl Acting,
     id: i64,
     delivery: i64,
 ) -> store::Result<i64> {
     let mut tx = state.db.begin().await?;
     let new = webhook::replay(
         &mut tx,
-        staff.org.id,
+        staff.org().id,
         id,
         delivery,
         &staff.actor(),

@@ -1,5 +1,6 @@
 //! Integration tests of the `openslot` binary and of the server over HTTP.
 
+mod api_keys;
 mod support;
 
 mod account_lifecycle;

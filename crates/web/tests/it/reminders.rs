@@ -153,7 +153,7 @@ async fn confirm_link_confirms_once_and_the_book_shows_it(backend: Backend) {
         &app.db,
         &org,
         &Move {
-            staff,
+            staff: store::audit::Actor::Staff(staff),
             appointment,
             start: "2026-03-02T11:00:00-05:00".parse().unwrap(),
             practitioner: None,
@@ -502,7 +502,7 @@ async fn the_no_show_policy_makes_portal_bookings_requests(backend: Backend) {
         &app.db,
         &org,
         &store::appointment::StaffBooking {
-            staff,
+            staff: store::audit::Actor::Staff(staff),
             practitioner: id(&app, &org, Kind::Practitioner, "christine").await,
             patient: Some(id(&app, &org, Kind::Patient, "ada").await),
             service: Some(id(&app, &org, Kind::Service, "initial").await),
@@ -525,7 +525,7 @@ async fn the_no_show_policy_makes_portal_bookings_requests(backend: Backend) {
         &org,
         missed.id,
         store::AppointmentStatus::NoShow,
-        staff,
+        store::audit::Actor::Staff(staff),
         app.clock.as_ref(),
     )
     .await
@@ -636,9 +636,16 @@ async fn a_link_of_a_settled_appointment_says_what_became_of_it(backend: Backend
         let app = &app;
         let org = &org;
         async move {
-            store::appointment::mark(&app.db, org, appointment, status, staff, app.clock.as_ref())
-                .await
-                .unwrap();
+            store::appointment::mark(
+                &app.db,
+                org,
+                appointment,
+                status,
+                store::audit::Actor::Staff(staff),
+                app.clock.as_ref(),
+            )
+            .await
+            .unwrap();
         }
     };
     // An hour before the start the patient arrives.

@@ -5,7 +5,7 @@
 //! rate limits, emailed tokens (expired, reused, tampered, used for the wrong purpose)
 //! and the security headers of every response.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -122,6 +122,8 @@ pub(crate) struct Ids {
     /// A webhook endpoint of A's and one of its deliveries (issue 18).
     pub(crate) webhook: String,
     pub(crate) webhook_delivery: String,
+    /// An API key of A's (issue 18).
+    pub(crate) api_key: String,
 }
 
 /// Who may use a route.
@@ -221,6 +223,18 @@ impl Route {
 
     pub(crate) fn at(&self, slug: &str) -> String {
         self.path.replace("{slug}", slug)
+    }
+
+    /// The call with an API key instead of a session (API routes only).
+    pub(crate) async fn call_keyed(&self, client: &Client, token: &str, slug: &str) -> Page {
+        client
+            .keyed(
+                token,
+                self.method.clone(),
+                &self.at(slug),
+                self.body.clone(),
+            )
+            .await
     }
 
     pub(crate) async fn call(&self, client: &Client, slug: &str) -> Page {
@@ -410,6 +424,10 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"password": PATIENT_PASSWORD})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/reminder-links/{token}", &["not-a-token"], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/reminder-links/{token}", &["not-a-token"], Anyone),
+        r(M::GET, "/api/v1/orgs/{slug}/api-keys", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/api-keys", &[], Staff)
+            .json(json!({"name": "Matrix key", "scopes": ["schedule:read"]})),
+        r(M::DELETE, "/api/v1/orgs/{slug}/api-keys/{id}", &[&a.api_key], Staff),
         r(M::GET, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff)
             .json(json!({"offsets_minutes": [60], "no_show_pending_after": 1})),
@@ -587,6 +605,15 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
             M::POST,
             "/o/{slug}/admin/webhooks/{id}/deliveries/{delivery}/replay",
             &[&a.webhook, &a.webhook_delivery],
+            Staff,
+        ),
+        r(M::GET, "/o/{slug}/admin/api-keys", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/api-keys", &[], Staff)
+            .form(&[("name", "Matrix page key"), ("scopes", "schedule:read")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/api-keys/{id}/revoke",
+            &[&a.api_key],
             Staff,
         ),
         r(M::GET, "/o/{slug}/admin/reminders", &[], Staff),
@@ -1503,9 +1530,18 @@ pub(crate) async fn world(backend: Backend) -> World {
         )
         .await;
     assert_eq!(test.status, StatusCode::ACCEPTED, "{}", test.body);
+    let webhook_delivery = test.json()["delivery_id"].to_string();
+    let api_key = alpha_staff
+        .created(
+            "/api/v1/orgs/alpha/api-keys",
+            json!({"name": "Alpha integration", "scopes": ["schedule:read"]}),
+        )
+        .await["key"]["id"]
+        .to_string();
     let ids = Ids {
         webhook,
-        webhook_delivery: test.json()["delivery_id"].to_string(),
+        webhook_delivery,
+        api_key,
         waitlist_entry,
         resource,
         resource_record,
@@ -2416,7 +2452,196 @@ async fn error_and_portal_pages_carry_the_security_headers(backend: Backend) {
     w.app.stop().await;
 }
 
+/// The scope the served OpenAPI document says an API key needs for each operation
+/// (`METHOD path`); operations it does not list are for people only.
+async fn documented_scopes(client: &Client) -> BTreeMap<String, String> {
+    let doc = client.get("/api/openapi.json").await.json();
+    let mut scopes = BTreeMap::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(security) = operation["security"].as_array() else {
+                continue;
+            };
+            for requirement in security {
+                if let Some(needs) = requirement["api_key"].as_array() {
+                    assert_eq!(needs.len(), 1, "{method} {path}: one scope");
+                    scopes.insert(
+                        format!("{} {path}", method.to_uppercase()),
+                        needs[0].as_str().unwrap().to_owned(),
+                    );
+                }
+            }
+        }
+    }
+    scopes
+}
+
+/// API keys (issue 18), route by route: another organisation's key, a revoked key and
+/// a key that is not an API key at all reach nothing of A's; a key of A's reaches
+/// exactly the operations the OpenAPI document gives its scope, and is refused the
+/// rest (people's routes, other scopes) before anything changes.
+async fn keys_reach_only_their_scopes(backend: Backend) {
+    let w = world(backend).await;
+    let scopes = documented_scopes(&w.alpha_staff).await;
+    assert_eq!(
+        scopes
+            .get("GET /api/v1/orgs/{slug}/clinics")
+            .map(String::as_str),
+        Some("schedule:read")
+    );
+    for people_only in [
+        "/staff",
+        "/api-keys",
+        "/portal",
+        "/audit",
+        "/account",
+        "/portal-access",
+        "/session",
+    ] {
+        assert!(
+            !scopes
+                .keys()
+                .any(|op| op.contains(&format!("{{slug}}{people_only}"))
+                    || op.contains(&format!("}}{people_only}/"))
+                    || op.ends_with(&format!("/patients/{{id}}{people_only}"))),
+            "a key may call a route for people: {people_only}"
+        );
+    }
+    let routes: Vec<Route> = api_routes(&w.ids);
+    let client = w.app.client();
+    let beta = {
+        let mut conn = w.app.db.conn().await.unwrap();
+        store::organisation::by_slug(conn.exec(), "beta")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let foreign = w
+        .app
+        .api_key(
+            &beta,
+            &[
+                "schedule:read",
+                "appointments:write",
+                "setup:write",
+                "patients:read",
+                "patients:write",
+            ],
+        )
+        .await;
+    let revoked = w
+        .app
+        .api_key(
+            &w.alpha,
+            &[
+                "schedule:read",
+                "appointments:write",
+                "setup:write",
+                "patients:read",
+                "patients:write",
+            ],
+        )
+        .await;
+    let revoked_id = {
+        let mut conn = w.app.db.conn().await.unwrap();
+        store::api_key::by_token(conn.exec(), &revoked)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let mut tx = w.app.db.begin().await.unwrap();
+    store::api_key::revoke(&mut tx, w.alpha.id, revoked_id, "system", 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let before = w.app.snapshot(&w.alpha).await;
+    for (n, route) in routes.iter().enumerate() {
+        // Wrong keys count against the client address's attempts (as wrong passwords
+        // do): each route is tried from its own loopback address.
+        let client = w
+            .app
+            .client_from(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+                127,
+                3,
+                (n / 200) as u8,
+                (n % 200 + 1) as u8,
+            )));
+        for (token, who) in [
+            (&foreign, "B's key"),
+            (&revoked, "a revoked key"),
+            (&"osk_forged".to_owned(), "a forged key"),
+            (&String::new(), "an empty bearer"),
+        ] {
+            let what = format!("{who}: {} {}", route.method, route.at("alpha"));
+            let page = route.call_keyed(&client, token, "alpha").await;
+            assert_eq!(
+                page.status,
+                StatusCode::UNAUTHORIZED,
+                "{what}: {}",
+                page.body
+            );
+            assert!(page.headers.contains_key("www-authenticate"), "{what}");
+            assert_no_markers(&page, &what);
+        }
+    }
+    // A session with a bad bearer is nobody: the header wins, the cookie is ignored.
+    let page = w
+        .alpha_staff
+        .keyed("osk_forged", M::GET, "/api/v1/orgs/alpha/clinics", None)
+        .await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{}", page.body);
+    assert_eq!(w.app.snapshot(&w.alpha).await, before, "A changed");
+    // Each scope alone: the operations of other scopes and of people are refused.
+    for scope in [
+        "schedule:read",
+        "appointments:write",
+        "setup:write",
+        "patients:read",
+        "patients:write",
+    ] {
+        let key = w.app.api_key(&w.alpha, &[scope]).await;
+        for route in routes.iter().filter(|r| {
+            r.method == M::GET
+                || scopes
+                    .get(&format!("{} {}", r.method, r.template))
+                    .is_none_or(|s| s != scope)
+        }) {
+            let op = format!("{} {}", route.method, route.template);
+            let what = format!("a {scope} key: {op}");
+            let page = route.call_keyed(&client, &key, "alpha").await;
+            assert!(
+                page.status.as_u16() < 500,
+                "{what}: {} {}",
+                page.status,
+                page.body
+            );
+            match scopes.get(&op) {
+                Some(needed) if needed == scope => {
+                    assert!(
+                        page.status.as_u16() < 400
+                            || page.status == StatusCode::NOT_FOUND
+                            || page.status == StatusCode::UNPROCESSABLE_ENTITY
+                            || page.status == StatusCode::CONFLICT,
+                        "{what}: {} {}",
+                        page.status,
+                        page.body
+                    );
+                }
+                _ => assert_eq!(page.status, StatusCode::FORBIDDEN, "{what}: {}", page.body),
+            }
+        }
+    }
+    assert_eq!(
+        w.app.snapshot(&w.alpha).await,
+        before,
+        "a key changed A outside its scope"
+    );
+    w.app.stop().await;
+}
+
 both!(
+    keys_reach_only_their_scopes,
     the_matrix_names_every_route,
     another_organisations_staff_gets_nothing,
     another_patient_gets_nothing,

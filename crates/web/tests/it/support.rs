@@ -11,7 +11,7 @@ use serde_json::Value;
 use slot_engine::Scenario;
 use store::staff::{NewStaff, Role};
 use store::transfer::{self, ImportMode};
-use store::{Db, FixedClock, Organisation};
+use store::{Clock, Db, FixedClock, Organisation};
 
 use crate::database::TestDatabase;
 
@@ -272,6 +272,37 @@ impl TestApp {
             .await;
         assert_eq!(response.status, StatusCode::SEE_OTHER);
         client
+    }
+
+    /// A new live API key of `org` with `scopes` (`schedule:read`…), made as an admin
+    /// would: its bearer token.
+    pub(crate) async fn api_key(&self, org: &Organisation, scopes: &[&str]) -> String {
+        let token = format!(
+            "osk_test{}{}",
+            org.id,
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+        let mut tx = self.db.begin().await.unwrap();
+        store::api_key::create(
+            &mut tx,
+            org.id,
+            &store::api_key::NewKey {
+                name: &format!("Test key {token}"),
+                scopes: &scopes,
+                token: &token,
+                prefix_len: 12,
+            },
+            "system",
+            self.clock.now_ns(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        token
     }
 
     /// A client with its own cookie jar.
@@ -566,6 +597,21 @@ impl Client {
     pub(crate) async fn assert_found(&self, path: &str) {
         let found = self.api(reqwest::Method::GET, path, None).await;
         assert_eq!(found.status, StatusCode::OK, "{path}");
+    }
+
+    /// A call with an API key (`Authorization: Bearer token`), and no CSRF token.
+    pub(crate) async fn keyed(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Page {
+        let mut request = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::read(request.send().await.unwrap()).await
     }
 
     /// A JSON API call; state-changing methods send the CSRF token.

@@ -224,7 +224,7 @@ pub(super) async fn create(
         ),
     };
     let booking = StaffBooking {
-        staff: staff.user.id,
+        staff: staff.audit_actor(),
         practitioner: body.practitioner,
         patient: body.patient,
         service: body.service,
@@ -324,7 +324,7 @@ pub(super) async fn set_status(
         &staff.org,
         id,
         status,
-        staff.user.id,
+        staff.audit_actor(),
         state.clock.as_ref(),
     )
     .await?;
@@ -369,7 +369,7 @@ pub(super) async fn move_one(
     let id = path.1;
     staff.front_desk()?;
     let m = Move {
-        staff: staff.user.id,
+        staff: staff.audit_actor(),
         appointment: id,
         start: parse_instant("start", &body.start)?,
         practitioner: body.practitioner,
@@ -400,7 +400,7 @@ pub(super) async fn confirm(
         &state.db,
         staff.org.id,
         id,
-        staff.user.id,
+        staff.audit_actor(),
         state.clock.now_ns(),
     )
     .await?;

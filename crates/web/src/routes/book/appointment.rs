@@ -375,7 +375,7 @@ pub(super) async fn restore_submit(
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
     entry_of(&state, staff.org.id, id).await?;
-    match restore_telling_patient(&state, &staff, id).await {
+    match restore_telling_patient(&state, &staff.caller(), id).await {
         Ok(_) => Ok(back_to(&staff, id, "restored")),
         Err(store::Error::Conflict(store::Conflict::NeedsOverride { reasons })) => {
             refused(
@@ -410,7 +410,7 @@ pub(super) async fn status_submit(
                 &staff.org,
                 id,
                 status,
-                staff.user.id,
+                store::audit::Actor::Staff(staff.user.id),
                 state.clock.as_ref(),
             )
             .await
@@ -437,7 +437,7 @@ pub(super) async fn confirm_submit(
         &state.db,
         staff.org.id,
         id,
-        staff.user.id,
+        staff.audit_actor(),
         state.clock.now_ns(),
     )
     .await
@@ -477,7 +477,7 @@ pub(super) async fn move_submit(
     let status = match start {
         Some(start) if errors.is_empty() => {
             let m = Move {
-                staff: staff.user.id,
+                staff: store::audit::Actor::Staff(staff.user.id),
                 appointment: id,
                 start,
                 practitioner,
@@ -515,7 +515,7 @@ pub(super) async fn cancel_submit(
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
     entry_of(&state, staff.org.id, id).await?;
-    match cancel_telling_patient(&state, &staff, id, &form.get("reason")).await {
+    match cancel_telling_patient(&state, &staff.caller(), id, &form.get("reason")).await {
         Ok(_) => Ok(back_to(&staff, id, "cancelled")),
         Err(store::Error::Invalid { message, .. }) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -545,7 +545,7 @@ pub(super) async fn cancel_following_submit(
 ) -> Result<Response, PageError> {
     staff.front_desk()?;
     entry_of(&state, staff.org.id, id).await?;
-    match super::series::cancel_following(&state, &staff, id, &form.get("reason")).await {
+    match super::series::cancel_following(&state, &staff.caller(), id, &form.get("reason")).await {
         Ok(_) => Ok(back_to(&staff, id, "following_cancelled")),
         Err(store::Error::Invalid { message, .. }) => refused(&state, &staff, id, message).await,
         Err(e) => Err(e.into()),
@@ -579,12 +579,12 @@ pub(super) async fn move_following_submit(
     };
     let reason = form.get("override_reason");
     let m = store::appointment::series::MoveFollowing {
-        staff: staff.user.id,
+        staff: store::audit::Actor::Staff(staff.user.id),
         appointment: id,
         start,
         override_reason: (!reason.trim().is_empty()).then_some(reason),
     };
-    match super::series::move_following(&state, &staff, &m).await {
+    match super::series::move_following(&state, &staff.caller(), &m).await {
         Ok(store::appointment::series::MoveFollowingOutcome::Moved(_)) => {
             Ok(back_to(&staff, id, "following_moved"))
         }

@@ -609,7 +609,7 @@ pub(super) async fn new_submit(
     let status = match (practitioner, start) {
         (Some(practitioner), Some(start)) if errors.is_empty() => {
             let booking = StaffBooking {
-                staff: staff.user.id,
+                staff: store::audit::Actor::Staff(staff.user.id),
                 practitioner,
                 patient,
                 service,
@@ -634,7 +634,7 @@ pub(super) async fn new_submit(
                             staff.org.id,
                             booked.appointment.id,
                             label,
-                            store::appointment::Actor::Staff(staff.user.id),
+                            store::audit::Actor::Staff(staff.user.id),
                             state.clock.as_ref(),
                         )
                         .await?;

@@ -10,17 +10,17 @@
 //! ("13:00–13:30 Vancouver time"). The booking and move forms read times in the
 //! clinic's zone they name.
 
+use crate::auth::staff::Caller;
 use axum::Router;
 use axum::routing::{get, post};
 use chrono_tz::Tz;
 use store::Organisation;
-use store::appointment::{Actor, Move, StaffBooking};
+use store::appointment::{Move, StaffBooking};
 use store::book::{self, Choices, Entry};
 use store::staff::Role;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::staff::Staff;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::notices::AppointmentContext;
@@ -186,9 +186,12 @@ fn parse_id(field: &str, value: Option<&str>) -> Result<Option<i64>, AppError> {
 
 /// The practitioner a practitioner-role user may see; `None` for the front desk and
 /// admins, who see everyone.
-fn own_practitioner(staff: &Staff) -> Result<Option<i64>, AppError> {
-    match staff.user.role() {
-        Role::Practitioner => staff.user.practitioner_id.map(Some).ok_or_else(|| {
+fn own_practitioner(staff: &Caller) -> Result<Option<i64>, AppError> {
+    let Some(user) = staff.user() else {
+        return Ok(None);
+    };
+    match user.role() {
+        Role::Practitioner => user.practitioner_id.map(Some).ok_or_else(|| {
             AppError::Forbidden(
                 "this account is not linked to a practitioner; ask an admin to link it".into(),
             )
@@ -241,7 +244,7 @@ async fn book_counted(
 /// cancellation).
 async fn cancel_telling_patient(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     reason: &str,
 ) -> Result<store::appointment::Appointment, store::Error> {
@@ -252,7 +255,7 @@ async fn cancel_telling_patient(
         &state.db,
         &staff.org,
         id,
-        Actor::Staff(staff.user.id),
+        staff.audit_actor(),
         reason,
         state.clock.as_ref(),
         Some(&notify),
@@ -266,7 +269,7 @@ async fn cancel_telling_patient(
 /// calendar invitation).
 async fn restore_telling_patient(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
 ) -> Result<store::appointment::Appointment, store::Error> {
     let context = AppointmentContext::for_appointment(state, &staff.org, id, None).await?;
@@ -276,7 +279,7 @@ async fn restore_telling_patient(
         &state.db,
         &staff.org,
         id,
-        staff.user.id,
+        staff.audit_actor(),
         state.clock.as_ref(),
         Some(&notify),
     )

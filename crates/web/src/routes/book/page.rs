@@ -90,7 +90,7 @@ pub(super) async fn book_page(
     StaffPage(staff): StaffPage,
     PageQuery(q): PageQuery<BookParams>,
 ) -> Result<BookPage, PageError> {
-    let own = own_practitioner(&staff)?;
+    let own = own_practitioner(&staff.caller())?;
     let mut conn = state.db.conn().await?;
     let choices = book::choices(conn.exec(), staff.org.id).await?;
     let clinic = parse_id("clinic", q.clinic.as_deref())?;

@@ -2,6 +2,7 @@
 //! and the API: reading a repeat rule, and the store calls with the patient's emails
 //! (one message for all the occurrences).
 
+use crate::auth::staff::Caller;
 use slot_engine::{Date, SeriesEnd, SeriesRule};
 use store::Organisation;
 use store::appointment::Appointment;
@@ -9,7 +10,6 @@ use store::appointment::series::{
     self as store_series, MoveFollowing, MoveFollowingOutcome, SeriesOutcome, StaffSeries,
 };
 
-use crate::auth::staff::Staff;
 use crate::error::AppError;
 use crate::metrics::Metrics;
 use crate::notices::AppointmentContext;
@@ -84,7 +84,7 @@ pub(super) async fn book(
 /// Cancels an occurrence and the following ones for staff, telling the patient once.
 pub(super) async fn cancel_following(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     reason: &str,
 ) -> Result<Vec<Appointment>, store::Error> {
@@ -94,7 +94,7 @@ pub(super) async fn cancel_following(
         &state.db,
         &staff.org,
         id,
-        store::appointment::Actor::Staff(staff.user.id),
+        staff.audit_actor(),
         reason,
         state.clock.as_ref(),
         Some(&notify),
@@ -107,7 +107,7 @@ pub(super) async fn cancel_following(
 /// Moves an occurrence and the following ones for staff, telling the patient once.
 pub(super) async fn move_following(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     m: &MoveFollowing,
 ) -> Result<MoveFollowingOutcome, store::Error> {
     let context =

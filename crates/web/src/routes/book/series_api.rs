@@ -1,6 +1,7 @@
 //! The series API (front desk): preview and book a weekly series, read one, and
 //! cancel or move an occurrence with the following ones.
 
+use crate::auth::staff::Caller;
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -15,7 +16,7 @@ use store::appointment::series::{
 use utoipa::ToSchema;
 
 use crate::appointment_dto::AppointmentDto;
-use crate::auth::staff::{Staff, StaffApi};
+use crate::auth::staff::StaffApi;
 use crate::error::AppError;
 use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
@@ -80,7 +81,7 @@ pub(crate) struct SeriesBody {
 impl SeriesBody {
     fn to_series(
         &self,
-        staff: &Staff,
+        staff: &Caller,
         idempotency_key: Option<String>,
     ) -> Result<StaffSeries, AppError> {
         let start: Instant = self
@@ -117,7 +118,7 @@ impl SeriesBody {
             }
         }
         Ok(StaffSeries {
-            staff: staff.user.id,
+            staff: staff.audit_actor(),
             practitioner: self.practitioner,
             patient: self.patient,
             service: self.service,
@@ -276,7 +277,7 @@ pub(super) async fn create(
 /// dates are read).
 async fn store_zone(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     b: &store_series::BookedSeries,
 ) -> Result<chrono_tz::Tz, AppError> {
     let Some(clinic) = b.appointments.first().and_then(|a| a.clinic_id) else {
@@ -403,7 +404,7 @@ pub(super) async fn move_following_api(
             )
         })?;
     let m = MoveFollowing {
-        staff: staff.user.id,
+        staff: staff.audit_actor(),
         appointment: path.1,
         start,
         override_reason: body.override_reason,

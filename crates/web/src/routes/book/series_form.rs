@@ -196,7 +196,7 @@ pub(super) async fn submit(
     let overrides = overrides(form, &mut errors);
     let series = match (first.practitioner, first.start, rule) {
         (Some(practitioner), Some(start), Some(rule)) if errors.is_empty() => StaffSeries {
-            staff: staff.user.id,
+            staff: store::audit::Actor::Staff(staff.user.id),
             practitioner,
             patient: first.patient,
             service: first.service,

@@ -6,6 +6,7 @@
 //! (each one transaction that changes, re-validates the setup, audits and commits);
 //! `api` the JSON documents and handlers; `pages` the server-rendered pages.
 
+use crate::auth::staff::Caller;
 use axum::Router;
 use axum::routing::{get, post};
 use serde_json::{Value, json};
@@ -17,7 +18,6 @@ use store::resource::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::staff::Staff;
 use crate::changes::{self, Change};
 use crate::state::AppState;
 
@@ -120,7 +120,11 @@ fn time_off_details(t: &ResourceTimeOff) -> Value {
     })
 }
 
-async fn create(state: &AppState, staff: &Staff, input: &ResourceInput) -> store::Result<Resource> {
+async fn create(
+    state: &AppState,
+    staff: &Caller,
+    input: &ResourceInput,
+) -> store::Result<Resource> {
     changes::setup(
         state,
         staff,
@@ -139,7 +143,7 @@ async fn create(state: &AppState, staff: &Staff, input: &ResourceInput) -> store
 
 async fn update(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &ResourceInput,
 ) -> store::Result<Resource> {
@@ -160,7 +164,7 @@ async fn update(
     .await
 }
 
-async fn delete(state: &AppState, staff: &Staff, id: i64) -> store::Result<Deleted> {
+async fn delete(state: &AppState, staff: &Caller, id: i64) -> store::Result<Deleted> {
     changes::setup(
         state,
         staff,
@@ -183,7 +187,7 @@ async fn delete(state: &AppState, staff: &Staff, id: i64) -> store::Result<Delet
 
 async fn create_record(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     input: &RecordInput,
 ) -> store::Result<ResourceRecord> {
@@ -205,7 +209,7 @@ async fn create_record(
 
 async fn update_record(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     record: i64,
     input: &RecordInput,
@@ -227,7 +231,12 @@ async fn update_record(
     .await
 }
 
-async fn delete_record(state: &AppState, staff: &Staff, id: i64, record: i64) -> store::Result<()> {
+async fn delete_record(
+    state: &AppState,
+    staff: &Caller,
+    id: i64,
+    record: i64,
+) -> store::Result<()> {
     changes::setup(
         state,
         staff,
@@ -254,7 +263,7 @@ struct NewTimeOff {
 
 async fn add_time_off(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     id: i64,
     off: &NewTimeOff,
 ) -> store::Result<ResourceTimeOff> {
@@ -282,7 +291,7 @@ async fn add_time_off(
     .await
 }
 
-async fn remove_time_off(state: &AppState, staff: &Staff, id: i64, off: i64) -> store::Result<()> {
+async fn remove_time_off(state: &AppState, staff: &Caller, id: i64, off: i64) -> store::Result<()> {
     changes::setup(
         state,
         staff,

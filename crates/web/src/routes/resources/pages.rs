@@ -474,7 +474,7 @@ pub(super) async fn create_page(
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors) {
-        match super::create(&state, &staff, &input).await {
+        match super::create(&state, &staff.caller(), &input).await {
             Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
@@ -501,7 +501,7 @@ pub(super) async fn update_page(
     let values = Values::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = parse(&form, &values, &mut errors) {
-        match super::update(&state, &staff, id, &input).await {
+        match super::update(&state, &staff.caller(), id, &input).await {
             Ok(_) => return saved_to(&staff, &list_path(&staff)).await,
             Err(e) => errors.absorb(e)?,
         }
@@ -517,7 +517,7 @@ pub(super) async fn delete_page(
     Path((_, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let deleted = super::delete(&state, &staff, id).await;
+    let deleted = super::delete(&state, &staff.caller(), id).await;
     saved_or_refused(&staff, deleted.map(|_| list_path(&staff)), async |errors| {
         edit_view(&state, &staff, id, errors, None, fresh_extra()).await
     })
@@ -534,7 +534,7 @@ pub(super) async fn create_record_page(
     let record = RecordValues::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = record.input(&mut errors) {
-        match super::create_record(&state, &staff, id, &input).await {
+        match super::create_record(&state, &staff.caller(), id, &input).await {
             Ok(_) => return saved_to(&staff, &edit_path(&staff, id)).await,
             Err(e) => errors.absorb(e)?,
         }
@@ -588,7 +588,7 @@ pub(super) async fn update_record_page(
     let values = RecordValues::read(&form);
     let mut errors = FieldErrors::new();
     if let Some(input) = values.input(&mut errors) {
-        match super::update_record(&state, &staff, id, record, &input).await {
+        match super::update_record(&state, &staff.caller(), id, record, &input).await {
             Ok(_) => return saved_to(&staff, &edit_path(&staff, id)).await,
             Err(e) => errors.absorb(e)?,
         }
@@ -612,7 +612,7 @@ pub(super) async fn delete_record_page(
     Path((_, id, record)): Path<(String, i64, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let deleted = super::delete_record(&state, &staff, id, record).await;
+    let deleted = super::delete_record(&state, &staff.caller(), id, record).await;
     saved_or_refused(
         &staff,
         deleted.map(|()| edit_path(&staff, id)),
@@ -690,7 +690,7 @@ pub(super) async fn add_time_off_page(
             end_ns,
             reason: Some(extra.off_reason.clone()),
         };
-        match super::add_time_off(&state, &staff, id, &off).await {
+        match super::add_time_off(&state, &staff.caller(), id, &off).await {
             Ok(_) => return saved_to(&staff, &edit_path(&staff, id)).await,
             Err(e) => errors.absorb(e)?,
         }
@@ -706,7 +706,7 @@ pub(super) async fn remove_time_off_page(
     Path((_, id, off)): Path<(String, i64, i64)>,
 ) -> Result<Response, PageError> {
     staff.admin()?;
-    let removed = super::remove_time_off(&state, &staff, id, off).await;
+    let removed = super::remove_time_off(&state, &staff.caller(), id, off).await;
     saved_or_refused(
         &staff,
         removed.map(|()| edit_path(&staff, id)),

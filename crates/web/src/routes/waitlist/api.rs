@@ -1,6 +1,7 @@
 //! The waitlist's JSON API: the portal's own entries, staff's list per service and day,
 //! joining for a patient, removing, offering a time by hand, and the settings.
 
+use crate::auth::staff::Caller;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,7 +11,7 @@ use store::waitlist::{self, Proposal, Settings};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::patient::PatientApi;
-use crate::auth::staff::{Staff, StaffApi};
+use crate::auth::staff::StaffApi;
 use crate::error::AppError;
 use crate::form::{JsonBody, QueryParams};
 use crate::state::AppState;
@@ -173,7 +174,7 @@ pub(super) async fn staff_list(
 /// A service's entries with their patients' names, and its open holds.
 pub(super) async fn list(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     service: i64,
     day: Option<chrono::NaiveDate>,
 ) -> Result<
@@ -225,7 +226,7 @@ pub(super) async fn staff_join(
         &state.db,
         &staff.org,
         &entry,
-        Actor::Staff(staff.user.id),
+        staff.audit_actor(),
         day,
         state.clock.as_ref(),
     )
@@ -249,7 +250,7 @@ pub(super) async fn staff_remove(
         &state.db,
         staff.org.id,
         path.1,
-        Actor::Staff(staff.user.id),
+        staff.audit_actor(),
         state.clock.as_ref(),
     )
     .await?;
@@ -306,7 +307,7 @@ pub(super) async fn staff_offer(
 /// Holds and offers a time staff chose (the page and the API).
 pub(super) async fn offer_by_hand(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     body: &OfferBody,
 ) -> Result<(store::appointment::Hold, Vec<i64>), AppError> {
     let org = &staff.org;
@@ -369,7 +370,7 @@ pub(super) async fn offer_by_hand(
         start_ns: start.unix_nanos(),
         entries,
     };
-    crate::waitlist::hold(state, org, &proposal, Some(Actor::Staff(staff.user.id)))
+    crate::waitlist::hold(state, org, &proposal, Some(staff.audit_actor()))
         .await?
         .ok_or_else(|| AppError::Conflict {
             message: "this time cannot be held now: it was taken, its entries have open offers, or the service holds as many times as the settings allow".to_owned(),
@@ -420,7 +421,7 @@ impl From<Settings> for WaitlistSettingsDto {
 /// Saves the settings (admin), audited.
 pub(super) async fn save_settings(
     state: &AppState,
-    staff: &Staff,
+    staff: &Caller,
     s: &WaitlistSettingsDto,
 ) -> Result<(), store::Error> {
     let mut tx = state.db.begin().await?;
@@ -433,7 +434,7 @@ pub(super) async fn save_settings(
             max_holds_per_service: s.max_holds_per_service,
             max_entries_per_patient: s.max_entries_per_patient,
         },
-        Actor::Staff(staff.user.id),
+        staff.audit_actor(),
         state.clock.now_ns(),
     )
     .await?;

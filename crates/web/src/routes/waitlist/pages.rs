@@ -431,7 +431,7 @@ async fn staff_view(
     };
     let zone = crate::clinic_time::OrgZone::of(&clinics);
     if service != 0 {
-        let (entries, holds) = list(state, staff, service, Some(day)).await?;
+        let (entries, holds) = list(state, &staff.caller(), service, Some(day)).await?;
         lines = entries
             .iter()
             .map(|(e, who)| Line {
@@ -620,7 +620,7 @@ pub(super) async fn staff_join(
             &state.db,
             &staff.org,
             &entry,
-            Actor::Staff(staff.user.id),
+            staff.audit_actor(),
             day,
             state.clock.as_ref(),
         )
@@ -645,7 +645,7 @@ pub(super) async fn staff_remove(
         &state.db,
         staff.org.id,
         id,
-        Actor::Staff(staff.user.id),
+        staff.audit_actor(),
         state.clock.as_ref(),
     )
     .await
@@ -673,7 +673,9 @@ pub(super) async fn staff_offer(
                 .map_err(|_| AppError::invalid("practitioner_id", "choose a practitioner"))?,
             start: form.get("start"),
         };
-        offer_by_hand(&state, &staff, &body).await.map(|_| ())
+        offer_by_hand(&state, &staff.caller(), &body)
+            .await
+            .map(|_| ())
     }
     .await;
     let result = match result {
@@ -712,7 +714,7 @@ pub(super) async fn staff_settings(
             max_holds_per_service: number("max_holds_per_service")?,
             max_entries_per_patient: number("max_entries_per_patient")?,
         };
-        save_settings(&state, &staff, &s).await?;
+        save_settings(&state, &staff.caller(), &s).await?;
         Ok(())
     }
     .await;
