@@ -80,7 +80,9 @@ impl Actor {
     }
 }
 
-/// Appends an entry in the caller's transaction, so it commits with the change.
+/// Appends an entry in the caller's transaction, so it commits with the change, and
+/// queues the webhook event the change is, if any ([`crate::webhook_event::queue`]):
+/// every change passes here, whoever makes it.
 #[allow(clippy::too_many_arguments)]
 pub async fn record(
     tx: &mut Tx,
@@ -104,6 +106,7 @@ pub async fn record(
         entity_id,
         details.to_string()
     )?;
+    crate::webhook_event::queue(tx, org, action, entity, entity_id, &details, at_ns).await?;
     Ok(())
 }
 

@@ -261,6 +261,7 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("waitlist_holds", "appointment_id", "appointments"),
     ("waitlist_offers", "hold_id", "waitlist_holds"),
     ("waitlist_offers", "entry_id", "waitlist_entries"),
+    ("webhook_deliveries", "endpoint_id", "webhook_endpoints"),
 ];
 
 impl From<sqlx::Error> for Error {

@@ -39,6 +39,9 @@
 //!   address is proven.
 //! - [`portal`]: what the patient portal reads (services, practitioners, appointments).
 //! - [`outbox`]: the email outbox the background sender delivers.
+//! - [`webhook_event`]: the webhook events, queued by [`audit::record`] in the change's
+//!   transaction; [`webhook`]: the endpoints admins register and the deliveries'
+//!   outbox the webhook sender claims, in order per appointment.
 //! - [`email_template`]: an organisation's own subjects and intro paragraphs of the
 //!   emails patients receive.
 //! - [`secrets`]: secrets shared by every server instance.
@@ -95,6 +98,8 @@ pub mod staff;
 pub mod time;
 pub mod transfer;
 pub mod waitlist;
+pub mod webhook;
+pub mod webhook_event;
 pub mod window;
 
 pub use appointment_status::{AppointmentStatus, Channel};

@@ -132,6 +132,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             count_responses,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), wake_webhooks))
         .layer(TraceLayer::new_for_http())
         .with_state(state.clone());
     // Outside the router: a clinic's host name changes the path before routing.
@@ -454,4 +455,16 @@ async fn api_input(
         Ok(body) => next.run(Request::from_parts(parts, body)).await,
         Err(e) => e.into_response(),
     }
+}
+
+/// Wakes the webhook sender after a request that may have changed something: whatever
+/// changed was audited, and its webhook event queued, in the request's transaction,
+/// which has committed by the time the answer is made.
+async fn wake_webhooks(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let changes = !request.method().is_safe();
+    let response = next.run(request).await;
+    if changes {
+        state.webhooks.notify();
+    }
+    response
 }

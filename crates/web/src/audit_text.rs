@@ -30,6 +30,7 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("appointment", "Appointments"),
     ("series", "Series of appointments"),
     ("waitlist_entry", "Waitlist entries"),
+    ("webhook_endpoint", "Webhook endpoints"),
     ("api_key", "API keys"),
 ];
 
@@ -296,6 +297,36 @@ pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
         "Time held and offered to the waitlist",
     ),
     ("waitlist.released", "appointment", "Waitlist hold released"),
+    (
+        "webhook.create",
+        "webhook_endpoint",
+        "Webhook endpoint added",
+    ),
+    (
+        "webhook.update",
+        "webhook_endpoint",
+        "Webhook endpoint changed",
+    ),
+    (
+        "webhook.delete",
+        "webhook_endpoint",
+        "Webhook endpoint deleted",
+    ),
+    (
+        "webhook.rotate_secret",
+        "webhook_endpoint",
+        "Webhook signing secret rotated",
+    ),
+    (
+        "webhook.replay",
+        "webhook_endpoint",
+        "Webhook message replayed",
+    ),
+    (
+        "webhook.test",
+        "webhook_endpoint",
+        "Webhook test event sent",
+    ),
     ("api_key.create", "api_key", "API key made"),
     ("api_key.revoke", "api_key", "API key revoked"),
 ];

@@ -15,6 +15,11 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How email goes out.
     pub mail: MailConfig,
+    /// Whether webhook endpoints may be plain `http` and reach loopback, private and
+    /// link-local addresses (`--webhooks-allow-private`; tests and `serve --demo`).
+    /// Off, an endpoint must be `https` to a public address, checked when it is saved
+    /// and again after DNS resolution at every delivery.
+    pub webhooks_allow_private: bool,
 }
 
 impl Config {
@@ -26,6 +31,15 @@ impl Config {
             secure_cookies: public_url.starts_with("https://"),
             public_url,
             mail: MailConfig::default(),
+            webhooks_allow_private: false,
+        }
+    }
+
+    /// The same configuration, allowing webhooks to private addresses or not.
+    pub fn with_webhooks_allow_private(self, allow: bool) -> Self {
+        Config {
+            webhooks_allow_private: allow,
+            ..self
         }
     }
 

@@ -23,6 +23,8 @@
 //!   mailbox folder; [`ics`]: the calendar invitations emails carry.
 //! - [`reminders`]: the reminder scheduler, beside the sender: it queues the reminders
 //!   that have come due, once each whichever server gets there first.
+//! - [`webhooks`]: the Standard Webhooks signature, the address policy, and the
+//!   background sender of the webhook deliveries' outbox.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
 //! - [`metrics`]: the counters at `/metrics`.
 //! - [`notices`]: the emails patients receive; [`flash`]: the "Saved." notice shown
@@ -63,3 +65,4 @@ pub(crate) mod schedule_type_css;
 pub(crate) mod series_dto;
 pub mod state;
 pub mod waitlist;
+pub mod webhooks;

@@ -36,6 +36,9 @@ pub struct Inner {
     pub mail: MailHandle,
     /// Work handlers start without waiting for it.
     pub jobs: Jobs,
+    /// Wakes the background webhook sender; the server calls it after every request
+    /// that may have queued an event (`app`).
+    pub webhooks: crate::webhooks::sender::WebhookHandle,
     /// When this server last wrote each API key's "last used" (ns), so that it writes
     /// at most once a minute per key.
     pub key_uses: std::sync::Mutex<std::collections::HashMap<i64, i64>>,
@@ -109,6 +112,7 @@ impl AppState {
             limits,
             mail: MailHandle::default(),
             jobs: Jobs::default(),
+            webhooks: Default::default(),
             key_uses: Default::default(),
         }))
     }

@@ -240,6 +240,15 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
                  (SELECT MIN(id) FROM waitlist_holds WHERE org_id = {o}), \
                  (SELECT MIN(id) FROM waitlist_entries WHERE org_id = {o}), {token}, 0, 'gone')"
             ),
+            format!(
+                "INSERT INTO webhook_endpoints (org_id, name, url, events, secret, created_at_ns, updated_at_ns) \
+                 VALUES ({o}, 'x', 'https://example.com', 'setup.changed', 'whsec_x', 0, 0)"
+            ),
+            format!(
+                "INSERT INTO webhook_deliveries (org_id, endpoint_id, message_id, event_type, payload, \
+                 next_attempt_at_ns, created_at_ns) VALUES ({o}, \
+                 (SELECT MIN(id) FROM webhook_endpoints WHERE org_id = {o}), 'msg_x', 'setup.changed', '{{}}', 0, 0)"
+            ),
         ] {
             assert_eq!(run(tx.exec(), &sql).await.unwrap(), 1, "{sql}");
         }

@@ -34,6 +34,11 @@ pub(crate) struct ServeArgs {
     /// to sign in.
     #[arg(long)]
     pub demo: bool,
+    /// Allow webhook endpoints with plain http and loopback, private or link-local
+    /// addresses (a test set-up; `--demo` turns it on). Without it an endpoint must be
+    /// https to a public address, checked when saved and after DNS at each delivery.
+    #[arg(long, env = "OPENSLOT_WEBHOOKS_ALLOW_PRIVATE")]
+    pub webhooks_allow_private: bool,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "OPENSLOT_LOG_JSON")]
     pub log_json: bool,
@@ -118,7 +123,11 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{address}"));
-        let config = Config::local(public_url.clone()).with_mail(mail_config(args));
+        let config = Config::local(public_url.clone())
+            .with_mail(mail_config(args))
+            .with_webhooks_allow_private(args.webhooks_allow_private || args.demo);
+        let webhook_client = crate::webhooks::client(config.webhooks_allow_private)
+            .map_err(|e| Failure::BadInput(format!("webhooks: cannot set TLS up: {e}")))?;
         let mailer = Mailer::new(&config.mail).map_err(|e| {
             let flag = match config.mail.transport {
                 MailTransport::Smtp(_) => "--smtp-host",
@@ -157,6 +166,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         let sender = mail::sender::spawn(db.clone(), clock.clone(), state.mail.clone(), mailer);
         let reminders = crate::reminders::spawn(state.clone());
         let matcher = crate::waitlist::spawn(state.clone());
+        let webhooks = crate::webhooks::sender::spawn(
+            db.clone(),
+            clock.clone(),
+            state.webhooks.clone(),
+            webhook_client,
+        );
         tracing::info!(%address, %public_url, "listening");
         let jobs = state.jobs.clone();
         crate::app::serve(listener, state, shutdown_signal()).await?;
@@ -168,6 +183,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         reminders.stop(MAIL_GRACE).await;
         matcher.stop(MAIL_GRACE).await;
         sender.stop(MAIL_GRACE).await;
+        webhooks.stop(MAIL_GRACE).await;
         tracing::info!("stopped");
         db.close().await;
         Ok(())

@@ -46,6 +46,7 @@ pub(crate) mod staff_account;
 pub(crate) mod staff_auth;
 pub(crate) mod staff_users;
 pub(crate) mod waitlist;
+pub(crate) mod webhooks;
 
 /// A form's page shown again with status 422: nothing was saved.
 pub(crate) fn refused(page: impl IntoResponse) -> Response {
@@ -104,6 +105,7 @@ pub(crate) async fn saved_to(staff: &Staff, to: &str) -> Result<Response, PageEr
         (name = "resources", description = "Rooms and equipment: their availability records and time out of service; a service's `requires` names them"),
         (name = "series", description = "Weekly series of staff bookings: preview, book, this and following"),
         (name = "waitlist", description = "The waitlist: entries, offers of freed times (accepted by a single-use link), settings"),
+        (name = "webhooks", description = "Webhook endpoints (Standard Webhooks signatures), their delivery log, replay and test events"),
         (name = "integrations", description = "What other systems use: API keys"),
     ),
     components(schemas(crate::error::ErrorDto, crate::error::ErrorDetailDto))
@@ -263,6 +265,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(reminders::pages())
         .merge(audit::pages())
         .merge(waitlist::pages())
+        .merge(webhooks::pages())
 }
 
 /// The JSON API's routes and its finished OpenAPI document.
@@ -299,4 +302,5 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(reminders::api())
         .merge(audit::api())
         .merge(waitlist::api())
+        .merge(webhooks::api())
 }

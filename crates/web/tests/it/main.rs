@@ -46,4 +46,5 @@ mod staff_users;
 mod storm;
 mod telehealth;
 mod waitlist;
+mod webhooks;
 mod where_how;

@@ -121,6 +121,9 @@ pub(crate) struct Ids {
     pub(crate) resource_off: String,
     /// The owner's waitlist entry (issue 17).
     pub(crate) waitlist_entry: String,
+    /// A webhook endpoint of A's and one of its deliveries (issue 18).
+    pub(crate) webhook: String,
+    pub(crate) webhook_delivery: String,
     /// An API key of A's (issue 18).
     pub(crate) api_key: String,
 }
@@ -488,10 +491,24 @@ fn api_routes(a: &Ids) -> Vec<Route> {
             .json(json!({"service_id": a.service.parse::<i64>().unwrap(),
                          "practitioner_id": a.practitioner.parse::<i64>().unwrap(), "start": when}))
             .names_ids(),
+        r(M::GET, "/api/v1/orgs/{slug}/webhooks", &[], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/webhooks", &[], Staff)
+            .json(json!({"name": "Intruder", "url": "https://hooks.example.com/in",
+                         "events": ["appointment.booked"]})),
+        r(M::GET, "/api/v1/orgs/{slug}/webhooks/{id}", &[&a.webhook], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/webhooks/{id}", &[&a.webhook], Staff)
+            .json(json!({"name": "Intruder", "url": "https://hooks.example.com/in",
+                         "events": ["appointment.booked"]})),
+        r(M::POST, "/api/v1/orgs/{slug}/webhooks/{id}/rotate-secret", &[&a.webhook], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/webhooks/{id}/test", &[&a.webhook], Staff),
+        r(M::GET, "/api/v1/orgs/{slug}/webhooks/{id}/deliveries", &[&a.webhook], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/webhooks/{id}/deliveries/{delivery}/replay",
+          &[&a.webhook, &a.webhook_delivery], Staff),
         r(M::GET, "/api/v1/orgs/{slug}/waitlist/settings", &[], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/waitlist/settings", &[], Staff)
             .json(json!({"offer_count": 1, "hold_minutes": 5, "max_holds_per_service": 1, "max_entries_per_patient": 5})),
         // Deleting last: these remove what the probes above rely on.
+        r(M::DELETE, "/api/v1/orgs/{slug}/webhooks/{id}", &[&a.webhook], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/portal/waitlist/{id}", &[&a.waitlist_entry], Patient),
         r(M::DELETE, "/api/v1/orgs/{slug}/waitlist/{id}", &[&a.waitlist_entry], Staff),
         r(M::DELETE, "/api/v1/orgs/{slug}/appointments/{id}", &[&a.appointment], Staff),
@@ -545,6 +562,53 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/o/{slug}/admin/setup-check", &[], Staff),
         r(M::GET, "/o/{slug}/admin/audit", &[], Staff),
         r(M::GET, "/o/{slug}/admin/settings", &[], Staff),
+        r(M::GET, "/o/{slug}/admin/webhooks", &[], Staff),
+        r(M::POST, "/o/{slug}/admin/webhooks", &[], Staff).form(&[
+            ("name", "Intruder"),
+            ("url", "https://hooks.example.com/in"),
+            ("events", "appointment.booked"),
+        ]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/webhooks/{id}",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}",
+            &[&a.webhook],
+            Staff,
+        )
+        .form(&[
+            ("name", "Intruder"),
+            ("url", "https://hooks.example.com/in"),
+            ("events", "appointment.booked"),
+        ]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}/rotate",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}/test",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::GET,
+            "/o/{slug}/admin/webhooks/{id}/deliveries",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/webhooks/{id}/deliveries/{delivery}/replay",
+            &[&a.webhook, &a.webhook_delivery],
+            Staff,
+        ),
         r(M::GET, "/o/{slug}/admin/api-keys", &[], Staff),
         r(M::POST, "/o/{slug}/admin/api-keys", &[], Staff)
             .form(&[("name", "Matrix page key"), ("scopes", "schedule:read")]),
@@ -1124,6 +1188,12 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         // Deleting last.
         r(
             M::POST,
+            "/o/{slug}/admin/webhooks/{id}/delete",
+            &[&a.webhook],
+            Staff,
+        ),
+        r(
+            M::POST,
             "/o/{slug}/admin/book/appointments/{id}/confirm",
             &[&a.appointment],
             Staff,
@@ -1365,7 +1435,7 @@ pub(crate) struct World {
     pub(crate) owner: Client,
     other_patient: Client,
     /// B's admin and patient.
-    beta_staff: Client,
+    pub(crate) beta_staff: Client,
     beta_patient: Client,
 }
 
@@ -1444,6 +1514,25 @@ pub(crate) async fn world(backend: Backend) -> World {
         )
         .await["id"]
         .to_string();
+    // A webhook endpoint (its name one of A's markers) with one delivery.
+    let webhook = alpha_staff
+        .created(
+            "/api/v1/orgs/alpha/webhooks",
+            // Disabled: nothing is posted to it (the webhook tests add their own).
+            json!({"name": "Wombat hook", "url": "https://hooks.example.com/alpha",
+                   "events": ["appointment.booked", "setup.changed"], "enabled": false}),
+        )
+        .await["endpoint"]["id"]
+        .to_string();
+    let test = alpha_staff
+        .api(
+            Method::POST,
+            &format!("/api/v1/orgs/alpha/webhooks/{webhook}/test"),
+            None,
+        )
+        .await;
+    assert_eq!(test.status, StatusCode::ACCEPTED, "{}", test.body);
+    let webhook_delivery = test.json()["delivery_id"].to_string();
     let api_key = alpha_staff
         .created(
             "/api/v1/orgs/alpha/api-keys",
@@ -1452,6 +1541,8 @@ pub(crate) async fn world(backend: Backend) -> World {
         .await["key"]["id"]
         .to_string();
     let ids = Ids {
+        webhook,
+        webhook_delivery,
         api_key,
         waitlist_entry,
         resource,

@@ -58,7 +58,19 @@ impl TestApp {
         backend: Backend,
         limits: openslot_web::limits::Limits,
     ) -> TestApp {
-        TestApp::spawn_configured(backend, limits, None).await
+        TestApp::spawn_configured(backend, limits, None, true).await
+    }
+
+    /// A server that refuses webhooks to plain http and private addresses, as
+    /// production does (every other test server allows them, for loopback receivers).
+    pub(crate) async fn spawn_strict_webhooks(backend: Backend) -> TestApp {
+        TestApp::spawn_configured(
+            backend,
+            openslot_web::limits::Limits::default(),
+            None,
+            false,
+        )
+        .await
     }
 
     /// A server told that people reach it at `public_url` (its links in emails, and
@@ -68,6 +80,7 @@ impl TestApp {
             backend,
             openslot_web::limits::Limits::default(),
             Some(public_url),
+            true,
         )
         .await
     }
@@ -76,6 +89,7 @@ impl TestApp {
         backend: Backend,
         limits: openslot_web::limits::Limits,
         public_url: Option<&str>,
+        webhooks_allow_private: bool,
     ) -> TestApp {
         let database = TestDatabase::fresh(backend, "web");
         let url = database.url.clone();
@@ -86,7 +100,8 @@ impl TestApp {
         let state = AppState::with_limits(
             db.clone(),
             clock.clone(),
-            Config::local(public_url.unwrap_or(&base)),
+            Config::local(public_url.unwrap_or(&base))
+                .with_webhooks_allow_private(webhooks_allow_private),
             limits,
         );
         let server_state = state.clone();
