@@ -21,6 +21,7 @@ pub(crate) mod assets;
 pub(crate) mod audit;
 pub(crate) mod availability;
 pub(crate) mod book;
+pub(crate) mod calendar_feeds;
 pub(crate) mod clinics;
 pub(crate) mod email_templates;
 pub(crate) mod health;
@@ -202,6 +203,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(reminders::pages())
         .merge(audit::pages())
         .merge(waitlist::pages())
+        .merge(calendar_feeds::pages())
 }
 
 /// The JSON API's routes and its finished OpenAPI document.
@@ -236,4 +238,5 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(reminders::api())
         .merge(audit::api())
         .merge(waitlist::api())
+        .merge(calendar_feeds::api())
 }
