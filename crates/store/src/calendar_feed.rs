@@ -29,7 +29,8 @@ pub enum Owner {
 }
 
 impl Owner {
-    /// The audit log's entity (`practitioner`, `clinic`) and its id.
+    /// What the owner is (`practitioner`, `clinic`: the key of the audit entry's
+    /// details) and its id.
     pub fn entity(self) -> (&'static str, i64) {
         match self {
             Owner::Practitioner(id) => ("practitioner", id),
@@ -177,7 +178,7 @@ pub async fn give_address(
             (Given::Created, id)
         }
     };
-    let (entity, entity_id) = owner.entity();
+    let (kind, owner_id) = owner.entity();
     let action = match given {
         Given::Created => "calendar_feed.create",
         Given::Rotated => "calendar_feed.rotate",
@@ -187,9 +188,9 @@ pub async fn give_address(
         org,
         actor,
         action,
-        entity,
-        Some(entity_id),
-        serde_json::json!({ "feed": id }),
+        "calendar_feed",
+        Some(id),
+        serde_json::json!({ kind: owner_id }),
         now_ns,
     )
     .await?;
@@ -211,15 +212,15 @@ pub async fn revoke(tx: &mut Tx, org: i64, owner: Owner, actor: &str, now_ns: i6
         org,
         feed.id
     )?;
-    let (entity, entity_id) = owner.entity();
+    let (kind, owner_id) = owner.entity();
     crate::audit::record(
         tx,
         org,
         actor,
         "calendar_feed.revoke",
-        entity,
-        Some(entity_id),
-        serde_json::json!({ "feed": feed.id }),
+        "calendar_feed",
+        Some(feed.id),
+        serde_json::json!({ kind: owner_id }),
         now_ns,
     )
     .await

@@ -9,6 +9,7 @@ mod auth;
 mod availability;
 mod body_matrix;
 mod book;
+mod calendar_feeds;
 mod book_calendar;
 mod book_zones;
 mod buffers;
