@@ -353,7 +353,8 @@ pub async fn events(
         Owner::Practitioner(id) => (id, "a.practitioner_id = $2", "t.practitioner_id = $2"),
         Owner::Clinic(id) => (id, "a.clinic_id = $2", "FALSE"),
     };
-    let sql = format!("SELECT a.id AS id, 'a' AS kind_code, a.start_ns AS start_ns, a.end_ns AS end_ns, \
+    let sql = format!(
+        "SELECT a.id AS id, 'a' AS kind_code, a.start_ns AS start_ns, a.end_ns AS end_ns, \
             a.status AS status, a.sequence AS sequence, a.updated_at_ns AS updated_at_ns, \
             a.telehealth AS telehealth, p.name AS practitioner_name, c.name AS clinic_name, \
             c.timezone AS timezone, s.name AS service_name, \
@@ -373,17 +374,9 @@ pub async fn events(
         JOIN practitioners p ON p.org_id = t.org_id AND p.id = t.practitioner_id \
         LEFT JOIN clinics c ON c.org_id = p.org_id AND c.id = p.home_clinic_id \
         WHERE t.org_id = $1 AND {time_off} AND t.start_ns >= $3 AND t.start_ns < $4 \
-        ORDER BY start_ns, id");
-    let mut found = rows!(
-        exec,
-        fetch_all,
-        Event,
-        &sql,
-        org,
-        owner_id,
-        from_ns,
-        to_ns
-    )?;
+        ORDER BY start_ns, id"
+    );
+    let mut found = rows!(exec, fetch_all, Event, &sql, org, owner_id, from_ns, to_ns)?;
     for e in &mut found {
         e.kind = if e.kind_code == "t" {
             EventKind::TimeOff

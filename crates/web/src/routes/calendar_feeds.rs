@@ -74,7 +74,11 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
             post_practitioner_feed,
             delete_practitioner_feed
         ))
-        .routes(routes!(get_clinic_feed, post_clinic_feed, delete_clinic_feed))
+        .routes(routes!(
+            get_clinic_feed,
+            post_clinic_feed,
+            delete_clinic_feed
+        ))
         .routes(routes!(get_settings, put_settings))
 }
 
@@ -126,10 +130,18 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The practitioner's or clinic's name, which names the calendar.
-async fn owner_name(state: &AppState, org: &Organisation, owner: Owner) -> Result<String, AppError> {
+async fn owner_name(
+    state: &AppState,
+    org: &Organisation,
+    owner: Owner,
+) -> Result<String, AppError> {
     let mut conn = state.db.conn().await?;
     Ok(match owner {
-        Owner::Practitioner(id) => store::practitioner::get(conn.exec(), org.id, id).await?.name,
+        Owner::Practitioner(id) => {
+            store::practitioner::get(conn.exec(), org.id, id)
+                .await?
+                .name
+        }
         Owner::Clinic(id) => store::clinic::get(conn.exec(), org.id, id).await?.name,
     })
 }
@@ -229,9 +241,7 @@ fn uid_host(public_url: &str) -> String {
 fn may_manage(user: &store::staff::StaffUser, owner: Owner) -> Result<(), AppError> {
     match (user.role(), owner) {
         (Role::Admin, _) => Ok(()),
-        (Role::Practitioner, Owner::Practitioner(id)) if user.practitioner_id == Some(id) => {
-            Ok(())
-        }
+        (Role::Practitioner, Owner::Practitioner(id)) if user.practitioner_id == Some(id) => Ok(()),
         _ => Err(AppError::Forbidden(
             "this needs the admin role, or the practitioner's own account".into(),
         )),
@@ -284,7 +294,11 @@ async fn revoke(
     Ok(())
 }
 
-async fn current(state: &AppState, org: &Organisation, owner: Owner) -> Result<Option<Feed>, AppError> {
+async fn current(
+    state: &AppState,
+    org: &Organisation,
+    owner: Owner,
+) -> Result<Option<Feed>, AppError> {
     let mut conn = state.db.conn().await?;
     Ok(calendar_feed::get(conn.exec(), org.id, owner).await?)
 }
@@ -334,7 +348,11 @@ pub(crate) struct CalendarFeedSettingsDto {
     pub service_names: bool,
 }
 
-async fn api_get(state: &AppState, staff: &StaffApi, owner: Owner) -> Result<Json<CalendarFeedDto>, AppError> {
+async fn api_get(
+    state: &AppState,
+    staff: &StaffApi,
+    owner: Owner,
+) -> Result<Json<CalendarFeedDto>, AppError> {
     let StaffApi(caller) = staff;
     may_manage(caller.user().ok_or_else(session_only)?, owner)?;
     resolve(state, &caller.org, owner).await?;
@@ -348,7 +366,11 @@ async fn api_post(state: &AppState, staff: &StaffApi, owner: Owner) -> Result<Re
     let (_, given, token) = give(state, &caller.org, owner, &caller.actor()).await?;
     let (https_url, webcal_url) = addresses(state, &caller.org, &token);
     let created = given == Given::Created;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((
         status,
         Json(CalendarFeedAddressDto {
@@ -360,7 +382,11 @@ async fn api_post(state: &AppState, staff: &StaffApi, owner: Owner) -> Result<Re
         .into_response())
 }
 
-async fn api_delete(state: &AppState, staff: &StaffApi, owner: Owner) -> Result<StatusCode, AppError> {
+async fn api_delete(
+    state: &AppState,
+    staff: &StaffApi,
+    owner: Owner,
+) -> Result<StatusCode, AppError> {
     let StaffApi(caller) = staff;
     may_manage(caller.user().ok_or_else(session_only)?, owner)?;
     resolve(state, &caller.org, owner).await?;
@@ -642,8 +668,11 @@ async fn act(
         }
         "off" => {
             revoke(state, &staff.org, owner, &staff.actor()).await?;
-            crate::flash::set(&staff.session, "The feed is off; its address no longer works.")
-                .await?;
+            crate::flash::set(
+                &staff.session,
+                "The feed is off; its address no longer works.",
+            )
+            .await?;
             Ok(Redirect::to(&paths(&staff.org, owner).0).into_response())
         }
         _ => Err(AppError::Invalid {

@@ -33,10 +33,7 @@ async fn fetch(app: &TestApp, url: &str) -> (StatusCode, String) {
     let r = reqwest::get(url).await.unwrap();
     let status = r.status();
     if status == StatusCode::OK {
-        assert_eq!(
-            r.headers()["content-type"],
-            "text/calendar; charset=utf-8"
-        );
+        assert_eq!(r.headers()["content-type"], "text/calendar; charset=utf-8");
         assert_eq!(r.headers()["cache-control"], "private, max-age=300");
     }
     let _ = app;
@@ -74,7 +71,10 @@ async fn a_practitioner_feed_shows_their_appointments_only(backend: Backend) {
     let list = events(&text);
     // Christine's one appointment; none of Marco's three.
     assert_eq!(list.len(), 1, "{text}");
-    assert!(list[0].contains("DTSTART;TZID=America/Toronto:20260302T090000\r\n"), "{text}");
+    assert!(
+        list[0].contains("DTSTART;TZID=America/Toronto:20260302T090000\r\n"),
+        "{text}"
+    );
     assert!(list[0].contains("SUMMARY:Booked appointment\r\n"), "{text}");
     assert!(list[0].contains("LOCATION:Downtown\r\n"), "{text}");
     assert!(text.contains("BEGIN:VTIMEZONE\r\nTZID:America/Toronto\r\n"));
@@ -85,7 +85,9 @@ async fn a_practitioner_feed_shows_their_appointments_only(backend: Backend) {
 
     // The page shows the feed is on, never the address.
     let page = admin
-        .get(&format!("/o/acme/admin/practitioners/{christine}/calendar-feed"))
+        .get(&format!(
+            "/o/acme/admin/practitioners/{christine}/calendar-feed"
+        ))
         .await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.contains("The feed is on"), "{}", page.body);
@@ -134,7 +136,9 @@ async fn another_organisation_a_revoked_and_a_replaced_token_are_404(backend: Ba
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        fetch(&app, &url.replace("/calendar/", "/calendar/x")).await.0,
+        fetch(&app, &url.replace("/calendar/", "/calendar/x"))
+            .await
+            .0,
         StatusCode::NOT_FOUND
     );
 
@@ -151,7 +155,10 @@ async fn another_organisation_a_revoked_and_a_replaced_token_are_404(backend: Ba
     let off = admin.api(Method::DELETE, &api, None).await;
     assert_eq!(off.status, StatusCode::NO_CONTENT, "{}", off.body);
     assert_eq!(fetch(&app, &new_url).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(admin.api(Method::GET, &api, None).await.json()["enabled"], false);
+    assert_eq!(
+        admin.api(Method::GET, &api, None).await.json()["enabled"],
+        false
+    );
     assert_eq!(
         admin.api(Method::DELETE, &api, None).await.status,
         StatusCode::NOT_FOUND
@@ -159,7 +166,9 @@ async fn another_organisation_a_revoked_and_a_replaced_token_are_404(backend: Ba
 
     // Each change is in the audit log.
     let mut conn = app.db.conn().await.unwrap();
-    let log = store::audit::recent(conn.exec(), org.id, None, 50).await.unwrap();
+    let log = store::audit::recent(conn.exec(), org.id, None, 50)
+        .await
+        .unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     for action in [
         "calendar_feed.create",
@@ -192,7 +201,10 @@ async fn patient_names_and_services_only_when_allowed(backend: Backend) {
     .await;
     let settings = "/api/v1/orgs/acme/calendar-feed-settings";
     let read = admin.api(Method::GET, settings, None).await.json();
-    assert_eq!(read, json!({"patient_names": false, "service_names": false}));
+    assert_eq!(
+        read,
+        json!({"patient_names": false, "service_names": false})
+    );
     let (_, text) = fetch(&app, &url).await;
     assert!(!text.contains("Ada Lane"), "{text}");
 
@@ -223,7 +235,10 @@ async fn patient_names_and_services_only_when_allowed(backend: Backend) {
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let (_, text) = fetch(&app, &url).await;
-    assert!(text.contains("SUMMARY:Ada Lane: Physio visit\r\n") || text.contains("SUMMARY:Ada Lane"), "{text}");
+    assert!(
+        text.contains("SUMMARY:Ada Lane: Physio visit\r\n") || text.contains("SUMMARY:Ada Lane"),
+        "{text}"
+    );
     let desk = app.signed_in(&org, Role::FrontDesk).await;
     let refused = desk
         .api(
@@ -256,8 +271,10 @@ async fn a_move_raises_the_sequence_and_a_cancellation_says_cancelled_across_sum
         .api(
             Method::POST,
             "/api/v1/orgs/acme/appointments",
-            Some(json!({"practitioner": christine, "schedule_type": physio, "patient": ada,
-                        "start": "2026-03-04T10:00:00-05:00", "duration_minutes": 30})),
+            Some(
+                json!({"practitioner": christine, "schedule_type": physio, "patient": ada,
+                        "start": "2026-03-04T10:00:00-05:00", "duration_minutes": 30}),
+            ),
         )
         .await;
     assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
@@ -266,7 +283,10 @@ async fn a_move_raises_the_sequence_and_a_cancellation_says_cancelled_across_sum
     let (_, text) = fetch(&app, &url).await;
     let before = event_of(&events(&text), &uid).to_owned();
     assert!(before.contains("SEQUENCE:0\r\n"), "{before}");
-    assert!(before.contains("DTSTART;TZID=America/Toronto:20260304T100000\r\n"), "{before}");
+    assert!(
+        before.contains("DTSTART;TZID=America/Toronto:20260304T100000\r\n"),
+        "{before}"
+    );
 
     let moved = admin
         .api(
@@ -280,15 +300,31 @@ async fn a_move_raises_the_sequence_and_a_cancellation_says_cancelled_across_sum
     let after = event_of(&events(&text), &uid).to_owned();
     assert!(after.contains("SEQUENCE:1\r\n"), "{after}");
     // 10:00 local both sides of the change: 15:00Z before it, 14:00Z after.
-    assert!(after.contains("DTSTART;TZID=America/Toronto:20260310T100000\r\n"), "{after}");
-    assert!(after.contains("DTEND;TZID=America/Toronto:20260310T103000\r\n"), "{after}");
+    assert!(
+        after.contains("DTSTART;TZID=America/Toronto:20260310T100000\r\n"),
+        "{after}"
+    );
+    assert!(
+        after.contains("DTEND;TZID=America/Toronto:20260310T103000\r\n"),
+        "{after}"
+    );
     // The zone describes both offsets the feed uses.
     let tz = &text[text.find("BEGIN:VTIMEZONE").unwrap()..text.find("END:VTIMEZONE").unwrap()];
-    assert!(tz.contains("BEGIN:STANDARD\r\n") && tz.contains("BEGIN:DAYLIGHT\r\n"), "{tz}");
-    assert!(tz.contains("DTSTART:20260308T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n"), "{tz}");
+    assert!(
+        tz.contains("BEGIN:STANDARD\r\n") && tz.contains("BEGIN:DAYLIGHT\r\n"),
+        "{tz}"
+    );
+    assert!(
+        tz.contains("DTSTART:20260308T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n"),
+        "{tz}"
+    );
 
     let cancelled = admin
-        .api(Method::DELETE, &format!("/api/v1/orgs/acme/appointments/{a}"), None)
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/orgs/acme/appointments/{a}"),
+            None,
+        )
         .await;
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
     let (_, text) = fetch(&app, &url).await;
@@ -348,3 +384,84 @@ both!(
     a_move_raises_the_sequence_and_a_cancellation_says_cancelled_across_summer_time,
     only_admins_and_the_practitioner_manage_a_feed,
 );
+
+/// Christine's feed across the change to summer time (8 March 2026 in Toronto): her
+/// appointment at 09:00 EST on 2 March and one booked at 10:00 EDT on 10 March; and
+/// each event's UID with its start in UTC, as an independent reader must see them.
+async fn feed_across_summer_time() -> (String, String) {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let org = app.import("acme", &two_zones()).await;
+    let admin = app.signed_in(&org, Role::Admin).await;
+    let christine = id(&app, &org, Kind::Practitioner, "christine").await;
+    let ada = id(&app, &org, Kind::Patient, "ada").await;
+    let physio = id(&app, &org, Kind::ScheduleType, "physio").await;
+    let booked = admin
+        .api(
+            Method::POST,
+            "/api/v1/orgs/acme/appointments",
+            Some(
+                json!({"practitioner": christine, "schedule_type": physio, "patient": ada,
+                        "start": "2026-03-10T10:00:00-04:00", "duration_minutes": 30}),
+            ),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{}", booked.body);
+    let b = booked.json()["id"].as_i64().unwrap();
+    let url = turn_on(
+        &admin,
+        &format!("/api/v1/orgs/acme/practitioners/{christine}/calendar-feed"),
+    )
+    .await;
+    let (_, text) = fetch(&app, &url).await;
+    let list = events(&text);
+    assert_eq!(list.len(), 2, "{text}");
+    let first = list[0]
+        .lines()
+        .find_map(|l| l.strip_prefix("UID:"))
+        .unwrap()
+        .to_owned();
+    app.stop().await;
+    let expected =
+        format!("{first} 2026-03-02T14:00:00Z\nappointment-{b}@127.0.0.1 2026-03-10T14:00:00Z\n");
+    (text, expected)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs python icalendar and npm ical.js: set ICAL_TOOLS (scripts/ical-tools)"]
+async fn python_icalendar_reads_a_whole_feed() {
+    let (text, expected) = feed_across_summer_time().await;
+    let script = "import sys, datetime\n\
+        from icalendar import Calendar\n\
+        cal = Calendar.from_ical(sys.stdin.read())\n\
+        for e in cal.walk('VEVENT'):\n\
+        \x20   s = e.decoded('DTSTART').astimezone(datetime.timezone.utc)\n\
+        \x20   print(str(e['UID']), s.strftime('%Y-%m-%dT%H:%M:%SZ'))\n";
+    let python = format!("{}/venv/bin/python3", crate::series::ical_tools());
+    let out = crate::series::parsed_by(&python, &["-c", script], &text)
+        .expect("python icalendar is installed in ICAL_TOOLS");
+    assert_eq!(out, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs python icalendar and npm ical.js: set ICAL_TOOLS (scripts/ical-tools)"]
+async fn ical_js_reads_a_whole_feed() {
+    let (text, expected) = feed_across_summer_time().await;
+    let dir = crate::series::ical_tools();
+    let script = format!(
+        "const loaded = require({:?}); const ICAL = loaded.default || loaded;\n\
+         let text = ''; process.stdin.on('data', d => text += d);\n\
+         process.stdin.on('end', () => {{\n\
+           const comp = new ICAL.Component(ICAL.parse(text));\n\
+           for (const tz of comp.getAllSubcomponents('vtimezone')) ICAL.TimezoneService.register(tz);\n\
+           for (const v of comp.getAllSubcomponents('vevent')) {{\n\
+             const e = new ICAL.Event(v);\n\
+             const s = e.startDate.toJSDate().toISOString().replace('.000Z', 'Z');\n\
+             console.log(e.uid + ' ' + s);\n\
+           }}\n\
+         }});\n",
+        format!("{dir}/node_modules/ical.js")
+    );
+    let out = crate::series::parsed_by("node", &["-e", &script], &text)
+        .expect("node and ical.js are installed in ICAL_TOOLS");
+    assert_eq!(out, expected);
+}

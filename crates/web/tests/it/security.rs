@@ -537,15 +537,45 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/o/{slug}/admin/reminders", &[], Staff),
         r(M::POST, "/o/{slug}/admin/reminders", &[], Staff)
             .form(&[("offsets", "1h"), ("no_show_pending_after", "1")]),
-        r(M::GET, "/o/{slug}/admin/practitioners/{id}/calendar-feed", &[&a.practitioner], Staff),
-        r(M::POST, "/o/{slug}/admin/practitioners/{id}/calendar-feed", &[&a.practitioner], Staff)
-            .form(&[("action", "address")]),
-        r(M::GET, "/o/{slug}/admin/clinics/{id}/calendar-feed", &[&a.clinic], Staff),
-        r(M::POST, "/o/{slug}/admin/clinics/{id}/calendar-feed", &[&a.clinic], Staff)
-            .form(&[("action", "address")]),
-        r(M::POST, "/o/{slug}/admin/calendar-feed-settings", &[], Staff)
-            .form(&[("patient_names", "on"), ("service_names", "on")]),
-        r(M::GET, "/o/{slug}/calendar/{file}", &["not-a-token.ics"], Anyone),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioners/{id}/calendar-feed",
+            &[&a.practitioner],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/calendar-feed",
+            &[&a.practitioner],
+            Staff,
+        )
+        .form(&[("action", "address")]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/clinics/{id}/calendar-feed",
+            &[&a.clinic],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/clinics/{id}/calendar-feed",
+            &[&a.clinic],
+            Staff,
+        )
+        .form(&[("action", "address")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/calendar-feed-settings",
+            &[],
+            Staff,
+        )
+        .form(&[("patient_names", "on"), ("service_names", "on")]),
+        r(
+            M::GET,
+            "/o/{slug}/calendar/{file}",
+            &["not-a-token.ics"],
+            Anyone,
+        ),
         r(
             M::GET,
             "/o/{slug}/portal/reminder/{token}",

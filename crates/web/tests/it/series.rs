@@ -688,7 +688,7 @@ fn a_series_calendar_has_one_event_per_occurrence_and_one_zone() {
 
 /// Runs a program on the calendar (on standard input) if it is installed; its output is
 /// one `UID START` line per event, in UTC.
-fn parsed_by(program: &str, args: &[&str], text: &str) -> Option<String> {
+pub(crate) fn parsed_by(program: &str, args: &[&str], text: &str) -> Option<String> {
     use std::io::Write;
     let mut child = std::process::Command::new(program)
         .args(args)
@@ -718,7 +718,7 @@ fn expected_lines() -> String {
 }
 
 /// The directory `scripts/ical-tools` installed the two calendar readers in.
-fn ical_tools() -> String {
+pub(crate) fn ical_tools() -> String {
     std::env::var("ICAL_TOOLS")
         .expect("ICAL_TOOLS: run scripts/ical-tools and set ICAL_TOOLS to the directory it prints")
 }
