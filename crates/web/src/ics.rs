@@ -149,6 +149,18 @@ pub fn appointment(details: &IcsAppointment, method: IcsMethod) -> String {
 /// assert!(text.contains("UID:appointment-8@book.example.com\r\n"));
 /// ```
 pub fn appointments(list: &[IcsAppointment], method: IcsMethod) -> String {
+    let mut calendar = calendar_with(method.as_str());
+    // Each zone once, in the order of its first event, with the span of its events.
+    let mut zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for details in list {
+        cover(&mut zones, details.zone, details.start_ns, details.end_ns);
+        calendar.push(event(details, method));
+    }
+    with_timezones(&calendar.to_string(), zones)
+}
+
+/// An empty calendar with the lines every Openslot calendar starts with, and `method`.
+fn calendar_with(method: &str) -> Calendar {
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
@@ -157,21 +169,26 @@ pub fn appointments(list: &[IcsAppointment], method: IcsMethod) -> String {
             concat!("-//Openslot//Openslot ", env!("CARGO_PKG_VERSION"), "//EN"),
         ))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(Property::new("METHOD", method.as_str()));
-    // Each zone once, in the order of its first event, with the span of its events.
-    let mut zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-    for details in list {
-        let (start, end) = (utc(details.start_ns), utc(details.end_ns));
-        match zones.iter_mut().find(|(z, _, _)| *z == details.zone) {
-            Some((_, first, last)) => {
-                *first = (*first).min(start);
-                *last = (*last).max(end);
-            }
-            None => zones.push((details.zone, start, end)),
+        .append_property(Property::new("METHOD", method));
+    calendar
+}
+
+/// Widens `zone`'s span in `zones` to cover `start_ns..end_ns` (each zone once, in the
+/// order of its first event).
+fn cover(
+    zones: &mut Vec<(Tz, DateTime<Utc>, DateTime<Utc>)>,
+    zone: Tz,
+    start_ns: i64,
+    end_ns: i64,
+) {
+    let (start, end) = (utc(start_ns), utc(end_ns));
+    match zones.iter_mut().find(|(z, _, _)| *z == zone) {
+        Some((_, first, last)) => {
+            *first = (*first).min(start);
+            *last = (*last).max(end);
         }
-        calendar.push(event(details, method));
+        None => zones.push((zone, start, end)),
     }
-    with_timezones(&calendar.to_string(), zones)
 }
 
 /// The calendar's text with a `VTIMEZONE` for each zone (with the span of its events)
@@ -247,15 +264,8 @@ pub struct FeedEvent {
 /// assert_eq!(text.matches("BEGIN:VTIMEZONE\r\n").count(), 1);
 /// ```
 pub fn feed(name: &str, events: &[FeedEvent], stamp_ns: i64) -> String {
-    let mut calendar = Calendar::empty();
+    let mut calendar = calendar_with("PUBLISH");
     calendar
-        .append_property(Property::new("VERSION", "2.0"))
-        .append_property(Property::new(
-            "PRODID",
-            concat!("-//Openslot//Openslot ", env!("CARGO_PKG_VERSION"), "//EN"),
-        ))
-        .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(Property::new("METHOD", "PUBLISH"))
         .append_property(Property::new("X-WR-CALNAME", clean(name)))
         // How often a subscribing calendar should look again (Apple Calendar and
         // Outlook read these; Google Calendar decides for itself).
@@ -269,13 +279,7 @@ pub fn feed(name: &str, events: &[FeedEvent], stamp_ns: i64) -> String {
     for e in events {
         let (start, end) = (utc(e.start_ns), utc(e.end_ns));
         if let Some(zone) = e.zone {
-            match zones.iter_mut().find(|(z, _, _)| *z == zone) {
-                Some((_, first, last)) => {
-                    *first = (*first).min(start);
-                    *last = (*last).max(end);
-                }
-                None => zones.push((zone, start, end)),
-            }
+            cover(&mut zones, zone, e.start_ns, e.end_ns);
         }
         let mut event = icalendar::Event::new();
         event
