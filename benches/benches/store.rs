@@ -9,6 +9,9 @@
 //!   `store::reminder::due`) with reminders 48 and 2 hours before, at a time when the
 //!   next 48 hours' appointments (≈ 1,100, every appointment having a patient) are
 //!   due: what every server does once a minute.
+//! - `store/calendar-feed`: one practitioner's calendar feed (issue 18,
+//!   `store::calendar_feed::events`): 30 days back to 180 ahead of a year of 12
+//!   appointments a working day (≈ 1,800 events), with names, clinic and zone.
 //!
 //! Set `OPENSLOT_BENCH_POSTGRES_URL` to a fresh database to measure PostgreSQL too.
 
@@ -221,6 +224,32 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
                     .len(),
             )
         })
+    });
+    // A practitioner's feed at the middle of the year: the window the web crate reads.
+    let p0 = runtime.block_on(id(&f.db, Kind::Practitioner, &f.org, "p00000"));
+    let day = 86_400_000_000_000_i64;
+    let mid = "2030-06-03T00:00:00Z"
+        .parse::<Instant>()
+        .unwrap()
+        .unix_nanos();
+    let feed = || async {
+        let mut conn = f.db.conn().await.unwrap();
+        store::calendar_feed::events(
+            conn.exec(),
+            f.org.id,
+            store::calendar_feed::Owner::Practitioner(p0),
+            mid - 30 * day,
+            mid + 180 * day,
+        )
+        .await
+        .unwrap()
+        .len()
+    };
+    let n = runtime.block_on(feed());
+    // 150 working days of 12 appointments, less what the generator left free.
+    assert!((1_000..=1_900).contains(&n), "{n}");
+    group.bench_function("calendar-feed", |b| {
+        b.iter(|| black_box(runtime.block_on(feed())))
     });
     group.finish();
 }

@@ -238,6 +238,8 @@ pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("service_requirements", "resource_id", "resources"),
     ("appointment_resources", "appointment_id", "appointments"),
     ("appointment_resources", "resource_id", "resources"),
+    ("calendar_feeds", "practitioner_id", "practitioners"),
+    ("calendar_feeds", "clinic_id", "clinics"),
     ("service_reminder_offsets", "service_id", "services"),
     ("appointment_reminders", "appointment_id", "appointments"),
     ("reminder_links", "appointment_id", "appointments"),

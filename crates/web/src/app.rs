@@ -146,15 +146,26 @@ pub fn app(state: AppState) -> Router {
 /// is for reading and for trying things with a key.
 fn api_reference() -> Router<AppState> {
     use utoipa_swagger_ui::{Config, SwaggerUi};
-    Router::from(
+    let router: Router<AppState> = Router::from(
         SwaggerUi::new("/api/docs").config(
             Config::new(["/api/openapi.json"])
                 .try_it_out_enabled(false)
                 .persist_authorization(false)
                 .display_operation_id(false),
         ),
-    )
+    );
+    // The same policy as every page, but for the one `<style>` element Swagger UI's
+    // bundle writes (its logo's colours), allowed by its hash: nothing else inline.
+    router.layer(SetResponseHeaderLayer::overriding(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(API_REFERENCE_CSP),
+    ))
 }
+
+/// [`CSP`] with the hash of Swagger UI's one inline style element.
+const API_REFERENCE_CSP: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; \
+    connect-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
 /// requests in flight.

@@ -32,11 +32,32 @@ pub(crate) const KINDS: &[(&str, &str)] = &[
     ("waitlist_entry", "Waitlist entries"),
     ("webhook_endpoint", "Webhook endpoints"),
     ("api_key", "API keys"),
+    ("calendar_feed", "Calendar feeds"),
 ];
 
 /// Every action the log records: the action, the kind of thing it is about, and what
 /// it is called.
 pub(crate) const ACTIONS: &[(&str, &str, &str)] = &[
+    (
+        "calendar_feed.create",
+        "calendar_feed",
+        "Calendar feed turned on",
+    ),
+    (
+        "calendar_feed.rotate",
+        "calendar_feed",
+        "Calendar feed given a new address",
+    ),
+    (
+        "calendar_feed.revoke",
+        "calendar_feed",
+        "Calendar feed turned off",
+    ),
+    (
+        "calendar_feed.settings",
+        "organisation",
+        "Calendar feed settings changed",
+    ),
     (
         "reminders.settings",
         "organisation",

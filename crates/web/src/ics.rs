@@ -149,6 +149,18 @@ pub fn appointment(details: &IcsAppointment, method: IcsMethod) -> String {
 /// assert!(text.contains("UID:appointment-8@book.example.com\r\n"));
 /// ```
 pub fn appointments(list: &[IcsAppointment], method: IcsMethod) -> String {
+    let mut calendar = calendar_with(method.as_str());
+    // Each zone once, in the order of its first event, with the span of its events.
+    let mut zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for details in list {
+        cover(&mut zones, details.zone, details.start_ns, details.end_ns);
+        calendar.push(event(details, method));
+    }
+    with_timezones(&calendar.to_string(), zones)
+}
+
+/// An empty calendar with the lines every Openslot calendar starts with, and `method`.
+fn calendar_with(method: &str) -> Calendar {
     let mut calendar = Calendar::empty();
     calendar
         .append_property(Property::new("VERSION", "2.0"))
@@ -157,27 +169,37 @@ pub fn appointments(list: &[IcsAppointment], method: IcsMethod) -> String {
             concat!("-//Openslot//Openslot ", env!("CARGO_PKG_VERSION"), "//EN"),
         ))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(Property::new("METHOD", method.as_str()));
-    // Each zone once, in the order of its first event, with the span of its events.
-    let mut zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-    for details in list {
-        let (start, end) = (utc(details.start_ns), utc(details.end_ns));
-        match zones.iter_mut().find(|(z, _, _)| *z == details.zone) {
-            Some((_, first, last)) => {
-                *first = (*first).min(start);
-                *last = (*last).max(end);
-            }
-            None => zones.push((details.zone, start, end)),
-        }
-        calendar.push(event(details, method));
-    }
-    let text = calendar.to_string();
+        .append_property(Property::new("METHOD", method));
+    calendar
+}
 
-    // The VTIMEZONEs go before the events that refer to them. They are written here
-    // rather than as icalendar components because the crate adds a DTSTAMP and a random
-    // UID to every component it writes, which VTIMEZONE and its observances must not
-    // have.
-    let at = text.find("BEGIN:VEVENT\r\n").unwrap_or(text.len());
+/// Widens `zone`'s span in `zones` to cover `start_ns..end_ns` (each zone once, in the
+/// order of its first event).
+fn cover(
+    zones: &mut Vec<(Tz, DateTime<Utc>, DateTime<Utc>)>,
+    zone: Tz,
+    start_ns: i64,
+    end_ns: i64,
+) {
+    let (start, end) = (utc(start_ns), utc(end_ns));
+    match zones.iter_mut().find(|(z, _, _)| *z == zone) {
+        Some((_, first, last)) => {
+            *first = (*first).min(start);
+            *last = (*last).max(end);
+        }
+        None => zones.push((zone, start, end)),
+    }
+}
+
+/// The calendar's text with a `VTIMEZONE` for each zone (with the span of its events)
+/// put before the events that refer to them. They are written here rather than as
+/// icalendar components because the crate adds a DTSTAMP and a random UID to every
+/// component it writes, which VTIMEZONE and its observances must not have.
+fn with_timezones(text: &str, zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)>) -> String {
+    let at = text
+        .find("BEGIN:VEVENT\r\n")
+        .or_else(|| text.find("END:VCALENDAR\r\n"))
+        .unwrap_or(text.len());
     let mut out = String::with_capacity(text.len() + 512 * zones.len());
     out.push_str(&text[..at]);
     for (zone, start, end) in zones {
@@ -185,6 +207,116 @@ pub fn appointments(list: &[IcsAppointment], method: IcsMethod) -> String {
     }
     out.push_str(&text[at..]);
     out
+}
+
+/// One event of a calendar feed ([`feed`]): what a subscribed calendar shows. Unlike
+/// an invitation it has no organiser and no attendee, since nobody is invited; what
+/// it says (its summary and description) is decided by the caller from the
+/// organisation's privacy settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedEvent {
+    /// The stable `UID` (for an appointment, [`uid`], the same as its invitations').
+    pub uid: String,
+    /// Start, nanoseconds since the Unix epoch.
+    pub start_ns: i64,
+    /// End, nanoseconds since the Unix epoch.
+    pub end_ns: i64,
+    /// The zone its times are written in (with `TZID` and a `VTIMEZONE`); `None`
+    /// writes them in UTC.
+    pub zone: Option<Tz>,
+    /// The `SUMMARY`.
+    pub summary: String,
+    /// The `DESCRIPTION`, if any.
+    pub description: Option<String>,
+    /// The `LOCATION`, if any.
+    pub location: Option<String>,
+    /// The `SEQUENCE`: how many times it moved.
+    pub sequence: u32,
+    /// Whether it was cancelled: `STATUS:CANCELLED`, so a subscribed calendar drops it.
+    pub cancelled: bool,
+    /// When it last changed (`LAST-MODIFIED`), nanoseconds since the Unix epoch.
+    pub modified_ns: Option<i64>,
+}
+
+/// A subscribable calendar (`METHOD:PUBLISH`) named `name`, made at `stamp_ns`
+/// (every event's `DTSTAMP`), with one `VEVENT` per event and one `VTIMEZONE` per zone
+/// used, covering that zone's events (so a feed spanning a change of summer time
+/// describes both offsets).
+///
+/// ```
+/// use openslot_web::ics::{self, FeedEvent};
+/// let event = FeedEvent {
+///     uid: ics::uid(7, "https://book.example.com"),
+///     start_ns: 1_772_978_400_000_000_000, // 10:00 in Toronto, 8 March 2026 (EDT)
+///     end_ns: 1_772_980_200_000_000_000,
+///     zone: Some(chrono_tz::America::Toronto),
+///     summary: "Booked appointment".into(),
+///     description: None,
+///     location: Some("Lakeshore Physio".into()),
+///     sequence: 2,
+///     cancelled: false,
+///     modified_ns: Some(1_772_366_400_000_000_000),
+/// };
+/// let text = ics::feed("Christine Chan", &[event], 1_772_366_400_000_000_000);
+/// assert!(text.contains("METHOD:PUBLISH\r\n"));
+/// assert!(text.contains("SEQUENCE:2\r\n"));
+/// assert!(text.contains("DTSTART;TZID=America/Toronto:20260308T100000\r\n"));
+/// assert_eq!(text.matches("BEGIN:VTIMEZONE\r\n").count(), 1);
+/// ```
+pub fn feed(name: &str, events: &[FeedEvent], stamp_ns: i64) -> String {
+    let mut calendar = calendar_with("PUBLISH");
+    calendar
+        .append_property(Property::new("X-WR-CALNAME", clean(name)))
+        // How often a subscribing calendar should look again (Apple Calendar and
+        // Outlook read these; Google Calendar decides for itself).
+        .append_property(
+            Property::new("REFRESH-INTERVAL", "PT1H")
+                .add_parameter("VALUE", "DURATION")
+                .done(),
+        )
+        .append_property(Property::new("X-PUBLISHED-TTL", "PT1H"));
+    let mut zones: Vec<(Tz, DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for e in events {
+        let (start, end) = (utc(e.start_ns), utc(e.end_ns));
+        if let Some(zone) = e.zone {
+            cover(&mut zones, zone, e.start_ns, e.end_ns);
+        }
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&e.uid)
+            .timestamp(utc(stamp_ns))
+            .summary(&clean(&e.summary))
+            .sequence(e.sequence)
+            .status(if e.cancelled {
+                EventStatus::Cancelled
+            } else {
+                EventStatus::Confirmed
+            })
+            .add_property("TRANSP", "OPAQUE");
+        match e.zone {
+            Some(zone) => {
+                event
+                    .append_property(local_time("DTSTART", start, zone))
+                    .append_property(local_time("DTEND", end, zone));
+            }
+            None => {
+                event
+                    .add_property("DTSTART", start.format("%Y%m%dT%H%M%SZ").to_string())
+                    .add_property("DTEND", end.format("%Y%m%dT%H%M%SZ").to_string());
+            }
+        }
+        if let Some(description) = &e.description {
+            event.description(&clean(description));
+        }
+        if let Some(location) = &e.location {
+            event.location(&clean(location));
+        }
+        if let Some(modified) = e.modified_ns.filter(|m| *m > 0) {
+            event.last_modified(utc(modified));
+        }
+        calendar.push(event.done());
+    }
+    with_timezones(&calendar.to_string(), zones)
 }
 
 /// One appointment's `VEVENT`.

@@ -22,6 +22,7 @@ pub(crate) mod assets;
 pub(crate) mod audit;
 pub(crate) mod availability;
 pub(crate) mod book;
+pub(crate) mod calendar_feeds;
 pub(crate) mod clinics;
 pub(crate) mod email_templates;
 pub(crate) mod health;
@@ -266,6 +267,7 @@ pub(crate) fn page_router() -> Router<AppState> {
         .merge(audit::pages())
         .merge(waitlist::pages())
         .merge(webhooks::pages())
+        .merge(calendar_feeds::pages())
 }
 
 /// The JSON API's routes and its finished OpenAPI document.
@@ -303,4 +305,5 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .merge(audit::api())
         .merge(waitlist::api())
         .merge(webhooks::api())
+        .merge(calendar_feeds::api())
 }

@@ -117,6 +117,8 @@ struct AccountPage {
     role: &'static str,
     /// For a practitioner account: whose appointments it hears of.
     practitioner: Option<String>,
+    /// For a practitioner account: its practitioner, whose calendar feed it manages.
+    practitioner_id: Option<i64>,
     portal_changes: bool,
 }
 
@@ -140,6 +142,7 @@ async fn page(
         email: staff.user.email.clone(),
         role: staff.user.role().label(),
         practitioner,
+        practitioner_id: staff.user.practitioner_id,
         portal_changes: staff.user.notify_portal_changes,
     })
 }

@@ -140,6 +140,10 @@ fn quantity(name: &str) -> bool {
         || name == "no_show_pending_after"
         // The day a waitlist form goes back to (issue 17), not an id.
         || name == "date"
+        // The calendar feed page the feed settings' form goes back to (issue 18), and
+        // which of the feed page's buttons was pressed: a path and a word, not ids.
+        || name == "from"
+        || name == "action"
 }
 
 /// The JSON type of a leaf field, as the schema (or a form element) says.

@@ -13,6 +13,7 @@ mod book;
 mod book_calendar;
 mod book_zones;
 mod buffers;
+mod calendar_feeds;
 mod captcha;
 mod cli;
 mod clinic_hosts;

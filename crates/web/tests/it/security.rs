@@ -433,6 +433,15 @@ fn api_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff),
         r(M::PUT, "/api/v1/orgs/{slug}/reminder-settings", &[], Staff)
             .json(json!({"offsets_minutes": [60], "no_show_pending_after": 1})),
+        r(M::GET, "/api/v1/orgs/{slug}/practitioners/{id}/calendar-feed", &[&a.practitioner], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/practitioners/{id}/calendar-feed", &[&a.practitioner], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/practitioners/{id}/calendar-feed", &[&a.practitioner], Staff),
+        r(M::GET, "/api/v1/orgs/{slug}/clinics/{id}/calendar-feed", &[&a.clinic], Staff),
+        r(M::POST, "/api/v1/orgs/{slug}/clinics/{id}/calendar-feed", &[&a.clinic], Staff),
+        r(M::DELETE, "/api/v1/orgs/{slug}/clinics/{id}/calendar-feed", &[&a.clinic], Staff),
+        r(M::GET, "/api/v1/orgs/{slug}/calendar-feed-settings", &[], Staff),
+        r(M::PUT, "/api/v1/orgs/{slug}/calendar-feed-settings", &[], Staff)
+            .json(json!({"patient_names": true, "service_names": true})),
         r(M::GET, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone),
         r(M::POST, "/api/v1/orgs/{slug}/portal/signups/{token}", &["not-a-token"], Anyone)
             .json(json!({"password": PATIENT_PASSWORD})),
@@ -621,6 +630,45 @@ pub(crate) fn page_routes(a: &Ids) -> Vec<Route> {
         r(M::GET, "/o/{slug}/admin/reminders", &[], Staff),
         r(M::POST, "/o/{slug}/admin/reminders", &[], Staff)
             .form(&[("offsets", "1h"), ("no_show_pending_after", "1")]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/practitioners/{id}/calendar-feed",
+            &[&a.practitioner],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/practitioners/{id}/calendar-feed",
+            &[&a.practitioner],
+            Staff,
+        )
+        .form(&[("action", "address")]),
+        r(
+            M::GET,
+            "/o/{slug}/admin/clinics/{id}/calendar-feed",
+            &[&a.clinic],
+            Staff,
+        ),
+        r(
+            M::POST,
+            "/o/{slug}/admin/clinics/{id}/calendar-feed",
+            &[&a.clinic],
+            Staff,
+        )
+        .form(&[("action", "address")]),
+        r(
+            M::POST,
+            "/o/{slug}/admin/calendar-feed-settings",
+            &[],
+            Staff,
+        )
+        .form(&[("patient_names", "on"), ("service_names", "on")]),
+        r(
+            M::GET,
+            "/o/{slug}/calendar/{file}",
+            &["not-a-token.ics"],
+            Anyone,
+        ),
         r(
             M::GET,
             "/o/{slug}/portal/reminder/{token}",
