@@ -61,7 +61,7 @@ impl Scope {
     pub fn describe(self) -> &'static str {
         match self {
             Scope::ScheduleRead => {
-                "Read the setup and the schedule: clinics, practitioners, services, availability, open times and appointments"
+                "Read the setup and the schedule: clinics, practitioners, services, availability, open times, and appointments as the book shows them (with the patient's name and id)"
             }
             Scope::Book => "Book, move, cancel and mark appointments",
             Scope::SetupWrite => {

@@ -24,6 +24,9 @@ pub struct Limits {
     /// Requests per API key (by the key's id): another system may be busy, but one key
     /// must not take the server from everyone else.
     per_key: DefaultKeyedRateLimiter<i64>,
+    /// Wrong API keys per client address, apart from sign-in attempts: an automation
+    /// that keeps sending a revoked key must not lock the front desk out.
+    wrong_keys: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -54,6 +57,7 @@ impl Limits {
             per_account: RateLimiter::keyed(quota(account_burst, account_every)),
             browsing: RateLimiter::keyed(quota(60, Duration::from_secs(1))),
             per_key: RateLimiter::keyed(quota(600, Duration::from_millis(10))),
+            wrong_keys: RateLimiter::keyed(quota(address_burst, address_every)),
             clock: DefaultClock::default(),
         }
     }
@@ -71,6 +75,17 @@ impl Limits {
     pub fn with_api_keys(mut self, burst: u32, every: Duration) -> Self {
         self.per_key = RateLimiter::keyed(quota(burst, every));
         self
+    }
+
+    /// Counts one request with a wrong API key from `address` (missing, unknown, revoked
+    /// or another organisation's), or refuses it with the seconds to wait. Kept apart
+    /// from the sign-in attempts of [`Limits::attempt`].
+    pub fn wrong_key(&self, address: IpAddr) -> Result<(), AppError> {
+        self.wrong_keys
+            .check_key(&address)
+            .map_err(|not_until| AppError::TooManyRequests {
+                retry_after: not_until.wait_time_from(self.clock.now()).as_secs().max(1),
+            })
     }
 
     /// Counts one request of API key `key`, or refuses it with the seconds to wait.
@@ -119,6 +134,7 @@ impl Limits {
         self.per_account.retain_recent();
         self.browsing.retain_recent();
         self.per_key.retain_recent();
+        self.wrong_keys.retain_recent();
     }
 }
 

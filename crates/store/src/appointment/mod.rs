@@ -57,7 +57,7 @@ pub use insert::Booked;
 pub(crate) use insert::{NewRow, insert_many};
 pub use portal_booking::{
     NEXT_SLOTS, PortalBooking, PortalCheck, PortalOutcome, book_portal, book_portal_as,
-    check_portal,
+    book_portal_at, check_portal,
 };
 pub use portal_reschedule::{PortalMove, PortalMoveOutcome, reschedule_portal};
 pub use queries::{count, get, in_range, of_patient, patient_practitioners, pending};

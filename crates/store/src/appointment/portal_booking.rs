@@ -89,6 +89,21 @@ pub async fn book_portal_as(
     clock: &dyn Clock,
     notify: Option<Notify<'_>>,
 ) -> Result<PortalOutcome> {
+    book_portal_at(db, org, b, None, actor, clock, notify).await
+}
+
+/// [`book_portal_as`] for a slot that names its clinic (a FHIR slot id): the engine
+/// decides where the practitioner is at that time, and a time at another clinic than
+/// `clinic` is refused as [`Error::NotFound`] (no such slot), under the same lock.
+pub async fn book_portal_at(
+    db: &Db,
+    org: &Organisation,
+    b: &PortalBooking,
+    clinic: Option<i64>,
+    actor: Actor,
+    clock: &dyn Clock,
+    notify: Option<Notify<'_>>,
+) -> Result<PortalOutcome> {
     let mut tx = db.begin().await?;
     let allowed = patient_practitioners(&mut tx.exec(), org.id, b.patient).await?;
     if allowed
@@ -131,6 +146,9 @@ pub async fn book_portal_as(
             });
         }
     };
+    if clinic.is_some_and(|c| c != input.clinic_id(slot.clinic)) {
+        return Err(Error::NotFound("slot at this clinic"));
+    }
     let row = NewRow {
         key: None,
         practitioner_id: b.practitioner,

@@ -107,8 +107,8 @@ impl FromRequestParts<AppState> for ApiKeyCaller {
             None
         };
         let Some(key) = key.filter(|k| k.org_id == org.id) else {
-            // A wrong token costs what a wrong password does from this address.
-            state.limits.attempt(address, None)?;
+            // Wrong tokens are counted per address (apart from sign-in attempts).
+            state.limits.wrong_key(address)?;
             return Err(AppError::Unauthorized);
         };
         state.limits.api_key(key.id)?;

@@ -257,7 +257,7 @@ async fn book_appointment(
             .flat_map(|c| c.portal_notices(PortalChange::Booked, a))
             .collect()
     };
-    let outcome = appointment::book_portal_as(
+    let outcome = appointment::book_portal_at(
         &state.db,
         org,
         &PortalBooking {
@@ -268,6 +268,7 @@ async fn book_appointment(
             telehealth: false,
             idempotency_key: key,
         },
+        Some(decoded.clinic),
         caller.actor(),
         state.clock.as_ref(),
         Some(&notify),

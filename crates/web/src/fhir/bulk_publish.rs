@@ -68,9 +68,13 @@ pub(super) async fn manifest(
 pub(super) async fn file(
     State(state): State<AppState>,
     Org(org): Org,
+    address: crate::limits::ClientAddress,
     Path((_, file)): Path<(String, String)>,
 ) -> Result<Response, Outcome> {
     published(&org)?;
+    // Each file asks the engine for weeks of every practitioner's times: counted per
+    // client address like the portal's open times shown before signing in.
+    state.limits.browse(address.0)?;
     let kind = file
         .strip_suffix(".ndjson")
         .filter(|k| FILES.contains(k))

@@ -108,6 +108,10 @@ async fn context(state: &AppState, staff: &Caller) -> Result<Context, AppError> 
     for r in store::resource::all(conn.exec(), org).await? {
         names.add("resource", r.id, r.name);
     }
+    // Keys are never deleted: a revoked one keeps its name.
+    for k in store::api_key::all(conn.exec(), org).await? {
+        names.add("api_key", k.id, k.name);
+    }
     let staff_users = store::staff::all(conn.exec(), org).await?;
     for u in &staff_users {
         names.add("staff", u.id, &u.name);

@@ -371,9 +371,44 @@ async fn each_key_is_rate_limited_on_its_own(backend: Backend) {
     app.stop().await;
 }
 
+/// Wrong keys are counted per client address apart from sign-in attempts: an
+/// automation that keeps sending a revoked key is slowed down, and the people at the
+/// same address still sign in (outside review, issue 18).
+async fn wrong_keys_do_not_lock_people_out(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("acme", &basic()).await;
+    app.staff(&org, "desk@acme.example", Role::FrontDesk).await;
+    let client = app.client();
+    let mut statuses = Vec::new();
+    for n in 0..40 {
+        let page = client
+            .keyed(
+                &format!("osk_revoked{n}"),
+                Method::GET,
+                "/api/v1/orgs/acme/clinics",
+                None,
+            )
+            .await;
+        statuses.push(page.status);
+    }
+    assert!(
+        statuses[..30]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[39], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    let signed_in = client
+        .sign_in("acme", "desk@acme.example", crate::support::PASSWORD)
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    app.stop().await;
+}
+
 both!(
     an_admin_makes_a_key_and_another_system_books_with_it,
     bad_keys_are_refused_naming_the_field_and_nothing_is_made,
     a_bearer_request_never_borrows_a_session,
     each_key_is_rate_limited_on_its_own,
+    wrong_keys_do_not_lock_people_out,
 );

@@ -1128,9 +1128,107 @@ async fn every_resource_served_validates_with_the_r4_schema_and_fhir_resources()
     app.stop().await;
 }
 
+/// A slot id is bound to its clinic: the time of one clinic's slot, sent with another
+/// clinic of the same practitioner in its id (a forged id), is no slot at all, and
+/// nothing is booked (outside review, issue 18).
+async fn a_slot_id_with_another_clinic_books_nothing(backend: Backend) {
+    use base64::Engine;
+    let app = TestApp::spawn(backend).await;
+    let scenario = Scenario::from_json(
+        json!({
+            "version": 1,
+            "settings": {"slot_step_minutes": 30, "min_notice_minutes": 60},
+            "clinics": [{"id": "toronto", "name": "Toronto", "timezone": "America/Toronto"},
+                        {"id": "whitby", "name": "Whitby", "timezone": "America/Toronto"}],
+            "schedule_types": [{"id": "physio", "name": "Physio", "clinic": "toronto"},
+                               {"id": "physio-w", "name": "Physio Whitby", "clinic": "whitby"}],
+            "practitioners": [
+                {"id": "christine", "name": "Christine Roy", "type": "physio", "home_clinic": "toronto", "schedule_types": ["physio", "physio-w"],
+                 "availability": [{"start_date": "2026-01-01",
+                   "blocks": [{"days": ["mon"], "start": "09:00", "end": "11:00", "schedule_type": "physio"},
+                              {"days": ["tue"], "start": "09:00", "end": "11:00", "schedule_type": "physio-w"}]}]}],
+            "services": [{"id": "visit", "name": "Physio visit", "duration_minutes": 30, "book_from_portal": true,
+                          "schedule_types": ["physio", "physio-w"]}],
+            "patients": [{"id": "ada", "first_name": "Ada", "last_name": "Lane", "email": "ada@example.com"}]
+        })
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap();
+    let org = app.import("clinic", &scenario).await;
+    let token = key(&app, &org, &["schedule:read", "appointments:write"]).await;
+    let client = app.client();
+    let christine = practitioner_id(&app, &org, "christine").await;
+    let toronto = app.id(&org, store::keys::Kind::Clinic, "toronto").await;
+    let whitby = app.id(&org, store::keys::Kind::Clinic, "whitby").await;
+    let page = get(
+        &client,
+        &format!("/o/clinic/fhir/Slot?schedule=Schedule/{christine}-{whitby}&start=ge2026-03-03&start=lt2026-03-04&status=free"),
+        &token,
+    )
+    .await;
+    let slots = entries(&resource(&page, StatusCode::OK, "Bundle"));
+    assert!(!slots.is_empty(), "Tuesday's slots at Whitby");
+    // The same id with Toronto for Whitby: the version byte, then the varints.
+    let codec = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::Alphabet::new(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.",
+        )
+        .unwrap(),
+        base64::engine::GeneralPurposeConfig::new()
+            .with_encode_padding(false)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireNone),
+    );
+    let mut bytes = codec.decode(slots[0]["id"].as_str().unwrap()).unwrap();
+    assert!(christine < 128 && toronto < 128 && whitby < 128);
+    assert_eq!(
+        bytes[2], whitby as u8,
+        "the clinic follows the practitioner"
+    );
+    bytes[2] = toronto as u8;
+    let forged = codec.encode(&bytes);
+    let mut asked = appointment_for(&slots[0], patient_id(&app, &org, "ada").await);
+    asked["slot"][0]["reference"] = json!(format!("Slot/{forged}"));
+    let before = count(&app, &org).await;
+    let book = fhir(
+        &client,
+        Method::POST,
+        "/o/clinic/fhir/Appointment",
+        Some(&token),
+        Some(asked),
+        &[],
+    )
+    .await;
+    assert!(
+        [
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::NOT_FOUND,
+            StatusCode::CONFLICT
+        ]
+        .contains(&book.status),
+        "{}",
+        book.body
+    );
+    assert_eq!(count(&app, &org).await, before, "nothing was booked");
+    // The real id books, at Whitby.
+    let real = appointment_for(&slots[0], patient_id(&app, &org, "ada").await);
+    let booked = fhir(
+        &client,
+        Method::POST,
+        "/o/clinic/fhir/Appointment",
+        Some(&token),
+        Some(real),
+        &[],
+    )
+    .await;
+    resource(&booked, StatusCode::CREATED, "Appointment");
+    app.stop().await;
+}
+
 both!(
     slots_found_and_booked_through_fhir_show_in_the_portal,
     portal_bookings_show_through_fhir,
     foreign_ids_forged_slots_scopes_and_costly_ranges_change_nothing,
+    a_slot_id_with_another_clinic_books_nothing,
     metadata_and_bulk_publish_are_public_and_deep_links_open_the_confirm_page,
 );
