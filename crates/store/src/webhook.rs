@@ -235,6 +235,18 @@ pub async fn create(
     actor: &str,
     now_ns: i64,
 ) -> Result<(Endpoint, String)> {
+    let endpoints = scalar!(
+        tx.exec(),
+        i64,
+        "SELECT COUNT(*) FROM webhook_endpoints WHERE org_id = $1",
+        org
+    )?;
+    if endpoints >= MAX_ENDPOINTS {
+        return Err(Error::invalid(
+            "url",
+            format!("an organisation has at most {MAX_ENDPOINTS} endpoints; delete one first"),
+        ));
+    }
     let secret = new_secret()?;
     let id = scalar!(
         tx.exec(),
@@ -432,10 +444,19 @@ pub struct Claimed {
     pub secrets: Vec<String>,
 }
 
+/// How many endpoints an organisation may have.
+pub const MAX_ENDPOINTS: i64 = 20;
+
+/// How many deliveries of one organisation are posted at once, at most.
+pub const PER_ORGANISATION: i64 = 4;
+
 /// Claims the next delivery due at `now_ns` (marks it `sending`), if any: the
 /// earliest due of an enabled endpoint that no earlier delivery of the same endpoint
-/// and appointment is waiting before (pending, or being sent). A delivery left
-/// `sending` for [`CLAIM_NS`] by a server that died is claimed again.
+/// and appointment is waiting before (pending, or being sent), of an endpoint with no
+/// other delivery being sent, of an organisation with fewer than [`PER_ORGANISATION`]
+/// being sent: several senders (and servers) post at once, and a slow endpoint holds
+/// up only itself, an organisation with many slow endpoints only itself. A delivery
+/// left `sending` for [`CLAIM_NS`] by a server that died is claimed again.
 pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Claimed>> {
     let stale = now_ns - CLAIM_NS;
     let mut tx = db.begin().await?;
@@ -451,6 +472,12 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Claimed>> {
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
                 WHERE e.endpoint_id = d.endpoint_id AND e.appointment_id = d.appointment_id \
                   AND e.id < d.id AND e.status IN ('pending', 'sending')) \
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries f \
+                WHERE f.endpoint_id = d.endpoint_id AND f.id <> d.id \
+                  AND f.status = 'sending' AND f.next_attempt_at_ns > $2) \
+           AND (SELECT COUNT(*) FROM webhook_deliveries g \
+                WHERE g.org_id = d.org_id AND g.status = 'sending' \
+                  AND g.next_attempt_at_ns > $2) < {PER_ORGANISATION} \
          ORDER BY d.next_attempt_at_ns, d.id LIMIT 1 {lock}"
     );
     let Some(delivery) = rows!(tx.exec(), fetch_optional, Delivery, &sql, now_ns, stale)? else {

@@ -101,6 +101,9 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn(uri_length))
+        // What the layers inside refuse under a FHIR base (too large, too long, cross
+        // site, too slow) is an OperationOutcome there too.
+        .layer(middleware::from_fn(fhir_errors_outside))
         // Inside the security headers, which its pages get like any other.
         .layer(middleware::from_fn(crate::error::page_errors_are_html))
         .layer(CatchPanicLayer::custom(|_| {
@@ -166,6 +169,23 @@ fn api_reference() -> Router<AppState> {
 const API_REFERENCE_CSP: &str = "default-src 'self'; script-src 'self'; \
     style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; img-src 'self' data:; \
     connect-src 'self'; worker-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// [`crate::fhir::outcome::outcomes_for_fhir_errors`] for requests under an
+/// organisation's FHIR base (`/o/{slug}/fhir/…`), around the layers that answer before
+/// any route does.
+async fn fhir_errors_outside(request: Request, next: Next) -> Response {
+    let fhir = request
+        .uri()
+        .path()
+        .strip_prefix("/o/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| rest == "fhir" || rest.starts_with("fhir/"));
+    if fhir {
+        crate::fhir::outcome::outcomes_for_fhir_errors(request, next).await
+    } else {
+        next.run(request).await
+    }
+}
 
 /// Serves the application on `listener` until `shutdown` completes, then finishes the
 /// requests in flight.

@@ -35,7 +35,7 @@ mod bulk_publish;
 mod healthcare_service;
 mod location;
 mod metadata;
-mod outcome;
+pub(crate) mod outcome;
 mod practitioner_role;
 mod resource;
 mod schedule;

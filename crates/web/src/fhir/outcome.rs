@@ -143,7 +143,7 @@ pub(super) async fn no_such_resource() -> Outcome {
 /// an `OperationOutcome` with the same status and headers: the JSON API's error body
 /// (an extractor's refusal) keeps its message and field, anything else says what its
 /// status means.
-pub(super) async fn outcomes_for_fhir_errors(
+pub(crate) async fn outcomes_for_fhir_errors(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {

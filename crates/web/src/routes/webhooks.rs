@@ -721,7 +721,7 @@ async fn secret_view(
     rotated: bool,
 ) -> Result<Response, PageError> {
     let zone = zone(state, staff).await?;
-    Ok(SecretPage {
+    let mut response = SecretPage {
         layout: Layout::staff(staff, format!("Webhook {}", endpoint.name), "setup").await?,
         previous_until: endpoint
             .previous_secret_until_ns
@@ -730,7 +730,13 @@ async fn secret_view(
         secret,
         rotated,
     }
-    .into_response())
+    .into_response();
+    // The secret is on this page only: no copy of it may be kept.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 async fn create_page(

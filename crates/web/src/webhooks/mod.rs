@@ -54,7 +54,9 @@ pub fn sign(secrets: &[String], id: &str, timestamp: i64, body: &str) -> String 
 
 /// Whether an address is one a webhook must not reach unless the server allows it:
 /// loopback, private (RFC 1918, unique local), link-local, unspecified, carrier-grade
-/// NAT, multicast, broadcast, documentation, and IPv4 inside IPv6 of any of those.
+/// NAT, multicast, broadcast, documentation, IETF protocol assignments (192.0.0.0/24),
+/// and IPv4 inside IPv6 (mapped, compatible, 6to4) of any of those; every
+/// IPv4-compatible address is refused.
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_private_v4(v4),
@@ -62,7 +64,22 @@ pub fn is_private(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_private_v4(v4);
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            // IPv4-compatible (`::a.b.c.d`, deprecated) and 6to4 (`2002:a.b.c.d::`)
+            // addresses carry an IPv4 address: judged by it.
+            if segments[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+                return true;
+            }
+            if segments[0] == 0x2002 {
+                let v4 = Ipv4Addr::new(
+                    (segments[1] >> 8) as u8,
+                    segments[1] as u8,
+                    (segments[2] >> 8) as u8,
+                    segments[2] as u8,
+                );
+                return is_private_v4(v4);
+            }
+            let first = segments[0];
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -70,7 +87,7 @@ pub fn is_private(ip: IpAddr) -> bool {
                 || (first & 0xffc0) == 0xfe80 // link-local
                 || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
                 || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-                || (first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64
+                || (first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64, and local-use NAT64 64:ff9b:1::/48
         }
     }
 }
@@ -87,6 +104,7 @@ fn is_private_v4(v4: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
         || a >= 240
 }
 

@@ -18,6 +18,9 @@ use tokio::task::JoinHandle;
 
 use super::WebhookClient;
 
+/// How many deliveries the sender posts at once.
+const WORKERS: usize = 8;
+
 /// How often the sender looks for due deliveries when nobody wakes it.
 pub const POLL: Duration = Duration::from_secs(2);
 
@@ -109,23 +112,41 @@ pub async fn deliver_due(
 #[derive(Debug)]
 pub struct Sender {
     stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 /// Starts the sender, woken by `wake` and otherwise every [`POLL`].
+///
+/// [`WORKERS`] workers post at once, each claiming, posting and recording in turn; the
+/// claims keep one endpoint to one post at a time and an organisation to a few
+/// (`store::webhook::claim_next`), so a slow receiver holds up only itself.
 pub fn spawn(db: Db, clock: Arc<dyn Clock>, wake: WebhookHandle, client: WebhookClient) -> Sender {
     let (stop, stopped) = watch::channel(false);
-    let task = tokio::spawn(run(db, clock, wake, client, stopped));
-    Sender { stop, task }
+    tracing::info!(workers = WORKERS, "webhook sender started");
+    let tasks = (0..WORKERS)
+        .map(|_| {
+            tokio::spawn(run(
+                db.clone(),
+                clock.clone(),
+                wake.clone(),
+                client.clone(),
+                stopped.clone(),
+            ))
+        })
+        .collect();
+    Sender { stop, tasks }
 }
 
 impl Sender {
     /// Stops the sender, letting the delivery it is posting finish for up to `grace`.
     pub async fn stop(mut self, grace: Duration) {
         let _ = self.stop.send(true);
-        if tokio::time::timeout(grace, &mut self.task).await.is_err() {
-            tracing::warn!("the webhook sender did not finish in time; stopping it");
-            self.task.abort();
+        let deadline = tokio::time::Instant::now() + grace;
+        for task in &mut self.tasks {
+            if tokio::time::timeout_at(deadline, &mut *task).await.is_err() {
+                tracing::warn!("the webhook sender did not finish in time; stopping it");
+                task.abort();
+            }
         }
     }
 }
@@ -137,7 +158,7 @@ async fn run(
     client: WebhookClient,
     mut stopped: watch::Receiver<bool>,
 ) {
-    tracing::info!("webhook sender started");
+    tracing::debug!("webhook sender worker started");
     loop {
         if let Err(e) = deliver_due(&db, clock.as_ref(), &client).await {
             tracing::warn!(error = %e, "webhook sender: database error; trying again soon");
@@ -152,5 +173,5 @@ async fn run(
             () = tokio::time::sleep(POLL) => {}
         }
     }
-    tracing::info!("webhook sender stopped");
+    tracing::debug!("webhook sender worker stopped");
 }

@@ -42,6 +42,12 @@ fn private_addresses_are_told() {
         "::ffff:127.0.0.1",
         "::ffff:10.0.0.1",
         "::",
+        "::127.0.0.1",
+        "::8.8.8.8",
+        "2002:7f00:1::",
+        "2002:a00:1::1",
+        "64:ff9b:1::1",
+        "192.0.0.8",
     ] {
         assert!(is_private(ip.parse::<IpAddr>().unwrap()), "{ip}");
     }
@@ -50,6 +56,8 @@ fn private_addresses_are_told() {
         "8.8.8.8",
         "2606:4700::1111",
         "::ffff:8.8.8.8",
+        "2002:808:808::1",
+        "192.1.0.1",
     ] {
         assert!(!is_private(ip.parse::<IpAddr>().unwrap()), "{ip}");
     }

@@ -1225,10 +1225,54 @@ async fn a_slot_id_with_another_clinic_books_nothing(backend: Backend) {
     app.stop().await;
 }
 
+/// What the server refuses before any route answers (an address too long, a cross-site
+/// change, a body too large) is an OperationOutcome under the FHIR base too (outside
+/// review, issue 18).
+async fn refusals_before_any_route_are_operation_outcomes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("clinic", &clinic()).await;
+    let token = key(&app, &org, &["schedule:read", "appointments:write"]).await;
+    let client = app.client();
+    let long = get(
+        &client,
+        &format!("/o/clinic/fhir/Schedule?x={}", "a".repeat(9000)),
+        &token,
+    )
+    .await;
+    assert_eq!(long.status, StatusCode::URI_TOO_LONG, "{}", long.body);
+    resource(&long, StatusCode::URI_TOO_LONG, "OperationOutcome");
+    let cross_site = fhir(
+        &client,
+        Method::POST,
+        "/o/clinic/fhir/Appointment",
+        Some(&token),
+        Some(json!({"resourceType": "Appointment"})),
+        &[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "https://ehr.example"),
+        ],
+    )
+    .await;
+    resource(&cross_site, StatusCode::FORBIDDEN, "OperationOutcome");
+    let large = client
+        .http
+        .post(client.url("/o/clinic/fhir/Appointment"))
+        .bearer_auth(&token)
+        .header("content-type", "application/fhir+json")
+        .body(vec![b' '; 20 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    let large = Client::read(large).await;
+    resource(&large, StatusCode::PAYLOAD_TOO_LARGE, "OperationOutcome");
+    app.stop().await;
+}
+
 both!(
     slots_found_and_booked_through_fhir_show_in_the_portal,
     portal_bookings_show_through_fhir,
     foreign_ids_forged_slots_scopes_and_costly_ranges_change_nothing,
     a_slot_id_with_another_clinic_books_nothing,
+    refusals_before_any_route_are_operation_outcomes,
     metadata_and_bulk_publish_are_public_and_deep_links_open_the_confirm_page,
 );

@@ -1160,6 +1160,86 @@ async fn signatures_verify_with_the_standardwebhooks_libraries(backend: Backend)
     w.app.stop().await;
 }
 
+/// Several posts at once, fairly (outside review): while one delivery of an endpoint is
+/// being sent, no other of that endpoint is claimed (a slow receiver holds up only
+/// itself), and an organisation has at most `PER_ORGANISATION` posts in flight, so its
+/// many slow endpoints cannot take every sender from the others.
+async fn a_slow_endpoint_holds_up_only_itself(backend: Backend) {
+    let w = world(backend).await;
+    let receiver = Receiver::start().await;
+    let mut endpoints = Vec::new();
+    for _ in 0..6 {
+        endpoints.push(
+            register(
+                &w.alpha_staff,
+                &receiver.url,
+                &[Event::AppointmentBooked],
+                false,
+            )
+            .await
+            .0,
+        );
+    }
+    book(&w, "2026-03-03T09:00:00-05:00").await;
+    book(&w, "2026-03-02T10:00:00-05:00").await;
+    let now = w.app.clock.now_ns();
+    let mut claimed = Vec::new();
+    while let Some(c) = store::webhook::claim_next(&w.app.db, now).await.unwrap() {
+        claimed.push(c.delivery.endpoint_id);
+    }
+    // Twelve deliveries wait (six endpoints, two bookings): one each of the first
+    // endpoints, never two of one endpoint, and no more than the organisation's share.
+    assert_eq!(
+        claimed.len() as i64,
+        store::webhook::PER_ORGANISATION,
+        "{claimed:?}"
+    );
+    let distinct: BTreeSet<i64> = claimed.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        claimed.len(),
+        "one endpoint claimed twice: {claimed:?}"
+    );
+    assert!(claimed.iter().all(|e| endpoints.contains(e)));
+    // And an organisation has at most MAX_ENDPOINTS endpoints.
+    let existing = w
+        .alpha_staff
+        .api(Method::GET, "/api/v1/orgs/alpha/webhooks", None)
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .len() as i64;
+    for _ in existing..store::webhook::MAX_ENDPOINTS {
+        register(
+            &w.alpha_staff,
+            &receiver.url,
+            &[Event::AppointmentBooked],
+            false,
+        )
+        .await;
+    }
+    let one_more = w
+        .alpha_staff
+        .api(
+            Method::POST,
+            "/api/v1/orgs/alpha/webhooks",
+            Some(
+                json!({"name": "One too many", "url": receiver.url, "include_health_details": false,
+                        "events": ["appointment.booked"]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        one_more.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        one_more.body
+    );
+    assert_eq!(one_more.json()["error"]["field"], "url");
+    w.app.stop().await;
+}
+
 mod tools {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "needs python and npm standardwebhooks: set WEBHOOK_TOOLS (scripts/webhook-tools)"]
@@ -1179,4 +1259,5 @@ both!(
     a_production_server_refuses_plain_http_and_private_addresses,
     a_reminders_cancel_link_fires_the_cancellation,
     several_senders_deliver_each_message_once_and_in_order,
+    a_slow_endpoint_holds_up_only_itself,
 );
