@@ -106,7 +106,7 @@ pub async fn record(
         entity_id,
         details.to_string()
     )?;
-    crate::webhook_event::queue(tx, org, action, entity, entity_id, &details, at_ns).await?;
+    crate::webhook_event::queue(tx, org, actor, action, entity, entity_id, &details, at_ns).await?;
     Ok(())
 }
 

@@ -158,10 +158,13 @@ struct AppointmentRow {
 }
 
 /// Queues the event `action` is, if any, for every enabled endpoint of `org`
-/// subscribed to it, in the change's transaction. Called by [`crate::audit::record`].
+/// subscribed to it, in the change's transaction, saying who made the change
+/// (`actor`, as the audit log names them). Called by [`crate::audit::record`].
+#[allow(clippy::too_many_arguments)]
 pub async fn queue(
     tx: &mut Tx,
     org: i64,
+    actor: &str,
     action: &str,
     entity: &str,
     entity_id: Option<i64>,
@@ -264,7 +267,11 @@ pub async fn queue(
         }
     };
     let timestamp = rfc3339(at_ns);
+    // Who made the change, as the audit log names them (`staff:3`, `patient:12`,
+    // `key:5`, `system`): a receiver can tell a change another system made.
     let body = |data: &Value| {
+        let mut data = data.clone();
+        data["by"] = json!(actor);
         json!({"type": event.as_str(), "timestamp": timestamp, "data": data}).to_string()
     };
     let (plain, detailed) = (body(&plain), body(&detailed));

@@ -625,6 +625,7 @@ async fn health_details_only_when_the_endpoint_opts_in(backend: Backend) {
         )
         .await;
     deliver(&w.app).await;
+    let plain_receiver = &plain;
     let (plain, detailed) = (plain.got(), detailed.got());
     assert_eq!((plain.len(), detailed.len()), (2, 2));
     for r in &plain {
@@ -647,6 +648,51 @@ async fn health_details_only_when_the_endpoint_opts_in(backend: Backend) {
     // The same event, the same ids and times either way.
     assert_eq!(plain[0].json()["data"]["start"], booked["data"]["start"]);
     assert_ne!(plain[0].id, detailed[0].id, "one message per endpoint");
+    // Who made the change: the staff member here, an API key below.
+    assert!(
+        plain[0].json()["data"]["by"]
+            .as_str()
+            .unwrap()
+            .starts_with("staff:"),
+        "{}",
+        plain[0].body
+    );
+    let alpha = {
+        let mut conn = w.app.db.conn().await.unwrap();
+        store::organisation::by_slug(conn.exec(), "alpha")
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let key = w.app.api_key(&alpha, &["appointments:write"]).await;
+    let by_key = w
+        .app
+        .client()
+        .keyed(
+            &key,
+            Method::POST,
+            "/api/v1/orgs/alpha/appointments",
+            Some(json!({"practitioner": number(&w.ids.practitioner),
+                        "patient": number(&w.ids.patient),
+                        "service": number(&w.ids.service), "start": "2026-03-03T09:00:00-05:00"})),
+        )
+        .await;
+    assert_eq!(by_key.status, StatusCode::CREATED, "{}", by_key.body);
+    deliver(&w.app).await;
+    let got = plain_receiver.got();
+    let last = got.last().unwrap().json();
+    assert_eq!(last["type"], "appointment.booked");
+    assert_eq!(
+        last["data"]["by"].as_str().unwrap(),
+        format!("key:{}", {
+            let mut conn = w.app.db.conn().await.unwrap();
+            store::api_key::by_token(conn.exec(), &key)
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        })
+    );
     w.app.stop().await;
 }
 
