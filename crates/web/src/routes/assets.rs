@@ -26,6 +26,11 @@ const FILES: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../static/alert.js"),
     ),
     (
+        "copy.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/copy.js"),
+    ),
+    (
         "icons.svg",
         "image/svg+xml",
         include_bytes!("../../static/icons.svg"),
