@@ -12,13 +12,19 @@ CREATE TABLE calendar_feeds (
     created_by TEXT NOT NULL,
     created_at_ns INTEGER NOT NULL,
     rotated_at_ns INTEGER,
-    CHECK ((practitioner_id IS NULL) <> (clinic_id IS NULL))
+    -- A feed is a practitioner's or a clinic's (the store writes exactly one of the two;
+    -- the check asks for at least one, so the same-organisation guards speak first).
+    CHECK (practitioner_id IS NOT NULL OR clinic_id IS NOT NULL)
 );
 CREATE UNIQUE INDEX calendar_feeds_practitioner ON calendar_feeds (org_id, practitioner_id) WHERE practitioner_id IS NOT NULL;
 CREATE UNIQUE INDEX calendar_feeds_clinic ON calendar_feeds (org_id, clinic_id) WHERE clinic_id IS NOT NULL;
 CREATE TRIGGER calendar_feeds_practitioner_id_same_org_insert BEFORE INSERT ON calendar_feeds WHEN NEW.practitioner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM practitioners WHERE id = NEW.practitioner_id AND org_id = NEW.org_id)
 BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: calendar_feeds.practitioner_id'); END;
 CREATE TRIGGER calendar_feeds_clinic_id_same_org_insert BEFORE INSERT ON calendar_feeds WHEN NEW.clinic_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM clinics WHERE id = NEW.clinic_id AND org_id = NEW.org_id)
+BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: calendar_feeds.clinic_id'); END;
+CREATE TRIGGER calendar_feeds_practitioner_id_same_org_update BEFORE UPDATE OF org_id, practitioner_id ON calendar_feeds WHEN NEW.practitioner_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM practitioners WHERE id = NEW.practitioner_id AND org_id = NEW.org_id)
+BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: calendar_feeds.practitioner_id'); END;
+CREATE TRIGGER calendar_feeds_clinic_id_same_org_update BEFORE UPDATE OF org_id, clinic_id ON calendar_feeds WHEN NEW.clinic_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM clinics WHERE id = NEW.clinic_id AND org_id = NEW.org_id)
 BEGIN SELECT RAISE(ABORT, 'cross-organisation reference: calendar_feeds.clinic_id'); END;
 
 -- What the organisation's feeds may say of an appointment. Both off by default: a feed

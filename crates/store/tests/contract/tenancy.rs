@@ -218,6 +218,10 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
             store::db::Backend::Sqlite => format!("X'{o:04x}'"),
             store::db::Backend::Postgres => format!("'\\x{o:04x}'::bytea"),
         };
+        let clinic_token = match tx.backend() {
+            store::db::Backend::Sqlite => format!("X'ff{o:04x}'"),
+            store::db::Backend::Postgres => format!("'\\xff{o:04x}'::bytea"),
+        };
         for sql in [
             format!(
                 "INSERT INTO waitlist_entries (org_id, patient_id, service_id, clinic_id, expires_on, appointment_id, \
@@ -239,6 +243,12 @@ async fn every_guard_refuses_another_organisations_row(t: &TestDb) {
                 "INSERT INTO waitlist_offers (org_id, hold_id, entry_id, token_hash, created_at_ns, state) VALUES ({o}, \
                  (SELECT MIN(id) FROM waitlist_holds WHERE org_id = {o}), \
                  (SELECT MIN(id) FROM waitlist_entries WHERE org_id = {o}), {token}, 0, 'gone')"
+            ),
+            // One feed row naming both a practitioner and a clinic (the store writes one of
+            // the two), so that each guard is tried on one row of the organisation.
+            format!(
+                "INSERT INTO calendar_feeds (org_id, practitioner_id, clinic_id, token_hash, created_by, created_at_ns) \
+                 VALUES ({o}, {christine}, (SELECT MIN(id) FROM clinics WHERE org_id = {o}), {clinic_token}, 'x', 0)"
             ),
             format!(
                 "INSERT INTO webhook_endpoints (org_id, name, url, events, secret, created_at_ns, updated_at_ns) \
