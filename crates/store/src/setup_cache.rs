@@ -334,10 +334,7 @@ fn table<K, V>(len: usize) -> u64 {
 }
 
 fn blocks(v: &[PortalBlock]) -> u64 {
-    slice(v)
-        + v.iter()
-            .map(|b| slice(&b.days))
-            .sum::<u64>()
+    slice(v) + v.iter().map(|b| slice(&b.days)).sum::<u64>()
 }
 
 fn records(v: &[AvailabilityRecord]) -> u64 {
@@ -642,7 +639,8 @@ mod tests {
         scenario.patients.clear();
         let mut ids = Ids::default();
         for (row, p) in scenario.practitioners.iter().enumerate() {
-            ids.practitioners.insert(p.id.as_str().to_owned(), row as i64);
+            ids.practitioners
+                .insert(p.id.as_str().to_owned(), row as i64);
         }
         let practitioner_rows: Vec<i64> = (0..scenario.practitioners.len() as i64).collect();
         let practitioner_keys = scenario

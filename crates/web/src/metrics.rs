@@ -23,8 +23,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use store::db::{AcquireObserver, PoolName};
 
 use crate::state::AppState;
@@ -39,8 +43,8 @@ pub const LATENCY_BUCKETS: &[f64] = &[
 /// Buckets of the wait for a database connection, in seconds: 10 µs (a free connection
 /// in the pool) to 10 s.
 pub const ACQUIRE_BUCKETS: &[f64] = &[
-    0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-    0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+    0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 const REQUEST_DURATION: &str = "openslot_http_request_duration_seconds";
@@ -170,18 +174,34 @@ impl Metrics {
                 Unit::Seconds,
                 "Wait for a database connection (for a transaction: and its BEGIN)."
             );
-            describe_gauge!(POOL_CONNECTIONS, "Database connections open, idle or in use.");
+            describe_gauge!(
+                POOL_CONNECTIONS,
+                "Database connections open, idle or in use."
+            );
             describe_gauge!(POOL_MAX, "The most connections a pool opens.");
-            describe_gauge!(OUTBOX_WAITING, "Messages waiting to be sent (all organisations).");
+            describe_gauge!(
+                OUTBOX_WAITING,
+                "Messages waiting to be sent (all organisations)."
+            );
             describe_gauge!(
                 OUTBOX_OLDEST,
                 Unit::Seconds,
                 "Age of the oldest message waiting to be sent; 0 when none waits."
             );
             describe_counter!(CACHE_HITS, "Setup lookups answered from memory (process).");
-            describe_counter!(CACHE_MISSES, "Setup lookups that loaded from the database (process).");
-            describe_counter!(CACHE_EVICTIONS, "Setups dropped to stay within the budget (process).");
-            describe_gauge!(CACHE_BYTES, Unit::Bytes, "Estimated bytes of the setups kept.");
+            describe_counter!(
+                CACHE_MISSES,
+                "Setup lookups that loaded from the database (process)."
+            );
+            describe_counter!(
+                CACHE_EVICTIONS,
+                "Setups dropped to stay within the budget (process)."
+            );
+            describe_gauge!(
+                CACHE_BYTES,
+                Unit::Bytes,
+                "Estimated bytes of the setups kept."
+            );
             describe_gauge!(CACHE_ENTRIES, "Setups kept.");
             describe_gauge!(CACHE_BUDGET, Unit::Bytes, "Budget of the setups kept.");
             describe_counter!(BOOKINGS, "Appointments booked, by channel and kind.");
@@ -217,7 +237,13 @@ impl Metrics {
 
     /// Counts one answer of `status` to a request for `route` (a route's template, or
     /// `None` when no route took it) that took `elapsed`.
-    pub fn response(&self, route: Option<&str>, method: &axum::http::Method, status: u16, elapsed: Duration) {
+    pub fn response(
+        &self,
+        route: Option<&str>,
+        method: &axum::http::Method,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let class = match status {
             100..=199 => "1xx",
             200..=299 => "2xx",
@@ -253,8 +279,7 @@ impl Metrics {
     /// Counts one booking refused by the slot rules.
     pub fn conflict(&self, channel: Channel, kind: Kind) {
         self.with(|| {
-            counter!(CONFLICTS, "channel" => channel.as_str(), "kind" => kind.as_str())
-                .increment(1)
+            counter!(CONFLICTS, "channel" => channel.as_str(), "kind" => kind.as_str()).increment(1)
         });
     }
 
@@ -273,9 +298,8 @@ impl Metrics {
     pub fn acquire_observer(&self) -> AcquireObserver {
         let metrics = self.clone();
         Arc::new(move |pool: PoolName, waited: Duration| {
-            metrics.with(|| {
-                histogram!(ACQUIRE, "pool" => pool.as_str()).record(waited.as_secs_f64())
-            });
+            metrics
+                .with(|| histogram!(ACQUIRE, "pool" => pool.as_str()).record(waited.as_secs_f64()));
         })
     }
 

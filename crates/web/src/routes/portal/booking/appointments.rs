@@ -235,9 +235,10 @@ pub(super) async fn reschedule(
             Ok(PortalMoveOutcome::Moved(a))
         }
         Ok(taken @ PortalMoveOutcome::Taken { .. }) => {
-            state
-                .metrics
-                .conflict(crate::metrics::Channel::Portal, crate::metrics::Kind::Single);
+            state.metrics.conflict(
+                crate::metrics::Channel::Portal,
+                crate::metrics::Kind::Single,
+            );
             Ok(taken)
         }
         Err(store::Error::TooLate { until_ns }) => {

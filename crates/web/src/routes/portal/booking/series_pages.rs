@@ -18,9 +18,9 @@ use store::appointment::series::{
 
 use crate::auth::patient::{Patient, PatientPage};
 use crate::clinic_time::local;
-use crate::metrics::{Channel, Kind};
 use crate::error::{AppError, PageError};
 use crate::form::FormData;
+use crate::metrics::{Channel, Kind};
 use crate::notices::AppointmentContext;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
