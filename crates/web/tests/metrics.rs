@@ -321,7 +321,42 @@ async fn the_dashboard_names_only_series_the_server_exports(backend: support::Ba
     app.stop().await;
 }
 
+/// The demo organisation's setup, as the cache estimates it: docs/operations.md quotes
+/// the figure this prints (run with `--nocapture`).
+async fn the_demo_setup_is_estimated_and_kept_once(backend: support::Backend) {
+    let _only = ONE_AT_A_TIME.lock().await;
+    let app = TestApp::spawn(backend).await;
+    // Empty the cache (organisation ids repeat across the tests' databases, and each
+    // organisation has one entry), then give the budget back.
+    store::setup_cache::set_budget(0);
+    store::setup_cache::set_budget(store::setup_cache::DEFAULT_BUDGET_BYTES);
+    let before = store::setup_cache::stats();
+    assert_eq!((before.entries, before.bytes), (0, 0));
+    let org = openslot_web::demo::ensure(&app.db, app.clock.as_ref())
+        .await
+        .unwrap();
+    let mut conn = app.db.conn().await.unwrap();
+    store::setup_check::report(
+        &mut conn.exec(),
+        &org,
+        store::Clock::now(app.clock.as_ref()),
+    )
+    .await
+    .unwrap();
+    let after = store::setup_cache::stats();
+    // Loaded (while importing the demo, or for the report) and kept, once: one entry
+    // per organisation.
+    assert!(after.misses > before.misses, "loaded");
+    assert_eq!(after.entries, 1, "kept once");
+    let bytes = after.bytes;
+    eprintln!("the demo organisation's setup: {bytes} estimated bytes");
+    assert!((4_000..1_000_000).contains(&bytes), "{bytes}");
+    drop(conn);
+    app.stop().await;
+}
+
 both!(
     series_after_a_slot_query_a_setup_change_and_a_booking,
     the_dashboard_names_only_series_the_server_exports,
+    the_demo_setup_is_estimated_and_kept_once,
 );
