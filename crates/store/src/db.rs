@@ -481,8 +481,8 @@ impl Db {
             }
         }
         match &self.pools {
+            // In memory, the reader is the writer (`Db::connect`).
             Pools::Sqlite { read, write } if read.options().get_max_connections() == 1 => {
-                let _ = read;
                 vec![status(PoolName::SqliteWrite, write)]
             }
             Pools::Sqlite { read, write } => vec![

@@ -310,7 +310,7 @@ async fn load_rows(exec: &mut Exec<'_>, org: &Organisation) -> Result<Arc<Setup>
 
 /// Bytes of a slice's elements (not what they own).
 fn slice<T>(v: &[T]) -> u64 {
-    (v.len() * size_of::<T>()) as u64
+    std::mem::size_of_val(v) as u64
 }
 
 /// Bytes a text owns on the heap.
