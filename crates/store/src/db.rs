@@ -8,7 +8,8 @@
 //! enums kept as text (declared with `text_enum!`).
 
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -164,6 +165,74 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pools: Pools,
+    /// Told how long each [`Db::conn`] and [`Db::begin`] waited ([`Db::observed`]).
+    observer: Observer,
+}
+
+/// One of the database's connection pools, as `/metrics` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PoolName {
+    /// SQLite's pool of readers ([`Db::conn`]).
+    SqliteRead,
+    /// SQLite's one writer ([`Db::begin`]).
+    SqliteWrite,
+    /// PostgreSQL's one pool, for reads and transactions.
+    Postgres,
+}
+
+impl PoolName {
+    /// `sqlite_read`, `sqlite_write` or `postgres`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolName::SqliteRead => "sqlite_read",
+            PoolName::SqliteWrite => "sqlite_write",
+            PoolName::Postgres => "postgres",
+        }
+    }
+}
+
+/// What a pool holds now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Which pool.
+    pub pool: PoolName,
+    /// Connections open (idle or in use).
+    pub size: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+    /// The most it opens.
+    pub max: u32,
+}
+
+impl PoolStatus {
+    /// Connections handed out and not yet returned.
+    pub fn in_use(&self) -> u32 {
+        self.size.saturating_sub(self.idle)
+    }
+}
+
+/// A function told how long a caller waited for a connection of a pool.
+pub type AcquireObserver = Arc<dyn Fn(PoolName, Duration) + Send + Sync>;
+
+#[derive(Clone, Default)]
+struct Observer(Option<AcquireObserver>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Observer(Some)"
+        } else {
+            "Observer(None)"
+        })
+    }
+}
+
+impl Observer {
+    fn waited(&self, pool: PoolName, since: Instant) {
+        if let Some(f) = &self.0 {
+            f(pool, since.elapsed());
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -291,6 +360,7 @@ impl Db {
                 .await?;
             Db {
                 pools: Pools::Postgres(pool),
+                observer: Observer::default(),
             }
         } else {
             let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -321,6 +391,7 @@ impl Db {
             };
             Db {
                 pools: Pools::Sqlite { read, write },
+                observer: Observer::default(),
             }
         };
         db.migrate().await?;
@@ -352,22 +423,74 @@ impl Db {
     /// the first statement, the lock, before the lock is granted, so a booking would
     /// decide on a state without the booking it waited for and overbook. The level is
     /// therefore set here, whatever the server's `default_transaction_isolation`.
+    ///
+    /// The observer ([`Db::observed`]) is told the time to get the connection and
+    /// begin (on SQLite, the wait for the write lock; on PostgreSQL, for a free
+    /// connection, and the `BEGIN`'s round trip).
     pub async fn begin(&self) -> Result<Tx> {
+        let since = Instant::now();
         Ok(match &self.pools {
-            Pools::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Pools::Postgres(pool) => Tx::Postgres(
-                pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-                    .await?,
-            ),
+            Pools::Sqlite { write, .. } => {
+                let tx = write.begin_with("BEGIN IMMEDIATE").await?;
+                self.observer.waited(PoolName::SqliteWrite, since);
+                Tx::Sqlite(tx)
+            }
+            Pools::Postgres(pool) => {
+                let tx = pool
+                    .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    .await?;
+                self.observer.waited(PoolName::Postgres, since);
+                Tx::Postgres(tx)
+            }
         })
     }
 
-    /// A connection for reads.
+    /// A connection for reads; the observer is told how long it took to get.
     pub async fn conn(&self) -> Result<Conn> {
+        let since = Instant::now();
         Ok(match &self.pools {
-            Pools::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
-            Pools::Postgres(pool) => Conn::Postgres(pool.acquire().await?),
+            Pools::Sqlite { read, .. } => {
+                let c = read.acquire().await?;
+                self.observer.waited(PoolName::SqliteRead, since);
+                Conn::Sqlite(c)
+            }
+            Pools::Postgres(pool) => {
+                let c = pool.acquire().await?;
+                self.observer.waited(PoolName::Postgres, since);
+                Conn::Postgres(c)
+            }
         })
+    }
+
+    /// The same database, telling `observer` how long every [`Db::conn`] and
+    /// [`Db::begin`] waited for its connection (for `/metrics`).
+    pub fn observed(mut self, observer: AcquireObserver) -> Db {
+        self.observer = Observer(Some(observer));
+        self
+    }
+
+    /// What each pool holds now. An in-memory SQLite database has one pool, its writer,
+    /// which also reads.
+    pub fn pool_status(&self) -> Vec<PoolStatus> {
+        fn status<DB: sqlx::Database>(pool: PoolName, p: &sqlx::Pool<DB>) -> PoolStatus {
+            PoolStatus {
+                pool,
+                size: p.size(),
+                idle: u32::try_from(p.num_idle()).unwrap_or(u32::MAX),
+                max: p.options().get_max_connections(),
+            }
+        }
+        match &self.pools {
+            // In memory, the reader is the writer (`Db::connect`).
+            Pools::Sqlite { read, write } if read.options().get_max_connections() == 1 => {
+                vec![status(PoolName::SqliteWrite, write)]
+            }
+            Pools::Sqlite { read, write } => vec![
+                status(PoolName::SqliteRead, read),
+                status(PoolName::SqliteWrite, write),
+            ],
+            Pools::Postgres(pool) => vec![status(PoolName::Postgres, pool)],
+        }
     }
 
     /// Closes every connection, waiting for those in use to be returned; any later

@@ -93,7 +93,7 @@ pub mod schedule_type;
 pub mod secrets;
 pub mod service;
 pub mod session;
-mod setup_cache;
+pub mod setup_cache;
 pub mod setup_check;
 pub mod staff;
 pub mod time;

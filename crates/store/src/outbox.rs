@@ -172,3 +172,52 @@ pub async fn to_address(exec: Exec<'_>, address: &str, limit: i64) -> Result<Vec
         limit
     )?)
 }
+
+/// What waits to be sent, across every organisation (for `/metrics`): email in the
+/// outbox and webhook deliveries, pending or being sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Email messages not yet sent nor given up.
+    pub emails: i64,
+    /// When the oldest of them was queued, ns since the Unix epoch.
+    pub oldest_email_ns: Option<i64>,
+    /// Webhook deliveries not yet delivered nor given up.
+    pub webhooks: i64,
+    /// When the oldest of them was queued, ns since the Unix epoch.
+    pub oldest_webhook_ns: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DepthRow {
+    outbox: String,
+    waiting: i64,
+    oldest_ns: Option<i64>,
+}
+
+/// Counts what waits in the email outbox and the webhook deliveries, in one
+/// statement. It reads every organisation's rows on purpose (a server's queue is
+/// everyone's), so it carries the marker that exempts it from the one-organisation
+/// rule; both tables are indexed by `(status, next_attempt_at_ns)`.
+pub async fn depth(db: &Db) -> Result<Depth> {
+    let mut conn = db.conn().await?;
+    let rows = rows!(
+        conn.exec(),
+        fetch_all,
+        DepthRow,
+        "/* fleet: metrics */ \
+         SELECT 'email' AS outbox, COUNT(*) AS waiting, MIN(created_at_ns) AS oldest_ns \
+         FROM email_outbox WHERE status IN ('pending', 'sending') \
+         UNION ALL \
+         SELECT 'webhook' AS outbox, COUNT(*) AS waiting, MIN(created_at_ns) AS oldest_ns \
+         FROM webhook_deliveries WHERE status IN ('pending', 'sending')"
+    )?;
+    let mut depth = Depth::default();
+    for row in rows {
+        if row.outbox == "email" {
+            (depth.emails, depth.oldest_email_ns) = (row.waiting, row.oldest_ns);
+        } else {
+            (depth.webhooks, depth.oldest_webhook_ns) = (row.waiting, row.oldest_ns);
+        }
+    }
+    Ok(depth)
+}

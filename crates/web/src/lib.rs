@@ -26,7 +26,7 @@
 //! - [`webhooks`]: the Standard Webhooks signature, the address policy, and the
 //!   background sender of the webhook deliveries' outbox.
 //! - [`limits`]: rate limits on sign-in, sign-up and forgot-password.
-//! - [`metrics`]: the counters at `/metrics`.
+//! - [`metrics`]: what `/metrics` shows (latency by route, pools, outboxes, setup cache, bookings).
 //! - [`notices`]: the emails patients receive; [`flash`]: the "Saved." notice shown
 //!   once on the page after a change.
 //! - [`demo`]: the demo organisation of `openslot serve --demo`.
@@ -55,7 +55,7 @@ pub(crate) mod form;
 pub mod ics;
 pub mod limits;
 pub mod mail;
-pub(crate) mod metrics;
+pub mod metrics;
 pub(crate) mod notices;
 pub(crate) mod pages;
 pub(crate) mod query;

@@ -21,13 +21,13 @@ pub struct AppState(Arc<Inner>);
 #[derive(Debug)]
 pub struct Inner {
     /// The database: [`Db::conn`] for reads, [`Db::begin`] for a transaction that
-    /// writes.
+    /// writes. It tells [`Inner::metrics`] how long each waited for its connection.
     pub db: Db,
     /// Where "now" comes from (a fixed clock in tests).
     pub clock: Arc<dyn Clock>,
     /// How the server was configured.
     pub config: Config,
-    /// Request and booking counters for `/metrics`.
+    /// What `/metrics` shows: this server's recorder.
     pub metrics: Metrics,
     /// Rate limits on sign-in, sign-up and forgot-password.
     pub limits: Limits,
@@ -104,11 +104,12 @@ impl AppState {
     /// The same with other rate limits (measurements that make many attempts on
     /// purpose, such as `examples/enumeration_timing.rs`).
     pub fn with_limits(db: Db, clock: Arc<dyn Clock>, config: Config, limits: Limits) -> Self {
+        let metrics = Metrics::new();
         AppState(Arc::new(Inner {
-            db,
+            db: db.observed(metrics.acquire_observer()),
             clock,
             config,
-            metrics: Metrics::default(),
+            metrics,
             limits,
             mail: MailHandle::default(),
             jobs: Jobs::default(),

@@ -246,7 +246,7 @@ pub(crate) async fn authenticate(
         .limits
         .attempt(address.0, Some(&format!("portal:{org}:{username}")))
     {
-        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        state.metrics.rate_limited();
         return Err(e);
     }
     let mut conn = state.db.conn().await?;

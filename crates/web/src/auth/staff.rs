@@ -368,7 +368,7 @@ pub(crate) async fn authenticate(
         address.0,
         Some(&format!("staff:{org}:{}", email.trim().to_lowercase())),
     ) {
-        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        state.metrics.rate_limited();
         return Err(e);
     }
     let mut conn = state.db.conn().await?;

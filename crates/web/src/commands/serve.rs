@@ -96,6 +96,16 @@ pub(crate) struct ServeArgs {
         value_name = "DIR"
     )]
     pub mailbox: PathBuf,
+    /// The memory budget of the setups kept between requests, in MiB (an estimate of
+    /// each organisation's setup; the least recently used are dropped to stay within
+    /// it; 0 keeps none). `/metrics` shows the bytes kept and the hit rate.
+    #[arg(
+        long,
+        env = "OPENSLOT_SETUP_CACHE_MIB",
+        default_value_t = store::setup_cache::DEFAULT_BUDGET_BYTES / (1024 * 1024),
+        value_name = "MIB"
+    )]
+    pub setup_cache_mib: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
 }
@@ -160,9 +170,14 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
             }
             println!();
         }
-        let state = AppState::new(db.clone(), clock.clone(), config);
+        store::setup_cache::set_budget(args.setup_cache_mib.saturating_mul(1024 * 1024));
+        let state = AppState::new(db, clock.clone(), config);
+        // The state's database, which tells `/metrics` how long connections took, for
+        // the background work too.
+        let db = state.db.clone();
         tokio::spawn(purge_sessions(db.clone(), clock.clone()));
         tokio::spawn(tidy_limits(state.clone()));
+        tokio::spawn(metrics_upkeep(state.clone()));
         let sender = mail::sender::spawn(db.clone(), clock.clone(), state.mail.clone(), mailer);
         let reminders = crate::reminders::spawn(state.clone());
         let matcher = crate::waitlist::spawn(state.clone());
@@ -221,6 +236,16 @@ async fn tidy_limits(state: AppState) {
     loop {
         every.tick().await;
         state.limits.tidy();
+    }
+}
+
+/// Folds the latency histograms' samples into their buckets every five seconds, so
+/// that memory stays bounded when nothing scrapes `/metrics`.
+async fn metrics_upkeep(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        every.tick().await;
+        state.metrics.upkeep();
     }
 }
 

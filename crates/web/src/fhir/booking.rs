@@ -277,13 +277,19 @@ async fn book_appointment(
     match outcome {
         Ok(PortalOutcome::Booked(booked)) => {
             if !booked.replayed {
-                crate::metrics::Metrics::inc(&state.metrics.bookings);
+                state.metrics.booked(
+                    crate::metrics::Channel::Fhir,
+                    crate::metrics::Kind::Single,
+                    1,
+                );
                 state.mail.notify();
             }
             Ok((booked.appointment, booked.replayed))
         }
         Ok(PortalOutcome::Taken { reason, .. }) => {
-            crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
+            state
+                .metrics
+                .conflict(crate::metrics::Channel::Fhir, crate::metrics::Kind::Single);
             Err(Outcome::conflict(format!(
                 "Slot/{slot_id} is no longer free: {reason}"
             )))

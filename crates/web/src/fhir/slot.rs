@@ -189,7 +189,7 @@ pub(super) async fn free(
     )
     .await?;
     drop(conn);
-    crate::metrics::Metrics::inc(&state.metrics.slot_queries);
+    state.metrics.slot_query(crate::metrics::Channel::Fhir);
     Ok(slots
         .iter()
         .filter(|s| s.start_instant() >= from && s.start_instant() < to)

@@ -275,12 +275,15 @@ async fn cancellation_offered_in_order_and_first_acceptance_wins(backend: Backen
     assert_eq!(won.json()["state"], "accepted");
     let appointment = won.json()["appointment_id"].as_i64().unwrap();
     // Accepting again is the same booking, not counted again; Cy's link now says taken.
-    let counted = || {
+    let counted = || -> f64 {
         w.app
             .state
             .metrics
-            .bookings
-            .load(std::sync::atomic::Ordering::Relaxed)
+            .render_recorded()
+            .lines()
+            .filter(|l| l.starts_with("openslot_bookings_total{"))
+            .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+            .sum()
     };
     let before = counted();
     let again = accept(&anonymous, &dee_token).await;

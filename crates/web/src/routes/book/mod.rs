@@ -22,7 +22,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::AppError;
-use crate::metrics::Metrics;
+use crate::metrics::{Channel, Kind};
 use crate::notices::AppointmentContext;
 use crate::state::AppState;
 
@@ -231,10 +231,14 @@ async fn book_counted(
     .await;
     match &result {
         Ok(b) if !b.replayed => {
-            Metrics::inc(&state.metrics.bookings);
+            state
+                .metrics
+                .booked(Channel::of_actor(booking.staff), Kind::Single, 1);
             state.mail.notify();
         }
-        Err(store::Error::Conflict(_)) => Metrics::inc(&state.metrics.booking_conflicts),
+        Err(store::Error::Conflict(_)) => state
+            .metrics
+            .conflict(Channel::of_actor(booking.staff), Kind::Single),
         _ => {}
     }
     result

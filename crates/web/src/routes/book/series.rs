@@ -11,7 +11,7 @@ use store::appointment::series::{
 };
 
 use crate::error::AppError;
-use crate::metrics::Metrics;
+use crate::metrics::{Channel, Kind};
 use crate::notices::AppointmentContext;
 use crate::state::AppState;
 
@@ -70,12 +70,16 @@ pub(super) async fn book(
         store_series::book_staff(&state.db, org, s, state.clock.as_ref(), Some(&notify)).await?;
     match &outcome {
         SeriesOutcome::Booked(b) if !b.replayed => {
-            for _ in &b.appointments {
-                Metrics::inc(&state.metrics.bookings);
-            }
+            state.metrics.booked(
+                Channel::of_actor(s.staff),
+                Kind::Series,
+                b.appointments.len() as u64,
+            );
             state.mail.notify();
         }
-        SeriesOutcome::Refused(_) => Metrics::inc(&state.metrics.booking_conflicts),
+        SeriesOutcome::Refused(_) => state
+            .metrics
+            .conflict(Channel::of_actor(s.staff), Kind::Series),
         SeriesOutcome::Booked(_) => {}
     }
     Ok(outcome)

@@ -138,7 +138,11 @@ async fn accept(
     // A repeated click on an accepted offer is the same booking: not counted again.
     if matches!(outcome, AcceptOutcome::Booked(_)) {
         state.mail.notify();
-        crate::metrics::Metrics::inc(&state.metrics.bookings);
+        state.metrics.booked(
+            crate::metrics::Channel::Waitlist,
+            crate::metrics::Kind::Single,
+            1,
+        );
     }
     Ok(outcome)
 }

@@ -133,7 +133,7 @@ async fn is_password_of(
         address.0,
         Some(&format!("portal:{org}:{}", account.username)),
     ) {
-        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        state.metrics.rate_limited();
         return Err(e);
     }
     let hash = account.password_hash.clone();

@@ -163,7 +163,7 @@ async fn sign_up(
 /// seconds to wait (answered as 429 with `Retry-After`).
 fn sign_up_allowed(state: &AppState, address: ClientAddress) -> Result<(), AppError> {
     state.limits.attempt(address.0, None).inspect_err(|_| {
-        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        state.metrics.rate_limited();
     })
 }
 

@@ -235,7 +235,10 @@ pub(super) async fn reschedule(
             Ok(PortalMoveOutcome::Moved(a))
         }
         Ok(taken @ PortalMoveOutcome::Taken { .. }) => {
-            crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
+            state.metrics.conflict(
+                crate::metrics::Channel::Portal,
+                crate::metrics::Kind::Single,
+            );
             Ok(taken)
         }
         Err(store::Error::TooLate { until_ns }) => {

@@ -491,7 +491,7 @@ pub(super) async fn slots_page(
     if v.patient.is_none()
         && let Err(e) = state.limits.browse(address.0)
     {
-        crate::metrics::Metrics::inc(&state.metrics.rate_limited);
+        state.metrics.rate_limited();
         return Err(e.into());
     }
     Ok(slots_view(&state, &v, service, choice, wanted, None, Vec::new()).await?)

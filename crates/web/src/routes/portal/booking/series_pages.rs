@@ -20,6 +20,7 @@ use crate::auth::patient::{Patient, PatientPage};
 use crate::clinic_time::local;
 use crate::error::{AppError, PageError};
 use crate::form::FormData;
+use crate::metrics::{Channel, Kind};
 use crate::notices::AppointmentContext;
 use crate::pages::PortalLayout;
 use crate::state::AppState;
@@ -316,12 +317,12 @@ pub(super) async fn book_series(
     .await?;
     match &outcome {
         SeriesOutcome::Booked(b) if !b.replayed => {
-            for _ in &b.appointments {
-                crate::metrics::Metrics::inc(&state.metrics.bookings);
-            }
+            state
+                .metrics
+                .booked(Channel::Portal, Kind::Series, b.appointments.len() as u64);
             state.mail.notify();
         }
-        SeriesOutcome::Refused(_) => crate::metrics::Metrics::inc(&state.metrics.booking_conflicts),
+        SeriesOutcome::Refused(_) => state.metrics.conflict(Channel::Portal, Kind::Series),
         SeriesOutcome::Booked(_) => {}
     }
     Ok(outcome)

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::auth::patient::{Patient, Visitor};
 use crate::error::AppError;
+use crate::metrics::{Channel, Kind};
 use crate::notices::AppointmentContext;
 use crate::notices::staff::PortalChange;
 use crate::state::AppState;
@@ -130,7 +131,7 @@ pub(super) async fn slots(
         },
     )
     .await?;
-    crate::metrics::Metrics::inc(&state.metrics.slot_queries);
+    state.metrics.slot_query(Channel::Portal);
     Ok((input, found))
 }
 
@@ -185,14 +186,14 @@ pub(super) async fn book(
     match &outcome {
         PortalOutcome::Booked(booked) => {
             if !booked.replayed {
-                crate::metrics::Metrics::inc(&state.metrics.bookings);
+                state.metrics.booked(Channel::Portal, Kind::Single, 1);
                 state.mail.notify();
             }
         }
         PortalOutcome::Taken { .. } => {
-            crate::metrics::Metrics::inc(&state.metrics.booking_conflicts);
+            state.metrics.conflict(Channel::Portal, Kind::Single);
             // The next open times came from a slot search.
-            crate::metrics::Metrics::inc(&state.metrics.slot_queries);
+            state.metrics.slot_query(Channel::Portal);
         }
     }
     Ok(outcome)
