@@ -178,7 +178,102 @@ async fn each_kind_of_break_is_found(t: &TestDb) {
     );
 }
 
+/// The Citus DDL and the placement table of docs/scaling.md, checked against the
+/// schema: the page names every tenant table once, in an order that distributes the
+/// tables a foreign key points at first, and places the global tables as
+/// [`GLOBAL_TABLES`] does.
+async fn the_scaling_page_matches_the_schema(t: &TestDb) {
+    let page = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/scaling.md"
+    ))
+    .expect("docs/scaling.md");
+    let quoted = |line: &str, call: &str| {
+        line.split_once(call)
+            .and_then(|(_, rest)| rest.split_once('\''))
+            .map(|(name, _)| name.to_owned())
+    };
+    let distributed: Vec<String> = page
+        .lines()
+        .filter_map(|l| quoted(l, "create_distributed_table('"))
+        .collect();
+    let reference: Vec<String> = page
+        .lines()
+        .filter_map(|l| quoted(l, "create_reference_table('"))
+        .collect();
+    let placements: Vec<(String, String)> = page
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            match cells.as_slice() {
+                ["", name, placement, _, ""] if name.starts_with('`') => {
+                    Some((name.trim_matches('`').to_owned(), (*placement).to_owned()))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let declared: Vec<(String, String)> = GLOBAL_TABLES
+        .iter()
+        .map(|(n, p)| ((*n).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        placements, declared,
+        "the placement table of docs/scaling.md"
+    );
+    let declared_reference: Vec<String> = GLOBAL_TABLES
+        .iter()
+        .filter(|(_, p)| *p == "reference")
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    assert_eq!(reference, declared_reference);
+
+    let mut conn = t.db.conn().await.unwrap();
+    let Exec::Postgres(c) = conn.exec() else {
+        unreachable!("PostgreSQL only")
+    };
+    let mut tenant: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT table_name::text FROM information_schema.columns \
+         WHERE table_schema = 'public' AND column_name = 'org_id'",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let references: Vec<(String, String)> = sqlx::query_as(
+        "SELECT t.relname::text, r.relname::text FROM pg_constraint k \
+         JOIN pg_class t ON t.oid = k.conrelid JOIN pg_class r ON r.oid = k.confrelid \
+         WHERE k.contype = 'f' AND t.relnamespace = 'public'::regnamespace",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .unwrap();
+    let mut named = distributed.clone();
+    named.sort();
+    tenant.sort();
+    assert_eq!(
+        named, tenant,
+        "docs/scaling.md distributes every tenant table once"
+    );
+    let position = |name: &str| distributed.iter().position(|d| d == name);
+    for (table, referenced) in &references {
+        if let (Some(from), Some(to)) = (position(table), position(referenced)) {
+            assert!(
+                to <= from,
+                "docs/scaling.md distributes {table} before {referenced}, which it points at"
+            );
+        }
+    }
+}
+
 mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore = "needs PostgreSQL: set OPENSLOT_TEST_POSTGRES_URL"]
+    async fn the_scaling_page_matches_the_schema() {
+        let t = crate::TestDb::postgres().await;
+        super::the_scaling_page_matches_the_schema(&t).await;
+        t.cleanup().await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     #[ignore = "needs PostgreSQL: set OPENSLOT_TEST_POSTGRES_URL"]
     async fn every_tenant_table_is_keyed_by_organisation() {
