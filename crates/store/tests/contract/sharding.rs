@@ -23,6 +23,10 @@ pub(crate) const GLOBAL_TABLES: &[(&str, &str)] = &[
     ("_sqlx_migrations", "coordinator"),
 ];
 
+/// A foreign key: its table, name, referenced table, and the columns on each side in
+/// order.
+type ForeignKey = (String, String, String, Vec<String>, Vec<String>);
+
 /// Every break of the rule in the schema, one sentence each (empty when it holds).
 async fn violations(t: &TestDb) -> Vec<String> {
     let mut conn = t.db.conn().await.unwrap();
@@ -49,7 +53,7 @@ async fn violations(t: &TestDb) -> Vec<String> {
     .await
     .unwrap();
     // Foreign keys with their columns in order, on both sides.
-    let references: Vec<(String, String, String, Vec<String>, Vec<String>)> = sqlx::query_as(
+    let references: Vec<ForeignKey> = sqlx::query_as(
         "SELECT t.relname::text, k.conname::text, r.relname::text, \
            ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) \
              JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), \
