@@ -259,12 +259,13 @@ pub async fn by_id(exec: Exec<'_>, org: i64, id: i64) -> Result<ApiKey> {
         .ok_or(Error::NotFound("API key"))
 }
 
-/// The live key whose token this is, of any organisation (the caller compares the
-/// organisation with the one addressed).
-pub async fn by_token(exec: Exec<'_>, token: &str) -> Result<Option<ApiKey>> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM api_keys WHERE token_hash = $1 AND revoked_at_ns IS NULL");
-    Ok(rows!(exec, fetch_optional, Row, &sql, token_hash(token))?.map(ApiKey::from))
+/// The organisation's live key whose token this is (a token's hash is unique within
+/// its organisation, migration 0033).
+pub async fn by_token(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<ApiKey>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_keys WHERE org_id = $1 AND token_hash = $2 AND revoked_at_ns IS NULL"
+    );
+    Ok(rows!(exec, fetch_optional, Row, &sql, org, token_hash(token))?.map(ApiKey::from))
 }
 
 /// Revokes a live key of the organisation: it never authenticates again. A key that

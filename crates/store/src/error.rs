@@ -180,8 +180,8 @@ impl From<slot_engine::Error> for Error {
 
 /// Every reference from one of an organisation's rows to another, as `(table, column,
 /// referenced table)`: the database refuses any that would cross organisations
-/// (migration 0015: a foreign key that also names `org_id` on PostgreSQL, a trigger on
-/// SQLite), so no code path can store another organisation's id. The contract suite
+/// (migration 0015: a foreign key that also names `org_id` on PostgreSQL, since 0033
+/// the only one, a trigger on SQLite), so no code path can store another organisation's id. The contract suite
 /// checks that this list covers every foreign key of the schema.
 pub const SAME_ORG_REFERENCES: &[(&str, &str, &str)] = &[
     ("clinic_holidays", "clinic_id", "clinics"),
@@ -289,9 +289,13 @@ fn cross_org_reference(e: &sqlx::Error) -> Option<(&'static str, &'static str)> 
         return None;
     };
     // PostgreSQL names the violated constraint; SQLite's trigger says it in the message.
+    // Since migration 0033 the same-organisation key is PostgreSQL's only key between
+    // two of an organisation's tables, so it also refuses deleting a row still referenced
+    // ("update or delete on table ..."): that is not a reference to another organisation.
+    let deleting = db.message().starts_with("update or delete on table");
     let named = |table: &str, column: &str| {
         db.constraint()
-            .is_some_and(|c| c == format!("{table}_{column}_same_org"))
+            .is_some_and(|c| !deleting && c == format!("{table}_{column}_same_org"))
             || db
                 .message()
                 .contains(&format!("cross-organisation reference: {table}.{column}"))

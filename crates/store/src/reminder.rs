@@ -289,15 +289,18 @@ pub async fn set_settings(
         "DELETE FROM service_reminder_offsets WHERE org_id = $1",
         org
     )?;
+    // The key is (org_id, service_id) on PostgreSQL (migration 0033); SQLite keeps
+    // service_id, its rowid, which it cannot match inside a wider conflict target.
+    let key = match tx.backend() {
+        Backend::Sqlite => "service_id",
+        Backend::Postgres => "org_id, service_id",
+    };
+    let sql = format!(
+        "INSERT INTO service_reminder_offsets (org_id, service_id, offsets_minutes) VALUES ($1, $2, $3) \
+         ON CONFLICT ({key}) DO UPDATE SET offsets_minutes = excluded.offsets_minutes"
+    );
     for s in settings.services.iter().filter(|s| !s.offsets.is_empty()) {
-        execute!(
-            tx.exec(),
-            "INSERT INTO service_reminder_offsets (org_id, service_id, offsets_minutes) VALUES ($1, $2, $3) \
-             ON CONFLICT (service_id) DO UPDATE SET offsets_minutes = excluded.offsets_minutes",
-            org,
-            s.service_id,
-            s.offsets.stored()
-        )?;
+        execute!(tx.exec(), &sql, org, s.service_id, s.offsets.stored())?;
     }
     crate::audit::record(
         tx,
@@ -514,7 +517,7 @@ pub async fn send(
         tx.exec(),
         i64,
         "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, sequence, outcome, created_at_ns) \
-         VALUES ($1, $2, $3, $4, $5, 'sent', $6) ON CONFLICT (appointment_id, offset_minutes, start_ns, sequence) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, 'sent', $6) ON CONFLICT (org_id, appointment_id, offset_minutes, start_ns, sequence) DO NOTHING RETURNING id",
         due.org_id,
         due.appointment_id,
         due.offset_minutes,
@@ -529,7 +532,7 @@ pub async fn send(
         execute!(
             tx.exec(),
             "INSERT INTO appointment_reminders (org_id, appointment_id, offset_minutes, start_ns, sequence, outcome, created_at_ns) \
-             VALUES ($1, $2, $3, $4, $5, 'skipped', $6) ON CONFLICT (appointment_id, offset_minutes, start_ns, sequence) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, 'skipped', $6) ON CONFLICT (org_id, appointment_id, offset_minutes, start_ns, sequence) DO NOTHING",
             due.org_id,
             due.appointment_id,
             skipped,

@@ -1,7 +1,10 @@
 //! Tenant isolation in the schema itself (migration 0015): no row of one organisation
 //! can point at another organisation's row, whatever code writes it. Every foreign key
 //! of the schema is guarded (checked against the database's own catalogue, so a new
-//! table or column is covered or fails here), and every guard is tried.
+//! table or column is covered or fails here), and every guard is tried. On PostgreSQL
+//! the guard is the foreign key itself, `(org_id, column)` to `(org_id, id)`, and since
+//! migration 0033 the only one (`sharding.rs` checks the whole rule); SQLite keeps its
+//! plain foreign keys and its triggers.
 
 use std::collections::BTreeSet;
 
@@ -58,8 +61,11 @@ async fn strings(exec: Exec<'_>, sql: &str) -> Vec<(String, String, String)> {
     }
 }
 
-/// Every single-column foreign key between two tables that both belong to an
-/// organisation, from the database's catalogue: `(table, column, referenced table)`.
+/// Every foreign key between two tables that both belong to an organisation, from the
+/// database's catalogue: `(table, column, referenced table)`. On SQLite each is a plain
+/// key on the column (its guard is a trigger); on PostgreSQL each must be the key on
+/// `(org_id, column)`: any other shows up as `column` with its columns listed, and
+/// fails the comparison with the guarded list.
 async fn references_in_schema(t: &TestDb) -> BTreeSet<(String, String, String)> {
     let mut conn = t.db.conn().await.unwrap();
     let all = match conn.exec() {
@@ -74,11 +80,23 @@ async fn references_in_schema(t: &TestDb) -> BTreeSet<(String, String, String)> 
         exec @ Exec::Postgres(_) => {
             strings(
                 exec,
-                "SELECT c.conrelid::regclass::text, a.attname::text, c.confrelid::regclass::text \
-                 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] \
-                 WHERE c.contype = 'f' AND cardinality(c.conkey) = 1",
+                "SELECT c.conrelid::regclass::text, \
+                   array_to_string(ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY u(n, i) \
+                     JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = u.n ORDER BY u.i), ','), \
+                   c.confrelid::regclass::text \
+                 FROM pg_constraint c WHERE c.contype = 'f'",
             )
             .await
+            .into_iter()
+            .map(|(table, columns, referenced)| {
+                let column = match columns.strip_prefix("org_id,") {
+                    _ if columns == "org_id" => columns.clone(),
+                    Some(column) if !column.contains(',') => column.to_owned(),
+                    _ => format!("{columns} (a key without org_id first)"),
+                };
+                (table, column, referenced)
+            })
+            .collect()
         }
     };
     let org_tables: BTreeSet<String> = {

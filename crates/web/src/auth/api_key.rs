@@ -102,11 +102,11 @@ impl FromRequestParts<AppState> for ApiKeyCaller {
             )));
         let key = if token.starts_with(TOKEN_PREFIX) && token.len() <= 128 {
             let mut conn = state.db.conn().await?;
-            store::api_key::by_token(conn.exec(), &token).await?
+            store::api_key::by_token(conn.exec(), org.id, &token).await?
         } else {
             None
         };
-        let Some(key) = key.filter(|k| k.org_id == org.id) else {
+        let Some(key) = key else {
             // Wrong tokens are counted per address (apart from sign-in attempts).
             state.limits.wrong_key(address)?;
             return Err(AppError::Unauthorized);
