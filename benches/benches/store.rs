@@ -16,6 +16,8 @@
 //! Set `OPENSLOT_BENCH_POSTGRES_URL` to a fresh database to measure PostgreSQL too.
 
 use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use slot_engine::scenario::Text;
@@ -141,6 +143,15 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
         p.id
     });
     let clock = FixedClock::new("2030-01-01T00:00:00Z".parse().unwrap());
+    // The web queues the patient's confirmation email with each booking.
+    let notice = |a: &store::appointment::Appointment| {
+        vec![store::outbox::NewMessage {
+            to: "bench@example.com".into(),
+            subject: format!("Booked: appointment {}", a.id),
+            body: "See you then.".into(),
+            ics: None,
+        }]
+    };
     let practitioner = f.request.practitioners.as_ref().unwrap()[0];
     // Saturday is free of appointments but has no availability: use a Monday slot the
     // generator left free.
@@ -155,38 +166,47 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
             .unwrap();
         slot.start_instant()
     });
+    let book = || async {
+        let booked = appointment::book_portal(
+            &f.db,
+            &f.org,
+            &PortalBooking {
+                patient,
+                service: f.request.service,
+                practitioner,
+                start,
+                telehealth: false,
+                idempotency_key: None,
+            },
+            &clock,
+            Some(&notice),
+        )
+        .await;
+        let Ok(PortalOutcome::Booked(booked)) = booked else {
+            panic!("the bench's slot was free: {booked:?}");
+        };
+        booked.appointment.id
+    };
+    let cancel = |id: i64| async move {
+        appointment::cancel(&f.db, &f.org, id, Actor::Staff(0), "", &clock, None)
+            .await
+            .unwrap();
+    };
+    // Statements (each one round trip, BEGIN and COMMIT included) of one booking and
+    // one cancellation, counted from sqlx's own per-statement events, after a first
+    // pair has warmed the caches.
+    let id = runtime.block_on(book());
+    runtime.block_on(cancel(id));
+    let (id, booking) = statements(|| runtime.block_on(book()));
+    let ((), cancelling) = statements(|| runtime.block_on(cancel(id)));
+    println!(
+        "store-{name}/book+cancel: {booking} statements per portal booking (with its email), {cancelling} per cancellation"
+    );
     group.bench_function("book+cancel", |b| {
         b.iter(|| {
             runtime.block_on(async {
-                let booked = appointment::book_portal(
-                    &f.db,
-                    &f.org,
-                    &PortalBooking {
-                        patient,
-                        service: f.request.service,
-                        practitioner,
-                        start,
-                        telehealth: false,
-                        idempotency_key: None,
-                    },
-                    &clock,
-                    None,
-                )
-                .await;
-                let Ok(PortalOutcome::Booked(booked)) = booked else {
-                    panic!("the bench's slot was free: {booked:?}");
-                };
-                appointment::cancel(
-                    &f.db,
-                    &f.org,
-                    booked.appointment.id,
-                    Actor::Staff(0),
-                    "",
-                    &clock,
-                    None,
-                )
-                .await
-                .unwrap();
+                let id = book().await;
+                cancel(id).await;
             })
         })
     });
@@ -252,6 +272,31 @@ fn bench_backend(c: &mut Criterion, name: &str, url: Option<String>) {
         b.iter(|| black_box(runtime.block_on(feed())))
     });
     group.finish();
+}
+
+/// Counts sqlx's per-statement events (target `sqlx::query`, one per statement run).
+struct StatementCounter(Arc<AtomicU64>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What `f` returns and how many SQL statements it ran on this thread.
+fn statements<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    use tracing_subscriber::layer::SubscriberExt;
+    let count = Arc::new(AtomicU64::new(0));
+    let subscriber = tracing_subscriber::registry()
+        .with(StatementCounter(count.clone()))
+        .with(
+            tracing_subscriber::filter::Targets::new()
+                .with_target("sqlx::query", tracing::Level::TRACE),
+        );
+    let value = tracing::subscriber::with_default(subscriber, f);
+    (value, count.load(Ordering::Relaxed))
 }
 
 fn store(c: &mut Criterion) {

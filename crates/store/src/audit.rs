@@ -94,6 +94,34 @@ pub async fn record(
     details: serde_json::Value,
     at_ns: i64,
 ) -> Result<()> {
+    let change = crate::webhook_event::Change {
+        actor,
+        action,
+        entity,
+        entity_id,
+        details: &details,
+        at_ns,
+    };
+    if tx.backend() == crate::Backend::Postgres {
+        // One round trip on PostgreSQL: the entry, and the endpoints its event may go to.
+        let subscribers = rows!(
+            tx.exec(),
+            fetch_all,
+            crate::webhook_event::Subscriber,
+            "WITH entry AS (INSERT INTO audit_log (org_id, at_ns, actor, action, entity, entity_id, details) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)) \
+             SELECT id, events, include_health_details FROM webhook_endpoints \
+             WHERE org_id = $1 AND enabled ORDER BY id",
+            org,
+            at_ns,
+            actor,
+            action,
+            entity,
+            entity_id,
+            details.to_string()
+        )?;
+        return crate::webhook_event::queue_to(tx, org, &change, subscribers).await;
+    }
     execute!(
         tx.exec(),
         "INSERT INTO audit_log (org_id, at_ns, actor, action, entity, entity_id, details) \

@@ -68,6 +68,7 @@ mod appointment_status;
 pub mod audit;
 pub mod availability;
 pub mod book;
+pub mod bulk;
 pub mod calendar_feed;
 pub mod clinic;
 pub mod db;

@@ -232,6 +232,33 @@ pub async fn by_id(exec: Exec<'_>, id: i64) -> Result<Organisation> {
     rows!(exec, fetch_optional, Organisation, &sql, id)?.ok_or(Error::NotFound("organisation"))
 }
 
+/// The organisation as it is now, and whether its no-show policy (migration 0027)
+/// makes `patient`'s portal bookings wait for the clinic (at least
+/// `no_show_pending_after` no-shows): what a portal booking reads under the
+/// practitioner's lock, in one statement.
+pub(crate) async fn with_no_show_policy(
+    exec: Exec<'_>,
+    id: i64,
+    patient: i64,
+) -> Result<(Organisation, bool)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        org: Organisation,
+        pending_by_no_shows: bool,
+    }
+    let sql = format!(
+        "SELECT {COLUMNS}, COALESCE((SELECT CASE WHEN r.no_show_pending_after IS NULL THEN FALSE \
+         ELSE (SELECT COUNT(*) FROM appointments a WHERE a.org_id = $1 AND a.patient_id = $2 \
+         AND a.status = 'no_show') >= r.no_show_pending_after END \
+         FROM reminder_settings r WHERE r.org_id = $1), FALSE) AS pending_by_no_shows \
+         FROM organisations WHERE id = $1"
+    );
+    let row = rows!(exec, fetch_optional, Row, &sql, id, patient)?
+        .ok_or(Error::NotFound("organisation"))?;
+    Ok((row.org, row.pending_by_no_shows))
+}
+
 /// Every organisation, by slug.
 pub async fn all(exec: Exec<'_>) -> Result<Vec<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY slug");

@@ -130,10 +130,21 @@ pub fn message_id() -> Result<String> {
 
 /// An enabled endpoint subscribed to an event.
 #[derive(Debug, sqlx::FromRow)]
-struct Subscriber {
+pub(crate) struct Subscriber {
     id: i64,
     events: String,
     include_health_details: bool,
+}
+
+/// A change as the audit log records it: what [`queue`] makes an event of.
+#[derive(Debug)]
+pub(crate) struct Change<'a> {
+    pub(crate) actor: &'a str,
+    pub(crate) action: &'a str,
+    pub(crate) entity: &'a str,
+    pub(crate) entity_id: Option<i64>,
+    pub(crate) details: &'a Value,
+    pub(crate) at_ns: i64,
 }
 
 /// The appointment as an event tells it.
@@ -171,9 +182,9 @@ pub async fn queue(
     details: &Value,
     at_ns: i64,
 ) -> Result<()> {
-    let Some(event) = Event::from_audit(action, entity, details) else {
+    if Event::from_audit(action, entity, details).is_none() {
         return Ok(());
-    };
+    }
     let subscribers: Vec<Subscriber> = rows!(
         tx.exec(),
         fetch_all,
@@ -181,10 +192,41 @@ pub async fn queue(
         "SELECT id, events, include_health_details FROM webhook_endpoints \
          WHERE org_id = $1 AND enabled ORDER BY id",
         org
-    )?
-    .into_iter()
-    .filter(|s| Event::parse_list(&s.events).contains(&event))
-    .collect();
+    )?;
+    let change = Change {
+        actor,
+        action,
+        entity,
+        entity_id,
+        details,
+        at_ns,
+    };
+    queue_to(tx, org, &change, subscribers).await
+}
+
+/// [`queue`] with the organisation's enabled endpoints already read (the audit entry's
+/// statement reads them on PostgreSQL).
+pub(crate) async fn queue_to(
+    tx: &mut Tx,
+    org: i64,
+    change: &Change<'_>,
+    subscribers: Vec<Subscriber>,
+) -> Result<()> {
+    let &Change {
+        actor,
+        action,
+        entity,
+        entity_id,
+        details,
+        at_ns,
+    } = change;
+    let Some(event) = Event::from_audit(action, entity, details) else {
+        return Ok(());
+    };
+    let subscribers: Vec<Subscriber> = subscribers
+        .into_iter()
+        .filter(|s| Event::parse_list(&s.events).contains(&event))
+        .collect();
     if subscribers.is_empty() {
         return Ok(());
     }

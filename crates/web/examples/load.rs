@@ -23,12 +23,37 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+#[path = "load/many.rs"]
+mod many;
+
 /// What to load and how hard.
 #[derive(Debug, Parser)]
 struct Args {
-    /// The server.
-    #[arg(long, default_value = "http://127.0.0.1:3000")]
-    base: String,
+    /// The server; give it more than once to spread the requests over several
+    /// instances, round-robin.
+    #[arg(long = "base", default_value = "http://127.0.0.1:3000")]
+    bases: Vec<String>,
+    /// Many organisations: the sessions `openslot gen-orgs --sessions FILE` opened, one
+    /// line per organisation. Slot queries then go to a random organisation, service,
+    /// practitioner (or all of them) and dates each, and bookings to `--booking-orgs`
+    /// of them; the organisation, admin and patient arguments are not used.
+    #[arg(long, value_name = "FILE")]
+    sessions: Option<std::path::PathBuf>,
+    /// With `--sessions`: days each slot query covers.
+    #[arg(long, default_value_t = 7)]
+    span_days: u64,
+    /// With `--sessions`: slot queries start within this many days from today.
+    #[arg(long, default_value_t = 56)]
+    ahead_days: u64,
+    /// With `--sessions`: how many organisations take bookings.
+    #[arg(long, default_value_t = 200)]
+    booking_orgs: usize,
+    /// With `--sessions`: at most this many bookings (distinct slots).
+    #[arg(long, default_value_t = 20_000)]
+    bookings: usize,
+    /// With `--sessions`: the seed of the random choices, so that runs compare.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// The organisation.
     #[arg(long, default_value = "demo")]
     slug: String,
@@ -148,7 +173,14 @@ impl Latencies {
 /// Gives every patient of the organisation a portal password and signs them all in.
 async fn patients(args: &Args, admin: &Session) -> Vec<Session> {
     let mut sessions = Vec::new();
-    for p in admin.get("patients").await.as_array().unwrap() {
+    for (n, p) in admin
+        .get("patients")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let (id, email) = (p["id"].as_i64().unwrap(), p["email"].as_str().unwrap());
         let (status, body) = admin
             .send(
@@ -163,7 +195,7 @@ async fn patients(args: &Args, admin: &Session) -> Vec<Session> {
         );
         sessions.push(
             Session::sign_in(
-                &args.base,
+                &args.bases[n % args.bases.len()],
                 &args.slug,
                 "portal/session",
                 json!({"username": email, "password": PATIENT_PASSWORD}),
@@ -436,8 +468,12 @@ async fn check_capacity(admin: &Session, booked: &[i64]) {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    if let Some(path) = &args.sessions {
+        many::run(&args, path).await;
+        return;
+    }
     let admin = Session::sign_in(
-        &args.base,
+        &args.bases[0],
         &args.slug,
         "session",
         json!({"email": args.admin_email, "password": args.admin_password}),

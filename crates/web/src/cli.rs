@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::admin::AdminCreateArgs;
 use crate::commands::check::CheckArgs;
 use crate::commands::gen_clinic::GenClinicArgs;
+use crate::commands::gen_orgs::GenOrgsArgs;
 use crate::commands::serve::ServeArgs;
 use crate::commands::slots::SlotsArgs;
 use crate::commands::transfer::{ExportArgs, ImportArgs};
@@ -43,6 +44,9 @@ enum Command {
     Check(CheckArgs),
     /// Write a synthetic clinic scenario (deterministic from its arguments).
     GenClinic(GenClinicArgs),
+    /// Generate many organisations (mixed clinics with patients and appointments) and
+    /// load them into PostgreSQL by COPY.
+    GenOrgs(GenOrgsArgs),
 }
 
 /// The subcommands of `openslot admin`.
@@ -64,6 +68,7 @@ pub fn main() -> ExitCode {
         Command::Admin(AdminCommand::Create(args)) => commands::admin::create(&args),
         Command::Check(args) => commands::check::run(&args),
         Command::GenClinic(args) => commands::gen_clinic::run(&args),
+        Command::GenOrgs(args) => commands::gen_orgs::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

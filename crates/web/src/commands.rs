@@ -4,6 +4,7 @@
 pub(crate) mod admin;
 pub(crate) mod check;
 pub(crate) mod gen_clinic;
+pub(crate) mod gen_orgs;
 pub(crate) mod serve;
 pub(crate) mod slots;
 pub(crate) mod transfer;

@@ -89,12 +89,23 @@ pub(super) async fn insert_one(
     request: &str,
     now: i64,
 ) -> Result<Appointment> {
-    let sql = format!(
+    let insert = format!(
         "INSERT INTO appointments ({INSERT_COLUMNS}, idempotency_request) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $17, \
          $18, $19, $20) \
          RETURNING {COLUMNS}"
     );
+    // On PostgreSQL the organisation's longest appointment moves in the same round
+    // trip (a statement of its own on SQLite, below).
+    let postgres = tx.backend() == crate::Backend::Postgres;
+    let sql = if postgres {
+        format!(
+            "WITH booked AS ({insert}), longest AS (UPDATE organisations SET max_appointment_ns = \
+             $10 - $9 WHERE id = $1 AND max_appointment_ns < $10 - $9) SELECT {COLUMNS} FROM booked"
+        )
+    } else {
+        insert
+    };
     let appointment = rows!(
         tx.exec(),
         fetch_one,
@@ -121,7 +132,9 @@ pub(super) async fn insert_one(
         i64::from(r.buffers.after_minutes),
         r.idempotency_key.as_ref().map(|_| request)
     )?;
-    organisation::note_appointment_length(tx, org, r.end_ns - r.start_ns).await?;
+    if !postgres {
+        organisation::note_appointment_length(tx, org, r.end_ns - r.start_ns).await?;
+    }
     if !r.resources.is_empty() {
         super::resources::hold(tx, org, appointment.id, &r.resources).await?;
     }

@@ -13,7 +13,7 @@ use crate::window::{self, OpenSlot, SlotRequest, Window};
 use super::insert::{
     Booked, NewRow, by_idempotency_key, check_idempotency_key, finish_insert, replay, request_hash,
 };
-use super::locking::{lock_practitioner, settings_now};
+use super::locking::lock_practitioner;
 use super::queries::patient_practitioners;
 use super::resources::{check_locked, lock_resources};
 use super::{Actor, AppointmentStatus, Channel, Notify, dates_around};
@@ -118,7 +118,9 @@ pub async fn book_portal_at(
     lock_practitioner(&mut tx, org.id, b.practitioner).await?;
     let locked = lock_resources(&mut tx, org.id, Some(b.service), &[]).await?;
     check_idempotency_key(&b.idempotency_key)?;
-    let org = &settings_now(&mut tx, org.id).await?;
+    let (org, pending_by_no_shows) =
+        crate::organisation::with_no_show_policy(tx.exec(), org.id, b.patient).await?;
+    let org = &org;
     let request = request_hash(&[
         ("portal.patient", Some(b.patient)),
         ("service", Some(b.service)),
@@ -159,11 +161,9 @@ pub async fn book_portal_at(
         telehealth: b.telehealth,
         start_ns: slot.start_instant().unix_nanos(),
         end_ns: slot.end_instant().unix_nanos(),
-        // The no-show policy (migration 0027) is read here, under the lock, so a no-show
-        // marked meanwhile counts.
-        status: if org.auto_accept_portal_bookings
-            && !crate::patient::pending_by_no_shows(tx.exec(), org.id, b.patient).await?
-        {
+        // The no-show policy (migration 0027) was read with the settings, under the
+        // lock, so a no-show marked meanwhile counts.
+        status: if org.auto_accept_portal_bookings && !pending_by_no_shows {
             AppointmentStatus::Booked
         } else {
             AppointmentStatus::Pending

@@ -22,6 +22,7 @@ mod database;
 mod demo;
 mod duplicate_email;
 mod email_wording;
+mod gen_orgs;
 mod fhir;
 mod hostile;
 mod logo;

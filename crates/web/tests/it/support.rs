@@ -121,6 +121,11 @@ impl TestApp {
         }
     }
 
+    /// The URL of the server's database (for a command run beside it).
+    pub(crate) fn database_url(&self) -> &str {
+        &self.database.url
+    }
+
     /// Stops the server and closes the pool; the database goes when the value does
     /// (also when a test fails before calling this).
     pub(crate) async fn stop(self) {

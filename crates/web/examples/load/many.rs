@@ -1,0 +1,267 @@
+//! Many organisations (`--sessions FILE` from `openslot gen-orgs`): slot queries spread
+//! over every organisation, open-loop at a fixed rate, and bookings of distinct slots,
+//! both round-robin over the servers given. Capacity is checked afterwards in the
+//! database (`scripts/load-many`), since no staff account spans the organisations.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Days, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use super::{Args, Latencies, instant};
+
+/// One organisation's open portal session, as `gen-orgs` listed it.
+struct Org {
+    slug: String,
+    cookie: String,
+    csrf: String,
+    services: Vec<i64>,
+    practitioners: Vec<i64>,
+}
+
+fn read(path: &Path) -> Vec<Org> {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("--sessions {}: {e}", path.display()));
+    let ids = |s: &str| -> Vec<i64> {
+        s.split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| x.parse().expect("an id"))
+            .collect()
+    };
+    let orgs: Vec<Org> = text
+        .lines()
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 5, "a sessions line has five fields: {line}");
+            Org {
+                slug: f[0].to_owned(),
+                cookie: format!("openslot_session={}", f[1]),
+                csrf: f[2].to_owned(),
+                services: ids(f[3]),
+                practitioners: ids(f[4]),
+            }
+        })
+        .filter(|o| !o.services.is_empty())
+        .collect();
+    assert!(!orgs.is_empty(), "no organisation with a portal service");
+    orgs
+}
+
+/// SplitMix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % n as u64).expect("below a usize")
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(512)
+        .build()
+        .expect("an HTTP client")
+}
+
+/// Slot queries at `rate` per second for `seconds`: each to a random organisation, one
+/// of its portal services, one of its practitioners half the time (else all), and
+/// `span_days` from a random day of the next `ahead_days`.
+async fn slot_queries(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client) {
+    let today = Utc::now().date_naive();
+    let total = u64::from(args.rate) * args.seconds;
+    let mut rng = Rng(args.seed);
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut touched = std::collections::BTreeSet::new();
+    for n in 0..total {
+        let due = start + Duration::from_secs_f64(n as f64 / f64::from(args.rate));
+        tokio::time::sleep_until(due.into()).await;
+        let o = rng.below(orgs.len());
+        touched.insert(o);
+        let org = &orgs[o];
+        let service = org.services[rng.below(org.services.len())];
+        let from = today + Days::new(rng.next() % args.ahead_days.max(1));
+        let to = from + Days::new(args.span_days.clamp(1, 32) - 1);
+        let mut url = format!(
+            "{}/api/v1/orgs/{}/portal/slots?service={service}&from={from}&to={to}",
+            args.bases[n as usize % args.bases.len()],
+            org.slug
+        );
+        if !org.practitioners.is_empty() && rng.next() % 2 == 0 {
+            let p = org.practitioners[rng.below(org.practitioners.len())];
+            url.push_str(&format!("&practitioner={p}"));
+        }
+        let request = http.get(url).header("cookie", &org.cookie);
+        tasks.spawn(async move {
+            let ok = match request.send().await {
+                Ok(r) => r.status() == StatusCode::OK && r.bytes().await.is_ok(),
+                Err(_) => false,
+            };
+            (ok, due.elapsed())
+        });
+    }
+    let results = tasks.join_all().await;
+    let elapsed = start.elapsed();
+    let failed = results.iter().filter(|(ok, _)| !ok).count();
+    let latencies = Latencies(results.into_iter().map(|(_, d)| d).collect());
+    println!(
+        "slot query ({} days, {} organisations of {} asked, {} servers): {total} requests at {} per second for {} s: {:.0} per second achieved, {failed} failed; {}",
+        args.span_days,
+        touched.len(),
+        orgs.len(),
+        args.bases.len(),
+        args.rate,
+        args.seconds,
+        total as f64 / elapsed.as_secs_f64(),
+        latencies.summary()
+    );
+}
+
+/// One booking to try.
+struct Attempt {
+    org: usize,
+    service: i64,
+    practitioner: i64,
+    start: String,
+}
+
+/// Open slots of the booking organisations over the next two months, at most one per
+/// practitioner and time (none overlapping another chosen one of the practitioner, so
+/// every attempt can succeed), shuffled.
+async fn candidates(args: &Args, orgs: &[Org], http: &reqwest::Client) -> Vec<Attempt> {
+    let tomorrow = Utc::now().date_naive() + Days::new(1);
+    let mut found = Vec::new();
+    let mut rng = Rng(args.seed ^ 0xb00c);
+    for (o, org) in orgs.iter().enumerate().take(args.booking_orgs) {
+        for &service in &org.services {
+            let mut busy_until: BTreeMap<i64, DateTime<Utc>> = BTreeMap::new();
+            for month in 0..2u64 {
+                let from = tomorrow + Days::new(month * 31);
+                let to = from + Days::new(30);
+                let url = format!(
+                    "{}/api/v1/orgs/{}/portal/slots?service={service}&from={from}&to={to}",
+                    args.bases[0], org.slug
+                );
+                let response = http
+                    .get(url)
+                    .header("cookie", &org.cookie)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK, "slots of {}", org.slug);
+                let slots: Value = response.json().await.unwrap();
+                let mut list: Vec<(i64, DateTime<Utc>, DateTime<Utc>, String)> = slots
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| {
+                        let start = s["start"].as_str().unwrap();
+                        (
+                            s["practitioner_id"].as_i64().unwrap(),
+                            instant(start),
+                            instant(s["end"].as_str().unwrap()),
+                            start.to_owned(),
+                        )
+                    })
+                    .collect();
+                list.sort();
+                for (practitioner, at, end, start) in list {
+                    if busy_until
+                        .get(&practitioner)
+                        .is_some_and(|until| at < *until)
+                    {
+                        continue;
+                    }
+                    busy_until.insert(practitioner, end);
+                    found.push(Attempt {
+                        org: o,
+                        service,
+                        practitioner,
+                        start,
+                    });
+                }
+            }
+        }
+    }
+    for i in (1..found.len()).rev() {
+        found.swap(i, rng.below(i + 1));
+    }
+    found.truncate(args.bookings);
+    found
+}
+
+/// Books the candidates, `concurrency` at a time, round-robin over the servers.
+async fn bookings(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client) {
+    let attempts = candidates(args, orgs, http).await;
+    let turns = Arc::new(Semaphore::new(args.concurrency));
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, attempt) in attempts.iter().enumerate() {
+        let permit = turns.clone().acquire_owned().await.unwrap();
+        let org = &orgs[attempt.org];
+        let request = http
+            .post(format!(
+                "{}/api/v1/orgs/{}/portal/appointments",
+                args.bases[n % args.bases.len()],
+                org.slug
+            ))
+            .header("cookie", &org.cookie)
+            .header("x-csrf-token", &org.csrf)
+            .json(&json!({
+                "service": attempt.service,
+                "practitioner": attempt.practitioner,
+                "start": attempt.start,
+            }));
+        tasks.spawn(async move {
+            let sent = Instant::now();
+            let status = match request.send().await {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 0,
+            };
+            drop(permit);
+            (status, sent.elapsed())
+        });
+    }
+    let results = tasks.join_all().await;
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    for (status, _) in &results {
+        *by_status.entry(*status).or_default() += 1;
+    }
+    let booked = by_status.get(&201).copied().unwrap_or(0);
+    let latencies = Latencies(results.iter().map(|(_, d)| *d).collect());
+    println!(
+        "bookings ({} organisations, {} servers): {} distinct slots, {} in flight: {:.1} s, {:.0} bookings per second ({:.0} requests per second); answers {by_status:?}; {}",
+        args.booking_orgs.min(orgs.len()),
+        args.bases.len(),
+        results.len(),
+        args.concurrency,
+        elapsed,
+        booked as f64 / elapsed,
+        results.len() as f64 / elapsed,
+        latencies.summary()
+    );
+}
+
+/// The many-organisation run: slot queries (unless `--bookings-only`), then bookings.
+pub(crate) async fn run(args: &Args, path: &Path) {
+    let orgs = Arc::new(read(path));
+    let http = client();
+    if !args.bookings_only {
+        slot_queries(args, &orgs, &http).await;
+    }
+    bookings(args, &orgs, &http).await;
+}
