@@ -466,7 +466,7 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Claimed>> {
     };
     let sql = format!(
         "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d \
-         JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.enabled \
+         JOIN webhook_endpoints w ON w.org_id = d.org_id AND w.id = d.endpoint_id AND w.enabled \
          WHERE ((d.status = 'pending' AND d.next_attempt_at_ns <= $1) \
                 OR (d.status = 'sending' AND d.next_attempt_at_ns <= $2)) \
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
