@@ -112,15 +112,16 @@ pub async fn get(exec: Exec<'_>, org: i64, owner: Owner) -> Result<Option<Feed>>
     .map(Feed::from))
 }
 
-/// The feed whose token this is, of any organisation (the caller compares the
-/// organisation with the one addressed).
-pub async fn by_token(exec: Exec<'_>, token: &str) -> Result<Option<Feed>> {
-    let sql = format!("SELECT {COLUMNS} FROM calendar_feeds WHERE token_hash = $1");
+/// The organisation's feed whose token this is: the organisation is the one the
+/// feed's address names, so a feed of another never matches.
+pub async fn by_token(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<Feed>> {
+    let sql = format!("SELECT {COLUMNS} FROM calendar_feeds WHERE org_id = $1 AND token_hash = $2");
     Ok(rows!(
         exec,
         fetch_optional,
         FeedRow,
         &sql,
+        org,
         crate::portal_access::token_hash(token)
     )?
     .map(Feed::from))

@@ -33,7 +33,12 @@ use rule::{Catalog, Verdict};
 
 /// Tables shared by every organisation (reference tables in Citus's terms), exempt
 /// even if they carry an `org_id` column. docs/scaling.md lists them with the reasons.
-const GLOBAL_TABLES: &[&str] = &["organisations", "server_secrets", "sessions", "captcha_uses"];
+const GLOBAL_TABLES: &[&str] = &[
+    "organisations",
+    "server_secrets",
+    "sessions",
+    "captcha_uses",
+];
 
 /// Fewer distinct statements than this means the suites did not run with the log on
 /// (or ran on SQLite only), so the check would pass on too little.
@@ -44,8 +49,13 @@ const POSTGRES_ENV: &str = "OPENSLOT_TEST_POSTGRES_URL";
 /// The distinct statements recorded in `dir`, one JSON string per line in each file.
 fn collected(dir: &Path) -> BTreeSet<String> {
     let mut statements = BTreeSet::new();
-    let entries = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: cannot read {}: {e}", store::statement_log::ENV, dir.display()));
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: cannot read {}: {e}",
+            store::statement_log::ENV,
+            dir.display()
+        )
+    });
     for entry in entries {
         let path = entry.expect("a directory entry").path();
         if path.extension().is_none_or(|e| e != "jsonl") {
@@ -53,8 +63,12 @@ fn collected(dir: &Path) -> BTreeSet<String> {
         }
         let text = std::fs::read_to_string(&path).expect("a statement file reads");
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let sql: String = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("{}: line {line:?} is not a JSON string: {e}", path.display()));
+            let sql: String = serde_json::from_str(line).unwrap_or_else(|e| {
+                panic!(
+                    "{}: line {line:?} is not a JSON string: {e}",
+                    path.display()
+                )
+            });
             statements.insert(sql);
         }
     }
@@ -63,7 +77,8 @@ fn collected(dir: &Path) -> BTreeSet<String> {
 
 /// The tables of a freshly migrated PostgreSQL database and whether each has `org_id`.
 async fn catalog() -> Catalog {
-    let admin_url = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| panic!("needs PostgreSQL: set {POSTGRES_ENV}"));
+    let admin_url = std::env::var(POSTGRES_ENV)
+        .unwrap_or_else(|_| panic!("needs PostgreSQL: set {POSTGRES_ENV}"));
     let name = format!("openslot_statements_{}", std::process::id());
     let mut admin = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
         .await
@@ -72,8 +87,13 @@ async fn catalog() -> Catalog {
         .execute(&mut admin)
         .await
         .expect("CREATE DATABASE");
-    let url = format!("{}/{name}", admin_url.rsplit_once('/').expect("a URL with a database").0);
-    let db = store::Db::connect(&url).await.expect("the database migrates");
+    let url = format!(
+        "{}/{name}",
+        admin_url.rsplit_once('/').expect("a URL with a database").0
+    );
+    let db = store::Db::connect(&url)
+        .await
+        .expect("the database migrates");
     db.close().await;
     let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
         .await
@@ -87,7 +107,9 @@ async fn catalog() -> Catalog {
     .fetch_all(&mut conn)
     .await
     .expect("the catalog reads");
-    sqlx::Connection::close(conn).await.expect("the connection closes");
+    sqlx::Connection::close(conn)
+        .await
+        .expect("the connection closes");
     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut admin)
         .await
@@ -99,7 +121,8 @@ async fn catalog() -> Catalog {
 #[ignore = "reads the statements scripts/test collects: set OPENSLOT_STATEMENT_LOG and OPENSLOT_TEST_POSTGRES_URL"]
 async fn collected_statements_route_to_one_organisation() {
     let env = store::statement_log::ENV;
-    let dir = std::env::var_os(env).unwrap_or_else(|| panic!("set {env} to the directory the suites recorded into"));
+    let dir = std::env::var_os(env)
+        .unwrap_or_else(|| panic!("set {env} to the directory the suites recorded into"));
     let statements = collected(Path::new(&dir));
     assert!(
         statements.len() >= MINIMUM_STATEMENTS,
@@ -121,7 +144,9 @@ async fn collected_statements_route_to_one_organisation() {
             Verdict::OneOrganisation => {}
             Verdict::NoTenantTable => reference_only += 1,
             Verdict::Fleet(reason) => fleet.push(reason),
-            Verdict::Refused(problems) => failures.push(format!("{sql}\n  -> {}", problems.join("\n  -> "))),
+            Verdict::Refused(problems) => {
+                failures.push(format!("{sql}\n  -> {}", problems.join("\n  -> ")))
+            }
         }
     }
     let reasons: HashSet<&String> = fleet.iter().collect();

@@ -22,8 +22,16 @@ pub(crate) struct Catalog {
 impl Catalog {
     /// From `(table, has org_id)` rows and the tables exempt as global.
     pub(crate) fn new(rows: Vec<(String, bool)>, global: &[&str]) -> Catalog {
-        let with_org: HashSet<String> = rows.into_iter().filter(|(_, org)| *org).map(|(t, _)| t).collect();
-        let tenant = with_org.iter().filter(|t| !global.contains(&t.as_str())).cloned().collect();
+        let with_org: HashSet<String> = rows
+            .into_iter()
+            .filter(|(_, org)| *org)
+            .map(|(t, _)| t)
+            .collect();
+        let tenant = with_org
+            .iter()
+            .filter(|t| !global.contains(&t.as_str()))
+            .cloned()
+            .collect();
         Catalog { with_org, tenant }
     }
 
@@ -76,7 +84,8 @@ pub(crate) fn check(sql: &str, catalog: &Catalog) -> Verdict {
             Verdict::Refused(vec!["its /* fleet: */ comment gives no reason".into()])
         }
         (Some(_), Verdict::OneOrganisation | Verdict::NoTenantTable) => Verdict::Refused(vec![
-            "it is marked /* fleet: */ but routes to one organisation (or none): drop the mark".into(),
+            "it is marked /* fleet: */ but routes to one organisation (or none): drop the mark"
+                .into(),
         ]),
         (Some(reason), Verdict::Refused(_)) => Verdict::Fleet(reason),
         (None, verdict) => verdict,
@@ -141,7 +150,9 @@ impl Walk<'_> {
             if param_roots.contains(&root) {
                 roots.insert(root);
             } else {
-                problems.push(format!("{name}: no org_id = $n holds it to one organisation"));
+                problems.push(format!(
+                    "{name}: no org_id = $n holds it to one organisation"
+                ));
             }
         }
         if roots.len() > 1 {
@@ -166,7 +177,8 @@ impl Walk<'_> {
                     if self.catalog.tenant.contains(&table) {
                         self.inserts_tenant = true;
                         if !insert.columns.iter().any(|c| last_part(c) == "org_id") {
-                            self.problems.push(format!("INSERT INTO {table} does not name org_id"));
+                            self.problems
+                                .push(format!("INSERT INTO {table} does not name org_id"));
                         }
                     }
                 }
@@ -179,7 +191,10 @@ impl Walk<'_> {
                 let mut conjuncts = Vec::new();
                 let ctes = HashSet::new();
                 self.from(&update.table, &mut scope, &mut conjuncts, &ctes);
-                if let Some(UpdateTableFromKind::AfterSet(from) | UpdateTableFromKind::BeforeSet(from)) = &update.from {
+                if let Some(
+                    UpdateTableFromKind::AfterSet(from) | UpdateTableFromKind::BeforeSet(from),
+                ) = &update.from
+                {
                     for t in from {
                         self.from(t, &mut scope, &mut conjuncts, &ctes);
                     }
@@ -191,15 +206,20 @@ impl Walk<'_> {
                 let mut scope = Scope::new();
                 let mut conjuncts = Vec::new();
                 let ctes = HashSet::new();
-                let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) = &delete.from;
+                let (FromTable::WithFromKeyword(from) | FromTable::WithoutKeyword(from)) =
+                    &delete.from;
                 for t in from.iter().chain(delete.using.iter().flatten()) {
                     self.from(t, &mut scope, &mut conjuncts, &ctes);
                 }
                 conjuncts.extend(delete.selection.clone());
                 self.level(scope, conjuncts, direct_subqueries(delete), &[], &ctes);
             }
-            Statement::StartTransaction { .. } | Statement::Commit { .. } | Statement::Rollback { .. } => {}
-            other => self.problems.push(format!("not a query or a data change: {}", kind(other))),
+            Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. } => {}
+            other => self
+                .problems
+                .push(format!("not a query or a data change: {}", kind(other))),
         }
     }
 
@@ -236,7 +256,9 @@ impl Walk<'_> {
                 }
             }
             SetExpr::Insert(s) | SetExpr::Update(s) | SetExpr::Delete(s) => self.statement(s),
-            other => self.problems.push(format!("a query body the check does not know: {other}")),
+            other => self
+                .problems
+                .push(format!("a query body the check does not know: {other}")),
         }
     }
 
@@ -252,7 +274,14 @@ impl Walk<'_> {
 
     /// Applies a query level's conjunctions, then checks its subqueries with it as
     /// their enclosing level.
-    fn level(&mut self, scope: Scope, conjuncts: Vec<Expr>, children: Vec<Query>, outer: &[&Scope], ctes: &HashSet<String>) {
+    fn level(
+        &mut self,
+        scope: Scope,
+        conjuncts: Vec<Expr>,
+        children: Vec<Query>,
+        outer: &[&Scope],
+        ctes: &HashSet<String>,
+    ) {
         let mut scopes: Vec<&Scope> = vec![&scope];
         scopes.extend_from_slice(outer);
         for c in &conjuncts {
@@ -263,7 +292,13 @@ impl Walk<'_> {
         }
     }
 
-    fn from(&mut self, t: &TableWithJoins, scope: &mut Scope, conjuncts: &mut Vec<Expr>, ctes: &HashSet<String>) {
+    fn from(
+        &mut self,
+        t: &TableWithJoins,
+        scope: &mut Scope,
+        conjuncts: &mut Vec<Expr>,
+        ctes: &HashSet<String>,
+    ) {
         self.relation(&t.relation, scope, conjuncts, ctes);
         for join in &t.joins {
             self.relation(&join.relation, scope, conjuncts, ctes);
@@ -273,11 +308,24 @@ impl Walk<'_> {
         }
     }
 
-    fn relation(&mut self, factor: &TableFactor, scope: &mut Scope, conjuncts: &mut Vec<Expr>, ctes: &HashSet<String>) {
+    fn relation(
+        &mut self,
+        factor: &TableFactor,
+        scope: &mut Scope,
+        conjuncts: &mut Vec<Expr>,
+        ctes: &HashSet<String>,
+    ) {
         match factor {
-            TableFactor::Table { name, alias, args: None, .. } => {
+            TableFactor::Table {
+                name,
+                alias,
+                args: None,
+                ..
+            } => {
                 let table = table_name(name);
-                let shown = alias.as_ref().map_or_else(|| table.clone(), |a| a.name.value.to_lowercase());
+                let shown = alias
+                    .as_ref()
+                    .map_or_else(|| table.clone(), |a| a.name.value.to_lowercase());
                 let node = if !ctes.contains(&table) && self.catalog.with_org.contains(&table) {
                     let node = self.node();
                     if self.catalog.tenant.contains(&table) {
@@ -289,25 +337,42 @@ impl Walk<'_> {
                 };
                 scope.push(Instance { name: shown, node });
             }
-            TableFactor::NestedJoin { table_with_joins, .. } => self.from(table_with_joins, scope, conjuncts, ctes),
-            TableFactor::Derived { alias, .. } | TableFactor::Table { alias, .. } | TableFactor::Function { alias, .. } => {
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => self.from(table_with_joins, scope, conjuncts, ctes),
+            TableFactor::Derived { alias, .. }
+            | TableFactor::Table { alias, .. }
+            | TableFactor::Function { alias, .. } => {
                 scope.push(Instance {
-                    name: alias.as_ref().map_or_else(String::new, |a| a.name.value.to_lowercase()),
+                    name: alias
+                        .as_ref()
+                        .map_or_else(String::new, |a| a.name.value.to_lowercase()),
                     node: None,
                 });
             }
-            _ => scope.push(Instance { name: String::new(), node: None }),
+            _ => scope.push(Instance {
+                name: String::new(),
+                node: None,
+            }),
         }
     }
 
     fn conjunction(&mut self, expr: &Expr, scopes: &[&Scope]) {
         match expr {
-            Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
                 self.conjunction(left, scopes);
                 self.conjunction(right, scopes);
             }
             Expr::Nested(inner) => self.conjunction(inner, scopes),
-            Expr::BinaryOp { left, op: BinaryOperator::Eq, right } => {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } => {
                 if let (Some(l), Some(r)) = (self.term(left, scopes), self.term(right, scopes)) {
                     self.union(l, r);
                 }
@@ -338,14 +403,17 @@ impl Walk<'_> {
                         [] => continue,
                         [one] => return Some(*one),
                         _ => {
-                            self.problems.push("an unqualified org_id names several tables".into());
+                            self.problems
+                                .push("an unqualified org_id names several tables".into());
                             return None;
                         }
                     }
                 }
                 None
             }
-            Expr::CompoundIdentifier(parts) if parts.len() == 2 && parts[1].value.eq_ignore_ascii_case("org_id") => {
+            Expr::CompoundIdentifier(parts)
+                if parts.len() == 2 && parts[1].value.eq_ignore_ascii_case("org_id") =>
+            {
                 let qualifier = parts[0].value.to_lowercase();
                 scopes
                     .iter()
@@ -389,7 +457,12 @@ fn table_name(name: &ObjectName) -> String {
 }
 
 fn kind(statement: &Statement) -> String {
-    statement.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ")
+    statement
+        .to_string()
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The queries nested directly in `node` (not those nested in them).
@@ -412,7 +485,10 @@ fn direct_subqueries<V: Visit>(node: &V) -> Vec<Query> {
             ControlFlow::Continue(())
         }
     }
-    let mut children = Children { depth: 0, found: Vec::new() };
+    let mut children = Children {
+        depth: 0,
+        found: Vec::new(),
+    };
     let _ = node.visit(&mut children);
     children.found
 }
@@ -422,11 +498,20 @@ mod tests {
     use super::*;
 
     fn catalog() -> Catalog {
-        let rows = ["appointments", "patients", "clinics", "email_outbox", "organisations_like"]
-            .into_iter()
-            .map(|t| (t.to_owned(), true))
-            .chain([("organisations".to_owned(), false), ("sessions".to_owned(), false)])
-            .collect();
+        let rows = [
+            "appointments",
+            "patients",
+            "clinics",
+            "email_outbox",
+            "organisations_like",
+        ]
+        .into_iter()
+        .map(|t| (t.to_owned(), true))
+        .chain([
+            ("organisations".to_owned(), false),
+            ("sessions".to_owned(), false),
+        ])
+        .collect();
         Catalog::new(rows, &["organisations_like"])
     }
 
@@ -440,44 +525,74 @@ mod tests {
 
     #[test]
     fn a_filter_on_a_parameter_routes() {
-        assert_eq!(verdict("SELECT id FROM appointments WHERE org_id = $1 AND id = $2"), Verdict::OneOrganisation);
-        assert_eq!(verdict("SELECT id FROM appointments a WHERE a.org_id = $1::bigint"), Verdict::OneOrganisation);
-        assert_eq!(verdict("UPDATE appointments SET status = $3 WHERE id = $2 AND org_id = $1"), Verdict::OneOrganisation);
-        assert_eq!(verdict("DELETE FROM patients WHERE (org_id = $1) AND id = $2"), Verdict::OneOrganisation);
+        assert_eq!(
+            verdict("SELECT id FROM appointments WHERE org_id = $1 AND id = $2"),
+            Verdict::OneOrganisation
+        );
+        assert_eq!(
+            verdict("SELECT id FROM appointments a WHERE a.org_id = $1::bigint"),
+            Verdict::OneOrganisation
+        );
+        assert_eq!(
+            verdict("UPDATE appointments SET status = $3 WHERE id = $2 AND org_id = $1"),
+            Verdict::OneOrganisation
+        );
+        assert_eq!(
+            verdict("DELETE FROM patients WHERE (org_id = $1) AND id = $2"),
+            Verdict::OneOrganisation
+        );
     }
 
     #[test]
     fn a_statement_without_an_equality_on_org_id_is_refused() {
         assert!(refused("SELECT id FROM appointments WHERE id = $1"));
-        assert!(refused("SELECT id FROM appointments WHERE org_id = $1 OR id = $2"));
+        assert!(refused(
+            "SELECT id FROM appointments WHERE org_id = $1 OR id = $2"
+        ));
         assert!(refused("SELECT id FROM appointments WHERE org_id <> $1"));
-        assert!(refused("UPDATE appointments SET status = 'x' WHERE id = $1"));
+        assert!(refused(
+            "UPDATE appointments SET status = 'x' WHERE id = $1"
+        ));
         assert!(refused("DELETE FROM patients WHERE id = $1"));
-        assert!(refused("SELECT id FROM appointments WHERE org_id IN (SELECT org_id FROM patients)"));
+        assert!(refused(
+            "SELECT id FROM appointments WHERE org_id IN (SELECT org_id FROM patients)"
+        ));
     }
 
     #[test]
     fn a_join_routes_only_when_it_joins_on_org_id() {
         assert_eq!(
-            verdict("SELECT a.id FROM appointments a JOIN patients p ON p.org_id = a.org_id AND p.id = a.patient_id WHERE a.org_id = $1"),
+            verdict(
+                "SELECT a.id FROM appointments a JOIN patients p ON p.org_id = a.org_id AND p.id = a.patient_id WHERE a.org_id = $1"
+            ),
             Verdict::OneOrganisation
         );
-        assert!(refused("SELECT a.id FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.org_id = $1"));
-        assert!(refused("SELECT a.id FROM appointments a, patients p WHERE a.org_id = $1 AND p.org_id = $2"));
+        assert!(refused(
+            "SELECT a.id FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.org_id = $1"
+        ));
+        assert!(refused(
+            "SELECT a.id FROM appointments a, patients p WHERE a.org_id = $1 AND p.org_id = $2"
+        ));
     }
 
     #[test]
     fn subqueries_and_ctes_are_held_too() {
         assert_eq!(
-            verdict("SELECT id FROM appointments a WHERE org_id = $1 AND EXISTS (SELECT 1 FROM patients p WHERE p.org_id = a.org_id AND p.id = a.patient_id)"),
+            verdict(
+                "SELECT id FROM appointments a WHERE org_id = $1 AND EXISTS (SELECT 1 FROM patients p WHERE p.org_id = a.org_id AND p.id = a.patient_id)"
+            ),
             Verdict::OneOrganisation
         );
-        assert!(refused("SELECT id FROM appointments a WHERE org_id = $1 AND EXISTS (SELECT 1 FROM patients p WHERE p.id = a.patient_id)"));
+        assert!(refused(
+            "SELECT id FROM appointments a WHERE org_id = $1 AND EXISTS (SELECT 1 FROM patients p WHERE p.id = a.patient_id)"
+        ));
         assert_eq!(
             verdict("WITH x AS (SELECT id FROM patients WHERE org_id = $1) SELECT * FROM x"),
             Verdict::OneOrganisation
         );
-        assert!(refused("WITH x AS (SELECT id FROM patients) SELECT * FROM x"));
+        assert!(refused(
+            "WITH x AS (SELECT id FROM patients) SELECT * FROM x"
+        ));
         assert!(refused("SELECT * FROM (SELECT id FROM clinics) c"));
         assert!(refused(
             "UPDATE appointments SET patient_id = p.id FROM patients p WHERE appointments.org_id = $1 AND p.id = $2"
@@ -486,21 +601,38 @@ mod tests {
 
     #[test]
     fn an_insert_names_org_id() {
-        assert_eq!(verdict("INSERT INTO patients (org_id, name) VALUES ($1, $2)"), Verdict::OneOrganisation);
+        assert_eq!(
+            verdict("INSERT INTO patients (org_id, name) VALUES ($1, $2)"),
+            Verdict::OneOrganisation
+        );
         assert!(refused("INSERT INTO patients (name) VALUES ($1)"));
-        assert!(refused("INSERT INTO patients (org_id, name) SELECT org_id, name FROM clinics"));
+        assert!(refused(
+            "INSERT INTO patients (org_id, name) SELECT org_id, name FROM clinics"
+        ));
     }
 
     #[test]
     fn global_tables_and_fleet_marks() {
-        assert_eq!(verdict("SELECT id FROM organisations WHERE slug = $1"), Verdict::NoTenantTable);
-        assert_eq!(verdict("SELECT 1 FROM organisations_like WHERE id = $1"), Verdict::NoTenantTable);
         assert_eq!(
-            verdict("SELECT id FROM email_outbox /* fleet: the sender serves every organisation */ WHERE sent = false"),
+            verdict("SELECT id FROM organisations WHERE slug = $1"),
+            Verdict::NoTenantTable
+        );
+        assert_eq!(
+            verdict("SELECT 1 FROM organisations_like WHERE id = $1"),
+            Verdict::NoTenantTable
+        );
+        assert_eq!(
+            verdict(
+                "SELECT id FROM email_outbox /* fleet: the sender serves every organisation */ WHERE sent = false"
+            ),
             Verdict::Fleet("the sender serves every organisation".into())
         );
-        assert!(refused("SELECT id FROM email_outbox /* fleet: */ WHERE sent = false"));
-        assert!(refused("SELECT id FROM email_outbox /* fleet: stale */ WHERE org_id = $1"));
+        assert!(refused(
+            "SELECT id FROM email_outbox /* fleet: */ WHERE sent = false"
+        ));
+        assert!(refused(
+            "SELECT id FROM email_outbox /* fleet: stale */ WHERE org_id = $1"
+        ));
         assert!(refused("CREATE TABLE x (id bigint)"));
     }
 }

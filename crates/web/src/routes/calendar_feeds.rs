@@ -93,9 +93,8 @@ async fn feed(
     let not_found = || AppError::NotFound("calendar feed".into());
     let token = file.strip_suffix(".ics").ok_or_else(not_found)?;
     let mut conn = state.db.conn().await?;
-    let feed = calendar_feed::by_token(conn.exec(), token)
+    let feed = calendar_feed::by_token(conn.exec(), org.id, token)
         .await?
-        .filter(|f| f.org_id == org.id)
         .ok_or_else(not_found)?;
     // The window moves once a day, so the text (and its ETag) stays the same between
     // changes within a day.

@@ -2594,7 +2594,7 @@ async fn keys_reach_only_their_scopes(backend: Backend) {
         .await;
     let revoked_id = {
         let mut conn = w.app.db.conn().await.unwrap();
-        store::api_key::by_token(conn.exec(), &revoked)
+        store::api_key::by_token(conn.exec(), w.alpha.id, &revoked)
             .await
             .unwrap()
             .unwrap()
@@ -2873,7 +2873,7 @@ async fn fhir_needs_a_key_of_the_organisation_with_the_scope(backend: Backend) {
     let revoked = w.app.api_key(&w.alpha, ALL).await;
     {
         let mut conn = w.app.db.conn().await.unwrap();
-        let key = store::api_key::by_token(conn.exec(), &revoked)
+        let key = store::api_key::by_token(conn.exec(), w.alpha.id, &revoked)
             .await
             .unwrap()
             .unwrap();

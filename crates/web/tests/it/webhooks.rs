@@ -686,7 +686,7 @@ async fn health_details_only_when_the_endpoint_opts_in(backend: Backend) {
         last["data"]["by"].as_str().unwrap(),
         format!("key:{}", {
             let mut conn = w.app.db.conn().await.unwrap();
-            store::api_key::by_token(conn.exec(), &key)
+            store::api_key::by_token(conn.exec(), alpha.id, &key)
                 .await
                 .unwrap()
                 .unwrap()
