@@ -93,7 +93,7 @@ pub async fn practitioners(
            AND (s.practitioner_type_id IS NULL OR s.practitioner_type_id = p.type_id) \
            AND EXISTS (SELECT 1 FROM practitioner_schedule_types pst \
                        JOIN service_schedule_types sst ON sst.org_id = pst.org_id AND sst.schedule_type_id = pst.schedule_type_id \
-                       WHERE pst.practitioner_id = p.id AND sst.service_id = s.id) \
+                       WHERE pst.org_id = p.org_id AND pst.practitioner_id = p.id AND sst.service_id = s.id) \
          ORDER BY p.name, p.id",
         org,
         service

@@ -42,7 +42,7 @@ const GLOBAL_TABLES: &[&str] = &[
 
 /// Fewer distinct statements than this means the suites did not run with the log on
 /// (or ran on SQLite only), so the check would pass on too little.
-const MINIMUM_STATEMENTS: usize = 200;
+const MINIMUM_STATEMENTS: usize = 350;
 
 const POSTGRES_ENV: &str = "OPENSLOT_TEST_POSTGRES_URL";
 
