@@ -669,7 +669,8 @@ pub async fn organisations_waiting(db: &Db) -> Result<Vec<i64>> {
         conn.exec(),
         fetch_all,
         (i64,),
-        "SELECT DISTINCT org_id FROM waitlist_entries WHERE status = 'active' \
+        "/* fleet: the waitlist worker finds the organisations with someone waiting */ \
+         SELECT DISTINCT org_id FROM waitlist_entries WHERE status = 'active' \
          UNION SELECT DISTINCT org_id FROM waitlist_holds WHERE state = 'open'"
     )?
     .into_iter()
