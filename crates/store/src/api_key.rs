@@ -259,8 +259,9 @@ pub async fn by_id(exec: Exec<'_>, org: i64, id: i64) -> Result<ApiKey> {
         .ok_or(Error::NotFound("API key"))
 }
 
-/// The organisation's live key whose token this is (a token's hash is unique within
-/// its organisation, migration 0033).
+/// The organisation's live key whose token this is: the organisation is the one the
+/// request addresses, so a key of another never matches (and the lookup stays on one
+/// organisation's shard).
 pub async fn by_token(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<ApiKey>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_keys WHERE org_id = $1 AND token_hash = $2 AND revoked_at_ns IS NULL"
@@ -288,11 +289,12 @@ pub async fn revoke(tx: &mut Tx, org: i64, id: i64, actor: &str, now_ns: i64) ->
 
 /// Records that a key was used at `now_ns` (callers write at most once a minute per
 /// key; the store keeps the latest).
-pub async fn touch(exec: Exec<'_>, id: i64, now_ns: i64) -> Result<()> {
+pub async fn touch(exec: Exec<'_>, org: i64, id: i64, now_ns: i64) -> Result<()> {
     execute!(
         exec,
-        "UPDATE api_keys SET last_used_at_ns = $2 \
-         WHERE id = $1 AND (last_used_at_ns IS NULL OR last_used_at_ns < $2)",
+        "UPDATE api_keys SET last_used_at_ns = $3 \
+         WHERE org_id = $1 AND id = $2 AND (last_used_at_ns IS NULL OR last_used_at_ns < $3)",
+        org,
         id,
         now_ns
     )?;

@@ -218,6 +218,9 @@ macro_rules! page_query {
             query.push(" AND id < ").push_bind(before);
         }
         query.push(" ORDER BY id DESC LIMIT ").push_bind($limit);
+        if <$db as sqlx::Database>::NAME == "PostgreSQL" {
+            $crate::statement_log::record(query.sql());
+        }
         query
             .build_query_as::<Entry>()
             .fetch_all(&mut *$conn)

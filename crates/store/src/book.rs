@@ -123,8 +123,8 @@ const SELECT: &str = concat!(
      a.confirmed_at_ns \
      FROM appointments a ",
     place_joins!(),
-    " LEFT JOIN patients pa ON pa.id = a.patient_id \
-     LEFT JOIN services s ON s.id = a.service_id"
+    " LEFT JOIN patients pa ON pa.org_id = a.org_id AND pa.id = a.patient_id \
+     LEFT JOIN services s ON s.org_id = a.org_id AND s.id = a.service_id"
 );
 
 /// Which appointments to list.
@@ -322,8 +322,8 @@ pub async fn choices(mut exec: Exec<'_>, org: i64) -> Result<Choices> {
             fetch_all,
             ServiceChoice,
             "SELECT s.id, s.name, s.duration_minutes, EXISTS (SELECT 1 FROM service_schedule_types x \
-             JOIN schedule_types t ON t.id = x.schedule_type_id \
-             WHERE x.service_id = s.id AND t.telehealth) AS telehealth \
+             JOIN schedule_types t ON t.org_id = x.org_id AND t.id = x.schedule_type_id \
+             WHERE x.org_id = s.org_id AND x.service_id = s.id AND t.telehealth) AS telehealth \
              FROM services s WHERE s.org_id = $1 ORDER BY s.name, s.id",
             org
         )?,

@@ -112,8 +112,8 @@ pub async fn get(exec: Exec<'_>, org: i64, owner: Owner) -> Result<Option<Feed>>
     .map(Feed::from))
 }
 
-/// The organisation's feed whose token this is (a token's hash is unique within its
-/// organisation, migration 0033).
+/// The organisation's feed whose token this is: the organisation is the one the
+/// feed's address names, so a feed of another never matches.
 pub async fn by_token(exec: Exec<'_>, org: i64, token: &str) -> Result<Option<Feed>> {
     let sql = format!("SELECT {COLUMNS} FROM calendar_feeds WHERE org_id = $1 AND token_hash = $2");
     Ok(rows!(

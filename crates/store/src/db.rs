@@ -27,7 +27,9 @@ macro_rules! rows {
                 sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(&mut *c).await
             }
             $crate::db::Exec::Postgres(c) => {
-                sqlx::query_as::<_, $ty>($sql)$(.bind($bind))*.$method(&mut *c).await
+                let sql = $sql;
+                $crate::statement_log::record(sql);
+                sqlx::query_as::<_, $ty>(sql)$(.bind($bind))*.$method(&mut *c).await
             }
         }
     };
@@ -41,7 +43,9 @@ macro_rules! execute {
                 sqlx::query($sql)$(.bind($bind))*.execute(&mut *c).await.map(|r| r.rows_affected())
             }
             $crate::db::Exec::Postgres(c) => {
-                sqlx::query($sql)$(.bind($bind))*.execute(&mut *c).await.map(|r| r.rows_affected())
+                let sql = $sql;
+                $crate::statement_log::record(sql);
+                sqlx::query(sql)$(.bind($bind))*.execute(&mut *c).await.map(|r| r.rows_affected())
             }
         }
     };
@@ -55,7 +59,9 @@ macro_rules! scalar {
                 sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_one(&mut *c).await
             }
             $crate::db::Exec::Postgres(c) => {
-                sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_one(&mut *c).await
+                let sql = $sql;
+                $crate::statement_log::record(sql);
+                sqlx::query_scalar::<_, $ty>(sql)$(.bind($bind))*.fetch_one(&mut *c).await
             }
         }
     };
@@ -69,7 +75,9 @@ macro_rules! scalar_optional {
                 sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_optional(&mut *c).await
             }
             $crate::db::Exec::Postgres(c) => {
-                sqlx::query_scalar::<_, $ty>($sql)$(.bind($bind))*.fetch_optional(&mut *c).await
+                let sql = $sql;
+                $crate::statement_log::record(sql);
+                sqlx::query_scalar::<_, $ty>(sql)$(.bind($bind))*.fetch_optional(&mut *c).await
             }
         }
     };

@@ -45,6 +45,8 @@
 //! - [`email_template`]: an organisation's own subjects and intro paragraphs of the
 //!   emails patients receive.
 //! - [`secrets`]: secrets shared by every server instance.
+//! - [`statement_log`]: the SQL texts run on PostgreSQL, recorded for the test that
+//!   checks each routes to one organisation.
 //!
 //! Writes take a [`Tx`] and the caller commits, except the booking operations, which
 //! own their transaction because its locking is the point.
@@ -97,6 +99,7 @@ pub mod session;
 pub mod setup_cache;
 pub mod setup_check;
 pub mod staff;
+pub mod statement_log;
 pub mod time;
 pub mod transfer;
 pub mod waitlist;

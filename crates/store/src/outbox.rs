@@ -99,7 +99,8 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Message>> {
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
     };
     let sql = format!(
-        "SELECT {COLUMNS} FROM email_outbox \
+        "/* fleet: the mail sender claims from every organisation's outbox */ \
+         SELECT {COLUMNS} FROM email_outbox \
          WHERE (status = 'pending' AND next_attempt_at_ns <= $1) OR (status = 'sending' AND next_attempt_at_ns <= $2) \
          ORDER BY next_attempt_at_ns, id LIMIT 1 {lock}"
     );
@@ -107,7 +108,8 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Message>> {
     if let Some(m) = &message {
         execute!(
             tx.exec(),
-            "UPDATE email_outbox SET status = 'sending', next_attempt_at_ns = $2 WHERE id = $1",
+            "/* fleet: the mail sender's claim, by the id it claimed (mail of no organisation too) */ \
+             UPDATE email_outbox SET status = 'sending', next_attempt_at_ns = $2 WHERE id = $1",
             m.id,
             now_ns
         )?;
@@ -121,7 +123,8 @@ pub async fn mark_sent(db: &Db, id: i64, now_ns: i64) -> Result<()> {
     let mut tx = db.begin().await?;
     execute!(
         tx.exec(),
-        "UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at_ns = $2, last_error = NULL WHERE id = $1",
+        "/* fleet: the mail sender records a delivery by id (mail of no organisation too) */ \
+         UPDATE email_outbox SET status = 'sent', attempts = attempts + 1, sent_at_ns = $2, last_error = NULL WHERE id = $1",
         id,
         now_ns
     )?;
@@ -136,7 +139,8 @@ pub async fn mark_failed(db: &Db, id: i64, error: &str, now_ns: i64) -> Result<(
     let attempts = crate::db::scalar!(
         tx.exec(),
         i64,
-        "SELECT attempts FROM email_outbox WHERE id = $1",
+        "/* fleet: the mail sender records a failure by id (mail of no organisation too) */ \
+         SELECT attempts FROM email_outbox WHERE id = $1",
         id
     )? + 1;
     let backoff_s = (30_i64 << (attempts - 1).min(7)).min(3_600);
@@ -147,7 +151,8 @@ pub async fn mark_failed(db: &Db, id: i64, error: &str, now_ns: i64) -> Result<(
     };
     execute!(
         tx.exec(),
-        "UPDATE email_outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at_ns = $5 WHERE id = $1",
+        "/* fleet: the mail sender records a failure by id (mail of no organisation too) */ \
+         UPDATE email_outbox SET status = $2, attempts = $3, last_error = $4, next_attempt_at_ns = $5 WHERE id = $1",
         id,
         status,
         attempts,
@@ -161,7 +166,8 @@ pub async fn mark_failed(db: &Db, id: i64, error: &str, now_ns: i64) -> Result<(
 /// The latest messages to an address, newest first (staff pages, tests).
 pub async fn to_address(exec: Exec<'_>, address: &str, limit: i64) -> Result<Vec<Message>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM email_outbox WHERE to_address = $1 ORDER BY id DESC LIMIT $2"
+        "/* fleet: tests read the mail an address received, from any organisation */ \
+         SELECT {COLUMNS} FROM email_outbox WHERE to_address = $1 ORDER BY id DESC LIMIT $2"
     );
     Ok(rows!(
         exec,

@@ -52,9 +52,9 @@ macro_rules! place_columns {
 /// clinic) is the rule migration 0016 filled older rows by, so no row reads differently.
 macro_rules! place_joins {
     () => {
-        "JOIN practitioners p ON p.id = a.practitioner_id \
-         LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
-         JOIN clinics c ON c.id = COALESCE(a.clinic_id, st.clinic_id, p.home_clinic_id) \
+        "JOIN practitioners p ON p.org_id = a.org_id AND p.id = a.practitioner_id \
+         LEFT JOIN schedule_types st ON st.org_id = a.org_id AND st.id = a.schedule_type_id \
+         JOIN clinics c ON c.org_id = a.org_id AND c.id = COALESCE(a.clinic_id, st.clinic_id, p.home_clinic_id) \
          JOIN organisations o ON o.id = a.org_id"
     };
 }

@@ -25,8 +25,8 @@ pub struct PortalService {
 
 /// The columns of [`PortalService`] over `services`.
 const SERVICE_COLUMNS: &str = "id, key, name, description, duration_minutes, \
-    EXISTS (SELECT 1 FROM service_schedule_types sst JOIN schedule_types st ON st.id = sst.schedule_type_id \
-            WHERE sst.service_id = services.id AND st.telehealth) AS offers_video";
+    EXISTS (SELECT 1 FROM service_schedule_types sst JOIN schedule_types st ON st.org_id = sst.org_id AND st.id = sst.schedule_type_id \
+            WHERE sst.org_id = services.org_id AND sst.service_id = services.id AND st.telehealth) AS offers_video";
 
 /// The services with "book from portal" on, by name.
 pub async fn services(exec: Exec<'_>, org: i64) -> Result<Vec<PortalService>> {
@@ -86,14 +86,14 @@ pub async fn practitioners(
         fetch_all,
         PortalPractitioner,
         "SELECT p.id, p.name, t.name AS type_name, c.name AS clinic_name \
-         FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
-              JOIN clinics c ON c.id = p.home_clinic_id \
+         FROM practitioners p JOIN practitioner_types t ON t.org_id = p.org_id AND t.id = p.type_id \
+              JOIN clinics c ON c.org_id = p.org_id AND c.id = p.home_clinic_id \
               JOIN services s ON s.org_id = p.org_id AND s.id = $2 \
          WHERE p.org_id = $1 AND p.active AND p.bookable_in_portal \
            AND (s.practitioner_type_id IS NULL OR s.practitioner_type_id = p.type_id) \
            AND EXISTS (SELECT 1 FROM practitioner_schedule_types pst \
-                       JOIN service_schedule_types sst ON sst.schedule_type_id = pst.schedule_type_id \
-                       WHERE pst.practitioner_id = p.id AND sst.service_id = s.id) \
+                       JOIN service_schedule_types sst ON sst.org_id = pst.org_id AND sst.schedule_type_id = pst.schedule_type_id \
+                       WHERE pst.org_id = p.org_id AND pst.practitioner_id = p.id AND sst.service_id = s.id) \
          ORDER BY p.name, p.id",
         org,
         service
@@ -110,11 +110,11 @@ pub async fn practitioners(
         fetch_all,
         (i64, String),
         "SELECT DISTINCT r.practitioner_id, c.name FROM availability_records r \
-         JOIN availability_blocks b ON b.record_id = r.id \
-         JOIN service_schedule_types sst ON sst.schedule_type_id = b.schedule_type_id AND sst.service_id = $2 \
-         JOIN schedule_types st ON st.id = b.schedule_type_id \
-         JOIN practitioners p ON p.id = r.practitioner_id \
-         JOIN clinics c ON c.id = COALESCE(st.clinic_id, r.clinic_id, p.home_clinic_id) \
+         JOIN availability_blocks b ON b.org_id = r.org_id AND b.record_id = r.id \
+         JOIN service_schedule_types sst ON sst.org_id = b.org_id AND sst.schedule_type_id = b.schedule_type_id AND sst.service_id = $2 \
+         JOIN schedule_types st ON st.org_id = b.org_id AND st.id = b.schedule_type_id \
+         JOIN practitioners p ON p.org_id = r.org_id AND p.id = r.practitioner_id \
+         JOIN clinics c ON c.org_id = st.org_id AND c.id = COALESCE(st.clinic_id, r.clinic_id, p.home_clinic_id) \
          WHERE r.org_id = $1 AND (r.end_date IS NULL OR r.end_date >= $3) \
          ORDER BY c.name",
         org,
@@ -172,7 +172,7 @@ const VIEW: &str = concat!(
     ", a.start_ns, a.end_ns, a.status, a.status_note, a.cancel_reason, a.confirmed_at_ns \
      FROM appointments a ",
     place_joins!(),
-    " LEFT JOIN services s ON s.id = a.service_id"
+    " LEFT JOIN services s ON s.org_id = a.org_id AND s.id = a.service_id"
 );
 
 /// A patient's appointments, latest first.

@@ -76,8 +76,8 @@ impl From<&Practitioner> for PractitionerInput {
 /// clinic `c`.
 const SELECT: &str = "SELECT p.id, p.key, p.name, p.type_id, t.name AS type_name, \
     p.home_clinic_id, c.name AS home_clinic_name, p.email, p.active, p.bookable_in_portal, \
-    p.video_link FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
-    JOIN clinics c ON c.id = p.home_clinic_id";
+    p.video_link FROM practitioners p JOIN practitioner_types t ON t.org_id = p.org_id AND t.id = p.type_id \
+    JOIN clinics c ON c.org_id = p.org_id AND c.id = p.home_clinic_id";
 
 /// Checks the fields that need no database: the trimmed name, the normalised email and
 /// the video link as saved; every field's problem at once.

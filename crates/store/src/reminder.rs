@@ -364,7 +364,8 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
         conn.exec(),
         fetch_all,
         Candidate,
-        "SELECT a.id, a.org_id, a.patient_id, a.practitioner_id, a.service_id, a.start_ns, a.sequence, \
+        "/* fleet: the reminder scheduler scans every organisation's coming appointments by start */ \
+         SELECT a.id, a.org_id, a.patient_id, a.practitioner_id, a.service_id, a.start_ns, a.sequence, \
          r.offsets_minutes AS org_offsets, so.offsets_minutes AS service_offsets \
          FROM appointments a \
          JOIN reminder_settings r ON r.org_id = a.org_id \
@@ -382,7 +383,8 @@ pub async fn due(db: &Db, now_ns: i64) -> Result<Vec<Due>> {
         conn.exec(),
         fetch_all,
         (i64, i64, i64, i64),
-        "SELECT appointment_id, offset_minutes, start_ns, sequence FROM appointment_reminders \
+        "/* fleet: the reminder scheduler scans every organisation's recorded reminders by start */ \
+         SELECT appointment_id, offset_minutes, start_ns, sequence FROM appointment_reminders \
          WHERE start_ns > $1 AND start_ns <= $2",
         now_ns,
         until
@@ -570,7 +572,8 @@ pub async fn send(
         None => {
             execute!(
                 tx.exec(),
-                "UPDATE appointment_reminders SET outcome = 'no_email' WHERE id = $1",
+                "UPDATE appointment_reminders SET outcome = 'no_email' WHERE org_id = $1 AND id = $2",
+                due.org_id,
                 claimed
             )?;
             Sent::NoAddress

@@ -144,7 +144,7 @@ pub struct Deleted {
 }
 
 const SELECT: &str = "SELECT r.id, r.key, r.name, r.kind, r.clinic_id, c.name AS clinic_name, \
-    r.capacity, r.always_available FROM resources r JOIN clinics c ON c.id = r.clinic_id";
+    r.capacity, r.always_available FROM resources r JOIN clinics c ON c.org_id = r.org_id AND c.id = r.clinic_id";
 
 /// Checks an input's own fields without saving it, reporting every field's problem at
 /// once.
@@ -328,7 +328,7 @@ pub async fn delete(tx: &mut Tx, org: i64, id: i64) -> Result<Deleted> {
         tx.exec(),
         fetch_all,
         (String,),
-        "SELECT DISTINCT s.name FROM service_requirements q JOIN services s ON s.id = q.service_id \
+        "SELECT DISTINCT s.name FROM service_requirements q JOIN services s ON s.org_id = q.org_id AND s.id = q.service_id \
          WHERE q.org_id = $1 AND q.resource_id = $2 AND NOT EXISTS (SELECT 1 FROM \
          service_requirements o WHERE o.org_id = q.org_id AND o.service_id = q.service_id \
          AND o.requirement = q.requirement AND o.resource_id <> q.resource_id) ORDER BY s.name",
@@ -355,7 +355,7 @@ pub async fn delete(tx: &mut Tx, org: i64, id: i64) -> Result<Deleted> {
         tx.exec(),
         fetch_all,
         (String,),
-        "SELECT DISTINCT s.name FROM service_requirements q JOIN services s ON s.id = q.service_id \
+        "SELECT DISTINCT s.name FROM service_requirements q JOIN services s ON s.org_id = q.org_id AND s.id = q.service_id \
          WHERE q.org_id = $1 AND q.resource_id = $2 ORDER BY s.name",
         org,
         id
@@ -422,7 +422,7 @@ async fn load_records(
         fetch_all,
         BlockRow,
         "SELECT b.record_id, b.days, b.start_minute, b.end_minute FROM resource_availability_blocks b \
-         JOIN resource_availability_records r ON r.id = b.record_id \
+         JOIN resource_availability_records r ON r.org_id = b.org_id AND r.id = b.record_id \
          WHERE b.org_id = $1 AND ($2 = -1 OR r.resource_id = $2) ORDER BY b.record_id, b.position",
         org,
         resource

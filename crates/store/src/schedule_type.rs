@@ -127,7 +127,7 @@ struct Checked {
 pub(crate) const SELECT: &str = "SELECT st.id, st.key, st.code, st.name, st.clinic_id, \
     c.name AS clinic_name, st.default_duration_minutes, st.allow_conflicts, st.telehealth, \
     st.background_color, st.font_color \
-    FROM schedule_types st LEFT JOIN clinics c ON c.id = st.clinic_id";
+    FROM schedule_types st LEFT JOIN clinics c ON c.org_id = st.org_id AND c.id = st.clinic_id";
 
 fn color(field: &str, what: &str, value: &str) -> Result<String> {
     value

@@ -104,7 +104,7 @@ impl Default for ServiceInput {
 const SELECT: &str = "SELECT s.id, s.key, s.code, s.name, s.description, s.duration_minutes, \
     s.book_from_portal, s.portal_conflicts, s.practitioner_type_id, t.name AS practitioner_type_name, \
     s.buffer_before_minutes, s.buffer_after_minutes, s.allow_series \
-    FROM services s LEFT JOIN practitioner_types t ON t.id = s.practitioner_type_id";
+    FROM services s LEFT JOIN practitioner_types t ON t.org_id = s.org_id AND t.id = s.practitioner_type_id";
 
 /// A checked [`ServiceInput`]'s text fields, trimmed, blanks as `None`.
 #[derive(Debug, PartialEq, Eq)]

@@ -745,7 +745,7 @@ async fn not_offered(
         exec.reborrow(),
         fetch_all,
         (i64,),
-        "SELECT DISTINCT o.entry_id FROM waitlist_offers o JOIN waitlist_holds h ON h.id = o.hold_id \
+        "SELECT DISTINCT o.entry_id FROM waitlist_offers o JOIN waitlist_holds h ON h.org_id = o.org_id AND h.id = o.hold_id \
          WHERE o.org_id = $1 AND (o.state = 'open' OR (h.practitioner_id = $2 AND h.start_ns = $3))",
         org,
         practitioner,

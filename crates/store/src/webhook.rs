@@ -432,9 +432,19 @@ const DELIVERY_COLUMNS: &str = "d.id, d.endpoint_id, d.message_id, d.event_type,
     d.payload, d.status, d.attempts, d.next_attempt_at_ns, d.last_attempt_at_ns, d.response_status, \
     d.response_excerpt, d.last_error, d.created_at_ns, d.delivered_at_ns";
 
+/// A claimed delivery and its organisation, as the claim reads them.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    #[sqlx(flatten)]
+    delivery: Delivery,
+    org_id: i64,
+}
+
 /// A delivery a sender claimed, with what it needs to post it.
 #[derive(Clone, Debug)]
 pub struct Claimed {
+    /// The organisation whose delivery it is, which [`record_attempt`] takes.
+    pub org_id: i64,
     /// The delivery (its `attempts` not yet counting this one).
     pub delivery: Delivery,
     /// The endpoint's URL.
@@ -465,28 +475,34 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Claimed>> {
         Backend::Postgres => "FOR UPDATE OF d SKIP LOCKED",
     };
     let sql = format!(
-        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d \
-         JOIN webhook_endpoints w ON w.id = d.endpoint_id AND w.enabled \
+        "/* fleet: the webhook sender claims from every organisation's deliveries */ \
+         SELECT {DELIVERY_COLUMNS}, d.org_id FROM webhook_deliveries d \
+         JOIN webhook_endpoints w ON w.org_id = d.org_id AND w.id = d.endpoint_id AND w.enabled \
          WHERE ((d.status = 'pending' AND d.next_attempt_at_ns <= $1) \
                 OR (d.status = 'sending' AND d.next_attempt_at_ns <= $2)) \
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e \
-                WHERE e.endpoint_id = d.endpoint_id AND e.appointment_id = d.appointment_id \
+                WHERE e.org_id = d.org_id AND e.endpoint_id = d.endpoint_id AND e.appointment_id = d.appointment_id \
                   AND e.id < d.id AND e.status IN ('pending', 'sending')) \
            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries f \
-                WHERE f.endpoint_id = d.endpoint_id AND f.id <> d.id \
+                WHERE f.org_id = d.org_id AND f.endpoint_id = d.endpoint_id AND f.id <> d.id \
                   AND f.status = 'sending' AND f.next_attempt_at_ns > $2) \
            AND (SELECT COUNT(*) FROM webhook_deliveries g \
                 WHERE g.org_id = d.org_id AND g.status = 'sending' \
                   AND g.next_attempt_at_ns > $2) < {PER_ORGANISATION} \
          ORDER BY d.next_attempt_at_ns, d.id LIMIT 1 {lock}"
     );
-    let Some(delivery) = rows!(tx.exec(), fetch_optional, Delivery, &sql, now_ns, stale)? else {
+    let Some(ClaimRow {
+        delivery,
+        org_id: org,
+    }) = rows!(tx.exec(), fetch_optional, ClaimRow, &sql, now_ns, stale)?
+    else {
         tx.commit().await?;
         return Ok(None);
     };
     execute!(
         tx.exec(),
-        "UPDATE webhook_deliveries SET status = 'sending', next_attempt_at_ns = $2 WHERE id = $1",
+        "UPDATE webhook_deliveries SET status = 'sending', next_attempt_at_ns = $3 WHERE org_id = $1 AND id = $2",
+        org,
         delivery.id,
         now_ns
     )?;
@@ -494,7 +510,8 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Claimed>> {
         tx.exec(),
         fetch_one,
         (String, String, Option<String>, Option<i64>),
-        "SELECT url, secret, previous_secret, previous_until_ns FROM webhook_endpoints WHERE id = $1",
+        "SELECT url, secret, previous_secret, previous_until_ns FROM webhook_endpoints WHERE org_id = $1 AND id = $2",
+        org,
         delivery.endpoint_id
     )?;
     tx.commit().await?;
@@ -505,6 +522,7 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Claimed>> {
         secrets.push(previous);
     }
     Ok(Some(Claimed {
+        org_id: org,
         delivery,
         url,
         secrets,
@@ -526,6 +544,7 @@ pub struct Attempt {
 /// [`backoff_s`], or given up after [`MAX_ATTEMPTS`]. Answers the delivery's new status.
 pub async fn record_attempt(
     db: &Db,
+    org: i64,
     id: i64,
     attempt: &Attempt,
     now_ns: i64,
@@ -534,7 +553,8 @@ pub async fn record_attempt(
     let attempts = scalar!(
         tx.exec(),
         i64,
-        "SELECT attempts FROM webhook_deliveries WHERE id = $1",
+        "SELECT attempts FROM webhook_deliveries WHERE org_id = $1 AND id = $2",
+        org,
         id
     )? + 1;
     let (status, next, delivered) = match &attempt.error {
@@ -552,7 +572,7 @@ pub async fn record_attempt(
         tx.exec(),
         "UPDATE webhook_deliveries SET status = $2, attempts = $3, next_attempt_at_ns = $4, \
          last_attempt_at_ns = $5, response_status = $6, response_excerpt = $7, last_error = $8, \
-         delivered_at_ns = $9 WHERE id = $1",
+         delivered_at_ns = $9 WHERE org_id = $10 AND id = $1",
         id,
         status.as_str(),
         attempts,
@@ -561,7 +581,8 @@ pub async fn record_attempt(
         attempt.status,
         clip(&attempt.excerpt, 200),
         clip(&attempt.error, 500),
-        delivered
+        delivered,
+        org
     )?;
     tx.commit().await?;
     Ok(status)

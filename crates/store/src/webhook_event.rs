@@ -247,8 +247,8 @@ pub(crate) async fn queue_to(
                 "SELECT a.id, a.status, a.start_ns, a.end_ns, a.practitioner_id, a.clinic_id, \
                  a.service_id, a.patient_id, a.telehealth, a.channel, a.sequence, \
                  s.name AS service_name, p.first_name, p.last_name, a.status_note, a.cancel_reason \
-                 FROM appointments a LEFT JOIN services s ON s.id = a.service_id \
-                 LEFT JOIN patients p ON p.id = a.patient_id \
+                 FROM appointments a LEFT JOIN services s ON s.org_id = a.org_id AND s.id = a.service_id \
+                 LEFT JOIN patients p ON p.org_id = a.org_id AND p.id = a.patient_id \
                  WHERE a.org_id = $1 AND a.id = $2",
                 org,
                 id

@@ -66,6 +66,9 @@ macro_rules! insert_chunk {
                 .push_bind(i64::from(r.buffers.before_minutes))
                 .push_bind(i64::from(r.buffers.after_minutes));
         });
+        if <$db as sqlx::Database>::NAME == "PostgreSQL" {
+            $crate::statement_log::record(builder.sql());
+        }
         builder.build().execute(&mut *$conn).await?;
     }};
 }

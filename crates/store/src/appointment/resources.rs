@@ -160,7 +160,7 @@ pub async fn held(
     let list = serde_json::to_string(appointments).expect("ids serialize");
     let sql = format!(
         "SELECT ar.appointment_id, r.id, r.name, r.kind FROM appointment_resources ar \
-         JOIN resources r ON r.id = ar.resource_id \
+         JOIN resources r ON r.org_id = ar.org_id AND r.id = ar.resource_id \
          WHERE ar.org_id = $1 AND {} ORDER BY ar.appointment_id, r.name, r.id",
         exec.in_json_list("ar.appointment_id", 2)
     );

@@ -278,7 +278,7 @@ pub struct OfferByToken {
 
 async fn offer_in(exec: &mut Exec<'_>, org: i64, token: &str) -> Result<Option<OfferByToken>> {
     let sql = format!(
-        "SELECT {OFFER_COLUMNS} FROM waitlist_offers o JOIN waitlist_entries e ON e.id = o.entry_id \
+        "SELECT {OFFER_COLUMNS} FROM waitlist_offers o JOIN waitlist_entries e ON e.org_id = o.org_id AND e.id = o.entry_id \
          WHERE o.org_id = $1 AND o.token_hash = $2"
     );
     let Some(offer) = rows!(
@@ -468,7 +468,7 @@ pub async fn accept_offer(
         fetch_all,
         Offer,
         &format!(
-            "SELECT {OFFER_COLUMNS} FROM waitlist_offers o JOIN waitlist_entries e ON e.id = o.entry_id \
+            "SELECT {OFFER_COLUMNS} FROM waitlist_offers o JOIN waitlist_entries e ON e.org_id = o.org_id AND e.id = o.entry_id \
              WHERE o.org_id = $1 AND o.hold_id = $2 AND o.state = 'open'"
         ),
         org.id,
@@ -529,7 +529,7 @@ pub async fn open_offer_patients(exec: Exec<'_>, org: i64, hold: i64) -> Result<
         exec,
         fetch_all,
         (i64,),
-        "SELECT e.patient_id FROM waitlist_offers o JOIN waitlist_entries e ON e.id = o.entry_id \
+        "SELECT e.patient_id FROM waitlist_offers o JOIN waitlist_entries e ON e.org_id = o.org_id AND e.id = o.entry_id \
          WHERE o.org_id = $1 AND o.hold_id = $2 AND o.state = 'open'",
         org,
         hold
@@ -669,7 +669,8 @@ pub async fn organisations_waiting(db: &Db) -> Result<Vec<i64>> {
         conn.exec(),
         fetch_all,
         (i64,),
-        "SELECT DISTINCT org_id FROM waitlist_entries WHERE status = 'active' \
+        "/* fleet: the waitlist worker finds the organisations with someone waiting */ \
+         SELECT DISTINCT org_id FROM waitlist_entries WHERE status = 'active' \
          UNION SELECT DISTINCT org_id FROM waitlist_holds WHERE state = 'open'"
     )?
     .into_iter()

@@ -18,7 +18,7 @@ pub async fn assigned_schedule_types(
 ) -> Result<Vec<ScheduleTypeSummary>> {
     let sql = format!(
         "SELECT {TYPE_COLUMNS} FROM practitioner_schedule_types pst \
-         JOIN schedule_types st ON st.id = pst.schedule_type_id \
+         JOIN schedule_types st ON st.org_id = pst.org_id AND st.id = pst.schedule_type_id \
          WHERE pst.org_id = $1 AND pst.practitioner_id = $2 ORDER BY st.name, st.id"
     );
     Ok(rows!(
@@ -88,7 +88,7 @@ pub async fn unassign(
         fetch_all,
         (String, Option<String>),
         "SELECT DISTINCT r.start_date, r.end_date FROM availability_blocks b \
-         JOIN availability_records r ON r.id = b.record_id \
+         JOIN availability_records r ON r.org_id = b.org_id AND r.id = b.record_id \
          WHERE b.org_id = $1 AND r.practitioner_id = $2 AND b.schedule_type_id = $3 \
          ORDER BY r.start_date",
         org,

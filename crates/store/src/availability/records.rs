@@ -21,7 +21,7 @@ pub async fn practitioner(exec: Exec<'_>, org: i64, id: i64) -> Result<Practitio
         fetch_optional,
         PractitionerSummary,
         "SELECT p.id, p.key, p.name, p.home_clinic_id, c.name AS home_clinic \
-         FROM practitioners p JOIN clinics c ON c.id = p.home_clinic_id \
+         FROM practitioners p JOIN clinics c ON c.org_id = p.org_id AND c.id = p.home_clinic_id \
          WHERE p.org_id = $1 AND p.id = $2",
         org,
         id
@@ -94,8 +94,8 @@ async fn load(
         BlockRow,
         "SELECT b.record_id, b.days, b.start_minute, b.end_minute, b.schedule_type_id, \
                 st.key AS schedule_type_key \
-         FROM availability_blocks b JOIN availability_records r ON r.id = b.record_id \
-              JOIN schedule_types st ON st.id = b.schedule_type_id \
+         FROM availability_blocks b JOIN availability_records r ON r.org_id = b.org_id AND r.id = b.record_id \
+              JOIN schedule_types st ON st.org_id = b.org_id AND st.id = b.schedule_type_id \
          WHERE r.org_id = $1 AND r.practitioner_id = $2 AND ($3 = -1 OR r.id = $3) \
          ORDER BY b.record_id, b.position",
         org,
@@ -107,7 +107,7 @@ async fn load(
         fetch_all,
         PortalRow,
         "SELECT b.record_id, b.days, b.start_minute, b.end_minute \
-         FROM portal_blocks b JOIN availability_records r ON r.id = b.record_id \
+         FROM portal_blocks b JOIN availability_records r ON r.org_id = b.org_id AND r.id = b.record_id \
          WHERE r.org_id = $1 AND r.practitioner_id = $2 AND ($3 = -1 OR r.id = $3) \
          ORDER BY b.record_id, b.position",
         org,
@@ -349,9 +349,9 @@ pub async fn places(exec: Exec<'_>, org: i64, from: &str) -> Result<Vec<(i64, i6
         (i64, i64),
         "SELECT DISTINCT r.practitioner_id, COALESCE(st.clinic_id, r.clinic_id, p.home_clinic_id) \
          FROM availability_records r \
-         JOIN practitioners p ON p.id = r.practitioner_id \
-         JOIN availability_blocks b ON b.record_id = r.id \
-         JOIN schedule_types st ON st.id = b.schedule_type_id \
+         JOIN practitioners p ON p.org_id = r.org_id AND p.id = r.practitioner_id \
+         JOIN availability_blocks b ON b.org_id = r.org_id AND b.record_id = r.id \
+         JOIN schedule_types st ON st.org_id = b.org_id AND st.id = b.schedule_type_id \
          WHERE r.org_id = $1 AND (r.end_date IS NULL OR r.end_date >= $2) \
          ORDER BY 1, 2",
         org,

@@ -200,7 +200,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         ScheduleTypeRow,
         "SELECT st.id, st.key, st.code, st.name, c.key AS clinic_key, st.default_duration_minutes, \
                 st.allow_conflicts, st.telehealth, st.background_color, st.font_color \
-         FROM schedule_types st LEFT JOIN clinics c ON c.id = st.clinic_id \
+         FROM schedule_types st LEFT JOIN clinics c ON c.org_id = st.org_id AND c.id = st.clinic_id \
          WHERE st.org_id = $1 ORDER BY st.key",
         o
     )?;
@@ -210,8 +210,8 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         PractitionerRow,
         "SELECT p.id, p.key, p.name, t.key AS type_key, c.key AS home_clinic_key, p.email, p.active, \
                 p.bookable_in_portal \
-         FROM practitioners p JOIN practitioner_types t ON t.id = p.type_id \
-              JOIN clinics c ON c.id = p.home_clinic_id \
+         FROM practitioners p JOIN practitioner_types t ON t.org_id = p.org_id AND t.id = p.type_id \
+              JOIN clinics c ON c.org_id = p.org_id AND c.id = p.home_clinic_id \
          WHERE p.org_id = $1 ORDER BY p.key",
         o
     )?;
@@ -220,7 +220,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         fetch_all,
         OwnerKeyRow,
         "SELECT pst.practitioner_id AS owner_id, st.key FROM practitioner_schedule_types pst \
-         JOIN schedule_types st ON st.id = pst.schedule_type_id \
+         JOIN schedule_types st ON st.org_id = pst.org_id AND st.id = pst.schedule_type_id \
          WHERE pst.org_id = $1 ORDER BY pst.practitioner_id, st.key",
         o
     )?;
@@ -230,7 +230,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         RecordRow,
         "SELECT r.id, r.practitioner_id, r.start_date, r.end_date, c.key AS clinic_key, \
                 r.slot_step_minutes, r.portal_customised \
-         FROM availability_records r LEFT JOIN clinics c ON c.id = r.clinic_id \
+         FROM availability_records r LEFT JOIN clinics c ON c.org_id = r.org_id AND c.id = r.clinic_id \
          WHERE r.org_id = $1 ORDER BY r.practitioner_id, r.start_date",
         o
     )?;
@@ -239,7 +239,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         fetch_all,
         BlockRow,
         "SELECT b.record_id, b.days, b.start_minute, b.end_minute, st.key AS schedule_type_key \
-         FROM availability_blocks b JOIN schedule_types st ON st.id = b.schedule_type_id \
+         FROM availability_blocks b JOIN schedule_types st ON st.org_id = b.org_id AND st.id = b.schedule_type_id \
          WHERE b.org_id = $1 ORDER BY b.record_id, b.position",
         o
     )?;
@@ -266,7 +266,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         "SELECT s.id, s.key, s.code, s.name, s.description, s.duration_minutes, s.book_from_portal, \
                 s.portal_conflicts, t.key AS practitioner_type_key, s.buffer_before_minutes, \
                 s.buffer_after_minutes, s.allow_series \
-         FROM services s LEFT JOIN practitioner_types t ON t.id = s.practitioner_type_id \
+         FROM services s LEFT JOIN practitioner_types t ON t.org_id = s.org_id AND t.id = s.practitioner_type_id \
          WHERE s.org_id = $1 ORDER BY s.key",
         o
     )?;
@@ -275,7 +275,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         fetch_all,
         OwnerKeyRow,
         "SELECT sst.service_id AS owner_id, st.key FROM service_schedule_types sst \
-         JOIN schedule_types st ON st.id = sst.schedule_type_id \
+         JOIN schedule_types st ON st.org_id = sst.org_id AND st.id = sst.schedule_type_id \
          WHERE sst.org_id = $1 ORDER BY sst.service_id, st.key",
         o
     )?;
@@ -294,7 +294,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
                 fetch_all,
                 OwnerKeyRow,
                 "SELECT pp.patient_id AS owner_id, p.key FROM patient_practitioners pp \
-                 JOIN practitioners p ON p.id = pp.practitioner_id \
+                 JOIN practitioners p ON p.org_id = pp.org_id AND p.id = pp.practitioner_id \
                  WHERE pp.org_id = $1 ORDER BY pp.patient_id, p.key",
                 o
             )?,
@@ -311,10 +311,10 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
                     st.key AS schedule_type_key, a.start_ns, a.end_ns, a.status, \
                     a.buffer_before_minutes, a.buffer_after_minutes, \
                     COALESCE(ser.key, 'series-' || CAST(ser.id AS TEXT)) AS series_key \
-             FROM appointments a LEFT JOIN patients pa ON pa.id = a.patient_id \
-                  LEFT JOIN services s ON s.id = a.service_id \
-                  LEFT JOIN schedule_types st ON st.id = a.schedule_type_id \
-                  LEFT JOIN appointment_series ser ON ser.id = a.series_id \
+             FROM appointments a LEFT JOIN patients pa ON pa.org_id = a.org_id AND pa.id = a.patient_id \
+                  LEFT JOIN services s ON s.org_id = a.org_id AND s.id = a.service_id \
+                  LEFT JOIN schedule_types st ON st.org_id = a.org_id AND st.id = a.schedule_type_id \
+                  LEFT JOIN appointment_series ser ON ser.org_id = a.org_id AND ser.id = a.series_id \
              WHERE a.org_id = $1 ORDER BY a.practitioner_id, a.start_ns, a.id",
             o
         )?
@@ -326,7 +326,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         fetch_all,
         ResourceRow,
         "SELECT r.id, r.key, r.name, r.kind, c.key AS clinic_key, r.capacity, r.always_available \
-         FROM resources r JOIN clinics c ON c.id = r.clinic_id \
+         FROM resources r JOIN clinics c ON c.org_id = r.org_id AND c.id = r.clinic_id \
          WHERE r.org_id = $1 ORDER BY r.key",
         o
     )?;
@@ -359,7 +359,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
         fetch_all,
         RequirementRow,
         "SELECT sr.service_id, sr.requirement, r.key AS resource_key \
-         FROM service_requirements sr JOIN resources r ON r.id = sr.resource_id \
+         FROM service_requirements sr JOIN resources r ON r.org_id = sr.org_id AND r.id = sr.resource_id \
          WHERE sr.org_id = $1 ORDER BY sr.service_id, sr.requirement, r.key",
         o
     )?;
@@ -369,7 +369,7 @@ pub(super) async fn fetch(exec: &mut Exec<'_>, org: &Organisation, sel: Selectio
             fetch_all,
             OwnerKeyRow,
             "SELECT ar.appointment_id AS owner_id, r.key FROM appointment_resources ar \
-             JOIN resources r ON r.id = ar.resource_id \
+             JOIN resources r ON r.org_id = ar.org_id AND r.id = ar.resource_id \
              WHERE ar.org_id = $1 ORDER BY ar.appointment_id, r.key",
             o
         )?
@@ -490,7 +490,7 @@ pub(crate) async fn window_appointments(
     } else {
         format!(
             "AND NOT EXISTS (SELECT 1 FROM appointment_resources ar \
-             WHERE ar.appointment_id = appointments.id AND {})",
+             WHERE ar.org_id = appointments.org_id AND ar.appointment_id = appointments.id AND {})",
             exec.in_json_list("ar.resource_id", 9)
         )
     };
@@ -560,7 +560,7 @@ pub(crate) async fn window_appointments(
     let sql = format!(
         "SELECT a.practitioner_id, a.start_ns, a.end_ns, a.buffer_before_minutes, \
                 a.buffer_after_minutes, {resource_ids} AS resources \
-         FROM appointment_resources ar JOIN appointments a ON a.id = ar.appointment_id \
+         FROM appointment_resources ar JOIN appointments a ON a.org_id = ar.org_id AND a.id = ar.appointment_id \
          WHERE ar.org_id = $1 AND {} AND a.org_id = $1 \
                AND a.start_ns >= $3 AND a.start_ns < $4 AND a.end_ns > $5 \
                AND a.start_ns - a.buffer_before_minutes * 60000000000 < $6 \

@@ -37,7 +37,7 @@ async fn restricted_patients(exec: &mut Exec<'_>, org: i64) -> Result<Vec<Restri
         fetch_all,
         RestrictedRow,
         "SELECT pa.id, pa.first_name, pa.last_name, pp.practitioner_id \
-         FROM patients pa LEFT JOIN patient_practitioners pp ON pp.patient_id = pa.id \
+         FROM patients pa LEFT JOIN patient_practitioners pp ON pp.org_id = pa.org_id AND pp.patient_id = pa.id \
          WHERE pa.org_id = $1 AND pa.practitioners_restricted \
          ORDER BY pa.last_name, pa.first_name, pa.id",
         org

@@ -112,7 +112,7 @@ impl FromRequestParts<AppState> for ApiKeyCaller {
             return Err(AppError::Unauthorized);
         };
         state.limits.api_key(key.id)?;
-        touch(state, key.id).await;
+        touch(state, org.id, key.id).await;
         let caller = ApiKeyCaller {
             org,
             key_id: key.id,
@@ -125,7 +125,7 @@ impl FromRequestParts<AppState> for ApiKeyCaller {
 }
 
 /// Writes a key's "last used", at most once a minute per key and server.
-async fn touch(state: &AppState, key: i64) {
+async fn touch(state: &AppState, org: i64, key: i64) {
     let now = state.clock.now_ns();
     {
         let mut written = state.key_uses.lock().unwrap_or_else(|e| e.into_inner());
@@ -143,7 +143,7 @@ async fn touch(state: &AppState, key: i64) {
     // "Last used" is a convenience: a failure to write it is logged, never refused.
     let result = async {
         let mut conn = state.db.conn().await?;
-        store::api_key::touch(conn.exec(), key, now).await?;
+        store::api_key::touch(conn.exec(), org, key, now).await?;
         Ok::<_, AppError>(())
     };
     if let Err(e) = result.await {

@@ -90,7 +90,7 @@ pub async fn deliver_due(
         let now_s = clock.now_ns().div_euclid(1_000_000_000);
         let attempt = post(client, &claimed, now_s).await;
         let id = claimed.delivery.id;
-        match webhook::record_attempt(db, id, &attempt, clock.now_ns()).await? {
+        match webhook::record_attempt(db, claimed.org_id, id, &attempt, clock.now_ns()).await? {
             DeliveryStatus::Delivered => {
                 pass.delivered += 1;
                 tracing::info!(delivery_id = id, "webhook delivered");
