@@ -8,6 +8,10 @@
 //!   day (target < 100 µs).
 //! - `first_available/full-200x90`: the clinic fully booked but for one slot on the
 //!   last day (target: no slower than `search/clinic-200x90`).
+//! - `request/clinic-200x90`, `request/mixed-200x90`: the whole request of `openslot
+//!   slots`, from the parsed document to the answer's slots (validation, grids,
+//!   occupancy and the search; target ≤ 300 ns per practitioner-day, the mixed clinic
+//!   within 2× of that).
 //! - `validate/clinic-200x90`, `validate/mixed-200x90`, `validate/mixed-rooms-200x90`:
 //!   building the model from the parsed scenario (validation, grids, occupancy).
 //! - `search/mixed-buffered-200x90`: the mixed clinic whose visits keep 5 minutes free
@@ -181,6 +185,33 @@ fn first_available(c: &mut Criterion) {
     group.finish();
 }
 
+fn request(c: &mut Criterion) {
+    let mut group = c.benchmark_group("request");
+    group.sample_size(20);
+    let whole = |scenario: &slot_engine::Scenario| {
+        let model = model(scenario);
+        let slots = model.open_slots(model.query().unwrap());
+        (model, slots)
+    };
+    let scenario = plain(PRACTITIONERS, DAYS, 0.5);
+    let (clinic, slots) = whole(&scenario);
+    assert_eq!(slots.len(), 200 * 65 * 10);
+    assert_eq!(clinic.appointments().len(), 200 * 65 * 10);
+    group.throughput(Throughput::Elements(practitioner_days(&clinic)));
+    group.bench_function("clinic-200x90", |b| {
+        b.iter(|| black_box(whole(black_box(&scenario))))
+    });
+    let scenario = mixed(PRACTITIONERS, DAYS);
+    let (clinic, slots) = whole(&scenario);
+    // The mixed clinic's answer, as the search on a model built beforehand gives it.
+    assert_eq!(slots.len(), 117_432);
+    group.throughput(Throughput::Elements(practitioner_days(&clinic)));
+    group.bench_function("mixed-200x90", |b| {
+        b.iter(|| black_box(whole(black_box(&scenario))))
+    });
+    group.finish();
+}
+
 fn validate(c: &mut Criterion) {
     let mut group = c.benchmark_group("validate");
     group.sample_size(20);
@@ -199,5 +230,5 @@ fn validate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, search, first_available, validate, series);
+criterion_group!(benches, search, first_available, request, validate, series);
 criterion_main!(benches);

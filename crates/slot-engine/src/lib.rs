@@ -88,7 +88,7 @@ pub use check::{
 pub use error::{Error, ValueError};
 pub use grid::{Resolution, WeekGrid};
 pub use model::{
-    Appointment, Buffers, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner,
+    Appointment, Buffers, BuildStage, Clinic, ClinicIx, Model, Patient, PatientIx, Practitioner,
     PractitionerIx, Resource, ResourceIx, ResourceRecord, ScheduleType, ScheduleTypeIx, Service,
     ServiceIx, Settings,
 };

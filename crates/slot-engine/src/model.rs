@@ -441,7 +441,7 @@ pub struct Patient {
 /// ```
 /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/conflicts.json"))?;
 /// // Cancelled appointments are kept, in document order, but take up no time.
-/// assert_eq!(model.appointments().len(), model.appointments().iter().filter(|a| a.end > a.start).count());
+/// assert_eq!(model.appointments().len(), model.appointments().filter(|a| a.end > a.start).count());
 /// # Ok::<(), slot_engine::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -471,6 +471,76 @@ pub struct Appointment {
     /// The resources it holds a place in over its buffered interval (v3), sorted,
     /// without repeats.
     pub resources: Vec<ResourceIx>,
+}
+
+/// Appointments as the model keeps them: 48 bytes each, the rare series and resources
+/// aside.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StoredAppointments {
+    pub(crate) list: Vec<StoredAppointment>,
+    /// The series and resources of the appointments that have either.
+    pub(crate) extras: Vec<(Option<Text>, Vec<ResourceIx>)>,
+}
+
+/// No index: the field is absent.
+const NONE: u32 = u32::MAX;
+
+/// One appointment, its optional indices as `NONE` when absent.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StoredAppointment {
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
+    pub(crate) practitioner: PractitionerIx,
+    pub(crate) patient: u32,
+    pub(crate) service: u32,
+    pub(crate) schedule_type: u32,
+    /// Buffers are at most 1440 minutes.
+    pub(crate) buffers: [u16; 2],
+    pub(crate) status: Status,
+    /// Its position in `extras`, or `NONE`.
+    pub(crate) extra: u32,
+}
+
+impl StoredAppointment {
+    pub(crate) fn optional(ix: Option<u32>) -> u32 {
+        ix.unwrap_or(NONE)
+    }
+
+    fn expand(&self, extras: &[(Option<Text>, Vec<ResourceIx>)]) -> Appointment {
+        let some = |ix: u32| (ix != NONE).then_some(ix);
+        let (series, resources) = match extras.get(self.extra as usize) {
+            Some((series, resources)) => (series.clone(), resources.clone()),
+            None => (None, Vec::new()),
+        };
+        Appointment {
+            practitioner: self.practitioner,
+            patient: some(self.patient).map(PatientIx),
+            service: some(self.service).map(ServiceIx),
+            schedule_type: some(self.schedule_type).map(ScheduleTypeIx),
+            start: self.start,
+            end: self.end,
+            status: self.status,
+            buffers: Buffers {
+                before_minutes: u32::from(self.buffers[0]),
+                after_minutes: u32::from(self.buffers[1]),
+            },
+            series,
+            resources,
+        }
+    }
+}
+
+/// A stage of building a [`Model`], as [`Model::new_observed`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BuildStage {
+    /// Checking the rules that relate values (ids, references, ranges) and reading
+    /// each appointment: its practitioner, its times, the cells it takes.
+    Validation,
+    /// Building each availability record's weekly grids and runs, checking its blocks
+    /// as it goes, and each practitioner's and resource's time off.
+    Grids,
+    /// Counting appointments per cell: each practitioner's and resource's occupancy.
+    Occupancy,
 }
 
 /// A validated scenario, ready to answer slot searches and booking checks.
@@ -504,7 +574,7 @@ pub struct Model {
     services: Vec<Service>,
     patients: Vec<Patient>,
     resources: Vec<Resource>,
-    appointments: Vec<Appointment>,
+    appointments: StoredAppointments,
     query: Option<SlotQuery>,
     clinic_ids: HashMap<String, ClinicIx>,
     schedule_type_ids: HashMap<String, ScheduleTypeIx>,
@@ -540,7 +610,31 @@ impl Model {
     /// # Ok::<(), slot_engine::Error>(())
     /// ```
     pub fn new(scenario: &Scenario) -> Result<Model, Error> {
-        build::Builder::new(scenario)?.build()
+        Model::new_observed(scenario, |_| {})
+    }
+
+    /// [`Model::new`], telling `observe` as each [`BuildStage`] begins, so a caller
+    /// holding a clock can say where the time goes (`openslot slots --stats` does).
+    /// The engine reads no clock itself. Stages come in the order validation, grids,
+    /// occupancy, validation again (services, patients and the query); on an error the
+    /// stages after it are not reported.
+    ///
+    /// ```
+    /// use slot_engine::{BuildStage, Model, Scenario};
+    /// let scenario = Scenario::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
+    /// let mut stages = Vec::new();
+    /// let model = Model::new_observed(&scenario, |stage| stages.push(stage))?;
+    /// use BuildStage::*;
+    /// assert_eq!(stages, [Validation, Grids, Occupancy, Validation]);
+    /// assert_eq!(model.practitioners().len(), Model::new(&scenario)?.practitioners().len());
+    /// # Ok::<(), slot_engine::Error>(())
+    /// ```
+    pub fn new_observed(
+        scenario: &Scenario,
+        mut observe: impl FnMut(BuildStage),
+    ) -> Result<Model, Error> {
+        observe(BuildStage::Validation);
+        build::Builder::new(scenario)?.build(&mut observe)
     }
 
     /// Parses and validates a scenario document in one step.
@@ -645,13 +739,20 @@ impl Model {
     ///
     /// ```
     /// let model = slot_engine::Model::from_json(include_bytes!("../tests/data/scenarios/basic.json"))?;
-    /// let a = &model.appointments()[0];
+    /// let a = model.appointments().next().unwrap();
     /// assert_eq!(model.practitioner(a.practitioner).id.as_str(), "christine");
     /// assert_eq!(a.start.to_string(), "2026-03-02T14:30:00Z");
+    /// assert_eq!(model.appointments().len(), 1);
     /// # Ok::<(), slot_engine::Error>(())
     /// ```
-    pub fn appointments(&self) -> &[Appointment] {
-        &self.appointments
+    ///
+    /// The model keeps them compactly (a document may hold millions, and building the
+    /// model is part of every request): each [`Appointment`] is made as it is read.
+    pub fn appointments(&self) -> impl ExactSizeIterator<Item = Appointment> + '_ {
+        self.appointments
+            .list
+            .iter()
+            .map(|a| a.expand(&self.appointments.extras))
     }
 
     /// The clinic `ix` names, for instance the one a slot is at. Indices come from

@@ -66,11 +66,22 @@ impl CellSpan {
     /// assert_eq!(more.end - more.start, 3);
     /// assert!(CellSpan::touched_by(r, at("2026-03-02T09:00:00Z"), at("2026-03-02T09:00:00Z")).is_empty());
     /// ```
+    #[inline]
     pub fn touched_by(resolution: Resolution, start: Instant, end: Instant) -> CellSpan {
-        let cell = i64::from(resolution.minutes()) * 60_000_000_000;
-        CellSpan {
-            start: start.unix_nanos().div_euclid(cell),
-            end: ceil_div(end.unix_nanos(), cell),
+        // One arm per resolution, so each division is by a constant (a multiplication)
+        // rather than by a variable: this runs once per appointment.
+        const MINUTE: i64 = 60_000_000_000;
+        #[inline(always)]
+        fn by<const CELL: i64>(start: Instant, end: Instant) -> CellSpan {
+            CellSpan {
+                start: start.unix_nanos().div_euclid(CELL),
+                end: ceil_div(end.unix_nanos(), CELL),
+            }
+        }
+        match resolution.minutes() {
+            5 => by::<{ 5 * MINUTE }>(start, end),
+            15 => by::<{ 15 * MINUTE }>(start, end),
+            _ => by::<MINUTE>(start, end),
         }
     }
 
@@ -160,48 +171,42 @@ impl Occupancy {
         appointments: impl IntoIterator<Item = (Instant, Instant)>,
         time_off: impl IntoIterator<Item = (Instant, Instant)>,
     ) -> Self {
-        let appointments = appointments.into_iter();
-        let mut events: Vec<(i64, i32)> = Vec::with_capacity(2 * appointments.size_hint().0);
-        for (a, b) in appointments {
-            let span = CellSpan::touched_by(resolution, a, b);
-            if !span.is_empty() {
-                events.push((span.start, 1));
-                events.push((span.end, -1));
+        let spans = appointments
+            .into_iter()
+            .map(|(a, b)| (CellSpan::touched_by(resolution, a, b), 1))
+            .collect();
+        let time_off = time_off
+            .into_iter()
+            .map(|(a, b)| CellSpan::touched_by(resolution, a, b))
+            .collect();
+        Occupancy::from_spans(spans, time_off)
+    }
+
+    /// The occupancy of appointments given as the cells each touches (each paired with
+    /// a count of 1), and of time off given as cells.
+    ///
+    /// A document usually lists a practitioner's appointments in order and without
+    /// overlap: then the spans already are the counts, and are kept as they are. Any
+    /// other order, or an overlap, takes a sweep over the sorted ends.
+    pub(crate) fn from_spans(mut spans: Vec<(CellSpan, u32)>, time_off: Vec<CellSpan>) -> Self {
+        debug_assert!(spans.iter().all(|(_, n)| *n == 1));
+        spans.retain(|(s, _)| !s.is_empty());
+        let disjoint =
+            |spans: &[(CellSpan, u32)]| spans.windows(2).all(|w| w[0].0.end <= w[1].0.start);
+        let counts = if disjoint(&spans) {
+            spans
+        } else {
+            // Usually a few runs in order (a day's visits, then its other bookings):
+            // the stable sort merges runs rather than sorting from scratch.
+            spans.sort_by_key(|(s, _)| s.start);
+            if disjoint(&spans) {
+                spans
+            } else {
+                sweep(&spans)
             }
-        }
-        events.sort_unstable();
-        let mut counts: Vec<(CellSpan, u32)> = Vec::with_capacity(events.len() / 2);
-        let mut level: i64 = 0;
-        let mut i = 0;
-        while i < events.len() {
-            let at = events[i].0;
-            let before = level;
-            while i < events.len() && events[i].0 == at {
-                level += i64::from(events[i].1);
-                i += 1;
-            }
-            if before > 0
-                && let Some(last) = counts.last_mut()
-            {
-                last.0.end = at;
-            }
-            if level > 0 {
-                counts.push((CellSpan { start: at, end: at }, level as u32));
-            }
-        }
-        let time_off = merge(
-            time_off
-                .into_iter()
-                .map(|(a, b)| CellSpan::touched_by(resolution, a, b))
-                .collect(),
-        );
-        let blocked_any = merge(
-            counts
-                .iter()
-                .map(|(s, _)| *s)
-                .chain(time_off.iter().copied())
-                .collect(),
-        );
+        };
+        let time_off = merge(time_off);
+        let blocked_any = merge_sorted(counts.iter().map(|(s, _)| *s), &time_off);
         Occupancy {
             counts,
             time_off,
@@ -337,6 +342,62 @@ impl Occupancy {
                 .collect(),
         ))
     }
+}
+
+/// The counts of overlapping spans: where the number of spans covering a cell
+/// changes, a new count begins.
+fn sweep(spans: &[(CellSpan, u32)]) -> Vec<(CellSpan, u32)> {
+    // Starts come sorted; the ends are sorted apart, then both are walked together.
+    let mut ends: Vec<i64> = spans.iter().map(|(s, _)| s.end).collect();
+    ends.sort();
+    let starts = spans.iter().map(|(s, _)| s.start);
+    let mut starts = starts.peekable();
+    let mut ends = ends.into_iter().peekable();
+    let mut counts: Vec<(CellSpan, u32)> = Vec::with_capacity(spans.len());
+    let mut level: i64 = 0;
+    loop {
+        let at = match (starts.peek(), ends.peek()) {
+            (Some(&s), Some(&e)) => s.min(e),
+            (None, Some(&e)) => e,
+            (Some(&s), None) => s,
+            (None, None) => break,
+        };
+        let before = level;
+        while starts.next_if_eq(&at).is_some() {
+            level += 1;
+        }
+        while ends.next_if_eq(&at).is_some() {
+            level -= 1;
+        }
+        if before > 0
+            && let Some(last) = counts.last_mut()
+        {
+            last.0.end = at;
+        }
+        if level > 0 {
+            counts.push((CellSpan { start: at, end: at }, level as u32));
+        }
+    }
+    counts
+}
+
+/// The union of two lists of disjoint spans, each earliest first, with spans that
+/// overlap or touch merged.
+fn merge_sorted(a: impl Iterator<Item = CellSpan>, b: &[CellSpan]) -> Vec<CellSpan> {
+    let mut out: Vec<CellSpan> = Vec::with_capacity(a.size_hint().0 + b.len());
+    let mut push = |s: CellSpan| match out.last_mut() {
+        Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+        _ => out.push(s),
+    };
+    let mut b = b.iter().copied().peekable();
+    for s in a {
+        while let Some(t) = b.next_if(|t| t.start < s.start) {
+            push(t);
+        }
+        push(s);
+    }
+    b.for_each(push);
+    out
 }
 
 /// Sorts spans and merges those that overlap or touch.

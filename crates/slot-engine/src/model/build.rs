@@ -10,15 +10,15 @@ use crate::availability::{AvailabilityRecord, RecordDates, TypeGrid};
 use crate::calendar::{Instant, MINUTES_PER_DAY, WallTime, Weekday};
 use crate::error::Error;
 use crate::grid::{Resolution, WeekGrid};
-use crate::occupancy::Occupancy;
+use crate::occupancy::{CellSpan, Occupancy};
 use crate::scenario::{self, Scenario, Text};
 
 use super::query::{DateRange, PortalQuery, SlotQuery};
 use super::resources::{MAX_REQUIREMENTS, MAX_RESOURCE_CAPACITY, Resource, ResourceRecord};
 use super::{
-    Appointment, Buffers, Clinic, ClinicIx, MAX_BUFFER_MINUTES, Model, Patient, PatientIx,
+    Buffers, BuildStage, Clinic, ClinicIx, MAX_BUFFER_MINUTES, Model, Patient, PatientIx,
     Practitioner, PractitionerIx, ResourceIx, ScheduleType, ScheduleTypeIx, Service, ServiceIx,
-    Settings,
+    Settings, StoredAppointment, StoredAppointments,
 };
 
 /// Names an item in error messages: `practitioner "christine"`.
@@ -86,18 +86,7 @@ impl<'s> Builder<'s> {
         let (patient_order, patient_ids) = sort_ids("patient", s.patients.iter().map(|p| &p.id))?;
         let (resource_order, resource_ids) =
             sort_ids("resource", s.resources.iter().map(|r| &r.id))?;
-        let mut appointment_ids =
-            FxHashSet::with_capacity_and_hasher(s.appointments.len(), Default::default());
-        for a in &s.appointments {
-            if let Some(id) = &a.id
-                && !appointment_ids.insert(id.as_str())
-            {
-                return Err(Error::invalid(
-                    Item("appointment", id.as_str()),
-                    "duplicate id",
-                ));
-            }
-        }
+        unique_appointment_ids(&s.appointments)?;
         Ok(Builder {
             s,
             settings,
@@ -172,7 +161,9 @@ impl<'s> Builder<'s> {
         Ok(out)
     }
 
-    pub(super) fn build(self) -> Result<Model, Error> {
+    /// Builds the model, telling `observe` as each stage begins (see [`BuildStage`]);
+    /// validation resumes after the occupancy for services, patients and the query.
+    pub(super) fn build(self, observe: &mut dyn FnMut(BuildStage)) -> Result<Model, Error> {
         let s = self.s;
         let clinics = self
             .clinic_order
@@ -225,7 +216,19 @@ impl<'s> Builder<'s> {
 
         // Appointments are validated before practitioners so their occupancy can be
         // built along with each practitioner.
-        let mut appointments = Vec::with_capacity(s.appointments.len());
+        let mut appointments = StoredAppointments {
+            list: Vec::with_capacity(s.appointments.len()),
+            extras: Vec::new(),
+        };
+        // The cells each appointment takes, per practitioner and per resource, in
+        // document order.
+        let resolution = self.settings.resolution;
+        let mut by_practitioner: Vec<Vec<(CellSpan, u32)>> =
+            vec![Vec::new(); s.practitioners.len()];
+        let mut by_resource: Vec<Vec<(CellSpan, u32)>> = vec![Vec::new(); s.resources.len()];
+        // A first guess at each list's length, so most grow once or not at all.
+        let typical = s.appointments.len() / s.practitioners.len().max(1) + 16;
+        let mut recent = [None; 3];
         // Appointments usually come grouped by practitioner: remember the last lookup.
         let mut last: Option<(&Text, PractitionerIx)> = None;
         for (n, a) in s.appointments.iter().enumerate() {
@@ -244,50 +247,61 @@ impl<'s> Builder<'s> {
                     ix
                 }
             };
-            appointments.push(self.appointment(n, a, practitioner)?);
-        }
-        let mut counts = vec![0usize; s.practitioners.len()];
-        for a in &appointments {
-            counts[a.practitioner.index()] += usize::from(a.status.occupies_time());
-        }
-        let mut by_practitioner: Vec<Vec<(Instant, Instant)>> =
-            counts.into_iter().map(Vec::with_capacity).collect();
-        for a in &appointments {
-            if a.status.occupies_time() {
-                by_practitioner[a.practitioner.index()].push(a.buffers.around(a.start, a.end));
+            let stored =
+                self.appointment(n, a, practitioner, &mut appointments.extras, &mut recent)?;
+            appointments.list.push(stored);
+            if !a.status.occupies_time() {
+                continue;
+            }
+            let (start, end) = if stored.buffers == [0, 0] {
+                (a.start, a.end)
+            } else {
+                Buffers {
+                    before_minutes: a.buffer_before_minutes,
+                    after_minutes: a.buffer_after_minutes,
+                }
+                .around(a.start, a.end)
+            };
+            let cells = CellSpan::touched_by(resolution, start, end);
+            let list = &mut by_practitioner[practitioner.index()];
+            if list.capacity() == 0 {
+                list.reserve(typical);
+            }
+            list.push((cells, 1));
+            if let Some((_, resources)) = appointments.extras.get(stored.extra as usize) {
+                for r in resources {
+                    by_resource[r.index()].push((cells, 1));
+                }
             }
         }
 
         if !s.resources.is_empty() {
             self.needs_version(&"resources", "resources", 3)?;
         }
-        let mut by_resource: Vec<Vec<(Instant, Instant)>> = vec![Vec::new(); s.resources.len()];
-        for a in &appointments {
-            if a.status.occupies_time() {
-                for r in &a.resources {
-                    by_resource[r.index()].push(a.buffers.around(a.start, a.end));
-                }
-            }
-        }
-        let resources = self
+        observe(BuildStage::Grids);
+        let mut resources = self
             .resource_order
             .iter()
-            .enumerate()
-            .map(|(rank, &i)| {
-                let busy = std::mem::take(&mut by_resource[rank]);
-                self.resource_model(&s.resources[i], busy)
-            })
+            .map(|&i| self.resource_model(&s.resources[i]))
             .collect::<Result<Vec<_>, Error>>()?;
 
-        let practitioners = self
+        let mut practitioners = self
             .prac_order
             .iter()
-            .enumerate()
-            .map(|(rank, &i)| {
-                let busy = std::mem::take(&mut by_practitioner[rank]);
-                self.practitioner_model(&s.practitioners[i], &schedule_types, busy)
-            })
+            .map(|&i| self.practitioner_model(&s.practitioners[i], &schedule_types))
             .collect::<Result<Vec<_>, Error>>()?;
+
+        observe(BuildStage::Occupancy);
+        for (r, busy) in resources.iter_mut().zip(by_resource) {
+            let time_off = time_off_cells(resolution, &r.time_off);
+            r.occupancy = Occupancy::from_spans(busy, time_off);
+            r.blocked = r.occupancy.blocked(r.capacity).into_owned();
+        }
+        for (p, busy) in practitioners.iter_mut().zip(by_practitioner) {
+            let time_off = time_off_cells(resolution, &p.time_off);
+            p.occupancy = Occupancy::from_spans(busy, time_off);
+        }
+        observe(BuildStage::Validation);
 
         let services = self
             .service_order
@@ -387,9 +401,11 @@ impl<'s> Builder<'s> {
     fn appointment(
         &self,
         n: usize,
-        a: &scenario::Appointment,
+        a: &'s scenario::Appointment,
         practitioner: PractitionerIx,
-    ) -> Result<Appointment, Error> {
+        extras: &mut Vec<(Option<Text>, Vec<ResourceIx>)>,
+        recent: &mut [Option<(&'s str, u32)>; 3],
+    ) -> Result<StoredAppointment, Error> {
         // The label is only built when something is wrong: there can be millions.
         let lookup = |kind: &str, map: &HashMap<String, u32>, id: &Text| {
             map.get(id.as_str()).copied().ok_or_else(|| {
@@ -417,39 +433,45 @@ impl<'s> Builder<'s> {
         if a.series.is_some() {
             self.needs_v2(&appointment_label(n, a), "series")?;
         }
-        let mut resources = Vec::new();
-        if !a.resources.is_empty() {
-            self.needs_version(&appointment_label(n, a), "resources", 3)?;
-            resources.reserve(a.resources.len());
-            for r in &a.resources {
-                resources.push(ResourceIx(lookup("resource", &self.resource_ids, r)?));
+        let mut extra = StoredAppointment::optional(None);
+        if a.series.is_some() || !a.resources.is_empty() {
+            let mut resources = Vec::new();
+            if !a.resources.is_empty() {
+                self.needs_version(&appointment_label(n, a), "resources", 3)?;
+                resources.reserve(a.resources.len());
+                for r in &a.resources {
+                    resources.push(ResourceIx(lookup("resource", &self.resource_ids, r)?));
+                }
+                resources.sort_unstable();
+                resources.dedup();
             }
-            resources.sort_unstable();
-            resources.dedup();
+            extra = extras.len() as u32;
+            extras.push((a.series.clone(), resources));
         }
-        Ok(Appointment {
+        // Most appointments name the same service (or patient, or schedule type) as the
+        // one before: compare with it before hashing.
+        let mut optional =
+            |kind: &str, map: &HashMap<String, u32>, id: &'s Option<Text>, k: usize| match id {
+                None => Ok(StoredAppointment::optional(None)),
+                Some(id) => match recent[k] {
+                    Some((last, ix)) if last == id.as_str() => Ok(ix),
+                    _ => {
+                        let ix = lookup(kind, map, id)?;
+                        recent[k] = Some((id.as_str(), ix));
+                        Ok(ix)
+                    }
+                },
+            };
+        Ok(StoredAppointment {
             practitioner,
-            patient: a
-                .patient
-                .as_ref()
-                .map(|p| lookup("patient", &self.patient_ids, p).map(PatientIx))
-                .transpose()?,
-            service: a
-                .service
-                .as_ref()
-                .map(|v| lookup("service", &self.service_ids, v).map(ServiceIx))
-                .transpose()?,
-            schedule_type: a
-                .schedule_type
-                .as_ref()
-                .map(|t| lookup("schedule type", &self.type_ids, t).map(ScheduleTypeIx))
-                .transpose()?,
+            patient: optional("patient", &self.patient_ids, &a.patient, 0)?,
+            service: optional("service", &self.service_ids, &a.service, 1)?,
+            schedule_type: optional("schedule type", &self.type_ids, &a.schedule_type, 2)?,
             start: a.start,
             end: a.end,
             status: a.status,
-            buffers,
-            series: a.series.clone(),
-            resources,
+            buffers: [buffers.before_minutes as u16, buffers.after_minutes as u16],
+            extra,
         })
     }
 
@@ -550,11 +572,9 @@ impl<'s> Builder<'s> {
 
     /// A resource: its clinic, capacity, records and time off, and the occupancy of
     /// the appointments that hold it.
-    fn resource_model(
-        &self,
-        r: &scenario::Resource,
-        appointments: Vec<(Instant, Instant)>,
-    ) -> Result<Resource, Error> {
+    /// A resource: its clinic, capacity, records and time off; the occupancy of the
+    /// appointments that hold it is set afterwards.
+    fn resource_model(&self, r: &scenario::Resource) -> Result<Resource, Error> {
         let item = Item("resource", r.id.as_str());
         let clinic = self.clinic(&item, &r.clinic)?;
         check_range(&item, "capacity", r.capacity, 1, MAX_RESOURCE_CAPACITY)?;
@@ -605,8 +625,6 @@ impl<'s> Builder<'s> {
             }
             time_off.push((t.start, t.end));
         }
-        let occupancy = Occupancy::new(resolution, appointments, time_off.iter().copied());
-        let blocked = occupancy.blocked(r.capacity).into_owned();
         Ok(Resource {
             id: r.id.clone(),
             name: r.name.clone().unwrap_or_else(|| r.id.clone()),
@@ -615,16 +633,17 @@ impl<'s> Builder<'s> {
             capacity: r.capacity,
             records,
             time_off,
-            occupancy,
-            blocked,
+            occupancy: Occupancy::default(),
+            blocked: Vec::new(),
         })
     }
 
+    /// A practitioner: their clinic, schedule types, records and time off; the
+    /// occupancy of their appointments is set afterwards.
     fn practitioner_model(
         &self,
         p: &scenario::Practitioner,
         schedule_types: &[ScheduleType],
-        appointments: Vec<(Instant, Instant)>,
     ) -> Result<Practitioner, Error> {
         let item = Item("practitioner", p.id.as_str());
         let home_clinic = self.clinic(&item, &p.home_clinic)?;
@@ -656,11 +675,6 @@ impl<'s> Builder<'s> {
             }
             time_off.push((t.start, t.end));
         }
-        let occupancy = Occupancy::new(
-            self.settings.resolution,
-            appointments,
-            time_off.iter().copied(),
-        );
         let mut clinics = vec![home_clinic];
         for record in &records {
             for g in record.grids() {
@@ -681,7 +695,7 @@ impl<'s> Builder<'s> {
             schedule_types: assigned,
             records,
             time_off,
-            occupancy,
+            occupancy: Occupancy::default(),
         })
     }
 
@@ -817,6 +831,40 @@ impl<'s> Builder<'s> {
             dates,
         })
     }
+}
+
+/// The cells touched by each stretch of time off.
+fn time_off_cells(resolution: Resolution, time_off: &[(Instant, Instant)]) -> Vec<CellSpan> {
+    time_off
+        .iter()
+        .map(|&(a, b)| CellSpan::touched_by(resolution, a, b))
+        .collect()
+}
+
+/// Refuses two appointments with the same id. Ids a document lists in increasing
+/// order (as an export does) are unique without a look-up; otherwise a set of them is
+/// kept.
+fn unique_appointment_ids(appointments: &[scenario::Appointment]) -> Result<(), Error> {
+    let mut ids = appointments.iter().filter_map(|a| a.id.as_ref());
+    let mut previous: Option<&Text> = None;
+    let increasing = ids.all(|id| {
+        let up = previous.is_none_or(|p| p.as_str() < id.as_str());
+        previous = Some(id);
+        up
+    });
+    if increasing {
+        return Ok(());
+    }
+    let mut seen = FxHashSet::with_capacity_and_hasher(appointments.len(), Default::default());
+    for id in appointments.iter().filter_map(|a| a.id.as_ref()) {
+        if !seen.insert(id.as_str()) {
+            return Err(Error::invalid(
+                Item("appointment", id.as_str()),
+                "duplicate id",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `appointment "a-1"`, or `appointment #3` (its position) when it has no id.

@@ -331,6 +331,25 @@ fn ids_are_unique_within_each_kind() {
 }
 
 #[test]
+fn appointment_ids_are_unique_whatever_their_order() {
+    // Ids in increasing order, as an export lists them, are accepted ...
+    let mut doc = base();
+    set(&mut doc, "/appointments/1/id", json!("a-2"));
+    assert_eq!(model(&doc).appointments().len(), 2);
+    // ... a repeat after them is still found ...
+    let first = doc["appointments"][0].clone();
+    set(&mut doc, "/appointments/-", first);
+    check_invalid(&doc, r#"appointment "a-1""#, "duplicate id");
+    // ... and so is one among ids out of order.
+    let mut doc = base();
+    set(&mut doc, "/appointments/0/id", json!("b"));
+    set(&mut doc, "/appointments/1/id", json!("a"));
+    let again = doc["appointments"][0].clone();
+    set(&mut doc, "/appointments/-", again);
+    check_invalid(&doc, r#"appointment "b""#, "duplicate id");
+}
+
+#[test]
 fn the_same_id_in_different_kinds_is_fine() {
     let mut doc = base();
     set(
@@ -933,7 +952,7 @@ fn rule_6_picks_the_slot_clinic() {
 #[test]
 fn appointments_keep_document_order_and_cancelled_ones_free_their_time() {
     let m = model(&base());
-    let a = m.appointments();
+    let a: Vec<_> = m.appointments().collect();
     assert_eq!(a.len(), 2);
     assert_eq!(a[0].patient, m.patient_ix("pat-1"));
     assert_eq!(a[0].service, m.service_ix("initial"));

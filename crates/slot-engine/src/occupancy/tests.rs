@@ -46,6 +46,60 @@ fn occupancy(r: u32, appointments: &[(&str, &str)], time_off: &[(&str, &str)]) -
 }
 
 #[test]
+fn appointments_in_any_order_give_the_same_occupancy() {
+    let list = [
+        ("09:00", "09:30"),
+        ("10:00", "10:30"),
+        ("09:20", "09:50"),
+        ("08:00", "08:05"),
+        ("10:30", "11:00"),
+    ];
+    let expected = occupancy(5, &list, &[("12:00", "12:10")]);
+    assert_eq!(expected.max_count(cells(5, "09:20", "09:30")), 2);
+    assert_eq!(expected.max_count(cells(5, "09:30", "09:50")), 1);
+    assert_eq!(
+        expected.blocked(1).to_vec(),
+        [
+            cells(5, "08:00", "08:05"),
+            cells(5, "09:00", "09:50"),
+            cells(5, "10:00", "11:00"),
+            cells(5, "12:00", "12:10"),
+        ]
+    );
+    assert_eq!(
+        expected.blocked(2).to_vec(),
+        [cells(5, "09:20", "09:30"), cells(5, "12:00", "12:10")]
+    );
+    for k in 0..list.len() {
+        let mut order = list.to_vec();
+        order.rotate_left(k);
+        assert_eq!(
+            occupancy(5, &order, &[("12:00", "12:10")]),
+            expected,
+            "{order:?}"
+        );
+        order.reverse();
+        assert_eq!(
+            occupancy(5, &order, &[("12:00", "12:10")]),
+            expected,
+            "{order:?}"
+        );
+    }
+    // In order and apart, as a document usually lists them: kept as they are, with
+    // spans that touch still separate counts but one blocked stretch.
+    let apart = occupancy(
+        5,
+        &[("08:00", "08:05"), ("10:00", "10:30"), ("10:30", "11:00")],
+        &[],
+    );
+    assert_eq!(apart.max_count(cells(5, "08:00", "11:00")), 1);
+    assert_eq!(
+        apart.blocked(1).to_vec(),
+        [cells(5, "08:00", "08:05"), cells(5, "10:00", "11:00")]
+    );
+}
+
+#[test]
 fn touched_by_counts_cells_sharing_a_positive_stretch() {
     for (r, start, end, first, past) in [
         // An off-grid appointment takes the whole cell it sits in.

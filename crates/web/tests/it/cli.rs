@@ -181,6 +181,22 @@ fn stats_adds_one_json_line_on_stderr() {
         stats["slots"],
         json(&out.stdout)["slots"].as_array().unwrap().len()
     );
+    // The whole request, broken into its stages, which it holds (each stage is
+    // rounded to the nanosecond per practitioner-day).
+    let whole = stats["compute_ns_per_practitioner_day"].as_f64().unwrap();
+    let stages = &stats["stages_ns_per_practitioner_day"];
+    let mut sum = 0.0;
+    for stage in ["validation", "grids", "occupancy", "search"] {
+        let ns = stages[stage]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{stage}: {stats}"));
+        assert!(ns >= 0.0, "{stage}: {stats}");
+        sum += ns;
+    }
+    assert!(sum <= whole + 3.0, "{stats}");
+    for outside in ["read", "parse", "format"] {
+        assert!(stats["outside_compute_seconds"][outside].as_f64().unwrap() >= 0.0);
+    }
 }
 
 #[test]
