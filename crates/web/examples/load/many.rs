@@ -100,7 +100,7 @@ async fn slot_queries(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client)
             args.bases[n as usize % args.bases.len()],
             org.slug
         );
-        if !org.practitioners.is_empty() && rng.next() % 2 == 0 {
+        if !org.practitioners.is_empty() && rng.next().is_multiple_of(2) {
             let p = org.practitioners[rng.below(org.practitioners.len())];
             url.push_str(&format!("&practitioner={p}"));
         }

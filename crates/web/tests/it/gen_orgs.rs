@@ -61,9 +61,10 @@ async fn generated_organisations_answer_slots_take_bookings_and_export_on_postgr
         let from = chrono::Utc::now().date_naive() + chrono::Days::new(1);
         let to = from + chrono::Days::new(6);
         let response = http
-            .get(app.url(&format!(
-                "/api/v1/orgs/{slug}/portal/slots?service={services}&from={from}&to={to}"
-            )))
+            .get(format!(
+                "{}/api/v1/orgs/{slug}/portal/slots?service={services}&from={from}&to={to}",
+                app.base
+            ))
             .header("cookie", format!("openslot_session={cookie}"))
             .send()
             .await
@@ -72,7 +73,10 @@ async fn generated_organisations_answer_slots_take_bookings_and_export_on_postgr
         let slots: Value = response.json().await.unwrap();
         let first = &slots.as_array().unwrap()[0];
         let response = http
-            .post(app.url(&format!("/api/v1/orgs/{slug}/portal/appointments")))
+            .post(format!(
+                "{}/api/v1/orgs/{slug}/portal/appointments",
+                app.base
+            ))
             .header("cookie", format!("openslot_session={cookie}"))
             .header("x-csrf-token", csrf)
             .json(&json!({
@@ -87,7 +91,7 @@ async fn generated_organisations_answer_slots_take_bookings_and_export_on_postgr
         // Another organisation's session is nobody there.
         let other = &lines[(n + 1) % lines.len()][0];
         let response = http
-            .get(app.url(&format!("/api/v1/orgs/{other}/portal/services")))
+            .get(format!("{}/api/v1/orgs/{other}/portal/services", app.base))
             .header("cookie", format!("openslot_session={cookie}"))
             .send()
             .await
