@@ -13,8 +13,9 @@ pub struct Message {
     /// Row id; with `created_at_ns` it makes the email's `Message-ID`, so a copy
     /// delivered twice can be recognised.
     pub id: i64,
-    /// The organisation (none for system mail).
-    pub org_id: Option<i64>,
+    /// The organisation whose mail it is (every message has one: migration 0033 keys
+    /// the outbox by organisation).
+    pub org_id: i64,
     /// The one recipient, trimmed and lower-cased when queued.
     pub to_address: String,
     pub subject: String,
@@ -59,12 +60,7 @@ pub struct NewMessage {
 pub const MAX_ATTEMPTS: i64 = 8;
 
 /// Queues a message in the caller's transaction.
-pub async fn enqueue(
-    tx: &mut Tx,
-    org: Option<i64>,
-    message: &NewMessage,
-    now_ns: i64,
-) -> Result<i64> {
+pub async fn enqueue(tx: &mut Tx, org: i64, message: &NewMessage, now_ns: i64) -> Result<i64> {
     let id = crate::db::scalar!(
         tx.exec(),
         i64,

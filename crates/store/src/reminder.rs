@@ -566,7 +566,7 @@ pub async fn send(
                     due.sequence
                 )?;
             }
-            crate::outbox::enqueue(&mut tx, Some(due.org_id), &message, now_ns).await?;
+            crate::outbox::enqueue(&mut tx, due.org_id, &message, now_ns).await?;
             Sent::Queued
         }
         None => {

@@ -174,7 +174,7 @@ async fn queue_notices(
 ) -> Result<()> {
     if let Some(notify) = notify {
         for message in notify(appointment) {
-            crate::outbox::enqueue(tx, Some(org), &message, now).await?;
+            crate::outbox::enqueue(tx, org, &message, now).await?;
         }
     }
     Ok(())

@@ -1039,7 +1039,7 @@ async fn queue_series_notices(
         && !changed.is_empty()
     {
         for message in notify(changed) {
-            crate::outbox::enqueue(tx, Some(org), &message, now).await?;
+            crate::outbox::enqueue(tx, org, &message, now).await?;
         }
     }
     Ok(())

@@ -245,7 +245,7 @@ pub async fn hold_for_offers(
             appointment: &blocked,
             expires_at_ns,
         }) {
-            crate::outbox::enqueue(&mut tx, Some(org.id), &message, now).await?;
+            crate::outbox::enqueue(&mut tx, org.id, &message, now).await?;
         }
     }
     crate::audit::record(
@@ -487,13 +487,13 @@ pub async fn accept_offer(
             patient: other.patient_id,
             appointment: &booked,
         }) {
-            crate::outbox::enqueue(&mut tx, Some(org.id), &message, now).await?;
+            crate::outbox::enqueue(&mut tx, org.id, &message, now).await?;
         }
     }
     for message in notify(OfferMail::Booked {
         appointment: &booked,
     }) {
-        crate::outbox::enqueue(&mut tx, Some(org.id), &message, now).await?;
+        crate::outbox::enqueue(&mut tx, org.id, &message, now).await?;
     }
     crate::audit::record(
         &mut tx,

@@ -309,7 +309,7 @@ mod tests {
     fn row(ics: Option<&str>) -> Message {
         Message {
             id: 7,
-            org_id: Some(1),
+            org_id: 1,
             to_address: "pat@example.com".into(),
             subject: "Your appointment — Monday".into(),
             body_text: "Hello Pat,\nsee you soon: https://book.example.com/o/demo/portal.\n".into(),

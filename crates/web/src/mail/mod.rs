@@ -21,7 +21,7 @@
 //!     body: "See you on Monday.\n".into(),
 //!     ics: Some(ics::appointment(&details, IcsMethod::Request)),
 //! };
-//! outbox::enqueue(&mut tx, Some(org), &message, state.clock.now_ns()).await?;
+//! outbox::enqueue(&mut tx, org, &message, state.clock.now_ns()).await?;
 //! tx.commit().await?;
 //! // Wake the sender so the email goes now rather than at its next poll.
 //! state.mail.notify();

@@ -129,7 +129,7 @@ async fn invite(state: &AppState, staff: &Caller, patient: i64) -> Result<(), Ap
     );
     store::outbox::enqueue(
         &mut tx,
-        Some(staff.org.id),
+        staff.org.id,
         &notices::invitation(
             &staff.org.name,
             &p.email,

@@ -280,8 +280,17 @@ async fn reply(write: &mut OwnedWriteHalf, text: &str) -> bool {
     write.write_all(text.as_bytes()).await.is_ok()
 }
 
-/// Queues messages in one transaction, as a booking would.
+/// Queues messages of `org` (or of a new organisation) in one transaction, as a
+/// booking would.
 async fn enqueue(app: &TestApp, org: Option<i64>, messages: &[NewMessage]) -> Vec<i64> {
+    static ORGANISATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let org = match org {
+        Some(org) => org,
+        None => {
+            let n = ORGANISATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            app.org(&format!("mail-{n}")).await.id
+        }
+    };
     let mut tx = app.db.begin().await.unwrap();
     let mut ids = Vec::new();
     for message in messages {

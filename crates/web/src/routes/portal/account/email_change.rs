@@ -112,7 +112,7 @@ async fn start(
         ),
         Started::Taken => notices::email_change_taken(&p.org.name, &new_email, &portal_url),
     };
-    store::outbox::enqueue(&mut tx, Some(p.org.id), &message, now).await?;
+    store::outbox::enqueue(&mut tx, p.org.id, &message, now).await?;
     // The same entry either way; the new address is the patient's to keep private.
     store::audit::record(
         &mut tx,
@@ -381,7 +381,7 @@ async fn follow(
     };
     store::outbox::enqueue(
         &mut tx,
-        Some(org.id),
+        org.id,
         &notices::email_changed(&org.name, &changed.old_email, &changed.new_email),
         now,
     )

@@ -81,7 +81,7 @@ async fn send_reset(state: &AppState, org: &Organisation, email: &str) -> Result
         );
         store::outbox::enqueue(
             &mut tx,
-            Some(org.id),
+            org.id,
             &notices::reset(&org.name, &patient.email, &account.username, &link),
             now,
         )

@@ -214,7 +214,7 @@ async fn register(
             &format!("{portal_url}/signin{back}"),
         )
     };
-    store::outbox::enqueue(&mut tx, Some(org.id), &message, now).await?;
+    store::outbox::enqueue(&mut tx, org.id, &message, now).await?;
     tx.commit().await?;
     state.mail.notify();
     Ok(())
