@@ -75,6 +75,12 @@ struct Args {
     /// Skip the slot-query phase.
     #[arg(long)]
     bookings_only: bool,
+    /// With `--sessions`: before the timed slot queries, ask each server for one day of
+    /// every organisation's slots, 8 at a time, so each has read every setup once (as a
+    /// server that has run a while has); without it most timed requests are their
+    /// organisation's first on that server.
+    #[arg(long)]
+    warm: bool,
     /// Book only slots that do not overlap another attempt of the same practitioner,
     /// so that every attempt can succeed (measures bookings, not refusals); without
     /// it every open start is tried, and overlapping ones race for the same places.

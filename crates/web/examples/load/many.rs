@@ -130,6 +130,45 @@ async fn slot_queries(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client)
     );
 }
 
+/// One day of every organisation's slots from each server, 8 requests in flight: each
+/// server then has every organisation's setup in its cache (as far as its budget goes).
+async fn warm(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client) {
+    let today = Utc::now().date_naive();
+    let start = Instant::now();
+    let gate = Arc::new(Semaphore::new(8));
+    let mut tasks = tokio::task::JoinSet::new();
+    for base in &args.bases {
+        for org in orgs.iter() {
+            let Some(service) = org.services.first() else {
+                continue;
+            };
+            let permit = gate
+                .clone()
+                .acquire_owned()
+                .await
+                .expect("the gate stays open");
+            let url = format!(
+                "{base}/api/v1/orgs/{}/portal/slots?service={service}&from={today}&to={today}",
+                org.slug
+            );
+            let request = http.get(url).header("cookie", &org.cookie);
+            tasks.spawn(async move {
+                let ok = matches!(request.send().await, Ok(r) if r.status() == StatusCode::OK);
+                drop(permit);
+                ok
+            });
+        }
+    }
+    let results = tasks.join_all().await;
+    let failed = results.iter().filter(|ok| !**ok).count();
+    println!(
+        "warm-up: {} requests (every organisation on each of {} servers) in {:.1} s, {failed} failed",
+        results.len(),
+        args.bases.len(),
+        start.elapsed().as_secs_f64()
+    );
+}
+
 /// One booking to try.
 struct Attempt {
     org: usize,
@@ -261,6 +300,9 @@ pub(crate) async fn run(args: &Args, path: &Path) {
     let orgs = Arc::new(read(path));
     let http = client();
     if !args.bookings_only {
+        if args.warm {
+            warm(args, &orgs, &http).await;
+        }
         slot_queries(args, &orgs, &http).await;
     }
     bookings(args, &orgs, &http).await;
