@@ -222,12 +222,18 @@ pub struct Loaded {
     pub patients: Vec<(i64, i64)>,
 }
 
+/// Marks the load's statements, which span organisations, for the statement check
+/// (`crates/store/tests/statements`).
+const FLEET: &str = "/* fleet: the bulk load of generated organisations (openslot gen-orgs) */";
+
 /// Rows laid out for COPY, flushed in batches.
 #[derive(Debug)]
 pub struct BulkLoad {
     tables: Vec<Rows>,
     /// The next id of each table (by the indices above).
     next: Vec<i64>,
+    /// Each identity table's sequence (by the same indices; empty for the others).
+    sequences: Vec<String>,
     superuser: bool,
     /// Rows written so far, by every flush.
     written: u64,
@@ -235,7 +241,9 @@ pub struct BulkLoad {
 
 impl BulkLoad {
     /// Starts a load into `db` (PostgreSQL, migrated): ids continue after the largest
-    /// of each table.
+    /// of each table and after its sequence, whichever is further. No server may write
+    /// to the database during a load (it would take ids from the sequences the load has
+    /// not moved yet).
     pub async fn start(db: &Db) -> Result<BulkLoad> {
         if db.backend() != crate::Backend::Postgres {
             return Err(Error::invalid(
@@ -246,16 +254,29 @@ impl BulkLoad {
         let tables = tables();
         let mut conn = db.conn().await?;
         let mut next = Vec::with_capacity(tables.len());
+        let mut sequences = Vec::with_capacity(tables.len());
         for t in &tables {
-            next.push(if t.identity {
-                scalar!(
-                    conn.exec(),
-                    i64,
-                    &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {}", t.table)
-                )?
-            } else {
-                0
-            });
+            if !t.identity {
+                next.push(0);
+                sequences.push(String::new());
+                continue;
+            }
+            let sequence = scalar!(
+                conn.exec(),
+                String,
+                "SELECT pg_get_serial_sequence($1, 'id')",
+                t.table
+            )?;
+            next.push(scalar!(
+                conn.exec(),
+                i64,
+                &format!(
+                    "SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM {}), \
+                     (SELECT last_value FROM {sequence})) + 1 {FLEET}",
+                    t.table
+                )
+            )?);
+            sequences.push(sequence);
         }
         let superuser = scalar!(
             conn.exec(),
@@ -265,6 +286,7 @@ impl BulkLoad {
         Ok(BulkLoad {
             tables,
             next,
+            sequences,
             superuser,
             written: 0,
         })
@@ -578,9 +600,29 @@ impl BulkLoad {
     /// Writes the rows laid out so far: one COPY per table, in one transaction.
     /// Returns how many rows it wrote.
     pub async fn flush(&mut self, db: &Db) -> Result<u64> {
+        // The sequences move past the ids first, outside the transaction's reach (a
+        // sequence is never rolled back): whether this batch commits or not, no row
+        // made later takes one of its ids.
+        {
+            let mut conn = db.conn().await?;
+            for (n, t) in self.tables.iter().enumerate() {
+                if t.identity && t.count > 0 {
+                    scalar!(
+                        conn.exec(),
+                        i64,
+                        "SELECT setval($1::regclass, $2)",
+                        &self.sequences[n],
+                        self.next[n] - 1
+                    )?;
+                }
+            }
+        }
         let mut tx = db.begin().await?;
         if self.superuser {
-            crate::db::execute!(tx.exec(), "SET LOCAL session_replication_role = replica")?;
+            crate::db::execute!(
+                tx.exec(),
+                &format!("SET LOCAL session_replication_role = replica {FLEET}")
+            )?;
         }
         let mut rows = 0;
         for t in &mut self.tables {
@@ -603,18 +645,7 @@ impl BulkLoad {
         self.flush(db).await?;
         let mut conn = db.conn().await?;
         for t in &self.tables {
-            if t.identity {
-                scalar!(
-                    conn.exec(),
-                    i64,
-                    &format!(
-                        "SELECT setval(pg_get_serial_sequence('{0}', 'id'), \
-                         (SELECT COALESCE(MAX(id), 0) + 1 FROM {0}), false)",
-                        t.table
-                    )
-                )?;
-            }
-            crate::db::execute!(conn.exec(), &format!("ANALYZE {}", t.table))?;
+            crate::db::execute!(conn.exec(), &format!("ANALYZE {} {FLEET}", t.table))?;
         }
         Ok(self.written)
     }

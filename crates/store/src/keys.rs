@@ -87,7 +87,20 @@ pub fn title_from_key(key: &str) -> String {
 
 /// A key for `name` not yet used in `table` of the organisation: the slug, or the slug
 /// with `-2`, `-3`, … appended.
+///
+/// Call it in the transaction that inserts the row. On PostgreSQL it first takes a
+/// transaction lock on (table, organisation), so two creations racing for the same key
+/// take turns and the second sees the first's row (SQLite has one writer at a time).
 pub async fn unique(mut exec: Exec<'_>, kind: Kind, org: i64, name: &str) -> Result<String> {
+    if exec.backend() == crate::db::Backend::Postgres {
+        scalar!(
+            exec.reborrow(),
+            i32,
+            "SELECT 1 FROM pg_advisory_xact_lock(hashtextextended($1, $2)) AS locked",
+            kind.table(),
+            org
+        )?;
+    }
     let base = slugify(name);
     let sql = format!(
         "SELECT COUNT(*) FROM {} WHERE org_id = $1 AND key = $2",

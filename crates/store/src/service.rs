@@ -380,13 +380,24 @@ pub async fn delete(tx: &mut Tx, org: i64, id: i64) -> Result<()> {
         org,
         id
     )?;
-    execute!(
+    // A booking committed after the count above still holds the service: the
+    // database refuses the delete, and the answer is the same as the count's.
+    match execute!(
         tx.exec(),
         "DELETE FROM services WHERE org_id = $1 AND id = $2",
         org,
         id
-    )?;
-    Ok(())
+    ) {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(Error::invalid(
+            "service",
+            format!(
+                "{:?} is named by an appointment booked meanwhile: untick \"book from portal\" to take it off the portal instead",
+                s.name
+            ),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

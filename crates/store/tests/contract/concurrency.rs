@@ -315,7 +315,47 @@ async fn storm(db: &Db) {
     }
 }
 
+/// Sixteen clinics of one name created at once each get their own key (`name`,
+/// `name-2`, …), none refused by the database's unique key.
+async fn clinics_of_one_name_created_at_once_each_get_a_key(t: &TestDb) {
+    let (org, _) = booking_clinic(&t.db, 1, 1).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(16));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (db, org, barrier) = (t.db.clone(), org.id, barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let mut tx = db.begin().await?;
+                let clinic = store::clinic::create(
+                    &mut tx,
+                    org,
+                    &store::clinic::ClinicInput {
+                        name: "Race clinic".into(),
+                        timezone: "UTC".into(),
+                        address: String::new(),
+                        phone: String::new(),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                Ok::<_, Error>(clinic.key)
+            })
+        })
+        .collect();
+    let mut keys = Vec::new();
+    for task in tasks {
+        keys.push(task.await.unwrap().expect("every creation succeeds"));
+    }
+    keys.sort();
+    let mut expected: Vec<String> = std::iter::once("race-clinic".to_owned())
+        .chain((2..=16).map(|n| format!("race-clinic-{n}")))
+        .collect();
+    expected.sort();
+    assert_eq!(keys, expected);
+}
+
 both!(
+    clinics_of_one_name_created_at_once_each_get_a_key,
     sixty_four_bookers_on_one_slot_of_capacity_1_give_one_booking,
     sixty_four_bookers_on_one_slot_of_capacity_3_give_three_bookings,
     a_storm_of_bookings_cancellations_and_moves_keeps_every_cell_within_capacity,

@@ -13,6 +13,10 @@
 //! written to FILE as `slug<TAB>cookie<TAB>csrf<TAB>services<TAB>practitioners` (ids
 //! comma-separated), so a load generator can query every organisation's slots and
 //! book without ten thousand password checks.
+//!
+//! Run it on a database no server writes to: it takes ids past each table's largest
+//! and its sequence, and moves the sequences past them before each batch is written,
+//! so a batch that fails leaves no id behind for a later row to take again.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -61,7 +65,8 @@ pub(crate) struct GenOrgsArgs {
     /// The password of every patient's portal account.
     #[arg(long, value_name = "PASSWORD", default_value = DEFAULT_PATIENT_PASSWORD)]
     pub patient_password: String,
-    /// Open a portal session for one patient of each organisation and list them here.
+    /// Open a portal session for one patient of each organisation and list them here
+    /// (the file is made readable by its owner only: it holds live session cookies).
     #[arg(long, value_name = "FILE")]
     pub sessions: Option<PathBuf>,
     #[command(flatten)]
@@ -184,6 +189,9 @@ pub(crate) fn run(args: &GenOrgsArgs) -> Result<(), Failure> {
     if !(0.0..=1.0).contains(&args.fill) {
         return Err(Failure::BadInput("--fill must be within 0..=1".into()));
     }
+    // The slugs made are the prefix and five digits: checked as a slug is anywhere else.
+    store::organisation::check_slug(&slug(args, 0))
+        .map_err(|e| Failure::BadInput(format!("--slug-prefix: {e}")))?;
     if !args.database.database_url.starts_with("postgres") {
         return Err(Failure::BadInput(
             "--database-url: gen-orgs loads PostgreSQL (postgres://…)".into(),
@@ -246,7 +254,18 @@ pub(crate) fn run(args: &GenOrgsArgs) -> Result<(), Failure> {
         }
         copying += t.elapsed().as_secs_f64();
         if let Some(path) = &args.sessions {
-            std::fs::write(path, listing).map_err(|e| {
+            // Open sessions are credentials: readable by their owner only.
+            let written = {
+                use std::os::unix::fs::OpenOptionsExt as _;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(path)
+                    .and_then(|mut file| file.write_all(listing.as_bytes()))
+            };
+            written.map_err(|e| {
                 Failure::BadInput(format!("--sessions: cannot write {}: {e}", path.display()))
             })?;
         }

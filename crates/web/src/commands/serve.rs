@@ -98,12 +98,13 @@ pub(crate) struct ServeArgs {
     pub mailbox: PathBuf,
     /// The memory budget of the setups kept between requests, in MiB (an estimate of
     /// each organisation's setup; the least recently used are dropped to stay within
-    /// it; 0 keeps none). `/metrics` shows the bytes kept and the hit rate.
+    /// it; 0 keeps none; at most 1048576, a tebibyte). `/metrics` shows the bytes kept and the hit rate.
     #[arg(
         long,
         env = "OPENSLOT_SETUP_CACHE_MIB",
         default_value_t = store::setup_cache::DEFAULT_BUDGET_BYTES / (1024 * 1024),
-        value_name = "MIB"
+        value_name = "MIB",
+        value_parser = clap::value_parser!(u64).range(0..=1_048_576)
     )]
     pub setup_cache_mib: u64,
     #[command(flatten)]

@@ -46,6 +46,24 @@ async fn generated_organisations_answer_slots_take_bookings_and_export_on_postgr
         "{stdout}"
     );
 
+    // The listed sessions are live credentials: the file is its owner's alone.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&sessions).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    // A prefix that makes no slug is refused before anything is written.
+    let refused = Command::new(env!("CARGO_BIN_EXE_openslot"))
+        .args(["gen-orgs", "--organisations", "1", "--days", "7"])
+        .args([
+            "--slug-prefix",
+            "Bad Prefix/",
+            "--database-url",
+            app.database_url(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--slug-prefix"), "{stderr}");
     let lines = std::fs::read_to_string(&sessions).unwrap();
     let lines: Vec<Vec<&str>> = lines.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(lines.len(), 3);
