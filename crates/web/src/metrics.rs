@@ -31,7 +31,6 @@ use metrics_exporter_prometheus::{
 };
 use store::db::{AcquireObserver, PoolName};
 
-use crate::state::AppState;
 
 /// Buckets of the request latency histogram, in seconds: 0.5 ms to 10 s, finer around
 /// the 10 ms a slot query aims at.
@@ -318,11 +317,10 @@ impl Metrics {
     /// Samples the pools, the outboxes and the setup cache, then renders everything.
     /// The outboxes take one statement; if it fails, their gauges keep their last
     /// values and the failure is logged.
-    pub async fn render(&self, state: &AppState) -> String {
-        let pools = state.db.pool_status();
-        let depth = store::outbox::depth(&state.db).await;
+    pub async fn render(&self, db: &store::Db, now_ns: i64) -> String {
+        let pools = db.pool_status();
+        let depth = store::outbox::depth(db).await;
         let cache = store::setup_cache::stats();
-        let now_ns = state.clock.now_ns();
         let age = |oldest: Option<i64>| {
             oldest.map_or(0.0, |ns| (now_ns.saturating_sub(ns)).max(0) as f64 / 1e9)
         };
