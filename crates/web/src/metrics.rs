@@ -1,7 +1,7 @@
 //! What `/metrics` shows, in the Prometheus text format: request latency by route,
 //! the database pools, the outboxes, the setup cache, bookings and conflicts by
 //! channel. Recorded through the `metrics` facade into a Prometheus recorder that
-//! belongs to one [`AppState`] (not a process-wide recorder), so several servers in
+//! belongs to one `AppState` (not a process-wide recorder), so several servers in
 //! one process (the tests) each count only their own requests; the route renders it.
 //!
 //! The series (docs/operations.md lists them with their labels):
