@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The variable that names the directory the statements go to.
@@ -43,8 +44,18 @@ fn open() -> Option<Mutex<Log>> {
     }))
 }
 
-/// Records `sql` when the log is on and the text is new to this process.
+/// Statements run on PostgreSQL by this process, log on or off.
+static RUN: AtomicU64 = AtomicU64::new(0);
+
+/// How many statements this process has run on PostgreSQL through the store (BEGIN and
+/// COMMIT aside): the store bench counts a booking's with it.
+pub fn statements_run() -> u64 {
+    RUN.load(Ordering::Relaxed)
+}
+
+/// Counts `sql`, and records it when the log is on and the text is new to this process.
 pub(crate) fn record(sql: &str) {
+    RUN.fetch_add(1, Ordering::Relaxed);
     let Some(log) = LOG.get_or_init(open) else {
         return;
     };

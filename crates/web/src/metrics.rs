@@ -31,7 +31,6 @@ use metrics_exporter_prometheus::{
 };
 use store::db::{AcquireObserver, PoolName};
 
-
 /// Buckets of the request latency histogram, in seconds: 0.5 ms to 10 s, finer around
 /// the 10 ms a slot query aims at.
 pub const LATENCY_BUCKETS: &[f64] = &[
