@@ -24,7 +24,7 @@
 //!
 //! The kept setups are bounded by size, not by number, as organisations' setups differ
 //! a thousandfold: each is kept with an estimate of its bytes
-//! ([`Setup::estimated_bytes`]), and the least recently used are dropped while the
+//! (`Setup::estimated_bytes`), and the least recently used are dropped while the
 //! total is over the budget ([`set_budget`], `openslot serve --setup-cache-mib`,
 //! default [`DEFAULT_BUDGET_BYTES`]). Hits, misses, evictions and the size are counted
 //! for `/metrics` ([`stats`]).
@@ -91,7 +91,7 @@ pub struct CacheStats {
     pub misses: u64,
     /// Setups dropped to stay within the budget.
     pub evictions: u64,
-    /// The kept setups' estimated bytes ([`Setup::estimated_bytes`]).
+    /// The kept setups' estimated bytes (`Setup::estimated_bytes`).
     pub bytes: u64,
     /// How many setups are kept.
     pub entries: u64,
