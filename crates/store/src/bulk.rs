@@ -267,12 +267,18 @@ impl BulkLoad {
                 "SELECT pg_get_serial_sequence($1, 'id')",
                 t.table
             )?;
+            // `organisations` is global: reading it spans no organisation's rows.
+            let mark = if t.table == "organisations" {
+                ""
+            } else {
+                FLEET
+            };
             next.push(scalar!(
                 conn.exec(),
                 i64,
                 &format!(
                     "SELECT GREATEST((SELECT COALESCE(MAX(id), 0) FROM {}), \
-                     (SELECT last_value FROM {sequence})) + 1 {FLEET}",
+                     (SELECT last_value FROM {sequence})) + 1 {mark}",
                     t.table
                 )
             )?);
