@@ -107,31 +107,33 @@ impl Rows {
 
 // The tables in the order their foreign keys need, each with its columns.
 const ORGANISATIONS: usize = 0;
-const CLINICS: usize = 1;
-const CLINIC_HOLIDAYS: usize = 2;
-const PRACTITIONER_TYPES: usize = 3;
-const SCHEDULE_TYPES: usize = 4;
-const PRACTITIONERS: usize = 5;
-const PRACTITIONER_SCHEDULE_TYPES: usize = 6;
-const AVAILABILITY_RECORDS: usize = 7;
-const AVAILABILITY_BLOCKS: usize = 8;
-const PORTAL_BLOCKS: usize = 9;
-const TIME_OFF: usize = 10;
-const SERVICES: usize = 11;
-const SERVICE_SCHEDULE_TYPES: usize = 12;
-const PATIENTS: usize = 13;
-const PATIENT_PRACTITIONERS: usize = 14;
-const PORTAL_ACCOUNTS: usize = 15;
-const APPOINTMENTS: usize = 16;
+const SETUP_ETAGS: usize = 1;
+const CLINICS: usize = 2;
+const CLINIC_HOLIDAYS: usize = 3;
+const PRACTITIONER_TYPES: usize = 4;
+const SCHEDULE_TYPES: usize = 5;
+const PRACTITIONERS: usize = 6;
+const PRACTITIONER_SCHEDULE_TYPES: usize = 7;
+const AVAILABILITY_RECORDS: usize = 8;
+const AVAILABILITY_BLOCKS: usize = 9;
+const PORTAL_BLOCKS: usize = 10;
+const TIME_OFF: usize = 11;
+const SERVICES: usize = 12;
+const SERVICE_SCHEDULE_TYPES: usize = 13;
+const PATIENTS: usize = 14;
+const PATIENT_PRACTITIONERS: usize = 15;
+const PORTAL_ACCOUNTS: usize = 16;
+const APPOINTMENTS: usize = 17;
 
 fn tables() -> Vec<Rows> {
     vec![
         Rows::new(
             "organisations",
             "id, slug, name, resolution_minutes, slot_step_minutes, min_notice_minutes, \
-             max_days_ahead, max_appointment_ns, created_at_ns, setup_etag",
+             max_days_ahead, max_appointment_ns, created_at_ns",
             true,
         ),
+        Rows::new("setup_etags", "org_id, etag", false),
         Rows::new("clinics", "id, org_id, key, name, timezone", true),
         Rows::new("clinic_holidays", "org_id, clinic_id, day", false),
         Rows::new("practitioner_types", "id, org_id, key, name", true),
@@ -359,8 +361,8 @@ impl BulkLoad {
             &i64::from(s.max_days_ahead),
             &longest,
             &now_ns,
-            &1_i64,
         ]);
+        self.tables[SETUP_ETAGS].row(&[&o, &random_etag()?]);
 
         let mut clinic_ids: HashMap<&str, i64> = HashMap::new();
         for c in &scenario.clinics {
@@ -655,6 +657,15 @@ impl BulkLoad {
         }
         Ok(self.written)
     }
+}
+
+/// A new organisation's setup etag: random, as the database's own are (migration 0013),
+/// kept within 53 bits like them.
+fn random_etag() -> Result<i64> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::invalid("etag", format!("no random source: {e}")))?;
+    Ok((u64::from_le_bytes(bytes) >> 11) as i64)
 }
 
 /// Rows in COPY's text format into `table`'s `columns`, in chunks of a megabyte.

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Exec, Tx, execute, rows, scalar};
+use crate::db::{Backend, Exec, Tx, execute, rows, scalar};
 use crate::error::{Error, Problems, Result, unique_as};
 use crate::time::Clock;
 
@@ -189,7 +189,7 @@ pub async fn create(
     let sql = format!(
         "INSERT INTO organisations (slug, name, created_at_ns) VALUES ($1, $2, $3) RETURNING {COLUMNS}"
     );
-    rows!(
+    let org = rows!(
         tx.exec(),
         fetch_one,
         Organisation,
@@ -201,7 +201,16 @@ pub async fn create(
     .map_err(unique_as(
         "slug",
         "an organisation with this slug already exists",
-    ))
+    ))?;
+    // Its setup etag (migration 0034), random like every later one.
+    let etag = match tx.backend() {
+        Backend::Sqlite => "INSERT INTO setup_etags (org_id, etag) VALUES ($1, random())",
+        Backend::Postgres => {
+            "INSERT INTO setup_etags (org_id, etag) VALUES ($1, openslot_new_setup_etag())"
+        }
+    };
+    execute!(tx.exec(), etag, org.id)?;
+    Ok(org)
 }
 
 /// The organisation with this slug.

@@ -5,11 +5,12 @@
 //! change and kept, and each request reads only its appointments.
 //!
 //! Validity does not depend on the code that changes a setup remembering to say so:
-//! database triggers give the organisation a new random `setup_etag` whenever a setup
-//! row is inserted, changed or deleted (migration 0013), in the same transaction. A
-//! request reads the etag first, in its own connection or transaction, and uses the
-//! setup kept under that etag, or loads and keeps it. An etag is random, so it names
-//! one content even across databases in one process (tests) or a restored backup.
+//! database triggers give the organisation a new random etag (its row of `setup_etags`)
+//! whenever a setup row is inserted, changed or deleted (migrations 0013 and 0034), in
+//! the same transaction. A request reads the etag first, in its own connection or
+//! transaction, and uses the setup kept under that etag, or loads and keeps it. An
+//! etag is random, so it names one content even across databases in one process
+//! (tests) or a restored backup.
 //!
 //! The setup takes a dozen SELECTs to load, and a setup change committed between two of
 //! them would give a torn setup, kept under the etag read first. So the etag and the
@@ -216,7 +217,7 @@ async fn etag(exec: &mut Exec<'_>, org: i64) -> Result<i64> {
     Ok(scalar!(
         exec.reborrow(),
         i64,
-        "SELECT setup_etag FROM organisations WHERE id = $1",
+        "SELECT etag FROM setup_etags WHERE org_id = $1",
         org
     )?)
 }
@@ -268,12 +269,12 @@ async fn load(exec: &mut Exec<'_>, org: &Organisation) -> Result<(i64, Arc<Setup
     }
     // Setup changes kept committing between the statements (only possible at READ
     // COMMITTED, so on PostgreSQL): hold them off until the transaction ends, as each
-    // one changes the etag, and load once more. Not the first resort, as a lock on the
-    // organisation shared by many bookings would make them wait for each other when
-    // one raises the organisation's longest appointment.
+    // one changes the etag, and load once more. Not the first resort: a shared row lock
+    // is written into the row (a multixact when several hold it), a write on every
+    // read of a setup that was meant to cost one indexed read.
     let sql = match exec.backend() {
-        Backend::Sqlite => "SELECT setup_etag FROM organisations WHERE id = $1",
-        Backend::Postgres => "SELECT setup_etag FROM organisations WHERE id = $1 FOR SHARE",
+        Backend::Sqlite => "SELECT etag FROM setup_etags WHERE org_id = $1",
+        Backend::Postgres => "SELECT etag FROM setup_etags WHERE org_id = $1 FOR SHARE",
     };
     let held = scalar!(exec.reborrow(), i64, sql, org.id)?;
     Ok((held, load_rows(exec, org).await?))

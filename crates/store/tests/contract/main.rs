@@ -19,6 +19,7 @@ mod reminders;
 mod rooms;
 mod rooms_setup;
 mod series;
+mod setup_etags;
 mod sharding;
 mod tenancy;
 mod transfer;

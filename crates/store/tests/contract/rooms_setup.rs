@@ -59,7 +59,7 @@ fn message<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
 
 /// The organisation's setup etag, which the setup cache keys a setup by.
 async fn etag(db: &Db, org: &Organisation) -> i64 {
-    let sql = "SELECT setup_etag FROM organisations WHERE id = $1";
+    let sql = "SELECT etag FROM setup_etags WHERE org_id = $1";
     let mut conn = db.conn().await.unwrap();
     match conn.exec() {
         store::Exec::Sqlite(c) => sqlx::query_scalar(sql).bind(org.id).fetch_one(c).await,
