@@ -83,6 +83,7 @@ pub mod organisation_logo;
 pub mod outbox;
 pub mod patient;
 pub mod place;
+pub mod placement;
 pub mod portal;
 pub mod portal_access;
 pub mod portal_email_change;

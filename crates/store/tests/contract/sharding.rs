@@ -7,21 +7,9 @@
 use std::collections::BTreeMap;
 
 use store::Exec;
+use store::placement::{GLOBAL_TABLES, Placement};
 
 use crate::TestDb;
-
-/// The tables without an organisation, and where each lives on a distributed
-/// PostgreSQL (docs/scaling.md keeps the same list): `reference` is copied to every
-/// node (tenant tables' foreign keys and joins point at it); `coordinator` stays a
-/// plain table on the coordinator (looked up alone, never joined with tenant rows).
-/// Every other table has `org_id` and is distributed by it.
-pub(crate) const GLOBAL_TABLES: &[(&str, &str)] = &[
-    ("organisations", "reference"),
-    ("server_secrets", "coordinator"),
-    ("sessions", "coordinator"),
-    ("captcha_uses", "coordinator"),
-    ("_sqlx_migrations", "coordinator"),
-];
 
 /// A foreign key: its table, name, referenced table, and the columns on each side in
 /// order.
@@ -65,7 +53,7 @@ async fn violations(t: &TestDb) -> Vec<String> {
     .fetch_all(&mut *c)
     .await
     .unwrap();
-    let global: BTreeMap<&str, &str> = GLOBAL_TABLES.iter().copied().collect();
+    let global: BTreeMap<&str, Placement> = GLOBAL_TABLES.iter().copied().collect();
     let tenant = |table: &str| {
         tables.iter().any(|(t, org)| t == table && *org) && !global.contains_key(table)
     };
@@ -108,7 +96,10 @@ async fn violations(t: &TestDb) -> Vec<String> {
                 "{table}: foreign key {name} points from a global table at the tenant table {referenced}"
             ));
         }
-        if from_tenant && !to_tenant && global.get(referenced.as_str()) != Some(&"reference") {
+        if from_tenant
+            && !to_tenant
+            && global.get(referenced.as_str()) != Some(&Placement::Reference)
+        {
             found.push(format!(
                 "{table}: foreign key {name} points at {referenced}, which is not a reference table"
             ));
@@ -219,7 +210,7 @@ async fn the_scaling_page_matches_the_schema(t: &TestDb) {
         .collect();
     let declared: Vec<(String, String)> = GLOBAL_TABLES
         .iter()
-        .map(|(n, p)| ((*n).to_owned(), (*p).to_owned()))
+        .map(|(n, p)| ((*n).to_owned(), p.name().to_owned()))
         .collect();
     assert_eq!(
         placements, declared,
@@ -227,7 +218,7 @@ async fn the_scaling_page_matches_the_schema(t: &TestDb) {
     );
     let declared_reference: Vec<String> = GLOBAL_TABLES
         .iter()
-        .filter(|(_, p)| *p == "reference")
+        .filter(|(_, p)| *p == Placement::Reference)
         .map(|(n, _)| (*n).to_owned())
         .collect();
     assert_eq!(reference, declared_reference);

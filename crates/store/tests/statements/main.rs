@@ -30,15 +30,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 
 use rule::{Catalog, Verdict};
-
-/// Tables shared by every organisation (reference tables in Citus's terms), exempt
-/// even if they carry an `org_id` column. docs/scaling.md lists them with the reasons.
-const GLOBAL_TABLES: &[&str] = &[
-    "organisations",
-    "server_secrets",
-    "sessions",
-    "captcha_uses",
-];
+use store::placement::GLOBAL_TABLES;
 
 /// Fewer distinct statements than this means the suites did not run with the log on
 /// (or ran on SQLite only), so the check would pass on too little.
@@ -114,7 +106,8 @@ async fn catalog() -> Catalog {
         .execute(&mut admin)
         .await
         .expect("DROP DATABASE");
-    Catalog::new(rows, GLOBAL_TABLES)
+    let global: Vec<&str> = GLOBAL_TABLES.iter().map(|(name, _)| *name).collect();
+    Catalog::new(rows, &global)
 }
 
 #[tokio::test]

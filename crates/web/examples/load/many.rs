@@ -130,6 +130,76 @@ async fn slot_queries(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client)
     );
 }
 
+/// The servers' own latency histogram of slot queries (`GET …/portal/slots` in
+/// `/metrics`), summed over every server: the count at or below each bucket's bound.
+async fn server_slot_histogram(args: &Args, http: &reqwest::Client) -> BTreeMap<String, f64> {
+    let mut buckets = BTreeMap::new();
+    for base in &args.bases {
+        let Ok(r) = http.get(format!("{base}/metrics")).send().await else {
+            continue;
+        };
+        let text = r.text().await.unwrap_or_default();
+        for line in text.lines().filter(|l| {
+            l.starts_with("openslot_http_request_duration_seconds_bucket{")
+                && l.contains("portal/slots\"")
+                && l.contains("method=\"GET\"")
+        }) {
+            let (Some(le), Some(count)) = (
+                line.split("le=\"").nth(1).and_then(|r| r.split('"').next()),
+                line.rsplit(' ').next().and_then(|c| c.parse::<f64>().ok()),
+            ) else {
+                continue;
+            };
+            *buckets.entry(le.to_owned()).or_insert(0.0) += count;
+        }
+    }
+    buckets
+}
+
+/// What the servers' histograms say of the slot queries between two readings: how
+/// many, and the bucket bound below which half, 90% and 99% of them were answered.
+fn server_summary(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) -> String {
+    let mut bounds: Vec<(f64, f64)> = after
+        .iter()
+        .map(|(le, n)| {
+            let bound = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap_or(f64::INFINITY)
+            };
+            (bound, n - before.get(le).copied().unwrap_or(0.0))
+        })
+        .collect();
+    bounds.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = bounds.last().map_or(0.0, |b| b.1);
+    if total <= 0.0 {
+        return "no slot query in the servers' histograms".to_owned();
+    }
+    let within = |q: f64| {
+        bounds
+            .iter()
+            .find(|(_, n)| *n >= q * total)
+            .map_or("?".to_owned(), |(b, _)| {
+                if b.is_finite() {
+                    format!("≤ {:.1} ms", b * 1e3)
+                } else {
+                    "> the last bucket".to_owned()
+                }
+            })
+    };
+    let ten_ms = bounds
+        .iter()
+        .find(|(b, _)| (*b - 0.01).abs() < 1e-9)
+        .map_or(0.0, |(_, n)| *n);
+    format!(
+        "{total:.0} slot queries answered, p50 {}, p90 {}, p99 {}, {:.1}% within 10 ms (the servers' own histograms, from the request's arrival in the handler)",
+        within(0.5),
+        within(0.9),
+        within(0.99),
+        100.0 * ten_ms / total
+    )
+}
+
 /// One day of every organisation's slots from each server, 8 requests in flight: each
 /// server then has every organisation's setup in its cache (as far as its budget goes).
 async fn warm(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client) {
@@ -303,7 +373,10 @@ pub(crate) async fn run(args: &Args, path: &Path) {
         if args.warm {
             warm(args, &orgs, &http).await;
         }
+        let before = server_slot_histogram(args, &http).await;
         slot_queries(args, &orgs, &http).await;
+        let after = server_slot_histogram(args, &http).await;
+        println!("servers: {}", server_summary(&before, &after));
     }
     bookings(args, &orgs, &http).await;
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use slot_engine::{Date, Instant, Slot};
 use store::Organisation;
 use store::appointment::{self, PortalBooking, PortalOutcome};
+use store::patient::{self, Patient as PatientRow};
 use store::portal;
 use store::window::{self, EngineInput, OpenSlot, SlotRequest};
 use utoipa::ToSchema;
@@ -19,8 +20,21 @@ use crate::state::AppState;
 
 /// The practitioners this patient may book, or `None` for all.
 pub(super) async fn allowed(state: &AppState, p: &Patient) -> Result<Option<Vec<i64>>, AppError> {
+    allowed_to(state, &p.org, &p.patient).await
+}
+
+/// The practitioners `patient` (read on this request) may book: no database work when
+/// every portal practitioner is theirs.
+async fn allowed_to(
+    state: &AppState,
+    org: &Organisation,
+    patient: &PatientRow,
+) -> Result<Option<Vec<i64>>, AppError> {
+    if !patient.practitioners_restricted {
+        return Ok(None);
+    }
     let mut conn = state.db.conn().await?;
-    Ok(appointment::patient_practitioners(&mut conn.exec(), p.org.id, p.patient.id).await?)
+    Ok(patient::bookable_practitioners_of(&mut conn.exec(), org.id, patient).await?)
 }
 
 /// The practitioners a visitor may book: the signed-in patient's, or for someone who
@@ -31,10 +45,7 @@ pub(super) async fn allowed_to_visitor(
     v: &Visitor,
 ) -> Result<Option<Vec<i64>>, AppError> {
     match &v.patient {
-        Some(patient) => {
-            let mut conn = state.db.conn().await?;
-            Ok(appointment::patient_practitioners(&mut conn.exec(), v.org.id, patient.id).await?)
-        }
+        Some(patient) => allowed_to(state, &v.org, patient).await,
         None => Ok(None),
     }
 }
