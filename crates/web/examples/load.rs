@@ -213,26 +213,35 @@ async fn patients(args: &Args, admin: &Session) -> Vec<Session> {
     sessions
 }
 
-/// The 30-day slot query at `rate` per second for `seconds`, round-robin over the
-/// patients and the portal's services.
-async fn slot_queries(args: &Args, patients: &[Session], services: &[i64]) {
-    let today = Utc::now().date_naive();
-    let to = today + Days::new(30);
-    let total = u64::from(args.rate) * args.seconds;
+/// What an open-loop run of requests gave.
+struct OpenLoop {
+    /// Requests sent.
+    total: u64,
+    /// Requests per second achieved, over the whole run.
+    per_second: f64,
+    /// Requests not answered 200 with a whole body.
+    failed: usize,
+    /// Each request's latency from the moment it was due.
+    latencies: Latencies,
+}
+
+/// Sends `request(n)` for n in 0..rate × seconds, each at its due time whatever the
+/// earlier ones are doing (open loop: a slow server lengthens the queue, which the
+/// latencies then show, rather than slowing the arrivals).
+async fn open_loop(
+    rate: u32,
+    seconds: u64,
+    mut request: impl FnMut(u64) -> reqwest::RequestBuilder,
+) -> OpenLoop {
+    let total = u64::from(rate) * seconds;
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..total {
-        let due = start + Duration::from_secs_f64(n as f64 / f64::from(args.rate));
+        let due = start + Duration::from_secs_f64(n as f64 / f64::from(rate));
         tokio::time::sleep_until(due.into()).await;
-        let session = patients[n as usize % patients.len()].clone();
-        let service = services[n as usize % services.len()];
-        let url = format!(
-            "{}/portal/slots?service={service}&from={today}&to={to}",
-            session.api
-        );
+        let request = request(n);
         tasks.spawn(async move {
-            let response = session.http.get(url).send().await;
-            let ok = match response {
+            let ok = match request.send().await {
                 Ok(r) => r.status() == StatusCode::OK && r.bytes().await.is_ok(),
                 Err(_) => false,
             };
@@ -240,15 +249,37 @@ async fn slot_queries(args: &Args, patients: &[Session], services: &[i64]) {
         });
     }
     let results = tasks.join_all().await;
-    let elapsed = start.elapsed();
-    let failed = results.iter().filter(|(ok, _)| !ok).count();
-    let latencies = Latencies(results.into_iter().map(|(_, d)| d).collect());
+    let per_second = total as f64 / start.elapsed().as_secs_f64();
+    OpenLoop {
+        total,
+        per_second,
+        failed: results.iter().filter(|(ok, _)| !ok).count(),
+        latencies: Latencies(results.into_iter().map(|(_, d)| d).collect()),
+    }
+}
+
+/// The 30-day slot query at `rate` per second for `seconds`, round-robin over the
+/// patients and the portal's services.
+async fn slot_queries(args: &Args, patients: &[Session], services: &[i64]) {
+    let today = Utc::now().date_naive();
+    let to = today + Days::new(30);
+    let run = open_loop(args.rate, args.seconds, |n| {
+        let session = &patients[n as usize % patients.len()];
+        let service = services[n as usize % services.len()];
+        session.http.get(format!(
+            "{}/portal/slots?service={service}&from={today}&to={to}",
+            session.api
+        ))
+    })
+    .await;
     println!(
-        "slot query (30 days): {total} requests at {} per second for {} s: {:.0} per second achieved, {failed} failed; {}",
+        "slot query (30 days): {} requests at {} per second for {} s: {:.0} per second achieved, {} failed; {}",
+        run.total,
         args.rate,
         args.seconds,
-        total as f64 / elapsed.as_secs_f64(),
-        latencies.summary()
+        run.per_second,
+        run.failed,
+        run.latencies.summary()
     );
 }
 

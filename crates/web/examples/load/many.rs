@@ -6,14 +6,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Days, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use super::{Args, Latencies, instant};
+use super::{Args, Latencies, instant, open_loop};
 
 /// One organisation's open portal session, as `gen-orgs` listed it.
 struct Org {
@@ -81,14 +81,9 @@ fn client() -> reqwest::Client {
 /// `span_days` from a random day of the next `ahead_days`.
 async fn slot_queries(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client) {
     let today = Utc::now().date_naive();
-    let total = u64::from(args.rate) * args.seconds;
     let mut rng = Rng(args.seed);
-    let start = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
     let mut touched = std::collections::BTreeSet::new();
-    for n in 0..total {
-        let due = start + Duration::from_secs_f64(n as f64 / f64::from(args.rate));
-        tokio::time::sleep_until(due.into()).await;
+    let run = open_loop(args.rate, args.seconds, |n| {
         let o = rng.below(orgs.len());
         touched.insert(o);
         let org = &orgs[o];
@@ -104,29 +99,21 @@ async fn slot_queries(args: &Args, orgs: &Arc<Vec<Org>>, http: &reqwest::Client)
             let p = org.practitioners[rng.below(org.practitioners.len())];
             url.push_str(&format!("&practitioner={p}"));
         }
-        let request = http.get(url).header("cookie", &org.cookie);
-        tasks.spawn(async move {
-            let ok = match request.send().await {
-                Ok(r) => r.status() == StatusCode::OK && r.bytes().await.is_ok(),
-                Err(_) => false,
-            };
-            (ok, due.elapsed())
-        });
-    }
-    let results = tasks.join_all().await;
-    let elapsed = start.elapsed();
-    let failed = results.iter().filter(|(ok, _)| !ok).count();
-    let latencies = Latencies(results.into_iter().map(|(_, d)| d).collect());
+        http.get(url).header("cookie", &org.cookie)
+    })
+    .await;
     println!(
-        "slot query ({} days, {} organisations of {} asked, {} servers): {total} requests at {} per second for {} s: {:.0} per second achieved, {failed} failed; {}",
+        "slot query ({} days, {} organisations of {} asked, {} servers): {} requests at {} per second for {} s: {:.0} per second achieved, {} failed; {}",
         args.span_days,
         touched.len(),
         orgs.len(),
         args.bases.len(),
+        run.total,
         args.rate,
         args.seconds,
-        total as f64 / elapsed.as_secs_f64(),
-        latencies.summary()
+        run.per_second,
+        run.failed,
+        run.latencies.summary()
     );
 }
 
