@@ -241,6 +241,29 @@ pub struct BulkLoad {
     written: u64,
 }
 
+/// The first of `slugs` an organisation of `db` already has, if any: a load would
+/// stop at it part-way, so a caller checks before loading anything.
+pub async fn taken_slug(db: &Db, slugs: &[String]) -> Result<Option<String>> {
+    let list = serde_json::to_string(slugs).expect("strings serialize");
+    let mut conn = db.conn().await?;
+    let sql = match db.backend() {
+        crate::Backend::Sqlite => {
+            "SELECT slug FROM organisations WHERE slug IN (SELECT value FROM json_each($1)) \
+             ORDER BY slug LIMIT 1"
+        }
+        crate::Backend::Postgres => {
+            "SELECT slug FROM organisations WHERE slug IN \
+             (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY slug LIMIT 1"
+        }
+    };
+    Ok(crate::db::scalar_optional!(
+        conn.exec(),
+        String,
+        sql,
+        &list
+    )?)
+}
+
 impl BulkLoad {
     /// Starts a load into `db` (PostgreSQL, migrated): ids continue after the largest
     /// of each table and after its sequence, whichever is further. No server may write

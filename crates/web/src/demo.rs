@@ -287,8 +287,25 @@ pub(crate) fn scenario_for(today: Date) -> Scenario {
 }
 
 /// Imports the demo organisation unless it exists, and makes sure its staff accounts
-/// exist; returns the organisation.
+/// exist; returns the organisation. Several servers started at once on one empty
+/// database race to do it: the one that loses has its import or account refused as
+/// already there, and tries again after a pause, until it finds everything in place.
 pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
+    let mut attempt = 0;
+    loop {
+        match ensure_once(db, clock).await {
+            Ok(org) => return Ok(org),
+            // The winner may still be adding its accounts: wait for it to finish.
+            Err(_) if attempt < 4 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(250 * attempt)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn ensure_once(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
     let mut conn = db.conn().await?;
     let existing = store::organisation::by_slug(conn.exec(), SLUG).await?;
     drop(conn);

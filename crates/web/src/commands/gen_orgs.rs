@@ -184,6 +184,67 @@ fn session(org: i64, patient: (i64, i64), expires_at_ns: i64) -> (String, String
     (id.to_string(), csrf, row)
 }
 
+/// The `--sessions` file, written in full or not at all: a new file beside the target,
+/// readable by its owner only (the sessions are credentials), renamed over the target
+/// at the end. The rename replaces whatever the path named (a symlink included)
+/// rather than writing through it, and a run that fails leaves no partial file.
+struct SessionsFile {
+    target: PathBuf,
+    partial: PathBuf,
+    file: std::fs::File,
+}
+
+impl SessionsFile {
+    fn create(target: &std::path::Path) -> Result<SessionsFile, Failure> {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let cannot = |e: std::io::Error| {
+            Failure::BadInput(format!(
+                "--sessions: cannot write {}: {e}",
+                target.display()
+            ))
+        };
+        let name = target
+            .file_name()
+            .ok_or_else(|| cannot(std::io::ErrorKind::InvalidInput.into()))?;
+        let mut partial_name = std::ffi::OsString::from(".");
+        partial_name.push(name);
+        partial_name.push(format!(".{}.partial", std::process::id()));
+        let partial = target.with_file_name(partial_name);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)
+            .map_err(cannot)?;
+        Ok(SessionsFile {
+            target: target.to_owned(),
+            partial,
+            file,
+        })
+    }
+
+    fn persist(mut self, listing: &str) -> Result<(), Failure> {
+        let written = self
+            .file
+            .write_all(listing.as_bytes())
+            .and_then(|()| self.file.sync_all())
+            .and_then(|()| std::fs::rename(&self.partial, &self.target));
+        written.map_err(|e| {
+            Failure::BadInput(format!(
+                "--sessions: cannot write {}: {e}",
+                self.target.display()
+            ))
+        })
+    }
+}
+
+impl Drop for SessionsFile {
+    fn drop(&mut self) {
+        // Gone already once persisted; otherwise the run failed, and nothing is left.
+        let _ = std::fs::remove_file(&self.partial);
+    }
+}
+
 /// Generates and loads the organisations, reporting the rows and their rate.
 pub(crate) fn run(args: &GenOrgsArgs) -> Result<(), Failure> {
     if !(0.0..=1.0).contains(&args.fill) {
@@ -197,8 +258,22 @@ pub(crate) fn run(args: &GenOrgsArgs) -> Result<(), Failure> {
             "--database-url: gen-orgs loads PostgreSQL (postgres://…)".into(),
         ));
     }
+    // The sessions file is made (empty, owner-only) before anything is loaded, so a
+    // path that cannot be written stops the run before it changes the database.
+    let sessions_file = args
+        .sessions
+        .as_deref()
+        .map(SessionsFile::create)
+        .transpose()?;
     block_on(async {
         let db = connect(&args.database.database_url).await?;
+        let slugs: Vec<String> = (0..args.organisations).map(|n| slug(args, n)).collect();
+        if let Some(taken) = store::bulk::taken_slug(&db, &slugs).await? {
+            return Err(Failure::BadInput(format!(
+                "--slug-prefix: this database already has an organisation {taken:?}; \
+                 load into another database or choose another prefix"
+            )));
+        }
         let password_hash = crate::auth::password::hash(&args.patient_password);
         let now_ns = Utc::now()
             .timestamp_nanos_opt()
@@ -253,21 +328,8 @@ pub(crate) fn run(args: &GenOrgsArgs) -> Result<(), Failure> {
             tx.commit().await?;
         }
         copying += t.elapsed().as_secs_f64();
-        if let Some(path) = &args.sessions {
-            // Open sessions are credentials: readable by their owner only.
-            let written = {
-                use std::os::unix::fs::OpenOptionsExt as _;
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .mode(0o600)
-                    .open(path)
-                    .and_then(|mut file| file.write_all(listing.as_bytes()))
-            };
-            written.map_err(|e| {
-                Failure::BadInput(format!("--sessions: cannot write {}: {e}", path.display()))
-            })?;
+        if let Some(file) = sessions_file {
+            file.persist(&listing)?;
         }
         let total = started.elapsed().as_secs_f64();
         let mut out = std::io::stdout().lock();

@@ -28,8 +28,9 @@ pub(crate) struct SlotsArgs {
     /// The organisation's slug (answers from the database).
     #[arg(long, value_name = "SLUG", requires_all = ["service", "from", "to"])]
     pub org: Option<String>,
-    /// The service's id (with --org).
-    #[arg(long, value_name = "ID", requires = "org")]
+    /// The service's key: its id in the organisation's scenario, as `openslot export`
+    /// writes it, not its row id (with --org).
+    #[arg(long, value_name = "KEY", requires = "org")]
     pub service: Option<String>,
     /// The first date, YYYY-MM-DD (with --org).
     #[arg(long, value_name = "DATE", requires = "org")]
@@ -37,8 +38,9 @@ pub(crate) struct SlotsArgs {
     /// The last date, YYYY-MM-DD (with --org).
     #[arg(long, value_name = "DATE", requires = "org")]
     pub to: Option<String>,
-    /// Only these practitioners' ids, comma-separated (with --org).
-    #[arg(long, value_name = "A,B", requires = "org", value_delimiter = ',')]
+    /// Only these practitioners, by key as `openslot export` writes them,
+    /// comma-separated (with --org).
+    #[arg(long, value_name = "KEY,KEY", requires = "org", value_delimiter = ',')]
     pub practitioners: Option<Vec<String>>,
     /// "Now", RFC 3339 (with --org; default: the current time).
     #[arg(long, value_name = "RFC3339", requires = "org")]

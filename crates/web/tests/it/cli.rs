@@ -643,3 +643,22 @@ fn the_default_database_is_an_sqlite_file_in_the_working_directory() {
     );
     assert!(dir.path().join("openslot.db").exists());
 }
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use std::io::Read as _;
+    // Megabytes of scenario into a reader that takes a hundred bytes and goes
+    // (`openslot gen-clinic … | head -c 100`).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_openslot"))
+        .args(["gen-clinic", "--practitioners", "200", "--days", "30"])
+        .args(["--fill", "0.5", "--seed", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0_u8; 100];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -15,6 +15,13 @@ async fn generated_organisations_answer_slots_take_bookings_and_export_on_postgr
     let app = TestApp::spawn(Backend::Postgres).await;
     let dir = tempfile::tempdir().unwrap();
     let sessions = dir.path().join("sessions.tsv");
+    // The path names a world-readable file through a symlink: the sessions must not
+    // be written through it, nor inherit its mode.
+    use std::os::unix::fs::PermissionsExt as _;
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "untouched").unwrap();
+    std::fs::set_permissions(&victim, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::os::unix::fs::symlink(&victim, &sessions).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_openslot"))
         .args([
             "gen-orgs",
@@ -46,10 +53,52 @@ async fn generated_organisations_answer_slots_take_bookings_and_export_on_postgr
         "{stdout}"
     );
 
-    // The listed sessions are live credentials: the file is its owner's alone.
-    use std::os::unix::fs::PermissionsExt as _;
-    let mode = std::fs::metadata(&sessions).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    // The listed sessions are live credentials: the file is its owner's alone, a new
+    // file where the symlink was.
+    let meta = std::fs::symlink_metadata(&sessions).unwrap();
+    assert!(meta.file_type().is_file(), "{meta:?}");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{meta:?}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "untouched");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2,
+        "no partial file left"
+    );
+    let gen_orgs = |prefix: &str, sessions: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_openslot"))
+            .args(["gen-orgs", "--organisations", "1", "--days", "7"])
+            .args([
+                "--slug-prefix",
+                prefix,
+                "--database-url",
+                app.database_url(),
+            ])
+            .arg("--sessions")
+            .arg(sessions)
+            .output()
+            .unwrap()
+    };
+    // Slugs the database has already are refused before anything is loaded, naming
+    // the prefix.
+    let again = gen_orgs("org-", &dir.path().join("again.tsv"));
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("--slug-prefix") && stderr.contains("org-00000"),
+        "{stderr}"
+    );
+    // A sessions path that cannot be written stops the run before it loads anything:
+    // the same prefix loads afterwards.
+    let unwritable = gen_orgs("fresh-", &dir.path().join("missing/sessions.tsv"));
+    assert!(!unwritable.status.success());
+    let stderr = String::from_utf8_lossy(&unwritable.stderr);
+    assert!(stderr.contains("--sessions"), "{stderr}");
+    let fresh = gen_orgs("fresh-", &dir.path().join("fresh.tsv"));
+    assert!(
+        fresh.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
     // A prefix that makes no slug is refused before anything is written.
     let refused = Command::new(env!("CARGO_BIN_EXE_openslot"))
         .args(["gen-orgs", "--organisations", "1", "--days", "7"])
