@@ -20,7 +20,7 @@
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{Datelike, Utc};
@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use slot_engine::scenario::{Patient, Scenario, Text};
 use slot_engine::synthetic::{ClinicSpec, mixed_clinic};
 use store::bulk::{BulkLoad, Loaded};
+use tempfile::NamedTempFile;
 
 use crate::commands::{DatabaseArgs, Failure, block_on, connect};
 
@@ -184,65 +185,37 @@ fn session(org: i64, patient: (i64, i64), expires_at_ns: i64) -> (String, String
     (id.to_string(), csrf, row)
 }
 
-/// The `--sessions` file, written in full or not at all: a new file beside the target,
-/// readable by its owner only (the sessions are credentials), renamed over the target
-/// at the end. The rename replaces whatever the path named (a symlink included)
-/// rather than writing through it, and a run that fails leaves no partial file.
-struct SessionsFile {
-    target: PathBuf,
-    partial: PathBuf,
-    file: std::fs::File,
+/// The `--sessions` file, made before anything is loaded: a temporary file beside
+/// `target`, readable by its owner only (tempfile's mode; the sessions are
+/// credentials), renamed over `target` once written in full ([`write_sessions`]). The
+/// rename replaces whatever the path named (a symlink included) rather than writing
+/// through it, and a run that fails leaves no file (dropped, it is deleted).
+fn sessions_file(target: &Path) -> Result<NamedTempFile, Failure> {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tempfile::Builder::new()
+        .prefix(".sessions-")
+        .tempfile_in(dir)
+        .map_err(|e| cannot_write(target, e))
 }
 
-impl SessionsFile {
-    fn create(target: &std::path::Path) -> Result<SessionsFile, Failure> {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let cannot = |e: std::io::Error| {
-            Failure::BadInput(format!(
-                "--sessions: cannot write {}: {e}",
-                target.display()
-            ))
-        };
-        let name = target
-            .file_name()
-            .ok_or_else(|| cannot(std::io::ErrorKind::InvalidInput.into()))?;
-        let mut partial_name = std::ffi::OsString::from(".");
-        partial_name.push(name);
-        partial_name.push(format!(".{}.partial", std::process::id()));
-        let partial = target.with_file_name(partial_name);
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&partial)
-            .map_err(cannot)?;
-        Ok(SessionsFile {
-            target: target.to_owned(),
-            partial,
-            file,
-        })
-    }
-
-    fn persist(mut self, listing: &str) -> Result<(), Failure> {
-        let written = self
-            .file
-            .write_all(listing.as_bytes())
-            .and_then(|()| self.file.sync_all())
-            .and_then(|()| std::fs::rename(&self.partial, &self.target));
-        written.map_err(|e| {
-            Failure::BadInput(format!(
-                "--sessions: cannot write {}: {e}",
-                self.target.display()
-            ))
-        })
-    }
+/// Writes the listing into the file [`sessions_file`] made and puts it at `target`.
+fn write_sessions(mut file: NamedTempFile, target: &Path, listing: &str) -> Result<(), Failure> {
+    file.write_all(listing.as_bytes())
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| cannot_write(target, e))?;
+    file.persist(target)
+        .map_err(|e| cannot_write(target, e.error))?;
+    Ok(())
 }
 
-impl Drop for SessionsFile {
-    fn drop(&mut self) {
-        // Gone already once persisted; otherwise the run failed, and nothing is left.
-        let _ = std::fs::remove_file(&self.partial);
-    }
+fn cannot_write(target: &Path, e: std::io::Error) -> Failure {
+    Failure::BadInput(format!(
+        "--sessions: cannot write {}: {e}",
+        target.display()
+    ))
 }
 
 /// Generates and loads the organisations, reporting the rows and their rate.
@@ -260,11 +233,7 @@ pub(crate) fn run(args: &GenOrgsArgs) -> Result<(), Failure> {
     }
     // The sessions file is made (empty, owner-only) before anything is loaded, so a
     // path that cannot be written stops the run before it changes the database.
-    let sessions_file = args
-        .sessions
-        .as_deref()
-        .map(SessionsFile::create)
-        .transpose()?;
+    let sessions_file = args.sessions.as_deref().map(sessions_file).transpose()?;
     block_on(async {
         let db = connect(&args.database.database_url).await?;
         let slugs: Vec<String> = (0..args.organisations).map(|n| slug(args, n)).collect();
@@ -328,8 +297,8 @@ pub(crate) fn run(args: &GenOrgsArgs) -> Result<(), Failure> {
             tx.commit().await?;
         }
         copying += t.elapsed().as_secs_f64();
-        if let Some(file) = sessions_file {
-            file.persist(&listing)?;
+        if let (Some(file), Some(target)) = (sessions_file, &args.sessions) {
+            write_sessions(file, target, &listing)?;
         }
         let total = started.elapsed().as_secs_f64();
         let mut out = std::io::stdout().lock();
