@@ -385,7 +385,7 @@ impl BulkLoad {
             &longest,
             &now_ns,
         ]);
-        self.tables[SETUP_ETAGS].row(&[&o, &random_etag()?]);
+        self.tables[SETUP_ETAGS].row(&[&o, &crate::organisation::new_setup_etag()?]);
 
         let mut clinic_ids: HashMap<&str, i64> = HashMap::new();
         for c in &scenario.clinics {
@@ -680,15 +680,6 @@ impl BulkLoad {
         }
         Ok(self.written)
     }
-}
-
-/// A new organisation's setup etag: random, as the database's own are (migration 0013),
-/// kept within 53 bits like them.
-fn random_etag() -> Result<i64> {
-    let mut bytes = [0u8; 8];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::invalid("etag", format!("no random source: {e}")))?;
-    Ok((u64::from_le_bytes(bytes) >> 11) as i64)
 }
 
 /// Rows in COPY's text format into `table`'s `columns`, in chunks of a megabyte.

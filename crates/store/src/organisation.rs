@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::db::{Backend, Exec, Tx, execute, rows, scalar};
+use crate::db::{Exec, Tx, execute, rows, scalar};
 use crate::error::{Error, Problems, Result, unique_as};
 use crate::time::Clock;
 
@@ -202,15 +202,22 @@ pub async fn create(
         "slug",
         "an organisation with this slug already exists",
     ))?;
-    // Its setup etag (migration 0034), random like every later one.
-    let etag = match tx.backend() {
-        Backend::Sqlite => "INSERT INTO setup_etags (org_id, etag) VALUES ($1, random())",
-        Backend::Postgres => {
-            "INSERT INTO setup_etags (org_id, etag) VALUES ($1, openslot_new_setup_etag())"
-        }
-    };
-    execute!(tx.exec(), etag, org.id)?;
+    execute!(
+        tx.exec(),
+        "INSERT INTO setup_etags (org_id, etag) VALUES ($1, $2)",
+        org.id,
+        new_setup_etag()?
+    )?;
     Ok(org)
+}
+
+/// A new organisation's setup etag (its row of `setup_etags`, migration 0034): random,
+/// as the triggers make every later one (migration 0013), within 53 bits like theirs.
+pub(crate) fn new_setup_etag() -> Result<i64> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::invalid("etag", format!("no random source: {e}")))?;
+    Ok((u64::from_le_bytes(bytes) >> 11) as i64)
 }
 
 /// The organisation with this slug.
