@@ -353,20 +353,6 @@ pub async fn no_show_counts(
     Ok(rows.into_iter().collect())
 }
 
-/// [`bookable_practitioners`] of a patient row already read on this request: no query
-/// when their list is not restricted (a portal request reads the patient as it
-/// checks the session, so a slot query needs no second read of the row).
-pub async fn bookable_practitioners_of(
-    exec: &mut Exec<'_>,
-    org: i64,
-    patient: &Patient,
-) -> Result<Option<Vec<i64>>> {
-    if !patient.practitioners_restricted {
-        return Ok(None);
-    }
-    bookable_practitioners(exec, org, patient.id).await
-}
-
 /// The practitioners a patient may book in the portal: `None` for all.
 pub async fn bookable_practitioners(
     exec: &mut Exec<'_>,

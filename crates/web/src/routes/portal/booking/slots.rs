@@ -6,7 +6,7 @@ use serde::Serialize;
 use slot_engine::{Date, Instant, Slot};
 use store::Organisation;
 use store::appointment::{self, PortalBooking, PortalOutcome};
-use store::patient::{self, Patient as PatientRow};
+use store::patient::Patient as PatientRow;
 use store::portal;
 use store::window::{self, EngineInput, OpenSlot, SlotRequest};
 use utoipa::ToSchema;
@@ -23,8 +23,8 @@ pub(super) async fn allowed(state: &AppState, p: &Patient) -> Result<Option<Vec<
     allowed_to(state, &p.org, &p.patient).await
 }
 
-/// The practitioners `patient` (read on this request) may book: no database work when
-/// every portal practitioner is theirs.
+/// The practitioners `patient` (read on this request, in `org`) may book: no database
+/// work when their list is not restricted, which their row says.
 async fn allowed_to(
     state: &AppState,
     org: &Organisation,
@@ -34,7 +34,7 @@ async fn allowed_to(
         return Ok(None);
     }
     let mut conn = state.db.conn().await?;
-    Ok(patient::bookable_practitioners_of(&mut conn.exec(), org.id, patient).await?)
+    Ok(appointment::patient_practitioners(&mut conn.exec(), org.id, patient.id).await?)
 }
 
 /// The practitioners a visitor may book: the signed-in patient's, or for someone who
