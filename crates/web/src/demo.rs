@@ -295,8 +295,9 @@ pub async fn ensure(db: &Db, clock: &dyn Clock) -> store::Result<Organisation> {
     loop {
         match ensure_once(db, clock).await {
             Ok(org) => return Ok(org),
-            // The winner may still be adding its accounts: wait for it to finish.
-            Err(_) if attempt < 4 => {
+            // Refused as already there (a field error, not a database failure): the
+            // winner may still be adding its accounts, so wait for it to finish.
+            Err(store::Error::Invalid { .. }) if attempt < 4 => {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(250 * attempt)).await;
             }
