@@ -195,11 +195,24 @@ impl Slot {
         calendar::format_with_offset(self.end_seconds(), self.end_offset)
     }
 
-    pub(crate) fn write_start(&self, out: &mut impl fmt::Write) -> fmt::Result {
+    /// Writes [`Slot::start_text`] to `out` without allocating: for answers that
+    /// write thousands of slots.
+    ///
+    /// ```
+    /// use slot_engine::Model;
+    /// let model = Model::from_json(include_bytes!("../tests/data/scenarios/zones.json"))?;
+    /// let slot = model.open_slots(model.query().unwrap())[0];
+    /// let mut text = String::new();
+    /// slot.write_start(&mut text)?;
+    /// assert_eq!(text, slot.start_text());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_start(&self, out: &mut impl fmt::Write) -> fmt::Result {
         calendar::write_local(out, self.start, self.start_offset, true)
     }
 
-    pub(crate) fn write_end(&self, out: &mut impl fmt::Write) -> fmt::Result {
+    /// Writes [`Slot::end_text`] to `out` without allocating.
+    pub fn write_end(&self, out: &mut impl fmt::Write) -> fmt::Result {
         calendar::write_local(out, self.end_seconds(), self.end_offset, true)
     }
 }

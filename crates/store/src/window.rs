@@ -116,6 +116,32 @@ impl EngineInput {
         })
     }
 
+    /// The row ids and names of every practitioner and clinic of the model, for
+    /// writing a long answer (see [`AnswerNames`]); [`EngineInput::open_slot`] gives
+    /// the same, per slot.
+    pub fn answer_names(&self) -> AnswerNames<'_> {
+        AnswerNames {
+            practitioners: self
+                .model
+                .practitioners()
+                .iter()
+                .map(|p| {
+                    let id = self.ids.practitioners.get(p.id.as_str())?;
+                    Some((*id, p.name.as_str()))
+                })
+                .collect(),
+            clinics: self
+                .model
+                .clinics()
+                .iter()
+                .map(|c| {
+                    let id = self.ids.clinics.get(c.id.as_str())?;
+                    Some((*id, c.name.as_str(), c.zone.name()))
+                })
+                .collect(),
+        }
+    }
+
     /// A slot of this window's model as the portal offers it: in row ids and names,
     /// so that it outlives the model.
     pub fn open_slot(&self, slot: &Slot) -> OpenSlot {
@@ -128,6 +154,29 @@ impl EngineInput {
             start: slot.start(),
             end: slot.end(),
         }
+    }
+}
+
+/// The row ids and names a slot answer repeats, looked up once per answer instead of
+/// once per slot: borrowed from the [`EngineInput`], indexed by the model's indices.
+#[derive(Debug)]
+pub struct AnswerNames<'a> {
+    /// Per model practitioner: row id and name (`None` for one the setup has no row
+    /// for, which is never offered).
+    practitioners: Vec<Option<(i64, &'a str)>>,
+    /// Per model clinic: row id, name and IANA zone.
+    clinics: Vec<Option<(i64, &'a str, &'a str)>>,
+}
+
+impl<'a> AnswerNames<'a> {
+    /// The row id and name of a slot's practitioner.
+    pub fn practitioner(&self, ix: PractitionerIx) -> Option<(i64, &'a str)> {
+        self.practitioners.get(ix.index()).copied().flatten()
+    }
+
+    /// The row id, name and IANA zone of a slot's clinic.
+    pub fn clinic(&self, ix: slot_engine::ClinicIx) -> Option<(i64, &'a str, &'a str)> {
+        self.clinics.get(ix.index()).copied().flatten()
     }
 }
 
@@ -269,6 +318,35 @@ pub async fn open_slots(
     org: &Organisation,
     req: &SlotRequest,
 ) -> Result<(EngineInput, Vec<Slot>)> {
+    search(exec, org, req, Offer::AnyService).await
+}
+
+/// The open slots a patient is offered: [`open_slots`], except that a service not
+/// bookable from the portal is not found, exactly as one that does not exist. The
+/// check reads the setup the window is built from, so it costs no statement.
+pub async fn open_portal_slots(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    req: &SlotRequest,
+) -> Result<(EngineInput, Vec<Slot>)> {
+    search(exec, org, req, Offer::PortalServices).await
+}
+
+/// Which services a slot search answers for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Offer {
+    /// Any of the organisation's services (a portal-only one is refused by name).
+    AnyService,
+    /// Only services bookable from the portal; any other is not found.
+    PortalServices,
+}
+
+async fn search(
+    exec: &mut Exec<'_>,
+    org: &Organisation,
+    req: &SlotRequest,
+    offer: Offer,
+) -> Result<(EngineInput, Vec<Slot>)> {
     let dates =
         DateRange::new(req.from, req.to).map_err(|e| Error::invalid("to", e.to_string()))?;
     let input = load(
@@ -284,6 +362,13 @@ pub async fn open_slots(
         },
     )
     .await?;
+    if offer == Offer::PortalServices
+        && !input
+            .service_ix(req.service)
+            .is_some_and(|ix| input.model.service(ix).book_from_portal)
+    {
+        return Err(Error::NotFound("service"));
+    }
     let portal = portal_query(
         &input,
         req.service,

@@ -31,6 +31,7 @@ mod own_account;
 mod patients;
 mod pending;
 mod portal;
+mod portal_answers;
 mod portal_browse;
 mod portal_change;
 mod practitioners;

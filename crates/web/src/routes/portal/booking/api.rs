@@ -3,7 +3,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use slot_engine::Date;
 use store::appointment::{PortalMoveOutcome, PortalOutcome};
@@ -18,7 +20,7 @@ use crate::state::AppState;
 use super::appointments::{AppointmentDto, appointment_dto, cancel, list, own, reschedule};
 use super::month;
 use super::slots::{
-    SlotDto, allowed, book, date, parse_mode, parse_start, practitioners_for, slot_dto, slots,
+    SlotAnswer, SlotDto, allowed, book, date, parse_mode, parse_start, practitioners_for, slots,
 };
 
 /// The services patients can book online.
@@ -138,7 +140,7 @@ pub(super) async fn api_slots(
     State(state): State<AppState>,
     PatientApi(p): PatientApi,
     QueryParams(q): QueryParams<ApiSlotsQuery>,
-) -> Result<Json<Vec<SlotDto>>, AppError> {
+) -> Result<Response, AppError> {
     let from: Date = q
         .from
         .parse()
@@ -164,13 +166,17 @@ pub(super) async fn api_slots(
         store::practitioner::get(conn.exec(), p.org.id, asked).await?;
     }
     let (input, found) = slots(&state, &p.org, q.service, covered, (from, to), video).await?;
-    Ok(Json(
-        found
-            .iter()
-            .map(|s| slot_dto(&input, s))
-            .filter(|s| q.clinic.is_none_or(|c| c == s.clinic_id))
-            .collect(),
-    ))
+    let answer = SlotAnswer::new(&input, &found, q.clinic);
+    let mut body = Vec::with_capacity(answer.size_hint());
+    serde_json::to_writer(&mut body, &answer).map_err(AppError::internal)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -239,15 +245,21 @@ pub(super) async fn api_days(
         video,
     )
     .await?;
-    let mut days: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for s in found.iter().map(|s| slot_dto(&input, s)) {
-        if q.clinic.is_none_or(|c| c == s.clinic_id) {
-            *days.entry(s.date).or_default() += 1;
+    let names = input.answer_names();
+    let mut days: std::collections::BTreeMap<NaiveDate, usize> = std::collections::BTreeMap::new();
+    for s in &found {
+        if q.clinic
+            .is_none_or(|c| names.clinic(s.clinic).map(|c| c.0) == Some(c))
+        {
+            *days.entry(s.start().date_naive()).or_default() += 1;
         }
     }
     Ok(Json(
         days.into_iter()
-            .map(|(date, slots)| OpenDayDto { date, slots })
+            .map(|(date, slots)| OpenDayDto {
+                date: date.to_string(),
+                slots,
+            })
             .collect(),
     ))
 }

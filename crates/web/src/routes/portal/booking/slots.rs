@@ -2,13 +2,15 @@
 //! the API share.
 
 use chrono::NaiveDate;
+use std::fmt;
+
 use serde::Serialize;
+use serde::ser::{Error as _, SerializeStruct, Serializer};
 use slot_engine::{Date, Instant, Slot};
 use store::Organisation;
 use store::appointment::{self, PortalBooking, PortalOutcome};
 use store::patient::Patient as PatientRow;
-use store::portal;
-use store::window::{self, EngineInput, OpenSlot, SlotRequest};
+use store::window::{self, AnswerNames, EngineInput, OpenSlot, SlotRequest};
 use utoipa::ToSchema;
 
 use crate::auth::patient::{Patient, Visitor};
@@ -117,6 +119,136 @@ pub(super) fn slot_dto(input: &EngineInput, slot: &Slot) -> SlotDto {
     SlotDto::from(input.open_slot(slot))
 }
 
+/// A whole answer of open slots, serialized exactly as `[SlotDto]` is, but straight
+/// from the model: each practitioner's and clinic's names looked up once, the times
+/// written into the output, nothing allocated per slot. A week of a busy organisation
+/// is a thousand slots, so this is most of a slot query's own work.
+pub(super) struct SlotAnswer<'a> {
+    names: AnswerNames<'a>,
+    slots: &'a [Slot],
+    /// Only slots at this clinic (row id).
+    clinic: Option<i64>,
+}
+
+impl<'a> SlotAnswer<'a> {
+    pub(super) fn new(
+        input: &'a EngineInput,
+        slots: &'a [Slot],
+        clinic: Option<i64>,
+    ) -> SlotAnswer<'a> {
+        SlotAnswer {
+            names: input.answer_names(),
+            slots,
+            clinic,
+        }
+    }
+
+    /// How many bytes the JSON will take, about: for sizing its buffer once.
+    pub(super) fn size_hint(&self) -> usize {
+        const PER_SLOT: usize = 256;
+        self.slots.len().saturating_mul(PER_SLOT).saturating_add(2)
+    }
+}
+
+impl Serialize for SlotAnswer<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.slots
+                .iter()
+                .map(|slot| SlotView {
+                    names: &self.names,
+                    slot,
+                })
+                .filter(|view| {
+                    self.clinic.is_none_or(|wanted| {
+                        view.names.clinic(view.slot.clinic).map(|c| c.0) == Some(wanted)
+                    })
+                }),
+        )
+    }
+}
+
+/// One slot of a [`SlotAnswer`]: the fields of [`SlotDto`], in its order.
+struct SlotView<'a> {
+    names: &'a AnswerNames<'a>,
+    slot: &'a Slot,
+}
+
+impl Serialize for SlotView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (practitioner_id, practitioner_name) = self
+            .names
+            .practitioner(self.slot.practitioner)
+            .ok_or_else(|| S::Error::custom("a slot's practitioner has no row"))?;
+        let (clinic_id, clinic_name, timezone) = self
+            .names
+            .clinic(self.slot.clinic)
+            .ok_or_else(|| S::Error::custom("a slot's clinic has no row"))?;
+        let start = Stamp::of(|out| self.slot.write_start(out)).map_err(S::Error::custom)?;
+        let end = Stamp::of(|out| self.slot.write_end(out)).map_err(S::Error::custom)?;
+        let mut dto = serializer.serialize_struct("SlotDto", 9)?;
+        dto.serialize_field("practitioner_id", &practitioner_id)?;
+        dto.serialize_field("practitioner_name", practitioner_name)?;
+        dto.serialize_field("clinic_id", &clinic_id)?;
+        dto.serialize_field("clinic_name", clinic_name)?;
+        dto.serialize_field("timezone", timezone)?;
+        dto.serialize_field("start", start.text())?;
+        dto.serialize_field("end", end.text())?;
+        dto.serialize_field("date", start.date())?;
+        dto.serialize_field("time", start.time())?;
+        dto.end()
+    }
+}
+
+/// A slot's time as the answer writes it, `YYYY-MM-DDTHH:MM:SS±HH:MM`, on the stack.
+struct Stamp {
+    bytes: [u8; Stamp::LEN],
+    len: usize,
+}
+
+impl Stamp {
+    const LEN: usize = "2026-03-02T10:00:00-05:00".len();
+
+    fn of(write: impl FnOnce(&mut Stamp) -> fmt::Result) -> Result<Stamp, &'static str> {
+        let mut stamp = Stamp {
+            bytes: [0; Stamp::LEN],
+            len: 0,
+        };
+        write(&mut stamp).map_err(|_| "a slot's time does not fit its format")?;
+        if stamp.len != Stamp::LEN {
+            return Err("a slot's time does not fit its format");
+        }
+        Ok(stamp)
+    }
+
+    fn text(&self) -> &str {
+        // Only whole `&str`s are written in (see `write_str`).
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+
+    /// `YYYY-MM-DD`.
+    fn date(&self) -> &str {
+        self.text().get(..10).unwrap_or_default()
+    }
+
+    /// `HH:MM`.
+    fn time(&self) -> &str {
+        self.text().get(11..16).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for Stamp {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Open slots of a service for a patient over `[from, to]`: in person, or by video
 /// (`telehealth`: only schedule types that allow it, rule 8).
 pub(super) async fn slots(
@@ -128,8 +260,7 @@ pub(super) async fn slots(
     telehealth: bool,
 ) -> Result<(EngineInput, Vec<Slot>), AppError> {
     let mut conn = state.db.conn().await?;
-    portal::service(conn.exec(), org.id, service).await?;
-    let (input, found) = window::open_slots(
+    let (input, found) = window::open_portal_slots(
         &mut conn.exec(),
         org,
         &SlotRequest {
