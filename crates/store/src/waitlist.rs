@@ -566,17 +566,12 @@ async fn with_practitioners(
     }
     let ids = serde_json::to_string(&list.iter().map(|e| e.id).collect::<Vec<_>>())
         .expect("ids serialize");
-    let sql = match exec {
-        Exec::Sqlite(_) => {
-            "SELECT entry_id, practitioner_id FROM waitlist_entry_practitioners WHERE org_id = $1 \
-             AND entry_id IN (SELECT value FROM json_each($2)) ORDER BY practitioner_id"
-        }
-        Exec::Postgres(_) => {
-            "SELECT entry_id, practitioner_id FROM waitlist_entry_practitioners WHERE org_id = $1 \
-             AND entry_id IN (SELECT value::bigint FROM json_array_elements_text($2::json)) ORDER BY practitioner_id"
-        }
-    };
-    let pairs = rows!(exec.reborrow(), fetch_all, (i64, i64), sql, org, &ids)?;
+    let sql = format!(
+        "SELECT entry_id, practitioner_id FROM waitlist_entry_practitioners WHERE org_id = $1 \
+         AND {} ORDER BY practitioner_id",
+        exec.in_json_list("entry_id", 2)
+    );
+    let pairs = rows!(exec.reborrow(), fetch_all, (i64, i64), &sql, org, &ids)?;
     for e in &mut list {
         e.practitioners = pairs
             .iter()
