@@ -94,13 +94,25 @@ pub async fn claim_next(db: &Db, now_ns: i64) -> Result<Option<Message>> {
         Backend::Sqlite => "",
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
     };
-    let sql = format!(
-        "/* fleet: the mail sender claims from every organisation's outbox */ \
-         SELECT {COLUMNS} FROM email_outbox \
-         WHERE (status = 'pending' AND next_attempt_at_ns <= $1) OR (status = 'sending' AND next_attempt_at_ns <= $2) \
-         ORDER BY next_attempt_at_ns, id LIMIT 1 {lock}"
-    );
-    let message = rows!(tx.exec(), fetch_optional, Message, &sql, now_ns, stale)?;
+    // A message a crashed sender left first (it has waited longest), then the next
+    // pending one. Each is one ordered scan of `email_outbox_due` that stops at its
+    // first row. One query over both (`… OR …`) is planned as a bitmap scan, which
+    // visits every index entry of the status, live or not: every sent message leaves
+    // dead `pending` and `sending` entries until vacuum, so after a busy minute each
+    // claim read thousands of rows. An ordered scan marks the dead entries it passes,
+    // and the next one skips them.
+    let mut message = None;
+    for (status, due) in [("sending", stale), ("pending", now_ns)] {
+        let sql = format!(
+            "/* fleet: the mail sender claims from every organisation's outbox */ \
+             SELECT {COLUMNS} FROM email_outbox WHERE status = '{status}' AND next_attempt_at_ns <= $1 \
+             ORDER BY next_attempt_at_ns, id LIMIT 1 {lock}"
+        );
+        message = rows!(tx.exec(), fetch_optional, Message, &sql, due)?;
+        if message.is_some() {
+            break;
+        }
+    }
     if let Some(m) = &message {
         execute!(
             tx.exec(),

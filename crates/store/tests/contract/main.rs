@@ -14,6 +14,7 @@ mod buffers;
 mod changes;
 mod concurrency;
 mod consistency;
+mod outbox;
 mod record_splits;
 mod reminders;
 mod rooms;
