@@ -39,12 +39,29 @@ impl Clinic {
 /// it is already tomorrow in UTC and in Toronto, and Vancouver's evening would be lost).
 /// With no clinic, the UTC date.
 pub fn earliest_local_date(clinics: &[Clinic], at: slot_engine::Instant) -> chrono::NaiveDate {
+    local_dates(clinics, at)
+        .min()
+        .unwrap_or_else(|| at.to_utc().date_naive())
+}
+
+/// The date `at` reads as in each clinic.
+fn local_dates(
+    clinics: &[Clinic],
+    at: slot_engine::Instant,
+) -> impl Iterator<Item = chrono::NaiveDate> + '_ {
     let utc = at.to_utc();
     clinics
         .iter()
-        .map(|c| utc.with_timezone(&c.zone()).date_naive())
-        .min()
-        .unwrap_or_else(|| utc.date_naive())
+        .map(move |c| utc.with_timezone(&c.zone()).date_naive())
+}
+
+/// The date `at` reads as in the clinic where it is latest: the last date that the
+/// booking window (rule 12, counted from each clinic's own today) reaches in some
+/// clinic is this plus the window's days. With no clinic, the UTC date.
+pub fn latest_local_date(clinics: &[Clinic], at: slot_engine::Instant) -> chrono::NaiveDate {
+    local_dates(clinics, at)
+        .max()
+        .unwrap_or_else(|| at.to_utc().date_naive())
 }
 
 /// What an admin enters for a clinic.

@@ -192,6 +192,19 @@ pub(crate) fn earliest_today(state: &AppState, clinics: &[store::clinic::Clinic]
     store::clinic::earliest_local_date(clinics, state.clock.now())
 }
 
+/// The last local date any clinic's booking window reaches (rule 12 counts
+/// `max_days_ahead` from each clinic's own today): where the portal's calendar ends.
+/// A clinic east of the others is a day ahead of them for part of the day, and its
+/// last bookable day must not be cut off by theirs.
+pub(crate) fn last_bookable(
+    state: &AppState,
+    clinics: &[store::clinic::Clinic],
+    max_days_ahead: i64,
+) -> NaiveDate {
+    store::clinic::latest_local_date(clinics, state.clock.now())
+        + chrono::Duration::days(max_days_ahead.clamp(0, 3660))
+}
+
 /// The first instant at or after the wall-clock `minute` of `date` in `tz` (midnight
 /// does not exist on some spring-forward days): the first of `minute`, `minute + 15`,
 /// … four hours on that exists.

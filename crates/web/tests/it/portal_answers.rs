@@ -240,4 +240,161 @@ async fn slots_match_every_worked_answer(backend: Backend) {
     app.stop().await;
 }
 
-both!(slots_match_every_worked_answer);
+/// Clinics a day apart: Vancouver and Kiritimati (UTC+14), where it is already
+/// tomorrow. The booking window (7 days) counts from each clinic's own today, so
+/// Kiritimati's last bookable day is a day after Vancouver's; the calendar, the days
+/// API and the slots API all offer it, and it can be booked.
+fn a_day_apart() -> Scenario {
+    Scenario::from_json(
+        json!({
+            "version": 1,
+            "settings": {"slot_step_minutes": 60, "max_days_ahead": 7},
+            "clinics": [
+                {"id": "van", "name": "Vancouver", "timezone": "America/Vancouver"},
+                {"id": "kiri", "name": "Kiritimati", "timezone": "Pacific/Kiritimati"}],
+            "schedule_types": [
+                {"id": "visit-van", "name": "Visit", "clinic": "van"},
+                {"id": "visit-kiri", "name": "Visit", "clinic": "kiri"},
+                {"id": "desk", "name": "Desk", "clinic": "van"}],
+            "practitioners": [
+                {"id": "kai", "name": "Kai", "type": "physio", "home_clinic": "kiri",
+                 "schedule_types": ["visit-kiri"],
+                 "availability": [{"start_date": "2026-01-05", "blocks": [
+                     {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "end": "11:00", "schedule_type": "visit-kiri"}]}]},
+                {"id": "val", "name": "Val", "type": "physio", "home_clinic": "van",
+                 "schedule_types": ["visit-van", "desk"],
+                 "availability": [{"start_date": "2026-01-05", "blocks": [
+                     {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "09:00", "end": "11:00", "schedule_type": "visit-van"}]}]}],
+            "services": [
+                {"id": "visit", "name": "Visit", "duration_minutes": 60, "book_from_portal": true,
+                 "schedule_types": ["visit-van", "visit-kiri"]},
+                {"id": "desk-only", "name": "Desk only", "duration_minutes": 60, "book_from_portal": false,
+                 "schedule_types": ["desk"]}],
+            "patients": [{"id": "probe", "first_name": "Pat", "last_name": "Probe", "email": "probe@example.com"}]
+        })
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap()
+}
+
+async fn the_calendar_ends_on_the_last_day_any_clinic_can_book(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("apart", &a_day_apart()).await;
+    // 12:00 UTC on Thursday 5 March: 04:00 on the 5th in Vancouver, 02:00 on the 6th
+    // in Kiritimati. Vancouver's window ends on the 12th, Kiritimati's on the 13th.
+    app.clock.set("2026-03-05T12:00:00Z".parse().unwrap());
+    let staff = app.signed_in(&org, Role::Admin).await;
+    let patient = app.portal_patient(&org, &staff, "probe").await;
+    let visit = app.id(&org, Kind::Service, "visit").await;
+    let kiri = app.id(&org, Kind::Clinic, "kiri").await;
+
+    let slots = api_slots(
+        &patient,
+        "apart",
+        &format!("service={visit}"),
+        "2026-03-12".parse().unwrap(),
+        "2026-03-14".parse().unwrap(),
+    )
+    .await;
+    let last: Vec<&Value> = slots.iter().filter(|s| s["date"] == "2026-03-13").collect();
+    assert_eq!(
+        last.len(),
+        2,
+        "Kiritimati's two times on the 13th: {slots:?}"
+    );
+    assert!(last.iter().all(|s| s["clinic_id"] == kiri));
+
+    let r = patient
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/apart/portal/days?service={visit}&month=2026-03"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::OK, "{}", r.body);
+    let days = r.json();
+    let days = days.as_array().unwrap();
+    assert_eq!(
+        days.last().unwrap(),
+        &json!({"date": "2026-03-13", "slots": 2}),
+        "{days:?}"
+    );
+
+    let page = patient
+        .get(&format!(
+            "/o/apart/portal/book/{visit}?month=2026-03&day=2026-03-13"
+        ))
+        .await;
+    assert_eq!(page.status, reqwest::StatusCode::OK);
+    assert!(
+        page.body
+            .contains("start=2026-03-13T09%3A00%3A00%2B14%3A00"),
+        "the 13th's times are offered: {}",
+        page.body
+    );
+    let booked = patient
+        .api(
+            Method::POST,
+            "/api/v1/orgs/apart/portal/appointments",
+            Some(
+                json!({"service": visit, "practitioner": last[0]["practitioner_id"],
+                        "start": last[0]["start"]}),
+            ),
+        )
+        .await;
+    assert_eq!(
+        booked.status,
+        reqwest::StatusCode::CREATED,
+        "{}",
+        booked.body
+    );
+    app.stop().await;
+}
+
+/// A month with no bookable day still refuses a service the patient may not see, as
+/// every other month does: a staff-only one, another organisation's, one that is not
+/// there.
+async fn days_refuse_a_hidden_service_in_every_month(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let org = app.import("apart", &a_day_apart()).await;
+    let other = app.import("other", &a_day_apart()).await;
+    app.clock.set("2026-03-05T12:00:00Z".parse().unwrap());
+    let staff = app.signed_in(&org, Role::Admin).await;
+    let patient = app.portal_patient(&org, &staff, "probe").await;
+    let visit = app.id(&org, Kind::Service, "visit").await;
+    let desk_only = app.id(&org, Kind::Service, "desk-only").await;
+    let theirs = app.id(&other, Kind::Service, "visit").await;
+    for month in ["2020-01", "2026-03", "2199-12"] {
+        for service in [desk_only, theirs, i64::MAX] {
+            let r = patient
+                .api(
+                    Method::GET,
+                    &format!("/api/v1/orgs/apart/portal/days?service={service}&month={month}"),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                reqwest::StatusCode::NOT_FOUND,
+                "{service} in {month}: {}",
+                r.body
+            );
+        }
+    }
+    let r = patient
+        .api(
+            Method::GET,
+            &format!("/api/v1/orgs/apart/portal/days?service={visit}&month=2020-01"),
+            None,
+        )
+        .await;
+    assert_eq!((r.status, r.json()), (reqwest::StatusCode::OK, json!([])));
+    app.stop().await;
+}
+
+both!(
+    slots_match_every_worked_answer,
+    the_calendar_ends_on_the_last_day_any_clinic_can_book,
+    days_refuse_a_hidden_service_in_every_month
+);

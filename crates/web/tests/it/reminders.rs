@@ -561,7 +561,8 @@ async fn the_no_show_policy_makes_portal_bookings_requests(backend: Backend) {
         ))
         .await;
     assert!(
-        page.body.contains("<dt>Confirmed</dt><dd>Not yet</dd>"),
+        page.body
+            .contains("<dt>Attendance</dt><dd>You have not confirmed that you will come yet</dd>"),
         "{}",
         page.body
     );

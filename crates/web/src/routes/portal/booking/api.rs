@@ -231,9 +231,13 @@ pub(super) async fn api_days(
         store::clinic::all(conn.exec(), p.org.id).await?
     };
     let today = crate::clinic_time::earliest_today(&state, &clinics);
-    let last_bookable = today + chrono::Duration::days(p.org.max_days_ahead.clamp(0, 3660));
+    let last_bookable = crate::clinic_time::last_bookable(&state, &clinics, p.org.max_days_ahead);
     let (from, to) = (first.max(today), month::last_of(first).min(last_bookable));
     if from > to {
+        // No day of the month is bookable: still a service the patient may not see is
+        // not found, as it is for any other month.
+        let mut conn = state.db.conn().await?;
+        portal::service(conn.exec(), p.org.id, q.service).await?;
         return Ok(Json(Vec::new()));
     }
     let (input, found) = slots(

@@ -321,7 +321,7 @@ async fn slots_view(
     // The months that can have open times: from this one to the booking window's last.
     // A month outside them shows the nearest one, so one page asks the engine for at
     // most one month (and "Next available" for at most two more).
-    let last_bookable = today + Duration::days(v.org.max_days_ahead.clamp(0, 3660));
+    let last_bookable = crate::clinic_time::last_bookable(state, &clinics, v.org.max_days_ahead);
     let this_month = month::first_of(today);
     let shown = wanted
         .month
