@@ -249,14 +249,9 @@ pub(super) async fn api_days(
         video,
     )
     .await?;
-    let names = input.answer_names();
     let mut days: std::collections::BTreeMap<NaiveDate, usize> = std::collections::BTreeMap::new();
-    for s in &found {
-        if q.clinic
-            .is_none_or(|c| names.clinic(s.clinic).map(|c| c.0) == Some(c))
-        {
-            *days.entry(s.start().date_naive()).or_default() += 1;
-        }
+    for s in SlotAnswer::new(&input, &found, q.clinic).slots() {
+        *days.entry(s.start().date_naive()).or_default() += 1;
     }
     Ok(Json(
         days.into_iter()

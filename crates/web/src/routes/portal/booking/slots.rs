@@ -143,6 +143,14 @@ impl<'a> SlotAnswer<'a> {
         }
     }
 
+    /// The slots the answer keeps: those at the clinic asked for, or all.
+    pub(super) fn slots(&self) -> impl Iterator<Item = &'a Slot> + '_ {
+        self.slots.iter().filter(|slot| {
+            self.clinic
+                .is_none_or(|wanted| self.names.clinic(slot.clinic).map(|c| c.0) == Some(wanted))
+        })
+    }
+
     /// How many bytes the JSON will take, about: for sizing its buffer once.
     pub(super) fn size_hint(&self) -> usize {
         const PER_SLOT: usize = 256;
@@ -152,19 +160,10 @@ impl<'a> SlotAnswer<'a> {
 
 impl Serialize for SlotAnswer<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(
-            self.slots
-                .iter()
-                .map(|slot| SlotView {
-                    names: &self.names,
-                    slot,
-                })
-                .filter(|view| {
-                    self.clinic.is_none_or(|wanted| {
-                        view.names.clinic(view.slot.clinic).map(|c| c.0) == Some(wanted)
-                    })
-                }),
-        )
+        serializer.collect_seq(self.slots().map(|slot| SlotView {
+            names: &self.names,
+            slot,
+        }))
     }
 }
 
